@@ -1,0 +1,54 @@
+# l2c: the two commands of the README.
+#   make run    install what the app needs, migrate, start on http://localhost:3000
+#   make test   install what the tests need, run the whole suite
+# Both are idempotent: stamps skip work when nothing changed.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUN_DIR := .tools
+BUN := $(BUN_DIR)/node_modules/.bin/bun
+PORT ?= 3000
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_TELEMETRY_ENABLED := false
+export PATH := $(CURDIR)/$(BUN_DIR)/node_modules/.bin:$(PATH)
+
+.PHONY: run test install install-test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Reflex's own installer downloads bun from the internet; we take it from npm instead.
+$(BUN):
+	mkdir -p $(BUN_DIR)
+	npm install --prefix $(BUN_DIR) --no-audit --no-fund --silent bun@1.4.4
+
+install: $(VENV)/.installed $(BUN)
+
+/usr/bin/chromium:
+	@echo "Installing Chromium from Debian for the browser tests"
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
+install-test: install $(VENV)/.installed-test /usr/bin/chromium
+
+run: install
+	$(VENV)/bin/l2c serve --port $(PORT)
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(PY) -m bench
+
+clean:
+	rm -rf .web $(VENV) $(BUN_DIR)

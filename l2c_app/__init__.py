@@ -1,0 +1,1 @@
+"""l2c: lead-to-cash for service businesses."""

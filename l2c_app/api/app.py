@@ -1,0 +1,44 @@
+"""The HTTP API, mounted on the app's own port (Reflex's `api_transformer`).
+
+Routes live under `/api`: health, auth, webhooks and the REST v1 API (OpenAPI at
+`/api/v1/openapi.json`). Each stage of the cycle adds its routes in its own
+`<stage>/api.py` as `router`; they are included here in the order of the cycle.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from l2c_app.api import auth_routes
+from l2c_app.billing import api as billing_api
+from l2c_app.contracts import api as contracts_api
+from l2c_app.core.db import get_async_engine
+from l2c_app.leads import api as leads_api
+from l2c_app.payments import api as payments_api
+from l2c_app.pipeline import api as pipeline_api
+from l2c_app.projects import api as projects_api
+from l2c_app.quotes import api as quotes_api
+
+STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api]
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
+                  redoc_url=None)
+
+    @api.get("/api/health", tags=["health"])
+    async def health() -> JSONResponse:
+        """Liveness and database reachability (async: never blocks other requests)."""
+        try:
+            async with get_async_engine().connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database is a 503, not a crash
+            return JSONResponse({"status": "degraded", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    api.include_router(auth_routes.router)
+    for module in STAGE_ROUTERS:
+        api.include_router(module.router)
+    return api

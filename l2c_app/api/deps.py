@@ -1,0 +1,56 @@
+"""FastAPI dependencies shared by every route: a database session and the principal.
+
+Threat model: every request is untrusted. A route that needs a caller asks for
+`require(section)`: the caller is an API key (`Authorization: Bearer l2c_...`, acting
+as the system with the key's name in the audit log) or a signed-in user (the HttpOnly
+session cookie) whose role may open `section`. Anything else answers 401/403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from l2c_app.core.audit import Actor
+from l2c_app.core.auth import SESSION_COOKIE, Principal, api_key_for, can, user_for_token
+from l2c_app.core.db import session_scope
+
+
+def db() -> Iterator[Session]:
+    """One transaction per request (sync routes run in FastAPI's thread pool)."""
+    with session_scope() as session:
+        yield session
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def optional_principal(request: Request, session: Session = Depends(db)) -> Principal | None:
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, presented = auth.partition(" ")
+        key = api_key_for(session, presented.strip()) if scheme.lower() == "bearer" else None
+        if key is None:
+            raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        return Principal(actor=Actor("api", None, key.name), api_key=key)
+    user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
+    if user is not None:
+        return Principal(actor=Actor("user", user.id), user=user)
+    return None
+
+
+def require(section: str) -> Callable[..., Principal]:
+    """Dependency: an API key, or a signed-in user whose role may open `section`."""
+
+    def dependency(principal: Principal | None = Depends(optional_principal)) -> Principal:
+        if principal is None:
+            raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if principal.user is not None and not can(principal.user.role, section):
+            raise HTTPException(403, f"The role '{principal.user.role}' may not use {section}")
+        return principal
+
+    return dependency

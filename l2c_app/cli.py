@@ -1,0 +1,152 @@
+"""`l2c`: the operators' command line.
+
+    l2c serve [--port 3000] [--dev]     migrate once, then start the app (frontend + API on one port)
+    l2c db upgrade                      apply pending migrations
+    l2c users create --email E --role R [--name N]   (password read from stdin)
+    l2c apikeys create --name N         prints the key once
+    l2c demo load                       a believable data set covering every stage
+    l2c backup FILE                     online SQLite backup (pg_dump hint on PostgreSQL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from l2c_app.core.config import PROJECT_DIR, SettingsError, get_settings
+
+
+def _fail(message: str) -> int:
+    print(f"l2c: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_db_upgrade(_args) -> int:
+    from l2c_app.core.db import migrate
+
+    migrate()
+    print("database is up to date")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from l2c_app.core.db import migrate
+
+    migrate()  # once, before any worker starts: `reflex run` never migrates
+    env = dict(os.environ, REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
+    cmd = [str(Path(sys.executable).parent / "reflex"), "run", "--loglevel", args.loglevel]
+    if args.dev:
+        cmd += ["--env", "dev", "--frontend-port", str(args.port), "--backend-port", str(args.port + 5000)]
+    else:
+        cmd += ["--env", "prod", "--single-port", "--frontend-port", str(args.port), "--backend-port",
+                str(args.port)]
+    print(f"l2c: starting on http://localhost:{args.port}", flush=True)
+    return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+
+
+def cmd_users_create(args) -> int:
+    from l2c_app.core.auth import AuthError, create_user
+    from l2c_app.core.db import with_session
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else __import__("getpass").getpass()
+    try:
+        user = with_session(lambda s: create_user(s, name=args.name or args.email.split("@")[0], email=args.email,
+                                                  role=args.role, password=password))
+    except AuthError as exc:
+        return _fail(str(exc))
+    print(f"created user {user.email} ({user.role}), id {user.id}")
+    return 0
+
+
+def cmd_apikeys_create(args) -> int:
+    from l2c_app.core.auth import AuthError, create_api_key
+    from l2c_app.core.db import with_session
+
+    try:
+        _, secret = with_session(lambda s: create_api_key(s, args.name))
+    except AuthError as exc:
+        return _fail(str(exc))
+    print(secret)
+    print("Store this key now: it is not shown again.", file=sys.stderr)
+    return 0
+
+
+def cmd_demo_load(_args) -> int:
+    from l2c_app.core.db import migrate, with_session
+    from l2c_app.demo import load_demo
+
+    migrate()
+    summary = with_session(load_demo)
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    settings = get_settings()
+    if not settings.is_sqlite:
+        print("PostgreSQL: use pg_dump, e.g.  pg_dump --format=custom --file=l2c.dump \"$DATABASE_URL\"")
+        return 0
+    source = settings.database_url.removeprefix("sqlite:///")
+    target = Path(args.file)
+    if target.exists():
+        return _fail(f"{target} exists; choose a new file name")
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    with dst:
+        src.backup(dst)  # SQLite's online backup: consistent while the app keeps running
+    src.close()
+    dst.close()
+    print(f"backed up {source} to {target} ({target.stat().st_size} bytes)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="l2c", description="l2c: lead to cash, for operators")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then start the app")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--dev", action="store_true", help="hot reload (frontend and API on separate ports)")
+    serve.add_argument("--loglevel", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(func=cmd_db_upgrade)
+
+    users = sub.add_parser("users", help="users").add_subparsers(dest="users_command", required=True)
+    create = users.add_parser("create", help="create a user; password from stdin")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=["owner", "admin", "sales", "delivery", "billing"])
+    create.add_argument("--name")
+    create.set_defaults(func=cmd_users_create)
+
+    keys = sub.add_parser("apikeys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    kc = keys.add_parser("create", help="create a key and print it once")
+    kc.add_argument("--name", required=True)
+    kc.set_defaults(func=cmd_apikeys_create)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
+    demo.add_parser("load", help="load a demo data set covering every stage").set_defaults(func=cmd_demo_load)
+
+    backup = sub.add_parser("backup", help="back up the database")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except SettingsError as exc:
+        return _fail(str(exc))
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Audit log: every create/update/delete or state change of a business record.
+
+Services call `record_create`, `record_update`, `record_delete` or `record_action`
+in the same transaction as the change, so the audit row and the change commit or
+roll back together. `actor` says who: a user, an API key, a webhook, the system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from l2c_app.core.models import AuditLog
+
+# Never copied into the audit log.
+_SECRET_FIELDS = {"password_hash", "token_hash", "key_hash", "data", "raw_body"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: `kind` is user, api, webhook or system."""
+
+    kind: str = "system"
+    user_id: int | None = None
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "user":
+            return f"user:{self.user_id}"
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+
+SYSTEM = Actor()
+
+
+def user_actor(user_id: int | None) -> Actor:
+    return Actor("user", user_id) if user_id else SYSTEM
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def snapshot(obj: SQLModel) -> dict[str, Any]:
+    """The record's columns as JSON-safe values, secrets left out."""
+    return {k: _plain(v) for k, v in obj.model_dump().items() if k not in _SECRET_FIELDS}
+
+
+def _entity(obj: SQLModel) -> str:
+    return obj.__tablename__  # type: ignore[attr-defined]
+
+
+def _write(session: Session, actor: Actor, action: str, entity: str, entity_id: int | None,
+           before: dict | None, after: dict | None) -> AuditLog:
+    row = AuditLog(user_id=actor.user_id, actor=actor.label, action=action, entity=entity,
+                   entity_id=entity_id, before=before, after=after)
+    session.add(row)
+    return row
+
+
+def record_create(session: Session, actor: Actor, obj: SQLModel) -> AuditLog:
+    session.flush()  # the id must exist
+    return _write(session, actor, "create", _entity(obj), obj.id, None, snapshot(obj))  # type: ignore[attr-defined]
+
+
+def record_update(session: Session, actor: Actor, obj: SQLModel, before: dict[str, Any],
+                  action: str = "update") -> AuditLog | None:
+    """Audit the fields that changed since `before` (a `snapshot` taken earlier)."""
+    session.flush()
+    after = snapshot(obj)
+    changed = {k for k in after if before.get(k) != after.get(k)}
+    if not changed and action == "update":
+        return None
+    return _write(session, actor, action, _entity(obj), obj.id,  # type: ignore[attr-defined]
+                  {k: before.get(k) for k in changed}, {k: after[k] for k in changed})
+
+
+def record_delete(session: Session, actor: Actor, obj: SQLModel) -> AuditLog:
+    return _write(session, actor, "delete", _entity(obj), obj.id, snapshot(obj), None)  # type: ignore[attr-defined]
+
+
+def record_action(session: Session, actor: Actor, entity: str, entity_id: int | None, action: str,
+                  detail: dict[str, Any] | None = None) -> AuditLog:
+    """A named transition (issue, void, sign ...) with its details."""
+    return _write(session, actor, action, entity, entity_id, None, detail)
+
+
+def history(session: Session, entity: str, entity_id: int) -> list[AuditLog]:
+    stmt = select(AuditLog).where(AuditLog.entity == entity, AuditLog.entity_id == entity_id).order_by(AuditLog.id)
+    return list(session.exec(stmt))

@@ -1,0 +1,293 @@
+"""Users, passwords, sessions, API keys and roles. No Reflex imports.
+
+Threat model: the login form and the API are reachable by anyone. Passwords are
+hashed with argon2id; session tokens and API keys are random 256-bit values of which
+only the SHA-256 is stored, so a database leak does not leak a usable credential.
+A wrong login never says which half was wrong, and repeated failures for one e-mail
+or one IP are refused for a growing delay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
+from l2c_app.core.config import get_settings
+from l2c_app.core.models import ROLES, ApiKey, LoginAttempt, Organisation, User, UserSession
+from l2c_app.core.timeutil import is_valid_timezone, utcnow
+
+_hasher = PasswordHasher()
+# Verified when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+SESSION_COOKIE = "l2c_session"
+MIN_PASSWORD = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+FREE_FAILURES = 5
+
+# Which roles may open which section (and call its event handlers / API routes).
+SECTION_ROLES: dict[str, tuple[str, ...]] = {
+    "home": ROLES,
+    "leads": ("owner", "admin", "sales"),
+    "pipeline": ("owner", "admin", "sales"),
+    "quotes": ("owner", "admin", "sales"),
+    "contracts": ("owner", "admin", "sales"),
+    "projects": ("owner", "admin", "delivery", "billing"),
+    "time": ROLES,
+    "approve_time": ("owner", "admin", "delivery", "billing"),
+    "invoices": ("owner", "admin", "billing"),
+    "payments": ("owner", "admin", "billing"),
+    "insights": ("owner", "admin", "sales", "billing"),
+    "settings": ("owner", "admin"),
+    "team": ("owner", "admin"),
+    "outbox": ("owner", "admin", "sales", "billing", "delivery"),
+}
+
+
+class AuthError(ValueError):
+    """A user-facing message: bad input, wrong credentials, not allowed."""
+
+
+class Throttled(AuthError):
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many failed attempts. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def can(role: str | None, section: str) -> bool:
+    return role in SECTION_ROLES.get(section, ())
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_email(email: str) -> str:
+    email = normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 320:
+        raise AuthError("Enter a valid e-mail address, like name@company.com.")
+    return email
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"Use a password of at least {MIN_PASSWORD} characters.")
+
+
+# --- setup and users -------------------------------------------------------------------
+
+def setup_needed(session: Session) -> bool:
+    return session.exec(select(func.count()).select_from(User)).one() == 0
+
+
+def get_organisation(session: Session) -> Organisation | None:
+    return session.exec(select(Organisation).order_by(Organisation.id)).first()
+
+
+def create_user(session: Session, *, name: str, email: str, role: str, password: str | None,
+                actor: Actor = SYSTEM) -> User:
+    name = name.strip()
+    if not name:
+        raise AuthError("Enter a name.")
+    email = validate_email(email)
+    if role not in ROLES:
+        raise AuthError(f"Role must be one of: {', '.join(ROLES)}.")
+    if password is not None:
+        validate_password(password)
+    if session.exec(select(User).where(User.email == email)).first():
+        raise AuthError(f"A user with the e-mail {email} already exists.")
+    user = User(name=name, email=email, role=role, password_hash=hash_password(password) if password else "")
+    session.add(user)
+    record_create(session, actor, user)
+    return user
+
+
+def setup_organisation(session: Session, *, org_name: str, currency: str, timezone: str,
+                       owner_name: str, owner_email: str, password: str) -> tuple[Organisation, User]:
+    """First run: the organisation and its owner. Refused once any user exists."""
+    if not setup_needed(session):
+        raise AuthError("l2c is already set up. Sign in instead.")
+    org_name = org_name.strip()
+    if not org_name:
+        raise AuthError("Enter the organisation's name.")
+    currency = currency.strip().upper()
+    from babel.numbers import list_currencies
+
+    if currency not in list_currencies():
+        raise AuthError(f"{currency or 'Currency'} is not an ISO currency code (e.g. EUR, USD, GBP).")
+    if not is_valid_timezone(timezone):
+        raise AuthError(f"{timezone or 'Time zone'} is not a known time zone (e.g. Europe/Paris).")
+    user = create_user(session, name=owner_name, email=owner_email, role="owner", password=password)
+    org = Organisation(name=org_name, currency=currency, timezone=timezone)
+    session.add(org)
+    record_create(session, user_actor_of(user), org)
+    return org, user
+
+
+def user_actor_of(user: User) -> Actor:
+    return Actor("user", user.id)
+
+
+def set_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
+    if role not in ROLES:
+        raise AuthError(f"Role must be one of: {', '.join(ROLES)}.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthError("No such user.")
+    if user.role == "owner" and role != "owner":
+        owners = session.exec(select(func.count()).select_from(User).where(User.role == "owner", User.is_active)).one()
+        if owners <= 1:
+            raise AuthError("The organisation needs at least one owner.")
+    before = snapshot(user)
+    user.role = role
+    record_update(session, actor, user, before)
+    return user
+
+
+def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthError("No such user.")
+    if actor.user_id == user_id and not active:
+        raise AuthError("You cannot deactivate yourself.")
+    before = snapshot(user)
+    user.is_active = active
+    if not active:
+        for s in session.exec(select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))):
+            s.revoked_at = utcnow()
+    record_update(session, actor, user, before)
+    return user
+
+
+# --- login, throttling, sessions --------------------------------------------------------
+
+def _retry_after(session: Session, email: str, ip: str | None) -> int:
+    since = utcnow() - FAILURE_WINDOW
+    conds = [LoginAttempt.email == email]
+    if ip:
+        conds.append(LoginAttempt.ip == ip)
+    rows = session.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, or_(*conds))
+    ).one()
+    failures, last = rows
+    if failures < FREE_FAILURES or last is None:
+        return 0
+    # 2, 4, 8 ... seconds after the last failure, at most 5 minutes.
+    delay = min(2 ** (failures - FREE_FAILURES + 1), 300)
+    remaining = (last + timedelta(seconds=delay) - utcnow()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def authenticate(session: Session, email: str, password: str, ip: str | None = None) -> User:
+    """The user for these credentials, or AuthError (never saying which half was wrong)."""
+    email = normalise_email(email)
+    wait = _retry_after(session, email, ip)
+    if wait:
+        raise Throttled(wait)
+    user = session.exec(select(User).where(User.email == email)).first()
+    ok = verify_password(user.password_hash if user else "", password)
+    if not ok or user is None or not user.is_active or not user.password_hash:
+        session.add(LoginAttempt(email=email, ip=ip))
+        raise AuthError("Wrong e-mail or password.")
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_session(session: Session, user: User, ip: str | None = None, user_agent: str | None = None) -> str:
+    """A new login session; returns the token for the cookie (shown only here)."""
+    token = secrets.token_urlsafe(32)
+    hours = get_settings().session_hours
+    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours),
+                            ip=ip, user_agent=(user_agent or "")[:400]))
+    record_action(session, user_actor_of(user), "user", user.id, "login", {"ip": ip})
+    return token
+
+
+def user_for_token(session: Session, token: str | None) -> User | None:
+    """The active user of a live session token, else None."""
+    if not token:
+        return None
+    row = session.exec(select(UserSession).where(UserSession.token_hash == sha256_hex(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    return user if user and user.is_active else None
+
+
+def revoke_session(session: Session, token: str | None) -> None:
+    if not token:
+        return
+    row = session.exec(select(UserSession).where(UserSession.token_hash == sha256_hex(token))).first()
+    if row and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record_action(session, Actor("user", row.user_id), "user", row.user_id, "logout")
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+API_KEY_PREFIX = "l2c_"
+
+
+def create_api_key(session: Session, name: str, actor: Actor = SYSTEM) -> tuple[ApiKey, str]:
+    """Returns the row and the plain key; the key is never retrievable again."""
+    name = name.strip()
+    if not name:
+        raise AuthError("Give the key a name (what will use it).")
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, prefix=secret[:10], key_hash=sha256_hex(secret), created_by_id=actor.user_id)
+    session.add(row)
+    record_create(session, actor, row)
+    return row, secret
+
+
+def api_key_for(session: Session, presented: str | None) -> ApiKey | None:
+    if not presented or not presented.startswith(API_KEY_PREFIX):
+        return None
+    row = session.exec(select(ApiKey).where(ApiKey.key_hash == sha256_hex(presented))).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, sha256_hex(presented)):
+        return None
+    row.last_used_at = utcnow()
+    return row
+
+
+def revoke_api_key(session: Session, actor: Actor, key_id: int) -> None:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise AuthError("No such key.")
+    before = snapshot(row)
+    row.revoked_at = utcnow()
+    record_update(session, actor, row, before, action="revoke")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who an API request acts as."""
+
+    actor: Actor
+    user: User | None = None
+    api_key: ApiKey | None = None

@@ -1,0 +1,113 @@
+"""Database engine, sessions and migrations.
+
+Services are plain functions that take a `Session`; request paths (Reflex event
+handlers, API routes) run them off the event loop (`run_db`) or through the async
+engine, so one slow query never stalls other users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import Session, create_engine
+
+from l2c_app.core.config import PROJECT_DIR, get_settings
+
+T = TypeVar("T")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers proceed while one writer commits; busy_timeout waits instead of
+    # failing with "database is locked" when two requests write at once.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(eng, "connect", _sqlite_pragmas)
+        return eng
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine() -> Engine:
+    return engine_for(get_settings().database_url)
+
+
+def async_url(url: str) -> str:
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url.removeprefix("sqlite:")
+    return url  # postgresql+psycopg serves sync and async
+
+
+@lru_cache(maxsize=8)
+def async_engine_for(url: str) -> AsyncEngine:
+    return create_async_engine(async_url(url), pool_pre_ping=not url.startswith("sqlite"))
+
+
+def get_async_engine() -> AsyncEngine:
+    return async_engine_for(get_settings().database_url)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def with_session(fn: Callable[..., T], *args, **kwargs) -> T:
+    with session_scope() as session:
+        return fn(session, *args, **kwargs)
+
+
+async def run_db(fn: Callable[..., T], *args, **kwargs) -> T:
+    """Run `fn(session, *args)` in a worker thread inside one transaction."""
+    return await asyncio.to_thread(with_session, fn, *args, **kwargs)
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_DIR / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str | None = None) -> None:
+    """Apply every pending migration (idempotent)."""
+    from alembic import command
+
+    url = url or get_settings().database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), "head")
+
+
+def pending_migrations(url: str | None = None) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(url))
+    with engine_for(url or get_settings().database_url).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    return set(current) != set(script.get_heads())

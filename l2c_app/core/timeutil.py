@@ -1,0 +1,39 @@
+"""Time rules: datetimes are timezone-aware and stored in UTC (SQLModel's UTCDateTime
+columns refuse naive values); the UI shows the organisation's zone.
+
+Durations are integer minutes. A person's day holds at most 24 h (1440 minutes).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def utcnow() -> datetime:
+    """Current time, aware, in UTC (what every datetime column stores)."""
+    return datetime.now(UTC)
+
+
+def to_local(value: datetime | None, tz: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # defensive: treat naive values as UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(tz))
+
+
+def format_local(value: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = to_local(value, tz)
+    return local.strftime(fmt) if local else ""
+
+
+def is_valid_timezone(name: str) -> bool:
+    return name in available_timezones()
+
+
+def week_start(day: date) -> date:
+    """Monday of the ISO week that holds `day`."""
+    return day - timedelta(days=day.weekday())

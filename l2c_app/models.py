@@ -1,0 +1,14 @@
+"""Import every table so `SQLModel.metadata` is complete (Alembic, tests, the app)."""
+
+from sqlmodel import SQLModel
+
+from l2c_app.billing.models import *  # noqa: F403
+from l2c_app.contracts.models import *  # noqa: F403
+from l2c_app.core.models import *  # noqa: F403
+from l2c_app.leads.models import *  # noqa: F403
+from l2c_app.payments.models import *  # noqa: F403
+from l2c_app.pipeline.models import *  # noqa: F403
+from l2c_app.projects.models import *  # noqa: F403
+from l2c_app.quotes.models import *  # noqa: F403
+
+metadata = SQLModel.metadata

@@ -1,0 +1,92 @@
+"""Accounts, contacts, the pipeline's stages, deals (the spine), stage changes, activities."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from l2c_app.core.timeutil import utcnow
+
+
+class Account(SQLModel, table=True):
+    """The client company."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    domain: str | None = Field(default=None, max_length=255, index=True)  # lower-case, for dedupe
+    phone: str | None = Field(default=None, max_length=50)
+    address: str | None = Field(default=None, max_length=500)
+    owner_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320, index=True)  # lower-case
+    phone: str | None = Field(default=None, max_length=50)
+    title: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PipelineStage(SQLModel, table=True):
+    """A column of the board. `kind` won/lost marks the closing stages."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    position: int = 0
+    probability: int = Field(default=10)  # percent, 0..100
+    kind: str = Field(default="open", max_length=8)  # open, won, lost
+
+
+class Deal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    # No FK: lead.deal_id already points here, and a cycle of foreign keys makes the
+    # tables impossible to create in one order on PostgreSQL.
+    lead_id: int | None = Field(default=None, index=True)
+    stage_id: int = Field(foreign_key="pipelinestage.id", index=True)
+    status: str = Field(default="open", max_length=8, index=True)  # open, won, lost
+    value_minor: int = 0
+    currency: str = Field(default="EUR", max_length=3)
+    probability: int | None = None  # percent; None = the stage's probability
+    expected_close: date | None = None
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    lost_reason: str | None = Field(default=None, max_length=500)
+    source: str | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    stage_entered_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class StageChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    from_stage_id: int | None = Field(default=None, foreign_key="pipelinestage.id")
+    to_stage_id: int = Field(foreign_key="pipelinestage.id")
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    via: str = Field(default="ui", max_length=10)  # ui, api, system
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    """Timeline entry on a deal or a lead: note, call, email, meeting, task, or system event."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    kind: str = Field(max_length=16)  # note, call, email, meeting, task, system
+    subject: str = Field(max_length=300)
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    due_at: datetime | None = None
+    done_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,153 @@
+"""Delivery: projects, their plan (budget lines, milestones, retainers), team, time,
+change orders and expenses. Every billable row here is a *source* for billing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from l2c_app.core.timeutil import utcnow
+
+
+class Project(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", unique=True)
+    status: str = Field(default="active", max_length=12)  # active, on_hold, done
+    currency: str = Field(default="EUR", max_length=3)
+    lead_user_id: int | None = Field(default=None, foreign_key="user.id")
+    billable_default: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProjectQuote(SQLModel, table=True):
+    """Accepted quotes that fed the project (several quotes of one deal may)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    quote_id: int = Field(foreign_key="quote.id", unique=True)
+
+
+class ProjectMember(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_member"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    budget_line_id: int | None = Field(default=None, foreign_key="budgetline.id")  # billing role
+    rate_minor: int | None = None  # overrides the budget line's rate
+
+
+class BudgetLine(SQLModel, table=True):
+    """Hours x rate per role; from an hourly quote line or an approved change order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    quote_line_id: int | None = Field(default=None, foreign_key="quoteline.id")
+    change_order_id: int | None = Field(default=None, foreign_key="changeorder.id")
+    role: str = Field(max_length=100)
+    budget_minutes: int = 0
+    rate_minor: int = 0
+    amount_minor: int = 0  # the quoted money, kept exactly (not recomputed from hours x rate)
+    tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+
+
+class Milestone(SQLModel, table=True):
+    """A fixed-fee item (billable at once) or a milestone (billable once reached)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    quote_line_id: int | None = Field(default=None, foreign_key="quoteline.id")
+    kind: str = Field(default="milestone", max_length=12)  # fixed, milestone
+    name: str = Field(max_length=300)
+    amount_minor: int = 0
+    tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+    due_date: date | None = None
+    status: str = Field(default="planned", max_length=12)  # planned, reached
+    reached_on: date | None = None
+
+
+class Retainer(SQLModel, table=True):
+    """A recurring monthly fee from a recurring quote line."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    quote_line_id: int | None = Field(default=None, foreign_key="quoteline.id")
+    name: str = Field(max_length=300)
+    amount_minor: int = 0  # per month
+    months: int | None = None  # None: until stopped
+    tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+    start_date: date
+    active: bool = True
+
+
+class RetainerPeriod(SQLModel, table=True):
+    """One month of a retainer: the billable source, made when the month is due."""
+
+    __table_args__ = (UniqueConstraint("retainer_id", "period_start", name="uq_retainer_period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    retainer_id: int = Field(foreign_key="retainer.id", index=True)
+    period_start: date
+    amount_minor: int
+
+
+class Task(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    budget_line_id: int | None = Field(default=None, foreign_key="budgetline.id")
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
+    name: str = Field(max_length=300)
+    done: bool = False
+
+
+class TimeEntry(SQLModel, table=True):
+    __table_args__ = (Index("ix_time_user_day", "user_id", "day"), Index("ix_time_project_day", "project_id", "day"))
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    budget_line_id: int | None = Field(default=None, foreign_key="budgetline.id")
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    user_id: int = Field(foreign_key="user.id")
+    day: date
+    minutes: int  # > 0; at most 1440 per user and day across entries
+    billable: bool = True
+    rate_minor: int = 0  # the rate at the time of entry
+    note: str | None = Field(default=None, max_length=1000)
+    approved_at: datetime | None = None
+    approved_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ChangeOrder(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    number: int = 1
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(default="fixed", max_length=8)  # fixed, hours
+    amount_minor: int = 0  # fixed: the price; hours: minutes x rate, rounded once
+    minutes: int = 0
+    rate_minor: int = 0
+    role: str | None = Field(default=None, max_length=100)
+    tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+    status: str = Field(default="draft", max_length=10)  # draft, sent, approved, declined
+    public_token: str = Field(max_length=64, unique=True, index=True)
+    provider: str = Field(default="builtin", max_length=12)
+    envelope_id: str | None = Field(default=None, max_length=100)
+    approved_name: str | None = Field(default=None, max_length=200)
+    approved_at: datetime | None = None
+    approved_ip: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Expense(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    day: date
+    description: str = Field(max_length=300)
+    amount_minor: int
+    tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+    billable: bool = True

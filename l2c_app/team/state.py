@@ -1,0 +1,139 @@
+"""UI state for setup, login and the Team page: thin, every rule is in core.auth."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import reflex as rx
+from sqlmodel import Session, select
+
+from l2c_app.core.audit import Actor
+from l2c_app.core.auth import AuthError, create_user, set_active, set_role, setup_needed, setup_organisation
+from l2c_app.core.db import run_db
+from l2c_app.core.models import ROLES, User
+from l2c_app.ui.session import AuthState
+
+
+def _needs_setup(session: Session) -> bool:
+    return setup_needed(session)
+
+
+class SetupState(rx.State):
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    async def check(self):
+        if not await run_db(_needs_setup):
+            return rx.redirect("/login")
+        return None
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.error, self.busy = "", True
+        yield
+        if form.get("password") != form.get("password_confirm"):
+            self.error, self.busy = "The two passwords differ.", False
+            return
+        try:
+            _, user = await run_db(
+                setup_organisation,
+                org_name=form.get("org_name", ""),
+                currency=form.get("currency", "EUR"),
+                timezone=form.get("timezone", "UTC"),
+                owner_name=form.get("owner_name", ""),
+                owner_email=form.get("owner_email", ""),
+                password=form.get("password", ""),
+            )
+        except AuthError as exc:
+            self.error, self.busy = str(exc), False
+            return
+        self.busy = False
+        yield rx.redirect(f"/login?setup=done&email={user.email}")
+
+
+class LoginState(rx.State):
+    """Reads the login page's query (error, e-mail, next) to show the right message."""
+
+    message: str = ""
+    notice: str = ""
+    email: str = ""
+    next_path: str = "/"
+
+    @rx.event
+    async def load(self):
+        if await run_db(_needs_setup):
+            return rx.redirect("/setup")
+        query = parse_qs(urlparse(str(self.router.url)).query)
+        get = lambda k: (query.get(k) or [""])[0]  # noqa: E731
+        self.email, self.next_path = get("email"), get("next") or "/"
+        error = get("error")
+        self.message = {
+            "invalid": "Wrong e-mail or password.",
+            "throttled": f"Too many failed attempts. Try again in {get('wait') or 'a few'} seconds.",
+        }.get(error, "")
+        self.notice = ("Your organisation is ready. Sign in with the owner account." if get("setup")
+                       else "You are signed out." if get("signed_out") else "")
+        return None
+
+
+def _team(session: Session) -> list[dict]:
+    users = session.exec(select(User).order_by(User.name)).all()
+    return [{"id": u.id, "name": u.name, "email": u.email, "role": u.role,
+             "active": "active" if u.is_active else "deactivated"} for u in users]
+
+
+class TeamState(AuthState):
+    members: list[dict] = []
+    error: str = ""
+    roles: list[str] = list(ROLES)
+
+    @rx.event
+    async def load(self):
+        access = await self._access("team")
+        if not access.allowed:
+            return access.denial()
+        self.members = await run_db(_team)
+        return None
+
+    @rx.event
+    async def add(self, form: dict):
+        access = await self._access("team")
+        if not access.allowed:
+            return access.denial()
+        self.error = ""
+        try:
+            await run_db(create_user, name=form.get("name", ""), email=form.get("email", ""),
+                         role=form.get("role", "sales"), password=form.get("password") or None,
+                         actor=Actor("user", access.viewer.id))
+        except AuthError as exc:
+            self.error = str(exc)
+            return None
+        self.members = await run_db(_team)
+        return rx.toast.success(f"{form.get('name')} added to the team.")
+
+    @rx.event
+    async def change_role(self, user_id: int, role: str):
+        access = await self._access("team")
+        if not access.allowed:
+            return access.denial()
+        if role == "owner" and access.viewer.role != "owner":
+            return rx.toast.error("Only an owner can make another owner.")
+        try:
+            await run_db(set_role, Actor("user", access.viewer.id), int(user_id), role)
+        except AuthError as exc:
+            return rx.toast.error(str(exc))
+        self.members = await run_db(_team)
+        return rx.toast.success("Role changed.")
+
+    @rx.event
+    async def toggle_active(self, user_id: int, active: bool):
+        access = await self._access("team")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(set_active, Actor("user", access.viewer.id), int(user_id), active)
+        except AuthError as exc:
+            return rx.toast.error(str(exc))
+        self.members = await run_db(_team)
+        return None

@@ -1,0 +1,245 @@
+"""Shared pages: My day (home), Settings (organisation, API keys), Outbox, Search."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import reflex as rx
+
+from l2c_app.core.audit import Actor
+from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
+from l2c_app.core.db import run_db
+from l2c_app.ui import admin_service as svc
+from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
+from l2c_app.ui.session import AuthState
+
+
+class HomeState(AuthState):
+    counts: dict[str, int] = {}
+
+    @rx.event
+    async def load(self):
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        self.counts = await run_db(svc.home_counts, access.viewer.id)
+        return None
+
+
+def stat(label: str, value: rx.Var, href: str) -> rx.Component:
+    return rx.link(rx.card(rx.vstack(rx.text(label, size="2", color_scheme="gray"), rx.heading(value, size="7")),
+                           width="12em"), href=href, underline="none")
+
+
+@app_page("/", "My day", "home", on_load=HomeState.load)
+def home_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading(f"Hello, ", AuthState.user_name, size="6"),
+        rx.text("What needs you today, across the whole cycle.", color_scheme="gray"),
+        rx.hstack(
+            stat("My open leads", HomeState.counts["open_leads"], "/leads"),
+            stat("My open deals", HomeState.counts["open_deals"], "/pipeline"),
+            stat("Unread notifications", HomeState.counts["unread"], "/"),
+            spacing="4",
+            wrap="wrap",
+        ),
+        spacing="4",
+    )
+
+
+class SettingsState(AuthState):
+    org: dict[str, str] = {}
+    keys: list[dict] = []
+    error: str = ""
+    new_key: str = ""
+
+    @rx.event
+    async def load(self):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        self.org = await run_db(svc.org_settings)
+        self.keys = await run_db(svc.list_api_keys)
+        self.new_key = ""
+        return None
+
+    @rx.event
+    async def save_org(self, form: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(svc.update_org, Actor("user", access.viewer.id), form.get("name", ""),
+                         form.get("currency", ""), form.get("timezone", ""))
+        except AuthError as exc:
+            self.error = str(exc)
+            return None
+        self.error = ""
+        self.org = await run_db(svc.org_settings)
+        self.org_name = self.org.get("name", self.org_name)
+        return rx.toast.success("Organisation saved.")
+
+    @rx.event
+    async def create_key(self, form: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        try:
+            _, secret = await run_db(create_api_key, form.get("name", ""), Actor("user", access.viewer.id))
+        except AuthError as exc:
+            return rx.toast.error(str(exc))
+        self.new_key = secret
+        self.keys = await run_db(svc.list_api_keys)
+        return None
+
+    @rx.event
+    async def revoke_key(self, key_id: int):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        await run_db(revoke_api_key, Actor("user", access.viewer.id), int(key_id))
+        self.keys = await run_db(svc.list_api_keys)
+        return rx.toast.success("Key revoked.")
+
+
+@app_page("/settings", "Settings", "settings", on_load=SettingsState.load)
+def settings_page() -> rx.Component:
+    return rx.vstack(
+        rx.card(
+            rx.vstack(
+                rx.heading("Organisation", size="3"),
+                error_callout(SettingsState.error),
+                rx.form(
+                    rx.hstack(
+                        field_label("Name", rx.input(name="name", default_value=SettingsState.org["name"],
+                                                     key=SettingsState.org["name"])),
+                        field_label("Currency", rx.input(name="currency", default_value=SettingsState.org["currency"],
+                                                         key=SettingsState.org["currency"], max_length=3)),
+                        field_label("Time zone", rx.input(name="timezone", default_value=SettingsState.org["timezone"],
+                                                          key=SettingsState.org["timezone"])),
+                        rx.button("Save organisation", type="submit"),
+                        align="end",
+                        width="100%",
+                    ),
+                    on_submit=SettingsState.save_org,
+                    reset_on_submit=False,
+                ),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading("API keys", size="3"),
+                rx.text("Keys let other systems call the REST API (Authorization: Bearer …). A key is shown once.",
+                        size="2", color_scheme="gray"),
+                rx.cond(
+                    SettingsState.new_key != "",
+                    rx.callout(rx.vstack(rx.text("Copy this key now; it will not be shown again:"),
+                                         rx.code(SettingsState.new_key, aria_label="New API key")),
+                               icon="key", color_scheme="amber", width="100%"),
+                ),
+                rx.form(
+                    rx.hstack(field_label("Key name", rx.input(name="name", placeholder="e.g. website form",
+                                                               required=True)),
+                              rx.button("Create API key", type="submit"), align="end"),
+                    on_submit=SettingsState.create_key,
+                    reset_on_submit=True,
+                ),
+                rx.cond(
+                    SettingsState.keys.length() > 0,
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                       ("Name", "Key", "Created", "Last used", "Status", "")])),
+                        rx.table.body(rx.foreach(SettingsState.keys, lambda k: rx.table.row(
+                            rx.table.cell(k["name"]), rx.table.cell(rx.code(k["prefix"])), rx.table.cell(k["created"]),
+                            rx.table.cell(k["last_used"]), rx.table.cell(rx.badge(k["status"])),
+                            rx.table.cell(rx.cond(k["status"] == "active", rx.button(
+                                "Revoke", size="1", color_scheme="red", variant="soft",
+                                on_click=SettingsState.revoke_key(k["id"])))),
+                        ))),
+                        width="100%",
+                    ),
+                    rx.text("No API keys yet.", size="2", color_scheme="gray"),
+                ),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        spacing="4",
+    )
+
+
+class OutboxState(AuthState):
+    messages: list[dict] = []
+
+    @rx.event
+    async def load(self):
+        access = await self._access("outbox")
+        if not access.allowed:
+            return access.denial()
+        self.messages = await run_db(svc.list_outbox)
+        return None
+
+
+def message_card(m: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(rx.cond(m["status"] == "outbox", "Not sent (no SMTP configured)", m["status"]),
+                         color_scheme=rx.cond(m["status"] == "sent", "green", "amber")),
+                rx.text("To ", m["to"], size="2", weight="medium"),
+                rx.spacer(),
+                rx.text(m["created"], size="1", color_scheme="gray"),
+                width="100%",
+            ),
+            rx.text(m["subject"], weight="bold"),
+            rx.text(m["body"], size="2", white_space="pre-wrap"),
+            rx.cond(m["link"] != "", rx.hstack(
+                rx.code(m["link"]),
+                rx.button("Copy link", size="1", variant="soft", on_click=rx.set_clipboard(m["link"])),
+                align="center")),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+@app_page("/outbox", "Outbox", "outbox", on_load=OutboxState.load)
+def outbox_page() -> rx.Component:
+    return rx.cond(
+        OutboxState.messages.length() > 0,
+        rx.vstack(rx.foreach(OutboxState.messages, message_card), width="100%"),
+        empty_state("mail", "The outbox is empty", "Every e-mail l2c writes (quotes, signing links, invoices) "
+                    "is kept here; without SMTP settings it is not sent, so copy the link from here."),
+    )
+
+
+class SearchPageState(AuthState):
+    q: str = ""
+    results: list[dict] = []
+
+    @rx.event
+    async def load(self):
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        self.q = (parse_qs(urlparse(str(self.router.url)).query).get("q") or [""])[0]
+        self.results = await run_db(svc.search, self.q) if self.q.strip() else []
+        return None
+
+
+@app_page("/search", "Search", "home", on_load=SearchPageState.load)
+def search_page() -> rx.Component:
+    return rx.vstack(
+        rx.text("Results for “", SearchPageState.q, "”", color_scheme="gray"),
+        rx.cond(
+            SearchPageState.results.length() > 0,
+            rx.vstack(rx.foreach(SearchPageState.results, lambda r: rx.link(
+                rx.hstack(rx.badge(r["kind"]), rx.text(r["title"], weight="medium"),
+                          rx.text(r["detail"], color_scheme="gray", size="2")), href=r["href"])), width="100%"),
+            empty_state("search", "Nothing found", "Try a name, an e-mail or a company."),
+        ),
+        width="100%",
+    )

@@ -1,0 +1,80 @@
+"""Use cases behind the shared pages (home, settings, API keys, outbox, search).
+
+Plain functions over a Session: the pages' state calls them through `run_db`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from l2c_app.core.audit import Actor, record_update, snapshot
+from l2c_app.core.auth import AuthError, get_organisation
+from l2c_app.core.models import ApiKey, Notification, OutboxMessage
+from l2c_app.core.timeutil import is_valid_timezone
+from l2c_app.leads.models import Lead
+from l2c_app.pipeline.models import Account, Contact, Deal
+
+
+def home_counts(session: Session, user_id: int) -> dict[str, int]:
+    return {
+        "open_leads": session.exec(select(func.count()).select_from(Lead).where(
+            Lead.owner_id == user_id, Lead.status.in_(("new", "qualified")))).one(),
+        "open_deals": session.exec(select(func.count()).select_from(Deal).where(
+            Deal.owner_id == user_id, Deal.status == "open")).one(),
+        "unread": session.exec(select(func.count()).select_from(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))).one(),
+    }
+
+
+def org_settings(session: Session) -> dict:
+    org = get_organisation(session)
+    return {"name": org.name, "currency": org.currency, "timezone": org.timezone} if org else {}
+
+
+def update_org(session: Session, actor: Actor, name: str, currency: str, timezone: str) -> None:
+    org = get_organisation(session)
+    if org is None:
+        raise AuthError("l2c is not set up yet.")
+    if not name.strip():
+        raise AuthError("Enter the organisation's name.")
+    if not is_valid_timezone(timezone):
+        raise AuthError(f"{timezone} is not a known time zone (e.g. Europe/Paris).")
+    from babel.numbers import list_currencies
+
+    if currency.upper() not in list_currencies():
+        raise AuthError(f"{currency} is not an ISO currency code.")
+    before = snapshot(org)
+    org.name, org.currency, org.timezone = name.strip(), currency.upper(), timezone
+    record_update(session, actor, org, before)
+
+
+def list_api_keys(session: Session) -> list[dict]:
+    rows = session.exec(select(ApiKey).order_by(ApiKey.id.desc())).all()
+    return [{"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": k.created_at.strftime("%Y-%m-%d"),
+             "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
+             "status": "revoked" if k.revoked_at else "active"} for k in rows]
+
+
+def list_outbox(session: Session, limit: int = 200) -> list[dict]:
+    rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    return [{"id": m.id, "to": m.to, "subject": m.subject, "body": m.body, "link": m.link or "",
+             "status": m.status, "created": m.created_at.strftime("%Y-%m-%d %H:%M"), "error": m.error or ""}
+            for m in rows]
+
+
+def search(session: Session, q: str, limit: int = 20) -> list[dict]:
+    """Across leads, deals, clients and contacts; case-insensitive substring match."""
+    like = f"%{q.strip().lower()}%"
+    results: list[dict] = []
+    for a in session.exec(select(Account).where(func.lower(Account.name).like(like)).limit(limit)):
+        results.append({"kind": "Client", "title": a.name, "detail": a.domain or "", "href": f"/accounts/{a.id}"})
+    for d in session.exec(select(Deal).where(func.lower(Deal.title).like(like)).limit(limit)):
+        results.append({"kind": "Deal", "title": d.title, "detail": d.status, "href": f"/deals/{d.id}"})
+    for c in session.exec(select(Contact).where(or_(func.lower(Contact.name).like(like),
+                                                    func.lower(Contact.email).like(like))).limit(limit)):
+        results.append({"kind": "Contact", "title": c.name, "detail": c.email or "", "href": "/pipeline"})
+    for lead in session.exec(select(Lead).where(or_(func.lower(Lead.name).like(like), Lead.email.like(like),
+                                                    func.lower(Lead.company).like(like))).limit(limit)):
+        results.append({"kind": "Lead", "title": lead.name, "detail": lead.email, "href": f"/leads?lead={lead.id}"})
+    return results

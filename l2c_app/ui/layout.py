@@ -1,0 +1,229 @@
+"""The app shell (left navigation in the order of the cycle, top bar with search and the
+user menu), the page registry, and small shared components.
+
+A stage registers its pages with `@app_page(route, title, section)`; `l2c_app.py`
+imports every stage's `pages` module and adds what is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import reflex as rx
+from reflex_components_core.el.elements.base import BaseHTML
+
+from l2c_app.ui.session import AuthState
+
+# label, route, icon, section (the role check of core.auth.SECTION_ROLES)
+NAV: list[tuple[str, str, str, str]] = [
+    ("My day", "/", "sun", "home"),
+    ("Leads", "/leads", "inbox", "leads"),
+    ("Pipeline", "/pipeline", "kanban", "pipeline"),
+    ("Quotes", "/quotes", "file-text", "quotes"),
+    ("Contracts", "/contracts", "signature", "contracts"),
+    ("Projects", "/projects", "folder-kanban", "projects"),
+    ("Time", "/time", "clock", "time"),
+    ("Invoices", "/invoices", "receipt", "invoices"),
+    ("Payments", "/payments", "credit-card", "payments"),
+    ("Insights", "/insights", "chart-line", "insights"),
+    ("Settings", "/settings", "settings", "settings"),
+]
+
+
+class NativeForm(BaseHTML):
+    """A real HTML form that posts to a URL (login, logout): Reflex's own form always
+    prevents the browser's submit, but an HttpOnly cookie needs a real request."""
+
+    tag = "form"
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+@dataclass
+class PageSpec:
+    route: str
+    title: str
+    component: Callable[[], rx.Component]
+    on_load: Any = None
+    public: bool = False
+    extra_on_load: list[Any] = field(default_factory=list)
+
+
+PAGES: list[PageSpec] = []
+
+
+def app_page(route: str, title: str, section: str, on_load: Any = None):
+    """Register a signed-in page: shell around it, login and role checked on load."""
+
+    def deco(fn: Callable[[], rx.Component]):
+        def wrapped() -> rx.Component:
+            return shell(fn(), title)
+
+        loads = [AuthState.require(section)]
+        if on_load is not None:
+            loads.extend(on_load if isinstance(on_load, list) else [on_load])
+        PAGES.append(PageSpec(route, title, wrapped, loads))
+        return fn
+
+    return deco
+
+
+def public_page(route: str, title: str, on_load: Any = None):
+    """Register a page anyone may open (setup, login, the client's public links)."""
+
+    def deco(fn: Callable[[], rx.Component]):
+        PAGES.append(PageSpec(route, title, fn, on_load, public=True))
+        return fn
+
+    return deco
+
+
+def nav_item(label: str, route: str, icon: str, section: str) -> rx.Component:
+    return rx.cond(
+        AuthState.allowed_sections.contains(section),
+        rx.link(
+            rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center", spacing="2"),
+            href=route,
+            underline="none",
+            color_scheme="gray",
+            high_contrast=True,
+            padding_x="0.75em",
+            padding_y="0.4em",
+            border_radius="var(--radius-2)",
+            _hover={"background": "var(--gray-a3)"},
+            width="100%",
+        ),
+    )
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("infinity", size=22, color=rx.color("accent", 10)),
+            rx.heading("l2c", size="5"),
+            align="center",
+            padding="0.75em",
+        ),
+        rx.text(AuthState.org_name, size="1", color_scheme="gray", padding_x="0.75em"),
+        rx.el.nav(
+            rx.vstack(*[nav_item(*item) for item in NAV], spacing="1", width="100%"),
+            aria_label="Main navigation",
+            width="100%",
+        ),
+        width="13em",
+        min_width="13em",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="0.5em",
+        border_right="1px solid var(--gray-a5)",
+        background=rx.color("gray", 2),
+        spacing="2",
+    )
+
+
+def user_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(rx.icon("circle-user", size=16), AuthState.user_name, variant="ghost", aria_label="User menu"),
+        ),
+        rx.menu.content(
+            rx.box(rx.text(AuthState.user_email, size="2"), rx.text("Role: ", AuthState.user_role, size="1",
+                                                                     color_scheme="gray"), padding="0.5em"),
+            rx.menu.separator(),
+            rx.cond(AuthState.allowed_sections.contains("team"), rx.menu.item("Team", on_click=rx.redirect("/team"))),
+            rx.menu.item("Outbox", on_click=rx.redirect("/outbox")),
+            rx.menu.item("Toggle light / dark", on_click=rx.toggle_color_mode),
+        ),
+    )
+
+
+def top_bar(title: str) -> rx.Component:
+    return rx.hstack(
+        rx.heading(title, size="5"),
+        rx.spacer(),
+        rx.el.form(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                name="q",
+                placeholder="Search leads, deals, clients…",
+                aria_label="Search",
+                width="20em",
+            ),
+            on_submit=SearchState.go,
+            reset_on_submit=False,
+        ),
+        user_menu(),
+        NativeForm.create(
+            rx.button(rx.icon("log-out", size=14), "Sign out", type="submit", variant="soft", color_scheme="gray"),
+            action="/api/auth/logout",
+            method="post",
+        ),
+        align="center",
+        width="100%",
+        padding_y="0.75em",
+        padding_x="1.5em",
+        border_bottom="1px solid var(--gray-a5)",
+        spacing="4",
+    )
+
+
+class SearchState(AuthState):
+    @rx.event
+    def go(self, form: dict):
+        q = (form.get("q") or "").strip()
+        return rx.redirect(f"/search?q={q}") if q else None
+
+
+def shell(content: rx.Component, title: str) -> rx.Component:
+    return rx.hstack(
+        sidebar(),
+        rx.vstack(
+            top_bar(title),
+            rx.box(content, padding="1.5em", width="100%"),
+            width="100%",
+            spacing="0",
+            min_height="100vh",
+        ),
+        spacing="0",
+        width="100%",
+        align="start",
+    )
+
+
+def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.Component:
+    """What a section shows when there is nothing yet: what goes here, and how to start."""
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=36, color=rx.color("gray", 9)),
+            rx.heading(title, size="4"),
+            rx.text(text, color_scheme="gray", text_align="center", max_width="32em"),
+            rx.hstack(*actions),
+            align="center",
+            spacing="3",
+        ),
+        padding="4em",
+        width="100%",
+        border="1px dashed var(--gray-a6)",
+        border_radius="var(--radius-4)",
+    )
+
+
+def field_label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
+    """A labelled input: the <label> wraps the control, so tests and screen readers find it.
+    The hint sits outside the label, so the accessible name stays exactly `text`."""
+    control.style.setdefault("width", "100%")
+    label = rx.el.label(rx.vstack(rx.text(text, size="2", weight="medium"), control, spacing="1", width="100%"),
+                        width="100%")
+    if hint is None:
+        return label
+    return rx.vstack(label, rx.text(hint, size="1", color_scheme="gray"), spacing="1", width="100%")
+
+
+def error_callout(message: rx.Var | str) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+    )
