@@ -52,3 +52,10 @@ bench: install-test
 
 clean:
 	rm -rf .web $(VENV) $(BUN_DIR)
+
+# Regenerate the single initial migration from the models (nothing is deployed yet, so
+# the schema is kept as one migration until the first release).
+schema: install
+	rm -f alembic/versions/0001_initial_schema.py /tmp/l2c-schema.db
+	$(PY) -c "from alembic import command; from l2c_app.core.db import alembic_config; \
+	command.revision(alembic_config('sqlite:////tmp/l2c-schema.db'), message='initial schema', autogenerate=True, rev_id='0001')"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:25:09.300900
+Create Date: 2026-11-28 03:36:04.429984
 """
 from typing import Sequence, Union
 

@@ -1,0 +1,250 @@
+"""Shared fixtures.
+
+- `db_url` / `session`: a fresh, migrated database per test, on SQLite and, when it is
+  reachable, on PostgreSQL too (in CI, `CI=true`, PostgreSQL is required). Tests that
+  take `session` run once per backend.
+- `app_server`: the real app (`l2c serve`, production build, one port) started once per
+  test run on its own port and its own SQLite file; `browser` / `page` drive it in
+  Debian's Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = os.environ.get("L2C_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("L2C_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _pg_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _backends() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    if _pg_reachable() or IN_CI:
+        params.append(pytest.param("postgres", id="postgres", marks=pytest.mark.postgres))
+    return params
+
+
+def _pg_exec(sql: str, dbname: str = "test") -> None:
+    import psycopg
+
+    url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + f"/{dbname}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend; each test gets a cheap copy of it."""
+    from l2c_app.core.db import migrate
+
+    templates: dict[str, str] = {}
+    sqlite_file = tmp_path_factory.mktemp("tpl") / "template.db"
+    migrate(f"sqlite:///{sqlite_file}")
+    templates["sqlite"] = str(sqlite_file)
+    pg_name = None
+    if _pg_reachable() or IN_CI:
+        pg_name = f"l2c_tpl_{uuid.uuid4().hex[:10]}"
+        _pg_exec(f'CREATE DATABASE "{pg_name}"')
+        migrate(_pg_url(pg_name))
+        from l2c_app.core.db import engine_for
+
+        engine_for(_pg_url(pg_name)).dispose()  # a template must have no connections
+        templates["postgres"] = pg_name
+    yield templates
+    if pg_name:
+        _pg_exec(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=_backends())
+def db_url(request, _templates, tmp_path, monkeypatch) -> Iterator[str]:
+    """A fresh migrated database; also made the app's DATABASE_URL for this test."""
+    from l2c_app.core.config import reset_settings
+    from l2c_app.core.db import engine_for
+
+    name = None
+    if request.param == "sqlite":
+        target = tmp_path / "l2c.db"
+        shutil.copy(_templates["sqlite"], target)
+        url = f"sqlite:///{target}"
+    else:
+        name = f"l2c_t_{uuid.uuid4().hex[:12]}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgres"]}"')
+        url = _pg_url(name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789")
+    reset_settings()
+    yield url
+    engine_for(url).dispose()
+    reset_settings()
+    if name:
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def session(db_url) -> Iterator[Session]:
+    from l2c_app.core.db import engine_for
+
+    with Session(engine_for(db_url), expire_on_commit=False) as s:
+        yield s
+
+
+# --- the running app ------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningApp:
+    def __init__(self, base_url: str, database_url: str, log: Path):
+        self.base_url = base_url
+        self.database_url = database_url
+        self.log = log
+
+    def session(self) -> Session:
+        from l2c_app.core.db import engine_for
+
+        return Session(engine_for(self.database_url), expire_on_commit=False)
+
+    def reset(self) -> None:
+        """Empty every table (the setup journey needs a fresh install)."""
+        import l2c_app.models  # noqa: F401
+        from sqlmodel import SQLModel
+
+        with self.session() as s:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                s.exec(table.delete())  # type: ignore[call-overload]
+            s.commit()
+
+    def ensure_owner(self, email: str = "owner@l2c.test", password: str = "owner-password-1") -> tuple[str, str]:
+        """An organisation with an owner, created directly (journeys other than setup)."""
+        from l2c_app.core.auth import setup_needed, setup_organisation
+
+        with self.session() as s:
+            if setup_needed(s):
+                setup_organisation(s, org_name="Test Studio", currency="EUR", timezone="Europe/Paris",
+                                   owner_name="Olivia Owner", owner_email=email, password=password)
+                s.commit()
+        return email, password
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> Iterator[RunningApp]:
+    """`l2c serve` on its own port and SQLite file, started once for the whole run."""
+    folder = tmp_path_factory.mktemp("app")
+    db_file = folder / "app.db"
+    port = _free_port()
+    log = ARTIFACTS / "app-server.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db_file}", SECRET_KEY="browser-tests-secret-0123456789",
+               APP_BASE_URL=f"http://localhost:{port}", REFLEX_USE_SYSTEM_BUN="1",
+               REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false",
+               PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
+    env.pop("REDIS_URL", None)
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--port", str(port)], cwd=ROOT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"l2c serve exited with {proc.returncode}; see {log}")
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200 and \
+                        httpx.get(f"{base}/login", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"l2c serve did not answer within 300 s; see {log}")
+            time.sleep(1)
+        yield RunningApp(base, f"sqlite:///{db_file}", log)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser, request):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    ctx.set_default_timeout(20_000)
+    yield ctx
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, pg in enumerate(ctx.pages):
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{i}.png"), full_page=True)
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def sign_in(page, app: RunningApp, email: str, password: str, next_path: str = "/") -> None:
+    """What a person does: open the login page, type the credentials, press Sign in."""
+    page.goto(f"{app.base_url}/login?next={next_path}")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{next_path}")
+
+
+@pytest.fixture
+def signed_in_page(page, app_server):
+    """A page signed in as the owner (the organisation is created directly if needed)."""
+    email, password = app_server.ensure_owner()
+    sign_in(page, app_server, email, password)
+    return page

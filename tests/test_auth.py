@@ -1,0 +1,126 @@
+"""Auth rules on SQLite and PostgreSQL: setup once, login, throttling, sessions, API keys."""
+
+from datetime import timedelta
+
+import pytest
+
+from l2c_app.core.auth import (
+    AuthError, Throttled, api_key_for, authenticate, create_api_key, create_session, create_user, revoke_session,
+    set_role, setup_needed, setup_organisation, user_for_token,
+)
+from l2c_app.core.models import AuditLog, User, UserSession
+from l2c_app.core.timeutil import utcnow
+from sqlmodel import select
+
+
+def make_org(session):
+    org, owner = setup_organisation(session, org_name="Acme", currency="eur", timezone="Europe/Paris",
+                                    owner_name="Olivia", owner_email="Olivia@Acme.test", password="long-password-1")
+    session.commit()
+    return org, owner
+
+
+def test_setup_creates_org_and_owner_once(session):
+    assert setup_needed(session)
+    org, owner = make_org(session)
+    assert (org.currency, owner.role, owner.email) == ("EUR", "owner", "olivia@acme.test")
+    assert owner.password_hash.startswith("$argon2id$")
+    with pytest.raises(AuthError, match="already set up"):
+        setup_organisation(session, org_name="Other", currency="EUR", timezone="UTC", owner_name="X",
+                           owner_email="x@x.test", password="long-password-1")
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("currency", "EURO", "ISO currency"), ("timezone", "Mars/Base", "time zone"),
+    ("password", "short", "at least 10"), ("owner_email", "not-an-email", "valid e-mail"),
+])
+def test_setup_rejects_bad_input_and_stores_nothing(session, field, value, message):
+    args = dict(org_name="Acme", currency="EUR", timezone="UTC", owner_name="O", owner_email="o@a.test",
+                password="long-password-1")
+    args[field] = value
+    with pytest.raises(AuthError, match=message):
+        setup_organisation(session, **args)
+    session.rollback()
+    assert setup_needed(session)
+
+
+def test_login_does_not_say_which_half_was_wrong(session):
+    make_org(session)
+    with pytest.raises(AuthError) as unknown:
+        authenticate(session, "nobody@acme.test", "long-password-1")
+    with pytest.raises(AuthError) as wrong:
+        authenticate(session, "olivia@acme.test", "wrong-password")
+    assert str(unknown.value) == str(wrong.value) == "Wrong e-mail or password."
+    assert authenticate(session, " OLIVIA@acme.test ", "long-password-1").email == "olivia@acme.test"
+
+
+def test_repeated_failures_are_slowed_down(session):
+    make_org(session)
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            authenticate(session, "olivia@acme.test", "wrong", ip="10.0.0.9")
+        session.commit()
+    with pytest.raises(Throttled) as exc:
+        authenticate(session, "olivia@acme.test", "long-password-1", ip="10.0.0.9")
+    assert exc.value.retry_after >= 1
+    # Another IP guessing a different account is not blocked by this one.
+    create_user(session, name="Sam", email="sam@acme.test", role="sales", password="long-password-2")
+    assert authenticate(session, "sam@acme.test", "long-password-2", ip="10.0.0.10").role == "sales"
+
+
+def test_session_token_expires_and_logout_revokes(session):
+    _, owner = make_org(session)
+    token = create_session(session, owner)
+    session.commit()
+    assert user_for_token(session, token).id == owner.id
+    assert user_for_token(session, token + "x") is None
+    row = session.exec(select(UserSession)).one()
+    assert row.token_hash != token  # only the hash is stored
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert user_for_token(session, token) is None
+    token2 = create_session(session, owner)
+    revoke_session(session, token2)
+    session.commit()
+    assert user_for_token(session, token2) is None
+
+
+def test_deactivated_user_cannot_log_in(session):
+    make_org(session)
+    sam = create_user(session, name="Sam", email="sam@acme.test", role="sales", password="long-password-2")
+    sam.is_active = False
+    session.commit()
+    with pytest.raises(AuthError):
+        authenticate(session, "sam@acme.test", "long-password-2")
+
+
+def test_last_owner_cannot_be_demoted_and_changes_are_audited(session):
+    _, owner = make_org(session)
+    from l2c_app.core.audit import Actor
+
+    with pytest.raises(AuthError, match="at least one owner"):
+        set_role(session, Actor("user", owner.id), owner.id, "sales")
+    sam = create_user(session, name="Sam", email="sam@acme.test", role="sales", password="long-password-2")
+    set_role(session, Actor("user", owner.id), sam.id, "billing")
+    session.commit()
+    audit = session.exec(select(AuditLog).where(AuditLog.entity == "user", AuditLog.entity_id == sam.id,
+                                                AuditLog.action == "update")).one()
+    assert audit.before == {"role": "sales"} and audit.after == {"role": "billing"}
+    assert "password_hash" not in session.exec(select(AuditLog).where(AuditLog.action == "create",
+                                                                     AuditLog.entity == "user")).first().after
+
+
+def test_api_key_shown_once_and_stored_hashed(session):
+    row, secret = create_api_key(session, "website")
+    session.commit()
+    assert secret.startswith("l2c_") and row.key_hash != secret
+    assert api_key_for(session, secret).id == row.id
+    assert api_key_for(session, secret[:-1] + "x") is None
+    assert api_key_for(session, None) is None
+
+
+def test_users_emails_are_unique_case_insensitively(session):
+    make_org(session)
+    with pytest.raises(AuthError, match="already exists"):
+        create_user(session, name="Dup", email="OLIVIA@acme.test", role="sales", password="long-password-3")
+    assert len(session.exec(select(User)).all()) == 1
