@@ -9,6 +9,7 @@ import reflex as rx
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
 from l2c_app.core.db import run_db
+from l2c_app.pipeline.components import my_day_panel
 from l2c_app.ui import admin_service as svc
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
@@ -43,7 +44,9 @@ def home_page() -> rx.Component:
             spacing="4",
             wrap="wrap",
         ),
+        my_day_panel(),
         spacing="4",
+        width="100%",
     )
 
 

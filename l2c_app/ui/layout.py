@@ -14,6 +14,8 @@ from typing import Any
 import reflex as rx
 from reflex_components_core.el.elements.base import BaseHTML
 
+from l2c_app.leads.components import notification_bell
+from l2c_app.projects.components import timer_widget
 from l2c_app.ui.session import AuthState
 
 # label, route, icon, section (the role check of core.auth.SECTION_ROLES)
@@ -155,6 +157,8 @@ def top_bar(title: str) -> rx.Component:
             on_submit=SearchState.go,
             reset_on_submit=False,
         ),
+        timer_widget(),
+        notification_bell(),
         user_menu(),
         NativeForm.create(
             rx.button(rx.icon("log-out", size=14), "Sign out", type="submit", variant="soft", color_scheme="gray"),
