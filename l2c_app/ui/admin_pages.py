@@ -105,9 +105,28 @@ class SettingsState(AuthState):
         return rx.toast.success("Key revoked.")
 
 
+# Each stage registers its own settings page at these routes.
+STAGE_SETTINGS = [
+    ("Lead capture and assignment", "/settings/leads", "Contact form, consent text, assignment rules"),
+    ("Pipeline stages", "/settings/pipeline", "Columns of the board, win probabilities, stale days"),
+    ("Catalog and taxes", "/settings/catalog", "Services, hourly roles, recurring fees, tax rates"),
+    ("Contract templates", "/settings/contracts", "Templates with merge fields"),
+    ("Delivery", "/settings/delivery", "Time approval, automatic projects"),
+    ("Invoicing", "/settings/billing", "Number pattern, terms, reminders"),
+]
+
+
 @app_page("/settings", "Settings", "settings", on_load=SettingsState.load)
 def settings_page() -> rx.Component:
     return rx.vstack(
+        rx.grid(
+            *[rx.link(rx.card(rx.vstack(rx.text(title, weight="bold"), rx.text(hint, size="2", color_scheme="gray"),
+                                        spacing="1")), href=href, underline="none")
+              for title, href, hint in STAGE_SETTINGS],
+            columns="3",
+            spacing="3",
+            width="100%",
+        ),
         rx.card(
             rx.vstack(
                 rx.heading("Organisation", size="3"),
