@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import importlib
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from l2c_app.core.auth import create_user, get_organisation, setup_organisation
-from l2c_app.core.models import User
-from sqlmodel import select
+from l2c_app.core.auth import create_user, get_organisation, setup_needed, setup_organisation
+from l2c_app.core.models import Organisation, User
 
 STAGES = ["leads", "pipeline", "quotes", "contracts", "projects", "billing", "payments"]
 DEMO_PASSWORD = "demo-password-1"
@@ -21,9 +20,13 @@ DEMO_PASSWORD = "demo-password-1"
 def _base(session: Session, ctx: dict) -> None:
     """Organisation and a team with every role (password demo-password-1)."""
     if get_organisation(session) is None:
-        setup_organisation(session, org_name="Northwind Studio", currency="EUR", timezone="Europe/Paris",
-                           owner_name="Olivia Owner", owner_email="owner@northwind.test", password=DEMO_PASSWORD)
-    team = [("Sam Seller", "sam@northwind.test", "sales"), ("Sofia Sales", "sofia@northwind.test", "sales"),
+        if setup_needed(session):
+            setup_organisation(session, org_name="Northwind Studio", currency="EUR", timezone="Europe/Paris",
+                               owner_name="Olivia Owner", owner_email="owner@northwind.test",
+                               password=DEMO_PASSWORD)
+        else:  # users were made with the CLI before any setup: only the organisation is missing
+            session.add(Organisation(name="Northwind Studio", currency="EUR", timezone="Europe/Paris"))
+    team = [("Olivia Owner", "owner@northwind.test", "owner"), ("Sam Seller", "sam@northwind.test", "sales"), ("Sofia Sales", "sofia@northwind.test", "sales"),
             ("Dan Delivery", "dan@northwind.test", "delivery"), ("Bea Billing", "bea@northwind.test", "billing"),
             ("Ada Admin", "ada@northwind.test", "admin")]
     for name, email, role in team:

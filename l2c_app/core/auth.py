@@ -213,6 +213,9 @@ def authenticate(session: Session, email: str, password: str, ip: str | None = N
     ok = verify_password(user.password_hash if user else "", password)
     if not ok or user is None or not user.is_active or not user.password_hash:
         session.add(LoginAttempt(email=email, ip=ip))
+        # Committed here, not by the caller: the error below rolls the caller's unit of
+        # work back, and a lost failure would make guessing free.
+        session.commit()
         raise AuthError("Wrong e-mail or password.")
     user.last_login_at = utcnow()
     return user

@@ -57,9 +57,11 @@ def setup_page() -> rx.Component:
                                                         auto_complete="new-password")),
                 rx.button("Create organisation", type="submit", loading=SetupState.busy, width="100%"),
                 spacing="3",
+                width="100%",
             ),
             on_submit=SetupState.submit,
             reset_on_submit=False,
+            width="100%",
         ),
     )
 
@@ -80,9 +82,11 @@ def login_page() -> rx.Component:
                 rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                 rx.button("Sign in", type="submit", width="100%"),
                 spacing="3",
+                width="100%",
             ),
             action="/api/auth/login",
             method="post",
+            width="100%",
         ),
     )
 

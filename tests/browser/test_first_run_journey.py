@@ -1,0 +1,103 @@
+"""A newcomer's first visit: set up the organisation, sign in, look around, sign out.
+
+Reads as the user's story; each helper is one thing a person does.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+OWNER = {"org": "Zoë's Studio", "name": "Zoë Owner", "email": "zoe@studio.test", "password": "a-long-password-1"}
+SECTIONS = ["Leads", "Pipeline", "Quotes", "Contracts", "Projects", "Time", "Invoices", "Payments", "Insights",
+            "Settings"]
+
+
+def open_fresh_install(page, app):
+    page.goto(app.base_url + "/")
+    page.wait_for_url(re.compile(r"/setup/?$"))
+
+
+def create_organisation(page, org, name, email, password):
+    page.get_by_label("Organisation name").fill(org)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Your e-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Repeat password").fill(password)
+    page.get_by_role("button", name="Create organisation").click()
+
+
+def visit_every_section(page):
+    nav = page.get_by_role("navigation", name="Main navigation")
+    for section in SECTIONS:
+        nav.get_by_role("link", name=section, exact=True).click()
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login/?\?signed_out=1$"))
+
+
+def test_first_run_setup_login_navigate_logout(page, app_server):
+    app_server.reset()
+    open_fresh_install(page, app_server)
+    page.screenshot(path="test-artifacts/setup.png")
+
+    create_organisation(page, OWNER["org"], OWNER["name"], OWNER["email"], "short")
+    expect(page.get_by_role("alert")).to_contain_text("at least 10 characters")
+
+    create_organisation(page, OWNER["org"], OWNER["name"], OWNER["email"], OWNER["password"])
+    page.wait_for_url(re.compile(r"/login/?\?setup=done"))
+    expect(page.get_by_text("Your organisation is ready")).to_be_visible()
+    expect(page.get_by_label("E-mail")).to_have_value(OWNER["email"])
+    page.screenshot(path="test-artifacts/login.png")
+
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
+
+    sign_in(page, app_server, OWNER["email"], OWNER["password"])
+    expect(page.get_by_role("heading", name="Hello, Zoë Owner")).to_be_visible()
+    expect(page.get_by_text(OWNER["org"])).to_be_visible()
+    page.screenshot(path="test-artifacts/shell.png")
+
+    visit_every_section(page)
+    sign_out(page)
+
+    # Signed out means signed out: a section now asks for the login again.
+    page.goto(app_server.base_url + "/invoices")
+    page.wait_for_url(re.compile(r"/login/?\?next=(%2F|/)invoices"))
+    # And setup cannot be run a second time.
+    page.goto(app_server.base_url + "/setup")
+    page.wait_for_url(re.compile(r"/login/?$"))
+
+
+def test_a_role_only_opens_its_sections(browser, app_server):
+    from l2c_app.core.auth import create_user
+
+    app_server.ensure_owner()
+    with app_server.session() as s:
+        from l2c_app.core.models import User
+        from sqlmodel import select
+
+        if s.exec(select(User).where(User.email == "sam@seller.test")).first() is None:
+            create_user(s, name="Sam Seller", email="sam@seller.test", role="sales", password="sales-password-1")
+            s.commit()
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        sign_in(page, app_server, "sam@seller.test", "sales-password-1")
+        nav = page.get_by_role("navigation", name="Main navigation")
+        expect(nav.get_by_role("link", name="Pipeline", exact=True)).to_be_visible()
+        expect(nav.get_by_role("link", name="Invoices", exact=True)).to_have_count(0)
+        # Typing the address of a section the role may not open lands back on My day.
+        page.goto(app_server.base_url + "/invoices")
+        page.wait_for_url(app_server.base_url + "/")
+        expect(page.get_by_text("may not open invoices")).to_be_visible()
+    finally:
+        ctx.close()
