@@ -124,3 +124,24 @@ def test_users_emails_are_unique_case_insensitively(session):
     with pytest.raises(AuthError, match="already exists"):
         create_user(session, name="Dup", email="OLIVIA@acme.test", role="sales", password="long-password-3")
     assert len(session.exec(select(User)).all()) == 1
+
+
+def test_invitation_lets_the_member_choose_a_password_once(session):
+    from l2c_app.core.auth import accept_invitation, invite_user
+    from l2c_app.core.models import OutboxMessage
+
+    make_org(session)
+    user, token = invite_user(session, name="Ivy", email="ivy@acme.test", role="billing")
+    session.commit()
+    mail = session.exec(select(OutboxMessage).where(OutboxMessage.to == "ivy@acme.test")).one()
+    assert mail.status == "outbox" and mail.link.endswith(f"/invite/{token}") and token in mail.body
+    with pytest.raises(AuthError):  # no password yet: cannot sign in
+        authenticate(session, "ivy@acme.test", "")
+    session.rollback()
+    with pytest.raises(AuthError, match="at least 10"):
+        accept_invitation(session, token, "short")
+    accept_invitation(session, token, "ivy-password-1")
+    session.commit()
+    assert authenticate(session, "ivy@acme.test", "ivy-password-1").id == user.id
+    with pytest.raises(AuthError, match="not valid any more"):
+        accept_invitation(session, token, "another-password")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:36:04.429984
+Create Date: 2026-11-28 03:49:02.978350
 """
 from typing import Sequence, Union
 
@@ -179,6 +179,20 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tax_rate_id'], ['taxrate.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('invitation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitation_token_hash'), ['token_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_invitation_user_id'), ['user_id'], unique=False)
+
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -973,6 +987,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notification_user_id'))
 
     op.drop_table('notification')
+    with op.batch_alter_table('invitation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitation_user_id'))
+        batch_op.drop_index(batch_op.f('ix_invitation_token_hash'))
+
+    op.drop_table('invitation')
     op.drop_table('catalogitem')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_entity_id'))

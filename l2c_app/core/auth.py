@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.config import get_settings
-from l2c_app.core.models import ROLES, ApiKey, LoginAttempt, Organisation, User, UserSession
+from l2c_app.core.models import ROLES, ApiKey, Invitation, LoginAttempt, Organisation, User, UserSession
 from l2c_app.core.timeutil import is_valid_timezone, utcnow
 
 _hasher = PasswordHasher()
@@ -181,6 +181,49 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
         for s in session.exec(select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))):
             s.revoked_at = utcnow()
     record_update(session, actor, user, before)
+    return user
+
+
+# --- invitations -----------------------------------------------------------------------
+
+INVITATION_DAYS = 7
+
+
+def invite_user(session: Session, *, name: str, email: str, role: str, actor: Actor = SYSTEM) -> tuple[User, str]:
+    """Create the user without a password and e-mail a single-use link to choose one."""
+    from l2c_app.integrations.email import send_mail
+
+    user = create_user(session, name=name, email=email, role=role, password=None, actor=actor)
+    token = secrets.token_urlsafe(32)
+    session.add(Invitation(user_id=user.id, token_hash=sha256_hex(token),
+                           expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
+    org = get_organisation(session)
+    link = f"{get_settings().app_base_url}/invite/{token}"
+    send_mail(session, to=user.email, subject=f"You are invited to {org.name if org else 'l2c'}",
+              body=f"Hello {user.name},\n\nyou have been invited to l2c as {role}. Choose your password here "
+                   f"(the link works once, for {INVITATION_DAYS} days):\n\n{link}\n",
+              link=link, related=("user", user.id))
+    return user, token
+
+
+def _open_invitation(session: Session, token: str) -> Invitation:
+    row = session.exec(select(Invitation).where(Invitation.token_hash == sha256_hex(token or ""))).first()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise AuthError("This invitation link is not valid any more. Ask an administrator for a new one.")
+    return row
+
+
+def invitation_user(session: Session, token: str) -> User:
+    return session.get(User, _open_invitation(session, token).user_id)
+
+
+def accept_invitation(session: Session, token: str, password: str) -> User:
+    row = _open_invitation(session, token)
+    validate_password(password)
+    user = session.get(User, row.user_id)
+    user.password_hash = hash_password(password)
+    row.used_at = utcnow()
+    record_action(session, Actor("user", user.id), "user", user.id, "accept_invitation")
     return user
 
 

@@ -59,6 +59,17 @@ class UserSession(SQLModel, table=True):
     user_agent: str | None = Field(default=None, max_length=400)
 
 
+class Invitation(SQLModel, table=True):
+    """A link that lets an invited team member choose their password (single use, expires)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
 class LoginAttempt(SQLModel, table=True):
     """Failed logins, to slow down guessing (kept in the database: several workers)."""
 

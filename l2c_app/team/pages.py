@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.core.models import ROLES
-from l2c_app.team.state import LoginState, SetupState, TeamState
+from l2c_app.team.state import InviteState, LoginState, SetupState, TeamState
 from l2c_app.ui.layout import NativeForm, app_page, error_callout, field_label, public_page
 
 COMMON_ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
@@ -130,7 +130,7 @@ def team_page() -> rx.Component:
                         field_label("E-mail", rx.input(name="email", type="email", required=True)),
                         field_label("Role", rx.select(list(ROLES), name="role", default_value="sales")),
                         field_label("Initial password", rx.input(name="password", type="password",
-                                                                 placeholder="10+ characters")),
+                                                                 placeholder="empty: send an invitation")),
                         rx.button("Add member", type="submit"),
                         align="end",
                         width="100%",
@@ -144,4 +144,31 @@ def team_page() -> rx.Component:
         ),
         width="100%",
         spacing="4",
+    )
+
+
+@public_page("/invite/[invite_token]", "Join the team", on_load=InviteState.load)
+def invite_page() -> rx.Component:
+    return centered_card(
+        brand(),
+        rx.heading("Choose your password", size="4"),
+        rx.cond(InviteState.invitee != "", rx.text("Invitation for ", InviteState.invitee, size="2")),
+        error_callout(InviteState.error),
+        rx.cond(
+            InviteState.invitee != "",
+            rx.form(
+                rx.vstack(
+                    field_label("Password", rx.input(name="password", type="password", required=True,
+                                                     auto_complete="new-password"), "At least 10 characters."),
+                    field_label("Repeat password", rx.input(name="password_confirm", type="password", required=True,
+                                                            auto_complete="new-password")),
+                    rx.button("Set password and continue", type="submit", width="100%"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=InviteState.submit,
+                reset_on_submit=False,
+                width="100%",
+            ),
+        ),
     )

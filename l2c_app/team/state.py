@@ -8,7 +8,10 @@ import reflex as rx
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import Actor
-from l2c_app.core.auth import AuthError, create_user, set_active, set_role, setup_needed, setup_organisation
+from l2c_app.core.auth import (
+    AuthError, accept_invitation, create_user, invitation_user, invite_user, set_active, set_role, setup_needed,
+    setup_organisation,
+)
 from l2c_app.core.db import run_db
 from l2c_app.core.models import ROLES, User
 from l2c_app.ui.session import AuthState
@@ -98,19 +101,29 @@ class TeamState(AuthState):
 
     @rx.event
     async def add(self, form: dict):
+        """With an initial password the member can sign in at once; without one they get an
+        invitation e-mail (outbox without SMTP) to choose their own."""
         access = await self._access("team")
         if not access.allowed:
             return access.denial()
         self.error = ""
+        actor = Actor("user", access.viewer.id)
+        name, email, role = form.get("name", ""), form.get("email", ""), form.get("role", "sales")
+        if role == "owner" and access.viewer.role != "owner":
+            self.error = "Only an owner can make another owner."
+            return None
         try:
-            await run_db(create_user, name=form.get("name", ""), email=form.get("email", ""),
-                         role=form.get("role", "sales"), password=form.get("password") or None,
-                         actor=Actor("user", access.viewer.id))
+            if form.get("password"):
+                await run_db(create_user, name=name, email=email, role=role, password=form["password"], actor=actor)
+                message = f"{name} added to the team."
+            else:
+                await run_db(invite_user, name=name, email=email, role=role, actor=actor)
+                message = f"Invitation for {email} written to the outbox."
         except AuthError as exc:
             self.error = str(exc)
             return None
         self.members = await run_db(_team)
-        return rx.toast.success(f"{form.get('name')} added to the team.")
+        return rx.toast.success(message)
 
     @rx.event
     async def change_role(self, user_id: int, role: str):
@@ -137,3 +150,35 @@ class TeamState(AuthState):
             return rx.toast.error(str(exc))
         self.members = await run_db(_team)
         return None
+
+
+class InviteState(rx.State):
+    """The public page where an invited member chooses a password (token in the path)."""
+
+    invitee: str = ""
+    error: str = ""
+
+    def _invite_token(self) -> str:
+        return urlparse(str(self.router.url)).path.rstrip("/").rsplit("/", 1)[-1]
+
+    @rx.event
+    async def load(self):
+        try:
+            user = await run_db(invitation_user, self._invite_token())
+        except AuthError as exc:
+            self.invitee, self.error = "", str(exc)
+            return None
+        self.invitee, self.error = f"{user.name} ({user.email})", ""
+        return None
+
+    @rx.event
+    async def submit(self, form: dict):
+        if form.get("password") != form.get("password_confirm"):
+            self.error = "The two passwords differ."
+            return None
+        try:
+            user = await run_db(accept_invitation, self._invite_token(), form.get("password", ""))
+        except AuthError as exc:
+            self.error = str(exc)
+            return None
+        return rx.redirect(f"/login?email={user.email}")
