@@ -73,77 +73,25 @@ def login_page() -> rx.Component:
         rx.heading("Sign in", size="4"),
         rx.cond(LoginState.notice != "", rx.callout(LoginState.notice, icon="info", color_scheme="green")),
         error_callout(LoginState.message),
-        NativeForm.create(
-            rx.vstack(
-                field_label("E-mail", rx.input(name="email", type="email", required=True, auto_complete="username",
-                                               default_value=LoginState.email, key=LoginState.email)),
-                field_label("Password", rx.input(name="password", type="password", required=True,
-                                                 auto_complete="current-password")),
-                rx.el.input(type="hidden", name="next", value=LoginState.next_path),
-                rx.button("Sign in", type="submit", width="100%"),
-                spacing="3",
-                width="100%",
-            ),
-            action="/api/auth/login",
-            method="post",
-            width="100%",
-        ),
-    )
-
-
-def member_row(m: rx.Var) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(m["name"]),
-        rx.table.cell(m["email"]),
-        rx.table.cell(
-            rx.select(list(ROLES), value=m["role"], on_change=lambda r: TeamState.change_role(m["id"], r),
-                      aria_label=f"Role of {m['email']}", size="1"),
-        ),
-        rx.table.cell(rx.badge(m["active"], color_scheme=rx.cond(m["active"] == "active", "green", "gray"))),
-        rx.table.cell(
-            rx.cond(
-                m["active"] == "active",
-                rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
-                          on_click=TeamState.toggle_active(m["id"], False)),
-                rx.button("Reactivate", size="1", variant="soft", on_click=TeamState.toggle_active(m["id"], True)),
-            )
-        ),
-    )
-
-
-@app_page("/team", "Team", "team", on_load=TeamState.load)
-def team_page() -> rx.Component:
-    return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("Name", "E-mail", "Role", "Status", "")])),
-            rx.table.body(rx.foreach(TeamState.members, member_row)),
-            width="100%",
-        ),
-        rx.card(
-            rx.vstack(
-                rx.heading("Add a team member", size="3"),
-                error_callout(TeamState.error),
-                rx.form(
-                    rx.hstack(
-                        field_label("Name", rx.input(name="name", required=True)),
-                        field_label("E-mail", rx.input(name="email", type="email", required=True)),
-                        field_label("Role", rx.select(list(ROLES), name="role", default_value="sales")),
-                        field_label("Initial password", rx.input(name="password", type="password",
-                                                                 placeholder="empty: send an invitation")),
-                        rx.button("Add member", type="submit"),
-                        align="end",
-                        width="100%",
-                    ),
-                    on_submit=TeamState.add,
-                    reset_on_submit=True,
+        rx.cond(
+            LoginState.ready,
+            NativeForm.create(
+                rx.vstack(
+                    field_label("E-mail", rx.input(name="email", type="email", required=True,
+                                                   auto_complete="username", default_value=LoginState.email)),
+                    field_label("Password", rx.input(name="password", type="password", required=True,
+                                                     auto_complete="current-password")),
+                    rx.el.input(type="hidden", name="next", value=LoginState.next_path),
+                    rx.button("Sign in", type="submit", width="100%"),
+                    spacing="3",
+                    width="100%",
                 ),
+                action="/api/auth/login",
+                method="post",
                 width="100%",
             ),
-            width="100%",
+            rx.center(rx.spinner(size="3"), padding="2em"),
         ),
-        width="100%",
-        spacing="4",
     )
 
 

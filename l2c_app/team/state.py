@@ -62,11 +62,16 @@ class LoginState(rx.State):
     notice: str = ""
     email: str = ""
     next_path: str = "/"
+    # The form appears once the query is read: typing into it before would be overwritten.
+    ready: bool = False
 
     @rx.event
     async def load(self):
+        self.ready = False  # remount the form with this visit's e-mail (SPA navigation keeps state)
+        yield
         if await run_db(_needs_setup):
-            return rx.redirect("/setup")
+            yield rx.redirect("/setup")
+            return
         query = parse_qs(urlparse(str(self.router.url)).query)
         get = lambda k: (query.get(k) or [""])[0]  # noqa: E731
         self.email, self.next_path = get("email"), get("next") or "/"
@@ -77,7 +82,7 @@ class LoginState(rx.State):
         }.get(error, "")
         self.notice = ("Your organisation is ready. Sign in with the owner account." if get("setup")
                        else "You are signed out." if get("signed_out") else "")
-        return None
+        self.ready = True
 
 
 def _team(session: Session) -> list[dict]:
