@@ -18,8 +18,6 @@ from l2c_app.ui import admin_pages as _admin  # noqa: F401
 from l2c_app.ui.layout import PAGES
 
 app = rx.App(
-    theme=rx.theme(appearance="inherit", accent_color="indigo", gray_color="slate", radius="medium",
-                   has_background=True),
     api_transformer=build_api(),
     head_components=[rx.el.meta(name="description", content="l2c: lead to cash")],
 )

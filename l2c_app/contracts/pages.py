@@ -7,5 +7,5 @@ from l2c_app.ui.layout import app_page, empty_state
 
 @app_page('/contracts', 'Contracts', 'contracts')
 def contracts_page() -> rx.Component:
-    return empty_state('file-signature', 'No contracts yet',
+    return empty_state('signature', 'No contracts yet',
                        'Create a contract from an accepted quote; it is signed with the built-in signer or DocuSign.')

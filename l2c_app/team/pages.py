@@ -6,7 +6,7 @@ import reflex as rx
 
 from l2c_app.core.models import ROLES
 from l2c_app.team.state import InviteState, LoginState, SetupState, TeamState
-from l2c_app.ui.layout import NativeForm, app_page, error_callout, field_label, public_page
+from l2c_app.ui.layout import NativeForm, app_page, error_callout, field_label, native_select, public_page
 
 COMMON_ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
                 "America/Los_Angeles", "America/Sao_Paulo", "Asia/Tokyo", "Asia/Singapore", "Australia/Sydney"]
@@ -37,14 +37,8 @@ def setup_page() -> rx.Component:
             rx.vstack(
                 field_label("Organisation name", rx.input(name="org_name", required=True, placeholder="Acme Studio")),
                 rx.hstack(
-                    field_label("Currency", rx.el.select(
-                        *[rx.el.option(c, value=c) for c in COMMON_CURRENCIES], name="currency", default_value="EUR",
-                        style={"padding": "0.4em", "border_radius": "var(--radius-2)",
-                               "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)"})),
-                    field_label("Time zone", rx.el.select(
-                        *[rx.el.option(z, value=z) for z in COMMON_ZONES], name="timezone", default_value="UTC",
-                        style={"padding": "0.4em", "border_radius": "var(--radius-2)",
-                               "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)"})),
+                    field_label("Currency", native_select(COMMON_CURRENCIES, "currency", "EUR", label="Currency")),
+                    field_label("Time zone", native_select(COMMON_ZONES, "timezone", "UTC", label="Time zone")),
                     width="100%",
                 ),
                 rx.separator(),
@@ -92,6 +86,62 @@ def login_page() -> rx.Component:
             ),
             rx.center(rx.spinner(size="3"), padding="2em"),
         ),
+    )
+
+
+def member_row(m: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(m["name"]),
+        rx.table.cell(m["email"]),
+        rx.table.cell(
+            rx.select(list(ROLES), value=m["role"], on_change=lambda r: TeamState.change_role(m["id"], r),
+                      aria_label=f"Role of {m['email']}", size="1"),
+        ),
+        rx.table.cell(rx.badge(m["active"], color_scheme=rx.cond(m["active"] == "active", "green", "gray"))),
+        rx.table.cell(
+            rx.cond(
+                m["active"] == "active",
+                rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
+                          on_click=TeamState.toggle_active(m["id"], False)),
+                rx.button("Reactivate", size="1", variant="soft", on_click=TeamState.toggle_active(m["id"], True)),
+            )
+        ),
+    )
+
+
+@app_page("/team", "Team", "team", on_load=TeamState.load)
+def team_page() -> rx.Component:
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Name", "E-mail", "Role", "Status", "")])),
+            rx.table.body(rx.foreach(TeamState.members, member_row)),
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading("Add a team member", size="3"),
+                error_callout(TeamState.error),
+                rx.form(
+                    rx.hstack(
+                        field_label("Name", rx.input(name="name", required=True)),
+                        field_label("E-mail", rx.input(name="email", type="email", required=True)),
+                        field_label("Role", native_select(list(ROLES), "role", "sales", label="Role")),
+                        field_label("Initial password", rx.input(name="password", type="password",
+                                                                 placeholder="empty: send an invitation")),
+                        rx.button("Add member", type="submit"),
+                        align="end",
+                        width="100%",
+                    ),
+                    on_submit=TeamState.add,
+                    reset_on_submit=True,
+                ),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        spacing="4",
     )
 
 

@@ -226,6 +226,22 @@ def field_label(text: str, control: rx.Component, hint: str | None = None) -> rx
     return rx.vstack(label, rx.text(hint, size="1", color_scheme="gray"), spacing="1", width="100%")
 
 
+def native_select(options: list[str], name: str, default: str | None = None, label: str | None = None,
+                  **props) -> rx.Component:
+    """A native <select> styled like the theme: labels, keyboards and forms all work with it.
+    `label` becomes its aria-label (a wrapping <label> would add the chosen option to the name)."""
+    if label:
+        props["aria_label"] = label
+    return rx.el.select(
+        *[rx.el.option(o, value=o) for o in options],
+        name=name,
+        default_value=default or (options[0] if options else ""),
+        style={"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
+               "background": "var(--color-surface)", "color": "var(--gray-12)", "min_height": "2em"},
+        **props,
+    )
+
+
 def error_callout(message: rx.Var | str) -> rx.Component:
     return rx.cond(
         message != "",

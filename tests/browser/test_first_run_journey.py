@@ -77,27 +77,51 @@ def test_first_run_setup_login_navigate_logout(page, app_server):
     page.wait_for_url(re.compile(r"/login/?$"))
 
 
-def test_a_role_only_opens_its_sections(browser, app_server):
-    from l2c_app.core.auth import create_user
+def invite_colleague(page, app, name, email, role):
+    page.goto(app.base_url + "/team")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Role", exact=True).select_option(role)
+    page.get_by_role("button", name="Add member").click()
+    expect(page.get_by_role("cell", name=email)).to_be_visible()
 
-    app_server.ensure_owner()
-    with app_server.session() as s:
-        from l2c_app.core.models import User
-        from sqlmodel import select
 
-        if s.exec(select(User).where(User.email == "sam@seller.test")).first() is None:
-            create_user(s, name="Sam Seller", email="sam@seller.test", role="sales", password="sales-password-1")
-            s.commit()
+def invitation_link_from_outbox(page, app, email):
+    page.goto(app.base_url + "/outbox")
+    card = page.locator("div.rt-Card", has_text=f"To {email}").first
+    expect(card).to_contain_text("Not sent (no SMTP configured)")
+    return card.locator("code").first.inner_text()
+
+
+def accept_invitation(page, link, password):
+    page.goto(link)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Repeat password").fill(password)
+    page.get_by_role("button", name="Set password and continue").click()
+
+
+def test_owner_invites_a_seller_who_only_sees_sales_sections(page, browser, app_server):
+    email, password = app_server.ensure_owner()
+    sign_in(page, app_server, email, password)
+    invite_colleague(page, app_server, "Sam Seller", "sam@seller.test", "sales")
+    link = invitation_link_from_outbox(page, app_server, "sam@seller.test")
+    assert "/invite/" in link
+
     ctx = browser.new_context()
-    page = ctx.new_page()
+    sam = ctx.new_page()
     try:
-        sign_in(page, app_server, "sam@seller.test", "sales-password-1")
-        nav = page.get_by_role("navigation", name="Main navigation")
+        accept_invitation(sam, link, "sales-password-1")
+        expect(sam.get_by_label("E-mail")).to_have_value("sam@seller.test")
+        sign_in(sam, app_server, "sam@seller.test", "sales-password-1")
+        nav = sam.get_by_role("navigation", name="Main navigation")
         expect(nav.get_by_role("link", name="Pipeline", exact=True)).to_be_visible()
         expect(nav.get_by_role("link", name="Invoices", exact=True)).to_have_count(0)
         # Typing the address of a section the role may not open lands back on My day.
-        page.goto(app_server.base_url + "/invoices")
-        page.wait_for_url(app_server.base_url + "/")
-        expect(page.get_by_text("may not open invoices")).to_be_visible()
+        sam.goto(app_server.base_url + "/invoices")
+        expect(sam.get_by_text("may not open invoices")).to_be_visible()
+        sam.wait_for_url(re.compile(re.escape(app_server.base_url) + "/?$"))
+        # The invitation works once.
+        sam.goto(link)
+        expect(sam.get_by_role("alert")).to_contain_text("not valid any more")
     finally:
         ctx.close()
