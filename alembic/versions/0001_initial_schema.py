@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:36:04.429984
+Create Date: 2026-11-28 03:40:30.168333
 """
 from typing import Sequence, Union
 
@@ -620,6 +620,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('amount_minor', sa.Integer(), nullable=False),
     sa.Column('months', sa.Integer(), nullable=True),
+    sa.Column('planned_minor', sa.Integer(), nullable=False),
     sa.Column('tax_rate_id', sa.Integer(), nullable=True),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
