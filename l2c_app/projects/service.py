@@ -1018,7 +1018,9 @@ def project_timeline(session: Session, project_id: int, limit: int = 30) -> list
     items = []
     for a in session.exec(select(AuditLog).where(AuditLog.entity == "project", AuditLog.entity_id == project_id)
                           .order_by(AuditLog.id.desc()).limit(limit)):  # type: ignore[union-attr]
-        items.append({"at": a.at, "text": f"{a.action.replace('_', ' ')}", "who": a.actor})
+        if a.action in ("create", "update"):
+            continue  # the deal events below tell those in words
+        items.append({"at": a.at, "text": a.action.replace("_", " ").capitalize(), "who": a.actor})
     if project.deal_id:
         for act in session.exec(select(Activity).where(Activity.deal_id == project.deal_id)
                                 .order_by(Activity.created_at.desc()).limit(limit)):  # type: ignore[attr-defined]
