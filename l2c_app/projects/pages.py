@@ -167,7 +167,8 @@ def detail_body() -> rx.Component:
             width="100%", align="center", spacing="4",
         ),
         rx.foreach(ProjectsState.warnings,
-                   lambda w: rx.callout(w, icon="triangle-alert", color_scheme="orange", role="alert", width="100%")),
+                   lambda w: rx.callout(w["text"], icon="triangle-alert", color_scheme=w["color"], role="alert",
+                                        width="100%")),
         rx.grid(
             rx.card(rx.text("Planned (quoted)", size="1", color_scheme="gray"), rx.heading(h["planned"], size="5")),
             rx.card(rx.text("Approved change orders", size="1", color_scheme="gray"),

@@ -360,9 +360,13 @@ def budget_report(session: Session, project_id: int) -> dict:
     actual_minor = sum(used_money.values())
     actual_minutes = sum(used_min.values())
     burn = _burn(actual_minor, budget_minor) if budget_minor else _burn(actual_minutes, budget_minutes)
-    warnings = [f"{r['role']} has used {r['burn']}% of its budget." for r in rows if r["level"] in ("warning", "over")]
+    def warn(subject: str, pct: int | None, level: str) -> dict:
+        tail = " It is over budget." if level == "over" else ""
+        return {"text": f"{subject} has used {pct}% of its budget.{tail}", "level": level}
+
+    warnings = [warn(r["role"], r["burn"], r["level"]) for r in rows if r["level"] in ("warning", "over")]
     if _level(burn) in ("warning", "over"):
-        warnings.insert(0, f"The project has used {burn}% of its time budget.")
+        warnings.insert(0, warn("The project", burn, _level(burn)))
     return {"currency": project.currency, "lines": rows,
             "unplanned_minutes": used_min[None], "unplanned_minor": used_money[None],
             "total": {"budget_minutes": budget_minutes, "budget_minor": budget_minor, "actual_minutes": actual_minutes,

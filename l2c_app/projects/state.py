@@ -74,7 +74,8 @@ def _detail_view(session: Session, project_id: int) -> dict:
             "planned": money(d["planned_minor"]), "budget": money(d["budget_with_change_orders_minor"]),
             "change_orders_total": money(d["budget_with_change_orders_minor"] - d["planned_minor"])}
     return {"head": head, "lines": lines, "total": total, "team": team, "milestones": milestones,
-            "retainers": retainers, "change_orders": cos, "warnings": b["warnings"],
+            "retainers": retainers, "change_orders": cos,
+            "warnings": [{"text": w["text"], "color": _level_color(w["level"])} for w in b["warnings"]],
             "timeline": svc.project_timeline(session, project_id)}
 
 
@@ -113,7 +114,7 @@ class ProjectsState(AuthState):
     milestones: list[dict[str, str]] = []
     retainers: list[dict[str, str]] = []
     change_orders: list[dict[str, str]] = []
-    warnings: list[str] = []
+    warnings: list[dict[str, str]] = []
     timeline: list[dict[str, str]] = []
     loaded_project: int = 0
     not_found: bool = False

@@ -131,10 +131,11 @@ def test_budget_burn_warns_at_80_and_100_percent(session, world, project, line):
     rep = svc.budget_report(session, project.id)
     assert rep["lines"][0]["burn"] == 80 and rep["lines"][0]["level"] == "warning"
     assert rep["lines"][0]["actual_minor"] == 384000 and rep["total"]["actual_minutes"] == 32 * 60
-    assert any("80%" in w for w in rep["warnings"])
+    assert any("80%" in w["text"] and w["level"] == "warning" for w in rep["warnings"])
     log(session, world, project, line, MONDAY + timedelta(days=4), "8")
     rep = svc.budget_report(session, project.id)
     assert (rep["lines"][0]["burn"], rep["lines"][0]["level"], rep["total"]["level"]) == (100, "over", "over")
+    assert "over budget" in rep["warnings"][0]["text"]
     log(session, world, project, None, MONDAY + timedelta(days=5), "2")  # time outside any budget line
     assert svc.budget_report(session, project.id)["unplanned_minutes"] == 120
 
