@@ -3,11 +3,11 @@
 Plain functions `fn(session, ...)`; no Reflex. Each raises `DeliveryError` (a message a
 person can act on; `field` names the input) and leaves committing to the caller.
 
-Money of the plan (see `quote_plan_amounts`): a quote line's amount is
-`round_minor(quantity x unit_price x (1 - line discount %))` (rounded once per line,
-half-up); a quote-level discount is `round_minor(subtotal x discount %)` and is spread
-over the lines by largest remainder, so the items of the project sum *exactly* to the
-quote's net total (tax is applied later, on the invoice, from each item's tax rate).
+Money of the plan (see `quote_plan_amounts`, the one place that prices a quote line):
+each included line's net amount is quantity x unit price x (1 - line discount %) x
+(1 - quote discount %), rounded once, half-up, as the quotes stage computes it; the
+project's items carry those amounts, so the plan sums exactly to the quote's total
+before tax (tax is applied on the invoice, from each item's tax rate).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import and_, func
@@ -87,51 +87,29 @@ def save_delivery_settings(session: Session, actor: Actor, *, time_approval_requ
 
 # --- quote lines -> the plan -----------------------------------------------------------------
 
-def quote_line_amount(line: Any) -> int:
-    """THE amount of one quote line (the quotes stage's rule): quantity x unit price x
-    (1 - discount %), rounded once, half-up. The only place this stage computes it, so
-    it can be pointed at `quotes.totals` at merge."""
-    exact = Decimal(line.quantity) * Decimal(line.unit_price_minor) * (1 - Decimal(line.discount_percent) / 100)
-    return round_minor(exact)
-
-
-def _billed_lines(lines: list[Any]) -> list[Any]:
-    """Lines that are part of the accepted total: optional lines only when ticked."""
-    return [ln for ln in sorted(lines, key=lambda x: (x.position, x.id or 0)) if not ln.optional or ln.selected]
-
-
-def _spread(total: int, weights: list[int]) -> list[int]:
-    """Split `total` in proportion to `weights` (largest remainder): parts sum to `total`."""
-    base = sum(weights)
-    if not weights:
-        return []
-    if base == 0:
-        parts = [0] * len(weights)
-        parts[0] = total
-        return parts
-    exact = [Decimal(total) * w / base for w in weights]
-    parts = [int(x) for x in exact]  # towards zero
-    rest = total - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (exact[i] - parts[i]), reverse=rest > 0)
-    step = 1 if rest > 0 else -1
-    for i in order[:abs(rest)]:
-        parts[i] += step
-    return parts
-
-
 def quote_plan_amounts(quote: Any, lines: list[Any]) -> list[tuple[Any, int]]:
-    """(line, net amount) for each billed line; the amounts sum to `quote_net_total`."""
-    billed = _billed_lines(lines)
-    gross = [quote_line_amount(ln) for ln in billed]
-    discount = round_minor(Decimal(sum(gross)) * Decimal(quote.discount_percent or 0) / 100)
-    cuts = _spread(discount, gross)
-    return [(ln, g - c) for ln, g, c in zip(billed, gross, cuts, strict=True)]
+    """THE money of quote lines in this stage: (line, net amount) for each included line
+    (optional lines only when ticked), in position order.
+
+    net amount = round_minor(quantity x unit price x (1 - line discount %) x (1 - quote discount %)),
+    rounded once per line, half-up: the same figure as the quotes stage's
+    `quotes.totals.compute_totals(...).line(id).discounted_minor`, so the plan sums to the
+    quote's subtotal - discount exactly. The only place this stage prices a quote line
+    (point it at quotes.totals at merge).
+    """
+    keep = 1 - Decimal(quote.discount_percent or 0) / 100
+    out = []
+    for ln in sorted(lines, key=lambda x: (x.position, x.id or 0)):
+        if ln.optional and not ln.selected:
+            continue
+        exact = Decimal(ln.quantity) * Decimal(ln.unit_price_minor) * (1 - Decimal(ln.discount_percent) / 100)
+        out.append((ln, round_minor(exact * keep)))
+    return out
 
 
 def quote_net_total(quote: Any, lines: list[Any]) -> int:
-    """The accepted quote's total before tax: lines minus the quote-level discount."""
-    gross = sum(quote_line_amount(ln) for ln in _billed_lines(lines))
-    return gross - round_minor(Decimal(gross) * Decimal(quote.discount_percent or 0) / 100)
+    """The accepted quote's total before tax (subtotal less the quote-level discount)."""
+    return sum(amount for _, amount in quote_plan_amounts(quote, lines))
 
 
 def retainer_period_amount(retainer: Retainer, index: int) -> int:
@@ -160,13 +138,17 @@ def _plan_from_quote(session: Session, actor: Actor, project: Project, quote: An
         row: Any
         if kind == "hourly":
             minutes = round_minor(qty * 60)
-            rate = round_minor(Decimal(line.unit_price_minor) * (1 - Decimal(line.discount_percent) / 100))
+            # the billing rate of the role: the unit price after both discounts
+            rate = round_minor(Decimal(line.unit_price_minor) * (1 - Decimal(line.discount_percent) / 100)
+                               * (1 - Decimal(quote.discount_percent or 0) / 100))
             row = BudgetLine(project_id=project.id, quote_line_id=line.id, role=(line.role or line.description)[:100],
                              budget_minutes=minutes, rate_minor=rate, amount_minor=amount,
                              tax_rate_id=line.tax_rate_id)
         elif kind == "recurring":
-            months = int(qty) if qty == qty.to_integral_value() and qty >= 1 else None
-            per_month = amount // months if months else amount
+            # quantity = months; a part month still is a month to bill, and the periods
+            # share the quoted amount exactly (retainer_period_amount)
+            months = max(1, int(qty.to_integral_value(rounding=ROUND_CEILING)))
+            per_month = amount // months
             row = Retainer(project_id=project.id, quote_line_id=line.id, name=line.description[:300],
                            amount_minor=per_month, months=months, planned_minor=amount,
                            tax_rate_id=line.tax_rate_id, start_date=_add_months(utcnow().date(), 1))

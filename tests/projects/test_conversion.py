@@ -1,7 +1,7 @@
 """Signed contract (or won deal) -> project: the quote becomes the plan with the same money."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -100,18 +100,36 @@ def test_auto_project_on_signature_follows_the_setting(session, world):
     assert len(session.exec(select(Project)).all()) == 1
 
 
-def test_quote_discount_is_spread_so_the_plan_keeps_the_total(session, world):
-    deal = make_deal(session, "Discounted")
-    quote = make_quote(session, deal, [
+def expected_quote_total(lines: list[dict], quote_discount: Decimal) -> int:
+    """The quote's total before tax, written out independently of the service: each
+    included line rounded once, half-up, after both discounts; then summed."""
+    total = 0
+    for ln in lines:
+        if ln.get("optional") and not ln.get("selected", True):
+            continue
+        exact = (Decimal(ln["quantity"]) * ln["unit_price_minor"] * (100 - Decimal(ln.get("discount_percent", 0)))
+                 * (100 - quote_discount) / 10000)
+        total += int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return total
+
+
+def test_quote_discount_keeps_the_total(session, world):
+    lines = [
         dict(description="A", quantity=Decimal("1"), unit_price_minor=333, discount_percent=Decimal("10")),
         dict(description="B", billing_kind="hourly", role="Dev", quantity=Decimal("1.5"), unit_price_minor=10001),
         dict(description="C", billing_kind="recurring", quantity=Decimal("3"), unit_price_minor=333),
-    ], discount="7.5")
+    ]
+    deal = make_deal(session, "Discounted")
+    quote = make_quote(session, deal, lines, discount="7.5")
     project = svc.create_project_from_deal(session, world.actor, deal.id)
-    lines = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote.id)).all()
-    assert svc.planned_total(session, project.id) == svc.quote_net_total(quote, lines)
+    # A: 333 x 0.9 x 0.925 = 277.2225 -> 277; B: 15001.5 x 0.925 = 13876.3875 -> 13876; C: 999 x 0.925 = 924.075 -> 924
+    assert svc.planned_total(session, project.id) == 277 + 13876 + 924 == expected_quote_total(lines, Decimal("7.5"))
+    rows = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote.id)).all()
+    assert svc.quote_net_total(quote, rows) == 277 + 13876 + 924
     ret = session.exec(select(Retainer).where(Retainer.project_id == project.id)).one()
-    assert sum(svc.retainer_period_amount(ret, i) for i in range(ret.months)) == ret.planned_minor
+    assert sum(svc.retainer_period_amount(ret, i) for i in range(ret.months)) == ret.planned_minor == 924
+    bl = session.exec(select(BudgetLine).where(BudgetLine.project_id == project.id)).one()
+    assert (bl.budget_minutes, bl.rate_minor, bl.amount_minor) == (90, 9251, 13876)  # rate 10001 x 0.925, rounded
 
 
 line_st = st.fixed_dictionaries({
@@ -128,27 +146,22 @@ line_st = st.fixed_dictionaries({
 @given(lines=st.lists(line_st, min_size=1, max_size=8), discount=st.decimals(min_value=0, max_value=50, places=2))
 def test_property_planned_total_equals_accepted_quote_total(session, world, lines, discount):
     deal = make_deal(session, "Property")
-    quote = make_quote(session, deal, lines, discount=str(discount))
+    make_quote(session, deal, lines, discount=str(discount))
     project = svc.create_project_from_deal(session, world.actor, deal.id)
-    rows = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote.id)).all()
-    assert svc.planned_total(session, project.id) == svc.quote_net_total(quote, rows)
+    assert svc.planned_total(session, project.id) == expected_quote_total(lines, discount)
     for ret in session.exec(select(Retainer).where(Retainer.project_id == project.id)):
         if ret.months:
             assert sum(svc.retainer_period_amount(ret, i) for i in range(ret.months)) == ret.planned_minor
     session.rollback()
 
 
-@given(total=st.integers(min_value=-10**9, max_value=10**9),
-       weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=10))
-def test_spread_parts_always_sum_to_the_total(total, weights):
-    assert sum(svc._spread(total, weights)) == total
-
-
 def test_line_amount_is_rounded_once_half_up():
-    line = SimpleNamespace(quantity=Decimal("1"), unit_price_minor=5, discount_percent=Decimal("10"))
-    assert svc.quote_line_amount(line) == 5  # 4.5 -> 5 (half-up)
-    line = SimpleNamespace(quantity=Decimal("0.333"), unit_price_minor=100, discount_percent=Decimal("0"))
-    assert svc.quote_line_amount(line) == 33
+    quote = SimpleNamespace(discount_percent=Decimal("0"))
+    half = SimpleNamespace(quantity=Decimal("1"), unit_price_minor=5, discount_percent=Decimal("10"), position=0,
+                           id=1, optional=False, selected=True)
+    third = SimpleNamespace(quantity=Decimal("0.333"), unit_price_minor=100, discount_percent=Decimal("0"),
+                            position=1, id=2, optional=False, selected=True)
+    assert [a for _, a in svc.quote_plan_amounts(quote, [third, half])] == [5, 33]  # 4.5 -> 5 (half-up), in order
 
 
 def test_milestone_reached_once(session, world):
