@@ -12,6 +12,10 @@ from l2c_app.projects.state import (
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
 
+SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
+                "background": "var(--color-surface)"}
+
+
 def _th(*names: str) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
 
@@ -190,11 +194,29 @@ def detail_body() -> rx.Component:
             rx.table.body(rx.foreach(ProjectsState.retainers, lambda r: rx.table.row(
                 rx.table.cell(r["name"]), rx.table.cell(r["amount"]), rx.table.cell(r["term"]),
                 rx.table.cell(r["planned"]), rx.table.cell(r["start"])))), width="100%"))),
+        rx.cond(ProjectsState.pending_quotes.length() > 0, rx.callout(rx.vstack(
+            rx.text("Another accepted quote of this deal is not in the plan yet."),
+            rx.foreach(ProjectsState.pending_quotes, lambda q: rx.button(
+                "Add ", q["label"], " to the plan", size="1", on_click=ProjectsState.add_quote(q["id"]))),
+        ), icon="file-plus", width="100%")),
         section("Team", rx.table.root(
             _th("Member", "E-mail", "Billing role", "Rate"),
             rx.table.body(rx.foreach(ProjectsState.team, lambda m: rx.table.row(
                 rx.table.cell(m["name"]), rx.table.cell(m["email"]), rx.table.cell(m["role"]),
-                rx.table.cell(m["rate"])))), width="100%")),
+                rx.table.cell(m["rate"])))), width="100%"),
+            error_callout(ProjectsState.team_error),
+            rx.form(rx.hstack(
+                field_label("Member", rx.el.select(
+                    rx.foreach(ProjectsState.user_options, lambda u: rx.el.option(u["name"], value=u["id"])),
+                    name="user", style=SELECT_STYLE)),
+                field_label("Billing role", rx.el.select(
+                    rx.el.option("–", value=""),
+                    rx.foreach(ProjectsState.line_options, lambda b: rx.el.option(b["role"], value=b["id"])),
+                    name="budget_line", style=SELECT_STYLE)),
+                field_label("Own rate per hour", rx.input(name="rate", placeholder="from the role")),
+                rx.button("Save member", type="submit"),
+                align="end", width="100%",
+            ), on_submit=ProjectsState.save_member, reset_on_submit=True, width="100%")),
         section("Change orders",
                 rx.cond(ProjectsState.change_orders.length() > 0,
                         rx.table.root(_th("#", "Change", "Pricing", "Amount", "Status", ""),

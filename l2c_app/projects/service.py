@@ -419,6 +419,22 @@ def project_detail(session: Session, project_id: int) -> dict:
     }
 
 
+def quotes_to_add(session: Session, project_id: int) -> list[dict]:
+    """Accepted quotes of the project's deal that have not fed a project yet."""
+    project = _project(session, project_id)
+    if project.deal_id is None:
+        return []
+    return [{"id": q.id, "label": f"Quote {q.number} v{q.version}: {q.title}"}
+            for q in _accepted_unlinked_quotes(session, project.deal_id)]
+
+
+def team_options(session: Session, project_id: int) -> dict:
+    users = session.exec(select(User).where(User.is_active.is_(True)).order_by(User.name))  # type: ignore[attr-defined]
+    lines = session.exec(select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.id))
+    return {"users": [{"id": str(u.id), "name": u.name} for u in users],
+            "lines": [{"id": str(b.id), "role": b.role} for b in lines]}
+
+
 def list_projects(session: Session, status: str | None = None) -> list[dict]:
     from l2c_app.pipeline.models import Account
 

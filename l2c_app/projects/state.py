@@ -73,7 +73,10 @@ def _detail_view(session: Session, project_id: int) -> dict:
             "pdf_url": d["signed_pdf_url"] or "", "lead": d["lead_name"] or "–", "currency": cur,
             "planned": money(d["planned_minor"]), "budget": money(d["budget_with_change_orders_minor"]),
             "change_orders_total": money(d["budget_with_change_orders_minor"] - d["planned_minor"])}
+    opts = svc.team_options(session, project_id)
     return {"head": head, "lines": lines, "total": total, "team": team, "milestones": milestones,
+            "user_options": opts["users"], "line_options": opts["lines"],
+            "pending_quotes": [{"id": str(q["id"]), "label": q["label"]} for q in svc.quotes_to_add(session, project_id)],
             "retainers": retainers, "change_orders": cos,
             "warnings": [{"text": w["text"], "color": _level_color(w["level"])} for w in b["warnings"]],
             "timeline": svc.project_timeline(session, project_id)}
@@ -115,6 +118,10 @@ class ProjectsState(AuthState):
     retainers: list[dict[str, str]] = []
     change_orders: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []
+    user_options: list[dict[str, str]] = []
+    line_options: list[dict[str, str]] = []
+    pending_quotes: list[dict[str, str]] = []
+    team_error: str = ""
     timeline: list[dict[str, str]] = []
     loaded_project: int = 0
     not_found: bool = False
@@ -181,6 +188,36 @@ class ProjectsState(AuthState):
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
         return rx.toast.success("Milestone reached: it can now be invoiced.")
+
+    @rx.event
+    async def add_quote(self, quote_id: str):
+        access = await self._access("projects")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(svc.add_quote_to_project, Actor("user", access.viewer.id), self.loaded_project, int(quote_id))
+        except svc.DeliveryError as exc:
+            return rx.toast.error(_err(exc))
+        await self._refresh(self.loaded_project)
+        return rx.toast.success("The quote's lines were added to the plan.")
+
+    @rx.event
+    async def save_member(self, form: dict):
+        access = await self._access("projects")
+        if not access.allowed:
+            return access.denial()
+        self.team_error = ""
+        try:
+            rate_text = (form.get("rate") or "").strip()
+            rate = to_minor(rate_text, self.head.get("currency", "EUR")) if rate_text else None
+            line = int(form["budget_line"]) if form.get("budget_line") else None
+            await run_db(svc.add_member, Actor("user", access.viewer.id), self.loaded_project,
+                         int(form.get("user") or 0), line, rate)
+        except (svc.DeliveryError, ValueError) as exc:
+            self.team_error = _err(exc)
+            return None
+        await self._refresh(self.loaded_project)
+        return rx.toast.success("Team saved.")
 
     @rx.event
     def set_co_kind(self, kind: str):

@@ -71,7 +71,9 @@ def test_several_accepted_quotes_of_one_deal_feed_one_project(session, world):
     assert set(session.exec(select(ProjectQuote.quote_id)).all()) == {world.quote.id, extra.id}
     later = make_quote(session, world.deal, [dict(description="Later", quantity=Decimal("1"),
                                                   unit_price_minor=5000)])
+    assert [q["id"] for q in svc.quotes_to_add(session, project.id)] == [later.id]
     svc.add_quote_to_project(session, world.actor, project.id, later.id)
+    assert svc.quotes_to_add(session, project.id) == []
     assert svc.planned_total(session, project.id) == 1248800 + 60000 + 5000
     with pytest.raises(svc.AlreadyConverted):
         svc.add_quote_to_project(session, world.actor, project.id, later.id)

@@ -193,3 +193,5 @@ def test_project_detail_shows_team_plan_and_signed_pdf(session, world, project):
     assert svc.projects_of_deal(session, world.deal.id)[0]["id"] == project.id
     assert svc.project_for_contract(session, world.contract.id)["project_id"] == project.id
     assert svc.project_timeline(session, project.id)
+    opts = svc.team_options(session, project.id)
+    assert len(opts["users"]) == 4 and opts["lines"][0]["role"] == "Senior developer"
