@@ -38,7 +38,8 @@ def contract_panel() -> rx.Component:
                                                                 href=f"/projects/{ContractPanelState.panel_project_id}")),
                        icon="folder-kanban", color_scheme="green", width="100%"),
             rx.cond(
-                ContractPanelState.panel_status == "completed",
+                (ContractPanelState.panel_status == "completed")
+                & ContractPanelState.allowed_sections.contains("projects"),
                 rx.button(rx.icon("folder-plus", size=14), "Create project", on_click=ContractPanelState.create),
             ),
         ),

@@ -676,4 +676,6 @@ class TimerState(AuthState):
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         self.timer_started, self.timer_label = 0.0, ""
-        return rx.toast.success(f"{format_minutes(minutes)} added to today's time.")
+        done = rx.toast.success(f"{format_minutes(minutes)} added to today's time.")
+        # On the grid itself, show the new minutes at once.
+        return [done, TimeState.load] if self.router.page.path.startswith("/time") else done
