@@ -195,3 +195,13 @@ def test_project_detail_shows_team_plan_and_signed_pdf(session, world, project):
     assert svc.project_timeline(session, project.id)
     opts = svc.team_options(session, project.id)
     assert len(opts["users"]) == 4 and opts["lines"][0]["role"] == "Senior developer"
+
+
+def test_timer_adds_its_minutes_to_todays_cell(session, world, project, line):
+    assert svc.user_projects_for_timer(session, world.dev.id) == [{"id": str(project.id), "name": project.name}]
+    svc.upsert_time(session, world.actor, user_id=world.dev.id, project_id=project.id, day=MONDAY, minutes=30)
+    svc.add_timer_minutes(session, world.actor, world.dev.id, project.id, 45, MONDAY)
+    svc.add_timer_minutes(session, world.actor, world.dev.id, project.id, 0, MONDAY)  # a click is one minute
+    entry = session.exec(select(TimeEntry).where(TimeEntry.budget_line_id.is_(None))).one()
+    assert entry.minutes == 76
+    assert svc.user_projects_for_timer(session, world.dev.id)[0]["name"] == project.name  # now a member
