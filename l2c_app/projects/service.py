@@ -566,7 +566,10 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
     project = _project(session, project_id)
     if project.status == "done":
         raise DeliveryError(f"“{project.name}” is done: time can no longer be logged on it.", field="project_id")
-    if session.get(User, user_id) is None:
+    # Lock the person's row for this transaction: their saves run one at a time, so two
+    # racing saves can neither pass the 24 h check together nor create one cell twice
+    # (PostgreSQL row lock; SQLite already serialises writers).
+    if session.exec(select(User.id).where(User.id == user_id).with_for_update()).first() is None:
         raise NotFound("User", "user_id")
     if budget_line_id is not None:
         bl = session.get(BudgetLine, budget_line_id)
@@ -605,7 +608,27 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
         entry.updated_at = utcnow()
         session.add(entry)
         record_update(session, actor, entry, before)
+    _recheck(session, user_id, project_id, budget_line_id, task_id, day)
     return CellResult(entry, others + mins)
+
+
+def _recheck(session: Session, user_id: int, project_id: int, budget_line_id: int | None, task_id: int | None,
+             day: date) -> None:
+    """After our write, inside our transaction: a save that raced ours and committed first
+    is visible now (SQLite starts the write transaction at the first write), so the rules
+    are checked again on what will be committed; the caller rolls back on error."""
+    session.flush()
+    total = day_total(session, user_id, day)
+    if total > MINUTES_PER_DAY:
+        raise DeliveryError(f"{day:%a %d %b}: that makes {format_minutes(total)} in one day; a day holds at most "
+                            "24 h.", field="minutes")
+    stmt = select(func.count()).select_from(TimeEntry).where(
+        TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day == day,
+        TimeEntry.budget_line_id == budget_line_id if budget_line_id else TimeEntry.budget_line_id.is_(None),  # type: ignore[union-attr]
+        TimeEntry.task_id == task_id if task_id else TimeEntry.task_id.is_(None))  # type: ignore[union-attr]
+    if session.exec(stmt).one() > 1:
+        raise DeliveryError("This cell was just saved from elsewhere: reload and try again.", field="minutes",
+                            status=409)
 
 
 def _ensure_member(session: Session, actor: Actor, project_id: int, user_id: int, budget_line_id: int | None) -> None:

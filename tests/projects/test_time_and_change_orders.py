@@ -205,3 +205,62 @@ def test_timer_adds_its_minutes_to_todays_cell(session, world, project, line):
     entry = session.exec(select(TimeEntry).where(TimeEntry.budget_line_id.is_(None))).one()
     assert entry.minutes == 76
     assert svc.user_projects_for_timer(session, world.dev.id)[0]["name"] == project.name  # now a member
+
+
+def test_racing_saves_of_one_person_stay_within_24_hours(db_url, session, world, project, line):
+    """Two requests save 13 h on two rows of the same day at once: one must be refused."""
+    import threading
+
+    from sqlmodel import Session
+
+    from l2c_app.core.db import engine_for
+
+    barrier, outcomes = threading.Barrier(2), []
+
+    def save(bl_id):
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            try:
+                barrier.wait()
+                svc.upsert_time(s, world.actor, user_id=world.dev.id, project_id=project.id, budget_line_id=bl_id,
+                                day=MONDAY, minutes=13 * 60)
+                s.commit()
+                outcomes.append("saved")
+            except Exception as exc:  # refused by the rule, or by SQLite's single writer
+                s.rollback()
+                outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=save, args=(b,)) for b in (line.id, None)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("saved") == 1, outcomes
+    assert svc.day_total(session, world.dev.id, MONDAY) == 13 * 60
+
+
+def test_racing_saves_of_one_cell_leave_one_row(db_url, session, world, project, line):
+    import threading
+
+    from sqlmodel import Session
+
+    from l2c_app.core.db import engine_for
+
+    barrier = threading.Barrier(2)
+
+    def save(minutes):
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            try:
+                barrier.wait()
+                svc.upsert_time(s, world.actor, user_id=world.dev.id, project_id=project.id, budget_line_id=line.id,
+                                day=MONDAY, minutes=minutes)
+                s.commit()
+            except Exception:  # the loser of the race is refused, never duplicated
+                s.rollback()
+
+    threads = [threading.Thread(target=save, args=(m,)) for m in (60, 120)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = session.exec(select(TimeEntry)).all()
+    assert len(rows) == 1 and rows[0].minutes in (60, 120)
