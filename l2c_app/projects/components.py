@@ -19,12 +19,13 @@ def deal_panel() -> rx.Component:
                 rx.text("No project yet. A won deal with an accepted quote becomes one in one click.", size="2",
                         color_scheme="gray"),
             ),
-            rx.cond(DealPanelState.allowed_sections.contains("projects"),
+            rx.cond(DealPanelState.allowed_sections.contains("projects") & (DealPanelState.deal_projects.length() == 0),
                     rx.button("Create project from accepted quotes", size="1", variant="soft",
                               on_click=DealPanelState.create)),
             spacing="2", width="100%",
         ),
         on_mount=DealPanelState.load,
+        key=DealPanelState.router.page.raw_path,  # re-mount (and re-load) when another deal opens
         width="100%",
     )
 
@@ -44,6 +45,7 @@ def contract_panel() -> rx.Component:
             ),
         ),
         on_mount=ContractPanelState.load,
+        key=ContractPanelState.router.page.raw_path,  # re-mount (and re-load) when another contract opens
         width="100%",
     )
 
