@@ -159,7 +159,9 @@ def detail_body() -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.heading(h["name"], size="6"),
-                rx.hstack(rx.badge(h["status"]), rx.text("Client: ", h["account"], size="2"),
+                rx.hstack(rx.select(["active", "on_hold", "done"], value=h["status"], on_change=ProjectsState.set_status,
+                                    size="1", aria_label="Project status"),
+                          rx.text("Client: ", h["account"], size="2"),
                           rx.text("Lead: ", h["lead"], size="2"), spacing="3", align="center"),
                 spacing="1",
             ),

@@ -456,6 +456,24 @@ def projects_of_deal(session: Session, deal_id: int) -> list[dict]:
             for p in session.exec(select(Project).where(Project.deal_id == deal_id).order_by(Project.id))]
 
 
+PROJECT_STATUSES = ("active", "on_hold", "done")
+
+
+def set_project_status(session: Session, actor: Actor, project_id: int, status: str) -> Project:
+    """active, on hold, or done (a done project takes no more time)."""
+    if status not in PROJECT_STATUSES:
+        raise DeliveryError(f"status must be one of {', '.join(PROJECT_STATUSES)}.", field="status")
+    project = _project(session, project_id)
+    if project.status != status:
+        before = snapshot(project)
+        project.status = status
+        session.add(project)
+        record_update(session, actor, project, before, action="status")
+        add_deal_event(session, project.deal_id, f"Project “{project.name}” is now {status.replace('_', ' ')}",
+                       user_id=actor.user_id)
+    return project
+
+
 def mark_milestone_reached(session: Session, actor: Actor, milestone_id: int, on: date | None = None) -> Milestone:
     ms = session.get(Milestone, milestone_id)
     if ms is None:

@@ -190,6 +190,18 @@ class ProjectsState(AuthState):
         return rx.toast.success("Milestone reached: it can now be invoiced.")
 
     @rx.event
+    async def set_status(self, status: str):
+        access = await self._access("projects")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(svc.set_project_status, Actor("user", access.viewer.id), self.loaded_project, status)
+        except svc.DeliveryError as exc:
+            return rx.toast.error(_err(exc))
+        await self._refresh(self.loaded_project)
+        return rx.toast.success("Project status saved.")
+
+    @rx.event
     async def add_quote(self, quote_id: str):
         access = await self._access("projects")
         if not access.allowed:

@@ -264,3 +264,15 @@ def test_racing_saves_of_one_cell_leave_one_row(db_url, session, world, project,
         t.join()
     rows = session.exec(select(TimeEntry)).all()
     assert len(rows) == 1 and rows[0].minutes in (60, 120)
+
+
+def test_a_done_project_takes_no_more_time(session, world, project, line):
+    svc.set_project_status(session, world.actor, project.id, "done")
+    with pytest.raises(svc.DeliveryError, match="is done"):
+        log(session, world, project, line, MONDAY, 60)
+    with pytest.raises(svc.DeliveryError) as exc:
+        svc.set_project_status(session, world.actor, project.id, "finished")
+    assert exc.value.field == "status"
+    assert svc.searchable_rows(session, "Website") == []
+    svc.set_project_status(session, world.actor, project.id, "active")
+    assert log(session, world, project, line, MONDAY, 60).entry.minutes == 60
