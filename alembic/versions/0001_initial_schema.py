@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:49:02.978350
+Create Date: 2026-11-28 04:28:35.719218
 """
 from typing import Sequence, Union
 
@@ -634,6 +634,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('amount_minor', sa.Integer(), nullable=False),
     sa.Column('months', sa.Integer(), nullable=True),
+    sa.Column('planned_minor', sa.Integer(), nullable=False),
     sa.Column('tax_rate_id', sa.Integer(), nullable=True),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),

@@ -79,6 +79,9 @@ class Retainer(SQLModel, table=True):
     name: str = Field(max_length=300)
     amount_minor: int = 0  # per month
     months: int | None = None  # None: until stopped
+    # The quoted money for the whole term, kept exactly (the quote line's net amount);
+    # `retainer_period_amount` splits it over the months so the periods sum to it.
+    planned_minor: int = 0
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     start_date: date
     active: bool = True

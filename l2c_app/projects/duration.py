@@ -1,0 +1,90 @@
+"""Durations typed by people -> integer minutes, and back.
+
+Accepted (spaces ignored, case-insensitive, `,` works as a decimal point):
+  `1.5` / `1,5` / `1.5h`   decimal hours           -> 90
+  `1:30`                   hours:minutes           -> 90
+  `90m` / `90min`          minutes                 -> 90
+  `2h`                     hours                   -> 120
+  `1h30` / `1h 30m`        hours and minutes       -> 90
+  `` (empty) / `0`         nothing                 -> 0 (clears a time cell)
+Decimal hours are rounded to the nearest minute, half-up (`0.01` h = 0.6 min -> 1 min).
+A single value never exceeds 24 h (one person's day); the per-day total across cells
+is checked by the service (`projects.service.upsert_time`).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from l2c_app.core.timeutil import MINUTES_PER_DAY
+
+
+class DurationError(ValueError):
+    """A message that can be shown as is next to the cell."""
+
+
+_HM = re.compile(r"^(\d+):(\d{1,2})$")
+_MIN = re.compile(r"^(\d+)(?:m|min|mins|minutes?)$")
+_H = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(?:h|hr|hrs|hours?)?$")
+_H_M = re.compile(r"^(\d+)h(\d{1,2})(?:m|min)?$")
+
+HELP = "Type hours like 1.5, 1:30, 90m, 2h or 1h30."
+
+
+def parse_duration(text: str | int | None) -> int:
+    """Minutes in `text` (see the module docstring); DurationError with a readable message."""
+    if text is None:
+        return 0
+    if isinstance(text, bool):
+        raise DurationError(f"{text!r} is not a duration. {HELP}")
+    if isinstance(text, int):
+        minutes = text
+    else:
+        raw = str(text)
+        s = raw.strip().lower().replace(" ", "").replace(",", ".")
+        if s == "":
+            return 0
+        if s.startswith("-"):
+            raise DurationError(f"{raw.strip()!r}: time cannot be negative.")
+        if m := _HM.match(s):
+            hours, mins = int(m.group(1)), int(m.group(2))
+            if mins >= 60:
+                raise DurationError(f"{raw.strip()!r}: minutes after ':' must be below 60.")
+            minutes = hours * 60 + mins
+        elif m := _H_M.match(s):
+            hours, mins = int(m.group(1)), int(m.group(2))
+            if mins >= 60:
+                raise DurationError(f"{raw.strip()!r}: minutes after 'h' must be below 60.")
+            minutes = hours * 60 + mins
+        elif m := _MIN.match(s):
+            minutes = int(m.group(1))
+        elif m := _H.match(s):
+            try:
+                hours_dec = Decimal(m.group(1))
+            except InvalidOperation:  # pragma: no cover - the regex only lets numbers through
+                raise DurationError(f"{raw.strip()!r} is not a duration. {HELP}") from None
+            minutes = int((hours_dec * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        else:
+            raise DurationError(f"{raw.strip()!r} is not a duration. {HELP}")
+    if minutes < 0:
+        raise DurationError("Time cannot be negative.")
+    if minutes > MINUTES_PER_DAY:
+        raise DurationError(f"{format_minutes(minutes)} is more than 24 h: a day holds at most 24 h.")
+    return minutes
+
+
+def format_minutes(minutes: int) -> str:
+    """`90` -> `1:30`; `0` -> `` (an empty cell)."""
+    if not minutes:
+        return ""
+    sign = "-" if minutes < 0 else ""
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h}:{m:02d}"
+
+
+def format_hours(minutes: int) -> str:
+    """`90` -> `1.5 h` for totals and budgets (one decimal; `0 h` for nothing)."""
+    value = (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
+    return f"{text} h"

@@ -1,0 +1,110 @@
+"""Journey: a signed contract becomes a project, a week of time is logged with the keyboard
+and approved, and the client approves a change order that raises the budget."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from l2c_app.contracts.models import Contract, ContractSigner
+from l2c_app.core.models import OutboxMessage
+
+from .conftest import STANDARD_LINES, make_deal, make_quote
+
+pytestmark = pytest.mark.browser
+
+
+def signed_contract(app, title: str) -> int:
+    """What the contracts stage leaves behind: a completed contract on a won deal."""
+    with app.session() as s:
+        deal = make_deal(s, title)
+        quote = make_quote(s, deal, STANDARD_LINES)
+        contract = Contract(deal_id=deal.id, quote_id=quote.id, title=f"{title} agreement", status="completed")
+        s.add(contract)
+        s.flush()
+        s.add(ContractSigner(contract_id=contract.id, name="Carla Client", email="carla@globex.test"))
+        s.commit()
+        return contract.id
+
+
+def create_project(page: Page, app, contract_title: str) -> None:
+    page.goto(f"{app.base_url}/projects")
+    page.get_by_role("button", name=f"Create project from {contract_title}").click()
+    page.wait_for_url(re.compile(r".*/projects/\d+/?$"))
+    expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("Senior developer")
+
+
+def log_week(page: Page, app, project: str, hours: list[str]) -> None:
+    """Open the grid, add the project's row, type Monday..Friday moving with Tab and arrows."""
+    page.goto(f"{app.base_url}/time")
+    page.get_by_label("Add a row: find a project").fill(project[:7])
+    page.get_by_role("button", name=f"Add row {project} · Senior developer").click()
+    monday = page.get_by_label(f"{project} · Senior developer, Monday")
+    monday.click()
+    for i, value in enumerate(hours):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab" if i % 2 == 0 else "ArrowRight")
+    page.keyboard.press("Enter")  # the last key moves on as well (saves the cell left)
+    expect(page.get_by_role("status")).to_have_text("All changes saved")
+
+
+def approve_week(page: Page, app, person: str) -> None:
+    page.goto(f"{app.base_url}/time/approvals")
+    page.get_by_role("button", name=re.compile(f"Approve week of .* for {person}")).click()
+    expect(page.get_by_text("Nothing to approve")).to_be_visible()
+
+
+def propose_change_order(page: Page, project_url: str, description: str, price: str) -> None:
+    page.goto(project_url)
+    page.get_by_label("Description of the change").fill(description)
+    page.get_by_label("Price", exact=True).fill(price)
+    page.get_by_role("button", name="Create change order").click()
+    page.get_by_role("button", name="Send change order #1 to client").click()
+    expect(page.get_by_role("row", name=re.compile(description))).to_contain_text("sent")
+
+
+def client_approves(browser, link: str, name: str) -> None:
+    """The client opens the e-mailed link (no account) and approves with a typed name."""
+    ctx = browser.new_context()
+    client = ctx.new_page()
+    client.goto(link)
+    client.get_by_label("Your full name").fill(name)
+    client.get_by_role("button", name="Approve change order").click()
+    expect(client.get_by_role("status")).to_contain_text(f"Approved by {name}")
+    ctx.close()
+
+
+def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_server, browser):
+    page, app = signed_in_page, app_server
+    signed_contract(app, "Harbour website")
+    create_project(page, app, "Harbour website agreement")
+    project_url = page.url
+    expect(page.get_by_label("Budget now")).to_have_text("€12,488.00")
+
+    log_week(page, app, "Harbour website", ["8", "7:30", "6h", "450m", "1h30"])
+    expect(page.get_by_label("Week total")).to_have_text("30:30")
+    expect(page.get_by_label("Total of Harbour website · Senior developer")).to_have_text("30:30")
+    page.reload()  # saved for real, and shown normalised
+    expect(page.get_by_label("Harbour website · Senior developer, Wednesday")).to_have_value("6:00")
+
+    approve_week(page, app, "Olivia Owner")
+    page.goto(f"{app.base_url}/time")
+    expect(page.get_by_label("Harbour website · Senior developer, Monday")).to_have_attribute("readonly", "")
+
+    page.goto(project_url)
+    expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("30.5 h")
+    propose_change_order(page, project_url, "Extra landing page", "1500")
+    with app.session() as s:
+        mail = s.exec(select(OutboxMessage).where(OutboxMessage.related_entity == "changeorder")
+                      .order_by(OutboxMessage.id.desc())).first()
+    assert mail.to == "carla@globex.test"
+    client_approves(browser, mail.link, "Carla Client")
+
+    page.goto(project_url)
+    expect(page.get_by_label("Budget now")).to_have_text("€13,988.00")
+    expect(page.get_by_role("row", name=re.compile("Extra landing page"))).to_contain_text("approved")
