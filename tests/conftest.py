@@ -148,13 +148,19 @@ class RunningApp:
 
     def ensure_owner(self, email: str = "owner@l2c.test", password: str = "owner-password-1") -> tuple[str, str]:
         """An organisation with an owner, created directly (journeys other than setup)."""
-        from l2c_app.core.auth import setup_needed, setup_organisation
+        from sqlmodel import select
+
+        from l2c_app.core.auth import create_user, setup_needed, setup_organisation
+        from l2c_app.core.models import User
 
         with self.session() as s:
             if setup_needed(s):
                 setup_organisation(s, org_name="Test Studio", currency="EUR", timezone="Europe/Paris",
                                    owner_name="Olivia Owner", owner_email=email, password=password)
-                s.commit()
+            elif s.exec(select(User).where(User.email == email)).first() is None:
+                # Another journey set the install up with its own owner: add ours beside it.
+                create_user(s, name="Olivia Owner", email=email, role="owner", password=password)
+            s.commit()
         return email, password
 
 
