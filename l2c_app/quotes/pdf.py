@@ -66,7 +66,8 @@ def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None) -> bytes:
     if t["discount_minor"]:
         totals.append((f"Discount {view['discount_percent']}%", f"-{t['discount']}"))
     for tax in t["taxes"]:
-        label = f"{tax['name']} ({tax['percent']}%{', included' if tax['inclusive'] else ''})"
+        label = tax["name"] if f"{tax['percent']}%" in tax["name"] else f"{tax['name']} ({tax['percent']}%)"
+        label += " included" if tax["inclusive"] else ""
         totals.append((label, tax["tax"]))
     totals.append((f"Total {view['currency']}", t["total"]))
     if pdf.will_page_break(8 * len(totals) + 6):

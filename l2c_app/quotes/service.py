@@ -341,7 +341,7 @@ def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, titl
     """A new draft pre-filled from the deal: its client contact, currency and owner."""
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise NotFound(f"Deal {deal_id}", "deal_id")
+        raise QuoteError(f"Deal {deal_id} not found.", "deal_id")
     org = _org(session)
     cur = (currency or deal.currency or (org.currency if org else "EUR")).strip().upper()
     if len(cur) != 3 or not cur.isalpha():
