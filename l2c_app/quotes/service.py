@@ -612,12 +612,17 @@ def reorder_lines(session: Session, actor: Actor, quote_id: int, line_ids: list[
 
 
 def move_line(session: Session, actor: Actor, line_id: int, delta: int) -> None:
-    """Up (-1) or down (+1) by one place; at either end nothing changes."""
+    """Up (-1) or down (+1) by one place; at either end nothing changes. At a section's
+    edge the line first crosses into the neighbouring section (same place, new heading)."""
     line = get_line(session, line_id)
-    ids = [ln.id for ln in quote_lines(session, line.quote_id)]
+    lines = quote_lines(session, line.quote_id)
+    ids = [ln.id for ln in lines]
     i = ids.index(line_id)
     j = i + (1 if delta > 0 else -1)
     if not 0 <= j < len(ids):
+        return
+    if (lines[j].section or None) != (line.section or None):
+        update_line(session, actor, line.id, section=lines[j].section)
         return
     ids[i], ids[j] = ids[j], ids[i]
     reorder_lines(session, actor, line.quote_id, ids)  # type: ignore[arg-type]

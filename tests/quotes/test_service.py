@@ -113,6 +113,9 @@ def test_bad_line_input_is_refused_and_changes_nothing(session, world, fields, f
 def test_reorder_move_and_remove(session, world):
     q = build_quote(session, world)
     a, b, c = [ln.id for ln in svc.quote_lines(session, q.id)]
+    svc.move_line(session, world.actor, c, -1)  # first it crosses into the section above
+    assert [ln.id for ln in svc.quote_lines(session, q.id)] == [a, b, c]
+    assert session.get(QuoteLine, c).section == "Phase 1"
     svc.move_line(session, world.actor, c, -1)
     assert [ln.id for ln in svc.quote_lines(session, q.id)] == [a, c, b]
     svc.move_line(session, world.actor, a, -1)  # already first: nothing moves
