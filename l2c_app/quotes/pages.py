@@ -23,7 +23,7 @@ def status_badge(status) -> rx.Component:
 def native_select(options: list[tuple[str, str]], dynamic: rx.Var | None = None, **props) -> rx.Component:
     """A plain <select>: static (value, label) options, then `dynamic` [{id, name}] ones from the state."""
     style = {"padding": "0.35em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
-             "background": "var(--color-surface)", "min_height": "2em"}
+             "background": "var(--color-surface)", "min_height": "2em", "font_size": "0.875rem"}
     children = [rx.el.option(label, value=value) for value, label in options]
     if dynamic is not None:
         children.append(rx.foreach(dynamic, lambda o: rx.el.option(o["name"], value=o["id"])))
@@ -296,9 +296,8 @@ def line_row(ln: rx.Var) -> rx.Component:
                     rx.el.label(rx.hstack(
                         rx.checkbox(checked=ln["optional"].to(bool),
                                     on_change=lambda v: BuilderState.set_and_save(ln["idx"], "optional", v),
-                                    disabled=~BuilderState.editable),
-                        rx.text("Optional (the client may tick it)", size="1"), align="center", spacing="1"),
-                        aria_label="Optional line " + n),
+                                    disabled=~BuilderState.editable, aria_label="Optional line " + n),
+                        rx.text("Optional (the client may tick it)", size="1"), align="center", spacing="1")),
                     rx.cond(ln["error"] != "", rx.text(ln["error"], size="1", color_scheme="red", role="alert")),
                     align="center",
                     spacing="3",
@@ -321,15 +320,17 @@ def line_row(ln: rx.Var) -> rx.Component:
     )
 
 
-def totals_panel(totals: rx.Var, discount_input: rx.Component | None = None) -> rx.Component:
+def totals_panel(totals: rx.Var, discount_input: rx.Component | None = None,
+                 always_show_discount: bool = True) -> rx.Component:
     def row(label, value, bold=False, **props) -> rx.Component:
         return rx.hstack(rx.text(label, weight="bold" if bold else "regular"), rx.spacer(),
                          rx.text(value, weight="bold" if bold else "regular", **props), width="100%")
 
     return rx.vstack(
         row("Subtotal", totals["subtotal"], aria_label="Subtotal"),
-        rx.hstack(rx.text("Discount"), discount_input or rx.fragment(), rx.spacer(),
-                  rx.text("-", totals["discount"], aria_label="Discount amount"), width="100%", align="center"),
+        rx.cond(always_show_discount | (totals["discount_minor"].to(int) != 0), rx.hstack(
+            rx.text("Discount"), discount_input or rx.fragment(), rx.spacer(),
+            rx.text("-", totals["discount"], aria_label="Discount amount"), width="100%", align="center")),
         rx.foreach(totals["taxes"].to(list[dict]), lambda t: row(
             rx.cond(t["inclusive"], t["name"].to(str) + " (included)", t["name"].to(str)), t["tax"])),
         rx.separator(),
@@ -453,6 +454,7 @@ def builder_footer() -> rx.Component:
                                               on_blur=lambda _v: BuilderState.save_quote_field("terms"),
                                               disabled=~BuilderState.editable, rows="3")),
             flex="1",
+            width="100%",
             spacing="3",
         ),
         rx.card(
@@ -594,8 +596,8 @@ def public_quote_page() -> rx.Component:
                         rx.table.body(rx.foreach(PublicQuoteState.plines, public_line)),
                         width="100%",
                     ),
-                    rx.hstack(rx.spacer(), rx.card(totals_panel(PublicQuoteState.ptotals, rx.cond(
-                        q["discount_percent"] != "0", rx.text(q["discount_percent"], "%", size="2")))), width="100%"),
+                    rx.hstack(rx.spacer(), rx.card(totals_panel(PublicQuoteState.ptotals, rx.text(
+                        q["discount_percent"], "%", size="2"), always_show_discount=False)), width="100%"),
                     rx.cond(q["notes"] != "", rx.vstack(rx.heading("Notes", size="3"),
                                                         rx.text(q["notes"], white_space="pre-wrap"))),
                     rx.cond(q["terms"] != "", rx.vstack(rx.heading("Terms", size="3"),
