@@ -4,6 +4,8 @@ the client opens the link, ticks the option and accepts; the deal is won."""
 import re
 
 import pytest
+
+import l2c_app.models  # noqa: F401  (every table, so foreign keys resolve)
 from playwright.sync_api import expect
 from sqlmodel import select
 
@@ -64,7 +66,7 @@ def build_quote(page) -> None:
     page.get_by_role("button", name="Add line").click()
     type_line(page, 1, "Discovery workshop", "2", "1250", tax="VAT 20%")
     # totals follow what is typed: 2 x 1250 + 20% VAT
-    expect(page.get_by_label("Total")).to_have_text("€3,000.00")
+    expect(page.get_by_label("Total", exact=True)).to_have_text("€3,000.00")
     page.get_by_label("New section heading").fill("Options")
     page.get_by_role("button", name="Add section").click()
     expect(page.get_by_label("Section heading Options")).to_be_visible()
@@ -74,7 +76,7 @@ def build_quote(page) -> None:
     page.get_by_label("Quote discount %").fill("10")
     page.get_by_label("Quote discount %").press("Tab")
     # the optional line is not in the total until the client ticks it: 2500 - 10% + 20%
-    expect(page.get_by_label("Total")).to_have_text("€2,700.00")
+    expect(page.get_by_label("Total", exact=True)).to_have_text("€2,700.00")
 
 
 def send_quote(page) -> str:
@@ -86,10 +88,10 @@ def send_quote(page) -> str:
 def accept_quote(client_page, link: str, name: str) -> None:
     client_page.goto(link)
     expect(client_page.get_by_role("heading", name="Bakery website")).to_be_visible()
-    expect(client_page.get_by_label("Total")).to_have_text("€2,700.00")
+    expect(client_page.get_by_label("Total", exact=True)).to_have_text("€2,700.00")
     client_page.get_by_label("Include Care plan (12 months)").click()
     # 2500 + 600 = 3100, less 10%, plus 20% VAT
-    expect(client_page.get_by_label("Total")).to_have_text("€3,348.00")
+    expect(client_page.get_by_label("Total", exact=True)).to_have_text("€3,348.00")
     client_page.get_by_label("Your full name").fill(name)
     client_page.get_by_role("checkbox", name=re.compile("I accept this quote")).click()
     client_page.get_by_role("button", name="Accept quote").click()
