@@ -86,7 +86,11 @@ class Totals:
     total_minor: int
 
     def line(self, key: Hashable) -> LineTotal:
-        return next(lt for lt in self.lines if lt.key == key)
+        index = self.__dict__.get("_index")
+        if index is None:  # built once: views look up every line (O(n), not O(n^2))
+            index = {lt.key: lt for lt in self.lines}
+            object.__setattr__(self, "_index", index)
+        return index[key]
 
 
 def _dec(value: Decimal | int | str, field: str) -> Decimal:
