@@ -64,6 +64,11 @@ class CatalogState(AuthState):
     tax_error: str = ""
     item_error: str = ""
     new_kind: str = "fixed"
+    edit_tax_id: int = 0
+    tax_form: dict[str, str] = {}
+    edit_item_id: int = 0
+    item_form: dict[str, str] = {}
+    form_key: int = 0  # bumped to re-mount the forms with new default values
 
     async def _reload(self) -> None:
         data = await run_db(_catalog_data, self.show_archived)
@@ -92,19 +97,40 @@ class CatalogState(AuthState):
         self.new_kind = kind
 
     @rx.event
+    def start_edit_tax(self, rate: dict):
+        self.edit_tax_id = int(rate["id"])
+        self.tax_form = {"name": rate["name"], "percent": str(rate["percent"]),
+                         "inclusive": "on" if rate["inclusive"] else ""}
+        self.tax_error, self.form_key = "", self.form_key + 1
+
+    @rx.event
+    def cancel_edit(self):
+        self.edit_tax_id = self.edit_item_id = 0
+        self.tax_form, self.item_form, self.new_kind = {}, {}, "fixed"
+        self.tax_error = self.item_error = ""
+        self.form_key += 1
+
+    @rx.event
     async def add_tax(self, form: dict):
         access = await self._access("settings")
         if not access.allowed:
             return access.denial()
+        actor = Actor("user", access.viewer.id)
+        inclusive = form.get("inclusive") in ("on", "true", True)
         try:
-            await run_db(svc.create_tax_rate, Actor("user", access.viewer.id), name=form.get("name"),
-                         percent=form.get("percent"), inclusive=form.get("inclusive") in ("on", "true", True))
+            if self.edit_tax_id:
+                await run_db(svc.update_tax_rate, actor, self.edit_tax_id, name=form.get("name"),
+                             percent=form.get("percent"), inclusive=inclusive)
+            else:
+                await run_db(svc.create_tax_rate, actor, name=form.get("name"), percent=form.get("percent"),
+                             inclusive=inclusive)
         except svc.QuoteError as exc:
             self.tax_error = str(exc)
             return None
-        self.tax_error = ""
+        done = "saved" if self.edit_tax_id else "added"
+        self.tax_error, self.edit_tax_id, self.tax_form, self.form_key = "", 0, {}, self.form_key + 1
         await self._reload()
-        return rx.toast.success(f"Tax rate {form.get('name')} added.")
+        return rx.toast.success(f"Tax rate {form.get('name')} {done}.")
 
     @rx.event
     async def remove_tax(self, rate_id: int):
@@ -136,16 +162,32 @@ class CatalogState(AuthState):
             except ValueError as exc:
                 raise svc.QuoteError(f"Price: {exc}", "price") from None
             tax = form.get("tax_rate_id")
-            await run_db(svc.create_catalog_item, Actor("user", access.viewer.id), name=form.get("name"),
-                         kind=self.new_kind, role=form.get("role"), unit=form.get("unit") or None,
-                         unit_price_minor=price, currency=currency, description=form.get("description"),
-                         tax_rate_id=None if tax in (None, "", NO_TAX) else tax)
+            fields = dict(name=form.get("name"), kind=self.new_kind, role=form.get("role"),
+                          unit=form.get("unit") or None, unit_price_minor=price, currency=currency,
+                          description=form.get("description"), tax_rate_id=None if tax in (None, "", NO_TAX) else tax)
+            actor = Actor("user", access.viewer.id)
+            if self.edit_item_id:
+                await run_db(svc.update_catalog_item, actor, self.edit_item_id, **fields)
+            else:
+                await run_db(svc.create_catalog_item, actor, **fields)
         except svc.QuoteError as exc:
             self.item_error = str(exc)
             return None
-        self.item_error = ""
+        done = "saved" if self.edit_item_id else "added to the catalog"
+        self.item_error, self.edit_item_id, self.item_form, self.new_kind = "", 0, {}, "fixed"
+        self.form_key += 1
         await self._reload()
-        return rx.toast.success(f"{form.get('name')} added to the catalog.")
+        return rx.toast.success(f"{form.get('name')} {done}.")
+
+    @rx.event
+    def start_edit_item(self, item: dict):
+        self.edit_item_id = int(item["id"])
+        self.new_kind = item["kind"]
+        self.item_form = {"name": item["name"], "role": item["role"], "unit": item["unit"],
+                          "price": _major(int(item["unit_price_minor"]), item["currency"]),
+                          "currency": item["currency"], "description": item["description"],
+                          "tax_rate_id": str(item["tax_rate_id"]) if item["tax_rate_id"] else NO_TAX}
+        self.item_error, self.form_key = "", self.form_key + 1
 
     @rx.event
     async def remove_item(self, item_id: int):
