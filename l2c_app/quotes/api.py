@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
@@ -41,9 +42,9 @@ def _error(exc: svc.QuoteError) -> JSONResponse:
     return JSONResponse({"detail": str(exc), "field": exc.field}, exc.status)
 
 
-def _summary(q: Quote) -> dict[str, Any]:
+def _summary(q: Quote, today) -> dict[str, Any]:
     return {"id": q.id, "label": svc.quote_label(q), "deal_id": q.deal_id, "number": q.number, "version": q.version,
-            "status": q.status, "title": q.title, "currency": q.currency, "subtotal_minor": q.subtotal_minor,
+            "status": svc.effective_status(q, today), "title": q.title, "currency": q.currency, "subtotal_minor": q.subtotal_minor,
             "discount_minor": q.discount_minor, "tax_minor": q.tax_minor, "total_minor": q.total_minor,
             "expires_on": q.expires_on.isoformat() if q.expires_on else None,
             "sent_at": q.sent_at.isoformat() if q.sent_at else None}
@@ -62,12 +63,17 @@ def _line_payload(payload: dict[str, Any]) -> dict[str, Any]:
 def list_quotes(status: str | None = None, deal_id: int | None = None, cursor: str | None = None,
                 limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
                 _: Principal = Depends(auth)) -> dict:
+    today = svc.org_today(session)
     stmt = select(Quote)
-    if status:
+    if status == "expired":  # derived: sent and past its expiry date
+        stmt = stmt.where(Quote.status == "sent", Quote.expires_on < today)  # type: ignore[operator]
+    elif status == "sent":
+        stmt = stmt.where(Quote.status == "sent", or_(Quote.expires_on.is_(None), Quote.expires_on >= today))  # type: ignore[union-attr,operator]
+    elif status:
         stmt = stmt.where(Quote.status == status)
     if deal_id is not None:
         stmt = stmt.where(Quote.deal_id == deal_id)
-    return page(session, stmt, Quote, cursor, limit, _summary)
+    return page(session, stmt, Quote, cursor, limit, lambda q: _summary(q, today))
 
 
 @router.post("/api/v1/quotes", status_code=201)

@@ -358,7 +358,8 @@ def totals_panel(totals: rx.Var, discount_input: rx.Component | None = None,
         row("Subtotal", totals["subtotal"], aria_label="Subtotal"),
         rx.cond(always_show_discount | (totals["discount_minor"].to(int) != 0), rx.hstack(
             rx.text("Discount"), discount_input or rx.fragment(), rx.spacer(),
-            rx.text("-", totals["discount"], aria_label="Discount amount"), width="100%", align="center")),
+            rx.text(rx.cond(totals["discount_minor"].to(int) != 0, "-", ""), totals["discount"],
+                    aria_label="Discount amount"), width="100%", align="center")),
         rx.foreach(totals["taxes"].to(list[dict]), lambda t: row(
             rx.cond(t["inclusive"], t["name"].to(str) + " (included)", t["name"].to(str)), t["tax"])),
         rx.separator(),
@@ -483,6 +484,7 @@ def builder_footer() -> rx.Component:
                                               disabled=~BuilderState.editable, rows="3")),
             flex="1",
             width="100%",
+            align="stretch",
             spacing="3",
         ),
         rx.card(
@@ -643,3 +645,4 @@ def public_quote_page() -> rx.Component:
         padding="2em",
         width="100%",
     )
+

@@ -710,7 +710,12 @@ def send_quote(session: Session, actor: Actor, quote_id: int):
     org_name = org.name if org else "l2c"
     sender = session.get(User, actor.user_id) if actor.user_id else None
     before = snapshot(quote)
-    quote.status, quote.sent_at = "sent", utcnow()
+    # Conditional: of two Send clicks at once, one sends and the other is told.
+    sent_at = utcnow()
+    if session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "draft")
+                       .values(status="sent", sent_at=sent_at)).rowcount != 1:
+        raise QuoteError("This quote has just been sent.", "status", 409)
+    quote.status, quote.sent_at = "sent", sent_at
     doc = quote_pdf_document(session, quote)
     link = public_url(quote)
     expiry = f"\nThis proposal is valid until {quote.expires_on.isoformat()}." if quote.expires_on else ""

@@ -49,6 +49,8 @@ def test_create_get_list(api):
     listed = client.get("/api/v1/quotes", params={"deal_id": w.deal.id, "limit": 1}).json()
     assert listed["items"][0]["id"] == q["id"] and listed["items"][0]["total_minor"] == 108000
     assert client.get("/api/v1/quotes/999999").status_code == 404
+    assert client.get("/api/v1/quotes", params={"status": "draft"}).json()["items"][0]["id"] == q["id"]
+    assert client.get("/api/v1/quotes", params={"status": "expired"}).json()["items"] == []
 
 
 def test_add_line_then_send_then_pdfs(api):
