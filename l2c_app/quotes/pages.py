@@ -468,7 +468,7 @@ def builder_lines() -> rx.Component:
 
 
 def builder_footer() -> rx.Component:
-    return rx.hstack(
+    return rx.grid(
         rx.vstack(
             field_label("Title", rx.input(value=BuilderState.title, on_change=BuilderState.set_title,
                                           on_blur=lambda _v: BuilderState.save_quote_field("title"),
@@ -482,7 +482,6 @@ def builder_footer() -> rx.Component:
             field_label("Terms", rx.text_area(value=BuilderState.terms, on_change=BuilderState.set_terms,
                                               on_blur=lambda _v: BuilderState.save_quote_field("terms"),
                                               disabled=~BuilderState.editable, rows="3")),
-            flex="1",
             width="100%",
             align="stretch",
             spacing="3",
@@ -495,6 +494,7 @@ def builder_footer() -> rx.Component:
                          disabled=~BuilderState.editable),
                 rx.text("%", size="2"), align="center", spacing="1")),
         ),
+        grid_template_columns="minmax(0, 1fr) auto",
         width="100%",
         align="start",
         spacing="4",
@@ -529,8 +529,10 @@ def public_line(ln: rx.Var) -> rx.Component:
                                     on_change=lambda v: PublicQuoteState.toggle_option(ln["id"], v),
                                     aria_label="Include " + ln["description"].to(str))),
                 rx.vstack(rx.text(ln["description"]),
-                          rx.cond(ln["optional"], rx.text("Optional: tick to include it", size="1",
-                                                          color_scheme="gray")),
+                          rx.cond(ln["optional"], rx.text(
+                              rx.cond(PublicQuoteState.open_for_answer, "Optional: tick to include it",
+                                      rx.cond(ln["included"], "Optional: included", "Optional: not included")),
+                              size="1", color_scheme="gray")),
                           spacing="0"),
                 align="center")),
             rx.table.cell(ln["quantity"], " ", ln["unit"], text_align="right"),
