@@ -67,12 +67,17 @@ def build_quote(page) -> None:
     type_line(page, 1, "Discovery workshop", "2", "1250", tax="VAT 20%")
     # totals follow what is typed: 2 x 1250 + 20% VAT
     expect(page.get_by_label("Total", exact=True)).to_have_text("€3,000.00")
+    page.get_by_role("button", name="Add line").click()
+    type_line(page, 2, "Kick-off meeting", "1", "0")
+    # drag the kick-off above the workshop
+    page.get_by_role("group", name="Line 2").drag_to(page.get_by_role("group", name="Line 1"))
+    expect(page.get_by_label("Description of line 1")).to_have_value("Kick-off meeting")
     page.get_by_label("New section heading").fill("Options")
     page.get_by_role("button", name="Add section").click()
     expect(page.get_by_label("Section heading Options")).to_be_visible()
-    type_line(page, 2, "Care plan (12 months)", "12", "50", tax="VAT 20%")
-    page.get_by_label("Optional line 2").click()
-    expect(page.get_by_label("Optional line 2")).to_be_checked()
+    type_line(page, 3, "Care plan (12 months)", "12", "50", tax="VAT 20%")
+    page.get_by_label("Optional line 3").click()
+    expect(page.get_by_label("Optional line 3")).to_be_checked()
     page.get_by_label("Quote discount %").fill("10")
     page.get_by_label("Quote discount %").press("Tab")
     # the optional line is not in the total until the client ticks it: 2500 - 10% + 20%
