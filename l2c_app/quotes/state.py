@@ -97,14 +97,19 @@ class CatalogState(AuthState):
         self.new_kind = kind
 
     @rx.event
-    def start_edit_tax(self, rate: dict):
+    async def start_edit_tax(self, rate: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
         self.edit_tax_id = int(rate["id"])
         self.tax_form = {"name": rate["name"], "percent": str(rate["percent"]),
                          "inclusive": "on" if rate["inclusive"] else ""}
         self.tax_error, self.form_key = "", self.form_key + 1
+        return None
 
     @rx.event
-    def cancel_edit(self):
+    def set_nothing_edited(self):
+        """Cancel: the forms go back to adding (no data involved)."""
         self.edit_tax_id = self.edit_item_id = 0
         self.tax_form, self.item_form, self.new_kind = {}, {}, "fixed"
         self.tax_error = self.item_error = ""
@@ -180,7 +185,10 @@ class CatalogState(AuthState):
         return rx.toast.success(f"{form.get('name')} {done}.")
 
     @rx.event
-    def start_edit_item(self, item: dict):
+    async def start_edit_item(self, item: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
         self.edit_item_id = int(item["id"])
         self.new_kind = item["kind"]
         self.item_form = {"name": item["name"], "role": item["role"], "unit": item["unit"],
@@ -188,6 +196,7 @@ class CatalogState(AuthState):
                           "currency": item["currency"], "description": item["description"],
                           "tax_rate_id": str(item["tax_rate_id"]) if item["tax_rate_id"] else NO_TAX}
         self.item_error, self.form_key = "", self.form_key + 1
+        return None
 
     @rx.event
     async def remove_item(self, item_id: int):
@@ -375,11 +384,8 @@ class BuilderState(AuthState):
                 "billing_kind": ln["billing_kind"], "role": ln["role"], "due_date": ln["due_date"] or None,
                 "optional": bool(ln["optional"])}
 
-    async def _do(self, fn, *args, success: str | None = None, **kwargs):
-        """Run one service call for the signed-in user, then reload the quote."""
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+    async def _do(self, access, fn, *args, success: str | None = None, **kwargs):
+        """Run one service call for the viewer the handler has just checked, then reload the quote."""
         try:
             await run_db(fn, Actor("user", access.viewer.id), *args, **kwargs)
         except svc.QuoteError as exc:
@@ -389,7 +395,7 @@ class BuilderState(AuthState):
         await self._load_quote(self.current_id)
         return rx.toast.success(success) if success else None
 
-    async def _save_line(self, idx: int):
+    async def _save_line(self, access, idx: int):
         idx = int(idx)
         if not self.editable or not 0 <= idx < len(self.lines):
             return None
@@ -400,23 +406,32 @@ class BuilderState(AuthState):
             ln["error"] = str(exc)
             return rx.toast.error(str(exc))
         line_id = int(ln["id"])
-        return await self._do(lambda s, actor: _edit_line(s, actor, line_id, fields))
+        return await self._do(access, lambda s, actor: _edit_line(s, actor, line_id, fields))
 
     @rx.event
     async def save_line(self, idx: int):
-        return await self._save_line(idx)
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
+        return await self._save_line(access, idx)
 
     @rx.event
     async def set_and_save(self, idx: int, field: str, value: Any):
         """Selects and checkboxes: apply and save at once."""
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         self._set_field(idx, field, value)
-        return await self._save_line(idx)
+        return await self._save_line(access, idx)
 
     @rx.event
     async def add_free_line(self):
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         qid = self.current_id
-        return await self._do(lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
-                                                          unit_price_minor=0))
+        return await self._do(access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
+                                                                  unit_price_minor=0))
 
     @rx.event
     def set_catalog_pick(self, value: str):
@@ -424,10 +439,13 @@ class BuilderState(AuthState):
 
     @rx.event
     async def add_catalog_line(self):
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         if not self.catalog_pick:
             return rx.toast.error("Choose a catalog item first.")
         pick, qid = int(self.catalog_pick), self.current_id
-        return await self._do(lambda s, a: svc.add_line(s, a, qid, catalog_item_id=pick))
+        return await self._do(access, lambda s, a: svc.add_line(s, a, qid, catalog_item_id=pick))
 
     @rx.event
     def set_new_section(self, value: str):
@@ -435,15 +453,21 @@ class BuilderState(AuthState):
 
     @rx.event
     async def add_section(self):
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         heading = self.new_section.strip()
         if not heading:
             return rx.toast.error("Type the section heading first.")
         self.new_section, qid = "", self.current_id
-        return await self._do(lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
-                                                          unit_price_minor=0, section=heading))
+        return await self._do(access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
+                                                                  unit_price_minor=0, section=heading))
 
     @rx.event
     async def rename_section(self, old: str, new: str):
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         if (new or "").strip() == (old or "").strip():
             return None
         ids = [ln["id"] for ln in self.lines if ln["section"] == old]
@@ -452,26 +476,35 @@ class BuilderState(AuthState):
             for lid in ids:
                 svc.update_line(s, actor, lid, section=new)
 
-        return await self._do(rename)
+        return await self._do(access, rename)
 
     @rx.event
     async def remove_line(self, line_id: int):
-        return await self._do(svc.remove_line, int(line_id))
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
+        return await self._do(access, svc.remove_line, int(line_id))
 
     @rx.event
     async def move(self, line_id: int, delta: int):
-        return await self._do(svc.move_line, int(line_id), int(delta))
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
+        return await self._do(access, svc.move_line, int(line_id), int(delta))
 
     @rx.event
-    def start_drag(self, line_id: int):
+    def set_dragging(self, line_id: int):
         self.dragging = int(line_id)
 
     @rx.event
     async def drop_on(self, line_id: int):
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         dragged, self.dragging = self.dragging, 0
         if not dragged or dragged == int(line_id):
             return None
-        return await self._do(svc.move_line_to, dragged, int(line_id))
+        return await self._do(access, svc.move_line_to, dragged, int(line_id))
 
     @rx.event
     def set_discount(self, value: str):
@@ -492,6 +525,9 @@ class BuilderState(AuthState):
 
     @rx.event
     async def save_quote_field(self, field: str, value: Any = None):
+        access = await self._access("quotes")
+        if not access.allowed:
+            return access.denial()
         if not self.editable:
             return None
         value = {"discount_percent": self.discount, "title": self.title, "notes": self.notes,
@@ -499,13 +535,18 @@ class BuilderState(AuthState):
         if field == "expires_on":
             self.expires_on = value or ""
         qid = self.current_id
-        return await self._do(lambda s, a: svc.update_quote(s, a, qid, **{field: value}))
+        return await self._do(access, lambda s, a: svc.update_quote(s, a, qid, **{field: value}))
 
     @rx.event
     async def send(self):
+        access = await self._access("quotes")
+        if not access.allowed:
+            yield access.denial()
+            return
         self.sending = True
         yield
-        result = await self._do(svc.send_quote, self.current_id, success="Quote sent. The e-mail is in the Outbox.")
+        result = await self._do(access, svc.send_quote, self.current_id,
+                                success="Quote sent. The e-mail is in the Outbox.")
         self.sending = False
         yield result
 

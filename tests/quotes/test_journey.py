@@ -20,7 +20,7 @@ from l2c_app.quotes.models import Quote
 def a_deal_with_a_client(app) -> int:
     with app.session() as s:
         owner = s.exec(select(User).where(User.email == "owner@l2c.test")).one()
-        if not svc.list_tax_rates(s):
+        if "VAT 20%" not in [r.name for r in svc.list_tax_rates(s)]:  # the app's DB is shared by the run
             svc.create_tax_rate(s, Actor("user", owner.id), name="VAT 20%", percent="20")
         account = Account(name="Ĺuna Bakery")
         s.add(account)
