@@ -23,7 +23,8 @@ def status_badge(status) -> rx.Component:
 def native_select(options: list[tuple[str, str]], dynamic: rx.Var | None = None, **props) -> rx.Component:
     """A plain <select>: static (value, label) options, then `dynamic` [{id, name}] ones from the state."""
     style = {"padding": "0.35em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
-             "background": "var(--color-surface)", "min_height": "2em", "font_size": "0.875rem"}
+             "background": "var(--color-surface)", "color": "var(--gray-12)", "min_height": "2em",
+             "font_size": "0.875rem"}
     children = [rx.el.option(label, value=value) for value, label in options]
     if dynamic is not None:
         children.append(rx.foreach(dynamic, lambda o: rx.el.option(o["name"], value=o["id"])))
@@ -154,6 +155,7 @@ def catalog_page() -> rx.Component:
                             field_label("Kind", native_select([("fixed", "Fixed price"), ("hourly", "Hourly role"),
                                                                ("recurring", "Recurring monthly fee")],
                                                               name="kind", value=CatalogState.new_kind,
+                                                              aria_label="Kind",
                                                               on_change=CatalogState.set_new_kind)),
                             rx.cond(CatalogState.new_kind == "hourly",
                                     field_label("Role", rx.input(name="role", placeholder="Senior developer",
@@ -172,6 +174,7 @@ def catalog_page() -> rx.Component:
                                 default_value=CatalogState.item_form["unit"])),
                             field_label("Default tax", native_select(
                                 [(NO_TAX, "No tax")], CatalogState.active_rates, name="tax_rate_id",
+                                aria_label="Default tax",
                                 default_value=CatalogState.item_form["tax_rate_id"])),
                             width="100%",
                             align="end",
@@ -217,7 +220,7 @@ def quotes_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             field_label("Status", native_select([("all", "All")] + [(s, s.capitalize()) for s in STATUS_COLORS],
-                                                value=QuotesListState.status_filter,
+                                                value=QuotesListState.status_filter, aria_label="Status",
                                                 on_change=QuotesListState.set_filter)),
             width="14em",
         ),
@@ -445,6 +448,7 @@ def builder_lines() -> rx.Component:
                 rx.hstack(
                     field_label("Catalog item", native_select(
                         [("", "Choose…")], BuilderState.catalog, value=BuilderState.catalog_pick,
+                        aria_label="Catalog item",
                         on_change=BuilderState.set_catalog_pick)),
                     rx.button(rx.icon("package-plus", size=14), "Add from catalog", variant="soft",
                               on_click=BuilderState.add_catalog_line),

@@ -13,10 +13,10 @@ def add_tax_rate(page, name: str, percent: str) -> None:
 
 def add_hourly_role(page, name: str, price: str, tax: str) -> None:
     page.get_by_label("Item name").fill(name)
-    page.get_by_label("Kind").select_option(label="Hourly role")
+    page.get_by_label("Kind", exact=True).select_option(label="Hourly role")
     page.get_by_label("Role", exact=True).fill(name)
     page.get_by_label("Price", exact=True).fill(price)
-    page.get_by_label("Default tax").select_option(label=tax)
+    page.get_by_label("Default tax", exact=True).select_option(label=tax)
     page.get_by_role("button", name="Add catalog item").click()
 
 
