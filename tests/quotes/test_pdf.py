@@ -1,0 +1,62 @@
+"""The proposal PDF, read back with pypdf: text, totals, page count, logo, non-ASCII names."""
+
+import io
+
+from decimal import Decimal
+
+from pypdf import PdfReader
+
+from l2c_app.core.documents import store_document
+from l2c_app.core.money import round_minor
+from l2c_app.quotes import service as svc
+from l2c_app.quotes.pdf import quote_pdf_bytes
+
+
+def read(data: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, "\n".join(p.extract_text() for p in reader.pages)
+
+
+def test_one_line_quote(session, world):
+    q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
+    svc.add_line(session, world.actor, q.id, description="Audit für Ærø", quantity="1", unit_price_minor=123456,
+                 tax_rate_id=world.vat.id, section="Étape 1")
+    svc.update_quote(session, world.actor, q.id, terms="Payable à 30 jours.")
+    reader, text = read(quote_pdf_bytes(session, q.id))
+    assert len(reader.pages) == 1
+    for expected in ("Zoë Łukasiewicz", "Ćlient Ltd", "Nørdwind Studio", "Audit für Ærø", "Étape 1",
+                     "€1,234.56", "€246.91", "€1,481.47", "Payable à 30 jours.", "Page 1 of 1"):
+        assert expected in text, expected
+
+
+def test_three_hundred_lines_across_pages(session, world):
+    q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
+    for i in range(300):
+        svc.add_line(session, world.actor, q.id, description=f"Task {i:03d} — Łódź", quantity="1.5",
+                     unit_price_minor=1001 + i, section=f"Section {i // 100}", optional=(i == 299))
+    svc.update_quote(session, world.actor, q.id, discount_percent="5")
+    view = svc.quote_view(session, q.id)
+    reader, text = read(quote_pdf_bytes(session, q.id))
+    pages = len(reader.pages)
+    assert pages >= 5
+    assert f"Page {pages} of {pages}" in reader.pages[-1].extract_text()
+    assert "Task 000" in text and "Task 299" in text and "Section 2" in text
+    assert view["totals"]["total"] in reader.pages[-1].extract_text()
+    # every page after the first repeats the table header
+    assert all("Description" in p.extract_text() for p in reader.pages[:-1])
+    # the optional last line is listed but not counted; half-up once per line
+    assert view["totals"]["subtotal_minor"] == sum(round_minor(Decimal(1001 + i) * Decimal("1.5")) for i in range(299))
+
+
+def test_logo_from_the_organisation(session, world):
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+        "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
+    doc = store_document(session, kind="logo", filename="logo.png", data=png, content_type="image/png")
+    world.org.logo_document_id = doc.id
+    session.add(world.org)
+    q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
+    svc.add_line(session, world.actor, q.id, description="One", unit_price_minor=100)
+    session.flush()
+    with_logo = PdfReader(io.BytesIO(quote_pdf_bytes(session, q.id)))
+    assert len(with_logo.pages[0].images) == 1
