@@ -14,6 +14,8 @@ from l2c_app.ui.session import AuthState
 NO_DATA = {
     "require",  # the guard itself
     "go",  # the search box: only redirects to /search?q=..., whose load is guarded
+    "focus_cell",  # time grid: remembers which cell has the focus (for its note), reads state only
+    "pick_project",  # timer: remembers the chosen project; start/stop are guarded
 }
 
 
