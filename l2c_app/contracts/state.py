@@ -14,7 +14,15 @@ from l2c_app.ui.session import AuthState
 
 
 def _param(state: rx.State, name: str) -> str:
-    return str(state.router.page.params.get(name) or "")
+    """A dynamic route argument (`/contracts/[contract_id]`), read from the router on the server.
+    Handlers read it at each event: a computed var would not see router changes."""
+    value = state.router._page.params.get(name)  # noqa: SLF001 (RouterData.page is deprecated)
+    if value:
+        return str(value)
+    from urllib.parse import urlparse
+
+    parts = [p for p in urlparse(str(state.router.url)).path.split("/") if p]
+    return parts[-1] if parts else ""
 
 
 # --- settings: templates -----------------------------------------------------------------------
@@ -182,10 +190,7 @@ class ContractState(AuthState):
     def unknown(self) -> list[str]:
         return merge.unknown_fields(self.body_text)
 
-    @rx.var
-    def cid(self) -> int:
-        value = _param(self, "contract_id")
-        return int(value) if value.isdigit() else 0
+    cid: int = 0
 
     @rx.var
     def pdf_url(self) -> str:
@@ -205,6 +210,8 @@ class ContractState(AuthState):
         if not access.allowed:
             return access.denial()
         self.error, self.void_reason = "", ""
+        value = _param(self, "contract_id")
+        self.cid = int(value) if value.isdigit() else 0
         await self._reload()
         self.team = await run_db(_team)
         return None
@@ -327,18 +334,21 @@ class SignState(rx.State):
     decline_reason: str = ""
     busy: bool = False
 
+    link_token: str = ""
+
     def _token(self) -> str:
-        return _param(self, "token")
+        return self.link_token
 
     def _who(self) -> tuple[str, str]:
         return self.router.session.client_ip or "", self.router.headers.user_agent or ""
 
     @rx.var
     def pdf_url(self) -> str:
-        return f"/api/sign/{self._token()}/pdf"
+        return f"/api/sign/{self.link_token}/pdf"
 
     @rx.event
     async def load(self):
+        self.link_token = _param(self, "token")
         self.form_error, self.done, self.consent, self.typed_name, self.decline_reason = "", "", False, "", ""
         ip, ua = self._who()
         try:
