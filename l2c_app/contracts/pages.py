@@ -6,10 +6,24 @@ import reflex as rx
 
 from l2c_app.contracts.state import ContractsListState, ContractState, SignState, TemplateSettingsState
 from l2c_app.projects.components import contract_panel
-from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
+from l2c_app.ui.layout import app_page, empty_state, error_callout, public_page
+from l2c_app.ui.layout import field_label as _field_label
 
 STATUS_COLORS = {"draft": "gray", "sent": "blue", "delivered": "cyan", "completed": "green", "declined": "red",
                  "voided": "orange", "signed": "green", "viewed": "cyan", "created": "gray"}
+
+
+def field_label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
+    """ui.layout.field_label, with the label a block so wide controls (the template text) can fill the card."""
+    out = _field_label(text, control, hint)
+    label = out if hint is None else out.children[0]
+    label.style.update({"display": "block", "width": "100%"})
+    return out
+
+
+# Markdown tables (the scope) with visible rules, as in the PDF.
+DOC_STYLE = {"& table": {"border_collapse": "collapse", "margin": "0.5em 0"},
+             "& th, & td": {"border_bottom": "1px solid var(--gray-a6)", "padding": "0.3em 0.6em"}}
 
 
 def status_badge(status) -> rx.Component:
@@ -42,9 +56,9 @@ def templates_page() -> rx.Component:
                 rx.button(rx.icon("plus", size=14), "New template", variant="soft", on_click=s.new_template),
                 align="end", width="100%"),
             error_callout(s.error),
-            field_label("Template name", rx.input(value=s.name, on_change=s.set_name)),
+            field_label("Template name", rx.input(value=s.name, on_change=s.set_name, width="100%")),
             field_label("Template text", rx.text_area(value=s.body, on_change=s.set_body, rows="24",
-                                                      font_family="monospace"),
+                                                      font_family="monospace", width="100%"),
                         "Markdown: # headings, paragraphs, - bullets, | tables |. Merge fields in {{double braces}}."),
             unknown_flag(s.unknown),
             rx.hstack(
@@ -190,13 +204,13 @@ def document_card() -> rx.Component:
         rx.cond(
             s.is_draft,
             rx.vstack(
-                field_label("Contract title", rx.input(value=s.title_text, on_change=s.set_title_text)),
+                field_label("Contract title", rx.input(value=s.title_text, on_change=s.set_title_text, width="100%")),
                 field_label("Contract text", rx.text_area(value=s.body_text, on_change=s.set_body_text, rows="20",
-                                                          font_family="monospace")),
+                                                          font_family="monospace", width="100%")),
                 unknown_flag(s.unknown),
                 rx.button("Save draft", variant="soft", on_click=s.save_draft),
                 width="100%"),
-            rx.box(rx.markdown(s.c["body"]), max_height="30em", overflow_y="auto", width="100%",
+            rx.box(rx.markdown(s.c["body"]), style=DOC_STYLE, max_height="30em", overflow_y="auto", width="100%",
                    padding="0.5em", border="1px solid var(--gray-a5)", border_radius="var(--radius-2)"),
         ),
         rx.cond(s.c["original_sha256"] != "", rx.text("Original SHA-256: ", rx.code(s.c["original_sha256"]), size="1")),
@@ -277,7 +291,7 @@ def sign_page() -> rx.Component:
                 rx.vstack(
                     rx.heading(s.doc_title, size="6"),
                     rx.text("For ", s.signer_name, color_scheme="gray"),
-                    rx.card(rx.box(rx.markdown(s.doc_body), width="100%"), width="100%"),
+                    rx.card(rx.box(rx.markdown(s.doc_body), style=DOC_STYLE, width="100%"), width="100%"),
                     rx.link("Open the PDF", href=s.pdf_url, is_external=True),
                     rx.cond(
                         s.done != "",
@@ -288,7 +302,7 @@ def sign_page() -> rx.Component:
                                                   rx.text("I agree to sign electronically"), align="center")),
                             field_label("Type your full name", rx.input(value=s.typed_name,
                                                                         on_change=s.set_typed_name,
-                                                                        auto_complete="name")),
+                                                                        auto_complete="name", width="100%")),
                             rx.text("Typing your name and pressing Sign has the same effect as a handwritten "
                                     "signature. Your IP address and browser are recorded on the certificate.",
                                     size="1", color_scheme="gray"),
@@ -296,7 +310,7 @@ def sign_page() -> rx.Component:
                             rx.separator(),
                             field_label("Reason for declining", rx.text_area(value=s.decline_reason,
                                                                             on_change=s.set_decline_reason,
-                                                                            rows="2")),
+                                                                            rows="2", width="100%")),
                             rx.button("Decline", color_scheme="red", variant="soft", on_click=s.decline,
                                       loading=s.busy),
                             width="100%", spacing="3"), width="100%"),

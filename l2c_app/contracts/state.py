@@ -387,7 +387,8 @@ class SignState(rx.State):
             self.link_error, self.busy = str(exc), False
             return
         except svc.ContractError as exc:
-            self.form_error, self.busy = str(exc).split(": ", 1)[-1], False
+            message = str(exc).split(": ", 1)[-1]
+            self.form_error, self.busy = message[:1].upper() + message[1:], False
             return
         self.busy, self.signer_status = False, "signed"
         self.done = "Thank you, you have signed. The signed document will be e-mailed to you once everyone has signed."
@@ -403,7 +404,8 @@ class SignState(rx.State):
             self.link_error, self.busy = str(exc), False
             return
         except svc.ContractError as exc:
-            self.form_error, self.busy = str(exc).split(": ", 1)[-1], False
+            message = str(exc).split(": ", 1)[-1]
+            self.form_error, self.busy = message[:1].upper() + message[1:], False
             return
         self.busy, self.signer_status = False, "declined"
         self.done = "You declined to sign. The sender has been told your reason."
