@@ -104,7 +104,7 @@ def render_body(pdf: BrandedPDF, body: str) -> None:
     def flush() -> None:
         if para:
             pdf.set_font("DejaVu", "", 10)
-            pdf.multi_cell(0, 5, " ".join(para), markdown=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, " ".join(para), markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
             para.clear()
 
@@ -129,7 +129,7 @@ def render_body(pdf: BrandedPDF, body: str) -> None:
         elif stripped.startswith(("- ", "* ")):
             flush()
             pdf.set_x(pdf.l_margin + 4)
-            pdf.multi_cell(0, 5, "•  " + stripped[2:], markdown=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, "•  " + stripped[2:], markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
         else:
             para.append(stripped)
         i += 1
@@ -187,8 +187,8 @@ def _certificate(pdf: BrandedPDF, cert: Certificate) -> None:
     for label, value in (("Envelope", cert.envelope), ("Original document SHA-256", cert.original_sha256),
                          ("Sent", _ts(cert.sent_at)), ("Completed", _ts(cert.completed_at))):
         pdf.set_font("DejaVu", "B", 9)
-        pdf.cell(50, 5.5, label)
-        pdf.set_font("DejaVu", "", 9)
+        pdf.cell(58, 5.5, label)
+        pdf.set_font("DejaVu", "", 8.5)
         pdf.multi_cell(0, 5.5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     for row in cert.rows:
