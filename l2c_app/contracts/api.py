@@ -115,12 +115,12 @@ def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None),
                   principal: Principal = Depends(require("contracts"))) -> dict:
     """Optional body `{"provider": "builtin" | "docusign"}` (default: DocuSign when configured)."""
     provider = (payload or {}).get("provider")
+    from l2c_app.integrations.docusign_client import DocuSignError
+
     try:
         contract = svc.send(session, principal.actor, contract_id, provider)
-    except Exception as exc:  # ContractError / DocuSignError become 4xx/502 with the field named
-        if isinstance(exc, (svc.ContractError,)) or type(exc).__name__ == "DocuSignError":
-            raise _error(exc) from exc
-        raise
+    except (svc.ContractError, DocuSignError) as exc:
+        raise _error(exc) from exc
     return svc.contract_json(session, contract)
 
 

@@ -184,3 +184,17 @@ def test_draft_edit_refuses_unknown_fields_and_sent_contracts(session, world):
     with pytest.raises(svc.ContractError, match="only a draft"):
         svc.update_draft(session, world.actor, contract.id, "T", "x")
     assert re.search(r"Extra clause", session.get(Contract, contract.id).body)
+
+
+def test_demo_loader_signs_one_contract_and_sends_another(session):
+    from conftest import make_world
+
+    from l2c_app.contracts import demo
+
+    make_world(session)
+    make_world(session, client_email="second@client.test")
+    ctx: dict = {}
+    demo.load(session, ctx)
+    session.commit()
+    statuses = [session.get(Contract, cid).status for cid in ctx["contracts"]]
+    assert statuses == ["completed", "sent"] and ctx["counts"]["contracts"] == 2
