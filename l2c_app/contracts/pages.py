@@ -26,6 +26,13 @@ DOC_STYLE = {"& table": {"border_collapse": "collapse", "margin": "0.5em 0"},
              "& th, & td": {"border_bottom": "1px solid var(--gray-a6)", "padding": "0.3em 0.6em"}}
 
 
+def document_markdown(text) -> rx.Component:
+    """Contract text as Markdown, never as HTML: it carries client-supplied data (company names
+    from the public lead form), and rx.markdown renders raw HTML by default (rehype-raw), which
+    would be stored XSS. Math is off too: "$1,000 and $2,000" is money, not LaTeX."""
+    return rx.markdown(text, use_raw=False, use_math=False, use_katex=False)
+
+
 def status_badge(status) -> rx.Component:
     return rx.badge(status, color_scheme=rx.match(status, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"))
 
@@ -210,7 +217,7 @@ def document_card() -> rx.Component:
                 unknown_flag(s.unknown),
                 rx.button("Save draft", variant="soft", on_click=s.save_draft),
                 width="100%"),
-            rx.box(rx.markdown(s.c["body"]), style=DOC_STYLE, max_height="30em", overflow_y="auto", width="100%",
+            rx.box(document_markdown(s.c["body"]), style=DOC_STYLE, max_height="30em", overflow_y="auto", width="100%",
                    padding="0.5em", border="1px solid var(--gray-a5)", border_radius="var(--radius-2)"),
         ),
         rx.cond(s.c["original_sha256"] != "", rx.text("Original SHA-256: ", rx.code(s.c["original_sha256"]), size="1")),
@@ -291,7 +298,7 @@ def sign_page() -> rx.Component:
                 rx.vstack(
                     rx.heading(s.doc_title, size="6"),
                     rx.text("For ", s.signer_name, color_scheme="gray"),
-                    rx.card(rx.box(rx.markdown(s.doc_body), style=DOC_STYLE, width="100%"), width="100%"),
+                    rx.card(rx.box(document_markdown(s.doc_body), style=DOC_STYLE, width="100%"), width="100%"),
                     rx.link("Open the PDF", href=s.pdf_url, is_external=True),
                     rx.cond(
                         s.done != "",

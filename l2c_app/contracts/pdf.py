@@ -217,6 +217,12 @@ def render_contract(*, org_name: str, title: str, subtitle: str, body: str, sign
                     created: datetime, certificate: Certificate | None = None, logo: bytes | None = None) -> bytes:
     """The contract as PDF bytes. Deterministic for the same inputs (fixed creation date)."""
     pdf = BrandedPDF(org_name=org_name, title=title, subtitle=subtitle, logo=logo)
+    # fpdf2's markdown also reads __italics__: client data such as "a__b" must not need a
+    # font variant we do not ship, so italics print upright.
+    from l2c_app.core.pdf import FONT_DIR
+
+    pdf.add_font("DejaVu", "I", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "BI", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
     pdf.add_page()
     render_body(pdf, body)

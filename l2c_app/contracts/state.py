@@ -297,14 +297,15 @@ class ContractState(AuthState):
     async def send(self):
         self.busy = True
         yield
-        if self.is_draft and (self.title_text != self.c.get("title") or self.body_text != self.c.get("body")):
-            result = await self._do(svc.update_draft, self.cid, self.title_text, self.body_text)
-            if self.error:
-                self.busy = False
-                yield result
-                return
-        result = await self._do(svc.send, self.cid, ok="Sent for signature.")
-        self.busy = False
+        try:
+            if self.is_draft and (self.title_text != self.c.get("title") or self.body_text != self.c.get("body")):
+                result = await self._do(svc.update_draft, self.cid, self.title_text, self.body_text)
+                if self.error:
+                    yield result
+                    return
+            result = await self._do(svc.send, self.cid, ok="Sent for signature.")
+        finally:
+            self.busy = False
         yield result
 
     @rx.event

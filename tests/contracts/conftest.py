@@ -33,7 +33,8 @@ class World:
         return Actor("user", self.seller_id)
 
 
-def make_world(session: Session, *, client_email: str = "zoe@client.test", status: str = "accepted") -> World:
+def make_world(session: Session, *, client_email: str = "zoe@client.test", status: str = "accepted",
+               account_name: str = "Client Łtd | Zoë & Co") -> World:
     from l2c_app.core.auth import get_organisation
 
     if get_organisation(session) is None:
@@ -51,7 +52,7 @@ def make_world(session: Session, *, client_email: str = "zoe@client.test", statu
         seller = session.exec(select(User).where(User.email == "sam@northwind.test")).first() or owner
     stage = PipelineStage(name="Negotiation", position=3, probability=60)
     session.add(stage)
-    account = Account(name="Client Łtd | Zoë & Co", address="1 Rue de la Paix, Paris")
+    account = Account(name=account_name, address="1 Rue de la Paix, Paris")
     session.add(account)
     session.flush()
     contact = Contact(account_id=account.id, name="Zoë Łukasiewicz", email=client_email, title="CEO")

@@ -198,3 +198,12 @@ def test_demo_loader_signs_one_contract_and_sends_another(session):
     session.commit()
     statuses = [session.get(Contract, cid).status for cid in ctx["contracts"]]
     assert statuses == ["completed", "sent"] and ctx["counts"]["contracts"] == 2
+
+
+def test_client_data_with_markup_prints_as_text_in_the_pdf(session):
+    from conftest import make_world
+
+    world = make_world(session, account_name='Bad__Name -- <img src=x onerror="x()"> **Co**')
+    contract = svc.create_from_quote(session, world.actor, world.quote_id)
+    text = pdf_text(svc.render_pdf(session, contract))
+    assert "<img src=x" in text and "Bad" in text

@@ -50,3 +50,5 @@ def test_saving_a_template_refuses_unknown_fields(session, world):
         merge.save_template(session, world.actor, None, "Short", "Dear {{client.nmae}}")
     row = merge.save_template(session, world.actor, None, "Short", "Dear {{client.name}}", make_default=True)
     assert row.is_default and merge.default_template(session).id == row.id
+
+

@@ -50,7 +50,11 @@ def send_for_signature(page) -> None:
 def sign_contract(page, link: str, full_name: str) -> None:
     page.goto(link)
     expect(page.get_by_role("heading", name=re.compile("Agreement"))).to_be_visible()
-    page.get_by_role("checkbox").check()
+    expect(page.get_by_text('Zoë Corp <img src=x onerror="window.__pwned=1">').first).to_be_visible()
+    assert page.evaluate("window.__pwned") is None
+    consent = page.get_by_role("checkbox", name="I agree to sign electronically")
+    consent.click()
+    expect(consent).to_be_checked()
     page.get_by_label("Type your full name").fill(full_name)
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("you have signed")
@@ -59,7 +63,9 @@ def sign_contract(page, link: str, full_name: str) -> None:
 def test_client_and_counter_signer_sign_in_the_browser(app_server, signed_in_page, browser):
     app = app_server
     with app.session() as s:
-        world = make_world(s, client_email="zoe.journey@client.test")
+        # The company name came from the public lead form: it must print as text, never run.
+        world = make_world(s, client_email="zoe.journey@client.test",
+                           account_name='Zoë Corp <img src=x onerror="window.__pwned=1">')
     page = signed_in_page
 
     contract_id = create_contract_from_quote(page, app, "Website redesign · Q-1 v2 · Redesign proposal")
