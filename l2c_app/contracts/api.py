@@ -18,18 +18,33 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
-from l2c_app.api.deps import db, require
+from l2c_app.api.deps import db, optional_principal, require
 from l2c_app.api.pagination import page
 from l2c_app.contracts import service as svc
 from l2c_app.contracts import webhooks
 from l2c_app.contracts.models import Contract
-from l2c_app.core.auth import Principal
+from l2c_app.core.auth import Principal, can
 from l2c_app.core.config import get_settings
 from l2c_app.core.db import session_scope
 from l2c_app.integrations import docusign_connect
 
 router = APIRouter(tags=["contracts"])
 log = logging.getLogger(__name__)
+
+
+def require_any(*sections: str):
+    """The signed contract is downloadable from the contract, the deal and the project pages:
+    a user whose role opens any of those sections may fetch it (API keys always may)."""
+
+    def dependency(principal: Principal | None = Depends(optional_principal)) -> Principal:
+        if principal is None:
+            raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if principal.user is not None and not any(can(principal.user.role, s) for s in sections):
+            raise HTTPException(403, f"The role '{principal.user.role}' may not download contracts")
+        return principal
+
+    return dependency
 
 
 def _pdf(filename: str, data: bytes) -> Response:
@@ -126,7 +141,7 @@ def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None),
 
 @router.get("/api/v1/contracts/{contract_id}/pdf")
 def contract_pdf(contract_id: int, session: Session = Depends(db),
-                 _p: Principal = Depends(require("contracts"))) -> Response:
+                 _p: Principal = Depends(require_any("contracts", "pipeline", "projects", "invoices"))) -> Response:
     """The signed PDF when signed, else the sent original, else a draft preview."""
     try:
         filename, data = svc.contract_pdf(session, contract_id)

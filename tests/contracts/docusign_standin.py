@@ -113,6 +113,7 @@ class DocuSignStandIn:
         self.envelopes: dict[str, Envelope] = {}
         self.requests: list[tuple[str, str]] = []
         self.tokens: set[str] = set()
+        self.fail_downloads = 0  # > 0: the next document downloads answer 500 (an outage)
         self.cert_file, key_file = self_signed(folder)
         standin = self
 
@@ -159,6 +160,9 @@ class DocuSignStandIn:
                 if env is None or m.group(1) != standin.account_id:
                     return self._send(404, {"errorCode": "ENVELOPE_DOES_NOT_EXIST"})
                 if m.group(4):
+                    if standin.fail_downloads > 0:
+                        standin.fail_downloads -= 1
+                        return self._send(500, {"errorCode": "INTERNAL_SERVER_ERROR"})
                     if m.group(4) == "combined":
                         return self._send(200, env.combined(), "application/pdf")
                     return self._send(200, env.documents[m.group(4)], "application/pdf")

@@ -84,3 +84,16 @@ def test_cli_verify(session, world, tmp_path, capsys):
     bad.write_bytes(data + b"\n% appended")
     assert main(["contracts", "verify", str(good)]) == 0 and "unsigned original" in capsys.readouterr().out
     assert main(["contracts", "verify", str(bad)]) == 1 and "No contract matches" in capsys.readouterr().out
+
+
+def test_signed_pdf_is_downloadable_by_delivery_but_the_contracts_api_is_not(session, api):
+    from l2c_app.core.auth import SESSION_COOKIE, create_session, create_user
+
+    _, world = api
+    contract = svc.create_from_quote(session, world.actor, world.quote_id)
+    dan = create_user(session, name="Dan", email="dan@northwind.test", role="delivery", password="delivery-pass-1")
+    token = create_session(session, dan)
+    session.commit()
+    browser = TestClient(build_api(), cookies={SESSION_COOKIE: token})
+    assert browser.get(f"/api/v1/contracts/{contract.id}/pdf").status_code == 200
+    assert browser.get("/api/v1/contracts").status_code == 403

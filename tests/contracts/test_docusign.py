@@ -150,3 +150,17 @@ def test_void_reaches_docusign(session, sent, docusign):
     session.commit()
     assert docusign.envelopes[sent.envelope_id].status == "voided"
     assert status_of(session, sent.id).status == "voided"
+
+
+def test_failed_processing_is_retried_by_the_redelivery(session, sent, docusign, client):
+    """DocuSign retries when we answer an error: the recorded-but-failed event is applied then."""
+    docusign.fail_downloads = 1
+    raw = docusign.connect_message(sent.envelope_id, "envelope-completed", include_documents=False,
+                                   generated="2026-11-28T11:00:00.0000000Z")
+    headers = docusign.sign(raw, HMAC_KEY)
+    assert post(client, raw, headers).status_code == 503
+    row = session.exec(select(WebhookEvent)).one()
+    assert row.outcome == "failed" and "500" in row.detail
+    assert status_of(session, sent.id).status == "sent"
+    assert post(client, raw, headers).json() == {"status": "applied"}
+    assert status_of(session, sent.id).status == "completed"
