@@ -298,10 +298,35 @@ def _link(token: str) -> str:
     return f"{get_settings().app_base_url}/sign/{token}"
 
 
+def link_days(session: Session) -> int:
+    org = get_organisation(session)
+    value = (org.settings or {}).get("contract_link_days") if org else None
+    return int(value) if isinstance(value, int) and 1 <= value <= 90 else TOKEN_DAYS
+
+
+def set_link_days(session: Session, actor: Actor, days: int) -> None:
+    """How long a signing link works (Settings > Contract templates)."""
+    if not 1 <= int(days) <= 90:
+        raise ContractError("contract_link_days: between 1 and 90 days.")
+    org = get_organisation(session)
+    if org is None:
+        raise ContractError("organisation: l2c is not set up yet.")
+    before = snapshot(org)
+    org.settings = {**(org.settings or {}), "contract_link_days": int(days)}
+    record_update(session, actor, org, before)
+
+
+def signing_settings(session: Session) -> dict:
+    s = get_settings()
+    return {"link_days": link_days(session), "docusign": s.docusign_enabled,
+            "docusign_account": s.docusign_account_id or "", "hmac_keys": len(s.docusign_connect_hmac_keys),
+            "webhook_url": f"{s.app_base_url}/api/webhooks/docusign"}
+
+
 def _issue_token(session: Session, contract: Contract, signer: ContractSigner) -> str:
     token = secrets.token_urlsafe(32)
     signer.token_hash = sha256_hex(token)
-    signer.token_expires_at = utcnow() + timedelta(days=TOKEN_DAYS)
+    signer.token_expires_at = utcnow() + timedelta(days=link_days(session))
     if signer.status == "created":
         signer.status = "sent"
     org = get_organisation(session)

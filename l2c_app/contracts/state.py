@@ -40,6 +40,7 @@ class TemplateSettingsState(AuthState):
     error: str = ""
     saving: bool = False
     fields: list[list[str]] = [[k, v] for k, v in merge.FIELDS.items()]
+    signing: dict[str, str] = {}
 
     @rx.var
     def unknown(self) -> list[str]:
@@ -54,7 +55,24 @@ class TemplateSettingsState(AuthState):
         self.templates = await run_db(_templates)
         if self.templates and not any(t["id"] == self.selected_id for t in self.templates):
             self._pick(self.templates[0])
+        await self._signing()
         return None
+
+    async def _signing(self) -> None:
+        self.signing = {k: str(v) for k, v in (await run_db(svc.signing_settings)).items()}
+
+    @rx.event
+    async def save_link_days(self, form: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        value = str(form.get("link_days", "")).strip()
+        try:
+            await run_db(svc.set_link_days, Actor("user", access.viewer.id), int(value) if value.isdigit() else 0)
+        except svc.ContractError as exc:
+            return rx.toast.error(str(exc).split(": ", 1)[-1])
+        await self._signing()
+        return rx.toast.success("Signing links now work for " + value + " days.")
 
     def _pick(self, t: dict) -> None:
         self.selected_id, self.name, self.body, self.error = t["id"], t["name"], t["body"], ""

@@ -207,3 +207,15 @@ def test_client_data_with_markup_prints_as_text_in_the_pdf(session):
     contract = svc.create_from_quote(session, world.actor, world.quote_id)
     text = pdf_text(svc.render_pdf(session, contract))
     assert "<img src=x" in text and "Bad" in text
+
+
+def test_link_lifetime_is_a_setting(session, world):
+    from l2c_app.core.timeutil import utcnow
+
+    with pytest.raises(svc.ContractError, match="contract_link_days"):
+        svc.set_link_days(session, world.actor, 0)
+    svc.set_link_days(session, world.actor, 3)
+    contract = svc.create_from_quote(session, world.actor, world.quote_id)
+    svc.send(session, world.actor, contract.id, provider="builtin")
+    signer = session.exec(select(ContractSigner).where(ContractSigner.kind == "signer")).one()
+    assert timedelta(days=2, hours=23) < svc._as_utc(signer.token_expires_at) - utcnow() <= timedelta(days=3)
