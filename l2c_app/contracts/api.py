@@ -140,11 +140,13 @@ def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None),
 
 
 @router.get("/api/v1/contracts/{contract_id}/pdf")
-def contract_pdf(contract_id: int, session: Session = Depends(db),
+def contract_pdf(contract_id: int, version: str = Query("current", pattern="^(current|original)$"),
+                 session: Session = Depends(db),
                  _p: Principal = Depends(require_any("contracts", "pipeline", "projects", "invoices"))) -> Response:
-    """The signed PDF when signed, else the sent original, else a draft preview."""
+    """The signed PDF when signed, else the sent original, else a draft preview;
+    `?version=original` gives the document as it was sent."""
     try:
-        filename, data = svc.contract_pdf(session, contract_id)
+        filename, data = svc.contract_pdf(session, contract_id, version)
     except svc.ContractError as exc:
         raise _error(exc) from exc
     return _pdf(filename, data)

@@ -227,6 +227,9 @@ def document_card() -> rx.Component:
                   rx.link(rx.button(rx.icon("download", size=14),
                                     rx.cond(s.c["signed_sha256"] != "", "Download signed PDF", "Download PDF"),
                                     variant="soft"), href=s.pdf_url, is_external=True),
+                  rx.cond((s.c["signed_sha256"] != "") & (s.c["original_sha256"] != ""),
+                          rx.link(rx.button("Download original PDF", variant="soft", color_scheme="gray"),
+                                  href=s.pdf_url + "?version=original", is_external=True)),
                   width="100%"),
         rx.cond(
             s.is_draft,

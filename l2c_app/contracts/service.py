@@ -281,10 +281,14 @@ def render_pdf(session: Session, contract: Contract, *, signed: bool = False) ->
                            created=contract.sent_at or contract.created_at, certificate=cert, logo=_logo(session))
 
 
-def contract_pdf(session: Session, contract_id: int) -> tuple[str, bytes]:
-    """What "Download PDF" gives: the signed PDF once signed, else the sent original, else a preview."""
+def contract_pdf(session: Session, contract_id: int, version: str = "current") -> tuple[str, bytes]:
+    """What "Download PDF" gives: the signed PDF once signed, else the sent original, else a
+    preview. `version="original"` asks for the document as it was sent."""
     contract = _get(session, contract_id)
-    for doc_id, suffix in ((contract.signed_document_id, "signed"), (contract.original_document_id, "")):
+    docs = [contract.signed_document_id, contract.original_document_id]
+    if version == "original":
+        docs = [contract.original_document_id]
+    for doc_id in docs:
         if doc_id:
             doc = session.get(Document, doc_id)
             if doc is not None:

@@ -59,6 +59,8 @@ def test_create_send_list_and_pdf(session, api):
     signed = client.get(f"/api/v1/contracts/{created['id']}/pdf")
     contract = session.get(Contract, created["id"])
     assert svc.sha256_hex(signed.content) == contract.signed_sha256
+    original = client.get(f"/api/v1/contracts/{created['id']}/pdf", params={"version": "original"})
+    assert svc.sha256_hex(original.content) == contract.original_sha256 != contract.signed_sha256
     assert anon.get(f"/api/sign/{token}/pdf").status_code == 404  # the link died with completion
 
 

@@ -164,3 +164,17 @@ def test_failed_processing_is_retried_by_the_redelivery(session, sent, docusign,
     assert status_of(session, sent.id).status == "sent"
     assert post(client, raw, headers).json() == {"status": "applied"}
     assert status_of(session, sent.id).status == "completed"
+
+
+def test_cli_repoll(session, sent, docusign, capsys):
+    from datetime import timedelta
+
+    from l2c_app.cli import main
+
+    contract = status_of(session, sent.id)
+    contract.last_provider_event_at = contract.last_provider_event_at - timedelta(hours=30)
+    session.commit()
+    docusign.envelopes[sent.envelope_id].status = "delivered"
+    assert main(["contracts", "repoll"]) == 0
+    assert f"contract C-{sent.id}: delivered" in capsys.readouterr().out
+    assert status_of(session, sent.id).status == "delivered"
