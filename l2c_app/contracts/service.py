@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+
+import l2c_app.models  # noqa: F401  every table, so foreign keys resolve outside the app (CLI, jobs)
 from sqlmodel import Session, select
 
 from l2c_app.contracts import merge
