@@ -69,6 +69,14 @@ def _ts(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _md(text: str) -> str:
+    """Only **bold** is markup in the PDF. fpdf2 also reads __, -- and ~~ (italics we have no font
+    for, underline, strike): escape them, so client data like "a__b" prints as typed."""
+    for marker in ("__", "--", "~~"):
+        text = text.replace(marker, "\\" + marker)
+    return text
+
+
 def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
@@ -104,7 +112,7 @@ def render_body(pdf: BrandedPDF, body: str) -> None:
     def flush() -> None:
         if para:
             pdf.set_font("DejaVu", "", 10)
-            pdf.multi_cell(0, 5, " ".join(para), markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, _md(" ".join(para)), markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
             para.clear()
 
@@ -129,7 +137,7 @@ def render_body(pdf: BrandedPDF, body: str) -> None:
         elif stripped.startswith(("- ", "* ")):
             flush()
             pdf.set_x(pdf.l_margin + 4)
-            pdf.multi_cell(0, 5, "•  " + stripped[2:], markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, "•  " + _md(stripped[2:]), markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
         else:
             para.append(stripped)
         i += 1
@@ -217,12 +225,6 @@ def render_contract(*, org_name: str, title: str, subtitle: str, body: str, sign
                     created: datetime, certificate: Certificate | None = None, logo: bytes | None = None) -> bytes:
     """The contract as PDF bytes. Deterministic for the same inputs (fixed creation date)."""
     pdf = BrandedPDF(org_name=org_name, title=title, subtitle=subtitle, logo=logo)
-    # fpdf2's markdown also reads __italics__: client data such as "a__b" must not need a
-    # font variant we do not ship, so italics print upright.
-    from l2c_app.core.pdf import FONT_DIR
-
-    pdf.add_font("DejaVu", "I", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "BI", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
     pdf.add_page()
     render_body(pdf, body)
