@@ -54,7 +54,8 @@ def main() -> None:
     print(f"   render contract PDF (original, 1 page):   {t * 1000:7.1f} ms")
 
     def full_flow() -> None:
-        c = svc.create_from_quote(session, world.actor, world.quote_id)
+        w = make_world(session)  # a quote covers one contract: a fresh deal each time
+        c = svc.create_from_quote(session, w.actor, w.quote_id)
         svc.add_signer(session, world.actor, c.id, kind="countersigner", user_id=world.owner_id)
         svc.send(session, world.actor, c.id, provider="builtin")
         session.commit()
@@ -76,10 +77,12 @@ def main() -> None:
 
     # verify_pdf among many contracts (the SHA-256 columns are indexed).
     session.commit()
+    from l2c_app.contracts.models import Contract
+
     for _ in range(300):
-        c = svc.create_from_quote(session, world.actor, world.quote_id)
-        c.signed_sha256 = svc.sha256_hex(os.urandom(16))
-        c.original_sha256 = svc.sha256_hex(os.urandom(16))
+        session.add(Contract(deal_id=contract.deal_id, title="Other", body="x", status="completed",
+                             signed_sha256=svc.sha256_hex(os.urandom(16)),
+                             original_sha256=svc.sha256_hex(os.urandom(16))))
     session.commit()
     data = svc.render_pdf(session, contract)
     t = _timed(lambda: svc.verify_pdf(session, data), 50)

@@ -127,6 +127,11 @@ def create_from_quote(session: Session, actor: Actor, quote_id: int, template_id
     if quote.status != "accepted":
         raise ContractError("quote_id: only an accepted quote becomes a contract "
                             f"(this one is {quote.status}).")
+    existing = session.exec(select(Contract).where(Contract.quote_id == quote_id,
+                                                   Contract.status.not_in(("voided", "declined")))).first()
+    if existing is not None:
+        raise ContractError(f"quote_id: contract C-{existing.id} already covers this quote "
+                            "(void it first to make a new one).")
     deal = session.get(Deal, quote.deal_id)
     return _create(session, actor, deal, quote, template_id, title)
 

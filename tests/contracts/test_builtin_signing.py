@@ -219,3 +219,11 @@ def test_link_lifetime_is_a_setting(session, world):
     svc.send(session, world.actor, contract.id, provider="builtin")
     signer = session.exec(select(ContractSigner).where(ContractSigner.kind == "signer")).one()
     assert timedelta(days=2, hours=23) < svc._as_utc(signer.token_expires_at) - utcnow() <= timedelta(days=3)
+
+
+def test_one_live_contract_per_quote(session, world):
+    first = svc.create_from_quote(session, world.actor, world.quote_id)
+    with pytest.raises(svc.ContractError, match=f"C-{first.id} already covers"):
+        svc.create_from_quote(session, world.actor, world.quote_id)
+    svc.void(session, world.actor, first.id, "Redo with new terms")
+    assert svc.create_from_quote(session, world.actor, world.quote_id).id != first.id
