@@ -196,7 +196,8 @@ def _certificate(pdf: BrandedPDF, cert: Certificate) -> None:
                          ("Sent", _ts(cert.sent_at)), ("Completed", _ts(cert.completed_at))):
         pdf.set_font("DejaVu", "B", 9)
         pdf.cell(58, 5.5, label)
-        pdf.set_font("DejaVu", "", 8.5)
+        # 7.5 pt keeps a 64-digit hash on one line (a wrapped hash is hard to compare by eye)
+        pdf.set_font("DejaVu", "", 7.5 if len(value) == 64 else 9)
         pdf.multi_cell(0, 5.5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     for row in cert.rows:
