@@ -139,6 +139,19 @@ def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None),
     return svc.contract_json(session, contract)
 
 
+@router.post("/api/v1/contracts/{contract_id}/void")
+def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
+                  principal: Principal = Depends(require("contracts"))) -> dict:
+    """Body `{"reason": "..."}` (required). Signing links stop working at once."""
+    from l2c_app.integrations.docusign_client import DocuSignError
+
+    try:
+        contract = svc.void(session, principal.actor, contract_id, str(payload.get("reason") or ""))
+    except (svc.ContractError, DocuSignError) as exc:
+        raise _error(exc) from exc
+    return svc.contract_json(session, contract)
+
+
 @router.get("/api/v1/contracts/{contract_id}/pdf")
 def contract_pdf(contract_id: int, version: str = Query("current", pattern="^(current|original)$"),
                  session: Session = Depends(db),

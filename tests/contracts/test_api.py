@@ -99,3 +99,14 @@ def test_signed_pdf_is_downloadable_by_delivery_but_the_contracts_api_is_not(ses
     browser = TestClient(build_api(), cookies={SESSION_COOKIE: token})
     assert browser.get(f"/api/v1/contracts/{contract.id}/pdf").status_code == 200
     assert browser.get("/api/v1/contracts").status_code == 403
+
+
+def test_void_over_the_api_needs_a_reason(session, api):
+    client, world = api
+    created = client.post("/api/v1/contracts", json={"quote_id": world.quote_id}).json()
+    client.post(f"/api/v1/contracts/{created['id']}/send", json={"provider": "builtin"})
+    refused = client.post(f"/api/v1/contracts/{created['id']}/void", json={})
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("reason")
+    voided = client.post(f"/api/v1/contracts/{created['id']}/void", json={"reason": "Scope changed"})
+    assert voided.json()["status"] == "voided" and voided.json()["void_reason"] == "Scope changed"
+    assert client.post("/api/v1/contracts/999/void", json={"reason": "x"}).status_code == 404
