@@ -6,6 +6,8 @@
     l2c apikeys create --name N         prints the key once
     l2c demo load                       a believable data set covering every stage
     l2c backup FILE                     online SQLite backup (pg_dump hint on PostgreSQL)
+    l2c contracts verify FILE           is this PDF exactly a contract l2c produced (signed or original)?
+    l2c contracts repoll [--hours 24]   ask DocuSign about envelopes with no Connect event for that long
 """
 
 from __future__ import annotations
@@ -105,6 +107,30 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_contracts_verify(args) -> int:
+    from l2c_app.contracts.service import verify_pdf
+    from l2c_app.core.db import with_session
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"{path} is not a file")
+    result = with_session(verify_pdf, path.read_bytes())
+    print(result.message)
+    return 0 if result.ok else 1
+
+
+def cmd_contracts_repoll(args) -> int:
+    from l2c_app.contracts.service import repoll
+    from l2c_app.core.db import with_session
+
+    if not get_settings().docusign_enabled:
+        print("DocuSign is not configured: nothing to re-poll")
+        return 0
+    for contract_id, status in with_session(repoll, args.hours):
+        print(f"contract C-{contract_id}: {status}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="l2c", description="l2c: lead to cash, for operators")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
     demo.add_parser("load", help="load a demo data set covering every stage").set_defaults(func=cmd_demo_load)
+
+    contracts = sub.add_parser("contracts", help="contracts").add_subparsers(dest="contracts_command", required=True)
+    verify = contracts.add_parser("verify", help="check a PDF against the stored contract hashes")
+    verify.add_argument("file")
+    verify.set_defaults(func=cmd_contracts_verify)
+    rp = contracts.add_parser("repoll", help="re-poll stalled DocuSign envelopes (run from cron, e.g. hourly)")
+    rp.add_argument("--hours", type=int, default=24)
+    rp.set_defaults(func=cmd_contracts_repoll)
 
     backup = sub.add_parser("backup", help="back up the database")
     backup.add_argument("file")

@@ -1,5 +1,201 @@
-"""REST routes of the contracts stage (filled in by its issue)."""
+"""HTTP routes of the contracts stage: REST v1, the DocuSign Connect webhook, and the PDFs.
 
-from fastapi import APIRouter
+Threat model:
+- `/api/v1/contracts...` need an API key or a signed-in user whose role may open contracts.
+- `/api/webhooks/docusign` is public: the HMAC of the raw body is checked before anything
+  else (no parsing, no database) and a bad or missing signature is answered 401.
+- `/api/sign/{token}/pdf` is public: the signing token is the credential, with the same
+  checks as the signing page (live, not expired, contract not finished).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session, select
+
+from l2c_app.api.deps import db, optional_principal, require
+from l2c_app.api.pagination import page
+from l2c_app.contracts import service as svc
+from l2c_app.contracts import webhooks
+from l2c_app.contracts.models import Contract
+from l2c_app.core.auth import Principal, can
+from l2c_app.core.config import get_settings
+from l2c_app.core.db import session_scope
+from l2c_app.integrations import docusign_connect
 
 router = APIRouter(tags=["contracts"])
+log = logging.getLogger(__name__)
+
+
+def require_any(*sections: str):
+    """The signed contract is downloadable from the contract, the deal and the project pages:
+    a user whose role opens any of those sections may fetch it (API keys always may)."""
+
+    def dependency(principal: Principal | None = Depends(optional_principal)) -> Principal:
+        if principal is None:
+            raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if principal.user is not None and not any(can(principal.user.role, s) for s in sections):
+            raise HTTPException(403, f"The role '{principal.user.role}' may not download contracts")
+        return principal
+
+    return dependency
+
+
+def _pdf(filename: str, data: bytes) -> Response:
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+def _error(exc: Exception) -> HTTPException:
+    from l2c_app.integrations.docusign_client import DocuSignError
+
+    if isinstance(exc, DocuSignError):
+        return HTTPException(502, f"provider: {exc}")
+    return HTTPException(404 if str(exc).startswith("contract: no such") else 422, str(exc))
+
+
+@router.get("/api/v1/contracts")
+def list_contracts(deal_id: int | None = None, status: str | None = None, cursor: str | None = None,
+                   limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
+                   _p: Principal = Depends(require("contracts"))) -> dict:
+    stmt = select(Contract)
+    if deal_id:
+        stmt = stmt.where(Contract.deal_id == deal_id)
+    if status:
+        if status not in svc.STATUSES:
+            raise HTTPException(422, f"status: one of {', '.join(svc.STATUSES)}")
+        stmt = stmt.where(Contract.status == status)
+    return page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c))
+
+
+@router.post("/api/v1/contracts", status_code=201)
+def create_contract(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
+                    principal: Principal = Depends(require("contracts"))) -> dict:
+    """Body: `quote_id` (an accepted quote) or `deal_id`; optional `template_id`, `title`,
+    `signers` [{kind: signer|countersigner|cc, name, email, routing_order, contact_id, user_id}]."""
+    def as_int(name: str) -> int | None:
+        value = payload.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise HTTPException(422, f"{name}: an integer id")
+        return value
+
+    quote_id, deal_id, template_id = as_int("quote_id"), as_int("deal_id"), as_int("template_id")
+    if not quote_id and not deal_id:
+        raise HTTPException(422, "quote_id: give quote_id (an accepted quote) or deal_id")
+    try:
+        if quote_id:
+            contract = svc.create_from_quote(session, principal.actor, quote_id, template_id, payload.get("title"))
+        else:
+            contract = svc.create_from_deal(session, principal.actor, deal_id, template_id, payload.get("title"))
+        signers = payload.get("signers")
+        if signers is not None:
+            if not isinstance(signers, list):
+                raise HTTPException(422, "signers: a list")
+            for existing in svc.signers_of(session, contract.id):  # the caller decides who signs
+                session.delete(existing)
+            session.flush()
+            for item in signers:
+                if not isinstance(item, dict):
+                    raise HTTPException(422, "signers: a list of objects")
+                svc.add_signer(session, principal.actor, contract.id, kind=str(item.get("kind", "signer")),
+                               name=str(item.get("name") or ""), email=str(item.get("email") or ""),
+                               routing_order=item.get("routing_order"), contact_id=item.get("contact_id"),
+                               user_id=item.get("user_id"))
+    except svc.ContractError as exc:
+        raise _error(exc) from exc
+    session.flush()
+    return svc.contract_json(session, contract)
+
+
+@router.get("/api/v1/contracts/{contract_id}")
+def get_contract(contract_id: int, session: Session = Depends(db),
+                 _p: Principal = Depends(require("contracts"))) -> dict:
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise HTTPException(404, "contract_id: no such contract")
+    return svc.contract_json(session, contract)
+
+
+@router.post("/api/v1/contracts/{contract_id}/send")
+def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None), session: Session = Depends(db),
+                  principal: Principal = Depends(require("contracts"))) -> dict:
+    """Optional body `{"provider": "builtin" | "docusign"}` (default: DocuSign when configured)."""
+    provider = (payload or {}).get("provider")
+    from l2c_app.integrations.docusign_client import DocuSignError
+
+    try:
+        contract = svc.send(session, principal.actor, contract_id, provider)
+    except (svc.ContractError, DocuSignError) as exc:
+        raise _error(exc) from exc
+    return svc.contract_json(session, contract)
+
+
+@router.post("/api/v1/contracts/{contract_id}/void")
+def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
+                  principal: Principal = Depends(require("contracts"))) -> dict:
+    """Body `{"reason": "..."}` (required). Signing links stop working at once."""
+    from l2c_app.integrations.docusign_client import DocuSignError
+
+    try:
+        contract = svc.void(session, principal.actor, contract_id, str(payload.get("reason") or ""))
+    except (svc.ContractError, DocuSignError) as exc:
+        raise _error(exc) from exc
+    return svc.contract_json(session, contract)
+
+
+@router.get("/api/v1/contracts/{contract_id}/pdf")
+def contract_pdf(contract_id: int, version: str = Query("current", pattern="^(current|original)$"),
+                 session: Session = Depends(db),
+                 _p: Principal = Depends(require_any("contracts", "pipeline", "projects", "invoices"))) -> Response:
+    """The signed PDF when signed, else the sent original, else a draft preview;
+    `?version=original` gives the document as it was sent."""
+    try:
+        filename, data = svc.contract_pdf(session, contract_id, version)
+    except svc.ContractError as exc:
+        raise _error(exc) from exc
+    return _pdf(filename, data)
+
+
+@router.get("/api/sign/{token}/pdf")
+def signing_pdf(token: str, session: Session = Depends(db)) -> Response:
+    try:
+        filename, data = svc.signing_pdf(session, token)
+    except svc.ContractError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _pdf(filename, data)
+
+
+@router.post("/api/webhooks/docusign")
+async def docusign_webhook(request: Request) -> JSONResponse:
+    raw = await request.body()
+    # 1. Authenticity first: nothing is parsed or stored for an unsigned or forged body.
+    if not docusign_connect.verify(raw, request.headers.items(), get_settings().docusign_connect_hmac_keys):
+        return JSONResponse({"detail": "X-DocuSign-Signature-1: invalid or missing HMAC signature"}, 401)
+    # 2. Record the raw event (deduplicated), then 3. apply it.
+    try:
+        row_id, handled = await asyncio.to_thread(webhooks.record, raw, dict(request.headers))
+    except ValueError as exc:  # not JSON, or not a Connect message
+        return JSONResponse({"detail": f"body: {exc}"}, 400)
+    if handled:
+        return JSONResponse({"status": "duplicate"})
+
+    def apply() -> str:
+        with session_scope() as session:
+            return webhooks.apply(session, row_id)
+
+    try:
+        outcome = await asyncio.to_thread(apply)
+    except Exception as exc:  # recorded as failed; DocuSign retries on a 5xx
+        log.exception("DocuSign event %s failed", row_id)
+        await asyncio.to_thread(webhooks.mark_failed, row_id, f"{type(exc).__name__}: {exc}")
+        return JSONResponse({"detail": "event recorded, processing failed; retry"}, 503)
+    return JSONResponse({"status": outcome})

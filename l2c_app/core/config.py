@@ -38,6 +38,7 @@ class Settings:
     docusign_base_path: str = "https://demo.docusign.net/restapi"
     docusign_oauth_host: str = "account-d.docusign.com"
     docusign_connect_hmac_keys: tuple[str, ...] = field(default_factory=tuple)
+    docusign_ca_bundle: str | None = None  # extra CA certificates (a TLS stand-in in tests)
     smtp_url: str | None = None
     mail_from: str = "l2c <no-reply@localhost>"
     session_hours: int = 12
@@ -133,6 +134,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
     key_file = env.get("DOCUSIGN_PRIVATE_KEY_FILE")
     if key_file is not None and not Path(key_file).is_file():
         raise SettingsError(f"DOCUSIGN_PRIVATE_KEY_FILE does not name a readable file: {key_file!r}")
+    ca_bundle = env.get("DOCUSIGN_CA_BUNDLE")
+    if ca_bundle is not None and not Path(ca_bundle).is_file():
+        raise SettingsError(f"DOCUSIGN_CA_BUNDLE does not name a readable file: {ca_bundle!r}")
     base_path = env.get("DOCUSIGN_BASE_PATH", "https://demo.docusign.net/restapi")
     _url("DOCUSIGN_BASE_PATH", base_path, ("http", "https"))
 
@@ -162,6 +166,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         docusign_connect_hmac_keys=tuple(
             k.strip() for k in env.get("DOCUSIGN_CONNECT_HMAC_KEY", "").split(",") if k.strip()
         ),
+        docusign_ca_bundle=ca_bundle,
         smtp_url=smtp_url,
         mail_from=env.get("MAIL_FROM", "l2c <no-reply@localhost>"),
         session_hours=int(session_hours),

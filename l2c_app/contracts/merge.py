@@ -1,0 +1,289 @@
+"""Contract templates: merge fields filled from the records, unknown fields found while editing.
+
+A template body is plain text with a small Markdown subset (what the contract PDF and the
+signing page both render): `# ` / `## ` headings, paragraphs, `- ` bullets, `| pipe | tables |`
+and `{{merge.fields}}`. `{{quote.lines}}` becomes the scope table (a pipe table) built from
+the accepted quote's lines. No Reflex imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from l2c_app.contracts.models import ContractTemplate
+from l2c_app.core.audit import SYSTEM, Actor, record_create
+from l2c_app.core.auth import get_organisation
+from l2c_app.core.models import User
+from l2c_app.core.money import format_money, round_minor
+from l2c_app.core.timeutil import format_local, utcnow
+from l2c_app.pipeline.models import Account, Contact, Deal
+from l2c_app.quotes.models import Quote, QuoteLine
+
+FIELD_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+# name -> what it prints (shown as help next to the template editor).
+FIELDS: dict[str, str] = {
+    "org.name": "Your organisation's name",
+    "client.name": "The client company (deal account)",
+    "client.address": "The client's address",
+    "client.phone": "The client's phone",
+    "contact.name": "The client contact (quote or deal contact)",
+    "contact.email": "The client contact's e-mail",
+    "contact.title": "The client contact's job title",
+    "deal.title": "The deal's title",
+    "deal.owner": "The deal owner's name",
+    "deal.owner_email": "The deal owner's e-mail",
+    "quote.title": "The accepted quote's title",
+    "quote.number": "Quote number and version, e.g. Q-3 v2",
+    "quote.total": "Quote total with currency",
+    "quote.currency": "Quote currency code",
+    "quote.lines": "The scope: a table of the quote's lines",
+    "quote.accepted_date": "Day the client accepted the quote",
+    "quote.expires_on": "Quote expiry day",
+    "quote.notes": "Notes of the quote",
+    "payment.terms": "Payment terms (from the quote, else the default)",
+    "contract.title": "The contract's title",
+    "date.today": "Today's date (YYYY-MM-DD)",
+    "date.today_long": "Today's date written out, e.g. 28 November 2026",
+}
+
+DEFAULT_PAYMENT_TERMS = "Invoices are payable within 30 days of the invoice date."
+
+DEFAULT_TEMPLATE_NAME = "Services agreement"
+DEFAULT_TEMPLATE = """# Services agreement
+
+This agreement is made on {{date.today_long}} between **{{org.name}}** (the Provider) and \
+**{{client.name}}** (the Client), represented by {{contact.name}}.
+
+## 1. Scope
+
+The Provider delivers the services below, as accepted by the Client in quote {{quote.number}} \
+("{{quote.title}}") on {{quote.accepted_date}}.
+
+{{quote.lines}}
+
+## 2. Price
+
+The total price is **{{quote.total}}**. Hourly lines are estimates and are invoiced on the time \
+actually spent at the rates above.
+
+## 3. Payment terms
+
+{{payment.terms}}
+
+## 4. Changes
+
+Work outside the scope above is agreed in writing as a change order before it starts.
+
+## 5. Contacts
+
+For the Provider: {{deal.owner}} ({{deal.owner_email}}). For the Client: {{contact.name}} \
+({{contact.email}}).
+"""
+
+
+class TemplateError(ValueError):
+    """A user-facing message about a template."""
+
+
+def field_names(body: str) -> list[str]:
+    """Every merge field used in `body`, in order of first use."""
+    seen: list[str] = []
+    for match in FIELD_RE.finditer(body or ""):
+        name = match.group(1)
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def unknown_fields(body: str) -> list[str]:
+    """Merge fields that the app cannot fill (typos like `{{client.nmae}}`), plus unclosed `{{`.
+
+    Called on every keystroke of the template editor, so it must stay cheap (one regex pass).
+    """
+    unknown = [name for name in field_names(body) if name not in FIELDS]
+    # An opening brace pair without its closing pair would print as-is: flag it too.
+    stripped = FIELD_RE.sub("", body or "")
+    if "{{" in stripped or "}}" in stripped:
+        unknown.append("unclosed {{ … }}")
+    return unknown
+
+
+def escape_cell(text: str) -> str:
+    return (text or "").replace("|", "/").replace("\n", " ").strip()
+
+
+# --- quote figures ------------------------------------------------------------------------
+
+def quote_lines(session: Session, quote: Quote) -> list[QuoteLine]:
+    """Lines in scope: optional lines only when the client ticked them."""
+    lines = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote.id)
+                         .order_by(QuoteLine.position, QuoteLine.id)).all()
+    return [ln for ln in lines if not ln.optional or ln.selected]
+
+
+def line_amount_minor(line: QuoteLine) -> int:
+    """Quantity x unit price, rounded once (core.money.round_minor)."""
+    return round_minor(Decimal(line.quantity) * Decimal(line.unit_price_minor))
+
+
+def quote_total_minor(session: Session, quote: Quote) -> int:
+    """THE one place the contract stage computes a quote's total.
+
+    Simple sum of quantity x unit price of the lines in scope, until the lead switches this
+    to quotes/totals.py at merge (then: return the total computed there).
+    """
+    return sum(line_amount_minor(ln) for ln in quote_lines(session, quote))
+
+
+def _qty(value: Decimal) -> str:
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def scope_table(session: Session, quote: Quote) -> str:
+    cur = quote.currency
+    rows = ["| Description | Qty | Unit price | Amount |", "| --- | ---: | ---: | ---: |"]
+    for ln in quote_lines(session, quote):
+        desc = escape_cell(ln.description) + (f" ({escape_cell(ln.section)})" if ln.section else "")
+        rows.append(f"| {desc} | {_qty(ln.quantity)} {escape_cell(ln.unit)} | "
+                    f"{format_money(ln.unit_price_minor, cur)} | {format_money(line_amount_minor(ln), cur)} |")
+    rows.append(f"| **Total** | | | **{format_money(quote_total_minor(session, quote), cur)}** |")
+    return "\n".join(rows)
+
+
+# --- filling -----------------------------------------------------------------------------
+
+@dataclass
+class MergeContext:
+    deal: Deal
+    quote: Quote | None = None
+    title: str = ""
+
+
+def _values(session: Session, ctx: MergeContext) -> dict[str, Callable[[], str]]:
+    org = get_organisation(session)
+    tz = org.timezone if org else "UTC"
+    deal, quote = ctx.deal, ctx.quote
+    account = session.get(Account, deal.account_id) if deal.account_id else None
+    contact_id = (quote.contact_id if quote and quote.contact_id else None) or deal.contact_id
+    contact = session.get(Contact, contact_id) if contact_id else None
+    owner = session.get(User, deal.owner_id) if deal.owner_id else None
+    now = utcnow()
+
+    def q(fn: Callable[[Quote], str]) -> Callable[[], str]:
+        return lambda: fn(quote) if quote else ""
+
+    return {
+        "org.name": lambda: org.name if org else "",
+        "client.name": lambda: account.name if account else (contact.name if contact else ""),
+        "client.address": lambda: (account.address or "") if account else "",
+        "client.phone": lambda: (account.phone or "") if account else "",
+        "contact.name": lambda: contact.name if contact else "",
+        "contact.email": lambda: (contact.email or "") if contact else "",
+        "contact.title": lambda: (contact.title or "") if contact else "",
+        "deal.title": lambda: deal.title,
+        "deal.owner": lambda: owner.name if owner else "",
+        "deal.owner_email": lambda: owner.email if owner else "",
+        "quote.title": q(lambda x: x.title),
+        "quote.number": q(lambda x: f"Q-{x.number} v{x.version}"),
+        "quote.total": q(lambda x: format_money(quote_total_minor(session, x), x.currency)),
+        "quote.currency": q(lambda x: x.currency),
+        "quote.lines": q(lambda x: scope_table(session, x)),
+        "quote.accepted_date": q(lambda x: format_local(x.accepted_at, tz, "%Y-%m-%d") if x.accepted_at else ""),
+        "quote.expires_on": q(lambda x: x.expires_on.isoformat() if x.expires_on else ""),
+        "quote.notes": q(lambda x: x.notes or ""),
+        "payment.terms": lambda: (quote.terms if quote and quote.terms else None)
+        or ((org.settings or {}).get("payment_terms") if org else None) or DEFAULT_PAYMENT_TERMS,
+        "contract.title": lambda: ctx.title,
+        "date.today": lambda: format_local(now, tz, "%Y-%m-%d"),
+        "date.today_long": lambda: format_local(now, tz, "%-d %B %Y"),
+    }
+
+
+def fill(session: Session, body: str, ctx: MergeContext) -> str:
+    """The template with every known field filled from the records; unknown ones stay visible."""
+    values = _values(session, ctx)
+    cache: dict[str, str] = {}
+
+    def sub(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        if name not in cache:
+            cache[name] = values[name]()
+        return cache[name]
+
+    return FIELD_RE.sub(sub, body)
+
+
+# --- templates ----------------------------------------------------------------------------
+
+def default_template(session: Session) -> ContractTemplate:
+    """The default template; the shipped one is created the first time it is needed."""
+    row = session.exec(select(ContractTemplate).where(ContractTemplate.is_default,
+                                                      ContractTemplate.archived_at.is_(None))).first()
+    if row is None:
+        row = session.exec(select(ContractTemplate).where(ContractTemplate.archived_at.is_(None))
+                           .order_by(ContractTemplate.id)).first()
+    if row is None:
+        row = ContractTemplate(name=DEFAULT_TEMPLATE_NAME, body=DEFAULT_TEMPLATE, is_default=True)
+        session.add(row)
+        record_create(session, SYSTEM, row)
+    return row
+
+
+def list_templates(session: Session) -> list[ContractTemplate]:
+    default_template(session)
+    return list(session.exec(select(ContractTemplate).where(ContractTemplate.archived_at.is_(None))
+                             .order_by(ContractTemplate.name)))
+
+
+def save_template(session: Session, actor: Actor, template_id: int | None, name: str, body: str,
+                  make_default: bool = False) -> ContractTemplate:
+    """Create or update a template. Unknown fields are refused here too (the editor shows them live)."""
+    from l2c_app.core.audit import record_update, snapshot
+
+    name = (name or "").strip()
+    if not name:
+        raise TemplateError("name: give the template a name.")
+    if not (body or "").strip():
+        raise TemplateError("body: the template is empty.")
+    bad = unknown_fields(body)
+    if bad:
+        raise TemplateError(f"body: unknown merge fields: {', '.join(bad)}")
+    if template_id:
+        row = session.get(ContractTemplate, template_id)
+        if row is None or row.archived_at is not None:
+            raise TemplateError("No such template.")
+        before = snapshot(row)
+        row.name, row.body, row.updated_at = name[:200], body, utcnow()
+    else:
+        row = ContractTemplate(name=name[:200], body=body)
+        session.add(row)
+        before = None
+    if make_default:
+        for other in session.exec(select(ContractTemplate).where(ContractTemplate.is_default)):
+            other.is_default = False
+        row.is_default = True
+    if before is None:
+        record_create(session, actor, row)
+    else:
+        record_update(session, actor, row, before)
+    return row
+
+
+def archive_template(session: Session, actor: Actor, template_id: int) -> None:
+    from l2c_app.core.audit import record_update, snapshot
+
+    row = session.get(ContractTemplate, template_id)
+    if row is None:
+        raise TemplateError("No such template.")
+    before = snapshot(row)
+    row.archived_at, row.is_default = utcnow(), False
+    record_update(session, actor, row, before, action="archive")
