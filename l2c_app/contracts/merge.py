@@ -19,7 +19,7 @@ from l2c_app.contracts.models import ContractTemplate
 from l2c_app.core.audit import SYSTEM, Actor, record_create
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
-from l2c_app.core.money import format_money, round_minor
+from l2c_app.core.money import format_money
 from l2c_app.core.timeutil import format_local, utcnow
 from l2c_app.pipeline.models import Account, Contact, Deal
 from l2c_app.quotes.models import Quote, QuoteLine
@@ -127,18 +127,17 @@ def quote_lines(session: Session, quote: Quote) -> list[QuoteLine]:
     return [ln for ln in lines if not ln.optional or ln.selected]
 
 
-def line_amount_minor(line: QuoteLine) -> int:
-    """Quantity x unit price, rounded once (core.money.round_minor)."""
-    return round_minor(Decimal(line.quantity) * Decimal(line.unit_price_minor))
+def quote_figures(session: Session, quote: Quote):
+    """The quote's figures from `quotes.totals` (the one quote arithmetic): the contract
+    shows exactly the cents the client accepted."""
+    from l2c_app.quotes.service import quote_totals
+
+    return quote_totals(session, quote)
 
 
 def quote_total_minor(session: Session, quote: Quote) -> int:
-    """THE one place the contract stage computes a quote's total.
-
-    Simple sum of quantity x unit price of the lines in scope, until the lead switches this
-    to quotes/totals.py at merge (then: return the total computed there).
-    """
-    return sum(line_amount_minor(ln) for ln in quote_lines(session, quote))
+    """What the client accepted to pay: subtotal - quote discount + exclusive taxes."""
+    return quote_figures(session, quote).total_minor
 
 
 def _qty(value: Decimal) -> str:
@@ -148,12 +147,21 @@ def _qty(value: Decimal) -> str:
 
 def scope_table(session: Session, quote: Quote) -> str:
     cur = quote.currency
+    totals = quote_figures(session, quote)
     rows = ["| Description | Qty | Unit price | Amount |", "| --- | ---: | ---: | ---: |"]
     for ln in quote_lines(session, quote):
         desc = escape_cell(ln.description) + (f" ({escape_cell(ln.section)})" if ln.section else "")
+        amount = format_money(totals.line(ln.id).amount_minor, cur)
         rows.append(f"| {desc} | {_qty(ln.quantity)} {escape_cell(ln.unit)} | "
-                    f"{format_money(ln.unit_price_minor, cur)} | {format_money(line_amount_minor(ln), cur)} |")
-    rows.append(f"| **Total** | | | **{format_money(quote_total_minor(session, quote), cur)}** |")
+                    f"{format_money(ln.unit_price_minor, cur)} | {amount} |")
+    if totals.discount_minor or totals.tax_minor:
+        rows.append(f"| Subtotal | | | {format_money(totals.subtotal_minor, cur)} |")
+    if totals.discount_minor:
+        rows.append(f"| Discount | | | -{format_money(totals.discount_minor, cur)} |")
+    for tax in totals.taxes:
+        label = f"{escape_cell(tax.name)} {tax.percent.normalize():f}%" + (" (included)" if tax.inclusive else "")
+        rows.append(f"| {label} | | | {format_money(tax.tax_minor, cur)} |")
+    rows.append(f"| **Total** | | | **{format_money(totals.total_minor, cur)}** |")
     return "\n".join(rows)
 
 

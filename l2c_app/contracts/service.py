@@ -84,6 +84,12 @@ def _set_status(session: Session, actor: Actor, contract: Contract, new: str, **
     record_update(session, actor, contract, before, action=new)
     if detail:
         record_action(session, actor, "contract", contract.id, f"{new}_detail", detail)
+    if new == "completed":
+        # Delivery may start by itself on signature (setting auto_project_on_signature).
+        from l2c_app.projects.service import on_contract_signed
+
+        session.flush()
+        on_contract_signed(session, contract.id)
     return True
 
 

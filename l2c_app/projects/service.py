@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
+from l2c_app.quotes.totals import LineInput, compute_totals
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -92,19 +93,15 @@ def quote_plan_amounts(quote: Any, lines: list[Any]) -> list[tuple[Any, int]]:
     (optional lines only when ticked), in position order.
 
     net amount = round_minor(quantity x unit price x (1 - line discount %) x (1 - quote discount %)),
-    rounded once per line, half-up: the same figure as the quotes stage's
-    `quotes.totals.compute_totals(...).line(id).discounted_minor`, so the plan sums to the
-    quote's subtotal - discount exactly. The only place this stage prices a quote line
-    (point it at quotes.totals at merge).
+    rounded once per line, half-up: computed by `quotes.totals.compute_totals` (the one
+    quote arithmetic), so the plan sums to the quote's subtotal - discount exactly. The only
+    place this stage prices a quote line.
     """
-    keep = 1 - Decimal(quote.discount_percent or 0) / 100
-    out = []
-    for ln in sorted(lines, key=lambda x: (x.position, x.id or 0)):
-        if ln.optional and not ln.selected:
-            continue
-        exact = Decimal(ln.quantity) * Decimal(ln.unit_price_minor) * (1 - Decimal(ln.discount_percent) / 100)
-        out.append((ln, round_minor(exact * keep)))
-    return out
+    ordered = sorted(lines, key=lambda x: (x.position, x.id or 0))
+    totals = compute_totals([LineInput(i, ln.quantity, ln.unit_price_minor, ln.discount_percent,
+                                       optional=ln.optional, selected=ln.selected)
+                             for i, ln in enumerate(ordered)], quote.discount_percent or 0)
+    return [(ln, totals.line(i).discounted_minor) for i, ln in enumerate(ordered) if totals.line(i).included]
 
 
 def quote_net_total(quote: Any, lines: list[Any]) -> int:

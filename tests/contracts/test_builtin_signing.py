@@ -227,3 +227,19 @@ def test_one_live_contract_per_quote(session, world):
         svc.create_from_quote(session, world.actor, world.quote_id)
     svc.void(session, world.actor, first.id, "Redo with new terms")
     assert svc.create_from_quote(session, world.actor, world.quote_id).id != first.id
+
+
+def test_signature_starts_delivery_when_the_organisation_asks_for_it(session, world):
+    """With `auto_project_on_signature`, the last signature creates the project: no click."""
+    from l2c_app.projects import service as projects
+    from l2c_app.projects.models import Project
+
+    projects.save_delivery_settings(session, world.actor, time_approval_required=True, auto_project_on_signature=True)
+    contract = svc.create_from_quote(session, world.actor, world.quote_id)
+    svc.send(session, world.actor, contract.id, provider="builtin")
+    session.commit()
+    token = links(session, "zoe@client.test")[0]
+    svc.sign(session, token, consent=True, typed_name="Zoë Łukasiewicz", ip="10.0.0.1", user_agent="Firefox")
+    session.commit()
+    project = session.exec(select(Project).where(Project.contract_id == contract.id)).one()
+    assert project.deal_id == world.deal_id
