@@ -10,7 +10,7 @@ nothing. An invalid key is a 401 (never silently downgraded to the public path).
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import client_ip, db, optional_principal, require
@@ -102,6 +102,16 @@ def list_leads(
             user = session.exec(select(User).where(User.email == owner.strip().lower())).first()
             stmt = stmt.where(Lead.owner_id == (user.id if user else -1))
     return page(session, stmt, Lead, cursor, limit, lambda ld: svc.lead_api_json(session, ld))
+
+
+@router.get("/api/v1/leads.csv")
+def export_leads(q: str = "", status: str = "", owner: str = "", source: str = "", age: str = "",
+                 session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> Response:
+    """The Leads page's filtered list as CSV (the page links here; the session cookie authorises)."""
+    text = svc.export_csv(session, q=q, status=status, owner_id=int(owner) if owner.isdigit() else None,
+                          source=source, age=age)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="leads.csv"'})
 
 
 @router.get("/api/v1/leads/{lead_id}")
