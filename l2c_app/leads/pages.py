@@ -83,8 +83,9 @@ def filter_select(label: str, name: str, value, options: list[tuple[str, str]] |
         items = rx.select.content(rx.select.item(f"All {label.lower()}s", value=ALL), dynamic)
     else:
         items = rx.select.content(*[rx.select.item(text, value=v) for v, text in options])
-    return field_label(label, rx.select.root(rx.select.trigger(aria_label=label), items, value=value,
-                                             on_change=lambda v: LeadsState.set_filter(name, v)))
+    return rx.box(field_label(label, rx.select.root(rx.select.trigger(aria_label=label), items, value=value,
+                                                    on_change=lambda v: LeadsState.set_filter(name, v))),
+                  width="11em")
 
 
 def sort_header(text: str, column: str) -> rx.Component:
@@ -215,8 +216,8 @@ def leads_page() -> rx.Component:
         rx.hstack(
             rx.form(
                 rx.hstack(
-                    field_label("Search", rx.input(name="q", placeholder="Name, e-mail, company",
-                                                   default_value=LeadsState.q, width="16em")),
+                    rx.box(field_label("Search", rx.input(name="q", placeholder="Name, e-mail, company",
+                                                          default_value=LeadsState.q)), width="16em"),
                     rx.button("Search", type="submit", variant="soft"),
                     align="end",
                 ),

@@ -270,7 +270,7 @@ def deal_sidebar() -> rx.Component:
                 rx.button("Mark won", color_scheme="green", variant="soft", on_click=DealState.won),
                 rx.button("Mark lost", color_scheme="red", variant="soft", on_click=DealState.set_lost_open(True)),
             ),
-            spacing="2", width="100%")),
+            spacing="2", width="100%"), width="100%"),
         rx.card(rx.vstack(
             rx.heading("Owner", size="3"),
             rx.text(d["owner_name"], size="2"),
@@ -278,7 +278,7 @@ def deal_sidebar() -> rx.Component:
                 rx.select.trigger(placeholder="Pick a colleague", aria_label="Reassign to"),
                 rx.select.content(rx.foreach(DealState.team, lambda u: rx.select.item(u["name"], value=u["id"]))),
                 on_change=DealState.reassign)),
-            spacing="2", width="100%")),
+            spacing="2", width="100%"), width="100%"),
         rx.card(rx.vstack(
             rx.heading("Contacts", size="3"),
             rx.cond(d["account_name"] != "", rx.text(d["account_name"], weight="medium", size="2")),
@@ -288,7 +288,7 @@ def deal_sidebar() -> rx.Component:
                 rx.cond(c["email"] != "", rx.link(c["email"], href="mailto:" + c["email"].to(str), size="1")),
                 rx.cond(c["phone"] != "", rx.text(c["phone"], size="1")),
                 spacing="0")),
-            spacing="2", width="100%")),
+            spacing="2", width="100%"), width="100%"),
         width="22em",
         min_width="22em",
         spacing="3",
