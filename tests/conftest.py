@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -181,7 +182,7 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
                 raise RuntimeError(f"l2c serve exited with {proc.returncode}; see {log}")
             try:
                 if httpx.get(f"{base}/api/health", timeout=2).status_code == 200 and \
-                        httpx.get(f"{base}/login", timeout=5).status_code == 200:
+                        httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -239,7 +240,7 @@ def sign_in(page, app: RunningApp, email: str, password: str, next_path: str = "
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
+    page.wait_for_url(re.compile(re.escape(app.base_url + next_path.rstrip("/")) + r"/?$"))
 
 
 @pytest.fixture

@@ -216,7 +216,7 @@ def leads_page() -> rx.Component:
         rx.hstack(
             rx.form(
                 rx.hstack(
-                    rx.box(field_label("Search", rx.input(name="q", placeholder="Name, e-mail, company",
+                    rx.box(field_label("Search leads", rx.input(name="q", placeholder="Name, e-mail, company",
                                                           default_value=LeadsState.q)), width="16em"),
                     rx.button("Search", type="submit", variant="soft"),
                     align="end",
