@@ -86,6 +86,8 @@ def column(col: rx.Var) -> rx.Component:
                 spacing="0",
             ),
             rx.foreach(col["cards"].to(list[dict]), deal_card),
+            rx.cond(col["more"].to(int) > 0,
+                    rx.button("Show ", col["more"], " more", size="1", variant="ghost", on_click=BoardState.show_more)),
             spacing="2",
             width="100%",
         ),

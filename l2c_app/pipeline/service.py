@@ -391,8 +391,11 @@ def board_version(session: Session) -> str:
 
 
 def board(session: Session, owner_id: int | None = None, close_from: date | None = None,
-          close_to: date | None = None, tz: str = "UTC") -> list[dict]:
+          close_to: date | None = None, tz: str = "UTC", per_column: int = 100) -> list[dict]:
     """The open stages as columns, with cards and header figures (count, total, weighted).
+
+    Header figures cover every deal; each column carries at most `per_column` cards (most recent
+    in stage first) and says how many more there are, so the browser stays smooth with thousands.
 
     One query for the deals with their account and owner names, one for the next open task
     of each deal: stays quick with thousands of open deals.
@@ -433,6 +436,8 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
         if entered and entered.tzinfo is None:
             entered = entered.replace(tzinfo=now.tzinfo)
         days = (now - entered).days if entered else 0
+        if len(col["cards"]) >= per_column:
+            continue
         nxt = next_tasks.get(did)
         col["cards"].append({
             "id": did, "title": title, "account": account or "", "owner": owner or "",
@@ -452,6 +457,7 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
         col["weighted_text"] = " + ".join(format_money(round_minor(Decimal(v) / 100), c)
                                           for c, v in sorted(col["weighted"].items())) or "-"
         del col["totals"], col["weighted"]
+        col["more"] = col["count"] - len(col["cards"])
         out.append(col)
     return out
 

@@ -36,10 +36,11 @@ class BoardState(AuthState):
     lost_id: int = 0
     lost_title: str = ""
     lost_open: bool = False
+    per_column: int = 100
 
     async def _reload(self):
         self.columns = await run_db(svc.board, int(self.owner) if self.owner not in (ALL, "") else None,
-                                    _date(self.close_from), _date(self.close_to), self.org_timezone)
+                                    _date(self.close_from), _date(self.close_to), self.org_timezone, self.per_column)
         self.version = await run_db(svc.board_version)
 
     @rx.event
@@ -73,6 +74,15 @@ class BoardState(AuthState):
     async def set_close(self, form: dict):
         self.close_from, self.close_to = form.get("close_from", ""), form.get("close_to", "")
         await self.load()
+
+    @rx.event
+    async def show_more(self):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        self.per_column += 200
+        await self._reload()
+        return None
 
     @rx.event
     def start_drag(self, deal_id: int):

@@ -117,3 +117,10 @@ def test_stage_settings_rename_reorder_add_and_guard_delete(session, team):
         svc.save_stages(session, Actor("user", team.owner.id), [{**inbox, "delete": True}])
     with pytest.raises(svc.PipelineError, match="between 0 and 100"):
         svc.save_stages(session, Actor("user", team.owner.id), [{**inbox, "probability": 120}])
+
+
+def test_board_caps_cards_per_column_but_counts_every_deal(session, team):
+    for i in range(5):
+        deal(session, team, 1000, title=f"D{i}")
+    new = svc.board(session, per_column=3)[0]
+    assert (new["count"], len(new["cards"]), new["more"], new["total_text"]) == (5, 3, 2, "€50.00")
