@@ -236,8 +236,9 @@ def leads_page() -> rx.Component:
                           [(ALL, "Any age"), ("1d", "Last 24 h"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
                            ("90d", "Last 90 days")]),
             rx.spacer(),
-            rx.link(rx.button(rx.icon("download", size=14), "Export CSV", variant="soft"),
-                    href=LeadsState.export_url, is_external=False, download="leads.csv"),
+            # A download of our own route (the session cookie authorises it), not a client-side navigation.
+            rx.button(rx.icon("download", size=14), "Export CSV", variant="soft",
+                      on_click=rx.download(url=LeadsState.export_url, filename="leads.csv")),
             rx.link(rx.button(rx.icon("external-link", size=14), "Public form", variant="ghost"), href="/contact",
                     is_external=True),
             align="end",
