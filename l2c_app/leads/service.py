@@ -261,7 +261,7 @@ def rate_limited(session: Session, ip: str | None) -> int:
 
 
 def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip: str | None = None,
-            actor: Actor = SYSTEM) -> CaptureResult:
+            actor: Actor = SYSTEM, notify_owner: bool = True) -> CaptureResult:
     """Store a lead from the public form, the API or an import. Raises LeadError naming each bad field."""
     if str(data.get("website") or data.get("hp") or "").strip():
         return CaptureResult(None)  # honeypot: a bot filled the hidden field
@@ -294,7 +294,7 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
         notes.append(f"Possible duplicate of {what}")
         session.add(Activity(lead_id=lead.id, kind="system", subject=f"Flagged as a possible duplicate of {what}",
                              done_at=utcnow()))
-    if owner is not None:
+    if owner is not None and notify_owner:
         text = f"New lead: {lead.name}" + (f" ({lead.company})" if lead.company else "")
         if dup_lead or dup_contact:
             text += " - possible duplicate"
@@ -539,3 +539,103 @@ def mark_read(session: Session, user_id: int, note_id: int | None = None) -> Non
 
 def audit_lead_action(session: Session, actor: Actor, lead_id: int, action: str, detail: dict) -> None:
     record_action(session, actor, "lead", lead_id, action, detail)
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+IMPORT_FIELDS = ("name", "email", "company", "phone", "message", "source")
+_GUESSES = {"name": ("name", "full name", "fullname", "contact", "contact name", "nom"),
+            "email": ("email", "e-mail", "mail", "email address", "e-mail address"),
+            "company": ("company", "organisation", "organization", "account", "company name", "societe"),
+            "phone": ("phone", "telephone", "tel", "mobile", "phone number"),
+            "message": ("message", "notes", "note", "comment", "comments", "description"),
+            "source": ("source", "lead source", "channel")}
+MAX_IMPORT_ROWS = 100_000
+
+
+def parse_csv(raw: bytes) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of an uploaded CSV (UTF-8 with or without BOM, else Latin-1; , or ; or tab)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = [r for r in reader if any(c.strip() for c in r)]
+    if not rows:
+        raise LeadError({"file": "the file is empty"})
+    headers = [h.strip() for h in rows[0]]
+    if len(rows) - 1 > MAX_IMPORT_ROWS:
+        raise LeadError({"file": f"at most {MAX_IMPORT_ROWS} rows per import"})
+    return headers, rows[1:]
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    """Field -> CSV header, guessed from common column names ("" = not imported)."""
+    lower = {h.lower().strip(): h for h in headers}
+    return {f: next((lower[g] for g in _GUESSES[f] if g in lower), "") for f in IMPORT_FIELDS}
+
+
+def map_row(headers: list[str], row: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    index = {h: i for i, h in enumerate(headers)}
+    out = {}
+    for field_name, header in mapping.items():
+        i = index.get(header) if header else None
+        out[field_name] = row[i].strip() if i is not None and i < len(row) else ""
+    return out
+
+
+@dataclass
+class ImportChunk:
+    imported: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # row number, field, message
+    owners: dict[int, int] = field(default_factory=dict)  # owner id -> leads given
+
+
+def import_chunk(session: Session, actor: Actor, headers: list[str], rows: list[list[str]],
+                 mapping: dict[str, str], first_row_number: int) -> ImportChunk:
+    """Capture a slice of an import; a bad row is reported (row number, field) and the others kept.
+
+    Each row runs in a savepoint so one failure never undoes its neighbours; owners get one
+    summary notification per import (`notify_import`), not one per row.
+    """
+    if not mapping.get("name") or not mapping.get("email"):
+        raise LeadError({"mapping": "map the name and e-mail columns"})
+    out = ImportChunk()
+    for offset, row in enumerate(rows):
+        number = first_row_number + offset
+        data = map_row(headers, row, mapping)
+        if not data.get("source"):
+            data["source"] = "import"
+        try:
+            with session.begin_nested():
+                result = capture(session, data, trusted=True, actor=actor, notify_owner=False)
+        except LeadError as exc:
+            for f, msg in exc.errors.items():
+                out.errors.append((number, f, msg))
+            continue
+        lead = result.lead
+        out.imported += 1
+        out.duplicates += int(result.duplicate)
+        if lead is not None and lead.owner_id:
+            out.owners[lead.owner_id] = out.owners.get(lead.owner_id, 0) + 1
+    return out
+
+
+def notify_import(session: Session, owners: dict[int, int]) -> None:
+    for owner_id, count in owners.items():
+        notify(session, owner_id, "lead_assigned", f"{count} imported lead(s) assigned to you",
+               link="/leads?status=new")
+
+
+def errors_csv(errors: list[tuple[int, str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "field", "error"])
+    writer.writerows(errors)
+    return out.getvalue()

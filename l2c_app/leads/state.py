@@ -369,3 +369,124 @@ class BellState(AuthState):
         await run_db(svc.mark_read, viewer.id, None)
         await self.refresh()
         return None
+
+
+SKIP = "-"
+CHUNK = 500
+
+
+class ImportState(AuthState):
+    """CSV import: upload, map columns, preview, then a background task imports in chunks of 500
+    rows (one transaction each) and reports progress; the UI never waits on it."""
+
+    headers: list[str] = []
+    mapping: dict[str, str] = {}
+    preview: list[dict] = []
+    row_count: int = 0
+    filename: str = ""
+    error: str = ""
+    running: bool = False
+    done_rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    error_count: int = 0
+    finished: bool = False
+    _rows: list[list[str]] = []
+    _errors: list[tuple[int, str, str]] = []
+
+    @rx.var
+    def percent(self) -> int:
+        return int(self.done_rows * 100 / self.row_count) if self.row_count else 0
+
+    @rx.var
+    def fields(self) -> list[str]:
+        return list(svc.IMPORT_FIELDS)
+
+    @rx.event
+    async def load(self):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        if not self.running:
+            self.error = ""
+        return None
+
+    def _refresh_preview(self):
+        mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
+        self.preview = [svc.map_row(self.headers, r, mapping) for r in self._rows[:5]]
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        if self.running:
+            return rx.toast.error("An import is running; wait for it to finish.")
+        if not files:
+            self.error = "Choose a CSV file first."
+            return None
+        raw = await files[0].read()
+        try:
+            headers, rows = svc.parse_csv(raw)
+        except svc.LeadError as exc:
+            self.error = str(exc)
+            return None
+        self.filename = files[0].name or "upload.csv"
+        self.headers, self._rows, self.row_count = headers, rows, len(rows)
+        self.mapping = {f: (h or SKIP) for f, h in svc.guess_mapping(headers).items()}
+        self.error, self.finished, self.done_rows = "", False, 0
+        self.imported = self.duplicates = self.error_count = 0
+        self._errors = []
+        self._refresh_preview()
+        return None
+
+    @rx.event
+    def set_mapping(self, field_name: str, header: str):
+        self.mapping = {**self.mapping, field_name: header}
+        self._refresh_preview()
+
+    @rx.event(background=True)
+    async def start(self):
+        async with self:
+            access = await self._access("leads")
+            if not access.allowed:
+                return access.denial()
+            if self.running or not self._rows:
+                return None
+            mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
+            if not mapping.get("name") or not mapping.get("email"):
+                self.error = "Map the Name and E-mail columns before importing."
+                return None
+            self.running, self.finished, self.error, self.done_rows = True, False, "", 0
+            self.imported = self.duplicates = self.error_count = 0
+            headers, rows, actor = list(self.headers), list(self._rows), Actor("user", access.viewer.id)
+        owners: dict[int, int] = {}
+        errors: list = []
+        try:
+            for start in range(0, len(rows), CHUNK):
+                result = await run_db(svc.import_chunk, actor, headers, rows[start:start + CHUNK], mapping, start + 2)
+                errors.extend(result.errors)
+                for k, v in result.owners.items():
+                    owners[k] = owners.get(k, 0) + v
+                async with self:
+                    self.done_rows = min(len(rows), start + CHUNK)
+                    self.imported += result.imported
+                    self.duplicates += result.duplicates
+                    self.error_count = len({e[0] for e in errors})
+            await run_db(svc.notify_import, owners)
+        except Exception as exc:  # reported on the page; the rows already imported stay
+            async with self:
+                self.error = f"The import stopped: {exc}"
+                self.running = False
+            raise
+        async with self:
+            self._errors = errors
+            self.running, self.finished = False, True
+        return None
+
+    @rx.event
+    async def download_errors(self):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        return rx.download(data=svc.errors_csv(self._errors), filename="import-errors.csv")
