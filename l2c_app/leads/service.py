@@ -193,8 +193,16 @@ def choose_owner(session: Session, source: str, rules: dict | None = None) -> Us
     Round-robin is stateless: the next user after the owner of the latest lead given to one of
     them, so the rotation survives restarts and needs no counter row.
     """
-    rules = rules if rules is not None else lead_settings(session)
-    active = {u.id: u for u in session.exec(select(User).where(User.is_active))}
+    cache = session.info.get("leads_import_cache")  # set only for the length of one import chunk
+    if cache is not None:
+        if "rules" not in cache:
+            cache["rules"] = lead_settings(session)
+            cache["active"] = {u.id: u for u in session.exec(select(User).where(User.is_active))}
+        rules = rules if rules is not None else cache["rules"]
+        active = cache["active"]
+    else:
+        rules = rules if rules is not None else lead_settings(session)
+        active = {u.id: u for u in session.exec(select(User).where(User.is_active))}
     mode = rules.get("mode", "round_robin")
     if mode == "by_source":
         uid = (rules.get("by_source") or {}).get((source or "").lower())
@@ -202,9 +210,16 @@ def choose_owner(session: Session, source: str, rules: dict | None = None) -> Us
             return active[int(uid)]
     pool = [int(u) for u in rules.get("users") or [] if int(u) in active]
     if mode in ("round_robin", "by_source") and pool:
-        last = session.exec(select(Lead.owner_id).where(Lead.owner_id.in_(pool))
-                            .order_by(Lead.id.desc()).limit(1)).first()
+        # max(id) per owner is one index lookup each (an ORDER BY over all their leads grows with the table).
+        if cache is not None and cache.get("rr_last") in pool:
+            last = cache["rr_last"]
+        else:
+            latest = {uid: session.exec(select(func.max(Lead.id)).where(Lead.owner_id == uid)).one() or 0
+                      for uid in pool}
+            last = max(pool, key=lambda uid: latest[uid]) if any(latest.values()) else None
         nxt = pool[(pool.index(last) + 1) % len(pool)] if last in pool else pool[0]
+        if cache is not None:
+            cache["rr_last"] = nxt
         return active[nxt]
     return org_owner(session)
 
@@ -218,28 +233,29 @@ def find_duplicate(session: Session, email: str, domain: str | None,
     Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
     same domain on an account or a contact. The original is preferred over its own duplicates.
     """
-    conds = [Lead.email == email.lower()]
-    if domain:
-        conds.append(Lead.email_domain == domain)
-    stmt = select(Lead).where(Lead.status.in_(OPEN_STATUSES), or_(*conds))
+    email = email.lower()
+    # Separate queries so each one uses its index (an OR across two columns scans the table).
+    base = select(Lead).where(Lead.status.in_(OPEN_STATUSES))
     if exclude_id:
-        stmt = stmt.where(Lead.id != exclude_id)
-    candidates = list(session.exec(stmt.order_by(Lead.id).limit(20)))
-    candidates.sort(key=lambda ld: (ld.email != email.lower(), ld.duplicate_of_lead_id is not None, ld.id))
-    if candidates and candidates[0].email == email.lower():
-        return candidates[0], None
-    contact = session.exec(select(Contact).where(func.lower(Contact.email) == email.lower())).first()
-    if contact is not None:
+        base = base.where(Lead.id != exclude_id)
+
+    def first_lead(cond) -> Lead | None:
+        rows = list(session.exec(base.where(cond).order_by(Lead.id).limit(10)))
+        rows.sort(key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
+        return rows[0] if rows else None
+
+    lead = first_lead(Lead.email == email)
+    if lead is not None:
+        return lead, None
+    contact = session.exec(select(Contact).where(Contact.email == email)).first()  # stored lower-case
+    if contact is not None or not domain:
         return None, contact
-    if candidates:
-        return candidates[0], None
-    if domain:
-        account = session.exec(select(Account).where(func.lower(Account.domain) == domain)).first()
-        if account is not None:
-            contact = session.exec(select(Contact).where(Contact.account_id == account.id)
-                                   .order_by(Contact.id)).first()
-        if contact is None:
-            contact = session.exec(select(Contact).where(Contact.email.like(f"%@{domain}"))).first()
+    lead = first_lead(Lead.email_domain == domain)
+    if lead is not None:
+        return lead, None
+    account = session.exec(select(Account).where(Account.domain == domain)).first()  # stored lower-case
+    if account is not None:
+        contact = session.exec(select(Contact).where(Contact.account_id == account.id).order_by(Contact.id)).first()
     return None, contact
 
 
@@ -607,6 +623,16 @@ def import_chunk(session: Session, actor: Actor, headers: list[str], rows: list[
     if not mapping.get("name") or not mapping.get("email"):
         raise LeadError({"mapping": "map the name and e-mail columns"})
     out = ImportChunk()
+    session.info["leads_import_cache"] = {}
+    try:
+        _import_rows(session, actor, headers, rows, mapping, first_row_number, out)
+    finally:
+        session.info.pop("leads_import_cache", None)
+    return out
+
+
+def _import_rows(session: Session, actor: Actor, headers: list[str], rows: list[list[str]],
+                 mapping: dict[str, str], first_row_number: int, out: ImportChunk) -> None:
     for offset, row in enumerate(rows):
         number = first_row_number + offset
         data = map_row(headers, row, mapping)
@@ -624,7 +650,6 @@ def import_chunk(session: Session, actor: Actor, headers: list[str], rows: list[
         out.duplicates += int(result.duplicate)
         if lead is not None and lead.owner_id:
             out.owners[lead.owner_id] = out.owners.get(lead.owner_id, 0) + 1
-    return out
 
 
 def notify_import(session: Session, owners: dict[int, int]) -> None:
