@@ -229,8 +229,9 @@ class LeadsState(AuthState):
         access = await self._access("leads")
         if not access.allowed:
             return access.denial()
+        currency = await run_db(_org_currency)
         try:
-            value = to_minor(form.get("value") or "0", "EUR") if (form.get("value") or "").strip() else 0
+            value = to_minor(form.get("value") or "0", currency) if (form.get("value") or "").strip() else 0
         except (ValueError, ArithmeticError):
             self.error = "Deal value: enter an amount like 1200 or 1,200.50."
             return None
@@ -248,6 +249,13 @@ class LeadsState(AuthState):
     async def merge(self, primary_id: int, dup_id: int):
         return (await self._act(_merge, int(primary_id), int(dup_id),
                                 ok="Duplicate merged into the original lead."))[1]
+
+
+def _org_currency(session: Session) -> str:
+    from l2c_app.core.auth import get_organisation
+
+    org = get_organisation(session)
+    return org.currency if org else "EUR"
 
 
 def _lead_detail(session: Session, lead_id: int, tz: str) -> dict:
@@ -345,28 +353,28 @@ class BellState(AuthState):
 
     @rx.event
     async def refresh(self, _tick: str = ""):
-        viewer = await self._viewer()
-        if viewer is None:
+        access = await self._access("home")
+        if not access.allowed:
             return None
-        data = await run_db(svc.notifications, viewer.id)
+        data = await run_db(svc.notifications, access.viewer.id)
         self.unread, self.items = data["unread"], data["items"]
         return None
 
     @rx.event
     async def open_item(self, note_id: int, link: str):
-        viewer = await self._viewer()
-        if viewer is None:
-            return rx.redirect("/login")
-        await run_db(svc.mark_read, viewer.id, int(note_id))
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        await run_db(svc.mark_read, access.viewer.id, int(note_id))
         await self.refresh()
         return rx.redirect(link) if link else None
 
     @rx.event
     async def read_all(self):
-        viewer = await self._viewer()
-        if viewer is None:
-            return rx.redirect("/login")
-        await run_db(svc.mark_read, viewer.id, None)
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        await run_db(svc.mark_read, access.viewer.id, None)
         await self.refresh()
         return None
 

@@ -56,13 +56,11 @@ class BoardState(AuthState):
     @rx.event
     async def tick(self, _now: str = ""):
         """Every few seconds: reload only when another user (or the API) changed a deal."""
-        if not self.user_id:
-            return None
-        version = await run_db(svc.board_version)
-        if version != self.version:
-            access = await self._access("pipeline")
-            if access.allowed:
-                await self._reload()
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return None  # a signed-out tab stops following quietly; the next click redirects
+        if await run_db(svc.board_version) != self.version:
+            await self._reload()
         return None
 
     @rx.event
@@ -356,11 +354,11 @@ class MyDayState(AuthState):
 
     @rx.event
     async def load(self):
-        viewer = await self._viewer()
-        if viewer is None:
+        access = await self._access("home")
+        if not access.allowed:
             return None
         tz = self.org_timezone or "UTC"
-        data = await run_db(svc.my_day, viewer.id, tz)
+        data = await run_db(svc.my_day, access.viewer.id, tz)
         self.tasks, self.stale, self.stale_days = data["tasks"], data["stale"], data["stale_days"]
         return None
 
