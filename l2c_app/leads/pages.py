@@ -38,7 +38,8 @@ def contact_page() -> rx.Component:
                             field_label("Company", rx.input(name="company", auto_complete="organization",
                                                             max_length=200)),
                             field_error("company"),
-                            field_label("Phone", rx.input(name="phone", type="tel", auto_complete="tel", max_length=50)),
+                            field_label("Phone", rx.input(name="phone", type="tel", auto_complete="tel",
+                                                          max_length=50)),
                             field_error("phone"),
                             field_label("Message", rx.text_area(name="message", rows="5", max_length=10000)),
                             field_error("message"),
@@ -289,7 +290,8 @@ def leads_page() -> rx.Component:
 
 def rule_row(rule: rx.Var, index: rx.Var) -> rx.Component:
     return rx.hstack(
-        field_label("Source", rx.input(value=rule["source"], on_change=lambda v: LeadSettingsState.set_rule(index, "source", v),
+        field_label("Source", rx.input(value=rule["source"],
+                                       on_change=lambda v: LeadSettingsState.set_rule(index, "source", v),
                                        placeholder="web, ads, partner…")),
         field_label("Goes to", rx.select.root(
             rx.select.trigger(aria_label="Goes to"),
@@ -337,8 +339,9 @@ def lead_settings_page() -> rx.Component:
                 rx.button("Add a source rule", type="button", variant="soft", on_click=LeadSettingsState.add_rule),
                 rx.separator(),
                 rx.heading("Contact form", size="3"),
-                field_label("Consent text", rx.text_area(name="consent_text", default_value=LeadSettingsState.consent_text,
-                                                         key=LeadSettingsState.consent_text, rows="3"),
+                field_label("Consent text", rx.text_area(name="consent_text", rows="3",
+                                                         default_value=LeadSettingsState.consent_text,
+                                                         key=LeadSettingsState.consent_text),
                             "Shown next to the checkbox of the public form at /contact."),
                 field_label("Leads per minute from one address", rx.input(
                     name="rate_limit", default_value=LeadSettingsState.rate_limit, key=LeadSettingsState.rate_limit,

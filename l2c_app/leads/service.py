@@ -20,7 +20,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
-from l2c_app.core.auth import get_organisation
+from l2c_app.core.auth import can, get_organisation
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
@@ -81,17 +81,18 @@ def save_lead_settings(session: Session, actor: Actor, *, mode: str, users: list
     errors: dict[str, str] = {}
     if mode not in ("round_robin", "by_source", "owner"):
         errors["mode"] = "one of round_robin, by_source, owner"
-    active = {u.id for u in session.exec(select(User).where(User.is_active))}
+    # Only people who may open the Leads page can own leads.
+    active = {u.id for u in session.exec(select(User).where(User.is_active)) if can(u.role, "leads")}
     users = [int(u) for u in users]
     if any(u not in active for u in users):
-        errors["users"] = "only active team members can receive leads"
+        errors["users"] = "only active team members with access to leads can receive leads"
     clean_sources: dict[str, int] = {}
     for src, uid in (by_source or {}).items():
         src = str(src).strip().lower()
         if not src:
             continue
         if int(uid) not in active:
-            errors["by_source"] = f"source {src}: not an active team member"
+            errors["by_source"] = f"source {src}: not an active team member with access to leads"
         clean_sources[src] = int(uid)
     consent_text = (consent_text or "").strip()
     if not consent_text:
@@ -197,12 +198,13 @@ def choose_owner(session: Session, source: str, rules: dict | None = None) -> Us
     if cache is not None:
         if "rules" not in cache:
             cache["rules"] = lead_settings(session)
-            cache["active"] = {u.id: u for u in session.exec(select(User).where(User.is_active))}
+            cache["active"] = {u.id: u for u in session.exec(select(User).where(User.is_active))
+                               if can(u.role, "leads")}
         rules = rules if rules is not None else cache["rules"]
         active = cache["active"]
     else:
         rules = rules if rules is not None else lead_settings(session)
-        active = {u.id: u for u in session.exec(select(User).where(User.is_active))}
+        active = {u.id: u for u in session.exec(select(User).where(User.is_active)) if can(u.role, "leads")}
     mode = rules.get("mode", "round_robin")
     if mode == "by_source":
         uid = (rules.get("by_source") or {}).get((source or "").lower())
@@ -285,8 +287,8 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
     owner: User | None = None
     if clean.get("owner_email"):
         owner = session.exec(select(User).where(User.email == clean["owner_email"], User.is_active)).first()
-        if owner is None:
-            raise LeadError({"owner_email": "no active team member with this e-mail"})
+        if owner is None or not can(owner.role, "leads"):
+            raise LeadError({"owner_email": "no active team member with access to leads has this e-mail"})
     domain = email_domain(clean["email"])
     dup_lead, dup_contact = find_duplicate(session, clean["email"], domain)
     lead = Lead(name=clean["name"], email=clean["email"], email_domain=domain, company=clean.get("company"),

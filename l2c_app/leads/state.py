@@ -11,6 +11,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from l2c_app.core.audit import Actor
+from l2c_app.core.auth import SECTION_ROLES
 from l2c_app.core.db import run_db
 from l2c_app.core.money import to_minor
 from l2c_app.leads import service as svc
@@ -297,7 +298,7 @@ class LeadSettingsState(AuthState):
         access = await self._access("settings")
         if not access.allowed:
             return access.denial()
-        self.team = await run_db(team_options)
+        self.team = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
         s = await run_db(svc.lead_settings)
         self.mode, self.users = s["mode"], [str(u) for u in s["users"]]
         self.rules = [{"source": k, "user": str(v)} for k, v in s["by_source"].items()]

@@ -195,6 +195,11 @@ def timeline_item(ev: rx.Var) -> rx.Component:
     )
 
 
+def _text(value: rx.Var) -> rx.Var:
+    """A nullable field as text for an input ("" for None)."""
+    return rx.cond(value, value.to(str), "")
+
+
 def deal_fields() -> rx.Component:
     d = DealState.deal
     return rx.card(
@@ -208,14 +213,14 @@ def deal_fields() -> rx.Component:
                                 rx.input(name="value", default_value=d["value_major"], key=d["updated_at"],
                                          input_mode="decimal")),
                     field_label("Probability %", rx.input(name="probability", key=d["updated_at"],
-                                                          default_value=rx.cond(d["probability"], d["probability"].to(str), ""),
+                                                          default_value=_text(d["probability"]),
                                                           placeholder=d["effective_probability"].to(str))),
                     width="100%",
                 ),
                 field_label("Expected close", rx.input(name="expected_close", type="date", key=d["updated_at"],
-                                                       default_value=rx.cond(d["expected_close"], d["expected_close"].to(str), ""))),
+                                                       default_value=_text(d["expected_close"]))),
                 field_label("Description", rx.text_area(name="description", rows="4", key=d["updated_at"],
-                                                        default_value=rx.cond(d["description"], d["description"].to(str), ""))),
+                                                        default_value=_text(d["description"]))),
                 rx.button("Save deal", type="submit"),
                 spacing="3",
                 width="100%",
@@ -265,8 +270,8 @@ def deal_sidebar() -> rx.Component:
             rx.cond(d["lost_reason"], rx.text("Lost because: ", d["lost_reason"].to(str), size="2")),
             field_label("Stage", rx.select.root(
                 rx.select.trigger(aria_label="Stage"),
-                rx.select.content(rx.foreach(DealState.stages, lambda s: rx.select.item(s["name"], value=s["id"].to(str),
-                                                                                        disabled=s["kind"] != "open"))),
+                rx.select.content(rx.foreach(DealState.stages, lambda s: rx.select.item(
+                    s["name"], value=s["id"].to(str), disabled=s["kind"] != "open"))),
                 value=d["stage_id"].to(str), on_change=DealState.move)),
             rx.hstack(
                 rx.button("Mark won", color_scheme="green", variant="soft", on_click=DealState.won),

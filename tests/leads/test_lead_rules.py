@@ -9,7 +9,7 @@ from l2c_app.core.audit import Actor
 from l2c_app.core.models import AuditLog, Notification, OutboxMessage
 from l2c_app.leads import service as svc
 from l2c_app.leads.models import Lead
-from l2c_app.pipeline.models import Account, Activity, Contact, Deal, PipelineStage, StageChange
+from l2c_app.pipeline.models import Account, Activity, Contact, PipelineStage, StageChange
 
 
 def lead(session, email="ann@globex.test", **extra):
@@ -194,3 +194,13 @@ def test_rate_limit_counts_stored_leads_per_ip(session, team):
     session.commit()
     assert svc.rate_limited(session, "10.0.0.1") >= 1
     assert svc.rate_limited(session, "10.0.0.2") == 0
+
+
+def test_only_people_with_access_to_leads_can_receive_them(session, team):
+    from l2c_app.core.auth import create_user
+
+    dan = create_user(session, name="Dan", email="dan@acme.test", role="delivery", password=None)
+    session.flush()
+    with pytest.raises(svc.LeadError) as exc:
+        set_rules(session, team, users=[team.sam.id, dan.id])
+    assert "users" in exc.value.errors

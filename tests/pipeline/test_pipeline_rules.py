@@ -11,7 +11,7 @@ from l2c_app.core.audit import Actor
 from l2c_app.core.models import AuditLog, Notification
 from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline import service as svc
-from l2c_app.pipeline.models import Activity, Deal, StageChange
+from l2c_app.pipeline.models import StageChange
 
 
 def deal(session, team, value=100000, **kw):
@@ -58,7 +58,8 @@ def test_move_records_stage_change_audit_and_timeline_and_version_changes(sessio
     svc.move_deal(session, Actor("user", team.owner.id), d.id, q.id)
     session.commit()
     assert svc.board_version(session) != v1
-    change = session.exec(select(StageChange).where(StageChange.deal_id == d.id).order_by(StageChange.id.desc())).first()
+    change = session.exec(select(StageChange).where(StageChange.deal_id == d.id)
+                          .order_by(StageChange.id.desc())).first()
     assert (change.to_stage_id, change.user_id, change.via) == (q.id, team.owner.id, "ui")
     assert session.exec(select(AuditLog).where(AuditLog.entity == "deal", AuditLog.action == "move")).one()
 
