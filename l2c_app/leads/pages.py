@@ -373,14 +373,14 @@ def mapping_select(field_name: rx.Var) -> rx.Component:
         )), width="12em")
 
 
-@app_page("/leads/import", "Import leads", "leads", on_load=ImportState.load)
+@app_page("/leads/import", "Import leads and contacts", "leads", on_load=ImportState.load)
 def import_page() -> rx.Component:
     return rx.vstack(
         rx.link("← Leads", href="/leads", size="2"),
         rx.card(rx.vstack(
             rx.heading("1. Choose a CSV file", size="3"),
-            rx.text("One lead per row, with a header row. Each lead is checked, deduplicated and assigned like a "
-                    "lead from the contact form.", size="2", color_scheme="gray"),
+            rx.text("One lead (or contact) per row, with a header row. Each lead is checked, deduplicated and "
+                    "assigned like a lead from the contact form.", size="2", color_scheme="gray"),
             rx.upload(
                 rx.vstack(rx.icon("upload", size=24), rx.text("Drop a CSV file here or click to choose one", size="2"),
                           align="center"),
@@ -394,6 +394,14 @@ def import_page() -> rx.Component:
             width="100%", spacing="3")),
         rx.cond(ImportState.row_count > 0, rx.card(rx.vstack(
             rx.heading("2. Map the columns", size="3"),
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.el.label(rx.hstack(rx.radio_group.item(value="leads"), rx.text("Import as leads", size="2"))),
+                    rx.el.label(rx.hstack(rx.radio_group.item(value="contacts"),
+                                          rx.text("Import as contacts (with their accounts)", size="2"))),
+                    spacing="4"),
+                value=ImportState.kind, on_change=ImportState.set_kind, aria_label="Import as",
+                disabled=ImportState.running),
             rx.text(ImportState.filename, ": ", ImportState.row_count, " rows", size="2", color_scheme="gray"),
             rx.hstack(rx.foreach(ImportState.fields, mapping_select), wrap="wrap", spacing="3"),
             rx.heading("Preview", size="2"),
@@ -411,8 +419,11 @@ def import_page() -> rx.Component:
             rx.cond(ImportState.running | ImportState.finished,
                     rx.progress(value=ImportState.percent, max=100, aria_label="Import progress", width="100%")),
             rx.cond(ImportState.finished, rx.callout(
-                rx.text(ImportState.imported, " leads imported (", ImportState.duplicates,
-                        " flagged as possible duplicates), ", ImportState.error_count, " rows with errors."),
+                rx.cond(ImportState.kind == "contacts",
+                        rx.text(ImportState.imported, " contacts imported, ", ImportState.error_count,
+                                " rows with errors."),
+                        rx.text(ImportState.imported, " leads imported (", ImportState.duplicates,
+                                " flagged as possible duplicates), ", ImportState.error_count, " rows with errors.")),
                 icon="circle-check", color_scheme=rx.cond(ImportState.error_count > 0, "orange", "green"),
                 role="status")),
             rx.cond(ImportState.finished & (ImportState.error_count > 0),

@@ -666,3 +666,59 @@ def errors_csv(errors: list[tuple[int, str, str]]) -> str:
     writer.writerow(["row", "field", "error"])
     writer.writerows(errors)
     return out.getvalue()
+
+
+CONTACT_FIELDS = ("name", "email", "company", "phone", "title")
+_GUESSES["title"] = ("title", "job title", "position", "role")
+
+
+def guess_contact_mapping(headers: list[str]) -> dict[str, str]:
+    lower = {h.lower().strip(): h for h in headers}
+    return {f: next((lower[g] for g in _GUESSES[f] if g in lower), "") for f in CONTACT_FIELDS}
+
+
+def import_contacts_chunk(session: Session, actor: Actor, headers: list[str], rows: list[list[str]],
+                          mapping: dict[str, str], first_row_number: int) -> ImportChunk:
+    """Contacts (with their account, found by e-mail domain or company name, else created).
+
+    A contact whose e-mail already exists is reported, not duplicated.
+    """
+    if not mapping.get("name"):
+        raise LeadError({"mapping": "map the name column"})
+    out = ImportChunk()
+    for offset, row in enumerate(rows):
+        number = first_row_number + offset
+        data = map_row(headers, row, mapping)
+        errors: dict[str, str] = {}
+        name, email = data.get("name", ""), (data.get("email") or "").lower()
+        if not name:
+            errors["name"] = "enter a name"
+        if email:
+            local, _, domain = email.partition("@")
+            if not local or "." not in domain or " " in email:
+                errors["email"] = "not a valid e-mail address, like name@company.com"
+            elif session.exec(select(Contact).where(Contact.email == email)).first() is not None:
+                errors["email"] = "already a contact"
+        for f, limit in (("name", 200), ("company", 200), ("phone", 50), ("title", 100)):
+            if len(data.get(f) or "") > limit:
+                errors[f] = f"at most {limit} characters"
+        if errors:
+            out.errors.extend((number, f, m) for f, m in errors.items())
+            continue
+        domain = email_domain(email) if email else None
+        company = data.get("company") or None
+        account = None
+        if domain:
+            account = session.exec(select(Account).where(Account.domain == domain)).first()
+        if account is None and company:
+            account = session.exec(select(Account).where(func.lower(Account.name) == company.lower())).first()
+        if account is None and (company or domain):
+            account = Account(name=company or domain, domain=domain)
+            session.add(account)
+            record_create(session, actor, account)
+        contact = Contact(account_id=account.id if account else None, name=name, email=email or None,
+                          phone=data.get("phone") or None, title=data.get("title") or None)
+        session.add(contact)
+        record_create(session, actor, contact)
+        out.imported += 1
+    return out

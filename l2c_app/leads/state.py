@@ -400,6 +400,7 @@ class ImportState(AuthState):
     duplicates: int = 0
     error_count: int = 0
     finished: bool = False
+    kind: str = "leads"  # leads or contacts
     _rows: list[list[str]] = []
     _errors: list[tuple[int, str, str]] = []
 
@@ -409,7 +410,20 @@ class ImportState(AuthState):
 
     @rx.var
     def fields(self) -> list[str]:
-        return list(svc.IMPORT_FIELDS)
+        return list(svc.CONTACT_FIELDS if self.kind == "contacts" else svc.IMPORT_FIELDS)
+
+    def _guess(self) -> dict[str, str]:
+        guess = svc.guess_contact_mapping if self.kind == "contacts" else svc.guess_mapping
+        return {f: (h or SKIP) for f, h in guess(self.headers).items()}
+
+    @rx.event
+    def set_kind(self, kind: str):
+        if self.running or kind not in ("leads", "contacts"):
+            return
+        self.kind, self.finished = kind, False
+        if self.headers:
+            self.mapping = self._guess()
+            self._refresh_preview()
 
     @rx.event
     async def load(self):
@@ -442,7 +456,7 @@ class ImportState(AuthState):
             return None
         self.filename = files[0].name or "upload.csv"
         self.headers, self._rows, self.row_count = headers, rows, len(rows)
-        self.mapping = {f: (h or SKIP) for f, h in svc.guess_mapping(headers).items()}
+        self.mapping = self._guess()
         self.error, self.finished, self.done_rows = "", False, 0
         self.imported = self.duplicates = self.error_count = 0
         self._errors = []
@@ -463,8 +477,10 @@ class ImportState(AuthState):
             if self.running or not self._rows:
                 return None
             mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
-            if not mapping.get("name") or not mapping.get("email"):
-                self.error = "Map the Name and E-mail columns before importing."
+            contacts = self.kind == "contacts"
+            if not mapping.get("name") or not (contacts or mapping.get("email")):
+                self.error = "Map the Name and E-mail columns before importing." if not contacts \
+                    else "Map the Name column before importing."
                 return None
             self.running, self.finished, self.error, self.done_rows = True, False, "", 0
             self.imported = self.duplicates = self.error_count = 0
@@ -473,7 +489,8 @@ class ImportState(AuthState):
         errors: list = []
         try:
             for start in range(0, len(rows), CHUNK):
-                result = await run_db(svc.import_chunk, actor, headers, rows[start:start + CHUNK], mapping, start + 2)
+                result = await run_db(svc.import_contacts_chunk if contacts else svc.import_chunk, actor, headers,
+                                      rows[start:start + CHUNK], mapping, start + 2)
                 errors.extend(result.errors)
                 for k, v in result.owners.items():
                     owners[k] = owners.get(k, 0) + v

@@ -1,5 +1,6 @@
 """Journey: a seller imports a CSV of leads: picks the file, checks the column mapping and the
-preview, runs the import, and downloads the report of the rows that were refused."""
+preview, runs the import, downloads the report of the rows that were refused, then imports the
+same file as contacts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import func, select
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.leads.models import Lead
+from l2c_app.pipeline.models import Account, Contact
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -55,3 +57,11 @@ def test_seller_imports_a_csv_and_gets_the_error_report(page, app_server, tmp_pa
     assert report == ["row,field,error", "32,email,\"not a valid e-mail address, like name@company.com\""]
     with app.session() as s:
         assert s.exec(select(func.count()).select_from(Lead).where(Lead.name.like(f"% {tag}"))).one() == 30
+
+    # The same people as contacts of their companies.
+    page.get_by_text("Import as contacts (with their accounts)").click()
+    page.get_by_role("button", name="Start import").click()
+    expect(page.get_by_role("status")).to_contain_text("30 contacts imported, 1 rows with errors")
+    with app.session() as s:
+        contact = s.exec(select(Contact).where(Contact.email == f"p3@{tag}-firm3.test")).one()
+        assert s.get(Account, contact.account_id).name == "Firm 3"

@@ -46,3 +46,23 @@ def test_import_keeps_good_rows_and_reports_each_bad_one(session, team):
 def test_import_needs_name_and_email_columns(session, team):
     with pytest.raises(svc.LeadError, match="mapping"):
         svc.import_chunk(session, Actor("user", team.owner.id), ["a"], [["x"]], {"name": "a", "email": ""}, 2)
+
+
+def test_contacts_import_links_accounts_and_refuses_known_emails(session, team):
+    from l2c_app.pipeline.models import Account, Contact
+
+    raw = ("Name,Email,Company,Job title\n"
+           "Ann Baker,ann@globex.test,Globex,CEO\n"
+           "Bob Stone,bob@globex.test,Globex Inc,CTO\n"
+           "Ann Again,ANN@globex.test,Globex,\n"
+           ",x@y.test,Y,\n").encode()
+    headers, rows = svc.parse_csv(raw)
+    mapping = svc.guess_contact_mapping(headers)
+    assert mapping == {"name": "Name", "email": "Email", "company": "Company", "phone": "", "title": "Job title"}
+    result = svc.import_contacts_chunk(session, Actor("user", team.owner.id), headers, rows, mapping, 2)
+    session.commit()
+    assert result.imported == 2
+    assert result.errors == [(4, "email", "already a contact"), (5, "name", "enter a name")]
+    accounts = session.exec(select(Account)).all()
+    assert [(a.name, a.domain) for a in accounts] == [("Globex", "globex.test")]  # same domain, one account
+    assert {c.title for c in session.exec(select(Contact))} == {"CEO", "CTO"}
