@@ -156,6 +156,12 @@ def detail_dialog() -> rx.Component:
                                    color_scheme="orange")),
                 rx.text("Message", weight="medium"),
                 rx.text(d["message"], white_space="pre-wrap"),
+                rx.cond((d["status"] == "new") | (d["status"] == "qualified"),
+                        field_label("Assign to", rx.select.root(
+                            rx.select.trigger(placeholder="Pick a colleague", aria_label="Assign to"),
+                            rx.select.content(rx.foreach(LeadsState.owners,
+                                                         lambda o: rx.select.item(o["name"], value=o["id"]))),
+                            on_change=lambda v: LeadsState.assign(d["id"], v)))),
                 rx.hstack(rx.spacer(), rx.cond(d.contains("id"), lead_actions(d)),
                           rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")), width="100%"),
                 spacing="2",

@@ -429,8 +429,8 @@ def merge(session: Session, actor: Actor, primary_id: int, duplicate_id: int) ->
 def assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> Lead:
     lead = get_lead(session, lead_id)
     user = session.get(User, owner_id)
-    if user is None or not user.is_active:
-        raise LeadError({"owner_id": "no active team member with this id"})
+    if user is None or not user.is_active or not can(user.role, "leads"):
+        raise LeadError({"owner_id": "no active team member with access to leads has this id"})
     if lead.owner_id == user.id:
         return lead
     before = snapshot(lead)

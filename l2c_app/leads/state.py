@@ -115,7 +115,7 @@ class LeadsState(AuthState):
         access = await self._access("leads")
         if not access.allowed:
             return access.denial()
-        self.owners = await run_db(team_options)
+        self.owners = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
         self.sources = await run_db(svc.sources)
         query = parse_qs(urlparse(str(self.router.url)).query)
         await self._reload()
@@ -247,6 +247,11 @@ class LeadsState(AuthState):
         return [rx.toast.success("Lead converted: the deal is on the board."), rx.redirect(f"/deals/{deal_id}")]
 
     @rx.event
+    async def assign(self, lead_id: int, owner_id: str):
+        return (await self._act(_assign, int(lead_id), int(owner_id),
+                                ok="Lead handed over; the new owner is notified."))[1]
+
+    @rx.event
     async def merge(self, primary_id: int, dup_id: int):
         return (await self._act(_merge, int(primary_id), int(dup_id),
                                 ok="Duplicate merged into the original lead."))[1]
@@ -266,6 +271,10 @@ def _lead_detail(session: Session, lead_id: int, tz: str) -> dict:
 
     lead = svc.get_lead(session, lead_id)
     return svc.lead_row(lead, {u.id: u for u in session.exec(select(User))}, tz)
+
+
+def _assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> None:
+    svc.assign(session, actor, lead_id, owner_id)
 
 
 def _qualify(session: Session, actor: Actor, lead_id: int) -> None:

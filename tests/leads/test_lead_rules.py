@@ -204,3 +204,12 @@ def test_only_people_with_access_to_leads_can_receive_them(session, team):
     with pytest.raises(svc.LeadError) as exc:
         set_rules(session, team, users=[team.sam.id, dan.id])
     assert "users" in exc.value.errors
+
+
+def test_manual_assign_notifies_the_new_owner(session, team):
+    ld = lead(session)
+    svc.assign(session, Actor("user", team.owner.id), ld.id, team.sofia.id)
+    session.commit()
+    assert ld.owner_id == team.sofia.id
+    assert session.exec(select(Notification).where(Notification.user_id == team.sofia.id,
+                                                   Notification.text.like("Lead handed to you%"))).one()

@@ -71,3 +71,14 @@ def test_patch_fields_and_errors(client, team, api_key):
     r = client.patch(f"/api/v1/deals/{deal['id']}", headers=bearer(api_key), json={"probability": 140})
     assert r.status_code == 422 and r.json()["detail"].startswith("probability")
     assert client.patch(f"/api/v1/deals/{deal['id']}", json={"value": 1}).status_code == 401
+
+
+def test_a_role_without_pipeline_gets_403(client, team, session):
+    from l2c_app.core.auth import create_session, create_user
+
+    user = create_user(session, name="Bea", email="bea@acme.test", role="billing", password="long-password-9")
+    token = create_session(session, user)
+    session.commit()
+    client.cookies.set("l2c_session", token)
+    assert client.get("/api/v1/deals").status_code == 403
+    assert client.post("/api/v1/deals", json={"title": "X"}).status_code == 403
