@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 04:28:35.719218
+Create Date: 2026-11-28 04:50:04.044726
 """
 from typing import Sequence, Union
 
@@ -287,6 +287,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('email_domain', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('company', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('message', sa.Text(), nullable=True),
@@ -313,6 +314,7 @@ def upgrade() -> None:
     with op.batch_alter_table('lead', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lead_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_lead_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lead_email_domain'), ['email_domain'], unique=False)
         batch_op.create_index(batch_op.f('ix_lead_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lead_source'), ['source'], unique=False)
         batch_op.create_index(batch_op.f('ix_lead_status'), ['status'], unique=False)
@@ -961,6 +963,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lead_status'))
         batch_op.drop_index(batch_op.f('ix_lead_source'))
         batch_op.drop_index(batch_op.f('ix_lead_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_lead_email_domain'))
         batch_op.drop_index(batch_op.f('ix_lead_email'))
         batch_op.drop_index(batch_op.f('ix_lead_created_at'))
 

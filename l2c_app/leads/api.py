@@ -1,5 +1,141 @@
-"""REST routes of the leads stage (filled in by its issue)."""
+"""REST routes of lead capture.
 
-from fastapi import APIRouter
+Threat model of `POST /api/v1/leads`: public, anyone may call it without a key (the contact
+form of a web site posts here, JSON or form-encoded). It never trusts the body for the owner,
+the source or UTM fields unless a valid API key came with it; it limits stored leads per IP
+(429 + Retry-After); a filled honeypot field (`website`) gets a normal-looking 201 and stores
+nothing. An invalid key is a 401 (never silently downgraded to the public path).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session, select
+
+from l2c_app.api.deps import client_ip, db, optional_principal, require
+from l2c_app.api.pagination import page
+from l2c_app.core.audit import Actor
+from l2c_app.core.auth import Principal
+from l2c_app.core.db import run_db
+from l2c_app.core.models import User
+from l2c_app.leads import service as svc
+from l2c_app.leads.models import Lead
+from l2c_app.pipeline.service import PipelineError, deal_json
 
 router = APIRouter(tags=["leads"])
+
+
+async def _body(request: Request) -> dict:
+    ctype = request.headers.get("content-type", "")
+    try:
+        if ctype.startswith("application/json"):
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise ValueError
+            return data
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    except ValueError:
+        raise HTTPException(422, "body: send a JSON object or a form-encoded body") from None
+
+
+class _Limited(Exception):
+    def __init__(self, wait: int):
+        self.wait = wait
+
+
+def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor: Actor) -> dict:
+    if not trusted:
+        wait = svc.rate_limited(session, ip)
+        if wait:
+            raise _Limited(wait)
+    result = svc.capture(session, data, trusted=trusted, ip=ip, actor=actor)
+    if result.lead is None:  # honeypot: look like a success, store nothing
+        return {"id": 0, "status": "new"}
+    session.flush()
+    body = {"id": result.lead.id, "status": result.lead.status}
+    if trusted:
+        body["duplicate"] = result.duplicate
+    return body
+
+
+@router.post("/api/v1/leads", status_code=201)
+async def create_lead(request: Request, principal: Principal | None = Depends(optional_principal)) -> JSONResponse:
+    data = await _body(request)
+    trusted = principal is not None and principal.api_key is not None
+    ip = client_ip(request)
+    actor = principal.actor if principal else Actor("web", None, "contact form")
+    try:
+        # One transaction in a worker thread: a validation error rolls everything back.
+        body = await run_db(_capture, data, trusted, ip, actor)
+    except _Limited as exc:
+        return JSONResponse({"detail": f"Too many leads from this address; retry in {exc.wait} s."}, 429,
+                            headers={"Retry-After": str(exc.wait)})
+    except svc.LeadError as exc:
+        return JSONResponse({"detail": [{"loc": ["body", k], "field": k, "msg": v} for k, v in exc.errors.items()]},
+                            422)
+    return JSONResponse(body, 201)
+
+
+@router.get("/api/v1/leads")
+def list_leads(
+    email: str | None = None,
+    status: str | None = Query(None, description="new, qualified, disqualified, converted, merged"),
+    owner: str | None = Query(None, description="owner e-mail or user id"),
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _: Principal = Depends(require("leads")),
+) -> dict:
+    stmt = select(Lead)
+    if email:
+        stmt = stmt.where(Lead.email == email.strip().lower())
+    if status:
+        if status not in svc.STATUSES:
+            raise HTTPException(422, f"status: one of {', '.join(svc.STATUSES)}")
+        stmt = stmt.where(Lead.status == status)
+    if owner:
+        if owner.isdigit():
+            stmt = stmt.where(Lead.owner_id == int(owner))
+        else:
+            user = session.exec(select(User).where(User.email == owner.strip().lower())).first()
+            stmt = stmt.where(Lead.owner_id == (user.id if user else -1))
+    return page(session, stmt, Lead, cursor, limit, lambda ld: svc.lead_api_json(session, ld))
+
+
+@router.get("/api/v1/leads.csv")
+def export_leads(q: str = "", status: str = "", owner: str = "", source: str = "", age: str = "",
+                 session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> Response:
+    """The Leads page's filtered list as CSV (the page links here; the session cookie authorises)."""
+    text = svc.export_csv(session, q=q, status=status, owner_id=int(owner) if owner.isdigit() else None,
+                          source=source, age=age)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="leads.csv"'})
+
+
+@router.get("/api/v1/leads/{lead_id}")
+def get_lead(lead_id: int, session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> dict:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise HTTPException(404, "lead_id: no such lead")
+    return svc.lead_api_json(session, lead)
+
+
+@router.post("/api/v1/leads/{lead_id}/convert", status_code=201)
+def convert_lead(lead_id: int, payload: dict | None = Body(default=None), session: Session = Depends(db),
+                 principal: Principal = Depends(require("leads"))) -> dict:
+    """Account + Contact + Deal in the first open stage; optional body {"value": minor units, "title"}."""
+    data = payload or {}
+    if session.get(Lead, lead_id) is None:
+        raise HTTPException(404, "lead_id: no such lead")
+    value = data.get("value", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise HTTPException(422, "value: a whole number of minor units, 0 or more")
+    try:
+        deal = svc.convert(session, principal.actor, lead_id, value_minor=value, title=data.get("title"), via="api")
+    except svc.LeadError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except PipelineError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return deal_json(session, deal)

@@ -14,6 +14,8 @@ class Lead(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     email: str = Field(max_length=320, index=True)  # lower-case
+    # The e-mail's domain unless it is a free-mail provider: dedupe by company domain.
+    email_domain: str | None = Field(default=None, max_length=255, index=True)
     company: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=50)
     message: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,19 +1,29 @@
-"""REST routes of the pipeline: deals."""
+"""REST routes of the pipeline: deals and stages.
+
+A stage move through `PATCH /api/v1/deals/{id}` goes through the same use case as a drag on
+the board (`pipeline.service.move_deal`): a StageChange (via "api"), an audit row, a
+timeline event. Money is integer minor units plus `currency`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import page
 from l2c_app.core.auth import Principal
+from l2c_app.core.models import User
+from l2c_app.pipeline import service as svc
 from l2c_app.pipeline.models import Deal
 
 router = APIRouter(tags=["deals"])
 
 
 def deal_json(deal: Deal) -> dict:
+    """Kept for other stages that imported it; the full shape is `service.deal_json`."""
     return {
         "id": deal.id, "title": deal.title, "account_id": deal.account_id, "contact_id": deal.contact_id,
         "stage_id": deal.stage_id, "status": deal.status, "value": deal.value_minor, "currency": deal.currency,
@@ -23,10 +33,20 @@ def deal_json(deal: Deal) -> dict:
     }
 
 
+def _err(exc: svc.PipelineError) -> HTTPException:
+    return HTTPException(404 if str(exc) == "No such deal." else 422, str(exc))
+
+
+@router.get("/api/v1/stages")
+def list_stages(session: Session = Depends(db), _: Principal = Depends(require("pipeline"))) -> dict:
+    return {"items": svc.stages_json(session), "next_cursor": None}
+
+
 @router.get("/api/v1/deals")
 def list_deals(
     status: str | None = Query(None, description="open, won or lost"),
     owner_id: int | None = None,
+    stage_id: int | None = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
@@ -34,7 +54,66 @@ def list_deals(
 ) -> dict:
     stmt = select(Deal)
     if status:
+        if status not in ("open", "won", "lost"):
+            raise HTTPException(422, "status: one of open, won, lost")
         stmt = stmt.where(Deal.status == status)
     if owner_id:
         stmt = stmt.where(Deal.owner_id == owner_id)
-    return page(session, stmt, Deal, cursor, limit, deal_json)
+    if stage_id:
+        stmt = stmt.where(Deal.stage_id == stage_id)
+    return page(session, stmt, Deal, cursor, limit, lambda d: svc.deal_json(session, d))
+
+
+def _owner_from(session: Session, data: dict) -> int | None:
+    if data.get("owner_email"):
+        user = session.exec(select(User).where(User.email == str(data["owner_email"]).lower())).first()
+        if user is None:
+            raise HTTPException(422, "owner_email: no team member with this e-mail")
+        return user.id
+    return data.get("owner_id")
+
+
+@router.post("/api/v1/deals", status_code=201)
+def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
+                principal: Principal = Depends(require("pipeline"))) -> dict:
+    allowed = {"title", "value", "currency", "account_id", "contact_id", "stage_id", "owner_id", "owner_email",
+               "expected_close", "probability", "source", "description"}
+    unknown = sorted(set(payload) - allowed)
+    if unknown:
+        raise HTTPException(422, f"{unknown[0]}: not a field of a deal")
+    try:
+        deal = svc.create_deal(
+            session, principal.actor, title=payload.get("title") or "", value_minor=payload.get("value", 0),
+            currency=payload.get("currency"), account_id=payload.get("account_id"),
+            contact_id=payload.get("contact_id"), stage_id=payload.get("stage_id"),
+            owner_id=_owner_from(session, payload), expected_close=payload.get("expected_close"),
+            probability=payload.get("probability"), source=payload.get("source"),
+            description=payload.get("description"), via="api")
+    except svc.PipelineError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return svc.deal_json(session, deal)
+
+
+@router.get("/api/v1/deals/{deal_id}")
+def get_deal(deal_id: int, session: Session = Depends(db), _: Principal = Depends(require("pipeline"))) -> dict:
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise HTTPException(404, "deal_id: no such deal")
+    return svc.deal_json(session, deal)
+
+
+@router.patch("/api/v1/deals/{deal_id}")
+def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
+               principal: Principal = Depends(require("pipeline"))) -> dict:
+    """Change fields; `stage_id` moves the deal (recorded like a board move); `status` won/lost closes it."""
+    if session.get(Deal, deal_id) is None:
+        raise HTTPException(404, "deal_id: no such deal")
+    changes = dict(payload)
+    if "owner_email" in changes:
+        changes["owner_id"] = _owner_from(session, changes)
+        changes.pop("owner_email")
+    try:
+        deal = svc.update_deal(session, principal.actor, deal_id, changes, via="api")
+    except svc.PipelineError as exc:
+        raise _err(exc) from None
+    return svc.deal_json(session, deal)

@@ -1,0 +1,527 @@
+"""UI state of lead capture: the public contact form, the Leads page, lead settings, the bell.
+
+Thin: every rule lives in `leads.service`; handlers check access first, then call it via `run_db`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import reflex as rx
+from sqlmodel import Session
+
+from l2c_app.core.audit import Actor
+from l2c_app.core.auth import SECTION_ROLES
+from l2c_app.core.db import run_db
+from l2c_app.core.money import to_minor
+from l2c_app.leads import service as svc
+from l2c_app.pipeline.service import PipelineError, team_options
+from l2c_app.ui.session import AuthState
+
+ALL = "all"
+
+
+class ContactState(rx.State):
+    """The public contact form (no login).
+
+    Threat model: anyone can post; the same `capture` as the public API runs (validation,
+    honeypot, per-IP limit). Nothing a visitor types is shown back except their own errors.
+    """
+
+    org_name: str = ""
+    consent_text: str = ""
+    errors: dict[str, str] = {}
+    done: bool = False
+    busy: bool = False
+
+    @rx.event
+    async def load(self):
+        info = await run_db(svc.public_form_info)
+        self.org_name, self.consent_text = info["org_name"], info["consent_text"]
+        self.done, self.errors = False, {}
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.busy, self.errors = True, {}
+        yield
+        ip = self.router.session.client_ip or None
+        try:
+            await run_db(_public_capture, dict(form), ip)
+        except svc.LeadError as exc:
+            self.errors, self.busy = exc.errors, False
+            return
+        self.busy, self.done = False, True
+
+
+def _public_capture(session: Session, form: dict, ip: str | None) -> None:
+    wait = svc.rate_limited(session, ip)
+    if wait:
+        raise svc.LeadError({"detail": f"Too many requests from your address. Try again in {wait} seconds."})
+    svc.capture(session, form, trusted=False, ip=ip, actor=Actor("web", None, "contact form"))
+
+
+class LeadsState(AuthState):
+    rows: list[dict] = []
+    total: int = 0
+    page: int = 1
+    per_page: int = 50
+    q: str = ""
+    status: str = "open"
+    owner: str = ALL
+    source: str = ALL
+    age: str = ALL
+    sort: str = "created"
+    desc: bool = True
+    owners: list[dict] = []
+    sources: list[str] = []
+    loading: bool = False
+    # dialogs
+    detail: dict = {}
+    detail_open: bool = False
+    disq_id: int = 0
+    disq_open: bool = False
+    conv_id: int = 0
+    conv_name: str = ""
+    conv_open: bool = False
+    error: str = ""
+
+    @rx.var
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @rx.var
+    def export_url(self) -> str:
+        return "/api/v1/leads.csv?" + urlencode(self._filters_q())
+
+    def _filters_q(self) -> dict:
+        return {k: v for k, v in {"q": self.q, "status": self.status, "owner": "" if self.owner == ALL else self.owner,
+                                  "source": "" if self.source == ALL else self.source,
+                                  "age": "" if self.age == ALL else self.age}.items() if v}
+
+    def _filters(self) -> dict:
+        return dict(q=self.q, status="" if self.status == ALL else self.status,
+                    owner_id=int(self.owner) if self.owner not in (ALL, "") else None,
+                    source="" if self.source == ALL else self.source, age="" if self.age == ALL else self.age)
+
+    async def _reload(self):
+        res = await run_db(svc.list_leads, **self._filters(), sort=self.sort, desc=self.desc, page=self.page,
+                           per_page=self.per_page, tz=self.org_timezone)
+        self.rows, self.total = res["rows"], res["total"]
+        if self.page > self.pages:
+            self.page = self.pages
+
+    @rx.event
+    async def load(self):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        self.owners = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
+        self.sources = await run_db(svc.sources)
+        query = parse_qs(urlparse(str(self.router.url)).query)
+        await self._reload()
+        lead_id = (query.get("lead") or [""])[0]
+        if lead_id.isdigit():
+            await self._open_detail(int(lead_id))
+        return None
+
+    async def _open_detail(self, lead_id: int):
+        try:
+            self.detail = await run_db(_lead_detail, lead_id, self.org_timezone)
+            self.detail_open = True
+        except svc.LeadError:
+            self.detail, self.detail_open = {}, False
+
+    @rx.event
+    async def show(self, lead_id: int):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        await self._open_detail(int(lead_id))
+        return None
+
+    @rx.event
+    def close_detail(self, _open: bool = False):
+        self.detail_open = False
+
+    @rx.event
+    async def search(self, form: dict):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        self.q, self.page = (form.get("q") or "").strip(), 1
+        await self._reload()
+        return None
+
+    @rx.event
+    async def set_filter(self, name: str, value: str):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        if name in ("status", "owner", "source", "age"):
+            setattr(self, name, value)
+        self.page = 1
+        await self._reload()
+        return None
+
+    @rx.event
+    async def sort_by(self, column: str):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        if column == self.sort:
+            self.desc = not self.desc
+        else:
+            self.sort, self.desc = column, column == "created"
+        await self._reload()
+        return None
+
+    @rx.event
+    async def go_page(self, delta: int):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        self.page = min(max(1, self.page + int(delta)), self.pages)
+        await self._reload()
+        return None
+
+    async def _act(self, fn, *args, ok: str) -> tuple[bool, object]:
+        """Run a lead transition; (done, the event to return)."""
+        access = await self._access("leads")
+        if not access.allowed:
+            return False, access.denial()
+        try:
+            await run_db(fn, Actor("user", access.viewer.id), *args)
+        except (svc.LeadError, PipelineError) as exc:
+            return False, rx.toast.error(str(exc))
+        await self._reload()
+        if self.detail_open and self.detail.get("id"):
+            await self._open_detail(int(self.detail["id"]))
+        return True, rx.toast.success(ok)
+
+    @rx.event
+    async def qualify(self, lead_id: int):
+        return (await self._act(_qualify, int(lead_id), ok="Lead qualified."))[1]
+
+    @rx.event
+    def ask_disqualify(self, lead_id: int):
+        self.disq_id, self.disq_open, self.error = int(lead_id), True, ""
+
+    @rx.event
+    def set_disq_open(self, value: bool):
+        self.disq_open = value
+
+    @rx.event
+    async def disqualify(self, form: dict):
+        done, event = await self._act(_disqualify, self.disq_id, form.get("reason", ""), ok="Lead disqualified.")
+        if done:
+            self.disq_open = False
+        return event
+
+    @rx.event
+    def ask_convert(self, lead_id: int, name: str):
+        self.conv_id, self.conv_name, self.conv_open, self.error = int(lead_id), name, True, ""
+
+    @rx.event
+    def set_conv_open(self, value: bool):
+        self.conv_open = value
+
+    @rx.event
+    async def convert(self, form: dict):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        currency = await run_db(_org_currency)
+        try:
+            value = to_minor(form.get("value") or "0", currency) if (form.get("value") or "").strip() else 0
+        except (ValueError, ArithmeticError):
+            self.error = "Deal value: enter an amount like 1200 or 1,200.50."
+            return None
+        try:
+            deal_id = await run_db(_convert, Actor("user", access.viewer.id), self.conv_id, value,
+                                   (form.get("title") or "").strip() or None)
+        except (svc.LeadError, PipelineError) as exc:
+            self.error = str(exc)
+            return None
+        self.conv_open, self.detail_open = False, False
+        await self._reload()
+        return [rx.toast.success("Lead converted: the deal is on the board."), rx.redirect(f"/deals/{deal_id}")]
+
+    @rx.event
+    async def assign(self, lead_id: int, owner_id: str):
+        return (await self._act(_assign, int(lead_id), int(owner_id),
+                                ok="Lead handed over; the new owner is notified."))[1]
+
+    @rx.event
+    async def merge(self, primary_id: int, dup_id: int):
+        return (await self._act(_merge, int(primary_id), int(dup_id),
+                                ok="Duplicate merged into the original lead."))[1]
+
+
+def _org_currency(session: Session) -> str:
+    from l2c_app.core.auth import get_organisation
+
+    org = get_organisation(session)
+    return org.currency if org else "EUR"
+
+
+def _lead_detail(session: Session, lead_id: int, tz: str) -> dict:
+    from sqlmodel import select
+
+    from l2c_app.core.models import User
+
+    lead = svc.get_lead(session, lead_id)
+    return svc.lead_row(lead, {u.id: u for u in session.exec(select(User))}, tz)
+
+
+def _assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> None:
+    svc.assign(session, actor, lead_id, owner_id)
+
+
+def _qualify(session: Session, actor: Actor, lead_id: int) -> None:
+    svc.qualify(session, actor, lead_id)
+
+
+def _disqualify(session: Session, actor: Actor, lead_id: int, reason: str) -> None:
+    svc.disqualify(session, actor, lead_id, reason)
+
+
+def _convert(session: Session, actor: Actor, lead_id: int, value: int, title: str | None) -> int:
+    return svc.convert(session, actor, lead_id, value_minor=value, title=title).id
+
+
+def _merge(session: Session, actor: Actor, primary_id: int, dup_id: int) -> None:
+    svc.merge(session, actor, primary_id, dup_id)
+
+
+class LeadSettingsState(AuthState):
+    mode: str = "round_robin"
+    users: list[str] = []
+    rules: list[dict] = []  # [{"source": ..., "user": id-as-str}]
+    consent_text: str = ""
+    rate_limit: str = "10"
+    team: list[dict] = []
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        self.team = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
+        s = await run_db(svc.lead_settings)
+        self.mode, self.users = s["mode"], [str(u) for u in s["users"]]
+        self.rules = [{"source": k, "user": str(v)} for k, v in s["by_source"].items()]
+        self.consent_text, self.rate_limit = s["consent_text"], str(s["rate_limit_per_minute"])
+        return None
+
+    @rx.event
+    def set_mode(self, value: str):
+        self.mode = value
+
+    @rx.event
+    def toggle_user(self, user_id: str, checked: bool):
+        users = [u for u in self.users if u != user_id]
+        self.users = users + [user_id] if checked else users
+
+    @rx.event
+    def add_rule(self):
+        self.rules = self.rules + [{"source": "", "user": self.team[0]["id"] if self.team else ""}]
+
+    @rx.event
+    def remove_rule(self, index: int):
+        self.rules = [r for i, r in enumerate(self.rules) if i != index]
+
+    @rx.event
+    def set_rule(self, index: int, key: str, value: str):
+        rules = [dict(r) for r in self.rules]
+        rules[index][key] = value
+        self.rules = rules
+
+    @rx.event
+    async def save(self, form: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        self.error = ""
+        try:
+            await run_db(svc.save_lead_settings, Actor("user", access.viewer.id), mode=self.mode,
+                         users=[int(u) for u in self.users],
+                         by_source={r["source"]: int(r["user"]) for r in self.rules if r["source"] and r["user"]},
+                         consent_text=form.get("consent_text", ""),
+                         rate_limit_per_minute=form.get("rate_limit") or None)
+        except svc.LeadError as exc:
+            self.error = str(exc)
+            return None
+        return rx.toast.success("Lead settings saved.")
+
+
+class BellState(AuthState):
+    """The top-bar bell: unread count and the latest notifications of the signed-in user."""
+
+    unread: int = 0
+    items: list[dict] = []
+
+    @rx.event
+    async def refresh(self, _tick: str = ""):
+        access = await self._access("home")
+        if not access.allowed:
+            return None
+        data = await run_db(svc.notifications, access.viewer.id)
+        self.unread, self.items = data["unread"], data["items"]
+        return None
+
+    @rx.event
+    async def open_item(self, note_id: int, link: str):
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        await run_db(svc.mark_read, access.viewer.id, int(note_id))
+        await self.refresh()
+        return rx.redirect(link) if link else None
+
+    @rx.event
+    async def read_all(self):
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        await run_db(svc.mark_read, access.viewer.id, None)
+        await self.refresh()
+        return None
+
+
+SKIP = "-"
+CHUNK = 500
+
+
+class ImportState(AuthState):
+    """CSV import: upload, map columns, preview, then a background task imports in chunks of 500
+    rows (one transaction each) and reports progress; the UI never waits on it."""
+
+    headers: list[str] = []
+    mapping: dict[str, str] = {}
+    preview: list[dict] = []
+    row_count: int = 0
+    filename: str = ""
+    error: str = ""
+    running: bool = False
+    done_rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    error_count: int = 0
+    finished: bool = False
+    kind: str = "leads"  # leads or contacts
+    _rows: list[list[str]] = []
+    _errors: list[tuple[int, str, str]] = []
+
+    @rx.var
+    def percent(self) -> int:
+        return int(self.done_rows * 100 / self.row_count) if self.row_count else 0
+
+    @rx.var
+    def fields(self) -> list[str]:
+        return list(svc.CONTACT_FIELDS if self.kind == "contacts" else svc.IMPORT_FIELDS)
+
+    def _guess(self) -> dict[str, str]:
+        guess = svc.guess_contact_mapping if self.kind == "contacts" else svc.guess_mapping
+        return {f: (h or SKIP) for f, h in guess(self.headers).items()}
+
+    @rx.event
+    def set_kind(self, kind: str):
+        if self.running or kind not in ("leads", "contacts"):
+            return
+        self.kind, self.finished = kind, False
+        if self.headers:
+            self.mapping = self._guess()
+            self._refresh_preview()
+
+    @rx.event
+    async def load(self):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        if not self.running:
+            self.error = ""
+        return None
+
+    def _refresh_preview(self):
+        mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
+        self.preview = [svc.map_row(self.headers, r, mapping) for r in self._rows[:5]]
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        if self.running:
+            return rx.toast.error("An import is running; wait for it to finish.")
+        if not files:
+            self.error = "Choose a CSV file first."
+            return None
+        raw = await files[0].read()
+        try:
+            headers, rows = svc.parse_csv(raw)
+        except svc.LeadError as exc:
+            self.error = str(exc)
+            return None
+        self.filename = files[0].name or "upload.csv"
+        self.headers, self._rows, self.row_count = headers, rows, len(rows)
+        self.mapping = self._guess()
+        self.error, self.finished, self.done_rows = "", False, 0
+        self.imported = self.duplicates = self.error_count = 0
+        self._errors = []
+        self._refresh_preview()
+        return None
+
+    @rx.event
+    def set_mapping(self, field_name: str, header: str):
+        self.mapping = {**self.mapping, field_name: header}
+        self._refresh_preview()
+
+    @rx.event(background=True)
+    async def start(self):
+        async with self:
+            access = await self._access("leads")
+            if not access.allowed:
+                return access.denial()
+            if self.running or not self._rows:
+                return None
+            mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
+            contacts = self.kind == "contacts"
+            if not mapping.get("name") or not (contacts or mapping.get("email")):
+                self.error = "Map the Name and E-mail columns before importing." if not contacts \
+                    else "Map the Name column before importing."
+                return None
+            self.running, self.finished, self.error, self.done_rows = True, False, "", 0
+            self.imported = self.duplicates = self.error_count = 0
+            headers, rows, actor = list(self.headers), list(self._rows), Actor("user", access.viewer.id)
+        owners: dict[int, int] = {}
+        errors: list = []
+        try:
+            for start in range(0, len(rows), CHUNK):
+                result = await run_db(svc.import_contacts_chunk if contacts else svc.import_chunk, actor, headers,
+                                      rows[start:start + CHUNK], mapping, start + 2)
+                errors.extend(result.errors)
+                for k, v in result.owners.items():
+                    owners[k] = owners.get(k, 0) + v
+                async with self:
+                    self.done_rows = min(len(rows), start + CHUNK)
+                    self.imported += result.imported
+                    self.duplicates += result.duplicates
+                    self.error_count = len({e[0] for e in errors})
+            await run_db(svc.notify_import, owners)
+        except Exception as exc:  # reported on the page; the rows already imported stay
+            async with self:
+                self.error = f"The import stopped: {exc}"
+                self.running = False
+            raise
+        async with self:
+            self._errors = errors
+            self.running, self.finished = False, True
+        return None
+
+    @rx.event
+    async def download_errors(self):
+        access = await self._access("leads")
+        if not access.allowed:
+            return access.denial()
+        return rx.download(data=svc.errors_csv(self._errors), filename="import-errors.csv")

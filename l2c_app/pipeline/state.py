@@ -1,0 +1,375 @@
+"""UI state of the pipeline: the board, the deal page, stage settings, My day. Thin: rules in service."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from l2c_app.core.audit import Actor
+from l2c_app.core.db import run_db
+from l2c_app.core.money import to_minor
+from l2c_app.pipeline import service as svc
+from l2c_app.ui.session import AuthState
+
+ALL = "all"
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class BoardState(AuthState):
+    columns: list[dict] = []
+    stages: list[dict] = []  # open stages, for the "Move to" menu
+    team: list[dict] = []
+    owner: str = ALL
+    close_from: str = ""
+    close_to: str = ""
+    version: str = ""
+    dragged: int = 0
+    lost_id: int = 0
+    lost_title: str = ""
+    lost_open: bool = False
+    per_column: int = 100
+
+    async def _reload(self):
+        self.columns = await run_db(svc.board, int(self.owner) if self.owner not in (ALL, "") else None,
+                                    _date(self.close_from), _date(self.close_to), self.org_timezone, self.per_column)
+        self.version = await run_db(svc.board_version)
+
+    @rx.event
+    async def load(self):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        self.team = await run_db(svc.team_options)
+        self.stages = [s for s in await run_db(svc.stages_json) if s["kind"] == "open"]
+        await self._reload()
+        return None
+
+    @rx.event
+    async def tick(self, _now: str = ""):
+        """Every few seconds: reload only when another user (or the API) changed a deal."""
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return None  # a signed-out tab stops following quietly; the next click redirects
+        if await run_db(svc.board_version) != self.version:
+            await self._reload()
+        return None
+
+    @rx.event
+    async def set_owner(self, value: str):
+        self.owner = value
+        await self.load()
+
+    @rx.event
+    async def set_close(self, form: dict):
+        self.close_from, self.close_to = form.get("close_from", ""), form.get("close_to", "")
+        await self.load()
+
+    @rx.event
+    async def show_more(self):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        self.per_column += 200
+        await self._reload()
+        return None
+
+    @rx.event
+    def start_drag(self, deal_id: int):
+        self.dragged = int(deal_id)
+
+    @rx.event
+    async def drop(self, stage_id: int):
+        deal_id, self.dragged = self.dragged, 0
+        if deal_id:
+            return await self._move(deal_id, int(stage_id))
+        return None
+
+    @rx.event
+    async def move(self, deal_id: int, stage_id: str):
+        return await self._move(int(deal_id), int(stage_id))
+
+    async def _move(self, deal_id: int, stage_id: int):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(_move, Actor("user", access.viewer.id), deal_id, stage_id)
+        except svc.PipelineError as exc:
+            return rx.toast.error(str(exc))
+        await self._reload()
+        return None
+
+    @rx.event
+    async def won(self, deal_id: int):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(_won, Actor("user", access.viewer.id), int(deal_id))
+        except svc.PipelineError as exc:
+            return rx.toast.error(str(exc))
+        await self._reload()
+        return rx.toast.success("Deal won. Congratulations!")
+
+    @rx.event
+    def ask_lost(self, deal_id: int, title: str):
+        self.lost_id, self.lost_title, self.lost_open = int(deal_id), title, True
+
+    @rx.event
+    def set_lost_open(self, value: bool):
+        self.lost_open = value
+
+    @rx.event
+    async def lost(self, form: dict):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(_lost, Actor("user", access.viewer.id), self.lost_id, form.get("reason", ""))
+        except svc.PipelineError as exc:
+            return rx.toast.error(str(exc))
+        self.lost_open = False
+        await self._reload()
+        return rx.toast.success("Deal marked lost.")
+
+
+def _move(session, actor: Actor, deal_id: int, stage_id: int) -> None:
+    svc.move_deal(session, actor, deal_id, stage_id, via="ui")
+
+
+def _won(session, actor: Actor, deal_id: int) -> None:
+    svc.mark_won(session, actor, deal_id)
+
+
+def _lost(session, actor: Actor, deal_id: int, reason: str) -> None:
+    svc.mark_lost(session, actor, deal_id, reason)
+
+
+class DealState(AuthState):
+    deal: dict = {}
+    events: list[dict] = []
+    stages: list[dict] = []
+    team: list[dict] = []
+    error: str = ""
+    not_found: bool = False
+    lost_open: bool = False
+    activity_kind: str = "note"
+
+    def _deal_id(self) -> int:
+        parts = [p for p in urlparse(str(self.router.url)).path.split("/") if p]
+        try:
+            return int(parts[parts.index("deals") + 1])
+        except (ValueError, IndexError):
+            return 0
+
+    async def _reload(self, deal_id: int):
+        try:
+            self.deal = await run_db(svc.deal_detail, deal_id)
+            self.events = await run_db(svc.timeline, deal_id, self.org_timezone)
+            self.not_found = False
+        except svc.PipelineError:
+            self.deal, self.events, self.not_found = {}, [], True
+
+    @rx.event
+    async def load(self):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        self.error, self.lost_open = "", False
+        self.stages = await run_db(svc.stages_json)
+        self.team = await run_db(svc.team_options)
+        await self._reload(self._deal_id())
+        return None
+
+    async def _do(self, fn, *args, ok: str = ""):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        deal_id = int(self.deal.get("id") or 0)
+        try:
+            await run_db(fn, Actor("user", access.viewer.id), deal_id, *args)
+        except svc.PipelineError as exc:
+            self.error = str(exc)
+            return rx.toast.error(str(exc))
+        self.error = ""
+        await self._reload(deal_id)
+        return rx.toast.success(ok) if ok else None
+
+    @rx.event
+    async def save(self, form: dict):
+        changes = {k: form.get(k, "") for k in ("title", "expected_close", "description")}
+        try:
+            changes["value"] = to_minor(form.get("value") or "0", self.deal.get("currency") or "EUR")
+        except (ValueError, ArithmeticError):
+            self.error = "Value: enter an amount like 1200 or 1,200.50."
+            return None
+        prob = (form.get("probability") or "").strip()
+        changes["probability"] = prob or None
+        return await self._do(_update, changes, ok="Deal saved.")
+
+    @rx.event
+    async def move(self, stage_id: str):
+        return await self._do(_move_here, int(stage_id), ok="Stage changed.")
+
+    @rx.event
+    async def won(self):
+        return await self._do(_won_here, ok="Deal won. Congratulations!")
+
+    @rx.event
+    def set_lost_open(self, value: bool):
+        self.lost_open = value
+
+    @rx.event
+    async def lost(self, form: dict):
+        out = await self._do(_lost_here, form.get("reason", ""), ok="Deal marked lost.")
+        if not self.error:
+            self.lost_open = False
+        return out
+
+    @rx.event
+    async def reassign(self, user_id: str):
+        return await self._do(_reassign, int(user_id), ok="Deal handed over; the new owner is notified.")
+
+    @rx.event
+    def set_activity_kind(self, kind: str):
+        self.activity_kind = kind
+
+    @rx.event
+    async def add_activity(self, form: dict):
+        due = None
+        if self.activity_kind == "task" and form.get("due"):
+            try:
+                local = datetime.fromisoformat(form["due"])
+            except ValueError:
+                self.error = "Due: pick a date and time."
+                return None
+            due = (local.replace(tzinfo=ZoneInfo(self.org_timezone)) if local.tzinfo is None else local).astimezone(UTC)
+        return await self._do(_activity, self.activity_kind, form.get("subject", ""), form.get("body") or None, due,
+                              ok="Added to the timeline.")
+
+    @rx.event
+    async def toggle_task(self, activity_id: int, done: bool):
+        access = await self._access("pipeline")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(_task_done, Actor("user", access.viewer.id), int(activity_id), bool(done))
+        except svc.PipelineError as exc:
+            return rx.toast.error(str(exc))
+        await self._reload(int(self.deal.get("id") or 0))
+        return None
+
+
+def _update(session, actor, deal_id, changes):
+    svc.update_deal(session, actor, deal_id, changes)
+
+
+def _move_here(session, actor, deal_id, stage_id):
+    svc.move_deal(session, actor, deal_id, stage_id)
+
+
+def _won_here(session, actor, deal_id):
+    svc.mark_won(session, actor, deal_id)
+
+
+def _lost_here(session, actor, deal_id, reason):
+    svc.mark_lost(session, actor, deal_id, reason)
+
+
+def _reassign(session, actor, deal_id, user_id):
+    svc.reassign(session, actor, deal_id, user_id)
+
+
+def _activity(session, actor, deal_id, kind, subject, body, due):
+    svc.add_activity(session, actor, deal_id, kind, subject, body, due)
+
+
+def _task_done(session, actor, activity_id, done):
+    svc.set_task_done(session, actor, activity_id, done)
+
+
+class StageSettingsState(AuthState):
+    rows: list[dict] = []
+    stale_days: str = "14"
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        self.rows = [{**s, "probability": str(s["probability"]), "position": str(s["position"]), "delete": False}
+                     for s in await run_db(svc.stages_json)]
+        self.stale_days = str(await run_db(svc.stale_days))
+        self.error = ""
+        return None
+
+    @rx.event
+    def set_cell(self, index: int, key: str, value: str):
+        rows = [dict(r) for r in self.rows]
+        rows[index][key] = value
+        self.rows = rows
+
+    @rx.event
+    def add_row(self):
+        pos = max([int(r["position"] or 0) for r in self.rows] + [0]) + 1
+        self.rows = self.rows + [{"id": 0, "name": "", "position": str(pos), "probability": "50", "kind": "open",
+                                  "delete": False}]
+
+    @rx.event
+    def mark_delete(self, index: int):
+        rows = [dict(r) for r in self.rows]
+        rows[index]["delete"] = not rows[index]["delete"]
+        self.rows = rows
+
+    @rx.event
+    async def save(self, form: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        actor = Actor("user", access.viewer.id)
+        try:
+            await run_db(svc.save_stages, actor, [{**r, "id": r["id"] or None} for r in self.rows])
+            await run_db(svc.set_stale_days, actor, form.get("stale_days") or self.stale_days)
+        except svc.PipelineError as exc:
+            self.error = str(exc)
+            return None
+        await self.load()
+        return rx.toast.success("Pipeline settings saved.")
+
+
+class MyDayState(AuthState):
+    tasks: list[dict] = []
+    stale: list[dict] = []
+    stale_days: int = 14
+
+    @rx.event
+    async def load(self):
+        access = await self._access("home")
+        if not access.allowed:
+            return None
+        tz = self.org_timezone or "UTC"
+        data = await run_db(svc.my_day, access.viewer.id, tz)
+        self.tasks, self.stale, self.stale_days = data["tasks"], data["stale"], data["stale_days"]
+        return None
+
+    @rx.event
+    async def done(self, activity_id: int):
+        access = await self._access("home")
+        if not access.allowed:
+            return access.denial()
+        try:
+            await run_db(_task_done, Actor("user", access.viewer.id), int(activity_id), True)
+        except svc.PipelineError as exc:
+            return rx.toast.error(str(exc))
+        await self.load()
+        return rx.toast.success("Task done.")
