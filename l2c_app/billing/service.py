@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, cast, exists, func, insert, literal, or_, select as sa_select, text, update
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, insert, literal, or_, select as sa_select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -218,7 +218,7 @@ def _grouped_time(session: Session, project_id: int, up_to: date, approval_requi
         if key in exclude_keys:
             continue
         amount = round_minor(Decimal(int(exact_sum)) / Decimal(60))
-        out.append(Candidate(key, "time", f"{role or 'Time'}: {_hours(int(minutes))} h ({count} entries)",
+        out.append(Candidate(key, "time", f"{role or 'Time'} ({count} {'entry' if count == 1 else 'entries'})",
                              _hours(int(minutes)), "hour", int(rate), amount, taxes.get(tax_id, Decimal(0)),
                              tax_id, []))
     return out
@@ -367,9 +367,11 @@ def build_invoice(session: Session, project_id: int, up_to: date, actor: Actor =
             line_ids = _insert_lines(session, inv.id, cands, 1)
             approval = bool(cfg["time_approval_required"])
             links: list[dict] = []
+            groups = [(c, lid) for c, lid in zip(cands, line_ids, strict=True) if c.key.startswith("time:bl:")]
+            _link_time_groups(session, groups, project_id, up_to, approval, now)
             for c, line_id in zip(cands, line_ids, strict=True):
                 if c.key.startswith("time:bl:"):
-                    _link_time_group(session, c, line_id, project_id, up_to, approval, now)
+                    continue
                 else:
                     links.extend({"invoice_line_id": line_id, "source_type": c.source_type, "source_id": sid,
                                   "amount_minor": c.amount_minor, "created_at": now} for sid in c.source_ids)
@@ -386,25 +388,52 @@ def build_invoice(session: Session, project_id: int, up_to: date, actor: Actor =
     return inv
 
 
-def _link_time_group(session: Session, c: Candidate, line_id: int, project_id: int, up_to: date,
-                     approval: bool, now) -> None:
-    """INSERT ... SELECT: link every entry of the group; the last one takes the rounding remainder."""
-    _, _, bl, rate = c.key.split(":")
-    bl_id, rate = int(bl) or None, int(rate)
-    cond = and_(_time_filter(project_id, up_to, approval),
-                TimeEntry.budget_line_id.is_(None) if bl_id is None else TimeEntry.budget_line_id == bl_id,
-                TimeEntry.rate_minor == rate)
+def _link_time_groups(session: Session, groups: list[tuple[Candidate, int]], project_id: int, up_to: date,
+                      approval: bool, now) -> None:
+    """ONE INSERT ... SELECT links every entry of every group to its line (a CASE maps
+    (budget line, rate) to the line); one UPDATE per group then gives its last entry the
+    rounding remainder, so each line's links add up to the line's amount exactly.
+
+    A single statement matters on PostgreSQL: the anti-join against billedsource is
+    planned and evaluated once, not re-run against the links the previous group added.
+    """
+    if not groups:
+        return
+    whens = []
+    for c, line_id in groups:
+        _, _, bl, rate = c.key.split(":")
+        bl_cond = TimeEntry.budget_line_id.is_(None) if int(bl) == 0 else TimeEntry.budget_line_id == int(bl)
+        whens.append((and_(bl_cond, TimeEntry.rate_minor == int(rate)), line_id))
+    line_of = case(*whens, else_=None)
     floor_amount = (cast(TimeEntry.minutes, BigInteger) * TimeEntry.rate_minor) // 60
-    sel = sa_select(literal(line_id), literal("time"), TimeEntry.id, floor_amount, literal(now)).where(cond)
-    session.execute(insert(BilledSource).from_select(
+    sel = (sa_select(line_of, literal("time"), TimeEntry.id, floor_amount, literal(now))
+           .where(_time_filter(project_id, up_to, approval), line_of.is_not(None)))
+    if session.get_bind().dialect.name == "postgresql":
+        # Without fresh statistics the planner may pick a nested-loop anti-join that
+        # rescans billedsource while this very statement grows it (quadratic); a hash
+        # anti-join reads it once. LOCAL: only for this transaction.
+        session.execute(text("SET LOCAL enable_nestloop = off"))
+    res = session.execute(insert(BilledSource).from_select(
         ["invoice_line_id", "source_type", "source_id", "amount_minor", "created_at"], sel))
-    linked, last_id = session.execute(
-        sa_select(func.coalesce(func.sum(BilledSource.amount_minor), 0), func.max(BilledSource.id))
-        .where(BilledSource.invoice_line_id == line_id)).one()
-    remainder = c.amount_minor - int(linked)
-    if remainder:
-        session.execute(update(BilledSource).where(BilledSource.id == last_id)
-                        .values(amount_minor=BilledSource.amount_minor + remainder))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_nestloop = on"))
+        if (res.rowcount or 0) >= 2000:
+            # Thousands of new links at once: refresh the statistics now, so the next
+            # unbilled query probes the partial index instead of scanning (autovacuum lags).
+            session.execute(text("ANALYZE billedsource"))
+    line_ids = [line_id for _, line_id in groups]
+    sums = {lid: (int(total), int(count), last) for lid, total, count, last in session.execute(
+        sa_select(BilledSource.invoice_line_id, func.sum(BilledSource.amount_minor), func.count(BilledSource.id),
+                  func.max(BilledSource.id))
+        .where(BilledSource.invoice_line_id.in_(line_ids)).group_by(BilledSource.invoice_line_id))}
+    for c, line_id in groups:
+        linked, _count, last_id = sums.get(line_id, (0, 0, None))
+        if last_id is None:
+            raise IntegrityError("time entries billed concurrently", None, Exception())
+        remainder = c.amount_minor - linked
+        if remainder:
+            session.execute(update(BilledSource).where(BilledSource.id == last_id)
+                            .values(amount_minor=BilledSource.amount_minor + remainder))
 
 
 def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, position: int) -> None:
