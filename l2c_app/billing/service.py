@@ -55,6 +55,23 @@ class BillingError(ValueError):
         self.field = field
 
 
+def begin_write(session: Session) -> None:
+    """SQLite: take the write lock first (BEGIN IMMEDIATE), waiting up to busy_timeout.
+
+    pysqlite opens a transaction lazily, before the first INSERT/UPDATE; a SAVEPOINT
+    issued before that would become the outermost transaction, and its RELEASE would
+    commit half of the work. A transaction that reads and then writes could also fail at
+    once with SQLITE_BUSY when another writer committed in between. Starting with the
+    write lock avoids both; PostgreSQL needs nothing here (row locks do the work).
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 # --- settings -------------------------------------------------------------------------------
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -91,6 +108,7 @@ def validate_pattern(pattern: str) -> str:
 
 
 def save_billing_settings(session: Session, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    begin_write(session)
     org = session.exec(select(Organisation).order_by(Organisation.id)).first()
     if org is None:
         raise BillingError("The organisation is not set up yet")
@@ -353,6 +371,7 @@ def build_invoice(session: Session, project_id: int, up_to: date, actor: Actor =
     is nothing to bill, or when another invoice took some items first (the unique index
     refuses the second link; the caller may retry and gets what is left).
     """
+    begin_write(session)
     project = _project(session, project_id)
     cfg = billing_settings(session)
     itemise = cfg["itemise_time"] if itemise is None else itemise
@@ -481,6 +500,7 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
                            percent: Decimal | str | None = None, amount_minor: int | None = None,
                            tax_rate_id: int | None = None, terms: str | None = None) -> Invoice:
     """A deposit: a percent or an amount of the contract, deducted from the next invoices."""
+    begin_write(session)
     project = _project(session, project_id)
     if (percent is None) == (amount_minor is None):
         raise BillingError("Give either a percent or an amount", "percent")
@@ -538,6 +558,7 @@ def _get_invoice(session: Session, invoice_id: int, lock: bool = False) -> Invoi
 
 def remove_line(session: Session, invoice_id: int, line_id: int, actor: Actor = SYSTEM) -> Invoice:
     """Untick a line of a draft: its sources become unbilled again at once."""
+    begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status != "draft":
         raise BillingError("Only a draft's lines can be removed; void or credit an issued invoice", "status")
@@ -555,6 +576,7 @@ def remove_line(session: Session, invoice_id: int, line_id: int, actor: Actor = 
 
 def add_manual_line(session: Session, invoice_id: int, actor: Actor, description: str, amount_minor: int,
                     tax_percent: Decimal | str = "0") -> InvoiceLine:
+    begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status != "draft":
         raise BillingError("Lines can be added to drafts only", "status")
@@ -603,6 +625,7 @@ def next_number(session: Session, name: str) -> int:
 
 def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issue_date: date | None = None) -> Invoice:
     """Give the draft its number (gap-free, pattern from settings), issue date and due date."""
+    begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status != "draft" or inv.number is not None:
         raise BillingError(f"Invoice is already {inv.status}", "status")
@@ -640,6 +663,7 @@ def _release_sources(session: Session, invoice_id: int) -> int:
 
 def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason: str = "") -> Invoice:
     """Void a draft or an unpaid issued invoice; its items become unbilled again."""
+    begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status == "void":
         raise BillingError("The invoice is already void", "status")
@@ -658,6 +682,7 @@ def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reaso
 
 def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason: str = "") -> Invoice:
     """A credit note for the whole invoice: negative lines, numbered; the sources are released."""
+    begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.number is None or inv.status == "void" or inv.kind == "credit_note":
         raise BillingError("Only an issued invoice can be credited", "status")
@@ -696,39 +721,57 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
 
 # --- the ledger --------------------------------------------------------------------------
 
+@dataclass
+class Ledger:
+    """An invoice's money, read in three small queries (payments, refunds, disputes)."""
+
+    net_paid: int
+    refunded: bool
+    open_dispute: bool
+    payment_ids: list[int]
+    latest_succeeded_id: int | None
+
+
+def ledger(session: Session, invoice_id: int) -> Ledger:
+    pays = session.execute(sa_select(Payment.id, Payment.amount_minor, Payment.status)
+                           .where(Payment.invoice_id == invoice_id).order_by(Payment.id)).all()
+    ids = [p.id for p in pays]
+    succeeded = {p.id: p.amount_minor for p in pays if p.status == "succeeded"}
+    refunds, disputes = [], []
+    if ids:
+        refunds = session.execute(sa_select(Refund.payment_id, Refund.amount_minor)
+                                  .where(Refund.payment_id.in_(ids))).all()
+        disputes = session.execute(sa_select(Dispute.payment_id, Dispute.amount_minor, Dispute.status)
+                                   .where(Dispute.payment_id.in_(ids))).all()
+    paid = sum(succeeded.values())
+    paid -= sum(r.amount_minor for r in refunds if r.payment_id in succeeded)
+    paid -= sum(d.amount_minor for d in disputes if d.status == "lost" and d.payment_id in succeeded)
+    return Ledger(paid, bool(refunds), any(d.status not in DISPUTE_CLOSED for d in disputes), ids,
+                  max(succeeded) if succeeded else None)
+
+
 def net_paid(session: Session, invoice_id: int) -> int:
     """Succeeded payments minus refunds minus lost disputes: the money we hold for it."""
-    paid = session.execute(sa_select(func.coalesce(func.sum(Payment.amount_minor), 0))
-                           .where(Payment.invoice_id == invoice_id, Payment.status == "succeeded")).scalar_one()
-    refunded = session.execute(sa_select(func.coalesce(func.sum(Refund.amount_minor), 0))
-                               .join(Payment, Payment.id == Refund.payment_id)
-                               .where(Payment.invoice_id == invoice_id, Payment.status == "succeeded")).scalar_one()
-    lost = session.execute(sa_select(func.coalesce(func.sum(Dispute.amount_minor), 0))
-                           .join(Payment, Payment.id == Dispute.payment_id)
-                           .where(Payment.invoice_id == invoice_id, Dispute.status == "lost")).scalar_one()
-    return int(paid) - int(refunded) - int(lost)
+    return ledger(session, invoice_id).net_paid
 
 
-def open_amount(session: Session, inv: Invoice) -> int:
+def open_amount(session: Session, inv: Invoice, paid: int | None = None) -> int:
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         return 0
-    return max(0, inv.total_minor - net_paid(session, inv.id))
+    return max(0, inv.total_minor - (net_paid(session, inv.id) if paid is None else paid))
 
 
-def recompute_status(session: Session, invoice_id: int, actor: Actor = SYSTEM) -> Invoice:
+def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor = SYSTEM) -> Invoice:
     """Status and flags from the ledger, never incremented: any order of events gives the same answer.
 
     The caller holds the invoice's row lock when money moved. Money above the total is
     kept as ClientCredit on the payment that brought it (one credit row per payment).
     """
-    inv = _get_invoice(session, invoice_id)
+    inv = invoice_id if isinstance(invoice_id, Invoice) else _get_invoice(session, invoice_id)
     before = snapshot(inv)
-    paid = net_paid(session, inv.id)
-    pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
-    has_refund = bool(pay_ids) and session.exec(select(Refund.id).where(Refund.payment_id.in_(pay_ids))).first() is not None
-    open_dispute = bool(pay_ids) and session.exec(select(Dispute.id).where(
-        Dispute.payment_id.in_(pay_ids), Dispute.status.not_in(DISPUTE_CLOSED))).first() is not None
-    inv.paid_minor, inv.refunded, inv.disputed = paid, has_refund, open_dispute
+    led = ledger(session, inv.id)
+    paid = led.net_paid
+    inv.paid_minor, inv.refunded, inv.disputed = paid, led.refunded, led.open_dispute
     if inv.status not in ("draft", "void") and inv.kind != "credit_note":
         if paid >= inv.total_minor and inv.total_minor > 0:
             inv.status = "paid"
@@ -737,7 +780,9 @@ def recompute_status(session: Session, invoice_id: int, actor: Actor = SYSTEM) -
         else:
             inv.status = "sent"
     total_due = 0 if inv.status == "void" else inv.total_minor
-    _sync_credit(session, inv, max(0, paid - total_due) if inv.kind != "credit_note" else 0)
+    excess = max(0, paid - total_due) if inv.kind != "credit_note" else 0
+    if led.payment_ids:
+        _sync_credit(session, inv, excess, led)
     session.add(inv)
     record_update(session, actor, inv, before, action="status_from_ledger")
     if before.get("status") != inv.status and inv.status == "paid":
@@ -745,21 +790,18 @@ def recompute_status(session: Session, invoice_id: int, actor: Actor = SYSTEM) -
     return inv
 
 
-def _sync_credit(session: Session, inv: Invoice, excess: int) -> None:
-    latest = session.exec(select(Payment).where(Payment.invoice_id == inv.id, Payment.status == "succeeded")
-                          .order_by(Payment.id.desc())).first()
-    pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
-    credits = list(session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) if pay_ids else []
+def _sync_credit(session: Session, inv: Invoice, excess: int, led: Ledger) -> None:
+    credits = list(session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(led.payment_ids))))
     if excess <= 0:
         for c in credits:
             session.delete(c)
         return
-    keep = next((c for c in credits if latest and c.payment_id == latest.id), credits[0] if credits else None)
+    keep = next((c for c in credits if c.payment_id == led.latest_succeeded_id), credits[0] if credits else None)
     for c in credits:
         if c is not keep:
             session.delete(c)
     if keep is None:
-        keep = ClientCredit(account_id=inv.account_id, payment_id=latest.id if latest else None, amount_minor=excess,
+        keep = ClientCredit(account_id=inv.account_id, payment_id=led.latest_succeeded_id, amount_minor=excess,
                             currency=inv.currency, note=f"Overpayment of {inv.number}")
     keep.amount_minor = excess
     session.add(keep)
@@ -769,6 +811,7 @@ def _sync_credit(session: Session, inv: Invoice, excess: int) -> None:
 def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, amount_minor: int, method: str,
                           received_on: date | None = None, reference: str | None = None) -> Payment:
     """A bank transfer, check or cash payment typed by the billing role."""
+    begin_write(session)
     if method not in MANUAL_METHODS:
         raise BillingError(f"Method must be one of {', '.join(MANUAL_METHODS)}", "method")
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
@@ -788,6 +831,7 @@ def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, am
 
 def match_payment(session: Session, payment_id: int, invoice_id: int, actor: Actor = SYSTEM) -> Payment:
     """Attach an unmatched payment to an invoice (manual match on the Payments page)."""
+    begin_write(session)
     pay = session.exec(select(Payment).where(Payment.id == payment_id).with_for_update()).first()
     if pay is None:
         raise BillingError(f"No payment {payment_id}", "payment_id")
@@ -809,7 +853,7 @@ def match_payment(session: Session, payment_id: int, invoice_id: int, actor: Act
 
 def after_payment(session: Session, inv: Invoice) -> None:
     """Once nothing is open, the payment link goes (a second payment through it would be an overpayment)."""
-    if inv.payment_link_id and open_amount(session, inv) == 0:
+    if inv.payment_link_id and open_amount(session, inv, inv.paid_minor) == 0:
         _deactivate_link_quietly(session, inv)
 
 

@@ -30,11 +30,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import stripe
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from l2c_app.billing.models import Invoice
-from l2c_app.billing.service import after_payment, recompute_status
+from l2c_app.billing.service import after_payment, begin_write, recompute_status
 from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
@@ -72,25 +73,44 @@ def verify(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
 
 # --- recording -----------------------------------------------------------------------------
 
+def _insert_event(session: Session, event: dict, raw: str, headers: dict | None) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None for a known event.
+
+    One statement, no savepoint: a concurrent twin waits on the unique index (PostgreSQL)
+    or on the write lock (SQLite) and then sees the conflict.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = (dialect_insert(WebhookEvent)
+            .values(provider="stripe", event_id=event["id"][:255], type=str(event["type"])[:100], raw_body=raw,
+                    headers=headers or {}, received_at=utcnow(), outcome="received")
+            .on_conflict_do_nothing().returning(WebhookEvent.id))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _finish(session: Session, event_id: int, outcome: str, detail: str | None) -> None:
+    session.execute(update(WebhookEvent).where(WebhookEvent.id == event_id)
+                    .values(outcome=outcome, processed_at=utcnow(), detail=detail))
+
+
 def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None) -> str:
     """Store the event (once) and apply it. Returns the outcome: applied, ignored, duplicate, failed."""
-    row = WebhookEvent(provider="stripe", event_id=event["id"][:255], type=str(event["type"])[:100], raw_body=raw,
-                       headers=headers or {})
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        row = session.exec(select(WebhookEvent).where(WebhookEvent.provider == "stripe",
-                                                      WebhookEvent.event_id == event["id"][:255])
-                           .with_for_update()).one()
-        session.refresh(row)
-        if row.outcome != "failed":
+    begin_write(session)
+    row_id = _insert_event(session, event, raw, headers)
+    if row_id is None:
+        known = session.exec(select(WebhookEvent).where(WebhookEvent.provider == "stripe",
+                                                        WebhookEvent.event_id == event["id"][:255])
+                             .with_for_update()).one()
+        session.refresh(known)
+        if known.outcome != "failed":
             return "duplicate"
-    handler = HANDLERS.get(row.type)
+        row_id = known.id  # a failed event is applied again (redelivery or sync)
+    handler = HANDLERS.get(str(event["type"]))
     if handler is None:
-        row.outcome, row.processed_at, row.detail = "ignored", utcnow(), "no handler for this type"
-        session.add(row)
+        _finish(session, row_id, "ignored", "no handler for this type")
         return "ignored"
     obj = (event.get("data") or {}).get("object") or {}
     try:
@@ -98,11 +118,9 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
             detail = handler(session, obj, event)
     except Exception as exc:  # noqa: BLE001 - kept as failed with the reason; Stripe (or sync) retries
         log.exception("stripe event %s failed", event["id"])
-        row.outcome, row.processed_at, row.detail = "failed", utcnow(), f"{type(exc).__name__}: {exc}"[:2000]
-        session.add(row)
+        _finish(session, row_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
         return "failed"
-    row.outcome, row.processed_at, row.detail = "applied", utcnow(), detail
-    session.add(row)
+    _finish(session, row_id, "applied", detail)
     return "applied"
 
 
@@ -177,17 +195,23 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
                       amount_minor=int(amount), currency=currency.upper(), method="stripe", status=status,
                       received_on=_day(created), reference=pi_id or cs_id, stripe_payment_intent_id=pi_id,
                       stripe_checkout_session_id=cs_id, stripe_charge_id=charge_id)
-        try:
-            with session.begin_nested():
-                session.add(pay)
-                session.flush()
+        if inv is not None:  # the invoice's row lock (or SQLite's write lock) already serialises twins
+            session.add(pay)
+            session.flush()
             record_create(session, STRIPE, pay)
             created_new = True
-        except IntegrityError:  # an unmatched twin was inserted concurrently
-            pay = _find_payment(session, pi_id, cs_id)
-            if pay is None:
-                raise
-            created_new = False
+        else:
+            try:
+                with session.begin_nested():
+                    session.add(pay)
+                    session.flush()
+                record_create(session, STRIPE, pay)
+                created_new = True
+            except IntegrityError:  # an unmatched twin was inserted concurrently
+                pay = _find_payment(session, pi_id, cs_id)
+                if pay is None:
+                    raise
+                created_new = False
     else:
         created_new = False
     if not created_new:
@@ -209,16 +233,17 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
         if changed:
             record_action(session, STRIPE, "payment", pay.id, "update", {k: v[1] for k, v in changed.items()})
     session.flush()
-    _settle(session, pay)
+    _settle(session, pay, inv)
     return pay
 
 
-def _settle(session: Session, pay: Payment) -> None:
+def _settle(session: Session, pay: Payment, inv: Invoice | None = None) -> None:
     if pay.invoice_id is None:
         return
-    inv = session.exec(select(Invoice).where(Invoice.id == pay.invoice_id).with_for_update()).one()
+    if inv is None or inv.id != pay.invoice_id:
+        inv = session.exec(select(Invoice).where(Invoice.id == pay.invoice_id).with_for_update()).one()
     before = inv.status
-    inv = recompute_status(session, inv.id, STRIPE)
+    inv = recompute_status(session, inv, STRIPE)
     if pay.status == "succeeded" and before != inv.status:
         add_deal_event(session, inv.deal_id, f"Payment received on {inv.number} (Stripe)")
     after_payment(session, inv)
