@@ -73,11 +73,12 @@ def invoices_page() -> rx.Component:
         rx.hstack(
             rx.heading("All invoices", size="4"),
             rx.spacer(),
-            field_label("Show", rx.el.select(
+            rx.box(field_label("Show", rx.el.select(
                 *[rx.el.option(label, value=value) for value, label in
                   (("all", "All"), ("draft", "Drafts"), ("sent", "Sent"), ("partially_paid", "Partially paid"),
                    ("paid", "Paid"), ("void", "Void"))],
                 value=InvoicesState.status_filter, on_change=InvoicesState.set_filter, style=SELECT_STYLE)),
+                width="14em"),
             width="100%", align="end",
         ),
         rx.cond(
@@ -117,7 +118,9 @@ def totals(inv) -> rx.Component:
                          rx.text(value, weight="bold" if bold else "regular"), width="16em")
 
     return rx.vstack(row("Subtotal", inv["subtotal"]), row("Tax", inv["tax"]), row("Total", inv["total"], True),
-                     row("Paid", inv["paid"]), row("Open", inv["open"], True), align="end", width="100%")
+                     rx.cond(inv["status"] != "draft", rx.vstack(row("Paid", inv["paid"]), row("Open", inv["open"], True),
+                                                                 align="end")),
+                     align="end", width="100%")
 
 
 def payment_form() -> rx.Component:
@@ -155,7 +158,9 @@ def invoice_page() -> rx.Component:
                     rx.link(rx.button("Back to invoices"), href="/invoices")),
         rx.vstack(
             rx.hstack(
-                rx.heading(rx.cond(inv["kind"] == "credit_note", "Credit note ", "Invoice "), inv["number"], size="5"),
+                rx.heading(rx.cond(draft, "Draft invoice",
+                                   rx.cond(inv["kind"] == "credit_note", "Credit note ", "Invoice ") + inv["number"]),
+                           size="5"),
                 status_badge(inv),
                 rx.spacer(),
                 rx.link(rx.button(rx.icon("file-down", size=14), "Download PDF", variant="soft"),
@@ -165,12 +170,12 @@ def invoice_page() -> rx.Component:
             rx.hstack(
                 rx.text("Client: ", inv["client"], size="2"),
                 rx.cond(inv["project"] != "", rx.link("Project: " + inv["project"], href=inv["project_href"], size="2")),
-                rx.text("Due: ", inv["due_date"], size="2"),
+                rx.cond(inv["due_date"] != "", rx.text("Due: ", inv["due_date"], size="2")),
                 spacing="4",
             ),
             rx.hstack(
                 rx.cond(draft, rx.button("Issue invoice", on_click=InvoiceState.issue, loading=InvoiceState.busy)),
-                rx.cond((inv["status"] != "void") & (inv["kind"] != "credit_note"),
+                rx.cond((inv["status"] != "void") & (inv["status"] != "paid") & (inv["kind"] != "credit_note"),
                         rx.button(rx.cond(inv["sent_at"] != "", "Send again", "Send invoice"),
                                   on_click=InvoiceState.send, loading=InvoiceState.busy, variant="solid")),
                 rx.cond((inv["status"] == "draft") | (inv["status"] == "sent"),

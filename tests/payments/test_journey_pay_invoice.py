@@ -94,3 +94,16 @@ def test_client_pays_an_invoice_built_from_the_work(signed_in_page, app_server):
     expect(page.get_by_text("Paid", exact=True).first).to_be_visible()
     expect(page.get_by_text("stripe")).to_be_visible()
     page.screenshot(path=f"{SHOTS}/billing-invoice-paid.png", full_page=True)
+    the_ledger_shows_the_payment(page, app_server)
+
+
+def the_ledger_shows_the_payment(page, app) -> None:
+    page.goto(f"{app.base_url}/payments")
+    expect(page.get_by_role("cell", name="€1,050.00").first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-payments.png", full_page=True)
+    page.goto(f"{app.base_url}/invoices")
+    expect(page.get_by_role("link", name=re.compile("INV-")).first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-invoices.png", full_page=True)
+    page.goto(f"{app.base_url}/settings/billing")
+    expect(page.get_by_label("Invoice number pattern")).to_have_value("INV-{year}-{seq:04d}")
+    page.screenshot(path=f"{SHOTS}/billing-settings.png", full_page=True)
