@@ -214,6 +214,9 @@ def invoice_page() -> rx.Component:
 
 @public_page("/i/[token]", "Invoice", on_load=PublicInvoiceState.load)
 def public_invoice_page() -> rx.Component:
+    """The client's view. Threat model: anyone holding the link (192-bit random token) sees this
+    one issued invoice, its status, its PDF and its pay link; drafts and other records are never
+    reachable through it, and nothing here changes data."""
     inv = PublicInvoiceState.pub
     return rx.center(
         rx.cond(

@@ -688,7 +688,6 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
         raise BillingError("Only an issued invoice can be credited", "status")
     if session.exec(select(Invoice).where(Invoice.credit_for_invoice_id == inv.id, Invoice.status != "void")).first():
         raise BillingError("This invoice already has a credit note", "status")
-    project = _project(session, inv.project_id) if inv.project_id else None
     cn = Invoice(kind="credit_note", credit_for_invoice_id=inv.id, account_id=inv.account_id, deal_id=inv.deal_id,
                  project_id=inv.project_id, currency=inv.currency, terms_days=0,
                  notes=f"Credit note for {inv.number}" + (f": {reason}" if reason else ""),
@@ -715,7 +714,6 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     recompute_status(session, inv.id)
     if inv.payment_link_id:
         _deactivate_link_quietly(session, inv)
-    _ = project
     return cn
 
 
@@ -898,5 +896,3 @@ def billed_sources_total(session: Session, invoice_id: int) -> int:
                                .where(InvoiceLine.invoice_id == invoice_id,
                                       BilledSource.released_at.is_(None))).scalar_one())
 
-
-_ = (text, Any)

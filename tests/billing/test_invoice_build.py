@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -208,4 +207,3 @@ def test_settings_validate_the_pattern(world, session):
     cfg = billing.save_billing_settings(session, billing.SYSTEM, {"invoice_terms": "due_on_receipt",
                                                                   "reminder_days_after": "7, 1"})
     assert cfg["invoice_terms"] == "due_on_receipt" and cfg["reminder_days_after"] == [1, 7]
-    _ = Decimal
