@@ -779,7 +779,9 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
             inv.status = "sent"
     total_due = 0 if inv.status == "void" else inv.total_minor
     excess = max(0, paid - total_due) if inv.kind != "credit_note" else 0
-    if led.payment_ids:
+    # Credits exist only if the invoice was overpaid before; skip the query otherwise.
+    was_over = int(before.get("paid_minor") or 0) > (0 if before.get("status") == "void" else int(before["total_minor"]))
+    if led.payment_ids and (excess > 0 or was_over):
         _sync_credit(session, inv, excess, led)
     session.add(inv)
     record_update(session, actor, inv, before, action="status_from_ledger")

@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import stripe
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -170,13 +170,13 @@ def _invoice_for(session: Session, metadata: dict | None, currency: str | None, 
 
 def _find_payment(session: Session, pi_id: str | None, cs_id: str | None = None,
                   charge_id: str | None = None) -> Payment | None:
-    for col, value in ((Payment.stripe_payment_intent_id, pi_id), (Payment.stripe_checkout_session_id, cs_id),
-                       (Payment.stripe_charge_id, charge_id)):
-        if value:
-            pay = session.exec(select(Payment).where(col == value)).first()
-            if pay is not None:
-                return pay
-    return None
+    """The ledger row for any of the Stripe ids (one query)."""
+    conds = [col == value for col, value in ((Payment.stripe_payment_intent_id, pi_id),
+                                             (Payment.stripe_checkout_session_id, cs_id),
+                                             (Payment.stripe_charge_id, charge_id)) if value]
+    if not conds:
+        return None
+    return session.exec(select(Payment).where(or_(*conds)).order_by(Payment.id)).first()
 
 
 def _day(ts: Any) -> date:
