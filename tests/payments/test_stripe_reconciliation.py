@@ -243,3 +243,40 @@ def test_twenty_concurrent_deliveries_make_one_payment(session, world, standin, 
     assert inv.status == "paid" and inv.paid_minor == 10000
     assert len(session.exec(select(WebhookEvent)).all()) == 2
     _ = json
+
+
+def test_any_arrival_order_gives_the_same_invoice(session, world, standin):
+    """Property: every permutation of a payment's events ends in the same ledger and status."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    inv = issued_invoice(session, world, 10000)
+    link_id = send(session, inv)
+    standin.objects[link_id]["restrictions"] = None  # one link paid once per example
+    expected = None
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.randoms(use_true_random=False))
+    def run(rnd):
+        nonlocal expected
+        paid = standin.pay(link_id, force=True, deliver=False)
+        events = list(paid["events"])
+        standin.refund(paid["charge"]["id"], 1500, deliver=False)
+        events.append(standin.events[-1])
+        standin.refund(paid["charge"]["id"], 500, deliver=False)
+        events.append(standin.events[-1])
+        dp = standin.dispute(paid["charge"]["id"], deliver=False)
+        events += [dp, standin.close_dispute(dp["data"]["object"]["id"], "won", deliver=False)]
+        rnd.shuffle(events)
+        for ev in events:
+            assert standin.deliver(ev) == 200
+        pay = session.exec(select(Payment).where(Payment.stripe_payment_intent_id == paid["payment_intent"]["id"])).one()
+        refund = session.exec(select(Refund).where(Refund.payment_id == pay.id)).one()
+        dispute = session.exec(select(Dispute).where(Dispute.payment_id == pay.id)).one()
+        outcome = (pay.status, pay.amount_minor, pay.invoice_id, refund.amount_minor, dispute.status)
+        session.expire_all()
+        assert outcome == (expected or outcome)
+        expected = outcome
+
+    run()
+    assert expected == ("succeeded", 10000, inv.id, 2000, "won")
