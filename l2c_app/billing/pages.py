@@ -120,6 +120,9 @@ def totals(inv) -> rx.Component:
     return rx.vstack(row("Subtotal", inv["subtotal"]), row("Tax", inv["tax"]), row("Total", inv["total"], True),
                      rx.cond(inv["status"] != "draft", rx.vstack(row("Paid", inv["paid"]), row("Open", inv["open"], True),
                                                                  align="end")),
+                     rx.cond(inv["credit"] != "", rx.callout(
+                         "Overpaid: " + inv["credit"] + " kept as the client's credit (refund it or use it later).",
+                         icon="piggy-bank", color_scheme="amber")),
                      align="end", width="100%")
 
 

@@ -15,7 +15,7 @@ from l2c_app.billing import service
 from l2c_app.billing.models import Invoice
 from l2c_app.core.config import get_settings
 from l2c_app.core.money import format_money
-from l2c_app.payments.models import Payment
+from l2c_app.payments.models import ClientCredit, Payment
 from l2c_app.pipeline.models import Account, Deal
 from l2c_app.projects.models import Project
 
@@ -86,6 +86,10 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
               "unit": ln.unit, "unit_price": format_money(ln.unit_price_minor, cur),
               "tax": f"{ln.tax_percent.normalize():f} %", "amount": format_money(ln.amount_minor, cur),
               "source": ln.source_type or "manual"} for ln in service.lines_of(session, inv.id)]
+    pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
+    credit = sum(c.amount_minor for c in session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) \
+        if pay_ids else 0
+    data["credit"] = format_money(credit, cur) if credit else ""
     pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
              "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
              "reference": p.reference or ""}

@@ -175,6 +175,9 @@ def test_manual_payments_partial_paid_and_overpaid(world, session):
     billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer")
     assert inv.status == "paid" and inv.paid_minor == 11000
     assert session.exec(select(ClientCredit)).one().amount_minor == 1000
+    from l2c_app.billing.views import invoice_detail
+
+    assert invoice_detail(session, inv.id)["invoice"]["credit"] == "€10.00"  # shown on the invoice page
     with pytest.raises(billing.BillingError, match="Method"):
         billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=1, method="bitcoin")
 
