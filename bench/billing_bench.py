@@ -70,6 +70,15 @@ def fresh_db(kind: str) -> tuple[str, callable]:
 def use(url: str) -> None:
     from l2c_app.core.config import reset_settings
 
+    if url.startswith("sqlite") and os.environ.get("L2C_BENCH_SYNC_NORMAL"):
+        # What-if for the lead: WAL + synchronous=NORMAL (no fsync per commit; still crash-safe,
+        # the last commits may be lost on power failure). Not what the app uses today.
+        from sqlalchemy import event
+
+        from l2c_app.core.db import engine_for
+
+        event.listen(engine_for(url), "connect", lambda c, _r: c.execute("PRAGMA synchronous=NORMAL"))
+
     os.environ["DATABASE_URL"] = url
     os.environ["STRIPE_WEBHOOK_SECRET"] = SECRET
     reset_settings()
