@@ -42,7 +42,12 @@ def project_panel() -> rx.Component:
                                       rx.input(type="date", value=ProjectBillingState.panel_up_to,
                                                on_change=ProjectBillingState.set_panel_up_to), spacing="1")),
                 rx.button("Create invoice", on_click=ProjectBillingState.create),
-                align="end",
+                rx.form(rx.hstack(
+                    rx.el.label(rx.vstack(rx.text("Deposit (% of contract)", size="2", weight="medium"),
+                                          rx.input(name="deposit_percent", placeholder="30", width="6em"), spacing="1")),
+                    rx.button("Create deposit invoice", type="submit", variant="soft"), align="end"),
+                    on_submit=ProjectBillingState.create_deposit, reset_on_submit=True),
+                align="end", spacing="4",
             ),
             rx.cond(ProjectBillingState.panel_invoices.length() > 0, _invoice_rows(ProjectBillingState.panel_invoices),
                     rx.text("No invoice yet.", size="2", color_scheme="gray")),

@@ -168,6 +168,8 @@ def invoice_page() -> rx.Component:
                 rx.spacer(),
                 rx.link(rx.button(rx.icon("file-down", size=14), "Download PDF", variant="soft"),
                         href=inv["pdf_url"], is_external=True),
+                rx.link(rx.button(rx.icon("clock", size=14), "PDF with time detail", variant="soft", color_scheme="gray"),
+                        href=inv["pdf_url"] + "?time_appendix=true", is_external=True),
                 align="center", width="100%",
             ),
             rx.hstack(

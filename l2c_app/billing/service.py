@@ -506,8 +506,11 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
         raise BillingError("Give either a percent or an amount", "percent")
     base = contract_value(session, project)
     if percent is not None:
-        pct = Decimal(str(percent))
-        if not Decimal(0) < pct <= Decimal(100):
+        try:
+            pct = Decimal(str(percent).strip().rstrip("%"))
+        except ArithmeticError:
+            raise BillingError("The percent must be a number, e.g. 30", "percent") from None
+        if not pct.is_finite() or not Decimal(0) < pct <= Decimal(100):
             raise BillingError("The percent must be between 0 and 100", "percent")
         if base <= 0:
             raise BillingError("The project has no contract value to take a percent of", "percent")

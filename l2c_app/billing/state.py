@@ -217,6 +217,20 @@ class ProjectBillingState(AuthState):
         return rx.redirect(f"/invoices/{inv.id}")
 
 
+    @rx.event
+    async def create_deposit(self, form: dict):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        raw = str(form.get("deposit_percent") or "").strip().rstrip("%").strip()
+        try:
+            inv = await run_db(service.create_deposit_invoice, _route_int(self, "project_id"), _actor(access),
+                               percent=raw)
+        except (service.BillingError, ArithmeticError, ValueError) as exc:
+            return rx.toast.error(str(exc) or "Deposit: enter a percent, e.g. 30")
+        return rx.redirect(f"/invoices/{inv.id}")
+
+
 class DealBillingState(AuthState):
     deal_invoiced: str = ""
     deal_collected: str = ""

@@ -184,6 +184,10 @@ def test_manual_payments_partial_paid_and_overpaid(world, session):
 
 def test_deposit_is_deducted_from_the_next_invoice_once(world, session):
     w = world
+    with pytest.raises(billing.BillingError, match="number"):
+        billing.create_deposit_invoice(session, w.pid, percent="thirty")
+    with pytest.raises(billing.BillingError, match="between"):
+        billing.create_deposit_invoice(session, w.pid, percent="130")
     dep = billing.create_deposit_invoice(session, w.pid, percent="30")  # of the deal value 10,000.00
     assert dep.subtotal_minor == 300000
     billing.issue_invoice(session, dep.id)
