@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
-from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, billing_settings, build_invoice,
-                                     issue_invoice, open_amount)
+from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, begin_write, billing_settings,
+                                     build_invoice, issue_invoice, open_amount)
 from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, snapshot
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
@@ -47,6 +47,7 @@ def client_email(session: Session, inv: Invoice) -> str | None:
 def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: str | None = None,
                  time_appendix: bool = False) -> dict:
     """Issue if still a draft, make/refresh the Stripe link, e-mail the PDF and the public link."""
+    begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status == "void":
         raise BillingError("A void invoice cannot be sent", "status")
@@ -88,6 +89,7 @@ def _reminded(session: Session, invoice_id: int, key: str) -> bool:
 
 def send_reminders(session: Session, today: date | None = None) -> int:
     """Remind clients N days before the due date and on the days after it (settings); once each."""
+    begin_write(session)
     today = today or date.today()
     cfg = billing_settings(session)
     before_days = int(cfg["reminder_days_before"])
@@ -121,6 +123,7 @@ def send_reminders(session: Session, today: date | None = None) -> int:
 
 def generate_retainer_invoices(session: Session, today: date | None = None, send: bool = False) -> list[int]:
     """Monthly: one invoice per project with retainer months due and not billed yet."""
+    begin_write(session)
     today = today or date.today()
     made: list[int] = []
     project_ids = sorted(set(session.exec(select(Retainer.project_id).where(Retainer.active.is_(True)))))
