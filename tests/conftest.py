@@ -126,10 +126,11 @@ def _free_port() -> int:
 
 
 class RunningApp:
-    def __init__(self, base_url: str, database_url: str, log: Path):
+    def __init__(self, base_url: str, database_url: str, log: Path, stripe=None):
         self.base_url = base_url
         self.database_url = database_url
         self.log = log
+        self.stripe = stripe  # the Stripe stand-in the app talks to (tests/payments/stripe_standin.py)
 
     def session(self) -> Session:
         from l2c_app.core.db import engine_for
@@ -177,6 +178,13 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
                REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false",
                PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
     env.pop("REDIS_URL", None)
+    # Stripe is the local stand-in (loopback), so journeys can pay an invoice with no account.
+    from tests.payments.stripe_standin import StripeStandIn
+
+    stripe_standin = StripeStandIn("whsec_browser_tests", webhook_url=f"http://localhost:{port}/api/webhooks/stripe")
+    stripe_standin.start()
+    env.update(STRIPE_API_KEY="sk_test_browser", STRIPE_WEBHOOK_SECRET="whsec_browser_tests",
+               STRIPE_API_BASE=stripe_standin.base_url)
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--port", str(port)], cwd=ROOT,
                                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -195,8 +203,9 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"l2c serve did not answer within 300 s; see {log}")
             time.sleep(1)
-        yield RunningApp(base, f"sqlite:///{db_file}", log)
+        yield RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
     finally:
+        stripe_standin.stop()
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)

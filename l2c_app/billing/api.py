@@ -1,5 +1,183 @@
-"""REST routes of the billing stage (filled in by its issue)."""
+"""REST routes of the billing stage, and the public PDF of an invoice.
 
-from fastapi import APIRouter
+Threat model of `GET /i/{token}/pdf`: anyone holding the link may read that one invoice
+(the token is 192 random bits, unguessable); nothing else is reachable with it. The
+other routes need a user or API key allowed to use invoices.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
+from sqlmodel import Session, select
+
+from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import page
+from l2c_app.billing import service
+from l2c_app.billing.models import Invoice
+from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
+from l2c_app.billing.sending import send_invoice
+from l2c_app.core.auth import Principal
 
 router = APIRouter(tags=["billing"])
+
+
+def _fail(exc: service.BillingError) -> HTTPException:
+    status = 404 if str(exc).startswith("No ") and exc.field in ("project_id", "invoice_id", "line_id") else 422
+    return HTTPException(status, f"{exc.field}: {exc}" if exc.field else str(exc))
+
+
+def _date(value, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise HTTPException(422, f"{field}: not a date (YYYY-MM-DD)") from None
+
+
+@router.post("/api/v1/projects/{project_id}/invoices", status_code=201)
+def create_invoice(project_id: int, body: dict | None = None, session: Session = Depends(db),
+                   principal: Principal = Depends(require("invoices"))) -> dict:
+    """Build a draft from the project's unbilled work up to `up_to` (default today).
+
+    Body (all optional): up_to, itemise_time, exclude (candidate keys to leave out), notes,
+    terms; or kind="deposit" with percent or amount_minor.
+    """
+    body = body or {}
+    try:
+        if body.get("kind") == "deposit":
+            inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
+                                                 amount_minor=body.get("amount_minor"), terms=body.get("terms"))
+        else:
+            exclude = body.get("exclude") or []
+            if not isinstance(exclude, list):
+                raise HTTPException(422, "exclude: a list of candidate keys")
+            inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or date.today(),
+                                        principal.actor, itemise=body.get("itemise_time"),
+                                        exclude_keys={str(k) for k in exclude}, notes=body.get("notes"),
+                                        terms=body.get("terms"))
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    return service.invoice_json(session, inv)
+
+
+@router.get("/api/v1/projects/{project_id}/unbilled")
+def unbilled(project_id: int, up_to: str | None = None, session: Session = Depends(db),
+             _: Principal = Depends(require("invoices"))) -> dict:
+    try:
+        cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or date.today(),
+                                            create_periods=False)
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    return {"items": [c.as_json() for c in cands], "next_cursor": None}
+
+
+@router.get("/api/v1/invoices")
+def list_invoices(status: str | None = None, project_id: int | None = None, cursor: str | None = None,
+                  limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
+                  _: Principal = Depends(require("invoices"))) -> dict:
+    stmt = select(Invoice)
+    if status:
+        stmt = stmt.where(Invoice.status == status)
+    if project_id:
+        stmt = stmt.where(Invoice.project_id == project_id)
+    return page(session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False))
+
+
+def _invoice(session: Session, invoice_id: int) -> Invoice:
+    inv = session.get(Invoice, invoice_id)
+    if inv is None:
+        raise HTTPException(404, f"invoice_id: no invoice {invoice_id}")
+    return inv
+
+
+@router.get("/api/v1/invoices/{invoice_id}")
+def get_invoice(invoice_id: int, session: Session = Depends(db), _: Principal = Depends(require("invoices"))) -> dict:
+    return service.invoice_json(session, _invoice(session, invoice_id))
+
+
+@router.post("/api/v1/invoices/{invoice_id}/issue")
+def issue(invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))) -> dict:
+    _invoice(session, invoice_id)
+    try:
+        inv = service.issue_invoice(session, invoice_id, principal.actor)
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    return service.invoice_json(session, inv)
+
+
+@router.post("/api/v1/invoices/{invoice_id}/send")
+def send(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
+         principal: Principal = Depends(require("invoices"))) -> dict:
+    """Issue if needed, e-mail the PDF; returns the public link and the payment link url."""
+    body = body or {}
+    _invoice(session, invoice_id)
+    try:
+        return send_invoice(session, invoice_id, principal.actor, to=body.get("to"),
+                            time_appendix=bool(body.get("time_appendix")))
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+
+
+@router.post("/api/v1/invoices/{invoice_id}/void")
+def void(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
+         principal: Principal = Depends(require("invoices"))) -> dict:
+    _invoice(session, invoice_id)
+    try:
+        inv = service.void_invoice(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    return service.invoice_json(session, inv)
+
+
+@router.post("/api/v1/invoices/{invoice_id}/credit-note", status_code=201)
+def credit(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
+           principal: Principal = Depends(require("invoices"))) -> dict:
+    _invoice(session, invoice_id)
+    try:
+        cn = service.credit_note(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    return service.invoice_json(session, cn)
+
+
+@router.get("/api/v1/invoices/{invoice_id}/pdf")
+def pdf(invoice_id: int, time_appendix: bool = False, session: Session = Depends(db),
+        _: Principal = Depends(require("invoices"))) -> Response:
+    inv = _invoice(session, invoice_id)
+    return Response(render_invoice_pdf(session, inv, time_appendix), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"'})
+
+
+@router.post("/api/v1/invoices/{invoice_id}/payments", status_code=201)
+def record_payment(invoice_id: int, body: dict, session: Session = Depends(db),
+                   principal: Principal = Depends(require("payments"))) -> dict:
+    """A manual payment: {amount_minor, method: bank_transfer|check|cash|other, received_on, reference}."""
+    _invoice(session, invoice_id)
+    amount = body.get("amount_minor")
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise HTTPException(422, "amount_minor: an integer count of minor units is required")
+    try:
+        pay = service.record_manual_payment(session, invoice_id, principal.actor, amount_minor=amount,
+                                            method=str(body.get("method") or ""),
+                                            received_on=_date(body.get("received_on"), "received_on"),
+                                            reference=body.get("reference"))
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    inv = _invoice(session, invoice_id)
+    return {"payment": {"id": pay.id, "amount_minor": pay.amount_minor, "currency": pay.currency,
+                        "method": pay.method, "received_on": pay.received_on.isoformat(), "reference": pay.reference},
+            "invoice": service.invoice_json(session, inv, with_lines=False)}
+
+
+@router.get("/i/{token}/pdf", include_in_schema=False)
+def public_pdf(token: str, session: Session = Depends(db)) -> Response:
+    inv = service.invoice_by_token(session, token)
+    if inv is None or inv.status == "draft":
+        raise HTTPException(404, "Not found")
+    return Response(render_invoice_pdf(session, inv), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"',
+                             "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})

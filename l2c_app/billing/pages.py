@@ -1,11 +1,308 @@
-"""Pages of the billing stage (placeholders until its issue fills them)."""
+"""Pages of the billing stage: invoices list, one invoice, the client's public link, settings."""
+
+from __future__ import annotations
 
 import reflex as rx
 
-from l2c_app.ui.layout import app_page, empty_state
+from l2c_app.billing.state import BillingSettingsState, InvoicesState, InvoiceState, PublicInvoiceState
+from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
+
+SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
+                "background": "var(--color-surface)"}
 
 
-@app_page('/invoices', 'Invoices', 'invoices')
+def status_badge(row) -> rx.Component:
+    return rx.hstack(
+        rx.badge(row["status_label"], color_scheme=row["color"]),
+        rx.cond(row["flags"] != "", rx.badge(row["flags"], color_scheme="orange", variant="outline")),
+        spacing="1",
+    )
+
+
+def invoice_table(rows) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                       ("Number", "Client", "Status", "Issued", "Due", "Total", "Open")])),
+        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
+            rx.table.cell(rx.link(r["number"], href=r["href"])),
+            rx.table.cell(r["client"]),
+            rx.table.cell(status_badge(r)),
+            rx.table.cell(r["issue_date"]),
+            rx.table.cell(r["due_date"]),
+            rx.table.cell(r["total"], text_align="right"),
+            rx.table.cell(r["open"], text_align="right"),
+        ))),
+        width="100%",
+    )
+
+
+def create_across_client() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Create an invoice", size="3"),
+            rx.text("Pick a client: each project shows what is ready to bill up to the date.", size="2",
+                    color_scheme="gray"),
+            error_callout(InvoicesState.error),
+            rx.hstack(
+                field_label("Client", rx.el.select(
+                    rx.el.option("Choose a client", value=""),
+                    rx.foreach(InvoicesState.clients, lambda c: rx.el.option(c["name"], value=c["id"])),
+                    value=InvoicesState.client_id, on_change=InvoicesState.pick_client, style=SELECT_STYLE)),
+                field_label("Bill work up to", rx.input(type="date", value=InvoicesState.up_to,
+                                                        on_change=InvoicesState.set_up_to)),
+                width="100%", align="end",
+            ),
+            rx.foreach(InvoicesState.client_projects, lambda p: rx.hstack(
+                rx.text(p["name"], weight="medium"),
+                rx.spacer(),
+                rx.text("Unbilled: ", p["unbilled"], size="2"),
+                rx.button("Create invoice for ", p["name"], size="1", disabled=p["has_unbilled"] == "",
+                          on_click=InvoicesState.create_for_project(p["id"])),
+                width="100%", align="center",
+            )),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+@app_page("/invoices", "Invoices", "invoices", on_load=InvoicesState.load)
 def invoices_page() -> rx.Component:
-    return empty_state('receipt', 'No invoices yet',
-                       'Create an invoice from a project: approved time, milestones and change orders are proposed for you.')
+    return rx.vstack(
+        create_across_client(),
+        rx.hstack(
+            rx.heading("All invoices", size="4"),
+            rx.spacer(),
+            rx.box(field_label("Show", rx.el.select(
+                *[rx.el.option(label, value=value) for value, label in
+                  (("all", "All"), ("draft", "Drafts"), ("sent", "Sent"), ("partially_paid", "Partially paid"),
+                   ("paid", "Paid"), ("void", "Void"))],
+                value=InvoicesState.status_filter, on_change=InvoicesState.set_filter, style=SELECT_STYLE)),
+                width="14em"),
+            width="100%", align="end",
+        ),
+        rx.cond(
+            InvoicesState.invoices.length() > 0,
+            invoice_table(InvoicesState.invoices),
+            empty_state("receipt", "No invoices yet",
+                        "Create an invoice from a project: approved time, milestones and change orders are proposed "
+                        "for you."),
+        ),
+        width="100%", spacing="4",
+    )
+
+
+def line_table(lines, editable) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                       ("Description", "Qty", "Unit", "Unit price", "Tax", "Amount", "")])),
+        rx.table.body(rx.foreach(lines, lambda ln: rx.table.row(
+            rx.table.cell(ln["description"]),
+            rx.table.cell(ln["quantity"], text_align="right"),
+            rx.table.cell(ln["unit"]),
+            rx.table.cell(ln["unit_price"], text_align="right"),
+            rx.table.cell(ln["tax"], text_align="right"),
+            rx.table.cell(ln["amount"], text_align="right"),
+            rx.table.cell(rx.cond(editable, rx.button(
+                rx.icon("x", size=12), "Remove", size="1", variant="soft", color_scheme="gray",
+                aria_label="Remove line " + ln["description"],
+                on_click=InvoiceState.remove_line(ln["id"])))),
+        ))),
+        width="100%",
+    )
+
+
+def totals(inv) -> rx.Component:
+    def row(label: str, value, bold: bool = False) -> rx.Component:
+        return rx.hstack(rx.text(label, weight="bold" if bold else "regular"), rx.spacer(),
+                         rx.text(value, weight="bold" if bold else "regular"), width="16em")
+
+    return rx.vstack(row("Subtotal", inv["subtotal"]), row("Tax", inv["tax"]), row("Total", inv["total"], True),
+                     rx.cond(inv["status"] != "draft", rx.vstack(row("Paid", inv["paid"]), row("Open", inv["open"], True),
+                                                                 align="end")),
+                     rx.cond(inv["credit"] != "", rx.callout(
+                         "Overpaid: " + inv["credit"] + " kept as the client's credit (refund it or use it later).",
+                         icon="piggy-bank", color_scheme="amber")),
+                     align="end", width="100%")
+
+
+def payment_form() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Record a payment", size="3"),
+            error_callout(InvoiceState.pay_error),
+            rx.form(
+                rx.hstack(
+                    field_label("Amount", rx.input(name="amount", required=True, placeholder="1,250.00")),
+                    field_label("Method", rx.el.select(
+                        rx.el.option("Bank transfer", value="bank_transfer"), rx.el.option("Check", value="check"),
+                        rx.el.option("Cash", value="cash"), rx.el.option("Other", value="other"),
+                        name="method", default_value="bank_transfer", style=SELECT_STYLE)),
+                    field_label("Received on", rx.input(name="received_on", type="date")),
+                    field_label("Reference", rx.input(name="reference", placeholder="Bank reference, check no.")),
+                    rx.button("Record payment", type="submit"),
+                    align="end", width="100%",
+                ),
+                on_submit=InvoiceState.record_payment, reset_on_submit=True,
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+@app_page("/invoices/[invoice_id]", "Invoice", "invoices", on_load=InvoiceState.load)
+def invoice_page() -> rx.Component:
+    inv = InvoiceState.invoice
+    draft = inv["status"] == "draft"
+    return rx.cond(
+        InvoiceState.not_found,
+        empty_state("receipt", "No such invoice", "It may have been removed.",
+                    rx.link(rx.button("Back to invoices"), href="/invoices")),
+        rx.vstack(
+            rx.hstack(
+                rx.heading(rx.cond(draft, "Draft invoice",
+                                   rx.cond(inv["kind"] == "credit_note", "Credit note ", "Invoice ") + inv["number"]),
+                           size="5"),
+                status_badge(inv),
+                rx.spacer(),
+                rx.link(rx.button(rx.icon("file-down", size=14), "Download PDF", variant="soft"),
+                        href=inv["pdf_url"], is_external=True),
+                rx.link(rx.button(rx.icon("clock", size=14), "PDF with time detail", variant="soft", color_scheme="gray"),
+                        href=inv["pdf_url"] + "?time_appendix=true", is_external=True),
+                align="center", width="100%",
+            ),
+            rx.hstack(
+                rx.text("Client: ", inv["client"], size="2"),
+                rx.cond(inv["project"] != "", rx.link("Project: " + inv["project"], href=inv["project_href"], size="2")),
+                rx.cond(inv["due_date"] != "", rx.text("Due: ", inv["due_date"], size="2")),
+                spacing="4",
+            ),
+            rx.hstack(
+                rx.cond(draft, rx.button("Issue invoice", on_click=InvoiceState.issue, loading=InvoiceState.busy)),
+                rx.cond((inv["status"] != "void") & (inv["status"] != "paid") & (inv["kind"] != "credit_note"),
+                        rx.button(rx.cond(inv["sent_at"] != "", "Send again", "Send invoice"),
+                                  on_click=InvoiceState.send, loading=InvoiceState.busy, variant="solid")),
+                rx.cond((inv["status"] == "draft") | (inv["status"] == "sent"),
+                        rx.button("Void invoice", on_click=InvoiceState.void, color_scheme="red", variant="soft",
+                                  loading=InvoiceState.busy)),
+                rx.cond((inv["status"] != "draft") & (inv["status"] != "void") & (inv["kind"] != "credit_note"),
+                        rx.button("Issue credit note", on_click=InvoiceState.credit, color_scheme="red",
+                                  variant="outline", loading=InvoiceState.busy)),
+                spacing="2",
+            ),
+            rx.cond(inv["status"] != "draft", rx.callout(
+                rx.hstack(rx.text("Client link: "), rx.link(inv["public_url"], href=inv["public_path"], is_external=True),
+                          rx.cond(inv["payment_link_url"] != "",
+                                  rx.link("Stripe payment link", href=inv["payment_link_url"], is_external=True))),
+                icon="link", color_scheme="gray", width="100%")),
+            line_table(InvoiceState.lines, draft),
+            rx.cond(draft, rx.text("Remove a line to leave its items unbilled for a later invoice.", size="1",
+                                   color_scheme="gray")),
+            totals(inv),
+            rx.cond((inv["status"] == "sent") | (inv["status"] == "partially_paid") | (inv["status"] == "paid"),
+                    rx.vstack(
+                        rx.heading("Payments", size="3"),
+                        rx.cond(InvoiceState.payments.length() > 0,
+                                rx.table.root(rx.table.body(rx.foreach(InvoiceState.payments, lambda p: rx.table.row(
+                                    rx.table.cell(p["date"]), rx.table.cell(p["method"]), rx.table.cell(p["status"]),
+                                    rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right"),
+                                ))), width="100%"),
+                                rx.text("No payment yet.", color_scheme="gray", size="2")),
+                        rx.cond(inv["status"] != "paid", payment_form()),
+                        width="100%",
+                    )),
+            width="100%", spacing="4",
+        ),
+    )
+
+
+@public_page("/i/[token]", "Invoice", on_load=PublicInvoiceState.load)
+def public_invoice_page() -> rx.Component:
+    """The client's view. Threat model: anyone holding the link (192-bit random token) sees this
+    one issued invoice, its status, its PDF and its pay link; drafts and other records are never
+    reachable through it, and nothing here changes data."""
+    inv = PublicInvoiceState.pub
+    return rx.center(
+        rx.cond(
+            PublicInvoiceState.missing,
+            rx.card(rx.vstack(rx.heading("This invoice link is not valid", size="4"),
+                              rx.text("Ask the sender for a new link.", color_scheme="gray")), size="3"),
+            rx.card(
+                rx.vstack(
+                    rx.text(inv["org"], weight="bold", color=rx.color("accent", 11)),
+                    rx.hstack(rx.heading("Invoice ", inv["number"], size="6"), status_badge(inv), align="center"),
+                    rx.cond(PublicInvoiceState.just_paid & (inv["status"] != "paid"),
+                            rx.callout("Thank you: your payment is being confirmed. This page shows Paid once it is.",
+                                       icon="info", color_scheme="blue")),
+                    rx.text("Issued ", inv["issue_date"], " · due ", inv["due_date"], size="2", color_scheme="gray"),
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                       ("Description", "Qty", "Amount")])),
+                        rx.table.body(rx.foreach(PublicInvoiceState.pub_lines, lambda ln: rx.table.row(
+                            rx.table.cell(ln["description"]), rx.table.cell(ln["quantity"], text_align="right"),
+                            rx.table.cell(ln["amount"], text_align="right")))),
+                        width="100%",
+                    ),
+                    rx.vstack(
+                        rx.hstack(rx.text("Total"), rx.spacer(), rx.text(inv["total"], weight="bold"), width="14em"),
+                        rx.hstack(rx.text("Paid"), rx.spacer(), rx.text(inv["paid"]), width="14em"),
+                        rx.hstack(rx.text("Amount due"), rx.spacer(), rx.text(inv["open"], weight="bold"), width="14em"),
+                        align="end", width="100%",
+                    ),
+                    rx.hstack(
+                        rx.link(rx.button(rx.icon("file-down", size=14), "Download PDF", variant="soft"),
+                                href=inv["pdf_url"], is_external=True),
+                        rx.cond(inv["can_pay"] != "",
+                                rx.link(rx.button(rx.icon("credit-card", size=14), "Pay ", inv["open"], size="3"),
+                                        href=inv["payment_link_url"])),
+                        spacing="3",
+                    ),
+                    rx.cond((inv["is_open"] != "") & (inv["can_pay"] == ""),
+                            rx.callout(inv["instructions"], icon="landmark", color_scheme="gray")),
+                    spacing="4", width="100%",
+                ),
+                size="3", width="44em",
+            ),
+        ),
+        min_height="100vh", padding="2em", background=rx.color("gray", 2),
+    )
+
+
+@app_page("/settings/billing", "Invoicing settings", "settings", on_load=BillingSettingsState.load)
+def billing_settings_page() -> rx.Component:
+    v = BillingSettingsState.values
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                error_callout(BillingSettingsState.error),
+                field_label("Invoice number pattern", rx.input(name="invoice_number_pattern",
+                                                               default_value=v["invoice_number_pattern"],
+                                                               key=v["invoice_number_pattern"]),
+                            "{year}, {month} and {seq} (e.g. {seq:04d} pads to 4 digits). Numbers are given on issue."),
+                field_label("Credit note number pattern", rx.input(name="credit_note_number_pattern",
+                                                                   default_value=v["credit_note_number_pattern"],
+                                                                   key=v["credit_note_number_pattern"])),
+                field_label("Payment terms", rx.el.select(
+                    *[rx.el.option(label, value=value) for value, label in
+                      (("due_on_receipt", "Due on receipt"), ("net_15", "Net 15"), ("net_30", "Net 30"),
+                       ("net_45", "Net 45"), ("net_60", "Net 60"))],
+                    name="invoice_terms", default_value=v["invoice_terms"], key=v["invoice_terms"], style=SELECT_STYLE)),
+                field_label("Time on invoices", rx.el.select(
+                    rx.el.option("Grouped by role", value="no"), rx.el.option("One line per entry", value="yes"),
+                    name="itemise_time", default_value=v["itemise_time"], key=v["itemise_time"], style=SELECT_STYLE)),
+                field_label("Reminder days before the due date", rx.input(
+                    name="reminder_days_before", default_value=v["reminder_days_before"], key=v["reminder_days_before"])),
+                field_label("Reminder days after the due date", rx.input(
+                    name="reminder_days_after", default_value=v["reminder_days_after"], key=v["reminder_days_after"]),
+                            "Comma-separated, e.g. 1, 7, 14"),
+                field_label("Payment instructions (without Stripe)", rx.text_area(
+                    name="payment_instructions", default_value=v["payment_instructions"],
+                    key=v["payment_instructions"])),
+                rx.button("Save billing settings", type="submit"),
+                spacing="3", width="100%",
+            ),
+            on_submit=BillingSettingsState.save, reset_on_submit=False,
+        ),
+        max_width="44em",
+    )

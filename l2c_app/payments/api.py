@@ -1,5 +1,62 @@
-"""REST routes of the payments stage (filled in by its issue)."""
+"""HTTP routes of the payments stage: the Stripe webhook, the ledger, manual match, Stripe sync.
 
-from fastapi import APIRouter
+Threat model of `POST /api/webhooks/stripe`: see payments/webhooks.py. The request is
+untrusted until its Stripe-Signature verifies (400 otherwise); the other routes need a
+user or an API key allowed to use payments.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import Session, select
+
+from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import page
+from l2c_app.billing.service import BillingError, match_payment
+from l2c_app.core.auth import Principal
+from l2c_app.payments.models import Payment
+from l2c_app.payments.webhooks import handle_request, stripe_sync
 
 router = APIRouter(tags=["payments"])
+
+
+@router.post("/api/webhooks/stripe", include_in_schema=False)
+async def stripe_webhook_raw(request: Request) -> JSONResponse:
+    import asyncio
+
+    payload = await request.body()
+    status, body = await asyncio.to_thread(handle_request, payload, request.headers.get("stripe-signature"))
+    return JSONResponse(body, status)
+
+
+def payment_json(p: Payment) -> dict:
+    return {"id": p.id, "invoice_id": p.invoice_id, "amount_minor": p.amount_minor, "currency": p.currency,
+            "method": p.method, "status": p.status, "received_on": p.received_on.isoformat() if p.received_on else None,
+            "reference": p.reference, "stripe_payment_intent_id": p.stripe_payment_intent_id}
+
+
+@router.get("/api/v1/payments")
+def list_payments(unmatched: bool = False, cursor: str | None = None, limit: int = Query(50, ge=1, le=200),
+                  session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> dict:
+    stmt = select(Payment)
+    if unmatched:
+        stmt = stmt.where(Payment.invoice_id.is_(None))
+    return page(session, stmt, Payment, cursor, limit, payment_json)
+
+
+@router.post("/api/v1/payments/{payment_id}/match")
+def match(payment_id: int, body: dict, session: Session = Depends(db),
+          principal: Principal = Depends(require("payments"))) -> dict:
+    invoice_id = body.get("invoice_id")
+    if not isinstance(invoice_id, int):
+        raise HTTPException(422, "invoice_id: an integer is required")
+    try:
+        return payment_json(match_payment(session, payment_id, invoice_id, principal.actor))
+    except BillingError as exc:
+        raise HTTPException(404 if "No " in str(exc) else 409, f"{exc.field}: {exc}" if exc.field else str(exc)) from None
+
+
+@router.post("/api/v1/payments/stripe-sync")
+def sync(session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> dict:
+    return stripe_sync(session)

@@ -1,11 +1,57 @@
-"""Pages of the payments stage (placeholders until its issue fills them)."""
+"""The Payments page: the ledger, unmatched payments with a manual match, Stripe sync."""
+
+from __future__ import annotations
 
 import reflex as rx
 
+from l2c_app.payments.state import PaymentsState
 from l2c_app.ui.layout import app_page, empty_state
 
+SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
+                "background": "var(--color-surface)"}
 
-@app_page('/payments', 'Payments', 'payments')
+
+def unmatched_row(p) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(p["date"]), rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right"),
+        rx.table.cell(rx.el.select(
+            rx.el.option("Choose an invoice", value=""),
+            rx.foreach(PaymentsState.open_invoices, lambda i: rx.el.option(i["label"], value=i["id"])),
+            on_change=lambda v: PaymentsState.choose(p["id"], v),
+            aria_label="Invoice for payment " + p["reference"], style=SELECT_STYLE)),
+        rx.table.cell(rx.button("Match payment", size="1", on_click=PaymentsState.match(p["id"]))),
+    )
+
+
+@app_page("/payments", "Payments", "payments", on_load=PaymentsState.load)
 def payments_page() -> rx.Component:
-    return empty_state('credit-card', 'No payments yet',
-                       'Payments recorded by hand or reconciled from Stripe appear here.')
+    return rx.vstack(
+        rx.hstack(
+            rx.text("Payments recorded by hand or reconciled from Stripe webhooks.", color_scheme="gray"),
+            rx.spacer(),
+            rx.button(rx.icon("refresh-cw", size=14), "Sync with Stripe", on_click=PaymentsState.sync,
+                      loading=PaymentsState.syncing, variant="soft"),
+            width="100%", align="center",
+        ),
+        rx.cond(PaymentsState.unmatched.length() > 0, rx.card(rx.vstack(
+            rx.heading("Unmatched payments", size="3"),
+            rx.text("Money that arrived without a known invoice. Match it to the right one.", size="2",
+                    color_scheme="gray"),
+            rx.table.root(rx.table.body(rx.foreach(PaymentsState.unmatched, unmatched_row)), width="100%"),
+            width="100%"), width="100%")),
+        rx.cond(
+            PaymentsState.ledger.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Date", "Invoice", "Client", "Method", "Status", "Reference", "Amount")])),
+                rx.table.body(rx.foreach(PaymentsState.ledger, lambda p: rx.table.row(
+                    rx.table.cell(p["date"]), rx.table.cell(rx.link(p["invoice"], href=p["invoice_href"])),
+                    rx.table.cell(p["client"]), rx.table.cell(p["method"]),
+                    rx.table.cell(rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "succeeded", "green", "gray"))),
+                    rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right")))),
+                width="100%",
+            ),
+            empty_state("credit-card", "No payments yet", "Payments recorded by hand or reconciled from Stripe appear here."),
+        ),
+        width="100%", spacing="4",
+    )

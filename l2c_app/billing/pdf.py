@@ -1,0 +1,95 @@
+"""Invoice PDF: the same look as quotes and contracts (core/pdf.BrandedPDF), with an
+optional appendix listing the time entries each time line bills."""
+
+from __future__ import annotations
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
+
+from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
+from l2c_app.billing.service import billing_settings, lines_of, open_amount
+from l2c_app.core.auth import get_organisation
+from l2c_app.core.models import Document, User
+from l2c_app.core.money import format_money
+from l2c_app.core.pdf import BrandedPDF
+from l2c_app.pipeline.models import Account, Contact, Deal
+from l2c_app.projects.models import BudgetLine, Project, TimeEntry
+
+STATUS_LABEL = {"draft": "Draft", "sent": "Open", "partially_paid": "Partially paid", "paid": "Paid", "void": "Void"}
+
+
+def _title(inv: Invoice) -> str:
+    kind = {"credit_note": "Credit note", "deposit": "Deposit invoice"}.get(inv.kind, "Invoice")
+    return f"{kind} {inv.number or '(draft)'}"
+
+
+def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = False) -> bytes:
+    org = get_organisation(session)
+    logo = None
+    if org and org.logo_document_id:
+        doc = session.get(Document, org.logo_document_id)
+        logo = doc.data if doc else None
+    pdf = BrandedPDF(org_name=org.name if org else "l2c", title=_title(inv), logo=logo,
+                     subtitle=STATUS_LABEL.get(inv.status, inv.status))
+    pdf.add_page()
+    client: list[str] = []
+    if inv.account_id:
+        acc = session.get(Account, inv.account_id)
+        if acc:
+            client += [acc.name, acc.address or ""]
+    if inv.deal_id:
+        deal = session.get(Deal, inv.deal_id)
+        if deal and deal.contact_id:
+            c = session.get(Contact, deal.contact_id)
+            if c:
+                client += [c.name, c.email or ""]
+    project = session.get(Project, inv.project_id) if inv.project_id else None
+    facts = [f"Number: {inv.number or 'draft'}",
+             f"Issued: {inv.issue_date.isoformat() if inv.issue_date else '-'}",
+             f"Due: {inv.due_date.isoformat() if inv.due_date else '-'}"
+             + (" (on receipt)" if inv.terms_days == 0 else f" (net {inv.terms_days})"),
+             f"Project: {project.name}" if project else ""]
+    pdf.party_blocks(("From", [org.name if org else "l2c"]), ("Bill to", client or ["-"]), ("Invoice", facts))
+    cur = inv.currency
+    rows = [[ln.description, f"{ln.quantity.normalize():f}", ln.unit, format_money(ln.unit_price_minor, cur),
+             f"{ln.tax_percent.normalize():f} %", format_money(ln.amount_minor, cur)] for ln in lines_of(session, inv.id)]
+    pdf.table(["Description", "Qty", "Unit", "Unit price", "Tax", "Amount"], rows, widths=[78, 18, 16, 26, 16, 26],
+              aligns="LRLRRR")
+    totals = [("Subtotal", format_money(inv.subtotal_minor, cur)), ("Tax", format_money(inv.tax_minor, cur)),
+              ("Total", format_money(inv.total_minor, cur))]
+    if inv.paid_minor:
+        totals.insert(3, ("Paid", format_money(inv.paid_minor, cur)))
+        totals.append(("Amount due", format_money(open_amount(session, inv), cur)))
+    pdf.totals(totals)
+    if inv.notes:
+        pdf.paragraph(inv.notes)
+    if inv.kind != "credit_note" and inv.status not in ("paid", "void"):
+        pdf.paragraph(billing_settings(session)["payment_instructions"] + f" Reference: {inv.number or ''}", size=9)
+    if time_appendix:
+        _appendix(session, pdf, inv)
+    return pdf.output_bytes()
+
+
+def _appendix(session: Session, pdf, inv: Invoice) -> None:
+    rows = session.execute(
+        sa_select(TimeEntry.day, User.name, BudgetLine.role, TimeEntry.minutes, TimeEntry.note)
+        .select_from(BilledSource)
+        .join(InvoiceLine, InvoiceLine.id == BilledSource.invoice_line_id)
+        .join(TimeEntry, TimeEntry.id == BilledSource.source_id)
+        .join(User, User.id == TimeEntry.user_id)
+        .outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
+        .where(InvoiceLine.invoice_id == inv.id, BilledSource.source_type == "time")
+        .order_by(TimeEntry.day, TimeEntry.id)).all()
+    if not rows:
+        return
+    pdf.add_page()
+    pdf.heading("Appendix: time detail")
+    pdf.table(["Note", "Day", "Who", "Role", "Hours"],
+              [[note or "-", day.isoformat(), name, role or "-", f"{minutes / 60:.2f}"]
+               for day, name, role, minutes, note in rows],
+              widths=[70, 24, 36, 32, 18], aligns="LLLLR")
+
+
+def invoice_filename(inv: Invoice) -> str:
+    return f"{(inv.number or f'draft-{inv.id}').replace('/', '-')}.pdf"
+

@@ -1,0 +1,146 @@
+"""Sending invoices, reminders around the due date, recurring retainer invoices.
+
+`send_reminders(session, today)` and `generate_retainer_invoices(session, today)` are plain
+functions for the scheduler or the CLI (`l2c` cron); both are idempotent for a day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from l2c_app.billing.models import Invoice
+from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
+from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, begin_write, billing_settings,
+                                     build_invoice, issue_invoice, open_amount)
+from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, snapshot
+from l2c_app.core.config import get_settings
+from l2c_app.core.documents import store_document
+from l2c_app.core.money import format_money
+from l2c_app.core.timeline import add_deal_event
+from l2c_app.core.timeutil import utcnow
+from l2c_app.integrations.email import send_mail
+from l2c_app.pipeline.models import Contact, Deal
+from l2c_app.projects.models import Project, Retainer
+
+
+def public_url(inv: Invoice) -> str:
+    return f"{get_settings().app_base_url}/i/{inv.public_token}"
+
+
+def client_email(session: Session, inv: Invoice) -> str | None:
+    if inv.deal_id:
+        deal = session.get(Deal, inv.deal_id)
+        if deal and deal.contact_id:
+            contact = session.get(Contact, deal.contact_id)
+            if contact and contact.email:
+                return contact.email
+    if inv.account_id:
+        contact = session.exec(select(Contact).where(Contact.account_id == inv.account_id,
+                                                     Contact.email.is_not(None)).order_by(Contact.id)).first()
+        if contact:
+            return contact.email
+    return None
+
+
+def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: str | None = None,
+                 time_appendix: bool = False) -> dict:
+    """Issue if still a draft, make/refresh the Stripe link, e-mail the PDF and the public link."""
+    begin_write(session)
+    inv = _get_invoice(session, invoice_id, lock=True)
+    if inv.status == "void":
+        raise BillingError("A void invoice cannot be sent", "status")
+    if inv.status == "draft":
+        inv = issue_invoice(session, inv.id, actor)
+    recipient = (to or client_email(session, inv) or "").strip()
+    if not recipient or "@" not in recipient:
+        raise BillingError("No e-mail address for the client: give one", "to")
+    link_url = None
+    if inv.kind != "credit_note":
+        from l2c_app.integrations import stripe_client
+
+        try:
+            link_url = stripe_client.ensure_payment_link(session, inv)
+        except stripe_client.stripe.StripeError as exc:
+            raise BillingError(f"Stripe refused the payment link: {exc.user_message or exc}", "payment_link") from None
+    data = render_invoice_pdf(session, inv, time_appendix=time_appendix)
+    doc = store_document(session, kind="invoice_pdf", filename=invoice_filename(inv), data=data)
+    url = public_url(inv)
+    amount = format_money(open_amount(session, inv) or inv.total_minor, inv.currency)
+    due = f"due {inv.due_date.isoformat()}" if inv.due_date and inv.terms_days else "due on receipt"
+    body = (f"Hello,\n\nplease find attached invoice {inv.number} for {amount}, {due}.\n\n"
+            f"View and pay it online: {url}\n\nThank you.")
+    send_mail(session, to=recipient, subject=f"Invoice {inv.number}", body=body, link=url, attachments=[doc],
+              related=("invoice", inv.id))
+    before = snapshot(inv)
+    inv.sent_at = utcnow()
+    session.add(inv)
+    record_update(session, actor, inv, before, action="send")
+    add_deal_event(session, inv.deal_id, f"Invoice {inv.number} sent to {recipient}", user_id=actor.user_id)
+    return {"id": inv.id, "number": inv.number, "public_url": url, "payment_link_url": link_url, "to": recipient}
+
+
+def _reminded(session: Session, invoice_id: int, key: str) -> bool:
+    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == invoice_id,
+                                               AuditLog.action == "reminder"))
+    return any((r.after or {}).get("key") == key for r in rows)
+
+
+def send_reminders(session: Session, today: date | None = None) -> int:
+    """Remind clients N days before the due date and on the days after it (settings); once each."""
+    begin_write(session)
+    today = today or date.today()
+    cfg = billing_settings(session)
+    before_days = int(cfg["reminder_days_before"])
+    after_days = [int(d) for d in cfg["reminder_days_after"]]
+    sent = 0
+    stmt = select(Invoice).where(Invoice.status.in_(("sent", "partially_paid")), Invoice.due_date.is_not(None),
+                                 Invoice.kind != "credit_note")
+    for inv in session.exec(stmt).all():
+        delta = (today - inv.due_date).days
+        if delta < 0 and before_days and -delta <= before_days:
+            key, text = f"before:{inv.due_date.isoformat()}", f"is due on {inv.due_date.isoformat()}"
+        elif delta > 0 and any(delta >= d for d in after_days):
+            step = max(d for d in after_days if delta >= d)
+            key, text = f"after:{step}", f"was due on {inv.due_date.isoformat()} ({delta} days ago)"
+        else:
+            continue
+        if _reminded(session, inv.id, key):
+            continue
+        to = client_email(session, inv)
+        if not to:
+            continue
+        url = public_url(inv)
+        amount = format_money(open_amount(session, inv), inv.currency)
+        send_mail(session, to=to, subject=f"Reminder: invoice {inv.number} {text.split(' (')[0]}",
+                  body=f"Hello,\n\ninvoice {inv.number} ({amount} open) {text}.\n\nView and pay it: {url}\n\nThank you.",
+                  link=url, related=("invoice", inv.id))
+        record_action(session, SYSTEM, "invoice", inv.id, "reminder", {"key": key, "to": to})
+        sent += 1
+    return sent
+
+
+def generate_retainer_invoices(session: Session, today: date | None = None, send: bool = False) -> list[int]:
+    """Monthly: one invoice per project with retainer months due and not billed yet."""
+    begin_write(session)
+    today = today or date.today()
+    made: list[int] = []
+    project_ids = sorted(set(session.exec(select(Retainer.project_id).where(Retainer.active.is_(True)))))
+    for pid in project_ids:
+        project = session.get(Project, pid)
+        if project is None or project.status == "done":
+            continue
+        try:
+            inv = build_invoice(session, pid, today, SYSTEM, only_types={"retainer_period"}, deduct_deposits=False,
+                                notes="Monthly retainer")
+        except BillingError:
+            continue  # nothing due for this project
+        issue_invoice(session, inv.id, SYSTEM, issue_date=today)
+        if send:
+            try:
+                send_invoice(session, inv.id, SYSTEM)
+            except BillingError as exc:
+                record_action(session, SYSTEM, "invoice", inv.id, "send_failed", {"reason": str(exc)})
+        made.append(inv.id)
+    return made

@@ -1,0 +1,281 @@
+"""UI state of the billing pages: thin; every rule lives in billing.service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from l2c_app.billing import service, views
+from l2c_app.billing.sending import send_invoice
+from l2c_app.core.audit import Actor
+from l2c_app.core.db import run_db
+from l2c_app.core.money import to_minor
+from l2c_app.ui.session import AuthState
+
+
+def _actor(access) -> Actor:
+    return Actor("user", access.viewer.id)
+
+
+def _route_int(state: rx.State, name: str) -> int:
+    raw = str(state.router.page.params.get(name, "") or "")
+    return int(raw) if raw.isdigit() else 0
+
+
+class InvoicesState(AuthState):
+    invoices: list[dict[str, str]] = []
+    status_filter: str = "all"
+    clients: list[dict[str, str]] = []
+    client_id: str = ""
+    up_to: str = ""
+    client_projects: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        self.up_to = self.up_to or date.today().isoformat()
+        status = "" if self.status_filter == "all" else self.status_filter
+        self.invoices = await run_db(views.invoice_list, status)
+        self.clients = await run_db(views.clients_with_projects)
+        return None
+
+    @rx.event
+    async def set_filter(self, value: str):
+        self.status_filter = value
+        return InvoicesState.load
+
+    @rx.event
+    async def pick_client(self, value: str):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        self.client_id = value
+        await self._refresh_projects()
+        return None
+
+    @rx.event
+    async def set_up_to(self, value: str):
+        self.up_to = value
+        if self.client_id:
+            await self._refresh_projects()
+
+    async def _refresh_projects(self) -> None:
+        try:
+            day = date.fromisoformat(self.up_to)
+        except ValueError:
+            self.error = "Up to: not a date"
+            return
+        self.error = ""
+        self.client_projects = await run_db(views.client_projects, int(self.client_id), day) if self.client_id else []
+
+    @rx.event
+    async def create_for_project(self, project_id: str):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        try:
+            inv = await run_db(service.build_invoice, int(project_id), date.fromisoformat(self.up_to), _actor(access))
+        except (service.BillingError, ValueError) as exc:
+            return rx.toast.error(str(exc))
+        return rx.redirect(f"/invoices/{inv.id}")
+
+
+class InvoiceState(AuthState):
+    invoice: dict[str, str] = {}
+    lines: list[dict[str, str]] = []
+    payments: list[dict[str, str]] = []
+    busy: bool = False
+    pay_error: str = ""
+    not_found: bool = False
+
+    async def _reload(self) -> None:
+        data = await run_db(views.invoice_detail, _route_int(self, "invoice_id"))
+        self.not_found = not data
+        self.invoice = data.get("invoice", {})
+        self.lines = data.get("lines", [])
+        self.payments = data.get("payments", [])
+
+    @rx.event
+    async def load(self):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        await self._reload()
+        return None
+
+    async def _do(self, fn, *args, ok: str, **kwargs):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        self.busy = True
+        try:
+            result = await run_db(fn, *args, actor=_actor(access), **kwargs)
+        except service.BillingError as exc:
+            self.busy = False
+            return rx.toast.error(str(exc))
+        self.busy = False
+        await self._reload()
+        return result, rx.toast.success(ok)
+
+    @rx.event
+    async def remove_line(self, line_id: str):
+        out = await self._do(service.remove_line, int(self.invoice["id"]), int(line_id), ok="Line removed; its items are unbilled again.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def issue(self):
+        out = await self._do(service.issue_invoice, int(self.invoice["id"]), ok="Invoice issued.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def send(self):
+        out = await self._do(send_invoice, int(self.invoice["id"]), ok="Invoice sent by e-mail.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def void(self):
+        out = await self._do(service.void_invoice, int(self.invoice["id"]), ok="Invoice voided; its items are unbilled again.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def credit(self):
+        out = await self._do(service.credit_note, int(self.invoice["id"]), ok="Credit note issued.")
+        if isinstance(out, tuple):
+            return [out[1], rx.redirect(f"/invoices/{out[0].id}")]
+        return out
+
+    @rx.event
+    async def record_payment(self, form: dict):
+        access = await self._access("payments")
+        if not access.allowed:
+            return access.denial()
+        self.pay_error = ""
+        try:
+            amount = to_minor(form.get("amount", ""), self.invoice.get("currency", "EUR"))
+            received = date.fromisoformat(form.get("received_on") or date.today().isoformat())
+            await run_db(service.record_manual_payment, int(self.invoice["id"]), _actor(access), amount_minor=amount,
+                         method=form.get("method") or "bank_transfer", received_on=received,
+                         reference=form.get("reference"))
+        except (service.BillingError, ValueError) as exc:
+            self.pay_error = str(exc)
+            return None
+        await self._reload()
+        return rx.toast.success("Payment recorded.")
+
+
+class PublicInvoiceState(rx.State):
+    """/i/<token>: anyone with the link sees that one invoice (see billing/api.py's threat model)."""
+
+    pub: dict[str, str] = {}
+    pub_lines: list[dict[str, str]] = []
+    missing: bool = False
+    just_paid: bool = False
+
+    @rx.event
+    async def load(self):
+        token = str(self.router.page.params.get("token", "") or "")
+        data = await run_db(views.public_invoice, token)
+        self.missing = not data
+        self.pub = data.get("invoice", {})
+        self.pub_lines = data.get("lines", [])
+        self.just_paid = "paid=1" in str(self.router.url)
+
+
+class ProjectBillingState(AuthState):
+    panel_unbilled: str = ""
+    panel_invoices: list[dict[str, str]] = []
+    panel_up_to: str = ""
+
+    @rx.event
+    async def load_panel(self):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return None  # the project page is open to delivery too: the panel just stays empty
+        data = await run_db(views.project_panel_data, _route_int(self, "project_id"))
+        self.panel_unbilled, self.panel_invoices = data["unbilled"], data["invoices"]
+        self.panel_up_to = self.panel_up_to or date.today().isoformat()
+        return None
+
+    @rx.event
+    async def set_panel_up_to(self, value: str):
+        self.panel_up_to = value
+
+    @rx.event
+    async def create(self):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        try:
+            inv = await run_db(service.build_invoice, _route_int(self, "project_id"),
+                               date.fromisoformat(self.panel_up_to or date.today().isoformat()), _actor(access))
+        except (service.BillingError, ValueError) as exc:
+            return rx.toast.error(str(exc))
+        return rx.redirect(f"/invoices/{inv.id}")
+
+
+    @rx.event
+    async def create_deposit(self, form: dict):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
+        raw = str(form.get("deposit_percent") or "").strip().rstrip("%").strip()
+        try:
+            inv = await run_db(service.create_deposit_invoice, _route_int(self, "project_id"), _actor(access),
+                               percent=raw)
+        except (service.BillingError, ArithmeticError, ValueError) as exc:
+            return rx.toast.error(str(exc) or "Deposit: enter a percent, e.g. 30")
+        return rx.redirect(f"/invoices/{inv.id}")
+
+
+class DealBillingState(AuthState):
+    deal_invoiced: str = ""
+    deal_collected: str = ""
+    deal_invoices: list[dict[str, str]] = []
+
+    @rx.event
+    async def load_panel(self):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return None
+        data = await run_db(views.deal_panel_data, _route_int(self, "deal_id"))
+        self.deal_invoiced, self.deal_collected = data["invoiced"], data["collected"]
+        self.deal_invoices = data["invoices"]
+        return None
+
+
+class BillingSettingsState(AuthState):
+    values: dict[str, str] = {}
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        cfg = await run_db(service.billing_settings)
+        self.values = {"invoice_number_pattern": cfg["invoice_number_pattern"],
+                       "credit_note_number_pattern": cfg["credit_note_number_pattern"],
+                       "invoice_terms": cfg["invoice_terms"], "itemise_time": "yes" if cfg["itemise_time"] else "no",
+                       "reminder_days_before": str(cfg["reminder_days_before"]),
+                       "reminder_days_after": ", ".join(str(d) for d in cfg["reminder_days_after"]),
+                       "payment_instructions": cfg["payment_instructions"]}
+        return None
+
+    @rx.event
+    async def save(self, form: dict):
+        access = await self._access("settings")
+        if not access.allowed:
+            return access.denial()
+        self.error = ""
+        values = dict(form)
+        values["itemise_time"] = form.get("itemise_time") == "yes"
+        try:
+            await run_db(service.save_billing_settings, _actor(access), values)
+        except service.BillingError as exc:
+            self.error = str(exc)
+            return None
+        return [BillingSettingsState.load, rx.toast.success("Billing settings saved.")]

@@ -1,0 +1,161 @@
+"""Read models for the billing and payments pages: plain dicts of display strings.
+
+Pages never touch the database; their states call these through `run_db`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from l2c_app.billing import service
+from l2c_app.billing.models import Invoice
+from l2c_app.core.config import get_settings
+from l2c_app.core.money import format_money
+from l2c_app.payments.models import ClientCredit, Payment
+from l2c_app.pipeline.models import Account, Deal
+from l2c_app.projects.models import Project
+
+STATUS_LABEL = {"draft": "Draft", "sent": "Sent", "partially_paid": "Partially paid", "paid": "Paid", "void": "Void"}
+STATUS_COLOR = {"draft": "gray", "sent": "blue", "partially_paid": "amber", "paid": "green", "void": "red"}
+
+
+def _row(session: Session, inv: Invoice, names: dict[int, str] | None = None) -> dict[str, str]:
+    paid = inv.paid_minor
+    open_ = service.open_amount(session, inv, paid)
+    flags = " ".join(f for f, on in (("refunded", inv.refunded), ("disputed", inv.disputed)) if on)
+    return {"id": str(inv.id), "number": inv.number or "Draft", "kind": inv.kind,
+            "status": inv.status, "status_label": STATUS_LABEL.get(inv.status, inv.status),
+            "color": STATUS_COLOR.get(inv.status, "gray"), "flags": flags,
+            "client": (names or {}).get(inv.account_id or 0, ""),
+            "total": format_money(inv.total_minor, inv.currency), "paid": format_money(paid, inv.currency),
+            "open": format_money(open_, inv.currency),
+            "issue_date": inv.issue_date.isoformat() if inv.issue_date else "",
+            "due_date": inv.due_date.isoformat() if inv.due_date else "",
+            "href": f"/invoices/{inv.id}"}
+
+
+def _account_names(session: Session) -> dict[int, str]:
+    return {a.id: a.name for a in session.exec(select(Account))}
+
+
+def invoice_list(session: Session, status: str = "") -> list[dict[str, str]]:
+    stmt = select(Invoice).order_by(Invoice.id.desc()).limit(300)
+    if status:
+        stmt = stmt.where(Invoice.status == status)
+    names = _account_names(session)
+    return [_row(session, inv, names) for inv in session.exec(stmt)]
+
+
+def clients_with_projects(session: Session) -> list[dict[str, str]]:
+    rows = session.execute(sa_select(Account.id, Account.name).join(Project, Project.account_id == Account.id)
+                           .group_by(Account.id, Account.name).order_by(Account.name)).all()
+    return [{"id": str(r.id), "name": r.name} for r in rows]
+
+
+def client_projects(session: Session, account_id: int, up_to: date) -> list[dict[str, str]]:
+    out = []
+    for p in session.exec(select(Project).where(Project.account_id == account_id).order_by(Project.name)):
+        total = service.unbilled_total(session, p.id, up_to)
+        out.append({"id": str(p.id), "name": p.name, "unbilled": format_money(total, p.currency),
+                    "has_unbilled": "yes" if total else ""})
+    return out
+
+
+def invoice_detail(session: Session, invoice_id: int) -> dict:
+    inv = session.get(Invoice, invoice_id)
+    if inv is None:
+        return {}
+    cur = inv.currency
+    project = session.get(Project, inv.project_id) if inv.project_id else None
+    names = _account_names(session)
+    data = _row(session, inv, names)
+    data.update({
+        "subtotal": format_money(inv.subtotal_minor, cur), "tax": format_money(inv.tax_minor, cur),
+        "project": project.name if project else "", "project_href": f"/projects/{project.id}" if project else "",
+        "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
+        "public_path": f"/i/{inv.public_token}",
+        "payment_link_url": inv.payment_link_url or "", "notes": inv.notes or "",
+        "pdf_url": f"/api/v1/invoices/{inv.id}/pdf", "currency": cur,
+        "sent_at": inv.sent_at.isoformat(timespec="minutes") if inv.sent_at else "",
+    })
+    lines = [{"id": str(ln.id), "description": ln.description, "quantity": f"{ln.quantity.normalize():f}",
+              "unit": ln.unit, "unit_price": format_money(ln.unit_price_minor, cur),
+              "tax": f"{ln.tax_percent.normalize():f} %", "amount": format_money(ln.amount_minor, cur),
+              "source": ln.source_type or "manual"} for ln in service.lines_of(session, inv.id)]
+    pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
+    credit = sum(c.amount_minor for c in session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) \
+        if pay_ids else 0
+    data["credit"] = format_money(credit, cur) if credit else ""
+    pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
+             "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
+             "reference": p.reference or ""}
+            for p in session.exec(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id))]
+    return {"invoice": data, "lines": lines, "payments": pays}
+
+
+def public_invoice(session: Session, token: str) -> dict:
+    """What the client sees at /i/<token>: never a draft, nothing beyond this invoice."""
+    inv = service.invoice_by_token(session, token)
+    if inv is None or inv.status == "draft":
+        return {}
+    detail = invoice_detail(session, inv.id)
+    org_name = ""
+    from l2c_app.core.auth import get_organisation
+
+    org = get_organisation(session)
+    org_name = org.name if org else ""
+    open_minor = service.open_amount(session, inv, inv.paid_minor)
+    detail["invoice"].update({"org": org_name, "pdf_url": f"/i/{token}/pdf",
+                              "can_pay": "yes" if open_minor > 0 and inv.payment_link_url else "",
+                              "is_open": "yes" if open_minor > 0 else "",
+                              "instructions": service.billing_settings(session)["payment_instructions"]})
+    detail.pop("payments", None)
+    return detail
+
+
+def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
+    names = _account_names(session)
+    numbers = {i.id: (i.number or f"Draft {i.id}") for i in session.exec(select(Invoice))}
+    rows = []
+    unmatched = []
+    for p in session.exec(select(Payment).order_by(Payment.id.desc()).limit(300)):
+        row = {"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
+               "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
+               "reference": p.reference or p.stripe_payment_intent_id or "",
+               "invoice": numbers.get(p.invoice_id or 0, ""), "invoice_href": f"/invoices/{p.invoice_id}" if p.invoice_id else "",
+               "client": names.get(p.account_id or 0, "")}
+        (unmatched if p.invoice_id is None else rows).append(row)
+    open_invoices = [{"id": str(i.id), "label": f"{i.number} · {format_money(i.total_minor - i.paid_minor, i.currency)} open"}
+                     for i in session.exec(select(Invoice).where(Invoice.status.in_(service.OPEN_STATUSES))
+                                           .order_by(Invoice.id))]
+    return {"payments": rows, "unmatched": unmatched, "open_invoices": open_invoices}
+
+
+def project_panel_data(session: Session, project_id: int) -> dict:
+    project = session.get(Project, project_id)
+    if project is None:
+        return {"unbilled": "", "invoices": []}
+    total = service.unbilled_total(session, project_id, date.today())
+    names = _account_names(session)
+    invs = [_row(session, inv, names) for inv in session.exec(select(Invoice).where(Invoice.project_id == project_id)
+                                                               .order_by(Invoice.id.desc()))]
+    return {"unbilled": format_money(total, project.currency), "invoices": invs}
+
+
+def deal_panel_data(session: Session, deal_id: int) -> dict:
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        return {"invoiced": "", "collected": "", "invoices": []}
+    invs = list(session.exec(select(Invoice).where(Invoice.deal_id == deal_id, Invoice.status != "void",
+                                                   Invoice.kind != "credit_note").order_by(Invoice.id.desc())))
+    cur = invs[0].currency if invs else deal.currency
+    invoiced = sum(i.total_minor for i in invs if i.status != "draft")
+    collected = int(session.execute(sa_select(func.coalesce(func.sum(Invoice.paid_minor), 0))
+                                    .where(Invoice.deal_id == deal_id)).scalar_one())
+    names = _account_names(session)
+    return {"invoiced": format_money(invoiced, cur), "collected": format_money(collected, cur),
+            "invoices": [_row(session, i, names) for i in invs]}

@@ -1,0 +1,393 @@
+"""Stripe webhooks: verify, record, then reconcile the ledger.
+
+Threat model: `POST /api/webhooks/stripe` is reachable by anyone on the internet. A
+request is untrusted until its `Stripe-Signature` verifies against
+`STRIPE_WEBHOOK_SECRET` (HMAC-SHA256, timestamp within 300 s against replays); nothing
+is parsed, stored or acted on before that, and a bad or stale signature answers 400.
+After verification the body is trusted as Stripe's, but still only as *data*: the
+invoice is found from our own metadata (`invoice_id`) and the currency must match, an
+amount never creates an invoice, and an unknown invoice leaves the payment unmatched
+for a person to match.
+
+Reliability: Stripe delivers at least once, in any order, sometimes concurrently.
+- every event is stored first in WebhookEvent, unique on (provider, event id): a
+  duplicate (even 20 at once) finds the row and changes nothing;
+- the ledger is keyed by Stripe object ids (payment intent, checkout session, refund,
+  dispute); a handler upserts, never blindly inserts, and statuses only move forward
+  (pending < failed < succeeded; a closed dispute stays closed);
+- refunds use the charge's cumulative `amount_refunded` (max wins), so an older event
+  arriving late cannot undo a newer one;
+- the invoice row is locked (SELECT ... FOR UPDATE on PostgreSQL) where money moves, and
+  its status is recomputed from the ledger each time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from l2c_app.billing.models import Invoice
+from l2c_app.billing.service import after_payment, begin_write, recompute_status
+from l2c_app.core.audit import Actor, record_action, record_create
+from l2c_app.core.config import get_settings
+from l2c_app.core.models import WebhookEvent
+from l2c_app.core.timeline import add_deal_event
+from l2c_app.core.timeutil import utcnow
+from l2c_app.payments.models import Dispute, Payment, Refund
+
+log = logging.getLogger(__name__)
+STRIPE = Actor("webhook", None, "stripe")
+TOLERANCE = 300
+STATUS_RANK = {"pending": 0, "failed": 1, "succeeded": 2}
+DISPUTE_TERMINAL = ("won", "lost", "warning_closed")
+
+
+class BadSignature(Exception):
+    pass
+
+
+def verify(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
+    """Verify the signature BEFORE anything else; returns the event as a plain dict."""
+    if not secret:
+        raise BadSignature("STRIPE_WEBHOOK_SECRET is not configured")
+    try:
+        stripe.WebhookSignature.verify_header(payload, sig_header, secret, TOLERANCE)
+    except stripe.SignatureVerificationError as exc:
+        raise BadSignature(str(exc)) from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise BadSignature("body is not JSON") from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise BadSignature("not a Stripe event")
+    return event
+
+
+# --- recording -----------------------------------------------------------------------------
+
+def _insert_event(session: Session, event: dict, raw: str, headers: dict | None) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None for a known event.
+
+    One statement, no savepoint: a concurrent twin waits on the unique index (PostgreSQL)
+    or on the write lock (SQLite) and then sees the conflict.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = (dialect_insert(WebhookEvent)
+            .values(provider="stripe", event_id=event["id"][:255], type=str(event["type"])[:100], raw_body=raw,
+                    headers=headers or {}, received_at=utcnow(), outcome="received")
+            .on_conflict_do_nothing().returning(WebhookEvent.id))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _finish(session: Session, event_id: int, outcome: str, detail: str | None) -> None:
+    session.execute(update(WebhookEvent).where(WebhookEvent.id == event_id)
+                    .values(outcome=outcome, processed_at=utcnow(), detail=detail))
+
+
+def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None) -> str:
+    """Store the event (once) and apply it. Returns the outcome: applied, ignored, duplicate, failed."""
+    begin_write(session)
+    row_id = _insert_event(session, event, raw, headers)
+    if row_id is None:
+        known = session.exec(select(WebhookEvent).where(WebhookEvent.provider == "stripe",
+                                                        WebhookEvent.event_id == event["id"][:255])
+                             .with_for_update()).one()
+        session.refresh(known)
+        if known.outcome != "failed":
+            return "duplicate"
+        row_id = known.id  # a failed event is applied again (redelivery or sync)
+    handler = HANDLERS.get(str(event["type"]))
+    if handler is None:
+        _finish(session, row_id, "ignored", "no handler for this type")
+        return "ignored"
+    obj = (event.get("data") or {}).get("object") or {}
+    try:
+        with session.begin_nested():
+            detail = handler(session, obj, event)
+    except Exception as exc:  # noqa: BLE001 - kept as failed with the reason; Stripe (or sync) retries
+        log.exception("stripe event %s failed", event["id"])
+        _finish(session, row_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+        return "failed"
+    _finish(session, row_id, "applied", detail)
+    return "applied"
+
+
+def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
+    """The whole webhook request: (HTTP status, JSON body)."""
+    from l2c_app.core.db import session_scope
+
+    try:
+        event = verify(payload, sig_header, get_settings().stripe_webhook_secret)
+    except BadSignature as exc:
+        return 400, {"detail": f"Stripe-Signature: {exc}"}
+    raw = payload.decode("utf-8")
+    for attempt in range(3):
+        try:
+            with session_scope() as session:
+                outcome = record_and_apply(session, event, raw, {"stripe-signature": sig_header or ""})
+            break
+        except IntegrityError:  # a concurrent twin won a race outside the savepoints: try again
+            if attempt == 2:
+                raise
+    if outcome == "failed":
+        return 500, {"detail": "event recorded, applying it failed; it will be retried", "outcome": outcome}
+    return 200, {"received": True, "outcome": outcome}
+
+
+# --- the ledger helpers --------------------------------------------------------------------
+
+def _id(value: Any) -> str | None:
+    """Stripe fields are an id or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _invoice_for(session: Session, metadata: dict | None, currency: str | None, lock: bool = True) -> Invoice | None:
+    raw = (metadata or {}).get("invoice_id")
+    if not raw or not str(raw).isdigit():
+        return None
+    stmt = select(Invoice).where(Invoice.id == int(raw))
+    if lock:
+        stmt = stmt.with_for_update()
+    inv = session.exec(stmt).first()
+    if inv is None or (currency and inv.currency.lower() != currency.lower()):
+        return None
+    return inv
+
+
+def _find_payment(session: Session, pi_id: str | None, cs_id: str | None = None,
+                  charge_id: str | None = None) -> Payment | None:
+    """The ledger row for any of the Stripe ids (one query)."""
+    conds = [col == value for col, value in ((Payment.stripe_payment_intent_id, pi_id),
+                                             (Payment.stripe_checkout_session_id, cs_id),
+                                             (Payment.stripe_charge_id, charge_id)) if value]
+    if not conds:
+        return None
+    return session.exec(select(Payment).where(or_(*conds)).order_by(Payment.id)).first()
+
+
+def _day(ts: Any) -> date:
+    if isinstance(ts, int):
+        return datetime.fromtimestamp(ts, UTC).date()
+    return utcnow().date()
+
+
+def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = None, charge_id: str | None = None,
+                   amount: int, currency: str, status: str, metadata: dict | None, created: Any = None) -> Payment:
+    """Create or move forward the ledger row of one Stripe payment; recompute its invoice."""
+    inv = _invoice_for(session, metadata, currency)  # locks the invoice: one writer per invoice
+    pay = _find_payment(session, pi_id, cs_id)
+    if pay is None:
+        pay = Payment(invoice_id=inv.id if inv else None, account_id=inv.account_id if inv else None,
+                      amount_minor=int(amount), currency=currency.upper(), method="stripe", status=status,
+                      received_on=_day(created), reference=pi_id or cs_id, stripe_payment_intent_id=pi_id,
+                      stripe_checkout_session_id=cs_id, stripe_charge_id=charge_id)
+        if inv is not None:  # the invoice's row lock (or SQLite's write lock) already serialises twins
+            session.add(pay)
+            session.flush()
+            record_create(session, STRIPE, pay)
+            created_new = True
+        else:
+            try:
+                with session.begin_nested():
+                    session.add(pay)
+                    session.flush()
+                record_create(session, STRIPE, pay)
+                created_new = True
+            except IntegrityError:  # an unmatched twin was inserted concurrently
+                pay = _find_payment(session, pi_id, cs_id)
+                if pay is None:
+                    raise
+                created_new = False
+    else:
+        created_new = False
+    if not created_new:
+        changed = {}
+        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(pay.status, 0):
+            changed["status"] = (pay.status, status)
+            pay.status = status
+        for attr, value in (("stripe_payment_intent_id", pi_id), ("stripe_checkout_session_id", cs_id),
+                            ("stripe_charge_id", charge_id)):
+            if value and not getattr(pay, attr):
+                setattr(pay, attr, value)
+        if amount and pay.amount_minor != int(amount) and pay.status != "succeeded":
+            pay.amount_minor = int(amount)
+        if pay.invoice_id is None and inv is not None:
+            pay.invoice_id, pay.account_id = inv.id, inv.account_id
+            changed["invoice_id"] = (None, inv.id)
+        pay.updated_at = utcnow()
+        session.add(pay)
+        if changed:
+            record_action(session, STRIPE, "payment", pay.id, "update", {k: v[1] for k, v in changed.items()})
+    session.flush()
+    _settle(session, pay, inv)
+    return pay
+
+
+def _settle(session: Session, pay: Payment, inv: Invoice | None = None) -> None:
+    if pay.invoice_id is None:
+        return
+    if inv is None or inv.id != pay.invoice_id:
+        inv = session.exec(select(Invoice).where(Invoice.id == pay.invoice_id).with_for_update()).one()
+    before = inv.status
+    inv = recompute_status(session, inv, STRIPE)
+    if pay.status == "succeeded" and before != inv.status:
+        add_deal_event(session, inv.deal_id, f"Payment received on {inv.number} (Stripe)")
+    after_payment(session, inv)
+
+
+def _payment_for_charge(session: Session, charge_like: dict) -> Payment | None:
+    """The ledger row a refund or dispute belongs to; derived from Stripe when we have not seen it yet."""
+    pi_id, charge_id = _id(charge_like.get("payment_intent")), _id(charge_like.get("charge")) or (
+        charge_like.get("id") if str(charge_like.get("id", "")).startswith("ch_") else None)
+    pay = _find_payment(session, pi_id, None, charge_id)
+    if pay is not None or not pi_id:
+        return pay
+    # Arrived before the payment event: ask Stripe for the payment intent (the source of truth).
+    from l2c_app.integrations import stripe_client
+
+    if stripe_client.enabled():
+        pi = stripe_client.retrieve_payment_intent(pi_id)
+        return upsert_payment(session, pi_id=pi_id, charge_id=_id(pi.get("latest_charge")) or charge_id,
+                              amount=int(pi.get("amount_received") or pi.get("amount") or 0),
+                              currency=pi.get("currency", "eur"),
+                              status="succeeded" if pi.get("status") == "succeeded" else "pending",
+                              metadata=pi.get("metadata"), created=pi.get("created"))
+    return upsert_payment(session, pi_id=pi_id, charge_id=charge_id, amount=int(charge_like.get("amount") or 0),
+                          currency=charge_like.get("currency", "eur"), status="succeeded",
+                          metadata=charge_like.get("metadata"), created=charge_like.get("created"))
+
+
+# --- handlers: event type -> function(session, object, event) -> detail ------------------------
+
+def on_checkout_completed(session: Session, obj: dict, event: dict) -> str:
+    paid = obj.get("payment_status") == "paid"
+    pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
+                         amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
+                         status="succeeded" if paid else "pending", metadata=obj.get("metadata"),
+                         created=obj.get("created"))
+    return f"payment {pay.id} {pay.status}"
+
+
+def on_async_succeeded(session: Session, obj: dict, event: dict) -> str:
+    pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
+                         amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
+                         status="succeeded", metadata=obj.get("metadata"), created=obj.get("created"))
+    return f"payment {pay.id} {pay.status}"
+
+
+def on_async_failed(session: Session, obj: dict, event: dict) -> str:
+    pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
+                         amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
+                         status="failed", metadata=obj.get("metadata"), created=obj.get("created"))
+    return f"payment {pay.id} {pay.status}"
+
+
+def on_payment_intent_succeeded(session: Session, obj: dict, event: dict) -> str:
+    pay = upsert_payment(session, pi_id=obj.get("id"), charge_id=_id(obj.get("latest_charge")),
+                         amount=int(obj.get("amount_received") or obj.get("amount") or 0),
+                         currency=obj.get("currency", "eur"), status="succeeded", metadata=obj.get("metadata"),
+                         created=obj.get("created"))
+    return f"payment {pay.id} {pay.status}"
+
+
+def on_charge_refunded(session: Session, obj: dict, event: dict) -> str:
+    pay = _payment_for_charge(session, obj)
+    if pay is None:
+        raise LookupError(f"no payment for charge {obj.get('id')}")
+    if pay.invoice_id:
+        session.exec(select(Invoice).where(Invoice.id == pay.invoice_id).with_for_update()).one()
+    cumulative = int(obj.get("amount_refunded") or 0)
+    key = f"cumulative:{obj.get('id')}"
+    ref = session.exec(select(Refund).where(Refund.stripe_refund_id == key)).first()
+    if ref is None:
+        ref = Refund(payment_id=pay.id, amount_minor=cumulative, stripe_refund_id=key, reason="Stripe refund")
+        session.add(ref)
+        session.flush()
+        record_create(session, STRIPE, ref)
+    elif cumulative > ref.amount_minor:  # an older event arriving late never lowers it
+        record_action(session, STRIPE, "refund", ref.id, "update", {"amount_minor": cumulative})
+        ref.amount_minor = cumulative
+        session.add(ref)
+    session.flush()
+    _settle(session, pay)
+    return f"refunded {ref.amount_minor} on payment {pay.id}"
+
+
+def _on_dispute(session: Session, obj: dict, event: dict) -> str:
+    pay = _payment_for_charge(session, obj)
+    if pay is not None and pay.invoice_id:
+        session.exec(select(Invoice).where(Invoice.id == pay.invoice_id).with_for_update()).one()
+    status = str(obj.get("status") or "needs_response")
+    dis = session.exec(select(Dispute).where(Dispute.stripe_dispute_id == obj["id"])).first()
+    if dis is None:
+        dis = Dispute(payment_id=pay.id if pay else None, stripe_dispute_id=obj["id"],
+                      amount_minor=int(obj.get("amount") or 0), status=status,
+                      closed_at=utcnow() if status in DISPUTE_TERMINAL else None)
+        session.add(dis)
+        session.flush()
+        record_create(session, STRIPE, dis)
+    elif dis.status not in DISPUTE_TERMINAL:  # a closed dispute stays closed, whatever arrives late
+        record_action(session, STRIPE, "dispute", dis.id, "update", {"status": status})
+        dis.status = status
+        if status in DISPUTE_TERMINAL:
+            dis.closed_at = utcnow()
+        session.add(dis)
+    session.flush()
+    if pay is not None:
+        _settle(session, pay)
+    return f"dispute {dis.stripe_dispute_id} {dis.status}"
+
+
+HANDLERS: dict[str, Callable[[Session, dict, dict], str]] = {
+    "checkout.session.completed": on_checkout_completed,
+    "checkout.session.async_payment_succeeded": on_async_succeeded,
+    "checkout.session.async_payment_failed": on_async_failed,
+    "payment_intent.succeeded": on_payment_intent_succeeded,
+    "charge.refunded": on_charge_refunded,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.updated": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
+}
+
+
+# --- healing what webhooks missed ------------------------------------------------------------
+
+def stripe_sync(session: Session) -> dict[str, int]:
+    """List Stripe's recent events and checkout sessions; apply what the webhooks missed.
+
+    Events go through `record_and_apply` (a known event is a duplicate and changes
+    nothing); a completed checkout session with no ledger row is applied as if its
+    event had arrived. Call it from the Payments page's button or the scheduler.
+    """
+    from l2c_app.integrations import stripe_client
+
+    if not stripe_client.enabled():
+        return {"events": 0, "applied": 0, "sessions": 0}
+    applied = seen = healed = 0
+    for ev in reversed(stripe_client.recent_events()):  # oldest first
+        seen += 1
+        if record_and_apply(session, ev, json.dumps(ev)) == "applied":
+            applied += 1
+    for cs in stripe_client.recent_checkout_sessions():
+        if cs.get("status") != "complete":
+            continue
+        if _find_payment(session, _id(cs.get("payment_intent")), cs.get("id")) is None:
+            on_checkout_completed(session, cs, {})
+            healed += 1
+    record_action(session, Actor("system", None, "stripe-sync"), "payment", None, "stripe_sync",
+                  {"events": seen, "applied": applied, "sessions_healed": healed})
+    return {"events": seen, "applied": applied, "sessions": healed}

@@ -1,0 +1,350 @@
+"""A local Stripe stand-in: an HTTP server on 127.0.0.1 (a thread) that speaks the part of
+the Stripe API l2c uses, in the current API's shapes, so the production adapter runs
+through the real `stripe` SDK (`STRIPE_API_BASE` points at it). No test reaches Stripe.
+
+Served (form-encoded in, JSON out, `Idempotency-Key` honoured on POST):
+  POST /v1/payment_links, POST /v1/payment_links/{id}, GET /v1/payment_links/{id}
+  GET  /v1/checkout/sessions, GET /v1/payment_intents/{id}, GET /v1/charges/{id}
+  POST /v1/refunds, GET /v1/events
+Plus what a test (or the browser journey) does as the *payer* or as Stripe's backend:
+  `pay(link_id)` (session + intent + charge, events sent), `settle_async(...)`,
+  `refund(...)`, `dispute(...)`, `close_dispute(...)`, and GET/POST /pay/{link_id}, a
+  checkout page with a "Pay" button that redirects to the link's after_completion URL.
+Events are signed with `stripe.WebhookSignature.generate_signature_header` and delivered
+to `webhook_url` (real HTTP) or through `sender(body, headers)` (e.g. a TestClient).
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+import httpx
+import stripe
+
+API_VERSION = "2026-10-28.endive"
+
+
+def _nest(pairs: list[tuple[str, str]]) -> dict:
+    """Stripe's form encoding (`a[b][0][c]=v`) back to nested dicts and lists."""
+    root: dict = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node and all(k.isdigit() for k in node):
+                return [fix(node[k]) for k in sorted(node, key=int)]
+            return {k: fix(v) for k, v in node.items()}
+        return node
+
+    return fix(root)
+
+
+class StripeStandIn:
+    def __init__(self, webhook_secret: str, webhook_url: str | None = None,
+                 sender: Callable[[bytes, dict], int] | None = None):
+        self.secret = webhook_secret
+        self.webhook_url = webhook_url
+        self.sender = sender
+        self.objects: dict[str, dict] = {}
+        self.events: list[dict] = []
+        self.idempotent: dict[str, tuple[int, dict]] = {}
+        self.requests: list[tuple[str, str, dict]] = []
+        self.deliveries: list[tuple[str, int]] = []
+        self.lock = threading.RLock()
+        self._seq = itertools.count(1)
+        self.auto_deliver = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # --- lifecycle
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> StripeStandIn:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- objects
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_test_{next(self._seq):06d}{secrets.token_hex(4)}"
+
+    def _now(self) -> int:
+        return int(time.time())
+
+    def links(self) -> list[dict]:
+        return [o for o in self.objects.values() if o["object"] == "payment_link"]
+
+    def create_payment_link(self, params: dict) -> dict:
+        line = (params.get("line_items") or [{}])[0]
+        pdata = line.get("price_data") or {}
+        if not pdata.get("currency") or "unit_amount" not in pdata:
+            raise ValueError("line_items[0][price_data] needs currency and unit_amount")
+        link_id = self._id("plink")
+        price = {"id": self._id("price"), "object": "price", "currency": pdata["currency"],
+                 "unit_amount": int(pdata["unit_amount"]), "product": self._id("prod"), "active": True}
+        link = {"id": link_id, "object": "payment_link", "active": True, "livemode": False,
+                "url": f"{self.base_url}/pay/{link_id}", "currency": pdata["currency"],
+                "metadata": params.get("metadata") or {},
+                "payment_intent_data": {"metadata": (params.get("payment_intent_data") or {}).get("metadata") or {}},
+                "restrictions": params.get("restrictions"), "after_completion": params.get("after_completion"),
+                "line_items": {"object": "list", "data": [{"price": price, "quantity": int(line.get("quantity", 1))}]},
+                "_completed": 0}
+        self.objects[link_id] = link
+        return link
+
+    def amount_of(self, link_id: str) -> int:
+        return self.objects[link_id]["line_items"]["data"][0]["price"]["unit_amount"]
+
+    # --- the payer and Stripe's backend
+    def pay(self, link_id: str, *, delayed: bool = False, force: bool = False, deliver: bool | None = None) -> dict:
+        """Complete a checkout on the link: session + payment intent (+ charge unless delayed)."""
+        with self.lock:
+            link = self.objects[link_id]
+            limit = int(((link.get("restrictions") or {}).get("completed_sessions") or {}).get("limit") or 0)
+            if not force and (not link["active"] or (limit and link["_completed"] >= limit)):
+                raise ValueError("This payment link is no longer active")
+            amount, currency = self.amount_of(link_id), link["currency"]
+            pi_id, cs_id = self._id("pi"), self._id("cs")
+            charge = None
+            if not delayed:
+                charge = self._charge(pi_id, amount, currency)
+            pi = {"id": pi_id, "object": "payment_intent", "amount": amount,
+                  "amount_received": 0 if delayed else amount, "currency": currency,
+                  "status": "processing" if delayed else "succeeded", "latest_charge": charge["id"] if charge else None,
+                  "metadata": dict(link["payment_intent_data"]["metadata"]), "created": self._now(),
+                  "livemode": False}
+            cs = {"id": cs_id, "object": "checkout.session", "mode": "payment", "amount_total": amount,
+                  "currency": currency, "payment_intent": pi_id, "payment_link": link_id,
+                  "payment_status": "unpaid" if delayed else "paid", "status": "complete",
+                  "metadata": dict(link["metadata"]), "created": self._now(), "livemode": False}
+            self.objects[pi_id], self.objects[cs_id] = pi, cs
+            link["_completed"] += 1
+            evs = [self.event("checkout.session.completed", cs)]
+            if not delayed:
+                evs.append(self.event("payment_intent.succeeded", pi))
+        self._maybe_deliver(evs, deliver)
+        return {"session": cs, "payment_intent": pi, "charge": charge, "events": evs}
+
+    def _charge(self, pi_id: str, amount: int, currency: str) -> dict:
+        ch = {"id": self._id("ch"), "object": "charge", "amount": amount, "amount_captured": amount,
+              "amount_refunded": 0, "refunded": False, "currency": currency, "paid": True, "status": "succeeded",
+              "payment_intent": pi_id, "metadata": {}, "created": self._now(), "livemode": False}
+        self.objects[ch["id"]] = ch
+        return ch
+
+    def settle_async(self, cs_id: str, success: bool = True, deliver: bool | None = None) -> list[dict]:
+        with self.lock:
+            cs = self.objects[cs_id]
+            pi = self.objects[cs["payment_intent"]]
+            if success:
+                ch = self._charge(pi["id"], pi["amount"], pi["currency"])
+                pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=ch["id"])
+                cs["payment_status"] = "paid"
+                evs = [self.event("checkout.session.async_payment_succeeded", cs),
+                       self.event("payment_intent.succeeded", pi)]
+            else:
+                pi.update(status="requires_payment_method")
+                evs = [self.event("checkout.session.async_payment_failed", cs)]
+        self._maybe_deliver(evs, deliver)
+        return evs
+
+    def refund(self, charge_id: str, amount: int | None = None, deliver: bool | None = None) -> dict:
+        with self.lock:
+            ch = self.objects[charge_id]
+            amount = ch["amount"] - ch["amount_refunded"] if amount is None else amount
+            if amount <= 0 or ch["amount_refunded"] + amount > ch["amount"]:
+                raise ValueError("Refund amount exceeds the charge")
+            re_ = {"id": self._id("re"), "object": "refund", "amount": amount, "charge": charge_id,
+                   "payment_intent": ch["payment_intent"], "currency": ch["currency"], "status": "succeeded",
+                   "created": self._now()}
+            self.objects[re_["id"]] = re_
+            ch["amount_refunded"] += amount
+            ch["refunded"] = ch["amount_refunded"] == ch["amount"]
+            ev = self.event("charge.refunded", ch)
+        self._maybe_deliver([ev], deliver)
+        return re_
+
+    def dispute(self, charge_id: str, deliver: bool | None = None) -> dict:
+        with self.lock:
+            ch = self.objects[charge_id]
+            dp = {"id": self._id("dp"), "object": "dispute", "amount": ch["amount"], "charge": charge_id,
+                  "payment_intent": ch["payment_intent"], "currency": ch["currency"], "status": "needs_response",
+                  "reason": "fraudulent", "created": self._now(), "livemode": False}
+            self.objects[dp["id"]] = dp
+            ev = self.event("charge.dispute.created", dp)
+        self._maybe_deliver([ev], deliver)
+        return ev
+
+    def close_dispute(self, dispute_id: str, status: str = "won", deliver: bool | None = None) -> dict:
+        with self.lock:
+            dp = self.objects[dispute_id]
+            dp["status"] = status
+            ev = self.event("charge.dispute.closed", dp)
+        self._maybe_deliver([ev], deliver)
+        return ev
+
+    # --- events
+    def event(self, type_: str, obj: dict) -> dict:
+        snapshot = json.loads(json.dumps({k: v for k, v in obj.items() if not k.startswith("_")}))
+        ev = {"id": self._id("evt"), "object": "event", "api_version": API_VERSION, "created": self._now(),
+              "data": {"object": snapshot}, "livemode": False, "pending_webhooks": 1,
+              "request": {"id": None, "idempotency_key": None}, "type": type_}
+        self.events.append(ev)
+        return ev
+
+    def signed(self, ev: dict, timestamp: int | None = None, secret: str | None = None) -> tuple[bytes, dict]:
+        body = json.dumps(ev)
+        header = stripe.WebhookSignature.generate_signature_header(body, secret or self.secret, timestamp=timestamp)
+        return body.encode(), {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+    def deliver(self, ev: dict, timestamp: int | None = None, secret: str | None = None) -> int:
+        body, headers = self.signed(ev, timestamp, secret)
+        if self.sender is not None:
+            status = self.sender(body, headers)
+        else:
+            status = httpx.post(self.webhook_url, content=body, headers=headers, timeout=30).status_code
+        self.deliveries.append((ev["id"], status))
+        return status
+
+    def _maybe_deliver(self, evs: list[dict], deliver: bool | None) -> None:
+        if deliver if deliver is not None else self.auto_deliver:
+            for ev in evs:
+                self.deliver(ev)
+
+    # --- HTTP
+    def _handler(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _send(self, status: int, body: dict | str, content_type: str = "application/json",
+                      headers: dict | None = None) -> None:
+                data = (json.dumps(body) if isinstance(body, dict) else body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", "req_" + secrets.token_hex(6))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status: int, message: str) -> None:
+                self._send(status, {"error": {"type": "invalid_request_error", "message": message}})
+
+            def _params(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                query = urlparse(self.path).query
+                return _nest(parse_qsl(raw, keep_blank_values=True) + parse_qsl(query, keep_blank_values=True))
+
+            def do_GET(self):  # noqa: N802
+                path = urlparse(self.path).path
+                params = self._params()
+                standin.requests.append(("GET", path, params))
+                if path.startswith("/pay/"):
+                    return self._checkout_page(path.split("/")[2])
+                m = re.fullmatch(r"/v1/(payment_links|payment_intents|charges|checkout/sessions)/([\w]+)", path)
+                if m:
+                    obj = standin.objects.get(m.group(2))
+                    return self._send(200, _public(obj)) if obj else self._error(404, f"No such object: {m.group(2)}")
+                lists = {"/v1/events": lambda o: False, "/v1/checkout/sessions": lambda o: o["object"] == "checkout.session",
+                         "/v1/payment_links": lambda o: o["object"] == "payment_link"}
+                if path in lists:
+                    limit = int(params.get("limit", 10))
+                    if path == "/v1/events":
+                        items = list(reversed(standin.events))
+                    else:
+                        items = [o for o in reversed(list(standin.objects.values())) if lists[path](o)]
+                    return self._send(200, {"object": "list", "url": path, "has_more": len(items) > limit,
+                                            "data": [_public(o) for o in items[:limit]]})
+                return self._error(404, f"Unrecognized request URL (GET: {path})")
+
+            def do_POST(self):  # noqa: N802
+                path = urlparse(self.path).path
+                params = self._params()
+                standin.requests.append(("POST", path, params))
+                if path.startswith("/pay/"):
+                    return self._pay_from_page(path.split("/")[2])
+                key = self.headers.get("Idempotency-Key")
+                if key and (path + key) in standin.idempotent:
+                    status, body = standin.idempotent[path + key]
+                    return self._send(status, body, headers={"Idempotent-Replayed": "true"})
+                try:
+                    with standin.lock:
+                        status, body = self._post(path, params)
+                except (ValueError, KeyError) as exc:
+                    status, body = 400, {"error": {"type": "invalid_request_error", "message": str(exc)}}
+                if key and status < 500:
+                    standin.idempotent[path + key] = (status, body)
+                return self._send(status, body)
+
+            def _post(self, path: str, params: dict) -> tuple[int, dict]:
+                if path == "/v1/payment_links":
+                    return 200, _public(standin.create_payment_link(params))
+                m = re.fullmatch(r"/v1/payment_links/(\w+)", path)
+                if m:
+                    link = standin.objects.get(m.group(1))
+                    if link is None:
+                        return 404, {"error": {"type": "invalid_request_error", "message": "No such payment link"}}
+                    if "active" in params:
+                        link["active"] = params["active"] == "true"
+                    return 200, _public(link)
+                if path == "/v1/refunds":
+                    charge_id = params.get("charge") or standin.objects[params["payment_intent"]]["latest_charge"]
+                    return 200, standin.refund(charge_id, int(params["amount"]) if "amount" in params else None)
+                return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL {path}"}}
+
+            def _checkout_page(self, link_id: str) -> None:
+                link = standin.objects.get(link_id)
+                if link is None or not link["active"]:
+                    return self._send(410, "<h1>This link is no longer active</h1>", "text/html")
+                amount = standin.amount_of(link_id) / 100
+                page = (f"<html><head><title>Stand-in checkout</title></head><body><h1>Stand-in checkout</h1>"
+                        f"<p>Amount: {amount:.2f} {html.escape(link['currency'].upper())}</p>"
+                        f"<form method='post' action='/pay/{link_id}'><button type='submit'>Pay</button></form>"
+                        f"</body></html>")
+                self._send(200, page, "text/html")
+
+            def _pay_from_page(self, link_id: str) -> None:
+                try:
+                    standin.pay(link_id)
+                except (ValueError, KeyError) as exc:
+                    return self._send(400, f"<h1>{html.escape(str(exc))}</h1>", "text/html")
+                link = standin.objects[link_id]
+                target = ((link.get("after_completion") or {}).get("redirect") or {}).get("url") or "/"
+                self.send_response(303)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        return Handler
+
+
+def _public(obj: dict) -> dict:
+    return {k: v for k, v in obj.items() if not k.startswith("_")}

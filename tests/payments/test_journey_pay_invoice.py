@@ -1,0 +1,109 @@
+"""Journey: bill a project's approved time and change order, send the invoice, and the client
+pays it through the public link; the invoice then shows Paid."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
+from l2c_app.core.models import User
+from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage
+from l2c_app.projects.models import BudgetLine, ChangeOrder, Project, TimeEntry
+
+SHOTS = "test-artifacts"
+
+
+def a_project_with_time_and_a_change_order(app) -> str:
+    """What delivery leaves behind: 6 approved hours at €100 and an approved €450 change order."""
+    client = f"Fabrikam {secrets.token_hex(2)}"
+    with app.session() as s:
+        owner = s.exec(select(User).where(User.role == "owner")).first()
+        account = Account(name=client)
+        stage = PipelineStage(name="Won", kind="won", position=99)
+        s.add_all([account, stage])
+        s.flush()
+        contact = Contact(account_id=account.id, name="Fiona Finance", email="fiona@fabrikam.test")
+        s.add(contact)
+        s.flush()
+        deal = Deal(title="Fabrikam website", account_id=account.id, contact_id=contact.id, stage_id=stage.id,
+                    status="won", value_minor=500000)
+        s.add(deal)
+        s.flush()
+        project = Project(name="Fabrikam website", deal_id=deal.id, account_id=account.id, currency="EUR")
+        s.add(project)
+        s.flush()
+        line = BudgetLine(project_id=project.id, role="Developer", rate_minor=10000)
+        s.add(line)
+        s.flush()
+        approved = datetime.now(UTC)
+        for i in range(3):
+            s.add(TimeEntry(project_id=project.id, budget_line_id=line.id, user_id=owner.id,
+                            day=date.today() - timedelta(days=i + 1), minutes=120, rate_minor=10000,
+                            approved_at=approved))
+        s.add(ChangeOrder(project_id=project.id, description="Extra landing page", amount_minor=45000,
+                          status="approved", public_token=secrets.token_urlsafe(16)))
+        s.commit()
+    return client
+
+
+def create_invoice_from_project(page, app, client: str) -> None:
+    page.goto(f"{app.base_url}/invoices")
+    page.get_by_label("Client").select_option(label=client)
+    page.get_by_role("button", name="Create invoice for Fabrikam website").click()
+    page.wait_for_url(re.compile(r".*/invoices/\d+/?$"))
+    expect(page.get_by_text("Developer (3 entries)")).to_be_visible()
+    expect(page.get_by_text("Change order #1: Extra landing page")).to_be_visible()
+
+
+def send_invoice(page) -> str:
+    page.get_by_role("button", name="Send invoice").click()
+    expect(page.get_by_text("Invoice sent by e-mail.")).to_be_visible()
+    link = page.get_by_role("link", name=re.compile(r"\/i\/"))
+    expect(link).to_be_visible()
+    return link.get_attribute("href")
+
+
+def pay_invoice(page, app, public_path: str) -> None:
+    page.goto(f"{app.base_url}{public_path}")
+    expect(page.get_by_role("heading", name=re.compile("Invoice INV-"))).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-public-invoice.png", full_page=True)
+    page.get_by_role("link", name=re.compile(r"Pay €1,050\.00")).click()
+    expect(page.get_by_role("heading", name="Stand-in checkout")).to_be_visible()
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(re.compile(r".*/i/.*paid=1"))
+
+
+@pytest.mark.browser
+def test_client_pays_an_invoice_built_from_the_work(signed_in_page, app_server):
+    page = signed_in_page
+    client = a_project_with_time_and_a_change_order(app_server)
+    create_invoice_from_project(page, app_server, client)
+    page.screenshot(path=f"{SHOTS}/billing-draft.png", full_page=True)
+    public_path = send_invoice(page)
+    invoice_url = page.url
+    pay_invoice(page, app_server, public_path)
+    expect(page.get_by_text("Paid", exact=True).first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-public-paid.png", full_page=True)
+    page.goto(invoice_url)
+    expect(page.get_by_text("Paid", exact=True).first).to_be_visible()
+    expect(page.get_by_text("stripe")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-invoice-paid.png", full_page=True)
+    the_ledger_shows_the_payment(page, app_server)
+
+
+def the_ledger_shows_the_payment(page, app) -> None:
+    page.goto(f"{app.base_url}/payments")
+    expect(page.get_by_role("cell", name="€1,050.00").first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-payments.png", full_page=True)
+    page.goto(f"{app.base_url}/invoices")
+    expect(page.get_by_role("link", name=re.compile("INV-")).first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-invoices.png", full_page=True)
+    page.goto(f"{app.base_url}/settings/billing")
+    expect(page.get_by_label("Invoice number pattern")).to_have_value("INV-{year}-{seq:04d}")
+    page.screenshot(path=f"{SHOTS}/billing-settings.png", full_page=True)
