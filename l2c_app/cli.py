@@ -5,6 +5,9 @@
     l2c users create --email E --role R [--name N]   (password read from stdin)
     l2c apikeys create --name N         prints the key once
     l2c demo load                       a believable data set covering every stage
+    l2c jobs run [--every N]            reminders, retainer invoices, DocuSign re-poll, Stripe sync
+    l2c contracts verify FILE           check a PDF against the stored contract hashes
+    l2c contracts repoll                re-poll stalled DocuSign envelopes
     l2c backup FILE                     online SQLite backup (pg_dump hint on PostgreSQL)
     l2c contracts verify FILE           is this PDF exactly a contract l2c produced (signed or original)?
     l2c contracts repoll [--hours 24]   ask DocuSign about envelopes with no Connect event for that long
@@ -47,7 +50,26 @@ def cmd_serve(args) -> int:
         cmd += ["--env", "prod", "--single-port", "--frontend-port", str(args.port), "--backend-port",
                 str(args.port)]
     print(f"l2c: starting on http://localhost:{args.port}", flush=True)
-    return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+    jobs = None
+    if not args.no_jobs:  # reminders, retainers, re-poll, Stripe sync: every hour, beside the app
+        jobs = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "3600"],
+                                cwd=PROJECT_DIR, env=env)
+    try:
+        return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+    finally:
+        if jobs is not None:
+            jobs.terminate()
+
+
+def cmd_jobs_run(args) -> int:
+    from l2c_app.jobs import run_forever, run_jobs
+
+    if args.every:
+        run_forever(args.every)
+    results = run_jobs()
+    for name, outcome in results.items():
+        print(f"{name}: {outcome}")
+    return 1 if any(v.startswith("failed") for v in results.values()) else 0
 
 
 def cmd_users_create(args) -> int:
@@ -139,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     serve.add_argument("--dev", action="store_true", help="hot reload (frontend and API on separate ports)")
     serve.add_argument("--loglevel", default="info")
+    serve.add_argument("--no-jobs", action="store_true", help="do not run the hourly jobs here (other hosts do)")
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
@@ -166,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp = contracts.add_parser("repoll", help="re-poll stalled DocuSign envelopes (run from cron, e.g. hourly)")
     rp.add_argument("--hours", type=int, default=24)
     rp.set_defaults(func=cmd_contracts_repoll)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="jobs_command", required=True)
+    jr = jobs.add_parser("run", help="reminders, retainer invoices, DocuSign re-poll, Stripe sync (once)")
+    jr.add_argument("--every", type=int, default=0, help="repeat every N seconds instead of once")
+    jr.set_defaults(func=cmd_jobs_run)
 
     backup = sub.add_parser("backup", help="back up the database")
     backup.add_argument("file")

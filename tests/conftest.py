@@ -186,7 +186,7 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
     env.update(STRIPE_API_KEY="sk_test_browser", STRIPE_WEBHOOK_SECRET="whsec_browser_tests",
                STRIPE_API_BASE=stripe_standin.base_url)
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--port", str(port)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)], cwd=ROOT,
                                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://localhost:{port}"
     deadline = time.monotonic() + 300

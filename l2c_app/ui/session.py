@@ -34,6 +34,7 @@ class Access:
 
     viewer: Viewer | None
     section: str
+    path: str = "/"  # where a signed-out visitor comes back to after the login
 
     @property
     def allowed(self) -> bool:
@@ -41,7 +42,7 @@ class Access:
 
     def denial(self):
         if self.viewer is None:
-            return rx.redirect("/login")
+            return rx.redirect(f"/login?next={quote(self.path)}")
         return rx.toast.error(f"Your role ({self.viewer.role}) may not do this.")
 
 
@@ -82,7 +83,7 @@ class AuthState(rx.State):
 
     async def _access(self, section: str) -> Access:
         """Re-check the session and the role on the server, for this one event."""
-        return Access(await self._viewer(), section)
+        return Access(await self._viewer(), section, self._path())
 
     @rx.event
     async def require(self, section: str):

@@ -43,8 +43,17 @@ def sign_out(page):
     page.wait_for_url(re.compile(r"/login/?\?signed_out=1$"))
 
 
-def test_first_run_setup_login_navigate_logout(page, app_server):
+@pytest.fixture
+def fresh_install(app_server):
+    """An empty install for this journey; the shared one (with its owner) comes back after."""
     app_server.reset()
+    yield app_server
+    app_server.reset()
+    app_server.ensure_owner()
+
+
+def test_first_run_setup_login_navigate_logout(page, fresh_install):
+    app_server = fresh_install
     open_fresh_install(page, app_server)
     page.screenshot(path="test-artifacts/setup.png")
 

@@ -18,8 +18,11 @@ pytestmark = pytest.mark.browser
 
 
 def add_stage(page, name: str, order: str, probability: str) -> None:
+    rows = page.get_by_label("Stage name")
+    before = rows.count()
     page.get_by_role("button", name="Add a stage").click()
-    page.get_by_label("Stage name").last.fill(name)
+    expect(rows).to_have_count(before + 1)  # fill the new row, not the one that was last before
+    rows.last.fill(name)
     page.get_by_label("Order").last.fill(order)
     page.get_by_label("Win probability %").last.fill(probability)
 
@@ -40,7 +43,9 @@ def test_owner_configures_stages_and_lead_capture(page, app_server):
     expect(page.get_by_role("region", name=f"Stage Discovery {tag}")).to_contain_text("(15 %)")
 
     page.goto(f"{app.base_url}/settings/leads")
-    page.get_by_label("Consent text").fill(f"Yes, contact me ({tag}).")
+    consent = page.get_by_label("Consent text")
+    expect(consent).not_to_have_value("")  # the saved text has loaded: typing now is not overwritten
+    consent.fill(f"Yes, contact me ({tag}).")
     page.get_by_text("Always the organisation's owner").click()
     page.get_by_role("button", name="Save lead settings").click()
     expect(page.get_by_text("Lead settings saved.")).to_be_visible()

@@ -1,7 +1,7 @@
 """Bench: the weekly time grid with 40 rows and a year of history behind it.
 
-    .venv/bin/python -m bench.projects_grid            (SQLite in a temp folder)
-    DATABASE_URL=postgresql+psycopg://... .venv/bin/python -m bench.projects_grid
+    .venv/bin/python -m bench.projects_grid_bench            (SQLite in a temp folder)
+    DATABASE_URL=postgresql+psycopg://... .venv/bin/python -m bench.projects_grid_bench
 
 Builds 40 projects x 1 budget line, one person logging 5 days a week on every row for
 52 weeks (10,400 entries), then times `week_grid` (one query per week) and one cell save.

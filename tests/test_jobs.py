@@ -1,0 +1,21 @@
+"""Scheduled jobs run once each, report what they did, and one failure stops no other."""
+
+from l2c_app import jobs
+
+
+def test_every_job_runs_and_reports(db_url):
+    results = jobs.run_jobs()
+    assert set(results) == {"invoice reminders", "retainer invoices", "docusign re-poll", "stripe sync"}
+    assert results["docusign re-poll"] == "DocuSign not configured: skipped"
+    assert results["stripe sync"] == "Stripe not configured: skipped"
+    assert not any(v.startswith("failed") for v in results.values())
+
+
+def test_a_failing_job_is_reported_and_the_others_still_run(db_url, monkeypatch):
+    def broken(session):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(jobs.JOBS, "invoice reminders", broken)
+    results = jobs.run_jobs()
+    assert results["invoice reminders"] == "failed: boom"
+    assert results["retainer invoices"].endswith("drafted")
