@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, insert, literal, or_, select as sa_select, text, update
+from sqlalchemy import BigInteger, and_, bindparam, case, cast, exists, func, insert, literal, or_, select as sa_select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -724,7 +724,7 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
 
 @dataclass
 class Ledger:
-    """An invoice's money, read in three small queries (payments, refunds, disputes)."""
+    """An invoice's money, read in one query (its payments, each with its refunds and disputes)."""
 
     net_paid: int
     refunded: bool
@@ -733,22 +733,30 @@ class Ledger:
     latest_succeeded_id: int | None
 
 
+def _per_payment(col, model, where=None):
+    cond = model.payment_id == Payment.id
+    if where is not None:
+        cond = and_(cond, where)
+    return sa_select(col).where(cond).scalar_subquery()
+
+
+# One round trip per recompute (a webhook does one per event): each payment of the
+# invoice with the sums of its refunds and lost disputes and the counts that set the flags.
+_LEDGER = (sa_select(Payment.id, Payment.amount_minor, Payment.status,
+                     _per_payment(func.coalesce(func.sum(Refund.amount_minor), 0), Refund).label("refunded"),
+                     _per_payment(func.count(), Refund).label("n_refunds"),
+                     _per_payment(func.coalesce(func.sum(Dispute.amount_minor), 0), Dispute,
+                                  Dispute.status == "lost").label("lost"),
+                     _per_payment(func.count(), Dispute, Dispute.status.not_in(DISPUTE_CLOSED)).label("n_open"))
+           .where(Payment.invoice_id == bindparam("invoice_id")).order_by(Payment.id))
+
+
 def ledger(session: Session, invoice_id: int) -> Ledger:
-    pays = session.execute(sa_select(Payment.id, Payment.amount_minor, Payment.status)
-                           .where(Payment.invoice_id == invoice_id).order_by(Payment.id)).all()
-    ids = [p.id for p in pays]
-    succeeded = {p.id: p.amount_minor for p in pays if p.status == "succeeded"}
-    refunds, disputes = [], []
-    if ids:
-        refunds = session.execute(sa_select(Refund.payment_id, Refund.amount_minor)
-                                  .where(Refund.payment_id.in_(ids))).all()
-        disputes = session.execute(sa_select(Dispute.payment_id, Dispute.amount_minor, Dispute.status)
-                                   .where(Dispute.payment_id.in_(ids))).all()
-    paid = sum(succeeded.values())
-    paid -= sum(r.amount_minor for r in refunds if r.payment_id in succeeded)
-    paid -= sum(d.amount_minor for d in disputes if d.status == "lost" and d.payment_id in succeeded)
-    return Ledger(paid, bool(refunds), any(d.status not in DISPUTE_CLOSED for d in disputes), ids,
-                  max(succeeded) if succeeded else None)
+    rows = session.connection().execute(_LEDGER, {"invoice_id": invoice_id}).all()
+    succeeded = [r for r in rows if r.status == "succeeded"]
+    paid = sum(r.amount_minor - int(r.refunded) - int(r.lost) for r in succeeded)
+    return Ledger(paid, any(r.n_refunds for r in rows), any(r.n_open for r in rows), [r.id for r in rows],
+                  max(r.id for r in succeeded) if succeeded else None)
 
 
 def net_paid(session: Session, invoice_id: int) -> int:
