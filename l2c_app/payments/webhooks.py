@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import stripe
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, or_, select as sa_select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -53,6 +53,11 @@ DISPUTE_TERMINAL = ("won", "lost", "warning_closed")
 
 class BadSignature(Exception):
     pass
+
+
+class HandlerFailed(Exception):
+    """Applying an event failed (record_and_apply with isolate=False): the caller rolls back
+    and records the event as failed in a transaction of its own."""
 
 
 def verify(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
@@ -96,6 +101,9 @@ def _insert_or_nothing(model, returning) -> tuple:
 _INSERT_EVENT = _insert_or_nothing(WebhookEvent, WebhookEvent.id)
 _INSERT_PAYMENT = _insert_or_nothing(Payment, Payment.id)
 _FINISH_EVENT = update(WebhookEvent).where(WebhookEvent.id == bindparam("event_row_id"))
+_KNOWN_EVENT = (sa_select(WebhookEvent.id, WebhookEvent.outcome)
+                .where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == bindparam("event_id"))
+                .with_for_update())
 
 
 def _finish(session: Session, event_id: int, outcome: str, detail: str | None) -> None:
@@ -103,8 +111,14 @@ def _finish(session: Session, event_id: int, outcome: str, detail: str | None) -
                                                  "processed_at": utcnow(), "detail": detail})
 
 
-def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None) -> str:
-    """Store the event (once) and apply it. Returns the outcome: applied, ignored, duplicate, failed."""
+def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None,
+                     isolate: bool = True) -> str:
+    """Store the event (once) and apply it. Returns the outcome: applied, ignored, duplicate, failed.
+
+    isolate=True (Stripe sync: many events in one transaction) runs the handler in a
+    savepoint, so a failure is recorded next to the others. isolate=False (one webhook,
+    one transaction) saves the savepoint's two statements: a failure raises HandlerFailed.
+    """
     begin_write(session)
     row_id = _insert_event(session, event, raw, headers)
     if row_id is None:
@@ -121,14 +135,31 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
         return "ignored"
     obj = (event.get("data") or {}).get("object") or {}
     try:
-        with session.begin_nested():
+        if isolate:
+            with session.begin_nested():
+                detail = handler(session, obj, event)
+        else:
             detail = handler(session, obj, event)
     except Exception as exc:  # noqa: BLE001 - kept as failed with the reason; Stripe (or sync) retries
         log.exception("stripe event %s failed", event["id"])
-        _finish(session, row_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        if not isolate:
+            raise HandlerFailed(reason) from exc
+        _finish(session, row_id, "failed", reason)
         return "failed"
     _finish(session, row_id, "applied", detail)
     return "applied"
+
+
+def _record_failed(session: Session, event: dict, raw: str, headers: dict, reason: str) -> str:
+    begin_write(session)
+    row_id = _insert_event(session, event, raw, headers)
+    if row_id is None:
+        row_id, outcome = session.connection().execute(_KNOWN_EVENT, {"event_id": event["id"][:255]}).one()
+        if outcome != "failed":  # a concurrent twin applied it meanwhile
+            return "duplicate"
+    _finish(session, row_id, "failed", reason)
+    return "failed"
 
 
 def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
@@ -140,10 +171,15 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
     except BadSignature as exc:
         return 400, {"detail": f"Stripe-Signature: {exc}"}
     raw = payload.decode("utf-8")
+    headers = {"stripe-signature": sig_header or ""}
     for attempt in range(3):
         try:
             with session_scope() as session:
-                outcome = record_and_apply(session, event, raw, {"stripe-signature": sig_header or ""})
+                outcome = record_and_apply(session, event, raw, headers, isolate=False)
+            break
+        except HandlerFailed as exc:  # all of it rolled back: store the event as failed on its own
+            with session_scope() as session:
+                outcome = _record_failed(session, event, raw, headers, str(exc))
             break
         except IntegrityError:  # a concurrent twin won a race outside the savepoints: try again
             if attempt == 2:
