@@ -71,8 +71,7 @@ def use(url: str) -> None:
     from l2c_app.core.config import reset_settings
 
     if url.startswith("sqlite") and os.environ.get("L2C_BENCH_SYNC_NORMAL"):
-        # What-if for the lead: WAL + synchronous=NORMAL (no fsync per commit; still crash-safe,
-        # the last commits may be lost on power failure). Not what the app uses today.
+        # Kept for old comparisons: core/db.py now sets synchronous=NORMAL itself, so this is a no-op.
         from sqlalchemy import event
 
         from l2c_app.core.db import engine_for

@@ -24,13 +24,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, insert, literal, or_, select as sa_select, text, update
+from sqlalchemy import BigInteger, and_, bindparam, case, cast, exists, func, insert, literal, or_, select as sa_select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSequence
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
-from l2c_app.core.models import Organisation
+from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.money import format_money, percent_of, round_minor
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
@@ -724,7 +724,7 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
 
 @dataclass
 class Ledger:
-    """An invoice's money, read in three small queries (payments, refunds, disputes)."""
+    """An invoice's money, read in one query (its payments, each with its refunds and disputes)."""
 
     net_paid: int
     refunded: bool
@@ -733,22 +733,30 @@ class Ledger:
     latest_succeeded_id: int | None
 
 
+def _per_payment(col, model, where=None):
+    cond = model.payment_id == Payment.id
+    if where is not None:
+        cond = and_(cond, where)
+    return sa_select(col).where(cond).scalar_subquery()
+
+
+# One round trip per recompute (a webhook does one per event): each payment of the
+# invoice with the sums of its refunds and lost disputes and the counts that set the flags.
+_LEDGER = (sa_select(Payment.id, Payment.amount_minor, Payment.status,
+                     _per_payment(func.coalesce(func.sum(Refund.amount_minor), 0), Refund).label("refunded"),
+                     _per_payment(func.count(), Refund).label("n_refunds"),
+                     _per_payment(func.coalesce(func.sum(Dispute.amount_minor), 0), Dispute,
+                                  Dispute.status == "lost").label("lost"),
+                     _per_payment(func.count(), Dispute, Dispute.status.not_in(DISPUTE_CLOSED)).label("n_open"))
+           .where(Payment.invoice_id == bindparam("invoice_id")).order_by(Payment.id))
+
+
 def ledger(session: Session, invoice_id: int) -> Ledger:
-    pays = session.execute(sa_select(Payment.id, Payment.amount_minor, Payment.status)
-                           .where(Payment.invoice_id == invoice_id).order_by(Payment.id)).all()
-    ids = [p.id for p in pays]
-    succeeded = {p.id: p.amount_minor for p in pays if p.status == "succeeded"}
-    refunds, disputes = [], []
-    if ids:
-        refunds = session.execute(sa_select(Refund.payment_id, Refund.amount_minor)
-                                  .where(Refund.payment_id.in_(ids))).all()
-        disputes = session.execute(sa_select(Dispute.payment_id, Dispute.amount_minor, Dispute.status)
-                                   .where(Dispute.payment_id.in_(ids))).all()
-    paid = sum(succeeded.values())
-    paid -= sum(r.amount_minor for r in refunds if r.payment_id in succeeded)
-    paid -= sum(d.amount_minor for d in disputes if d.status == "lost" and d.payment_id in succeeded)
-    return Ledger(paid, bool(refunds), any(d.status not in DISPUTE_CLOSED for d in disputes), ids,
-                  max(succeeded) if succeeded else None)
+    rows = session.connection().execute(_LEDGER, {"invoice_id": invoice_id}).all()
+    succeeded = [r for r in rows if r.status == "succeeded"]
+    paid = sum(r.amount_minor - int(r.refunded) - int(r.lost) for r in succeeded)
+    return Ledger(paid, any(r.n_refunds for r in rows), any(r.n_open for r in rows), [r.id for r in rows],
+                  max(r.id for r in succeeded) if succeeded else None)
 
 
 def net_paid(session: Session, invoice_id: int) -> int:
@@ -773,13 +781,7 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     led = ledger(session, inv.id)
     paid = led.net_paid
     inv.paid_minor, inv.refunded, inv.disputed = paid, led.refunded, led.open_dispute
-    if inv.status not in ("draft", "void") and inv.kind != "credit_note":
-        if paid >= inv.total_minor and inv.total_minor > 0:
-            inv.status = "paid"
-        elif paid > 0:
-            inv.status = "partially_paid"
-        else:
-            inv.status = "sent"
+    inv.status = _status_for(inv.status, inv.kind, inv.total_minor, paid)
     total_due = 0 if inv.status == "void" else inv.total_minor
     excess = max(0, paid - total_due) if inv.kind != "credit_note" else 0
     # Credits exist only if the invoice was overpaid before; skip the query otherwise.
@@ -791,6 +793,71 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     if before.get("status") != inv.status and inv.status == "paid":
         add_deal_event(session, inv.deal_id, f"Invoice {inv.number} paid ({format_money(inv.total_minor, inv.currency)})")
     return inv
+
+
+def _status_for(status: str, kind: str, total: int, paid: int) -> str:
+    """The status rule: drafts, voids and credit notes keep theirs; else paid / partially paid / sent."""
+    if status in ("draft", "void") or kind == "credit_note":
+        return status
+    if paid >= total and total > 0:
+        return "paid"
+    return "partially_paid" if paid > 0 else "sent"
+
+
+# The invoice columns the webhook path needs, read (and locked) without loading the ORM object.
+INVOICE_ROW = (Invoice.id, Invoice.status, Invoice.kind, Invoice.total_minor, Invoice.paid_minor, Invoice.refunded,
+               Invoice.disputed, Invoice.currency, Invoice.account_id, Invoice.deal_id, Invoice.number,
+               Invoice.payment_link_id)
+
+
+# Statements built once: executing them with a dict of values skips SQLAlchemy's per-call
+# construction and cache-key work, which on this path costs more than SQLite itself.
+_LOCK_INVOICE = sa_select(*INVOICE_ROW).where(Invoice.id == bindparam("invoice_id")).with_for_update()
+_UPDATE_INVOICE = update(Invoice).where(Invoice.id == bindparam("invoice_id_"))
+AUDIT_INSERT = insert(AuditLog)
+
+
+def lock_invoice_row(session: Session, invoice_id: int) -> Any:
+    """The invoice's row (INVOICE_ROW columns) under SELECT ... FOR UPDATE on PostgreSQL, or None."""
+    return session.connection().execute(_LOCK_INVOICE, {"invoice_id": invoice_id}).first()
+
+
+def audit_row(actor: Actor, action: str, entity: str, entity_id: int | None, before: dict | None,
+              after: dict | None) -> dict:
+    """An AuditLog row's values for AUDIT_INSERT (the Core twin of core.audit._write)."""
+    return {"at": utcnow(), "user_id": actor.user_id, "actor": actor.label, "action": action, "entity": entity,
+            "entity_id": entity_id, "before": before, "after": after}
+
+
+def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> str:
+    """`recompute_status` for the webhook hot path: the same rule and audit, in Core statements.
+
+    `row` comes from `lock_invoice_row` (the caller holds the lock). An invoice that is or
+    was overpaid goes through `recompute_status` (client credit rows). Returns the new status.
+    """
+    session.flush()  # Core statements below do not autoflush pending ORM rows
+    led = ledger(session, row.id)
+    paid = led.net_paid
+    was_over = row.paid_minor > (0 if row.status == "void" else row.total_minor)
+    excess = max(0, paid - (0 if row.status == "void" else row.total_minor)) if row.kind != "credit_note" else 0
+    if led.payment_ids and (excess > 0 or was_over):
+        inv = _get_invoice(session, row.id, lock=True)  # fresh ORM object (refresh), credits need it
+        return recompute_status(session, inv, actor).status
+    after = {"status": _status_for(row.status, row.kind, row.total_minor, paid), "paid_minor": paid,
+             "refunded": led.refunded, "disputed": led.open_dispute}
+    changed = {k: v for k, v in after.items() if getattr(row, k) != v}
+    conn = session.connection()
+    if changed:
+        conn.execute(_UPDATE_INVOICE, {**changed, "invoice_id_": row.id})
+    # Same audit row as record_update(action="status_from_ledger"): written even when nothing moved.
+    conn.execute(AUDIT_INSERT, audit_row(actor, "status_from_ledger", "invoice", row.id,
+                                         {k: getattr(row, k) for k in changed}, changed))
+    if row.status != after["status"] and after["status"] == "paid" and row.deal_id is not None:
+        add_deal_event(session, row.deal_id,
+                       f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
+    if row.payment_link_id:  # deactivating calls Stripe; the ORM object costs nothing next to that
+        after_payment(session, _get_invoice(session, row.id, lock=True))
+    return after["status"]
 
 
 def _sync_credit(session: Session, inv: Invoice, excess: int, led: Ledger) -> None:

@@ -280,3 +280,32 @@ def test_any_arrival_order_gives_the_same_invoice(session, world, standin):
 
     run()
     assert expected == ("succeeded", 10000, inv.id, 2000, "won")
+
+
+def test_a_stripe_payment_leaves_its_audit_trail(session, world, standin):
+    """The webhook path writes its rows with Core statements; the audit trail is the same as the ORM's."""
+    from l2c_app.core.audit import history
+
+    inv = issued_invoice(session, world, 10000)
+    standin.pay(send(session, inv))
+    session.expire_all()
+    (pay,) = payments(session)
+    created = [a for a in history(session, "payment", pay.id) if a.action == "create"]
+    assert len(created) == 1 and created[0].actor == "webhook:stripe"
+    assert created[0].after["amount_minor"] == 10000 and created[0].after["invoice_id"] == inv.id
+    assert created[0].after["id"] == pay.id and created[0].after["status"] in ("pending", "succeeded")
+    moved = [a for a in history(session, "invoice", inv.id) if a.action == "status_from_ledger" and a.after]
+    assert any(a.before.get("status") == "sent" and a.after.get("status") == "paid" for a in moved)
+    assert any(a.after.get("paid_minor") == 10000 for a in moved)
+
+
+def test_an_event_that_cannot_be_applied_is_kept_as_failed_and_changes_nothing(session, world, standin):
+    ev = standin.event("charge.refunded", {"id": "ch_nobody", "object": "charge", "amount": 5000,
+                                           "amount_refunded": 5000, "currency": "eur", "metadata": {}})
+    assert standin.deliver(ev) == 500  # Stripe will retry
+    row = session.exec(select(WebhookEvent)).one()
+    assert row.outcome == "failed" and "LookupError" in (row.detail or "")
+    assert session.exec(select(Refund)).all() == [] and payments(session) == []
+    assert standin.deliver(ev) == 500  # a redelivery is applied again, still one row
+    session.expire_all()
+    assert [r.outcome for r in session.exec(select(WebhookEvent))] == ["failed"]
