@@ -153,6 +153,7 @@ class RunningApp:
 
         from l2c_app.core.auth import create_user, setup_needed, setup_organisation
         from l2c_app.core.models import User
+        from l2c_app.pipeline.service import ensure_stages
 
         with self.session() as s:
             if setup_needed(s):
@@ -161,6 +162,9 @@ class RunningApp:
             elif s.exec(select(User).where(User.email == email)).first() is None:
                 # Another journey set the install up with its own owner: add ours beside it.
                 create_user(s, name="Olivia Owner", email=email, role="owner", password=password)
+            # The default board exists before any journey adds stages of its own, as in a
+            # real install (the pipeline seeds it on first use).
+            ensure_stages(s)
             s.commit()
         return email, password
 
@@ -203,7 +207,9 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"l2c serve did not answer within 300 s; see {log}")
             time.sleep(1)
-        yield RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
+        running = RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
+        running.ensure_owner()  # the install every journey starts from: an owner and the default board
+        yield running
     finally:
         stripe_standin.stop()
         try:

@@ -39,8 +39,32 @@ def create_project(page: Page, app, contract_title: str) -> None:
     expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("Senior developer")
 
 
-def log_week(page: Page, app, project: str, hours: list[str]) -> None:
-    """Open the grid, add the project's row, type Monday..Friday moving with Tab and arrows."""
+def hm(text: str) -> int:
+    hours, _, minutes = text.partition(":")
+    return int(hours) * 60 + int(minutes or 0)
+
+
+def minutes_this_week(app) -> int:
+    """What the owner already logged this week, on any project (other journeys log time too)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from l2c_app.core.models import User
+    from l2c_app.projects.models import TimeEntry
+
+    monday = date.today() - timedelta(days=date.today().weekday())
+    with app.session() as s:
+        owner = s.exec(select(User).where(User.email == app.ensure_owner()[0])).one()
+        return s.exec(select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+            TimeEntry.user_id == owner.id, TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).one()
+
+
+def log_week(page: Page, app, project: str, hours: list[str]) -> int:
+    """Open the grid, add the project's row, type Monday..Friday moving with Tab and arrows.
+    Returns the week's total (minutes) before: the owner may have time on other projects."""
+    before = minutes_this_week(app)
     page.goto(f"{app.base_url}/time")
     page.get_by_label("Add a row: find a project").fill(project[:7])
     page.get_by_role("button", name=f"Add row {project} · Senior developer").click()
@@ -51,6 +75,7 @@ def log_week(page: Page, app, project: str, hours: list[str]) -> None:
         page.keyboard.press("Tab" if i % 2 == 0 else "ArrowRight")
     page.keyboard.press("Enter")  # the last key moves on as well (saves the cell left)
     expect(page.get_by_role("status")).to_have_text("All changes saved")
+    return before
 
 
 def approve_week(page: Page, app, person: str) -> None:
@@ -86,8 +111,9 @@ def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_se
     project_url = page.url
     expect(page.get_by_label("Budget now")).to_have_text("€12,488.00")
 
-    log_week(page, app, "Harbour website", ["8", "7:30", "6h", "450m", "1h30"])
-    expect(page.get_by_label("Week total")).to_have_text("30:30")
+    before = log_week(page, app, "Harbour website", ["8", "7:30", "6h", "450m", "1h30"])
+    after = before + hm("30:30")
+    expect(page.get_by_label("Week total")).to_have_text(f"{after // 60}:{after % 60:02d}")
     expect(page.get_by_label("Total of Harbour website · Senior developer")).to_have_text("30:30")
     page.reload()  # saved for real, and shown normalised
     expect(page.get_by_label("Harbour website · Senior developer, Wednesday")).to_have_value("6:00")
