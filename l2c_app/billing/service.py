@@ -561,6 +561,17 @@ def _recompute_totals(session: Session, inv: Invoice) -> None:
     session.flush()
 
 
+def tax_split(inv: Invoice) -> tuple[int, int]:
+    """(taxes added on top, taxes included in the amounts) of an invoice."""
+    added = inv.total_minor - inv.subtotal_minor
+    return added, inv.tax_minor - added
+
+
+def tax_label(line: InvoiceLine) -> str:
+    """A line's rate as shown on pages and the PDF: "20 %" or "20 % incl."."""
+    return f"{Decimal(line.tax_percent).normalize():f} %" + (" incl." if line.tax_inclusive else "")
+
+
 def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:
     return list(session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)
                              .order_by(InvoiceLine.position, InvoiceLine.id)))
@@ -897,6 +908,7 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
             "account_id": inv.account_id, "issue_date": inv.issue_date.isoformat() if inv.issue_date else None,
             "due_date": inv.due_date.isoformat() if inv.due_date else None, "terms_days": inv.terms_days,
             "subtotal_minor": inv.subtotal_minor, "tax_minor": inv.tax_minor, "total_minor": inv.total_minor,
+            "tax_added_minor": tax_split(inv)[0], "tax_included_minor": tax_split(inv)[1],
             "paid_minor": inv.paid_minor, "open_minor": open_amount(session, inv), "notes": inv.notes,
             "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
             "payment_link_url": inv.payment_link_url,

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from l2c_app.billing import service as billing
+from l2c_app.core.money import format_money
 from l2c_app.core.tax import line_tax
 from l2c_app.projects.models import BudgetLine
 from l2c_app.quotes.totals import LineInput, compute_totals
@@ -76,3 +77,31 @@ def test_invoice_line_tax_is_the_quote_line_tax(amount, rate, inclusive):
     # a credit note line is the exact negation of the line it credits
     assert billing._line_tax(-amount, rate, inclusive) == -billing._line_tax(amount, rate, inclusive)
     assert billing._line_tax(amount, rate, inclusive) == line_tax(amount, Decimal(rate), inclusive)
+
+
+def test_pages_and_pdf_say_incl_for_an_inclusive_tax(world, session):
+    from l2c_app.billing import views
+    from l2c_app.billing.pdf import render_invoice_pdf
+
+    w = world
+    w.milestone(12000, tax=w.vat_incl)
+    w.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    detail = views.invoice_detail(session, inv.id)
+    assert sorted(ln["tax"] for ln in detail["lines"]) == ["20 %", "20 % incl."]
+    assert detail["invoice"]["tax"] == format_money(2000, "EUR")  # only the exclusive tax is added
+    assert detail["invoice"]["tax_included"] == format_money(2000, "EUR")
+    assert render_invoice_pdf(session, inv)[:4] == b"%PDF"
+
+
+def test_deal_panel_shows_invoiced_collected_and_open(world, session):
+    from l2c_app.billing import views
+
+    w = world
+    w.milestone(10000, kind="fixed")  # 100.00 + 20 % = 120.00
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    billing.issue_invoice(session, inv.id)
+    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=5000, method="bank_transfer", reference="T1")
+    panel = views.deal_panel_data(session, w.deal.id)
+    assert (panel["invoiced"], panel["collected"], panel["open"]) == tuple(
+        format_money(m, "EUR") for m in (12000, 5000, 7000))
