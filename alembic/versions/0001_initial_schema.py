@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 04:50:04.044726
+Create Date: 2026-11-28 05:08:21.515933
 """
 from typing import Sequence, Union
 
@@ -679,6 +679,7 @@ def upgrade() -> None:
     sa.Column('tax_rate_id', sa.Integer(), nullable=True),
     sa.Column('tax_percent', sa.Numeric(precision=7, scale=4), nullable=False),
     sa.Column('tax_minor', sa.Integer(), nullable=False),
+    sa.Column('tax_inclusive', sa.Boolean(), nullable=False),
     sa.Column('source_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], ),
     sa.ForeignKeyConstraint(['tax_rate_id'], ['taxrate.id'], ),

@@ -21,6 +21,7 @@ def deal_panel() -> rx.Component:
             rx.hstack(rx.heading("Billing", size="3"), rx.spacer(),
                       rx.text("Invoiced ", DealBillingState.deal_invoiced, size="2"),
                       rx.text("Collected ", DealBillingState.deal_collected, size="2", weight="bold"),
+                      rx.text("Open ", DealBillingState.deal_open, size="2"),
                       width="100%", align="center"),
             rx.cond(DealBillingState.deal_invoices.length() > 0, _invoice_rows(DealBillingState.deal_invoices),
                     rx.text("No invoice yet.", size="2", color_scheme="gray")),

@@ -57,6 +57,8 @@ class InvoiceLine(SQLModel, table=True):
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     tax_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False))
     tax_minor: int = 0
+    # True: the rate is inclusive, tax_minor is already inside amount_minor (reported, not added)
+    tax_inclusive: bool = False
     source_type: str | None = Field(default=None, max_length=20)  # what the line bills (see SOURCE_TYPES)
 
 

@@ -118,6 +118,7 @@ def totals(inv) -> rx.Component:
                          rx.text(value, weight="bold" if bold else "regular"), width="16em")
 
     return rx.vstack(row("Subtotal", inv["subtotal"]), row("Tax", inv["tax"]), row("Total", inv["total"], True),
+                     rx.cond(inv["tax_included"] != "", row("Tax incl. in total", inv["tax_included"])),
                      rx.cond(inv["status"] != "draft", rx.vstack(row("Paid", inv["paid"]), row("Open", inv["open"], True),
                                                                  align="end")),
                      rx.cond(inv["credit"] != "", rx.callout(

@@ -7,7 +7,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
-from l2c_app.billing.service import billing_settings, lines_of, open_amount
+from l2c_app.billing.service import billing_settings, lines_of, open_amount, tax_label, tax_split
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import Document, User
 from l2c_app.core.money import format_money
@@ -52,14 +52,17 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
     pdf.party_blocks(("From", [org.name if org else "l2c"]), ("Bill to", client or ["-"]), ("Invoice", facts))
     cur = inv.currency
     rows = [[ln.description, f"{ln.quantity.normalize():f}", ln.unit, format_money(ln.unit_price_minor, cur),
-             f"{ln.tax_percent.normalize():f} %", format_money(ln.amount_minor, cur)] for ln in lines_of(session, inv.id)]
-    pdf.table(["Description", "Qty", "Unit", "Unit price", "Tax", "Amount"], rows, widths=[78, 18, 16, 26, 16, 26],
+             tax_label(ln), format_money(ln.amount_minor, cur)] for ln in lines_of(session, inv.id)]
+    pdf.table(["Description", "Qty", "Unit", "Unit price", "Tax", "Amount"], rows, widths=[72, 18, 16, 26, 22, 26],
               aligns="LRLRRR")
-    totals = [("Subtotal", format_money(inv.subtotal_minor, cur)), ("Tax", format_money(inv.tax_minor, cur)),
+    added, included = tax_split(inv)
+    totals = [("Subtotal", format_money(inv.subtotal_minor, cur)), ("Tax", format_money(added, cur)),
               ("Total", format_money(inv.total_minor, cur))]
     if inv.paid_minor:
         totals.insert(3, ("Paid", format_money(inv.paid_minor, cur)))
         totals.append(("Amount due", format_money(open_amount(session, inv), cur)))
+    if included:  # inclusive rates: already inside the amounts, shown after the total, not added
+        totals.append(("Tax incl. in total", format_money(included, cur)))
     pdf.totals(totals)
     if inv.notes:
         pdf.paragraph(inv.notes)

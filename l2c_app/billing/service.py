@@ -32,6 +32,7 @@ from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSeq
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.money import format_money, percent_of, round_minor
+from l2c_app.core.tax import line_tax
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
@@ -204,16 +205,29 @@ class Candidate:
     tax_percent: Decimal
     tax_rate_id: int | None
     source_ids: list[int]
+    tax_inclusive: bool = False  # the rate's tax is inside amount_minor
 
     def as_json(self) -> dict:
         return {"key": self.key, "source_type": self.source_type, "description": self.description,
                 "quantity": str(self.quantity), "unit": self.unit, "unit_price_minor": self.unit_price_minor,
                 "amount_minor": self.amount_minor, "tax_percent": str(self.tax_percent),
-                "count": len(self.source_ids)}
+                "tax_inclusive": self.tax_inclusive, "count": len(self.source_ids)}
 
 
-def _tax_map(session: Session) -> dict[int, Decimal]:
-    return {t.id: Decimal(t.percent) for t in session.exec(select(TaxRate))}
+def _tax_map(session: Session) -> dict[int, tuple[Decimal, bool]]:
+    """tax rate id -> (percent, inclusive)."""
+    return {t.id: (Decimal(t.percent), bool(t.inclusive)) for t in session.exec(select(TaxRate))}
+
+
+NO_TAX = (Decimal(0), False)
+
+
+def _cand(key: str, source_type: str, description: str, quantity: Decimal, unit: str, unit_price_minor: int,
+          amount_minor: int, taxes: dict[int, tuple[Decimal, bool]], tax_id: int | None,
+          source_ids: list[int]) -> Candidate:
+    percent, inclusive = taxes.get(tax_id, NO_TAX) if tax_id else NO_TAX
+    return Candidate(key, source_type, description, quantity, unit, unit_price_minor, amount_minor, percent,
+                     tax_id, source_ids, inclusive)
 
 
 def _hours(minutes: int) -> Decimal:
@@ -221,7 +235,7 @@ def _hours(minutes: int) -> Decimal:
 
 
 def _grouped_time(session: Session, project_id: int, up_to: date, approval_required: bool,
-                  taxes: dict[int, Decimal], exclude_keys: set[str]) -> list[Candidate]:
+                  taxes: dict[int, tuple[Decimal, bool]], exclude_keys: set[str]) -> list[Candidate]:
     """Approved time aggregated per budget line (role) and rate: one aggregate SELECT."""
     exact = func.sum(cast(TimeEntry.minutes, BigInteger) * TimeEntry.rate_minor)
     stmt = (sa_select(TimeEntry.budget_line_id, TimeEntry.rate_minor, func.sum(TimeEntry.minutes), exact,
@@ -236,14 +250,13 @@ def _grouped_time(session: Session, project_id: int, up_to: date, approval_requi
         if key in exclude_keys:
             continue
         amount = round_minor(Decimal(int(exact_sum)) / Decimal(60))
-        out.append(Candidate(key, "time", f"{role or 'Time'} ({count} {'entry' if count == 1 else 'entries'})",
-                             _hours(int(minutes)), "hour", int(rate), amount, taxes.get(tax_id, Decimal(0)),
-                             tax_id, []))
+        out.append(_cand(key, "time", f"{role or 'Time'} ({count} {'entry' if count == 1 else 'entries'})",
+                         _hours(int(minutes)), "hour", int(rate), amount, taxes, tax_id, []))
     return out
 
 
 def _itemised_time(session: Session, project_id: int, up_to: date, approval_required: bool,
-                   taxes: dict[int, Decimal], exclude_keys: set[str]) -> list[Candidate]:
+                   taxes: dict[int, tuple[Decimal, bool]], exclude_keys: set[str]) -> list[Candidate]:
     stmt = (sa_select(TimeEntry.id, TimeEntry.day, TimeEntry.minutes, TimeEntry.rate_minor, TimeEntry.note,
                       BudgetLine.role, BudgetLine.tax_rate_id)
             .select_from(TimeEntry).outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
@@ -254,13 +267,12 @@ def _itemised_time(session: Session, project_id: int, up_to: date, approval_requ
         if key in exclude_keys:
             continue
         desc = f"{day.isoformat()} {role or 'Time'}" + (f": {note}" if note else "")
-        out.append(Candidate(key, "time", desc[:500], _hours(minutes), "hour", rate,
-                             round_minor(Decimal(minutes) * rate / Decimal(60)), taxes.get(tax_id, Decimal(0)),
-                             tax_id, [te_id]))
+        out.append(_cand(key, "time", desc[:500], _hours(minutes), "hour", rate,
+                         round_minor(Decimal(minutes) * rate / Decimal(60)), taxes, tax_id, [te_id]))
     return out
 
 
-def _other_candidates(session: Session, project: Project, up_to: date, taxes: dict[int, Decimal],
+def _other_candidates(session: Session, project: Project, up_to: date, taxes: dict[int, tuple[Decimal, bool]],
                       exclude_keys: set[str]) -> list[Candidate]:
     pid = project.id
     out: list[Candidate] = []
@@ -269,8 +281,8 @@ def _other_candidates(session: Session, project: Project, up_to: date, taxes: di
             unit_price: int | None = None) -> None:
         key = f"{source_type}:{sid}"
         if key not in exclude_keys:
-            out.append(Candidate(key, source_type, desc[:500], qty, unit, amount if unit_price is None else unit_price,
-                                 amount, taxes.get(tax_id, Decimal(0)), tax_id, [sid]))
+            out.append(_cand(key, source_type, desc[:500], qty, unit, amount if unit_price is None else unit_price,
+                             amount, taxes, tax_id, [sid]))
 
     ms = select(Milestone).where(Milestone.project_id == pid, ~_live_link("milestone", Milestone.id),
                                  or_(Milestone.kind == "fixed",
@@ -343,8 +355,9 @@ def _new_invoice(session: Session, project: Project, actor: Actor, kind: str = "
     return inv
 
 
-def _line_tax(amount: int, percent: Decimal) -> int:
-    return round_minor(percent_of(amount, percent))
+def _line_tax(amount: int, percent: Decimal | str, inclusive: bool) -> int:
+    """The quotes' rule (core/tax): inclusive tax is inside the amount, exclusive goes on top."""
+    return line_tax(amount, Decimal(str(percent)), inclusive)
 
 
 def _insert_lines(session: Session, invoice_id: int, cands: list[Candidate], start_pos: int) -> list[int]:
@@ -354,7 +367,8 @@ def _insert_lines(session: Session, invoice_id: int, cands: list[Candidate], sta
     rows = [{"invoice_id": invoice_id, "position": start_pos + i, "description": c.description,
              "quantity": c.quantity, "unit": c.unit, "unit_price_minor": c.unit_price_minor,
              "amount_minor": c.amount_minor, "tax_rate_id": c.tax_rate_id, "tax_percent": c.tax_percent,
-             "tax_minor": _line_tax(c.amount_minor, c.tax_percent), "source_type": c.source_type}
+             "tax_minor": _line_tax(c.amount_minor, c.tax_percent, c.tax_inclusive),
+             "tax_inclusive": c.tax_inclusive, "source_type": c.source_type}
             for i, c in enumerate(cands)]
     ids = list(session.execute(insert(InvoiceLine).returning(InvoiceLine.id, sort_by_parameter_order=True),
                                rows).scalars())
@@ -471,7 +485,8 @@ def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, posi
                            quantity=Decimal(1), unit="unit", unit_price_minor=-dep.subtotal_minor,
                            amount_minor=-dep.subtotal_minor, tax_percent=percent,
                            tax_rate_id=dep_line.tax_rate_id if dep_line else None,
-                           tax_minor=-(dep_line.tax_minor if dep_line else 0), source_type="deposit")
+                           tax_minor=-(dep_line.tax_minor if dep_line else 0),
+                           tax_inclusive=bool(dep_line and dep_line.tax_inclusive), source_type="deposit")
         session.add(line)
         session.flush()
         session.add(BilledSource(invoice_line_id=line.id, source_type="deposit", source_id=dep.id,
@@ -521,11 +536,12 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
         if amount <= 0:
             raise BillingError("The amount must be positive", "amount_minor")
         desc = "Deposit"
-    taxp = _tax_map(session).get(tax_rate_id, Decimal(0)) if tax_rate_id else Decimal(0)
+    taxp, incl = _tax_map(session).get(tax_rate_id, NO_TAX) if tax_rate_id else NO_TAX
     inv = _new_invoice(session, project, actor, kind="deposit", terms=terms)
     session.add(InvoiceLine(invoice_id=inv.id, position=1, description=desc, quantity=Decimal(1),
                             unit_price_minor=amount, amount_minor=amount, tax_rate_id=tax_rate_id,
-                            tax_percent=taxp, tax_minor=_line_tax(amount, taxp), source_type="deposit"))
+                            tax_percent=taxp, tax_minor=_line_tax(amount, taxp, incl), tax_inclusive=incl,
+                            source_type="deposit"))
     session.flush()
     _recompute_totals(session, inv)
     record_create(session, actor, inv)
@@ -533,13 +549,27 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
 
 
 def _recompute_totals(session: Session, inv: Invoice) -> None:
-    sub, tax = session.execute(sa_select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0),
-                                         func.coalesce(func.sum(InvoiceLine.tax_minor), 0))
-                               .where(InvoiceLine.invoice_id == inv.id)).one()
+    """Like a quote: tax_minor reports every tax; the total adds the exclusive ones only."""
+    exclusive = case((InvoiceLine.tax_inclusive.is_(False), InvoiceLine.tax_minor), else_=0)
+    sub, tax, excl = session.execute(sa_select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0),
+                                               func.coalesce(func.sum(InvoiceLine.tax_minor), 0),
+                                               func.coalesce(func.sum(exclusive), 0))
+                                     .where(InvoiceLine.invoice_id == inv.id)).one()
     inv.subtotal_minor, inv.tax_minor = int(sub), int(tax)
-    inv.total_minor = inv.subtotal_minor + inv.tax_minor
+    inv.total_minor = inv.subtotal_minor + int(excl)
     session.add(inv)
     session.flush()
+
+
+def tax_split(inv: Invoice) -> tuple[int, int]:
+    """(taxes added on top, taxes included in the amounts) of an invoice."""
+    added = inv.total_minor - inv.subtotal_minor
+    return added, inv.tax_minor - added
+
+
+def tax_label(line: InvoiceLine) -> str:
+    """A line's rate as shown on pages and the PDF: "20 %" or "20 % incl."."""
+    return f"{Decimal(line.tax_percent).normalize():f} %" + (" incl." if line.tax_inclusive else "")
 
 
 def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:
@@ -578,7 +608,7 @@ def remove_line(session: Session, invoice_id: int, line_id: int, actor: Actor = 
 
 
 def add_manual_line(session: Session, invoice_id: int, actor: Actor, description: str, amount_minor: int,
-                    tax_percent: Decimal | str = "0") -> InvoiceLine:
+                    tax_percent: Decimal | str = "0", tax_inclusive: bool = False) -> InvoiceLine:
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status != "draft":
@@ -589,7 +619,8 @@ def add_manual_line(session: Session, invoice_id: int, actor: Actor, description
     pos = len(lines_of(session, invoice_id)) + 1
     line = InvoiceLine(invoice_id=invoice_id, position=pos, description=description.strip()[:500],
                        unit_price_minor=amount_minor, amount_minor=amount_minor, tax_percent=pct,
-                       tax_minor=_line_tax(amount_minor, pct), source_type=None)
+                       tax_minor=_line_tax(amount_minor, pct, tax_inclusive), tax_inclusive=tax_inclusive,
+                       source_type=None)
     session.add(line)
     session.flush()
     _recompute_totals(session, inv)
@@ -701,7 +732,8 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
         session.add(InvoiceLine(invoice_id=cn.id, position=line.position, description=f"Credit: {line.description}"[:500],
                                 quantity=line.quantity, unit=line.unit, unit_price_minor=-line.unit_price_minor,
                                 amount_minor=-line.amount_minor, tax_rate_id=line.tax_rate_id,
-                                tax_percent=line.tax_percent, tax_minor=-line.tax_minor, source_type=None))
+                                tax_percent=line.tax_percent, tax_minor=-line.tax_minor,
+                                tax_inclusive=line.tax_inclusive, source_type=None))
     session.flush()
     _recompute_totals(session, cn)
     record_create(session, actor, cn)
@@ -943,6 +975,7 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
             "account_id": inv.account_id, "issue_date": inv.issue_date.isoformat() if inv.issue_date else None,
             "due_date": inv.due_date.isoformat() if inv.due_date else None, "terms_days": inv.terms_days,
             "subtotal_minor": inv.subtotal_minor, "tax_minor": inv.tax_minor, "total_minor": inv.total_minor,
+            "tax_added_minor": tax_split(inv)[0], "tax_included_minor": tax_split(inv)[1],
             "paid_minor": inv.paid_minor, "open_minor": open_amount(session, inv), "notes": inv.notes,
             "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
             "payment_link_url": inv.payment_link_url,
@@ -951,7 +984,8 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
         data["lines"] = [{"id": ln.id, "position": ln.position, "description": ln.description,
                           "quantity": str(ln.quantity), "unit": ln.unit, "unit_price_minor": ln.unit_price_minor,
                           "amount_minor": ln.amount_minor, "tax_percent": str(ln.tax_percent),
-                          "tax_minor": ln.tax_minor, "source_type": ln.source_type}
+                          "tax_minor": ln.tax_minor, "tax_inclusive": ln.tax_inclusive,
+                          "source_type": ln.source_type}
                          for ln in lines_of(session, inv.id)]
     return data
 

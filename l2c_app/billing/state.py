@@ -234,6 +234,7 @@ class ProjectBillingState(AuthState):
 class DealBillingState(AuthState):
     deal_invoiced: str = ""
     deal_collected: str = ""
+    deal_open: str = ""
     deal_invoices: list[dict[str, str]] = []
 
     @rx.event
@@ -242,7 +243,7 @@ class DealBillingState(AuthState):
         if not access.allowed:
             return None
         data = await run_db(views.deal_panel_data, _route_int(self, "deal_id"))
-        self.deal_invoiced, self.deal_collected = data["invoiced"], data["collected"]
+        self.deal_invoiced, self.deal_collected, self.deal_open = data["invoiced"], data["collected"], data["open"]
         self.deal_invoices = data["invoices"]
         return None
 

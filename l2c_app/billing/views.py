@@ -74,7 +74,8 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
     names = _account_names(session)
     data = _row(session, inv, names)
     data.update({
-        "subtotal": format_money(inv.subtotal_minor, cur), "tax": format_money(inv.tax_minor, cur),
+        "subtotal": format_money(inv.subtotal_minor, cur), "tax": format_money(service.tax_split(inv)[0], cur),
+        "tax_included": format_money(service.tax_split(inv)[1], cur) if service.tax_split(inv)[1] else "",
         "project": project.name if project else "", "project_href": f"/projects/{project.id}" if project else "",
         "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
         "public_path": f"/i/{inv.public_token}",
@@ -84,7 +85,7 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
     })
     lines = [{"id": str(ln.id), "description": ln.description, "quantity": f"{ln.quantity.normalize():f}",
               "unit": ln.unit, "unit_price": format_money(ln.unit_price_minor, cur),
-              "tax": f"{ln.tax_percent.normalize():f} %", "amount": format_money(ln.amount_minor, cur),
+              "tax": service.tax_label(ln), "amount": format_money(ln.amount_minor, cur),
               "source": ln.source_type or "manual"} for ln in service.lines_of(session, inv.id)]
     pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
     credit = sum(c.amount_minor for c in session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) \
@@ -149,13 +150,16 @@ def project_panel_data(session: Session, project_id: int) -> dict:
 def deal_panel_data(session: Session, deal_id: int) -> dict:
     deal = session.get(Deal, deal_id)
     if deal is None:
-        return {"invoiced": "", "collected": "", "invoices": []}
+        return {"invoiced": "", "collected": "", "open": "", "invoices": []}
     invs = list(session.exec(select(Invoice).where(Invoice.deal_id == deal_id, Invoice.status != "void",
                                                    Invoice.kind != "credit_note").order_by(Invoice.id.desc())))
     cur = invs[0].currency if invs else deal.currency
-    invoiced = sum(i.total_minor for i in invs if i.status != "draft")
+    issued = [i for i in invs if i.status != "draft"]
+    invoiced = sum(i.total_minor for i in issued)
     collected = int(session.execute(sa_select(func.coalesce(func.sum(Invoice.paid_minor), 0))
                                     .where(Invoice.deal_id == deal_id)).scalar_one())
+    open_total = sum(service.open_amount(session, i) for i in issued)
     names = _account_names(session)
     return {"invoiced": format_money(invoiced, cur), "collected": format_money(collected, cur),
+            "open": format_money(open_total, cur),
             "invoices": [_row(session, i, names) for i in invs]}

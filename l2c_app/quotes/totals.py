@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from l2c_app.core.money import round_minor
+from l2c_app.core.tax import exact_line_tax
 
 HUNDRED = Decimal(100)
 
@@ -133,12 +134,7 @@ def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int |
 
         exact = qty * line.unit_price_minor * (HUNDRED - line_discount) / HUNDRED
         exact_discounted = exact * keep
-        if rate == 0:
-            exact_tax = Decimal(0)
-        elif line.tax_inclusive:
-            exact_tax = exact_discounted * rate / (HUNDRED + rate)
-        else:
-            exact_tax = exact_discounted * rate / HUNDRED
+        exact_tax = exact_line_tax(exact_discounted, rate, line.tax_inclusive)  # core/tax: one rule
         amount, discounted, tax = round_minor(exact), round_minor(exact_discounted), round_minor(exact_tax)
         included = (not line.optional) or line.selected
         results.append(LineTotal(line.key, included, amount, discounted, tax))

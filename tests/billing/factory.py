@@ -35,7 +35,8 @@ class World:
         session.add(self.deal)
         session.flush()
         self.vat = TaxRate(name="VAT 20", percent=Decimal("20"))
-        session.add(self.vat)
+        self.vat_incl = TaxRate(name="VAT 20 incl.", percent=Decimal("20"), inclusive=True)
+        session.add_all([self.vat, self.vat_incl])
         self.project = Project(name="Website build", deal_id=self.deal.id, account_id=self.account.id, currency="EUR")
         session.add(self.project)
         session.flush()
@@ -66,29 +67,33 @@ class World:
         self.s.execute(insert(TimeEntry), rows)
         self.s.flush()
 
-    def milestone(self, amount: int, kind: str = "milestone", reached: bool = True) -> Milestone:
+    def milestone(self, amount: int, kind: str = "milestone", reached: bool = True,
+                  tax: TaxRate | None = None) -> Milestone:
         m = Milestone(project_id=self.pid, kind=kind, name=f"{kind} {amount}", amount_minor=amount,
-                      status="reached" if reached else "planned", tax_rate_id=self.vat.id)
+                      status="reached" if reached else "planned", tax_rate_id=(tax or self.vat).id)
         self.s.add(m)
         self.s.flush()
         return m
 
-    def change_order(self, amount: int, status: str = "approved") -> ChangeOrder:
+    def change_order(self, amount: int, status: str = "approved", tax: TaxRate | None = None) -> ChangeOrder:
         co = ChangeOrder(project_id=self.pid, description=f"Extra scope {amount}\nmore", amount_minor=amount,
-                         status=status, public_token=secrets.token_urlsafe(16))
+                         status=status, public_token=secrets.token_urlsafe(16), tax_rate_id=tax.id if tax else None)
         self.s.add(co)
         self.s.flush()
         return co
 
-    def expense(self, amount: int, billable: bool = True, day: date = date(2026, 3, 3)) -> Expense:
-        e = Expense(project_id=self.pid, day=day, description="Train tickets", amount_minor=amount, billable=billable)
+    def expense(self, amount: int, billable: bool = True, day: date = date(2026, 3, 3),
+                tax: TaxRate | None = None) -> Expense:
+        e = Expense(project_id=self.pid, day=day, description="Train tickets", amount_minor=amount, billable=billable,
+                    tax_rate_id=tax.id if tax else None)
         self.s.add(e)
         self.s.flush()
         return e
 
-    def retainer(self, amount: int, start: date = date(2026, 1, 1), months: int | None = None) -> Retainer:
+    def retainer(self, amount: int, start: date = date(2026, 1, 1), months: int | None = None,
+                 tax: TaxRate | None = None) -> Retainer:
         r = Retainer(project_id=self.pid, name="Support retainer", amount_minor=amount, start_date=start,
-                     months=months)
+                     months=months, tax_rate_id=tax.id if tax else None)
         self.s.add(r)
         self.s.flush()
         return r

@@ -46,7 +46,7 @@ def test_builds_a_draft_from_every_billable_source(world, session):
     assert inv.subtotal_minor == 21375 + 8000 + 80000 + 12345 + 2500 + 20000
     # tax: developer time 20 % (4275) and both milestones 20 % (16000)
     assert inv.tax_minor == 4275 + 16000
-    assert inv.total_minor == inv.subtotal_minor + inv.tax_minor
+    assert inv.total_minor == inv.subtotal_minor + inv.tax_minor  # every tax here is exclusive
     assert billing.billed_sources_total(session, inv.id) == inv.subtotal_minor
     assert inv.status == "draft" and inv.number is None and inv.currency == "EUR"
 

@@ -13,13 +13,14 @@ from sqlmodel import Session
 
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
+from l2c_app.core.tax import line_tax
 from tests.billing.factory import World
 
 UP_TO = date(2026, 3, 31)
 
 time_st = st.tuples(st.integers(1, 600), st.integers(0, 40), st.booleans(), st.booleans(),
                     st.sampled_from([0, 8000, 9500, 12345, 333]))
-ms_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["fixed", "milestone"]), st.booleans())
+ms_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["fixed", "milestone"]), st.booleans(), st.booleans())
 co_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["approved", "sent", "draft"]))
 
 
@@ -34,8 +35,8 @@ def test_total_is_sum_of_sources_and_nothing_left(db_url, times, milestones, cha
         for minutes, day_offset, approved, use_design, rate in times:
             w.time(minutes, day=date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31),
                    approved=approved, line=w.design if use_design else w.dev, rate=rate)
-        for amount, kind, reached in milestones:
-            w.milestone(amount, kind=kind, reached=reached)
+        for amount, kind, reached, inclusive in milestones:
+            w.milestone(amount, kind=kind, reached=reached, tax=w.vat_incl if inclusive else w.vat)
         for amount, status in changes:
             w.change_order(amount, status=status)
         expected_any = bool(billing.unbilled_candidates(s, w.pid, UP_TO))
@@ -47,7 +48,10 @@ def test_total_is_sum_of_sources_and_nothing_left(db_url, times, milestones, cha
         inv = billing.build_invoice(s, w.pid, UP_TO)
         lines = billing.lines_of(s, inv.id)
         assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines)
-        assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines)
+        # inclusive taxes are inside the amounts: only the exclusive ones are added
+        assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines if not ln.tax_inclusive)
+        assert inv.tax_minor == sum(ln.tax_minor for ln in lines)
+        assert all(ln.tax_minor == line_tax(ln.amount_minor, ln.tax_percent, ln.tax_inclusive) for ln in lines)
         assert billing.billed_sources_total(s, inv.id) == inv.subtotal_minor
         assert billing.unbilled_candidates(s, w.pid, UP_TO) == []
         s.rollback()

@@ -1,5 +1,5 @@
 """Journey: bill a project's approved time and change order, send the invoice, and the client
-pays it through the public link; the invoice then shows Paid."""
+pays it through the public link; the invoice then shows Paid and the deal shows it collected."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from l2c_app.projects.models import BudgetLine, ChangeOrder, Project, TimeEntry
 SHOTS = "test-artifacts"
 
 
-def a_project_with_time_and_a_change_order(app) -> str:
+def a_project_with_time_and_a_change_order(app) -> tuple[str, int]:
     """What delivery leaves behind: 6 approved hours at €100 and an approved €450 change order."""
     client = f"Fabrikam {secrets.token_hex(2)}"
     with app.session() as s:
@@ -49,7 +49,8 @@ def a_project_with_time_and_a_change_order(app) -> str:
         s.add(ChangeOrder(project_id=project.id, description="Extra landing page", amount_minor=45000,
                           status="approved", public_token=secrets.token_urlsafe(16)))
         s.commit()
-    return client
+        deal_id = deal.id
+    return client, deal_id
 
 
 def create_invoice_from_project(page, app, client: str) -> None:
@@ -82,7 +83,7 @@ def pay_invoice(page, app, public_path: str) -> None:
 @pytest.mark.browser
 def test_client_pays_an_invoice_built_from_the_work(signed_in_page, app_server):
     page = signed_in_page
-    client = a_project_with_time_and_a_change_order(app_server)
+    client, deal_id = a_project_with_time_and_a_change_order(app_server)
     create_invoice_from_project(page, app_server, client)
     page.screenshot(path=f"{SHOTS}/billing-draft.png", full_page=True)
     public_path = send_invoice(page)
@@ -95,6 +96,7 @@ def test_client_pays_an_invoice_built_from_the_work(signed_in_page, app_server):
     expect(page.get_by_text("stripe")).to_be_visible()
     page.screenshot(path=f"{SHOTS}/billing-invoice-paid.png", full_page=True)
     the_ledger_shows_the_payment(page, app_server)
+    the_deal_shows_the_money_collected(page, app_server, deal_id)
 
 
 def the_ledger_shows_the_payment(page, app) -> None:
@@ -107,3 +109,11 @@ def the_ledger_shows_the_payment(page, app) -> None:
     page.goto(f"{app.base_url}/settings/billing")
     expect(page.get_by_label("Invoice number pattern")).to_have_value("INV-{year}-{seq:04d}")
     page.screenshot(path=f"{SHOTS}/billing-settings.png", full_page=True)
+
+
+def the_deal_shows_the_money_collected(page, app, deal_id: int) -> None:
+    page.goto(f"{app.base_url}/deals/{deal_id}")
+    expect(page.get_by_text("Invoiced €1,050.00", exact=True)).to_be_visible()
+    expect(page.get_by_text("Collected €1,050.00", exact=True)).to_be_visible()
+    expect(page.get_by_text("Open €0.00", exact=True)).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing-deal-collected.png", full_page=True)
