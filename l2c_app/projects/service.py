@@ -979,11 +979,15 @@ def change_order_pdf(session: Session, co: ChangeOrder) -> bytes:
 
 
 def _send_via_docusign(session: Session, actor: Actor, co: ChangeOrder, project: Project, signer) -> ChangeOrder:
-    from l2c_app.integrations.docusign_client import DocuSignClient
+    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
 
-    envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
-        co.id, f"Please sign: change order #{co.number} for {project.name}",
-        f"Change order {co.number} - {project.name}.pdf", change_order_pdf(session, co), signer.name, signer.email)
+    try:
+        envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
+            co.id, f"Please sign: change order #{co.number} for {project.name}",
+            f"Change order {co.number} - {project.name}.pdf", change_order_pdf(session, co), signer.name,
+            signer.email)
+    except DocuSignError as exc:  # nothing changes here: the change order stays a draft, retry later
+        raise DeliveryError(str(exc), status=502) from exc
     before = snapshot(co)
     co.status, co.provider, co.envelope_id = "sent", "docusign", envelope_id
     session.add(co)

@@ -267,7 +267,8 @@ class ProjectsState(AuthState):
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
-        return rx.toast.success(f"Change order #{co.number} sent: the client approves it from the link.")
+        how = " as a DocuSign envelope" if co.provider == "docusign" else ": the client approves it from the link"
+        return rx.toast.success(f"Change order #{co.number} sent{how}.")
 
 
 # --- the time grid ------------------------------------------------------------------------------

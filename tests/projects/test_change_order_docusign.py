@@ -109,6 +109,17 @@ def test_without_docusign_the_public_link_is_sent(session, world, project):
     assert co.status == "sent" and co.provider == "builtin" and co.envelope_id is None
 
 
+def test_docusign_refusal_keeps_the_draft(session, world, project, docusign, monkeypatch):
+    from l2c_app.core.config import reset_settings
+
+    monkeypatch.setenv("DOCUSIGN_ACCOUNT_ID", "not-our-account")  # the stand-in answers 400
+    reset_settings()
+    co = svc.create_change_order(session, world.actor, project.id, description="Copy edits", amount_minor=10000)
+    with pytest.raises(svc.DeliveryError, match="DocuSign refused"):
+        svc.send_change_order(session, world.actor, co.id)
+    assert co.status == "draft" and co.envelope_id is None
+
+
 def test_completed_event_approves_and_raises_the_budget_once(session, world, project, sent_co, docusign, client):
     before = svc.planned_total(session, project.id, include_change_orders=True)
     assert post_event(client, docusign, sent_co.envelope_id, "envelope-delivered").json() == {"status": "ignored"}
