@@ -142,14 +142,14 @@ def cmd_contracts_verify(args) -> int:
 
 
 def cmd_contracts_repoll(args) -> int:
-    from l2c_app.contracts.service import repoll
+    from l2c_app.contracts.service import repoll_all
     from l2c_app.core.db import with_session
 
     if not get_settings().docusign_enabled:
         print("DocuSign is not configured: nothing to re-poll")
         return 0
-    for contract_id, status in with_session(repoll, args.hours):
-        print(f"contract C-{contract_id}: {status}")
+    for label, status in with_session(repoll_all, args.hours):
+        print(f"{label}: {status}")
     return 0
 
 

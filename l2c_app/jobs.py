@@ -42,9 +42,9 @@ def _retainers(session: Session) -> str:
 def _docusign_repoll(session: Session) -> str:
     if not get_settings().docusign_enabled:
         return "DocuSign not configured: skipped"
-    from l2c_app.contracts.service import repoll
+    from l2c_app.contracts.service import repoll_all
 
-    return f"{len(repoll(session, 24))} stalled envelope(s) re-polled"
+    return f"{len(repoll_all(session, 24))} stalled envelope(s) re-polled"
 
 
 def _stripe_sync(session: Session) -> str:

@@ -689,6 +689,17 @@ def repoll(session: Session, hours: int = 24, client=None) -> list[tuple[int, st
     return out
 
 
+def repoll_all(session: Session, hours: int = 24, client=None) -> list[tuple[str, str]]:
+    """`repoll` for contracts, then the change-order envelopes of the projects stage;
+    (label, status) pairs for the CLI and the scheduled job."""
+    from l2c_app.integrations.docusign_client import DocuSignClient
+    from l2c_app.projects.service import repoll_change_orders
+
+    client = client or DocuSignClient.from_settings()
+    return ([(f"contract C-{cid}", status) for cid, status in repoll(session, hours, client)]
+            + [(f"change order {coid}", status) for coid, status in repoll_change_orders(session, client, hours)])
+
+
 # --- verification ---------------------------------------------------------------------------
 
 @dataclass

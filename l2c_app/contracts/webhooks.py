@@ -55,13 +55,30 @@ def _find_contract(session: Session, event: docusign_connect.ConnectEvent) -> Co
     return contract
 
 
+def _find_change_order(session: Session, event: docusign_connect.ConnectEvent):
+    """The change order (projects stage) this envelope belongs to, if any."""
+    from l2c_app.projects.service import change_order_for_envelope
+
+    return change_order_for_envelope(session, event.envelope_id, event.change_order_id)
+
+
 def apply(session: Session, row_id: int, client=None) -> str:
     """Apply a recorded event. Returns the outcome (applied / ignored) stored on the row."""
     row = session.get(WebhookEvent, row_id)
     event = docusign_connect.parse(json.loads(row.raw_body))
-    contract = _find_contract(session, event)
     outcome, detail = "ignored", ""
-    if contract is None:
+    co = None if event.contract_id else _find_change_order(session, event)
+    contract = None if co is not None else _find_contract(session, event)
+    if co is not None:
+        from l2c_app.projects.service import apply_envelope_status
+
+        reason = event.void_reason if event.status == "voided" else \
+            event.decline_reason if event.status == "declined" else ""
+        changed = event.status is not None and apply_envelope_status(
+            session, co, event.status, signer_name=event.signer_name, reason=reason or "")
+        outcome = "applied" if changed else "ignored"
+        detail = f"change order {co.id}: {co.status}" + ("" if changed else f" (kept; {event.event})")
+    elif contract is None:
         detail = f"no contract for envelope {event.envelope_id}"
     elif event.status is None:
         detail = f"event {event.event} is not tracked"

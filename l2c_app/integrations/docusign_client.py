@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from l2c_app.contracts.models import Contract, ContractSigner
 
 CONTRACT_FIELD = "l2c_contract_id"
+CHANGE_ORDER_FIELD = "l2c_change_order_id"
 CONNECT_EVENTS = ["envelope-sent", "envelope-delivered", "envelope-completed", "envelope-declined", "envelope-voided"]
 TOKEN_SECONDS = 3600
 # DocuSign envelope status -> contract status (the ones l2c tracks).
@@ -115,22 +116,37 @@ class DocuSignClient:
                                      routing_order=str(s.routing_order), tabs=tabs))
         ds_ccs = [CarbonCopy(email=c.email, name=c.name, recipient_id=str(c.id), routing_order=str(c.routing_order))
                   for c in ccs]
-        notification = EventNotification(
-            url=f"{get_settings().app_base_url}/api/webhooks/docusign", delivery_mode="SIM",
-            require_acknowledgment="true", logging_enabled="true", include_hmac="true",
-            include_envelope_void_reason="true", events=CONNECT_EVENTS,
-            event_data=ConnectEventData(format="json", version="restv2.1",
-                                        include_data=["custom_fields", "recipients", "documents"]))
         return EnvelopeDefinition(
             email_subject=f"Please sign: {contract.title}"[:100], documents=[doc],
             recipients=Recipients(signers=ds_signers, carbon_copies=ds_ccs), status="sent",
             custom_fields=CustomFields(text_custom_fields=[
                 TextCustomField(name=CONTRACT_FIELD, value=str(contract.id), show="false", required="false")]),
-            event_notification=notification)
+            event_notification=_notification())
 
     def create_envelope(self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner],
                         pdf: bytes) -> str:
-        definition = self.envelope_definition(contract, signers, ccs, pdf)
+        return self._create(self.envelope_definition(contract, signers, ccs, pdf))
+
+    def create_change_order_envelope(self, change_order_id: int, subject: str, document_name: str, pdf: bytes,
+                                     signer_name: str, signer_email: str) -> str:
+        """One signer (the client) on the anchors `/sig1/` and `/date1/` of a change-order PDF; the
+        change order id travels in the `l2c_change_order_id` custom field."""
+        doc = Document(document_base64=base64.b64encode(pdf).decode(), name=document_name[:100],
+                       file_extension="pdf", document_id="1")
+        tabs = Tabs(
+            sign_here_tabs=[SignHere(anchor_string="/sig1/", anchor_units="pixels", anchor_x_offset="0",
+                                     anchor_y_offset="0", anchor_ignore_if_not_present="false")],
+            date_signed_tabs=[DateSigned(anchor_string="/date1/", anchor_units="pixels", anchor_x_offset="0",
+                                         anchor_y_offset="0")])
+        signer = Signer(email=signer_email, name=signer_name, recipient_id="1", routing_order="1", tabs=tabs)
+        return self._create(EnvelopeDefinition(
+            email_subject=subject[:100], documents=[doc], recipients=Recipients(signers=[signer]), status="sent",
+            custom_fields=CustomFields(text_custom_fields=[
+                TextCustomField(name=CHANGE_ORDER_FIELD, value=str(change_order_id), show="false",
+                                required="false")]),
+            event_notification=_notification()))
+
+    def _create(self, definition: EnvelopeDefinition) -> str:
         try:
             summary = self._envelopes().create_envelope(self.account_id, envelope_definition=definition)
         except ApiException as exc:
@@ -165,6 +181,16 @@ class DocuSignClient:
                                      envelope=Envelope(status="voided", voided_reason=reason[:200]))
         except ApiException as exc:
             raise DocuSignError(f"DocuSign void of {envelope_id}: {exc.status} {exc.reason}") from exc
+
+
+def _notification() -> EventNotification:
+    """Connect for this envelope: JSON SIM messages signed with HMAC, to our webhook."""
+    return EventNotification(
+        url=f"{get_settings().app_base_url}/api/webhooks/docusign", delivery_mode="SIM",
+        require_acknowledgment="true", logging_enabled="true", include_hmac="true",
+        include_envelope_void_reason="true", events=CONNECT_EVENTS,
+        event_data=ConnectEventData(format="json", version="restv2.1",
+                                    include_data=["custom_fields", "recipients", "documents"]))
 
 
 def reset_token_cache() -> None:

@@ -48,6 +48,8 @@ class ConnectEvent:
     pdf: bytes | None  # the signed document when the payload carries it
     void_reason: str | None = None
     decline_reason: str | None = None
+    change_order_id: int | None = None  # envelopes of change orders (projects stage)
+    signer_name: str | None = None  # the first signer who completed
 
     @property
     def event_id(self) -> str:
@@ -68,10 +70,12 @@ def parse(payload: dict) -> ConnectEvent:
     if not event or not envelope_id:
         raise ValueError("event and data.envelopeId are required")
     summary = data.get("envelopeSummary") or {}
-    contract_id = None
+    contract_id = change_order_id = None
     for f in ((summary.get("customFields") or {}).get("textCustomFields") or []):
         if f.get("name") == "l2c_contract_id" and str(f.get("value", "")).isdigit():
             contract_id = int(f["value"])
+        if f.get("name") == "l2c_change_order_id" and str(f.get("value", "")).isdigit():
+            change_order_id = int(f["value"])
     pdf = None
     docs = [d for d in summary.get("envelopeDocuments") or [] if d.get("PDFBytes")]
     # Prefer the combined document, else our contract (document 1), else the first one.
@@ -80,10 +84,13 @@ def parse(payload: dict) -> ConnectEvent:
         if match is not None:
             pdf = base64.b64decode(match["PDFBytes"])
             break
-    decline = None
+    decline = signer_name = None
     for s in ((summary.get("recipients") or {}).get("signers") or []):
         if s.get("declinedReason"):
             decline = s["declinedReason"]
+        if signer_name is None and s.get("status") == "completed" and s.get("name"):
+            signer_name = str(s["name"])
     return ConnectEvent(event=event, envelope_id=envelope_id, generated=str(payload.get("generatedDateTime") or ""),
                         status=EVENT_STATUS.get(event), contract_id=contract_id, pdf=pdf,
-                        void_reason=summary.get("voidedReason"), decline_reason=decline)
+                        void_reason=summary.get("voidedReason"), decline_reason=decline,
+                        change_order_id=change_order_id, signer_name=signer_name)

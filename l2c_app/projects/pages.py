@@ -115,8 +115,10 @@ def co_row(c: rx.Var) -> rx.Component:
                 rx.cond(c["status"] == "draft",
                         rx.button("Send to client", size="1", on_click=ProjectsState.send_change_order(c["id"]),
                                   aria_label=f"Send change order {c['number']} to client")),
-                rx.cond(c["status"] != "declined",
-                        rx.link("Client link", href=c["url"], size="1", is_external=True)),
+                rx.cond(c["via"] == "docusign",
+                        rx.badge("Sent via DocuSign", color_scheme="indigo", variant="soft"),
+                        rx.cond(c["status"] != "declined",
+                                rx.link("Client link", href=c["url"], size="1", is_external=True))),
             ),
         )),
     )
@@ -427,7 +429,9 @@ def change_order_public_page() -> rx.Component:
                                         icon="check", color_scheme="green", role="status")),
                 ("declined", rx.callout("You declined this change order.", icon="x", color_scheme="gray",
                                         role="status")),
-                rx.form(
+                rx.cond(c["via"] == "docusign", rx.callout(
+                    "This change order is out for signature in DocuSign: please sign it from DocuSign's e-mail.",
+                    icon="info", color_scheme="blue", role="status"), rx.form(
                     rx.vstack(
                         error_callout(ChangeOrderPublicState.error),
                         field_label("Your full name", rx.input(name="typed_name", required=True,
@@ -441,7 +445,7 @@ def change_order_public_page() -> rx.Component:
                         spacing="3", width="100%",
                     ),
                     on_submit=ChangeOrderPublicState.approve, reset_on_submit=False, width="100%",
-                ),
+                )),
             ),
             spacing="3", width="100%",
         ),

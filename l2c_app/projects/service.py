@@ -869,6 +869,7 @@ def change_order_json(co: ChangeOrder) -> dict:
     return {"id": co.id, "project_id": co.project_id, "number": co.number, "description": co.description,
             "kind": co.kind, "amount_minor": co.amount_minor, "minutes": co.minutes, "rate_minor": co.rate_minor,
             "role": co.role, "status": co.status, "public_url": f"/co/{co.public_token}",
+            "provider": co.provider, "envelope_id": co.envelope_id,
             "approved_name": co.approved_name, "approved_at": co.approved_at.isoformat() if co.approved_at else None,
             "billable": co.status == "approved" and co.kind == "fixed"}
 
@@ -922,12 +923,93 @@ def _recipient(session: Session, project: Project) -> str | None:
     return contact.email if contact and contact.email else None
 
 
+def _docusign_signer(session: Session, project: Project):
+    """The contract's first client signer when that contract went through DocuSign and DocuSign
+    is configured; None means the change order goes out as a public link."""
+    from l2c_app.contracts.models import Contract, ContractSigner
+
+    if not project.contract_id or not get_settings().docusign_enabled:
+        return None
+    contract = session.get(Contract, project.contract_id)
+    if contract is None or contract.provider != "docusign":
+        return None
+    return session.exec(select(ContractSigner).where(ContractSigner.contract_id == contract.id,
+                                                     ContractSigner.kind == "signer")
+                        .order_by(ContractSigner.routing_order)).first()
+
+
+def change_order_pdf(session: Session, co: ChangeOrder) -> bytes:
+    """The change order as a document to sign; the client's signature line carries the white
+    anchors `/sig1/` and `/date1/` where DocuSign places its tabs."""
+    from l2c_app.core.money import format_money
+    from l2c_app.core.pdf import MUTED, BrandedPDF
+    from l2c_app.pipeline.models import Account
+
+    project = _project(session, co.project_id)
+    org = session.exec(select(Organisation)).first()
+    account = session.get(Account, project.account_id) if project.account_id else None
+    pdf = BrandedPDF(org.name if org else "l2c", f"Change order #{co.number}", subtitle=project.name)
+    pdf.add_page()
+    pdf.party_blocks(("From", [org.name if org else ""]), ("For", [account.name if account else ""]))
+    pdf.heading(f"Change order #{co.number} to {project.name}")
+    pdf.paragraph(co.description)
+    if co.kind == "hours":
+        pdf.paragraph(f"{format_minutes(co.minutes)} h of {co.role or 'work'} at "
+                      f"{format_money(co.rate_minor, project.currency)} per hour")
+    pdf.heading(f"Price: {format_money(co.amount_minor, project.currency)} (before tax)", size=11)
+    pdf.paragraph("By signing, the client approves this change: the project budget rises by this amount "
+                  "and the change is invoiced under the existing contract.")
+    pdf.ln(6)
+    x0, y = pdf.l_margin, pdf.get_y() + 2
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_xy(x0, y)
+    pdf.cell(30, 8, "/sig1/")
+    pdf.set_xy(x0 + 120, y)
+    pdf.cell(30, 8, "/date1/")
+    pdf.set_text_color(0, 0, 0)
+    pdf.line(x0, y + 10, x0 + 110, y + 10)
+    pdf.line(x0 + 120, y + 10, x0 + 180, y + 10)
+    pdf.set_xy(x0, y + 11)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(120, 4, "Client signature")
+    pdf.cell(60, 4, "Date")
+    pdf.set_text_color(0, 0, 0)
+    return bytes(pdf.output())
+
+
+def _send_via_docusign(session: Session, actor: Actor, co: ChangeOrder, project: Project, signer) -> ChangeOrder:
+    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
+
+    try:
+        envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
+            co.id, f"Please sign: change order #{co.number} for {project.name}",
+            f"Change order {co.number} - {project.name}.pdf", change_order_pdf(session, co), signer.name,
+            signer.email)
+    except DocuSignError as exc:  # nothing changes here: the change order stays a draft, retry later
+        raise DeliveryError(str(exc), status=502) from exc
+    before = snapshot(co)
+    co.status, co.provider, co.envelope_id = "sent", "docusign", envelope_id
+    session.add(co)
+    record_update(session, actor, co, before, action="sent")
+    add_deal_event(session, project.deal_id, f"Change order #{co.number} sent via DocuSign to {signer.email}",
+                   user_id=actor.user_id)
+    return co
+
+
 def send_change_order(session: Session, actor: Actor, change_order_id: int, to: str | None = None) -> ChangeOrder:
-    """E-mail the client the public approval link `/co/<token>` (outbox without SMTP)."""
+    """E-mail the client the public approval link `/co/<token>` (outbox without SMTP); when the
+    project's contract went through DocuSign (and DocuSign is configured), send a DocuSign
+    envelope to the contract's client signer instead."""
     co = _change_order(session, change_order_id)
     if co.status not in ("draft", "sent"):
         raise DeliveryError(f"Change order #{co.number} is {co.status}.", status=409)
     project = _project(session, co.project_id)
+    if co.provider == "docusign" and co.envelope_id:
+        raise DeliveryError(f"Change order #{co.number} is already out for signature in DocuSign.", status=409)
+    signer = _docusign_signer(session, project)
+    if signer is not None:
+        return _send_via_docusign(session, actor, co, project, signer)
     to = (to or "").strip() or _recipient(session, project)
     if not to or "@" not in to:
         raise DeliveryError("Enter the client's e-mail address.", field="to")
@@ -976,7 +1058,7 @@ def public_change_order(session: Session, token: str) -> dict | None:
             "minutes": co.minutes, "rate_minor": co.rate_minor, "role": co.role or "", "status": co.status,
             "currency": project.currency if project else "EUR", "project_name": project.name if project else "",
             "client": account.name if account else "", "org_name": org.name if org else "",
-            "approved_name": co.approved_name or "",
+            "approved_name": co.approved_name or "", "provider": co.provider,
             "approved_at": co.approved_at.isoformat() if co.approved_at else ""}
 
 
@@ -1023,10 +1105,72 @@ def decline_change_order(session: Session, actor: Actor, change_order_id: int, r
     return co
 
 
+def change_order_for_envelope(session: Session, envelope_id: str, change_order_id: int | None) -> ChangeOrder | None:
+    """The change order a DocuSign envelope belongs to: by envelope id, else (our send crashed
+    after DocuSign accepted it) by the signed custom field, adopting the envelope only when that
+    change order has none."""
+    co = session.exec(select(ChangeOrder).where(ChangeOrder.envelope_id == envelope_id).with_for_update()).first()
+    if co is None and change_order_id:
+        candidate = session.exec(select(ChangeOrder).where(ChangeOrder.id == change_order_id)
+                                 .with_for_update()).first()
+        if candidate is not None and candidate.envelope_id is None and candidate.status in ("draft", "sent"):
+            candidate.provider, candidate.envelope_id = "docusign", envelope_id
+            co = candidate
+    return co
+
+
+def apply_envelope_status(session: Session, co: ChangeOrder, status: str, signer_name: str | None = None,
+                          source: str = "docusign", reason: str = "") -> bool:
+    """A DocuSign envelope status reaching a change order, forward-only: `completed` approves it
+    (the same approval as the public link), `declined`/`voided` decline it; anything else, or a
+    change order already decided, changes nothing. Returns whether it changed."""
+    if co.status not in ("draft", "sent"):
+        return False
+    actor = Actor("webhook" if source == "docusign" else "system", None, source)
+    if status == "completed":
+        name = (signer_name or "").strip()
+        if len(name) < 2:  # the payload lacks the signer: the contract's signer signed it
+            signer = _docusign_signer(session, _project(session, co.project_id))
+            name = signer.name if signer is not None else "DocuSign signer"
+        approve_change_order(session, actor, co.id, name)
+        return True
+    if status in ("declined", "voided"):
+        decline_change_order(session, actor, co.id, reason or f"{status} in DocuSign")
+        return True
+    return False
+
+
+def stalled_change_orders(session: Session, hours: int = 24) -> list[ChangeOrder]:
+    """DocuSign change orders still out for signature `hours` after they were created."""
+    cutoff = utcnow() - timedelta(hours=hours)
+    rows = session.exec(select(ChangeOrder).where(ChangeOrder.provider == "docusign", ChangeOrder.status == "sent",
+                                                  ChangeOrder.envelope_id.is_not(None))).all()  # type: ignore[union-attr]
+    return [c for c in rows if _utc(c.created_at) <= cutoff]
+
+
+def _utc(value):
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def repoll_change_orders(session: Session, client, hours: int = 24) -> list[tuple[int, str]]:
+    """Ask DocuSign about change-order envelopes (a lost Connect message leaves nothing stuck)."""
+    out = []
+    for co in stalled_change_orders(session, hours):
+        status = client.envelope_status(co.envelope_id)
+        changed = apply_envelope_status(session, co, status, source="docusign:repoll")
+        out.append((co.id, status if changed else f"{status} (unchanged)"))
+    return out
+
+
 def approve_change_order_by_token(session: Session, token: str, typed_name: str, ip: str | None = None) -> ChangeOrder:
     co = change_order_by_token(session, token)
     if co is None:
         raise NotFound("Change order")
+    if co.provider == "docusign" and co.status == "sent":  # one way to decide: DocuSign's envelope
+        raise DeliveryError("This change order is out for signature in DocuSign: please use DocuSign's e-mail.",
+                            status=409)
     return approve_change_order(session, Actor("client", None, f"co:{co.id}"), co.id, typed_name, ip)
 
 
@@ -1034,6 +1178,9 @@ def decline_change_order_by_token(session: Session, token: str, reason: str = ""
     co = change_order_by_token(session, token)
     if co is None:
         raise NotFound("Change order")
+    if co.provider == "docusign" and co.status == "sent":  # one way to decide: DocuSign's envelope
+        raise DeliveryError("This change order is out for signature in DocuSign: please use DocuSign's e-mail.",
+                            status=409)
     return decline_change_order(session, Actor("client", None, f"co:{co.id}"), co.id, reason)
 
 

@@ -65,6 +65,7 @@ def _detail_view(session: Session, project_id: int) -> dict:
     cos = [{"id": str(c["id"]), "number": f"#{c['number']}", "description": c["description"],
             "kind": "Fixed price" if c["kind"] == "fixed" else f"{format_hours(c['minutes'])} {c['role'] or ''}",
             "amount": money(c["amount_minor"]), "status": c["status"], "url": c["public_url"],
+            "via": "docusign" if c["provider"] == "docusign" else "link",
             "approved": f"{c['approved_name']}, {c['approved_at'][:10]}" if c["approved_name"] else ""}
            for c in d["change_orders"]]
     head = {"name": d["name"], "status": d["status"], "account": d["account_name"] or "–",
@@ -266,7 +267,8 @@ class ProjectsState(AuthState):
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
-        return rx.toast.success(f"Change order #{co.number} sent: the client approves it from the link.")
+        how = " as a DocuSign envelope" if co.provider == "docusign" else ": the client approves it from the link"
+        return rx.toast.success(f"Change order #{co.number} sent{how}.")
 
 
 # --- the time grid ------------------------------------------------------------------------------
@@ -501,7 +503,8 @@ class ChangeOrderPublicState(rx.State):
                               else "Fixed price"),
                    "status": data["status"], "project": data["project_name"], "client": data["client"],
                    "org": data["org_name"], "approved_name": data["approved_name"],
-                   "approved_at": data["approved_at"][:10]}
+                   "approved_at": data["approved_at"][:10],
+                   "via": "docusign" if data["provider"] == "docusign" else "link"}
 
     @rx.event
     async def load(self):

@@ -249,8 +249,9 @@ class DocuSignStandIn:
         env.status = event.removeprefix("envelope-")
         summary: dict = {
             "status": env.status, "emailSubject": env.definition.get("emailSubject"),
-            "customFields": {"textCustomFields": [{"name": "l2c_contract_id", "value": env.contract_id,
-                                                   "show": "false"}]},
+            # DocuSign echoes the envelope's own custom fields (contract or change order id).
+            "customFields": {"textCustomFields": (env.definition.get("customFields") or {})
+                             .get("textCustomFields") or []},
             "recipients": {"signers": [{"name": s["name"], "email": s["email"], "recipientId": s["recipientId"],
                                         "status": "completed" if event == "envelope-completed" else "sent",
                                         **({"declinedReason": "Not what we agreed"}
