@@ -91,25 +91,7 @@ OLD_HMAC_KEY = "connect-key-2025-rotating-out"
 @pytest.fixture
 def docusign(db_url, tmp_path, monkeypatch):
     """The stand-in running, and the app's settings pointing at it (JWT key in a file)."""
-    from docusign_standin import DocuSignStandIn, make_rsa_key, pem
+    from docusign_standin import configured_standin
 
-    from l2c_app.core.config import reset_settings
-    from l2c_app.integrations.docusign_client import reset_token_cache
-
-    key = make_rsa_key()
-    key_file = tmp_path / "docusign.pem"
-    key_file.write_bytes(pem(key))
-    standin = DocuSignStandIn(tmp_path, integration_key="ik-123", user_id="user-456", account_id="acc-789",
-                              public_key=key.public_key()).start()
-    env = {"DOCUSIGN_INTEGRATION_KEY": "ik-123", "DOCUSIGN_USER_ID": "user-456", "DOCUSIGN_ACCOUNT_ID": "acc-789",
-           "DOCUSIGN_PRIVATE_KEY_FILE": str(key_file), "DOCUSIGN_BASE_PATH": standin.base_path,
-           "DOCUSIGN_OAUTH_HOST": standin.oauth_host, "DOCUSIGN_CA_BUNDLE": str(standin.cert_file),
-           "DOCUSIGN_CONNECT_HMAC_KEY": f"{HMAC_KEY},{OLD_HMAC_KEY}"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    reset_settings()
-    reset_token_cache()
-    yield standin
-    standin.stop()
-    reset_token_cache()
-    reset_settings()
+    with configured_standin(tmp_path, monkeypatch, f"{HMAC_KEY},{OLD_HMAC_KEY}") as standin:
+        yield standin

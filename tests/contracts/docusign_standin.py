@@ -14,6 +14,7 @@ with a throwaway self-signed certificate that the app trusts via DOCUSIGN_CA_BUN
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 import base64
 import datetime as dt
 import io
@@ -276,3 +277,33 @@ class DocuSignStandIn:
         """Headers DocuSign adds: one X-DocuSign-Signature-N per configured key."""
         return {f"X-DocuSign-Signature-{i}": signature(k, raw) for i, k in enumerate(keys, start=1)} | \
             {"Content-Type": "application/json"}
+
+
+@contextmanager
+def configured_standin(tmp_path, monkeypatch, hmac_keys: str, ids: tuple[str, str, str] = ("ik-123", "user-456",
+                                                                                         "acc-789")):
+    """The stand-in running, and the app's settings pointing at it (JWT key in a file), as a
+    deployment would set them; `hmac_keys` is DOCUSIGN_CONNECT_HMAC_KEY (comma-separated)."""
+    from l2c_app.core.config import reset_settings
+    from l2c_app.integrations.docusign_client import reset_token_cache
+
+    integration_key, user_id, account_id = ids
+    key = make_rsa_key()
+    key_file = tmp_path / "docusign.pem"
+    key_file.write_bytes(pem(key))
+    standin = DocuSignStandIn(tmp_path, integration_key=integration_key, user_id=user_id, account_id=account_id,
+                              public_key=key.public_key()).start()
+    env = {"DOCUSIGN_INTEGRATION_KEY": integration_key, "DOCUSIGN_USER_ID": user_id,
+           "DOCUSIGN_ACCOUNT_ID": account_id, "DOCUSIGN_PRIVATE_KEY_FILE": str(key_file),
+           "DOCUSIGN_BASE_PATH": standin.base_path, "DOCUSIGN_OAUTH_HOST": standin.oauth_host,
+           "DOCUSIGN_CA_BUNDLE": str(standin.cert_file), "DOCUSIGN_CONNECT_HMAC_KEY": hmac_keys}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    reset_settings()
+    reset_token_cache()
+    try:
+        yield standin
+    finally:
+        standin.stop()
+        reset_token_cache()
+        reset_settings()

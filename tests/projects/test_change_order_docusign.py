@@ -22,7 +22,7 @@ from l2c_app.projects.models import BudgetLine, ChangeOrder
 from .conftest import STANDARD_LINES, make_deal, make_quote
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "contracts"))
-from docusign_standin import DocuSignStandIn, make_rsa_key, pem  # noqa: E402
+from docusign_standin import configured_standin  # noqa: E402
 
 HMAC_KEY = "co-connect-key-2026"
 
@@ -30,26 +30,8 @@ HMAC_KEY = "co-connect-key-2026"
 @pytest.fixture
 def docusign(db_url, tmp_path, monkeypatch):
     """The stand-in running and the app's settings pointing at it (as tests/contracts does)."""
-    from l2c_app.core.config import reset_settings
-    from l2c_app.integrations.docusign_client import reset_token_cache
-
-    key = make_rsa_key()
-    key_file = tmp_path / "docusign.pem"
-    key_file.write_bytes(pem(key))
-    standin = DocuSignStandIn(tmp_path, integration_key="ik-1", user_id="user-1", account_id="acc-1",
-                              public_key=key.public_key()).start()
-    env = {"DOCUSIGN_INTEGRATION_KEY": "ik-1", "DOCUSIGN_USER_ID": "user-1", "DOCUSIGN_ACCOUNT_ID": "acc-1",
-           "DOCUSIGN_PRIVATE_KEY_FILE": str(key_file), "DOCUSIGN_BASE_PATH": standin.base_path,
-           "DOCUSIGN_OAUTH_HOST": standin.oauth_host, "DOCUSIGN_CA_BUNDLE": str(standin.cert_file),
-           "DOCUSIGN_CONNECT_HMAC_KEY": HMAC_KEY}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    reset_settings()
-    reset_token_cache()
-    yield standin
-    standin.stop()
-    reset_token_cache()
-    reset_settings()
+    with configured_standin(tmp_path, monkeypatch, HMAC_KEY, ("ik-1", "user-1", "acc-1")) as standin:
+        yield standin
 
 
 @pytest.fixture
