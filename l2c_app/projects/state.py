@@ -567,6 +567,18 @@ class DeliverySettingsState(AuthState):
 
 # --- panels on other pages and the top-bar timer ----------------------------------------------------
 
+async def _create_project(access, create, source_id: int):
+    """One click from a signed contract or a won deal (access already checked): open the new
+    project, or the existing one when it was converted already."""
+    try:
+        project = await run_db(create, Actor("user", access.viewer.id), source_id)
+    except svc.AlreadyConverted as exc:
+        return [rx.toast.info(str(exc)), rx.redirect(exc.link)]
+    except svc.DeliveryError as exc:
+        return rx.toast.error(_err(exc))
+    return rx.redirect(f"/projects/{project.id}")
+
+
 class ContractPanelState(AuthState):
     """On /contracts/[contract_id]: "Create project" or the link to it."""
 
@@ -596,13 +608,7 @@ class ContractPanelState(AuthState):
         access = await self._access("projects")
         if not access.allowed:
             return access.denial()
-        try:
-            project = await run_db(svc.create_project_from_contract, Actor("user", access.viewer.id), self._contract())
-        except svc.AlreadyConverted as exc:
-            return [rx.toast.info(str(exc)), rx.redirect(exc.link)]
-        except svc.DeliveryError as exc:
-            return rx.toast.error(_err(exc))
-        return rx.redirect(f"/projects/{project.id}")
+        return await _create_project(access, svc.create_project_from_contract, self._contract())
 
 
 class DealPanelState(AuthState):
@@ -630,13 +636,7 @@ class DealPanelState(AuthState):
         access = await self._access("projects")
         if not access.allowed:
             return access.denial()
-        try:
-            project = await run_db(svc.create_project_from_deal, Actor("user", access.viewer.id), self._deal())
-        except svc.AlreadyConverted as exc:
-            return [rx.toast.info(str(exc)), rx.redirect(exc.link)]
-        except svc.DeliveryError as exc:
-            return rx.toast.error(_err(exc))
-        return rx.redirect(f"/projects/{project.id}")
+        return await _create_project(access, svc.create_project_from_deal, self._deal())
 
 
 class TimerState(AuthState):
