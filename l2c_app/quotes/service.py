@@ -203,22 +203,11 @@ def update_tax_rate(session: Session, actor: Actor, tax_rate_id: int, *, name: A
 def remove_tax_rate(session: Session, actor: Actor, tax_rate_id: int) -> str:
     """Delete an unused rate; archive one that is in use. Returns 'deleted' or 'archived'."""
     rate = get_tax_rate(session, tax_rate_id)
-    if _tax_in_use(session, tax_rate_id):
-        before = snapshot(rate)
-        rate.archived_at = rate.archived_at or utcnow()
-        record_update(session, actor, rate, before, action="archive")
-        return "archived"
-    record_delete(session, actor, rate)
-    session.delete(rate)
-    return "deleted"
+    return _archive_or_delete(session, actor, rate, _tax_in_use(session, tax_rate_id))
 
 
 def restore_tax_rate(session: Session, actor: Actor, tax_rate_id: int) -> TaxRate:
-    rate = get_tax_rate(session, tax_rate_id)
-    before = snapshot(rate)
-    rate.archived_at = None
-    record_update(session, actor, rate, before, action="restore")
-    return rate
+    return _restore(session, actor, get_tax_rate(session, tax_rate_id))
 
 
 def _usable_tax(session: Session, tax_rate_id: Any, field: str = "tax_rate_id",
@@ -303,22 +292,31 @@ def remove_catalog_item(session: Session, actor: Actor, item_id: int) -> str:
     """Delete an unused item; archive one a quote already uses. Returns 'deleted' or 'archived'."""
     item = get_catalog_item(session, item_id)
     used = session.exec(select(func.count()).select_from(QuoteLine).where(QuoteLine.catalog_item_id == item_id)).one()
-    if used:
-        before = snapshot(item)
-        item.archived_at = item.archived_at or utcnow()
-        record_update(session, actor, item, before, action="archive")
-        return "archived"
-    record_delete(session, actor, item)
-    session.delete(item)
-    return "deleted"
+    return _archive_or_delete(session, actor, item, bool(used))
 
 
 def restore_catalog_item(session: Session, actor: Actor, item_id: int) -> CatalogItem:
-    item = get_catalog_item(session, item_id)
-    before = snapshot(item)
-    item.archived_at = None
-    record_update(session, actor, item, before, action="restore")
-    return item
+    return _restore(session, actor, get_catalog_item(session, item_id))
+
+
+def _archive_or_delete(session: Session, actor: Actor, row, used: bool) -> str:
+    """Once used by a quote, a rate or an item is archived (old quotes keep pointing at it);
+    never used, it is deleted."""
+    if used:
+        before = snapshot(row)
+        row.archived_at = row.archived_at or utcnow()
+        record_update(session, actor, row, before, action="archive")
+        return "archived"
+    record_delete(session, actor, row)
+    session.delete(row)
+    return "deleted"
+
+
+def _restore(session: Session, actor: Actor, row):
+    before = snapshot(row)
+    row.archived_at = None
+    record_update(session, actor, row, before, action="restore")
+    return row
 
 
 # --- quotes: create, read ---------------------------------------------------------------------
