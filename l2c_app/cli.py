@@ -43,6 +43,11 @@ def cmd_serve(args) -> int:
 
     migrate()  # once, before any worker starts: `reflex run` never migrates
     env = dict(os.environ, REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
+    from l2c_app.core.config import _load_dotenv
+
+    if not env.get("APP_BASE_URL") and not _load_dotenv(PROJECT_DIR / ".env").get("APP_BASE_URL"):
+        # Links in e-mails, PDFs and payment redirects point at the port actually served.
+        env["APP_BASE_URL"] = f"http://localhost:{args.port}"
     cmd = [str(Path(sys.executable).parent / "reflex"), "run", "--loglevel", args.loglevel]
     if args.dev:
         cmd += ["--env", "dev", "--frontend-port", str(args.port), "--backend-port", str(args.port + 5000)]

@@ -79,3 +79,25 @@ def test_cli_users_keys_backup_and_demo(tmp_path):
         assert api_key_for(s, key) is not None
         assert len(s.exec(select(User)).all()) >= 6
     assert run_cli(env, "backup", str(tmp_path / "backup.db")).returncode == 2  # never overwrites
+
+
+def test_serve_points_links_at_the_port_it_serves(monkeypatch):
+    """`l2c serve --port 3100` with no APP_BASE_URL: e-mailed and PDF links use port 3100;
+    an APP_BASE_URL the operator set is kept as it is."""
+    import argparse
+
+    from l2c_app import cli
+
+    seen: list[dict] = []
+    monkeypatch.setattr("l2c_app.core.db.migrate", lambda *a, **k: None)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd, env: seen.append(env) or 0)
+    monkeypatch.setattr("l2c_app.core.config._load_dotenv", lambda path: {})
+    args = argparse.Namespace(port=3100, dev=False, loglevel="info", no_jobs=True)
+
+    monkeypatch.delenv("APP_BASE_URL", raising=False)
+    assert cli.cmd_serve(args) == 0
+    assert seen[-1]["APP_BASE_URL"] == "http://localhost:3100"
+
+    monkeypatch.setenv("APP_BASE_URL", "https://l2c.example.com")
+    assert cli.cmd_serve(args) == 0
+    assert seen[-1]["APP_BASE_URL"] == "https://l2c.example.com"
