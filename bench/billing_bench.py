@@ -299,6 +299,11 @@ def main() -> None:
         for conns, rate in bench_webhooks(kind, 2000).items():
             note = f"  (target >= 500/s) {'OK' if rate >= 500 else 'SLOW'}" if kind == "sqlite" else ""
             print(f"  {kind:8s} {conns} connection(s): {rate:7.0f} events/s{note}")
+    print("the same with 3 server workers (as `l2c serve` runs when REDIS_URL is set; SQLite "
+          "writers queue on its lock):")
+    for kind in kinds:
+        for conns, rate in bench_webhooks(kind, 2000, (8,), workers=3).items():
+            print(f"  {kind:8s} {conns} connection(s): {rate:7.0f} events/s")
     print("the same work without HTTP (handle_request called in process, one thread):")
     for kind in kinds:
         print(f"  {kind:8s} {bench_webhooks_in_process(kind, 2000):7.0f} events/s")
