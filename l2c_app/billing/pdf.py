@@ -4,7 +4,7 @@ optional appendix listing the time entries each time line bills."""
 from __future__ import annotations
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
 from l2c_app.billing.service import (billing_settings, invoice_project_ids, line_sections, lines_of, open_amount,
@@ -44,6 +44,10 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
             c = session.get(Contact, deal.contact_id)
             if c:
                 client += [c.name, c.email or ""]
+    elif inv.account_id:  # spanning several deals: the client's first contact
+        c = session.exec(select(Contact).where(Contact.account_id == inv.account_id).order_by(Contact.id)).first()
+        if c:
+            client += [c.name, c.email or ""]
     project = session.get(Project, inv.project_id) if inv.project_id else None
     spanned = [] if project else sorted(project_names(session, invoice_project_ids(session, inv)).values(),
                                         key=str.lower)

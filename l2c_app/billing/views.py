@@ -63,7 +63,7 @@ def client_projects(session: Session, account_id: int, up_to: date) -> list[dict
     for p in session.exec(select(Project).where(Project.account_id == account_id).order_by(Project.name)):
         total = service.unbilled_total(session, p.id, up_to)
         out.append({"id": str(p.id), "name": p.name, "unbilled": format_money(total, p.currency),
-                    "currency": p.currency, "has_unbilled": "yes" if total else ""})
+                    "unbilled_minor": str(total), "currency": p.currency, "has_unbilled": "yes" if total else ""})
     return out
 
 
