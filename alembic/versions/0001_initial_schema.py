@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 05:08:21.515933
+Create Date: 2026-11-28 06:20:03.827581
 """
 from typing import Sequence, Union
 
@@ -670,6 +670,7 @@ def upgrade() -> None:
     op.create_table('invoiceline',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('quantity', sa.Numeric(precision=14, scale=3), nullable=False),
@@ -682,11 +683,13 @@ def upgrade() -> None:
     sa.Column('tax_inclusive', sa.Boolean(), nullable=False),
     sa.Column('source_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], ),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], ),
     sa.ForeignKeyConstraint(['tax_rate_id'], ['taxrate.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('invoiceline', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoiceline_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoiceline_project_id'), ['project_id'], unique=False)
 
     op.create_table('payment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -888,6 +891,7 @@ def downgrade() -> None:
 
     op.drop_table('payment')
     with op.batch_alter_table('invoiceline', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoiceline_project_id'))
         batch_op.drop_index(batch_op.f('ix_invoiceline_invoice_id'))
 
     op.drop_table('invoiceline')

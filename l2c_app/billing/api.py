@@ -11,12 +11,13 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
+from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import page
 from l2c_app.billing import service
-from l2c_app.billing.models import Invoice
+from l2c_app.billing.models import Invoice, InvoiceLine
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.auth import Principal
@@ -25,7 +26,10 @@ router = APIRouter(tags=["billing"])
 
 
 def _fail(exc: service.BillingError) -> HTTPException:
-    status = 404 if str(exc).startswith("No ") and exc.field in ("project_id", "invoice_id", "line_id") else 422
+    if str(exc).startswith("No ") and exc.field in ("project_id", "invoice_id", "line_id", "account_id"):
+        status = 404
+    else:
+        status = 409 if exc.field == "sources" else 422  # sources: billed concurrently by another invoice
     return HTTPException(status, f"{exc.field}: {exc}" if exc.field else str(exc))
 
 
@@ -75,6 +79,55 @@ def unbilled(project_id: int, up_to: str | None = None, session: Session = Depen
     return {"items": [c.as_json() for c in cands], "next_cursor": None}
 
 
+def _project_ids(raw) -> list[int]:
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items:
+        raise HTTPException(422, "project_ids: a non-empty list of project ids")
+    try:
+        return [int(str(p).strip()) for p in items if str(p).strip()]
+    except ValueError:
+        raise HTTPException(422, "project_ids: project ids are whole numbers") from None
+
+
+@router.post("/api/v1/accounts/{account_id}/invoices", status_code=201)
+def create_client_invoice(account_id: int, body: dict | None = None, session: Session = Depends(db),
+                          principal: Principal = Depends(require("invoices"))) -> dict:
+    """ONE draft billing several projects of the client up to `up_to` (default today).
+
+    Body: project_ids (required, projects of this account in one currency), up_to,
+    itemise_time, exclude (keys from GET .../unbilled, "p<project id>:<key>"), notes, terms.
+    404 unknown account or project; 422 invalid input or nothing to bill; 409 when another
+    invoice billed some of the items meanwhile (retry gets what is left).
+    """
+    body = body or {}
+    project_ids = _project_ids(body.get("project_ids"))
+    exclude = body.get("exclude") or []
+    if not isinstance(exclude, list):
+        raise HTTPException(422, "exclude: a list of candidate keys")
+    try:
+        inv = service.build_client_invoice(session, account_id, project_ids,
+                                           _date(body.get("up_to"), "up_to") or date.today(), principal.actor,
+                                           itemise=body.get("itemise_time"), exclude_keys={str(k) for k in exclude},
+                                           notes=body.get("notes"), terms=body.get("terms"))
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    return service.invoice_json(session, inv)
+
+
+@router.get("/api/v1/accounts/{account_id}/unbilled")
+def client_unbilled(account_id: int, project_ids: str, up_to: str | None = None, session: Session = Depends(db),
+                    _: Principal = Depends(require("invoices"))) -> dict:
+    """What a client invoice of these projects (comma-separated ids) would bill, keyed per project."""
+    try:
+        per_project = service.client_candidates(session, account_id, _project_ids(project_ids),
+                                                _date(up_to, "up_to") or date.today(), create_periods=False)
+    except service.BillingError as exc:
+        raise _fail(exc) from None
+    items = [{**c.as_json(), "key": service.project_key(p.id, c.key), "project_id": p.id, "project": p.name}
+             for p, cands in per_project for c in cands]
+    return {"items": items, "next_cursor": None}
+
+
 @router.get("/api/v1/invoices")
 def list_invoices(status: str | None = None, project_id: int | None = None, cursor: str | None = None,
                   limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
@@ -82,8 +135,9 @@ def list_invoices(status: str | None = None, project_id: int | None = None, curs
     stmt = select(Invoice)
     if status:
         stmt = stmt.where(Invoice.status == status)
-    if project_id:
-        stmt = stmt.where(Invoice.project_id == project_id)
+    if project_id:  # its own invoices and the client invoices whose lines bill it
+        bills_it = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id == project_id)
+        stmt = stmt.where(or_(Invoice.project_id == project_id, and_(Invoice.project_id.is_(None), bills_it)))
     return page(session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False))
 
 

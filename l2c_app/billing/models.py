@@ -48,6 +48,9 @@ class Invoice(SQLModel, table=True):
 class InvoiceLine(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    # The project the line bills (an invoice may span several projects of one client; the
+    # invoice's own project_id is set only when it spans exactly one). NULL: a manual line.
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
     position: int = 0
     description: str = Field(max_length=500)
     quantity: Decimal = Field(default=Decimal("1"), sa_column=Column(Numeric(14, 3), nullable=False))

@@ -36,12 +36,30 @@ def invoice_table(rows) -> rx.Component:
     )
 
 
+def project_pick_row(p) -> rx.Component:
+    """A project of the picked client: tick it for the one invoice, or invoice it on its own."""
+    return rx.hstack(
+        rx.el.label(rx.hstack(
+            rx.checkbox(checked=InvoicesState.selected.contains(p["id"]),
+                        on_change=lambda v: InvoicesState.toggle_project(p["id"], v),
+                        aria_label=p["name"] + ", unbilled " + p["unbilled"]),
+            rx.text(p["name"], weight="medium"),
+            align="center", spacing="2")),
+        rx.spacer(),
+        rx.text("Unbilled: ", p["unbilled"], size="2"),
+        rx.button("Create invoice for ", p["name"], size="1", variant="soft", disabled=p["has_unbilled"] == "",
+                  on_click=InvoicesState.create_for_project(p["id"])),
+        width="100%", align="center",
+    )
+
+
 def create_across_client() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Create an invoice", size="3"),
-            rx.text("Pick a client: each project shows what is ready to bill up to the date.", size="2",
-                    color_scheme="gray"),
+            rx.text("Pick a client and tick its projects: one invoice bills them all, its lines grouped by project. "
+                    "Each project shows what is ready to bill up to the date; a project's own button invoices it "
+                    "alone.", size="2", color_scheme="gray"),
             error_callout(InvoicesState.error),
             rx.hstack(
                 field_label("Client", rx.el.select(
@@ -52,13 +70,17 @@ def create_across_client() -> rx.Component:
                                                         on_change=InvoicesState.set_up_to)),
                 width="100%", align="end",
             ),
-            rx.foreach(InvoicesState.client_projects, lambda p: rx.hstack(
-                rx.text(p["name"], weight="medium"),
-                rx.spacer(),
-                rx.text("Unbilled: ", p["unbilled"], size="2"),
-                rx.button("Create invoice for ", p["name"], size="1", disabled=p["has_unbilled"] == "",
-                          on_click=InvoicesState.create_for_project(p["id"])),
-                width="100%", align="center",
+            rx.foreach(InvoicesState.client_projects, project_pick_row),
+            rx.cond(InvoicesState.client_projects.length() > 0, rx.hstack(
+                rx.button(rx.icon("files", size=14), "Create invoice for selected projects",
+                          on_click=InvoicesState.create_for_selected, loading=InvoicesState.creating,
+                          disabled=InvoicesState.selection_hint != ""),
+                rx.cond(InvoicesState.selected_total != "",
+                        rx.text("Selected: ", InvoicesState.selected_total, size="2", weight="medium")),
+                rx.cond(InvoicesState.creating, rx.text("Building the invoice...", size="2", color_scheme="gray")),
+                rx.cond(InvoicesState.selection_hint != "",
+                        rx.text(InvoicesState.selection_hint, size="2", color_scheme="gray")),
+                align="center", spacing="3", width="100%",
             )),
             width="100%",
         ),
@@ -96,20 +118,31 @@ def line_table(lines, editable) -> rx.Component:
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                        ("Description", "Qty", "Unit", "Unit price", "Tax", "Amount", "")])),
-        rx.table.body(rx.foreach(lines, lambda ln: rx.table.row(
-            rx.table.cell(ln["description"]),
-            rx.table.cell(ln["quantity"], text_align="right"),
-            rx.table.cell(ln["unit"]),
-            rx.table.cell(ln["unit_price"], text_align="right"),
-            rx.table.cell(ln["tax"], text_align="right"),
-            rx.table.cell(ln["amount"], text_align="right"),
-            rx.table.cell(rx.cond(editable, rx.button(
-                rx.icon("x", size=12), "Remove", size="1", variant="soft", color_scheme="gray",
-                aria_label="Remove line " + ln["description"],
-                on_click=InvoiceState.remove_line(ln["id"])))),
+        rx.table.body(rx.foreach(lines, lambda ln: rx.fragment(
+            section_row(ln, 7),
+            rx.table.row(
+                rx.table.cell(ln["description"]),
+                rx.table.cell(ln["quantity"], text_align="right"),
+                rx.table.cell(ln["unit"]),
+                rx.table.cell(ln["unit_price"], text_align="right"),
+                rx.table.cell(ln["tax"], text_align="right"),
+                rx.table.cell(ln["amount"], text_align="right"),
+                rx.table.cell(rx.cond(editable, rx.button(
+                    rx.icon("x", size=12), "Remove", size="1", variant="soft", color_scheme="gray",
+                    aria_label="Remove line " + ln["description"],
+                    on_click=InvoiceState.remove_line(ln["id"])))),
+            ),
         ))),
         width="100%",
     )
+
+
+def section_row(ln, columns: int) -> rx.Component:
+    """An invoice spanning several projects: the project's name heads its lines."""
+    return rx.cond(ln["section"] != "", rx.table.row(
+        rx.table.row_header_cell(rx.text(ln["section"], weight="bold", size="2"), col_span=columns,
+                                 background=rx.color("gray", 2)),
+    ))
 
 
 def totals(inv) -> rx.Component:
@@ -176,6 +209,7 @@ def invoice_page() -> rx.Component:
             rx.hstack(
                 rx.text("Client: ", inv["client"], size="2"),
                 rx.cond(inv["project"] != "", rx.link("Project: " + inv["project"], href=inv["project_href"], size="2")),
+                rx.cond(inv["projects"] != "", rx.text("Projects: ", inv["projects"], size="2")),
                 rx.cond(inv["due_date"] != "", rx.text("Due: ", inv["due_date"], size="2")),
                 spacing="4",
             ),
@@ -240,9 +274,11 @@ def public_invoice_page() -> rx.Component:
                     rx.table.root(
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                        ("Description", "Qty", "Amount")])),
-                        rx.table.body(rx.foreach(PublicInvoiceState.pub_lines, lambda ln: rx.table.row(
-                            rx.table.cell(ln["description"]), rx.table.cell(ln["quantity"], text_align="right"),
-                            rx.table.cell(ln["amount"], text_align="right")))),
+                        rx.table.body(rx.foreach(PublicInvoiceState.pub_lines, lambda ln: rx.fragment(
+                            section_row(ln, 3),
+                            rx.table.row(
+                                rx.table.cell(ln["description"]), rx.table.cell(ln["quantity"], text_align="right"),
+                                rx.table.cell(ln["amount"], text_align="right"))))),
                         width="100%",
                     ),
                     rx.vstack(

@@ -4,10 +4,11 @@ optional appendix listing the time entries each time line bills."""
 from __future__ import annotations
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
-from l2c_app.billing.service import billing_settings, lines_of, open_amount, tax_label, tax_split
+from l2c_app.billing.service import (billing_settings, invoice_project_ids, line_sections, lines_of, open_amount,
+                                     project_names, tax_label, tax_split)
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import Document, User
 from l2c_app.core.money import format_money
@@ -43,18 +44,32 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
             c = session.get(Contact, deal.contact_id)
             if c:
                 client += [c.name, c.email or ""]
+    elif inv.account_id:  # spanning several deals: the client's first contact
+        c = session.exec(select(Contact).where(Contact.account_id == inv.account_id).order_by(Contact.id)).first()
+        if c:
+            client += [c.name, c.email or ""]
     project = session.get(Project, inv.project_id) if inv.project_id else None
+    spanned = [] if project else sorted(project_names(session, invoice_project_ids(session, inv)).values(),
+                                        key=str.lower)
     facts = [f"Number: {inv.number or 'draft'}",
              f"Issued: {inv.issue_date.isoformat() if inv.issue_date else '-'}",
              f"Due: {inv.due_date.isoformat() if inv.due_date else '-'}"
              + (" (on receipt)" if inv.terms_days == 0 else f" (net {inv.terms_days})"),
-             f"Project: {project.name}" if project else ""]
+             f"Project: {project.name}" if project else
+             (f"Projects: {', '.join(spanned)}" if len(spanned) > 1 else "")]
     pdf.party_blocks(("From", [org.name if org else "l2c"]), ("Bill to", client or ["-"]), ("Invoice", facts))
     cur = inv.currency
-    rows = [[ln.description, f"{ln.quantity.normalize():f}", ln.unit, format_money(ln.unit_price_minor, cur),
-             tax_label(ln), format_money(ln.amount_minor, cur)] for ln in lines_of(session, inv.id)]
+    lines = lines_of(session, inv.id)
+    rows: list[list[str]] = []
+    sections: set[int] = set()
+    for ln, section in zip(lines, line_sections(session, inv, lines), strict=True):
+        if section:  # an invoice spanning several projects: each project's lines under its name
+            sections.add(len(rows))
+            rows.append([section, "", "", "", "", ""])
+        rows.append([ln.description, f"{ln.quantity.normalize():f}", ln.unit, format_money(ln.unit_price_minor, cur),
+                     tax_label(ln), format_money(ln.amount_minor, cur)])
     pdf.table(["Description", "Qty", "Unit", "Unit price", "Tax", "Amount"], rows, widths=[72, 18, 16, 26, 22, 26],
-              aligns="LRLRRR")
+              aligns="LRLRRR", section_rows=sections)
     added, included = tax_split(inv)
     totals = [("Subtotal", format_money(inv.subtotal_minor, cur)), ("Tax", format_money(added, cur)),
               ("Total", format_money(inv.total_minor, cur))]

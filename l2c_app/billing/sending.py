@@ -12,13 +12,12 @@ from sqlmodel import Session, select
 
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
-from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, begin_write, billing_settings,
-                                     build_invoice, issue_invoice, open_amount)
+from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, add_invoice_event, begin_write,
+                                     billing_settings, build_invoice, issue_invoice, open_amount)
 from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, snapshot
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
 from l2c_app.core.money import format_money
-from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.integrations.email import send_mail
 from l2c_app.pipeline.models import Contact, Deal
@@ -77,7 +76,7 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     inv.sent_at = utcnow()
     session.add(inv)
     record_update(session, actor, inv, before, action="send")
-    add_deal_event(session, inv.deal_id, f"Invoice {inv.number} sent to {recipient}", user_id=actor.user_id)
+    add_invoice_event(session, inv, f"Invoice {inv.number} sent to {recipient}", user_id=actor.user_id)
     return {"id": inv.id, "number": inv.number, "public_url": url, "payment_link_url": link_url, "to": recipient}
 
 

@@ -341,14 +341,21 @@ def _project(session: Session, project_id: int) -> Project:
 
 # --- building a draft -------------------------------------------------------------------------
 
-def _new_invoice(session: Session, project: Project, actor: Actor, kind: str = "invoice",
+def _new_invoice(session: Session, project: Project | list[Project], actor: Actor, kind: str = "invoice",
                  notes: str | None = None, terms: str | None = None) -> Invoice:
+    """The invoice row. Spanning one project it points at that project and its deal; spanning
+    several (one client's), project_id is NULL (the lines know their projects) and deal_id is
+    the deal they share, else NULL."""
+    projects = project if isinstance(project, list) else [project]
+    first = projects[0]
+    deals = {p.deal_id for p in projects}
     cfg = billing_settings(session)
     terms = terms or cfg["invoice_terms"]
     if terms not in TERMS:
         raise BillingError(f"Terms must be one of {', '.join(TERMS)}", "terms")
-    inv = Invoice(kind=kind, account_id=project.account_id, deal_id=project.deal_id, project_id=project.id,
-                  currency=project.currency, terms_days=TERMS[terms], notes=notes,
+    inv = Invoice(kind=kind, account_id=first.account_id, deal_id=first.deal_id if len(deals) == 1 else None,
+                  project_id=first.id if len(projects) == 1 else None,
+                  currency=first.currency, terms_days=TERMS[terms], notes=notes,
                   public_token=secrets.token_urlsafe(24), created_by_id=actor.user_id)
     session.add(inv)
     session.flush()
@@ -360,11 +367,12 @@ def _line_tax(amount: int, percent: Decimal | str, inclusive: bool) -> int:
     return line_tax(amount, Decimal(str(percent)), inclusive)
 
 
-def _insert_lines(session: Session, invoice_id: int, cands: list[Candidate], start_pos: int) -> list[int]:
-    """Bulk insert of lines; returns their ids in order."""
+def _insert_lines(session: Session, invoice_id: int, cands: list[Candidate], start_pos: int,
+                  project_id: int | None = None) -> list[int]:
+    """Bulk insert of lines (all billing `project_id`); returns their ids in order."""
     if not cands:
         return []
-    rows = [{"invoice_id": invoice_id, "position": start_pos + i, "description": c.description,
+    rows = [{"invoice_id": invoice_id, "project_id": project_id, "position": start_pos + i, "description": c.description,
              "quantity": c.quantity, "unit": c.unit, "unit_price_minor": c.unit_price_minor,
              "amount_minor": c.amount_minor, "tax_rate_id": c.tax_rate_id, "tax_percent": c.tax_percent,
              "tax_minor": _line_tax(c.amount_minor, c.tax_percent, c.tax_inclusive),
@@ -393,32 +401,121 @@ def build_invoice(session: Session, project_id: int, up_to: date, actor: Actor =
                                 only_types=only_types)
     if not cands:
         raise BillingError("Nothing to bill up to this date", "up_to")
+    return _write_invoice(session, [(project, cands)], up_to, actor, cfg, notes=notes, terms=terms,
+                          deduct_deposits=deduct_deposits)
+
+
+def project_key(project_id: int, key: str) -> str:
+    """A candidate key unique across projects ("p12:time:bl:0:9500"): what a client invoice's
+    `exclude_keys` hold (a budget line 0 or a rate repeats across projects)."""
+    return f"p{project_id}:{key}"
+
+
+def client_projects_to_bill(session: Session, account_id: int, project_ids: list[int]) -> list[Project]:
+    """The projects of one client invoice, checked: they exist, belong to the account, share a currency."""
+    from l2c_app.pipeline.models import Account
+
+    if session.get(Account, account_id) is None:
+        raise BillingError(f"No account {account_id}", "account_id")
+    try:
+        ids = list(dict.fromkeys(int(p) for p in project_ids))
+    except (TypeError, ValueError):
+        raise BillingError("Project ids must be whole numbers", "project_ids") from None
+    if not ids:
+        raise BillingError("Pick at least one project", "project_ids")
+    found = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(ids)))}
+    for pid in ids:
+        if pid not in found:
+            raise BillingError(f"No project {pid}", "project_id")
+    projects = sorted(found.values(), key=lambda p: (p.name.lower(), p.id))
+    foreign = [p.name for p in projects if p.account_id != account_id]
+    if foreign:
+        raise BillingError(f"Not a project of this client: {', '.join(foreign)}", "project_ids")
+    currencies = sorted({p.currency for p in projects})
+    if len(currencies) > 1:
+        raise BillingError(f"These projects bill in different currencies ({', '.join(currencies)}): "
+                           "create one invoice per currency", "project_ids")
+    return projects
+
+
+def client_candidates(session: Session, account_id: int, project_ids: list[int], up_to: date,
+                      itemise: bool | None = None, exclude_keys: set[str] | None = None,
+                      create_periods: bool = True) -> list[tuple[Project, list[Candidate]]]:
+    """Each project's unbilled candidates (keys as `project_key`), for one client invoice."""
+    projects = client_projects_to_bill(session, account_id, project_ids)
+    exclude_keys = exclude_keys or set()
+    out = []
+    for project in projects:
+        prefix = project_key(project.id, "")
+        mine = {k[len(prefix):] for k in exclude_keys if k.startswith(prefix)}
+        out.append((project, unbilled_candidates(session, project.id, up_to, itemise=itemise, exclude_keys=mine,
+                                                 create_periods=create_periods)))
+    return out
+
+
+def build_client_invoice(session: Session, account_id: int, project_ids: list[int], up_to: date,
+                         actor: Actor = SYSTEM, *, itemise: bool | None = None, exclude_keys: set[str] | None = None,
+                         notes: str | None = None, terms: str | None = None,
+                         deduct_deposits: bool = True) -> Invoice:
+    """ONE draft billing several projects of one client up to `up_to`.
+
+    Per project, the same set-based steps as `build_invoice` (its candidates, one bulk
+    insert of its lines, one INSERT ... SELECT of its time links, its deposits); the lines
+    carry their project and come grouped by project. `exclude_keys` are `project_key`s.
+    Projects with nothing to bill are skipped; nothing at all raises BillingError.
+    """
+    begin_write(session)
+    cfg = billing_settings(session)
+    itemise = cfg["itemise_time"] if itemise is None else itemise
+    per_project = [(p, c) for p, c in client_candidates(session, account_id, project_ids, up_to, itemise=itemise,
+                                                        exclude_keys=exclude_keys) if c]
+    if not per_project:
+        raise BillingError("Nothing to bill up to this date in these projects", "up_to")
+    return _write_invoice(session, per_project, up_to, actor, cfg, notes=notes, terms=terms,
+                          deduct_deposits=deduct_deposits)
+
+
+def _write_invoice(session: Session, per_project: list[tuple[Project, list[Candidate]]], up_to: date, actor: Actor,
+                   cfg: dict[str, Any], *, notes: str | None, terms: str | None, deduct_deposits: bool) -> Invoice:
+    """Write the draft, its lines and their billed-once links, project after project."""
     now = utcnow()
+    approval = bool(cfg["time_approval_required"])
     try:
         with session.begin_nested():
-            inv = _new_invoice(session, project, actor, notes=notes, terms=terms)
-            line_ids = _insert_lines(session, inv.id, cands, 1)
-            approval = bool(cfg["time_approval_required"])
-            links: list[dict] = []
-            groups = [(c, lid) for c, lid in zip(cands, line_ids, strict=True) if c.key.startswith("time:bl:")]
-            _link_time_groups(session, groups, project_id, up_to, approval, now)
-            for c, line_id in zip(cands, line_ids, strict=True):
-                if c.key.startswith("time:bl:"):
-                    continue
-                else:
-                    links.extend({"invoice_line_id": line_id, "source_type": c.source_type, "source_id": sid,
-                                  "amount_minor": c.amount_minor, "created_at": now} for sid in c.source_ids)
-            if links:
-                session.execute(insert(BilledSource), links)
-            if deduct_deposits:
-                _deduct_deposits(session, inv, project, now, len(cands) + 1)
+            inv = _new_invoice(session, [p for p, _ in per_project], actor, notes=notes, terms=terms)
+            position = 1
+            for project, cands in per_project:
+                position = _bill_project(session, inv, project, cands, up_to, approval, now, position,
+                                         deduct_deposits)
             _recompute_totals(session, inv)
             record_create(session, actor, inv)
-            record_action(session, actor, "invoice", inv.id, "build",
-                          {"up_to": up_to.isoformat(), "lines": len(cands), "total_minor": inv.total_minor})
+            detail: dict[str, Any] = {"up_to": up_to.isoformat(), "lines": sum(len(c) for _, c in per_project),
+                                      "total_minor": inv.total_minor}
+            if len(per_project) > 1:
+                detail["project_ids"] = [p.id for p, _ in per_project]
+            record_action(session, actor, "invoice", inv.id, "build", detail)
     except IntegrityError:
-        raise BillingError("Some of these items were just billed on another invoice; reload and try again") from None
+        raise BillingError("Some of these items were just billed on another invoice; reload and try again",
+                           "sources") from None
     return inv
+
+
+def _bill_project(session: Session, inv: Invoice, project: Project, cands: list[Candidate], up_to: date,
+                  approval: bool, now, position: int, deduct_deposits: bool) -> int:
+    """One project's lines, links and deposit deductions on `inv`; returns the next free position."""
+    line_ids = _insert_lines(session, inv.id, cands, position, project.id)
+    groups = [(c, lid) for c, lid in zip(cands, line_ids, strict=True) if c.key.startswith("time:bl:")]
+    _link_time_groups(session, groups, project.id, up_to, approval, now)
+    links = [{"invoice_line_id": line_id, "source_type": c.source_type, "source_id": sid,
+              "amount_minor": c.amount_minor, "created_at": now}
+             for c, line_id in zip(cands, line_ids, strict=True) if not c.key.startswith("time:bl:")
+             for sid in c.source_ids]
+    if links:
+        session.execute(insert(BilledSource), links)
+    position += len(cands)
+    if deduct_deposits:
+        position = _deduct_deposits(session, inv, project, now, position)
+    return position
 
 
 def _link_time_groups(session: Session, groups: list[tuple[Candidate, int]], project_id: int, up_to: date,
@@ -469,10 +566,12 @@ def _link_time_groups(session: Session, groups: list[tuple[Candidate, int]], pro
                             .values(amount_minor=BilledSource.amount_minor + remainder))
 
 
-def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, position: int) -> None:
-    """Deposits issued on the project and not yet deducted come off this invoice (once)."""
+def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, position: int) -> int:
+    """Deposits issued on the project and not yet deducted come off this invoice (once), as
+    long as the project's part of it is at least the deposit. Returns the next free position."""
     subtotal = int(session.execute(sa_select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0))
-                                   .where(InvoiceLine.invoice_id == inv.id)).scalar_one())
+                                   .where(InvoiceLine.invoice_id == inv.id,
+                                          InvoiceLine.project_id == project.id)).scalar_one())
     deposits = session.exec(select(Invoice).where(Invoice.project_id == project.id, Invoice.kind == "deposit",
                                                   Invoice.number.is_not(None), Invoice.status != "void",
                                                   ~_live_link("deposit", Invoice.id)).order_by(Invoice.id)).all()
@@ -481,7 +580,8 @@ def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, posi
             continue  # deducted from a later, larger invoice
         dep_line = session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == dep.id)).first()
         percent = Decimal(dep_line.tax_percent) if dep_line else Decimal(0)
-        line = InvoiceLine(invoice_id=inv.id, position=position, description=f"Less deposit {dep.number}",
+        line = InvoiceLine(invoice_id=inv.id, project_id=project.id, position=position,
+                           description=f"Less deposit {dep.number}",
                            quantity=Decimal(1), unit="unit", unit_price_minor=-dep.subtotal_minor,
                            amount_minor=-dep.subtotal_minor, tax_percent=percent,
                            tax_rate_id=dep_line.tax_rate_id if dep_line else None,
@@ -494,6 +594,7 @@ def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, posi
         subtotal -= dep.subtotal_minor
         position += 1
     session.flush()
+    return position
 
 
 def contract_value(session: Session, project: Project) -> int:
@@ -538,7 +639,7 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
         desc = "Deposit"
     taxp, incl = _tax_map(session).get(tax_rate_id, NO_TAX) if tax_rate_id else NO_TAX
     inv = _new_invoice(session, project, actor, kind="deposit", terms=terms)
-    session.add(InvoiceLine(invoice_id=inv.id, position=1, description=desc, quantity=Decimal(1),
+    session.add(InvoiceLine(invoice_id=inv.id, project_id=project.id, position=1, description=desc, quantity=Decimal(1),
                             unit_price_minor=amount, amount_minor=amount, tax_rate_id=tax_rate_id,
                             tax_percent=taxp, tax_minor=_line_tax(amount, taxp, incl), tax_inclusive=incl,
                             source_type="deposit"))
@@ -680,8 +781,8 @@ def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issu
     inv.status = "sent" if inv.kind != "credit_note" else "paid"
     session.add(inv)
     record_update(session, actor, inv, before, action="issue")
-    add_deal_event(session, inv.deal_id, f"Invoice {inv.number} issued ({format_money(inv.total_minor, inv.currency)})",
-                   user_id=actor.user_id)
+    add_invoice_event(session, inv, f"Invoice {inv.number} issued ({format_money(inv.total_minor, inv.currency)})",
+                      user_id=actor.user_id)
     return inv
 
 
@@ -729,7 +830,8 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     session.add(cn)
     session.flush()
     for line in lines_of(session, inv.id):
-        session.add(InvoiceLine(invoice_id=cn.id, position=line.position, description=f"Credit: {line.description}"[:500],
+        session.add(InvoiceLine(invoice_id=cn.id, project_id=line.project_id, position=line.position,
+                                description=f"Credit: {line.description}"[:500],
                                 quantity=line.quantity, unit=line.unit, unit_price_minor=-line.unit_price_minor,
                                 amount_minor=-line.amount_minor, tax_rate_id=line.tax_rate_id,
                                 tax_percent=line.tax_percent, tax_minor=-line.tax_minor,
@@ -823,7 +925,7 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     session.add(inv)
     record_update(session, actor, inv, before, action="status_from_ledger")
     if before.get("status") != inv.status and inv.status == "paid":
-        add_deal_event(session, inv.deal_id, f"Invoice {inv.number} paid ({format_money(inv.total_minor, inv.currency)})")
+        add_invoice_event(session, inv, f"Invoice {inv.number} paid ({format_money(inv.total_minor, inv.currency)})")
     return inv
 
 
@@ -967,11 +1069,59 @@ def _deactivate_link_quietly(session: Session, inv: Invoice) -> None:
 
 # --- queries for pages and API --------------------------------------------------------------
 
+def invoice_project_ids(session: Session, inv: Invoice) -> list[int]:
+    """The projects an invoice bills: its own, or (spanning several) those of its lines."""
+    if inv.project_id is not None:
+        return [inv.project_id]
+    return sorted(int(pid) for pid in session.execute(
+        sa_select(InvoiceLine.project_id).where(InvoiceLine.invoice_id == inv.id, InvoiceLine.project_id.is_not(None))
+        .distinct()).scalars())
+
+
+def invoice_deal_ids(session: Session, inv: Invoice) -> list[int]:
+    """The deals an invoice belongs to: its own deal, or the deals of the projects its lines bill."""
+    if inv.deal_id is not None:
+        return [inv.deal_id]
+    return sorted(int(d) for d in session.execute(
+        sa_select(Project.deal_id).join(InvoiceLine, InvoiceLine.project_id == Project.id)
+        .where(InvoiceLine.invoice_id == inv.id, Project.deal_id.is_not(None)).distinct()).scalars())
+
+
+def project_names(session: Session, project_ids: list[int]) -> dict[int, str]:
+    if not project_ids:
+        return {}
+    return {int(i): n for i, n in session.execute(sa_select(Project.id, Project.name)
+                                                  .where(Project.id.in_(project_ids)))}
+
+
+def line_sections(session: Session, inv: Invoice, lines: list[InvoiceLine]) -> list[str]:
+    """Per line, the project heading to show before it ("" when none): an invoice spanning
+    several projects shows its lines grouped under each project's name (manual lines under
+    "Other"); an invoice of one project needs no headings."""
+    pids = {ln.project_id for ln in lines if ln.project_id is not None}
+    if inv.project_id is not None or len(pids) < 2:
+        return ["" for _ in lines]
+    names = project_names(session, sorted(pids))
+    out, current = [], object()
+    for ln in lines:
+        key = ln.project_id
+        out.append("" if key == current else (names.get(key, f"Project {key}") if key is not None else "Other"))
+        current = key
+    return out
+
+
+def add_invoice_event(session: Session, inv: Invoice, subject: str, user_id: int | None = None) -> None:
+    """A timeline event on every deal the invoice bills (none when its projects have no deal)."""
+    for deal_id in invoice_deal_ids(session, inv):
+        add_deal_event(session, deal_id, subject, user_id=user_id)
+
+
 def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dict:
     from l2c_app.core.config import get_settings
 
     data = {"id": inv.id, "number": inv.number, "kind": inv.kind, "status": inv.status, "refunded": inv.refunded,
             "disputed": inv.disputed, "currency": inv.currency, "project_id": inv.project_id, "deal_id": inv.deal_id,
+            "project_ids": invoice_project_ids(session, inv),
             "account_id": inv.account_id, "issue_date": inv.issue_date.isoformat() if inv.issue_date else None,
             "due_date": inv.due_date.isoformat() if inv.due_date else None, "terms_days": inv.terms_days,
             "subtotal_minor": inv.subtotal_minor, "tax_minor": inv.tax_minor, "total_minor": inv.total_minor,
@@ -985,7 +1135,7 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
                           "quantity": str(ln.quantity), "unit": ln.unit, "unit_price_minor": ln.unit_price_minor,
                           "amount_minor": ln.amount_minor, "tax_percent": str(ln.tax_percent),
                           "tax_minor": ln.tax_minor, "tax_inclusive": ln.tax_inclusive,
-                          "source_type": ln.source_type}
+                          "source_type": ln.source_type, "project_id": ln.project_id}
                          for ln in lines_of(session, inv.id)]
     return data
 

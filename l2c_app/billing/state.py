@@ -10,7 +10,7 @@ from l2c_app.billing import service, views
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
-from l2c_app.core.money import to_minor
+from l2c_app.core.money import format_money, to_minor
 from l2c_app.ui.session import AuthState
 
 
@@ -30,7 +30,28 @@ class InvoicesState(AuthState):
     client_id: str = ""
     up_to: str = ""
     client_projects: list[dict[str, str]] = []
+    selected: list[str] = []  # project ids ticked for one invoice across them
+    creating: bool = False
     error: str = ""
+
+    @rx.var
+    def selection_hint(self) -> str:
+        """Why "Create invoice for selected projects" is disabled ("" when it is not)."""
+        if not self.client_projects:
+            return ""
+        if not self.selected:
+            return "Tick the projects to put on one invoice."
+        if not any(p["has_unbilled"] for p in self.client_projects if p["id"] in self.selected):
+            return "Nothing to bill up to this date in the selected projects."
+        return ""
+
+    @rx.var
+    def selected_total(self) -> str:
+        """What the ticked projects have to bill, together ("" when nothing is ticked)."""
+        rows = [p for p in self.client_projects if p["id"] in self.selected]
+        if not rows:
+            return ""
+        return format_money(sum(int(p["unbilled_minor"]) for p in rows), rows[0]["currency"])
 
     @rx.event
     async def load(self):
@@ -54,14 +75,25 @@ class InvoicesState(AuthState):
         if not access.allowed:
             return access.denial()
         self.client_id = value
+        self.selected = []
         await self._refresh_projects()
         return None
 
     @rx.event
     async def set_up_to(self, value: str):
+        access = await self._access("invoices")
+        if not access.allowed:
+            return access.denial()
         self.up_to = value
         if self.client_id:
             await self._refresh_projects()
+        return None
+
+    @rx.event
+    def toggle_project(self, project_id: str, checked: bool):
+        """Tick or untick a project for the one invoice (UI state only)."""
+        others = [p for p in self.selected if p != project_id]
+        self.selected = others + [project_id] if checked else others
 
     async def _refresh_projects(self) -> None:
         try:
@@ -71,6 +103,8 @@ class InvoicesState(AuthState):
             return
         self.error = ""
         self.client_projects = await run_db(views.client_projects, int(self.client_id), day) if self.client_id else []
+        ids = {p["id"] for p in self.client_projects}
+        self.selected = [p for p in self.selected if p in ids]
 
     @rx.event
     async def create_for_project(self, project_id: str):
@@ -82,6 +116,26 @@ class InvoicesState(AuthState):
         except (service.BillingError, ValueError) as exc:
             return rx.toast.error(str(exc))
         return rx.redirect(f"/invoices/{inv.id}")
+
+    @rx.event
+    async def create_for_selected(self):
+        """ONE draft across the ticked projects of the client; opens it."""
+        access = await self._access("invoices")
+        if not access.allowed:
+            yield access.denial()
+            return
+        if self.creating:
+            return
+        self.error, self.creating = "", True
+        yield
+        try:
+            inv = await run_db(service.build_client_invoice, int(self.client_id or 0),
+                               [int(p) for p in self.selected], date.fromisoformat(self.up_to), _actor(access))
+        except ValueError as exc:  # BillingError is a ValueError; so is a bad date
+            self.error, self.creating = str(exc) if isinstance(exc, service.BillingError) else "Up to: not a date", False
+            return
+        self.creating = False
+        yield rx.redirect(f"/invoices/{inv.id}")
 
 
 class InvoiceState(AuthState):

@@ -6,15 +6,16 @@ Pages never touch the database; their states call these through `run_db`.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from l2c_app.billing import service
-from l2c_app.billing.models import Invoice
+from l2c_app.billing.models import Invoice, InvoiceLine
 from l2c_app.core.config import get_settings
-from l2c_app.core.money import format_money
+from l2c_app.core.money import format_money, round_minor
 from l2c_app.payments.models import ClientCredit, Payment
 from l2c_app.pipeline.models import Account, Deal
 from l2c_app.projects.models import Project
@@ -57,11 +58,12 @@ def clients_with_projects(session: Session) -> list[dict[str, str]]:
 
 
 def client_projects(session: Session, account_id: int, up_to: date) -> list[dict[str, str]]:
+    """The client's projects with what each has to bill up to the date (the Invoices page's picker)."""
     out = []
     for p in session.exec(select(Project).where(Project.account_id == account_id).order_by(Project.name)):
         total = service.unbilled_total(session, p.id, up_to)
         out.append({"id": str(p.id), "name": p.name, "unbilled": format_money(total, p.currency),
-                    "has_unbilled": "yes" if total else ""})
+                    "unbilled_minor": str(total), "currency": p.currency, "has_unbilled": "yes" if total else ""})
     return out
 
 
@@ -71,22 +73,27 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
         return {}
     cur = inv.currency
     project = session.get(Project, inv.project_id) if inv.project_id else None
+    spanned = [] if project else list(service.project_names(session, service.invoice_project_ids(session, inv))
+                                      .values())
     names = _account_names(session)
     data = _row(session, inv, names)
     data.update({
         "subtotal": format_money(inv.subtotal_minor, cur), "tax": format_money(service.tax_split(inv)[0], cur),
         "tax_included": format_money(service.tax_split(inv)[1], cur) if service.tax_split(inv)[1] else "",
         "project": project.name if project else "", "project_href": f"/projects/{project.id}" if project else "",
+        "projects": ", ".join(sorted(spanned, key=str.lower)) if len(spanned) > 1 else "",
         "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
         "public_path": f"/i/{inv.public_token}",
         "payment_link_url": inv.payment_link_url or "", "notes": inv.notes or "",
         "pdf_url": f"/api/v1/invoices/{inv.id}/pdf", "currency": cur,
         "sent_at": inv.sent_at.isoformat(timespec="minutes") if inv.sent_at else "",
     })
+    rows = service.lines_of(session, inv.id)
     lines = [{"id": str(ln.id), "description": ln.description, "quantity": f"{ln.quantity.normalize():f}",
               "unit": ln.unit, "unit_price": format_money(ln.unit_price_minor, cur),
               "tax": service.tax_label(ln), "amount": format_money(ln.amount_minor, cur),
-              "source": ln.source_type or "manual"} for ln in service.lines_of(session, inv.id)]
+              "source": ln.source_type or "manual", "section": section}
+             for ln, section in zip(rows, service.line_sections(session, inv, rows), strict=True)]
     pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
     credit = sum(c.amount_minor for c in session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) \
         if pay_ids else 0
@@ -142,24 +149,54 @@ def project_panel_data(session: Session, project_id: int) -> dict:
         return {"unbilled": "", "invoices": []}
     total = service.unbilled_total(session, project_id, date.today())
     names = _account_names(session)
-    invs = [_row(session, inv, names) for inv in session.exec(select(Invoice).where(Invoice.project_id == project_id)
-                                                               .order_by(Invoice.id.desc()))]
+    # Its own invoices, and those of the client that bill it among other projects (through their lines).
+    bills_it = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id == project_id)
+    invs = [_row(session, inv, names) for inv in session.exec(
+        select(Invoice).where(or_(Invoice.project_id == project_id, and_(Invoice.project_id.is_(None), bills_it)))
+        .order_by(Invoice.id.desc()))]
     return {"unbilled": format_money(total, project.currency), "invoices": invs}
 
 
 def deal_panel_data(session: Session, deal_id: int) -> dict:
+    """The deal's invoices and money. An invoice spanning projects of several deals (deal_id
+    NULL) is listed on each, and counts on each for the part its lines bill for that deal's
+    projects (collected and open pro rata to that part, rounded once)."""
     deal = session.get(Deal, deal_id)
     if deal is None:
         return {"invoiced": "", "collected": "", "open": "", "invoices": []}
-    invs = list(session.exec(select(Invoice).where(Invoice.deal_id == deal_id, Invoice.status != "void",
-                                                   Invoice.kind != "credit_note").order_by(Invoice.id.desc())))
+    deal_projects = sa_select(Project.id).where(Project.deal_id == deal_id)
+    spans = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id.in_(deal_projects))
+    mine = or_(Invoice.deal_id == deal_id, and_(Invoice.deal_id.is_(None), spans))
+    invs = list(session.exec(select(Invoice).where(mine, Invoice.status != "void", Invoice.kind != "credit_note")
+                             .order_by(Invoice.id.desc())))
+    shared_ids = [i.id for i in session.exec(select(Invoice).where(Invoice.deal_id.is_(None), spans))]
+    parts = _deal_parts(session, shared_ids, deal_projects)
     cur = invs[0].currency if invs else deal.currency
+
+    def share(inv: Invoice, amount: int) -> int:
+        if inv.deal_id is not None or not inv.total_minor:
+            return amount
+        return round_minor(Decimal(amount) * Decimal(parts.get(inv.id, 0)) / Decimal(inv.total_minor))
+
     issued = [i for i in invs if i.status != "draft"]
-    invoiced = sum(i.total_minor for i in issued)
+    invoiced = sum(share(i, i.total_minor) for i in issued)
     collected = int(session.execute(sa_select(func.coalesce(func.sum(Invoice.paid_minor), 0))
                                     .where(Invoice.deal_id == deal_id)).scalar_one())
-    open_total = sum(service.open_amount(session, i) for i in issued)
+    collected += sum(share(i, i.paid_minor) for i in session.exec(select(Invoice).where(Invoice.id.in_(shared_ids)))) \
+        if shared_ids else 0
+    open_total = sum(share(i, service.open_amount(session, i)) for i in issued)
     names = _account_names(session)
     return {"invoiced": format_money(invoiced, cur), "collected": format_money(collected, cur),
             "open": format_money(open_total, cur),
             "invoices": [_row(session, i, names) for i in invs]}
+
+
+def _deal_parts(session: Session, invoice_ids: list[int], deal_projects) -> dict[int, int]:
+    """Per invoice, what its lines bill for the deal's projects (amounts plus exclusive tax)."""
+    if not invoice_ids:
+        return {}
+    exclusive = case((InvoiceLine.tax_inclusive.is_(False), InvoiceLine.tax_minor), else_=0)
+    return {int(i): int(v) for i, v in session.execute(
+        sa_select(InvoiceLine.invoice_id, func.sum(InvoiceLine.amount_minor + exclusive))
+        .where(InvoiceLine.invoice_id.in_(invoice_ids), InvoiceLine.project_id.in_(deal_projects))
+        .group_by(InvoiceLine.invoice_id))}

@@ -45,6 +45,30 @@ class World:
         session.add_all([self.dev, self.design])
         session.flush()
 
+    def another_project(self, name: str, *, new_deal: bool = False, currency: str = "EUR",
+                        account: Account | None = None) -> World:
+        """A second project (same client unless `account`), with its own Developer and Designer
+        lines at the same rates; returns a World whose helpers add rows to that project."""
+        import copy
+
+        other = copy.copy(self)
+        deal_id = self.deal.id
+        if new_deal or account is not None:
+            other.deal = Deal(title=name, account_id=(account or self.account).id, contact_id=self.contact.id,
+                              stage_id=self.deal.stage_id, value_minor=500_000)
+            self.s.add(other.deal)
+            self.s.flush()
+            deal_id = other.deal.id
+        other.project = Project(name=name, deal_id=deal_id, account_id=(account or self.account).id,
+                                currency=currency)
+        self.s.add(other.project)
+        self.s.flush()
+        other.dev = BudgetLine(project_id=other.pid, role="Developer", rate_minor=9500, tax_rate_id=self.vat.id)
+        other.design = BudgetLine(project_id=other.pid, role="Designer", rate_minor=8000)
+        self.s.add_all([other.dev, other.design])
+        self.s.flush()
+        return other
+
     @property
     def pid(self) -> int:
         return self.project.id
