@@ -986,9 +986,8 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
     # Same audit row as record_update(action="status_from_ledger"): written even when nothing moved.
     conn.execute(AUDIT_INSERT, audit_row(actor, "status_from_ledger", "invoice", row.id,
                                          {k: getattr(row, k) for k in changed}, changed))
-    if row.status != after["status"] and after["status"] == "paid" and row.deal_id is not None:
-        add_deal_event(session, row.deal_id,
-                       f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
+    if row.status != after["status"] and after["status"] == "paid":  # every deal it bills (one query if none set)
+        add_invoice_event(session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
     if row.payment_link_id:  # deactivating calls Stripe; the ORM object costs nothing next to that
         after_payment(session, _get_invoice(session, row.id, lock=True))
     return after["status"]
@@ -1078,7 +1077,7 @@ def invoice_project_ids(session: Session, inv: Invoice) -> list[int]:
         .distinct()).scalars())
 
 
-def invoice_deal_ids(session: Session, inv: Invoice) -> list[int]:
+def invoice_deal_ids(session: Session, inv: Invoice | Any) -> list[int]:
     """The deals an invoice belongs to: its own deal, or the deals of the projects its lines bill."""
     if inv.deal_id is not None:
         return [inv.deal_id]
@@ -1110,8 +1109,9 @@ def line_sections(session: Session, inv: Invoice, lines: list[InvoiceLine]) -> l
     return out
 
 
-def add_invoice_event(session: Session, inv: Invoice, subject: str, user_id: int | None = None) -> None:
-    """A timeline event on every deal the invoice bills (none when its projects have no deal)."""
+def add_invoice_event(session: Session, inv: Invoice | Any, subject: str, user_id: int | None = None) -> None:
+    """A timeline event on every deal the invoice bills (none when its projects have no deal).
+    `inv`: an Invoice or an INVOICE_ROW row (both have id and deal_id)."""
     for deal_id in invoice_deal_ids(session, inv):
         add_deal_event(session, deal_id, subject, user_id=user_id)
 

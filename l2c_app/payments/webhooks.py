@@ -44,11 +44,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from l2c_app.billing.service import AUDIT_INSERT, audit_row, begin_write, lock_invoice_row, recompute_status_row
+from l2c_app.billing.service import (AUDIT_INSERT, add_invoice_event, audit_row, begin_write, lock_invoice_row,
+                                     recompute_status_row)
 from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
-from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.payments.models import Dispute, Payment, Refund
 
@@ -305,7 +305,7 @@ def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> Non
         inv = lock_invoice_row(session, pay.invoice_id)
     status = recompute_status_row(session, inv, STRIPE)
     if pay.status == "succeeded" and inv.status != status:
-        add_deal_event(session, inv.deal_id, f"Payment received on {inv.number} (Stripe)")
+        add_invoice_event(session, inv, f"Payment received on {inv.number} (Stripe)")
 
 
 def _payment_for_charge(session: Session, charge_like: dict) -> Payment | NewPayment | None:

@@ -199,7 +199,8 @@ def test_every_reader_copes_with_a_client_invoice(two, session):
     assert [ln["section"] for ln in public["lines"]] == ["Mobile app", "Website build"]
 
 
-def test_the_webhook_recompute_skips_the_deal_event_without_a_deal(two, session):
+def test_a_stripe_payment_on_a_client_invoice_reaches_every_deal(two, session):
+    """The webhook's status step (Core row, no single deal) still tells each deal it billed."""
     web, app = two
     web.change_order(1000)
     app.change_order(2000)
@@ -211,6 +212,10 @@ def test_the_webhook_recompute_skips_the_deal_event_without_a_deal(two, session)
     row = billing.lock_invoice_row(session, inv.id)
     assert row.deal_id is None
     assert billing.recompute_status_row(session, row) == "paid"
+    session.flush()
+    for deal_id in (web.project.deal_id, app.project.deal_id):
+        subjects = session.exec(select(Activity.subject).where(Activity.deal_id == deal_id)).all()
+        assert any(s.startswith(f"Invoice {inv.number} paid") for s in subjects), subjects
 
 
 # --- API -------------------------------------------------------------------------------------
