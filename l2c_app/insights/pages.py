@@ -34,7 +34,7 @@ def record_list(rows) -> rx.Component:
     )
 
 
-def leak_card(title: str, icon: str, measures, count, rows, all_clear: str, *, amount=None,
+def leak_card(title: str, icon: str, measures, count, rows, all_clear: str, *, amount=None, note=None,
               more_href: str = "", more_label: str = "") -> rx.Component:
     """A leak: what it measures, how many (and how much), the records, or a check when all is well."""
     ok = count == "0"
@@ -56,6 +56,7 @@ def leak_card(title: str, icon: str, measures, count, rows, all_clear: str, *, a
                           rx.text(all_clear, size="2"), align="center", spacing="2"),
                 rx.vstack(
                     rx.heading(amount, size="5") if amount is not None else rx.fragment(),
+                    rx.text(note, size="2", weight="medium") if note is not None else rx.fragment(),
                     record_list(rows) if rows is not None else rx.fragment(),
                     rx.link(more_label, href=more_href, size="2") if more_href else rx.fragment(),
                     spacing="2", width="100%",
@@ -109,13 +110,13 @@ def dashboard() -> rx.Component:
                       F["contracts"], InsightsState.contracts, "Every signed contract has its project."),
             leak_card("Unbilled work", "receipt-text",
                       "Approved billable time, reached milestones, approved change orders, due retainer months "
-                      "and expenses up to today that no live invoice bills yet. Top projects:",
+                      "and expenses up to today that no live invoice bills yet.",
                       F["unbilled_count"], InsightsState.unbilled, "All work done so far is invoiced.",
-                      amount=F["unbilled"]),
+                      amount=F["unbilled"], note="Projects with the most to bill:"),
             leak_card("Overdue invoices", "alarm-clock",
-                      "Sent or partially paid invoices past their due date, with what is still open. Oldest: "
-                      + F["overdue_oldest"] + " overdue.",
-                      F["overdue"], InsightsState.overdue, "No overdue invoices.", amount=F["overdue_open"]),
+                      "Sent or partially paid invoices past their due date, with what is still open.",
+                      F["overdue"], InsightsState.overdue, "No overdue invoices.", amount=F["overdue_open"],
+                      note="still open; the oldest is " + F["overdue_oldest"] + " overdue."),
             leak_card("Drafts never issued", "file-clock",
                       "Draft invoices created more than " + F["draft_days"] + " days ago and still not issued.",
                       F["drafts"], InsightsState.drafts, "No forgotten drafts.", amount=F["drafts_total"]),
