@@ -24,7 +24,7 @@ from l2c_app.leads.models import Lead
 from l2c_app.payments.models import Payment, Refund
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Activity, Deal, PipelineStage
-from l2c_app.projects.models import Project, ProjectQuote
+from l2c_app.projects.models import Milestone, Project, ProjectQuote
 from l2c_app.quotes.models import Quote
 from tests.billing.factory import World
 
@@ -192,8 +192,6 @@ def test_unbilled_work_counts_due_retainer_months_and_expenses_across_projects(s
     other = Project(name="Second site", account_id=world.account.id, currency="USD")
     s.add(other)
     s.flush()
-    from l2c_app.projects.models import Milestone
-
     s.add(Milestone(project_id=other.id, kind="fixed", name="Setup fee", amount_minor=900_000))
     s.commit()
 
