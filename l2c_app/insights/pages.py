@@ -1,11 +1,146 @@
-"""Pages of the insights stage (placeholders until its issue fills them)."""
+"""The Insights page: where money leaks, each figure a link to the records behind it."""
+
+from __future__ import annotations
 
 import reflex as rx
 
-from l2c_app.ui.layout import app_page, empty_state
+from l2c_app.insights.state import InsightsState
+from l2c_app.ui.layout import app_page
+
+F = InsightsState.figures
 
 
-@app_page('/insights', 'Insights', 'insights')
+def headline(label: str, value, note, href: str) -> rx.Component:
+    """One cycle figure: what it measures, the amount, and where its records are."""
+    return rx.link(
+        rx.card(rx.vstack(
+            rx.text(label, size="2", color_scheme="gray"),
+            rx.heading(value, size="6"),
+            rx.text(note, size="1", color_scheme="gray"),
+            spacing="1"), width="100%", height="100%"),
+        href=href, underline="none", aria_label=label, width="100%",
+    )
+
+
+def record_list(rows) -> rx.Component:
+    return rx.vstack(
+        rx.foreach(rows, lambda r: rx.hstack(
+            rx.link(r["label"], href=r["href"], size="2", trim="both"),
+            rx.spacer(),
+            rx.text(r["detail"], size="1", color_scheme="gray", white_space="nowrap"),
+            width="100%", align="center", spacing="3",
+        )),
+        spacing="1", width="100%",
+    )
+
+
+def leak_card(title: str, icon: str, measures, count, rows, all_clear: str, *, amount=None, note=None,
+              more_href: str = "", more_label: str = "") -> rx.Component:
+    """A leak: what it measures, how many (and how much), the records, or a check when all is well."""
+    ok = count == "0"
+    return rx.el.section(
+        rx.card(rx.vstack(
+            rx.hstack(
+                rx.icon(icon, size=18, color=rx.cond(ok, rx.color("grass", 10), rx.color("tomato", 10))),
+                rx.heading(title, size="3"),
+                rx.spacer(),
+                rx.cond(ok,
+                        rx.badge(rx.icon("circle-check", size=12), "All clear", color_scheme="grass", size="2"),
+                        rx.badge(count, color_scheme="tomato", size="2", aria_label=f"{title}: count")),
+                width="100%", align="center",
+            ),
+            rx.text(measures, size="1", color_scheme="gray"),
+            rx.cond(
+                ok,
+                rx.hstack(rx.icon("circle-check", size=16, color=rx.color("grass", 10)),
+                          rx.text(all_clear, size="2"), align="center", spacing="2"),
+                rx.vstack(
+                    rx.heading(amount, size="5") if amount is not None else rx.fragment(),
+                    rx.text(note, size="2", weight="medium") if note is not None else rx.fragment(),
+                    record_list(rows) if rows is not None else rx.fragment(),
+                    rx.link(more_label, href=more_href, size="2") if more_href else rx.fragment(),
+                    spacing="2", width="100%",
+                ),
+            ),
+            spacing="2", width="100%",
+        ), width="100%", height="100%"),
+        aria_label=title,
+        style={"width": "100%"},
+    )
+
+
+def loading_state() -> rx.Component:
+    return rx.center(rx.hstack(rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"),
+                               align="center", spacing="3"),
+                     padding="4em", width="100%", role="status")
+
+
+def dashboard() -> rx.Component:
+    return rx.vstack(
+        rx.heading("This month's cycle", size="4"),
+        rx.grid(
+            headline("Pipeline open value", F["open"], F["open_count"] + " open deals", "/pipeline"),
+            headline("Weighted pipeline", F["weighted"], "value × win probability", "/pipeline"),
+            headline("Won this month", F["won"], F["won_count"] + " deals won in " + F["month"], "/pipeline"),
+            headline("Invoiced this month", F["invoiced"], "issued in " + F["month"], "/invoices"),
+            headline("Collected this month", F["collected"], "received in " + F["month"] + ", less refunds",
+                     "/payments"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="5"), spacing="3", width="100%",
+        ),
+        rx.hstack(
+            rx.heading("Where money leaks", size="4"),
+            rx.badge(F["leaks"] + " to look at", color_scheme=rx.cond(F["leaks"] == "0", "grass", "tomato")),
+            align="center", spacing="3",
+        ),
+        rx.grid(
+            leak_card("Leads with no owner", "user-x",
+                      "Open leads (new or qualified) nobody is assigned to. Should always be 0.",
+                      F["unowned"], InsightsState.unowned_leads, "Every open lead has an owner."),
+            leak_card("Untouched new leads", "hourglass",
+                      "New leads older than " + F["lead_days"] + " days that nobody has qualified, converted "
+                      "or worked on since.",
+                      F["stale_leads"], InsightsState.stale_leads, "Every new lead was picked up in time.",
+                      more_href="/leads", more_label="Open Leads"),
+            leak_card("Accepted quotes with no contract", "file-check",
+                      "The client said yes, but no contract was made from the quote and no project uses it.",
+                      F["quotes"], InsightsState.quotes, "Every accepted quote has its contract.",
+                      amount=F["quotes_total"]),
+            leak_card("Signed contracts with no project", "signature",
+                      "Signed (completed) contracts that no project was started from: work that is not planned.",
+                      F["contracts"], InsightsState.contracts, "Every signed contract has its project."),
+            leak_card("Unbilled work", "receipt-text",
+                      "Approved billable time, reached milestones, approved change orders, due retainer months "
+                      "and expenses up to today that no live invoice bills yet.",
+                      F["unbilled_count"], InsightsState.unbilled, "All work done so far is invoiced.",
+                      amount=F["unbilled"], note="Projects with the most to bill:"),
+            leak_card("Overdue invoices", "alarm-clock",
+                      "Sent or partially paid invoices past their due date, with what is still open.",
+                      F["overdue"], InsightsState.overdue, "No overdue invoices.", amount=F["overdue_open"],
+                      note="still open; the oldest is " + F["overdue_oldest"] + " overdue."),
+            leak_card("Drafts never issued", "file-clock",
+                      "Draft invoices created more than " + F["draft_days"] + " days ago and still not issued.",
+                      F["drafts"], InsightsState.drafts, "No forgotten drafts.", amount=F["drafts_total"]),
+            leak_card("Unmatched payments", "circle-help",
+                      "Money received with no invoice to put it on: the client still looks unpaid.",
+                      F["unmatched"], None, "Every payment is matched to its invoice.",
+                      amount=F["unmatched_total"], more_href="/payments", more_label="Match them on Payments"),
+            columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
+        ),
+        spacing="4", width="100%",
+    )
+
+
+@app_page("/insights", "Insights", "insights", on_load=InsightsState.load)
 def insights_page() -> rx.Component:
-    return empty_state('chart-line', 'Nothing to measure yet',
-                       'Cycle times, forecast and revenue leaks appear once deals move through the pipeline.')
+    return rx.vstack(
+        rx.hstack(
+            rx.text("The gaps where small teams lose money, read from the records themselves. "
+                    "Every figure opens the records behind it.", color_scheme="gray"),
+            rx.spacer(),
+            rx.button(rx.icon("refresh-cw", size=14), "Refresh figures", on_click=InsightsState.load,
+                      loading=InsightsState.loading, variant="soft"),
+            width="100%", align="center",
+        ),
+        rx.cond(InsightsState.loaded, dashboard(), loading_state()),
+        spacing="4", width="100%",
+    )
