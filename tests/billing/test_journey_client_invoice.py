@@ -5,52 +5,23 @@ project's lines under its name, with one total."""
 from __future__ import annotations
 
 import re
-import secrets
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import select
 
-import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
-from l2c_app.core.models import User
-from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage
-from l2c_app.projects.models import BudgetLine, Project, TimeEntry
+from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
 
 
 def a_client_with_two_projects_of_approved_time(app) -> str:
     """Website: 4 approved hours at €100; Mobile app: 3 approved hours at €120 (two deals)."""
-    client = f"Northwind {secrets.token_hex(2)}"
     with app.session() as s:
-        owner = s.exec(select(User).where(User.role == "owner")).first()
-        account = Account(name=client)
-        stage = PipelineStage(name="Won", kind="won", position=98)
-        s.add_all([account, stage])
-        s.flush()
-        contact = Contact(account_id=account.id, name="Nina North", email="nina@northwind.test")
-        s.add(contact)
-        s.flush()
-        approved = datetime.now(UTC)
-        for name, role, rate, hours in (("Northwind website", "Developer", 10000, 4),
-                                        ("Northwind mobile app", "Designer", 12000, 3)):
-            deal = Deal(title=name, account_id=account.id, contact_id=contact.id, stage_id=stage.id, status="won",
-                        value_minor=500000)
-            s.add(deal)
-            s.flush()
-            project = Project(name=name, deal_id=deal.id, account_id=account.id, currency="EUR")
-            s.add(project)
-            s.flush()
-            line = BudgetLine(project_id=project.id, role=role, rate_minor=rate)
-            s.add(line)
-            s.flush()
-            for i in range(hours):
-                s.add(TimeEntry(project_id=project.id, budget_line_id=line.id, user_id=owner.id,
-                                day=date.today() - timedelta(days=i + 1), minutes=60, rate_minor=rate,
-                                approved_at=approved))
+        client = a_won_client(s, "Northwind", ("Nina North", "nina@northwind.test"))
+        a_delivered_project(s, client, "Northwind website", role="Developer", rate_minor=10000, entries=4)
+        a_delivered_project(s, client, "Northwind mobile app", role="Designer", rate_minor=12000, entries=3)
         s.commit()
-    return client
+    return client.name
 
 
 def pick_the_client(page, app, client: str) -> None:

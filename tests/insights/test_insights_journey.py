@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import select
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.billing import service as billing
-from l2c_app.core.models import User
-from l2c_app.pipeline.models import Account, Deal, PipelineStage
-from l2c_app.projects.models import BudgetLine, ChangeOrder, Project, TimeEntry
+from l2c_app.projects.models import ChangeOrder
+from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
 
@@ -23,33 +21,17 @@ SHOTS = "test-artifacts"
 def a_late_invoice(app) -> tuple[int, str, str]:
     """What a forgotten client leaves behind: 5 approved hours at €100, invoiced 400 days ago on
     net-30 terms and never paid (the oldest late invoice of the install, so it is listed first)."""
-    client = f"Northwind {secrets.token_hex(2)}"
     with app.session() as s:
-        owner = s.exec(select(User).where(User.role == "owner")).first()
-        account = Account(name=client)
-        stage = PipelineStage(name="Won", kind="won", position=98)
-        s.add_all([account, stage])
-        s.flush()
-        deal = Deal(title=f"{client} audit", account_id=account.id, stage_id=stage.id, status="won",
-                    value_minor=50_000)
-        s.add(deal)
-        s.flush()
-        project = Project(name=f"{client} audit", deal_id=deal.id, account_id=account.id, currency="EUR")
-        s.add(project)
-        s.flush()
-        line = BudgetLine(project_id=project.id, role="Auditor", rate_minor=10_000)
-        s.add(line)
-        s.flush()
-        s.add(TimeEntry(project_id=project.id, budget_line_id=line.id, user_id=owner.id, day=date.today(),
-                        minutes=300, rate_minor=10_000, approved_at=datetime.now(UTC)))
-        s.flush()
+        client = a_won_client(s, "Northwind")
+        project = a_delivered_project(s, client, f"{client.name} audit", role="Auditor", rate_minor=10_000,
+                                      entries=1, minutes=300, deal_value_minor=50_000)
         inv = billing.build_invoice(s, project.id, date.today())
         inv = billing.issue_invoice(s, inv.id, issue_date=date.today() - timedelta(days=400))
         # Work approved since, not billed yet: the project shows under Unbilled work.
         s.add(ChangeOrder(project_id=project.id, description="Extra site visit", amount_minor=25_000,
                           status="approved", public_token=secrets.token_urlsafe(16)))
         s.commit()
-        return inv.id, inv.number, client
+        return inv.id, inv.number, client.name
 
 
 def open_insights(page, app) -> None:

@@ -5,52 +5,27 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import select
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
-from l2c_app.core.models import User
-from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage
-from l2c_app.projects.models import BudgetLine, ChangeOrder, Project, TimeEntry
+from l2c_app.projects.models import ChangeOrder
+from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
 
 
 def a_project_with_time_and_a_change_order(app) -> tuple[str, int]:
     """What delivery leaves behind: 6 approved hours at €100 and an approved €450 change order."""
-    client = f"Fabrikam {secrets.token_hex(2)}"
     with app.session() as s:
-        owner = s.exec(select(User).where(User.role == "owner")).first()
-        account = Account(name=client)
-        stage = PipelineStage(name="Won", kind="won", position=99)
-        s.add_all([account, stage])
-        s.flush()
-        contact = Contact(account_id=account.id, name="Fiona Finance", email="fiona@fabrikam.test")
-        s.add(contact)
-        s.flush()
-        deal = Deal(title="Fabrikam website", account_id=account.id, contact_id=contact.id, stage_id=stage.id,
-                    status="won", value_minor=500000)
-        s.add(deal)
-        s.flush()
-        project = Project(name="Fabrikam website", deal_id=deal.id, account_id=account.id, currency="EUR")
-        s.add(project)
-        s.flush()
-        line = BudgetLine(project_id=project.id, role="Developer", rate_minor=10000)
-        s.add(line)
-        s.flush()
-        approved = datetime.now(UTC)
-        for i in range(3):
-            s.add(TimeEntry(project_id=project.id, budget_line_id=line.id, user_id=owner.id,
-                            day=date.today() - timedelta(days=i + 1), minutes=120, rate_minor=10000,
-                            approved_at=approved))
+        client = a_won_client(s, "Fabrikam", ("Fiona Finance", "fiona@fabrikam.test"))
+        project = a_delivered_project(s, client, "Fabrikam website", role="Developer", rate_minor=10000,
+                                      entries=3, minutes=120)
         s.add(ChangeOrder(project_id=project.id, description="Extra landing page", amount_minor=45000,
                           status="approved", public_token=secrets.token_urlsafe(16)))
         s.commit()
-        deal_id = deal.id
-    return client, deal_id
+        return client.name, project.deal_id
 
 
 def create_invoice_from_project(page, app, client: str) -> None:
