@@ -120,9 +120,9 @@ def bench_build(kind: str, n: int) -> float:
 
 def _invoices(url: str, n: int) -> list[int]:
     from sqlalchemy import insert, select
+    from sqlmodel import Session
 
     from l2c_app.billing.models import Invoice
-    from sqlmodel import Session
     from l2c_app.core.db import engine_for
 
     now = datetime.now(UTC)

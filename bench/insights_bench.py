@@ -10,11 +10,9 @@ Run: `.venv/bin/python -m bench insights_bench` (add `DATABASE_URL=postgresql://
 
 from __future__ import annotations
 
-import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,24 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.install import fresh_install  # noqa: E402  (after the path is set)
+
 N_PROJECTS, ENTRIES, N_LEADS, N_DEALS, N_INVOICES, N_PAYMENTS = 500, 40, 5000, 2000, 2000, 500
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL") or ""
-    if not url.startswith("postgres"):
-        folder = Path(tempfile.mkdtemp(prefix="l2c-bench-insights-"))
-        url = f"sqlite:///{folder / 'bench.db'}"
-    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench-secret-0123456789abcdef")
-    from l2c_app.core.config import reset_settings
-
-    reset_settings()
+    url, owner_id = fresh_install("insights", allow_postgres=True)
     from sqlalchemy import insert
     from sqlmodel import Session
 
     from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
-    from l2c_app.core.auth import setup_organisation
-    from l2c_app.core.db import engine_for, migrate, session_scope
+    from l2c_app.core.db import engine_for, session_scope
     from l2c_app.insights import service
     from l2c_app.leads.models import Lead
     from l2c_app.payments.models import Payment
@@ -47,11 +39,7 @@ def main() -> None:
     from l2c_app.pipeline.models import Account, Deal
     from l2c_app.projects.models import BudgetLine, Project, TimeEntry
 
-    migrate(url)
     with session_scope() as s:
-        _, owner = setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="O",
-                                      owner_email=f"o{secrets.token_hex(3)}@bench.test", password="bench-password-1")
-        owner_id = owner.id
         stages = [st.id for st in pipeline.open_stages(s)]
     today = date.today()
     now = datetime.now(UTC)

@@ -12,13 +12,14 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.install import fresh_install  # noqa: E402  (after the path is set)
 
 N_HTTP = 1000
 CLIENTS = 8
@@ -34,24 +35,16 @@ def _port() -> int:
 def main() -> None:
     import httpx
 
-    folder = Path(tempfile.mkdtemp(prefix="l2c-bench-leads-"))
-    url = f"sqlite:///{folder / 'bench.db'}"
-    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench-secret-0123456789abcdef")
-    from l2c_app.core.config import reset_settings
-
-    reset_settings()
+    url, owner_id = fresh_install("leads")
     from l2c_app.core.audit import Actor
-    from l2c_app.core.auth import create_api_key, create_user, setup_organisation
-    from l2c_app.core.db import migrate, session_scope
+    from l2c_app.core.auth import create_api_key, create_user
+    from l2c_app.core.db import session_scope
     from l2c_app.leads import service as svc
 
-    migrate(url)
     with session_scope() as s:
-        _, owner = setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="O",
-                                      owner_email="o@bench.test", password="bench-password-1")
         ids = [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales", password=None).id
                for i in range(3)]
-        svc.save_lead_settings(s, Actor("user", owner.id), mode="round_robin", users=ids, by_source={},
+        svc.save_lead_settings(s, Actor("user", owner_id), mode="round_robin", users=ids, by_source={},
                                consent_text="ok")
         _, key = create_api_key(s, "bench")
 
@@ -100,7 +93,7 @@ def main() -> None:
     imported = 0
     for first in range(0, len(rows), CHUNK):
         with session_scope() as s:
-            imported += svc.import_chunk(s, Actor("user", owner.id), headers, rows[first:first + CHUNK], mapping,
+            imported += svc.import_chunk(s, Actor("user", owner_id), headers, rows[first:first + CHUNK], mapping,
                                          first + 2).imported
     elapsed = time.perf_counter() - start
     print(f"CSV import: {imported} rows in {elapsed:.1f} s ({imported / elapsed:.0f} rows/s, "

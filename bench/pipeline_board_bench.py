@@ -11,36 +11,29 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.install import fresh_install  # noqa: E402  (after the path is set)
+
 N_DEALS = 2000
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="l2c-bench-board-"))
-    url = f"sqlite:///{folder / 'bench.db'}"
-    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench-secret-0123456789abcdef")
-    from l2c_app.core.config import reset_settings
-
-    reset_settings()
+    url, owner_id = fresh_install("board")
     from sqlmodel import Session
 
-    from l2c_app.core.auth import create_user, setup_organisation
-    from l2c_app.core.db import engine_for, migrate, session_scope
+    from l2c_app.core.auth import create_user
+    from l2c_app.core.db import engine_for, session_scope
     from l2c_app.core.timeutil import utcnow
     from l2c_app.pipeline import service as svc
     from l2c_app.pipeline.models import Account, Activity, Deal
 
-    migrate(url)
     with session_scope() as s:
-        _, owner = setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="O",
-                                      owner_email="o@bench.test", password="bench-password-1")
-        users = [owner.id] + [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales",
+        users = [owner_id] + [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales",
                                           password=None).id for i in range(4)]
         stages = [st.id for st in svc.open_stages(s)]
     with Session(engine_for(url)) as s:
@@ -71,7 +64,7 @@ def main() -> None:
         print(f"board version check (what other open boards poll): "
               f"{(time.perf_counter() - start) * 10:.2f} ms each")
     if os.environ.get("L2C_BENCH_BROWSER") == "1":
-        _browser(url, folder)
+        _browser(url, Path(url.removeprefix('sqlite:///')).parent)
 
 
 def _browser(url: str, folder: Path) -> None:
