@@ -11,16 +11,11 @@ from l2c_app.billing.sending import send_invoice
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_minor
-from l2c_app.ui.session import AuthState
+from l2c_app.ui.session import AuthState, route_arg, route_id
 
 
 def _actor(access) -> Actor:
     return Actor("user", access.viewer.id)
-
-
-def _route_int(state: rx.State, name: str) -> int:
-    raw = str(state.router.page.params.get(name, "") or "")
-    return int(raw) if raw.isdigit() else 0
 
 
 class InvoicesState(AuthState):
@@ -147,7 +142,7 @@ class InvoiceState(AuthState):
     not_found: bool = False
 
     async def _reload(self) -> None:
-        data = await run_db(views.invoice_detail, _route_int(self, "invoice_id"))
+        data = await run_db(views.invoice_detail, route_id(self, "invoices"))
         self.not_found = not data
         self.invoice = data.get("invoice", {})
         self.lines = data.get("lines", [])
@@ -231,7 +226,7 @@ class PublicInvoiceState(rx.State):
 
     @rx.event
     async def load(self):
-        token = str(self.router.page.params.get("token", "") or "")
+        token = route_arg(self, "i")
         data = await run_db(views.public_invoice, token)
         self.missing = not data
         self.pub = data.get("invoice", {})
@@ -249,7 +244,7 @@ class ProjectBillingState(AuthState):
         access = await self._access("invoices")
         if not access.allowed:
             return None  # the project page is open to delivery too: the panel just stays empty
-        data = await run_db(views.project_panel_data, _route_int(self, "project_id"))
+        data = await run_db(views.project_panel_data, route_id(self, "projects"))
         self.panel_unbilled, self.panel_invoices = data["unbilled"], data["invoices"]
         self.panel_up_to = self.panel_up_to or date.today().isoformat()
         return None
@@ -264,7 +259,7 @@ class ProjectBillingState(AuthState):
         if not access.allowed:
             return access.denial()
         try:
-            inv = await run_db(service.build_invoice, _route_int(self, "project_id"),
+            inv = await run_db(service.build_invoice, route_id(self, "projects"),
                                date.fromisoformat(self.panel_up_to or date.today().isoformat()), _actor(access))
         except (service.BillingError, ValueError) as exc:
             return rx.toast.error(str(exc))
@@ -278,7 +273,7 @@ class ProjectBillingState(AuthState):
             return access.denial()
         raw = str(form.get("deposit_percent") or "").strip().rstrip("%").strip()
         try:
-            inv = await run_db(service.create_deposit_invoice, _route_int(self, "project_id"), _actor(access),
+            inv = await run_db(service.create_deposit_invoice, route_id(self, "projects"), _actor(access),
                                percent=raw)
         except (service.BillingError, ArithmeticError, ValueError) as exc:
             return rx.toast.error(str(exc) or "Deposit: enter a percent, e.g. 30")
@@ -296,7 +291,7 @@ class DealBillingState(AuthState):
         access = await self._access("invoices")
         if not access.allowed:
             return None
-        data = await run_db(views.deal_panel_data, _route_int(self, "deal_id"))
+        data = await run_db(views.deal_panel_data, route_id(self, "deals"))
         self.deal_invoiced, self.deal_collected, self.deal_open = data["invoiced"], data["collected"], data["open"]
         self.deal_invoices = data["invoices"]
         return None

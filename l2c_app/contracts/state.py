@@ -10,19 +10,7 @@ from l2c_app.contracts import service as svc
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.models import User
-from l2c_app.ui.session import AuthState
-
-
-def _param(state: rx.State, name: str) -> str:
-    """A dynamic route argument (`/contracts/[contract_id]`), read from the router on the server.
-    Handlers read it at each event: a computed var would not see router changes."""
-    value = state.router._page.params.get(name)  # noqa: SLF001 (RouterData.page is deprecated)
-    if value:
-        return str(value)
-    from urllib.parse import urlparse
-
-    parts = [p for p in urlparse(str(state.router.url)).path.split("/") if p]
-    return parts[-1] if parts else ""
+from l2c_app.ui.session import AuthState, route_arg, route_id
 
 
 # --- settings: templates -----------------------------------------------------------------------
@@ -228,8 +216,7 @@ class ContractState(AuthState):
         if not access.allowed:
             return access.denial()
         self.error, self.void_reason = "", ""
-        value = _param(self, "contract_id")
-        self.cid = int(value) if value.isdigit() else 0
+        self.cid = route_id(self, "contracts")
         await self._reload()
         self.team = await run_db(_team)
         return None
@@ -367,7 +354,7 @@ class SignState(rx.State):
 
     @rx.event
     async def load(self):
-        self.link_token = _param(self, "token")
+        self.link_token = route_arg(self, "sign")
         self.form_error, self.done, self.consent, self.typed_name, self.decline_reason = "", "", False, "", ""
         ip, ua = self._who()
         try:
@@ -437,8 +424,7 @@ class DealContractsState(AuthState):
     deal_quotes: list[dict] = []
 
     def _deal(self) -> int:
-        value = _param(self, "deal_id")
-        return int(value) if value.isdigit() else 0
+        return route_id(self, "deals")
 
     @rx.event
     async def load_deal(self):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import reflex as rx
@@ -12,7 +11,7 @@ from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import to_minor
 from l2c_app.pipeline import service as svc
-from l2c_app.ui.session import AuthState
+from l2c_app.ui.session import AuthState, route_id
 
 ALL = "all"
 
@@ -165,11 +164,7 @@ class DealState(AuthState):
     activity_kind: str = "note"
 
     def _deal_id(self) -> int:
-        parts = [p for p in urlparse(str(self.router.url)).path.split("/") if p]
-        try:
-            return int(parts[parts.index("deals") + 1])
-        except (ValueError, IndexError):
-            return 0
+        return route_id(self, "deals")
 
     async def _reload(self, deal_id: int):
         try:

@@ -18,7 +18,7 @@ from l2c_app.core.money import format_money, to_minor
 from l2c_app.core.timeutil import to_local, utcnow, week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
-from l2c_app.ui.session import AuthState
+from l2c_app.ui.session import AuthState, route_arg, route_id
 
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -131,11 +131,7 @@ class ProjectsState(AuthState):
     busy: bool = False
 
     def _route_project(self) -> int:
-        raw = self.router.page.params.get("project_id", "")
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
-            return 0
+        return route_id(self, "projects")
 
     @rx.event
     async def load_list(self):
@@ -487,7 +483,7 @@ class ChangeOrderPublicState(rx.State):
     busy: bool = False
 
     def _tok(self) -> str:
-        return str(self.router.page.params.get("token", ""))
+        return route_arg(self, "co")
 
     async def _fetch(self) -> None:
         data = await run_db(svc.public_change_order, self._tok())
@@ -587,10 +583,7 @@ class ContractPanelState(AuthState):
     panel_project_name: str = ""
 
     def _contract(self) -> int:
-        try:
-            return int(self.router.page.params.get("contract_id", ""))
-        except (TypeError, ValueError):
-            return 0
+        return route_id(self, "contracts")
 
     @rx.event
     async def load(self):
@@ -617,10 +610,7 @@ class DealPanelState(AuthState):
     deal_projects: list[dict[str, str]] = []
 
     def _deal(self) -> int:
-        try:
-            return int(self.router.page.params.get("deal_id", ""))
-        except (TypeError, ValueError):
-            return 0
+        return route_id(self, "deals")
 
     @rx.event
     async def load(self):

@@ -13,22 +13,10 @@ from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_major, to_minor
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.totals import LineInput, TotalsInputError, compute_totals
-from l2c_app.ui.session import AuthState
+from l2c_app.ui.session import AuthState, route_arg, route_id
 
 BILLING_KIND_OPTIONS = list(svc.BILLING_KINDS)
 NO_TAX = "none"
-
-
-def _path_arg(state: rx.State, prefix: str) -> str:
-    """The dynamic segment after `prefix` in the current path ('/quotes/12/' -> '12')."""
-    path = str(state.router.url.path or "")
-    rest = path.split(prefix, 1)[1] if prefix in path else ""
-    return rest.strip("/").split("/")[0]
-
-
-def _int_arg(state: rx.State, prefix: str) -> int | None:
-    arg = _path_arg(state, prefix)
-    return int(arg) if arg.isdigit() else None
 
 
 def _flat(view: dict[str, Any]) -> dict[str, Any]:
@@ -325,9 +313,9 @@ class BuilderState(AuthState):
         if not access.allowed:
             return access.denial()
         self.error, self.not_found = "", False
-        qid = _int_arg(self, "/quotes/")
+        qid = route_id(self, "quotes")
         try:
-            if qid is None:
+            if not qid:
                 raise svc.NotFound("Quote")
             await self._load_quote(qid)
         except svc.QuoteError:
@@ -574,7 +562,7 @@ class DealQuotesState(AuthState):
         if not access.allowed:
             self.deal_quotes = []
             return None
-        deal_id = _int_arg(self, "/deals/")
+        deal_id = route_id(self, "deals")
         self.deal_quotes = await run_db(svc.deal_quotes, deal_id) if deal_id else []
         return None
 
@@ -584,8 +572,8 @@ class DealQuotesState(AuthState):
         if not access.allowed:
             yield access.denial()
             return
-        deal_id = _int_arg(self, "/deals/")
-        if deal_id is None:
+        deal_id = route_id(self, "deals")
+        if not deal_id:
             yield rx.toast.error("Open a deal first.")
             return
         self.creating = True
@@ -623,7 +611,7 @@ class PublicQuoteState(rx.State):
     agree: bool = False
 
     def _token(self) -> str:
-        return _path_arg(self, "/q/")
+        return route_arg(self, "q")
 
     def _show(self, view: dict[str, Any]) -> None:
         self.pq = _flat(view)

@@ -14,7 +14,7 @@ from l2c_app.core.auth import (
 )
 from l2c_app.core.db import run_db
 from l2c_app.core.models import ROLES, User
-from l2c_app.ui.session import AuthState
+from l2c_app.ui.session import AuthState, route_arg
 
 
 def _needs_setup(session: Session) -> bool:
@@ -164,7 +164,7 @@ class InviteState(rx.State):
     error: str = ""
 
     def _invite_token(self) -> str:
-        return urlparse(str(self.router.url)).path.rstrip("/").rsplit("/", 1)[-1]
+        return route_arg(self, "invite")
 
     @rx.event
     async def load(self):

@@ -20,6 +20,24 @@ from l2c_app.core.auth import SECTION_ROLES, SESSION_COOKIE, can, get_organisati
 from l2c_app.core.db import run_db
 
 
+def route_arg(state: rx.State, segment: str) -> str:
+    """The path segment after `segment` in the tab's current URL: `route_arg(s, "deals")` on
+    `/deals/12/` is "12" ("" when absent). Handlers read it at each event, on the server
+    (a computed var would not see router changes); the URL is what Reflex keeps current
+    (`RouterData.page` is deprecated)."""
+    parts = [p for p in urlparse(str(state.router.url)).path.split("/") if p]
+    try:
+        return parts[parts.index(segment) + 1]
+    except (ValueError, IndexError):
+        return ""
+
+
+def route_id(state: rx.State, segment: str) -> int:
+    """`route_arg` as a record id; 0 when it is missing or not a number."""
+    raw = route_arg(state, segment)
+    return int(raw) if raw.isdigit() else 0
+
+
 @dataclass(frozen=True)
 class Viewer:
     id: int
