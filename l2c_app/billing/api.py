@@ -11,13 +11,12 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
-from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import page
 from l2c_app.billing import service
-from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.auth import Principal
@@ -136,8 +135,7 @@ def list_invoices(status: str | None = None, project_id: int | None = None, curs
     if status:
         stmt = stmt.where(Invoice.status == status)
     if project_id:  # its own invoices and the client invoices whose lines bill it
-        bills_it = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id == project_id)
-        stmt = stmt.where(or_(Invoice.project_id == project_id, and_(Invoice.project_id.is_(None), bills_it)))
+        stmt = stmt.where(service.bills_project(project_id))
     return page(session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False))
 
 

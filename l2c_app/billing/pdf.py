@@ -7,8 +7,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
-from l2c_app.billing.service import (billing_settings, invoice_project_ids, line_sections, lines_of, open_amount,
-                                     project_names, tax_label, tax_split)
+from l2c_app.billing.service import (billing_settings, line_sections, lines_of, open_amount, spanned_project_names,
+                                     tax_label, tax_split)
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import Document, User
 from l2c_app.core.money import format_money
@@ -49,8 +49,7 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
         if c:
             client += [c.name, c.email or ""]
     project = session.get(Project, inv.project_id) if inv.project_id else None
-    spanned = [] if project else sorted(project_names(session, invoice_project_ids(session, inv)).values(),
-                                        key=str.lower)
+    spanned = spanned_project_names(session, inv)
     facts = [f"Number: {inv.number or 'draft'}",
              f"Issued: {inv.issue_date.isoformat() if inv.issue_date else '-'}",
              f"Due: {inv.due_date.isoformat() if inv.due_date else '-'}"

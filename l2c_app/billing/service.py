@@ -1068,6 +1068,13 @@ def _deactivate_link_quietly(session: Session, inv: Invoice) -> None:
 
 # --- queries for pages and API --------------------------------------------------------------
 
+def bills_project(project_id: int):
+    """WHERE clause: the invoice bills this project, as its own or (spanning several of the
+    client's projects, project_id NULL) through one of its lines."""
+    through_lines = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id == project_id)
+    return or_(Invoice.project_id == project_id, and_(Invoice.project_id.is_(None), through_lines))
+
+
 def invoice_project_ids(session: Session, inv: Invoice) -> list[int]:
     """The projects an invoice bills: its own, or (spanning several) those of its lines."""
     if inv.project_id is not None:
@@ -1091,6 +1098,14 @@ def project_names(session: Session, project_ids: list[int]) -> dict[int, str]:
         return {}
     return {int(i): n for i, n in session.execute(sa_select(Project.id, Project.name)
                                                   .where(Project.id.in_(project_ids)))}
+
+
+def spanned_project_names(session: Session, inv: Invoice) -> list[str]:
+    """The names of the projects an invoice without a project of its own bills, by name
+    ("Projects: ..." on the page and the PDF); [] for an invoice of one project."""
+    if inv.project_id is not None:
+        return []
+    return sorted(project_names(session, invoice_project_ids(session, inv)).values(), key=str.lower)
 
 
 def line_sections(session: Session, inv: Invoice, lines: list[InvoiceLine]) -> list[str]:

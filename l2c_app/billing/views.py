@@ -73,15 +73,14 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
         return {}
     cur = inv.currency
     project = session.get(Project, inv.project_id) if inv.project_id else None
-    spanned = [] if project else list(service.project_names(session, service.invoice_project_ids(session, inv))
-                                      .values())
+    spanned = service.spanned_project_names(session, inv)
     names = _account_names(session)
     data = _row(session, inv, names)
     data.update({
         "subtotal": format_money(inv.subtotal_minor, cur), "tax": format_money(service.tax_split(inv)[0], cur),
         "tax_included": format_money(service.tax_split(inv)[1], cur) if service.tax_split(inv)[1] else "",
         "project": project.name if project else "", "project_href": f"/projects/{project.id}" if project else "",
-        "projects": ", ".join(sorted(spanned, key=str.lower)) if len(spanned) > 1 else "",
+        "projects": ", ".join(spanned) if len(spanned) > 1 else "",
         "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
         "public_path": f"/i/{inv.public_token}",
         "payment_link_url": inv.payment_link_url or "", "notes": inv.notes or "",
@@ -149,11 +148,8 @@ def project_panel_data(session: Session, project_id: int) -> dict:
         return {"unbilled": "", "invoices": []}
     total = service.unbilled_total(session, project_id, date.today())
     names = _account_names(session)
-    # Its own invoices, and those of the client that bill it among other projects (through their lines).
-    bills_it = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id == project_id)
     invs = [_row(session, inv, names) for inv in session.exec(
-        select(Invoice).where(or_(Invoice.project_id == project_id, and_(Invoice.project_id.is_(None), bills_it)))
-        .order_by(Invoice.id.desc()))]
+        select(Invoice).where(service.bills_project(project_id)).order_by(Invoice.id.desc()))]
     return {"unbilled": format_money(total, project.currency), "invoices": invs}
 
 
@@ -169,8 +165,8 @@ def deal_panel_data(session: Session, deal_id: int) -> dict:
     mine = or_(Invoice.deal_id == deal_id, and_(Invoice.deal_id.is_(None), spans))
     invs = list(session.exec(select(Invoice).where(mine, Invoice.status != "void", Invoice.kind != "credit_note")
                              .order_by(Invoice.id.desc())))
-    shared_ids = [i.id for i in session.exec(select(Invoice).where(Invoice.deal_id.is_(None), spans))]
-    parts = _deal_parts(session, shared_ids, deal_projects)
+    shared = list(session.exec(select(Invoice).where(Invoice.deal_id.is_(None), spans)))  # void ones too
+    parts = _deal_parts(session, [i.id for i in shared], deal_projects)
     cur = invs[0].currency if invs else deal.currency
 
     def share(inv: Invoice, amount: int) -> int:
@@ -182,8 +178,7 @@ def deal_panel_data(session: Session, deal_id: int) -> dict:
     invoiced = sum(share(i, i.total_minor) for i in issued)
     collected = int(session.execute(sa_select(func.coalesce(func.sum(Invoice.paid_minor), 0))
                                     .where(Invoice.deal_id == deal_id)).scalar_one())
-    collected += sum(share(i, i.paid_minor) for i in session.exec(select(Invoice).where(Invoice.id.in_(shared_ids)))) \
-        if shared_ids else 0
+    collected += sum(share(i, i.paid_minor) for i in shared)
     open_total = sum(share(i, service.open_amount(session, i)) for i in issued)
     names = _account_names(session)
     return {"invoiced": format_money(invoiced, cur), "collected": format_money(collected, cur),
