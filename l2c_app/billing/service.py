@@ -147,7 +147,7 @@ def save_billing_settings(session: Session, actor: Actor, values: dict[str, Any]
 
 # --- what is billable --------------------------------------------------------------------------
 
-def _live_link(source_type: str, id_col):
+def live_link(source_type: str, id_col):
     """EXISTS a live billed-source link for the row (the unbilled test)."""
     return exists().where(BilledSource.source_type == source_type, BilledSource.source_id == id_col,
                           BilledSource.released_at.is_(None))
@@ -155,7 +155,7 @@ def _live_link(source_type: str, id_col):
 
 def _time_filter(project_id: int, up_to: date, approval_required: bool, exclude_ids: set[int] | None = None):
     conds = [TimeEntry.project_id == project_id, TimeEntry.billable.is_(True), TimeEntry.day <= up_to,
-             ~_live_link("time", TimeEntry.id)]
+             ~live_link("time", TimeEntry.id)]
     if approval_required:
         conds.append(TimeEntry.approved_at.is_not(None))
     if exclude_ids:
@@ -284,7 +284,7 @@ def _other_candidates(session: Session, project: Project, up_to: date, taxes: di
             out.append(_cand(key, source_type, desc[:500], qty, unit, amount if unit_price is None else unit_price,
                              amount, taxes, tax_id, [sid]))
 
-    ms = select(Milestone).where(Milestone.project_id == pid, ~_live_link("milestone", Milestone.id),
+    ms = select(Milestone).where(Milestone.project_id == pid, ~live_link("milestone", Milestone.id),
                                  or_(Milestone.kind == "fixed",
                                      and_(Milestone.kind == "milestone", Milestone.status == "reached",
                                           or_(Milestone.reached_on.is_(None), Milestone.reached_on <= up_to))))
@@ -292,18 +292,18 @@ def _other_candidates(session: Session, project: Project, up_to: date, taxes: di
         add("milestone", m.id, m.name if m.kind == "fixed" else f"Milestone reached: {m.name}", m.amount_minor,
             m.tax_rate_id)
     cos = select(ChangeOrder).where(ChangeOrder.project_id == pid, ChangeOrder.status == "approved",
-                                    ~_live_link("change_order", ChangeOrder.id))
+                                    ~live_link("change_order", ChangeOrder.id))
     for co in session.exec(cos.order_by(ChangeOrder.number, ChangeOrder.id)):
         first_line = (co.description or "").strip().splitlines()[0] if co.description else ""
         add("change_order", co.id, f"Change order #{co.number}: {first_line}", co.amount_minor, co.tax_rate_id)
     rps = (select(RetainerPeriod, Retainer).join(Retainer, Retainer.id == RetainerPeriod.retainer_id)
            .where(Retainer.project_id == pid, RetainerPeriod.period_start <= up_to,
-                  ~_live_link("retainer_period", RetainerPeriod.id)))
+                  ~live_link("retainer_period", RetainerPeriod.id)))
     for rp, ret in session.exec(rps.order_by(RetainerPeriod.period_start, RetainerPeriod.id)):
         add("retainer_period", rp.id, f"{ret.name}: {rp.period_start:%B %Y}", rp.amount_minor, ret.tax_rate_id,
             unit="month")
     exps = select(Expense).where(Expense.project_id == pid, Expense.billable.is_(True), Expense.day <= up_to,
-                                 ~_live_link("expense", Expense.id))
+                                 ~live_link("expense", Expense.id))
     for e in session.exec(exps.order_by(Expense.day, Expense.id)):
         add("expense", e.id, f"Expense {e.day.isoformat()}: {e.description}", e.amount_minor, e.tax_rate_id)
     return out
@@ -574,7 +574,7 @@ def _deduct_deposits(session: Session, inv: Invoice, project: Project, now, posi
                                           InvoiceLine.project_id == project.id)).scalar_one())
     deposits = session.exec(select(Invoice).where(Invoice.project_id == project.id, Invoice.kind == "deposit",
                                                   Invoice.number.is_not(None), Invoice.status != "void",
-                                                  ~_live_link("deposit", Invoice.id)).order_by(Invoice.id)).all()
+                                                  ~live_link("deposit", Invoice.id)).order_by(Invoice.id)).all()
     for dep in deposits:
         if dep.subtotal_minor > subtotal:
             continue  # deducted from a later, larger invoice

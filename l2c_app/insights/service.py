@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select, union
 from sqlmodel import Session
 
 from l2c_app.billing import service as billing
-from l2c_app.billing.models import BilledSource, Invoice
+from l2c_app.billing.models import Invoice
 from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
@@ -144,11 +144,6 @@ def handoff_gaps(session: Session, limit: int = LIST_LIMIT) -> dict[str, Any]:
 
 # --- 3. unbilled work -------------------------------------------------------------------------
 
-def _unlinked(source_type: str, id_col):
-    return ~exists().where(BilledSource.source_type == source_type, BilledSource.source_id == id_col,
-                           BilledSource.released_at.is_(None))
-
-
 def _projects_with_unlinked_sources(up_to: date):
     """Project ids that have at least one billable-looking source with no live billed link.
 
@@ -157,15 +152,15 @@ def _projects_with_unlinked_sources(up_to: date):
     """
     return union(
         select(TimeEntry.project_id).where(TimeEntry.billable.is_(True), TimeEntry.day <= up_to,
-                                           _unlinked("time", TimeEntry.id)),
+                                           ~billing.live_link("time", TimeEntry.id)),
         select(Milestone.project_id).where(or_(Milestone.kind == "fixed", Milestone.status == "reached"),
-                                           _unlinked("milestone", Milestone.id)),
+                                           ~billing.live_link("milestone", Milestone.id)),
         select(ChangeOrder.project_id).where(ChangeOrder.status == "approved",
-                                             _unlinked("change_order", ChangeOrder.id)),
+                                             ~billing.live_link("change_order", ChangeOrder.id)),
         select(Retainer.project_id).join(RetainerPeriod, RetainerPeriod.retainer_id == Retainer.id)
-        .where(RetainerPeriod.period_start <= up_to, _unlinked("retainer_period", RetainerPeriod.id)),
+        .where(RetainerPeriod.period_start <= up_to, ~billing.live_link("retainer_period", RetainerPeriod.id)),
         select(Expense.project_id).where(Expense.billable.is_(True), Expense.day <= up_to,
-                                         _unlinked("expense", Expense.id)),
+                                         ~billing.live_link("expense", Expense.id)),
     )
 
 
