@@ -41,6 +41,14 @@ def _date(value, field: str) -> date | None:
         raise HTTPException(422, f"{field}: not a date (YYYY-MM-DD)") from None
 
 
+def _exclude_keys(body: dict) -> set[str]:
+    """The candidate keys the caller unticked (`exclude`, as listed by GET .../unbilled)."""
+    exclude = body.get("exclude") or []
+    if not isinstance(exclude, list):
+        raise HTTPException(422, "exclude: a list of candidate keys")
+    return {str(k) for k in exclude}
+
+
 @router.post("/api/v1/projects/{project_id}/invoices", status_code=201)
 def create_invoice(project_id: int, body: dict | None = None, session: Session = Depends(db),
                    principal: Principal = Depends(require("invoices"))) -> dict:
@@ -55,12 +63,9 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
             inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
                                                  amount_minor=body.get("amount_minor"), terms=body.get("terms"))
         else:
-            exclude = body.get("exclude") or []
-            if not isinstance(exclude, list):
-                raise HTTPException(422, "exclude: a list of candidate keys")
             inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or date.today(),
                                         principal.actor, itemise=body.get("itemise_time"),
-                                        exclude_keys={str(k) for k in exclude}, notes=body.get("notes"),
+                                        exclude_keys=_exclude_keys(body), notes=body.get("notes"),
                                         terms=body.get("terms"))
     except service.BillingError as exc:
         raise _fail(exc) from None
@@ -100,13 +105,11 @@ def create_client_invoice(account_id: int, body: dict | None = None, session: Se
     """
     body = body or {}
     project_ids = _project_ids(body.get("project_ids"))
-    exclude = body.get("exclude") or []
-    if not isinstance(exclude, list):
-        raise HTTPException(422, "exclude: a list of candidate keys")
+    exclude_keys = _exclude_keys(body)
     try:
         inv = service.build_client_invoice(session, account_id, project_ids,
                                            _date(body.get("up_to"), "up_to") or date.today(), principal.actor,
-                                           itemise=body.get("itemise_time"), exclude_keys={str(k) for k in exclude},
+                                           itemise=body.get("itemise_time"), exclude_keys=exclude_keys,
                                            notes=body.get("notes"), terms=body.get("terms"))
     except service.BillingError as exc:
         raise _fail(exc) from None
