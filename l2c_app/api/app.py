@@ -15,6 +15,7 @@ from l2c_app.api import auth_routes
 from l2c_app.billing import api as billing_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
+from l2c_app.core.errors import DomainError, http_handler
 from l2c_app.leads import api as leads_api
 from l2c_app.payments import api as payments_api
 from l2c_app.pipeline import api as pipeline_api
@@ -27,6 +28,8 @@ STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_ap
 def build_api() -> FastAPI:
     api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
                   redoc_url=None)
+    # A business rule broken anywhere below a route answers by its kind (core/errors).
+    api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
 
     @api.get("/api/health", tags=["health"])
     async def health() -> JSONResponse:

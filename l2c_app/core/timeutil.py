@@ -37,3 +37,22 @@ def is_valid_timezone(name: str) -> bool:
 def week_start(day: date) -> date:
     """Monday of the ISO week that holds `day`."""
     return day - timedelta(days=day.weekday())
+
+
+def today_in(tz: str, now: datetime | None = None) -> date:
+    """The calendar date in zone `tz` at `now` (default: this instant)."""
+    return (now or utcnow()).astimezone(ZoneInfo(tz or "UTC")).date()
+
+
+def org_today(session, now: datetime | None = None) -> date:
+    """THE "today" of l2c: the organisation's date in its own time zone.
+
+    Never `date.today()` (the server's zone): an organisation east or west of the server
+    would date invoices yesterday or find nothing to bill on its own today.
+    """
+    from sqlmodel import select
+
+    from l2c_app.core.models import Organisation
+
+    tz = session.exec(select(Organisation.timezone).order_by(Organisation.id)).first()
+    return today_in(tz or "UTC", now)

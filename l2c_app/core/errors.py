@@ -1,0 +1,75 @@
+"""One error type for every business rule a caller can break.
+
+A service raises `DomainError(message, kind=..., field=..., code=...)`; the edges turn
+it into an answer without reading its text:
+
+- the HTTP API (`api/app.py` registers `http_handler`): the status follows from `kind`
+  (invalid 422, not_found 404, conflict 409, forbidden 403, too_large 413) and the body
+  is `{"detail": "<field>: <message>", "error": {"kind", "code", "field", "message"}}`
+  (`detail` keeps the shape FastAPI uses for its own errors, so clients read one key);
+- the UI (`ui_message`): the message a person reads in a toast or beside the field.
+
+Stage errors (`BillingError`, `QuoteError`, ...) are subclasses, so existing
+`except <Stage>Error` keeps working while the status comes from the kind.
+`DomainError` is a `ValueError` for the same reason: older callers catch ValueError.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Kind = Literal["invalid", "not_found", "conflict", "forbidden", "too_large"]
+
+STATUS: dict[str, int] = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "too_large": 413}
+
+
+class DomainError(ValueError):
+    """A broken business rule, with what the caller needs to react to it."""
+
+    default_kind: Kind = "invalid"
+
+    def __init__(self, message: str, field: str | None = None, *, kind: Kind | None = None,
+                 code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.kind: Kind = kind or self.default_kind
+        # A stable, machine-readable code: integrations branch on it, never on the text.
+        self.code = code or (f"{field}.{self.kind}" if field else self.kind)
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.kind]
+
+    def detail(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+    def as_json(self) -> dict:
+        return {"detail": self.detail(),
+                "error": {"kind": self.kind, "code": self.code, "field": self.field, "message": self.message}}
+
+
+class NotFound(DomainError):
+    default_kind = "not_found"
+
+
+class Conflict(DomainError):
+    default_kind = "conflict"
+
+
+class Forbidden(DomainError):
+    default_kind = "forbidden"
+
+
+def ui_message(exc: BaseException) -> str:
+    """What a person reads for an error raised by a service call from the UI."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    return "Something went wrong; nothing was saved. Try again, or tell an admin if it keeps happening."
+
+
+async def http_handler(_request, exc: DomainError):
+    """FastAPI exception handler: a DomainError that escapes a route becomes its status."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(exc.as_json(), status_code=exc.status)
