@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUN_DIR := .tools
 BUN := $(BUN_DIR)/node_modules/.bin/bun
-PORT ?= 3000
+# PORT: unset means `l2c serve` reads PORT from the environment or .env (default 3000).
 export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
@@ -42,7 +42,7 @@ install: $(VENV)/.installed $(BUN)
 install-test: install $(VENV)/.installed-test /usr/bin/chromium
 
 run: install
-	$(VENV)/bin/l2c serve --port $(PORT)
+	$(VENV)/bin/l2c serve $(if $(PORT),--port $(PORT))
 
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""Reflex configuration. Settings come from the environment (see l2c_app/core/config.py);
+"""Reflex configuration. Settings come from the environment or `.env` (l2c_app/core/config.py);
 REDIS_URL is handed to Reflex so several workers can share UI state."""
 
 import os
@@ -7,7 +7,15 @@ import reflex as rx
 
 os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
 
-_redis = os.environ.get("REDIS_URL") or None
+
+def _redis_url() -> str | None:
+    # The same reader as the app, so REDIS_URL in `.env` counts too (os.environ wins).
+    from l2c_app.core.config import PROJECT_DIR, _load_dotenv
+
+    return os.environ.get("REDIS_URL") or _load_dotenv(PROJECT_DIR / ".env").get("REDIS_URL") or None
+
+
+_redis = _redis_url()
 
 config = rx.Config(
     app_name="l2c_app",

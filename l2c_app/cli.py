@@ -41,6 +41,9 @@ def cmd_db_upgrade(_args) -> int:
 def cmd_serve(args) -> int:
     from l2c_app.core.db import migrate
 
+    if args.port is None:
+        args.port = get_settings().port  # PORT from the environment or `.env`
+
     migrate()  # once, before any worker starts: `reflex run` never migrates
     env = dict(os.environ, REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
     from l2c_app.core.config import _load_dotenv
@@ -163,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="migrate, then start the app")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--port", type=int, default=None, help="default: PORT from the environment or .env, else 3000")
     serve.add_argument("--dev", action="store_true", help="hot reload (frontend and API on separate ports)")
     serve.add_argument("--loglevel", default="info")
     serve.add_argument("--no-jobs", action="store_true", help="do not run the hourly jobs here (other hosts do)")

@@ -5,15 +5,19 @@
 - re-poll of DocuSign envelopes with no Connect event for 24 h (a lost webhook heals),
 - Stripe sync: events and checkout sessions the webhooks missed.
 
-Every job is idempotent, so running them twice, or from two hosts, changes nothing the
-second time. `l2c serve` runs them every hour in a side process (turn off with
-`--no-jobs` on all but one host); `l2c jobs run` runs them once (for cron).
-Each job has its own transaction: one failing job never stops the others.
+Every job is idempotent, so running them twice changes nothing the second time. And
+they run once anyway: `l2c serve` runs them every hour in a side process on every
+host, and a round runs only where the database lease `jobs` is held (core/lease.py),
+so several hosts need no `--no-jobs`. `l2c jobs run` runs them once (for cron).
+Each job has its own transaction: one failing job never stops the others; each run
+writes one log line (core/logs).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -23,6 +27,7 @@ from sqlmodel import Session
 
 from l2c_app.core.config import get_settings
 from l2c_app.core.db import with_session
+from l2c_app.core.logs import configure, event
 
 log = logging.getLogger("l2c.jobs")
 
@@ -67,16 +72,39 @@ def run_jobs() -> dict[str, str]:
     """Run every job once; returns what each did (or its error)."""
     results: dict[str, str] = {}
     for name, job in JOBS.items():
+        start = time.perf_counter()
         try:
             results[name] = with_session(job)
         except Exception as exc:  # one broken job must not stop the others; it is reported
             log.error("job %s failed: %s", name, traceback.format_exc())
             results[name] = f"failed: {exc}"
+        event("l2c.jobs", logging.ERROR if results[name].startswith("failed") else logging.INFO, job=name,
+              outcome=results[name], ms=round((time.perf_counter() - start) * 1000, 1))
     return results
 
 
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_round_if_leader(every_seconds: int, holder: str = HOLDER) -> dict[str, str] | None:
+    """One scheduled round, only if this process holds the `jobs` lease (else None).
+
+    The lease lasts a little less than the period, so the next round's holder can be
+    anyone; a holder that dies frees it by expiry.
+    """
+    from l2c_app.core.lease import acquire
+
+    if not with_session(acquire, "jobs", holder, max(1, every_seconds - 5) if every_seconds > 10 else every_seconds):
+        event("l2c.jobs", round="skipped", reason="another process holds the jobs lease", holder=holder)
+        return None
+    return run_jobs()
+
+
 def run_forever(every_seconds: int = 3600) -> None:  # pragma: no cover - loops until killed
+    configure()
     while True:
-        for name, outcome in run_jobs().items():
-            print(f"l2c jobs: {name}: {outcome}", flush=True)
+        try:
+            run_round_if_leader(every_seconds)
+        except Exception:  # the database may be down for a moment; try again next round
+            log.error("job round failed: %s", traceback.format_exc())
         time.sleep(every_seconds)

@@ -16,6 +16,7 @@ from l2c_app.billing import api as billing_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
 from l2c_app.core.errors import DomainError, http_handler
+from l2c_app.core.logs import RequestLog, configure
 from l2c_app.leads import api as leads_api
 from l2c_app.payments import api as payments_api
 from l2c_app.pipeline import api as pipeline_api
@@ -30,6 +31,8 @@ def build_api() -> FastAPI:
                   redoc_url=None)
     # A business rule broken anywhere below a route answers by its kind (core/errors).
     api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
+    configure()
+    api.add_middleware(RequestLog)  # one log line per request (core/logs)
 
     @api.get("/api/health", tags=["health"])
     async def health() -> JSONResponse:

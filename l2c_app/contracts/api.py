@@ -198,4 +198,7 @@ async def docusign_webhook(request: Request) -> JSONResponse:
         log.exception("DocuSign event %s failed", row_id)
         await asyncio.to_thread(webhooks.mark_failed, row_id, f"{type(exc).__name__}: {exc}")
         return JSONResponse({"detail": "event recorded, processing failed; retry"}, 503)
+    from l2c_app.core.logs import event
+
+    event("l2c.webhooks", provider="docusign", status=200, outcome=outcome, row=row_id)
     return JSONResponse({"status": outcome})

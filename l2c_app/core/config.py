@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(ValueError):
@@ -42,6 +43,8 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "l2c <no-reply@localhost>"
     session_hours: int = 12
+    port: int = 3000  # PORT: where `l2c serve` listens (frontend and API on one port)
+    log_level: str = "INFO"  # LOG_LEVEL: DEBUG, INFO, WARNING or ERROR
 
     @property
     def is_sqlite(self) -> bool:
@@ -148,6 +151,13 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
     if not session_hours.isdigit() or not 1 <= int(session_hours) <= 24 * 30:
         raise SettingsError("SESSION_HOURS must be a whole number of hours between 1 and 720")
 
+    port = env.get("PORT", "3000")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise SettingsError(f"PORT must be a TCP port number between 1 and 65535 (got {port!r})")
+    log_level = env.get("LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {env.get('LOG_LEVEL')!r})")
+
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -170,6 +180,8 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         smtp_url=smtp_url,
         mail_from=env.get("MAIL_FROM", "l2c <no-reply@localhost>"),
         session_hours=int(session_hours),
+        port=int(port),
+        log_level=log_level,
     )
 
 

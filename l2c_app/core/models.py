@@ -165,3 +165,18 @@ class WebhookEvent(SQLModel, table=True):
     processed_at: datetime | None = None
     outcome: str = Field(default="received", max_length=20)  # received, applied, ignored, failed
     detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class JobLease(SQLModel, table=True):
+    """Who runs the scheduled jobs now: one row per job round, held until `expires_at`.
+
+    Every `l2c serve` (on every host) starts the job loop; only the holder of the lease
+    runs a round, so reminders, retainer invoices and syncs run once across hosts
+    without `--no-jobs`. Taken with one conditional UPDATE (atomic on SQLite and
+    PostgreSQL): no advisory locks, so the same code serves both databases.
+    """
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime
+    last_run_at: datetime | None = None

@@ -25,8 +25,15 @@ router = APIRouter(tags=["payments"])
 async def stripe_webhook_raw(request: Request) -> JSONResponse:
     import asyncio
 
+    import time
+
+    from l2c_app.core.logs import event
+
+    start = time.perf_counter()
     payload = await request.body()
     status, body = await asyncio.to_thread(handle_request, payload, request.headers.get("stripe-signature"))
+    event("l2c.webhooks", provider="stripe", status=status, outcome=body.get("outcome") or body.get("detail"),
+          ms=round((time.perf_counter() - start) * 1000, 1))
     return JSONResponse(body, status)
 
 
