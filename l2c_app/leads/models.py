@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -35,3 +36,32 @@ class Lead(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     converted_at: datetime | None = None
+
+
+class ImportJob(SQLModel, table=True):
+    """A CSV import, stored before it runs so a restart loses nothing.
+
+    The rows are kept with the job; each chunk is imported and its progress
+    (`done_rows`, counts, errors) committed in ONE transaction, so after a crash or a
+    restart `done_rows` says exactly which rows were written and the import resumes
+    from there, never importing a row twice.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="leads", max_length=16)  # leads or contacts
+    filename: str = Field(default="upload.csv", max_length=255)
+    headers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rows: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # uploaded (mapped, not started), running, done, failed
+    status: str = Field(default="uploaded", max_length=16, index=True)
+    row_count: int = 0
+    done_rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    errors: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owners: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -383,6 +383,11 @@ def mapping_select(field_name: rx.Var) -> rx.Component:
 def import_page() -> rx.Component:
     return rx.vstack(
         rx.link("← Leads", href="/leads", size="2"),
+        rx.cond(ImportState.interrupted_id > 0, rx.callout(
+            rx.vstack(rx.text(ImportState.interrupted_text),
+                      rx.button("Resume the import", on_click=ImportState.resume, loading=ImportState.running),
+                      spacing="2"),
+            icon="triangle-alert", color_scheme="orange", width="100%")),
         rx.card(rx.vstack(
             rx.heading("1. Choose a CSV file", size="3"),
             rx.text("One lead (or contact) per row, with a header row. Each lead is checked, deduplicated and "

@@ -14,6 +14,8 @@ from l2c_app.core.audit import Actor
 from l2c_app.core.auth import SECTION_ROLES
 from l2c_app.core.db import run_db
 from l2c_app.core.money import to_minor
+from l2c_app.core.errors import DomainError, ui_message
+from l2c_app.leads import imports
 from l2c_app.leads import service as svc
 from l2c_app.pipeline.service import PipelineError, team_options
 from l2c_app.ui.session import AuthState
@@ -390,12 +392,16 @@ class BellState(AuthState):
 
 
 SKIP = "-"
-CHUNK = 500
 
 
 class ImportState(AuthState):
     """CSV import: upload, map columns, preview, then a background task imports in chunks of 500
-    rows (one transaction each) and reports progress; the UI never waits on it."""
+    rows and reports progress; the UI never waits on it.
+
+    The file's rows are stored in the database on upload (leads/imports.py), and every
+    chunk commits its rows with its progress: a restart of the server loses nothing, and
+    the page offers to resume an interrupted import from the first row not yet written.
+    """
 
     headers: list[str] = []
     mapping: dict[str, str] = {}
@@ -410,8 +416,11 @@ class ImportState(AuthState):
     error_count: int = 0
     finished: bool = False
     kind: str = "leads"  # leads or contacts
-    _rows: list[list[str]] = []
-    _errors: list[tuple[int, str, str]] = []
+    job_id: int = 0
+    # An import of this person that stopped before its end (server restart or failure).
+    interrupted_id: int = 0
+    interrupted_text: str = ""
+    _rows: list[list[str]] = []  # the first rows only, for the preview
 
     @rx.var
     def percent(self) -> int:
@@ -441,6 +450,15 @@ class ImportState(AuthState):
             return access.denial()
         if not self.running:
             self.error = ""
+            job = await run_db(lambda s: _job_summary(imports.unfinished_for(s, access.viewer.id)))
+            if job:
+                self.interrupted_id = job["id"]
+                self.interrupted_text = (f"The import of {job['filename']} stopped after {job['done_rows']:,} of "
+                                         f"{job['row_count']:,} rows ({job['imported']:,} imported). "
+                                         "Resume it to import the remaining rows; rows already written are "
+                                         "not imported again.")
+            else:
+                self.interrupted_id, self.interrupted_text = 0, ""
         return None
 
     def _refresh_preview(self):
@@ -458,17 +476,21 @@ class ImportState(AuthState):
             self.error = "Choose a CSV file first."
             return None
         raw = await files[0].read()
+        name = files[0].name or "upload.csv"
         try:
-            headers, rows = svc.parse_csv(raw)
-        except svc.LeadError as exc:
+            job = await run_db(lambda s: _job_summary(imports.create_job(
+                s, Actor("user", access.viewer.id), kind=self.kind, filename=name, raw=raw), preview=True))
+        except svc.LeadError as exc:  # the file is not a CSV we can read
             self.error = str(exc)
             return None
-        self.filename = files[0].name or "upload.csv"
-        self.headers, self._rows, self.row_count = headers, rows, len(rows)
+        except DomainError as exc:
+            self.error = ui_message(exc)
+            return None
+        self.job_id, self.filename = job["id"], job["filename"]
+        self.headers, self._rows, self.row_count = job["headers"], job["preview_rows"], job["row_count"]
         self.mapping = self._guess()
         self.error, self.finished, self.done_rows = "", False, 0
         self.imported = self.duplicates = self.error_count = 0
-        self._errors = []
         self._refresh_preview()
         return None
 
@@ -483,45 +505,82 @@ class ImportState(AuthState):
             access = await self._access("leads")
             if not access.allowed:
                 return access.denial()
-            if self.running or not self._rows:
+            if self.running or not self.job_id:
                 return None
             mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
-            contacts = self.kind == "contacts"
-            if not mapping.get("name") or not (contacts or mapping.get("email")):
-                self.error = "Map the Name and E-mail columns before importing." if not contacts \
-                    else "Map the Name column before importing."
+            actor, job_id, kind = Actor("user", access.viewer.id), self.job_id, self.kind
+            try:
+                await run_db(lambda s: imports.start_job(
+                    s, imports.set_kind_and_mapping(s, job_id, actor, kind, mapping).id, actor))
+            except DomainError as exc:
+                self.error = ui_message(exc)
                 return None
             self.running, self.finished, self.error, self.done_rows = True, False, "", 0
             self.imported = self.duplicates = self.error_count = 0
-            headers, rows, actor = list(self.headers), list(self._rows), Actor("user", access.viewer.id)
-        owners: dict[int, int] = {}
-        errors: list = []
+        await self._drive(job_id, actor)
+        return None
+
+    @rx.event(background=True)
+    async def resume(self):
+        async with self:
+            access = await self._access("leads")
+            if not access.allowed:
+                return access.denial()
+            if self.running or not self.interrupted_id:
+                return None
+            actor, job_id = Actor("user", access.viewer.id), self.interrupted_id
+            try:
+                job = await run_db(lambda s: _job_summary(imports.resume(s, job_id, actor), preview=True))
+            except DomainError as exc:
+                self.error = ui_message(exc)
+                return None
+            self.job_id, self.interrupted_id, self.interrupted_text = job_id, 0, ""
+            self.kind, self.filename, self.headers = job["kind"], job["filename"], job["headers"]
+            self._rows, self.row_count, self.mapping = job["preview_rows"], job["row_count"], job["mapping"]
+            self._refresh_preview()
+            self.running, self.finished, self.error = True, False, ""
+            self.done_rows, self.imported, self.duplicates = job["done_rows"], job["imported"], job["duplicates"]
+        await self._drive(job_id, actor)
+        return None
+
+    async def _drive(self, job_id: int, actor: Actor) -> None:
+        """Run the stored job chunk by chunk (each chunk one transaction with its progress)."""
         try:
-            for start in range(0, len(rows), CHUNK):
-                result = await run_db(svc.import_contacts_chunk if contacts else svc.import_chunk, actor, headers,
-                                      rows[start:start + CHUNK], mapping, start + 2)
-                errors.extend(result.errors)
-                for k, v in result.owners.items():
-                    owners[k] = owners.get(k, 0) + v
+            while await run_db(imports.run_chunk, job_id, actor):
+                job = await run_db(lambda s: _job_summary(imports.get_job(s, job_id)))
                 async with self:
-                    self.done_rows = min(len(rows), start + CHUNK)
-                    self.imported += result.imported
-                    self.duplicates += result.duplicates
-                    self.error_count = len({e[0] for e in errors})
-            await run_db(svc.notify_import, owners)
+                    self.done_rows, self.imported = job["done_rows"], job["imported"]
+                    self.duplicates, self.error_count = job["duplicates"], job["error_rows"]
         except Exception as exc:  # reported on the page; the rows already imported stay
+            await run_db(imports.fail_job, job_id, ui_message(exc))
             async with self:
-                self.error = f"The import stopped: {exc}"
+                self.error = (f"The import stopped after {self.done_rows:,} rows: {ui_message(exc)} "
+                              "Reload the page to resume it.")
                 self.running = False
             raise
         async with self:
-            self._errors = errors
+            self.done_rows = self.row_count
             self.running, self.finished = False, True
-        return None
 
     @rx.event
     async def download_errors(self):
         access = await self._access("leads")
         if not access.allowed:
             return access.denial()
-        return rx.download(data=svc.errors_csv(self._errors), filename="import-errors.csv")
+        job_id = self.job_id
+        errors = await run_db(lambda s: imports.error_rows(imports.get_job(s, job_id, Actor("user", access.viewer.id))))
+        return rx.download(data=svc.errors_csv(errors), filename="import-errors.csv")
+
+
+def _job_summary(job, preview: bool = False) -> dict | None:
+    """Plain figures of an import job for the page (state holds no ORM rows)."""
+    if job is None:
+        return None
+    out = {"id": job.id, "kind": job.kind, "filename": job.filename, "row_count": job.row_count,
+           "done_rows": job.done_rows, "imported": job.imported, "duplicates": job.duplicates,
+           "error_rows": len({e[0] for e in job.errors}), "headers": list(job.headers),
+           "mapping": {f: (job.mapping.get(f) or SKIP) for f in (svc.CONTACT_FIELDS if job.kind == "contacts"
+                                                              else svc.IMPORT_FIELDS)}}
+    if preview:
+        out["preview_rows"] = [list(r) for r in job.rows[:5]]
+    return out
