@@ -15,7 +15,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 export PATH := $(CURDIR)/$(BUN_DIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test lint install install-test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,10 @@ install-test: install $(VENV)/.installed-test /usr/bin/chromium
 run: install
 	$(VENV)/bin/l2c serve $(if $(PORT),--port $(PORT))
 
-test: install-test
+lint: install-test
+	$(VENV)/bin/ruff check l2c_app tests bench
+
+test: install-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install-test

@@ -4,7 +4,8 @@ role on the server.
 Hiding a button is never the check: this test reads each handler of every state that
 extends AuthState. A handler that reaches the database or a service (itself or through a
 helper of its class, `self._x(...)`) must call `self._access(...)` (itself or in that
-helper). Handlers that only move UI state (open a dialog, remember a choice) are exempt.
+helper), or be decorated with `@guard(...)` (ui/guard.py). Handlers that only move UI
+state (open a dialog, remember a choice) are exempt.
 """
 
 import inspect
@@ -14,7 +15,7 @@ import l2c_app.l2c_app  # noqa: F401  (imports every page and state)
 from l2c_app.ui.session import AuthState
 
 DATA = re.compile(r"\brun_db\(|\bwith_session\(|\bsession_scope\(|\bsvc\.|\bservice\.|\brx\.download\(")
-GUARD = "self._access("
+GUARD = re.compile(r"self\._access\(|^\s*@guard\(", re.M)
 EXEMPT = {"require"}  # the guard itself
 
 
@@ -39,7 +40,7 @@ def _helpers(cls, source: str) -> list[str]:
 def _violation(cls, source: str) -> bool:
     helpers = _helpers(cls, source)
     touches = DATA.search(source) or any(DATA.search(h) for h in helpers)
-    guarded = GUARD in source or any(GUARD in h for h in helpers)
+    guarded = GUARD.search(source) or any(GUARD.search(h) for h in helpers)
     return bool(touches) and not guarded
 
 
@@ -65,3 +66,5 @@ def test_the_rule_catches_an_unguarded_handler():
     assert _violation(Leaky, "async def h(self):\n    await self._load()\n")
     assert not _violation(Leaky, "def h(self):\n    self.open = True\n")
     assert not _violation(Leaky, "async def h(self):\n    a = await self._access('x')\n    await run_db(f)\n")
+    assert not _violation(Leaky, "@rx.event\n@guard('x')\nasync def h(self):\n    await run_db(f)\n")
+    assert _violation(Leaky, "async def h(self):\n    # @guard('x') in a comment is no guard\n    await run_db(f)\n")

@@ -10,8 +10,9 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException
 from sqlmodel import Session
+
+from l2c_app.core.errors import DomainError
 
 
 def encode_cursor(last_id: int) -> str:
@@ -24,7 +25,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except ValueError:
-        raise HTTPException(422, "cursor: not a cursor from this API") from None
+        raise DomainError("not a cursor from this API", "cursor") from None
 
 
 def page(session: Session, stmt, model, cursor: str | None, limit: int,

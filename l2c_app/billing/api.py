@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlmodel import Session, select
 
@@ -20,16 +20,9 @@ from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.auth import Principal
+from l2c_app.core.errors import DomainError, NotFound
 
 router = APIRouter(tags=["billing"])
-
-
-def _fail(exc: service.BillingError) -> HTTPException:
-    if str(exc).startswith("No ") and exc.field in ("project_id", "invoice_id", "line_id", "account_id"):
-        status = 404
-    else:
-        status = 409 if exc.field == "sources" else 422  # sources: billed concurrently by another invoice
-    return HTTPException(status, f"{exc.field}: {exc}" if exc.field else str(exc))
 
 
 def _date(value, field: str) -> date | None:
@@ -38,14 +31,14 @@ def _date(value, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise HTTPException(422, f"{field}: not a date (YYYY-MM-DD)") from None
+        raise DomainError("not a date (YYYY-MM-DD)", field) from None
 
 
 def _exclude_keys(body: dict) -> set[str]:
     """The candidate keys the caller unticked (`exclude`, as listed by GET .../unbilled)."""
     exclude = body.get("exclude") or []
     if not isinstance(exclude, list):
-        raise HTTPException(422, "exclude: a list of candidate keys")
+        raise DomainError("a list of candidate keys", "exclude")
     return {str(k) for k in exclude}
 
 
@@ -58,39 +51,33 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
     terms; or kind="deposit" with percent or amount_minor.
     """
     body = body or {}
-    try:
-        if body.get("kind") == "deposit":
-            inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
-                                                 amount_minor=body.get("amount_minor"), terms=body.get("terms"))
-        else:
-            inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or date.today(),
-                                        principal.actor, itemise=body.get("itemise_time"),
-                                        exclude_keys=_exclude_keys(body), notes=body.get("notes"),
-                                        terms=body.get("terms"))
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    if body.get("kind") == "deposit":
+        inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
+                                             amount_minor=body.get("amount_minor"), terms=body.get("terms"))
+    else:
+        inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or date.today(),
+                                    principal.actor, itemise=body.get("itemise_time"),
+                                    exclude_keys=_exclude_keys(body), notes=body.get("notes"),
+                                    terms=body.get("terms"))
     return service.invoice_json(session, inv)
 
 
 @router.get("/api/v1/projects/{project_id}/unbilled")
 def unbilled(project_id: int, up_to: str | None = None, session: Session = Depends(db),
              _: Principal = Depends(require("invoices"))) -> dict:
-    try:
-        cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or date.today(),
-                                            create_periods=False)
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or date.today(),
+                                        create_periods=False)
     return {"items": [c.as_json() for c in cands], "next_cursor": None}
 
 
 def _project_ids(raw) -> list[int]:
     items = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(items, list) or not items:
-        raise HTTPException(422, "project_ids: a non-empty list of project ids")
+        raise DomainError("a non-empty list of project ids", "project_ids")
     try:
         return [int(str(p).strip()) for p in items if str(p).strip()]
     except ValueError:
-        raise HTTPException(422, "project_ids: project ids are whole numbers") from None
+        raise DomainError("project ids are whole numbers", "project_ids") from None
 
 
 @router.post("/api/v1/accounts/{account_id}/invoices", status_code=201)
@@ -106,13 +93,10 @@ def create_client_invoice(account_id: int, body: dict | None = None, session: Se
     body = body or {}
     project_ids = _project_ids(body.get("project_ids"))
     exclude_keys = _exclude_keys(body)
-    try:
-        inv = service.build_client_invoice(session, account_id, project_ids,
-                                           _date(body.get("up_to"), "up_to") or date.today(), principal.actor,
-                                           itemise=body.get("itemise_time"), exclude_keys=exclude_keys,
-                                           notes=body.get("notes"), terms=body.get("terms"))
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    inv = service.build_client_invoice(session, account_id, project_ids,
+                                       _date(body.get("up_to"), "up_to") or date.today(), principal.actor,
+                                       itemise=body.get("itemise_time"), exclude_keys=exclude_keys,
+                                       notes=body.get("notes"), terms=body.get("terms"))
     return service.invoice_json(session, inv)
 
 
@@ -120,11 +104,8 @@ def create_client_invoice(account_id: int, body: dict | None = None, session: Se
 def client_unbilled(account_id: int, project_ids: str, up_to: str | None = None, session: Session = Depends(db),
                     _: Principal = Depends(require("invoices"))) -> dict:
     """What a client invoice of these projects (comma-separated ids) would bill, keyed per project."""
-    try:
-        per_project = service.client_candidates(session, account_id, _project_ids(project_ids),
-                                                _date(up_to, "up_to") or date.today(), create_periods=False)
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    per_project = service.client_candidates(session, account_id, _project_ids(project_ids),
+                                            _date(up_to, "up_to") or date.today(), create_periods=False)
     items = [{**c.as_json(), "key": service.project_key(p.id, c.key), "project_id": p.id, "project": p.name}
              for p, cands in per_project for c in cands]
     return {"items": items, "next_cursor": None}
@@ -145,7 +126,7 @@ def list_invoices(status: str | None = None, project_id: int | None = None, curs
 def _invoice(session: Session, invoice_id: int) -> Invoice:
     inv = session.get(Invoice, invoice_id)
     if inv is None:
-        raise HTTPException(404, f"invoice_id: no invoice {invoice_id}")
+        raise NotFound(f"no invoice {invoice_id}", "invoice_id")
     return inv
 
 
@@ -157,10 +138,7 @@ def get_invoice(invoice_id: int, session: Session = Depends(db), _: Principal = 
 @router.post("/api/v1/invoices/{invoice_id}/issue")
 def issue(invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))) -> dict:
     _invoice(session, invoice_id)
-    try:
-        inv = service.issue_invoice(session, invoice_id, principal.actor)
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    inv = service.issue_invoice(session, invoice_id, principal.actor)
     return service.invoice_json(session, inv)
 
 
@@ -170,21 +148,15 @@ def send(invoice_id: int, body: dict | None = None, session: Session = Depends(d
     """Issue if needed, e-mail the PDF; returns the public link and the payment link url."""
     body = body or {}
     _invoice(session, invoice_id)
-    try:
-        return send_invoice(session, invoice_id, principal.actor, to=body.get("to"),
-                            time_appendix=bool(body.get("time_appendix")))
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    return send_invoice(session, invoice_id, principal.actor, to=body.get("to"),
+                        time_appendix=bool(body.get("time_appendix")))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/void")
 def void(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
          principal: Principal = Depends(require("invoices"))) -> dict:
     _invoice(session, invoice_id)
-    try:
-        inv = service.void_invoice(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    inv = service.void_invoice(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
     return service.invoice_json(session, inv)
 
 
@@ -192,10 +164,7 @@ def void(invoice_id: int, body: dict | None = None, session: Session = Depends(d
 def credit(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
            principal: Principal = Depends(require("invoices"))) -> dict:
     _invoice(session, invoice_id)
-    try:
-        cn = service.credit_note(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+    cn = service.credit_note(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
     return service.invoice_json(session, cn)
 
 
@@ -214,14 +183,11 @@ def record_payment(invoice_id: int, body: dict, session: Session = Depends(db),
     _invoice(session, invoice_id)
     amount = body.get("amount_minor")
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise HTTPException(422, "amount_minor: an integer count of minor units is required")
-    try:
-        pay = service.record_manual_payment(session, invoice_id, principal.actor, amount_minor=amount,
-                                            method=str(body.get("method") or ""),
-                                            received_on=_date(body.get("received_on"), "received_on"),
-                                            reference=body.get("reference"))
-    except service.BillingError as exc:
-        raise _fail(exc) from None
+        raise DomainError("an integer count of minor units is required", "amount_minor")
+    pay = service.record_manual_payment(session, invoice_id, principal.actor, amount_minor=amount,
+                                        method=str(body.get("method") or ""),
+                                        received_on=_date(body.get("received_on"), "received_on"),
+                                        reference=body.get("reference"))
     inv = _invoice(session, invoice_id)
     return {"payment": {"id": pay.id, "amount_minor": pay.amount_minor, "currency": pay.currency,
                         "method": pay.method, "received_on": pay.received_on.isoformat(), "reference": pay.reference},
@@ -232,7 +198,7 @@ def record_payment(invoice_id: int, body: dict, session: Session = Depends(db),
 def public_pdf(token: str, session: Session = Depends(db)) -> Response:
     inv = service.invoice_by_token(session, token)
     if inv is None or inv.status == "draft":
-        raise HTTPException(404, "Not found")
+        raise NotFound("Not found")
     return Response(render_invoice_pdf(session, inv), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"',
                              "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})

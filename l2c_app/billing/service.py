@@ -30,6 +30,7 @@ from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSequence
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
+from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.money import format_money, percent_of, round_minor
 from l2c_app.core.tax import line_tax
@@ -48,12 +49,8 @@ OPEN_STATUSES = ("sent", "partially_paid")
 DISPUTE_CLOSED = ("won", "lost", "warning_closed")
 
 
-class BillingError(ValueError):
-    """A user-facing message (the API answers 4xx with it); `field` names the input."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class BillingError(DomainError):
+    """A user-facing message; `field` names the input, `kind` gives the API's status."""
 
 
 def begin_write(session: Session) -> None:
@@ -335,7 +332,7 @@ def unbilled_total(session: Session, project_id: int, up_to: date | None = None)
 def _project(session: Session, project_id: int) -> Project:
     project = session.get(Project, project_id)
     if project is None:
-        raise BillingError(f"No project {project_id}", "project_id")
+        raise BillingError(f"No project {project_id}", "project_id", kind="not_found")
     return project
 
 
@@ -416,7 +413,7 @@ def client_projects_to_bill(session: Session, account_id: int, project_ids: list
     from l2c_app.pipeline.models import Account
 
     if session.get(Account, account_id) is None:
-        raise BillingError(f"No account {account_id}", "account_id")
+        raise BillingError(f"No account {account_id}", "account_id", kind="not_found")
     try:
         ids = list(dict.fromkeys(int(p) for p in project_ids))
     except (TypeError, ValueError):
@@ -426,7 +423,7 @@ def client_projects_to_bill(session: Session, account_id: int, project_ids: list
     found = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(ids)))}
     for pid in ids:
         if pid not in found:
-            raise BillingError(f"No project {pid}", "project_id")
+            raise BillingError(f"No project {pid}", "project_id", kind="not_found")
     projects = sorted(found.values(), key=lambda p: (p.name.lower(), p.id))
     foreign = [p.name for p in projects if p.account_id != account_id]
     if foreign:
@@ -496,7 +493,7 @@ def _write_invoice(session: Session, per_project: list[tuple[Project, list[Candi
             record_action(session, actor, "invoice", inv.id, "build", detail)
     except IntegrityError:
         raise BillingError("Some of these items were just billed on another invoice; reload and try again",
-                           "sources") from None
+                           "sources", kind="conflict") from None
     return inv
 
 
@@ -684,7 +681,7 @@ def _get_invoice(session: Session, invoice_id: int, lock: bool = False) -> Invoi
         stmt = stmt.with_for_update()
     inv = session.exec(stmt).first()
     if inv is None:
-        raise BillingError(f"No invoice {invoice_id}", "invoice_id")
+        raise BillingError(f"No invoice {invoice_id}", "invoice_id", kind="not_found")
     if lock:
         session.refresh(inv)
     return inv
@@ -698,7 +695,7 @@ def remove_line(session: Session, invoice_id: int, line_id: int, actor: Actor = 
         raise BillingError("Only a draft's lines can be removed; void or credit an issued invoice", "status")
     line = session.get(InvoiceLine, line_id)
     if line is None or line.invoice_id != invoice_id:
-        raise BillingError(f"No line {line_id} on this invoice", "line_id")
+        raise BillingError(f"No line {line_id} on this invoice", "line_id", kind="not_found")
     session.execute(BilledSource.__table__.delete().where(BilledSource.invoice_line_id == line_id))
     detail = {"line_id": line_id, "description": line.description, "amount_minor": line.amount_minor}
     session.delete(line)
@@ -1037,14 +1034,14 @@ def match_payment(session: Session, payment_id: int, invoice_id: int, actor: Act
     begin_write(session)
     pay = session.exec(select(Payment).where(Payment.id == payment_id).with_for_update()).first()
     if pay is None:
-        raise BillingError(f"No payment {payment_id}", "payment_id")
+        raise BillingError(f"No payment {payment_id}", "payment_id", kind="not_found")
     if pay.invoice_id is not None:
-        raise BillingError("This payment is already matched", "payment_id")
+        raise BillingError("This payment is already matched", "payment_id", kind="conflict")
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.currency != pay.currency:
-        raise BillingError(f"The payment is in {pay.currency}, the invoice in {inv.currency}", "invoice_id")
+        raise BillingError(f"The payment is in {pay.currency}, the invoice in {inv.currency}", "invoice_id", kind="conflict")
     if inv.status in ("draft", "void"):
-        raise BillingError("Match payments to issued invoices only", "invoice_id")
+        raise BillingError("Match payments to issued invoices only", "invoice_id", kind="conflict")
     before = snapshot(pay)
     pay.invoice_id, pay.account_id, pay.updated_at = inv.id, inv.account_id, utcnow()
     session.add(pay)

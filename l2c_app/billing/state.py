@@ -11,6 +11,7 @@ from l2c_app.billing.sending import send_invoice
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_minor
+from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
 
@@ -49,10 +50,8 @@ class InvoicesState(AuthState):
         return format_money(sum(int(p["unbilled_minor"]) for p in rows), rows[0]["currency"])
 
     @rx.event
+    @guard("invoices")
     async def load(self):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
         self.up_to = self.up_to or date.today().isoformat()
         status = "" if self.status_filter == "all" else self.status_filter
         self.invoices = await run_db(views.invoice_list, status)
@@ -65,20 +64,16 @@ class InvoicesState(AuthState):
         return InvoicesState.load
 
     @rx.event
+    @guard("invoices")
     async def pick_client(self, value: str):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
         self.client_id = value
         self.selected = []
         await self._refresh_projects()
         return None
 
     @rx.event
+    @guard("invoices")
     async def set_up_to(self, value: str):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
         self.up_to = value
         if self.client_id:
             await self._refresh_projects()
@@ -102,10 +97,9 @@ class InvoicesState(AuthState):
         self.selected = [p for p in self.selected if p in ids]
 
     @rx.event
+    @guard("invoices")
     async def create_for_project(self, project_id: str):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         try:
             inv = await run_db(service.build_invoice, int(project_id), date.fromisoformat(self.up_to), _actor(access))
         except (service.BillingError, ValueError) as exc:
@@ -113,12 +107,10 @@ class InvoicesState(AuthState):
         return rx.redirect(f"/invoices/{inv.id}")
 
     @rx.event
+    @guard("invoices")
     async def create_for_selected(self):
         """ONE draft across the ticked projects of the client; opens it."""
-        access = await self._access("invoices")
-        if not access.allowed:
-            yield access.denial()
-            return
+        access = current_access()
         if self.creating:
             return
         self.error, self.creating = "", True
@@ -149,10 +141,8 @@ class InvoiceState(AuthState):
         self.payments = data.get("payments", [])
 
     @rx.event
+    @guard("invoices")
     async def load(self):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
         await self._reload()
         return None
 
@@ -161,14 +151,12 @@ class InvoiceState(AuthState):
         if not access.allowed:
             return access.denial()
         self.busy = True
-        try:
-            result = await run_db(fn, *args, actor=_actor(access), **kwargs)
-        except service.BillingError as exc:
-            self.busy = False
-            return rx.toast.error(str(exc))
+        done = await self._call(fn, *args, actor=_actor(access), **kwargs)
         self.busy = False
+        if not done.ok:
+            return done.toast()
         await self._reload()
-        return result, rx.toast.success(ok)
+        return done.value, done.toast(ok)
 
     @rx.event
     async def remove_line(self, line_id: str):
@@ -198,10 +186,9 @@ class InvoiceState(AuthState):
         return out
 
     @rx.event
+    @guard("payments")
     async def record_payment(self, form: dict):
-        access = await self._access("payments")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self.pay_error = ""
         try:
             amount = to_minor(form.get("amount", ""), self.invoice.get("currency", "EUR"))
@@ -254,10 +241,9 @@ class ProjectBillingState(AuthState):
         self.panel_up_to = value
 
     @rx.event
+    @guard("invoices")
     async def create(self):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         try:
             inv = await run_db(service.build_invoice, route_id(self, "projects"),
                                date.fromisoformat(self.panel_up_to or date.today().isoformat()), _actor(access))
@@ -267,10 +253,9 @@ class ProjectBillingState(AuthState):
 
 
     @rx.event
+    @guard("invoices")
     async def create_deposit(self, form: dict):
-        access = await self._access("invoices")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         raw = str(form.get("deposit_percent") or "").strip().rstrip("%").strip()
         try:
             inv = await run_db(service.create_deposit_invoice, route_id(self, "projects"), _actor(access),
@@ -302,10 +287,8 @@ class BillingSettingsState(AuthState):
     error: str = ""
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         cfg = await run_db(service.billing_settings)
         self.values = {"invoice_number_pattern": cfg["invoice_number_pattern"],
                        "credit_note_number_pattern": cfg["credit_note_number_pattern"],
@@ -316,10 +299,9 @@ class BillingSettingsState(AuthState):
         return None
 
     @rx.event
+    @guard("settings")
     async def save(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self.error = ""
         values = dict(form)
         values["itemise_time"] = form.get("itemise_time") == "yes"

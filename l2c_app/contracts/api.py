@@ -26,6 +26,7 @@ from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import Principal, can
 from l2c_app.core.config import get_settings
 from l2c_app.core.db import session_scope
+from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.integrations import docusign_connect
 
 router = APIRouter(tags=["contracts"])
@@ -53,12 +54,9 @@ def _pdf(filename: str, data: bytes) -> Response:
                              "X-Content-Type-Options": "nosniff"})
 
 
-def _error(exc: Exception) -> HTTPException:
-    from l2c_app.integrations.docusign_client import DocuSignError
-
-    if isinstance(exc, DocuSignError):
-        return HTTPException(502, f"provider: {exc}")
-    return HTTPException(404 if str(exc).startswith("contract: no such") else 422, str(exc))
+def _provider_error(exc: Exception) -> HTTPException:
+    """DocuSign failed (an outage, not the caller's mistake): 502 names the provider."""
+    return HTTPException(502, f"provider: {exc}")
 
 
 @router.get("/api/v1/contracts")
@@ -70,7 +68,7 @@ def list_contracts(deal_id: int | None = None, status: str | None = None, cursor
         stmt = stmt.where(Contract.deal_id == deal_id)
     if status:
         if status not in svc.STATUSES:
-            raise HTTPException(422, f"status: one of {', '.join(svc.STATUSES)}")
+            raise DomainError(f"one of {', '.join(svc.STATUSES)}", "status")
         stmt = stmt.where(Contract.status == status)
     return page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c))
 
@@ -85,33 +83,30 @@ def create_contract(payload: dict[str, Any] = Body(...), session: Session = Depe
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool):
-            raise HTTPException(422, f"{name}: an integer id")
+            raise DomainError("an integer id", name)
         return value
 
     quote_id, deal_id, template_id = as_int("quote_id"), as_int("deal_id"), as_int("template_id")
     if not quote_id and not deal_id:
-        raise HTTPException(422, "quote_id: give quote_id (an accepted quote) or deal_id")
-    try:
-        if quote_id:
-            contract = svc.create_from_quote(session, principal.actor, quote_id, template_id, payload.get("title"))
-        else:
-            contract = svc.create_from_deal(session, principal.actor, deal_id, template_id, payload.get("title"))
-        signers = payload.get("signers")
-        if signers is not None:
-            if not isinstance(signers, list):
-                raise HTTPException(422, "signers: a list")
-            for existing in svc.signers_of(session, contract.id):  # the caller decides who signs
-                session.delete(existing)
-            session.flush()
-            for item in signers:
-                if not isinstance(item, dict):
-                    raise HTTPException(422, "signers: a list of objects")
-                svc.add_signer(session, principal.actor, contract.id, kind=str(item.get("kind", "signer")),
-                               name=str(item.get("name") or ""), email=str(item.get("email") or ""),
-                               routing_order=item.get("routing_order"), contact_id=item.get("contact_id"),
-                               user_id=item.get("user_id"))
-    except svc.ContractError as exc:
-        raise _error(exc) from exc
+        raise DomainError("give quote_id (an accepted quote) or deal_id", "quote_id")
+    if quote_id:
+        contract = svc.create_from_quote(session, principal.actor, quote_id, template_id, payload.get("title"))
+    else:
+        contract = svc.create_from_deal(session, principal.actor, deal_id, template_id, payload.get("title"))
+    signers = payload.get("signers")
+    if signers is not None:
+        if not isinstance(signers, list):
+            raise DomainError("a list", "signers")
+        for existing in svc.signers_of(session, contract.id):  # the caller decides who signs
+            session.delete(existing)
+        session.flush()
+        for item in signers:
+            if not isinstance(item, dict):
+                raise DomainError("a list of objects", "signers")
+            svc.add_signer(session, principal.actor, contract.id, kind=str(item.get("kind", "signer")),
+                           name=str(item.get("name") or ""), email=str(item.get("email") or ""),
+                           routing_order=item.get("routing_order"), contact_id=item.get("contact_id"),
+                           user_id=item.get("user_id"))
     session.flush()
     return svc.contract_json(session, contract)
 
@@ -121,7 +116,7 @@ def get_contract(contract_id: int, session: Session = Depends(db),
                  _p: Principal = Depends(require("contracts"))) -> dict:
     contract = session.get(Contract, contract_id)
     if contract is None:
-        raise HTTPException(404, "contract_id: no such contract")
+        raise NotFound("no such contract", "contract_id")
     return svc.contract_json(session, contract)
 
 
@@ -134,8 +129,8 @@ def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None),
 
     try:
         contract = svc.send(session, principal.actor, contract_id, provider)
-    except (svc.ContractError, DocuSignError) as exc:
-        raise _error(exc) from exc
+    except DocuSignError as exc:
+        raise _provider_error(exc) from exc
     return svc.contract_json(session, contract)
 
 
@@ -147,8 +142,8 @@ def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session
 
     try:
         contract = svc.void(session, principal.actor, contract_id, str(payload.get("reason") or ""))
-    except (svc.ContractError, DocuSignError) as exc:
-        raise _error(exc) from exc
+    except DocuSignError as exc:
+        raise _provider_error(exc) from exc
     return svc.contract_json(session, contract)
 
 
@@ -158,19 +153,13 @@ def contract_pdf(contract_id: int, version: str = Query("current", pattern="^(cu
                  _p: Principal = Depends(require_any("contracts", "pipeline", "projects", "invoices"))) -> Response:
     """The signed PDF when signed, else the sent original, else a draft preview;
     `?version=original` gives the document as it was sent."""
-    try:
-        filename, data = svc.contract_pdf(session, contract_id, version)
-    except svc.ContractError as exc:
-        raise _error(exc) from exc
+    filename, data = svc.contract_pdf(session, contract_id, version)
     return _pdf(filename, data)
 
 
 @router.get("/api/sign/{token}/pdf")
 def signing_pdf(token: str, session: Session = Depends(db)) -> Response:
-    try:
-        filename, data = svc.signing_pdf(session, token)
-    except svc.ContractError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    filename, data = svc.signing_pdf(session, token)  # a dead link is a SigningLinkError: 404
     return _pdf(filename, data)
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from l2c_app.contracts.models import ContractTemplate
 from l2c_app.core.audit import SYSTEM, Actor, record_create
 from l2c_app.core.auth import get_organisation
+from l2c_app.core.errors import DomainError
 from l2c_app.core.models import User
 from l2c_app.core.money import format_money
 from l2c_app.core.timeutil import format_local, utcnow
@@ -87,7 +88,7 @@ For the Provider: {{deal.owner}} ({{deal.owner_email}}). For the Client: {{conta
 """
 
 
-class TemplateError(ValueError):
+class TemplateError(DomainError):
     """A user-facing message about a template."""
 
 
@@ -268,7 +269,7 @@ def save_template(session: Session, actor: Actor, template_id: int | None, name:
     if template_id:
         row = session.get(ContractTemplate, template_id)
         if row is None or row.archived_at is not None:
-            raise TemplateError("No such template.")
+            raise TemplateError("No such template.", kind="not_found")
         before = snapshot(row)
         row.name, row.body, row.updated_at = name[:200], body, utcnow()
     else:
@@ -291,7 +292,7 @@ def archive_template(session: Session, actor: Actor, template_id: int) -> None:
 
     row = session.get(ContractTemplate, template_id)
     if row is None:
-        raise TemplateError("No such template.")
+        raise TemplateError("No such template.", kind="not_found")
     before = snapshot(row)
     row.archived_at, row.is_default = utcnow(), False
     record_update(session, actor, row, before, action="archive")

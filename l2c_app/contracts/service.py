@@ -30,6 +30,7 @@ from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, reco
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
+from l2c_app.core.errors import DomainError
 from l2c_app.core.models import Document, User
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
@@ -46,12 +47,16 @@ SIGNER_KINDS = ("signer", "countersigner", "cc")
 TOKEN_DAYS = 14
 
 
-class ContractError(ValueError):
+class ContractError(DomainError):
     """A user-facing message; starts with the field name when one field is wrong."""
 
 
 class SigningLinkError(ContractError):
-    """The signing link cannot be used (unknown, expired, finished, not yet your turn)."""
+    """The signing link cannot be used (unknown, expired, finished, not yet your turn).
+
+    Always not_found: a link holder learns only that this link does not work."""
+
+    default_kind = "not_found"
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -96,7 +101,7 @@ def _set_status(session: Session, actor: Actor, contract: Contract, new: str, **
 def _get(session: Session, contract_id: int) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
-        raise ContractError("contract: no such contract.")
+        raise ContractError("contract: no such contract.", kind="not_found")
     return contract
 
 
@@ -246,7 +251,7 @@ def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = 
 def remove_signer(session: Session, actor: Actor, signer_id: int) -> None:
     signer = session.get(ContractSigner, signer_id)
     if signer is None:
-        raise ContractError("signer: no such signer.")
+        raise ContractError("signer: no such signer.", kind="not_found")
     if _get(session, signer.contract_id).status != "draft":
         raise ContractError("signers: signers are chosen while the contract is a draft.")
     record_action(session, actor, "contractsigner", signer.id, "delete", snapshot(signer))
@@ -583,7 +588,7 @@ def change_signer(session: Session, actor: Actor, signer_id: int, name: str, ema
     working and, when it is their turn, the new person gets a fresh link."""
     signer = session.get(ContractSigner, signer_id)
     if signer is None:
-        raise ContractError("signer: no such signer.")
+        raise ContractError("signer: no such signer.", kind="not_found")
     contract = _get(session, signer.contract_id)
     if contract.status == "draft":
         before = snapshot(signer)
@@ -611,7 +616,7 @@ def resend(session: Session, actor: Actor, signer_id: int) -> ContractSigner:
     """A fresh link for a signer whose turn it is (the previous link stops working)."""
     signer = session.get(ContractSigner, signer_id)
     if signer is None:
-        raise ContractError("signer: no such signer.")
+        raise ContractError("signer: no such signer.", kind="not_found")
     contract = _get(session, signer.contract_id)
     if contract.status not in ("sent", "delivered") or contract.provider != "builtin":
         raise ContractError("status: only a contract out for built-in signature can be re-sent.")

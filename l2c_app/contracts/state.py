@@ -10,8 +10,8 @@ from l2c_app.contracts import service as svc
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.models import User
+from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
-
 
 # --- settings: templates -----------------------------------------------------------------------
 
@@ -36,10 +36,8 @@ class TemplateSettingsState(AuthState):
         return merge.unknown_fields(self.body)
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.templates = await run_db(_templates)
         if self.templates and not any(t["id"] == self.selected_id for t in self.templates):
             self._pick(self.templates[0])
@@ -50,13 +48,11 @@ class TemplateSettingsState(AuthState):
         self.signing = {k: str(v) for k, v in (await run_db(svc.signing_settings)).items()}
 
     @rx.event
+    @guard("settings")
     async def save_link_days(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         value = str(form.get("link_days", "")).strip()
         try:
-            await run_db(svc.set_link_days, Actor("user", access.viewer.id), int(value) if value.isdigit() else 0)
+            await run_db(svc.set_link_days, self._actor(), int(value) if value.isdigit() else 0)
         except svc.ContractError as exc:
             return rx.toast.error(str(exc).split(": ", 1)[-1])
         await self._signing()
@@ -84,15 +80,12 @@ class TemplateSettingsState(AuthState):
         self.body = value
 
     @rx.event
+    @guard("settings")
     async def save(self, make_default: bool = False):
-        access = await self._access("settings")
-        if not access.allowed:
-            yield access.denial()
-            return
         self.saving = True
         yield
         try:
-            row = await run_db(merge.save_template, Actor("user", access.viewer.id), self.selected_id or None,
+            row = await run_db(merge.save_template, self._actor(), self.selected_id or None,
                                self.name, self.body, make_default)
         except merge.TemplateError as exc:
             self.error, self.saving = str(exc), False
@@ -102,13 +95,11 @@ class TemplateSettingsState(AuthState):
         yield rx.toast.success("Template saved." + (" It is now the default." if make_default else ""))
 
     @rx.event
+    @guard("settings")
     async def archive(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         if not self.selected_id:
             return None
-        await run_db(merge.archive_template, Actor("user", access.viewer.id), self.selected_id)
+        await run_db(merge.archive_template, self._actor(), self.selected_id)
         self.selected_id = 0
         self.templates = await run_db(_templates)
         if self.templates:
@@ -127,10 +118,8 @@ class ContractsListState(AuthState):
     error: str = ""
 
     @rx.event
+    @guard("contracts")
     async def load(self):
-        access = await self._access("contracts")
-        if not access.allowed:
-            return access.denial()
         await self._refresh()
         return None
 
@@ -140,10 +129,8 @@ class ContractsListState(AuthState):
         self.quotes = [q for q in await run_db(svc.acceptable_quotes) if not q["has_contract"]]
 
     @rx.event
+    @guard("contracts")
     async def set_status_filter(self, value: str):
-        access = await self._access("contracts")
-        if not access.allowed:
-            return access.denial()
         self.status_filter = value
         await self._refresh()
         return None
@@ -153,18 +140,15 @@ class ContractsListState(AuthState):
         self.quote_choice = value
 
     @rx.event
+    @guard("contracts")
     async def create(self):
-        access = await self._access("contracts")
-        if not access.allowed:
-            yield access.denial()
-            return
         if not self.quote_choice:
             self.error = "quote: choose an accepted quote."
             return
         self.creating = True
         yield
         try:
-            contract = await run_db(svc.create_from_quote, Actor("user", access.viewer.id), int(self.quote_choice))
+            contract = await run_db(svc.create_from_quote, self._actor(), int(self.quote_choice))
         except svc.ContractError as exc:
             self.error, self.creating = str(exc), False
             return
@@ -211,10 +195,8 @@ class ContractState(AuthState):
         return self.c.get("status") in ("sent", "delivered")
 
     @rx.event
+    @guard("contracts")
     async def load(self):
-        access = await self._access("contracts")
-        if not access.allowed:
-            return access.denial()
         self.error, self.void_reason = "", ""
         self.cid = route_id(self, "contracts")
         await self._reload()
@@ -257,12 +239,11 @@ class ContractState(AuthState):
             return access.denial()
         from l2c_app.integrations.docusign_client import DocuSignError
 
-        try:
-            await run_db(fn, Actor("user", access.viewer.id), *args, **kwargs)
-        except (svc.ContractError, DocuSignError) as exc:
-            self.error = str(exc)
-            return rx.toast.error(str(exc))
-        self.error = ""
+        # A provider's refusal (DocuSignError) is written for people: shown as it is.
+        done = await self._call(fn, Actor("user", access.viewer.id), *args, shown=(DocuSignError,), **kwargs)
+        self.error = done.error
+        if not done.ok:
+            return done.toast()
         await self._reload()
         return rx.toast.success(ok) if ok else None
 
@@ -439,12 +420,10 @@ class DealContractsState(AuthState):
         return None
 
     @rx.event
+    @guard("contracts")
     async def create_from_quote(self, quote_id: int):
-        access = await self._access("contracts")
-        if not access.allowed:
-            return access.denial()
         try:
-            contract = await run_db(svc.create_from_quote, Actor("user", access.viewer.id), int(quote_id))
+            contract = await run_db(svc.create_from_quote, self._actor(), int(quote_id))
         except svc.ContractError as exc:
             return rx.toast.error(str(exc))
         return rx.redirect(f"/contracts/{contract.id}")

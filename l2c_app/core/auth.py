@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.config import get_settings
+from l2c_app.core.errors import DomainError
 from l2c_app.core.models import ROLES, ApiKey, Invitation, LoginAttempt, Organisation, User, UserSession
 from l2c_app.core.timeutil import is_valid_timezone, utcnow
 
@@ -53,7 +54,7 @@ SECTION_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-class AuthError(ValueError):
+class AuthError(DomainError):
     """A user-facing message: bad input, wrong credentials, not allowed."""
 
 
@@ -120,7 +121,7 @@ def create_user(session: Session, *, name: str, email: str, role: str, password:
     if password is not None:
         validate_password(password)
     if session.exec(select(User).where(User.email == email)).first():
-        raise AuthError(f"A user with the e-mail {email} already exists.")
+        raise AuthError(f"A user with the e-mail {email} already exists.", kind="conflict")
     user = User(name=name, email=email, role=role, password_hash=hash_password(password) if password else "")
     session.add(user)
     record_create(session, actor, user)
@@ -131,7 +132,7 @@ def setup_organisation(session: Session, *, org_name: str, currency: str, timezo
                        owner_name: str, owner_email: str, password: str) -> tuple[Organisation, User]:
     """First run: the organisation and its owner. Refused once any user exists."""
     if not setup_needed(session):
-        raise AuthError("l2c is already set up. Sign in instead.")
+        raise AuthError("l2c is already set up. Sign in instead.", kind="conflict")
     org_name = org_name.strip()
     if not org_name:
         raise AuthError("Enter the organisation's name.")
@@ -158,7 +159,7 @@ def set_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
         raise AuthError(f"Role must be one of: {', '.join(ROLES)}.")
     user = session.get(User, user_id)
     if user is None:
-        raise AuthError("No such user.")
+        raise AuthError("No such user.", kind="not_found")
     if user.role == "owner" and role != "owner":
         owners = session.exec(select(func.count()).select_from(User).where(User.role == "owner", User.is_active)).one()
         if owners <= 1:
@@ -172,7 +173,7 @@ def set_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
 def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise AuthError("No such user.")
+        raise AuthError("No such user.", kind="not_found")
     if actor.user_id == user_id and not active:
         raise AuthError("You cannot deactivate yourself.")
     before = snapshot(user)
@@ -285,6 +286,23 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     return user if user and user.is_active else None
 
 
+def session_viewer(session: Session, token: str | None) -> tuple[int, str, str, str] | None:
+    """(id, name, e-mail, role) of the active user of a live session token, in ONE query.
+
+    The guard of every UI event runs this; `user_for_token` gives the same answer in two."""
+    if not token:
+        return None
+    row = session.exec(
+        select(User.id, User.name, User.email, User.role, UserSession.revoked_at, UserSession.expires_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == sha256_hex(token), User.is_active == True)  # noqa: E712
+    ).first()
+    # Expiry is compared here, like user_for_token does (stored datetimes differ per database).
+    if row is None or row[4] is not None or row[5] <= utcnow():
+        return None
+    return row[0], row[1], row[2], row[3]
+
+
 def revoke_session(session: Session, token: str | None) -> None:
     if not token:
         return
@@ -324,7 +342,7 @@ def api_key_for(session: Session, presented: str | None) -> ApiKey | None:
 def revoke_api_key(session: Session, actor: Actor, key_id: int) -> None:
     row = session.get(ApiKey, key_id)
     if row is None:
-        raise AuthError("No such key.")
+        raise AuthError("No such key.", kind="not_found")
     before = snapshot(row)
     row.revoked_at = utcnow()
     record_update(session, actor, row, before, action="revoke")

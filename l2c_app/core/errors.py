@@ -42,11 +42,18 @@ class DomainError(ValueError):
         return STATUS[self.kind]
 
     def detail(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+        # Some stages write the field into the message ("stage_id: no such stage."): the
+        # prefix is not repeated. This formats the text; it never chooses a status.
+        if not self.field or self.message.startswith(f"{self.field}:"):
+            return self.message
+        return f"{self.field}: {self.message}"
+
+    def error_json(self) -> dict:
+        """The machine-readable part of the body (subclasses add keys, e.g. a link)."""
+        return {"kind": self.kind, "code": self.code, "field": self.field, "message": self.message}
 
     def as_json(self) -> dict:
-        return {"detail": self.detail(),
-                "error": {"kind": self.kind, "code": self.code, "field": self.field, "message": self.message}}
+        return {"detail": self.detail(), "error": self.error_json()}
 
 
 class NotFound(DomainError):
@@ -65,6 +72,7 @@ def ui_message(exc: BaseException) -> str:
     """What a person reads for an error raised by a service call from the UI."""
     if isinstance(exc, DomainError):
         return exc.message
+    # Anything else is a bug or an outage: its text (SQL, a DSN, a stack) is not for users.
     return "Something went wrong; nothing was saved. Try again, or tell an admin if it keeps happening."
 
 

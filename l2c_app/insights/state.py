@@ -6,6 +6,7 @@ import reflex as rx
 
 from l2c_app.core.db import run_db
 from l2c_app.insights import service
+from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState
 
 Rows = list[dict[str, str]]
@@ -24,11 +25,8 @@ class InsightsState(AuthState):
     loaded: bool = False
 
     @rx.event
+    @guard("insights")
     async def load(self):
-        access = await self._access("insights")
-        if not access.allowed:
-            yield access.denial()
-            return
         self.loading = True
         yield  # the spinner shows while the records are read
         try:

@@ -9,7 +9,7 @@ nothing. An invalid key is a 401 (never silently downgraded to the public path).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
@@ -18,10 +18,11 @@ from l2c_app.api.pagination import page
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
 from l2c_app.core.db import run_db
+from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
 from l2c_app.leads import service as svc
 from l2c_app.leads.models import Lead
-from l2c_app.pipeline.service import PipelineError, deal_json
+from l2c_app.pipeline.service import deal_json
 
 router = APIRouter(tags=["leads"])
 
@@ -37,7 +38,7 @@ async def _body(request: Request) -> dict:
         form = await request.form()
         return {k: v for k, v in form.items() if isinstance(v, str)}
     except ValueError:
-        raise HTTPException(422, "body: send a JSON object or a form-encoded body") from None
+        raise DomainError("send a JSON object or a form-encoded body", "body") from None
 
 
 class _Limited(Exception):
@@ -72,9 +73,6 @@ async def create_lead(request: Request, principal: Principal | None = Depends(op
     except _Limited as exc:
         return JSONResponse({"detail": f"Too many leads from this address; retry in {exc.wait} s."}, 429,
                             headers={"Retry-After": str(exc.wait)})
-    except svc.LeadError as exc:
-        return JSONResponse({"detail": [{"loc": ["body", k], "field": k, "msg": v} for k, v in exc.errors.items()]},
-                            422)
     return JSONResponse(body, 201)
 
 
@@ -93,7 +91,7 @@ def list_leads(
         stmt = stmt.where(Lead.email == email.strip().lower())
     if status:
         if status not in svc.STATUSES:
-            raise HTTPException(422, f"status: one of {', '.join(svc.STATUSES)}")
+            raise DomainError(f"one of {', '.join(svc.STATUSES)}", "status")
         stmt = stmt.where(Lead.status == status)
     if owner:
         if owner.isdigit():
@@ -118,7 +116,7 @@ def export_leads(q: str = "", status: str = "", owner: str = "", source: str = "
 def get_lead(lead_id: int, session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> dict:
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise HTTPException(404, "lead_id: no such lead")
+        raise NotFound("no such lead", "lead_id")
     return svc.lead_api_json(session, lead)
 
 
@@ -128,14 +126,9 @@ def convert_lead(lead_id: int, payload: dict | None = Body(default=None), sessio
     """Account + Contact + Deal in the first open stage; optional body {"value": minor units, "title"}."""
     data = payload or {}
     if session.get(Lead, lead_id) is None:
-        raise HTTPException(404, "lead_id: no such lead")
+        raise NotFound("no such lead", "lead_id")
     value = data.get("value", 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise HTTPException(422, "value: a whole number of minor units, 0 or more")
-    try:
-        deal = svc.convert(session, principal.actor, lead_id, value_minor=value, title=data.get("title"), via="api")
-    except svc.LeadError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except PipelineError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise DomainError("a whole number of minor units, 0 or more", "value")
+    deal = svc.convert(session, principal.actor, lead_id, value_minor=value, title=data.get("title"), via="api")
     return deal_json(session, deal)

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import can, get_organisation
+from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
@@ -42,14 +43,24 @@ LIMITS = {"name": 200, "email": 320, "company": 200, "phone": 50, "message": 10_
           "utm_source": 100, "utm_medium": 100, "utm_campaign": 100}
 
 
-class LeadError(ValueError):
-    """Bad input; `errors` maps each bad field to what is wrong with it."""
+class LeadError(DomainError):
+    """Bad input; `errors` maps each bad field to what is wrong with it ("detail": not one field)."""
 
-    def __init__(self, errors: dict[str, str] | str):
+    def __init__(self, errors: dict[str, str] | str, *, kind: Kind | None = None):
         if isinstance(errors, str):
             errors = {"detail": errors}
         self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        fields = [k for k in errors if k != "detail"]
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()) if fields else errors["detail"],
+                         fields[0] if len(fields) == 1 else None, kind=kind)
+
+    def as_json(self) -> dict:
+        fields = {k: v for k, v in self.errors.items() if k != "detail"}
+        if not fields:
+            return super().as_json()
+        # Per-field errors keep the list shape of FastAPI's own validation errors.
+        return {"detail": [{"loc": ["body", k], "field": k, "msg": v} for k, v in self.errors.items()],
+                "error": {**self.error_json(), "errors": self.errors}}
 
 
 @dataclass
@@ -325,14 +336,14 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
 def get_lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise LeadError("No such lead.")
+        raise LeadError("No such lead.", kind="not_found")
     return lead
 
 
 def qualify(session: Session, actor: Actor, lead_id: int) -> Lead:
     lead = get_lead(session, lead_id)
     if lead.status not in ("new", "disqualified"):
-        raise LeadError(f"A {lead.status} lead cannot be qualified.")
+        raise LeadError(f"A {lead.status} lead cannot be qualified.", kind="conflict")
     before = snapshot(lead)
     lead.status, lead.disqualify_reason = "qualified", None
     record_update(session, actor, lead, before, action="qualify")
@@ -345,7 +356,7 @@ def disqualify(session: Session, actor: Actor, lead_id: int, reason: str) -> Lea
     if not reason:
         raise LeadError({"reason": "say why the lead is disqualified"})
     if lead.status not in OPEN_STATUSES:
-        raise LeadError(f"A {lead.status} lead cannot be disqualified.")
+        raise LeadError(f"A {lead.status} lead cannot be disqualified.", kind="conflict")
     before = snapshot(lead)
     lead.status, lead.disqualify_reason = "disqualified", reason[:500]
     record_update(session, actor, lead, before, action="disqualify")
@@ -358,9 +369,9 @@ def convert(session: Session, actor: Actor, lead_id: int, *, value_minor: int = 
     first open stage, carrying every field of the lead; the lead's own activities move to the deal."""
     lead = get_lead(session, lead_id)
     if lead.status == "converted" and lead.deal_id:
-        raise LeadError(f"This lead is already converted (deal #{lead.deal_id}).")
+        raise LeadError(f"This lead is already converted (deal #{lead.deal_id}).", kind="conflict")
     if lead.status not in OPEN_STATUSES:
-        raise LeadError(f"A {lead.status} lead cannot be converted.")
+        raise LeadError(f"A {lead.status} lead cannot be converted.", kind="conflict")
     account = None
     contact = session.exec(select(Contact).where(func.lower(Contact.email) == lead.email.lower())).first()
     if contact is not None and contact.account_id:
@@ -404,9 +415,9 @@ def merge(session: Session, actor: Actor, primary_id: int, duplicate_id: int) ->
         raise LeadError("Pick two different leads to merge.")
     primary, dup = get_lead(session, primary_id), get_lead(session, duplicate_id)
     if dup.status in ("converted", "merged"):
-        raise LeadError(f"Lead #{dup.id} is {dup.status} and cannot be merged.")
+        raise LeadError(f"Lead #{dup.id} is {dup.status} and cannot be merged.", kind="conflict")
     if primary.status in ("merged",):
-        raise LeadError(f"Lead #{primary.id} is merged into another lead.")
+        raise LeadError(f"Lead #{primary.id} is merged into another lead.", kind="conflict")
     before_p, before_d = snapshot(primary), snapshot(dup)
     for f in MERGE_FIELDS:
         if not getattr(primary, f) and getattr(dup, f):

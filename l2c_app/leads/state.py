@@ -13,11 +13,12 @@ from sqlmodel import Session
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import SECTION_ROLES
 from l2c_app.core.db import run_db
-from l2c_app.core.money import to_minor
 from l2c_app.core.errors import DomainError, ui_message
+from l2c_app.core.money import to_minor
 from l2c_app.leads import imports
 from l2c_app.leads import service as svc
 from l2c_app.pipeline.service import PipelineError, team_options
+from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState
 
 ALL = "all"
@@ -113,10 +114,8 @@ class LeadsState(AuthState):
             self.page = self.pages
 
     @rx.event
+    @guard("leads")
     async def load(self):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         self.owners = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
         self.sources = await run_db(svc.sources)
         query = parse_qs(urlparse(str(self.router.url)).query)
@@ -134,10 +133,8 @@ class LeadsState(AuthState):
             self.detail, self.detail_open = {}, False
 
     @rx.event
+    @guard("leads")
     async def show(self, lead_id: int):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         await self._open_detail(int(lead_id))
         return None
 
@@ -146,19 +143,15 @@ class LeadsState(AuthState):
         self.detail_open = False
 
     @rx.event
+    @guard("leads")
     async def search(self, form: dict):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         self.q, self.page = (form.get("q") or "").strip(), 1
         await self._reload()
         return None
 
     @rx.event
+    @guard("leads")
     async def set_filter(self, name: str, value: str):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         if name in ("status", "owner", "source", "age"):
             setattr(self, name, value)
         self.page = 1
@@ -166,10 +159,8 @@ class LeadsState(AuthState):
         return None
 
     @rx.event
+    @guard("leads")
     async def sort_by(self, column: str):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         if column == self.sort:
             self.desc = not self.desc
         else:
@@ -178,10 +169,8 @@ class LeadsState(AuthState):
         return None
 
     @rx.event
+    @guard("leads")
     async def go_page(self, delta: int):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         self.page = min(max(1, self.page + int(delta)), self.pages)
         await self._reload()
         return None
@@ -191,10 +180,9 @@ class LeadsState(AuthState):
         access = await self._access("leads")
         if not access.allowed:
             return False, access.denial()
-        try:
-            await run_db(fn, Actor("user", access.viewer.id), *args)
-        except (svc.LeadError, PipelineError) as exc:
-            return False, rx.toast.error(str(exc))
+        done = await self._call(fn, Actor("user", access.viewer.id), *args)
+        if not done.ok:
+            return False, done.toast()
         await self._reload()
         if self.detail_open and self.detail.get("id"):
             await self._open_detail(int(self.detail["id"]))
@@ -228,10 +216,8 @@ class LeadsState(AuthState):
         self.conv_open = value
 
     @rx.event
+    @guard("leads")
     async def convert(self, form: dict):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         currency = await run_db(_org_currency)
         try:
             value = to_minor(form.get("value") or "0", currency) if (form.get("value") or "").strip() else 0
@@ -239,7 +225,7 @@ class LeadsState(AuthState):
             self.error = "Deal value: enter an amount like 1200 or 1,200.50."
             return None
         try:
-            deal_id = await run_db(_convert, Actor("user", access.viewer.id), self.conv_id, value,
+            deal_id = await run_db(_convert, self._actor(), self.conv_id, value,
                                    (form.get("title") or "").strip() or None)
         except (svc.LeadError, PipelineError) as exc:
             self.error = str(exc)
@@ -305,10 +291,8 @@ class LeadSettingsState(AuthState):
     error: str = ""
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.team = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
         s = await run_db(svc.lead_settings)
         self.mode, self.users = s["mode"], [str(u) for u in s["users"]]
@@ -340,13 +324,11 @@ class LeadSettingsState(AuthState):
         self.rules = rules
 
     @rx.event
+    @guard("settings")
     async def save(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.error = ""
         try:
-            await run_db(svc.save_lead_settings, Actor("user", access.viewer.id), mode=self.mode,
+            await run_db(svc.save_lead_settings, self._actor(), mode=self.mode,
                          users=[int(u) for u in self.users],
                          by_source={r["source"]: int(r["user"]) for r in self.rules if r["source"] and r["user"]},
                          consent_text=form.get("consent_text", ""),
@@ -373,19 +355,17 @@ class BellState(AuthState):
         return None
 
     @rx.event
+    @guard("home")
     async def open_item(self, note_id: int, link: str):
-        access = await self._access("home")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         await run_db(svc.mark_read, access.viewer.id, int(note_id))
         await self.refresh()
         return rx.redirect(link) if link else None
 
     @rx.event
+    @guard("home")
     async def read_all(self):
-        access = await self._access("home")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         await run_db(svc.mark_read, access.viewer.id, None)
         await self.refresh()
         return None
@@ -444,13 +424,12 @@ class ImportState(AuthState):
             self._refresh_preview()
 
     @rx.event
+    @guard("leads")
     async def load(self):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         if not self.running:
             self.error = ""
-            job = await run_db(lambda s: _job_summary(imports.unfinished_for(s, access.viewer.id)))
+            viewer_id = current_access().viewer.id
+            job = await run_db(lambda s: _job_summary(imports.unfinished_for(s, viewer_id)))
             if job:
                 self.interrupted_id = job["id"]
                 self.interrupted_text = (f"The import of {job['filename']} stopped after {job['done_rows']:,} of "
@@ -466,10 +445,8 @@ class ImportState(AuthState):
         self.preview = [svc.map_row(self.headers, r, mapping) for r in self._rows[:5]]
 
     @rx.event
+    @guard("leads")
     async def upload(self, files: list[rx.UploadFile]):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
         if self.running:
             return rx.toast.error("An import is running; wait for it to finish.")
         if not files:
@@ -478,8 +455,9 @@ class ImportState(AuthState):
         raw = await files[0].read()
         name = files[0].name or "upload.csv"
         try:
+            actor, kind = self._actor(), self.kind
             job = await run_db(lambda s: _job_summary(imports.create_job(
-                s, Actor("user", access.viewer.id), kind=self.kind, filename=name, raw=raw), preview=True))
+                s, actor, kind=kind, filename=name, raw=raw), preview=True))
         except svc.LeadError as exc:  # the file is not a CSV we can read
             self.error = str(exc)
             return None
@@ -563,12 +541,10 @@ class ImportState(AuthState):
             self.running, self.finished = False, True
 
     @rx.event
+    @guard("leads")
     async def download_errors(self):
-        access = await self._access("leads")
-        if not access.allowed:
-            return access.denial()
-        job_id = self.job_id
-        errors = await run_db(lambda s: imports.error_rows(imports.get_job(s, job_id, Actor("user", access.viewer.id))))
+        job_id, actor = self.job_id, self._actor()
+        errors = await run_db(lambda s: imports.error_rows(imports.get_job(s, job_id, actor)))
         return rx.download(data=svc.errors_csv(errors), filename="import-errors.csv")
 
 

@@ -7,14 +7,15 @@ user or an API key allowed to use payments.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import page
-from l2c_app.billing.service import BillingError, match_payment
+from l2c_app.billing.service import match_payment
 from l2c_app.core.auth import Principal
+from l2c_app.core.errors import DomainError
 from l2c_app.payments.models import Payment
 from l2c_app.payments.webhooks import handle_request, stripe_sync
 
@@ -24,7 +25,6 @@ router = APIRouter(tags=["payments"])
 @router.post("/api/webhooks/stripe", include_in_schema=False)
 async def stripe_webhook_raw(request: Request) -> JSONResponse:
     import asyncio
-
     import time
 
     from l2c_app.core.logs import event
@@ -57,11 +57,8 @@ def match(payment_id: int, body: dict, session: Session = Depends(db),
           principal: Principal = Depends(require("payments"))) -> dict:
     invoice_id = body.get("invoice_id")
     if not isinstance(invoice_id, int):
-        raise HTTPException(422, "invoice_id: an integer is required")
-    try:
-        return payment_json(match_payment(session, payment_id, invoice_id, principal.actor))
-    except BillingError as exc:
-        raise HTTPException(404 if "No " in str(exc) else 409, f"{exc.field}: {exc}" if exc.field else str(exc)) from None
+        raise DomainError("an integer is required", "invoice_id")
+    return payment_json(match_payment(session, payment_id, invoice_id, principal.actor))
 
 
 @router.post("/api/v1/payments/stripe-sync")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.billing import service, views
-from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.payments.webhooks import stripe_sync
+from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState
 
 
@@ -23,10 +23,8 @@ class PaymentsState(AuthState):
         self.ledger, self.unmatched, self.open_invoices = data["payments"], data["unmatched"], data["open_invoices"]
 
     @rx.event
+    @guard("payments")
     async def load(self):
-        access = await self._access("payments")
-        if not access.allowed:
-            return access.denial()
         await self._reload()
         return None
 
@@ -35,26 +33,21 @@ class PaymentsState(AuthState):
         self.match_choice = {**self.match_choice, payment_id: invoice_id}
 
     @rx.event
+    @guard("payments")
     async def match(self, payment_id: str):
-        access = await self._access("payments")
-        if not access.allowed:
-            return access.denial()
         invoice_id = self.match_choice.get(payment_id, "")
         if not invoice_id:
             return rx.toast.error("Choose the invoice this payment is for.")
         try:
-            await run_db(service.match_payment, int(payment_id), int(invoice_id), Actor("user", access.viewer.id))
+            await run_db(service.match_payment, int(payment_id), int(invoice_id), self._actor())
         except service.BillingError as exc:
             return rx.toast.error(str(exc))
         await self._reload()
         return rx.toast.success("Payment matched to the invoice.")
 
     @rx.event
+    @guard("payments")
     async def sync(self):
-        access = await self._access("payments")
-        if not access.allowed:
-            yield access.denial()
-            return
         self.syncing = True
         yield
         try:

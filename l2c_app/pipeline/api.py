@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, Query
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import page
 from l2c_app.core.auth import Principal
+from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
 from l2c_app.pipeline import service as svc
 from l2c_app.pipeline.models import Deal
@@ -31,10 +32,6 @@ def deal_json(deal: Deal) -> dict:
         "expected_close": deal.expected_close.isoformat() if deal.expected_close else None,
         "created_at": deal.created_at.isoformat(),
     }
-
-
-def _err(exc: svc.PipelineError) -> HTTPException:
-    return HTTPException(404 if str(exc) == "No such deal." else 422, str(exc))
 
 
 @router.get("/api/v1/stages")
@@ -55,7 +52,7 @@ def list_deals(
     stmt = select(Deal)
     if status:
         if status not in ("open", "won", "lost"):
-            raise HTTPException(422, "status: one of open, won, lost")
+            raise DomainError("one of open, won, lost", "status")
         stmt = stmt.where(Deal.status == status)
     if owner_id:
         stmt = stmt.where(Deal.owner_id == owner_id)
@@ -68,7 +65,7 @@ def _owner_from(session: Session, data: dict) -> int | None:
     if data.get("owner_email"):
         user = session.exec(select(User).where(User.email == str(data["owner_email"]).lower())).first()
         if user is None:
-            raise HTTPException(422, "owner_email: no team member with this e-mail")
+            raise DomainError("no team member with this e-mail", "owner_email")
         return user.id
     return data.get("owner_id")
 
@@ -80,17 +77,14 @@ def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(
                "expected_close", "probability", "source", "description"}
     unknown = sorted(set(payload) - allowed)
     if unknown:
-        raise HTTPException(422, f"{unknown[0]}: not a field of a deal")
-    try:
-        deal = svc.create_deal(
-            session, principal.actor, title=payload.get("title") or "", value_minor=payload.get("value", 0),
-            currency=payload.get("currency"), account_id=payload.get("account_id"),
-            contact_id=payload.get("contact_id"), stage_id=payload.get("stage_id"),
-            owner_id=_owner_from(session, payload), expected_close=payload.get("expected_close"),
-            probability=payload.get("probability"), source=payload.get("source"),
-            description=payload.get("description"), via="api")
-    except svc.PipelineError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise DomainError("not a field of a deal", unknown[0])
+    deal = svc.create_deal(
+        session, principal.actor, title=payload.get("title") or "", value_minor=payload.get("value", 0),
+        currency=payload.get("currency"), account_id=payload.get("account_id"),
+        contact_id=payload.get("contact_id"), stage_id=payload.get("stage_id"),
+        owner_id=_owner_from(session, payload), expected_close=payload.get("expected_close"),
+        probability=payload.get("probability"), source=payload.get("source"),
+        description=payload.get("description"), via="api")
     return svc.deal_json(session, deal)
 
 
@@ -98,7 +92,7 @@ def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(
 def get_deal(deal_id: int, session: Session = Depends(db), _: Principal = Depends(require("pipeline"))) -> dict:
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise HTTPException(404, "deal_id: no such deal")
+        raise NotFound("no such deal", "deal_id")
     return svc.deal_json(session, deal)
 
 
@@ -107,13 +101,10 @@ def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Sessi
                principal: Principal = Depends(require("pipeline"))) -> dict:
     """Change fields; `stage_id` moves the deal (recorded like a board move); `status` won/lost closes it."""
     if session.get(Deal, deal_id) is None:
-        raise HTTPException(404, "deal_id: no such deal")
+        raise NotFound("no such deal", "deal_id")
     changes = dict(payload)
     if "owner_email" in changes:
         changes["owner_id"] = _owner_from(session, changes)
         changes.pop("owner_email")
-    try:
-        deal = svc.update_deal(session, principal.actor, deal_id, changes, via="api")
-    except svc.PipelineError as exc:
-        raise _err(exc) from None
+    deal = svc.update_deal(session, principal.actor, deal_id, changes, via="api")
     return svc.deal_json(session, deal)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
+from l2c_app.core.errors import DomainError
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
@@ -22,12 +23,8 @@ from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal, PipelineStage, StageChange
 
 
-class PipelineError(ValueError):
+class PipelineError(DomainError):
     """A user-facing message; `field` names the offending input when there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 DEFAULT_STAGES = [("New", 10, "open"), ("Qualified", 25, "open"), ("Proposal", 50, "open"),
@@ -221,7 +218,7 @@ def _org_owner_id(session: Session) -> int | None:
 def get_deal(session: Session, deal_id: int) -> Deal:
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise PipelineError("No such deal.")
+        raise PipelineError("No such deal.", kind="not_found")
     return deal
 
 
@@ -371,7 +368,7 @@ def add_activity(session: Session, actor: Actor, deal_id: int, kind: str, subjec
 def set_task_done(session: Session, actor: Actor, activity_id: int, done: bool = True) -> Activity:
     act = session.get(Activity, activity_id)
     if act is None or act.kind != "task":
-        raise PipelineError("No such task.")
+        raise PipelineError("No such task.", kind="not_found")
     before = snapshot(act)
     act.done_at = utcnow() if done else None
     record_update(session, actor, act, before, action="done" if done else "reopen")

@@ -11,6 +11,7 @@ from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import to_minor
 from l2c_app.pipeline import service as svc
+from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState, route_id
 
 ALL = "all"
@@ -43,10 +44,8 @@ class BoardState(AuthState):
         self.version = await run_db(svc.board_version)
 
     @rx.event
+    @guard("pipeline")
     async def load(self):
-        access = await self._access("pipeline")
-        if not access.allowed:
-            return access.denial()
         self.team = await run_db(svc.team_options)
         self.stages = [s for s in await run_db(svc.stages_json) if s["kind"] == "open"]
         await self._reload()
@@ -73,10 +72,8 @@ class BoardState(AuthState):
         await self.load()
 
     @rx.event
+    @guard("pipeline")
     async def show_more(self):
-        access = await self._access("pipeline")
-        if not access.allowed:
-            return access.denial()
         self.per_column += 200
         await self._reload()
         return None
@@ -108,12 +105,10 @@ class BoardState(AuthState):
         return None
 
     @rx.event
+    @guard("pipeline")
     async def won(self, deal_id: int):
-        access = await self._access("pipeline")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(_won, Actor("user", access.viewer.id), int(deal_id))
+            await run_db(_won, self._actor(), int(deal_id))
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         await self._reload()
@@ -128,12 +123,10 @@ class BoardState(AuthState):
         self.lost_open = value
 
     @rx.event
+    @guard("pipeline")
     async def lost(self, form: dict):
-        access = await self._access("pipeline")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(_lost, Actor("user", access.viewer.id), self.lost_id, form.get("reason", ""))
+            await run_db(_lost, self._actor(), self.lost_id, form.get("reason", ""))
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         self.lost_open = False
@@ -175,10 +168,8 @@ class DealState(AuthState):
             self.deal, self.events, self.not_found = {}, [], True
 
     @rx.event
+    @guard("pipeline")
     async def load(self):
-        access = await self._access("pipeline")
-        if not access.allowed:
-            return access.denial()
         self.error, self.lost_open = "", False
         self.stages = await run_db(svc.stages_json)
         self.team = await run_db(svc.team_options)
@@ -190,12 +181,10 @@ class DealState(AuthState):
         if not access.allowed:
             return access.denial()
         deal_id = int(self.deal.get("id") or 0)
-        try:
-            await run_db(fn, Actor("user", access.viewer.id), deal_id, *args)
-        except svc.PipelineError as exc:
-            self.error = str(exc)
-            return rx.toast.error(str(exc))
-        self.error = ""
+        done = await self._call(fn, Actor("user", access.viewer.id), deal_id, *args)
+        self.error = done.error
+        if not done.ok:
+            return done.toast()
         await self._reload(deal_id)
         return rx.toast.success(ok) if ok else None
 
@@ -252,12 +241,10 @@ class DealState(AuthState):
                               ok="Added to the timeline.")
 
     @rx.event
+    @guard("pipeline")
     async def toggle_task(self, activity_id: int, done: bool):
-        access = await self._access("pipeline")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(_task_done, Actor("user", access.viewer.id), int(activity_id), bool(done))
+            await run_db(_task_done, self._actor(), int(activity_id), bool(done))
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         await self._reload(int(self.deal.get("id") or 0))
@@ -298,10 +285,8 @@ class StageSettingsState(AuthState):
     error: str = ""
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.rows = [{**s, "probability": str(s["probability"]), "position": str(s["position"]), "delete": False}
                      for s in await run_db(svc.stages_json)]
         self.stale_days = str(await run_db(svc.stale_days))
@@ -327,11 +312,9 @@ class StageSettingsState(AuthState):
         self.rows = rows
 
     @rx.event
+    @guard("settings")
     async def save(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        actor = Actor("user", access.viewer.id)
+        actor = self._actor()
         try:
             await run_db(svc.save_stages, actor, [{**r, "id": r["id"] or None} for r in self.rows])
             await run_db(svc.set_stale_days, actor, form.get("stale_days") or self.stale_days)
@@ -358,12 +341,10 @@ class MyDayState(AuthState):
         return None
 
     @rx.event
+    @guard("home")
     async def done(self, activity_id: int):
-        access = await self._access("home")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(_task_done, Actor("user", access.viewer.id), int(activity_id), True)
+            await run_db(_task_done, self._actor(), int(activity_id), True)
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         await self.load()

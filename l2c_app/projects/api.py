@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
@@ -19,40 +19,25 @@ from sqlmodel import Session, select
 from l2c_app.api.deps import client_ip, db, require
 from l2c_app.api.pagination import page
 from l2c_app.core.auth import Principal, can
+from l2c_app.core.errors import DomainError, Forbidden
 from l2c_app.projects import service as svc
-from l2c_app.projects.duration import DurationError
 from l2c_app.projects.models import TimeEntry
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
-
-
-def _fail(exc: svc.DeliveryError | DurationError) -> HTTPException:
-    if isinstance(exc, svc.DeliveryError):
-        detail = f"{exc.field}: {exc}" if exc.field else str(exc)
-        if isinstance(exc, svc.AlreadyConverted):
-            return HTTPException(409, {"message": str(exc), "project_id": exc.project_id, "url": exc.link})
-        return HTTPException(exc.status, detail)
-    return HTTPException(422, f"minutes: {exc}")
 
 
 @router.post("/contracts/{contract_id}/project", status_code=201)
 def create_project(contract_id: int, session: Session = Depends(db),
                    who: Principal = Depends(require("projects"))) -> dict:
     """Create the project of a signed contract (409 with the existing project's link if it exists)."""
-    try:
-        project = svc.create_project_from_contract(session, who.actor, contract_id)
-    except (svc.DeliveryError, DurationError) as exc:
-        raise _fail(exc) from None
+    project = svc.create_project_from_contract(session, who.actor, contract_id)
     return svc.project_detail(session, project.id)
 
 
 @router.get("/projects/{project_id}")
 def get_project(project_id: int, session: Session = Depends(db),
                 who: Principal = Depends(require("projects"))) -> dict:
-    try:
-        return svc.project_detail(session, project_id)
-    except svc.DeliveryError as exc:
-        raise _fail(exc) from None
+    return svc.project_detail(session, project_id)
 
 
 @router.get("/time-entries")
@@ -64,7 +49,7 @@ def list_time_entries(session: Session = Depends(db), who: Principal = Depends(r
     stmt = select(TimeEntry)
     if who.user is not None and not can(who.user.role, "approve_time"):
         if user_id not in (None, who.user.id):
-            raise HTTPException(403, "user_id: you may only read your own time")
+            raise Forbidden("you may only read your own time", "user_id")
         user_id = who.user.id
     if project_id is not None:
         stmt = stmt.where(TimeEntry.project_id == project_id)
@@ -96,17 +81,14 @@ def upsert_time_entry(body: TimeEntryIn, session: Session = Depends(db),
     if who.user is not None:
         # Logging for someone else is an office task (owner, admin, billing), not a peer's.
         if user_id not in (None, who.user.id) and who.user.role not in svc.APPROVER_ROLES:
-            raise HTTPException(403, "user_id: you may only log your own time")
+            raise Forbidden("you may only log your own time", "user_id")
         user_id = user_id or who.user.id
     if user_id is None:
-        raise HTTPException(422, "user_id: required with an API key")
+        raise DomainError("required with an API key", "user_id")
     existed = svc._cell(session, user_id, body.project_id, body.budget_line_id, body.task_id, body.date) is not None
-    try:
-        res = svc.upsert_time(session, who.actor, user_id=user_id, project_id=body.project_id, day=body.date,
-                              minutes=body.minutes, budget_line_id=body.budget_line_id, task_id=body.task_id,
-                              billable=body.billable, note=body.note)
-    except (svc.DeliveryError, DurationError) as exc:
-        raise _fail(exc) from None
+    res = svc.upsert_time(session, who.actor, user_id=user_id, project_id=body.project_id, day=body.date,
+                          minutes=body.minutes, budget_line_id=body.budget_line_id, task_id=body.task_id,
+                          billable=body.billable, note=body.note)
     if res.entry is None:
         return JSONResponse({"cleared": True, "day_minutes": res.day_minutes}, 200)
     session.flush()
@@ -126,14 +108,11 @@ class ChangeOrderIn(BaseModel):
 @router.post("/projects/{project_id}/change-orders", status_code=201)
 def create_change_order(project_id: int, body: ChangeOrderIn, session: Session = Depends(db),
                         who: Principal = Depends(require("projects"))) -> dict:
-    try:
-        co = svc.create_change_order(session, who.actor, project_id, description=body.description, kind=body.kind,
-                                     amount_minor=body.amount_minor, minutes=body.minutes, rate_minor=body.rate_minor,
-                                     role=body.role)
-        if body.send_to is not None:
-            co = svc.send_change_order(session, who.actor, co.id, body.send_to)
-    except (svc.DeliveryError, DurationError) as exc:
-        raise _fail(exc) from None
+    co = svc.create_change_order(session, who.actor, project_id, description=body.description, kind=body.kind,
+                                 amount_minor=body.amount_minor, minutes=body.minutes, rate_minor=body.rate_minor,
+                                 role=body.role)
+    if body.send_to is not None:
+        co = svc.send_change_order(session, who.actor, co.id, body.send_to)
     return svc.change_order_json(co)
 
 
@@ -145,8 +124,5 @@ class ApproveIn(BaseModel):
 def approve_change_order(change_order_id: int, body: ApproveIn, request: Request, session: Session = Depends(db),
                          who: Principal = Depends(require("projects"))) -> dict:
     """Record the client's approval (e.g. given on paper or by e-mail): the budget rises."""
-    try:
-        co = svc.approve_change_order(session, who.actor, change_order_id, body.name, client_ip(request))
-    except svc.DeliveryError as exc:
-        raise _fail(exc) from None
+    co = svc.approve_change_order(session, who.actor, change_order_id, body.name, client_ip(request))
     return svc.change_order_json(co)

@@ -17,11 +17,15 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from l2c_app.core.errors import DomainError
 from l2c_app.core.timeutil import MINUTES_PER_DAY
 
 
-class DurationError(ValueError):
-    """A message that can be shown as is next to the cell."""
+class DurationError(DomainError):
+    """A message that can be shown as is next to the cell (the API names the field `minutes`)."""
+
+    def __init__(self, message: str, field: str | None = "minutes"):
+        super().__init__(message, field)
 
 
 _HM = re.compile(r"^(\d+):(\d{1,2})$")

@@ -26,6 +26,7 @@ from l2c_app.quotes.totals import LineInput, compute_totals
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
+from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import round_minor
 from l2c_app.core.notify import notify
@@ -41,24 +42,36 @@ BURN_OVER = 100
 APPROVER_ROLES = ("owner", "admin", "billing")  # besides the project's lead
 
 
-class DeliveryError(ValueError):
-    """A user-facing message; `field` names the input it is about (API errors name it)."""
+class DeliveryError(DomainError):
+    """A user-facing message; `field` names the input it is about; `link` where to go instead."""
 
-    def __init__(self, message: str, field: str | None = None, status: int = 422, link: str | None = None):
-        super().__init__(message)
-        self.field, self.status, self.link = field, status, link
+    def __init__(self, message: str, field: str | None = None, *, kind: Kind | None = None,
+                 link: str | None = None):
+        super().__init__(message, field, kind=kind)
+        self.link = link
 
 
 class AlreadyConverted(DeliveryError):
+    default_kind = "conflict"
+
     def __init__(self, project: Project):
-        super().__init__(f"This already became the project “{project.name}”.", field=None, status=409,
-                         link=f"/projects/{project.id}")
+        super().__init__(f"This already became the project “{project.name}”.", link=f"/projects/{project.id}")
         self.project_id = project.id
+
+    def error_json(self) -> dict:
+        return {**super().error_json(), "project_id": self.project_id, "url": self.link}
+
+    def as_json(self) -> dict:
+        # `detail` stays the object API clients already read the existing project from.
+        return {"detail": {"message": self.message, "project_id": self.project_id, "url": self.link},
+                "error": self.error_json()}
 
 
 class NotFound(DeliveryError):
+    default_kind = "not_found"
+
     def __init__(self, what: str, field: str | None = None):
-        super().__init__(f"{what} not found.", field=field, status=404)
+        super().__init__(f"{what} not found.", field=field)
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -212,7 +225,7 @@ def create_project_from_contract(session: Session, actor: Actor, contract_id: in
         raise AlreadyConverted(existing)
     if contract.status != "completed":
         raise DeliveryError(f"The contract is {contract.status}, not signed: a project starts from a signed "
-                            "contract.", field="contract_id", status=409)
+                            "contract.", field="contract_id", kind="conflict")
     if contract.quote_id is not None and (other := _existing_project_for_quote(session, contract.quote_id)):
         raise AlreadyConverted(other)
     deal = session.get(Deal, contract.deal_id)
@@ -242,10 +255,10 @@ def create_project_from_deal(session: Session, actor: Actor, deal_id: int) -> Pr
         existing = session.exec(select(Project).where(Project.deal_id == deal_id).order_by(Project.id)).first()
         if existing is not None:
             raise AlreadyConverted(existing)
-        raise DeliveryError("The deal has no accepted quote to plan a project from.", field="deal_id", status=409)
+        raise DeliveryError("The deal has no accepted quote to plan a project from.", field="deal_id", kind="conflict")
     if deal.status != "won":
         raise DeliveryError("Mark the deal won first (or create the project from its signed contract).",
-                            field="deal_id", status=409)
+                            field="deal_id", kind="conflict")
     return _new_project(session, actor, deal, None, quotes)
 
 
@@ -476,7 +489,7 @@ def mark_milestone_reached(session: Session, actor: Actor, milestone_id: int, on
     if ms is None:
         raise NotFound("Milestone", "milestone_id")
     if ms.status == "reached":
-        raise DeliveryError(f"“{ms.name}” was already reached on {ms.reached_on}.", field="milestone_id", status=409)
+        raise DeliveryError(f"“{ms.name}” was already reached on {ms.reached_on}.", field="milestone_id", kind="conflict")
     before = snapshot(ms)
     ms.status, ms.reached_on = "reached", on or utcnow().date()
     session.add(ms)
@@ -594,7 +607,7 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
         raise DeliveryError("A note holds at most 1000 characters.", field="note")
     entry = _cell(session, user_id, project_id, budget_line_id, task_id, day)
     if entry is not None and (why := is_locked(session, entry)):
-        raise DeliveryError(f"This time is {why} and can no longer change.", field="minutes", status=409)
+        raise DeliveryError(f"This time is {why} and can no longer change.", field="minutes", kind="conflict")
     others = day_total(session, user_id, day, exclude_id=entry.id if entry else None)
     if others + mins > MINUTES_PER_DAY:
         raise DeliveryError(
@@ -643,7 +656,7 @@ def _recheck(session: Session, user_id: int, project_id: int, budget_line_id: in
         TimeEntry.task_id == task_id if task_id else TimeEntry.task_id.is_(None))  # type: ignore[union-attr]
     if session.exec(stmt).one() > 1:
         raise DeliveryError("This cell was just saved from elsewhere: reload and try again.", field="minutes",
-                            status=409)
+                            kind="conflict")
 
 
 def _ensure_member(session: Session, actor: Actor, project_id: int, user_id: int, budget_line_id: int | None) -> None:
@@ -799,13 +812,13 @@ def approve_week(session: Session, actor: Actor, approver_id: int, *, user_id: i
     approver = session.get(User, approver_id)
     project = _project(session, project_id)
     if approver is None or not can_approve(session, approver, project):
-        raise DeliveryError("Only the project lead or the billing role approves time.", status=403)
+        raise DeliveryError("Only the project lead or the billing role approves time.", kind="forbidden")
     monday = week_start(monday)
     entries = list(session.exec(select(TimeEntry).where(
         TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day >= monday,
         TimeEntry.day < monday + timedelta(days=7), TimeEntry.approved_at.is_(None))))  # type: ignore[union-attr]
     if not entries:
-        raise DeliveryError("Nothing left to approve for that week.", status=409)
+        raise DeliveryError("Nothing left to approve for that week.", kind="conflict")
     now = utcnow()
     for e in entries:
         e.approved_at, e.approved_by_id = now, approver_id
@@ -1003,10 +1016,10 @@ def send_change_order(session: Session, actor: Actor, change_order_id: int, to: 
     envelope to the contract's client signer instead."""
     co = _change_order(session, change_order_id)
     if co.status not in ("draft", "sent"):
-        raise DeliveryError(f"Change order #{co.number} is {co.status}.", status=409)
+        raise DeliveryError(f"Change order #{co.number} is {co.status}.", kind="conflict")
     project = _project(session, co.project_id)
     if co.provider == "docusign" and co.envelope_id:
-        raise DeliveryError(f"Change order #{co.number} is already out for signature in DocuSign.", status=409)
+        raise DeliveryError(f"Change order #{co.number} is already out for signature in DocuSign.", kind="conflict")
     signer = _docusign_signer(session, project)
     if signer is not None:
         return _send_via_docusign(session, actor, co, project, signer)
@@ -1068,7 +1081,7 @@ def approve_change_order(session: Session, actor: Actor, change_order_id: int, t
     co = _change_order(session, change_order_id)
     name = (typed_name or "").strip()
     if co.status not in ("draft", "sent"):
-        raise DeliveryError(f"Change order #{co.number} is already {co.status}.", status=409)
+        raise DeliveryError(f"Change order #{co.number} is already {co.status}.", kind="conflict")
     if len(name) < 2:
         raise DeliveryError("Type your full name to approve.", field="name")
     before = snapshot(co)
@@ -1092,7 +1105,7 @@ def approve_change_order(session: Session, actor: Actor, change_order_id: int, t
 def decline_change_order(session: Session, actor: Actor, change_order_id: int, reason: str = "") -> ChangeOrder:
     co = _change_order(session, change_order_id)
     if co.status not in ("draft", "sent"):
-        raise DeliveryError(f"Change order #{co.number} is already {co.status}.", status=409)
+        raise DeliveryError(f"Change order #{co.number} is already {co.status}.", kind="conflict")
     before = snapshot(co)
     co.status = "declined"
     session.add(co)
@@ -1170,7 +1183,7 @@ def approve_change_order_by_token(session: Session, token: str, typed_name: str,
         raise NotFound("Change order")
     if co.provider == "docusign" and co.status == "sent":  # one way to decide: DocuSign's envelope
         raise DeliveryError("This change order is out for signature in DocuSign: please use DocuSign's e-mail.",
-                            status=409)
+                            kind="conflict")
     return approve_change_order(session, Actor("client", None, f"co:{co.id}"), co.id, typed_name, ip)
 
 
@@ -1180,7 +1193,7 @@ def decline_change_order_by_token(session: Session, token: str, reason: str = ""
         raise NotFound("Change order")
     if co.provider == "docusign" and co.status == "sent":  # one way to decide: DocuSign's envelope
         raise DeliveryError("This change order is out for signature in DocuSign: please use DocuSign's e-mail.",
-                            status=409)
+                            kind="conflict")
     return decline_change_order(session, Actor("client", None, f"co:{co.id}"), co.id, reason)
 
 

@@ -18,6 +18,7 @@ from l2c_app.core.money import format_money, to_minor
 from l2c_app.core.timeutil import to_local, utcnow, week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
+from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -134,10 +135,8 @@ class ProjectsState(AuthState):
         return route_id(self, "projects")
 
     @rx.event
+    @guard("projects")
     async def load_list(self):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         view = await run_db(_list_view)
         self.projects, self.ready = view["projects"], view["ready"]
         return None
@@ -153,21 +152,17 @@ class ProjectsState(AuthState):
             setattr(self, k, v)
 
     @rx.event
+    @guard("projects")
     async def load_detail(self):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         self.co_error = ""
         await self._refresh(self._route_project())
         return None
 
     @rx.event
+    @guard("projects")
     async def create_from_contract(self, contract_id: str):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         try:
-            project = await run_db(svc.create_project_from_contract, Actor("user", access.viewer.id), int(contract_id))
+            project = await run_db(svc.create_project_from_contract, self._actor(), int(contract_id))
         except svc.AlreadyConverted as exc:
             return [rx.toast.info(str(exc)), rx.redirect(exc.link)]
         except svc.DeliveryError as exc:
@@ -175,52 +170,44 @@ class ProjectsState(AuthState):
         return [rx.toast.success(f"Project “{project.name}” created."), rx.redirect(f"/projects/{project.id}")]
 
     @rx.event
+    @guard("projects")
     async def mark_reached(self, milestone_id: str):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(svc.mark_milestone_reached, Actor("user", access.viewer.id), int(milestone_id))
+            await run_db(svc.mark_milestone_reached, self._actor(), int(milestone_id))
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
         return rx.toast.success("Milestone reached: it can now be invoiced.")
 
     @rx.event
+    @guard("projects")
     async def set_status(self, status: str):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(svc.set_project_status, Actor("user", access.viewer.id), self.loaded_project, status)
+            await run_db(svc.set_project_status, self._actor(), self.loaded_project, status)
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
         return rx.toast.success("Project status saved.")
 
     @rx.event
+    @guard("projects")
     async def add_quote(self, quote_id: str):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(svc.add_quote_to_project, Actor("user", access.viewer.id), self.loaded_project, int(quote_id))
+            await run_db(svc.add_quote_to_project, self._actor(), self.loaded_project, int(quote_id))
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
         return rx.toast.success("The quote's lines were added to the plan.")
 
     @rx.event
+    @guard("projects")
     async def save_member(self, form: dict):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         self.team_error = ""
         try:
             rate_text = (form.get("rate") or "").strip()
             rate = to_minor(rate_text, self.head.get("currency", "EUR")) if rate_text else None
             line = int(form["budget_line"]) if form.get("budget_line") else None
-            await run_db(svc.add_member, Actor("user", access.viewer.id), self.loaded_project,
+            await run_db(svc.add_member, self._actor(), self.loaded_project,
                          int(form.get("user") or 0), line, rate)
         except (svc.DeliveryError, ValueError) as exc:
             self.team_error = _err(exc)
@@ -233,10 +220,8 @@ class ProjectsState(AuthState):
         self.co_kind = kind
 
     @rx.event
+    @guard("projects")
     async def create_change_order(self, form: dict):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         self.co_error = ""
         currency = self.head.get("currency", "EUR")
         try:
@@ -245,7 +230,7 @@ class ProjectsState(AuthState):
                           rate_minor=to_minor(form.get("rate") or "", currency), role=form.get("role", ""))
             else:
                 kw = dict(kind="fixed", amount_minor=to_minor(form.get("amount") or "", currency))
-            await run_db(svc.create_change_order, Actor("user", access.viewer.id), self.loaded_project,
+            await run_db(svc.create_change_order, self._actor(), self.loaded_project,
                          description=form.get("description", ""), **kw)
         except (svc.DeliveryError, DurationError, ValueError) as exc:
             self.co_error = _err(exc)
@@ -254,12 +239,10 @@ class ProjectsState(AuthState):
         return rx.toast.success("Change order created. Send it to the client for approval.")
 
     @rx.event
+    @guard("projects")
     async def send_change_order(self, change_order_id: str):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
         try:
-            co = await run_db(svc.send_change_order, Actor("user", access.viewer.id), int(change_order_id))
+            co = await run_db(svc.send_change_order, self._actor(), int(change_order_id))
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
@@ -313,10 +296,9 @@ class TimeState(AuthState):
         self.week_total = grid["total_text"]
 
     @rx.event
+    @guard("time")
     async def load(self):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self.error, self.status, self.results, self.search = "", "", [], ""
         if not self.monday:
             self.monday = week_start(self._today()).isoformat()
@@ -324,10 +306,9 @@ class TimeState(AuthState):
         return None
 
     @rx.event
+    @guard("time")
     async def shift_week(self, weeks: int):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         base = date.fromisoformat(self.monday) if self.monday else week_start(self._today())
         self.monday = (base + timedelta(weeks=weeks)).isoformat() if weeks else week_start(self._today()).isoformat()
         self.extra_rows, self.error, self.status, self.note_row = [], "", "", ""
@@ -335,11 +316,9 @@ class TimeState(AuthState):
         return None
 
     @rx.event
+    @guard("time")
     async def save_cell(self, key: str, day_index: int, value: str):
-        access = await self._access("time")
-        if not access.allowed:
-            yield access.denial()
-            return
+        access = current_access()
         day_index = int(day_index)
         row = next((r for r in self.rows if r["key"] == key), None)
         if row is None or row[f"l{day_index}"]:
@@ -352,7 +331,7 @@ class TimeState(AuthState):
         day = date.fromisoformat(self.monday) + timedelta(days=int(day_index))
         try:
             minutes = parse_duration(value)
-            await run_db(svc.upsert_time, Actor("user", access.viewer.id), user_id=access.viewer.id,
+            await run_db(svc.upsert_time, self._actor(), user_id=access.viewer.id,
                          project_id=project_id, budget_line_id=budget_line_id, day=day, minutes=minutes,
                          billable=row["billable"] == "yes")
         except (svc.DeliveryError, DurationError) as exc:
@@ -375,10 +354,9 @@ class TimeState(AuthState):
         self.note_label = f"{row['label']}, {self.day_labels[int(day_index)]}"
 
     @rx.event
+    @guard("time")
     async def save_note(self, value: str):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         row = next((r for r in self.rows if r["key"] == self.note_row), None)
         if row is None or self.note_day < 0 or (value or "") == row[f"n{self.note_day}"]:
             return None
@@ -388,7 +366,7 @@ class TimeState(AuthState):
         project_id, budget_line_id = svc.parse_row_key(self.note_row)
         day = date.fromisoformat(self.monday) + timedelta(days=self.note_day)
         try:
-            await run_db(svc.upsert_time, Actor("user", access.viewer.id), user_id=access.viewer.id,
+            await run_db(svc.upsert_time, self._actor(), user_id=access.viewer.id,
                          project_id=project_id, budget_line_id=budget_line_id, day=day,
                          minutes=parse_duration(row[f"c{self.note_day}"]), note=value or "")
         except (svc.DeliveryError, DurationError) as exc:
@@ -399,12 +377,11 @@ class TimeState(AuthState):
         return None
 
     @rx.event
+    @guard("time")
     async def toggle_billable(self, key: str, billable: bool):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         project_id, budget_line_id = svc.parse_row_key(key)
-        await run_db(svc.set_row_billable, Actor("user", access.viewer.id), user_id=access.viewer.id,
+        await run_db(svc.set_row_billable, self._actor(), user_id=access.viewer.id,
                      project_id=project_id, budget_line_id=budget_line_id,
                      monday=date.fromisoformat(self.monday), billable=bool(billable))
         self.rows = [{**r, "billable": "yes" if billable else "no"} if r["key"] == key else r for r in self.rows]
@@ -412,10 +389,9 @@ class TimeState(AuthState):
         return None
 
     @rx.event
+    @guard("time")
     async def copy_last_week(self):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         keys = await run_db(svc.last_week_rows, access.viewer.id, date.fromisoformat(self.monday))
         if not keys:
             return rx.toast.info("Nothing was logged last week.")
@@ -424,19 +400,16 @@ class TimeState(AuthState):
         return rx.toast.success(f"{len(keys)} row(s) copied from last week.")
 
     @rx.event
+    @guard("time")
     async def find_projects(self, text: str):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
         self.search = text
         self.results = await run_db(svc.searchable_rows, text) if text.strip() else []
         return None
 
     @rx.event
+    @guard("time")
     async def add_row(self, key: str):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         if key not in self.extra_rows:
             self.extra_rows = [*self.extra_rows, key]
         self.results, self.search = [], ""
@@ -450,21 +423,19 @@ class ApprovalState(AuthState):
     weeks: list[dict[str, str]] = []
 
     @rx.event
+    @guard("approve_time")
     async def load(self):
-        access = await self._access("approve_time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self.weeks = [{k: str(v) for k, v in w.items()} for w in await run_db(svc.pending_approvals, access.viewer.id)]
         return None
 
     @rx.event
+    @guard("approve_time")
     async def approve(self, key: str):
-        access = await self._access("approve_time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         user_id, project_id, monday = key.split(":")
         try:
-            n = await run_db(svc.approve_week, Actor("user", access.viewer.id), access.viewer.id,
+            n = await run_db(svc.approve_week, self._actor(), access.viewer.id,
                              user_id=int(user_id), project_id=int(project_id), monday=date.fromisoformat(monday))
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
@@ -535,10 +506,8 @@ class DeliverySettingsState(AuthState):
     auto_project: bool = False
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         s = await run_db(svc.delivery_settings)
         self.approval_required, self.auto_project = s["time_approval_required"], s["auto_project_on_signature"]
         return None
@@ -552,11 +521,9 @@ class DeliverySettingsState(AuthState):
         self.auto_project = bool(value)
 
     @rx.event
+    @guard("settings")
     async def save(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        await run_db(svc.save_delivery_settings, Actor("user", access.viewer.id),
+        await run_db(svc.save_delivery_settings, self._actor(),
                      time_approval_required=self.approval_required, auto_project_on_signature=self.auto_project)
         return rx.toast.success("Delivery settings saved.")
 
@@ -597,10 +564,9 @@ class ContractPanelState(AuthState):
         return None
 
     @rx.event
+    @guard("projects")
     async def create(self):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         return await _create_project(access, svc.create_project_from_contract, self._contract())
 
 
@@ -622,10 +588,9 @@ class DealPanelState(AuthState):
         return None
 
     @rx.event
+    @guard("projects")
     async def create(self):
-        access = await self._access("projects")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         return await _create_project(access, svc.create_project_from_deal, self._deal())
 
 
@@ -654,10 +619,8 @@ class TimerState(AuthState):
         self.timer_project = project_id
 
     @rx.event
+    @guard("time")
     async def start(self):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
         if not self.timer_project:
             return rx.toast.error("Pick a project to time.")
         name = next((p["name"] for p in self.timer_projects if p["id"] == self.timer_project), "")
@@ -667,16 +630,15 @@ class TimerState(AuthState):
         return None
 
     @rx.event
+    @guard("time")
     async def stop(self):
-        access = await self._access("time")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         if not self.timer_started:
             return None
         minutes = max(1, round((time.time() - self.timer_started) / 60))
         local = to_local(utcnow(), self.org_timezone or "UTC")
         try:
-            await run_db(svc.add_timer_minutes, Actor("user", access.viewer.id), access.viewer.id,
+            await run_db(svc.add_timer_minutes, self._actor(), access.viewer.id,
                          int(self.timer_project), minutes, local.date() if local else None)
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))

@@ -31,15 +31,11 @@ from l2c_app.api.pagination import page
 from l2c_app.core.auth import Principal
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.models import Quote
-from l2c_app.quotes.pdf import pdf_filename, render_quote_pdf
 from l2c_app.quotes.pdf import _logo as org_logo
+from l2c_app.quotes.pdf import pdf_filename, render_quote_pdf
 
 router = APIRouter(tags=["quotes"])
 auth = require("quotes")
-
-
-def _error(exc: svc.QuoteError) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "field": exc.field}, exc.status)
 
 
 def _summary(q: Quote, today) -> dict[str, Any]:
@@ -79,65 +75,51 @@ def list_quotes(status: str | None = None, deal_id: int | None = None, cursor: s
 @router.post("/api/v1/quotes", status_code=201)
 def create_quote(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
                  principal: Principal = Depends(auth)):
+    # A QuoteError anywhere below rolls the whole request back (api/deps.db) and answers by its kind.
+    if "deal_id" not in payload:
+        raise svc.QuoteError("deal_id is required.", "deal_id")
     try:
-        if "deal_id" not in payload:
-            raise svc.QuoteError("deal_id is required.", "deal_id")
+        deal_id = int(payload["deal_id"])
+    except (TypeError, ValueError):
+        raise svc.QuoteError("deal_id must be an integer.", "deal_id") from None
+    quote = svc.create_quote_from_deal(session, principal.actor, deal_id, title=payload.get("title"),
+                                       currency=payload.get("currency"), contact_id=payload.get("contact_id"),
+                                       expires_on=payload.get("expires_on"))
+    extra = {k: payload[k] for k in ("discount_percent", "notes", "terms") if k in payload}
+    if extra:
+        svc.update_quote(session, principal.actor, quote.id, **extra)
+    lines = payload.get("lines") or []
+    if not isinstance(lines, list):
+        raise svc.QuoteError("lines must be a list.", "lines")
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise svc.QuoteError(f"lines[{i}] must be an object.", f"lines[{i}]")
         try:
-            deal_id = int(payload["deal_id"])
-        except (TypeError, ValueError):
-            raise svc.QuoteError("deal_id must be an integer.", "deal_id") from None
-        quote = svc.create_quote_from_deal(session, principal.actor, deal_id, title=payload.get("title"),
-                                           currency=payload.get("currency"), contact_id=payload.get("contact_id"),
-                                           expires_on=payload.get("expires_on"))
-        extra = {k: payload[k] for k in ("discount_percent", "notes", "terms") if k in payload}
-        if extra:
-            svc.update_quote(session, principal.actor, quote.id, **extra)
-        lines = payload.get("lines") or []
-        if not isinstance(lines, list):
-            raise svc.QuoteError("lines must be a list.", "lines")
-        for i, line in enumerate(lines):
-            if not isinstance(line, dict):
-                raise svc.QuoteError(f"lines[{i}] must be an object.", f"lines[{i}]")
-            try:
-                svc.add_line(session, principal.actor, quote.id, **_line_payload(line))
-            except svc.QuoteError as exc:
-                raise svc.QuoteError(f"lines[{i}]: {exc}", f"lines[{i}].{exc.field}", exc.status) from None
-            except TypeError:
-                raise svc.QuoteError(f"lines[{i}]: unknown field.", f"lines[{i}]") from None
-    except svc.QuoteError as exc:
-        session.rollback()
-        return _error(exc)
+            svc.add_line(session, principal.actor, quote.id, **_line_payload(line))
+        except svc.QuoteError as exc:  # name the line: the field becomes lines[i].<field>
+            raise svc.QuoteError(exc.message, f"lines[{i}].{exc.field}", kind=exc.kind) from None
+        except TypeError:
+            raise svc.QuoteError(f"lines[{i}]: unknown field.", f"lines[{i}]") from None
     return JSONResponse(svc.quote_view(session, quote), 201)
 
 
 @router.get("/api/v1/quotes/{quote_id}")
 def get_quote(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)):
-    try:
-        return svc.quote_view(session, quote_id)
-    except svc.QuoteError as exc:
-        return _error(exc)
+    return svc.quote_view(session, quote_id)
 
 
 @router.post("/api/v1/quotes/{quote_id}/lines", status_code=201)
 def add_line(quote_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
              principal: Principal = Depends(auth)):
-    try:
-        svc.get_quote(session, quote_id)
-        line = svc.add_line(session, principal.actor, quote_id, **_line_payload(payload))
-    except svc.QuoteError as exc:
-        session.rollback()
-        return _error(exc)
+    svc.get_quote(session, quote_id)
+    line = svc.add_line(session, principal.actor, quote_id, **_line_payload(payload))
     view = svc.quote_view(session, quote_id)
     return JSONResponse({"line": next(ln for ln in view["lines"] if ln["id"] == line.id), "quote": view}, 201)
 
 
 @router.post("/api/v1/quotes/{quote_id}/send")
 def send_quote(quote_id: int, session: Session = Depends(db), principal: Principal = Depends(auth)):
-    try:
-        message = svc.send_quote(session, principal.actor, quote_id)
-    except svc.QuoteError as exc:
-        session.rollback()
-        return _error(exc)
+    message = svc.send_quote(session, principal.actor, quote_id)
     view = svc.quote_view(session, quote_id)
     return {"quote": view, "public_url": view["public_url"],
             "email": {"id": message.id, "to": message.to, "status": message.status}}
@@ -151,17 +133,11 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 
 @router.get("/api/v1/quotes/{quote_id}/pdf")
 def quote_pdf(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)):
-    try:
-        view = svc.quote_view(session, quote_id)
-    except svc.QuoteError as exc:
-        return _error(exc)
+    view = svc.quote_view(session, quote_id)
     return _pdf_response(render_quote_pdf(view, org_logo(session)), pdf_filename(view))
 
 
 @router.get("/api/public/quotes/{token}/pdf")
 def public_quote_pdf(token: str, session: Session = Depends(db)):
-    try:
-        view = svc.public_view(session, token)
-    except svc.QuoteError as exc:
-        return _error(exc)
+    view = svc.public_view(session, token)
     return _pdf_response(render_quote_pdf(view, org_logo(session)), pdf_filename(view))

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
+from l2c_app.core.errors import DomainError
 from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import format_money, minor_digits
 from l2c_app.core.notify import notify
@@ -43,18 +44,15 @@ DEFAULT_VALID_DAYS = 30
 MAX_LINES = 1000
 
 
-class QuoteError(ValueError):
+class QuoteError(DomainError):
     """A message for the person (or API client) who asked; `field` names the bad input."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 422):
-        super().__init__(message)
-        self.field = field
-        self.status = status
 
 
 class NotFound(QuoteError):
+    default_kind = "not_found"
+
     def __init__(self, what: str, field: str | None = None):
-        super().__init__(f"{what} not found.", field, 404)
+        super().__init__(f"{what} not found.", field)
 
 
 # --- small parsers (the same for the UI, the API and the tests) ------------------------------
@@ -446,7 +444,7 @@ def _editable(session: Session, quote_id: int) -> Quote:
     quote = get_quote(session, quote_id)
     if quote.status not in EDITABLE:
         raise QuoteError(f"This quote is {effective_status(quote, org_today(session))}: only drafts can be edited. "
-                         "Use Revise to make a new version.", "status", 409)
+                         "Use Revise to make a new version.", "status", kind="conflict")
     return quote
 
 
@@ -712,7 +710,7 @@ def send_quote(session: Session, actor: Actor, quote_id: int):
     sent_at = utcnow()
     if session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "draft")
                        .values(status="sent", sent_at=sent_at)).rowcount != 1:
-        raise QuoteError("This quote has just been sent.", "status", 409)
+        raise QuoteError("This quote has just been sent.", "status", kind="conflict")
     quote.status, quote.sent_at = "sent", sent_at
     doc = quote_pdf_document(session, quote)
     link = public_url(quote)
@@ -738,7 +736,7 @@ def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
         msg = {"draft": "This quote is still a draft: edit it directly.",
                "accepted": "An accepted quote cannot be revised; create a new quote instead.",
                "superseded": "A newer version exists: revise the latest version."}.get(old.status, "Cannot revise.")
-        raise QuoteError(msg, "status", 409)
+        raise QuoteError(msg, "status", kind="conflict")
     before = snapshot(old)
     latest = session.exec(select(func.max(Quote.version)).where(Quote.deal_id == old.deal_id,
                                                                 Quote.number == old.number)).one()
@@ -767,10 +765,10 @@ def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
 
 def _by_token(session: Session, token: str) -> Quote:
     if not token or len(token) > 64:
-        raise QuoteError("This link is not valid.", "token", 404)
+        raise QuoteError("This link is not valid.", "token", kind="not_found")
     quote = session.exec(select(Quote).where(Quote.public_token == token)).first()
     if quote is None or quote.status == "draft":  # drafts are not for the client's eyes yet
-        raise QuoteError("This link is not valid.", "token", 404)
+        raise QuoteError("This link is not valid.", "token", kind="not_found")
     return quote
 
 
@@ -786,7 +784,7 @@ def _answerable(session: Session, quote: Quote) -> None:
         "declined": "This quote was declined. Please ask us for a new version if you changed your mind.",
         "accepted": "This quote has already been accepted. Thank you!",
     }
-    raise QuoteError(messages.get(status, "This quote cannot be answered."), "status", 409)
+    raise QuoteError(messages.get(status, "This quote cannot be answered."), "status", kind="conflict")
 
 
 def _client_actor(name: str) -> Actor:
@@ -817,7 +815,7 @@ def accept_quote(session: Session, token: str, *, name: Any, agreed: bool, ip: s
     won = session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "sent")
                           .values(status="accepted")).rowcount
     if won != 1:
-        raise QuoteError("This quote has just been answered.", "status", 409)
+        raise QuoteError("This quote has just been answered.", "status", kind="conflict")
     session.refresh(quote)
     before = {**snapshot(quote), "status": "sent"}
     actor = _client_actor(typed)
@@ -885,7 +883,7 @@ def decline_quote(session: Session, token: str, *, reason: Any, ip: str | None =
     won = session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "sent")
                           .values(status="declined")).rowcount
     if won != 1:
-        raise QuoteError("This quote has just been answered.", "status", 409)
+        raise QuoteError("This quote has just been answered.", "status", kind="conflict")
     session.refresh(quote)
     before = {**snapshot(quote), "status": "sent"}
     quote.declined_at, quote.decline_reason = utcnow(), text

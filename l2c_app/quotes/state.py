@@ -13,6 +13,7 @@ from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_major, to_minor
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.totals import LineInput, TotalsInputError, compute_totals
+from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
 BILLING_KIND_OPTIONS = list(svc.BILLING_KINDS)
@@ -63,19 +64,15 @@ class CatalogState(AuthState):
         self.rates, self.active_rates, self.items = data["rates"], data["active_rates"], data["items"]
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.tax_error = self.item_error = ""
         await self._reload()
         return None
 
     @rx.event
+    @guard("settings")
     async def toggle_archived(self, value: bool):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.show_archived = bool(value)
         await self._reload()
         return None
@@ -85,10 +82,8 @@ class CatalogState(AuthState):
         self.new_kind = kind
 
     @rx.event
+    @guard("settings")
     async def start_edit_tax(self, rate: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.edit_tax_id = int(rate["id"])
         self.tax_form = {"name": rate["name"], "percent": str(rate["percent"]),
                          "inclusive": "on" if rate["inclusive"] else ""}
@@ -104,11 +99,9 @@ class CatalogState(AuthState):
         self.form_key += 1
 
     @rx.event
+    @guard("settings")
     async def add_tax(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        actor = Actor("user", access.viewer.id)
+        actor = self._actor()
         inclusive = form.get("inclusive") in ("on", "true", True)
         try:
             if self.edit_tax_id:
@@ -126,28 +119,22 @@ class CatalogState(AuthState):
         return rx.toast.success(f"Tax rate {form.get('name')} {done}.")
 
     @rx.event
+    @guard("settings")
     async def remove_tax(self, rate_id: int):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        outcome = await run_db(svc.remove_tax_rate, Actor("user", access.viewer.id), int(rate_id))
+        outcome = await run_db(svc.remove_tax_rate, self._actor(), int(rate_id))
         await self._reload()
         return rx.toast.success("Tax rate archived (it is in use)." if outcome == "archived" else "Tax rate deleted.")
 
     @rx.event
+    @guard("settings")
     async def restore_tax(self, rate_id: int):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        await run_db(svc.restore_tax_rate, Actor("user", access.viewer.id), int(rate_id))
+        await run_db(svc.restore_tax_rate, self._actor(), int(rate_id))
         await self._reload()
         return None
 
     @rx.event
+    @guard("settings")
     async def add_item(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         currency = (form.get("currency") or "EUR").strip().upper()
         try:
             try:
@@ -158,7 +145,7 @@ class CatalogState(AuthState):
             fields = dict(name=form.get("name"), kind=self.new_kind, role=form.get("role"),
                           unit=form.get("unit") or None, unit_price_minor=price, currency=currency,
                           description=form.get("description"), tax_rate_id=None if tax in (None, "", NO_TAX) else tax)
-            actor = Actor("user", access.viewer.id)
+            actor = self._actor()
             if self.edit_item_id:
                 await run_db(svc.update_catalog_item, actor, self.edit_item_id, **fields)
             else:
@@ -173,10 +160,8 @@ class CatalogState(AuthState):
         return rx.toast.success(f"{form.get('name')} {done}.")
 
     @rx.event
+    @guard("settings")
     async def start_edit_item(self, item: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.edit_item_id = int(item["id"])
         self.new_kind = item["kind"]
         self.item_form = {"name": item["name"], "role": item["role"], "unit": item["unit"],
@@ -187,20 +172,16 @@ class CatalogState(AuthState):
         return None
 
     @rx.event
+    @guard("settings")
     async def remove_item(self, item_id: int):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        outcome = await run_db(svc.remove_catalog_item, Actor("user", access.viewer.id), int(item_id))
+        outcome = await run_db(svc.remove_catalog_item, self._actor(), int(item_id))
         await self._reload()
         return rx.toast.success("Item archived (quotes use it)." if outcome == "archived" else "Item deleted.")
 
     @rx.event
+    @guard("settings")
     async def restore_item(self, item_id: int):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        await run_db(svc.restore_catalog_item, Actor("user", access.viewer.id), int(item_id))
+        await run_db(svc.restore_catalog_item, self._actor(), int(item_id))
         await self._reload()
         return None
 
@@ -212,10 +193,8 @@ class QuotesListState(AuthState):
     status_filter: str = "all"
 
     @rx.event
+    @guard("quotes")
     async def load(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
         self.quotes = await run_db(svc.list_quotes, status=None if self.status_filter == "all" else self.status_filter)
         return None
 
@@ -308,10 +287,8 @@ class BuilderState(AuthState):
         self._apply(await run_db(_builder_data, quote_id))
 
     @rx.event
+    @guard("quotes")
     async def load(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
         self.error, self.not_found = "", False
         qid = route_id(self, "quotes")
         try:
@@ -374,12 +351,10 @@ class BuilderState(AuthState):
 
     async def _do(self, access, fn, *args, success: str | None = None, **kwargs):
         """Run one service call for the viewer the handler has just checked, then reload the quote."""
-        try:
-            await run_db(fn, Actor("user", access.viewer.id), *args, **kwargs)
-        except svc.QuoteError as exc:
-            self.error = str(exc)
-            return rx.toast.error(str(exc))
-        self.error = ""
+        done = await self._call(fn, Actor("user", access.viewer.id), *args, **kwargs)
+        self.error = done.error
+        if not done.ok:
+            return done.toast()
         await self._load_quote(self.current_id)
         return rx.toast.success(success) if success else None
 
@@ -397,26 +372,23 @@ class BuilderState(AuthState):
         return await self._do(access, lambda s, actor: _edit_line(s, actor, line_id, fields))
 
     @rx.event
+    @guard("quotes")
     async def save_line(self, idx: int):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         return await self._save_line(access, idx)
 
     @rx.event
+    @guard("quotes")
     async def set_and_save(self, idx: int, field: str, value: Any):
         """Selects and checkboxes: apply and save at once."""
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self._set_field(idx, field, value)
         return await self._save_line(access, idx)
 
     @rx.event
+    @guard("quotes")
     async def add_free_line(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         qid = self.current_id
         return await self._do(access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
                                                                   unit_price_minor=0))
@@ -426,10 +398,9 @@ class BuilderState(AuthState):
         self.catalog_pick = value
 
     @rx.event
+    @guard("quotes")
     async def add_catalog_line(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         if not self.catalog_pick:
             return rx.toast.error("Choose a catalog item first.")
         pick, qid = int(self.catalog_pick), self.current_id
@@ -440,10 +411,9 @@ class BuilderState(AuthState):
         self.new_section = value
 
     @rx.event
+    @guard("quotes")
     async def add_section(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         heading = self.new_section.strip()
         if not heading:
             return rx.toast.error("Type the section heading first.")
@@ -452,10 +422,9 @@ class BuilderState(AuthState):
                                                                   unit_price_minor=0, section=heading))
 
     @rx.event
+    @guard("quotes")
     async def rename_section(self, old: str, new: str):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         if (new or "").strip() == (old or "").strip():
             return None
         ids = [ln["id"] for ln in self.lines if ln["section"] == old]
@@ -467,17 +436,15 @@ class BuilderState(AuthState):
         return await self._do(access, rename)
 
     @rx.event
+    @guard("quotes")
     async def remove_line(self, line_id: int):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         return await self._do(access, svc.remove_line, int(line_id))
 
     @rx.event
+    @guard("quotes")
     async def move(self, line_id: int, delta: int):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         return await self._do(access, svc.move_line, int(line_id), int(delta))
 
     @rx.event
@@ -485,10 +452,9 @@ class BuilderState(AuthState):
         self.dragging = int(line_id)
 
     @rx.event
+    @guard("quotes")
     async def drop_on(self, line_id: int):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         dragged, self.dragging = self.dragging, 0
         if not dragged or dragged == int(line_id):
             return None
@@ -512,10 +478,9 @@ class BuilderState(AuthState):
         self.terms = value
 
     @rx.event
+    @guard("quotes")
     async def save_quote_field(self, field: str, value: Any = None):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         if not self.editable:
             return None
         value = {"discount_percent": self.discount, "title": self.title, "notes": self.notes,
@@ -526,11 +491,9 @@ class BuilderState(AuthState):
         return await self._do(access, lambda s, a: svc.update_quote(s, a, qid, **{field: value}))
 
     @rx.event
+    @guard("quotes")
     async def send(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            yield access.denial()
-            return
+        access = current_access()
         self.sending = True
         yield
         result = await self._do(access, svc.send_quote, self.current_id,
@@ -539,12 +502,10 @@ class BuilderState(AuthState):
         yield result
 
     @rx.event
+    @guard("quotes")
     async def revise(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            return access.denial()
         try:
-            new = await run_db(svc.revise_quote, Actor("user", access.viewer.id), self.current_id)
+            new = await run_db(svc.revise_quote, self._actor(), self.current_id)
         except svc.QuoteError as exc:
             return rx.toast.error(str(exc))
         return [rx.redirect(f"/quotes/{new.id}"), rx.toast.success(f"New version {svc.quote_label(new)} created.")]
@@ -567,11 +528,8 @@ class DealQuotesState(AuthState):
         return None
 
     @rx.event
+    @guard("quotes")
     async def new_quote(self):
-        access = await self._access("quotes")
-        if not access.allowed:
-            yield access.denial()
-            return
         deal_id = route_id(self, "deals")
         if not deal_id:
             yield rx.toast.error("Open a deal first.")
@@ -579,7 +537,7 @@ class DealQuotesState(AuthState):
         self.creating = True
         yield
         try:
-            quote = await run_db(svc.create_quote_from_deal, Actor("user", access.viewer.id), deal_id)
+            quote = await run_db(svc.create_quote_from_deal, self._actor(), deal_id)
         except svc.QuoteError as exc:
             self.creating = False
             yield rx.toast.error(str(exc))

@@ -29,18 +29,18 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from l2c_app.core.errors import DomainError
 from l2c_app.core.money import round_minor
 from l2c_app.core.tax import exact_line_tax
 
 HUNDRED = Decimal(100)
 
 
-class TotalsInputError(ValueError):
-    """An input the totals cannot be computed from; `field` names it."""
+class TotalsInputError(DomainError):
+    """An input the totals cannot be computed from; `field` names it (first, unlike DomainError)."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

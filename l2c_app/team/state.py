@@ -7,13 +7,20 @@ from urllib.parse import parse_qs, urlparse
 import reflex as rx
 from sqlmodel import Session, select
 
-from l2c_app.core.audit import Actor
 from l2c_app.core.auth import (
-    AuthError, accept_invitation, create_user, invitation_user, invite_user, set_active, set_role, setup_needed,
+    AuthError,
+    accept_invitation,
+    create_user,
+    invitation_user,
+    invite_user,
+    set_active,
+    set_role,
+    setup_needed,
     setup_organisation,
 )
 from l2c_app.core.db import run_db
 from l2c_app.core.models import ROLES, User
+from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg
 
 
@@ -97,22 +104,19 @@ class TeamState(AuthState):
     roles: list[str] = list(ROLES)
 
     @rx.event
+    @guard("team")
     async def load(self):
-        access = await self._access("team")
-        if not access.allowed:
-            return access.denial()
         self.members = await run_db(_team)
         return None
 
     @rx.event
+    @guard("team")
     async def add(self, form: dict):
         """With an initial password the member can sign in at once; without one they get an
         invitation e-mail (outbox without SMTP) to choose their own."""
-        access = await self._access("team")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self.error = ""
-        actor = Actor("user", access.viewer.id)
+        actor = self._actor()
         name, email, role = form.get("name", ""), form.get("email", ""), form.get("role", "sales")
         if role == "owner" and access.viewer.role != "owner":
             self.error = "Only an owner can make another owner."
@@ -131,26 +135,23 @@ class TeamState(AuthState):
         return rx.toast.success(message)
 
     @rx.event
+    @guard("team")
     async def change_role(self, user_id: int, role: str):
-        access = await self._access("team")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         if role == "owner" and access.viewer.role != "owner":
             return rx.toast.error("Only an owner can make another owner.")
         try:
-            await run_db(set_role, Actor("user", access.viewer.id), int(user_id), role)
+            await run_db(set_role, self._actor(), int(user_id), role)
         except AuthError as exc:
             return rx.toast.error(str(exc))
         self.members = await run_db(_team)
         return rx.toast.success("Role changed.")
 
     @rx.event
+    @guard("team")
     async def toggle_active(self, user_id: int, active: bool):
-        access = await self._access("team")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(set_active, Actor("user", access.viewer.id), int(user_id), active)
+            await run_db(set_active, self._actor(), int(user_id), active)
         except AuthError as exc:
             return rx.toast.error(str(exc))
         self.members = await run_db(_team)

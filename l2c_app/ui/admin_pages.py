@@ -6,11 +6,11 @@ from urllib.parse import parse_qs, urlparse
 
 import reflex as rx
 
-from l2c_app.core.audit import Actor
 from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
 from l2c_app.core.db import run_db
 from l2c_app.pipeline.components import my_day_panel
 from l2c_app.ui import admin_service as svc
+from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
 
@@ -19,10 +19,9 @@ class HomeState(AuthState):
     counts: dict[str, int] = {}
 
     @rx.event
+    @guard("home")
     async def load(self):
-        access = await self._access("home")
-        if not access.allowed:
-            return access.denial()
+        access = current_access()
         self.counts = await run_db(svc.home_counts, access.viewer.id)
         return None
 
@@ -35,7 +34,7 @@ def stat(label: str, value: rx.Var, href: str) -> rx.Component:
 @app_page("/", "My day", "home", on_load=HomeState.load)
 def home_page() -> rx.Component:
     return rx.vstack(
-        rx.heading(f"Hello, ", AuthState.user_name, size="6"),
+        rx.heading("Hello, ", AuthState.user_name, size="6"),
         rx.text("What needs you today, across the whole cycle.", color_scheme="gray"),
         rx.hstack(
             stat("My open leads", HomeState.counts["open_leads"], "/leads"),
@@ -57,22 +56,18 @@ class SettingsState(AuthState):
     new_key: str = ""
 
     @rx.event
+    @guard("settings")
     async def load(self):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         self.org = await run_db(svc.org_settings)
         self.keys = await run_db(svc.list_api_keys)
         self.new_key = ""
         return None
 
     @rx.event
+    @guard("settings")
     async def save_org(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         try:
-            await run_db(svc.update_org, Actor("user", access.viewer.id), form.get("name", ""),
+            await run_db(svc.update_org, self._actor(), form.get("name", ""),
                          form.get("currency", ""), form.get("timezone", ""))
         except AuthError as exc:
             self.error = str(exc)
@@ -83,12 +78,10 @@ class SettingsState(AuthState):
         return rx.toast.success("Organisation saved.")
 
     @rx.event
+    @guard("settings")
     async def create_key(self, form: dict):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
         try:
-            _, secret = await run_db(create_api_key, form.get("name", ""), Actor("user", access.viewer.id))
+            _, secret = await run_db(create_api_key, form.get("name", ""), self._actor())
         except AuthError as exc:
             return rx.toast.error(str(exc))
         self.new_key = secret
@@ -96,11 +89,9 @@ class SettingsState(AuthState):
         return None
 
     @rx.event
+    @guard("settings")
     async def revoke_key(self, key_id: int):
-        access = await self._access("settings")
-        if not access.allowed:
-            return access.denial()
-        await run_db(revoke_api_key, Actor("user", access.viewer.id), int(key_id))
+        await run_db(revoke_api_key, self._actor(), int(key_id))
         self.keys = await run_db(svc.list_api_keys)
         return rx.toast.success("Key revoked.")
 
@@ -197,10 +188,8 @@ class OutboxState(AuthState):
     messages: list[dict] = []
 
     @rx.event
+    @guard("outbox")
     async def load(self):
-        access = await self._access("outbox")
-        if not access.allowed:
-            return access.denial()
         self.messages = await run_db(svc.list_outbox)
         return None
 
@@ -243,10 +232,8 @@ class SearchPageState(AuthState):
     results: list[dict] = []
 
     @rx.event
+    @guard("home")
     async def load(self):
-        access = await self._access("home")
-        if not access.allowed:
-            return access.denial()
         self.q = (parse_qs(urlparse(str(self.router.url)).query).get("q") or [""])[0]
         self.results = await run_db(svc.search, self.q) if self.q.strip() else []
         return None

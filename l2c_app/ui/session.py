@@ -16,8 +16,11 @@ from urllib.parse import quote, urlparse
 import reflex as rx
 from sqlmodel import Session
 
-from l2c_app.core.auth import SECTION_ROLES, SESSION_COOKIE, can, get_organisation, setup_needed, user_for_token
+from l2c_app.core.audit import Actor
+from l2c_app.core.auth import (SECTION_ROLES, SESSION_COOKIE, can, get_organisation, session_viewer, setup_needed,
+                               user_for_token)
 from l2c_app.core.db import run_db
+from l2c_app.ui.guard import Done, call_service, current_access
 
 
 def route_arg(state: rx.State, segment: str) -> str:
@@ -64,6 +67,11 @@ class Access:
         return rx.toast.error(f"Your role ({self.viewer.role}) may not do this.")
 
 
+def _viewer_row(session: Session, token: str | None) -> Viewer | None:
+    row = session_viewer(session, token)
+    return Viewer(*row) if row else None
+
+
 def _lookup(session: Session, token: str | None) -> tuple[Viewer | None, bool, str, str]:
     user = user_for_token(session, token)
     org = get_organisation(session)
@@ -96,12 +104,25 @@ class AuthState(rx.State):
         return url.path + (f"?{url.query}" if url.query else "")
 
     async def _viewer(self) -> Viewer | None:
-        viewer, _, _, _ = await run_db(_lookup, self._token())
-        return viewer
+        return await run_db(_viewer_row, self._token())
 
     async def _access(self, section: str) -> Access:
-        """Re-check the session and the role on the server, for this one event."""
+        """Re-check the session and the role on the server, for this one event (one query).
+
+        Handlers use it through `ui.guard.guard(section)`."""
         return Access(await self._viewer(), section, self._path())
+
+    def _actor(self) -> Actor:
+        """The viewer checked by the guard of the event being handled, as the audit's actor."""
+        access = current_access()
+        if access is None or access.viewer is None:
+            raise RuntimeError("_actor() outside a guarded event handler")
+        return Actor("user", access.viewer.id)
+
+    async def _call(self, fn, *args, **kwargs) -> Done:
+        """Run a service call `fn(session, *args)` (ui.guard.call_service): a DomainError
+        becomes `Done(ok=False, error=<ui message>, field=...)`, never an internal text."""
+        return await call_service(fn, *args, **kwargs)
 
     @rx.event
     async def require(self, section: str):

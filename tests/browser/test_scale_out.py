@@ -9,7 +9,6 @@ read from the kernel (/proc/net/tcp and each process's open sockets), not guesse
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -24,8 +23,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlmodel import Session, select
 
 import l2c_app.models  # noqa: F401,E402  (every table registered before services run)
-from tests.conftest import (CHROMIUM, CHROMIUM_ARGS, IN_CI, ROOT, _free_port, _pg_exec, _pg_reachable, _pg_url,
-                            sign_in)
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI, ROOT, _free_port, _pg_exec, _pg_reachable, _pg_url, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

@@ -89,17 +89,17 @@ def test_bad_lines_get_422_naming_the_field_and_change_nothing(api, line, field)
     client, w, _ = api
     q = new_quote(client, w).json()
     r = client.post(f"/api/v1/quotes/{q['id']}/lines", json=line)
-    assert r.status_code == 422 and r.json()["field"] == field and r.json()["detail"]
+    assert r.status_code == 422 and r.json()["error"]["field"] == field and r.json()["detail"]
     after = client.get(f"/api/v1/quotes/{q['id']}").json()
     assert after["lines"] == q["lines"] and after["totals"] == q["totals"]
 
 
 def test_create_refuses_bad_input_and_stores_nothing(api, db_url):
     client, w, _ = api
-    assert client.post("/api/v1/quotes", json={}).json()["field"] == "deal_id"
+    assert client.post("/api/v1/quotes", json={}).json()["error"]["field"] == "deal_id"
     assert client.post("/api/v1/quotes", json={"deal_id": 999}).status_code == 422
     r = new_quote(client, w, lines=[{"description": "x", "quantity": "-1"}])
-    assert r.status_code == 422 and r.json()["field"] == "lines[0].quantity"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "lines[0].quantity"
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(Quote)).all() == []
 
@@ -108,7 +108,7 @@ def test_send_without_lines_is_refused(api):
     client, w, _ = api
     qid = client.post("/api/v1/quotes", json={"deal_id": w.deal.id}).json()["id"]
     r = client.post(f"/api/v1/quotes/{qid}/send")
-    assert r.status_code == 422 and r.json()["field"] == "lines"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "lines"
 
 
 def test_auth_required_and_role_checked(api):
