@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -65,68 +64,25 @@ class ScaledApp:
         return email, password
 
 
-def _children(pid: int) -> set[int]:
-    """Every descendant of `pid` (from /proc: no psutil needed)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-                parents[int(entry)] = int(fields[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    out, frontier = set(), {pid}
-    while frontier:
-        nxt = {p for p, pp in parents.items() if pp in frontier} - out
-        out |= nxt
-        frontier = nxt
-    return out
+REDIS_DB = 11
 
 
-def _socket_owners(pids: set[int]) -> dict[int, int]:
-    """socket inode -> pid, for the given processes."""
-    owners: dict[int, int] = {}
-    for pid in pids:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                except OSError:
-                    continue
-                if target.startswith("socket:["):
-                    owners[int(target[8:-1])] = pid
-        except OSError:
-            continue
-    return owners
+def worker_of(page) -> str | None:
+    """Which worker holds this tab's websocket: Reflex's own record in Redis.
 
+    With REDIS_URL, Reflex links each tab's token (sessionStorage "token") to the
+    `instance_id` of the worker process holding its socket
+    (`reflex/utils/token_manager.py`, key `token_manager_socket_record_<token>`).
+    """
+    import pickle
 
-def _established(port: int) -> list[tuple[int, int, int]]:
-    """(local port, remote port, inode) of established loopback TCP connections touching `port`."""
-    rows = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            local, remote, state, inode = parts[1], parts[2], parts[3], int(parts[9])
-            if state != "01":  # ESTABLISHED
-                continue
-            lport, rport = int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)
-            if port in (lport, rport):
-                rows.append((lport, rport, inode))
-    return rows
+    import redis
 
-
-def workers_serving(app_port: int, browser_pid: int, server_pid: int) -> set[int]:
-    """The server processes holding a connection whose other end belongs to this browser."""
-    client = _socket_owners(_children(browser_pid) | {browser_pid})
-    server = _socket_owners(_children(server_pid))
-    conns = _established(app_port)
-    client_ports = {lport for lport, rport, inode in conns if rport == app_port and inode in client}
-    return {server[inode] for lport, rport, inode in conns
-            if lport == app_port and rport in client_ports and inode in server}
+    token = page.evaluate("() => window.sessionStorage.getItem('token')")
+    if not token:
+        return None
+    raw = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).get(f"token_manager_socket_record_{token}")
+    return pickle.loads(raw).instance_id if raw else None  # noqa: S301 - our own local Redis
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +101,10 @@ def scaled_app(tmp_path_factory):
     dbname = f"l2c_scale_{uuid.uuid4().hex[:10]}"
     _pg_exec(f'CREATE DATABASE "{dbname}"')
     url = _pg_url(dbname)
-    redis_db = 11
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-n", str(redis_db), "FLUSHDB"], check=False,
-                   capture_output=True)
+    redis_db = REDIS_DB
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
     port = _free_port()
     log = ROOT / "test-artifacts" / "scaled-app.log"
     log.parent.mkdir(exist_ok=True)
@@ -181,40 +138,39 @@ def scaled_app(tmp_path_factory):
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it exited already (the failure is reported above)
+            pass
         from l2c_app.core.db import engine_for
 
         engine_for(url).dispose()
         _pg_exec(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
-def _browser_pid(browser) -> int:
-    """The pid of a launched Chromium (the newest chromium child of this test process)."""
-    mine = _children(os.getpid())
-    pids = [p for p in mine if "chrom" in Path(f"/proc/{p}/comm").read_text()]
-    return max(pids)
-
-
-def land_on_another_worker(page, app_port: int, browser_pid: int, server_pid: int, avoid: set[int],
-                           path: str, attempts: int = 25) -> set[int]:
-    """Reload until this page's connections are held by a worker not in `avoid`."""
+def land_on_another_worker(page, avoid: set[str], path: str, attempts: int = 30, ready=None) -> str:
+    """Reload until this tab's websocket is held by a worker not in `avoid`."""
     for _ in range(attempts):
-        served = workers_serving(app_port, browser_pid, server_pid)
-        if served and not served & avoid:
-            return served
+        worker = None
+        for _ in range(20):  # the record is written when the socket connects
+            worker = worker_of(page)
+            if worker:
+                break
+            time.sleep(0.2)
+        if worker and worker not in avoid:
+            return worker
         page.goto(path)
-        page.wait_for_load_state("networkidle")
-        time.sleep(0.3)
-    pytest.fail(f"after {attempts} reloads every connection was still on workers {avoid}")
+        expect(ready(page) if ready else page.get_by_role("region", name="Stage New")).to_be_visible()
+    pytest.fail(f"after {attempts} reloads the tab was still served by {avoid}")
 
 
 def test_two_people_on_different_workers_see_one_app(scaled_app):
-    app, port = scaled_app
+    app, _port = scaled_app
     email, password = app.ensure_owner()
     from l2c_app.core.audit import Actor
     from l2c_app.core.auth import create_user
     from l2c_app.pipeline.service import create_deal
+    from l2c_app.quotes.service import create_quote_from_deal
 
     colleague_email, colleague_password = "sam@scale.test", "colleague-pass-1"
     title = f"Scale deal {uuid.uuid4().hex[:6]}"
@@ -225,14 +181,13 @@ def test_two_people_on_different_workers_see_one_app(scaled_app):
         from l2c_app.core.models import User
 
         owner = s.exec(select(User).where(User.email == email)).one()
-        create_deal(s, Actor("user", owner.id), title=title, value_minor=250000, owner_id=owner.id)
+        deal = create_deal(s, Actor("user", owner.id), title=title, value_minor=250000, owner_id=owner.id)
+        quote = create_quote_from_deal(s, Actor("user", owner.id), deal.id)
         s.commit()
 
     with sync_playwright() as p:
         one = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        one_pid = _browser_pid(one)
         two = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        two_pid = _browser_pid(two)
         try:
             a = one.new_context(viewport={"width": 1500, "height": 900}).new_page()
             b = two.new_context(viewport={"width": 1500, "height": 900}).new_page()
@@ -240,16 +195,16 @@ def test_two_people_on_different_workers_see_one_app(scaled_app):
             b.set_default_timeout(30_000)
             sign_in(a, app, email, password, "/pipeline")
             sign_in(b, app, colleague_email, colleague_password, "/pipeline")
-            a_workers = workers_serving(port, one_pid, app.proc.pid)
-            assert a_workers, "the owner's browser holds no connection to the app"
+            board = f"{app.base_url}/pipeline"
+            expect(a.get_by_role("region", name="Stage New")).to_be_visible()
+            first = land_on_another_worker(a, set(), board)
             # Sign-in survives on another worker: the session lives in the database and
             # the UI state in Redis, not in one worker's memory.
-            land_on_another_worker(a, port, one_pid, app.proc.pid, a_workers, f"{app.base_url}/pipeline")
-            expect(a.get_by_role("region", name="Stage New")).to_be_visible()
+            a_worker = land_on_another_worker(a, {first}, board)
             assert "/login" not in a.url
-            a_workers = workers_serving(port, one_pid, app.proc.pid)
-            b_workers = land_on_another_worker(b, port, two_pid, app.proc.pid, a_workers, f"{app.base_url}/pipeline")
-            assert not a_workers & b_workers  # two people, two different workers
+            expect(a.get_by_role("article", name=title)).to_be_visible()
+            b_worker = land_on_another_worker(b, {a_worker}, board)
+            assert a_worker != b_worker  # two people, two different workers
 
             # A card moved by one appears on the other's board without a reload.
             card = a.get_by_role("article", name=title)
@@ -257,6 +212,22 @@ def test_two_people_on_different_workers_see_one_app(scaled_app):
             expect(a.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)).to_be_visible()
             expect(b.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)) \
                 .to_be_visible(timeout=15_000)
+
+            # A quote edited by one is current for the other, opened on another worker.
+            builder = f"{app.base_url}/quotes/{quote.id}"
+            a.goto(builder)
+            a.get_by_role("button", name="Add line").click()
+            a.get_by_label("Description of line 1").fill("Discovery workshop")
+            a.get_by_label("Quantity of line 1").fill("2")
+            a.get_by_label("Unit price of line 1").fill("450")
+            a.get_by_label("Unit price of line 1").press("Tab")
+            expect(a.get_by_label("Total", exact=True)).to_have_text("€900.00")
+            a_worker = worker_of(a)
+            b.goto(builder)
+            land_on_another_worker(b, {a_worker}, builder, ready=lambda pg: pg.get_by_role("button", name="Add line"))
+            expect(b.get_by_label("Description of line 1")).to_have_value("Discovery workshop")
+            expect(b.get_by_label("Total", exact=True)).to_have_text("€900.00")
+            assert worker_of(b) != a_worker
         finally:
             one.close()
             two.close()
