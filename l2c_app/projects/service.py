@@ -101,7 +101,7 @@ def quote_plan_amounts(quote: Any, lines: list[Any]) -> list[tuple[Any, int]]:
     ordered = sorted(lines, key=lambda x: (x.position, x.id or 0))
     totals = compute_totals([LineInput(i, ln.quantity, ln.unit_price_minor, ln.discount_percent,
                                        optional=ln.optional, selected=ln.selected,
-                                       kind=ln.billing_kind or "fixed")
+                                       kind=getattr(ln, "billing_kind", None) or "fixed")
                              for i, ln in enumerate(ordered)], quote.discount_percent or 0)
     return [(ln, totals.line(i).discounted_minor) for i, ln in enumerate(ordered) if totals.line(i).included]
 
