@@ -41,7 +41,8 @@ def upgrade() -> None:
     for co_id, amount, percent, inclusive in rows:
         pct = Decimal(str(percent))
         conn.execute(sa.text("UPDATE changeorder SET tax_percent = :p, tax_inclusive = :i, tax_minor = :t "
-                             "WHERE id = :id"),
+                             "WHERE id = :id").bindparams(sa.bindparam("p", type_=sa.Numeric(7, 4)),
+                                                          sa.bindparam("i", type_=sa.Boolean())),
                      {"p": pct, "i": bool(inclusive), "t": _line_tax(int(amount), pct, bool(inclusive)), "id": co_id})
 
 
