@@ -294,8 +294,9 @@ def _other_candidates(session: Session, project: Project, up_to: date, taxes: di
     for m in session.exec(ms.order_by(Milestone.id)):
         add("milestone", m.id, m.name if m.kind == "fixed" else f"Milestone reached: {m.name}", m.amount_minor,
             m.tax_rate_id)
+    # An hours change order is billed through its time (its budget line), never as an item too.
     cos = select(ChangeOrder).where(ChangeOrder.project_id == pid, ChangeOrder.status == "approved",
-                                    ~live_link("change_order", ChangeOrder.id))
+                                    ChangeOrder.kind == "fixed", ~live_link("change_order", ChangeOrder.id))
     for co in session.exec(cos.order_by(ChangeOrder.number, ChangeOrder.id)):
         first_line = (co.description or "").strip().splitlines()[0] if co.description else ""
         key = f"change_order:{co.id}"
