@@ -33,10 +33,11 @@ from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, reco
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.money import format_money, percent_of, round_minor
-from l2c_app.core.tax import line_tax
+from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, tax_convention
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
+from l2c_app.projects.service import retainer_period_amount
 from l2c_app.projects.models import (BudgetLine, ChangeOrder, Expense, Milestone, Project, ProjectQuote,
                                      Retainer, RetainerPeriod, TimeEntry)
 from l2c_app.quotes.models import Quote, TaxRate
@@ -172,7 +173,9 @@ def ensure_retainer_periods(session: Session, project_id: int, up_to: date) -> i
             if month_start > up_to or (ret.months is not None and n >= ret.months):
                 break
             if month_start not in have:
-                session.add(RetainerPeriod(retainer_id=ret.id, period_start=month_start, amount_minor=ret.amount_minor))
+                # a fixed term's months share the quoted amount exactly (the first take the remainder)
+                session.add(RetainerPeriod(retainer_id=ret.id, period_start=month_start,
+                                           amount_minor=retainer_period_amount(ret, n)))
                 made += 1
             n += 1
     if made:
@@ -288,11 +291,17 @@ def _other_candidates(session: Session, project: Project, up_to: date, taxes: di
     for m in session.exec(ms.order_by(Milestone.id)):
         add("milestone", m.id, m.name if m.kind == "fixed" else f"Milestone reached: {m.name}", m.amount_minor,
             m.tax_rate_id)
+    # An hours change order is billed through its time (its budget line), never as an item too.
     cos = select(ChangeOrder).where(ChangeOrder.project_id == pid, ChangeOrder.status == "approved",
-                                    ~live_link("change_order", ChangeOrder.id))
+                                    ChangeOrder.kind == "fixed", ~live_link("change_order", ChangeOrder.id))
     for co in session.exec(cos.order_by(ChangeOrder.number, ChangeOrder.id)):
         first_line = (co.description or "").strip().splitlines()[0] if co.description else ""
-        add("change_order", co.id, f"Change order #{co.number}: {first_line}", co.amount_minor, co.tax_rate_id)
+        key = f"change_order:{co.id}"
+        if key not in exclude_keys:
+            # The rate the client approved (kept on the change order), not today's rate row.
+            out.append(Candidate(key, "change_order", f"Change order #{co.number}: {first_line}"[:500], Decimal(1),
+                                 "unit", co.amount_minor, co.amount_minor, Decimal(co.tax_percent or 0),
+                                 co.tax_rate_id, [co.id], bool(co.tax_inclusive)))
     rps = (select(RetainerPeriod, Retainer).join(Retainer, Retainer.id == RetainerPeriod.retainer_id)
            .where(Retainer.project_id == pid, RetainerPeriod.period_start <= up_to,
                   ~live_link("retainer_period", RetainerPeriod.id)))
@@ -320,7 +329,9 @@ def unbilled_candidates(session: Session, project_id: int, up_to: date, itemise:
     approval = bool(cfg["time_approval_required"])
     time = (_itemised_time if itemise else _grouped_time)(session, project_id, up_to, approval, taxes, exclude_keys)
     out = time + _other_candidates(session, project, up_to, taxes, exclude_keys)
-    return [c for c in out if only_types is None or c.source_type in only_types]
+    # Nothing of zero value is billed: a 0.00 line would only draft an invoice that can
+    # never be issued (its sources stay unlinked and are worth nothing).
+    return [c for c in out if c.amount_minor != 0 and (only_types is None or c.source_type in only_types)]
 
 
 def unbilled_total(session: Session, project_id: int, up_to: date | None = None) -> int:
@@ -360,7 +371,9 @@ def _new_invoice(session: Session, project: Project | list[Project], actor: Acto
 
 
 def _line_tax(amount: int, percent: Decimal | str, inclusive: bool) -> int:
-    """The quotes' rule (core/tax): inclusive tax is inside the amount, exclusive goes on top."""
+    """The one rule (core/lines): the rate applied to the line's rounded amount, rounded once;
+    inclusive tax is inside the amount, exclusive goes on top. Under the "per_rate"
+    convention `_recompute_totals` then shares each rate's document tax over its lines."""
     return line_tax(amount, Decimal(str(percent)), inclusive)
 
 
@@ -646,8 +659,40 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
     return inv
 
 
+def _apply_rate_tax(session: Session, inv: Invoice) -> None:
+    """The "per_rate" convention (core/lines): each rate's tax is round(rate x the sum of its
+    lines' amounts), shared over those lines. Deposit deductions keep the tax their deposit
+    invoice stated, and a credit note repeats the credited lines' taxes, so the documents
+    of one sale add up to its tax. One aggregate per rate; only lines that change are
+    written (a grouped invoice has few lines; an itemised one touches at most a few)."""
+    if inv.kind == "credit_note":
+        return
+    fixed = and_(InvoiceLine.source_type == "deposit", InvoiceLine.amount_minor < 0)
+    rows = session.execute(sa_select(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive,
+                                     func.sum(InvoiceLine.amount_minor), func.sum(InvoiceLine.tax_minor))
+                           .where(InvoiceLine.invoice_id == inv.id, ~fixed, InvoiceLine.tax_percent != 0)
+                           .group_by(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive)).all()
+    for percent, inclusive, _base, stored in rows:
+        per_line = session.execute(sa_select(InvoiceLine.id, InvoiceLine.amount_minor)
+                                   .where(InvoiceLine.invoice_id == inv.id, ~fixed,
+                                          InvoiceLine.tax_percent == percent,
+                                          InvoiceLine.tax_inclusive.is_(bool(inclusive)))
+                                   .order_by(InvoiceLine.position, InvoiceLine.id)).all()
+        items = [TaxItem(lid, int(amount), Decimal(percent), bool(inclusive)) for lid, amount in per_line]
+        target = allocate_rate_tax(items, PER_RATE)
+        if sum(target.values()) == int(stored or 0) and len(items) == 1:
+            continue
+        current = dict(session.execute(sa_select(InvoiceLine.id, InvoiceLine.tax_minor)
+                                       .where(InvoiceLine.id.in_(list(target)))).all())
+        for lid, tax in target.items():
+            if current.get(lid) != tax:
+                session.execute(update(InvoiceLine).where(InvoiceLine.id == lid).values(tax_minor=tax))
+
+
 def _recompute_totals(session: Session, inv: Invoice) -> None:
     """Like a quote: tax_minor reports every tax; the total adds the exclusive ones only."""
+    if tax_convention(session) == PER_RATE:
+        _apply_rate_tax(session, inv)
     exclusive = case((InvoiceLine.tax_inclusive.is_(False), InvoiceLine.tax_minor), else_=0)
     sub, tax, excl = session.execute(sa_select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0),
                                                func.coalesce(func.sum(InvoiceLine.tax_minor), 0),
@@ -713,6 +758,9 @@ def add_manual_line(session: Session, invoice_id: int, actor: Actor, description
         raise BillingError("Lines can be added to drafts only", "status")
     if not description.strip():
         raise BillingError("A line needs a description", "description")
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor == 0:
+        # a zero line never appears on an invoice (nor a float: amounts are minor units)
+        raise BillingError("Enter the line's amount (not 0)", "amount_minor")
     pct = Decimal(str(tax_percent))
     pos = len(lines_of(session, invoice_id)) + 1
     line = InvoiceLine(invoice_id=invoice_id, position=pos, description=description.strip()[:500],

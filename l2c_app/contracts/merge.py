@@ -40,7 +40,7 @@ FIELDS: dict[str, str] = {
     "deal.owner": "The deal owner's name",
     "deal.owner_email": "The deal owner's e-mail",
     "quote.title": "The accepted quote's title",
-    "quote.number": "Quote number and version, e.g. Q-3 v2",
+    "quote.number": "Quote number and version, e.g. Q12-3 v2",
     "quote.total": "Quote total with currency",
     "quote.currency": "Quote currency code",
     "quote.lines": "The scope: a table of the quote's lines",
@@ -136,6 +136,12 @@ def quote_figures(session: Session, quote: Quote):
     return quote_totals(session, quote)
 
 
+def _quote_label(quote: Quote) -> str:
+    from l2c_app.quotes.service import quote_label
+
+    return quote_label(quote)
+
+
 def quote_total_minor(session: Session, quote: Quote) -> int:
     """What the client accepted to pay: subtotal - quote discount + exclusive taxes."""
     return quote_figures(session, quote).total_minor
@@ -200,7 +206,7 @@ def _values(session: Session, ctx: MergeContext) -> dict[str, Callable[[], str]]
         "deal.owner": lambda: owner.name if owner else "",
         "deal.owner_email": lambda: owner.email if owner else "",
         "quote.title": q(lambda x: x.title),
-        "quote.number": q(lambda x: f"Q-{x.number} v{x.version}"),
+        "quote.number": q(_quote_label),  # the quote's own number and version, as the quote shows it
         "quote.total": q(lambda x: format_money(quote_total_minor(session, x), x.currency)),
         "quote.currency": q(lambda x: x.currency),
         "quote.lines": q(lambda x: scope_table(session, x)),

@@ -764,8 +764,10 @@ def acceptable_quotes(session: Session, deal_id: int | None = None) -> list[dict
     stmt = select(Quote, Deal).join(Deal, Deal.id == Quote.deal_id).where(Quote.status == "accepted")
     if deal_id:
         stmt = stmt.where(Quote.deal_id == deal_id)
+    from l2c_app.quotes.service import quote_label
+
     used = {qid for qid in session.exec(select(Contract.quote_id).where(Contract.status != "voided")) if qid}
-    return [{"id": q.id, "label": f"{d.title} · Q-{q.number} v{q.version} · {q.title}", "has_contract": q.id in used}
+    return [{"id": q.id, "label": f"{d.title} · {quote_label(q)} · {q.title}", "has_contract": q.id in used}
             for q, d in session.exec(stmt.order_by(Quote.id.desc())).all()]
 
 

@@ -79,9 +79,10 @@ def dashboard() -> rx.Component:
     return rx.vstack(
         rx.heading("This month's cycle", size="4"),
         rx.grid(
-            headline("Pipeline open value", F["open"], F["open_count"] + " open deals", "/pipeline"),
+            headline("Pipeline open value", F["open"], F["open_count"] + " open deals, excl. tax", "/pipeline"),
             headline("Weighted pipeline", F["weighted"], "value × win probability", "/pipeline"),
-            headline("Won this month", F["won"], F["won_count"] + " deals won in " + F["month"], "/pipeline"),
+            headline("Won this month", F["won"], F["won_count"] + " deals won in " + F["month"] + ", excl. tax",
+                     "/pipeline"),
             headline("Invoiced this month", F["invoiced"], "issued in " + F["month"], "/invoices"),
             headline("Collected this month", F["collected"], "received in " + F["month"] + ", less refunds",
                      "/payments"),

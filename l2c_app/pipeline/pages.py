@@ -44,7 +44,7 @@ def deal_card(card: rx.Var) -> rx.Component:
             rx.vstack(
                 rx.link(card["title"], href=f"/deals/{card['id']}", weight="bold", size="2"),
                 rx.cond(card["account"] != "", rx.text(card["account"], size="1", color_scheme="gray")),
-                rx.hstack(rx.text(card["value"], size="2", weight="medium"), rx.spacer(),
+                rx.hstack(rx.text(card["value"], " excl. tax", size="2", weight="medium"), rx.spacer(),
                           rx.text(card["age"], size="1", color_scheme="gray"), width="100%"),
                 rx.hstack(rx.icon("user", size=12), rx.text(card["owner"], size="1"), align="center", spacing="1"),
                 rx.cond(card["next"] != "", rx.hstack(rx.icon("list-todo", size=12),
@@ -209,7 +209,7 @@ def deal_fields() -> rx.Component:
                 error_callout(DealState.error),
                 field_label("Title", rx.input(name="title", default_value=d["title"], key=d["updated_at"])),
                 rx.hstack(
-                    field_label("Value (" + d["currency"].to(str) + ")",
+                    field_label("Value excl. tax (" + d["currency"].to(str) + ")",
                                 rx.input(name="value", default_value=d["value_major"], key=d["updated_at"],
                                          input_mode="decimal")),
                     field_label("Probability %", rx.input(name="probability", key=d["updated_at"],

@@ -4,8 +4,9 @@ change orders and expenses. Every billable row here is a *source* for billing.""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Index, Numeric, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -135,6 +136,12 @@ class ChangeOrder(SQLModel, table=True):
     rate_minor: int = 0
     role: str | None = Field(default=None, max_length=100)
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+    # The tax as shown to the client (kept, so the invoice charges what was approved even if
+    # the rate row changes later); tax_minor by the one line rule (core/lines).
+    tax_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False,
+                                                                        server_default="0"))
+    tax_inclusive: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    tax_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     status: str = Field(default="draft", max_length=10)  # draft, sent, approved, declined
     public_token: str = Field(max_length=64, unique=True, index=True)
     provider: str = Field(default="builtin", max_length=12)

@@ -108,7 +108,8 @@ def co_row(c: rx.Var) -> rx.Component:
     color = rx.match(c["status"], ("approved", "green"), ("declined", "red"), ("sent", "blue"), "gray")
     return rx.table.row(
         rx.table.cell(c["number"]), rx.table.cell(c["description"]), rx.table.cell(c["kind"]),
-        rx.table.cell(c["amount"]), rx.table.cell(rx.badge(c["status"], color_scheme=color)),
+        rx.table.cell(c["amount"]), rx.table.cell(c["tax"]), rx.table.cell(c["total"]),
+        rx.table.cell(rx.badge(c["status"], color_scheme=color)),
         rx.table.cell(rx.cond(
             c["status"] == "approved", rx.text("Approved by ", c["approved"], size="1"),
             rx.hstack(
@@ -140,7 +141,8 @@ def change_order_form() -> rx.Component:
             rx.cond(
                 ProjectsState.co_kind == "fixed",
                 field_label("Price", rx.input(name="amount", placeholder="1500.00"),
-                            "Before tax, in the project's currency. Approved, it is billed as a fixed item."),
+                            "Excl. tax, in the project's currency. Taxed at the contract's rate for this work "
+                            "(else the organisation's default); approved, it is billed as a fixed item."),
                 rx.hstack(
                     field_label("Extra hours", rx.input(name="hours", placeholder="10h")),
                     field_label("Hourly rate", rx.input(name="rate", placeholder="120.00")),
@@ -223,7 +225,7 @@ def detail_body() -> rx.Component:
             ), on_submit=ProjectsState.save_member, reset_on_submit=True, width="100%")),
         section("Change orders",
                 rx.cond(ProjectsState.change_orders.length() > 0,
-                        rx.table.root(_th("#", "Change", "Pricing", "Amount", "Status", ""),
+                        rx.table.root(_th("#", "Change", "Pricing", "Amount excl. tax", "Tax", "Total", "Status", ""),
                                       rx.table.body(rx.foreach(ProjectsState.change_orders, co_row)), width="100%"),
                         rx.text("No change orders. Unapproved change orders are never billed.", color_scheme="gray",
                                 size="2")),
@@ -419,9 +421,14 @@ def change_order_public_page() -> rx.Component:
             rx.text("For ", c["client"], size="2"),
             rx.box(rx.text(c["description"], white_space="pre-wrap"), padding="0.75em",
                    background=rx.color("gray", 2), border_radius="var(--radius-3)", width="100%"),
-            rx.hstack(rx.text(c["detail"], size="2"), rx.spacer(), rx.heading(c["price"], size="5"),
-                      width="100%", align="center"),
-            rx.text("Price before tax.", size="1", color_scheme="gray"),
+            rx.text(c["detail"], size="2"),
+            rx.data_list.root(
+                rx.data_list.item(rx.data_list.label(c["net_label"]), rx.data_list.value(c["price"])),
+                rx.data_list.item(rx.data_list.label(c["tax_label"]), rx.data_list.value(c["tax"])),
+                rx.data_list.item(rx.data_list.label(rx.text("Total", weight="bold")),
+                                  rx.data_list.value(rx.heading(c["total"], size="5"))),
+                width="100%",
+            ),
             rx.separator(),
             rx.match(
                 c["status"],
@@ -436,7 +443,7 @@ def change_order_public_page() -> rx.Component:
                         error_callout(ChangeOrderPublicState.error),
                         field_label("Your full name", rx.input(name="typed_name", required=True,
                                                                 auto_complete="name"),
-                                    "Typing your name approves the change and its price."),
+                                    "Typing your name approves the change and its total."),
                         rx.hstack(
                             rx.button("Approve change order", type="submit", loading=ChangeOrderPublicState.busy),
                             rx.button("Decline", type="button", variant="soft", color_scheme="red",

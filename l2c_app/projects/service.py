@@ -16,13 +16,14 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
-from l2c_app.quotes.totals import LineInput, compute_totals
+from l2c_app.core.lines import hourly_rate, line_tax, minutes_of, split_evenly, time_amount
+from l2c_app.quotes.totals import LineInput, compute_totals, recurring_months
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -112,7 +113,8 @@ def quote_plan_amounts(quote: Any, lines: list[Any]) -> list[tuple[Any, int]]:
     """
     ordered = sorted(lines, key=lambda x: (x.position, x.id or 0))
     totals = compute_totals([LineInput(i, ln.quantity, ln.unit_price_minor, ln.discount_percent,
-                                       optional=ln.optional, selected=ln.selected)
+                                       optional=ln.optional, selected=ln.selected,
+                                       kind=getattr(ln, "billing_kind", None) or "fixed")
                              for i, ln in enumerate(ordered)], quote.discount_percent or 0)
     return [(ln, totals.line(i).discounted_minor) for i, ln in enumerate(ordered) if totals.line(i).included]
 
@@ -125,12 +127,11 @@ def quote_net_total(quote: Any, lines: list[Any]) -> int:
 def retainer_period_amount(retainer: Retainer, index: int) -> int:
     """Amount of month `index` (0-based): the planned money split evenly, the first
     months taking the remainder, so a fixed term sums to exactly `planned_minor`."""
-    if not retainer.months:
+    if not retainer.months or not retainer.planned_minor:  # open-ended, or a monthly fee without a quoted term
         return retainer.amount_minor
     if index >= retainer.months:
         return 0
-    base, rest = divmod(retainer.planned_minor, retainer.months)
-    return base + (1 if index < rest else 0)
+    return split_evenly(retainer.planned_minor, retainer.months)[index]  # core/lines: the one split
 
 
 def _add_months(day: date, months: int) -> date:
@@ -147,20 +148,19 @@ def _plan_from_quote(session: Session, actor: Actor, project: Project, quote: An
         kind = line.billing_kind
         row: Any
         if kind == "hourly":
-            minutes = round_minor(qty * 60)
-            # the billing rate of the role: the unit price after both discounts
-            rate = round_minor(Decimal(line.unit_price_minor) * (1 - Decimal(line.discount_percent) / 100)
-                               * (1 - Decimal(quote.discount_percent or 0) / 100))
+            minutes = minutes_of(qty)
+            # the billing rate of the role: the unit price after both discounts, rounded once;
+            # the quote priced the line as these minutes at this rate (core/lines)
+            rate = hourly_rate(line.unit_price_minor, line.discount_percent, quote.discount_percent or 0)
             row = BudgetLine(project_id=project.id, quote_line_id=line.id, role=(line.role or line.description)[:100],
                              budget_minutes=minutes, rate_minor=rate, amount_minor=amount,
                              tax_rate_id=line.tax_rate_id)
         elif kind == "recurring":
             # quantity = months; a part month still is a month to bill, and the periods
             # share the quoted amount exactly (retainer_period_amount)
-            months = max(1, int(qty.to_integral_value(rounding=ROUND_CEILING)))
-            per_month = amount // months
+            months = recurring_months(qty)
             row = Retainer(project_id=project.id, quote_line_id=line.id, name=line.description[:300],
-                           amount_minor=per_month, months=months, planned_minor=amount,
+                           amount_minor=split_evenly(amount, months)[0], months=months, planned_minor=amount,
                            tax_rate_id=line.tax_rate_id, start_date=_add_months(utcnow().date(), 1))
         else:  # fixed and milestone (an unknown kind is treated as a fixed fee: money is never dropped)
             row = Milestone(project_id=project.id, quote_line_id=line.id,
@@ -316,7 +316,7 @@ def _project(session: Session, project_id: int) -> Project:
 
 def _time_money(minutes: int, rate_minor: int) -> int:
     """Money of one time entry: minutes x hourly rate / 60, rounded once, half-up."""
-    return round_minor(Decimal(minutes) * rate_minor / 60)
+    return time_amount(minutes, rate_minor)
 
 
 def _burn(actual: int, budget: int) -> int | None:
@@ -434,7 +434,9 @@ def quotes_to_add(session: Session, project_id: int) -> list[dict]:
     project = _project(session, project_id)
     if project.deal_id is None:
         return []
-    return [{"id": q.id, "label": f"Quote {q.number} v{q.version}: {q.title}"}
+    from l2c_app.quotes.service import quote_label
+
+    return [{"id": q.id, "label": f"Quote {quote_label(q)}: {q.title}"}
             for q in _accepted_unlinked_quotes(session, project.deal_id)]
 
 
@@ -884,7 +886,42 @@ def change_order_json(co: ChangeOrder) -> dict:
             "role": co.role, "status": co.status, "public_url": f"/co/{co.public_token}",
             "provider": co.provider, "envelope_id": co.envelope_id,
             "approved_name": co.approved_name, "approved_at": co.approved_at.isoformat() if co.approved_at else None,
-            "billable": co.status == "approved" and co.kind == "fixed"}
+            "billable": co.status == "approved" and co.kind == "fixed", "tax_rate_id": co.tax_rate_id,
+            "tax_percent": f"{Decimal(co.tax_percent or 0).normalize():f}", "tax_inclusive": bool(co.tax_inclusive),
+            "tax_minor": co.tax_minor, "total_minor": change_order_total(co)}
+
+
+def change_order_total(co: ChangeOrder) -> int:
+    """What the client pays for the change: net + exclusive tax (inclusive tax is inside)."""
+    return co.amount_minor + (0 if co.tax_inclusive else co.tax_minor)
+
+
+def default_change_order_tax(session: Session, project: Project, kind: str, role: str | None = None) -> int | None:
+    """The tax rate of a new change order: the rate the project's contract (its quote lines,
+    now the plan) uses for that kind of work, else the organisation's default rate.
+
+    hours: the budget line of the same role, else any budget line; fixed: the fixed fees and
+    milestones; then any item of the plan; then `default_tax_rate_id` in the settings."""
+    from l2c_app.quotes.models import TaxRate
+
+    def first(model, *conds) -> int | None:
+        return session.exec(select(model.tax_rate_id).where(model.project_id == project.id,
+                                                            model.tax_rate_id.is_not(None), *conds)
+                            .order_by(model.id)).first()
+
+    if kind == "hours":
+        order = [(BudgetLine, [BudgetLine.role == (role or "")]), (BudgetLine, []), (Milestone, []), (Retainer, [])]
+    else:
+        order = [(Milestone, []), (Retainer, []), (BudgetLine, [])]
+    for model, conds in order:
+        found = first(model, *conds)
+        if found is not None:
+            return found
+    org = get_organisation(session)
+    default = ((org.settings or {}) if org else {}).get("default_tax_rate_id")
+    if default and (rate := session.get(TaxRate, int(default))) is not None and rate.archived_at is None:
+        return rate.id
+    return None
 
 
 def create_change_order(session: Session, actor: Actor, project_id: int, *, description: str, kind: str = "fixed",
@@ -911,10 +948,24 @@ def create_change_order(session: Session, actor: Actor, project_id: int, *, desc
         rate, amount = rate_minor, _time_money(mins, rate_minor)
     else:
         raise DeliveryError("kind must be 'fixed' or 'hours'.", field="kind")
+    # None: the rate of that kind of work on the contract, else the organisation's default;
+    # 0: explicitly no tax.
+    if tax_rate_id is None:
+        tax_rate_id = default_change_order_tax(session, project, kind, (role or "").strip())
+    percent, inclusive = Decimal(0), False
+    if tax_rate_id:
+        from l2c_app.quotes.models import TaxRate
+
+        tax = session.get(TaxRate, int(tax_rate_id))
+        if tax is None:
+            raise DeliveryError("Pick a tax rate that exists.", field="tax_rate_id")
+        percent, inclusive = Decimal(tax.percent), bool(tax.inclusive)
     number = int(session.exec(select(func.coalesce(func.max(ChangeOrder.number), 0))
                               .where(ChangeOrder.project_id == project_id)).one()) + 1
     co = ChangeOrder(project_id=project.id, number=number, description=description, kind=kind, amount_minor=amount,
-                     minutes=mins, rate_minor=rate, role=(role or "").strip()[:100] or None, tax_rate_id=tax_rate_id,
+                     minutes=mins, rate_minor=rate, role=(role or "").strip()[:100] or None,
+                     tax_rate_id=int(tax_rate_id) if tax_rate_id else None, tax_percent=percent,
+                     tax_inclusive=inclusive, tax_minor=line_tax(amount, percent, inclusive),
                      public_token=secrets.token_urlsafe(32))
     session.add(co)
     record_create(session, actor, co)
@@ -969,7 +1020,12 @@ def change_order_pdf(session: Session, co: ChangeOrder) -> bytes:
     if co.kind == "hours":
         pdf.paragraph(f"{format_minutes(co.minutes)} h of {co.role or 'work'} at "
                       f"{format_money(co.rate_minor, project.currency)} per hour")
-    pdf.heading(f"Price: {format_money(co.amount_minor, project.currency)} (before tax)", size=11)
+    cur = project.currency
+    rate = f"{Decimal(co.tax_percent or 0).normalize():f} %" + (" incl." if co.tax_inclusive else "")
+    pdf.heading(f"Price: {format_money(co.amount_minor, cur)}" + (" (tax included)" if co.tax_inclusive else
+                                                                  " excl. tax"), size=11)
+    pdf.paragraph(f"Tax {rate}: {format_money(co.tax_minor, cur)}. "
+                  f"Total: {format_money(change_order_total(co), cur)}")
     pdf.paragraph("By signing, the client approves this change: the project budget rises by this amount "
                   "and the change is invoiced under the existing contract.")
     pdf.ln(6)
@@ -1068,6 +1124,8 @@ def public_change_order(session: Session, token: str) -> dict | None:
     account = session.get(Account, project.account_id) if project and project.account_id else None
     org = session.exec(select(Organisation)).first()
     return {"number": co.number, "description": co.description, "kind": co.kind, "amount_minor": co.amount_minor,
+            "tax_percent": f"{Decimal(co.tax_percent or 0).normalize():f}", "tax_inclusive": bool(co.tax_inclusive),
+            "tax_minor": co.tax_minor, "total_minor": change_order_total(co),
             "minutes": co.minutes, "rate_minor": co.rate_minor, "role": co.role or "", "status": co.status,
             "currency": project.currency if project else "EUR", "project_name": project.name if project else "",
             "client": account.name if account else "", "org_name": org.name if org else "",

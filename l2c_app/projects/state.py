@@ -66,6 +66,8 @@ def _detail_view(session: Session, project_id: int) -> dict:
     cos = [{"id": str(c["id"]), "number": f"#{c['number']}", "description": c["description"],
             "kind": "Fixed price" if c["kind"] == "fixed" else f"{format_hours(c['minutes'])} {c['role'] or ''}",
             "amount": money(c["amount_minor"]), "status": c["status"], "url": c["public_url"],
+            "tax": money(c["tax_minor"]) + f" ({c['tax_percent']} %" + (" incl.)" if c["tax_inclusive"] else ")"),
+            "total": money(c["total_minor"]),
             "via": "docusign" if c["provider"] == "docusign" else "link",
             "approved": f"{c['approved_name']}, {c['approved_at'][:10]}" if c["approved_name"] else ""}
            for c in d["change_orders"]]
@@ -465,6 +467,9 @@ class ChangeOrderPublicState(rx.State):
         self.missing = False
         self.co = {"number": f"#{data['number']}", "description": data["description"],
                    "price": format_money(data["amount_minor"], cur),
+                   "tax_label": f"Tax {data['tax_percent']} %" + (" (included)" if data["tax_inclusive"] else ""),
+                   "tax": format_money(data["tax_minor"], cur), "total": format_money(data["total_minor"], cur),
+                   "net_label": "Price (tax included)" if data["tax_inclusive"] else "Price excl. tax",
                    "detail": (f"{format_hours(data['minutes'])} of {data['role']} at "
                               f"{format_money(data['rate_minor'], cur)} / h" if data["kind"] == "hours"
                               else "Fixed price"),

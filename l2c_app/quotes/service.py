@@ -26,6 +26,7 @@ from l2c_app.core.audit import Actor, record_action, record_create, record_delet
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
 from l2c_app.core.errors import DomainError
+from l2c_app.core.lines import tax_convention
 from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import format_money, minor_digits
 from l2c_app.core.notify import notify
@@ -412,7 +413,7 @@ def line_input(line: QuoteLine | dict, taxes: dict[int, TaxRate] | dict[int, dic
         name, pct, inc, tax_id = "", Decimal(0), False, None
     return LineInput(key if key is not None else get("id"), get("quantity"), get("unit_price_minor"),
                      get("discount_percent"), int(tax_id) if tax_id else None, name, pct, bool(inc),
-                     bool(get("optional")), bool(get("selected")))
+                     bool(get("optional")), bool(get("selected")), get("billing_kind") or "fixed")
 
 
 def quote_totals(session: Session, quote: Quote, lines: list[QuoteLine] | None = None,
@@ -426,7 +427,7 @@ def quote_totals(session: Session, quote: Quote, lines: list[QuoteLine] | None =
         if selected is not None and ln.optional:
             li = LineInput(**{**li.__dict__, "selected": ln.id in selected})
         inputs.append(li)
-    return compute_totals(inputs, quote.discount_percent)
+    return compute_totals(inputs, quote.discount_percent, tax_convention(session))
 
 
 def _refresh(session: Session, quote: Quote) -> Totals:
@@ -856,7 +857,7 @@ def _won_stage(session: Session) -> PipelineStage:
 
 
 def _win_deal(session: Session, actor: Actor, deal: Deal, quote: Quote) -> None:
-    """Mark the deal won (stage, status, close date, value = the accepted total), audited."""
+    """Mark the deal won (stage, status, close date, value = the accepted total net of tax), audited."""
     if deal.status == "won":
         return
     stage = _won_stage(session)
@@ -866,7 +867,9 @@ def _win_deal(session: Session, actor: Actor, deal: Deal, quote: Quote) -> None:
     deal.stage_id, deal.status, deal.closed_at = stage.id, "won", now  # type: ignore[assignment]
     deal.stage_entered_at = deal.updated_at = now
     if quote.currency == deal.currency:
-        deal.value_minor = quote.total_minor
+        # Deal values are net of tax everywhere (pipeline, won this month, contract value):
+        # the total less every tax, inclusive ones too.
+        deal.value_minor = quote.total_minor - quote.tax_minor
     session.add(StageChange(deal_id=deal.id, from_stage_id=from_stage, to_stage_id=stage.id,  # type: ignore[arg-type]
                             via="system", at=now))
     record_update(session, actor, deal, before, action="won")

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
+from l2c_app.core.lines import tax_convention
 from l2c_app.core.money import format_money, to_major, to_minor
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.totals import LineInput, TotalsInputError, compute_totals
@@ -217,6 +218,7 @@ def _builder_data(session: Session, quote_id: int) -> dict[str, Any]:
                   for r in rates if r.archived_at is None or r.id in used],
         "catalog": [{"id": str(c.id), "name": f"{c.name} ({format_money(c.unit_price_minor, c.currency)}/{c.unit})"}
                     for c in catalog],
+        "tax_convention": tax_convention(session),  # the live preview taxes as the saved quote will
     }
 
 
@@ -242,6 +244,7 @@ class BuilderState(AuthState):
     dragging: int = 0
     new_section: str = ""
     catalog_pick: str = ""
+    tax_convention: str = "per_line"
 
     @rx.var
     def editable(self) -> bool:
@@ -263,6 +266,7 @@ class BuilderState(AuthState):
         view = data["view"]
         cur = view["currency"]
         self.taxes, self.catalog = data["taxes"], data["catalog"]
+        self.tax_convention = data["tax_convention"]
         self.quote = _flat(view)
         self.versions = view["versions"]
         self.totals = view["totals"]
@@ -315,9 +319,9 @@ class BuilderState(AuthState):
                                     (ln["discount_percent"] or "0").replace(",", "."),
                                     int(rate["id"]) if rate else None, rate["name"] if rate else "",
                                     rate["percent"] if rate else 0, bool(rate["inclusive"]) if rate else False,
-                                    bool(ln["optional"]), not ln["optional"]))
+                                    bool(ln["optional"]), not ln["optional"], ln["billing_kind"] or "fixed"))
         try:
-            totals = compute_totals(inputs, (self.discount or "0").replace(",", "."))
+            totals = compute_totals(inputs, (self.discount or "0").replace(",", "."), self.tax_convention)
         except TotalsInputError as exc:
             self.error = str(exc)
             return

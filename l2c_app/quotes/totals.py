@@ -1,37 +1,48 @@
 """The totals of a quote: ONE pure function, used by the builder page, the client's page,
-the PDF and the API, so every place shows the same cents.
+the PDF, the contract and the API, so every place shows the same cents.
 
-Rounding rule (the one of core/money): every figure of a line is computed **exactly**
-(Decimal) from that line's own inputs and rounded **once** with `round_minor`
-(half-up); quote-level figures are plain integer sums of the rounded line figures and
-are never rounded again. Per line:
+The line-and-tax rule is `core/lines` (the one rule of every document). Per line:
 
     amount     = round(qty x unit price x (1 - line discount %))          what the line lists
     discounted = round(qty x unit price x (1 - line discount %) x (1 - quote discount %))
-    tax        exclusive rate: round(exact discounted x rate %)
-               inclusive rate: round(exact discounted x rate / (100 + rate))  (already in the price)
+                 hourly lines: round(minutes x round(rate after both discounts) / 60),
+                 exactly what logging the quoted hours will bill
+    tax        by the organisation's convention (core/lines):
+               per_line: round(discounted x rate %) on the ROUNDED discounted amount
+                         (inclusive: round(discounted x rate / (100 + rate)), already inside);
+                         a recurring line: the sum of its months' taxes
+               per_rate: each rate's tax = round(rate x sum of its lines' discounted amounts),
+                         shared out over its lines
 
     subtotal   = sum(amount)                      of the included lines
     discount   = subtotal - sum(discounted)       the quote-level discount
-    each tax   = sum(tax) of the lines with that rate
+    each tax   = of the lines with that rate (its base = the sum of their discounted amounts)
     total      = subtotal - discount + sum(exclusive taxes)
 
 Included lines are the non-optional ones plus the optional ones the client ticked.
-Because quote figures are sums of per-line figures, the order of the lines never
-changes a total, and total = subtotal - discount + exclusive taxes holds exactly.
-Inputs are validated (no negative quantity, price, rate; discounts 0..100), so no
-figure is ever negative.
+The order of the lines never changes a total, and total = subtotal - discount +
+exclusive taxes holds exactly. Inputs are validated (no negative quantity, price, rate;
+discounts 0..100; prices are integers, never floats), so no figure is ever negative.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from l2c_app.core.errors import DomainError
-from l2c_app.core.money import round_minor
-from l2c_app.core.tax import exact_line_tax
+from l2c_app.core.lines import (
+    PER_LINE,
+    TAX_CONVENTIONS,
+    TaxItem,
+    allocate_rate_tax,
+    hourly_rate,
+    line_amount,
+    minutes_of,
+    split_evenly,
+    time_amount,
+)
 
 HUNDRED = Decimal(100)
 
@@ -55,6 +66,7 @@ class LineInput:
     tax_inclusive: bool = False
     optional: bool = False
     selected: bool = True  # optional lines: ticked by the client
+    kind: str = "fixed"  # billing kind: hourly lines are priced as their time; recurring ones per month
 
 
 @dataclass(frozen=True)
@@ -114,14 +126,20 @@ def _percent(value: Decimal | int | str, field: str, upper: Decimal | None = HUN
     return d
 
 
-def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int | str = 0) -> Totals:
+def recurring_months(quantity: Decimal | int | str) -> int:
+    """A recurring line's quantity is its months; a part month still is a month to bill."""
+    return max(1, int(Decimal(quantity).to_integral_value(rounding=ROUND_CEILING)))
+
+
+def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int | str = 0,
+                   convention: str = PER_LINE) -> Totals:
     """Every figure of a quote from its lines and its quote-level discount (see module doc)."""
+    if convention not in TAX_CONVENTIONS:
+        raise TotalsInputError("tax_convention", f"unknown tax convention {convention!r}")
     quote_discount = _percent(discount_percent, "discount_percent")
-    keep = (HUNDRED - quote_discount) / HUNDRED
-    results: list[LineTotal] = []
-    tax_groups: dict[tuple, list[int]] = {}  # (key, name, percent, inclusive) -> [base, tax]
-    subtotal = discounted_sum = exclusive = every_tax = 0
-    for line in lines:
+    rows: list[tuple[LineInput, bool, int, int, Decimal]] = []
+    items: list[TaxItem] = []
+    for n, line in enumerate(lines):
         qty = _dec(line.quantity, "quantity")
         if qty < 0:
             raise TotalsInputError("quantity", f"quantity must be 0 or more (got {line.quantity})")
@@ -131,12 +149,30 @@ def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int |
             raise TotalsInputError("unit_price", "unit_price must be 0 or more")
         line_discount = _percent(line.discount_percent, "line discount_percent")
         rate = _percent(line.tax_percent, "tax percent", upper=None) if line.tax_key is not None else Decimal(0)
-
-        exact = qty * line.unit_price_minor * (HUNDRED - line_discount) / HUNDRED
-        exact_discounted = exact * keep
-        exact_tax = exact_line_tax(exact_discounted, rate, line.tax_inclusive)  # core/tax: one rule
-        amount, discounted, tax = round_minor(exact), round_minor(exact_discounted), round_minor(exact_tax)
+        if line.kind == "hourly":
+            minutes = minutes_of(qty)
+            amount = time_amount(minutes, hourly_rate(line.unit_price_minor, line_discount))
+            discounted = time_amount(minutes, hourly_rate(line.unit_price_minor, line_discount, quote_discount))
+        else:
+            amount = line_amount(qty, line.unit_price_minor, line_discount)
+            discounted = line_amount(qty, line.unit_price_minor, line_discount, quote_discount)
         included = (not line.optional) or line.selected
+        rows.append((line, included, amount, discounted, rate))
+        if included and line.tax_key is not None:
+            if line.kind == "recurring":  # billed month by month: taxed as its months
+                for m, part in enumerate(split_evenly(discounted, recurring_months(qty))):
+                    items.append(TaxItem((n, m), part, rate, line.tax_inclusive))
+            else:
+                items.append(TaxItem((n, 0), discounted, rate, line.tax_inclusive))
+    taxes_of = allocate_rate_tax(items, convention)
+    tax_per_line: dict[int, int] = {}
+    for (n, _m), tax in taxes_of.items():
+        tax_per_line[n] = tax_per_line.get(n, 0) + tax
+    results: list[LineTotal] = []
+    tax_groups: dict[tuple, list[int]] = {}  # (key, name, percent, inclusive) -> [base, tax]
+    subtotal = discounted_sum = exclusive = every_tax = 0
+    for n, (line, included, amount, discounted, rate) in enumerate(rows):
+        tax = tax_per_line.get(n, 0)
         results.append(LineTotal(line.key, included, amount, discounted, tax))
         if not included:
             continue

@@ -8,6 +8,8 @@ import reflex as rx
 
 from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
 from l2c_app.core.db import run_db
+from l2c_app.core.errors import DomainError, ui_message
+from l2c_app.core.lines import PER_LINE, PER_RATE, TAX_CONVENTIONS, save_tax_convention, tax_convention
 from l2c_app.pipeline.components import my_day_panel
 from l2c_app.ui import admin_service as svc
 from l2c_app.ui.guard import current_access, guard
@@ -54,6 +56,7 @@ class SettingsState(AuthState):
     keys: list[dict] = []
     error: str = ""
     new_key: str = ""
+    tax_convention: str = PER_LINE
 
     @rx.event
     @guard("settings")
@@ -61,7 +64,17 @@ class SettingsState(AuthState):
         self.org = await run_db(svc.org_settings)
         self.keys = await run_db(svc.list_api_keys)
         self.new_key = ""
+        self.tax_convention = await run_db(tax_convention)
         return None
+
+    @rx.event
+    @guard("settings")
+    async def save_tax_convention(self, value: str):
+        try:
+            self.tax_convention = await run_db(save_tax_convention, self._actor(), value)
+        except ValueError as exc:
+            return rx.toast.error(ui_message(exc) if isinstance(exc, DomainError) else str(exc))
+        return rx.toast.success("Tax rounding saved: drafts and quotes follow it when next recomputed.")
 
     @rx.event
     @guard("settings")
@@ -137,6 +150,22 @@ def settings_page() -> rx.Component:
                     on_submit=SettingsState.save_org,
                     reset_on_submit=False,
                 ),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading("Tax rounding", size="3"),
+                field_label("How tax is computed on every document", rx.select.root(
+                    rx.select.trigger(aria_label="How tax is computed on every document"),
+                    rx.select.content(rx.select.item("Tax per line (default)", value=PER_LINE),
+                                      rx.select.item("Tax per rate on the document (EN 16931)", value=PER_RATE)),
+                    value=SettingsState.tax_convention, on_change=SettingsState.save_tax_convention)),
+                rx.text(rx.cond(SettingsState.tax_convention == PER_RATE, TAX_CONVENTIONS[PER_RATE],
+                                TAX_CONVENTIONS[PER_LINE]),
+                        " Quotes, contracts, change orders, invoices and credit notes all use it.",
+                        size="2", color_scheme="gray"),
                 width="100%",
             ),
             width="100%",

@@ -100,8 +100,12 @@ class World:
         return m
 
     def change_order(self, amount: int, status: str = "approved", tax: TaxRate | None = None) -> ChangeOrder:
+        from l2c_app.core.lines import line_tax
+
+        pct, incl = (Decimal(tax.percent), bool(tax.inclusive)) if tax else (Decimal(0), False)
         co = ChangeOrder(project_id=self.pid, description=f"Extra scope {amount}\nmore", amount_minor=amount,
-                         status=status, public_token=secrets.token_urlsafe(16), tax_rate_id=tax.id if tax else None)
+                         status=status, public_token=secrets.token_urlsafe(16), tax_rate_id=tax.id if tax else None,
+                         tax_percent=pct, tax_inclusive=incl, tax_minor=line_tax(amount, pct, incl))
         self.s.add(co)
         self.s.flush()
         return co

@@ -24,7 +24,7 @@ def test_fill_uses_the_records_and_the_scope_is_the_accepted_quote(session, worl
     first, *table = text.split("\n")
     assert first.startswith("Client Łtd | Zoë & Co|Sam Seller|")
     assert "€6,347.50" in first  # 2,500.00 + 40.5 h x 95.00; the unticked optional line is out of scope
-    assert "50% on signature, 50% on delivery." in first and "Q-1 v2" in first and "zoe@client.test" in first
+    assert "50% on signature, 50% on delivery." in first and f"Q{deal.id}-1 v2" in first and "zoe@client.test" in first
     assert "{{not.known}}" in first  # left visible, never silently blanked
     rows = [r for r in table if r.startswith("| ") and "---" not in r]
     assert rows[0].startswith("| Description")

@@ -104,10 +104,20 @@ def test_auto_project_on_signature_follows_the_setting(session, world):
 
 def expected_quote_total(lines: list[dict], quote_discount: Decimal) -> int:
     """The quote's total before tax, written out independently of the service: each
-    included line rounded once, half-up, after both discounts; then summed."""
+    included line rounded once, half-up, after both discounts; then summed. An hourly
+    line is priced as its time will be billed: the minutes times the hourly rate after
+    both discounts (rounded once), / 60, rounded once."""
+    def half_up(d: Decimal) -> int:
+        return int(d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
     total = 0
     for ln in lines:
         if ln.get("optional") and not ln.get("selected", True):
+            continue
+        if ln.get("billing_kind") == "hourly":
+            rate = half_up(ln["unit_price_minor"] * (100 - Decimal(ln.get("discount_percent", 0)))
+                           * (100 - quote_discount) / 10000)
+            total += half_up(half_up(Decimal(ln["quantity"]) * 60) * Decimal(rate) / 60)
             continue
         exact = (Decimal(ln["quantity"]) * ln["unit_price_minor"] * (100 - Decimal(ln.get("discount_percent", 0)))
                  * (100 - quote_discount) / 10000)
@@ -124,14 +134,16 @@ def test_quote_discount_keeps_the_total(session, world):
     deal = make_deal(session, "Discounted")
     quote = make_quote(session, deal, lines, discount="7.5")
     project = svc.create_project_from_deal(session, world.actor, deal.id)
-    # A: 333 x 0.9 x 0.925 = 277.2225 -> 277; B: 15001.5 x 0.925 = 13876.3875 -> 13876; C: 999 x 0.925 = 924.075 -> 924
-    assert svc.planned_total(session, project.id) == 277 + 13876 + 924 == expected_quote_total(lines, Decimal("7.5"))
+    # A: 333 x 0.9 x 0.925 = 277.2225 -> 277; C: 999 x 0.925 = 924.075 -> 924;
+    # B (hourly) is priced as its time bills: rate 10001 x 0.925 = 9250.925 -> 9251, 90 min x 9251 / 60
+    # = 13876.5 -> 13877 (not 13876.3875 -> 13876, which logging the 1.5 h would never bill)
+    assert svc.planned_total(session, project.id) == 277 + 13877 + 924 == expected_quote_total(lines, Decimal("7.5"))
     rows = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote.id)).all()
-    assert svc.quote_net_total(quote, rows) == 277 + 13876 + 924
+    assert svc.quote_net_total(quote, rows) == 277 + 13877 + 924
     ret = session.exec(select(Retainer).where(Retainer.project_id == project.id)).one()
     assert sum(svc.retainer_period_amount(ret, i) for i in range(ret.months)) == ret.planned_minor == 924
     bl = session.exec(select(BudgetLine).where(BudgetLine.project_id == project.id)).one()
-    assert (bl.budget_minutes, bl.rate_minor, bl.amount_minor) == (90, 9251, 13876)  # rate 10001 x 0.925, rounded
+    assert (bl.budget_minutes, bl.rate_minor, bl.amount_minor) == (90, 9251, 13877)  # rate 10001 x 0.925, rounded
 
 
 line_st = st.fixed_dictionaries({

@@ -202,7 +202,9 @@ def test_client_accepts_with_option_and_the_deal_is_won(session, world):
     assert q.total_minor == ticked == (437500 + 50000) * 90 // 100 * 120 // 100
     deal = session.get(Deal, world.deal.id)
     won = session.get(PipelineStage, deal.stage_id)
-    assert (deal.status, won.kind, deal.value_minor) == ("won", "won", q.total_minor)
+    # the deal value is net of tax (issue 21): the accepted total less its tax
+    assert (deal.status, won.kind, deal.value_minor) == ("won", "won", q.total_minor - q.tax_minor)
+    assert deal.value_minor == q.subtotal_minor - q.discount_minor == 438750
     assert session.exec(select(StageChange).where(StageChange.deal_id == deal.id)).one().to_stage_id == won.id
     assert session.exec(select(Notification).where(Notification.user_id == world.owner.id)).first().kind == \
            "quote_accepted"
