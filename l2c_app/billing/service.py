@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSequence
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.models import AuditLog, Organisation
-from l2c_app.core.money import format_money, percent_of, round_minor
+from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
 from l2c_app.core.tax import line_tax
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
@@ -633,7 +633,7 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
         amount = round_minor(percent_of(base, pct))
         desc = f"Deposit: {pct.normalize()} % of {format_money(base, project.currency)}"
     else:
-        amount = int(amount_minor)  # type: ignore[arg-type]
+        amount = check_amount(amount_minor, "amount_minor", "The deposit")
         if amount <= 0:
             raise BillingError("The amount must be positive", "amount_minor")
         desc = "Deposit"
@@ -716,6 +716,7 @@ def add_manual_line(session: Session, invoice_id: int, actor: Actor, description
         raise BillingError("Lines can be added to drafts only", "status")
     if not description.strip():
         raise BillingError("A line needs a description", "description")
+    check_amount(amount_minor, "amount_minor", "The line's amount")
     pct = Decimal(str(tax_percent))
     pos = len(lines_of(session, invoice_id)) + 1
     line = InvoiceLine(invoice_id=invoice_id, position=pos, description=description.strip()[:500],
@@ -1019,6 +1020,7 @@ def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, am
         raise BillingError(f"Method must be one of {', '.join(MANUAL_METHODS)}", "method")
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
         raise BillingError("The amount must be a positive whole number of minor units", "amount_minor")
+    check_amount(amount_minor, "amount_minor", "The payment")
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         raise BillingError(f"Payments are recorded on issued invoices (this one is {inv.status})", "status")

@@ -27,7 +27,7 @@ from l2c_app.core.audit import Actor, record_action, record_create, record_updat
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import Organisation, User
-from l2c_app.core.money import round_minor
+from l2c_app.core.money import check_amount, round_minor
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import MINUTES_PER_DAY, utcnow, week_start
@@ -886,7 +886,7 @@ def create_change_order(session: Session, actor: Actor, project_id: int, *, desc
     if kind == "fixed":
         if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
             raise DeliveryError("Enter the price of the change (more than 0).", field="amount_minor")
-        mins, rate, amount = 0, 0, amount_minor
+        mins, rate, amount = 0, 0, check_amount(amount_minor, "amount_minor", "The price of the change")
     elif kind == "hours":
         mins = parse_duration(minutes) if isinstance(minutes, str) else minutes
         if not isinstance(mins, int) or mins <= 0:
@@ -895,7 +895,8 @@ def create_change_order(session: Session, actor: Actor, project_id: int, *, desc
             raise DeliveryError("Enter the hourly rate (0 or more).", field="rate_minor")
         if not (role or "").strip():
             raise DeliveryError("Name the role the hours are for.", field="role")
-        rate, amount = rate_minor, _time_money(mins, rate_minor)
+        rate = check_amount(rate_minor, "rate_minor", "The hourly rate")
+        amount = check_amount(_time_money(mins, rate), "minutes", "The price of the change (hours x rate)")
     else:
         raise DeliveryError("kind must be 'fixed' or 'hours'.", field="kind")
     number = int(session.exec(select(func.coalesce(func.max(ChangeOrder.number), 0))
