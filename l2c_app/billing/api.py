@@ -20,6 +20,7 @@ from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.auth import Principal
+from l2c_app.core.timeutil import org_today
 
 router = APIRouter(tags=["billing"])
 
@@ -63,7 +64,7 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
             inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
                                                  amount_minor=body.get("amount_minor"), terms=body.get("terms"))
         else:
-            inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or date.today(),
+            inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or org_today(session),
                                         principal.actor, itemise=body.get("itemise_time"),
                                         exclude_keys=_exclude_keys(body), notes=body.get("notes"),
                                         terms=body.get("terms"))
@@ -76,7 +77,7 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
 def unbilled(project_id: int, up_to: str | None = None, session: Session = Depends(db),
              _: Principal = Depends(require("invoices"))) -> dict:
     try:
-        cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or date.today(),
+        cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or org_today(session),
                                             create_periods=False)
     except service.BillingError as exc:
         raise _fail(exc) from None
@@ -108,7 +109,7 @@ def create_client_invoice(account_id: int, body: dict | None = None, session: Se
     exclude_keys = _exclude_keys(body)
     try:
         inv = service.build_client_invoice(session, account_id, project_ids,
-                                           _date(body.get("up_to"), "up_to") or date.today(), principal.actor,
+                                           _date(body.get("up_to"), "up_to") or org_today(session), principal.actor,
                                            itemise=body.get("itemise_time"), exclude_keys=exclude_keys,
                                            notes=body.get("notes"), terms=body.get("terms"))
     except service.BillingError as exc:
@@ -122,7 +123,7 @@ def client_unbilled(account_id: int, project_ids: str, up_to: str | None = None,
     """What a client invoice of these projects (comma-separated ids) would bill, keyed per project."""
     try:
         per_project = service.client_candidates(session, account_id, _project_ids(project_ids),
-                                                _date(up_to, "up_to") or date.today(), create_periods=False)
+                                                _date(up_to, "up_to") or org_today(session), create_periods=False)
     except service.BillingError as exc:
         raise _fail(exc) from None
     items = [{**c.as_json(), "key": service.project_key(p.id, c.key), "project_id": p.id, "project": p.name}

@@ -34,7 +34,7 @@ from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
 from l2c_app.core.tax import line_tax
 from l2c_app.core.timeline import add_deal_event
-from l2c_app.core.timeutil import utcnow
+from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
 from l2c_app.projects.models import (BudgetLine, ChangeOrder, Expense, Milestone, Project, ProjectQuote,
                                      Retainer, RetainerPeriod, TimeEntry)
@@ -327,7 +327,7 @@ def unbilled_candidates(session: Session, project_id: int, up_to: date, itemise:
 
 
 def unbilled_total(session: Session, project_id: int, up_to: date | None = None) -> int:
-    up_to = up_to or date.today()
+    up_to = up_to or org_today(session)
     return sum(c.amount_minor for c in unbilled_candidates(session, project_id, up_to, itemise=False,
                                                            create_periods=False))
 
@@ -770,7 +770,7 @@ def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issu
     if inv.kind != "credit_note" and inv.total_minor <= 0:
         raise BillingError("The total must be positive", "total_minor")
     cfg = billing_settings(session)
-    day = issue_date or date.today()
+    day = issue_date or org_today(session)
     before = snapshot(inv)
     if inv.kind == "credit_note":
         pattern, seq_name = cfg["credit_note_number_pattern"], f"credit_note:{day.year}"
@@ -1025,7 +1025,7 @@ def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, am
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         raise BillingError(f"Payments are recorded on issued invoices (this one is {inv.status})", "status")
     pay = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount_minor, currency=inv.currency,
-                  method=method, status="succeeded", received_on=received_on or date.today(),
+                  method=method, status="succeeded", received_on=received_on or org_today(session),
                   reference=(reference or "").strip()[:200] or None, recorded_by_id=actor.user_id)
     session.add(pay)
     record_create(session, actor, pay)

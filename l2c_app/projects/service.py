@@ -30,7 +30,7 @@ from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import check_amount, round_minor
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
-from l2c_app.core.timeutil import MINUTES_PER_DAY, utcnow, week_start
+from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow, week_start
 from l2c_app.projects.duration import format_minutes, parse_duration
 from l2c_app.projects.models import (
     BudgetLine, ChangeOrder, Milestone, Project, ProjectMember, ProjectQuote, Retainer, TimeEntry,
@@ -148,7 +148,7 @@ def _plan_from_quote(session: Session, actor: Actor, project: Project, quote: An
             per_month = amount // months
             row = Retainer(project_id=project.id, quote_line_id=line.id, name=line.description[:300],
                            amount_minor=per_month, months=months, planned_minor=amount,
-                           tax_rate_id=line.tax_rate_id, start_date=_add_months(utcnow().date(), 1))
+                           tax_rate_id=line.tax_rate_id, start_date=_add_months(org_today(session), 1))
         else:  # fixed and milestone (an unknown kind is treated as a fixed fee: money is never dropped)
             row = Milestone(project_id=project.id, quote_line_id=line.id,
                             kind="milestone" if kind == "milestone" else "fixed", name=line.description[:300],
@@ -478,7 +478,7 @@ def mark_milestone_reached(session: Session, actor: Actor, milestone_id: int, on
     if ms.status == "reached":
         raise DeliveryError(f"“{ms.name}” was already reached on {ms.reached_on}.", field="milestone_id", status=409)
     before = snapshot(ms)
-    ms.status, ms.reached_on = "reached", on or utcnow().date()
+    ms.status, ms.reached_on = "reached", on or org_today(session)
     session.add(ms)
     record_update(session, actor, ms, before, action="reached")
     project = session.get(Project, ms.project_id)
@@ -1230,7 +1230,7 @@ def user_projects_for_timer(session: Session, user_id: int) -> list[dict]:
 def add_timer_minutes(session: Session, actor: Actor, user_id: int, project_id: int, minutes: int,
                       day: date | None = None) -> CellResult:
     """The top-bar timer stopped: add its minutes to today's cell of the project."""
-    day = day or utcnow().date()
+    day = day or org_today(session)
     minutes = max(1, minutes)
     entry = _cell(session, user_id, project_id, None, None, day)
     current = entry.minutes if entry else 0

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from l2c_app.core import timeutil
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -29,7 +30,7 @@ from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import check_amount, format_money, minor_digits
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
-from l2c_app.core.timeutil import to_local, utcnow
+from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage, StageChange
 from l2c_app.quotes.models import CatalogItem, Quote, QuoteLine, TaxRate
 from l2c_app.quotes.totals import LineInput, Totals, TotalsInputError, compute_totals
@@ -131,8 +132,7 @@ def _org(session: Session) -> Organisation | None:
 
 
 def org_today(session: Session) -> date:
-    org = _org(session)
-    return to_local(utcnow(), org.timezone if org else "UTC").date()  # type: ignore[union-attr]
+    return timeutil.org_today(session)
 
 
 def _new_token() -> str:
