@@ -56,9 +56,12 @@ bench: install-test
 clean:
 	rm -rf .web $(VENV) $(BUN_DIR)
 
-# Regenerate the single initial migration from the models (nothing is deployed yet, so
-# the schema is kept as one migration until the first release).
-schema: install
-	rm -f alembic/versions/0001_initial_schema.py /tmp/l2c-schema.db
+# A NEW migration from the models: autogenerate against a scratch database at the current
+# head (0001 is frozen: databases made by it exist). Then read and fix the file.
+#   make migration REV=0006 MSG="seller profile"
+migration: install
+	@test -n "$(REV)" -a -n "$(MSG)" || { echo 'usage: make migration REV=000N MSG="what changed"'; exit 2; }
+	rm -f /tmp/l2c-migration.db
 	$(PY) -c "from alembic import command; from l2c_app.core.db import alembic_config; \
-	command.revision(alembic_config('sqlite:////tmp/l2c-schema.db'), message='initial schema', autogenerate=True, rev_id='0001')"
+	cfg = alembic_config('sqlite:////tmp/l2c-migration.db'); command.upgrade(cfg, 'head'); \
+	command.revision(cfg, message='$(MSG)', autogenerate=True, rev_id='$(REV)')"

@@ -1,7 +1,8 @@
 """`l2c`: the operators' command line.
 
     l2c serve [--port 3000] [--dev]     migrate once, then start the app (frontend + API on one port)
-    l2c db upgrade                      apply pending migrations
+    l2c db upgrade                      apply pending migrations, then check the schema matches the models
+    l2c db check                        list every difference between the database and the models
     l2c users create --email E --role R [--name N]   (password read from stdin)
     l2c apikeys create --name N         prints the key once
     l2c demo load                       a believable data set covering every stage
@@ -9,6 +10,7 @@
     l2c contracts verify FILE           check a PDF against the stored contract hashes
     l2c contracts repoll                re-poll stalled DocuSign envelopes
     l2c backup FILE                     online SQLite backup (pg_dump hint on PostgreSQL)
+    l2c restore FILE                    replace the SQLite database with a backup (keeps the replaced file)
     l2c contracts verify FILE           is this PDF exactly a contract l2c produced (signed or original)?
     l2c contracts repoll [--hours 24]   ask DocuSign about envelopes with no Connect event for that long
 """
@@ -30,21 +32,45 @@ def _fail(message: str) -> int:
     return 2
 
 
-def cmd_db_upgrade(_args) -> int:
-    from l2c_app.core.db import migrate
+def _migrate_or_fail() -> int | None:
+    """Migrate, then refuse a schema that still differs from the models (one line saying
+    what to run): a database created by an older, since-rewritten migration reports "up to
+    date" with columns missing, and would fail later on some request instead."""
+    from l2c_app.core.db import SchemaMismatch, migrate_and_check
 
-    migrate()
+    try:
+        migrate_and_check()
+    except SchemaMismatch as exc:
+        return _fail(str(exc))
+    return None
+
+
+def cmd_db_upgrade(_args) -> int:
+    if (failed := _migrate_or_fail()) is not None:
+        return failed
     print("database is up to date")
     return 0
 
 
-def cmd_serve(args) -> int:
-    from l2c_app.core.db import migrate
+def cmd_db_check(_args) -> int:
+    from l2c_app.core.db import pending_migrations, schema_differences
 
+    if pending_migrations():
+        print("migrations are pending: run `l2c db upgrade`")
+        return 1
+    differences = schema_differences()
+    for diff in differences:
+        print(diff)
+    print("the schema matches the models" if not differences else f"{len(differences)} difference(s)")
+    return 1 if differences else 0
+
+
+def cmd_serve(args) -> int:
     if args.port is None:
         args.port = get_settings().port  # PORT from the environment or `.env`
-
-    migrate()  # once, before any worker starts: `reflex run` never migrates
+    # once, before any worker starts: `reflex run` never migrates
+    if (failed := _migrate_or_fail()) is not None:
+        return failed
     env = dict(os.environ, REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
     from l2c_app.core.config import _load_dotenv
 
@@ -137,6 +163,90 @@ def cmd_backup(args) -> int:
     return 0
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_l2c_backup(path: Path) -> str | None:
+    """Why `path` is not an l2c database this version can restore (None: it is).
+
+    Threat model: the file comes from an operator's disk, maybe the wrong one. It is opened
+    read-only and only inspected; nothing of it runs."""
+    from alembic.script import ScriptDirectory
+
+    from l2c_app.core.db import alembic_config
+
+    if not path.is_file():
+        return f"{path} is not a file"
+    with open(path, "rb") as fh:
+        if fh.read(16) != SQLITE_HEADER:
+            return f"{path} is not an SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                return f"{path} is damaged (SQLite integrity check failed)"
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            revisions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] \
+                if "alembic_version" in tables else []
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"{path} cannot be read as an SQLite database ({exc})"
+    if not revisions or not {"organisation", "user", "invoice", "auditlog"} <= tables:
+        return f"{path} is not an l2c database (no l2c tables or migration version)"
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if not set(revisions) <= known:
+        return f"{path} was made by a newer l2c (schema revision {', '.join(revisions)}); upgrade l2c first"
+    return None
+
+
+def cmd_restore(args) -> int:
+    """Replace the configured SQLite database with a backup, keeping the replaced file.
+
+    Stop the app (and `l2c jobs run`) first. The copy goes through SQLite's backup API in
+    both directions, so the WAL is honoured and nobody reads a half-written file; a writer
+    that is still connected makes the restore wait (busy timeout) or fail, never corrupt.
+    """
+    from datetime import UTC, datetime
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        return _fail("PostgreSQL: restore with pg_restore, e.g.  pg_restore --clean --if-exists --no-owner "
+                     "--dbname \"$DATABASE_URL\" l2c.dump  (see README, Backups)")
+    source = Path(args.file)
+    if (problem := _check_l2c_backup(source)) is not None:
+        return _fail(problem)
+    target = Path(settings.database_url.removeprefix("sqlite:///"))
+    if source.resolve() == target.resolve():
+        return _fail(f"{source} is the database itself")
+    kept = None
+    if target.exists():
+        kept = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        cur = sqlite3.connect(target, timeout=10)
+        keep = sqlite3.connect(kept)
+        with keep:
+            cur.backup(keep)  # the replaced data, consistent, before anything is overwritten
+        keep.close()
+        cur.close()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target, timeout=10)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    from l2c_app.core.db import engine_for
+
+    engine_for.cache_clear()  # no pooled connection of this process still sees the old file
+    if (failed := _migrate_or_fail()) is not None:  # an older backup is brought up to this version
+        return failed
+    print(f"restored {source} into {target}" + (f"; the replaced database is kept as {kept}" if kept else ""))
+    return 0
+
+
 def cmd_contracts_verify(args) -> int:
     from l2c_app.contracts.service import verify_pdf
     from l2c_app.core.db import with_session
@@ -173,7 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply pending migrations").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("upgrade", help="apply pending migrations, then check the schema").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("check", help="list differences between the database and the models").set_defaults(
+        func=cmd_db_check)
 
     users = sub.add_parser("users", help="users").add_subparsers(dest="users_command", required=True)
     create = users.add_parser("create", help="create a user; password from stdin")
@@ -206,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="back up the database")
     backup.add_argument("file")
     backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="replace the SQLite database with a backup (stop the app first)")
+    restore.add_argument("file")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 

@@ -21,13 +21,13 @@ import socket
 import time
 import traceback
 from collections.abc import Callable
-from datetime import date
 
 from sqlmodel import Session
 
 from l2c_app.core.config import get_settings
 from l2c_app.core.db import with_session
 from l2c_app.core.logs import configure, event
+from l2c_app.core.timeutil import org_today
 
 log = logging.getLogger("l2c.jobs")
 
@@ -35,13 +35,13 @@ log = logging.getLogger("l2c.jobs")
 def _reminders(session: Session) -> str:
     from l2c_app.billing.sending import send_reminders
 
-    return f"{send_reminders(session, date.today())} reminder(s) written"
+    return f"{send_reminders(session, org_today(session))} reminder(s) written"
 
 
 def _retainers(session: Session) -> str:
     from l2c_app.billing.sending import generate_retainer_invoices
 
-    return f"{len(generate_retainer_invoices(session, date.today()))} retainer invoice(s) drafted"
+    return f"{len(generate_retainer_invoices(session, org_today(session)))} retainer invoice(s) drafted"
 
 
 def _docusign_repoll(session: Session) -> str:

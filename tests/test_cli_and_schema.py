@@ -89,7 +89,7 @@ def test_serve_points_links_at_the_port_it_serves(monkeypatch):
     from l2c_app import cli
 
     seen: list[dict] = []
-    monkeypatch.setattr("l2c_app.core.db.migrate", lambda *a, **k: None)
+    monkeypatch.setattr("l2c_app.core.db.migrate_and_check", lambda *a, **k: None)
     monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd, env: seen.append(env) or 0)
     monkeypatch.setattr("l2c_app.core.config._load_dotenv", lambda path: {})
     args = argparse.Namespace(port=3100, dev=False, loglevel="info", no_jobs=True)
@@ -101,3 +101,90 @@ def test_serve_points_links_at_the_port_it_serves(monkeypatch):
     monkeypatch.setenv("APP_BASE_URL", "https://l2c.example.com")
     assert cli.cmd_serve(args) == 0
     assert seen[-1]["APP_BASE_URL"] == "https://l2c.example.com"
+
+
+def test_upgrade_and_serve_refuse_a_schema_that_differs_from_the_models(tmp_path, monkeypatch):
+    """A database that says "up to date" but lacks a column (made by an older, rewritten
+    0001): `l2c db upgrade` and `l2c serve` stop with one line saying what to run."""
+    import argparse
+    import os
+    import sqlite3
+
+    from l2c_app import cli
+    from l2c_app.core.config import reset_settings
+
+    url = f"sqlite:///{tmp_path}/drift.db"
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="cli-secret-key-0123456789")
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    r = run_cli(env, "db", "check")
+    assert r.returncode == 0 and "matches" in r.stdout
+    with sqlite3.connect(tmp_path / "drift.db") as conn:
+        conn.execute("ALTER TABLE invoice DROP COLUMN notes")
+    r = run_cli(env, "db", "upgrade")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not match" in lines[0] and "l2c db check" in lines[0], r.stderr
+    assert "invoice.notes" in lines[0]
+    r = run_cli(env, "db", "check")
+    assert r.returncode == 1 and "notes" in r.stdout
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SECRET_KEY", "cli-secret-key-0123456789")
+    reset_settings()
+    started = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda *a, **k: started.append(a) or 0)
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: started.append(a))
+    try:
+        assert cli.cmd_serve(argparse.Namespace(port=3100, dev=False, loglevel="info", no_jobs=False)) == 2
+    finally:
+        reset_settings()
+    assert started == []  # neither the app nor the jobs started
+
+
+def test_restore_replaces_the_database_with_a_checked_backup_and_keeps_the_old_one(tmp_path):
+    import os
+
+    from l2c_app.core.models import User
+
+    db = tmp_path / "live.db"
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", SECRET_KEY="cli-secret-key-0123456789")
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    assert run_cli(env, "users", "create", "--email", "before@acme.test", "--role", "admin",
+                   stdin="long-password-1\n").returncode == 0
+    assert run_cli(env, "backup", str(tmp_path / "b.db")).returncode == 0
+    assert run_cli(env, "users", "create", "--email", "after@acme.test", "--role", "admin",
+                   stdin="long-password-2\n").returncode == 0
+
+    # what is not an l2c backup is refused, and the live database is untouched
+    (tmp_path / "notes.txt").write_text("hello")
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE t (x)")
+    for bad, why in ((tmp_path / "missing.db", "not a file"), (tmp_path / "notes.txt", "not an SQLite database"),
+                     (tmp_path / "other.db", "not an l2c database"), (db, "is the database itself")):
+        r = run_cli(env, "restore", str(bad))
+        assert r.returncode == 2 and why in r.stderr, (bad, r.stderr)
+
+    def emails(path):
+        with Session(engine_for(f"sqlite:///{path}")) as s:
+            return {u.email for u in s.exec(select(User))}
+
+    assert emails(db) == {"before@acme.test", "after@acme.test"}
+    r = run_cli(env, "restore", str(tmp_path / "b.db"))
+    assert r.returncode == 0, r.stderr
+    engine_for.cache_clear()
+    assert emails(db) == {"before@acme.test"}
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("live.db.before-restore-")]
+    assert len(kept) == 1 and kept[0].name in r.stdout
+    assert emails(kept[0]) == {"before@acme.test", "after@acme.test"}  # the replaced data is kept
+    assert run_cli(env, "db", "check").returncode == 0
+
+
+def test_restore_on_postgresql_points_at_pg_restore(tmp_path):
+    import os
+
+    env = dict(os.environ, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+               SECRET_KEY="cli-secret-key-0123456789")
+    r = run_cli(env, "restore", str(tmp_path / "x.dump"))
+    assert r.returncode == 2 and "pg_restore" in r.stderr

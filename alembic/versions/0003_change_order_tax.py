@@ -1,7 +1,7 @@
 """change orders carry the tax the client approved
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 
 A change order keeps its tax as shown to the client (percent, inclusive, amount), so the
 invoice charges exactly what was approved. Existing change orders that name a tax rate
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

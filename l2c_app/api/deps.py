@@ -8,20 +8,53 @@ session cookie) whose role may open `section`. Anything else answers 401/403.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import SESSION_COOKIE, Principal, api_key_for, can, user_for_token
-from l2c_app.core.db import session_scope
+from l2c_app.core.db import get_engine
+from l2c_app.core.errors import Conflict
+
+log = logging.getLogger("l2c.api")
 
 
-def db() -> Iterator[Session]:
-    """One transaction per request (sync routes run in FastAPI's thread pool)."""
-    with session_scope() as session:
-        yield session
+def _unit_of_work() -> Iterator[Session]:
+    """One transaction per request, committed BEFORE the response is sent.
+
+    FastAPI 0.165 runs the exit of a yield dependency of the default "request" scope after
+    the response went out: a client could be told 2xx for a write a second connection does
+    not see yet, or that then fails to commit. With `scope="function"` (below) the exit runs
+    when the path function returns, before the response is built and sent, and an error
+    raised here becomes the answer: a failed commit is never a success.
+    """
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        try:
+            session.commit()
+        except IntegrityError as exc:  # a concurrent write took the row or the number first
+            session.rollback()
+            raise Conflict("The change conflicts with another one saved at the same time; nothing was saved. "
+                           "Reload and try again.", code="commit.conflict") from exc
+        except Exception as exc:
+            session.rollback()
+            log.exception("commit failed")
+            raise HTTPException(503, "The change could not be saved; nothing was saved. Try again.") from exc
+
+
+def db(session: Session = Depends(_unit_of_work, scope="function")) -> Session:
+    """The request's session. Routes and `require()` depend on this one name; FastAPI's
+    dependency cache gives them the same session (one transaction per request). A plain
+    function on purpose: a request-scoped generator may not depend on a function-scoped one."""
+    return session
 
 
 def client_ip(request: Request) -> str | None:

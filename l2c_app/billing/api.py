@@ -21,6 +21,7 @@ from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
+from l2c_app.core.timeutil import org_today
 
 router = APIRouter(tags=["billing"])
 
@@ -55,7 +56,7 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
         inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
                                              amount_minor=body.get("amount_minor"), terms=body.get("terms"))
     else:
-        inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or date.today(),
+        inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or org_today(session),
                                     principal.actor, itemise=body.get("itemise_time"),
                                     exclude_keys=_exclude_keys(body), notes=body.get("notes"),
                                     terms=body.get("terms"))
@@ -65,7 +66,7 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
 @router.get("/api/v1/projects/{project_id}/unbilled")
 def unbilled(project_id: int, up_to: str | None = None, session: Session = Depends(db),
              _: Principal = Depends(require("invoices"))) -> dict:
-    cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or date.today(),
+    cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or org_today(session),
                                         create_periods=False)
     return {"items": [c.as_json() for c in cands], "next_cursor": None}
 
@@ -94,7 +95,7 @@ def create_client_invoice(account_id: int, body: dict | None = None, session: Se
     project_ids = _project_ids(body.get("project_ids"))
     exclude_keys = _exclude_keys(body)
     inv = service.build_client_invoice(session, account_id, project_ids,
-                                       _date(body.get("up_to"), "up_to") or date.today(), principal.actor,
+                                       _date(body.get("up_to"), "up_to") or org_today(session), principal.actor,
                                        itemise=body.get("itemise_time"), exclude_keys=exclude_keys,
                                        notes=body.get("notes"), terms=body.get("terms"))
     return service.invoice_json(session, inv)
@@ -105,7 +106,7 @@ def client_unbilled(account_id: int, project_ids: str, up_to: str | None = None,
                     _: Principal = Depends(require("invoices"))) -> dict:
     """What a client invoice of these projects (comma-separated ids) would bill, keyed per project."""
     per_project = service.client_candidates(session, account_id, _project_ids(project_ids),
-                                            _date(up_to, "up_to") or date.today(), create_periods=False)
+                                            _date(up_to, "up_to") or org_today(session), create_periods=False)
     items = [{**c.as_json(), "key": service.project_key(p.id, c.key), "project_id": p.id, "project": p.name}
              for p, cands in per_project for c in cands]
     return {"items": items, "next_cursor": None}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlmodel import Session, select
 
 from l2c_app.billing import service
 from l2c_app.billing.sending import send_invoice
+from l2c_app.core.timeutil import org_today
 from l2c_app.projects.models import Project
 
 
@@ -15,7 +14,7 @@ def load(session: Session, ctx: dict) -> None:
     made = 0
     for i, project in enumerate(session.exec(select(Project).order_by(Project.id)).all()):
         try:
-            inv = service.build_invoice(session, project.id, date.today())
+            inv = service.build_invoice(session, project.id, org_today(session))
         except service.BillingError:
             continue  # nothing billable on this project yet
         made += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Numeric, Text, text
+from sqlalchemy import BigInteger, Column, Index, Numeric, Text, text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -30,14 +30,15 @@ class Invoice(SQLModel, table=True):
     due_date: date | None = None
     terms_days: int = 30
     notes: str | None = Field(default=None, sa_column=Column(Text))
-    subtotal_minor: int = 0
-    tax_minor: int = 0
-    total_minor: int = 0
-    paid_minor: int = 0  # recomputed from the payment ledger, never incremented
+    subtotal_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    tax_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    total_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # recomputed from the payment ledger, never incremented
+    paid_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     public_token: str = Field(max_length=64, unique=True, index=True)
     payment_link_id: str | None = Field(default=None, max_length=100)
     payment_link_url: str | None = Field(default=None, max_length=500)
-    payment_link_amount_minor: int | None = None
+    payment_link_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     sent_at: datetime | None = None
     voided_at: datetime | None = None
     void_reason: str | None = Field(default=None, max_length=500)
@@ -55,11 +56,12 @@ class InvoiceLine(SQLModel, table=True):
     description: str = Field(max_length=500)
     quantity: Decimal = Field(default=Decimal("1"), sa_column=Column(Numeric(14, 3), nullable=False))
     unit: str = Field(default="unit", max_length=20)
-    unit_price_minor: int = 0
-    amount_minor: int = 0  # rounded once, half-up, when the line is built
+    unit_price_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # rounded once, half-up, when the line is built
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     tax_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False))
-    tax_minor: int = 0
+    tax_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     # True: the rate is inclusive, tax_minor is already inside amount_minor (reported, not added)
     tax_inclusive: bool = False
     source_type: str | None = Field(default=None, max_length=20)  # what the line bills (see SOURCE_TYPES)
@@ -87,7 +89,7 @@ class BilledSource(SQLModel, table=True):
     invoice_line_id: int = Field(foreign_key="invoiceline.id", index=True)
     source_type: str = Field(max_length=20)
     source_id: int
-    amount_minor: int = 0
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     released_at: datetime | None = None
 

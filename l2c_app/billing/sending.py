@@ -18,7 +18,7 @@ from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, sn
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
 from l2c_app.core.money import format_money
-from l2c_app.core.timeutil import utcnow
+from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.integrations.email import send_mail
 from l2c_app.pipeline.models import Contact, Deal
 from l2c_app.projects.models import Project, Retainer
@@ -89,7 +89,7 @@ def _reminded(session: Session, invoice_id: int, key: str) -> bool:
 def send_reminders(session: Session, today: date | None = None) -> int:
     """Remind clients N days before the due date and on the days after it (settings); once each."""
     begin_write(session)
-    today = today or date.today()
+    today = today or org_today(session)
     cfg = billing_settings(session)
     before_days = int(cfg["reminder_days_before"])
     after_days = [int(d) for d in cfg["reminder_days_after"]]
@@ -123,7 +123,7 @@ def send_reminders(session: Session, today: date | None = None) -> int:
 def generate_retainer_invoices(session: Session, today: date | None = None, send: bool = False) -> list[int]:
     """Monthly: one invoice per project with retainer months due and not billed yet."""
     begin_write(session)
-    today = today or date.today()
+    today = today or org_today(session)
     made: list[int] = []
     project_ids = sorted(set(session.exec(select(Retainer.project_id).where(Retainer.active.is_(True)))))
     for pid in project_ids:

@@ -32,10 +32,10 @@ from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSeq
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
-from l2c_app.core.money import format_money, percent_of, round_minor
 from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, tax_convention
+from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
 from l2c_app.core.timeline import add_deal_event
-from l2c_app.core.timeutil import utcnow
+from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
 from l2c_app.projects.service import retainer_period_amount
 from l2c_app.projects.models import (BudgetLine, ChangeOrder, Expense, Milestone, Project, ProjectQuote,
@@ -335,7 +335,7 @@ def unbilled_candidates(session: Session, project_id: int, up_to: date, itemise:
 
 
 def unbilled_total(session: Session, project_id: int, up_to: date | None = None) -> int:
-    up_to = up_to or date.today()
+    up_to = up_to or org_today(session)
     return sum(c.amount_minor for c in unbilled_candidates(session, project_id, up_to, itemise=False,
                                                            create_periods=False))
 
@@ -643,7 +643,7 @@ def create_deposit_invoice(session: Session, project_id: int, actor: Actor = SYS
         amount = round_minor(percent_of(base, pct))
         desc = f"Deposit: {pct.normalize()} % of {format_money(base, project.currency)}"
     else:
-        amount = int(amount_minor)  # type: ignore[arg-type]
+        amount = check_amount(amount_minor, "amount_minor", "The deposit")
         if amount <= 0:
             raise BillingError("The amount must be positive", "amount_minor")
         desc = "Deposit"
@@ -761,6 +761,7 @@ def add_manual_line(session: Session, invoice_id: int, actor: Actor, description
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor == 0:
         # a zero line never appears on an invoice (nor a float: amounts are minor units)
         raise BillingError("Enter the line's amount (not 0)", "amount_minor")
+    check_amount(amount_minor, "amount_minor", "The line's amount")
     pct = Decimal(str(tax_percent))
     pos = len(lines_of(session, invoice_id)) + 1
     line = InvoiceLine(invoice_id=invoice_id, position=pos, description=description.strip()[:500],
@@ -814,7 +815,7 @@ def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issu
     if inv.kind != "credit_note" and inv.total_minor <= 0:
         raise BillingError("The total must be positive", "total_minor")
     cfg = billing_settings(session)
-    day = issue_date or date.today()
+    day = issue_date or org_today(session)
     before = snapshot(inv)
     if inv.kind == "credit_note":
         pattern, seq_name = cfg["credit_note_number_pattern"], f"credit_note:{day.year}"
@@ -1064,11 +1065,12 @@ def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, am
         raise BillingError(f"Method must be one of {', '.join(MANUAL_METHODS)}", "method")
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
         raise BillingError("The amount must be a positive whole number of minor units", "amount_minor")
+    check_amount(amount_minor, "amount_minor", "The payment")
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         raise BillingError(f"Payments are recorded on issued invoices (this one is {inv.status})", "status")
     pay = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount_minor, currency=inv.currency,
-                  method=method, status="succeeded", received_on=received_on or date.today(),
+                  method=method, status="succeeded", received_on=received_on or org_today(session),
                   reference=(reference or "").strip()[:200] or None, recorded_by_id=actor.user_id)
     session.add(pay)
     record_create(session, actor, pay)

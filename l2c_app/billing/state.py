@@ -11,6 +11,7 @@ from l2c_app.billing.sending import send_invoice
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_minor
+from l2c_app.core.timeutil import org_today
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
@@ -52,7 +53,7 @@ class InvoicesState(AuthState):
     @rx.event
     @guard("invoices")
     async def load(self):
-        self.up_to = self.up_to or date.today().isoformat()
+        self.up_to = self.up_to or (await run_db(org_today)).isoformat()
         status = "" if self.status_filter == "all" else self.status_filter
         self.invoices = await run_db(views.invoice_list, status)
         self.clients = await run_db(views.clients_with_projects)
@@ -131,6 +132,7 @@ class InvoiceState(AuthState):
     payments: list[dict[str, str]] = []
     busy: bool = False
     pay_error: str = ""
+    pay_day: str = ""  # the payment form's default "received on": the organisation's today
     not_found: bool = False
 
     async def _reload(self) -> None:
@@ -139,6 +141,7 @@ class InvoiceState(AuthState):
         self.invoice = data.get("invoice", {})
         self.lines = data.get("lines", [])
         self.payments = data.get("payments", [])
+        self.pay_day = (await run_db(org_today)).isoformat()
 
     @rx.event
     @guard("invoices")
@@ -192,7 +195,8 @@ class InvoiceState(AuthState):
         self.pay_error = ""
         try:
             amount = to_minor(form.get("amount", ""), self.invoice.get("currency", "EUR"))
-            received = date.fromisoformat(form.get("received_on") or date.today().isoformat())
+            # empty: the service dates it the organisation's today
+            received = date.fromisoformat(form["received_on"]) if form.get("received_on") else None
             await run_db(service.record_manual_payment, int(self.invoice["id"]), _actor(access), amount_minor=amount,
                          method=form.get("method") or "bank_transfer", received_on=received,
                          reference=form.get("reference"))
@@ -233,7 +237,7 @@ class ProjectBillingState(AuthState):
             return None  # the project page is open to delivery too: the panel just stays empty
         data = await run_db(views.project_panel_data, route_id(self, "projects"))
         self.panel_unbilled, self.panel_invoices = data["unbilled"], data["invoices"]
-        self.panel_up_to = self.panel_up_to or date.today().isoformat()
+        self.panel_up_to = self.panel_up_to or (await run_db(org_today)).isoformat()
         return None
 
     @rx.event
@@ -246,7 +250,7 @@ class ProjectBillingState(AuthState):
         access = current_access()
         try:
             inv = await run_db(service.build_invoice, route_id(self, "projects"),
-                               date.fromisoformat(self.panel_up_to or date.today().isoformat()), _actor(access))
+                               date.fromisoformat(self.panel_up_to or (await run_db(org_today)).isoformat()), _actor(access))
         except (service.BillingError, ValueError) as exc:
             return rx.toast.error(str(exc))
         return rx.redirect(f"/invoices/{inv.id}")

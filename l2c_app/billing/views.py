@@ -16,6 +16,7 @@ from l2c_app.billing import service
 from l2c_app.billing.models import Invoice, InvoiceLine
 from l2c_app.core.config import get_settings
 from l2c_app.core.money import format_money, round_minor
+from l2c_app.core.timeutil import org_today
 from l2c_app.payments.models import ClientCredit, Payment
 from l2c_app.pipeline.models import Account, Deal
 from l2c_app.projects.models import Project
@@ -146,7 +147,7 @@ def project_panel_data(session: Session, project_id: int) -> dict:
     project = session.get(Project, project_id)
     if project is None:
         return {"unbilled": "", "invoices": []}
-    total = service.unbilled_total(session, project_id, date.today())
+    total = service.unbilled_total(session, project_id, org_today(session))
     names = _account_names(session)
     invs = [_row(session, inv, names) for inv in session.exec(
         select(Invoice).where(service.bills_project(project_id)).order_by(Invoice.id.desc()))]

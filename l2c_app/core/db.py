@@ -117,3 +117,52 @@ def pending_migrations(url: str | None = None) -> bool:
     with engine_for(url or get_settings().database_url).connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
     return set(current) != set(script.get_heads())
+
+
+def schema_differences(url: str | None = None) -> list:
+    """What differs between the database and the models (alembic's autogenerate comparison,
+    types included): [] when they match. The same check as tests/test_cli_and_schema.py."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import l2c_app.models  # noqa: F401  (every table)
+
+    with engine_for(url or get_settings().database_url).connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+
+
+class SchemaMismatch(RuntimeError):
+    """The database does not match the models even after migrating: starting would fail
+    later, on some request, with a missing column. Refuse at once instead."""
+
+    def __init__(self, differences: list):
+        self.differences = differences
+        first = differences[0]
+        super().__init__(
+            f"the database schema does not match this version of l2c ({len(differences)} difference(s), "
+            f"first: {_describe(first)}); run `l2c db check` to list them, then restore a backup made by "
+            f"this version (`l2c restore FILE`) or add the missing migration")
+
+
+def _describe(diff) -> str:
+    """One difference of compare_metadata, short: ('add_column', None, 'invoice', Column(...))."""
+    if isinstance(diff, list):  # modify_* entries come grouped per column
+        diff = diff[0]
+    op, *rest = diff
+    names = []
+    for item in rest:
+        name = getattr(item, "name", None)
+        if name is None and isinstance(item, str):
+            name = item
+        if name:
+            names.append(str(name))
+    return f"{op} {'.'.join(names[:2])}".strip()
+
+
+def migrate_and_check(url: str | None = None) -> None:
+    """Apply pending migrations, then refuse (SchemaMismatch) a schema that still differs."""
+    migrate(url)
+    differences = schema_differences(url)
+    if differences:
+        raise SchemaMismatch(differences)

@@ -14,6 +14,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
 
+from l2c_app.core.errors import DomainError
+
+# The largest amount l2c accepts anywhere an amount enters (|x| < 10^15 minor units:
+# 10 trillion in a 2-decimal currency, 1 quadrillion JPY). Money columns are 64-bit
+# (|x| < 2^63 ~ 9.2 x 10^18); the margin of ~9,000x means totals summed over thousands
+# of such lines, and tax on them, still fit a column instead of failing in the database.
+MAX_AMOUNT_MINOR = 10**15
+
 
 def minor_digits(currency: str) -> int:
     """Digits after the decimal point for the currency (EUR 2, JPY 0, BHD 3)."""
@@ -48,6 +56,19 @@ def to_minor(amount: str | Decimal | int, currency: str) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{currency} amounts have at most {digits} decimals (got {amount!r})")
     return int(scaled)
+
+
+def check_amount(value: object, field: str, label: str = "The amount") -> int:
+    """THE guard for an amount entering l2c (quote and catalog prices, deal values, change
+    orders, manual invoice lines, payments, deposits): an integer of minor units whose
+    magnitude a money column holds. Anything else is a DomainError (HTTP 422) naming `field`,
+    never a database error. Sign rules (positive, not negative) stay with each caller.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError(f"{label} must be a whole number of minor units", field)
+    if abs(value) >= MAX_AMOUNT_MINOR:
+        raise DomainError(f"{label} is too large (at most {MAX_AMOUNT_MINOR - 1:,} minor units)", field)
+    return value
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:

@@ -6,15 +6,26 @@ Durations are integer minutes. A person's day holds at most 24 h (1440 minutes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 MINUTES_PER_DAY = 24 * 60
 
 
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# THE clock of l2c: `utcnow`, `today_in` and `org_today` read it. Tests replace it
+# (`monkeypatch.setattr(timeutil, "clock", lambda: fixed)`) to stand at a chosen instant,
+# e.g. when Kiritimati is already on tomorrow and Honolulu still on yesterday.
+clock: Callable[[], datetime] = _system_clock
+
+
 def utcnow() -> datetime:
     """Current time, aware, in UTC (what every datetime column stores)."""
-    return datetime.now(UTC)
+    return clock()
 
 
 def to_local(value: datetime | None, tz: str) -> datetime | None:
@@ -47,7 +58,7 @@ def today_in(tz: str, now: datetime | None = None) -> date:
 def org_today(session, now: datetime | None = None) -> date:
     """THE "today" of l2c: the organisation's date in its own time zone.
 
-    Never `date.today()` (the server's zone): an organisation east or west of the server
+    Never the server's date (`date` today of the host's zone): an organisation east or west of the server
     would date invoices yesterday or find nothing to bill on its own today.
     """
     from sqlmodel import select

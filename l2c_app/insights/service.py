@@ -25,7 +25,7 @@ from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
 from l2c_app.core.money import format_money, round_minor
-from l2c_app.core.timeutil import utcnow
+from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.leads.models import Lead
 from l2c_app.payments.models import Payment, Refund
 from l2c_app.pipeline import service as pipeline
@@ -168,7 +168,7 @@ def unbilled_work(session: Session, up_to: date | None = None, limit: int = LIST
     """Per project, the work done up to `up_to` that no live invoice line bills yet
     (`billing.service.unbilled_total`: approved billable time, reached milestones and fixed
     items, approved change orders, due retainer periods, billable expenses)."""
-    up_to = up_to or date.today()
+    up_to = up_to or org_today(session)
     ids = sorted(session.execute(_projects_with_unlinked_sources(up_to)).scalars().all())
     projects = []
     if ids:
@@ -191,7 +191,7 @@ def unbilled_work(session: Session, up_to: date | None = None, limit: int = LIST
 
 def overdue_invoices(session: Session, today: date | None = None, limit: int = LIST_LIMIT) -> dict[str, Any]:
     """Issued invoices (sent or partially paid) past their due date, with what is still open."""
-    today = today or date.today()
+    today = today or org_today(session)
     cond = and_(Invoice.status.in_(billing.OPEN_STATUSES), Invoice.kind != "credit_note",
                 Invoice.due_date.is_not(None), Invoice.due_date < today)
     open_minor = Invoice.total_minor - Invoice.paid_minor

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -17,7 +18,7 @@ class Payment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)  # None: unmatched
     account_id: int | None = Field(default=None, foreign_key="account.id")
-    amount_minor: int
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(max_length=3)
     method: str = Field(max_length=16)  # bank_transfer, check, cash, stripe
     status: str = Field(default="succeeded", max_length=12)  # pending, succeeded, failed
@@ -34,7 +35,7 @@ class Payment(SQLModel, table=True):
 class Refund(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     payment_id: int = Field(foreign_key="payment.id", index=True)
-    amount_minor: int
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     stripe_refund_id: str | None = Field(default=None, max_length=100, unique=True)
     reason: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
@@ -44,7 +45,7 @@ class Dispute(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     payment_id: int | None = Field(default=None, foreign_key="payment.id", index=True)
     stripe_dispute_id: str = Field(max_length=100, unique=True)
-    amount_minor: int
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(max_length=30)  # Stripe's dispute status
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
@@ -56,7 +57,7 @@ class ClientCredit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     payment_id: int | None = Field(default=None, foreign_key="payment.id", unique=True)
-    amount_minor: int
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(max_length=3)
     note: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)

@@ -4,12 +4,12 @@ the won one first, for the later stages."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import Actor
-from l2c_app.core.timeutil import utcnow
+from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.leads import service as leads
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline import service as svc
@@ -29,7 +29,7 @@ def load(session: Session, ctx: dict) -> None:
     deals = []
     for i, lead in enumerate(open_leads[:6]):
         deal = leads.convert(session, actor, lead.id, value_minor=values[i % len(values)])
-        deal.expected_close = date.today() + timedelta(days=20 + 15 * i)
+        deal.expected_close = org_today(session) + timedelta(days=20 + 15 * i)
         deals.append(deal)
     for deal, stage in zip(deals[1:], stages[1:], strict=False):
         svc.move_deal(session, actor, deal.id, stage.id)

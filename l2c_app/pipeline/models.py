@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -52,7 +52,7 @@ class Deal(SQLModel, table=True):
     lead_id: int | None = Field(default=None, index=True)
     stage_id: int = Field(foreign_key="pipelinestage.id", index=True)
     status: str = Field(default="open", max_length=8, index=True)  # open, won, lost
-    value_minor: int = 0
+    value_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(default="EUR", max_length=3)
     probability: int | None = None  # percent; None = the stage's probability
     expected_close: date | None = None

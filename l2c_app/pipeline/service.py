@@ -17,6 +17,7 @@ from l2c_app.core.audit import Actor, record_action, record_create, record_updat
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import User
+from l2c_app.core.money import check_amount
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
@@ -179,7 +180,7 @@ def create_deal(session: Session, actor: Actor, *, title: str, value_minor: int 
         errors.append(PipelineError("title: enter a title.", "title"))
     if errors:
         raise errors[0]
-    value_minor = _parse_int(value_minor, "value", 0)
+    value_minor = check_amount(_parse_int(value_minor, "value", 0), "value", "The deal value")
     org = get_organisation(session)
     currency = (currency or (org.currency if org else "EUR")).upper()
     if len(currency) != 3 or not currency.isalpha():
@@ -282,7 +283,7 @@ def update_deal(session: Session, actor: Actor, deal_id: int, changes: dict[str,
             raise PipelineError("title: enter a title.", "title")
         deal.title = title[:200]
     if "value" in changes:
-        deal.value_minor = _parse_int(changes["value"], "value", 0)
+        deal.value_minor = check_amount(_parse_int(changes["value"], "value", 0), "value", "The deal value")
     if "currency" in changes:
         cur = str(changes["currency"] or "").upper()
         if len(cur) != 3 or not cur.isalpha():

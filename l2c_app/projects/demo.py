@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM
 from l2c_app.core.models import User
-from l2c_app.core.timeutil import utcnow, week_start
+from l2c_app.core.timeutil import org_today, week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import BudgetLine, ChangeOrder, Project
 
@@ -33,7 +33,7 @@ def load(session: Session, ctx: dict) -> None:
             except svc.DeliveryError:
                 continue
     session.flush()
-    monday = week_start(utcnow().date())
+    monday = week_start(org_today(session))
     for project in made:
         project.lead_user_id = project.lead_user_id or lead_id
         line = session.exec(select(BudgetLine).where(BudgetLine.project_id == project.id)).first()

@@ -39,7 +39,8 @@ class ProjectMember(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True)
     user_id: int = Field(foreign_key="user.id")
     budget_line_id: int | None = Field(default=None, foreign_key="budgetline.id")  # billing role
-    rate_minor: int | None = None  # overrides the budget line's rate
+    # overrides the budget line's rate
+    rate_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class BudgetLine(SQLModel, table=True):
@@ -51,8 +52,9 @@ class BudgetLine(SQLModel, table=True):
     change_order_id: int | None = Field(default=None, foreign_key="changeorder.id")
     role: str = Field(max_length=100)
     budget_minutes: int = 0
-    rate_minor: int = 0
-    amount_minor: int = 0  # the quoted money, kept exactly (not recomputed from hours x rate)
+    rate_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # the quoted money, kept exactly (not recomputed from hours x rate)
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
 
 
@@ -64,7 +66,7 @@ class Milestone(SQLModel, table=True):
     quote_line_id: int | None = Field(default=None, foreign_key="quoteline.id")
     kind: str = Field(default="milestone", max_length=12)  # fixed, milestone
     name: str = Field(max_length=300)
-    amount_minor: int = 0
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     due_date: date | None = None
     status: str = Field(default="planned", max_length=12)  # planned, reached
@@ -78,11 +80,11 @@ class Retainer(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True)
     quote_line_id: int | None = Field(default=None, foreign_key="quoteline.id")
     name: str = Field(max_length=300)
-    amount_minor: int = 0  # per month
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))  # per month
     months: int | None = None  # None: until stopped
     # The quoted money for the whole term, kept exactly (the quote line's net amount);
     # `retainer_period_amount` splits it over the months so the periods sum to it.
-    planned_minor: int = 0
+    planned_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     start_date: date
     active: bool = True
@@ -95,7 +97,7 @@ class RetainerPeriod(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     retainer_id: int = Field(foreign_key="retainer.id", index=True)
     period_start: date
-    amount_minor: int
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class Task(SQLModel, table=True):
@@ -117,7 +119,7 @@ class TimeEntry(SQLModel, table=True):
     day: date
     minutes: int  # > 0; at most 1440 per user and day across entries
     billable: bool = True
-    rate_minor: int = 0  # the rate at the time of entry
+    rate_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))  # the rate at the time of entry
     note: str | None = Field(default=None, max_length=1000)
     approved_at: datetime | None = None
     approved_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -131,9 +133,10 @@ class ChangeOrder(SQLModel, table=True):
     number: int = 1
     description: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(default="fixed", max_length=8)  # fixed, hours
-    amount_minor: int = 0  # fixed: the price; hours: minutes x rate, rounded once
+    # fixed: the price; hours: minutes x rate, rounded once
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     minutes: int = 0
-    rate_minor: int = 0
+    rate_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     role: str | None = Field(default=None, max_length=100)
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     # The tax as shown to the client (kept, so the invoice charges what was approved even if
@@ -158,6 +161,6 @@ class Expense(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id")
     day: date
     description: str = Field(max_length=300)
-    amount_minor: int
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     billable: bool = True

@@ -29,10 +29,10 @@ from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
 from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import Organisation, User
-from l2c_app.core.money import round_minor
+from l2c_app.core.money import check_amount, round_minor
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
-from l2c_app.core.timeutil import MINUTES_PER_DAY, utcnow, week_start
+from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow, week_start
 from l2c_app.projects.duration import format_minutes, parse_duration
 from l2c_app.projects.models import (
     BudgetLine, ChangeOrder, Milestone, Project, ProjectMember, ProjectQuote, Retainer, TimeEntry,
@@ -161,7 +161,7 @@ def _plan_from_quote(session: Session, actor: Actor, project: Project, quote: An
             months = recurring_months(qty)
             row = Retainer(project_id=project.id, quote_line_id=line.id, name=line.description[:300],
                            amount_minor=split_evenly(amount, months)[0], months=months, planned_minor=amount,
-                           tax_rate_id=line.tax_rate_id, start_date=_add_months(utcnow().date(), 1))
+                           tax_rate_id=line.tax_rate_id, start_date=_add_months(org_today(session), 1))
         else:  # fixed and milestone (an unknown kind is treated as a fixed fee: money is never dropped)
             row = Milestone(project_id=project.id, quote_line_id=line.id,
                             kind="milestone" if kind == "milestone" else "fixed", name=line.description[:300],
@@ -493,7 +493,7 @@ def mark_milestone_reached(session: Session, actor: Actor, milestone_id: int, on
     if ms.status == "reached":
         raise DeliveryError(f"“{ms.name}” was already reached on {ms.reached_on}.", field="milestone_id", kind="conflict")
     before = snapshot(ms)
-    ms.status, ms.reached_on = "reached", on or utcnow().date()
+    ms.status, ms.reached_on = "reached", on or org_today(session)
     session.add(ms)
     record_update(session, actor, ms, before, action="reached")
     project = session.get(Project, ms.project_id)
@@ -936,7 +936,7 @@ def create_change_order(session: Session, actor: Actor, project_id: int, *, desc
     if kind == "fixed":
         if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
             raise DeliveryError("Enter the price of the change (more than 0).", field="amount_minor")
-        mins, rate, amount = 0, 0, amount_minor
+        mins, rate, amount = 0, 0, check_amount(amount_minor, "amount_minor", "The price of the change")
     elif kind == "hours":
         mins = parse_duration(minutes) if isinstance(minutes, str) else minutes
         if not isinstance(mins, int) or mins <= 0:
@@ -945,7 +945,8 @@ def create_change_order(session: Session, actor: Actor, project_id: int, *, desc
             raise DeliveryError("Enter the hourly rate (0 or more).", field="rate_minor")
         if not (role or "").strip():
             raise DeliveryError("Name the role the hours are for.", field="role")
-        rate, amount = rate_minor, _time_money(mins, rate_minor)
+        rate = check_amount(rate_minor, "rate_minor", "The hourly rate")
+        amount = check_amount(_time_money(mins, rate), "minutes", "The price of the change (hours x rate)")
     else:
         raise DeliveryError("kind must be 'fixed' or 'hours'.", field="kind")
     # None: the rate of that kind of work on the contract, else the organisation's default;
@@ -1300,7 +1301,7 @@ def user_projects_for_timer(session: Session, user_id: int) -> list[dict]:
 def add_timer_minutes(session: Session, actor: Actor, user_id: int, project_id: int, minutes: int,
                       day: date | None = None) -> CellResult:
     """The top-bar timer stopped: add its minutes to today's cell of the project."""
-    day = day or utcnow().date()
+    day = day or org_today(session)
     minutes = max(1, minutes)
     entry = _cell(session, user_id, project_id, None, None, day)
     current = entry.minutes if entry else 0

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_minor
-from l2c_app.core.timeutil import to_local, utcnow, week_start
+from l2c_app.core.timeutil import to_local, today_in, utcnow, week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
 from l2c_app.ui.guard import current_access, guard
@@ -285,8 +285,7 @@ class TimeState(AuthState):
     note_label: str = ""
 
     def _today(self) -> date:
-        local = to_local(utcnow(), self.org_timezone or "UTC")
-        return local.date() if local else utcnow().date()
+        return today_in(self.org_timezone or "UTC")  # the organisation's today (loaded with the page)
 
     async def _reload(self, user_id: int) -> None:
         monday = date.fromisoformat(self.monday) if self.monday else week_start(self._today())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, Text
+from sqlalchemy import BigInteger, Column, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -26,7 +26,7 @@ class CatalogItem(SQLModel, table=True):
     kind: str = Field(default="fixed", max_length=12)  # fixed, hourly, recurring
     unit: str = Field(default="unit", max_length=20)  # unit, hour, month
     role: str | None = Field(default=None, max_length=100)  # hourly roles, e.g. "Senior developer"
-    unit_price_minor: int = 0
+    unit_price_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(default="EUR", max_length=3)
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     archived_at: datetime | None = None
@@ -52,10 +52,10 @@ class Quote(SQLModel, table=True):
     expires_on: date | None = None
     public_token: str = Field(max_length=64, unique=True, index=True)
     # Totals as last computed by quotes.totals (cached for lists; recomputed on change).
-    subtotal_minor: int = 0
-    discount_minor: int = 0
-    tax_minor: int = 0
-    total_minor: int = 0
+    subtotal_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    discount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    tax_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    total_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     sent_at: datetime | None = None
     accepted_at: datetime | None = None
     accepted_name: str | None = Field(default=None, max_length=200)
@@ -76,7 +76,7 @@ class QuoteLine(SQLModel, table=True):
     description: str = Field(max_length=500)
     quantity: Decimal = Field(default=Decimal("1"), sa_column=Column(Numeric(14, 3), nullable=False))
     unit: str = Field(default="unit", max_length=20)
-    unit_price_minor: int = 0
+    unit_price_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     discount_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     # How the line is delivered and billed later: fixed, milestone, hourly, recurring

@@ -22,16 +22,17 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from l2c_app.core import timeutil
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
 from l2c_app.core.errors import DomainError
 from l2c_app.core.lines import tax_convention
 from l2c_app.core.models import Organisation, User
-from l2c_app.core.money import format_money, minor_digits
+from l2c_app.core.money import check_amount, format_money, minor_digits
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
-from l2c_app.core.timeutil import to_local, utcnow
+from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage, StageChange
 from l2c_app.quotes.models import CatalogItem, Quote, QuoteLine, TaxRate
 from l2c_app.quotes.totals import LineInput, Totals, TotalsInputError, compute_totals
@@ -89,9 +90,7 @@ def parse_minor(value: Any, field: str, label: str) -> int:
             raise QuoteError(f"{label} must be a whole number of minor units (cents).", field) from None
     if value < 0:
         raise QuoteError(f"{label} cannot be negative.", field)
-    if value > 10**13:
-        raise QuoteError(f"{label} is too large.", field)
-    return value
+    return check_amount(value, field, label)
 
 
 def parse_date(value: Any, field: str, label: str) -> date | None:
@@ -132,8 +131,7 @@ def _org(session: Session) -> Organisation | None:
 
 
 def org_today(session: Session) -> date:
-    org = _org(session)
-    return to_local(utcnow(), org.timezone if org else "UTC").date()  # type: ignore[union-attr]
+    return timeutil.org_today(session)
 
 
 def _new_token() -> str:
@@ -545,9 +543,11 @@ def add_line(session: Session, actor: Actor, quote_id: int, **data: Any) -> Quot
 
 def _check_line_totals(session: Session, quote: Quote, line: QuoteLine) -> None:
     try:
-        compute_totals([line_input(line, _tax_map(session, [line]), key=0)], quote.discount_percent)
+        totals = compute_totals([line_input(line, _tax_map(session, [line]), key=0)], quote.discount_percent)
     except TotalsInputError as exc:
         raise QuoteError(str(exc), exc.field) from None
+    # quantity x price can pass what a money column holds even when each figure is in range
+    check_amount(totals.total_minor, "quantity", "The line's amount")
 
 
 def get_line(session: Session, line_id: int) -> QuoteLine:
