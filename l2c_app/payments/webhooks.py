@@ -648,7 +648,8 @@ def stripe_sync(session: Session) -> dict[str, int]:
         if type(ev.get("created")) is int:
             newest = max(newest, ev["created"])
     for cs in sessions:
-        if cs.get("status") != "complete" or not isinstance(cs.get("id"), str):
+        if cs.get("status") != "complete" or check_event({"type": "checkout.session.completed",
+                                                           "data": {"object": cs}}) is not None:
             continue
         if _find_payment(session, _id(cs.get("payment_intent")), cs.get("id")) is None:
             try:

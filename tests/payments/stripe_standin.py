@@ -93,6 +93,7 @@ class StripeStandIn:
         self.lock = threading.RLock()
         self._seq = itertools.count(1)
         self.auto_deliver = True
+        self.page_cap = 100  # a page holds up to `limit` items; a smaller cap forces paging
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -371,6 +372,7 @@ class StripeStandIn:
                 limit = int(params.get("limit", 10))
                 if not 1 <= limit <= 100:
                     return self._error(400, "limit must be between 1 and 100")
+                limit = min(limit, standin.page_cap)
                 self._send(200, {"object": "list", "url": path, "has_more": len(items) > limit,
                                  "data": [_public(o) for o in items[:limit]]})
 
