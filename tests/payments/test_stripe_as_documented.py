@@ -209,7 +209,7 @@ def test_a_timestamp_in_the_future_is_refused_like_a_stale_one(session, world, s
     inv = issued_invoice(session, world, 10000)
     paid = standin.pay(send(session, inv), deliver=False)
     ev = paid["events"][0]
-    assert standin.deliver(ev, timestamp=int(time.time()) + 301) == 400
+    assert standin.deliver(ev, timestamp=int(time.time()) + 400) == 400  # well past 300 s, even on a slow machine
     assert standin.deliver(ev, timestamp=int(time.time()) + 10) == 200  # clock skew within tolerance
     assert len(payments(session)) == 1
 
