@@ -95,7 +95,8 @@ def test_completed_without_documents_downloads_the_combined_pdf(session, sent, d
     assert post(client, raw, docusign.sign(raw, HMAC_KEY)).status_code == 200
     contract = status_of(session, sent.id)
     assert contract.status == "completed"
-    assert any(r[0] == "GET" and r[1].endswith("/documents/combined") for r in docusign.requests)
+    assert any(r[0] == "GET" and "/documents/combined?" in r[1] and "certificate=true" in r[1]
+               for r in docusign.requests)
     data = session.get(Document, contract.signed_document_id).data
     assert data.startswith(b"%PDF") and svc.verify_pdf(session, data).kind == "signed"
     assert "Certificate Of Completion" in _text(data)
