@@ -2,8 +2,12 @@
 
 - invoice reminders before and after the due date (once each),
 - monthly retainer invoices (once per month and project),
-- re-poll of DocuSign envelopes with no Connect event for 24 h (a lost webhook heals),
-- Stripe sync: events and checkout sessions the webhooks missed.
+- re-poll of DocuSign envelopes with no Connect event for 24 h (a lost webhook heals);
+  each envelope at most once per 15 minutes (DocuSign's polling limit, recorded in
+  provider_state so `--every` under 900 s or several hosts cannot break it), each in its
+  own savepoint so one failing envelope does not undo the others,
+- Stripe sync: events (our types, from a stored `created` cursor, every page) and
+  completed checkout sessions the webhooks missed.
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every

@@ -36,7 +36,7 @@ from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, t
 from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import org_today, utcnow
-from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
+from l2c_app.payments.models import DISPUTE_CLOSED, REFUND_LIVE, ClientCredit, Dispute, Payment, Refund
 from l2c_app.projects.service import retainer_period_amount
 from l2c_app.projects.models import (BudgetLine, ChangeOrder, Expense, Milestone, Project, ProjectQuote,
                                      Retainer, RetainerPeriod, TimeEntry)
@@ -47,7 +47,6 @@ DEFAULT_CREDIT_PATTERN = "CN-{year}-{seq:04d}"
 TERMS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_45": 45, "net_60": 60}
 MANUAL_METHODS = ("bank_transfer", "check", "cash", "other")
 OPEN_STATUSES = ("sent", "partially_paid")
-DISPUTE_CLOSED = ("won", "lost", "warning_closed")
 
 
 class BillingError(DomainError):
@@ -922,11 +921,13 @@ def _per_payment(col, model, where=None):
 
 # One round trip per recompute (a webhook does one per event): each payment of the
 # invoice with the sums of its refunds and lost disputes and the counts that set the flags.
+# A failed/canceled refund no longer counts; a dispute subtracts what Stripe holds from us for
+# it (withdrawn and not reinstated; a lost dispute keeps it), not only once it is lost.
 _LEDGER = (sa_select(Payment.id, Payment.amount_minor, Payment.status,
-                     _per_payment(func.coalesce(func.sum(Refund.amount_minor), 0), Refund).label("refunded"),
-                     _per_payment(func.count(), Refund).label("n_refunds"),
-                     _per_payment(func.coalesce(func.sum(Dispute.amount_minor), 0), Dispute,
-                                  Dispute.status == "lost").label("lost"),
+                     _per_payment(func.coalesce(func.sum(Refund.amount_minor), 0), Refund,
+                                  Refund.status.in_(REFUND_LIVE)).label("refunded"),
+                     _per_payment(func.count(), Refund, Refund.status.in_(REFUND_LIVE)).label("n_refunds"),
+                     _per_payment(func.coalesce(func.sum(Dispute.withdrawn_minor), 0), Dispute).label("lost"),
                      _per_payment(func.count(), Dispute, Dispute.status.not_in(DISPUTE_CLOSED)).label("n_open"))
            .where(Payment.invoice_id == bindparam("invoice_id")).order_by(Payment.id))
 

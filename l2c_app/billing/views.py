@@ -130,17 +130,18 @@ def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
     numbers = {i.id: (i.number or f"Draft {i.id}") for i in session.exec(select(Invoice))}
     rows = []
     unmatched = []
+    other = []  # from other apps on a shared Stripe account: behind a filter on the page
     for p in session.exec(select(Payment).order_by(Payment.id.desc()).limit(300)):
         row = {"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
                "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
                "reference": p.reference or p.stripe_payment_intent_id or "",
                "invoice": numbers.get(p.invoice_id or 0, ""), "invoice_href": f"/invoices/{p.invoice_id}" if p.invoice_id else "",
                "client": names.get(p.account_id or 0, "")}
-        (unmatched if p.invoice_id is None else rows).append(row)
+        (rows if p.invoice_id is not None else other if p.stripe_foreign else unmatched).append(row)
     open_invoices = [{"id": str(i.id), "label": f"{i.number} · {format_money(i.total_minor - i.paid_minor, i.currency)} open"}
                      for i in session.exec(select(Invoice).where(Invoice.status.in_(service.OPEN_STATUSES))
                                            .order_by(Invoice.id))]
-    return {"payments": rows, "unmatched": unmatched, "open_invoices": open_invoices}
+    return {"payments": rows, "unmatched": unmatched, "unmatched_other": other, "open_invoices": open_invoices}
 
 
 def project_panel_data(session: Session, project_id: int) -> dict:

@@ -13,6 +13,8 @@ Threat model of the built-in signer (the `/sign/<token>` page is public):
 
 from __future__ import annotations
 
+import logging
+
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -680,17 +682,64 @@ def stalled_docusign(session: Session, hours: int = 24) -> list[Contract]:
     return [c for c in rows if _as_utc(c.last_provider_event_at or c.sent_at or c.created_at) <= cutoff]
 
 
+# DocuSign, "eSignature API rules and resource limits": poll any one envelope at most once
+# every 15 minutes (more GETs per envelope per hour answer Hourly_Envelope_Polling_Limit_Exceeded).
+MIN_POLL_SECONDS = 15 * 60
+
+
+def _poll_each(session: Session, envelopes: list[tuple[str, str]], poll, out: list) -> None:
+    """For each (label, envelope id): claim the poll (at most once per MIN_POLL_SECONDS, across
+    runs and hosts: the claim is a row in provider_state), then `poll(envelope id)` in a
+    savepoint of its own, so one envelope that fails is reported and the others still apply."""
+    from l2c_app.integrations.docusign_client import DocuSignError
+    from l2c_app.integrations.models import claim_poll
+
+    for label, envelope_id in envelopes:
+        if not claim_poll(session, "docusign", envelope_id, MIN_POLL_SECONDS):
+            out.append((label, "skipped (polled less than 15 minutes ago)"))
+            continue
+        try:
+            with session.begin_nested():
+                out.append((label, poll(envelope_id)))
+        except DocuSignError as exc:
+            out.append((label, f"failed: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - one envelope never rolls back the others
+            logging.getLogger(__name__).exception("re-poll of envelope %s failed", envelope_id)
+            out.append((label, f"failed: {type(exc).__name__}: {exc}"))
+
+
 def repoll(session: Session, hours: int = 24, client=None) -> list[tuple[int, str]]:
     """Ask DocuSign for the state of stalled envelopes, so a lost webhook leaves nothing stuck."""
     from l2c_app.integrations.docusign_client import DocuSignClient
 
     client = client or DocuSignClient.from_settings()
-    out = []
-    for contract in stalled_docusign(session, hours):
-        status = client.envelope_status(contract.envelope_id)
-        pdf = client.download_combined(contract.envelope_id) if status == "completed" else None
+    by_envelope = {c.envelope_id: c for c in stalled_docusign(session, hours)}
+
+    def poll(envelope_id: str) -> str:
+        contract = by_envelope[envelope_id]
+        status = client.envelope_status(envelope_id)
+        pdf = client.download_combined(envelope_id) if status == "completed" else None
         changed = apply_provider_status(session, contract, status, source="docusign:repoll", signed_pdf=pdf)
-        out.append((contract.id, status if changed else f"{status} (unchanged)"))
+        return status if changed else f"{status} (unchanged)"
+
+    out: list[tuple[int, str]] = []
+    _poll_each(session, [(by_envelope[e].id, e) for e in by_envelope], poll, out)
+    return out
+
+
+def repoll_change_orders(session: Session, client, hours: int = 24) -> list[tuple[int, str]]:
+    """The change-order envelopes of the projects stage, under the same poll limit and isolation."""
+    from l2c_app.projects.service import apply_envelope_status, stalled_change_orders
+
+    by_envelope = {co.envelope_id: co for co in stalled_change_orders(session, hours)}
+
+    def poll(envelope_id: str) -> str:
+        status = client.envelope_status(envelope_id)
+        changed = apply_envelope_status(session, by_envelope[envelope_id], status, source="docusign:repoll")
+        return status if changed else f"{status} (unchanged)"
+
+    out: list[tuple[int, str]] = []
+    _poll_each(session, [(by_envelope[e].id, e) for e in by_envelope], poll, out)
     return out
 
 
@@ -698,7 +747,6 @@ def repoll_all(session: Session, hours: int = 24, client=None) -> list[tuple[str
     """`repoll` for contracts, then the change-order envelopes of the projects stage;
     (label, status) pairs for the CLI and the scheduled job."""
     from l2c_app.integrations.docusign_client import DocuSignClient
-    from l2c_app.projects.service import repoll_change_orders
 
     client = client or DocuSignClient.from_settings()
     return ([(f"contract C-{cid}", status) for cid, status in repoll(session, hours, client)]

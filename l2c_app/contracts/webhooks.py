@@ -85,11 +85,12 @@ def apply(session: Session, row_id: int, client=None) -> str:
     else:
         pdf = None
         if event.status == "completed" and contract.status != "completed":
-            pdf = event.pdf
-            if pdf is None:
-                from l2c_app.integrations.docusign_client import DocuSignClient
+            # Always the combined PDF with the Certificate of Completion, downloaded once: a
+            # document in the Connect message (if an account-level configuration sends them) is
+            # one document as signed, without the certificate, so it is not the record we keep.
+            from l2c_app.integrations.docusign_client import DocuSignClient
 
-                pdf = (client or DocuSignClient.from_settings()).download_combined(event.envelope_id)
+            pdf = (client or DocuSignClient.from_settings()).download_combined(event.envelope_id)
         reason = event.void_reason if event.status == "voided" else \
             event.decline_reason if event.status == "declined" else ""
         changed = apply_provider_status(session, contract, event.status, source="docusign", signed_pdf=pdf,

@@ -7,13 +7,24 @@ drive this exact code against a local stand-in), Connect HMAC keys, optional CA 
 Envelopes carry the contract PDF as document 1; each signer gets a sign-here tab on the
 anchor `/sigN/` and a date-signed tab on `/dateN/` (N = position in routing order, the same
 numbering contracts/pdf.py prints in white); the contract id travels in a text custom field;
-`eventNotification` asks for JSON SIM Connect messages signed with HMAC.
+`eventNotification` asks for JSON SIM Connect messages signed with HMAC, without documents
+(DocuSign, "Connect: best practices for building your listener": do not send documents on
+every request, most of the time only the final document is needed); on completion the
+signed PDF is downloaded once, combined with DocuSign's Certificate of Completion.
+
+Errors (DocuSign's `errorCode` and message, or OAuth's `error`) reach the team member with
+what to do: `consent_required` comes with the consent URL ("Obtain consent" / "JWT Grant
+implementation and best practices": the impersonated user grants consent once, at
+`https://<oauth host>/oauth/auth?response_type=code&scope=signature%20impersonation...`).
+A 401 on an API call means the cached token was revoked or expired early: it is evicted and
+the call tried once more with a new token.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import json
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -41,7 +52,70 @@ STATUS_MAP = {"sent": "sent", "delivered": "delivered", "completed": "completed"
 
 
 class DocuSignError(RuntimeError):
-    """DocuSign refused or could not be reached; the message is safe to show to a team member."""
+    """DocuSign refused or could not be reached; the message is safe to show to a team member.
+
+    `code` is DocuSign's error code (errorCode, or OAuth's `error`), `hint` what to do about it,
+    `consent_url` the page where the user grants consent (consent_required only)."""
+
+    def __init__(self, message: str, code: str | None = None, hint: str | None = None,
+                 consent_url: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.code, self.hint, self.consent_url, self.status = code, hint, consent_url, status
+
+
+# What to do about the error codes a team member can fix (DocuSign's errorCode / OAuth error).
+HINTS = {
+    "consent_required": "Grant consent once, signed in as the DocuSign user l2c impersonates: open {consent_url}",
+    "invalid_grant": "Check DOCUSIGN_INTEGRATION_KEY, DOCUSIGN_USER_ID (the user's GUID), the RSA key pair uploaded "
+                     "to the integration key, and DOCUSIGN_OAUTH_HOST (account-d.docusign.com for the developer "
+                     "account, account.docusign.com in production).",
+    "issuer_not_found": "DOCUSIGN_INTEGRATION_KEY is not known to this OAuth host (developer vs production).",
+    "no_valid_keys_or_signatures": "The RSA private key does not match the public key of the integration key.",
+    "AUTHORIZATION_INVALID_TOKEN": "The access token was revoked or expired; l2c asked for a new one. If this "
+                                   "persists, the consent was withdrawn: grant it again.",
+    "USER_AUTHENTICATION_FAILED": "The access token was refused; check the user and account ids.",
+    "INVALID_ACCOUNT_ID": "DOCUSIGN_ACCOUNT_ID is wrong for this user; read it (and base_uri) from /oauth/userinfo.",
+    "PARTNER_AUTHENTICATION_FAILED": "DOCUSIGN_INTEGRATION_KEY or DOCUSIGN_BASE_PATH is wrong for this "
+                                     "environment (base_uri from /oauth/userinfo + /restapi).",
+    "ANCHOR_TAB_STRING_NOT_FOUND": "The PDF lacks a signature anchor; regenerate the contract PDF.",
+    "HOURLY_APIINVOCATION_LIMIT_EXCEEDED": "DocuSign's hourly API limit is reached; try again after the hour.",
+    "Hourly_Envelope_Polling_Limit_Exceeded": "This envelope was polled too often; l2c waits 15 minutes between polls.",
+    "ENVELOPE_DOES_NOT_EXIST": "DocuSign does not know this envelope (another account or environment?).",
+}
+
+
+def consent_url(settings: Settings) -> str:
+    from urllib.parse import urlencode
+
+    from urllib.parse import quote
+
+    query = urlencode({"response_type": "code", "scope": "signature impersonation",
+                       "client_id": settings.docusign_integration_key or "",
+                       "redirect_uri": f"{settings.app_base_url}/settings"}, quote_via=quote)
+    return f"https://{settings.docusign_oauth_host}/oauth/auth?{query}"
+
+
+def provider_error(exc: ApiException, what: str, settings: Settings | None = None) -> DocuSignError:
+    """A DocuSignError naming DocuSign's own error code and message, and what to do."""
+    settings = settings or get_settings()
+    code = message = None
+    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else (exc.body or "")
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        data = {}
+    if isinstance(data, dict):
+        code = data.get("errorCode") or data.get("error")
+        message = data.get("message") or data.get("error_description")
+    url = consent_url(settings) if code == "consent_required" else None
+    hint = HINTS.get(str(code), "").format(consent_url=url or "") or None
+    parts = [f"{what}: {exc.status} {exc.reason}"]
+    if code:
+        parts.append(f"{code}" + (f" ({message})" if message and message != code else ""))
+    if hint:
+        parts.append(hint)
+    return DocuSignError(" - ".join(parts), code=str(code) if code else None, hint=hint, consent_url=url,
+                         status=exc.status)
 
 
 _tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
@@ -90,7 +164,7 @@ class DocuSignClient:
                 oauth_host_name=s.docusign_oauth_host, private_key_bytes=_private_key(s),
                 expires_in=TOKEN_SECONDS, scopes=["signature", "impersonation"])
         except ApiException as exc:
-            raise DocuSignError(f"DocuSign login (JWT grant) failed: {exc.status} {exc.reason}") from exc
+            raise provider_error(exc, "DocuSign login (JWT grant) failed", s) from exc
         lifetime = int(getattr(token, "expires_in", None) or TOKEN_SECONDS)
         with _tokens_lock:
             _tokens[key] = (token.access_token, time.monotonic() + lifetime)
@@ -98,6 +172,35 @@ class DocuSignClient:
 
     def _envelopes(self) -> EnvelopesApi:
         return EnvelopesApi(self._api_client())
+
+    def _evict_token(self) -> None:
+        s = self.settings
+        with _tokens_lock:
+            _tokens.pop((s.docusign_integration_key, s.docusign_user_id, s.docusign_oauth_host), None)
+
+    def _call(self, what: str, fn):
+        """fn(EnvelopesApi); a 401 evicts the cached token and tries once more with a new one."""
+        try:
+            return fn(self._envelopes())
+        except ApiException as exc:
+            if exc.status != 401:
+                raise provider_error(exc, what, self.settings) from exc
+        self._evict_token()
+        try:
+            return fn(self._envelopes())
+        except ApiException as exc:
+            if exc.status == 401:
+                self._evict_token()
+            raise provider_error(exc, what, self.settings) from exc
+
+    def user_info(self) -> dict:
+        """GET /oauth/userinfo: the user's accounts with each one's base_uri (the "Test connection")."""
+        client = self._api_client()
+        try:
+            info = client.get_user_info(client.default_headers["Authorization"].split(" ", 1)[1])
+        except ApiException as exc:
+            raise provider_error(exc, "DocuSign /oauth/userinfo", self.settings) from exc
+        return info.to_dict() if hasattr(info, "to_dict") else dict(info)
 
     # --- envelopes -------------------------------------------------------------------------
 
@@ -147,27 +250,23 @@ class DocuSignClient:
             event_notification=_notification()))
 
     def _create(self, definition: EnvelopeDefinition) -> str:
-        try:
-            summary = self._envelopes().create_envelope(self.account_id, envelope_definition=definition)
-        except ApiException as exc:
-            raise DocuSignError(f"DocuSign refused the envelope: {exc.status} {exc.reason}") from exc
+        summary = self._call("DocuSign refused the envelope",
+                             lambda api: api.create_envelope(self.account_id, envelope_definition=definition))
         if not summary.envelope_id:
             raise DocuSignError("DocuSign returned no envelope id")
         return summary.envelope_id
 
     def envelope_status(self, envelope_id: str) -> str:
-        try:
-            envelope = self._envelopes().get_envelope(self.account_id, envelope_id)
-        except ApiException as exc:
-            raise DocuSignError(f"DocuSign envelope {envelope_id}: {exc.status} {exc.reason}") from exc
+        envelope = self._call(f"DocuSign envelope {envelope_id}",
+                              lambda api: api.get_envelope(self.account_id, envelope_id))
         return STATUS_MAP.get((envelope.status or "").lower(), "sent")
 
     def download_combined(self, envelope_id: str) -> bytes:
-        """The signed PDF: every document of the envelope combined (with DocuSign's certificate)."""
-        try:
-            data = self._envelopes().get_document(self.account_id, "combined", envelope_id)
-        except ApiException as exc:
-            raise DocuSignError(f"DocuSign download of {envelope_id}: {exc.status} {exc.reason}") from exc
+        """The signed PDF: every document of the envelope combined, with DocuSign's Certificate of
+        Completion (EnvelopeDocuments: get, documentId `combined`, `certificate=true`; the
+        certificate is only included when asked for)."""
+        data = self._call(f"DocuSign download of {envelope_id}",
+                          lambda api: api.get_document(self.account_id, "combined", envelope_id, certificate="true"))
         if isinstance(data, str):  # an SDK that hands back a temporary file's path
             with open(data, "rb") as fh:
                 data = fh.read()
@@ -176,11 +275,9 @@ class DocuSignClient:
     def void_envelope(self, envelope_id: str, reason: str) -> None:
         from docusign_esign import Envelope
 
-        try:
-            self._envelopes().update(self.account_id, envelope_id,
-                                     envelope=Envelope(status="voided", voided_reason=reason[:200]))
-        except ApiException as exc:
-            raise DocuSignError(f"DocuSign void of {envelope_id}: {exc.status} {exc.reason}") from exc
+        self._call(f"DocuSign void of {envelope_id}",
+                   lambda api: api.update(self.account_id, envelope_id,
+                                          envelope=Envelope(status="voided", voided_reason=reason[:200])))
 
 
 def _notification() -> EventNotification:
@@ -190,7 +287,7 @@ def _notification() -> EventNotification:
         require_acknowledgment="true", logging_enabled="true", include_hmac="true",
         include_envelope_void_reason="true", events=CONNECT_EVENTS,
         event_data=ConnectEventData(format="json", version="restv2.1",
-                                    include_data=["custom_fields", "recipients", "documents"]))
+                                    include_data=["custom_fields", "recipients"]))
 
 
 def reset_token_cache() -> None:

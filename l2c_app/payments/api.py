@@ -40,15 +40,21 @@ async def stripe_webhook_raw(request: Request) -> JSONResponse:
 def payment_json(p: Payment) -> dict:
     return {"id": p.id, "invoice_id": p.invoice_id, "amount_minor": p.amount_minor, "currency": p.currency,
             "method": p.method, "status": p.status, "received_on": p.received_on.isoformat() if p.received_on else None,
-            "reference": p.reference, "stripe_payment_intent_id": p.stripe_payment_intent_id}
+            "reference": p.reference, "stripe_payment_intent_id": p.stripe_payment_intent_id,
+            "from_other_app": p.stripe_foreign}
 
 
 @router.get("/api/v1/payments")
-def list_payments(unmatched: bool = False, cursor: str | None = None, limit: int = Query(50, ge=1, le=200),
+def list_payments(unmatched: bool = False, other_apps: bool = False, cursor: str | None = None,
+                  limit: int = Query(50, ge=1, le=200),
                   session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> dict:
+    """`unmatched=true`: payments with no invoice, only those for l2c's own links unless
+    `other_apps=true` (a Stripe account shared with another app sends us its payments too)."""
     stmt = select(Payment)
     if unmatched:
         stmt = stmt.where(Payment.invoice_id.is_(None))
+        if not other_apps:
+            stmt = stmt.where(Payment.stripe_foreign.is_(False))
     return page(session, stmt, Payment, cursor, limit, payment_json)
 
 

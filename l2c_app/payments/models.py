@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
+
+# Refund statuses that still count as money given back (Stripe: failed/canceled return it).
+REFUND_LIVE = ("pending", "requires_action", "succeeded")
+# Dispute statuses that end a dispute (Stripe's Dispute object: `prevented` never becomes a
+# chargeback, `warning_closed` is an inquiry that closed).
+DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
 
 
 class Payment(SQLModel, table=True):
@@ -27,6 +33,10 @@ class Payment(SQLModel, table=True):
     stripe_payment_intent_id: str | None = Field(default=None, max_length=100, unique=True)
     stripe_checkout_session_id: str | None = Field(default=None, max_length=100, unique=True)
     stripe_charge_id: str | None = Field(default=None, max_length=100, index=True)
+    # True when a Stripe payment carries none of l2c's metadata: on a Stripe account shared
+    # with another app (or a link made by hand in the dashboard) it is someone else's money
+    # flow, kept but listed behind a filter instead of filling "unmatched payments".
+    stripe_foreign: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -38,6 +48,10 @@ class Refund(SQLModel, table=True):
     amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     stripe_refund_id: str | None = Field(default=None, max_length=100, unique=True)
     reason: str | None = Field(default=None, max_length=300)
+    # Stripe's refund status: pending, requires_action, succeeded, failed, canceled. A failed or
+    # canceled refund gives the money back to us: it no longer counts (REFUND_LIVE).
+    status: str = Field(default="succeeded", sa_column=Column(String(20), nullable=False,
+                                                             server_default="succeeded"))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -47,6 +61,11 @@ class Dispute(SQLModel, table=True):
     stripe_dispute_id: str = Field(max_length=100, unique=True)
     amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(max_length=30)  # Stripe's dispute status
+    # Money Stripe has taken from our balance for this dispute right now (withdrawn minus
+    # reinstated): read from the dispute's balance_transactions, which only ever grow, so the
+    # snapshot with more of them is the newer one (balance_txn_count).
+    withdrawn_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    balance_txn_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
 

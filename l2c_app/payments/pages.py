@@ -39,6 +39,19 @@ def payments_page() -> rx.Component:
                     color_scheme="gray"),
             rx.table.root(rx.table.body(rx.foreach(PaymentsState.unmatched, unmatched_row)), width="100%"),
             width="100%"), width="100%")),
+        rx.cond(PaymentsState.unmatched_other.length() > 0, rx.vstack(
+            rx.el.label(rx.hstack(
+                rx.switch(checked=PaymentsState.show_other, on_change=PaymentsState.toggle_other, size="1"),
+                rx.text("Show payments from other apps on this Stripe account (",
+                        PaymentsState.unmatched_other.length(), ")", size="2"),
+                align="center")),
+            rx.cond(PaymentsState.show_other, rx.card(rx.vstack(
+                rx.text("These payments carry none of l2c's invoice details: another app or a link made in the "
+                        "Stripe dashboard took them. Match one only if it pays one of your invoices.", size="2",
+                        color_scheme="gray"),
+                rx.table.root(rx.table.body(rx.foreach(PaymentsState.unmatched_other, unmatched_row)), width="100%"),
+                width="100%"), width="100%")),
+            width="100%")),
         rx.cond(
             PaymentsState.ledger.length() > 0,
             rx.table.root(

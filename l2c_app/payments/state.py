@@ -14,6 +14,8 @@ from l2c_app.ui.session import AuthState
 class PaymentsState(AuthState):
     ledger: list[dict[str, str]] = []
     unmatched: list[dict[str, str]] = []
+    unmatched_other: list[dict[str, str]] = []  # other apps' payments on a shared Stripe account
+    show_other: bool = False
     open_invoices: list[dict[str, str]] = []
     match_choice: dict[str, str] = {}
     syncing: bool = False
@@ -21,12 +23,17 @@ class PaymentsState(AuthState):
     async def _reload(self) -> None:
         data = await run_db(views.ledger_rows)
         self.ledger, self.unmatched, self.open_invoices = data["payments"], data["unmatched"], data["open_invoices"]
+        self.unmatched_other = data["unmatched_other"]
 
     @rx.event
     @guard("payments")
     async def load(self):
         await self._reload()
         return None
+
+    @rx.event
+    def toggle_other(self, value: bool):
+        self.show_other = value
 
     @rx.event
     def choose(self, payment_id: str, invoice_id: str):

@@ -3,11 +3,17 @@
 Threat model: `POST /api/webhooks/stripe` is reachable by anyone on the internet. A
 request is untrusted until its `Stripe-Signature` verifies against
 `STRIPE_WEBHOOK_SECRET` (HMAC-SHA256, timestamp within 300 s against replays); nothing
-is parsed, stored or acted on before that, and a bad or stale signature answers 400.
-After verification the body is trusted as Stripe's, but still only as *data*: the
+is parsed, stored or acted on before that, and a bad or stale signature answers 400 (a
+timestamp more than 300 s in the future is refused like a stale one: Stripe signs with its
+own clock, so a future one is a forged or replay-prepared header, not clock drift we must
+accept). After verification the body is trusted as Stripe's, but still only as *data*: the
 invoice is found from our own metadata (`invoice_id`) and the currency must match, an
 amount never creates an invoice, and an unknown invoice leaves the payment unmatched
-for a person to match.
+for a person to match. A signed event can still be impossible (a bug upstream, a
+compromised or misused secret): `check_event` validates ranges and shapes (amounts are
+integers in [0, MAX_AMOUNT], currencies three letters, `data.object` an object, ids
+strings); an impossible event is stored as `rejected` with the reason and answered 200, so
+Stripe does not retry something that can never apply.
 
 Reliability: Stripe delivers at least once, in any order, sometimes concurrently.
 - every event is stored first in WebhookEvent, unique on (provider, event id): a
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -50,13 +57,20 @@ from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
-from l2c_app.payments.models import Dispute, Payment, Refund
+from l2c_app.payments.models import DISPUTE_CLOSED, Dispute, Payment, Refund
 
 log = logging.getLogger(__name__)
 STRIPE = Actor("webhook", None, "stripe")
 TOLERANCE = 300
 STATUS_RANK = {"pending": 0, "failed": 1, "succeeded": 2}
-DISPUTE_TERMINAL = ("won", "lost", "warning_closed")
+DISPUTE_TERMINAL = DISPUTE_CLOSED
+# Stripe's largest charge is 8 digits in most currencies (12 in a few zero-decimal ones);
+# 10^14 minor units is far above any real amount and far below 2^63 (BigInteger columns).
+MAX_AMOUNT = 10**14
+AMOUNT_FIELDS = ("amount", "amount_total", "amount_received", "amount_refunded", "amount_captured",
+                 "amount_subtotal")
+# Refund status -> rank: a refund only moves forward; failed/canceled end it (the money is back).
+REFUND_RANK = {"pending": 0, "requires_action": 0, "succeeded": 1, "failed": 2, "canceled": 2}
 
 
 class BadSignature(Exception):
@@ -76,6 +90,10 @@ def verify(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
         stripe.WebhookSignature.verify_header(payload, sig_header, secret, TOLERANCE)
     except stripe.SignatureVerificationError as exc:
         raise BadSignature(str(exc)) from None
+    # The SDK refuses only timestamps older than the tolerance; one from the future is refused too.
+    stamp = next((part[2:] for part in (sig_header or "").split(",") if part.strip().startswith("t=")), "")
+    if not stamp.strip().isdigit() or int(stamp) > time.time() + TOLERANCE:
+        raise BadSignature("timestamp outside the tolerance zone (in the future)")
     try:
         event = json.loads(payload)
     except ValueError:
@@ -83,6 +101,48 @@ def verify(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise BadSignature("not a Stripe event")
     return event
+
+
+# --- what a signed event may contain -------------------------------------------------------
+
+def _bad_amount(value: Any) -> bool:
+    # bool is an int in Python; "5000" is a string: both are not Stripe amounts.
+    return not (type(value) is int and 0 <= value <= MAX_AMOUNT)
+
+
+def check_event(event: dict) -> str | None:
+    """Why this (signed) event cannot be real, or None. Checked before anything is applied."""
+    if "created" in event and event["created"] is not None and type(event["created"]) is not int:
+        return "created: not an integer timestamp"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "data.object: not an object"
+    if str(event["type"]) not in HANDLERS:
+        return None  # not read: recorded as ignored whatever it holds
+    obj = data["object"]
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        return "data.object.id: not a string"
+    for name in AMOUNT_FIELDS:
+        if obj.get(name) is not None and _bad_amount(obj[name]):
+            return f"data.object.{name}: {obj[name]!r} is not an amount in [0, {MAX_AMOUNT}]"
+    currency = obj.get("currency")
+    if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        return f"data.object.currency: {currency!r} is not an ISO currency code"
+    if obj.get("metadata") is not None and not isinstance(obj["metadata"], dict):
+        return "data.object.metadata: not an object"
+    for name in ("payment_intent", "charge", "latest_charge", "payment_link"):
+        if obj.get(name) is not None and not isinstance(obj[name], (str, dict)):
+            return f"data.object.{name}: not an id"
+    if obj.get("status") is not None and not isinstance(obj["status"], str):
+        return "data.object.status: not a string"
+    bts = obj.get("balance_transactions")
+    if bts is not None and not (isinstance(bts, list) and all(
+            isinstance(b, dict) and type(b.get("amount")) is int and abs(b["amount"]) <= MAX_AMOUNT for b in bts)):
+        return "data.object.balance_transactions: not a list of balance transactions"
+    amount_refunded, amount = obj.get("amount_refunded"), obj.get("amount")
+    if type(amount_refunded) is int and type(amount) is int and amount_refunded > amount:
+        return "data.object.amount_refunded: more than the charge's amount"
+    return None
 
 
 # --- recording -----------------------------------------------------------------------------
@@ -137,11 +197,15 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
         if known.outcome != "failed":
             return "duplicate"
         row_id = known.id  # a failed event is applied again (redelivery or sync)
+    reason = check_event(event)
+    if reason is not None:
+        _finish(session, row_id, "rejected", reason)
+        return "rejected"
     handler = HANDLERS.get(str(event["type"]))
     if handler is None:
         _finish(session, row_id, "ignored", "no handler for this type")
         return "ignored"
-    obj = (event.get("data") or {}).get("object") or {}
+    obj = event["data"]["object"]
     try:
         if isolate:
             with session.begin_nested():
@@ -217,6 +281,12 @@ def _invoice_for(session: Session, metadata: dict | None, currency: str | None) 
     return inv
 
 
+def is_ours(metadata: Any) -> bool:
+    """l2c's links put `invoice_id` (and `source: l2c`) in the link's and the intent's metadata;
+    a payment with neither came from another app or a link made by hand on a shared account."""
+    return isinstance(metadata, dict) and (metadata.get("source") == "l2c" or bool(metadata.get("invoice_id")))
+
+
 @dataclass
 class NewPayment:
     """A ledger row this event inserted (what the handlers and _settle read of a Payment)."""
@@ -227,7 +297,7 @@ class NewPayment:
 
 
 def _insert_payment(session: Session, inv: Any, *, pi_id: str | None, cs_id: str | None, charge_id: str | None,
-                    amount: int, currency: str, status: str, created: Any) -> NewPayment | None:
+                    amount: int, currency: str, status: str, created: Any, foreign: bool = False) -> NewPayment | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row, or None when a row with
     this payment intent or checkout session exists (unique columns); no savepoint needed."""
     now = utcnow()
@@ -235,7 +305,7 @@ def _insert_payment(session: Session, inv: Any, *, pi_id: str | None, cs_id: str
               "amount_minor": int(amount), "currency": currency.upper(), "method": "stripe", "status": status,
               "received_on": _day(created), "reference": pi_id or cs_id, "stripe_payment_intent_id": pi_id,
               "stripe_checkout_session_id": cs_id, "stripe_charge_id": charge_id, "recorded_by_id": None,
-              "created_at": now, "updated_at": now}
+              "stripe_foreign": foreign, "created_at": now, "updated_at": now}
     conn = session.connection()
     new_id = conn.execute(_INSERT_PAYMENT[conn.dialect.name == "postgresql"], values).scalar_one_or_none()
     if new_id is None:
@@ -268,7 +338,7 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
     """Create or move forward the ledger row of one Stripe payment; recompute its invoice."""
     inv = _invoice_for(session, metadata, currency)  # locks the invoice: one writer per invoice
     new = _insert_payment(session, inv, pi_id=pi_id, cs_id=cs_id, charge_id=charge_id, amount=amount,
-                          currency=currency, status=status, created=created)
+                          currency=currency, status=status, created=created, foreign=not is_ours(metadata))
     if new is not None:
         _settle(session, new, inv)
         return new
@@ -285,6 +355,8 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
             setattr(pay, attr, value)
     if amount and pay.amount_minor != int(amount) and pay.status != "succeeded":
         pay.amount_minor = int(amount)
+    if pay.stripe_foreign and is_ours(metadata):  # an event with our metadata tells us it is ours
+        pay.stripe_foreign = False
     if pay.invoice_id is None and inv is not None:
         pay.invoice_id, pay.account_id = inv.id, inv.account_id
         changed["invoice_id"] = (None, inv.id)
@@ -349,10 +421,28 @@ def on_async_succeeded(session: Session, obj: dict, event: dict) -> str:
 
 
 def on_async_failed(session: Session, obj: dict, event: dict) -> str:
+    """A delayed-notification payment (SEPA, ACH) failed after its session completed.
+
+    Stripe, "Checkout: fulfill orders" / "Payment Links": the session completes while the
+    payment is still pending, and a link limited to one completed session deactivates then;
+    so the invoice's link is dead. Make a new one (a new generation: a new idempotency key)
+    so reminders and the invoice page offer a link that works.
+    """
     pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
                          amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
                          status="failed", metadata=obj.get("metadata"), created=obj.get("created"))
-    return f"payment {pay.id} {pay.status}"
+    detail = f"payment {pay.id} {pay.status}"
+    if pay.invoice_id is not None:
+        from l2c_app.billing.models import Invoice
+        from l2c_app.integrations import stripe_client
+
+        inv = session.get(Invoice, pay.invoice_id)
+        used = _id(obj.get("payment_link"))
+        if stripe_client.enabled() and inv is not None and (inv.payment_link_id is None or used is None
+                                                            or inv.payment_link_id == used):
+            url = stripe_client.replace_invoice_link(session, inv)
+            detail += f"; new payment link {inv.payment_link_id}" if url else "; nothing open, no link"
+    return detail
 
 
 def on_payment_intent_succeeded(session: Session, obj: dict, event: dict) -> str:
@@ -363,13 +453,55 @@ def on_payment_intent_succeeded(session: Session, obj: dict, event: dict) -> str
     return f"payment {pay.id} {pay.status}"
 
 
+def _cumulative_key(charge_id: Any) -> str:
+    return f"cumulative:{charge_id}"
+
+
+def _upsert_refund(session: Session, pay: Any, ref_obj: dict) -> Refund:
+    """One Stripe refund's row, by its id; its status only moves forward (REFUND_RANK), so a late
+    `refund.created` cannot revive a refund that has failed. Per-refund rows supersede the
+    charge's cumulative row (kept only when Stripe cannot be asked which refunds there are)."""
+    status = str(ref_obj.get("status") or "succeeded")
+    ref = session.exec(select(Refund).where(Refund.stripe_refund_id == ref_obj["id"])).first()
+    if ref is None:
+        ref = Refund(payment_id=pay.id, amount_minor=int(ref_obj.get("amount") or 0), stripe_refund_id=ref_obj["id"],
+                     reason=str(ref_obj.get("reason") or "Stripe refund")[:300], status=status)
+        session.add(ref)
+        session.flush()
+        record_create(session, STRIPE, ref)
+    elif REFUND_RANK.get(status, 0) > REFUND_RANK.get(ref.status, 0):
+        record_action(session, STRIPE, "refund", ref.id, "update", {"status": status})
+        ref.status = status
+        session.add(ref)
+    charge_id = _id(ref_obj.get("charge"))
+    if charge_id:
+        cumulative = session.exec(select(Refund).where(Refund.stripe_refund_id == _cumulative_key(charge_id))).first()
+        if cumulative is not None:
+            record_action(session, STRIPE, "refund", cumulative.id, "delete",
+                          {"replaced_by": ref_obj["id"], "amount_minor": cumulative.amount_minor})
+            session.delete(cumulative)
+    session.flush()
+    return ref
+
+
 def on_charge_refunded(session: Session, obj: dict, event: dict) -> str:
+    """charge.refunded carries the charge's cumulative `amount_refunded`, not its refunds (not
+    embedded since API 2022-11-15): ask Stripe for the charge's refunds, each kept with its
+    status. Without an API key (webhooks only) the cumulative total is kept, max wins."""
+    from l2c_app.integrations import stripe_client
+
     pay = _payment_for_charge(session, obj)
     if pay is None:
         raise LookupError(f"no payment for charge {obj.get('id')}")
     inv = lock_invoice_row(session, pay.invoice_id) if pay.invoice_id else None
+    if stripe_client.enabled():
+        refunds = stripe_client.refunds_of_charge(obj["id"])
+        for r in refunds:
+            _upsert_refund(session, pay, r)
+        _settle(session, pay, inv)
+        return f"{len(refunds)} refund(s) of charge {obj['id']} on payment {pay.id}"
     cumulative = int(obj.get("amount_refunded") or 0)
-    key = f"cumulative:{obj.get('id')}"
+    key = _cumulative_key(obj.get("id"))
     ref = session.exec(select(Refund).where(Refund.stripe_refund_id == key)).first()
     if ref is None:
         ref = Refund(payment_id=pay.id, amount_minor=cumulative, stripe_refund_id=key, reason="Stripe refund")
@@ -385,28 +517,79 @@ def on_charge_refunded(session: Session, obj: dict, event: dict) -> str:
     return f"refunded {ref.amount_minor} on payment {pay.id}"
 
 
+def on_refund(session: Session, obj: dict, event: dict) -> str:
+    """refund.created / refund.updated / refund.failed / charge.refund.updated: a Refund object.
+
+    Stripe, "Refund object": status pending, requires_action, succeeded, failed or canceled;
+    a refund can fail after it succeeded (the card was closed), and the money comes back to
+    the balance, so the refunded total goes down again.
+    """
+    pay = _payment_for_charge(session, obj)
+    if pay is None:
+        raise LookupError(f"no payment for refund {obj.get('id')}")
+    inv = lock_invoice_row(session, pay.invoice_id) if pay.invoice_id else None
+    ref = _upsert_refund(session, pay, obj)
+    _settle(session, pay, inv)
+    return f"refund {ref.stripe_refund_id} {ref.status} ({ref.amount_minor}) on payment {pay.id}"
+
+
+def _withdrawn(obj: dict, event_type: str, status: str) -> tuple[int | None, int | None]:
+    """(money Stripe holds from us for this dispute, how many balance transactions that reads)."""
+    amount = int(obj.get("amount") or 0)
+    bts = obj.get("balance_transactions")
+    if isinstance(bts, list) and bts:
+        # Stripe, "Dispute object": zero, one or two balance transactions, funds withdrawn and
+        # reinstated. Their amounts are in the balance's currency; the dispute's, when they match.
+        same = all(str(b.get("currency", "")).lower() == str(obj.get("currency", "")).lower() for b in bts)
+        net = sum(int(b["amount"]) for b in bts)
+        held = min(amount, max(0, -net)) if same else (amount if net < 0 else 0)
+        return held, len(bts)
+    if event_type == "charge.dispute.funds_withdrawn" or status == "lost":
+        return amount, None
+    if event_type == "charge.dispute.funds_reinstated":
+        return 0, None
+    return None, None
+
+
 def _on_dispute(session: Session, obj: dict, event: dict) -> str:
+    """Every charge.dispute.* event. Stripe, "Dispute object": statuses warning_needs_response,
+    warning_under_review, warning_closed, needs_response, under_review, won, lost, prevented;
+    the closed ones (DISPUTE_CLOSED, with `prevented`) stay closed whatever arrives late.
+    charge.dispute.funds_withdrawn / funds_reinstated move money: what Stripe holds for the
+    dispute is not ours while it holds it (billing's ledger subtracts `withdrawn_minor`)."""
     pay = _payment_for_charge(session, obj)
     inv = lock_invoice_row(session, pay.invoice_id) if pay is not None and pay.invoice_id else None
     status = str(obj.get("status") or "needs_response")
+    held, n_txn = _withdrawn(obj, str(event.get("type") or ""), status)
     dis = session.exec(select(Dispute).where(Dispute.stripe_dispute_id == obj["id"])).first()
     if dis is None:
         dis = Dispute(payment_id=pay.id if pay else None, stripe_dispute_id=obj["id"],
                       amount_minor=int(obj.get("amount") or 0), status=status,
+                      withdrawn_minor=held or 0, balance_txn_count=n_txn or 0,
                       closed_at=utcnow() if status in DISPUTE_TERMINAL else None)
         session.add(dis)
         session.flush()
         record_create(session, STRIPE, dis)
-    elif dis.status not in DISPUTE_TERMINAL:  # a closed dispute stays closed, whatever arrives late
-        record_action(session, STRIPE, "dispute", dis.id, "update", {"status": status})
-        dis.status = status
-        if status in DISPUTE_TERMINAL:
-            dis.closed_at = utcnow()
+    else:
+        changed: dict[str, Any] = {}
+        if dis.status not in DISPUTE_TERMINAL and status != dis.status:
+            changed["status"] = dis.status = status
+            if status in DISPUTE_TERMINAL:
+                dis.closed_at = utcnow()
+        # Balance transactions only accumulate: a snapshot with fewer is older and changes nothing.
+        newer = n_txn is not None and n_txn >= dis.balance_txn_count
+        guess = n_txn is None and held is not None and dis.balance_txn_count == 0
+        if (newer or guess) and held is not None and held != dis.withdrawn_minor:
+            changed["withdrawn_minor"] = dis.withdrawn_minor = held
+        if newer and n_txn != dis.balance_txn_count:
+            dis.balance_txn_count = n_txn
+        if changed:
+            record_action(session, STRIPE, "dispute", dis.id, "update", changed)
         session.add(dis)
     session.flush()
     if pay is not None:
         _settle(session, pay, inv)
-    return f"dispute {dis.stripe_dispute_id} {dis.status}"
+    return f"dispute {dis.stripe_dispute_id} {dis.status} (withdrawn {dis.withdrawn_minor})"
 
 
 HANDLERS: dict[str, Callable[[Session, dict, dict], str]] = {
@@ -415,36 +598,68 @@ HANDLERS: dict[str, Callable[[Session, dict, dict], str]] = {
     "checkout.session.async_payment_failed": on_async_failed,
     "payment_intent.succeeded": on_payment_intent_succeeded,
     "charge.refunded": on_charge_refunded,
+    "refund.created": on_refund,
+    "refund.updated": on_refund,
+    "refund.failed": on_refund,
+    "charge.refund.updated": on_refund,
     "charge.dispute.created": _on_dispute,
     "charge.dispute.updated": _on_dispute,
     "charge.dispute.closed": _on_dispute,
+    "charge.dispute.funds_withdrawn": _on_dispute,
+    "charge.dispute.funds_reinstated": _on_dispute,
 }
 
 
 # --- healing what webhooks missed ------------------------------------------------------------
 
-def stripe_sync(session: Session) -> dict[str, int]:
-    """List Stripe's recent events and checkout sessions; apply what the webhooks missed.
+CURSOR_KEY = "events_cursor"
+# Events become listable shortly after `created`, not always in order: re-read a margin
+# behind the cursor (known events are duplicates and change nothing).
+CURSOR_OVERLAP = 300
+# A checkout session completes up to 24 h after it was created (Checkout sessions expire then).
+SESSION_WINDOW = 2 * 86400
 
-    Events go through `record_and_apply` (a known event is a duplicate and changes
-    nothing); a completed checkout session with no ledger row is applied as if its
-    event had arrived. Call it from the Payments page's button or the scheduler.
+
+def stripe_sync(session: Session) -> dict[str, int]:
+    """Apply what the webhooks missed: every handled event since the stored cursor, then every
+    completed checkout session with no ledger row.
+
+    Stripe, "List all events": filtered by `types` (ours, stripe_client.EVENT_TYPES) and
+    `created[gte]` (the cursor, kept in provider_state), all pages. Each event is applied in
+    a savepoint (one that fails is recorded as failed and the others still apply); the
+    cursor moves to the newest event seen, in the same transaction as what it applied.
     """
     from l2c_app.integrations import stripe_client
+    from l2c_app.integrations.models import get_state, set_state
 
     if not stripe_client.enabled():
         return {"events": 0, "applied": 0, "sessions": 0}
+    state = get_state(session, "stripe", CURSOR_KEY)
+    cursor = int(state.value) if state is not None and state.value.isdigit() else None
+    since = max(0, cursor - CURSOR_OVERLAP) if cursor else None
+    events = stripe_client.events_since(since)  # oldest first; the calls happen before any write
+    sessions = stripe_client.complete_checkout_sessions(max(0, cursor - SESSION_WINDOW) if cursor else None)
     applied = seen = healed = 0
-    for ev in reversed(stripe_client.recent_events()):  # oldest first
+    newest = cursor or 0
+    for ev in events:
         seen += 1
         if record_and_apply(session, ev, json.dumps(ev)) == "applied":
             applied += 1
-    for cs in stripe_client.recent_checkout_sessions():
-        if cs.get("status") != "complete":
+        if type(ev.get("created")) is int:
+            newest = max(newest, ev["created"])
+    for cs in sessions:
+        if cs.get("status") != "complete" or check_event({"type": "checkout.session.completed",
+                                                           "data": {"object": cs}}) is not None:
             continue
         if _find_payment(session, _id(cs.get("payment_intent")), cs.get("id")) is None:
-            on_checkout_completed(session, cs, {})
-            healed += 1
+            try:
+                with session.begin_nested():
+                    on_checkout_completed(session, cs, {})
+                healed += 1
+            except Exception:  # noqa: BLE001 - one bad session never stops the others
+                log.exception("stripe sync: checkout session %s could not be applied", cs.get("id"))
+    if newest and newest != cursor:
+        set_state(session, "stripe", CURSOR_KEY, str(newest))
     record_action(session, Actor("system", None, "stripe-sync"), "payment", None, "stripe_sync",
-                  {"events": seen, "applied": applied, "sessions_healed": healed})
+                  {"events": seen, "applied": applied, "sessions_healed": healed, "cursor": newest or None})
     return {"events": seen, "applied": applied, "sessions": healed}

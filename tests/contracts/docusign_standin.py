@@ -8,7 +8,23 @@ It answers what l2c's adapter calls, the way DocuSign does:
 - `GET .../envelopes/{id}`, `GET .../envelopes/{id}/documents/combined`, `PUT .../envelopes/{id}` (void).
 
 It also writes Connect messages (JSON SIM, HMAC-signed like DocuSign's `X-DocuSign-Signature-1`)
-for the tests to deliver to the app's webhook. The SDK always uses https for OAuth, hence TLS
+for the tests to deliver to the app's webhook.
+
+Documented behaviours it models (each with the DocuSign page it follows):
+- "JWT Grant implementation and best practices" / "Obtain consent": until the impersonated
+  user has granted consent (`consented = False`), the token endpoint answers 400
+  `{"error": "consent_required"}`.
+- "Authentication: access tokens": a revoked token (`revoke_tokens()`) is answered 401
+  `AUTHORIZATION_INVALID_TOKEN` on every API call.
+- "eSignature API rules and resource limits": poll any one envelope at most once every 15
+  minutes; GETs of an envelope closer together (by `clock`) are counted in `poll_violations`.
+- "EnvelopeDocuments: get": `documents/combined` is every document combined; the Certificate
+  of Completion is added only with `certificate=true`.
+- "Connect: best practices for building your listener" and the JSON SIM payload: with
+  documents included, `envelopeDocuments` lists each document under its own documentId
+  (our PDF is "1", as signed, without the certificate); DocuSign never sends the combined
+  PDF as document "1".
+- "GET /oauth/userinfo": the user's accounts, each with its `base_uri`. The SDK always uses https for OAuth, hence TLS
 with a throwaway self-signed certificate that the app trusts via DOCUSIGN_CA_BUNDLE.
 """
 
@@ -96,9 +112,12 @@ class Envelope:
                 return f.get("value")
         return None
 
-    def combined(self) -> bytes:
+    def combined(self, certificate: bool = True) -> bytes:
         writer = PdfWriter()
-        for data in (self.documents["1"], _certificate_page(self.id, self.definition["recipients"]["signers"])):
+        parts = [self.documents[k] for k in sorted(self.documents)]
+        if certificate:
+            parts.append(_certificate_page(self.id, self.definition["recipients"]["signers"]))
+        for data in parts:
             for p in PdfReader(io.BytesIO(data)).pages:
                 writer.add_page(p)
         out = io.BytesIO()
@@ -115,6 +134,11 @@ class DocuSignStandIn:
         self.requests: list[tuple[str, str]] = []
         self.tokens: set[str] = set()
         self.fail_downloads = 0  # > 0: the next document downloads answer 500 (an outage)
+        self.consented = True  # False: the JWT grant answers consent_required
+        self.clock = __import__("time").time  # the clock of the polling limit (tests move it)
+        self.polls: dict[str, list[float]] = {}  # envelope id -> times of GETs of its status
+        self.poll_violations = 0
+        self.fail_envelopes: set[str] = set()  # envelope ids whose GET answers 500
         self.cert_file, key_file = self_signed(folder)
         standin = self
 
@@ -154,6 +178,14 @@ class DocuSignStandIn:
             def do_GET(self):  # noqa: N802
                 standin.requests.append(("GET", self.path))
                 path = self.path.split("?")[0]
+                query = parse_qs(self.path.split("?", 1)[1]) if "?" in self.path else {}
+                if path == "/oauth/userinfo":
+                    if not self._authorised():
+                        return
+                    return self._send(200, {"sub": standin.user_id, "name": "Stand-in User",
+                                            "email": "user@standin.test", "accounts": [
+                                                {"account_id": standin.account_id, "is_default": True,
+                                                 "account_name": "Stand-in", "base_uri": f"https://127.0.0.1:{standin.port}"}]})
                 if not self._authorised():
                     return
                 m = re.fullmatch(r"/restapi/v2\.1/accounts/([^/]+)/envelopes/([^/]+)(/documents/([^/]+))?", path)
@@ -165,8 +197,16 @@ class DocuSignStandIn:
                         standin.fail_downloads -= 1
                         return self._send(500, {"errorCode": "INTERNAL_SERVER_ERROR"})
                     if m.group(4) == "combined":
-                        return self._send(200, env.combined(), "application/pdf")
+                        certificate = (query.get("certificate") or ["false"])[0].lower() == "true"
+                        return self._send(200, env.combined(certificate), "application/pdf")
                     return self._send(200, env.documents[m.group(4)], "application/pdf")
+                now = standin.clock()
+                times = standin.polls.setdefault(env.id, [])
+                if times and now - times[-1] < 15 * 60:
+                    standin.poll_violations += 1
+                times.append(now)
+                if env.id in standin.fail_envelopes:
+                    return self._send(500, {"errorCode": "INTERNAL_SERVER_ERROR", "message": "stand-in outage"})
                 return self._send(200, {"envelopeId": env.id, "status": env.status,
                                         "voidedReason": env.void_reason,
                                         "statusChangedDateTime": dt.datetime.now(dt.UTC).isoformat()})
@@ -209,9 +249,14 @@ class DocuSignStandIn:
         self.server.server_close()
 
     # --- handlers -----------------------------------------------------------------------------
+    def revoke_tokens(self) -> None:
+        self.tokens.clear()
+
     def _oauth(self, h, form: dict) -> None:
         if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
             return h._send(400, {"error": "unsupported_grant_type"})
+        if not self.consented:
+            return h._send(400, {"error": "consent_required"})
         try:
             claims = jwt.decode(form["assertion"][0], self.public_key, algorithms=["RS256"], audience=self.oauth_host)
         except (jwt.PyJWTError, KeyError):
@@ -263,8 +308,8 @@ class DocuSignStandIn:
             summary["voidedReason"] = env.void_reason or "Voided by sender"
         if include_documents and event == "envelope-completed":
             summary["envelopeDocuments"] = [
-                {"documentId": "1", "name": "contract.pdf", "type": "content",
-                 "PDFBytes": base64.b64encode(env.combined()).decode()}]
+                {"documentId": doc_id, "name": f"document{doc_id}.pdf", "type": "content",
+                 "PDFBytes": base64.b64encode(data).decode()} for doc_id, data in sorted(env.documents.items())]
         payload = {"event": event, "apiVersion": "v2.1", "uri": f"/restapi/v2.1/accounts/{self.account_id}/envelopes/"
                    f"{envelope_id}", "retryCount": 0, "configurationId": 10001,
                    "generatedDateTime": generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),

@@ -53,6 +53,8 @@ def test_envelope_is_created_with_anchor_tabs_custom_field_and_hmac_connect(sent
     notification = env.definition["eventNotification"]
     assert notification["includeHMAC"] == "true" and notification["deliveryMode"] == "SIM"
     assert notification["eventData"]["format"] == "json" and notification["url"].endswith("/api/webhooks/docusign")
+    # Connect best practice: no documents on every event (the signed PDF is downloaded once).
+    assert notification["eventData"]["includeData"] == ["custom_fields", "recipients"]
     assert ("POST", "/oauth/token") in docusign.requests  # the JWT grant, checked by the stand-in
 
 
@@ -66,12 +68,26 @@ def test_valid_signature_applies_events_and_timeline(session, sent, docusign, cl
     contract = status_of(session, sent.id)
     assert contract.status == "completed"
     doc = session.get(Document, contract.signed_document_id)
-    embedded = base64.b64decode(json.loads(raw)["data"]["envelopeSummary"]["envelopeDocuments"][0]["PDFBytes"])
-    assert doc.data == embedded and contract.signed_sha256 == doc.sha256
-    assert not any(r[0] == "GET" and r[1].endswith("/documents/combined") for r in docusign.requests)
+    # Documents in the message are each document as signed (ours is "1"), never the combined PDF:
+    # the record kept is the combined PDF with the Certificate of Completion, downloaded once.
+    (embedded,) = json.loads(raw)["data"]["envelopeSummary"]["envelopeDocuments"]
+    assert embedded["documentId"] == "1"
+    assert base64.b64decode(embedded["PDFBytes"]) == docusign.envelopes[sent.envelope_id].documents["1"]
+    assert doc.data != base64.b64decode(embedded["PDFBytes"]) and contract.signed_sha256 == doc.sha256
+    downloads = [r[1] for r in docusign.requests if r[0] == "GET" and "/documents/combined" in r[1]]
+    assert len(downloads) == 1 and "certificate=true" in downloads[0]
+    assert "Certificate Of Completion" in _text(doc.data)
     subjects = [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == contract.deal_id))]
     assert any(s.startswith("Contract viewed (DocuSign)") for s in subjects)
     assert any(s.startswith("Contract signed (DocuSign)") for s in subjects)
+
+
+def _text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_completed_without_documents_downloads_the_combined_pdf(session, sent, docusign, client):
@@ -79,9 +95,11 @@ def test_completed_without_documents_downloads_the_combined_pdf(session, sent, d
     assert post(client, raw, docusign.sign(raw, HMAC_KEY)).status_code == 200
     contract = status_of(session, sent.id)
     assert contract.status == "completed"
-    assert any(r[0] == "GET" and r[1].endswith("/documents/combined") for r in docusign.requests)
+    assert any(r[0] == "GET" and "/documents/combined?" in r[1] and "certificate=true" in r[1]
+               for r in docusign.requests)
     data = session.get(Document, contract.signed_document_id).data
     assert data.startswith(b"%PDF") and svc.verify_pdf(session, data).kind == "signed"
+    assert "Certificate Of Completion" in _text(data)
 
 
 @pytest.mark.parametrize("case", ["tampered", "reserialised", "missing", "wrong_key"])

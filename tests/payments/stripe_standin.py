@@ -5,7 +5,30 @@ through the real `stripe` SDK (`STRIPE_API_BASE` points at it). No test reaches 
 Served (form-encoded in, JSON out, `Idempotency-Key` honoured on POST):
   POST /v1/payment_links, POST /v1/payment_links/{id}, GET /v1/payment_links/{id}
   GET  /v1/checkout/sessions, GET /v1/payment_intents/{id}, GET /v1/charges/{id}
-  POST /v1/refunds, GET /v1/events
+  POST /v1/refunds, GET /v1/refunds, GET /v1/events
+
+Documented behaviours it models (each with the Stripe page it follows):
+- "Idempotent requests" (docs.stripe.com/api/idempotent_requests): v1 saves the status and
+  body of the first request made with a key and replays them (header `Idempotent-Replayed`)
+  to every later request with that key, for at least 24 hours; here, for the whole run.
+- "List all events" (docs.stripe.com/api/events/list): newest first, `types[]` filter,
+  `created[gte|gt|lte|lt]`, `limit` (default 10, at most 100), `starting_after` paging with
+  `has_more`. Same paging for "List all Checkout Sessions" with its `status` filter, and
+  "List all refunds" with `charge`.
+- "Payment Links" (restrictions.completed_sessions.limit): a limited link deactivates once
+  the limit of completed sessions is reached, and a SEPA/ACH session completes while its
+  payment is still processing ("Checkout: fulfill orders", delayed notification payment
+  methods: checkout.session.async_payment_succeeded / _failed follow).
+- "Refund object" (docs.stripe.com/api/refunds/object) and the 2024-10-28.acacia changelog
+  "Adds created, updated, and failed events for all refund types": a refund sends
+  charge.refunded (the charge, cumulative `amount_refunded`, no embedded refunds) and
+  refund.created; `fail_refund` models a refund failing after it succeeded (status failed,
+  the charge's amount_refunded goes down, refund.failed and charge.refund.updated).
+- "Dispute object" (docs.stripe.com/api/disputes/object): statuses incl. `prevented`;
+  `balance_transactions` lists the funds withdrawn and reinstated, with
+  charge.dispute.funds_withdrawn / charge.dispute.funds_reinstated events.
+- Checkout sessions with Adaptive Pricing carry `currency_conversion.fx_rate`, a decimal
+  string the SDK turns into `Decimal` (`pay(..., fx_rate="1.0834")`).
 Plus what a test (or the browser journey) does as the *payer* or as Stripe's backend:
   `pay(link_id)` (session + intent + charge, events sent), `settle_async(...)`,
   `refund(...)`, `dispute(...)`, `close_dispute(...)`, and GET/POST /pay/{link_id}, a
@@ -63,11 +86,14 @@ class StripeStandIn:
         self.objects: dict[str, dict] = {}
         self.events: list[dict] = []
         self.idempotent: dict[str, tuple[int, dict]] = {}
+        self.idempotent_params: dict[str, dict] = {}
+        self.versions: list[str | None] = []  # the Stripe-Version header of every API request
         self.requests: list[tuple[str, str, dict]] = []
         self.deliveries: list[tuple[str, int]] = []
         self.lock = threading.RLock()
         self._seq = itertools.count(1)
         self.auto_deliver = True
+        self.page_cap = 100  # a page holds up to `limit` items; a smaller cap forces paging
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -117,7 +143,8 @@ class StripeStandIn:
         return self.objects[link_id]["line_items"]["data"][0]["price"]["unit_amount"]
 
     # --- the payer and Stripe's backend
-    def pay(self, link_id: str, *, delayed: bool = False, force: bool = False, deliver: bool | None = None) -> dict:
+    def pay(self, link_id: str, *, delayed: bool = False, force: bool = False, deliver: bool | None = None,
+            fx_rate: str | None = None) -> dict:
         """Complete a checkout on the link: session + payment intent (+ charge unless delayed)."""
         with self.lock:
             link = self.objects[link_id]
@@ -137,7 +164,9 @@ class StripeStandIn:
             cs = {"id": cs_id, "object": "checkout.session", "mode": "payment", "amount_total": amount,
                   "currency": currency, "payment_intent": pi_id, "payment_link": link_id,
                   "payment_status": "unpaid" if delayed else "paid", "status": "complete",
-                  "metadata": dict(link["metadata"]), "created": self._now(), "livemode": False}
+                  "metadata": dict(link["metadata"]), "created": self._now(), "livemode": False,
+                  "currency_conversion": ({"amount_subtotal": amount, "amount_total": amount, "fx_rate": fx_rate,
+                                           "source_currency": "usd"} if fx_rate else None)}
             self.objects[pi_id], self.objects[cs_id] = pi, cs
             link["_completed"] += 1
             evs = [self.event("checkout.session.completed", cs)]
@@ -177,31 +206,62 @@ class StripeStandIn:
                 raise ValueError("Refund amount exceeds the charge")
             re_ = {"id": self._id("re"), "object": "refund", "amount": amount, "charge": charge_id,
                    "payment_intent": ch["payment_intent"], "currency": ch["currency"], "status": "succeeded",
-                   "created": self._now()}
+                   "reason": None, "failure_reason": None, "metadata": {}, "created": self._now()}
             self.objects[re_["id"]] = re_
             ch["amount_refunded"] += amount
             ch["refunded"] = ch["amount_refunded"] == ch["amount"]
-            ev = self.event("charge.refunded", ch)
-        self._maybe_deliver([ev], deliver)
+            evs = [self.event("charge.refunded", ch), self.event("refund.created", re_)]
+        self._maybe_deliver(evs, deliver)
         return re_
 
-    def dispute(self, charge_id: str, deliver: bool | None = None) -> dict:
+    def fail_refund(self, refund_id: str, deliver: bool | None = None) -> list[dict]:
+        """The refund fails (e.g. the card was closed): the money returns to the balance."""
+        with self.lock:
+            re_ = self.objects[refund_id]
+            ch = self.objects[re_["charge"]]
+            re_.update(status="failed", failure_reason="expired_or_canceled_card")
+            ch["amount_refunded"] -= re_["amount"]
+            ch["refunded"] = ch["amount_refunded"] == ch["amount"]
+            evs = [self.event("refund.failed", re_), self.event("charge.refund.updated", re_)]
+        self._maybe_deliver(evs, deliver)
+        return evs
+
+    def _balance_txn(self, dp: dict, amount: int, description: str) -> dict:
+        return {"id": self._id("txn"), "object": "balance_transaction", "amount": amount, "currency": dp["currency"],
+                "fee": 1500 if amount < 0 else -1500, "net": amount - 1500 if amount < 0 else amount + 1500,
+                "type": "adjustment", "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
+                "description": description, "source": dp["id"], "created": self._now()}
+
+    def dispute(self, charge_id: str, deliver: bool | None = None, withdraw: bool = True) -> dict:
+        """A chargeback: Stripe withdraws the disputed amount at once (two events); an inquiry
+        or a prevented dispute (withdraw=False) takes nothing."""
         with self.lock:
             ch = self.objects[charge_id]
             dp = {"id": self._id("dp"), "object": "dispute", "amount": ch["amount"], "charge": charge_id,
                   "payment_intent": ch["payment_intent"], "currency": ch["currency"], "status": "needs_response",
-                  "reason": "fraudulent", "created": self._now(), "livemode": False}
+                  "reason": "fraudulent", "created": self._now(), "livemode": False, "balance_transactions": [],
+                  "is_charge_refundable": False}
             self.objects[dp["id"]] = dp
             ev = self.event("charge.dispute.created", dp)
-        self._maybe_deliver([ev], deliver)
+            evs = [ev]
+            if withdraw:
+                dp["balance_transactions"].append(self._balance_txn(dp, -dp["amount"], f"Chargeback withdrawal for {charge_id}"))
+                evs.append(self.event("charge.dispute.funds_withdrawn", dp))
+        self._maybe_deliver(evs, deliver)
         return ev
 
     def close_dispute(self, dispute_id: str, status: str = "won", deliver: bool | None = None) -> dict:
+        """Closed as won (funds reinstated first, when they were withdrawn), lost or prevented."""
         with self.lock:
             dp = self.objects[dispute_id]
             dp["status"] = status
+            evs = []
+            if status == "won" and dp["balance_transactions"]:
+                dp["balance_transactions"].append(self._balance_txn(dp, dp["amount"], "Chargeback reversal"))
+                evs.append(self.event("charge.dispute.funds_reinstated", dp))
             ev = self.event("charge.dispute.closed", dp)
-        self._maybe_deliver([ev], deliver)
+            evs.append(ev)
+        self._maybe_deliver(evs, deliver)
         return ev
 
     # --- events
@@ -267,33 +327,70 @@ class StripeStandIn:
                 path = urlparse(self.path).path
                 params = self._params()
                 standin.requests.append(("GET", path, params))
+                standin.versions.append(self.headers.get("Stripe-Version"))
                 if path.startswith("/pay/"):
                     return self._checkout_page(path.split("/")[2])
-                m = re.fullmatch(r"/v1/(payment_links|payment_intents|charges|checkout/sessions)/([\w]+)", path)
+                m = re.fullmatch(r"/v1/(payment_links|payment_intents|charges|refunds|checkout/sessions)/([\w]+)", path)
                 if m:
                     obj = standin.objects.get(m.group(2))
                     return self._send(200, _public(obj)) if obj else self._error(404, f"No such object: {m.group(2)}")
-                lists = {"/v1/events": lambda o: False, "/v1/checkout/sessions": lambda o: o["object"] == "checkout.session",
-                         "/v1/payment_links": lambda o: o["object"] == "payment_link"}
-                if path in lists:
-                    limit = int(params.get("limit", 10))
+                if path in ("/v1/events", "/v1/checkout/sessions", "/v1/payment_links", "/v1/refunds"):
+                    return self._list(path, params)
+                return self._error(404, f"Unrecognized request URL (GET: {path})")
+
+            def _list(self, path: str, params: dict) -> None:
+                kind = {"/v1/checkout/sessions": "checkout.session", "/v1/payment_links": "payment_link",
+                        "/v1/refunds": "refund"}
+                with standin.lock:
                     if path == "/v1/events":
                         items = list(reversed(standin.events))
                     else:
-                        items = [o for o in reversed(list(standin.objects.values())) if lists[path](o)]
-                    return self._send(200, {"object": "list", "url": path, "has_more": len(items) > limit,
-                                            "data": [_public(o) for o in items[:limit]]})
-                return self._error(404, f"Unrecognized request URL (GET: {path})")
+                        items = [o for o in reversed(list(standin.objects.values())) if o["object"] == kind[path]]
+                types = params.get("types")
+                if types:
+                    types = types if isinstance(types, list) else [types]
+                    items = [o for o in items if o["type"] in types]
+                if "type" in params:
+                    items = [o for o in items if o["type"] == params["type"]]
+                if path == "/v1/checkout/sessions" and params.get("status"):
+                    items = [o for o in items if o["status"] == params["status"]]
+                if path == "/v1/refunds" and params.get("charge"):
+                    items = [o for o in items if o["charge"] == params["charge"]]
+                created = params.get("created")
+                if isinstance(created, dict):
+                    ops = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
+                           "lt": lambda a, b: a < b}
+                    for op, value in created.items():
+                        items = [o for o in items if ops[op](o["created"], int(value))]
+                elif created:
+                    items = [o for o in items if o["created"] == int(created)]
+                if params.get("starting_after"):
+                    ids = [o["id"] for o in items]
+                    if params["starting_after"] not in ids:
+                        return self._error(400, f"No such object: {params['starting_after']}")
+                    items = items[ids.index(params["starting_after"]) + 1:]
+                limit = int(params.get("limit", 10))
+                if not 1 <= limit <= 100:
+                    return self._error(400, "limit must be between 1 and 100")
+                limit = min(limit, standin.page_cap)
+                self._send(200, {"object": "list", "url": path, "has_more": len(items) > limit,
+                                 "data": [_public(o) for o in items[:limit]]})
 
             def do_POST(self):  # noqa: N802
                 path = urlparse(self.path).path
                 params = self._params()
                 standin.requests.append(("POST", path, params))
+                standin.versions.append(self.headers.get("Stripe-Version"))
                 if path.startswith("/pay/"):
                     return self._pay_from_page(path.split("/")[2])
                 key = self.headers.get("Idempotency-Key")
                 if key and (path + key) in standin.idempotent:
                     status, body = standin.idempotent[path + key]
+                    if standin.idempotent_params.get(path + key) != params:
+                        # "Idempotent requests": the parameters are compared with the first request's.
+                        return self._send(400, {"error": {"type": "idempotency_error", "message":
+                                                          "Keys for idempotent requests can only be used with "
+                                                          "the same parameters they were first used with."}})
                     return self._send(status, body, headers={"Idempotent-Replayed": "true"})
                 try:
                     with standin.lock:
@@ -302,6 +399,7 @@ class StripeStandIn:
                     status, body = 400, {"error": {"type": "invalid_request_error", "message": str(exc)}}
                 if key and status < 500:
                     standin.idempotent[path + key] = (status, body)
+                    standin.idempotent_params[path + key] = params
                 return self._send(status, body)
 
             def _post(self, path: str, params: dict) -> tuple[int, dict]:
