@@ -19,7 +19,7 @@ def tax_table(rows) -> rx.Component:
                 rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
                     rx.table.cell(r["rate"]), rx.table.cell(r["base"], text_align="right"),
                     rx.table.cell(r["tax"], text_align="right")))),
-                size="1", aria_label="Tax by rate", width="100%", max_width="24em",
+                size="1", width="100%", max_width="24em",
             ),
             align="end", width="100%", spacing="1",
         ),

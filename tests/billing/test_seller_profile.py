@@ -286,3 +286,31 @@ def test_epc_payload_amounts_limits_and_qr():
     assert len(long.encode()) <= 331
     matrix = qr_matrix(epc_payload(**base, amount_minor=1230))
     assert len(matrix) == len(matrix[0]) >= 21 + 8  # a real QR symbol with its quiet zone
+
+
+# --- the client's VAT id over the API -----------------------------------------------------------
+
+@pytest.fixture
+def client(db_url, world, session):
+    from fastapi.testclient import TestClient
+
+    from l2c_app.api.app import build_api
+    from l2c_app.core.auth import create_api_key
+
+    _, raw = create_api_key(session, "seller-tests")
+    session.commit()
+    with TestClient(build_api(), headers={"Authorization": f"Bearer {raw}"}) as c:
+        yield c
+
+
+def test_patch_account_tax_id(client, world, session):
+    r = client.patch(f"/api/v1/accounts/{world.account.id}", json={"tax_id": "ATU12345678"})
+    assert r.status_code == 200 and r.json()["tax_id"] == "ATU12345678"
+    r = client.patch(f"/api/v1/accounts/{world.account.id}", json={"tax_id": "??"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "tax_id"
+    assert client.patch(f"/api/v1/accounts/{world.account.id}", json={"vat": "x"}).status_code == 422
+    assert client.patch("/api/v1/accounts/999999", json={"tax_id": "ATU12345678"}).status_code == 404
+    session.expire_all()
+    from l2c_app.pipeline.models import Account
+
+    assert session.get(Account, world.account.id).tax_id == "ATU12345678"
