@@ -54,6 +54,8 @@ def page_extras(session: Session, inv: Invoice, public: bool = False) -> dict:
     bank = {"lines": transfer.get("lines", ""), "reference": transfer.get("reference", ""),
             "amount": transfer.get("amount", ""),
             "qr": qr_svg_data_uri(transfer["epc_payload"]) if transfer.get("epc_payload") else ""}
+    acc = session.get(Account, inv.account_id) if inv.account_id else None
     seller = {"lines": "\n".join(seller_lines(profile)), "client_tax_id": client_tax_id(session, inv),
+              "client": "\n".join(x for x in ((acc.name, acc.address or "") if acc else ()) if x),
               "logo": logo_data_uri(session) if public else ""}
     return {"tax_rows": tax_rows(lines_of(session, inv.id), inv.currency), "seller": seller, "bank": bank}

@@ -32,9 +32,10 @@ def seller_block(seller) -> rx.Component:
         rx.cond(seller["lines"] != "", rx.box(
             rx.text("From", size="1", weight="bold", color_scheme="gray"),
             rx.text(seller["lines"], size="2", white_space="pre-line"), min_width="12em")),
-        rx.cond(seller["client_tax_id"] != "", rx.box(
+        rx.cond(seller["client"] != "", rx.box(
             rx.text("Bill to", size="1", weight="bold", color_scheme="gray"),
-            rx.text("Client VAT id: ", seller["client_tax_id"], size="2"))),
+            rx.text(seller["client"], size="2", white_space="pre-line"),
+            rx.cond(seller["client_tax_id"] != "", rx.text("Client VAT id: ", seller["client_tax_id"], size="2")))),
         direction={"initial": "column", "sm": "row"}, spacing="5", width="100%",
     )
 

@@ -248,7 +248,7 @@ def settings_page() -> rx.Component:
             *[rx.link(rx.card(rx.vstack(rx.text(title, weight="bold"), rx.text(hint, size="2", color_scheme="gray"),
                                         spacing="1")), href=href, underline="none")
               for title, href, hint in STAGE_SETTINGS],
-            columns="3",
+            columns={"initial": "1", "sm": "2", "md": "3"},
             spacing="3",
             width="100%",
         ),
@@ -267,6 +267,7 @@ def settings_page() -> rx.Component:
                         rx.button("Save organisation", type="submit"),
                         align="end",
                         width="100%",
+                        wrap="wrap",
                     ),
                     on_submit=SettingsState.save_org,
                     reset_on_submit=False,

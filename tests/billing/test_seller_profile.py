@@ -314,3 +314,20 @@ def test_patch_account_tax_id(client, world, session):
     from l2c_app.pipeline.models import Account
 
     assert session.get(Account, world.account.id).tax_id == "ATU12345678"
+
+
+@pytest.mark.skipif(not (__import__("shutil").which("pdftoppm") and __import__("shutil").which("zbarimg")),
+                    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools) to scan the printed code")
+def test_the_printed_qr_code_scans_to_the_payload(session, world, tmp_path):
+    import subprocess
+
+    seller.save_seller_profile(session, ADMIN, PROFILE)
+    inv = _invoice(session, world)
+    (tmp_path / "inv.pdf").write_bytes(render_invoice_pdf(session, inv))
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(tmp_path / "inv.pdf"), str(tmp_path / "inv")],
+                   check=True, timeout=60)
+    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "inv.png")], capture_output=True, text=True,
+                             timeout=60).stdout.rstrip("\n")
+    expected = epc_payload(name="Test Studio GmbH", iban=IBAN, bic="COBADEFFXXX",
+                           amount_minor=service.open_amount(session, inv), reference=inv.number)
+    assert scanned == expected
