@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from l2c_app.billing.printed_ui import bank_transfer_box, seller_block, tax_table
 from l2c_app.billing.state import BillingSettingsState, InvoicesState, InvoiceState, PublicInvoiceState
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
@@ -232,10 +233,13 @@ def invoice_page() -> rx.Component:
                           rx.cond(inv["payment_link_url"] != "",
                                   rx.link("Stripe payment link", href=inv["payment_link_url"], is_external=True))),
                 icon="link", color_scheme="gray", width="100%")),
+            seller_block(InvoiceState.seller),
             line_table(InvoiceState.lines, draft),
             rx.cond(draft, rx.text("Remove a line to leave its items unbilled for a later invoice.", size="1",
                                    color_scheme="gray")),
             totals(inv),
+            tax_table(InvoiceState.tax_rows),
+            bank_transfer_box(InvoiceState.bank),
             rx.cond((inv["status"] == "sent") | (inv["status"] == "partially_paid") | (inv["status"] == "paid"),
                     rx.vstack(
                         rx.heading("Payments", size="3"),
@@ -266,12 +270,16 @@ def public_invoice_page() -> rx.Component:
                               rx.text("Ask the sender for a new link.", color_scheme="gray")), size="3"),
             rx.card(
                 rx.vstack(
+                    rx.cond(PublicInvoiceState.pub_seller["logo"] != "",
+                            rx.image(src=PublicInvoiceState.pub_seller["logo"], alt=inv["org"] + " logo",
+                                     max_height="3.5em", max_width="12em")),
                     rx.text(inv["org"], weight="bold", color=rx.color("accent", 11)),
                     rx.hstack(rx.heading("Invoice ", inv["number"], size="6"), status_badge(inv), align="center"),
                     rx.cond(PublicInvoiceState.just_paid & (inv["status"] != "paid"),
                             rx.callout("Thank you: your payment is being confirmed. This page shows Paid once it is.",
                                        icon="info", color_scheme="blue")),
                     rx.text("Issued ", inv["issue_date"], " · due ", inv["due_date"], size="2", color_scheme="gray"),
+                    seller_block(PublicInvoiceState.pub_seller),
                     rx.table.root(
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                        ("Description", "Qty", "Amount")])),
@@ -288,6 +296,7 @@ def public_invoice_page() -> rx.Component:
                         rx.hstack(rx.text("Amount due"), rx.spacer(), rx.text(inv["open"], weight="bold"), width="14em"),
                         align="end", width="100%",
                     ),
+                    tax_table(PublicInvoiceState.pub_tax_rows),
                     rx.hstack(
                         rx.link(rx.button(rx.icon("file-down", size=14), "Download PDF", variant="soft"),
                                 href=inv["pdf_url"], is_external=True),
@@ -296,11 +305,12 @@ def public_invoice_page() -> rx.Component:
                                         href=inv["payment_link_url"])),
                         spacing="3",
                     ),
-                    rx.cond((inv["is_open"] != "") & (inv["can_pay"] == ""),
+                    bank_transfer_box(PublicInvoiceState.pub_bank),
+                    rx.cond((inv["is_open"] != "") & (inv["can_pay"] == "") & (PublicInvoiceState.pub_bank["lines"] == ""),
                             rx.callout(inv["instructions"], icon="landmark", color_scheme="gray")),
                     spacing="4", width="100%",
                 ),
-                size="3", width="44em",
+                size="3", width="100%", max_width="44em",
             ),
         ),
         min_height="100vh", padding="2em", background=rx.color("gray", 2),

@@ -9,10 +9,13 @@ from sqlmodel import Session, select
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
 from l2c_app.billing.service import (billing_settings, line_sections, lines_of, open_amount, spanned_project_names,
                                      tax_label, tax_split)
+from l2c_app.billing.epc import qr_matrix
+from l2c_app.billing.printed import bank_transfer, tax_rows
 from l2c_app.core.auth import get_organisation
-from l2c_app.core.models import Document, User
+from l2c_app.core.models import User
 from l2c_app.core.money import format_money
 from l2c_app.core.pdf import BrandedPDF
+from l2c_app.core.seller import logo_bytes, seller_lines, seller_profile
 from l2c_app.pipeline.models import Account, Contact, Deal
 from l2c_app.projects.models import BudgetLine, Project, TimeEntry
 
@@ -26,11 +29,8 @@ def _title(inv: Invoice) -> str:
 
 def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = False) -> bytes:
     org = get_organisation(session)
-    logo = None
-    if org and org.logo_document_id:
-        doc = session.get(Document, org.logo_document_id)
-        logo = doc.data if doc else None
-    pdf = BrandedPDF(org_name=org.name if org else "l2c", title=_title(inv), logo=logo,
+    profile = seller_profile(session)
+    pdf = BrandedPDF(org_name=org.name if org else "l2c", title=_title(inv), logo=logo_bytes(session),
                      subtitle=STATUS_LABEL.get(inv.status, inv.status))
     pdf.add_page()
     client: list[str] = []
@@ -38,6 +38,8 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
         acc = session.get(Account, inv.account_id)
         if acc:
             client += [acc.name, acc.address or ""]
+            if acc.tax_id:
+                client.append(f"Client VAT id: {acc.tax_id}")
     if inv.deal_id:
         deal = session.get(Deal, inv.deal_id)
         if deal and deal.contact_id:
@@ -56,7 +58,10 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
              + (" (on receipt)" if inv.terms_days == 0 else f" (net {inv.terms_days})"),
              f"Project: {project.name}" if project else
              (f"Projects: {', '.join(spanned)}" if len(spanned) > 1 else "")]
-    pdf.party_blocks(("From", [org.name if org else "l2c"]), ("Bill to", client or ["-"]), ("Invoice", facts))
+    label = "Credit note" if inv.kind == "credit_note" else "Invoice"
+    # The facts are short; the addresses get the room (a VAT id line must not wrap).
+    pdf.party_blocks(("From", seller_lines(profile)), ("Bill to", client or ["-"]), (label, facts),
+                     widths=[64, 64, 52])
     cur = inv.currency
     lines = lines_of(session, inv.id)
     rows: list[list[str]] = []
@@ -77,14 +82,53 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
         totals.append(("Amount due", format_money(open_amount(session, inv), cur)))
     if included:  # inclusive rates: already inside the amounts, shown after the total, not added
         totals.append(("Tax incl. in total", format_money(included, cur)))
+    if pdf.will_page_break(8 * len(totals) + 6):
+        pdf.add_page()
     pdf.totals(totals)
+    taxes = tax_rows(lines, cur)
+    if taxes:
+        if pdf.will_page_break(7 * len(taxes) + 14):
+            pdf.add_page()
+        pdf.heading("Tax by rate", size=10)
+        pdf.table(["Rate", "Base", "Tax"], [[t["rate"], t["base"], t["tax"]] for t in taxes],
+                  widths=[40, 40, 40], aligns="LRR")
     if inv.notes:
         pdf.paragraph(inv.notes)
     if inv.kind != "credit_note" and inv.status not in ("paid", "void"):
-        pdf.paragraph(billing_settings(session)["payment_instructions"] + f" Reference: {inv.number or ''}", size=9)
+        transfer = bank_transfer(session, inv, profile)
+        if transfer:
+            _bank_transfer_block(pdf, transfer)
+        else:
+            pdf.paragraph(billing_settings(session)["payment_instructions"] + f" Reference: {inv.number or ''}", size=9)
     if time_appendix:
         _appendix(session, pdf, inv)
     return pdf.output_bytes()
+
+
+def _bank_transfer_block(pdf: BrandedPDF, transfer: dict[str, str]) -> None:
+    """Bank details and the reference; for EUR, the EPC QR code a banking app scans."""
+    qr_size = 32 if transfer["epc_payload"] else 0
+    if pdf.will_page_break(max(qr_size, 30) + 12):
+        pdf.add_page()
+    pdf.heading("Pay by bank transfer", size=11)
+    top = pdf.get_y()
+    text = transfer["lines"] + f"\nAmount: {transfer['amount']}\nReference: {transfer['reference']}"
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(120, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_text_color(110, 110, 120)
+    pdf.multi_cell(120, 4, "Please quote the reference so your payment is matched to this invoice.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    bottom = pdf.get_y()
+    if transfer["epc_payload"]:
+        pdf.qr_code(qr_matrix(transfer["epc_payload"]), x=195 - qr_size, y=top, size=qr_size)
+        pdf.set_xy(195 - qr_size, top + qr_size)
+        pdf.set_font("DejaVu", "", 7)
+        pdf.cell(qr_size, 4, "Scan to pay (SEPA)", align="C")
+        bottom = max(bottom, top + qr_size + 5)
+    pdf.set_xy(pdf.l_margin, bottom + 3)
+    pdf.set_font("DejaVu", "", 10)
 
 
 def _appendix(session: Session, pdf, inv: Invoice) -> None:

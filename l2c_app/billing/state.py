@@ -130,6 +130,9 @@ class InvoiceState(AuthState):
     invoice: dict[str, str] = {}
     lines: list[dict[str, str]] = []
     payments: list[dict[str, str]] = []
+    tax_rows: list[dict[str, str]] = []
+    seller: dict[str, str] = {}
+    bank: dict[str, str] = {}
     busy: bool = False
     pay_error: str = ""
     pay_day: str = ""  # the payment form's default "received on": the organisation's today
@@ -142,6 +145,7 @@ class InvoiceState(AuthState):
         self.lines = data.get("lines", [])
         self.payments = data.get("payments", [])
         self.pay_day = (await run_db(org_today)).isoformat()
+        self.tax_rows, self.seller, self.bank = data.get("tax_rows", []), data.get("seller", {}), data.get("bank", {})
 
     @rx.event
     @guard("invoices")
@@ -212,6 +216,9 @@ class PublicInvoiceState(rx.State):
 
     pub: dict[str, str] = {}
     pub_lines: list[dict[str, str]] = []
+    pub_tax_rows: list[dict[str, str]] = []
+    pub_seller: dict[str, str] = {}
+    pub_bank: dict[str, str] = {}
     missing: bool = False
     just_paid: bool = False
 
@@ -222,6 +229,8 @@ class PublicInvoiceState(rx.State):
         self.missing = not data
         self.pub = data.get("invoice", {})
         self.pub_lines = data.get("lines", [])
+        self.pub_tax_rows = data.get("tax_rows", [])
+        self.pub_seller, self.pub_bank = data.get("seller", {}), data.get("bank", {})
         self.just_paid = "paid=1" in str(self.router.url)
 
 

@@ -102,7 +102,9 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
              "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
              "reference": p.reference or ""}
             for p in session.exec(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id))]
-    return {"invoice": data, "lines": lines, "payments": pays}
+    from l2c_app.billing.printed import page_extras
+
+    return {"invoice": data, "lines": lines, "payments": pays, **page_extras(session, inv)}
 
 
 def public_invoice(session: Session, token: str) -> dict:
@@ -122,6 +124,9 @@ def public_invoice(session: Session, token: str) -> dict:
                               "is_open": "yes" if open_minor > 0 else "",
                               "instructions": service.billing_settings(session)["payment_instructions"]})
     detail.pop("payments", None)
+    from l2c_app.billing.printed import page_extras
+
+    detail.update(page_extras(session, inv, public=True))
     return detail
 
 

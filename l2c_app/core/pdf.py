@@ -76,13 +76,15 @@ class BrandedPDF(FPDF):
         self.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
-    def party_blocks(self, *blocks: tuple[str, Sequence[str]]) -> None:
-        """Side-by-side address blocks: ("From", [...lines]), ("For", [...lines])."""
-        width = 180 / max(1, len(blocks))
+    def party_blocks(self, *blocks: tuple[str, Sequence[str]], widths: Sequence[float] | None = None) -> None:
+        """Side-by-side address blocks: ("From", [...lines]), ("For", [...lines]); equal widths
+        unless `widths` (mm, adding up to 180) gives each block its own."""
+        widths = list(widths) if widths else [180 / max(1, len(blocks))] * len(blocks)
         top = self.get_y()
         bottom = top
         for i, (label, lines) in enumerate(blocks):
-            self.set_xy(15 + i * width, top)
+            width = widths[i]
+            self.set_xy(15 + sum(widths[:i]), top)
             self.set_font("DejaVu", "B", 9)
             self.set_text_color(*MUTED)
             self.cell(width, 5, label.upper(), new_x="LEFT", new_y="NEXT")
@@ -90,7 +92,7 @@ class BrandedPDF(FPDF):
             self.set_font("DejaVu", "", 10)
             for line in lines:
                 if line:
-                    self.set_x(15 + i * width)
+                    self.set_x(15 + sum(widths[:i]))
                     self.multi_cell(width - 4, 5, line, new_x="LEFT", new_y="NEXT")
             bottom = max(bottom, self.get_y())
         self.set_xy(15, bottom + 4)
@@ -143,6 +145,25 @@ class BrandedPDF(FPDF):
             self.cell(35, 6.5, value, align="R", new_x="LMARGIN", new_y="NEXT")
         self.set_font("DejaVu", "", 10)
         self.ln(3)
+
+    def qr_code(self, matrix: Sequence[Sequence[bool]], x: float, y: float, size: float) -> None:
+        """A QR code drawn as vector squares (crisp at any zoom, no image library needed)."""
+        n = len(matrix)
+        cell = size / max(1, n)
+        self.set_fill_color(255, 255, 255)
+        self.rect(x, y, size, size, style="F")
+        self.set_fill_color(0, 0, 0)
+        for r, row in enumerate(matrix):
+            c = 0
+            while c < n:
+                if row[c]:  # one rectangle per run of dark modules keeps the PDF small
+                    start = c
+                    while c < n and row[c]:
+                        c += 1
+                    self.rect(x + start * cell, y + r * cell, (c - start) * cell, cell, style="F")
+                else:
+                    c += 1
+        self.set_fill_color(255, 255, 255)
 
     def output_bytes(self) -> bytes:
         return bytes(self.output())

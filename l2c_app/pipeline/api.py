@@ -108,3 +108,18 @@ def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Sessi
         changes.pop("owner_email")
     deal = svc.update_deal(session, principal.actor, deal_id, changes, via="api")
     return svc.deal_json(session, deal)
+
+
+@router.patch("/api/v1/accounts/{account_id}", tags=["accounts"])
+def patch_account(account_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
+                  principal: Principal = Depends(require("pipeline"))) -> dict:
+    """Change a client's `name`, `address` or `tax_id` (printed on its invoices as "Client VAT id")."""
+    from l2c_app.pipeline.accounts import account_details, update_account_details
+
+    unknown = sorted(set(payload) - {"name", "address", "tax_id"})
+    if unknown:
+        raise DomainError("not a field of a client", unknown[0])
+    values = {k: (None if payload[k] is None else str(payload[k])) for k in payload}
+    update_account_details(session, principal.actor, account_id, **values)  # DomainError -> 404/422
+    session.commit()  # committed before the answer says it succeeded
+    return account_details(session, account_id)

@@ -18,6 +18,9 @@ class Account(SQLModel, table=True):
     domain: str | None = Field(default=None, max_length=255, index=True)  # lower-case, for dedupe
     phone: str | None = Field(default=None, max_length=50)
     address: str | None = Field(default=None, max_length=500)
+    # The client's VAT / tax id, printed on its invoices as "Client VAT id" (EU reverse charge
+    # and B2B invoices need both parties' ids).
+    tax_id: str | None = Field(default=None, max_length=40)
     owner_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -7,6 +7,7 @@ from reflex_base.event import no_args_event_spec
 
 from l2c_app.billing import components as billing
 from l2c_app.contracts import components as contracts
+from l2c_app.pipeline.account_panel import client_details_panel
 from l2c_app.pipeline.state import ALL, BoardState, DealState, StageSettingsState
 from l2c_app.projects import components as projects
 from l2c_app.quotes import components as quotes
@@ -296,6 +297,7 @@ def deal_sidebar() -> rx.Component:
                 rx.cond(c["phone"] != "", rx.text(c["phone"], size="1")),
                 spacing="0")),
             spacing="2", width="100%"), width="100%"),
+        client_details_panel(),
         width="22em",
         min_width="22em",
         spacing="3",

@@ -31,8 +31,7 @@ from l2c_app.api.pagination import page
 from l2c_app.core.auth import Principal
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.models import Quote
-from l2c_app.quotes.pdf import _logo as org_logo
-from l2c_app.quotes.pdf import pdf_filename, render_quote_pdf
+from l2c_app.quotes.pdf import pdf_filename, render_for
 
 router = APIRouter(tags=["quotes"])
 auth = require("quotes")
@@ -134,10 +133,10 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 @router.get("/api/v1/quotes/{quote_id}/pdf")
 def quote_pdf(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)):
     view = svc.quote_view(session, quote_id)
-    return _pdf_response(render_quote_pdf(view, org_logo(session)), pdf_filename(view))
+    return _pdf_response(render_for(session, view), pdf_filename(view))
 
 
 @router.get("/api/public/quotes/{token}/pdf")
 def public_quote_pdf(token: str, session: Session = Depends(db)):
     view = svc.public_view(session, token)
-    return _pdf_response(render_quote_pdf(view, org_logo(session)), pdf_filename(view))
+    return _pdf_response(render_for(session, view), pdf_filename(view))

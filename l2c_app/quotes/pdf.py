@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from l2c_app.core.auth import get_organisation
 from l2c_app.core.documents import store_document
 from l2c_app.core.models import Document
 from l2c_app.core.pdf import BrandedPDF
+from l2c_app.core.seller import logo_bytes, seller_lines, seller_profile
 from l2c_app.quotes.models import Quote
 
 BILLING_LABELS = {"fixed": "Fixed fee", "milestone": "Milestone", "hourly": "Hourly estimate",
@@ -34,15 +34,16 @@ def _line_text(line: dict[str, Any]) -> str:
     return f"{text}\n{' · '.join(details)}"
 
 
-def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None) -> bytes:
-    """A pure function of the quote's view: the same view always gives the same document."""
+def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None, seller: dict[str, str] | None = None) -> bytes:
+    """A pure function of the quote's view (and the seller profile, core/seller.py): the same
+    inputs always give the same document."""
     status_note = STATUS_NOTES.get(view["status"], "")
     pdf = BrandedPDF(org_name=view["org_name"], title=f"Proposal {view['label']}", logo=logo,
                      subtitle=status_note)
     pdf.add_page()
     pdf.heading(view["title"], size=15)
     client = [view["account"]["name"], view["contact"]["name"], view["contact"]["email"], view["account"]["address"]]
-    ours = [view["org_name"], view["owner"]["name"], view["owner"]["email"]]
+    ours = (seller_lines(seller) if seller else [view["org_name"]]) + [view["owner"]["name"], view["owner"]["email"]]
     meta = [f"Quote {view['label']}", f"Valid until {view['expires_on']}" if view["expires_on"] else "",
             f"Currency {view['currency']}"]
     pdf.party_blocks(("For", client), ("From", ours), ("Quote", meta))
@@ -89,17 +90,18 @@ def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None) -> bytes:
 
 
 def _logo(session: Session) -> bytes | None:
-    org = get_organisation(session)
-    if org is None or org.logo_document_id is None:
-        return None
-    doc = session.get(Document, org.logo_document_id)
-    return doc.data if doc is not None else None
+    return logo_bytes(session)
+
+
+def render_for(session: Session, view: dict[str, Any]) -> bytes:
+    """The PDF of a quote view with this organisation's logo and seller profile."""
+    return render_quote_pdf(view, logo_bytes(session), seller_profile(session))
 
 
 def quote_pdf_bytes(session: Session, quote: Quote | int, public: bool = False) -> bytes:
     from l2c_app.quotes.service import quote_view
 
-    return render_quote_pdf(quote_view(session, quote, public=public), _logo(session))
+    return render_for(session, quote_view(session, quote, public=public))
 
 
 def pdf_filename(view_or_quote: dict | Quote) -> str:

@@ -564,6 +564,7 @@ class PublicQuoteState(rx.State):
     """
 
     pq: dict[str, Any] = {}
+    pseller: str = ""  # the seller profile's "From" block
     plines: list[dict[str, Any]] = []
     ptotals: dict[str, Any] = {}
     picked: list[int] = []
@@ -604,6 +605,9 @@ class PublicQuoteState(rx.State):
         self.invalid = False
         self.picked = [ln["id"] for ln in view["lines"] if ln["optional"] and ln["included"]]
         self._show(view)
+        from l2c_app.core.seller import seller_block_text
+
+        self.pseller = await run_db(seller_block_text)
 
     @rx.event
     async def toggle_option(self, line_id: int, checked: bool):

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import reflex as rx
 
+from l2c_app.core import seller
 from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
@@ -51,12 +52,22 @@ def home_page() -> rx.Component:
     )
 
 
+SELLER_LABELS = {"legal_name": "Legal name", "address_line1": "Address line 1", "address_line2": "Address line 2",
+                 "postcode": "Postcode", "city": "City", "country": "Country", "tax_id": "VAT / tax id",
+                 "iban": "IBAN", "bic": "BIC", "account_number": "Account number",
+                 "routing_code": "Routing number / sort code", "logo": "Logo"}
+
+
 class SettingsState(AuthState):
     org: dict[str, str] = {}
     keys: list[dict] = []
     error: str = ""
     new_key: str = ""
     tax_convention: str = PER_LINE
+    seller: dict[str, str] = {}
+    seller_error: str = ""
+    logo_uri: str = ""
+    logo_error: str = ""
 
     @rx.event
     @guard("settings")
@@ -65,7 +76,46 @@ class SettingsState(AuthState):
         self.keys = await run_db(svc.list_api_keys)
         self.new_key = ""
         self.tax_convention = await run_db(tax_convention)
+        self.seller = await run_db(seller.seller_profile)
+        self.logo_uri = await run_db(seller.logo_data_uri)
+        self.seller_error = self.logo_error = ""
         return None
+
+    @rx.event
+    @guard("settings")
+    async def save_seller(self, form: dict):
+        try:
+            self.seller = await run_db(seller.save_seller_profile, self._actor(), form)
+        except DomainError as exc:
+            label = SELLER_LABELS.get(exc.field or "", "")
+            self.seller_error = f"{label}: {ui_message(exc)}" if label else ui_message(exc)
+            return None
+        self.seller_error = ""
+        return rx.toast.success("Seller profile saved: printed on quotes, invoices and credit notes.")
+
+    @rx.event
+    @guard("settings")
+    async def upload_logo(self, files: list[rx.UploadFile]):
+        if not files:
+            self.logo_error = "Choose a PNG or JPEG file first."
+            return None
+        # Read one byte past the limit: enough to refuse a large file without holding all of it.
+        data = await files[0].read(seller.LOGO_MAX_BYTES + 1)
+        try:
+            await run_db(seller.set_logo, self._actor(), data, files[0].name or "logo")
+        except DomainError as exc:
+            self.logo_error = ui_message(exc)
+            return None
+        self.logo_error = ""
+        self.logo_uri = await run_db(seller.logo_data_uri)
+        return [rx.clear_selected_files("logo_upload"), rx.toast.success("Logo saved.")]
+
+    @rx.event
+    @guard("settings")
+    async def remove_logo(self):
+        await run_db(seller.remove_logo, self._actor())
+        self.logo_uri = ""
+        return rx.toast.success("Logo removed.")
 
     @rx.event
     @guard("settings")
@@ -120,6 +170,75 @@ STAGE_SETTINGS = [
 ]
 
 
+def _seller_input(field: str, hint: str | None = None, **props) -> rx.Component:
+    value = SettingsState.seller[field]
+    return field_label(SELLER_LABELS[field], rx.input(name=field, default_value=value, key=value, **props), hint)
+
+
+def seller_card() -> rx.Component:
+    """Who issues the documents and where clients pay: printed on quotes, invoices, credit notes."""
+    two = {"initial": "1", "sm": "2"}
+    return rx.card(
+        rx.vstack(
+            rx.heading("Seller profile", size="3"),
+            rx.text("Printed on every quote, invoice and credit note and on their client pages.", size="2",
+                    color_scheme="gray"),
+            error_callout(SettingsState.seller_error),
+            rx.form(
+                rx.vstack(
+                    rx.grid(_seller_input("legal_name", "Leave empty to print the organisation's name."),
+                            _seller_input("tax_id", None, placeholder="e.g. FR40303265045"),
+                            columns=two, spacing="3", width="100%"),
+                    rx.grid(_seller_input("address_line1"), _seller_input("address_line2"),
+                            _seller_input("postcode"), _seller_input("city"), _seller_input("country"),
+                            columns=two, spacing="3", width="100%"),
+                    rx.heading("Bank account", size="2"),
+                    rx.text("An IBAN with its BIC, or an account number with its routing number or sort code. "
+                            "Shown under \"Pay by bank transfer\" with the invoice number as the reference; EUR "
+                            "invoices also get a SEPA QR code.", size="2", color_scheme="gray"),
+                    rx.grid(_seller_input("iban", None, placeholder="e.g. DE89 3704 0044 0532 0130 00"),
+                            _seller_input("bic", None, placeholder="e.g. COBADEFFXXX"),
+                            _seller_input("account_number"), _seller_input("routing_code"),
+                            columns=two, spacing="3", width="100%"),
+                    rx.button("Save seller profile", type="submit"),
+                    spacing="3", width="100%",
+                ),
+                on_submit=SettingsState.save_seller,
+                reset_on_submit=False,
+                width="100%",
+            ),
+            rx.heading("Logo", size="2"),
+            error_callout(SettingsState.logo_error),
+            rx.flex(
+                rx.cond(SettingsState.logo_uri != "",
+                        rx.image(src=SettingsState.logo_uri, alt="Current logo", max_height="4em", max_width="12em"),
+                        rx.text("No logo yet.", size="2", color_scheme="gray")),
+                rx.upload(
+                    rx.vstack(rx.icon("image-up", size=20),
+                              rx.text("Drop a PNG or JPEG here or click to choose one (at most 512 KB)", size="2"),
+                              align="center"),
+                    id="logo_upload", accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}, max_files=1,
+                    border="1px dashed var(--gray-a7)", padding="1em", width="100%", max_width="26em",
+                ),
+                rx.vstack(
+                    rx.foreach(rx.selected_files("logo_upload"), lambda f: rx.badge(f)),
+                    rx.button("Upload logo",
+                              on_click=SettingsState.upload_logo(rx.upload_files(upload_id="logo_upload"))),
+                    rx.cond(SettingsState.logo_uri != "",
+                            rx.button("Remove logo", variant="soft", color_scheme="red",
+                                      on_click=SettingsState.remove_logo)),
+                    spacing="2",
+                ),
+                direction={"initial": "column", "sm": "row"}, spacing="4", align={"initial": "start", "sm": "center"},
+                width="100%",
+            ),
+            width="100%",
+            spacing="3",
+        ),
+        width="100%",
+    )
+
+
 @app_page("/settings", "Settings", "settings", on_load=SettingsState.load)
 def settings_page() -> rx.Component:
     return rx.vstack(
@@ -127,7 +246,7 @@ def settings_page() -> rx.Component:
             *[rx.link(rx.card(rx.vstack(rx.text(title, weight="bold"), rx.text(hint, size="2", color_scheme="gray"),
                                         spacing="1")), href=href, underline="none")
               for title, href, hint in STAGE_SETTINGS],
-            columns="3",
+            columns={"initial": "1", "sm": "2", "md": "3"},
             spacing="3",
             width="100%",
         ),
@@ -146,6 +265,7 @@ def settings_page() -> rx.Component:
                         rx.button("Save organisation", type="submit"),
                         align="end",
                         width="100%",
+                        wrap="wrap",
                     ),
                     on_submit=SettingsState.save_org,
                     reset_on_submit=False,
@@ -154,6 +274,7 @@ def settings_page() -> rx.Component:
             ),
             width="100%",
         ),
+        seller_card(),
         rx.card(
             rx.vstack(
                 rx.heading("Tax rounding", size="3"),
