@@ -51,17 +51,19 @@ def test_serve_reads_port_from_settings(monkeypatch):
 
 def test_key_value_lines_quote_what_needs_it():
     assert kv(method="GET", path="/api/health", status=200, ms=1.5) == "method=GET path=/api/health status=200 ms=1.5"
-    assert kv(job="invoice reminders", outcome='said "hi"', skip=None) == 'job="invoice reminders" outcome="said \\"hi\\""'
+    assert kv(job="invoice reminders", outcome='said "hi"', skip=None) == \
+        'job="invoice reminders" outcome="said \\"hi\\""'
 
 
 def test_one_log_line_per_request_with_status_and_time_and_no_query(caplog, db_url):
     from l2c_app.api.app import build_api
 
+    client = TestClient(build_api())  # configures l2c's logger (propagate off) first
     with caplog.at_level(logging.INFO, logger="l2c.http"):
         logging.getLogger("l2c").propagate = True  # let caplog see l2c's own handler's records
         try:
-            TestClient(build_api()).get("/api/health?token=secret-token-value")
-            TestClient(build_api()).get("/api/v1/deals")  # 401: no key
+            client.get("/api/health?token=secret-token-value")
+            client.get("/api/v1/deals")  # 401: no key
         finally:
             logging.getLogger("l2c").propagate = False
     lines = [r.getMessage() for r in caplog.records if r.name == "l2c.http"]
