@@ -15,6 +15,7 @@ from l2c_app.core.errors import Conflict, DomainError, NotFound, http_handler, u
     (Conflict("No invoice may take these items", "sources"), 409),  # "No " in the text changes nothing
     (DomainError("No such thing", kind="forbidden"), 403),
     (DomainError("Too long", "description", kind="too_large"), 413),
+    (DomainError("DocuSign refused the envelope", "provider", kind="upstream"), 502),
 ])
 def test_status_follows_kind_and_body_names_field(exc, status):
     api = FastAPI()

@@ -4,7 +4,8 @@ A service raises `DomainError(message, kind=..., field=..., code=...)`; the edge
 it into an answer without reading its text:
 
 - the HTTP API (`api/app.py` registers `http_handler`): the status follows from `kind`
-  (invalid 422, not_found 404, conflict 409, forbidden 403, too_large 413) and the body
+  (invalid 422, not_found 404, conflict 409, forbidden 403, too_large 413,
+  upstream 502) and the body
   is `{"detail": "<field>: <message>", "error": {"kind", "code", "field", "message"}}`
   (`detail` keeps the shape FastAPI uses for its own errors, so clients read one key);
 - the UI (`ui_message`): the message a person reads in a toast or beside the field.
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["invalid", "not_found", "conflict", "forbidden", "too_large"]
+# upstream: a provider we depend on (DocuSign, Stripe) failed; not the caller's mistake.
+Kind = Literal["invalid", "not_found", "conflict", "forbidden", "too_large", "upstream"]
 
-STATUS: dict[str, int] = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "too_large": 413}
+STATUS: dict[str, int] = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "too_large": 413,
+                          "upstream": 502}
 
 
 class DomainError(ValueError):

@@ -1057,7 +1057,7 @@ def _send_via_docusign(session: Session, actor: Actor, co: ChangeOrder, project:
             f"Change order {co.number} - {project.name}.pdf", change_order_pdf(session, co), signer.name,
             signer.email)
     except DocuSignError as exc:  # nothing changes here: the change order stays a draft, retry later
-        raise DeliveryError(str(exc), status=502) from exc
+        raise DeliveryError(str(exc), kind="upstream") from exc
     before = snapshot(co)
     co.status, co.provider, co.envelope_id = "sent", "docusign", envelope_id
     session.add(co)
