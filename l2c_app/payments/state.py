@@ -15,12 +15,14 @@ class PaymentsState(AuthState):
     ledger: list[dict[str, str]] = []
     unmatched: list[dict[str, str]] = []
     open_invoices: list[dict[str, str]] = []
+    credits: list[dict[str, str]] = []
     match_choice: dict[str, str] = {}
     syncing: bool = False
 
     async def _reload(self) -> None:
         data = await run_db(views.ledger_rows)
         self.ledger, self.unmatched, self.open_invoices = data["payments"], data["unmatched"], data["open_invoices"]
+        self.credits = data["credits"]
 
     @rx.event
     async def load(self):
