@@ -245,7 +245,7 @@ def reverse_form() -> rx.Component:
                       disabled=InvoiceState.reverse_reason.strip() == ""),
             rx.button("Cancel", variant="soft", color_scheme="gray", on_click=InvoiceState.start_reverse("")),
             align="end", spacing="2", width="100%", wrap="wrap"),
-        width="100%")), width="100%")
+        width="100%"), width="100%"))
 
 
 def ledger_actions() -> rx.Component:
