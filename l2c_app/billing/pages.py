@@ -189,7 +189,8 @@ def payment_form() -> rx.Component:
                                                       value=InvoiceState.pay_reference,
                                                       on_change=lambda v: InvoiceState.set_pay_field("reference", v))),
                     rx.button("Record payment", type="submit", disabled=InvoiceState.overpay_warning != ""),
-                    align="end", width="100%", spacing="3", wrap="wrap",
+                    align=rx.breakpoints(initial="stretch", md="end"), width="100%", spacing="3",
+                    direction=rx.breakpoints(initial="column", md="row"),
                 ),
                 on_submit=InvoiceState.record_payment, reset_on_submit=False,
             ),
@@ -244,7 +245,8 @@ def reverse_form() -> rx.Component:
             rx.button("Reverse payment", color_scheme="red", on_click=InvoiceState.reverse, loading=InvoiceState.busy,
                       disabled=InvoiceState.reverse_reason.strip() == ""),
             rx.button("Cancel", variant="soft", color_scheme="gray", on_click=InvoiceState.start_reverse("")),
-            align="end", spacing="2", width="100%", wrap="wrap"),
+            align=rx.breakpoints(initial="stretch", md="end"), spacing="2", width="100%",
+            direction=rx.breakpoints(initial="column", md="row")),
         width="100%"), width="100%"))
 
 
@@ -268,7 +270,8 @@ def ledger_actions() -> rx.Component:
                 rx.button("Write off " + inv["open"], variant="soft", color_scheme="violet",
                           on_click=InvoiceState.write_off, loading=InvoiceState.busy,
                           disabled=InvoiceState.write_off_reason.strip() == ""),
-                align="end", spacing="2", width="100%", wrap="wrap"),
+                align=rx.breakpoints(initial="stretch", md="end"), spacing="2", width="100%",
+            direction=rx.breakpoints(initial="column", md="row")),
             width="100%"), width="100%")),
         width="100%", spacing="3",
     )
@@ -292,7 +295,8 @@ def partial_credit_form() -> rx.Component:
                                            on_change=lambda v: InvoiceState.set_ledger_field("credit_reason", v))),
             rx.button("Issue partial credit note", variant="outline", color_scheme="red",
                       on_click=InvoiceState.partial_credit, loading=InvoiceState.busy),
-            align="end", spacing="2", width="100%", wrap="wrap"),
+            align=rx.breakpoints(initial="stretch", md="end"), spacing="2", width="100%",
+            direction=rx.breakpoints(initial="column", md="row")),
         width="100%"), width="100%")
 
 
@@ -353,8 +357,8 @@ def invoice_page() -> rx.Component:
                         rx.cond(InvoiceState.payments.length() > 0, payments_table(),
                                 rx.text("No payment yet.", color_scheme="gray", size="2")),
                         reverse_form(),
-                        ledger_actions(),
                         rx.cond((inv["status"] == "sent") | (inv["status"] == "partially_paid"), payment_form()),
+                        ledger_actions(),
                         width="100%",
                     )),
             rx.cond(inv["can_credit"] != "", partial_credit_form()),

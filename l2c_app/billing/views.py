@@ -115,7 +115,8 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
         "can_apply_credit": "yes" if balance > 0 and open_minor > 0 and inv.status in service.OPEN_STATUSES else "",
         "can_pay": "yes" if inv.status in (*service.OPEN_STATUSES, "paid", "written_off") and inv.kind != "credit_note"
         else "",
-        "can_write_off": "yes" if open_minor > 0 and inv.status in service.OPEN_STATUSES else "",
+        # offered for the remainder once something was paid (the API and service allow any open balance)
+        "can_write_off": "yes" if open_minor > 0 and inv.status == "partially_paid" else "",
         "can_credit": "yes" if creditable else "",
     })
     pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
