@@ -180,15 +180,21 @@ def pdf(invoice_id: int, time_appendix: bool = False, session: Session = Depends
 @router.post("/api/v1/invoices/{invoice_id}/payments", status_code=201)
 def record_payment(invoice_id: int, body: dict, session: Session = Depends(db),
                    principal: Principal = Depends(require("payments"))) -> dict:
-    """A manual payment: {amount_minor, method: bank_transfer|check|cash|other, received_on, reference}."""
+    """A manual payment: {amount_minor, method: bank_transfer|check|cash|other, received_on, reference,
+    confirm_overpayment}. Above the open amount it answers 422 (code "amount.overpayment", the
+    message names the client credit it would create) unless confirm_overpayment is true."""
     _invoice(session, invoice_id)
     amount = body.get("amount_minor")
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise DomainError("an integer count of minor units is required", "amount_minor")
+    confirm = body.get("confirm_overpayment", False)
+    if not isinstance(confirm, bool):
+        raise DomainError("true or false", "confirm_overpayment")
     pay = service.record_manual_payment(session, invoice_id, principal.actor, amount_minor=amount,
                                         method=str(body.get("method") or ""),
                                         received_on=_date(body.get("received_on"), "received_on"),
-                                        reference=body.get("reference"))
+                                        reference=body.get("reference"), confirm_overpayment=confirm)
+    session.commit()  # committed before the 201 says it was recorded
     inv = _invoice(session, invoice_id)
     return {"payment": {"id": pay.id, "amount_minor": pay.amount_minor, "currency": pay.currency,
                         "method": pay.method, "received_on": pay.received_on.isoformat(), "reference": pay.reference},
@@ -203,3 +209,10 @@ def public_pdf(token: str, session: Session = Depends(db)) -> Response:
     return Response(render_invoice_pdf(session, inv), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"',
                              "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
+
+
+# The ledger's corrections (reverse, apply credit, partial credit note, write-off) live in
+# their own module; they answer under the same router.
+from l2c_app.billing import ledger_api  # noqa: E402
+
+router.include_router(ledger_api.router)

@@ -21,7 +21,7 @@ class Invoice(SQLModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
     project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
-    # draft, sent, partially_paid, paid, void
+    # draft, sent (issued, nothing paid yet), partially_paid, paid, written_off, void
     status: str = Field(default="draft", max_length=16, index=True)
     refunded: bool = False
     disputed: bool = False
@@ -40,6 +40,15 @@ class Invoice(SQLModel, table=True):
     payment_link_url: str | None = Field(default=None, max_length=500)
     payment_link_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     sent_at: datetime | None = None
+    # What became of the last e-mail of it: None (never sent), "sent" (left over SMTP),
+    # "queued" (kept in the Outbox: no SMTP configured), "failed" (SMTP refused it).
+    delivery: str | None = Field(default=None, max_length=12)
+    # Partial credit notes issued against it (positive, gross): what is due is total - credited.
+    credited_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # The small remainder written off (with a reason): open = due - paid - written off.
+    written_off_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    written_off_at: datetime | None = None
+    write_off_reason: str | None = Field(default=None, max_length=500)
     voided_at: datetime | None = None
     void_reason: str | None = Field(default=None, max_length=500)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -65,6 +74,8 @@ class InvoiceLine(SQLModel, table=True):
     # True: the rate is inclusive, tax_minor is already inside amount_minor (reported, not added)
     tax_inclusive: bool = False
     source_type: str | None = Field(default=None, max_length=20)  # what the line bills (see SOURCE_TYPES)
+    # On a credit note: the invoice line it credits (a line is credited at most once).
+    credits_line_id: int | None = Field(default=None, foreign_key="invoiceline.id", index=True)
 
 
 class BilledSource(SQLModel, table=True):

@@ -98,8 +98,8 @@ def invoices_page() -> rx.Component:
             rx.spacer(),
             rx.box(field_label("Show", rx.el.select(
                 *[rx.el.option(label, value=value) for value, label in
-                  (("all", "All"), ("draft", "Drafts"), ("sent", "Sent"), ("partially_paid", "Partially paid"),
-                   ("paid", "Paid"), ("void", "Void"))],
+                  (("all", "All"), ("draft", "Drafts"), ("sent", "Issued, unpaid"), ("partially_paid", "Partially paid"),
+                   ("paid", "Paid"), ("written_off", "Written off"), ("void", "Void"))],
                 value=InvoicesState.status_filter, on_change=InvoicesState.set_filter, style=SELECT_STYLE)),
                 width="14em"),
             width="100%", align="end",
@@ -153,8 +153,12 @@ def totals(inv) -> rx.Component:
 
     return rx.vstack(row("Subtotal", inv["subtotal"]), row("Tax", inv["tax"]), row("Total", inv["total"], True),
                      rx.cond(inv["tax_included"] != "", row("Tax incl. in total", inv["tax_included"])),
+                     rx.cond(inv["credited"] != "", row("Credited (credit notes)", inv["credited"])),
                      rx.cond(inv["status"] != "draft", rx.vstack(row("Paid", inv["paid"]), row("Open", inv["open"], True),
                                                                  align="end")),
+                     rx.cond(inv["written_off"] != "", rx.text("Written off: " + inv["written_off"] + " (" +
+                                                               inv["write_off_reason"] + ")", size="2",
+                                                               color_scheme="violet")),
                      rx.cond(inv["credit"] != "", rx.callout(
                          "Overpaid: " + inv["credit"] + " kept as the client's credit (refund it or use it later).",
                          icon="piggy-bank", color_scheme="amber")),
@@ -162,29 +166,139 @@ def totals(inv) -> rx.Component:
 
 
 def payment_form() -> rx.Component:
+    """Record a manual payment: the amount starts at what is open and the date at the
+    organisation's today; an amount above the open amount asks to confirm the credit it creates."""
+    inv = InvoiceState.invoice
     return rx.card(
         rx.vstack(
             rx.heading("Record a payment", size="3"),
             error_callout(InvoiceState.pay_error),
             rx.form(
-                rx.hstack(
-                    field_label("Amount", rx.input(name="amount", required=True, placeholder="1,250.00")),
+                rx.flex(
+                    field_label("Amount", rx.input(name="amount", required=True, value=InvoiceState.pay_amount,
+                                                   on_change=lambda v: InvoiceState.set_pay_field("amount", v),
+                                                   input_mode="decimal"),
+                                hint="Open: " + inv["open"]),
                     field_label("Method", rx.el.select(
                         rx.el.option("Bank transfer", value="bank_transfer"), rx.el.option("Check", value="check"),
                         rx.el.option("Cash", value="cash"), rx.el.option("Other", value="other"),
-                        name="method", default_value="bank_transfer", style=SELECT_STYLE)),
-                    field_label("Received on", rx.input(name="received_on", type="date", default_value=InvoiceState.pay_day,
-                                                        key=InvoiceState.pay_day)),
-                    field_label("Reference", rx.input(name="reference", placeholder="Bank reference, check no.")),
-                    rx.button("Record payment", type="submit"),
-                    align="end", width="100%",
+                        name="method", value=InvoiceState.pay_method,
+                        on_change=lambda v: InvoiceState.set_pay_field("method", v), style=SELECT_STYLE)),
+                    field_label("Received on", rx.input(name="received_on", type="date", value=InvoiceState.pay_date,
+                                                        on_change=lambda v: InvoiceState.set_pay_field("date", v))),
+                    field_label("Reference", rx.input(name="reference", placeholder="Bank reference, check no.",
+                                                      value=InvoiceState.pay_reference,
+                                                      on_change=lambda v: InvoiceState.set_pay_field("reference", v))),
+                    rx.button("Record payment", type="submit", disabled=InvoiceState.overpay_warning != ""),
+                    align=rx.breakpoints(initial="stretch", md="end"), width="100%", spacing="3",
+                    direction=rx.breakpoints(initial="column", md="row"),
                 ),
-                on_submit=InvoiceState.record_payment, reset_on_submit=True,
+                on_submit=InvoiceState.record_payment, reset_on_submit=False,
             ),
+            rx.cond(InvoiceState.overpay_warning != "", rx.callout(
+                rx.vstack(
+                    rx.text(InvoiceState.overpay_warning),
+                    rx.hstack(
+                        rx.button("Record overpayment as client credit", color_scheme="amber",
+                                  on_click=InvoiceState.confirm_overpayment),
+                        rx.button("Change the amount", variant="soft", color_scheme="gray",
+                                  on_click=InvoiceState.cancel_overpayment),
+                        spacing="2", wrap="wrap",
+                    ),
+                    spacing="2",
+                ),
+                icon="triangle-alert", color_scheme="amber", role="alert", width="100%")),
             width="100%",
         ),
         width="100%",
     )
+
+
+def payments_table() -> rx.Component:
+    """The invoice's payments; one that stands can be reversed with a reason (never deleted)."""
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                       ("Date", "Method", "Status", "Reference", "Amount", "")])),
+        rx.table.body(rx.foreach(InvoiceState.payments, lambda p: rx.table.row(
+            rx.table.cell(p["date"]), rx.table.cell(p["method"]),
+            rx.table.cell(rx.vstack(
+                rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "succeeded", "green", "gray")),
+                rx.cond(p["reversal_reason"] != "", rx.text(p["reversal_reason"], size="1", color_scheme="gray")),
+                spacing="1")),
+            rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right"),
+            rx.table.cell(rx.cond(p["can_reverse"] != "", rx.button(
+                "Reverse", size="1", variant="soft", color_scheme="red", aria_label="Reverse payment of " + p["amount"],
+                on_click=InvoiceState.start_reverse(p["id"])))),
+        ))),
+        width="100%",
+    )
+
+
+def reverse_form() -> rx.Component:
+    return rx.cond(InvoiceState.reversing_id != "", rx.card(rx.vstack(
+        rx.heading("Reverse a payment", size="3"),
+        rx.text("The payment stays on the ledger marked reversed; the invoice and any client credit it created are "
+                "recomputed.", size="2", color_scheme="gray"),
+        rx.flex(
+            field_label("Reason for the reversal", rx.input(
+                value=InvoiceState.reverse_reason, placeholder="Typed twice, check bounced ...",
+                on_change=lambda v: InvoiceState.set_ledger_field("reverse_reason", v))),
+            rx.button("Reverse payment", color_scheme="red", on_click=InvoiceState.reverse, loading=InvoiceState.busy,
+                      disabled=InvoiceState.reverse_reason.strip() == ""),
+            rx.button("Cancel", variant="soft", color_scheme="gray", on_click=InvoiceState.start_reverse("")),
+            align=rx.breakpoints(initial="stretch", md="end"), spacing="2", width="100%",
+            direction=rx.breakpoints(initial="column", md="row")),
+        width="100%"), width="100%"))
+
+
+def ledger_actions() -> rx.Component:
+    """Apply the client's credit, write off a small balance: each with what it does in words."""
+    inv = InvoiceState.invoice
+    return rx.vstack(
+        rx.cond(inv["can_apply_credit"] != "", rx.callout(rx.flex(
+            rx.text("The client has " + inv["client_credit"] + " of credit.", size="2"),
+            rx.button(rx.icon("piggy-bank", size=14), "Apply client credit to this invoice", size="1",
+                      on_click=InvoiceState.apply_credit, loading=InvoiceState.busy),
+            spacing="3", align="center", wrap="wrap"), icon="wallet", color_scheme="green", width="100%")),
+        rx.cond(inv["can_write_off"] != "", rx.card(rx.vstack(
+            rx.heading("Write off the open balance", size="3"),
+            rx.text("For a small remainder that will not be paid (bank fees, rounding): the invoice then shows "
+                    "Written off, not Paid.", size="2", color_scheme="gray"),
+            rx.flex(
+                field_label("Reason for the write-off", rx.input(
+                    value=InvoiceState.write_off_reason, placeholder="Bank fees",
+                    on_change=lambda v: InvoiceState.set_ledger_field("write_off_reason", v))),
+                rx.button("Write off " + inv["open"], variant="soft", color_scheme="violet",
+                          on_click=InvoiceState.write_off, loading=InvoiceState.busy,
+                          disabled=InvoiceState.write_off_reason.strip() == ""),
+                align=rx.breakpoints(initial="stretch", md="end"), spacing="2", width="100%",
+            direction=rx.breakpoints(initial="column", md="row")),
+            width="100%"), width="100%")),
+        width="100%", spacing="3",
+    )
+
+
+def partial_credit_form() -> rx.Component:
+    """Credit chosen lines (their work becomes unbilled again) or an amount off the invoice."""
+    return rx.card(rx.vstack(
+        rx.heading("Partial credit note", size="3"),
+        rx.text("Tick the lines to credit (only their work is released to bill again), or give an amount before "
+                "tax for a price reduction.", size="2", color_scheme="gray"),
+        rx.foreach(InvoiceState.lines, lambda ln: rx.cond(ln["can_credit"] != "", rx.el.label(rx.hstack(
+            rx.checkbox(checked=InvoiceState.credit_lines.contains(ln["id"]),
+                        on_change=lambda v: InvoiceState.toggle_credit_line(ln["id"], v)),
+            rx.text(ln["description"], " · ", ln["amount"], size="2"), align="center", spacing="2")))),
+        rx.flex(
+            field_label("Or an amount (before tax)", rx.input(
+                value=InvoiceState.credit_amount, placeholder="50.00", input_mode="decimal",
+                on_change=lambda v: InvoiceState.set_ledger_field("credit_amount", v))),
+            field_label("Reason", rx.input(value=InvoiceState.credit_reason, placeholder="Phase dropped",
+                                           on_change=lambda v: InvoiceState.set_ledger_field("credit_reason", v))),
+            rx.button("Issue partial credit note", variant="outline", color_scheme="red",
+                      on_click=InvoiceState.partial_credit, loading=InvoiceState.busy),
+            align=rx.breakpoints(initial="stretch", md="end"), spacing="2", width="100%",
+            direction=rx.breakpoints(initial="column", md="row")),
+        width="100%"), width="100%")
 
 
 @app_page("/invoices/[invoice_id]", "Invoice", "invoices", on_load=InvoiceState.load)
@@ -240,18 +354,18 @@ def invoice_page() -> rx.Component:
             totals(inv),
             tax_table(InvoiceState.tax_rows),
             bank_transfer_box(InvoiceState.bank),
-            rx.cond((inv["status"] == "sent") | (inv["status"] == "partially_paid") | (inv["status"] == "paid"),
+            rx.cond(inv["can_pay"] != "",
                     rx.vstack(
                         rx.heading("Payments", size="3"),
-                        rx.cond(InvoiceState.payments.length() > 0,
-                                rx.table.root(rx.table.body(rx.foreach(InvoiceState.payments, lambda p: rx.table.row(
-                                    rx.table.cell(p["date"]), rx.table.cell(p["method"]), rx.table.cell(p["status"]),
-                                    rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right"),
-                                ))), width="100%"),
+                        error_callout(InvoiceState.ledger_error),
+                        rx.cond(InvoiceState.payments.length() > 0, payments_table(),
                                 rx.text("No payment yet.", color_scheme="gray", size="2")),
-                        rx.cond(inv["status"] != "paid", payment_form()),
+                        reverse_form(),
+                        rx.cond((inv["status"] == "sent") | (inv["status"] == "partially_paid"), payment_form()),
+                        ledger_actions(),
                         width="100%",
                     )),
+            rx.cond(inv["can_credit"] != "", partial_credit_form()),
             width="100%", spacing="4",
         ),
     )

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
 from l2c_app.billing.service import (billing_settings, line_sections, lines_of, open_amount, spanned_project_names,
-                                     tax_label, tax_split)
+                                     state_label, tax_label, tax_split)
 from l2c_app.billing.epc import qr_matrix
 from l2c_app.billing.printed import bank_transfer, tax_rows
 from l2c_app.core.auth import get_organisation
@@ -19,7 +19,6 @@ from l2c_app.core.seller import logo_bytes, seller_lines, seller_profile
 from l2c_app.pipeline.models import Account, Contact, Deal
 from l2c_app.projects.models import BudgetLine, Project, TimeEntry
 
-STATUS_LABEL = {"draft": "Draft", "sent": "Open", "partially_paid": "Partially paid", "paid": "Paid", "void": "Void"}
 
 
 def _title(inv: Invoice) -> str:
@@ -31,7 +30,7 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
     org = get_organisation(session)
     profile = seller_profile(session)
     pdf = BrandedPDF(org_name=org.name if org else "l2c", title=_title(inv), logo=logo_bytes(session),
-                     subtitle=STATUS_LABEL.get(inv.status, inv.status))
+                     subtitle=state_label(inv))  # the same words as the page
     pdf.add_page()
     client: list[str] = []
     if inv.account_id:
@@ -77,8 +76,13 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
     added, included = tax_split(inv)
     totals = [("Subtotal", format_money(inv.subtotal_minor, cur)), ("Tax", format_money(added, cur)),
               ("Total", format_money(inv.total_minor, cur))]
+    if inv.credited_minor:
+        totals.append(("Credited (credit notes)", format_money(-inv.credited_minor, cur)))
     if inv.paid_minor:
-        totals.insert(3, ("Paid", format_money(inv.paid_minor, cur)))
+        totals.append(("Paid", format_money(inv.paid_minor, cur)))
+    if inv.written_off_minor:
+        totals.append(("Written off", format_money(inv.written_off_minor, cur)))
+    if inv.paid_minor or inv.credited_minor or inv.written_off_minor:
         totals.append(("Amount due", format_money(open_amount(session, inv), cur)))
     if included:  # inclusive rates: already inside the amounts, shown after the total, not added
         totals.append(("Tax incl. in total", format_money(included, cur)))
@@ -94,7 +98,7 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
                   widths=[40, 40, 40], aligns="LRR")
     if inv.notes:
         pdf.paragraph(inv.notes)
-    if inv.kind != "credit_note" and inv.status not in ("paid", "void"):
+    if inv.kind != "credit_note" and inv.status not in ("paid", "void", "written_off"):
         transfer = bank_transfer(session, inv, profile)
         if transfer:
             _bank_transfer_block(pdf, transfer)

@@ -70,14 +70,18 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     due = f"due {inv.due_date.isoformat()}" if inv.due_date and inv.terms_days else "due on receipt"
     body = (f"Hello,\n\nplease find attached invoice {inv.number} for {amount}, {due}.\n\n"
             f"View and pay it online: {url}\n\nThank you.")
-    send_mail(session, to=recipient, subject=f"Invoice {inv.number}", body=body, link=url, attachments=[doc],
-              related=("invoice", inv.id))
+    msg = send_mail(session, to=recipient, subject=f"Invoice {inv.number}", body=body, link=url, attachments=[doc],
+                    related=("invoice", inv.id))
     before = snapshot(inv)
     inv.sent_at = utcnow()
+    # "Sent" only when the e-mail left; without SMTP it waits in the Outbox and says so.
+    inv.delivery = {"sent": "sent", "failed": "failed"}.get(msg.status, "queued")
     session.add(inv)
     record_update(session, actor, inv, before, action="send")
-    add_invoice_event(session, inv, f"Invoice {inv.number} sent to {recipient}", user_id=actor.user_id)
-    return {"id": inv.id, "number": inv.number, "public_url": url, "payment_link_url": link_url, "to": recipient}
+    verb = {"sent": "sent to", "failed": "could not be e-mailed to"}.get(msg.status, "queued in the Outbox for")
+    add_invoice_event(session, inv, f"Invoice {inv.number} {verb} {recipient}", user_id=actor.user_id)
+    return {"id": inv.id, "number": inv.number, "public_url": url, "payment_link_url": link_url, "to": recipient,
+            "delivery": inv.delivery}
 
 
 def _reminded(session: Session, invoice_id: int, key: str) -> bool:

@@ -867,7 +867,8 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     if inv.number is None or inv.status == "void" or inv.kind == "credit_note":
         raise BillingError("Only an issued invoice can be credited", "status")
     if session.exec(select(Invoice).where(Invoice.credit_for_invoice_id == inv.id, Invoice.status != "void")).first():
-        raise BillingError("This invoice already has a credit note", "status")
+        raise BillingError("This invoice already has a credit note: credit its remaining lines with a partial "
+                           "credit note", "status")
     cn = Invoice(kind="credit_note", credit_for_invoice_id=inv.id, account_id=inv.account_id, deal_id=inv.deal_id,
                  project_id=inv.project_id, currency=inv.currency, terms_days=0,
                  notes=f"Credit note for {inv.number}" + (f": {reason}" if reason else ""),
@@ -945,10 +946,21 @@ def net_paid(session: Session, invoice_id: int) -> int:
     return ledger(session, invoice_id).net_paid
 
 
+def amount_due(status: str, kind: str, total: int, credited: int = 0) -> int:
+    """What the client owes before payments: the total less partial credit notes (0 when void
+    or a credit note). Money held above it is the client's credit."""
+    if status == "void" or kind == "credit_note":
+        return 0
+    return total - credited
+
+
 def open_amount(session: Session, inv: Invoice, paid: int | None = None) -> int:
+    """What is still to collect: due - paid - written off; 0 for drafts, voids and credit notes."""
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         return 0
-    return max(0, inv.total_minor - (net_paid(session, inv.id) if paid is None else paid))
+    paid = net_paid(session, inv.id) if paid is None else paid
+    return max(0, amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor) - paid
+               - (inv.written_off_minor or 0))
 
 
 def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor = SYSTEM) -> Invoice:
@@ -962,11 +974,13 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     led = ledger(session, inv.id)
     paid = led.net_paid
     inv.paid_minor, inv.refunded, inv.disputed = paid, led.refunded, led.open_dispute
-    inv.status = _status_for(inv.status, inv.kind, inv.total_minor, paid)
-    total_due = 0 if inv.status == "void" else inv.total_minor
-    excess = max(0, paid - total_due) if inv.kind != "credit_note" else 0
+    inv.status = _status_for(inv.status, inv.kind, inv.total_minor, paid, inv.credited_minor, inv.written_off_minor)
+    excess = max(0, paid - amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor)) \
+        if inv.kind != "credit_note" else 0
     # Credits exist only if the invoice was overpaid before; skip the query otherwise.
-    was_over = int(before.get("paid_minor") or 0) > (0 if before.get("status") == "void" else int(before["total_minor"]))
+    was_over = int(before.get("paid_minor") or 0) > amount_due(before.get("status") or "", inv.kind,
+                                                               int(before["total_minor"]),
+                                                               int(before.get("credited_minor") or 0))
     if led.payment_ids and (excess > 0 or was_over):
         _sync_credit(session, inv, excess, led)
     session.add(inv)
@@ -976,19 +990,23 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     return inv
 
 
-def _status_for(status: str, kind: str, total: int, paid: int) -> str:
-    """The status rule: drafts, voids and credit notes keep theirs; else paid / partially paid / sent."""
+def _status_for(status: str, kind: str, total: int, paid: int, credited: int = 0, written_off: int = 0) -> str:
+    """The status rule: drafts, voids and credit notes keep theirs; else paid / written off /
+    partially paid / sent, from what is due (total - partial credit notes), paid and written off."""
     if status in ("draft", "void") or kind == "credit_note":
         return status
-    if paid >= total and total > 0:
+    due = total - credited
+    if paid >= due and due > 0:
         return "paid"
+    if written_off > 0 and paid + written_off >= due:
+        return "written_off"
     return "partially_paid" if paid > 0 else "sent"
 
 
 # The invoice columns the webhook path needs, read (and locked) without loading the ORM object.
 INVOICE_ROW = (Invoice.id, Invoice.status, Invoice.kind, Invoice.total_minor, Invoice.paid_minor, Invoice.refunded,
                Invoice.disputed, Invoice.currency, Invoice.account_id, Invoice.deal_id, Invoice.number,
-               Invoice.payment_link_id)
+               Invoice.payment_link_id, Invoice.credited_minor, Invoice.written_off_minor)
 
 
 # Statements built once: executing them with a dict of values skips SQLAlchemy's per-call
@@ -1019,12 +1037,14 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
     session.flush()  # Core statements below do not autoflush pending ORM rows
     led = ledger(session, row.id)
     paid = led.net_paid
-    was_over = row.paid_minor > (0 if row.status == "void" else row.total_minor)
-    excess = max(0, paid - (0 if row.status == "void" else row.total_minor)) if row.kind != "credit_note" else 0
+    due = amount_due(row.status, row.kind, row.total_minor, row.credited_minor)
+    was_over = row.paid_minor > due
+    excess = max(0, paid - due) if row.kind != "credit_note" else 0
     if led.payment_ids and (excess > 0 or was_over):
         inv = _get_invoice(session, row.id, lock=True)  # fresh ORM object (refresh), credits need it
         return recompute_status(session, inv, actor).status
-    after = {"status": _status_for(row.status, row.kind, row.total_minor, paid), "paid_minor": paid,
+    after = {"status": _status_for(row.status, row.kind, row.total_minor, paid, row.credited_minor,
+                                   row.written_off_minor), "paid_minor": paid,
              "refunded": led.refunded, "disputed": led.open_dispute}
     changed = {k: v for k, v in after.items() if getattr(row, k) != v}
     conn = session.connection()
@@ -1050,6 +1070,9 @@ def _sync_credit(session: Session, inv: Invoice, excess: int, led: Ledger) -> No
     for c in credits:
         if c is not keep:
             session.delete(c)
+    session.flush()  # the deletes first: payment_id is unique
+    if keep is not None and led.latest_succeeded_id and keep.payment_id != led.latest_succeeded_id:
+        keep.payment_id = led.latest_succeeded_id  # its payment was reversed: the credit moves to one that stands
     if keep is None:
         keep = ClientCredit(account_id=inv.account_id, payment_id=led.latest_succeeded_id, amount_minor=excess,
                             currency=inv.currency, note=f"Overpayment of {inv.number}")
@@ -1059,17 +1082,28 @@ def _sync_credit(session: Session, inv: Invoice, excess: int, led: Ledger) -> No
 
 
 def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, amount_minor: int, method: str,
-                          received_on: date | None = None, reference: str | None = None) -> Payment:
-    """A bank transfer, check or cash payment typed by the billing role."""
+                          received_on: date | None = None, reference: str | None = None,
+                          confirm_overpayment: bool = False) -> Payment:
+    """A bank transfer, check or cash payment typed by the billing role.
+
+    A payment above the open amount is refused unless `confirm_overpayment` is set: a typo
+    (999,999.00 for 1,530.90) must not become a million of "collected" money. The refusal
+    names the client credit the payment would create (`billing.ledger.overpayment_error`).
+    """
+    from l2c_app.billing import ledger as ledger_rules
+    from l2c_app.core.timeutil import org_today
+
     begin_write(session)
     if method not in MANUAL_METHODS:
         raise BillingError(f"Method must be one of {', '.join(MANUAL_METHODS)}", "method")
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
-        raise BillingError("The amount must be a positive whole number of minor units", "amount_minor")
+        raise BillingError("The amount must be more than zero", "amount_minor")
     check_amount(amount_minor, "amount_minor", "The payment")
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         raise BillingError(f"Payments are recorded on issued invoices (this one is {inv.status})", "status")
+    if not confirm_overpayment:
+        ledger_rules.refuse_unconfirmed_overpayment(session, inv, amount_minor)
     pay = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount_minor, currency=inv.currency,
                   method=method, status="succeeded", received_on=received_on or org_today(session),
                   reference=(reference or "").strip()[:200] or None, recorded_by_id=actor.user_id)
@@ -1190,6 +1224,8 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
             "subtotal_minor": inv.subtotal_minor, "tax_minor": inv.tax_minor, "total_minor": inv.total_minor,
             "tax_added_minor": tax_split(inv)[0], "tax_included_minor": tax_split(inv)[1],
             "paid_minor": inv.paid_minor, "open_minor": open_amount(session, inv), "notes": inv.notes,
+            "credited_minor": inv.credited_minor, "written_off_minor": inv.written_off_minor,
+            "write_off_reason": inv.write_off_reason, "delivery": inv.delivery, "state_label": state_label(inv),
             "public_url": f"{get_settings().app_base_url}/i/{inv.public_token}",
             "payment_link_url": inv.payment_link_url,
             "credit_for_invoice_id": inv.credit_for_invoice_id}
@@ -1198,7 +1234,8 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
                           "quantity": str(ln.quantity), "unit": ln.unit, "unit_price_minor": ln.unit_price_minor,
                           "amount_minor": ln.amount_minor, "tax_percent": str(ln.tax_percent),
                           "tax_minor": ln.tax_minor, "tax_inclusive": ln.tax_inclusive,
-                          "source_type": ln.source_type, "project_id": ln.project_id}
+                          "source_type": ln.source_type, "project_id": ln.project_id,
+                          "credits_line_id": ln.credits_line_id}
                          for ln in lines_of(session, inv.id)]
     return data
 
@@ -1215,3 +1252,19 @@ def billed_sources_total(session: Session, invoice_id: int) -> int:
                                .where(InvoiceLine.invoice_id == invoice_id,
                                       BilledSource.released_at.is_(None))).scalar_one())
 
+
+
+DELIVERY_LABEL = {"sent": "Sent", "queued": "Queued in Outbox", "failed": "E-mail failed"}
+STATE_LABEL = {"draft": "Draft", "partially_paid": "Partially paid", "paid": "Paid", "written_off": "Written off",
+               "void": "Void"}
+
+
+def state_label(inv: Invoice | Any) -> str:
+    """What happened to the invoice, in words (page, list, public page, PDF): "Issued" once it
+    has its number, "Sent" only once the e-mail left over SMTP, "Queued in Outbox" when no
+    SMTP is set up; then Partially paid / Paid / Written off / Void from the ledger."""
+    if inv.status == "void":
+        return "Void"
+    if inv.kind == "credit_note" or inv.status == "sent":
+        return "Draft" if inv.status == "draft" else DELIVERY_LABEL.get(inv.delivery or "", "Issued")
+    return STATE_LABEL.get(inv.status, inv.status)

@@ -6,10 +6,11 @@ from datetime import date
 
 import reflex as rx
 
-from l2c_app.billing import service, views
+from l2c_app.billing import credit_notes, ledger, service, views
 from l2c_app.billing.sending import send_invoice
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
+from l2c_app.core.errors import DomainError, ui_message
 from l2c_app.core.money import format_money, to_minor
 from l2c_app.core.timeutil import org_today
 from l2c_app.ui.guard import current_access, guard
@@ -18,6 +19,18 @@ from l2c_app.ui.session import AuthState, route_arg, route_id
 
 def _actor(access) -> Actor:
     return Actor("user", access.viewer.id)
+
+
+def _apply_credit(session, invoice_id: int, actor: Actor):
+    return ledger.apply_credit(session, invoice_id, actor)
+
+
+def _write_off(session, invoice_id: int, actor: Actor, reason: str):
+    return ledger.write_off(session, invoice_id, actor, reason)
+
+
+def _partial_credit(session, invoice_id: int, actor: Actor, **kwargs):
+    return credit_notes.partial_credit_note(session, invoice_id, actor, **kwargs)
 
 
 class InvoicesState(AuthState):
@@ -137,6 +150,19 @@ class InvoiceState(AuthState):
     pay_error: str = ""
     pay_day: str = ""  # the payment form's default "received on": the organisation's today
     not_found: bool = False
+    # the payment form: prefilled with the open amount and the organisation's today
+    pay_amount: str = ""
+    pay_date: str = ""
+    pay_method: str = "bank_transfer"
+    pay_reference: str = ""
+    overpay_warning: str = ""  # set when the amount is above the open amount: a confirm step follows
+    reversing_id: str = ""
+    reverse_reason: str = ""
+    write_off_reason: str = ""
+    credit_lines: list[str] = []
+    credit_amount: str = ""
+    credit_reason: str = ""
+    ledger_error: str = ""
 
     async def _reload(self) -> None:
         data = await run_db(views.invoice_detail, route_id(self, "invoices"))
@@ -144,8 +170,13 @@ class InvoiceState(AuthState):
         self.invoice = data.get("invoice", {})
         self.lines = data.get("lines", [])
         self.payments = data.get("payments", [])
-        self.pay_day = (await run_db(org_today)).isoformat()
         self.tax_rows, self.seller, self.bank = data.get("tax_rows", []), data.get("seller", {}), data.get("bank", {})
+        self.pay_amount = self.invoice.get("open_input", "")
+        self.pay_date = (await run_db(org_today)).isoformat()
+        self.pay_reference, self.overpay_warning = "", ""
+        self.reversing_id = self.reverse_reason = self.write_off_reason = ""
+        self.credit_lines, self.credit_amount, self.credit_reason = [], "", ""
+        self.pay_day = self.pay_date
 
     @rx.event
     @guard("invoices")
@@ -193,22 +224,114 @@ class InvoiceState(AuthState):
         return out
 
     @rx.event
+    def set_pay_field(self, name: str, value: str):
+        """Typing in the payment form; a changed amount needs a new confirmation."""
+        setattr(self, {"amount": "pay_amount", "date": "pay_date", "method": "pay_method",
+                       "reference": "pay_reference"}[name], value)
+        if name == "amount":
+            self.overpay_warning = ""
+
+    @rx.event
     @guard("payments")
-    async def record_payment(self, form: dict):
-        access = current_access()
+    async def record_payment(self, _form: dict | None = None):
+        return await self._record_payment(confirm=False)
+
+    @rx.event
+    @guard("payments")
+    async def confirm_overpayment(self):
+        return await self._record_payment(confirm=True)
+
+    @rx.event
+    def cancel_overpayment(self):
+        self.overpay_warning = ""
+        self.pay_amount = self.invoice.get("open_input", "")
+
+    async def _record_payment(self, confirm: bool):
+        access = current_access()  # checked by the guard of the event that called this
         self.pay_error = ""
         try:
-            amount = to_minor(form.get("amount", ""), self.invoice.get("currency", "EUR"))
-            # empty: the service dates it the organisation's today
-            received = date.fromisoformat(form["received_on"]) if form.get("received_on") else None
+            amount = to_minor(self.pay_amount, self.invoice.get("currency", "EUR"))
+            received = date.fromisoformat(self.pay_date) if self.pay_date else None
             await run_db(service.record_manual_payment, int(self.invoice["id"]), _actor(access), amount_minor=amount,
-                         method=form.get("method") or "bank_transfer", received_on=received,
-                         reference=form.get("reference"))
-        except (service.BillingError, ValueError) as exc:
+                         method=self.pay_method or "bank_transfer", received_on=received,
+                         reference=self.pay_reference, confirm_overpayment=confirm)
+        except DomainError as exc:
+            if exc.code == "amount.overpayment":
+                self.overpay_warning = exc.message  # names the credit; the confirm button follows
+            else:
+                self.pay_error = ui_message(exc)
+            return None
+        except (service.BillingError, ValueError) as exc:  # a typed amount or date that does not parse
             self.pay_error = str(exc)
             return None
         await self._reload()
-        return rx.toast.success("Payment recorded.")
+        return rx.toast.success("Payment recorded." + (" The extra is kept as the client's credit." if confirm else ""))
+
+    # --- ledger corrections: reverse, apply credit, write off, partial credit note ------------
+
+    @rx.event
+    def start_reverse(self, payment_id: str):
+        self.reversing_id, self.reverse_reason, self.ledger_error = payment_id, "", ""
+
+    @rx.event
+    def set_ledger_field(self, name: str, value: str):
+        setattr(self, {"reverse_reason": "reverse_reason", "write_off_reason": "write_off_reason",
+                       "credit_amount": "credit_amount", "credit_reason": "credit_reason"}[name], value)
+
+    @rx.event
+    def toggle_credit_line(self, line_id: str, checked: bool):
+        others = [x for x in self.credit_lines if x != line_id]
+        self.credit_lines = others + [line_id] if checked else others
+
+    async def _ledger(self, section: str, fn, *args, ok: str, **kwargs):
+        access = await self._access(section)
+        if not access.allowed:
+            return access.denial()
+        self.ledger_error = ""
+        self.busy = True
+        try:
+            result = await run_db(fn, *args, _actor(access), **kwargs)
+        except (DomainError, service.BillingError) as exc:
+            self.busy = False
+            self.ledger_error = ui_message(exc) if isinstance(exc, DomainError) else str(exc)
+            return None
+        self.busy = False
+        await self._reload()
+        return result, rx.toast.success(ok)
+
+    @rx.event
+    async def reverse(self):
+        out = await self._ledger("payments", ledger.reverse_payment, int(self.reversing_id or 0),
+                                 reason=self.reverse_reason, ok="Payment reversed; the invoice is recomputed.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def apply_credit(self):
+        out = await self._ledger("payments", _apply_credit, int(self.invoice["id"]),
+                                 ok="Client credit applied to this invoice.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def write_off(self):
+        out = await self._ledger("invoices", _write_off, int(self.invoice["id"]), reason=self.write_off_reason,
+                                 ok="The open balance is written off.")
+        return out[1] if isinstance(out, tuple) else out
+
+    @rx.event
+    async def partial_credit(self):
+        amount = None
+        if self.credit_amount.strip():
+            try:
+                amount = to_minor(self.credit_amount, self.invoice.get("currency", "EUR"))
+            except ValueError as exc:
+                self.ledger_error = str(exc)
+                return None
+        out = await self._ledger("invoices", _partial_credit, int(self.invoice["id"]),
+                                 line_ids=[int(x) for x in self.credit_lines] or None, amount_minor=amount,
+                                 reason=self.credit_reason, ok="Partial credit note issued.")
+        if isinstance(out, tuple):
+            return [out[1], rx.redirect(f"/invoices/{out[0].id}")]
+        return out
 
 
 class PublicInvoiceState(rx.State):

@@ -12,25 +12,26 @@ from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from l2c_app.billing import service
+from l2c_app.billing import credit_notes, ledger, service
 from l2c_app.billing.models import Invoice, InvoiceLine
 from l2c_app.core.config import get_settings
-from l2c_app.core.money import format_money, round_minor
+from l2c_app.core.money import format_money, round_minor, to_major
 from l2c_app.core.timeutil import org_today
 from l2c_app.payments.models import ClientCredit, Payment
 from l2c_app.pipeline.models import Account, Deal
 from l2c_app.projects.models import Project
 
-STATUS_LABEL = {"draft": "Draft", "sent": "Sent", "partially_paid": "Partially paid", "paid": "Paid", "void": "Void"}
-STATUS_COLOR = {"draft": "gray", "sent": "blue", "partially_paid": "amber", "paid": "green", "void": "red"}
+STATUS_COLOR = {"draft": "gray", "sent": "blue", "partially_paid": "amber", "paid": "green", "void": "red",
+                "written_off": "violet"}
 
 
 def _row(session: Session, inv: Invoice, names: dict[int, str] | None = None) -> dict[str, str]:
     paid = inv.paid_minor
     open_ = service.open_amount(session, inv, paid)
-    flags = " ".join(f for f, on in (("refunded", inv.refunded), ("disputed", inv.disputed)) if on)
+    flags = " ".join(f for f, on in (("refunded", inv.refunded), ("disputed", inv.disputed),
+                                     ("partly credited", inv.credited_minor > 0 and inv.status != "void")) if on)
     return {"id": str(inv.id), "number": inv.number or "Draft", "kind": inv.kind,
-            "status": inv.status, "status_label": STATUS_LABEL.get(inv.status, inv.status),
+            "status": inv.status, "status_label": service.state_label(inv),
             "color": STATUS_COLOR.get(inv.status, "gray"), "flags": flags,
             "client": (names or {}).get(inv.account_id or 0, ""),
             "total": format_money(inv.total_minor, inv.currency), "paid": format_money(paid, inv.currency),
@@ -89,18 +90,40 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
         "sent_at": inv.sent_at.isoformat(timespec="minutes") if inv.sent_at else "",
     })
     rows = service.lines_of(session, inv.id)
+    credited = credit_notes.credited_line_ids(session, inv.id) if inv.kind != "credit_note" else set()
+    creditable = inv.number is not None and inv.status != "void" and inv.kind != "credit_note"
     lines = [{"id": str(ln.id), "description": ln.description, "quantity": f"{ln.quantity.normalize():f}",
               "unit": ln.unit, "unit_price": format_money(ln.unit_price_minor, cur),
               "tax": service.tax_label(ln), "amount": format_money(ln.amount_minor, cur),
-              "source": ln.source_type or "manual", "section": section}
+              "source": ln.source_type or "manual", "section": section,
+              "credited": "yes" if ln.id in credited else "",
+              "can_credit": "yes" if creditable and ln.id not in credited and ln.amount_minor > 0 else ""}
              for ln, section in zip(rows, service.line_sections(session, inv, rows), strict=True)]
     pay_ids = list(session.exec(select(Payment.id).where(Payment.invoice_id == inv.id)))
     credit = sum(c.amount_minor for c in session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) \
         if pay_ids else 0
     data["credit"] = format_money(credit, cur) if credit else ""
+    open_minor = service.open_amount(session, inv, inv.paid_minor)
+    balance = ledger.client_credit_balance(session, inv.account_id, cur)
+    data.update({
+        # the payment form starts from what is open, typed as a person would type it
+        "open_input": f"{to_major(open_minor, cur):f}" if open_minor > 0 else "",
+        "open_minor": str(open_minor),
+        "credited": format_money(-inv.credited_minor, cur) if inv.credited_minor else "",
+        "written_off": format_money(inv.written_off_minor, cur) if inv.written_off_minor else "",
+        "write_off_reason": inv.write_off_reason or "",
+        "client_credit": format_money(balance, cur) if balance > 0 else "",
+        "can_apply_credit": "yes" if balance > 0 and open_minor > 0 and inv.status in service.OPEN_STATUSES else "",
+        "can_pay": "yes" if inv.status in (*service.OPEN_STATUSES, "paid", "written_off") and inv.kind != "credit_note"
+        else "",
+        # offered for the remainder once something was paid (the API and service allow any open balance)
+        "can_write_off": "yes" if open_minor > 0 and inv.status == "partially_paid" else "",
+        "can_credit": "yes" if creditable else "",
+    })
     pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
              "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
-             "reference": p.reference or ""}
+             "reference": p.reference or "", "reversal_reason": p.reversal_reason or "",
+             "can_reverse": "yes" if p.status == "succeeded" and p.method in ledger.REVERSIBLE_METHODS else ""}
             for p in session.exec(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id))]
     from l2c_app.billing.printed import page_extras
 
@@ -140,13 +163,34 @@ def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
         row = {"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
                "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
                "reference": p.reference or p.stripe_payment_intent_id or "",
+               "reversal_reason": p.reversal_reason or "",
                "invoice": numbers.get(p.invoice_id or 0, ""), "invoice_href": f"/invoices/{p.invoice_id}" if p.invoice_id else "",
                "client": names.get(p.account_id or 0, "")}
         (rows if p.invoice_id is not None else other if p.stripe_foreign else unmatched).append(row)
-    open_invoices = [{"id": str(i.id), "label": f"{i.number} · {format_money(i.total_minor - i.paid_minor, i.currency)} open"}
+    open_invoices = [{"id": str(i.id), "label": f"{i.number} · {format_money(service.open_amount(session, i, i.paid_minor), i.currency)} open"}
                      for i in session.exec(select(Invoice).where(Invoice.status.in_(service.OPEN_STATUSES))
                                            .order_by(Invoice.id))]
-    return {"payments": rows, "unmatched": unmatched, "unmatched_other": other, "open_invoices": open_invoices}
+    return {"payments": rows, "unmatched": unmatched, "unmatched_other": other, "open_invoices": open_invoices,
+            "credits": client_credit_rows(session, names, numbers)}
+
+
+def client_credit_rows(session: Session, names: dict[int, str] | None = None,
+                       numbers: dict[int, str] | None = None) -> list[dict[str, str]]:
+    """Overpayments kept as client credit, per client and currency: held, applied, left."""
+    names = names if names is not None else _account_names(session)
+    numbers = numbers if numbers is not None else {i.id: (i.number or f"Draft {i.id}") for i in session.exec(select(Invoice))}
+    sources: dict[tuple, list[str]] = {}
+    for c, inv_id in session.execute(sa_select(ClientCredit, Payment.invoice_id)
+                                     .join(Payment, Payment.id == ClientCredit.payment_id)).all():
+        sources.setdefault((c.account_id, c.currency), []).append(numbers.get(inv_id or 0, ""))
+    out = []
+    for r in ledger.credit_balances(session):
+        cur = r["currency"]
+        out.append({"client": names.get(r["account_id"] or 0, "No client"), "currency": cur,
+                    "held": format_money(r["held"], cur), "applied": format_money(r["applied"], cur),
+                    "balance": format_money(r["balance"], cur),
+                    "from": ", ".join(sorted(n for n in sources.get((r["account_id"], cur), []) if n))})
+    return out
 
 
 def project_panel_data(session: Session, project_id: int) -> dict:

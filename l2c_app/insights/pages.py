@@ -125,6 +125,12 @@ def dashboard() -> rx.Component:
                       "Money received with no invoice to put it on: the client still looks unpaid.",
                       F["unmatched"], None, "Every payment is matched to its invoice.",
                       amount=F["unmatched_total"], more_href="/payments", more_label="Match them on Payments"),
+            leak_card("Overpayments and client credit", "piggy-bank",
+                      "Money clients paid above what their invoices ask, kept as their credit and not yet applied "
+                      "to a later invoice or refunded.",
+                      F["credit"], InsightsState.credits, "No client holds unused credit.",
+                      amount=F["credit_total"], note="Written off so far: " + F["written_off"],
+                      more_href="/payments", more_label="See them on Payments"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
         ),
         spacing="4", width="100%",

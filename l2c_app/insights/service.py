@@ -194,7 +194,8 @@ def overdue_invoices(session: Session, today: date | None = None, limit: int = L
     today = today or org_today(session)
     cond = and_(Invoice.status.in_(billing.OPEN_STATUSES), Invoice.kind != "credit_note",
                 Invoice.due_date.is_not(None), Invoice.due_date < today)
-    open_minor = Invoice.total_minor - Invoice.paid_minor
+    # the ledger's figure: due (total - partial credit notes) - paid - written off
+    open_minor = Invoice.total_minor - Invoice.credited_minor - Invoice.paid_minor - Invoice.written_off_minor
     n, oldest = session.execute(select(func.count(), func.min(Invoice.due_date)).where(cond)).one()
     sums = session.execute(select(Invoice.currency, func.sum(open_minor)).where(cond)
                            .group_by(Invoice.currency)).all()
@@ -241,6 +242,23 @@ def unmatched_payments(session: Session) -> dict[str, Any]:
     return {"count": int(n), "totals": _totals(sums), "href": "/payments"}
 
 
+def client_credit(session: Session, limit: int = LIST_LIMIT) -> dict[str, Any]:
+    """Overpayments kept as client credit (billing.ledger's balance: held - applied) and what
+    was written off; the credit is money the business owes back or must apply."""
+    from l2c_app.billing import ledger
+
+    rows = [r for r in ledger.credit_balances(session) if r["balance"] > 0]
+    names = dict(session.execute(select(Account.id, Account.name)).all())
+    written = session.execute(select(Invoice.currency, func.sum(Invoice.written_off_minor))
+                              .where(Invoice.written_off_minor > 0).group_by(Invoice.currency)).all()
+    totals: Totals = {}
+    for r in rows:
+        totals[r["currency"]] = totals.get(r["currency"], 0) + r["balance"]
+    return {"count": len(rows), "totals": totals, "written_off": _totals(written),
+            "rows": [{"client": names.get(r["account_id"], "No client"), "balance_minor": r["balance"],
+                      "held_minor": r["held"], "currency": r["currency"], "href": "/payments"} for r in rows[:limit]]}
+
+
 # --- 6. the cycle this month ------------------------------------------------------------------
 
 def month_bounds(today: date, tz: str) -> tuple[date, datetime]:
@@ -278,8 +296,11 @@ def cycle_figures(session: Session, today: date | None = None, now: datetime | N
 
     received = or_(and_(Payment.received_on.is_not(None), Payment.received_on >= first, Payment.received_on <= today),
                    and_(Payment.received_on.is_(None), Payment.created_at >= start))
+    # Credit applied to an invoice is money received earlier, not collected again; a reversed
+    # payment is not money at all (its status is "reversed").
     paid = session.execute(select(Payment.currency, func.sum(Payment.amount_minor))
-                           .where(Payment.status == "succeeded", received).group_by(Payment.currency)).all()
+                           .where(Payment.status == "succeeded", Payment.method != "credit", received)
+                           .group_by(Payment.currency)).all()
     refunded = session.execute(select(Payment.currency, func.sum(Refund.amount_minor))
                                .join(Payment, Payment.id == Refund.payment_id)
                                .where(Refund.created_at >= start).group_by(Payment.currency)).all()
@@ -314,6 +335,7 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
     drafts = stale_drafts(session, now)
     unmatched = unmatched_payments(session)
     cycle = cycle_figures(session, today, now)
+    credit = client_credit(session)
 
     org = get_organisation(session)
     zero = format_money(0, org.currency if org else "EUR")
@@ -337,6 +359,8 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
         "drafts": str(drafts["count"]), "drafts_total": m(drafts["totals"]),
         "draft_days": str(drafts["days"]),
         "unmatched": str(unmatched["count"]), "unmatched_total": m(unmatched["totals"]),
+        "credit": str(credit["count"]), "credit_total": m(credit["totals"]),
+        "written_off": m(credit["written_off"]),
         "leaks": str(leads["unowned"] + leads["stale"] + hand["quotes"] + hand["contracts"] + unbilled["count"]
                      + overdue["count"] + drafts["count"] + unmatched["count"]),
     }
@@ -359,6 +383,11 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
         "overdue": [{"label": r["number"] + (f" · {r['client']}" if r["client"] else ""), "href": r["href"],
                      "detail": f"{format_money(r['open_minor'], r['currency'])} open · {_days(r['days'])} overdue"}
                     for r in overdue["rows"]],
+        "credits": [{"label": r["client"], "href": r["href"],
+                     "detail": f"{format_money(r['balance_minor'], r['currency'])} credit"
+                     + (f" of {format_money(r['held_minor'], r['currency'])} overpaid"
+                        if r["held_minor"] != r["balance_minor"] else " overpaid")}
+                    for r in credit["rows"]],
         "drafts": [{"label": f"Draft {r['id']}" + (f" · {r['client']}" if r["client"] else ""), "href": r["href"],
                     "detail": f"{format_money(r['total_minor'], r['currency'])} · {_days(r['days'])} old"}
                    for r in drafts["rows"]],

@@ -21,6 +21,7 @@ class InsightsState(AuthState):
     unbilled: Rows = []
     overdue: Rows = []
     drafts: Rows = []
+    credits: Rows = []
     loading: bool = False
     loaded: bool = False
 
@@ -37,4 +38,5 @@ class InsightsState(AuthState):
         self.unowned_leads, self.stale_leads = data["unowned_leads"], data["stale_leads"]
         self.quotes, self.contracts = data["quotes"], data["contracts"]
         self.unbilled, self.overdue, self.drafts = data["unbilled"], data["overdue"], data["drafts"]
+        self.credits = data["credits"]
         self.loaded = True

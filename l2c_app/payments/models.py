@@ -26,8 +26,8 @@ class Payment(SQLModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="account.id")
     amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(max_length=3)
-    method: str = Field(max_length=16)  # bank_transfer, check, cash, stripe
-    status: str = Field(default="succeeded", max_length=12)  # pending, succeeded, failed
+    method: str = Field(max_length=16)  # bank_transfer, check, cash, other, stripe, credit (client credit applied)
+    status: str = Field(default="succeeded", max_length=12)  # pending, succeeded, failed, reversed
     received_on: date | None = None
     reference: str | None = Field(default=None, max_length=200)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=100, unique=True)
@@ -38,6 +38,10 @@ class Payment(SQLModel, table=True):
     # flow, kept but listed behind a filter instead of filling "unmatched payments".
     stripe_foreign: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # A reversal (a payment typed in error, a bounced check) keeps the row: status "reversed".
+    reversed_at: datetime | None = None
+    reversal_reason: str | None = Field(default=None, max_length=300)
+    reversed_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -52,6 +52,19 @@ def payments_page() -> rx.Component:
                 rx.table.root(rx.table.body(rx.foreach(PaymentsState.unmatched_other, unmatched_row)), width="100%"),
                 width="100%"), width="100%")),
             width="100%")),
+        rx.cond(PaymentsState.credits.length() > 0, rx.card(rx.vstack(
+            rx.heading("Overpayments and client credit", size="3"),
+            rx.text("Money received above what an invoice asks is kept as the client's credit: apply it to a later "
+                    "invoice of the same client (on that invoice), or refund it.", size="2", color_scheme="gray"),
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Client", "From invoices", "Overpaid", "Applied", "Credit left")])),
+                rx.table.body(rx.foreach(PaymentsState.credits, lambda c: rx.table.row(
+                    rx.table.cell(c["client"]), rx.table.cell(c["from"]),
+                    rx.table.cell(c["held"], text_align="right"), rx.table.cell(c["applied"], text_align="right"),
+                    rx.table.cell(rx.text(c["balance"], weight="bold"), text_align="right")))),
+                width="100%"),
+            width="100%"), width="100%")),
         rx.cond(
             PaymentsState.ledger.length() > 0,
             rx.table.root(
@@ -60,7 +73,10 @@ def payments_page() -> rx.Component:
                 rx.table.body(rx.foreach(PaymentsState.ledger, lambda p: rx.table.row(
                     rx.table.cell(p["date"]), rx.table.cell(rx.link(p["invoice"], href=p["invoice_href"])),
                     rx.table.cell(p["client"]), rx.table.cell(p["method"]),
-                    rx.table.cell(rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "succeeded", "green", "gray"))),
+                    rx.table.cell(rx.vstack(
+                        rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "succeeded", "green", "gray")),
+                        rx.cond(p["reversal_reason"] != "", rx.text(p["reversal_reason"], size="1", color_scheme="gray")),
+                        spacing="1")),
                     rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right")))),
                 width="100%",
             ),

@@ -17,6 +17,7 @@ class PaymentsState(AuthState):
     unmatched_other: list[dict[str, str]] = []  # other apps' payments on a shared Stripe account
     show_other: bool = False
     open_invoices: list[dict[str, str]] = []
+    credits: list[dict[str, str]] = []
     match_choice: dict[str, str] = {}
     syncing: bool = False
 
@@ -24,6 +25,7 @@ class PaymentsState(AuthState):
         data = await run_db(views.ledger_rows)
         self.ledger, self.unmatched, self.open_invoices = data["payments"], data["unmatched"], data["open_invoices"]
         self.unmatched_other = data["unmatched_other"]
+        self.credits = data["credits"]
 
     @rx.event
     @guard("payments")

@@ -11,6 +11,7 @@ from sqlmodel import select
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import BilledSource
 from l2c_app.core.audit import history
+from l2c_app.core.errors import DomainError
 from l2c_app.payments.models import ClientCredit
 
 UP_TO = date(2026, 3, 31)
@@ -172,7 +173,13 @@ def test_manual_payments_partial_paid_and_overpaid(world, session):
     billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=4000, method="check",
                                   received_on=date(2026, 4, 1), reference="CHK 1")
     assert inv.status == "partially_paid" and inv.paid_minor == 4000
-    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer")
+    # 70.00 against 60.00 open: refused until the overpayment is confirmed, naming the 10.00 credit
+    with pytest.raises(DomainError, match="client credit of €10.00") as refused:
+        billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer")
+    assert refused.value.code == "amount.overpayment" and refused.value.kind == "invalid"
+    assert inv.paid_minor == 4000 and not session.exec(select(ClientCredit)).all()
+    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer",
+                                  confirm_overpayment=True)
     assert inv.status == "paid" and inv.paid_minor == 11000
     assert session.exec(select(ClientCredit)).one().amount_minor == 1000
     from l2c_app.billing.views import invoice_detail
