@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from l2c_app.contracts import merge
 from l2c_app.contracts.models import Contract, ContractSigner, ContractTemplate
 from l2c_app.contracts.pdf import Certificate, CertificateRow, SignerBlock, render_contract
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -427,7 +428,7 @@ class SigningView:
 
 
 def _by_token(session: Session, token: str, *, for_action: bool = True) -> tuple[Contract, ContractSigner]:
-    if not token or len(token) > 200:
+    if not plausible_token(token, 200):
         raise SigningLinkError("This signing link is not valid.")
     signer = session.exec(select(ContractSigner).where(ContractSigner.token_hash == sha256_hex(token))).first()
     if signer is None:

@@ -23,6 +23,7 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
 from l2c_app.quotes.totals import LineInput, compute_totals
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -1039,7 +1040,7 @@ def _change_order(session: Session, change_order_id: int) -> ChangeOrder:
 
 
 def change_order_by_token(session: Session, token: str) -> ChangeOrder | None:
-    if not token or len(token) > 64:
+    if not plausible_token(token, 64):
         return None
     return session.exec(select(ChangeOrder).where(ChangeOrder.public_token == token)).first()
 

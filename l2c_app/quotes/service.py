@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -766,7 +767,7 @@ def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
 # --- the client's answer (public, by token) ---------------------------------------------------
 
 def _by_token(session: Session, token: str) -> Quote:
-    if not token or len(token) > 64:
+    if not plausible_token(token, 64):
         raise QuoteError("This link is not valid.", "token", 404)
     quote = session.exec(select(Quote).where(Quote.public_token == token)).first()
     if quote is None or quote.status == "draft":  # drafts are not for the client's eyes yet
