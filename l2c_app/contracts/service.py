@@ -223,6 +223,11 @@ def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = 
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise ContractError("contact_id: no such contact.")
+        deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
+        if deal is not None and deal.account_id is not None and contact.account_id is not None \
+                and contact.account_id != deal.account_id:
+            # Client B's person must never sign (or receive) client A's contract.
+            raise ContractError("contact_id: this contact belongs to another client than the contract's.")
         name, email = name or contact.name, email or (contact.email or "")
     name, email = _clean_person(name, email)
     existing = signers_of(session, contract_id)
