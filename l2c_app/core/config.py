@@ -7,6 +7,7 @@ No Reflex imports here: the CLI, the tests and the app all read the same setting
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "l2c <no-reply@localhost>"
     session_hours: int = 12
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks).
+    trusted_proxies: tuple = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -148,6 +151,15 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
     if not session_hours.isdigit() or not 1 <= int(session_hours) <= 24 * 30:
         raise SettingsError("SESSION_HOURS must be a whole number of hours between 1 and 720")
 
+    proxies = []
+    for item in env.get("TRUSTED_PROXIES", "").split(","):
+        if item.strip():
+            try:
+                proxies.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise SettingsError(f"TRUSTED_PROXIES must be IP addresses or networks, comma-separated "
+                                    f"(got {item.strip()!r})") from None
+
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -170,6 +182,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         smtp_url=smtp_url,
         mail_from=env.get("MAIL_FROM", "l2c <no-reply@localhost>"),
         session_hours=int(session_hours),
+        trusted_proxies=tuple(proxies),
     )
 
 
