@@ -138,3 +138,23 @@ def test_text_limits_hold_on_every_write_path(session, key):
         pipeline.create_deal(session, SYSTEM, title="N\x00UL", value_minor=0)
         session.flush()
     assert exc.value.field == "title" and exc.value.status == 422
+
+
+def test_a_time_entry_on_an_unknown_or_foreign_task_is_422(session):
+    """Was a foreign-key violation (500) on PostgreSQL."""
+    from tests.delivered import a_delivered_project, a_won_client
+
+    from l2c_app.core.audit import SYSTEM
+    from l2c_app.projects.service import DeliveryError, upsert_time
+
+    setup_organisation(session, org_name="Acme", currency="EUR", timezone="UTC", owner_name="Olivia",
+                       owner_email="olivia@acme.test", password="long-password-1")
+    session.commit()
+    client = a_won_client(session, "Task test")
+    project = a_delivered_project(session, client, "Site", role="dev", rate_minor=9_500, entries=0)
+    from datetime import date
+
+    with pytest.raises(DeliveryError) as exc:
+        upsert_time(session, SYSTEM, user_id=client.owner.id, project_id=project.id, day=date(2026, 1, 5),
+                    minutes=60, task_id=2_000_000)
+    assert exc.value.field == "task_id"
