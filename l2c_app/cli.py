@@ -48,13 +48,13 @@ def cmd_serve(args) -> int:
     if not env.get("APP_BASE_URL") and not _load_dotenv(PROJECT_DIR / ".env").get("APP_BASE_URL"):
         # Links in e-mails, PDFs and payment redirects point at the port actually served.
         env["APP_BASE_URL"] = f"http://localhost:{args.port}"
-    from l2c_app.serving import reflex_command, supervise
+    from l2c_app import serving
 
     # Workers that die are respawned (l2c_app/serving.py); the app itself is restarted below.
-    cmd = reflex_command(["run", "--loglevel", args.loglevel])
+    cmd = serving.reflex_command(["run", "--loglevel", args.loglevel])
     if args.dev:
         cmd += ["--env", "dev", "--frontend-port", str(args.port), "--backend-port", str(args.port + 5000)]
-    elif args.backend_only:  # the API and the app's websocket; the frontend is served elsewhere
+    elif getattr(args, "backend_only", False):  # the API and the app's websocket; the frontend is served elsewhere
         cmd += ["--env", "prod", "--backend-only", "--backend-port", str(args.port)]
     else:
         cmd += ["--env", "prod", "--single-port", "--frontend-port", str(args.port), "--backend-port",
@@ -67,7 +67,7 @@ def cmd_serve(args) -> int:
     try:
         if args.dev:  # hot reload restarts by itself; a crash while editing should stay visible
             return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
-        return supervise(cmd, cwd=PROJECT_DIR, env=env)
+        return serving.supervise(cmd, cwd=PROJECT_DIR, env=env)
     finally:
         if jobs is not None:
             jobs.terminate()
