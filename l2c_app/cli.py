@@ -77,9 +77,14 @@ def cmd_serve(args) -> int:
     if not env.get("APP_BASE_URL") and not _load_dotenv(PROJECT_DIR / ".env").get("APP_BASE_URL"):
         # Links in e-mails, PDFs and payment redirects point at the port actually served.
         env["APP_BASE_URL"] = f"http://localhost:{args.port}"
-    cmd = [str(Path(sys.executable).parent / "reflex"), "run", "--loglevel", args.loglevel]
+    from l2c_app import serving
+
+    # Workers that die are respawned (l2c_app/serving.py); the app itself is restarted below.
+    cmd = serving.reflex_command(["run", "--loglevel", args.loglevel])
     if args.dev:
         cmd += ["--env", "dev", "--frontend-port", str(args.port), "--backend-port", str(args.port + 5000)]
+    elif getattr(args, "backend_only", False):  # the API and the app's websocket; the frontend is served elsewhere
+        cmd += ["--env", "prod", "--backend-only", "--backend-port", str(args.port)]
     else:
         cmd += ["--env", "prod", "--single-port", "--frontend-port", str(args.port), "--backend-port",
                 str(args.port)]
@@ -89,7 +94,9 @@ def cmd_serve(args) -> int:
         jobs = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "3600"],
                                 cwd=PROJECT_DIR, env=env)
     try:
-        return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+        if args.dev:  # hot reload restarts by itself; a crash while editing should stay visible
+            return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+        return serving.supervise(cmd, cwd=PROJECT_DIR, env=env)
     finally:
         if jobs is not None:
             jobs.terminate()
@@ -280,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dev", action="store_true", help="hot reload (frontend and API on separate ports)")
     serve.add_argument("--loglevel", default="info")
     serve.add_argument("--no-jobs", action="store_true", help="do not run the hourly jobs here (other hosts do)")
+    serve.add_argument("--backend-only", action="store_true",
+                       help="serve only the backend (API and websocket) on --port; no frontend build")
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)

@@ -91,6 +91,8 @@ def test_serve_points_links_at_the_port_it_serves(monkeypatch):
     seen: list[dict] = []
     monkeypatch.setattr("l2c_app.core.db.migrate_and_check", lambda *a, **k: None)
     monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd, env: seen.append(env) or 0)
+    # production runs under the restart supervisor (l2c_app/serving.py)
+    monkeypatch.setattr("l2c_app.serving.supervise", lambda cmd, cwd, env: seen.append(env) or 0)
     monkeypatch.setattr("l2c_app.core.config._load_dotenv", lambda path: {})
     args = argparse.Namespace(port=3100, dev=False, loglevel="info", no_jobs=True)
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from l2c_app.api import auth_routes
+from l2c_app.api import auth_routes, edge
 from l2c_app.billing import api as billing_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
@@ -33,6 +33,8 @@ def build_api() -> FastAPI:
     api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
     configure()
     api.add_middleware(RequestLog)  # one log line per request (core/logs)
+    # Hostile input (NUL, surrogates, NaN, deep JSON, huge bodies, out-of-range ints) -> 4xx.
+    edge.install(api)
 
     @api.get("/api/health", tags=["health"])
     async def health() -> JSONResponse:

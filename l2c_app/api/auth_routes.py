@@ -34,8 +34,13 @@ def _login(session, email: str, password: str, ip: str | None, ua: str | None) -
 @router.post("/login")
 async def login(request: Request) -> Response:
     is_json = request.headers.get("content-type", "").startswith("application/json")
-    data = dict(await request.json()) if is_json else dict(await request.form())
-    email, password = str(data.get("email", "")), str(data.get("password", ""))
+    try:
+        data = await request.json() if is_json else dict(await request.form())
+    except ValueError:  # empty or not JSON (malformed JSON is refused earlier, by api/edge)
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k, ""), str) for k in ("email", "password")):
+        return JSONResponse({"detail": "body: send a JSON object {\"email\": ..., \"password\": ...}"}, 422)
+    email, password = data.get("email", ""), data.get("password", "")
     next_path = safe_next(str(data.get("next") or "/"))
     try:
         token = await run_db(_login, email, password, client_ip(request), request.headers.get("user-agent"))

@@ -58,7 +58,44 @@ def db(session: Session = Depends(_unit_of_work, scope="function")) -> Session:
 
 
 def client_ip(request: Request) -> str | None:
+    """The caller's address. X-Forwarded-For is read only when the direct peer is one of
+    TRUSTED_PROXIES (anyone else could write any address there, and dodge or aim the login
+    throttle): the rightmost address that is not a trusted proxy is the client."""
+    from l2c_app.core.config import get_settings
+
+    peer = _peer(request)
+    proxies = get_settings().trusted_proxies
+    if not peer or not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop if _is_ip(hop) else peer
+    return hops[0] if hops and _is_ip(hops[0]) else peer
+
+
+def _peer(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def _is_ip(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(address: str, proxies) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
 
 
 def optional_principal(request: Request, session: Session = Depends(db)) -> Principal | None:

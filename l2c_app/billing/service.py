@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSequence
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
@@ -1241,7 +1242,7 @@ def invoice_json(session: Session, inv: Invoice, with_lines: bool = True) -> dic
 
 
 def invoice_by_token(session: Session, token: str) -> Invoice | None:
-    if not token or len(token) > 64:
+    if not plausible_token(token, 64):
         return None
     return session.exec(select(Invoice).where(Invoice.public_token == token)).first()
 

@@ -115,8 +115,38 @@ def unknown_fields(body: str) -> list[str]:
     return unknown
 
 
+# Every ASCII punctuation character CommonMark lets a backslash escape.
+MD_PUNCTUATION = frozenset(r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~""")
+
+# Fields whose value is structure we build ourselves (the scope table); every other value is data.
+STRUCTURAL_FIELDS = frozenset({"quote.lines"})
+
+
+def escape_md(value: object) -> str:
+    """A merged value as literal text in the Markdown subset (signing page and PDF alike).
+
+    Threat model: values come from records an outsider can write (the public lead form sets
+    the company, the contact's name and e-mail). Pasted raw, `![c](http://tracker/x.png)` made
+    the signer's browser fetch an outside image, `[Pay here](http://...)` became a link and
+    "\\n\\n## 9. Extra clause" added a clause to the document that is signed and hashed. So
+    whitespace runs (newlines included) become one space, and every punctuation character is
+    backslash-escaped: a value can never open a block, a link, an image, emphasis, an entity or a
+    table cell. `contracts/pdf.py` reads the same escapes."""
+    text = " ".join(str(value or "").split())
+    return "".join("\\" + ch if ch in MD_PUNCTUATION else ch for ch in text)
+
+
+_ESCAPED = re.compile(r"\\([" + re.escape("".join(sorted(MD_PUNCTUATION))) + r"])")
+
+
+def unescape_md(text: str) -> str:
+    """The literal text of escaped Markdown (what a reader sees; for tests and plain-text views)."""
+    return _ESCAPED.sub(r"\1", text)
+
+
 def escape_cell(text: str) -> str:
-    return (text or "").replace("|", "/").replace("\n", " ").strip()
+    """A value inside a scope-table cell: escaped like any merged value (a `\\|` stays in its cell)."""
+    return escape_md(text)
 
 
 # --- quote figures ------------------------------------------------------------------------
@@ -222,7 +252,9 @@ def _values(session: Session, ctx: MergeContext) -> dict[str, Callable[[], str]]
 
 
 def fill(session: Session, body: str, ctx: MergeContext) -> str:
-    """The template with every known field filled from the records; unknown ones stay visible."""
+    """The template with every known field filled from the records; unknown ones stay visible.
+
+    Only the template's own text carries structure: each value is escaped (`escape_md`)."""
     values = _values(session, ctx)
     cache: dict[str, str] = {}
 
@@ -231,7 +263,8 @@ def fill(session: Session, body: str, ctx: MergeContext) -> str:
         if name not in values:
             return match.group(0)
         if name not in cache:
-            cache[name] = values[name]()
+            value = values[name]()
+            cache[name] = value if name in STRUCTURAL_FIELDS else escape_md(value)
         return cache[name]
 
     return FIELD_RE.sub(sub, body)

@@ -69,20 +69,87 @@ def _ts(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+PUNCTUATION = frozenset(r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~""")
+FPDF_MARKERS = ("**", "__", "--", "~~")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """The body's inline Markdown as ("bold", "**") and ("text", char) tokens.
+
+    A backslash before punctuation (what merge.escape_md writes for every merged value) makes
+    that character literal text, exactly as on the signing page."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in PUNCTUATION:
+            out.append(("text", text[i + 1]))
+            i += 2
+        elif text.startswith("**", i):
+            out.append(("bold", "**"))
+            i += 2
+        else:
+            out.append(("text", text[i]))
+            i += 1
+    return out
+
+
+def _fpdf_literal(run: str) -> str:
+    """Literal text for fpdf2's markdown: backslashes doubled, its emphasis markers escaped."""
+    run = run.replace("\\", "\\\\")
+    for marker in FPDF_MARKERS:
+        run = run.replace(marker, "\\" + marker)
+    return run
+
+
 def _md(text: str) -> str:
-    """Only **bold** is markup in the PDF. fpdf2 also reads __, -- and ~~ (italics we have no font
-    for, underline, strike): escape them, so client data like "a__b" prints as typed."""
-    for marker in ("__", "--", "~~"):
-        text = text.replace(marker, "\\" + marker)
-    return text
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
+    """Our inline Markdown (only **bold** is markup) as fpdf2 markdown text. Everything else,
+    escaped or not, prints as typed: fpdf2's __, --, ~~ are escaped, and ContractPDF turns its
+    [link](url) syntax off, so client data like "a__b" or "[Pay here](http://...)" stays text."""
+    parts: list[str] = []
+    run: list[str] = []
+    for kind, value in _tokens(text):
+        if kind == "bold":
+            parts.append(_fpdf_literal("".join(run)))
+            run.clear()
+            parts.append("**")
+        else:
+            run.append(value)
+    parts.append(_fpdf_literal("".join(run)))
+    return "".join(parts)
 
 
 def _plain(text: str) -> str:
-    return text.replace("**", "")
+    """Text with no markup at all (headings, table cells): escapes resolved, ** dropped."""
+    return "".join(value for kind, value in _tokens(text) if kind == "text")
+
+
+def _cells(line: str) -> list[str]:
+    """A table row's cells, split on unescaped pipes only (a merged `\\|` stays in its cell)."""
+    cells, cur, i = [], [], 0
+    line = line.strip()
+    while i < len(line):
+        if line[i] == "\\" and i + 1 < len(line):
+            cur.append(line[i:i + 2])
+            i += 2
+            continue
+        if line[i] == "|":
+            cells.append("".join(cur))
+            cur = []
+        else:
+            cur.append(line[i])
+        i += 1
+    cells.append("".join(cur))
+    if line.startswith("|"):
+        cells = cells[1:]
+    if line.endswith("|") and not line.endswith("\\|") and cells:
+        cells = cells[:-1]
+    return [c.strip() for c in cells]
+
+
+class ContractPDF(BrandedPDF):
+    """BrandedPDF with fpdf2's markdown links off: the contract PDF links nowhere."""
+
+    MARKDOWN_LINK_REGEX = re.compile(r"(?!)")
 
 
 def _render_table(pdf: BrandedPDF, lines: list[str]) -> None:
@@ -225,7 +292,7 @@ def _certificate(pdf: BrandedPDF, cert: Certificate) -> None:
 def render_contract(*, org_name: str, title: str, subtitle: str, body: str, signers: list[SignerBlock],
                     created: datetime, certificate: Certificate | None = None, logo: bytes | None = None) -> bytes:
     """The contract as PDF bytes. Deterministic for the same inputs (fixed creation date)."""
-    pdf = BrandedPDF(org_name=org_name, title=title, subtitle=subtitle, logo=logo)
+    pdf = ContractPDF(org_name=org_name, title=title, subtitle=subtitle, logo=logo)
     pdf.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
     pdf.add_page()
     render_body(pdf, body)

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from l2c_app.contracts import merge
 from l2c_app.contracts.models import Contract, ContractSigner, ContractTemplate
 from l2c_app.contracts.pdf import Certificate, CertificateRow, SignerBlock, render_contract
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -229,6 +230,11 @@ def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = 
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise ContractError("contact_id: no such contact.")
+        deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
+        if deal is not None and deal.account_id is not None and contact.account_id is not None \
+                and contact.account_id != deal.account_id:
+            # Client B's person must never sign (or receive) client A's contract.
+            raise ContractError("contact_id: this contact belongs to another client than the contract's.")
         name, email = name or contact.name, email or (contact.email or "")
     name, email = _clean_person(name, email)
     existing = signers_of(session, contract_id)
@@ -434,7 +440,7 @@ class SigningView:
 
 
 def _by_token(session: Session, token: str, *, for_action: bool = True) -> tuple[Contract, ContractSigner]:
-    if not token or len(token) > 200:
+    if not plausible_token(token, 200):
         raise SigningLinkError("This signing link is not valid.")
     signer = session.exec(select(ContractSigner).where(ContractSigner.token_hash == sha256_hex(token))).first()
     if signer is None:

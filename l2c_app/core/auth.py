@@ -4,7 +4,8 @@ Threat model: the login form and the API are reachable by anyone. Passwords are
 hashed with argon2id; session tokens and API keys are random 256-bit values of which
 only the SHA-256 is stored, so a database leak does not leak a usable credential.
 A wrong login never says which half was wrong, and repeated failures for one e-mail
-or one IP are refused for a growing delay.
+(short delays, at most a minute) or, at a much higher count, one IP are refused for a
+growing delay.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
@@ -33,7 +34,10 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 SESSION_COOKIE = "l2c_session"
 MIN_PASSWORD = 10
 FAILURE_WINDOW = timedelta(minutes=15)
-FREE_FAILURES = 5
+FREE_FAILURES = 5  # per account, in FAILURE_WINDOW
+ACCOUNT_MAX_WAIT = 60  # seconds: an attacker cannot lock a named user out for longer
+IP_FREE_FAILURES = 50  # per IP: many users may share one address (an office, a proxy)
+IP_MAX_WAIT = 300
 
 # Which roles may open which section (and call its event handlers / API routes).
 SECTION_ROLES: dict[str, tuple[str, ...]] = {
@@ -230,21 +234,33 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
 
 # --- login, throttling, sessions --------------------------------------------------------
 
-def _retry_after(session: Session, email: str, ip: str | None) -> int:
-    since = utcnow() - FAILURE_WINDOW
-    conds = [LoginAttempt.email == email]
-    if ip:
-        conds.append(LoginAttempt.ip == ip)
-    rows = session.exec(
-        select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, or_(*conds))
-    ).one()
-    failures, last = rows
-    if failures < FREE_FAILURES or last is None:
+def _wait_after(failures: int, last, free: int, cap: int) -> int:
+    if failures < free or last is None:
         return 0
-    # 2, 4, 8 ... seconds after the last failure, at most 5 minutes.
-    delay = min(2 ** (failures - FREE_FAILURES + 1), 300)
+    delay = min(2 ** (failures - free + 1), cap)
     remaining = (last + timedelta(seconds=delay) - utcnow()).total_seconds()
     return max(0, int(remaining + 0.999))
+
+
+def _retry_after(session: Session, email: str, ip: str | None) -> int:
+    """Seconds to wait before the next attempt; the account and the IP are throttled apart.
+
+    Threat model: counting both together let 5 failures for ANY e-mail from one IP lock out
+    every user behind it (behind a TLS proxy: everyone), for up to 5 minutes; and an attacker
+    could keep a named user locked out by failing on purpose. Now an account waits 2, 4 ... at
+    most ACCOUNT_MAX_WAIT seconds (guessing stays slow, the owner of the password gets in
+    within a minute), and an IP only after IP_FREE_FAILURES failures (a password sprayer)."""
+    since = utcnow() - FAILURE_WINDOW
+    failures, last = session.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, LoginAttempt.email == email)
+    ).one()
+    wait = _wait_after(failures, last, FREE_FAILURES, ACCOUNT_MAX_WAIT)
+    if ip:
+        failures, last = session.exec(
+            select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, LoginAttempt.ip == ip)
+        ).one()
+        wait = max(wait, _wait_after(failures, last, IP_FREE_FAILURES, IP_MAX_WAIT))
+    return wait
 
 
 def authenticate(session: Session, email: str, password: str, ip: str | None = None) -> User:

@@ -7,6 +7,7 @@ No Reflex imports here: the CLI, the tests and the app all read the same setting
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class Settings:
     session_hours: int = 12
     port: int = 3000  # PORT: where `l2c serve` listens (frontend and API on one port)
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG, INFO, WARNING or ERROR
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks).
+    trusted_proxies: tuple = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -157,6 +160,14 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
     log_level = env.get("LOG_LEVEL", "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {env.get('LOG_LEVEL')!r})")
+    proxies = []
+    for item in env.get("TRUSTED_PROXIES", "").split(","):
+        if item.strip():
+            try:
+                proxies.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise SettingsError(f"TRUSTED_PROXIES must be IP addresses or networks, comma-separated "
+                                    f"(got {item.strip()!r})") from None
 
     return Settings(
         database_url=database_url,
@@ -182,6 +193,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         session_hours=int(session_hours),
         port=int(port),
         log_level=log_level,
+        trusted_proxies=tuple(proxies),
     )
 
 

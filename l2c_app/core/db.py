@@ -19,9 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
+from l2c_app.core import textlimits
 from l2c_app.core.config import PROJECT_DIR, get_settings
 
 T = TypeVar("T")
+
+# Every string column is bounded and NUL-free, whichever path writes it (core/textlimits).
+textlimits.install()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

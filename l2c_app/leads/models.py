@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
 
 
 class Lead(SQLModel, table=True):
+    # the public form's per-IP rate limit counts recent leads of one IP (leads.service.rate_limited)
+    __table_args__ = (Index("ix_lead_ip_created_at", "ip", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     email: str = Field(max_length=320, index=True)  # lower-case

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import can, get_organisation
+from l2c_app.core.csvsafe import safe_cell
 from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
@@ -274,10 +275,26 @@ def find_duplicate(session: Session, email: str, domain: str | None,
 
 # --- capture --------------------------------------------------------------------------------------
 
+def _serialise_ip(session: Session, ip: str) -> None:
+    """Hold a lock for this IP until the transaction ends, so counting and inserting are one step.
+
+    Without it a burst of 60 concurrent posts all counted 9 and stored 15 against a limit of 10.
+    PostgreSQL: a transaction-scoped advisory lock keyed by the IP (other IPs do not wait).
+    SQLite: a write statement takes the database's write lock now rather than at the insert
+    (writes are serialised there anyway; the count then sees every committed lead)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"lead-rate:{ip}"})
+    else:
+        session.execute(text("UPDATE organisation SET id = id WHERE id = -1"))
+
+
 def rate_limited(session: Session, ip: str | None) -> int:
-    """Seconds to wait before this IP may post another public lead (0 = go ahead)."""
+    """Seconds to wait before this IP may post another public lead (0 = go ahead).
+
+    Call it in the transaction that then inserts the lead: it locks the IP until commit."""
     if not ip:
         return 0
+    _serialise_ip(session, ip)
     limit = int(lead_settings(session).get("rate_limit_per_minute", DEFAULT_RATE_LIMIT))
     since = utcnow() - timedelta(minutes=1)
     count, first = session.exec(select(func.count(), func.min(Lead.created_at))
@@ -523,7 +540,7 @@ def export_csv(session: Session, **filters) -> str:
     for lead in session.exec(stmt.order_by(Lead.id).execution_options(yield_per=1000)):
         row = lead_row(lead, owners)
         # Neutralise spreadsheet formulas from untrusted input (CSV injection).
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
     return out.getvalue()
 
 
@@ -675,7 +692,7 @@ def errors_csv(errors: list[tuple[int, str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["row", "field", "error"])
-    writer.writerows(errors)
+    writer.writerows([[safe_cell(c) for c in row] for row in errors])
     return out.getvalue()
 
 

@@ -146,6 +146,32 @@ def _user_ok(session: Session, user_id: int | None, field: str = "owner_id") -> 
     return user
 
 
+def _deal_owner_ok(session: Session, user_id: int | None) -> User:
+    """A deal's owner must be able to open the pipeline (the lead path already refuses others)."""
+    from l2c_app.core.auth import can
+
+    user = _user_ok(session, user_id)
+    if not can(user.role, "pipeline"):
+        raise PipelineError(f"owner_id: {user.name} ({user.role}) cannot open the pipeline, so cannot own a deal.",
+                            "owner_id")
+    return user
+
+
+def contact_of_account(session: Session, contact_id: Any, account_id: int | None) -> Contact | None:
+    """The contact, refused when it belongs to another client than `account_id`.
+
+    Threat model: ids are typed or sent by callers; a contact of client B on client A's deal
+    would put B's person on A's quotes and contracts (and e-mail them A's documents)."""
+    if contact_id in (None, ""):
+        return None
+    contact = session.get(Contact, int(contact_id))
+    if contact is None:
+        raise PipelineError("contact_id: no such contact.", "contact_id")
+    if account_id is not None and contact.account_id is not None and contact.account_id != account_id:
+        raise PipelineError("contact_id: this contact belongs to another client.", "contact_id")
+    return contact
+
+
 def _parse_date(value: Any, field: str = "expected_close") -> date | None:
     if value in (None, ""):
         return None
@@ -193,11 +219,12 @@ def create_deal(session: Session, actor: Actor, *, title: str, value_minor: int 
         stage = first_open_stage(session)
     if account_id is not None and session.get(Account, account_id) is None:
         raise PipelineError("account_id: no such account.", "account_id")
-    if contact_id is not None and session.get(Contact, contact_id) is None:
-        raise PipelineError("contact_id: no such contact.", "contact_id")
+    contact_of_account(session, contact_id, account_id)
     if owner_id is None:
         owner_id = actor.user_id or _org_owner_id(session)
-    _user_ok(session, owner_id)
+        if owner_id is not None and not _can_own(session, owner_id):
+            owner_id = _org_owner_id(session)  # e.g. a delivery user converting: the organisation's owner
+    _deal_owner_ok(session, owner_id)
     if probability is not None:
         probability = _parse_int(probability, "probability", 0, 100)
     deal = Deal(title=title[:200], value_minor=value_minor, currency=currency, account_id=account_id,
@@ -209,6 +236,13 @@ def create_deal(session: Session, actor: Actor, *, title: str, value_minor: int 
     session.add(StageChange(deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id, user_id=actor.user_id, via=via))
     add_deal_event(session, deal.id, f"Deal created in {stage.name}", user_id=actor.user_id)
     return deal
+
+
+def _can_own(session: Session, user_id: int) -> bool:
+    from l2c_app.core.auth import can
+
+    user = session.get(User, user_id)
+    return user is not None and can(user.role, "pipeline")
 
 
 def _org_owner_id(session: Session) -> int | None:
@@ -303,10 +337,9 @@ def update_deal(session: Session, actor: Actor, deal_id: int, changes: dict[str,
         if aid is not None and session.get(Account, int(aid)) is None:
             raise PipelineError("account_id: no such account.", "account_id")
         deal.account_id = aid
-    if "contact_id" in changes:
-        cid = changes["contact_id"]
-        if cid is not None and session.get(Contact, int(cid)) is None:
-            raise PipelineError("contact_id: no such contact.", "contact_id")
+    if "contact_id" in changes or "account_id" in changes:
+        cid = changes["contact_id"] if "contact_id" in changes else deal.contact_id
+        contact_of_account(session, cid, deal.account_id)
         deal.contact_id = cid
     deal.updated_at = utcnow()
     record_update(session, actor, deal, before)
@@ -330,7 +363,7 @@ def update_deal(session: Session, actor: Actor, deal_id: int, changes: dict[str,
 def reassign(session: Session, actor: Actor, deal_id: int, new_owner_id: int) -> Deal:
     """Hand the deal (and its whole history) to a colleague; they are notified."""
     deal = get_deal(session, deal_id)
-    new_owner = _user_ok(session, new_owner_id)
+    new_owner = _deal_owner_ok(session, new_owner_id)
     if deal.owner_id == new_owner.id:
         return deal
     old = session.get(User, deal.owner_id) if deal.owner_id else None

@@ -65,7 +65,8 @@ def list_time_entries(session: Session = Depends(db), who: Principal = Depends(r
 class TimeEntryIn(BaseModel):
     project_id: int
     date: date
-    minutes: int | str = Field(description="integer minutes, or a duration such as '1:30', '1.5', '90m'")
+    minutes: int | str = Field(description="integer minutes, or a duration such as '1:30', '1.5', '90m' "
+                                           "(digits alone as a string are refused: minutes or hours?)")
     budget_line_id: int | None = None
     task_id: int | None = None
     user_id: int | None = None

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.lines import hourly_rate, line_tax, minutes_of, split_evenly, time_amount
 from l2c_app.quotes.totals import LineInput, compute_totals, recurring_months
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -35,7 +36,7 @@ from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow, week_start
 from l2c_app.projects.duration import format_minutes, parse_duration
 from l2c_app.projects.models import (
-    BudgetLine, ChangeOrder, Milestone, Project, ProjectMember, ProjectQuote, Retainer, TimeEntry,
+    BudgetLine, ChangeOrder, Milestone, Project, ProjectMember, ProjectQuote, Retainer, Task, TimeEntry,
 )
 
 BURN_WARNING = 80  # percent
@@ -605,6 +606,10 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
         bl = session.get(BudgetLine, budget_line_id)
         if bl is None or bl.project_id != project_id:
             raise DeliveryError("That budget line is not part of the project.", field="budget_line_id")
+    if task_id is not None:  # an unknown task was a foreign-key violation (500); another project's task a mix-up
+        task = session.get(Task, task_id)
+        if task is None or task.project_id != project_id:
+            raise DeliveryError("That task is not part of the project.", field="task_id")
     if note is not None and len(note) > 1000:
         raise DeliveryError("A note holds at most 1000 characters.", field="note")
     entry = _cell(session, user_id, project_id, budget_line_id, task_id, day)
@@ -1109,7 +1114,7 @@ def _change_order(session: Session, change_order_id: int) -> ChangeOrder:
 
 
 def change_order_by_token(session: Session, token: str) -> ChangeOrder | None:
-    if not token or len(token) > 64:
+    if not plausible_token(token, 64):
         return None
     return session.exec(select(ChangeOrder).where(ChangeOrder.public_token == token)).first()
 

@@ -31,6 +31,7 @@ from l2c_app.core.lines import tax_convention
 from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import check_amount, format_money, minor_digits
 from l2c_app.core.notify import notify
+from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage, StageChange
@@ -330,6 +331,18 @@ def quote_lines(session: Session, quote_id: int) -> list[QuoteLine]:
                              .order_by(QuoteLine.position, QuoteLine.id)))
 
 
+def _contact_of_deal(session: Session, contact_id: Any, deal: Deal | None) -> None:
+    """A quote is addressed (and e-mailed) only to a contact of the deal's own client."""
+    if contact_id in (None, ""):
+        return
+    contact = session.get(Contact, int(contact_id))
+    if contact is None:
+        raise QuoteError(f"Unknown contact {contact_id}.", "contact_id")
+    account_id = deal.account_id if deal else None
+    if account_id is not None and contact.account_id is not None and contact.account_id != account_id:
+        raise QuoteError("This contact belongs to another client than the deal's.", "contact_id")
+
+
 def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, title: str | None = None,
                            currency: str | None = None, contact_id: int | None = None,
                            expires_on: Any = None) -> Quote:
@@ -342,8 +355,7 @@ def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, titl
     if len(cur) != 3 or not cur.isalpha():
         raise QuoteError("Currency must be an ISO code like EUR.", "currency")
     contact = contact_id if contact_id is not None else deal.contact_id
-    if contact is not None and session.get(Contact, contact) is None:
-        raise QuoteError(f"Unknown contact {contact}.", "contact_id")
+    _contact_of_deal(session, contact, deal)
     expiry = parse_date(expires_on, "expires_on", "Expiry date") or org_today(session) + timedelta(
         days=int((org.settings or {}).get("quote_valid_days", DEFAULT_VALID_DAYS)) if org else DEFAULT_VALID_DAYS)
     last = session.exec(select(func.max(Quote.number)).where(Quote.deal_id == deal_id)).one()
@@ -662,8 +674,7 @@ def update_quote(session: Session, actor: Actor, quote_id: int, **data: Any) -> 
         fields["expires_on"] = parse_date(data["expires_on"], "expires_on", "Expiry date")
     if "contact_id" in data:
         cid = data["contact_id"] or None
-        if cid is not None and session.get(Contact, int(cid)) is None:
-            raise QuoteError(f"Unknown contact {cid}.", "contact_id")
+        _contact_of_deal(session, cid, session.get(Deal, quote.deal_id))
         fields["contact_id"] = int(cid) if cid else None
     before = snapshot(quote)
     for k, v in fields.items():
@@ -765,7 +776,7 @@ def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
 # --- the client's answer (public, by token) ---------------------------------------------------
 
 def _by_token(session: Session, token: str) -> Quote:
-    if not token or len(token) > 64:
+    if not plausible_token(token, 64):
         raise QuoteError("This link is not valid.", "token", kind="not_found")
     quote = session.exec(select(Quote).where(Quote.public_token == token)).first()
     if quote is None or quote.status == "draft":  # drafts are not for the client's eyes yet

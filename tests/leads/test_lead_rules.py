@@ -213,3 +213,47 @@ def test_manual_assign_notifies_the_new_owner(session, team):
     assert ld.owner_id == team.sofia.id
     assert session.exec(select(Notification).where(Notification.user_id == team.sofia.id,
                                                    Notification.text.like("Lead handed to you%"))).one()
+
+
+def test_concurrent_public_posts_cannot_beat_the_rate_limit(db_url, team):
+    """A burst from one IP, in parallel transactions, stores exactly the limit (10 a minute)."""
+    import threading
+
+    from sqlmodel import Session, func, select
+
+    from l2c_app.core.db import engine_for
+
+    stored, refused, errors = [], [], []
+    barrier = threading.Barrier(20)
+
+    def post(i: int) -> None:
+        try:
+            barrier.wait()
+            with Session(engine_for(db_url)) as s:
+                if svc.rate_limited(s, "198.51.100.7"):
+                    refused.append(i)
+                    return
+                svc.capture(s, {"name": f"Bot {i}", "email": f"bot{i}@spam.test"}, ip="198.51.100.7")
+                s.commit()
+                stored.append(i)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Session(engine_for(db_url)) as s:
+        count = s.exec(select(func.count()).select_from(Lead).where(Lead.ip == "198.51.100.7")).one()
+    assert len(stored) == count == svc.DEFAULT_RATE_LIMIT and len(refused) == 20 - svc.DEFAULT_RATE_LIMIT
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", ";cmd", "\tx", "\rx", "＝1+1", "＋1", " =1",
+                                   "|calc", "％x"])
+def test_csv_export_neutralises_every_formula_start(value):
+    from l2c_app.core.csvsafe import safe_cell
+
+    assert safe_cell(value) == "'" + value
+    assert safe_cell("Acme; Inc") == "Acme; Inc" and safe_cell(5) == 5

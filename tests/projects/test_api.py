@@ -71,7 +71,8 @@ def test_time_entries_statuses(api, session, world):
     assert dev.post("/api/v1/time-entries", json={**cell, "user_id": world.owner.id}).status_code == 403
     bad = dev.post("/api/v1/time-entries", json={**cell, "minutes": "lots"})
     assert bad.status_code == 422 and bad.json()["detail"].startswith("minutes:")
-    over = dev.post("/api/v1/time-entries", json={**cell, "budget_line_id": None, "minutes": "23"})
+    # a bare "23" is ambiguous (hours or minutes?): refused; "23h" says it
+    over = dev.post("/api/v1/time-entries", json={**cell, "budget_line_id": None, "minutes": "23h"})
     assert over.status_code == 422 and "24 h" in over.json()["detail"]
     assert dev.post("/api/v1/time-entries", json={**cell, "project_id": 999999}).status_code == 404
     assert dev.post("/api/v1/time-entries", json={"project_id": pid}).status_code == 422  # pydantic
