@@ -52,8 +52,9 @@ def a_world_with_one_of_everything(app) -> dict[str, str]:
         sign = s.exec(select(OutboxMessage).where(OutboxMessage.link.like("%/sign/%"))
                       .order_by(OutboxMessage.id.desc())).first()
         change = s.exec(select(ChangeOrder)).first()
-        ids = {"deal": s.exec(select(Deal)).first().id, "quote": quote.id, "project": s.exec(select(Project)).first().id,
-               "contract": s.exec(select(Contract)).first().id, "invoice": s.exec(select(Invoice)).first().id}
+        ids = {"deal": s.exec(select(Deal)).first().id, "quote": quote.id,
+               "project": s.exec(select(Project)).first().id, "contract": s.exec(select(Contract)).first().id,
+               "invoice": s.exec(select(Invoice)).first().id}
         public = {"/contact": "/contact", "/login": "/login", "/q/": f"/q/{quote.public_token}",
                   "/i/": f"/i/{invoice.public_token}", "/co/": f"/co/{change.public_token}",
                   "/sign/": sign.link[sign.link.index("/sign/"):]}
