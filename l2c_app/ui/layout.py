@@ -216,7 +216,7 @@ def top_bar(title: str) -> rx.Component:
         padding_y="0.75em",
         padding_x=["0.75em", "1em", "1.5em"],
         border_bottom="1px solid var(--gray-a5)",
-        spacing=["2", "3", "4"],
+        spacing=rx.breakpoints(initial="2", sm="4"),
         class_name="l2c-topbar",
     )
 
