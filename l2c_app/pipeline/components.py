@@ -43,7 +43,7 @@ def my_day_panel() -> rx.Component:
                 ),
             ),
             spacing="2", width="100%")),
-        columns="2",
+        columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
         width="100%",
         on_mount=MyDayState.load,
