@@ -20,6 +20,8 @@ from l2c_app.ui.layout import PAGES
 app = rx.App(
     api_transformer=build_api(),
     head_components=[rx.el.meta(name="description", content="l2c: lead to cash")],
+    # Width and scrolling rules for phones (assets/responsive.css); the theme stays Radix's.
+    stylesheets=["/responsive.css"],
 )
 
 for spec in PAGES:

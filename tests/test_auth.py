@@ -145,3 +145,33 @@ def test_invitation_lets_the_member_choose_a_password_once(session):
     assert authenticate(session, "ivy@acme.test", "ivy-password-1").id == user.id
     with pytest.raises(AuthError, match="not valid any more"):
         accept_invitation(session, token, "another-password")
+
+
+# --- signed in after setup: the one-time ticket --------------------------------------------------
+
+def test_setup_ticket_signs_the_new_owner_in_once(session):
+    from l2c_app.core.auth import redeem_setup_ticket, setup_signin_ticket
+
+    _, owner = make_org(session)
+    ticket = setup_signin_ticket(owner)
+    token = redeem_setup_ticket(session, ticket)
+    session.commit()
+    assert user_for_token(session, token).id == owner.id
+    # The first use made a session: the same link (history, a proxy log) signs nobody in again.
+    with pytest.raises(AuthError, match="not valid any more"):
+        redeem_setup_ticket(session, ticket)
+
+
+def test_setup_ticket_refuses_forged_and_expired(session):
+    from l2c_app.core.auth import SETUP_TICKET_SECONDS, redeem_setup_ticket, setup_signin_ticket
+    from l2c_app.core.timeutil import utcnow
+
+    _, owner = make_org(session)
+    good = setup_signin_ticket(owner)
+    uid, issued, mac = good.split(".")
+    old = setup_signin_ticket(owner, now=int(utcnow().timestamp()) - SETUP_TICKET_SECONDS - 5)
+    for bad in (f"{uid}.{issued}.{'0' * len(mac)}", f"{int(uid) + 1}.{issued}.{mac}", old, "", "a.b.c", "1.2"):
+        with pytest.raises(AuthError) as err:
+            redeem_setup_ticket(session, bad)
+        assert err.value.kind == "forbidden"
+    assert redeem_setup_ticket(session, good)  # the genuine one still works

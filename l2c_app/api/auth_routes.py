@@ -12,7 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from l2c_app.api.deps import client_ip
-from l2c_app.core.auth import SESSION_COOKIE, AuthError, Throttled, authenticate, create_session, revoke_session
+from l2c_app.core.auth import (
+    SESSION_COOKIE,
+    AuthError,
+    Throttled,
+    authenticate,
+    create_session,
+    redeem_setup_ticket,
+    revoke_session,
+)
 from l2c_app.core.config import get_settings
 from l2c_app.core.db import run_db
 
@@ -54,9 +62,27 @@ async def login(request: Request) -> Response:
             return JSONResponse({"detail": str(exc)}, 401)
         return RedirectResponse(f"/login?{urlencode({'error': 'invalid', 'email': email, 'next': next_path})}", 303)
     response: Response = JSONResponse({"status": "ok"}) if is_json else RedirectResponse(next_path, 303)
+    _set_session_cookie(response, token)
+    return response
+
+
+def _set_session_cookie(response: Response, token: str) -> None:
     settings = get_settings()
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_hours * 3600, httponly=True,
                         samesite="lax", secure=settings.app_base_url.startswith("https://"), path="/")
+
+
+@router.get("/setup-signin")
+async def setup_signin(request: Request, ticket: str = "") -> Response:
+    """Right after setup: the ticket the setup form got becomes the owner's session cookie
+    (core.auth.redeem_setup_ticket says why it is safe in a URL). A full page load follows,
+    so Reflex's websocket connects with the cookie."""
+    try:
+        token = await run_db(redeem_setup_ticket, ticket, client_ip(request), request.headers.get("user-agent"))
+    except AuthError:
+        return RedirectResponse("/login", 303)
+    response = RedirectResponse("/", 303)
+    _set_session_cookie(response, token)
     return response
 
 

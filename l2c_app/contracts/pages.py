@@ -103,7 +103,7 @@ def templates_page() -> rx.Component:
                                                                                             color_scheme="gray"),
                                                      spacing="0")),
             spacing="2")), spacing="4"),
-        columns="3fr 1fr", spacing="4", width="100%")
+        columns=rx.breakpoints(initial="1", md="3fr 1fr"), spacing="4", width="100%")
 
 
 def signing_card() -> rx.Component:
@@ -321,7 +321,7 @@ def contract_page() -> rx.Component:
             rx.grid(
                 rx.vstack(document_card(), signers_card(), trail_card(), width="100%", spacing="4"),
                 actions_card(),
-                columns="3fr 1fr", spacing="4", width="100%"),
+                columns=rx.breakpoints(initial="1", md="3fr 1fr"), spacing="4", width="100%"),
             width="100%", spacing="4"),
     )
 

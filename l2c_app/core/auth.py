@@ -371,3 +371,41 @@ class Principal:
     actor: Actor
     user: User | None = None
     api_key: ApiKey | None = None
+
+
+# --- signed in right after setup --------------------------------------------------------------
+# The setup form runs in Reflex state, which cannot set an HttpOnly cookie. It hands the
+# browser a short-lived ticket instead; a plain route trades it for a session cookie.
+# Threat model: the ticket sits in a URL (history, proxy logs). It is an HMAC over the owner's
+# id and the issue time with the server's secret, lives SETUP_TICKET_SECONDS, and only works
+# while that owner has never had a session: the first use creates one, so it works once.
+SETUP_TICKET_SECONDS = 120
+
+
+def _ticket_mac(user_id: int, issued: int) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"setup-signin:{user_id}:{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def setup_signin_ticket(user: User, now: int | None = None) -> str:
+    issued = int(utcnow().timestamp()) if now is None else now
+    return f"{user.id}.{issued}.{_ticket_mac(user.id, issued)}"  # type: ignore[arg-type]
+
+
+def redeem_setup_ticket(session: Session, ticket: str, ip: str | None = None, user_agent: str | None = None) -> str:
+    """A session token for the owner the ticket names, or AuthError (expired, forged, used)."""
+    refused = AuthError("This sign-in link is not valid any more. Sign in with your password.", kind="forbidden")
+    try:
+        uid_text, issued_text, mac = ticket.split(".")
+        user_id, issued = int(uid_text), int(issued_text)
+    except ValueError:
+        raise refused from None
+    age = int(utcnow().timestamp()) - issued
+    if not hmac.compare_digest(mac, _ticket_mac(user_id, issued)) or not 0 <= age <= SETUP_TICKET_SECONDS:
+        raise refused
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.role != "owner":
+        raise refused
+    if session.exec(select(UserSession.id).where(UserSession.user_id == user_id)).first() is not None:
+        raise refused
+    return create_session(session, user, ip, user_agent)

@@ -34,10 +34,16 @@ def my_day_panel() -> rx.Component:
                 rx.foreach(MyDayState.stale, lambda d: rx.hstack(
                     rx.link(d["title"], href=f"/deals/{d['id']}", size="2"),
                     rx.spacer(), rx.text(d["idle"], size="1", color_scheme="gray"), width="100%")),
-                rx.text("Every open deal moved recently.", size="2", color_scheme="gray"),
+                rx.cond(
+                    MyDayState.open_deals > 0,
+                    rx.text("Every open deal moved recently.", size="2", color_scheme="gray"),
+                    rx.text("No deals yet: ", rx.link("convert a lead", href="/leads"), " into a deal, or ",
+                            rx.link("import leads", href="/leads/import"), " first.", size="2",
+                            color_scheme="gray"),
+                ),
             ),
             spacing="2", width="100%")),
-        columns="2",
+        columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
         width="100%",
         on_mount=MyDayState.load,

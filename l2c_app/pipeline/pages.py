@@ -151,7 +151,7 @@ def pipeline_page() -> rx.Component:
         rx.cond(
             BoardState.columns.length() > 0,
             rx.hstack(rx.foreach(BoardState.columns, column), align="start", spacing="3", overflow_x="auto",
-                      width="100%", padding_bottom="1em"),
+                      width="100%", padding_bottom="1em", class_name="l2c-board"),
             empty_state("kanban", "No stages yet", "Loading the board…"),
         ),
         lost_dialog(),

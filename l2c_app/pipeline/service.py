@@ -586,6 +586,10 @@ def my_day(session: Session, user_id: int, tz: str = "UTC") -> dict:
     stale = session.exec(select(Deal).where(Deal.owner_id == user_id, Deal.status == "open",
                                             Deal.last_activity_at < now - timedelta(days=days))
                          .order_by(Deal.last_activity_at).limit(50)).all()
+    # With no open deal at all, "every deal moved recently" would be true and useless: the
+    # page says how to get a first deal instead.
+    open_deals = session.exec(select(func.count()).select_from(Deal)
+                              .where(Deal.owner_id == user_id, Deal.status == "open")).one()
     return {
         "tasks": [{"id": a.id, "subject": a.subject, "deal": title or "", "deal_id": a.deal_id or 0,
                    "due": format_local(a.due_at, tz), "overdue": "overdue" if _aware(a.due_at) < now else "today"}
@@ -593,4 +597,5 @@ def my_day(session: Session, user_id: int, tz: str = "UTC") -> dict:
         "stale": [{"id": d.id, "title": d.title, "idle": f"{(now - _aware(d.last_activity_at)).days} days idle"}
                   for d in stale],
         "stale_days": days,
+        "open_deals": int(open_deals),
     }

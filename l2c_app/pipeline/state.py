@@ -329,6 +329,7 @@ class MyDayState(AuthState):
     tasks: list[dict] = []
     stale: list[dict] = []
     stale_days: int = 14
+    open_deals: int = 0
 
     @rx.event
     async def load(self):
@@ -338,6 +339,7 @@ class MyDayState(AuthState):
         tz = self.org_timezone or "UTC"
         data = await run_db(svc.my_day, access.viewer.id, tz)
         self.tasks, self.stale, self.stale_days = data["tasks"], data["stale"], data["stale_days"]
+        self.open_deals = data["open_deals"]
         return None
 
     @rx.event

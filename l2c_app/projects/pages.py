@@ -185,7 +185,7 @@ def detail_body() -> rx.Component:
                     rx.heading(h["change_orders_total"], size="5")),
             rx.card(rx.text("Budget now", size="1", color_scheme="gray"),
                     rx.heading(h["budget"], size="5", aria_label="Budget now")),
-            columns="3", spacing="3", width="100%",
+            columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%",
         ),
         section("Budget vs actual", rx.cond(ProjectsState.lines.length() > 0, budget_table(),
                                             rx.text("No hourly budget lines: the plan is fixed fees and milestones.",

@@ -577,7 +577,7 @@ def public_answer() -> rx.Component:
                 on_submit=PublicQuoteState.decline,
                 reset_on_submit=False,
             )),
-            columns="2",
+            columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",
             width="100%",
         ),

@@ -17,6 +17,7 @@ from l2c_app.core.auth import (
     set_role,
     setup_needed,
     setup_organisation,
+    setup_signin_ticket,
 )
 from l2c_app.core.db import run_db
 from l2c_app.core.models import ROLES, User
@@ -59,7 +60,11 @@ class SetupState(rx.State):
             self.error, self.busy = str(exc), False
             return
         self.busy = False
-        yield rx.redirect(f"/login?setup=done&email={user.email}")
+        # Signed in at once: a plain route turns the ticket into the HttpOnly session cookie
+        # (state cannot set one), and the full page load it answers with reconnects Reflex.
+        # (The ticket is digits, dots and hex: safe inside the script's string.)
+        ticket = setup_signin_ticket(user)
+        yield rx.call_script(f"window.location.assign('/api/auth/setup-signin?ticket={ticket}')")
 
 
 class LoginState(rx.State):

@@ -76,7 +76,11 @@ def public_page(route: str, title: str, on_load: Any = None):
     """Register a page anyone may open (setup, login, the client's public links)."""
 
     def deco(fn: Callable[[], rx.Component]):
-        PAGES.append(PageSpec(route, title, fn, on_load, public=True))
+        def wrapped() -> rx.Component:
+            # The class carries the phone rules of assets/responsive.css (rows wrap, words break).
+            return rx.box(fn(), class_name="l2c-public", width="100%")
+
+        PAGES.append(PageSpec(route, title, wrapped, on_load, public=True))
         return fn
 
     return deco
@@ -100,6 +104,48 @@ def nav_item(label: str, route: str, icon: str, section: str) -> rx.Component:
     )
 
 
+# Below this width (Radix's third breakpoint, 48em = 768 px) the left navigation folds into
+# a menu button; the lists are [<30em, 30-48em, >=48em] (Reflex's responsive props).
+PHONE_HIDDEN = ["none", "none", "flex"]
+PHONE_ONLY = ["flex", "flex", "none"]
+
+
+def nav_links() -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(*[nav_item(*item) for item in NAV], spacing="1", width="100%"),
+        aria_label="Main navigation",
+        width="100%",
+    )
+
+
+def mobile_nav() -> rx.Component:
+    """The same links in a Radix dialog drawn as a left drawer, behind a menu button (phones)."""
+    return rx.box(
+        rx.dialog.root(
+            rx.dialog.trigger(rx.icon_button(rx.icon("menu", size=18), variant="ghost", color_scheme="gray",
+                                             aria_label="Open navigation")),
+            rx.dialog.content(
+                rx.hstack(
+                    rx.icon("infinity", size=22, color=rx.color("accent", 10)),
+                    rx.dialog.title("l2c", size="5", margin="0"),
+                    rx.spacer(),
+                    rx.dialog.close(rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray",
+                                                   aria_label="Close navigation")),
+                    align="center",
+                    width="100%",
+                ),
+                rx.dialog.description(AuthState.org_name, size="1", color_scheme="gray", margin_y="0.5em"),
+                # A link click navigates inside the app; closing the dialog with it keeps the
+                # next page uncovered.
+                rx.dialog.close(rx.box(nav_links(), width="100%")),
+                class_name="l2c-drawer",
+                padding="0.75em",
+            ),
+        ),
+        display=PHONE_ONLY,
+    )
+
+
 def sidebar() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -109,11 +155,8 @@ def sidebar() -> rx.Component:
             padding="0.75em",
         ),
         rx.text(AuthState.org_name, size="1", color_scheme="gray", padding_x="0.75em"),
-        rx.el.nav(
-            rx.vstack(*[nav_item(*item) for item in NAV], spacing="1", width="100%"),
-            aria_label="Main navigation",
-            width="100%",
-        ),
+        nav_links(),
+        display=PHONE_HIDDEN,
         width="13em",
         min_width="13em",
         height="100vh",
@@ -143,7 +186,9 @@ def user_menu() -> rx.Component:
 
 
 def top_bar(title: str) -> rx.Component:
+    # On phones the bar wraps: menu, title and the icons on the first line, search below.
     return rx.hstack(
+        mobile_nav(),
         rx.heading(title, size="5"),
         rx.spacer(),
         rx.el.form(
@@ -152,10 +197,11 @@ def top_bar(title: str) -> rx.Component:
                 name="q",
                 placeholder="Search leads, deals, clients…",
                 aria_label="Search",
-                width="20em",
+                width=["100%", "100%", "20em"],
             ),
             on_submit=SearchState.go,
             reset_on_submit=False,
+            class_name="l2c-search",
         ),
         timer_widget(),
         notification_bell(),
@@ -168,9 +214,10 @@ def top_bar(title: str) -> rx.Component:
         align="center",
         width="100%",
         padding_y="0.75em",
-        padding_x="1.5em",
+        padding_x=["0.75em", "1em", "1.5em"],
         border_bottom="1px solid var(--gray-a5)",
-        spacing="4",
+        spacing=rx.breakpoints(initial="2", sm="4"),
+        class_name="l2c-topbar",
     )
 
 
@@ -186,8 +233,12 @@ def shell(content: rx.Component, title: str) -> rx.Component:
         sidebar(),
         rx.vstack(
             top_bar(title),
-            rx.box(content, padding="1.5em", width="100%"),
+            # min_width 0: a flex child may shrink below its content, so a wide table
+            # scrolls inside its own box instead of widening the page.
+            rx.el.main(content, padding=["0.75em", "1em", "1.5em"], width="100%", min_width="0",
+                       class_name="l2c-main"),
             width="100%",
+            min_width="0",
             spacing="0",
             min_height="100vh",
         ),
@@ -208,7 +259,7 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
             align="center",
             spacing="3",
         ),
-        padding="4em",
+        padding=["1.5em", "2em", "4em"],
         width="100%",
         border="1px dashed var(--gray-a6)",
         border_radius="var(--radius-4)",

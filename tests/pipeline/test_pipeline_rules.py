@@ -99,6 +99,8 @@ def test_my_day_lists_overdue_today_and_stale(session, team):
     old.last_activity_at = utcnow() - timedelta(days=20)
     session.commit()
     day = svc.my_day(session, team.sam.id)
+    assert day["open_deals"] >= 2  # "No deals yet" shows only at 0
+    assert svc.my_day(session, team.owner.id)["open_deals"] == 0
     assert [t["subject"] for t in day["tasks"]] == ["Overdue call"] and day["tasks"][0]["overdue"] == "overdue"
     assert [s["title"] for s in day["stale"]] == ["Sleepy"]
     svc.set_stale_days(session, Actor("user", team.owner.id), 30)
