@@ -61,7 +61,7 @@ def configure(level: str | None = None) -> None:
 
 
 class RequestLog:
-    """ASGI middleware: one line per HTTP request with status and time."""
+    """ASGI middleware: one line per HTTP request with status and time (static files at DEBUG)."""
 
     def __init__(self, app):
         self.app = app
@@ -80,6 +80,9 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            code = status["code"]
-            event("l2c.http", logging.WARNING if code >= 500 else logging.INFO, method=scope.get("method"),
-                  path=scope.get("path"), status=code, ms=round((time.perf_counter() - start) * 1000, 1))
+            code, path = status["code"], scope.get("path") or ""
+            # The frontend's static files are many and dull: DEBUG unless they fail.
+            quiet = code < 400 and not path.startswith(("/api/", "/i/", "/q/", "/co/", "/sign/"))
+            level = logging.WARNING if code >= 500 else logging.DEBUG if quiet else logging.INFO
+            event("l2c.http", level, method=scope.get("method"), path=path, status=code,
+                  ms=round((time.perf_counter() - start) * 1000, 1))

@@ -36,6 +36,16 @@ def create_job(session: Session, actor: Actor, *, kind: str, filename: str, raw:
     return job
 
 
+def again(session: Session, job_id: int, actor: Actor) -> ImportJob:
+    """A new job over the same stored rows (import a finished file again, e.g. as contacts)."""
+    old = get_job(session, job_id, actor)
+    job = ImportJob(kind=old.kind, filename=old.filename, headers=list(old.headers), rows=list(old.rows),
+                    mapping=dict(old.mapping), row_count=old.row_count, created_by=actor.user_id)
+    session.add(job)
+    session.flush()
+    return job
+
+
 def get_job(session: Session, job_id: int, actor: Actor | None = None) -> ImportJob:
     job = session.get(ImportJob, job_id)
     if job is None or (actor is not None and actor.user_id is not None and job.created_by not in (None, actor.user_id)):

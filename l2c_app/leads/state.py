@@ -486,13 +486,19 @@ class ImportState(AuthState):
             if self.running or not self.job_id:
                 return None
             mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
-            actor, job_id, kind = Actor("user", access.viewer.id), self.job_id, self.kind
+            actor, job_id, kind, again = Actor("user", access.viewer.id), self.job_id, self.kind, self.finished
+
+            def begin(s):
+                # The same file again (e.g. as contacts after leads): a new job over the stored rows.
+                jid = imports.again(s, job_id, actor).id if again else job_id
+                return imports.start_job(s, imports.set_kind_and_mapping(s, jid, actor, kind, mapping).id, actor).id
+
             try:
-                await run_db(lambda s: imports.start_job(
-                    s, imports.set_kind_and_mapping(s, job_id, actor, kind, mapping).id, actor))
+                job_id = await run_db(begin)
             except DomainError as exc:
                 self.error = ui_message(exc)
                 return None
+            self.job_id = job_id
             self.running, self.finished, self.error, self.done_rows = True, False, "", 0
             self.imported = self.duplicates = self.error_count = 0
         await self._drive(job_id, actor)

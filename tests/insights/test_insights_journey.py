@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.billing import service as billing
+from l2c_app.core.timeutil import org_today
 from l2c_app.projects.models import ChangeOrder
 from tests.delivered import a_delivered_project, a_won_client
 
@@ -25,8 +26,9 @@ def a_late_invoice(app) -> tuple[int, str, str]:
         client = a_won_client(s, "Northwind")
         project = a_delivered_project(s, client, f"{client.name} audit", role="Auditor", rate_minor=10_000,
                                       entries=1, minutes=300, deal_value_minor=50_000)
-        inv = billing.build_invoice(s, project.id, date.today())
-        inv = billing.issue_invoice(s, inv.id, issue_date=date.today() - timedelta(days=400))
+        today = org_today(s)  # the organisation's today (Paris), which Insights counts from
+        inv = billing.build_invoice(s, project.id, today)
+        inv = billing.issue_invoice(s, inv.id, issue_date=today - timedelta(days=400))
         # Work approved since, not billed yet: the project shows under Unbilled work.
         s.add(ChangeOrder(project_id=project.id, description="Extra site visit", amount_minor=25_000,
                           status="approved", public_token=secrets.token_urlsafe(16)))

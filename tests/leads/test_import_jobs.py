@@ -94,3 +94,18 @@ def test_mapping_and_start_are_checked(session, team):
     with pytest.raises(DomainError) as err:
         imports.get_job(session, job.id, other)
     assert err.value.kind == "not_found"
+
+
+def test_a_finished_file_can_be_imported_again_as_contacts(session, team):
+    actor = Actor("user", team.owner.id)
+    job = imports.create_job(session, actor, kind="leads", filename="x.csv", raw=_csv(3))
+    imports.start_job(session, job.id, actor)
+    while imports.run_chunk(session, job.id, actor):
+        pass
+    again = imports.again(session, job.id, actor)
+    imports.set_kind_and_mapping(session, again.id, actor, "contacts", {"name": "Name", "email": "Email"})
+    imports.start_job(session, again.id, actor)
+    while imports.run_chunk(session, again.id, actor):
+        pass
+    assert again.id != job.id and session.get(ImportJob, again.id).imported == 3
+    assert session.get(ImportJob, job.id).status == "done"  # the first import is left as it was

@@ -34,7 +34,7 @@ def given_a_deal_and_a_colleague(app) -> tuple[int, str, str, str, str]:
 
 
 def edit_deal(page, value: str, close: str) -> None:
-    page.get_by_label("Value (EUR)").fill(value)
+    page.get_by_label("Value excl. tax (EUR)").fill(value)  # deal values are net of tax
     page.get_by_label("Expected close").fill(close)
     page.get_by_role("button", name="Save deal").click()
     expect(page.get_by_text("Deal saved.")).to_be_visible()

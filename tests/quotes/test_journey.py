@@ -123,7 +123,8 @@ def test_quote_from_deal_to_accepted_and_won(signed_in_page, app_server, browser
         quote = s.exec(select(Quote).where(Quote.deal_id == deal_id)).one()
         assert deal.status == "won" and s.get(PipelineStage, deal.stage_id).kind == "won"
         assert (quote.status, quote.version, quote.accepted_name) == ("accepted", 1, "Zoë Łukasiewicz")
-        assert quote.total_minor == 334800 and deal.value_minor == 334800
+        # The client pays the total with tax; the deal's value is net of tax (as every deal value is).
+        assert quote.total_minor == 334800 and deal.value_minor == quote.total_minor - quote.tax_minor == 279000
         assert quote.accepted_user_agent and quote.accepted_ip
     page.goto(f"{app_server.base_url}/quotes/{quote.id}")
     expect(page.get_by_text("Accepted by Zoë Łukasiewicz")).to_be_visible()
