@@ -44,7 +44,9 @@ def test_serve_reads_port_from_settings(monkeypatch):
     seen = {}
     monkeypatch.setattr(cli, "get_settings", lambda: type("S", (), {"port": 4555})())
     monkeypatch.setattr(cli, "_migrate_or_fail", lambda: None, raising=False)
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: seen.setdefault("cmd", cmd) and 0)
+    from l2c_app import serving
+
+    monkeypatch.setattr(serving, "supervise", lambda cmd, **kw: seen.setdefault("cmd", cmd) and 0)
     cli.cmd_serve(cli.build_parser().parse_args(["serve", "--no-jobs"]))
     assert "4555" in seen["cmd"]
 

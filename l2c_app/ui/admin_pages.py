@@ -11,6 +11,7 @@ from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
 from l2c_app.core.lines import PER_LINE, PER_RATE, TAX_CONVENTIONS, save_tax_convention, tax_convention
+from l2c_app.core.seller import FIELDS as SELLER_FIELDS
 from l2c_app.pipeline.components import my_day_panel
 from l2c_app.ui import admin_service as svc
 from l2c_app.ui.guard import current_access, guard
@@ -64,7 +65,9 @@ class SettingsState(AuthState):
     error: str = ""
     new_key: str = ""
     tax_convention: str = PER_LINE
-    seller: dict[str, str] = {}
+    # Every field present from the first render: the inputs are keyed by their stored value, and
+    # a key going from undefined to "" on load would re-mount an input and wipe what was typed.
+    seller: dict[str, str] = dict.fromkeys(SELLER_FIELDS, "")
     seller_error: str = ""
     logo_uri: str = ""
     logo_error: str = ""
