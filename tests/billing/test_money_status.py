@@ -1,0 +1,135 @@
+"""Sharp tests of billing's totals, ledger and status rules, written against the survivors
+of the mutation bench (`python -m bench mutation_bench`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import select
+
+from l2c_app.billing import service as billing
+from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.core.audit import SYSTEM
+from l2c_app.payments.models import ClientCredit
+from tests.billing.test_ledger import UP_TO, credits, issued, pay
+
+# ---------------------------------------------------------------- the pure rules
+
+
+@pytest.mark.parametrize("status, kind, total, paid, credited, written_off, expected", [
+    ("draft", "invoice", 1000, 1000, 0, 0, "draft"),
+    ("void", "invoice", 1000, 0, 0, 0, "void"),
+    ("sent", "credit_note", -1000, 0, 0, 0, "sent"),
+    ("issued", "credit_note", -1000, -1000, 0, 0, "issued"),
+    ("sent", "invoice", 1000, 0, 0, 0, "sent"),
+    ("sent", "invoice", 1000, 1, 0, 0, "partially_paid"),
+    ("sent", "invoice", 1000, 999, 0, 0, "partially_paid"),
+    ("sent", "invoice", 1000, 1000, 0, 0, "paid"),
+    ("partially_paid", "invoice", 1000, 1001, 0, 0, "paid"),
+    ("paid", "invoice", 1000, 600, 400, 0, "paid"),            # a partial credit note covers the rest
+    ("sent", "invoice", 1000, 599, 400, 0, "partially_paid"),
+    ("sent", "invoice", 1000, 997, 0, 3, "written_off"),
+    ("sent", "invoice", 1000, 996, 0, 3, "partially_paid"),
+    ("sent", "invoice", 1000, 0, 0, 1000, "written_off"),
+    ("sent", "invoice", 1000, 0, 0, 0, "sent"),
+    ("sent", "invoice", 1000, 0, 1000, 0, "sent"),             # fully credited: nothing due, nothing paid
+    ("sent", "invoice", 0, 0, 0, 0, "sent"),
+    ("sent", "invoice", 1000, -5, 0, 0, "sent"),
+])
+def test_status_rule(status, kind, total, paid, credited, written_off, expected):
+    assert billing._status_for(status, kind, total, paid, credited, written_off) == expected
+
+
+def test_amount_due():
+    assert billing.amount_due("sent", "invoice", 1000) == 1000
+    assert billing.amount_due("sent", "invoice", 1000, 300) == 700
+    assert billing.amount_due("void", "invoice", 1000) == 0
+    assert billing.amount_due("sent", "credit_note", -1000) == 0
+    assert billing.amount_due("draft", "invoice", 1000) == 1000
+
+
+def _inv(status="sent", kind="invoice", total=1000, credited=0, written_off=0, id=None):
+    return SimpleNamespace(id=id, status=status, kind=kind, total_minor=total, credited_minor=credited,
+                           written_off_minor=written_off)
+
+
+def test_open_amount_rule():
+    assert billing.open_amount(None, _inv(), paid=0) == 1000
+    assert billing.open_amount(None, _inv(), paid=400) == 600
+    assert billing.open_amount(None, _inv(credited=300), paid=400) == 300
+    assert billing.open_amount(None, _inv(written_off=100), paid=400) == 500
+    assert billing.open_amount(None, _inv(written_off=None), paid=400) == 600
+    assert billing.open_amount(None, _inv(), paid=1500) == 0  # overpaid: nothing open, never negative
+    for status, kind in (("draft", "invoice"), ("void", "invoice"), ("sent", "credit_note")):
+        assert billing.open_amount(None, _inv(status, kind, total=-1000 if kind == "credit_note" else 1000)) == 0
+
+
+def test_tax_split_and_line_tax():
+    inv = SimpleNamespace(subtotal_minor=10000, total_minor=11000, tax_minor=1500)
+    assert billing.tax_split(inv) == (1000, 500)
+    assert billing._line_tax(3335, "10", False) == 334 and billing._line_tax(10100, Decimal(1), True) == 100
+    assert billing._line_tax(10000, "1", False) == 100
+
+
+# ---------------------------------------------------------------- on the database
+
+
+def test_draft_open_amount_is_zero_and_recompute_keeps_it_a_draft(world, session):
+    world.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    assert inv.status == "draft" and inv.total_minor == 12000
+    assert billing.open_amount(session, inv) == 0
+    billing.recompute_status(session, inv.id)
+    assert session.get(Invoice, inv.id).status == "draft"
+
+
+def test_an_invoice_with_no_lines_recomputes_to_zero(world, session):
+    world.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    for line in session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
+        billing.remove_line(session, inv.id, line.id, SYSTEM)
+    inv = session.get(Invoice, inv.id)
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (0, 0, 0)
+    billing._recompute_totals(session, inv)
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (0, 0, 0)
+
+
+def test_recompute_totals_adds_exclusive_tax_only(world, session):
+    world.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    billing.add_manual_line(session, inv.id, SYSTEM, "Included", 1200, tax_percent=Decimal(20), tax_inclusive=True)
+    inv = session.get(Invoice, inv.id)
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (11200, 2200, 13200)
+    assert billing.tax_split(inv) == (2000, 200)
+
+
+def test_void_and_credit_note_open_nothing_and_keep_their_status(world, session):
+    inv = issued(session, world, 10000)
+    note = billing.credit_note(session, inv.id, SYSTEM, "wrong client")
+    assert billing.open_amount(session, note) == 0
+    billing.recompute_status(session, note.id)
+    assert session.get(Invoice, note.id).status == note.status != "sent"
+    inv = session.get(Invoice, inv.id)
+    billing.recompute_status(session, inv.id)
+    assert billing.open_amount(session, inv) == 0
+
+
+def test_exact_payment_is_paid_with_no_credit_and_a_partial_one_opens_the_rest(world, session):
+    inv = issued(session, world, 10000)
+    pay(session, inv, 5000)
+    inv = session.get(Invoice, inv.id)
+    assert inv.status == "partially_paid" and billing.open_amount(session, inv) == 7000 and inv.paid_minor == 5000
+    pay(session, inv, 7000)
+    inv = session.get(Invoice, inv.id)
+    assert inv.status == "paid" and billing.open_amount(session, inv) == 0 and credits(session) == 0
+    assert billing.net_paid(session, inv.id) == 12000
+
+
+def test_overpayment_credit_follows_the_ledger_exactly(world, session):
+    inv = issued(session, world, 10000)
+    pay(session, inv, 12001, confirm_overpayment=True)
+    assert credits(session) == 1
+    row = session.exec(select(ClientCredit)).one()
+    assert row.amount_minor == 1 and row.currency == inv.currency and row.account_id == inv.account_id
