@@ -19,7 +19,7 @@ reading files relative to the package). This runner is small and does the same t
   that imported the function runs the mutant; the original code is put back afterwards.
 - A long-lived worker process runs a fixed, fast selection of the money unit tests for the
   mutant's module in-process (`pytest -x -k "not postgres"`, SQLite only). A failing run
-  kills the mutant; a run past the timeout (3 x the clean run + 20 s) is a timeout (the
+  kills the mutant; a run past the timeout (2 x the clean run + 10 s) is a timeout (the
   worker is killed and restarted). A mutant that cannot be compiled or swapped is skipped.
 - Mutants judged equivalent (no input can tell them from the original) are listed in
   EQUIVALENT below with the reason; they are counted apart, never as killed.
@@ -31,7 +31,6 @@ can write the test that kills it.
 
 from __future__ import annotations
 
-import __future__
 import argparse
 import ast
 import copy
@@ -46,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Mutants compile with postponed annotations: a signature never evaluates a name at swap time.
+FUTURE_ANNOTATIONS = __import__("__future__").annotations.compiler_flag
 
 ALL = None  # every function (and method) of the module
 
@@ -55,11 +56,11 @@ TARGETS: list[tuple[str, tuple[str, ...] | None, str]] = [
     ("l2c_app/core/tax.py", ALL, "core"),
     ("l2c_app/core/lines.py", ALL, "core"),
     ("l2c_app/quotes/totals.py", ALL, "quotes"),
-    ("l2c_app/billing/ledger.py", ALL, "billing"),
-    ("l2c_app/billing/credit_notes.py", ALL, "billing"),
     ("l2c_app/billing/service.py", ("_line_tax", "_apply_rate_tax", "_recompute_totals", "tax_split", "ledger",
                                     "net_paid", "amount_due", "open_amount", "recompute_status", "_status_for",
                                     "recompute_status_row", "_sync_credit"), "billing"),
+    ("l2c_app/billing/ledger.py", ALL, "billing"),
+    ("l2c_app/billing/credit_notes.py", ALL, "billing"),
 ]
 
 # The fixed, fast test selection of each group (seconds, not minutes); the pure unit tests first
@@ -263,7 +264,7 @@ def _mutant_code(path: str, qual: str, index: int):
     body: list[ast.stmt] = [ast.ClassDef(cls, [], [], [fn], [])] if cls else [fn]
     module = ast.Module(body=body, type_ignores=[])
     ast.fix_missing_locations(module)
-    code = compile(module, str(ROOT / path), "exec", flags=__future__.annotations.compiler_flag, dont_inherit=True)
+    code = compile(module, str(ROOT / path), "exec", flags=FUTURE_ANNOTATIONS, dont_inherit=True)
     for const in code.co_consts:
         if hasattr(const, "co_name") and const.co_name == (cls or fn.name):
             if cls:
@@ -291,6 +292,39 @@ def _few_examples() -> None:
     settings.__init__ = clamped
 
 
+def _sqlite_only_and_one_migration() -> None:
+    """The worker runs the SQLite tests only, and migrates once: each `pytest.main` would
+    otherwise build its session's template databases again (SQLite and PostgreSQL, seconds
+    each). PostgreSQL is hidden from this process (tests/conftest.py then offers SQLite only),
+    and a migrated SQLite file is copied instead of migrated anew."""
+    import shutil
+    import socket
+    import tempfile
+
+    from l2c_app.core import db
+
+    connect = socket.create_connection
+
+    def no_postgres(address, *args, **kwargs):
+        if tuple(address)[1:] == (5432,):
+            raise OSError("PostgreSQL is not used by the mutation bench")
+        return connect(address, *args, **kwargs)
+
+    socket.create_connection = no_postgres
+    migrate, cached = db.migrate, Path(tempfile.mkdtemp(prefix="l2c-mutation-")) / "migrated.db"
+
+    def migrate_once(url: str | None = None) -> None:
+        if not url or not url.startswith("sqlite:///"):
+            return migrate(url)
+        if not cached.exists():
+            migrate(f"sqlite:///{cached}")
+        target = Path(url.removeprefix("sqlite:///"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(cached, target)
+
+    db.migrate = migrate_once
+
+
 def worker(group: str) -> int:
     import importlib
 
@@ -304,6 +338,7 @@ def worker(group: str) -> int:
     sys.path.insert(0, str(ROOT))
     args = [*TESTS[group], "-k", SELECT[group], *PYTEST_ARGS]
     _few_examples()
+    _sqlite_only_and_one_migration()
     for line in sys.stdin:
         job = json.loads(line)
         result, detail = "", ""
@@ -388,7 +423,7 @@ def run(only: str | None, jobs: int, limit: int | None) -> dict:
         if not answer or answer["result"] != "clean":
             raise SystemExit(f"the clean test run of group {group} does not pass: {answer}")
         with lock:
-            timeouts[group] = max(timeouts.get(group, 0), 3 * (time.perf_counter() - t0) + 20)
+            timeouts[group] = max(timeouts.get(group, 0), 2 * (time.perf_counter() - t0) + 10)
         print(f"   clean run of {group}: {time.perf_counter() - t0:.1f} s, timeout {timeouts[group]:.0f} s", flush=True)
         return timeouts[group]
 
@@ -413,8 +448,12 @@ def run(only: str | None, jobs: int, limit: int | None) -> dict:
             with lock:
                 results[outcome if outcome in results else "skipped"].append((m, answer and answer["detail"]))
                 done += 1
+                if outcome in ("survived", "timeout"):  # as they come: a long run can be read (or stopped) midway
+                    print(f"   {outcome}: {m.path}:{m.line} {m.func}: {m.change}", flush=True)
                 if done % 25 == 0:
-                    print(f"   {done}/{len(queue)} mutants run ({time.perf_counter() - start:.0f} s)", flush=True)
+                    print(f"   {done}/{len(queue)} mutants run ({time.perf_counter() - start:.0f} s): "
+                          f"{len(results['killed'])} killed, {len(results['survived'])} survived, "
+                          f"{len(results['timeout'])} timeout", flush=True)
         if current:
             current.stop()
 
