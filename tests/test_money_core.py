@@ -260,3 +260,9 @@ def test_totals_accept_the_bounds():
 def test_recurring_months_rounds_up_and_is_at_least_one():
     assert recurring_months("2.1") == 3 and recurring_months(3) == 3 and recurring_months("0") == 1
     assert recurring_months("0.5") == 1 and recurring_months("12") == 12
+
+
+def test_per_rate_shares_at_one_percent_too():
+    # 0.5 per line rounds up to 1 on each of three lines (3); 1.5 on their sum rounds to 2
+    got = rule.allocate_rate_tax(_items(50, 50, 50, percent="1"), rule.PER_RATE)
+    assert got == {0: 0, 1: 1, 2: 1} and rule.document_tax(_items(50, 50, 50, percent="1"), rule.PER_LINE) == 3

@@ -133,3 +133,101 @@ def test_overpayment_credit_follows_the_ledger_exactly(world, session):
     assert credits(session) == 1
     row = session.exec(select(ClientCredit)).one()
     assert row.amount_minor == 1 and row.currency == inv.currency and row.account_id == inv.account_id
+
+
+def _line_taxes(session, inv):
+    return [(ln.amount_minor, ln.tax_minor) for ln in billing.lines_of(session, inv.id)]
+
+
+def test_per_rate_invoice_shares_the_rates_tax_over_its_lines(session):
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")  # 666.6 each: 2,001 per line, 1,999.8 -> 2,000 on the sum
+    w.milestone(3333, kind="fixed", tax=w.vat_incl)  # its own rate: 555.5 -> 556, alone
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    assert sorted(_line_taxes(session, inv)) == [(3333, 556), (3333, 666), (3333, 667), (3333, 667)]
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (13332, 2556, 13332 + 2000)
+    billing._recompute_totals(session, inv)  # again: nothing moves
+    assert (inv.tax_minor, inv.total_minor) == (2556, 15332)
+    note = billing.credit_note(session, billing.issue_invoice(session, inv.id).id, SYSTEM, "wrong")
+    assert sorted(t for _a, t in _line_taxes(session, note)) == [-667, -667, -666, -556]  # repeats, never re-shares
+    assert note.total_minor == -inv.total_minor
+
+
+def test_per_line_invoice_taxes_each_rounded_line(world, session):
+    for _ in range(3):
+        world.milestone(3333, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    assert [t for _a, t in _line_taxes(session, inv)] == [667, 667, 667] and inv.tax_minor == 2001
+
+
+# ---------------------------------------------------------------- partial credit notes and the ledger's guards
+
+
+def test_partial_credit_note_guards(world, session):
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    draft = billing.build_invoice(session, world.pid, UP_TO)
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, draft.id, SYSTEM, amount_minor=100)
+    assert err.value.kind == "conflict"  # a draft has no number: nothing to credit yet
+    inv = billing.issue_invoice(session, draft.id)
+    line = billing.lines_of(session, inv.id)[0]
+    with pytest.raises(DomainError):
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[line.id], amount_minor=100)
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[line.id + 999])
+    assert err.value.kind == "not_found"
+    for bad in (0, -1, True):
+        with pytest.raises(DomainError) as err:
+            credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=bad)
+        assert err.value.field == "amount_minor"
+    # 100.00 + 20 % = 120.00: crediting 100.00 (net) takes exactly all of it, the invoice is void
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10000, reason="  cancelled  ")
+    assert (cn.subtotal_minor, cn.tax_minor, cn.total_minor) == (-10000, -2000, -12000)
+    assert cn.kind == "credit_note" and cn.number and cn.notes == f"Partial credit note for {inv.number}: cancelled"
+    inv = session.get(Invoice, inv.id)
+    assert inv.credited_minor == 12000 and inv.status == "void"
+    assert inv.void_reason == f"Credited by {cn.number}: cancelled"
+    assert credit_notes.credited_total(session, inv.id) == 12000
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, cn.id, SYSTEM, amount_minor=1)
+    assert err.value.kind == "conflict"  # a credit note is not credited again
+
+
+def test_partial_credit_note_for_lines_credits_them_exactly(world, session):
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(3333, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    first, second = billing.lines_of(session, inv.id)
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[second.id, second.id])
+    (credit,) = billing.lines_of(session, cn.id)
+    assert (credit.amount_minor, credit.tax_minor, credit.credits_line_id) == (-3333, -667, second.id)
+    assert credit.description == f"Credit: {second.description}" and cn.total_minor == -4000
+    assert credit_notes.credited_line_ids(session, inv.id) == {second.id}
+    inv = session.get(Invoice, inv.id)
+    assert inv.credited_minor == 4000 and inv.status == "sent" and billing.open_amount(session, inv) == 12000
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10001)  # 120.01 > 120.00 left
+    assert err.value.code == "amount.exceeds_invoice"
+    credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    assert session.get(Invoice, inv.id).status == "void"
+
+
+def test_a_credit_note_for_an_amount_refuses_an_invoice_of_several_rates(world, session):
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(10000, kind="fixed", tax=world.vat_incl)
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
+    assert err.value.code == "amount.several_rates"
