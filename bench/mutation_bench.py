@@ -97,6 +97,13 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/core/lines.py:122 allocate_rate_tax: `diff > 0` -> `diff >= 0`": "at diff 0 the loop does not run",
     "l2c_app/core/lines.py:122 allocate_rate_tax: `0` -> `-1`": "diff is an integer: diff > -1 is diff >= 0, and "
     "at diff 0 the loop does not run",
+    "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `-1`": "the rate of a line without a tax is never read "
+    "(no tax item, no tax row)",
+    "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `1`": "the rate of a line without a tax is never read",
+    "l2c_app/quotes/totals.py:166 compute_totals: `0` -> `1`": "(n, 0) is only a key: any constant month index "
+    "keeps the keys distinct",
+    "l2c_app/quotes/totals.py:166 compute_totals: `0` -> `-1`": "(n, 0) is only a key: any constant month index "
+    "keeps the keys distinct",
 }
 
 
@@ -236,8 +243,12 @@ def enumerate_mutants() -> list[Mutant]:
         for qual, (fn, _cls) in _functions(tree).items():
             if names is not ALL and qual not in names:
                 continue
+            seen: dict[tuple[int, str], int] = {}
             for i, (_parent, node, desc, _new) in enumerate(_points(fn)):
-                mutants.append(Mutant(path, qual, i, getattr(node, "lineno", fn.lineno), desc, group))
+                line = getattr(node, "lineno", fn.lineno)
+                n = seen[line, desc] = seen.get((line, desc), 0) + 1
+                # the same change twice on one line (two `0`s): numbered, so that keys stay unique
+                mutants.append(Mutant(path, qual, i, line, desc if n == 1 else f"{desc} #{n}", group))
     return mutants
 
 
@@ -411,7 +422,13 @@ def _key_of(entry: dict) -> str:
     return f"{path}:{entry['line']} {func}: {change}"
 
 
-def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None) -> dict:
+def _write_json(path: str, results: dict) -> None:
+    data = {k: [{"key": m.key, "line": m.line, "detail": d} for m, d in v] for k, v in results.items()}
+    Path(path + ".tmp").write_text(json.dumps(data, indent=1))
+    os.replace(path + ".tmp", path)
+
+
+def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None) -> dict:
     mutants = [m for m in enumerate_mutants() if not only or only in m.path or only == m.group]
     if limit:
         mutants = mutants[:limit]
@@ -481,6 +498,8 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
             with lock:
                 results[outcome if outcome in results else "skipped"].append((m, answer and answer["detail"]))
                 done += 1
+                if json_path:  # after every mutant: a run stopped midway keeps what it found
+                    _write_json(json_path, results)
                 if outcome in ("survived", "timeout"):  # as they come: a long run can be read (or stopped) midway
                     print(f"   {outcome}: {m.path}:{m.line} {m.func}: {m.change}", flush=True)
                 if done % 25 == 0:
@@ -547,12 +566,10 @@ def main(argv: list[str] | None = None) -> None:
         for m in enumerate_mutants():
             print(f"{m.path}:{m.line} {m.func}: {m.change}")
         return
-    outcome = run(args.only, args.jobs, args.limit, args.rerun)
+    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json)
     report(outcome)
     if args.json:
-        r = outcome["results"]
-        Path(args.json).write_text(json.dumps({k: [{"key": m.key, "line": m.line, "detail": d} for m, d in v]
-                                               for k, v in r.items()}, indent=1))
+        _write_json(args.json, outcome["results"])
 
 
 if __name__ == "__main__":

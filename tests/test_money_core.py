@@ -266,3 +266,56 @@ def test_per_rate_shares_at_one_percent_too():
     # 0.5 per line rounds up to 1 on each of three lines (3); 1.5 on their sum rounds to 2
     got = rule.allocate_rate_tax(_items(50, 50, 50, percent="1"), rule.PER_RATE)
     assert got == {0: 0, 1: 1, 2: 1} and rule.document_tax(_items(50, 50, 50, percent="1"), rule.PER_LINE) == 3
+
+
+def test_per_rate_gives_a_difference_of_two_to_two_lines_in_order():
+    # 4 x 333.5 -> 1,336 per line, 1,334 on the sum: the two first (equal) lines give one each
+    assert rule.allocate_rate_tax(_items(3335, 3335, 3335, 3335), rule.PER_RATE) == {0: 333, 1: 333, 2: 334, 3: 334}
+
+
+def test_saving_the_convention_is_audited_as_such(monkeypatch):
+    from l2c_app.core import audit
+
+    org = SimpleNamespace(settings={"other": 1})
+    added, audited = [], []
+
+    class Result:
+        def first(self):
+            return org
+
+    session = SimpleNamespace(exec=lambda _stmt: Result(), add=added.append)
+    monkeypatch.setattr(audit, "snapshot", lambda obj: dict(obj.settings))
+    monkeypatch.setattr(audit, "record_update", lambda s, actor, obj, before, action: audited.append((before, action)))
+    assert rule.save_tax_convention(session, None, rule.PER_RATE) == rule.PER_RATE
+    assert org.settings == {"other": 1, "tax_convention": "per_rate"} and added == [org]
+    assert audited == [({"other": 1}, "tax_convention")]
+
+
+def test_an_hourly_line_is_priced_as_its_minutes_will_bill():
+    # 0.333 h = 19.98 min -> 20 min; 20 x 100.00 / 60 = 33.33 (as a fixed line: 33.30)
+    t = compute_totals([L("h", "0.333", 10000, kind="hourly"), L("f", "0.333", 10000)])
+    assert t.line("h").amount_minor == 3333 and t.line("f").amount_minor == 3330
+    # the rate after both discounts is rounded first: 100.05 x 0.5 = 50.025 -> 50.03 an hour
+    t = compute_totals([L("h", 3, 10005, kind="hourly", discount_percent=50)])
+    assert t.line("h").discounted_minor == 15009 and compute_totals([L("f", 3, 10005, discount_percent=50)]
+                                                                     ).line("f").discounted_minor == 15008
+
+
+def test_tax_rows_sort_by_name_then_rate_then_inclusive_then_key():
+    def taxed(key, name, pct, incl, price):
+        return L(f"{key}{name}{pct}{incl}", 1, price, tax_key=key, tax_name=name, tax_percent=pct, tax_inclusive=incl)
+
+    rows = [taxed(3, "B", 20, True, 100), taxed(4, "B", 20, False, 200), taxed(0, "B", 20, False, 500),
+            taxed(1, "B", 10, False, 400), taxed(2, "A", 20, False, 300)]
+    t = compute_totals(rows)
+    assert [(x.key, x.name, x.percent, x.inclusive, x.base_minor) for x in t.taxes] == [
+        (2, "A", 20, False, 300), (1, "B", 10, False, 400), (0, "B", 20, False, 500), (4, "B", 20, False, 200),
+        (3, "B", 20, True, 100)]
+    assert compute_totals(list(reversed(rows))).taxes == t.taxes
+
+
+def test_bad_percent_messages_name_the_bound():
+    with pytest.raises(TotalsInputError, match="0 or more"):
+        compute_totals([L(1, 1, 100, tax_key=1, tax_percent=-1)])
+    with pytest.raises(TotalsInputError, match="between 0 and 100"):
+        compute_totals([L(1, 1, 100, discount_percent=101)])
