@@ -86,6 +86,8 @@ MAX_EXAMPLES = 20
 # "file:line function: change" exactly as the survivor list prints it -> why (when a module's
 # lines move, move its entries too: a stale entry is simply run again).
 _SAME_EXPONENT = "quantize() reads only the exponent of its argument: Decimal(0), (1) and (2) all mean 'whole units'"
+_NO_ZERO_LINE = "a deposit line of 0 is never written (nothing of zero value is invoiced): < 0, <= 0 and < 1 " \
+    "select the same lines"
 EQUIVALENT: dict[str, str] = {
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,
     "l2c_app/core/money.py:33 round_minor: `1` -> `0`": _SAME_EXPONENT,
@@ -99,6 +101,9 @@ EQUIVALENT: dict[str, str] = {
     "at diff 0 the loop does not run",
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `-1`": "the rate of a line without a tax is never read "
     "(no tax item, no tax row)",
+    "l2c_app/billing/service.py:670 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`":
+        _NO_ZERO_LINE,
+    "l2c_app/billing/service.py:670 _apply_rate_tax: `0` -> `1`": _NO_ZERO_LINE,
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `1`": "the rate of a line without a tax is never read",
     "l2c_app/quotes/totals.py:166 compute_totals: `0` -> `1`": "(n, 0) is only a key: any constant month index "
     "keeps the keys distinct",
@@ -435,16 +440,16 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
     results: dict[str, list[tuple[Mutant, str]]] = {k: [] for k in ("killed", "survived", "timeout", "equivalent",
                                                                      "skipped")}
     if rerun:
-        # Tests are only ever added, so a mutant an earlier run killed stays killed: run again
-        # only its survivors and timeouts (by key) and keep its kills (and skips) as they were.
+        # Tests are only ever added, so a mutant an earlier run killed (or timed out) stays so:
+        # run again only its survivors (by key) and keep the rest as they were.
         earlier = json.loads(Path(rerun).read_text())
-        again = {_key_of(e) for kind in ("survived", "timeout") for e in earlier[kind]}
-        kept = {_key_of(e): kind for kind in ("killed", "skipped") for e in earlier[kind]}
+        again = {_key_of(e) for e in earlier["survived"]}
+        kept = {_key_of(e): kind for kind in ("killed", "timeout", "skipped") for e in earlier[kind]}
         for m in mutants:
             if m.key in kept and m.key not in again and m.key not in EQUIVALENT:
                 results[kept[m.key]].append((m, "earlier run"))
         mutants_run = [m for m in mutants if m.key in again or m.key in EQUIVALENT]
-        print(f"re-running {len(again)} survivors and timeouts of {rerun}", flush=True)
+        print(f"re-running the {len(again)} survivors of {rerun}", flush=True)
     else:
         mutants_run = mutants
     by_group: dict[str, list[Mutant]] = {}
@@ -525,6 +530,29 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
     return {"results": results, "seconds": time.perf_counter() - start, "total": len(mutants)}
 
 
+def merged(paths: list[str]) -> dict:
+    """The outcome of several --json files (later files win for a mutant), judged with the
+    EQUIVALENT list as it is now; mutants in none of them are reported as not run."""
+    by_key = {m.key: m for m in enumerate_mutants()}
+    outcome_of: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        for kind, entries in json.loads(Path(path).read_text()).items():
+            for e in entries:
+                outcome_of[_key_of(e)] = (kind, e.get("detail") or "")
+    results: dict[str, list[tuple[Mutant, str]]] = {k: [] for k in ("killed", "survived", "timeout", "equivalent",
+                                                                     "skipped")}
+    not_run = 0
+    for key, m in by_key.items():
+        if key in EQUIVALENT:
+            results["equivalent"].append((m, EQUIVALENT[key]))
+        elif key in outcome_of:
+            results[outcome_of[key][0]].append((m, outcome_of[key][1]))
+        else:
+            not_run += 1
+    print(f"   {len(by_key)} mutants, {not_run} not run in these files")
+    return {"results": results, "seconds": 0, "total": len(by_key) - not_run}
+
+
 def report(outcome: dict) -> None:
     r = outcome["results"]
     killed, survived, timeout = len(r["killed"]), len(r["survived"]), len(r["timeout"])
@@ -557,11 +585,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--json", default=os.environ.get("MUTATION_JSON"), help="also write the outcome to this file")
     parser.add_argument("--rerun", default=os.environ.get("MUTATION_RERUN"),
-                        help="the --json file of an earlier run: run its survivors and timeouts again only")
+                        help="the --json file of an earlier run: run its survivors again only")
+    parser.add_argument("--report", nargs="+", default=None,
+                        help="print the figures of earlier --json files (merged; EQUIVALENT as it is now), run nothing")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(sys.argv[1:] if argv is None and __name__ == "__main__" else (argv or []))
     if args.worker:
         sys.exit(worker(args.worker))
+    if args.report:
+        report(merged(args.report))
+        return
     if args.list:
         for m in enumerate_mutants():
             print(f"{m.path}:{m.line} {m.func}: {m.change}")

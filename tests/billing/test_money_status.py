@@ -231,3 +231,16 @@ def test_a_credit_note_for_an_amount_refuses_an_invoice_of_several_rates(world, 
     with pytest.raises(DomainError) as err:
         credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
     assert err.value.code == "amount.several_rates"
+
+
+def test_per_rate_credit_note_repeats_the_credited_lines_tax(session):
+    from l2c_app.billing import credit_notes
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, w.pid, UP_TO).id)
+    shared = next(ln for ln in billing.lines_of(session, inv.id) if ln.tax_minor == 666)
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[shared.id])
+    assert (cn.tax_minor, cn.total_minor) == (-666, -3999)  # taxed alone it would be -667: never re-shared
