@@ -848,6 +848,11 @@ def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reaso
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status == "void":
         raise BillingError("The invoice is already void", "status")
+    if inv.kind == "credit_note" and inv.number is not None:
+        # Voiding it would leave the credited invoice reduced (credited_minor) and its credited
+        # work released to unbilled: money lost between the two documents. Correct with an invoice.
+        raise BillingError("An issued credit note cannot be voided: invoice the amount again instead", "status",
+                           kind="conflict")
     if net_paid(session, inv.id) > 0:
         raise BillingError("Money was received on this invoice: issue a credit note instead", "status")
     before = snapshot(inv)

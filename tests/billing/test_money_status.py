@@ -244,3 +244,67 @@ def test_per_rate_credit_note_repeats_the_credited_lines_tax(session):
     shared = next(ln for ln in billing.lines_of(session, inv.id) if ln.tax_minor == 666)
     cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[shared.id])
     assert (cn.tax_minor, cn.total_minor) == (-666, -3999)  # taxed alone it would be -667: never re-shared
+
+
+def test_an_issued_credit_note_cannot_be_voided(world, session):
+    """Found by the mutation bench: voiding a partial credit note left the credited invoice's
+    credited_minor in place (120.00 of 180.00 no longer collectable) and its work released."""
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(5000, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    first = billing.lines_of(session, inv.id)[0]
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    assert credit_notes.credited_line_ids(session, inv.id) == {first.id}
+    assert credit_notes.credited_total(session, inv.id) == 12000
+    with pytest.raises(DomainError) as err:
+        billing.void_invoice(session, cn.id, SYSTEM, "issued by mistake")
+    assert err.value.kind == "conflict" and session.get(Invoice, cn.id).status != "void"
+    inv = session.get(Invoice, inv.id)
+    assert inv.credited_minor == 12000 and billing.open_amount(session, inv) == 6000
+
+
+def test_a_void_credit_note_credits_nothing(world, session):
+    """credited_line_ids / credited_total count live credit notes only (a void one, as an older
+    install may hold, frees its lines)."""
+    from l2c_app.billing import credit_notes
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(5000, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    first = billing.lines_of(session, inv.id)[0]
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    cn.status = "void"  # as voided before credit notes were refused
+    session.add(cn)
+    session.flush()
+    assert credit_notes.credited_line_ids(session, inv.id) == set()
+    assert credit_notes.credited_total(session, inv.id) == 0
+    again = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])  # creditable again
+    assert again.total_minor == -12000 and session.get(Invoice, inv.id).credited_minor == 12000
+
+
+def test_per_rate_reshares_when_lines_go_and_at_one_percent(session):
+    from l2c_app.quotes.models import TaxRate
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    lines = billing.lines_of(session, inv.id)
+    assert [ln.tax_minor for ln in lines] == [666, 667, 667]
+    billing.remove_line(session, inv.id, lines[1].id, SYSTEM)
+    billing.remove_line(session, inv.id, lines[2].id, SYSTEM)
+    (alone,) = billing.lines_of(session, inv.id)
+    assert alone.tax_minor == 667 and session.get(Invoice, inv.id).tax_minor == 667  # alone: its own tax again
+
+    one = TaxRate(name="VAT 1", percent=Decimal(1))
+    session.add(one)
+    session.flush()
+    w2 = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w2.milestone(50, kind="fixed", tax=one)  # 0.5 each: 3 per line, 1.5 -> 2 on the sum
+    inv2 = billing.build_invoice(session, w2.pid, UP_TO)
+    assert sorted(ln.tax_minor for ln in billing.lines_of(session, inv2.id)) == [0, 1, 1] and inv2.tax_minor == 2
