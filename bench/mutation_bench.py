@@ -89,6 +89,8 @@ MAX_EXAMPLES = 20
 _SAME_EXPONENT = "quantize() reads only the exponent of its argument: Decimal(0), (1) and (2) all mean 'whole units'"
 _NO_ZERO_LINE = "a deposit line of 0 is never written (nothing of zero value is invoiced): < 0, <= 0 and < 1 " \
     "select the same lines"
+_RARER_SKIP = "the skip is a write shortcut for a lone line whose tax is already its own; skipping less often " \
+    "only recomputes the same figure (stored is never NULL: the group has lines)"
 EQUIVALENT: dict[str, str] = {
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,
     "l2c_app/core/money.py:33 round_minor: `1` -> `0`": _SAME_EXPONENT,
@@ -102,11 +104,14 @@ EQUIVALENT: dict[str, str] = {
     "at diff 0 the loop does not run",
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `-1`": "the rate of a line without a tax is never read "
     "(no tax item, no tax row)",
-    "l2c_app/billing/service.py:670 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`":
+    "l2c_app/billing/service.py:672 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`":
         _NO_ZERO_LINE,
-    "l2c_app/billing/service.py:670 _apply_rate_tax: `0` -> `1`": _NO_ZERO_LINE,
-    "l2c_app/billing/service.py:673 _apply_rate_tax: `0` -> `-1`": "the query leaving out 0 % lines is a shortcut: "
+    "l2c_app/billing/service.py:672 _apply_rate_tax: `0` -> `1`": _NO_ZERO_LINE,
+    "l2c_app/billing/service.py:675 _apply_rate_tax: `0` -> `-1`": "the query leaving out 0 % lines is a shortcut: "
     "a 0 % group has nothing to share; no rate is -1",
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `stored or 0` -> `stored and 0`": _RARER_SKIP,
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `0` -> `1`": _RARER_SKIP,
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `0` -> `-1`": _RARER_SKIP,
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `1`": "the rate of a line without a tax is never read",
     "l2c_app/quotes/totals.py:166 compute_totals: `0` -> `1`": "(n, 0) is only a key: any constant month index "
     "keeps the keys distinct",

@@ -308,3 +308,12 @@ def test_per_rate_reshares_when_lines_go_and_at_one_percent(session):
         w2.milestone(50, kind="fixed", tax=one)  # 0.5 each: 3 per line, 1.5 -> 2 on the sum
     inv2 = billing.build_invoice(session, w2.pid, UP_TO)
     assert sorted(ln.tax_minor for ln in billing.lines_of(session, inv2.id)) == [0, 1, 1] and inv2.tax_minor == 2
+
+
+def test_the_credit_sits_on_the_latest_payment_that_stands(world, session):
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    second = pay(session, inv, 10000, confirm_overpayment=True)  # 30.00 over
+    row = session.exec(select(ClientCredit)).one()
+    assert (row.payment_id, row.amount_minor) == (second.id, 3000)
+    assert billing.ledger(session, inv.id).latest_succeeded_id == second.id
