@@ -667,7 +667,9 @@ def _apply_rate_tax(session: Session, inv: Invoice) -> None:
     written (a grouped invoice has few lines; an itemised one touches at most a few)."""
     if inv.kind == "credit_note":
         return
-    fixed = and_(InvoiceLine.source_type == "deposit", InvoiceLine.amount_minor < 0)
+    # coalesce: a manual or credited line has no source_type, and NULL = "deposit" would drop a
+    # negative one from its rate's sharing as if it were a deposit deduction
+    fixed = and_(func.coalesce(InvoiceLine.source_type, "") == "deposit", InvoiceLine.amount_minor < 0)
     rows = session.execute(sa_select(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive,
                                      func.sum(InvoiceLine.amount_minor), func.sum(InvoiceLine.tax_minor))
                            .where(InvoiceLine.invoice_id == inv.id, ~fixed, InvoiceLine.tax_percent != 0)
@@ -848,6 +850,11 @@ def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reaso
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status == "void":
         raise BillingError("The invoice is already void", "status")
+    if inv.kind == "credit_note" and inv.number is not None:
+        # Voiding it would leave the credited invoice reduced (credited_minor) and its credited
+        # work released to unbilled: money lost between the two documents. Correct with an invoice.
+        raise BillingError("An issued credit note cannot be voided: invoice the amount again instead", "status",
+                           kind="conflict")
     if net_paid(session, inv.id) > 0:
         raise BillingError("Money was received on this invoice: issue a credit note instead", "status")
     before = snapshot(inv)

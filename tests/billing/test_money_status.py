@@ -1,0 +1,319 @@
+"""Sharp tests of billing's totals, ledger and status rules, written against the survivors
+of the mutation bench (`python -m bench mutation_bench`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import select
+
+from l2c_app.billing import service as billing
+from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.core.audit import SYSTEM
+from l2c_app.payments.models import ClientCredit
+from tests.billing.test_ledger import UP_TO, credits, issued, pay
+
+# ---------------------------------------------------------------- the pure rules
+
+
+@pytest.mark.parametrize("status, kind, total, paid, credited, written_off, expected", [
+    ("draft", "invoice", 1000, 1000, 0, 0, "draft"),
+    ("void", "invoice", 1000, 0, 0, 0, "void"),
+    ("sent", "credit_note", -1000, 0, 0, 0, "sent"),
+    ("issued", "credit_note", -1000, -1000, 0, 0, "issued"),
+    ("sent", "invoice", 1000, 0, 0, 0, "sent"),
+    ("sent", "invoice", 1000, 1, 0, 0, "partially_paid"),
+    ("sent", "invoice", 1000, 999, 0, 0, "partially_paid"),
+    ("sent", "invoice", 1000, 1000, 0, 0, "paid"),
+    ("partially_paid", "invoice", 1000, 1001, 0, 0, "paid"),
+    ("paid", "invoice", 1000, 600, 400, 0, "paid"),            # a partial credit note covers the rest
+    ("sent", "invoice", 1000, 599, 400, 0, "partially_paid"),
+    ("sent", "invoice", 1000, 997, 0, 3, "written_off"),
+    ("sent", "invoice", 1000, 996, 0, 3, "partially_paid"),
+    ("sent", "invoice", 1000, 0, 0, 1000, "written_off"),
+    ("sent", "invoice", 1000, 0, 0, 0, "sent"),
+    ("sent", "invoice", 1000, 0, 1000, 0, "sent"),             # fully credited: nothing due, nothing paid
+    ("sent", "invoice", 0, 0, 0, 0, "sent"),
+    ("sent", "invoice", 1000, -5, 0, 0, "sent"),
+])
+def test_status_rule(status, kind, total, paid, credited, written_off, expected):
+    assert billing._status_for(status, kind, total, paid, credited, written_off) == expected
+
+
+def test_amount_due():
+    assert billing.amount_due("sent", "invoice", 1000) == 1000
+    assert billing.amount_due("sent", "invoice", 1000, 300) == 700
+    assert billing.amount_due("void", "invoice", 1000) == 0
+    assert billing.amount_due("sent", "credit_note", -1000) == 0
+    assert billing.amount_due("draft", "invoice", 1000) == 1000
+
+
+def _inv(status="sent", kind="invoice", total=1000, credited=0, written_off=0, id=None):
+    return SimpleNamespace(id=id, status=status, kind=kind, total_minor=total, credited_minor=credited,
+                           written_off_minor=written_off)
+
+
+def test_open_amount_rule():
+    assert billing.open_amount(None, _inv(), paid=0) == 1000
+    assert billing.open_amount(None, _inv(), paid=400) == 600
+    assert billing.open_amount(None, _inv(credited=300), paid=400) == 300
+    assert billing.open_amount(None, _inv(written_off=100), paid=400) == 500
+    assert billing.open_amount(None, _inv(written_off=None), paid=400) == 600
+    assert billing.open_amount(None, _inv(), paid=1500) == 0  # overpaid: nothing open, never negative
+    for status, kind in (("draft", "invoice"), ("void", "invoice"), ("sent", "credit_note")):
+        assert billing.open_amount(None, _inv(status, kind, total=-1000 if kind == "credit_note" else 1000)) == 0
+
+
+def test_tax_split_and_line_tax():
+    inv = SimpleNamespace(subtotal_minor=10000, total_minor=11000, tax_minor=1500)
+    assert billing.tax_split(inv) == (1000, 500)
+    assert billing._line_tax(3335, "10", False) == 334 and billing._line_tax(10100, Decimal(1), True) == 100
+    assert billing._line_tax(10000, "1", False) == 100
+
+
+# ---------------------------------------------------------------- on the database
+
+
+def test_draft_open_amount_is_zero_and_recompute_keeps_it_a_draft(world, session):
+    world.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    assert inv.status == "draft" and inv.total_minor == 12000
+    assert billing.open_amount(session, inv) == 0
+    billing.recompute_status(session, inv.id)
+    assert session.get(Invoice, inv.id).status == "draft"
+
+
+def test_an_invoice_with_no_lines_recomputes_to_zero(world, session):
+    world.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    for line in session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
+        billing.remove_line(session, inv.id, line.id, SYSTEM)
+    inv = session.get(Invoice, inv.id)
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (0, 0, 0)
+    billing._recompute_totals(session, inv)
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (0, 0, 0)
+
+
+def test_recompute_totals_adds_exclusive_tax_only(world, session):
+    world.milestone(10000, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    billing.add_manual_line(session, inv.id, SYSTEM, "Included", 1200, tax_percent=Decimal(20), tax_inclusive=True)
+    inv = session.get(Invoice, inv.id)
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (11200, 2200, 13200)
+    assert billing.tax_split(inv) == (2000, 200)
+
+
+def test_void_and_credit_note_open_nothing_and_keep_their_status(world, session):
+    inv = issued(session, world, 10000)
+    note = billing.credit_note(session, inv.id, SYSTEM, "wrong client")
+    assert billing.open_amount(session, note) == 0
+    billing.recompute_status(session, note.id)
+    assert session.get(Invoice, note.id).status == note.status != "sent"
+    inv = session.get(Invoice, inv.id)
+    billing.recompute_status(session, inv.id)
+    assert billing.open_amount(session, inv) == 0
+
+
+def test_exact_payment_is_paid_with_no_credit_and_a_partial_one_opens_the_rest(world, session):
+    inv = issued(session, world, 10000)
+    pay(session, inv, 5000)
+    inv = session.get(Invoice, inv.id)
+    assert inv.status == "partially_paid" and billing.open_amount(session, inv) == 7000 and inv.paid_minor == 5000
+    pay(session, inv, 7000)
+    inv = session.get(Invoice, inv.id)
+    assert inv.status == "paid" and billing.open_amount(session, inv) == 0 and credits(session) == 0
+    assert billing.net_paid(session, inv.id) == 12000
+
+
+def test_overpayment_credit_follows_the_ledger_exactly(world, session):
+    inv = issued(session, world, 10000)
+    pay(session, inv, 12001, confirm_overpayment=True)
+    assert credits(session) == 1
+    row = session.exec(select(ClientCredit)).one()
+    assert row.amount_minor == 1 and row.currency == inv.currency and row.account_id == inv.account_id
+
+
+def _line_taxes(session, inv):
+    return [(ln.amount_minor, ln.tax_minor) for ln in billing.lines_of(session, inv.id)]
+
+
+def test_per_rate_invoice_shares_the_rates_tax_over_its_lines(session):
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")  # 666.6 each: 2,001 per line, 1,999.8 -> 2,000 on the sum
+    w.milestone(3333, kind="fixed", tax=w.vat_incl)  # its own rate: 555.5 -> 556, alone
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    assert sorted(_line_taxes(session, inv)) == [(3333, 556), (3333, 666), (3333, 667), (3333, 667)]
+    assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (13332, 2556, 13332 + 2000)
+    billing._recompute_totals(session, inv)  # again: nothing moves
+    assert (inv.tax_minor, inv.total_minor) == (2556, 15332)
+    note = billing.credit_note(session, billing.issue_invoice(session, inv.id).id, SYSTEM, "wrong")
+    assert sorted(t for _a, t in _line_taxes(session, note)) == [-667, -667, -666, -556]  # repeats, never re-shares
+    assert note.total_minor == -inv.total_minor
+
+
+def test_per_line_invoice_taxes_each_rounded_line(world, session):
+    for _ in range(3):
+        world.milestone(3333, kind="fixed")
+    inv = billing.build_invoice(session, world.pid, UP_TO)
+    assert [t for _a, t in _line_taxes(session, inv)] == [667, 667, 667] and inv.tax_minor == 2001
+
+
+# ---------------------------------------------------------------- partial credit notes and the ledger's guards
+
+
+def test_partial_credit_note_guards(world, session):
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    draft = billing.build_invoice(session, world.pid, UP_TO)
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, draft.id, SYSTEM, amount_minor=100)
+    assert err.value.kind == "conflict"  # a draft has no number: nothing to credit yet
+    inv = billing.issue_invoice(session, draft.id)
+    line = billing.lines_of(session, inv.id)[0]
+    with pytest.raises(DomainError):
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[line.id], amount_minor=100)
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[line.id + 999])
+    assert err.value.kind == "not_found"
+    for bad in (0, -1, True):
+        with pytest.raises(DomainError) as err:
+            credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=bad)
+        assert err.value.field == "amount_minor"
+    # 100.00 + 20 % = 120.00: crediting 100.00 (net) takes exactly all of it, the invoice is void
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10000, reason="  cancelled  ")
+    assert (cn.subtotal_minor, cn.tax_minor, cn.total_minor) == (-10000, -2000, -12000)
+    assert cn.kind == "credit_note" and cn.number and cn.notes == f"Partial credit note for {inv.number}: cancelled"
+    inv = session.get(Invoice, inv.id)
+    assert inv.credited_minor == 12000 and inv.status == "void"
+    assert inv.void_reason == f"Credited by {cn.number}: cancelled"
+    assert credit_notes.credited_total(session, inv.id) == 12000
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, cn.id, SYSTEM, amount_minor=1)
+    assert err.value.kind == "conflict"  # a credit note is not credited again
+
+
+def test_partial_credit_note_for_lines_credits_them_exactly(world, session):
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(3333, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    first, second = billing.lines_of(session, inv.id)
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[second.id, second.id])
+    (credit,) = billing.lines_of(session, cn.id)
+    assert (credit.amount_minor, credit.tax_minor, credit.credits_line_id) == (-3333, -667, second.id)
+    assert credit.description == f"Credit: {second.description}" and cn.total_minor == -4000
+    assert credit_notes.credited_line_ids(session, inv.id) == {second.id}
+    inv = session.get(Invoice, inv.id)
+    assert inv.credited_minor == 4000 and inv.status == "sent" and billing.open_amount(session, inv) == 12000
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10001)  # 120.01 > 120.00 left
+    assert err.value.code == "amount.exceeds_invoice"
+    credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    assert session.get(Invoice, inv.id).status == "void"
+
+
+def test_a_credit_note_for_an_amount_refuses_an_invoice_of_several_rates(world, session):
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(10000, kind="fixed", tax=world.vat_incl)
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    with pytest.raises(DomainError) as err:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
+    assert err.value.code == "amount.several_rates"
+
+
+def test_per_rate_credit_note_repeats_the_credited_lines_tax(session):
+    from l2c_app.billing import credit_notes
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, w.pid, UP_TO).id)
+    shared = next(ln for ln in billing.lines_of(session, inv.id) if ln.tax_minor == 666)
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[shared.id])
+    assert (cn.tax_minor, cn.total_minor) == (-666, -3999)  # taxed alone it would be -667: never re-shared
+
+
+def test_an_issued_credit_note_cannot_be_voided(world, session):
+    """Found by the mutation bench: voiding a partial credit note left the credited invoice's
+    credited_minor in place (120.00 of 180.00 no longer collectable) and its work released."""
+    from l2c_app.billing import credit_notes
+    from l2c_app.core.errors import DomainError
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(5000, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    first = billing.lines_of(session, inv.id)[0]
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    assert credit_notes.credited_line_ids(session, inv.id) == {first.id}
+    assert credit_notes.credited_total(session, inv.id) == 12000
+    with pytest.raises(DomainError) as err:
+        billing.void_invoice(session, cn.id, SYSTEM, "issued by mistake")
+    assert err.value.kind == "conflict" and session.get(Invoice, cn.id).status != "void"
+    inv = session.get(Invoice, inv.id)
+    assert inv.credited_minor == 12000 and billing.open_amount(session, inv) == 6000
+
+
+def test_a_void_credit_note_credits_nothing(world, session):
+    """credited_line_ids / credited_total count live credit notes only (a void one, as an older
+    install may hold, frees its lines)."""
+    from l2c_app.billing import credit_notes
+
+    world.milestone(10000, kind="fixed")
+    world.milestone(5000, kind="fixed")
+    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    first = billing.lines_of(session, inv.id)[0]
+    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    cn.status = "void"  # as voided before credit notes were refused
+    session.add(cn)
+    session.flush()
+    assert credit_notes.credited_line_ids(session, inv.id) == set()
+    assert credit_notes.credited_total(session, inv.id) == 0
+    again = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])  # creditable again
+    assert again.total_minor == -12000 and session.get(Invoice, inv.id).credited_minor == 12000
+
+
+def test_per_rate_reshares_when_lines_go_and_at_one_percent(session):
+    from l2c_app.quotes.models import TaxRate
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    lines = billing.lines_of(session, inv.id)
+    assert [ln.tax_minor for ln in lines] == [666, 667, 667]
+    billing.remove_line(session, inv.id, lines[1].id, SYSTEM)
+    billing.remove_line(session, inv.id, lines[2].id, SYSTEM)
+    (alone,) = billing.lines_of(session, inv.id)
+    assert alone.tax_minor == 667 and session.get(Invoice, inv.id).tax_minor == 667  # alone: its own tax again
+
+    one = TaxRate(name="VAT 1", percent=Decimal(1))
+    session.add(one)
+    session.flush()
+    w2 = World(session, tax_convention="per_rate")
+    for _ in range(3):
+        w2.milestone(50, kind="fixed", tax=one)  # 0.5 each: 3 per line, 1.5 -> 2 on the sum
+    inv2 = billing.build_invoice(session, w2.pid, UP_TO)
+    assert sorted(ln.tax_minor for ln in billing.lines_of(session, inv2.id)) == [0, 1, 1] and inv2.tax_minor == 2
+
+
+def test_the_credit_sits_on_the_latest_payment_that_stands(world, session):
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    second = pay(session, inv, 10000, confirm_overpayment=True)  # 30.00 over
+    row = session.exec(select(ClientCredit)).one()
+    assert (row.payment_id, row.amount_minor) == (second.id, 3000)
+    assert billing.ledger(session, inv.id).latest_succeeded_id == second.id
