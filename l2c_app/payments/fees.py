@@ -150,7 +150,8 @@ def on_payout(session: Session, obj: dict, event: dict) -> str:
     message = obj.get("failure_message")
     values = {"amount_minor": int(obj.get("amount") or 0), "currency": str(obj.get("currency") or "").upper()[:3],
               "arrival_date": _day(obj.get("arrival_date")), "status": status,
-              "failure_code": str(code)[:100] if code else None, "failure_message": str(message)[:500] if message else None}
+              "failure_code": str(code)[:100] if code else None,
+              "failure_message": str(message)[:500] if message else None}
     payout = session.exec(select(Payout).where(Payout.stripe_payout_id == obj["id"])).first()
     if payout is None:
         payout = Payout(stripe_payout_id=obj["id"][:100], **values)

@@ -341,6 +341,15 @@ class StripeStandIn:
         self._maybe_deliver(evs, deliver)
         return ev
 
+    def add_webhook_endpoint(self, url: str, events: list[str], api_version: str | None = API_VERSION,
+                             status: str = "enabled") -> dict:
+        """What the operator makes in Developers > Webhooks ("Webhook Endpoint object")."""
+        ep = {"id": self._id("we"), "object": "webhook_endpoint", "url": url, "enabled_events": list(events),
+              "api_version": api_version, "status": status, "livemode": False, "created": self._now(),
+              "description": None, "metadata": {}, "application": None}
+        self.webhook_endpoints.append(ep)
+        return ep
+
     # --- events
     def event(self, type_: str, obj: dict) -> dict:
         snapshot = json.loads(json.dumps({k: v for k, v in obj.items() if not k.startswith("_")}))
