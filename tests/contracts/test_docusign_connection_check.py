@@ -65,7 +65,8 @@ def test_a_key_docusign_refuses(ds, monkeypatch, tmp_path):
     _set(monkeypatch, DOCUSIGN_PRIVATE_KEY_FILE=str(other))
     result = check_docusign()
     assert not result.ok and result.summary == "DocuSign refused to sign l2c in."
-    assert "400" in result.problems[0] or "401" in result.problems[0]
+    assert "invalid_grant (no_valid_keys_or_signatures)" in result.problems[0]
+    assert "RSA key pair" in result.problems[0]  # what to do
 
 
 def test_a_wrong_account_id(ds, monkeypatch):

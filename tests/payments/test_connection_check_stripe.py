@@ -88,3 +88,40 @@ def test_no_webhook_secret_and_no_public_url(monkeypatch, public):
     problems = " | ".join(check_stripe().problems)
     assert "STRIPE_WEBHOOK_SECRET is not set" in problems
     assert "APP_BASE_URL is http://localhost:3000" in problems
+
+
+def test_the_settings_button_runs_the_check_off_the_event_loop(public, monkeypatch):
+    """The state handler: loading first, then the result; the check runs in a worker thread."""
+    import asyncio
+    import threading
+
+    import l2c_app.l2c_app  # noqa: F401  (registers every state)
+    from l2c_app.ui import integrations_card
+    from l2c_app.ui.integrations_card import IntegrationsState
+    from l2c_app.ui.session import Access, Viewer
+
+    public.add_webhook_endpoint(HOOK, ["*"])
+    threads = []
+
+    def traced():
+        threads.append(threading.current_thread())
+        return check_stripe()
+
+    monkeypatch.setitem(integrations_card.CHECKS, "stripe", traced)
+
+    async def allowed(self, section):
+        return Access(Viewer(1, "Olga Owner", "olga@example.test", "owner"), section)
+
+    monkeypatch.setattr(IntegrationsState, "_access", allowed, raising=False)
+    state = IntegrationsState(_reflex_internal_init=True)
+
+    async def run():
+        seen = []
+        async for _ in IntegrationsState.test_connection.fn(state, "stripe"):
+            seen.append(state.testing)
+        return seen
+
+    seen = asyncio.run(run())
+    assert seen[0] == "stripe" and state.testing == ""
+    assert threads and threads[0] is not threading.main_thread()
+    assert state.checks["stripe"]["ok"] is True and "Stripe is connected" in state.checks["stripe"]["summary"]
