@@ -125,3 +125,12 @@ def test_the_settings_button_runs_the_check_off_the_event_loop(public, monkeypat
     assert seen[0] == "stripe" and state.testing == ""
     assert threads and threads[0] is not threading.main_thread()
     assert state.checks["stripe"]["ok"] is True and "Stripe is connected" in state.checks["stripe"]["summary"]
+
+
+def test_the_readme_names_every_event_to_subscribe_to():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text.split("## Connect Stripe", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{t}`" in section for t in stripe_client.EVENT_TYPES)
+    assert stripe_client.API_VERSION in section and "/api/webhooks/stripe" in section
