@@ -157,3 +157,10 @@ def test_payments_without_stripe_have_no_fee(session, world):
     row = invoice_detail(session, inv.id)["payments"][0]
     assert row["fee"] == "" and row["net"] == ""
     assert session.exec(select(Payment)).one().fee_minor is None
+
+
+def test_the_payout_events_are_listed_by_the_sync():
+    from l2c_app.integrations.stripe_client import EVENT_TYPES
+
+    assert {"payout.paid", "payout.failed"} <= set(EVENT_TYPES)
+    assert len(EVENT_TYPES) <= 20  # Stripe, "List all events": `types` takes at most 20
