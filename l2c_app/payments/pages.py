@@ -33,9 +33,10 @@ def payouts_card() -> rx.Component:
             PaymentsState.payouts.length() > 0,
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Arrival", "Payout", "Status", "Amount")])),
+                                               ("Arrival", "Status", "Amount")])),
                 rx.table.body(rx.foreach(PaymentsState.payouts, lambda p: rx.table.row(
-                    rx.table.cell(p["arrival"]), rx.table.cell(rx.code(p["id"])),
+                    rx.table.cell(rx.vstack(rx.text(p["arrival"]), rx.text(p["id"], size="1", color_scheme="gray"),
+                                            spacing="1")),
                     rx.table.cell(rx.vstack(
                         rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "paid", "green",
                                                                    rx.cond(p["status"] == "failed", "red", "gray"))),
