@@ -33,16 +33,17 @@ def payouts_card() -> rx.Component:
             PaymentsState.payouts.length() > 0,
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Arrival", "Status", "Amount")])),
+                                               ("Arrival", "Amount", "Status")])),
                 rx.table.body(rx.foreach(PaymentsState.payouts, lambda p: rx.table.row(
-                    rx.table.cell(rx.vstack(rx.text(p["arrival"]), rx.text(p["id"], size="1", color_scheme="gray"),
-                                            spacing="1")),
+                    rx.table.cell(rx.vstack(
+                        rx.text(p["arrival"]),
+                        rx.text(p["id"], size="1", color_scheme="gray", word_break="break-all"), spacing="1")),
+                    rx.table.cell(p["amount"], text_align="right", white_space="nowrap"),
                     rx.table.cell(rx.vstack(
                         rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "paid", "green",
                                                                    rx.cond(p["status"] == "failed", "red", "gray"))),
                         rx.cond(p["failure"] != "", rx.text(p["failure"], size="1", color_scheme="red")),
-                        spacing="1")),
-                    rx.table.cell(p["amount"], text_align="right")))),
+                        spacing="1"))))),
                 width="100%"),
             rx.text("No payouts yet. They appear here when Stripe pays out your balance (payout.paid and "
                     "payout.failed events, or Sync with Stripe).", size="2", color_scheme="gray"),
