@@ -6,8 +6,10 @@
   each envelope at most once per 15 minutes (DocuSign's polling limit, recorded in
   provider_state so `--every` under 900 s or several hosts cannot break it), each in its
   own savepoint so one failing envelope does not undo the others,
-- Stripe sync: events (our types, from a stored `created` cursor, every page) and
-  completed checkout sessions the webhooks missed.
+- Stripe sync: events (our types incl. payouts, from a stored `created` cursor, every page)
+  and completed checkout sessions the webhooks missed; then Stripe fees: each succeeded
+  Stripe payment still without its fee and net reads them from its balance transaction
+  (its own job: the Stripe calls happen with no write transaction open).
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every
@@ -64,11 +66,20 @@ def _stripe_sync(session: Session) -> str:
     return ", ".join(f"{k} {v}" for k, v in stripe_sync(session).items()) or "nothing to apply"
 
 
+def _stripe_fees(session: Session) -> str:
+    if not get_settings().stripe_enabled:
+        return "Stripe not configured: skipped"
+    from l2c_app.payments.fees import heal_fees
+
+    return f"{heal_fees(session)} payment fee(s) recorded"
+
+
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
     "docusign re-poll": _docusign_repoll,
     "stripe sync": _stripe_sync,
+    "stripe fees": _stripe_fees,
 }
 
 

@@ -218,7 +218,8 @@ def payments_table() -> rx.Component:
     """The invoice's payments; one that stands can be reversed with a reason (never deleted)."""
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                       ("Date", "Method", "Status", "Reference", "Amount", "")])),
+                                       ("Date", "Method", "Status", "Reference", "Amount", "Stripe fee",
+                                        "Net", "")])),
         rx.table.body(rx.foreach(InvoiceState.payments, lambda p: rx.table.row(
             rx.table.cell(p["date"]), rx.table.cell(p["method"]),
             rx.table.cell(rx.vstack(
@@ -226,6 +227,7 @@ def payments_table() -> rx.Component:
                 rx.cond(p["reversal_reason"] != "", rx.text(p["reversal_reason"], size="1", color_scheme="gray")),
                 spacing="1")),
             rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right"),
+            rx.table.cell(p["fee"], text_align="right"), rx.table.cell(p["net"], text_align="right"),
             rx.table.cell(rx.cond(p["can_reverse"] != "", rx.button(
                 "Reverse", size="1", variant="soft", color_scheme="red", aria_label="Reverse payment of " + p["amount"],
                 on_click=InvoiceState.start_reverse(p["id"])))),

@@ -123,6 +123,9 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
     pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
              "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
              "reference": p.reference or "", "reversal_reason": p.reversal_reason or "",
+             # Stripe's fee and net (payments/fees.py), in the balance's currency; blank when unknown
+             "fee": format_money(p.fee_minor, p.fee_currency or p.currency) if p.fee_minor is not None else "",
+             "net": format_money(p.net_minor, p.fee_currency or p.currency) if p.net_minor is not None else "",
              "can_reverse": "yes" if p.status == "succeeded" and p.method in ledger.REVERSIBLE_METHODS else ""}
             for p in session.exec(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id))]
     from l2c_app.billing.printed import page_extras

@@ -200,7 +200,12 @@ class DocuSignClient:
             info = client.get_user_info(client.default_headers["Authorization"].split(" ", 1)[1])
         except ApiException as exc:
             raise provider_error(exc, "DocuSign /oauth/userinfo", self.settings) from exc
-        return info.to_dict() if hasattr(info, "to_dict") else dict(info)
+        data = info.to_dict() if hasattr(info, "to_dict") else dict(info)
+        # The SDK's OAuthUserInfo.to_dict leaves its Account objects as they are: make them data.
+        data["accounts"] = [a if isinstance(a, dict) else
+                            {k: getattr(a, k, None) for k in ("account_id", "account_name", "base_uri", "is_default")}
+                            for a in (data.get("accounts") or [])]
+        return data
 
     # --- envelopes -------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ EVENT_TYPES = (
     "charge.refunded", "refund.created", "refund.updated", "refund.failed", "charge.refund.updated",
     "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
     "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated",
+    "payout.paid", "payout.failed",
 )
 
 
@@ -193,3 +194,22 @@ def refunds_of_charge(charge_id: str) -> list[dict]:
     """Every refund of a charge (Stripe, "List all refunds" with `charge`): since API 2022-11-15
     a charge no longer embeds its refunds, so charge.refunded tells the total, not which."""
     return [_plain(r) for r in get_client().v1.refunds.list({"charge": charge_id, "limit": 100}).auto_paging_iter()]
+
+
+def balance_transaction_of_payment_intent(pi_id: str) -> dict | None:
+    """The balance transaction of the intent's latest charge (fee, net), or None while there is
+    no charge yet (a bank debit still processing).
+
+    Stripe, "Balance Transaction object": `amount`, `fee` (with `fee_details`) and `net`, in the
+    currency of the balance, which is not always the charge's. Read by expanding
+    `latest_charge.balance_transaction` on the PaymentIntent (one request, "Expanding responses").
+    """
+    pi = _plain(get_client().v1.payment_intents.retrieve(
+        pi_id, {"expand": ["latest_charge.balance_transaction"]}))  # type: ignore[arg-type]
+    charge = pi.get("latest_charge")
+    if not isinstance(charge, dict):
+        return None
+    bt = charge.get("balance_transaction")
+    if isinstance(bt, str):  # an SDK or API that did not expand it: ask for it by id
+        bt = _plain(get_client().v1.balance_transactions.retrieve(bt))
+    return bt if isinstance(bt, dict) else None

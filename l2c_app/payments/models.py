@@ -37,6 +37,13 @@ class Payment(SQLModel, table=True):
     # with another app (or a link made by hand in the dashboard) it is someone else's money
     # flow, kept but listed behind a filter instead of filling "unmatched payments".
     stripe_foreign: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # Stripe's fee and what reached our balance, from the charge's balance transaction (Stripe,
+    # "Balance Transaction object": `fee` and `net` in the balance's currency, which can differ
+    # from the payment's when Stripe converts it). None until known: the sync heals it.
+    fee_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    net_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    fee_currency: str | None = Field(default=None, max_length=3)
+    balance_transaction_id: str | None = Field(default=None, max_length=100)
     recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
     # A reversal (a payment typed in error, a bounced check) keeps the row: status "reversed".
     reversed_at: datetime | None = None
@@ -84,3 +91,24 @@ class ClientCredit(SQLModel, table=True):
     currency: str = Field(max_length=3)
     note: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# Payout statuses (Stripe, "Payout object"): pending -> in_transit -> paid, or failed / canceled.
+# "Some payouts that fail might initially show as paid, then change to failed": failed and
+# canceled rank above paid, so a late `payout.paid` never hides a failure.
+PAYOUT_RANK = {"pending": 0, "in_transit": 1, "paid": 2, "failed": 3, "canceled": 3}
+
+
+class Payout(SQLModel, table=True):
+    """Money Stripe sent from our balance to the bank (payout.paid / payout.failed)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    stripe_payout_id: str = Field(max_length=100, unique=True)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    arrival_date: date | None = None
+    status: str = Field(max_length=20)
+    failure_code: str | None = Field(default=None, max_length=100)
+    failure_message: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

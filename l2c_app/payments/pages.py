@@ -23,6 +23,36 @@ def unmatched_row(p) -> rx.Component:
     )
 
 
+def payouts_card() -> rx.Component:
+    """Stripe payouts: what left the Stripe balance for the bank, and any that failed."""
+    return rx.card(rx.vstack(
+        rx.heading("Stripe payouts", size="3"),
+        rx.text("Money Stripe sent from your Stripe balance to your bank. A failed payout returns to the balance; "
+                "check the bank details in Stripe.", size="2", color_scheme="gray"),
+        rx.cond(
+            PaymentsState.payouts.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Arrival", "Amount", "Status")])),
+                rx.table.body(rx.foreach(PaymentsState.payouts, lambda p: rx.table.row(
+                    rx.table.cell(rx.vstack(
+                        rx.text(p["arrival"]),
+                        rx.text(p["id"], size="1", color_scheme="gray", word_break="break-all"), spacing="1")),
+                    rx.table.cell(p["amount"], text_align="right", white_space="nowrap"),
+                    rx.table.cell(rx.vstack(
+                        rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "paid", "green",
+                                                                   rx.cond(p["status"] == "failed", "red", "gray"))),
+                        rx.cond(p["failure"] != "", rx.text(p["failure"], size="1", color_scheme="red")),
+                        spacing="1"))))),
+                width="100%"),
+            rx.text("No payouts yet. They appear here when Stripe pays out your balance (payout.paid and "
+                    "payout.failed events, or Sync with Stripe).", size="2", color_scheme="gray"),
+        ),
+        width="100%"), width="100%")
+
+
+
+
 @app_page("/payments", "Payments", "payments", on_load=PaymentsState.load)
 def payments_page() -> rx.Component:
     return rx.vstack(
@@ -82,5 +112,6 @@ def payments_page() -> rx.Component:
             ),
             empty_state("credit-card", "No payments yet", "Payments recorded by hand or reconciled from Stripe appear here."),
         ),
+        payouts_card(),
         width="100%", spacing="4",
     )

@@ -6,6 +6,7 @@ import reflex as rx
 
 from l2c_app.billing import service, views
 from l2c_app.core.db import run_db
+from l2c_app.payments.fees import heal_fees, payout_rows
 from l2c_app.payments.webhooks import stripe_sync
 from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState
@@ -18,6 +19,7 @@ class PaymentsState(AuthState):
     show_other: bool = False
     open_invoices: list[dict[str, str]] = []
     credits: list[dict[str, str]] = []
+    payouts: list[dict[str, str]] = []
     match_choice: dict[str, str] = {}
     syncing: bool = False
 
@@ -26,6 +28,7 @@ class PaymentsState(AuthState):
         self.ledger, self.unmatched, self.open_invoices = data["payments"], data["unmatched"], data["open_invoices"]
         self.unmatched_other = data["unmatched_other"]
         self.credits = data["credits"]
+        self.payouts = await run_db(payout_rows)
 
     @rx.event
     @guard("payments")
@@ -61,6 +64,7 @@ class PaymentsState(AuthState):
         yield
         try:
             result = await run_db(stripe_sync)
+            result["fees"] = await run_db(heal_fees)  # its own transaction: Stripe is called with none open
         except Exception as exc:  # noqa: BLE001 - Stripe unreachable: say so, keep the page
             self.syncing = False
             yield rx.toast.error(f"Stripe sync failed: {exc}")
@@ -68,4 +72,4 @@ class PaymentsState(AuthState):
         self.syncing = False
         await self._reload()
         yield rx.toast.success(f"Stripe sync: {result['events']} events checked, {result['applied']} applied, "
-                               f"{result['sessions']} checkouts healed.")
+                               f"{result['sessions']} checkouts healed, {result['fees']} fees recorded.")

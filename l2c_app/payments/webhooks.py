@@ -57,6 +57,7 @@ from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
+from l2c_app.payments import fees
 from l2c_app.payments.models import DISPUTE_CLOSED, Dispute, Payment, Refund
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,14 @@ def check_event(event: dict) -> str | None:
     if bts is not None and not (isinstance(bts, list) and all(
             isinstance(b, dict) and type(b.get("amount")) is int and abs(b["amount"]) <= MAX_AMOUNT for b in bts)):
         return "data.object.balance_transactions: not a list of balance transactions"
+    if obj.get("object") == "payout" or str(event["type"]).startswith("payout."):
+        if type(obj.get("amount")) is not int or not isinstance(obj.get("currency"), str):
+            return "data.object: a payout needs an integer amount and a currency"
+        if obj.get("arrival_date") is not None and type(obj["arrival_date"]) is not int:
+            return "data.object.arrival_date: not an integer timestamp"
+        for name in ("failure_code", "failure_message"):
+            if obj.get(name) is not None and not isinstance(obj[name], str):
+                return f"data.object.{name}: not a string"
     amount_refunded, amount = obj.get("amount_refunded"), obj.get("amount")
     if type(amount_refunded) is int and type(amount) is int and amount_refunded > amount:
         return "data.object.amount_refunded: more than the charge's amount"
@@ -256,6 +265,13 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
         except IntegrityError:  # a concurrent twin won a race outside the savepoints: try again
             if attempt == 2:
                 raise
+    if outcome == "applied":
+        # The fee and net come from the charge's balance transaction: read after the commit, so
+        # no Stripe call happens inside the ledger's write transaction (the sync heals a miss).
+        try:
+            fees.record_fee_after_event(event)
+        except Exception:  # noqa: BLE001 - the event is applied and committed; the sync heals the fee
+            log.warning("stripe: fee after event %s not recorded", event["id"], exc_info=True)
     if outcome == "failed":
         return 500, {"detail": "event recorded, applying it failed; it will be retried", "outcome": outcome}
     return 200, {"received": True, "outcome": outcome}
@@ -607,6 +623,8 @@ HANDLERS: dict[str, Callable[[Session, dict, dict], str]] = {
     "charge.dispute.closed": _on_dispute,
     "charge.dispute.funds_withdrawn": _on_dispute,
     "charge.dispute.funds_reinstated": _on_dispute,
+    "payout.paid": fees.on_payout,
+    "payout.failed": fees.on_payout,
 }
 
 

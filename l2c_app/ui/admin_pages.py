@@ -15,6 +15,7 @@ from l2c_app.core.seller import FIELDS as SELLER_FIELDS
 from l2c_app.pipeline.components import my_day_panel
 from l2c_app.ui import admin_service as svc
 from l2c_app.ui.guard import current_access, guard
+from l2c_app.ui.integrations_card import integrations_card
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
 
@@ -278,6 +279,7 @@ def settings_page() -> rx.Component:
             width="100%",
         ),
         seller_card(),
+        integrations_card(),
         rx.card(
             rx.vstack(
                 rx.heading("Tax rounding", size="3"),

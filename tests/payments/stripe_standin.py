@@ -6,6 +6,8 @@ Served (form-encoded in, JSON out, `Idempotency-Key` honoured on POST):
   POST /v1/payment_links, POST /v1/payment_links/{id}, GET /v1/payment_links/{id}
   GET  /v1/checkout/sessions, GET /v1/payment_intents/{id}, GET /v1/charges/{id}
   POST /v1/refunds, GET /v1/refunds, GET /v1/events
+  GET  /v1/balance_transactions/{id}, GET /v1/payouts, GET /v1/payouts/{id}
+  GET  /v1/account, GET /v1/webhook_endpoints (what "Test connection" asks)
 
 Documented behaviours it models (each with the Stripe page it follows):
 - "Idempotent requests" (docs.stripe.com/api/idempotent_requests): v1 saves the status and
@@ -27,6 +29,22 @@ Documented behaviours it models (each with the Stripe page it follows):
 - "Dispute object" (docs.stripe.com/api/disputes/object): statuses incl. `prevented`;
   `balance_transactions` lists the funds withdrawn and reinstated, with
   charge.dispute.funds_withdrawn / charge.dispute.funds_reinstated events.
+- "Balance Transaction object" (docs.stripe.com/api/balance_transactions/object): every
+  charge has one (`charge.balance_transaction`), with `amount`, `fee` (and `fee_details`,
+  type `stripe_fee`), `net = amount - fee`, `currency` (the balance's), `status` pending
+  until `available_on`, `type` charge, `source` the charge. The fee is the standard card
+  price, 2.9 % + 30 minor units (half-up), or `card_fee(amount)` set by a test.
+  "Expanding responses" (docs.stripe.com/api/expanding_objects): `expand[]=
+  latest_charge.balance_transaction` on a PaymentIntent returns both objects inline.
+- "Payout object" (docs.stripe.com/api/payouts/object) and the "Payouts" guide
+  (docs.stripe.com/payouts): `payout(amount)` sends a payout that is `paid`
+  (payout.paid); `payout(amount, fail="account_closed")` one that `failed`, with
+  `failure_code`, `failure_message` and `failure_balance_transaction` (the funds back in
+  the balance; payout.failed). `fail_payout(id)` models "some payouts that fail might
+  initially show as paid, then change to failed".
+- Authentication ("Authentication", docs.stripe.com/api/authentication): with
+  `api_keys` set, a request whose bearer key is not among them is answered 401
+  `invalid_request_error` "Invalid API Key provided" (the SDK raises AuthenticationError).
 - Checkout sessions with Adaptive Pricing carry `currency_conversion.fx_rate`, a decimal
   string the SDK turns into `Decimal` (`pay(..., fx_rate="1.0834")`).
 Plus what a test (or the browser journey) does as the *payer* or as Stripe's backend:
@@ -94,6 +112,12 @@ class StripeStandIn:
         self._seq = itertools.count(1)
         self.auto_deliver = True
         self.page_cap = 100  # a page holds up to `limit` items; a smaller cap forces paging
+        self.api_keys: set[str] | None = None  # None: any key; else only these authenticate
+        self.card_fee: Callable[[int], int] = lambda amount: (amount * 29 + 500) // 1000 + 30
+        self.account = {"id": "acct_test_standin", "object": "account", "country": "FR",
+                        "default_currency": "eur", "charges_enabled": True, "payouts_enabled": True,
+                        "settings": {"dashboard": {"display_name": "Stand-in Studio"}}}
+        self.webhook_endpoints: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -179,8 +203,61 @@ class StripeStandIn:
         ch = {"id": self._id("ch"), "object": "charge", "amount": amount, "amount_captured": amount,
               "amount_refunded": 0, "refunded": False, "currency": currency, "paid": True, "status": "succeeded",
               "payment_intent": pi_id, "metadata": {}, "created": self._now(), "livemode": False}
+        fee = int(self.card_fee(amount))
+        bt = {"id": self._id("txn"), "object": "balance_transaction", "amount": amount, "currency": currency,
+              "fee": fee, "net": amount - fee, "exchange_rate": None, "type": "charge",
+              "reporting_category": "charge", "status": "pending", "source": ch["id"],
+              "description": None, "created": ch["created"], "available_on": ch["created"] + 2 * 86400,
+              "fee_details": [{"amount": fee, "currency": currency, "type": "stripe_fee",
+                               "description": "Stripe processing fees", "application": None}]}
+        ch["balance_transaction"] = bt["id"]
+        self.objects[bt["id"]] = bt
         self.objects[ch["id"]] = ch
         return ch
+
+    def payout(self, amount: int, currency: str = "eur", *, fail: str | None = None,
+               deliver: bool | None = None) -> dict:
+        """Stripe sends `amount` of the balance to the bank: paid, or failed with `fail` as failure_code."""
+        with self.lock:
+            po_id, now = self._id("po"), self._now()
+            bt = {"id": self._id("txn"), "object": "balance_transaction", "amount": -amount, "currency": currency,
+                  "fee": 0, "net": -amount, "type": "payout", "reporting_category": "payout", "status": "available",
+                  "source": po_id, "created": now, "available_on": now, "fee_details": []}
+            self.objects[bt["id"]] = bt
+            po = {"id": po_id, "object": "payout", "amount": amount, "currency": currency,
+                  "arrival_date": now + 2 * 86400, "automatic": True, "balance_transaction": bt["id"],
+                  "created": now, "destination": "ba_test_standin", "failure_balance_transaction": None,
+                  "failure_code": None, "failure_message": None, "livemode": False, "metadata": {},
+                  "method": "standard", "source_type": "card", "statement_descriptor": None,
+                  "status": "paid", "type": "bank_account", "reconciliation_status": "completed"}
+            self.objects[po_id] = po
+            if fail:
+                self._fail(po, fail)
+            evs = [self.event("payout.failed" if fail else "payout.paid", po)]
+        self._maybe_deliver(evs, deliver)
+        return po
+
+    FAILURES = {"account_closed": "The bank account has been closed.",
+                "no_account": "The bank account details on file are probably incorrect.",
+                "insufficient_funds": "Your Stripe account has insufficient funds to cover the payout."}
+
+    def _fail(self, po: dict, code: str) -> None:
+        back = {"id": self._id("txn"), "object": "balance_transaction", "amount": po["amount"],
+                "currency": po["currency"], "fee": 0, "net": po["amount"], "type": "payout_failure",
+                "reporting_category": "payout_reversal", "status": "available", "source": po["id"],
+                "created": self._now(), "available_on": self._now(), "fee_details": []}
+        self.objects[back["id"]] = back
+        po.update(status="failed", failure_code=code, failure_message=self.FAILURES.get(code, code),
+                  failure_balance_transaction=back["id"])
+
+    def fail_payout(self, payout_id: str, code: str = "account_closed", deliver: bool | None = None) -> dict:
+        """A payout shown as paid fails later (the Payouts guide: within 5 business days)."""
+        with self.lock:
+            po = self.objects[payout_id]
+            self._fail(po, code)
+            evs = [self.event("payout.failed", po)]
+        self._maybe_deliver(evs, deliver)
+        return po
 
     def settle_async(self, cs_id: str, success: bool = True, deliver: bool | None = None) -> list[dict]:
         with self.lock:
@@ -264,6 +341,15 @@ class StripeStandIn:
         self._maybe_deliver(evs, deliver)
         return ev
 
+    def add_webhook_endpoint(self, url: str, events: list[str], api_version: str | None = API_VERSION,
+                             status: str = "enabled") -> dict:
+        """What the operator makes in Developers > Webhooks ("Webhook Endpoint object")."""
+        ep = {"id": self._id("we"), "object": "webhook_endpoint", "url": url, "enabled_events": list(events),
+              "api_version": api_version, "status": status, "livemode": False, "created": self._now(),
+              "description": None, "metadata": {}, "application": None}
+        self.webhook_endpoints.append(ep)
+        return ep
+
     # --- events
     def event(self, type_: str, obj: dict) -> dict:
         snapshot = json.loads(json.dumps({k: v for k, v in obj.items() if not k.startswith("_")}))
@@ -317,6 +403,16 @@ class StripeStandIn:
             def _error(self, status: int, message: str) -> None:
                 self._send(status, {"error": {"type": "invalid_request_error", "message": message}})
 
+            def _authenticated(self) -> bool:
+                auth = self.headers.get("Authorization") or ""
+                key = auth[7:] if auth.startswith("Bearer ") else ""
+                if standin.api_keys is None or key in standin.api_keys:
+                    return True
+                shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
+                self._send(401, {"error": {"type": "invalid_request_error",
+                                           "message": f"Invalid API Key provided: {shown}"}})
+                return False
+
             def _params(self) -> dict:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
@@ -330,17 +426,28 @@ class StripeStandIn:
                 standin.versions.append(self.headers.get("Stripe-Version"))
                 if path.startswith("/pay/"):
                     return self._checkout_page(path.split("/")[2])
-                m = re.fullmatch(r"/v1/(payment_links|payment_intents|charges|refunds|checkout/sessions)/([\w]+)", path)
+                if not self._authenticated():
+                    return None
+                if path == "/v1/account":
+                    return self._send(200, dict(standin.account))
+                if path == "/v1/webhook_endpoints":
+                    limit = int(params.get("limit", 10))
+                    return self._send(200, {"object": "list", "url": path, "data": standin.webhook_endpoints[:limit],
+                                            "has_more": len(standin.webhook_endpoints) > limit})
+                m = re.fullmatch(r"/v1/(payment_links|payment_intents|charges|refunds|checkout/sessions|"
+                                 r"balance_transactions|payouts)/([\w]+)", path)
                 if m:
                     obj = standin.objects.get(m.group(2))
-                    return self._send(200, _public(obj)) if obj else self._error(404, f"No such object: {m.group(2)}")
-                if path in ("/v1/events", "/v1/checkout/sessions", "/v1/payment_links", "/v1/refunds"):
+                    if obj is None:
+                        return self._error(404, f"No such object: {m.group(2)}")
+                    return self._send(200, _expand(standin.objects, _public(obj), params.get("expand") or []))
+                if path in ("/v1/events", "/v1/checkout/sessions", "/v1/payment_links", "/v1/refunds", "/v1/payouts"):
                     return self._list(path, params)
                 return self._error(404, f"Unrecognized request URL (GET: {path})")
 
             def _list(self, path: str, params: dict) -> None:
                 kind = {"/v1/checkout/sessions": "checkout.session", "/v1/payment_links": "payment_link",
-                        "/v1/refunds": "refund"}
+                        "/v1/refunds": "refund", "/v1/payouts": "payout"}
                 with standin.lock:
                     if path == "/v1/events":
                         items = list(reversed(standin.events))
@@ -383,6 +490,8 @@ class StripeStandIn:
                 standin.versions.append(self.headers.get("Stripe-Version"))
                 if path.startswith("/pay/"):
                     return self._pay_from_page(path.split("/")[2])
+                if not self._authenticated():
+                    return None
                 key = self.headers.get("Idempotency-Key")
                 if key and (path + key) in standin.idempotent:
                     status, body = standin.idempotent[path + key]
@@ -446,3 +555,17 @@ class StripeStandIn:
 
 def _public(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+def _expand(objects: dict[str, dict], obj: dict, paths: list | str) -> dict:
+    """`expand[]=a.b`: replace the id at `a` (and then `b` inside it) with the object itself."""
+    for path in [paths] if isinstance(paths, str) else paths:
+        node = obj
+        for name in str(path).split("."):
+            value = node.get(name)
+            if isinstance(value, str) and value in objects:
+                value = node[name] = _public(objects[value])
+            if not isinstance(value, dict):
+                break
+            node = value
+    return obj
