@@ -10,7 +10,7 @@ import reflex as rx
 
 from l2c_app.audit import service as svc
 from l2c_app.ui.guard import guard
-from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
+from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
 
 ALL = "all"
@@ -35,7 +35,9 @@ class AuditState(AuthState):
     loading: bool = True  # until the first load answers: the page shows a spinner, not "empty"
 
     def _filters(self) -> dict[str, str]:
-        values = {k: getattr(self, k) for k in FILTERS}
+        # Named one by one, not getattr: Reflex recomputes `export_url` from the fields it sees.
+        values = {"entity": self.entity, "action": self.action, "actor": self.actor, "date_from": self.date_from,
+                  "date_to": self.date_to}
         return {k: v for k, v in values.items() if v and v != ALL}
 
     @rx.var
@@ -135,10 +137,22 @@ def audit_row(r: rx.Var) -> rx.Component:
     )
 
 
+def audit_card(r: rx.Var) -> rx.Component:
+    """The same entry on a phone: stacked, full width (a five-column table does not fit)."""
+    return rx.card(rx.vstack(
+        rx.hstack(rx.badge(r["action"], variant="soft"), rx.text(r["entity"], " #", r["entity_id"], size="2",
+                                                                  weight="medium"), wrap="wrap", align="center"),
+        rx.text(r["who"], " · ", r["when"], size="2"),
+        rx.text(r["actor"], size="1", color_scheme="gray"),
+        rx.text(r["changes"], size="1", white_space="pre-wrap", word_break="break-word",
+                font_family="var(--code-font-family)"),
+        spacing="1", width="100%"), role="listitem", width="100%")
+
+
 def pager() -> rx.Component:
-    return rx.hstack(
-        rx.text(AuditState.total, " entries · page ", AuditState.page, " of ", AuditState.pages, size="2",
-                color_scheme="gray"),
+    return rx.flex(
+        rx.text(AuditState.total, rx.cond(AuditState.total == 1, " entry", " entries"), " · page ", AuditState.page,
+                " of ", AuditState.pages, size="2", color_scheme="gray"),
         rx.spacer(),
         rx.button("Previous page", variant="soft", size="1", disabled=AuditState.page <= 1,
                   on_click=AuditState.go_page(-1)),
@@ -146,6 +160,8 @@ def pager() -> rx.Component:
                   on_click=AuditState.go_page(1)),
         width="100%",
         align="center",
+        gap="2",
+        wrap="wrap",
     )
 
 
@@ -168,8 +184,10 @@ def audit_page() -> rx.Component:
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                        ("When", "Who", "Action", "Record", "Before → after")])),
                         rx.table.body(rx.foreach(AuditState.rows, audit_row)),
-                        width="100%", size="1",
-                    ), width="100%", overflow_x="auto"),
+                        width="100%", size="1", aria_label="Audit entries",
+                    ), width="100%", overflow_x="auto", display=PHONE_HIDDEN),
+                    rx.flex(rx.foreach(AuditState.rows, audit_card), role="list", aria_label="Audit entries",
+                            direction="column", gap="2", width="100%", display=PHONE_ONLY),
                     pager(),
                     width="100%",
                 ),

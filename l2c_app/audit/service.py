@@ -109,8 +109,9 @@ def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str
     delete only before. Sorted by field name."""
     before, after = before or {}, after or {}
     fields = sorted(set(before) | set(after))
-    return [(k, _text(before.get(k)) if k in before else "—", _text(after.get(k)) if k in after else "—")
+    rows = [(k, _text(before.get(k)) if k in before else "—", _text(after.get(k)) if k in after else "—")
             for k in fields if before.get(k) != after.get(k) or (k in before) != (k in after)]
+    return [r for r in rows if r[1] != r[2]]  # a create's empty fields are not a change
 
 
 def _short(value: str) -> str:
