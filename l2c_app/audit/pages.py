@@ -184,7 +184,7 @@ def audit_page() -> rx.Component:
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                        ("When", "Who", "Action", "Record", "Before → after")])),
                         rx.table.body(rx.foreach(AuditState.rows, audit_row)),
-                        width="100%", size="1", aria_label="Audit entries",
+                        width="100%", size="1",
                     ), width="100%", overflow_x="auto", display=PHONE_HIDDEN),
                     rx.flex(rx.foreach(AuditState.rows, audit_card), role="list", aria_label="Audit entries",
                             direction="column", gap="2", width="100%", display=PHONE_ONLY),
