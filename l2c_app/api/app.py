@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from l2c_app.api import auth_routes, edge
+from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
@@ -49,4 +50,5 @@ def build_api() -> FastAPI:
     api.include_router(auth_routes.router)
     for module in STAGE_ROUTERS:
         api.include_router(module.router)
+    api.include_router(audit_api.router)  # Settings > Audit's CSV export
     return api

@@ -13,7 +13,7 @@ path token, and bodies of any size. One ASGI middleware checks them all, once:
   (413); every integer within 64 bits, ids (`id`, `*_id`, `*_ids`) within 32 bits; money
   (`*_minor`, `value`) and `minutes` are JSON integers, never `true` or `"100"` -> 422;
 - form bodies: strict UTF-8, no NUL, same text limit;
-- path: no NUL (`%00`), a numeric segment past 2^31-1 cannot be a record -> 404;
+- path: no NUL (`%00`), a numeric segment past +-2^31-1 cannot be a record -> 404;
 - query: no NUL, integers within 64 bits, ids within 32 bits -> 422.
 
 The body is read once and handed on unchanged (webhook signatures are over the raw bytes).
@@ -142,7 +142,7 @@ def check_path(path: str, raw_path: bytes) -> None:
     if "\x00" in path or b"%00" in raw_path.lower():
         raise EdgeError("No such page: the address contains a NUL byte.", "path", kind="not_found")
     for segment in path.split("/"):
-        if _DIGITS.match(segment) and int(segment) > ID_MAX:
+        if _DIGITS.match(segment) and abs(int(segment)) > ID_MAX:  # either side: -2^63-1 overflowed SQLite
             raise EdgeError("No such record.", "path", kind="not_found")
 
 

@@ -171,6 +171,7 @@ STAGE_SETTINGS = [
     ("Contract templates", "/settings/contracts", "Templates with merge fields"),
     ("Delivery", "/settings/delivery", "Time approval, automatic projects"),
     ("Invoicing", "/settings/billing", "Number pattern, terms, reminders"),
+    ("Audit log", "/settings/audit", "Who changed what and when; filters and CSV export"),
 ]
 
 
