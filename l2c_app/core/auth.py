@@ -286,8 +286,9 @@ def create_session(session: Session, user: User, ip: str | None = None, user_age
     """A new login session; returns the token for the cookie (shown only here)."""
     token = secrets.token_urlsafe(32)
     hours = get_settings().session_hours
-    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours),
-                            ip=ip, user_agent=(user_agent or "")[:400]))
+    now = utcnow()
+    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=now + timedelta(hours=hours),
+                            ip=ip, user_agent=(user_agent or "")[:400], last_seen_at=now))
     record_action(session, user_actor_of(user), "user", user.id, "login", {"ip": ip})
     return token
 

@@ -31,7 +31,7 @@ from sqlmodel import Session, delete, select
 from l2c_app.core.audit import Actor, record_action, record_update, snapshot
 from l2c_app.core.auth import FAILURE_WINDOW, AuthError, Throttled, _wait_after, create_session, get_organisation
 from l2c_app.core.config import get_settings
-from l2c_app.core.models import LoginAttempt, LoginChallenge, RecoveryCode, TwoFactor, User
+from l2c_app.core.models import LoginAttempt, LoginChallenge, Organisation, RecoveryCode, TwoFactor, User
 from l2c_app.core.timeutil import utcnow
 
 REQUIRED_ROLES = ("owner", "admin", "billing")
@@ -73,8 +73,8 @@ def decrypt_secret(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:  # SECRET_KEY changed: the user must set two-factor up again
-        raise AuthError("Your two-factor secret cannot be read (the server key changed). "
-                        "Ask an owner to turn two-factor off for you.", kind="conflict") from None
+        raise AuthError("Your two-factor secret cannot be read: the server's SECRET_KEY changed. "
+                        "Ask your administrator to restore it.", kind="conflict") from None
 
 
 def _code_hash(code: str) -> str:
@@ -237,8 +237,8 @@ def status(session: Session, user_id: int) -> dict:
 
 # --- the organisation's policy ----------------------------------------------------------
 
-def policy_required(session: Session) -> bool:
-    org = get_organisation(session)
+def policy_required(session: Session, org: Organisation | None = None) -> bool:
+    org = org or get_organisation(session)
     return bool(org and (org.settings or {}).get(POLICY_KEY))
 
 
@@ -253,9 +253,11 @@ def set_policy(session: Session, actor: Actor, required: bool) -> bool:
     return bool(required)
 
 
-def must_enrol(session: Session, user: User) -> bool:
-    """The user's role needs two-factor under the organisation's policy and it is not on."""
-    return user.role in REQUIRED_ROLES and policy_required(session) and not has_two_factor(session, user.id)
+def must_enrol(session: Session, user: User, org: Organisation | None = None) -> bool:
+    """The user's role needs two-factor under the organisation's policy and it is not on.
+    (`org`, when the caller has it: every page load asks, one query less.)"""
+    return (user.role in REQUIRED_ROLES and policy_required(session, org)
+            and not has_two_factor(session, user.id))
 
 
 # --- the second step of the login -------------------------------------------------------

@@ -79,7 +79,7 @@ def _lookup(session: Session, token: str | None) -> tuple[Viewer | None, bool, s
     org = get_organisation(session)
     viewer = Viewer(user.id, user.name, user.email, user.role) if user else None
     return (viewer, setup_needed(session), org.name if org else "l2c", org.timezone if org else "UTC",
-            bool(user and must_enrol(session, user)))
+            bool(user and must_enrol(session, user, org)))
 
 
 # Where a user whose role must have two-factor (and has not) is sent before any other page.
