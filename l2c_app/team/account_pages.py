@@ -8,12 +8,12 @@ from l2c_app.team.account_state import AccountState, TwoFactorPolicyState
 from l2c_app.ui.layout import app_page, error_callout, field_label
 
 
-def _code_form(label: str, button: str, handler, color: str = "accent") -> rx.Component:
+def _code_form(label: str, button: str, handler, danger: bool = False) -> rx.Component:
     return rx.form(
         rx.hstack(
             field_label(label, rx.input(name="code", required=True, auto_complete="one-time-code",
                                         input_mode="text", max_length=12, placeholder="123456")),
-            rx.button(button, type="submit", color_scheme=color, variant="soft" if color == "red" else "solid"),
+            rx.button(button, type="submit", **({"color_scheme": "red", "variant": "soft"} if danger else {})),
             align="end",
             wrap="wrap",
             width="100%",
@@ -82,7 +82,7 @@ def two_factor_card() -> rx.Component:
                     rx.text("On since ", AccountState.tf_since, ". Recovery codes left: ",
                             AccountState.recovery_left, ".", size="2"),
                     _code_form("Code from your app or a recovery code", "Turn off two-factor",
-                               AccountState.turn_off, color="red"),
+                               AccountState.turn_off, danger=True),
                     _code_form("Code to make new recovery codes", "Make new recovery codes",
                                AccountState.regenerate_codes),
                     spacing="3",
@@ -113,12 +113,14 @@ def _session_row(s: rx.Var) -> rx.Component:
         rx.table.cell(s["last_seen"]),
         rx.table.cell(s["ip"]),
         rx.table.cell(rx.text(s["user_agent"], size="1", max_width="28em", style={"overflow_wrap": "anywhere"})),
-        rx.table.cell(
-            rx.cond(s["current"], rx.badge("this device", color_scheme="green"), ""),
+        rx.table.cell(rx.hstack(
+            rx.cond(s["current"], rx.badge("this device", color_scheme="green")),
             rx.button("Sign out", size="1", variant="soft", color_scheme="gray",
                       aria_label=rx.cond(s["current"], "Sign out this session (this device)", "Sign out this session"),
                       on_click=AccountState.sign_out_session(s["id"], s["current"])),
-        ),
+            spacing="2",
+            align="center",
+        )),
     )
 
 
@@ -142,7 +144,6 @@ def sessions_card() -> rx.Component:
                                                        ("Signed in", "Last seen", "IP", "Browser", "")])),
                         rx.table.body(rx.foreach(AccountState.sessions, _session_row)),
                         width="100%",
-                        aria_label="Active sessions",
                     ),
                     overflow_x="auto",
                     width="100%",

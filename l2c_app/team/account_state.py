@@ -111,7 +111,7 @@ class AccountState(AuthState):
         if not done.ok:
             return done.toast()
         if current:
-            return rx.redirect(SIGNED_OUT, is_external=True)
+            return rx.redirect(SIGNED_OUT)
         await self._refresh()
         return rx.toast.success("That session is signed out.")
 
@@ -122,7 +122,7 @@ class AccountState(AuthState):
         done = await self._call(sess.sign_out_everywhere, actor, actor.user_id)
         if not done.ok:
             return done.toast()
-        return rx.redirect(SIGNED_OUT, is_external=True)
+        return rx.redirect(SIGNED_OUT)
 
 
 class TwoFactorPolicyState(AuthState):
