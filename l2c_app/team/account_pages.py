@@ -115,12 +115,30 @@ def _session_row(s: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(s["user_agent"], size="1", max_width="28em", style={"overflow_wrap": "anywhere"})),
         rx.table.cell(rx.hstack(
             rx.cond(s["current"], rx.badge("this device", color_scheme="green")),
-            rx.button("Sign out", size="1", variant="soft", color_scheme="gray",
-                      aria_label=rx.cond(s["current"], "Sign out this session (this device)", "Sign out this session"),
-                      on_click=AccountState.sign_out_session(s["id"], s["current"])),
+            _sign_out_button(s),
             spacing="2",
             align="center",
         )),
+    )
+
+
+def _sign_out_button(s: rx.Var) -> rx.Component:
+    return rx.button("Sign out", size="1", variant="soft", color_scheme="gray",
+                     aria_label=rx.cond(s["current"], "Sign out this session (this device)", "Sign out this session"),
+                     on_click=AccountState.sign_out_session(s["id"], s["current"]))
+
+
+def _session_card(s: rx.Var) -> rx.Component:
+    return rx.box(
+        rx.hstack(rx.text(s["ip"], weight="medium"),
+                  rx.cond(s["current"], rx.badge("this device", color_scheme="green")),
+                  rx.spacer(), _sign_out_button(s), align="center", width="100%"),
+        rx.text(s["user_agent"], size="1", color_scheme="gray", style={"overflow_wrap": "anywhere"}),
+        rx.text("Signed in ", s["created"], " · last seen ", s["last_seen"], size="1"),
+        border="1px solid var(--gray-a5)",
+        border_radius="var(--radius-3)",
+        padding="0.6em",
+        width="100%",
     )
 
 
@@ -139,13 +157,20 @@ def sessions_card() -> rx.Component:
             rx.cond(
                 AccountState.sessions.length() > 0,
                 rx.box(
-                    rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                       ("Signed in", "Last seen", "IP", "Browser", "")])),
-                        rx.table.body(rx.foreach(AccountState.sessions, _session_row)),
+                    # Wide screens: a table; phones: one small card per session (a table of
+                    # five columns does not fit 390 px).
+                    rx.box(
+                        rx.table.root(
+                            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                           ("Signed in", "Last seen", "IP", "Browser", "")])),
+                            rx.table.body(rx.foreach(AccountState.sessions, _session_row)),
+                            width="100%",
+                        ),
+                        display={"initial": "none", "md": "block"},
                         width="100%",
                     ),
-                    overflow_x="auto",
+                    rx.vstack(rx.foreach(AccountState.sessions, _session_card), spacing="2", width="100%",
+                              display={"initial": "flex", "md": "none"}),
                     width="100%",
                 ),
                 rx.text("No active sessions.", color_scheme="gray"),

@@ -90,6 +90,20 @@ def test_two_factor_sign_in_and_sign_out_everywhere(page, app_server, tina):
     expect(page.get_by_role("button", name="Sign out this session", exact=True)).to_have_count(1)  # the other laptop
     shoot(page, "account-sessions")
 
+    # the owner's other places: the policy on Settings and "Sign out everywhere" on Team
+    page.goto(app_server.base_url + "/settings")
+    policy = page.get_by_role("switch")
+    expect(policy).to_have_attribute("aria-checked", "false")
+    policy.click()
+    expect(page.get_by_text("Two-factor is now required for owners, admins and billing.")).to_be_visible()
+    shoot(page, "settings-two-factor-policy")
+    policy.click()  # back off: the other journeys' owner has no second factor
+    expect(page.get_by_text("Two-factor is no longer required.")).to_be_visible()
+    page.goto(app_server.base_url + "/team")
+    expect(page.get_by_role("button", name=f"Sign {TINA[0]} out everywhere")).to_be_visible()
+    shoot(page, "team-sign-out-everywhere")
+    page.goto(app_server.base_url + "/account")
+
     page.get_by_role("button", name="Sign out everywhere").click()
     page.wait_for_url(re.compile(r"/login/?\?signed_out=1$"))
     from l2c_app.core.auth import user_for_token
