@@ -14,6 +14,7 @@ from l2c_app.payments import pages as _payments  # noqa: F401
 from l2c_app.pipeline import pages as _pipeline  # noqa: F401
 from l2c_app.projects import pages as _projects  # noqa: F401
 from l2c_app.quotes import pages as _quotes  # noqa: F401
+from l2c_app.team import account_pages as _account  # noqa: F401
 from l2c_app.team import pages as _team  # noqa: F401
 from l2c_app.ui import admin_pages as _admin  # noqa: F401
 from l2c_app.ui.layout import PAGES

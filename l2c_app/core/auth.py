@@ -38,6 +38,7 @@ FREE_FAILURES = 5  # per account, in FAILURE_WINDOW
 ACCOUNT_MAX_WAIT = 60  # seconds: an attacker cannot lock a named user out for longer
 IP_FREE_FAILURES = 50  # per IP: many users may share one address (an office, a proxy)
 IP_MAX_WAIT = 300
+SEEN_EVERY = timedelta(minutes=1)
 
 # Which roles may open which section (and call its event handlers / API routes).
 SECTION_ROLES: dict[str, tuple[str, ...]] = {
@@ -285,8 +286,9 @@ def create_session(session: Session, user: User, ip: str | None = None, user_age
     """A new login session; returns the token for the cookie (shown only here)."""
     token = secrets.token_urlsafe(32)
     hours = get_settings().session_hours
-    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours),
-                            ip=ip, user_agent=(user_agent or "")[:400]))
+    now = utcnow()
+    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=now + timedelta(hours=hours),
+                            ip=ip, user_agent=(user_agent or "")[:400], last_seen_at=now))
     record_action(session, user_actor_of(user), "user", user.id, "login", {"ip": ip})
     return token
 
@@ -296,10 +298,18 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     if not token:
         return None
     row = session.exec(select(UserSession).where(UserSession.token_hash == sha256_hex(token))).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)
-    return user if user and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    # "Last seen" for the sessions list: page loads and API calls come here (the per-event
+    # guard does not, it stays one read); written at most once a minute per session.
+    if row.last_seen_at is None or row.last_seen_at <= now - SEEN_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+    return user
 
 
 def session_viewer(session: Session, token: str | None) -> tuple[int, str, str, str] | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -55,6 +55,45 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=400)
+    last_seen_at: datetime | None = None  # refreshed at most once a minute (core.sessions)
+
+
+class TwoFactor(SQLModel, table=True):
+    """A user's TOTP secret, encrypted (Fernet, key derived from SECRET_KEY: core.twofactor).
+
+    `enabled_at` is None while set-up waits for the first code; `last_step` is the 30-second
+    step of the last accepted code, so a code is never accepted twice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", unique=True, index=True)
+    secret_enc: str = Field(max_length=255)
+    enabled_at: datetime | None = None
+    last_step: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One-time codes for a lost authenticator: only a keyed hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64, index=True)
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginChallenge(SQLModel, table=True):
+    """The step between a correct password and the second factor; a cookie holds the token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    failures: int = 0
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=400)
 

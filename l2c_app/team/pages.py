@@ -68,7 +68,26 @@ def login_page() -> rx.Component:
         rx.cond(LoginState.notice != "", rx.callout(LoginState.notice, icon="info", color_scheme="green")),
         error_callout(LoginState.message),
         rx.cond(
-            LoginState.ready,
+            LoginState.ready & (LoginState.step == "code"),
+            NativeForm.create(
+                rx.vstack(
+                    rx.text("Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+                            size="2"),
+                    field_label("Authentication code", rx.input(name="code", required=True, auto_focus=True,
+                                                                auto_complete="one-time-code", max_length=12)),
+                    rx.el.input(type="hidden", name="next", value=LoginState.next_path),
+                    rx.button("Verify and sign in", type="submit", width="100%"),
+                    rx.link("Start again with your password", href="/login", size="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                action="/api/auth/login/code",
+                method="post",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            LoginState.ready & (LoginState.step != "code"),
             NativeForm.create(
                 rx.vstack(
                     field_label("E-mail", rx.input(name="email", type="email", required=True,
@@ -84,8 +103,8 @@ def login_page() -> rx.Component:
                 method="post",
                 width="100%",
             ),
-            rx.center(rx.spinner(size="3"), padding="2em"),
         ),
+        rx.cond(~LoginState.ready, rx.center(rx.spinner(size="3"), padding="2em")),
     )
 
 
@@ -99,11 +118,18 @@ def member_row(m: rx.Var) -> rx.Component:
         ),
         rx.table.cell(rx.badge(m["active"], color_scheme=rx.cond(m["active"] == "active", "green", "gray"))),
         rx.table.cell(
-            rx.cond(
-                m["active"] == "active",
-                rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
-                          on_click=TeamState.toggle_active(m["id"], False)),
-                rx.button("Reactivate", size="1", variant="soft", on_click=TeamState.toggle_active(m["id"], True)),
+            rx.hstack(
+                rx.cond(
+                    m["active"] == "active",
+                    rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
+                              on_click=TeamState.toggle_active(m["id"], False)),
+                    rx.button("Reactivate", size="1", variant="soft", on_click=TeamState.toggle_active(m["id"], True)),
+                ),
+                rx.cond(TeamState.user_role == "owner",
+                        rx.button("Sign out everywhere", size="1", variant="soft", color_scheme="gray",
+                                  aria_label=f"Sign {m['email']} out everywhere",
+                                  on_click=TeamState.sign_out_user(m["id"]))),
+                spacing="2",
             )
         ),
     )

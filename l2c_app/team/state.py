@@ -21,6 +21,7 @@ from l2c_app.core.auth import (
 )
 from l2c_app.core.db import run_db
 from l2c_app.core.models import ROLES, User
+from l2c_app.core.sessions import sign_out_everywhere
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg
 
@@ -74,6 +75,7 @@ class LoginState(rx.State):
     notice: str = ""
     email: str = ""
     next_path: str = "/"
+    step: str = ""  # "code": the password was right, the second factor is asked for
     # The form appears once the query is read: typing into it before would be overwritten.
     ready: bool = False
 
@@ -87,9 +89,12 @@ class LoginState(rx.State):
         query = parse_qs(urlparse(str(self.router.url)).query)
         get = lambda k: (query.get(k) or [""])[0]  # noqa: E731
         self.email, self.next_path = get("email"), get("next") or "/"
+        self.step = "code" if get("step") == "code" else ""
         error = get("error")
         self.message = {
             "invalid": "Wrong e-mail or password.",
+            "code": "That code is not right. Enter the 6 digits your app shows now, or a recovery code.",
+            "expired": "Your sign-in timed out or had too many wrong codes. Enter your e-mail and password again.",
             "throttled": f"Too many failed attempts. Try again in {get('wait') or 'a few'} seconds.",
         }.get(error, "")
         self.notice = ("Your organisation is ready. Sign in with the owner account." if get("setup")
@@ -151,6 +156,13 @@ class TeamState(AuthState):
             return rx.toast.error(str(exc))
         self.members = await run_db(_team)
         return rx.toast.success("Role changed.")
+
+    @rx.event
+    @guard("team")
+    async def sign_out_user(self, user_id: int):
+        """Owners only (core.sessions checks it): end every session of a member."""
+        done = await self._call(sign_out_everywhere, self._actor(), int(user_id))
+        return done.toast(f"Signed out of {done.value} session(s)." if done.ok else None)
 
     @rx.event
     @guard("team")

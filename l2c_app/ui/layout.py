@@ -180,6 +180,7 @@ def user_menu() -> rx.Component:
             rx.menu.separator(),
             rx.cond(AuthState.allowed_sections.contains("team"), rx.menu.item("Team", on_click=rx.redirect("/team"))),
             rx.menu.item("Outbox", on_click=rx.redirect("/outbox")),
+            rx.menu.item("Your account (two-factor, sessions)", on_click=rx.redirect("/account")),
             rx.menu.item("Toggle light / dark", on_click=rx.toggle_color_mode),
         ),
     )

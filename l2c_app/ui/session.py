@@ -72,11 +72,18 @@ def _viewer_row(session: Session, token: str | None) -> Viewer | None:
     return Viewer(*row) if row else None
 
 
-def _lookup(session: Session, token: str | None) -> tuple[Viewer | None, bool, str, str]:
+def _lookup(session: Session, token: str | None) -> tuple[Viewer | None, bool, str, str, bool]:
+    from l2c_app.core.twofactor import must_enrol
+
     user = user_for_token(session, token)
     org = get_organisation(session)
     viewer = Viewer(user.id, user.name, user.email, user.role) if user else None
-    return viewer, setup_needed(session), org.name if org else "l2c", org.timezone if org else "UTC"
+    return (viewer, setup_needed(session), org.name if org else "l2c", org.timezone if org else "UTC",
+            bool(user and must_enrol(session, user, org)))
+
+
+# Where a user whose role must have two-factor (and has not) is sent before any other page.
+ENROL_PATH = "/account"
 
 
 class AuthState(rx.State):
@@ -127,7 +134,7 @@ class AuthState(rx.State):
     @rx.event
     async def require(self, section: str):
         """on_load guard: signed in, and the role may open `section`."""
-        viewer, needs_setup, org_name, tz = await run_db(_lookup, self._token())
+        viewer, needs_setup, org_name, tz, enrol = await run_db(_lookup, self._token())
         self.org_name, self.org_timezone = org_name, tz
         if needs_setup:
             return rx.redirect("/setup")
@@ -135,6 +142,9 @@ class AuthState(rx.State):
             return rx.redirect(f"/login?next={quote(self._path())}")
         self.user_id, self.user_name, self.user_email, self.user_role = viewer.id, viewer.name, viewer.email, viewer.role
         self.allowed_sections = [s for s, roles in SECTION_ROLES.items() if viewer.role in roles]
+        if enrol and urlparse(str(self.router.url)).path.rstrip("/") != ENROL_PATH:
+            return [rx.redirect(f"{ENROL_PATH}?two_factor=required"),
+                    rx.toast.info("Your organisation requires two-factor sign-in for your role: set it up first.")]
         if not can(viewer.role, section):
             return [rx.redirect("/"), rx.toast.error(f"Your role ({viewer.role}) may not open {section}.")]
         return None
