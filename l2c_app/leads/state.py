@@ -486,11 +486,12 @@ class ImportState(AuthState):
             if self.running or not self.job_id:
                 return None
             mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
-            actor, job_id, kind, again = Actor("user", access.viewer.id), self.job_id, self.kind, self.finished
+            actor, job_id, kind = Actor("user", access.viewer.id), self.job_id, self.kind
 
             def begin(s):
                 # The same file again (e.g. as contacts after leads): a new job over the stored rows.
-                jid = imports.again(s, job_id, actor).id if again else job_id
+                started = imports.get_job(s, job_id, actor).status != "uploaded"
+                jid = imports.again(s, job_id, actor).id if started else job_id
                 return imports.start_job(s, imports.set_kind_and_mapping(s, jid, actor, kind, mapping).id, actor).id
 
             try:

@@ -95,7 +95,7 @@ def invite_colleague(page, app, name, email, role):
     page.get_by_label("E-mail", exact=True).fill(email)
     page.get_by_label("Role", exact=True).select_option(role)
     page.get_by_role("button", name="Add member").click()
-    expect(page.get_by_role("cell", name=email)).to_be_visible()
+    expect(page.get_by_role("cell", name=email, exact=True)).to_be_visible()  # not the "Sign … out" cell
 
 
 def invitation_link_from_outbox(page, app, email):
