@@ -270,3 +270,28 @@ def signed_in_page(page, app_server):
     email, password = app_server.ensure_owner()
     sign_in(page, app_server, email, password)
     return page
+
+
+def run_async(coro):
+    """Run a coroutine to the end from a test, in its own thread and event loop.
+
+    The session's Playwright (sync API) keeps an event loop running in the main thread once a
+    browser test has started, so a plain `asyncio.run()` in a later test would refuse to run.
+    """
+    import asyncio
+    import threading
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = exc
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    worker.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

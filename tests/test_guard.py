@@ -3,7 +3,6 @@ one way a state calls a service turns errors into what a person may read."""
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -12,6 +11,7 @@ from l2c_app.core.auth import create_session, create_user, setup_organisation
 from l2c_app.core.errors import Conflict
 from l2c_app.ui.guard import call_service, current_access, guard
 from l2c_app.ui.session import Access, Viewer, _lookup, _viewer_row
+from tests.conftest import run_async
 
 
 @contextmanager
@@ -90,20 +90,20 @@ class _Stub:
 
 def test_guard_refuses_before_the_handler_runs_and_names_the_viewer():
     billing = _Stub(Viewer(7, "B", "b@x.test", "billing"))
-    assert asyncio.run(billing.issue(3)) == "issued" and billing.ran == [(3, 7)]
+    assert run_async(billing.issue(3)) == "issued" and billing.ran == [(3, 7)]
     assert current_access() is None  # nothing leaks past the event
 
     member = _Stub(Viewer(8, "S", "s@x.test", "sales"))  # sales may not use invoices
-    refused = asyncio.run(member.issue(3))
+    refused = run_async(member.issue(3))
     assert member.ran == [] and "may not" in str(refused)
     nobody = _Stub(None)
-    assert "/login" in str(asyncio.run(nobody.issue(3))) and nobody.ran == []
+    assert "/login" in str(run_async(nobody.issue(3))) and nobody.ran == []
 
     async def collect(stub):
         return [e async for e in stub.stream()]
 
-    assert asyncio.run(collect(billing))[::2] == ["busy"] and billing.ran[-1] == 7
-    refused_stream = asyncio.run(collect(member))
+    assert run_async(collect(billing))[::2] == ["busy"] and billing.ran[-1] == 7
+    refused_stream = run_async(collect(member))
     assert len(refused_stream) == 1 and member.ran == []
 
 
@@ -114,9 +114,9 @@ def test_call_shows_domain_messages_and_hides_internal_text(session):
     def crash(_s):
         raise RuntimeError("psycopg.OperationalError: password=secret host=db")
 
-    ok = asyncio.run(call_service(lambda s, x: x * 2, 21))
+    ok = run_async(call_service(lambda s, x: x * 2, 21))
     assert ok.ok and ok.value == 42 and ok.toast() is None
-    bad = asyncio.run(call_service(conflict))
+    bad = run_async(call_service(conflict))
     assert not bad.ok and bad.error == "This invoice was just issued" and bad.field == "status"
-    hidden = asyncio.run(call_service(crash))
+    hidden = run_async(call_service(crash))
     assert not hidden.ok and "secret" not in hidden.error and "nothing was saved" in hidden.error

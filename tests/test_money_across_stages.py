@@ -90,9 +90,15 @@ def _invoice_everything(s, project, split: bool, deposit: int | None, rates) -> 
     up_to = utcnow().date() + timedelta(days=800)  # every retainer month has started
     out = []
     if deposit:
-        dep = billing.create_deposit_invoice(s, project.id, percent=str(deposit), tax_rate_id=rates["excl"].id)
-        billing.issue_invoice(s, dep.id)
-        out.append(dep)
+        try:
+            dep = billing.create_deposit_invoice(s, project.id, percent=str(deposit), tax_rate_id=rates["excl"].id)
+        except billing.BillingError as exc:
+            # A sale worth nothing, or a deposit that rounds to 0 minor units (JPY), has no deposit to
+            # take: the service refuses it, rightly, and the rest of the sale is billed as usual.
+            assert "must be positive" in str(exc) or "no contract value" in str(exc), exc
+        else:
+            billing.issue_invoice(s, dep.id)
+            out.append(dep)
     groups = [{"retainer_period"}, {"time"}, {"milestone"}] if split else [None]
     for only in groups:
         if billing.unbilled_candidates(s, project.id, up_to, only_types=only):

@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import select
 
 from l2c_app.core import timeutil
+from tests.conftest import run_async
 
 ZONES = {
     "kiritimati": ("Pacific/Kiritimati", datetime(2026, 3, 10, 11, 0, tzinfo=UTC), date(2026, 3, 11)),
@@ -98,7 +99,6 @@ def test_issue_and_due_dates_and_payment_dates_are_the_organisations(org_at, ses
 
 def test_the_payment_form_proposes_the_organisations_today(org_at, session, monkeypatch):
     """The invoice page's "Received on" field defaults to InvoiceState.pay_day."""
-    import asyncio
 
     import l2c_app.l2c_app  # noqa: F401  (registers every state)
     from l2c_app.billing import service as billing
@@ -110,7 +110,7 @@ def test_the_payment_form_proposes_the_organisations_today(org_at, session, monk
     session.commit()
     monkeypatch.setattr(billing_state, "route_id", lambda _state, _name: inv.id)
     st = billing_state.InvoiceState(_reflex_internal_init=True)
-    asyncio.run(billing_state.InvoiceState._reload(st))
+    run_async(billing_state.InvoiceState._reload(st))
     assert st.invoice and st.pay_day == today.isoformat()
 
 

@@ -18,7 +18,7 @@ import uuid
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 import l2c_app.models  # noqa: F401,E402  (every table registered before services run)
@@ -164,7 +164,7 @@ def land_on_another_worker(page, avoid: set[str], path: str, attempts: int = 30,
     pytest.fail(f"after {attempts} reloads the tab was still served by {avoid}")
 
 
-def test_two_people_on_different_workers_see_one_app(scaled_app):
+def test_two_people_on_different_workers_see_one_app(scaled_app, browser):
     app, _port = scaled_app
     email, password = app.ensure_owner()
     from l2c_app.core.audit import Actor
@@ -185,49 +185,51 @@ def test_two_people_on_different_workers_see_one_app(scaled_app):
         quote = create_quote_from_deal(s, Actor("user", owner.id), deal.id)
         s.commit()
 
-    with sync_playwright() as p:
-        one = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        two = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            a = one.new_context(viewport={"width": 1500, "height": 900}).new_page()
-            b = two.new_context(viewport={"width": 1500, "height": 900}).new_page()
-            a.set_default_timeout(30_000)
-            b.set_default_timeout(30_000)
-            sign_in(a, app, email, password, "/pipeline")
-            sign_in(b, app, colleague_email, colleague_password, "/pipeline")
-            board = f"{app.base_url}/pipeline"
-            expect(a.get_by_role("region", name="Stage New")).to_be_visible()
-            first = land_on_another_worker(a, set(), board)
-            # Sign-in survives on another worker: the session lives in the database and
-            # the UI state in Redis, not in one worker's memory.
-            a_worker = land_on_another_worker(a, {first}, board)
-            assert "/login" not in a.url
-            expect(a.get_by_role("article", name=title)).to_be_visible()
-            b_worker = land_on_another_worker(b, {a_worker}, board)
-            assert a_worker != b_worker  # two people, two different workers
+    # Two browser processes: the session's Chromium and a second one from the same Playwright
+    # (a second sync_playwright() cannot start while the session's runs its event loop).
+    one = browser
+    two = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        a = one.new_context(viewport={"width": 1500, "height": 900}).new_page()
+        b = two.new_context(viewport={"width": 1500, "height": 900}).new_page()
+        a.set_default_timeout(30_000)
+        b.set_default_timeout(30_000)
+        sign_in(a, app, email, password, "/pipeline")
+        sign_in(b, app, colleague_email, colleague_password, "/pipeline")
+        board = f"{app.base_url}/pipeline"
+        expect(a.get_by_role("region", name="Stage New")).to_be_visible()
+        first = land_on_another_worker(a, set(), board)
+        # Sign-in survives on another worker: the session lives in the database and
+        # the UI state in Redis, not in one worker's memory.
+        a_worker = land_on_another_worker(a, {first}, board)
+        assert "/login" not in a.url
+        expect(a.get_by_role("article", name=title)).to_be_visible()
+        b_worker = land_on_another_worker(b, {a_worker}, board)
+        assert a_worker != b_worker  # two people, two different workers
 
-            # A card moved by one appears on the other's board without a reload.
-            card = a.get_by_role("article", name=title)
-            card.drag_to(a.get_by_role("region", name="Stage Qualified"))
-            expect(a.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)).to_be_visible()
-            expect(b.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)) \
-                .to_be_visible(timeout=15_000)
+        # A card moved by one appears on the other's board without a reload.
+        card = a.get_by_role("article", name=title)
+        card.drag_to(a.get_by_role("region", name="Stage Qualified"))
+        expect(a.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)).to_be_visible()
+        expect(b.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)) \
+            .to_be_visible(timeout=15_000)
 
-            # A quote edited by one is current for the other, opened on another worker.
-            builder = f"{app.base_url}/quotes/{quote.id}"
-            a.goto(builder)
-            a.get_by_role("button", name="Add line").click()
-            a.get_by_label("Description of line 1").fill("Discovery workshop")
-            a.get_by_label("Quantity of line 1").fill("2")
-            a.get_by_label("Unit price of line 1").fill("450")
-            a.get_by_label("Unit price of line 1").press("Tab")
-            expect(a.get_by_label("Total", exact=True)).to_have_text("€900.00")
-            a_worker = worker_of(a)
-            b.goto(builder)
-            land_on_another_worker(b, {a_worker}, builder, ready=lambda pg: pg.get_by_role("button", name="Add line"))
-            expect(b.get_by_label("Description of line 1")).to_have_value("Discovery workshop")
-            expect(b.get_by_label("Total", exact=True)).to_have_text("€900.00")
-            assert worker_of(b) != a_worker
-        finally:
-            one.close()
-            two.close()
+        # A quote edited by one is current for the other, opened on another worker.
+        builder = f"{app.base_url}/quotes/{quote.id}"
+        a.goto(builder)
+        a.get_by_role("button", name="Add line").click()
+        a.get_by_label("Description of line 1").fill("Discovery workshop")
+        a.get_by_label("Quantity of line 1").fill("2")
+        a.get_by_label("Unit price of line 1").fill("450")
+        a.get_by_label("Unit price of line 1").press("Tab")
+        expect(a.get_by_label("Total", exact=True)).to_have_text("€900.00")
+        a_worker = worker_of(a)
+        b.goto(builder)
+        land_on_another_worker(b, {a_worker}, builder, ready=lambda pg: pg.get_by_role("button", name="Add line"))
+        expect(b.get_by_label("Description of line 1")).to_have_value("Discovery workshop")
+        expect(b.get_by_label("Total", exact=True)).to_have_text("€900.00")
+        assert worker_of(b) != a_worker
+    finally:
+        for ctx in one.contexts:  # the session's browser stays; this test's tabs go
+            ctx.close()
+        two.close()

@@ -9,6 +9,7 @@ import pytest
 from l2c_app.core.config import reset_settings
 from l2c_app.integrations import stripe_client
 from l2c_app.integrations.checks import check_stripe
+from tests.conftest import run_async
 
 PUBLIC = "https://l2c.example.test"
 HOOK = PUBLIC + "/api/webhooks/stripe"
@@ -92,7 +93,6 @@ def test_no_webhook_secret_and_no_public_url(monkeypatch, public):
 
 def test_the_settings_button_runs_the_check_off_the_event_loop(public, monkeypatch):
     """The state handler: loading first, then the result; the check runs in a worker thread."""
-    import asyncio
     import threading
 
     import l2c_app.l2c_app  # noqa: F401  (registers every state)
@@ -121,7 +121,7 @@ def test_the_settings_button_runs_the_check_off_the_event_loop(public, monkeypat
             seen.append(state.testing)
         return seen
 
-    seen = asyncio.run(run())
+    seen = run_async(run())
     assert seen[0] == "stripe" and state.testing == ""
     assert threads and threads[0] is not threading.main_thread()
     assert state.checks["stripe"]["ok"] is True and "Stripe is connected" in state.checks["stripe"]["summary"]

@@ -24,6 +24,8 @@ from l2c_app.core.auth import ROLES, SECTION_ROLES, SESSION_COOKIE, create_sessi
 # document links (their token is the credential), and signed webhooks.
 PUBLIC = {
     ("GET", "/api/health"), ("POST", "/api/auth/login"), ("GET", "/api/auth/setup-signin"),
+    # the second step of a two-factor sign-in: the pending-login cookie or challenge is its credential
+    ("POST", "/api/auth/login/code"),
     ("POST", "/api/auth/logout"), ("POST", "/api/v1/leads"), ("GET", "/api/public/quotes/{token}/pdf"),
     ("GET", "/api/sign/{token}/pdf"), ("POST", "/api/webhooks/docusign"),
 }
