@@ -109,6 +109,18 @@ def db_url(request, _templates, tmp_path, monkeypatch) -> Iterator[str]:
         _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=_backends())
+def empty_url(request, tmp_path) -> Iterator[str]:
+    """An empty database (no migration applied), per backend: migration tests start it at a revision."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"l2c_m_{uuid.uuid4().hex[:12]}"
+    _pg_exec(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def session(db_url) -> Iterator[Session]:
     from l2c_app.core.db import engine_for

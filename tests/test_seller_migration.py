@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 import sqlalchemy as sa
-
-from tests.conftest import _backends, _pg_exec, _pg_url
-
-
-@pytest.fixture(params=_backends())
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"l2c_m_{uuid.uuid4().hex[:12]}"
-    _pg_exec(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_0005_adds_account_tax_id_and_keeps_the_accounts(empty_url):

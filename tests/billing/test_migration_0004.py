@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from alembic import command
 from l2c_app.core.db import alembic_config
-from tests.conftest import _backends, _pg_exec, _pg_url
-
-
-@pytest.fixture(params=_backends())
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"l2c_m_{uuid.uuid4().hex[:12]}"
-    _pg_exec(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_0004_upgrades_a_database_with_an_invoice_and_a_payment(empty_url):
