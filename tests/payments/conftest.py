@@ -57,3 +57,30 @@ def issued_invoice(session, world, amount: int = 10000):
     service.issue_invoice(session, inv.id)
     session.commit()
     return inv
+
+
+def send(session, inv) -> str:
+    """Send the invoice (creating its payment link); the link's id."""
+    from l2c_app.billing.sending import send_invoice
+
+    out = send_invoice(session, inv.id)
+    session.commit()
+    return out["payment_link_url"].rsplit("/", 1)[1]
+
+
+def reload(session, inv):
+    """The invoice as the database now holds it."""
+    from l2c_app.billing.models import Invoice
+
+    session.expire_all()
+    return session.get(Invoice, inv.id)
+
+
+def payments(session) -> list:
+    """Every payment, oldest first, as the database now holds them."""
+    from sqlmodel import select
+
+    from l2c_app.payments.models import Payment
+
+    session.expire_all()
+    return list(session.exec(select(Payment).order_by(Payment.id)))

@@ -9,30 +9,12 @@ import time
 import pytest
 from sqlmodel import select
 
-from l2c_app.billing.models import Invoice
-from l2c_app.billing.sending import send_invoice
 from l2c_app.core.models import WebhookEvent
 from l2c_app.integrations import stripe_client
 from l2c_app.integrations.models import ProviderState
-from l2c_app.payments.models import Dispute, Payment, Refund
+from l2c_app.payments.models import Dispute, Refund
 from l2c_app.payments.webhooks import HANDLERS, stripe_sync
-from tests.payments.conftest import issued_invoice
-
-
-def send(session, inv) -> str:
-    out = send_invoice(session, inv.id)
-    session.commit()
-    return out["payment_link_url"].rsplit("/", 1)[1]
-
-
-def reload(session, inv) -> Invoice:
-    session.expire_all()
-    return session.get(Invoice, inv.id)
-
-
-def payments(session) -> list[Payment]:
-    session.expire_all()
-    return list(session.exec(select(Payment).order_by(Payment.id)))
+from tests.payments.conftest import issued_invoice, payments, reload, send
 
 
 def event_lists(standin) -> list[dict]:

@@ -10,29 +10,11 @@ import pytest
 from sqlmodel import select
 
 from l2c_app.billing import service
-from l2c_app.billing.models import Invoice
-from l2c_app.billing.sending import send_invoice
 from l2c_app.core.models import OutboxMessage, WebhookEvent
 from l2c_app.integrations import stripe_client
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
 from l2c_app.payments.webhooks import stripe_sync
-from tests.payments.conftest import issued_invoice
-
-
-def send(session, inv) -> str:
-    out = send_invoice(session, inv.id)
-    session.commit()
-    return out["payment_link_url"].rsplit("/", 1)[1]
-
-
-def reload(session, inv) -> Invoice:
-    session.expire_all()
-    return session.get(Invoice, inv.id)
-
-
-def payments(session) -> list[Payment]:
-    session.expire_all()
-    return list(session.exec(select(Payment).order_by(Payment.id)))
+from tests.payments.conftest import issued_invoice, payments, reload, send
 
 
 def test_sending_makes_one_link_for_the_open_amount(session, world, standin):
