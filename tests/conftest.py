@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -181,6 +182,39 @@ class RunningApp:
         return email, password
 
 
+@contextmanager
+def served_app(cwd: Path, env: dict, port: int, log: Path, wait_seconds: int) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`l2c serve --no-jobs` from `cwd` until the block ends: yields its base URL and process once
+    /api/health and the login page answer; stopped (its whole process group) afterwards."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
+                                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"l2c serve exited with {proc.returncode}; see {log}")
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200 and \
+                        httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"l2c serve did not answer within {wait_seconds} s; see {log}")
+            time.sleep(1)
+        yield base, proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it exited already (the failure is reported above)
+            pass
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> Iterator[RunningApp]:
     """`l2c serve` on its own port and SQLite file, started once for the whole run."""
@@ -201,34 +235,13 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
     stripe_standin.start()
     env.update(STRIPE_API_KEY="sk_test_browser", STRIPE_WEBHOOK_SECRET="whsec_browser_tests",
                STRIPE_API_BASE=stripe_standin.base_url)
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://localhost:{port}"
-    deadline = time.monotonic() + 300
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"l2c serve exited with {proc.returncode}; see {log}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200 and \
-                        httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"l2c serve did not answer within 300 s; see {log}")
-            time.sleep(1)
-        running = RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
-        running.ensure_owner()  # the install every journey starts from: an owner and the default board
-        yield running
+        with served_app(ROOT, env, port, log, wait_seconds=300) as (base, _proc):
+            running = RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
+            running.ensure_owner()  # the install every journey starts from: an owner and the default board
+            yield running
     finally:
         stripe_standin.stop()
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import uuid
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 import l2c_app.models  # noqa: F401,E402  (every table registered before services run)
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI, ROOT, _free_port, _pg_exec, _pg_reachable, _pg_url, sign_in
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IN_CI,
+    ROOT,
+    _free_port,
+    _pg_exec,
+    _pg_reachable,
+    _pg_url,
+    served_app,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -115,33 +123,10 @@ def scaled_app(tmp_path_factory):
                PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
     for key in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
         env.pop(key, None)
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
-                                cwd=copy, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://localhost:{port}"
     try:
-        deadline = time.monotonic() + 420
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"l2c serve exited with {proc.returncode}; see {log}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200 and \
-                        httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"l2c serve did not answer within 420 s; see {log}")
-            time.sleep(1)
-        yield ScaledApp(base, url, proc), port
+        with served_app(copy, env, port, log, wait_seconds=420) as (base, proc):
+            yield ScaledApp(base, url, proc), port
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:  # it exited already (the failure is reported above)
-            pass
         from l2c_app.core.db import engine_for
 
         engine_for(url).dispose()
