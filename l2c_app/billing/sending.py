@@ -17,8 +17,11 @@ from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, add_inv
 from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, snapshot
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
+from l2c_app.core.models import OutboxMessage
 from l2c_app.core.money import format_money
 from l2c_app.core.timeutil import org_today, utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import InvoiceEvent
 from l2c_app.integrations.email import send_mail
 from l2c_app.pipeline.models import Contact, Deal
 from l2c_app.projects.models import Project, Retainer
@@ -45,7 +48,11 @@ def client_email(session: Session, inv: Invoice) -> str | None:
 
 def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: str | None = None,
                  time_appendix: bool = False) -> dict:
-    """Issue if still a draft, make/refresh the Stripe link, e-mail the PDF and the public link."""
+    """Issue if still a draft, e-mail the PDF and the public link, ask for the Stripe link.
+
+    Nothing outside is called here: the e-mail and the payment link are outbox effects written
+    in this transaction and delivered by the worker after commit (outbox/worker.py), so a slow
+    mail server or Stripe never holds the write lock, and a rollback sends nothing."""
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status == "void":
@@ -59,10 +66,7 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     if inv.kind != "credit_note":
         from l2c_app.integrations import stripe_client
 
-        try:
-            link_url = stripe_client.ensure_payment_link(session, inv)
-        except stripe_client.stripe.StripeError as exc:
-            raise BillingError(f"Stripe refused the payment link: {exc.user_message or exc}", "payment_link") from None
+        link_url = stripe_client.ensure_payment_link(session, inv)
     data = render_invoice_pdf(session, inv, time_appendix=time_appendix)
     doc = store_document(session, kind="invoice_pdf", filename=invoice_filename(inv), data=data)
     url = public_url(inv)
@@ -71,17 +75,37 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     body = (f"Hello,\n\nplease find attached invoice {inv.number} for {amount}, {due}.\n\n"
             f"View and pay it online: {url}\n\nThank you.")
     msg = send_mail(session, to=recipient, subject=f"Invoice {inv.number}", body=body, link=url, attachments=[doc],
-                    related=("invoice", inv.id))
+                    related=("invoice", inv.id), on_outcome="invoice_delivery")
     before = snapshot(inv)
     inv.sent_at = utcnow()
-    # "Sent" only when the e-mail left; without SMTP it waits in the Outbox and says so.
-    inv.delivery = {"sent": "sent", "failed": "failed"}.get(msg.status, "queued")
+    # "Sent" only once the e-mail left (record_delivery, called by the worker); until then it
+    # waits in the Outbox (queued for the worker, or kept there without SMTP) and says so.
+    inv.delivery = "queued"
     session.add(inv)
     record_update(session, actor, inv, before, action="send")
-    verb = {"sent": "sent to", "failed": "could not be e-mailed to"}.get(msg.status, "queued in the Outbox for")
+    verb = "queued for sending to" if msg.status == "queued" else "kept in the Outbox (no SMTP) for"
     add_invoice_event(session, inv, f"Invoice {inv.number} {verb} {recipient}", user_id=actor.user_id)
+    emit(session, "invoice.sent", InvoiceEvent(invoice_id=inv.id, number=inv.number, total_minor=inv.total_minor,
+                                               currency=inv.currency, detail=recipient))
     return {"id": inv.id, "number": inv.number, "public_url": url, "payment_link_url": link_url, "to": recipient,
-            "delivery": inv.delivery}
+            "delivery": inv.delivery, "message_id": msg.id}
+
+
+def record_delivery(session: Session, msg: OutboxMessage) -> None:
+    """The worker's word on an invoice e-mail: the invoice says Sent, or E-mail failed."""
+    inv = session.get(Invoice, msg.related_id) if msg.related_entity == "invoice" else None
+    if inv is None:
+        return
+    outcome = {"sent": "sent", "failed": "failed"}.get(msg.status)
+    if outcome is None or inv.delivery == outcome:
+        return
+    before = snapshot(inv)
+    inv.delivery = outcome
+    session.add(inv)
+    record_update(session, SYSTEM, inv, before, action="delivery")
+    text = f"Invoice {inv.number} e-mailed to {msg.to}" if outcome == "sent" else \
+        f"Invoice {inv.number} could not be e-mailed to {msg.to}: {msg.error or 'refused'}"
+    add_invoice_event(session, inv, text)
 
 
 def _reminded(session: Session, invoice_id: int, key: str) -> bool:
@@ -125,7 +149,9 @@ def send_reminders(session: Session, today: date | None = None) -> int:
 
 
 def generate_retainer_invoices(session: Session, today: date | None = None, send: bool = False) -> list[int]:
-    """Monthly: one invoice per project with retainer months due and not billed yet."""
+    """Monthly: one invoice per project with retainer months due and not billed yet; e-mailed
+    to the client (through the outbox) when `send` or one of the project's active retainers
+    says so (`Retainer.email_invoices`)."""
     begin_write(session)
     today = today or org_today(session)
     made: list[int] = []
@@ -140,7 +166,9 @@ def generate_retainer_invoices(session: Session, today: date | None = None, send
         except BillingError:
             continue  # nothing due for this project
         issue_invoice(session, inv.id, SYSTEM, issue_date=today)
-        if send:
+        wants_mail = send or any(session.exec(select(Retainer.email_invoices).where(
+            Retainer.project_id == pid, Retainer.active.is_(True))))
+        if wants_mail:
             try:
                 send_invoice(session, inv.id, SYSTEM)
             except BillingError as exc:

@@ -39,6 +39,7 @@ from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.integrations.email import send_mail
+from l2c_app.outbox.service import enqueue, handler
 from l2c_app.pipeline.models import Contact, Deal
 from l2c_app.quotes.models import Quote
 
@@ -403,10 +404,12 @@ def send(session: Session, actor: Actor, contract_id: int, provider: str | None 
     contract.sent_at = utcnow()
     original = _original(session, contract)
     if provider == "docusign":
-        from l2c_app.integrations.docusign_client import DocuSignClient
-
-        contract.envelope_id = DocuSignClient.from_settings().create_envelope(
-            contract, signers, [s for s in signers_of(session, contract.id) if s.kind == "cc"], original.data)
+        # The envelope is an outbox effect: DocuSign is called by the worker after commit
+        # (deliver_docusign_send), never inside this write transaction.
+        session.flush()
+        enqueue(session, "docusign.send", {"contract_id": contract.id, "document_id": original.id},
+                f"docusign-send-c{contract.id}", summary=f"DocuSign envelope for “{contract.title}”",
+                related=("contract", contract.id))
         contract.last_provider_event_at = utcnow()
         for s in signers:
             s.status = "sent"
@@ -578,9 +581,9 @@ def void(session: Session, actor: Actor, contract_id: int, reason: str) -> Contr
     if contract.status in FINAL:
         raise ContractError(f"status: a {contract.status} contract cannot be voided.")
     if contract.provider == "docusign" and contract.envelope_id:
-        from l2c_app.integrations.docusign_client import DocuSignClient
-
-        DocuSignClient.from_settings().void_envelope(contract.envelope_id, reason)
+        enqueue(session, "docusign.void", {"envelope_id": contract.envelope_id, "reason": reason[:200]},
+                f"docusign-void-{contract.envelope_id}", summary=f"Void DocuSign envelope of “{contract.title}”",
+                related=("contract", contract.id))
     contract.void_reason = reason[:500]
     for s in signers_of(session, contract.id):
         s.token_hash = None  # links die with the contract (also checked by status)
@@ -846,3 +849,56 @@ def _as_utc(value: datetime) -> datetime:
     from datetime import UTC
 
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- outbox deliveries (run by the worker after commit, no transaction open during the call) --
+
+@handler("docusign.send")
+def deliver_docusign_send(effect) -> str:
+    """Create the envelope of a sent contract and record its id. DocuSign's create-envelope has
+    no idempotency key: a contract that already has an envelope is never sent again, and a
+    contract voided before the envelope was made gets none (or its new envelope voided)."""
+    from l2c_app.core.db import session_scope
+    from l2c_app.integrations.docusign_client import DocuSignClient
+
+    contract_id = effect.payload["contract_id"]
+    with session_scope() as session:
+        contract = _get(session, contract_id)
+        if contract.envelope_id:
+            return contract.envelope_id
+        if contract.status != "sent":
+            return f"not sent: the contract is {contract.status}"
+        signers = signing_signers(session, contract_id)
+        ccs = [s for s in signers_of(session, contract_id) if s.kind == "cc"]
+        doc = session.get(Document, effect.payload.get("document_id")) or _original(session, contract)
+        pdf = doc.data
+        for row in (contract, *signers, *ccs):
+            session.expunge(row)
+    client = DocuSignClient.from_settings()
+    envelope_id = client.create_envelope(contract, signers, ccs, pdf)
+    with session_scope() as session:
+        contract = _get(session, contract_id)
+        if contract.envelope_id:  # another attempt finished first: this envelope is one too many
+            stale, reason = envelope_id, "duplicate envelope"
+        elif contract.status != "sent":
+            contract.envelope_id = envelope_id
+            stale, reason = envelope_id, f"the contract was {contract.status} before the envelope was made"
+        else:
+            contract.envelope_id, stale, reason = envelope_id, None, ""
+            contract.last_provider_event_at = utcnow()
+            record_action(session, SYSTEM, "contract", contract.id, "envelope_created", {"envelope_id": envelope_id})
+        session.add(contract)
+        if stale:
+            enqueue(session, "docusign.void", {"envelope_id": stale, "reason": reason},
+                    f"docusign-void-{stale}", summary=f"Void DocuSign envelope {stale}",
+                    related=("contract", contract_id))
+    return envelope_id
+
+
+@handler("docusign.void")
+def deliver_docusign_void(effect) -> str:
+    from l2c_app.integrations.docusign_client import DocuSignClient
+
+    reason = effect.payload.get("reason") or "voided"
+    DocuSignClient.from_settings().void_envelope(effect.payload["envelope_id"], reason)
+    return "voided"

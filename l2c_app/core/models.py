@@ -177,7 +177,7 @@ class OutboxMessage(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     link: str | None = Field(default=None, max_length=500)  # the public link the message carries
     attachment_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="outbox", max_length=16)  # outbox (not sent), sent, failed
+    status: str = Field(default="outbox", max_length=16)  # outbox (no SMTP: not sent), queued, sent, failed
     error: str | None = Field(default=None, max_length=500)
     related_entity: str | None = Field(default=None, max_length=60)
     related_id: int | None = None

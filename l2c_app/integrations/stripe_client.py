@@ -28,6 +28,7 @@ import stripe
 from sqlmodel import Session
 
 from l2c_app.core.config import get_settings
+from l2c_app.outbox.service import enqueue, handler
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,10 @@ def enabled() -> bool:
 
 
 def ensure_payment_link(session: Session, invoice) -> str | None:
-    """The invoice's payment link for its open amount (made, kept or replaced); None without Stripe."""
+    """The invoice's payment link for its open amount: kept when it fits, else a new one is
+    asked for (an outbox effect, made by the worker after commit; this returns the link the
+    invoice has now, possibly None). Without Stripe: None."""
     from l2c_app.billing.service import open_amount
-    from l2c_app.core.audit import Actor, record_action
 
     if not enabled():
         return None
@@ -82,10 +84,17 @@ def ensure_payment_link(session: Session, invoice) -> str | None:
         return None
     if invoice.payment_link_id and invoice.payment_link_amount_minor == amount:
         return invoice.payment_link_url
-    client = get_client()
+    key = f"l2c-inv{invoice.id}-gen{link_generation(session, invoice.id)}-{amount}"
+    enqueue(session, "stripe.link_create", {"invoice_id": invoice.id, "amount_minor": amount}, key,
+            summary=f"Stripe payment link for invoice {invoice.number} ({amount} {invoice.currency})",
+            related=("invoice", invoice.id))
+    return invoice.payment_link_url
+
+
+def _link_params(invoice, amount: int) -> dict[str, Any]:
     base = get_settings().app_base_url
     meta = {"invoice_id": str(invoice.id), "invoice_number": invoice.number or "", "source": "l2c"}
-    params: dict[str, Any] = {
+    return {
         "line_items": [{
             "quantity": 1,
             "price_data": {"currency": invoice.currency.lower(), "unit_amount": amount,
@@ -97,17 +106,62 @@ def ensure_payment_link(session: Session, invoice) -> str | None:
         "after_completion": {"type": "redirect",
                              "redirect": {"url": f"{base}/i/{invoice.public_token}?paid=1"}},
     }
-    key = f"l2c-inv{invoice.id}-gen{link_generation(session, invoice.id)}-{amount}"
-    link = client.v1.payment_links.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
-    old = invoice.payment_link_id
-    invoice.payment_link_id, invoice.payment_link_url = link.id, link.url
-    invoice.payment_link_amount_minor = amount
-    session.add(invoice)
-    if old and old != link.id:
-        _deactivate(old)
-    record_action(session, Actor("system", None, "stripe"), "invoice", invoice.id, "payment_link",
-                  {"link": link.id, "amount_minor": amount, "replaced": old})
-    return link.url
+
+
+def _permanent(exc: stripe.StripeError) -> bool:
+    """Stripe, "Error handling": 4xx other than 409 (idempotency conflict) and 429 (rate limit)
+    will fail the same way again; connection errors, 409, 429 and 5xx are worth a retry."""
+    status = getattr(exc, "http_status", None)
+    return status is not None and 400 <= status < 500 and status not in (409, 429)
+
+
+@handler("stripe.link_create")
+def deliver_link_create(effect) -> str:
+    """Create the link (the effect's key is Stripe's Idempotency-Key), then record it on the
+    invoice in a short transaction, unless the invoice moved on meanwhile (paid, voided, another
+    amount): then the new link is deactivated at once and, if money is still open, a fitting one
+    asked for."""
+    from l2c_app.billing.models import Invoice
+    from l2c_app.billing.service import begin_write, lock_invoice_row, open_amount
+    from l2c_app.core.audit import Actor, record_action
+    from l2c_app.core.db import session_scope
+    from l2c_app.outbox.service import Permanent
+
+    amount = int(effect.payload["amount_minor"])
+    with session_scope() as session:
+        invoice = session.get(Invoice, effect.payload["invoice_id"])
+        if invoice is None:
+            raise Permanent("the invoice is gone")
+        params = _link_params(invoice, amount)
+    try:
+        link = get_client().v1.payment_links.create(params,  # type: ignore[arg-type]
+                                                    {"idempotency_key": effect.idempotency_key})
+    except stripe.StripeError as exc:
+        if _permanent(exc):
+            raise Permanent(f"Stripe refused the payment link: {exc.user_message or exc}") from None
+        raise
+    with session_scope() as session:
+        begin_write(session)
+        lock_invoice_row(session, effect.payload["invoice_id"])
+        invoice = session.get(Invoice, effect.payload["invoice_id"])
+        wanted = (invoice is not None and invoice.status not in ("void", "paid")
+                  and open_amount(session, invoice) == amount)
+        if not wanted:
+            deactivate_link(session, link.id)
+            if invoice is not None and invoice.status not in ("void", "paid"):
+                ensure_payment_link(session, invoice)
+            return f"{link.id} (not needed any more: deactivated)"
+        old = invoice.payment_link_id
+        if old == link.id:
+            return link.id
+        invoice.payment_link_id, invoice.payment_link_url = link.id, link.url
+        invoice.payment_link_amount_minor = amount
+        session.add(invoice)
+        if old:
+            deactivate_link(session, old)
+        record_action(session, Actor("system", None, "stripe"), "invoice", invoice.id, "payment_link",
+                      {"link": link.id, "amount_minor": amount, "replaced": old})
+    return link.id
 
 
 def link_generation(session: Session, invoice_id: int) -> int:
@@ -130,11 +184,24 @@ def replace_invoice_link(session: Session, invoice) -> str | None:
     return ensure_payment_link(session, invoice)
 
 
-def _deactivate(link_id: str) -> None:
+def deactivate_link(session: Session, link_id: str) -> None:
+    """Queue `active: false` for the link (an outbox effect: never a Stripe call under a lock)."""
+    enqueue(session, "stripe.link_deactivate", {"link_id": link_id}, f"l2c-deactivate-{link_id}",
+            summary=f"Deactivate Stripe payment link {link_id}")
+
+
+@handler("stripe.link_deactivate")
+def deliver_link_deactivate(effect) -> str:
+    from l2c_app.outbox.service import Permanent
+
     try:
-        get_client().v1.payment_links.update(link_id, {"active": False})
-    except stripe.StripeError as exc:  # the link may already be gone; the money rules do not depend on it
-        log.warning("could not deactivate payment link %s: %s", link_id, exc)
+        get_client().v1.payment_links.update(effect.payload["link_id"], {"active": False},
+                                              {"idempotency_key": effect.idempotency_key})
+    except stripe.StripeError as exc:
+        if _permanent(exc):  # the link may already be gone; the money rules do not depend on it
+            raise Permanent(f"Stripe refused: {exc.user_message or exc}") from None
+        raise
+    return "deactivated"
 
 
 def deactivate_invoice_link(session: Session, invoice) -> None:
@@ -142,7 +209,7 @@ def deactivate_invoice_link(session: Session, invoice) -> None:
     if not invoice.payment_link_id:
         return
     if enabled():
-        _deactivate(invoice.payment_link_id)
+        deactivate_link(session, invoice.payment_link_id)
     invoice.payment_link_id = None
     invoice.payment_link_url = None
     invoice.payment_link_amount_minor = None

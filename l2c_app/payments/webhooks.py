@@ -52,7 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from l2c_app.billing.service import (AUDIT_INSERT, add_invoice_event, audit_row, begin_write, lock_invoice_row,
-                                     recompute_status_row)
+                                     open_amount, recompute_status_row)
 from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
@@ -456,8 +456,8 @@ def on_async_failed(session: Session, obj: dict, event: dict) -> str:
         used = _id(obj.get("payment_link"))
         if stripe_client.enabled() and inv is not None and (inv.payment_link_id is None or used is None
                                                             or inv.payment_link_id == used):
-            url = stripe_client.replace_invoice_link(session, inv)
-            detail += f"; new payment link {inv.payment_link_id}" if url else "; nothing open, no link"
+            stripe_client.replace_invoice_link(session, inv)  # queued: made by the outbox worker after commit
+            detail += "; new payment link queued" if open_amount(session, inv) > 0 else "; nothing open, no link"
     return detail
 
 

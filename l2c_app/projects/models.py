@@ -88,6 +88,8 @@ class Retainer(SQLModel, table=True):
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     start_date: date
     active: bool = True
+    # The monthly invoice the job makes is e-mailed to the client at once (else it waits, issued).
+    email_invoices: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class RetainerPeriod(SQLModel, table=True):

@@ -135,6 +135,18 @@ def retainer_period_amount(retainer: Retainer, index: int) -> int:
     return split_evenly(retainer.planned_minor, retainer.months)[index]  # core/lines: the one split
 
 
+def set_retainer_email(session: Session, actor: Actor, retainer_id: int, email_invoices: bool) -> Retainer:
+    """Whether the monthly invoice the job makes for this retainer is e-mailed to the client."""
+    row = session.get(Retainer, retainer_id)
+    if row is None:
+        raise NotFound("Retainer", "retainer_id")
+    before = snapshot(row)
+    row.email_invoices = bool(email_invoices)
+    session.add(row)
+    record_update(session, actor, row, before)
+    return row
+
+
 def _add_months(day: date, months: int) -> date:
     y, m = divmod(day.month - 1 + months, 12)
     return date(day.year + y, m + 1, 1)

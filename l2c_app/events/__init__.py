@@ -1,0 +1,1 @@
+"""Domain events: what happened, written in the transaction that made it happen."""

@@ -1,0 +1,93 @@
+"""emit(session, type, payload): one `domain_event` row in the caller's transaction, then the
+in-transaction subscribers, in the order they subscribed.
+
+Subscribers only write our own database (timeline, notifications, a project on signature,
+outbox rows for outside effects): they run inside the business transaction, so a rollback
+undoes the event and everything it caused, and nothing outside has happened yet. A subscriber
+that raises rolls the change back with it: subscribe only what must hold together.
+
+Who subscribes: each stage's `subscribers.py` (listed in SUBSCRIBER_MODULES), imported on the
+first emit; `subscribe("*", fn)` receives every event (outbound webhooks' fan-out).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from l2c_app.events.models import DomainEvent
+from l2c_app.events.types import EVENT_TYPES, field_names
+
+Subscriber = Callable[[Session, DomainEvent], None]
+
+SUBSCRIBER_MODULES = ("l2c_app.projects.subscribers", "l2c_app.billing.subscribers")
+
+_subscribers: dict[str, list[Subscriber]] = {}
+_loaded = False
+
+
+def subscribe(event_type: str, fn: Subscriber) -> Subscriber:
+    """Call `fn(session, event)` in the transaction of every `event_type` event ("*": all)."""
+    if event_type != "*" and event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    listeners = _subscribers.setdefault(event_type, [])
+    if fn not in listeners:
+        listeners.append(fn)
+    return fn
+
+
+def unsubscribe(event_type: str, fn: Subscriber) -> None:
+    if fn in _subscribers.get(event_type, []):
+        _subscribers[event_type].remove(fn)
+
+
+def subscribers_of(event_type: str) -> list[Subscriber]:
+    _load()
+    return [*_subscribers.get(event_type, []), *_subscribers.get("*", [])]
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for name in SUBSCRIBER_MODULES:
+        importlib.import_module(name)
+
+
+def _org_id(session: Session) -> int | None:
+    from l2c_app.core.models import Organisation
+
+    cached = session.info.get("l2c_org_id")
+    if cached is None:
+        org = session.query(Organisation.id).order_by(Organisation.id).first()
+        cached = session.info["l2c_org_id"] = org[0] if org else None
+    return cached
+
+
+def emit(session: Session, event_type: str, payload: Any) -> DomainEvent:
+    """Record `event_type` with its payload (the type's dataclass, or a dict of its fields)."""
+    spec = EVENT_TYPES.get(event_type)
+    if spec is None:
+        raise ValueError(f"unknown event type {event_type!r}")
+    cls, subject_kind, subject_field = spec
+    if is_dataclass(payload):
+        if not isinstance(payload, cls):
+            raise TypeError(f"{event_type} takes a {cls.__name__}, not {type(payload).__name__}")
+        data = asdict(payload)
+    else:
+        unknown = set(payload) - field_names(cls)
+        if unknown:
+            raise TypeError(f"{event_type}: unknown payload fields {sorted(unknown)}")
+        data = asdict(cls(**payload))  # missing required fields raise here
+    event = DomainEvent(type=event_type, org_id=_org_id(session), subject_kind=subject_kind,
+                        subject_id=data.get(subject_field), payload=data)
+    session.add(event)
+    session.flush()
+    for fn in subscribers_of(event_type):
+        fn(session, event)
+    return event
