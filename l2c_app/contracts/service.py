@@ -38,8 +38,10 @@ from l2c_app.core.models import Document, User
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import ContractEvent
 from l2c_app.integrations.email import send_mail
-from l2c_app.outbox.service import enqueue, handler
+from l2c_app.outbox.service import Permanent, enqueue, handler
 from l2c_app.pipeline.models import Contact, Deal
 from l2c_app.quotes.models import Quote
 
@@ -93,12 +95,12 @@ def _set_status(session: Session, actor: Actor, contract: Contract, new: str, **
     record_update(session, actor, contract, before, action=new)
     if detail:
         record_action(session, actor, "contract", contract.id, f"{new}_detail", detail)
-    if new == "completed":
-        # Delivery may start by itself on signature (setting auto_project_on_signature).
-        from l2c_app.projects.service import on_contract_signed
-
+    event_type = {"sent": "contract.sent", "completed": "contract.signed", "declined": "contract.declined"}.get(new)
+    if event_type:
+        # Delivery may start by itself on signature: projects/subscribers.py reacts to contract.signed.
         session.flush()
-        on_contract_signed(session, contract.id)
+        emit(session, event_type, ContractEvent(contract_id=contract.id, deal_id=contract.deal_id,
+                                                quote_id=contract.quote_id, provider=contract.provider or ""))
     return True
 
 
@@ -859,7 +861,7 @@ def deliver_docusign_send(effect) -> str:
     no idempotency key: a contract that already has an envelope is never sent again, and a
     contract voided before the envelope was made gets none (or its new envelope voided)."""
     from l2c_app.core.db import session_scope
-    from l2c_app.integrations.docusign_client import DocuSignClient
+    from l2c_app.integrations.docusign_client import HINTS, DocuSignClient, DocuSignError
 
     contract_id = effect.payload["contract_id"]
     with session_scope() as session:
@@ -874,8 +876,15 @@ def deliver_docusign_send(effect) -> str:
         pdf = doc.data
         for row in (contract, *signers, *ccs):
             session.expunge(row)
-    client = DocuSignClient.from_settings()
-    envelope_id = client.create_envelope(contract, signers, ccs, pdf)
+    try:
+        envelope_id = DocuSignClient.from_settings().create_envelope(contract, signers, ccs, pdf)
+    except DocuSignError as exc:
+        # A refusal a person must fix (consent, keys, a missing anchor) fails at once, with
+        # DocuSign's code and hint on the Outbox page; limits and outages are retried.
+        if exc.code != "HOURLY_APIINVOCATION_LIMIT_EXCEEDED" and (exc.code in HINTS or (
+                exc.status is not None and 400 <= exc.status < 500 and exc.status != 429)):
+            raise Permanent(str(exc)) from None
+        raise
     with session_scope() as session:
         contract = _get(session, contract_id)
         if contract.envelope_id:  # another attempt finished first: this envelope is one too many

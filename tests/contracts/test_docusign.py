@@ -12,6 +12,7 @@ from l2c_app.api.app import build_api
 from l2c_app.contracts import service as svc
 from l2c_app.contracts.models import Contract
 from l2c_app.core.models import Document, WebhookEvent
+from l2c_app.outbox.worker import deliver_outbox
 from l2c_app.pipeline.models import Activity
 
 
@@ -24,6 +25,8 @@ def sent(session, docusign):
     svc.add_signer(session, world.actor, contract.id, kind="cc", name="Finance", email="finance@client.test")
     svc.send(session, world.actor, contract.id)  # DocuSign is configured: it is the default
     session.commit()
+    deliver_outbox()  # the envelope is an outbox effect, made after commit
+    session.refresh(contract)
     return contract
 
 
@@ -166,6 +169,8 @@ def test_repoll_catches_a_lost_webhook(session, sent, docusign):
 def test_void_reaches_docusign(session, sent, docusign):
     svc.void(session, svc.Actor("user", None), sent.id, "Client changed their mind")
     session.commit()
+    assert docusign.envelopes[sent.envelope_id].status != "voided"  # nothing outside before the worker ran
+    deliver_outbox()
     assert docusign.envelopes[sent.envelope_id].status == "voided"
     assert status_of(session, sent.id).status == "voided"
 

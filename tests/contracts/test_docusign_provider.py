@@ -11,12 +11,16 @@ from l2c_app.contracts import service as svc
 from l2c_app.contracts.models import Contract
 from l2c_app.integrations import models as provider_models
 from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
+from l2c_app.outbox.models import OutboxEffect
+from l2c_app.outbox.worker import deliver_outbox
 
 
 def _contract(session, world, email=None):
     contract = svc.create_from_quote(session, world.actor, world.quote_id)
     svc.send(session, world.actor, contract.id)
     session.commit()
+    deliver_outbox()  # the envelope is an outbox effect, made after commit
+    session.refresh(contract)
     return contract
 
 
@@ -42,13 +46,17 @@ def test_consent_required_names_the_code_and_the_consent_url(session, docusign):
     world = make_world(session)
     contract = svc.create_from_quote(session, world.actor, world.quote_id)
     session.commit()
-    with pytest.raises(DocuSignError) as caught:
-        svc.send(session, world.actor, contract.id)
-    err = caught.value
-    assert err.code == "consent_required"
-    assert err.consent_url.startswith(f"https://{docusign.oauth_host}/oauth/auth?response_type=code")
-    assert "client_id=ik-123" in err.consent_url and "scope=signature%20impersonation" in err.consent_url
-    assert "consent_required" in str(err) and err.consent_url in str(err)  # shown to the team member
+    svc.send(session, world.actor, contract.id)  # the envelope is queued: DocuSign is asked after commit
+    session.commit()
+    deliver_outbox()
+    effect = session.exec(select(OutboxEffect).where(OutboxEffect.kind == "docusign.send")).one()
+    session.refresh(effect)
+    # A refusal a person must fix fails at once (no retries), saying what to do on the Outbox page.
+    assert effect.status == "failed" and effect.attempts == 1
+    err = effect.last_error
+    assert "consent_required" in err
+    assert f"https://{docusign.oauth_host}/oauth/auth?response_type=code" in err
+    assert "client_id=ik-123" in err and "scope=signature%20impersonation" in err
 
 
 def test_the_api_error_code_is_shown(session, docusign):

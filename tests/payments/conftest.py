@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from l2c_app.outbox.worker import deliver_outbox
 from tests.billing.factory import World
 from tests.payments.stripe_standin import StripeStandIn
 
@@ -27,7 +28,9 @@ def standin(db_url, api, monkeypatch):
     from l2c_app.integrations import stripe_client
 
     def sender(body: bytes, headers: dict) -> int:
-        return api.post("/api/webhooks/stripe", content=body, headers=headers).status_code
+        status = api.post("/api/webhooks/stripe", content=body, headers=headers).status_code
+        deliver_outbox()  # what the server's outbox worker does right after the webhook's commit
+        return status
 
     s = StripeStandIn(SECRET, sender=sender).start()
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_standin")
@@ -63,9 +66,10 @@ def send(session, inv) -> str:
     """Send the invoice (creating its payment link); the link's id."""
     from l2c_app.billing.sending import send_invoice
 
-    out = send_invoice(session, inv.id)
+    send_invoice(session, inv.id)
     session.commit()
-    return out["payment_link_url"].rsplit("/", 1)[1]
+    deliver_outbox()  # the link is an outbox effect, made by the worker after commit
+    return reload(session, inv).payment_link_url.rsplit("/", 1)[1]
 
 
 def reload(session, inv):

@@ -12,6 +12,7 @@ from sqlmodel import select
 from l2c_app.core.models import WebhookEvent
 from l2c_app.integrations import stripe_client
 from l2c_app.integrations.models import ProviderState
+from l2c_app.outbox.worker import deliver_outbox
 from l2c_app.payments.models import Dispute, Refund
 from l2c_app.payments.webhooks import HANDLERS, stripe_sync
 from tests.payments.conftest import issued_invoice, payments, reload, send
@@ -101,9 +102,10 @@ def test_a_new_link_after_a_refund_is_not_an_idempotent_replay(session, world, s
     standin.refund(paid["charge"]["id"])  # within 24 h: the old key would replay the dead link
     inv = reload(session, inv)
     assert inv.status == "sent"
-    url = stripe_client.ensure_payment_link(session, inv)
+    stripe_client.ensure_payment_link(session, inv)
     session.commit()
-    new = url.rsplit("/", 1)[1]
+    deliver_outbox()  # the new link is an outbox effect
+    new = reload(session, inv).payment_link_id
     assert new != first and standin.objects[new]["active"]
     keys = sorted(k for k in standin.idempotent if k.startswith("/v1/payment_linksl2c-"))  # creations
     assert keys == [f"/v1/payment_linksl2c-inv{inv.id}-gen0-10000", f"/v1/payment_linksl2c-inv{inv.id}-gen1-10000"]

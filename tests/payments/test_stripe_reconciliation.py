@@ -31,15 +31,37 @@ def test_sending_makes_one_link_for_the_open_amount(session, world, standin):
     assert len(standin.links()) == 1
 
 
-def test_a_retry_after_a_lost_response_gets_the_same_link(session, world, standin):
-    """Stripe made the link but our transaction never committed (the response was lost, the
-    process died): the retry sends the same idempotency key and Stripe replays the link."""
+def test_a_retry_after_a_lost_response_gets_the_same_link(session, world, standin, monkeypatch):
+    """Stripe made the link but the worker never recorded it (the process died after the call):
+    the retry sends the same idempotency key and Stripe replays the link."""
+    from l2c_app.billing import service as billing_service
+    from l2c_app.outbox.models import OutboxEffect
+    from l2c_app.outbox.worker import deliver_outbox
+
     inv = issued_invoice(session, world, 12300)
-    first = stripe_client.ensure_payment_link(session, reload(session, inv))
-    session.rollback()
-    again = stripe_client.ensure_payment_link(session, reload(session, inv))
+    stripe_client.ensure_payment_link(session, reload(session, inv))
+    session.rollback()  # a rolled-back request queues nothing
+    assert session.exec(select(OutboxEffect)).first() is None
+    stripe_client.ensure_payment_link(session, reload(session, inv))
     session.commit()
-    assert again == first and len(standin.links()) == 1
+    real_lock = billing_service.lock_invoice_row
+
+    def died(*_a, **_k):
+        monkeypatch.setattr(billing_service, "lock_invoice_row", real_lock)
+        raise RuntimeError("the worker died before recording the link")
+
+    monkeypatch.setattr(billing_service, "lock_invoice_row", died)
+    deliver_outbox()
+    effect = session.exec(select(OutboxEffect)).one()
+    session.refresh(effect)
+    assert effect.status == "queued" and effect.attempts == 1 and "died" in effect.last_error
+    assert len(standin.links()) == 1 and reload(session, inv).payment_link_id is None
+    effect.next_attempt_at = effect.created_at  # the backoff has passed
+    session.add(effect)
+    session.commit()
+    deliver_outbox()
+    first = standin.links()[0]
+    assert reload(session, inv).payment_link_id == first["id"] and len(standin.links()) == 1
     keys = [k for k in standin.idempotent if k.startswith("/v1/payment_linksl2c-")]
     assert len(keys) == 1
 
