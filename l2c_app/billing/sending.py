@@ -114,6 +114,13 @@ def _reminded(session: Session, invoice_id: int, key: str) -> bool:
     return any((r.after or {}).get("key") == key for r in rows)
 
 
+def _overdue_recorded(session: Session, invoice_id: int) -> bool:
+    from l2c_app.events.models import DomainEvent
+
+    return session.exec(select(DomainEvent.id).where(DomainEvent.type == "invoice.overdue",
+                                                     DomainEvent.subject_id == invoice_id)).first() is not None
+
+
 def send_reminders(session: Session, today: date | None = None) -> int:
     """Remind clients N days before the due date and on the days after it (settings); once each."""
     begin_write(session)
@@ -126,6 +133,11 @@ def send_reminders(session: Session, today: date | None = None) -> int:
                                  Invoice.kind != "credit_note")
     for inv in session.exec(stmt).all():
         delta = (today - inv.due_date).days
+        if delta > 0 and not _overdue_recorded(session, inv.id):
+            emit(session, "invoice.overdue", InvoiceEvent(invoice_id=inv.id, number=inv.number,
+                                                          total_minor=inv.total_minor, currency=inv.currency,
+                                                          open_minor=open_amount(session, inv),
+                                                          detail=inv.due_date.isoformat()))
         if delta < 0 and before_days and -delta <= before_days:
             key, text = f"before:{inv.due_date.isoformat()}", f"is due on {inv.due_date.isoformat()}"
         elif delta > 0 and any(delta >= d for d in after_days):

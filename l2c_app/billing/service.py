@@ -28,6 +28,8 @@ from sqlalchemy import BigInteger, and_, bindparam, case, cast, exists, func, in
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from l2c_app.events.bus import emit
+from l2c_app.events.types import InvoiceEvent, PaymentEvent
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSequence
 from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
@@ -831,7 +833,14 @@ def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issu
     record_update(session, actor, inv, before, action="issue")
     add_invoice_event(session, inv, f"Invoice {inv.number} issued ({format_money(inv.total_minor, inv.currency)})",
                       user_id=actor.user_id)
+    emit_invoice(session, "invoice.issued", inv)
     return inv
+
+
+def emit_invoice(session: Session, event_type: str, inv: Any, detail: str = "") -> None:
+    """An invoice.* domain event (`inv`: the ORM invoice or a locked Core row)."""
+    emit(session, event_type, InvoiceEvent(invoice_id=inv.id, number=inv.number, total_minor=inv.total_minor,
+                                           currency=inv.currency, detail=detail))
 
 
 # --- void and credit notes ------------------------------------------------------------------
@@ -863,6 +872,7 @@ def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reaso
     session.add(inv)
     record_update(session, actor, inv, before, action="void")
     record_action(session, actor, "invoice", inv.id, "release_sources", {"released": released, "reason": reason})
+    emit_invoice(session, "invoice.voided", inv, detail=inv.void_reason or "")
     if inv.payment_link_id:
         _deactivate_link_quietly(session, inv)
     return inv
@@ -900,6 +910,7 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     inv.voided_at, inv.void_reason = utcnow(), f"Credited by {cn.number}" + (f": {reason}" if reason else "")
     session.add(inv)
     record_update(session, actor, inv, before, action="credit")
+    emit_invoice(session, "invoice.voided", inv, detail=inv.void_reason or "")
     record_action(session, actor, "invoice", inv.id, "release_sources", {"released": released, "credit_note": cn.number})
     # Money already received stays on the ledger; it becomes the client's credit.
     recompute_status(session, inv.id)
@@ -995,6 +1006,8 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     record_update(session, actor, inv, before, action="status_from_ledger")
     if before.get("status") != inv.status and inv.status == "paid":
         add_invoice_event(session, inv, f"Invoice {inv.number} paid ({format_money(inv.total_minor, inv.currency)})")
+        if inv.kind != "credit_note":
+            emit_invoice(session, "invoice.paid", inv)
     return inv
 
 
@@ -1063,6 +1076,7 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
                                          {k: getattr(row, k) for k in changed}, changed))
     if row.status != after["status"] and after["status"] == "paid":  # every deal it bills (one query if none set)
         add_invoice_event(session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
+        emit_invoice(session, "invoice.paid", row)
     if row.payment_link_id:  # deactivating calls Stripe; the ORM object costs nothing next to that
         after_payment(session, _get_invoice(session, row.id, lock=True))
     return after["status"]
@@ -1119,6 +1133,8 @@ def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, am
     record_create(session, actor, pay)
     recompute_status(session, inv.id, actor)
     after_payment(session, inv)
+    emit(session, "payment.received", PaymentEvent(payment_id=pay.id, invoice_id=inv.id, amount_minor=amount_minor,
+                                                   currency=inv.currency))
     return pay
 
 

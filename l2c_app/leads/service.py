@@ -27,6 +27,8 @@ from l2c_app.core.models import User
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import LeadAssigned, LeadCreated
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal
@@ -345,6 +347,8 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
         if dup_lead or dup_contact:
             text += " - possible duplicate"
         notify(session, owner.id, "lead_assigned", text, link=f"/leads?lead={lead.id}")
+    session.flush()
+    emit(session, "lead.created", LeadCreated(lead_id=lead.id, source=lead.source or "", owner_id=lead.owner_id))
     return CaptureResult(lead, duplicate=bool(dup_lead or dup_contact), notes=notes)
 
 
@@ -464,6 +468,8 @@ def assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> Lead:
     before = snapshot(lead)
     lead.owner_id = user.id
     record_update(session, actor, lead, before, action="assign")
+    emit(session, "lead.assigned", LeadAssigned(lead_id=lead.id, owner_id=user.id,
+                                                previous_owner_id=before.get("owner_id")))
     notify(session, user.id, "lead_assigned", f"Lead handed to you: {lead.name}", link=f"/leads?lead={lead.id}")
     return lead
 

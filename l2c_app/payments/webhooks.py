@@ -51,6 +51,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from l2c_app.events.bus import emit
+from l2c_app.events.types import DisputeEvent, PaymentEvent
 from l2c_app.billing.service import (AUDIT_INSERT, add_invoice_event, audit_row, begin_write, lock_invoice_row,
                                      open_amount, recompute_status_row)
 from l2c_app.core.audit import Actor, record_action, record_create
@@ -357,6 +359,8 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
                           currency=currency, status=status, created=created, foreign=not is_ours(metadata))
     if new is not None:
         _settle(session, new, inv)
+        if status == "succeeded":
+            _received(session, new.id, new.invoice_id, amount, currency)
         return new
     pay = _find_payment(session, pi_id, cs_id)  # known payment (or a concurrent twin's): move it forward
     if pay is None:
@@ -382,7 +386,26 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
         record_action(session, STRIPE, "payment", pay.id, "update", {k: v[1] for k, v in changed.items()})
     session.flush()
     _settle(session, pay, inv)
+    if changed.get("status", (None, None))[1] == "succeeded":
+        _received(session, pay.id, pay.invoice_id, pay.amount_minor, pay.currency)
     return pay
+
+
+def _received(session: Session, payment_id: int, invoice_id: int | None, amount: int, currency: str) -> None:
+    emit(session, "payment.received", PaymentEvent(payment_id=payment_id, invoice_id=invoice_id,
+                                                   amount_minor=int(amount), currency=currency.upper()))
+
+
+def _refunded(session: Session, pay: Any, ref: Refund) -> None:
+    currency = str(getattr(pay, "currency", "") or "")
+    emit(session, "payment.refunded", PaymentEvent(payment_id=pay.id, invoice_id=pay.invoice_id,
+                                                   amount_minor=ref.amount_minor, currency=currency, refund_id=ref.id))
+
+
+def _dispute_event(session: Session, event_type: str, pay: Any, dis: Dispute) -> None:
+    emit(session, event_type, DisputeEvent(dispute_id=dis.id, payment_id=pay.id if pay else None,
+                                           invoice_id=pay.invoice_id if pay else None, amount_minor=dis.amount_minor,
+                                           currency=str(getattr(pay, "currency", "") or ""), status=dis.status))
 
 
 def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> None:
@@ -485,10 +508,14 @@ def _upsert_refund(session: Session, pay: Any, ref_obj: dict) -> Refund:
         session.add(ref)
         session.flush()
         record_create(session, STRIPE, ref)
+        if status == "succeeded":
+            _refunded(session, pay, ref)
     elif REFUND_RANK.get(status, 0) > REFUND_RANK.get(ref.status, 0):
         record_action(session, STRIPE, "refund", ref.id, "update", {"status": status})
         ref.status = status
         session.add(ref)
+        if status == "succeeded":
+            _refunded(session, pay, ref)
     charge_id = _id(ref_obj.get("charge"))
     if charge_id:
         cumulative = session.exec(select(Refund).where(Refund.stripe_refund_id == _cumulative_key(charge_id))).first()
@@ -586,12 +613,16 @@ def _on_dispute(session: Session, obj: dict, event: dict) -> str:
         session.add(dis)
         session.flush()
         record_create(session, STRIPE, dis)
+        _dispute_event(session, "dispute.opened", pay, dis)
+        if status in DISPUTE_TERMINAL:
+            _dispute_event(session, "dispute.closed", pay, dis)
     else:
         changed: dict[str, Any] = {}
         if dis.status not in DISPUTE_TERMINAL and status != dis.status:
             changed["status"] = dis.status = status
             if status in DISPUTE_TERMINAL:
                 dis.closed_at = utcnow()
+                _dispute_event(session, "dispute.closed", pay, dis)
         # Balance transactions only accumulate: a snapshot with fewer is older and changes nothing.
         newer = n_txn is not None and n_txn >= dis.balance_txn_count
         guess = n_txn is None and held is not None and dis.balance_txn_count == 0

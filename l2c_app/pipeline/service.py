@@ -21,6 +21,8 @@ from l2c_app.core.money import check_amount
 from l2c_app.core.notify import notify
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import DealClosed, DealStageChanged
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal, PipelineStage, StageChange
 
 
@@ -288,6 +290,11 @@ def move_deal(session: Session, actor: Actor, deal_id: int, stage_id: int, via: 
     elif stage.kind == "won":
         text = "Marked won"
     add_deal_event(session, deal.id, text, user_id=actor.user_id, kind="stage")
+    emit(session, "deal.stage_changed", DealStageChanged(deal_id=deal.id, stage_id=stage.id,
+                                                         previous_stage_id=old.id if old else None))
+    if stage.kind in ("won", "lost"):
+        emit(session, f"deal.{stage.kind}", DealClosed(deal_id=deal.id, amount_minor=deal.value_minor,
+                                                       currency=deal.currency, reason=deal.lost_reason or ""))
     return deal
 
 

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
+from l2c_app.events.bus import emit
+from l2c_app.events.types import ChangeOrderApproved, ProjectCreated, WeekApproved
 from l2c_app.core.lines import hourly_rate, line_tax, minutes_of, split_evenly, time_amount
 from l2c_app.quotes.totals import LineInput, compute_totals, recurring_months
 from l2c_app.core.textlimits import plausible_token
@@ -222,6 +224,7 @@ def _new_project(session: Session, actor: Actor, deal: Any, contract_id: int | N
     if lead and lead != actor.user_id:
         notify(session, lead, "project_created", f"You lead the new project “{project.name}”.",
                f"/projects/{project.id}")
+    emit(session, "project.created", ProjectCreated(project_id=project.id, contract_id=contract_id, deal_id=deal.id))
     return project
 
 
@@ -847,6 +850,9 @@ def approve_week(session: Session, actor: Actor, approver_id: int, *, user_id: i
                    "minutes": sum(e.minutes for e in entries)})
     notify(session, user_id, "time_approved",
            f"Your time on “{project.name}” for the week of {monday:%d %b} was approved.", "/time", email=False)
+    emit(session, "time.week_approved", WeekApproved(project_id=project_id, user_id=user_id,
+                                                     week_start=monday.isoformat(),
+                                                     minutes=sum(e.minutes for e in entries)))
     return len(entries)
 
 
@@ -1175,6 +1181,8 @@ def approve_change_order(session: Session, actor: Actor, change_order_id: int, t
                    user_id=actor.user_id)
     notify(session, project.lead_user_id, "change_order_approved",
            f"Change order #{co.number} on “{project.name}” was approved by {name}.", f"/projects/{project.id}")
+    emit(session, "change_order.approved", ChangeOrderApproved(change_order_id=co.id, project_id=project.id,
+                                                               amount_minor=co.amount_minor, currency=project.currency))
     return co
 
 

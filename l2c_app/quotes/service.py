@@ -34,6 +34,8 @@ from l2c_app.core.notify import notify
 from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import DealClosed, DealStageChanged, QuoteEvent
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage, StageChange
 from l2c_app.quotes.models import CatalogItem, Quote, QuoteLine, TaxRate
 from l2c_app.quotes.totals import LineInput, Totals, TotalsInputError, compute_totals
@@ -735,6 +737,8 @@ def send_quote(session: Session, actor: Actor, quote_id: int):
     message = send_mail(session, to=contact.email, subject=f"{org_name}: proposal {quote.title} ({quote_label(quote)})",  # type: ignore[union-attr,arg-type]
                         body=body, link=link, attachments=[doc], related=("quote", quote.id))  # type: ignore[arg-type]
     record_update(session, actor, quote, before, action="send")
+    emit(session, "quote.sent", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id, total_minor=quote.total_minor,
+                                           currency=quote.currency))
     add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} sent to {contact.email}",  # type: ignore[union-attr]
                    body=f"Total {format_money(quote.total_minor, quote.currency)}", user_id=actor.user_id)
     return message
@@ -840,6 +844,8 @@ def accept_quote(session: Session, token: str, *, name: Any, agreed: bool, ip: s
     quote.accepted_user_agent = (user_agent or "")[:400] or None
     totals = _refresh(session, quote)
     record_update(session, actor, quote, before, action="accept")
+    emit(session, "quote.accepted", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id,
+                                               total_minor=totals.total_minor, currency=quote.currency))
     picked = [ln.description for ln in lines if ln.optional and ln.id in chosen]
     add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} accepted by {typed}",
                    body=f"Total {format_money(totals.total_minor, quote.currency)}"
@@ -885,6 +891,9 @@ def _win_deal(session: Session, actor: Actor, deal: Deal, quote: Quote) -> None:
                             via="system", at=now))
     record_update(session, actor, deal, before, action="won")
     add_deal_event(session, deal.id, f"Deal won: quote {quote_label(quote)} accepted")
+    emit(session, "deal.stage_changed", DealStageChanged(deal_id=deal.id, stage_id=stage.id,
+                                                         previous_stage_id=from_stage))
+    emit(session, "deal.won", DealClosed(deal_id=deal.id, amount_minor=deal.value_minor, currency=deal.currency))
 
 
 def decline_quote(session: Session, token: str, *, reason: Any, ip: str | None = None,
@@ -903,6 +912,8 @@ def decline_quote(session: Session, token: str, *, reason: Any, ip: str | None =
     quote.declined_at, quote.decline_reason = utcnow(), text
     quote.updated_at = utcnow()
     record_update(session, _client_actor("quote link"), quote, before, action="decline")
+    emit(session, "quote.declined", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id,
+                                               total_minor=quote.total_minor, currency=quote.currency))
     record_action(session, _client_actor("quote link"), "quote", quote.id, "decline_context",
                   {"ip": (ip or "")[:64], "user_agent": (user_agent or "")[:400]})
     add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} declined", body=text)
