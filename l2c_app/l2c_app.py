@@ -10,6 +10,8 @@ from l2c_app.billing import pages as _billing  # noqa: F401
 from l2c_app.contracts import pages as _contracts  # noqa: F401
 from l2c_app.insights import pages as _insights  # noqa: F401
 from l2c_app.leads import pages as _leads  # noqa: F401
+from l2c_app.outbox import pages as _outbox  # noqa: F401
+from l2c_app.outbox.worker import lifespan as outbox_worker
 from l2c_app.payments import pages as _payments  # noqa: F401
 from l2c_app.pipeline import pages as _pipeline  # noqa: F401
 from l2c_app.projects import pages as _projects  # noqa: F401
@@ -25,6 +27,9 @@ app = rx.App(
     # Width and scrolling rules for phones (assets/responsive.css); the theme stays Radix's.
     stylesheets=["/responsive.css"],
 )
+
+# The outbox worker: delivers e-mail, Stripe and DocuSign effects right after each commit.
+app.register_lifespan_task(outbox_worker)
 
 for spec in PAGES:
     app.add_page(spec.component, route=spec.route, title=f"{spec.title} · l2c", on_load=spec.on_load)
