@@ -6,6 +6,8 @@
   each envelope at most once per 15 minutes (DocuSign's polling limit, recorded in
   provider_state so `--every` under 900 s or several hosts cannot break it), each in its
   own savepoint so one failing envelope does not undo the others,
+- an outbox sweep (what the worker of `l2c serve` does within a second of each commit; here
+  for `l2c jobs run` from cron, and for effects written by the jobs above),
 - Stripe sync: events (our types incl. payouts, from a stored `created` cursor, every page)
   and completed checkout sessions the webhooks missed; then Stripe fees: each succeeded
   Stripe payment still without its fee and net reads them from its balance transaction
@@ -74,12 +76,21 @@ def _stripe_fees(session: Session) -> str:
     return f"{heal_fees(session)} payment fee(s) recorded"
 
 
+def _outbox_sweep(session: Session) -> str:
+    """For `l2c jobs run` from cron without a server: what the server's outbox worker does."""
+    from l2c_app.outbox.worker import deliver_outbox
+
+    session.commit()  # no transaction of ours stays open while the effects go out
+    return f"{deliver_outbox()} outbox delivery attempt(s)"
+
+
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
     "docusign re-poll": _docusign_repoll,
     "stripe sync": _stripe_sync,
     "stripe fees": _stripe_fees,
+    "outbox sweep": _outbox_sweep,
 }
 
 
