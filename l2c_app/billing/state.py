@@ -208,7 +208,9 @@ class InvoiceState(AuthState):
 
     @rx.event
     async def send(self):
-        out = await self._do(send_invoice, int(self.invoice["id"]), ok="Invoice sent by e-mail.")
+        out = await self._do(send_invoice, int(self.invoice["id"]),
+                             ok="Invoice sent by e-mail. It leaves as soon as the mail server takes it "
+                                "(Settings > Outbox deliveries).")
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
