@@ -41,7 +41,7 @@ from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import ContractEvent
 from l2c_app.integrations.email import send_mail
-from l2c_app.outbox.service import Permanent, enqueue, handler
+from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
 from l2c_app.pipeline.models import Contact, Deal
 from l2c_app.quotes.models import Quote
 
@@ -885,7 +885,7 @@ def deliver_docusign_send(effect) -> str:
                 exc.status is not None and 400 <= exc.status < 500 and exc.status != 429)):
             raise Permanent(str(exc)) from None
         raise
-    with session_scope() as session:
+    with write_scope() as session:
         contract = _get(session, contract_id)
         if contract.envelope_id:  # another attempt finished first: this envelope is one too many
             stale, reason = envelope_id, "duplicate envelope"

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import Document, OutboxMessage
 from l2c_app.core.timeutil import utcnow
-from l2c_app.outbox.service import Permanent, enqueue, handler, on_failed
+from l2c_app.outbox.service import Permanent, enqueue, handler, on_failed, write_scope
 
 SMTP_TIMEOUT_S = 20
 
@@ -87,7 +87,7 @@ def deliver_email(effect) -> str:
         if 500 <= exc.smtp_code < 600:
             raise Permanent(f"{exc.smtp_code} {exc.smtp_error!r}") from None
         raise
-    with session_scope() as session:
+    with write_scope() as session:
         msg = session.get(OutboxMessage, effect.payload["message_id"])
         msg.status, msg.sent_at, msg.error = "sent", utcnow(), None
         session.add(msg)

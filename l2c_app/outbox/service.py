@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -89,6 +90,30 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], key: str, *, s
     return row
 
 
+def begin_write(session: Session) -> None:
+    """SQLite: take the write lock first (BEGIN IMMEDIATE). A deferred transaction that reads
+    and then writes fails at once with "database is locked" when another writer committed in
+    between (WAL snapshot); taking the lock first waits (busy_timeout) instead. PostgreSQL:
+    nothing (row locks). The same rule as billing.service.begin_write, kept here so the outbox
+    depends on no stage."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def write_scope() -> Iterator[Session]:
+    """A short write transaction for a handler to record what the provider answered."""
+    from l2c_app.core.db import session_scope
+
+    with session_scope() as session:
+        begin_write(session)
+        yield session
+
+
 def backoff_seconds(attempts: int) -> float:
     return min(BACKOFF_FIRST_S * 2 ** max(0, attempts - 1), BACKOFF_MAX_S)
 
@@ -100,6 +125,7 @@ def _due(now):
 
 def claim(session: Session, limit: int = 10, kinds: tuple[str, ...] | None = None) -> list[OutboxEffect]:
     """Take up to `limit` due effects for this worker; commits, so the claim is final."""
+    begin_write(session)
     now = utcnow()
     stmt = select(OutboxEffect.id).where(_due(now)).order_by(OutboxEffect.id).limit(limit)
     if kinds:
@@ -122,6 +148,7 @@ def claim(session: Session, limit: int = 10, kinds: tuple[str, ...] | None = Non
 
 def finish(session: Session, effect_id: int, *, result: str | None = None, error: str | None = None,
            permanent: bool = False) -> OutboxEffect:
+    begin_write(session)
     row = session.get(OutboxEffect, effect_id)
     assert row is not None
     now = utcnow()
@@ -141,8 +168,6 @@ def finish(session: Session, effect_id: int, *, result: str | None = None, error
 
 def deliver(effect: OutboxEffect) -> OutboxEffect:
     """Run one claimed effect's handler (no transaction open) and record the outcome."""
-    from l2c_app.core.db import session_scope
-
     _load()
     fn = _handlers.get(effect.kind)
     result, error, permanent = None, None, False
@@ -156,7 +181,7 @@ def deliver(effect: OutboxEffect) -> OutboxEffect:
         except Exception as exc:  # any failure of the outside call is retried later, and shown
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox effect %s (%s) attempt %s failed: %s", effect.id, effect.kind, effect.attempts, error)
-    with session_scope() as session:
+    with write_scope() as session:
         row = finish(session, effect.id, result=result, error=error, permanent=permanent)  # type: ignore[arg-type]
         if row.status == "failed":
             _on_failed(session, row)
