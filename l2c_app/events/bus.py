@@ -65,7 +65,9 @@ def _org_id(session: Session) -> int | None:
     cached = session.info.get("l2c_org_id")
     if cached is None:
         org = session.query(Organisation.id).order_by(Organisation.id).first()
-        cached = session.info["l2c_org_id"] = org[0] if org else None
+        cached = org[0] if org else None
+        if cached is not None:  # the one organisation of the install never changes once made
+            session.info["l2c_org_id"] = cached
     return cached
 
 
