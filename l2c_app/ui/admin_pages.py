@@ -173,6 +173,7 @@ STAGE_SETTINGS = [
     ("Delivery", "/settings/delivery", "Time approval, automatic projects"),
     ("Invoicing", "/settings/billing", "Number pattern, terms, reminders"),
     ("Audit log", "/settings/audit", "Who changed what and when; filters and CSV export"),
+    ("Webhooks", "/settings/webhooks", "Signed events to your URLs, delivery log, replay"),
 ]
 
 

@@ -255,7 +255,7 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _claim(now: datetime, limit: int) -> list[_Job]:
+def _claim(now: datetime, limit: int, delivery_ids: list[int] | None = None) -> list[_Job]:
     from l2c_app.core.db import session_scope
 
     jobs: list[_Job] = []
@@ -263,8 +263,10 @@ def _claim(now: datetime, limit: int) -> list[_Job]:
         stmt = (select(WebhookDelivery, WebhookEndpoint)
                 .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
                 .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                       WebhookEndpoint.enabled == True)  # noqa: E712
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                       WebhookEndpoint.enabled == True))  # noqa: E712
+        if delivery_ids is not None:
+            stmt = stmt.where(WebhookDelivery.id.in_(delivery_ids))
+        stmt = (stmt.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=WebhookDelivery))  # type: ignore[arg-type]
         for delivery, endpoint in session.exec(stmt).all():
@@ -354,12 +356,13 @@ def _mail_admins(endpoint: WebhookEndpoint) -> None:
                       link=link, related=("webhookendpoint", endpoint.id))
 
 
-def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
+def deliver_due(now: datetime | None = None, limit: int = 50, delivery_ids: list[int] | None = None) -> int:
     """Send what is due (own sessions, none open during HTTP). Returns the attempts made.
 
-    The outbox worker calls this as a pump; it is also safe to call from several processes."""
+    The outbox worker calls this as a pump; it is also safe to call from several processes.
+    `delivery_ids`: only these (Settings > Webhooks sends a test or a replay at once)."""
     now = now or utcnow()
-    jobs = _claim(now, limit)
+    jobs = _claim(now, limit, delivery_ids)
     for job in jobs:
         outcome = _attempt(job)
         disabled = _record(job, outcome, now)
