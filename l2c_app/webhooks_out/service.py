@@ -39,7 +39,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, delete, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_delete, record_update, snapshot
@@ -275,7 +275,13 @@ def _claim(now: datetime, limit: int, delivery_ids: list[int] | None = None) -> 
             except DomainError as exc:  # SECRET_KEY changed: nothing can be signed
                 _fail_now(session, delivery, endpoint, now, exc.message)
                 continue
-            delivery.next_attempt_at = now + LEASE  # the lease: another worker skips it meanwhile
+            # The lease, taken by a conditional UPDATE: of two workers that read the same row
+            # (SQLite has no SKIP LOCKED), only one changes it; the other skips it.
+            taken = session.execute(update(WebhookDelivery).where(
+                WebhookDelivery.id == delivery.id, WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now).values(next_attempt_at=now + LEASE))
+            if taken.rowcount != 1:
+                continue
             jobs.append(_Job(delivery.id, endpoint.id, endpoint.url, delivery.webhook_id, delivery.body, keys))
     return jobs
 

@@ -324,3 +324,26 @@ def test_event_types_are_checked_and_all_means_every_event(session, team, allow_
         service.fan_out(session, "invoice.paid", "evt_f", {"amount": 12.5})
     assert err.value.field == "payload"
     json.loads(service.body_for("invoice.paid", "e", PAID, utcnow()))  # a body is plain JSON
+
+
+def test_two_workers_at_once_send_each_delivery_once(session, team, allow_private, receiver, db_url):
+    import threading
+
+    _endpoint(session, receiver.url)
+    for n in range(12):
+        service.fan_out(session, "lead.assigned", f"evt_w{n}", {"lead_id": n})
+    session.commit()
+    counts: list[int] = []
+    start = threading.Barrier(2)
+
+    def worker():
+        start.wait()
+        counts.append(service.deliver_due(limit=12))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [r["headers"]["webhook-id"] for r in receiver.requests]
+    assert sum(counts) == 12 and len(ids) == 12 and len(set(ids)) == 12  # claimed once each (SKIP LOCKED / lease)
