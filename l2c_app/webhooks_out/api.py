@@ -8,7 +8,7 @@ every other answer leaves it out. Errors are `{"detail": "<field>: ...", "error"
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -144,7 +144,10 @@ def list_deliveries(endpoint_id: int, status: str | None = Query(None, descripti
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", status_code=202)
-def replay_delivery(endpoint_id: int, delivery_id: int, session: Session = Depends(db),
+def replay_delivery(endpoint_id: int, delivery_id: int, background: BackgroundTasks, session: Session = Depends(db),
                     who: Principal = Depends(require(SECTION))) -> DeliveryOut:
-    """Queue one delivery again, due now (the worker sends it after this commit)."""
-    return DeliveryOut(**svc.delivery_json(svc.replay(session, who.actor, endpoint_id, delivery_id)))
+    """Queue one delivery again, due now; it is sent after this commit, once the answer has gone out."""
+    delivery = svc.replay(session, who.actor, endpoint_id, delivery_id)
+    # Background tasks run after the response, so after the unit of work committed (api/deps.py).
+    background.add_task(svc.deliver_due, None, 1, [delivery_id])
+    return DeliveryOut(**svc.delivery_json(delivery))
