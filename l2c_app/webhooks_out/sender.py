@@ -22,6 +22,9 @@ TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
 EXCERPT = 1000  # characters kept in the log
 USER_AGENT = "l2c-webhooks/1"
+# TLS verification: the system's certificates (tests put an SSLContext trusting their own CA
+# here). Never False: pinning the address must not switch certificate checks off.
+VERIFY: object = True
 
 
 @dataclass
@@ -42,7 +45,8 @@ def post(target: Target, body: str, headers: dict[str, str], timeout: float | No
                        "accept-encoding": "identity",  # raw bytes: no decompression bomb
                        "host": target.host_header}
     try:
-        with httpx.Client(timeout=httpx.Timeout(limit), follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(timeout=httpx.Timeout(limit), follow_redirects=False, trust_env=False,
+                          verify=VERIFY) as client:
             request = client.build_request("POST", target.pinned_url, content=body.encode(),
                                            headers=request_headers, extensions=extensions)
             response = client.send(request, stream=True)
