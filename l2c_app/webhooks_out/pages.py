@@ -10,7 +10,7 @@ import asyncio
 import reflex as rx
 
 from l2c_app.ui.guard import guard
-from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
+from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
 from l2c_app.webhooks_out import service as svc
 from l2c_app.webhooks_out import views
@@ -235,6 +235,29 @@ def endpoint_card(e: rx.Var) -> rx.Component:
     )
 
 
+def _status_badge(d: rx.Var) -> rx.Component:
+    return rx.badge(d["status"], color_scheme=rx.match(d["status"], ("Delivered", "green"), ("Failed", "red"),
+                                                         "amber"))
+
+
+def _replay_button(d: rx.Var) -> rx.Component:
+    return rx.cond(d["can_replay"] != "", rx.button(
+        "Replay", size="1", variant="soft", loading=WebhooksState.working == d["id"],
+        aria_label="Replay delivery " + d["id"], on_click=WebhooksState.replay(d["id"])))
+
+
+def delivery_item(d: rx.Var) -> rx.Component:
+    """One delivery on a phone: the table's columns stacked."""
+    return rx.vstack(
+        rx.hstack(rx.code(d["event"]), _status_badge(d), rx.spacer(), _replay_button(d), width="100%",
+                  align="center"),
+        rx.text("Code ", d["code"], " · ", d["attempts"], " attempt(s) · ", d["time"], size="1"),
+        rx.cond(d["next"] != "", rx.text("Next attempt ", d["next"], size="1", color_scheme="gray")),
+        rx.cond(d["excerpt"] != "", rx.text(d["excerpt"], size="1", color_scheme="gray", word_break="break-all")),
+        spacing="1", width="100%", padding_y="0.5em", border_bottom="1px solid var(--gray-a4)",
+    )
+
+
 def delivery_log() -> rx.Component:
     head = ("Event", "Status", "Code", "Attempts", "Last attempt", "Answer", "")
     return rx.cond(
@@ -251,28 +274,25 @@ def delivery_log() -> rx.Component:
                 ),
                 rx.cond(
                     WebhooksState.deliveries.length() > 0,
-                    rx.box(
+                    rx.fragment(rx.box(
                         rx.table.root(
                             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in head])),
                             rx.table.body(rx.foreach(WebhooksState.deliveries, lambda d: rx.table.row(
                                 rx.table.cell(rx.code(d["event"])),
-                                rx.table.cell(rx.badge(d["status"], color_scheme=rx.match(
-                                    d["status"], ("Delivered", "green"), ("Failed", "red"), "amber"))),
+                                rx.table.cell(_status_badge(d)),
                                 rx.table.cell(d["code"]),
                                 rx.table.cell(d["attempts"]),
                                 rx.table.cell(d["time"], rx.cond(d["next"] != "", rx.text(
                                     "next ", d["next"], size="1", color_scheme="gray"))),
                                 rx.table.cell(rx.text(d["excerpt"], size="1", max_width="22em",
                                                       word_break="break-all")),
-                                rx.table.cell(rx.cond(d["can_replay"] != "", rx.button(
-                                    "Replay", size="1", variant="soft", loading=WebhooksState.working == d["id"],
-                                    aria_label="Replay delivery " + d["id"],
-                                    on_click=WebhooksState.replay(d["id"])))),
+                                rx.table.cell(_replay_button(d)),
                             ))),
                             width="100%", size="1",
                         ),
-                        overflow_x="auto", width="100%",
-                    ),
+                        overflow_x="auto", width="100%", display=PHONE_HIDDEN,
+                    ), rx.vstack(rx.foreach(WebhooksState.deliveries, delivery_item), spacing="0", width="100%",
+                                 display=PHONE_ONLY)),
                     rx.text("No deliveries yet: events this endpoint subscribes to appear here.", size="2",
                             color_scheme="gray"),
                 ),
