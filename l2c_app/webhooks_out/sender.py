@@ -34,6 +34,7 @@ class Outcome:
     excerpt: str = ""
     error: str | None = None
     duration_ms: int = 0
+    retry_after: int | None = None  # seconds, from a Retry-After header (429, 503)
 
 
 def post(target: Target, body: str, headers: dict[str, str], timeout: float | None = None) -> Outcome:
@@ -67,7 +68,9 @@ def post(target: Target, body: str, headers: dict[str, str], timeout: float | No
     error = None if ok else f"HTTP {response.status_code}"
     if 300 <= response.status_code < 400:
         error = f"HTTP {response.status_code} redirect (not followed)"
-    return Outcome(ok, response.status_code, excerpt, error, _ms(started))
+    wait = response.headers.get("retry-after", "")
+    retry_after = min(int(wait), 86_400) if wait.isdigit() else None
+    return Outcome(ok, response.status_code, excerpt, error, _ms(started), retry_after)
 
 
 def _ms(started: float) -> int:

@@ -12,9 +12,12 @@ How an event flows:
    never take the same row; a claim is a lease of LEASE), sends each one with no
    transaction open, then records the attempt in another short transaction.
 3. A 2xx delivers. Anything else is retried with exponential backoff (30 s, 1 min, 2 min
-   ... capped at 12 h between attempts) until RETRY_WINDOW (3 days) after the event, then
-   the delivery has failed. DISABLE_AFTER deliveries failed in a row (no success between)
-   disable the endpoint; owners and admins are e-mailed after that commit.
+   ... capped at 12 h between attempts; at least a Retry-After the receiver sent) until
+   RETRY_WINDOW (3 days) after the event, then the delivery has failed. DISABLE_AFTER
+   deliveries failed in a row (no success between), or one 410 Gone, disable the endpoint;
+   owners and admins are e-mailed after that commit. (Standard Webhooks, "Deliverability and
+   reliability" and "Delivery success and failure": spec/standard-webhooks.md of
+   github.com/standard-webhooks/standard-webhooks. No jitter: one l2c install sends few.)
 4. A replay puts one delivery back in the queue, due now, with a fresh retry window and the
    same `webhook-id` (receivers deduplicate on it).
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -68,6 +72,8 @@ LEASE = timedelta(minutes=2)  # a claimed row is retried after this if its worke
 DISABLE_AFTER = 5  # deliveries failed for good in a row
 ROTATION_OVERLAP = timedelta(days=1)
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+EVENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+GONE = 410  # the receiver says it wants no more webhooks: the endpoint is disabled at once
 
 
 # --- endpoints --------------------------------------------------------------------------
@@ -199,8 +205,8 @@ def fan_out(session: Session, event_type: str, event_id: str, payload: dict, *,
             only_endpoint: int | None = None) -> int:
     """Queue `event_type` for every enabled endpoint subscribed to it, in the caller's
     transaction (no HTTP, no commit). Returns the number of deliveries queued."""
-    if not event_id or len(event_id) > 100:
-        raise DomainError("an event id of 1 to 100 characters", "event_id")
+    if not EVENT_ID.fullmatch(event_id or ""):  # it is signed as `{id}.{timestamp}.{body}`: no "."
+        raise DomainError("an event id of 1 to 100 letters, digits, '_' or '-'", "event_id")
     now = utcnow()
     stmt = select(WebhookEndpoint).where(WebhookEndpoint.enabled == True)  # noqa: E712
     if only_endpoint is not None:
@@ -324,16 +330,22 @@ def _record(job: _Job, outcome: sender.Outcome, now: datetime) -> WebhookEndpoin
             delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
             endpoint.failed_deliveries = 0
             return None
-        retry_at = now + backoff(delivery.attempts)
-        if retry_at <= delivery.give_up_at:
+        wait = backoff(delivery.attempts)
+        if outcome.retry_after is not None:  # the receiver asked for a pause (429, 503): at least that
+            wait = min(max(wait, timedelta(seconds=outcome.retry_after)), MAX_BACKOFF)
+        retry_at = now + wait
+        gone = outcome.status == GONE
+        if retry_at <= delivery.give_up_at and not gone:
             delivery.next_attempt_at = retry_at
             return None
         delivery.status, delivery.next_attempt_at = "failed", None
         endpoint.failed_deliveries += 1
-        if endpoint.enabled and endpoint.failed_deliveries >= DISABLE_AFTER:
+        if endpoint.enabled and (gone or endpoint.failed_deliveries >= DISABLE_AFTER):
             before = snapshot(endpoint)
             endpoint.enabled = False
-            endpoint.disabled_reason = (f"Disabled automatically: {endpoint.failed_deliveries} deliveries in a row "
+            endpoint.disabled_reason = ("Disabled automatically: the receiver answered 410 Gone (it wants no more "
+                                        "webhooks)." if gone else
+                                        f"Disabled automatically: {endpoint.failed_deliveries} deliveries in a row "
                                         f"failed every attempt for {RETRY_WINDOW.days} days (last: "
                                         f"{outcome.error or 'no answer'}).")[:500]
             endpoint.updated_at = now

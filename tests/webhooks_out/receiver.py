@@ -2,7 +2,8 @@
 
 It records every request (headers, raw body) and answers from a script: a status code, "hang"
 (holds the request without answering, beyond the sender's timeout), "redirect" (a 302 to
-another URL) or "big" (a 2 MB body). After the script it answers 200.
+another URL), "big" (a 2 MB body) or {"status": ..., "headers": {...}} (e.g. a Retry-After).
+After the script it answers 200.
 Follows what a Standard Webhooks receiver sees (https://www.standardwebhooks.com): a POST of
 a JSON body with webhook-id, webhook-timestamp and webhook-signature headers.
 """
@@ -36,8 +37,13 @@ class Receiver:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                extra = {}
+                if isinstance(action, dict):  # {"status": 503, "headers": {"Retry-After": "600"}}
+                    extra, action = action.get("headers", {}), action["status"]
                 payload = b"x" * 2_000_000 if action == "big" else f"answer {action}".encode()
                 self.send_response(200 if action == "big" else int(action))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

@@ -347,3 +347,31 @@ def test_two_workers_at_once_send_each_delivery_once(session, team, allow_privat
         t.join()
     ids = [r["headers"]["webhook-id"] for r in receiver.requests]
     assert sum(counts) == 12 and len(ids) == 12 and len(set(ids)) == 12  # claimed once each (SKIP LOCKED / lease)
+
+
+def test_410_gone_disables_the_endpoint_at_once_and_retry_after_is_honoured(session, team, allow_private,
+                                                                            receiver, db_url):
+    # Standard Webhooks, "Delivery success and failure": 410 -> stop sending; Retry-After -> wait that long.
+    endpoint_id, _ = _endpoint(session, receiver.url)
+    receiver.script = [{"status": 503, "headers": {"Retry-After": "600"}}, 410]
+    service.fan_out(session, "dispute.opened", "evt_g1", {"dispute_id": 1, "amount_minor": 700, "currency": "EUR"})
+    session.commit()
+    t0 = utcnow()
+    service.deliver_due(now=t0)
+    (d,) = _deliveries(db_url, endpoint_id)
+    assert d.response_code == 503 and d.next_attempt_at == t0 + timedelta(seconds=600)  # not the 30 s backoff
+    service.deliver_due(now=t0 + timedelta(seconds=600))
+    (d,) = _deliveries(db_url, endpoint_id)
+    assert (d.status, d.response_code) == ("failed", 410)
+    with _fresh(db_url) as s:
+        endpoint = s.get(WebhookEndpoint, endpoint_id)
+        assert not endpoint.enabled and "410 Gone" in endpoint.disabled_reason
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.related_entity == "webhookendpoint")).first()
+
+
+def test_an_event_id_with_a_full_stop_is_refused(session, team):
+    # The signed content is `{webhook-id}.{timestamp}.{body}`: the spec forbids "." in the id.
+    for bad in ("evt.1", "", "x" * 101, "a b"):
+        with pytest.raises(DomainError) as err:
+            service.fan_out(session, "invoice.paid", bad, PAID)
+        assert err.value.field == "event_id"
