@@ -20,6 +20,7 @@ from l2c_app.team import account_pages as _account  # noqa: F401
 from l2c_app.team import pages as _team  # noqa: F401
 from l2c_app.ui import admin_pages as _admin  # noqa: F401
 from l2c_app.ui.layout import PAGES
+from l2c_app.webhooks_out import pages as _webhooks_out  # noqa: F401
 
 app = rx.App(
     api_transformer=build_api(),

@@ -13,5 +13,6 @@ from l2c_app.payments.models import *  # noqa: F403
 from l2c_app.pipeline.models import *  # noqa: F403
 from l2c_app.projects.models import *  # noqa: F403
 from l2c_app.quotes.models import *  # noqa: F403
+from l2c_app.webhooks_out.models import *  # noqa: F403
 
 metadata = SQLModel.metadata

@@ -228,6 +228,7 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
                REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false",
                PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
     env.pop("REDIS_URL", None)
+    env["WEBHOOKS_ALLOW_PRIVATE"] = "1"  # the webhooks journey's receiver is on 127.0.0.1
     # Stripe is the local stand-in (loopback), so journeys can pay an invoice with no account.
     from tests.payments.stripe_standin import StripeStandIn
 

@@ -23,6 +23,7 @@ from l2c_app.payments import api as payments_api
 from l2c_app.pipeline import api as pipeline_api
 from l2c_app.projects import api as projects_api
 from l2c_app.quotes import api as quotes_api
+from l2c_app.webhooks_out import api as webhooks_out_api
 
 STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api]
 
@@ -51,4 +52,5 @@ def build_api() -> FastAPI:
     for module in STAGE_ROUTERS:
         api.include_router(module.router)
     api.include_router(audit_api.router)  # Settings > Audit's CSV export
+    api.include_router(webhooks_out_api.router)  # Settings > Webhooks: outbound endpoints and their log
     return api

@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 from l2c_app.core.models import AuditLog
 
 # Never copied into the audit log.
-_SECRET_FIELDS = {"password_hash", "token_hash", "key_hash", "data", "raw_body"}
+_SECRET_FIELDS = {"password_hash", "token_hash", "key_hash", "data", "raw_body", "secret_enc", "previous_secret_enc"}
 
 
 @dataclass(frozen=True)

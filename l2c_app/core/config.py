@@ -48,6 +48,8 @@ class Settings:
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG, INFO, WARNING or ERROR
     # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks).
     trusted_proxies: tuple = ()
+    # WEBHOOKS_ALLOW_PRIVATE=1: outbound webhooks may target private/loopback addresses (tests, labs).
+    webhooks_allow_private: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,6 +171,10 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
                 raise SettingsError(f"TRUSTED_PROXIES must be IP addresses or networks, comma-separated "
                                     f"(got {item.strip()!r})") from None
 
+    allow_private = env.get("WEBHOOKS_ALLOW_PRIVATE", "0").strip().lower()
+    if allow_private not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError(f"WEBHOOKS_ALLOW_PRIVATE must be 1 or 0 (got {env.get('WEBHOOKS_ALLOW_PRIVATE')!r})")
+
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -194,6 +200,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         port=int(port),
         log_level=log_level,
         trusted_proxies=tuple(proxies),
+        webhooks_allow_private=allow_private in ("1", "true", "yes"),
     )
 
 

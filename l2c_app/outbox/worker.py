@@ -39,7 +39,10 @@ def register_pump(fn: Pump) -> Pump:
 
 
 def pumps() -> list[Pump]:
+    from l2c_app.events.bus import _load
     from l2c_app.outbox.service import pump
+
+    _load()  # the stages' subscriber modules register their pumps (outbound webhooks)
 
     return [pump, *_pumps]
 

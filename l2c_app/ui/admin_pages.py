@@ -174,6 +174,7 @@ STAGE_SETTINGS = [
     ("Invoicing", "/settings/billing", "Number pattern, terms, reminders"),
     ("Audit log", "/settings/audit", "Who changed what and when; filters and CSV export"),
     ("Outbox deliveries", "/settings/outbox", "E-mails, payment links, envelopes: queued, sent, failed; retry"),
+    ("Webhooks", "/settings/webhooks", "Signed events to your URLs, delivery log, replay"),
 ]
 
 
