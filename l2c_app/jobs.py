@@ -9,7 +9,10 @@
 - Stripe sync: events (our types incl. payouts, from a stored `created` cursor, every page)
   and completed checkout sessions the webhooks missed; then Stripe fees: each succeeded
   Stripe payment still without its fee and net reads them from its balance transaction
-  (its own job: the Stripe calls happen with no write transaction open).
+  (its own job: the Stripe calls happen with no write transaction open),
+- accounting sync: what changed in the ledger pushed to QuickBooks (accounting/sync/engine.py's
+  `sync_pending`, the same pump the after-commit outbox runs; its own short sessions, no
+  transaction open during the HTTP calls).
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every
@@ -74,12 +77,20 @@ def _stripe_fees(session: Session) -> str:
     return f"{heal_fees(session)} payment fee(s) recorded"
 
 
+def _accounting_sync(session: Session) -> str:
+    from l2c_app.accounting.sync.engine import sync_pending
+
+    session.close()  # the pump opens its own short sessions; nothing is held during HTTP
+    return f"{sync_pending()} accounting record(s) pushed"
+
+
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
     "docusign re-poll": _docusign_repoll,
     "stripe sync": _stripe_sync,
     "stripe fees": _stripe_fees,
+    "accounting sync": _accounting_sync,
 }
 
 

@@ -164,3 +164,48 @@ def test_the_callback_refuses_a_state_it_did_not_make(session, qbo):
     session.commit()
     with pytest.raises(DomainError):
         conn_service.finish_connect(SYSTEM, "code", "forged-state", qbo.realm)
+
+
+def test_the_hourly_job_runs_the_sync(session, world, standin, qbo):
+    from l2c_app import jobs
+
+    inv = issued_invoice(session, world, 10000)
+    connect(session)
+    assert jobs.run_jobs()["accounting sync"] == "4 accounting record(s) pushed"  # customer, 2 items, invoice
+    assert remote_number(session, "invoice", inv.id) == inv.number
+    assert jobs.run_jobs()["accounting sync"] == "0 accounting record(s) pushed"
+
+
+def test_a_reversed_payment_is_zeroed_in_quickbooks(session, world, standin, qbo):
+    from l2c_app.billing.ledger import reverse_payment
+
+    inv = issued_invoice(session, world, 10000)
+    pay = service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=4000, method="check",
+                                        received_on=date(2026, 4, 1))
+    session.commit()
+    connect(session)
+    sync_pending()
+    (remote,) = qbo.all("Payment")
+    assert Decimal(str(remote["TotalAmt"])) == Decimal("40.00")
+    reverse_payment(session, pay.id, SYSTEM, "bounced check")
+    session.commit()
+    assert sync_pending() == 1
+    (remote,) = qbo.all("Payment")
+    assert Decimal(str(remote["TotalAmt"])) == 0 and remote["Line"] == [] and remote["SyncToken"] == "1"
+    assert Decimal(str(qbo.all("Invoice")[0]["Balance"])) == Decimal("100.00")
+
+
+def test_queries_page_through_more_than_one_page(qbo, monkeypatch):
+    """STARTPOSITION/MAXRESULTS: 2,345 accounts come back in three pages of at most 1,000."""
+    from l2c_app.accounting.sync import qbo as adapter
+
+    for i in range(2345):
+        qbo.store["Account"][str(10_000 + i)] = {"Id": str(10_000 + i), "SyncToken": "0", "Name": "Same",
+                                                  "AccountType": "Expense"}
+    qbo.codes["c"] = qbo.realm
+    tokens = adapter.exchange_code(adapter.config(), "c", qbo.realm)
+    client = adapter.QuickBooks(adapter.config(), tokens, lambda t: None)
+    rows = client._query("SELECT * FROM Account WHERE Name = 'Same'")
+    assert len(rows) == 2345 and len({r["Id"] for r in rows}) == 2345
+    pages = [p for m, p in qbo.calls if p.endswith("/query")]
+    assert len(pages) == 3
