@@ -209,3 +209,38 @@ def test_queries_page_through_more_than_one_page(qbo, monkeypatch):
     assert len(rows) == 2345 and len({r["Id"] for r in rows}) == 2345
     pages = [p for m, p in qbo.calls if p.endswith("/query")]
     assert len(pages) == 3
+
+
+def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickbooks_as(session, world, standin, qbo,
+                                                                                     api):
+    import requests
+
+    from l2c_app.billing.views import invoice_detail, ledger_rows
+    from l2c_app.core.auth import create_api_key
+
+    _, secret = create_api_key(session, "bookkeeper")
+    session.commit()
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/accounting/qbo/connect").status_code == 401  # needs Settings
+    go = api.get("/api/accounting/qbo/connect", headers=auth, follow_redirects=False)
+    assert go.status_code == 303 and go.headers["location"].startswith(qbo.base_url + "/connect/oauth2?")
+    back = requests.get(go.headers["location"], allow_redirects=False, timeout=5).headers["Location"]
+    path = back.split("/api/", 1)[1]
+    done = api.get(f"/api/{path}", headers=auth, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/settings"
+    again = api.get(f"/api/{path}", headers=auth, follow_redirects=False)  # the state is spent: refused, noted
+    assert again.status_code == 303
+    inv = issued_invoice(session, world, 10000)
+    pay = service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer",
+                                        received_on=date(2026, 4, 1))
+    session.commit()
+    assert api.post("/api/v1/accounting/sync", headers=auth).json() == {"pushed": 5}
+    log = api.get("/api/v1/accounting/sync-log", headers=auth).json()
+    assert log["connection"]["status"] == "connected" and "refresh_token" not in str(log)
+    assert {r["label"] for r in log["records"]} >= {f"Invoice {inv.number}", f"Payment {pay.id} on {inv.number}"}
+    session.expire_all()
+    detail = invoice_detail(session, inv.id)
+    assert detail["invoice"]["in_accounting"] == f"In QuickBooks as {inv.number}"
+    (remote_pay,) = qbo.all("Payment")
+    assert detail["payments"][0]["in_accounting"] == f"In QuickBooks as {remote_pay['Id']}"
+    assert ledger_rows(session)["payments"][0]["in_accounting"] == f"In QuickBooks as {remote_pay['Id']}"

@@ -100,3 +100,12 @@ def status(session: Session) -> dict:
             "last_error": row.last_error or "",
             "failed": [{"label": f.label, "error": f.error or "", "attempts": str(f.attempts),
                         "when": f.updated_at.isoformat(timespec="minutes")} for f in failed]}
+
+
+def note_error(session: Session, message: str) -> None:
+    """A failed connect, shown on Settings."""
+    row = connection(session)
+    row.last_error, row.oauth_state, row.updated_at = message[:1000], None, utcnow()
+    if row.status == "pending":
+        row.status = "disconnected"
+    session.add(row)

@@ -261,3 +261,14 @@ def sync_log(session: Session, status: str | None = None, limit: int = 100,
     if status:
         q = q.where(AccountingSyncLog.status == status)
     return list(session.exec(q.order_by(AccountingSyncLog.updated_at.desc()).limit(limit)))
+
+
+def in_accounting(session: Session, entity: str, local_ids: list[int]) -> dict[int, str]:
+    """{l2c id: "In QuickBooks as 1043"} for the records already synced (one query)."""
+    if not local_ids:
+        return {}
+    rows = session.exec(select(AccountingMapping).where(AccountingMapping.entity == entity,
+                                                        AccountingMapping.local_id.in_([str(i) for i in local_ids])))
+    labels = {"qbo": qbo.LABEL}
+    return {int(m.local_id): f"In {labels.get(m.provider, m.provider)} as {m.remote_number or m.remote_id}"
+            for m in rows}
