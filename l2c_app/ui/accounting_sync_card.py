@@ -98,8 +98,9 @@ def accounting_sync_card() -> rx.Component:
                                           on_click=AccountingSyncState.sync_now, loading=AccountingSyncState.syncing),
                                 rx.button("Disconnect QuickBooks", variant="soft", color_scheme="red",
                                           on_click=AccountingSyncState.disconnect)),
-                            rx.link(rx.button(rx.icon("plug", size=14), "Connect QuickBooks"),
-                                    href="/api/accounting/qbo/connect", underline="none")),
+                            # a real page load (not the app's router): the route sends the browser to Intuit
+                            rx.button(rx.el.a(rx.icon("plug", size=14), "Connect QuickBooks",
+                                              href="/api/accounting/qbo/connect"), as_child=True)),
                     spacing="2", wrap="wrap"),
                 rx.text("Set QBO_CLIENT_ID and QBO_CLIENT_SECRET in the server's environment to connect "
                         "(README: Accounting > QuickBooks).", size="2"),

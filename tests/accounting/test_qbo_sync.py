@@ -244,3 +244,15 @@ def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickboo
     (remote_pay,) = qbo.all("Payment")
     assert detail["payments"][0]["in_accounting"] == f"In QuickBooks as {remote_pay['Id']}"
     assert ledger_rows(session)["payments"][0]["in_accounting"] == f"In QuickBooks as {remote_pay['Id']}"
+
+
+def test_one_round_at_a_time(session, world, standin, qbo):
+    from l2c_app.accounting.sync.engine import LEASE
+    from l2c_app.core.lease import acquire, release
+
+    issued_invoice(session, world, 10000)
+    connect(session)
+    assert acquire(session, LEASE, "another-host", 60)
+    assert sync_pending() == 0 and qbo.all("Invoice") == []  # the outbox pump and the job do not race
+    release(session, LEASE, "another-host")
+    assert sync_pending() == 4

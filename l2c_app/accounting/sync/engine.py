@@ -182,10 +182,31 @@ def _set_connection(provider: str, **values) -> None:
     with_session(write)
 
 
+LEASE = "accounting-sync"
+LEASE_SECONDS = 900  # a round that dies frees it by expiry
+
+
 def sync_pending(now: datetime | None = None, system_factory: SystemFactory | None = None) -> int:
     """Push what changed since the last sync; the number of records pushed. Never raises for a
-    remote's refusal (it is in the sync log); safe to run concurrently with itself only once
-    (the jobs lease / the outbox run one pump at a time)."""
+    remote's refusal (it is in the sync log). One round at a time across processes and hosts
+    (the database lease `accounting-sync`): the outbox pump and the hourly job may both call it;
+    the second returns 0 at once. Even without it a doubled create is replayed by QuickBooks
+    (`requestid`), not made twice."""
+    import os
+    import socket
+
+    from l2c_app.core.lease import acquire, release
+
+    holder = f"{socket.gethostname()}:{os.getpid()}:{id(object())}"
+    if not with_session(acquire, LEASE, holder, LEASE_SECONDS):
+        return 0
+    try:
+        return _sync_round(now, system_factory)
+    finally:
+        with_session(release, LEASE, holder)
+
+
+def _sync_round(now: datetime | None, system_factory: SystemFactory | None) -> int:
     def read(s: Session):
         conn = connection(s)
         if conn.status != "connected":
