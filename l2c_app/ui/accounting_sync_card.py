@@ -1,8 +1,8 @@
 """Settings > Accounting: the QuickBooks connection (connect / disconnect), the last sync, the
 records QuickBooks refused (with their error) and "Retry failed records".
 
-Connect is a plain link to /api/accounting/qbo/connect (the route stores the OAuth state and
-sends the browser to Intuit); the sync runs in a worker thread with its own sessions.
+Connect stores the OAuth state and sends the browser to Intuit (the API has the same as
+GET /api/accounting/qbo/connect); the sync runs in a worker thread with its own sessions.
 """
 
 from __future__ import annotations
@@ -37,6 +37,16 @@ class AccountingSyncState(AuthState):
     @guard("settings")
     async def load(self):
         await self._reload()
+
+    @rx.event
+    @guard("settings")
+    async def connect(self):
+        """The one-time state is committed, then the browser leaves for Intuit's consent page
+        (another host: a full page load); Intuit sends it back to /api/accounting/qbo/callback."""
+        done = await self._call(conn_service.start_connect, self._actor())
+        if not done.ok:
+            return done.toast()
+        return rx.redirect(done.value)
 
     @rx.event
     @guard("settings")
@@ -98,9 +108,8 @@ def accounting_sync_card() -> rx.Component:
                                           on_click=AccountingSyncState.sync_now, loading=AccountingSyncState.syncing),
                                 rx.button("Disconnect QuickBooks", variant="soft", color_scheme="red",
                                           on_click=AccountingSyncState.disconnect)),
-                            # a real page load (not the app's router): the route sends the browser to Intuit
-                            rx.button(rx.el.a(rx.icon("plug", size=14), "Connect QuickBooks",
-                                              href="/api/accounting/qbo/connect"), as_child=True)),
+                            rx.button(rx.icon("plug", size=14), "Connect QuickBooks",
+                                      on_click=AccountingSyncState.connect)),
                     spacing="2", wrap="wrap"),
                 rx.text("Set QBO_CLIENT_ID and QBO_CLIENT_SECRET in the server's environment to connect "
                         "(README: Accounting > QuickBooks).", size="2"),

@@ -25,7 +25,7 @@ def connect_quickbooks(page, app) -> None:
     page.goto(f"{app.base_url}/settings")
     card = page.get_by_text("Accounting: QuickBooks Online")
     expect(card).to_be_visible()
-    page.get_by_role("link", name="Connect QuickBooks").click()
+    page.get_by_role("button", name="Connect QuickBooks").click()
     page.wait_for_url(re.compile(r".*/settings/?$"))
     expect(page.get_by_label("QuickBooks connection status")).to_have_text("Connected")
 

@@ -256,3 +256,27 @@ def test_one_round_at_a_time(session, world, standin, qbo):
     assert sync_pending() == 0 and qbo.all("Invoice") == []  # the outbox pump and the job do not race
     release(session, LEASE, "another-host")
     assert sync_pending() == 4
+
+
+def test_a_changed_secret_key_asks_to_reconnect_instead_of_failing_every_hour(session, world, standin, qbo,
+                                                                               monkeypatch):
+    from l2c_app.core.config import reset_settings
+
+    issued_invoice(session, world, 10000)
+    connect(session)
+    import os
+
+    before = os.environ.get("SECRET_KEY")
+    monkeypatch.setenv("SECRET_KEY", "another-secret-key-0123456789")
+    reset_settings()
+    try:
+        assert sync_pending() == 0
+        session.expire_all()
+        row = connection(session)
+        assert row.status == "reconnect" and "SECRET_KEY" in row.last_error
+    finally:
+        if before is None:
+            monkeypatch.delenv("SECRET_KEY")
+        else:
+            monkeypatch.setenv("SECRET_KEY", before)
+        reset_settings()

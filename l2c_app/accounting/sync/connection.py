@@ -96,10 +96,10 @@ def status(session: Session) -> dict:
     row = connection(session)
     failed = sync_log(session, "failed", limit=50)
     return {"configured": qbo.config() is not None, "status": row.status, "realm_id": row.realm_id or "",
-            "last_sync_at": row.last_sync_at.isoformat(timespec="minutes") if row.last_sync_at else "",
+            "last_sync_at": row.last_sync_at.strftime("%Y-%m-%d %H:%M") if row.last_sync_at else "",
             "last_error": row.last_error or "",
             "failed": [{"label": f.label, "error": f.error or "", "attempts": str(f.attempts),
-                        "when": f.updated_at.isoformat(timespec="minutes")} for f in failed]}
+                        "when": f.updated_at.strftime("%Y-%m-%d %H:%M")} for f in failed]}
 
 
 def note_error(session: Session, message: str) -> None:

@@ -29,6 +29,7 @@ from l2c_app.accounting.sync.port import (
     RemoteError,
     Throttled,
 )
+from l2c_app.core.auth import AuthError
 from l2c_app.core.db import with_session
 from l2c_app.core.timeutil import utcnow
 from l2c_app.core.twofactor import decrypt_secret, encrypt_secret
@@ -219,7 +220,11 @@ def _sync_round(now: datetime | None, system_factory: SystemFactory | None) -> i
     conn, maps, work = with_session(read)
     if work is None:
         return 0
-    system = (system_factory or _qbo_system)(conn)
+    try:
+        system = (system_factory or _qbo_system)(conn)
+    except AuthError as exc:  # the tokens cannot be decrypted (SECRET_KEY changed): connect again
+        _set_connection(conn.provider, status="reconnect", last_error=exc.message[:1000])
+        return 0
     if system is None:
         return 0
     provider = conn.provider
