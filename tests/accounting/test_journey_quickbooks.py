@@ -1,6 +1,7 @@
 """Journey: connect QuickBooks on Settings (the stand-in's consent page sends the browser back),
-the client pays an invoice by Stripe, "Sync with QuickBooks now", and the invoice and its payment
-say where they are in QuickBooks; the stand-in holds the same amounts."""
+the client pays an invoice by Stripe, "Sync with QuickBooks now" (QuickBooks refuses the payment
+once: the card lists it with QuickBooks' error; "Retry failed records" sends it), and the invoice
+and its payment say where they are in QuickBooks; the stand-in holds the same amounts."""
 
 from __future__ import annotations
 
@@ -30,11 +31,20 @@ def connect_quickbooks(page, app) -> None:
     expect(page.get_by_label("QuickBooks connection status")).to_have_text("Connected")
 
 
-def sync_now(page, app) -> None:
+def sync_now_and_see_the_refused_payment(page, app) -> None:
     page.goto(f"{app.base_url}/settings")
     page.get_by_role("button", name="Sync with QuickBooks now").click()
-    expect(page.get_by_text(re.compile(r"\d+ record\(s\) sent to QuickBooks"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"\d+ record\(s\) sent; 1 refused by QuickBooks"))).to_be_visible()
+    refused = page.get_by_role("table", name="Records QuickBooks refused")
+    expect(refused.get_by_text(re.compile(r"^Payment \d+ on INV-"))).to_be_visible()
+    expect(refused.get_by_text(re.compile("The deposit account is inactive"))).to_be_visible()
     expect(page.get_by_text(re.compile("Last sync"))).to_be_visible()
+
+
+def retry_the_failed_records(page) -> None:
+    page.get_by_role("button", name="Retry failed records").click()
+    expect(page.get_by_text("1 record(s) sent to QuickBooks")).to_be_visible()
+    expect(page.get_by_role("table", name="Records QuickBooks refused")).to_have_count(0)
 
 
 @pytest.mark.browser
@@ -46,11 +56,15 @@ def test_connect_pay_and_see_it_in_quickbooks(signed_in_page, app_server):
     public_path = send_invoice(page)
     invoice_url = page.url
     pay_invoice(page, app_server, public_path)
-    sync_now(page, app_server)
+    app_server.qbo.fail_next("Payment", 6000, "A business validation error has occurred",
+                             "Business Validation Error: The deposit account is inactive")
+    sync_now_and_see_the_refused_payment(page, app_server)
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{SHOTS}/accounting-settings-{width}.png", full_page=True)
+        page.screenshot(path=f"{SHOTS}/accounting-settings-refused-{width}.png", full_page=True)
     page.set_viewport_size({"width": 1366, "height": 900})
+    retry_the_failed_records(page)
+    page.screenshot(path=f"{SHOTS}/accounting-settings-1366.png", full_page=True)
     page.goto(invoice_url)
     number = re.search(r"INV-[\w-]+", page.get_by_role("heading", name=re.compile("INV-")).first.inner_text()).group(0)
     expect(page.get_by_text(f"In QuickBooks as {number}")).to_be_visible()
