@@ -35,16 +35,16 @@ def sync_now_and_see_the_refused_payment(page, app) -> None:
     page.goto(f"{app.base_url}/settings")
     page.get_by_role("button", name="Sync with QuickBooks now").click()
     expect(page.get_by_text(re.compile(r"\d+ record\(s\) sent; 1 refused by QuickBooks"))).to_be_visible()
-    refused = page.get_by_role("table", name="Records QuickBooks refused")
-    expect(refused.get_by_text(re.compile(r"^Payment \d+ on INV-"))).to_be_visible()
-    expect(refused.get_by_text(re.compile("The deposit account is inactive"))).to_be_visible()
+    expect(page.get_by_text("Refused by QuickBooks", exact=True)).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^Payment \d+ on INV-\S+ 6000: Business Validation Error: "
+                                                    r"The deposit account is inactive 1$"))).to_be_visible()
     expect(page.get_by_text(re.compile("Last sync"))).to_be_visible()
 
 
 def retry_the_failed_records(page) -> None:
     page.get_by_role("button", name="Retry failed records").click()
     expect(page.get_by_text("1 record(s) sent to QuickBooks")).to_be_visible()
-    expect(page.get_by_role("table", name="Records QuickBooks refused")).to_have_count(0)
+    expect(page.get_by_text("Refused by QuickBooks", exact=True)).to_have_count(0)
 
 
 @pytest.mark.browser
