@@ -11,7 +11,10 @@
 - Stripe sync: events (our types incl. payouts, from a stored `created` cursor, every page)
   and completed checkout sessions the webhooks missed; then Stripe fees: each succeeded
   Stripe payment still without its fee and net reads them from its balance transaction
-  (its own job: the Stripe calls happen with no write transaction open).
+  (its own job: the Stripe calls happen with no write transaction open),
+- accounting sync: what changed in the ledger pushed to QuickBooks (accounting/sync/engine.py's
+  `sync_pending`, the same pump the after-commit outbox runs; its own short sessions, no
+  transaction open during the HTTP calls).
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every
@@ -84,6 +87,13 @@ def _outbox_sweep(session: Session) -> str:
     return f"{deliver_outbox()} outbox delivery attempt(s)"
 
 
+def _accounting_sync(session: Session) -> str:
+    from l2c_app.accounting.sync.engine import sync_pending
+
+    session.close()  # the pump opens its own short sessions; nothing is held during HTTP
+    return f"{sync_pending()} accounting record(s) pushed"
+
+
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
@@ -91,6 +101,7 @@ JOBS: dict[str, Callable[[Session], str]] = {
     "stripe sync": _stripe_sync,
     "stripe fees": _stripe_fees,
     "outbox sweep": _outbox_sweep,
+    "accounting sync": _accounting_sync,
 }
 
 

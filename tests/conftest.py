@@ -144,6 +144,7 @@ class RunningApp:
         self.database_url = database_url
         self.log = log
         self.stripe = stripe  # the Stripe stand-in the app talks to (tests/payments/stripe_standin.py)
+        self.qbo = None  # the QuickBooks stand-in (tests/accounting/qbo_standin.py)
 
     def session(self) -> Session:
         from l2c_app.core.db import engine_for
@@ -236,13 +237,22 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
     stripe_standin.start()
     env.update(STRIPE_API_KEY="sk_test_browser", STRIPE_WEBHOOK_SECRET="whsec_browser_tests",
                STRIPE_API_BASE=stripe_standin.base_url)
+    # QuickBooks is its stand-in too (plain HTTP on loopback: oauthlib must be told it may be).
+    from tests.accounting.qbo_standin import QBOStandIn
+
+    qbo_standin = QBOStandIn().start()
+    env.update(QBO_CLIENT_ID=qbo_standin.client_id, QBO_CLIENT_SECRET=qbo_standin.client_secret,
+               QBO_ENVIRONMENT=qbo_standin.discovery_url, QBO_API_BASE=qbo_standin.base_url,
+               OAUTHLIB_INSECURE_TRANSPORT="1")
     try:
         with served_app(ROOT, env, port, log, wait_seconds=300) as (base, _proc):
             running = RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
+            running.qbo = qbo_standin
             running.ensure_owner()  # the install every journey starts from: an owner and the default board
             yield running
     finally:
         stripe_standin.stop()
+        qbo_standin.stop()
 
 
 @pytest.fixture(scope="session")

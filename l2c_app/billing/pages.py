@@ -159,6 +159,8 @@ def totals(inv) -> rx.Component:
                      rx.cond(inv["written_off"] != "", rx.text("Written off: " + inv["written_off"] + " (" +
                                                                inv["write_off_reason"] + ")", size="2",
                                                                color_scheme="violet")),
+                     rx.cond(inv["in_accounting"] != "", rx.badge(rx.icon("book-check", size=12), inv["in_accounting"],
+                                                                 color_scheme="green", variant="soft")),
                      rx.cond(inv["credit"] != "", rx.callout(
                          "Overpaid: " + inv["credit"] + " kept as the client's credit (refund it or use it later).",
                          icon="piggy-bank", color_scheme="amber")),
@@ -225,6 +227,7 @@ def payments_table() -> rx.Component:
             rx.table.cell(rx.vstack(
                 rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "succeeded", "green", "gray")),
                 rx.cond(p["reversal_reason"] != "", rx.text(p["reversal_reason"], size="1", color_scheme="gray")),
+                rx.cond(p["in_accounting"] != "", rx.text(p["in_accounting"], size="1", color_scheme="green")),
                 spacing="1")),
             rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right"),
             rx.table.cell(p["fee"], text_align="right"), rx.table.cell(p["net"], text_align="right"),

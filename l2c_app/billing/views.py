@@ -120,13 +120,19 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
         "can_write_off": "yes" if open_minor > 0 and inv.status == "partially_paid" else "",
         "can_credit": "yes" if creditable else "",
     })
+    from l2c_app.accounting.sync.engine import in_accounting
+
+    data["in_accounting"] = in_accounting(session, "credit_memo" if inv.kind == "credit_note" else "invoice",
+                                          [inv.id]).get(inv.id, "")
+    synced = in_accounting(session, "payment", pay_ids)
     pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
              "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
              "reference": p.reference or "", "reversal_reason": p.reversal_reason or "",
              # Stripe's fee and net (payments/fees.py), in the balance's currency; blank when unknown
              "fee": format_money(p.fee_minor, p.fee_currency or p.currency) if p.fee_minor is not None else "",
              "net": format_money(p.net_minor, p.fee_currency or p.currency) if p.net_minor is not None else "",
-             "can_reverse": "yes" if p.status == "succeeded" and p.method in ledger.REVERSIBLE_METHODS else ""}
+             "can_reverse": "yes" if p.status == "succeeded" and p.method in ledger.REVERSIBLE_METHODS else "",
+             "in_accounting": synced.get(p.id, "")}
             for p in session.exec(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id))]
     from l2c_app.billing.printed import page_extras
 
@@ -162,8 +168,12 @@ def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
     rows = []
     unmatched = []
     other = []  # from other apps on a shared Stripe account: behind a filter on the page
-    for p in session.exec(select(Payment).order_by(Payment.id.desc()).limit(300)):
-        row = {"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
+    from l2c_app.accounting.sync.engine import in_accounting
+
+    listed = list(session.exec(select(Payment).order_by(Payment.id.desc()).limit(300)))
+    synced = in_accounting(session, "payment", [p.id for p in listed])
+    for p in listed:
+        row = {"in_accounting": synced.get(p.id, ""), "id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
                "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
                "reference": p.reference or p.stripe_payment_intent_id or "",
                "reversal_reason": p.reversal_reason or "",

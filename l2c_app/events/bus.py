@@ -24,7 +24,8 @@ from l2c_app.events.types import EVENT_TYPES, field_names
 
 Subscriber = Callable[[Session, DomainEvent], None]
 
-SUBSCRIBER_MODULES = ("l2c_app.projects.subscribers", "l2c_app.webhooks_out.subscribers")
+SUBSCRIBER_MODULES = ("l2c_app.projects.subscribers", "l2c_app.webhooks_out.subscribers",
+                      "l2c_app.accounting.sync.subscribers")
 
 _subscribers: dict[str, list[Subscriber]] = {}
 _loaded = False

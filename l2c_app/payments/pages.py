@@ -106,6 +106,7 @@ def payments_page() -> rx.Component:
                     rx.table.cell(rx.vstack(
                         rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "succeeded", "green", "gray")),
                         rx.cond(p["reversal_reason"] != "", rx.text(p["reversal_reason"], size="1", color_scheme="gray")),
+                        rx.cond(p["in_accounting"] != "", rx.text(p["in_accounting"], size="1", color_scheme="green")),
                         spacing="1")),
                     rx.table.cell(p["reference"]), rx.table.cell(p["amount"], text_align="right")))),
                 width="100%",

@@ -15,6 +15,7 @@ from l2c_app.core.seller import FIELDS as SELLER_FIELDS
 from l2c_app.pipeline.components import my_day_panel
 from l2c_app.team.account_pages import two_factor_policy_card
 from l2c_app.ui import admin_service as svc
+from l2c_app.ui.accounting_sync_card import accounting_sync_card
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.integrations_card import integrations_card
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
@@ -284,6 +285,7 @@ def settings_page() -> rx.Component:
         ),
         seller_card(),
         integrations_card(),
+        accounting_sync_card(),
         two_factor_policy_card(),
         rx.card(
             rx.vstack(
