@@ -14,6 +14,7 @@ from sqlalchemy import text
 from l2c_app.api import auth_routes, edge
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
+from l2c_app.clients import api as clients_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
 from l2c_app.core.errors import DomainError, http_handler
@@ -24,7 +25,8 @@ from l2c_app.pipeline import api as pipeline_api
 from l2c_app.projects import api as projects_api
 from l2c_app.quotes import api as quotes_api
 
-STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api]
+STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api,
+                 clients_api]
 
 
 def build_api() -> FastAPI:

@@ -405,7 +405,8 @@ def client_documents(session: Session, account_id: int) -> dict[str, list[dict[s
                            "amount": _money(c.amount_minor, _project_currency(projects, c.project_id)),
                            "date": _day(c.approved_at or c.created_at), "href": f"/projects/{c.project_id}"}
                           for c in cos],
-        "invoices": [{"id": i.id, "label": numbers[i.id], "status": i.status, "amount": _money(i.total_minor, i.currency),
+        "invoices": [{"id": i.id, "label": numbers[i.id], "status": i.status,
+                      "amount": _money(i.total_minor, i.currency),
                       "open": _money(open_amount(session, i, i.paid_minor), i.currency),
                       "date": _day(i.issue_date), "due": _day(i.due_date), "href": f"/invoices/{i.id}"}
                      for i in invoices if i.kind != "credit_note"],

@@ -149,3 +149,22 @@ def test_details_update_and_documents(session, world):
     assert len(docs["invoices"]) == 4 and len(docs["credit_notes"]) == 1 and len(docs["payments"]) == 4
     assert len(docs["credits"]) == 1 and docs["projects"][0]["href"] == f"/projects/{world.pid}"
     assert session.exec(select(Account)).all()
+
+
+def test_the_statement_pdf_prints_opening_and_closing(session, world, tmp_path):
+    from pypdf import PdfReader
+
+    from l2c_app.clients.statement_pdf import render_statement_pdf
+
+    a_history(session, world)
+    today = org_today(session)
+    data = render_statement_pdf(session, world.account.id, today - timedelta(days=60), today)
+    assert data[:5] == b"%PDF-"
+    path = tmp_path / "s.pdf"
+    path.write_bytes(data)
+    text = "".join(p.extract_text() for p in PdfReader(path).pages)
+    st = statement(session, world.account.id, today - timedelta(days=60), today)
+    from l2c_app.core.money import format_money
+
+    assert "Statement of account" in text and "Opening balance" in text and "Closing balance" in text
+    assert format_money(st["closing_minor"], "EUR") in text and "Aged balance" in text
