@@ -145,7 +145,8 @@ class StatementOut(BaseModel):
 
 
 def _client_out(session: Session, client_id: int) -> ClientOut:
-    return ClientOut(**svc.client_details(session, client_id), summary=Summary(**svc.client_summary(session, client_id)))
+    summary = Summary(**svc.client_summary(session, client_id))
+    return ClientOut(**svc.client_details(session, client_id), summary=summary)
 
 
 @router.get("/api/v1/clients", response_model=ClientPage)

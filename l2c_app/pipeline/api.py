@@ -73,8 +73,8 @@ def _owner_from(session: Session, data: dict) -> int | None:
 @router.post("/api/v1/deals", status_code=201)
 def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
                 principal: Principal = Depends(require("pipeline"))) -> dict:
-    allowed = {"title", "value", "currency", "account_id", "client_id", "contact_id", "stage_id", "owner_id", "owner_email",
-               "expected_close", "probability", "source", "description"}
+    allowed = {"title", "value", "currency", "account_id", "client_id", "contact_id", "stage_id", "owner_id",
+               "owner_email", "expected_close", "probability", "source", "description"}
     unknown = sorted(set(payload) - allowed)
     if unknown:
         raise DomainError("not a field of a deal", unknown[0])
