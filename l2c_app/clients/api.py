@@ -218,3 +218,21 @@ def get_statement(client_id: int, session: Session = Depends(db), _: Principal =
                         headers={"Content-Disposition": f'inline; filename="statement-{client_id}.pdf"',
                                  "Cache-Control": "private, no-store"})
     return StatementOut(**statement(session, client_id, start, end, currency))
+
+
+@router.get("/api/v1/clients.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def clients_csv(session: Session = Depends(db), _: Principal = Depends(require("clients")),
+                q: Annotated[str, Query(max_length=200)] = "", has_open_balance: bool = False,
+                has_active_project: bool = False, owner_id: int | None = None, sort: str = "name"):
+    """The Clients list as CSV (cells a spreadsheet would run as a formula are quoted)."""
+    text = svc.clients_csv(session, q=q, has_open_balance=has_open_balance, has_active_project=has_active_project,
+                           owner_id=owner_id, sort=sort)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="clients.csv"',
+                             "Cache-Control": "private, no-store"})
+
+
+# The client portal's pages (their own credential: the portal cookie; see clients.portal).
+from l2c_app.clients import portal_routes  # noqa: E402
+
+router.include_router(portal_routes.router)
