@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, str, str]] = [
     ("My day", "/", "sun", "home"),
     ("Leads", "/leads", "inbox", "leads"),
     ("Pipeline", "/pipeline", "kanban", "pipeline"),
+    ("Clients", "/clients", "building-2", "clients"),
     ("Quotes", "/quotes", "file-text", "quotes"),
     ("Contracts", "/contracts", "signature", "contracts"),
     ("Projects", "/projects", "folder-kanban", "projects"),
