@@ -118,7 +118,9 @@ class ClientState(AuthState):
     details: dict[str, str] = {}
     figures: dict[str, str] = {}
     contacts: Rows = []
-    docs: dict[str, Rows] = {}
+    # Every key present from the start: the page reads docs[key].length() before the load.
+    docs: dict[str, Rows] = {k: [] for k in ("deals", "quotes", "contracts", "projects", "change_orders",
+                                              "invoices", "credit_notes", "payments", "credits")}
     timeline: Rows = []
     links: Rows = []
     owners: Rows = []
