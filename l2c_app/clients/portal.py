@@ -37,7 +37,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from l2c_app.billing.models import Invoice
-from l2c_app.billing.service import open_amount, state_label
+from l2c_app.billing.service import open_amount
 from l2c_app.clients.models import PortalLink, PortalRequest
 from l2c_app.clients.service import client_summary, get_account
 from l2c_app.contracts.models import Contract, ContractSigner
@@ -262,6 +262,17 @@ def signing_token(session: Session, link: PortalLink, contract_id: int) -> str:
     return token
 
 
+CLIENT_STATUS = {"sent": "Due", "partially_paid": "Partly paid", "paid": "Paid", "written_off": "Settled",
+                 "void": "Cancelled"}
+
+
+def client_status(inv: Invoice) -> str:
+    """The invoice's status in the client's words: never the team's delivery state ("Queued in Outbox")."""
+    if inv.kind == "credit_note":
+        return "Credit note"
+    return CLIENT_STATUS.get(inv.status, inv.status.replace("_", " ").capitalize())
+
+
 def portal_view(session: Session, link: PortalLink) -> dict[str, Any]:
     """Everything the portal page lists for the link's client."""
     acc = session.get(Account, link.account_id)
@@ -301,7 +312,7 @@ def portal_view(session: Session, link: PortalLink) -> dict[str, Any]:
                            "status": co.status,
                            "amount": format_money(change_order_total(co), projects[co.project_id].currency),
                            "can_act": co.status == "sent"} for co in cos],
-        "invoices": [{"id": i.id, "label": i.number, "kind": i.kind, "status": state_label(i),
+        "invoices": [{"id": i.id, "label": i.number, "kind": i.kind, "status": client_status(i),
                       "amount": format_money(i.total_minor, i.currency),
                       "open": format_money(open_amount(session, i, i.paid_minor), i.currency),
                       "due": i.due_date.isoformat() if i.due_date else "",

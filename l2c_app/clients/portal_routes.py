@@ -50,7 +50,7 @@ a.soft,button.soft{background:#edf2fe;color:#3a5bc7}form.inline{display:inline}
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}input{font:inherit;padding:.45rem;width:100%;
 max-width:24rem;border:1px solid #cdced6;border-radius:8px}
 @media (max-width:600px){main{padding:.5rem}section{padding:.6rem}th,td{padding:.35rem .3rem;font-size:.85rem}
-.hide-sm{display:none}}
+.hide-sm{display:none}td.actions a,td.actions button{display:block;margin:.2rem 0;text-align:center}}
 """
 
 
@@ -127,15 +127,20 @@ def logout() -> Response:
     return out
 
 
-def _rows(items: list[dict], cols: list[tuple[str, str, bool]], actions) -> str:
+def _rows(items: list[dict], cols: list[tuple], actions=None) -> str:
+    """A table; a column is (header, key, numeric) or (header, key, numeric, "hide-sm")."""
     if not items:
         return "<p class='muted'>Nothing here yet.</p>"
-    head = "".join(f"<th class='{'n' if num else ''}'>{html.escape(h)}</th>" for h, _, num in cols)
-    head += "<th>Actions</th>"
+
+    def cls(col) -> str:
+        return " ".join(c for c in ("n" if col[2] else "", col[3] if len(col) > 3 else "") if c)
+
+    head = "".join(f"<th class='{cls(c)}'>{html.escape(c[0])}</th>" for c in cols)
+    head += "<th>Actions</th>" if actions else ""
     body = ""
     for it in items:
-        cells = "".join(f"<td class='{'n' if num else ''}'>{html.escape(str(it[k]))}</td>" for _, k, num in cols)
-        body += f"<tr>{cells}<td>{actions(it)}</td></tr>"
+        cells = "".join(f"<td class='{cls(c)}'>{html.escape(str(it[c[1]]))}</td>" for c in cols)
+        body += f"<tr>{cells}" + (f"<td class='actions'>{actions(it)}</td>" if actions else "") + "</tr>"
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -164,13 +169,14 @@ def home(request: Request, session: Session = Depends(db), link: PortalLink | No
                 lambda c: f"<a class='button' href='/portal/change-orders/{c['id']}'>"
                           + ("Review and approve" if c["can_act"] else "View") + "</a>")
     invoices = _rows(v["invoices"], [("Invoice", "label", False), ("Status", "status", False),
-                                     ("Total", "amount", True), ("Open", "open", True), ("Due", "due", False)],
+                                     ("Total", "amount", True, "hide-sm"), ("Open", "open", True),
+                                     ("Due", "due", False, "hide-sm")],
                      lambda i: (f"<a class='button' href='/portal/invoices/{i['id']}'>Pay invoice "
                                 f"{html.escape(i['label'])}</a>" if i["can_pay"]
                                 else f"<a class='button soft' href='/portal/invoices/{i['id']}'>View</a>")
                      + f"<a class='button soft' href='/portal/invoices/{i['id']}/pdf'>Download PDF</a>")
     payments = _rows(v["payments"], [("Date", "date", False), ("Invoice", "invoice", False),
-                                     ("Amount", "amount", True), ("Status", "status", False)], lambda p: "")
+                                     ("Amount", "amount", True), ("Status", "status", False)])
     st_rows = "".join(f"<tr><td>{html.escape(r['date'])}</td><td>{html.escape(r['reference'])}</td>"
                       f"<td class='n'>{r['debit']}</td><td class='n'>{r['credit']}</td>"
                       f"<td class='n'>{r['balance']}</td></tr>" for r in st["rows"])

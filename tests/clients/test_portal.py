@@ -98,6 +98,7 @@ def test_every_portal_route_with_another_clients_ids_is_404(session, two_clients
     assert "Proposal A" in text and "MSA A" in text and "Change order" in text and "Statement" in text
     assert "Rival" not in text and "Proposal B" not in text and "Draft A" not in text
     assert "INTERNAL-NOTE" not in text and "Developer" not in text  # notes, budget roles, costs
+    assert "Outbox" not in text and "Issued" not in text and "Due" in text  # the client's words, not the team's
     for method, path in ROUTES:
         url = path.format(quote=theirs["quote"], co=theirs["co"], invoice=theirs["invoice"],
                           contract=theirs["signed" if "signed" in path else "contract"])
