@@ -41,7 +41,7 @@ def _filters() -> rx.Component:
                                       align="center")),
                 rx.el.label(rx.hstack(rx.checkbox(name="active_only"), rx.text("Has an active project", size="2"),
                                       align="center")),
-                spacing="1"),
+                spacing="1", min_width="13em"),
             rx.button("Apply filters", type="submit"),
             gap="3", wrap="wrap", align="end", width="100%"),
         on_submit=ClientsListState.apply, reset_on_submit=False, width="100%")

@@ -75,6 +75,10 @@ def test_list_pages_and_filters(session, world):
     owing = api.get("/api/v1/clients?has_open_balance=true", headers=h).json()["items"]
     assert [r["id"] for r in owing] == [world.account.id]
     assert api.get("/api/v1/clients?cursor=%%%", headers=h).status_code == 422
+    csv = api.get("/api/v1/clients.csv?has_open_balance=true", headers=h)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("id,name") and len(csv.text.splitlines()) == 2
+    assert api.get("/api/v1/clients.csv").status_code == 401
 
 
 def _system():
