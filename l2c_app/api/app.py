@@ -15,6 +15,7 @@ from l2c_app.accounting.sync import api as accounting_sync_api
 from l2c_app.api import auth_routes, edge
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
+from l2c_app.clients import api as clients_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
 from l2c_app.core.errors import DomainError, http_handler
@@ -26,7 +27,8 @@ from l2c_app.projects import api as projects_api
 from l2c_app.quotes import api as quotes_api
 from l2c_app.webhooks_out import api as webhooks_out_api
 
-STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api]
+STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api,
+                 clients_api]
 
 
 def build_api() -> FastAPI:

@@ -376,7 +376,7 @@ def invoice_page() -> rx.Component:
     )
 
 
-@public_page("/i/[token]", "Invoice", on_load=PublicInvoiceState.load)
+@public_page("/i/[token]", "Invoice", on_load=PublicInvoiceState.load, portal_link=True)
 def public_invoice_page() -> rx.Component:
     """The client's view. Threat model: anyone holding the link (192-bit random token) sees this
     one issued invoice, its status, its PDF and its pay link; drafts and other records are never

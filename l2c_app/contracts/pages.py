@@ -328,7 +328,7 @@ def contract_page() -> rx.Component:
 
 # --- /sign/[token] (public) ----------------------------------------------------------------------
 
-@public_page("/sign/[token]", "Sign a contract", on_load=SignState.load)
+@public_page("/sign/[token]", "Sign a contract", on_load=SignState.load, portal_link=True)
 def sign_page() -> rx.Component:
     s = SignState
     return rx.center(rx.vstack(

@@ -45,6 +45,8 @@ SECTION_ROLES: dict[str, tuple[str, ...]] = {
     "home": ROLES,
     "leads": ("owner", "admin", "sales"),
     "pipeline": ("owner", "admin", "sales"),
+    # The client record (/clients, its statement): sellers and the billing role both work from it.
+    "clients": ("owner", "admin", "sales", "billing"),
     "quotes": ("owner", "admin", "sales"),
     "contracts": ("owner", "admin", "sales"),
     "projects": ("owner", "admin", "delivery", "billing"),

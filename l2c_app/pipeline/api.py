@@ -73,11 +73,15 @@ def _owner_from(session: Session, data: dict) -> int | None:
 @router.post("/api/v1/deals", status_code=201)
 def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
                 principal: Principal = Depends(require("pipeline"))) -> dict:
-    allowed = {"title", "value", "currency", "account_id", "contact_id", "stage_id", "owner_id", "owner_email",
-               "expected_close", "probability", "source", "description"}
+    allowed = {"title", "value", "currency", "account_id", "client_id", "contact_id", "stage_id", "owner_id",
+               "owner_email", "expected_close", "probability", "source", "description"}
     unknown = sorted(set(payload) - allowed)
     if unknown:
         raise DomainError("not a field of a deal", unknown[0])
+    if "client_id" in payload:  # the client record's name for the account
+        if "account_id" in payload and payload["account_id"] != payload["client_id"]:
+            raise DomainError("give client_id or account_id, not two different clients", "client_id")
+        payload = {**payload, "account_id": payload["client_id"]}
     deal = svc.create_deal(
         session, principal.actor, title=payload.get("title") or "", value_minor=payload.get("value", 0),
         currency=payload.get("currency"), account_id=payload.get("account_id"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy import BigInteger, Column, Text, text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -22,6 +22,11 @@ class Account(SQLModel, table=True):
     # and B2B invoices need both parties' ids).
     tax_id: str | None = Field(default=None, max_length=40)
     owner_id: int | None = Field(default=None, foreign_key="user.id")
+    # Billing defaults of the client (issue 15): where invoices go, the terms and the currency
+    # of new deals. None: the organisation's defaults.
+    billing_email: str | None = Field(default=None, max_length=320)
+    payment_terms: str | None = Field(default=None, max_length=16)  # a key of billing.service.TERMS
+    currency: str | None = Field(default=None, max_length=3)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -32,6 +37,9 @@ class Contact(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320, index=True)  # lower-case
     phone: str | None = Field(default=None, max_length=50)
     title: str | None = Field(default=None, max_length=100)
+    is_primary: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    is_billing: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    archived_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

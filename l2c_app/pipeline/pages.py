@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_base.event import no_args_event_spec
 
 from l2c_app.billing import components as billing
+from l2c_app.clients.pages import board_new_deal
 from l2c_app.contracts import components as contracts
 from l2c_app.pipeline.account_panel import client_details_panel
 from l2c_app.pipeline.state import ALL, BoardState, DealState, StageSettingsState
@@ -145,8 +146,12 @@ def pipeline_page() -> rx.Component:
                 on_submit=BoardState.set_close,
                 reset_on_submit=False,
             ),
+            rx.spacer(),
+            board_new_deal(),
             align="end",
             spacing="4",
+            wrap="wrap",
+            width="100%",
         ),
         rx.cond(
             BoardState.columns.length() > 0,

@@ -405,7 +405,7 @@ def approvals_page() -> rx.Component:
 
 # --- /co/[token] (public) -----------------------------------------------------------------------------
 
-@public_page("/co/[token]", "Change order", on_load=ChangeOrderPublicState.load)
+@public_page("/co/[token]", "Change order", on_load=ChangeOrderPublicState.load, portal_link=True)
 def change_order_public_page() -> rx.Component:
     """Threat model: anyone with the link (a 256-bit random token) sees this one change order
     and may approve or decline it once; nothing else of the project is shown, and the

@@ -598,7 +598,7 @@ def public_answer() -> rx.Component:
     )
 
 
-@public_page("/q/[token]", "Your proposal", on_load=PublicQuoteState.load)
+@public_page("/q/[token]", "Your proposal", on_load=PublicQuoteState.load, portal_link=True)
 def public_quote_page() -> rx.Component:
     q = PublicQuoteState.pq
     return rx.center(

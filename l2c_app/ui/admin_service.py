@@ -5,6 +5,8 @@ Plain functions over a Session: the pages' state calls them through `run_db`.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
@@ -64,17 +66,44 @@ def list_outbox(session: Session, limit: int = 200) -> list[dict]:
 
 
 def search(session: Session, q: str, limit: int = 20) -> list[dict]:
-    """Across leads, deals, clients and contacts; case-insensitive substring match."""
-    like = f"%{q.strip().lower()}%"
+    """Across leads, deals, clients, contacts and documents by number (INV-/CN- numbers,
+    quotes as Q<deal>-<n>, contracts as C-<id>); case-insensitive; each result opens its page."""
+    from l2c_app.billing.models import Invoice
+    from l2c_app.contracts.models import Contract
+    from l2c_app.quotes.models import Quote
+
+    q = (q or "").strip()
+    like = f"%{q.lower()}%"
     results: list[dict] = []
-    for a in session.exec(select(Account).where(func.lower(Account.name).like(like)).limit(limit)):
-        results.append({"kind": "Client", "title": a.name, "detail": a.domain or "", "href": f"/accounts/{a.id}"})
+    for a in session.exec(select(Account).where(or_(func.lower(Account.name).like(like),
+                                                    func.lower(Account.domain).like(like))).limit(limit)):
+        results.append({"kind": "Client", "title": a.name, "detail": a.domain or "", "href": f"/clients/{a.id}"})
     for d in session.exec(select(Deal).where(func.lower(Deal.title).like(like)).limit(limit)):
         results.append({"kind": "Deal", "title": d.title, "detail": d.status, "href": f"/deals/{d.id}"})
     for c in session.exec(select(Contact).where(or_(func.lower(Contact.name).like(like),
                                                     func.lower(Contact.email).like(like))).limit(limit)):
-        results.append({"kind": "Contact", "title": c.name, "detail": c.email or "", "href": "/pipeline"})
+        results.append({"kind": "Contact", "title": c.name, "detail": c.email or "",
+                        "href": f"/clients/{c.account_id}" if c.account_id else "/pipeline"})
     for lead in session.exec(select(Lead).where(or_(func.lower(Lead.name).like(like), Lead.email.like(like),
                                                     func.lower(Lead.company).like(like))).limit(limit)):
         results.append({"kind": "Lead", "title": lead.name, "detail": lead.email, "href": f"/leads?lead={lead.id}"})
+    for inv in session.exec(select(Invoice).where(func.lower(Invoice.number).like(like)).limit(limit)):
+        kind = "Credit note" if inv.kind == "credit_note" else "Invoice"
+        results.append({"kind": kind, "title": inv.number, "detail": inv.status, "href": f"/invoices/{inv.id}"})
+    m = re.fullmatch(r"(?i)q\s*-?\s*(\d+)(?:\s*-\s*(\d+))?(?:\s*v\s*(\d+))?", q)
+    if m:  # quotes are numbered per deal: Q<deal id>-<number> v<version>
+        stmt = select(Quote).where(Quote.deal_id == int(m.group(1)))
+        if m.group(2):
+            stmt = stmt.where(Quote.number == int(m.group(2)))
+        if m.group(3):
+            stmt = stmt.where(Quote.version == int(m.group(3)))
+        for quote in session.exec(stmt.order_by(Quote.id).limit(limit)):
+            results.append({"kind": "Quote", "title": f"Q{quote.deal_id}-{quote.number} v{quote.version}",
+                            "detail": f"{quote.title} ({quote.status})", "href": f"/quotes/{quote.id}"})
+    m = re.fullmatch(r"(?i)c\s*-?\s*(\d+)", q)
+    if m:
+        contract = session.get(Contract, int(m.group(1)))
+        if contract is not None:
+            results.append({"kind": "Contract", "title": f"C-{contract.id}",
+                            "detail": f"{contract.title} ({contract.status})", "href": f"/contracts/{contract.id}"})
     return results

@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, str, str]] = [
     ("My day", "/", "sun", "home"),
     ("Leads", "/leads", "inbox", "leads"),
     ("Pipeline", "/pipeline", "kanban", "pipeline"),
+    ("Clients", "/clients", "building-2", "clients"),
     ("Quotes", "/quotes", "file-text", "quotes"),
     ("Contracts", "/contracts", "signature", "contracts"),
     ("Projects", "/projects", "folder-kanban", "projects"),
@@ -72,12 +73,22 @@ def app_page(route: str, title: str, section: str, on_load: Any = None):
     return deco
 
 
-def public_page(route: str, title: str, on_load: Any = None):
-    """Register a page anyone may open (setup, login, the client's public links)."""
+def portal_footer() -> rx.Component:
+    """On a client's document page: the way to all of that client's documents (the portal)."""
+    return rx.center(rx.link(rx.hstack(rx.icon("folder-open", size=14), rx.text("See all your documents"),
+                                       align="center", spacing="1"), href="/portal/", is_external=True, size="2"),
+                     padding="1.5em", width="100%")
+
+
+def public_page(route: str, title: str, on_load: Any = None, portal_link: bool = False):
+    """Register a page anyone may open (setup, login, the client's public links). `portal_link`:
+    a client's document page, which offers "See all your documents" (the client portal)."""
 
     def deco(fn: Callable[[], rx.Component]):
         def wrapped() -> rx.Component:
             # The class carries the phone rules of assets/responsive.css (rows wrap, words break).
+            if portal_link:
+                return rx.box(fn(), portal_footer(), class_name="l2c-public", width="100%")
             return rx.box(fn(), class_name="l2c-public", width="100%")
 
         PAGES.append(PageSpec(route, title, wrapped, on_load, public=True))

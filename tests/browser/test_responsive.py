@@ -54,16 +54,18 @@ def a_world_with_one_of_everything(app) -> dict[str, str]:
         change = s.exec(select(ChangeOrder)).first()
         ids = {"deal": s.exec(select(Deal)).first().id, "quote": quote.id,
                "project": s.exec(select(Project)).first().id, "contract": s.exec(select(Contract)).first().id,
-               "invoice": s.exec(select(Invoice)).first().id}
+               "invoice": s.exec(select(Invoice)).first().id,
+               "client": s.exec(select(Deal)).first().account_id}
         public = {"/contact": "/contact", "/login": "/login", "/q/": f"/q/{quote.public_token}",
                   "/i/": f"/i/{invoice.public_token}", "/co/": f"/co/{change.public_token}",
-                  "/sign/": sign.link[sign.link.index("/sign/"):]}
+                  "/sign/": sign.link[sign.link.index("/sign/"):], "/portal/": "/portal/"}
     owner_pages = [
         "/", "/leads", "/leads/import", "/pipeline", f"/deals/{ids['deal']}", "/quotes", f"/quotes/{ids['quote']}",
         "/contracts", f"/contracts/{ids['contract']}", "/projects", f"/projects/{ids['project']}", "/time",
         "/time/approvals", "/invoices", f"/invoices/{ids['invoice']}", "/payments", "/insights", "/settings",
         "/settings/catalog", "/settings/pipeline", "/settings/leads", "/settings/contracts", "/settings/delivery",
-        "/settings/billing", "/settings/audit", "/settings/webhooks", "/team", "/outbox", "/search?q=a",
+        "/settings/billing", "/settings/audit", "/settings/webhooks", "/settings/outbox", "/team", "/outbox", "/search?q=a",
+        "/clients", f"/clients/{ids['client']}",
     ]
     return {"owner": owner_pages, "public": list(public.values())}
 

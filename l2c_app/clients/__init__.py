@@ -1,0 +1,1 @@
+"""The client record (list, page, statement, REST) and the client portal."""
