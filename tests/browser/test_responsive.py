@@ -64,7 +64,8 @@ def a_world_with_one_of_everything(app) -> dict[str, str]:
         "/contracts", f"/contracts/{ids['contract']}", "/projects", f"/projects/{ids['project']}", "/time",
         "/time/approvals", "/invoices", f"/invoices/{ids['invoice']}", "/payments", "/insights", "/settings",
         "/settings/catalog", "/settings/pipeline", "/settings/leads", "/settings/contracts", "/settings/delivery",
-        "/settings/billing", "/settings/audit", "/settings/webhooks", "/settings/outbox", "/team", "/outbox", "/search?q=a",
+        "/settings/billing", "/settings/audit", "/settings/webhooks", "/settings/outbox", "/team", "/outbox",
+        "/search?q=a",
         "/clients", f"/clients/{ids['client']}",
     ]
     return {"owner": owner_pages, "public": list(public.values())}
