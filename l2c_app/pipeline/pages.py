@@ -241,7 +241,7 @@ def add_activity_form() -> rx.Component:
                 rx.hstack(
                     field_label("Kind", rx.select(["note", "call", "meeting", "email", "task"],
                                                   value=DealState.activity_kind, on_change=DealState.set_activity_kind,
-                                                  aria_label="Kind")),
+                                                  custom_attrs={"aria-label": "Kind"})),
                     field_label("Subject", rx.input(name="subject", required=True)),
                     rx.cond(DealState.activity_kind == "task",
                             field_label("Due", rx.input(name="due", type="datetime-local"))),

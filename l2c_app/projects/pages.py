@@ -164,7 +164,7 @@ def detail_body() -> rx.Component:
             rx.vstack(
                 rx.heading(h["name"], size="6"),
                 rx.hstack(rx.select(["active", "on_hold", "done"], value=h["status"], on_change=ProjectsState.set_status,
-                                    size="1", aria_label="Project status"),
+                                    size="1", custom_attrs={"aria-label": "Project status"}),
                           rx.text("Client: ", h["account"], size="2"),
                           rx.text("Lead: ", h["lead"], size="2"), spacing="3", align="center"),
                 spacing="1",
@@ -255,7 +255,7 @@ def project_page() -> rx.Component:
 
 # Spreadsheet keys (issue 22). A focused cell is in "move" mode: its text is selected, typing
 # replaces it, and the arrow keys move to the next cell (leaving a cell saves it). Enter on an
-# untouched cell, F2 or a second click puts the cell in "edit" mode: Left/Right then move the
+# untouched cell, F2 or a double click puts the cell in "edit" mode: Left/Right then move the
 # text cursor. Enter after typing (or in edit mode) moves down, Shift+Enter up; Escape puts
 # back the value the cell had. Tab is the browser's own. Each view (the week table, the
 # phone's day list) moves only among its own cells.
@@ -275,15 +275,18 @@ GRID_JS = """
     t.dataset.before = t.value; t.dataset.dirty = '0'; mode(t, false);
     if (t.select) t.select();
   });
+  /* A click selects the cell (its text, ready to be typed over); a double click edits it. */
   document.addEventListener('mousedown', function (e) {
     var t = cell(e.target);
-    if (!t || t.readOnly) return;
-    if (document.activeElement === t) mode(t, true);  /* a second click edits where it points */
-    else t.dataset.clicked = '1';
+    if (t && t.dataset.editing !== '1') t.dataset.clicked = '1';
   });
   document.addEventListener('mouseup', function (e) {
     var t = cell(e.target);
     if (t && t.dataset.clicked === '1') { t.dataset.clicked = '0'; e.preventDefault(); t.select(); }
+  });
+  document.addEventListener('dblclick', function (e) {
+    var t = cell(e.target);
+    if (t && !t.readOnly) mode(t, true);
   });
   document.addEventListener('input', function (e) {
     var t = cell(e.target);

@@ -6,6 +6,7 @@ only place strings.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 
@@ -274,6 +275,14 @@ def day_view_rows(rows: list[dict[str, str]], day: int) -> list[dict[str, str]]:
              "bad": r[f"b{day}"], "total": r["total"], "billable": r["billable"]} for r in rows]
 
 
+def focus_first_cell_js(row_label: str) -> str:
+    """Script that focuses the first visible cell of a row (week table or phone day view)."""
+    return ("setTimeout(function () { var l = " + json.dumps(row_label) + "; "
+            "var c = [].slice.call(document.querySelectorAll('[data-grid-row]')).filter(function (e) { "
+            "return e.offsetParent !== null && (e.getAttribute('aria-label') || '').indexOf(l) === 0; }); "
+            "if (c.length) c[0].focus(); }, 60)")
+
+
 class TimeState(AuthState):
     """/time: the signed-in person's weekly grid. Cells save on blur."""
 
@@ -465,11 +474,13 @@ class TimeState(AuthState):
     @guard("time")
     async def add_row(self, key: str):
         access = current_access()
+        label = next((r["label"] for r in self.results if r["key"] == key), "")
         if key not in self.extra_rows:
             self.extra_rows = [*self.extra_rows, key]
         self.results, self.search = [], ""
         await self._reload(access.viewer.id)
-        return None
+        # Focus goes to the new row's first cell (not to the page body).
+        return rx.call_script(focus_first_cell_js(label)) if label else None
 
 
 class ApprovalState(AuthState):

@@ -43,6 +43,7 @@ def test_arrows_move_between_cells_and_enter_edits(signed_in_page, app_server, g
     page.set_viewport_size({"width": 1366, "height": 900})
     open_grid(page, app)
     cell = lambda day: page.get_by_label(f"{ROW}, {day}", exact=True)  # noqa: E731
+    expect(cell("Monday")).to_be_focused()  # after "Add row" the focus is in the new row, not on the page
     cell("Monday").click()
     # The bug of the issue: "1h", Right, "30m", Right, "45m" became "13045mmh" in one cell.
     page.keyboard.type("1h")
