@@ -166,7 +166,7 @@ def detail_body() -> rx.Component:
                 rx.hstack(rx.select(["active", "on_hold", "done"], value=h["status"], on_change=ProjectsState.set_status,
                                     size="1", custom_attrs={"aria-label": "Project status"}),
                           rx.text("Client: ", h["account"], size="2"),
-                          rx.text("Lead: ", h["lead"], size="2"), spacing="3", align="center"),
+                          rx.text("Project lead: ", h["lead"], size="2"), spacing="3", align="center", wrap="wrap"),
                 spacing="1",
             ),
             rx.spacer(),
@@ -362,10 +362,14 @@ def billable_box(row: rx.Var) -> rx.Component:
         rx.text("Billable", size="1", color_scheme="gray", aria_hidden="true"), spacing="1", align="center")
 
 
+def approved_note(row: rx.Var) -> rx.Component:
+    return rx.cond(row["approved"] != "", rx.text(row["approved"], size="1", color_scheme="green"))
+
+
 def grid_row(row: rx.Var, i: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(rx.text(row["label"], size="2", weight="medium"), billable_box(row),
-                                           spacing="1")),
+                                           approved_note(row), spacing="1")),
         *[grid_cell(row, i, d) for d in range(7)],
         rx.table.cell(rx.text(row["total"], weight="medium"), text_align="right",
                       aria_label=f"Total of {row['label']}"),
@@ -396,7 +400,8 @@ def week_table() -> rx.Component:
 def day_card(row: rx.Var, i: rx.Var) -> rx.Component:
     return rx.card(rx.hstack(
         rx.vstack(rx.text(row["label"], size="2", weight="medium"), billable_box(row),
-                  rx.text("Week: ", row["total"], size="1", color_scheme="gray"), spacing="1", flex="1",
+                  rx.text("Week: ", row["total"], size="1", color_scheme="gray"), approved_note(row),
+                  spacing="1", flex="1",
                   min_width="0"),
         _cell_input(row["key"], f"{row['label']} on {TimeState.day_heading}", i, 0, row["day"], row["text"],
                     row["locked"], row["bad"], "d", width="6em"),

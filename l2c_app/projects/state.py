@@ -261,7 +261,7 @@ def _grid_rows(grid: dict, bad: dict[str, str] | None = None) -> list[dict[str, 
     rows = []
     for r in grid["rows"]:
         row = {"key": r["key"], "label": r["label"], "billable": "yes" if r["billable"] else "no",
-               "total": r["total_text"]}
+               "total": r["total_text"], "approved": r.get("approved_text", "")}
         for i, c in enumerate(r["cells"]):
             row[f"c{i}"], row[f"l{i}"], row[f"n{i}"] = c["text"], c["locked"], c["note"]
             row[f"b{i}"] = (bad or {}).get(f"{r['key']}|{i}", "")
@@ -272,7 +272,8 @@ def _grid_rows(grid: dict, bad: dict[str, str] | None = None) -> list[dict[str, 
 def day_view_rows(rows: list[dict[str, str]], day: int) -> list[dict[str, str]]:
     """The phone's view of one day: each row's cell of that day, under the same keys."""
     return [{"key": r["key"], "label": r["label"], "day": str(day), "text": r[f"c{day}"], "locked": r[f"l{day}"],
-             "bad": r[f"b{day}"], "total": r["total"], "billable": r["billable"]} for r in rows]
+             "bad": r[f"b{day}"], "total": r["total"], "billable": r["billable"],
+             "approved": r.get("approved", "")} for r in rows]
 
 
 def focus_first_cell_js(row_label: str) -> str:
