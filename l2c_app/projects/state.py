@@ -305,13 +305,36 @@ class TimeState(AuthState):
     # Values a save refused, by "row key|day": they stay in their cell, marked, until fixed.
     bad: dict[str, str] = {}
     day_index: int = 0  # the day the phone's day-by-day view shows (0 = Monday)
+    # Rows added to a week but still empty, kept in this browser ({monday: [row keys]}, the
+    # last 8 weeks) so a reload or another week and back does not lose them.
+    kept_rows: str = rx.LocalStorage("{}", name="l2c_time_rows")
 
     def _today(self) -> date:
         return today_in(self.org_timezone or "UTC")  # the organisation's today (loaded with the page)
 
+    def _kept(self) -> dict[str, list[str]]:
+        try:
+            kept = json.loads(self.kept_rows or "{}")
+        except ValueError:
+            return {}
+        return kept if isinstance(kept, dict) else {}
+
+    def _keep_row(self, key: str) -> None:
+        kept = self._kept()
+        week = [k for k in kept.get(self.monday, []) if isinstance(k, str)]
+        if key not in week:
+            kept[self.monday] = [*week, key][-50:]
+            self.kept_rows = json.dumps(dict(sorted(kept.items())[-8:]))
+
     async def _reload(self, user_id: int) -> None:
         monday = date.fromisoformat(self.monday) if self.monday else week_start(self._today())
-        grid = await run_db(svc.week_grid, user_id, monday, list(self.extra_rows))
+        kept = [k for k in self._kept().get(monday.isoformat(), []) if isinstance(k, str)][:50]  # browser-held
+        rows = list(dict.fromkeys([*self.extra_rows, *kept]))
+        try:
+            grid = await run_db(svc.week_grid, user_id, monday, rows)
+        except ValueError:  # a kept key this build cannot read: forget the kept rows
+            self.kept_rows = "{}"
+            grid = await run_db(svc.week_grid, user_id, monday, list(self.extra_rows))
         self.monday = grid["monday"]
         self.rows = _grid_rows(grid, self.bad)
         self.day_labels = [f"{DAY_NAMES[i][:3]} {date.fromisoformat(d):%d %b}" for i, d in enumerate(grid["days"])]
@@ -478,6 +501,7 @@ class TimeState(AuthState):
         label = next((r["label"] for r in self.results if r["key"] == key), "")
         if key not in self.extra_rows:
             self.extra_rows = [*self.extra_rows, key]
+        self._keep_row(key)
         self.results, self.search = [], ""
         await self._reload(access.viewer.id)
         # Focus goes to the new row's first cell (not to the page body).

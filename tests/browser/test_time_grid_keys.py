@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
+from tests.browser.test_responsive import a_world_with_one_of_everything
 from tests.conftest import sign_in
 from tests.projects.test_journey import create_project, signed_contract
 
@@ -23,6 +24,7 @@ ROW = "Keyboard harbour · Senior developer"
 
 @pytest.fixture(scope="module")
 def grid_project(app_server, browser):
+    a_world_with_one_of_everything(app_server)  # the demo first (it builds on an empty database)
     signed_contract(app_server, "Keyboard harbour")
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     page = ctx.new_page()
@@ -44,6 +46,8 @@ def test_arrows_move_between_cells_and_enter_edits(signed_in_page, app_server, g
     open_grid(page, app)
     cell = lambda day: page.get_by_label(f"{ROW}, {day}", exact=True)  # noqa: E731
     expect(cell("Monday")).to_be_focused()  # after "Add row" the focus is in the new row, not on the page
+    page.reload()  # a row added but still empty stays
+    expect(cell("Monday")).to_be_visible()
     cell("Monday").click()
     # The bug of the issue: "1h", Right, "30m", Right, "45m" became "13045mmh" in one cell.
     page.keyboard.type("1h")
