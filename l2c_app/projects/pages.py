@@ -446,10 +446,13 @@ def time_page() -> rx.Component:
     return rx.vstack(
         rx.script(GRID_JS),
         rx.hstack(
+            # On a phone the day view's previous / next day turn the week: no week buttons there.
             rx.button(rx.icon("chevron-left", size=14), "Previous week", variant="soft",
-                      on_click=TimeState.shift_week(-1)),
-            rx.button("This week", variant="soft", on_click=TimeState.shift_week(0)),
-            rx.button("Next week", rx.icon("chevron-right", size=14), variant="soft", on_click=TimeState.shift_week(1)),
+                      on_click=TimeState.shift_week(-1), display=PHONE_HIDDEN),
+            rx.button(rx.text("This week", display=PHONE_HIDDEN), rx.text("Today", display=PHONE_ONLY),
+                      variant="soft", on_click=TimeState.shift_week(0)),
+            rx.button("Next week", rx.icon("chevron-right", size=14), variant="soft", on_click=TimeState.shift_week(1),
+                      display=PHONE_HIDDEN),
             rx.heading("Week of ", TimeState.monday, size="4"),
             rx.spacer(),
             rx.text(TimeState.status, size="2", color_scheme=rx.cond(TimeState.status == "Not saved", "red", "green"),
