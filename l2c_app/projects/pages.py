@@ -405,7 +405,7 @@ def day_card(row: rx.Var, i: rx.Var) -> rx.Component:
                   min_width="0"),
         _cell_input(row["key"], f"{row['label']} on {TimeState.day_heading}", i, 0, row["day"], row["text"],
                     row["locked"], row["bad"], "d", width="6em"),
-        align="center", width="100%", spacing="3",
+        align="center", width="100%", spacing="3", class_name="l2c-nowrap",
     ), width="100%", size="1")
 
 

@@ -48,9 +48,9 @@ def checklist_step(st: rx.Var) -> rx.Component:
             rx.link(st["title"], href=st["href"], weight="medium", size="2",
                     text_decoration=rx.cond(done, "line-through", "underline")),
             rx.text(rx.cond(done, "Done. ", ""), st["text"], size="1", color_scheme="gray"),
-            spacing="0",
+            spacing="0", min_width="0",
         ),
-        align="start", spacing="2", width="100%",
+        align="start", spacing="2", width="100%", class_name="l2c-nowrap",
     )
 
 
