@@ -234,7 +234,8 @@ def detail_body() -> rx.Component:
         section("Timeline", rx.cond(
             ProjectsState.timeline.length() > 0,
             rx.vstack(rx.foreach(ProjectsState.timeline, lambda t: rx.hstack(
-                rx.text(t["at"], size="1", color_scheme="gray", width="9em"), rx.text(t["text"], size="2"))),
+                rx.text(t["at"], size="1", color_scheme="gray", width="9em", flex_shrink="0"),
+                rx.text(t["text"], size="2", min_width="0"), class_name="l2c-nowrap")),
                 spacing="1"),
             rx.text("Nothing yet.", color_scheme="gray", size="2"))),
         width="100%", spacing="4",
