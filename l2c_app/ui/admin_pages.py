@@ -42,8 +42,9 @@ class HomeState(AuthState):
 def checklist_step(st: rx.Var) -> rx.Component:
     done = st["done"] == "yes"
     return rx.hstack(
-        rx.cond(done, rx.icon("circle-check", size=18, color=rx.color("green", 11), aria_hidden="true"),
-                rx.icon("circle", size=18, color=rx.color("gray", 11), aria_hidden="true")),
+        rx.cond(done,
+                rx.icon("circle-check", size=18, color=rx.color("green", 11), aria_hidden="true", flex_shrink="0"),
+                rx.icon("circle", size=18, color=rx.color("gray", 11), aria_hidden="true", flex_shrink="0")),
         rx.vstack(
             rx.link(st["title"], href=st["href"], weight="medium", size="2",
                     text_decoration=rx.cond(done, "line-through", "underline")),
