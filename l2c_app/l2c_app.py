@@ -25,7 +25,8 @@ from l2c_app.webhooks_out import pages as _webhooks_out  # noqa: F401
 
 app = rx.App(
     api_transformer=build_api(),
-    head_components=[rx.el.meta(name="description", content="l2c: lead to cash")],
+    # assets/a11y.js: names and keyboard access no component prop reaches (issue 22).
+    head_components=[rx.el.meta(name="description", content="l2c: lead to cash"), rx.script(src="/a11y.js")],
     # Width and scrolling rules for phones (assets/responsive.css); the theme stays Radix's.
     stylesheets=["/responsive.css"],
 )

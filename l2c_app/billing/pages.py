@@ -290,7 +290,7 @@ def partial_credit_form() -> rx.Component:
         rx.text("Tick the lines to credit (only their work is released to bill again), or give an amount before "
                 "tax for a price reduction.", size="2", color_scheme="gray"),
         rx.foreach(InvoiceState.lines, lambda ln: rx.cond(ln["can_credit"] != "", rx.el.label(rx.hstack(
-            rx.checkbox(checked=InvoiceState.credit_lines.contains(ln["id"]),
+            rx.checkbox(checked=InvoiceState.credit_lines.contains(ln["id"]), aria_label="Credit " + ln["description"],
                         on_change=lambda v: InvoiceState.toggle_credit_line(ln["id"], v)),
             rx.text(ln["description"], " · ", ln["amount"], size="2"), align="center", spacing="2")))),
         rx.flex(

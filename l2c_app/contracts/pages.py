@@ -260,6 +260,7 @@ def document_card() -> rx.Component:
                 rx.button("Save draft", variant="soft", on_click=s.save_draft),
                 width="100%"),
             rx.box(document_markdown(s.c["body"]), style=DOC_STYLE, max_height="30em", overflow_y="auto", width="100%",
+                   data_scroll_region="Contract text",
                    padding="0.5em", border="1px solid var(--gray-a5)", border_radius="var(--radius-2)"),
         ),
         rx.cond(s.c["original_sha256"] != "", rx.text("Original SHA-256: ", rx.code(s.c["original_sha256"]), size="1")),
@@ -350,7 +351,8 @@ def sign_page() -> rx.Component:
                         rx.callout(s.done, icon="circle-check", color_scheme="green", role="status", width="100%"),
                         rx.card(rx.vstack(
                             error_callout(s.form_error),
-                            rx.el.label(rx.hstack(rx.checkbox(checked=s.consent, on_change=s.set_consent),
+                            rx.el.label(rx.hstack(rx.checkbox(checked=s.consent, on_change=s.set_consent,
+                                                              aria_label="I agree to sign electronically"),
                                                   rx.text("I agree to sign electronically"), align="center")),
                             field_label("Type your full name", rx.input(value=s.typed_name,
                                                                         on_change=s.set_typed_name,

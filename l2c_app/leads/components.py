@@ -31,11 +31,14 @@ def notification_bell() -> rx.Component:
                     BellState.items.length() > 0,
                     rx.vstack(
                         rx.foreach(BellState.items, lambda n: rx.button(
-                            rx.text(n["text"], size="2", weight=rx.cond(n["unread"] != "", "bold", "regular"),
-                                    text_align="left"),
+                            rx.vstack(
+                                rx.text(n["text"], size="2", weight=rx.cond(n["unread"] != "", "bold", "regular"),
+                                        text_align="left"),
+                                rx.text(n["at"], size="1", color_scheme="gray"), spacing="0", align="start"),
                             variant="ghost", width="100%", justify="start", height="auto", padding_y="0.4em",
                             on_click=BellState.open_item(n["id"], n["link"]))),
-                        spacing="1", width="100%", max_height="24em", overflow_y="auto"),
+                        spacing="1", width="100%", max_height="24em", overflow_y="auto",
+                        data_scroll_region="Notifications"),
                     rx.text("Nothing new.", size="2", color_scheme="gray"),
                 ),
                 width="22em",

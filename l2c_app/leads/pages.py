@@ -51,7 +51,7 @@ def contact_page() -> rx.Component:
                                        "overflow": "hidden"},
                             ),
                             rx.el.label(
-                                rx.hstack(rx.checkbox(name="consent", value="on"),
+                                rx.hstack(rx.checkbox(name="consent", value="on", aria_label=ContactState.consent_text),
                                           rx.text(ContactState.consent_text, size="2"), align="start", spacing="2"),
                             ),
                             rx.button("Send message", type="submit", loading=ContactState.busy, width="100%"),
@@ -334,7 +334,7 @@ def lead_settings_page() -> rx.Component:
                 rx.text("Round-robin between", weight="medium", size="2"),
                 rx.hstack(
                     rx.foreach(LeadSettingsState.team, lambda u: rx.el.label(rx.hstack(
-                        rx.checkbox(checked=LeadSettingsState.users.contains(u["id"]),
+                        rx.checkbox(checked=LeadSettingsState.users.contains(u["id"]), aria_label=u["name"],
                                     on_change=lambda c: LeadSettingsState.toggle_user(u["id"], c)),
                         rx.text(u["name"], size="2"), spacing="1"))),
                     wrap="wrap",

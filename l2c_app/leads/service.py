@@ -572,9 +572,15 @@ def notifications(session: Session, user_id: int, limit: int = 15) -> dict:
 
     unread = session.exec(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None))).one()
+    from l2c_app.core.auth import get_organisation
+    from l2c_app.core.timeutil import format_local
+
     rows = session.exec(select(Notification).where(Notification.user_id == user_id)
                         .order_by(Notification.id.desc()).limit(limit)).all()
+    org = get_organisation(session)
+    tz = (org.timezone if org else None) or "UTC"
     return {"unread": unread, "items": [{"id": n.id, "text": n.text, "link": n.link or "",
+                                         "at": format_local(n.created_at, tz, "%d %b %Y, %H:%M"),
                                          "unread": "unread" if n.read_at is None else ""} for n in rows]}
 
 

@@ -246,7 +246,7 @@ def add_activity_form() -> rx.Component:
                 rx.hstack(
                     field_label("Kind", rx.select(["note", "call", "meeting", "email", "task"],
                                                   value=DealState.activity_kind, on_change=DealState.set_activity_kind,
-                                                  aria_label="Kind")),
+                                                  custom_attrs={"aria-label": "Kind"})),
                     field_label("Subject", rx.input(name="subject", required=True)),
                     rx.cond(DealState.activity_kind == "task",
                             field_label("Due", rx.input(name="due", type="datetime-local"))),
@@ -270,9 +270,11 @@ def deal_sidebar() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(
             rx.heading("Status", size="3"),
-            rx.hstack(rx.badge(d["stage_name"], size="2"),
-                      rx.badge(d["status"], color_scheme=rx.match(d["status"], ("won", "green"), ("lost", "red"),
-                                                                  "blue")), spacing="2"),
+            # An open deal shows its stage; a closed one only "Won" or "Lost" (its stage says the same).
+            rx.hstack(rx.cond(d["status"] == "open", rx.badge(d["stage_name"], size="2")),
+                      rx.badge(rx.match(d["status"], ("won", "Won"), ("lost", "Lost"), "Open"),
+                               color_scheme=rx.match(d["status"], ("won", "green"), ("lost", "red"), "blue")),
+                      spacing="2"),
             rx.cond(d["lost_reason"], rx.text("Lost because: ", d["lost_reason"].to(str), size="2")),
             field_label("Stage", rx.select.root(
                 rx.select.trigger(aria_label="Stage"),
@@ -280,8 +282,11 @@ def deal_sidebar() -> rx.Component:
                     s["name"], value=s["id"].to(str), disabled=s["kind"] != "open"))),
                 value=d["stage_id"].to(str), on_change=DealState.move)),
             rx.hstack(
-                rx.button("Mark won", color_scheme="green", variant="soft", on_click=DealState.won),
-                rx.button("Mark lost", color_scheme="red", variant="soft", on_click=DealState.set_lost_open(True)),
+                rx.cond(d["status"] != "won",
+                        rx.button("Mark won", color_scheme="green", variant="soft", on_click=DealState.won)),
+                rx.cond(d["status"] != "lost",
+                        rx.button("Mark lost", color_scheme="red", variant="soft",
+                                  on_click=DealState.set_lost_open(True))),
             ),
             spacing="2", width="100%"), width="100%"),
         rx.card(rx.vstack(

@@ -9,7 +9,7 @@ from l2c_app.billing.components import project_panel
 from l2c_app.projects.state import (
     DAY_NAMES, ApprovalState, ChangeOrderPublicState, DeliverySettingsState, ProjectsState, TimeState,
 )
-from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
+from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label, public_page
 
 
 SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
@@ -164,9 +164,9 @@ def detail_body() -> rx.Component:
             rx.vstack(
                 rx.heading(h["name"], size="6"),
                 rx.hstack(rx.select(["active", "on_hold", "done"], value=h["status"], on_change=ProjectsState.set_status,
-                                    size="1", aria_label="Project status"),
+                                    size="1", custom_attrs={"aria-label": "Project status"}),
                           rx.text("Client: ", h["account"], size="2"),
-                          rx.text("Lead: ", h["lead"], size="2"), spacing="3", align="center"),
+                          rx.text("Project lead: ", h["lead"], size="2"), spacing="3", align="center", wrap="wrap"),
                 spacing="1",
             ),
             rx.spacer(),
@@ -234,7 +234,8 @@ def detail_body() -> rx.Component:
         section("Timeline", rx.cond(
             ProjectsState.timeline.length() > 0,
             rx.vstack(rx.foreach(ProjectsState.timeline, lambda t: rx.hstack(
-                rx.text(t["at"], size="1", color_scheme="gray", width="9em"), rx.text(t["text"], size="2"))),
+                rx.text(t["at"], size="1", color_scheme="gray", width="9em", flex_shrink="0"),
+                rx.text(t["text"], size="2", min_width="0"), class_name="l2c-nowrap")),
                 spacing="1"),
             rx.text("Nothing yet.", color_scheme="gray", size="2"))),
         width="100%", spacing="4",
@@ -253,62 +254,179 @@ def project_page() -> rx.Component:
 
 # --- /time ------------------------------------------------------------------------------------------
 
-# Spreadsheet keys: arrows, Enter / Shift+Enter move between cells; Tab is the browser's own.
+# Spreadsheet keys (issue 22). A focused cell is in "move" mode: its text is selected, typing
+# replaces it, and the arrow keys move to the next cell (leaving a cell saves it). Enter on an
+# untouched cell, F2 or a double click puts the cell in "edit" mode: Left/Right then move the
+# text cursor. Enter after typing (or in edit mode) moves down, Shift+Enter up; Escape puts
+# back the value the cell had. Tab is the browser's own. Each view (the week table, the
+# phone's day list) moves only among its own cells.
 GRID_JS = """
 (function () {
   if (window.__l2cTimeGrid) return;
   window.__l2cTimeGrid = true;
+  function cell(t) { return t && t.dataset && t.dataset.gridRow !== undefined ? t : null; }
+  function mode(t, editing) {
+    t.dataset.editing = editing ? '1' : '0';
+    if (editing) t.setAttribute('aria-description', 'editing: arrow keys move the text cursor');
+    else t.removeAttribute('aria-description');
+  }
+  document.addEventListener('focusin', function (e) {
+    var t = cell(e.target);
+    if (!t) return;
+    t.dataset.before = t.value; t.dataset.dirty = '0'; mode(t, false);
+    if (t.select) t.select();
+  });
+  /* A click selects the cell (its text, ready to be typed over); a double click edits it. */
+  document.addEventListener('mousedown', function (e) {
+    var t = cell(e.target);
+    if (t && t.dataset.editing !== '1') t.dataset.clicked = '1';
+  });
+  document.addEventListener('mouseup', function (e) {
+    var t = cell(e.target);
+    if (t && t.dataset.clicked === '1') { t.dataset.clicked = '0'; e.preventDefault(); t.select(); }
+  });
+  document.addEventListener('dblclick', function (e) {
+    var t = cell(e.target);
+    if (t && !t.readOnly) mode(t, true);
+  });
+  document.addEventListener('input', function (e) {
+    var t = cell(e.target);
+    if (t) t.dataset.dirty = '1';
+  });
   document.addEventListener('keydown', function (e) {
-    var t = e.target;
-    if (!t || !t.dataset || t.dataset.gridRow === undefined) return;
+    var t = cell(e.target);
+    if (!t) return;
+    var editing = t.dataset.editing === '1', dirty = t.dataset.dirty === '1';
     var r = parseInt(t.dataset.gridRow, 10), c = parseInt(t.dataset.gridCol, 10), dr = 0, dc = 0;
-    var all = t.selectionStart === 0 && t.selectionEnd === (t.value || '').length;
-    if (e.key === 'ArrowUp') dr = -1;
+    if (e.key === 'F2') {
+      e.preventDefault(); mode(t, !editing);
+      var end = (t.value || '').length; t.setSelectionRange(end, end); return;
+    }
+    if (e.key === 'Escape') {
+      e.preventDefault(); t.value = t.dataset.before || ''; t.dataset.dirty = '0'; mode(t, false); t.select();
+      return;
+    }
+    if (e.key === 'Enter') {
+      if (!editing && !dirty && !t.readOnly && !e.shiftKey) {
+        e.preventDefault(); mode(t, true);
+        var n = (t.value || '').length; t.setSelectionRange(n, n); return;
+      }
+      dr = e.shiftKey ? -1 : 1;
+    }
+    else if (e.key === 'ArrowUp') dr = -1;
     else if (e.key === 'ArrowDown') dr = 1;
-    else if (e.key === 'Enter') dr = e.shiftKey ? -1 : 1;
-    else if (e.key === 'ArrowLeft' && (all || t.selectionStart === 0)) dc = -1;
-    else if (e.key === 'ArrowRight' && (all || t.selectionEnd === (t.value || '').length)) dc = 1;
+    else if (e.key === 'ArrowLeft' && !editing) dc = -1;
+    else if (e.key === 'ArrowRight' && !editing) dc = 1;
     else return;
-    var next = document.querySelector('[data-grid-row="' + (r + dr) + '"][data-grid-col="' + (c + dc) + '"]');
     e.preventDefault();
-    if (next) { next.focus(); if (next.select) next.select(); }
-    else if (e.key === 'Enter') { t.blur(); t.focus(); }
+    var view = t.closest('[data-grid-view]') || document;
+    var next = view.querySelector('[data-grid-row="' + (r + dr) + '"][data-grid-col="' + (c + dc) + '"]');
+    if (next) next.focus();
+    else { t.blur(); t.focus(); }  /* the edge: save what was typed and stay */
   });
 })();
 """
 
 
+def _cell_input(key: rx.Var, label, row_index, col: int | rx.Var, day, stored: rx.Var, locked: rx.Var,
+                bad: rx.Var, view: str, **size) -> rx.Component:
+    """One cell: read-only with the reason when locked; else an input that saves on leaving it.
+    A value a save refused stays, marked invalid (the error above names the cell)."""
+    common = dict(aria_label=label, data_grid_row=row_index, data_grid_col=col, size="2", text_align="right",
+                  **size)
+    return rx.cond(
+        locked != "",
+        rx.tooltip(rx.input(value=stored, read_only=True, variant="soft", color_scheme="gray", **common),
+                   content=f"Locked: {locked}"),
+        rx.input(default_value=rx.cond(bad != "", bad, stored),
+                 key=f"{view}-{TimeState.monday}-{key}-{day}-{stored}-{bad}-{TimeState.version}",
+                 on_blur=lambda v: TimeState.save_cell(key, day, v),
+                 on_focus=TimeState.focus_cell(key, day), placeholder="", auto_complete="off",
+                 aria_invalid=rx.cond(bad != "", "true", "false"),
+                 color_scheme=rx.cond(bad != "", "red", "gray"), variant=rx.cond(bad != "", "soft", "surface"),
+                 **common),
+    )
+
+
 def grid_cell(row: rx.Var, i: rx.Var, d: int) -> rx.Component:
-    label = f"{row['label']}, {DAY_NAMES[d]}"
-    common = dict(aria_label=label, data_grid_row=i, data_grid_col=d, size="2", width="5.2em",
-                  text_align="right")
     return rx.table.cell(
-        rx.cond(
-            row[f"l{d}"] != "",
-            rx.tooltip(rx.input(value=row[f"c{d}"], read_only=True, variant="soft", color_scheme="gray",
-                                **common), content=f"Locked: {row[f'l{d}']}"),
-            rx.input(default_value=row[f"c{d}"],
-                     key=f"{TimeState.monday}-{row['key']}-{d}-{row[f'c{d}']}-{TimeState.version}",
-                     on_blur=lambda v: TimeState.save_cell(row["key"], d, v),
-                     on_focus=TimeState.focus_cell(row["key"], d), placeholder="", auto_complete="off",
-                     **common),
-        ),
+        _cell_input(row["key"], f"{row['label']}, {DAY_NAMES[d]}", i, d, d, row[f"c{d}"], row[f"l{d}"],
+                    row[f"b{d}"], "w", width="5.2em"),
         padding="0.25em",
     )
 
 
+def billable_box(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.checkbox(checked=row["billable"] == "yes", size="1", aria_label=f"Billable: {row['label']}",
+                    on_change=lambda v: TimeState.toggle_billable(row["key"], v)),
+        rx.text("Billable", size="1", color_scheme="gray", aria_hidden="true"), spacing="1", align="center")
+
+
+def approved_note(row: rx.Var) -> rx.Component:
+    return rx.cond(row["approved"] != "", rx.text(row["approved"], size="1", color_scheme="green"))
+
+
 def grid_row(row: rx.Var, i: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.vstack(
-            rx.text(row["label"], size="2", weight="medium"),
-            rx.el.label(rx.hstack(
-                rx.checkbox(checked=row["billable"] == "yes", on_change=lambda v: TimeState.toggle_billable(
-                    row["key"], v), size="1"),
-                rx.text("Billable", size="1", color_scheme="gray"), spacing="1", align="center")),
-            spacing="1")),
+        rx.table.row_header_cell(rx.vstack(rx.text(row["label"], size="2", weight="medium"), billable_box(row),
+                                           approved_note(row), spacing="1")),
         *[grid_cell(row, i, d) for d in range(7)],
         rx.table.cell(rx.text(row["total"], weight="medium"), text_align="right",
                       aria_label=f"Total of {row['label']}"),
+    )
+
+
+def week_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(
+            rx.table.column_header_cell("Project · budget line"),
+            rx.foreach(TimeState.day_labels, lambda d: rx.table.column_header_cell(d, text_align="right")),
+            rx.table.column_header_cell("Total", text_align="right"),
+        )),
+        rx.table.body(
+            rx.foreach(TimeState.rows, grid_row),
+            rx.table.row(
+                rx.table.row_header_cell("Day total"),
+                rx.foreach(TimeState.day_totals, lambda t: rx.table.cell(t, text_align="right",
+                                                                         font_weight="bold")),
+                rx.table.cell(TimeState.week_total, text_align="right", font_weight="bold",
+                              aria_label="Week total"),
+            ),
+        ),
+        width="100%", variant="surface", aria_label="Weekly time grid", data_grid_view="week",
+    )
+
+
+def day_card(row: rx.Var, i: rx.Var) -> rx.Component:
+    return rx.card(rx.hstack(
+        rx.vstack(rx.text(row["label"], size="2", weight="medium"), billable_box(row),
+                  rx.text("Week: ", row["total"], size="1", color_scheme="gray"), approved_note(row),
+                  spacing="1", flex="1",
+                  min_width="0"),
+        _cell_input(row["key"], f"{row['label']} on {TimeState.day_heading}", i, 0, row["day"], row["text"],
+                    row["locked"], row["bad"], "d", width="6em"),
+        align="center", width="100%", spacing="3", class_name="l2c-nowrap",
+    ), width="100%", size="1")
+
+
+def day_view() -> rx.Component:
+    """Phones (below 768 px): one day at a time, the same cells, saves and keys as the week."""
+    return rx.vstack(
+        rx.hstack(
+            rx.icon_button(rx.icon("chevron-left", size=16), variant="soft", on_click=TimeState.shift_day(-1),
+                           aria_label="Previous day"),
+            rx.heading(TimeState.day_heading, size="4", flex="1", text_align="center", aria_live="polite"),
+            rx.icon_button(rx.icon("chevron-right", size=16), variant="soft", on_click=TimeState.shift_day(1),
+                           aria_label="Next day"),
+            width="100%", align="center",
+        ),
+        rx.foreach(TimeState.day_rows, day_card),
+        rx.hstack(rx.text("Day total", weight="bold"), rx.spacer(),
+                  rx.text(TimeState.day_total, weight="bold", aria_label="Day total"),
+                  width="100%", padding_x="0.75em"),
+        role="group", aria_label="Time of one day", data_grid_view="day", width="100%", spacing="2",
+        class_name="l2c-day-view",
     )
 
 
@@ -329,10 +447,13 @@ def time_page() -> rx.Component:
     return rx.vstack(
         rx.script(GRID_JS),
         rx.hstack(
+            # On a phone the day view's previous / next day turn the week: no week buttons there.
             rx.button(rx.icon("chevron-left", size=14), "Previous week", variant="soft",
-                      on_click=TimeState.shift_week(-1)),
-            rx.button("This week", variant="soft", on_click=TimeState.shift_week(0)),
-            rx.button("Next week", rx.icon("chevron-right", size=14), variant="soft", on_click=TimeState.shift_week(1)),
+                      on_click=TimeState.shift_week(-1), display=PHONE_HIDDEN),
+            rx.button(rx.text("This week", display=PHONE_HIDDEN), rx.text("Today", display=PHONE_ONLY),
+                      variant="soft", on_click=TimeState.shift_week(0)),
+            rx.button("Next week", rx.icon("chevron-right", size=14), variant="soft", on_click=TimeState.shift_week(1),
+                      display=PHONE_HIDDEN),
             rx.heading("Week of ", TimeState.monday, size="4"),
             rx.spacer(),
             rx.text(TimeState.status, size="2", color_scheme=rx.cond(TimeState.status == "Not saved", "red", "green"),
@@ -344,28 +465,13 @@ def time_page() -> rx.Component:
             width="100%", align="center", spacing="3",
         ),
         error_callout(TimeState.error),
-        rx.text("Type 1.5, 1:30, 90m or 2h; arrows, Tab and Enter move between cells; each cell saves when you "
+        rx.text("Type 1.5, 1:30, 90m or 2h; arrows, Tab and Enter move between cells. Enter or F2 edits the "
+                "text of a cell (arrows then move the cursor), Escape puts it back. Each cell saves when you "
                 "leave it. A day holds at most 24 h.", size="1", color_scheme="gray"),
         rx.cond(
             TimeState.rows.length() > 0,
-            rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("Project · budget line"),
-                    rx.foreach(TimeState.day_labels, lambda d: rx.table.column_header_cell(d, text_align="right")),
-                    rx.table.column_header_cell("Total", text_align="right"),
-                )),
-                rx.table.body(
-                    rx.foreach(TimeState.rows, grid_row),
-                    rx.table.row(
-                        rx.table.row_header_cell("Day total"),
-                        rx.foreach(TimeState.day_totals, lambda t: rx.table.cell(t, text_align="right",
-                                                                                 font_weight="bold")),
-                        rx.table.cell(TimeState.week_total, text_align="right", font_weight="bold",
-                                      aria_label="Week total"),
-                    ),
-                ),
-                width="100%", variant="surface", aria_label="Weekly time grid",
-            ),
+            rx.fragment(rx.box(week_table(), display=PHONE_HIDDEN, width="100%"),
+                        rx.box(day_view(), display=PHONE_ONLY, width="100%")),
             empty_state("clock", "No rows this week", "Add a row by finding a project below, or copy last week's."),
         ),
         rx.cond(TimeState.note_label != "", rx.hstack(

@@ -746,9 +746,10 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
 
     monday = week_start(monday)
     days = [monday + timedelta(days=i) for i in range(7)]
-    stmt = (select(TimeEntry, Project.name, BudgetLine.role, BilledSource.id)
+    stmt = (select(TimeEntry, Project.name, BudgetLine.role, BilledSource.id, User.name)
             .join(Project, Project.id == TimeEntry.project_id)
             .outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
+            .outerjoin(User, User.id == TimeEntry.approved_by_id)
             .outerjoin(BilledSource, and_(BilledSource.source_type == "time", BilledSource.source_id == TimeEntry.id,
                                           BilledSource.released_at.is_(None)))  # type: ignore[union-attr]
             .where(TimeEntry.user_id == user_id, TimeEntry.day >= monday, TimeEntry.day <= days[-1])
@@ -759,9 +760,9 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
         return {"key": key, "project_id": project_id, "budget_line_id": bl_id or 0, "project_name": name,
                 "role": role or "", "label": f"{name} · {role}" if role else name, "billable": billable,
                 "cells": [{"day": d.isoformat(), "minutes": 0, "text": "", "locked": "", "note": "", "entry_id": 0}
-                          for d in days], "total_minutes": 0}
+                          for d in days], "total_minutes": 0, "approved_text": "", "approved_at": None}
 
-    for entry, pname, role, billed_id in session.exec(stmt):
+    for entry, pname, role, billed_id, approver in session.exec(stmt):
         key = row_key(entry.project_id, entry.budget_line_id)
         row = rows.get(key) or rows.setdefault(key, blank(key, entry.project_id, entry.budget_line_id, pname,
                                                           role or "", entry.billable))
@@ -776,6 +777,11 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
             cell["locked"] = "billed"
         elif entry.approved_at is not None and not cell["locked"]:
             cell["locked"] = "approved"
+        if entry.approved_at is not None and (row["approved_at"] is None or entry.approved_at > row["approved_at"]):
+            # "Approved by X on D": the row's latest approval (a week is approved at once).
+            row["approved_at"] = entry.approved_at
+            row["approved_text"] = (f"Approved by {approver or 'an approver'} on "
+                                    f"{entry.approved_at:%d %b %Y}")
         row["total_minutes"] += entry.minutes
     missing = [parse_row_key(k) for k in extra_rows or [] if k not in rows]
     labels = _row_labels(session, missing)
@@ -787,6 +793,7 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
     ordered = sorted(rows.values(), key=lambda r: (r["project_name"].lower(), r["role"].lower()))
     for r in ordered:
         r["total_text"] = format_minutes(r["total_minutes"]) or "0:00"
+        r.pop("approved_at", None)
     day_totals = [sum(r["cells"][i]["minutes"] for r in ordered) for i in range(7)]
     return {"monday": monday.isoformat(), "days": [d.isoformat() for d in days], "rows": ordered,
             "day_totals": day_totals, "day_totals_text": [format_minutes(m) or "0:00" for m in day_totals],

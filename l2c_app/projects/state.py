@@ -6,6 +6,7 @@ only place strings.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 
@@ -254,15 +255,33 @@ class ProjectsState(AuthState):
 
 # --- the time grid ------------------------------------------------------------------------------
 
-def _grid_rows(grid: dict) -> list[dict[str, str]]:
+def _grid_rows(grid: dict, bad: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Cells as c0..c6 (stored text), l0..l6 (why locked), n0..n6 (note) and b0..b6 (a value
+    a save refused, shown instead of the stored one)."""
     rows = []
     for r in grid["rows"]:
         row = {"key": r["key"], "label": r["label"], "billable": "yes" if r["billable"] else "no",
-               "total": r["total_text"]}
+               "total": r["total_text"], "approved": r.get("approved_text", "")}
         for i, c in enumerate(r["cells"]):
             row[f"c{i}"], row[f"l{i}"], row[f"n{i}"] = c["text"], c["locked"], c["note"]
+            row[f"b{i}"] = (bad or {}).get(f"{r['key']}|{i}", "")
         rows.append(row)
     return rows
+
+
+def day_view_rows(rows: list[dict[str, str]], day: int) -> list[dict[str, str]]:
+    """The phone's view of one day: each row's cell of that day, under the same keys."""
+    return [{"key": r["key"], "label": r["label"], "day": str(day), "text": r[f"c{day}"], "locked": r[f"l{day}"],
+             "bad": r[f"b{day}"], "total": r["total"], "billable": r["billable"],
+             "approved": r.get("approved", "")} for r in rows]
+
+
+def focus_first_cell_js(row_label: str) -> str:
+    """Script that focuses the first visible cell of a row (week table or phone day view)."""
+    return ("setTimeout(function () { var l = " + json.dumps(row_label) + "; "
+            "var c = [].slice.call(document.querySelectorAll('[data-grid-row]')).filter(function (e) { "
+            "return e.offsetParent !== null && (e.getAttribute('aria-label') || '').indexOf(l) === 0; }); "
+            "if (c.length) c[0].focus(); }, 60)")
 
 
 class TimeState(AuthState):
@@ -283,18 +302,60 @@ class TimeState(AuthState):
     note_day: int = -1
     note_text: str = ""
     note_label: str = ""
+    # Values a save refused, by "row key|day": they stay in their cell, marked, until fixed.
+    bad: dict[str, str] = {}
+    day_index: int = 0  # the day the phone's day-by-day view shows (0 = Monday)
+    # Rows added to a week but still empty, kept in this browser ({monday: [row keys]}, the
+    # last 8 weeks) so a reload or another week and back does not lose them.
+    kept_rows: str = rx.LocalStorage("{}", name="l2c_time_rows")
 
     def _today(self) -> date:
         return today_in(self.org_timezone or "UTC")  # the organisation's today (loaded with the page)
 
+    def _kept(self) -> dict[str, list[str]]:
+        try:
+            kept = json.loads(self.kept_rows or "{}")
+        except ValueError:
+            return {}
+        return kept if isinstance(kept, dict) else {}
+
+    def _keep_row(self, key: str) -> None:
+        kept = self._kept()
+        week = [k for k in kept.get(self.monday, []) if isinstance(k, str)]
+        if key not in week:
+            kept[self.monday] = [*week, key][-50:]
+            self.kept_rows = json.dumps(dict(sorted(kept.items())[-8:]))
+
     async def _reload(self, user_id: int) -> None:
         monday = date.fromisoformat(self.monday) if self.monday else week_start(self._today())
-        grid = await run_db(svc.week_grid, user_id, monday, list(self.extra_rows))
+        kept = [k for k in self._kept().get(monday.isoformat(), []) if isinstance(k, str)][:50]  # browser-held
+        rows = list(dict.fromkeys([*self.extra_rows, *kept]))
+        try:
+            grid = await run_db(svc.week_grid, user_id, monday, rows)
+        except ValueError:  # a kept key this build cannot read: forget the kept rows
+            self.kept_rows = "{}"
+            grid = await run_db(svc.week_grid, user_id, monday, list(self.extra_rows))
         self.monday = grid["monday"]
-        self.rows = _grid_rows(grid)
+        self.rows = _grid_rows(grid, self.bad)
         self.day_labels = [f"{DAY_NAMES[i][:3]} {date.fromisoformat(d):%d %b}" for i, d in enumerate(grid["days"])]
         self.day_totals = grid["day_totals_text"]
         self.week_total = grid["total_text"]
+
+    @rx.var
+    def day_rows(self) -> list[dict[str, str]]:
+        return day_view_rows(self.rows, self.day_index)
+
+    @rx.var
+    def day_heading(self) -> str:
+        return self.day_labels[self.day_index] if 0 <= self.day_index < len(self.day_labels) else ""
+
+    @rx.var
+    def day_total(self) -> str:
+        return self.day_totals[self.day_index] if 0 <= self.day_index < len(self.day_totals) else "0:00"
+
+    def _go_to_week(self, monday: date) -> None:
+        self.monday = monday.isoformat()
+        self.extra_rows, self.error, self.status, self.note_row, self.bad = [], "", "", "", {}
 
     @rx.event
     @guard("time")
@@ -302,7 +363,8 @@ class TimeState(AuthState):
         access = current_access()
         self.error, self.status, self.results, self.search = "", "", [], ""
         if not self.monday:
-            self.monday = week_start(self._today()).isoformat()
+            today = self._today()
+            self.monday, self.day_index = week_start(today).isoformat(), today.weekday()
         await self._reload(access.viewer.id)
         return None
 
@@ -311,8 +373,21 @@ class TimeState(AuthState):
     async def shift_week(self, weeks: int):
         access = current_access()
         base = date.fromisoformat(self.monday) if self.monday else week_start(self._today())
-        self.monday = (base + timedelta(weeks=weeks)).isoformat() if weeks else week_start(self._today()).isoformat()
-        self.extra_rows, self.error, self.status, self.note_row = [], "", "", ""
+        self._go_to_week(base + timedelta(weeks=weeks) if weeks else week_start(self._today()))
+        if not weeks:
+            self.day_index = self._today().weekday()
+        await self._reload(access.viewer.id)
+        return None
+
+    @rx.event
+    @guard("time")
+    async def shift_day(self, days: int):
+        """The phone's previous / next day; past Sunday or before Monday it turns the week."""
+        access = current_access()
+        target = date.fromisoformat(self.monday) + timedelta(days=self.day_index + int(days))
+        if week_start(target).isoformat() != self.monday:
+            self._go_to_week(week_start(target))
+        self.day_index = target.weekday()
         await self._reload(access.viewer.id)
         return None
 
@@ -324,7 +399,16 @@ class TimeState(AuthState):
         row = next((r for r in self.rows if r["key"] == key), None)
         if row is None or row[f"l{day_index}"]:
             return
-        if (value or "").strip() == row[f"c{day_index}"]:
+        text, spot = (value or "").strip(), f"{key}|{day_index}"
+        if spot in self.bad:
+            if text == self.bad[spot]:
+                return  # the refused value, unchanged: still marked
+            if text == row[f"c{day_index}"]:  # put back as stored: nothing to save
+                self.bad = {k: v for k, v in self.bad.items() if k != spot}
+                self.error, self.status = "", "" if self.bad else "All changes saved"
+                await self._reload(access.viewer.id)
+                return
+        elif text == row[f"c{day_index}"]:
             return  # nothing changed: no save, no flicker
         self.status = "Saving…"
         yield
@@ -336,13 +420,16 @@ class TimeState(AuthState):
                          project_id=project_id, budget_line_id=budget_line_id, day=day, minutes=minutes,
                          billable=row["billable"] == "yes")
         except (svc.DeliveryError, DurationError) as exc:
-            self.error, self.status = _err(exc), "Not saved"
-            self.version += 1
+            # The typed value stays in its cell, marked, and the message names the cell.
+            self.bad = {**self.bad, spot: text}
+            self.error = f"{row['label']}, {DAY_NAMES[day_index]} {day:%d %b}: {_err(exc)}"
+            self.status = "Not saved"
             await self._reload(access.viewer.id)
             return
         if key not in self.extra_rows:  # keep the row even if the cell was cleared
             self.extra_rows = [*self.extra_rows, key]
-        self.error, self.status = "", "All changes saved"
+        self.bad = {k: v for k, v in self.bad.items() if k != spot}
+        self.error, self.status = "", "Not saved" if self.bad else "All changes saved"
         await self._reload(access.viewer.id)
 
     @rx.event
@@ -411,11 +498,14 @@ class TimeState(AuthState):
     @guard("time")
     async def add_row(self, key: str):
         access = current_access()
+        label = next((r["label"] for r in self.results if r["key"] == key), "")
         if key not in self.extra_rows:
             self.extra_rows = [*self.extra_rows, key]
+        self._keep_row(key)
         self.results, self.search = [], ""
         await self._reload(access.viewer.id)
-        return None
+        # Focus goes to the new row's first cell (not to the page body).
+        return rx.call_script(focus_first_cell_js(label)) if label else None
 
 
 class ApprovalState(AuthState):

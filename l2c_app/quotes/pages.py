@@ -83,7 +83,7 @@ def catalog_page() -> rx.Component:
                     "exactly as sent.", size="2", color_scheme="gray"),
             rx.spacer(),
             rx.el.label(rx.hstack(rx.checkbox(checked=CatalogState.show_archived,
-                                              on_change=CatalogState.toggle_archived),
+                                              on_change=CatalogState.toggle_archived, aria_label="Show archived"),
                                   rx.text("Show archived", size="2"), align="center")),
             width="100%",
         ),
@@ -109,7 +109,7 @@ def catalog_page() -> rx.Component:
                         field_label("Percent", rx.input(name="percent", placeholder="20", required=True,
                                                         input_mode="decimal",
                                                         default_value=CatalogState.tax_form["percent"])),
-                        rx.el.label(rx.hstack(rx.checkbox(name="inclusive",
+                        rx.el.label(rx.hstack(rx.checkbox(name="inclusive", aria_label="Included in prices",
                                                           default_checked=CatalogState.tax_form["inclusive"] == "on"),
                                               rx.text("Included in prices", size="2"), align="center"),
                                     min_width="12em"),
@@ -542,7 +542,7 @@ def public_line(ln: rx.Var) -> rx.Component:
             rx.table.cell(ln["quantity"], " ", ln["unit"], text_align="right"),
             rx.table.cell(ln["unit_price"], text_align="right"),
             rx.table.cell(rx.text(ln["amount"], color=rx.cond(ln["included"], rx.color("gray", 12),
-                                                              rx.color("gray", 9))), text_align="right"),
+                                                              rx.color("gray", 11))), text_align="right"),
         ),
     )
 
@@ -557,7 +557,8 @@ def public_answer() -> rx.Component:
                     rx.heading("Accept this quote", size="3"),
                     field_label("Your full name", rx.input(name="full_name", auto_complete="name", required=True)),
                     rx.el.label(rx.hstack(
-                        rx.checkbox(checked=PublicQuoteState.agree, on_change=PublicQuoteState.set_agree),
+                        rx.checkbox(checked=PublicQuoteState.agree, on_change=PublicQuoteState.set_agree,
+                                    aria_label="I accept this quote and its terms"),
                         rx.text("I accept this quote and its terms on behalf of ", q["account_name"], size="2"),
                         align="center")),
                     rx.button("Accept quote", type="submit", color_scheme="green", loading=PublicQuoteState.busy),

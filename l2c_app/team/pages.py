@@ -114,7 +114,7 @@ def member_row(m: rx.Var) -> rx.Component:
         rx.table.cell(m["email"]),
         rx.table.cell(
             rx.select(list(ROLES), value=m["role"], on_change=lambda r: TeamState.change_role(m["id"], r),
-                      aria_label=f"Role of {m['email']}", size="1"),
+                      custom_attrs={"aria-label": f"Role of {m['email']}"}, size="1"),
         ),
         rx.table.cell(rx.badge(m["active"], color_scheme=rx.cond(m["active"] == "active", "green", "gray"))),
         rx.table.cell(

@@ -16,6 +16,7 @@ from l2c_app.pipeline.components import my_day_panel
 from l2c_app.team.account_pages import two_factor_policy_card
 from l2c_app.ui import admin_service as svc
 from l2c_app.ui.accounting_sync_card import accounting_sync_card
+from l2c_app.ui.first_day import checklist
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.integrations_card import integrations_card
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
@@ -24,13 +25,50 @@ from l2c_app.ui.session import AuthState
 
 class HomeState(AuthState):
     counts: dict[str, int] = {}
+    steps: list[dict[str, str]] = []  # the getting-started checklist (people who may set up)
+    steps_done: int = 0
 
     @rx.event
     @guard("home")
     async def load(self):
         access = current_access()
         self.counts = await run_db(svc.home_counts, access.viewer.id)
+        steps = await run_db(checklist) if "settings" in self.allowed_sections else []
+        self.steps_done = sum(1 for st in steps if st["done"])
+        self.steps = [] if self.steps_done == len(steps) else [
+            {**st, "done": "yes" if st["done"] else ""} for st in steps]
         return None
+
+
+def checklist_step(st: rx.Var) -> rx.Component:
+    done = st["done"] == "yes"
+    return rx.hstack(
+        rx.cond(done,
+                rx.icon("circle-check", size=18, color=rx.color("green", 11), aria_hidden="true", flex_shrink="0"),
+                rx.icon("circle", size=18, color=rx.color("gray", 11), aria_hidden="true", flex_shrink="0")),
+        rx.vstack(
+            rx.link(st["title"], href=st["href"], weight="medium", size="2",
+                    text_decoration=rx.cond(done, "line-through", "underline")),
+            rx.text(rx.cond(done, "Done. ", ""), st["text"], size="1", color_scheme="gray"),
+            spacing="0", min_width="0",
+        ),
+        align="start", spacing="2", width="100%", class_name="l2c-nowrap",
+    )
+
+
+def getting_started() -> rx.Component:
+    """Shown to people who may set up, until every step is done."""
+    return rx.cond(HomeState.steps.length() > 0, rx.card(rx.vstack(
+        rx.hstack(rx.heading("Getting started", size="4"), rx.spacer(),
+                  rx.text(HomeState.steps_done, " of ", HomeState.steps.length(), " done", size="2",
+                          color_scheme="gray"), width="100%", align="center"),
+        rx.progress(value=HomeState.steps_done * 100 // rx.cond(HomeState.steps.length() > 0,
+                                                                 HomeState.steps.length(), 1),
+                    aria_label="Getting started progress"),
+        rx.el.ul(rx.foreach(HomeState.steps, lambda st: rx.el.li(checklist_step(st), list_style="none")),
+                 padding="0", margin="0", width="100%", display="grid", gap="0.6em"),
+        spacing="3", width="100%",
+    ), width="100%", max_width="44em", role="region", aria_label="Getting started"))
 
 
 def stat(label: str, value: rx.Var, href: str) -> rx.Component:
@@ -43,6 +81,7 @@ def home_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Hello, ", AuthState.user_name, size="6"),
         rx.text("What needs you today, across the whole cycle.", color_scheme="gray"),
+        getting_started(),
         rx.hstack(
             stat("My open leads", HomeState.counts["open_leads"], "/leads"),
             stat("My open deals", HomeState.counts["open_deals"], "/pipeline"),

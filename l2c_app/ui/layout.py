@@ -88,8 +88,8 @@ def public_page(route: str, title: str, on_load: Any = None, portal_link: bool =
         def wrapped() -> rx.Component:
             # The class carries the phone rules of assets/responsive.css (rows wrap, words break).
             if portal_link:
-                return rx.box(fn(), portal_footer(), class_name="l2c-public", width="100%")
-            return rx.box(fn(), class_name="l2c-public", width="100%")
+                return rx.el.main(fn(), portal_footer(), class_name="l2c-public", width="100%", id="main")
+            return rx.el.main(fn(), class_name="l2c-public", width="100%", id="main")
 
         PAGES.append(PageSpec(route, title, wrapped, on_load, public=True))
         return fn
@@ -242,13 +242,15 @@ class SearchState(AuthState):
 
 def shell(content: rx.Component, title: str) -> rx.Component:
     return rx.hstack(
+        # The first Tab of a page: past the navigation and the top bar, to the page itself.
+        rx.el.a("Skip to content", href="#main", class_name="l2c-skip"),
         sidebar(),
         rx.vstack(
             top_bar(title),
             # min_width 0: a flex child may shrink below its content, so a wide table
             # scrolls inside its own box instead of widening the page.
             rx.el.main(content, padding=["0.75em", "1em", "1.5em"], width="100%", min_width="0",
-                       class_name="l2c-main"),
+                       class_name="l2c-main", id="main", tab_index=-1),
             width="100%",
             min_width="0",
             spacing="0",

@@ -44,11 +44,16 @@ def a_world_with_one_of_everything(app) -> dict[str, str]:
 
     app.ensure_owner()
     with app.session() as s:
-        if s.exec(select(Project)).first() is None:
+        from l2c_app.core.models import User
+
+        # Once per run, whatever other journeys made before (a project, an invoice).
+        if s.exec(select(User).where(User.email == "dan@northwind.test")).first() is None:
             load_demo(s)
             s.commit()
-        quote = s.exec(select(Quote).where(Quote.status != "draft")).first() or s.exec(select(Quote)).first()
-        invoice = s.exec(select(Invoice).where(Invoice.status != "draft")).first()
+        with_link = select(Quote).where(Quote.public_token.is_not(None))  # type: ignore[union-attr]
+        quote = s.exec(with_link.where(Quote.status != "draft")).first() or s.exec(with_link).first()
+        invoice = s.exec(select(Invoice).where(Invoice.status != "draft",
+                                               Invoice.public_token.is_not(None))).first()  # type: ignore[union-attr]
         sign = s.exec(select(OutboxMessage).where(OutboxMessage.link.like("%/sign/%"))
                       .order_by(OutboxMessage.id.desc())).first()
         change = s.exec(select(ChangeOrder)).first()

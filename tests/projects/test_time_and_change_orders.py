@@ -71,6 +71,9 @@ def test_approved_or_billed_time_is_locked(session, world, project, line):
                             monday=MONDAY + timedelta(days=3)) == 2
     entry = session.exec(select(TimeEntry).where(TimeEntry.day == MONDAY)).one()
     assert entry.approved_by_id == world.biller.id and entry.approved_at is not None
+    approved = svc.week_grid(session, world.dev.id, MONDAY)["rows"][0]
+    assert approved["approved_text"] == f"Approved by {world.biller.name} on {entry.approved_at:%d %b %Y}"
+    assert approved["cells"][0]["locked"] == "approved"
     with pytest.raises(svc.DeliveryError, match="approved") as exc:
         log(session, world, project, line, MONDAY, 30)
     assert exc.value.status == 409
