@@ -255,6 +255,8 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
         return 400, {"detail": f"Stripe-Signature: {exc}"}
     raw = payload.decode("utf-8")
     headers = {"stripe-signature": sig_header or ""}
+    if check_event(event) is None:  # a signed event we would apply: its Stripe reads, before the transaction
+        event = prefetch(event, _known_payment_reader())
     for attempt in range(3):
         try:
             with session_scope() as session:
@@ -419,18 +421,26 @@ def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> Non
         add_invoice_event(session, inv, f"Payment received on {inv.number} (Stripe)")
 
 
-def _payment_for_charge(session: Session, charge_like: dict) -> Payment | NewPayment | None:
-    """The ledger row a refund or dispute belongs to; derived from Stripe when we have not seen it yet."""
-    pi_id, charge_id = _id(charge_like.get("payment_intent")), _id(charge_like.get("charge")) or (
+def _charge_ids(charge_like: dict) -> tuple[str | None, str | None]:
+    """(payment intent id, charge id) of a charge, refund or dispute object."""
+    return _id(charge_like.get("payment_intent")), _id(charge_like.get("charge")) or (
         charge_like.get("id") if str(charge_like.get("id", "")).startswith("ch_") else None)
+
+
+def _payment_for_charge(session: Session, charge_like: dict, event: dict | None = None) -> Payment | NewPayment | None:
+    """The ledger row a refund or dispute belongs to; derived from Stripe when we have not seen it yet."""
+    pi_id, charge_id = _charge_ids(charge_like)
     pay = _find_payment(session, pi_id, None, charge_id)
     if pay is not None or not pi_id:
         return pay
-    # Arrived before the payment event: ask Stripe for the payment intent (the source of truth).
+    # Arrived before the payment event: the payment intent from Stripe (the source of truth),
+    # read by `prefetch` before this transaction opened.
     from l2c_app.integrations import stripe_client
 
     if stripe_client.enabled():
-        pi = stripe_client.retrieve_payment_intent(pi_id)
+        pi = _prefetched(event, "intent")
+        if pi is None:  # not read ahead (a caller without prefetch): read it now
+            pi = stripe_client.retrieve_payment_intent(pi_id)
         return upsert_payment(session, pi_id=pi_id, charge_id=_id(pi.get("latest_charge")) or charge_id,
                               amount=int(pi.get("amount_received") or pi.get("amount") or 0),
                               currency=pi.get("currency", "eur"),
@@ -439,6 +449,49 @@ def _payment_for_charge(session: Session, charge_like: dict) -> Payment | NewPay
     return upsert_payment(session, pi_id=pi_id, charge_id=charge_id, amount=int(charge_like.get("amount") or 0),
                           currency=charge_like.get("currency", "eur"), status="succeeded",
                           metadata=charge_like.get("metadata"), created=charge_like.get("created"))
+
+
+# --- Stripe reads made before the write transaction ------------------------------------------
+# No outside call while the invoice row is locked: what a refund or dispute event needs from
+# Stripe (the charge's refunds; the payment intent of a payment we have not seen yet) is read
+# here, before `record_and_apply` opens its transaction, and carried with the event.
+PREFETCH_KEY = "_l2c_prefetched"
+_CHARGE_LINKED = frozenset({"charge.refunded", "refund.created", "refund.updated", "refund.failed",
+                            "charge.refund.updated", "charge.dispute.created", "charge.dispute.updated",
+                            "charge.dispute.closed", "charge.dispute.funds_withdrawn",
+                            "charge.dispute.funds_reinstated"})
+
+
+def _prefetched(event: dict | None, key: str) -> Any:
+    return ((event or {}).get(PREFETCH_KEY) or {}).get(key)
+
+
+def prefetch(event: dict, known_payment: Callable[[str | None, str | None], bool]) -> dict:
+    """The event with the Stripe reads its handler needs (`known_payment(pi_id, charge_id)`
+    says whether the ledger already has the payment: read-only, outside any write)."""
+    from l2c_app.integrations import stripe_client
+
+    etype = str(event.get("type") or "")
+    if etype not in _CHARGE_LINKED or not stripe_client.enabled():
+        return event
+    obj = (event.get("data") or {}).get("object") or {}
+    got: dict[str, Any] = {}
+    if etype == "charge.refunded" and obj.get("id"):
+        got["refunds"] = stripe_client.refunds_of_charge(obj["id"])
+    pi_id, charge_id = _charge_ids(obj)
+    if pi_id and not known_payment(pi_id, charge_id):
+        got["intent"] = stripe_client.retrieve_payment_intent(pi_id)
+    return {**event, PREFETCH_KEY: got}
+
+
+def _known_payment_reader() -> Callable[[str | None, str | None], bool]:
+    from l2c_app.core.db import session_scope
+
+    def known(pi_id: str | None, charge_id: str | None) -> bool:
+        with session_scope() as s:
+            return _find_payment(s, pi_id, None, charge_id) is not None
+
+    return known
 
 
 # --- handlers: event type -> function(session, object, event) -> detail ------------------------
@@ -533,12 +586,14 @@ def on_charge_refunded(session: Session, obj: dict, event: dict) -> str:
     status. Without an API key (webhooks only) the cumulative total is kept, max wins."""
     from l2c_app.integrations import stripe_client
 
-    pay = _payment_for_charge(session, obj)
+    pay = _payment_for_charge(session, obj, event)
     if pay is None:
         raise LookupError(f"no payment for charge {obj.get('id')}")
     inv = lock_invoice_row(session, pay.invoice_id) if pay.invoice_id else None
     if stripe_client.enabled():
-        refunds = stripe_client.refunds_of_charge(obj["id"])
+        refunds = _prefetched(event, "refunds")
+        if refunds is None:
+            refunds = stripe_client.refunds_of_charge(obj["id"])
         for r in refunds:
             _upsert_refund(session, pay, r)
         _settle(session, pay, inv)
@@ -567,7 +622,7 @@ def on_refund(session: Session, obj: dict, event: dict) -> str:
     a refund can fail after it succeeded (the card was closed), and the money comes back to
     the balance, so the refunded total goes down again.
     """
-    pay = _payment_for_charge(session, obj)
+    pay = _payment_for_charge(session, obj, event)
     if pay is None:
         raise LookupError(f"no payment for refund {obj.get('id')}")
     inv = lock_invoice_row(session, pay.invoice_id) if pay.invoice_id else None
@@ -600,7 +655,7 @@ def _on_dispute(session: Session, obj: dict, event: dict) -> str:
     the closed ones (DISPUTE_CLOSED, with `prevented`) stay closed whatever arrives late.
     charge.dispute.funds_withdrawn / funds_reinstated move money: what Stripe holds for the
     dispute is not ours while it holds it (billing's ledger subtracts `withdrawn_minor`)."""
-    pay = _payment_for_charge(session, obj)
+    pay = _payment_for_charge(session, obj, event)
     inv = lock_invoice_row(session, pay.invoice_id) if pay is not None and pay.invoice_id else None
     status = str(obj.get("status") or "needs_response")
     held, n_txn = _withdrawn(obj, str(event.get("type") or ""), status)
@@ -690,9 +745,12 @@ def stripe_sync(session: Session) -> dict[str, int]:
     sessions = stripe_client.complete_checkout_sessions(max(0, cursor - SESSION_WINDOW) if cursor else None)
     applied = seen = healed = 0
     newest = cursor or 0
-    for ev in events:
+    # Every Stripe read the events need happens here, before the first write of this transaction.
+    known = lambda pi, ch: _find_payment(session, pi, None, ch) is not None  # noqa: E731
+    batch = [(json.dumps(ev), prefetch(ev, known) if check_event(ev) is None else ev) for ev in events]
+    for raw, ev in batch:
         seen += 1
-        if record_and_apply(session, ev, json.dumps(ev)) == "applied":
+        if record_and_apply(session, ev, raw) == "applied":
             applied += 1
         if type(ev.get("created")) is int:
             newest = max(newest, ev["created"])
