@@ -132,6 +132,8 @@ def send_reminders(session: Session, today: date | None = None) -> int:
     stmt = select(Invoice).where(Invoice.status.in_(("sent", "partially_paid")), Invoice.due_date.is_not(None),
                                  Invoice.kind != "credit_note")
     for inv in session.exec(stmt).all():
+        if inv.disputed:  # the client disputes the charge with their bank: no "please pay" meanwhile
+            continue
         delta = (today - inv.due_date).days
         if delta > 0 and not _overdue_recorded(session, inv.id):
             emit(session, "invoice.overdue", InvoiceEvent(invoice_id=inv.id, number=inv.number,

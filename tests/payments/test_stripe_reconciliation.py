@@ -328,3 +328,18 @@ def test_an_event_that_cannot_be_applied_is_kept_as_failed_and_changes_nothing(s
     assert standin.deliver(ev) == 500  # a redelivery is applied again, still one row
     session.expire_all()
     assert [r.outcome for r in session.exec(select(WebhookEvent))] == ["failed"]
+
+
+def test_no_reminder_goes_out_while_the_payment_is_disputed(session, world, standin):
+    """The dispute withdrew the money, so the invoice is open again; but the client is disputing
+    the charge with their bank: a 'please pay' reminder would go out in the middle of it."""
+    from datetime import timedelta
+
+    from l2c_app.billing.sending import send_reminders
+
+    inv = issued_invoice(session, world, 10000)
+    paid = standin.pay(send(session, inv))
+    standin.dispute(paid["charge"]["id"])
+    inv = reload(session, inv)
+    assert inv.disputed and inv.status == "sent" and inv.due_date is not None
+    assert send_reminders(session, inv.due_date + timedelta(days=30)) == 0
