@@ -21,7 +21,7 @@ What is posted where (amounts in the source's currency, minor units):
   Stripe fee           Dr payment fees                Cr Stripe clearing (in the fee's currency)
   refund               Dr receivable                  Cr Stripe clearing (bank for a manual payment)
   dispute (withdrawn)  Dr receivable                  Cr Stripe clearing (reversed when reinstated)
-  write-off            Dr write-offs                  Cr receivable
+  write-off            Dr write-offs                  Cr receivable (less what is paid later: recovered)
   credit held          Dr receivable                  Cr client credit (the overpayment of an invoice)
   payout paid          Dr bank                        Cr Stripe clearing (reversed if it fails later)
 
@@ -51,6 +51,7 @@ from sqlmodel import Session, select
 from l2c_app.accounting import settings as acct
 from l2c_app.accounting.models import JournalEntry, JournalLine
 from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.billing.service import amount_due, net_paid
 from l2c_app.core.errors import Conflict
 from l2c_app.core.timeutil import org_today
 from l2c_app.payments.models import REFUND_LIVE, ClientCredit, Dispute, Payment, Payout, Refund
@@ -204,10 +205,14 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
         elif key not in posted_keys:  # a posted one is unchanged: it stands (see `post_pending`)
             out[key] = _invoice_want(inv, lines[inv.id], cfg)
         if inv.written_off_minor:
+            # What stays written off: money received later (or a credit note) recovers it first,
+            # as the ledger's open amount does (due - paid - written off, never below 0).
+            due = amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor)
+            lost = max(0, min(inv.written_off_minor, due - net_paid(session, inv.id)))
             w = Want(inv.currency, inv.written_off_at.date() if inv.written_off_at else today, "write_off",
                      inv.account_id, inv.number, f"Written off: {(inv.write_off_reason or '')[:200]}")
-            w.add("write_off", inv.written_off_minor, _acc(cfg, "write_off"))
-            w.add("receivable", -inv.written_off_minor, _acc(cfg, "receivable"))
+            w.add("write_off", lost, _acc(cfg, "write_off"))
+            w.add("receivable", -lost, _acc(cfg, "receivable"))
             out[("write_off", inv.id)] = w
     payments = {p.id: p for p in session.exec(select(Payment).where(Payment.stripe_foreign.is_(False)))}  # type: ignore[attr-defined]
     for pay in payments.values():
