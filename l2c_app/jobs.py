@@ -9,7 +9,8 @@
 - Stripe sync: events (our types incl. payouts, from a stored `created` cursor, every page)
   and completed checkout sessions the webhooks missed; then Stripe fees: each succeeded
   Stripe payment still without its fee and net reads them from its balance transaction
-  (its own job: the Stripe calls happen with no write transaction open).
+  (its own job: the Stripe calls happen with no write transaction open),
+- the accounting journal: entries for whatever money changed since (accounting/journal.py).
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every
@@ -74,12 +75,19 @@ def _stripe_fees(session: Session) -> str:
     return f"{heal_fees(session)} payment fee(s) recorded"
 
 
+def _journal(session: Session) -> str:
+    from l2c_app.accounting.journal import post_pending
+
+    return f"{post_pending(session)} journal entr(ies) posted"
+
+
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
     "docusign re-poll": _docusign_repoll,
     "stripe sync": _stripe_sync,
     "stripe fees": _stripe_fees,
+    "accounting journal": _journal,  # last: it posts what the jobs above changed
 }
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from l2c_app.accounting import api as accounting_api
 from l2c_app.api import auth_routes, edge
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
@@ -51,4 +52,5 @@ def build_api() -> FastAPI:
     for module in STAGE_ROUTERS:
         api.include_router(module.router)
     api.include_router(audit_api.router)  # Settings > Audit's CSV export
+    api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
     return api
