@@ -186,7 +186,9 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
     one already posted are not read again (only whether it was voided since)."""
     cfg = acct.accounting_settings(session)
     out: dict[Key, Want] = {}
-    invoices = list(session.exec(select(Invoice).where(Invoice.number.is_not(None))))  # type: ignore[union-attr]
+    fresh = {"populate_existing": True}  # the webhook path writes with Core: never trust loaded objects
+    invoices = list(session.exec(select(Invoice).where(Invoice.number.is_not(None))  # type: ignore[union-attr]
+                                 .execution_options(**fresh)))
     numbers = {inv.id: inv.number for inv in invoices}
     credited = {inv.credit_for_invoice_id for inv in invoices if inv.kind == "credit_note"}
     todo = [inv.id for inv in invoices if (_doc_type(inv), inv.id) not in posted_keys]
@@ -214,24 +216,26 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
             w.add("write_off", lost, _acc(cfg, "write_off"))
             w.add("receivable", -lost, _acc(cfg, "receivable"))
             out[("write_off", inv.id)] = w
-    payments = {p.id: p for p in session.exec(select(Payment).where(Payment.stripe_foreign.is_(False)))}  # type: ignore[attr-defined]
+    payments = {p.id: p for p in session.exec(select(Payment).where(Payment.stripe_foreign.is_(False))  # type: ignore[attr-defined]
+                                              .execution_options(**fresh))}
     for pay in payments.values():
         out[("payment", pay.id)] = _payment_want(pay, numbers, cfg)
         if pay.method == "stripe" and pay.fee_minor:
             out[("stripe_fee", pay.id)] = _fee_want(pay, numbers, cfg)
-    for ref in session.exec(select(Refund)):
+    for ref in session.exec(select(Refund).execution_options(**fresh)):
         pay = payments.get(ref.payment_id)
         if pay is not None:
             amount = ref.amount_minor if ref.status in REFUND_LIVE else 0
             out[("refund", ref.id)] = _giveback_want("refund", pay, amount, ref.created_at.date(),
                                                      f"Refund {ref.stripe_refund_id or ref.id}", numbers, cfg)
-    for dis in session.exec(select(Dispute).where(Dispute.payment_id.is_not(None))):  # type: ignore[union-attr]
+    for dis in session.exec(select(Dispute).where(Dispute.payment_id.is_not(None))  # type: ignore[union-attr]
+                            .execution_options(**fresh)):
         pay = payments.get(dis.payment_id)
         if pay is not None:
             out[("dispute", dis.id)] = _giveback_want("dispute", pay, dis.withdrawn_minor, dis.created_at.date(),
                                                       f"Dispute {dis.stripe_dispute_id} ({dis.status})", numbers, cfg)
     held: dict[int, int] = defaultdict(int)
-    for credit in session.exec(select(ClientCredit)):
+    for credit in session.exec(select(ClientCredit).execution_options(**fresh)):
         pay = payments.get(credit.payment_id) if credit.payment_id else None
         if pay is not None and pay.invoice_id is not None:
             held[pay.invoice_id] += credit.amount_minor
@@ -242,7 +246,7 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
         w.add("receivable", amount, _acc(cfg, "receivable"))
         w.add("client_credit", -amount, _acc(cfg, "client_credit"))
         out[("client_credit", invoice_id)] = w
-    for po in session.exec(select(Payout)):
+    for po in session.exec(select(Payout).execution_options(**fresh)):
         amount = po.amount_minor if po.status == "paid" else 0
         w = Want(po.currency, po.arrival_date or po.created_at.date(), "payout", None, po.stripe_payout_id,
                  f"Stripe payout {po.stripe_payout_id} ({po.status})")
@@ -308,8 +312,9 @@ def post_pending(session: Session) -> int:
         if w is None:
             if key[0] in ("invoice", "credit_note"):
                 continue  # an issued document that is not void stands as posted
-            w = Want(_currency_of(session, key) or "", today, f"{key[0]}_removed",
-                     memo=f"{key[0]} {key[1]} no longer exists")
+            first = _first_entry(session, key)  # reversed for the same client, currency and reference
+            w = Want(first.currency, today, f"{key[0]}_removed", first.account_id, first.reference,
+                     f"{key[0]} {key[1]} no longer exists")
         delta = {role: w.amounts.get(role, 0) - p.amounts.get(role, 0)
                  for role in set(w.amounts) | set(p.amounts)}
         delta = {r: a for r, a in delta.items() if a}
@@ -335,10 +340,10 @@ def post_pending(session: Session) -> int:
     return added
 
 
-def _currency_of(session: Session, key: Key) -> str | None:
-    return session.execute(sa_select(JournalEntry.currency).where(JournalEntry.source_type == key[0],
-                                                                  JournalEntry.source_id == key[1])
-                           .order_by(JournalEntry.seq)).scalars().first()
+def _first_entry(session: Session, key: Key) -> JournalEntry:
+    return session.exec(select(JournalEntry).where(JournalEntry.source_type == key[0],
+                                                   JournalEntry.source_id == key[1])
+                        .order_by(JournalEntry.seq)).first()
 
 
 # --- balances (for the proof and the page) ---------------------------------------------------------

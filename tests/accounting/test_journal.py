@@ -220,3 +220,19 @@ def test_a_posted_entry_never_changes(session, world):
     with pytest.raises(journal.JournalImmutable):
         session.delete(session.exec(select(JournalEntry)).first())
         session.flush()
+
+
+def test_a_credit_that_goes_away_is_reversed_for_the_same_client(session, world):
+    """Found by the property test: a lost dispute on an overpaid invoice deletes its ClientCredit
+    row; the reversal must be the client's (it was posted with no client)."""
+    inv = issued(session, world, 1)
+    pay = se.stripe_pay(session, inv, 20277, fee=588)
+    post(session)
+    se.dispute(session, pay, pay.amount_minor, "lost")
+    post(session)
+    removed = entries(session, "client_credit")[-1]
+    assert (removed.seq, removed.kind, removed.account_id) == (2, "client_credit_removed", world.account.id)
+    assert lines(session, removed) == {"1200": -20276, "2400": 20276}
+    session.refresh(inv)
+    assert journal.account_balance(session, "receivable", "EUR", world.account.id, any_client=False) \
+        == billing.open_amount(session, inv) == 1
