@@ -21,6 +21,7 @@ SHOTS = Path("test-artifacts/accounting")
 
 
 def a_paid_invoice(app) -> str:
+    import l2c_app.models  # noqa: F401 - every table, for the relationships of the rows made here
     from l2c_app.billing import service as billing
     from l2c_app.core.audit import SYSTEM
     from tests.billing.factory import World
