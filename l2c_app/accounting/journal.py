@@ -305,7 +305,7 @@ def post_pending(session: Session) -> int:
     have = posted(session)
     want = desired(session, {k for k, p in have.items() if p.seq})
     today = org_today(session)
-    added = 0
+    new: list[tuple[JournalEntry, list[JournalLine]]] = []
     for key in sorted(set(want) | {k for k, p in have.items() if any(p.amounts.values())}):
         p = have.get(key) or Posted()
         w = want.get(key)
@@ -328,16 +328,23 @@ def post_pending(session: Session) -> int:
                              entry_date=today if correction else w.entry_date, currency=w.currency,
                              account_id=w.account_id, reference=(w.reference or "")[:200] or None,
                              memo=(w.memo or "")[:300] or None)
-        session.add(entry)
-        session.flush()
+        lines = []
         for role in sorted(delta, key=lambda r: (delta[r] < 0, r)):
             code, name, tax_code = p.accounts.get(role) or w.accounts[role]
             amount = delta[role]
-            session.add(JournalLine(entry_id=entry.id, role=role, account=code, account_name=name[:120],
-                                    debit_minor=max(amount, 0), credit_minor=max(-amount, 0), tax_code=tax_code))
-        added += 1
+            lines.append(JournalLine(entry_id=0, role=role, account=code, account_name=name[:120],
+                                     debit_minor=max(amount, 0), credit_minor=max(-amount, 0), tax_code=tax_code))
+        new.append((entry, lines))
+    # Two flushes in all (the entries, then their lines), not one per entry: a first build of
+    # thousands of records is bound by round trips.
+    session.add_all([e for e, _ in new])
     session.flush()
-    return added
+    for entry, lines in new:
+        for ln in lines:
+            ln.entry_id = entry.id
+        session.add_all(lines)
+    session.flush()
+    return len(new)
 
 
 def _first_entry(session: Session, key: Key) -> JournalEntry:
