@@ -13,8 +13,9 @@
   Stripe payment still without its fee and net reads them from its balance transaction
   (its own job: the Stripe calls happen with no write transaction open),
 - accounting sync: what changed in the ledger pushed to QuickBooks (accounting/sync/engine.py's
-  `sync_pending`, the same pump the after-commit outbox runs; its own short sessions, no
-  transaction open during the HTTP calls).
+  `sync_pending`, the round an `accounting.sync` outbox effect also runs after each money
+  event's commit; its own short sessions, no transaction open during the HTTP calls).
+- the accounting journal: entries for whatever money changed since (accounting/journal.py).
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every
@@ -94,6 +95,12 @@ def _accounting_sync(session: Session) -> str:
     return f"{sync_pending()} accounting record(s) pushed"
 
 
+def _journal(session: Session) -> str:
+    from l2c_app.accounting.journal import post_pending
+
+    return f"{post_pending(session)} journal entr(ies) posted"
+
+
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
@@ -102,6 +109,7 @@ JOBS: dict[str, Callable[[Session], str]] = {
     "stripe fees": _stripe_fees,
     "outbox sweep": _outbox_sweep,
     "accounting sync": _accounting_sync,
+    "accounting journal": _journal,  # last: it posts what the jobs above changed
 }
 
 

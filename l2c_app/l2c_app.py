@@ -4,6 +4,7 @@ import reflex as rx
 
 # Importing a stage's pages module registers its pages (ui.layout.app_page).
 from l2c_app import models  # noqa: F401
+from l2c_app.accounting import pages as _accounting  # noqa: F401
 from l2c_app.api.app import build_api
 from l2c_app.audit import pages as _audit  # noqa: F401
 from l2c_app.billing import pages as _billing  # noqa: F401

@@ -6,9 +6,10 @@ from l2c_app import jobs
 def test_every_job_runs_and_reports(db_url):
     results = jobs.run_jobs()
     assert set(results) == {"invoice reminders", "retainer invoices", "docusign re-poll", "stripe sync",
-                            "stripe fees", "outbox sweep", "accounting sync"}
+                            "stripe fees", "outbox sweep", "accounting sync", "accounting journal"}
     assert results["outbox sweep"] == "0 outbox delivery attempt(s)"
     assert results["accounting sync"] == "0 accounting record(s) pushed"  # not connected
+    assert results["accounting journal"] == "0 journal entr(ies) posted"
     assert results["stripe fees"] == "Stripe not configured: skipped"
     assert results["docusign re-poll"] == "DocuSign not configured: skipped"
     assert results["stripe sync"] == "Stripe not configured: skipped"

@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0015'
-down_revision = "0013"
+down_revision = "0014"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

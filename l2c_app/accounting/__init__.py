@@ -1,0 +1,1 @@
+"""Close the books: accounting settings, the journal built from the ledger, its export."""

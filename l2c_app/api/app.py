@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from l2c_app.accounting.sync import api as accounting_sync_api
+from l2c_app.accounting import api as accounting_api
 from l2c_app.api import auth_routes, edge
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
@@ -57,4 +58,5 @@ def build_api() -> FastAPI:
     api.include_router(audit_api.router)  # Settings > Audit's CSV export
     api.include_router(webhooks_out_api.router)  # Settings > Webhooks: outbound endpoints and their log
     api.include_router(accounting_sync_api.router)  # Settings > Accounting: QuickBooks connect and sync
+    api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
     return api

@@ -54,6 +54,7 @@ SECTION_ROLES: dict[str, tuple[str, ...]] = {
     "approve_time": ("owner", "admin", "delivery", "billing"),
     "invoices": ("owner", "admin", "billing"),
     "payments": ("owner", "admin", "billing"),
+    "accounting": ("owner", "admin", "billing"),  # the journal, its export and the accounts it posts to
     "insights": ("owner", "admin", "sales", "billing"),
     "settings": ("owner", "admin"),
     "team": ("owner", "admin"),

@@ -212,6 +212,7 @@ STAGE_SETTINGS = [
     ("Contract templates", "/settings/contracts", "Templates with merge fields"),
     ("Delivery", "/settings/delivery", "Time approval, automatic projects"),
     ("Invoicing", "/settings/billing", "Number pattern, terms, reminders"),
+    ("Accounting", "/settings/accounting", "Accounts and tax codes the journal posts to; journal export batches"),
     ("Audit log", "/settings/audit", "Who changed what and when; filters and CSV export"),
     ("Outbox deliveries", "/settings/outbox", "E-mails, payment links, envelopes: queued, sent, failed; retry"),
     ("Webhooks", "/settings/webhooks", "Signed events to your URLs, delivery log, replay"),
