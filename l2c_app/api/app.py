@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from l2c_app.accounting.sync import api as accounting_sync_api
 from l2c_app.accounting import api as accounting_api
+from l2c_app.accounting.sync import api as accounting_sync_api
 from l2c_app.api import auth_routes, edge
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
