@@ -27,6 +27,19 @@ from l2c_app.quotes import api as quotes_api
 STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api]
 
 
+def _cycle_routers() -> list:
+    """Typed routes that let an integration run the whole cycle (issue 19), one module per stage."""
+    from l2c_app.billing import api_drafts
+    from l2c_app.contracts import api_signing
+    from l2c_app.pipeline import api_summary
+    from l2c_app.projects import api_delivery
+    from l2c_app.quotes import api_catalog
+    from l2c_app.team import api_org
+
+    return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
+            api_drafts.router, api_summary.router, api_org.router]
+
+
 def build_api() -> FastAPI:
     api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
                   redoc_url=None)
@@ -50,5 +63,7 @@ def build_api() -> FastAPI:
     api.include_router(auth_routes.router)
     for module in STAGE_ROUTERS:
         api.include_router(module.router)
+    for router in _cycle_routers():
+        api.include_router(router)
     api.include_router(audit_api.router)  # Settings > Audit's CSV export
     return api

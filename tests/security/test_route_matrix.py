@@ -28,6 +28,10 @@ PUBLIC = {
     ("POST", "/api/auth/login/code"),
     ("POST", "/api/auth/logout"), ("POST", "/api/v1/leads"), ("GET", "/api/public/quotes/{token}/pdf"),
     ("GET", "/api/sign/{token}/pdf"), ("POST", "/api/webhooks/docusign"),
+    # the client's answer to a quote and the signer's link, as JSON (the token is the credential)
+    ("GET", "/api/public/quotes/{token}"), ("POST", "/api/public/quotes/{token}/accept"),
+    ("POST", "/api/public/quotes/{token}/decline"), ("GET", "/api/public/sign/{token}"),
+    ("POST", "/api/public/sign/{token}"), ("POST", "/api/public/sign/{token}/decline"),
 }
 
 APP = build_api()
