@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from l2c_app.api.idempotency_models import *  # noqa: F403
 from l2c_app.billing.models import *  # noqa: F403
 from l2c_app.contracts.models import *  # noqa: F403
 from l2c_app.core.models import *  # noqa: F403

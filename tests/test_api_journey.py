@@ -18,8 +18,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from tests.sales_fixtures import api_key, client, team  # noqa: F401
 
 MONDAY = "2026-11-23"  # a past week (the 24 h rule and the future-date rule leave it open)
@@ -28,8 +26,8 @@ MONDAY = "2026-11-23"  # a past week (the 24 h rule and the future-date rule lea
 class Api:
     """The test client plus a transcript of every call (for docs/API.md)."""
 
-    def __init__(self, client, key: str):
-        self.client, self.headers, self.log = client, {"Authorization": f"Bearer {key}"}, []
+    def __init__(self, http, key: str):
+        self.client, self.headers, self.log = http, {"Authorization": f"Bearer {key}"}, []
 
     def call(self, method: str, path: str, body: dict | None = None, *, expect: int = 200, title: str = "",
              headers: dict | None = None) -> dict:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from l2c_app.api import auth_routes, edge
+from l2c_app.api.idempotency import IdempotencyMiddleware
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
 from l2c_app.contracts import api as contracts_api
@@ -47,6 +48,8 @@ def build_api() -> FastAPI:
     api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
     configure()
     api.add_middleware(RequestLog)  # one log line per request (core/logs)
+    # Idempotency-Key on POSTs (api/idempotency): inside the edge guard, which bounds the body.
+    api.add_middleware(IdempotencyMiddleware)
     # Hostile input (NUL, surrogates, NaN, deep JSON, huge bodies, out-of-range ints) -> 4xx.
     edge.install(api)
 
