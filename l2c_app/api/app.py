@@ -30,6 +30,7 @@ STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_ap
 
 def _cycle_routers() -> list:
     """Typed routes that let an integration run the whole cycle (issue 19), one module per stage."""
+    from l2c_app.api import keys_api
     from l2c_app.billing import api_drafts
     from l2c_app.contracts import api_signing
     from l2c_app.pipeline import api_summary
@@ -38,7 +39,7 @@ def _cycle_routers() -> list:
     from l2c_app.team import api_org
 
     return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
-            api_drafts.router, api_summary.router, api_org.router]
+            api_drafts.router, api_summary.router, api_org.router, keys_api.router]
 
 
 def build_api() -> FastAPI:
