@@ -31,11 +31,14 @@ class Api:
 
     def call(self, method: str, path: str, body: dict | None = None, *, expect: int = 200, title: str = "",
              headers: dict | None = None) -> dict:
-        r = self.client.request(method, path, json=body, headers={**self.headers, **(headers or {})})
+        extra = dict(headers or {})
+        if method == "POST" and "Idempotency-Key" not in extra:  # as an integration should: retries are safe
+            extra["Idempotency-Key"] = f"journey-{len(self.log) + 1}"
+        r = self.client.request(method, path, json=body, headers={**self.headers, **extra})
         assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
         data = r.json()
         self.log.append({"title": title, "method": method, "path": path, "body": body, "status": r.status_code,
-                         "response": data})
+                         "headers": extra, "response": data})
         return data
 
     def get(self, path: str, **kw) -> dict:
@@ -138,6 +141,12 @@ def test_whole_cycle_through_the_api_only(client, api_key):  # noqa: F811
                                                                 "received_on": "2026-11-30"}, expect=201,
                     title="Record the payment")
     assert paid["payment"]["amount_minor"] == quote_total
+    # the network dropped the answer: the retry with the same key records nothing twice
+    key = api.log[-1]["headers"]["Idempotency-Key"]
+    again = api.post(f"/api/v1/invoices/{inv['id']}/payments", {"amount_minor": quote_total, "method": "bank_transfer",
+                                                                 "received_on": "2026-11-30"}, expect=201,
+                     headers={"Idempotency-Key": key}, title="A retry of the same request")
+    assert again == paid
     summary = api.get(f"/api/v1/deals/{deal['id']}/summary", title="The deal summary")
     assert (summary["quoted_minor"], summary["signed_minor"], summary["planned_minor"]) == (net, net, net)
     assert summary["invoiced_minor"] == summary["collected_minor"] == quote_total
