@@ -127,6 +127,9 @@ def test_whole_cycle_through_the_api_only(client, api_key):  # noqa: F811
     approved = api.post(f"/api/v1/projects/{project['id']}/weeks/approve",
                         {"user_id": dev["id"], "week": MONDAY}, title="Approve the week")
     assert approved["approved_entries"] == 2
+    week = {"user_id": dev["id"], "week": MONDAY}
+    assert api.post(f"/api/v1/projects/{project['id']}/weeks/reopen", week)["approved_entries"] == 2
+    assert api.post(f"/api/v1/projects/{project['id']}/weeks/approve", week)["approved_entries"] == 2
     summary = api.get(f"/api/v1/deals/{deal['id']}/summary")
     assert summary["delivered_minor"] == 8 * 9500
 
@@ -134,6 +137,9 @@ def test_whole_cycle_through_the_api_only(client, api_key):  # noqa: F811
     inv = api.post(f"/api/v1/projects/{project['id']}/invoices", {}, expect=201, title="Invoice the work")
     assert inv["subtotal_minor"] == net and inv["total_minor"] == quote_total
     inv = api.post(f"/api/v1/invoices/{inv['id']}/issue", title="Issue it")
+    # invoiced time stays approved: nothing left to reopen
+    r = client.post(f"/api/v1/projects/{project['id']}/weeks/reopen", json=week, headers=api.headers)
+    assert r.status_code == 409 and r.json()["error"]["field"] == "week"
     assert inv["number"] and inv["open_minor"] == quote_total
 
     # --- paid = invoice ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 a person's week of time and marking a milestone reached.
 
     POST /api/v1/projects/{id}/weeks/approve   {user_id, week (any day of it), approver_id?}
+    POST /api/v1/projects/{id}/weeks/reopen    the same body: the approval taken back (not invoiced entries)
     POST /api/v1/milestones/{id}/reached       {on?}
 
 Threat model: `require("approve_time")` / `require("projects")`. The service decides who
@@ -22,6 +23,7 @@ from l2c_app.api.deps import db, require
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError
 from l2c_app.projects import service as svc
+from l2c_app.projects import weeks
 from l2c_app.projects.models import Project
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
@@ -59,18 +61,31 @@ class MilestoneOut(BaseModel):
     reached_on: date | None
 
 
+def _approver(session: Session, who: Principal, project_id: int, body: WeekApproval) -> int:
+    if who.user is not None:
+        return who.user.id  # type: ignore[return-value]
+    project = session.get(Project, project_id)
+    approver_id = body.approver_id or (project.lead_user_id if project else None)
+    if approver_id is None:
+        raise DomainError("name the approver (the project has no lead)", "approver_id")
+    return approver_id
+
+
 @router.post("/projects/{project_id}/weeks/approve", response_model=WeekApproved)
 def approve_week(project_id: int, body: WeekApproval, session: Session = Depends(db),
                  who: Principal = Depends(require("approve_time"))) -> dict:
-    if who.user is not None:
-        approver_id = who.user.id
-    else:
-        project = session.get(Project, project_id)
-        approver_id = body.approver_id or (project.lead_user_id if project else None)
-        if approver_id is None:
-            raise DomainError("name the approver (the project has no lead)", "approver_id")
-    count = svc.approve_week(session, who.actor, approver_id, user_id=body.user_id, project_id=project_id,
-                             monday=body.week)
+    count = svc.approve_week(session, who.actor, _approver(session, who, project_id, body), user_id=body.user_id,
+                             project_id=project_id, monday=body.week)
+    return {"project_id": project_id, "user_id": body.user_id, "week": svc.week_start(body.week),
+            "approved_entries": count}
+
+
+@router.post("/projects/{project_id}/weeks/reopen", response_model=WeekApproved)
+def reopen_week(project_id: int, body: WeekApproval, session: Session = Depends(db),
+                who: Principal = Depends(require("approve_time"))) -> dict:
+    """Take an approval back (entries already invoiced stay approved); `approved_entries` counts those reopened."""
+    count = weeks.reopen_week(session, who.actor, _approver(session, who, project_id, body), user_id=body.user_id,
+                              project_id=project_id, monday=body.week)
     return {"project_id": project_id, "user_id": body.user_id, "week": svc.week_start(body.week),
             "approved_entries": count}
 
