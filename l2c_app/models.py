@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from l2c_app.accounting.models import *  # noqa: F403
 from l2c_app.accounting.sync.models import *  # noqa: F403
+from l2c_app.api.idempotency_models import *  # noqa: F403
 from l2c_app.billing.models import *  # noqa: F403
 from l2c_app.clients.models import *  # noqa: F403
 from l2c_app.contracts.models import *  # noqa: F403

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from l2c_app.accounting import api as accounting_api
 from l2c_app.accounting.sync import api as accounting_sync_api
 from l2c_app.api import auth_routes, edge
+from l2c_app.api.idempotency import IdempotencyMiddleware
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
 from l2c_app.clients import api as clients_api
@@ -32,6 +33,20 @@ STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_ap
                  clients_api]
 
 
+def _cycle_routers() -> list:
+    """Typed routes that let an integration run the whole cycle (issue 19), one module per stage."""
+    from l2c_app.api import keys_api
+    from l2c_app.billing import api_drafts
+    from l2c_app.contracts import api_signing
+    from l2c_app.pipeline import api_summary
+    from l2c_app.projects import api_delivery
+    from l2c_app.quotes import api_catalog
+    from l2c_app.team import api_org
+
+    return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
+            api_drafts.router, api_summary.router, api_org.router, keys_api.router]
+
+
 def build_api() -> FastAPI:
     api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
                   redoc_url=None)
@@ -39,6 +54,8 @@ def build_api() -> FastAPI:
     api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
     configure()
     api.add_middleware(RequestLog)  # one log line per request (core/logs)
+    # Idempotency-Key on POSTs (api/idempotency): inside the edge guard, which bounds the body.
+    api.add_middleware(IdempotencyMiddleware)
     # Hostile input (NUL, surrogates, NaN, deep JSON, huge bodies, out-of-range ints) -> 4xx.
     edge.install(api)
 
@@ -55,6 +72,8 @@ def build_api() -> FastAPI:
     api.include_router(auth_routes.router)
     for module in STAGE_ROUTERS:
         api.include_router(module.router)
+    for router in _cycle_routers():
+        api.include_router(router)
     api.include_router(audit_api.router)  # Settings > Audit's CSV export
     api.include_router(webhooks_out_api.router)  # Settings > Webhooks: outbound endpoints and their log
     api.include_router(accounting_sync_api.router)  # Settings > Accounting: QuickBooks connect and sync

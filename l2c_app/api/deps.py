@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from l2c_app.api import scopes
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import SESSION_COOKIE, Principal, api_key_for, can, user_for_token
 from l2c_app.core.db import get_engine
@@ -105,6 +106,10 @@ def optional_principal(request: Request, session: Session = Depends(db)) -> Prin
         key = api_key_for(session, presented.strip()) if scheme.lower() == "bearer" else None
         if key is None:
             raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        wait = scopes.hit(key.id, key.rate_limit_per_minute)  # type: ignore[arg-type]
+        if wait:
+            raise HTTPException(429, f"Rate limit of this API key reached; retry in {wait} s.",
+                                headers={"Retry-After": str(wait)})
         return Principal(actor=Actor("api", None, key.name), api_key=key)
     user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
     if user is not None:
@@ -115,12 +120,24 @@ def optional_principal(request: Request, session: Session = Depends(db)) -> Prin
 def require(section: str) -> Callable[..., Principal]:
     """Dependency: an API key, or a signed-in user whose role may open `section`."""
 
-    def dependency(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
             raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
                                 headers={"WWW-Authenticate": "Bearer"})
         if principal.user is not None and not can(principal.user.role, section):
             raise HTTPException(403, f"The role '{principal.user.role}' may not use {section}")
+        check_scope(principal, (section,), request.method)
         return principal
 
     return dependency
+
+
+def check_scope(principal: Principal, sections: tuple[str, ...], method: str) -> None:
+    """An API key with scopes may read (GET) or write (anything else) only its sections."""
+    key = principal.api_key
+    if key is None:
+        return
+    write = method.upper() not in scopes.READ_METHODS
+    if not scopes.allows(key.scopes, sections, write):
+        needed = " or ".join(f"{s}:{'write' if write else 'read'}" for s in sections)
+        raise HTTPException(403, f"This API key lacks the scope {needed}")

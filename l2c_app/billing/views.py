@@ -218,12 +218,26 @@ def project_panel_data(session: Session, project_id: int) -> dict:
 
 
 def deal_panel_data(session: Session, deal_id: int) -> dict:
-    """The deal's invoices and money. An invoice spanning projects of several deals (deal_id
+    """The deal's invoices and money, formatted for the deal page (figures: `deal_money`)."""
+    money = deal_money(session, deal_id)
+    if money is None:
+        return {"invoiced": "", "collected": "", "open": "", "invoices": []}
+    cur = money["currency"]
+    names = _account_names(session)
+    return {"invoiced": format_money(money["invoiced_minor"], cur),
+            "collected": format_money(money["collected_minor"], cur),
+            "open": format_money(money["open_minor"], cur),
+            "invoices": [_row(session, i, names) for i in money["rows"]]}
+
+
+def deal_money(session: Session, deal_id: int) -> dict | None:
+    """The deal's invoiced, collected and open money in minor units (the deal page and the
+    API's deal summary). An invoice spanning projects of several deals (deal_id
     NULL) is listed on each, and counts on each for the part its lines bill for that deal's
     projects (collected and open pro rata to that part, rounded once)."""
     deal = session.get(Deal, deal_id)
     if deal is None:
-        return {"invoiced": "", "collected": "", "open": "", "invoices": []}
+        return None
     deal_projects = sa_select(Project.id).where(Project.deal_id == deal_id)
     spans = exists().where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.project_id.in_(deal_projects))
     mine = or_(Invoice.deal_id == deal_id, and_(Invoice.deal_id.is_(None), spans))
@@ -244,10 +258,8 @@ def deal_panel_data(session: Session, deal_id: int) -> dict:
                                     .where(Invoice.deal_id == deal_id)).scalar_one())
     collected += sum(share(i, i.paid_minor) for i in shared)
     open_total = sum(share(i, service.open_amount(session, i)) for i in issued)
-    names = _account_names(session)
-    return {"invoiced": format_money(invoiced, cur), "collected": format_money(collected, cur),
-            "open": format_money(open_total, cur),
-            "invoices": [_row(session, i, names) for i in invs]}
+    return {"currency": cur, "invoiced_minor": invoiced, "collected_minor": collected, "open_minor": open_total,
+            "rows": invs}
 
 
 def _deal_parts(session: Session, invoice_ids: list[int], deal_projects) -> dict[int, int]:

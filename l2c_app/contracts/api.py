@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
-from l2c_app.api.deps import db, optional_principal, require
+from l2c_app.api.deps import check_scope, db, optional_principal, require
 from l2c_app.api.pagination import page
 from l2c_app.contracts import service as svc
 from l2c_app.contracts import webhooks
@@ -37,12 +37,13 @@ def require_any(*sections: str):
     """The signed contract is downloadable from the contract, the deal and the project pages:
     a user whose role opens any of those sections may fetch it (API keys always may)."""
 
-    def dependency(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
             raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
                                 headers={"WWW-Authenticate": "Bearer"})
         if principal.user is not None and not any(can(principal.user.role, s) for s in sections):
             raise HTTPException(403, f"The role '{principal.user.role}' may not download contracts")
+        check_scope(principal, sections, request.method)
         return principal
 
     return dependency

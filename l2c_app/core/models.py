@@ -129,6 +129,10 @@ class ApiKey(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # None: every section, read and write (keys made before scopes). Else e.g.
+    # ["billing:write", "quotes:read"] or ["*:read"] (api/scopes.py).
+    scopes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    rate_limit_per_minute: int | None = None  # None: the default of api/scopes.py
 
 
 class AuditLog(SQLModel, table=True):

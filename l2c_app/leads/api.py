@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
+from l2c_app.api import scopes
 from l2c_app.api.deps import client_ip, db, optional_principal, require
 from l2c_app.api.pagination import page
 from l2c_app.core.audit import Actor
@@ -64,7 +65,9 @@ def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor:
 @router.post("/api/v1/leads", status_code=201)
 async def create_lead(request: Request, principal: Principal | None = Depends(optional_principal)) -> JSONResponse:
     data = await _body(request)
-    trusted = principal is not None and principal.api_key is not None
+    # A key trusted with leads (no form throttle, duplicates reported); a read-only key is a web form.
+    trusted = (principal is not None and principal.api_key is not None
+               and scopes.allows(principal.api_key.scopes, ("leads",), write=True))
     ip = client_ip(request)
     actor = principal.actor if principal else Actor("web", None, "contact form")
     try:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import reflex as rx
 
 from l2c_app.core import seller
-from l2c_app.core.auth import AuthError, create_api_key, revoke_api_key
+from l2c_app.core.auth import AuthError, revoke_api_key
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
 from l2c_app.core.lines import PER_LINE, PER_RATE, TAX_CONVENTIONS, save_tax_convention, tax_convention
@@ -19,7 +19,7 @@ from l2c_app.ui.accounting_sync_card import accounting_sync_card
 from l2c_app.ui.first_day import checklist
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.integrations_card import integrations_card
-from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
+from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, native_select
 from l2c_app.ui.session import AuthState
 
 
@@ -189,8 +189,9 @@ class SettingsState(AuthState):
     @guard("settings")
     async def create_key(self, form: dict):
         try:
-            _, secret = await run_db(create_api_key, form.get("name", ""), self._actor())
-        except AuthError as exc:
+            _, secret = await run_db(svc.create_key, self._actor(), form.get("name", ""),
+                                     form.get("access", "Full access"))
+        except DomainError as exc:
             return rx.toast.error(str(exc))
         self.new_key = secret
         self.keys = await run_db(svc.list_api_keys)
@@ -357,7 +358,10 @@ def settings_page() -> rx.Component:
                 rx.form(
                     rx.hstack(field_label("Key name", rx.input(name="name", placeholder="e.g. website form",
                                                                required=True)),
-                              rx.button("Create API key", type="submit"), align="end"),
+                              rx.vstack(rx.text("Access", size="2", weight="medium"),
+                                        native_select(list(svc.ACCESS_CHOICES), "access", label="Access"),
+                                        spacing="1"),
+                              rx.button("Create API key", type="submit"), align="end", wrap="wrap"),
                     on_submit=SettingsState.create_key,
                     reset_on_submit=True,
                 ),
@@ -365,9 +369,11 @@ def settings_page() -> rx.Component:
                     SettingsState.keys.length() > 0,
                     rx.table.root(
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                       ("Name", "Key", "Created", "Last used", "Status", "")])),
+                                                       ("Name", "Key", "Access", "Created", "Last used",
+                                                        "Status", "")])),
                         rx.table.body(rx.foreach(SettingsState.keys, lambda k: rx.table.row(
-                            rx.table.cell(k["name"]), rx.table.cell(rx.code(k["prefix"])), rx.table.cell(k["created"]),
+                            rx.table.cell(k["name"]), rx.table.cell(rx.code(k["prefix"])),
+                            rx.table.cell(k["access"]), rx.table.cell(k["created"]),
                             rx.table.cell(k["last_used"]), rx.table.cell(rx.badge(k["status"])),
                             rx.table.cell(rx.cond(k["status"] == "active", rx.button(
                                 "Revoke", size="1", color_scheme="red", variant="soft",

@@ -55,7 +55,26 @@ def list_api_keys(session: Session) -> list[dict]:
     rows = session.exec(select(ApiKey).order_by(ApiKey.id.desc())).all()
     return [{"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": k.created_at.strftime("%Y-%m-%d"),
              "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
-             "status": "revoked" if k.revoked_at else "active"} for k in rows]
+             "status": "revoked" if k.revoked_at else "active", "access": scope_label(k.scopes)} for k in rows]
+
+
+# What the Settings form offers; the API takes any list of <section>:<read|write> (api/scopes.py).
+ACCESS_CHOICES: dict[str, list[str] | None] = {"Full access": None, "Read only": ["*:read"]}
+
+
+def create_key(session: Session, actor: Actor, name: str, access: str = "Full access") -> tuple[ApiKey, str]:
+    from l2c_app.api.scopes import create_key as create_scoped
+
+    if access not in ACCESS_CHOICES:
+        raise AuthError("Choose the key's access: full or read only.")
+    return create_scoped(session, actor, name, ACCESS_CHOICES[access])
+
+
+def scope_label(scopes: list[str] | None) -> str:
+    if scopes is None:
+        return "Full access"
+    named = {tuple(v): k for k, v in ACCESS_CHOICES.items() if v is not None}
+    return named.get(tuple(scopes), ", ".join(scopes))
 
 
 def list_outbox(session: Session, limit: int = 200) -> list[dict]:

@@ -28,6 +28,10 @@ PUBLIC = {
     ("POST", "/api/auth/login/code"),
     ("POST", "/api/auth/logout"), ("POST", "/api/v1/leads"), ("GET", "/api/public/quotes/{token}/pdf"),
     ("GET", "/api/sign/{token}/pdf"), ("POST", "/api/webhooks/docusign"),
+    # the client's answer to a quote and the signer's link, as JSON (the token is the credential)
+    ("GET", "/api/public/quotes/{token}"), ("POST", "/api/public/quotes/{token}/accept"),
+    ("POST", "/api/public/quotes/{token}/decline"), ("GET", "/api/public/sign/{token}"),
+    ("POST", "/api/public/sign/{token}"), ("POST", "/api/public/sign/{token}/decline"),
 }
 
 APP = build_api()
@@ -85,7 +89,10 @@ def _url(path: str) -> str:
     # Path parameters: 1 for ids, a token-looking string for tokens (the verdict comes first).
     import re
 
-    return re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1).endswith("_id") else "x" * 24, path)
+    # key_id: not the callers' own key (a signed-in owner revoking it would 401 the routes after it).
+    ids = {"key_id": "999999"}
+    return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "1") if m.group(1).endswith("_id") else "x" * 24,
+                  path)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

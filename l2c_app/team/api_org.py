@@ -1,0 +1,159 @@
+"""Typed REST routes of the organisation: its settings (name, currency, time zone), the
+seller profile printed on documents, and its users and roles.
+
+    GET/PATCH /api/v1/organisation              name, currency, timezone
+    GET/PUT   /api/v1/organisation/seller       the seller profile (all fields at once)
+    GET       /api/v1/users                     list
+    POST      /api/v1/users                     invite (e-mails a single-use link)
+    PATCH     /api/v1/users/{id}                role, active
+
+Threat model: `require("settings")` / `require("team")` (owners and admins, or an API key).
+The services keep the rules: at least one owner, nobody deactivates themself, known
+time zones and ISO currencies, IBAN/BIC checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlmodel import Session, select
+
+from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import page
+from l2c_app.core import seller
+from l2c_app.core.auth import Principal, invite_user, set_active, set_role
+from l2c_app.core.models import User
+from l2c_app.ui import admin_service
+
+router = APIRouter(prefix="/api/v1", tags=["organisation"])
+
+Role = Literal["owner", "admin", "sales", "delivery", "billing"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrgOut(BaseModel):
+    name: str
+    currency: str
+    timezone: str
+
+
+class OrgPatch(_In):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+def _seller_model():
+    fields = {f: (Annotated[str, Field(max_length=seller.MAX_LEN[f])], "") for f in seller.FIELDS}
+    from pydantic import create_model
+
+    return create_model("SellerProfileIn", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+SellerIn = _seller_model()
+
+
+class SellerOut(BaseModel):
+    legal_name: str
+    address_line1: str
+    address_line2: str
+    postcode: str
+    city: str
+    country: str
+    tax_id: str
+    iban: str
+    bic: str
+    account_number: str
+    routing_code: str
+    display_name: str
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class UserList(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class InviteIn(_In):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: Annotated[str, Field(min_length=3, max_length=320, description="validated by the service")]
+    role: Role
+
+
+class UserPatch(_In):
+    role: Role | None = None
+    active: StrictBool | None = None
+
+
+def _user_json(u: User) -> dict:
+    return {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "active": u.is_active,
+            "created_at": u.created_at, "last_login_at": u.last_login_at}
+
+
+@router.get("/organisation", response_model=OrgOut)
+def get_org(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> dict:
+    return admin_service.org_settings(session)
+
+
+@router.patch("/organisation", response_model=OrgOut)
+def update_org(body: OrgPatch, session: Session = Depends(db), who: Principal = Depends(require("settings"))) -> dict:
+    current = admin_service.org_settings(session)
+    admin_service.update_org(session, who.actor, body.name if body.name is not None else current.get("name", ""),
+                             body.currency or current.get("currency", ""), body.timezone or current.get("timezone", ""))
+    return admin_service.org_settings(session)
+
+
+@router.get("/organisation/seller", response_model=SellerOut)
+def get_seller(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> dict:
+    return seller.seller_profile(session)
+
+
+@router.put("/organisation/seller", response_model=SellerOut)
+def put_seller(body: SellerIn, session: Session = Depends(db),  # type: ignore[valid-type]
+               who: Principal = Depends(require("settings"))) -> dict:
+    seller.save_seller_profile(session, who.actor, body.model_dump())  # type: ignore[attr-defined]
+    return seller.seller_profile(session)
+
+
+@router.get("/users", response_model=UserList)
+def list_users(cursor: str | None = None, limit: int = Query(100, ge=1, le=500), session: Session = Depends(db),
+               _: Principal = Depends(require("team"))) -> dict:
+    return page(session, select(User), User, cursor, limit, _user_json)
+
+
+@router.post("/users", status_code=201, response_model=UserOut)
+def invite(body: InviteIn, session: Session = Depends(db), who: Principal = Depends(require("team"))) -> dict:
+    """Invite a person with a role; they choose their password from the e-mailed link."""
+    user, _token = invite_user(session, name=body.name, email=str(body.email), role=body.role, actor=who.actor)
+    session.flush()
+    return _user_json(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(user_id: int, body: UserPatch, session: Session = Depends(db),
+                who: Principal = Depends(require("team"))) -> dict:
+    user = session.get(User, user_id)
+    if body.role is not None:
+        user = set_role(session, who.actor, user_id, body.role)
+    if body.active is not None:
+        user = set_active(session, who.actor, user_id, body.active)
+    if user is None:
+        from l2c_app.core.errors import NotFound
+
+        raise NotFound("No such user.", "user_id")
+    return _user_json(user)
