@@ -196,10 +196,14 @@ def detail_body() -> rx.Component:
                           rx.table.body(rx.foreach(ProjectsState.milestones, milestone_row)), width="100%"),
             rx.text("No milestones.", color_scheme="gray", size="2"))),
         rx.cond(ProjectsState.retainers.length() > 0, section("Retainers", rx.table.root(
-            _th("Retainer", "Monthly", "Term", "Total", "Starts"),
+            _th("Retainer", "Monthly", "Term", "Total", "Starts", "E-mail the monthly invoice"),
             rx.table.body(rx.foreach(ProjectsState.retainers, lambda r: rx.table.row(
                 rx.table.cell(r["name"]), rx.table.cell(r["amount"]), rx.table.cell(r["term"]),
-                rx.table.cell(r["planned"]), rx.table.cell(r["start"])))), width="100%"))),
+                rx.table.cell(r["planned"]), rx.table.cell(r["start"]),
+                rx.table.cell(rx.switch(checked=r["email"] == "1",
+                                        on_change=lambda on: ProjectsState.set_retainer_email(r["id"], on),
+                                        custom_attrs={"aria-label": "E-mail the monthly invoice of " + r["name"]}))))),
+            width="100%"))),
         rx.cond(ProjectsState.pending_quotes.length() > 0, rx.callout(rx.vstack(
             rx.text("Another accepted quote of this deal is not in the plan yet."),
             rx.foreach(ProjectsState.pending_quotes, lambda q: rx.button(

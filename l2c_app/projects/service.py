@@ -424,7 +424,8 @@ def project_detail(session: Session, project_id: int) -> dict:
                   for ms in session.exec(select(Milestone).where(Milestone.project_id == project_id)
                                          .order_by(Milestone.due_date, Milestone.id))]
     retainers = [{"id": r.id, "name": r.name, "amount_minor": r.amount_minor, "months": r.months,
-                  "planned_minor": r.planned_minor, "start_date": r.start_date.isoformat(), "active": r.active}
+                  "planned_minor": r.planned_minor, "start_date": r.start_date.isoformat(), "active": r.active,
+                  "email_invoices": r.email_invoices}
                  for r in session.exec(select(Retainer).where(Retainer.project_id == project_id))]
     cos = [change_order_json(co) for co in session.exec(select(ChangeOrder).where(ChangeOrder.project_id == project_id)
                                                          .order_by(ChangeOrder.number))]

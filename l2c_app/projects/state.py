@@ -61,7 +61,8 @@ def _detail_view(session: Session, project_id: int) -> dict:
     milestones = [{"id": str(m["id"]), "name": m["name"], "kind": "Fixed fee" if m["kind"] == "fixed" else "Milestone",
                    "amount": money(m["amount_minor"]), "due": m["due_date"] or "–", "status": m["status"],
                    "reached_on": m["reached_on"] or ""} for m in d["milestones"]]
-    retainers = [{"name": r["name"], "amount": money(r["amount_minor"]) + " / month",
+    retainers = [{"id": str(r["id"]), "email": "1" if r["email_invoices"] else "",
+                  "name": r["name"], "amount": money(r["amount_minor"]) + " / month",
                   "term": f"{r['months']} months" if r["months"] else "until stopped",
                   "planned": money(r["planned_minor"]), "start": r["start_date"]} for r in d["retainers"]]
     cos = [{"id": str(c["id"]), "number": f"#{c['number']}", "description": c["description"],
@@ -181,6 +182,17 @@ class ProjectsState(AuthState):
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
         return rx.toast.success("Milestone reached: it can now be invoiced.")
+
+    @rx.event
+    @guard("projects")
+    async def set_retainer_email(self, retainer_id: str, on: bool):
+        try:
+            await run_db(svc.set_retainer_email, self._actor(), int(retainer_id), bool(on))
+        except svc.DeliveryError as exc:
+            return rx.toast.error(_err(exc))
+        await self._refresh(self.loaded_project)
+        return rx.toast.success("Monthly invoices of this retainer will be e-mailed to the client." if on
+                                else "Monthly invoices of this retainer will be issued, not e-mailed.")
 
     @rx.event
     @guard("projects")
