@@ -28,3 +28,20 @@ def test_an_issued_invoice_is_pushed_by_the_outbox_after_commit(session, world, 
     assert {i["DocNumber"] for i in qbo.all("Invoice")} >= {inv.number}
     (effect,) = _effects(session)
     assert effect.status == "sent"
+
+
+def test_a_payment_is_one_sync_round_however_many_events_it_makes(session, world, qbo):
+    from datetime import date
+
+    from l2c_app.billing import service
+    from l2c_app.core.audit import SYSTEM
+
+    connect(session)
+    inv = issued_invoice(session, world, 25000)
+    deliver_outbox()
+    service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=inv.total_minor, method="bank_transfer",
+                                  received_on=date(2026, 4, 2), reference="BANK-7")  # payment.received, invoice.paid
+    session.commit()
+    assert len(_effects(session)) == 2  # the invoice's round, then one for the payment's transaction
+    deliver_outbox()
+    assert len(qbo.all("Payment")) == 1

@@ -8,6 +8,8 @@ together cost one round and then nothing; the hourly job stays as the sweep."""
 
 from __future__ import annotations
 
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from l2c_app.accounting.sync.models import AccountingConnection
@@ -22,11 +24,22 @@ MONEY_EVENTS = ("invoice.issued", "invoice.voided", "invoice.paid", "payment.rec
 
 
 def queue_sync(session: Session, event: DomainEvent) -> None:
+    """One effect per transaction: a payment's commit (payment.received, invoice.paid) is one
+    sync round, not two back to back (the second would retry at once what was just refused)."""
+    if session.info.get("l2c_accounting_sync_queued"):
+        return
     connected = session.exec(select(AccountingConnection.id).where(
         AccountingConnection.status == "connected")).first()
     if connected is not None:
         enqueue(session, KIND, {"event_id": event.id, "type": event.type}, f"accounting-sync-{event.id}",
                 summary=f"Accounting sync after {event.type}")
+        session.info["l2c_accounting_sync_queued"] = True
+
+
+@sa_event.listens_for(OrmSession, "after_commit")
+@sa_event.listens_for(OrmSession, "after_rollback")
+def _transaction_ended(session: OrmSession) -> None:
+    session.info.pop("l2c_accounting_sync_queued", None)
 
 
 for _type in MONEY_EVENTS:
