@@ -360,6 +360,45 @@ def _sqlite_only_and_one_migration() -> None:
     db.migrate = migrate_once
 
 
+class _Coverage:
+    """A pytest plugin for the clean run: which test (setup, call and teardown, so a fixture
+    that builds a world counts) calls which of the group's target functions. Only those tests
+    can kill a mutant of the function; the others are not run for it."""
+
+    def __init__(self, codes: dict):
+        self.codes = codes  # code object -> "path::func"
+        self.covered: dict[str, list[str]] = {}
+        self.current: str | None = None
+
+    def _profile(self, frame, event, _arg):
+        if event == "call" and self.current is not None:
+            qual = self.codes.get(frame.f_code)
+            if qual is not None:
+                tests = self.covered.setdefault(qual, [])
+                if not tests or tests[-1] != self.current:
+                    tests.append(self.current)
+
+    def pytest_runtest_logstart(self, nodeid, location):  # before the test's setup
+        self.current = nodeid
+        sys.setprofile(self._profile)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        sys.setprofile(None)
+        self.current = None
+
+
+def _target_codes(group: str) -> dict:
+    import importlib
+
+    codes = {}
+    for m in enumerate_mutants():
+        if m.group != group:
+            continue
+        func = _live_function(importlib.import_module(_module_name(m.path)), m.func)
+        codes[func.__code__] = f"{m.path}::{m.func}"
+    return codes
+
+
 def worker(group: str) -> int:
     import importlib
 
@@ -374,12 +413,20 @@ def worker(group: str) -> int:
     args = [*TESTS[group], "-k", SELECT[group], *PYTEST_ARGS]
     _few_examples()
     _sqlite_only_and_one_migration()
+    coverage: dict[str, list[str]] | None = None
     for line in sys.stdin:
         job = json.loads(line)
         result, detail = "", ""
         func = original = None
+        run_args = args
         try:
             if job.get("path"):
+                tests = (coverage or {}).get(f"{job['path']}::{job['func']}") if coverage is not None else None
+                if coverage is not None and not tests:
+                    result, detail = "survived", "no selected test calls the function"
+                elif tests:
+                    run_args = [*tests, *PYTEST_ARGS]  # in collection order; -x stops at the first failure
+            if job.get("path") and not result:
                 module = importlib.import_module(_module_name(job["path"]))
                 func = _live_function(module, job["func"])
                 original = func.__code__
@@ -389,10 +436,20 @@ def worker(group: str) -> int:
                     result, detail = "skipped", f"{type(exc).__name__}: {exc}"
             if not result:
                 start = time.perf_counter()
-                code = pytest.main(args)
+                plugins = []
+                if not job.get("path") and coverage is None:
+                    plugins = [_Coverage(_target_codes(group))]
+                code = pytest.main(run_args, plugins=plugins)
+                sys.setprofile(None)
                 detail = f"{time.perf_counter() - start:.1f}s"
+                if plugins and code == 0:
+                    coverage = plugins[0].covered
                 if job.get("path"):
-                    result = "survived" if code == 0 else "killed"
+                    # 1: a test failed. Anything else but 0 (usage error, node not found,
+                    # interrupted) says nothing about the mutant: skipped, with the code.
+                    result = "survived" if code == 0 else "killed" if code == 1 else "skipped"
+                    if result == "skipped":
+                        detail = f"pytest exit code {code}"
                 else:
                     result = "clean" if code == 0 else f"clean run failed ({code})"
         finally:
@@ -441,7 +498,8 @@ def _write_json(path: str, results: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None) -> dict:
+def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None,
+        resume: str | None = None) -> dict:
     mutants = [m for m in enumerate_mutants() if not only or only in m.path or only == m.group]
     if limit:
         mutants = mutants[:limit]
@@ -458,6 +516,19 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
                 results[kept[m.key]].append((m, "earlier run"))
         mutants_run = [m for m in mutants if m.key in again or m.key in EQUIVALENT]
         print(f"re-running the {len(again)} survivors of {rerun}", flush=True)
+    elif resume:
+        # A run stopped midway (its --json is written after every mutant): keep what it
+        # killed or skipped, run the rest (its survivors, timeouts and the mutants not reached:
+        # on a machine whose load jumps, a timeout may be a slow survivor).
+        earlier = json.loads(Path(resume).read_text())
+        kept = {_key_of(e): kind for kind in ("killed", "skipped") for e in earlier[kind]}
+        mutants_run = []
+        for m in mutants:
+            if m.key in kept and m.key not in EQUIVALENT:
+                results[kept[m.key]].append((m, "earlier run"))
+            else:
+                mutants_run.append(m)
+        print(f"resuming {resume}: {len(mutants) - len(mutants_run)} kept, {len(mutants_run)} to run", flush=True)
     else:
         mutants_run = mutants
     by_group: dict[str, list[Mutant]] = {}
@@ -486,7 +557,9 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
         if not answer or answer["result"] != "clean":
             raise SystemExit(f"the clean test run of group {group} does not pass: {answer}")
         with lock:
-            timeouts[group] = max(timeouts.get(group, 0), 2 * (time.perf_counter() - t0) + 10)
+            # generous: a mutant runs only the tests that call its function, but the machine's load
+            # can triple between the clean run and a mutant's run
+            timeouts[group] = max(timeouts.get(group, 0), 3 * (time.perf_counter() - t0) + 30)
         print(f"   clean run of {group}: {time.perf_counter() - t0:.1f} s, timeout {timeouts[group]:.0f} s", flush=True)
         return timeouts[group]
 
@@ -594,6 +667,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", default=os.environ.get("MUTATION_JSON"), help="also write the outcome to this file")
     parser.add_argument("--rerun", default=os.environ.get("MUTATION_RERUN"),
                         help="the --json file of an earlier run: run its survivors again only")
+    parser.add_argument("--resume", default=None,
+                        help="the --json file of a run stopped midway: keep its killed, run the rest")
     parser.add_argument("--report", nargs="+", default=None,
                         help="print the figures of earlier --json files (merged; EQUIVALENT as it is now), run nothing")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -607,7 +682,7 @@ def main(argv: list[str] | None = None) -> None:
         for m in enumerate_mutants():
             print(f"{m.path}:{m.line} {m.func}: {m.change}")
         return
-    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json)
+    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json, args.resume)
     report(outcome)
     if args.json:
         _write_json(args.json, outcome["results"])
