@@ -368,6 +368,7 @@ class _Coverage:
     def __init__(self, codes: dict):
         self.codes = codes  # code object -> "path::func"
         self.covered: dict[str, list[str]] = {}
+        self.seconds: dict[str, float] = {}
         self.current: str | None = None
 
     def _profile(self, frame, event, _arg):
@@ -382,9 +383,16 @@ class _Coverage:
         self.current = nodeid
         sys.setprofile(self._profile)
 
+    def pytest_runtest_logreport(self, report):
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
     def pytest_runtest_logfinish(self, nodeid, location):
         sys.setprofile(None)
         self.current = None
+
+    def selection(self) -> dict[str, list[str]]:
+        """Each function's tests, the fastest first: with -x a mutant dies in its cheapest test."""
+        return {qual: sorted(tests, key=lambda t: self.seconds.get(t, 0.0)) for qual, tests in self.covered.items()}
 
 
 def _target_codes(group: str) -> dict:
@@ -425,7 +433,7 @@ def worker(group: str) -> int:
                 if coverage is not None and not tests:
                     result, detail = "survived", "no selected test calls the function"
                 elif tests:
-                    run_args = [*tests, *PYTEST_ARGS]  # in collection order; -x stops at the first failure
+                    run_args = [*tests, *PYTEST_ARGS]  # the fastest first; -x stops at the first failure
             if job.get("path") and not result:
                 module = importlib.import_module(_module_name(job["path"]))
                 func = _live_function(module, job["func"])
@@ -443,7 +451,7 @@ def worker(group: str) -> int:
                 sys.setprofile(None)
                 detail = f"{time.perf_counter() - start:.1f}s"
                 if plugins and code == 0:
-                    coverage = plugins[0].covered
+                    coverage = plugins[0].selection()
                 if job.get("path"):
                     # 1: a test failed. Anything else but 0 (usage error, node not found,
                     # interrupted) says nothing about the mutant: skipped, with the code.

@@ -317,3 +317,57 @@ def test_the_credit_sits_on_the_latest_payment_that_stands(world, session):
     row = session.exec(select(ClientCredit)).one()
     assert (row.payment_id, row.amount_minor) == (second.id, 3000)
     assert billing.ledger(session, inv.id).latest_succeeded_id == second.id
+
+
+def test_per_rate_a_deposit_of_one_minor_unit_keeps_its_stated_tax(session):
+    """A 0.01 deposit at 20 % states 0.00 tax; its deduction on the final invoice keeps that 0.00
+    (it is not shared as work): the sale's tax is round(20 % x 10.03) = 2.01, not round(20 % x 10.02)."""
+    from datetime import date
+
+    from l2c_app.core import lines as rule
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention=rule.PER_RATE)
+    w.milestone(500, kind="fixed")
+    w.milestone(503, kind="fixed")
+    dep = billing.create_deposit_invoice(session, w.pid, amount_minor=1, tax_rate_id=w.vat.id)
+    billing.issue_invoice(session, dep.id, issue_date=date(2026, 3, 1))
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    deduction = [ln for ln in billing.lines_of(session, inv.id) if ln.source_type == "deposit"]
+    assert [(ln.amount_minor, ln.tax_minor) for ln in deduction] == [(-1, 0)]
+    assert (dep.subtotal_minor, dep.tax_minor) == (1, 0)
+    assert inv.subtotal_minor + dep.subtotal_minor == 1003
+    assert inv.tax_minor + dep.tax_minor == 201
+
+
+def test_per_rate_a_line_added_to_a_shared_rate_takes_the_shares_of_the_new_sum(session):
+    """Three 33.33 lines at 20 % share 20.00 as 6.66 + 6.67 + 6.67. Adding 50.00 at 20 % keeps the
+    rate's sum (149.99 -> 30.00 = the stored 20.00 + 10.00) but moves the share: the largest line
+    now takes the minor unit (9.99) and the others are back at 6.67 each, as the rule allocates."""
+    from l2c_app.core import lines as rule
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention=rule.PER_RATE)
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    assert [ln.tax_minor for ln in billing.lines_of(session, inv.id)] == [666, 667, 667]
+    billing.add_manual_line(session, inv.id, SYSTEM, "Extra design", 5000, tax_percent="20")
+    lines = billing.lines_of(session, inv.id)
+    assert [ln.tax_minor for ln in lines] == [667, 667, 667, 999]
+    expected = rule.allocate_rate_tax([rule.TaxItem(ln.id, ln.amount_minor, ln.tax_percent, ln.tax_inclusive)
+                                       for ln in lines], rule.PER_RATE)
+    assert {ln.id: ln.tax_minor for ln in lines} == expected
+    assert session.get(Invoice, inv.id).tax_minor == 3000
+
+
+def test_an_overpayment_of_one_minor_unit_reversed_leaves_no_credit(world, session):
+    from l2c_app.billing import ledger
+
+    inv = issued(session, world, 10000)  # 120.00
+    over = pay(session, inv, 12001, confirm_overpayment=True)
+    assert credits(session) == 1 and inv.status == "paid"
+    ledger.reverse_payment(session, over.id, SYSTEM, "typed one cent too much")
+    session.refresh(inv)
+    assert credits(session) == 0 and inv.status == "sent" and inv.paid_minor == 0
+    assert ledger.client_credit_balance(session, inv.account_id, inv.currency) == 0
