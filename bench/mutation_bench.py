@@ -18,9 +18,16 @@ reading files relative to the package). This runner is small and does the same t
   swapped in place of the original function's code object (`func.__code__`), so every module
   that imported the function runs the mutant; the original code is put back afterwards.
 - A long-lived worker process runs a fixed, fast selection of the money unit tests for the
-  mutant's module in-process (`pytest -x -k "not postgres"`, SQLite only). A failing run
-  kills the mutant; a run past the timeout (2 x the clean run + 10 s) is a timeout (the
-  worker is killed and restarted). A mutant that cannot be compiled or swapped is skipped.
+  mutant's module in-process (`pytest -x -k "not postgres"`, SQLite only, one migration
+  copied for every database, property tests derandomised at MAX_EXAMPLES). Its first, clean
+  run records which tests call which target function (setup included: a fixture's world
+  counts) and how long each takes; a mutant then runs only the tests that call its function,
+  the fastest first, and stops at the first failure. A function no selected test calls
+  survives without a run. A failing run (exit code 1) kills the mutant; any other non-zero
+  code (usage error, a test id not found) skips it; a run past the timeout (3 x the clean run
+  + 30 s: the load of a shared machine jumps) is a timeout (the worker is killed and
+  restarted). A mutant that cannot be compiled or swapped is skipped. `--resume FILE` goes on
+  from a stopped run's --json (written after every mutant), keeping what it killed.
 - Mutants judged equivalent (no input can tell them from the original) are listed in
   EQUIVALENT below with the reason; they are counted apart, never as killed.
 
@@ -91,7 +98,30 @@ _NO_ZERO_LINE = "a deposit line of 0 is never written (nothing of zero value is 
     "select the same lines"
 _RARER_SKIP = "the skip is a write shortcut for a lone line whose tax is already its own; skipping less often " \
     "only recomputes the same figure (stored is never NULL: the group has lines)"
+_CREDIT_SHORTCUT = "was_over only skips a query: ClientCredit rows exist only while the stored paid exceeds the " \
+    "stored due (the recompute that ends an overpayment sees was_over and deletes them), so syncing in more " \
+    "cases finds nothing to change"
+_NO_CREDIT_NOTE_PAYMENTS = "a credit note never has a payment (manual payments and payment links refuse it), so " \
+    "`led.payment_ids` is empty and its excess is never read"
+_TWO_LINES = "two lines reach a recompute fresh (stored = their own taxes: an equal sum means nothing to share) " \
+    "or after a removal (the largest-first shares keep their order): no two lines store the rate's sum in other " \
+    "shares than the rule's"
 EQUIVALENT: dict[str, str] = {
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `1` -> `0`": "never skipping: a lone line whose stored tax is "
+    "the rate's tax is recomputed to the same figure (only changed lines are written)",
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `1` -> `2`": _TWO_LINES,
+    "l2c_app/billing/service.py:986 recompute_status: `0` -> `-1`": "excess is only compared > 0 and <= 0: "
+    "max(-1, x) and max(0, x) agree on both",
+    "l2c_app/billing/service.py:987 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:987 recompute_status: `0` -> `1`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:987 recompute_status: `0` -> `-1`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:989 recompute_status: `int(before.get('paid_minor') or 0) > amount_due(before.get("
+    "'status') or '', inv.kind, int(before['total_minor']), int(before.get('credited_minor') or 0))` -> `int(before."
+    "get('paid_minor') or 0) >= amount_due(before.get('status') or '', inv.kind, int(before['total_minor']), "
+    "int(before.get('credited_minor') or 0))`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:989 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
+    "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,
     "l2c_app/core/money.py:33 round_minor: `1` -> `0`": _SAME_EXPONENT,
     "l2c_app/core/tax.py:21 exact_line_tax: `0` -> `-1`": "the formula gives 0 at rate 0 too (the test is a shortcut); "
@@ -284,16 +314,21 @@ def _live_function(module, qual: str):
     return inspect.unwrap(obj)
 
 
-def _mutant_code(path: str, qual: str, index: int):
-    """The code object of the function with its index-th mutation applied."""
+def _mutant_code(path: str, qual: str, index: int | None, cover: str | None = None):
+    """The code object of the function with its index-th mutation applied; with `cover`, the
+    unmutated function that first calls `__l2c_cover__(cover)` (the clean run's coverage)."""
     tree = ast.parse((ROOT / path).read_text(), filename=path)
     fn, cls = _functions(tree)[qual]
     fn = copy.deepcopy(fn)
-    parent, node, _desc, new = _points(fn)[index]
-    if parent is not None and isinstance(parent, ast.Module):  # a top-level statement of the body
-        fn.body[fn.body.index(node)] = new
-    else:
-        _replace(parent, node, new)
+    if index is not None:
+        parent, node, _desc, new = _points(fn)[index]
+        if parent is not None and isinstance(parent, ast.Module):  # a top-level statement of the body
+            fn.body[fn.body.index(node)] = new
+        else:
+            _replace(parent, node, new)
+    if cover is not None:
+        hit = ast.Expr(ast.Call(ast.Name("__l2c_cover__", ast.Load()), [ast.Constant(cover)], []))
+        fn.body.insert(0, ast.copy_location(hit, fn.body[0]))
     fn.decorator_list = []
     # Compiled inside a class when it is a method, so that `super()` finds its __class__ cell.
     body: list[ast.stmt] = [ast.ClassDef(cls, [], [], [fn], [])] if cls else [fn]
@@ -362,49 +397,47 @@ def _sqlite_only_and_one_migration() -> None:
 
 class _Coverage:
     """A pytest plugin for the clean run: which test (setup, call and teardown, so a fixture
-    that builds a world counts) calls which of the group's target functions. Only those tests
-    can kill a mutant of the function; the others are not run for it."""
+    that builds a world counts) calls which of the group's target functions, and how long each
+    test takes. Only those tests can kill a mutant of the function; the others are not run for
+    it. The targets run instrumented copies of themselves (a first statement that reports the
+    call), so the clean run costs what it costs without coverage."""
 
-    def __init__(self, codes: dict):
-        self.codes = codes  # code object -> "path::func"
+    def __init__(self, group: str):
+        import builtins
+        import importlib
+
         self.covered: dict[str, list[str]] = {}
         self.seconds: dict[str, float] = {}
         self.current: str | None = None
+        self.swapped = []
+        builtins.__l2c_cover__ = self.hit
+        for m in {(m.path, m.func): m for m in enumerate_mutants() if m.group == group}.values():
+            func = _live_function(importlib.import_module(_module_name(m.path)), m.func)
+            self.swapped.append((func, func.__code__))
+            func.__code__ = _mutant_code(m.path, m.func, None, cover=f"{m.path}::{m.func}")
 
-    def _profile(self, frame, event, _arg):
-        if event == "call" and self.current is not None:
-            qual = self.codes.get(frame.f_code)
-            if qual is not None:
-                tests = self.covered.setdefault(qual, [])
-                if not tests or tests[-1] != self.current:
-                    tests.append(self.current)
+    def restore(self) -> None:
+        for func, code in self.swapped:
+            func.__code__ = code
+
+    def hit(self, qual: str) -> None:
+        if self.current is not None:
+            tests = self.covered.setdefault(qual, [])
+            if not tests or tests[-1] != self.current:
+                tests.append(self.current)
 
     def pytest_runtest_logstart(self, nodeid, location):  # before the test's setup
         self.current = nodeid
-        sys.setprofile(self._profile)
 
     def pytest_runtest_logreport(self, report):
         self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
 
     def pytest_runtest_logfinish(self, nodeid, location):
-        sys.setprofile(None)
         self.current = None
 
     def selection(self) -> dict[str, list[str]]:
         """Each function's tests, the fastest first: with -x a mutant dies in its cheapest test."""
         return {qual: sorted(tests, key=lambda t: self.seconds.get(t, 0.0)) for qual, tests in self.covered.items()}
-
-
-def _target_codes(group: str) -> dict:
-    import importlib
-
-    codes = {}
-    for m in enumerate_mutants():
-        if m.group != group:
-            continue
-        func = _live_function(importlib.import_module(_module_name(m.path)), m.func)
-        codes[func.__code__] = f"{m.path}::{m.func}"
-    return codes
 
 
 def worker(group: str) -> int:
@@ -446,9 +479,12 @@ def worker(group: str) -> int:
                 start = time.perf_counter()
                 plugins = []
                 if not job.get("path") and coverage is None:
-                    plugins = [_Coverage(_target_codes(group))]
-                code = pytest.main(run_args, plugins=plugins)
-                sys.setprofile(None)
+                    plugins = [_Coverage(group)]
+                try:
+                    code = pytest.main(run_args, plugins=plugins)
+                finally:
+                    for plugin in plugins:
+                        plugin.restore()
                 detail = f"{time.perf_counter() - start:.1f}s"
                 if plugins and code == 0:
                     coverage = plugins[0].selection()

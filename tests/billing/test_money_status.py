@@ -371,3 +371,22 @@ def test_an_overpayment_of_one_minor_unit_reversed_leaves_no_credit(world, sessi
     session.refresh(inv)
     assert credits(session) == 0 and inv.status == "sent" and inv.paid_minor == 0
     assert ledger.client_credit_balance(session, inv.account_id, inv.currency) == 0
+
+
+def test_a_card_payment_on_a_void_invoice_is_credit_and_its_refund_takes_the_credit_back(world, session):
+    """A payment link paid after the invoice was voided: nothing is due, so all of it is the
+    client's credit; when Stripe refunds it the credit goes (nothing stale stays behind)."""
+    from l2c_app.payments.models import Payment, Refund
+
+    inv = issued(session, world, 10000)  # 120.00
+    billing.void_invoice(session, inv.id, SYSTEM)
+    card = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=12000, currency=inv.currency,
+                   method="stripe", status="succeeded", stripe_payment_intent_id="pi_late")
+    session.add(card)
+    session.flush()
+    billing.recompute_status(session, inv.id)
+    assert credits(session) == 12000 and session.get(Invoice, inv.id).status == "void"
+    session.add(Refund(payment_id=card.id, amount_minor=12000))
+    session.flush()
+    billing.recompute_status(session, inv.id)
+    assert credits(session) == 0 and session.get(Invoice, inv.id).paid_minor == 0
