@@ -120,6 +120,7 @@ EQUIVALENT: dict[str, str] = {
     "get('paid_minor') or 0) >= amount_due(before.get('status') or '', inv.kind, int(before['total_minor']), "
     "int(before.get('credited_minor') or 0))`": _CREDIT_SHORTCUT,
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:991 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
     "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,

@@ -390,3 +390,20 @@ def test_a_card_payment_on_a_void_invoice_is_credit_and_its_refund_takes_the_cre
     session.flush()
     billing.recompute_status(session, inv.id)
     assert credits(session) == 0 and session.get(Invoice, inv.id).paid_minor == 0
+
+
+def test_a_partly_credited_invoice_overpaid_then_reversed_leaves_no_credit(world, session):
+    """Due is the total less the partial credit note: money above that is credit, and it goes
+    when the payment that brought it is reversed."""
+    from l2c_app.billing import credit_notes, ledger
+
+    inv = issued(session, world, 10000)  # 120.00
+    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=2400)
+    session.refresh(inv)
+    due = inv.total_minor - inv.credited_minor
+    assert inv.credited_minor > 0 and due < inv.total_minor
+    over = pay(session, inv, due + 1000, confirm_overpayment=True)  # below the total, 10.00 above what is due
+    assert credits(session) == 1000 and inv.status == "paid"
+    ledger.reverse_payment(session, over.id, SYSTEM, "wrong client")
+    session.refresh(inv)
+    assert credits(session) == 0 and inv.paid_minor == 0
