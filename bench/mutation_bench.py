@@ -121,6 +121,11 @@ EQUIVALENT: dict[str, str] = {
     "int(before.get('credited_minor') or 0))`": _CREDIT_SHORTCUT,
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
     "l2c_app/billing/service.py:991 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:992 recompute_status: `led.payment_ids and (excess > 0 or was_over)` -> "
+    "`led.payment_ids or (excess > 0 or was_over)`": "without payments there is no money above what is due "
+    "(excess 0) and no credit row to find: the sync it adds deletes nothing",
+    "l2c_app/billing/service.py:992 recompute_status: `excess > 0` -> `excess >= 0`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:992 recompute_status: `0` -> `-1`": _CREDIT_SHORTCUT,
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
     "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,

@@ -407,3 +407,32 @@ def test_a_partly_credited_invoice_overpaid_then_reversed_leaves_no_credit(world
     ledger.reverse_payment(session, over.id, SYSTEM, "wrong client")
     session.refresh(inv)
     assert credits(session) == 0 and inv.paid_minor == 0
+
+
+def test_a_payment_moves_the_status_under_an_audited_ledger_entry(world, session):
+    """Money that moves an invoice is audited as 'status_from_ledger' with what changed (the
+    audit trail's name for it, the same on the webhook path)."""
+    from l2c_app.core.models import AuditLog
+
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    pay(session, inv, 7000)
+    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
+                                               AuditLog.action == "status_from_ledger").order_by(AuditLog.id)).all()
+    assert [(r.before["status"], r.after["status"]) for r in rows] == [("sent", "partially_paid"),
+                                                                        ("partially_paid", "paid")]
+    assert [r.after["paid_minor"] for r in rows] == [5000, 12000]
+
+
+def test_the_deal_hears_once_that_its_invoice_is_paid(world, session):
+    """The deal's timeline gets "Invoice … paid" when the invoice becomes paid, not for the
+    partial payment before it nor for money that comes after."""
+    from l2c_app.pipeline.models import Activity
+
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    pay(session, inv, 7000)
+    pay(session, inv, 100, confirm_overpayment=True)
+    paid = [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))
+            if " paid (" in a.subject]
+    assert paid == [f"Invoice {inv.number} paid (€120.00)"]
