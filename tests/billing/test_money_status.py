@@ -429,10 +429,14 @@ def test_the_deal_hears_once_that_its_invoice_is_paid(world, session):
     partial payment before it nor for money that comes after."""
     from l2c_app.pipeline.models import Activity
 
+    def paid_events():
+        return [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))
+                if " paid (" in a.subject]
+
     inv = issued(session, world, 10000)  # 120.00
     pay(session, inv, 5000)
+    assert paid_events() == []
     pay(session, inv, 7000)
+    assert paid_events() == [f"Invoice {inv.number} paid (€120.00)"]
     pay(session, inv, 100, confirm_overpayment=True)
-    paid = [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))
-            if " paid (" in a.subject]
-    assert paid == [f"Invoice {inv.number} paid (€120.00)"]
+    assert paid_events() == [f"Invoice {inv.number} paid (€120.00)"]
