@@ -549,8 +549,9 @@ def _write_json(path: str, results: dict) -> None:
 
 
 def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None,
-        resume: str | None = None) -> dict:
-    mutants = [m for m in enumerate_mutants() if not only or only in m.path or only == m.group]
+        resume: str | None = None, keys: list[str] | None = None) -> dict:
+    mutants = [m for m in enumerate_mutants() if (not only or only in m.path or only == m.group)
+               and (not keys or m.key in keys)]
     if limit:
         mutants = mutants[:limit]
     results: dict[str, list[tuple[Mutant, str]]] = {k: [] for k in ("killed", "survived", "timeout", "equivalent",
@@ -717,6 +718,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", default=os.environ.get("MUTATION_JSON"), help="also write the outcome to this file")
     parser.add_argument("--rerun", default=os.environ.get("MUTATION_RERUN"),
                         help="the --json file of an earlier run: run its survivors again only")
+    parser.add_argument("--mutant", action="append", default=None,
+                        help="only this mutant, by its key as --list prints it (repeatable)")
     parser.add_argument("--resume", default=None,
                         help="the --json file of a run stopped midway: keep its killed, run the rest")
     parser.add_argument("--report", nargs="+", default=None,
@@ -732,7 +735,7 @@ def main(argv: list[str] | None = None) -> None:
         for m in enumerate_mutants():
             print(f"{m.path}:{m.line} {m.func}: {m.change}")
         return
-    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json, args.resume)
+    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json, args.resume, args.mutant)
     report(outcome)
     if args.json:
         _write_json(args.json, outcome["results"])

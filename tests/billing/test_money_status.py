@@ -37,6 +37,9 @@ from tests.billing.test_ledger import UP_TO, credits, issued, pay
     ("sent", "invoice", 1000, 0, 1000, 0, "sent"),             # fully credited: nothing due, nothing paid
     ("sent", "invoice", 0, 0, 0, 0, "sent"),
     ("sent", "invoice", 1000, -5, 0, 0, "sent"),
+    ("sent", "invoice", 1, 1, 0, 0, "paid"),                   # one minor unit due, one paid
+    ("sent", "invoice", 1000, 999, 0, 1, "written_off"),       # the last minor unit written off
+    ("sent", "invoice", 1000, 0, 999, 1, "written_off"),
 ])
 def test_status_rule(status, kind, total, paid, credited, written_off, expected):
     assert billing._status_for(status, kind, total, paid, credited, written_off) == expected
