@@ -126,6 +126,9 @@ EQUIVALENT: dict[str, str] = {
     "(excess 0) and no credit row to find: the sync it adds deletes nothing",
     "l2c_app/billing/service.py:992 recompute_status: `excess > 0` -> `excess >= 0`": _CREDIT_SHORTCUT,
     "l2c_app/billing/service.py:992 recompute_status: `0` -> `-1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:1077 _sync_credit: `c.payment_id == led.latest_succeeded_id` -> `c.payment_id != "
+    "led.latest_succeeded_id`": "ClientCredit rows are made only here and each sync leaves at most one row for an "
+    "invoice's payments: choosing among at most one row chooses the same row (it then moves to the latest payment)",
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
     "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,

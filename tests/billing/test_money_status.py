@@ -373,6 +373,7 @@ def test_an_overpayment_of_one_minor_unit_reversed_leaves_no_credit(world, sessi
     ledger.reverse_payment(session, over.id, SYSTEM, "typed one cent too much")
     session.refresh(inv)
     assert credits(session) == 0 and inv.status == "sent" and inv.paid_minor == 0
+    assert session.exec(select(ClientCredit)).all() == []  # gone, not a credit row of 0.00
     assert ledger.client_credit_balance(session, inv.account_id, inv.currency) == 0
 
 
