@@ -129,6 +129,8 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/service.py:1077 _sync_credit: `c.payment_id == led.latest_succeeded_id` -> `c.payment_id != "
     "led.latest_succeeded_id`": "ClientCredit rows are made only here and each sync leaves at most one row for an "
     "invoice's payments: choosing among at most one row chooses the same row (it then moves to the latest payment)",
+    "l2c_app/billing/service.py:1077 _sync_credit: `0` -> `-1`": "credits[0] or credits[-1] of at most one row "
+    "(see the entry above): the same row",
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
     "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,

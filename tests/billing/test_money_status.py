@@ -444,3 +444,14 @@ def test_the_deal_hears_once_that_its_invoice_is_paid(world, session):
     assert paid_events() == [f"Invoice {inv.number} paid (€120.00)"]
     pay(session, inv, 100, confirm_overpayment=True)
     assert paid_events() == [f"Invoice {inv.number} paid (€120.00)"]
+
+
+def test_the_credit_moves_to_a_payment_that_stands_when_its_own_is_reversed(world, session):
+    from l2c_app.billing import ledger
+
+    inv = issued(session, world, 10000)  # 120.00
+    first = pay(session, inv, 13000, confirm_overpayment=True)  # 10.00 over
+    second = pay(session, inv, 2000, confirm_overpayment=True)  # 30.00 over, held on the latest payment
+    assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(second.id, 3000)]
+    ledger.reverse_payment(session, second.id, SYSTEM, "sent twice")
+    assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(first.id, 1000)]
