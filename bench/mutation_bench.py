@@ -106,6 +106,11 @@ _NO_CREDIT_NOTE_PAYMENTS = "a credit note never has a payment (manual payments a
 _TWO_LINES = "two lines reach a recompute fresh (stored = their own taxes: an equal sum means nothing to share) " \
     "or after a removal (the largest-first shares keep their order): no two lines store the rate's sum in other " \
     "shares than the rule's"
+_APPLIED_ONLY = "the row made here is for a client who applied credit and holds none: credit is applied only " \
+    "from held credit (ClientCredit rows stay; balance = held - applied), so the default row is never made"
+_HELD_SET = "the default of 'held' is overwritten in the same statement's row at once"
+_NONE_ACCOUNT = "credit belongs to a client (payments on invoices have an account): account_id is " \
+    "never None"
 EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/service.py:685 _apply_rate_tax: `1` -> `0`": "never skipping: a lone line whose stored tax is "
     "the rate's tax is recomputed to the same figure (only changed lines are written)",
@@ -131,6 +136,18 @@ EQUIVALENT: dict[str, str] = {
     "invoice's payments: choosing among at most one row chooses the same row (it then moves to the latest payment)",
     "l2c_app/billing/service.py:1077 _sync_credit: `0` -> `-1`": "credits[0] or credits[-1] of at most one row "
     "(see the entry above): the same row",
+    "l2c_app/billing/ledger.py:74 credit_balances: `0` -> `1`": _HELD_SET,
+    "l2c_app/billing/ledger.py:74 credit_balances: `0` -> `-1`": _HELD_SET,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'account_id'` -> `'XXaccount_idXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'currency'` -> `'XXcurrencyXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'held'` -> `'XXheldXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'applied'` -> `'XXappliedXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `1`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `-1`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `1` #2": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `-1` #2": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:79 credit_balances: `0` -> `1`": _NONE_ACCOUNT,
+    "l2c_app/billing/ledger.py:79 credit_balances: `0` -> `-1`": _NONE_ACCOUNT,
     "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
     "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,

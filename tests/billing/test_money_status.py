@@ -455,3 +455,20 @@ def test_the_credit_moves_to_a_payment_that_stands_when_its_own_is_reversed(worl
     assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(second.id, 3000)]
     ledger.reverse_payment(session, second.id, SYSTEM, "sent twice")
     assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(first.id, 1000)]
+
+
+def test_credit_balances_list_held_applied_and_balance_per_client_largest_first(world, session):
+    from l2c_app.billing import ledger
+    from tests.billing.factory import World
+
+    first = issued(session, world, 10000)  # 120.00
+    pay(session, first, 15000, confirm_overpayment=True)  # 30.00 held
+    later = issued(session, world, 1000)  # 12.00
+    ledger.apply_credit(session, later.id, SYSTEM, 1000)  # 10.00 of it applied
+    other = World(session)
+    inv = issued(session, other, 10000)
+    pay(session, inv, 17000, confirm_overpayment=True)  # 50.00 held by another client
+    assert ledger.credit_balances(session) == [
+        {"account_id": other.account.id, "currency": "EUR", "held": 5000, "applied": 0, "balance": 5000},
+        {"account_id": world.account.id, "currency": "EUR", "held": 3000, "applied": 1000, "balance": 2000},
+    ]
