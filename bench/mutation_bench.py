@@ -18,9 +18,16 @@ reading files relative to the package). This runner is small and does the same t
   swapped in place of the original function's code object (`func.__code__`), so every module
   that imported the function runs the mutant; the original code is put back afterwards.
 - A long-lived worker process runs a fixed, fast selection of the money unit tests for the
-  mutant's module in-process (`pytest -x -k "not postgres"`, SQLite only). A failing run
-  kills the mutant; a run past the timeout (2 x the clean run + 10 s) is a timeout (the
-  worker is killed and restarted). A mutant that cannot be compiled or swapped is skipped.
+  mutant's module in-process (`pytest -x -k "not postgres"`, SQLite only, one migration
+  copied for every database, property tests derandomised at MAX_EXAMPLES). Its first, clean
+  run records which tests call which target function (setup included: a fixture's world
+  counts) and how long each takes; a mutant then runs only the tests that call its function,
+  the fastest first, and stops at the first failure. A function no selected test calls
+  survives without a run. A failing run (exit code 1) kills the mutant; any other non-zero
+  code (usage error, a test id not found) skips it; a run past the timeout (3 x the clean run
+  + 30 s: the load of a shared machine jumps) is a timeout (the worker is killed and
+  restarted). A mutant that cannot be compiled or swapped is skipped. `--resume FILE` goes on
+  from a stopped run's --json (written after every mutant), keeping what it killed.
 - Mutants judged equivalent (no input can tell them from the original) are listed in
   EQUIVALENT below with the reason; they are counted apart, never as killed.
 
@@ -91,7 +98,58 @@ _NO_ZERO_LINE = "a deposit line of 0 is never written (nothing of zero value is 
     "select the same lines"
 _RARER_SKIP = "the skip is a write shortcut for a lone line whose tax is already its own; skipping less often " \
     "only recomputes the same figure (stored is never NULL: the group has lines)"
+_CREDIT_SHORTCUT = "was_over only skips a query: ClientCredit rows exist only while the stored paid exceeds the " \
+    "stored due (the recompute that ends an overpayment sees was_over and deletes them), so syncing in more " \
+    "cases finds nothing to change"
+_NO_CREDIT_NOTE_PAYMENTS = "a credit note never has a payment (manual payments and payment links refuse it), so " \
+    "`led.payment_ids` is empty and its excess is never read"
+_TWO_LINES = "two lines reach a recompute fresh (stored = their own taxes: an equal sum means nothing to share) " \
+    "or after a removal (the largest-first shares keep their order): no two lines store the rate's sum in other " \
+    "shares than the rule's"
+_APPLIED_ONLY = "the row made here is for a client who applied credit and holds none: credit is applied only " \
+    "from held credit (ClientCredit rows stay; balance = held - applied), so the default row is never made"
+_HELD_SET = "the default of 'held' is overwritten in the same statement's row at once"
+_NONE_ACCOUNT = "credit belongs to a client (payments on invoices have an account): account_id is " \
+    "never None"
 EQUIVALENT: dict[str, str] = {
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `1` -> `0`": "never skipping: a lone line whose stored tax is "
+    "the rate's tax is recomputed to the same figure (only changed lines are written)",
+    "l2c_app/billing/service.py:685 _apply_rate_tax: `1` -> `2`": _TWO_LINES,
+    "l2c_app/billing/service.py:986 recompute_status: `0` -> `-1`": "excess is only compared > 0 and <= 0: "
+    "max(-1, x) and max(0, x) agree on both",
+    "l2c_app/billing/service.py:987 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:987 recompute_status: `0` -> `1`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:987 recompute_status: `0` -> `-1`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:989 recompute_status: `int(before.get('paid_minor') or 0) > amount_due(before.get("
+    "'status') or '', inv.kind, int(before['total_minor']), int(before.get('credited_minor') or 0))` -> `int(before."
+    "get('paid_minor') or 0) >= amount_due(before.get('status') or '', inv.kind, int(before['total_minor']), "
+    "int(before.get('credited_minor') or 0))`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:989 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:991 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:992 recompute_status: `led.payment_ids and (excess > 0 or was_over)` -> "
+    "`led.payment_ids or (excess > 0 or was_over)`": "without payments there is no money above what is due "
+    "(excess 0) and no credit row to find: the sync it adds deletes nothing",
+    "l2c_app/billing/service.py:992 recompute_status: `excess > 0` -> `excess >= 0`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:992 recompute_status: `0` -> `-1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/service.py:1077 _sync_credit: `c.payment_id == led.latest_succeeded_id` -> `c.payment_id != "
+    "led.latest_succeeded_id`": "ClientCredit rows are made only here and each sync leaves at most one row for an "
+    "invoice's payments: choosing among at most one row chooses the same row (it then moves to the latest payment)",
+    "l2c_app/billing/service.py:1077 _sync_credit: `0` -> `-1`": "credits[0] or credits[-1] of at most one row "
+    "(see the entry above): the same row",
+    "l2c_app/billing/ledger.py:74 credit_balances: `0` -> `1`": _HELD_SET,
+    "l2c_app/billing/ledger.py:74 credit_balances: `0` -> `-1`": _HELD_SET,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'account_id'` -> `'XXaccount_idXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'currency'` -> `'XXcurrencyXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'held'` -> `'XXheldXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `'applied'` -> `'XXappliedXX'`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `1`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `-1`": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `1` #2": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `-1` #2": _APPLIED_ONLY,
+    "l2c_app/billing/ledger.py:79 credit_balances: `0` -> `1`": _NONE_ACCOUNT,
+    "l2c_app/billing/ledger.py:79 credit_balances: `0` -> `-1`": _NONE_ACCOUNT,
+    "l2c_app/billing/service.py:989 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
+    "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,
     "l2c_app/core/money.py:33 round_minor: `1` -> `0`": _SAME_EXPONENT,
     "l2c_app/core/tax.py:21 exact_line_tax: `0` -> `-1`": "the formula gives 0 at rate 0 too (the test is a shortcut); "
@@ -284,16 +342,21 @@ def _live_function(module, qual: str):
     return inspect.unwrap(obj)
 
 
-def _mutant_code(path: str, qual: str, index: int):
-    """The code object of the function with its index-th mutation applied."""
+def _mutant_code(path: str, qual: str, index: int | None, cover: str | None = None):
+    """The code object of the function with its index-th mutation applied; with `cover`, the
+    unmutated function that first calls `__l2c_cover__(cover)` (the clean run's coverage)."""
     tree = ast.parse((ROOT / path).read_text(), filename=path)
     fn, cls = _functions(tree)[qual]
     fn = copy.deepcopy(fn)
-    parent, node, _desc, new = _points(fn)[index]
-    if parent is not None and isinstance(parent, ast.Module):  # a top-level statement of the body
-        fn.body[fn.body.index(node)] = new
-    else:
-        _replace(parent, node, new)
+    if index is not None:
+        parent, node, _desc, new = _points(fn)[index]
+        if parent is not None and isinstance(parent, ast.Module):  # a top-level statement of the body
+            fn.body[fn.body.index(node)] = new
+        else:
+            _replace(parent, node, new)
+    if cover is not None:
+        hit = ast.Expr(ast.Call(ast.Name("__l2c_cover__", ast.Load()), [ast.Constant(cover)], []))
+        fn.body.insert(0, ast.copy_location(hit, fn.body[0]))
     fn.decorator_list = []
     # Compiled inside a class when it is a method, so that `super()` finds its __class__ cell.
     body: list[ast.stmt] = [ast.ClassDef(cls, [], [], [fn], [])] if cls else [fn]
@@ -360,6 +423,51 @@ def _sqlite_only_and_one_migration() -> None:
     db.migrate = migrate_once
 
 
+class _Coverage:
+    """A pytest plugin for the clean run: which test (setup, call and teardown, so a fixture
+    that builds a world counts) calls which of the group's target functions, and how long each
+    test takes. Only those tests can kill a mutant of the function; the others are not run for
+    it. The targets run instrumented copies of themselves (a first statement that reports the
+    call), so the clean run costs what it costs without coverage."""
+
+    def __init__(self, group: str):
+        import builtins
+        import importlib
+
+        self.covered: dict[str, list[str]] = {}
+        self.seconds: dict[str, float] = {}
+        self.current: str | None = None
+        self.swapped = []
+        builtins.__l2c_cover__ = self.hit
+        for m in {(m.path, m.func): m for m in enumerate_mutants() if m.group == group}.values():
+            func = _live_function(importlib.import_module(_module_name(m.path)), m.func)
+            self.swapped.append((func, func.__code__))
+            func.__code__ = _mutant_code(m.path, m.func, None, cover=f"{m.path}::{m.func}")
+
+    def restore(self) -> None:
+        for func, code in self.swapped:
+            func.__code__ = code
+
+    def hit(self, qual: str) -> None:
+        if self.current is not None:
+            tests = self.covered.setdefault(qual, [])
+            if not tests or tests[-1] != self.current:
+                tests.append(self.current)
+
+    def pytest_runtest_logstart(self, nodeid, location):  # before the test's setup
+        self.current = nodeid
+
+    def pytest_runtest_logreport(self, report):
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self.current = None
+
+    def selection(self) -> dict[str, list[str]]:
+        """Each function's tests, the fastest first: with -x a mutant dies in its cheapest test."""
+        return {qual: sorted(tests, key=lambda t: self.seconds.get(t, 0.0)) for qual, tests in self.covered.items()}
+
+
 def worker(group: str) -> int:
     import importlib
 
@@ -374,12 +482,20 @@ def worker(group: str) -> int:
     args = [*TESTS[group], "-k", SELECT[group], *PYTEST_ARGS]
     _few_examples()
     _sqlite_only_and_one_migration()
+    coverage: dict[str, list[str]] | None = None
     for line in sys.stdin:
         job = json.loads(line)
         result, detail = "", ""
         func = original = None
+        run_args = args
         try:
             if job.get("path"):
+                tests = (coverage or {}).get(f"{job['path']}::{job['func']}") if coverage is not None else None
+                if coverage is not None and not tests:
+                    result, detail = "survived", "no selected test calls the function"
+                elif tests:
+                    run_args = [*tests, *PYTEST_ARGS]  # the fastest first; -x stops at the first failure
+            if job.get("path") and not result:
                 module = importlib.import_module(_module_name(job["path"]))
                 func = _live_function(module, job["func"])
                 original = func.__code__
@@ -389,10 +505,23 @@ def worker(group: str) -> int:
                     result, detail = "skipped", f"{type(exc).__name__}: {exc}"
             if not result:
                 start = time.perf_counter()
-                code = pytest.main(args)
+                plugins = []
+                if not job.get("path") and coverage is None:
+                    plugins = [_Coverage(group)]
+                try:
+                    code = pytest.main(run_args, plugins=plugins)
+                finally:
+                    for plugin in plugins:
+                        plugin.restore()
                 detail = f"{time.perf_counter() - start:.1f}s"
+                if plugins and code == 0:
+                    coverage = plugins[0].selection()
                 if job.get("path"):
-                    result = "survived" if code == 0 else "killed"
+                    # 1: a test failed. Anything else but 0 (usage error, node not found,
+                    # interrupted) says nothing about the mutant: skipped, with the code.
+                    result = "survived" if code == 0 else "killed" if code == 1 else "skipped"
+                    if result == "skipped":
+                        detail = f"pytest exit code {code}"
                 else:
                     result = "clean" if code == 0 else f"clean run failed ({code})"
         finally:
@@ -441,8 +570,10 @@ def _write_json(path: str, results: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None) -> dict:
-    mutants = [m for m in enumerate_mutants() if not only or only in m.path or only == m.group]
+def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None,
+        resume: str | None = None, keys: list[str] | None = None) -> dict:
+    mutants = [m for m in enumerate_mutants() if (not only or only in m.path or only == m.group)
+               and (not keys or m.key in keys)]
     if limit:
         mutants = mutants[:limit]
     results: dict[str, list[tuple[Mutant, str]]] = {k: [] for k in ("killed", "survived", "timeout", "equivalent",
@@ -458,6 +589,19 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
                 results[kept[m.key]].append((m, "earlier run"))
         mutants_run = [m for m in mutants if m.key in again or m.key in EQUIVALENT]
         print(f"re-running the {len(again)} survivors of {rerun}", flush=True)
+    elif resume:
+        # A run stopped midway (its --json is written after every mutant): keep what it
+        # killed or skipped, run the rest (its survivors, timeouts and the mutants not reached:
+        # on a machine whose load jumps, a timeout may be a slow survivor).
+        earlier = json.loads(Path(resume).read_text())
+        kept = {_key_of(e): kind for kind in ("killed", "skipped") for e in earlier[kind]}
+        mutants_run = []
+        for m in mutants:
+            if m.key in kept and m.key not in EQUIVALENT:
+                results[kept[m.key]].append((m, "earlier run"))
+            else:
+                mutants_run.append(m)
+        print(f"resuming {resume}: {len(mutants) - len(mutants_run)} kept, {len(mutants_run)} to run", flush=True)
     else:
         mutants_run = mutants
     by_group: dict[str, list[Mutant]] = {}
@@ -486,7 +630,9 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
         if not answer or answer["result"] != "clean":
             raise SystemExit(f"the clean test run of group {group} does not pass: {answer}")
         with lock:
-            timeouts[group] = max(timeouts.get(group, 0), 2 * (time.perf_counter() - t0) + 10)
+            # generous: a mutant runs only the tests that call its function, but the machine's load
+            # can triple between the clean run and a mutant's run
+            timeouts[group] = max(timeouts.get(group, 0), 3 * (time.perf_counter() - t0) + 30)
         print(f"   clean run of {group}: {time.perf_counter() - t0:.1f} s, timeout {timeouts[group]:.0f} s", flush=True)
         return timeouts[group]
 
@@ -594,6 +740,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", default=os.environ.get("MUTATION_JSON"), help="also write the outcome to this file")
     parser.add_argument("--rerun", default=os.environ.get("MUTATION_RERUN"),
                         help="the --json file of an earlier run: run its survivors again only")
+    parser.add_argument("--mutant", action="append", default=None,
+                        help="only this mutant, by its key as --list prints it (repeatable)")
+    parser.add_argument("--resume", default=None,
+                        help="the --json file of a run stopped midway: keep its killed, run the rest")
     parser.add_argument("--report", nargs="+", default=None,
                         help="print the figures of earlier --json files (merged; EQUIVALENT as it is now), run nothing")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -607,7 +757,7 @@ def main(argv: list[str] | None = None) -> None:
         for m in enumerate_mutants():
             print(f"{m.path}:{m.line} {m.func}: {m.change}")
         return
-    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json)
+    outcome = run(args.only, args.jobs, args.limit, args.rerun, args.json, args.resume, args.mutant)
     report(outcome)
     if args.json:
         _write_json(args.json, outcome["results"])

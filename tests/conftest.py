@@ -35,6 +35,42 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+def _cheap_password_hashing():
+    """The suite hashes passwords with argon2id at its lowest cost (1 pass, 1 MiB, 1 lane).
+
+    The app's hasher (argon2's defaults: 3 passes over 64 MiB in 4 lanes) costs ~0.25 s of CPU per
+    hash, and nearly every test world makes one to three users: minutes of CPU over a run that
+    test nothing about the cost. Same algorithm, same API, same "$argon2id$" strings; the
+    production parameters are checked by tests/test_auth.py against PRODUCTION_HASHER. Servers the
+    tests start (`l2c serve`) run in their own process with the real hasher."""
+    from argon2 import PasswordHasher
+
+    from l2c_app.core import auth
+
+    production = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    auth._DUMMY_HASH = auth._hasher.hash("not-a-real-password")
+    return production
+
+
+PRODUCTION_HASHER = _cheap_password_hashing()
+
+# Hypothesis: in CI the examples are derandomised (the same examples on every run: a red build
+# is reproducible, a green one is not luck) and no example database is kept between runs.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    _hypothesis_settings.load_profile("ci")
+
+
+def examples_for(db_url: str, sqlite: int, postgres: int) -> int:
+    """max_examples of a database property on this backend: the rules are the same on both, so
+    the property explores on SQLite (cheap copies of a file) and PostgreSQL runs a few of the
+    same examples (its types, locks and NULL ordering), not the whole search again."""
+    return sqlite if db_url.startswith("sqlite") else postgres
+
+
 def _pg_reachable() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):

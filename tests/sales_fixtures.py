@@ -18,8 +18,8 @@ class Team:
     sofia: User
 
 
-@pytest.fixture
-def team(session) -> Team:
+def make_team(session) -> Team:
+    """The organisation and its three people, committed (for fixtures that build a world once)."""
     _, owner = setup_organisation(session, org_name="Acme Studio", currency="EUR", timezone="Europe/Paris",
                                   owner_name="Olivia Owner", owner_email="olivia@acme.test", password="long-password-1")
     sam = create_user(session, name="Sam Seller", email="sam@acme.test", role="sales", password="long-password-2")
@@ -29,10 +29,19 @@ def team(session) -> Team:
 
 
 @pytest.fixture
-def api_key(session, team) -> str:
+def team(session) -> Team:
+    return make_team(session)
+
+
+def make_api_key(session) -> str:
     _, secret = create_api_key(session, "website backend")
     session.commit()
     return secret
+
+
+@pytest.fixture
+def api_key(session, team) -> str:
+    return make_api_key(session)
 
 
 @pytest.fixture

@@ -175,3 +175,19 @@ def test_setup_ticket_refuses_forged_and_expired(session):
             redeem_setup_ticket(session, bad)
         assert err.value.kind == "forbidden"
     assert redeem_setup_ticket(session, good)  # the genuine one still works
+
+
+def test_the_app_hashes_passwords_with_argon2id_at_its_full_cost():
+    """The suite swaps in a cheap hasher (tests/conftest.py); the app's own is argon2's default
+    cost or more, and a hash it makes verifies with the suite's (the parameters live in the hash)."""
+    from argon2 import PasswordHasher
+
+    from l2c_app.core import auth
+    from tests.conftest import PRODUCTION_HASHER
+
+    default = PasswordHasher()
+    assert PRODUCTION_HASHER.time_cost >= default.time_cost >= 3
+    assert PRODUCTION_HASHER.memory_cost >= default.memory_cost >= 65536
+    strong = PRODUCTION_HASHER.hash("long-password-1")
+    assert strong.startswith("$argon2id$") and "m=65536" in strong
+    assert auth.verify_password(strong, "long-password-1") and not auth.verify_password(strong, "long-password-2")

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
@@ -22,6 +22,7 @@ from l2c_app.payments.models import Payment
 from l2c_app.pipeline.models import Account, Activity
 from l2c_app.projects.models import TimeEntry
 from tests.billing.factory import APPROVED, World
+from tests.conftest import examples_for
 
 UP_TO = date(2026, 3, 31)
 
@@ -289,44 +290,47 @@ project_st = st.tuples(st.lists(time_st, max_size=6),
                        st.booleans())
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(projects=st.lists(project_st, min_size=1, max_size=3), itemise=st.booleans())
-def test_client_invoice_total_is_its_sources_and_leaves_nothing(db_url, projects, itemise):
-    from l2c_app.core.db import engine_for
+def test_client_invoice_total_is_its_sources_and_leaves_nothing(db_url):
+    @settings(max_examples=examples_for(db_url, 20, 5), deadline=None)
+    @given(projects=st.lists(project_st, min_size=1, max_size=3), itemise=st.booleans())
+    def prop(projects, itemise):
+        from l2c_app.core.db import engine_for
 
-    with Session(engine_for(db_url), expire_on_commit=False) as s:
-        w = World(s, itemise_time=itemise)
-        worlds = [w] + [w.another_project(f"Project {i}", new_deal=i % 2 == 0) for i in range(1, len(projects))]
-        for pw, (times, milestones, changes, no_role) in zip(worlds, projects, strict=True):
-            for minutes, day_offset, approved, use_design, rate in times:
-                day = date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31)
-                pw.time(minutes, day=day, approved=approved, line=pw.design if use_design else pw.dev, rate=rate)
-            if no_role:
-                no_role_time(pw, 45)
-            for amount, kind, reached, inclusive in milestones:
-                pw.milestone(amount, kind=kind, reached=reached, tax=pw.vat_incl if inclusive else pw.vat)
-            for amount, status in changes:
-                pw.change_order(amount, status=status)
-        pids = [pw.pid for pw in worlds]
-        expected = {pid: sum(c.amount_minor for c in billing.unbilled_candidates(s, pid, UP_TO)) for pid in pids}
-        if not any(billing.unbilled_candidates(s, pid, UP_TO) for pid in pids):
-            with pytest.raises(billing.BillingError):
-                billing.build_client_invoice(s, w.account.id, pids, UP_TO)
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            w = World(s, itemise_time=itemise)
+            worlds = [w] + [w.another_project(f"Project {i}", new_deal=i % 2 == 0) for i in range(1, len(projects))]
+            for pw, (times, milestones, changes, no_role) in zip(worlds, projects, strict=True):
+                for minutes, day_offset, approved, use_design, rate in times:
+                    day = date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31)
+                    pw.time(minutes, day=day, approved=approved, line=pw.design if use_design else pw.dev, rate=rate)
+                if no_role:
+                    no_role_time(pw, 45)
+                for amount, kind, reached, inclusive in milestones:
+                    pw.milestone(amount, kind=kind, reached=reached, tax=pw.vat_incl if inclusive else pw.vat)
+                for amount, status in changes:
+                    pw.change_order(amount, status=status)
+            pids = [pw.pid for pw in worlds]
+            expected = {pid: sum(c.amount_minor for c in billing.unbilled_candidates(s, pid, UP_TO)) for pid in pids}
+            if not any(billing.unbilled_candidates(s, pid, UP_TO) for pid in pids):
+                with pytest.raises(billing.BillingError):
+                    billing.build_client_invoice(s, w.account.id, pids, UP_TO)
+                s.rollback()
+                return
+            inv = billing.build_client_invoice(s, w.account.id, pids, UP_TO)
+            lines = billing.lines_of(s, inv.id)
+            assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines) == sum(expected.values())
+            assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines if not ln.tax_inclusive)
+            assert all(ln.tax_minor == line_tax(ln.amount_minor, ln.tax_percent, ln.tax_inclusive) for ln in lines)
+            assert billing.billed_sources_total(s, inv.id) == inv.subtotal_minor
+            for pid in pids:  # each project's part is what it had to bill, and nothing is left in any
+                part = sum(ln.amount_minor for ln in lines if ln.project_id == pid)
+                assert part == expected[pid]
+                assert billing.unbilled_candidates(s, pid, UP_TO) == []
+            # the lines come grouped: a project's lines are contiguous
+            order = [ln.project_id for ln in lines]
+            assert all(order.index(p) + order.count(p) - 1 == len(order) - 1 - order[::-1].index(p) for p in set(order))
+            assert s.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id,
+                                                    InvoiceLine.project_id.is_(None))).all() == []
             s.rollback()
-            return
-        inv = billing.build_client_invoice(s, w.account.id, pids, UP_TO)
-        lines = billing.lines_of(s, inv.id)
-        assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines) == sum(expected.values())
-        assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines if not ln.tax_inclusive)
-        assert all(ln.tax_minor == line_tax(ln.amount_minor, ln.tax_percent, ln.tax_inclusive) for ln in lines)
-        assert billing.billed_sources_total(s, inv.id) == inv.subtotal_minor
-        for pid in pids:  # each project's part is what it had to bill, and nothing is left in any
-            part = sum(ln.amount_minor for ln in lines if ln.project_id == pid)
-            assert part == expected[pid]
-            assert billing.unbilled_candidates(s, pid, UP_TO) == []
-        # the lines come grouped: a project's lines are contiguous
-        order = [ln.project_id for ln in lines]
-        assert all(order.index(p) + order.count(p) - 1 == len(order) - 1 - order[::-1].index(p) for p in set(order))
-        assert s.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id,
-                                                InvoiceLine.project_id.is_(None))).all() == []
-        s.rollback()
+
+    prop()

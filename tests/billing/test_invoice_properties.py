@@ -7,7 +7,7 @@ import threading
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
@@ -15,6 +15,7 @@ from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
 from l2c_app.core.tax import line_tax
 from tests.billing.factory import World
+from tests.conftest import examples_for
 
 UP_TO = date(2026, 3, 31)
 
@@ -24,37 +25,40 @@ ms_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["fixed", "milestone"])
 co_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["approved", "sent", "draft"]))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(times=st.lists(time_st, max_size=12), milestones=st.lists(ms_st, max_size=4),
-       changes=st.lists(co_st, max_size=4), itemise=st.booleans())
-def test_total_is_sum_of_sources_and_nothing_left(db_url, times, milestones, changes, itemise):
-    from l2c_app.core.db import engine_for
+def test_total_is_sum_of_sources_and_nothing_left(db_url):
+    @settings(max_examples=examples_for(db_url, 25, 6), deadline=None)
+    @given(times=st.lists(time_st, max_size=12), milestones=st.lists(ms_st, max_size=4),
+           changes=st.lists(co_st, max_size=4), itemise=st.booleans())
+    def prop(times, milestones, changes, itemise):
+        from l2c_app.core.db import engine_for
 
-    with Session(engine_for(db_url), expire_on_commit=False) as s:
-        w = World(s, itemise_time=itemise)
-        for minutes, day_offset, approved, use_design, rate in times:
-            w.time(minutes, day=date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31),
-                   approved=approved, line=w.design if use_design else w.dev, rate=rate)
-        for amount, kind, reached, inclusive in milestones:
-            w.milestone(amount, kind=kind, reached=reached, tax=w.vat_incl if inclusive else w.vat)
-        for amount, status in changes:
-            w.change_order(amount, status=status)
-        expected_any = bool(billing.unbilled_candidates(s, w.pid, UP_TO))
-        if not expected_any:
-            with pytest.raises(billing.BillingError):
-                billing.build_invoice(s, w.pid, UP_TO)
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            w = World(s, itemise_time=itemise)
+            for minutes, day_offset, approved, use_design, rate in times:
+                w.time(minutes, day=date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31),
+                       approved=approved, line=w.design if use_design else w.dev, rate=rate)
+            for amount, kind, reached, inclusive in milestones:
+                w.milestone(amount, kind=kind, reached=reached, tax=w.vat_incl if inclusive else w.vat)
+            for amount, status in changes:
+                w.change_order(amount, status=status)
+            expected_any = bool(billing.unbilled_candidates(s, w.pid, UP_TO))
+            if not expected_any:
+                with pytest.raises(billing.BillingError):
+                    billing.build_invoice(s, w.pid, UP_TO)
+                s.rollback()
+                return
+            inv = billing.build_invoice(s, w.pid, UP_TO)
+            lines = billing.lines_of(s, inv.id)
+            assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines)
+            # inclusive taxes are inside the amounts: only the exclusive ones are added
+            assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines if not ln.tax_inclusive)
+            assert inv.tax_minor == sum(ln.tax_minor for ln in lines)
+            assert all(ln.tax_minor == line_tax(ln.amount_minor, ln.tax_percent, ln.tax_inclusive) for ln in lines)
+            assert billing.billed_sources_total(s, inv.id) == inv.subtotal_minor
+            assert billing.unbilled_candidates(s, w.pid, UP_TO) == []
             s.rollback()
-            return
-        inv = billing.build_invoice(s, w.pid, UP_TO)
-        lines = billing.lines_of(s, inv.id)
-        assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines)
-        # inclusive taxes are inside the amounts: only the exclusive ones are added
-        assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines if not ln.tax_inclusive)
-        assert inv.tax_minor == sum(ln.tax_minor for ln in lines)
-        assert all(ln.tax_minor == line_tax(ln.amount_minor, ln.tax_percent, ln.tax_inclusive) for ln in lines)
-        assert billing.billed_sources_total(s, inv.id) == inv.subtotal_minor
-        assert billing.unbilled_candidates(s, w.pid, UP_TO) == []
-        s.rollback()
+
+    prop()
 
 
 @pytest.mark.postgres

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -20,6 +20,7 @@ from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
 from tests.billing.factory import World
+from tests.conftest import examples_for
 
 UP_TO = date(2026, 3, 31)
 LEDGER_ERRORS = (DomainError, billing.BillingError)
@@ -282,46 +283,49 @@ op_st = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(currency=st.sampled_from(["EUR", "JPY", "BHD"]),
-       amounts=st.lists(st.integers(1, 20_000), min_size=1, max_size=3),
-       ops=st.lists(st.tuples(st.integers(0, 1), op_st), max_size=12))
-def test_any_sequence_keeps_the_ledger_consistent(db_url, currency, amounts, ops):
-    from l2c_app.core.db import engine_for
+def test_any_sequence_keeps_the_ledger_consistent(db_url):
+    @settings(max_examples=examples_for(db_url, 30, 5), deadline=None)
+    @given(currency=st.sampled_from(["EUR", "JPY", "BHD"]),
+           amounts=st.lists(st.integers(1, 20_000), min_size=1, max_size=3),
+           ops=st.lists(st.tuples(st.integers(0, 1), op_st), max_size=12))
+    def prop(currency, amounts, ops):
+        from l2c_app.core.db import engine_for
 
-    with Session(engine_for(db_url), expire_on_commit=False) as s:
-        w = World(s)
-        w.project.currency = currency
-        s.add(w.project)
-        invs = [issued(s, w, *amounts), issued(s, w, *amounts)]
-        for which, (op, n, flag) in ops:
-            inv = invs[which]
-            sp = s.begin_nested()
-            try:
-                if op == "pay":
-                    pay(s, inv, n, confirm_overpayment=flag)
-                elif op == "reverse":
-                    standing = s.exec(select(Payment).where(Payment.status == "succeeded",
-                                                            Payment.invoice_id.in_([i.id for i in invs]))
-                                      .order_by(Payment.id)).all()
-                    if standing:
-                        ledger.reverse_payment(s, standing[n % len(standing)].id, SYSTEM, "property")
-                elif op == "apply":
-                    ledger.apply_credit(s, inv.id, SYSTEM, None if flag else n)
-                elif op == "credit_lines":
-                    lines = billing.lines_of(s, inv.id)
-                    credit_notes.partial_credit_note(s, inv.id, SYSTEM, line_ids=[lines[n % len(lines)].id])
-                elif op == "credit_amount":
-                    credit_notes.partial_credit_note(s, inv.id, SYSTEM, amount_minor=n)
-                else:
-                    ledger.write_off(s, inv.id, SYSTEM, "property")
-                sp.commit()
-            except LEDGER_ERRORS:
-                sp.rollback()
-            for i in invs:
-                s.refresh(i)
-            _check(s, w, invs)
-        s.rollback()
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            w = World(s)
+            w.project.currency = currency
+            s.add(w.project)
+            invs = [issued(s, w, *amounts), issued(s, w, *amounts)]
+            for which, (op, n, flag) in ops:
+                inv = invs[which]
+                sp = s.begin_nested()
+                try:
+                    if op == "pay":
+                        pay(s, inv, n, confirm_overpayment=flag)
+                    elif op == "reverse":
+                        standing = s.exec(select(Payment).where(Payment.status == "succeeded",
+                                                                Payment.invoice_id.in_([i.id for i in invs]))
+                                          .order_by(Payment.id)).all()
+                        if standing:
+                            ledger.reverse_payment(s, standing[n % len(standing)].id, SYSTEM, "property")
+                    elif op == "apply":
+                        ledger.apply_credit(s, inv.id, SYSTEM, None if flag else n)
+                    elif op == "credit_lines":
+                        lines = billing.lines_of(s, inv.id)
+                        credit_notes.partial_credit_note(s, inv.id, SYSTEM, line_ids=[lines[n % len(lines)].id])
+                    elif op == "credit_amount":
+                        credit_notes.partial_credit_note(s, inv.id, SYSTEM, amount_minor=n)
+                    else:
+                        ledger.write_off(s, inv.id, SYSTEM, "property")
+                    sp.commit()
+                except LEDGER_ERRORS:
+                    sp.rollback()
+                for i in invs:
+                    s.refresh(i)
+                _check(s, w, invs)
+            s.rollback()
+
+    prop()
 
 
 def _check(s, w, invs):

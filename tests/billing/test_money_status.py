@@ -37,6 +37,9 @@ from tests.billing.test_ledger import UP_TO, credits, issued, pay
     ("sent", "invoice", 1000, 0, 1000, 0, "sent"),             # fully credited: nothing due, nothing paid
     ("sent", "invoice", 0, 0, 0, 0, "sent"),
     ("sent", "invoice", 1000, -5, 0, 0, "sent"),
+    ("sent", "invoice", 1, 1, 0, 0, "paid"),                   # one minor unit due, one paid
+    ("sent", "invoice", 1000, 999, 0, 1, "written_off"),       # the last minor unit written off
+    ("sent", "invoice", 1000, 0, 999, 1, "written_off"),
 ])
 def test_status_rule(status, kind, total, paid, credited, written_off, expected):
     assert billing._status_for(status, kind, total, paid, credited, written_off) == expected
@@ -317,3 +320,155 @@ def test_the_credit_sits_on_the_latest_payment_that_stands(world, session):
     row = session.exec(select(ClientCredit)).one()
     assert (row.payment_id, row.amount_minor) == (second.id, 3000)
     assert billing.ledger(session, inv.id).latest_succeeded_id == second.id
+
+
+def test_per_rate_a_deposit_of_one_minor_unit_keeps_its_stated_tax(session):
+    """A 0.01 deposit at 20 % states 0.00 tax; its deduction on the final invoice keeps that 0.00
+    (it is not shared as work): the sale's tax is round(20 % x 10.03) = 2.01, not round(20 % x 10.02)."""
+    from datetime import date
+
+    from l2c_app.core import lines as rule
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention=rule.PER_RATE)
+    w.milestone(500, kind="fixed")
+    w.milestone(503, kind="fixed")
+    dep = billing.create_deposit_invoice(session, w.pid, amount_minor=1, tax_rate_id=w.vat.id)
+    billing.issue_invoice(session, dep.id, issue_date=date(2026, 3, 1))
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    deduction = [ln for ln in billing.lines_of(session, inv.id) if ln.source_type == "deposit"]
+    assert [(ln.amount_minor, ln.tax_minor) for ln in deduction] == [(-1, 0)]
+    assert (dep.subtotal_minor, dep.tax_minor) == (1, 0)
+    assert inv.subtotal_minor + dep.subtotal_minor == 1003
+    assert inv.tax_minor + dep.tax_minor == 201
+
+
+def test_per_rate_a_line_added_to_a_shared_rate_takes_the_shares_of_the_new_sum(session):
+    """Three 33.33 lines at 20 % share 20.00 as 6.66 + 6.67 + 6.67. Adding 50.00 at 20 % keeps the
+    rate's sum (149.99 -> 30.00 = the stored 20.00 + 10.00) but moves the share: the largest line
+    now takes the minor unit (9.99) and the others are back at 6.67 each, as the rule allocates."""
+    from l2c_app.core import lines as rule
+    from tests.billing.factory import World
+
+    w = World(session, tax_convention=rule.PER_RATE)
+    for _ in range(3):
+        w.milestone(3333, kind="fixed")
+    inv = billing.build_invoice(session, w.pid, UP_TO)
+    assert [ln.tax_minor for ln in billing.lines_of(session, inv.id)] == [666, 667, 667]
+    billing.add_manual_line(session, inv.id, SYSTEM, "Extra design", 5000, tax_percent="20")
+    lines = billing.lines_of(session, inv.id)
+    assert [ln.tax_minor for ln in lines] == [667, 667, 667, 999]
+    expected = rule.allocate_rate_tax([rule.TaxItem(ln.id, ln.amount_minor, ln.tax_percent, ln.tax_inclusive)
+                                       for ln in lines], rule.PER_RATE)
+    assert {ln.id: ln.tax_minor for ln in lines} == expected
+    assert session.get(Invoice, inv.id).tax_minor == 3000
+
+
+def test_an_overpayment_of_one_minor_unit_reversed_leaves_no_credit(world, session):
+    from l2c_app.billing import ledger
+
+    inv = issued(session, world, 10000)  # 120.00
+    over = pay(session, inv, 12001, confirm_overpayment=True)
+    assert credits(session) == 1 and inv.status == "paid"
+    ledger.reverse_payment(session, over.id, SYSTEM, "typed one cent too much")
+    session.refresh(inv)
+    assert credits(session) == 0 and inv.status == "sent" and inv.paid_minor == 0
+    assert session.exec(select(ClientCredit)).all() == []  # gone, not a credit row of 0.00
+    assert ledger.client_credit_balance(session, inv.account_id, inv.currency) == 0
+
+
+def test_a_card_payment_on_a_void_invoice_is_credit_and_its_refund_takes_the_credit_back(world, session):
+    """A payment link paid after the invoice was voided: nothing is due, so all of it is the
+    client's credit; when Stripe refunds it the credit goes (nothing stale stays behind)."""
+    from l2c_app.payments.models import Payment, Refund
+
+    inv = issued(session, world, 10000)  # 120.00
+    billing.void_invoice(session, inv.id, SYSTEM)
+    card = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=12000, currency=inv.currency,
+                   method="stripe", status="succeeded", stripe_payment_intent_id="pi_late")
+    session.add(card)
+    session.flush()
+    billing.recompute_status(session, inv.id)
+    assert credits(session) == 12000 and session.get(Invoice, inv.id).status == "void"
+    session.add(Refund(payment_id=card.id, amount_minor=12000))
+    session.flush()
+    billing.recompute_status(session, inv.id)
+    assert credits(session) == 0 and session.get(Invoice, inv.id).paid_minor == 0
+
+
+def test_a_partly_credited_invoice_overpaid_then_reversed_leaves_no_credit(world, session):
+    """Due is the total less the partial credit note: money above that is credit, and it goes
+    when the payment that brought it is reversed."""
+    from l2c_app.billing import credit_notes, ledger
+
+    inv = issued(session, world, 10000)  # 120.00
+    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=2400)
+    session.refresh(inv)
+    due = inv.total_minor - inv.credited_minor
+    assert inv.credited_minor > 0 and due < inv.total_minor
+    over = pay(session, inv, due + 1000, confirm_overpayment=True)  # below the total, 10.00 above what is due
+    assert credits(session) == 1000 and inv.status == "paid"
+    ledger.reverse_payment(session, over.id, SYSTEM, "wrong client")
+    session.refresh(inv)
+    assert credits(session) == 0 and inv.paid_minor == 0
+
+
+def test_a_payment_moves_the_status_under_an_audited_ledger_entry(world, session):
+    """Money that moves an invoice is audited as 'status_from_ledger' with what changed (the
+    audit trail's name for it, the same on the webhook path)."""
+    from l2c_app.core.models import AuditLog
+
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    pay(session, inv, 7000)
+    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
+                                               AuditLog.action == "status_from_ledger").order_by(AuditLog.id)).all()
+    assert [(r.before["status"], r.after["status"]) for r in rows] == [("sent", "partially_paid"),
+                                                                        ("partially_paid", "paid")]
+    assert [r.after["paid_minor"] for r in rows] == [5000, 12000]
+
+
+def test_the_deal_hears_once_that_its_invoice_is_paid(world, session):
+    """The deal's timeline gets "Invoice … paid" when the invoice becomes paid, not for the
+    partial payment before it nor for money that comes after."""
+    from l2c_app.pipeline.models import Activity
+
+    def paid_events():
+        return [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))
+                if " paid (" in a.subject]
+
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    assert paid_events() == []
+    pay(session, inv, 7000)
+    assert paid_events() == [f"Invoice {inv.number} paid (€120.00)"]
+    pay(session, inv, 100, confirm_overpayment=True)
+    assert paid_events() == [f"Invoice {inv.number} paid (€120.00)"]
+
+
+def test_the_credit_moves_to_a_payment_that_stands_when_its_own_is_reversed(world, session):
+    from l2c_app.billing import ledger
+
+    inv = issued(session, world, 10000)  # 120.00
+    first = pay(session, inv, 13000, confirm_overpayment=True)  # 10.00 over
+    second = pay(session, inv, 2000, confirm_overpayment=True)  # 30.00 over, held on the latest payment
+    assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(second.id, 3000)]
+    ledger.reverse_payment(session, second.id, SYSTEM, "sent twice")
+    assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(first.id, 1000)]
+
+
+def test_credit_balances_list_held_applied_and_balance_per_client_largest_first(world, session):
+    from l2c_app.billing import ledger
+    from tests.billing.factory import World
+
+    first = issued(session, world, 10000)  # 120.00
+    pay(session, first, 15000, confirm_overpayment=True)  # 30.00 held
+    later = issued(session, world, 1000)  # 12.00
+    ledger.apply_credit(session, later.id, SYSTEM, 1000)  # 10.00 of it applied
+    other = World(session)
+    inv = issued(session, other, 10000)
+    pay(session, inv, 17000, confirm_overpayment=True)  # 50.00 held by another client
+    assert ledger.credit_balances(session) == [
+        {"account_id": other.account.id, "currency": "EUR", "held": 5000, "applied": 0, "balance": 5000},
+        {"account_id": world.account.id, "currency": "EUR", "held": 3000, "applied": 1000, "balance": 2000},
+    ]

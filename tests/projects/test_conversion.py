@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
@@ -17,6 +17,7 @@ from l2c_app.pipeline.models import Activity
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import BudgetLine, Milestone, Project, ProjectMember, ProjectQuote, Retainer
 from l2c_app.quotes.models import QuoteLine
+from tests.conftest import examples_for
 
 from .conftest import make_deal, make_quote
 
@@ -156,17 +157,20 @@ line_st = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=st.lists(line_st, min_size=1, max_size=8), discount=st.decimals(min_value=0, max_value=50, places=2))
-def test_property_planned_total_equals_accepted_quote_total(session, world, lines, discount):
-    deal = make_deal(session, "Property")
-    make_quote(session, deal, lines, discount=str(discount))
-    project = svc.create_project_from_deal(session, world.actor, deal.id)
-    assert svc.planned_total(session, project.id) == expected_quote_total(lines, discount)
-    for ret in session.exec(select(Retainer).where(Retainer.project_id == project.id)):
-        if ret.months:
-            assert sum(svc.retainer_period_amount(ret, i) for i in range(ret.months)) == ret.planned_minor
-    session.rollback()
+def test_property_planned_total_equals_accepted_quote_total(session, world):
+    @settings(max_examples=examples_for(str(session.get_bind().url), 40, 8), deadline=None)
+    @given(lines=st.lists(line_st, min_size=1, max_size=8), discount=st.decimals(min_value=0, max_value=50, places=2))
+    def prop(lines, discount):
+        deal = make_deal(session, "Property")
+        make_quote(session, deal, lines, discount=str(discount))
+        project = svc.create_project_from_deal(session, world.actor, deal.id)
+        assert svc.planned_total(session, project.id) == expected_quote_total(lines, discount)
+        for ret in session.exec(select(Retainer).where(Retainer.project_id == project.id)):
+            if ret.months:
+                assert sum(svc.retainer_period_amount(ret, i) for i in range(ret.months)) == ret.planned_minor
+        session.rollback()
+
+    prop()
 
 
 def test_line_amount_is_rounded_once_half_up():
