@@ -1080,18 +1080,19 @@ def change_order_pdf(session: Session, co: ChangeOrder) -> bytes:
 
 
 def _send_via_docusign(session: Session, actor: Actor, co: ChangeOrder, project: Project, signer) -> ChangeOrder:
-    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
+    """The envelope is an outbox effect: the worker calls DocuSign after this commit
+    (projects/docusign_send.py), never inside the write transaction; a refusal puts the change
+    order back to draft there, with DocuSign's reason on the deal and the Outbox page."""
+    from l2c_app.outbox.service import enqueue
 
-    try:
-        envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
-            co.id, f"Please sign: change order #{co.number} for {project.name}",
-            f"Change order {co.number} - {project.name}.pdf", change_order_pdf(session, co), signer.name,
-            signer.email)
-    except DocuSignError as exc:  # nothing changes here: the change order stays a draft, retry later
-        raise DeliveryError(str(exc), kind="upstream") from exc
     before = snapshot(co)
-    co.status, co.provider, co.envelope_id = "sent", "docusign", envelope_id
+    co.status, co.provider, co.envelope_id = "sent", "docusign", None
     session.add(co)
+    session.flush()
+    enqueue(session, "docusign.change_order_send", {"change_order_id": co.id, "signer_name": signer.name,
+                                                    "signer_email": signer.email},
+            f"docusign-send-co{co.id}-{secrets.token_hex(4)}",
+            summary=f"DocuSign envelope for change order #{co.number}", related=("changeorder", co.id))
     record_update(session, actor, co, before, action="sent")
     add_deal_event(session, project.deal_id, f"Change order #{co.number} sent via DocuSign to {signer.email}",
                    user_id=actor.user_id)
@@ -1106,7 +1107,7 @@ def send_change_order(session: Session, actor: Actor, change_order_id: int, to: 
     if co.status not in ("draft", "sent"):
         raise DeliveryError(f"Change order #{co.number} is {co.status}.", kind="conflict")
     project = _project(session, co.project_id)
-    if co.provider == "docusign" and co.envelope_id:
+    if co.provider == "docusign" and (co.envelope_id or co.status == "sent"):
         raise DeliveryError(f"Change order #{co.number} is already out for signature in DocuSign.", kind="conflict")
     signer = _docusign_signer(session, project)
     if signer is not None:

@@ -15,6 +15,7 @@ from sqlmodel import select
 from l2c_app.api.app import build_api
 from l2c_app.core.audit import Actor
 from l2c_app.core.models import AuditLog, WebhookEvent
+from l2c_app.outbox.worker import deliver_outbox
 from l2c_app.pipeline.models import Activity
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import BudgetLine, ChangeOrder
@@ -50,7 +51,8 @@ def sent_co(session, world, project, docusign):
                                  amount_minor=150000)
     svc.send_change_order(session, world.actor, co.id)
     session.commit()
-    return co
+    deliver_outbox()  # the envelope is made by the outbox worker after the commit
+    return fresh(session, co.id)
 
 
 @pytest.fixture
@@ -91,15 +93,39 @@ def test_without_docusign_the_public_link_is_sent(session, world, project):
     assert co.status == "sent" and co.provider == "builtin" and co.envelope_id is None
 
 
-def test_docusign_refusal_keeps_the_draft(session, world, project, docusign, monkeypatch):
+def test_the_envelope_is_made_after_commit_never_inside_the_transaction(session, world, project, docusign):
+    co = svc.create_change_order(session, world.actor, project.id, description="Copy edits", amount_minor=10000)
+    session.commit()
+    svc.send_change_order(session, world.actor, co.id)
+    assert docusign.envelopes == {}  # nothing leaves inside the transaction
+    session.rollback()  # a rolled-back send makes no envelope
+    deliver_outbox()
+    assert fresh(session, co.id).status == "draft" and fresh(session, co.id).envelope_id is None
+    svc.send_change_order(session, world.actor, co.id)
+    session.commit()
+    deliver_outbox()
+    deliver_outbox()  # once: a second round makes no second envelope
+    co = fresh(session, co.id)
+    assert co.status == "sent" and co.envelope_id in docusign.envelopes
+    assert sum("l2c_change_order_id" in str(e.definition) for e in docusign.envelopes.values()) == 1
+
+
+def test_docusign_refusal_puts_it_back_to_draft(session, world, project, docusign, monkeypatch):
     from l2c_app.core.config import reset_settings
+    from l2c_app.outbox.models import OutboxEffect
 
     monkeypatch.setenv("DOCUSIGN_ACCOUNT_ID", "not-our-account")  # the stand-in answers 400
     reset_settings()
     co = svc.create_change_order(session, world.actor, project.id, description="Copy edits", amount_minor=10000)
-    with pytest.raises(svc.DeliveryError, match="DocuSign refused"):
-        svc.send_change_order(session, world.actor, co.id)
-    assert co.status == "draft" and co.envelope_id is None
+    svc.send_change_order(session, world.actor, co.id)
+    session.commit()
+    deliver_outbox()
+    co = fresh(session, co.id)
+    assert co.status == "draft" and co.envelope_id is None and co.provider == "builtin"
+    effect = session.exec(select(OutboxEffect).where(OutboxEffect.kind == "docusign.change_order_send")).one()
+    assert effect.status == "failed" and "DocuSign" in (effect.last_error or "")
+    subjects = [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))]
+    assert any(s.startswith("DocuSign refused change order #") for s in subjects)
 
 
 def test_completed_event_approves_and_raises_the_budget_once(session, world, project, sent_co, docusign, client):
@@ -133,6 +159,8 @@ def test_hours_change_order_signed_in_docusign_adds_its_budget_line(session, wor
                                  minutes=600, rate_minor=11000, role="Senior developer")
     svc.send_change_order(session, world.actor, co.id)
     session.commit()
+    deliver_outbox()
+    co = fresh(session, co.id)
     assert post_event(client, docusign, co.envelope_id, "envelope-completed").json() == {"status": "applied"}
     session.expire_all()
     assert session.exec(select(BudgetLine).where(BudgetLine.change_order_id == co.id)).one().amount_minor == 110000
