@@ -5,8 +5,8 @@ webhook and a UI write made meanwhile succeed in under a second, and the e-mail 
 once the server answers, recorded exactly once. A rolled-back transaction leaves no outbox row
 and sends nothing; a crash after commit and before delivery delivers on restart, once.
 
-The hang is L2C_TEST_SMTP_HANG_S seconds (default 3; the issue's 15 s shows the same with a
-slower suite: the bound is on the other requests, not on the hang)."""
+The hang is L2C_TEST_SMTP_HANG_S seconds: the issue's 15 s in CI (`CI=true`), 3 s on a
+developer's machine (the bound is on the other requests, not on the hang)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from l2c_app.ui.admin_service import update_org
 from tests.outbox.smtp_standin import SmtpStandIn
 from tests.payments.conftest import issued_invoice, reload
 
-HANG_S = float(os.environ.get("L2C_TEST_SMTP_HANG_S", "3"))
+HANG_S = float(os.environ.get("L2C_TEST_SMTP_HANG_S", "15" if os.environ.get("CI") == "true" else "3"))
 
 
 @pytest.fixture
