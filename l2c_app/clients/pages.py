@@ -37,9 +37,11 @@ def _filters() -> rx.Component:
                 rx.el.option("Open balance", value="open_balance"), name="sort", style=SELECT_STYLE)),
                 min_width="9em", flex="1"),
             rx.vstack(
-                rx.el.label(rx.hstack(rx.checkbox(name="open_only"), rx.text("Has an open balance", size="2"),
+                rx.el.label(rx.hstack(rx.checkbox(name="open_only", aria_label="Has an open balance"),
+                                      rx.text("Has an open balance", size="2"),
                                       align="center")),
-                rx.el.label(rx.hstack(rx.checkbox(name="active_only"), rx.text("Has an active project", size="2"),
+                rx.el.label(rx.hstack(rx.checkbox(name="active_only", aria_label="Has an active project"),
+                                      rx.text("Has an active project", size="2"),
                                       align="center")),
                 spacing="1", min_width="13em"),
             rx.button("Apply filters", type="submit"),
