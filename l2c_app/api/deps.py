@@ -106,7 +106,9 @@ def optional_principal(request: Request, session: Session = Depends(db)) -> Prin
         key = api_key_for(session, presented.strip()) if scheme.lower() == "bearer" else None
         if key is None:
             raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
-        wait = scopes.hit(key.id, key.rate_limit_per_minute)  # type: ignore[arg-type]
+        # Counted by the key's hash, not its row id: ids repeat across databases that share a
+        # Redis (or one test process), a hash never does.
+        wait = scopes.hit(key.key_hash[:32], key.rate_limit_per_minute)
         if wait:
             raise HTTPException(429, f"Rate limit of this API key reached; retry in {wait} s.",
                                 headers={"Retry-After": str(wait)})

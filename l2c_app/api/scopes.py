@@ -81,7 +81,7 @@ def create_key(session, actor, name: str, scope_list: Iterable[str] | None, rate
 # --- rate limit ----------------------------------------------------------------------------
 
 _lock = threading.Lock()
-_counts: dict[tuple[int, int], int] = {}
+_counts: dict[tuple[str, int], int] = {}
 
 
 def _redis():
@@ -95,8 +95,9 @@ def _redis():
     return redis.Redis.from_url(url, socket_timeout=0.5)
 
 
-def hit(key_id: int, limit: int | None, now: float | None = None) -> int:
-    """Count one request of this key; 0 when allowed, else the seconds until the next window."""
+def hit(key_id: str, limit: int | None, now: float | None = None) -> int:
+    """Count one request of this key (`key_id`: unique across installs, e.g. its hash);
+    0 when allowed, else the seconds until the next window."""
     limit = limit or DEFAULT_PER_MINUTE
     now = time.time() if now is None else now
     window = int(now // 60)

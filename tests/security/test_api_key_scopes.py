@@ -96,8 +96,8 @@ def test_the_rate_limit_answers_429_with_retry_after(client, session, team):
 
 
 def test_the_window_resets_each_minute():
-    assert [scopes.hit(7, 2, now=120.0 + i) for i in range(3)] == [0, 0, 58]
-    assert scopes.hit(7, 2, now=180.0) == 0
+    assert [scopes.hit("k7", 2, now=120.0 + i) for i in range(3)] == [0, 0, 58]
+    assert scopes.hit("k7", 2, now=180.0) == 0
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
