@@ -114,6 +114,7 @@ class XeroStandIn:
         self.calls_this_minute = 0
         self.calls: list[tuple[str, str]] = []  # (method, path) of every api.xro call
         self.refreshes = 0
+        self.throttled = 0  # 429s answered
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -197,6 +198,7 @@ class XeroStandIn:
             self.calls_this_minute += 1
             left = max(self.per_minute - self.calls_this_minute, 0)
             if self.calls_this_minute > self.per_minute:
+                self.throttled += 1
                 return 429, {"Title": "Too Many Requests", "Status": 429}, {
                     "Retry-After": "42", "X-Rate-Limit-Problem": "minute"}
             self.calls.append((method, path))

@@ -102,6 +102,12 @@ def _api_client(cfg: XeroConfig, token: dict):
                        oauth2_token_getter=lambda: holder["token"],
                        oauth2_token_saver=lambda t: holder.update(token=t))
     client._l2c_holder = holder
+    # urllib3 would sleep through a 429's Retry-After itself (up to three times): l2c stops the
+    # round instead and the next one goes on; connection errors are still retried twice
+    import urllib3
+
+    client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.util.Retry(
+        total=2, respect_retry_after_header=False, status_forcelist=())
     return client
 
 
