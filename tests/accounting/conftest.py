@@ -34,3 +34,30 @@ def connect(session) -> None:
     back = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
     q = {k: v[0] for k, v in parse_qs(urlparse(back).query).items()}
     connection.finish_connect(SYSTEM, q["code"], q["state"], q["realmId"])
+
+
+@pytest.fixture
+def xero(db_url, monkeypatch):
+    """The Xero stand-in; the SDK's hosts point at it."""
+    from tests.accounting.xero_standin import XeroStandIn
+
+    s = XeroStandIn().start()
+    monkeypatch.setenv("XERO_CLIENT_ID", s.client_id)
+    monkeypatch.setenv("XERO_CLIENT_SECRET", s.client_secret)
+    monkeypatch.setenv("XERO_API_BASE", s.base_url)
+    monkeypatch.setenv("XERO_IDENTITY_BASE", s.base_url)
+    monkeypatch.setenv("XERO_REDIRECT_URI", "http://127.0.0.1:3000/api/accounting/xero/callback")
+    yield s
+    s.stop()
+
+
+def connect_xero(session) -> None:
+    """Settings > Connect Xero, consent at Xero, back on l2c's callback (code and state only)."""
+    from l2c_app.accounting.sync import connection
+    from l2c_app.core.audit import SYSTEM
+
+    url = connection.start_connect(session, SYSTEM, "xero")
+    session.commit()
+    back = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
+    q = {k: v[0] for k, v in parse_qs(urlparse(back).query).items()}
+    connection.finish_connect(SYSTEM, q["code"], q["state"], "", "xero")

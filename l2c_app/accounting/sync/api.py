@@ -42,6 +42,25 @@ async def callback(code: str = Query("", max_length=500), state: str = Query("",
     return RedirectResponse("/settings", 303)
 
 
+@router.get("/api/accounting/xero/connect", include_in_schema=False)
+def xero_connect(session: Session = Depends(db),
+                 principal: Principal = Depends(require("settings"))) -> RedirectResponse:
+    url = conn_service.start_connect(session, principal.actor, "xero")
+    session.commit()  # the state is stored before the browser leaves for Xero
+    return RedirectResponse(url, 303)
+
+
+@router.get("/api/accounting/xero/callback", include_in_schema=False)
+async def xero_callback(code: str = Query("", max_length=1000), state: str = Query("", max_length=200),
+                        principal: Principal = Depends(require("settings"))) -> RedirectResponse:
+    """Xero comes back with code and state only (the tenant is read from its connections endpoint)."""
+    try:
+        await asyncio.to_thread(conn_service.finish_connect, principal.actor, code, state, "", "xero")
+    except DomainError as exc:
+        await asyncio.to_thread(with_session, conn_service.note_error, exc.message, "xero")
+    return RedirectResponse("/settings", 303)
+
+
 @router.post("/api/v1/accounting/sync")
 async def sync_now(_: Principal = Depends(require("settings"))) -> dict:
     """Push what changed now (the hourly job and the outbox do the same)."""

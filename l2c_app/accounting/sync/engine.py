@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from l2c_app.accounting.sync import qbo
+from l2c_app.accounting.sync import qbo, xero
 from l2c_app.accounting.sync.models import AccountingConnection, AccountingMapping, AccountingSyncLog
 from l2c_app.accounting.sync.port import (
     AccountingSystem,
@@ -40,15 +40,29 @@ ITEM_NAMES = {"time": "Time", "milestone": "Milestones", "change_order": "Change
 _PUSH = {"customer": "push_customer", "item": "push_item", "invoice": "push_invoice",
          "credit_memo": "push_credit_memo", "payment": "push_payment", "fee": "push_fee", "refund": "push_refund"}
 
-# a test (or the outbox) may hand its own system; None: the configured QuickBooks
+# a test (or the outbox) may hand its own system; None: the configured one of the connection's provider
 SystemFactory = Callable[[AccountingConnection], AccountingSystem]
+# provider -> (module with config()/Tokens/LABEL, its AccountingSystem class)
+SYSTEMS = {qbo.PROVIDER: (qbo, qbo.QuickBooks), xero.PROVIDER: (xero, xero.Xero)}
+LABELS = {name: mod.LABEL for name, (mod, _) in SYSTEMS.items()}
+LIVE = ("connected", "reconnect", "pending")
 
 
 def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def connection(session: Session, provider: str = qbo.PROVIDER) -> AccountingConnection:
+def active_provider(session: Session) -> str:
+    """The provider this organisation is connected to (one at a time); QuickBooks when none is."""
+    rows = list(session.exec(select(AccountingConnection).where(AccountingConnection.status.in_(LIVE))
+                             .order_by(AccountingConnection.updated_at.desc())))
+    live = next((r for r in rows if r.status != "pending"), rows[0] if rows else None)
+    return live.provider if live is not None else qbo.PROVIDER
+
+
+def connection(session: Session, provider: str | None = None) -> AccountingConnection:
+    """The provider's connection row (a new one if none); None: the active provider's."""
+    provider = provider or active_provider(session)
     row = session.exec(select(AccountingConnection).where(AccountingConnection.provider == provider)).first()
     return row or AccountingConnection(provider=provider)
 
@@ -127,15 +141,16 @@ def build_work(session: Session) -> list[tuple[str, str, str, dict]]:
 
 # --- the pump --------------------------------------------------------------------------------
 
-def _qbo_system(conn: AccountingConnection) -> AccountingSystem | None:
-    cfg = qbo.config()
+def _configured_system(conn: AccountingConnection) -> AccountingSystem | None:
+    mod, cls = SYSTEMS[conn.provider]
+    cfg = mod.config()
     if cfg is None or not conn.refresh_token_enc or not conn.realm_id:
         return None
-    tokens = qbo.Tokens(decrypt_secret(conn.access_token_enc) if conn.access_token_enc else None,
+    tokens = mod.Tokens(decrypt_secret(conn.access_token_enc) if conn.access_token_enc else None,
                         decrypt_secret(conn.refresh_token_enc), conn.realm_id)
     provider = conn.provider
 
-    def store(new: qbo.Tokens) -> None:  # the rotated refresh token, kept at once (own transaction)
+    def store(new) -> None:  # the rotated refresh token, kept at once (own transaction)
         def write(s: Session) -> None:
             row = connection(s, provider)
             row.refresh_token_enc, row.access_token_enc = encrypt_secret(new.refresh_token), \
@@ -145,7 +160,7 @@ def _qbo_system(conn: AccountingConnection) -> AccountingSystem | None:
             s.commit()
         with_session(write)
 
-    return qbo.QuickBooks(cfg, tokens, store)
+    return cls(cfg, tokens, store)
 
 
 def _record(provider: str, entity: str, local_id: str, label: str, *, pushed=None, fingerprint: str = "",
@@ -221,9 +236,15 @@ def _sync_round(now: datetime | None, system_factory: SystemFactory | None) -> i
     if work is None:
         return 0
     try:
-        system = (system_factory or _qbo_system)(conn)
+        system = (system_factory or _configured_system)(conn)
     except AuthError as exc:  # the tokens cannot be decrypted (SECRET_KEY changed): connect again
         _set_connection(conn.provider, status="reconnect", last_error=exc.message[:1000])
+        return 0
+    except ReconnectNeeded as exc:  # Xero refreshes first: the refresh token was refused
+        _set_connection(conn.provider, status="reconnect", last_error=str(exc)[:1000], access_token_enc=None)
+        return 0
+    except RemoteError as exc:
+        _set_connection(conn.provider, last_sync_at=now or utcnow(), last_error=str(exc)[:1000])
         return 0
     if system is None:
         return 0
@@ -273,8 +294,9 @@ def _sync_round(now: datetime | None, system_factory: SystemFactory | None) -> i
 
 # --- what pages show -------------------------------------------------------------------------
 
-def remote_number(session: Session, entity: str, local_id: int | str, provider: str = qbo.PROVIDER) -> str | None:
+def remote_number(session: Session, entity: str, local_id: int | str, provider: str | None = None) -> str | None:
     """"1043" when the record is in the accounting system (the page says "In QuickBooks as 1043")."""
+    provider = provider or active_provider(session)
     m = session.exec(select(AccountingMapping).where(AccountingMapping.provider == provider,
                                                      AccountingMapping.entity == entity,
                                                      AccountingMapping.local_id == str(local_id))).first()
@@ -282,7 +304,8 @@ def remote_number(session: Session, entity: str, local_id: int | str, provider: 
 
 
 def sync_log(session: Session, status: str | None = None, limit: int = 100,
-             provider: str = qbo.PROVIDER) -> list[AccountingSyncLog]:
+             provider: str | None = None) -> list[AccountingSyncLog]:
+    provider = provider or active_provider(session)
     q = select(AccountingSyncLog).where(AccountingSyncLog.provider == provider)
     if status:
         q = q.where(AccountingSyncLog.status == status)
@@ -293,8 +316,9 @@ def in_accounting(session: Session, entity: str, local_ids: list[int]) -> dict[i
     """{l2c id: "In QuickBooks as 1043"} for the records already synced (one query)."""
     if not local_ids:
         return {}
-    rows = session.exec(select(AccountingMapping).where(AccountingMapping.entity == entity,
+    provider = active_provider(session)
+    rows = session.exec(select(AccountingMapping).where(AccountingMapping.provider == provider,
+                                                        AccountingMapping.entity == entity,
                                                         AccountingMapping.local_id.in_([str(i) for i in local_ids])))
-    labels = {"qbo": qbo.LABEL}
-    return {int(m.local_id): f"In {labels.get(m.provider, m.provider)} as {m.remote_number or m.remote_id}"
+    return {int(m.local_id): f"In {LABELS.get(m.provider, m.provider)} as {m.remote_number or m.remote_id}"
             for m in rows}
