@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -153,6 +154,13 @@ def filter_options(session: Session) -> dict[str, list]:
     actions = sorted(session.exec(select(AuditLog.action).distinct()).all())
     labels = set(session.exec(select(AuditLog.actor).distinct()).all())
     names = actor_names(session, labels)
+    # Two people with one name (two "Olivia Owner"s) must stay two choices a person can tell apart.
+    seen = Counter(names.values())
+    ids = {int(lb[5:]) for lb in labels if lb.startswith("user:") and lb[5:].isdigit() and seen[names[lb]] > 1}
+    emails = {u.id: u.email for u in session.exec(select(User).where(User.id.in_(ids)))} if ids else {}
+    for lb in labels:
+        if lb.startswith("user:") and lb[5:].isdigit() and int(lb[5:]) in emails:
+            names[lb] = f"{names[lb]} ({emails[int(lb[5:])]})"
     actors = sorted(({"value": lb, "label": names[lb]} for lb in labels), key=lambda a: a["label"].lower())
     return {"entities": entities, "actions": actions, "actors": actors}
 

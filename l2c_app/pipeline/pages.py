@@ -156,7 +156,8 @@ def pipeline_page() -> rx.Component:
         rx.cond(
             BoardState.columns.length() > 0,
             rx.hstack(rx.foreach(BoardState.columns, column), align="start", spacing="3", overflow_x="auto",
-                      width="100%", padding_bottom="1em", class_name="l2c-board"),
+                      width="100%", padding_bottom="1em", class_name="l2c-board",
+                      custom_attrs={"data-scroll-region": "Deal board"}),  # assets/a11y.js: Tab reaches it
             empty_state("kanban", "No stages yet", "Loading the board…"),
         ),
         lost_dialog(),

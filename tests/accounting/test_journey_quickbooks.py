@@ -38,7 +38,7 @@ def see_the_refused_payment(page, app) -> None:
                                                    r"The deposit account is inactive 1$"))
     for _ in range(20):
         page.goto(f"{app.base_url}/settings")
-        expect(page.get_by_text("Accounting: QuickBooks Online")).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(r"^Accounting: QuickBooks"))).to_be_visible()
         if row.count():
             break
         page.wait_for_timeout(500)

@@ -78,11 +78,12 @@ def log_week(page: Page, app, project: str, hours: list[str]) -> int:
     return before
 
 
-def approve_week(page: Page, app, person: str) -> None:
+def approve_week(page: Page, app, person: str, project: str) -> None:
     page.goto(f"{app.base_url}/time/approvals")
-    page.get_by_role("button", name=re.compile(f"Approve week of .* for {person}")).click()
-    # This person's week is approved (another journey's demo data may leave other weeks waiting).
-    expect(page.get_by_role("button", name=re.compile(f"Approve week of .* for {person}"))).to_have_count(0)
+    page.get_by_role("button", name=re.compile(f"Approve week of .* for {person} on {project}")).click()
+    # This person's week on this project is approved (other journeys may leave other weeks waiting).
+    expect(page.get_by_role("button", name=re.compile(f"Approve week of .* for {person} on {project}"))
+           ).to_have_count(0)
 
 
 def propose_change_order(page: Page, project_url: str, description: str, price: str) -> None:
@@ -119,7 +120,7 @@ def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_se
     page.reload()  # saved for real, and shown normalised
     expect(page.get_by_label("Harbour website · Senior developer, Wednesday")).to_have_value("6:00")
 
-    approve_week(page, app, "Olivia Owner")
+    approve_week(page, app, "Olivia Owner", "Harbour website")
     page.goto(f"{app.base_url}/time")
     expect(page.get_by_label("Harbour website · Senior developer, Monday")).to_have_attribute("readonly", "")
 
