@@ -1,8 +1,9 @@
 """Journey: connect QuickBooks on Settings (the stand-in's consent page sends the browser back),
 the client pays an invoice by Stripe and the payment goes to QuickBooks right after its commit
-(the outbox): QuickBooks refuses it once, so the card lists it with QuickBooks' error; "Retry
-failed records" sends it; "Sync with QuickBooks now" then has nothing left to send; the invoice
-and its payment say where they are in QuickBooks; the stand-in holds the same amounts."""
+(the outbox): QuickBooks refuses it (an inactive deposit account), so the card lists it with
+QuickBooks' error; once the account is fixed in QuickBooks, "Retry failed records" sends it;
+"Sync with QuickBooks now" then has nothing left to send; the invoice and its payment say
+where they are in QuickBooks; the stand-in holds the same amounts."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def see_the_refused_payment(page, app) -> None:
 
 def retry_the_failed_records(page) -> None:
     page.get_by_role("button", name="Retry failed records").click()
-    expect(page.get_by_text("1 record(s) sent to QuickBooks")).to_be_visible()
+    # 1, or 0 when a sync after a later change of the payment (Stripe's second webhook) was first.
+    expect(page.get_by_text(re.compile(r"^[01] record\(s\) sent to QuickBooks$"))).to_be_visible()
     expect(page.get_by_text("Refused by QuickBooks", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Sync with QuickBooks now").click()
     expect(page.get_by_text("0 record(s) sent to QuickBooks")).to_be_visible()  # nothing left to send
@@ -63,10 +65,12 @@ def test_connect_pay_and_see_it_in_quickbooks(signed_in_page, app_server):
     create_invoice_from_project(page, app_server, client)
     public_path = send_invoice(page)
     invoice_url = page.url
-    app_server.qbo.fail_next("Payment", 6000, "A business validation error has occurred",
-                             "Business Validation Error: The deposit account is inactive")
+    for _ in range(10):  # refused until the bookkeeper fixes the account in QuickBooks (below)
+        app_server.qbo.fail_next("Payment", 6000, "A business validation error has occurred",
+                                 "Business Validation Error: The deposit account is inactive")
     pay_invoice(page, app_server, public_path)
     see_the_refused_payment(page, app_server)
+    app_server.qbo.faults.clear()  # the deposit account is active again in QuickBooks
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=f"{SHOTS}/accounting-settings-refused-{width}.png", full_page=True)
