@@ -861,7 +861,7 @@ def deliver_docusign_send(effect) -> str:
     no idempotency key: a contract that already has an envelope is never sent again, and a
     contract voided before the envelope was made gets none (or its new envelope voided)."""
     from l2c_app.core.db import session_scope
-    from l2c_app.integrations.docusign_client import HINTS, DocuSignClient, DocuSignError
+    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
 
     contract_id = effect.payload["contract_id"]
     with session_scope() as session:
@@ -879,10 +879,8 @@ def deliver_docusign_send(effect) -> str:
     try:
         envelope_id = DocuSignClient.from_settings().create_envelope(contract, signers, ccs, pdf)
     except DocuSignError as exc:
-        # A refusal a person must fix (consent, keys, a missing anchor) fails at once, with
-        # DocuSign's code and hint on the Outbox page; limits and outages are retried.
-        if exc.code != "HOURLY_APIINVOCATION_LIMIT_EXCEEDED" and (exc.code in HINTS or (
-                exc.status is not None and 400 <= exc.status < 500 and exc.status != 429)):
+        # A refusal a person must fix fails at once, with DocuSign's code and hint on the Outbox page.
+        if exc.needs_a_person:
             raise Permanent(str(exc)) from None
         raise
     with write_scope() as session:

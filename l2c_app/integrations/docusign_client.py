@@ -62,6 +62,15 @@ class DocuSignError(RuntimeError):
         super().__init__(message)
         self.code, self.hint, self.consent_url, self.status = code, hint, consent_url, status
 
+    @property
+    def needs_a_person(self) -> bool:
+        """A refusal retrying cannot fix (consent, keys, a missing anchor, another 4xx): the
+        outbox fails it at once with DocuSign's hint; limits (429, the hourly cap) and outages
+        are retried with backoff."""
+        if self.code == "HOURLY_APIINVOCATION_LIMIT_EXCEEDED":
+            return False
+        return self.code in HINTS or (self.status is not None and 400 <= self.status < 500 and self.status != 429)
+
 
 # What to do about the error codes a team member can fix (DocuSign's errorCode / OAuth error).
 HINTS = {

@@ -15,7 +15,7 @@ from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
 @handler("docusign.change_order_send")
 def deliver_change_order_envelope(effect) -> str:
     from l2c_app.core.db import session_scope
-    from l2c_app.integrations.docusign_client import HINTS, DocuSignClient, DocuSignError
+    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
     from l2c_app.projects.models import ChangeOrder, Project
     from l2c_app.projects.service import change_order_pdf
 
@@ -36,9 +36,7 @@ def deliver_change_order_envelope(effect) -> str:
         envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
             co_id, subject, name, pdf, effect.payload["signer_name"], effect.payload["signer_email"])
     except DocuSignError as exc:
-        permanent = exc.code != "HOURLY_APIINVOCATION_LIMIT_EXCEEDED" and (exc.code in HINTS or (
-            exc.status is not None and 400 <= exc.status < 500 and exc.status != 429))
-        if not permanent:
+        if not exc.needs_a_person:
             raise  # limits and outages: the outbox retries with backoff
         with write_scope() as session:
             co = session.get(ChangeOrder, co_id)
