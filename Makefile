@@ -46,6 +46,7 @@ run: install
 
 lint: install-test
 	$(VENV)/bin/ruff check l2c_app tests bench
+	$(VENV)/bin/mypy
 
 test: install-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from l2c_app.core.models import AuditLog
 
@@ -58,7 +58,7 @@ def snapshot(obj: SQLModel) -> dict[str, Any]:
 
 
 def _entity(obj: SQLModel) -> str:
-    return obj.__tablename__  # type: ignore[attr-defined]
+    return str(obj.__tablename__)
 
 
 def _write(session: Session, actor: Actor, action: str, entity: str, entity_id: int | None,
@@ -97,5 +97,6 @@ def record_action(session: Session, actor: Actor, entity: str, entity_id: int | 
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[AuditLog]:
-    stmt = select(AuditLog).where(AuditLog.entity == entity, AuditLog.entity_id == entity_id).order_by(AuditLog.id)
+    stmt = (select(AuditLog).where(col(AuditLog.entity) == entity, col(AuditLog.entity_id) == entity_id)
+            .order_by(col(AuditLog.id)))
     return list(session.exec(stmt))

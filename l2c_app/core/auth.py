@@ -19,7 +19,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.config import get_settings
@@ -115,7 +115,7 @@ def setup_needed(session: Session) -> bool:
 
 
 def get_organisation(session: Session) -> Organisation | None:
-    return session.exec(select(Organisation).order_by(Organisation.id)).first()
+    return session.exec(select(Organisation).order_by(col(Organisation.id))).first()
 
 
 def create_user(session: Session, *, name: str, email: str, role: str, password: str | None,
@@ -128,7 +128,7 @@ def create_user(session: Session, *, name: str, email: str, role: str, password:
         raise AuthError(f"Role must be one of: {', '.join(ROLES)}.")
     if password is not None:
         validate_password(password)
-    if session.exec(select(User).where(User.email == email)).first():
+    if session.exec(select(User).where(col(User.email) == email)).first():
         raise AuthError(f"A user with the e-mail {email} already exists.", kind="conflict")
     user = User(name=name, email=email, role=role, password_hash=hash_password(password) if password else "")
     session.add(user)
@@ -169,7 +169,7 @@ def set_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
     if user is None:
         raise AuthError("No such user.", kind="not_found")
     if user.role == "owner" and role != "owner":
-        owners = session.exec(select(func.count()).select_from(User).where(User.role == "owner", User.is_active)).one()
+        owners = session.exec(select(func.count()).select_from(User).where(col(User.role) == "owner", User.is_active)).one()
         if owners <= 1:
             raise AuthError("The organisation needs at least one owner.")
     before = snapshot(user)
@@ -187,7 +187,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
     before = snapshot(user)
     user.is_active = active
     if not active:
-        for s in session.exec(select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))):
+        for s in session.exec(select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))):
             s.revoked_at = utcnow()
     record_update(session, actor, user, before)
     return user
@@ -203,6 +203,7 @@ def invite_user(session: Session, *, name: str, email: str, role: str, actor: Ac
     from l2c_app.integrations.email import send_mail
 
     user = create_user(session, name=name, email=email, role=role, password=None, actor=actor)
+    assert user.id is not None  # create_user flushes
     token = secrets.token_urlsafe(32)
     session.add(Invitation(user_id=user.id, token_hash=sha256_hex(token),
                            expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
@@ -216,20 +217,25 @@ def invite_user(session: Session, *, name: str, email: str, role: str, actor: Ac
 
 
 def _open_invitation(session: Session, token: str) -> Invitation:
-    row = session.exec(select(Invitation).where(Invitation.token_hash == sha256_hex(token or ""))).first()
+    row = session.exec(select(Invitation).where(col(Invitation.token_hash) == sha256_hex(token or ""))).first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise AuthError("This invitation link is not valid any more. Ask an administrator for a new one.")
     return row
 
 
 def invitation_user(session: Session, token: str) -> User:
-    return session.get(User, _open_invitation(session, token).user_id)
+    user = session.get(User, _open_invitation(session, token).user_id)
+    if user is None:  # the user row went away after the invitation was sent
+        raise AuthError("This invitation link is not valid any more. Ask an administrator for a new one.")
+    return user
 
 
 def accept_invitation(session: Session, token: str, password: str) -> User:
     row = _open_invitation(session, token)
     validate_password(password)
     user = session.get(User, row.user_id)
+    if user is None:
+        raise AuthError("This invitation link is not valid any more. Ask an administrator for a new one.")
     user.password_hash = hash_password(password)
     row.used_at = utcnow()
     record_action(session, Actor("user", user.id), "user", user.id, "accept_invitation")
@@ -256,12 +262,12 @@ def _retry_after(session: Session, email: str, ip: str | None) -> int:
     within a minute), and an IP only after IP_FREE_FAILURES failures (a password sprayer)."""
     since = utcnow() - FAILURE_WINDOW
     failures, last = session.exec(
-        select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, LoginAttempt.email == email)
+        select(func.count(), func.max(LoginAttempt.at)).where(col(LoginAttempt.at) >= since, col(LoginAttempt.email) == email)
     ).one()
     wait = _wait_after(failures, last, FREE_FAILURES, ACCOUNT_MAX_WAIT)
     if ip:
         failures, last = session.exec(
-            select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, LoginAttempt.ip == ip)
+            select(func.count(), func.max(LoginAttempt.at)).where(col(LoginAttempt.at) >= since, col(LoginAttempt.ip) == ip)
         ).one()
         wait = max(wait, _wait_after(failures, last, IP_FREE_FAILURES, IP_MAX_WAIT))
     return wait
@@ -273,7 +279,7 @@ def authenticate(session: Session, email: str, password: str, ip: str | None = N
     wait = _retry_after(session, email, ip)
     if wait:
         raise Throttled(wait)
-    user = session.exec(select(User).where(User.email == email)).first()
+    user = session.exec(select(User).where(col(User.email) == email)).first()
     ok = verify_password(user.password_hash if user else "", password)
     if not ok or user is None or not user.is_active or not user.password_hash:
         session.add(LoginAttempt(email=email, ip=ip))
@@ -287,6 +293,7 @@ def authenticate(session: Session, email: str, password: str, ip: str | None = N
 
 def create_session(session: Session, user: User, ip: str | None = None, user_agent: str | None = None) -> str:
     """A new login session; returns the token for the cookie (shown only here)."""
+    assert user.id is not None  # a stored user
     token = secrets.token_urlsafe(32)
     hours = get_settings().session_hours
     now = utcnow()
@@ -300,7 +307,7 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     """The active user of a live session token, else None."""
     if not token:
         return None
-    row = session.exec(select(UserSession).where(UserSession.token_hash == sha256_hex(token))).first()
+    row = session.exec(select(UserSession).where(col(UserSession.token_hash) == sha256_hex(token))).first()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
@@ -322,9 +329,10 @@ def session_viewer(session: Session, token: str | None) -> tuple[int, str, str, 
     if not token:
         return None
     row = session.exec(
-        select(User.id, User.name, User.email, User.role, UserSession.revoked_at, UserSession.expires_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == sha256_hex(token), User.is_active == True)  # noqa: E712
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
+            User.id, User.name, User.email, User.role, UserSession.revoked_at, UserSession.expires_at)
+        .join(UserSession, col(UserSession.user_id) == User.id)
+        .where(col(UserSession.token_hash) == sha256_hex(token), col(User.is_active) == True)  # noqa: E712
     ).first()
     # Expiry is compared here, like user_for_token does (stored datetimes differ per database).
     if row is None or row[4] is not None or row[5] <= utcnow():
@@ -335,7 +343,7 @@ def session_viewer(session: Session, token: str | None) -> tuple[int, str, str, 
 def revoke_session(session: Session, token: str | None) -> None:
     if not token:
         return
-    row = session.exec(select(UserSession).where(UserSession.token_hash == sha256_hex(token))).first()
+    row = session.exec(select(UserSession).where(col(UserSession.token_hash) == sha256_hex(token))).first()
     if row and row.revoked_at is None:
         row.revoked_at = utcnow()
         record_action(session, Actor("user", row.user_id), "user", row.user_id, "logout")
@@ -419,6 +427,6 @@ def redeem_setup_ticket(session: Session, ticket: str, ip: str | None = None, us
     user = session.get(User, user_id)
     if user is None or not user.is_active or user.role != "owner":
         raise refused
-    if session.exec(select(UserSession.id).where(UserSession.user_id == user_id)).first() is not None:
+    if session.exec(select(UserSession.id).where(col(UserSession.user_id) == user_id)).first() is not None:
         raise refused
     return create_session(session, user, ip, user_agent)

@@ -17,7 +17,7 @@ Stage errors (`BillingError`, `QuoteError`, ...) are subclasses, so existing
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 # upstream: a provider we depend on (DocuSign, Stripe) failed; not the caller's mistake.
 Kind = Literal["invalid", "not_found", "conflict", "forbidden", "too_large", "upstream"]
@@ -51,11 +51,11 @@ class DomainError(ValueError):
             return self.message
         return f"{self.field}: {self.message}"
 
-    def error_json(self) -> dict:
+    def error_json(self) -> dict[str, Any]:
         """The machine-readable part of the body (subclasses add keys, e.g. a link)."""
         return {"kind": self.kind, "code": self.code, "field": self.field, "message": self.message}
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"detail": self.detail(), "error": self.error_json()}
 
 
@@ -79,7 +79,7 @@ def ui_message(exc: BaseException) -> str:
     return "Something went wrong; nothing was saved. Try again, or tell an admin if it keeps happening."
 
 
-async def http_handler(_request, exc: DomainError):
+async def http_handler(_request: Any, exc: DomainError) -> Any:
     """FastAPI exception handler: a DomainError that escapes a route becomes its status."""
     from fastapi.responses import JSONResponse
 

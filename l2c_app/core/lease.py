@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from l2c_app.core.models import JobLease
 from l2c_app.core.timeutil import utcnow
@@ -21,9 +21,9 @@ def acquire(session: Session, name: str, holder: str, seconds: int) -> bool:
     """Take or renew the lease `name` for `seconds`; commits, so the answer is final."""
     now = utcnow()
     expires = now + timedelta(seconds=seconds)
-    taken = session.exec(  # type: ignore[call-overload]
+    taken = session.exec(
         update(JobLease)
-        .where(JobLease.name == name, or_(JobLease.expires_at < now, JobLease.holder == holder))
+        .where(col(JobLease.name) == name, or_(col(JobLease.expires_at) < now, col(JobLease.holder) == holder))
         .values(holder=holder, expires_at=expires, last_run_at=now)
     ).rowcount
     if taken:
@@ -42,6 +42,6 @@ def acquire(session: Session, name: str, holder: str, seconds: int) -> bool:
 
 
 def release(session: Session, name: str, holder: str) -> None:
-    session.exec(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)  # type: ignore[call-overload]
+    session.exec(update(JobLease).where(col(JobLease.name) == name, col(JobLease.holder) == holder)
                  .values(expires_at=utcnow()))
     session.commit()

@@ -30,9 +30,15 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from l2c_app.core.money import round_minor
 from l2c_app.core.tax import exact_line_tax, line_tax
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from l2c_app.core.audit import Actor
 
 HUNDRED = Decimal(100)
 PER_LINE = "per_line"
@@ -132,21 +138,21 @@ def document_tax(items: Iterable[TaxItem], convention: str) -> int:
     return sum(allocate_rate_tax(list(items), convention).values())
 
 
-def tax_convention(session) -> str:
+def tax_convention(session: Session) -> str:
     """The organisation's tax convention ("per_line" unless it chose "per_rate")."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from l2c_app.core.models import Organisation
 
-    org = session.exec(select(Organisation).order_by(Organisation.id)).first()
+    org = session.exec(select(Organisation).order_by(col(Organisation.id))).first()
     value = ((org.settings or {}) if org else {}).get(SETTING)
     return value if value in TAX_CONVENTIONS else PER_LINE
 
 
-def save_tax_convention(session, actor, value: str) -> str:
+def save_tax_convention(session: Session, actor: Actor, value: str) -> str:
     """Choose the organisation's tax convention (audited). Documents already issued keep
     their figures; drafts and quotes follow the new convention when next recomputed."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from l2c_app.core.audit import record_update, snapshot
     from l2c_app.core.errors import DomainError
@@ -154,7 +160,7 @@ def save_tax_convention(session, actor, value: str) -> str:
 
     if value not in TAX_CONVENTIONS:
         raise DomainError(f"The tax convention must be one of {', '.join(TAX_CONVENTIONS)}", "tax_convention")
-    org = session.exec(select(Organisation).order_by(Organisation.id)).first()
+    org = session.exec(select(Organisation).order_by(col(Organisation.id))).first()
     if org is None:
         raise DomainError("Set up the organisation first.", "tax_convention")
     before = snapshot(org)

@@ -17,7 +17,7 @@ _FMT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 class _UTCFormatter(logging.Formatter):
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]  # logging calls it with the record's time
 
     def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's API
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))

@@ -108,5 +108,5 @@ class Money:
     def format(self, locale: str = "en_US") -> str:
         return format_money(self.minor, self.currency, locale)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, int | str]:
         return {"amount": self.minor, "currency": self.currency}

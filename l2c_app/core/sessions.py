@@ -7,7 +7,7 @@ own sessions; ending someone else's everywhere is for owners.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from l2c_app.core.audit import Actor, record_action
 from l2c_app.core.auth import AuthError, sha256_hex
@@ -16,7 +16,7 @@ from l2c_app.core.timeutil import utcnow
 
 
 def _live(user_id: int):
-    return select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    return select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
 
 
 def list_sessions(session: Session, user_id: int, current_token: str | None = None) -> list[dict]:

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
+
+if TYPE_CHECKING:  # typing only: core.timeutil imports nothing at run time
+    from sqlmodel import Session
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -55,15 +59,15 @@ def today_in(tz: str, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(tz or "UTC")).date()
 
 
-def org_today(session, now: datetime | None = None) -> date:
+def org_today(session: Session, now: datetime | None = None) -> date:
     """THE "today" of l2c: the organisation's date in its own time zone.
 
     Never the server's date (`date` today of the host's zone): an organisation east or west of the server
     would date invoices yesterday or find nothing to bill on its own today.
     """
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from l2c_app.core.models import Organisation
 
-    tz = session.exec(select(Organisation.timezone).order_by(Organisation.id)).first()
+    tz = session.exec(select(Organisation.timezone).order_by(col(Organisation.id))).first()
     return today_in(tz or "UTC", now)

@@ -26,7 +26,7 @@ from datetime import timedelta
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import func, update
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from l2c_app.core.audit import Actor, record_action, record_update, snapshot
 from l2c_app.core.auth import FAILURE_WINDOW, AuthError, Throttled, _wait_after, create_session, get_organisation
@@ -105,7 +105,7 @@ def matching_step(secret: str, code: str, last_step: int, now: float | None = No
 
 
 def _enabled_row(session: Session, user_id: int) -> TwoFactor | None:
-    row = session.exec(select(TwoFactor).where(TwoFactor.user_id == user_id)).first()
+    row = session.exec(select(TwoFactor).where(col(TwoFactor.user_id) == user_id)).first()
     return row if row is not None and row.enabled_at is not None else None
 
 
@@ -118,11 +118,11 @@ def _use_recovery_code(session: Session, user_id: int, code: str) -> bool:
         return False
     result = session.execute(
         update(RecoveryCode)
-        .where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == _code_hash(code),
-               RecoveryCode.used_at.is_(None))
+        .where(col(RecoveryCode.user_id) == user_id, col(RecoveryCode.code_hash) == _code_hash(code),
+               col(RecoveryCode.used_at).is_(None))
         .values(used_at=utcnow())
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def check_second_factor(session: Session, user_id: int, code: str, now: float | None = None) -> str | None:
@@ -140,7 +140,7 @@ def check_second_factor(session: Session, user_id: int, code: str, now: float | 
 
 
 def _new_recovery_codes(session: Session, user_id: int) -> list[str]:
-    session.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
@@ -150,16 +150,16 @@ def _new_recovery_codes(session: Session, user_id: int) -> list[str]:
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
-    return len(session.exec(select(RecoveryCode.id).where(RecoveryCode.user_id == user_id,
-                                                          RecoveryCode.used_at.is_(None))).all())
+    return len(session.exec(select(RecoveryCode.id).where(col(RecoveryCode.user_id) == user_id,
+                                                          col(RecoveryCode.used_at).is_(None))).all())
 
 
 # --- turning it on and off ---------------------------------------------------------------
 
 def qr_svg_data_uri(text: str) -> str:
     """An SVG QR code as a data: URI (an <img> of it runs no script)."""
-    import qrcode
-    import qrcode.image.svg
+    import qrcode  # type: ignore[import-untyped]
+    import qrcode.image.svg  # type: ignore[import-untyped]
 
     img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     buf = io.BytesIO()
@@ -175,7 +175,8 @@ def begin_setup(session: Session, user_id: int) -> dict:
     if has_two_factor(session, user_id):
         raise AuthError("Two-factor sign-in is already on.", kind="conflict")
     secret = pyotp.random_base32()
-    row = session.exec(select(TwoFactor).where(TwoFactor.user_id == user_id)).first() or TwoFactor(user_id=user_id)
+    row = (session.exec(select(TwoFactor).where(col(TwoFactor.user_id) == user_id)).first()
+           or TwoFactor(user_id=user_id, secret_enc=""))
     row.secret_enc, row.enabled_at, row.last_step = encrypt_secret(secret), None, 0
     session.add(row)
     org = get_organisation(session)
@@ -185,7 +186,7 @@ def begin_setup(session: Session, user_id: int) -> dict:
 
 def confirm_setup(session: Session, user_id: int, code: str, now: float | None = None) -> list[str]:
     """Turn two-factor on with a first valid code; returns the recovery codes (shown once)."""
-    row = session.exec(select(TwoFactor).where(TwoFactor.user_id == user_id)).first()
+    row = session.exec(select(TwoFactor).where(col(TwoFactor.user_id) == user_id)).first()
     if row is None or row.enabled_at is not None:
         raise AuthError("Start the set-up again: no two-factor set-up is waiting.", kind="conflict")
     step = matching_step(decrypt_secret(row.secret_enc), code, 0, now)
@@ -215,8 +216,8 @@ def disable(session: Session, user_id: int, code: str, now: float | None = None)
     if not has_two_factor(session, user_id):
         raise AuthError("Two-factor sign-in is not on.", kind="conflict")
     _proven(session, user_id, code, now)
-    session.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    session.exec(delete(TwoFactor).where(TwoFactor.user_id == user_id))
+    session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
+    session.exec(delete(TwoFactor).where(col(TwoFactor.user_id) == user_id))
     record_action(session, Actor("user", user_id), "user", user_id, "two_factor_off")
 
 
@@ -257,12 +258,13 @@ def must_enrol(session: Session, user: User, org: Organisation | None = None) ->
     """The user's role needs two-factor under the organisation's policy and it is not on.
     (`org`, when the caller has it: every page load asks, one query less.)"""
     return (user.role in REQUIRED_ROLES and policy_required(session, org)
-            and not has_two_factor(session, user.id))
+            and (user.id is None or not has_two_factor(session, user.id)))
 
 
 # --- the second step of the login -------------------------------------------------------
 
 def start_challenge(session: Session, user: User, ip: str | None = None, user_agent: str | None = None) -> str:
+    assert user.id is not None  # a stored user
     token = secrets.token_urlsafe(32)
     session.add(LoginChallenge(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id,
                                expires_at=utcnow() + timedelta(minutes=CHALLENGE_MINUTES), ip=ip,
@@ -273,11 +275,12 @@ def start_challenge(session: Session, user: User, ip: str | None = None, user_ag
 def _code_retry_after(session: Session, user_id: int, ip: str | None) -> int:
     since = utcnow() - FAILURE_WINDOW
     failures, last = session.exec(select(func.count(), func.max(LoginAttempt.at))
-                                  .where(LoginAttempt.at >= since, LoginAttempt.email == f"code:{user_id}")).one()
+                                  .where(col(LoginAttempt.at) >= since,
+                                         col(LoginAttempt.email) == f"code:{user_id}")).one()
     wait = _wait_after(failures, last, CODE_FREE_FAILURES, CODE_MAX_WAIT)
     if ip:
         failures, last = session.exec(select(func.count(), func.max(LoginAttempt.at))
-                                      .where(LoginAttempt.at >= since, LoginAttempt.ip == ip)).one()
+                                      .where(col(LoginAttempt.at) >= since, col(LoginAttempt.ip) == ip)).one()
         wait = max(wait, _wait_after(failures, last, CODE_IP_FREE_FAILURES, CODE_MAX_WAIT))
     return wait
 
@@ -286,12 +289,12 @@ def finish_challenge(session: Session, token: str | None, code: str, ip: str | N
                      user_agent: str | None = None, now: float | None = None) -> str:
     """A session token once the challenge's user gives a right code; AuthError otherwise."""
     row = session.exec(select(LoginChallenge).where(
-        LoginChallenge.token_hash == hashlib.sha256((token or "").encode()).hexdigest())).first()
+        col(LoginChallenge.token_hash) == hashlib.sha256((token or "").encode()).hexdigest())).first()
     if (row is None or row.used_at is not None or row.expires_at <= utcnow()
             or row.failures >= CHALLENGE_MAX_FAILURES):
         raise ChallengeExpired()
     user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if user is None or user.id is None or not user.is_active:
         raise ChallengeExpired()
     wait = _code_retry_after(session, user.id, ip)
     if wait:

@@ -99,7 +99,7 @@ class Totals:
     total_minor: int
 
     def line(self, key: Hashable) -> LineTotal:
-        index = self.__dict__.get("_index")
+        index: dict[Hashable, LineTotal] | None = self.__dict__.get("_index")
         if index is None:  # built once: views look up every line (O(n), not O(n^2))
             index = {lt.key: lt for lt in self.lines}
             object.__setattr__(self, "_index", index)
@@ -166,10 +166,12 @@ def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int |
                 items.append(TaxItem((n, 0), discounted, rate, line.tax_inclusive))
     taxes_of = allocate_rate_tax(items, convention)
     tax_per_line: dict[int, int] = {}
-    for (n, _m), tax in taxes_of.items():
+    for key, tax in taxes_of.items():
+        n = key[0]  # type: ignore[index]  # keys are the (line, month) pairs made above
         tax_per_line[n] = tax_per_line.get(n, 0) + tax
     results: list[LineTotal] = []
-    tax_groups: dict[tuple, list[int]] = {}  # (key, name, percent, inclusive) -> [base, tax]
+    # (key, name, percent, inclusive) -> [base, tax]
+    tax_groups: dict[tuple[Hashable, str, Decimal, bool], list[int]] = {}
     subtotal = discounted_sum = exclusive = every_tax = 0
     for n, (line, included, amount, discounted, rate) in enumerate(rows):
         tax = tax_per_line.get(n, 0)
