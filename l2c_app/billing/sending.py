@@ -64,9 +64,9 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
         raise BillingError("No e-mail address for the client: give one", "to")
     link_url = None
     if inv.kind != "credit_note":
-        from l2c_app.integrations import stripe_client
+        from l2c_app.billing.payment_links import ensure_payment_link
 
-        link_url = stripe_client.ensure_payment_link(session, inv)
+        link_url = ensure_payment_link(session, inv)
     data = render_invoice_pdf(session, inv, time_appendix=time_appendix)
     doc = store_document(session, kind="invoice_pdf", filename=invoice_filename(inv), data=data)
     url = public_url(inv)

@@ -1167,7 +1167,7 @@ def after_payment(session: Session, inv: Invoice) -> None:
 
 
 def _deactivate_link_quietly(session: Session, inv: Invoice) -> None:
-    from l2c_app.integrations.stripe_client import deactivate_invoice_link
+    from l2c_app.billing.payment_links import deactivate_invoice_link
 
     deactivate_invoice_link(session, inv)
 

@@ -1,4 +1,7 @@
-"""Stripe adapter: payment links for invoices, and the reads the sync job needs.
+"""Stripe adapter: payment links, and the reads the sync job needs; plain data in and out.
+
+It knows nothing of invoices (billing/payment_links.py decides which link an invoice needs
+and records it); it imports only core, so no stage is reached back into from here.
 
 Talks to Stripe with the official `stripe` package (`StripeClient`); `STRIPE_API_BASE`
 points it at another API base (the tests' stand-in on 127.0.0.1). Without
@@ -8,14 +11,6 @@ API version: pinned here, once (API_VERSION), to the version the installed SDK w
 for and tested with (pyproject bounds `stripe>=16,<17`). Every request sends it, and the
 webhook endpoint should be created with the same version (README, "Connect Stripe") so
 event payloads have the shapes the handlers read.
-
-Idempotency (Stripe, "Idempotent requests": v1 saves the status and body of the first
-request made with a key, for at least 24 hours, and replays it to any retry): a link is
-created with the key `l2c-inv<id>-gen<n>-<open amount>`, where n counts the invoice's link
-generations (from its audit trail). A retry of the same send (a timeout, a double click)
-reuses the key and gets the same link back; a new generation (the open amount changed, the
-link was used by a payment that was then refunded, lost in a dispute or failed as a bank
-debit) never repeats a key, so Stripe cannot replay a link it has since deactivated.
 """
 
 from __future__ import annotations
@@ -25,10 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 import stripe
-from sqlmodel import Session
 
 from l2c_app.core.config import get_settings
-from l2c_app.outbox.service import enqueue, handler
 
 log = logging.getLogger(__name__)
 
@@ -70,42 +63,12 @@ def enabled() -> bool:
     return get_settings().stripe_enabled
 
 
-def ensure_payment_link(session: Session, invoice) -> str | None:
-    """The invoice's payment link for its open amount: kept when it fits, else a new one is
-    asked for (an outbox effect, made by the worker after commit; this returns the link the
-    invoice has now, possibly None). Without Stripe: None."""
-    from l2c_app.billing.service import open_amount
+class StripeRefused(RuntimeError):
+    """Stripe answered with an error; `permanent` when the same request would fail again."""
 
-    if not enabled():
-        return None
-    amount = open_amount(session, invoice)
-    if amount <= 0:
-        deactivate_invoice_link(session, invoice)
-        return None
-    if invoice.payment_link_id and invoice.payment_link_amount_minor == amount:
-        return invoice.payment_link_url
-    key = f"l2c-inv{invoice.id}-gen{link_generation(session, invoice.id)}-{amount}"
-    enqueue(session, "stripe.link_create", {"invoice_id": invoice.id, "amount_minor": amount}, key,
-            summary=f"Stripe payment link for invoice {invoice.number} ({amount} {invoice.currency})",
-            related=("invoice", invoice.id))
-    return invoice.payment_link_url
-
-
-def _link_params(invoice, amount: int) -> dict[str, Any]:
-    base = get_settings().app_base_url
-    meta = {"invoice_id": str(invoice.id), "invoice_number": invoice.number or "", "source": "l2c"}
-    return {
-        "line_items": [{
-            "quantity": 1,
-            "price_data": {"currency": invoice.currency.lower(), "unit_amount": amount,
-                           "product_data": {"name": f"Invoice {invoice.number}"}},
-        }],
-        "metadata": meta,
-        "payment_intent_data": {"metadata": meta},
-        "restrictions": {"completed_sessions": {"limit": 1}},
-        "after_completion": {"type": "redirect",
-                             "redirect": {"url": f"{base}/i/{invoice.public_token}?paid=1"}},
-    }
+    def __init__(self, message: str, permanent: bool):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 def _permanent(exc: stripe.StripeError) -> bool:
@@ -115,105 +78,26 @@ def _permanent(exc: stripe.StripeError) -> bool:
     return status is not None and 400 <= status < 500 and status not in (409, 429)
 
 
-@handler("stripe.link_create")
-def deliver_link_create(effect) -> str:
-    """Create the link (the effect's key is Stripe's Idempotency-Key), then record it on the
-    invoice in a short transaction, unless the invoice moved on meanwhile (paid, voided, another
-    amount): then the new link is deactivated at once and, if money is still open, a fitting one
-    asked for."""
-    from l2c_app.billing.models import Invoice
-    from l2c_app.billing.service import begin_write, lock_invoice_row, open_amount
-    from l2c_app.core.audit import Actor, record_action
-    from l2c_app.core.db import session_scope
-    from l2c_app.outbox.service import Permanent
+def _refused(exc: stripe.StripeError) -> StripeRefused:
+    return StripeRefused(str(exc.user_message or exc), _permanent(exc))
 
-    amount = int(effect.payload["amount_minor"])
-    with session_scope() as session:
-        invoice = session.get(Invoice, effect.payload["invoice_id"])
-        if invoice is None:
-            raise Permanent("the invoice is gone")
-        params = _link_params(invoice, amount)
+
+def create_payment_link(params: dict[str, Any], idempotency_key: str) -> tuple[str, str]:
+    """POST /v1/payment_links with the key as Stripe's Idempotency-Key: (id, url)."""
     try:
         link = get_client().v1.payment_links.create(params,  # type: ignore[arg-type]
-                                                    {"idempotency_key": effect.idempotency_key})
+                                                    {"idempotency_key": idempotency_key})
     except stripe.StripeError as exc:
-        if _permanent(exc):
-            raise Permanent(f"Stripe refused the payment link: {exc.user_message or exc}") from None
-        raise
-    with session_scope() as session:
-        begin_write(session)
-        lock_invoice_row(session, effect.payload["invoice_id"])
-        invoice = session.get(Invoice, effect.payload["invoice_id"])
-        wanted = (invoice is not None and invoice.status not in ("void", "paid")
-                  and open_amount(session, invoice) == amount)
-        if not wanted:
-            deactivate_link(session, link.id)
-            if invoice is not None and invoice.status not in ("void", "paid"):
-                ensure_payment_link(session, invoice)
-            return f"{link.id} (not needed any more: deactivated)"
-        old = invoice.payment_link_id
-        if old == link.id:
-            return link.id
-        invoice.payment_link_id, invoice.payment_link_url = link.id, link.url
-        invoice.payment_link_amount_minor = amount
-        session.add(invoice)
-        if old:
-            deactivate_link(session, old)
-        record_action(session, Actor("system", None, "stripe"), "invoice", invoice.id, "payment_link",
-                      {"link": link.id, "amount_minor": amount, "replaced": old})
-    return link.id
+        raise _refused(exc) from None
+    return link.id, link.url
 
 
-def link_generation(session: Session, invoice_id: int) -> int:
-    """How many links this invoice has had (each one leaves a `payment_link` audit row), so the
-    next one's idempotency key is new even when the amount and the previous link repeat."""
-    from sqlmodel import func, select
-
-    from l2c_app.core.models import AuditLog
-
-    return int(session.exec(select(func.count()).select_from(AuditLog).where(
-        AuditLog.entity == "invoice", AuditLog.entity_id == invoice_id,
-        AuditLog.action == "payment_link")).one())
-
-
-def replace_invoice_link(session: Session, invoice) -> str | None:
-    """A new link for the open amount, the old one deactivated: after the old one was used up
-    by a session whose payment then failed (a limited link stays inactive, Stripe "Payment
-    Links": a link with `restrictions.completed_sessions.limit` deactivates once reached)."""
-    deactivate_invoice_link(session, invoice)
-    return ensure_payment_link(session, invoice)
-
-
-def deactivate_link(session: Session, link_id: str) -> None:
-    """Queue `active: false` for the link (an outbox effect: never a Stripe call under a lock)."""
-    enqueue(session, "stripe.link_deactivate", {"link_id": link_id}, f"l2c-deactivate-{link_id}",
-            summary=f"Deactivate Stripe payment link {link_id}")
-
-
-@handler("stripe.link_deactivate")
-def deliver_link_deactivate(effect) -> str:
-    from l2c_app.outbox.service import Permanent
-
+def deactivate_payment_link(link_id: str, idempotency_key: str) -> None:
+    """POST /v1/payment_links/{id} with active=false."""
     try:
-        get_client().v1.payment_links.update(effect.payload["link_id"], {"active": False},
-                                              {"idempotency_key": effect.idempotency_key})
+        get_client().v1.payment_links.update(link_id, {"active": False}, {"idempotency_key": idempotency_key})
     except stripe.StripeError as exc:
-        if _permanent(exc):  # the link may already be gone; the money rules do not depend on it
-            raise Permanent(f"Stripe refused: {exc.user_message or exc}") from None
-        raise
-    return "deactivated"
-
-
-def deactivate_invoice_link(session: Session, invoice) -> None:
-    """After payment (or void): nobody should pay through this link again."""
-    if not invoice.payment_link_id:
-        return
-    if enabled():
-        deactivate_link(session, invoice.payment_link_id)
-    invoice.payment_link_id = None
-    invoice.payment_link_url = None
-    invoice.payment_link_amount_minor = None
-    session.add(invoice)
+        raise _refused(exc) from None
 
 
 def _plain(obj: Any) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.outbox import service as svc
+from l2c_app.ui import kit
 from l2c_app.ui.guard import guard
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
@@ -52,10 +53,7 @@ class OutboxEffectsState(AuthState):
 
 
 def _badge(status: rx.Var) -> rx.Component:
-    return rx.badge(
-        rx.match(status, *[(k, v) for k, v in STATUS_LABEL.items()], status),
-        color_scheme=rx.match(status, *[(k, v) for k, v in STATUS_COLOR.items()], "gray"),
-    )
+    return kit.status_badge(status, STATUS_COLOR, STATUS_LABEL)
 
 
 def effect_card(e: rx.Var) -> rx.Component:

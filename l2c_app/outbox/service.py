@@ -42,7 +42,7 @@ BACKOFF_MAX_S = 3600.0
 LEASE_S = 300  # longer than any provider timeout: a live worker never loses its row
 
 # Modules whose import registers a handler (imported by the first delivery).
-HANDLER_MODULES = ("l2c_app.integrations.email", "l2c_app.integrations.stripe_client",
+HANDLER_MODULES = ("l2c_app.integrations.email", "l2c_app.billing.payment_links",
                    "l2c_app.contracts.service", "l2c_app.accounting.sync.subscribers",
                    "l2c_app.projects.docusign_send")
 

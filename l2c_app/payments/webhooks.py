@@ -526,13 +526,14 @@ def on_async_failed(session: Session, obj: dict, event: dict) -> str:
     detail = f"payment {pay.id} {pay.status}"
     if pay.invoice_id is not None:
         from l2c_app.billing.models import Invoice
+        from l2c_app.billing.payment_links import replace_invoice_link
         from l2c_app.integrations import stripe_client
 
         inv = session.get(Invoice, pay.invoice_id)
         used = _id(obj.get("payment_link"))
         if stripe_client.enabled() and inv is not None and (inv.payment_link_id is None or used is None
                                                             or inv.payment_link_id == used):
-            stripe_client.replace_invoice_link(session, inv)  # queued: made by the outbox worker after commit
+            replace_invoice_link(session, inv)  # queued: made by the outbox worker after commit
             detail += "; new payment link queued" if open_amount(session, inv) > 0 else "; nothing open, no link"
     return detail
 

@@ -53,10 +53,10 @@ def _wait(predicate, seconds: float) -> bool:
 def test_a_hanging_mail_server_blocks_no_webhook_and_no_write(session, world, standin, smtp, api):
     # Warm the webhook path first (imports, statement caches): the bound is about waiting on
     # the mail server, not about a cold process. Invoice A is paid through its link, no e-mail.
-    from l2c_app.integrations import stripe_client
+    from l2c_app.billing import payment_links
 
     warm = issued_invoice(session, world, 5000)
-    stripe_client.ensure_payment_link(session, reload(session, warm))
+    payment_links.ensure_payment_link(session, reload(session, warm))
     session.commit()
     deliver_outbox()
     standin.pay(reload(session, warm).payment_link_id)

@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlmodel import select
 
+from l2c_app.billing import payment_links
 from l2c_app.core.models import WebhookEvent
 from l2c_app.integrations import stripe_client
 from l2c_app.integrations.models import ProviderState
@@ -102,7 +103,7 @@ def test_a_new_link_after_a_refund_is_not_an_idempotent_replay(session, world, s
     standin.refund(paid["charge"]["id"])  # within 24 h: the old key would replay the dead link
     inv = reload(session, inv)
     assert inv.status == "sent"
-    stripe_client.ensure_payment_link(session, inv)
+    payment_links.ensure_payment_link(session, inv)
     session.commit()
     deliver_outbox()  # the new link is an outbox effect
     new = reload(session, inv).payment_link_id

@@ -9,9 +9,8 @@ import time
 import pytest
 from sqlmodel import select
 
-from l2c_app.billing import service
+from l2c_app.billing import payment_links, service
 from l2c_app.core.models import OutboxMessage, WebhookEvent
-from l2c_app.integrations import stripe_client
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
 from l2c_app.payments.webhooks import stripe_sync
 from tests.payments.conftest import issued_invoice, payments, reload, send
@@ -39,10 +38,10 @@ def test_a_retry_after_a_lost_response_gets_the_same_link(session, world, standi
     from l2c_app.outbox.worker import deliver_outbox
 
     inv = issued_invoice(session, world, 12300)
-    stripe_client.ensure_payment_link(session, reload(session, inv))
+    payment_links.ensure_payment_link(session, reload(session, inv))
     session.rollback()  # a rolled-back request queues nothing
     assert session.exec(select(OutboxEffect)).first() is None
-    stripe_client.ensure_payment_link(session, reload(session, inv))
+    payment_links.ensure_payment_link(session, reload(session, inv))
     session.commit()
     real_lock = billing_service.lock_invoice_row
 
