@@ -7,17 +7,19 @@ import reflex as rx
 
 from l2c_app.billing.service import TERMS
 from l2c_app.clients.state import ClientsListState, ClientState, NewDealState
+from l2c_app.ui import kit
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 
 SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
                 "background": "var(--color-surface)", "color": "var(--gray-12)", "min_height": "2em", "width": "100%"}
 
 
+_STATUS_COLORS = {"paid": "green", "accepted": "green", "completed": "green", "approved": "green", "won": "green",
+                  "succeeded": "green", "void": "gray", "lost": "red", "declined": "red", "reversed": "red"}
+
+
 def _status(value) -> rx.Component:
-    return rx.badge(value, color_scheme=rx.match(value, ("paid", "green"), ("accepted", "green"),
-                                                 ("completed", "green"), ("approved", "green"), ("won", "green"),
-                                                 ("succeeded", "green"), ("void", "gray"), ("lost", "red"),
-                                                 ("declined", "red"), ("reversed", "red"), "blue"))
+    return kit.status_badge(value, _STATUS_COLORS, default="blue")
 
 
 # --- the list --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import reflex as rx
 
 from l2c_app.contracts.state import ContractsListState, ContractState, SignState, TemplateSettingsState
 from l2c_app.projects.components import contract_panel
+from l2c_app.ui import kit
 from l2c_app.ui.layout import app_page, empty_state, error_callout, public_page
 from l2c_app.ui.layout import field_label as _field_label
 
@@ -53,7 +54,7 @@ def document_markdown(text) -> rx.Component:
 
 
 def status_badge(status) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"))
+    return kit.status_badge(status, STATUS_COLORS)
 
 
 def unknown_flag(unknown: rx.Var) -> rx.Component:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.leads.state import ALL, ContactState, ImportState, LeadSettingsState, LeadsState
+from l2c_app.ui import kit
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
 STATUS_COLORS = {"new": "blue", "qualified": "green", "disqualified": "gray", "converted": "violet", "merged": "gray"}
@@ -127,7 +128,7 @@ def lead_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["source"]),
         rx.table.cell(row["owner"]),
         rx.table.cell(rx.hstack(
-            rx.badge(row["status"], color_scheme=rx.match(row["status"], *STATUS_COLORS.items(), "gray")),
+            kit.status_badge(row["status"], STATUS_COLORS),
             rx.cond(row["duplicate"] != "", rx.badge("duplicate", color_scheme="orange")),
             spacing="1")),
         rx.table.cell(row["created"], white_space="nowrap"),

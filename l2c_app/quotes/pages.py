@@ -9,6 +9,7 @@ from reflex_base.event import no_args_event_spec
 from l2c_app.quotes.state import (
     BILLING_KIND_OPTIONS, NO_TAX, BuilderState, CatalogState, PublicQuoteState, QuotesListState,
 )
+from l2c_app.ui import kit
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
 STATUS_COLORS = {"draft": "gray", "sent": "blue", "accepted": "green", "declined": "red", "superseded": "orange",
@@ -16,8 +17,7 @@ STATUS_COLORS = {"draft": "gray", "sent": "blue", "accepted": "green", "declined
 
 
 def status_badge(status) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"),
-                    variant="soft")
+    return kit.status_badge(status, STATUS_COLORS)
 
 
 def native_select(options: list[tuple[str, str]], dynamic: rx.Var | None = None, **props) -> rx.Component:

@@ -9,6 +9,7 @@ import asyncio
 
 import reflex as rx
 
+from l2c_app.ui import kit
 from l2c_app.ui.guard import guard
 from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label
 from l2c_app.ui.session import AuthState
@@ -236,8 +237,7 @@ def endpoint_card(e: rx.Var) -> rx.Component:
 
 
 def _status_badge(d: rx.Var) -> rx.Component:
-    return rx.badge(d["status"], color_scheme=rx.match(d["status"], ("Delivered", "green"), ("Failed", "red"),
-                                                         "amber"))
+    return kit.status_badge(d["status"], {"Delivered": "green", "Failed": "red"}, default="amber")
 
 
 def _replay_button(d: rx.Var) -> rx.Component:
