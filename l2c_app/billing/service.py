@@ -1063,7 +1063,9 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
     excess = max(0, paid - due) if row.kind != "credit_note" else 0
     if led.payment_ids and (excess > 0 or was_over):
         inv = _get_invoice(session, row.id, lock=True)  # fresh ORM object (refresh), credits need it
-        return recompute_status(session, inv, actor).status
+        status = recompute_status(session, inv, actor).status
+        after_payment(session, inv)  # as the reference path does (tests/billing/test_fast_path_twins.py)
+        return status
     after = {"status": _status_for(row.status, row.kind, row.total_minor, paid, row.credited_minor,
                                    row.written_off_minor), "paid_minor": paid,
              "refunded": led.refunded, "disputed": led.open_dispute}

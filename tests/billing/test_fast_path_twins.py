@@ -1,0 +1,88 @@
+"""The webhook's fast path (`recompute_status_row`, Core statements on a locked row) against
+the reference (`recompute_status` + `after_payment`, the ORM path of manual payments), on the
+same cases: one table, both paths, the same invoice afterwards.
+
+They were kept in sync by hand and drifted once: an overpaid invoice on the fast path kept
+its payment link active, so the client could pay a second time through it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from l2c_app.billing import service as billing
+from l2c_app.billing.models import Invoice
+from l2c_app.core.models import AuditLog
+from l2c_app.payments.models import ClientCredit, Payment
+from l2c_app.pipeline.models import Activity
+from tests.billing.test_ledger import issued
+
+# (label, invoice net before 20 % VAT, payments as (amount, status) in the order they arrive)
+CASES = [
+    ("nothing paid yet", 10000, []),
+    ("part paid", 10000, [(5000, "succeeded")]),
+    ("paid exactly", 10000, [(12000, "succeeded")]),
+    ("paid in two", 10000, [(5000, "succeeded"), (7000, "succeeded")]),
+    ("overpaid by one minor unit", 10000, [(12001, "succeeded")]),
+    ("overpaid in the second payment", 10000, [(5000, "succeeded"), (9000, "succeeded")]),
+    ("paid, then a payment that failed", 10000, [(12000, "succeeded"), (500, "failed")]),
+    ("a failed payment only", 10000, [(12000, "failed")]),
+    ("one minor unit short", 10000, [(11999, "succeeded")]),
+]
+
+
+def _with_link(session, inv: Invoice) -> Invoice:
+    inv.payment_link_id, inv.payment_link_url, inv.payment_link_amount_minor = f"plink_{inv.id}", "https://pay", 1
+    session.add(inv)
+    session.flush()
+    return inv
+
+
+def _receive(session, inv: Invoice, amount: int, status: str) -> None:
+    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount, currency=inv.currency,
+                        method="stripe", status=status, received_on=date(2026, 4, 2)))
+    session.flush()
+
+
+def _reference(session, inv: Invoice) -> None:
+    billing.recompute_status(session, inv.id)
+    billing.after_payment(session, session.get(Invoice, inv.id))
+    session.flush()
+
+
+def _fast(session, inv: Invoice) -> None:
+    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+    session.flush()
+
+
+def _state(session, inv_id: int) -> dict:
+    inv = session.get(Invoice, inv_id)
+    session.refresh(inv)
+    credit = session.exec(select(ClientCredit.amount_minor).join(Payment, Payment.id == ClientCredit.payment_id)
+                          .where(Payment.invoice_id == inv_id)).all()
+    audits = session.exec(select(AuditLog.after).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv_id,
+                                                       AuditLog.action == "status_from_ledger")).all()
+    paid_events = [a for a in session.exec(select(Activity.subject).where(Activity.deal_id == inv.deal_id))
+                   if a.startswith(f"Invoice {inv.number} paid")]
+    return {"status": inv.status, "paid": inv.paid_minor, "refunded": inv.refunded, "disputed": inv.disputed,
+            "open": billing.open_amount(session, inv), "credit": sorted(credit),
+            "link": inv.payment_link_id is not None, "audited": len(audits), "paid_events": len(paid_events)}
+
+
+@pytest.mark.parametrize("label, net, payments", CASES, ids=[c[0] for c in CASES])
+def test_the_fast_path_leaves_the_invoice_as_the_reference_does(world, session, label, net, payments):
+    ref = _with_link(session, issued(session, world, net))
+    fast = _with_link(session, issued(session, world, net))
+    assert ref.total_minor == fast.total_minor == net * 12 // 10
+    for amount, status in payments:
+        _receive(session, ref, amount, status)
+        _reference(session, ref)
+        _receive(session, fast, amount, status)
+        _fast(session, fast)
+        assert _state(session, fast.id) == _state(session, ref.id), (label, amount, status)
+    settled = _state(session, ref.id)
+    # The cases cover what they say: an open amount keeps the link, a settled invoice drops it.
+    assert settled["link"] == (settled["open"] > 0)
