@@ -32,7 +32,7 @@ from l2c_app.events.bus import emit
 from l2c_app.events.types import InvoiceEvent, PaymentEvent
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, NumberSequence
 from l2c_app.core.textlimits import plausible_token
-from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
+from l2c_app.core.audit import SYSTEM, Actor, audit_values, record_action, record_create, record_update, snapshot
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, tax_convention
@@ -1042,11 +1042,8 @@ def lock_invoice_row(session: Session, invoice_id: int) -> Any:
     return session.connection().execute(_LOCK_INVOICE, {"invoice_id": invoice_id}).first()
 
 
-def audit_row(actor: Actor, action: str, entity: str, entity_id: int | None, before: dict | None,
-              after: dict | None) -> dict:
-    """An AuditLog row's values for AUDIT_INSERT (the Core twin of core.audit._write)."""
-    return {"at": utcnow(), "user_id": actor.user_id, "actor": actor.label, "action": action, "entity": entity,
-            "entity_id": entity_id, "before": before, "after": after}
+# An AuditLog row's values for AUDIT_INSERT: the same builder as the ORM path's (core.audit).
+audit_row = audit_values
 
 
 def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from l2c_app.core.models import AuditLog
+from l2c_app.core.timeutil import utcnow
 
 # Never copied into the audit log.
 _SECRET_FIELDS = {"password_hash", "token_hash", "key_hash", "data", "raw_body", "secret_enc", "previous_secret_enc"}
@@ -61,10 +62,17 @@ def _entity(obj: SQLModel) -> str:
     return str(obj.__tablename__)
 
 
+def audit_values(actor: Actor, action: str, entity: str, entity_id: int | None,
+                 before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """An AuditLog row's values: the ORM path below and the Core inserts of hot paths
+    (`insert(AuditLog)` on the webhook path) both build their rows here, so they cannot differ."""
+    return {"at": utcnow(), "user_id": actor.user_id, "actor": actor.label, "action": action, "entity": entity,
+            "entity_id": entity_id, "before": before, "after": after}
+
+
 def _write(session: Session, actor: Actor, action: str, entity: str, entity_id: int | None,
-           before: dict | None, after: dict | None) -> AuditLog:
-    row = AuditLog(user_id=actor.user_id, actor=actor.label, action=action, entity=entity,
-                   entity_id=entity_id, before=before, after=after)
+           before: dict[str, Any] | None, after: dict[str, Any] | None) -> AuditLog:
+    row = AuditLog(**audit_values(actor, action, entity, entity_id, before, after))
     session.add(row)
     return row
 
