@@ -40,7 +40,7 @@ from l2c_app.core.money import check_amount, format_money, percent_of, round_min
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.payments.models import DISPUTE_CLOSED, REFUND_LIVE, ClientCredit, Dispute, Payment, Refund
-from l2c_app.projects.service import retainer_period_amount
+from l2c_app.projects.service import delivery_settings, retainer_period_amount
 from l2c_app.projects.models import (BudgetLine, ChangeOrder, Expense, Milestone, Project, ProjectQuote,
                                      Retainer, RetainerPeriod, TimeEntry)
 from l2c_app.quotes.models import Quote, TaxRate
@@ -80,7 +80,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "credit_note_number_pattern": DEFAULT_CREDIT_PATTERN,
     "invoice_terms": "net_30",
     "itemise_time": False,
-    "time_approval_required": True,
     "reminder_days_before": 3,
     "reminder_days_after": [1, 7, 14],
     "payment_instructions": "Bank transfer: please quote the invoice number as the reference.",
@@ -88,10 +87,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 
 def billing_settings(session: Session) -> dict[str, Any]:
+    """Billing's own settings, plus `time_approval_required`, which delivery owns (Settings >
+    Delivery): billing reads it to bill only approved time, and never stores it."""
     org = session.exec(select(Organisation).order_by(Organisation.id)).first()
     merged = dict(DEFAULT_SETTINGS)
     if org is not None:
         merged.update({k: v for k, v in (org.settings or {}).items() if k in DEFAULT_SETTINGS})
+    merged["time_approval_required"] = delivery_settings(session)["time_approval_required"]
     return merged
 
 
@@ -122,9 +124,8 @@ def save_billing_settings(session: Session, actor: Actor, values: dict[str, Any]
         if values["invoice_terms"] not in TERMS:
             raise BillingError(f"Terms must be one of {', '.join(TERMS)}", "invoice_terms")
         clean["invoice_terms"] = values["invoice_terms"]
-    for flag in ("itemise_time", "time_approval_required"):
-        if flag in values:
-            clean[flag] = bool(values[flag])
+    if "itemise_time" in values:
+        clean["itemise_time"] = bool(values["itemise_time"])
     if "reminder_days_before" in values:
         try:
             clean["reminder_days_before"] = max(0, int(values["reminder_days_before"]))
