@@ -51,8 +51,9 @@ import re
 import secrets
 import threading
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.standin_server import JSONHandler, StandInServer
 
 ENTITIES = {"customer": "Customer", "item": "Item", "account": "Account", "invoice": "Invoice",
             "creditmemo": "CreditMemo", "payment": "Payment", "refundreceipt": "RefundReceipt",
@@ -67,16 +68,6 @@ def _dec(v) -> Decimal:
     return Decimal(str(v))
 
 
-def _plain(obj):
-    if isinstance(obj, Decimal):
-        return float(obj)  # shortest repr: "123.45" reads back as Decimal("123.45")
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 class Fault(Exception):
     def __init__(self, code: int, message: str, detail: str = "", status: int = 400, kind: str = "ValidationFault"):
         super().__init__(message)
@@ -87,7 +78,7 @@ class Fault(Exception):
                                      "code": str(self.code), "element": ""}], "type": self.kind}}
 
 
-class QBOStandIn:
+class QBOStandIn(StandInServer):
     def __init__(self, client_id: str = "qbo-client", client_secret: str = "qbo-secret", realm: str = "9130350000"):
         self.client_id, self.client_secret, self.realm = client_id, client_secret, realm
         self.store: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES.values()}
@@ -101,31 +92,12 @@ class QBOStandIn:
         self.requests_this_minute = 0
         self.calls: list[tuple[str, str]] = []  # (method, path) of every v3 call
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # --- what a test does -----------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
     @property
     def discovery_url(self) -> str:
         return f"{self.base_url}/.well-known/openid_configuration"
 
-    def start(self) -> QBOStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
 
     def expire_access_tokens(self) -> None:
         self.access.clear()
@@ -331,25 +303,8 @@ class QBOStandIn:
             cust["Balance"] = owed - credit
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     owner: QBOStandIn
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        raw = json.dumps(_plain(body)).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _body(self) -> bytes:
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
 
     def _route(self, method: str) -> None:
         url = urlparse(self.path)
@@ -364,11 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
                                     "jwks_uri": f"{base}/oauth2/v1/keys"})
         if url.path == "/connect/oauth2":
             target = s.consent(query["redirect_uri"][0], query.get("state", [""])[0])
-            self.send_response(302)
-            self.send_header("Location", target)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
+            return self._redirect(target)
         if url.path == "/oauth2/v1/tokens/bearer" and method == "POST":
             form = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
             with s.lock:
@@ -384,8 +335,5 @@ class _Handler(BaseHTTPRequestHandler):
         status, body = s.api(method, url.path, query, self._body(), bearer)
         return self._send(status, body, {"Retry-After": "60"} if status == 429 else None)
 
-    def do_GET(self) -> None:
-        self._route("GET")
 
-    def do_POST(self) -> None:
-        self._route("POST")
+QBOStandIn.handler = _Handler

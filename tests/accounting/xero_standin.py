@@ -58,8 +58,9 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.standin_server import JSONHandler, StandInServer
 
 COLLECTIONS = {"Accounts": "AccountID", "Contacts": "ContactID", "Items": "ItemID", "Invoices": "InvoiceID",
                "CreditNotes": "CreditNoteID", "Payments": "PaymentID", "BankTransactions": "BankTransactionID"}
@@ -68,16 +69,6 @@ PAGE = 100
 
 def _dec(v) -> Decimal:
     return Decimal(str(v))
-
-
-def _plain(obj):
-    if isinstance(obj, Decimal):
-        return float(obj)
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
 
 
 def _dates(rec: dict) -> dict:
@@ -100,7 +91,7 @@ class Invalid(Exception):
                 "Elements": [dict(self.element, ValidationErrors=[{"Message": self.message}])]}
 
 
-class XeroStandIn:
+class XeroStandIn(StandInServer):
     def __init__(self, client_id: str = "xero-client", client_secret: str = "xero-secret"):
         self.client_id, self.client_secret = client_id, client_secret
         self.tenant = str(uuid.uuid4())
@@ -116,27 +107,8 @@ class XeroStandIn:
         self.refreshes = 0
         self.throttled = 0  # 429s answered
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # --- what a test does -----------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> XeroStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
 
     def expire_access_tokens(self) -> None:
         self.access.clear()
@@ -320,25 +292,8 @@ class XeroStandIn:
         return p
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     owner: XeroStandIn
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body, headers: dict | None = None) -> None:
-        raw = json.dumps(_plain(body)).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _body(self) -> bytes:
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
 
     def _route(self, method: str) -> None:
         url = urlparse(self.path)
@@ -346,11 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
         s = self.owner
         if url.path == "/connect/authorize":
             target = s.consent(query["redirect_uri"][0], query.get("state", [""])[0])
-            self.send_response(302)
-            self.send_header("Location", target)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
+            return self._redirect(target)
         if url.path == "/connect/token" and method == "POST":
             form = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
             with s.lock:
@@ -359,11 +310,5 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, headers = s.api(method, url.path, query, self._body(), self.headers)
         return self._send(status, body, headers)
 
-    def do_GET(self) -> None:
-        self._route("GET")
 
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def do_PUT(self) -> None:
-        self._route("PUT")
+XeroStandIn.handler = _Handler
