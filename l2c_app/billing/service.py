@@ -40,7 +40,7 @@ from l2c_app.core.money import check_amount, format_money, percent_of, round_min
 from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.payments.models import DISPUTE_CLOSED, REFUND_LIVE, ClientCredit, Dispute, Payment, Refund
-from l2c_app.projects.service import delivery_settings, retainer_period_amount
+from l2c_app.projects.service import delivery_settings_of, retainer_period_amount
 from l2c_app.projects.models import (BudgetLine, ChangeOrder, Expense, Milestone, Project, ProjectQuote,
                                      Retainer, RetainerPeriod, TimeEntry)
 from l2c_app.quotes.models import Quote, TaxRate
@@ -93,7 +93,7 @@ def billing_settings(session: Session) -> dict[str, Any]:
     merged = dict(DEFAULT_SETTINGS)
     if org is not None:
         merged.update({k: v for k, v in (org.settings or {}).items() if k in DEFAULT_SETTINGS})
-    merged["time_approval_required"] = delivery_settings(session)["time_approval_required"]
+    merged["time_approval_required"] = delivery_settings_of(org.settings if org else None)["time_approval_required"]
     return merged
 
 
@@ -1043,10 +1043,6 @@ def lock_invoice_row(session: Session, invoice_id: int) -> Any:
     return session.connection().execute(_LOCK_INVOICE, {"invoice_id": invoice_id}).first()
 
 
-# An AuditLog row's values for AUDIT_INSERT: the same builder as the ORM path's (core.audit).
-audit_row = audit_values
-
-
 def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> str:
     """`recompute_status` for the webhook hot path: the same rule and audit, in Core statements.
 
@@ -1072,7 +1068,7 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
     if changed:
         conn.execute(_UPDATE_INVOICE, {**changed, "invoice_id_": row.id})
     # Same audit row as record_update(action="status_from_ledger"): written even when nothing moved.
-    conn.execute(AUDIT_INSERT, audit_row(actor, "status_from_ledger", "invoice", row.id,
+    conn.execute(AUDIT_INSERT, audit_values(actor, "status_from_ledger", "invoice", row.id,
                                          {k: getattr(row, k) for k in changed}, changed))
     if row.status != after["status"] and after["status"] == "paid":  # every deal it bills (one query if none set)
         add_invoice_event(session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")

@@ -53,9 +53,9 @@ from sqlmodel import Session, select
 
 from l2c_app.events.bus import emit
 from l2c_app.events.types import DisputeEvent, PaymentEvent
-from l2c_app.billing.service import (AUDIT_INSERT, add_invoice_event, audit_row, begin_write, lock_invoice_row,
+from l2c_app.billing.service import (AUDIT_INSERT, add_invoice_event, begin_write, lock_invoice_row,
                                      open_amount, recompute_status_row)
-from l2c_app.core.audit import Actor, record_action, record_create
+from l2c_app.core.audit import Actor, audit_values, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
@@ -331,7 +331,7 @@ def _insert_payment(session: Session, inv: Any, *, pi_id: str | None, cs_id: str
     if new_id is None:
         return None
     after = {"id": new_id, **{k: v.isoformat() if isinstance(v, (date, datetime)) else v for k, v in values.items()}}
-    conn.execute(AUDIT_INSERT, audit_row(STRIPE, "create", "payment", new_id, None, after))
+    conn.execute(AUDIT_INSERT, audit_values(STRIPE, "create", "payment", new_id, None, after))
     return NewPayment(new_id, values["invoice_id"], status)
 
 

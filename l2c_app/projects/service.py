@@ -83,10 +83,15 @@ class NotFound(DeliveryError):
 DEFAULT_SETTINGS = {"time_approval_required": True, "auto_project_on_signature": False}
 
 
+def delivery_settings_of(stored: dict | None) -> dict[str, bool]:
+    """Delivery's settings from the organisation's stored settings (defaults filled in)."""
+    stored = stored or {}
+    return {k: bool(stored.get(k, v)) for k, v in DEFAULT_SETTINGS.items()}
+
+
 def delivery_settings(session: Session) -> dict[str, bool]:
     org = get_organisation(session)
-    stored = (org.settings if org else {}) or {}
-    return {k: bool(stored.get(k, v)) for k, v in DEFAULT_SETTINGS.items()}
+    return delivery_settings_of(org.settings if org else None)
 
 
 def save_delivery_settings(session: Session, actor: Actor, *, time_approval_required: bool,

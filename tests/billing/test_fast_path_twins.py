@@ -91,13 +91,13 @@ def test_the_fast_path_leaves_the_invoice_as_the_reference_does(world, session, 
 def test_the_core_audit_insert_writes_the_row_the_orm_path_writes(world, session):
     """The webhook path inserts audit rows with Core statements; the values come from the same
     builder as `record_action`'s, so the two rows agree in every column but id and time."""
-    from l2c_app.core.audit import Actor, record_action
+    from l2c_app.core.audit import Actor, audit_values, record_action
 
     actor = Actor("system", None, "stripe")
     orm = record_action(session, actor, "invoice", 7, "payment_link", {"link": "plink_1"})
     session.flush()
-    session.connection().execute(billing.AUDIT_INSERT, billing.audit_row(actor, "payment_link", "invoice", 7, None,
-                                                                         {"link": "plink_1"}))
+    session.connection().execute(billing.AUDIT_INSERT, audit_values(actor, "payment_link", "invoice", 7, None,
+                                                                    {"link": "plink_1"}))
     rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == 7)
                         .order_by(AuditLog.id)).all()
     assert len(rows) == 2 and rows[0].id == orm.id
