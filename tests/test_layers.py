@@ -58,3 +58,25 @@ def test_adapters_import_no_stage():
 def test_the_baseline_only_lists_what_is_still_there():
     now = _violations("core", (*STAGES, "integrations", "outbox", "events"))
     assert BASELINE <= now, f"moved: take {BASELINE - now} out of BASELINE"
+
+
+def test_ui_state_modules_run_no_sql():
+    """State stays thin (ARCHITECTURE "Layers"): a state module calls services; it builds no query.
+
+    Checked on the source: no `select(...)`, `session.exec/get/add/delete` and no import of
+    sqlmodel's `select` in any `state.py` / `*_state.py`.
+    """
+    offenders = []
+    for path in sorted(ROOT.rglob("*.py")):
+        if not (path.name == "state.py" or path.name.endswith("_state.py")):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in ("sqlmodel", "sqlalchemy") \
+                    and any(a.name in ("select", "update", "delete", "text") for a in node.names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.select")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "session" \
+                    and node.func.attr in ("exec", "execute", "get", "add", "delete", "scalar"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} session.{node.func.attr}")
+    assert not offenders, "\n".join(offenders)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from l2c_app.contracts import merge
 from l2c_app.contracts import service as svc
 from l2c_app.core.audit import Actor
+from l2c_app.core.auth import list_users
 from l2c_app.core.db import run_db
-from l2c_app.core.models import User
 from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
@@ -160,7 +160,7 @@ class ContractsListState(AuthState):
 
 def _team(session: Session) -> list[dict]:
     return [{"id": str(u.id), "label": f"{u.name} ({u.email})"}
-            for u in session.exec(select(User).where(User.is_active).order_by(User.name))]
+            for u in list_users(session, active_only=True)]
 
 
 class ContractState(AuthState):

@@ -118,6 +118,14 @@ def get_organisation(session: Session) -> Organisation | None:
     return session.exec(select(Organisation).order_by(col(Organisation.id))).first()
 
 
+def list_users(session: Session, *, active_only: bool = False) -> list[User]:
+    """The organisation's people by name (deactivated ones too unless `active_only`)."""
+    stmt = select(User).order_by(col(User.name))
+    if active_only:
+        stmt = stmt.where(col(User.is_active))
+    return list(session.exec(stmt).all())
+
+
 def create_user(session: Session, *, name: str, email: str, role: str, password: str | None,
                 actor: Actor = SYSTEM) -> User:
     name = name.strip()

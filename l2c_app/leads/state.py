@@ -253,12 +253,10 @@ def _org_currency(session: Session) -> str:
 
 
 def _lead_detail(session: Session, lead_id: int, tz: str) -> dict:
-    from sqlmodel import select
-
-    from l2c_app.core.models import User
+    from l2c_app.core.auth import list_users
 
     lead = svc.get_lead(session, lead_id)
-    return svc.lead_row(lead, {u.id: u for u in session.exec(select(User))}, tz)
+    return svc.lead_row(lead, {u.id: u for u in list_users(session)}, tz)
 
 
 def _assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> None:

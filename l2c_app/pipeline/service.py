@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import Actor, record_action, record_create, record_update, snapshot
-from l2c_app.core.auth import get_organisation
+from l2c_app.core.auth import get_organisation, list_users
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import User
 from l2c_app.core.money import check_amount
@@ -550,7 +550,7 @@ def _aware(value: datetime) -> datetime:
 
 def team_options(session: Session) -> list[dict]:
     return [{"id": str(u.id), "name": u.name, "email": u.email, "role": u.role}
-            for u in session.exec(select(User).where(User.is_active).order_by(User.name))]
+            for u in list_users(session, active_only=True)]
 
 
 # --- my day -----------------------------------------------------------------------------------

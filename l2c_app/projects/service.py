@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from l2c_app.events.bus import emit
 from l2c_app.events.types import ChangeOrderApproved, ProjectCreated, WeekApproved
@@ -467,6 +467,18 @@ def team_options(session: Session, project_id: int) -> dict:
     lines = session.exec(select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.id))
     return {"users": [{"id": str(u.id), "name": u.name} for u in users],
             "lines": [{"id": str(b.id), "role": b.role} for b in lines]}
+
+
+def ready_contracts(session: Session) -> list[dict]:
+    """Signed contracts without a project yet (one click each on /projects)."""
+    from l2c_app.contracts.models import Contract
+    from l2c_app.pipeline.models import Deal
+
+    has_project = select(Project.contract_id).where(col(Project.contract_id).is_not(None))
+    rows = session.exec(select(Contract, Deal.title).join(Deal, col(Deal.id) == Contract.deal_id)
+                        .where(Contract.status == "completed", col(Contract.id).not_in(has_project))
+                        .order_by(col(Contract.id).desc()).limit(20))
+    return [{"id": str(c.id), "title": c.title, "deal": title} for c, title in rows]
 
 
 def list_projects(session: Session, status: str | None = None) -> list[dict]:

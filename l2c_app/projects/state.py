@@ -93,22 +93,7 @@ def _list_view(session: Session) -> dict:
                  "planned": format_money(p["planned_minor"], p["currency"]), "burn": _fmt_burn(p["burn"]),
                  "color": _level_color(p["level"]), "hours": format_hours(p["actual_minutes"])}
                 for p in svc.list_projects(session)]
-    return {"projects": projects, "ready": _ready_contracts(session)}
-
-
-def _ready_contracts(session: Session) -> list[dict]:
-    """Signed contracts without a project yet (one click each)."""
-    from sqlmodel import select
-
-    from l2c_app.contracts.models import Contract
-    from l2c_app.pipeline.models import Deal
-    from l2c_app.projects.models import Project
-
-    has_project = select(Project.contract_id).where(Project.contract_id.is_not(None))  # type: ignore[union-attr]
-    rows = session.exec(select(Contract, Deal.title).join(Deal, Deal.id == Contract.deal_id)
-                        .where(Contract.status == "completed", Contract.id.not_in(has_project))  # type: ignore[union-attr]
-                        .order_by(Contract.id.desc()).limit(20))  # type: ignore[union-attr]
-    return [{"id": str(c.id), "title": c.title, "deal": title} for c, title in rows]
+    return {"projects": projects, "ready": svc.ready_contracts(session)}
 
 
 class ProjectsState(AuthState):

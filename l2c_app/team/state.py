@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import reflex as rx
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from l2c_app.core.auth import (
     AuthError,
@@ -13,6 +13,7 @@ from l2c_app.core.auth import (
     create_user,
     invitation_user,
     invite_user,
+    list_users,
     set_active,
     set_role,
     setup_needed,
@@ -20,7 +21,7 @@ from l2c_app.core.auth import (
     setup_signin_ticket,
 )
 from l2c_app.core.db import run_db
-from l2c_app.core.models import ROLES, User
+from l2c_app.core.models import ROLES
 from l2c_app.core.sessions import sign_out_everywhere
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg
@@ -103,7 +104,7 @@ class LoginState(rx.State):
 
 
 def _team(session: Session) -> list[dict]:
-    users = session.exec(select(User).order_by(User.name)).all()
+    users = list_users(session)
     return [{"id": u.id, "name": u.name, "email": u.email, "role": u.role,
              "active": "active" if u.is_active else "deactivated"} for u in users]
 
