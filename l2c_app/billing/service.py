@@ -37,7 +37,7 @@ from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
 from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, tax_convention
 from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
-from l2c_app.core.timeline import add_deal_event
+from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.payments.models import DISPUTE_CLOSED, REFUND_LIVE, ClientCredit, Dispute, Payment, Refund
 from l2c_app.projects.service import delivery_settings_of, retainer_period_amount

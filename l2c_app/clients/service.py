@@ -429,7 +429,7 @@ def _project_currency(projects: list[Project], project_id: int) -> str:
 
 def client_timeline(session: Session, account_id: int, limit: int = 200) -> list[dict[str, str]]:
     """One timeline across every stage: the deal events each stage records through
-    `core.timeline.add_deal_event` (quote sent, contract signed, invoice paid ...), newest first."""
+    `pipeline.timeline.add_deal_event` (quote sent, contract signed, invoice paid ...), newest first."""
     acc = get_account(session, account_id)
     deals = {d.id: d.title for d in session.exec(select(Deal).where(Deal.account_id == acc.id))}
     if not deals:

@@ -36,7 +36,7 @@ from l2c_app.core.documents import store_document
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import Document, User
 from l2c_app.core.notify import notify
-from l2c_app.core.timeline import add_deal_event
+from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import ContractEvent

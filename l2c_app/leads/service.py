@@ -25,13 +25,13 @@ from l2c_app.core.csvsafe import safe_cell
 from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
-from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import LeadAssigned, LeadCreated
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal
+from l2c_app.pipeline.timeline import add_deal_event
 
 OPEN_STATUSES = ("new", "qualified")
 STATUSES = ("new", "qualified", "disqualified", "converted", "merged")

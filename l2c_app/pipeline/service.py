@@ -19,11 +19,11 @@ from l2c_app.core.errors import DomainError
 from l2c_app.core.models import User
 from l2c_app.core.money import check_amount
 from l2c_app.core.notify import notify
-from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import DealClosed, DealStageChanged
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal, PipelineStage, StageChange
+from l2c_app.pipeline.timeline import add_deal_event
 
 
 class PipelineError(DomainError):

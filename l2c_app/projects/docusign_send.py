@@ -8,8 +8,8 @@ puts the change order back to draft, so it can be sent again or by link."""
 from __future__ import annotations
 
 from l2c_app.core.audit import SYSTEM, record_action
-from l2c_app.core.timeline import add_deal_event
 from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
+from l2c_app.pipeline.timeline import add_deal_event
 
 
 @handler("docusign.change_order_send")

@@ -34,7 +34,7 @@ from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import check_amount, round_minor
 from l2c_app.core.notify import notify
-from l2c_app.core.timeline import add_deal_event
+from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow, week_start
 from l2c_app.projects.duration import format_minutes, parse_duration
 from l2c_app.projects.models import (

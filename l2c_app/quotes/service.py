@@ -32,11 +32,11 @@ from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import check_amount, format_money, minor_digits
 from l2c_app.core.notify import notify
 from l2c_app.core.textlimits import plausible_token
-from l2c_app.core.timeline import add_deal_event
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import DealClosed, DealStageChanged, QuoteEvent
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage, StageChange
+from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.quotes.models import CatalogItem, Quote, QuoteLine, TaxRate
 from l2c_app.quotes.totals import LineInput, Totals, TotalsInputError, compute_totals
 

@@ -1,4 +1,4 @@
-"""The deal's story: any stage adds an event to the deal timeline through here."""
+"""The deal's story: any stage adds an event to the deal timeline through here (pipeline owns the deal)."""
 
 from __future__ import annotations
 
