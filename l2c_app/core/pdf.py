@@ -11,10 +11,18 @@ Unicode font (DejaVu, shipped in assets/fonts) so names like "Zoë Łukasiewicz"
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
+from fontTools import subset as ftsubset  # type: ignore[import-untyped]
+from fontTools import ttLib
 from fpdf import FPDF
+from fpdf.enums import MethodReturnValue
+from fpdf.fonts import SubsetMap, TTFFont
 
 from l2c_app.core.config import PROJECT_DIR
 
@@ -22,19 +30,116 @@ FONT_DIR = PROJECT_DIR / "assets" / "fonts"
 ACCENT = (62, 99, 221)  # the theme's indigo
 MUTED = (110, 110, 120)
 
+# What most documents print: Latin with its extensions, general punctuation, currency signs and
+# a few symbols. A document whose glyphs all lie here embeds its subset from this small font
+# (711 glyphs instead of DejaVu's 6,000: the per-document subsetting is 4x cheaper); any other
+# character (Greek, Cyrillic, Hebrew ...) makes that document subset the whole font instead.
+WORKING_SET = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2000, 0x2070), *range(0x20A0, 0x20C1),
+               0x2116, 0x2122, 0x2190, 0x2192, 0x2212, 0x2713, 0x2717]
+
+
+@dataclass(frozen=True)
+class _SharedFont:
+    """One font file, parsed once per process. `template` holds what fpdf2 reads while laying
+    out (cmap, widths, descriptor): it is only read, never changed. The font tables fpdf2
+    subsets at output ARE changed in place by fontTools, so each document opens its own
+    (lazily, from these bytes)."""
+
+    template: TTFFont
+    full: bytes
+    small: bytes
+    small_names: frozenset[str]
+
+
+@functools.cache
+def _shared_font(path: str, style: str) -> _SharedFont:
+    probe = FPDF()
+    probe.add_font("shared", style, path)
+    template = probe.fonts[f"shared{style}"]
+    assert isinstance(template, TTFFont)
+    full = Path(path).read_bytes()
+    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True, glyph_names=True, hinting=True,
+                               name_IDs=["*"], name_languages=["*"], layout_features=["*"])
+    options.drop_tables += ["FFTM"]  # FontForge's timestamp: fpdf2 drops it too
+    font = ttLib.TTFont(io.BytesIO(full), recalcTimestamp=False)
+    subsetter = ftsubset.Subsetter(options)
+    subsetter.populate(unicodes=WORKING_SET)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return _SharedFont(template, full, out.getvalue(), frozenset(font.getGlyphOrder()))
+
+
+class _DocumentFont(TTFFont):
+    """A document's copy of a shared font. Its one change: text widths are summed incrementally.
+    fpdf2's line breaker asks for the width of a growing line once per character (a 300-line
+    table made 58,000 calls, each summing the whole line again); the sum of the previous
+    line's text is kept and only the new characters are added. Same integers, same sum."""
+
+    __slots__ = ("_last_text", "_last_units")
+    _last_text: str
+    _last_units: float  # a sum of the integer widths fpdf2 keeps in `cw` (typed float there)
+
+    def get_text_width(self, text: str, font_size_pt: float,
+                       text_shaping_params: dict[str, Any] | None) -> tuple[int, float]:
+        if text_shaping_params or self.is_symbol:
+            return super().get_text_width(text, font_size_pt, text_shaping_params)
+        if font_size_pt > self.biggest_size_pt:
+            self.biggest_size_pt = font_size_pt
+        cw, last = self.cw, self._last_text
+        if len(text) < 3:  # one character's width (asked between two line widths): keep the line's sum
+            return len(text), sum(cw[ord(c)] for c in text) * font_size_pt * 0.001
+        if last and text.startswith(last):
+            units = self._last_units + sum(cw[ord(c)] for c in text[len(last):])
+        else:
+            units = sum(cw[ord(c)] for c in text)
+        self._last_text, self._last_units = text, units
+        return len(text), units * font_size_pt * 0.001
+
+
+def _open(data: bytes) -> ttLib.TTFont:
+    return ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+
 
 class BrandedPDF(FPDF):
     def __init__(self, org_name: str, title: str, logo: bytes | None = None, subtitle: str = ""):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.org_name, self.doc_title, self.logo, self.subtitle = org_name, title, logo, subtitle
-        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self._shared: dict[str, _SharedFont] = {}
+        self._add_shared_font("", FONT_DIR / "DejaVuSans.ttf")
+        self._add_shared_font("B", FONT_DIR / "DejaVuSans-Bold.ttf")
         self.set_font("DejaVu", size=10)
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(auto=True, margin=20)
         self.alias_nb_pages()
         self.set_title(title)
         self.set_creator("l2c")
+
+    def _add_shared_font(self, style: str, path: Path) -> None:
+        """`add_font("DejaVu", style, path)` without parsing the file again: a per-document copy
+        of the process's template, with its own subset map and its own font tables."""
+        shared = _shared_font(str(path), style)
+        font = object.__new__(_DocumentFont)
+        for slot in TTFFont.__slots__:
+            if hasattr(shared.template, slot):
+                setattr(font, slot, getattr(shared.template, slot))
+        key = f"dejavu{style}"
+        font.i, font.fontkey = len(self.fonts) + 1, key
+        font._hbfont, font.biggest_size_pt, font.missing_glyphs, font.color_font = None, 0, [], None
+        font._last_text, font._last_units = "", 0
+        font.subset = SubsetMap(font)
+        font.ttfont = _open(shared.small)
+        self.fonts[key] = font
+        self._shared[key] = shared
+
+    def output(self, *args: Any, **kwargs: Any) -> Any:
+        # fontTools subsets `ttfont` in place: the small font when every glyph is in it.
+        for key, shared in self._shared.items():
+            font = self.fonts[key]
+            assert isinstance(font, TTFFont)
+            if not set(font.subset.get_all_glyph_names()) <= shared.small_names:
+                font.ttfont = _open(shared.full)
+        return super().output(*args, **kwargs)
 
     # fpdf2 calls these on every page
     def header(self) -> None:
@@ -97,8 +202,10 @@ class BrandedPDF(FPDF):
             bottom = max(bottom, self.get_y())
         self.set_xy(15, bottom + 4)
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-              aligns: str | None = None, section_rows: set[int] | None = None) -> None:
+    def table(  # type: ignore[override]  # our own table, not fpdf2's context-manager API
+        self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
+        aligns: str | None = None, section_rows: set[int] | None = None,
+    ) -> None:
         """A table that repeats its header on every page; rows in `section_rows` are headings."""
         aligns = aligns or "L" * len(headers)
         section_rows = section_rows or set()
@@ -121,16 +228,22 @@ class BrandedPDF(FPDF):
                 self.cell(sum(widths), 7, row[0], new_x="LMARGIN", new_y="NEXT")
                 self.set_font("DejaVu", "", 9)
                 continue
-            # The first column wraps; the others are one line each.
+            # The first column wraps; the others are one line each. The first column is laid
+            # out once: a text that fits is one cell (no line breaker), and a longer one's lines
+            # come back from the call that prints them.
             y0 = self.get_y()
-            self.multi_cell(widths[0], 5.5, row[0], align=aligns[0], new_x="RIGHT", new_y="TOP")
-            h = max(5.5, self.get_y() - y0) if self.get_y() > y0 else 5.5
+            if "\n" not in row[0] and self.get_string_width(row[0]) < widths[0] - 2 * self.c_margin:
+                self.cell(widths[0], 5.5, row[0], align=aligns[0])
+                lines = [row[0]]
+            else:
+                lines, _ = cast(tuple[list[str], float], self.multi_cell(
+                    widths[0], 5.5, row[0], align=aligns[0], new_x="RIGHT", new_y="TOP",
+                    output=MethodReturnValue.LINES | MethodReturnValue.HEIGHT))
             y_after_first = self.get_y()
             self.set_xy(15 + widths[0], y0)
             for value, w, a in zip(row[1:], widths[1:], aligns[1:], strict=True):
                 self.cell(w, 5.5, value, align=a)
-            lines = len(self.multi_cell(widths[0], 5.5, row[0], dry_run=True, output="LINES"))
-            h = max(h, 5.5 * lines, y_after_first - y0)
+            h = max(5.5, 5.5 * len(lines), y_after_first - y0)
             self.set_xy(self.l_margin, y0 + h)
             self.set_draw_color(225, 225, 230)
             self.line(15, self.get_y(), 15 + sum(widths), self.get_y())
