@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.config import get_settings
 from l2c_app.core.errors import DomainError
+from l2c_app.core.mailer import send_mail
 from l2c_app.core.models import ROLES, ApiKey, Invitation, LoginAttempt, Organisation, User, UserSession
 from l2c_app.core.timeutil import is_valid_timezone, utcnow
 
@@ -208,8 +209,6 @@ INVITATION_DAYS = 7
 
 def invite_user(session: Session, *, name: str, email: str, role: str, actor: Actor = SYSTEM) -> tuple[User, str]:
     """Create the user without a password and e-mail a single-use link to choose one."""
-    from l2c_app.integrations.email import send_mail
-
     user = create_user(session, name=name, email=email, role=role, password=None, actor=actor)
     assert user.id is not None  # create_user flushes
     token = secrets.token_urlsafe(32)

@@ -1,11 +1,12 @@
 """Tell a team member something happened: an in-app notification (badge) and an e-mail
-(outbox without SMTP)."""
+(outbox without SMTP), written through the mailer port (core.mailer)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from l2c_app.core.config import get_settings
+from l2c_app.core.mailer import send_mail
 from l2c_app.core.models import Notification, User
 
 
@@ -17,8 +18,6 @@ def notify(session: Session, user_id: int | None, kind: str, text: str, link: st
     session.add(note)
     user = session.get(User, user_id)
     if email and user is not None:
-        from l2c_app.integrations.email import send_mail
-
         url = f"{get_settings().app_base_url}{link}" if link else None
         send_mail(session, to=user.email, subject=f"l2c: {text[:120]}", body=text + (f"\n\n{url}" if url else ""),
                   link=url, related=("notification", 0))
