@@ -78,6 +78,7 @@ TESTS = {
     "quotes": ["tests/test_money_core.py", "tests/quotes/test_totals.py", "tests/test_money_rule.py"],
     "billing": ["tests/billing/test_money_status.py", "tests/billing/test_ledger.py",
                 "tests/billing/test_fast_path_twins.py", "tests/billing/test_partial_credit_note_rules.py",
+                "tests/billing/test_ledger_rules.py",
                 "tests/test_money_rule.py::test_per_rate_keeps_a_deposits_stated_tax"],
 }
 # The pure core is judged by its unit tests only (a database test costs seconds on a busy
