@@ -259,3 +259,22 @@ def test_only_an_issued_invoice_with_money_open_is_written_off(world, session):
     err = refused(ledger.write_off, session, cn.id, SYSTEM, "fees")
     assert err.kind == "conflict" and "Only an issued invoice" in err.message
     assert session.get(Invoice, inv.id).written_off_minor in (0, None)
+
+
+# --- the status rule's event ----------------------------------------------------------------
+
+def test_an_invoice_becoming_paid_emits_invoice_paid_once(world, session):
+    from l2c_app.events.models import DomainEvent
+
+    def paid_events():
+        return [(e.subject_id, e.payload["total_minor"]) for e in
+                session.exec(select(DomainEvent).where(DomainEvent.type == "invoice.paid").order_by(DomainEvent.id))]
+
+    inv = issued(session, world, 10000)  # 120.00
+    pay(session, inv, 5000)
+    assert paid_events() == []
+    pay(session, inv, 7000)
+    assert paid_events() == [(inv.id, 12000)]
+    pay(session, inv, 100, confirm_overpayment=True)
+    credit_notes.partial_credit_note(session, issued(session, world, 5000).id, SYSTEM, amount_minor=100)
+    assert paid_events() == [(inv.id, 12000)]  # nor for money after it, nor for a credit note issued settled
