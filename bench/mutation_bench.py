@@ -113,7 +113,28 @@ _APPLIED_ONLY = "the row made here is for a client who applied credit and holds 
 _HELD_SET = "the default of 'held' is overwritten in the same statement's row at once"
 _NONE_ACCOUNT = "credit belongs to a client (payments on invoices have an account): account_id is " \
     "never None"
+_MORE_REFERENCE = "only sends more events through the reference path (recompute_status + after_payment on a " \
+    "fresh ORM object), which leaves the invoice, its credit, audit rows and events as the fast path does " \
+    "(tests/billing/test_fast_path_twins.py runs both paths on the same cases): it is only slower"
+_EXCESS_COMPARED = "excess is only compared > 0: max(-1, x) and max(0, x) agree on it"
 EQUIVALENT: dict[str, str] = {
+    "l2c_app/billing/service.py:1010 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": "a credit note's "
+    "status never moves in a recompute (_status_for keeps it; it is issued as paid), so the paid event's "
+    "guard is never reached for one",
+    "l2c_app/billing/service.py:1056 recompute_status_row: `row.paid_minor > due` -> `row.paid_minor >= due`":
+        _MORE_REFERENCE,
+    "l2c_app/billing/service.py:1057 recompute_status_row: `'credit_note'` -> `'XXcredit_noteXX'`":
+        _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `1`": _MORE_REFERENCE,
+    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `-1`": _EXCESS_COMPARED,
+    "l2c_app/billing/service.py:1057 recompute_status_row: `paid - due` -> `paid + due`": _MORE_REFERENCE,
+    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `1` #2": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `-1` #2": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/service.py:1058 recompute_status_row: `led.payment_ids and (excess > 0 or was_over)` -> "
+    "`led.payment_ids or (excess > 0 or was_over)`": _MORE_REFERENCE + "; without payments excess is 0 and the "
+    "stored paid (0) is not above what is due, so nothing more is sent",
+    "l2c_app/billing/service.py:1058 recompute_status_row: `excess > 0` -> `excess >= 0`": _MORE_REFERENCE,
+    "l2c_app/billing/service.py:1058 recompute_status_row: `0` -> `-1`": _MORE_REFERENCE,
     "l2c_app/billing/service.py:688 _apply_rate_tax: `1` -> `0`": "never skipping: a lone line whose stored tax is "
     "the rate's tax is recomputed to the same figure (only changed lines are written)",
     "l2c_app/billing/service.py:688 _apply_rate_tax: `1` -> `2`": _TWO_LINES,
