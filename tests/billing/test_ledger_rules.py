@@ -278,3 +278,40 @@ def test_an_invoice_becoming_paid_emits_invoice_paid_once(world, session):
     pay(session, inv, 100, confirm_overpayment=True)
     credit_notes.partial_credit_note(session, issued(session, world, 5000).id, SYSTEM, amount_minor=100)
     assert paid_events() == [(inv.id, 12000)]  # nor for money after it, nor for a credit note issued settled
+
+
+# --- corrections after a webhook in the same session ------------------------------------------
+
+def _stripe_payment(session, inv, amount) -> None:
+    """A card payment as the webhook records it: Core statements, the ORM invoice left as it was."""
+    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount, currency=inv.currency,
+                        method="stripe", status="succeeded", received_on=date(2026, 4, 2)))
+    session.flush()
+    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+
+
+@pytest.mark.parametrize("correction", ["reverse", "write_off", "apply_credit", "partial_credit"])
+def test_a_correction_after_a_webhook_reads_the_invoice_afresh(world, session, correction):
+    """The webhook's fast path updates the invoice row with Core statements; a correction made
+    next in the same session locks and re-reads the invoice, so its audit starts from what the
+    webhook left (80.00 paid), not from the object loaded before it (30.00)."""
+    if correction == "apply_credit":
+        donor = issued(session, world, 1000)
+        pay(session, donor, 3200, confirm_overpayment=True)  # 20.00 of credit
+    inv = issued(session, world, 10000)  # 120.00
+    manual = pay(session, inv, 3000)
+    _stripe_payment(session, inv, 5000)
+    mark = session.exec(select(AuditLog.id).order_by(AuditLog.id.desc())).first()
+    if correction == "reverse":
+        ledger.reverse_payment(session, manual.id, SYSTEM, "bounced")
+    elif correction == "write_off":
+        ledger.write_off(session, inv.id, SYSTEM, "client gone")
+    elif correction == "apply_credit":
+        ledger.apply_credit(session, inv.id, SYSTEM, 1000)
+    else:
+        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
+    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
+                                               AuditLog.id > mark, AuditLog.action == "status_from_ledger")).all()
+    assert rows and all((r.before or {}).get("paid_minor", 8000) == 8000 for r in rows), [r.before for r in rows]
+    paid = {"reverse": 5000, "write_off": 8000, "apply_credit": 9000, "partial_credit": 8000}[correction]
+    assert session.get(Invoice, inv.id).paid_minor == paid
