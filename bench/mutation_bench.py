@@ -117,7 +117,33 @@ _MORE_REFERENCE = "only sends more events through the reference path (recompute_
     "fresh ORM object), which leaves the invoice, its credit, audit rows and events as the fast path does " \
     "(tests/billing/test_fast_path_twins.py runs both paths on the same cases): it is only slower"
 _EXCESS_COMPARED = "excess is only compared > 0: max(-1, x) and max(0, x) agree on it"
+_CN_SETTLED = "a credit note is issued as paid and keeps that status (a recompute never moves it, an issued one " \
+    "cannot be voided): the open-status test already refuses it"
+_NEVER_NEGATIVE = "credit_lost is never negative (_excess grows with what is paid) and the client's balance never " \
+    "goes below 0: at credit_lost 0 the balance check cannot refuse"
+_OPEN_HAS_MONEY = "an invoice in an open status has money open: it was issued with a positive total, a credit " \
+    "note covering the total voids it, and _status_for makes it paid or written off once paid + written off " \
+    "reach what is due"
+_NO_ZERO_INVOICE_LINE = "an invoice line of 0 is never written (add_manual_line refuses 0; build_invoice invoices " \
+    "nothing of zero value): <= 0 and < 0, > 0 and >= 0 select the same lines"
+_ISSUED_HAS_POSITIVE = "an issued invoice has a positive total (issue_invoice refuses anything else), so it has a " \
+    "positive line and the default rate for none is never used"
 EQUIVALENT: dict[str, str] = {
+    "l2c_app/billing/ledger.py:161 apply_credit: `'credit_note'` -> `'XXcredit_noteXX'`": _CN_SETTLED,
+    "l2c_app/billing/ledger.py:208 write_off: `'credit_note'` -> `'XXcredit_noteXX'`": _CN_SETTLED,
+    "l2c_app/billing/ledger.py:134 reverse_payment: `credit_lost > 0` -> `credit_lost >= 0`": _NEVER_NEGATIVE,
+    "l2c_app/billing/ledger.py:134 reverse_payment: `0` -> `-1`": _NEVER_NEGATIVE,
+    "l2c_app/billing/ledger.py:212 write_off: `open_minor <= 0` -> `open_minor < 0`": _OPEN_HAS_MONEY,
+    "l2c_app/billing/ledger.py:212 write_off: `0` -> `-1`": _OPEN_HAS_MONEY,
+    "l2c_app/billing/credit_notes.py:80 partial_credit_note: `line.amount_minor <= 0` -> `line.amount_minor < 0`":
+        _NO_ZERO_INVOICE_LINE,
+    "l2c_app/billing/credit_notes.py:80 partial_credit_note: `0` -> `-1`": _NO_ZERO_INVOICE_LINE,
+    "l2c_app/billing/credit_notes.py:94 partial_credit_note: `ln.amount_minor > 0` -> `ln.amount_minor >= 0`":
+        _NO_ZERO_INVOICE_LINE,
+    "l2c_app/billing/credit_notes.py:94 partial_credit_note: `0` -> `-1`": _NO_ZERO_INVOICE_LINE,
+    "l2c_app/billing/credit_notes.py:98 partial_credit_note: `0` -> `1`": _ISSUED_HAS_POSITIVE,
+    "l2c_app/billing/credit_notes.py:98 partial_credit_note: `0` -> `-1`": _ISSUED_HAS_POSITIVE,
+    "l2c_app/billing/credit_notes.py:98 partial_credit_note: `False` -> `True`": _ISSUED_HAS_POSITIVE,
     "l2c_app/billing/service.py:1010 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": "a credit note's "
     "status never moves in a recompute (_status_for keeps it; it is issued as paid), so the paid event's "
     "guard is never reached for one",

@@ -315,3 +315,21 @@ def test_a_correction_after_a_webhook_reads_the_invoice_afresh(world, session, c
     assert rows and all((r.before or {}).get("paid_minor", 8000) == 8000 for r in rows), [r.before for r in rows]
     paid = {"reverse": 5000, "write_off": 8000, "apply_credit": 9000, "partial_credit": 8000}[correction]
     assert session.get(Invoice, inv.id).paid_minor == paid
+
+
+def test_reversing_applied_credit_that_ended_above_due_is_allowed_with_no_credit_left(world, session):
+    """Credit applied, then a partial credit note leaves the invoice overpaid: the excess is the
+    client's credit again. Reversing the applied credit takes that excess back as it returns the
+    credit applied, so it needs no free balance (all of it may be spent elsewhere)."""
+    donor = issued(session, world, 10000)
+    pay(session, donor, 17000, confirm_overpayment=True)  # 50.00 of credit
+    inv = issued(session, world, 10000)  # 120.00
+    used = ledger.apply_credit(session, inv.id, SYSTEM, 5000)
+    pay(session, inv, 7000)
+    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=5000)  # 60.00 off: 60.00 over due
+    assert balance(session, world) == 6000
+    elsewhere = issued(session, world, 5000)  # 60.00
+    ledger.apply_credit(session, elsewhere.id, SYSTEM, 6000)
+    assert balance(session, world) == 0
+    ledger.reverse_payment(session, used.id, SYSTEM, "applied to the wrong invoice")
+    assert balance(session, world) == 0 and session.get(Invoice, inv.id).paid_minor == 7000
