@@ -96,6 +96,9 @@ def test_a_line_of_one_minor_unit_is_credited_a_negative_line_is_not(world, sess
     assert err.field == "line_ids" and "no amount to credit" in err.message
     cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[cent.id])
     assert cn.total_minor == -1
+    # a manual line bills no work: nothing is released
+    assert audit(session, "release_sources")[-1].after == {"released": 0, "credit_note": cn.number,
+                                                          "line_ids": [cent.id]}
     assert session.get(Invoice, inv.id).credited_minor == 1
 
 
