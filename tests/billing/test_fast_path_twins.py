@@ -54,8 +54,10 @@ def _reference(session, inv: Invoice) -> None:
 
 
 def _fast(session, inv: Invoice) -> None:
-    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+    status = billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
     session.flush()
+    # the webhook says "Payment received" from the status returned: it is the invoice's new one
+    assert status == session.execute(select(Invoice.status).where(Invoice.id == inv.id)).scalar_one()
 
 
 def _state(session, inv_id: int) -> dict:
@@ -104,3 +106,22 @@ def test_the_core_audit_insert_writes_the_row_the_orm_path_writes(world, session
     columns = [c for c in AuditLog.model_fields if c not in ("id", "at")]
     assert [getattr(rows[0], c) for c in columns] == [getattr(rows[1], c) for c in columns]
     assert rows[1].actor == "system:stripe"  # the label, as the ORM path writes it
+
+
+def test_back_to_back_events_on_the_fast_path_read_the_invoice_as_it_is_now(world, session):
+    """Several webhook events in one session: the Core updates of the first leave the ORM
+    object of the invoice behind, so the second (an overpayment, which takes the ORM path)
+    must read the invoice afresh: its audit says partially paid -> paid, not sent -> paid."""
+    inv = issued(session, world, 10000)  # 120.00, loaded in the session (no link: nothing reloads it)
+    _receive(session, inv, 5000, "succeeded")
+    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+    _receive(session, inv, 9000, "succeeded")  # 20.00 over
+    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+    session.flush()
+    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
+                                               AuditLog.action == "status_from_ledger").order_by(AuditLog.id)).all()
+    assert [(r.before.get("status"), r.after.get("status")) for r in rows] == [("sent", "partially_paid"),
+                                                                              ("partially_paid", "paid")]
+    assert session.exec(select(ClientCredit.amount_minor)).all() == [2000]
+    session.refresh(inv)
+    assert inv.status == "paid" and inv.paid_minor == 14000
