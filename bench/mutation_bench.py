@@ -235,11 +235,54 @@ class Mutant:
     line: int
     change: str
     group: str
+    source: str = ""  # the mutated line's text, stripped: what pins an EQUIVALENT entry when lines move
 
     @property
     def key(self) -> str:
-        """As printed in the survivor list (lines of the mutated modules are stable between runs)."""
+        """As printed in the survivor list."""
         return f"{self.path}:{self.line} {self.func}: {self.change}"
+
+
+# An EQUIVALENT key names a line number, and an edit above it moves the line: each entry's line
+# text is pinned in this file (`--pin` writes it), so an entry still finds its mutant by
+# (file, function, change, line text) after the code around it moved.
+PINS = ROOT / "bench" / "mutation_equivalent_pins.json"
+_KEY = re.compile(r"^([^:]+):(\d+) (\S+): (.*)$", re.S)
+
+
+def _anchored() -> dict[tuple[str, str, str, str], str]:
+    pins = json.loads(PINS.read_text()) if PINS.exists() else {}
+    out = {}
+    for key, reason in EQUIVALENT.items():
+        match = _KEY.match(key)
+        if match and key in pins:
+            out[match[1], match[3], match[4], pins[key]] = reason
+    return out
+
+
+def equivalent_reason(m: Mutant, _cache: dict = {}) -> str | None:  # noqa: B006 (a per-process cache)
+    """Why `m` is judged equivalent (None: it is not): by its key, or by its pinned line text."""
+    if m.key in EQUIVALENT:
+        return EQUIVALENT[m.key]
+    if "anchored" not in _cache:
+        _cache["anchored"] = _anchored()
+    return _cache["anchored"].get((m.path, m.func, m.change, m.source))
+
+
+def pin() -> None:
+    """Write PINS: the line text of every EQUIVALENT entry's mutant, as the code is now."""
+    by_key = {m.key: m for m in enumerate_mutants()}
+    old = json.loads(PINS.read_text()) if PINS.exists() else {}
+    pins, lost = {}, []
+    for key in EQUIVALENT:
+        if key in by_key:
+            pins[key] = by_key[key].source
+        elif key in old:
+            pins[key] = old[key]
+            lost.append(key)
+    PINS.write_text(json.dumps(pins, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    print(f"pinned {len(pins)} entries to {PINS.relative_to(ROOT)}; {len(lost)} kept from the old pins "
+          "(their line moved: update their keys)")
 
 
 BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
@@ -359,7 +402,9 @@ def _functions(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef, str | None]
 def enumerate_mutants() -> list[Mutant]:
     mutants = []
     for path, names, group in TARGETS:
-        tree = ast.parse((ROOT / path).read_text(), filename=path)
+        text = (ROOT / path).read_text()
+        lines = text.splitlines()
+        tree = ast.parse(text, filename=path)
         for qual, (fn, _cls) in _functions(tree).items():
             if names is not ALL and qual not in names:
                 continue
@@ -368,7 +413,8 @@ def enumerate_mutants() -> list[Mutant]:
                 line = getattr(node, "lineno", fn.lineno)
                 n = seen[line, desc] = seen.get((line, desc), 0) + 1
                 # the same change twice on one line (two `0`s): numbered, so that keys stay unique
-                mutants.append(Mutant(path, qual, i, line, desc if n == 1 else f"{desc} #{n}", group))
+                mutants.append(Mutant(path, qual, i, line, desc if n == 1 else f"{desc} #{n}", group,
+                                      lines[line - 1].strip() if 0 < line <= len(lines) else ""))
     return mutants
 
 
@@ -634,9 +680,9 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
         again = {_key_of(e) for e in earlier["survived"]}
         kept = {_key_of(e): kind for kind in ("killed", "timeout", "skipped") for e in earlier[kind]}
         for m in mutants:
-            if m.key in kept and m.key not in again and m.key not in EQUIVALENT:
+            if m.key in kept and m.key not in again and equivalent_reason(m) is None:
                 results[kept[m.key]].append((m, "earlier run"))
-        mutants_run = [m for m in mutants if m.key in again or m.key in EQUIVALENT]
+        mutants_run = [m for m in mutants if m.key in again or equivalent_reason(m) is not None]
         print(f"re-running the {len(again)} survivors of {rerun}", flush=True)
     elif resume:
         # A run stopped midway (its --json is written after every mutant): keep what it
@@ -646,7 +692,7 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
         kept = {_key_of(e): kind for kind in ("killed", "skipped") for e in earlier[kind]}
         mutants_run = []
         for m in mutants:
-            if m.key in kept and m.key not in EQUIVALENT:
+            if m.key in kept and equivalent_reason(m) is None:
                 results[kept[m.key]].append((m, "earlier run"))
             else:
                 mutants_run.append(m)
@@ -655,8 +701,9 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
         mutants_run = mutants
     by_group: dict[str, list[Mutant]] = {}
     for m in mutants_run:
-        if m.key in EQUIVALENT:
-            results["equivalent"].append((m, EQUIVALENT[m.key]))
+        reason = equivalent_reason(m)
+        if reason is not None:
+            results["equivalent"].append((m, reason))
         else:
             by_group.setdefault(m.group, []).append(m)
     print(f"{len(mutants)} mutants in {len(TARGETS)} modules; tests per group: "
@@ -746,8 +793,9 @@ def merged(paths: list[str]) -> dict:
                                                                      "skipped")}
     not_run = 0
     for key, m in by_key.items():
-        if key in EQUIVALENT:
-            results["equivalent"].append((m, EQUIVALENT[key]))
+        reason = equivalent_reason(m)
+        if reason is not None:
+            results["equivalent"].append((m, reason))
         elif key in outcome_of:
             results[outcome_of[key][0]].append((m, outcome_of[key][1]))
         else:
@@ -795,10 +843,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="the --json file of a run stopped midway: keep its killed, run the rest")
     parser.add_argument("--report", nargs="+", default=None,
                         help="print the figures of earlier --json files (merged; EQUIVALENT as it is now), run nothing")
+    parser.add_argument("--pin", action="store_true",
+                        help="pin each EQUIVALENT entry to its line's text (after editing EQUIVALENT)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(sys.argv[1:] if argv is None and __name__ == "__main__" else (argv or []))
     if args.worker:
         sys.exit(worker(args.worker))
+    if args.pin:
+        pin()
+        return
     if args.report:
         report(merged(args.report))
         return
