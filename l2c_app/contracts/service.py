@@ -369,6 +369,11 @@ def _issue_token(session: Session, contract: Contract, signer: ContractSigner) -
                     f"Open the link below to read the document and sign it (or decline it). "
                     f"The link is personal and works until {signer.token_expires_at:%Y-%m-%d}.\n\n{_link(token)}\n"),
               link=_link(token), related=("contract", contract.id))
+    if signer.user_id is not None:
+        # A team member (the counter-signer) hears of it in the bell and signs on the contract
+        # page (on_behalf.sign_in_app) without digging the link out of the Outbox.
+        notify(session, signer.user_id, "contract_to_sign", f"Your signature is needed on “{contract.title}”",
+               link=f"/contracts/{contract.id}", email=False)
     return token
 
 
@@ -481,6 +486,24 @@ def open_for_signing(session: Session, token: str, ip: str | None = None, user_a
                        status=signer.status,
                        others=[{"name": s.name, "status": s.status, "role": ROLE_LABEL[s.kind]}
                                for s in signing_signers(session, contract.id) if s.id != signer.id])
+
+
+def signed_copy(session: Session, token: str) -> tuple[str, bytes]:
+    """The signed PDF, for a signer who signed a now completed contract (their own link, until it
+    expires): the last signer downloads it at once from the signing page."""
+    if not plausible_token(token, 200):
+        raise SigningLinkError("This signing link is not valid.")
+    signer = session.exec(select(ContractSigner).where(ContractSigner.token_hash == sha256_hex(token))).first()
+    if signer is None or signer.status != "signed":
+        raise SigningLinkError("This signing link is not valid.")
+    contract = _get(session, signer.contract_id)
+    if signer.token_expires_at is None or _as_utc(signer.token_expires_at) <= utcnow():
+        raise SigningLinkError("This signing link has expired. The signed PDF was e-mailed to you.")
+    doc = session.get(Document, contract.signed_document_id) if contract.status == "completed" \
+        and contract.signed_document_id else None
+    if doc is None:
+        raise SigningLinkError("The signed PDF is ready once everyone has signed.")
+    return doc.filename, doc.data
 
 
 def signing_pdf(session: Session, token: str) -> tuple[str, bytes]:
