@@ -59,3 +59,13 @@ def test_cc_addresses_are_checked_and_deduplicated():
 
 def test_the_documented_fields_are_the_ones_the_brief_names():
     assert {"client_name", "document_number", "total", "link", "due_date"} <= set(FIELDS)
+
+
+def test_one_recipient():
+    from l2c_app.core.mailmerge import parse_recipient
+
+    assert parse_recipient(" zoe@client.test ") == "zoe@client.test"
+    for bad in ("", "a@x.test, b@x.test", "nobody"):
+        with pytest.raises(DomainError) as err:
+            parse_recipient(bad)
+        assert err.value.field == "to"

@@ -23,12 +23,13 @@ FIELDS: dict[str, str] = {
     "total": "the amount, with its currency",
     "link": "the client's link to view (and accept, sign or pay) the document",
     "due_date": "the due date (an invoice), or the date a quote or signing link is valid until",
+    "description": "what a change order changes (its text)",
     "org_name": "your organisation's name",
     "sender_name": "your name",
 }
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
 MAX_CC = 10
 
 
@@ -77,6 +78,14 @@ def parse_addresses(text: str, field_name: str = "cc") -> list[str]:
     if len(out) > MAX_CC:
         raise DomainError(f"At most {MAX_CC} addresses.", field_name, code=f"{field_name}.too_many")
     return out
+
+
+def parse_recipient(text: str) -> str:
+    """The one `to` address of a message."""
+    found = parse_addresses(text, "to")
+    if len(found) != 1:
+        raise DomainError("Give one e-mail address to send to (others go in Cc).", "to", code="to.invalid")
+    return found[0]
 
 
 @dataclass

@@ -86,3 +86,29 @@ def test_the_last_signer_downloads_the_signed_copy_with_their_link(session, worl
     assert svc.sha256_hex(data) == done.signed_sha256
     with pytest.raises(svc.SigningLinkError):
         svc.signed_copy(session, "x" * 43)  # an unknown token gets nothing
+
+
+def test_the_composer_message_goes_to_each_first_signer_with_their_link_and_cc(session, world):
+    from l2c_app.core.mailmerge import Message
+
+    contract = svc.create_from_quote(session, world.actor, world.quote_id)
+    svc.add_signer(session, world.actor, contract.id, kind="countersigner", user_id=world.owner_id)
+    session.commit()
+    draft = svc.email_draft(session, world.actor, contract.id)
+    assert draft.to == "zoe@client.test" and draft.to_fixed and draft.subject == svc.INVITE_SUBJECT
+    with pytest.raises(DomainError) as err:
+        svc.send(session, world.actor, contract.id, message=Message(subject="{nope}", body="b"))
+    assert err.value.field == "subject"
+    session.rollback()
+    assert session.get(Contract, contract.id).status == "draft"
+    svc.send(session, world.actor, contract.id, provider="builtin", message=Message(
+        cc="legal@client.test", subject="Please sign {document_title}", body="Dear {contact_name}: {link}"))
+    session.commit()
+    msg = session.exec(select(OutboxMessage).where(OutboxMessage.to == "zoe@client.test")).one()
+    assert msg.cc == "legal@client.test" and msg.subject == f"Please sign {contract.title}"
+    assert msg.body == f"Dear Zoë Łukasiewicz: {msg.link}" and "/sign/" in msg.link
+    # The counter-signer's invitation later is today's default text.
+    svc.sign(session, links(session, "zoe@client.test")[0], consent=True, typed_name="Zoë Łukasiewicz")
+    session.commit()
+    owner_msg = session.exec(select(OutboxMessage).where(OutboxMessage.to == "owner@northwind.test")).one()
+    assert "asks you to sign" in owner_msg.body and owner_msg.cc == ""
