@@ -7,6 +7,7 @@ import reflex as rx
 from l2c_app.contracts.state import ContractsListState, ContractState, SignState, TemplateSettingsState
 from l2c_app.projects.components import contract_panel
 from l2c_app.ui import kit
+from l2c_app.ui.composer import composer_dialog
 from l2c_app.ui.layout import app_page, empty_state, error_callout, public_page
 from l2c_app.ui.layout import field_label as _field_label
 
@@ -312,6 +313,7 @@ def actions_card() -> rx.Component:
         rx.cond(s.c["declined_reason"] != "", rx.callout("Declined: " + s.c["declined_reason"],
                                                    color_scheme="red")),
         contract_panel(),
+        composer_dialog(),
         width="100%"), width="100%")
 
 

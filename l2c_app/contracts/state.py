@@ -298,7 +298,10 @@ class ContractState(AuthState):
                 if self.error:
                     yield result
                     return
-            result = await self._do(svc.send, self.cid, ok="Sent for signature.")
+            # The e-mail composer sends it (ui/composer.py): the invitations' cc, subject and text.
+            from l2c_app.ui.composer import ComposerState
+
+            result = ComposerState.open_for("contract", self.cid)
         finally:
             self.busy = False
         yield result
