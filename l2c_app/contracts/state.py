@@ -419,8 +419,8 @@ class SignState(rx.State):
         if contract.status == "completed":
             # The last signer: the signed PDF exists now; they get it here (and attached to an e-mail).
             self.signed_ready = True
-            self.done = "Thank you, everyone has signed. The signed PDF is ready: download it below (a copy is " \
-                        "also attached to an e-mail to you)."
+            self.done = "Thank you, you have signed, and so has everyone: the signed PDF is ready. Download it " \
+                        "below (a copy is also attached to an e-mail to you)."
         else:
             self.done = "Thank you, you have signed. Once everyone has signed, the signed PDF is e-mailed to you."
 

@@ -66,7 +66,7 @@ def send_the_invoice_for_online_payment(page, app, invoice_id: int) -> None:
     page.get_by_role("button", name=re.compile("Send (invoice|again)")).click()
     # The e-mail composer opens with today's message; sending it is one more click.
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_label("Subject")).to_have_value(re.compile("Invoice"))
+    expect(dialog.get_by_label("Subject", exact=True)).to_have_value(re.compile("Invoice"))
     dialog.get_by_role("button", name="Send e-mail").click()
     expect(page.get_by_text(re.compile("sent by e-mail to"))).to_be_visible()
 

@@ -60,18 +60,18 @@ def test_send_a_quote_through_the_composer(browser, app_server):
             page.get_by_role("button", name="Send", exact=True).click()
             dialog = page.get_by_role("dialog")
             expect(dialog.get_by_role("heading", name="E-mail the quote")).to_be_visible()
-            expect(dialog.get_by_label("To")).to_have_value(world["email"])
+            expect(dialog.get_by_label("To", exact=True)).to_have_value(world["email"])
             preview = dialog.get_by_role("region", name="Preview")
             expect(preview).to_contain_text("Hello Cora Client")
             expect(preview).to_contain_text(world["label"])
-            subject = dialog.get_by_label("Subject")
+            subject = dialog.get_by_label("Subject", exact=True)
             subject.fill("Proposal {document_number} for {client_nme}")
             expect(preview.get_by_role("alert")).to_contain_text("Unknown merge field {client_nme}")
             expect(dialog.get_by_role("button", name="Send e-mail")).to_be_disabled()
             subject.fill("Proposal {document_number} for {client_name}")
             expect(preview.get_by_test_id("preview-subject")).to_have_text(
-                f"Proposal {world['label']} for {world['client']}")
-            dialog.get_by_label("Cc").fill("boss@composer.test")
+                f"Subject: Proposal {world['label']} for {world['client']}")
+            dialog.get_by_label("Cc", exact=True).fill("boss@composer.test")
             expect(preview).to_contain_text("boss@composer.test")
             page.screenshot(path=str(SHOTS / f"composer-{'dark' if n == 0 else 'light'}-{size['width']}.png"),
                             full_page=True)
@@ -151,6 +151,11 @@ def test_contract_editor_preview(browser, app_server):
             page = ctx.new_page()
             sign_in(page, app_server, email, password, next_path=f"/contracts/{world['draft_id']}")
             text = page.get_by_label("Contract text")
+            try:
+                expect(text).to_be_visible()
+            except AssertionError:
+                page.screenshot(path=str(SHOTS / f"fail-editor-{size['width']}.png"), full_page=True)
+                raise
             text.fill("# Services agreement\n\nBetween **us** and the client.\n\n- one\n- two\n\n"
                       "| a | b |\n|---|---|\n| 1 | 2 |")
             preview = page.get_by_role("region", name="Preview (as the signer sees it)")
