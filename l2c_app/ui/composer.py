@@ -132,6 +132,14 @@ class ComposerState(AuthState):
         yield [rx.toast.success(done.value), _reload_event(self.kind)]
 
 
+def _wide(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
+    """ui.layout.field_label with the label a block, so the control fills the column."""
+    out = field_label(text, control, hint)
+    label = out if hint is None else out.children[0]
+    label.style.update({"display": "block", "width": "100%"})
+    return out
+
+
 def _field_chip(f) -> rx.Component:
     return rx.tooltip(rx.code(f["name"], size="1"), content=f["help"])
 
@@ -143,11 +151,11 @@ def composer_dialog() -> rx.Component:
         rx.cond(s.to_fixed,
                 rx.vstack(rx.text("To", size="2", weight="medium"), rx.text(s.to, size="2"),
                           rx.text(s.note, size="1", color_scheme="gray"), spacing="1", width="100%"),
-                field_label("To", rx.input(value=s.to, on_change=s.set_to, type="email"))),
-        field_label("Cc", rx.input(value=s.cc, on_change=s.set_cc, placeholder="e.g. finance@client.com"),
-                    hint="Several addresses: separate them with commas."),
-        field_label("Subject", rx.input(value=s.subject, on_change=s.set_subject)),
-        field_label("Message", rx.text_area(value=s.body, on_change=s.set_body, rows="12")),
+                _wide("To", rx.input(value=s.to, on_change=s.set_to, type="email", width="100%"))),
+        _wide("Cc", rx.input(value=s.cc, on_change=s.set_cc, placeholder="e.g. finance@client.com", width="100%"),
+              hint="Several addresses: separate them with commas."),
+        _wide("Subject", rx.input(value=s.subject, on_change=s.set_subject, width="100%")),
+        _wide("Message", rx.text_area(value=s.body, on_change=s.set_body, rows="12", width="100%")),
         rx.vstack(rx.text("Merge fields (filled from the document):", size="1", color_scheme="gray"),
                   rx.flex(rx.foreach(FIELD_HELP, _field_chip), wrap="wrap", gap="1"), spacing="1"),
         width="100%", spacing="3")
