@@ -6,6 +6,7 @@ import reflex as rx
 
 from l2c_app.billing.printed_ui import bank_transfer_box, seller_block, tax_table
 from l2c_app.billing.state import BillingSettingsState, InvoicesState, InvoiceState, PublicInvoiceState
+from l2c_app.ui.composer import ComposerState, composer_dialog
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
 SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
@@ -338,7 +339,9 @@ def invoice_page() -> rx.Component:
                 rx.cond(draft, rx.button("Issue invoice", on_click=InvoiceState.issue, loading=InvoiceState.busy)),
                 rx.cond((inv["status"] != "void") & (inv["status"] != "paid") & (inv["kind"] != "credit_note"),
                         rx.button(rx.cond(inv["sent_at"] != "", "Send again", "Send invoice"),
-                                  on_click=InvoiceState.send, loading=InvoiceState.busy, variant="solid")),
+                                  on_click=ComposerState.open_for("invoice", inv["id"]), loading=InvoiceState.busy,
+                                  variant="solid")),
+                composer_dialog(),
                 rx.cond((inv["status"] == "draft") | (inv["status"] == "sent"),
                         rx.button("Void invoice", on_click=InvoiceState.void, color_scheme="red", variant="soft",
                                   loading=InvoiceState.busy)),

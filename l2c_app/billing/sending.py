@@ -46,22 +46,65 @@ def client_email(session: Session, inv: Invoice) -> str | None:
     return None
 
 
+def _email_values(session: Session, inv: Invoice, actor: Actor) -> dict[str, str]:
+    """The merge fields of an invoice's e-mail (core.mailmerge)."""
+    from l2c_app.core.auth import get_organisation
+    from l2c_app.core.models import User
+    from l2c_app.pipeline.models import Account
+
+    account = session.get(Account, inv.account_id) if inv.account_id else None
+    deal = session.get(Deal, inv.deal_id) if inv.deal_id else None
+    contact = session.get(Contact, deal.contact_id) if deal and deal.contact_id else None
+    org = get_organisation(session)
+    sender = session.get(User, actor.user_id) if actor.user_id else None
+    org_name = org.name if org else "l2c"
+    return {"client_name": account.name if account else "", "contact_name": contact.name if contact else "",
+            "document_number": inv.number or "(numbered when sent)", "document_title": f"Invoice {inv.number}".strip(),
+            "total": format_money(open_amount(session, inv) or inv.total_minor, inv.currency),
+            "link": public_url(inv), "due_date": inv.due_date.isoformat() if inv.due_date else "",
+            "org_name": org_name, "sender_name": sender.name if sender else org_name}
+
+
+def email_draft(session: Session, invoice_id: int, actor: Actor = SYSTEM):
+    """What the composer opens with: today's invoice e-mail as a template, and its values."""
+    from l2c_app.core.mailmerge import Draft
+
+    inv = _get_invoice(session, invoice_id)
+    due = "due {due_date}" if inv.due_date and inv.terms_days else "due on receipt"
+    body = (f"Hello,\n\nplease find attached invoice {{document_number}} for {{total}}, {due}.\n\n"
+            "View and pay it online: {link}\n\nThank you.")
+    return Draft(to=client_email(session, inv) or "", subject="Invoice {document_number}", body=body,
+                 values=_email_values(session, inv, actor))
+
+
 def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: str | None = None,
-                 time_appendix: bool = False) -> dict:
+                 time_appendix: bool = False, message=None) -> dict:
     """Issue if still a draft, e-mail the PDF and the public link, ask for the Stripe link.
+    `message` (core.mailmerge.Message, from the composer): to, cc, subject and body templates,
+    filled once the invoice is issued (its number); without it, today's e-mail (email_draft).
 
     Nothing outside is called here: the e-mail and the payment link are outbox effects written
     in this transaction and delivered by the worker after commit (outbox/worker.py), so a slow
     mail server or Stripe never holds the write lock, and a rollback sends nothing."""
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
+    from l2c_app.core.mailmerge import Message, parse_addresses, parse_recipient, rendered
+
     if inv.status == "void":
         raise BillingError("A void invoice cannot be sent", "status")
-    if inv.status == "draft":
-        inv = issue_invoice(session, inv.id, actor)
+    if message is not None:
+        # Checked before the invoice is issued: a typo in the composer issues nothing.
+        to = message.to or to
+        cc = parse_addresses(message.cc)
+        rendered(message, _email_values(session, inv, actor))
+    else:
+        cc = []
     recipient = (to or client_email(session, inv) or "").strip()
     if not recipient or "@" not in recipient:
         raise BillingError("No e-mail address for the client: give one", "to")
+    recipient = parse_recipient(recipient)
+    if inv.status == "draft":
+        inv = issue_invoice(session, inv.id, actor)
     link_url = None
     if inv.kind != "credit_note":
         from l2c_app.billing.payment_links import ensure_payment_link
@@ -70,11 +113,9 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     data = render_invoice_pdf(session, inv, time_appendix=time_appendix)
     doc = store_document(session, kind="invoice_pdf", filename=invoice_filename(inv), data=data)
     url = public_url(inv)
-    amount = format_money(open_amount(session, inv) or inv.total_minor, inv.currency)
-    due = f"due {inv.due_date.isoformat()}" if inv.due_date and inv.terms_days else "due on receipt"
-    body = (f"Hello,\n\nplease find attached invoice {inv.number} for {amount}, {due}.\n\n"
-            f"View and pay it online: {url}\n\nThank you.")
-    msg = send_mail(session, to=recipient, subject=f"Invoice {inv.number}", body=body, link=url, attachments=[doc],
+    draft = email_draft(session, inv.id, actor)
+    subject, body = rendered(message or Message(subject=draft.subject, body=draft.body), draft.values)
+    msg = send_mail(session, to=recipient, cc=cc, subject=subject, body=body, link=url, attachments=[doc],
                     related=("invoice", inv.id), on_outcome="invoice_delivery")
     before = snapshot(inv)
     inv.sent_at = utcnow()

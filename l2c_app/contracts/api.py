@@ -5,7 +5,8 @@ Threat model:
 - `/api/webhooks/docusign` is public: the HMAC of the raw body is checked before anything
   else (no parsing, no database) and a bad or missing signature is answered 401.
 - `/api/sign/{token}/pdf` is public: the signing token is the credential, with the same
-  checks as the signing page (live, not expired, contract not finished).
+  checks as the signing page (live, not expired, contract not finished); `?version=signed`
+  gives a signer of a completed contract its signed copy while the link is unexpired.
 """
 
 from __future__ import annotations
@@ -159,8 +160,13 @@ def contract_pdf(contract_id: int, version: str = Query("current", pattern="^(cu
 
 
 @router.get("/api/sign/{token}/pdf")
-def signing_pdf(token: str, session: Session = Depends(db)) -> Response:
-    filename, data = svc.signing_pdf(session, token)  # a dead link is a SigningLinkError: 404
+def signing_pdf(token: str, version: str = "original", session: Session = Depends(db)) -> Response:
+    # version=signed: the signed copy, once everyone signed, for a signer of it (the last one
+    # downloads it from the signing page at once). A dead link is a SigningLinkError: 404.
+    if version == "signed":
+        filename, data = svc.signed_copy(session, token)
+    else:
+        filename, data = svc.signing_pdf(session, token)
     return _pdf(filename, data)
 
 

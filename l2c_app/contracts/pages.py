@@ -7,6 +7,7 @@ import reflex as rx
 from l2c_app.contracts.state import ContractsListState, ContractState, SignState, TemplateSettingsState
 from l2c_app.projects.components import contract_panel
 from l2c_app.ui import kit
+from l2c_app.ui.composer import composer_dialog
 from l2c_app.ui.layout import app_page, empty_state, error_callout, public_page
 from l2c_app.ui.layout import field_label as _field_label
 
@@ -255,8 +256,20 @@ def document_card() -> rx.Component:
             s.is_draft,
             rx.vstack(
                 field_label("Contract title", rx.input(value=s.title_text, on_change=s.set_title_text, width="100%")),
-                field_label("Contract text", rx.text_area(value=s.body_text, on_change=s.set_body_text, rows="20",
-                                                          font_family="monospace", width="100%")),
+                rx.grid(
+                    field_label("Contract text", rx.text_area(value=s.body_text, on_change=s.set_body_text,
+                                                              rows="20", font_family="monospace", width="100%")),
+                    rx.vstack(
+                        rx.text("Preview (as the signer sees it)", size="2", weight="bold",
+                                id="contract-preview-label"),
+                        # The public signing page's renderer (document_markdown), so the preview is
+                        # exactly the signer's view of the same Markdown subset.
+                        rx.box(document_markdown(s.body_text), style=DOC_STYLE, max_height="32em", overflow_y="auto",
+                               width="100%", padding="0.5em", border="1px solid var(--gray-a5)",
+                               border_radius="var(--radius-2)", role="region", aria_labelledby="contract-preview-label",
+                               data_testid="contract-preview"),
+                        width="100%", spacing="1"),
+                    columns=rx.breakpoints(initial="1", lg="2"), spacing="3", width="100%"),
                 unknown_flag(s.unknown),
                 rx.button("Save draft", variant="soft", on_click=s.save_draft),
                 width="100%"),
@@ -280,13 +293,27 @@ def actions_card() -> rx.Component:
                                                       placeholder="e.g. scope changed")),
             rx.button("Void contract", color_scheme="red", variant="soft", on_click=s.void, width="100%"),
             width="100%")),
+        rx.cond(s.my_signature, rx.card(rx.vstack(
+            rx.text("Your signature is needed", weight="bold", size="2"),
+            rx.el.label(rx.hstack(rx.checkbox(checked=s.sign_consent, on_change=s.set_sign_consent,
+                                              aria_label="I agree to sign electronically"),
+                                  rx.text("I agree to sign electronically", size="2"), align="center")),
+            field_label("Type your full name", rx.input(value=s.sign_name, on_change=s.set_sign_name,
+                                                        auto_complete="name", width="100%")),
+            rx.button(rx.icon("signature", size=14), "Sign the contract", on_click=s.sign_here, width="100%"),
+            width="100%", spacing="2"), width="100%", variant="surface")),
         rx.cond(s.c["status"] == "completed",
-                rx.text("Signed by everyone. The signed PDF is on the deal and goes to the project.", size="2",
-                        color_scheme="green")),
+                rx.vstack(
+                    rx.text("Signed by everyone. The signed PDF is ready; it is on the deal and goes to the project.",
+                            size="2", color_scheme="green", role="status"),
+                    rx.link(rx.button(rx.icon("download", size=14), "Download signed PDF", width="100%"),
+                            href=s.pdf_url, is_external=True, width="100%"),
+                    width="100%")),
         rx.cond(s.c["void_reason"] != "", rx.callout("Voided: " + s.c["void_reason"], color_scheme="orange")),
         rx.cond(s.c["declined_reason"] != "", rx.callout("Declined: " + s.c["declined_reason"],
                                                    color_scheme="red")),
         contract_panel(),
+        composer_dialog(),
         width="100%"), width="100%")
 
 
@@ -349,7 +376,13 @@ def sign_page() -> rx.Component:
                     rx.link("Open the PDF", href=s.pdf_url, is_external=True),
                     rx.cond(
                         s.done != "",
-                        rx.callout(s.done, icon="circle-check", color_scheme="green", role="status", width="100%"),
+                        rx.vstack(
+                            rx.callout(s.done, icon="circle-check", color_scheme="green", role="status",
+                                       width="100%"),
+                            rx.cond(s.signed_ready, rx.link(rx.button(rx.icon("download", size=14),
+                                                                      "Download the signed PDF", size="3"),
+                                                            href=s.signed_pdf_url, is_external=True)),
+                            width="100%"),
                         rx.card(rx.vstack(
                             error_callout(s.form_error),
                             rx.el.label(rx.hstack(rx.checkbox(checked=s.consent, on_change=s.set_consent,

@@ -42,7 +42,8 @@ from l2c_app.events.bus import emit
 from l2c_app.events.types import ContractEvent
 from l2c_app.integrations.email import send_mail
 from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
-from l2c_app.pipeline.models import Contact, Deal
+from l2c_app.core.money import format_money
+from l2c_app.pipeline.models import Account, Contact, Deal
 from l2c_app.quotes.models import Quote
 
 STATUSES = ("draft", "sent", "delivered", "completed", "declined", "voided")
@@ -356,19 +357,65 @@ def signing_settings(session: Session) -> dict:
             "webhook_url": f"{s.app_base_url}/api/webhooks/docusign"}
 
 
-def _issue_token(session: Session, contract: Contract, signer: ContractSigner) -> str:
+INVITE_SUBJECT = "{org_name}: please sign “{document_title}”"
+INVITE_BODY = ("Hello {contact_name},\n\n{org_name} asks you to sign “{document_title}”.\n"
+               "Open the link below to read the document and sign it (or decline it). "
+               "The link is personal and works until {due_date}.\n\n{link}\n")
+
+
+def _email_values(session: Session, contract: Contract, signer: ContractSigner | None, *, link: str,
+                  until: str, actor: Actor = SYSTEM) -> dict[str, str]:
+    """The merge fields of a signing invitation (core.mailmerge), for one signer."""
+    from l2c_app.quotes.service import quote_label
+
+    org = get_organisation(session)
+    org_name = org.name if org else "l2c"
+    deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
+    account = session.get(Account, deal.account_id) if deal is not None and deal.account_id else None
+    quote = session.get(Quote, contract.quote_id) if contract.quote_id else None
+    sender = session.get(User, actor.user_id) if actor.user_id else None
+    return {"client_name": account.name if account else "", "contact_name": signer.name if signer else "",
+            "document_number": f"C{contract.id}", "document_title": contract.title,
+            "total": format_money(merge.quote_total_minor(session, quote), quote.currency) if quote else "",
+            "link": link, "due_date": until, "org_name": org_name,
+            "sender_name": sender.name if sender else org_name,
+            **({"document_number": f"C{contract.id} ({quote_label(quote)})"} if quote else {})}
+
+
+def email_draft(session: Session, actor: Actor, contract_id: int):
+    """What the composer opens with: today's signing invitation as a template; it goes to the
+    signers whose turn it is first (each with a personal link), so `to` is shown, not edited."""
+    from l2c_app.core.mailmerge import Draft
+
+    contract = _get(session, contract_id)
+    first = _current_group(signing_signers(session, contract.id))
+    until = (utcnow() + timedelta(days=link_days(session))).strftime("%Y-%m-%d")
+    values = _email_values(session, contract, first[0] if first else None, until=until, actor=actor,
+                           link=f"{get_settings().app_base_url}/sign/… (each signer's personal link, made on sending)")
+    return Draft(to=", ".join(s.email for s in first), subject=INVITE_SUBJECT, body=INVITE_BODY, values=values,
+                 to_fixed=True, note="Each signer gets this message with their own name and personal link.")
+
+
+def _issue_token(session: Session, contract: Contract, signer: ContractSigner, message=None,
+                 actor: Actor = SYSTEM) -> str:
+    from l2c_app.core.mailmerge import Message, parse_addresses, rendered
+
     token = secrets.token_urlsafe(32)
     signer.token_hash = sha256_hex(token)
     signer.token_expires_at = utcnow() + timedelta(days=link_days(session))
     if signer.status == "created":
         signer.status = "sent"
-    org = get_organisation(session)
-    sender = org.name if org else "l2c"
-    send_mail(session, to=signer.email, subject=f"{sender}: please sign “{contract.title}”",
-              body=(f"Hello {signer.name},\n\n{sender} asks you to sign “{contract.title}”.\n"
-                    f"Open the link below to read the document and sign it (or decline it). "
-                    f"The link is personal and works until {signer.token_expires_at:%Y-%m-%d}.\n\n{_link(token)}\n"),
+    message = message or Message(subject=INVITE_SUBJECT, body=INVITE_BODY)
+    values = _email_values(session, contract, signer, link=_link(token), actor=actor,
+                           until=f"{signer.token_expires_at:%Y-%m-%d}")
+    subject, body = rendered(message, values)
+    send_mail(session, to=signer.email, cc=parse_addresses(message.cc), subject=subject, body=body,
               link=_link(token), related=("contract", contract.id))
+    if signer.user_id is not None:
+        # A team member (the counter-signer) hears of it in the bell and signs on the contract
+        # page (on_behalf.sign_in_app) without digging the link out of the Outbox.
+        notify(session, signer.user_id, "contract_to_sign", f"Your signature is needed on “{contract.title}”",
+               link=f"/contracts/{contract.id}", email=False)
     return token
 
 
@@ -388,9 +435,17 @@ def _original(session: Session, contract: Contract) -> Document:
     return doc
 
 
-def send(session: Session, actor: Actor, contract_id: int, provider: str | None = None) -> Contract:
+def send(session: Session, actor: Actor, contract_id: int, provider: str | None = None, message=None) -> Contract:
     """Draft -> sent: freeze the original PDF, then the built-in signer e-mails the first routing
-    group, or DocuSign gets an envelope (`provider="docusign"`, only when configured)."""
+    group, or DocuSign gets an envelope (`provider="docusign"`, only when configured).
+    `message` (core.mailmerge.Message, from the composer): cc, subject and body templates of the
+    first group's invitations (its `to` is ignored: the signers are the recipients)."""
+    from l2c_app.core.mailmerge import parse_addresses, render
+
+    if message is not None:  # checked before anything changes
+        parse_addresses(message.cc)
+        render(message.subject, {}, field_name="subject")
+        render(message.body, {}, field_name="body")
     contract = _get(session, contract_id)
     if contract.status != "draft":
         raise ContractError(f"status: the contract is already {contract.status}.")
@@ -417,7 +472,7 @@ def send(session: Session, actor: Actor, contract_id: int, provider: str | None 
             s.status = "sent"
     else:
         for s in _current_group(signers):
-            _issue_token(session, contract, s)
+            _issue_token(session, contract, s, message, actor)
         for cc in (s for s in signers_of(session, contract.id) if s.kind == "cc"):
             send_mail(session, to=cc.email, subject=f"Copy: “{contract.title}” was sent for signature",
                       body=f"Hello {cc.name},\n\nYou are copied on “{contract.title}”. You will receive the "
@@ -481,6 +536,24 @@ def open_for_signing(session: Session, token: str, ip: str | None = None, user_a
                        status=signer.status,
                        others=[{"name": s.name, "status": s.status, "role": ROLE_LABEL[s.kind]}
                                for s in signing_signers(session, contract.id) if s.id != signer.id])
+
+
+def signed_copy(session: Session, token: str) -> tuple[str, bytes]:
+    """The signed PDF, for a signer who signed a now completed contract (their own link, until it
+    expires): the last signer downloads it at once from the signing page."""
+    if not plausible_token(token, 200):
+        raise SigningLinkError("This signing link is not valid.")
+    signer = session.exec(select(ContractSigner).where(ContractSigner.token_hash == sha256_hex(token))).first()
+    if signer is None or signer.status != "signed":
+        raise SigningLinkError("This signing link is not valid.")
+    contract = _get(session, signer.contract_id)
+    if signer.token_expires_at is None or _as_utc(signer.token_expires_at) <= utcnow():
+        raise SigningLinkError("This signing link has expired. The signed PDF was e-mailed to you.")
+    doc = session.get(Document, contract.signed_document_id) if contract.status == "completed" \
+        and contract.signed_document_id else None
+    if doc is None:
+        raise SigningLinkError("The signed PDF is ready once everyone has signed.")
+    return doc.filename, doc.data
 
 
 def signing_pdf(session: Session, token: str) -> tuple[str, bytes]:

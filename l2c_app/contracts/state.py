@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import Session
 
-from l2c_app.contracts import merge
+from l2c_app.contracts import merge, on_behalf
 from l2c_app.contracts import service as svc
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import list_users
@@ -175,6 +175,10 @@ class ContractState(AuthState):
     busy: bool = False
     void_reason: str = ""
     counter_choice: str = ""
+    # The viewer is a signer whose turn it is (the counter-signer): they sign here, signed in.
+    my_signature: bool = False
+    sign_consent: bool = False
+    sign_name: str = ""
 
     @rx.var
     def unknown(self) -> list[str]:
@@ -215,6 +219,11 @@ class ContractState(AuthState):
         self.c = {k: text(v) for k, v in detail.items() if not isinstance(v, list)}
         self.not_found = False
         self.title_text, self.body_text = self.c["title"], self.c["body"]
+        viewer = await self._viewer()
+        mine = await run_db(on_behalf.my_turn, viewer.id, self.cid) if viewer else None
+        self.my_signature = mine is not None
+        if mine is not None and not self.sign_name:
+            self.sign_name = mine.name
 
     @rx.event
     def set_title_text(self, value: str):
@@ -289,10 +298,33 @@ class ContractState(AuthState):
                 if self.error:
                     yield result
                     return
-            result = await self._do(svc.send, self.cid, ok="Sent for signature.")
+            # The e-mail composer sends it (ui/composer.py): the invitations' cc, subject and text.
+            from l2c_app.ui.composer import ComposerState
+
+            result = ComposerState.open_for("contract", self.cid)
         finally:
             self.busy = False
         yield result
+
+    @rx.event
+    def set_sign_consent(self, value: bool):
+        self.sign_consent = bool(value)
+
+    @rx.event
+    def set_sign_name(self, value: str):
+        self.sign_name = value
+
+    @rx.event
+    async def sign_here(self):
+        """The signed-in counter-signer signs (same rule as the public page: turn, consent, name)."""
+        result = await self._do(on_behalf.sign_in_app, self.cid, consent=self.sign_consent,
+                                typed_name=self.sign_name)
+        if self.error:
+            return result
+        self.sign_consent = False
+        if self.c.get("status") == "completed":
+            return rx.toast.success("Signed. Everyone has signed: the signed PDF is ready to download.")
+        return rx.toast.success("Signed. The next signer has been asked.")
 
     @rx.event
     async def void(self):
@@ -320,6 +352,7 @@ class SignState(rx.State):
     typed_name: str = ""
     decline_reason: str = ""
     busy: bool = False
+    signed_ready: bool = False  # this signer completed the contract: the signed copy is offered
 
     link_token: str = ""
 
@@ -333,10 +366,15 @@ class SignState(rx.State):
     def pdf_url(self) -> str:
         return f"/api/sign/{self.link_token}/pdf"
 
+    @rx.var
+    def signed_pdf_url(self) -> str:
+        return f"/api/sign/{self.link_token}/pdf?version=signed"
+
     @rx.event
     async def load(self):
         self.link_token = route_arg(self, "sign")
         self.form_error, self.done, self.consent, self.typed_name, self.decline_reason = "", "", False, "", ""
+        self.signed_ready = False
         ip, ua = self._who()
         try:
             view = await run_db(svc.open_for_signing, self._token(), ip, ua)
@@ -347,7 +385,7 @@ class SignState(rx.State):
         self.doc_title, self.doc_body, self.org = view.title, view.body, view.org_name
         self.signer_name, self.signer_status, self.others = view.signer_name, view.status, view.others
         if view.status == "signed":
-            self.done = "You have signed. The signed document will be e-mailed to you once everyone has signed."
+            self.done = "You have signed. Once everyone has signed, the signed PDF is e-mailed to you."
         self.loaded = True
 
     @rx.event
@@ -368,8 +406,8 @@ class SignState(rx.State):
         yield
         ip, ua = self._who()
         try:
-            await run_db(svc.sign, self._token(), consent=self.consent, typed_name=self.typed_name, ip=ip,
-                         user_agent=ua)
+            contract = await run_db(svc.sign, self._token(), consent=self.consent, typed_name=self.typed_name,
+                                    ip=ip, user_agent=ua)
         except svc.SigningLinkError as exc:
             self.link_error, self.busy = str(exc), False
             return
@@ -378,7 +416,13 @@ class SignState(rx.State):
             self.form_error, self.busy = message[:1].upper() + message[1:], False
             return
         self.busy, self.signer_status = False, "signed"
-        self.done = "Thank you, you have signed. The signed document will be e-mailed to you once everyone has signed."
+        if contract.status == "completed":
+            # The last signer: the signed PDF exists now; they get it here (and attached to an e-mail).
+            self.signed_ready = True
+            self.done = "Thank you, you have signed, and so has everyone: the signed PDF is ready. Download it " \
+                        "below (a copy is also attached to an e-mail to you)."
+        else:
+            self.done = "Thank you, you have signed. Once everyone has signed, the signed PDF is e-mailed to you."
 
     @rx.event
     async def decline(self):

@@ -177,6 +177,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     to: str = Field(max_length=320)
+    cc: str = Field(default="", max_length=1000)  # comma-separated Cc addresses (the composer's cc)
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
     link: str | None = Field(default=None, max_length=500)  # the public link the message carries

@@ -35,9 +35,10 @@ OUTCOME_HOOKS = {"invoice_delivery": "l2c_app.billing.sending:record_delivery"}
 
 def send_mail(session: Session, *, to: str, subject: str, body: str, link: str | None = None,
               attachments: list[Document] | None = None, related: tuple[str, int] | None = None,
-              on_outcome: str | None = None) -> OutboxMessage:
-    """Write the message (and, with SMTP, queue its sending) in the caller's transaction."""
-    msg = OutboxMessage(to=to, subject=subject, body=body, link=link,
+              on_outcome: str | None = None, cc: list[str] | None = None) -> OutboxMessage:
+    """Write the message (and, with SMTP, queue its sending) in the caller's transaction.
+    `cc`: addresses copied on it (checked by the caller, e.g. core.mailmerge.parse_addresses)."""
+    msg = OutboxMessage(to=to, cc=", ".join(cc or []), subject=subject, body=body, link=link,
                         attachment_ids=[d.id for d in attachments or [] if d.id is not None],
                         related_entity=related[0] if related else None, related_id=related[1] if related else None)
     session.add(msg)
@@ -74,13 +75,13 @@ def deliver_email(effect) -> str:
             if msg.attachment_ids else []
         for d in docs:
             session.expunge(d)
-        to, subject, body = msg.to, msg.subject, msg.body
+        to, subject, body, cc = msg.to, msg.subject, msg.body, msg.cc
     settings = get_settings()
     if not settings.smtp_url:
         raise Permanent("SMTP is not configured (SMTP_URL)")
     message_id = make_msgid(idstring=effect.idempotency_key.replace(":", "-"), domain="l2c")
     try:
-        _smtp_send(settings.smtp_url, settings.mail_from, to, subject, body, docs, message_id)
+        _smtp_send(settings.smtp_url, settings.mail_from, to, subject, body, docs, message_id, cc=cc)
     except smtplib.SMTPRecipientsRefused as exc:
         raise Permanent(f"recipient refused: {exc}") from None
     except smtplib.SMTPResponseException as exc:
@@ -108,10 +109,12 @@ on_failed("email", _mail_failed)
 
 
 def _smtp_send(url: str, sender: str, to: str, subject: str, body: str, attachments: list[Document],
-               message_id: str | None = None) -> None:
+               message_id: str | None = None, cc: str = "") -> None:
     parts = urlparse(url)
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = sender, to, subject
+    if cc:
+        email["Cc"] = cc  # send_message delivers to To and Cc
     if message_id:
         email["Message-ID"] = message_id
     email.set_content(body)

@@ -9,6 +9,7 @@ from l2c_app.billing.components import project_panel
 from l2c_app.projects.state import (
     DAY_NAMES, ApprovalState, ChangeOrderPublicState, DeliverySettingsState, ProjectsState, TimeState,
 )
+from l2c_app.ui.composer import ComposerState, composer_dialog
 from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label, public_page
 
 
@@ -114,7 +115,7 @@ def co_row(c: rx.Var) -> rx.Component:
             c["status"] == "approved", rx.text("Approved by ", c["approved"], size="1"),
             rx.hstack(
                 rx.cond(c["status"] == "draft",
-                        rx.button("Send to client", size="1", on_click=ProjectsState.send_change_order(c["id"]),
+                        rx.button("Send to client", size="1", on_click=ComposerState.open_for("changeorder", c["id"]),
                                   aria_label=f"Send change order {c['number']} to client")),
                 rx.cond(c["via"] == "docusign",
                         rx.badge("Sent via DocuSign", color_scheme="indigo", variant="soft"),
@@ -233,7 +234,8 @@ def detail_body() -> rx.Component:
                                       rx.table.body(rx.foreach(ProjectsState.change_orders, co_row)), width="100%"),
                         rx.text("No change orders. Unapproved change orders are never billed.", color_scheme="gray",
                                 size="2")),
-                rx.separator(), rx.heading("New change order", size="3"), change_order_form()),
+                rx.separator(), rx.heading("New change order", size="3"), change_order_form(),
+                composer_dialog()),
         project_panel(),
         section("Timeline", rx.cond(
             ProjectsState.timeline.length() > 0,

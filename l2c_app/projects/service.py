@@ -1116,10 +1116,45 @@ def _send_via_docusign(session: Session, actor: Actor, co: ChangeOrder, project:
     return co
 
 
-def send_change_order(session: Session, actor: Actor, change_order_id: int, to: str | None = None) -> ChangeOrder:
+CO_SUBJECT = "Change order {document_number} for {document_title}: your approval"
+CO_BODY = ("{org_name} propose a change to {document_title}:\n\n{description}\n\n"
+           "Price: {total} (before tax)\n\nReview and approve or decline it here:\n{link}\n")
+
+
+def _co_values(session: Session, co: ChangeOrder, project: Project, actor: Actor) -> dict[str, str]:
+    """The merge fields of a change order's e-mail (core.mailmerge)."""
+    from l2c_app.core.money import format_money
+    from l2c_app.pipeline.models import Account, Deal
+
+    org = session.exec(select(Organisation)).first()
+    deal = session.get(Deal, project.deal_id) if project.deal_id else None
+    account = session.get(Account, deal.account_id) if deal is not None and deal.account_id else None
+    sender = session.get(User, actor.user_id) if actor.user_id else None
+    return {"client_name": account.name if account else "", "contact_name": "",
+            "document_number": f"#{co.number}", "document_title": project.name,
+            "total": format_money(co.amount_minor, project.currency),
+            "link": f"{get_settings().app_base_url}/co/{co.public_token}", "due_date": "",
+            "org_name": org.name if org else "We", "sender_name": sender.name if sender else (org.name if org else ""),
+            "description": co.description}
+
+
+def change_order_email_draft(session: Session, actor: Actor, change_order_id: int):
+    """What the composer opens with: today's change order e-mail as a template (the change's
+    text is the {description} field)."""
+    from l2c_app.core.mailmerge import Draft
+
+    co = _change_order(session, change_order_id)
+    project = _project(session, co.project_id)
+    return Draft(to=_recipient(session, project) or "", subject=CO_SUBJECT, body=CO_BODY,
+                 values=_co_values(session, co, project, actor))
+
+
+def send_change_order(session: Session, actor: Actor, change_order_id: int, to: str | None = None,
+                      message=None) -> ChangeOrder:
     """E-mail the client the public approval link `/co/<token>` (outbox without SMTP); when the
     project's contract went through DocuSign (and DocuSign is configured), send a DocuSign
-    envelope to the contract's client signer instead."""
+    envelope to the contract's client signer instead (`message` then does not apply).
+    `message` (core.mailmerge.Message, from the composer): to, cc, subject and body templates."""
     co = _change_order(session, change_order_id)
     if co.status not in ("draft", "sent"):
         raise DeliveryError(f"Change order #{co.number} is {co.status}.", kind="conflict")
@@ -1129,19 +1164,19 @@ def send_change_order(session: Session, actor: Actor, change_order_id: int, to: 
     signer = _docusign_signer(session, project)
     if signer is not None:
         return _send_via_docusign(session, actor, co, project, signer)
-    to = (to or "").strip() or _recipient(session, project)
-    if not to or "@" not in to:
-        raise DeliveryError("Enter the client's e-mail address.", field="to")
-    from l2c_app.core.money import format_money
+    from l2c_app.core.mailmerge import Message, parse_addresses, parse_recipient, rendered
     from l2c_app.integrations.email import send_mail
 
-    url = f"{get_settings().app_base_url}/co/{co.public_token}"
-    org = session.exec(select(Organisation)).first()
-    send_mail(session, to=to, subject=f"Change order #{co.number} for {project.name}: your approval",
-              body=(f"{org.name if org else 'We'} propose a change to {project.name}:\n\n{co.description}\n\n"
-                    f"Price: {format_money(co.amount_minor, project.currency)} (before tax)\n\n"
-                    f"Review and approve or decline it here:\n{url}\n"),
-              link=url, related=("changeorder", co.id))  # type: ignore[arg-type]
+    to = (message.to if message is not None and message.to else to or "").strip() or _recipient(session, project)
+    if not to or "@" not in to:
+        raise DeliveryError("Enter the client's e-mail address.", field="to")
+    to = parse_recipient(to)
+    values = _co_values(session, co, project, actor)
+    message = message or Message(subject=CO_SUBJECT, body=CO_BODY)
+    cc = parse_addresses(message.cc)
+    subject, body = rendered(message, values)
+    send_mail(session, to=to, cc=cc, subject=subject, body=body, link=values["link"],
+              related=("changeorder", co.id))  # type: ignore[arg-type]
     before = snapshot(co)
     co.status = "sent"
     session.add(co)

@@ -10,6 +10,7 @@ from l2c_app.quotes.state import (
     BILLING_KIND_OPTIONS, NO_TAX, BuilderState, CatalogState, PublicQuoteState, QuotesListState,
 )
 from l2c_app.ui import kit
+from l2c_app.ui.composer import ComposerState, composer_dialog
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
 STATUS_COLORS = {"draft": "gray", "sent": "blue", "accepted": "green", "declined": "red", "superseded": "orange",
@@ -388,8 +389,10 @@ def builder_header() -> rx.Component:
             rx.link(rx.button(rx.icon("download", size=14), "Download PDF", variant="soft"),
                     href=BuilderState.pdf_url, is_external=True),
             rx.cond(BuilderState.editable,
-                    rx.button(rx.icon("send", size=14), "Send", on_click=BuilderState.send,
-                              loading=BuilderState.sending)),
+                    # Opens the e-mail composer (ui/composer.py), which sends the quote.
+                    rx.button(rx.icon("send", size=14), "Send", on_click=ComposerState.open_for(
+                        "quote", BuilderState.current_id), loading=BuilderState.sending)),
+            composer_dialog(),
             rx.cond(BuilderState.can_revise,
                     rx.button(rx.icon("copy-plus", size=14), "Revise", variant="soft", on_click=BuilderState.revise)),
             align="center",

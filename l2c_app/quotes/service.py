@@ -704,8 +704,43 @@ def _problems_before_send(session: Session, quote: Quote, lines: list[QuoteLine]
     return None
 
 
-def send_quote(session: Session, actor: Actor, quote_id: int):
-    """E-mail the contact the PDF and the public link; the quote becomes 'sent'."""
+def _email_values(session: Session, quote: Quote, actor: Actor) -> dict[str, str]:
+    """The merge fields of a quote's e-mail (core.mailmerge), from the quote as it is now."""
+    contact = session.get(Contact, quote.contact_id) if quote.contact_id else None
+    deal = session.get(Deal, quote.deal_id)
+    account = session.get(Account, deal.account_id) if deal is not None and deal.account_id else None
+    org = _org(session)
+    org_name = org.name if org else "l2c"
+    sender = session.get(User, actor.user_id) if actor.user_id else None
+    total = quote_totals(session, quote).total_minor  # the one money path (quotes/totals), never re-added here
+    return {"client_name": account.name if account else (contact.name if contact else ""),
+            "contact_name": contact.name if contact else "", "document_number": quote_label(quote),
+            "document_title": quote.title, "total": format_money(total, quote.currency), "link": public_url(quote),
+            "due_date": quote.expires_on.isoformat() if quote.expires_on else "", "org_name": org_name,
+            "sender_name": sender.name if sender else org_name}
+
+
+def email_draft(session: Session, actor: Actor, quote_id: int):
+    """What the composer opens with: today's quote e-mail as a template, and its values."""
+    from l2c_app.core.mailmerge import Draft
+
+    quote = get_quote(session, quote_id)
+    contact = session.get(Contact, quote.contact_id) if quote.contact_id else None
+    expiry = "\nThis proposal is valid until {due_date}." if quote.expires_on else ""
+    body = ("Hello {contact_name},\n\n"
+            "Please find our proposal \"{document_title}\" ({document_number}) attached, for a total of {total}.\n\n"
+            f"You can review it, choose the optional items and accept it online:\n{{link}}\n{expiry}\n\n"
+            "Kind regards,\n{sender_name}\n{org_name}")
+    return Draft(to=contact.email if contact and contact.email else "",
+                 subject="{org_name}: proposal {document_title} ({document_number})", body=body,
+                 values=_email_values(session, quote, actor))
+
+
+def send_quote(session: Session, actor: Actor, quote_id: int, message=None):
+    """E-mail the contact the PDF and the public link; the quote becomes 'sent'. `message`
+    (core.mailmerge.Message, from the composer): recipient, cc, subject and body templates;
+    without it, today's default e-mail (email_draft)."""
+    from l2c_app.core.mailmerge import Message, parse_addresses, parse_recipient, rendered
     from l2c_app.integrations.email import send_mail
     from l2c_app.quotes.pdf import quote_pdf_document
 
@@ -716,9 +751,12 @@ def send_quote(session: Session, actor: Actor, quote_id: int):
         raise QuoteError(*problem)
     _refresh(session, quote)
     contact = session.get(Contact, quote.contact_id)  # type: ignore[arg-type]
-    org = _org(session)
-    org_name = org.name if org else "l2c"
-    sender = session.get(User, actor.user_id) if actor.user_id else None
+    # The message is checked (address, cc, merge fields) before anything changes.
+    draft = email_draft(session, actor, quote.id)
+    message = message or Message(to=draft.to, subject=draft.subject, body=draft.body)
+    to = parse_recipient((message.to or "").strip() or contact.email)  # type: ignore[union-attr,arg-type]
+    cc = parse_addresses(message.cc)
+    subject, body = rendered(message, draft.values)
     before = snapshot(quote)
     # Conditional: of two Send clicks at once, one sends and the other is told.
     sent_at = utcnow()
@@ -728,20 +766,14 @@ def send_quote(session: Session, actor: Actor, quote_id: int):
     quote.status, quote.sent_at = "sent", sent_at
     doc = quote_pdf_document(session, quote)
     link = public_url(quote)
-    expiry = f"\nThis proposal is valid until {quote.expires_on.isoformat()}." if quote.expires_on else ""
-    body = (f"Hello {contact.name},\n\n"  # type: ignore[union-attr]
-            f"Please find our proposal \"{quote.title}\" ({quote_label(quote)}) attached, for a total of "
-            f"{format_money(quote.total_minor, quote.currency)}.\n\n"
-            f"You can review it, choose the optional items and accept it online:\n{link}\n{expiry}\n\n"
-            f"Kind regards,\n{sender.name if sender else org_name}\n{org_name}")
-    message = send_mail(session, to=contact.email, subject=f"{org_name}: proposal {quote.title} ({quote_label(quote)})",  # type: ignore[union-attr,arg-type]
-                        body=body, link=link, attachments=[doc], related=("quote", quote.id))  # type: ignore[arg-type]
+    mail = send_mail(session, to=to, cc=cc, subject=subject,  # type: ignore[arg-type]
+                     body=body, link=link, attachments=[doc], related=("quote", quote.id))  # type: ignore[arg-type]
     record_update(session, actor, quote, before, action="send")
     emit(session, "quote.sent", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id, total_minor=quote.total_minor,
                                            currency=quote.currency))
-    add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} sent to {contact.email}",  # type: ignore[union-attr]
+    add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} sent to {to}",
                    body=f"Total {format_money(quote.total_minor, quote.currency)}", user_id=actor.user_id)
-    return message
+    return mail
 
 
 def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:

@@ -409,6 +409,7 @@ def message_card(m: rx.Var) -> rx.Component:
                 rx.badge(rx.cond(m["status"] == "outbox", "Not sent (no SMTP configured)", m["status"]),
                          color_scheme=rx.cond(m["status"] == "sent", "green", "amber")),
                 rx.text("To ", m["to"], size="2", weight="medium"),
+                rx.cond(m["cc"] != "", rx.text("Cc ", m["cc"], size="2", color_scheme="gray")),
                 rx.spacer(),
                 rx.text(m["created"], size="1", color_scheme="gray"),
                 width="100%",

@@ -79,7 +79,7 @@ def scope_label(scopes: list[str] | None) -> str:
 
 def list_outbox(session: Session, limit: int = 200) -> list[dict]:
     rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).all()
-    return [{"id": m.id, "to": m.to, "subject": m.subject, "body": m.body, "link": m.link or "",
+    return [{"id": m.id, "to": m.to, "cc": m.cc or "", "subject": m.subject, "body": m.body, "link": m.link or "",
              "status": m.status, "created": m.created_at.strftime("%Y-%m-%d %H:%M"), "error": m.error or ""}
             for m in rows]
 

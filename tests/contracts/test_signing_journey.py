@@ -44,6 +44,10 @@ def add_counter_signer(page, member: str) -> None:
 
 def send_for_signature(page) -> None:
     page.get_by_role("button", name="Send for signature").click()
+    # The e-mail composer opens with the signing invitation; Send e-mail sends it.
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Subject", exact=True)).to_have_value(re.compile("please sign"))
+    dialog.get_by_role("button", name="Send e-mail").click()
     expect(page.get_by_text("sent", exact=True).first).to_be_visible()
 
 

@@ -39,7 +39,11 @@ def create_invoice_from_project(page, app, client: str) -> None:
 
 def send_invoice(page) -> str:
     page.get_by_role("button", name="Send invoice").click()
-    expect(page.get_by_text("Invoice sent by e-mail.")).to_be_visible()
+    # The e-mail composer opens with today's message; Send e-mail sends it.
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Subject", exact=True)).to_have_value(re.compile("Invoice"))
+    dialog.get_by_role("button", name="Send e-mail").click()
+    expect(page.get_by_text(re.compile("sent by e-mail to"))).to_be_visible()
     link = page.get_by_role("link", name=re.compile(r"\/i\/"))
     expect(link).to_be_visible()
     return link.get_attribute("href")

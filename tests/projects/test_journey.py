@@ -92,6 +92,10 @@ def propose_change_order(page: Page, project_url: str, description: str, price: 
     page.get_by_label("Price", exact=True).fill(price)
     page.get_by_role("button", name="Create change order").click()
     page.get_by_role("button", name="Send change order #1 to client").click()
+    # The e-mail composer opens with today's message; Send e-mail sends it.
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Subject", exact=True)).to_have_value(re.compile("Change order"))
+    dialog.get_by_role("button", name="Send e-mail").click()
     expect(page.get_by_role("row", name=re.compile(description))).to_contain_text("sent")
 
 

@@ -85,7 +85,11 @@ def build_quote(page) -> None:
 
 
 def send_quote(page) -> str:
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
+    # The e-mail composer opens with today's message; Send e-mail sends it.
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Subject", exact=True)).to_have_value(re.compile("proposal"))
+    dialog.get_by_role("button", name="Send e-mail").click()
     expect(page.get_by_text("Sent: waiting for the client")).to_be_visible()
     return page.get_by_label("Client link").inner_text()
 
