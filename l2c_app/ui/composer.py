@@ -1,7 +1,7 @@
 """The e-mail composer: a dialog opened by every Send of a quote, contract, change order or
 invoice. To (the client contact), Cc, Subject and the message with merge fields, and a live
 preview rendered by core.mailmerge (the same function that renders the message sent).
-"Send e-mail" sends through the document's send service (integrations/compose.py): the
+"Send e-mail" sends through the document's send service (ui/compose_service.py): the
 Outbox row is written in that transaction; SMTP runs after commit."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import reflex as rx
 from l2c_app.core import mailmerge
 from l2c_app.core.audit import Actor
 from l2c_app.core.errors import DomainError
-from l2c_app.integrations import compose
+from l2c_app.ui import compose_service as compose
 from l2c_app.ui.guard import call_service
 from l2c_app.ui.layout import error_callout, field_label
 from l2c_app.ui.session import AuthState
