@@ -53,6 +53,7 @@ class Invoice(SQLModel, table=True):
     void_reason: str | None = Field(default=None, max_length=500)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class InvoiceLine(SQLModel, table=True):
