@@ -167,3 +167,158 @@ def test_an_unpaged_list_filters_and_updated_at_stays_out_of_the_audit(client, a
                                         headers=h).json()["items"]] == [new["id"], old["id"]]
     rows = session.exec(select(AuditLog).where(AuditLog.entity == "taxrate")).all()
     assert rows and all("updated_at" not in (r.before or {}) and "updated_at" not in (r.after or {}) for r in rows)
+
+
+# --- the routes issue 19 left, on the journey's world (SQLite and PostgreSQL) -------------------
+
+class Http:
+    def __init__(self, client, key: str):
+        self.client, self.h, self.n = client, {"Authorization": f"Bearer {key}"}, 0
+
+    def __call__(self, method: str, path: str, body: dict | None = None, expect: int = 200, **params):
+        headers = dict(self.h)
+        if method == "POST":
+            self.n += 1
+            headers["Idempotency-Key"] = f"routes-{self.n}"
+        r = self.client.request(method, path, json=body, headers=headers, params=params or None)
+        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+
+def _world(client, api_key):
+    run_the_journey(client, api_key)
+    api = Http(client, api_key)
+    project_id = api("GET", "/api/v1/time-entries")["items"][0]["project_id"]
+    dev_id = api("GET", "/api/v1/time-entries")["items"][0]["user_id"]
+    return api, project_id, dev_id
+
+
+def test_templates_and_the_signers_of_a_draft(client, api_key):  # noqa: F811
+    api, _, dev_id = _world(client, api_key)
+    t = api("POST", "/api/v1/contract-templates", {"name": "Short form", "body": "Agreement for {{client.name}}."},
+            expect=201)
+    assert t["fields"] == ["client.name"] and t["is_default"] is False
+    assert api("POST", "/api/v1/contract-templates", {"name": "Bad", "body": "{{nope.field}}"},
+               expect=422)["error"]["field"] == "body"
+    t = api("PATCH", f"/api/v1/contract-templates/{t['id']}", {"name": "Short", "is_default": True})
+    assert (t["name"], t["is_default"], t["body"]) == ("Short", True, "Agreement for {{client.name}}.")
+    listed = api("GET", "/api/v1/contract-templates")["items"]
+    assert [x["is_default"] for x in listed if x["id"] == t["id"]] == [True]
+    assert sum(x["is_default"] for x in listed) == 1
+    # a contract from the template, then its signers while it is a draft
+    deal_id = api("GET", "/api/v1/deals")["items"][0]["id"]
+    c = api("POST", "/api/v1/contracts", {"deal_id": deal_id, "template_id": t["id"]}, expect=201)
+    assert c["status"] == "draft" and "Agreement for" in api("GET", f"/api/v1/contracts/{c['id']}").get("body", "Agreement for")
+    before = api("GET", f"/api/v1/contracts/{c['id']}/signers")["items"]
+    s = api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "signer", "name": "Bea Buyer",
+                                                             "email": "bea@client.test"}, expect=201)
+    cs = api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "countersigner", "user_id": dev_id},
+             expect=201)
+    assert cs["routing_order"] > s["routing_order"] and cs["name"] == "Dana Dev"
+    assert api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "signer", "name": "Bea",
+                                                                "email": "bea@client.test"}, expect=422)
+    ids = [x["id"] for x in api("GET", f"/api/v1/contracts/{c['id']}/signers")["items"]]
+    assert ids == [x["id"] for x in before] + [s["id"], cs["id"]]
+    api("DELETE", f"/api/v1/contracts/{c['id']}/signers/{s['id']}", expect=204)
+    assert s["id"] not in [x["id"] for x in api("GET", f"/api/v1/contracts/{c['id']}/signers")["items"]]
+    completed = api("GET", "/api/v1/contracts", status="completed")["items"][0]
+    signer = completed["signers"][0]["id"]
+    api("DELETE", f"/api/v1/contracts/{completed['id']}/signers/{signer}", expect=422)  # signed: not a draft
+    api("DELETE", f"/api/v1/contracts/{c['id']}/signers/{signer}", expect=404)  # another contract's signer
+    api("DELETE", f"/api/v1/contract-templates/{t['id']}", expect=204)
+    api("GET", f"/api/v1/contract-templates/{t['id']}", expect=404)
+
+
+def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key):  # noqa: F811
+    api, pid, dev_id = _world(client, api_key)
+    # budget lines: 10 h at 120.00 = 1 200.00 (core.lines.time_amount); quoted lines keep their money
+    bl = api("POST", f"/api/v1/projects/{pid}/budget-lines", {"role": "QA", "budget_minutes": 600,
+                                                              "rate_minor": 12000}, expect=201)
+    assert (bl["amount_minor"], bl["from_quote"]) == (120000, False)
+    bl = api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{bl['id']}", {"budget_minutes": 90})
+    assert bl["amount_minor"] == 18000  # 1.5 h x 120.00
+    quoted = next(b for b in api("GET", f"/api/v1/projects/{pid}/budget-lines")["items"] if b["from_quote"])
+    assert api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", {"rate_minor": 1},
+               expect=409)["error"]["field"] == "budget_minutes"
+    assert api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", {"role": "Developer (senior)"}
+               )["amount_minor"] == quoted["amount_minor"]
+    api("DELETE", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", expect=409)
+    # members: the developer at their own rate
+    m = api("POST", f"/api/v1/projects/{pid}/members", {"user_id": dev_id, "budget_line_id": bl["id"],
+                                                        "rate_minor": 10000}, expect=201)
+    assert (m["rate_minor"], m["effective_rate_minor"]) == (10000, 10000)
+    m = api("POST", f"/api/v1/projects/{pid}/members", {"user_id": dev_id, "budget_line_id": bl["id"]}, expect=201)
+    assert (m["rate_minor"], m["effective_rate_minor"]) == (None, 12000)  # back to the role's rate
+    api("DELETE", f"/api/v1/projects/{pid}/budget-lines/{bl['id']}", expect=409)  # a member bills under it
+    members = api("GET", f"/api/v1/projects/{pid}/members")["items"]
+    assert [x["user_id"] for x in members].count(dev_id) == 1
+    api("DELETE", f"/api/v1/projects/{pid}/members/{m['id']}", expect=204)
+    assert dev_id not in [x["user_id"] for x in api("GET", f"/api/v1/projects/{pid}/members")["items"]]
+    api("DELETE", f"/api/v1/projects/{pid}/budget-lines/{bl['id']}", expect=204)
+
+    # time entry edit / delete, then submit, approve (locks), reopen (withdraws the submission)
+    week = "2026-11-16"
+    dev_line = next(b for b in api("GET", f"/api/v1/projects/{pid}/budget-lines")["items"] if b["from_quote"])
+    e1 = api("POST", "/api/v1/time-entries", {"project_id": pid, "date": week, "minutes": 60,
+                                              "budget_line_id": dev_line["id"], "user_id": dev_id}, expect=201)
+    e2 = api("POST", "/api/v1/time-entries", {"project_id": pid, "date": "2026-11-17", "minutes": 30,
+                                              "budget_line_id": dev_line["id"], "user_id": dev_id}, expect=201)
+    e1 = api("PATCH", f"/api/v1/time-entries/{e1['id']}", {"minutes": "2:00", "note": "Checkout flow"})
+    assert (e1["minutes"], e1["note"], e1["day_minutes"], e1["rate_minor"]) == (120, "Checkout flow", 120, 9500)
+    api("DELETE", f"/api/v1/time-entries/{e2['id']}", expect=204)
+    api("DELETE", f"/api/v1/time-entries/{e2['id']}", expect=404)
+    status = api("GET", "/api/v1/weeks/status", week=week, user_id=dev_id)
+    assert (status["status"], status["minutes"]) == ("open", 120)
+    assert api("POST", "/api/v1/weeks/submit", {"week": "2026-11-09", "user_id": dev_id},
+               expect=422)["error"]["field"] == "week"  # nothing logged
+    sub = api("POST", "/api/v1/weeks/submit", {"week": "2026-11-18", "user_id": dev_id})
+    assert (sub["status"], sub["week"], sub["entries"]) == ("submitted", week, 1) and sub["submitted_at"]
+    api("POST", "/api/v1/weeks/submit", {"week": week, "user_id": dev_id}, expect=409)
+    body = {"user_id": dev_id, "week": week}
+    assert api("POST", f"/api/v1/projects/{pid}/weeks/approve", body)["approved_entries"] == 1
+    assert api("GET", "/api/v1/weeks/status", week=week, user_id=dev_id, project_id=pid)["status"] == "approved"
+    api("PATCH", f"/api/v1/time-entries/{e1['id']}", {"minutes": 90}, expect=409)
+    api("DELETE", f"/api/v1/time-entries/{e1['id']}", expect=409)
+    api("POST", f"/api/v1/projects/{pid}/weeks/reopen", body)
+    assert api("GET", "/api/v1/weeks/status", week=week, user_id=dev_id)["status"] == "open"  # withdrawn
+    assert api("PATCH", f"/api/v1/time-entries/{e1['id']}", {"billable": True})["minutes"] == 120
+    api("POST", "/api/v1/weeks/submit", {"week": week, "user_id": dev_id})
+    api("POST", f"/api/v1/projects/{pid}/weeks/approve", body)
+
+    # change orders: send, decline
+    co = api("POST", f"/api/v1/projects/{pid}/change-orders", {"description": "Extra page", "amount_minor": 40000},
+             expect=201)
+    sent = api("POST", f"/api/v1/change-orders/{co['id']}/send", {"to": "carl@client.test"})
+    assert (sent["status"], sent["amount_minor"]) == ("sent", 40000)
+    declined = api("POST", f"/api/v1/change-orders/{co['id']}/decline", {"reason": "Not now"})
+    assert declined["status"] == "declined"
+    api("POST", f"/api/v1/change-orders/{co['id']}/send", {}, expect=409)
+    api("POST", f"/api/v1/change-orders/{co['id']}/decline", {}, expect=409)
+    api("POST", "/api/v1/change-orders/999999/send", {}, expect=404)
+
+    # restore a removed draft line: the time (2 h x 95.00 = 190.00) is unbilled on removal, billed on restore
+    inv = api("POST", f"/api/v1/projects/{pid}/invoices", {}, expect=201)
+    assert inv["status"] == "draft" and inv["subtotal_minor"] == 19000 and inv["tax_minor"] == 3800
+    inv = api("POST", f"/api/v1/invoices/{inv['id']}/lines", {"description": "Hosting", "amount_minor": 5000,
+                                                              "tax_percent": "20"}, expect=201)
+    assert (inv["subtotal_minor"], inv["tax_minor"], inv["total_minor"]) == (24000, 4800, 28800)
+    time_line = next(ln for ln in inv["lines"] if ln["amount_minor"] == 19000)
+    inv = api("DELETE", f"/api/v1/invoices/{inv['id']}/lines/{time_line['id']}")
+    assert (inv["subtotal_minor"], inv["tax_minor"], inv["total_minor"]) == (5000, 1000, 6000)
+    assert sum(c["amount_minor"] for c in api("GET", f"/api/v1/projects/{pid}/unbilled")["items"]) == 19000
+    removed = api("GET", f"/api/v1/invoices/{inv['id']}/removed-lines")["items"]
+    assert [(r["description"], r["amount_minor"], r["sources"]) for r in removed] == \
+        [(time_line["description"], 19000, 1)]
+    inv = api("POST", f"/api/v1/invoices/{inv['id']}/removed-lines/{removed[0]['id']}/restore")
+    assert (inv["subtotal_minor"], inv["tax_minor"], inv["total_minor"]) == (24000, 4800, 28800)
+    assert api("GET", f"/api/v1/projects/{pid}/unbilled")["items"] == []
+    assert api("GET", f"/api/v1/invoices/{inv['id']}/removed-lines")["items"] == []
+    api("POST", f"/api/v1/invoices/{inv['id']}/removed-lines/{removed[0]['id']}/restore", expect=409)
+    # removed again, billed by another draft meanwhile: the restore is refused (billed once)
+    back = next(ln for ln in inv["lines"] if ln["amount_minor"] == 19000)
+    api("DELETE", f"/api/v1/invoices/{inv['id']}/lines/{back['id']}")
+    other = api("POST", f"/api/v1/projects/{pid}/invoices", {}, expect=201)
+    assert other["subtotal_minor"] == 19000
+    again = api("GET", f"/api/v1/invoices/{inv['id']}/removed-lines")["items"][0]
+    assert api("POST", f"/api/v1/invoices/{inv['id']}/removed-lines/{again['id']}/restore",
+               expect=409)["error"]["field"] == "removed_line_id"

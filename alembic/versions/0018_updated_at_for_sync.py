@@ -1,4 +1,4 @@
-"""`updated_at` (the sync stamp behind `?updated_since=`) on every table a list route returns.
+"""Week submissions (a person hands in a week for approval), removed draft lines (to restore them), and `updated_at` (the sync stamp behind `?updated_since=`) on every table a list route returns.
 
 Existing rows take their `created_at` (or the migration's instant where the table has none).
 
@@ -28,6 +28,34 @@ TABLES = {
 
 
 def upgrade() -> None:
+    op.create_table(
+        "weeksubmission",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "week_start", name="uq_week_submission"),
+    )
+    op.create_table(
+        "removedinvoiceline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("line", sa.JSON(), nullable=False),
+        sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("removed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("restored_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("restored_line_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoice.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("removedinvoiceline", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_removedinvoiceline_invoice_id"), ["invoice_id"], unique=False)
     now = datetime.now(UTC)
     for table, source in TABLES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
@@ -41,6 +69,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("weeksubmission")
+    op.drop_table("removedinvoiceline")
     for table in reversed(list(TABLES)):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("updated_at")

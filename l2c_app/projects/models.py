@@ -131,6 +131,18 @@ class TimeEntry(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
+class WeekSubmission(SQLModel, table=True):
+    """A person's week of time handed in for approval (all their projects that week).
+    Reopening an approval withdraws it: the person fixes the time and submits again."""
+
+    __table_args__ = (UniqueConstraint("user_id", "week_start", name="uq_week_submission"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    week_start: date  # the Monday
+    submitted_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
+
+
 class ChangeOrder(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
