@@ -462,6 +462,10 @@ def time_page() -> rx.Component:
             rx.spacer(),
             rx.text(TimeState.status, size="2", color_scheme=rx.cond(TimeState.status == "Not saved", "red", "green"),
                     aria_live="polite", role="status"),
+            rx.text(TimeState.week_state, size="2", color_scheme="gray", aria_label="Week status"),
+            rx.cond((TimeState.week_state == "Not submitted") & (TimeState.week_total != "0:00"),
+                    rx.button(rx.icon("send", size=14), "Submit week for approval", variant="outline",
+                              on_click=TimeState.submit_week)),
             rx.button(rx.icon("copy", size=14), "Copy last week", variant="outline",
                       on_click=TimeState.copy_last_week),
             rx.cond(AuthState_allowed("approve_time"), rx.link(rx.button("Approvals", variant="outline"),
@@ -495,7 +499,7 @@ def AuthState_allowed(section_name: str) -> rx.Var:  # noqa: N802 - reads like t
 def approval_row(w: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(w["user_name"]), rx.table.cell(w["project_name"]), rx.table.cell(w["monday"]),
-        rx.table.cell(w["hours"]),
+        rx.table.cell(w["hours"]), rx.table.cell(w["submitted"]),
         rx.table.cell(rx.button("Approve week", size="1", on_click=ApprovalState.approve(w["key"]),
                                 aria_label=f"Approve week of {w['monday']} for {w['user_name']} on "
                                            f"{w['project_name']}")),
@@ -506,7 +510,7 @@ def approval_row(w: rx.Var) -> rx.Component:
 def approvals_page() -> rx.Component:
     return rx.cond(
         ApprovalState.weeks.length() > 0,
-        rx.table.root(_th("Person", "Project", "Week of", "Hours", ""),
+        rx.table.root(_th("Person", "Project", "Week of", "Hours", "Status", ""),
                       rx.table.body(rx.foreach(ApprovalState.weeks, approval_row)), width="100%"),
         empty_state("check-check", "Nothing to approve",
                     "Weeks of time on projects you lead appear here until you approve them."),

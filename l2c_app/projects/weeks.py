@@ -104,3 +104,24 @@ def week_status(session: Session, user_id: int, monday: date, project_id: int | 
     return {"user_id": user_id, "week": monday, "project_id": project_id, "status": status,
             "submitted_at": sub.submitted_at if sub else None, "entries": len(entries),
             "approved_entries": approved, "minutes": sum(e.minutes for e in entries)}
+
+
+STATUS_TEXT = {"open": "Not submitted", "submitted": "Submitted for approval", "partly_approved": "Partly approved",
+               "approved": "Approved"}
+
+
+def week_status_text(session: Session, user_id: int, monday: date) -> str:
+    """The time grid's line about the week: open, submitted (when), partly approved, approved."""
+    st = week_status(session, user_id, monday)
+    if st["status"] == "submitted" and st["submitted_at"] is not None:
+        return f"Submitted for approval on {st['submitted_at']:%d %b}"
+    return STATUS_TEXT[st["status"]]
+
+
+def pending_with_submission(session: Session, approver_id: int) -> list[dict]:
+    """The approvals list, each week marked submitted or not (approving needs no submission)."""
+    rows = svc.pending_approvals(session, approver_id)
+    handed_in = {(s.user_id, s.week_start.isoformat()) for s in session.exec(select(WeekSubmission))}
+    for w in rows:
+        w["submitted"] = "Submitted" if (w["user_id"], w["monday"]) in handed_in else "Not submitted"
+    return rows
