@@ -60,6 +60,7 @@ def _ids(api, h) -> dict[str, int]:
     project_id = get("/api/v1/time-entries")[0]["project_id"]
     contract_id = get("/api/v1/contracts")[0]["id"]
     return {"client_id": get("/api/v1/clients")[0]["id"], "project_id": project_id, "contract_id": contract_id,
+            "invoice_id": get("/api/v1/invoices")[0]["id"],
             "endpoint_id": api.post("/api/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/l2c",
                                                                       "event_types": ["invoice.issued"]},
                                     headers=h).json()["id"]}
