@@ -40,8 +40,9 @@ def _decode(cursor: str | None) -> tuple[int, datetime | None] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         ident, _, stamp = raw.partition("@")
-        return int(ident), (datetime.fromisoformat(stamp) if stamp else None)
-    except ValueError:
+        # a crafted stamp without an offset must not reach the database (aware columns): read as UTC
+        return int(ident), (aware(datetime.fromisoformat(stamp)) if stamp else None)
+    except (ValueError, OverflowError):
         raise DomainError("not a cursor from this API", "cursor") from None
 
 
@@ -52,7 +53,10 @@ def decode_cursor(cursor: str | None) -> int | None:
 
 def aware(value: datetime) -> datetime:
     """An `updated_since` without an offset is read as UTC (what every column stores)."""
-    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00-05:00 is before the first instant a datetime holds
+        raise DomainError("an instant between the years 1 and 9999", "updated_since") from None
 
 
 def page(session: Session, stmt, model, cursor: str | None, limit: int,
