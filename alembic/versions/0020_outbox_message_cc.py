@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0020'
-down_revision = "0017"
+down_revision = "0018"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

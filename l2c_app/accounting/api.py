@@ -8,7 +8,7 @@ commits it before answering; it marks nothing exported. Only POST /exports makes
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -19,6 +19,7 @@ from sqlmodel import Session
 from l2c_app.accounting import export
 from l2c_app.accounting import settings as acct
 from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError
 
@@ -72,8 +73,9 @@ def create_export(body: BatchBody, session: Session = Depends(db),
 
 
 @router.get("/api/v1/accounting/exports")
-def list_exports(session: Session = Depends(db), _: Principal = Depends(require("accounting"))) -> dict:
-    return {"batches": [export.batch_json(b) for b in export.batches(session)],
+def list_exports(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
+                 _: Principal = Depends(require("accounting"))) -> dict:
+    return {"batches": [export.batch_json(b) for b in changed_since(export.batches(session), updated_since)],
             "not_exported": export.pending_count(session)}
 
 

@@ -22,6 +22,7 @@ class ExportBatch(SQLModel, table=True):
     date_from: date | None = None
     date_to: date | None = None
     entry_count: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class JournalEntry(SQLModel, table=True):

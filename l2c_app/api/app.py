@@ -37,14 +37,15 @@ def _cycle_routers() -> list:
     """Typed routes that let an integration run the whole cycle (issue 19), one module per stage."""
     from l2c_app.api import keys_api
     from l2c_app.billing import api_drafts
-    from l2c_app.contracts import api_signing
+    from l2c_app.contracts import api_signing, api_templates
     from l2c_app.pipeline import api_summary
-    from l2c_app.projects import api_delivery
+    from l2c_app.projects import api_delivery, api_team
     from l2c_app.quotes import api_catalog
     from l2c_app.team import api_org
 
     return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
-            api_drafts.router, api_summary.router, api_org.router, keys_api.router]
+            api_drafts.router, api_summary.router, api_org.router, keys_api.router, api_templates.router,
+            api_team.router]
 
 
 def build_api() -> FastAPI:

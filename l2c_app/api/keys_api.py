@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from l2c_app.api import scopes
 from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.core.auth import Principal, revoke_api_key
 from l2c_app.core.errors import Conflict, Forbidden
 from l2c_app.core.models import ApiKey
@@ -64,8 +65,10 @@ def key_json(k: ApiKey) -> dict:
 
 
 @router.get("/api-keys", response_model=KeyList)
-def list_keys(session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
-    return {"items": [key_json(k) for k in session.exec(select(ApiKey).order_by(ApiKey.id))], "next_cursor": None}
+def list_keys(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
+              _: Principal = Depends(auth)) -> dict:
+    keys = changed_since(session.exec(select(ApiKey).order_by(ApiKey.id)), updated_since)
+    return {"items": [key_json(k) for k in keys], "next_cursor": None}
 
 
 @router.post("/api-keys", status_code=201, response_model=KeyCreated)

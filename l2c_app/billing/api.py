@@ -7,14 +7,14 @@ other routes need a user or API key allowed to use invoices.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing import service
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
@@ -113,7 +113,8 @@ def client_unbilled(account_id: int, project_ids: str, up_to: str | None = None,
 
 
 @router.get("/api/v1/invoices")
-def list_invoices(status: str | None = None, project_id: int | None = None, cursor: str | None = None,
+def list_invoices(status: str | None = None, project_id: int | None = None,
+                  updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
                   limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
                   _: Principal = Depends(require("invoices"))) -> dict:
     stmt = select(Invoice)
@@ -121,7 +122,8 @@ def list_invoices(status: str | None = None, project_id: int | None = None, curs
         stmt = stmt.where(Invoice.status == status)
     if project_id:  # its own invoices and the client invoices whose lines bill it
         stmt = stmt.where(service.bills_project(project_id))
-    return page(session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False))
+    return page(session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False),
+                updated_since)
 
 
 def _invoice(session: Session, invoice_id: int) -> Invoice:

@@ -3,6 +3,8 @@
     POST   /api/v1/projects/{id}/deposits                a deposit: percent or amount, optional tax rate
     POST   /api/v1/invoices/{id}/lines                   a manual line on a draft
     DELETE /api/v1/invoices/{id}/lines/{line_id}         untick a draft's line (its work is unbilled again)
+    GET    /api/v1/invoices/{id}/removed-lines           the unticked lines that can be put back
+    POST   /api/v1/invoices/{id}/removed-lines/{rid}/restore   put one back (its work is billed by it again)
 
 Every figure comes from `billing.service` (deposit base, tax, totals); nothing is computed
 here. Threat model: `require("invoices")`; the service refuses changes to anything but a
@@ -11,6 +13,7 @@ draft and locks the invoice row while it changes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -19,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlmodel import Session
 
 from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.billing import service
 from l2c_app.core.auth import Principal
 
@@ -68,4 +72,34 @@ def add_line(invoice_id: int, body: ManualLineIn, session: Session = Depends(db)
 def remove_line(invoice_id: int, line_id: int, session: Session = Depends(db),
                 who: Principal = Depends(auth)) -> dict[str, Any]:
     inv = service.remove_line(session, invoice_id, line_id, who.actor)
+    return service.invoice_json(session, inv)
+
+
+class RemovedLineOut(BaseModel):
+    id: int
+    invoice_id: int
+    description: str
+    amount_minor: int
+    sources: int = Field(description="how many billed items (time entries, milestones ...) the line billed")
+    removed_at: datetime
+    updated_at: datetime
+
+
+class RemovedLineList(BaseModel):
+    items: list[RemovedLineOut]
+    next_cursor: str | None = None
+
+
+@router.get("/invoices/{invoice_id}/removed-lines", response_model=RemovedLineList)
+def removed_lines(invoice_id: int, updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
+                  _: Principal = Depends(auth)) -> RemovedLineList:
+    rows = changed_since(service.removed_lines(session, invoice_id), updated_since)
+    return RemovedLineList(items=[RemovedLineOut(**service.removed_line_json(r)) for r in rows])
+
+
+@router.post("/invoices/{invoice_id}/removed-lines/{removed_id}/restore")
+def restore_line(invoice_id: int, removed_id: int, session: Session = Depends(db),
+                 who: Principal = Depends(auth)) -> dict[str, Any]:
+    """The line back on the draft as it was; 409 when another invoice bills its work meanwhile."""
+    inv = service.restore_line(session, invoice_id, removed_id, who.actor)
     return service.invoice_json(session, inv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Index, Numeric, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, Text, text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -53,6 +53,7 @@ class Invoice(SQLModel, table=True):
     void_reason: str | None = Field(default=None, max_length=500)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -76,6 +77,22 @@ class InvoiceLine(SQLModel, table=True):
     source_type: str | None = Field(default=None, max_length=20)  # what the line bills (see SOURCE_TYPES)
     # On a credit note: the invoice line it credits (a line is credited at most once).
     credits_line_id: int | None = Field(default=None, foreign_key="invoiceline.id", index=True)
+
+
+class RemovedInvoiceLine(SQLModel, table=True):
+    """A line unticked from a draft, kept so it can be put back exactly as it was: its columns
+    (`line`, amounts as built by the money rule) and the sources it billed (`sources`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    description: str = Field(max_length=500)
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    line: dict = Field(sa_column=Column(JSON, nullable=False))
+    sources: list = Field(sa_column=Column(JSON, nullable=False))
+    removed_at: datetime = Field(default_factory=utcnow)
+    restored_at: datetime | None = None
+    restored_line_id: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class BilledSource(SQLModel, table=True):

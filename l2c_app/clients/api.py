@@ -8,7 +8,7 @@ Money: integer minor units + currency.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import decode_cursor, encode_cursor
+from l2c_app.api.pagination import UPDATED_SINCE, page, page_rows
 from l2c_app.clients import service as svc
 from l2c_app.clients.statement import statement
 from l2c_app.clients.statement_pdf import render_statement_pdf
@@ -153,17 +153,13 @@ def _client_out(session: Session, client_id: int) -> ClientOut:
 def list_clients(session: Session = Depends(db), _: Principal = Depends(require("clients")),
                  q: Annotated[str, Query(max_length=200)] = "", has_open_balance: bool = False,
                  has_active_project: bool = False, owner_id: int | None = None,
+                 updated_since: datetime | None = UPDATED_SINCE,
                  cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ClientPage:
-    """Clients by id (keyset pages), with the filters of the Clients page."""
-    after = decode_cursor(cursor) or 0
-    rows = [r for r in svc.list_clients(session, q=q, has_open_balance=has_open_balance,
-                                        has_active_project=has_active_project, owner_id=owner_id)
-            if r["id"] > after]
-    rows.sort(key=lambda r: r["id"])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ClientPage(items=[ClientRow(**r) for r in rows],
-                      next_cursor=encode_cursor(rows[-1]["id"]) if more and rows else None)
+    """Clients by id (keyset pages), with the filters of the Clients page; sync by (updated_at, id)."""
+    rows = svc.list_clients(session, q=q, has_open_balance=has_open_balance,
+                            has_active_project=has_active_project, owner_id=owner_id)
+    kept, next_cursor = page_rows(rows, cursor, limit, updated_since, lambda r: r["updated_at"], lambda r: r["id"])
+    return ClientPage(items=[ClientRow(**r) for r in kept], next_cursor=next_cursor)
 
 
 @router.get("/api/v1/clients/{client_id}", response_model=ClientOut)
@@ -181,20 +177,14 @@ def patch_client(client_id: int, body: ClientPatch, session: Session = Depends(d
 
 @router.get("/api/v1/clients/{client_id}/contacts", response_model=ContactPage)
 def list_contacts(client_id: int, session: Session = Depends(db), _: Principal = Depends(require("clients")),
-                  include_archived: bool = False, cursor: str | None = None,
-                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ContactPage:
+                  include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
+                  cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ContactPage:
     svc.get_account(session, client_id)
     stmt = select(Contact).where(Contact.account_id == client_id)
     if not include_archived:
         stmt = stmt.where(Contact.archived_at.is_(None))
-    after = decode_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(Contact.id > after)
-    rows = list(session.exec(stmt.order_by(Contact.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ContactPage(items=[ContactOut(**svc.contact_json(c)) for c in rows],
-                       next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+    got = page(session, stmt, Contact, cursor, limit, lambda c: ContactOut(**svc.contact_json(c)), updated_since)
+    return ContactPage(**got)
 
 
 @router.post("/api/v1/clients/{client_id}/contacts", response_model=ContactOut, status_code=201)

@@ -161,7 +161,8 @@ def list_clients(session: Session, *, q: str = "", has_open_balance: bool = Fals
                      "owner": owners.get(a.owner_id, "") if a.owner_id else "", "currency": cur,
                      "open_minor": mine["open"], "overdue_minor": mine["overdue"],
                      "open_other": {c: v["open"] for c, v in others.items()},
-                     "has_active_project": a.id in active, "created_at": a.created_at})
+                     "has_active_project": a.id in active, "created_at": a.created_at,
+                     "updated_at": a.updated_at})
     if sort == "name":
         rows.sort(key=lambda r: (r["name"].lower(), r["id"]))
     elif sort == "newest":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -20,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import check_scope, db, optional_principal, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.contracts import service as svc
 from l2c_app.contracts import webhooks
 from l2c_app.contracts.models import Contract
@@ -62,7 +63,8 @@ def _provider_error(exc: Exception) -> HTTPException:
 
 
 @router.get("/api/v1/contracts")
-def list_contracts(deal_id: int | None = None, status: str | None = None, cursor: str | None = None,
+def list_contracts(deal_id: int | None = None, status: str | None = None,
+                   updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
                    limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
                    _p: Principal = Depends(require("contracts"))) -> dict:
     stmt = select(Contract)
@@ -72,7 +74,7 @@ def list_contracts(deal_id: int | None = None, status: str | None = None, cursor
         if status not in svc.STATUSES:
             raise DomainError(f"one of {', '.join(svc.STATUSES)}", "status")
         stmt = stmt.where(Contract.status == status)
-    return page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c))
+    return page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c), updated_since)
 
 
 @router.post("/api/v1/contracts", status_code=201)

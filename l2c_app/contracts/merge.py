@@ -299,12 +299,12 @@ def save_template(session: Session, actor: Actor, template_id: int | None, name:
 
     name = (name or "").strip()
     if not name:
-        raise TemplateError("name: give the template a name.")
+        raise TemplateError("name: give the template a name.", "name")
     if not (body or "").strip():
-        raise TemplateError("body: the template is empty.")
+        raise TemplateError("body: the template is empty.", "body")
     bad = unknown_fields(body)
     if bad:
-        raise TemplateError(f"body: unknown merge fields: {', '.join(bad)}")
+        raise TemplateError(f"body: unknown merge fields: {', '.join(bad)}", "body")
     if template_id:
         row = session.get(ContractTemplate, template_id)
         if row is None or row.archived_at is not None:

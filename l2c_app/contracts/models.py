@@ -17,7 +17,7 @@ class ContractTemplate(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))  # text with {{merge.fields}}
     is_default: bool = False
     archived_at: datetime | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class Contract(SQLModel, table=True):
@@ -44,6 +44,7 @@ class Contract(SQLModel, table=True):
     last_provider_event_at: datetime | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class ContractSigner(SQLModel, table=True):
@@ -66,3 +67,4 @@ class ContractSigner(SQLModel, table=True):
     typed_name: str | None = Field(default=None, max_length=200)
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=400)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)

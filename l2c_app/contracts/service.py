@@ -260,9 +260,10 @@ def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = 
     return signer
 
 
-def remove_signer(session: Session, actor: Actor, signer_id: int) -> None:
+def remove_signer(session: Session, actor: Actor, signer_id: int, contract_id: int | None = None) -> None:
+    """Take a signer off a draft (`contract_id`: only a signer of that contract)."""
     signer = session.get(ContractSigner, signer_id)
-    if signer is None:
+    if signer is None or (contract_id is not None and signer.contract_id != contract_id):
         raise ContractError("signer: no such signer.", kind="not_found")
     if _get(session, signer.contract_id).status != "draft":
         raise ContractError("signers: signers are chosen while the contract is a draft.")

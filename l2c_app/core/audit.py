@@ -18,6 +18,8 @@ from l2c_app.core.models import AuditLog
 from l2c_app.core.timeutil import utcnow
 
 # Never copied into the audit log.
+# Bookkeeping columns every write touches (the sync stamp `updated_at`): not a change worth auditing.
+_NOISE_FIELDS = {"updated_at"}
 _SECRET_FIELDS = {"password_hash", "token_hash", "key_hash", "data", "raw_body", "secret_enc", "previous_secret_enc"}
 
 
@@ -55,7 +57,7 @@ def _plain(value: Any) -> Any:
 
 def snapshot(obj: SQLModel) -> dict[str, Any]:
     """The record's columns as JSON-safe values, secrets left out."""
-    return {k: _plain(v) for k, v in obj.model_dump().items() if k not in _SECRET_FIELDS}
+    return {k: _plain(v) for k, v in obj.model_dump().items() if k not in _SECRET_FIELDS and k not in _NOISE_FIELDS}
 
 
 def _entity(obj: SQLModel) -> str:

@@ -44,6 +44,7 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class UserSession(SQLModel, table=True):
@@ -133,6 +134,7 @@ class ApiKey(SQLModel, table=True):
     # ["billing:write", "quotes:read"] or ["*:read"] (api/scopes.py).
     scopes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     rate_limit_per_minute: int | None = None  # None: the default of api/scopes.py
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class AuditLog(SQLModel, table=True):

@@ -9,13 +9,15 @@ nothing. An invalid key is a 401 (never silently downgraded to the public path).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
 from l2c_app.api import scopes
 from l2c_app.api.deps import client_ip, db, optional_principal, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
 from l2c_app.core.db import run_db
@@ -84,7 +86,7 @@ def list_leads(
     email: str | None = None,
     status: str | None = Query(None, description="new, qualified, disqualified, converted, merged"),
     owner: str | None = Query(None, description="owner e-mail or user id"),
-    cursor: str | None = None,
+    updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("leads")),
@@ -102,7 +104,7 @@ def list_leads(
         else:
             user = session.exec(select(User).where(User.email == owner.strip().lower())).first()
             stmt = stmt.where(Lead.owner_id == (user.id if user else -1))
-    return page(session, stmt, Lead, cursor, limit, lambda ld: svc.lead_api_json(session, ld))
+    return page(session, stmt, Lead, cursor, limit, lambda ld: svc.lead_api_json(session, ld), updated_since)
 
 
 @router.get("/api/v1/leads.csv")

@@ -39,6 +39,7 @@ class Lead(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     converted_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class ImportJob(SQLModel, table=True):

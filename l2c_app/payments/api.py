@@ -7,12 +7,14 @@ user or an API key allowed to use payments.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing.service import match_payment
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError
@@ -45,7 +47,8 @@ def payment_json(p: Payment) -> dict:
 
 
 @router.get("/api/v1/payments")
-def list_payments(unmatched: bool = False, other_apps: bool = False, cursor: str | None = None,
+def list_payments(unmatched: bool = False, other_apps: bool = False,
+                  updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
                   limit: int = Query(50, ge=1, le=200),
                   session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> dict:
     """`unmatched=true`: payments with no invoice, only those for l2c's own links unless
@@ -55,7 +58,7 @@ def list_payments(unmatched: bool = False, other_apps: bool = False, cursor: str
         stmt = stmt.where(Payment.invoice_id.is_(None))
         if not other_apps:
             stmt = stmt.where(Payment.stripe_foreign.is_(False))
-    return page(session, stmt, Payment, cursor, limit, payment_json)
+    return page(session, stmt, Payment, cursor, limit, payment_json, updated_since)
 
 
 @router.post("/api/v1/payments/{payment_id}/match")

@@ -50,7 +50,7 @@ class Payment(SQLModel, table=True):
     reversal_reason: str | None = Field(default=None, max_length=300)
     reversed_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class Refund(SQLModel, table=True):

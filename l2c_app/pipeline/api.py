@@ -7,13 +7,14 @@ timeline event. Money is integer minor units plus `currency`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
@@ -35,8 +36,9 @@ def deal_json(deal: Deal) -> dict:
 
 
 @router.get("/api/v1/stages")
-def list_stages(session: Session = Depends(db), _: Principal = Depends(require("pipeline"))) -> dict:
-    return {"items": svc.stages_json(session), "next_cursor": None}
+def list_stages(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
+                _: Principal = Depends(require("pipeline"))) -> dict:
+    return {"items": svc.stages_json(session, updated_since), "next_cursor": None}
 
 
 @router.get("/api/v1/deals")
@@ -44,7 +46,7 @@ def list_deals(
     status: str | None = Query(None, description="open, won or lost"),
     owner_id: int | None = None,
     stage_id: int | None = None,
-    cursor: str | None = None,
+    updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("pipeline")),
@@ -58,7 +60,7 @@ def list_deals(
         stmt = stmt.where(Deal.owner_id == owner_id)
     if stage_id:
         stmt = stmt.where(Deal.stage_id == stage_id)
-    return page(session, stmt, Deal, cursor, limit, lambda d: svc.deal_json(session, d))
+    return page(session, stmt, Deal, cursor, limit, lambda d: svc.deal_json(session, d), updated_since)
 
 
 def _owner_from(session: Session, data: dict) -> int | None:

@@ -28,6 +28,7 @@ class Account(SQLModel, table=True):
     payment_terms: str | None = Field(default=None, max_length=16)  # a key of billing.service.TERMS
     currency: str | None = Field(default=None, max_length=3)
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class Contact(SQLModel, table=True):
@@ -41,6 +42,7 @@ class Contact(SQLModel, table=True):
     is_billing: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     archived_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class PipelineStage(SQLModel, table=True):
@@ -51,6 +53,7 @@ class PipelineStage(SQLModel, table=True):
     position: int = 0
     probability: int = Field(default=10)  # percent, 0..100
     kind: str = Field(default="open", max_length=8)  # open, won, lost
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class Deal(SQLModel, table=True):
@@ -72,7 +75,7 @@ class Deal(SQLModel, table=True):
     source: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
     stage_entered_at: datetime = Field(default_factory=utcnow)
     last_activity_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None

@@ -70,9 +70,12 @@ def closing_stage(session: Session, kind: str) -> PipelineStage:
     return stage
 
 
-def stages_json(session: Session) -> list[dict]:
+def stages_json(session: Session, updated_since: datetime | None = None) -> list[dict]:
+    """The stages in board order, or (`updated_since`) those changed since then, by (updated_at, id)."""
+    from l2c_app.api.pagination import changed_since
+
     return [{"id": s.id, "name": s.name, "position": s.position, "probability": s.probability, "kind": s.kind}
-            for s in ensure_stages(session)]
+            for s in changed_since(ensure_stages(session), updated_since)]
 
 
 def save_stages(session: Session, actor: Actor, rows: list[dict]) -> list[dict]:

@@ -9,7 +9,7 @@ naming the field.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import client_ip, db, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.auth import Principal, can
 from l2c_app.core.errors import DomainError, Forbidden
 from l2c_app.projects import service as svc
@@ -44,7 +44,7 @@ def get_project(project_id: int, session: Session = Depends(db),
 def list_time_entries(session: Session = Depends(db), who: Principal = Depends(require("time")),
                       project_id: int | None = None, user_id: int | None = None,
                       date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
-                      cursor: str | None = None, limit: int = Query(100, ge=1, le=500)) -> dict:
+                      updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None, limit: int = Query(100, ge=1, le=500)) -> dict:
     """Time entries, filtered; a user without the approve_time role sees only their own."""
     stmt = select(TimeEntry)
     if who.user is not None and not can(who.user.role, "approve_time"):
@@ -59,7 +59,7 @@ def list_time_entries(session: Session = Depends(db), who: Principal = Depends(r
         stmt = stmt.where(TimeEntry.day >= date_from)
     if date_to is not None:
         stmt = stmt.where(TimeEntry.day <= date_to)
-    return page(session, stmt, TimeEntry, cursor, limit, svc.time_entry_json)
+    return page(session, stmt, TimeEntry, cursor, limit, svc.time_entry_json, updated_since)
 
 
 class TimeEntryIn(BaseModel):

@@ -41,6 +41,7 @@ class ProjectMember(SQLModel, table=True):
     budget_line_id: int | None = Field(default=None, foreign_key="budgetline.id")  # billing role
     # overrides the budget line's rate
     rate_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class BudgetLine(SQLModel, table=True):
@@ -56,6 +57,7 @@ class BudgetLine(SQLModel, table=True):
     # the quoted money, kept exactly (not recomputed from hours x rate)
     amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class Milestone(SQLModel, table=True):
@@ -126,7 +128,19 @@ class TimeEntry(SQLModel, table=True):
     approved_at: datetime | None = None
     approved_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
+
+
+class WeekSubmission(SQLModel, table=True):
+    """A person's week of time handed in for approval (all their projects that week).
+    Reopening an approval withdraws it: the person fixes the time and submits again."""
+
+    __table_args__ = (UniqueConstraint("user_id", "week_start", name="uq_week_submission"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    week_start: date  # the Monday
+    submitted_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class ChangeOrder(SQLModel, table=True):

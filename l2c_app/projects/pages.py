@@ -470,6 +470,16 @@ def time_page() -> rx.Component:
                                                                 href="/time/approvals")),
             width="100%", align="center", spacing="3",
         ),
+        rx.hstack(
+            rx.badge(TimeState.week_state, color_scheme=rx.cond(TimeState.week_state == "Approved", "green",
+                                                                 rx.cond(TimeState.week_state == "Not submitted",
+                                                                         "gray", "blue")),
+                     size="2", aria_label="Week status"),
+            rx.cond((TimeState.week_state == "Not submitted") & (TimeState.week_total != "0:00"),
+                    rx.button(rx.icon("send", size=14), "Submit week for approval", variant="outline", size="1",
+                              on_click=TimeState.submit_week)),
+            align="center", spacing="3", wrap="wrap",
+        ),
         error_callout(TimeState.error),
         rx.text("Type 1.5, 1:30, 90m or 2h; arrows, Tab and Enter move between cells. Enter or F2 edits the "
                 "text of a cell (arrows then move the cursor), Escape puts it back. Each cell saves when you "
@@ -497,7 +507,7 @@ def AuthState_allowed(section_name: str) -> rx.Var:  # noqa: N802 - reads like t
 def approval_row(w: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(w["user_name"]), rx.table.cell(w["project_name"]), rx.table.cell(w["monday"]),
-        rx.table.cell(w["hours"]),
+        rx.table.cell(w["hours"]), rx.table.cell(w["submitted"]),
         rx.table.cell(rx.button("Approve week", size="1", on_click=ApprovalState.approve(w["key"]),
                                 aria_label=f"Approve week of {w['monday']} for {w['user_name']} on "
                                            f"{w['project_name']}")),
@@ -508,7 +518,7 @@ def approval_row(w: rx.Var) -> rx.Component:
 def approvals_page() -> rx.Component:
     return rx.cond(
         ApprovalState.weeks.length() > 0,
-        rx.table.root(_th("Person", "Project", "Week of", "Hours", ""),
+        rx.table.root(_th("Person", "Project", "Week of", "Hours", "Status", ""),
                       rx.table.body(rx.foreach(ApprovalState.weeks, approval_row)), width="100%"),
         empty_state("check-check", "Nothing to approve",
                     "Weeks of time on projects you lead appear here until you approve them."),

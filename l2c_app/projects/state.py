@@ -18,6 +18,7 @@ from l2c_app.core.db import run_db
 from l2c_app.core.money import format_money, to_minor
 from l2c_app.core.timeutil import to_local, today_in, utcnow, week_start
 from l2c_app.projects import service as svc
+from l2c_app.projects import weeks
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
@@ -291,6 +292,7 @@ class TimeState(AuthState):
     week_total: str = "0:00"
     extra_rows: list[str] = []
     status: str = ""  # "Saving…", "All changes saved"
+    week_state: str = ""  # "Not submitted", "Submitted for approval on 17 Nov", "Approved" (projects/weeks)
     error: str = ""
     version: int = 0  # bumped to re-mount the cells with stored values after a refused save
     search: str = ""
@@ -337,6 +339,7 @@ class TimeState(AuthState):
         self.day_labels = [f"{DAY_NAMES[i][:3]} {date.fromisoformat(d):%d %b}" for i, d in enumerate(grid["days"])]
         self.day_totals = grid["day_totals_text"]
         self.week_total = grid["total_text"]
+        self.week_state = await run_db(weeks.week_status_text, user_id, monday)
 
     @rx.var
     def day_rows(self) -> list[dict[str, str]]:
@@ -475,6 +478,17 @@ class TimeState(AuthState):
 
     @rx.event
     @guard("time")
+    async def submit_week(self):
+        access = current_access()
+        try:
+            await run_db(weeks.submit_week, self._actor(), access.viewer.id, date.fromisoformat(self.monday))
+        except svc.DeliveryError as exc:
+            return rx.toast.error(_err(exc))
+        await self._reload(access.viewer.id)
+        return rx.toast.success("Week submitted for approval.")
+
+    @rx.event
+    @guard("time")
     async def copy_last_week(self):
         access = current_access()
         keys = await run_db(svc.last_week_rows, access.viewer.id, date.fromisoformat(self.monday))
@@ -514,7 +528,8 @@ class ApprovalState(AuthState):
     @guard("approve_time")
     async def load(self):
         access = current_access()
-        self.weeks = [{k: str(v) for k, v in w.items()} for w in await run_db(svc.pending_approvals, access.viewer.id)]
+        self.weeks = [{k: str(v) for k, v in w.items()}
+                      for w in await run_db(weeks.pending_with_submission, access.viewer.id)]
         return None
 
     @rx.event
@@ -527,7 +542,8 @@ class ApprovalState(AuthState):
                              user_id=int(user_id), project_id=int(project_id), monday=date.fromisoformat(monday))
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
-        self.weeks = [{k: str(v) for k, v in w.items()} for w in await run_db(svc.pending_approvals, access.viewer.id)]
+        self.weeks = [{k: str(v) for k, v in w.items()}
+                      for w in await run_db(weeks.pending_with_submission, access.viewer.id)]
         return rx.toast.success(f"Week approved ({n} entries). It can now be invoiced.")
 
 

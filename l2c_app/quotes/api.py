@@ -19,6 +19,7 @@ other quotes: an unknown token and a draft's token get the same 404.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -27,7 +28,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.auth import Principal
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.models import Quote
@@ -55,7 +56,7 @@ def _line_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/api/v1/quotes")
-def list_quotes(status: str | None = None, deal_id: int | None = None, cursor: str | None = None,
+def list_quotes(status: str | None = None, deal_id: int | None = None, updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
                 limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
                 _: Principal = Depends(auth)) -> dict:
     today = svc.org_today(session)
@@ -68,7 +69,7 @@ def list_quotes(status: str | None = None, deal_id: int | None = None, cursor: s
         stmt = stmt.where(Quote.status == status)
     if deal_id is not None:
         stmt = stmt.where(Quote.deal_id == deal_id)
-    return page(session, stmt, Quote, cursor, limit, lambda q: _summary(q, today))
+    return page(session, stmt, Quote, cursor, limit, lambda q: _summary(q, today), updated_since)
 
 
 @router.post("/api/v1/quotes", status_code=201)

@@ -25,7 +25,7 @@ with the same 404, and one conditional UPDATE decides a race between two answers
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlmodel import Session
 
 from l2c_app.api.deps import client_ip, db, require
+from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.core.audit import record_action
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import NotFound
@@ -85,9 +86,10 @@ class Removed(BaseModel):
 
 
 @router.get("/tax-rates", response_model=TaxRateList)
-def list_tax_rates(include_archived: bool = False, session: Session = Depends(db),
-                   _: Principal = Depends(auth)) -> dict:
-    return {"items": [svc.tax_rate_json(r) for r in svc.list_tax_rates(session, include_archived)],
+def list_tax_rates(include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
+                   session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
+    rates = changed_since(svc.list_tax_rates(session, include_archived), updated_since)
+    return {"items": [svc.tax_rate_json(r) for r in rates],
             "next_cursor": None}
 
 
@@ -171,9 +173,11 @@ def _taxes(session: Session) -> dict:
 
 
 @router.get("/catalog-items", response_model=CatalogList)
-def list_catalog(include_archived: bool = False, session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
+def list_catalog(include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
+                 session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
     taxes = _taxes(session)
-    return {"items": [svc.catalog_json(i, taxes) for i in svc.list_catalog(session, include_archived)],
+    items = changed_since(svc.list_catalog(session, include_archived), updated_since)
+    return {"items": [svc.catalog_json(i, taxes) for i in items],
             "next_cursor": None}
 
 

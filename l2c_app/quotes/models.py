@@ -17,6 +17,7 @@ class TaxRate(SQLModel, table=True):
     percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False))
     inclusive: bool = False  # True: unit prices already contain the tax
     archived_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class CatalogItem(SQLModel, table=True):
@@ -30,6 +31,7 @@ class CatalogItem(SQLModel, table=True):
     currency: str = Field(default="EUR", max_length=3)
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     archived_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class Quote(SQLModel, table=True):
@@ -64,7 +66,7 @@ class Quote(SQLModel, table=True):
     declined_at: datetime | None = None
     decline_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class QuoteLine(SQLModel, table=True):

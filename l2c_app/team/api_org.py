@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import page
+from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core import seller
 from l2c_app.core.auth import Principal, invite_user, set_active, set_role
 from l2c_app.core.models import User
@@ -131,9 +131,10 @@ def put_seller(body: SellerIn, session: Session = Depends(db),  # type: ignore[v
 
 
 @router.get("/users", response_model=UserList)
-def list_users(cursor: str | None = None, limit: int = Query(100, ge=1, le=500), session: Session = Depends(db),
+def list_users(updated_since: datetime | None = UPDATED_SINCE,
+               cursor: str | None = None, limit: int = Query(100, ge=1, le=500), session: Session = Depends(db),
                _: Principal = Depends(require("team"))) -> dict:
-    return page(session, select(User), User, cursor, limit, _user_json)
+    return page(session, select(User), User, cursor, limit, _user_json, updated_since)
 
 
 @router.post("/users", status_code=201, response_model=UserOut)

@@ -8,16 +8,18 @@ every other answer leaves it out. Errors are `{"detail": "<field>: ...", "error"
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from l2c_app.api.deps import db, require
-from l2c_app.api.pagination import decode_cursor, encode_cursor, page
+from l2c_app.api.pagination import UPDATED_SINCE, decode_cursor, encode_cursor, page
 from l2c_app.core.auth import Principal
 from l2c_app.webhooks_out import service as svc
-from l2c_app.webhooks_out.models import WebhookEndpoint
+from l2c_app.webhooks_out.models import WebhookDelivery, WebhookEndpoint
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 SECTION = "settings"
@@ -94,11 +96,13 @@ def create_endpoint(body: EndpointIn, session: Session = Depends(db),
 
 
 @router.get("/webhook-endpoints")
-def list_endpoints(cursor: str | None = None, limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
+def list_endpoints(updated_since: datetime | None = UPDATED_SINCE,
+                   cursor: str | None = None, limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
                    _: Principal = Depends(require(SECTION))) -> EndpointPage:
     from sqlmodel import select
 
-    return EndpointPage(**page(session, select(WebhookEndpoint), WebhookEndpoint, cursor, limit, svc.endpoint_json))
+    return EndpointPage(**page(session, select(WebhookEndpoint), WebhookEndpoint, cursor, limit, svc.endpoint_json,
+                               updated_since))
 
 
 @router.get("/webhook-endpoints/{endpoint_id}")
@@ -133,9 +137,13 @@ def rotate_secret(endpoint_id: int, session: Session = Depends(db),
 
 @router.get("/webhook-endpoints/{endpoint_id}/deliveries")
 def list_deliveries(endpoint_id: int, status: str | None = Query(None, description="pending, delivered, failed"),
+                    updated_since: datetime | None = UPDATED_SINCE,
                     cursor: str | None = None, limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
                     _: Principal = Depends(require(SECTION))) -> DeliveryPage:
-    """The delivery log, newest first."""
+    """The delivery log, newest first; with `updated_since`, changed ones by (updated_at, id)."""
+    if updated_since is not None:
+        return DeliveryPage(**page(session, svc.deliveries_query(session, endpoint_id, status), WebhookDelivery,
+                                   cursor, limit, lambda d: DeliveryOut(**svc.delivery_json(d)), updated_since))
     rows = svc.list_deliveries(session, endpoint_id, status=status, before_id=decode_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

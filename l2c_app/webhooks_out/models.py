@@ -29,7 +29,7 @@ class WebhookEndpoint(SQLModel, table=True):
     # Deliveries that failed for good in a row (every attempt over the retry window); reset by a success.
     failed_deliveries: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -58,6 +58,7 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
 
 
 class WebhookAttempt(SQLModel, table=True):

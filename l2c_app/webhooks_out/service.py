@@ -416,15 +416,21 @@ def attempts_of(session: Session, delivery_id: int, limit: int = 50) -> list[Web
                              .order_by(WebhookAttempt.id.desc()).limit(limit)))
 
 
-def list_deliveries(session: Session, endpoint_id: int, *, status: str | None = None,
-                    before_id: int | None = None, limit: int = 50) -> list[WebhookDelivery]:
-    """Newest first; `before_id` pages back (keyset)."""
+def deliveries_query(session: Session, endpoint_id: int, status: str | None = None):
+    """The endpoint's deliveries (optionally of one status), unordered: the list and the sync page share it."""
     get_endpoint(session, endpoint_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
     if status:
         if status not in DELIVERY_STATUSES:
             raise DomainError(f"one of {', '.join(DELIVERY_STATUSES)}", "status")
         stmt = stmt.where(WebhookDelivery.status == status)
+    return stmt
+
+
+def list_deliveries(session: Session, endpoint_id: int, *, status: str | None = None,
+                    before_id: int | None = None, limit: int = 50) -> list[WebhookDelivery]:
+    """Newest first; `before_id` pages back (keyset)."""
+    stmt = deliveries_query(session, endpoint_id, status)
     if before_id is not None:
         stmt = stmt.where(WebhookDelivery.id < before_id)
     return list(session.exec(stmt.order_by(WebhookDelivery.id.desc()).limit(limit)))

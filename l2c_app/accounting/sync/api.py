@@ -9,6 +9,7 @@ by sending someone a callback link. Tokens never appear in a response.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from l2c_app.accounting.sync import connection as conn_service
 from l2c_app.accounting.sync.engine import sync_log, sync_pending
 from l2c_app.api.deps import db, require
+from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.core.auth import Principal
 from l2c_app.core.db import with_session
 from l2c_app.core.errors import DomainError
@@ -68,9 +70,10 @@ async def sync_now(_: Principal = Depends(require("settings"))) -> dict:
 
 
 @router.get("/api/v1/accounting/sync-log")
-def log(status: str | None = Query(None, pattern="^(synced|failed)$"), session: Session = Depends(db),
+def log(status: str | None = Query(None, pattern="^(synced|failed)$"),
+        updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
         _: Principal = Depends(require("settings"))) -> dict:
     return {"connection": conn_service.status(session),
             "records": [{"entity": r.entity, "local_id": r.local_id, "label": r.label, "status": r.status,
                          "error": r.error, "attempts": r.attempts, "updated_at": r.updated_at.isoformat()}
-                        for r in sync_log(session, status)]}
+                        for r in changed_since(sync_log(session, status), updated_since)]}

@@ -70,4 +70,4 @@ class AccountingSyncLog(SQLModel, table=True):
     status: str = Field(max_length=12)  # synced, failed
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
