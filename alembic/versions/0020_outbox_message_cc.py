@@ -1,7 +1,7 @@
 """Outbox messages keep their Cc recipients (the e-mail composer's cc field).
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 16:20:00
 """
 from typing import Sequence, Union
