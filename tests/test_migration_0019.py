@@ -22,7 +22,8 @@ def test_0019_upgrades_a_database_with_a_quote(empty_url):
                               "VALUES ('Lead', 1, 10, 'open')"))
             stage = conn.execute(text("SELECT id FROM pipelinestage")).scalar()
         conn.execute(text("INSERT INTO deal (title, account_id, stage_id, currency, value_minor, status, "
-                          "created_at, updated_at, stage_entered_at, last_activity_at) VALUES ('D', :a, :s, 'EUR', 0, 'open', "
+                          "created_at, updated_at, stage_entered_at, last_activity_at) "
+                          "VALUES ('D', :a, :s, 'EUR', 0, 'open', "
                           "'2026-01-01', '2026-01-01', '2026-01-01', '2026-01-01')"), {"a": account, "s": stage})
         deal = conn.execute(text("SELECT id FROM deal")).scalar()
         conn.execute(text("INSERT INTO quote (deal_id, number, version, status, title, currency, "

@@ -226,12 +226,8 @@ def quotes_page() -> rx.Component:
         ),
         rx.cond(
             QuotesListState.quotes.length() > 0,
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Quote", "Title", "Deal", "Client", "Status", "Total", "Expires")])),
-                rx.table.body(rx.foreach(QuotesListState.quotes, quote_row)),
-                width="100%",
-            ),
+            kit.list_table(("Quote", "Title", "Deal", "Client", "Status", "Total", "Expires"),
+                           rx.foreach(QuotesListState.quotes, quote_row)),
             empty_state("file-text", "No quotes yet",
                         "Open a deal and choose New quote to build a proposal from the catalog."),
         ),
