@@ -40,11 +40,11 @@ def _cycle_routers() -> list:
     from l2c_app.contracts import api_signing
     from l2c_app.pipeline import api_summary
     from l2c_app.projects import api_delivery
-    from l2c_app.quotes import api_catalog
+    from l2c_app.quotes import api_catalog, api_templates
     from l2c_app.team import api_org
 
     return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
-            api_drafts.router, api_summary.router, api_org.router, keys_api.router]
+            api_drafts.router, api_summary.router, api_org.router, keys_api.router, api_templates.router]
 
 
 def build_api() -> FastAPI:
