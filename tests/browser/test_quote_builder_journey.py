@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
+import l2c_app.models  # noqa: F401  (every table, so foreign keys resolve)
 from l2c_app.core.audit import Actor
 from l2c_app.core.models import User
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage
