@@ -275,9 +275,10 @@ def field_errors(ln: rx.Var) -> rx.Component:
     """The reason of each refused figure, right under the line, named by the field's aria-describedby."""
     return rx.fragment(*[
         rx.cond(ln[f"err_{f}"].to(str) != "",
-                rx.text(rx.icon("circle-alert", size=12), " ", label, " of line ", ln["num"].to(str), ": ",
-                        ln[f"err_{f}"], id=error_id(ln, f), size="1", color_scheme="red",
-                        class_name="l2c-field-error"))
+                rx.hstack(rx.icon("circle-alert", size=12, color=rx.color("red", 11), flex_shrink="0"),
+                          rx.text(label, " of line ", ln["num"].to(str), ": ", ln[f"err_{f}"], size="1",
+                                  color_scheme="red"),
+                          id=error_id(ln, f), spacing="1", align="center", class_name="l2c-nowrap"))
         for f, label in FIGURE_LABELS.items()])
 
 
@@ -317,7 +318,8 @@ def line_row(ln: rx.Var) -> rx.Component:
                 rx.hstack(
                     rx.icon("grip-vertical", size=16, color=rx.color("gray", 9), cursor="grab",
                             aria_label="Drag to reorder"),
-                    line_input(ln, "description", "Description", "100%", flex="1"),
+                    line_input(ln, "description", "Description", "100%", flex="1",
+                               min_width=rx.breakpoints(initial="100%", md="10em")),
                     line_input(ln, "quantity", "Quantity", "5.5em", input_mode="decimal", text_align="right"),
                     line_input(ln, "unit", "Unit", "5em"),
                     line_input(ln, "unit_price", "Unit price", "7em", input_mode="decimal", text_align="right"),
@@ -562,10 +564,11 @@ def builder_footer() -> rx.Component:
                          disabled=~BuilderState.editable),
                 rx.text("%", size="2"), align="center", spacing="1")),
             rx.cond(BuilderState.discount_error != "",
-                    rx.text(rx.icon("circle-alert", size=12), " Quote discount: ", BuilderState.discount_error,
-                            id="quote-discount-error", size="1", color_scheme="red", class_name="l2c-field-error")),
+                    rx.hstack(rx.icon("circle-alert", size=12, color=rx.color("red", 11), flex_shrink="0"),
+                              rx.text("Quote discount: ", BuilderState.discount_error, size="1", color_scheme="red"),
+                              id="quote-discount-error", spacing="1", align="center", class_name="l2c-nowrap")),
         ),
-        grid_template_columns="minmax(0, 1fr) auto",
+        grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)", md="minmax(0, 1fr) auto"),
         width="100%",
         align="start",
         spacing="4",
