@@ -1,7 +1,7 @@
 """Outbox messages keep their Cc recipients (the e-mail composer's cc field).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02 16:20:00
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0020'
-down_revision = "0018"
+down_revision = "0019"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

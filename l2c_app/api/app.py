@@ -41,11 +41,12 @@ def _cycle_routers() -> list:
     from l2c_app.pipeline import api_summary
     from l2c_app.projects import api_delivery, api_team
     from l2c_app.quotes import api_catalog
+    from l2c_app.quotes import api_templates as quote_templates_api
     from l2c_app.team import api_org
 
     return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
             api_drafts.router, api_summary.router, api_org.router, keys_api.router, api_templates.router,
-            api_team.router]
+            api_team.router, quote_templates_api.router]
 
 
 def build_api() -> FastAPI:

@@ -29,7 +29,7 @@ def move_menu(card: rx.Var) -> rx.Component:
     """Keyboard alternative to dragging: a menu of the other open stages."""
     return rx.menu.root(
         rx.menu.trigger(rx.button("Move to", rx.icon("chevron-down", size=12), size="1", variant="soft",
-                                  aria_label=f"Move {card['title']} to")),
+                                  aria_label=f"Move {card['title']} to", id=f"move-deal-{card['id']}")),
         rx.menu.content(
             rx.foreach(BoardState.stages, lambda s: rx.menu.item(
                 s["name"], on_click=BoardState.move(card["id"], s["id"].to(str)))),

@@ -24,6 +24,12 @@ def _date(value: str) -> date | None:
         return None
 
 
+def focus_script(element_id: str) -> str:
+    """JS that focuses the element once the page has re-rendered (tries for about a second)."""
+    return ("(function(){var n=0;function f(){var e=document.getElementById(" + repr(element_id) + ");"
+            "if(e){e.focus();if(document.activeElement===e&&n>2)return;}if(n++<25)setTimeout(f,40);}f();})()")
+
+
 class BoardState(AuthState):
     columns: list[dict] = []
     stages: list[dict] = []  # open stages, for the "Move to" menu
@@ -91,7 +97,13 @@ class BoardState(AuthState):
 
     @rx.event
     async def move(self, deal_id: int, stage_id: str):
-        return await self._move(int(deal_id), int(stage_id))
+        """The keyboard's "Move to": after the move the focus returns to the moved card's
+        "Move to" button in its new column (the old one is gone, so the browser would drop
+        it on the page body)."""
+        denied = await self._move(int(deal_id), int(stage_id))
+        if denied is not None:
+            return denied
+        return rx.call_script(focus_script(f"move-deal-{int(deal_id)}"))
 
     async def _move(self, deal_id: int, stage_id: int):
         access = await self._access("pipeline")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Numeric, Text
+from sqlalchemy import JSON, BigInteger, Column, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from l2c_app.core.timeutil import utcnow
@@ -53,6 +53,9 @@ class Quote(SQLModel, table=True):
     terms: str | None = Field(default=None, sa_column=Column(Text))
     expires_on: date | None = None
     public_token: str = Field(max_length=64, unique=True, index=True)
+    # The quote's headings in order, an empty one too (a line names its heading in
+    # QuoteLine.section). NULL on quotes made before 0019: their lines' sections are the list.
+    sections: list[str] | None = Field(default=None, sa_column=Column(JSON))
     # Totals as last computed by quotes.totals (cached for lists; recomputed on change).
     subtotal_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     discount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
@@ -87,3 +90,22 @@ class QuoteLine(SQLModel, table=True):
     due_date: date | None = None  # milestones
     optional: bool = False
     selected: bool = True  # optional lines: ticked by the client
+
+
+class QuoteTemplate(SQLModel, table=True):
+    """A quote saved to start others from: its fields, headings and lines (as plain JSON:
+    description, quantity, unit, unit_price_minor, discount_percent, tax_rate_id,
+    billing_kind, role, section, optional, catalog_item_id)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    title: str = Field(default="Proposal", max_length=200)
+    currency: str = Field(default="EUR", max_length=3)
+    discount_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False))
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    terms: str | None = Field(default=None, sa_column=Column(Text))
+    sections: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    lines: list[dict] | None = Field(default=None, sa_column=Column(JSON))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)

@@ -227,12 +227,8 @@ def quotes_page() -> rx.Component:
         ),
         rx.cond(
             QuotesListState.quotes.length() > 0,
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Quote", "Title", "Deal", "Client", "Status", "Total", "Expires")])),
-                rx.table.body(rx.foreach(QuotesListState.quotes, quote_row)),
-                width="100%",
-            ),
+            kit.list_table(("Quote", "Title", "Deal", "Client", "Status", "Total", "Expires"),
+                           rx.foreach(QuotesListState.quotes, quote_row)),
             empty_state("file-text", "No quotes yet",
                         "Open a deal and choose New quote to build a proposal from the catalog."),
         ),
@@ -251,7 +247,19 @@ class DragDiv(rx.el.Div):
     on_drop: rx.EventHandler[no_args_event_spec]
 
 
+FIGURE_LABELS = {"quantity": "Quantity", "unit_price": "Unit price", "discount_percent": "Discount %"}
+
+
+def error_id(ln: rx.Var, field: str) -> rx.Var:
+    return "line-" + ln["id"].to(str) + "-" + field + "-error"
+
+
 def line_input(ln: rx.Var, field: str, label: str, width: str, **props) -> rx.Component:
+    if field in FIGURE_LABELS:  # checked as typed: a refused value is marked, with its reason tied to it
+        bad = ln[f"err_{field}"].to(str) != ""
+        props.update(aria_invalid=rx.cond(bad, "true", "false"),
+                     aria_describedby=rx.cond(bad, error_id(ln, field), ""),
+                     color_scheme=rx.cond(bad, "red", "indigo"))
     return rx.input(
         value=ln[field].to(str),
         on_change=lambda v: BuilderState.set_line_field(ln["idx"], field, v),
@@ -264,31 +272,55 @@ def line_input(ln: rx.Var, field: str, label: str, width: str, **props) -> rx.Co
     )
 
 
-def section_heading(ln: rx.Var) -> rx.Component:
-    return rx.cond(
-        ln["first_in_section"] & (ln["section"] != ""),
-        rx.hstack(
-            rx.icon("heading", size=16, color=rx.color("accent", 10)),
-            rx.input(default_value=ln["section"].to(str), key=ln["section"].to(str) + ln["id"].to(str),
-                     on_blur=lambda v: BuilderState.rename_section(ln["section"], v),
-                     aria_label="Section heading " + ln["section"].to(str), disabled=~BuilderState.editable,
-                     variant="soft", size="2", font_weight="bold", width="28em"),
-            align="center",
-            padding_top="0.75em",
-        ),
+def field_errors(ln: rx.Var) -> rx.Component:
+    """The reason of each refused figure, right under the line, named by the field's aria-describedby."""
+    return rx.fragment(*[
+        rx.cond(ln[f"err_{f}"].to(str) != "",
+                rx.hstack(rx.icon("circle-alert", size=12, color=rx.color("red", 11), flex_shrink="0"),
+                          rx.text(label, " of line ", ln["num"].to(str), ": ", ln[f"err_{f}"], size="1",
+                                  color_scheme="red"),
+                          id=error_id(ln, f), spacing="1", align="center", class_name="l2c-nowrap"))
+        for f, label in FIGURE_LABELS.items()])
+
+
+def heading_row(h: rx.Var) -> rx.Component:
+    """A section heading: renamed in place; an empty one says so and offers a line or removal."""
+    name = h["name"].to(str)
+    return rx.hstack(
+        rx.icon("heading", size=16, color=rx.color("accent", 10)),
+        rx.input(default_value=name, key=name,
+                 on_blur=lambda v: BuilderState.rename_section(h["name"], v),
+                 aria_label="Section heading " + name, disabled=~BuilderState.editable,
+                 variant="soft", size="2", font_weight="bold", width="28em"),
+        rx.cond(h["empty"].to(bool), rx.hstack(
+            rx.text("No lines yet", size="1", color_scheme="gray"),
+            rx.cond(BuilderState.editable, rx.hstack(
+                rx.button(rx.icon("plus", size=12), "Add line", size="1", variant="soft",
+                          aria_label="Add a line under " + name, on_click=BuilderState.add_line_in(h["name"])),
+                rx.button("Remove heading", size="1", variant="ghost", color_scheme="red",
+                          aria_label="Remove the heading " + name, on_click=BuilderState.remove_section(h["name"])),
+                spacing="2")),
+            align="center", spacing="2")),
+        role="group",
+        aria_label="Section " + name,
+        align="center",
+        padding_top="0.75em",
+        flex_wrap="wrap",
+        width="100%",
     )
 
 
 def line_row(ln: rx.Var) -> rx.Component:
     n = ln["num"].to(str)
     return rx.fragment(
-        section_heading(ln),
+        rx.foreach(ln["headings"].to(list[dict]), heading_row),
         DragDiv.create(
             rx.vstack(
                 rx.hstack(
                     rx.icon("grip-vertical", size=16, color=rx.color("gray", 9), cursor="grab",
                             aria_label="Drag to reorder"),
-                    line_input(ln, "description", "Description", "100%", flex="1"),
+                    line_input(ln, "description", "Description", "100%", flex="1",
+                               min_width=rx.breakpoints(initial="100%", md="10em")),
                     line_input(ln, "quantity", "Quantity", "5.5em", input_mode="decimal", text_align="right"),
                     line_input(ln, "unit", "Unit", "5em"),
                     line_input(ln, "unit_price", "Unit price", "7em", input_mode="decimal", text_align="right"),
@@ -335,6 +367,7 @@ def line_row(ln: rx.Var) -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
+                rx.vstack(field_errors(ln), spacing="0", padding_left="1.6em", aria_live="polite"),
                 spacing="1",
                 width="100%",
             ),
@@ -368,8 +401,34 @@ def totals_panel(totals: rx.Var, discount_input: rx.Component | None = None,
             rx.cond(t["inclusive"], t["name"].to(str) + " (included)", t["name"].to(str)), t["tax"])),
         rx.separator(),
         row("Total", totals["total"], bold=True, aria_label="Total", size="5"),
+        rx.cond(BuilderState.invalid_count > 0,
+                rx.text("Totals wait for the field marked in red: fix it to see them.", size="1",
+                        color_scheme="red", role="status")),
         width="22em",
         spacing="2",
+    )
+
+
+def template_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("bookmark-plus", size=14), "Save as template", variant="soft")),
+        rx.dialog.content(
+            rx.dialog.title("Save as template"),
+            rx.dialog.description("Its headings, lines, discount, notes and terms, to start new quotes from. "
+                                  "A deal's New quote offers it.", size="2"),
+            rx.vstack(
+                field_label("Template name", rx.input(value=BuilderState.template_name,
+                                                      on_change=BuilderState.set_template_name,
+                                                      placeholder="Website package")),
+                rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                          rx.button("Save template", on_click=BuilderState.save_template), justify="end",
+                          width="100%"),
+                spacing="3",
+                padding_top="0.75em",
+            ),
+        ),
+        open=BuilderState.template_open,
+        on_open_change=BuilderState.set_template_open,
     )
 
 
@@ -395,6 +454,9 @@ def builder_header() -> rx.Component:
             composer_dialog(),
             rx.cond(BuilderState.can_revise,
                     rx.button(rx.icon("copy-plus", size=14), "Revise", variant="soft", on_click=BuilderState.revise)),
+            rx.button(rx.icon("copy", size=14), "Duplicate", variant="soft", on_click=BuilderState.duplicate,
+                      aria_label="Duplicate as a new draft quote"),
+            template_dialog(),
             align="center",
             width="100%",
         ),
@@ -446,6 +508,7 @@ def builder_lines() -> rx.Component:
                 rx.text("No lines yet: add one from the catalog or type it freely.", color_scheme="gray", size="2",
                         padding="1em"),
             ),
+            rx.foreach(BuilderState.tail_headings, heading_row),
             rx.cond(
                 BuilderState.editable,
                 rx.hstack(
@@ -498,10 +561,17 @@ def builder_footer() -> rx.Component:
                 rx.input(value=BuilderState.discount, on_change=BuilderState.set_discount,
                          on_blur=lambda _v: BuilderState.save_quote_field("discount_percent"),
                          aria_label="Quote discount %", width="4.5em", size="1", input_mode="decimal",
+                         aria_invalid=rx.cond(BuilderState.discount_error != "", "true", "false"),
+                         aria_describedby=rx.cond(BuilderState.discount_error != "", "quote-discount-error", ""),
+                         color_scheme=rx.cond(BuilderState.discount_error != "", "red", "indigo"),
                          disabled=~BuilderState.editable),
                 rx.text("%", size="2"), align="center", spacing="1")),
+            rx.cond(BuilderState.discount_error != "",
+                    rx.hstack(rx.icon("circle-alert", size=12, color=rx.color("red", 11), flex_shrink="0"),
+                              rx.text("Quote discount: ", BuilderState.discount_error, size="1", color_scheme="red"),
+                              id="quote-discount-error", spacing="1", align="center", class_name="l2c-nowrap")),
         ),
-        grid_template_columns="minmax(0, 1fr) auto",
+        grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)", md="minmax(0, 1fr) auto"),
         width="100%",
         align="start",
         spacing="4",

@@ -29,7 +29,7 @@ from l2c_app.core.config import get_settings
 from l2c_app.core.errors import DomainError
 from l2c_app.core.lines import tax_convention
 from l2c_app.core.models import Organisation, User
-from l2c_app.core.money import check_amount, format_money, minor_digits
+from l2c_app.core.money import check_amount, format_money, minor_digits, to_minor
 from l2c_app.core.notify import notify
 from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.timeutil import utcnow
@@ -37,7 +37,7 @@ from l2c_app.events.bus import emit
 from l2c_app.events.types import DealClosed, DealStageChanged, QuoteEvent
 from l2c_app.pipeline.models import Account, Contact, Deal, PipelineStage, StageChange
 from l2c_app.pipeline.timeline import add_deal_event
-from l2c_app.quotes.models import CatalogItem, Quote, QuoteLine, TaxRate
+from l2c_app.quotes.models import CatalogItem, Quote, QuoteLine, QuoteTemplate, TaxRate
 from l2c_app.quotes.totals import LineInput, Totals, TotalsInputError, compute_totals
 
 CATALOG_KINDS = {"fixed": "unit", "hourly": "hour", "recurring": "month"}
@@ -116,6 +116,47 @@ def _text(value: Any, field: str, label: str, max_len: int, required: bool = Fal
     if len(text) > max_len:
         raise QuoteError(f"{label} is too long (at most {max_len} characters).", field)
     return text or None
+
+
+MAX_QUANTITY = Decimal("99999999999")
+LINE_VALUE_FIELDS = ("quantity", "unit_price", "discount_percent", "quote_discount")
+
+
+def line_value(field: str, value: Any, currency: str = "EUR") -> Decimal | int:
+    """THE rule for a figure typed into a quote: the builder checks each keystroke with it
+    (a refused value is shown as invalid, with this message) and the service validates
+    with it before writing. `unit_price` is typed in major units and returns minor units.
+    Raises QuoteError naming the field."""
+    if field == "quantity":
+        return parse_decimal(value, "quantity", "Quantity", places=3, maximum=MAX_QUANTITY)
+    if field == "discount_percent":
+        return parse_decimal(value if str(value or "").strip() else "0", "discount_percent", "Line discount",
+                             places=4, maximum=Decimal(100))
+    if field == "quote_discount":
+        return parse_decimal(value if str(value or "").strip() else "0", "discount_percent", "Quote discount",
+                             places=4, maximum=Decimal(100))
+    if field == "unit_price":
+        text = str(value if value is not None else "").strip()
+        try:
+            minor = to_minor(text or "0", currency)
+        except ValueError as exc:
+            raise QuoteError(f"Unit price: {exc}", "unit_price") from None
+        if minor < 0:
+            raise QuoteError("Unit price cannot be negative.", "unit_price")
+        try:
+            return check_amount(minor, "unit_price", "Unit price")
+        except DomainError as exc:
+            raise QuoteError(exc.message, "unit_price") from None
+    raise QuoteError(f"Unknown figure {field!r}.", field)
+
+
+def line_value_error(field: str, value: Any, currency: str = "EUR") -> str:
+    """The reason `value` is refused for `field`, or "" when `line_value` accepts it."""
+    try:
+        line_value(field, value, currency)
+    except QuoteError as exc:
+        return exc.message
+    return ""
 
 
 def qty_str(d: Decimal | int | str) -> str:
@@ -345,6 +386,12 @@ def _contact_of_deal(session: Session, contact_id: Any, deal: Deal | None) -> No
         raise QuoteError("This contact belongs to another client than the deal's.", "contact_id")
 
 
+def _default_expiry(session: Session) -> date:
+    org = _org(session)
+    days = int((org.settings or {}).get("quote_valid_days", DEFAULT_VALID_DAYS)) if org else DEFAULT_VALID_DAYS
+    return org_today(session) + timedelta(days=days)
+
+
 def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, title: str | None = None,
                            currency: str | None = None, contact_id: int | None = None,
                            expires_on: Any = None) -> Quote:
@@ -358,8 +405,7 @@ def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, titl
         raise QuoteError("Currency must be an ISO code like EUR.", "currency")
     contact = contact_id if contact_id is not None else deal.contact_id
     _contact_of_deal(session, contact, deal)
-    expiry = parse_date(expires_on, "expires_on", "Expiry date") or org_today(session) + timedelta(
-        days=int((org.settings or {}).get("quote_valid_days", DEFAULT_VALID_DAYS)) if org else DEFAULT_VALID_DAYS)
+    expiry = parse_date(expires_on, "expires_on", "Expiry date") or _default_expiry(session)
     last = session.exec(select(func.max(Quote.number)).where(Quote.deal_id == deal_id)).one()
     quote = Quote(
         deal_id=deal_id, number=(last or 0) + 1, version=1, status="draft",
@@ -474,15 +520,13 @@ def _line_fields(session: Session, data: dict[str, Any], current: QuoteLine | No
     if "description" in data or current is None:
         out["description"] = _text(data.get("description"), "description", "Description", 500, required=True)
     if "quantity" in data or current is None:
-        out["quantity"] = parse_decimal(data.get("quantity", "1"), "quantity", "Quantity", places=3,
-                                        maximum=Decimal("99999999999"))
+        out["quantity"] = line_value("quantity", data.get("quantity", "1"))
     if "unit" in data:
         out["unit"] = _text(data.get("unit"), "unit", "Unit", 20) or "unit"
     if "unit_price_minor" in data or current is None:
         out["unit_price_minor"] = parse_minor(data.get("unit_price_minor", 0), "unit_price_minor", "Unit price")
     if "discount_percent" in data:
-        out["discount_percent"] = parse_decimal(data.get("discount_percent") or "0", "discount_percent",
-                                                "Line discount", places=4, maximum=Decimal(100))
+        out["discount_percent"] = line_value("discount_percent", data.get("discount_percent"))
     if "tax_rate_id" in data:
         out["tax_rate_id"] = _usable_tax(session, data.get("tax_rate_id"),
                                          allow_archived_id=current.tax_rate_id if current else None)
@@ -539,10 +583,10 @@ def add_line(session: Session, actor: Actor, quote_id: int, **data: Any) -> Quot
     if fields.get("optional") and "selected" not in data:
         fields["selected"] = False  # the client ticks optional lines
     last = session.exec(select(func.max(QuoteLine.position)).where(QuoteLine.quote_id == quote_id)).one()
-    if "section" not in data:  # a new line lands under the last line's section
-        prev = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote_id)
-                            .order_by(QuoteLine.position.desc(), QuoteLine.id.desc())).first()  # type: ignore[union-attr]
-        fields["section"] = prev.section if prev else None
+    existing = quote_lines(session, quote_id)
+    if "section" not in data:  # a new line lands under the last heading shown (an empty one too)
+        fields["section"] = last_heading(quote_sections(quote, existing), [ln.section for ln in existing])
+    _remember_sections(quote, existing, fields.get("section"))
     line = QuoteLine(quote_id=quote_id, position=(last if last is not None else -1) + 1, **fields)
     _check_line_totals(session, quote, line)
     session.add(line)
@@ -560,8 +604,12 @@ def _check_line_totals(session: Session, quote: Quote, line: QuoteLine) -> None:
         totals = compute_totals([line_input(line, _tax_map(session, [line]), key=0)], quote.discount_percent)
     except TotalsInputError as exc:
         raise QuoteError(str(exc), exc.field) from None
-    # quantity x price can pass what a money column holds even when each figure is in range
-    check_amount(totals.total_minor, "quantity", "The line's amount")
+    check_line_amount(totals.total_minor)
+
+
+def check_line_amount(amount_minor: int) -> int:
+    """quantity x price can pass what a money column holds even when each figure is in range."""
+    return check_amount(amount_minor, "quantity", "The line's amount")
 
 
 def get_line(session: Session, line_id: int) -> QuoteLine:
@@ -579,6 +627,8 @@ def update_line(session: Session, actor: Actor, line_id: int, **data: Any) -> Qu
         fields["selected"] = False
     if fields.get("optional") is False:
         fields["selected"] = True
+    if "section" in fields:  # the heading the line leaves stays (an empty section is kept)
+        _remember_sections(quote, quote_lines(session, quote.id), fields["section"])
     before = snapshot(line)
     for k, v in fields.items():
         setattr(line, k, v)
@@ -623,20 +673,37 @@ def reorder_lines(session: Session, actor: Actor, quote_id: int, line_ids: list[
 
 
 def move_line(session: Session, actor: Actor, line_id: int, delta: int) -> None:
-    """Up (-1) or down (+1) by one place; at either end nothing changes. At a section's
-    edge the line first crosses into the neighbouring section (same place, new heading)."""
+    """Up (-1) or down (+1) by one place on the builder's outline; at either end nothing
+    changes. Next to a heading the line crosses it (same place, new section): the heading
+    stays, even when its section is left empty."""
     line = get_line(session, line_id)
+    quote = get_quote(session, line.quote_id)
     lines = quote_lines(session, line.quote_id)
     ids = [ln.id for ln in lines]
     i = ids.index(line_id)
-    j = i + (1 if delta > 0 else -1)
-    if not 0 <= j < len(ids):
+    entries = outline(quote_sections(quote, lines), [ln.section for ln in lines])
+    me = entries.index(("line", i))
+    n = me + (1 if delta > 0 else -1)
+    if not 0 <= n < len(entries):
         return
-    if (lines[j].section or None) != (line.section or None):
-        update_line(session, actor, line.id, section=lines[j].section)
+    kind, value = entries[n]
+    if kind == "line":
+        other = lines[int(value)]
+        if (other.section or None) != (line.section or None):
+            update_line(session, actor, line.id, section=other.section)
+            return
+        j = int(value)
+        ids[i], ids[j] = ids[j], ids[i]
+        reorder_lines(session, actor, line.quote_id, ids)  # type: ignore[arg-type]
         return
-    ids[i], ids[j] = ids[j], ids[i]
-    reorder_lines(session, actor, line.quote_id, ids)  # type: ignore[arg-type]
+    if value != (line.section or None) or delta > 0:
+        target = value  # the next section's heading (or an empty one): the line joins it
+    elif n == 0:
+        return  # the first heading: nothing above to join
+    else:
+        above_kind, above = entries[n - 1]
+        target = above if above_kind == "heading" else lines[int(above)].section
+    update_line(session, actor, line.id, section=target)
 
 
 def move_line_to(session: Session, actor: Actor, line_id: int, target_line_id: int) -> None:
@@ -666,8 +733,7 @@ def update_quote(session: Session, actor: Actor, quote_id: int, **data: Any) -> 
     if "title" in data:
         fields["title"] = _text(data["title"], "title", "Title", 200, required=True)
     if "discount_percent" in data:
-        fields["discount_percent"] = parse_decimal(data["discount_percent"] or "0", "discount_percent",
-                                                   "Quote discount", places=4, maximum=Decimal(100))
+        fields["discount_percent"] = line_value("quote_discount", data["discount_percent"])
     if "notes" in data:
         fields["notes"] = _text(data["notes"], "notes", "Notes", 20000)
     if "terms" in data:
@@ -790,6 +856,7 @@ def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
                                                                 Quote.number == old.number)).one()
     new = Quote(**{k: getattr(old, k) for k in ("deal_id", "number", "title", "currency", "contact_id", "owner_id",
                                                 "discount_percent", "notes", "terms")},
+                sections=quote_sections(old, quote_lines(session, old.id)),
                 version=(latest or old.version) + 1, revision_of_id=old.id, status="draft",
                 public_token=_new_token(), expires_on=max(old.expires_on or date.min, org_today(session) + timedelta(
                     days=DEFAULT_VALID_DAYS)))
@@ -1006,6 +1073,7 @@ def quote_view(session: Session, quote: Quote | int, *, selected: set[int] | Non
         "declined_at": quote.declined_at.isoformat() if quote.declined_at else "",
         "decline_reason": quote.decline_reason or "",
         "lines": line_dicts,
+        "sections": quote_sections(quote, lines),
         "totals": totals_json(totals, cur),
     }
     if not public:
@@ -1069,3 +1137,221 @@ def catalog_json(item: CatalogItem, taxes: dict[int, TaxRate] | None = None) -> 
 
 def currency_digits(currency: str) -> int:
     return minor_digits(currency)
+
+
+# --- headings (sections) ----------------------------------------------------------------------
+
+def quote_sections(quote: Quote, lines: Iterable[QuoteLine]) -> list[str]:
+    """The quote's headings in order: the ones it keeps (an empty one too), then any a line
+    names that it does not keep yet (quotes made before headings were kept)."""
+    out = [name for name in (quote.sections or []) if name]
+    for ln in lines:
+        if ln.section and ln.section not in out:
+            out.append(ln.section)
+    return out
+
+
+def _remember_sections(quote: Quote, lines: Iterable[QuoteLine], new: str | None = None) -> None:
+    known = quote_sections(quote, lines)
+    if new and new not in known:
+        known.append(new)
+    if known != (quote.sections or []):
+        quote.sections = known  # a new list: JSON columns miss in-place edits
+
+
+def outline(sections: list[str], line_sections: list[str | None]) -> list[tuple[str, Any]]:
+    """What the builder shows, in order: ("heading", name) and ("line", index) entries.
+    Lines keep their order and a heading opens each run of lines of one section; a heading
+    with no line (an empty section) comes after the lines of the heading kept before it
+    (or before the first heading when none is)."""
+    entries: list[tuple[str, Any]] = []
+    previous: str | None = None
+    for i, sec in enumerate(line_sections):
+        sec = sec or None
+        if sec is not None and sec != previous:
+            entries.append(("heading", sec))
+        entries.append(("line", i))
+        previous = sec
+    used = {sec for sec in line_sections if sec}
+    for k, name in enumerate(sections):
+        if name in used:
+            continue
+        at = None
+        for before in reversed(sections[:k]):
+            found = [n for n, e in enumerate(entries) if e == ("heading", before)]
+            if found:
+                n = found[-1] + 1
+                while n < len(entries) and entries[n][0] == "line" and \
+                        (line_sections[entries[n][1]] or None) == before:
+                    n += 1
+                at = n
+                break
+        if at is None:
+            at = next((n for n, e in enumerate(entries) if e[0] == "heading"), len(entries))
+        entries.insert(at, ("heading", name))
+    return entries
+
+
+def last_heading(sections: list[str], line_sections: list[str | None]) -> str | None:
+    """The section a new line lands in: the last heading shown, or the last line's."""
+    entries = outline(sections, line_sections)
+    if not entries:
+        return None
+    kind, value = entries[-1]
+    return value if kind == "heading" else (line_sections[value] or None)
+
+
+def add_section(session: Session, actor: Actor, quote_id: int, heading: Any) -> Quote:
+    """A new heading at the end, with no line under it yet (lines added next land in it)."""
+    quote = _editable(session, quote_id)
+    name = _text(heading, "section", "Section heading", 200, required=True)
+    known = quote_sections(quote, quote_lines(session, quote_id))
+    if name in known:
+        raise QuoteError(f"This quote already has a section {name}.", "section", kind="conflict")
+    before = snapshot(quote)
+    quote.sections = [*known, name]
+    quote.updated_at = utcnow()
+    record_update(session, actor, quote, before, action="add_section")
+    return quote
+
+
+def rename_section(session: Session, actor: Actor, quote_id: int, old: str, new: Any) -> Quote:
+    """Rename a heading and the section of its lines, keeping its place."""
+    quote = _editable(session, quote_id)
+    name = _text(new, "section", "Section heading", 200, required=True)
+    lines = quote_lines(session, quote_id)
+    known = quote_sections(quote, lines)
+    if old not in known:
+        raise NotFound(f"Section {old}", "section")
+    if name == old:
+        return quote
+    if name in known:
+        raise QuoteError(f"This quote already has a section {name}.", "section", kind="conflict")
+    before = snapshot(quote)
+    quote.sections = [name if s == old else s for s in known]
+    for ln in lines:
+        if ln.section == old:
+            line_before = snapshot(ln)
+            ln.section = name
+            session.add(ln)
+            record_update(session, actor, ln, line_before)
+    quote.updated_at = utcnow()
+    record_update(session, actor, quote, before, action="rename_section")
+    return quote
+
+
+def remove_section(session: Session, actor: Actor, quote_id: int, heading: str) -> Quote:
+    """Remove an empty heading (one with lines is refused: move or remove its lines first)."""
+    quote = _editable(session, quote_id)
+    lines = quote_lines(session, quote_id)
+    known = quote_sections(quote, lines)
+    if heading not in known:
+        raise NotFound(f"Section {heading}", "section")
+    if any(ln.section == heading for ln in lines):
+        raise QuoteError(f"The section {heading} still has lines: move or remove them first.", "section",
+                         kind="conflict")
+    before = snapshot(quote)
+    quote.sections = [s for s in known if s != heading]
+    quote.updated_at = utcnow()
+    record_update(session, actor, quote, before, action="remove_section")
+    return quote
+
+
+# --- duplicate and templates ------------------------------------------------------------------
+
+def _line_copy(ln: QuoteLine) -> dict[str, Any]:
+    return {k: getattr(ln, k) for k in LINE_FIELDS if k != "selected"}
+
+
+def duplicate_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
+    """A new draft quote (next number on the same deal, version 1) for the same client and
+    contact, with the same headings, lines, discount, notes and terms. Any status may be
+    duplicated; the original is not changed."""
+    old = get_quote(session, quote_id)
+    lines = quote_lines(session, old.id)  # type: ignore[arg-type]
+    last = session.exec(select(func.max(Quote.number)).where(Quote.deal_id == old.deal_id)).one()
+    new = Quote(**{k: getattr(old, k) for k in ("deal_id", "title", "currency", "contact_id", "discount_percent",
+                                                "notes", "terms")},
+                owner_id=old.owner_id or actor.user_id, number=(last or 0) + 1, version=1, status="draft",
+                sections=quote_sections(old, lines), public_token=_new_token(), expires_on=_default_expiry(session))
+    session.add(new)
+    record_create(session, actor, new)
+    for ln in lines:
+        session.add(QuoteLine(**_line_copy(ln), quote_id=new.id, position=ln.position, selected=not ln.optional))
+    session.flush()
+    _refresh(session, new)
+    record_action(session, actor, "quote", new.id, "duplicate_of", {"quote_id": old.id})  # type: ignore[arg-type]
+    add_deal_event(session, old.deal_id, f"Quote {quote_label(old)} duplicated as {quote_label(new)}",
+                   user_id=actor.user_id)
+    return new
+
+
+def list_templates(session: Session) -> list[QuoteTemplate]:
+    return list(session.exec(select(QuoteTemplate).order_by(QuoteTemplate.name, QuoteTemplate.id)))
+
+
+def template_json(t: QuoteTemplate) -> dict[str, Any]:
+    return {"id": t.id, "name": t.name, "title": t.title, "currency": t.currency,
+            "line_count": len(t.lines or []), "sections": list(t.sections or []),
+            "created_at": t.created_at.isoformat() if t.created_at else ""}
+
+
+def save_as_template(session: Session, actor: Actor, quote_id: int, name: Any) -> QuoteTemplate:
+    """Keep this quote's headings, lines, discount, notes and terms under a name, to start
+    new quotes from (any deal, any client). Prices are kept as they are now."""
+    quote = get_quote(session, quote_id)
+    label = _text(name, "name", "Template name", 200, required=True)
+    if session.exec(select(QuoteTemplate).where(QuoteTemplate.name == label)).first() is not None:
+        raise QuoteError(f"A template named {label} already exists.", "name", kind="conflict")
+    lines = quote_lines(session, quote_id)
+    rows = [{"description": ln.description, "quantity": qty_str(ln.quantity), "unit": ln.unit,
+             "unit_price_minor": ln.unit_price_minor, "discount_percent": pct_str(ln.discount_percent),
+             "tax_rate_id": ln.tax_rate_id, "billing_kind": ln.billing_kind, "role": ln.role,
+             "section": ln.section, "optional": ln.optional, "catalog_item_id": ln.catalog_item_id}
+            for ln in lines]
+    template = QuoteTemplate(name=label, title=quote.title, currency=quote.currency,  # type: ignore[arg-type]
+                             discount_percent=quote.discount_percent, notes=quote.notes, terms=quote.terms,
+                             sections=quote_sections(quote, lines), lines=rows, created_by_id=actor.user_id)
+    session.add(template)
+    record_create(session, actor, template)
+    return template
+
+
+def get_template(session: Session, template_id: int) -> QuoteTemplate:
+    try:
+        template = session.get(QuoteTemplate, int(template_id))
+    except (TypeError, ValueError):
+        template = None
+    if template is None:
+        raise NotFound(f"Template {template_id}", "template_id")
+    return template
+
+
+def create_quote_from_template(session: Session, actor: Actor, deal_id: int, template_id: int) -> Quote:
+    """A new draft for the deal (its client and contact) with the template's title, headings,
+    lines, discount, notes and terms. A tax rate archived since is left off its lines, an
+    item removed from the catalog is no longer linked; every line is validated again."""
+    template = get_template(session, template_id)
+    quote = create_quote_from_deal(session, actor, deal_id, title=template.title, currency=template.currency)
+    quote.discount_percent = line_value("quote_discount", template.discount_percent)  # type: ignore[assignment]
+    quote.notes = template.notes
+    quote.terms = template.terms or quote.terms
+    quote.sections = list(template.sections or [])
+    session.add(quote)
+    session.flush()
+    for pos, row in enumerate(template.lines or []):
+        data = {k: row.get(k) for k in ("description", "quantity", "unit", "unit_price_minor", "discount_percent",
+                                        "billing_kind", "role", "section", "optional")}
+        rate = session.get(TaxRate, row["tax_rate_id"]) if row.get("tax_rate_id") else None
+        data["tax_rate_id"] = rate.id if rate is not None and rate.archived_at is None else None
+        item = session.get(CatalogItem, row["catalog_item_id"]) if row.get("catalog_item_id") else None
+        data["catalog_item_id"] = item.id if item is not None else None
+        fields = _line_fields(session, data, None)
+        line = QuoteLine(quote_id=quote.id, position=pos, selected=not fields.get("optional"), **fields)
+        _check_line_totals(session, quote, line)
+        session.add(line)
+    session.flush()
+    _refresh(session, quote)
+    record_action(session, actor, "quote", quote.id, "from_template",  # type: ignore[arg-type]
+                  {"template_id": template.id, "template": template.name})
+    return quote

@@ -18,6 +18,7 @@ from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
 BILLING_KIND_OPTIONS = list(svc.BILLING_KINDS)
+LINE_FIGURES = ("quantity", "unit_price", "discount_percent")  # checked as typed by svc.line_value
 NO_TAX = "none"
 
 
@@ -245,6 +246,10 @@ class BuilderState(AuthState):
     new_section: str = ""
     catalog_pick: str = ""
     tax_convention: str = "per_line"
+    tail_headings: list[dict[str, Any]] = []  # empty sections after the last line
+    discount_error: str = ""
+    template_name: str = ""
+    template_open: bool = False
 
     @rx.var
     def editable(self) -> bool:
@@ -272,20 +277,34 @@ class BuilderState(AuthState):
         self.totals = view["totals"]
         self.discount, self.title = view["discount_percent"], view["title"]
         self.notes, self.terms, self.expires_on = view["notes"], view["terms"], view["expires_on"]
-        lines = []
-        previous = None
+        lines: list[dict[str, Any]] = []
         for i, ln in enumerate(view["lines"]):
             lines.append({
-                "id": ln["id"], "idx": i, "num": i + 1, "section": ln["section"],
-                "first_in_section": ln["section"] != previous, "description": ln["description"],
+                "id": ln["id"], "idx": i, "num": i + 1, "section": ln["section"], "headings": [],
+                "description": ln["description"],
                 "quantity": ln["quantity"], "unit": ln["unit"], "unit_price": _major(ln["unit_price_minor"], cur),
                 "discount_percent": ln["discount_percent"],
                 "tax_rate_id": str(ln["tax_rate_id"]) if ln["tax_rate_id"] else NO_TAX,
                 "billing_kind": ln["billing_kind"], "role": ln["role"], "due_date": ln["due_date"],
                 "optional": ln["optional"], "amount": ln["amount"], "error": "",
+                **{f"err_{f}": "" for f in LINE_FIGURES},
             })
-            previous = ln["section"]
+        # headings from the service's outline: each line carries the headings shown above it;
+        # the ones after the last line (empty sections at the end) are `tail_headings`
+        entries = svc.outline(view["sections"], [ln["section"] or None for ln in view["lines"]])
+        pending: list[dict[str, Any]] = []
+        counts: dict[str, int] = {}
+        for ln in view["lines"]:
+            if ln["section"]:
+                counts[ln["section"]] = counts.get(ln["section"], 0) + 1
+        for kind, value in entries:
+            if kind == "heading":
+                pending.append({"name": value, "empty": counts.get(value, 0) == 0})
+            else:
+                lines[value]["headings"], pending = pending, []
+        self.tail_headings = pending
         self.lines = lines
+        self.discount_error = ""
 
     async def _load_quote(self, quote_id: int) -> None:
         self._apply(await run_db(_builder_data, quote_id))
@@ -303,33 +322,61 @@ class BuilderState(AuthState):
             self.not_found, self.quote, self.lines = True, {}, []
         return None
 
-    # live totals: the same pure function, on what is typed right now
+    # live totals: the same pure function, on what is typed right now. A figure the rule
+    # (svc.line_value) refuses is marked on its field with the reason; its line shows no
+    # amount and the totals show none either, so nothing on screen adds up a value that
+    # is not the one shown.
     def _preview(self) -> None:
         cur = self.quote.get("currency", "EUR")
         rates = {t["id"]: t for t in self.taxes}
         inputs = []
         for ln in self.lines:
-            try:
-                price = to_minor(ln["unit_price"] or "0", cur)
-            except ValueError as exc:
-                ln["error"] = f"Unit price: {exc}"
-                return
+            for f in LINE_FIGURES:
+                ln[f"err_{f}"] = svc.line_value_error(f, ln[f], cur)
+            if any(ln[f"err_{f}"] for f in LINE_FIGURES):
+                continue
             rate = rates.get(ln["tax_rate_id"])
-            inputs.append(LineInput(ln["id"], (ln["quantity"] or "0").replace(",", "."), price,
-                                    (ln["discount_percent"] or "0").replace(",", "."),
+            inputs.append(LineInput(ln["id"], svc.line_value("quantity", ln["quantity"]),
+                                    svc.line_value("unit_price", ln["unit_price"], cur),  # type: ignore[arg-type]
+                                    svc.line_value("discount_percent", ln["discount_percent"]),
                                     int(rate["id"]) if rate else None, rate["name"] if rate else "",
                                     rate["percent"] if rate else 0, bool(rate["inclusive"]) if rate else False,
                                     bool(ln["optional"]), not ln["optional"], ln["billing_kind"] or "fixed"))
+        self.discount_error = svc.line_value_error("quote_discount", self.discount)
+        discount = "0" if self.discount_error else svc.line_value("quote_discount", self.discount)
         try:
-            totals = compute_totals(inputs, (self.discount or "0").replace(",", "."), self.tax_convention)
+            totals = compute_totals(inputs, discount, self.tax_convention)
         except TotalsInputError as exc:
             self.error = str(exc)
             return
         self.error = ""
+        by_id = {lt.key: lt for lt in totals.lines}
         for ln in self.lines:
-            ln["error"] = ""
-            ln["amount"] = format_money(totals.line(ln["id"]).amount_minor, cur)
-        self.totals = svc.totals_json(totals, cur)
+            lt = by_id.get(ln["id"])
+            if lt is None:
+                ln["amount"] = "—"
+                continue
+            try:
+                svc.check_line_amount(lt.amount_minor)
+            except svc.DomainError as exc:
+                ln["err_quantity"] = exc.message
+                ln["amount"] = "—"
+                continue
+            ln["amount"] = format_money(lt.amount_minor, cur)
+        if self._invalid():
+            self.totals = {"currency": cur, "subtotal": "—", "discount_minor": 0, "discount": "—", "taxes": [],
+                           "total": "—"}
+        else:
+            self.totals = svc.totals_json(totals, cur)
+
+    def _invalid(self) -> int:
+        return sum(1 for ln in self.lines for f in LINE_FIGURES if ln.get(f"err_{f}")) + (1 if self.discount_error
+                                                                                          else 0)
+
+    @rx.var
+    def invalid_count(self) -> int:
+        """Fields refused right now (the totals wait until they are fixed)."""
+        return self._invalid()
 
     def _set_field(self, idx: int, field: str, value: Any) -> None:
         if not self.editable or not 0 <= int(idx) < len(self.lines):
@@ -342,11 +389,7 @@ class BuilderState(AuthState):
         self._set_field(idx, field, value)
 
     def _line_fields(self, ln: dict[str, Any]) -> dict[str, Any]:
-        cur = self.quote.get("currency", "EUR")
-        try:
-            price = to_minor(ln["unit_price"] or "0", cur)
-        except ValueError as exc:
-            raise svc.QuoteError(f"Unit price: {exc}", "unit_price") from None
+        price = svc.line_value("unit_price", ln["unit_price"], self.quote.get("currency", "EUR"))
         return {"description": ln["description"], "quantity": ln["quantity"], "unit": ln["unit"],
                 "unit_price_minor": price, "discount_percent": ln["discount_percent"] or "0",
                 "tax_rate_id": None if ln["tax_rate_id"] == NO_TAX else ln["tax_rate_id"],
@@ -367,6 +410,8 @@ class BuilderState(AuthState):
         if not self.editable or not 0 <= idx < len(self.lines):
             return None
         ln = self.lines[idx]
+        if any(ln.get(f"err_{f}") for f in LINE_FIGURES):
+            return None  # the field shows why; nothing is saved until it is fixed
         try:
             fields = self._line_fields(ln)
         except svc.QuoteError as exc:
@@ -421,9 +466,25 @@ class BuilderState(AuthState):
         heading = self.new_section.strip()
         if not heading:
             return rx.toast.error("Type the section heading first.")
-        self.new_section, qid = "", self.current_id
+        qid = self.current_id
+        result = await self._do(access, svc.add_section, qid, heading)
+        if not self.error:
+            self.new_section = ""
+        return result
+
+    @rx.event
+    @guard("quotes")
+    async def add_line_in(self, heading: str):
+        access = current_access()
+        qid = self.current_id
         return await self._do(access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
                                                                   unit_price_minor=0, section=heading))
+
+    @rx.event
+    @guard("quotes")
+    async def remove_section(self, heading: str):
+        access = current_access()
+        return await self._do(access, svc.remove_section, self.current_id, heading)
 
     @rx.event
     @guard("quotes")
@@ -431,13 +492,35 @@ class BuilderState(AuthState):
         access = current_access()
         if (new or "").strip() == (old or "").strip():
             return None
-        ids = [ln["id"] for ln in self.lines if ln["section"] == old]
+        return await self._do(access, svc.rename_section, self.current_id, old, new)
 
-        def rename(s: Session, actor: Actor) -> None:
-            for lid in ids:
-                svc.update_line(s, actor, lid, section=new)
+    @rx.event
+    @guard("quotes")
+    async def duplicate(self):
+        try:
+            new = await run_db(svc.duplicate_quote, self._actor(), self.current_id)
+        except svc.QuoteError as exc:
+            return rx.toast.error(str(exc))
+        return [rx.redirect(f"/quotes/{new.id}"),
+                rx.toast.success(f"Duplicated as {svc.quote_label(new)}, a new draft.")]
 
-        return await self._do(access, rename)
+    @rx.event
+    def set_template_open(self, value: bool):
+        self.template_open = bool(value)
+
+    @rx.event
+    def set_template_name(self, value: str):
+        self.template_name = value
+
+    @rx.event
+    @guard("quotes")
+    async def save_template(self):
+        try:
+            t = await run_db(svc.save_as_template, self._actor(), self.current_id, self.template_name)
+        except svc.QuoteError as exc:
+            return rx.toast.error(str(exc))
+        self.template_open, self.template_name = False, ""
+        return rx.toast.success(f"Saved as the template {t.name}: pick it on a deal's New quote.")
 
     @rx.event
     @guard("quotes")
@@ -485,7 +568,7 @@ class BuilderState(AuthState):
     @guard("quotes")
     async def save_quote_field(self, field: str, value: Any = None):
         access = current_access()
-        if not self.editable:
+        if not self.editable or (field == "discount_percent" and self.discount_error):
             return None
         value = {"discount_percent": self.discount, "title": self.title, "notes": self.notes,
                  "terms": self.terms}.get(field, value)
@@ -517,8 +600,15 @@ class BuilderState(AuthState):
 
 # --- the deal page's panel --------------------------------------------------------------------
 
+def _template_options(session: Session) -> list[dict[str, str]]:
+    return [{"id": str(t.id), "name": f"{t.name} ({len(t.lines or [])} lines, {t.currency})"}
+            for t in svc.list_templates(session)]
+
+
 class DealQuotesState(AuthState):
     deal_quotes: list[dict[str, Any]] = []
+    templates: list[dict[str, str]] = []
+    template_pick: str = ""
     creating: bool = False
 
     @rx.event
@@ -529,7 +619,12 @@ class DealQuotesState(AuthState):
             return None
         deal_id = route_id(self, "deals")
         self.deal_quotes = await run_db(svc.deal_quotes, deal_id) if deal_id else []
+        self.templates = await run_db(_template_options)
         return None
+
+    @rx.event
+    def set_template_pick(self, value: str):
+        self.template_pick = value
 
     @rx.event
     @guard("quotes")
@@ -541,7 +636,10 @@ class DealQuotesState(AuthState):
         self.creating = True
         yield
         try:
-            quote = await run_db(svc.create_quote_from_deal, self._actor(), deal_id)
+            if self.template_pick:
+                quote = await run_db(svc.create_quote_from_template, self._actor(), deal_id, int(self.template_pick))
+            else:
+                quote = await run_db(svc.create_quote_from_deal, self._actor(), deal_id)
         except svc.QuoteError as exc:
             self.creating = False
             yield rx.toast.error(str(exc))

@@ -147,3 +147,44 @@ def test_phone_navigation_is_behind_a_menu_button_and_the_board_snaps(browser, a
         assert board.evaluate("e => getComputedStyle(e).scrollSnapType") == "none"
     finally:
         ctx.close()
+
+
+CARDS_JS = """(sel) => {
+  const t = document.querySelector(sel);
+  const rows = [...t.querySelectorAll('tbody tr')];
+  const cells = [...rows[0].children];
+  return {
+    rowDisplay: getComputedStyle(rows[0]).display,
+    headVisible: t.querySelector('thead').getBoundingClientRect().height > 1,
+    labels: cells.map(c => c.getAttribute('data-label') || ''),
+    shown: cells.map(c => getComputedStyle(c, '::before').content),
+    width: t.getBoundingClientRect().width,
+  };
+}"""
+
+
+@pytest.mark.parametrize("path", ["/quotes", "/leads", "/invoices"])
+def test_a_list_is_stacked_cards_on_a_phone_and_a_table_on_a_laptop(browser, app_server, world, path):
+    """Issue 22: below 768 px a list's rows are cards, each cell labelled with its column header."""
+    ctx = browser.new_context(viewport=PHONE)
+    ctx.set_default_timeout(20_000)
+    try:
+        page = ctx.new_page()
+        email, password = app_server.ensure_owner()
+        sign_in(page, app_server, email, password)
+        page.goto(app_server.base_url + path)
+        table = ".l2c-main .rt-TableRoot table"
+        expect(page.locator(f"{table} tbody tr").first).to_be_visible()
+        page.wait_for_function(f"document.querySelector('{table} tbody td[data-label]') !== null")
+        cards = page.evaluate(CARDS_JS, table)
+        headers = page.locator(f"{table} thead th").all_inner_texts()
+        assert cards["rowDisplay"] == "block" and not cards["headVisible"]
+        assert [h.strip() for h in headers if h.strip()] == [label for label in cards["labels"] if label]
+        assert all(s.strip('"') == label for s, label in zip(cards["shown"], cards["labels"], strict=True) if label)
+        assert cards["width"] <= PHONE["width"]
+        page.screenshot(path=str(SHOTS / shot_name(path + "-cards", PHONE)), full_page=True)
+        page.set_viewport_size(LAPTOP)
+        expect(page.locator(f"{table} thead").first).to_be_visible()
+        assert page.evaluate(f"getComputedStyle(document.querySelector('{table} tbody tr')).display") == "table-row"
+    finally:
+        ctx.close()

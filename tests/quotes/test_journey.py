@@ -75,6 +75,7 @@ def build_quote(page) -> None:
     page.get_by_label("New section heading").fill("Options")
     page.get_by_role("button", name="Add section").click()
     expect(page.get_by_label("Section heading Options")).to_be_visible()
+    page.get_by_role("button", name="Add a line under Options").click()  # the heading came with no line
     type_line(page, 3, "Care plan (12 months)", "12", "50", tax="VAT 20%")
     page.get_by_label("Optional line 3").click()
     expect(page.get_by_label("Optional line 3")).to_be_checked()

@@ -5,5 +5,6 @@ beside it. Each component takes Reflex Vars or plain values and holds no state.
 """
 
 from l2c_app.ui.kit.badges import status_badge
+from l2c_app.ui.kit.tables import KEEP_TABLE, list_table
 
-__all__ = ["status_badge"]
+__all__ = ["KEEP_TABLE", "list_table", "status_badge"]
