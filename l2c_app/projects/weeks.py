@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import Actor, record_action
+from l2c_app.core.formats import week_start
 from l2c_app.core.models import User
-from l2c_app.core.timeutil import week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import TimeEntry
 
