@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from l2c_app.core import formats
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, add_invoice_event, begin_write,
@@ -71,7 +72,7 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     doc = store_document(session, kind="invoice_pdf", filename=invoice_filename(inv), data=data)
     url = public_url(inv)
     amount = format_money(open_amount(session, inv) or inv.total_minor, inv.currency)
-    due = f"due {inv.due_date.isoformat()}" if inv.due_date and inv.terms_days else "due on receipt"
+    due = f"due {formats.day(inv.due_date)}" if inv.due_date and inv.terms_days else "due on receipt"
     body = (f"Hello,\n\nplease find attached invoice {inv.number} for {amount}, {due}.\n\n"
             f"View and pay it online: {url}\n\nThank you.")
     msg = send_mail(session, to=recipient, subject=f"Invoice {inv.number}", body=body, link=url, attachments=[doc],
@@ -141,10 +142,10 @@ def send_reminders(session: Session, today: date | None = None) -> int:
                                                           open_minor=open_amount(session, inv),
                                                           detail=inv.due_date.isoformat()))
         if delta < 0 and before_days and -delta <= before_days:
-            key, text = f"before:{inv.due_date.isoformat()}", f"is due on {inv.due_date.isoformat()}"
+            key, text = f"before:{inv.due_date.isoformat()}", f"is due on {formats.day(inv.due_date)}"
         elif delta > 0 and any(delta >= d for d in after_days):
             step = max(d for d in after_days if delta >= d)
-            key, text = f"after:{step}", f"was due on {inv.due_date.isoformat()} ({delta} days ago)"
+            key, text = f"after:{step}", f"was due on {formats.day(inv.due_date)} ({delta} days ago)"
         else:
             continue
         if _reminded(session, inv.id, key):
