@@ -111,6 +111,7 @@ def test_only_approved_billable_time_is_billable_when_approval_is_required(sessi
 
 
 def test_week_grid_rows_totals_and_copy_last_week(session, world, project, line):
+    formats.save_formats(session, world.actor, locale="en-GB", hours_format="hm")  # weeks Monday..Sunday
     for i, text in enumerate(["8", "7:30", "", "6", "1.5"]):
         log(session, world, project, line, MONDAY + timedelta(days=i), text)
     log(session, world, project, None, MONDAY, "30m")
