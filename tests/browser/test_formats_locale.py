@@ -57,6 +57,8 @@ def test_locale_de_and_back_to_en_us(signed_in_page, app_server):
     page.goto(f"{app.base_url}/invoices")
     expect(page.get_by_text(re.compile(r"\d,\d\d\s€")).first).to_be_visible()
     page.goto(f"{app.base_url}/time")
+    page.get_by_label("Add a row: find a project").fill("e")  # a demo project's row: the grid shows
+    page.get_by_role("button", name=re.compile("^Add row ")).first.click()
     headers = page.get_by_role("columnheader")
     expect(headers.nth(1)).to_have_text(re.compile(r"^Mo\. \d\d\.\d\d\.$"))
     expect(headers.nth(7)).to_have_text(re.compile(r"^So\. "))
@@ -83,6 +85,8 @@ def test_locale_de_and_back_to_en_us(signed_in_page, app_server):
     page.goto(f"{app.base_url}/invoices")
     expect(page.get_by_text(re.compile(r"€\d[\d,]*\.\d\d")).first).to_be_visible()
     page.goto(f"{app.base_url}/time")
+    page.get_by_label("Add a row: find a project").fill("e")  # the en-US week is another range of days
+    page.get_by_role("button", name=re.compile("^Add row ")).first.click()
     expect(headers.nth(1)).to_have_text(re.compile(r"^Sun \d{1,2}/\d{1,2}$"))
     expect(headers.nth(7)).to_have_text(re.compile(r"^Sat "))
     page.evaluate("localStorage.setItem('theme', 'dark')")
