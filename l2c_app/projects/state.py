@@ -357,6 +357,9 @@ class TimeState(AuthState):
         except ValueError:  # a kept key this build cannot read: forget the kept rows
             self.kept_rows = "{}"
             grid = await run_db(svc.week_grid, user_id, monday, list(self.extra_rows))
+        if self.monday and grid["monday"] != self.monday:  # the locale's first day changed: keep the day shown
+            shown = date.fromisoformat(self.monday) + timedelta(days=self.day_index)
+            self.day_index = _index_in_week(grid["monday"], shown)
         self.monday = grid["monday"]
         self.rows = _grid_rows(grid, self.bad)
         days = [date.fromisoformat(d) for d in grid["days"]]

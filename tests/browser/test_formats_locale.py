@@ -28,6 +28,8 @@ def shoot(page, name: str, width: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_timeout(300)
+    if name.startswith("settings"):
+        page.get_by_label("Formats example").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=False)
 
 
@@ -82,6 +84,7 @@ def test_locale_de_and_back_to_en_us(signed_in_page, app_server):
     shoot(page, "settings-formats-en", 1366)
     shoot(page, "settings-formats-en", 390)
 
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{app.base_url}/invoices")
     expect(page.get_by_text(re.compile(r"€\d[\d,]*\.\d\d")).first).to_be_visible()
     page.goto(f"{app.base_url}/time")
