@@ -360,6 +360,7 @@ class TimeState(AuthState):
         if self.monday and grid["monday"] != self.monday:  # the locale's first day changed: keep the day shown
             shown = date.fromisoformat(self.monday) + timedelta(days=self.day_index)
             self.day_index = _index_in_week(grid["monday"], shown)
+            self.note_row, self.note_label = "", ""  # its day label was in the old locale
         self.monday = grid["monday"]
         self.rows = _grid_rows(grid, self.bad)
         days = [date.fromisoformat(d) for d in grid["days"]]
