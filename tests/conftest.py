@@ -158,6 +158,17 @@ def empty_url(request, tmp_path) -> Iterator[str]:
     _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def _default_formats() -> Iterator[None]:
+    """Each test starts with the default formats (en-US, 14:15): the active formats are one value
+    per process (core/formats), and a test that saves de-DE must not leak it into the next."""
+    from l2c_app.core import formats
+
+    formats.set_active(formats.DEFAULT)
+    yield
+    formats.set_active(formats.DEFAULT)
+
+
 @pytest.fixture
 def session(db_url) -> Iterator[Session]:
     from l2c_app.core.db import engine_for

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
+from l2c_app.core import formats
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
 from l2c_app.billing.service import (billing_settings, line_sections, lines_of, open_amount, spanned_project_names,
                                      state_label, tax_label, tax_split)
@@ -52,8 +53,8 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
     project = session.get(Project, inv.project_id) if inv.project_id else None
     spanned = spanned_project_names(session, inv)
     facts = [f"Number: {inv.number or 'draft'}",
-             f"Issued: {inv.issue_date.isoformat() if inv.issue_date else '-'}",
-             f"Due: {inv.due_date.isoformat() if inv.due_date else '-'}"
+             f"Issued: {formats.day(inv.issue_date)}",
+             f"Due: {formats.day(inv.due_date)}"
              + (" (on receipt)" if inv.terms_days == 0 else f" (net {inv.terms_days})"),
              f"Project: {project.name}" if project else
              (f"Projects: {', '.join(spanned)}" if len(spanned) > 1 else "")]
@@ -150,7 +151,7 @@ def _appendix(session: Session, pdf, inv: Invoice) -> None:
     pdf.add_page()
     pdf.heading("Appendix: time detail")
     pdf.table(["Note", "Day", "Who", "Role", "Hours"],
-              [[note or "-", day.isoformat(), name, role or "-", f"{minutes / 60:.2f}"]
+              [[note or "-", formats.day(day, style="short"), name, role or "-", formats.hours(minutes)]
                for day, name, role, minutes, note in rows],
               widths=[70, 24, 36, 32, 18], aligns="LLLLR")
 

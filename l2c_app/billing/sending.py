@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from l2c_app.core import formats
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, add_invoice_event, begin_write,
@@ -61,7 +62,7 @@ def _email_values(session: Session, inv: Invoice, actor: Actor) -> dict[str, str
     return {"client_name": account.name if account else "", "contact_name": contact.name if contact else "",
             "document_number": inv.number or "(numbered when sent)", "document_title": f"Invoice {inv.number}".strip(),
             "total": format_money(open_amount(session, inv) or inv.total_minor, inv.currency),
-            "link": public_url(inv), "due_date": inv.due_date.isoformat() if inv.due_date else "",
+            "link": public_url(inv), "due_date": formats.day(inv.due_date) if inv.due_date else "",
             "org_name": org_name, "sender_name": sender.name if sender else org_name}
 
 
@@ -182,10 +183,10 @@ def send_reminders(session: Session, today: date | None = None) -> int:
                                                           open_minor=open_amount(session, inv),
                                                           detail=inv.due_date.isoformat()))
         if delta < 0 and before_days and -delta <= before_days:
-            key, text = f"before:{inv.due_date.isoformat()}", f"is due on {inv.due_date.isoformat()}"
+            key, text = f"before:{inv.due_date.isoformat()}", f"is due on {formats.day(inv.due_date)}"
         elif delta > 0 and any(delta >= d for d in after_days):
             step = max(d for d in after_days if delta >= d)
-            key, text = f"after:{step}", f"was due on {inv.due_date.isoformat()} ({delta} days ago)"
+            key, text = f"after:{step}", f"was due on {formats.day(inv.due_date)} ({delta} days ago)"
         else:
             continue
         if _reminded(session, inv.id, key):

@@ -27,6 +27,9 @@ T = TypeVar("T")
 # Every string column is bounded and NUL-free, whichever path writes it (core/textlimits).
 textlimits.install()
 
+# The organisation's formats follow each load of its row (core/formats installs the listener).
+from l2c_app.core import formats as _formats  # noqa: E402,F401
+
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()

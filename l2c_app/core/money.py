@@ -75,8 +75,13 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-minor_digits(currency))
 
 
-def format_money(amount_minor: int, currency: str, locale: str = "en_US") -> str:
-    """Human format with babel, e.g. 123456 EUR -> '€1,234.56'."""
+def format_money(amount_minor: int, currency: str, locale: str | None = None) -> str:
+    """Human format with babel in the organisation's locale (`core.formats`), e.g. 123456 EUR ->
+    '€1,234.56' (en-US) or '1.234,56 €' (de-DE). `locale` (babel spelling) overrides it."""
+    if locale is None:
+        from l2c_app.core import formats
+
+        locale = formats.active().babel
     return format_currency(to_major(amount_minor, currency), currency.upper(), locale=locale)
 
 
@@ -105,7 +110,7 @@ class Money:
         if self.currency != other.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 
-    def format(self, locale: str = "en_US") -> str:
+    def format(self, locale: str | None = None) -> str:
         return format_money(self.minor, self.currency, locale)
 
     def as_json(self) -> dict[str, int | str]:

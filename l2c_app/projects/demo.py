@@ -13,8 +13,9 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from l2c_app.core.audit import SYSTEM
+from l2c_app.core.formats import week_start
 from l2c_app.core.models import User
-from l2c_app.core.timeutil import org_today, week_start
+from l2c_app.core.timeutil import org_today
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import BudgetLine, ChangeOrder, Project
 

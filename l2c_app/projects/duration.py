@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from l2c_app.core import formats
 from l2c_app.core.errors import DomainError
 from l2c_app.core.timeutil import MINUTES_PER_DAY
 
@@ -79,16 +80,12 @@ def parse_duration(text: str | int | None) -> int:
 
 
 def format_minutes(minutes: int) -> str:
-    """`90` -> `1:30`; `0` -> `` (an empty cell)."""
-    if not minutes:
-        return ""
-    sign = "-" if minutes < 0 else ""
-    h, m = divmod(abs(minutes), 60)
-    return f"{sign}{h}:{m:02d}"
+    """A time cell's value in the organisation's hours format (`core.formats.hours_cell`):
+    `90` -> `1:30` (hm) or `1.50` (decimal); `0` -> `` (an empty cell)."""
+    return formats.hours_cell(minutes)
 
 
 def format_hours(minutes: int) -> str:
-    """`90` -> `1.5 h` for totals and budgets (one decimal; `0 h` for nothing)."""
-    value = (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
-    return f"{text} h"
+    """Totals and budgets in the organisation's hours format (`core.formats.hours`):
+    `855` -> `14:15` (hm) or `14.25 h` (decimal)."""
+    return formats.hours(minutes)

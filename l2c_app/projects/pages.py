@@ -7,7 +7,7 @@ import reflex as rx
 
 from l2c_app.billing.components import project_panel
 from l2c_app.projects.state import (
-    DAY_NAMES, ApprovalState, ChangeOrderPublicState, DeliverySettingsState, ProjectsState, TimeState,
+    ApprovalState, ChangeOrderPublicState, DeliverySettingsState, ProjectsState, TimeState,
 )
 from l2c_app.ui.composer import ComposerState, composer_dialog
 from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label, public_page
@@ -356,7 +356,7 @@ def _cell_input(key: rx.Var, label, row_index, col: int | rx.Var, day, stored: r
 
 def grid_cell(row: rx.Var, i: rx.Var, d: int) -> rx.Component:
     return rx.table.cell(
-        _cell_input(row["key"], f"{row['label']}, {DAY_NAMES[d]}", i, d, d, row[f"c{d}"], row[f"l{d}"],
+        _cell_input(row["key"], f"{row['label']}, {TimeState.day_names[d]}", i, d, d, row[f"c{d}"], row[f"l{d}"],
                     row[f"b{d}"], "w", width="5.2em"),
         padding="0.25em",
     )
@@ -460,7 +460,7 @@ def time_page() -> rx.Component:
                       variant="soft", on_click=TimeState.shift_week(0)),
             rx.button("Next week", rx.icon("chevron-right", size=14), variant="soft", on_click=TimeState.shift_week(1),
                       display=PHONE_HIDDEN),
-            rx.heading("Week of ", TimeState.monday, size="4"),
+            rx.heading("Week of ", TimeState.week_label, size="4"),
             rx.spacer(),
             rx.text(TimeState.status, size="2", color_scheme=rx.cond(TimeState.status == "Not saved", "red", "green"),
                     aria_live="polite", role="status"),
@@ -506,11 +506,17 @@ def AuthState_allowed(section_name: str) -> rx.Var:  # noqa: N802 - reads like t
 
 def approval_row(w: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(w["user_name"]), rx.table.cell(w["project_name"]), rx.table.cell(w["monday"]),
+        rx.table.cell(w["user_name"]), rx.table.cell(w["project_name"]), rx.table.cell(w["week_label"]),
         rx.table.cell(w["hours"]), rx.table.cell(w["submitted"]),
-        rx.table.cell(rx.button("Approve week", size="1", on_click=ApprovalState.approve(w["key"]),
+        rx.table.cell(rx.cond(
+            w["blocked"] != "",
+            rx.vstack(rx.button("Approve week", size="1", disabled=True,
                                 aria_label=f"Approve week of {w['monday']} for {w['user_name']} on "
-                                           f"{w['project_name']}")),
+                                           f"{w['project_name']} (not allowed: your own week)"),
+                      rx.text(w["blocked"], size="1", color_scheme="gray"), spacing="1"),
+            rx.button("Approve week", size="1", on_click=ApprovalState.approve(w["key"]),
+                      aria_label=f"Approve week of {w['monday']} for {w['user_name']} on "
+                                 f"{w['project_name']}"))),
     )
 
 
@@ -599,6 +605,21 @@ def delivery_settings_page() -> rx.Component:
             rx.vstack(rx.text("Create the project automatically when a contract is signed", weight="medium"),
                       rx.text("Otherwise someone clicks “Create project” on the signed contract.", size="1",
                               color_scheme="gray"), spacing="0"),
+            align="center")),
+        rx.heading("Time rules", size="3"),
+        rx.el.label(rx.hstack(
+            rx.switch(checked=DeliverySettingsState.allow_future,
+                      on_change=DeliverySettingsState.set_allow_future),
+            rx.vstack(rx.text("Allow logging future days", weight="medium"),
+                      rx.text("Off: days after today are locked in the time grid (and the API refuses them).",
+                              size="1", color_scheme="gray"), spacing="0"),
+            align="center")),
+        rx.el.label(rx.hstack(
+            rx.switch(checked=DeliverySettingsState.sole_self_approval,
+                      on_change=DeliverySettingsState.set_sole_self_approval),
+            rx.vstack(rx.text("The only approver may approve their own week", weight="medium"),
+                      rx.text("Nobody else approves your own time; this lets a project's only approver do it.",
+                              size="1", color_scheme="gray"), spacing="0"),
             align="center")),
         rx.button("Save delivery settings", on_click=DeliverySettingsState.save),
         spacing="4",

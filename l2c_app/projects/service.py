@@ -34,8 +34,10 @@ from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.models import Organisation, User
 from l2c_app.core.money import check_amount, round_minor
 from l2c_app.core.notify import notify
+from l2c_app.core import formats
+from l2c_app.core.formats import week_start  # the locale's first day (Sunday for en-US, else Monday)
+from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow
 from l2c_app.pipeline.timeline import add_deal_event
-from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow, week_start
 from l2c_app.projects.duration import format_minutes, parse_duration
 from l2c_app.projects.models import (
     BudgetLine, ChangeOrder, Milestone, Project, ProjectMember, ProjectQuote, Retainer, Task, TimeEntry,
@@ -50,8 +52,8 @@ class DeliveryError(DomainError):
     """A user-facing message; `field` names the input it is about; `link` where to go instead."""
 
     def __init__(self, message: str, field: str | None = None, *, kind: Kind | None = None,
-                 link: str | None = None):
-        super().__init__(message, field, kind=kind)
+                 link: str | None = None, code: str | None = None):
+        super().__init__(message, field, kind=kind, code=code)
         self.link = link
 
 
@@ -80,7 +82,10 @@ class NotFound(DeliveryError):
 
 # --- settings ---------------------------------------------------------------------------------
 
-DEFAULT_SETTINGS = {"time_approval_required": True, "auto_project_on_signature": False}
+DEFAULT_SETTINGS = {"time_approval_required": True, "auto_project_on_signature": False,
+                    # Time rules: future days are locked unless allowed; a person never approves
+                    # their own week, unless they are the project's only approver and this allows it.
+                    "allow_future_time": False, "sole_approver_self_approval": True}
 
 
 def delivery_settings_of(stored: dict | None) -> dict[str, bool]:
@@ -106,6 +111,32 @@ def save_delivery_settings(session: Session, actor: Actor, *, time_approval_requ
     session.add(org)
     record_update(session, actor, org, before)
     return delivery_settings(session)
+
+
+def save_time_rules(session: Session, actor: Actor, *, allow_future_time: bool,
+                    sole_approver_self_approval: bool) -> dict[str, bool]:
+    """The time grid's rules (owned here with the rest of delivery's settings)."""
+    org = get_organisation(session)
+    if org is None:
+        raise DeliveryError("Set up the organisation first.")
+    before = snapshot(org)
+    org.settings = {**(org.settings or {}), "allow_future_time": bool(allow_future_time),
+                    "sole_approver_self_approval": bool(sole_approver_self_approval)}
+    session.add(org)
+    record_update(session, actor, org, before)
+    return delivery_settings(session)
+
+
+FUTURE_LOCK = "a future day (logging future days is off in Settings → Time rules)"
+
+
+def future_day_refusal(session: Session, day: date, settings: dict[str, bool] | None = None) -> str:
+    """Why time cannot be logged on `day` (empty when it can): a day after the organisation's
+    today, unless the organisation allows logging future days."""
+    settings = settings or delivery_settings(session)
+    if settings["allow_future_time"] or day <= org_today(session):
+        return ""
+    return f"{formats.day(day)} is in the future: time is logged on the day or after it."
 
 
 # --- quote lines -> the plan -----------------------------------------------------------------
@@ -645,13 +676,15 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
             raise DeliveryError("That task is not part of the project.", field="task_id")
     if note is not None and len(note) > 1000:
         raise DeliveryError("A note holds at most 1000 characters.", field="note")
+    if mins > 0 and (future := future_day_refusal(session, day)):  # clearing a cell stays possible
+        raise DeliveryError(future, field="date", code="future_day")  # the API body names it `date`
     entry = _cell(session, user_id, project_id, budget_line_id, task_id, day)
     if entry is not None and (why := is_locked(session, entry)):
         raise DeliveryError(f"This time is {why} and can no longer change.", field="minutes", kind="conflict")
     others = day_total(session, user_id, day, exclude_id=entry.id if entry else None)
     if others + mins > MINUTES_PER_DAY:
         raise DeliveryError(
-            f"{day:%a %d %b}: that makes {format_minutes(others + mins)} in one day; a day holds at most 24 h "
+            f"{formats.weekday_name(day)} {formats.day(day)}: that makes {format_minutes(others + mins)} in one day; a day holds at most 24 h "
             f"(already {format_minutes(others) or '0:00'} logged elsewhere).", field="minutes")
     if mins == 0:
         if entry is not None:
@@ -688,7 +721,7 @@ def _recheck(session: Session, user_id: int, project_id: int, budget_line_id: in
     session.flush()
     total = day_total(session, user_id, day)
     if total > MINUTES_PER_DAY:
-        raise DeliveryError(f"{day:%a %d %b}: that makes {format_minutes(total)} in one day; a day holds at most "
+        raise DeliveryError(f"{formats.weekday_name(day)} {formats.day(day)}: that makes {format_minutes(total)} in one day; a day holds at most "
                             "24 h.", field="minutes")
     stmt = select(func.count()).select_from(TimeEntry).where(
         TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day == day,
@@ -762,8 +795,11 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
     """
     from l2c_app.billing.models import BilledSource
 
+    formats.formats(session)  # the organisation's locale (first day of the week) as stored now
     monday = week_start(monday)
     days = [monday + timedelta(days=i) for i in range(7)]
+    settings, today = delivery_settings(session), org_today(session)
+    future = ["" if settings["allow_future_time"] or d <= today else FUTURE_LOCK for d in days]
     stmt = (select(TimeEntry, Project.name, BudgetLine.role, BilledSource.id, User.name)
             .join(Project, Project.id == TimeEntry.project_id)
             .outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
@@ -777,8 +813,8 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
     def blank(key: str, project_id: int, bl_id: int | None, name: str, role: str, billable: bool) -> dict:
         return {"key": key, "project_id": project_id, "budget_line_id": bl_id or 0, "project_name": name,
                 "role": role or "", "label": f"{name} · {role}" if role else name, "billable": billable,
-                "cells": [{"day": d.isoformat(), "minutes": 0, "text": "", "locked": "", "note": "", "entry_id": 0}
-                          for d in days], "total_minutes": 0, "approved_text": "", "approved_at": None}
+                "cells": [{"day": d.isoformat(), "minutes": 0, "text": "", "locked": future[i], "note": "",
+                           "entry_id": 0} for i, d in enumerate(days)], "total_minutes": 0, "approved_text": "", "approved_at": None}
 
     for entry, pname, role, billed_id, approver in session.exec(stmt):
         key = row_key(entry.project_id, entry.budget_line_id)
@@ -799,7 +835,7 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
             # "Approved by X on D": the row's latest approval (a week is approved at once).
             row["approved_at"] = entry.approved_at
             row["approved_text"] = (f"Approved by {approver or 'an approver'} on "
-                                    f"{entry.approved_at:%d %b %Y}")
+                                    f"{formats.day(entry.approved_at)}")
         row["total_minutes"] += entry.minutes
     missing = [parse_row_key(k) for k in extra_rows or [] if k not in rows]
     labels = _row_labels(session, missing)
@@ -853,6 +889,30 @@ def can_approve(session: Session, approver: User, project: Project) -> bool:
     return approver.role in APPROVER_ROLES or project.lead_user_id == approver.id
 
 
+def approvers_of(session: Session, project: Project) -> set[int]:
+    """Active users who may approve time on `project`: the approver roles and its lead."""
+    ids = set(session.exec(select(User.id).where(User.is_active, col(User.role).in_(APPROVER_ROLES))))
+    if project.lead_user_id is not None:
+        lead = session.get(User, project.lead_user_id)
+        if lead is not None and lead.is_active:
+            ids.add(lead.id)
+    return {i for i in ids if i is not None}
+
+
+def self_approval_refusal(session: Session, approver_id: int, user_id: int, project: Project,
+                          settings: dict[str, bool] | None = None) -> str:
+    """Why `approver_id` may not approve `user_id`'s week (empty when they may): nobody approves
+    their own time, unless they are the project's only approver and the organisation allows it."""
+    if approver_id != user_id:
+        return ""
+    settings = settings or delivery_settings(session)
+    if settings["sole_approver_self_approval"] and approvers_of(session, project) <= {approver_id}:
+        return ""
+    if settings["sole_approver_self_approval"]:
+        return "You cannot approve your own week: another approver of this project does."
+    return "You cannot approve your own week: the organisation requires another approver."
+
+
 def approve_week(session: Session, actor: Actor, approver_id: int, *, user_id: int, project_id: int,
                  monday: date) -> int:
     """The project lead (or the billing role) approves one person's week on a project."""
@@ -860,6 +920,8 @@ def approve_week(session: Session, actor: Actor, approver_id: int, *, user_id: i
     project = _project(session, project_id)
     if approver is None or not can_approve(session, approver, project):
         raise DeliveryError("Only the project lead or the billing role approves time.", kind="forbidden")
+    if why := self_approval_refusal(session, approver_id, user_id, project):
+        raise DeliveryError(why, field="user_id", kind="forbidden", code="own_week")
     monday = week_start(monday)
     entries = list(session.exec(select(TimeEntry).where(
         TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day >= monday,
@@ -874,7 +936,7 @@ def approve_week(session: Session, actor: Actor, approver_id: int, *, user_id: i
                   {"user_id": user_id, "week": monday.isoformat(), "entries": [e.id for e in entries],
                    "minutes": sum(e.minutes for e in entries)})
     notify(session, user_id, "time_approved",
-           f"Your time on “{project.name}” for the week of {monday:%d %b} was approved.", "/time", email=False)
+           f"Your time on “{project.name}” for the week of {formats.day(monday)} was approved.", "/time", email=False)
     emit(session, "time.week_approved", WeekApproved(project_id=project_id, user_id=user_id,
                                                      week_start=monday.isoformat(),
                                                      minutes=sum(e.minutes for e in entries)))
@@ -900,8 +962,13 @@ def pending_approvals(session: Session, approver_id: int) -> list[dict]:
                                    "minutes": 0})
         w["minutes"] += minutes
     out = sorted(weeks.values(), key=lambda w: (w["monday"], w["project_name"], w["user_name"]))
+    settings = delivery_settings(session)
     for w in out:
-        w["hours"] = format_minutes(w["minutes"])
+        w["hours"] = formats.hours(w["minutes"])
+        w["week_label"] = formats.day(date.fromisoformat(w["monday"]))
+        # Why this approver may not approve it (their own week), shown next to a disabled button.
+        w["blocked"] = (self_approval_refusal(session, approver_id, w["user_id"], _project(session, w["project_id"]),
+                                              settings) if w["user_id"] == approver_id else "")
     return out
 
 

@@ -13,10 +13,12 @@ from datetime import date, timedelta
 import reflex as rx
 from sqlmodel import Session
 
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
+from l2c_app.core.formats import week_start  # the organisation locale's first day
 from l2c_app.core.money import format_money, to_minor
-from l2c_app.core.timeutil import to_local, today_in, utcnow, week_start
+from l2c_app.core.timeutil import to_local, today_in, utcnow
 from l2c_app.projects import service as svc
 from l2c_app.projects import weeks
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
@@ -274,6 +276,12 @@ def day_view_rows(rows: list[dict[str, str]], day: int) -> list[dict[str, str]]:
              "approved": r.get("approved", "")} for r in rows]
 
 
+def _index_in_week(first_day: str, day: date) -> int:
+    """Column of `day` in the week starting `first_day` (0 when it is another week)."""
+    index = (day - date.fromisoformat(first_day)).days
+    return index if 0 <= index < 7 else 0
+
+
 def focus_first_cell_js(row_label: str) -> str:
     """Script that focuses the first visible cell of a row (week table or phone day view)."""
     return ("setTimeout(function () { var l = " + json.dumps(row_label) + "; "
@@ -287,7 +295,9 @@ class TimeState(AuthState):
 
     monday: str = ""
     rows: list[dict[str, str]] = []
-    day_labels: list[str] = []
+    day_labels: list[str] = []  # column headers in the organisation's locale ("Mon 3/14", "Mo., 14.03.")
+    day_names: list[str] = []  # the columns' weekdays (labels of the cells), from the locale's first day
+    week_label: str = ""
     day_totals: list[str] = []
     week_total: str = "0:00"
     extra_rows: list[str] = []
@@ -303,7 +313,7 @@ class TimeState(AuthState):
     note_label: str = ""
     # Values a save refused, by "row key|day": they stay in their cell, marked, until fixed.
     bad: dict[str, str] = {}
-    day_index: int = 0  # the day the phone's day-by-day view shows (0 = Monday)
+    day_index: int = 0  # the day the phone's day-by-day view shows (0 = the week's first day)
     # Rows added to a week but still empty, kept in this browser ({monday: [row keys]}, the
     # last 8 weeks) so a reload or another week and back does not lose them.
     kept_rows: str = rx.LocalStorage("{}", name="l2c_time_rows")
@@ -334,9 +344,16 @@ class TimeState(AuthState):
         except ValueError:  # a kept key this build cannot read: forget the kept rows
             self.kept_rows = "{}"
             grid = await run_db(svc.week_grid, user_id, monday, list(self.extra_rows))
+        if self.monday and grid["monday"] != self.monday:  # the locale's first day changed: keep the day shown
+            shown = date.fromisoformat(self.monday) + timedelta(days=self.day_index)
+            self.day_index = _index_in_week(grid["monday"], shown)
+            self.note_row, self.note_label = "", ""  # its day label was in the old locale
         self.monday = grid["monday"]
         self.rows = _grid_rows(grid, self.bad)
-        self.day_labels = [f"{DAY_NAMES[i][:3]} {date.fromisoformat(d):%d %b}" for i, d in enumerate(grid["days"])]
+        days = [date.fromisoformat(d) for d in grid["days"]]
+        self.day_labels = [formats.day_short(d) for d in days]
+        self.day_names = [DAY_NAMES[d.weekday()] for d in days]
+        self.week_label = formats.day(days[0])
         self.day_totals = grid["day_totals_text"]
         self.week_total = grid["total_text"]
         self.week_state = await run_db(weeks.week_status_text, user_id, monday)
@@ -362,10 +379,12 @@ class TimeState(AuthState):
     async def load(self):
         access = current_access()
         self.error, self.status, self.results, self.search = "", "", [], ""
-        if not self.monday:
-            today = self._today()
-            self.monday, self.day_index = week_start(today).isoformat(), today.weekday()
-        await self._reload(access.viewer.id)
+        fresh = not self.monday
+        if fresh:
+            self.monday = week_start(self._today()).isoformat()
+        await self._reload(access.viewer.id)  # reads the locale: the week may start on another day now
+        if fresh:
+            self.day_index = _index_in_week(self.monday, self._today())
         return None
 
     @rx.event
@@ -374,9 +393,9 @@ class TimeState(AuthState):
         access = current_access()
         base = date.fromisoformat(self.monday) if self.monday else week_start(self._today())
         self._go_to_week(base + timedelta(weeks=weeks) if weeks else week_start(self._today()))
-        if not weeks:
-            self.day_index = self._today().weekday()
         await self._reload(access.viewer.id)
+        if not weeks:
+            self.day_index = _index_in_week(self.monday, self._today())
         return None
 
     @rx.event
@@ -387,7 +406,7 @@ class TimeState(AuthState):
         target = date.fromisoformat(self.monday) + timedelta(days=self.day_index + int(days))
         if week_start(target).isoformat() != self.monday:
             self._go_to_week(week_start(target))
-        self.day_index = target.weekday()
+        self.day_index = (target - week_start(target)).days
         await self._reload(access.viewer.id)
         return None
 
@@ -422,7 +441,7 @@ class TimeState(AuthState):
         except (svc.DeliveryError, DurationError) as exc:
             # The typed value stays in its cell, marked, and the message names the cell.
             self.bad = {**self.bad, spot: text}
-            self.error = f"{row['label']}, {DAY_NAMES[day_index]} {day:%d %b}: {_err(exc)}"
+            self.error = f"{row['label']}, {DAY_NAMES[day.weekday()]} {formats.day(day)}: {_err(exc)}"
             self.status = "Not saved"
             await self._reload(access.viewer.id)
             return
@@ -611,13 +630,24 @@ class ChangeOrderPublicState(rx.State):
 class DeliverySettingsState(AuthState):
     approval_required: bool = True
     auto_project: bool = False
+    allow_future: bool = False
+    sole_self_approval: bool = True
 
     @rx.event
     @guard("settings")
     async def load(self):
         s = await run_db(svc.delivery_settings)
         self.approval_required, self.auto_project = s["time_approval_required"], s["auto_project_on_signature"]
+        self.allow_future, self.sole_self_approval = s["allow_future_time"], s["sole_approver_self_approval"]
         return None
+
+    @rx.event
+    def set_allow_future(self, value: bool):
+        self.allow_future = bool(value)
+
+    @rx.event
+    def set_sole_self_approval(self, value: bool):
+        self.sole_self_approval = bool(value)
 
     @rx.event
     def set_approval_required(self, value: bool):
@@ -632,6 +662,8 @@ class DeliverySettingsState(AuthState):
     async def save(self):
         await run_db(svc.save_delivery_settings, self._actor(),
                      time_approval_required=self.approval_required, auto_project_on_signature=self.auto_project)
+        await run_db(svc.save_time_rules, self._actor(), allow_future_time=self.allow_future,
+                     sole_approver_self_approval=self.sole_self_approval)
         return rx.toast.success("Delivery settings saved.")
 
 

@@ -16,9 +16,10 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete
+from l2c_app.core.formats import week_start
 from l2c_app.core.models import User
-from l2c_app.core.timeutil import week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import TimeEntry, WeekSubmission
 
@@ -114,7 +115,7 @@ def week_status_text(session: Session, user_id: int, monday: date) -> str:
     """The time grid's line about the week: open, submitted (when), partly approved, approved."""
     st = week_status(session, user_id, monday)
     if st["status"] == "submitted" and st["submitted_at"] is not None:
-        return f"Submitted for approval on {st['submitted_at']:%d %b}"
+        return f"Submitted for approval on {formats.day(st['submitted_at'].date())}"
     return STATUS_TEXT[st["status"]]
 
 

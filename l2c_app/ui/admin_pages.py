@@ -17,6 +17,7 @@ from l2c_app.team.account_pages import two_factor_policy_card
 from l2c_app.ui import admin_service as svc
 from l2c_app.ui.accounting_sync_card import accounting_sync_card
 from l2c_app.ui.first_day import checklist
+from l2c_app.ui.formats_card import formats_card
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.integrations_card import integrations_card
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, native_select
@@ -324,6 +325,7 @@ def settings_page() -> rx.Component:
             ),
             width="100%",
         ),
+        formats_card(),
         seller_card(),
         integrations_card(),
         accounting_sync_card(),

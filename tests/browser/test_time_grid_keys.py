@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.browser.axe import assert_accessible
 from tests.browser.test_responsive import a_world_with_one_of_everything
 from tests.conftest import sign_in
-from tests.projects.test_journey import create_project, signed_contract
+from tests.projects.test_journey import create_project, signed_contract, time_rules
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,10 @@ def grid_project(app_server, browser):
     sign_in(page, app_server, *app_server.ensure_owner())
     create_project(page, app_server, "Keyboard harbour agreement")
     ctx.close()
-    return ROW
+    # Monday-first weeks (en-GB) and future days open: the keys are tested on a whole week.
+    time_rules(app_server, allow_future=True, locale="en-GB")
+    yield ROW
+    time_rules(app_server, allow_future=False, locale="en-US")
 
 
 def open_grid(page, app) -> None:
@@ -87,7 +90,8 @@ def test_arrows_move_between_cells_and_enter_edits(signed_in_page, app_server, g
     page.keyboard.type("lots")
     page.keyboard.press("Tab")
     expect(page.get_by_role("status")).to_have_text("Not saved")
-    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"Thursday \d\d \w{3}: 'lots' is not a duration"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        re.compile(r"Thursday \d{1,2} \w{3} \d{4}: 'lots' is not a duration"))  # the day in en-GB
     expect(cell("Thursday")).to_have_value("lots")
     expect(cell("Thursday")).to_have_attribute("aria-invalid", "true")
     page.screenshot(path="test-artifacts/time-grid-invalid-1366.png", full_page=True)

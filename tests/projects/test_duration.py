@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from l2c_app.core import formats
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
 
 
@@ -52,5 +53,9 @@ def test_any_text_is_minutes_or_a_clear_error(text):
 
 
 def test_hours_display():
-    assert format_hours(90) == "1.5 h" and format_hours(0) == "0 h" and format_hours(120) == "2 h"
+    assert format_hours(90) == "1:30" and format_hours(0) == "0:00" and format_hours(120) == "2:00"
+    formats.set_active(formats.Formats("en-US", "decimal"))
+    assert format_hours(90) == "1.50 h" and format_hours(0) == "0.00 h" and format_minutes(90) == "1.50"
+    assert parse_duration(format_minutes(855)) == 855
+    formats.set_active(formats.DEFAULT)
     assert format_minutes(0) == "" and format_minutes(605) == "10:05"

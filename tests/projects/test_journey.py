@@ -44,6 +44,21 @@ def hm(text: str) -> int:
     return int(hours) * 60 + int(minutes or 0)
 
 
+def time_rules(app, *, allow_future: bool = True, locale: str | None = None) -> None:
+    """The app's time rules (and locale) for a journey: the grids here log the whole current week,
+    future days included, which the default rules lock."""
+    from l2c_app.core import formats
+    from l2c_app.core.audit import SYSTEM
+    from l2c_app.projects.service import save_time_rules
+
+    app.ensure_owner()
+    with app.session() as s:
+        save_time_rules(s, SYSTEM, allow_future_time=allow_future, sole_approver_self_approval=True)
+        if locale:
+            formats.save_formats(s, SYSTEM, locale=locale, hours_format="hm")
+        s.commit()
+
+
 def minutes_this_week(app) -> int:
     """What the owner already logged this week, on any project (other journeys log time too)."""
     from datetime import date, timedelta
@@ -51,11 +66,12 @@ def minutes_this_week(app) -> int:
     from sqlalchemy import func
     from sqlmodel import select
 
+    from l2c_app.core import formats
     from l2c_app.core.models import User
     from l2c_app.projects.models import TimeEntry
 
-    monday = date.today() - timedelta(days=date.today().weekday())
     with app.session() as s:
+        monday = formats.week_start(date.today(), formats.formats(s))  # the grid's week (the org's locale)
         owner = s.exec(select(User).where(User.email == app.ensure_owner()[0])).one()
         return s.exec(select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
             TimeEntry.user_id == owner.id, TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).one()
@@ -117,6 +133,7 @@ def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_se
     project_url = page.url
     expect(page.get_by_label("Budget now")).to_have_text("€12,488.00")
 
+    time_rules(app, allow_future=True)
     before = log_week(page, app, "Harbour website", ["8", "7:30", "6h", "450m", "1h30"])
     after = before + hm("30:30")
     expect(page.get_by_label("Week total")).to_have_text(f"{after // 60}:{after % 60:02d}")
@@ -129,7 +146,7 @@ def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_se
     expect(page.get_by_label("Harbour website · Senior developer, Monday")).to_have_attribute("readonly", "")
 
     page.goto(project_url)
-    expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("30.5 h")
+    expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("30:30")  # hours as 14:15
     propose_change_order(page, project_url, "Extra landing page", "1500")
     with app.session() as s:
         mail = s.exec(select(OutboxMessage).where(OutboxMessage.related_entity == "changeorder")

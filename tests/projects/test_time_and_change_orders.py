@@ -6,12 +6,14 @@ import pytest
 from sqlmodel import select
 
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor
 from l2c_app.core.models import OutboxMessage
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import BudgetLine, ChangeOrder, TimeEntry
 
 MONDAY = date(2026, 11, 23)
+MON = (MONDAY - formats.week_start(MONDAY)).days  # the grid's column of Monday (en-US weeks start on Sunday)
 
 
 @pytest.fixture
@@ -72,8 +74,8 @@ def test_approved_or_billed_time_is_locked(session, world, project, line):
     entry = session.exec(select(TimeEntry).where(TimeEntry.day == MONDAY)).one()
     assert entry.approved_by_id == world.biller.id and entry.approved_at is not None
     approved = svc.week_grid(session, world.dev.id, MONDAY)["rows"][0]
-    assert approved["approved_text"] == f"Approved by {world.biller.name} on {entry.approved_at:%d %b %Y}"
-    assert approved["cells"][0]["locked"] == "approved"
+    assert approved["approved_text"] == f"Approved by {world.biller.name} on {formats.day(entry.approved_at)}"
+    assert approved["cells"][MON]["locked"] == "approved"
     with pytest.raises(svc.DeliveryError, match="approved") as exc:
         log(session, world, project, line, MONDAY, 30)
     assert exc.value.status == 409
@@ -94,7 +96,7 @@ def test_approved_or_billed_time_is_locked(session, world, project, line):
     with pytest.raises(svc.DeliveryError, match="billed"):
         log(session, world, project, line, MONDAY + timedelta(days=7), 60)
     grid = svc.week_grid(session, world.dev.id, MONDAY + timedelta(days=7))
-    assert grid["rows"][0]["cells"][0]["locked"] == "billed"
+    assert grid["rows"][0]["cells"][MON]["locked"] == "billed"
 
 
 def test_only_approved_billable_time_is_billable_when_approval_is_required(session, world, project, line):
@@ -109,6 +111,7 @@ def test_only_approved_billable_time_is_billable_when_approval_is_required(sessi
 
 
 def test_week_grid_rows_totals_and_copy_last_week(session, world, project, line):
+    formats.save_formats(session, world.actor, locale="en-GB", hours_format="hm")  # weeks Monday..Sunday
     for i, text in enumerate(["8", "7:30", "", "6", "1.5"]):
         log(session, world, project, line, MONDAY + timedelta(days=i), text)
     log(session, world, project, None, MONDAY, "30m")
