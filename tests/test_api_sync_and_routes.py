@@ -279,7 +279,8 @@ def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key
     assert api("POST", "/api/v1/weeks/submit", {"week": "2026-11-09", "user_id": dev_id},
                expect=422)["error"]["field"] == "week"  # nothing logged
     sub = api("POST", "/api/v1/weeks/submit", {"week": "2026-11-18", "user_id": dev_id})
-    assert (sub["status"], sub["week"], sub["entries"]) == ("submitted", week, 1) and sub["submitted_at"]
+    # the week is named by its first day in the organisation's locale: Sunday for en-US (the default)
+    assert (sub["status"], sub["week"], sub["entries"]) == ("submitted", "2026-11-15", 1) and sub["submitted_at"]
     api("POST", "/api/v1/weeks/submit", {"week": week, "user_id": dev_id}, expect=409)
     body = {"user_id": dev_id, "week": week}
     assert api("POST", f"/api/v1/projects/{pid}/weeks/approve", body)["approved_entries"] == 1
