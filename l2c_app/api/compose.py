@@ -21,7 +21,8 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: Annotated[str, Field(max_length=320)] = Field("", description="one address; empty: the document's contact")
-    cc: Annotated[str, Field(max_length=4000)] = Field("", description="comma separated addresses (at most 10)")
+    # 900: the Outbox keeps the checked addresses joined by ", " in 1000 characters
+    cc: Annotated[str, Field(max_length=900)] = Field("", description="comma separated addresses (at most 10)")
     subject: Annotated[str, Field(min_length=1, max_length=1000)] = Field(
         ..., description="with merge fields, e.g. {document_number}")
     body: Annotated[str, Field(min_length=1, max_length=50_000)] = Field(
