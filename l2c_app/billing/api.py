@@ -8,17 +8,20 @@ other routes need a user or API key allowed to use invoices.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlmodel import Session, select
 
+from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing import service
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
-from l2c_app.billing.sending import send_invoice
+from l2c_app.billing.sending import email_draft, send_invoice
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.timeutil import org_today
@@ -145,14 +148,31 @@ def issue(invoice_id: int, session: Session = Depends(db), principal: Principal 
     return service.invoice_json(session, inv)
 
 
+class InvoiceSendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Annotated[str, Field(max_length=320)] | None = Field(None, description="default: the client's e-mail")
+    time_appendix: StrictBool = Field(False, description="attach the time entries billed")
+    message: MessageIn | None = Field(None, description="the composer's message; without it, the default e-mail")
+
+
 @router.post("/api/v1/invoices/{invoice_id}/send")
-def send(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
+def send(invoice_id: int, body: InvoiceSendIn | None = None, session: Session = Depends(db),
          principal: Principal = Depends(require("invoices"))) -> dict:
-    """Issue if needed, e-mail the PDF; returns the public link and the payment link url."""
-    body = body or {}
+    """Issue if needed, e-mail the PDF; returns the public link and the payment link url.
+    Optional `message` {to, cc, subject, body} with merge fields, as the composer sends it."""
+    body = body or InvoiceSendIn()
     _invoice(session, invoice_id)
-    return send_invoice(session, invoice_id, principal.actor, to=body.get("to"),
-                        time_appendix=bool(body.get("time_appendix")))
+    return send_invoice(session, invoice_id, principal.actor, to=body.to, time_appendix=body.time_appendix,
+                        message=message_of(body.message))
+
+
+@router.get("/api/v1/invoices/{invoice_id}/email-draft", response_model=DraftOut)
+def invoice_email_draft(invoice_id: int, session: Session = Depends(db),
+                        principal: Principal = Depends(require("invoices"))) -> dict:
+    """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
+    _invoice(session, invoice_id)
+    return draft_out(email_draft(session, invoice_id, principal.actor))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/void")

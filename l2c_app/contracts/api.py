@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
+from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import check_scope, db, optional_principal, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.contracts import service as svc
@@ -124,18 +126,37 @@ def get_contract(contract_id: int, session: Session = Depends(db),
     return svc.contract_json(session, contract)
 
 
+class ContractSendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Annotated[str, Field(max_length=20)] | None = Field(
+        None, description="builtin or docusign (default: DocuSign when configured)")
+    message: MessageIn | None = Field(None, description="the invitation's cc, subject and body (its `to` is not "
+                                      "taken: the signers are the recipients); without it, the default e-mail")
+
+
 @router.post("/api/v1/contracts/{contract_id}/send")
-def send_contract(contract_id: int, payload: dict[str, Any] | None = Body(None), session: Session = Depends(db),
+def send_contract(contract_id: int, payload: ContractSendIn | None = None, session: Session = Depends(db),
                   principal: Principal = Depends(require("contracts"))) -> dict:
-    """Optional body `{"provider": "builtin" | "docusign"}` (default: DocuSign when configured)."""
-    provider = (payload or {}).get("provider")
+    """Optional body `{"provider": "builtin" | "docusign", "message": {cc, subject, body}}`."""
+    payload = payload or ContractSendIn()
     from l2c_app.integrations.docusign_client import DocuSignError
 
     try:
-        contract = svc.send(session, principal.actor, contract_id, provider)
+        contract = svc.send(session, principal.actor, contract_id, payload.provider,
+                            message=message_of(payload.message))
     except DocuSignError as exc:
         raise _provider_error(exc) from exc
     return svc.contract_json(session, contract)
+
+
+@router.get("/api/v1/contracts/{contract_id}/email-draft", response_model=DraftOut)
+def contract_email_draft(contract_id: int, session: Session = Depends(db),
+                         principal: Principal = Depends(require("contracts"))) -> dict:
+    """The composer's draft of the signing invitation (to: the first signers, not editable)."""
+    if session.get(Contract, contract_id) is None:
+        raise NotFound("no such contract", "contract_id")
+    return draft_out(svc.email_draft(session, principal.actor, contract_id))
 
 
 @router.post("/api/v1/contracts/{contract_id}/void")

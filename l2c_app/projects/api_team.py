@@ -13,7 +13,8 @@ order sent or declined.
     DELETE /api/v1/time-entries/{id}
     POST   /api/v1/weeks/submit                          {week, user_id?}
     GET    /api/v1/weeks/status                          ?user_id=&week=&project_id=
-    POST   /api/v1/change-orders/{id}/send               {to?}
+    POST   /api/v1/change-orders/{id}/send               {to?, message?: {to, cc, subject, body}}
+    GET    /api/v1/change-orders/{id}/email-draft        the composer's draft (templates + merge values)
     POST   /api/v1/change-orders/{id}/decline            {reason?}
 
 Rules live in `projects.plan`, `projects.weeks` and `projects.service` (locks: approved or
@@ -32,6 +33,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlmodel import Session
 
+from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.core.auth import Principal
@@ -142,6 +144,7 @@ class WeekStatus(BaseModel):
 
 class SendIn(_In):
     to: Annotated[str, Field(max_length=320)] | None = Field(None, description="default: the client's contact")
+    message: MessageIn | None = Field(None, description="the composer's message; without it, the default e-mail")
 
 
 class DeclineIn(_In):
@@ -298,7 +301,15 @@ def _co(co) -> ChangeOrderOut:
 def send_change_order(change_order_id: int, body: SendIn | None = None, session: Session = Depends(db),
                       who: Principal = Depends(require("projects"))) -> ChangeOrderOut:
     """E-mail the client the approval link (or a DocuSign envelope when the contract went through DocuSign)."""
-    return _co(svc.send_change_order(session, who.actor, change_order_id, body.to if body else None))
+    return _co(svc.send_change_order(session, who.actor, change_order_id, body.to if body else None,
+                                     message=message_of(body.message if body else None)))
+
+
+@router.get("/change-orders/{change_order_id}/email-draft", response_model=DraftOut)
+def change_order_email_draft(change_order_id: int, session: Session = Depends(db),
+                             who: Principal = Depends(require("projects"))) -> dict:
+    """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
+    return draft_out(svc.change_order_email_draft(session, who.actor, change_order_id))
 
 
 @router.post("/change-orders/{change_order_id}/decline", response_model=ChangeOrderOut)

@@ -4,7 +4,8 @@
     POST /api/v1/quotes                 create a draft from a deal (optionally with lines)
     GET  /api/v1/quotes/{id}            one version with its lines and totals
     POST /api/v1/quotes/{id}/lines      add a line (catalog item or free)
-    POST /api/v1/quotes/{id}/send       e-mail it (outbox without SMTP)
+    POST /api/v1/quotes/{id}/send       e-mail it (outbox without SMTP) {message?: {to, cc, subject, body}}
+    GET  /api/v1/quotes/{id}/email-draft the composer's draft (templates + merge values)
     GET  /api/v1/quotes/{id}/pdf        the proposal PDF
     GET  /api/public/quotes/{token}/pdf the client's copy, by the quote's public token
 
@@ -24,9 +25,11 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.auth import Principal
@@ -117,12 +120,25 @@ def add_line(quote_id: int, payload: dict[str, Any] = Body(...), session: Sessio
     return JSONResponse({"line": next(ln for ln in view["lines"] if ln["id"] == line.id), "quote": view}, 201)
 
 
+class QuoteSendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: MessageIn | None = Field(None, description="the composer's message; without it, the default e-mail")
+
+
 @router.post("/api/v1/quotes/{quote_id}/send")
-def send_quote(quote_id: int, session: Session = Depends(db), principal: Principal = Depends(auth)):
-    message = svc.send_quote(session, principal.actor, quote_id)
+def send_quote(quote_id: int, body: QuoteSendIn | None = None, session: Session = Depends(db),
+               principal: Principal = Depends(auth)):
+    message = svc.send_quote(session, principal.actor, quote_id, message=message_of(body.message if body else None))
     view = svc.quote_view(session, quote_id)
     return {"quote": view, "public_url": view["public_url"],
             "email": {"id": message.id, "to": message.to, "status": message.status}}
+
+
+@router.get("/api/v1/quotes/{quote_id}/email-draft", response_model=DraftOut)
+def quote_email_draft(quote_id: int, session: Session = Depends(db), principal: Principal = Depends(auth)) -> dict:
+    """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
+    return draft_out(svc.email_draft(session, principal.actor, quote_id))
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:

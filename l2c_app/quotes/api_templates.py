@@ -4,9 +4,12 @@
     GET  /api/v1/quote-templates                    the templates (`items` + `next_cursor`)
     POST /api/v1/quote-templates                    save a quote as a template {quote_id, name}
     POST /api/v1/quote-templates/{id}/quotes        a new draft for a deal from it {deal_id}
+    POST   /api/v1/quotes/{id}/sections             add a heading at the end of a draft {heading}
+    PATCH  /api/v1/quotes/{id}/sections             rename a heading (and its lines') {heading, new_heading}
+    DELETE /api/v1/quotes/{id}/sections?heading=    remove an empty heading
 
 Money is integer minor units plus `currency`. Errors name the field (`name`, `template_id`,
-`deal_id`, `quote_id`) and answer by their kind (422 invalid, 404 not_found, 409 conflict).
+`deal_id`, `quote_id`, `section`) and answer by their kind (422 invalid, 404 not_found, 409 conflict).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlmodel import Session
 
@@ -98,3 +101,44 @@ def save_template(body: TemplateIn, session: Session = Depends(db), who: Princip
 def quote_from_template(template_id: int, body: FromTemplateIn, session: Session = Depends(db),
                         who: Principal = Depends(auth)) -> dict:
     return _ref(session, svc.create_quote_from_template(session, who.actor, body.deal_id, template_id))
+
+
+# --- headings (sections) of a draft quote: the builder's rules in quotes/service.py -------------
+
+Heading = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SectionIn(_In):
+    heading: Heading
+
+
+class SectionRenameIn(_In):
+    heading: Heading = Field(description="the heading as it is now")
+    new_heading: Heading
+
+
+class SectionsOut(BaseModel):
+    quote_id: int
+    sections: list[str] = Field(description="the quote's headings in order")
+
+
+def _sections(session: Session, quote: Quote) -> dict:
+    session.flush()
+    return {"quote_id": quote.id, "sections": svc.quote_sections(quote, svc.quote_lines(session, quote.id))}
+
+
+@router.post("/quotes/{quote_id}/sections", status_code=201, response_model=SectionsOut)
+def add_section(quote_id: int, body: SectionIn, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
+    return _sections(session, svc.add_section(session, who.actor, quote_id, body.heading))
+
+
+@router.patch("/quotes/{quote_id}/sections", response_model=SectionsOut)
+def rename_section(quote_id: int, body: SectionRenameIn, session: Session = Depends(db),
+                   who: Principal = Depends(auth)) -> dict:
+    return _sections(session, svc.rename_section(session, who.actor, quote_id, body.heading, body.new_heading))
+
+
+@router.delete("/quotes/{quote_id}/sections", response_model=SectionsOut)
+def remove_section(quote_id: int, heading: str = Query(..., min_length=1, max_length=200),
+                   session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
+    return _sections(session, svc.remove_section(session, who.actor, quote_id, heading))

@@ -1,7 +1,8 @@
 """Typed REST routes of the organisation: its settings (name, currency, time zone), the
 seller profile printed on documents, and its users and roles.
 
-    GET/PATCH /api/v1/organisation              name, currency, timezone
+    GET/PATCH /api/v1/organisation              name, currency, timezone, locale, hours_format,
+                                                allow_future_time, sole_approver_self_approval
     GET/PUT   /api/v1/organisation/seller       the seller profile (all fields at once)
     GET       /api/v1/users                     list
     POST      /api/v1/users                     invite (e-mails a single-use link)
@@ -23,9 +24,10 @@ from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
-from l2c_app.core import seller
+from l2c_app.core import formats, seller
 from l2c_app.core.auth import Principal, invite_user, set_active, set_role
 from l2c_app.core.models import User
+from l2c_app.projects.service import delivery_settings, save_time_rules
 from l2c_app.ui import admin_service
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
@@ -41,12 +43,22 @@ class OrgOut(BaseModel):
     name: str
     currency: str
     timezone: str
+    locale: str = Field(description="dates, numbers and money on screens, documents and e-mails: "
+                        + ", ".join(formats.LOCALES))
+    hours_format: str = Field(description="hm (14:15) or decimal (14.25 h)")
+    allow_future_time: bool = Field(description="time may be logged on days after the organisation's today")
+    sole_approver_self_approval: bool = Field(
+        description="a project's only approver may approve their own week")
 
 
 class OrgPatch(_In):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
     timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    locale: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    hours_format: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    allow_future_time: StrictBool | None = None
+    sole_approver_self_approval: StrictBool | None = None
 
 
 def _seller_model():
@@ -105,17 +117,40 @@ def _user_json(u: User) -> dict:
             "created_at": u.created_at, "last_login_at": u.last_login_at}
 
 
+def _org_json(session: Session) -> dict:
+    fmt = formats.formats(session)
+    rules = delivery_settings(session)
+    return {**admin_service.org_settings(session), "locale": fmt.locale, "hours_format": fmt.hours_format,
+            "allow_future_time": rules["allow_future_time"],
+            "sole_approver_self_approval": rules["sole_approver_self_approval"]}
+
+
 @router.get("/organisation", response_model=OrgOut)
 def get_org(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> dict:
-    return admin_service.org_settings(session)
+    return _org_json(session)
 
 
 @router.patch("/organisation", response_model=OrgOut)
 def update_org(body: OrgPatch, session: Session = Depends(db), who: Principal = Depends(require("settings"))) -> dict:
+    """Only the fields given change; each through its owner (admin_service, core.formats,
+    projects.service time rules), which checks it and names the field when refused."""
     current = admin_service.org_settings(session)
-    admin_service.update_org(session, who.actor, body.name if body.name is not None else current.get("name", ""),
-                             body.currency or current.get("currency", ""), body.timezone or current.get("timezone", ""))
-    return admin_service.org_settings(session)
+    if body.name is not None or body.currency is not None or body.timezone is not None:
+        admin_service.update_org(session, who.actor, body.name if body.name is not None else current.get("name", ""),
+                                 body.currency or current.get("currency", ""),
+                                 body.timezone or current.get("timezone", ""))
+    if body.locale is not None or body.hours_format is not None:
+        fmt = formats.formats(session)
+        formats.save_formats(session, who.actor, locale=body.locale or fmt.locale,
+                             hours_format=body.hours_format or fmt.hours_format)
+    if body.allow_future_time is not None or body.sole_approver_self_approval is not None:
+        rules = delivery_settings(session)
+        save_time_rules(session, who.actor,
+                        allow_future_time=rules["allow_future_time"] if body.allow_future_time is None
+                        else body.allow_future_time,
+                        sole_approver_self_approval=rules["sole_approver_self_approval"]
+                        if body.sole_approver_self_approval is None else body.sole_approver_self_approval)
+    return _org_json(session)
 
 
 @router.get("/organisation/seller", response_model=SellerOut)
