@@ -284,7 +284,7 @@ def _statement_card() -> rx.Component:
                 rx.table.column_header_cell("Credit", text_align="right"),
                 rx.table.column_header_cell("Balance", text_align="right"))),
             rx.table.body(
-                rx.table.row(rx.table.cell(ClientState.st_start), rx.table.cell("Opening balance"),
+                rx.table.row(rx.table.cell(ClientState.st_start_text), rx.table.cell("Opening balance"),
                              rx.table.cell(""), rx.table.cell(""),
                              rx.table.cell(ClientState.st_opening, text_align="right", white_space="nowrap")),
                 rx.foreach(ClientState.st_rows, lambda r: rx.table.row(
@@ -292,7 +292,7 @@ def _statement_card() -> rx.Component:
                     rx.table.cell(r["debit"], text_align="right", white_space="nowrap"),
                     rx.table.cell(r["credit"], text_align="right", white_space="nowrap"),
                     rx.table.cell(r["balance"], text_align="right", white_space="nowrap"))),
-                rx.table.row(rx.table.cell(ClientState.st_end),
+                rx.table.row(rx.table.cell(ClientState.st_end_text),
                              rx.table.cell(rx.text("Closing balance", weight="bold")),
                              rx.table.cell(""), rx.table.cell(""),
                              rx.table.cell(rx.text(ClientState.st_closing, weight="bold"), text_align="right",

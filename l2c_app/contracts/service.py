@@ -29,6 +29,7 @@ from l2c_app.contracts import merge
 from l2c_app.contracts.models import Contract, ContractSigner, ContractTemplate
 from l2c_app.contracts.pdf import Certificate, CertificateRow, SignerBlock, render_contract
 from l2c_app.core.textlimits import plausible_token
+from l2c_app.core import formats
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -887,9 +888,9 @@ def list_contracts(session: Session, deal_id: int | None = None, status: str | N
     if status:
         stmt = stmt.where(Contract.status == status)
     return [{"id": c.id, "title": c.title, "status": c.status, "provider": c.provider, "deal": d.title,
-             "deal_id": d.id, "created": c.created_at.strftime("%Y-%m-%d"),
+             "deal_id": d.id, "created": formats.day(c.created_at),
              "signed": bool(c.signed_document_id),
-             "sent": c.sent_at.strftime("%Y-%m-%d") if c.sent_at else ""} for c, d in session.exec(stmt).all()]
+             "sent": formats.day(c.sent_at) if c.sent_at else ""} for c, d in session.exec(stmt).all()]
 
 
 def acceptable_quotes(session: Session, deal_id: int | None = None) -> list[dict]:

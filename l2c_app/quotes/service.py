@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from l2c_app.core import timeutil
+from l2c_app.core import formats, timeutil
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -437,8 +437,8 @@ def list_quotes(session: Session, *, status: str | None = None, deal_id: int | N
                     "deal_title": deal.title, "account": account.name if account else "", "status": eff,
                     "version": quote.version, "total_minor": quote.total_minor, "currency": quote.currency,
                     "total": format_money(quote.total_minor, quote.currency),
-                    "expires_on": quote.expires_on.isoformat() if quote.expires_on else "",
-                    "updated": quote.updated_at.date().isoformat() if quote.updated_at else ""})
+                    "expires_on": formats.day(quote.expires_on) if quote.expires_on else "",
+                    "updated": formats.day(quote.updated_at) if quote.updated_at else ""})
     return out
 
 
