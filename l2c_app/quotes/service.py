@@ -782,7 +782,7 @@ def _email_values(session: Session, quote: Quote, actor: Actor) -> dict[str, str
     return {"client_name": account.name if account else (contact.name if contact else ""),
             "contact_name": contact.name if contact else "", "document_number": quote_label(quote),
             "document_title": quote.title, "total": format_money(total, quote.currency), "link": public_url(quote),
-            "due_date": quote.expires_on.isoformat() if quote.expires_on else "", "org_name": org_name,
+            "due_date": formats.day(quote.expires_on) if quote.expires_on else "", "org_name": org_name,
             "sender_name": sender.name if sender else org_name}
 
 
@@ -893,7 +893,7 @@ def _answerable(session: Session, quote: Quote) -> None:
     if status == "sent":
         return
     messages = {
-        "expired": f"This quote expired on {quote.expires_on.isoformat() if quote.expires_on else ''}. "
+        "expired": f"This quote expired on {formats.day(quote.expires_on) if quote.expires_on else ''}. "
                    "Please ask us for an updated version.",
         "superseded": "This version has been replaced by a newer one. Please use the link in our latest e-mail.",
         "declined": "This quote was declined. Please ask us for a new version if you changed your mind.",
