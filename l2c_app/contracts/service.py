@@ -391,7 +391,7 @@ def email_draft(session: Session, actor: Actor, contract_id: int):
 
     contract = _get(session, contract_id)
     first = _current_group(signing_signers(session, contract.id))
-    until = (utcnow() + timedelta(days=link_days(session))).strftime("%Y-%m-%d")
+    until = formats.day(utcnow() + timedelta(days=link_days(session)))
     values = _email_values(session, contract, first[0] if first else None, until=until, actor=actor,
                            link=f"{get_settings().app_base_url}/sign/… (each signer's personal link, made on sending)")
     return Draft(to=", ".join(s.email for s in first), subject=INVITE_SUBJECT, body=INVITE_BODY, values=values,
@@ -409,7 +409,7 @@ def _issue_token(session: Session, contract: Contract, signer: ContractSigner, m
         signer.status = "sent"
     message = message or Message(subject=INVITE_SUBJECT, body=INVITE_BODY)
     values = _email_values(session, contract, signer, link=_link(token), actor=actor,
-                           until=f"{signer.token_expires_at:%Y-%m-%d}")
+                           until=formats.day(signer.token_expires_at))
     subject, body = rendered(message, values)
     send_mail(session, to=signer.email, cc=parse_addresses(message.cc), subject=subject, body=body,
               link=_link(token), related=("contract", contract.id))
