@@ -134,12 +134,14 @@ def links_of(session: Session, account_id: int) -> list[dict[str, str]]:
     now = utcnow()
     rows = session.exec(select(PortalLink, Contact).join(Contact, Contact.id == PortalLink.contact_id)
                         .where(PortalLink.account_id == account_id).order_by(PortalLink.id.desc()).limit(50))
+    org = get_organisation(session)
+    tz = (org.timezone if org else None) or "UTC"
     out = []
     for link, c in rows:
         state = ("revoked" if link.revoked_at else "expired" if _as_utc(link.expires_at) <= now else "active")
         out.append({"id": str(link.id), "contact": c.name, "email": c.email or "", "status": state,
                     "expires": formats.day(link.expires_at),
-                    "last_used": link.last_used_at.strftime("%Y-%m-%d %H:%M") if link.last_used_at else "never"})
+                    "last_used": formats.moment(link.last_used_at, tz) if link.last_used_at else "never"})
     return out
 
 

@@ -438,5 +438,7 @@ def client_timeline(session: Session, account_id: int, limit: int = 200) -> list
         return []
     rows = session.exec(select(Activity).where(Activity.deal_id.in_(list(deals)))
                         .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit))
-    return [{"id": str(a.id), "when": (a.done_at or a.created_at).strftime("%Y-%m-%d %H:%M"), "kind": a.kind,
+    org = get_organisation(session)
+    tz = (org.timezone if org else None) or "UTC"
+    return [{"id": str(a.id), "when": formats.moment(a.done_at or a.created_at, tz), "kind": a.kind,
              "subject": a.subject, "deal": deals.get(a.deal_id, ""), "href": f"/deals/{a.deal_id}"} for a in rows]
