@@ -309,7 +309,8 @@ def _timeline_card() -> rx.Component:
         rx.heading("Timeline", size="3"),
         rx.cond(ClientState.timeline.length() > 0,
                 rx.vstack(rx.foreach(ClientState.timeline, lambda e: rx.hstack(
-                    rx.text(e["when"], size="1", color_scheme="gray", white_space="nowrap", min_width="8.5em"),
+                    rx.text(e["when"], size="1", color_scheme="gray", white_space="nowrap", min_width="11em",
+                            flex_shrink="0"),
                     rx.vstack(rx.text(e["subject"], size="2"),
                               rx.link(e["deal"], href=e["href"], size="1", color_scheme="gray"), spacing="0"),
                     align="start", width="100%")), spacing="2", width="100%"),
