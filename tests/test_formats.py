@@ -81,3 +81,14 @@ def test_unknown_values_fall_back_and_active_follows_the_organisation_row(sessio
     with pytest.raises(DomainError) as err:
         formats.save_formats(session, SYSTEM, locale="es-ES", hours_format="hm")
     assert err.value.field == "locale"
+
+
+@pytest.mark.parametrize(("fmt", "text"), [
+    (US, "Mar 14, 2026, 3:15 PM"), (GB, "14 Mar 2026, 15:15"), (DE, "14.03.2026, 15:15"), (FR, "14 mars 2026, 15:15"),
+])
+def test_moment_in_the_organisation_zone_and_locale(fmt, text):
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 3, 14, 14, 15, tzinfo=UTC)
+    assert _plain(formats.moment(at, "Europe/Berlin", fmt)) == text
+    assert formats.moment(None, "UTC", fmt) == "-"

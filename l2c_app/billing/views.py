@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from l2c_app.billing import credit_notes, ledger, service
 from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.core import formats
 from l2c_app.core.config import get_settings
 from l2c_app.core.money import format_money, round_minor, to_major
 from l2c_app.core.timeutil import org_today
@@ -36,8 +37,8 @@ def _row(session: Session, inv: Invoice, names: dict[int, str] | None = None) ->
             "client": (names or {}).get(inv.account_id or 0, ""),
             "total": format_money(inv.total_minor, inv.currency), "paid": format_money(paid, inv.currency),
             "open": format_money(open_, inv.currency),
-            "issue_date": inv.issue_date.isoformat() if inv.issue_date else "",
-            "due_date": inv.due_date.isoformat() if inv.due_date else "",
+            "issue_date": formats.day(inv.issue_date) if inv.issue_date else "",
+            "due_date": formats.day(inv.due_date) if inv.due_date else "",
             "href": f"/invoices/{inv.id}"}
 
 
@@ -126,7 +127,7 @@ def invoice_detail(session: Session, invoice_id: int) -> dict:
                                           [inv.id]).get(inv.id, "")
     synced = in_accounting(session, "payment", pay_ids)
     pays = [{"id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
-             "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
+             "status": p.status, "date": formats.day(p.received_on) if p.received_on else "",
              "reference": p.reference or "", "reversal_reason": p.reversal_reason or "",
              # Stripe's fee and net (payments/fees.py), in the balance's currency; blank when unknown
              "fee": format_money(p.fee_minor, p.fee_currency or p.currency) if p.fee_minor is not None else "",
@@ -174,7 +175,7 @@ def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
     synced = in_accounting(session, "payment", [p.id for p in listed])
     for p in listed:
         row = {"in_accounting": synced.get(p.id, ""), "id": str(p.id), "amount": format_money(p.amount_minor, p.currency), "method": p.method.replace("_", " "),
-               "status": p.status, "date": p.received_on.isoformat() if p.received_on else "",
+               "status": p.status, "date": formats.day(p.received_on) if p.received_on else "",
                "reference": p.reference or p.stripe_payment_intent_id or "",
                "reversal_reason": p.reversal_reason or "",
                "invoice": numbers.get(p.invoice_id or 0, ""), "invoice_href": f"/invoices/{p.invoice_id}" if p.invoice_id else "",

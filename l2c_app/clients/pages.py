@@ -284,7 +284,7 @@ def _statement_card() -> rx.Component:
                 rx.table.column_header_cell("Credit", text_align="right"),
                 rx.table.column_header_cell("Balance", text_align="right"))),
             rx.table.body(
-                rx.table.row(rx.table.cell(ClientState.st_start), rx.table.cell("Opening balance"),
+                rx.table.row(rx.table.cell(ClientState.st_start_text), rx.table.cell("Opening balance"),
                              rx.table.cell(""), rx.table.cell(""),
                              rx.table.cell(ClientState.st_opening, text_align="right", white_space="nowrap")),
                 rx.foreach(ClientState.st_rows, lambda r: rx.table.row(
@@ -292,7 +292,7 @@ def _statement_card() -> rx.Component:
                     rx.table.cell(r["debit"], text_align="right", white_space="nowrap"),
                     rx.table.cell(r["credit"], text_align="right", white_space="nowrap"),
                     rx.table.cell(r["balance"], text_align="right", white_space="nowrap"))),
-                rx.table.row(rx.table.cell(ClientState.st_end),
+                rx.table.row(rx.table.cell(ClientState.st_end_text),
                              rx.table.cell(rx.text("Closing balance", weight="bold")),
                              rx.table.cell(""), rx.table.cell(""),
                              rx.table.cell(rx.text(ClientState.st_closing, weight="bold"), text_align="right",
@@ -308,10 +308,13 @@ def _timeline_card() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Timeline", size="3"),
         rx.cond(ClientState.timeline.length() > 0,
-                rx.vstack(rx.foreach(ClientState.timeline, lambda e: rx.hstack(
-                    rx.text(e["when"], size="1", color_scheme="gray", white_space="nowrap", min_width="8.5em"),
+                # the when above the event on a phone, in its own column from sm up (locale date and time)
+                rx.vstack(rx.foreach(ClientState.timeline, lambda e: rx.flex(
+                    rx.text(e["when"], size="1", color_scheme="gray", white_space="nowrap", min_width="11em",
+                            flex_shrink="0"),
                     rx.vstack(rx.text(e["subject"], size="2"),
                               rx.link(e["deal"], href=e["href"], size="1", color_scheme="gray"), spacing="0"),
+                    direction=rx.breakpoints(initial="column", sm="row"), gap=rx.breakpoints(initial="0", sm="3"),
                     align="start", width="100%")), spacing="2", width="100%"),
                 rx.text("Nothing happened yet.", size="2", color_scheme="gray")),
         spacing="2", width="100%"), width="100%")

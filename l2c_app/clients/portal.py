@@ -41,6 +41,7 @@ from l2c_app.billing.service import open_amount
 from l2c_app.clients.models import PortalLink, PortalRequest
 from l2c_app.clients.service import client_summary, get_account
 from l2c_app.contracts.models import Contract, ContractSigner
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.auth import get_organisation, sha256_hex
 from l2c_app.core.config import get_settings
@@ -133,12 +134,14 @@ def links_of(session: Session, account_id: int) -> list[dict[str, str]]:
     now = utcnow()
     rows = session.exec(select(PortalLink, Contact).join(Contact, Contact.id == PortalLink.contact_id)
                         .where(PortalLink.account_id == account_id).order_by(PortalLink.id.desc()).limit(50))
+    org = get_organisation(session)
+    tz = (org.timezone if org else None) or "UTC"
     out = []
     for link, c in rows:
         state = ("revoked" if link.revoked_at else "expired" if _as_utc(link.expires_at) <= now else "active")
         out.append({"id": str(link.id), "contact": c.name, "email": c.email or "", "status": state,
-                    "expires": link.expires_at.strftime("%Y-%m-%d"),
-                    "last_used": link.last_used_at.strftime("%Y-%m-%d %H:%M") if link.last_used_at else "never"})
+                    "expires": formats.day(link.expires_at),
+                    "last_used": formats.moment(link.last_used_at, tz) if link.last_used_at else "never"})
     return out
 
 
@@ -315,10 +318,10 @@ def portal_view(session: Session, link: PortalLink) -> dict[str, Any]:
         "invoices": [{"id": i.id, "label": i.number, "kind": i.kind, "status": client_status(i),
                       "amount": format_money(i.total_minor, i.currency),
                       "open": format_money(open_amount(session, i, i.paid_minor), i.currency),
-                      "due": i.due_date.isoformat() if i.due_date else "",
+                      "due": formats.day(i.due_date) if i.due_date else "",
                       "can_pay": i.kind != "credit_note" and open_amount(session, i, i.paid_minor) > 0}
                      for i in invoices],
-        "payments": [{"date": (p.received_on or p.created_at.date()).isoformat(), "invoice": numbers[p.invoice_id],
+        "payments": [{"date": formats.day(p.received_on or p.created_at), "invoice": numbers[p.invoice_id],
                       "amount": format_money(p.amount_minor, p.currency),
                       "status": "reversed" if p.status == "reversed" else "received"} for p in payments],
     }

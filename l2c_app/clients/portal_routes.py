@@ -180,7 +180,7 @@ def home(request: Request, session: Session = Depends(db), link: PortalLink | No
     st_rows = "".join(f"<tr><td>{html.escape(r['date'])}</td><td>{html.escape(r['reference'])}</td>"
                       f"<td class='n'>{r['debit']}</td><td class='n'>{r['credit']}</td>"
                       f"<td class='n'>{r['balance']}</td></tr>" for r in st["rows"])
-    statement_html = (f"<p>From {st['start']} to {st['end']}. Opening balance <b>{st['opening']}</b>, "
+    statement_html = (f"<p>From {st['start_text']} to {st['end_text']}. Opening balance <b>{st['opening']}</b>, "
                       f"closing balance <b>{st['closing']}</b>.</p><table><thead><tr><th>Date</th><th>Document</th>"
                       f"<th class='n'>Debit</th><th class='n'>Credit</th><th class='n'>Balance</th></tr></thead>"
                       f"<tbody>{st_rows}</tbody></table><p><a class='button soft' href='/portal/statement.pdf'>"

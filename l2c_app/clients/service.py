@@ -23,6 +23,7 @@ from l2c_app.billing.ledger import client_credit_balance
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.service import OPEN_STATUSES, TERMS, open_amount
 from l2c_app.contracts.models import Contract
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.csvsafe import safe_cell
@@ -370,7 +371,7 @@ def _money(minor: int, cur: str) -> str:
 
 
 def _day(d: date | datetime | None) -> str:
-    return d.strftime("%Y-%m-%d") if d else ""
+    return formats.day(d) if d else ""
 
 
 def client_documents(session: Session, account_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -437,5 +438,7 @@ def client_timeline(session: Session, account_id: int, limit: int = 200) -> list
         return []
     rows = session.exec(select(Activity).where(Activity.deal_id.in_(list(deals)))
                         .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit))
-    return [{"id": str(a.id), "when": (a.done_at or a.created_at).strftime("%Y-%m-%d %H:%M"), "kind": a.kind,
+    org = get_organisation(session)
+    tz = (org.timezone if org else None) or "UTC"
+    return [{"id": str(a.id), "when": formats.moment(a.done_at or a.created_at, tz), "kind": a.kind,
              "subject": a.subject, "deal": deals.get(a.deal_id, ""), "href": f"/deals/{a.deal_id}"} for a in rows]

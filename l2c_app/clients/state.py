@@ -100,7 +100,8 @@ def _page_data(session, client_id: int) -> dict:
 
 def _statement_rows(session, client_id: int, start: str, end: str) -> dict:
     st = formatted(statement(session, client_id, _parse(start), _parse(end)))
-    return {"start": st["start"], "end": st["end"], "opening": st["opening"], "closing": st["closing"],
+    return {"start": st["start"], "end": st["end"], "start_text": st["start_text"], "end_text": st["end_text"],
+            "opening": st["opening"], "closing": st["closing"],
             "rows": [{k: str(v) for k, v in r.items()} for r in st["rows"]], "aged": st["aged_rows"],
             "totals": st["totals_rows"]}
 
@@ -130,6 +131,8 @@ class ClientState(AuthState):
     contact_error: str = ""
     editing_contact: str = ""
     st_start: str = ""
+    st_start_text: str = ""
+    st_end_text: str = ""
     st_end: str = ""
     st_opening: str = ""
     st_closing: str = ""
@@ -160,6 +163,7 @@ class ClientState(AuthState):
             v = done.value
             self.st_start, self.st_end, self.st_opening, self.st_closing = v["start"], v["end"], v["opening"], v[
                 "closing"]
+            self.st_start_text, self.st_end_text = v["start_text"], v["end_text"]
             self.st_rows, self.st_aged, self.st_totals = v["rows"], v["aged"], v["totals"]
 
     @rx.event

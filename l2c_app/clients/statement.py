@@ -29,6 +29,7 @@ from l2c_app.billing.credit_notes import credited_total
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.service import OPEN_STATUSES, open_amount
 from l2c_app.clients.service import default_currency, get_account
+from l2c_app.core import formats
 from l2c_app.core.errors import DomainError
 from l2c_app.core.money import format_money
 from l2c_app.core.timeutil import org_today
@@ -162,8 +163,12 @@ def formatted(st: dict) -> dict:
     def f(v: int) -> str:
         return format_money(v, cur) if v else ""
 
+    def d(iso: str) -> str:  # the statement's data keeps ISO (API); people read the locale's date
+        return formats.day(date.fromisoformat(iso)) if iso else ""
+
     return {**st, "opening": format_money(st["opening_minor"], cur), "closing": format_money(st["closing_minor"], cur),
-            "rows": [{**ln, "debit": f(ln["debit_minor"]), "credit": f(ln["credit_minor"]),
+            "start_text": d(st["start"]), "end_text": d(st["end"]), "as_of_text": d(st["as_of"]),
+            "rows": [{**ln, "date": d(ln["date"]), "debit": f(ln["debit_minor"]), "credit": f(ln["credit_minor"]),
                       "balance": format_money(ln["balance_minor"], cur)} for ln in st["lines"]],
             "aged_rows": [{"label": label, "amount": format_money(st["aged"][key], cur)} for key, label in AGE_BUCKETS],
             "totals_rows": [{"label": label, "amount": format_money(st[key], cur)} for key, label in

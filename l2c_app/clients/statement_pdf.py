@@ -17,16 +17,17 @@ def render_statement_pdf(session: Session, account_id: int, start=None, end=None
     st = formatted(statement(session, account_id, start, end, currency))
     org = get_organisation(session)
     pdf = BrandedPDF(org_name=org.name if org else "l2c", title="Statement of account", logo=logo_bytes(session),
-                     subtitle=f"{st['start']} to {st['end']}")
+                     subtitle=f"{st['start_text']} to {st['end_text']}")
     pdf.add_page()
-    facts = [f"From: {st['start']}", f"To: {st['end']}", f"Currency: {st['currency']}", f"Printed: {st['as_of']}"]
+    facts = [f"From: {st['start_text']}", f"To: {st['end_text']}", f"Currency: {st['currency']}",
+             f"Printed: {st['as_of_text']}"]
     pdf.party_blocks(("From", seller_lines(seller_profile(session))),
                      ("Client", [st["client"], *st["address"].splitlines()]), ("Statement", facts),
                      widths=[64, 64, 52])
-    rows = [[f"Opening balance on {st['start']}", "", "", "", st["opening"]]]
+    rows = [[f"Opening balance on {st['start_text']}", "", "", "", st["opening"]]]
     rows += [[f"{KIND_LABEL[r['kind']]} {r['reference']}", r["date"], r["debit"], r["credit"], r["balance"]]
              for r in st["rows"]]
-    rows.append([f"Closing balance on {st['end']}", "", "", "", st["closing"]])
+    rows.append([f"Closing balance on {st['end_text']}", "", "", "", st["closing"]])
     pdf.table(["Document", "Date", "Debit", "Credit", "Balance"], rows, widths=[70, 24, 28, 28, 30], aligns="LLRRR")
     if pdf.will_page_break(8 * 6 + 6):
         pdf.add_page()

@@ -16,12 +16,13 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from l2c_app.contracts.models import ContractTemplate
+from l2c_app.core import formats
 from l2c_app.core.audit import SYSTEM, Actor, record_create
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import User
 from l2c_app.core.money import format_money
-from l2c_app.core.timeutil import format_local, utcnow
+from l2c_app.core.timeutil import format_local, to_local, utcnow
 from l2c_app.pipeline.models import Account, Contact, Deal
 from l2c_app.quotes.models import Quote, QuoteLine
 
@@ -50,7 +51,7 @@ FIELDS: dict[str, str] = {
     "payment.terms": "Payment terms (from the quote, else the default)",
     "contract.title": "The contract's title",
     "date.today": "Today's date (YYYY-MM-DD)",
-    "date.today_long": "Today's date written out, e.g. 28 November 2026",
+    "date.today_long": "Today's date written out in the organisation's locale, e.g. November 28, 2026",
 }
 
 DEFAULT_PAYMENT_TERMS = "Invoices are payable within 30 days of the invoice date."
@@ -240,14 +241,14 @@ def _values(session: Session, ctx: MergeContext) -> dict[str, Callable[[], str]]
         "quote.total": q(lambda x: format_money(quote_total_minor(session, x), x.currency)),
         "quote.currency": q(lambda x: x.currency),
         "quote.lines": q(lambda x: scope_table(session, x)),
-        "quote.accepted_date": q(lambda x: format_local(x.accepted_at, tz, "%Y-%m-%d") if x.accepted_at else ""),
-        "quote.expires_on": q(lambda x: x.expires_on.isoformat() if x.expires_on else ""),
+        "quote.accepted_date": q(lambda x: formats.day(to_local(x.accepted_at, tz)) if x.accepted_at else ""),
+        "quote.expires_on": q(lambda x: formats.day(x.expires_on) if x.expires_on else ""),
         "quote.notes": q(lambda x: x.notes or ""),
         "payment.terms": lambda: (quote.terms if quote and quote.terms else None)
         or ((org.settings or {}).get("payment_terms") if org else None) or DEFAULT_PAYMENT_TERMS,
         "contract.title": lambda: ctx.title,
         "date.today": lambda: format_local(now, tz, "%Y-%m-%d"),
-        "date.today_long": lambda: format_local(now, tz, "%-d %B %Y"),
+        "date.today_long": lambda: formats.day(to_local(now, tz), style="long"),
     }
 
 

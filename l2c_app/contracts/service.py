@@ -29,6 +29,7 @@ from l2c_app.contracts import merge
 from l2c_app.contracts.models import Contract, ContractSigner, ContractTemplate
 from l2c_app.contracts.pdf import Certificate, CertificateRow, SignerBlock, render_contract
 from l2c_app.core.textlimits import plausible_token
+from l2c_app.core import formats
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -390,7 +391,7 @@ def email_draft(session: Session, actor: Actor, contract_id: int):
 
     contract = _get(session, contract_id)
     first = _current_group(signing_signers(session, contract.id))
-    until = (utcnow() + timedelta(days=link_days(session))).strftime("%Y-%m-%d")
+    until = formats.day(utcnow() + timedelta(days=link_days(session)))
     values = _email_values(session, contract, first[0] if first else None, until=until, actor=actor,
                            link=f"{get_settings().app_base_url}/sign/… (each signer's personal link, made on sending)")
     return Draft(to=", ".join(s.email for s in first), subject=INVITE_SUBJECT, body=INVITE_BODY, values=values,
@@ -408,7 +409,7 @@ def _issue_token(session: Session, contract: Contract, signer: ContractSigner, m
         signer.status = "sent"
     message = message or Message(subject=INVITE_SUBJECT, body=INVITE_BODY)
     values = _email_values(session, contract, signer, link=_link(token), actor=actor,
-                           until=f"{signer.token_expires_at:%Y-%m-%d}")
+                           until=formats.day(signer.token_expires_at))
     subject, body = rendered(message, values)
     send_mail(session, to=signer.email, cc=parse_addresses(message.cc), subject=subject, body=body,
               link=_link(token), related=("contract", contract.id))
@@ -887,9 +888,9 @@ def list_contracts(session: Session, deal_id: int | None = None, status: str | N
     if status:
         stmt = stmt.where(Contract.status == status)
     return [{"id": c.id, "title": c.title, "status": c.status, "provider": c.provider, "deal": d.title,
-             "deal_id": d.id, "created": c.created_at.strftime("%Y-%m-%d"),
+             "deal_id": d.id, "created": formats.day(c.created_at),
              "signed": bool(c.signed_document_id),
-             "sent": c.sent_at.strftime("%Y-%m-%d") if c.sent_at else ""} for c, d in session.exec(stmt).all()]
+             "sent": formats.day(c.sent_at) if c.sent_at else ""} for c, d in session.exec(stmt).all()]
 
 
 def acceptable_quotes(session: Session, deal_id: int | None = None) -> list[dict]:

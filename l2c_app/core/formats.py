@@ -25,6 +25,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
+from babel.dates import format_time as _babel_time
 from babel.numbers import format_currency, format_decimal
 
 from l2c_app.core.errors import DomainError
@@ -134,6 +135,20 @@ def day(value: date | datetime | None, fmt: Formats | None = None, style: str = 
     if isinstance(value, datetime):
         value = value.date()
     return _babel_date(value, format=style, locale=_fmt(fmt).babel)
+
+
+def moment(value: datetime | None, tz: str = "UTC", fmt: Formats | None = None) -> str:
+    """A stored (UTC) instant as a person reads it, in zone `tz`: `Mar 14, 2026, 2:15 PM` /
+    `14.03.2026, 14:15`; `-` for None. Data (API, audit, CSV) keeps ISO."""
+    if value is None:
+        return "-"
+    from l2c_app.core.timeutil import to_local
+
+    local = to_local(value, tz or "UTC")
+    if local is None:
+        return "-"
+    loc = _fmt(fmt).babel
+    return f"{day(local, fmt)}, {_babel_time(local.time(), format='short', locale=loc)}"
 
 
 def day_short(value: date, fmt: Formats | None = None) -> str:

@@ -4,10 +4,12 @@ function, so the PDF shows the same cents as the page and the API."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
 
+from l2c_app.core import formats
 from l2c_app.core.documents import store_document
 from l2c_app.core.models import Document
 from l2c_app.core.pdf import BrandedPDF
@@ -20,11 +22,16 @@ STATUS_NOTES = {"superseded": "Superseded by a newer version", "declined": "Decl
                 "draft": "Draft"}
 
 
+def _day(iso: str) -> str:
+    """The view keeps ISO dates (form values, API); the document shows the organisation's locale."""
+    return formats.day(date.fromisoformat(iso)) if iso else ""
+
+
 def _line_text(line: dict[str, Any]) -> str:
     text = line["description"]
     details = [BILLING_LABELS.get(line["billing_kind"], line["billing_kind"])]
     if line["billing_kind"] == "milestone" and line["due_date"]:
-        details.append(f"due {line['due_date']}")
+        details.append(f"due {_day(line['due_date'])}")
     if line["role"]:
         details.append(line["role"])
     if line["tax_name"]:
@@ -44,7 +51,7 @@ def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None, seller: di
     pdf.heading(view["title"], size=15)
     client = [view["account"]["name"], view["contact"]["name"], view["contact"]["email"], view["account"]["address"]]
     ours = (seller_lines(seller) if seller else [view["org_name"]]) + [view["owner"]["name"], view["owner"]["email"]]
-    meta = [f"Quote {view['label']}", f"Valid until {view['expires_on']}" if view["expires_on"] else "",
+    meta = [f"Quote {view['label']}", f"Valid until {_day(view['expires_on'])}" if view["expires_on"] else "",
             f"Currency {view['currency']}"]
     pdf.party_blocks(("For", client), ("From", ours), ("Quote", meta))
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from l2c_app.core import timeutil
+from l2c_app.core import formats, timeutil
 from l2c_app.core.audit import Actor, record_action, record_create, record_delete, record_update, snapshot
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.config import get_settings
@@ -437,8 +437,8 @@ def list_quotes(session: Session, *, status: str | None = None, deal_id: int | N
                     "deal_title": deal.title, "account": account.name if account else "", "status": eff,
                     "version": quote.version, "total_minor": quote.total_minor, "currency": quote.currency,
                     "total": format_money(quote.total_minor, quote.currency),
-                    "expires_on": quote.expires_on.isoformat() if quote.expires_on else "",
-                    "updated": quote.updated_at.date().isoformat() if quote.updated_at else ""})
+                    "expires_on": formats.day(quote.expires_on) if quote.expires_on else "",
+                    "updated": formats.day(quote.updated_at) if quote.updated_at else ""})
     return out
 
 
@@ -782,7 +782,7 @@ def _email_values(session: Session, quote: Quote, actor: Actor) -> dict[str, str
     return {"client_name": account.name if account else (contact.name if contact else ""),
             "contact_name": contact.name if contact else "", "document_number": quote_label(quote),
             "document_title": quote.title, "total": format_money(total, quote.currency), "link": public_url(quote),
-            "due_date": quote.expires_on.isoformat() if quote.expires_on else "", "org_name": org_name,
+            "due_date": formats.day(quote.expires_on) if quote.expires_on else "", "org_name": org_name,
             "sender_name": sender.name if sender else org_name}
 
 
@@ -893,7 +893,7 @@ def _answerable(session: Session, quote: Quote) -> None:
     if status == "sent":
         return
     messages = {
-        "expired": f"This quote expired on {quote.expires_on.isoformat() if quote.expires_on else ''}. "
+        "expired": f"This quote expired on {formats.day(quote.expires_on) if quote.expires_on else ''}. "
                    "Please ask us for an updated version.",
         "superseded": "This version has been replaced by a newer one. Please use the link in our latest e-mail.",
         "declined": "This quote was declined. Please ask us for a new version if you changed your mind.",

@@ -3,11 +3,13 @@ from quotes.totals (the builder recomputes totals as you type with the same func
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import reflex as rx
 from sqlmodel import Session
 
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.lines import tax_convention
@@ -675,7 +677,9 @@ class PublicQuoteState(rx.State):
         return route_arg(self, "q")
 
     def _show(self, view: dict[str, Any]) -> None:
-        self.pq = _flat(view)
+        # the client reads the expiry in the organisation's locale (the view, like the API, keeps ISO)
+        expires = view["expires_on"]
+        self.pq = {**_flat(view), "expires_on": formats.day(date.fromisoformat(expires)) if expires else ""}
         self.ptotals = view["totals"]
         previous = None
         lines = []

@@ -4,6 +4,7 @@ an edited subject / body / cc is what is written to the Outbox, a bad field send
 import pytest
 from sqlmodel import select
 
+from l2c_app.core import formats
 from l2c_app.core.errors import DomainError
 from l2c_app.core.mailmerge import Message, render
 from l2c_app.core.models import OutboxMessage
@@ -38,7 +39,8 @@ def test_an_edited_message_with_cc_is_what_the_outbox_holds(session, world):
     row = session.get(OutboxMessage, msg.id)
     assert row.cc == "boss@client.test, finance@client.test"
     assert row.subject.startswith(f"Our offer {svc.quote_label(q)} for ")
-    assert row.body.endswith(f"/q/{q.public_token}") and q.expires_on.isoformat() in row.body
+    assert row.body.endswith(f"/q/{q.public_token}") and f"valid until {formats.day(q.expires_on)}:" in row.body
+    assert q.expires_on.isoformat() not in row.body  # the client reads the organisation's locale
 
 
 def test_an_unknown_field_or_bad_cc_sends_nothing(session, world):

@@ -60,3 +60,21 @@ def test_logo_from_the_organisation(session, world):
     session.flush()
     with_logo = PdfReader(io.BytesIO(quote_pdf_bytes(session, q.id)))
     assert len(with_logo.pages[0].images) == 1
+
+
+def test_expiry_and_milestone_due_in_the_organisation_locale(session, world):
+    from l2c_app.core import formats
+    from l2c_app.core.audit import SYSTEM
+
+    q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
+    svc.add_line(session, world.actor, q.id, description="Launch", unit_price_minor=1000, billing_kind="milestone",
+                 due_date="2099-01-31")
+    svc.update_quote(session, world.actor, q.id, expires_on="2099-02-14")
+    formats.save_formats(session, SYSTEM, locale="de-DE", hours_format="hm")
+    _, german = read(quote_pdf_bytes(session, q.id))
+    assert "Valid until 14.02.2099" in german and "due 31.01.2099" in german and "2099-02-14" not in german
+    assert svc.quote_view(session, q.id)["expires_on"] == "2099-02-14"  # the view (the API's) keeps ISO
+    row = next(r for r in svc.list_quotes(session) if r["id"] == q.id)
+    assert row["expires_on"] == "14.02.2099" and row["updated"].count(".") == 2 and "-" not in row["updated"]
+    formats.save_formats(session, SYSTEM, locale="en-US", hours_format="hm")
+    assert "Valid until Feb 14, 2099" in read(quote_pdf_bytes(session, q.id))[1]
