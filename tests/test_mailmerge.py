@@ -69,3 +69,17 @@ def test_one_recipient():
         with pytest.raises(DomainError) as err:
             parse_recipient(bad)
         assert err.value.field == "to"
+
+
+def test_cc_addresses_that_the_outbox_cannot_hold_are_refused_by_name():
+    """Ten long addresses pass one by one but not together: the Outbox keeps Cc in 1,000 characters."""
+    import pytest
+
+    from l2c_app.core.errors import DomainError
+    from l2c_app.core.mailmerge import parse_addresses
+
+    long_ones = [f"{'a' * 90}{i}@example.com" for i in range(10)]
+    assert len(parse_addresses(", ".join(long_ones[:9]))) == 9
+    with pytest.raises(DomainError) as refused:
+        parse_addresses(", ".join(long_ones))
+    assert refused.value.field == "cc" and "1000 characters" in str(refused.value)

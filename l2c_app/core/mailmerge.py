@@ -31,6 +31,7 @@ FIELDS: dict[str, str] = {
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
 MAX_CC = 10
+MAX_CC_CHARS = 1000  # OutboxMessage.cc holds the joined addresses in 1,000 characters
 
 
 def unknown_fields(template: str) -> list[str]:
@@ -77,6 +78,9 @@ def parse_addresses(text: str, field_name: str = "cc") -> list[str]:
             out.append(part)
     if len(out) > MAX_CC:
         raise DomainError(f"At most {MAX_CC} addresses.", field_name, code=f"{field_name}.too_many")
+    if len(", ".join(out)) > MAX_CC_CHARS:
+        raise DomainError(f"The addresses are longer than {MAX_CC_CHARS} characters together.", field_name,
+                          code=f"{field_name}.too_long")
     return out
 
 
