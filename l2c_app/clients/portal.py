@@ -107,7 +107,7 @@ def _mail_link(session: Session, contact: Contact, account: Account, token: str,
     send_mail(session, to=contact.email, subject=f"{sender}: all your documents in one place",
               body=(f"Hello {contact.name},\n\nThis link opens {account.name}'s documents with {sender}: quotes, "
                     f"contracts, change orders, invoices, payments and your statement. It is personal and works "
-                    f"until {expires:%Y-%m-%d}.\n\n{url}\n"),
+                    f"until {formats.day(expires)}.\n\n{url}\n"),
               link=url, related=("portal", account.id))
 
 

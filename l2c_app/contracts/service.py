@@ -917,7 +917,7 @@ def contract_detail(session: Session, contract_id: int) -> dict:
     data = contract_json(session, c)
     data.update({"body": c.body, "deal": deal.title if deal else "", "trail": list(c.audit_trail),
                  "unknown": merge.unknown_fields(c.body),
-                 "audit": [{"at": a.at.strftime("%Y-%m-%d %H:%M"), "actor": a.actor, "action": a.action,
+                 "audit": [{"at": formats.org_moment(session, a.at), "actor": a.actor, "action": a.action,
                             "entity": a.entity} for a in history(session, "contract", c.id)]})
     return data
 

@@ -151,6 +151,14 @@ def moment(value: datetime | None, tz: str = "UTC", fmt: Formats | None = None) 
     return f"{day(local, fmt)}, {_babel_time(local.time(), format='short', locale=loc)}"
 
 
+def org_moment(session: Any, value: datetime | None) -> str:
+    """`moment` in the organisation's own zone: how a list shows when something happened."""
+    from l2c_app.core.auth import get_organisation
+
+    org = get_organisation(session)
+    return moment(value, org.timezone if org else "UTC")
+
+
 def day_short(value: date, fmt: Formats | None = None) -> str:
     """Weekday and day for a column header: `Mon 3/14` / `Mon 14/03` / `Mo., 14.03.`."""
     loc = _fmt(fmt).babel

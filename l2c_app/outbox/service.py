@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
+from l2c_app.core import formats
 from l2c_app.core.timeutil import utcnow
 from l2c_app.outbox import worker as _worker  # noqa: F401  (installs the after-commit wake-up)
 from l2c_app.outbox.models import OutboxEffect
@@ -239,9 +240,9 @@ def list_effects(session: Session, status: str = "", limit: int = 200) -> list[d
         stmt = stmt.where(OutboxEffect.status == status)
     return [{"id": e.id, "kind": e.kind, "summary": e.summary or e.kind, "status": e.status,
              "attempts": e.attempts, "error": e.last_error or "", "result": e.result or "",
-             "created": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-             "sent": e.sent_at.strftime("%Y-%m-%d %H:%M:%S") if e.sent_at else "",
-             "next": e.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if e.status == "queued" else "",
+             "created": formats.org_moment(session, e.created_at),
+             "sent": formats.org_moment(session, e.sent_at) if e.sent_at else "",
+             "next": formats.org_moment(session, e.next_attempt_at) if e.status == "queued" else "",
              "can_retry": e.status in ("failed", "queued")} for e in session.exec(stmt)]
 
 

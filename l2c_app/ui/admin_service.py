@@ -10,6 +10,7 @@ import re
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor, record_update, snapshot
 from l2c_app.core.auth import AuthError, get_organisation
 from l2c_app.core.models import ApiKey, Notification, OutboxMessage
@@ -53,8 +54,8 @@ def update_org(session: Session, actor: Actor, name: str, currency: str, timezon
 
 def list_api_keys(session: Session) -> list[dict]:
     rows = session.exec(select(ApiKey).order_by(ApiKey.id.desc())).all()
-    return [{"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": k.created_at.strftime("%Y-%m-%d"),
-             "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
+    return [{"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": formats.day(k.created_at),
+             "last_used": formats.org_moment(session, k.last_used_at) if k.last_used_at else "never",
              "status": "revoked" if k.revoked_at else "active", "access": scope_label(k.scopes)} for k in rows]
 
 
@@ -80,7 +81,7 @@ def scope_label(scopes: list[str] | None) -> str:
 def list_outbox(session: Session, limit: int = 200) -> list[dict]:
     rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).all()
     return [{"id": m.id, "to": m.to, "cc": m.cc or "", "subject": m.subject, "body": m.body, "link": m.link or "",
-             "status": m.status, "created": m.created_at.strftime("%Y-%m-%d %H:%M"), "error": m.error or ""}
+             "status": m.status, "created": formats.org_moment(session, m.created_at), "error": m.error or ""}
             for m in rows]
 
 
