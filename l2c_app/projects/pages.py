@@ -589,38 +589,29 @@ def change_order_public_page() -> rx.Component:
 
 # --- /settings/delivery -------------------------------------------------------------------------------
 
+def _setting_switch(checked: rx.Var, on_change, title: str, hint: str) -> rx.Component:
+    """One on/off setting: the switch, its name and what it means (the label names the switch)."""
+    return rx.el.label(rx.hstack(
+        rx.switch(checked=checked, on_change=on_change),
+        rx.vstack(rx.text(title, weight="medium"), rx.text(hint, size="1", color_scheme="gray"), spacing="0"),
+        align="center"))
+
+
 @app_page("/settings/delivery", "Delivery settings", "settings", on_load=DeliverySettingsState.load)
 def delivery_settings_page() -> rx.Component:
+    s = DeliverySettingsState
     return rx.card(rx.vstack(
-        rx.el.label(rx.hstack(
-            rx.switch(checked=DeliverySettingsState.approval_required,
-                      on_change=DeliverySettingsState.set_approval_required),
-            rx.vstack(rx.text("Time approval required", weight="medium"),
-                      rx.text("Only time approved by the project lead (or billing) is invoiced.", size="1",
-                              color_scheme="gray"), spacing="0"),
-            align="center")),
-        rx.el.label(rx.hstack(
-            rx.switch(checked=DeliverySettingsState.auto_project,
-                      on_change=DeliverySettingsState.set_auto_project),
-            rx.vstack(rx.text("Create the project automatically when a contract is signed", weight="medium"),
-                      rx.text("Otherwise someone clicks “Create project” on the signed contract.", size="1",
-                              color_scheme="gray"), spacing="0"),
-            align="center")),
+        _setting_switch(s.approval_required, s.set_approval_required, "Time approval required",
+                        "Only time approved by the project lead (or billing) is invoiced."),
+        _setting_switch(s.auto_project, s.set_auto_project,
+                        "Create the project automatically when a contract is signed",
+                        "Otherwise someone clicks “Create project” on the signed contract."),
         rx.heading("Time rules", size="3"),
-        rx.el.label(rx.hstack(
-            rx.switch(checked=DeliverySettingsState.allow_future,
-                      on_change=DeliverySettingsState.set_allow_future),
-            rx.vstack(rx.text("Allow logging future days", weight="medium"),
-                      rx.text("Off: days after today are locked in the time grid (and the API refuses them).",
-                              size="1", color_scheme="gray"), spacing="0"),
-            align="center")),
-        rx.el.label(rx.hstack(
-            rx.switch(checked=DeliverySettingsState.sole_self_approval,
-                      on_change=DeliverySettingsState.set_sole_self_approval),
-            rx.vstack(rx.text("The only approver may approve their own week", weight="medium"),
-                      rx.text("Nobody else approves your own time; this lets a project's only approver do it.",
-                              size="1", color_scheme="gray"), spacing="0"),
-            align="center")),
+        _setting_switch(s.allow_future, s.set_allow_future, "Allow logging future days",
+                        "Off: days after today are locked in the time grid (and the API refuses them)."),
+        _setting_switch(s.sole_self_approval, s.set_sole_self_approval,
+                        "The only approver may approve their own week",
+                        "Nobody else approves your own time; this lets a project's only approver do it."),
         rx.button("Save delivery settings", on_click=DeliverySettingsState.save),
         spacing="4",
     ), max_width="40em")
