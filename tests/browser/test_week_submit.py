@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_responsive import a_world_with_one_of_everything
 from tests.conftest import sign_in
-from tests.projects.test_journey import create_project, signed_contract
+from tests.projects.test_journey import a_billing_approver, create_project, signed_contract
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def submit_project(app_server, browser):
     return ROW
 
 
-def test_submit_the_week_then_approve_it(signed_in_page, app_server, submit_project):
+def test_submit_the_week_then_approve_it(signed_in_page, app_server, submit_project, browser):
     page, app = signed_in_page, app_server
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{app.base_url}/time")
@@ -52,15 +52,23 @@ def test_submit_the_week_then_approve_it(signed_in_page, app_server, submit_proj
     page.screenshot(path=f"{SHOTS}/time-submitted-390.png", full_page=True)
     page.set_viewport_size({"width": 1366, "height": 900})
 
-    page.goto(f"{app.base_url}/time/approvals")
-    row = page.get_by_role("row").filter(has_text="Submit harbour")
-    expect(row.first).to_contain_text("Submitted")
-    page.emulate_media(color_scheme="dark")
-    page.screenshot(path=f"{SHOTS}/approvals-dark-1366.png", full_page=True)
-    page.emulate_media(color_scheme="light")
-    page.screenshot(path=f"{SHOTS}/approvals-1366.png", full_page=True)
-    row.first.get_by_role("button", name="Approve week").click()
-    expect(page.get_by_role("row").filter(has_text="Submit harbour")).to_have_count(0)
+    # Nobody approves their own week while someone else may (the time rules): billing does.
+    approver = browser.new_context(viewport={"width": 1366, "height": 900})
+    approver.set_default_timeout(20_000)
+    try:
+        other = approver.new_page()
+        sign_in(other, app, *a_billing_approver(app))
+        other.goto(f"{app.base_url}/time/approvals")
+        row = other.get_by_role("row").filter(has_text="Submit harbour")
+        expect(row.first).to_contain_text("Submitted")
+        other.emulate_media(color_scheme="dark")
+        other.screenshot(path=f"{SHOTS}/approvals-dark-1366.png", full_page=True)
+        other.emulate_media(color_scheme="light")
+        other.screenshot(path=f"{SHOTS}/approvals-1366.png", full_page=True)
+        row.first.get_by_role("button", name="Approve week").click()
+        expect(other.get_by_role("row").filter(has_text="Submit harbour")).to_have_count(0)
+    finally:
+        approver.close()
 
     page.goto(f"{app.base_url}/time")
     expect(page.get_by_label("Week status")).to_have_text("Approved")

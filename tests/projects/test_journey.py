@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from l2c_app.contracts.models import Contract, ContractSigner
 from l2c_app.core.models import OutboxMessage
+from tests.conftest import sign_in
 
 from .conftest import STANDARD_LINES, make_deal, make_quote
 
@@ -94,12 +95,36 @@ def log_week(page: Page, app, project: str, hours: list[str]) -> int:
     return before
 
 
+def a_billing_approver(app) -> tuple[str, str]:
+    """Bea from billing: an approver who is not the person whose week it is (nobody approves
+    their own week while someone else may)."""
+    from sqlmodel import select
+
+    from l2c_app.core.auth import create_user
+    from l2c_app.core.models import User
+
+    email, password = "bea.billing@l2c.test", "billing-password-1"
+    with app.session() as s:
+        if s.exec(select(User).where(User.email == email)).first() is None:
+            create_user(s, name="Bea Billing", email=email, role="billing", password=password)
+            s.commit()
+    return email, password
+
+
 def approve_week(page: Page, app, person: str, project: str) -> None:
-    page.goto(f"{app.base_url}/time/approvals")
-    page.get_by_role("button", name=re.compile(f"Approve week of .* for {person} on {project}")).click()
-    # This person's week on this project is approved (other journeys may leave other weeks waiting).
-    expect(page.get_by_role("button", name=re.compile(f"Approve week of .* for {person} on {project}"))
-           ).to_have_count(0)
+    """Billing approves the person's week, in their own browser."""
+    ctx = page.context.browser.new_context(viewport={"width": 1366, "height": 900})
+    ctx.set_default_timeout(20_000)
+    try:
+        other = ctx.new_page()
+        sign_in(other, app, *a_billing_approver(app))
+        other.goto(f"{app.base_url}/time/approvals")
+        name = re.compile(f"Approve week of .* for {person} on {project}$")
+        other.get_by_role("button", name=name).click()
+        # This person's week on this project is approved (other journeys may leave other weeks waiting).
+        expect(other.get_by_role("button", name=name)).to_have_count(0)
+    finally:
+        ctx.close()
 
 
 def propose_change_order(page: Page, project_url: str, description: str, price: str) -> None:
