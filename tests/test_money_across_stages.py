@@ -17,7 +17,8 @@ from l2c_app.billing.models import Invoice
 from l2c_app.core import lines as rule
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import setup_organisation
-from l2c_app.core.timeutil import utcnow, week_start
+from l2c_app.core.formats import week_start  # the grid's and approve_week's week (the locale's first day)
+from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Account, Contact
 from l2c_app.projects import service as projects
