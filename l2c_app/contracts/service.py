@@ -914,10 +914,11 @@ def contract_detail(session: Session, contract_id: int) -> dict:
     from l2c_app.core.audit import history
 
     deal = session.get(Deal, c.deal_id)
+    tz = formats.org_zone(session)
     data = contract_json(session, c)
     data.update({"body": c.body, "deal": deal.title if deal else "", "trail": list(c.audit_trail),
                  "unknown": merge.unknown_fields(c.body),
-                 "audit": [{"at": formats.org_moment(session, a.at), "actor": a.actor, "action": a.action,
+                 "audit": [{"at": formats.moment(a.at, tz), "actor": a.actor, "action": a.action,
                             "entity": a.entity} for a in history(session, "contract", c.id)]})
     return data
 

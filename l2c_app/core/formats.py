@@ -151,12 +151,12 @@ def moment(value: datetime | None, tz: str = "UTC", fmt: Formats | None = None) 
     return f"{day(local, fmt)}, {_babel_time(local.time(), format='short', locale=loc)}"
 
 
-def org_moment(session: Any, value: datetime | None) -> str:
-    """`moment` in the organisation's own zone: how a list shows when something happened."""
+def org_zone(session: Any) -> str:
+    """The organisation's time zone, for `moment` (read once per list, not once per row)."""
     from l2c_app.core.auth import get_organisation
 
     org = get_organisation(session)
-    return moment(value, org.timezone if org else "UTC")
+    return org.timezone if org else "UTC"
 
 
 def day_short(value: date, fmt: Formats | None = None) -> str:

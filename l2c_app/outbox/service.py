@@ -238,11 +238,12 @@ def list_effects(session: Session, status: str = "", limit: int = 200) -> list[d
     stmt = select(OutboxEffect).order_by(OutboxEffect.id.desc()).limit(limit)
     if status:
         stmt = stmt.where(OutboxEffect.status == status)
+    tz = formats.org_zone(session)
     return [{"id": e.id, "kind": e.kind, "summary": e.summary or e.kind, "status": e.status,
              "attempts": e.attempts, "error": e.last_error or "", "result": e.result or "",
-             "created": formats.org_moment(session, e.created_at),
-             "sent": formats.org_moment(session, e.sent_at) if e.sent_at else "",
-             "next": formats.org_moment(session, e.next_attempt_at) if e.status == "queued" else "",
+             "created": formats.moment(e.created_at, tz),
+             "sent": formats.moment(e.sent_at, tz) if e.sent_at else "",
+             "next": formats.moment(e.next_attempt_at, tz) if e.status == "queued" else "",
              "can_retry": e.status in ("failed", "queued")} for e in session.exec(stmt)]
 
 

@@ -1438,7 +1438,8 @@ def project_timeline(session: Session, project_id: int, limit: int = 30) -> list
                                 .order_by(Activity.created_at.desc()).limit(limit)):  # type: ignore[attr-defined]
             items.append({"at": act.created_at, "text": act.subject, "who": ""})
     items.sort(key=lambda i: i["at"], reverse=True)
-    return [{"at": formats.org_moment(session, i["at"]), "text": i["text"], "who": i["who"]} for i in items[:limit]]
+    tz = formats.org_zone(session)
+    return [{"at": formats.moment(i["at"], tz), "text": i["text"], "who": i["who"]} for i in items[:limit]]
 
 
 def user_projects_for_timer(session: Session, user_id: int) -> list[dict]:

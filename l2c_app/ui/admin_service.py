@@ -54,8 +54,9 @@ def update_org(session: Session, actor: Actor, name: str, currency: str, timezon
 
 def list_api_keys(session: Session) -> list[dict]:
     rows = session.exec(select(ApiKey).order_by(ApiKey.id.desc())).all()
+    tz = formats.org_zone(session)
     return [{"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": formats.day(k.created_at),
-             "last_used": formats.org_moment(session, k.last_used_at) if k.last_used_at else "never",
+             "last_used": formats.moment(k.last_used_at, tz) if k.last_used_at else "never",
              "status": "revoked" if k.revoked_at else "active", "access": scope_label(k.scopes)} for k in rows]
 
 
@@ -80,8 +81,9 @@ def scope_label(scopes: list[str] | None) -> str:
 
 def list_outbox(session: Session, limit: int = 200) -> list[dict]:
     rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    tz = formats.org_zone(session)
     return [{"id": m.id, "to": m.to, "cc": m.cc or "", "subject": m.subject, "body": m.body, "link": m.link or "",
-             "status": m.status, "created": formats.org_moment(session, m.created_at), "error": m.error or ""}
+             "status": m.status, "created": formats.moment(m.created_at, tz), "error": m.error or ""}
             for m in rows]
 
 
