@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.insights.state import InsightsState
+from l2c_app.insights.tabs import insights_tabs
 from l2c_app.ui.layout import app_page
 
 F = InsightsState.figures
@@ -140,6 +141,7 @@ def dashboard() -> rx.Component:
 @app_page("/insights", "Insights", "insights", on_load=InsightsState.load)
 def insights_page() -> rx.Component:
     return rx.vstack(
+        insights_tabs("/insights"),
         rx.hstack(
             rx.text("The gaps where small teams lose money, read from the records themselves. "
                     "Every figure opens the records behind it.", color_scheme="gray"),
