@@ -8,7 +8,7 @@ signature given on paper or in person), and the signer's own link as JSON.
     POST /api/public/sign/{token}/decline                    decline with a reason
 
 Threat model: v1 routes need `require("contracts")`. The public routes take the signing
-token as the credential, with the same checks as the signing page (`service._by_token`:
+token as the credential, with the same checks as the signing page (`signing._by_token`:
 live, not expired, the signer's turn, the contract not finished); an unknown token is 404.
 """
 

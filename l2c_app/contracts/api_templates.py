@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, changed_since
-from l2c_app.contracts import merge
+from l2c_app.contracts import merge, records
 from l2c_app.contracts import service as svc
 from l2c_app.contracts.models import ContractSigner, ContractTemplate
 from l2c_app.core.auth import Principal
@@ -150,7 +150,7 @@ def archive_template(template_id: int, session: Session = Depends(db), who: Prin
 @router.get("/contracts/{contract_id}/signers", response_model=SignerList)
 def list_signers(contract_id: int, updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
                  _: Principal = Depends(auth)) -> SignerList:
-    svc._get(session, contract_id)
+    records._get(session, contract_id)
     return SignerList(items=[_signer(s) for s in changed_since(svc.signers_of(session, contract_id), updated_since)])
 
 

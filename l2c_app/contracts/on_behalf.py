@@ -15,6 +15,7 @@ import secrets
 
 from sqlmodel import Session, select
 
+from l2c_app.contracts import sending
 from l2c_app.contracts import service as svc
 from l2c_app.contracts.models import Contract, ContractSigner
 from l2c_app.core.audit import Actor, record_action
@@ -71,7 +72,7 @@ def my_turn(session: Session, user_id: int | None, contract_id: int) -> Contract
                                                      ContractSigner.kind.in_(("signer", "countersigner")))).first()
     if mine is None or mine.status in ("signed", "declined") or mine.token_hash is None:
         return None
-    if mine not in svc._current_group(svc.signing_signers(session, contract_id)):
+    if mine not in sending._current_group(svc.signing_signers(session, contract_id)):
         return None
     return mine
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from l2c_app.core import formats
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
+from l2c_app.core.errors import DomainError
 from l2c_app.core.lines import tax_convention
 from l2c_app.core.money import format_money, to_major, to_minor
 from l2c_app.quotes import service as svc
@@ -360,7 +361,7 @@ class BuilderState(AuthState):
                 continue
             try:
                 svc.check_line_amount(lt.amount_minor)
-            except svc.DomainError as exc:
+            except DomainError as exc:
                 ln["err_quantity"] = exc.message
                 ln["amount"] = "—"
                 continue

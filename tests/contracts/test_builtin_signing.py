@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from l2c_app.contracts import service as svc
+from l2c_app.contracts import views
 from l2c_app.contracts.models import Contract, ContractSigner
 from l2c_app.core.models import AuditLog, Document, OutboxMessage
 from l2c_app.pipeline.models import Activity
@@ -218,7 +219,7 @@ def test_link_lifetime_is_a_setting(session, world):
     contract = svc.create_from_quote(session, world.actor, world.quote_id)
     svc.send(session, world.actor, contract.id, provider="builtin")
     signer = session.exec(select(ContractSigner).where(ContractSigner.kind == "signer")).one()
-    assert timedelta(days=2, hours=23) < svc._as_utc(signer.token_expires_at) - utcnow() <= timedelta(days=3)
+    assert timedelta(days=2, hours=23) < views._as_utc(signer.token_expires_at) - utcnow() <= timedelta(days=3)
 
 
 def test_one_live_contract_per_quote(session, world):

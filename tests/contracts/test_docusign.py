@@ -11,6 +11,7 @@ from sqlmodel import select
 from l2c_app.api.app import build_api
 from l2c_app.contracts import service as svc
 from l2c_app.contracts.models import Contract
+from l2c_app.core.audit import Actor
 from l2c_app.core.models import Document, WebhookEvent
 from l2c_app.outbox.worker import deliver_outbox
 from l2c_app.pipeline.models import Activity
@@ -167,7 +168,7 @@ def test_repoll_catches_a_lost_webhook(session, sent, docusign):
 
 
 def test_void_reaches_docusign(session, sent, docusign):
-    svc.void(session, svc.Actor("user", None), sent.id, "Client changed their mind")
+    svc.void(session, Actor("user", None), sent.id, "Client changed their mind")
     session.commit()
     assert docusign.envelopes[sent.envelope_id].status != "voided"  # nothing outside before the worker ran
     deliver_outbox()
