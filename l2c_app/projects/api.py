@@ -21,6 +21,7 @@ from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.auth import Principal, can
 from l2c_app.core.errors import DomainError, Forbidden
 from l2c_app.projects import service as svc
+from l2c_app.projects import time_entries
 from l2c_app.projects.models import TimeEntry
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
@@ -86,7 +87,7 @@ def upsert_time_entry(body: TimeEntryIn, session: Session = Depends(db),
         user_id = user_id or who.user.id
     if user_id is None:
         raise DomainError("required with an API key", "user_id")
-    existed = svc._cell(session, user_id, body.project_id, body.budget_line_id, body.task_id, body.date) is not None
+    existed = time_entries._cell(session, user_id, body.project_id, body.budget_line_id, body.task_id, body.date) is not None
     res = svc.upsert_time(session, who.actor, user_id=user_id, project_id=body.project_id, day=body.date,
                           minutes=body.minutes, budget_line_id=body.budget_line_id, task_id=body.task_id,
                           billable=body.billable, note=body.note)

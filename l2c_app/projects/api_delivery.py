@@ -22,6 +22,7 @@ from sqlmodel import Session
 from l2c_app.api.deps import db, require
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError
+from l2c_app.core.formats import week_start
 from l2c_app.projects import service as svc
 from l2c_app.projects import weeks
 from l2c_app.projects.models import Project
@@ -76,7 +77,7 @@ def approve_week(project_id: int, body: WeekApproval, session: Session = Depends
                  who: Principal = Depends(require("approve_time"))) -> dict:
     count = svc.approve_week(session, who.actor, _approver(session, who, project_id, body), user_id=body.user_id,
                              project_id=project_id, monday=body.week)
-    return {"project_id": project_id, "user_id": body.user_id, "week": svc.week_start(body.week),
+    return {"project_id": project_id, "user_id": body.user_id, "week": week_start(body.week),
             "approved_entries": count}
 
 
@@ -86,7 +87,7 @@ def reopen_week(project_id: int, body: WeekApproval, session: Session = Depends(
     """Take an approval back (entries already invoiced stay approved); `approved_entries` counts those reopened."""
     count = weeks.reopen_week(session, who.actor, _approver(session, who, project_id, body), user_id=body.user_id,
                               project_id=project_id, monday=body.week)
-    return {"project_id": project_id, "user_id": body.user_id, "week": svc.week_start(body.week),
+    return {"project_id": project_id, "user_id": body.user_id, "week": week_start(body.week),
             "approved_entries": count}
 
 

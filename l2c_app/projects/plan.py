@@ -18,6 +18,7 @@ from l2c_app.core.audit import Actor, record_create, record_delete, record_updat
 from l2c_app.core.lines import time_amount
 from l2c_app.core.models import User
 from l2c_app.core.money import check_amount
+from l2c_app.projects import common
 from l2c_app.projects import service as svc
 from l2c_app.projects.models import BudgetLine, ProjectMember, Task, TimeEntry
 
@@ -27,7 +28,7 @@ _UNSET = object()
 # --- members --------------------------------------------------------------------------------
 
 def members_of(session: Session, project_id: int) -> list[ProjectMember]:
-    svc._project(session, project_id)
+    common._project(session, project_id)
     return list(session.exec(select(ProjectMember).where(ProjectMember.project_id == project_id)
                              .order_by(ProjectMember.id)))
 
@@ -63,7 +64,7 @@ def remove_member(session: Session, actor: Actor, project_id: int, member_id: in
 # --- budget lines ---------------------------------------------------------------------------
 
 def budget_lines_of(session: Session, project_id: int) -> list[BudgetLine]:
-    svc._project(session, project_id)
+    common._project(session, project_id)
     return list(session.exec(select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.id)))
 
 
@@ -91,7 +92,7 @@ def _line(session: Session, project_id: int, line_id: int) -> BudgetLine:
 
 def add_budget_line(session: Session, actor: Actor, project_id: int, *, role: str, budget_minutes: int,
                     rate_minor: int, tax_rate_id: int | None = None) -> BudgetLine:
-    project = svc._project(session, project_id)
+    project = common._project(session, project_id)
     if project.status == "done":
         raise svc.DeliveryError(f"“{project.name}” is done: its plan no longer changes.", field="project_id",
                                 kind="conflict")
