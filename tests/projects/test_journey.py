@@ -85,9 +85,16 @@ def log_week(page: Page, app, project: str, hours: list[str]) -> int:
     page.goto(f"{app.base_url}/time")
     page.get_by_label("Add a row: find a project").fill(project[:7])
     page.get_by_role("button", name=f"Add row {project} · Senior developer").click()
-    monday = page.get_by_label(f"{project} · Senior developer, Monday")
-    monday.click()
+    row = f"{project} · Senior developer"
+    # Adding a row puts the focus in its first day (the week's first day is the locale's): wait for
+    # that to happen before clicking Monday, or on a busy machine it lands after the click and the
+    # typing starts one cell early.
+    page.wait_for_function("r => (document.activeElement?.getAttribute('aria-label') || '').startsWith(r + ',')",
+                           arg=row)
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    page.get_by_label(f"{row}, Monday").click()
     for i, value in enumerate(hours):
+        expect(page.get_by_label(f"{row}, {days[i]}")).to_be_focused()  # each key lands where it should
         page.keyboard.type(value)
         page.keyboard.press("Tab" if i % 2 == 0 else "ArrowRight")
     page.keyboard.press("Enter")  # the last key moves on as well (saves the cell left)
