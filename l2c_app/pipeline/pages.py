@@ -14,7 +14,7 @@ from l2c_app.projects import components as projects
 from l2c_app.quotes import components as quotes
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 
-BOARD_POLL_MS = 3000
+BOARD_POLL_MS = 15000  # the fallback: changes are pushed (board_follow.py); the poll catches what was not
 
 
 class DragDiv(rx.el.Div):
@@ -161,7 +161,7 @@ def pipeline_page() -> rx.Component:
             empty_state("kanban", "No stages yet", "Loading the board…"),
         ),
         lost_dialog(),
-        # Other users' moves appear without a reload: a cheap version check every few seconds.
+        # Other users' moves are pushed (BoardState.follow); a cheap version check is the fallback.
         rx.moment(interval=BOARD_POLL_MS, on_change=BoardState.tick, display="none"),
         width="100%",
         spacing="4",
