@@ -16,6 +16,7 @@ Threat model: see board_events (messages carry ids only; the tab re-reads with i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -59,32 +60,46 @@ async def follow_board(state: Any) -> None:
     org = await run_db(board_events.org_id)
     if not org:
         return
-    async with get_broadcast().subscribe(board_events.board_topic(org)) as sub:
-        while True:
-            first = await sub.get(WAKE_S)
-            batch = [first, *sub.drain()] if first is not None else []
-            if not await _connected(token):
-                return
-            async with state:
-                if state._follow != me or not _on_board(state):
-                    return
-                state._beat = time.time()
-                filters = state._filters()
-            if not batch:
-                continue
-            access = await state._access("pipeline")
-            if not access.allowed:
-                return
-            ids = {int(i) for m in batch if m is not OVERFLOW for i in (m.get("deals") or []) if str(i).isdigit()}
-            try:
-                change = await run_db(board_events.changes, ids, *filters) if ids else None
-            except Exception:  # noqa: BLE001 - the poll catches up
-                log.warning("board follow: re-read failed", exc_info=True)
-                continue
+    try:
+        async with get_broadcast().subscribe(board_events.board_topic(org)) as sub:
             async with state:
                 if state._follow != me:
                     return
-                if any(m is OVERFLOW for m in batch) or (change is not None and state._filters() != filters):
-                    await state._reload()
-                elif change is not None and not state._apply(change):
-                    await state._reload()
+                state.live = True
+            await _listen(state, sub, me, token)
+    finally:
+        with contextlib.suppress(Exception):  # a tab that went away has nobody to tell
+            async with state:
+                if state._follow == me:
+                    state.live = False
+
+
+async def _listen(state: Any, sub: Any, me: int, token: str) -> None:
+    while True:
+        first = await sub.get(WAKE_S)
+        batch = [first, *sub.drain()] if first is not None else []
+        if not await _connected(token):
+            return
+        async with state:
+            if state._follow != me or not _on_board(state):
+                return
+            state._beat = time.time()
+            filters = state._filters()
+        if not batch:
+            continue
+        access = await state._access("pipeline")
+        if not access.allowed:
+            return
+        ids = {int(i) for m in batch if m is not OVERFLOW for i in (m.get("deals") or []) if str(i).isdigit()}
+        try:
+            change = await run_db(board_events.changes, ids, *filters) if ids else None
+        except Exception:  # noqa: BLE001 - the poll catches up
+            log.warning("board follow: re-read failed", exc_info=True)
+            continue
+        async with state:
+            if state._follow != me:
+                return
+            if any(m is OVERFLOW for m in batch) or (change is not None and state._filters() != filters):
+                await state._reload()
+            elif change is not None and not state._apply(change):
+                await state._reload()

@@ -46,6 +46,7 @@ class BoardState(AuthState):
     lost_title: str = ""
     lost_open: bool = False
     per_column: int = 100
+    live: bool = False  # the follow task is listening: other users' changes appear at once
     _follow: int = 0  # generation of this tab's follow task (board_follow.py): a newer one ends older ones
     _beat: float = 0.0  # when the follow task last woke (the poll restarts a dead one)
 
