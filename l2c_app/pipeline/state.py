@@ -33,6 +33,12 @@ def focus_script(element_id: str) -> str:
             "if(e){e.focus();if(document.activeElement===e&&n>2)return;}if(n++<25)setTimeout(f,40);}f();})()")
 
 
+# Cards drawn per column at first (the headers count every deal; "Show N more" adds SHOW_MORE):
+# the browser's render time grows with the cards on screen, not with the deals in the pipeline.
+PER_COLUMN = 25
+SHOW_MORE = 100
+
+
 class BoardState(AuthState):
     columns: list[dict] = []
     stages: list[dict] = []  # open stages, for the "Move to" menu
@@ -45,7 +51,7 @@ class BoardState(AuthState):
     lost_id: int = 0
     lost_title: str = ""
     lost_open: bool = False
-    per_column: int = 100
+    per_column: int = PER_COLUMN
     live: bool = False  # the follow task is listening: other users' changes appear at once
     _follow: int = 0  # generation of this tab's follow task (board_follow.py): a newer one ends older ones
     _beat: float = 0.0  # when the follow task last woke (the poll restarts a dead one)
@@ -106,7 +112,7 @@ class BoardState(AuthState):
     @rx.event
     @guard("pipeline")
     async def show_more(self):
-        self.per_column += 200
+        self.per_column += SHOW_MORE
         await self._reload()
         return None
 
