@@ -65,7 +65,8 @@ class BoardState(AuthState):
         patched = board_events.patch_columns(self.columns, change, self.per_column)
         if patched is None:
             return False
-        self.columns = patched
+        if patched != self.columns:  # the mover's own follow hears its move too: nothing to send again
+            self.columns = patched
         return True
 
     async def _reload(self):
