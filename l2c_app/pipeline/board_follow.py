@@ -20,6 +20,7 @@ import contextlib
 import logging
 import time
 from typing import Any
+from urllib.parse import urlparse
 
 from l2c_app.core.broadcast import OVERFLOW, get_broadcast
 from l2c_app.core.db import run_db
@@ -45,7 +46,7 @@ async def _connected(token: str) -> bool:
 
 def _on_board(state: Any) -> bool:
     try:
-        path = state.router.page.path or ""
+        path = urlparse(str(state.router.url)).path
     except Exception:  # noqa: BLE001
         return True
     return path in ("", "/pipeline") or path.rstrip("/") == "/pipeline"

@@ -68,6 +68,7 @@ def deal_card(card: rx.Var) -> rx.Component:
             width="100%",
         ),
         draggable=True,
+        key=card["id"],  # React keeps each card by deal id (not by position): a move re-mounts one card
         on_drag_start=BoardState.start_drag(card["id"]),
         data_testid="deal-card",
         aria_label=card["title"],
@@ -94,6 +95,7 @@ def column(col: rx.Var) -> rx.Component:
             width="100%",
         ),
         on_drag_over=rx.prevent_default,
+        key=col["id"],
         on_drop=BoardState.drop(col["id"]).prevent_default,
         role="region",
         aria_label=f"Stage {col['name']}",
