@@ -14,7 +14,7 @@ from l2c_app.projects import components as projects
 from l2c_app.quotes import components as quotes
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label
 
-BOARD_POLL_MS = 3000
+BOARD_POLL_MS = 15000  # the fallback: changes are pushed (board_follow.py); the poll catches what was not
 
 
 class DragDiv(rx.el.Div):
@@ -68,6 +68,7 @@ def deal_card(card: rx.Var) -> rx.Component:
             width="100%",
         ),
         draggable=True,
+        key=card["id"],  # React keeps each card by deal id (not by position): a move re-mounts one card
         on_drag_start=BoardState.start_drag(card["id"]),
         data_testid="deal-card",
         aria_label=card["title"],
@@ -94,6 +95,7 @@ def column(col: rx.Var) -> rx.Component:
             width="100%",
         ),
         on_drag_over=rx.prevent_default,
+        key=col["id"],
         on_drop=BoardState.drop(col["id"]).prevent_default,
         role="region",
         aria_label=f"Stage {col['name']}",
@@ -147,6 +149,10 @@ def pipeline_page() -> rx.Component:
                 reset_on_submit=False,
             ),
             rx.spacer(),
+            rx.cond(BoardState.live,
+                    rx.badge(rx.icon("radio", size=12), "Live", color_scheme="green", variant="soft",
+                             title="Changes by others appear here at once", aria_label="Live updates on",
+                             role="status")),
             board_new_deal(),
             align="end",
             spacing="4",
@@ -161,7 +167,7 @@ def pipeline_page() -> rx.Component:
             empty_state("kanban", "No stages yet", "Loading the board…"),
         ),
         lost_dialog(),
-        # Other users' moves appear without a reload: a cheap version check every few seconds.
+        # Other users' moves are pushed (BoardState.follow); a cheap version check is the fallback.
         rx.moment(interval=BOARD_POLL_MS, on_change=BoardState.tick, display="none"),
         width="100%",
         spacing="4",

@@ -22,8 +22,11 @@ from l2c_app.core.notify import notify
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import DealClosed, DealStageChanged
+from l2c_app.pipeline import board_events
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal, PipelineStage, StageChange
 from l2c_app.pipeline.timeline import add_deal_event
+
+board_events.install()  # every committed change of a deal is told to the open boards (board_events.py)
 
 
 class PipelineError(DomainError):
@@ -432,7 +435,8 @@ def board_version(session: Session) -> str:
 
 
 def board(session: Session, owner_id: int | None = None, close_from: date | None = None,
-          close_to: date | None = None, tz: str = "UTC", per_column: int = 100) -> list[dict]:
+          close_to: date | None = None, tz: str = "UTC", per_column: int = 100,
+          only: set[int] | None = None) -> list[dict]:
     """The open stages as columns, with cards and header figures (count, total, weighted).
 
     Header figures cover every deal; each column carries at most `per_column` cards (most recent
@@ -440,6 +444,9 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
 
     One query for the deals with their account and owner names, one for the next open task
     of each deal: stays quick with thousands of open deals.
+
+    `only`: cards for these deal ids alone (no per-column cap), header figures still for all:
+    what a live patch of the board needs (pipeline/board_events.py).
     """
     stages = open_stages(session)
     cols = {s.id: {"id": s.id, "name": s.name, "probability": s.probability, "cards": [], "count": 0,
@@ -449,17 +456,24 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
             .join(Account, Account.id == Deal.account_id, isouter=True)
             .join(User, User.id == Deal.owner_id, isouter=True)
             .where(Deal.status == "open"))
+    names: dict[int, tuple] = {}
+    if only is not None:  # figures need every deal, names only the patched ones: no join, no order
+        names = {r[0]: r[8:] for r in session.exec(stmt.where(Deal.id.in_(only))).all()}  # type: ignore[union-attr]
+        stmt = select(Deal.id, Deal.title, Deal.stage_id, Deal.value_minor, Deal.currency,  # type: ignore[assignment]
+                      Deal.probability, Deal.stage_entered_at, Deal.expected_close, Deal.account_id,
+                      Deal.owner_id).where(Deal.status == "open")
     if owner_id:
         stmt = stmt.where(Deal.owner_id == owner_id)
     if close_from:
         stmt = stmt.where(Deal.expected_close >= close_from)
     if close_to:
         stmt = stmt.where(Deal.expected_close <= close_to)
-    rows = session.exec(stmt.order_by(Deal.stage_entered_at.desc())).all()
+    rows = session.exec(stmt.order_by(Deal.stage_entered_at.desc()) if only is None else stmt).all()
     next_tasks: dict[int, tuple] = {}
     task_rows = session.exec(select(Activity.deal_id, Activity.subject, Activity.due_at)
                              .join(Deal, Deal.id == Activity.deal_id)
-                             .where(Deal.status == "open", Activity.kind == "task", Activity.done_at.is_(None))
+                             .where(Deal.status == "open", Activity.kind == "task", Activity.done_at.is_(None),
+                                    *([Deal.id.in_(only)] if only is not None else []))  # type: ignore[union-attr]
                              .order_by(Activity.due_at)).all()
     for did, subject, due in task_rows:
         next_tasks.setdefault(did, (subject, due))
@@ -474,17 +488,21 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
         col["count"] += 1
         col["totals"][cur] = col["totals"].get(cur, 0) + value
         col["weighted"][cur] = col["weighted"].get(cur, 0) + value * p
+        if only is not None:
+            if did not in only:
+                continue
+            account, owner = names.get(did, (None, None))
+        elif len(col["cards"]) >= per_column:
+            continue
         if entered and entered.tzinfo is None:
             entered = entered.replace(tzinfo=now.tzinfo)
         days = (now - entered).days if entered else 0
-        if len(col["cards"]) >= per_column:
-            continue
         nxt = next_tasks.get(did)
         col["cards"].append({
             "id": did, "title": title, "account": account or "", "owner": owner or "",
             "value": format_money(value, cur), "age": f"{days} d in stage",
             "next": (nxt[0] + (f" (due {nxt[1].date().isoformat()})" if nxt[1] else "")) if nxt else "",
-            "close": close.isoformat() if close else "",
+            "close": close.isoformat() if close else "", "entered": entered.isoformat() if entered else "",
         })
     from decimal import Decimal
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,9 @@ import reflex as rx
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.money import to_minor
+from l2c_app.pipeline import board_events
 from l2c_app.pipeline import service as svc
+from l2c_app.pipeline.board_follow import follow_board
 from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState, route_id
 
@@ -30,6 +33,12 @@ def focus_script(element_id: str) -> str:
             "if(e){e.focus();if(document.activeElement===e&&n>2)return;}if(n++<25)setTimeout(f,40);}f();})()")
 
 
+# Cards drawn per column at first (the headers count every deal; "Show N more" adds SHOW_MORE):
+# the browser's render time grows with the cards on screen, not with the deals in the pipeline.
+PER_COLUMN = 25
+SHOW_MORE = 100
+
+
 class BoardState(AuthState):
     columns: list[dict] = []
     stages: list[dict] = []  # open stages, for the "Move to" menu
@@ -42,7 +51,23 @@ class BoardState(AuthState):
     lost_id: int = 0
     lost_title: str = ""
     lost_open: bool = False
-    per_column: int = 100
+    per_column: int = PER_COLUMN
+    live: bool = False  # the follow task is listening: other users' changes appear at once
+    _follow: int = 0  # generation of this tab's follow task (board_follow.py): a newer one ends older ones
+    _beat: float = 0.0  # when the follow task last woke (the poll restarts a dead one)
+
+    def _filters(self) -> tuple:
+        return (int(self.owner) if self.owner not in (ALL, "") else None, _date(self.close_from),
+                _date(self.close_to), self.org_timezone)
+
+    def _apply(self, change: dict) -> bool:
+        """Patch the changed cards in (board_events.patch_columns); False when a reload is needed."""
+        patched = board_events.patch_columns(self.columns, change, self.per_column)
+        if patched is None:
+            return False
+        if patched != self.columns:  # the mover's own follow hears its move too: nothing to send again
+            self.columns = patched
+        return True
 
     async def _reload(self):
         self.columns = await run_db(svc.board, int(self.owner) if self.owner not in (ALL, "") else None,
@@ -55,16 +80,24 @@ class BoardState(AuthState):
         self.team = await run_db(svc.team_options)
         self.stages = [s for s in await run_db(svc.stages_json) if s["kind"] == "open"]
         await self._reload()
-        return None
+        return BoardState.follow
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Other users' changes, pushed (board_follow.follow_board): runs while this tab shows the board."""
+        await follow_board(self)
 
     @rx.event
     async def tick(self, _now: str = ""):
-        """Every few seconds: reload only when another user (or the API) changed a deal."""
+        """The fallback poll: reload only when the board changed and no push brought it (e.g. a
+        process without REDIS_URL); restart the follow task when it has stopped waking."""
         access = await self._access("pipeline")
         if not access.allowed:
             return None  # a signed-out tab stops following quietly; the next click redirects
         if await run_db(svc.board_version) != self.version:
             await self._reload()
+        if time.time() - self._beat > FOLLOW_STALE_S:
+            return BoardState.follow
         return None
 
     @rx.event
@@ -80,7 +113,7 @@ class BoardState(AuthState):
     @rx.event
     @guard("pipeline")
     async def show_more(self):
-        self.per_column += 200
+        self.per_column += SHOW_MORE
         await self._reload()
         return None
 
@@ -110,20 +143,29 @@ class BoardState(AuthState):
         if not access.allowed:
             return access.denial()
         try:
-            await run_db(_move, Actor("user", access.viewer.id), deal_id, stage_id)
+            change = await run_db(_act, _move, (Actor("user", access.viewer.id), deal_id, stage_id), deal_id,
+                                  self._filters(), self.version)
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
-        await self._reload()
+        await self._patched(change)
         return None
+
+    async def _patched(self, change: dict) -> None:
+        """The mover's own board: only the moved card and the column headers change."""
+        if not self._apply(change):
+            await self._reload()
+        elif change["version_ok"]:
+            self.version = change["version"]
 
     @rx.event
     @guard("pipeline")
     async def won(self, deal_id: int):
         try:
-            await run_db(_won, self._actor(), int(deal_id))
+            change = await run_db(_act, _won, (self._actor(), int(deal_id)), int(deal_id), self._filters(),
+                                  self.version)
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
-        await self._reload()
+        await self._patched(change)
         return rx.toast.success("Deal won. Congratulations!")
 
     @rx.event
@@ -138,12 +180,17 @@ class BoardState(AuthState):
     @guard("pipeline")
     async def lost(self, form: dict):
         try:
-            await run_db(_lost, self._actor(), self.lost_id, form.get("reason", ""))
+            change = await run_db(_act, _lost, (self._actor(), self.lost_id, form.get("reason", "")),
+                                  self.lost_id, self._filters(), self.version)
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         self.lost_open = False
-        await self._reload()
+        await self._patched(change)
         return rx.toast.success("Deal marked lost.")
+
+
+_act = board_events.act_and_read
+FOLLOW_STALE_S = 60.0  # the follow task wakes every 20 s (board_follow.WAKE_S); older than this, it is gone
 
 
 def _move(session, actor: Actor, deal_id: int, stage_id: int) -> None:

@@ -192,12 +192,16 @@ def test_two_people_on_different_workers_see_one_app(scaled_app, browser):
         b_worker = land_on_another_worker(b, {a_worker}, board)
         assert a_worker != b_worker  # two people, two different workers
 
-        # A card moved by one appears on the other's board without a reload.
+        # A card moved by one appears on the other's board without a reload, pushed from one
+        # worker to the other over Redis (well before the fallback poll could bring it).
+        from l2c_app.pipeline.pages import BOARD_POLL_MS
+
+        expect(b.get_by_label("Live updates on")).to_be_visible()
         card = a.get_by_role("article", name=title)
         card.drag_to(a.get_by_role("region", name="Stage Qualified"))
         expect(a.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)).to_be_visible()
         expect(b.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)) \
-            .to_be_visible(timeout=15_000)
+            .to_be_visible(timeout=min(5_000, BOARD_POLL_MS // 3))
 
         # A quote edited by one is current for the other, opened on another worker.
         builder = f"{app.base_url}/quotes/{quote.id}"
