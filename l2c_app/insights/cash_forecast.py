@@ -56,6 +56,7 @@ PART_LABELS = {"overdue": "Overdue invoices", "invoiced": "Open invoices", "sche
                "unbilled": "Unbilled work", "pipeline": "Weighted pipeline"}
 WEEKS = 13
 MAX_WEEKS = 53
+EARLIEST, LATEST = date(2000, 1, 1), date(2200, 12, 31)  # `from`/`to` bounds (no date arithmetic overflow)
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,9 @@ def window(session: Session, start: date | None = None, end: date | None = None,
     """(today, first day of the first week, last day of the last week): `start` defaults to today,
     `end` to the end of `weeks` (13) weeks; both snap to whole weeks."""
     today = today or org_today(session)
+    for day, field in ((start, "from"), (end, "to")):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise DomainError(f"Choose a day between {EARLIEST.isoformat()} and {LATEST.isoformat()}.", field)
     fmt = formats.formats(session)
     first = formats.week_start(start or today, fmt)
     if end is not None and weeks is not None:

@@ -237,3 +237,68 @@ def test_ar_aging_by_hand(session, cash_world):
     session.commit()
     assert billing.open_amount(session, cash_world["partial"]) == 75_000
     assert {r["client"]: r["current"] for r in ar_aging.aging(session)["rows"]}["Client Ltd"] == 75_000
+
+
+# --- REST and CSV -------------------------------------------------------------------------------
+
+def _client(session, scopes=None):
+    from fastapi.testclient import TestClient
+
+    from l2c_app.api import scopes as scope_rules
+    from l2c_app.api.app import build_api
+
+    _, raw = scope_rules.create_key(session, SYSTEM, f"cash-{secrets.token_hex(2)}", scopes)
+    session.commit()
+    return TestClient(build_api(), headers={"Authorization": f"Bearer {raw}"})
+
+
+def test_rest_routes_answer_the_same_numbers(session, cash_world):
+    with _client(session) as c:
+        r = c.get("/api/v1/insights/cash-forecast")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["start"], body["end"], body["today"]) == ("2026-03-08", "2026-06-06", "2026-03-11")
+        assert len(body["weeks"]) == 13
+        w2 = {a["currency"]: a for a in body["weeks"][2]["amounts"]}
+        assert w2["EUR"]["invoiced"] == 100_000 and w2["EUR"]["total"] == 100_000
+        assert {t["currency"]: t["total"] for t in body["totals"]} == {"EUR": 290_000, "USD": 160_000}
+        assert body["clients"] == [] and body["undated_deals"] == 1
+
+        by_client = c.get("/api/v1/insights/cash-forecast", params={"group": "client", "weeks": 4}).json()
+        assert by_client["weeks"] == []
+        late = next(x for x in by_client["clients"] if x["client"] == "Late Payer")
+        assert (late["lateness_days"], late["invoiced"], late["scheduled"]) == (10, 30_000, 0)  # 05-25 is week 11
+
+        ranged = c.get("/api/v1/insights/cash-forecast", params={"from": "2026-03-22", "to": "2026-04-04"}).json()
+        assert [w["start"] for w in ranged["weeks"]] == ["2026-03-22", "2026-03-29"]
+        for bad in ({"weeks": 0}, {"weeks": 54}, {"from": "0001-01-01"}, {"to": "2026-01-01"},
+                    {"to": "2026-04-01", "weeks": 2}, {"group": "month"}, {"from": "not-a-day"}):
+            resp = c.get("/api/v1/insights/cash-forecast", params=bad)
+            assert resp.status_code in (400, 422), (bad, resp.status_code)
+
+        csv_r = c.get("/api/v1/insights/cash-forecast.csv")
+        assert csv_r.status_code == 200 and csv_r.headers["content-type"].startswith("text/csv")
+        assert 'filename="cash-forecast-2026-03-08.csv"' in csv_r.headers["content-disposition"]
+        assert "2026-03-22,2026-03-28,EUR,0,100000" in csv_r.text
+
+        aging = c.get("/api/v1/insights/ar-aging").json()
+        row = next(x for x in aging["rows"] if x["client"] == "Aging Co")
+        assert (row["current"], row["d1_30"], row["d31_60"], row["d61_90"], row["d90_plus"]) == \
+            (11_000, 13_000, 13_000, 17_000, 15_000)
+        assert {d["currency"]: d["dso_days"] for d in aging["dso"]} == {"EUR": "73.5", "USD": "90.0"}
+        assert c.get("/api/v1/insights/ar-aging", params={"group": "currency"}).json()["rows"][0]["client"] == \
+            "All clients"
+
+
+def test_routes_need_the_insights_scope(session, cash_world):
+    from fastapi.testclient import TestClient
+
+    from l2c_app.api.app import build_api
+
+    paths = ("/api/v1/insights/cash-forecast", "/api/v1/insights/cash-forecast.csv", "/api/v1/insights/ar-aging")
+    with TestClient(build_api()) as anon:
+        assert {anon.get(p).status_code for p in paths} == {401}
+    with _client(session, ["leads:read"]) as c:
+        assert {c.get(p).status_code for p in paths} == {403}
+    with _client(session, ["insights:read"]) as c:
+        assert {c.get(p).status_code for p in paths} == {200}
