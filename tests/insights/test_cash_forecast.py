@@ -302,3 +302,32 @@ def test_routes_need_the_insights_scope(session, cash_world):
         assert {c.get(p).status_code for p in paths} == {403}
     with _client(session, ["insights:read"]) as c:
         assert {c.get(p).status_code for p in paths} == {200}
+
+
+def test_the_page_view_formats_the_same_numbers(session, cash_world):
+    from l2c_app.insights import cash_view
+
+    view = cash_view.cash_page(session)
+    assert view["currencies"] == ["EUR", "USD"]
+    assert view["charts"]["EUR"][2] == {"week": "3/22/26", "overdue": 0, "invoiced": 1000, "scheduled": 0,
+                                        "unbilled": 0, "pipeline": 0}
+    assert len(view["charts"]["USD"]) == 13
+    row = next(r for r in view["rows"] if r["week"] == "3/22/26" and r["currency"] == "EUR")
+    assert (row["invoiced"], row["total"], row["overdue"]) == ("€1,000.00", "€1,000.00", "-")
+    assert {t["currency"]: t["total"] for t in view["totals"]} == {"EUR": "€2,900.00", "USD": "$1,600.00"}
+    aging = next(r for r in view["aging"] if r["client"] == "Aging Co")
+    assert (aging["d90_plus"], aging["total"]) == ("€150.00", "€690.00")
+    assert [d["days"] for d in view["dso"]] == ["73.5", "90.0"]
+    assert view["notes"] == ["1 planned milestone has no due date and is not placed.",
+                             "1 open deal has no expected close date and is not placed."]
+    assert view["csv_url"] == "/api/v1/insights/cash-forecast.csv"
+
+
+def test_an_empty_install_has_nothing_to_forecast(session, monkeypatch):
+    from l2c_app.insights import cash_view
+
+    monkeypatch.setattr(timeutil, "clock", lambda: NOW)
+    World(session)
+    session.commit()
+    view = cash_view.cash_page(session)
+    assert (view["rows"], view["aging"], view["dso"], view["currencies"]) == ([], [], [], [])
