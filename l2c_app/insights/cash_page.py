@@ -56,8 +56,7 @@ def forecast_table() -> rx.Component:
                               for k in (*PARTS, "total")])
 
     return kit.list_table(("Week of", "Currency", *[PART_LABELS[p] for p in PARTS], "Total"),
-                          rx.fragment(rx.foreach(S.rows, row), rx.foreach(S.totals, total)),
-                          aria_label="Cash forecast by week")
+                          rx.fragment(rx.foreach(S.rows, row), rx.foreach(S.totals, total)))
 
 
 def _aging_row(r, bold: bool) -> rx.Component:
@@ -72,8 +71,7 @@ def _aging_row(r, bold: bool) -> rx.Component:
 def aging_table() -> rx.Component:
     return kit.list_table(("Client", "Currency", "Invoices", *[BUCKET_LABELS[b] for b in BUCKETS], "Open"),
                           rx.fragment(rx.foreach(S.aging, lambda r: _aging_row(r, False)),
-                                      rx.foreach(S.aging_totals, lambda r: _aging_row(r, True))),
-                          aria_label="AR aging by client")
+                                      rx.foreach(S.aging_totals, lambda r: _aging_row(r, True))))
 
 
 def dso_cards() -> rx.Component:
@@ -107,7 +105,7 @@ def body() -> rx.Component:
                     "work add the client's terms; deals count at value × probability on their expected close.",
                     size="1", color_scheme="gray"),
             rx.cond(S.rows.length() > 0,
-                    rx.vstack(rx.box(chart(), width="100%", aria_label="Chart of expected cash by week"),
+                    rx.vstack(rx.box(chart(), width="100%", role="img", aria_label="Chart of expected cash by week"),
                               forecast_table(), spacing="3", width="100%"),
                     empty("No cash expected in these weeks: no open invoices, planned milestones, retainers, "
                           "unbilled work or dated open deals.")),
