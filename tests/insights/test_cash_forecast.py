@@ -31,6 +31,7 @@ import pytest
 from l2c_app.billing import service as billing
 from l2c_app.core import timeutil
 from l2c_app.core.audit import SYSTEM
+from l2c_app.core.money import round_minor
 from l2c_app.insights import ar_aging, cash_forecast
 from l2c_app.pipeline.models import Account, Deal, PipelineStage
 from l2c_app.projects.models import Milestone
@@ -331,3 +332,50 @@ def test_an_empty_install_has_nothing_to_forecast(session, monkeypatch):
     session.commit()
     view = cash_view.cash_page(session)
     assert (view["rows"], view["aging"], view["dso"], view["currencies"]) == ([], [], [], [])
+
+
+def test_a_card_payment_with_no_received_day_counts_by_its_local_day(session, monkeypatch):
+    """A Stripe payment has no `received_on`: its instant, in the organisation's zone, is the day."""
+    from l2c_app.payments.models import Payment
+
+    monkeypatch.setattr(timeutil, "clock", lambda: NOW)
+    w = World(session)
+    w.org.timezone = "Pacific/Kiritimati"  # UTC+14: 2026-03-01 23:30 UTC is 2026-03-02 there
+    session.add(w.org)
+    session.commit()
+    inv = invoice(w, 10_000, date(2026, 2, 27))
+    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=10_000, currency="EUR",
+                        method="card", status="succeeded", created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)))
+    session.flush()
+    billing.recompute_status(session, inv.id)
+    session.commit()
+    assert inv.status == "paid"
+    assert cash_forecast.days_late(session, "Pacific/Kiritimati") == {w.account.id: [3]}
+    assert cash_forecast.client_lateness(session, "UTC") == {w.account.id: 2}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_rules_hold_for_any_numbers(db_url):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.lists(st.integers(-400, 400), max_size=30))
+    def lateness_is_a_day_that_happened(days):
+        got = cash_forecast.lateness(days)
+        assert got >= 0
+        assert got == 0 or got in days
+
+    @given(st.dictionaries(st.sampled_from(cash_forecast.PARTS), st.integers(0, 10**15)))
+    def total_is_the_sum_of_the_parts(parts):
+        out = cash_forecast._round_parts(parts)
+        assert out["total"] == sum(out[p] for p in cash_forecast.PARTS)
+        assert out["pipeline"] == round_minor(Decimal(parts.get("pipeline", 0)) / 100)
+
+    @given(st.integers(0, 10**15), st.integers(1, 10**15))
+    def dso_is_ar_over_revenue_times_ninety(ar, revenue):
+        got = ar_aging.dso_days(ar, revenue)
+        assert got is not None and abs(got - Decimal(ar) * 90 / Decimal(revenue)) <= Decimal("0.05")
+
+    lateness_is_a_day_that_happened()
+    total_is_the_sum_of_the_parts()
+    dso_is_ar_over_revenue_times_ninety()
