@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.billing import service as billing
 from l2c_app.core.timeutil import org_today
+from tests.browser.axe import assert_accessible
 from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
@@ -44,6 +45,7 @@ def test_cash_page_shows_the_weeks_and_downloads_the_csv(signed_in_page, app_ser
     expect(aging.get_by_role("row").filter(has_text=client)).to_contain_text("€500.00")
     expect(page.get_by_text("DSO (EUR)")).to_be_visible()
     page.screenshot(path=f"{SHOTS}/insights-cash-1366.png", full_page=True)
+    assert_accessible(page, "/insights/cash at 1366 px")
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").click()
@@ -58,4 +60,6 @@ def test_cash_page_shows_the_weeks_and_downloads_the_csv(signed_in_page, app_ser
     expect(page.locator(".recharts-bar-rectangle").first).to_be_visible()
     box = page.locator(".recharts-surface").first.bounding_box()
     assert box is not None and box["width"] <= 390
+    scroll = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll[0] <= scroll[1] + 1, f"the page is {scroll[0]} px wide at {scroll[1]} px"
     page.screenshot(path=f"{SHOTS}/insights-cash-390.png", full_page=True)
