@@ -1042,6 +1042,14 @@ def open_amount(session: Session, inv: Invoice, paid: int | None = None) -> int:
                - (inv.written_off_minor or 0))
 
 
+def open_minor_sql():
+    """`open_amount` of an issued invoice as a column (reports over many invoices): due - the stored
+    net paid (`paid_minor`, kept by `recompute_status`: payments - refunds - lost disputes) -
+    written off, never below 0. Filter on OPEN_STATUSES and kind != credit_note with it."""
+    open_ = Invoice.total_minor - Invoice.credited_minor - Invoice.paid_minor - Invoice.written_off_minor
+    return case((open_ > 0, open_), else_=0)
+
+
 def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor = SYSTEM) -> Invoice:
     """Status and flags from the ledger, never incremented: any order of events gives the same answer.
 
