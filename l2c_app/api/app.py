@@ -22,6 +22,7 @@ from l2c_app.contracts import api as contracts_api
 from l2c_app.core.db import get_async_engine
 from l2c_app.core.errors import DomainError, http_handler
 from l2c_app.core.logs import RequestLog, configure
+from l2c_app.insights import api_cycle as insights_cycle_api
 from l2c_app.leads import api as leads_api
 from l2c_app.payments import api as payments_api
 from l2c_app.pipeline import api as pipeline_api
@@ -80,4 +81,5 @@ def build_api() -> FastAPI:
     api.include_router(webhooks_out_api.router)  # Settings > Webhooks: outbound endpoints and their log
     api.include_router(accounting_sync_api.router)  # Settings > Accounting: QuickBooks connect and sync
     api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
+    api.include_router(insights_cycle_api.router)  # Insights: cycle times and the pipeline forecast
     return api
