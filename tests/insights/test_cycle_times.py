@@ -133,3 +133,43 @@ def test_win_rate_by_stage_and_by_source(session, world):
     assert sources["referral"]["rate"] == 1.0
     # closed in February: none
     assert fc.pipeline_forecast(session, start=date(2026, 2, 1))["by_source"] == []
+
+
+# --- REST -------------------------------------------------------------------------------------
+
+def _key(session, scope_list) -> str:
+    from l2c_app.core.auth import create_api_key
+
+    row, secret = create_api_key(session, f"key {scope_list}")
+    row.scopes = scope_list
+    session.commit()
+    return secret
+
+
+def test_rest_cycle_times_and_forecast_typed_and_scoped(session, world):
+    from fastapi.testclient import TestClient
+
+    from l2c_app.api import scopes
+    from l2c_app.api.app import build_api
+
+    scopes.reset()
+    client = TestClient(build_api())
+    ok = {"Authorization": f"Bearer {_key(session, ['insights:read'])}"}
+    other = {"Authorization": f"Bearer {_key(session, ['pipeline:read'])}"}
+    r = client.get("/api/v1/insights/cycle-times", params={"group": "source", "from": "2026-02-01",
+                                                           "to": "2026-02-28"}, headers=ok)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    cash = [x for x in body["rows"] if x["step"] == "contact_to_cash" and x["group"] == "referral"][0]
+    assert cash["median_days"] == 39 and cash["deals"][0]["href"] == f"/deals/{world.ids['beta']}"
+    assert body["open"][0]["deal_id"] == world.ids["gamma"]
+    r = client.get("/api/v1/insights/forecast", params={"group": "month"}, headers=ok)
+    assert r.status_code == 200, r.text
+    march = r.json()["rows"][0]
+    assert march["group"] == "2026-03" and march["weighted"] == {"EUR": 10_000, "USD": 18_333}
+    assert client.get("/api/v1/insights/forecast", headers=other).status_code == 403
+    assert client.get("/api/v1/insights/cycle-times").status_code == 401
+    assert client.get("/api/v1/insights/cycle-times", params={"group": "team"}, headers=ok).status_code == 422
+    bad = client.get("/api/v1/insights/forecast", params={"from": "2026-03-01", "to": "2026-02-01"}, headers=ok)
+    assert bad.status_code in (400, 422) and bad.json()
+    scopes.reset()
