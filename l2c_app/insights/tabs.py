@@ -10,6 +10,7 @@ import reflex as rx
 
 TABS: list[tuple[str, str]] = [
     ("Leaks", "/insights"),
+    ("Cycle times", "/insights/cycle-times"),
 ]
 
 

@@ -24,8 +24,8 @@ from l2c_app.contracts import service as contracts
 from l2c_app.core import timeutil
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import setup_organisation
-from l2c_app.leads import service as leads
 from l2c_app.core.models import OutboxMessage
+from l2c_app.leads import service as leads
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import PipelineStage
 from l2c_app.projects import service as projects
