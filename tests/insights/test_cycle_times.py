@@ -173,3 +173,15 @@ def test_rest_cycle_times_and_forecast_typed_and_scoped(session, world):
     bad = client.get("/api/v1/insights/forecast", params={"from": "2026-03-01", "to": "2026-02-01"}, headers=ok)
     assert bad.status_code in (400, 422) and bad.json()
     scopes.reset()
+
+
+def test_the_page_view_shows_the_chosen_hand_off_and_its_deals(session, world):
+    from l2c_app.insights import cycle_view
+
+    data = cycle_view.page_data(session, "month", "contact_to_cash")
+    assert data["chart"] == [{"group": "2026-02", "median": 36.5, "p90": 38.5}]
+    assert [d["days"] for d in data["deals"]] == ["39", "34"]  # slowest first
+    assert {"step": "Quote sent → accepted", "group": "2026-01", "count": "2", "median": "6.5",
+            "p90": "9.3"} in data["figures"]
+    assert data["forecast"][0]["weighted"] == "€100.00 + $183.33"  # one amount per currency, by code
+    assert {"name": "New", "closed": "2 won / 1 lost", "rate": "67 %"} in data["stages"]
