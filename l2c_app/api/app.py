@@ -23,6 +23,7 @@ from l2c_app.core.db import get_async_engine
 from l2c_app.core.errors import DomainError, http_handler
 from l2c_app.core.logs import RequestLog, configure
 from l2c_app.insights import api_cash as insights_api_cash
+from l2c_app.insights import api_cycle as insights_cycle_api
 from l2c_app.leads import api as leads_api
 from l2c_app.payments import api as payments_api
 from l2c_app.pipeline import api as pipeline_api
@@ -82,4 +83,5 @@ def build_api() -> FastAPI:
     api.include_router(accounting_sync_api.router)  # Settings > Accounting: QuickBooks connect and sync
     api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
     api.include_router(insights_api_cash.router)  # Insights > Cash: forecast, AR aging, CSV
+    api.include_router(insights_cycle_api.router)  # Insights: cycle times and the pipeline forecast
     return api

@@ -11,6 +11,7 @@ import reflex as rx
 TABS: list[tuple[str, str]] = [
     ("Leaks", "/insights"),
     ("Cash", "/insights/cash"),
+    ("Cycle times", "/insights/cycle-times"),
 ]
 
 
