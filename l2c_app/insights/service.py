@@ -215,6 +215,7 @@ def overdue_invoices(session: Session, today: date | None = None, limit: int = L
         .order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
     return {
         "count": int(n), "open": _totals(sums), "oldest_days": (today - oldest).days if oldest else 0,
+        "grace_days": grace_days,
         "rows": [{"id": r.id, "number": r.number or f"Draft {r.id}", "client": r.client or "",
                   "due_date": r.due_date.isoformat(), "days": (today - r.due_date).days,
                   "open_minor": max(0, int(r.open_minor)), "currency": r.currency, "href": f"/invoices/{r.id}"}
@@ -370,7 +371,7 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
         "contracts": str(hand["contracts"]),
         "unbilled": m(unbilled["totals"]), "unbilled_count": str(unbilled["count"]),
         "overdue": str(overdue["count"]), "overdue_open": m(overdue["open"]),
-        "overdue_oldest": _days(overdue["oldest_days"]),
+        "overdue_oldest": _days(overdue["oldest_days"]), "grace_days": str(overdue["grace_days"]),
         "drafts": str(drafts["count"]), "drafts_total": m(drafts["totals"]),
         "draft_days": str(drafts["days"]),
         "unmatched": str(unmatched["count"]), "unmatched_total": m(unmatched["totals"]),
