@@ -80,4 +80,7 @@ def build_api() -> FastAPI:
     api.include_router(webhooks_out_api.router)  # Settings > Webhooks: outbound endpoints and their log
     api.include_router(accounting_sync_api.router)  # Settings > Accounting: QuickBooks connect and sync
     api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
+    from l2c_app.insights import api_leaks
+
+    api.include_router(api_leaks.router)  # the leak ledger (Insights)
     return api

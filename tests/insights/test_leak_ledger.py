@@ -145,3 +145,20 @@ def test_thresholds_are_validated(values, field):
 def test_valid_thresholds_are_stored_as_numbers():
     assert validate({"insights_draft_days": " 14 ", "insights_overdue_grace_days": "0", "insights_digest": False}) \
         == {"insights_draft_days": 14, "insights_overdue_grace_days": 0, "insights_digest": False}
+
+
+def test_the_ledger_over_the_api(session, leaky):
+    from fastapi.testclient import TestClient
+
+    from l2c_app.api.app import build_api
+    from l2c_app.core.auth import create_api_key
+
+    _, secret = create_api_key(session, "reporting")
+    session.commit()
+    body = TestClient(build_api()).get("/api/v1/insights/leaks", headers={"Authorization": f"Bearer {secret}"}).json()
+    got = {r["key"]: r for r in body["leaks"]}
+    assert body["day"] == org_today(session).isoformat()
+    assert got["contracts"] == {"key": "contracts", "title": "Signed contracts with no project", "count": 1,
+                                "money": [{"currency": "EUR", "amount_minor": 80_000}], "age_days": 6,
+                                "action": "Start the project", "href": "/projects"}
+    assert got["unowned_leads"]["money"] is None and got["credit"]["age_days"] is None
