@@ -120,3 +120,23 @@ def test_digest_switched_off_or_nothing_leaking_sends_nothing(session):
     assert digest.send_digest(s) == 2
     s.commit()
     assert len(_digests(s)) == 2
+
+
+def test_the_digest_day_is_the_organisations_day(session, monkeypatch):
+    from datetime import UTC, datetime
+
+    from l2c_app.core import timeutil
+
+    s = session
+    w = World(s)
+    w.org.timezone = "Pacific/Kiritimati"  # UTC+14: at 11:00 UTC on the 3rd it is already the 4th there
+    s.add(w.org)
+    s.add(Payment(amount_minor=500, currency="EUR", method="bank_transfer", received_on=date(2026, 12, 1)))
+    s.commit()
+    monkeypatch.setattr(timeutil, "clock", lambda: datetime(2026, 12, 3, 11, 0, tzinfo=UTC))
+    assert digest.send_digest(s) == 1
+    s.commit()
+    assert [m.related_id for m in _digests(s)] == [20261204]
+    # Three hours later it is still the 4th in Kiritimati: nothing more.
+    monkeypatch.setattr(timeutil, "clock", lambda: datetime(2026, 12, 3, 14, 0, tzinfo=UTC))
+    assert digest.send_digest(s) == 0
