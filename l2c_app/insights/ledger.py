@@ -80,7 +80,8 @@ def oldest_accepted_quote(session: Session) -> datetime | None:
 
 def oldest_unbilled(session: Session, project_ids: list[int], up_to: date) -> date | None:
     """The oldest day of work not billed yet on these projects (time, expenses, due retainer
-    months, reached milestones, approved change orders)."""
+    months, reached milestones (reached, else due), approved change orders (approved, else
+    made)); fixed-fee items carry no day of their own."""
     if not project_ids:
         return None
     approval = billing.billing_settings(session)["time_approval_required"]
@@ -97,15 +98,15 @@ def oldest_unbilled(session: Session, project_ids: list[int], up_to: date) -> da
                         .join(Retainer, Retainer.id == RetainerPeriod.retainer_id).where(
             Retainer.project_id.in_(project_ids), RetainerPeriod.period_start <= up_to,
             ~billing.live_link("retainer_period", RetainerPeriod.id))).scalar_one(),
-        session.execute(select(func.min(Milestone.reached_on)).where(
+        session.execute(select(func.min(func.coalesce(Milestone.reached_on, Milestone.due_date))).where(
             Milestone.project_id.in_(project_ids), Milestone.status == "reached",
             ~billing.live_link("milestone", Milestone.id))).scalar_one(),
-        session.execute(select(func.min(ChangeOrder.approved_at)).where(
+        session.execute(select(func.min(func.coalesce(ChangeOrder.approved_at, ChangeOrder.created_at))).where(
             ChangeOrder.project_id.in_(project_ids), ChangeOrder.status == "approved",
             ~billing.live_link("change_order", ChangeOrder.id))).scalar_one(),
     ]
-    found = [d.date() if isinstance(d, datetime) else d for d in days if d is not None]
-    return min(found) if found else None
+    found = [d.date() if isinstance(d, datetime) else _as_date(d) for d in days if d is not None]
+    return min((d for d in found if d is not None), default=None)
 
 
 def _leak(key: str, title: str, count: int, money: Totals | None, age: int | None, action: str, href: str,

@@ -162,3 +162,13 @@ def test_the_ledger_over_the_api(session, leaky):
                                 "money": [{"currency": "EUR", "amount_minor": 80_000}], "age_days": 6,
                                 "action": "Start the project", "href": "/projects"}
     assert got["unowned_leads"]["money"] is None and got["credit"]["age_days"] is None
+
+
+def test_unbilled_age_counts_a_change_order_from_when_it_was_made(session, leaky):
+    s = session
+    co = leaky["world"].change_order(5_000)  # approved, no approval instant recorded
+    co.created_at = utcnow() - timedelta(days=15)
+    s.add(co)
+    s.commit()
+    got = by_key(s)["unbilled"]
+    assert (got["money"], got["age_days"]) == ({"EUR": 19_000 + 5_000}, 15)
