@@ -68,20 +68,20 @@ def send_digest(session: Session, today: date | None = None) -> int:
         return 0
     begin_write(session)  # SQLite: the write lock first, so two runs cannot both find nobody served
     today = today or org_today(session)
-    org = get_organisation(session)
-    content = digest_content(ledger.leaks(session, today), today, get_settings().app_base_url,
-                             org.currency if org else "EUR", org.name if org else "")
-    if content is None:
-        return 0
-    subject, body = content
     done = {e.lower() for e in session.execute(
         select(func.lower(OutboxMessage.to)).where(OutboxMessage.related_entity == RELATED,
                                                    OutboxMessage.related_id == day_key(today))).scalars()}
-    written = 0
-    for user in recipients(session):
-        if user.email.lower() in done:
-            continue
-        send_mail(session, to=user.email, subject=subject, body=body, link=f"{get_settings().app_base_url}/insights",
+    pending = [u for u in recipients(session) if u.email.lower() not in done]
+    if not pending:  # everyone has today's digest: the ledger is not even read (the job runs hourly)
+        return 0
+    org = get_organisation(session)
+    base_url = get_settings().app_base_url
+    content = digest_content(ledger.leaks(session, today), today, base_url, org.currency if org else "EUR",
+                             org.name if org else "")
+    if content is None:
+        return 0
+    subject, body = content
+    for user in pending:
+        send_mail(session, to=user.email, subject=subject, body=body, link=f"{base_url}/insights",
                   related=(RELATED, day_key(today)))
-        written += 1
-    return written
+    return len(pending)
