@@ -16,6 +16,7 @@
   `sync_pending`, the round an `accounting.sync` outbox effect also runs after each money
   event's commit; its own short sessions, no transaction open during the HTTP calls).
 - the accounting journal: entries for whatever money changed since (accounting/journal.py).
+- the daily leak digest to owners and admins (insights/digest.py), once per organisation day.
 
 Every job is idempotent, so running them twice changes nothing the second time. And
 they run once anyway: `l2c serve` runs them every hour in a side process on every
@@ -95,6 +96,12 @@ def _accounting_sync(session: Session) -> str:
     return f"{sync_pending()} accounting record(s) pushed"
 
 
+def _leak_digest(session: Session) -> str:
+    from l2c_app.insights.digest import send_digest
+
+    return f"{send_digest(session)} leak digest e-mail(s) written"
+
+
 def _journal(session: Session) -> str:
     from l2c_app.accounting.journal import post_pending
 
@@ -104,6 +111,7 @@ def _journal(session: Session) -> str:
 JOBS: dict[str, Callable[[Session], str]] = {
     "invoice reminders": _reminders,
     "retainer invoices": _retainers,
+    "leak digest": _leak_digest,  # once per organisation day; before the sweep that sends it
     "docusign re-poll": _docusign_repoll,
     "stripe sync": _stripe_sync,
     "stripe fees": _stripe_fees,

@@ -84,4 +84,7 @@ def build_api() -> FastAPI:
     api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
     api.include_router(insights_api_cash.router)  # Insights > Cash: forecast, AR aging, CSV
     api.include_router(insights_cycle_api.router)  # Insights: cycle times and the pipeline forecast
+    from l2c_app.insights import api_leaks
+
+    api.include_router(api_leaks.router)  # the leak ledger (Insights)
     return api

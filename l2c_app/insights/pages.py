@@ -9,6 +9,7 @@ from l2c_app.insights.tabs import insights_tabs
 from l2c_app.ui.layout import app_page
 
 F = InsightsState.figures
+L = InsightsState.ledger
 
 
 def headline(label: str, value, note, href: str) -> rx.Component:
@@ -35,10 +36,13 @@ def record_list(rows) -> rx.Component:
     )
 
 
-def leak_card(title: str, icon: str, measures, count, rows, all_clear: str, *, amount=None, note=None,
-              more_href: str = "", more_label: str = "") -> rx.Component:
-    """A leak: what it measures, how many (and how much), the records, or a check when all is well."""
+def leak_card(key: str, title: str, icon: str, measures, count, rows, all_clear: str, *,
+              note=None) -> rx.Component:
+    """A leak: what it measures, how many, how much money, how old its oldest record is, the
+    records, and the one action that fixes it (a link to the page where it is done); or a
+    check when all is well."""
     ok = count == "0"
+    leak = L[key]
     return rx.el.section(
         rx.card(rx.vstack(
             rx.hstack(
@@ -56,10 +60,18 @@ def leak_card(title: str, icon: str, measures, count, rows, all_clear: str, *, a
                 rx.hstack(rx.icon("circle-check", size=16, color=rx.color("grass", 10)),
                           rx.text(all_clear, size="2"), align="center", spacing="2"),
                 rx.vstack(
-                    rx.heading(amount, size="5") if amount is not None else rx.fragment(),
+                    rx.hstack(
+                        rx.cond(leak["money"] != "",
+                                rx.heading(leak["money"], size="5", aria_label=f"{title}: money")),
+                        rx.cond(leak["age"] != "",
+                                rx.badge(rx.icon("clock", size=12), leak["age"], color_scheme="amber", size="2",
+                                         aria_label=f"{title}: age")),
+                        align="center", spacing="3", wrap="wrap",
+                    ),
                     rx.text(note, size="2", weight="medium") if note is not None else rx.fragment(),
                     record_list(rows) if rows is not None else rx.fragment(),
-                    rx.link(more_label, href=more_href, size="2") if more_href else rx.fragment(),
+                    rx.link(rx.button(rx.icon("arrow-right", size=14), leak["action"], size="2"),
+                            href=leak["href"], aria_label=leak["action"]),
                     spacing="2", width="100%",
                 ),
             ),
@@ -95,43 +107,44 @@ def dashboard() -> rx.Component:
             align="center", spacing="3",
         ),
         rx.grid(
-            leak_card("Leads with no owner", "user-x",
+            leak_card("unowned_leads", "Leads with no owner", "user-x",
                       "Open leads (new or qualified) nobody is assigned to. Should always be 0.",
                       F["unowned"], InsightsState.unowned_leads, "Every open lead has an owner."),
-            leak_card("Untouched new leads", "hourglass",
+            leak_card("stale_leads", "Untouched new leads", "hourglass",
                       "New leads older than " + F["lead_days"] + " days that nobody has qualified, converted "
                       "or worked on since.",
-                      F["stale_leads"], InsightsState.stale_leads, "Every new lead was picked up in time.",
-                      more_href="/leads", more_label="Open Leads"),
-            leak_card("Accepted quotes with no contract", "file-check",
+                      F["stale_leads"], InsightsState.stale_leads, "Every new lead was picked up in time."),
+            leak_card("quotes", "Accepted quotes with no contract", "file-check",
                       "The client said yes, but no contract was made from the quote and no project uses it.",
-                      F["quotes"], InsightsState.quotes, "Every accepted quote has its contract.",
-                      amount=F["quotes_total"]),
-            leak_card("Signed contracts with no project", "signature",
-                      "Signed (completed) contracts that no project was started from: work that is not planned.",
+                      F["quotes"], InsightsState.quotes, "Every accepted quote has its contract."),
+            leak_card("contracts", "Signed contracts with no project", "signature",
+                      "Signed (completed) contracts that no project was started from: work that is not planned. "
+                      "The money is the contract's value (its quote).",
                       F["contracts"], InsightsState.contracts, "Every signed contract has its project."),
-            leak_card("Unbilled work", "receipt-text",
+            leak_card("unbilled", "Unbilled work", "receipt-text",
                       "Approved billable time, reached milestones, approved change orders, due retainer months "
                       "and expenses up to today that no live invoice bills yet.",
                       F["unbilled_count"], InsightsState.unbilled, "All work done so far is invoiced.",
-                      amount=F["unbilled"], note="Projects with the most to bill:"),
-            leak_card("Overdue invoices", "alarm-clock",
-                      "Sent or partially paid invoices past their due date, with what is still open.",
-                      F["overdue"], InsightsState.overdue, "No overdue invoices.", amount=F["overdue_open"],
+                      note="Projects with the most to bill:"),
+            leak_card("overdue", "Overdue invoices", "alarm-clock",
+                      rx.cond(F["grace_days"] == "0",
+                              "Sent or partially paid invoices past their due date, with what is still open.",
+                              "Sent or partially paid invoices more than " + F["grace_days"]
+                              + " days past their due date, with what is still open."),
+                      F["overdue"], InsightsState.overdue, "No overdue invoices.",
                       note="still open; the oldest is " + F["overdue_oldest"] + " overdue."),
-            leak_card("Drafts never issued", "file-clock",
+            leak_card("drafts", "Drafts never issued", "file-clock",
                       "Draft invoices created more than " + F["draft_days"] + " days ago and still not issued.",
-                      F["drafts"], InsightsState.drafts, "No forgotten drafts.", amount=F["drafts_total"]),
-            leak_card("Unmatched payments", "circle-help",
+                      F["drafts"], InsightsState.drafts, "No forgotten drafts."),
+            leak_card("unmatched", "Unmatched payments", "circle-help",
                       "Money received with no invoice to put it on: the client still looks unpaid.",
                       F["unmatched"], None, "Every payment is matched to its invoice.",
-                      amount=F["unmatched_total"], more_href="/payments", more_label="Match them on Payments"),
-            leak_card("Overpayments and client credit", "piggy-bank",
+                      note="Received and waiting for their invoice."),
+            leak_card("credit", "Overpayments and client credit", "piggy-bank",
                       "Money clients paid above what their invoices ask, kept as their credit and not yet applied "
                       "to a later invoice or refunded.",
                       F["credit"], InsightsState.credits, "No client holds unused credit.",
-                      amount=F["credit_total"], note="Written off so far: " + F["written_off"],
-                      more_href="/payments", more_label="See them on Payments"),
+                      note="Written off so far: " + F["written_off"]),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
         ),
         spacing="4", width="100%",

@@ -26,6 +26,7 @@ from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
 from l2c_app.core.money import format_money, round_minor
 from l2c_app.core.timeutil import org_today, utcnow
+from l2c_app.insights.settings import insights_settings
 from l2c_app.leads.models import Lead
 from l2c_app.payments.models import Payment, Refund
 from l2c_app.pipeline import service as pipeline
@@ -67,6 +68,9 @@ def lead_days(session: Session) -> int:
     """N for "new leads untouched for more than N days": the pipeline's stale-days setting when
     the organisation set one, else 3 (the pipeline's own default, 14, suits deals, not leads)."""
     org = get_organisation(session)
+    own = (org.settings or {}).get("insights_lead_days") if org else None  # Settings > Insights, when set
+    if own is not None:
+        return int(own)
     chosen = ((org.settings or {}).get("pipeline") or {}).get("stale_days") if org else None
     return pipeline.stale_days(session) if chosen is not None else DEFAULT_LEAD_DAYS
 
@@ -184,16 +188,21 @@ def unbilled_work(session: Session, up_to: date | None = None, limit: int = LIST
     totals: Totals = {}
     for p in projects:
         totals[p["currency"]] = totals.get(p["currency"], 0) + p["amount_minor"]
-    return {"count": len(projects), "totals": totals, "projects": projects[:limit], "up_to": up_to}
+    return {"count": len(projects), "totals": totals, "projects": projects[:limit], "up_to": up_to,
+            "ids": [p["id"] for p in projects]}
 
 
 # --- 4. invoices ------------------------------------------------------------------------------
 
-def overdue_invoices(session: Session, today: date | None = None, limit: int = LIST_LIMIT) -> dict[str, Any]:
-    """Issued invoices (sent or partially paid) past their due date, with what is still open."""
+def overdue_invoices(session: Session, today: date | None = None, limit: int = LIST_LIMIT,
+                     grace_days: int | None = None) -> dict[str, Any]:
+    """Issued invoices (sent or partially paid) more than `grace_days` past their due date
+    (Settings > Insights, 0 unless set), with what is still open."""
     today = today or org_today(session)
+    if grace_days is None:
+        grace_days = insights_settings(session)["insights_overdue_grace_days"]
     cond = and_(Invoice.status.in_(billing.OPEN_STATUSES), Invoice.kind != "credit_note",
-                Invoice.due_date.is_not(None), Invoice.due_date < today)
+                Invoice.due_date.is_not(None), Invoice.due_date < today - timedelta(days=grace_days))
     # the ledger's figure: due (total - partial credit notes) - paid - written off
     open_minor = Invoice.total_minor - Invoice.credited_minor - Invoice.paid_minor - Invoice.written_off_minor
     n, oldest = session.execute(select(func.count(), func.min(Invoice.due_date)).where(cond)).one()
@@ -206,6 +215,7 @@ def overdue_invoices(session: Session, today: date | None = None, limit: int = L
         .order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
     return {
         "count": int(n), "open": _totals(sums), "oldest_days": (today - oldest).days if oldest else 0,
+        "grace_days": grace_days,
         "rows": [{"id": r.id, "number": r.number or f"Draft {r.id}", "client": r.client or "",
                   "due_date": r.due_date.isoformat(), "days": (today - r.due_date).days,
                   "open_minor": max(0, int(r.open_minor)), "currency": r.currency, "href": f"/invoices/{r.id}"}
@@ -213,10 +223,11 @@ def overdue_invoices(session: Session, today: date | None = None, limit: int = L
     }
 
 
-def stale_drafts(session: Session, now: datetime | None = None, days: int = DRAFT_DAYS,
+def stale_drafts(session: Session, now: datetime | None = None, days: int | None = None,
                  limit: int = LIST_LIMIT) -> dict[str, Any]:
-    """Draft invoices created more than `days` ago and never issued."""
+    """Draft invoices created more than `days` ago (Settings > Insights, 7 unless set) and never issued."""
     now = now or utcnow()
+    days = insights_settings(session)["insights_draft_days"] if days is None else days
     cond = and_(Invoice.status == "draft", Invoice.created_at < now - timedelta(days=days))
     n = session.execute(select(func.count()).select_from(Invoice).where(cond)).scalar_one()
     sums = session.execute(select(Invoice.currency, func.sum(Invoice.total_minor)).where(cond)
@@ -336,6 +347,11 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
     unmatched = unmatched_payments(session)
     cycle = cycle_figures(session, today, now)
     credit = client_credit(session)
+    from l2c_app.insights import ledger  # money, age and action of each leak (it reads this module)
+
+    leak_rows = ledger.leaks(session, today, now, {"leads": leads, "hand": hand, "unbilled": unbilled,
+                                                   "overdue": overdue, "drafts": drafts, "unmatched": unmatched,
+                                                   "credit": credit})
 
     org = get_organisation(session)
     zero = format_money(0, org.currency if org else "EUR")
@@ -355,7 +371,7 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
         "contracts": str(hand["contracts"]),
         "unbilled": m(unbilled["totals"]), "unbilled_count": str(unbilled["count"]),
         "overdue": str(overdue["count"]), "overdue_open": m(overdue["open"]),
-        "overdue_oldest": _days(overdue["oldest_days"]),
+        "overdue_oldest": _days(overdue["oldest_days"]), "grace_days": str(overdue["grace_days"]),
         "drafts": str(drafts["count"]), "drafts_total": m(drafts["totals"]),
         "draft_days": str(drafts["days"]),
         "unmatched": str(unmatched["count"]), "unmatched_total": m(unmatched["totals"]),
@@ -371,6 +387,7 @@ def dashboard(session: Session, today: date | None = None, now: datetime | None 
 
     return {
         "figures": figures,
+        "ledger": {r["key"]: r for r in ledger.display(leak_rows, org.currency if org else "EUR")},
         "unowned_leads": [lead_row(r) for r in leads["unowned_rows"]],
         "stale_leads": [lead_row(r) for r in leads["stale_rows"]],
         "quotes": [{"label": f"{r['deal']}: {r['title']}", "href": r["href"],

@@ -14,6 +14,7 @@ Rows = list[dict[str, str]]
 
 class InsightsState(AuthState):
     figures: dict[str, str] = {}
+    ledger: dict[str, dict[str, str]] = {}  # per leak key: count, money, age, action, href
     unowned_leads: Rows = []
     stale_leads: Rows = []
     quotes: Rows = []
@@ -35,6 +36,7 @@ class InsightsState(AuthState):
         finally:
             self.loading = False
         self.figures = data["figures"]
+        self.ledger = data["ledger"]
         self.unowned_leads, self.stale_leads = data["unowned_leads"], data["stale_leads"]
         self.quotes, self.contracts = data["quotes"], data["contracts"]
         self.unbilled, self.overdue, self.drafts = data["unbilled"], data["overdue"], data["drafts"]

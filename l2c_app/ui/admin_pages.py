@@ -12,6 +12,7 @@ from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
 from l2c_app.core.lines import PER_LINE, PER_RATE, TAX_CONVENTIONS, save_tax_convention, tax_convention
 from l2c_app.core.seller import FIELDS as SELLER_FIELDS
+from l2c_app.insights.settings_card import insights_settings_card
 from l2c_app.pipeline.components import my_day_panel
 from l2c_app.team.account_pages import two_factor_policy_card
 from l2c_app.ui import admin_service as svc
@@ -330,6 +331,7 @@ def settings_page() -> rx.Component:
         integrations_card(),
         accounting_sync_card(),
         two_factor_policy_card(),
+        insights_settings_card(),
         rx.card(
             rx.vstack(
                 rx.heading("Tax rounding", size="3"),

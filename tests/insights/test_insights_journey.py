@@ -54,7 +54,38 @@ def test_a_late_invoice_shows_on_insights_and_opens(signed_in_page, app_server):
     unbilled = page.get_by_role("region", name="Unbilled work")
     expect(unbilled.get_by_role("link", name=f"{client} audit ({client})")).to_have_attribute(
         "href", re.compile(r"/projects/\d+$"))
+    # The ledger: the card says how much is open, how old the oldest is, and the one action.
+    expect(overdue.get_by_label("Overdue invoices: age")).to_have_text(re.compile(r"oldest \d+ days"))
+    expect(overdue.get_by_label("Overdue invoices: money")).to_have_text(re.compile(r"€[\d,]+\.\d\d"))
+    reminder = overdue.get_by_role("link", name="Send reminder")
+    expect(reminder).to_have_attribute("href", re.compile(r"/invoices(/\d+)?$"))
+    expect(unbilled.get_by_role("link", name="Create the invoice")).to_have_attribute("href", re.compile(r"/invoices$"))
     page.screenshot(path=f"{SHOTS}/insights.png", full_page=True)
+    page.screenshot(path=f"{SHOTS}/insights-1366.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(overdue.get_by_role("link", name="Send reminder")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/insights-390.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
     link.click()
     page.wait_for_url(re.compile(rf".*/invoices/{invoice_id}/?$"))
     expect(page.get_by_text(number).first).to_be_visible()
+
+
+@pytest.mark.browser
+def test_insights_settings_refuse_a_bad_threshold_and_save_a_good_one(signed_in_page, app_server):
+    page = signed_in_page
+    page.goto(f"{app_server.base_url}/settings")
+    card = page.locator(".rt-Card", has=page.get_by_role("heading", name="Insights", exact=True))
+    grace = card.get_by_label("Grace days after the due date")
+    expect(grace).to_have_value("0")
+    grace.fill("a week")
+    card.get_by_role("button", name="Save Insights settings").click()
+    expect(card.get_by_role("alert")).to_contain_text("Grace days after the due date: a whole number from 0 to 365.")
+    page.screenshot(path=f"{SHOTS}/insights-settings-1366.png", full_page=False)
+    grace.fill("0")  # the default again: other journeys count overdue invoices from the due date
+    card.get_by_role("button", name="Save Insights settings").click()
+    expect(page.get_by_text("Insights settings saved.")).to_be_visible()
+    expect(card.get_by_role("alert")).to_have_count(0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/insights-settings-390.png", full_page=False)
