@@ -382,6 +382,34 @@ def page(context):
     return context.new_page()
 
 
+def pytest_itemcollected(item):
+    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) every test that drives the
+    shared app (fixture `app_server`, one production build in this checkout's `.web`) runs in
+    one worker: one build, one server, as in a plain run. Two workers building `.web` at once
+    would replace the files the other's server is serving. Everything else (its own temp
+    files, its own uniquely named PostgreSQL databases, free ports) runs in either worker."""
+    if "app_server" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("app_server"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """xdist 3.8's loadgroup names a test's group by renaming it `<nodeid>@<group>` through
+    `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`): done here the same
+    way for pytest 9, in an xdist worker only (the only place `loadgroup` is set)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        if "@" in item.nodeid or not hasattr(item, "_id"):
+            continue  # xdist did it (an older pytest)
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        if groups:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
