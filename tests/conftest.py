@@ -107,6 +107,7 @@ class _PgCopies:
     is ready yet. Each test still gets its own fresh database, never reused."""
 
     AHEAD = 2
+    BACKLOG = 8  # used databases waiting to be dropped, at most (disk on a busy machine)
 
     def __init__(self, template: str):
         from collections import deque
@@ -116,6 +117,7 @@ class _PgCopies:
         self.creating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-create")
         self.dropping = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
         self.ready = deque(self.creating.submit(self._create) for _ in range(self.AHEAD))
+        self.drops: deque = deque()
 
     def _create(self) -> str:
         name = f"l2c_t_{uuid.uuid4().hex[:12]}"
@@ -128,7 +130,9 @@ class _PgCopies:
         return name
 
     def drop(self, name: str) -> None:
-        self.dropping.submit(_pg_exec, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.drops.append(self.dropping.submit(_pg_exec, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        while len(self.drops) > self.BACKLOG or (self.drops and self.drops[0].done()):
+            self.drops.popleft().result()  # a failed drop is raised (in a later teardown), not lost
 
     def close(self) -> None:
         try:
