@@ -48,8 +48,12 @@ lint: install-test
 	$(VENV)/bin/ruff check l2c_app tests bench
 	$(VENV)/bin/mypy
 
+# Two pytest-xdist workers; the tests that share the app server run in one of them (tests/conftest.py,
+# xdist_group "app_server"). `make test PYTEST_XDIST=` runs in one process.
+PYTEST_XDIST ?= -n 2 --dist loadgroup
+
 test: install-test lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 bench: install-test
 	$(PY) -m bench $(BENCH)

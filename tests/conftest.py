@@ -98,6 +98,51 @@ def _pg_url(dbname: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
 
 
+class _PgCopies:
+    """Copies of the PostgreSQL template, made and dropped beside the tests.
+
+    CREATE DATABASE ... TEMPLATE and DROP DATABASE cost ~0.1-0.3 s each (seconds on a busy
+    machine), once per PostgreSQL test: ~700 tests. One thread keeps the next copies ready
+    while a test runs, another drops the used ones after it, so a test waits only when no copy
+    is ready yet. Each test still gets its own fresh database, never reused."""
+
+    AHEAD = 2
+    BACKLOG = 8  # used databases waiting to be dropped, at most (disk on a busy machine)
+
+    def __init__(self, template: str):
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.template = template
+        self.creating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-create")
+        self.dropping = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+        self.ready = deque(self.creating.submit(self._create) for _ in range(self.AHEAD))
+        self.drops: deque = deque()
+
+    def _create(self) -> str:
+        name = f"l2c_t_{uuid.uuid4().hex[:12]}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def take(self) -> str:
+        name = self.ready.popleft().result()
+        self.ready.append(self.creating.submit(self._create))
+        return name
+
+    def drop(self, name: str) -> None:
+        self.drops.append(self.dropping.submit(_pg_exec, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        while len(self.drops) > self.BACKLOG or (self.drops and self.drops[0].done()):
+            self.drops.popleft().result()  # a failed drop is raised (in a later teardown), not lost
+
+    def close(self) -> None:
+        try:
+            while self.ready:
+                self.drop(self.ready.popleft().result())
+        finally:
+            self.creating.shutdown(wait=True)
+            self.dropping.shutdown(wait=True)
+
+
 @pytest.fixture(scope="session")
 def _templates(tmp_path_factory) -> Iterator[dict[str, str]]:
     """One migrated database per backend; each test gets a cheap copy of it."""
@@ -121,6 +166,16 @@ def _templates(tmp_path_factory) -> Iterator[dict[str, str]]:
         _pg_exec(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def _pg_copies(_templates) -> Iterator[_PgCopies | None]:
+    if "postgres" not in _templates:
+        yield None
+        return
+    copies = _PgCopies(_templates["postgres"])
+    yield copies
+    copies.close()
+
+
 @pytest.fixture(params=_backends())
 def db_url(request, _templates, tmp_path, monkeypatch) -> Iterator[str]:
     """A fresh migrated database; also made the app's DATABASE_URL for this test."""
@@ -133,8 +188,8 @@ def db_url(request, _templates, tmp_path, monkeypatch) -> Iterator[str]:
         shutil.copy(_templates["sqlite"], target)
         url = f"sqlite:///{target}"
     else:
-        name = f"l2c_t_{uuid.uuid4().hex[:12]}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgres"]}"')
+        copies = request.getfixturevalue("_pg_copies")
+        name = copies.take()
         url = _pg_url(name)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789")
@@ -143,7 +198,7 @@ def db_url(request, _templates, tmp_path, monkeypatch) -> Iterator[str]:
     engine_for(url).dispose()
     reset_settings()
     if name:
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        copies.drop(name)
 
 
 @pytest.fixture(params=_backends())
@@ -329,6 +384,34 @@ def context(browser, request):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+def pytest_itemcollected(item):
+    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) every test that drives the
+    shared app (fixture `app_server`, one production build in this checkout's `.web`) runs in
+    one worker: one build, one server, as in a plain run. Two workers building `.web` at once
+    would replace the files the other's server is serving. Everything else (its own temp
+    files, its own uniquely named PostgreSQL databases, free ports) runs in either worker."""
+    if "app_server" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("app_server"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """xdist 3.8's loadgroup names a test's group by renaming it `<nodeid>@<group>` through
+    `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`): done here the same
+    way for pytest 9, in an xdist worker only (the only place `loadgroup` is set)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        if "@" in item.nodeid or not hasattr(item, "_id"):
+            continue  # xdist did it (an older pytest)
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        if groups:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
