@@ -32,15 +32,20 @@ def test_one_holder_at_a_time_until_it_expires(session):
 
 
 def test_two_job_loops_on_one_database_run_each_round_once(db_url, tmp_path):
-    """Two `l2c jobs run --every 2` (what two `l2c serve` start) share one database."""
+    """Two `l2c jobs run --every 6` (what two `l2c serve` start) share one database.
+
+    A loop sleeps its period after each round, so the loop that runs the rounds drifts behind the
+    one that only skips, by one round's duration per tick; the lease (one period) keeps the pair
+    to one round per tick while that drift stays under a period minus the offset. 6 s and a 2 s
+    offset leave room for rounds of ~2 s on a loaded machine (2 s and 0.7 s did not)."""
     env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY="lease-test-secret-0123456789", LOG_LEVEL="INFO")
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     procs = []
     for log in logs:
         with open(log, "w") as out:
-            procs.append(subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "2"],
+            procs.append(subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "6"],
                                           cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
-        time.sleep(0.7)  # offset the two loops, as two hosts would be
+        time.sleep(2)  # offset the two loops, as two hosts would be
 
 
     def counts():
