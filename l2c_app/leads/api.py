@@ -3,8 +3,8 @@
 Threat model of `POST /api/v1/leads`: public, anyone may call it without a key (the contact
 form of a web site posts here, JSON or form-encoded). It never trusts the body for the owner,
 the source or UTM fields unless a valid API key came with it; it limits posts per IP, every
-post counted (429 + Retry-After, leads/rate_limit.py); a filled honeypot field (`website`) gets a normal-looking 201 and stores
-nothing. An invalid key is a 401 (never silently downgraded to the public path).
+post counted (429 + Retry-After, leads/rate_limit.py); a filled honeypot field (`website`)
+gets a normal-looking 201 and stores nothing. An invalid key is a 401 (never silently downgraded to the public path).
 """
 
 from __future__ import annotations

@@ -11,12 +11,13 @@ fields; the per-IP rate limit counts stored leads in the database, so it holds a
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, text, union_all
+from sqlalchemy import bindparam, func, or_, text, union_all
 from sqlmodel import Session, col, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
@@ -204,6 +205,10 @@ def org_owner(session: Session) -> User | None:
     return session.exec(select(User).where(User.role == "owner", User.is_active).order_by(User.id)).first()
 
 
+_LAST_OWNER = (select(col(Lead.owner_id)).where(col(Lead.owner_id).in_(bindparam("pool", expanding=True)))
+               .order_by(col(Lead.id).desc()).limit(1))
+
+
 def _context(session: Session, rules: dict | None = None) -> dict:
     """What stays the same across the captures of one transaction: the rules and the active people.
 
@@ -239,8 +244,7 @@ def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: 
         if ctx.get("rr_last") in pool:
             last = ctx["rr_last"]
         else:
-            last = session.exec(select(Lead.owner_id).where(col(Lead.owner_id).in_(pool))
-                                .order_by(col(Lead.id).desc()).limit(1)).first()
+            last = session.execute(_LAST_OWNER, {"pool": pool}).scalar()
         nxt = pool[(pool.index(last) + 1) % len(pool)] if last in pool else pool[0]
         if "leads_import_cache" in session.info:  # within one chunk the rotation is known
             ctx["rr_last"] = nxt
@@ -251,54 +255,56 @@ def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: 
 
 # --- dedupe -----------------------------------------------------------------------------------------
 
+@functools.cache
+def _dedupe_statements() -> tuple[Any, Any]:
+    """The two dedupe queries, built once (building a UNION costs more than running it); bound per call."""
+    def first_ids(table_id, cond, limit: int):
+        sub = select(table_id.label("id")).where(cond).order_by(table_id).limit(limit).subquery()
+        return select(sub.c.id)
+
+    open_lead = col(Lead.status).in_(OPEN_STATUSES) & (col(Lead.id) != bindparam("exclude"))
+    lead_ids = union_all(first_ids(col(Lead.id), open_lead & (col(Lead.email) == bindparam("email")), 10),
+                         first_ids(col(Lead.id), open_lead & (col(Lead.email_domain) == bindparam("domain")), 10))
+    leads = select(Lead).where(col(Lead.id).in_(lead_ids)).order_by(col(Lead.id))
+    account = (select(col(Account.id)).where(col(Account.domain) == bindparam("domain")).order_by(col(Account.id))
+               .limit(1).scalar_subquery())
+    contact_ids = union_all(first_ids(col(Contact.id), col(Contact.email) == bindparam("email"), 1),
+                            first_ids(col(Contact.id), col(Contact.account_id) == account, 1))
+    contacts = select(Contact).where(col(Contact.id).in_(contact_ids)).order_by(col(Contact.id))
+    return leads, contacts
+
+
 def find_duplicate(session: Session, email: str, domain: str | None,
                    exclude_id: int | None = None) -> tuple[Lead | None, Contact | None]:
     """An open lead or a contact with the same e-mail (case-insensitive), else the same company domain.
 
     Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
     same domain on an account or a contact. The original is preferred over its own duplicates.
-    Two queries at most: the open leads by e-mail or domain (a UNION ALL of two indexed
-    lookups: an OR across two columns scans the table), then the contacts by e-mail or by the
-    domain's account when no lead has the e-mail.
+    Two queries at most: the open leads by e-mail or domain (a UNION of two indexed lookups: an
+    OR across two columns scans the table), then, unless a lead has the e-mail, the contacts by
+    e-mail or by the domain's account.
     """
     email = email.lower()
-    open_lead = col(Lead.status).in_(OPEN_STATUSES)
-    if exclude_id:
-        open_lead = open_lead & (col(Lead.id) != exclude_id)
+    leads_stmt, contacts_stmt = _dedupe_statements()
+    leads = list(session.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0})
+                 .scalars())
 
-    def ids_where(cond, rank: int):
-        return (select(col(Lead.id).label("id"), literal(rank).label("rank")).where(open_lead, cond)
-                .order_by(col(Lead.id)).limit(10).subquery())
+    def original(rows: list[Lead]) -> Lead | None:
+        rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
+        return rows[0] if rows else None
 
-    branches = [ids_where(col(Lead.email) == email, 0)]
-    if domain:
-        branches.append(ids_where(col(Lead.email_domain) == domain, 1))
-    found = union_all(*(select(b.c.id, b.c.rank) for b in branches)).subquery()
-    rows = session.exec(select(Lead, found.c.rank).join(found, col(Lead.id) == found.c.id)).all()  # type: ignore[call-overload]
-
-    def first(rank: int) -> Lead | None:
-        leads = sorted((ld for ld, r in rows if r == rank), key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))
-        return leads[0] if leads else None  # the original first
-
-    by_email, by_domain = first(0), first(1)
+    by_email = original([ld for ld in leads if ld.email == email])
     if by_email is not None:
         return by_email, None
-    by_mail = select(col(Contact.id).label("id"), literal(0).label("rank")).where(col(Contact.email) == email) \
-        .order_by(col(Contact.id)).limit(1).subquery()
-    branches = [by_mail]
-    if domain and by_domain is None:
-        account = select(col(Account.id)).where(col(Account.domain) == domain).order_by(col(Account.id)).limit(1) \
-            .scalar_subquery()
-        branches.append(select(col(Contact.id).label("id"), literal(1).label("rank"))
-                        .where(col(Contact.account_id) == account).order_by(col(Contact.id)).limit(1).subquery())
-    found = union_all(*(select(b.c.id, b.c.rank) for b in branches)).subquery()
-    contacts = session.exec(select(Contact, found.c.rank).join(found, col(Contact.id) == found.c.id)  # type: ignore[call-overload]
-                            .order_by(found.c.rank)).all()
-    if contacts and contacts[0][1] == 0:
-        return None, contacts[0][0]
+    by_domain = original([ld for ld in leads if domain and ld.email_domain == domain])
+    contacts = list(session.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain})
+                    .scalars())
+    mail_contact = next((c for c in contacts if c.email == email), None)
+    if mail_contact is not None:
+        return None, mail_contact
     if by_domain is not None:
         return by_domain, None
-    return None, contacts[0][0] if contacts else None
+    return None, contacts[0] if contacts else None
 
 
 # --- capture --------------------------------------------------------------------------------------
