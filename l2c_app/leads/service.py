@@ -29,6 +29,7 @@ from l2c_app.core.notify import notify
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import LeadAssigned, LeadCreated
+from l2c_app.leads import write_gate
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal
@@ -371,6 +372,7 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
     if owner is None:
         owner = choose_owner(session, lead.source, ctx=ctx)
     lead.owner_id = owner.id if owner else None
+    write_gate.enter(session)  # SQLite: the reads are done; writers of this process take turns from here
     session.add(lead)
     record_create(session, actor, lead)
     notes = []
