@@ -202,7 +202,7 @@ def main() -> None:
                                consent_text="ok")
 
     # CSV import of 20,000 rows, in the chunks the background task uses.
-    from l2c_app.leads.state import CHUNK
+    from l2c_app.leads.imports import CHUNK
 
     raw = ("name,email,company\n" + "".join(f"Imp {i},imp{i}@imp{i % 3000}.test,Imp {i % 3000}\n"
                                              for i in range(20_000))).encode()

@@ -5,7 +5,8 @@ Threat model of `capture`: its input comes from anyone on the internet (the publ
 `POST /api/v1/leads` without a key). Every field is length-checked and stored as plain text
 (never rendered as HTML); a filled honeypot is answered like a success and stores nothing, so
 bots learn nothing; only an API key (a trusted server) may set the owner, the source and UTM
-fields; the per-IP rate limit counts stored leads in the database, so it holds across workers.
+fields; the routes limit public posts per IP before capture (leads/rate_limit.py: every post
+counts, in Redis when REDIS_URL is set so the limit holds across workers).
 """
 
 from __future__ import annotations
@@ -324,7 +325,8 @@ def _serialise_ip(session: Session, ip: str) -> None:
 
 
 def rate_limited(session: Session, ip: str | None) -> int:
-    """Seconds to wait before this IP may post another public lead (0 = go ahead).
+    """Seconds to wait before this IP may post another public lead (0 = go ahead), by the leads
+    it stored in the last minute. The public routes count posts instead (leads/rate_limit.py).
 
     Call it in the transaction that then inserts the lead: it locks the IP until commit."""
     if not ip:
