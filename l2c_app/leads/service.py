@@ -207,8 +207,14 @@ def org_owner(session: Session) -> User | None:
     return session.exec(select(User).where(User.role == "owner", User.is_active).order_by(User.id)).first()
 
 
-_LAST_OWNER = (select(col(Lead.owner_id)).where(col(Lead.owner_id).in_(bindparam("pool", expanding=True)))
-               .order_by(col(Lead.id).desc()).limit(1))
+@functools.cache
+def _last_owner_statement(size: int) -> Any:
+    """The owner of the newest lead given to one of `size` users: max(id) per user is one index
+    lookup each (an IN with ORDER BY id sorts all their leads on SQLite, growing with the table)."""
+    per_user = [select(func.max(col(Lead.id)).label("m")).where(col(Lead.owner_id) == bindparam(f"u{i}"))
+                for i in range(size)]
+    maxes = (union_all(*per_user) if size > 1 else per_user[0]).subquery()
+    return select(col(Lead.owner_id)).where(col(Lead.id) == select(func.max(maxes.c.m)).scalar_subquery())
 
 
 def _context(session: Session, rules: dict | None = None) -> dict:
@@ -230,8 +236,8 @@ def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: 
     """Who gets a new lead: by source, else round-robin among the chosen users, else the org owner.
 
     Round-robin is stateless: the next user after the owner of the latest lead given to one of
-    them, so the rotation survives restarts and needs no counter row. That is one query, the
-    newest lead owned by any of them (the primary key read backwards, stopping at the first).
+    them, so the rotation survives restarts and needs no counter row. That is one query: the
+    newest lead of any of them, from one index lookup per user.
     """
     ctx = ctx if ctx is not None else _context(session, rules)
     rules = rules if rules is not None else ctx["rules"]
@@ -246,7 +252,7 @@ def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: 
         if ctx.get("rr_last") in pool:
             last = ctx["rr_last"]
         else:
-            last = session.execute(_LAST_OWNER, {"pool": pool}).scalar()
+            last = session.execute(_last_owner_statement(len(pool)), {f"u{i}": u for i, u in enumerate(pool)}).scalar()
         nxt = pool[(pool.index(last) + 1) % len(pool)] if last in pool else pool[0]
         if "leads_import_cache" in session.info:  # within one chunk the rotation is known
             ctx["rr_last"] = nxt
