@@ -224,6 +224,14 @@ def _default_formats() -> Iterator[None]:
     formats.set_active(formats.DEFAULT)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test counts its own posts: the in-process limiter (core/rate_limit) is one per process."""
+    from l2c_app.core import rate_limit
+
+    rate_limit.use(None)
+
+
 @pytest.fixture
 def session(db_url) -> Iterator[Session]:
     from l2c_app.core.db import engine_for

@@ -2,9 +2,9 @@
 
 Threat model of `POST /api/v1/leads`: public, anyone may call it without a key (the contact
 form of a web site posts here, JSON or form-encoded). It never trusts the body for the owner,
-the source or UTM fields unless a valid API key came with it; it limits stored leads per IP
-(429 + Retry-After); a filled honeypot field (`website`) gets a normal-looking 201 and stores
-nothing. An invalid key is a 401 (never silently downgraded to the public path).
+the source or UTM fields unless a valid API key came with it; it limits posts per IP, every
+post counted (429 + Retry-After, leads/rate_limit.py); a filled honeypot field (`website`)
+gets a normal-looking 201 and stores nothing. An invalid key is a 401 (never silently downgraded to the public path).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from l2c_app.core.auth import Principal
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
+from l2c_app.leads import rate_limit as lead_limit
 from l2c_app.leads import service as svc
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline.service import deal_json
@@ -50,11 +51,13 @@ class _Limited(Exception):
 
 
 def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor: Actor) -> dict:
+    rules = svc.lead_settings(session)  # read once: the limit here, the assignment rules in capture
     if not trusted:
-        wait = svc.rate_limited(session, ip)
+        # Every public post counts (stored, invalid or honeypot); no database statement.
+        wait = lead_limit.public_post_wait(ip, rules["rate_limit_per_minute"])
         if wait:
             raise _Limited(wait)
-    result = svc.capture(session, data, trusted=trusted, ip=ip, actor=actor)
+    result = svc.capture(session, data, trusted=trusted, ip=ip, actor=actor, rules=rules)
     if result.lead is None:  # honeypot: look like a success, store nothing
         return {"id": 0, "status": "new"}
     session.flush()

@@ -12,7 +12,7 @@ from l2c_app.core.timeutil import utcnow
 
 
 class Lead(SQLModel, table=True):
-    # the public form's per-IP rate limit counts recent leads of one IP (leads.service.rate_limited)
+    # recent leads of one IP (leads.service.rate_limited; the routes limit posts in leads/rate_limit.py)
     __table_args__ = (Index("ix_lead_ip_created_at", "ip", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)

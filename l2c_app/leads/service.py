@@ -5,19 +5,21 @@ Threat model of `capture`: its input comes from anyone on the internet (the publ
 `POST /api/v1/leads` without a key). Every field is length-checked and stored as plain text
 (never rendered as HTML); a filled honeypot is answered like a success and stores nothing, so
 bots learn nothing; only an API key (a trusted server) may set the owner, the source and UTM
-fields; the per-IP rate limit counts stored leads in the database, so it holds across workers.
+fields; the routes limit public posts per IP before capture (leads/rate_limit.py: every post
+counts, in Redis when REDIS_URL is set so the limit holds across workers).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, text
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, or_, text, union_all
+from sqlmodel import Session, col, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_update, snapshot
 from l2c_app.core.auth import can, get_organisation
@@ -28,6 +30,7 @@ from l2c_app.core.notify import notify
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import LeadAssigned, LeadCreated
+from l2c_app.leads import write_gate
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Account, Activity, Contact, Deal
@@ -83,6 +86,8 @@ def lead_settings(session: Session) -> dict:
     raw.setdefault("by_source", {})  # source -> user id
     raw.setdefault("consent_text", DEFAULT_CONSENT.format(org=org.name if org else "us"))
     raw.setdefault("rate_limit_per_minute", DEFAULT_RATE_LIMIT)
+    if org is not None:
+        raw["org_id"] = org.id
     return raw
 
 
@@ -202,23 +207,41 @@ def org_owner(session: Session) -> User | None:
     return session.exec(select(User).where(User.role == "owner", User.is_active).order_by(User.id)).first()
 
 
-def choose_owner(session: Session, source: str, rules: dict | None = None) -> User | None:
+@functools.cache
+def _last_owner_statement(size: int) -> Any:
+    """The owner of the newest lead given to one of `size` users: max(id) per user is one index
+    lookup each (an IN with ORDER BY id sorts all their leads on SQLite, growing with the table)."""
+    per_user = [select(func.max(col(Lead.id)).label("m")).where(col(Lead.owner_id) == bindparam(f"u{i}"))
+                for i in range(size)]
+    maxes = (union_all(*per_user) if size > 1 else per_user[0]).subquery()
+    return select(col(Lead.owner_id)).where(col(Lead.id) == select(func.max(maxes.c.m)).scalar_subquery())
+
+
+def _context(session: Session, rules: dict | None = None) -> dict:
+    """What stays the same across the captures of one transaction: the rules and the active people.
+
+    One read of the organisation and one of the users per transaction (an import chunk shares
+    it across its rows through `leads_import_cache`)."""
+    cache = session.info.get("leads_import_cache")
+    ctx = cache if cache is not None else {}
+    if "rules" not in ctx:
+        ctx["rules"] = rules if rules is not None else lead_settings(session)
+    if "users" not in ctx:
+        ctx["users"] = {u.id: u for u in session.exec(select(User).where(User.is_active).order_by(User.id))}
+        ctx["active"] = {uid: u for uid, u in ctx["users"].items() if can(u.role, "leads")}
+    return ctx
+
+
+def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: dict | None = None) -> User | None:
     """Who gets a new lead: by source, else round-robin among the chosen users, else the org owner.
 
     Round-robin is stateless: the next user after the owner of the latest lead given to one of
-    them, so the rotation survives restarts and needs no counter row.
+    them, so the rotation survives restarts and needs no counter row. That is one query: the
+    newest lead of any of them, from one index lookup per user.
     """
-    cache = session.info.get("leads_import_cache")  # set only for the length of one import chunk
-    if cache is not None:
-        if "rules" not in cache:
-            cache["rules"] = lead_settings(session)
-            cache["active"] = {u.id: u for u in session.exec(select(User).where(User.is_active))
-                               if can(u.role, "leads")}
-        rules = rules if rules is not None else cache["rules"]
-        active = cache["active"]
-    else:
-        rules = rules if rules is not None else lead_settings(session)
-        active = {u.id: u for u in session.exec(select(User).where(User.is_active)) if can(u.role, "leads")}
+    ctx = ctx if ctx is not None else _context(session, rules)
+    rules = rules if rules is not None else ctx["rules"]
+    active = ctx["active"]
     mode = rules.get("mode", "round_robin")
     if mode == "by_source":
         uid = (rules.get("by_source") or {}).get((source or "").lower())
@@ -226,21 +249,38 @@ def choose_owner(session: Session, source: str, rules: dict | None = None) -> Us
             return active[int(uid)]
     pool = [int(u) for u in rules.get("users") or [] if int(u) in active]
     if mode in ("round_robin", "by_source") and pool:
-        # max(id) per owner is one index lookup each (an ORDER BY over all their leads grows with the table).
-        if cache is not None and cache.get("rr_last") in pool:
-            last = cache["rr_last"]
+        if ctx.get("rr_last") in pool:
+            last = ctx["rr_last"]
         else:
-            latest = {uid: session.exec(select(func.max(Lead.id)).where(Lead.owner_id == uid)).one() or 0
-                      for uid in pool}
-            last = max(pool, key=lambda uid: latest[uid]) if any(latest.values()) else None
+            last = session.execute(_last_owner_statement(len(pool)), {f"u{i}": u for i, u in enumerate(pool)}).scalar()
         nxt = pool[(pool.index(last) + 1) % len(pool)] if last in pool else pool[0]
-        if cache is not None:
-            cache["rr_last"] = nxt
+        if "leads_import_cache" in session.info:  # within one chunk the rotation is known
+            ctx["rr_last"] = nxt
         return active[nxt]
-    return org_owner(session)
+    owners = [u for u in ctx["users"].values() if u.role == "owner"]
+    return min(owners, key=lambda u: u.id or 0) if owners else None
 
 
 # --- dedupe -----------------------------------------------------------------------------------------
+
+@functools.cache
+def _dedupe_statements() -> tuple[Any, Any]:
+    """The two dedupe queries, built once (building a UNION costs more than running it); bound per call."""
+    def first_ids(table_id, cond, limit: int):
+        sub = select(table_id.label("id")).where(cond).order_by(table_id).limit(limit).subquery()
+        return select(sub.c.id)
+
+    open_lead = col(Lead.status).in_(OPEN_STATUSES) & (col(Lead.id) != bindparam("exclude"))
+    lead_ids = union_all(first_ids(col(Lead.id), open_lead & (col(Lead.email) == bindparam("email")), 10),
+                         first_ids(col(Lead.id), open_lead & (col(Lead.email_domain) == bindparam("domain")), 10))
+    leads = select(Lead).where(col(Lead.id).in_(lead_ids)).order_by(col(Lead.id))
+    account = (select(col(Account.id)).where(col(Account.domain) == bindparam("domain")).order_by(col(Account.id))
+               .limit(1).scalar_subquery())
+    contact_ids = union_all(first_ids(col(Contact.id), col(Contact.email) == bindparam("email"), 1),
+                            first_ids(col(Contact.id), col(Contact.account_id) == account, 1))
+    contacts = select(Contact).where(col(Contact.id).in_(contact_ids)).order_by(col(Contact.id))
+    return leads, contacts
+
 
 def find_duplicate(session: Session, email: str, domain: str | None,
                    exclude_id: int | None = None) -> tuple[Lead | None, Contact | None]:
@@ -248,31 +288,31 @@ def find_duplicate(session: Session, email: str, domain: str | None,
 
     Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
     same domain on an account or a contact. The original is preferred over its own duplicates.
+    Two queries at most: the open leads by e-mail or domain (a UNION of two indexed lookups: an
+    OR across two columns scans the table), then, unless a lead has the e-mail, the contacts by
+    e-mail or by the domain's account.
     """
     email = email.lower()
-    # Separate queries so each one uses its index (an OR across two columns scans the table).
-    base = select(Lead).where(Lead.status.in_(OPEN_STATUSES))
-    if exclude_id:
-        base = base.where(Lead.id != exclude_id)
+    leads_stmt, contacts_stmt = _dedupe_statements()
+    leads = list(session.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0})
+                 .scalars())
 
-    def first_lead(cond) -> Lead | None:
-        rows = list(session.exec(base.where(cond).order_by(Lead.id).limit(10)))
-        rows.sort(key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
+    def original(rows: list[Lead]) -> Lead | None:
+        rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
         return rows[0] if rows else None
 
-    lead = first_lead(Lead.email == email)
-    if lead is not None:
-        return lead, None
-    contact = session.exec(select(Contact).where(Contact.email == email)).first()  # stored lower-case
-    if contact is not None or not domain:
-        return None, contact
-    lead = first_lead(Lead.email_domain == domain)
-    if lead is not None:
-        return lead, None
-    account = session.exec(select(Account).where(Account.domain == domain)).first()  # stored lower-case
-    if account is not None:
-        contact = session.exec(select(Contact).where(Contact.account_id == account.id).order_by(Contact.id)).first()
-    return None, contact
+    by_email = original([ld for ld in leads if ld.email == email])
+    if by_email is not None:
+        return by_email, None
+    by_domain = original([ld for ld in leads if domain and ld.email_domain == domain])
+    contacts = list(session.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain})
+                    .scalars())
+    mail_contact = next((c for c in contacts if c.email == email), None)
+    if mail_contact is not None:
+        return None, mail_contact
+    if by_domain is not None:
+        return by_domain, None
+    return None, contacts[0] if contacts else None
 
 
 # --- capture --------------------------------------------------------------------------------------
@@ -291,7 +331,8 @@ def _serialise_ip(session: Session, ip: str) -> None:
 
 
 def rate_limited(session: Session, ip: str | None) -> int:
-    """Seconds to wait before this IP may post another public lead (0 = go ahead).
+    """Seconds to wait before this IP may post another public lead (0 = go ahead), by the leads
+    it stored in the last minute. The public routes count posts instead (leads/rate_limit.py).
 
     Call it in the transaction that then inserts the lead: it locks the IP until commit."""
     if not ip:
@@ -309,14 +350,20 @@ def rate_limited(session: Session, ip: str | None) -> int:
 
 
 def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip: str | None = None,
-            actor: Actor = SYSTEM, notify_owner: bool = True) -> CaptureResult:
-    """Store a lead from the public form, the API or an import. Raises LeadError naming each bad field."""
+            actor: Actor = SYSTEM, notify_owner: bool = True, rules: dict | None = None) -> CaptureResult:
+    """Store a lead from the public form, the API or an import. Raises LeadError naming each bad field.
+
+    `rules`: the lead settings when the caller has read them already (the public routes read
+    them for the rate limit). Reads first (settings, people, dedupe, rotation), then the writes:
+    the lead, then its audit, activity, notification, e-mail and event in two flushes, so on
+    SQLite the write lock is held only for the inserts."""
     if str(data.get("website") or data.get("hp") or "").strip():
         return CaptureResult(None)  # honeypot: a bot filled the hidden field
     clean = validate(data, trusted)
+    ctx = _context(session, rules)
     owner: User | None = None
     if clean.get("owner_email"):
-        owner = session.exec(select(User).where(User.email == clean["owner_email"], User.is_active)).first()
+        owner = next((u for u in ctx["users"].values() if u.email == clean["owner_email"]), None)
         if owner is None or not can(owner.role, "leads"):
             raise LeadError({"owner_email": "no active team member with access to leads has this e-mail"})
     domain = email_domain(clean["email"])
@@ -328,12 +375,12 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
                 duplicate_of_lead_id=dup_lead.id if dup_lead else None,
                 duplicate_of_contact_id=dup_contact.id if dup_contact else None)
     if owner is None and dup_lead is not None and dup_lead.owner_id:
-        # A duplicate goes to whoever already talks to this person or company.
-        candidate = session.get(User, dup_lead.owner_id)
-        owner = candidate if candidate and candidate.is_active else None
+        # A duplicate goes to whoever already talks to this person or company (if still active).
+        owner = ctx["users"].get(dup_lead.owner_id)
     if owner is None:
-        owner = choose_owner(session, lead.source)
+        owner = choose_owner(session, lead.source, ctx=ctx)
     lead.owner_id = owner.id if owner else None
+    write_gate.enter(session)  # SQLite: the reads are done; writers of this process take turns from here
     session.add(lead)
     record_create(session, actor, lead)
     notes = []
@@ -347,7 +394,8 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
         if dup_lead or dup_contact:
             text += " - possible duplicate"
         notify(session, owner.id, "lead_assigned", text, link=f"/leads?lead={lead.id}")
-    session.flush()
+    if "org_id" in ctx["rules"]:
+        session.info.setdefault("l2c_org_id", ctx["rules"]["org_id"])  # the event bus reads it (events.bus._org_id)
     emit(session, "lead.created", LeadCreated(lead_id=lead.id, source=lead.source or "", owner_id=lead.owner_id))
     return CaptureResult(lead, duplicate=bool(dup_lead or dup_contact), notes=notes)
 

@@ -16,6 +16,7 @@ from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
 from l2c_app.core.money import to_minor
 from l2c_app.leads import imports
+from l2c_app.leads import rate_limit as lead_limit
 from l2c_app.leads import service as svc
 from l2c_app.pipeline.service import PipelineError, team_options
 from l2c_app.ui.guard import current_access, guard
@@ -57,10 +58,11 @@ class ContactState(rx.State):
 
 
 def _public_capture(session: Session, form: dict, ip: str | None) -> None:
-    wait = svc.rate_limited(session, ip)
+    rules = svc.lead_settings(session)
+    wait = lead_limit.public_post_wait(ip, rules["rate_limit_per_minute"])
     if wait:
         raise svc.LeadError({"detail": f"Too many requests from your address. Try again in {wait} seconds."})
-    svc.capture(session, form, trusted=False, ip=ip, actor=Actor("web", None, "contact form"))
+    svc.capture(session, form, trusted=False, ip=ip, actor=Actor("web", None, "contact form"), rules=rules)
 
 
 class LeadsState(AuthState):
