@@ -1255,6 +1255,9 @@ def invoice_project_ids(session: Session, inv: Invoice) -> list[int]:
 
 def invoice_deal_ids(session: Session, inv: Invoice | Any) -> list[int]:
     """The deals an invoice belongs to: its own deal, or the deals of the projects its lines bill."""
+    known = getattr(inv, "deal_ids", None)  # read with the webhook's row lock (payments/webhook_writes)
+    if known is not None:
+        return list(known)
     if inv.deal_id is not None:
         return [inv.deal_id]
     return sorted(int(d) for d in session.execute(

@@ -61,6 +61,7 @@ from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
 from l2c_app.payments import fees
 from l2c_app.payments.models import DISPUTE_CLOSED, Dispute, Payment, Refund
+from l2c_app.payments.webhook_writes import lock_invoice_for_event, one_writer
 
 log = logging.getLogger(__name__)
 STRIPE = Actor("webhook", None, "stripe")
@@ -200,14 +201,11 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
     """
     begin_write(session)
     row_id = _insert_event(session, event, raw, headers)
-    if row_id is None:
-        known = session.exec(select(WebhookEvent).where(WebhookEvent.provider == "stripe",
-                                                        WebhookEvent.event_id == event["id"][:255])
-                             .with_for_update()).one()
-        session.refresh(known)
-        if known.outcome != "failed":
+    if row_id is None:  # known: its row, read afresh and locked (a Core row, one statement)
+        known_id, known_outcome = session.connection().execute(_KNOWN_EVENT, {"event_id": event["id"][:255]}).one()
+        if known_outcome != "failed":
             return "duplicate"
-        row_id = known.id  # a failed event is applied again (redelivery or sync)
+        row_id = known_id  # a failed event is applied again (redelivery or sync)
     reason = check_event(event)
     if reason is not None:
         _finish(session, row_id, "rejected", reason)
@@ -257,13 +255,14 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
     headers = {"stripe-signature": sig_header or ""}
     if check_event(event) is None:  # a signed event we would apply: its Stripe reads, before the transaction
         event = prefetch(event, _known_payment_reader())
+    url = get_settings().database_url
     for attempt in range(3):
         try:
-            with session_scope() as session:
+            with one_writer(url), session_scope() as session:  # SQLite: queued here, not on its busy handler
                 outcome = record_and_apply(session, event, raw, headers, isolate=False)
             break
         except HandlerFailed as exc:  # all of it rolled back: store the event as failed on its own
-            with session_scope() as session:
+            with one_writer(url), session_scope() as session:
                 outcome = _record_failed(session, event, raw, headers, str(exc))
             break
         except IntegrityError:  # a concurrent twin won a race outside the savepoints: try again
@@ -295,7 +294,7 @@ def _invoice_for(session: Session, metadata: dict | None, currency: str | None) 
     raw = (metadata or {}).get("invoice_id")
     if not raw or not str(raw).isdigit():
         return None
-    inv = lock_invoice_row(session, int(raw))
+    inv = lock_invoice_for_event(session, int(raw))
     if inv is None or (currency and inv.currency.lower() != currency.lower()):
         return None
     return inv
@@ -415,7 +414,7 @@ def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> Non
     if pay.invoice_id is None:
         return
     if inv is None or inv.id != pay.invoice_id:
-        inv = lock_invoice_row(session, pay.invoice_id)
+        inv = lock_invoice_for_event(session, pay.invoice_id)
     status = recompute_status_row(session, inv, STRIPE)
     if pay.status == "succeeded" and inv.status != status:
         add_invoice_event(session, inv, f"Payment received on {inv.number} (Stripe)")

@@ -43,7 +43,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, delete, select
 
 from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create, record_delete, record_update, snapshot
@@ -196,6 +198,24 @@ def _webhook_id(event_id: str) -> str:
     return f"msg_{event_id}"[:120]
 
 
+ENDPOINTS_KEY = "l2c_enabled_endpoints"  # session.info: the enabled endpoints (this transaction)
+
+
+@sa_event.listens_for(OrmSession, "after_commit")
+@sa_event.listens_for(OrmSession, "after_rollback")
+@sa_event.listens_for(OrmSession, "after_soft_rollback")
+def _transaction_ended(session: OrmSession, *_: Any) -> None:
+    session.info.pop(ENDPOINTS_KEY, None)
+
+
+@sa_event.listens_for(OrmSession, "before_flush")
+def _endpoints_changed(session: OrmSession, *_: Any) -> None:
+    """An endpoint added, changed or removed in this transaction: read the list again."""
+    if ENDPOINTS_KEY in session.info and any(isinstance(o, WebhookEndpoint) for o in
+                                              (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(ENDPOINTS_KEY, None)
+
+
 def fan_out(session: Session, event_type: str, event_id: str, payload: dict, *,
             only_endpoint: int | None = None) -> int:
     """Queue `event_type` for every enabled endpoint subscribed to it, in the caller's
@@ -206,8 +226,12 @@ def fan_out(session: Session, event_type: str, event_id: str, payload: dict, *,
     stmt = select(WebhookEndpoint).where(WebhookEndpoint.enabled == True)  # noqa: E712
     if only_endpoint is not None:
         stmt = stmt.where(WebhookEndpoint.id == only_endpoint)
-    endpoints = [e for e in session.exec(stmt.order_by(WebhookEndpoint.id)) if
-                 only_endpoint is not None or subscribed(e, event_type)]
+        enabled = list(session.exec(stmt))
+    else:  # read once per transaction (a Stripe payment emits two events); see _endpoints_changed
+        enabled = session.info.get(ENDPOINTS_KEY)
+        if enabled is None:
+            enabled = session.info[ENDPOINTS_KEY] = list(session.exec(stmt.order_by(WebhookEndpoint.id)))
+    endpoints = [e for e in enabled if only_endpoint is not None or subscribed(e, event_type)]
     if not endpoints:
         return 0
     already = set(session.exec(select(WebhookDelivery.endpoint_id).where(

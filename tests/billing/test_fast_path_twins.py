@@ -1,6 +1,8 @@
 """The webhook's fast path (`recompute_status_row`, Core statements on a locked row) against
 the reference (`recompute_status` + `after_payment`, the ORM path of manual payments), on the
-same cases: one table, both paths, the same invoice afterwards.
+same cases: one table, both paths, the same invoice afterwards. The fast path runs twice: on
+`lock_invoice_row` and on the webhook's own `lock_invoice_for_event` (the deals, organisation
+and subscriber checks read with the lock), whose row must lead to the same invoice.
 
 They were kept in sync by hand and drifted once: an overpaid invoice on the fast path kept
 its payment link active, so the client could pay a second time through it.
@@ -17,6 +19,7 @@ from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
 from l2c_app.core.models import AuditLog
 from l2c_app.payments.models import ClientCredit, Payment
+from l2c_app.payments.webhook_writes import lock_invoice_for_event
 from l2c_app.pipeline.models import Activity
 from tests.billing.test_ledger import issued
 
@@ -53,8 +56,8 @@ def _reference(session, inv: Invoice) -> None:
     session.flush()
 
 
-def _fast(session, inv: Invoice) -> None:
-    status = billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+def _fast(session, inv: Invoice, lock=billing.lock_invoice_row) -> None:
+    status = billing.recompute_status_row(session, lock(session, inv.id))
     session.flush()
     # the webhook says "Payment received" from the status returned: it is the invoice's new one
     assert status == session.execute(select(Invoice.status).where(Invoice.id == inv.id)).scalar_one()
@@ -78,13 +81,18 @@ def _state(session, inv_id: int) -> dict:
 def test_the_fast_path_leaves_the_invoice_as_the_reference_does(world, session, label, net, payments):
     ref = _with_link(session, issued(session, world, net))
     fast = _with_link(session, issued(session, world, net))
-    assert ref.total_minor == fast.total_minor == net * 12 // 10
+    # the webhook's own lock (payments/webhook_writes: deals and organisation read with the row)
+    folded = _with_link(session, issued(session, world, net))
+    assert ref.total_minor == fast.total_minor == folded.total_minor == net * 12 // 10
     for amount, status in payments:
         _receive(session, ref, amount, status)
         _reference(session, ref)
         _receive(session, fast, amount, status)
         _fast(session, fast)
+        _receive(session, folded, amount, status)
+        _fast(session, folded, lock_invoice_for_event)
         assert _state(session, fast.id) == _state(session, ref.id), (label, amount, status)
+        assert _state(session, folded.id) == _state(session, ref.id), (label, amount, status, "folded lock")
     settled = _state(session, ref.id)
     # The cases cover what they say: an open amount keeps the link, a settled invoice drops it.
     assert settled["link"] == (settled["open"] > 0)

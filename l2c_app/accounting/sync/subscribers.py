@@ -19,6 +19,7 @@ from l2c_app.outbox.models import OutboxEffect
 from l2c_app.outbox.service import enqueue, handler
 
 KIND = "accounting.sync"
+CONNECTED_KEY = "l2c_accounting_connected"  # session.info: is an accounting system connected (this transaction)
 MONEY_EVENTS = ("invoice.issued", "invoice.voided", "invoice.paid", "payment.received", "payment.refunded",
                 "dispute.opened", "dispute.closed")
 
@@ -28,9 +29,11 @@ def queue_sync(session: Session, event: DomainEvent) -> None:
     sync round, not two back to back (the second would retry at once what was just refused)."""
     if session.info.get("l2c_accounting_sync_queued"):
         return
-    connected = session.exec(select(AccountingConnection.id).where(
-        AccountingConnection.status == "connected")).first()
-    if connected is not None:
+    connected = session.info.get(CONNECTED_KEY)  # read once per transaction (a webhook emits two)
+    if connected is None:
+        connected = session.info[CONNECTED_KEY] = session.exec(select(AccountingConnection.id).where(
+            AccountingConnection.status == "connected")).first() is not None
+    if connected:
         enqueue(session, KIND, {"event_id": event.id, "type": event.type}, f"accounting-sync-{event.id}",
                 summary=f"Accounting sync after {event.type}")
         session.info["l2c_accounting_sync_queued"] = True
@@ -40,6 +43,7 @@ def queue_sync(session: Session, event: DomainEvent) -> None:
 @sa_event.listens_for(OrmSession, "after_rollback")
 def _transaction_ended(session: OrmSession) -> None:
     session.info.pop("l2c_accounting_sync_queued", None)
+    session.info.pop(CONNECTED_KEY, None)
 
 
 for _type in MONEY_EVENTS:
