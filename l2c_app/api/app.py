@@ -49,6 +49,18 @@ def _cycle_routers() -> list:
             api_team.router, quote_templates_api.router]
 
 
+def _margin_router():
+    from fastapi import APIRouter
+
+    from l2c_app.insights import api_margin
+    from l2c_app.projects import api_expenses
+
+    both = APIRouter()
+    both.include_router(api_margin.router)
+    both.include_router(api_expenses.router)
+    return both
+
+
 def build_api() -> FastAPI:
     api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
                   redoc_url=None)
@@ -80,4 +92,5 @@ def build_api() -> FastAPI:
     api.include_router(webhooks_out_api.router)  # Settings > Webhooks: outbound endpoints and their log
     api.include_router(accounting_sync_api.router)  # Settings > Accounting: QuickBooks connect and sync
     api.include_router(accounting_api.router)  # the journal and its export (closes the cycle)
+    api.include_router(_margin_router())  # Insights > Margin: margin, utilisation, expenses, cost rates (issue 17)
     return api

@@ -180,7 +180,8 @@ class Expense(SQLModel, table=True):
     amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     billable: bool = True
-    category: str = Field(default="other", max_length=40, sa_column_kwargs={"server_default": "other"})  # EXPENSE_CATEGORIES
+    # one of projects.expenses.EXPENSE_CATEGORIES
+    category: str = Field(default="other", max_length=40, sa_column_kwargs={"server_default": "other"})
     # Percent added on top when billed (Numeric like every other percent: exact, fed to core.money.percent_of)
     markup_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False,
                                                                            server_default="0"))
