@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from l2c_app.billing import service as billing
 from l2c_app.core.lines import marked_up

@@ -8,8 +8,8 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from l2c_app.api.app import build_api
 from l2c_app.api import scopes
+from l2c_app.api.app import build_api
 from l2c_app.core.audit import SYSTEM
 from l2c_app.core.auth import create_session
 from l2c_app.core.models import Document, User
