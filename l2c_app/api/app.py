@@ -51,6 +51,18 @@ def _cycle_routers() -> list:
             api_team.router, quote_templates_api.router]
 
 
+def _margin_router():
+    from fastapi import APIRouter
+
+    from l2c_app.insights import api_margin
+    from l2c_app.projects import api_expenses
+
+    both = APIRouter()
+    both.include_router(api_margin.router)
+    both.include_router(api_expenses.router)
+    return both
+
+
 def build_api() -> FastAPI:
     api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
                   redoc_url=None)
@@ -87,4 +99,5 @@ def build_api() -> FastAPI:
     from l2c_app.insights import api_leaks
 
     api.include_router(api_leaks.router)  # the leak ledger (Insights)
+    api.include_router(_margin_router())  # Insights > Margin: margin, utilisation, expenses, cost rates (issue 17)
     return api

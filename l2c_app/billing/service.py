@@ -35,7 +35,7 @@ from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.audit import SYSTEM, Actor, audit_values, record_action, record_create, record_update, snapshot
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog, Organisation
-from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, tax_convention
+from l2c_app.core.lines import PER_RATE, TaxItem, allocate_rate_tax, line_tax, marked_up, tax_convention
 from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
 from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.core.timeutil import org_today, utcnow
@@ -314,7 +314,9 @@ def _other_candidates(session: Session, project: Project, up_to: date, taxes: di
     exps = select(Expense).where(Expense.project_id == pid, Expense.billable.is_(True), Expense.day <= up_to,
                                  ~live_link("expense", Expense.id))
     for e in session.exec(exps.order_by(Expense.day, Expense.id)):
-        add("expense", e.id, f"Expense {e.day.isoformat()}: {e.description}", e.amount_minor, e.tax_rate_id)
+        # Billed at its amount plus its markup (core.lines.marked_up: rounded once); taxed by the line rule.
+        add("expense", e.id, f"Expense {e.day.isoformat()}: {e.description}",
+            marked_up(e.amount_minor, e.markup_percent or 0), e.tax_rate_id)
     return out
 
 

@@ -57,6 +57,7 @@ SECTION_ROLES: dict[str, tuple[str, ...]] = {
     "payments": ("owner", "admin", "billing"),
     "accounting": ("owner", "admin", "billing"),  # the journal, its export and the accounts it posts to
     "insights": ("owner", "admin", "sales", "billing"),
+    "margin": ("owner", "admin", "billing"),  # Insights > Margin: revenue, cost rates, utilisation
     "settings": ("owner", "admin"),
     "team": ("owner", "admin"),
     "outbox": ("owner", "admin", "sales", "billing", "delivery"),

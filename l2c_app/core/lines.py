@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from l2c_app.core.money import round_minor
+from l2c_app.core.money import percent_of, round_minor
 from l2c_app.core.tax import exact_line_tax, line_tax
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ TAX_CONVENTIONS = {
 SETTING = "tax_convention"
 
 __all__ = ["PER_LINE", "PER_RATE", "TAX_CONVENTIONS", "TaxItem", "allocate_rate_tax", "hourly_rate",
-           "line_amount", "line_tax", "rate_tax", "split_evenly", "tax_convention", "time_amount"]
+           "line_amount", "line_tax", "marked_up", "rate_tax", "split_evenly", "tax_convention", "time_amount"]
 
 
 def line_amount(quantity: Decimal | int | str, unit_price_minor: int, discount_percent: Decimal | int | str = 0,
@@ -66,6 +66,11 @@ def hourly_rate(unit_price_minor: int, discount_percent: Decimal | int | str = 0
                 document_discount_percent: Decimal | int | str = 0) -> int:
     """The rate an hour is billed at: the unit price after both discounts, rounded once."""
     return line_amount(1, unit_price_minor, discount_percent, document_discount_percent)
+
+
+def marked_up(amount_minor: int, markup_percent: Decimal | int | str) -> int:
+    """A rebilled cost with its markup: the amount plus `markup_percent` % of it, rounded once (half-up)."""
+    return amount_minor + round_minor(percent_of(amount_minor, markup_percent))
 
 
 def minutes_of(hours: Decimal | int | str) -> int:

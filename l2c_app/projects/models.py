@@ -180,3 +180,24 @@ class Expense(SQLModel, table=True):
     amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     billable: bool = True
+    # one of projects.expenses.EXPENSE_CATEGORIES
+    category: str = Field(default="other", max_length=40, sa_column_kwargs={"server_default": "other"})
+    # Percent added on top when billed (Numeric like every other percent: exact, fed to core.money.percent_of)
+    markup_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False,
+                                                                           server_default="0"))
+    # The receipt, a private Document (served by /api/v1/expenses/{id}/receipt after an access check)
+    receipt_document_id: int | None = Field(default=None, foreign_key="document.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
+
+
+class CostRate(SQLModel, table=True):
+    """What an hour of a person costs the organisation, from `effective_from` on (history by date):
+    a time entry costs the rate whose effective_from is the latest on or before its day."""
+
+    __table_args__ = (UniqueConstraint("user_id", "effective_from", name="uq_costrate_user_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    effective_from: date
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))  # per hour
+    currency: str = Field(default="EUR", max_length=3)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)
