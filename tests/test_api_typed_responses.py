@@ -9,8 +9,9 @@ from fastapi.routing import APIRoute
 
 from l2c_app.api.app import build_api
 from l2c_app.quotes import api_catalog
+from l2c_app.team import api_org
 
-TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public]}
+TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/api_org": [api_org.router]}
 
 DOC = build_api().openapi()
 
