@@ -8,10 +8,11 @@ import pytest
 from fastapi.routing import APIRoute
 
 from l2c_app.api.app import build_api
-from l2c_app.quotes import api_catalog
+from l2c_app.quotes import api_catalog, api_templates
 from l2c_app.team import api_org
 
-TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/api_org": [api_org.router]}
+TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/api_org": [api_org.router],
+         "quotes/api_templates": [api_templates.router]}
 
 DOC = build_api().openapi()
 
