@@ -13,13 +13,15 @@ from fastapi.routing import APIRoute
 from l2c_app.api.app import build_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.contracts import api_signing
+from l2c_app.pipeline import api as pipeline_api
 from l2c_app.quotes import api_catalog, api_templates
 from l2c_app.team import api_org
 
 TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/api_org": [api_org.router],
          "quotes/api_templates": [api_templates.router],
          "contracts/api": [contracts_api.router],
-         "contracts/api_signing": [api_signing.router, api_signing.public]}
+         "contracts/api_signing": [api_signing.router, api_signing.public],
+         "pipeline/api": [pipeline_api.router]}
 
 DOC = build_api().openapi()
 
