@@ -10,6 +10,7 @@ import pytest
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
+from l2c_app.accounting import api as accounting_api
 from l2c_app.api.app import build_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.contracts import api_signing
@@ -21,7 +22,8 @@ TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/a
          "quotes/api_templates": [api_templates.router],
          "contracts/api": [contracts_api.router],
          "contracts/api_signing": [api_signing.router, api_signing.public],
-         "pipeline/api": [pipeline_api.router]}
+         "pipeline/api": [pipeline_api.router],
+         "accounting/api": [accounting_api.router]}
 
 DOC = build_api().openapi()
 
@@ -63,3 +65,11 @@ def test_every_success_answer_has_a_schema(module, path, method, status):
     schema = _resolve(content.get("schema", {}))
     assert schema and (schema.get("properties") or schema.get("items") or schema.get("anyOf")), (
         f"{module}: {method.upper()} {path} answers an untyped {status}")
+
+
+def test_an_export_batch_keeps_its_from_to_and_json_keys():
+    from l2c_app.accounting.api_models import BatchOut
+
+    raw = {"id": 1, "created_at": "2026-01-01T00:00:00+00:00", "from": None, "to": "2026-01-31", "entries": 3,
+           "csv": "/c", "json": "/j"}
+    assert BatchOut.model_validate(raw).model_dump(mode="json", by_alias=True) == raw
