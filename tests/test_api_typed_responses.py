@@ -14,6 +14,7 @@ from l2c_app.accounting import api as accounting_api
 from l2c_app.api.app import build_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.contracts import api_signing
+from l2c_app.payments import api as payments_api
 from l2c_app.pipeline import api as pipeline_api
 from l2c_app.quotes import api_catalog, api_templates
 from l2c_app.team import api_org
@@ -23,7 +24,8 @@ TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/a
          "contracts/api": [contracts_api.router],
          "contracts/api_signing": [api_signing.router, api_signing.public],
          "pipeline/api": [pipeline_api.router],
-         "accounting/api": [accounting_api.router]}
+         "accounting/api": [accounting_api.router],
+         "payments/api": [payments_api.router]}
 
 DOC = build_api().openapi()
 
