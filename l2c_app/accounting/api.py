@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from l2c_app.accounting import export
 from l2c_app.accounting import settings as acct
+from l2c_app.accounting.api_models import AccountingSettingsOut, BatchList, BatchOut, JournalOut
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, changed_since
 from l2c_app.core.auth import Principal
@@ -35,13 +36,14 @@ def _day(value: str | None, field: str) -> date | None:
         raise DomainError(f"{field}: a date as YYYY-MM-DD", field) from None
 
 
-@router.get("/api/v1/accounting/journal")
+@router.get("/api/v1/accounting/journal", response_model=JournalOut,
+            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}})
 def get_journal(date_from: str | None = Query(None, alias="from", max_length=10),
                 date_to: str | None = Query(None, alias="to", max_length=10),
                 format: Literal["csv", "json"] = "json",  # noqa: A002 - the query's name
                 batch: int | None = Query(None, ge=1, le=2**31 - 1),
                 status: Literal["all", "unexported"] = "all",
-                session: Session = Depends(db), _: Principal = Depends(require("accounting"))):
+                session: Session = Depends(db), _: Principal = Depends(require("accounting"))) -> JournalOut | Response:
     """The journal lines of the dates (inclusive), of one export batch, or not yet exported.
     JSON: money as integer minor units with the currency; CSV: the bookkeeper's columns."""
     data = export.journal_rows(session, _day(date_from, "from"), _day(date_to, "to"), batch_id=batch,
@@ -51,7 +53,7 @@ def get_journal(date_from: str | None = Query(None, alias="from", max_length=10)
         name = f"journal-batch-{batch}.csv" if batch else "journal.csv"
         return Response(export.to_csv(data), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return {"lines": data, "count": len(data)}
+    return JournalOut.model_validate({"lines": data, "count": len(data)})
 
 
 class _Body(BaseModel):
@@ -63,20 +65,21 @@ class BatchBody(_Body):
     date_to: date | None = None
 
 
-@router.post("/api/v1/accounting/exports", status_code=201)
+@router.post("/api/v1/accounting/exports", status_code=201, response_model=BatchOut)
 def create_export(body: BatchBody, session: Session = Depends(db),
-                  principal: Principal = Depends(require("accounting"))) -> dict:
+                  principal: Principal = Depends(require("accounting"))) -> BatchOut:
     """A batch of every entry not yet exported in the dates: they are final from now on."""
     batch = export.create_batch(session, principal.actor, body.date_from, body.date_to)
     session.commit()
-    return export.batch_json(batch)
+    return BatchOut.model_validate(export.batch_json(batch))
 
 
-@router.get("/api/v1/accounting/exports")
+@router.get("/api/v1/accounting/exports", response_model=BatchList)
 def list_exports(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                 _: Principal = Depends(require("accounting"))) -> dict:
-    return {"batches": [export.batch_json(b) for b in changed_since(export.batches(session), updated_since)],
-            "not_exported": export.pending_count(session)}
+                 _: Principal = Depends(require("accounting"))) -> BatchList:
+    return BatchList.model_validate(
+        {"batches": [export.batch_json(b) for b in changed_since(export.batches(session), updated_since)],
+         "not_exported": export.pending_count(session)})
 
 
 class SettingsBody(_Body):
@@ -85,15 +88,16 @@ class SettingsBody(_Body):
     tax: dict[str, dict[str, str]] | None = None
 
 
-@router.get("/api/v1/accounting/settings")
-def get_settings(session: Session = Depends(db), _: Principal = Depends(require("accounting"))) -> dict:
-    return acct.accounting_settings(session)
+@router.get("/api/v1/accounting/settings", response_model=AccountingSettingsOut)
+def get_settings(session: Session = Depends(db),
+                 _: Principal = Depends(require("accounting"))) -> AccountingSettingsOut:
+    return AccountingSettingsOut.model_validate(acct.accounting_settings(session))
 
 
-@router.put("/api/v1/accounting/settings")
+@router.put("/api/v1/accounting/settings", response_model=AccountingSettingsOut)
 def put_settings(body: SettingsBody, session: Session = Depends(db),
-                 principal: Principal = Depends(require("settings"))) -> dict:
+                 principal: Principal = Depends(require("settings"))) -> AccountingSettingsOut:
     """Change the accounts (owner, admin): what is posted stays where it was posted."""
     out = acct.save_accounting_settings(session, principal.actor, body.model_dump(exclude_none=True))
     session.commit()
-    return out
+    return AccountingSettingsOut.model_validate(out)

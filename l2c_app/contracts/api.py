@@ -26,6 +26,7 @@ from l2c_app.api.deps import check_scope, db, optional_principal, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.contracts import service as svc
 from l2c_app.contracts import webhooks
+from l2c_app.contracts.api_models import ContractList, ContractOut
 from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import Principal, can
 from l2c_app.core.config import get_settings
@@ -64,11 +65,11 @@ def _provider_error(exc: Exception) -> HTTPException:
     return HTTPException(502, f"provider: {exc}")
 
 
-@router.get("/api/v1/contracts")
+@router.get("/api/v1/contracts", response_model=ContractList)
 def list_contracts(deal_id: int | None = None, status: str | None = None,
                    updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
                    limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
-                   _p: Principal = Depends(require("contracts"))) -> dict:
+                   _p: Principal = Depends(require("contracts"))) -> ContractList:
     stmt = select(Contract)
     if deal_id:
         stmt = stmt.where(Contract.deal_id == deal_id)
@@ -76,12 +77,13 @@ def list_contracts(deal_id: int | None = None, status: str | None = None,
         if status not in svc.STATUSES:
             raise DomainError(f"one of {', '.join(svc.STATUSES)}", "status")
         stmt = stmt.where(Contract.status == status)
-    return page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c), updated_since)
+    return ContractList(**page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c),
+                               updated_since))
 
 
-@router.post("/api/v1/contracts", status_code=201)
+@router.post("/api/v1/contracts", status_code=201, response_model=ContractOut)
 def create_contract(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                    principal: Principal = Depends(require("contracts"))) -> dict:
+                    principal: Principal = Depends(require("contracts"))) -> ContractOut:
     """Body: `quote_id` (an accepted quote) or `deal_id`; optional `template_id`, `title`,
     `signers` [{kind: signer|countersigner|cc, name, email, routing_order, contact_id, user_id}]."""
     def as_int(name: str) -> int | None:
@@ -114,16 +116,16 @@ def create_contract(payload: dict[str, Any] = Body(...), session: Session = Depe
                            routing_order=item.get("routing_order"), contact_id=item.get("contact_id"),
                            user_id=item.get("user_id"))
     session.flush()
-    return svc.contract_json(session, contract)
+    return ContractOut(**svc.contract_json(session, contract))
 
 
-@router.get("/api/v1/contracts/{contract_id}")
+@router.get("/api/v1/contracts/{contract_id}", response_model=ContractOut)
 def get_contract(contract_id: int, session: Session = Depends(db),
-                 _p: Principal = Depends(require("contracts"))) -> dict:
+                 _p: Principal = Depends(require("contracts"))) -> ContractOut:
     contract = session.get(Contract, contract_id)
     if contract is None:
         raise NotFound("no such contract", "contract_id")
-    return svc.contract_json(session, contract)
+    return ContractOut(**svc.contract_json(session, contract))
 
 
 class ContractSendIn(BaseModel):
@@ -135,9 +137,9 @@ class ContractSendIn(BaseModel):
                                       "taken: the signers are the recipients); without it, the default e-mail")
 
 
-@router.post("/api/v1/contracts/{contract_id}/send")
+@router.post("/api/v1/contracts/{contract_id}/send", response_model=ContractOut)
 def send_contract(contract_id: int, payload: ContractSendIn | None = None, session: Session = Depends(db),
-                  principal: Principal = Depends(require("contracts"))) -> dict:
+                  principal: Principal = Depends(require("contracts"))) -> ContractOut:
     """Optional body `{"provider": "builtin" | "docusign", "message": {cc, subject, body}}`."""
     payload = payload or ContractSendIn()
     from l2c_app.integrations.docusign_client import DocuSignError
@@ -147,21 +149,21 @@ def send_contract(contract_id: int, payload: ContractSendIn | None = None, sessi
                             message=message_of(payload.message))
     except DocuSignError as exc:
         raise _provider_error(exc) from exc
-    return svc.contract_json(session, contract)
+    return ContractOut(**svc.contract_json(session, contract))
 
 
 @router.get("/api/v1/contracts/{contract_id}/email-draft", response_model=DraftOut)
 def contract_email_draft(contract_id: int, session: Session = Depends(db),
-                         principal: Principal = Depends(require("contracts"))) -> dict:
+                         principal: Principal = Depends(require("contracts"))) -> DraftOut:
     """The composer's draft of the signing invitation (to: the first signers, not editable)."""
     if session.get(Contract, contract_id) is None:
         raise NotFound("no such contract", "contract_id")
-    return draft_out(svc.email_draft(session, principal.actor, contract_id))
+    return DraftOut(**draft_out(svc.email_draft(session, principal.actor, contract_id)))
 
 
-@router.post("/api/v1/contracts/{contract_id}/void")
+@router.post("/api/v1/contracts/{contract_id}/void", response_model=ContractOut)
 def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                  principal: Principal = Depends(require("contracts"))) -> dict:
+                  principal: Principal = Depends(require("contracts"))) -> ContractOut:
     """Body `{"reason": "..."}` (required). Signing links stop working at once."""
     from l2c_app.integrations.docusign_client import DocuSignError
 
@@ -169,7 +171,7 @@ def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session
         contract = svc.void(session, principal.actor, contract_id, str(payload.get("reason") or ""))
     except DocuSignError as exc:
         raise _provider_error(exc) from exc
-    return svc.contract_json(session, contract)
+    return ContractOut(**svc.contract_json(session, contract))
 
 
 @router.get("/api/v1/contracts/{contract_id}/pdf")

@@ -15,7 +15,7 @@ live, not expired, the signer's turn, the contract not finished); an unknown tok
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -24,6 +24,7 @@ from sqlmodel import Session
 from l2c_app.api.deps import client_ip, db, require
 from l2c_app.contracts import on_behalf
 from l2c_app.contracts import service as svc
+from l2c_app.contracts.api_models import ContractOut
 from l2c_app.core.auth import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["contracts"])
@@ -57,6 +58,13 @@ class PublicDecline(_In):
     reason: Annotated[str, Field(min_length=3, max_length=500)]
 
 
+class OtherSigner(BaseModel):
+    """Another party of the contract as the signer sees it."""
+    name: str
+    status: str
+    role: str
+
+
 class SigningOut(BaseModel):
     contract_id: int
     signer_id: int
@@ -66,7 +74,7 @@ class SigningOut(BaseModel):
     signer_name: str
     signer_email: str
     status: str
-    others: list[dict[str, Any]]
+    others: list[OtherSigner]
 
 
 class SignedOut(BaseModel):
@@ -74,41 +82,43 @@ class SignedOut(BaseModel):
     status: str
 
 
-@router.post("/contracts/{contract_id}/signers/{signer_id}/sign")
+@router.post("/contracts/{contract_id}/signers/{signer_id}/sign", response_model=ContractOut)
 def sign_on_behalf(contract_id: int, signer_id: int, body: SignOnBehalf, request: Request,
-                   session: Session = Depends(db), who: Principal = Depends(auth)) -> dict[str, Any]:
+                   session: Session = Depends(db), who: Principal = Depends(auth)) -> ContractOut:
     """Record the signer's signature (their turn, as the link would): the trail says who recorded it and how."""
     contract = on_behalf.sign_on_behalf(session, who.actor, contract_id, signer_id, typed_name=body.typed_name,
                                         how=body.how, ip=client_ip(request))
     session.flush()
-    return svc.contract_json(session, contract)
+    return ContractOut(**svc.contract_json(session, contract))
 
 
-@router.post("/contracts/{contract_id}/signers/{signer_id}/decline")
+@router.post("/contracts/{contract_id}/signers/{signer_id}/decline", response_model=ContractOut)
 def decline_on_behalf(contract_id: int, signer_id: int, body: DeclineOnBehalf, request: Request,
-                      session: Session = Depends(db), who: Principal = Depends(auth)) -> dict[str, Any]:
+                      session: Session = Depends(db), who: Principal = Depends(auth)) -> ContractOut:
     contract = on_behalf.decline_on_behalf(session, who.actor, contract_id, signer_id, reason=body.reason,
                                            how=body.how, ip=client_ip(request))
     session.flush()
-    return svc.contract_json(session, contract)
+    return ContractOut(**svc.contract_json(session, contract))
 
 
 @public.get("/sign/{token}", response_model=SigningOut)
-def open_signing(token: str, request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+def open_signing(token: str, request: Request, session: Session = Depends(db)) -> SigningOut:
     """The document to sign; the first opening marks the signer viewed (as the page does)."""
     view = svc.open_for_signing(session, token, client_ip(request), request.headers.get("user-agent"))
-    return asdict(view)
+    return SigningOut(**asdict(view))
 
 
 @public.post("/sign/{token}", response_model=SignedOut)
-def public_sign(token: str, body: PublicSign, request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+def public_sign(token: str, body: PublicSign, request: Request,
+                session: Session = Depends(db)) -> SignedOut:
     contract = svc.sign(session, token, consent=body.consent, typed_name=body.typed_name, ip=client_ip(request),
                         user_agent=request.headers.get("user-agent"))
-    return {"contract_id": contract.id, "status": contract.status}
+    return SignedOut.model_validate({"contract_id": contract.id, "status": contract.status})
 
 
 @public.post("/sign/{token}/decline", response_model=SignedOut)
-def public_decline(token: str, body: PublicDecline, request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+def public_decline(token: str, body: PublicDecline, request: Request,
+                   session: Session = Depends(db)) -> SignedOut:
     contract = svc.decline(session, token, reason=body.reason, ip=client_ip(request),
                            user_agent=request.headers.get("user-agent"))
-    return {"contract_id": contract.id, "status": contract.status}
+    return SignedOut.model_validate({"contract_id": contract.id, "status": contract.status})

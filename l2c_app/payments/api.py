@@ -8,6 +8,7 @@ user or an API key allowed to use payments.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -17,7 +18,7 @@ from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing.service import match_payment
 from l2c_app.core.auth import Principal
-from l2c_app.core.errors import DomainError
+from l2c_app.payments.api_models import MatchIn, PaymentList, PaymentOut, StripeSyncOut
 from l2c_app.payments.models import Payment
 from l2c_app.payments.webhooks import handle_request, stripe_sync
 
@@ -39,18 +40,18 @@ async def stripe_webhook_raw(request: Request) -> JSONResponse:
     return JSONResponse(body, status)
 
 
-def payment_json(p: Payment) -> dict:
+def payment_json(p: Payment) -> dict[str, Any]:
     return {"id": p.id, "invoice_id": p.invoice_id, "amount_minor": p.amount_minor, "currency": p.currency,
             "method": p.method, "status": p.status, "received_on": p.received_on.isoformat() if p.received_on else None,
             "reference": p.reference, "stripe_payment_intent_id": p.stripe_payment_intent_id,
             "from_other_app": p.stripe_foreign}
 
 
-@router.get("/api/v1/payments")
+@router.get("/api/v1/payments", response_model=PaymentList)
 def list_payments(unmatched: bool = False, other_apps: bool = False,
                   updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
                   limit: int = Query(50, ge=1, le=200),
-                  session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> dict:
+                  session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> PaymentList:
     """`unmatched=true`: payments with no invoice, only those for l2c's own links unless
     `other_apps=true` (a Stripe account shared with another app sends us its payments too)."""
     stmt = select(Payment)
@@ -58,18 +59,15 @@ def list_payments(unmatched: bool = False, other_apps: bool = False,
         stmt = stmt.where(Payment.invoice_id.is_(None))
         if not other_apps:
             stmt = stmt.where(Payment.stripe_foreign.is_(False))
-    return page(session, stmt, Payment, cursor, limit, payment_json, updated_since)
+    return PaymentList(**page(session, stmt, Payment, cursor, limit, payment_json, updated_since))
 
 
-@router.post("/api/v1/payments/{payment_id}/match")
-def match(payment_id: int, body: dict, session: Session = Depends(db),
-          principal: Principal = Depends(require("payments"))) -> dict:
-    invoice_id = body.get("invoice_id")
-    if not isinstance(invoice_id, int):
-        raise DomainError("an integer is required", "invoice_id")
-    return payment_json(match_payment(session, payment_id, invoice_id, principal.actor))
+@router.post("/api/v1/payments/{payment_id}/match", response_model=PaymentOut)
+def match(payment_id: int, body: MatchIn, session: Session = Depends(db),
+          principal: Principal = Depends(require("payments"))) -> PaymentOut:
+    return PaymentOut(**payment_json(match_payment(session, payment_id, body.invoice_id, principal.actor)))
 
 
-@router.post("/api/v1/payments/stripe-sync")
-def sync(session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> dict:
-    return stripe_sync(session)
+@router.post("/api/v1/payments/stripe-sync", response_model=StripeSyncOut)
+def sync(session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> StripeSyncOut:
+    return StripeSyncOut(**stripe_sync(session))

@@ -19,12 +19,13 @@ from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
 from l2c_app.pipeline import service as svc
+from l2c_app.pipeline.api_models import AccountOut, DealList, DealOut, StageList
 from l2c_app.pipeline.models import Deal
 
 router = APIRouter(tags=["deals"])
 
 
-def deal_json(deal: Deal) -> dict:
+def deal_json(deal: Deal) -> dict[str, Any]:
     """Kept for other stages that imported it; the full shape is `service.deal_json`."""
     return {
         "id": deal.id, "title": deal.title, "account_id": deal.account_id, "contact_id": deal.contact_id,
@@ -35,13 +36,13 @@ def deal_json(deal: Deal) -> dict:
     }
 
 
-@router.get("/api/v1/stages")
+@router.get("/api/v1/stages", response_model=StageList)
 def list_stages(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                _: Principal = Depends(require("pipeline"))) -> dict:
-    return {"items": svc.stages_json(session, updated_since), "next_cursor": None}
+                _: Principal = Depends(require("pipeline"))) -> StageList:
+    return StageList.model_validate({"items": svc.stages_json(session, updated_since), "next_cursor": None})
 
 
-@router.get("/api/v1/deals")
+@router.get("/api/v1/deals", response_model=DealList)
 def list_deals(
     status: str | None = Query(None, description="open, won or lost"),
     owner_id: int | None = None,
@@ -50,7 +51,7 @@ def list_deals(
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("pipeline")),
-) -> dict:
+) -> DealList:
     stmt = select(Deal)
     if status:
         if status not in ("open", "won", "lost"):
@@ -60,7 +61,7 @@ def list_deals(
         stmt = stmt.where(Deal.owner_id == owner_id)
     if stage_id:
         stmt = stmt.where(Deal.stage_id == stage_id)
-    return page(session, stmt, Deal, cursor, limit, lambda d: svc.deal_json(session, d), updated_since)
+    return DealList(**page(session, stmt, Deal, cursor, limit, lambda d: svc.deal_json(session, d), updated_since))
 
 
 def _owner_from(session: Session, data: dict) -> int | None:
@@ -72,9 +73,9 @@ def _owner_from(session: Session, data: dict) -> int | None:
     return data.get("owner_id")
 
 
-@router.post("/api/v1/deals", status_code=201)
+@router.post("/api/v1/deals", status_code=201, response_model=DealOut)
 def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                principal: Principal = Depends(require("pipeline"))) -> dict:
+                principal: Principal = Depends(require("pipeline"))) -> DealOut:
     allowed = {"title", "value", "currency", "account_id", "client_id", "contact_id", "stage_id", "owner_id",
                "owner_email", "expected_close", "probability", "source", "description"}
     unknown = sorted(set(payload) - allowed)
@@ -91,20 +92,20 @@ def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(
         owner_id=_owner_from(session, payload), expected_close=payload.get("expected_close"),
         probability=payload.get("probability"), source=payload.get("source"),
         description=payload.get("description"), via="api")
-    return svc.deal_json(session, deal)
+    return DealOut(**svc.deal_json(session, deal))
 
 
-@router.get("/api/v1/deals/{deal_id}")
-def get_deal(deal_id: int, session: Session = Depends(db), _: Principal = Depends(require("pipeline"))) -> dict:
+@router.get("/api/v1/deals/{deal_id}", response_model=DealOut)
+def get_deal(deal_id: int, session: Session = Depends(db), _: Principal = Depends(require("pipeline"))) -> DealOut:
     deal = session.get(Deal, deal_id)
     if deal is None:
         raise NotFound("no such deal", "deal_id")
-    return svc.deal_json(session, deal)
+    return DealOut(**svc.deal_json(session, deal))
 
 
-@router.patch("/api/v1/deals/{deal_id}")
+@router.patch("/api/v1/deals/{deal_id}", response_model=DealOut)
 def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-               principal: Principal = Depends(require("pipeline"))) -> dict:
+               principal: Principal = Depends(require("pipeline"))) -> DealOut:
     """Change fields; `stage_id` moves the deal (recorded like a board move); `status` won/lost closes it."""
     if session.get(Deal, deal_id) is None:
         raise NotFound("no such deal", "deal_id")
@@ -113,12 +114,12 @@ def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Sessi
         changes["owner_id"] = _owner_from(session, changes)
         changes.pop("owner_email")
     deal = svc.update_deal(session, principal.actor, deal_id, changes, via="api")
-    return svc.deal_json(session, deal)
+    return DealOut(**svc.deal_json(session, deal))
 
 
-@router.patch("/api/v1/accounts/{account_id}", tags=["accounts"])
+@router.patch("/api/v1/accounts/{account_id}", tags=["accounts"], response_model=AccountOut)
 def patch_account(account_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                  principal: Principal = Depends(require("pipeline"))) -> dict:
+                  principal: Principal = Depends(require("pipeline"))) -> AccountOut:
     """Change a client's `name`, `address` or `tax_id` (printed on its invoices as "Client VAT id")."""
     from l2c_app.pipeline.accounts import account_details, update_account_details
 
@@ -128,4 +129,4 @@ def patch_account(account_id: int, payload: dict[str, Any] = Body(...), session:
     values = {k: (None if payload[k] is None else str(payload[k])) for k in payload}
     update_account_details(session, principal.actor, account_id, **values)  # DomainError -> 404/422
     session.commit()  # committed before the answer says it succeeded
-    return account_details(session, account_id)
+    return AccountOut(**account_details(session, account_id))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -39,6 +39,8 @@ from l2c_app.core.audit import record_action
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import NotFound
 from l2c_app.quotes import service as svc
+from l2c_app.quotes.api_models import PublicQuoteOut, QuoteOut
+from l2c_app.quotes.models import CatalogItem, TaxRate
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 public = APIRouter(prefix="/api/public", tags=["public"])
@@ -87,42 +89,41 @@ class Removed(BaseModel):
 
 @router.get("/tax-rates", response_model=TaxRateList)
 def list_tax_rates(include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
-                   session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
+                   session: Session = Depends(db), _: Principal = Depends(auth)) -> TaxRateList:
     rates = changed_since(svc.list_tax_rates(session, include_archived), updated_since)
-    return {"items": [svc.tax_rate_json(r) for r in rates],
-            "next_cursor": None}
+    return TaxRateList(items=[TaxRateOut(**svc.tax_rate_json(r)) for r in rates], next_cursor=None)
 
 
 @router.post("/tax-rates", status_code=201, response_model=TaxRateOut)
-def create_tax_rate(body: TaxRateIn, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
+def create_tax_rate(body: TaxRateIn, session: Session = Depends(db), who: Principal = Depends(auth)) -> TaxRateOut:
     rate = svc.create_tax_rate(session, who.actor, name=body.name, percent=body.percent, inclusive=body.inclusive)
     session.flush()
-    return svc.tax_rate_json(rate)
+    return TaxRateOut(**svc.tax_rate_json(rate))
 
 
 @router.get("/tax-rates/{tax_rate_id}", response_model=TaxRateOut)
-def get_tax_rate(tax_rate_id: int, session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
-    return svc.tax_rate_json(svc.get_tax_rate(session, tax_rate_id))
+def get_tax_rate(tax_rate_id: int, session: Session = Depends(db), _: Principal = Depends(auth)) -> TaxRateOut:
+    return TaxRateOut(**svc.tax_rate_json(svc.get_tax_rate(session, tax_rate_id)))
 
 
 @router.patch("/tax-rates/{tax_rate_id}", response_model=TaxRateOut)
 def update_tax_rate(tax_rate_id: int, body: TaxRatePatch, session: Session = Depends(db),
-                    who: Principal = Depends(auth)) -> dict:
+                    who: Principal = Depends(auth)) -> TaxRateOut:
     rate = svc.get_tax_rate(session, tax_rate_id)
     rate = svc.update_tax_rate(session, who.actor, tax_rate_id, name=body.name if body.name is not None else rate.name,
                                percent=body.percent if body.percent is not None else rate.percent,
                                inclusive=body.inclusive if body.inclusive is not None else rate.inclusive)
-    return svc.tax_rate_json(rate)
+    return TaxRateOut(**svc.tax_rate_json(rate))
 
 
 @router.delete("/tax-rates/{tax_rate_id}", response_model=Removed)
-def remove_tax_rate(tax_rate_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
-    return {"id": tax_rate_id, "result": svc.remove_tax_rate(session, who.actor, tax_rate_id)}
+def remove_tax_rate(tax_rate_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> Removed:
+    return Removed.model_validate({"id": tax_rate_id, "result": svc.remove_tax_rate(session, who.actor, tax_rate_id)})
 
 
 @router.post("/tax-rates/{tax_rate_id}/restore", response_model=TaxRateOut)
-def restore_tax_rate(tax_rate_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
-    return svc.tax_rate_json(svc.restore_tax_rate(session, who.actor, tax_rate_id))
+def restore_tax_rate(tax_rate_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> TaxRateOut:
+    return TaxRateOut(**svc.tax_rate_json(svc.restore_tax_rate(session, who.actor, tax_rate_id)))
 
 
 # --- catalog items -----------------------------------------------------------------------
@@ -168,46 +169,54 @@ class CatalogList(BaseModel):
     next_cursor: str | None = None
 
 
-def _taxes(session: Session) -> dict:
-    return {r.id: r for r in svc.list_tax_rates(session, include_archived=True)}
+def _taxes(session: Session) -> dict[int, TaxRate]:
+    return {r.id: r for r in svc.list_tax_rates(session, include_archived=True) if r.id is not None}
+
+
+def _item(item: CatalogItem, taxes: dict[int, TaxRate]) -> CatalogItemOut:
+    """`catalog_json` less its formatted `price` (this route never answered it)."""
+    data = svc.catalog_json(item, taxes)
+    data.pop("price", None)
+    return CatalogItemOut(**data)
 
 
 @router.get("/catalog-items", response_model=CatalogList)
 def list_catalog(include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
-                 session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
+                 session: Session = Depends(db), _: Principal = Depends(auth)) -> CatalogList:
     taxes = _taxes(session)
     items = changed_since(svc.list_catalog(session, include_archived), updated_since)
-    return {"items": [svc.catalog_json(i, taxes) for i in items],
-            "next_cursor": None}
+    return CatalogList(items=[_item(i, taxes) for i in items], next_cursor=None)
 
 
 @router.post("/catalog-items", status_code=201, response_model=CatalogItemOut)
-def create_catalog_item(body: CatalogItemIn, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
+def create_catalog_item(body: CatalogItemIn, session: Session = Depends(db),
+                        who: Principal = Depends(auth)) -> CatalogItemOut:
     item = svc.create_catalog_item(session, who.actor, **body.model_dump(exclude_none=True))
     session.flush()
-    return svc.catalog_json(item, _taxes(session))
+    return _item(item, _taxes(session))
 
 
 @router.get("/catalog-items/{item_id}", response_model=CatalogItemOut)
-def get_catalog_item(item_id: int, session: Session = Depends(db), _: Principal = Depends(auth)) -> dict:
-    return svc.catalog_json(svc.get_catalog_item(session, item_id), _taxes(session))
+def get_catalog_item(item_id: int, session: Session = Depends(db), _: Principal = Depends(auth)) -> CatalogItemOut:
+    return _item(svc.get_catalog_item(session, item_id), _taxes(session))
 
 
 @router.patch("/catalog-items/{item_id}", response_model=CatalogItemOut)
 def update_catalog_item(item_id: int, body: CatalogItemPatch, session: Session = Depends(db),
-                        who: Principal = Depends(auth)) -> dict:
+                        who: Principal = Depends(auth)) -> CatalogItemOut:
     item = svc.update_catalog_item(session, who.actor, item_id, **body.model_dump(exclude_unset=True))
-    return svc.catalog_json(item, _taxes(session))
+    return _item(item, _taxes(session))
 
 
 @router.delete("/catalog-items/{item_id}", response_model=Removed)
-def remove_catalog_item(item_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
-    return {"id": item_id, "result": svc.remove_catalog_item(session, who.actor, item_id)}
+def remove_catalog_item(item_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> Removed:
+    return Removed.model_validate({"id": item_id, "result": svc.remove_catalog_item(session, who.actor, item_id)})
 
 
 @router.post("/catalog-items/{item_id}/restore", response_model=CatalogItemOut)
-def restore_catalog_item(item_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
-    return svc.catalog_json(svc.restore_catalog_item(session, who.actor, item_id), _taxes(session))
+def restore_catalog_item(item_id: int, session: Session = Depends(db),
+                         who: Principal = Depends(auth)) -> CatalogItemOut:
+    return _item(svc.restore_catalog_item(session, who.actor, item_id), _taxes(session))
 
 
 # --- quote lines -------------------------------------------------------------------------
@@ -238,31 +247,31 @@ def _line_of(session: Session, quote_id: int, line_id: int):
     return line
 
 
-@router.patch("/quotes/{quote_id}/lines/{line_id}", tags=["quotes"])
+@router.patch("/quotes/{quote_id}/lines/{line_id}", tags=["quotes"], response_model=QuoteOut)
 def update_line(quote_id: int, line_id: int, body: LinePatch, session: Session = Depends(db),
-                who: Principal = Depends(auth)) -> dict[str, Any]:
+                who: Principal = Depends(auth)) -> QuoteOut:
     """Change fields of a draft's line; the answer is the whole quote with its new totals."""
     _line_of(session, quote_id, line_id)
     data = body.model_dump(exclude_unset=True)
     if "due_date" in data and data["due_date"] is not None:
         data["due_date"] = data["due_date"].isoformat()
     svc.update_line(session, who.actor, line_id, **data)
-    return svc.quote_view(session, quote_id)
+    return QuoteOut(**svc.quote_view(session, quote_id))
 
 
-@router.delete("/quotes/{quote_id}/lines/{line_id}", tags=["quotes"])
+@router.delete("/quotes/{quote_id}/lines/{line_id}", tags=["quotes"], response_model=QuoteOut)
 def remove_line(quote_id: int, line_id: int, session: Session = Depends(db),
-                who: Principal = Depends(auth)) -> dict[str, Any]:
+                who: Principal = Depends(auth)) -> QuoteOut:
     _line_of(session, quote_id, line_id)
     svc.remove_line(session, who.actor, line_id)
-    return svc.quote_view(session, quote_id)
+    return QuoteOut(**svc.quote_view(session, quote_id))
 
 
-@router.put("/quotes/{quote_id}/lines/order", tags=["quotes"])
+@router.put("/quotes/{quote_id}/lines/order", tags=["quotes"], response_model=QuoteOut)
 def reorder_lines(quote_id: int, body: LineOrder, session: Session = Depends(db),
-                  who: Principal = Depends(auth)) -> dict[str, Any]:
+                  who: Principal = Depends(auth)) -> QuoteOut:
     svc.reorder_lines(session, who.actor, quote_id, body.line_ids)
-    return svc.quote_view(session, quote_id)
+    return QuoteOut(**svc.quote_view(session, quote_id))
 
 
 # --- the client's answer -----------------------------------------------------------------
@@ -299,9 +308,9 @@ def _token_of(session: Session, quote_id: int) -> str:
     return quote.public_token
 
 
-@router.post("/quotes/{quote_id}/accept", tags=["quotes"])
+@router.post("/quotes/{quote_id}/accept", tags=["quotes"], response_model=QuoteOut)
 def accept_on_behalf(quote_id: int, body: AcceptOnBehalf, request: Request, session: Session = Depends(db),
-                     who: Principal = Depends(auth)) -> dict[str, Any]:
+                     who: Principal = Depends(auth)) -> QuoteOut:
     """Record that the client accepted (by e-mail, phone, on paper ...): the same rule as the
     client's own link (the deal is won); the audit log keeps who recorded it and how."""
     token = _token_of(session, quote_id)
@@ -309,34 +318,34 @@ def accept_on_behalf(quote_id: int, body: AcceptOnBehalf, request: Request, sess
                      user_agent=f"recorded via API ({body.how})", selected_line_ids=body.selected_line_ids)
     record_action(session, who.actor, "quote", quote_id, "accept_recorded",
                   {"client_name": body.name, "how": body.how, "note": body.note})
-    return svc.quote_view(session, quote_id)
+    return QuoteOut(**svc.quote_view(session, quote_id))
 
 
-@router.post("/quotes/{quote_id}/decline", tags=["quotes"])
+@router.post("/quotes/{quote_id}/decline", tags=["quotes"], response_model=QuoteOut)
 def decline_on_behalf(quote_id: int, body: DeclineOnBehalf, request: Request, session: Session = Depends(db),
-                      who: Principal = Depends(auth)) -> dict[str, Any]:
+                      who: Principal = Depends(auth)) -> QuoteOut:
     token = _token_of(session, quote_id)
     svc.decline_quote(session, token, reason=body.reason, ip=client_ip(request),
                       user_agent=f"recorded via API ({body.how})")
     record_action(session, who.actor, "quote", quote_id, "decline_recorded", {"how": body.how})
-    return svc.quote_view(session, quote_id)
+    return QuoteOut(**svc.quote_view(session, quote_id))
 
 
-@public.get("/quotes/{token}")
-def public_quote(token: str, session: Session = Depends(db)) -> dict[str, Any]:
+@public.get("/quotes/{token}", response_model=PublicQuoteOut, response_model_exclude_unset=True)
+def public_quote(token: str, session: Session = Depends(db)) -> PublicQuoteOut:
     """The client's view of a sent quote (internal fields left out)."""
-    return svc.public_view(session, token)
+    return PublicQuoteOut(**svc.public_view(session, token))
 
 
-@public.post("/quotes/{token}/accept")
-def public_accept(token: str, body: PublicAccept, request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+@public.post("/quotes/{token}/accept", response_model=PublicQuoteOut, response_model_exclude_unset=True)
+def public_accept(token: str, body: PublicAccept, request: Request, session: Session = Depends(db)) -> PublicQuoteOut:
     svc.accept_quote(session, token, name=body.name, agreed=body.agreed, ip=client_ip(request),
                      user_agent=request.headers.get("user-agent"), selected_line_ids=body.selected_line_ids)
-    return svc.public_view(session, token)
+    return PublicQuoteOut(**svc.public_view(session, token))
 
 
-@public.post("/quotes/{token}/decline")
-def public_decline(token: str, body: PublicDecline, request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+@public.post("/quotes/{token}/decline", response_model=PublicQuoteOut, response_model_exclude_unset=True)
+def public_decline(token: str, body: PublicDecline, request: Request, session: Session = Depends(db)) -> PublicQuoteOut:
     svc.decline_quote(session, token, reason=body.reason, ip=client_ip(request),
                       user_agent=request.headers.get("user-agent"))
-    return svc.public_view(session, token)
+    return PublicQuoteOut(**svc.public_view(session, token))

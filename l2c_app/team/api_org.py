@@ -126,12 +126,13 @@ def _org_json(session: Session) -> dict:
 
 
 @router.get("/organisation", response_model=OrgOut)
-def get_org(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> dict:
-    return _org_json(session)
+def get_org(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> OrgOut:
+    return OrgOut(**_org_json(session))
 
 
 @router.patch("/organisation", response_model=OrgOut)
-def update_org(body: OrgPatch, session: Session = Depends(db), who: Principal = Depends(require("settings"))) -> dict:
+def update_org(body: OrgPatch, session: Session = Depends(db),
+               who: Principal = Depends(require("settings"))) -> OrgOut:
     """Only the fields given change; each through its owner (admin_service, core.formats,
     projects.service time rules), which checks it and names the field when refused."""
     current = admin_service.org_settings(session)
@@ -150,39 +151,39 @@ def update_org(body: OrgPatch, session: Session = Depends(db), who: Principal = 
                         else body.allow_future_time,
                         sole_approver_self_approval=rules["sole_approver_self_approval"]
                         if body.sole_approver_self_approval is None else body.sole_approver_self_approval)
-    return _org_json(session)
+    return OrgOut(**_org_json(session))
 
 
 @router.get("/organisation/seller", response_model=SellerOut)
-def get_seller(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> dict:
-    return seller.seller_profile(session)
+def get_seller(session: Session = Depends(db), _: Principal = Depends(require("settings"))) -> SellerOut:
+    return SellerOut(**seller.seller_profile(session))
 
 
 @router.put("/organisation/seller", response_model=SellerOut)
 def put_seller(body: SellerIn, session: Session = Depends(db),  # type: ignore[valid-type]
-               who: Principal = Depends(require("settings"))) -> dict:
+               who: Principal = Depends(require("settings"))) -> SellerOut:
     seller.save_seller_profile(session, who.actor, body.model_dump())  # type: ignore[attr-defined]
-    return seller.seller_profile(session)
+    return SellerOut(**seller.seller_profile(session))
 
 
 @router.get("/users", response_model=UserList)
 def list_users(updated_since: datetime | None = UPDATED_SINCE,
                cursor: str | None = None, limit: int = Query(100, ge=1, le=500), session: Session = Depends(db),
-               _: Principal = Depends(require("team"))) -> dict:
-    return page(session, select(User), User, cursor, limit, _user_json, updated_since)
+               _: Principal = Depends(require("team"))) -> UserList:
+    return UserList(**page(session, select(User), User, cursor, limit, _user_json, updated_since))
 
 
 @router.post("/users", status_code=201, response_model=UserOut)
-def invite(body: InviteIn, session: Session = Depends(db), who: Principal = Depends(require("team"))) -> dict:
+def invite(body: InviteIn, session: Session = Depends(db), who: Principal = Depends(require("team"))) -> UserOut:
     """Invite a person with a role; they choose their password from the e-mailed link."""
     user, _token = invite_user(session, name=body.name, email=str(body.email), role=body.role, actor=who.actor)
     session.flush()
-    return _user_json(user)
+    return UserOut(**_user_json(user))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 def update_user(user_id: int, body: UserPatch, session: Session = Depends(db),
-                who: Principal = Depends(require("team"))) -> dict:
+                who: Principal = Depends(require("team"))) -> UserOut:
     user = session.get(User, user_id)
     if body.role is not None:
         user = set_role(session, who.actor, user_id, body.role)
@@ -192,4 +193,4 @@ def update_user(user_id: int, body: UserPatch, session: Session = Depends(db),
         from l2c_app.core.errors import NotFound
 
         raise NotFound("No such user.", "user_id")
-    return _user_json(user)
+    return UserOut(**_user_json(user))
