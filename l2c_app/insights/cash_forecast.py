@@ -10,7 +10,8 @@ is integer minor units in its own currency, in one of five parts kept apart:
 - `scheduled`: not invoiced yet and not done yet: planned milestones by their due date, and
   retainer months by their first day; expected on that day + the client's terms + lateness.
 - `unbilled`: work done that no live invoice bills (billing's own `unbilled_total` per
-  project, read for all at once by its set-based twin `billing.unbilled_totals`); billed today, so expected today + terms + lateness.
+  project, read for all at once by its set-based twin `billing.unbilled_totals`); billed today,
+  so expected today + terms + lateness.
 - `pipeline`: open deals by expected close, value x probability (the deal's own, else its
   stage's), summed exactly per week and currency and rounded once (the board's rule).
 
