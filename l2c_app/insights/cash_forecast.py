@@ -10,7 +10,8 @@ is integer minor units in its own currency, in one of five parts kept apart:
 - `scheduled`: not invoiced yet and not done yet: planned milestones by their due date, and
   retainer months by their first day; expected on that day + the client's terms + lateness.
 - `unbilled`: work done that no live invoice bills (billing's own `unbilled_total` per
-  project); billed today, so expected today + terms + lateness.
+  project, read for all at once by its set-based twin `billing.unbilled_totals`); billed today,
+  so expected today + terms + lateness.
 - `pipeline`: open deals by expected close, value x probability (the deal's own, else its
   stage's), summed exactly per week and currency and rounded once (the board's rule).
 
@@ -24,8 +25,7 @@ The rules, stated once:
   the last week is outside the forecast. Milestones with no due date and deals with no expected
   close are counted, not placed (`notes`).
 
-Every query is set-based (one per source); only billing's unbilled total is asked per project,
-and only for projects that have an unbilled source.
+Every query is set-based (one per source), billing's unbilled figure included.
 """
 
 from __future__ import annotations

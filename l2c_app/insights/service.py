@@ -3,7 +3,8 @@
 No table of its own and no write: every figure is a set-based query over leads, quotes,
 contracts, projects, invoices and payments, and every figure comes with the records
 behind it (each with the link to open it). Unbilled work is billing's own rule
-(`billing.service.unbilled_total`, the billed-once test included), never re-derived here.
+(`billing.service.unbilled_total`, the billed-once test included, asked for every project at
+once through its twin-tested set-based path `billing.unbilled_totals`), never re-derived here.
 
 Money stays integer minor units per currency (`{currency: minor}`); the display strings
 are made with `core.money.format_money`, one per currency, joined with " + ".
@@ -16,11 +17,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select, union
+from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select
 from sqlmodel import Session
 
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
+from l2c_app.billing.unbilled_totals import unbilled_totals
 from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
@@ -31,8 +33,7 @@ from l2c_app.leads.models import Lead
 from l2c_app.payments.models import Payment, Refund
 from l2c_app.pipeline import service as pipeline
 from l2c_app.pipeline.models import Account, Activity, Deal, PipelineStage
-from l2c_app.projects.models import (ChangeOrder, Expense, Milestone, Project, ProjectQuote, Retainer, RetainerPeriod,
-                                     TimeEntry)
+from l2c_app.projects.models import Project, ProjectQuote
 from l2c_app.quotes.models import Quote
 
 OPEN_LEAD_STATUSES = ("new", "qualified")
@@ -148,39 +149,20 @@ def handoff_gaps(session: Session, limit: int = LIST_LIMIT) -> dict[str, Any]:
 
 # --- 3. unbilled work -------------------------------------------------------------------------
 
-def _projects_with_unlinked_sources(up_to: date):
-    """Project ids that have at least one billable-looking source with no live billed link.
-
-    A cheap superset (one UNION, no per-project work) of the projects `unbilled_total` can find
-    money on; only these are then asked. The amounts themselves always come from billing.
-    """
-    return union(
-        select(TimeEntry.project_id).where(TimeEntry.billable.is_(True), TimeEntry.day <= up_to,
-                                           ~billing.live_link("time", TimeEntry.id)),
-        select(Milestone.project_id).where(or_(Milestone.kind == "fixed", Milestone.status == "reached"),
-                                           ~billing.live_link("milestone", Milestone.id)),
-        select(ChangeOrder.project_id).where(ChangeOrder.status == "approved",
-                                             ~billing.live_link("change_order", ChangeOrder.id)),
-        select(Retainer.project_id).join(RetainerPeriod, RetainerPeriod.retainer_id == Retainer.id)
-        .where(RetainerPeriod.period_start <= up_to, ~billing.live_link("retainer_period", RetainerPeriod.id)),
-        select(Expense.project_id).where(Expense.billable.is_(True), Expense.day <= up_to,
-                                         ~billing.live_link("expense", Expense.id)),
-    )
-
-
 def unbilled_work(session: Session, up_to: date | None = None, limit: int = LIST_LIMIT) -> dict[str, Any]:
     """Per project, the work done up to `up_to` that no live invoice line bills yet
     (`billing.service.unbilled_total`: approved billable time, reached milestones and fixed
-    items, approved change orders, due retainer periods, billable expenses)."""
+    items, approved change orders, due retainer periods, billable expenses), computed for all
+    projects at once by its set-based twin `billing.unbilled_totals` (one query per source kind)."""
     up_to = up_to or org_today(session)
-    ids = sorted(session.execute(_projects_with_unlinked_sources(up_to)).scalars().all())
+    amounts = {pid: v for pid, v in unbilled_totals(session, None, up_to).items() if v}
     projects = []
-    if ids:
+    if amounts:
         rows = session.execute(select(Project.id, Project.name, Project.currency, Account.name.label("client"))
                                .outerjoin(Account, Account.id == Project.account_id)
-                               .where(Project.id.in_(ids))).all()
+                               .where(Project.id.in_(sorted(amounts)))).all()
         for r in rows:
-            amount = billing.unbilled_total(session, r.id, up_to)
+            amount = amounts[r.id]
             if amount:
                 projects.append({"id": r.id, "name": r.name, "client": r.client or "", "currency": r.currency,
                                  "amount_minor": int(amount), "href": f"/projects/{r.id}"})
