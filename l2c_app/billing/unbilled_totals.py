@@ -15,7 +15,7 @@ queries, one per kind of source, grouped by project, each with the same unbilled
 - approved fixed change orders (an hours change order is billed through its time);
 - retainer periods that exist and started by the date: periods not yet created are not
   counted, as `create_periods=False` does not create them;
-- billable expenses up to the date.
+- billable expenses up to the date (a marked-up one at `core.lines.marked_up`, row by row).
 
 A candidate of zero value is left out by `unbilled_candidates`; it adds nothing to a sum, so
 plain SUMs agree. `tests/billing/test_unbilled_totals_twin.py` runs both paths on the same
@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlmodel import Session
 
 from l2c_app.billing.service import billing_settings, live_link
-from l2c_app.core.lines import time_amount
+from l2c_app.core.lines import marked_up, time_amount
 from l2c_app.projects.models import ChangeOrder, Expense, Milestone, Retainer, RetainerPeriod, TimeEntry
 
 # Above this many ids the filter is applied in Python (SQLite's bound-parameter limit; the
@@ -70,6 +70,7 @@ def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date
     for pid, rate, mins in time_rows:
         totals[pid] += time_amount(int(mins), int(rate))
 
+    e_conds = [Expense.billable.is_(True), Expense.day <= up_to, ~live_link("expense", Expense.id)]
     sums = [
         select(Milestone.project_id, func.sum(Milestone.amount_minor))
         .where(scoped(Milestone.project_id, ~live_link("milestone", Milestone.id),
@@ -87,13 +88,18 @@ def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date
                       ~live_link("retainer_period", RetainerPeriod.id)))
         .group_by(Retainer.project_id),
         select(Expense.project_id, func.sum(Expense.amount_minor))
-        .where(scoped(Expense.project_id, Expense.billable.is_(True), Expense.day <= up_to,
-                      ~live_link("expense", Expense.id)))
+        .where(scoped(Expense.project_id, *e_conds, Expense.markup_percent == 0))
         .group_by(Expense.project_id),
     ]
     for stmt in sums:
         for pid, amount in session.execute(stmt):
             totals[pid] += int(amount or 0)
+    # A marked-up expense is billed at `core.lines.marked_up` of its own amount (rounded once per
+    # expense, as billing builds its line): those rows are read one by one, through the one rule.
+    marked = select(Expense.project_id, Expense.amount_minor, Expense.markup_percent).where(
+        scoped(Expense.project_id, *e_conds, Expense.markup_percent != 0))
+    for pid, amount, markup in session.execute(marked):
+        totals[pid] += marked_up(int(amount), markup)
     if ids is not None and not in_sql:
         wanted = set(ids)
         return {pid: v for pid, v in totals.items() if pid in wanted}

@@ -111,9 +111,9 @@ class World:
         return co
 
     def expense(self, amount: int, billable: bool = True, day: date = date(2026, 3, 3),
-                tax: TaxRate | None = None) -> Expense:
+                tax: TaxRate | None = None, markup: Decimal | str | None = None) -> Expense:
         e = Expense(project_id=self.pid, day=day, description="Train tickets", amount_minor=amount, billable=billable,
-                    tax_rate_id=tax.id if tax else None)
+                    tax_rate_id=tax.id if tax else None, markup_percent=Decimal(markup or 0))
         self.s.add(e)
         self.s.flush()
         return e

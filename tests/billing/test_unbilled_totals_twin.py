@@ -28,7 +28,9 @@ time_st = st.tuples(st.integers(1, 600), st.integers(0, 45), st.booleans(), st.b
                     st.sampled_from([None, 0, 333, 12345, 7, 9999]))
 ms_st = st.tuples(st.integers(0, 10**6), st.sampled_from(["fixed", "milestone"]), st.booleans())
 co_st = st.tuples(st.integers(0, 10**6), st.sampled_from(["approved", "sent", "draft"]))
-exp_st = st.tuples(st.integers(0, 10**5), st.booleans(), st.integers(0, 45))
+# amount, billable, day offset, markup % (None, whole, or one that makes a half minor unit)
+exp_st = st.tuples(st.integers(0, 10**5), st.booleans(), st.integers(0, 45),
+                  st.sampled_from([None, "0", "15", "12.5", "33.3333"]))
 # amount, start month (1..4 of 2026), fixed months or open, periods created up to (None: not)
 ret_st = st.tuples(st.integers(1, 10**5), st.integers(1, 4), st.sampled_from([None, 2, 5]),
                    st.sampled_from([None, date(2026, 2, 1), UP_TO]))
@@ -55,8 +57,8 @@ def _fill(w: World, spec: dict) -> None:
         w.milestone(amount, kind=kind, reached=reached)
     for amount, status in spec["changes"]:
         w.change_order(amount, status=status, tax=w.vat)
-    for amount, billable, offset in spec["expenses"]:
-        w.expense(amount, billable=billable, day=_day(offset))
+    for amount, billable, offset, markup in spec["expenses"]:
+        w.expense(amount, billable=billable, day=_day(offset), markup=markup)
     for amount, month, months, created_to in spec["retainers"]:
         w.retainer(amount, start=date(2026, month, 1), months=months)
         if created_to is not None:
