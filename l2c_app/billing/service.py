@@ -102,6 +102,9 @@ from l2c_app.billing.issuing import (  # noqa: F401  (re-exported)
     issue_invoice,
     next_number,
 )
+
+# Read from here by callers since before the split (billing.service.SYSTEM, .Invoice).
+from l2c_app.billing.models import Invoice  # noqa: F401
 from l2c_app.billing.payment_status import (  # noqa: F401  (re-exported)
     _LEDGER,
     _LOCK_INVOICE,
@@ -138,3 +141,4 @@ from l2c_app.billing.reversals import (  # noqa: F401  (re-exported)
     credit_note,
     void_invoice,
 )
+from l2c_app.core.audit import SYSTEM  # noqa: F401
