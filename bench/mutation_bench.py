@@ -63,9 +63,10 @@ TARGETS: list[tuple[str, tuple[str, ...] | None, str]] = [
     ("l2c_app/core/tax.py", ALL, "core"),
     ("l2c_app/core/lines.py", ALL, "core"),
     ("l2c_app/quotes/totals.py", ALL, "quotes"),
-    ("l2c_app/billing/service.py", ("_line_tax", "_apply_rate_tax", "_recompute_totals", "tax_split", "ledger",
-                                    "net_paid", "amount_due", "open_amount", "recompute_status", "_status_for",
-                                    "recompute_status_row", "_sync_credit"), "billing"),
+    ("l2c_app/billing/drafting.py", ("_line_tax",), "billing"),
+    ("l2c_app/billing/invoice_totals.py", ("_apply_rate_tax", "_recompute_totals", "tax_split"), "billing"),
+    ("l2c_app/billing/payment_status.py", ("ledger", "net_paid", "amount_due", "open_amount", "recompute_status",
+                                           "_status_for", "recompute_status_row", "_sync_credit"), "billing"),
     ("l2c_app/billing/ledger.py", ALL, "billing"),
     ("l2c_app/billing/credit_notes.py", ALL, "billing"),
 ]
@@ -144,46 +145,46 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/credit_notes.py:98 partial_credit_note: `0` -> `1`": _ISSUED_HAS_POSITIVE,
     "l2c_app/billing/credit_notes.py:98 partial_credit_note: `0` -> `-1`": _ISSUED_HAS_POSITIVE,
     "l2c_app/billing/credit_notes.py:98 partial_credit_note: `False` -> `True`": _ISSUED_HAS_POSITIVE,
-    "l2c_app/billing/service.py:1010 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": "a credit note's "
+    "l2c_app/billing/payment_status.py:1010 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": "a credit note's "
     "status never moves in a recompute (_status_for keeps it; it is issued as paid), so the paid event's "
     "guard is never reached for one",
-    "l2c_app/billing/service.py:1056 recompute_status_row: `row.paid_minor > due` -> `row.paid_minor >= due`":
+    "l2c_app/billing/payment_status.py:1056 recompute_status_row: `row.paid_minor > due` -> `row.paid_minor >= due`":
         _MORE_REFERENCE,
-    "l2c_app/billing/service.py:1057 recompute_status_row: `'credit_note'` -> `'XXcredit_noteXX'`":
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `'credit_note'` -> `'XXcredit_noteXX'`":
         _NO_CREDIT_NOTE_PAYMENTS,
-    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `1`": _MORE_REFERENCE,
-    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `-1`": _EXCESS_COMPARED,
-    "l2c_app/billing/service.py:1057 recompute_status_row: `paid - due` -> `paid + due`": _MORE_REFERENCE,
-    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `1` #2": _NO_CREDIT_NOTE_PAYMENTS,
-    "l2c_app/billing/service.py:1057 recompute_status_row: `0` -> `-1` #2": _NO_CREDIT_NOTE_PAYMENTS,
-    "l2c_app/billing/service.py:1058 recompute_status_row: `led.payment_ids and (excess > 0 or was_over)` -> "
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `0` -> `1`": _MORE_REFERENCE,
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `0` -> `-1`": _EXCESS_COMPARED,
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `paid - due` -> `paid + due`": _MORE_REFERENCE,
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `0` -> `1` #2": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `0` -> `-1` #2": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/payment_status.py:1058 recompute_status_row: `led.payment_ids and (excess > 0 or was_over)` -> "
     "`led.payment_ids or (excess > 0 or was_over)`": _MORE_REFERENCE + "; without payments excess is 0 and the "
     "stored paid (0) is not above what is due, so nothing more is sent",
-    "l2c_app/billing/service.py:1058 recompute_status_row: `excess > 0` -> `excess >= 0`": _MORE_REFERENCE,
-    "l2c_app/billing/service.py:1058 recompute_status_row: `0` -> `-1`": _MORE_REFERENCE,
-    "l2c_app/billing/service.py:688 _apply_rate_tax: `1` -> `0`": "never skipping: a lone line whose stored tax is "
+    "l2c_app/billing/payment_status.py:1058 recompute_status_row: `excess > 0` -> `excess >= 0`": _MORE_REFERENCE,
+    "l2c_app/billing/payment_status.py:1058 recompute_status_row: `0` -> `-1`": _MORE_REFERENCE,
+    "l2c_app/billing/invoice_totals.py:688 _apply_rate_tax: `1` -> `0`": "never skipping: a lone line whose stored tax is "
     "the rate's tax is recomputed to the same figure (only changed lines are written)",
-    "l2c_app/billing/service.py:688 _apply_rate_tax: `1` -> `2`": _TWO_LINES,
-    "l2c_app/billing/service.py:998 recompute_status: `0` -> `-1`": "excess is only compared > 0 and <= 0: "
+    "l2c_app/billing/invoice_totals.py:688 _apply_rate_tax: `1` -> `2`": _TWO_LINES,
+    "l2c_app/billing/payment_status.py:998 recompute_status: `0` -> `-1`": "excess is only compared > 0 and <= 0: "
     "max(-1, x) and max(0, x) agree on both",
-    "l2c_app/billing/service.py:999 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": _NO_CREDIT_NOTE_PAYMENTS,
-    "l2c_app/billing/service.py:999 recompute_status: `0` -> `1`": _NO_CREDIT_NOTE_PAYMENTS,
-    "l2c_app/billing/service.py:999 recompute_status: `0` -> `-1`": _NO_CREDIT_NOTE_PAYMENTS,
-    "l2c_app/billing/service.py:1001 recompute_status: `int(before.get('paid_minor') or 0) > amount_due(before.get("
+    "l2c_app/billing/payment_status.py:999 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/payment_status.py:999 recompute_status: `0` -> `1`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/payment_status.py:999 recompute_status: `0` -> `-1`": _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/payment_status.py:1001 recompute_status: `int(before.get('paid_minor') or 0) > amount_due(before.get("
     "'status') or '', inv.kind, int(before['total_minor']), int(before.get('credited_minor') or 0))` -> `int(before."
     "get('paid_minor') or 0) >= amount_due(before.get('status') or '', inv.kind, int(before['total_minor']), "
     "int(before.get('credited_minor') or 0))`": _CREDIT_SHORTCUT,
-    "l2c_app/billing/service.py:1001 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
-    "l2c_app/billing/service.py:1003 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
-    "l2c_app/billing/service.py:1004 recompute_status: `led.payment_ids and (excess > 0 or was_over)` -> "
+    "l2c_app/billing/payment_status.py:1001 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/payment_status.py:1003 recompute_status: `0` -> `1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/payment_status.py:1004 recompute_status: `led.payment_ids and (excess > 0 or was_over)` -> "
     "`led.payment_ids or (excess > 0 or was_over)`": "without payments there is no money above what is due "
     "(excess 0) and no credit row to find: the sync it adds deletes nothing",
-    "l2c_app/billing/service.py:1004 recompute_status: `excess > 0` -> `excess >= 0`": _CREDIT_SHORTCUT,
-    "l2c_app/billing/service.py:1004 recompute_status: `0` -> `-1`": _CREDIT_SHORTCUT,
-    "l2c_app/billing/service.py:1087 _sync_credit: `c.payment_id == led.latest_succeeded_id` -> `c.payment_id != "
+    "l2c_app/billing/payment_status.py:1004 recompute_status: `excess > 0` -> `excess >= 0`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/payment_status.py:1004 recompute_status: `0` -> `-1`": _CREDIT_SHORTCUT,
+    "l2c_app/billing/payment_status.py:1087 _sync_credit: `c.payment_id == led.latest_succeeded_id` -> `c.payment_id != "
     "led.latest_succeeded_id`": "ClientCredit rows are made only here and each sync leaves at most one row for an "
     "invoice's payments: choosing among at most one row chooses the same row (it then moves to the latest payment)",
-    "l2c_app/billing/service.py:1087 _sync_credit: `0` -> `-1`": "credits[0] or credits[-1] of at most one row "
+    "l2c_app/billing/payment_status.py:1087 _sync_credit: `0` -> `-1`": "credits[0] or credits[-1] of at most one row "
     "(see the entry above): the same row",
     "l2c_app/billing/ledger.py:74 credit_balances: `0` -> `1`": _HELD_SET,
     "l2c_app/billing/ledger.py:74 credit_balances: `0` -> `-1`": _HELD_SET,
@@ -197,7 +198,7 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/ledger.py:76 credit_balances: `0` -> `-1` #2": _APPLIED_ONLY,
     "l2c_app/billing/ledger.py:79 credit_balances: `0` -> `1`": _NONE_ACCOUNT,
     "l2c_app/billing/ledger.py:79 credit_balances: `0` -> `-1`": _NONE_ACCOUNT,
-    "l2c_app/billing/service.py:1001 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
+    "l2c_app/billing/payment_status.py:1001 recompute_status: `0` -> `-1`": "paid_minor is never negative: 0 or -1 is not "
     "above any due (>= 0), as 0 is not",
     "l2c_app/core/money.py:33 round_minor: `1` -> `2`": _SAME_EXPONENT,
     "l2c_app/core/money.py:33 round_minor: `1` -> `0`": _SAME_EXPONENT,
@@ -211,14 +212,14 @@ EQUIVALENT: dict[str, str] = {
     "at diff 0 the loop does not run",
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `-1`": "the rate of a line without a tax is never read "
     "(no tax item, no tax row)",
-    "l2c_app/billing/service.py:675 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`":
+    "l2c_app/billing/invoice_totals.py:675 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`":
         _NO_ZERO_LINE,
-    "l2c_app/billing/service.py:675 _apply_rate_tax: `0` -> `1`": _NO_ZERO_LINE,
-    "l2c_app/billing/service.py:678 _apply_rate_tax: `0` -> `-1`": "the query leaving out 0 % lines is a shortcut: "
+    "l2c_app/billing/invoice_totals.py:675 _apply_rate_tax: `0` -> `1`": _NO_ZERO_LINE,
+    "l2c_app/billing/invoice_totals.py:678 _apply_rate_tax: `0` -> `-1`": "the query leaving out 0 % lines is a shortcut: "
     "a 0 % group has nothing to share; no rate is -1",
-    "l2c_app/billing/service.py:688 _apply_rate_tax: `stored or 0` -> `stored and 0`": _RARER_SKIP,
-    "l2c_app/billing/service.py:688 _apply_rate_tax: `0` -> `1`": _RARER_SKIP,
-    "l2c_app/billing/service.py:688 _apply_rate_tax: `0` -> `-1`": _RARER_SKIP,
+    "l2c_app/billing/invoice_totals.py:688 _apply_rate_tax: `stored or 0` -> `stored and 0`": _RARER_SKIP,
+    "l2c_app/billing/invoice_totals.py:688 _apply_rate_tax: `0` -> `1`": _RARER_SKIP,
+    "l2c_app/billing/invoice_totals.py:688 _apply_rate_tax: `0` -> `-1`": _RARER_SKIP,
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `1`": "the rate of a line without a tax is never read",
     "l2c_app/quotes/totals.py:166 compute_totals: `0` -> `1`": "(n, 0) is only a key: any constant month index "
     "keeps the keys distinct",
