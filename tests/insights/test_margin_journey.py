@@ -1,0 +1,74 @@
+"""Journey: the owner opens Insights > Margin, sees the margin table and chart of this month,
+groups by client; then opens the project and adds an expense, which is listed on the project."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
+from tests.delivered import a_delivered_project, a_won_client
+
+SHOTS = "test-artifacts"
+
+
+def unbilled_work(app) -> tuple[int, str, str]:
+    """5 approved hours at €100 not billed yet: €500.00 of revenue to come, this month."""
+    with app.session() as s:
+        client = a_won_client(s, "Marginal")
+        project = a_delivered_project(s, client, f"{client.name} rollout", role="Consultant", rate_minor=10_000,
+                                      entries=1, minutes=300)
+        s.commit()
+        return project.id, project.name, client.account.name
+
+
+@pytest.mark.browser
+def test_margin_page_and_an_expense_on_the_project(signed_in_page, app_server):
+    page = signed_in_page
+    pid, project, client = unbilled_work(app_server)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{app_server.base_url}/insights/margin")
+    expect(page.get_by_role("link", name="Margin")).to_be_visible()
+    region = page.get_by_role("region", name="Margin")
+    expect(page.get_by_label("From")).not_to_have_value("")
+    row = region.get_by_role("table").get_by_role("row").filter(has_text=project)
+    expect(row).to_contain_text("€500.00")
+    expect(region.locator(".recharts-surface").first).to_be_visible()
+    expect(page.get_by_role("region", name="Utilisation").get_by_role("table")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/insights-margin-1366.png", full_page=True)
+
+    page.get_by_label("Group by").select_option("client")
+    expect(region.get_by_role("columnheader", name="Client")).to_be_visible()
+    expect(region.get_by_role("table").get_by_role("row").filter(has_text=client)).to_contain_text("€500.00")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()  # the chart measures its box when drawn: draw it at phone width
+    expect(page.get_by_role("region", name="Margin").locator(".recharts-bar-rectangle").first).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/insights-margin-390.png", full_page=True)
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{app_server.base_url}/projects/{pid}")
+    card = page.get_by_role("region", name="Expenses")
+    expect(card.get_by_text("No expenses yet")).to_be_visible()
+    card.get_by_label("Description").fill("Train to the client")
+    card.get_by_label(re.compile("^Amount")).fill("42.50")
+    card.get_by_label("Category").select_option("travel")
+    card.get_by_role("button", name="Add expense").click()
+    listed = card.get_by_role("table").get_by_role("row").filter(has_text="Train to the client")
+    expect(listed).to_contain_text("€42.50")
+    expect(listed).to_contain_text("Travel")
+    expect(listed).to_contain_text("Unbilled")
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/project-expenses-1366.png", full_page=True)
+
+    card.get_by_role("button", name="Add expense").click()  # nothing typed: the service's refusal shows
+    expect(card.get_by_role("alert")).to_be_visible()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(listed).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/project-expenses-390.png", full_page=True)
+
+    listed.get_by_role("button", name="Delete expense Train to the client").click()
+    expect(card.get_by_text("No expenses yet")).to_be_visible()
