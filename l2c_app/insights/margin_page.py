@@ -37,7 +37,8 @@ def chart() -> rx.Component:
         rx.recharts.x_axis(data_key="label"),
         rx.recharts.y_axis(),
         rx.recharts.graphing_tooltip(),
-        rx.recharts.bar(data_key="margin", name="Margin (" + S.chart_currency + ")", fill="var(--grass-9)"),
+        rx.recharts.bar(data_key="margin", name="Margin (" + S.chart_currency + ")", fill="var(--grass-9)",
+                         is_animation_active=False),
         data=S.chart, width="100%", height=300,
     )
 
@@ -46,8 +47,8 @@ def margin_table() -> rx.Component:
     def row(r):
         return rx.table.row(
             rx.table.row_header_cell(r["label"]), rx.table.cell(r["currency"]),
-            *[rx.table.cell(rx.text(r[k], color_scheme=rx.cond(r["negative"] == "1", "tomato", "gray")
-                                    if k in ("margin", "percent") else None), white_space="nowrap")
+            *[rx.table.cell(rx.cond(r["negative"] == "1", rx.text(r[k], color_scheme="tomato", weight="medium"),
+                                    rx.text(r[k])) if k in ("margin", "percent") else r[k], white_space="nowrap")
               for k in MONEY_COLUMNS],
         )
 

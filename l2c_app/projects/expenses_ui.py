@@ -70,7 +70,8 @@ def _receipt_form() -> rx.Component:
             rx.box(field_label("Expense", rx.el.select(
                 rx.el.option("Choose…", value=""),
                 rx.foreach(S.expenses, lambda e: rx.el.option(e["day"] + " · " + e["description"], value=e["id"])),
-                value=S.receipt_for, on_change=S.pick_receipt_for, style=SELECT_STYLE)), min_width="14em"),
+                value=S.receipt_for, on_change=S.pick_receipt_for, style=SELECT_STYLE,
+                custom_attrs={"aria-label": "Expense the receipt is for"})), min_width="14em"),
             rx.upload(rx.text("Drop the receipt here or click to choose it", size="2"),
                       id="expense_receipt", max_files=1, border="1px dashed var(--gray-a7)", padding="0.8em",
                       accept={"application/pdf": [".pdf"], "image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]}),

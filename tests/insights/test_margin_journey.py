@@ -70,5 +70,14 @@ def test_margin_page_and_an_expense_on_the_project(signed_in_page, app_server):
     expect(listed).to_be_visible()
     page.screenshot(path=f"{SHOTS}/project-expenses-390.png", full_page=True)
 
+    page.set_viewport_size({"width": 1366, "height": 900})
+    card.get_by_label("Expense the receipt is for").select_option(index=1)  # the one expense
+    card.locator("#expense_receipt input[type=file]").set_input_files(
+        files=[{"name": "ticket.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% a ticket\n"}])
+    card.get_by_role("button", name="Attach receipt").click()
+    expect(listed.get_by_role("link", name="Receipt")).to_be_visible()
+    href = listed.get_by_role("link", name="Receipt").get_attribute("href") or ""
+    assert href.startswith("/api/v1/expenses/") and "/_upload" not in href
+
     listed.get_by_role("button", name="Delete expense Train to the client").click()
     expect(card.get_by_text("No expenses yet")).to_be_visible()
