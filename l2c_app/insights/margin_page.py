@@ -102,7 +102,9 @@ def body() -> rx.Component:
             rx.text("Billable hours / capacity (hours per week × days of the range / 7).", size="1",
                     color_scheme="gray"),
             rx.cond(S.utilisation.length() > 0, utilisation_table(), empty("Nobody logged time in this range.")),
-            capacity_form(),
+            rx.cond(S.allowed_sections.contains("settings"), capacity_form(),
+                    rx.text("Capacity: " + S.capacity + " hours per week (owners and admins change it here).",
+                            size="2", color_scheme="gray")),
             spacing="3", width="100%"), aria_label="Utilisation", style={"width": "100%"}),
         spacing="5", width="100%",
     )

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
+from tests.browser.axe import assert_accessible
 from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
@@ -38,6 +39,7 @@ def test_margin_page_and_an_expense_on_the_project(signed_in_page, app_server):
     expect(region.locator(".recharts-surface").first).to_be_visible()
     expect(page.get_by_role("region", name="Utilisation").get_by_role("table")).to_be_visible()
     page.screenshot(path=f"{SHOTS}/insights-margin-1366.png", full_page=True)
+    assert_accessible(page, "/insights/margin at 1366 px")
 
     page.get_by_label("Group by").select_option("client")
     expect(region.get_by_role("columnheader", name="Client")).to_be_visible()
@@ -62,6 +64,9 @@ def test_margin_page_and_an_expense_on_the_project(signed_in_page, app_server):
     expect(listed).to_contain_text("Unbilled")
     card.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/project-expenses-1366.png", full_page=True)
+    # the toast (shared by every page) is checked where it is made; the card is checked here
+    expect(page.get_by_text("Expense added")).to_be_hidden(timeout=15_000)
+    assert_accessible(page, "/projects/[id] with an expense at 1366 px")
 
     card.get_by_role("button", name="Add expense").click()  # nothing typed: the service's refusal shows
     expect(card.get_by_role("alert")).to_be_visible()
