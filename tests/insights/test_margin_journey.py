@@ -4,12 +4,14 @@ groups by client; then opens the project and adds an expense, which is listed on
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from playwright.sync_api import expect
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from tests.browser.axe import assert_accessible
+from tests.conftest import sign_in
 from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
@@ -86,3 +88,30 @@ def test_margin_page_and_an_expense_on_the_project(signed_in_page, app_server):
 
     listed.get_by_role("button", name="Delete expense Train to the client").click()
     expect(card.get_by_text("No expenses yet")).to_be_visible()
+
+
+def a_person(app, role: str) -> tuple[str, str]:
+    from l2c_app.core.auth import create_user
+
+    app.ensure_owner()
+    email, password = f"{role}{secrets.token_hex(3)}@l2c.test", f"{role}-password-1"
+    with app.session() as s:
+        create_user(s, name=f"{role.title()} Person", email=email, role=role, password=password)
+        s.commit()
+    return email, password
+
+
+@pytest.mark.browser
+def test_billing_sees_margins_without_the_capacity_form_and_sales_is_refused(page, app_server):
+    unbilled_work(app_server)
+    sign_in(page, app_server, *a_person(app_server, "billing"))
+    page.goto(f"{app_server.base_url}/insights/margin")
+    expect(page.get_by_role("region", name="Margin").get_by_role("table")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"owners and admins change it here"))).to_be_visible()
+    expect(page.get_by_role("button", name="Save capacity")).to_have_count(0)
+
+    page.context.clear_cookies()
+    sign_in(page, app_server, *a_person(app_server, "sales"))
+    page.goto(f"{app_server.base_url}/insights/margin")
+    expect(page.get_by_text("Your role (sales) may not open margin.")).to_be_visible()
+    expect(page.get_by_role("region", name="Margin")).to_have_count(0)
