@@ -12,6 +12,7 @@ from l2c_app.clients import pages as _clients  # noqa: F401
 from l2c_app.contracts import pages as _contracts  # noqa: F401
 from l2c_app.insights import cash_page as _insights_cash  # noqa: F401
 from l2c_app.insights import cycle_page as _cycle_times  # noqa: F401
+from l2c_app.insights import margin_page as _insights_margin  # noqa: F401
 from l2c_app.insights import pages as _insights  # noqa: F401
 from l2c_app.leads import pages as _leads  # noqa: F401
 from l2c_app.outbox import pages as _outbox  # noqa: F401

@@ -12,6 +12,7 @@ TABS: list[tuple[str, str]] = [
     ("Leaks", "/insights"),
     ("Cash", "/insights/cash"),
     ("Cycle times", "/insights/cycle-times"),
+    ("Margin", "/insights/margin"),
 ]
 
 

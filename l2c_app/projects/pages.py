@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.billing.components import project_panel
+from l2c_app.projects.expenses_ui import expenses_card
 from l2c_app.projects.state import (
     ApprovalState, ChangeOrderPublicState, DeliverySettingsState, ProjectsState, TimeState,
 )
@@ -237,6 +238,7 @@ def detail_body() -> rx.Component:
                 rx.separator(), rx.heading("New change order", size="3"), change_order_form(),
                 composer_dialog()),
         project_panel(),
+        expenses_card(),
         section("Timeline", rx.cond(
             ProjectsState.timeline.length() > 0,
             rx.vstack(rx.foreach(ProjectsState.timeline, lambda t: rx.hstack(
