@@ -1,0 +1,298 @@
+"""Capturing a lead: validation (every bad field named, nothing stored), assignment (by source,
+else round-robin, else the owner), dedupe (linked and flagged, never dropped) and the capture
+itself, shared by the public form, the API and the import.
+
+Threat model of `capture`: its input comes from anyone on the internet (the public form and
+`POST /api/v1/leads` without a key). Every field is length-checked and stored as plain text
+(never rendered as HTML); a filled honeypot is answered like a success and stores nothing, so
+bots learn nothing; only an API key (a trusted server) may set the owner, the source and UTM
+fields; the routes limit public posts per IP before capture (leads/rate_limit.py: every post
+counts, in Redis when REDIS_URL is set so the limit holds across workers).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, text, union_all
+from sqlmodel import Session, col, select
+
+from l2c_app.core.audit import SYSTEM, Actor, record_create
+from l2c_app.core.auth import can
+from l2c_app.core.models import User
+from l2c_app.core.notify import notify
+from l2c_app.core.timeutil import utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import LeadCreated
+from l2c_app.leads import write_gate
+from l2c_app.leads.common import (
+    DEFAULT_RATE_LIMIT,
+    FREE_MAIL,
+    LIMITS,
+    OPEN_STATUSES,
+    CaptureResult,
+    LeadError,
+    lead_settings,
+)
+from l2c_app.leads.models import Lead
+from l2c_app.pipeline.models import Account, Activity, Contact
+
+# --- validation ---------------------------------------------------------------------------------
+
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)):
+        return "\0invalid"
+    return str(value).strip()
+
+
+def email_domain(email: str) -> str | None:
+    domain = email.rpartition("@")[2].lower()
+    return None if not domain or domain in FREE_MAIL else domain
+
+
+def validate(data: dict[str, Any], trusted: bool) -> dict[str, Any]:
+    """Clean input or LeadError naming every bad field at once."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    allowed = ["name", "email", "company", "phone", "message"]
+    if trusted:
+        allowed += ["source", "utm_source", "utm_medium", "utm_campaign"]
+    for key in allowed:
+        value = _text(data, key)
+        if value == "\0invalid":
+            errors[key] = "must be text"
+            continue
+        if len(value) > LIMITS[key]:
+            errors[key] = f"at most {LIMITS[key]} characters"
+        clean[key] = value or None
+    if not clean.get("name"):
+        errors.setdefault("name", "enter a name")
+    email = (clean.get("email") or "").lower()
+    local, _, domain = email.partition("@")
+    if not email:
+        errors.setdefault("email", "enter an e-mail address")
+    elif not local or "." not in domain or " " in email or domain.startswith(".") or domain.endswith("."):
+        errors.setdefault("email", "not a valid e-mail address, like name@company.com")
+    clean["email"] = email
+    phone = clean.get("phone")
+    if phone and not all(c.isdigit() or c in "+-() ./" for c in phone):
+        errors.setdefault("phone", "digits, spaces and + - ( ) only")
+    consent = data.get("consent")
+    clean["consent"] = str(consent).lower() in ("1", "true", "on", "yes") if consent is not None else False
+    if trusted and data.get("owner_email"):
+        clean["owner_email"] = _text(data, "owner_email").lower()
+    elif data.get("owner_email") and not trusted:
+        errors["owner_email"] = "only an API key may choose the owner"
+    if not trusted:
+        for key in ("source", "utm_source", "utm_medium", "utm_campaign"):
+            if data.get(key):
+                errors[key] = "only an API key may set this field"
+    if clean.get("source"):
+        clean["source"] = clean["source"].lower()
+    if errors:
+        raise LeadError(errors)
+    return clean
+
+
+# --- assignment ---------------------------------------------------------------------------------
+
+def org_owner(session: Session) -> User | None:
+    return session.exec(select(User).where(User.role == "owner", User.is_active).order_by(User.id)).first()
+
+
+@functools.cache
+def _last_owner_statement(size: int) -> Any:
+    """The owner of the newest lead given to one of `size` users: max(id) per user is one index
+    lookup each (an IN with ORDER BY id sorts all their leads on SQLite, growing with the table)."""
+    per_user = [select(func.max(col(Lead.id)).label("m")).where(col(Lead.owner_id) == bindparam(f"u{i}"))
+                for i in range(size)]
+    maxes = (union_all(*per_user) if size > 1 else per_user[0]).subquery()
+    return select(col(Lead.owner_id)).where(col(Lead.id) == select(func.max(maxes.c.m)).scalar_subquery())
+
+
+def _context(session: Session, rules: dict | None = None) -> dict:
+    """What stays the same across the captures of one transaction: the rules and the active people.
+
+    One read of the organisation and one of the users per transaction (an import chunk shares
+    it across its rows through `leads_import_cache`)."""
+    cache = session.info.get("leads_import_cache")
+    ctx = cache if cache is not None else {}
+    if "rules" not in ctx:
+        ctx["rules"] = rules if rules is not None else lead_settings(session)
+    if "users" not in ctx:
+        ctx["users"] = {u.id: u for u in session.exec(select(User).where(User.is_active).order_by(User.id))}
+        ctx["active"] = {uid: u for uid, u in ctx["users"].items() if can(u.role, "leads")}
+    return ctx
+
+
+def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: dict | None = None) -> User | None:
+    """Who gets a new lead: by source, else round-robin among the chosen users, else the org owner.
+
+    Round-robin is stateless: the next user after the owner of the latest lead given to one of
+    them, so the rotation survives restarts and needs no counter row. That is one query: the
+    newest lead of any of them, from one index lookup per user.
+    """
+    ctx = ctx if ctx is not None else _context(session, rules)
+    rules = rules if rules is not None else ctx["rules"]
+    active = ctx["active"]
+    mode = rules.get("mode", "round_robin")
+    if mode == "by_source":
+        uid = (rules.get("by_source") or {}).get((source or "").lower())
+        if uid is not None and int(uid) in active:
+            return active[int(uid)]
+    pool = [int(u) for u in rules.get("users") or [] if int(u) in active]
+    if mode in ("round_robin", "by_source") and pool:
+        if ctx.get("rr_last") in pool:
+            last = ctx["rr_last"]
+        else:
+            last = session.execute(_last_owner_statement(len(pool)), {f"u{i}": u for i, u in enumerate(pool)}).scalar()
+        nxt = pool[(pool.index(last) + 1) % len(pool)] if last in pool else pool[0]
+        if "leads_import_cache" in session.info:  # within one chunk the rotation is known
+            ctx["rr_last"] = nxt
+        return active[nxt]
+    owners = [u for u in ctx["users"].values() if u.role == "owner"]
+    return min(owners, key=lambda u: u.id or 0) if owners else None
+
+
+# --- dedupe -----------------------------------------------------------------------------------------
+
+@functools.cache
+def _dedupe_statements() -> tuple[Any, Any]:
+    """The two dedupe queries, built once (building a UNION costs more than running it); bound per call."""
+    def first_ids(table_id, cond, limit: int):
+        sub = select(table_id.label("id")).where(cond).order_by(table_id).limit(limit).subquery()
+        return select(sub.c.id)
+
+    open_lead = col(Lead.status).in_(OPEN_STATUSES) & (col(Lead.id) != bindparam("exclude"))
+    lead_ids = union_all(first_ids(col(Lead.id), open_lead & (col(Lead.email) == bindparam("email")), 10),
+                         first_ids(col(Lead.id), open_lead & (col(Lead.email_domain) == bindparam("domain")), 10))
+    leads = select(Lead).where(col(Lead.id).in_(lead_ids)).order_by(col(Lead.id))
+    account = (select(col(Account.id)).where(col(Account.domain) == bindparam("domain")).order_by(col(Account.id))
+               .limit(1).scalar_subquery())
+    contact_ids = union_all(first_ids(col(Contact.id), col(Contact.email) == bindparam("email"), 1),
+                            first_ids(col(Contact.id), col(Contact.account_id) == account, 1))
+    contacts = select(Contact).where(col(Contact.id).in_(contact_ids)).order_by(col(Contact.id))
+    return leads, contacts
+
+
+def find_duplicate(session: Session, email: str, domain: str | None,
+                   exclude_id: int | None = None) -> tuple[Lead | None, Contact | None]:
+    """An open lead or a contact with the same e-mail (case-insensitive), else the same company domain.
+
+    Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
+    same domain on an account or a contact. The original is preferred over its own duplicates.
+    Two queries at most: the open leads by e-mail or domain (a UNION of two indexed lookups: an
+    OR across two columns scans the table), then, unless a lead has the e-mail, the contacts by
+    e-mail or by the domain's account.
+    """
+    email = email.lower()
+    leads_stmt, contacts_stmt = _dedupe_statements()
+    leads = list(session.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0})
+                 .scalars())
+
+    def original(rows: list[Lead]) -> Lead | None:
+        rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
+        return rows[0] if rows else None
+
+    by_email = original([ld for ld in leads if ld.email == email])
+    if by_email is not None:
+        return by_email, None
+    by_domain = original([ld for ld in leads if domain and ld.email_domain == domain])
+    contacts = list(session.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain})
+                    .scalars())
+    mail_contact = next((c for c in contacts if c.email == email), None)
+    if mail_contact is not None:
+        return None, mail_contact
+    if by_domain is not None:
+        return by_domain, None
+    return None, contacts[0] if contacts else None
+
+
+# --- capture --------------------------------------------------------------------------------------
+
+def _serialise_ip(session: Session, ip: str) -> None:
+    """Hold a lock for this IP until the transaction ends, so counting and inserting are one step.
+
+    Without it a burst of 60 concurrent posts all counted 9 and stored 15 against a limit of 10.
+    PostgreSQL: a transaction-scoped advisory lock keyed by the IP (other IPs do not wait).
+    SQLite: a write statement takes the database's write lock now rather than at the insert
+    (writes are serialised there anyway; the count then sees every committed lead)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"lead-rate:{ip}"})
+    else:
+        session.execute(text("UPDATE organisation SET id = id WHERE id = -1"))
+
+
+def rate_limited(session: Session, ip: str | None) -> int:
+    """Seconds to wait before this IP may post another public lead (0 = go ahead), by the leads
+    it stored in the last minute. The public routes count posts instead (leads/rate_limit.py).
+
+    Call it in the transaction that then inserts the lead: it locks the IP until commit."""
+    if not ip:
+        return 0
+    _serialise_ip(session, ip)
+    limit = int(lead_settings(session).get("rate_limit_per_minute", DEFAULT_RATE_LIMIT))
+    since = utcnow() - timedelta(minutes=1)
+    count, first = session.exec(select(func.count(), func.min(Lead.created_at))
+                                .where(Lead.ip == ip, Lead.created_at >= since)).one()
+    if count < limit or first is None:
+        return 0
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=since.tzinfo)
+    return max(1, int((first + timedelta(minutes=1) - utcnow()).total_seconds() + 0.999))
+
+
+def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip: str | None = None,
+            actor: Actor = SYSTEM, notify_owner: bool = True, rules: dict | None = None) -> CaptureResult:
+    """Store a lead from the public form, the API or an import. Raises LeadError naming each bad field.
+
+    `rules`: the lead settings when the caller has read them already (the public routes read
+    them for the rate limit). Reads first (settings, people, dedupe, rotation), then the writes:
+    the lead, then its audit, activity, notification, e-mail and event in two flushes, so on
+    SQLite the write lock is held only for the inserts."""
+    if str(data.get("website") or data.get("hp") or "").strip():
+        return CaptureResult(None)  # honeypot: a bot filled the hidden field
+    clean = validate(data, trusted)
+    ctx = _context(session, rules)
+    owner: User | None = None
+    if clean.get("owner_email"):
+        owner = next((u for u in ctx["users"].values() if u.email == clean["owner_email"]), None)
+        if owner is None or not can(owner.role, "leads"):
+            raise LeadError({"owner_email": "no active team member with access to leads has this e-mail"})
+    domain = email_domain(clean["email"])
+    dup_lead, dup_contact = find_duplicate(session, clean["email"], domain)
+    lead = Lead(name=clean["name"], email=clean["email"], email_domain=domain, company=clean.get("company"),
+                phone=clean.get("phone"), message=clean.get("message"), source=clean.get("source") or "web",
+                utm_source=clean.get("utm_source"), utm_medium=clean.get("utm_medium"),
+                utm_campaign=clean.get("utm_campaign"), consent=clean["consent"], ip=ip,
+                duplicate_of_lead_id=dup_lead.id if dup_lead else None,
+                duplicate_of_contact_id=dup_contact.id if dup_contact else None)
+    if owner is None and dup_lead is not None and dup_lead.owner_id:
+        # A duplicate goes to whoever already talks to this person or company (if still active).
+        owner = ctx["users"].get(dup_lead.owner_id)
+    if owner is None:
+        owner = choose_owner(session, lead.source, ctx=ctx)
+    lead.owner_id = owner.id if owner else None
+    write_gate.enter(session)  # SQLite: the reads are done; writers of this process take turns from here
+    session.add(lead)
+    record_create(session, actor, lead)
+    notes = []
+    if dup_lead or dup_contact:
+        what = f"lead #{dup_lead.id}" if dup_lead else f"contact {dup_contact.name}"
+        notes.append(f"Possible duplicate of {what}")
+        session.add(Activity(lead_id=lead.id, kind="system", subject=f"Flagged as a possible duplicate of {what}",
+                             done_at=utcnow()))
+    if owner is not None and notify_owner:
+        text = f"New lead: {lead.name}" + (f" ({lead.company})" if lead.company else "")
+        if dup_lead or dup_contact:
+            text += " - possible duplicate"
+        notify(session, owner.id, "lead_assigned", text, link=f"/leads?lead={lead.id}")
+    if "org_id" in ctx["rules"]:
+        session.info.setdefault("l2c_org_id", ctx["rules"]["org_id"])  # the event bus reads it (events.bus._org_id)
+    emit(session, "lead.created", LeadCreated(lead_id=lead.id, source=lead.source or "", owner_id=lead.owner_id))
+    return CaptureResult(lead, duplicate=bool(dup_lead or dup_contact), notes=notes)
