@@ -91,7 +91,7 @@ def test_two_factor_sign_in_and_sign_out_everywhere(page, app_server, tina):
 
     # the owner's other places: the policy on Settings and "Sign out everywhere" on Team
     page.goto(app_server.base_url + "/settings")
-    policy = page.get_by_role("switch")
+    policy = page.get_by_role("switch", name="Require two-factor sign-in")
     expect(policy).to_have_attribute("aria-checked", "false")
     policy.click()
     expect(page.get_by_text("Two-factor is now required for owners, admins and billing.")).to_be_visible()

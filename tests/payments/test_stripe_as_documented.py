@@ -219,9 +219,8 @@ def test_other_apps_payments_are_behind_a_filter(session, world, standin, api):
     from l2c_app.payments.api import list_payments
 
     def listed(**kw):
-        return [p["id"] for p in list_payments(unmatched=True, cursor=None, limit=50, updated_since=None,
-                                               session=session, _=None,
-                                               **kw)["items"]]
+        return [p.id for p in list_payments(unmatched=True, cursor=None, limit=50, updated_since=None,
+                                            session=session, _=None, **kw).items]
 
     assert listed(other_apps=False) == [pays[0].id]
     assert sorted(listed(other_apps=True)) == [pays[0].id, pays[1].id]

@@ -60,8 +60,8 @@ def time_rules(app, *, allow_future: bool = True, locale: str | None = None) -> 
         s.commit()
 
 
-def minutes_this_week(app) -> int:
-    """What the owner already logged this week, on any project (other journeys log time too)."""
+def minutes_this_week(app, email: str) -> int:
+    """What this person already logged this week, on any project."""
     from datetime import date, timedelta
 
     from sqlalchemy import func
@@ -73,15 +73,15 @@ def minutes_this_week(app) -> int:
 
     with app.session() as s:
         monday = formats.week_start(date.today(), formats.formats(s))  # the grid's week (the org's locale)
-        owner = s.exec(select(User).where(User.email == app.ensure_owner()[0])).one()
+        owner = s.exec(select(User).where(User.email == email)).one()
         return s.exec(select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
             TimeEntry.user_id == owner.id, TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).one()
 
 
-def log_week(page: Page, app, project: str, hours: list[str]) -> int:
+def log_week(page: Page, app, email: str, project: str, hours: list[str]) -> int:
     """Open the grid, add the project's row, type Monday..Friday moving with Tab and arrows.
-    Returns the week's total (minutes) before: the owner may have time on other projects."""
-    before = minutes_this_week(app)
+    Returns the week's total (minutes) before, on any project."""
+    before = minutes_this_week(app, email)
     page.goto(f"{app.base_url}/time")
     page.get_by_label("Add a row: find a project").fill(project[:7])
     page.get_by_role("button", name=f"Add row {project} · Senior developer").click()
@@ -114,6 +114,22 @@ def a_billing_approver(app) -> tuple[str, str]:
     with app.session() as s:
         if s.exec(select(User).where(User.email == email)).first() is None:
             create_user(s, name="Bea Billing", email=email, role="billing", password=password)
+            s.commit()
+    return email, password
+
+
+def a_developer(app) -> tuple[str, str]:
+    """Tess from delivery logs this journey's week: her own week, so the time other journeys log
+    for the owner (who shares the app) can never push one of her days over 24 h."""
+    from sqlmodel import select
+
+    from l2c_app.core.auth import create_user
+    from l2c_app.core.models import User
+
+    email, password = "tess.timekeeper@l2c.test", "delivery-password-1"
+    with app.session() as s:
+        if s.exec(select(User).where(User.email == email)).first() is None:
+            create_user(s, name="Tess Timekeeper", email=email, role="delivery", password=password)
             s.commit()
     return email, password
 
@@ -166,16 +182,24 @@ def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_se
     expect(page.get_by_label("Budget now")).to_have_text("€12,488.00")
 
     time_rules(app, allow_future=True)
-    before = log_week(page, app, "Harbour website", ["8", "7:30", "6h", "450m", "1h30"])
-    after = before + hm("30:30")
-    expect(page.get_by_label("Week total")).to_have_text(f"{after // 60}:{after % 60:02d}")
-    expect(page.get_by_label("Total of Harbour website · Senior developer")).to_have_text("30:30")
-    page.reload()  # saved for real, and shown normalised
-    expect(page.get_by_label("Harbour website · Senior developer, Wednesday")).to_have_value("6:00")
+    dev_email, dev_password = a_developer(app)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    ctx.set_default_timeout(20_000)
+    try:
+        tess = ctx.new_page()
+        sign_in(tess, app, dev_email, dev_password)
+        before = log_week(tess, app, dev_email, "Harbour website", ["8", "7:30", "6h", "450m", "1h30"])
+        after = before + hm("30:30")
+        expect(tess.get_by_label("Week total")).to_have_text(f"{after // 60}:{after % 60:02d}")
+        expect(tess.get_by_label("Total of Harbour website · Senior developer")).to_have_text("30:30")
+        tess.reload()  # saved for real, and shown normalised
+        expect(tess.get_by_label("Harbour website · Senior developer, Wednesday")).to_have_value("6:00")
 
-    approve_week(page, app, "Olivia Owner", "Harbour website")
-    page.goto(f"{app.base_url}/time")
-    expect(page.get_by_label("Harbour website · Senior developer, Monday")).to_have_attribute("readonly", "")
+        approve_week(page, app, "Tess Timekeeper", "Harbour website")
+        tess.goto(f"{app.base_url}/time")
+        expect(tess.get_by_label("Harbour website · Senior developer, Monday")).to_have_attribute("readonly", "")
+    finally:
+        ctx.close()
 
     page.goto(project_url)
     expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("30:30")  # hours as 14:15
