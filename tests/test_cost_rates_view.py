@@ -97,3 +97,12 @@ def test_form_refusals_are_domain_errors_naming_the_field(session, monkeypatch, 
     assert exc.value.field == field
     session.rollback()
     assert cost_rates.cost_rates(session) == []
+
+
+def test_the_cards_events_are_guarded_for_owners_and_admins():
+    from l2c_app.core.auth import SECTION_ROLES
+    from l2c_app.team.cost_rates_state import CostRatesState
+
+    for handler in (CostRatesState.load, CostRatesState.save):
+        assert getattr(handler.fn, "guarded_section", None) == "team"
+    assert set(SECTION_ROLES["team"]) == {"owner", "admin"}

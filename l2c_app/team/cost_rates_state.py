@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from l2c_app.team import cost_rates_view
@@ -10,7 +12,7 @@ from l2c_app.ui.session import AuthState
 
 
 class CostRatesState(AuthState):
-    rates: list[dict] = []
+    rates: list[dict[str, Any]] = []
     people: list[dict[str, str]] = []
     currency: str = ""
     today: str = ""

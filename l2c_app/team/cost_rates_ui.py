@@ -24,21 +24,22 @@ def _history_item(h) -> rx.Component:
 
 
 def _person(r) -> rx.Component:
+    history = r["history"].to(list[dict[str, str]])
     return rx.box(
         rx.vstack(
             rx.hstack(
-                rx.text(r["name"], weight="bold", size="2"),
+                rx.text(r["name"].to(str), weight="bold", size="2"),
                 rx.spacer(),
                 rx.text(r["current"], size="2", weight="medium", data_testid="current-rate"),
                 rx.text(r["current_from"], size="1", color_scheme="gray"),
                 align="center", spacing="2", wrap="wrap", width="100%",
             ),
-            rx.cond(r["history"].length() > 0,
+            rx.cond(history.length() > 0,
                     rx.vstack(rx.text("History", size="1", color_scheme="gray"),
-                              rx.foreach(r["history"], _history_item), spacing="1", padding_left="0.5em")),
+                              rx.foreach(history, _history_item), spacing="1", padding_left="0.5em")),
             spacing="2", width="100%",
         ),
-        role="listitem", aria_label="Cost rates of " + r["name"],
+        role="listitem", aria_label="Cost rates of " + r["name"].to(str),
         padding="0.6em", border_bottom="1px solid var(--gray-a4)", width="100%",
     )
 
@@ -49,7 +50,7 @@ def _form() -> rx.Component:
             field_label("Person", rx.el.select(
                 rx.el.option("Choose…", value=""),
                 rx.foreach(S.people, lambda p: rx.el.option(p["label"], value=p["id"])),
-                name="user_id", style=SELECT_STYLE, required=True)),
+                name="user_id", style=SELECT_STYLE, required=True, aria_label="Person")),
             field_label("Effective from", rx.input(type="date", name="effective_from", default_value=S.today,
                                                    key=S.today, required=True)),
             field_label("Amount per hour (" + S.currency + ")", rx.input(name="amount", placeholder="0.00",
@@ -82,6 +83,6 @@ def cost_rates_card() -> rx.Component:
             _form(),
             spacing="3", width="100%",
         ),
-        width="100%",
+        width="100%", role="region", aria_label="Cost rates",
         on_mount=S.load,
     )
