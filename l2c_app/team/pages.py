@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.core.models import ROLES
+from l2c_app.team.cost_rates_ui import cost_rates_card
 from l2c_app.team.state import InviteState, LoginState, SetupState, TeamState
 from l2c_app.ui.layout import NativeForm, app_page, error_callout, field_label, native_select, public_page
 
@@ -166,6 +167,7 @@ def team_page() -> rx.Component:
             ),
             width="100%",
         ),
+        cost_rates_card(),
         width="100%",
         spacing="4",
     )
