@@ -141,16 +141,19 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
             key = pid if group == "project" else (account_id or 0) if group == "client" else date_to.strftime("%Y-%m")
             row(key, cur).unbilled_minor += amount
     # cost of time: the rate whose effective_from is the latest on or before the entry's day
-    later = aliased(CostRate)
-    in_effect = and_(CostRate.user_id == TimeEntry.user_id, CostRate.effective_from <= TimeEntry.day,
-                     ~exists().where(later.user_id == TimeEntry.user_id, later.effective_from <= TimeEntry.day,
-                                     later.effective_from > CostRate.effective_from))
+    # (each rate runs until the next one of the same person: one range join, no anti-join per entry;
+    # effective_from is unique per person, so the ranges never overlap)
+    until = func.lead(CostRate.effective_from).over(partition_by=CostRate.user_id, order_by=CostRate.effective_from)
+    rate = select(CostRate.id, CostRate.user_id, CostRate.effective_from, CostRate.amount_minor, CostRate.currency,
+                  until.label("until")).subquery("rate")
+    in_effect = and_(rate.c.user_id == TimeEntry.user_id, rate.c.effective_from <= TimeEntry.day,
+                     or_(rate.c.until.is_(None), TimeEntry.day < rate.c.until))
     k = _key(session, group, TimeEntry.day)
-    stmt = (select(k, CostRate.currency, func.sum(cast(TimeEntry.minutes, BigInteger) * CostRate.amount_minor),
-                   func.sum(case((CostRate.id.is_(None), TimeEntry.minutes), else_=0)))
+    stmt = (select(k, rate.c.currency, func.sum(cast(TimeEntry.minutes, BigInteger) * rate.c.amount_minor),
+                   func.sum(case((rate.c.id.is_(None), TimeEntry.minutes), else_=0)))
             .select_from(TimeEntry).join(Project, Project.id == TimeEntry.project_id)
-            .outerjoin(CostRate, in_effect)
-            .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to).group_by(k, CostRate.currency))
+            .outerjoin(rate, in_effect)
+            .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to).group_by(k, rate.c.currency))
     for key, cur, exact, uncosted in session.execute(stmt):
         if cur is None:  # no rate: report the minutes against the project's currency row
             for pcur in _currencies_of(session, group, key):
