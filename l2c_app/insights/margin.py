@@ -154,11 +154,10 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
             .select_from(TimeEntry).join(Project, Project.id == TimeEntry.project_id)
             .outerjoin(rate, in_effect)
             .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to).group_by(k, rate.c.currency))
+    uncosted_currency = _uncosted_currency(session, group)
     for key, cur, exact, uncosted in session.execute(stmt):
         if cur is None:  # no rate: report the minutes against the project's currency row
-            for pcur in _currencies_of(session, group, key):
-                row(key, pcur).uncosted_minutes += int(uncosted or 0)
-                break
+            row(key, uncosted_currency(key)).uncosted_minutes += int(uncosted or 0)
             continue
         row(key, cur).time_exact += int(exact or 0)
     # expenses: all of them (billable ones come back as revenue when billed)
@@ -174,11 +173,21 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
     return sorted(rows.values(), key=lambda r: (r.label.lower(), r.key, r.currency))
 
 
-def _currencies_of(session: Session, group: str, key) -> list[str]:
-    """Where minutes without a cost rate are reported: the project's currency, else the organisation's."""
-    project = session.get(Project, int(key)) if group == "project" else None
-    org = get_organisation(session)
-    return [project.currency if project else (org.currency if org else "EUR")]
+def _uncosted_currency(session: Session, group: str):
+    """Where minutes without a cost rate are reported: the project's currency, else the
+    organisation's (both read once, on the first such group, not once per group)."""
+    found: dict[str, object] = {}
+
+    def currency(key) -> str:
+        if not found:
+            org = get_organisation(session)
+            found["org"] = org.currency if org else "EUR"
+            found["projects"] = (dict(session.execute(select(Project.id, Project.currency)).all())
+                                 if group == "project" else {})
+        projects: dict = found["projects"]  # type: ignore[assignment]
+        return projects.get(int(key), found["org"]) if group == "project" else str(found["org"])
+
+    return currency
 
 
 def _label(session: Session, group: str, rows) -> None:
