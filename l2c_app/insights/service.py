@@ -249,6 +249,7 @@ def client_credit(session: Session, limit: int = LIST_LIMIT) -> dict[str, Any]:
     for r in rows:
         totals[r["currency"]] = totals.get(r["currency"], 0) + r["balance"]
     return {"count": len(rows), "totals": totals, "written_off": _totals(written),
+            "account_ids": [r["account_id"] for r in rows],  # every client holding credit (the ledger's age)
             "rows": [{"client": names.get(r["account_id"], "No client"), "balance_minor": r["balance"],
                       "held_minor": r["held"], "currency": r["currency"], "href": "/payments"} for r in rows[:limit]]}
 
