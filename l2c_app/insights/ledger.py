@@ -85,15 +85,12 @@ def oldest_unbilled(session: Session, project_ids: list[int], up_to: date) -> da
     if not project_ids:
         return None
     approval = billing.billing_settings(session)["time_approval_required"]
-    time_cond = [TimeEntry.project_id == Project.id, TimeEntry.billable.is_(True), TimeEntry.day <= up_to,
+    time_cond = [TimeEntry.project_id.in_(project_ids), TimeEntry.billable.is_(True), TimeEntry.day <= up_to,
                  ~billing.live_link("time", TimeEntry.id)]
     if approval:
         time_cond.append(TimeEntry.approved_at.is_not(None))
-    # time: per project its first unbilled day (ix_time_project_day read in day order until the
-    # first unbilled entry, not every entry of the project), the oldest of those
-    first_day = select(TimeEntry.day).where(*time_cond).order_by(TimeEntry.day).limit(1).scalar_subquery()
     days: list[date | datetime | None] = [
-        session.execute(select(func.min(first_day)).where(Project.id.in_(project_ids))).scalar_one(),
+        session.execute(select(func.min(TimeEntry.day)).where(*time_cond)).scalar_one(),
         session.execute(select(func.min(Expense.day)).where(
             Expense.project_id.in_(project_ids), Expense.billable.is_(True), Expense.day <= up_to,
             ~billing.live_link("expense", Expense.id))).scalar_one(),
