@@ -21,6 +21,7 @@ Run: `.venv/bin/python -m bench insights_bench` (small, SQLite), or
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import os
 import re
@@ -107,7 +108,7 @@ def populate(url: str, owner_id: int, scale: tuple[int, ...]) -> None:
     from l2c_app.payments.models import Payment
     from l2c_app.pipeline import service as pipeline
     from l2c_app.pipeline.models import Account, Deal
-    from l2c_app.projects.models import BudgetLine, Project, TimeEntry
+    from l2c_app.projects.models import BudgetLine, CostRate, Expense, Project, TimeEntry
 
     n_projects, entries, n_leads, n_deals, n_invoices, n_payments = scale
     billed = n_projects // 2  # one invoice each, for the even projects
@@ -129,6 +130,14 @@ def populate(url: str, owner_id: int, scale: tuple[int, ...]) -> None:
                                 "day": today - timedelta(days=j % 365), "minutes": 60 + j % 60, "billable": True,
                                 "rate_minor": 9500, "approved_at": now, "created_at": now, "updated_at": now}
                                for i in range(n_projects) for j in range(entries)))
+        # margin and utilisation: two cost rates (the later one in effect for the last half year)
+        # and four expenses per project (half billable, one marked up)
+        _insert(s, CostRate, ({"user_id": owner_id, "effective_from": today - timedelta(days=d), "amount_minor": a,
+                               "currency": "EUR", "updated_at": now} for d, a in ((400, 4000), (180, 4500))))
+        _insert(s, Expense, ({"project_id": p0 + i, "user_id": owner_id, "day": today - timedelta(days=j * 61),
+                              "description": "Travel", "amount_minor": 1000 + j * 250, "billable": j % 2 == 0,
+                              "category": "travel", "markup_percent": 10 if j == 2 else 0, "updated_at": now}
+                             for i in range(n_projects) for j in range(4)))
         s.commit()
         print(f"  {n_projects * entries:,} time entries written", flush=True)
         _insert(s, Invoice, ({"status": "sent", "kind": "invoice", "currency": "EUR", "account_id": acc0 + i,
@@ -185,9 +194,19 @@ def p95(values: list[float]) -> float:
 
 
 def insights_routes(openapi: dict) -> list[str]:
-    """Every GET under /api/v1/insights/ in the document (path parameters filled with 1)."""
-    return sorted(re.sub(r"\{[^}]+\}", "1", path) for path, ops in openapi["paths"].items()
-                  if path.startswith("/api/v1/insights/") and "get" in ops)
+    """Every GET under /api/v1/insights/ in the document (path parameters filled with 1, required
+    date query parameters with the last year: `from` a year ago, anything else today)."""
+    today = date.today()
+    out = []
+    for path, ops in openapi["paths"].items():
+        if not path.startswith("/api/v1/insights/") or "get" not in ops:
+            continue
+        query = [(q["name"], (today - timedelta(days=365) if q["name"] == "from" else today).isoformat())
+                 for q in ops["get"].get("parameters", [])
+                 if q.get("in") == "query" and q.get("required") and q.get("schema", {}).get("format") == "date"]
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        out.append(url + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else ""))
+    return sorted(out)
 
 
 def main() -> None:
@@ -255,8 +274,11 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
 
     row("GET /api/health (bare endpoint)", timed(get("/api/health"), max(runs, 15)))
     routes = insights_routes(api.openapi())
+    digests = []
     for path in routes:
-        row(f"GET {path}", timed(get(path), runs))
+        row(f"GET {path.split('?')[0]}", timed(get(path), runs))
+        body = get(path)().content  # type: ignore[attr-defined]
+        digests.append(f"{path.split('?')[0].rsplit('/', 1)[-1]} {hashlib.sha256(body).hexdigest()[:10]}")
     row("insights.service.dashboard (the page's read)", timed(dashboard, runs))
     if not routes:
         print("  (no GET /api/v1/insights/* route in the OpenAPI document)")
@@ -264,6 +286,7 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
     print(f"  figures: unbilled {f['unbilled']} on {f['unbilled_count']} projects, overdue {f['overdue']} "
           f"({f['overdue_open']}), stale leads {f['stale_leads']}, open pipeline {f['open']}, "
           f"unmatched {f['unmatched']}")
+    print(f"  response digests (same data, same figures): {', '.join(digests)}")
 
 
 if __name__ == "__main__":

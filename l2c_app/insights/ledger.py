@@ -144,7 +144,7 @@ def leaks(session: Session, today: date | None = None, now: datetime | None = No
         Invoice.due_date < overdue_cutoff(today, grace))).scalar_one()
     p_oldest = session.execute(select(func.min(func.coalesce(Payment.received_on, func.date(Payment.created_at))))
                                .where(Payment.invoice_id.is_(None), Payment.status != "failed")).scalar_one()
-    with_credit = [r["account_id"] for r in _credit_accounts(session) if r["account_id"] is not None]
+    with_credit = [a for a in credit["account_ids"] if a is not None]  # client_credit's rows, not read again
     cr_oldest = session.execute(select(func.min(ClientCredit.created_at))
                                 .where(ClientCredit.account_id.in_(with_credit))).scalar_one() if with_credit else None
     d_oldest = session.execute(select(func.min(Invoice.created_at)).where(
@@ -180,12 +180,6 @@ def _as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def _credit_accounts(session: Session) -> list[dict]:
-    from l2c_app.billing import ledger
-
-    return [r for r in ledger.credit_balances(session) if r["balance"] > 0]
 
 
 def days_text(n: int | None) -> str:

@@ -29,8 +29,8 @@ from sqlalchemy import BigInteger, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.billing.unbilled_totals import unbilled_totals
 from l2c_app.core.audit import Actor, record_action
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.errors import DomainError
@@ -131,28 +131,33 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
             .group_by(k, Invoice.currency))
     for key, cur, amount in session.execute(stmt):
         row(key, cur).billed_minor += int(amount or 0)
-    # unbilled: billing's own figure per project, as of date_to
-    for pid, account_id, cur in session.execute(select(Project.id, Project.account_id, Project.currency)):
-        amount = billing.unbilled_total(session, pid, date_to)
+    # unbilled: billing's own figure per project, as of date_to, for every project at once through
+    # its twin-tested set-based path (`billing.unbilled_totals`, equal to `unbilled_total` per project)
+    amounts = {pid: v for pid, v in unbilled_totals(session, None, date_to).items() if v}
+    projects = session.execute(select(Project.id, Project.account_id, Project.currency)).all() if amounts else []
+    for pid, account_id, cur in projects:
+        amount = amounts.get(pid, 0)
         if amount:
             key = pid if group == "project" else (account_id or 0) if group == "client" else date_to.strftime("%Y-%m")
             row(key, cur).unbilled_minor += amount
     # cost of time: the rate whose effective_from is the latest on or before the entry's day
-    later = aliased(CostRate)
-    in_effect = and_(CostRate.user_id == TimeEntry.user_id, CostRate.effective_from <= TimeEntry.day,
-                     ~exists().where(later.user_id == TimeEntry.user_id, later.effective_from <= TimeEntry.day,
-                                     later.effective_from > CostRate.effective_from))
+    # (each rate runs until the next one of the same person: one range join, no anti-join per entry;
+    # effective_from is unique per person, so the ranges never overlap)
+    until = func.lead(CostRate.effective_from).over(partition_by=CostRate.user_id, order_by=CostRate.effective_from)
+    rate = select(CostRate.id, CostRate.user_id, CostRate.effective_from, CostRate.amount_minor, CostRate.currency,
+                  until.label("until")).subquery("rate")
+    in_effect = and_(rate.c.user_id == TimeEntry.user_id, rate.c.effective_from <= TimeEntry.day,
+                     or_(rate.c.until.is_(None), TimeEntry.day < rate.c.until))
     k = _key(session, group, TimeEntry.day)
-    stmt = (select(k, CostRate.currency, func.sum(cast(TimeEntry.minutes, BigInteger) * CostRate.amount_minor),
-                   func.sum(case((CostRate.id.is_(None), TimeEntry.minutes), else_=0)))
+    stmt = (select(k, rate.c.currency, func.sum(cast(TimeEntry.minutes, BigInteger) * rate.c.amount_minor),
+                   func.sum(case((rate.c.id.is_(None), TimeEntry.minutes), else_=0)))
             .select_from(TimeEntry).join(Project, Project.id == TimeEntry.project_id)
-            .outerjoin(CostRate, in_effect)
-            .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to).group_by(k, CostRate.currency))
+            .outerjoin(rate, in_effect)
+            .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to).group_by(k, rate.c.currency))
+    uncosted_currency = _uncosted_currency(session, group)
     for key, cur, exact, uncosted in session.execute(stmt):
         if cur is None:  # no rate: report the minutes against the project's currency row
-            for pcur in _currencies_of(session, group, key):
-                row(key, pcur).uncosted_minutes += int(uncosted or 0)
-                break
+            row(key, uncosted_currency(key)).uncosted_minutes += int(uncosted or 0)
             continue
         row(key, cur).time_exact += int(exact or 0)
     # expenses: all of them (billable ones come back as revenue when billed)
@@ -168,11 +173,21 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
     return sorted(rows.values(), key=lambda r: (r.label.lower(), r.key, r.currency))
 
 
-def _currencies_of(session: Session, group: str, key) -> list[str]:
-    """Where minutes without a cost rate are reported: the project's currency, else the organisation's."""
-    project = session.get(Project, int(key)) if group == "project" else None
-    org = get_organisation(session)
-    return [project.currency if project else (org.currency if org else "EUR")]
+def _uncosted_currency(session: Session, group: str):
+    """Where minutes without a cost rate are reported: the project's currency, else the
+    organisation's (both read once, on the first such group, not once per group)."""
+    found: dict[str, object] = {}
+
+    def currency(key) -> str:
+        if not found:
+            org = get_organisation(session)
+            found["org"] = org.currency if org else "EUR"
+            found["projects"] = (dict(session.execute(select(Project.id, Project.currency)).all())
+                                 if group == "project" else {})
+        projects: dict = found["projects"]  # type: ignore[assignment]
+        return projects.get(int(key), found["org"]) if group == "project" else str(found["org"])
+
+    return currency
 
 
 def _label(session: Session, group: str, rows) -> None:

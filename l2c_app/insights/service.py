@@ -241,13 +241,15 @@ def client_credit(session: Session, limit: int = LIST_LIMIT) -> dict[str, Any]:
     from l2c_app.billing import ledger
 
     rows = [r for r in ledger.credit_balances(session) if r["balance"] > 0]
-    names = dict(session.execute(select(Account.id, Account.name)).all())
+    shown = {r["account_id"] for r in rows[:limit] if r["account_id"] is not None}  # names of the listed rows only
+    names = dict(session.execute(select(Account.id, Account.name).where(Account.id.in_(shown))).all()) if shown else {}
     written = session.execute(select(Invoice.currency, func.sum(Invoice.written_off_minor))
                               .where(Invoice.written_off_minor > 0).group_by(Invoice.currency)).all()
     totals: Totals = {}
     for r in rows:
         totals[r["currency"]] = totals.get(r["currency"], 0) + r["balance"]
     return {"count": len(rows), "totals": totals, "written_off": _totals(written),
+            "account_ids": [r["account_id"] for r in rows],  # every client holding credit (the ledger's age)
             "rows": [{"client": names.get(r["account_id"], "No client"), "balance_minor": r["balance"],
                       "held_minor": r["held"], "currency": r["currency"], "href": "/payments"} for r in rows[:limit]]}
 
