@@ -118,20 +118,24 @@ def a_billing_approver(app) -> tuple[str, str]:
     return email, password
 
 
-def a_developer(app) -> tuple[str, str]:
-    """Tess from delivery logs this journey's week: her own week, so the time other journeys log
-    for the owner (who shares the app) can never push one of her days over 24 h."""
+def a_person(app, name: str, email: str, role: str, password: str) -> tuple[str, str]:
+    """A person of the shared app, made once (through the auth service); their e-mail and password."""
     from sqlmodel import select
 
     from l2c_app.core.auth import create_user
     from l2c_app.core.models import User
 
-    email, password = "tess.timekeeper@l2c.test", "delivery-password-1"
     with app.session() as s:
         if s.exec(select(User).where(User.email == email)).first() is None:
-            create_user(s, name="Tess Timekeeper", email=email, role="delivery", password=password)
+            create_user(s, name=name, email=email, role=role, password=password)
             s.commit()
     return email, password
+
+
+def a_developer(app) -> tuple[str, str]:
+    """Tess from delivery logs this journey's week: her own week, so the time other journeys log
+    for the owner (who shares the app) can never push one of her days over 24 h."""
+    return a_person(app, "Tess Timekeeper", "tess.timekeeper@l2c.test", "delivery", "delivery-password-1")
 
 
 def approve_week(page: Page, app, person: str, project: str) -> None:
