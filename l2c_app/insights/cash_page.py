@@ -8,6 +8,7 @@ from l2c_app.insights.ar_aging import BUCKET_LABELS, BUCKETS
 from l2c_app.insights.cash_forecast import PART_LABELS, PARTS
 from l2c_app.insights.cash_state import CashState
 from l2c_app.insights.cash_view import CHART_COLORS
+from l2c_app.insights.page_kit import empty, intro, loading_state
 from l2c_app.insights.tabs import insights_tabs
 from l2c_app.ui import kit
 from l2c_app.ui.layout import app_page
@@ -85,15 +86,6 @@ def dso_cards() -> rx.Component:
     )
 
 
-def empty(text: str) -> rx.Component:
-    return rx.callout(text, icon="info", color_scheme="gray", width="100%")
-
-
-def loading_state() -> rx.Component:
-    return rx.center(rx.hstack(rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"),
-                               align="center", spacing="3"),
-                     padding="4em", width="100%", role="status")
-
 
 def body() -> rx.Component:
     return rx.vstack(
@@ -126,15 +118,9 @@ def body() -> rx.Component:
 def cash_page() -> rx.Component:
     return rx.vstack(
         insights_tabs("/insights/cash"),
-        rx.hstack(
-            rx.text("When the money should arrive, and what is late.", color_scheme="gray"),
-            rx.spacer(),
-            rx.button(rx.icon("download", size=14), "Download CSV", variant="soft",
-                      on_click=rx.download(url=S.csv_url, filename="cash-forecast.csv")),
-            rx.button(rx.icon("refresh-cw", size=14), "Refresh figures", on_click=S.load, loading=S.loading,
-                      variant="soft"),
-            width="100%", align="center", wrap="wrap", spacing="2",
-        ),
+        intro("When the money should arrive, and what is late.", S.load, S.loading,
+              rx.button(rx.icon("download", size=14), "Download CSV", variant="soft",
+                        on_click=rx.download(url=S.csv_url, filename="cash-forecast.csv"))),
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="tomato", role="alert"),
                 rx.fragment()),
         rx.cond(S.loaded, body(), loading_state()),

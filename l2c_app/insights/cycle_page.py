@@ -8,6 +8,7 @@ import reflex as rx
 from l2c_app.insights.cycle_state import CycleState
 from l2c_app.insights.cycle_times import STEPS
 from l2c_app.insights.cycle_view import GROUP_LABELS
+from l2c_app.insights.page_kit import loading_state
 from l2c_app.insights.tabs import insights_tabs
 from l2c_app.ui.kit import list_table
 from l2c_app.ui.layout import app_page
@@ -126,10 +127,6 @@ def body() -> rx.Component:
             waiting_table(), forecast_section(), spacing="4", width="100%"),
     )
 
-
-def loading_state() -> rx.Component:
-    return rx.center(rx.hstack(rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"),
-                               align="center", spacing="3"), padding="4em", width="100%", role="status")
 
 
 @app_page(PATH, "Cycle times", "insights", on_load=CycleState.load)

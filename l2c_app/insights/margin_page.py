@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.insights.margin_state import MarginState
+from l2c_app.insights.page_kit import empty, intro, loading_state
 from l2c_app.insights.tabs import insights_tabs
 from l2c_app.ui import kit
 from l2c_app.ui.layout import app_page, error_callout, field_label
@@ -62,15 +63,6 @@ def utilisation_table() -> rx.Component:
                                              rx.table.cell(r["capacity"]), rx.table.cell(r["percent"]))))
 
 
-def empty(text: str) -> rx.Component:
-    return rx.callout(text, icon="info", color_scheme="gray", width="100%")
-
-
-def loading_state() -> rx.Component:
-    return rx.center(rx.hstack(rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"),
-                               align="center", spacing="3"),
-                     padding="4em", width="100%", role="status")
-
 
 def capacity_form() -> rx.Component:
     return rx.form(rx.vstack(
@@ -114,13 +106,7 @@ def body() -> rx.Component:
 def margin_page() -> rx.Component:
     return rx.vstack(
         insights_tabs("/insights/margin"),
-        rx.hstack(
-            rx.text("What projects earn after the cost of time and expenses.", color_scheme="gray"),
-            rx.spacer(),
-            rx.button(rx.icon("refresh-cw", size=14), "Refresh figures", on_click=S.load, loading=S.loading,
-                      variant="soft"),
-            width="100%", align="center", wrap="wrap", spacing="2",
-        ),
+        intro("What projects earn after the cost of time and expenses.", S.load, S.loading),
         rx.cond((S.user_role != "") & ~S.allowed_sections.contains("margin"),
                 rx.callout("Margins are not available for your role: they show what people cost.", icon="lock",
                            color_scheme="gray"),

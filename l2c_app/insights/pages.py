@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from l2c_app.insights.page_kit import intro, loading_state
 from l2c_app.insights.state import InsightsState
 from l2c_app.insights.tabs import insights_tabs
 from l2c_app.ui.layout import app_page
@@ -82,11 +83,6 @@ def leak_card(key: str, title: str, icon: str, measures, count, rows, all_clear:
     )
 
 
-def loading_state() -> rx.Component:
-    return rx.center(rx.hstack(rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"),
-                               align="center", spacing="3"),
-                     padding="4em", width="100%", role="status")
-
 
 def dashboard() -> rx.Component:
     return rx.vstack(
@@ -155,14 +151,8 @@ def dashboard() -> rx.Component:
 def insights_page() -> rx.Component:
     return rx.vstack(
         insights_tabs("/insights"),
-        rx.hstack(
-            rx.text("The gaps where small teams lose money, read from the records themselves. "
-                    "Every figure opens the records behind it.", color_scheme="gray"),
-            rx.spacer(),
-            rx.button(rx.icon("refresh-cw", size=14), "Refresh figures", on_click=InsightsState.load,
-                      loading=InsightsState.loading, variant="soft"),
-            width="100%", align="center",
-        ),
+        intro("The gaps where small teams lose money, read from the records themselves. "
+              "Every figure opens the records behind it.", InsightsState.load, InsightsState.loading),
         rx.cond(InsightsState.loaded, dashboard(), loading_state()),
         spacing="4", width="100%",
     )
