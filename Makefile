@@ -46,6 +46,7 @@ run: install
 
 lint: install-test
 	$(VENV)/bin/ruff check l2c_app tests bench
+	$(VENV)/bin/ruff format --check l2c_app tests bench alembic
 	$(VENV)/bin/mypy
 
 # Two pytest-xdist workers; the tests that share the app server run in one of them (tests/conftest.py,

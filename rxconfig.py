@@ -23,7 +23,12 @@ config = rx.Config(
     show_built_with_reflex=False,
     redis_url=_redis,
     # One theme for the whole app; light or dark follows the user (toggle in the user menu).
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="inherit", accent_color="indigo",
-                                                         gray_color="slate", radius="medium", has_background=True))],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(
+                appearance="inherit", accent_color="indigo", gray_color="slate", radius="medium", has_background=True
+            )
+        )
+    ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     # Options after the names (`insights_bench --scale issue`) are the bench's own (it reads sys.argv).
-    argv = argv[:next((i for i, a in enumerate(argv) if a.startswith("--")), len(argv))]
+    argv = argv[: next((i for i, a in enumerate(argv) if a.startswith("--")), len(argv))]
     names = argv or sorted(p.stem for p in Path(__file__).parent.glob("*_bench.py"))
     for name in names:
         module = importlib.import_module(f"bench.{name.removesuffix('.py')}")

@@ -126,10 +126,24 @@ def _invoices(url: str, n: int) -> list[int]:
     from l2c_app.core.db import engine_for
 
     now = datetime.now(UTC)
-    rows = [{"number": f"B-{i:06d}", "kind": "invoice", "status": "sent", "currency": "EUR", "total_minor": 10000,
-             "subtotal_minor": 10000, "public_token": secrets.token_urlsafe(24), "created_at": now,
-             "refunded": False, "disputed": False, "terms_days": 30, "tax_minor": 0, "paid_minor": 0}
-            for i in range(n)]
+    rows = [
+        {
+            "number": f"B-{i:06d}",
+            "kind": "invoice",
+            "status": "sent",
+            "currency": "EUR",
+            "total_minor": 10000,
+            "subtotal_minor": 10000,
+            "public_token": secrets.token_urlsafe(24),
+            "created_at": now,
+            "refunded": False,
+            "disputed": False,
+            "terms_days": 30,
+            "tax_minor": 0,
+            "paid_minor": 0,
+        }
+        for i in range(n)
+    ]
     with Session(engine_for(url)) as s:
         s.execute(insert(Invoice), rows)
         s.commit()
@@ -137,11 +151,25 @@ def _invoices(url: str, n: int) -> list[int]:
 
 
 def _event(i: int, invoice_id: int, prefix: str = "") -> dict:
-    cs = {"id": f"cs_bench_{prefix}{i}", "object": "checkout.session", "amount_total": 10000, "currency": "eur",
-          "payment_intent": f"pi_bench_{prefix}{i}", "payment_status": "paid", "status": "complete",
-          "metadata": {"invoice_id": str(invoice_id)}, "created": int(time.time())}
-    return {"id": f"evt_bench_{prefix}{i}", "object": "event", "type": "checkout.session.completed",
-            "created": int(time.time()), "data": {"object": cs}, "livemode": False}
+    cs = {
+        "id": f"cs_bench_{prefix}{i}",
+        "object": "checkout.session",
+        "amount_total": 10000,
+        "currency": "eur",
+        "payment_intent": f"pi_bench_{prefix}{i}",
+        "payment_status": "paid",
+        "status": "complete",
+        "metadata": {"invoice_id": str(invoice_id)},
+        "created": int(time.time()),
+    }
+    return {
+        "id": f"evt_bench_{prefix}{i}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "created": int(time.time()),
+        "data": {"object": cs},
+        "livemode": False,
+    }
 
 
 def _free_port() -> int:
@@ -179,14 +207,34 @@ class Server:
         import urllib.request
 
         self.port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, STRIPE_WEBHOOK_SECRET=SECRET, GRANIAN_WORKERS=str(workers),
-                   REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            STRIPE_WEBHOOK_SECRET=SECRET,
+            GRANIAN_WORKERS=str(workers),
+            REFLEX_CHECK_LATEST_VERSION="false",
+            REFLEX_TELEMETRY_ENABLED="false",
+        )
         env.pop("REDIS_URL", None)
         self.log = tempfile.NamedTemporaryFile(prefix="l2c-bench-server-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--backend-only",
-             "--backend-port", str(self.port), "--loglevel", "warning"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--backend-only",
+                "--backend-port",
+                str(self.port),
+                "--loglevel",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -222,8 +270,12 @@ def _post_all(port: int, bodies: list[tuple[bytes, str]], connections: int) -> t
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         start.wait()
         for body, sig in share:
-            conn.request("POST", "/api/webhooks/stripe", body=body,
-                         headers={"Stripe-Signature": sig, "Content-Type": "application/json"})
+            conn.request(
+                "POST",
+                "/api/webhooks/stripe",
+                body=body,
+                headers={"Stripe-Signature": sig, "Content-Type": "application/json"},
+            )
             resp = conn.getresponse()
             resp.read()
             statuses.append(resp.status)
@@ -253,7 +305,7 @@ def bench_webhooks(kind: str, n: int, connections: tuple[int, ...] = (1, 4, 8), 
         _post_all(server.port, warm, 1)
         rates, used = {}, 1
         for conns in connections:
-            bodies = _signed_bodies(ids[used:used + n], f"c{conns}")
+            bodies = _signed_bodies(ids[used : used + n], f"c{conns}")
             used += n
             elapsed, statuses = _post_all(server.port, bodies, conns)
             assert statuses == {200}, statuses
@@ -293,14 +345,17 @@ def main() -> None:
             t = bench_build(kind, n)
             target = 0.2 if n == 10_000 else 2.0
             print(f"  {kind:8s} {n:>7,} entries: {t:6.3f} s  (target < {target} s) {'OK' if t < target else 'SLOW'}")
-    print("signed webhook deliveries over HTTP to the production server, one worker "
-          "(checkout.session.completed -> invoice paid):")
+    print(
+        "signed webhook deliveries over HTTP to the production server, one worker "
+        "(checkout.session.completed -> invoice paid):"
+    )
     for kind in kinds:
         for conns, rate in bench_webhooks(kind, 2000).items():
             note = f"  (target >= 500/s) {'OK' if rate >= 500 else 'SLOW'}" if kind == "sqlite" else ""
             print(f"  {kind:8s} {conns} connection(s): {rate:7.0f} events/s{note}")
-    print("the same with 3 server workers (as `l2c serve` runs when REDIS_URL is set; SQLite "
-          "writers queue on its lock):")
+    print(
+        "the same with 3 server workers (as `l2c serve` runs when REDIS_URL is set; SQLite writers queue on its lock):"
+    )
     for kind in kinds:
         for conns, rate in bench_webhooks(kind, 2000, (8,), workers=3).items():
             print(f"  {kind:8s} {conns} connection(s): {rate:7.0f} events/s")

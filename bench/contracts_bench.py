@@ -60,11 +60,23 @@ def main() -> None:
         svc.send(session, world.actor, c.id, provider="builtin")
         session.commit()
         for email in ("zoe@client.test", "owner@northwind.test"):
-            link = session.exec(select(OutboxMessage).where(OutboxMessage.to == email, OutboxMessage.related_id == c.id,
-                                                            OutboxMessage.link.is_not(None))
-                                .order_by(OutboxMessage.id.desc())).first().link
-            svc.sign(session, link.rsplit("/", 1)[1], consent=True, typed_name="Bench Signer", ip="127.0.0.1",
-                     user_agent="bench")
+            link = (
+                session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.to == email, OutboxMessage.related_id == c.id, OutboxMessage.link.is_not(None))
+                    .order_by(OutboxMessage.id.desc())
+                )
+                .first()
+                .link
+            )
+            svc.sign(
+                session,
+                link.rsplit("/", 1)[1],
+                consent=True,
+                typed_name="Bench Signer",
+                ip="127.0.0.1",
+                user_agent="bench",
+            )
             session.commit()
 
     t = _timed(full_flow, 10)
@@ -80,9 +92,16 @@ def main() -> None:
     from l2c_app.contracts.models import Contract
 
     for _ in range(300):
-        session.add(Contract(deal_id=contract.deal_id, title="Other", body="x", status="completed",
-                             signed_sha256=svc.sha256_hex(os.urandom(16)),
-                             original_sha256=svc.sha256_hex(os.urandom(16))))
+        session.add(
+            Contract(
+                deal_id=contract.deal_id,
+                title="Other",
+                body="x",
+                status="completed",
+                signed_sha256=svc.sha256_hex(os.urandom(16)),
+                original_sha256=svc.sha256_hex(os.urandom(16)),
+            )
+        )
     session.commit()
     data = svc.render_pdf(session, contract)
     t = _timed(lambda: svc.verify_pdf(session, data), 50)

@@ -120,60 +120,228 @@ def populate(url: str, owner_id: int, scale: tuple[int, ...]) -> None:
     with Session(engine_for(url)) as s:
         _insert(s, Account, ({"name": f"Client {i}", "created_at": now} for i in range(n_projects)))
         acc0 = _first_id(s, Account)
-        _insert(s, Project, ({"name": f"Project {i}", "account_id": acc0 + i, "currency": "EUR", "status": "active",
-                              "billable_default": True, "created_at": now} for i in range(n_projects)))
+        _insert(
+            s,
+            Project,
+            (
+                {
+                    "name": f"Project {i}",
+                    "account_id": acc0 + i,
+                    "currency": "EUR",
+                    "status": "active",
+                    "billable_default": True,
+                    "created_at": now,
+                }
+                for i in range(n_projects)
+            ),
+        )
         p0 = _first_id(s, Project)
-        _insert(s, BudgetLine, ({"project_id": p0 + i, "role": "Dev", "rate_minor": 9500, "budget_minutes": 0,
-                                 "amount_minor": 0} for i in range(n_projects)))
+        _insert(
+            s,
+            BudgetLine,
+            (
+                {"project_id": p0 + i, "role": "Dev", "rate_minor": 9500, "budget_minutes": 0, "amount_minor": 0}
+                for i in range(n_projects)
+            ),
+        )
         b0 = _first_id(s, BudgetLine)
-        _insert(s, TimeEntry, ({"project_id": p0 + i, "budget_line_id": b0 + i, "user_id": owner_id,
-                                "day": today - timedelta(days=j % 365), "minutes": 60 + j % 60, "billable": True,
-                                "rate_minor": 9500, "approved_at": now, "created_at": now, "updated_at": now}
-                               for i in range(n_projects) for j in range(entries)))
+        _insert(
+            s,
+            TimeEntry,
+            (
+                {
+                    "project_id": p0 + i,
+                    "budget_line_id": b0 + i,
+                    "user_id": owner_id,
+                    "day": today - timedelta(days=j % 365),
+                    "minutes": 60 + j % 60,
+                    "billable": True,
+                    "rate_minor": 9500,
+                    "approved_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(n_projects)
+                for j in range(entries)
+            ),
+        )
         # margin and utilisation: two cost rates (the later one in effect for the last half year)
         # and four expenses per project (half billable, one marked up)
-        _insert(s, CostRate, ({"user_id": owner_id, "effective_from": today - timedelta(days=d), "amount_minor": a,
-                               "currency": "EUR", "updated_at": now} for d, a in ((400, 4000), (180, 4500))))
-        _insert(s, Expense, ({"project_id": p0 + i, "user_id": owner_id, "day": today - timedelta(days=j * 61),
-                              "description": "Travel", "amount_minor": 1000 + j * 250, "billable": j % 2 == 0,
-                              "category": "travel", "markup_percent": 10 if j == 2 else 0, "updated_at": now}
-                             for i in range(n_projects) for j in range(4)))
+        _insert(
+            s,
+            CostRate,
+            (
+                {
+                    "user_id": owner_id,
+                    "effective_from": today - timedelta(days=d),
+                    "amount_minor": a,
+                    "currency": "EUR",
+                    "updated_at": now,
+                }
+                for d, a in ((400, 4000), (180, 4500))
+            ),
+        )
+        _insert(
+            s,
+            Expense,
+            (
+                {
+                    "project_id": p0 + i,
+                    "user_id": owner_id,
+                    "day": today - timedelta(days=j * 61),
+                    "description": "Travel",
+                    "amount_minor": 1000 + j * 250,
+                    "billable": j % 2 == 0,
+                    "category": "travel",
+                    "markup_percent": 10 if j == 2 else 0,
+                    "updated_at": now,
+                }
+                for i in range(n_projects)
+                for j in range(4)
+            ),
+        )
         s.commit()
         print(f"  {n_projects * entries:,} time entries written", flush=True)
-        _insert(s, Invoice, ({"status": "sent", "kind": "invoice", "currency": "EUR", "account_id": acc0 + i,
-                              "project_id": p0 + i, "number": f"B-{i}", "public_token": secrets.token_hex(16),
-                              "issue_date": today, "due_date": today + timedelta(days=30), "terms_days": 30,
-                              "total_minor": 1000, "paid_minor": 0, "subtotal_minor": 1000, "tax_minor": 0,
-                              "refunded": False, "disputed": False, "created_at": now}
-                             for i in range(0, n_projects, 2)))
+        _insert(
+            s,
+            Invoice,
+            (
+                {
+                    "status": "sent",
+                    "kind": "invoice",
+                    "currency": "EUR",
+                    "account_id": acc0 + i,
+                    "project_id": p0 + i,
+                    "number": f"B-{i}",
+                    "public_token": secrets.token_hex(16),
+                    "issue_date": today,
+                    "due_date": today + timedelta(days=30),
+                    "terms_days": 30,
+                    "total_minor": 1000,
+                    "paid_minor": 0,
+                    "subtotal_minor": 1000,
+                    "tax_minor": 0,
+                    "refunded": False,
+                    "disputed": False,
+                    "created_at": now,
+                }
+                for i in range(0, n_projects, 2)
+            ),
+        )
         i0 = _first_id(s, Invoice)
-        _insert(s, InvoiceLine, ({"invoice_id": i0 + k, "description": "Time", "amount_minor": 1000,
-                                  "unit_price_minor": 1000, "quantity": 1, "unit": "hour", "tax_minor": 0,
-                                  "tax_percent": 0, "tax_inclusive": False, "position": 1} for k in range(billed)))
+        _insert(
+            s,
+            InvoiceLine,
+            (
+                {
+                    "invoice_id": i0 + k,
+                    "description": "Time",
+                    "amount_minor": 1000,
+                    "unit_price_minor": 1000,
+                    "quantity": 1,
+                    "unit": "hour",
+                    "tax_minor": 0,
+                    "tax_percent": 0,
+                    "tax_inclusive": False,
+                    "position": 1,
+                }
+                for k in range(billed)
+            ),
+        )
         l0 = _first_id(s, InvoiceLine)
         te0 = _first_id(s, TimeEntry)
-        _insert(s, BilledSource, ({"invoice_line_id": l0 + i // 2, "source_type": "time",
-                                   "source_id": te0 + i * entries + j, "amount_minor": 1, "created_at": now}
-                                  for i in range(0, n_projects, 2) for j in range(entries)))
+        _insert(
+            s,
+            BilledSource,
+            (
+                {
+                    "invoice_line_id": l0 + i // 2,
+                    "source_type": "time",
+                    "source_id": te0 + i * entries + j,
+                    "amount_minor": 1,
+                    "created_at": now,
+                }
+                for i in range(0, n_projects, 2)
+                for j in range(entries)
+            ),
+        )
         s.commit()
-        _insert(s, Lead, ({"name": f"Lead {i}", "email": f"l{i}@x.test", "status": "new", "source": "web",
-                           "owner_id": owner_id if i % 50 else None, "consent": False,
-                           "created_at": now - timedelta(days=i % 30)} for i in range(n_leads)))
-        _insert(s, Deal, ({"title": f"Deal {i}", "stage_id": stages[i % len(stages)], "status": "open",
-                           "value_minor": 10000 * (i % 97 + 1), "currency": "EUR", "created_at": now,
-                           "updated_at": now, "stage_entered_at": now, "last_activity_at": now}
-                          for i in range(n_deals)))
-        _insert(s, Invoice, ({"status": "draft" if i % 20 == 0 else "sent", "kind": "invoice", "currency": "EUR",
-                              "account_id": acc0 + i % n_projects, "number": None if i % 20 == 0 else f"I-{i}",
-                              "public_token": secrets.token_hex(16), "issue_date": today - timedelta(days=i % 60),
-                              "due_date": today - timedelta(days=i % 60) + timedelta(days=30), "terms_days": 30,
-                              "total_minor": 50_000, "paid_minor": 0, "subtotal_minor": 50_000, "tax_minor": 0,
-                              "refunded": False, "disputed": False, "created_at": now - timedelta(days=i % 60)}
-                             for i in range(other_invoices)))
-        _insert(s, Payment, ({"amount_minor": 5000, "currency": "EUR", "method": "bank_transfer",
-                              "status": "succeeded", "received_on": today - timedelta(days=i % 30),
-                              "invoice_id": None if i % 10 == 0 else i0 + i % max(1, billed),
-                              "created_at": now, "updated_at": now} for i in range(n_payments)))
+        _insert(
+            s,
+            Lead,
+            (
+                {
+                    "name": f"Lead {i}",
+                    "email": f"l{i}@x.test",
+                    "status": "new",
+                    "source": "web",
+                    "owner_id": owner_id if i % 50 else None,
+                    "consent": False,
+                    "created_at": now - timedelta(days=i % 30),
+                }
+                for i in range(n_leads)
+            ),
+        )
+        _insert(
+            s,
+            Deal,
+            (
+                {
+                    "title": f"Deal {i}",
+                    "stage_id": stages[i % len(stages)],
+                    "status": "open",
+                    "value_minor": 10000 * (i % 97 + 1),
+                    "currency": "EUR",
+                    "created_at": now,
+                    "updated_at": now,
+                    "stage_entered_at": now,
+                    "last_activity_at": now,
+                }
+                for i in range(n_deals)
+            ),
+        )
+        _insert(
+            s,
+            Invoice,
+            (
+                {
+                    "status": "draft" if i % 20 == 0 else "sent",
+                    "kind": "invoice",
+                    "currency": "EUR",
+                    "account_id": acc0 + i % n_projects,
+                    "number": None if i % 20 == 0 else f"I-{i}",
+                    "public_token": secrets.token_hex(16),
+                    "issue_date": today - timedelta(days=i % 60),
+                    "due_date": today - timedelta(days=i % 60) + timedelta(days=30),
+                    "terms_days": 30,
+                    "total_minor": 50_000,
+                    "paid_minor": 0,
+                    "subtotal_minor": 50_000,
+                    "tax_minor": 0,
+                    "refunded": False,
+                    "disputed": False,
+                    "created_at": now - timedelta(days=i % 60),
+                }
+                for i in range(other_invoices)
+            ),
+        )
+        _insert(
+            s,
+            Payment,
+            (
+                {
+                    "amount_minor": 5000,
+                    "currency": "EUR",
+                    "method": "bank_transfer",
+                    "status": "succeeded",
+                    "received_on": today - timedelta(days=i % 30),
+                    "invoice_id": None if i % 10 == 0 else i0 + i % max(1, billed),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(n_payments)
+            ),
+        )
         s.commit()
 
 
@@ -201,9 +369,11 @@ def insights_routes(openapi: dict) -> list[str]:
     for path, ops in openapi["paths"].items():
         if not path.startswith("/api/v1/insights/") or "get" not in ops:
             continue
-        query = [(q["name"], (today - timedelta(days=365) if q["name"] == "from" else today).isoformat())
-                 for q in ops["get"].get("parameters", [])
-                 if q.get("in") == "query" and q.get("required") and q.get("schema", {}).get("format") == "date"]
+        query = [
+            (q["name"], (today - timedelta(days=365) if q["name"] == "from" else today).isoformat())
+            for q in ops["get"].get("parameters", [])
+            if q.get("in") == "query" and q.get("required") and q.get("schema", {}).get("format") == "date"
+        ]
         url = re.sub(r"\{[^}]+\}", "1", path)
         out.append(url + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else ""))
     return sorted(out)
@@ -235,8 +405,10 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
     from l2c_app.insights import service
 
     n_projects, entries, n_leads, n_deals, n_invoices, n_payments = scale
-    what = (f"{n_projects:,} projects / {n_projects * entries:,} time entries, {n_leads:,} leads, {n_deals:,} deals, "
-            f"{n_invoices:,} invoices, {n_payments:,} payments")
+    what = (
+        f"{n_projects:,} projects / {n_projects * entries:,} time entries, {n_leads:,} leads, {n_deals:,} deals, "
+        f"{n_invoices:,} invoices, {n_payments:,} payments"
+    )
     start = time.perf_counter()
     populate(url, owner_id, scale)
     print(f"  generated in {time.perf_counter() - start:.0f} s: {what}", flush=True)
@@ -254,6 +426,7 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
             r = client.get(path, headers=headers)
             assert r.status_code == 200, f"{path}: {r.status_code} {r.text[:200]}"
             return r
+
         return call
 
     def dashboard() -> object:
@@ -283,9 +456,11 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
     if not routes:
         print("  (no GET /api/v1/insights/* route in the OpenAPI document)")
     f = dashboard()["figures"]  # type: ignore[index]
-    print(f"  figures: unbilled {f['unbilled']} on {f['unbilled_count']} projects, overdue {f['overdue']} "
-          f"({f['overdue_open']}), stale leads {f['stale_leads']}, open pipeline {f['open']}, "
-          f"unmatched {f['unmatched']}")
+    print(
+        f"  figures: unbilled {f['unbilled']} on {f['unbilled_count']} projects, overdue {f['overdue']} "
+        f"({f['overdue_open']}), stale leads {f['stale_leads']}, open pipeline {f['open']}, "
+        f"unmatched {f['unmatched']}"
+    )
     print(f"  response digests (same data, same figures): {', '.join(digests)}")
 
 

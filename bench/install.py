@@ -23,6 +23,13 @@ def fresh_install(name: str, allow_postgres: bool = False) -> tuple[str, int]:
 
     migrate(url)
     with session_scope() as s:
-        _, owner = setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="O",
-                                      owner_email=f"o{secrets.token_hex(3)}@bench.test", password="bench-password-1")
+        _, owner = setup_organisation(
+            s,
+            org_name="Bench",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="O",
+            owner_email=f"o{secrets.token_hex(3)}@bench.test",
+            password="bench-password-1",
+        )
         return url, owner.id

@@ -54,12 +54,17 @@ def _body(i: int, run: str) -> tuple[bytes, str, str]:
     first, last = FIRST[i % len(FIRST)], LAST[(i // 7) % len(LAST)]
     company = f"{last} {('Consulting', 'GmbH', 'SARL', 'Ltd', 'Studio')[i % 5]} {i % 3000}"
     domain = FREE[i % 4] if i % 3 == 0 else f"{last.lower().replace(chr(39), '')}-{i % 3000}.example"
-    fields = {"name": f"{first} {last}", "email": f"{first.lower()}.{run}{i}@{domain}", "company": company,
-              "phone": f"+33 1 {i % 100:02d} {i % 97:02d} {i % 89:02d} {i % 83:02d}",
-              "message": f"Hello, we are looking for help with our new website and a yearly support contract. "
-                         f"Team of {5 + i % 40}, budget around {10 + i % 90}k, start in {1 + i % 6} months. "
-                         f"Ref {run}-{i}.",
-              "consent": "on", "website": ""}
+    fields = {
+        "name": f"{first} {last}",
+        "email": f"{first.lower()}.{run}{i}@{domain}",
+        "company": company,
+        "phone": f"+33 1 {i % 100:02d} {i % 97:02d} {i % 89:02d} {i % 83:02d}",
+        "message": f"Hello, we are looking for help with our new website and a yearly support contract. "
+        f"Team of {5 + i % 40}, budget around {10 + i % 90}k, start in {1 + i % 6} months. "
+        f"Ref {run}-{i}.",
+        "consent": "on",
+        "website": "",
+    }
     v = RUNS[run] * 1_000_000 // 5 + i // 5
     ip = f"10.{v // 65536 % 256}.{v // 256 % 256}.{v % 256}"
     if i % 3 == 1:  # a plain HTML form posts form-encoded
@@ -107,13 +112,20 @@ def _setup(url: str) -> list[int]:
     from l2c_app.leads import service as svc
 
     with Session(engine_for(url), expire_on_commit=False) as s:
-        _, owner = setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="O",
-                                      owner_email="o@bench.test", password="bench-password-1")
-        ids = [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales", password=None).id
-               for i in range(3)]
+        _, owner = setup_organisation(
+            s,
+            org_name="Bench",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="O",
+            owner_email="o@bench.test",
+            password="bench-password-1",
+        )
+        ids = [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales", password=None).id for i in range(3)]
         s.flush()
-        svc.save_lead_settings(s, Actor("user", owner.id), mode="round_robin", users=ids, by_source={},
-                               consent_text="ok")
+        svc.save_lead_settings(
+            s, Actor("user", owner.id), mode="round_robin", users=ids, by_source={}, consent_text="ok"
+        )
         s.commit()
     return ids
 
@@ -162,10 +174,19 @@ def bench_capture(kind: str) -> None:
             stored += N_HTTP
             bare, leads = N_HTTP / t_bare, N_HTTP / t_lead
             target = 1000 if kind == "sqlite" else 600
-            verdict = "" if conns != 8 else (f"  target >= {target}/s and >= 1/4 of bare: "
-                                             f"{'OK' if leads >= target and leads * 4 >= bare else 'SLOW'}")
-            print(f"  {kind:8s} {conns} conn: lead capture {leads:6.0f} leads/s   bare endpoint {bare:6.0f} req/s"
-                  f"   ratio {leads / bare:.2f}{verdict}", flush=True)
+            verdict = (
+                ""
+                if conns != 8
+                else (
+                    f"  target >= {target}/s and >= 1/4 of bare: "
+                    f"{'OK' if leads >= target and leads * 4 >= bare else 'SLOW'}"
+                )
+            )
+            print(
+                f"  {kind:8s} {conns} conn: lead capture {leads:6.0f} leads/s   bare endpoint {bare:6.0f} req/s"
+                f"   ratio {leads / bare:.2f}{verdict}",
+                flush=True,
+            )
         if TOTAL:
             block = 10_000
             for first in range(0, TOTAL, block):
@@ -173,8 +194,10 @@ def bench_capture(kind: str) -> None:
                 t, st = _post_all(server.port, [_body(first + i, "long") for i in range(n)], 8)
                 assert st == {201: n}, st
                 stored += n
-                print(f"  {kind:8s} long run, leads {first + 1:>7,}-{first + n:>7,} (8 conn): {n / t:6.0f} leads/s",
-                      flush=True)
+                print(
+                    f"  {kind:8s} long run, leads {first + 1:>7,}-{first + n:>7,} (8 conn): {n / t:6.0f} leads/s",
+                    flush=True,
+                )
         print(f"  {kind:8s} {_check(url, stored)}", flush=True)
     finally:
         if server is not None:
@@ -184,8 +207,10 @@ def bench_capture(kind: str) -> None:
 
 
 def main() -> None:
-    print("public lead capture over HTTP to the production server (one worker), beside the bare endpoint "
-          "(same route and middleware, no database work) from the same run:")
+    print(
+        "public lead capture over HTTP to the production server (one worker), beside the bare endpoint "
+        "(same route and middleware, no database work) from the same run:"
+    )
     for kind in ["sqlite"] + (["postgres"] if _pg_up() else []):
         bench_capture(kind)
 
@@ -196,27 +221,31 @@ def main() -> None:
     from l2c_app.leads import service as svc
 
     with session_scope() as s:
-        ids = [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales", password=None).id
-               for i in range(3)]
-        svc.save_lead_settings(s, Actor("user", owner_id), mode="round_robin", users=ids, by_source={},
-                               consent_text="ok")
+        ids = [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales", password=None).id for i in range(3)]
+        svc.save_lead_settings(
+            s, Actor("user", owner_id), mode="round_robin", users=ids, by_source={}, consent_text="ok"
+        )
 
     # CSV import of 20,000 rows, in the chunks the background task uses.
     from l2c_app.leads.imports import CHUNK
 
-    raw = ("name,email,company\n" + "".join(f"Imp {i},imp{i}@imp{i % 3000}.test,Imp {i % 3000}\n"
-                                             for i in range(20_000))).encode()
+    raw = (
+        "name,email,company\n" + "".join(f"Imp {i},imp{i}@imp{i % 3000}.test,Imp {i % 3000}\n" for i in range(20_000))
+    ).encode()
     start = time.perf_counter()
     headers, rows = svc.parse_csv(raw)
     mapping = svc.guess_mapping(headers)
     imported = 0
     for first in range(0, len(rows), CHUNK):
         with session_scope() as s:
-            imported += svc.import_chunk(s, Actor("user", owner_id), headers, rows[first:first + CHUNK], mapping,
-                                         first + 2).imported
+            imported += svc.import_chunk(
+                s, Actor("user", owner_id), headers, rows[first : first + CHUNK], mapping, first + 2
+            ).imported
     elapsed = time.perf_counter() - start
-    print(f"CSV import: {imported} rows in {elapsed:.1f} s ({imported / elapsed:.0f} rows/s, "
-          f"chunks of {CHUNK} in a background task)")
+    print(
+        f"CSV import: {imported} rows in {elapsed:.1f} s ({imported / elapsed:.0f} rows/s, "
+        f"chunks of {CHUNK} in a background task)"
+    )
 
     # 50,000 leads for the list: bulk insert (the capture path is measured above).
     from sqlmodel import Session
@@ -225,11 +254,21 @@ def main() -> None:
     from l2c_app.leads.models import Lead
 
     with Session(engine_for(url)) as s:
-        s.bulk_insert_mappings(Lead, [  # type: ignore[arg-type]
-            {"name": f"Person {i}", "email": f"x{i}@firm{i % 5000}.test", "email_domain": f"firm{i % 5000}.test",
-             "company": f"Firm {i % 5000}", "source": ("web", "ads", "partner")[i % 3],
-             "status": ("new", "qualified", "disqualified")[i % 3], "owner_id": ids[i % 3]}
-            for i in range(N_LIST)])
+        s.bulk_insert_mappings(
+            Lead,
+            [  # type: ignore[arg-type]
+                {
+                    "name": f"Person {i}",
+                    "email": f"x{i}@firm{i % 5000}.test",
+                    "email_domain": f"firm{i % 5000}.test",
+                    "company": f"Firm {i % 5000}",
+                    "source": ("web", "ads", "partner")[i % 3],
+                    "status": ("new", "qualified", "disqualified")[i % 3],
+                    "owner_id": ids[i % 3],
+                }
+                for i in range(N_LIST)
+            ],
+        )
         s.commit()
     cases = {
         "first page, newest first": {},

@@ -65,8 +65,20 @@ TARGETS: list[tuple[str, tuple[str, ...] | None, str]] = [
     ("l2c_app/quotes/totals.py", ALL, "quotes"),
     ("l2c_app/billing/drafting.py", ("_line_tax",), "billing"),
     ("l2c_app/billing/invoice_totals.py", ("_apply_rate_tax", "_recompute_totals", "tax_split"), "billing"),
-    ("l2c_app/billing/payment_status.py", ("ledger", "net_paid", "amount_due", "open_amount", "recompute_status",
-                                           "_status_for", "recompute_status_row", "_sync_credit"), "billing"),
+    (
+        "l2c_app/billing/payment_status.py",
+        (
+            "ledger",
+            "net_paid",
+            "amount_due",
+            "open_amount",
+            "recompute_status",
+            "_status_for",
+            "recompute_status_row",
+            "_sync_credit",
+        ),
+        "billing",
+    ),
     ("l2c_app/billing/ledger.py", ALL, "billing"),
     ("l2c_app/billing/credit_notes.py", ALL, "billing"),
 ]
@@ -74,21 +86,31 @@ TARGETS: list[tuple[str, tuple[str, ...] | None, str]] = [
 # The fixed, fast test selection of each group (seconds, not minutes); the pure unit tests first
 # so that most mutants die before a database is made.
 TESTS = {
-    "core": ["tests/test_money_core.py", "tests/test_money.py", "tests/quotes/test_totals.py",
-             "tests/test_money_rule.py"],
+    "core": [
+        "tests/test_money_core.py",
+        "tests/test_money.py",
+        "tests/quotes/test_totals.py",
+        "tests/test_money_rule.py",
+    ],
     "quotes": ["tests/test_money_core.py", "tests/quotes/test_totals.py", "tests/test_money_rule.py"],
-    "billing": ["tests/billing/test_money_status.py", "tests/billing/test_ledger.py",
-                "tests/billing/test_fast_path_twins.py", "tests/billing/test_partial_credit_note_rules.py",
-                "tests/billing/test_ledger_rules.py",
-                "tests/test_money_rule.py::test_per_rate_keeps_a_deposits_stated_tax"],
+    "billing": [
+        "tests/billing/test_money_status.py",
+        "tests/billing/test_ledger.py",
+        "tests/billing/test_fast_path_twins.py",
+        "tests/billing/test_partial_credit_note_rules.py",
+        "tests/billing/test_ledger_rules.py",
+        "tests/test_money_rule.py::test_per_rate_keeps_a_deposits_stated_tax",
+    ],
 }
 # The pure core is judged by its unit tests only (a database test costs seconds on a busy
 # machine: tests parametrized [sqlite]/[postgres] are left out); billing's rules live on
 # the database, so its group runs its SQLite tests (but not the ledger's property test, which
 # builds a database per example: a minute per surviving mutant).
-SELECT = {"core": "not sqlite and not postgres and not migration",
-          "quotes": "not sqlite and not postgres and not migration",
-          "billing": "not postgres and not migration and not any_sequence"}
+SELECT = {
+    "core": "not sqlite and not postgres and not migration",
+    "quotes": "not sqlite and not postgres and not migration",
+    "billing": "not postgres and not migration and not any_sequence",
+}
 PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header", "--tb=no"]
 
 MAX_EXAMPLES = 20
@@ -97,38 +119,60 @@ MAX_EXAMPLES = 20
 # "file:line function: change" exactly as the survivor list prints it -> why (when a module's
 # lines move, move its entries too: a stale entry is simply run again).
 _SAME_EXPONENT = "quantize() reads only the exponent of its argument: Decimal(0), (1) and (2) all mean 'whole units'"
-_NO_ZERO_LINE = "a deposit line of 0 is never written (nothing of zero value is invoiced): < 0, <= 0 and < 1 " \
-    "select the same lines"
-_RARER_SKIP = "the skip is a write shortcut for a lone line whose tax is already its own; skipping less often " \
+_NO_ZERO_LINE = (
+    "a deposit line of 0 is never written (nothing of zero value is invoiced): < 0, <= 0 and < 1 select the same lines"
+)
+_RARER_SKIP = (
+    "the skip is a write shortcut for a lone line whose tax is already its own; skipping less often "
     "only recomputes the same figure (stored is never NULL: the group has lines)"
-_CREDIT_SHORTCUT = "was_over only skips a query: ClientCredit rows exist only while the stored paid exceeds the " \
-    "stored due (the recompute that ends an overpayment sees was_over and deletes them), so syncing in more " \
+)
+_CREDIT_SHORTCUT = (
+    "was_over only skips a query: ClientCredit rows exist only while the stored paid exceeds the "
+    "stored due (the recompute that ends an overpayment sees was_over and deletes them), so syncing in more "
     "cases finds nothing to change"
-_NO_CREDIT_NOTE_PAYMENTS = "a credit note never has a payment (manual payments and payment links refuse it), so " \
+)
+_NO_CREDIT_NOTE_PAYMENTS = (
+    "a credit note never has a payment (manual payments and payment links refuse it), so "
     "`led.payment_ids` is empty and its excess is never read"
-_TWO_LINES = "two lines reach a recompute fresh (stored = their own taxes: an equal sum means nothing to share) " \
-    "or after a removal (the largest-first shares keep their order): no two lines store the rate's sum in other " \
+)
+_TWO_LINES = (
+    "two lines reach a recompute fresh (stored = their own taxes: an equal sum means nothing to share) "
+    "or after a removal (the largest-first shares keep their order): no two lines store the rate's sum in other "
     "shares than the rule's"
-_APPLIED_ONLY = "the row made here is for a client who applied credit and holds none: credit is applied only " \
+)
+_APPLIED_ONLY = (
+    "the row made here is for a client who applied credit and holds none: credit is applied only "
     "from held credit (ClientCredit rows stay; balance = held - applied), so the default row is never made"
+)
 _HELD_SET = "the default of 'held' is overwritten in the same statement's row at once"
-_NONE_ACCOUNT = "credit belongs to a client (payments on invoices have an account): account_id is " \
-    "never None"
-_MORE_REFERENCE = "only sends more events through the reference path (recompute_status + after_payment on a " \
-    "fresh ORM object), which leaves the invoice, its credit, audit rows and events as the fast path does " \
+_NONE_ACCOUNT = "credit belongs to a client (payments on invoices have an account): account_id is never None"
+_MORE_REFERENCE = (
+    "only sends more events through the reference path (recompute_status + after_payment on a "
+    "fresh ORM object), which leaves the invoice, its credit, audit rows and events as the fast path does "
     "(tests/billing/test_fast_path_twins.py runs both paths on the same cases): it is only slower"
+)
 _EXCESS_COMPARED = "excess is only compared > 0: max(-1, x) and max(0, x) agree on it"
-_CN_SETTLED = "a credit note is issued as paid and keeps that status (a recompute never moves it, an issued one " \
+_CN_SETTLED = (
+    "a credit note is issued as paid and keeps that status (a recompute never moves it, an issued one "
     "cannot be voided): the open-status test already refuses it"
-_NEVER_NEGATIVE = "credit_lost is never negative (_excess grows with what is paid) and the client's balance never " \
+)
+_NEVER_NEGATIVE = (
+    "credit_lost is never negative (_excess grows with what is paid) and the client's balance never "
     "goes below 0: at credit_lost 0 the balance check cannot refuse"
-_OPEN_HAS_MONEY = "an invoice in an open status has money open: it was issued with a positive total, a credit " \
-    "note covering the total voids it, and _status_for makes it paid or written off once paid + written off " \
+)
+_OPEN_HAS_MONEY = (
+    "an invoice in an open status has money open: it was issued with a positive total, a credit "
+    "note covering the total voids it, and _status_for makes it paid or written off once paid + written off "
     "reach what is due"
-_NO_ZERO_INVOICE_LINE = "an invoice line of 0 is never written (add_manual_line refuses 0; build_invoice invoices " \
+)
+_NO_ZERO_INVOICE_LINE = (
+    "an invoice line of 0 is never written (add_manual_line refuses 0; build_invoice invoices "
     "nothing of zero value): <= 0 and < 0, > 0 and >= 0 select the same lines"
-_ISSUED_HAS_POSITIVE = "an issued invoice has a positive total (issue_invoice refuses anything else), so it has a " \
+)
+_ISSUED_HAS_POSITIVE = (
+    "an issued invoice has a positive total (issue_invoice refuses anything else), so it has a "
     "positive line and the default rate for none is never used"
+)
 EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/ledger.py:161 apply_credit: `'credit_note'` -> `'XXcredit_noteXX'`": _CN_SETTLED,
     "l2c_app/billing/ledger.py:208 write_off: `'credit_note'` -> `'XXcredit_noteXX'`": _CN_SETTLED,
@@ -136,11 +180,9 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/ledger.py:134 reverse_payment: `0` -> `-1`": _NEVER_NEGATIVE,
     "l2c_app/billing/ledger.py:212 write_off: `open_minor <= 0` -> `open_minor < 0`": _OPEN_HAS_MONEY,
     "l2c_app/billing/ledger.py:212 write_off: `0` -> `-1`": _OPEN_HAS_MONEY,
-    "l2c_app/billing/credit_notes.py:80 partial_credit_note: `line.amount_minor <= 0` -> `line.amount_minor < 0`":
-        _NO_ZERO_INVOICE_LINE,
+    "l2c_app/billing/credit_notes.py:80 partial_credit_note: `line.amount_minor <= 0` -> `line.amount_minor < 0`": _NO_ZERO_INVOICE_LINE,
     "l2c_app/billing/credit_notes.py:80 partial_credit_note: `0` -> `-1`": _NO_ZERO_INVOICE_LINE,
-    "l2c_app/billing/credit_notes.py:94 partial_credit_note: `ln.amount_minor > 0` -> `ln.amount_minor >= 0`":
-        _NO_ZERO_INVOICE_LINE,
+    "l2c_app/billing/credit_notes.py:94 partial_credit_note: `ln.amount_minor > 0` -> `ln.amount_minor >= 0`": _NO_ZERO_INVOICE_LINE,
     "l2c_app/billing/credit_notes.py:94 partial_credit_note: `0` -> `-1`": _NO_ZERO_INVOICE_LINE,
     "l2c_app/billing/credit_notes.py:98 partial_credit_note: `0` -> `1`": _ISSUED_HAS_POSITIVE,
     "l2c_app/billing/credit_notes.py:98 partial_credit_note: `0` -> `-1`": _ISSUED_HAS_POSITIVE,
@@ -148,10 +190,8 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/billing/payment_status.py:1010 recompute_status: `'credit_note'` -> `'XXcredit_noteXX'`": "a credit note's "
     "status never moves in a recompute (_status_for keeps it; it is issued as paid), so the paid event's "
     "guard is never reached for one",
-    "l2c_app/billing/payment_status.py:1056 recompute_status_row: `row.paid_minor > due` -> `row.paid_minor >= due`":
-        _MORE_REFERENCE,
-    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `'credit_note'` -> `'XXcredit_noteXX'`":
-        _NO_CREDIT_NOTE_PAYMENTS,
+    "l2c_app/billing/payment_status.py:1056 recompute_status_row: `row.paid_minor > due` -> `row.paid_minor >= due`": _MORE_REFERENCE,
+    "l2c_app/billing/payment_status.py:1057 recompute_status_row: `'credit_note'` -> `'XXcredit_noteXX'`": _NO_CREDIT_NOTE_PAYMENTS,
     "l2c_app/billing/payment_status.py:1057 recompute_status_row: `0` -> `1`": _MORE_REFERENCE,
     "l2c_app/billing/payment_status.py:1057 recompute_status_row: `0` -> `-1`": _EXCESS_COMPARED,
     "l2c_app/billing/payment_status.py:1057 recompute_status_row: `paid - due` -> `paid + due`": _MORE_REFERENCE,
@@ -204,16 +244,14 @@ EQUIVALENT: dict[str, str] = {
     "l2c_app/core/money.py:33 round_minor: `1` -> `0`": _SAME_EXPONENT,
     "l2c_app/core/tax.py:21 exact_line_tax: `0` -> `-1`": "the formula gives 0 at rate 0 too (the test is a shortcut); "
     "a rate of -1 never reaches it (rates are validated >= 0)",
-    "l2c_app/core/lines.py:123 allocate_rate_tax: `not free or percent == 0` -> `not free and percent == 0`":
-        "an empty group has target 0 and nothing to share; a 0 % group's target equals its lines' 0 taxes",
+    "l2c_app/core/lines.py:123 allocate_rate_tax: `not free or percent == 0` -> `not free and percent == 0`": "an empty group has target 0 and nothing to share; a 0 % group's target equals its lines' 0 taxes",
     "l2c_app/core/lines.py:123 allocate_rate_tax: `0` -> `-1`": "skipping 0 % is a shortcut (diff 0); no rate is -1",
     "l2c_app/core/lines.py:128 allocate_rate_tax: `diff > 0` -> `diff >= 0`": "at diff 0 the loop does not run",
     "l2c_app/core/lines.py:128 allocate_rate_tax: `0` -> `-1`": "diff is an integer: diff > -1 is diff >= 0, and "
     "at diff 0 the loop does not run",
     "l2c_app/quotes/totals.py:151 compute_totals: `0` -> `-1`": "the rate of a line without a tax is never read "
     "(no tax item, no tax row)",
-    "l2c_app/billing/invoice_totals.py:675 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`":
-        _NO_ZERO_LINE,
+    "l2c_app/billing/invoice_totals.py:675 _apply_rate_tax: `InvoiceLine.amount_minor < 0` -> `InvoiceLine.amount_minor <= 0`": _NO_ZERO_LINE,
     "l2c_app/billing/invoice_totals.py:675 _apply_rate_tax: `0` -> `1`": _NO_ZERO_LINE,
     "l2c_app/billing/invoice_totals.py:678 _apply_rate_tax: `0` -> `-1`": "the query leaving out 0 % lines is a shortcut: "
     "a 0 % group has nothing to share; no rate is -1",
@@ -282,14 +320,33 @@ def pin() -> None:
             pins[key] = old[key]
             lost.append(key)
     PINS.write_text(json.dumps(pins, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-    print(f"pinned {len(pins)} entries to {PINS.relative_to(ROOT)}; {len(lost)} kept from the old pins "
-          "(their line moved: update their keys)")
+    print(
+        f"pinned {len(pins)} entries to {PINS.relative_to(ROOT)}; {len(lost)} kept from the old pins "
+        "(their line moved: update their keys)"
+    )
 
 
-BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
-          ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
-CMPOPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
-          ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+BINOPS = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv,
+    ast.Pow: ast.Mult,
+}
+CMPOPS = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
 CODE_STRING = re.compile(r"^[a-z][a-z_]*$")
 
 
@@ -328,14 +385,21 @@ def _variants(node: ast.AST, parent: ast.AST | None) -> list[tuple[str, ast.AST]
         elif isinstance(v, int):
             out.append((f"`{v}` -> `{v + 1}`", ast.Constant(v + 1)))
             out.append((f"`{v}` -> `{v - 1}`", ast.Constant(v - 1)))
-        elif (isinstance(v, str) and CODE_STRING.match(v) and not isinstance(parent, (ast.JoinedStr, ast.Expr))):
+        elif isinstance(v, str) and CODE_STRING.match(v) and not isinstance(parent, (ast.JoinedStr, ast.Expr)):
             out.append((f"`{src}` -> `'XX{v}XX'`", ast.Constant(f"XX{v}XX")))
-    elif isinstance(node, ast.Name) and node.id in ("max", "min") and isinstance(parent, ast.Call) \
-            and parent.func is node:
+    elif (
+        isinstance(node, ast.Name)
+        and node.id in ("max", "min")
+        and isinstance(parent, ast.Call)
+        and parent.func is node
+    ):
         other = "min" if node.id == "max" else "max"
         out.append((f"`{node.id}(...)` -> `{other}(...)`", ast.Name(other, ast.Load())))
-    elif isinstance(node, ast.Return) and node.value is not None and not (
-            isinstance(node.value, ast.Constant) and node.value.value is None):
+    elif (
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+    ):
         new = ast.Return(ast.Constant(None))
         out.append((f"`return {ast.unparse(node.value)}` -> `return None`", new))
     for _, new in out:
@@ -365,7 +429,8 @@ def _points(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.AST, a
             out.append((parent, node, desc, new))
         for child in children:
             if isinstance(child, (ast.arg, ast.arguments)) or (
-                    isinstance(node, (ast.AnnAssign,)) and child is node.annotation):
+                isinstance(node, (ast.AnnAssign,)) and child is node.annotation
+            ):
                 continue
             visit(child, node)
 
@@ -414,12 +479,22 @@ def enumerate_mutants() -> list[Mutant]:
                 line = getattr(node, "lineno", fn.lineno)
                 n = seen[line, desc] = seen.get((line, desc), 0) + 1
                 # the same change twice on one line (two `0`s): numbered, so that keys stay unique
-                mutants.append(Mutant(path, qual, i, line, desc if n == 1 else f"{desc} #{n}", group,
-                                      lines[line - 1].strip() if 0 < line <= len(lines) else ""))
+                mutants.append(
+                    Mutant(
+                        path,
+                        qual,
+                        i,
+                        line,
+                        desc if n == 1 else f"{desc} #{n}",
+                        group,
+                        lines[line - 1].strip() if 0 < line <= len(lines) else "",
+                    )
+                )
     return mutants
 
 
 # ---------------------------------------------------------------- the worker (one process, in place)
+
 
 def _module_name(path: str) -> str:
     return path.removesuffix(".py").replace("/", ".")
@@ -629,12 +704,20 @@ def worker(group: str) -> int:
 
 # ---------------------------------------------------------------- the parent
 
+
 class Worker:
     def __init__(self, group: str):
         self.group = group
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker", group], cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", group],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=env,
+        )
 
     def ask(self, job: dict, timeout: float) -> dict | None:
         self.proc.stdin.write(json.dumps(job) + "\n")
@@ -666,14 +749,25 @@ def _write_json(path: str, results: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None, json_path: str | None = None,
-        resume: str | None = None, keys: list[str] | None = None) -> dict:
-    mutants = [m for m in enumerate_mutants() if (not only or only in m.path or only == m.group)
-               and (not keys or m.key in keys)]
+def run(
+    only: str | None,
+    jobs: int,
+    limit: int | None,
+    rerun: str | None = None,
+    json_path: str | None = None,
+    resume: str | None = None,
+    keys: list[str] | None = None,
+) -> dict:
+    mutants = [
+        m
+        for m in enumerate_mutants()
+        if (not only or only in m.path or only == m.group) and (not keys or m.key in keys)
+    ]
     if limit:
         mutants = mutants[:limit]
-    results: dict[str, list[tuple[Mutant, str]]] = {k: [] for k in ("killed", "survived", "timeout", "equivalent",
-                                                                     "skipped")}
+    results: dict[str, list[tuple[Mutant, str]]] = {
+        k: [] for k in ("killed", "survived", "timeout", "equivalent", "skipped")
+    }
     if rerun:
         # Tests are only ever added, so a mutant an earlier run killed (or timed out) stays so:
         # run again only its survivors (by key) and keep the rest as they were.
@@ -707,8 +801,11 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
             results["equivalent"].append((m, reason))
         else:
             by_group.setdefault(m.group, []).append(m)
-    print(f"{len(mutants)} mutants in {len(TARGETS)} modules; tests per group: "
-          + "; ".join(f"{g}: {' '.join(TESTS[g])} -k '{SELECT[g]}'" for g in by_group), flush=True)
+    print(
+        f"{len(mutants)} mutants in {len(TARGETS)} modules; tests per group: "
+        + "; ".join(f"{g}: {' '.join(TESTS[g])} -k '{SELECT[g]}'" for g in by_group),
+        flush=True,
+    )
     # one queue per group, `jobs` workers in all, round-robin over the groups' queues
     queue = [(g, m) for g, ms in by_group.items() for m in ms]
     workers: dict[int, Worker] = {}
@@ -759,9 +856,12 @@ def run(only: str | None, jobs: int, limit: int | None, rerun: str | None = None
                 if outcome in ("survived", "timeout"):  # as they come: a long run can be read (or stopped) midway
                     print(f"   {outcome}: {m.path}:{m.line} {m.func}: {m.change}", flush=True)
                 if done % 25 == 0:
-                    print(f"   {done}/{len(queue)} mutants run ({time.perf_counter() - start:.0f} s): "
-                          f"{len(results['killed'])} killed, {len(results['survived'])} survived, "
-                          f"{len(results['timeout'])} timeout", flush=True)
+                    print(
+                        f"   {done}/{len(queue)} mutants run ({time.perf_counter() - start:.0f} s): "
+                        f"{len(results['killed'])} killed, {len(results['survived'])} survived, "
+                        f"{len(results['timeout'])} timeout",
+                        flush=True,
+                    )
         if current:
             current.stop()
 
@@ -790,8 +890,9 @@ def merged(paths: list[str]) -> dict:
         for kind, entries in json.loads(Path(path).read_text()).items():
             for e in entries:
                 outcome_of[_key_of(e)] = (kind, e.get("detail") or "")
-    results: dict[str, list[tuple[Mutant, str]]] = {k: [] for k in ("killed", "survived", "timeout", "equivalent",
-                                                                     "skipped")}
+    results: dict[str, list[tuple[Mutant, str]]] = {
+        k: [] for k in ("killed", "survived", "timeout", "equivalent", "skipped")
+    }
     not_run = 0
     for key, m in by_key.items():
         reason = equivalent_reason(m)
@@ -811,8 +912,10 @@ def report(outcome: dict) -> None:
     equivalent, skipped = len(r["equivalent"]), len(r["skipped"])
     counted = killed + survived + timeout
     rate = 100 * (killed + timeout) / counted if counted else 0.0
-    print(f"   mutants: {outcome['total']}  killed: {killed}  survived: {survived}  timeout: {timeout}  "
-          f"equivalent-or-skipped: {equivalent + skipped} ({equivalent} equivalent, {skipped} skipped)")
+    print(
+        f"   mutants: {outcome['total']}  killed: {killed}  survived: {survived}  timeout: {timeout}  "
+        f"equivalent-or-skipped: {equivalent + skipped} ({equivalent} equivalent, {skipped} skipped)"
+    )
     print(f"   kill rate (killed + timeout over non-equivalent): {rate:.1f} %  ({outcome['seconds']:.0f} s)")
     per_file: dict[str, list[int]] = {}
     for kind in ("killed", "survived", "timeout"):
@@ -831,21 +934,34 @@ def report(outcome: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
-    parser.add_argument("--only", default=os.environ.get("MUTATION_ONLY"),
-                        help="a group (core, quotes, billing) or part of a module path")
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("MUTATION_ONLY"),
+        help="a group (core, quotes, billing) or part of a module path",
+    )
     parser.add_argument("--limit", type=int, default=None, help="the first N mutants only (a smoke run)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--json", default=os.environ.get("MUTATION_JSON"), help="also write the outcome to this file")
-    parser.add_argument("--rerun", default=os.environ.get("MUTATION_RERUN"),
-                        help="the --json file of an earlier run: run its survivors again only")
-    parser.add_argument("--mutant", action="append", default=None,
-                        help="only this mutant, by its key as --list prints it (repeatable)")
-    parser.add_argument("--resume", default=None,
-                        help="the --json file of a run stopped midway: keep its killed, run the rest")
-    parser.add_argument("--report", nargs="+", default=None,
-                        help="print the figures of earlier --json files (merged; EQUIVALENT as it is now), run nothing")
-    parser.add_argument("--pin", action="store_true",
-                        help="pin each EQUIVALENT entry to its line's text (after editing EQUIVALENT)")
+    parser.add_argument(
+        "--rerun",
+        default=os.environ.get("MUTATION_RERUN"),
+        help="the --json file of an earlier run: run its survivors again only",
+    )
+    parser.add_argument(
+        "--mutant", action="append", default=None, help="only this mutant, by its key as --list prints it (repeatable)"
+    )
+    parser.add_argument(
+        "--resume", default=None, help="the --json file of a run stopped midway: keep its killed, run the rest"
+    )
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        default=None,
+        help="print the figures of earlier --json files (merged; EQUIVALENT as it is now), run nothing",
+    )
+    parser.add_argument(
+        "--pin", action="store_true", help="pin each EQUIVALENT entry to its line's text (after editing EQUIVALENT)"
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(sys.argv[1:] if argv is None and __name__ == "__main__" else (argv or []))
     if args.worker:

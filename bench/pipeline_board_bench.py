@@ -39,20 +39,39 @@ def main() -> None:
     from l2c_app.pipeline.models import Account, Activity, Deal
 
     with session_scope() as s:
-        users = [owner_id] + [create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales",
-                                          password=None).id for i in range(4)]
+        users = [owner_id] + [
+            create_user(s, name=f"S{i}", email=f"s{i}@bench.test", role="sales", password=None).id for i in range(4)
+        ]
         stages = [st.id for st in svc.open_stages(s)]
     with Session(engine_for(url)) as s:
         s.bulk_insert_mappings(Account, [{"name": f"Account {i}"} for i in range(500)])  # type: ignore[arg-type]
         now = utcnow()
-        s.bulk_insert_mappings(Deal, [  # type: ignore[arg-type]
-            {"title": f"Deal {i}", "account_id": i % 500 + 1, "stage_id": stages[i % len(stages)], "status": "open",
-             "value_minor": 10000 * (i % 97 + 1), "currency": "EUR", "owner_id": users[i % len(users)],
-             "created_at": now, "updated_at": now, "stage_entered_at": now, "last_activity_at": now}
-            for i in range(N_DEALS)])
-        s.bulk_insert_mappings(Activity, [  # type: ignore[arg-type]
-            {"deal_id": i + 1, "kind": "task", "subject": f"Follow up {i}", "due_at": now, "created_at": now}
-            for i in range(0, N_DEALS, 2)])
+        s.bulk_insert_mappings(
+            Deal,
+            [  # type: ignore[arg-type]
+                {
+                    "title": f"Deal {i}",
+                    "account_id": i % 500 + 1,
+                    "stage_id": stages[i % len(stages)],
+                    "status": "open",
+                    "value_minor": 10000 * (i % 97 + 1),
+                    "currency": "EUR",
+                    "owner_id": users[i % len(users)],
+                    "created_at": now,
+                    "updated_at": now,
+                    "stage_entered_at": now,
+                    "last_activity_at": now,
+                }
+                for i in range(N_DEALS)
+            ],
+        )
+        s.bulk_insert_mappings(
+            Activity,
+            [  # type: ignore[arg-type]
+                {"deal_id": i + 1, "kind": "task", "subject": f"Follow up {i}", "due_at": now, "created_at": now}
+                for i in range(0, N_DEALS, 2)
+            ],
+        )
         s.commit()
     times = []
     for _ in range(5):
@@ -61,14 +80,18 @@ def main() -> None:
             cols = svc.board(s)
             payload = json.dumps(cols)
             times.append((time.perf_counter() - start) * 1000)
-    print(f"board with {sum(c['count'] for c in cols)} open deals: median {statistics.median(times):.0f} ms, "
-          f"best {min(times):.0f} ms (query + card data + column figures), {len(payload) / 1024:.0f} KiB of state")
+    print(
+        f"board with {sum(c['count'] for c in cols)} open deals: median {statistics.median(times):.0f} ms, "
+        f"best {min(times):.0f} ms (query + card data + column figures), {len(payload) / 1024:.0f} KiB of state"
+    )
     with session_scope() as s:
         start = time.perf_counter()
         for _ in range(100):
             svc.board_version(s)
-        print(f"board version check (the fallback poll of other open boards): "
-              f"{(time.perf_counter() - start) * 10:.2f} ms each")
+        print(
+            f"board version check (the fallback poll of other open boards): "
+            f"{(time.perf_counter() - start) * 10:.2f} ms each"
+        )
     from l2c_app.core.audit import Actor
     from l2c_app.core.db import with_session
     from l2c_app.pipeline import board_events
@@ -77,9 +100,14 @@ def main() -> None:
     for i in range(10):
         deal_id = 1 + 4 * i  # first column (New)
         start = time.perf_counter()
-        change = with_session(board_events.act_and_read, svc.move_deal, (Actor("user", owner_id), deal_id,
-                                                                        stages[1]), deal_id, (None, None, None, "UTC"),
-                              "")
+        change = with_session(
+            board_events.act_and_read,
+            svc.move_deal,
+            (Actor("user", owner_id), deal_id, stages[1]),
+            deal_id,
+            (None, None, None, "UTC"),
+            "",
+        )
         patched = board_events.patch_columns(cols, change)
         patch_times.append((time.perf_counter() - start) * 1000)
         assert patched is not None
@@ -91,12 +119,14 @@ def main() -> None:
         with session_scope() as s:
             cols = svc.board(s)
         reload_times.append((time.perf_counter() - start) * 1000)
-    print(f"a move, server side: move + re-read of the one card + headers + patch: median "
-          f"{statistics.median(patch_times):.0f} ms; the re-read + patch alone (what another tab does): "
-          f"{statistics.median(read_times):.0f} ms; the full board re-read it replaces: "
-          f"{statistics.median(reload_times):.0f} ms")
+    print(
+        f"a move, server side: move + re-read of the one card + headers + patch: median "
+        f"{statistics.median(patch_times):.0f} ms; the re-read + patch alone (what another tab does): "
+        f"{statistics.median(read_times):.0f} ms; the full board re-read it replaces: "
+        f"{statistics.median(reload_times):.0f} ms"
+    )
     if os.environ.get("L2C_BENCH_BROWSER") == "1":
-        _browser(url, Path(url.removeprefix('sqlite:///')).parent)
+        _browser(url, Path(url.removeprefix("sqlite:///")).parent)
 
 
 def _browser(url: str, folder: Path) -> None:
@@ -119,16 +149,28 @@ def _browser(url: str, folder: Path) -> None:
     with session_scope() as s:
         owner_email = s.exec(select(User).where(User.role == "owner")).first().email  # type: ignore[union-attr]
         create_user(s, name="Other", email="other@bench.test", role="sales", password="bench-password-2")
-    env = dict(os.environ, DATABASE_URL=url, APP_BASE_URL=f"http://localhost:{port}", REFLEX_USE_SYSTEM_BUN="1",
-               REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false",
-               PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        APP_BASE_URL=f"http://localhost:{port}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_TELEMETRY_ENABLED="false",
+        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
+    )
     env.pop("REDIS_URL", None)
     redis = os.environ.get("L2C_BENCH_REDIS")
     if redis:
         env.update(REDIS_URL=redis, GRANIAN_WORKERS=os.environ.get("GRANIAN_WORKERS", "2"))
     with open(folder / "serve.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://localhost:{port}"
     try:
         for _ in range(300):
@@ -145,8 +187,9 @@ def _browser(url: str, folder: Path) -> None:
                 client.get(f"{base}/api/health")
                 bare.append((time.perf_counter() - start) * 1000)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+            )
             pages = []
             for email, password in ((owner_email, "bench-password-1"), ("other@bench.test", "bench-password-2")):
                 page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
@@ -164,16 +207,19 @@ def _browser(url: str, folder: Path) -> None:
             for _ in range(3):
                 start = time.perf_counter()
                 mover.goto(f"{base}/pipeline")
-                mover.wait_for_function(f"document.querySelectorAll('[data-testid=deal-card]').length >= {shown}",
-                                        timeout=120_000)
+                mover.wait_for_function(
+                    f"document.querySelectorAll('[data-testid=deal-card]').length >= {shown}", timeout=120_000
+                )
                 times.append((time.perf_counter() - start) * 1000)
             cards = mover.locator("[data-testid=deal-card]").count()
             other.goto(f"{base}/pipeline")
             other.get_by_label("Live updates on").wait_for(timeout=60_000)
             mover.get_by_label("Live updates on").wait_for(timeout=60_000)
             mine, theirs = [], []
-            titles = mover.eval_on_selector_all('[aria-label="Stage New"] [role=article]',
-                                                "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))")
+            titles = mover.eval_on_selector_all(
+                '[aria-label="Stage New"] [role=article]',
+                "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))",
+            )
             for title in titles:  # cards of the first column (New) that are on screen
                 where = f'[aria-label="Stage Qualified"] [role=article][aria-label="{title}"]'
                 for pg in (mover, other):
@@ -188,11 +234,15 @@ def _browser(url: str, folder: Path) -> None:
                 theirs.append(seen[1] - t0)
             browser.close()
         how = f"Redis pub/sub, {env['GRANIAN_WORKERS']} workers" if redis else "in-process broadcast, 1 worker"
-        print(f"/pipeline in Chromium with {N_DEALS} open deals: median {statistics.median(times):.0f} ms until "
-              f"{cards} cards are on screen ({PER_COLUMN} per column; headers count all)")
-        print(f"'Move to' visible in the mover's browser: median {statistics.median(mine):.0f} ms "
-              f"(max {max(mine):.0f}); in another user's browser (push): median {statistics.median(theirs):.0f} ms "
-              f"(max {max(theirs):.0f}); {how}")
+        print(
+            f"/pipeline in Chromium with {N_DEALS} open deals: median {statistics.median(times):.0f} ms until "
+            f"{cards} cards are on screen ({PER_COLUMN} per column; headers count all)"
+        )
+        print(
+            f"'Move to' visible in the mover's browser: median {statistics.median(mine):.0f} ms "
+            f"(max {max(mine):.0f}); in another user's browser (push): median {statistics.median(theirs):.0f} ms "
+            f"(max {max(theirs):.0f}); {how}"
+        )
         print(f"bare /api/health round trip, same run: median {statistics.median(bare):.1f} ms")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

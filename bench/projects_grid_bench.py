@@ -32,8 +32,15 @@ def main() -> None:
     from l2c_app.projects.models import BudgetLine, Project, TimeEntry
 
     with Session(engine_for(url), expire_on_commit=False) as s:
-        _, owner = setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="B",
-                                      owner_email="bench@l2c.test", password="bench-password-1")
+        _, owner = setup_organisation(
+            s,
+            org_name="Bench",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="B",
+            owner_email="bench@l2c.test",
+            password="bench-password-1",
+        )
         user = create_user(s, name="Worker", email="w@l2c.test", role="delivery", password=None)
         s.flush()
         rows = []
@@ -52,8 +59,16 @@ def main() -> None:
             monday = first + timedelta(weeks=w)
             for d in range(5):
                 for pid, blid in rows:
-                    entries.append(TimeEntry(project_id=pid, budget_line_id=blid, user_id=user.id,
-                                             day=monday + timedelta(days=d), minutes=10, rate_minor=10000))
+                    entries.append(
+                        TimeEntry(
+                            project_id=pid,
+                            budget_line_id=blid,
+                            user_id=user.id,
+                            day=monday + timedelta(days=d),
+                            minutes=10,
+                            rate_minor=10000,
+                        )
+                    )
         s.add_all(entries)
         s.commit()
         print(f"entries: {len(entries)} on {url.split(':')[0]}")
@@ -67,12 +82,21 @@ def main() -> None:
         timings = []
         for i in range(30):
             t0 = time.perf_counter()
-            svc.upsert_time(s, SYSTEM, user_id=user.id, project_id=rows[i % 40][0], budget_line_id=rows[i % 40][1],
-                            day=this_monday + timedelta(days=5), minutes=5 + i % 3)
+            svc.upsert_time(
+                s,
+                SYSTEM,
+                user_id=user.id,
+                project_id=rows[i % 40][0],
+                budget_line_id=rows[i % 40][1],
+                day=this_monday + timedelta(days=5),
+                minutes=5 + i % 3,
+            )
             s.commit()
             timings.append((time.perf_counter() - t0) * 1000)
-        print(f"save one cell (24 h check, audit, commit): median {statistics.median(timings):.1f} ms, "
-              f"max {max(timings):.1f} ms")
+        print(
+            f"save one cell (24 h check, audit, commit): median {statistics.median(timings):.1f} ms, "
+            f"max {max(timings):.1f} ms"
+        )
         _ = owner
 
 

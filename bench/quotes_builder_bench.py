@@ -50,14 +50,34 @@ def main() -> None:
 
     print("totals function (pure, in memory):")
     for n in (1, 300, 1000):
-        lines = [LineInput(i, Decimal("12.5"), 15000 + i, Decimal("5"), 1, "VAT 20%", Decimal("20"), False,
-                           i % 10 == 0, i % 20 == 0) for i in range(n)]
+        lines = [
+            LineInput(
+                i,
+                Decimal("12.5"),
+                15000 + i,
+                Decimal("5"),
+                1,
+                "VAT 20%",
+                Decimal("20"),
+                False,
+                i % 10 == 0,
+                i % 20 == 0,
+            )
+            for i in range(n)
+        ]
         print(f"  {n:5d} lines: {timed(lambda: compute_totals(lines, Decimal('7.5')), 20):8.2f} ms")
 
     migrate(url)
     with session_scope() as s:
-        _, owner = setup_organisation(s, org_name="Bench Studio", currency="EUR", timezone="UTC", owner_name="O",
-                                      owner_email="o@bench.test", password="bench-password-1")
+        _, owner = setup_organisation(
+            s,
+            org_name="Bench Studio",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="O",
+            owner_email="o@bench.test",
+            password="bench-password-1",
+        )
         actor = Actor("user", owner.id)
         account = Account(name="Client")
         s.add(account)
@@ -66,19 +86,36 @@ def main() -> None:
         stage = PipelineStage(name="Proposal", position=1)
         s.add_all([contact, stage])
         s.flush()
-        deal = Deal(title="Bench deal", account_id=account.id, contact_id=contact.id, stage_id=stage.id,
-                    owner_id=owner.id)
+        deal = Deal(
+            title="Bench deal", account_id=account.id, contact_id=contact.id, stage_id=stage.id, owner_id=owner.id
+        )
         s.add(deal)
         s.flush()
         vat = svc.create_tax_rate(s, actor, name="VAT 20%", percent="20")
         quotes = {}
         for n in (1, 300, 1000):
             q = svc.create_quote_from_deal(s, actor, deal.id)
-            s.bulk_insert_mappings(QuoteLine, [  # type: ignore[arg-type]
-                {"quote_id": q.id, "position": i, "section": f"Section {i // 50}", "description": f"Task {i} — Łódź",
-                 "quantity": Decimal("1.5"), "unit": "hour", "unit_price_minor": 15000, "discount_percent": 0,
-                 "tax_rate_id": vat.id, "billing_kind": "hourly", "role": "Dev", "optional": False,
-                 "selected": True} for i in range(n)])
+            s.bulk_insert_mappings(
+                QuoteLine,
+                [  # type: ignore[arg-type]
+                    {
+                        "quote_id": q.id,
+                        "position": i,
+                        "section": f"Section {i // 50}",
+                        "description": f"Task {i} — Łódź",
+                        "quantity": Decimal("1.5"),
+                        "unit": "hour",
+                        "unit_price_minor": 15000,
+                        "discount_percent": 0,
+                        "tax_rate_id": vat.id,
+                        "billing_kind": "hourly",
+                        "role": "Dev",
+                        "optional": False,
+                        "selected": True,
+                    }
+                    for i in range(n)
+                ],
+            )
             quotes[n] = q.id
 
     print("service and PDF (SQLite, one transaction each):")
@@ -103,8 +140,10 @@ def main() -> None:
 
         t_edit, t_view, t_pdf = timed(edit), timed(view), timed(pdf, 3)
         pages = len(PdfReader(io.BytesIO(pdf_box["data"])).pages)
-        print(f"  {n:5d} lines: edit one line + recompute {t_edit:8.1f} ms | quote view {t_view:8.1f} ms | "
-              f"PDF {t_pdf:8.1f} ms ({pages} pages, {len(pdf_box['data']) // 1024} KiB)")
+        print(
+            f"  {n:5d} lines: edit one line + recompute {t_edit:8.1f} ms | quote view {t_view:8.1f} ms | "
+            f"PDF {t_pdf:8.1f} ms ({pages} pages, {len(pdf_box['data']) // 1024} KiB)"
+        )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,15 @@ def _setup(kind: str) -> tuple[str, callable]:
     from l2c_app.core.db import session_scope
 
     with session_scope() as s:
-        setup_organisation(s, org_name="Bench", currency="EUR", timezone="UTC", owner_name="O",
-                           owner_email=f"o{secrets.token_hex(3)}@bench.test", password="bench-password-1")
+        setup_organisation(
+            s,
+            org_name="Bench",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="O",
+            owner_email=f"o{secrets.token_hex(3)}@bench.test",
+            password="bench-password-1",
+        )
     return url, drop
 
 
@@ -64,10 +71,24 @@ def _invoices(url: str, n: int) -> list[tuple[int, int]]:
     from l2c_app.core.db import engine_for
 
     now = datetime.now(UTC)
-    rows = [{"number": f"W-{i:06d}", "kind": "invoice", "status": "sent", "currency": "EUR",
-             "total_minor": 5000 + 37 * i, "subtotal_minor": 5000 + 37 * i, "public_token": secrets.token_urlsafe(24),
-             "created_at": now, "refunded": False, "disputed": False, "terms_days": 30, "tax_minor": 0,
-             "paid_minor": 0} for i in range(n)]
+    rows = [
+        {
+            "number": f"W-{i:06d}",
+            "kind": "invoice",
+            "status": "sent",
+            "currency": "EUR",
+            "total_minor": 5000 + 37 * i,
+            "subtotal_minor": 5000 + 37 * i,
+            "public_token": secrets.token_urlsafe(24),
+            "created_at": now,
+            "refunded": False,
+            "disputed": False,
+            "terms_days": 30,
+            "tax_minor": 0,
+            "paid_minor": 0,
+        }
+        for i in range(n)
+    ]
     with Session(engine_for(url)) as s:
         s.execute(insert(Invoice), rows)
         s.commit()
@@ -78,26 +99,68 @@ def _event(tag: str, invoice_id: int, total: int) -> dict:
     """A checkout.session.completed as Stripe sends it for a Payment Link (API 2024-era shape)."""
     now = int(time.time())
     rnd = secrets.token_hex(12)
-    cs = {"id": f"cs_live_{tag}{rnd}", "object": "checkout.session", "after_expiration": None,
-          "allow_promotion_codes": False, "amount_subtotal": total, "amount_total": total,
-          "automatic_tax": {"enabled": False, "liability": None, "status": None},
-          "billing_address_collection": "auto", "cancel_url": None, "client_reference_id": None,
-          "consent": None, "created": now - 60, "currency": "eur", "custom_fields": [],
-          "customer": None, "customer_creation": "if_required",
-          "customer_details": {"address": {"city": "Lyon", "country": "FR", "line1": f"{invoice_id} rue de la Paix",
-                                           "line2": None, "postal_code": "69002", "state": None},
-                               "email": f"billing{invoice_id}@client{invoice_id % 97}.example",
-                               "name": f"Client {invoice_id}", "phone": None, "tax_exempt": "none", "tax_ids": []},
-          "expires_at": now + 86340, "invoice": None, "livemode": True, "locale": "auto",
-          "metadata": {"invoice_id": str(invoice_id), "source": "l2c", "invoice_number": f"W-{invoice_id:06d}"},
-          "mode": "payment", "payment_intent": f"pi_{tag}{rnd}", "payment_link": f"plink_{tag}{invoice_id}",
-          "payment_method_collection": "if_required", "payment_method_types": ["card", "sepa_debit"],
-          "payment_status": "paid", "phone_number_collection": {"enabled": False}, "status": "complete",
-          "submit_type": "pay", "success_url": "https://l2c.example/paid", "total_details":
-              {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}, "ui_mode": "hosted", "url": None}
-    return {"id": f"evt_{tag}{rnd}", "object": "event", "api_version": "2024-06-20", "created": now,
-            "data": {"object": cs}, "livemode": True, "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None}, "type": "checkout.session.completed"}
+    cs = {
+        "id": f"cs_live_{tag}{rnd}",
+        "object": "checkout.session",
+        "after_expiration": None,
+        "allow_promotion_codes": False,
+        "amount_subtotal": total,
+        "amount_total": total,
+        "automatic_tax": {"enabled": False, "liability": None, "status": None},
+        "billing_address_collection": "auto",
+        "cancel_url": None,
+        "client_reference_id": None,
+        "consent": None,
+        "created": now - 60,
+        "currency": "eur",
+        "custom_fields": [],
+        "customer": None,
+        "customer_creation": "if_required",
+        "customer_details": {
+            "address": {
+                "city": "Lyon",
+                "country": "FR",
+                "line1": f"{invoice_id} rue de la Paix",
+                "line2": None,
+                "postal_code": "69002",
+                "state": None,
+            },
+            "email": f"billing{invoice_id}@client{invoice_id % 97}.example",
+            "name": f"Client {invoice_id}",
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
+        "expires_at": now + 86340,
+        "invoice": None,
+        "livemode": True,
+        "locale": "auto",
+        "metadata": {"invoice_id": str(invoice_id), "source": "l2c", "invoice_number": f"W-{invoice_id:06d}"},
+        "mode": "payment",
+        "payment_intent": f"pi_{tag}{rnd}",
+        "payment_link": f"plink_{tag}{invoice_id}",
+        "payment_method_collection": "if_required",
+        "payment_method_types": ["card", "sepa_debit"],
+        "payment_status": "paid",
+        "phone_number_collection": {"enabled": False},
+        "status": "complete",
+        "submit_type": "pay",
+        "success_url": "https://l2c.example/paid",
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": "hosted",
+        "url": None,
+    }
+    return {
+        "id": f"evt_{tag}{rnd}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": now,
+        "data": {"object": cs},
+        "livemode": True,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": "checkout.session.completed",
+    }
 
 
 def _signed(events: list[dict]) -> list[tuple[bytes, str]]:
@@ -121,12 +184,24 @@ class Server:
         import urllib.request
 
         self.port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, STRIPE_WEBHOOK_SECRET=SECRET, GRANIAN_WORKERS="1",
-                   REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            STRIPE_WEBHOOK_SECRET=SECRET,
+            GRANIAN_WORKERS="1",
+            REFLEX_CHECK_LATEST_VERSION="false",
+            REFLEX_TELEMETRY_ENABLED="false",
+        )
         env.pop("REDIS_URL", None)
         self.log = tempfile.NamedTemporaryFile(prefix="l2c-webhook-bench-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.webhook_server", str(self.port)], cwd=ROOT,
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.webhook_server", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -201,10 +276,11 @@ def run(kind: str, n: int = N) -> dict[int, tuple[dict, dict]]:
         post_all(server.port, "/bench/bare-stripe", warm, 1)
         out, used = {}, 20
         for conns in CONNECTIONS:
-            mine = invoices[used:used + n]
+            mine = invoices[used : used + n]
             used += n
-            bare = post_all(server.port, "/bench/bare-stripe",
-                            _signed([_event(f"bare{conns}_", i, t) for i, t in mine]), conns)
+            bare = post_all(
+                server.port, "/bench/bare-stripe", _signed([_event(f"bare{conns}_", i, t) for i, t in mine]), conns
+            )
             l2c = post_all(server.port, WEBHOOK, _signed([_event(f"c{conns}_", i, t) for i, t in mine]), conns)
             out[conns] = (bare, l2c)
         with Session(engine_for(url)) as s:
@@ -220,23 +296,31 @@ def run(kind: str, n: int = N) -> dict[int, tuple[dict, dict]]:
 def main() -> None:
     kinds = ["sqlite"] + (["postgres"] if _pg_up() else [])
     load = os.getloadavg()
-    print(f"Stripe webhook (checkout.session.completed -> invoice paid) vs bare endpoint (signature only), "
-          f"same granian server, one worker, {N} distinct signed events per row; load average before "
-          f"{load[0]:.1f} on {os.cpu_count()} cores (shared machine: compare within the run)")
-    print(f"  {'db':8s} {'conns':>5s}   {'bare ev/s':>9s} {'p50':>6s} {'p99':>6s}   {'l2c ev/s':>9s} {'p50':>6s} "
-          f"{'p99':>6s}   l2c/bare")
+    print(
+        f"Stripe webhook (checkout.session.completed -> invoice paid) vs bare endpoint (signature only), "
+        f"same granian server, one worker, {N} distinct signed events per row; load average before "
+        f"{load[0]:.1f} on {os.cpu_count()} cores (shared machine: compare within the run)"
+    )
+    print(
+        f"  {'db':8s} {'conns':>5s}   {'bare ev/s':>9s} {'p50':>6s} {'p99':>6s}   {'l2c ev/s':>9s} {'p50':>6s} "
+        f"{'p99':>6s}   l2c/bare"
+    )
     for kind in kinds:
         results = run(kind)
         for conns, (bare, l2c) in results.items():
-            print(f"  {kind:8s} {conns:5d}   {bare['rate']:9.0f} {bare['p50']:5.1f}ms {bare['p99']:5.1f}ms   "
-                  f"{l2c['rate']:9.0f} {l2c['p50']:5.1f}ms {l2c['p99']:5.1f}ms   {l2c['rate'] / bare['rate']:6.2f}",
-                  flush=True)
+            print(
+                f"  {kind:8s} {conns:5d}   {bare['rate']:9.0f} {bare['p50']:5.1f}ms {bare['p99']:5.1f}ms   "
+                f"{l2c['rate']:9.0f} {l2c['p50']:5.1f}ms {l2c['p99']:5.1f}ms   {l2c['rate'] / bare['rate']:6.2f}",
+                flush=True,
+            )
         one, eight = results[1][1], results[8][1]
         third = "OK" if one["rate"] * 3 >= results[1][0]["rate"] else "NO"
         if kind == "sqlite":
             holds = "OK" if eight["rate"] >= one["rate"] else "NO"
-            print(f"    targets: 1 conn >= 1/3 bare: {third}; 8 >= 1 conn: {holds}"
-                  f"; p99 at 8 < 50 ms: {'OK' if eight['p99'] < 50 else 'NO'}")
+            print(
+                f"    targets: 1 conn >= 1/3 bare: {third}; 8 >= 1 conn: {holds}"
+                f"; p99 at 8 < 50 ms: {'OK' if eight['p99'] < 50 else 'NO'}"
+            )
         else:
             print(f"    targets: 1 conn >= 1/3 bare: {third}; >= 600/s at 8: {'OK' if eight['rate'] >= 600 else 'NO'}")
     load = os.getloadavg()

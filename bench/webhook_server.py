@@ -31,8 +31,9 @@ def app():  # granian's factory: the Reflex app's ASGI callable, the bare route 
     @api.post(BARE_PATH, include_in_schema=False)
     async def bare_stripe(request: Request) -> JSONResponse:
         try:
-            event = verify(await request.body(), request.headers.get("stripe-signature"),
-                           get_settings().stripe_webhook_secret)
+            event = verify(
+                await request.body(), request.headers.get("stripe-signature"), get_settings().stripe_webhook_secret
+            )
         except BadSignature as exc:
             return JSONResponse({"detail": str(exc)}, 400)
         return JSONResponse({"received": True, "id": event["id"]})

@@ -1,18 +1,18 @@
 """`l2c`: the operators' command line.
 
-    l2c serve [--port 3000] [--dev]     migrate once, then start the app (frontend + API on one port)
-    l2c db upgrade                      apply pending migrations, then check the schema matches the models
-    l2c db check                        list every difference between the database and the models
-    l2c users create --email E --role R [--name N]   (password read from stdin)
-    l2c apikeys create --name N         prints the key once
-    l2c demo load                       a believable data set covering every stage
-    l2c jobs run [--every N]            reminders, retainer invoices, DocuSign re-poll, Stripe sync
-    l2c contracts verify FILE           check a PDF against the stored contract hashes
-    l2c contracts repoll                re-poll stalled DocuSign envelopes
-    l2c backup FILE                     online SQLite backup (pg_dump hint on PostgreSQL)
-    l2c restore FILE                    replace the SQLite database with a backup (keeps the replaced file)
-    l2c contracts verify FILE           is this PDF exactly a contract l2c produced (signed or original)?
-    l2c contracts repoll [--hours 24]   ask DocuSign about envelopes with no Connect event for that long
+l2c serve [--port 3000] [--dev]     migrate once, then start the app (frontend + API on one port)
+l2c db upgrade                      apply pending migrations, then check the schema matches the models
+l2c db check                        list every difference between the database and the models
+l2c users create --email E --role R [--name N]   (password read from stdin)
+l2c apikeys create --name N         prints the key once
+l2c demo load                       a believable data set covering every stage
+l2c jobs run [--every N]            reminders, retainer invoices, DocuSign re-poll, Stripe sync
+l2c contracts verify FILE           check a PDF against the stored contract hashes
+l2c contracts repoll                re-poll stalled DocuSign envelopes
+l2c backup FILE                     online SQLite backup (pg_dump hint on PostgreSQL)
+l2c restore FILE                    replace the SQLite database with a backup (keeps the replaced file)
+l2c contracts verify FILE           is this PDF exactly a contract l2c produced (signed or original)?
+l2c contracts repoll [--hours 24]   ask DocuSign about envelopes with no Connect event for that long
 """
 
 from __future__ import annotations
@@ -86,13 +86,13 @@ def cmd_serve(args) -> int:
     elif getattr(args, "backend_only", False):  # the API and the app's websocket; the frontend is served elsewhere
         cmd += ["--env", "prod", "--backend-only", "--backend-port", str(args.port)]
     else:
-        cmd += ["--env", "prod", "--single-port", "--frontend-port", str(args.port), "--backend-port",
-                str(args.port)]
+        cmd += ["--env", "prod", "--single-port", "--frontend-port", str(args.port), "--backend-port", str(args.port)]
     print(f"l2c: starting on http://localhost:{args.port}", flush=True)
     jobs = None
     if not args.no_jobs:  # reminders, retainers, re-poll, Stripe sync: every hour, beside the app
-        jobs = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "3600"],
-                                cwd=PROJECT_DIR, env=env)
+        jobs = subprocess.Popen(
+            [sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "3600"], cwd=PROJECT_DIR, env=env
+        )
     try:
         if args.dev:  # hot reload restarts by itself; a crash while editing should stay visible
             return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
@@ -119,8 +119,11 @@ def cmd_users_create(args) -> int:
 
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else __import__("getpass").getpass()
     try:
-        user = with_session(lambda s: create_user(s, name=args.name or args.email.split("@")[0], email=args.email,
-                                                  role=args.role, password=password))
+        user = with_session(
+            lambda s: create_user(
+                s, name=args.name or args.email.split("@")[0], email=args.email, role=args.role, password=password
+            )
+        )
     except AuthError as exc:
         return _fail(str(exc))
     print(f"created user {user.email} ({user.role}), id {user.id}")
@@ -154,7 +157,7 @@ def cmd_demo_load(_args) -> int:
 def cmd_backup(args) -> int:
     settings = get_settings()
     if not settings.is_sqlite:
-        print("PostgreSQL: use pg_dump, e.g.  pg_dump --format=custom --file=l2c.dump \"$DATABASE_URL\"")
+        print('PostgreSQL: use pg_dump, e.g.  pg_dump --format=custom --file=l2c.dump "$DATABASE_URL"')
         return 0
     source = settings.database_url.removeprefix("sqlite:///")
     target = Path(args.file)
@@ -193,8 +196,11 @@ def _check_l2c_backup(path: Path) -> str | None:
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 return f"{path} is damaged (SQLite integrity check failed)"
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            revisions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] \
-                if "alembic_version" in tables else []
+            revisions = (
+                [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+                if "alembic_version" in tables
+                else []
+            )
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -219,8 +225,10 @@ def cmd_restore(args) -> int:
 
     settings = get_settings()
     if not settings.is_sqlite:
-        return _fail("PostgreSQL: restore with pg_restore, e.g.  pg_restore --clean --if-exists --no-owner "
-                     "--dbname \"$DATABASE_URL\" l2c.dump  (see README, Backups)")
+        return _fail(
+            "PostgreSQL: restore with pg_restore, e.g.  pg_restore --clean --if-exists --no-owner "
+            '--dbname "$DATABASE_URL" l2c.dump  (see README, Backups)'
+        )
     source = Path(args.file)
     if (problem := _check_l2c_backup(source)) is not None:
         return _fail(problem)
@@ -287,14 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dev", action="store_true", help="hot reload (frontend and API on separate ports)")
     serve.add_argument("--loglevel", default="info")
     serve.add_argument("--no-jobs", action="store_true", help="do not run the hourly jobs here (other hosts do)")
-    serve.add_argument("--backend-only", action="store_true",
-                       help="serve only the backend (API and websocket) on --port; no frontend build")
+    serve.add_argument(
+        "--backend-only",
+        action="store_true",
+        help="serve only the backend (API and websocket) on --port; no frontend build",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations, then check the schema").set_defaults(func=cmd_db_upgrade)
-    db.add_parser("check", help="list differences between the database and the models").set_defaults(
-        func=cmd_db_check)
+    db.add_parser("check", help="list differences between the database and the models").set_defaults(func=cmd_db_check)
 
     users = sub.add_parser("users", help="users").add_subparsers(dest="users_command", required=True)
     create = users.add_parser("create", help="create a user; password from stdin")

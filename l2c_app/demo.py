@@ -21,14 +21,25 @@ def _base(session: Session, ctx: dict) -> None:
     """Organisation and a team with every role (password demo-password-1)."""
     if get_organisation(session) is None:
         if setup_needed(session):
-            setup_organisation(session, org_name="Northwind Studio", currency="EUR", timezone="Europe/Paris",
-                               owner_name="Olivia Owner", owner_email="owner@northwind.test",
-                               password=DEMO_PASSWORD)
+            setup_organisation(
+                session,
+                org_name="Northwind Studio",
+                currency="EUR",
+                timezone="Europe/Paris",
+                owner_name="Olivia Owner",
+                owner_email="owner@northwind.test",
+                password=DEMO_PASSWORD,
+            )
         else:  # users were made with the CLI before any setup: only the organisation is missing
             session.add(Organisation(name="Northwind Studio", currency="EUR", timezone="Europe/Paris"))
-    team = [("Olivia Owner", "owner@northwind.test", "owner"), ("Sam Seller", "sam@northwind.test", "sales"), ("Sofia Sales", "sofia@northwind.test", "sales"),
-            ("Dan Delivery", "dan@northwind.test", "delivery"), ("Bea Billing", "bea@northwind.test", "billing"),
-            ("Ada Admin", "ada@northwind.test", "admin")]
+    team = [
+        ("Olivia Owner", "owner@northwind.test", "owner"),
+        ("Sam Seller", "sam@northwind.test", "sales"),
+        ("Sofia Sales", "sofia@northwind.test", "sales"),
+        ("Dan Delivery", "dan@northwind.test", "delivery"),
+        ("Bea Billing", "bea@northwind.test", "billing"),
+        ("Ada Admin", "ada@northwind.test", "admin"),
+    ]
     for name, email, role in team:
         if session.exec(select(User).where(User.email == email)).first() is None:
             create_user(session, name=name, email=email, role=role, password=DEMO_PASSWORD)

@@ -131,8 +131,13 @@ def run_jobs() -> dict[str, str]:
         except Exception as exc:  # one broken job must not stop the others; it is reported
             log.error("job %s failed: %s", name, traceback.format_exc())
             results[name] = f"failed: {exc}"
-        event("l2c.jobs", logging.ERROR if results[name].startswith("failed") else logging.INFO, job=name,
-              outcome=results[name], ms=round((time.perf_counter() - start) * 1000, 1))
+        event(
+            "l2c.jobs",
+            logging.ERROR if results[name].startswith("failed") else logging.INFO,
+            job=name,
+            outcome=results[name],
+            ms=round((time.perf_counter() - start) * 1000, 1),
+        )
     return results
 
 

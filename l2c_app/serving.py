@@ -57,8 +57,15 @@ def reflex_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "l2c_app.serving", *args]
 
 
-def supervise(cmd: Sequence[str], *, cwd, env: dict[str, str], sleep: Callable[[float], None] = time.sleep,
-              clock: Callable[[], float] = time.monotonic, max_restarts: int | None = None) -> int:
+def supervise(
+    cmd: Sequence[str],
+    *,
+    cwd,
+    env: dict[str, str],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    max_restarts: int | None = None,
+) -> int:
     """Run `cmd`; start it again whenever it exits unexpectedly. Returns its last exit code.
 
     An exit code of 0 is a clean stop (nothing to restart). SIGINT/SIGTERM to this process are
@@ -85,8 +92,11 @@ def supervise(cmd: Sequence[str], *, cwd, env: dict[str, str], sleep: Callable[[
                 return rc
             if clock() - started >= HEALTHY_RUN_S:
                 backoff = BACKOFF_FIRST_S
-            print(f"l2c: the app exited unexpectedly (code {rc}); starting it again in {backoff:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"l2c: the app exited unexpectedly (code {rc}); starting it again in {backoff:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             sleep(backoff)
             if stopping:
                 return rc

@@ -242,6 +242,7 @@ def session(db_url) -> Iterator[Session]:
 
 # --- the running app ------------------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -263,8 +264,9 @@ class RunningApp:
 
     def reset(self) -> None:
         """Empty every table (the setup journey needs a fresh install)."""
-        import l2c_app.models  # noqa: F401
         from sqlmodel import SQLModel
+
+        import l2c_app.models  # noqa: F401
 
         with self.session() as s:
             for table in reversed(SQLModel.metadata.sorted_tables):
@@ -281,8 +283,15 @@ class RunningApp:
 
         with self.session() as s:
             if setup_needed(s):
-                setup_organisation(s, org_name="Test Studio", currency="EUR", timezone="Europe/Paris",
-                                   owner_name="Olivia Owner", owner_email=email, password=password)
+                setup_organisation(
+                    s,
+                    org_name="Test Studio",
+                    currency="EUR",
+                    timezone="Europe/Paris",
+                    owner_name="Olivia Owner",
+                    owner_email=email,
+                    password=password,
+                )
             elif s.exec(select(User).where(User.email == email)).first() is None:
                 # Another journey set the install up with its own owner: add ours beside it.
                 create_user(s, name="Olivia Owner", email=email, role="owner", password=password)
@@ -298,8 +307,14 @@ def served_app(cwd: Path, env: dict, port: int, log: Path, wait_seconds: int) ->
     """`l2c serve --no-jobs` from `cwd` until the block ends: yields its base URL and process once
     /api/health and the login page answer; stopped (its whole process group) afterwards."""
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
-                                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + wait_seconds
@@ -307,8 +322,10 @@ def served_app(cwd: Path, env: dict, port: int, log: Path, wait_seconds: int) ->
             if proc.poll() is not None:
                 raise RuntimeError(f"l2c serve exited with {proc.returncode}; see {log}")
             try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200 and \
-                        httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
+                if (
+                    httpx.get(f"{base}/api/health", timeout=2).status_code == 200
+                    and httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass
@@ -334,10 +351,16 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
     port = _free_port()
     log = ARTIFACTS / "app-server.log"
     ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db_file}", SECRET_KEY="browser-tests-secret-0123456789",
-               APP_BASE_URL=f"http://localhost:{port}", REFLEX_USE_SYSTEM_BUN="1",
-               REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false",
-               PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{db_file}",
+        SECRET_KEY="browser-tests-secret-0123456789",
+        APP_BASE_URL=f"http://localhost:{port}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_TELEMETRY_ENABLED="false",
+        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
+    )
     env.pop("REDIS_URL", None)
     env["WEBHOOKS_ALLOW_PRIVATE"] = "1"  # the webhooks journey's receiver is on 127.0.0.1
     # Stripe is the local stand-in (loopback), so journeys can pay an invoice with no account.
@@ -345,15 +368,22 @@ def app_server(tmp_path_factory) -> Iterator[RunningApp]:
 
     stripe_standin = StripeStandIn("whsec_browser_tests", webhook_url=f"http://localhost:{port}/api/webhooks/stripe")
     stripe_standin.start()
-    env.update(STRIPE_API_KEY="sk_test_browser", STRIPE_WEBHOOK_SECRET="whsec_browser_tests",
-               STRIPE_API_BASE=stripe_standin.base_url)
+    env.update(
+        STRIPE_API_KEY="sk_test_browser",
+        STRIPE_WEBHOOK_SECRET="whsec_browser_tests",
+        STRIPE_API_BASE=stripe_standin.base_url,
+    )
     # QuickBooks is its stand-in too (plain HTTP on loopback: oauthlib must be told it may be).
     from tests.accounting.qbo_standin import QBOStandIn
 
     qbo_standin = QBOStandIn().start()
-    env.update(QBO_CLIENT_ID=qbo_standin.client_id, QBO_CLIENT_SECRET=qbo_standin.client_secret,
-               QBO_ENVIRONMENT=qbo_standin.discovery_url, QBO_API_BASE=qbo_standin.base_url,
-               OAUTHLIB_INSECURE_TRANSPORT="1")
+    env.update(
+        QBO_CLIENT_ID=qbo_standin.client_id,
+        QBO_CLIENT_SECRET=qbo_standin.client_secret,
+        QBO_ENVIRONMENT=qbo_standin.discovery_url,
+        QBO_API_BASE=qbo_standin.base_url,
+        OAUTHLIB_INSECURE_TRANSPORT="1",
+    )
     try:
         with served_app(ROOT, env, port, log, wait_seconds=300) as (base, _proc):
             running = RunningApp(base, f"sqlite:///{db_file}", log, stripe_standin)
@@ -416,8 +446,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "@" in item.nodeid or not hasattr(item, "_id"):
             continue  # xdist did it (an older pytest)
-        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                         for m in item.iter_markers("xdist_group")})
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
         if groups:
             item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
 

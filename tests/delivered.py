@@ -43,12 +43,27 @@ def a_won_client(s: Session, prefix: str, contact: tuple[str, str] | None = None
     return WonClient(name, account, person, owner)
 
 
-def a_delivered_project(s: Session, client: WonClient, name: str, *, role: str, rate_minor: int, entries: int,
-                        minutes: int = 60, deal_value_minor: int = 500_000) -> Project:
+def a_delivered_project(
+    s: Session,
+    client: WonClient,
+    name: str,
+    *,
+    role: str,
+    rate_minor: int,
+    entries: int,
+    minutes: int = 60,
+    deal_value_minor: int = 500_000,
+) -> Project:
     """A won deal and its project with `entries` approved entries of `minutes` on one budget
     line, on the days before today (one entry a day)."""
-    deal = Deal(title=name, account_id=client.account.id, contact_id=client.contact.id if client.contact else None,
-                stage_id=closing_stage(s, "won").id, status="won", value_minor=deal_value_minor)
+    deal = Deal(
+        title=name,
+        account_id=client.account.id,
+        contact_id=client.contact.id if client.contact else None,
+        stage_id=closing_stage(s, "won").id,
+        status="won",
+        value_minor=deal_value_minor,
+    )
     s.add(deal)
     s.flush()
     project = Project(name=name, deal_id=deal.id, account_id=client.account.id, currency="EUR")
@@ -59,8 +74,16 @@ def a_delivered_project(s: Session, client: WonClient, name: str, *, role: str, 
     s.flush()
     approved = datetime.now(UTC)
     for i in range(entries):
-        s.add(TimeEntry(project_id=project.id, budget_line_id=line.id, user_id=client.owner.id,
-                        day=date.today() - timedelta(days=i + 1), minutes=minutes, rate_minor=rate_minor,
-                        approved_at=approved))
+        s.add(
+            TimeEntry(
+                project_id=project.id,
+                budget_line_id=line.id,
+                user_id=client.owner.id,
+                day=date.today() - timedelta(days=i + 1),
+                minutes=minutes,
+                rate_minor=rate_minor,
+                approved_at=approved,
+            )
+        )
     s.flush()
     return project

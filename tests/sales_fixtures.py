@@ -20,8 +20,15 @@ class Team:
 
 def make_team(session) -> Team:
     """The organisation and its three people, committed (for fixtures that build a world once)."""
-    _, owner = setup_organisation(session, org_name="Acme Studio", currency="EUR", timezone="Europe/Paris",
-                                  owner_name="Olivia Owner", owner_email="olivia@acme.test", password="long-password-1")
+    _, owner = setup_organisation(
+        session,
+        org_name="Acme Studio",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olivia Owner",
+        owner_email="olivia@acme.test",
+        password="long-password-1",
+    )
     sam = create_user(session, name="Sam Seller", email="sam@acme.test", role="sales", password="long-password-2")
     sofia = create_user(session, name="Sofia Sales", email="sofia@acme.test", role="sales", password="long-password-3")
     session.commit()

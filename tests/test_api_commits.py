@@ -61,10 +61,21 @@ def test_every_api_write_is_visible_to_another_connection_when_the_2xx_arrives(s
         engine.dispose()
 
 
-@pytest.mark.parametrize("error, status", [(OperationalError("COMMIT", {}, Exception("disk I/O error")), 503),
-                                           (IntegrityError("COMMIT", {}, Exception("duplicate key")), 409)])
-def test_a_failed_commit_answers_an_error_and_saves_nothing(session, db_url, api_key, monkeypatch, error,  # noqa: F811
-                                                            status):
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (OperationalError("COMMIT", {}, Exception("disk I/O error")), 503),
+        (IntegrityError("COMMIT", {}, Exception("duplicate key")), 409),
+    ],
+)
+def test_a_failed_commit_answers_an_error_and_saves_nothing(
+    session,
+    db_url,
+    api_key,  # noqa: F811
+    monkeypatch,
+    error,  # noqa: F811
+    status,
+):
     from sqlmodel import Session
 
     from l2c_app.api.app import build_api
@@ -78,8 +89,9 @@ def test_a_failed_commit_answers_an_error_and_saves_nothing(session, db_url, api
 
         monkeypatch.setattr(Session, "commit", failing_commit)
         client = TestClient(build_api(), raise_server_exceptions=False)
-        r = client.post("/api/v1/deals", json={"title": "Never saved", "value": 1},
-                        headers={"Authorization": f"Bearer {api_key}"})
+        r = client.post(
+            "/api/v1/deals", json={"title": "Never saved", "value": 1}, headers={"Authorization": f"Bearer {api_key}"}
+        )
         assert r.status_code == status, r.text
         assert "nothing was saved" in r.json()["detail"]
         monkeypatch.undo()

@@ -18,8 +18,15 @@ def client(db_url):
 @pytest.fixture
 def owner(db_url):
     with Session(engine_for(db_url)) as s:
-        setup_organisation(s, org_name="Acme", currency="EUR", timezone="UTC", owner_name="Olivia",
-                           owner_email="olivia@acme.test", password="long-password-1")
+        setup_organisation(
+            s,
+            org_name="Acme",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="Olivia",
+            owner_email="olivia@acme.test",
+            password="long-password-1",
+        )
         _, key = create_api_key(s, "tests")
         s.commit()
     return {"email": "olivia@acme.test", "password": "long-password-1", "key": key}
@@ -62,8 +69,11 @@ def test_bad_query_parameter_is_422_naming_the_field(client, owner):
 
 
 def test_form_login_sets_an_httponly_cookie_and_redirects(client, owner):
-    r = client.post("/api/auth/login", data={"email": owner["email"], "password": owner["password"],
-                                             "next": "/pipeline"}, follow_redirects=False)
+    r = client.post(
+        "/api/auth/login",
+        data={"email": owner["email"], "password": owner["password"], "next": "/pipeline"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/pipeline"
     cookie = r.headers["set-cookie"]
     assert "l2c_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -75,15 +85,19 @@ def test_form_login_sets_an_httponly_cookie_and_redirects(client, owner):
 
 
 def test_wrong_login_redirects_back_without_saying_which_half(client, owner):
-    r = client.post("/api/auth/login", data={"email": owner["email"], "password": "nope", "next": "/x"},
-                    follow_redirects=False)
+    r = client.post(
+        "/api/auth/login", data={"email": owner["email"], "password": "nope", "next": "/x"}, follow_redirects=False
+    )
     assert r.status_code == 303 and "error=invalid" in r.headers["location"]
     assert "set-cookie" not in r.headers
 
 
 def test_open_redirects_are_refused(client, owner):
-    r = client.post("/api/auth/login", data={"email": owner["email"], "password": owner["password"],
-                                             "next": "//evil.example.com/"}, follow_redirects=False)
+    r = client.post(
+        "/api/auth/login",
+        data={"email": owner["email"], "password": owner["password"], "next": "//evil.example.com/"},
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/"
 
 
@@ -100,6 +114,9 @@ def test_role_is_checked_on_the_api(client, owner, db_url):
     with Session(engine_for(db_url)) as s:
         create_user(s, name="Dan", email="dan@acme.test", role="delivery", password="long-password-2")
         s.commit()
-    assert client.post("/api/auth/login", json={"email": "dan@acme.test", "password": "long-password-2"}).status_code == 200
+    assert (
+        client.post("/api/auth/login", json={"email": "dan@acme.test", "password": "long-password-2"}).status_code
+        == 200
+    )
     r = client.get("/api/v1/deals")
     assert r.status_code == 403 and "delivery" in r.json()["detail"]

@@ -47,8 +47,17 @@ LISTS = list_routes(DOC)
 
 
 def test_the_list_routes_are_found_and_every_one_takes_updated_since():
-    assert {"/api/v1/leads", "/api/v1/deals", "/api/v1/quotes", "/api/v1/invoices", "/api/v1/payments",
-            "/api/v1/time-entries", "/api/v1/tax-rates", "/api/v1/clients", "/api/v1/users"} <= set(LISTS)
+    assert {
+        "/api/v1/leads",
+        "/api/v1/deals",
+        "/api/v1/quotes",
+        "/api/v1/invoices",
+        "/api/v1/payments",
+        "/api/v1/time-entries",
+        "/api/v1/tax-rates",
+        "/api/v1/clients",
+        "/api/v1/users",
+    } <= set(LISTS)
     assert len(LISTS) >= 15, sorted(LISTS)
     missing = sorted(p for p, params in LISTS.items() if "updated_since" not in params)
     assert not missing, f"list routes without updated_since: {missing}"
@@ -59,11 +68,17 @@ def _ids(api, h) -> dict[str, int]:
     get = lambda p: api.get(p, headers=h).json()["items"]  # noqa: E731
     project_id = get("/api/v1/time-entries")[0]["project_id"]
     contract_id = get("/api/v1/contracts")[0]["id"]
-    return {"client_id": get("/api/v1/clients")[0]["id"], "project_id": project_id, "contract_id": contract_id,
-            "invoice_id": get("/api/v1/invoices")[0]["id"],
-            "endpoint_id": api.post("/api/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/l2c",
-                                                                      "event_types": ["invoice.issued"]},
-                                    headers=h).json()["id"]}
+    return {
+        "client_id": get("/api/v1/clients")[0]["id"],
+        "project_id": project_id,
+        "contract_id": contract_id,
+        "invoice_id": get("/api/v1/invoices")[0]["id"],
+        "endpoint_id": api.post(
+            "/api/v1/webhook-endpoints",
+            json={"url": "http://127.0.0.1:9/l2c", "event_types": ["invoice.issued"]},
+            headers=h,
+        ).json()["id"],
+    }
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -86,8 +101,12 @@ def test_every_list_route_filters_by_updated_since(client, api_key, monkeypatch)
             except KeyError:
                 continue
             r = client.get(url, headers=h)
-            if r.status_code == 200 and r.headers["content-type"].startswith("application/json") \
-                    and isinstance(r.json(), dict) and "items" in r.json():
+            if (
+                r.status_code == 200
+                and r.headers["content-type"].startswith("application/json")
+                and isinstance(r.json(), dict)
+                and "items" in r.json()
+            ):
                 found.add(path)
     for path in sorted(found):
         url = path.format(**ids)
@@ -110,8 +129,10 @@ def test_every_list_route_filters_by_updated_since(client, api_key, monkeypatch)
 @pytest.fixture
 def at(monkeypatch):
     """Stand at a chosen instant (the app's one clock)."""
+
     def stand(when: datetime) -> None:
         monkeypatch.setattr(timeutil, "clock", lambda: when)
+
     return stand
 
 
@@ -124,8 +145,9 @@ def test_sync_pages_by_updated_at_then_id_and_an_update_moves_a_row_to_the_end(c
     ids = []
     for i in range(5):
         at(T0 + timedelta(minutes=i // 2))  # two rows share each stamp: the id breaks the tie
-        ids.append(client.post("/api/v1/leads", json={"name": f"Lead {i}", "email": f"l{i}@x.test"},
-                               headers=h).json()["id"])
+        ids.append(
+            client.post("/api/v1/leads", json={"name": f"Lead {i}", "email": f"l{i}@x.test"}, headers=h).json()["id"]
+        )
     at(T0 + timedelta(minutes=10))
     assert client.post(f"/api/v1/leads/{ids[0]}/convert", json={"title": "Moved"}, headers=h).status_code == 201
 
@@ -160,17 +182,20 @@ def test_an_unpaged_list_filters_and_updated_at_stays_out_of_the_audit(client, a
     at(T0 + timedelta(hours=1))
     new = client.post("/api/v1/tax-rates", json={"name": "New", "percent": "10"}, headers=h).json()
     since = (T0 + timedelta(minutes=30)).isoformat()
-    assert [r["id"] for r in client.get("/api/v1/tax-rates", params={"updated_since": since},
-                                        headers=h).json()["items"]] == [new["id"]]
+    assert [
+        r["id"] for r in client.get("/api/v1/tax-rates", params={"updated_since": since}, headers=h).json()["items"]
+    ] == [new["id"]]
     at(T0 + timedelta(hours=2))
     assert client.patch(f"/api/v1/tax-rates/{old['id']}", json={"name": "Old, renamed"}, headers=h).status_code == 200
-    assert [r["id"] for r in client.get("/api/v1/tax-rates", params={"updated_since": since},
-                                        headers=h).json()["items"]] == [new["id"], old["id"]]
+    assert [
+        r["id"] for r in client.get("/api/v1/tax-rates", params={"updated_since": since}, headers=h).json()["items"]
+    ] == [new["id"], old["id"]]
     rows = session.exec(select(AuditLog).where(AuditLog.entity == "taxrate")).all()
     assert rows and all("updated_at" not in (r.before or {}) and "updated_at" not in (r.after or {}) for r in rows)
 
 
 # --- the routes issue 19 left, on the journey's world (SQLite and PostgreSQL) -------------------
+
 
 class Http:
     def __init__(self, http, key: str):
@@ -196,11 +221,19 @@ def _world(http, key: str):
 
 def test_templates_and_the_signers_of_a_draft(client, api_key):  # noqa: F811
     api, _, dev_id = _world(client, api_key)
-    t = api("POST", "/api/v1/contract-templates", {"name": "Short form", "body": "Agreement for {{client.name}}."},
-            expect=201)
+    t = api(
+        "POST",
+        "/api/v1/contract-templates",
+        {"name": "Short form", "body": "Agreement for {{client.name}}."},
+        expect=201,
+    )
     assert t["fields"] == ["client.name"] and t["is_default"] is False
-    assert api("POST", "/api/v1/contract-templates", {"name": "Bad", "body": "{{nope.field}}"},
-               expect=422)["error"]["field"] == "body"
+    assert (
+        api("POST", "/api/v1/contract-templates", {"name": "Bad", "body": "{{nope.field}}"}, expect=422)["error"][
+            "field"
+        ]
+        == "body"
+    )
     t = api("PATCH", f"/api/v1/contract-templates/{t['id']}", {"name": "Short", "is_default": True})
     assert (t["name"], t["is_default"], t["body"]) == ("Short", True, "Agreement for {{client.name}}.")
     listed = api("GET", "/api/v1/contract-templates")["items"]
@@ -211,13 +244,20 @@ def test_templates_and_the_signers_of_a_draft(client, api_key):  # noqa: F811
     c = api("POST", "/api/v1/contracts", {"deal_id": deal_id, "template_id": t["id"]}, expect=201)
     assert c["status"] == "draft"
     before = api("GET", f"/api/v1/contracts/{c['id']}/signers")["items"]
-    s = api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "signer", "name": "Bea Buyer",
-                                                             "email": "bea@client.test"}, expect=201)
-    cs = api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "countersigner", "user_id": dev_id},
-             expect=201)
+    s = api(
+        "POST",
+        f"/api/v1/contracts/{c['id']}/signers",
+        {"kind": "signer", "name": "Bea Buyer", "email": "bea@client.test"},
+        expect=201,
+    )
+    cs = api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "countersigner", "user_id": dev_id}, expect=201)
     assert cs["routing_order"] > s["routing_order"] and cs["name"] == "Dana Dev"
-    assert api("POST", f"/api/v1/contracts/{c['id']}/signers", {"kind": "signer", "name": "Bea",
-                                                                "email": "bea@client.test"}, expect=422)
+    assert api(
+        "POST",
+        f"/api/v1/contracts/{c['id']}/signers",
+        {"kind": "signer", "name": "Bea", "email": "bea@client.test"},
+        expect=422,
+    )
     ids = [x["id"] for x in api("GET", f"/api/v1/contracts/{c['id']}/signers")["items"]]
     assert ids == [x["id"] for x in before] + [s["id"], cs["id"]]
     api("DELETE", f"/api/v1/contracts/{c['id']}/signers/{s['id']}", expect=204)
@@ -233,26 +273,44 @@ def test_templates_and_the_signers_of_a_draft(client, api_key):  # noqa: F811
 def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key):  # noqa: F811
     api, pid, dev_id = _world(client, api_key)
     # budget lines: 10 h at 120.00 = 1 200.00 (core.lines.time_amount); quoted lines keep their money
-    bl = api("POST", f"/api/v1/projects/{pid}/budget-lines", {"role": "QA", "budget_minutes": 600,
-                                                              "rate_minor": 12000}, expect=201)
+    bl = api(
+        "POST",
+        f"/api/v1/projects/{pid}/budget-lines",
+        {"role": "QA", "budget_minutes": 600, "rate_minor": 12000},
+        expect=201,
+    )
     assert (bl["amount_minor"], bl["from_quote"]) == (120000, False)
     # a retry with the same Idempotency-Key adds nothing twice
-    retry = client.post(f"/api/v1/projects/{pid}/budget-lines", json={"role": "QA", "budget_minutes": 600,
-                                                                      "rate_minor": 12000},
-                        headers={**api.h, "Idempotency-Key": f"routes-{api.n}"})
+    retry = client.post(
+        f"/api/v1/projects/{pid}/budget-lines",
+        json={"role": "QA", "budget_minutes": 600, "rate_minor": 12000},
+        headers={**api.h, "Idempotency-Key": f"routes-{api.n}"},
+    )
     assert retry.status_code == 201 and retry.json()["id"] == bl["id"]
     assert [b["role"] for b in api("GET", f"/api/v1/projects/{pid}/budget-lines")["items"]].count("QA") == 1
     bl = api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{bl['id']}", {"budget_minutes": 90})
     assert bl["amount_minor"] == 18000  # 1.5 h x 120.00
     quoted = next(b for b in api("GET", f"/api/v1/projects/{pid}/budget-lines")["items"] if b["from_quote"])
-    assert api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", {"rate_minor": 1},
-               expect=409)["error"]["field"] == "budget_minutes"
-    assert api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", {"role": "Developer (senior)"}
-               )["amount_minor"] == quoted["amount_minor"]
+    assert (
+        api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", {"rate_minor": 1}, expect=409)["error"][
+            "field"
+        ]
+        == "budget_minutes"
+    )
+    assert (
+        api("PATCH", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", {"role": "Developer (senior)"})[
+            "amount_minor"
+        ]
+        == quoted["amount_minor"]
+    )
     api("DELETE", f"/api/v1/projects/{pid}/budget-lines/{quoted['id']}", expect=409)
     # members: the developer at their own rate
-    m = api("POST", f"/api/v1/projects/{pid}/members", {"user_id": dev_id, "budget_line_id": bl["id"],
-                                                        "rate_minor": 10000}, expect=201)
+    m = api(
+        "POST",
+        f"/api/v1/projects/{pid}/members",
+        {"user_id": dev_id, "budget_line_id": bl["id"], "rate_minor": 10000},
+        expect=201,
+    )
     assert (m["rate_minor"], m["effective_rate_minor"]) == (10000, 10000)
     m = api("POST", f"/api/v1/projects/{pid}/members", {"user_id": dev_id, "budget_line_id": bl["id"]}, expect=201)
     assert (m["rate_minor"], m["effective_rate_minor"]) == (None, 12000)  # back to the role's rate
@@ -266,18 +324,28 @@ def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key
     # time entry edit / delete, then submit, approve (locks), reopen (withdraws the submission)
     week = "2026-11-16"
     dev_line = next(b for b in api("GET", f"/api/v1/projects/{pid}/budget-lines")["items"] if b["from_quote"])
-    e1 = api("POST", "/api/v1/time-entries", {"project_id": pid, "date": week, "minutes": 60,
-                                              "budget_line_id": dev_line["id"], "user_id": dev_id}, expect=201)
-    e2 = api("POST", "/api/v1/time-entries", {"project_id": pid, "date": "2026-11-17", "minutes": 30,
-                                              "budget_line_id": dev_line["id"], "user_id": dev_id}, expect=201)
+    e1 = api(
+        "POST",
+        "/api/v1/time-entries",
+        {"project_id": pid, "date": week, "minutes": 60, "budget_line_id": dev_line["id"], "user_id": dev_id},
+        expect=201,
+    )
+    e2 = api(
+        "POST",
+        "/api/v1/time-entries",
+        {"project_id": pid, "date": "2026-11-17", "minutes": 30, "budget_line_id": dev_line["id"], "user_id": dev_id},
+        expect=201,
+    )
     e1 = api("PATCH", f"/api/v1/time-entries/{e1['id']}", {"minutes": "2:00", "note": "Checkout flow"})
     assert (e1["minutes"], e1["note"], e1["day_minutes"], e1["rate_minor"]) == (120, "Checkout flow", 120, 9500)
     api("DELETE", f"/api/v1/time-entries/{e2['id']}", expect=204)
     api("DELETE", f"/api/v1/time-entries/{e2['id']}", expect=404)
     status = api("GET", "/api/v1/weeks/status", week=week, user_id=dev_id)
     assert (status["status"], status["minutes"]) == ("open", 120)
-    assert api("POST", "/api/v1/weeks/submit", {"week": "2026-11-09", "user_id": dev_id},
-               expect=422)["error"]["field"] == "week"  # nothing logged
+    assert (
+        api("POST", "/api/v1/weeks/submit", {"week": "2026-11-09", "user_id": dev_id}, expect=422)["error"]["field"]
+        == "week"
+    )  # nothing logged
     sub = api("POST", "/api/v1/weeks/submit", {"week": "2026-11-18", "user_id": dev_id})
     # the week is named by its first day in the organisation's locale: Sunday for en-US (the default)
     assert (sub["status"], sub["week"], sub["entries"]) == ("submitted", "2026-11-15", 1) and sub["submitted_at"]
@@ -294,8 +362,12 @@ def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key
     api("POST", f"/api/v1/projects/{pid}/weeks/approve", body)
 
     # change orders: send, decline
-    co = api("POST", f"/api/v1/projects/{pid}/change-orders", {"description": "Extra page", "amount_minor": 40000},
-             expect=201)
+    co = api(
+        "POST",
+        f"/api/v1/projects/{pid}/change-orders",
+        {"description": "Extra page", "amount_minor": 40000},
+        expect=201,
+    )
     sent = api("POST", f"/api/v1/change-orders/{co['id']}/send", {"to": "carl@client.test"})
     assert (sent["status"], sent["amount_minor"]) == ("sent", 40000)
     declined = api("POST", f"/api/v1/change-orders/{co['id']}/decline", {"reason": "Not now"})
@@ -307,16 +379,21 @@ def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key
     # restore a removed draft line: the time (2 h x 95.00 = 190.00) is unbilled on removal, billed on restore
     inv = api("POST", f"/api/v1/projects/{pid}/invoices", {}, expect=201)
     assert inv["status"] == "draft" and inv["subtotal_minor"] == 19000 and inv["tax_minor"] == 3800
-    inv = api("POST", f"/api/v1/invoices/{inv['id']}/lines", {"description": "Hosting", "amount_minor": 5000,
-                                                              "tax_percent": "20"}, expect=201)
+    inv = api(
+        "POST",
+        f"/api/v1/invoices/{inv['id']}/lines",
+        {"description": "Hosting", "amount_minor": 5000, "tax_percent": "20"},
+        expect=201,
+    )
     assert (inv["subtotal_minor"], inv["tax_minor"], inv["total_minor"]) == (24000, 4800, 28800)
     time_line = next(ln for ln in inv["lines"] if ln["amount_minor"] == 19000)
     inv = api("DELETE", f"/api/v1/invoices/{inv['id']}/lines/{time_line['id']}")
     assert (inv["subtotal_minor"], inv["tax_minor"], inv["total_minor"]) == (5000, 1000, 6000)
     assert sum(c["amount_minor"] for c in api("GET", f"/api/v1/projects/{pid}/unbilled")["items"]) == 19000
     removed = api("GET", f"/api/v1/invoices/{inv['id']}/removed-lines")["items"]
-    assert [(r["description"], r["amount_minor"], r["sources"]) for r in removed] == \
-        [(time_line["description"], 19000, 1)]
+    assert [(r["description"], r["amount_minor"], r["sources"]) for r in removed] == [
+        (time_line["description"], 19000, 1)
+    ]
     inv = api("POST", f"/api/v1/invoices/{inv['id']}/removed-lines/{removed[0]['id']}/restore")
     assert (inv["subtotal_minor"], inv["tax_minor"], inv["total_minor"]) == (24000, 4800, 28800)
     assert api("GET", f"/api/v1/projects/{pid}/unbilled")["items"] == []
@@ -328,5 +405,7 @@ def test_members_budget_lines_time_edits_weeks_and_change_orders(client, api_key
     other = api("POST", f"/api/v1/projects/{pid}/invoices", {}, expect=201)
     assert other["subtotal_minor"] == 19000
     again = api("GET", f"/api/v1/invoices/{inv['id']}/removed-lines")["items"][0]
-    assert api("POST", f"/api/v1/invoices/{inv['id']}/removed-lines/{again['id']}/restore",
-               expect=409)["error"]["field"] == "removed_line_id"
+    assert (
+        api("POST", f"/api/v1/invoices/{inv['id']}/removed-lines/{again['id']}/restore", expect=409)["error"]["field"]
+        == "removed_line_id"
+    )

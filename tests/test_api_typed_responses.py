@@ -19,13 +19,16 @@ from l2c_app.pipeline import api as pipeline_api
 from l2c_app.quotes import api_catalog, api_templates
 from l2c_app.team import api_org
 
-TYPED = {"quotes/api_catalog": [api_catalog.router, api_catalog.public], "team/api_org": [api_org.router],
-         "quotes/api_templates": [api_templates.router],
-         "contracts/api": [contracts_api.router],
-         "contracts/api_signing": [api_signing.router, api_signing.public],
-         "pipeline/api": [pipeline_api.router],
-         "accounting/api": [accounting_api.router],
-         "payments/api": [payments_api.router]}
+TYPED = {
+    "quotes/api_catalog": [api_catalog.router, api_catalog.public],
+    "team/api_org": [api_org.router],
+    "quotes/api_templates": [api_templates.router],
+    "contracts/api": [contracts_api.router],
+    "contracts/api_signing": [api_signing.router, api_signing.public],
+    "pipeline/api": [pipeline_api.router],
+    "accounting/api": [accounting_api.router],
+    "payments/api": [payments_api.router],
+}
 
 DOC = build_api().openapi()
 
@@ -66,12 +69,20 @@ def test_every_success_answer_has_a_schema(module, path, method, status):
     content = op["responses"][str(status)].get("content", {}).get("application/json", {})
     schema = _resolve(content.get("schema", {}))
     assert schema and (schema.get("properties") or schema.get("items") or schema.get("anyOf")), (
-        f"{module}: {method.upper()} {path} answers an untyped {status}")
+        f"{module}: {method.upper()} {path} answers an untyped {status}"
+    )
 
 
 def test_an_export_batch_keeps_its_from_to_and_json_keys():
     from l2c_app.accounting.api_models import BatchOut
 
-    raw = {"id": 1, "created_at": "2026-01-01T00:00:00+00:00", "from": None, "to": "2026-01-31", "entries": 3,
-           "csv": "/c", "json": "/j"}
+    raw = {
+        "id": 1,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "from": None,
+        "to": "2026-01-31",
+        "entries": 3,
+        "csv": "/c",
+        "json": "/j",
+    }
     assert BatchOut.model_validate(raw).model_dump(mode="json", by_alias=True) == raw

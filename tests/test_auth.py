@@ -3,19 +3,36 @@
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from l2c_app.core.auth import (
-    AuthError, Throttled, api_key_for, authenticate, create_api_key, create_session, create_user, revoke_session,
-    set_role, setup_needed, setup_organisation, user_for_token,
+    AuthError,
+    Throttled,
+    api_key_for,
+    authenticate,
+    create_api_key,
+    create_session,
+    create_user,
+    revoke_session,
+    set_role,
+    setup_needed,
+    setup_organisation,
+    user_for_token,
 )
 from l2c_app.core.models import AuditLog, User, UserSession
 from l2c_app.core.timeutil import utcnow
-from sqlmodel import select
 
 
 def make_org(session):
-    org, owner = setup_organisation(session, org_name="Acme", currency="eur", timezone="Europe/Paris",
-                                    owner_name="Olivia", owner_email="Olivia@Acme.test", password="long-password-1")
+    org, owner = setup_organisation(
+        session,
+        org_name="Acme",
+        currency="eur",
+        timezone="Europe/Paris",
+        owner_name="Olivia",
+        owner_email="Olivia@Acme.test",
+        password="long-password-1",
+    )
     session.commit()
     return org, owner
 
@@ -26,17 +43,35 @@ def test_setup_creates_org_and_owner_once(session):
     assert (org.currency, owner.role, owner.email) == ("EUR", "owner", "olivia@acme.test")
     assert owner.password_hash.startswith("$argon2id$")
     with pytest.raises(AuthError, match="already set up"):
-        setup_organisation(session, org_name="Other", currency="EUR", timezone="UTC", owner_name="X",
-                           owner_email="x@x.test", password="long-password-1")
+        setup_organisation(
+            session,
+            org_name="Other",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="X",
+            owner_email="x@x.test",
+            password="long-password-1",
+        )
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("currency", "EURO", "ISO currency"), ("timezone", "Mars/Base", "time zone"),
-    ("password", "short", "at least 10"), ("owner_email", "not-an-email", "valid e-mail"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("currency", "EURO", "ISO currency"),
+        ("timezone", "Mars/Base", "time zone"),
+        ("password", "short", "at least 10"),
+        ("owner_email", "not-an-email", "valid e-mail"),
+    ],
+)
 def test_setup_rejects_bad_input_and_stores_nothing(session, field, value, message):
-    args = dict(org_name="Acme", currency="EUR", timezone="UTC", owner_name="O", owner_email="o@a.test",
-                password="long-password-1")
+    args = dict(
+        org_name="Acme",
+        currency="EUR",
+        timezone="UTC",
+        owner_name="O",
+        owner_email="o@a.test",
+        password="long-password-1",
+    )
     args[field] = value
     with pytest.raises(AuthError, match=message):
         setup_organisation(session, **args)
@@ -103,11 +138,16 @@ def test_last_owner_cannot_be_demoted_and_changes_are_audited(session):
     sam = create_user(session, name="Sam", email="sam@acme.test", role="sales", password="long-password-2")
     set_role(session, Actor("user", owner.id), sam.id, "billing")
     session.commit()
-    audit = session.exec(select(AuditLog).where(AuditLog.entity == "user", AuditLog.entity_id == sam.id,
-                                                AuditLog.action == "update")).one()
+    audit = session.exec(
+        select(AuditLog).where(AuditLog.entity == "user", AuditLog.entity_id == sam.id, AuditLog.action == "update")
+    ).one()
     assert audit.before == {"role": "sales"} and audit.after == {"role": "billing"}
-    assert "password_hash" not in session.exec(select(AuditLog).where(AuditLog.action == "create",
-                                                                     AuditLog.entity == "user")).first().after
+    assert (
+        "password_hash"
+        not in session.exec(select(AuditLog).where(AuditLog.action == "create", AuditLog.entity == "user"))
+        .first()
+        .after
+    )
 
 
 def test_api_key_shown_once_and_stored_hashed(session):
@@ -148,6 +188,7 @@ def test_invitation_lets_the_member_choose_a_password_once(session):
 
 
 # --- signed in after setup: the one-time ticket --------------------------------------------------
+
 
 def test_setup_ticket_signs_the_new_owner_in_once(session):
     from l2c_app.core.auth import redeem_setup_ticket, setup_signin_ticket

@@ -37,6 +37,7 @@ def test_in_process_fan_out_reaches_every_subscriber_of_the_topic_only():
 
 def test_in_process_publish_from_a_worker_thread():
     """Services commit in run_db's threads: publishing there must wake the subscriber's loop."""
+
     async def scenario():
         hub = bc.InProcessBroadcast()
         async with hub.subscribe("t") as sub:

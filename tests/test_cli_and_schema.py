@@ -50,8 +50,9 @@ def test_billed_once_is_enforced_by_the_database(session):
 
 
 def run_cli(env, *args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "l2c_app.cli", *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "l2c_app.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_cli_users_keys_backup_and_demo(tmp_path):
@@ -151,11 +152,19 @@ def test_restore_replaces_the_database_with_a_checked_backup_and_keeps_the_old_o
     db = tmp_path / "live.db"
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", SECRET_KEY="cli-secret-key-0123456789")
     assert run_cli(env, "db", "upgrade").returncode == 0
-    assert run_cli(env, "users", "create", "--email", "before@acme.test", "--role", "admin",
-                   stdin="long-password-1\n").returncode == 0
+    assert (
+        run_cli(
+            env, "users", "create", "--email", "before@acme.test", "--role", "admin", stdin="long-password-1\n"
+        ).returncode
+        == 0
+    )
     assert run_cli(env, "backup", str(tmp_path / "b.db")).returncode == 0
-    assert run_cli(env, "users", "create", "--email", "after@acme.test", "--role", "admin",
-                   stdin="long-password-2\n").returncode == 0
+    assert (
+        run_cli(
+            env, "users", "create", "--email", "after@acme.test", "--role", "admin", stdin="long-password-2\n"
+        ).returncode
+        == 0
+    )
 
     # what is not an l2c backup is refused, and the live database is untouched
     (tmp_path / "notes.txt").write_text("hello")
@@ -163,8 +172,12 @@ def test_restore_replaces_the_database_with_a_checked_backup_and_keeps_the_old_o
 
     with sqlite3.connect(tmp_path / "other.db") as conn:
         conn.execute("CREATE TABLE t (x)")
-    for bad, why in ((tmp_path / "missing.db", "not a file"), (tmp_path / "notes.txt", "not an SQLite database"),
-                     (tmp_path / "other.db", "not an l2c database"), (db, "is the database itself")):
+    for bad, why in (
+        (tmp_path / "missing.db", "not a file"),
+        (tmp_path / "notes.txt", "not an SQLite database"),
+        (tmp_path / "other.db", "not an l2c database"),
+        (db, "is the database itself"),
+    ):
         r = run_cli(env, "restore", str(bad))
         assert r.returncode == 2 and why in r.stderr, (bad, r.stderr)
 
@@ -186,7 +199,10 @@ def test_restore_replaces_the_database_with_a_checked_backup_and_keeps_the_old_o
 def test_restore_on_postgresql_points_at_pg_restore(tmp_path):
     import os
 
-    env = dict(os.environ, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-               SECRET_KEY="cli-secret-key-0123456789")
+    env = dict(
+        os.environ,
+        DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        SECRET_KEY="cli-secret-key-0123456789",
+    )
     r = run_cli(env, "restore", str(tmp_path / "x.dump"))
     assert r.returncode == 2 and "pg_restore" in r.stderr

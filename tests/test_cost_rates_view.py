@@ -23,10 +23,16 @@ NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
 def _world(session, monkeypatch, currency="EUR", timezone="UTC"):
     monkeypatch.setattr(timeutil, "clock", lambda: NOW)
-    _, owner = setup_organisation(session, org_name="Studio", currency=currency, timezone=timezone,
-                                  owner_name="Olga Owner", owner_email="olga@l2c.test", password="correct-horse-1")
-    dev = create_user(session, name="Dana Dev", email="dana@l2c.test", role="sales",
-                      password="correct-horse-2")
+    _, owner = setup_organisation(
+        session,
+        org_name="Studio",
+        currency=currency,
+        timezone=timezone,
+        owner_name="Olga Owner",
+        owner_email="olga@l2c.test",
+        password="correct-horse-1",
+    )
+    dev = create_user(session, name="Dana Dev", email="dana@l2c.test", role="sales", password="correct-horse-2")
     session.commit()
     return Actor("user", owner.id), owner, dev
 
@@ -45,18 +51,22 @@ def test_empty_card_offers_active_people_and_the_orgs_today(session, monkeypatch
 def test_form_sets_a_rate_in_the_orgs_currency_and_the_card_shows_current_and_history(session, monkeypatch):
     actor, _, dev = _world(session, monkeypatch)
     view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-01-01", "amount": "50"})
-    view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-03-10",
-                                        "amount": "1,060.25"})
+    view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-03-10", "amount": "1,060.25"})
     view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-04-01", "amount": "70"})
     session.commit()
     stored = cost_rates.cost_rates(session, dev.id)
     assert [(r.effective_from, r.amount_minor, r.currency) for r in stored] == [
-        (date(2026, 1, 1), 5_000, "EUR"), (date(2026, 3, 10), 106_025, "EUR"), (date(2026, 4, 1), 7_000, "EUR")]
+        (date(2026, 1, 1), 5_000, "EUR"),
+        (date(2026, 3, 10), 106_025, "EUR"),
+        (date(2026, 4, 1), 7_000, "EUR"),
+    ]
     (row,) = view.cost_rates_card(session)["rows"]
     assert row["name"] == "Dana Dev"
     assert row["current"] == "€1,060.25 per hour" and row["current_from"] == "since Mar 10, 2026"
     assert [(h["from"], h["amount"], h["status"]) for h in row["history"]] == [
-        ("Apr 1, 2026", "€70.00 per hour", "Upcoming"), ("Jan 1, 2026", "€50.00 per hour", "Earlier")]
+        ("Apr 1, 2026", "€70.00 per hour", "Upcoming"),
+        ("Jan 1, 2026", "€50.00 per hour", "Earlier"),
+    ]
 
 
 def test_same_day_replaces_and_an_empty_day_means_the_orgs_today(session, monkeypatch):
@@ -65,7 +75,8 @@ def test_same_day_replaces_and_an_empty_day_means_the_orgs_today(session, monkey
     view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-03-15", "amount": "45.5"})
     session.commit()
     assert [(r.effective_from, r.amount_minor) for r in cost_rates.cost_rates(session, dev.id)] == [
-        (date(2026, 3, 15), 4_550)]
+        (date(2026, 3, 15), 4_550)
+    ]
 
 
 def test_a_zero_decimal_currency_parses_whole_units(session, monkeypatch):
@@ -75,20 +86,22 @@ def test_a_zero_decimal_currency_parses_whole_units(session, monkeypatch):
     (rate,) = cost_rates.cost_rates(session, dev.id)
     assert (rate.amount_minor, rate.currency) == (8_000, "JPY")
     with pytest.raises(DomainError, match="at most 0 decimals") as exc:
-        view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-03-02",
-                                            "amount": "8000.5"})
+        view.set_from_form(session, actor, {"user_id": str(dev.id), "effective_from": "2026-03-02", "amount": "8000.5"})
     assert exc.value.field == "amount_minor"
 
 
-@pytest.mark.parametrize("form, field, message", [
-    ({"user_id": "", "effective_from": "2026-03-01", "amount": "50"}, "user_id", "Choose the person"),
-    ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": ""}, "amount_minor", "Give the cost per hour"),
-    ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": "fifty"}, "amount_minor", "is not an amount"),
-    ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": "50.123"}, "amount_minor", "at most 2 decimals"),
-    ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": "-5"}, "amount_minor", "not negative"),
-    ({"user_id": "DEV", "effective_from": "not a day", "amount": "50"}, "effective_from", "Give the day"),
-    ({"user_id": "999999", "effective_from": "2026-03-01", "amount": "50"}, "user_id", "No person"),
-])
+@pytest.mark.parametrize(
+    "form, field, message",
+    [
+        ({"user_id": "", "effective_from": "2026-03-01", "amount": "50"}, "user_id", "Choose the person"),
+        ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": ""}, "amount_minor", "Give the cost per hour"),
+        ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": "fifty"}, "amount_minor", "is not an amount"),
+        ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": "50.123"}, "amount_minor", "at most 2 decimals"),
+        ({"user_id": "DEV", "effective_from": "2026-03-01", "amount": "-5"}, "amount_minor", "not negative"),
+        ({"user_id": "DEV", "effective_from": "not a day", "amount": "50"}, "effective_from", "Give the day"),
+        ({"user_id": "999999", "effective_from": "2026-03-01", "amount": "50"}, "user_id", "No person"),
+    ],
+)
 def test_form_refusals_are_domain_errors_naming_the_field(session, monkeypatch, form, field, message):
     actor, _, dev = _world(session, monkeypatch)
     form = {k: (str(dev.id) if v == "DEV" else v) for k, v in form.items()}

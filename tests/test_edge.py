@@ -25,28 +25,38 @@ def client(db_url):
 @pytest.fixture
 def key(db_url):
     with Session(engine_for(db_url)) as s:
-        setup_organisation(s, org_name="Acme", currency="EUR", timezone="UTC", owner_name="Olivia",
-                           owner_email="olivia@acme.test", password="long-password-1")
+        setup_organisation(
+            s,
+            org_name="Acme",
+            currency="EUR",
+            timezone="UTC",
+            owner_name="Olivia",
+            owner_email="olivia@acme.test",
+            password="long-password-1",
+        )
         _, secret = create_api_key(s, "tests")
         s.commit()
     return {"Authorization": f"Bearer {secret}"}
 
 
-@pytest.mark.parametrize("body", [b'{"email":', b"[1]", b"null", b"", b'"x"', b"{\"email\": 1}"])
+@pytest.mark.parametrize("body", [b'{"email":', b"[1]", b"null", b"", b'"x"', b'{"email": 1}'])
 def test_login_with_malformed_json_is_4xx(client, key, body):
     r = client.post("/api/auth/login", content=body, headers=JSON)
     assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
     assert r.json()["detail"]
 
 
-@pytest.mark.parametrize("raw, field", [
-    ('{"name": "A\\u0000nn", "email": "a@b.test"}', "name"),
-    ('{"name": "\\ud800", "email": "a@b.test"}', "name"),
-    ('{"name": "Ann", "email": "a@b.test", "x": NaN}', "body"),
-    ('{"name": "Ann", "email": "a@b.test", "x": Infinity}', "body"),
-    ("[" * 100_000 + "]" * 100_000, "body"),
-    ('{"name": "Ann", "email": "a@b.test", "n": 99999999999999999999}', "n"),
-])
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ('{"name": "A\\u0000nn", "email": "a@b.test"}', "name"),
+        ('{"name": "\\ud800", "email": "a@b.test"}', "name"),
+        ('{"name": "Ann", "email": "a@b.test", "x": NaN}', "body"),
+        ('{"name": "Ann", "email": "a@b.test", "x": Infinity}', "body"),
+        ("[" * 100_000 + "]" * 100_000, "body"),
+        ('{"name": "Ann", "email": "a@b.test", "n": 99999999999999999999}', "n"),
+    ],
+)
 def test_public_lead_form_refuses_hostile_json_with_4xx(client, key, session, raw, field):
     r = client.post("/api/v1/leads", content=raw.encode(), headers=JSON)
     assert r.status_code == 422, r.text
@@ -55,8 +65,11 @@ def test_public_lead_form_refuses_hostile_json_with_4xx(client, key, session, ra
 
 
 def test_public_lead_form_refuses_nul_in_a_form_body(client, key):
-    r = client.post("/api/v1/leads", content=b"name=A%00nn&email=a%40b.test",
-                    headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/api/v1/leads",
+        content=b"name=A%00nn&email=a%40b.test",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 422 and "NUL" in r.json()["detail"]
 
 
@@ -78,10 +91,18 @@ def test_undecodable_token_is_4xx(client, key, path):
     assert 400 <= client.get(path).status_code < 500
 
 
-@pytest.mark.parametrize("path", ["/api/v1/leads/2147483648", "/api/v1/leads/9223372036854775808",
-                                  "/api/v1/deals/99999999999999999999999", "/api/v1/invoices/2147483648",
-                                  # below the column too (found by the fuzzer: -2^63-1 was a 500 on SQLite)
-                                  "/api/v1/leads/-2147483649", "/api/v1/leads/-9223372036854775809"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/leads/2147483648",
+        "/api/v1/leads/9223372036854775808",
+        "/api/v1/deals/99999999999999999999999",
+        "/api/v1/invoices/2147483648",
+        # below the column too (found by the fuzzer: -2^63-1 was a 500 on SQLite)
+        "/api/v1/leads/-2147483649",
+        "/api/v1/leads/-9223372036854775809",
+    ],
+)
 def test_ids_beyond_the_column_are_404(client, key, path):
     assert client.get(path, headers=key).status_code == 404
 
@@ -103,8 +124,7 @@ def test_money_is_a_strict_integer(client, key, value):
 
 @pytest.mark.parametrize("value", [True, "100"])
 def test_minutes_and_amounts_are_strict_integers(client, key, value):
-    r = client.post("/api/v1/time-entries", json={"project_id": 1, "day": "2026-01-05", "minutes": value},
-                    headers=key)
+    r = client.post("/api/v1/time-entries", json={"project_id": 1, "day": "2026-01-05", "minutes": value}, headers=key)
     assert r.status_code == 422 and r.json()["error"]["field"] == "minutes", r.text
     r = client.post("/api/v1/invoices/1/payments", json={"amount_minor": value}, headers=key)
     assert r.status_code == 422 and r.json()["error"]["field"] == "amount_minor", r.text
@@ -148,14 +168,28 @@ def test_a_time_entry_on_an_unknown_or_foreign_task_is_422(session):
     from l2c_app.projects.service import DeliveryError, upsert_time
     from tests.delivered import a_delivered_project, a_won_client
 
-    setup_organisation(session, org_name="Acme", currency="EUR", timezone="UTC", owner_name="Olivia",
-                       owner_email="olivia@acme.test", password="long-password-1")
+    setup_organisation(
+        session,
+        org_name="Acme",
+        currency="EUR",
+        timezone="UTC",
+        owner_name="Olivia",
+        owner_email="olivia@acme.test",
+        password="long-password-1",
+    )
     session.commit()
     client = a_won_client(session, "Task test")
     project = a_delivered_project(session, client, "Site", role="dev", rate_minor=9_500, entries=0)
     from datetime import date
 
     with pytest.raises(DeliveryError) as exc:
-        upsert_time(session, SYSTEM, user_id=client.owner.id, project_id=project.id, day=date(2026, 1, 5),
-                    minutes=60, task_id=2_000_000)
+        upsert_time(
+            session,
+            SYSTEM,
+            user_id=client.owner.id,
+            project_id=project.id,
+            day=date(2026, 1, 5),
+            minutes=60,
+            task_id=2_000_000,
+        )
     assert exc.value.field == "task_id"

@@ -9,14 +9,17 @@ from fastapi.testclient import TestClient
 from l2c_app.core.errors import Conflict, DomainError, NotFound, http_handler, ui_message
 
 
-@pytest.mark.parametrize(("exc", "status"), [
-    (DomainError("Quantity must be 0 or more", "quantity"), 422),
-    (NotFound("Is not there", "invoice_id"), 404),
-    (Conflict("No invoice may take these items", "sources"), 409),  # "No " in the text changes nothing
-    (DomainError("No such thing", kind="forbidden"), 403),
-    (DomainError("Too long", "description", kind="too_large"), 413),
-    (DomainError("DocuSign refused the envelope", "provider", kind="upstream"), 502),
-])
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [
+        (DomainError("Quantity must be 0 or more", "quantity"), 422),
+        (NotFound("Is not there", "invoice_id"), 404),
+        (Conflict("No invoice may take these items", "sources"), 409),  # "No " in the text changes nothing
+        (DomainError("No such thing", kind="forbidden"), 403),
+        (DomainError("Too long", "description", kind="too_large"), 413),
+        (DomainError("DocuSign refused the envelope", "provider", kind="upstream"), 502),
+    ],
+)
 def test_status_follows_kind_and_body_names_field(exc, status):
     api = FastAPI()
     api.add_exception_handler(DomainError, http_handler)
@@ -49,6 +52,13 @@ def test_org_today_is_the_organisations_date_not_the_servers(session):
     now = datetime(2026, 3, 10, 11, 30, tzinfo=UTC)
     assert today_in("Pacific/Kiritimati", now) == date(2026, 3, 11)
     assert today_in("Pacific/Honolulu", datetime(2026, 3, 10, 5, 0, tzinfo=UTC)) == date(2026, 3, 9)
-    setup_organisation(session, org_name="East", currency="EUR", timezone="Pacific/Kiritimati",
-                       owner_name="O", owner_email="o@e.test", password="owner-password-1")
+    setup_organisation(
+        session,
+        org_name="East",
+        currency="EUR",
+        timezone="Pacific/Kiritimati",
+        owner_name="O",
+        owner_email="o@e.test",
+        password="owner-password-1",
+    )
     assert org_today(session, now) == date(2026, 3, 11)

@@ -28,8 +28,15 @@ def done(session, **settings) -> set[str]:
 
 
 def test_a_new_organisation_has_everything_to_do_and_each_step_ticks_itself(session):
-    setup_organisation(session, org_name="Acme", currency="EUR", timezone="Europe/Paris", owner_name="Olivia",
-                       owner_email="o@acme.test", password="a-long-password-1")
+    setup_organisation(
+        session,
+        org_name="Acme",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olivia",
+        owner_email="o@acme.test",
+        password="a-long-password-1",
+    )
     steps = checklist(session, Settings(**BASE))
     assert [s["key"] for s in steps] == ["profile", "catalog", "team", "lead_form", "stripe", "docusign", "quote"]
     assert all(s["href"].startswith("/") for s in steps)
@@ -40,17 +47,29 @@ def test_a_new_organisation_has_everything_to_do_and_each_step_ticks_itself(sess
 
     tax = quotes.create_tax_rate(session, ADMIN, name="VAT", percent="20")
     assert "catalog" not in done(session)  # a tax rate alone is not a catalog
-    quotes.create_catalog_item(session, ADMIN, name="Design day", unit_price_minor=80000, currency="EUR",
-                               unit="day", tax_rate_id=tax.id)
+    quotes.create_catalog_item(
+        session, ADMIN, name="Design day", unit_price_minor=80000, currency="EUR", unit="day", tax_rate_id=tax.id
+    )
     assert "catalog" in done(session)
 
-    seller.save_seller_profile(session, ADMIN, {"legal_name": "Acme SAS", "address_line1": "1 rue de la Paix",
-                                                "postcode": "75002", "city": "Paris", "country": "FR",
-                                                "tax_id": "FR40303265045", "iban": "FR7630006000011234567890189"})
+    seller.save_seller_profile(
+        session,
+        ADMIN,
+        {
+            "legal_name": "Acme SAS",
+            "address_line1": "1 rue de la Paix",
+            "postcode": "75002",
+            "city": "Paris",
+            "country": "FR",
+            "tax_id": "FR40303265045",
+            "iban": "FR7630006000011234567890189",
+        },
+    )
     assert "profile" not in done(session)  # no logo yet
     seller.set_logo(session, ADMIN, _png(), "logo.png")
     assert "profile" in done(session)
 
-    assert {"stripe", "docusign"} <= done(session, stripe_api_key="sk_test_x", docusign_integration_key="k",
-                                          docusign_user_id="u", docusign_account_id="a")
+    assert {"stripe", "docusign"} <= done(
+        session, stripe_api_key="sk_test_x", docusign_integration_key="k", docusign_user_id="u", docusign_account_id="a"
+    )
     assert "docusign" not in done(session, docusign_integration_key="k")  # half configured

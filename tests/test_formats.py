@@ -17,12 +17,15 @@ def _plain(text: str) -> str:
     return text.replace(NBSP, " ").replace(NNBSP, " ")
 
 
-@pytest.mark.parametrize(("fmt", "eur", "jpy", "kwd"), [
-    (US, "€1,234.56", "¥1,234", "KWD1.234"),
-    (GB, "€1,234.56", "JP¥1,234", "KWD1.234"),
-    (DE, "1.234,56 €", "1.234 ¥", "1,234 KWD"),
-    (FR, "1 234,56 €", "1 234 JPY", "1,234 KWD"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "eur", "jpy", "kwd"),
+    [
+        (US, "€1,234.56", "¥1,234", "KWD1.234"),
+        (GB, "€1,234.56", "JP¥1,234", "KWD1.234"),
+        (DE, "1.234,56 €", "1.234 ¥", "1,234 KWD"),
+        (FR, "1 234,56 €", "1 234 JPY", "1,234 KWD"),
+    ],
+)
 def test_money_in_each_locale_with_0_2_3_decimal_currencies(fmt, eur, jpy, kwd):
     assert _plain(formats.money(123456, "EUR", fmt)) == eur
     assert _plain(formats.money(1234, "JPY", fmt)) == jpy
@@ -30,12 +33,15 @@ def test_money_in_each_locale_with_0_2_3_decimal_currencies(fmt, eur, jpy, kwd):
     assert _plain(formats.money(0, "EUR", fmt)).replace("0,00", "0.00") in {"€0.00", "0.00 €"}
 
 
-@pytest.mark.parametrize(("fmt", "text", "first", "header"), [
-    (US, "Mar 14, 2026", date(2026, 3, 8), "Sat 3/14"),
-    (GB, "14 Mar 2026", date(2026, 3, 9), "Sat 14/03"),
-    (DE, "14.03.2026", date(2026, 3, 9), "Sa. 14.03."),
-    (FR, "14 mars 2026", date(2026, 3, 9), "sam. 14/03"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "text", "first", "header"),
+    [
+        (US, "Mar 14, 2026", date(2026, 3, 8), "Sat 3/14"),
+        (GB, "14 Mar 2026", date(2026, 3, 9), "Sat 14/03"),
+        (DE, "14.03.2026", date(2026, 3, 9), "Sa. 14.03."),
+        (FR, "14 mars 2026", date(2026, 3, 9), "sam. 14/03"),
+    ],
+)
 def test_dates_and_first_day_of_the_week(fmt, text, first, header):
     saturday = date(2026, 3, 14)
     assert formats.day(saturday, fmt) == text
@@ -45,9 +51,15 @@ def test_dates_and_first_day_of_the_week(fmt, text, first, header):
     assert formats.day(None, fmt) == "-"
 
 
-@pytest.mark.parametrize(("fmt", "number", "decimal_hours"), [
-    (US, "1,234.5", "14.25 h"), (GB, "1,234.5", "14.25 h"), (DE, "1.234,5", "14,25 h"), (FR, "1 234,5", "14,25 h"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "number", "decimal_hours"),
+    [
+        (US, "1,234.5", "14.25 h"),
+        (GB, "1,234.5", "14.25 h"),
+        (DE, "1.234,5", "14,25 h"),
+        (FR, "1 234,5", "14,25 h"),
+    ],
+)
 def test_numbers_and_hours(fmt, number, decimal_hours):
     assert _plain(formats.number(1234.5, fmt)) == number
     assert formats.hours(855, fmt) == "14:15"
@@ -83,9 +95,15 @@ def test_unknown_values_fall_back_and_active_follows_the_organisation_row(sessio
     assert err.value.field == "locale"
 
 
-@pytest.mark.parametrize(("fmt", "text"), [
-    (US, "Mar 14, 2026, 3:15 PM"), (GB, "14 Mar 2026, 15:15"), (DE, "14.03.2026, 15:15"), (FR, "14 mars 2026, 15:15"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        (US, "Mar 14, 2026, 3:15 PM"),
+        (GB, "14 Mar 2026, 15:15"),
+        (DE, "14.03.2026, 15:15"),
+        (FR, "14 mars 2026, 15:15"),
+    ],
+)
 def test_moment_in_the_organisation_zone_and_locale(fmt, text):
     from datetime import UTC, datetime
 

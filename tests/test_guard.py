@@ -31,8 +31,15 @@ def counted(session):
 
 
 def _world(session):
-    _, owner = setup_organisation(session, org_name="Guarded", currency="EUR", timezone="Europe/Paris",
-                                  owner_name="Olga Owner", owner_email="olga@g.test", password="owner-password-1")
+    _, owner = setup_organisation(
+        session,
+        org_name="Guarded",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olga Owner",
+        owner_email="olga@g.test",
+        password="owner-password-1",
+    )
     dev = create_user(session, name="Dev", email="dev@g.test", role="sales", password="sales-password-1")
     session.commit()
     return owner, dev

@@ -41,8 +41,10 @@ def test_a_retry_returns_the_first_answer_and_creates_nothing_twice(client, api_
 
 
 def test_same_key_with_another_body_is_422(client, api_key, session):  # noqa: F811
-    assert client.post("/api/v1/tax-rates", json={"name": "VAT", "percent": "20"},
-                       headers=_h(api_key, "k")).status_code == 201
+    assert (
+        client.post("/api/v1/tax-rates", json={"name": "VAT", "percent": "20"}, headers=_h(api_key, "k")).status_code
+        == 201
+    )
     r = client.post("/api/v1/tax-rates", json={"name": "VAT", "percent": "21"}, headers=_h(api_key, "k"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key.reused"
     # and the same body on another path is another request too
@@ -64,8 +66,9 @@ def test_a_key_still_running_answers_409(client, api_key, session):  # noqa: F81
     caller = _sha(f"Bearer {api_key}".encode())
     fingerprint = _sha(b"POST /api/v1/tax-rates?\n" + body)
     assert _claim(caller, "busy", fingerprint) is None  # a first request holds the key
-    r = client.post("/api/v1/tax-rates", content=body, headers={**_h(api_key, "busy"),
-                                                                  "Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/tax-rates", content=body, headers={**_h(api_key, "busy"), "Content-Type": "application/json"}
+    )
     assert r.status_code == 409 and r.headers["retry-after"] == "1"
     assert _rates(session) == []
 

@@ -43,10 +43,16 @@ def test_two_job_loops_on_one_database_run_each_round_once(db_url, tmp_path):
     procs = []
     for log in logs:
         with open(log, "w") as out:
-            procs.append(subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "6"],
-                                          cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "l2c_app.cli", "jobs", "run", "--every", "6"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         time.sleep(2)  # offset the two loops, as two hosts would be
-
 
     def counts():
         texts = [log.read_text() for log in logs]

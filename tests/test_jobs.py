@@ -5,8 +5,17 @@ from l2c_app import jobs
 
 def test_every_job_runs_and_reports(db_url):
     results = jobs.run_jobs()
-    assert set(results) == {"invoice reminders", "retainer invoices", "docusign re-poll", "stripe sync",
-                            "stripe fees", "outbox sweep", "accounting sync", "accounting journal", "leak digest"}
+    assert set(results) == {
+        "invoice reminders",
+        "retainer invoices",
+        "docusign re-poll",
+        "stripe sync",
+        "stripe fees",
+        "outbox sweep",
+        "accounting sync",
+        "accounting journal",
+        "leak digest",
+    }
     assert results["leak digest"] == "0 leak digest e-mail(s) written"  # a fresh install leaks nothing
     assert results["outbox sweep"] == "0 outbox delivery attempt(s)"
     assert results["accounting sync"] == "0 accounting record(s) pushed"  # not connected

@@ -9,8 +9,23 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "l2c_app"
-STAGES = ("leads", "pipeline", "quotes", "contracts", "projects", "billing", "payments", "clients",
-          "accounting", "insights", "team", "audit", "webhooks_out", "ui", "api")
+STAGES = (
+    "leads",
+    "pipeline",
+    "quotes",
+    "contracts",
+    "projects",
+    "billing",
+    "payments",
+    "clients",
+    "accounting",
+    "insights",
+    "team",
+    "audit",
+    "webhooks_out",
+    "ui",
+    "api",
+)
 BASELINE: set[tuple[str, str]] = set()  # empty: nothing is left to move
 
 
@@ -65,11 +80,18 @@ def test_ui_state_modules_run_no_sql():
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module in ("sqlmodel", "sqlalchemy") \
-                    and any(a.name in ("select", "update", "delete", "text") for a in node.names):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module in ("sqlmodel", "sqlalchemy")
+                and any(a.name in ("select", "update", "delete", "text") for a in node.names)
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.select")
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "session" \
-                    and node.func.attr in ("exec", "execute", "get", "add", "delete", "scalar"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "session"
+                and node.func.attr in ("exec", "execute", "get", "add", "delete", "scalar")
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} session.{node.func.attr}")
     assert not offenders, "\n".join(offenders)

@@ -18,8 +18,15 @@ from l2c_app.core.models import LoginAttempt
 
 @pytest.fixture
 def org(session):
-    setup_organisation(session, org_name="Acme", currency="EUR", timezone="UTC", owner_name="Olivia",
-                       owner_email="olivia@acme.test", password="long-password-1")
+    setup_organisation(
+        session,
+        org_name="Acme",
+        currency="EUR",
+        timezone="UTC",
+        owner_name="Olivia",
+        owner_email="olivia@acme.test",
+        password="long-password-1",
+    )
     create_user(session, name="Sam", email="sam@acme.test", role="sales", password="long-password-2")
     session.commit()
 

@@ -5,14 +5,20 @@ import pytest
 from l2c_app.core.errors import DomainError
 from l2c_app.core.mailmerge import FIELDS, Message, parse_addresses, render, rendered, unknown_fields
 
-VALUES = {"client_name": "Zoë & Co", "document_number": "Q-12 v2", "total": "€1,250.50",
-          "link": "https://x.test/q/abc", "due_date": "2026-12-31"}
+VALUES = {
+    "client_name": "Zoë & Co",
+    "document_number": "Q-12 v2",
+    "total": "€1,250.50",
+    "link": "https://x.test/q/abc",
+    "due_date": "2026-12-31",
+}
 
 
 def test_fields_are_filled_from_the_document_values():
     text = "Dear {client_name}, proposal {document_number} for {total} until {due_date}: {link}"
-    assert render(text, VALUES) == ("Dear Zoë & Co, proposal Q-12 v2 for €1,250.50 until 2026-12-31: "
-                                    "https://x.test/q/abc")
+    assert render(text, VALUES) == (
+        "Dear Zoë & Co, proposal Q-12 v2 for €1,250.50 until 2026-12-31: https://x.test/q/abc"
+    )
 
 
 def test_a_known_field_without_a_value_is_empty_and_text_without_fields_is_unchanged():

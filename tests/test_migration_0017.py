@@ -14,14 +14,28 @@ def test_0017_upgrades_a_database_with_an_api_key(empty_url):
     command.upgrade(cfg, "0011")
     engine = create_engine(empty_url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO apikey (name, prefix, key_hash, created_at) VALUES "
-                          "('old', 'l2c_abcdef', :h, '2026-01-01 00:00:00+00:00')"), {"h": "a" * 64})
+        conn.execute(
+            text(
+                "INSERT INTO apikey (name, prefix, key_hash, created_at) VALUES "
+                "('old', 'l2c_abcdef', :h, '2026-01-01 00:00:00+00:00')"
+            ),
+            {"h": "a" * 64},
+        )
     command.upgrade(cfg, "0017")
     with engine.connect() as conn:
-        assert tuple(conn.execute(text("SELECT name, scopes, rate_limit_per_minute FROM apikey")).one()) == \
-            ("old", None, None)
+        assert tuple(conn.execute(text("SELECT name, scopes, rate_limit_per_minute FROM apikey")).one()) == (
+            "old",
+            None,
+            None,
+        )
     assert {c["name"] for c in inspect(engine).get_columns("idempotencykey")} >= {
-        "caller", "key", "fingerprint", "status_code", "response_body", "created_at"}
+        "caller",
+        "key",
+        "fingerprint",
+        "status_code",
+        "response_body",
+        "created_at",
+    }
     command.downgrade(cfg, "0011")
     assert "idempotencykey" not in inspect(engine).get_table_names()
     engine.dispose()

@@ -16,8 +16,13 @@ def test_0018_stamps_existing_rows_and_downgrades(empty_url):
     command.upgrade(cfg, "0017")
     engine = create_engine(empty_url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO apikey (name, prefix, key_hash, created_at) VALUES "
-                          "('old', 'l2c_abcdef', :h, '2026-01-01 00:00:00+00:00')"), {"h": "a" * 64})
+        conn.execute(
+            text(
+                "INSERT INTO apikey (name, prefix, key_hash, created_at) VALUES "
+                "('old', 'l2c_abcdef', :h, '2026-01-01 00:00:00+00:00')"
+            ),
+            {"h": "a" * 64},
+        )
         conn.execute(text("INSERT INTO taxrate (name, percent, inclusive) VALUES ('VAT', 20, false)"))
     before = datetime.now(UTC)
     command.upgrade(cfg, "0018")

@@ -30,6 +30,7 @@ BIG = 3_000_000_000  # > 2^31 - 1: "integer out of range" on PostgreSQL before 0
 
 # --- the validator -------------------------------------------------------------------------
 
+
 def test_check_amount_accepts_what_a_column_holds_and_refuses_the_rest():
     assert check_amount(0, "x") == 0
     assert check_amount(MAX_AMOUNT_MINOR - 1, "x") == MAX_AMOUNT_MINOR - 1
@@ -64,11 +65,27 @@ def test_quote_lines_catalog_and_deals_refuse_huge_amounts(session):
 
     w = make_world(session)
     q = quotes.create_quote_from_deal(session, w.actor, w.deal.id)
-    _refused("unit_price_minor", quotes.add_line, session, w.actor, q.id, description="Huge", quantity="1",
-             unit_price_minor=TOO_BIG)
+    _refused(
+        "unit_price_minor",
+        quotes.add_line,
+        session,
+        w.actor,
+        q.id,
+        description="Huge",
+        quantity="1",
+        unit_price_minor=TOO_BIG,
+    )
     # each figure in range, their product not: refused before it reaches a column
-    _refused("quantity", quotes.add_line, session, w.actor, q.id, description="Many", quantity="100000",
-             unit_price_minor=MAX_AMOUNT_MINOR // 10)
+    _refused(
+        "quantity",
+        quotes.add_line,
+        session,
+        w.actor,
+        q.id,
+        description="Many",
+        quantity="100000",
+        unit_price_minor=MAX_AMOUNT_MINOR // 10,
+    )
     _refused("unit_price_minor", quotes.create_catalog_item, session, w.actor, name="Gold", unit_price_minor=TOO_BIG)
     _refused("value", pipeline.create_deal, session, w.actor, title="Big", value_minor=TOO_BIG)
     _refused("value", pipeline.update_deal, session, w.actor, w.deal.id, {"value": TOO_BIG})
@@ -87,12 +104,33 @@ def test_change_orders_invoice_lines_payments_and_deposits_refuse_huge_amounts(s
 
     w = World(session)
     session.commit()
-    _refused("amount_minor", projects.create_change_order, session, SYSTEM, w.pid, description="More",
-             amount_minor=TOO_BIG)
-    _refused("rate_minor", projects.create_change_order, session, SYSTEM, w.pid, description="More", kind="hours",
-             minutes=60, rate_minor=TOO_BIG, role="Dev")
-    _refused("minutes", projects.create_change_order, session, SYSTEM, w.pid, description="More", kind="hours",
-             minutes=60_000_000, rate_minor=MAX_AMOUNT_MINOR // 1000, role="Dev")
+    _refused(
+        "amount_minor", projects.create_change_order, session, SYSTEM, w.pid, description="More", amount_minor=TOO_BIG
+    )
+    _refused(
+        "rate_minor",
+        projects.create_change_order,
+        session,
+        SYSTEM,
+        w.pid,
+        description="More",
+        kind="hours",
+        minutes=60,
+        rate_minor=TOO_BIG,
+        role="Dev",
+    )
+    _refused(
+        "minutes",
+        projects.create_change_order,
+        session,
+        SYSTEM,
+        w.pid,
+        description="More",
+        kind="hours",
+        minutes=60_000_000,
+        rate_minor=MAX_AMOUNT_MINOR // 1000,
+        role="Dev",
+    )
     _refused("amount_minor", billing.create_deposit_invoice, session, w.pid, amount_minor=TOO_BIG)
     session.rollback()
     w.milestone(10_000)
@@ -101,8 +139,15 @@ def test_change_orders_invoice_lines_payments_and_deposits_refuse_huge_amounts(s
     billing.add_manual_line(session, inv.id, SYSTEM, "Big but fine", BIG)
     billing.issue_invoice(session, inv.id)
     session.commit()
-    _refused("amount_minor", billing.record_manual_payment, session, inv.id, SYSTEM, amount_minor=TOO_BIG,
-             method="bank_transfer")
+    _refused(
+        "amount_minor",
+        billing.record_manual_payment,
+        session,
+        inv.id,
+        SYSTEM,
+        amount_minor=TOO_BIG,
+        method="bank_transfer",
+    )
     pay = billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=BIG, method="bank_transfer")
     session.commit()
     assert session.get(type(pay), pay.id).amount_minor == BIG
@@ -114,17 +159,26 @@ def test_the_api_answers_422_for_an_amount_past_the_columns(session, db_url):
     from l2c_app.api.app import build_api
     from l2c_app.core.auth import create_api_key, setup_organisation
 
-    setup_organisation(session, org_name="Acme", currency="EUR", timezone="UTC", owner_name="O",
-                       owner_email="o@acme.test", password="long-password-1")
+    setup_organisation(
+        session,
+        org_name="Acme",
+        currency="EUR",
+        timezone="UTC",
+        owner_name="O",
+        owner_email="o@acme.test",
+        password="long-password-1",
+    )
     _, key = create_api_key(session, "k")
     session.commit()
-    r = TestClient(build_api()).post("/api/v1/deals", json={"title": "Big", "value": 2**63},
-                                     headers={"Authorization": f"Bearer {key}"})
+    r = TestClient(build_api()).post(
+        "/api/v1/deals", json={"title": "Big", "value": 2**63}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == "value"
 
 
 # --- the upgrade from 0001, with data --------------------------------------------------------
+
 
 @pytest.fixture(params=_backends())
 def url_at_0001(request, tmp_path, monkeypatch):
@@ -157,8 +211,12 @@ def url_at_0001(request, tmp_path, monkeypatch):
 def _amount_types(url: str) -> set[str]:
     with engine_for(url).connect() as conn:
         insp = inspect(conn)
-        return {str(c["type"]).upper() for t in ("invoice", "invoiceline", "payment")
-                for c in insp.get_columns(t) if c["name"].endswith("_minor")}
+        return {
+            str(c["type"]).upper()
+            for t in ("invoice", "invoiceline", "payment")
+            for c in insp.get_columns(t)
+            if c["name"].endswith("_minor")
+        }
 
 
 def _rows(url: str) -> dict:
@@ -166,14 +224,19 @@ def _rows(url: str) -> dict:
     from sqlalchemy import text
 
     with engine_for(url).connect() as c:
+
         def q(sql):
             return [tuple(r) for r in c.execute(text(sql)).all()]
+
         return {
-            "invoice": q("SELECT id, number, status, subtotal_minor, tax_minor, total_minor, paid_minor "
-                         "FROM invoice ORDER BY id"),
+            "invoice": q(
+                "SELECT id, number, status, subtotal_minor, tax_minor, total_minor, paid_minor FROM invoice ORDER BY id"
+            ),
             "lines": q("SELECT id, invoice_id, description, amount_minor, tax_minor FROM invoiceline ORDER BY id"),
-            "payments": q("SELECT id, invoice_id, amount_minor, CAST(received_on AS VARCHAR(10)), reference "
-                          "FROM payment ORDER BY id"),
+            "payments": q(
+                "SELECT id, invoice_id, amount_minor, CAST(received_on AS VARCHAR(10)), reference "
+                "FROM payment ORDER BY id"
+            ),
             "billed": q("SELECT count(*) FROM billedsource")[0][0],
             "audit": q("SELECT count(*) FROM auditlog")[0][0],
         }
@@ -195,8 +258,15 @@ def test_upgrade_from_0001_keeps_invoices_and_payments_and_widens_amounts(url_at
         w.milestone(123_456)
         inv = billing.build_invoice(s, w.pid, date(2026, 3, 31))
         billing.issue_invoice(s, inv.id, issue_date=date(2026, 4, 1))
-        billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=50_000, method="bank_transfer",
-                                      received_on=date(2026, 4, 2), reference="TRF-1")
+        billing.record_manual_payment(
+            s,
+            inv.id,
+            SYSTEM,
+            amount_minor=50_000,
+            method="bank_transfer",
+            received_on=date(2026, 4, 2),
+            reference="TRF-1",
+        )
         s.commit()
         pid = w.pid
     engine_for(url).dispose()

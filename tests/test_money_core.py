@@ -27,8 +27,17 @@ from l2c_app.quotes.totals import LineInput, TotalsInputError, compute_totals, r
 # ---------------------------------------------------------------- core/money
 
 
-@pytest.mark.parametrize("exact, rounded", [(Decimal("0.5"), 1), (Decimal("-0.5"), -1), (Decimal("1.49"), 1),
-                                            (Decimal("2.5"), 3), (Decimal("-2.5"), -3), (7, 7)])
+@pytest.mark.parametrize(
+    "exact, rounded",
+    [
+        (Decimal("0.5"), 1),
+        (Decimal("-0.5"), -1),
+        (Decimal("1.49"), 1),
+        (Decimal("2.5"), 3),
+        (Decimal("-2.5"), -3),
+        (7, 7),
+    ],
+)
 def test_round_minor_is_half_up_away_from_zero(exact, rounded):
     assert round_minor(exact) == rounded and isinstance(round_minor(exact), int)
 
@@ -39,15 +48,26 @@ def test_percent_of_is_exact():
     assert percent_of(250, 4) == Decimal(10)
 
 
-@pytest.mark.parametrize("typed, currency, minor", [("1,234.50", "EUR", 123450), ("1234", "JPY", 1234),
-                                                    ("1.234", "BHD", 1234), (Decimal("12.3"), "eur", 1230),
-                                                    (" 7 ", "EUR", 700), (5, "EUR", 500), ("-1.01", "EUR", -101)])
+@pytest.mark.parametrize(
+    "typed, currency, minor",
+    [
+        ("1,234.50", "EUR", 123450),
+        ("1234", "JPY", 1234),
+        ("1.234", "BHD", 1234),
+        (Decimal("12.3"), "eur", 1230),
+        (" 7 ", "EUR", 700),
+        (5, "EUR", 500),
+        ("-1.01", "EUR", -101),
+    ],
+)
 def test_to_minor_reads_major_units(typed, currency, minor):
     assert to_minor(typed, currency) == minor and isinstance(to_minor(typed, currency), int)
 
 
-@pytest.mark.parametrize("typed, currency", [("NaN", "EUR"), ("Infinity", "EUR"), ("abc", "EUR"), ("1.2345", "BHD"),
-                                             ("1.5", "JPY"), ("0.001", "EUR")])
+@pytest.mark.parametrize(
+    "typed, currency",
+    [("NaN", "EUR"), ("Infinity", "EUR"), ("abc", "EUR"), ("1.2345", "BHD"), ("1.5", "JPY"), ("0.001", "EUR")],
+)
 def test_to_minor_refuses_what_is_not_an_amount_of_the_currency(typed, currency):
     with pytest.raises(ValueError):
         to_minor(typed, currency)
@@ -197,13 +217,17 @@ VAT = {"tax_key": 1, "tax_name": "VAT", "tax_percent": Decimal(20)}
 
 
 def test_totals_of_a_mixed_quote():
-    t = compute_totals([L("a", 2, 5000, discount_percent=10, **VAT),            # 9,000 -> 8,100 after 10 %
-                        L("h", "1.5", 10000, kind="hourly", **VAT),              # 15,000 -> 13,500
-                        L("r", 3, 899, kind="recurring", **VAT),                 # 2,697 -> 2,427 (809,809,809)
-                        L("n", 1, 1000),                                         # untaxed 1,000 -> 900
-                        L("o", 1, 7777, optional=True, selected=False, **VAT),   # not included
-                        L("i", 1, 1200, tax_key=2, tax_name="Incl", tax_percent=Decimal(20), tax_inclusive=True)],
-                       discount_percent=10)
+    t = compute_totals(
+        [
+            L("a", 2, 5000, discount_percent=10, **VAT),  # 9,000 -> 8,100 after 10 %
+            L("h", "1.5", 10000, kind="hourly", **VAT),  # 15,000 -> 13,500
+            L("r", 3, 899, kind="recurring", **VAT),  # 2,697 -> 2,427 (809,809,809)
+            L("n", 1, 1000),  # untaxed 1,000 -> 900
+            L("o", 1, 7777, optional=True, selected=False, **VAT),  # not included
+            L("i", 1, 1200, tax_key=2, tax_name="Incl", tax_percent=Decimal(20), tax_inclusive=True),
+        ],
+        discount_percent=10,
+    )
     assert t.subtotal_minor == 9000 + 15000 + 2697 + 1000 + 1200
     assert t.line("a") == t.lines[0] and t.line("a").amount_minor == 9000 and t.line("a").discounted_minor == 8100
     assert t.line("h").amount_minor == 15000 and t.line("h").discounted_minor == 13500
@@ -216,7 +240,9 @@ def test_totals_of_a_mixed_quote():
     assert t.exclusive_tax_minor == 1620 + 2700 + 486 and t.tax_minor == 1620 + 2700 + 486 + 180
     assert t.total_minor == 8100 + 13500 + 2427 + 900 + 1080 + 1620 + 2700 + 486
     assert [(x.name, x.base_minor, x.tax_minor, x.inclusive) for x in t.taxes] == [
-        ("Incl", 1080, 180, True), ("VAT", 8100 + 13500 + 2427, 1620 + 2700 + 486, False)]
+        ("Incl", 1080, 180, True),
+        ("VAT", 8100 + 13500 + 2427, 1620 + 2700 + 486, False),
+    ]
 
 
 def test_a_ticked_optional_line_counts():
@@ -233,11 +259,17 @@ def test_per_rate_convention_in_totals():
     assert err.value.field == "tax_convention"
 
 
-@pytest.mark.parametrize("kw, field", [({"discount_percent": -1}, "line discount_percent"),
-                                       ({"discount_percent": "100.01"}, "line discount_percent"),
-                                       ({"quantity": -1}, "quantity"), ({"unit_price_minor": -1}, "unit_price"),
-                                       ({"tax_key": 1, "tax_percent": "-0.5"}, "tax percent"),
-                                       ({"quantity": object()}, "quantity")])
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"discount_percent": -1}, "line discount_percent"),
+        ({"discount_percent": "100.01"}, "line discount_percent"),
+        ({"quantity": -1}, "quantity"),
+        ({"unit_price_minor": -1}, "unit_price"),
+        ({"tax_key": 1, "tax_percent": "-0.5"}, "tax percent"),
+        ({"quantity": object()}, "quantity"),
+    ],
+)
 def test_totals_refuse_bad_inputs_naming_the_field(kw, field):
     line = {"key": 1, "quantity": 1, "unit_price_minor": 100, **kw}
     with pytest.raises(TotalsInputError) as err:
@@ -297,20 +329,31 @@ def test_an_hourly_line_is_priced_as_its_minutes_will_bill():
     assert t.line("h").amount_minor == 3333 and t.line("f").amount_minor == 3330
     # the rate after both discounts is rounded first: 100.05 x 0.5 = 50.025 -> 50.03 an hour
     t = compute_totals([L("h", 3, 10005, kind="hourly", discount_percent=50)])
-    assert t.line("h").discounted_minor == 15009 and compute_totals([L("f", 3, 10005, discount_percent=50)]
-                                                                     ).line("f").discounted_minor == 15008
+    assert (
+        t.line("h").discounted_minor == 15009
+        and compute_totals([L("f", 3, 10005, discount_percent=50)]).line("f").discounted_minor == 15008
+    )
 
 
 def test_tax_rows_sort_by_name_then_rate_then_inclusive_then_key():
     def taxed(key, name, pct, incl, price):
         return L(f"{key}{name}{pct}{incl}", 1, price, tax_key=key, tax_name=name, tax_percent=pct, tax_inclusive=incl)
 
-    rows = [taxed(3, "B", 20, True, 100), taxed(4, "B", 20, False, 200), taxed(0, "B", 20, False, 500),
-            taxed(1, "B", 10, False, 400), taxed(2, "A", 20, False, 300)]
+    rows = [
+        taxed(3, "B", 20, True, 100),
+        taxed(4, "B", 20, False, 200),
+        taxed(0, "B", 20, False, 500),
+        taxed(1, "B", 10, False, 400),
+        taxed(2, "A", 20, False, 300),
+    ]
     t = compute_totals(rows)
     assert [(x.key, x.name, x.percent, x.inclusive, x.base_minor) for x in t.taxes] == [
-        (2, "A", 20, False, 300), (1, "B", 10, False, 400), (0, "B", 20, False, 500), (4, "B", 20, False, 200),
-        (3, "B", 20, True, 100)]
+        (2, "A", 20, False, 300),
+        (1, "B", 10, False, 400),
+        (0, "B", 20, False, 500),
+        (4, "B", 20, False, 200),
+        (3, "B", 20, True, 100),
+    ]
     assert compute_totals(list(reversed(rows))).taxes == t.taxes
 
 

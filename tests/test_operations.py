@@ -53,8 +53,9 @@ def test_serve_reads_port_from_settings(monkeypatch):
 
 def test_key_value_lines_quote_what_needs_it():
     assert kv(method="GET", path="/api/health", status=200, ms=1.5) == "method=GET path=/api/health status=200 ms=1.5"
-    assert kv(job="invoice reminders", outcome='said "hi"', skip=None) == \
-        'job="invoice reminders" outcome="said \\"hi\\""'
+    assert (
+        kv(job="invoice reminders", outcome='said "hi"', skip=None) == 'job="invoice reminders" outcome="said \\"hi\\""'
+    )
 
 
 def test_one_log_line_per_request_with_status_and_time_and_no_query(caplog, db_url):

@@ -56,7 +56,7 @@ def test_invoice_up_to_defaults_to_the_organisations_today(org_at, session):
     from l2c_app.billing.views import project_panel_data
 
     w, today = org_at
-    w.time(60, day=today)                      # logged on the organisation's today
+    w.time(60, day=today)  # logged on the organisation's today
     w.time(30, day=today + timedelta(days=1))  # its tomorrow: not billable yet
     session.commit()
     assert billing.unbilled_total(session, w.pid) == 9500  # 1 h x 95.00, tomorrow's 30 min left out
@@ -120,7 +120,7 @@ def test_reminders_job_counts_days_from_the_organisations_today(org_at, session)
 
     w, today = org_at
     w.contact.email = "carl@client.test"
-    due_in_3 = _issue(session, w, due=today + timedelta(days=3))       # 3 days before: reminded
+    due_in_3 = _issue(session, w, due=today + timedelta(days=3))  # 3 days before: reminded
     other = w.another_project("Other")
     due_in_4 = _issue(session, w, due=today + timedelta(days=4), project=other)  # 4 days: not yet
     session.commit()
@@ -148,7 +148,7 @@ def test_retainer_periods_start_on_the_organisations_today(org_at, session):
     from l2c_app.billing.models import Invoice
 
     w, today = org_at
-    w.retainer(10_000, start=today)                          # its first month is due today
+    w.retainer(10_000, start=today)  # its first month is due today
     tomorrow = w.another_project("Starts tomorrow")
     tomorrow.retainer(20_000, start=today + timedelta(days=1))  # not due yet
     session.commit()
@@ -182,10 +182,14 @@ def test_a_milestone_is_reached_on_the_organisations_today(org_at, session):
 
 # --- the guard ------------------------------------------------------------------------------
 
+
 def test_no_server_date_in_application_code():
     """`date.today()` is the server's zone: application code asks `org_today(session)`."""
     root = Path(__file__).resolve().parents[1] / "l2c_app"
-    offenders = [f"{p.relative_to(root.parent)}:{n}" for p in root.rglob("*.py")
-                 for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if re.search(r"\b(date|datetime)\.today\(", line)]
+    offenders = [
+        f"{p.relative_to(root.parent)}:{n}"
+        for p in root.rglob("*.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"\b(date|datetime)\.today\(", line)
+    ]
     assert offenders == [], f"use core.timeutil.org_today(session) instead of the server's date: {offenders}"

@@ -78,8 +78,13 @@ def _build(cls, lines: int, text: str) -> bytes:
     pdf.paragraph(text)
     pdf.party_blocks(("From", ["Acme Studio", "1 Road"]), ("For", ["Client Ltd", text]))
     rows = [[f"Item {i} {text} " + LONG * (i % 3), "2", "€1,000.00", "€2,000.00"] for i in range(lines)]
-    pdf.table(["Description", "Qty", "Price", "Amount"], rows, widths=[100, 20, 30, 30], aligns="LRRR",
-              section_rows={0} if lines > 3 else None)
+    pdf.table(
+        ["Description", "Qty", "Price", "Amount"],
+        rows,
+        widths=[100, 20, 30, 30],
+        aligns="LRRR",
+        section_rows={0} if lines > 3 else None,
+    )
     pdf.totals([("Subtotal", "€1,000.00"), ("Total", "€1,200.00")])
     return pdf.output_bytes()
 

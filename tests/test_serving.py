@@ -80,13 +80,36 @@ def _wait(predicate, timeout: float, step: float = 0.2):
 @pytest.mark.timeout(120)
 def test_a_killed_worker_is_respawned_and_a_dead_app_restarted(tmp_path):
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l2c.db'}", REDIS_URL="redis://127.0.0.1:6379",
-               GRANIAN_WORKERS="3", SECRET_KEY="x" * 32, APP_BASE_URL=f"http://127.0.0.1:{port}",
-               REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'l2c.db'}",
+        REDIS_URL="redis://127.0.0.1:6379",
+        GRANIAN_WORKERS="3",
+        SECRET_KEY="x" * 32,
+        APP_BASE_URL=f"http://127.0.0.1:{port}",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_TELEMETRY_ENABLED="false",
+    )
     log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "l2c_app.cli", "serve", "--backend-only", "--no-jobs",
-                             "--port", str(port), "--loglevel", "warning"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "l2c_app.cli",
+            "serve",
+            "--backend-only",
+            "--no-jobs",
+            "--port",
+            str(port),
+            "--loglevel",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         assert _wait(lambda: _healthy(port), 60, 0.5), (tmp_path / "server.log").read_text()[-3000:]
         main = _granian_main(proc.pid)
@@ -153,8 +176,10 @@ def test_a_killed_worker_is_respawned_and_a_dead_app_restarted(tmp_path):
 def test_supervise_restarts_with_backoff_and_stops_on_a_clean_exit(tmp_path):
     counter = tmp_path / "runs"
     # exits 3 twice (a crash), then 0 (a clean stop)
-    script = (f"import pathlib,sys; p=pathlib.Path({str(counter)!r}); n=int(p.read_text() if p.exists() else 0)+1;"
-              "p.write_text(str(n)); sys.exit(3 if n < 3 else 0)")
+    script = (
+        f"import pathlib,sys; p=pathlib.Path({str(counter)!r}); n=int(p.read_text() if p.exists() else 0)+1;"
+        "p.write_text(str(n)); sys.exit(3 if n < 3 else 0)"
+    )
     pauses: list[float] = []
     rc = supervise([sys.executable, "-c", script], cwd=tmp_path, env=dict(os.environ), sleep=pauses.append)
     assert rc == 0 and counter.read_text() == "3" and pauses == [1.0, 2.0]
@@ -162,6 +187,11 @@ def test_supervise_restarts_with_backoff_and_stops_on_a_clean_exit(tmp_path):
 
 def test_supervise_gives_up_after_max_restarts(tmp_path):
     pauses: list[float] = []
-    rc = supervise([sys.executable, "-c", "raise SystemExit(7)"], cwd=tmp_path, env=dict(os.environ),
-                   sleep=pauses.append, max_restarts=3)
+    rc = supervise(
+        [sys.executable, "-c", "raise SystemExit(7)"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        sleep=pauses.append,
+        max_restarts=3,
+    )
     assert rc == 7 and pauses == [1.0, 2.0, 4.0]

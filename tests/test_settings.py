@@ -27,12 +27,22 @@ def test_postgres_urls_use_psycopg3(tmp_path):
     assert s.database_url == "postgresql+psycopg://u@db:5432/l2c"
 
 
-@pytest.mark.parametrize("name,value", [
-    ("DATABASE_URL", "mysql://x/y"), ("DATABASE_URL", "nonsense"), ("REDIS_URL", "http://localhost:6379"),
-    ("APP_BASE_URL", "localhost:3000"), ("SECRET_KEY", "short"), ("STRIPE_API_KEY", "pk_live_123"),
-    ("STRIPE_WEBHOOK_SECRET", "secret"), ("STRIPE_API_BASE", "ftp://x"), ("SMTP_URL", "mail.example.com"),
-    ("DOCUSIGN_PRIVATE_KEY_FILE", "/nonexistent/key.pem"), ("SESSION_HOURS", "-3"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("DATABASE_URL", "mysql://x/y"),
+        ("DATABASE_URL", "nonsense"),
+        ("REDIS_URL", "http://localhost:6379"),
+        ("APP_BASE_URL", "localhost:3000"),
+        ("SECRET_KEY", "short"),
+        ("STRIPE_API_KEY", "pk_live_123"),
+        ("STRIPE_WEBHOOK_SECRET", "secret"),
+        ("STRIPE_API_BASE", "ftp://x"),
+        ("SMTP_URL", "mail.example.com"),
+        ("DOCUSIGN_PRIVATE_KEY_FILE", "/nonexistent/key.pem"),
+        ("SESSION_HOURS", "-3"),
+    ],
+)
 def test_bad_value_names_the_variable(tmp_path, name, value):
     with pytest.raises(SettingsError) as exc:
         settings(tmp_path, **{name: value})
@@ -43,8 +53,9 @@ def test_bad_value_names_the_variable(tmp_path, name, value):
 def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text('# comment\nAPP_BASE_URL="https://l2c.example.com"\nREDIS_URL=redis://localhost:6379/0\n')
-    s = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "REDIS_URL": "redis://other:6379"},
-                      dotenv=env_file)
+    s = load_settings(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "REDIS_URL": "redis://other:6379"}, dotenv=env_file
+    )
     assert s.app_base_url == "https://l2c.example.com" and s.redis_url == "redis://other:6379"
 
 

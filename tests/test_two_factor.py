@@ -26,8 +26,15 @@ OWNER = ("olivia@acme.test", "long-password-1")
 
 
 def make_org(session: Session) -> dict[str, int]:
-    _, owner = setup_organisation(session, org_name="Acme", currency="EUR", timezone="UTC", owner_name="Olivia",
-                                  owner_email=OWNER[0], password=OWNER[1])
+    _, owner = setup_organisation(
+        session,
+        org_name="Acme",
+        currency="EUR",
+        timezone="UTC",
+        owner_name="Olivia",
+        owner_email=OWNER[0],
+        password=OWNER[1],
+    )
     sam = create_user(session, name="Sam", email="sam@acme.test", role="sales", password="long-password-2")
     bea = create_user(session, name="Bea", email="bea@acme.test", role="billing", password="long-password-3")
     session.commit()
@@ -70,8 +77,9 @@ def test_set_up_needs_a_right_code_and_gives_ten_recovery_codes(session, org):
     assert setup["qr"].startswith("data:image/svg+xml;base64,")
     session.commit()
     with pytest.raises(AuthError):
-        tf.confirm_setup(session, org["owner"], "000000" if pyotp.TOTP(setup["secret"]).at(T0) != "000000"
-                         else "111111", now=T0)
+        tf.confirm_setup(
+            session, org["owner"], "000000" if pyotp.TOTP(setup["secret"]).at(T0) != "000000" else "111111", now=T0
+        )
     session.rollback()
     assert not tf.has_two_factor(session, org["owner"])
     codes = tf.confirm_setup(session, org["owner"], pyotp.TOTP(setup["secret"]).at(T0), now=T0)
@@ -207,6 +215,7 @@ def test_sessions_are_listed_and_signed_out_one_or_all(session, org):
 
 # --- the two-step login over HTTP ----------------------------------------------------------
 
+
 @pytest.fixture
 def client(db_url):
     with TestClient(build_api()) as c:
@@ -240,8 +249,9 @@ def test_a_right_password_answers_with_a_second_step_and_no_session(client, owne
 
 def test_the_form_login_goes_through_the_code_step_with_a_cookie(client, owner_secret):
     _, codes = owner_secret
-    r = client.post("/api/auth/login", data={"email": OWNER[0], "password": OWNER[1], "next": "/invoices"},
-                    follow_redirects=False)
+    r = client.post(
+        "/api/auth/login", data={"email": OWNER[0], "password": OWNER[1], "next": "/invoices"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/login?step=code&next=%2Finvoices"
     assert "l2c_2fa=" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
     assert "l2c_session" not in r.headers["set-cookie"]
@@ -274,8 +284,9 @@ def test_a_required_role_without_two_factor_is_sent_to_set_it_up(client, db_url)
         ids = make_org(s)
         tf.set_policy(s, Actor("user", ids["owner"]), True)
         s.commit()
-    r = client.post("/api/auth/login", data={"email": OWNER[0], "password": OWNER[1], "next": "/deals"},
-                    follow_redirects=False)
+    r = client.post(
+        "/api/auth/login", data={"email": OWNER[0], "password": OWNER[1], "next": "/deals"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/account?two_factor=required"
     r = client.post("/api/auth/login", json={"email": "sam@acme.test", "password": "long-password-2"})
     assert r.json() == {"status": "ok", "two_factor_setup_required": False}

@@ -5,6 +5,7 @@ Existing rows take their `created_at` (or the migration's instant where the tabl
 Revision ID: 0018
 Revises: 0017
 """
+
 from datetime import UTC, datetime
 from typing import Sequence, Union
 
@@ -20,10 +21,21 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # table -> the column existing rows are stamped from (None: the migration's instant)
 TABLES = {
-    "lead": "created_at", "pipelinestage": None, "contract": "created_at", "invoice": "created_at",
-    "account": "created_at", "contact": "created_at", "taxrate": None, "catalogitem": None,
-    "user": "created_at", "apikey": "created_at", "webhookdelivery": "created_at",
-    "exportbatch": "created_at", "contractsigner": None, "projectmember": None, "budgetline": None,
+    "lead": "created_at",
+    "pipelinestage": None,
+    "contract": "created_at",
+    "invoice": "created_at",
+    "account": "created_at",
+    "contact": "created_at",
+    "taxrate": None,
+    "catalogitem": None,
+    "user": "created_at",
+    "apikey": "created_at",
+    "webhookdelivery": "created_at",
+    "exportbatch": "created_at",
+    "contractsigner": None,
+    "projectmember": None,
+    "budgetline": None,
 }
 
 
@@ -62,8 +74,11 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         quoted = op.get_bind().dialect.identifier_preparer.quote(table)
         stamp = f"COALESCE({source}, :now)" if source else ":now"
-        op.execute(sa.text(f"UPDATE {quoted} SET updated_at = {stamp}").bindparams(
-            sa.bindparam("now", now, type_=sqlmodel.sql.sqltypes.UTCDateTime())))
+        op.execute(
+            sa.text(f"UPDATE {quoted} SET updated_at = {stamp}").bindparams(
+                sa.bindparam("now", now, type_=sqlmodel.sql.sqltypes.UTCDateTime())
+            )
+        )
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column("updated_at", existing_type=sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False)
 

@@ -3,6 +3,7 @@
 Revision ID: 0019
 Revises: 0018
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

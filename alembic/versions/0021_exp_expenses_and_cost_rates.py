@@ -5,6 +5,7 @@ Revision ID: 0021_exp
 Revises: 0020
 Create Date: 2026-12-03 06:30:00
 """
+
 from datetime import UTC, datetime
 from typing import Sequence, Union
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0021_exp'
+revision: str = "0021_exp"
 down_revision = "0020"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -35,14 +36,18 @@ def upgrade() -> None:
     with op.batch_alter_table("costrate", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_costrate_user_id"), ["user_id"], unique=False)
     with op.batch_alter_table("expense", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False,
-                                      server_default="other"))
+        batch_op.add_column(
+            sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default="other")
+        )
         batch_op.add_column(sa.Column("markup_percent", sa.Numeric(7, 4), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("receipt_document_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.create_foreign_key("fk_expense_receipt_document", "document", ["receipt_document_id"], ["id"])
-    op.execute(sa.text("UPDATE expense SET updated_at = :now").bindparams(
-        sa.bindparam("now", datetime.now(UTC), type_=sqlmodel.sql.sqltypes.UTCDateTime())))
+    op.execute(
+        sa.text("UPDATE expense SET updated_at = :now").bindparams(
+            sa.bindparam("now", datetime.now(UTC), type_=sqlmodel.sql.sqltypes.UTCDateTime())
+        )
+    )
     with op.batch_alter_table("expense", schema=None) as batch_op:
         batch_op.alter_column("updated_at", existing_type=sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False)
 

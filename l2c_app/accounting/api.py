@@ -36,23 +36,33 @@ def _day(value: str | None, field: str) -> date | None:
         raise DomainError(f"{field}: a date as YYYY-MM-DD", field) from None
 
 
-@router.get("/api/v1/accounting/journal", response_model=JournalOut,
-            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}})
-def get_journal(date_from: str | None = Query(None, alias="from", max_length=10),
-                date_to: str | None = Query(None, alias="to", max_length=10),
-                format: Literal["csv", "json"] = "json",  # noqa: A002 - the query's name
-                batch: int | None = Query(None, ge=1, le=2**31 - 1),
-                status: Literal["all", "unexported"] = "all",
-                session: Session = Depends(db), _: Principal = Depends(require("accounting"))) -> JournalOut | Response:
+@router.get(
+    "/api/v1/accounting/journal",
+    response_model=JournalOut,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}},
+)
+def get_journal(
+    date_from: str | None = Query(None, alias="from", max_length=10),
+    date_to: str | None = Query(None, alias="to", max_length=10),
+    format: Literal["csv", "json"] = "json",  # noqa: A002 - the query's name
+    batch: int | None = Query(None, ge=1, le=2**31 - 1),
+    status: Literal["all", "unexported"] = "all",
+    session: Session = Depends(db),
+    _: Principal = Depends(require("accounting")),
+) -> JournalOut | Response:
     """The journal lines of the dates (inclusive), of one export batch, or not yet exported.
     JSON: money as integer minor units with the currency; CSV: the bookkeeper's columns."""
-    data = export.journal_rows(session, _day(date_from, "from"), _day(date_to, "to"), batch_id=batch,
-                               unexported=status == "unexported")
+    data = export.journal_rows(
+        session, _day(date_from, "from"), _day(date_to, "to"), batch_id=batch, unexported=status == "unexported"
+    )
     session.commit()  # what post_pending added is stored before the answer
     if format == "csv":
         name = f"journal-batch-{batch}.csv" if batch else "journal.csv"
-        return Response(export.to_csv(data), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            export.to_csv(data),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     return JournalOut.model_validate({"lines": data, "count": len(data)})
 
 
@@ -66,8 +76,9 @@ class BatchBody(_Body):
 
 
 @router.post("/api/v1/accounting/exports", status_code=201, response_model=BatchOut)
-def create_export(body: BatchBody, session: Session = Depends(db),
-                  principal: Principal = Depends(require("accounting"))) -> BatchOut:
+def create_export(
+    body: BatchBody, session: Session = Depends(db), principal: Principal = Depends(require("accounting"))
+) -> BatchOut:
     """A batch of every entry not yet exported in the dates: they are final from now on."""
     batch = export.create_batch(session, principal.actor, body.date_from, body.date_to)
     session.commit()
@@ -75,11 +86,17 @@ def create_export(body: BatchBody, session: Session = Depends(db),
 
 
 @router.get("/api/v1/accounting/exports", response_model=BatchList)
-def list_exports(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                 _: Principal = Depends(require("accounting"))) -> BatchList:
+def list_exports(
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("accounting")),
+) -> BatchList:
     return BatchList.model_validate(
-        {"batches": [export.batch_json(b) for b in changed_since(export.batches(session), updated_since)],
-         "not_exported": export.pending_count(session)})
+        {
+            "batches": [export.batch_json(b) for b in changed_since(export.batches(session), updated_since)],
+            "not_exported": export.pending_count(session),
+        }
+    )
 
 
 class SettingsBody(_Body):
@@ -89,14 +106,16 @@ class SettingsBody(_Body):
 
 
 @router.get("/api/v1/accounting/settings", response_model=AccountingSettingsOut)
-def get_settings(session: Session = Depends(db),
-                 _: Principal = Depends(require("accounting"))) -> AccountingSettingsOut:
+def get_settings(
+    session: Session = Depends(db), _: Principal = Depends(require("accounting"))
+) -> AccountingSettingsOut:
     return AccountingSettingsOut.model_validate(acct.accounting_settings(session))
 
 
 @router.put("/api/v1/accounting/settings", response_model=AccountingSettingsOut)
-def put_settings(body: SettingsBody, session: Session = Depends(db),
-                 principal: Principal = Depends(require("settings"))) -> AccountingSettingsOut:
+def put_settings(
+    body: SettingsBody, session: Session = Depends(db), principal: Principal = Depends(require("settings"))
+) -> AccountingSettingsOut:
     """Change the accounts (owner, admin): what is posted stays where it was posted."""
     out = acct.save_accounting_settings(session, principal.actor, body.model_dump(exclude_none=True))
     session.commit()

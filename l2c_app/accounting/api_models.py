@@ -57,4 +57,5 @@ class AccountingSettingsOut(BaseModel):
     accounts: dict[str, LedgerAccount] = Field(description="role -> account")
     income: dict[str, LedgerAccount] = Field(description="line kind -> income account")
     tax: dict[str, dict[str, str]] = Field(
-        description="tax rate id -> the keys given of code, name, tax_code (only those stored are answered)")
+        description="tax rate id -> the keys given of code, name, tax_code (only those stored are answered)"
+    )

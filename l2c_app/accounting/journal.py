@@ -80,6 +80,7 @@ class Want:
 
 # --- immutability ------------------------------------------------------------------------------
 
+
 class JournalImmutable(Conflict):
     """A posted journal entry cannot change: post a correcting entry instead."""
 
@@ -108,6 +109,7 @@ def _only_batch_once(mapper, connection, target):  # noqa: ARG001
 
 # --- what each source should have posted ----------------------------------------------------------
 
+
 def _line_kind(source_type: str | None) -> str:
     return source_type if source_type in acct.LINE_KINDS else "manual"
 
@@ -121,10 +123,14 @@ def _invoice_want(inv: Invoice, lines: list[InvoiceLine], cfg: dict) -> Want:
     come out of their line's amount, exclusive ones are on top, as billing's total adds them)."""
     acc = cfg["accounts"]
     credit = inv.kind == "credit_note"
-    want = Want(inv.currency, inv.issue_date or inv.created_at.date(),
-                "credit_note" if credit else "invoice_issued", inv.account_id, inv.number,
-                ("Credit note" if credit else ("Deposit invoice" if inv.kind == "deposit" else "Invoice"))
-                + f" {inv.number}")
+    want = Want(
+        inv.currency,
+        inv.issue_date or inv.created_at.date(),
+        "credit_note" if credit else "invoice_issued",
+        inv.account_id,
+        inv.number,
+        ("Credit note" if credit else ("Deposit invoice" if inv.kind == "deposit" else "Invoice")) + f" {inv.number}",
+    )
     want.add("receivable", inv.total_minor, (acc["receivable"]["code"], acc["receivable"]["name"]))
     for ln in lines:
         net = ln.amount_minor - (ln.tax_minor if ln.tax_inclusive else 0)
@@ -149,8 +155,14 @@ def _cash_role(method: str) -> str:
 def _payment_want(pay: Payment, numbers: dict[int, str], cfg: dict) -> Want:
     ref = numbers.get(pay.invoice_id) if pay.invoice_id else None
     kind = {"stripe": "stripe_payment", "credit": "credit_applied"}.get(pay.method, "payment")
-    want = Want(pay.currency, pay.received_on or pay.created_at.date(), kind, pay.account_id,
-                ref or pay.reference, f"Payment ({pay.method})" + (f" on {ref}" if ref else ", not matched"))
+    want = Want(
+        pay.currency,
+        pay.received_on or pay.created_at.date(),
+        kind,
+        pay.account_id,
+        ref or pay.reference,
+        f"Payment ({pay.method})" + (f" on {ref}" if ref else ", not matched"),
+    )
     amount = pay.amount_minor if pay.status == "succeeded" else 0
     cash = _cash_role(pay.method)
     other = "receivable" if pay.invoice_id else "unallocated"
@@ -161,16 +173,23 @@ def _payment_want(pay: Payment, numbers: dict[int, str], cfg: dict) -> Want:
 
 def _fee_want(pay: Payment, numbers: dict[int, str], cfg: dict) -> Want:
     ref = numbers.get(pay.invoice_id) if pay.invoice_id else None
-    want = Want(pay.fee_currency or pay.currency, pay.received_on or pay.created_at.date(), "stripe_fee",
-                pay.account_id, ref or pay.reference, f"Stripe fee of {pay.stripe_payment_intent_id or pay.id}")
+    want = Want(
+        pay.fee_currency or pay.currency,
+        pay.received_on or pay.created_at.date(),
+        "stripe_fee",
+        pay.account_id,
+        ref or pay.reference,
+        f"Stripe fee of {pay.stripe_payment_intent_id or pay.id}",
+    )
     fee = int(pay.fee_minor or 0) if pay.status == "succeeded" else 0
     want.add("fees", fee, _acc(cfg, "fees"))
     want.add("stripe_clearing", -fee, _acc(cfg, "stripe_clearing"))
     return want
 
 
-def _giveback_want(kind: str, pay: Payment, amount: int, day: date, memo: str, numbers: dict[int, str],
-                   cfg: dict) -> Want:
+def _giveback_want(
+    kind: str, pay: Payment, amount: int, day: date, memo: str, numbers: dict[int, str], cfg: dict
+) -> Want:
     """A refund or a dispute's withdrawn money: the client owes it again; it left the balance."""
     ref = numbers.get(pay.invoice_id) if pay.invoice_id else None
     want = Want(pay.currency, day, kind, pay.account_id, ref or pay.reference, memo)
@@ -187,23 +206,32 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
     cfg = acct.accounting_settings(session)
     out: dict[Key, Want] = {}
     fresh = {"populate_existing": True}  # the webhook path writes with Core: never trust loaded objects
-    invoices = list(session.exec(select(Invoice).where(Invoice.number.is_not(None))  # type: ignore[union-attr]
-                                 .execution_options(**fresh)))
+    invoices = list(
+        session.exec(
+            select(Invoice)
+            .where(Invoice.number.is_not(None))  # type: ignore[union-attr]
+            .execution_options(**fresh)
+        )
+    )
     numbers = {inv.id: inv.number for inv in invoices}
     credited = {inv.credit_for_invoice_id for inv in invoices if inv.kind == "credit_note"}
     todo = [inv.id for inv in invoices if (_doc_type(inv), inv.id) not in posted_keys]
     lines: dict[int, list[InvoiceLine]] = defaultdict(list)
     for i in range(0, len(todo), 500):
-        for ln in session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(todo[i:i + 500]))  # type: ignore[attr-defined]
-                               .order_by(InvoiceLine.invoice_id, InvoiceLine.position, InvoiceLine.id)):
+        for ln in session.exec(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(todo[i : i + 500]))  # type: ignore[attr-defined]
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position, InvoiceLine.id)
+        ):
             lines[ln.invoice_id].append(ln)
     today = org_today(session)
     for inv in invoices:
         key = (_doc_type(inv), inv.id)
         voided = inv.status == "void" and inv.kind != "credit_note" and inv.id not in credited
         if voided:
-            out[key] = Want(inv.currency, today, "invoice_voided", inv.account_id, inv.number,
-                            f"Invoice {inv.number} void")
+            out[key] = Want(
+                inv.currency, today, "invoice_voided", inv.account_id, inv.number, f"Invoice {inv.number} void"
+            )
         elif key not in posted_keys:  # a posted one is unchanged: it stands (see `post_pending`)
             out[key] = _invoice_want(inv, lines[inv.id], cfg)
         if inv.written_off_minor:
@@ -211,13 +239,25 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
             # as the ledger's open amount does (due - paid - written off, never below 0).
             due = amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor)
             lost = max(0, min(inv.written_off_minor, due - net_paid(session, inv.id)))
-            w = Want(inv.currency, inv.written_off_at.date() if inv.written_off_at else today, "write_off",
-                     inv.account_id, inv.number, f"Written off: {(inv.write_off_reason or '')[:200]}")
+            w = Want(
+                inv.currency,
+                inv.written_off_at.date() if inv.written_off_at else today,
+                "write_off",
+                inv.account_id,
+                inv.number,
+                f"Written off: {(inv.write_off_reason or '')[:200]}",
+            )
             w.add("write_off", lost, _acc(cfg, "write_off"))
             w.add("receivable", -lost, _acc(cfg, "receivable"))
             out[("write_off", inv.id)] = w
-    payments = {p.id: p for p in session.exec(select(Payment).where(Payment.stripe_foreign.is_(False))  # type: ignore[attr-defined]
-                                              .execution_options(**fresh))}
+    payments = {
+        p.id: p
+        for p in session.exec(
+            select(Payment)
+            .where(Payment.stripe_foreign.is_(False))  # type: ignore[attr-defined]
+            .execution_options(**fresh)
+        )
+    }
     for pay in payments.values():
         out[("payment", pay.id)] = _payment_want(pay, numbers, cfg)
         if pay.method == "stripe" and pay.fee_minor:
@@ -226,14 +266,25 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
         pay = payments.get(ref.payment_id)
         if pay is not None:
             amount = ref.amount_minor if ref.status in REFUND_LIVE else 0
-            out[("refund", ref.id)] = _giveback_want("refund", pay, amount, ref.created_at.date(),
-                                                     f"Refund {ref.stripe_refund_id or ref.id}", numbers, cfg)
-    for dis in session.exec(select(Dispute).where(Dispute.payment_id.is_not(None))  # type: ignore[union-attr]
-                            .execution_options(**fresh)):
+            out[("refund", ref.id)] = _giveback_want(
+                "refund", pay, amount, ref.created_at.date(), f"Refund {ref.stripe_refund_id or ref.id}", numbers, cfg
+            )
+    for dis in session.exec(
+        select(Dispute)
+        .where(Dispute.payment_id.is_not(None))  # type: ignore[union-attr]
+        .execution_options(**fresh)
+    ):
         pay = payments.get(dis.payment_id)
         if pay is not None:
-            out[("dispute", dis.id)] = _giveback_want("dispute", pay, dis.withdrawn_minor, dis.created_at.date(),
-                                                      f"Dispute {dis.stripe_dispute_id} ({dis.status})", numbers, cfg)
+            out[("dispute", dis.id)] = _giveback_want(
+                "dispute",
+                pay,
+                dis.withdrawn_minor,
+                dis.created_at.date(),
+                f"Dispute {dis.stripe_dispute_id} ({dis.status})",
+                numbers,
+                cfg,
+            )
     held: dict[int, int] = defaultdict(int)
     for credit in session.exec(select(ClientCredit).execution_options(**fresh)):
         pay = payments.get(credit.payment_id) if credit.payment_id else None
@@ -248,8 +299,14 @@ def desired(session: Session, posted_keys: set[Key]) -> dict[Key, Want]:
         out[("client_credit", invoice_id)] = w
     for po in session.exec(select(Payout).execution_options(**fresh)):
         amount = po.amount_minor if po.status == "paid" else 0
-        w = Want(po.currency, po.arrival_date or po.created_at.date(), "payout", None, po.stripe_payout_id,
-                 f"Stripe payout {po.stripe_payout_id} ({po.status})")
+        w = Want(
+            po.currency,
+            po.arrival_date or po.created_at.date(),
+            "payout",
+            None,
+            po.stripe_payout_id,
+            f"Stripe payout {po.stripe_payout_id} ({po.status})",
+        )
         w.add("bank", amount, _acc(cfg, "bank"))
         w.add("stripe_clearing", -amount, _acc(cfg, "stripe_clearing"))
         out[("payout", po.id)] = w
@@ -262,6 +319,7 @@ def _doc_type(inv: Invoice) -> str:
 
 # --- posting -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Posted:
     seq: int = 0
@@ -273,12 +331,26 @@ def posted(session: Session) -> dict[Key, Posted]:
     """What the journal holds per source and role (one grouped query)."""
     out: dict[Key, Posted] = defaultdict(Posted)
     rows = session.execute(
-        sa_select(JournalEntry.source_type, JournalEntry.source_id, JournalLine.role, JournalLine.account,
-                  JournalLine.account_name, JournalLine.tax_code,
-                  func.sum(JournalLine.debit_minor - JournalLine.credit_minor), func.max(JournalEntry.seq))
+        sa_select(
+            JournalEntry.source_type,
+            JournalEntry.source_id,
+            JournalLine.role,
+            JournalLine.account,
+            JournalLine.account_name,
+            JournalLine.tax_code,
+            func.sum(JournalLine.debit_minor - JournalLine.credit_minor),
+            func.max(JournalEntry.seq),
+        )
         .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
-        .group_by(JournalEntry.source_type, JournalEntry.source_id, JournalLine.role, JournalLine.account,
-                  JournalLine.account_name, JournalLine.tax_code)).all()
+        .group_by(
+            JournalEntry.source_type,
+            JournalEntry.source_id,
+            JournalLine.role,
+            JournalLine.account,
+            JournalLine.account_name,
+            JournalLine.tax_code,
+        )
+    ).all()
     for st, sid, role, account, name, tax_code, amount, seq in rows:
         p = out[(st, int(sid))]
         p.seq = max(p.seq, int(seq))
@@ -313,27 +385,48 @@ def post_pending(session: Session) -> int:
             if key[0] in ("invoice", "credit_note"):
                 continue  # an issued document that is not void stands as posted
             first = _first_entry(session, key)  # reversed for the same client, currency and reference
-            w = Want(first.currency, today, f"{key[0]}_removed", first.account_id, first.reference,
-                     f"{key[0]} {key[1]} no longer exists")
-        delta = {role: w.amounts.get(role, 0) - p.amounts.get(role, 0)
-                 for role in set(w.amounts) | set(p.amounts)}
+            w = Want(
+                first.currency,
+                today,
+                f"{key[0]}_removed",
+                first.account_id,
+                first.reference,
+                f"{key[0]} {key[1]} no longer exists",
+            )
+        delta = {role: w.amounts.get(role, 0) - p.amounts.get(role, 0) for role in set(w.amounts) | set(p.amounts)}
         delta = {r: a for r, a in delta.items() if a}
         if not delta:
             continue
         assert sum(delta.values()) == 0, f"unbalanced postings for {key}: {delta}"
         correction = p.seq > 0
-        entry = JournalEntry(source_type=key[0], source_id=key[1], seq=p.seq + 1,
-                             kind=(f"{w.kind}_correction" if correction and not w.kind.endswith(("_voided", "_removed"))
-                                   else w.kind)[:30],
-                             entry_date=today if correction else w.entry_date, currency=w.currency,
-                             account_id=w.account_id, reference=(w.reference or "")[:200] or None,
-                             memo=(w.memo or "")[:300] or None)
+        entry = JournalEntry(
+            source_type=key[0],
+            source_id=key[1],
+            seq=p.seq + 1,
+            kind=(f"{w.kind}_correction" if correction and not w.kind.endswith(("_voided", "_removed")) else w.kind)[
+                :30
+            ],
+            entry_date=today if correction else w.entry_date,
+            currency=w.currency,
+            account_id=w.account_id,
+            reference=(w.reference or "")[:200] or None,
+            memo=(w.memo or "")[:300] or None,
+        )
         lines = []
         for role in sorted(delta, key=lambda r: (delta[r] < 0, r)):
             code, name, tax_code = p.accounts.get(role) or w.accounts[role]
             amount = delta[role]
-            lines.append(JournalLine(entry_id=0, role=role, account=code, account_name=name[:120],
-                                     debit_minor=max(amount, 0), credit_minor=max(-amount, 0), tax_code=tax_code))
+            lines.append(
+                JournalLine(
+                    entry_id=0,
+                    role=role,
+                    account=code,
+                    account_name=name[:120],
+                    debit_minor=max(amount, 0),
+                    credit_minor=max(-amount, 0),
+                    tax_code=tax_code,
+                )
+            )
         new.append((entry, lines))
     # Two flushes in all (the entries, then their lines), not one per entry: a first build of
     # thousands of records is bound by round trips.
@@ -348,19 +441,25 @@ def post_pending(session: Session) -> int:
 
 
 def _first_entry(session: Session, key: Key) -> JournalEntry:
-    return session.exec(select(JournalEntry).where(JournalEntry.source_type == key[0],
-                                                   JournalEntry.source_id == key[1])
-                        .order_by(JournalEntry.seq)).first()
+    return session.exec(
+        select(JournalEntry)
+        .where(JournalEntry.source_type == key[0], JournalEntry.source_id == key[1])
+        .order_by(JournalEntry.seq)
+    ).first()
 
 
 # --- balances (for the proof and the page) ---------------------------------------------------------
 
-def account_balance(session: Session, role: str, currency: str, client_id: int | None = None,
-                    any_client: bool = True) -> int:
+
+def account_balance(
+    session: Session, role: str, currency: str, client_id: int | None = None, any_client: bool = True
+) -> int:
     """Debits - credits of a role (all accounts it was posted to) in one currency."""
-    q = (sa_select(func.coalesce(func.sum(JournalLine.debit_minor - JournalLine.credit_minor), 0))
-         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-         .where(JournalLine.role == role, JournalEntry.currency == currency))
+    q = (
+        sa_select(func.coalesce(func.sum(JournalLine.debit_minor - JournalLine.credit_minor), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalLine.role == role, JournalEntry.currency == currency)
+    )
     if not any_client:
         q = q.where(JournalEntry.account_id == client_id)
     return int(session.execute(q).scalar_one())
@@ -368,7 +467,9 @@ def account_balance(session: Session, role: str, currency: str, client_id: int |
 
 def unbalanced_entries(session: Session) -> list[int]:
     """Entries whose debits and credits differ (none, by construction; the proof checks it)."""
-    rows = session.execute(sa_select(JournalLine.entry_id)
-                           .group_by(JournalLine.entry_id)
-                           .having(func.sum(JournalLine.debit_minor) != func.sum(JournalLine.credit_minor))).scalars()
+    rows = session.execute(
+        sa_select(JournalLine.entry_id)
+        .group_by(JournalLine.entry_id)
+        .having(func.sum(JournalLine.debit_minor) != func.sum(JournalLine.credit_minor))
+    ).scalars()
     return [int(r) for r in rows]

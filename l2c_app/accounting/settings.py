@@ -82,8 +82,7 @@ def tax_account(cfg: dict, rate_id: int | None, percent: str) -> tuple[str, str,
     """(account code, name, tax code) of a tax rate; the tax code defaults to the percent."""
     base = cfg["accounts"]["tax"]
     row = cfg["tax"].get(str(rate_id)) or {}
-    return (row.get("code") or base["code"], row.get("name") or base["name"],
-            row.get("tax_code") or f"TAX{percent}")
+    return (row.get("code") or base["code"], row.get("name") or base["name"], row.get("tax_code") or f"TAX{percent}")
 
 
 def _clean(value: Any, field: str) -> dict[str, str]:

@@ -18,10 +18,14 @@ from l2c_app.quotes.models import TaxRate
 def settings_rows(session: Session) -> dict[str, list[dict[str, str]]]:
     """Form rows: key (the input's name prefix), label, code, name (and tax code for rates)."""
     cfg = acct.accounting_settings(session)
-    accounts = [{"key": f"accounts.{role}", "label": label, **cfg["accounts"][role], "tax_code": ""}
-                for role, (_c, _n, label) in acct.ACCOUNT_ROLES.items()]
-    income = [{"key": f"income.{kind}", "label": label, **cfg["income"][kind], "tax_code": ""}
-              for kind, label in acct.LINE_KINDS.items()]
+    accounts = [
+        {"key": f"accounts.{role}", "label": label, **cfg["accounts"][role], "tax_code": ""}
+        for role, (_c, _n, label) in acct.ACCOUNT_ROLES.items()
+    ]
+    income = [
+        {"key": f"income.{kind}", "label": label, **cfg["income"][kind], "tax_code": ""}
+        for kind, label in acct.LINE_KINDS.items()
+    ]
     taxes = []
     for rate in session.exec(select(TaxRate).where(TaxRate.archived_at.is_(None)).order_by(TaxRate.id)):  # type: ignore[union-attr]
         code, name, tax_code = acct.tax_account(cfg, rate.id, journal._pct(rate.percent))
@@ -34,8 +38,11 @@ def save_form(session: Session, actor: Actor, form: dict[str, Any]) -> dict:
     values: dict[str, dict[str, dict[str, str]]] = {}
     for name, value in form.items():
         parts = str(name).split(".")
-        if len(parts) != 3 or parts[0] not in ("accounts", "income", "tax") or parts[2] not in ("code", "name",
-                                                                                                 "tax_code"):
+        if (
+            len(parts) != 3
+            or parts[0] not in ("accounts", "income", "tax")
+            or parts[2] not in ("code", "name", "tax_code")
+        ):
             continue
         values.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = str(value or "")
     return acct.save_accounting_settings(session, actor, values)
@@ -47,11 +54,19 @@ def export_overview(session: Session) -> dict[str, Any]:
     from l2c_app.core.models import Organisation
 
     tz = session.exec(select(Organisation.timezone).order_by(Organisation.id)).first() or "UTC"
-    return {"pending": export.pending_count(session),
-            "batches": [{"id": str(b.id), "created": format_local(b.created_at, tz),
-                         "range": f"{b.date_from or 'start'} to {b.date_to or 'today'}",
-                         "entries": str(b.entry_count), "csv": export.batch_json(b)["csv"]}
-                        for b in export.batches(session)]}
+    return {
+        "pending": export.pending_count(session),
+        "batches": [
+            {
+                "id": str(b.id),
+                "created": format_local(b.created_at, tz),
+                "range": f"{b.date_from or 'start'} to {b.date_to or 'today'}",
+                "entries": str(b.entry_count),
+                "csv": export.batch_json(b)["csv"],
+            }
+            for b in export.batches(session)
+        ],
+    }
 
 
 def _day(value: str, field: str) -> date | None:

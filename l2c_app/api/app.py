@@ -31,8 +31,16 @@ from l2c_app.projects import api as projects_api
 from l2c_app.quotes import api as quotes_api
 from l2c_app.webhooks_out import api as webhooks_out_api
 
-STAGE_ROUTERS = [leads_api, pipeline_api, quotes_api, contracts_api, projects_api, billing_api, payments_api,
-                 clients_api]
+STAGE_ROUTERS = [
+    leads_api,
+    pipeline_api,
+    quotes_api,
+    contracts_api,
+    projects_api,
+    billing_api,
+    payments_api,
+    clients_api,
+]
 
 
 def _cycle_routers() -> list:
@@ -46,9 +54,20 @@ def _cycle_routers() -> list:
     from l2c_app.quotes import api_templates as quote_templates_api
     from l2c_app.team import api_org
 
-    return [api_catalog.router, api_catalog.public, api_signing.router, api_signing.public, api_delivery.router,
-            api_drafts.router, api_summary.router, api_org.router, keys_api.router, api_templates.router,
-            api_team.router, quote_templates_api.router]
+    return [
+        api_catalog.router,
+        api_catalog.public,
+        api_signing.router,
+        api_signing.public,
+        api_delivery.router,
+        api_drafts.router,
+        api_summary.router,
+        api_org.router,
+        keys_api.router,
+        api_templates.router,
+        api_team.router,
+        quote_templates_api.router,
+    ]
 
 
 def _margin_router():
@@ -64,8 +83,9 @@ def _margin_router():
 
 
 def build_api() -> FastAPI:
-    api = FastAPI(title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
-                  redoc_url=None)
+    api = FastAPI(
+        title="l2c API", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None
+    )
     # A business rule broken anywhere below a route answers by its kind (core/errors).
     api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
     configure()

@@ -74,12 +74,13 @@ async def _body(request: Request, keys: tuple[str, ...]) -> tuple[bool, dict | N
 async def login(request: Request) -> Response:
     is_json, data = await _body(request, ("email", "password"))
     if data is None:
-        return JSONResponse({"detail": "body: send a JSON object {\"email\": ..., \"password\": ...}"}, 422)
+        return JSONResponse({"detail": 'body: send a JSON object {"email": ..., "password": ...}'}, 422)
     email, password = data.get("email", ""), data.get("password", "")
     next_path = safe_next(str(data.get("next") or "/"))
     try:
-        kind, token, enrol = await run_db(_login, email, password, client_ip(request),
-                                          request.headers.get("user-agent"))
+        kind, token, enrol = await run_db(
+            _login, email, password, client_ip(request), request.headers.get("user-agent")
+        )
     except Throttled as exc:
         if is_json:
             return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after)})
@@ -90,14 +91,20 @@ async def login(request: Request) -> Response:
             return JSONResponse({"detail": str(exc)}, 401)
         return RedirectResponse(f"/login?{urlencode({'error': 'invalid', 'email': email, 'next': next_path})}", 303)
     if kind == "code":
-        response = (JSONResponse({"status": "code_required", "challenge": token}) if is_json
-                    else RedirectResponse(f"/login?{urlencode({'step': 'code', 'next': next_path})}", 303))
+        response = (
+            JSONResponse({"status": "code_required", "challenge": token})
+            if is_json
+            else RedirectResponse(f"/login?{urlencode({'step': 'code', 'next': next_path})}", 303)
+        )
         _set_challenge_cookie(response, token)
         return response
     if enrol:  # the organisation requires two-factor for this role: set-up comes first
         next_path = ENROL_PATH
-    response = (JSONResponse({"status": "ok", "two_factor_setup_required": enrol}) if is_json
-                else RedirectResponse(next_path, 303))
+    response = (
+        JSONResponse({"status": "ok", "two_factor_setup_required": enrol})
+        if is_json
+        else RedirectResponse(next_path, 303)
+    )
     _set_session_cookie(response, token)
     return response
 
@@ -108,20 +115,24 @@ async def login_code(request: Request) -> Response:
     challenge the password step gave (cookie, or "challenge" in a JSON body)."""
     is_json, data = await _body(request, ("code", "challenge"))
     if data is None:
-        return JSONResponse({"detail": "body: send a JSON object {\"challenge\": ..., \"code\": ...}"}, 422)
+        return JSONResponse({"detail": 'body: send a JSON object {"challenge": ..., "code": ...}'}, 422)
     challenge = data.get("challenge") or request.cookies.get(CHALLENGE_COOKIE) or ""
     next_path = safe_next(str(data.get("next") or "/"))
     try:
-        token = await run_db(finish_challenge, challenge, data.get("code", ""), client_ip(request),
-                             request.headers.get("user-agent"))
+        token = await run_db(
+            finish_challenge, challenge, data.get("code", ""), client_ip(request), request.headers.get("user-agent")
+        )
     except Throttled as exc:
         if is_json:
             return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after)})
         query = urlencode({"step": "code", "error": "throttled", "wait": exc.retry_after, "next": next_path})
         return RedirectResponse(f"/login?{query}", 303)
     except ChallengeExpired as exc:
-        response = (JSONResponse({"detail": str(exc)}, 401) if is_json
-                    else RedirectResponse(f"/login?{urlencode({'error': 'expired', 'next': next_path})}", 303))
+        response = (
+            JSONResponse({"detail": str(exc)}, 401)
+            if is_json
+            else RedirectResponse(f"/login?{urlencode({'error': 'expired', 'next': next_path})}", 303)
+        )
         response.delete_cookie(CHALLENGE_COOKIE, path="/api/auth")
         return response
     except AuthError as exc:
@@ -136,14 +147,28 @@ async def login_code(request: Request) -> Response:
 
 def _set_challenge_cookie(response: Response, token: str) -> None:
     # Path /api/auth: only the two login routes ever see it.
-    response.set_cookie(CHALLENGE_COOKIE, token, max_age=CHALLENGE_MINUTES * 60, httponly=True, samesite="lax",
-                        secure=get_settings().app_base_url.startswith("https://"), path="/api/auth")
+    response.set_cookie(
+        CHALLENGE_COOKIE,
+        token,
+        max_age=CHALLENGE_MINUTES * 60,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().app_base_url.startswith("https://"),
+        path="/api/auth",
+    )
 
 
 def _set_session_cookie(response: Response, token: str) -> None:
     settings = get_settings()
-    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_hours * 3600, httponly=True,
-                        samesite="lax", secure=settings.app_base_url.startswith("https://"), path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.app_base_url.startswith("https://"),
+        path="/",
+    )
 
 
 @router.get("/setup-signin")

@@ -24,9 +24,11 @@ class MessageIn(BaseModel):
     # 900: the Outbox keeps the checked addresses joined by ", " in 1000 characters
     cc: Annotated[str, Field(max_length=900)] = Field("", description="comma separated addresses (at most 10)")
     subject: Annotated[str, Field(min_length=1, max_length=1000)] = Field(
-        ..., description="with merge fields, e.g. {document_number}")
+        ..., description="with merge fields, e.g. {document_number}"
+    )
     body: Annotated[str, Field(min_length=1, max_length=50_000)] = Field(
-        ..., description="with merge fields: " + ", ".join("{" + f + "}" for f in FIELDS))
+        ..., description="with merge fields: " + ", ".join("{" + f + "}" for f in FIELDS)
+    )
 
     def to_message(self) -> Message:
         return Message(to=self.to.strip(), cc=self.cc, subject=self.subject, body=self.body)
@@ -48,6 +50,13 @@ class DraftOut(BaseModel):
 
 
 def draft_out(draft: Draft) -> dict:
-    return {"to": draft.to, "cc": draft.cc, "subject": draft.subject, "body": draft.body,
-            "values": {k: str(v or "") for k, v in draft.values.items()}, "to_fixed": draft.to_fixed,
-            "note": draft.note, "fields": dict(FIELDS)}
+    return {
+        "to": draft.to,
+        "cc": draft.cc,
+        "subject": draft.subject,
+        "body": draft.body,
+        "values": {k: str(v or "") for k, v in draft.values.items()},
+        "to_fixed": draft.to_fixed,
+        "note": draft.note,
+        "fields": dict(FIELDS),
+    }

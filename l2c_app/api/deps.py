@@ -43,8 +43,11 @@ def _unit_of_work() -> Iterator[Session]:
             session.commit()
         except IntegrityError as exc:  # a concurrent write took the row or the number first
             session.rollback()
-            raise Conflict("The change conflicts with another one saved at the same time; nothing was saved. "
-                           "Reload and try again.", code="commit.conflict") from exc
+            raise Conflict(
+                "The change conflicts with another one saved at the same time; nothing was saved. "
+                "Reload and try again.",
+                code="commit.conflict",
+            ) from exc
         except Exception as exc:
             session.rollback()
             log.exception("commit failed")
@@ -110,8 +113,9 @@ def optional_principal(request: Request, session: Session = Depends(db)) -> Prin
         # Redis (or one test process), a hash never does.
         wait = scopes.hit(key.key_hash[:32], key.rate_limit_per_minute)
         if wait:
-            raise HTTPException(429, f"Rate limit of this API key reached; retry in {wait} s.",
-                                headers={"Retry-After": str(wait)})
+            raise HTTPException(
+                429, f"Rate limit of this API key reached; retry in {wait} s.", headers={"Retry-After": str(wait)}
+            )
         return Principal(actor=Actor("api", None, key.name), api_key=key)
     user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
     if user is not None:
@@ -124,8 +128,11 @@ def require(section: str) -> Callable[..., Principal]:
 
     def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
-            raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "Authentication required: send 'Authorization: Bearer <API key>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if principal.user is not None and not can(principal.user.role, section):
             raise HTTPException(403, f"The role '{principal.user.role}' may not use {section}")
         check_scope(principal, (section,), request.method)

@@ -165,8 +165,13 @@ def check_query(query: bytes) -> None:
 
 async def _answer(send, exc: DomainError) -> None:
     body = json.dumps(exc.as_json()).encode()
-    await send({"type": "http.response.start", "status": exc.status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -192,8 +197,11 @@ class EdgeGuard:
         except DomainError as exc:
             await _answer(send, exc)
             return
-        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE") and b"content-length" not in headers \
-                and b"transfer-encoding" not in headers:
+        if (
+            scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE")
+            and b"content-length" not in headers
+            and b"transfer-encoding" not in headers
+        ):
             await self.app(scope, receive, send)
             return
 
@@ -205,8 +213,9 @@ class EdgeGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _answer(send, EdgeError(f"the request body is too large (at most {limit} bytes)", "body",
-                                              kind="too_large"))
+                await _answer(
+                    send, EdgeError(f"the request body is too large (at most {limit} bytes)", "body", kind="too_large")
+                )
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

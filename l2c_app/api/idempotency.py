@@ -52,8 +52,13 @@ def _caller(scope, headers: dict[bytes, bytes]) -> str:
 def _claim(caller: str, key: str, fingerprint: str) -> IdempotencyKey | None:
     """Insert the row (None: this request runs), else the existing live row."""
     with Session(get_engine(), expire_on_commit=False) as s:
-        s.exec(delete(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key,  # type: ignore[call-overload]
-                                            IdempotencyKey.created_at < utcnow() - KEEP))
+        s.exec(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.caller == caller,
+                IdempotencyKey.key == key,  # type: ignore[call-overload]
+                IdempotencyKey.created_at < utcnow() - KEEP,
+            )
+        )
         s.commit()
         s.add(IdempotencyKey(caller=caller, key=key, fingerprint=fingerprint))
         try:
@@ -61,8 +66,7 @@ def _claim(caller: str, key: str, fingerprint: str) -> IdempotencyKey | None:
             return None
         except IntegrityError:
             s.rollback()
-        return s.exec(select(IdempotencyKey).where(IdempotencyKey.caller == caller,
-                                                   IdempotencyKey.key == key)).first()
+        return s.exec(select(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)).first()
 
 
 def _finish(caller: str, key: str, status: int, body: bytes, content_type: str | None) -> None:
@@ -80,9 +84,13 @@ def _finish(caller: str, key: str, status: int, body: bytes, content_type: str |
 
 async def _send_json(send, status: int, payload: dict, extra: list[tuple[bytes, bytes]] = ()) -> None:
     body = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *extra]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -99,10 +107,19 @@ class IdempotencyMiddleware:
             return await self.app(scope, receive, send)
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY or not key.isprintable():
-            return await _send_json(send, 422, {"detail": f"Idempotency-Key: 1 to {MAX_KEY} printable characters",
-                                                "error": {"kind": "invalid", "code": "idempotency_key.invalid",
-                                                          "field": "Idempotency-Key",
-                                                          "message": "not a usable key"}})
+            return await _send_json(
+                send,
+                422,
+                {
+                    "detail": f"Idempotency-Key: 1 to {MAX_KEY} printable characters",
+                    "error": {
+                        "kind": "invalid",
+                        "code": "idempotency_key.invalid",
+                        "field": "Idempotency-Key",
+                        "message": "not a usable key",
+                    },
+                },
+            )
         # The body is read whole (the edge middleware bounds its size) and replayed to the route.
         chunks = []
         more = True
@@ -112,25 +129,58 @@ class IdempotencyMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         caller = _caller(scope, headers)
-        fingerprint = _sha(scope["method"].encode() + b" " + scope["path"].encode() + b"?"
-                           + scope.get("query_string", b"") + b"\n" + body)
+        fingerprint = _sha(
+            scope["method"].encode()
+            + b" "
+            + scope["path"].encode()
+            + b"?"
+            + scope.get("query_string", b"")
+            + b"\n"
+            + body
+        )
         existing = await to_thread.run_sync(_claim, caller, key, fingerprint)
         if existing is not None:
             if existing.fingerprint != fingerprint:
-                return await _send_json(send, 422, {
-                    "detail": "Idempotency-Key: this key was used with a different request; use a new key",
-                    "error": {"kind": "invalid", "code": "idempotency_key.reused", "field": "Idempotency-Key",
-                              "message": "this key was used with a different request"}})
+                return await _send_json(
+                    send,
+                    422,
+                    {
+                        "detail": "Idempotency-Key: this key was used with a different request; use a new key",
+                        "error": {
+                            "kind": "invalid",
+                            "code": "idempotency_key.reused",
+                            "field": "Idempotency-Key",
+                            "message": "this key was used with a different request",
+                        },
+                    },
+                )
             if existing.status_code is None:
-                return await _send_json(send, 409, {
-                    "detail": "Idempotency-Key: the first request with this key is still running; retry shortly",
-                    "error": {"kind": "conflict", "code": "idempotency_key.in_progress", "field": "Idempotency-Key",
-                              "message": "the first request with this key is still running"}},
-                    [(b"retry-after", b"1")])
+                return await _send_json(
+                    send,
+                    409,
+                    {
+                        "detail": "Idempotency-Key: the first request with this key is still running; retry shortly",
+                        "error": {
+                            "kind": "conflict",
+                            "code": "idempotency_key.in_progress",
+                            "field": "Idempotency-Key",
+                            "message": "the first request with this key is still running",
+                        },
+                    },
+                    [(b"retry-after", b"1")],
+                )
             data = (existing.response_body or "").encode()
-            await send({"type": "http.response.start", "status": existing.status_code,
-                        "headers": [(b"content-type", (existing.content_type or "application/json").encode()),
-                                    (b"content-length", str(len(data)).encode()), (b"idempotent-replayed", b"true")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": existing.status_code,
+                    "headers": [
+                        (b"content-type", (existing.content_type or "application/json").encode()),
+                        (b"content-length", str(len(data)).encode()),
+                        (b"idempotent-replayed", b"true"),
+                    ],
+                }
+            )
             return await send({"type": "http.response.body", "body": data})
 
         sent_body = False

@@ -34,7 +34,8 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=200)]
     scopes: list[Annotated[str, Field(max_length=40)]] | None = Field(
-        None, max_length=50, description="e.g. [\"billing:write\", \"*:read\"]; omitted: full access")
+        None, max_length=50, description='e.g. ["billing:write", "*:read"]; omitted: full access'
+    )
     rate_limit_per_minute: Annotated[StrictInt, Field(ge=1, le=100000)] | None = None
 
 
@@ -59,14 +60,22 @@ class KeyList(BaseModel):
 
 
 def key_json(k: ApiKey) -> dict:
-    return {"id": k.id, "name": k.name, "prefix": k.prefix, "scopes": k.scopes,
-            "rate_limit_per_minute": k.rate_limit_per_minute or scopes.DEFAULT_PER_MINUTE,
-            "created_at": k.created_at, "last_used_at": k.last_used_at, "revoked_at": k.revoked_at}
+    return {
+        "id": k.id,
+        "name": k.name,
+        "prefix": k.prefix,
+        "scopes": k.scopes,
+        "rate_limit_per_minute": k.rate_limit_per_minute or scopes.DEFAULT_PER_MINUTE,
+        "created_at": k.created_at,
+        "last_used_at": k.last_used_at,
+        "revoked_at": k.revoked_at,
+    }
 
 
 @router.get("/api-keys", response_model=KeyList)
-def list_keys(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-              _: Principal = Depends(auth)) -> dict:
+def list_keys(
+    updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db), _: Principal = Depends(auth)
+) -> dict:
     keys = changed_since(session.exec(select(ApiKey).order_by(ApiKey.id)), updated_since)
     return {"items": [key_json(k) for k in keys], "next_cursor": None}
 
@@ -75,9 +84,13 @@ def list_keys(updated_since: datetime | None = UPDATED_SINCE, session: Session =
 def create_key(body: KeyIn, session: Session = Depends(db), who: Principal = Depends(auth)) -> dict:
     wanted = scopes.normalise(body.scopes)
     held = who.api_key.scopes if who.api_key is not None else None
-    if held is not None and (wanted is None or not all(
+    if held is not None and (
+        wanted is None
+        or not all(
             scopes.allows(held, scopes.ALIASES.get(s.split(":")[0], (s.split(":")[0],)), s.endswith(":write"))
-            for s in wanted)):
+            for s in wanted
+        )
+    ):
         raise Forbidden("a key may only create keys with scopes it holds itself", "scopes")
     row, secret = scopes.create_key(session, who.actor, body.name, wanted, body.rate_limit_per_minute)
     return {**key_json(row), "secret": secret}

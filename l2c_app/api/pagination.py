@@ -25,8 +25,11 @@ from l2c_app.core.errors import DomainError
 
 T = TypeVar("T")
 
-UPDATED_SINCE = Query(None, description="Sync: only rows changed (`updated_at`) at or after this ISO 8601 instant "
-                                        "(naive = UTC); ordered by (updated_at, id)")
+UPDATED_SINCE = Query(
+    None,
+    description="Sync: only rows changed (`updated_at`) at or after this ISO 8601 instant "
+    "(naive = UTC); ordered by (updated_at, id)",
+)
 
 
 def encode_cursor(last_id: int, stamp: datetime | None = None) -> str:
@@ -59,8 +62,15 @@ def aware(value: datetime) -> datetime:
         raise DomainError("an instant between the years 1 and 9999", "updated_since") from None
 
 
-def page(session: Session, stmt, model, cursor: str | None, limit: int,
-         to_json: Callable[[Any], dict], updated_since: datetime | None = None) -> dict:
+def page(
+    session: Session,
+    stmt,
+    model,
+    cursor: str | None,
+    limit: int,
+    to_json: Callable[[Any], dict],
+    updated_since: datetime | None = None,
+) -> dict:
     """Keyset page over `stmt`: by `model.id`, or by (`updated_at`, `id`) when syncing."""
     after = _decode(cursor)
     if updated_since is None:
@@ -69,8 +79,10 @@ def page(session: Session, stmt, model, cursor: str | None, limit: int,
         rows = list(session.exec(stmt.order_by(model.id).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
-        return {"items": [to_json(r) for r in rows],
-                "next_cursor": encode_cursor(rows[-1].id) if more and rows else None}
+        return {
+            "items": [to_json(r) for r in rows],
+            "next_cursor": encode_cursor(rows[-1].id) if more and rows else None,
+        }
     stmt = stmt.where(model.updated_at >= aware(updated_since))
     if after is not None:
         last_id, stamp = after
@@ -80,13 +92,18 @@ def page(session: Session, stmt, model, cursor: str | None, limit: int,
     rows = list(session.exec(stmt.order_by(model.updated_at, model.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [to_json(r) for r in rows],
-            "next_cursor": encode_cursor(rows[-1].id, rows[-1].updated_at) if more and rows else None}
+    return {
+        "items": [to_json(r) for r in rows],
+        "next_cursor": encode_cursor(rows[-1].id, rows[-1].updated_at) if more and rows else None,
+    }
 
 
-def changed_since(rows: Iterable[T], updated_since: datetime | None,
-                  stamp: Callable[[T], datetime] = lambda r: r.updated_at,  # type: ignore[attr-defined]
-                  ident: Callable[[T], int] = lambda r: r.id) -> list[T]:  # type: ignore[attr-defined]
+def changed_since(
+    rows: Iterable[T],
+    updated_since: datetime | None,
+    stamp: Callable[[T], datetime] = lambda r: r.updated_at,  # type: ignore[attr-defined]
+    ident: Callable[[T], int] = lambda r: r.id,
+) -> list[T]:  # type: ignore[attr-defined]
     """The unpaged lists (tax rates, catalog, stages, keys ...): the same filter and order in Python."""
     rows = list(rows)
     if updated_since is None:
@@ -95,8 +112,14 @@ def changed_since(rows: Iterable[T], updated_since: datetime | None,
     return sorted((r for r in rows if aware(stamp(r)) >= since), key=lambda r: (aware(stamp(r)), ident(r)))
 
 
-def page_rows(rows: Iterable[T], cursor: str | None, limit: int, updated_since: datetime | None,
-              stamp: Callable[[T], datetime], ident: Callable[[T], int]) -> tuple[list[T], str | None]:
+def page_rows(
+    rows: Iterable[T],
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None,
+    stamp: Callable[[T], datetime],
+    ident: Callable[[T], int],
+) -> tuple[list[T], str | None]:
     """`page` over rows a service already built (the Clients list): same order, filter and cursor."""
     after = _decode(cursor)
     if updated_since is None:

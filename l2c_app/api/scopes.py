@@ -38,8 +38,11 @@ def normalise(scopes: Iterable[str] | None) -> list[str] | None:
         scope = str(raw).strip().lower()
         section, _, mode = scope.partition(":")
         if mode not in MODES or (section not in SECTION_ROLES and section not in ALIASES):
-            raise DomainError(f"'{raw}' is not a scope: use <section>:read or <section>:write, sections "
-                              f"{', '.join(sorted([*SECTION_ROLES, *ALIASES]))}", "scopes")
+            raise DomainError(
+                f"'{raw}' is not a scope: use <section>:read or <section>:write, sections "
+                f"{', '.join(sorted([*SECTION_ROLES, *ALIASES]))}",
+                "scopes",
+            )
         if scope not in out:
             out.append(scope)
     if not out:

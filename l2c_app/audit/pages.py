@@ -36,8 +36,13 @@ class AuditState(AuthState):
 
     def _filters(self) -> dict[str, str]:
         # Named one by one, not getattr: Reflex recomputes `export_url` from the fields it sees.
-        values = {"entity": self.entity, "action": self.action, "actor": self.actor, "date_from": self.date_from,
-                  "date_to": self.date_to}
+        values = {
+            "entity": self.entity,
+            "action": self.action,
+            "actor": self.actor,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+        }
         return {k: v for k, v in values.items() if v and v != ALL}
 
     @rx.var
@@ -61,8 +66,11 @@ class AuditState(AuthState):
     async def load(self):
         done = await self._call(svc.filter_options)
         if done.ok:
-            self.entities, self.actions, self.actors = (done.value["entities"], done.value["actions"],
-                                                        done.value["actors"])
+            self.entities, self.actions, self.actors = (
+                done.value["entities"],
+                done.value["actions"],
+                done.value["actors"],
+            )
         self.page = 1
         await self._reload()
 
@@ -90,34 +98,64 @@ class AuditState(AuthState):
 
 
 def _select(label: str, name: str, value, all_text: str, items) -> rx.Component:
-    return rx.box(field_label(label, rx.select.root(
-        rx.select.trigger(aria_label=label),
-        rx.select.content(rx.select.item(all_text, value=ALL), items),
-        value=value, on_change=lambda v: AuditState.set_filter(name, v))),
-        width=["100%", "11em", "11em"])
+    return rx.box(
+        field_label(
+            label,
+            rx.select.root(
+                rx.select.trigger(aria_label=label),
+                rx.select.content(rx.select.item(all_text, value=ALL), items),
+                value=value,
+                on_change=lambda v: AuditState.set_filter(name, v),
+            ),
+        ),
+        width=["100%", "11em", "11em"],
+    )
 
 
 def _date(label: str, name: str, value) -> rx.Component:
-    return rx.box(field_label(label, rx.input(type="date", value=value, aria_label=label,
-                                              on_change=lambda v: AuditState.set_filter(name, v))),
-                  width=["100%", "10em", "10em"])
+    return rx.box(
+        field_label(
+            label,
+            rx.input(type="date", value=value, aria_label=label, on_change=lambda v: AuditState.set_filter(name, v)),
+        ),
+        width=["100%", "10em", "10em"],
+    )
 
 
 def filters_bar() -> rx.Component:
     return rx.flex(
-        _select("Record type", "entity", AuditState.entity, "All record types",
-                rx.foreach(AuditState.entities, lambda e: rx.select.item(e, value=e))),
-        _select("Action", "action", AuditState.action, "All actions",
-                rx.foreach(AuditState.actions, lambda a: rx.select.item(a, value=a))),
-        _select("Who", "actor", AuditState.actor, "Everyone",
-                rx.foreach(AuditState.actors, lambda a: rx.select.item(a["label"], value=a["value"]))),
+        _select(
+            "Record type",
+            "entity",
+            AuditState.entity,
+            "All record types",
+            rx.foreach(AuditState.entities, lambda e: rx.select.item(e, value=e)),
+        ),
+        _select(
+            "Action",
+            "action",
+            AuditState.action,
+            "All actions",
+            rx.foreach(AuditState.actions, lambda a: rx.select.item(a, value=a)),
+        ),
+        _select(
+            "Who",
+            "actor",
+            AuditState.actor,
+            "Everyone",
+            rx.foreach(AuditState.actors, lambda a: rx.select.item(a["label"], value=a["value"])),
+        ),
         _date("From", "date_from", AuditState.date_from),
         _date("To", "date_to", AuditState.date_to),
         rx.button("Clear filters", variant="soft", color_scheme="gray", on_click=AuditState.clear_filters),
         rx.spacer(),
         # A download of our own route (the session cookie authorises it), filtered like the page.
-        rx.button(rx.icon("download", size=14), "Export CSV", variant="soft",
-                  on_click=rx.download(url=AuditState.export_url, filename="audit-log.csv")),
+        rx.button(
+            rx.icon("download", size=14),
+            "Export CSV",
+            variant="soft",
+            on_click=rx.download(url=AuditState.export_url, filename="audit-log.csv"),
+        ),
         align="end",
         width="100%",
         wrap="wrap",
@@ -131,33 +169,69 @@ def audit_row(r: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(r["who"], size="2", weight="medium"), rx.text(r["actor"], size="1", color_scheme="gray")),
         rx.table.cell(rx.badge(r["action"], variant="soft")),
         rx.table.cell(rx.text(r["entity"], " #", r["entity_id"], size="2", white_space="nowrap")),
-        rx.table.cell(rx.text(r["changes"], size="1", white_space="pre-wrap", word_break="break-word",
-                              font_family="var(--code-font-family)")),
+        rx.table.cell(
+            rx.text(
+                r["changes"],
+                size="1",
+                white_space="pre-wrap",
+                word_break="break-word",
+                font_family="var(--code-font-family)",
+            )
+        ),
         vertical_align="top",
     )
 
 
 def audit_card(r: rx.Var) -> rx.Component:
     """The same entry on a phone: stacked, full width (a five-column table does not fit)."""
-    return rx.card(rx.vstack(
-        rx.hstack(rx.badge(r["action"], variant="soft"), rx.text(r["entity"], " #", r["entity_id"], size="2",
-                                                                  weight="medium"), wrap="wrap", align="center"),
-        rx.text(r["who"], " · ", r["when"], size="2"),
-        rx.text(r["actor"], size="1", color_scheme="gray"),
-        rx.text(r["changes"], size="1", white_space="pre-wrap", word_break="break-word",
-                font_family="var(--code-font-family)"),
-        spacing="1", width="100%"), role="listitem", width="100%")
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(r["action"], variant="soft"),
+                rx.text(r["entity"], " #", r["entity_id"], size="2", weight="medium"),
+                wrap="wrap",
+                align="center",
+            ),
+            rx.text(r["who"], " · ", r["when"], size="2"),
+            rx.text(r["actor"], size="1", color_scheme="gray"),
+            rx.text(
+                r["changes"],
+                size="1",
+                white_space="pre-wrap",
+                word_break="break-word",
+                font_family="var(--code-font-family)",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        role="listitem",
+        width="100%",
+    )
 
 
 def pager() -> rx.Component:
     return rx.flex(
-        rx.text(AuditState.total, rx.cond(AuditState.total == 1, " entry", " entries"), " · page ", AuditState.page,
-                " of ", AuditState.pages, size="2", color_scheme="gray"),
+        rx.text(
+            AuditState.total,
+            rx.cond(AuditState.total == 1, " entry", " entries"),
+            " · page ",
+            AuditState.page,
+            " of ",
+            AuditState.pages,
+            size="2",
+            color_scheme="gray",
+        ),
         rx.spacer(),
-        rx.button("Previous page", variant="soft", size="1", disabled=AuditState.page <= 1,
-                  on_click=AuditState.go_page(-1)),
-        rx.button("Next page", variant="soft", size="1", disabled=AuditState.page >= AuditState.pages,
-                  on_click=AuditState.go_page(1)),
+        rx.button(
+            "Previous page", variant="soft", size="1", disabled=AuditState.page <= 1, on_click=AuditState.go_page(-1)
+        ),
+        rx.button(
+            "Next page",
+            variant="soft",
+            size="1",
+            disabled=AuditState.page >= AuditState.pages,
+            on_click=AuditState.go_page(1),
+        ),
         width="100%",
         align="center",
         gap="2",
@@ -168,10 +242,16 @@ def pager() -> rx.Component:
 @app_page("/settings/audit", "Audit log", "settings", on_load=AuditState.load)
 def audit_page() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.link("Settings", href="/settings"), rx.text("/"), rx.text("Audit log"), spacing="2",
-                  align="center"),
-        rx.text("Every change of a business record: who made it, when (times in ", AuditState.timezone,
-                "), and each field before and after.", size="2", color_scheme="gray"),
+        rx.hstack(
+            rx.link("Settings", href="/settings"), rx.text("/"), rx.text("Audit log"), spacing="2", align="center"
+        ),
+        rx.text(
+            "Every change of a business record: who made it, when (times in ",
+            AuditState.timezone,
+            "), and each field before and after.",
+            size="2",
+            color_scheme="gray",
+        ),
         filters_bar(),
         error_callout(AuditState.error),
         rx.cond(
@@ -180,21 +260,43 @@ def audit_page() -> rx.Component:
             rx.cond(
                 AuditState.total > 0,
                 rx.vstack(
-                    rx.box(rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                       ("When", "Who", "Action", "Record", "Before → after")])),
-                        rx.table.body(rx.foreach(AuditState.rows, audit_row)),
-                        width="100%", size="1",
-                    ), width="100%", overflow_x="auto", display=PHONE_HIDDEN),
-                    rx.flex(rx.foreach(AuditState.rows, audit_card), role="list", aria_label="Audit entries",
-                            direction="column", gap="2", width="100%", display=PHONE_ONLY),
+                    rx.box(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    *[
+                                        rx.table.column_header_cell(h)
+                                        for h in ("When", "Who", "Action", "Record", "Before → after")
+                                    ]
+                                )
+                            ),
+                            rx.table.body(rx.foreach(AuditState.rows, audit_row)),
+                            width="100%",
+                            size="1",
+                        ),
+                        width="100%",
+                        overflow_x="auto",
+                        display=PHONE_HIDDEN,
+                    ),
+                    rx.flex(
+                        rx.foreach(AuditState.rows, audit_card),
+                        role="list",
+                        aria_label="Audit entries",
+                        direction="column",
+                        gap="2",
+                        width="100%",
+                        display=PHONE_ONLY,
+                    ),
                     pager(),
                     width="100%",
                 ),
-                empty_state("scroll-text", "No audit entries",
-                            "Nothing matches these filters. Changes to leads, deals, quotes, contracts, projects, "
-                            "invoices and settings appear here as they happen.",
-                            rx.button("Clear filters", variant="soft", on_click=AuditState.clear_filters)),
+                empty_state(
+                    "scroll-text",
+                    "No audit entries",
+                    "Nothing matches these filters. Changes to leads, deals, quotes, contracts, projects, "
+                    "invoices and settings appear here as they happen.",
+                    rx.button("Clear filters", variant="soft", on_click=AuditState.clear_filters),
+                ),
             ),
         ),
         width="100%",

@@ -43,8 +43,7 @@ class AuditFilters:
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> AuditFilters:
-        return cls(**{k: str(data.get(k) or "").strip() for k in ("entity", "action", "actor", "date_from",
-                                                                    "date_to")})
+        return cls(**{k: str(data.get(k) or "").strip() for k in ("entity", "action", "actor", "date_from", "date_to")})
 
 
 def _tz(session: Session) -> str:
@@ -110,13 +109,16 @@ def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str
     delete only before. Sorted by field name."""
     before, after = before or {}, after or {}
     fields = sorted(set(before) | set(after))
-    rows = [(k, _text(before.get(k)) if k in before else "—", _text(after.get(k)) if k in after else "—")
-            for k in fields if before.get(k) != after.get(k) or (k in before) != (k in after)]
+    rows = [
+        (k, _text(before.get(k)) if k in before else "—", _text(after.get(k)) if k in after else "—")
+        for k in fields
+        if before.get(k) != after.get(k) or (k in before) != (k in after)
+    ]
     return [r for r in rows if r[1] != r[2]]  # a create's empty fields are not a change
 
 
 def _short(value: str) -> str:
-    return value if len(value) <= VALUE_PREVIEW else value[:VALUE_PREVIEW - 1] + "…"
+    return value if len(value) <= VALUE_PREVIEW else value[: VALUE_PREVIEW - 1] + "…"
 
 
 def list_audit(session: Session, filters: AuditFilters, page: int = 1, per_page: int = PER_PAGE) -> dict:
@@ -124,23 +126,29 @@ def list_audit(session: Session, filters: AuditFilters, page: int = 1, per_page:
     total = session.exec(_filtered(session, select(func.count()).select_from(AuditLog), filters)).one()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = session.exec(_filtered(session, select(AuditLog), filters)
-                        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                        .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.exec(
+        _filtered(session, select(AuditLog), filters)
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
     names = actor_names(session, {r.actor for r in rows})
     tz = _tz(session)
     return {
-        "rows": [{
-            "id": r.id,
-            "when": format_local(r.at, tz),
-            "who": names.get(r.actor, r.actor),
-            "actor": r.actor,
-            "action": r.action,
-            "entity": r.entity,
-            "entity_id": "" if r.entity_id is None else str(r.entity_id),
-            "changes": "\n".join(f"{k}: {_short(b)} → {_short(a)}" for k, b, a in changes(r.before, r.after))
-                       or "(no field changed)",
-        } for r in rows],
+        "rows": [
+            {
+                "id": r.id,
+                "when": format_local(r.at, tz),
+                "who": names.get(r.actor, r.actor),
+                "actor": r.actor,
+                "action": r.action,
+                "entity": r.entity,
+                "entity_id": "" if r.entity_id is None else str(r.entity_id),
+                "changes": "\n".join(f"{k}: {_short(b)} → {_short(a)}" for k, b, a in changes(r.before, r.after))
+                or "(no field changed)",
+            }
+            for r in rows
+        ],
         "total": total,
         "page": page,
         "pages": pages,
@@ -165,24 +173,31 @@ def filter_options(session: Session) -> dict[str, list]:
     return {"entities": entities, "actions": actions, "actors": actors}
 
 
-CSV_HEADER = ["When", "Time zone", "Who", "Actor (stored)", "Action", "Record", "Record id", "Field", "Before",
-              "After"]
+CSV_HEADER = ["When", "Time zone", "Who", "Actor (stored)", "Action", "Record", "Record id", "Field", "Before", "After"]
 
 
 def audit_csv(session: Session, filters: AuditFilters) -> str:
     """The filtered log as CSV, one line per changed field (a row without changes: one
     line with an empty field). Every cell goes through `safe_cell`: values come from the
     public lead form and from imports (CSV injection)."""
-    rows = session.exec(_filtered(session, select(AuditLog), filters)
-                        .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(MAX_EXPORT)).all()
+    rows = session.exec(
+        _filtered(session, select(AuditLog), filters).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(MAX_EXPORT)
+    ).all()
     names = actor_names(session, {r.actor for r in rows})
     tz = _tz(session)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for r in rows:
-        head = [format_local(r.at, tz, "%Y-%m-%d %H:%M:%S"), tz, names.get(r.actor, r.actor), r.actor, r.action,
-                r.entity, "" if r.entity_id is None else r.entity_id]
+        head = [
+            format_local(r.at, tz, "%Y-%m-%d %H:%M:%S"),
+            tz,
+            names.get(r.actor, r.actor),
+            r.actor,
+            r.action,
+            r.entity,
+            "" if r.entity_id is None else r.entity_id,
+        ]
         for field, before, after in changes(r.before, r.after) or [("", "", "")]:
             writer.writerow([safe_cell(v) for v in [*head, field, before, after]])
     return out.getvalue()

@@ -47,8 +47,12 @@ def _exclude_keys(body: dict) -> set[str]:
 
 
 @router.post("/api/v1/projects/{project_id}/invoices", status_code=201)
-def create_invoice(project_id: int, body: dict | None = None, session: Session = Depends(db),
-                   principal: Principal = Depends(require("invoices"))) -> dict:
+def create_invoice(
+    project_id: int,
+    body: dict | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     """Build a draft from the project's unbilled work up to `up_to` (default today).
 
     Body (all optional): up_to, itemise_time, exclude (candidate keys to leave out), notes,
@@ -56,21 +60,38 @@ def create_invoice(project_id: int, body: dict | None = None, session: Session =
     """
     body = body or {}
     if body.get("kind") == "deposit":
-        inv = service.create_deposit_invoice(session, project_id, principal.actor, percent=body.get("percent"),
-                                             amount_minor=body.get("amount_minor"), terms=body.get("terms"))
+        inv = service.create_deposit_invoice(
+            session,
+            project_id,
+            principal.actor,
+            percent=body.get("percent"),
+            amount_minor=body.get("amount_minor"),
+            terms=body.get("terms"),
+        )
     else:
-        inv = service.build_invoice(session, project_id, _date(body.get("up_to"), "up_to") or org_today(session),
-                                    principal.actor, itemise=body.get("itemise_time"),
-                                    exclude_keys=_exclude_keys(body), notes=body.get("notes"),
-                                    terms=body.get("terms"))
+        inv = service.build_invoice(
+            session,
+            project_id,
+            _date(body.get("up_to"), "up_to") or org_today(session),
+            principal.actor,
+            itemise=body.get("itemise_time"),
+            exclude_keys=_exclude_keys(body),
+            notes=body.get("notes"),
+            terms=body.get("terms"),
+        )
     return service.invoice_json(session, inv)
 
 
 @router.get("/api/v1/projects/{project_id}/unbilled")
-def unbilled(project_id: int, up_to: str | None = None, session: Session = Depends(db),
-             _: Principal = Depends(require("invoices"))) -> dict:
-    cands = service.unbilled_candidates(session, project_id, _date(up_to, "up_to") or org_today(session),
-                                        create_periods=False)
+def unbilled(
+    project_id: int,
+    up_to: str | None = None,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("invoices")),
+) -> dict:
+    cands = service.unbilled_candidates(
+        session, project_id, _date(up_to, "up_to") or org_today(session), create_periods=False
+    )
     return {"items": [c.as_json() for c in cands], "next_cursor": None}
 
 
@@ -85,8 +106,12 @@ def _project_ids(raw) -> list[int]:
 
 
 @router.post("/api/v1/accounts/{account_id}/invoices", status_code=201)
-def create_client_invoice(account_id: int, body: dict | None = None, session: Session = Depends(db),
-                          principal: Principal = Depends(require("invoices"))) -> dict:
+def create_client_invoice(
+    account_id: int,
+    body: dict | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     """ONE draft billing several projects of the client up to `up_to` (default today).
 
     Body: project_ids (required, projects of this account in one currency), up_to,
@@ -97,36 +122,62 @@ def create_client_invoice(account_id: int, body: dict | None = None, session: Se
     body = body or {}
     project_ids = _project_ids(body.get("project_ids"))
     exclude_keys = _exclude_keys(body)
-    inv = service.build_client_invoice(session, account_id, project_ids,
-                                       _date(body.get("up_to"), "up_to") or org_today(session), principal.actor,
-                                       itemise=body.get("itemise_time"), exclude_keys=exclude_keys,
-                                       notes=body.get("notes"), terms=body.get("terms"))
+    inv = service.build_client_invoice(
+        session,
+        account_id,
+        project_ids,
+        _date(body.get("up_to"), "up_to") or org_today(session),
+        principal.actor,
+        itemise=body.get("itemise_time"),
+        exclude_keys=exclude_keys,
+        notes=body.get("notes"),
+        terms=body.get("terms"),
+    )
     return service.invoice_json(session, inv)
 
 
 @router.get("/api/v1/accounts/{account_id}/unbilled")
-def client_unbilled(account_id: int, project_ids: str, up_to: str | None = None, session: Session = Depends(db),
-                    _: Principal = Depends(require("invoices"))) -> dict:
+def client_unbilled(
+    account_id: int,
+    project_ids: str,
+    up_to: str | None = None,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("invoices")),
+) -> dict:
     """What a client invoice of these projects (comma-separated ids) would bill, keyed per project."""
-    per_project = service.client_candidates(session, account_id, _project_ids(project_ids),
-                                            _date(up_to, "up_to") or org_today(session), create_periods=False)
-    items = [{**c.as_json(), "key": service.project_key(p.id, c.key), "project_id": p.id, "project": p.name}
-             for p, cands in per_project for c in cands]
+    per_project = service.client_candidates(
+        session,
+        account_id,
+        _project_ids(project_ids),
+        _date(up_to, "up_to") or org_today(session),
+        create_periods=False,
+    )
+    items = [
+        {**c.as_json(), "key": service.project_key(p.id, c.key), "project_id": p.id, "project": p.name}
+        for p, cands in per_project
+        for c in cands
+    ]
     return {"items": items, "next_cursor": None}
 
 
 @router.get("/api/v1/invoices")
-def list_invoices(status: str | None = None, project_id: int | None = None,
-                  updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
-                  limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
-                  _: Principal = Depends(require("invoices"))) -> dict:
+def list_invoices(
+    status: str | None = None,
+    project_id: int | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _: Principal = Depends(require("invoices")),
+) -> dict:
     stmt = select(Invoice)
     if status:
         stmt = stmt.where(Invoice.status == status)
     if project_id:  # its own invoices and the client invoices whose lines bill it
         stmt = stmt.where(service.bills_project(project_id))
-    return page(session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False),
-                updated_since)
+    return page(
+        session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False), updated_since
+    )
 
 
 def _invoice(session: Session, invoice_id: int) -> Invoice:
@@ -157,51 +208,78 @@ class InvoiceSendIn(BaseModel):
 
 
 @router.post("/api/v1/invoices/{invoice_id}/send")
-def send(invoice_id: int, body: InvoiceSendIn | None = None, session: Session = Depends(db),
-         principal: Principal = Depends(require("invoices"))) -> dict:
+def send(
+    invoice_id: int,
+    body: InvoiceSendIn | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     """Issue if needed, e-mail the PDF; returns the public link and the payment link url.
     Optional `message` {to, cc, subject, body} with merge fields, as the composer sends it."""
     body = body or InvoiceSendIn()
     _invoice(session, invoice_id)
-    return send_invoice(session, invoice_id, principal.actor, to=body.to, time_appendix=body.time_appendix,
-                        message=message_of(body.message))
+    return send_invoice(
+        session,
+        invoice_id,
+        principal.actor,
+        to=body.to,
+        time_appendix=body.time_appendix,
+        message=message_of(body.message),
+    )
 
 
 @router.get("/api/v1/invoices/{invoice_id}/email-draft", response_model=DraftOut)
-def invoice_email_draft(invoice_id: int, session: Session = Depends(db),
-                        principal: Principal = Depends(require("invoices"))) -> dict:
+def invoice_email_draft(
+    invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))
+) -> dict:
     """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
     _invoice(session, invoice_id)
     return draft_out(email_draft(session, invoice_id, principal.actor))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/void")
-def void(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
-         principal: Principal = Depends(require("invoices"))) -> dict:
+def void(
+    invoice_id: int,
+    body: dict | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     _invoice(session, invoice_id)
     inv = service.void_invoice(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
     return service.invoice_json(session, inv)
 
 
 @router.post("/api/v1/invoices/{invoice_id}/credit-note", status_code=201)
-def credit(invoice_id: int, body: dict | None = None, session: Session = Depends(db),
-           principal: Principal = Depends(require("invoices"))) -> dict:
+def credit(
+    invoice_id: int,
+    body: dict | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     _invoice(session, invoice_id)
     cn = service.credit_note(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
     return service.invoice_json(session, cn)
 
 
 @router.get("/api/v1/invoices/{invoice_id}/pdf")
-def pdf(invoice_id: int, time_appendix: bool = False, session: Session = Depends(db),
-        _: Principal = Depends(require("invoices"))) -> Response:
+def pdf(
+    invoice_id: int,
+    time_appendix: bool = False,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("invoices")),
+) -> Response:
     inv = _invoice(session, invoice_id)
-    return Response(render_invoice_pdf(session, inv, time_appendix), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"'})
+    return Response(
+        render_invoice_pdf(session, inv, time_appendix),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"'},
+    )
 
 
 @router.post("/api/v1/invoices/{invoice_id}/payments", status_code=201)
-def record_payment(invoice_id: int, body: dict, session: Session = Depends(db),
-                   principal: Principal = Depends(require("payments"))) -> dict:
+def record_payment(
+    invoice_id: int, body: dict, session: Session = Depends(db), principal: Principal = Depends(require("payments"))
+) -> dict:
     """A manual payment: {amount_minor, method: bank_transfer|check|cash|other, received_on, reference,
     confirm_overpayment}. Above the open amount it answers 422 (code "amount.overpayment", the
     message names the client credit it would create) unless confirm_overpayment is true."""
@@ -212,15 +290,29 @@ def record_payment(invoice_id: int, body: dict, session: Session = Depends(db),
     confirm = body.get("confirm_overpayment", False)
     if not isinstance(confirm, bool):
         raise DomainError("true or false", "confirm_overpayment")
-    pay = service.record_manual_payment(session, invoice_id, principal.actor, amount_minor=amount,
-                                        method=str(body.get("method") or ""),
-                                        received_on=_date(body.get("received_on"), "received_on"),
-                                        reference=body.get("reference"), confirm_overpayment=confirm)
+    pay = service.record_manual_payment(
+        session,
+        invoice_id,
+        principal.actor,
+        amount_minor=amount,
+        method=str(body.get("method") or ""),
+        received_on=_date(body.get("received_on"), "received_on"),
+        reference=body.get("reference"),
+        confirm_overpayment=confirm,
+    )
     session.commit()  # committed before the 201 says it was recorded
     inv = _invoice(session, invoice_id)
-    return {"payment": {"id": pay.id, "amount_minor": pay.amount_minor, "currency": pay.currency,
-                        "method": pay.method, "received_on": pay.received_on.isoformat(), "reference": pay.reference},
-            "invoice": service.invoice_json(session, inv, with_lines=False)}
+    return {
+        "payment": {
+            "id": pay.id,
+            "amount_minor": pay.amount_minor,
+            "currency": pay.currency,
+            "method": pay.method,
+            "received_on": pay.received_on.isoformat(),
+            "reference": pay.reference,
+        },
+        "invoice": service.invoice_json(session, inv, with_lines=False),
+    }
 
 
 @router.get("/i/{token}/pdf", include_in_schema=False)
@@ -228,9 +320,15 @@ def public_pdf(token: str, session: Session = Depends(db)) -> Response:
     inv = service.invoice_by_token(session, token)
     if inv is None or inv.status == "draft":
         raise NotFound("Not found")
-    return Response(render_invoice_pdf(session, inv), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{invoice_filename(inv)}"',
-                             "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
+    return Response(
+        render_invoice_pdf(session, inv),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{invoice_filename(inv)}"',
+            "Cache-Control": "private, no-store",
+            "X-Robots-Tag": "noindex",
+        },
+    )
 
 
 # The ledger's corrections (reverse, apply credit, partial credit note, write-off) live in

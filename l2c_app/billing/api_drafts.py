@@ -36,9 +36,11 @@ class _In(BaseModel):
 
 class DepositIn(_In):
     percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=7, decimal_places=4)] | None = Field(
-        None, description="a percent of the contract value (net of tax), e.g. \"30\"")
+        None, description='a percent of the contract value (net of tax), e.g. "30"'
+    )
     amount_minor: Annotated[StrictInt, Field(gt=0, le=2**53)] | None = Field(
-        None, description="or a fixed amount in minor units (net of tax)")
+        None, description="or a fixed amount in minor units (net of tax)"
+    )
     tax_rate_id: StrictInt | None = Field(None, description="tax added to the deposit (a tax rate's id)")
     terms: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -51,26 +53,36 @@ class ManualLineIn(_In):
 
 
 @router.post("/projects/{project_id}/deposits", status_code=201)
-def create_deposit(project_id: int, body: DepositIn, session: Session = Depends(db),
-                   who: Principal = Depends(auth)) -> dict[str, Any]:
+def create_deposit(
+    project_id: int, body: DepositIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> dict[str, Any]:
     """A draft deposit invoice; later invoices of the project deduct it."""
-    inv = service.create_deposit_invoice(session, project_id, who.actor, percent=body.percent,
-                                         amount_minor=body.amount_minor, tax_rate_id=body.tax_rate_id,
-                                         terms=body.terms)
+    inv = service.create_deposit_invoice(
+        session,
+        project_id,
+        who.actor,
+        percent=body.percent,
+        amount_minor=body.amount_minor,
+        tax_rate_id=body.tax_rate_id,
+        terms=body.terms,
+    )
     return service.invoice_json(session, inv)
 
 
 @router.post("/invoices/{invoice_id}/lines", status_code=201)
-def add_line(invoice_id: int, body: ManualLineIn, session: Session = Depends(db),
-             who: Principal = Depends(auth)) -> dict[str, Any]:
-    line = service.add_manual_line(session, invoice_id, who.actor, body.description, body.amount_minor,
-                                   body.tax_percent, body.tax_inclusive)
+def add_line(
+    invoice_id: int, body: ManualLineIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> dict[str, Any]:
+    line = service.add_manual_line(
+        session, invoice_id, who.actor, body.description, body.amount_minor, body.tax_percent, body.tax_inclusive
+    )
     return service.invoice_json(session, session.get(service.Invoice, line.invoice_id))
 
 
 @router.delete("/invoices/{invoice_id}/lines/{line_id}")
-def remove_line(invoice_id: int, line_id: int, session: Session = Depends(db),
-                who: Principal = Depends(auth)) -> dict[str, Any]:
+def remove_line(
+    invoice_id: int, line_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> dict[str, Any]:
     inv = service.remove_line(session, invoice_id, line_id, who.actor)
     return service.invoice_json(session, inv)
 
@@ -91,15 +103,20 @@ class RemovedLineList(BaseModel):
 
 
 @router.get("/invoices/{invoice_id}/removed-lines", response_model=RemovedLineList)
-def removed_lines(invoice_id: int, updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                  _: Principal = Depends(auth)) -> RemovedLineList:
+def removed_lines(
+    invoice_id: int,
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(auth),
+) -> RemovedLineList:
     rows = changed_since(service.removed_lines(session, invoice_id), updated_since)
     return RemovedLineList(items=[RemovedLineOut(**service.removed_line_json(r)) for r in rows])
 
 
 @router.post("/invoices/{invoice_id}/removed-lines/{removed_id}/restore")
-def restore_line(invoice_id: int, removed_id: int, session: Session = Depends(db),
-                 who: Principal = Depends(auth)) -> dict[str, Any]:
+def restore_line(
+    invoice_id: int, removed_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> dict[str, Any]:
     """The line back on the draft as it was; 409 when another invoice bills its work meanwhile."""
     inv = service.restore_line(session, invoice_id, removed_id, who.actor)
     return service.invoice_json(session, inv)

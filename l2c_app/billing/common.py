@@ -1,5 +1,4 @@
-"""Billing: limits, errors, the SQLite write lock and the billing settings.
-"""
+"""Billing: limits, errors, the SQLite write lock and the billing settings."""
 
 from __future__ import annotations
 
@@ -67,8 +66,9 @@ def billing_settings(session: Session) -> dict[str, Any]:
 def validate_pattern(pattern: str) -> str:
     pattern = pattern.strip()
     if "{seq" not in pattern:
-        raise BillingError("The number pattern must contain {seq} (e.g. INV-{year}-{seq:04d})",
-                           "invoice_number_pattern")
+        raise BillingError(
+            "The number pattern must contain {seq} (e.g. INV-{year}-{seq:04d})", "invoice_number_pattern"
+        )
     try:
         pattern.format(year=2026, seq=1, month=1)
     except (KeyError, ValueError, IndexError) as exc:
@@ -105,8 +105,9 @@ def save_billing_settings(session: Session, actor: Actor, values: dict[str, Any]
         try:
             clean["reminder_days_after"] = sorted({int(p) for p in items if int(p) > 0})
         except (TypeError, ValueError):
-            raise BillingError("Days after the due date: whole numbers separated by commas",
-                               "reminder_days_after") from None
+            raise BillingError(
+                "Days after the due date: whole numbers separated by commas", "reminder_days_after"
+            ) from None
     if "payment_instructions" in values:
         clean["payment_instructions"] = str(values["payment_instructions"])[:1000]
     before = snapshot(org)

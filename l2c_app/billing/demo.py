@@ -26,6 +26,12 @@ def load(session: Session, ctx: dict) -> None:
             if inv.number is None:
                 service.issue_invoice(session, inv.id)
         if i % 3 == 0:
-            service.record_manual_payment(session, inv.id, service.SYSTEM, amount_minor=inv.total_minor,
-                                          method="bank_transfer", reference="Demo transfer")
+            service.record_manual_payment(
+                session,
+                inv.id,
+                service.SYSTEM,
+                amount_minor=inv.total_minor,
+                method="bank_transfer",
+                reference="Demo transfer",
+            )
     ctx.setdefault("counts", {})["invoices"] = made

@@ -30,8 +30,9 @@ from l2c_app.core.seller import bic_problem, compact, iban_problem
 MAX_PAYLOAD_BYTES = 331
 
 
-def epc_payload(*, name: str, iban: str, amount_minor: int, reference: str, bic: str = "",
-                currency: str = "EUR") -> str:
+def epc_payload(
+    *, name: str, iban: str, amount_minor: int, reference: str, bic: str = "", currency: str = "EUR"
+) -> str:
     """The EPC069-12 text for one transfer of `amount_minor` cents in EUR."""
     if currency != "EUR":
         raise DomainError("An EPC QR code is for EUR transfers only.", "currency")
@@ -45,8 +46,20 @@ def epc_payload(*, name: str, iban: str, amount_minor: int, reference: str, bic:
         raise DomainError(bic_problem(bic), "bic")
     # Integer cents to text without a float: 1230 -> "12.3", 100 -> "1", 5 -> "0.05".
     amount = format(Decimal(amount_minor).scaleb(-2).normalize(), "f")
-    lines = ["BCD", "002", "1", "SCT", bic, " ".join(name.split())[:70], iban, f"EUR{amount}", "", "",
-             " ".join(reference.split())[:140], ""]
+    lines = [
+        "BCD",
+        "002",
+        "1",
+        "SCT",
+        bic,
+        " ".join(name.split())[:70],
+        iban,
+        f"EUR{amount}",
+        "",
+        "",
+        " ".join(reference.split())[:140],
+        "",
+    ]
     while lines and lines[-1] == "":
         lines.pop()
     payload = "\n".join(lines)
@@ -72,8 +85,13 @@ def qr_svg(payload: str) -> str:
     import qrcode.image.svg
     from qrcode.constants import ERROR_CORRECT_M
 
-    img = qrcode.make(payload.encode("utf-8"), image_factory=qrcode.image.svg.SvgPathFillImage,
-                      error_correction=ERROR_CORRECT_M, border=4, box_size=10)
+    img = qrcode.make(
+        payload.encode("utf-8"),
+        image_factory=qrcode.image.svg.SvgPathFillImage,
+        error_correction=ERROR_CORRECT_M,
+        border=4,
+        box_size=10,
+    )
     return img.to_string(encoding="unicode")
 
 

@@ -18,6 +18,7 @@ from l2c_app.projects.models import (
 
 # --- queries for pages and API --------------------------------------------------------------
 
+
 def bills_project(project_id: int):
     """WHERE clause: the invoice bills this project, as its own or (spanning several of the
     client's projects, project_id NULL) through one of its lines."""
@@ -29,9 +30,14 @@ def invoice_project_ids(session: Session, inv: Invoice) -> list[int]:
     """The projects an invoice bills: its own, or (spanning several) those of its lines."""
     if inv.project_id is not None:
         return [inv.project_id]
-    return sorted(int(pid) for pid in session.execute(
-        sa_select(InvoiceLine.project_id).where(InvoiceLine.invoice_id == inv.id, InvoiceLine.project_id.is_not(None))
-        .distinct()).scalars())
+    return sorted(
+        int(pid)
+        for pid in session.execute(
+            sa_select(InvoiceLine.project_id)
+            .where(InvoiceLine.invoice_id == inv.id, InvoiceLine.project_id.is_not(None))
+            .distinct()
+        ).scalars()
+    )
 
 
 def invoice_deal_ids(session: Session, inv: Invoice | Any) -> list[int]:
@@ -41,16 +47,23 @@ def invoice_deal_ids(session: Session, inv: Invoice | Any) -> list[int]:
         return list(known)
     if inv.deal_id is not None:
         return [inv.deal_id]
-    return sorted(int(d) for d in session.execute(
-        sa_select(Project.deal_id).join(InvoiceLine, InvoiceLine.project_id == Project.id)
-        .where(InvoiceLine.invoice_id == inv.id, Project.deal_id.is_not(None)).distinct()).scalars())
+    return sorted(
+        int(d)
+        for d in session.execute(
+            sa_select(Project.deal_id)
+            .join(InvoiceLine, InvoiceLine.project_id == Project.id)
+            .where(InvoiceLine.invoice_id == inv.id, Project.deal_id.is_not(None))
+            .distinct()
+        ).scalars()
+    )
 
 
 def project_names(session: Session, project_ids: list[int]) -> dict[int, str]:
     if not project_ids:
         return {}
-    return {int(i): n for i, n in session.execute(sa_select(Project.id, Project.name)
-                                                  .where(Project.id.in_(project_ids)))}
+    return {
+        int(i): n for i, n in session.execute(sa_select(Project.id, Project.name).where(Project.id.in_(project_ids)))
+    }
 
 
 def spanned_project_names(session: Session, inv: Invoice) -> list[str]:

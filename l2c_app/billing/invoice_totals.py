@@ -1,5 +1,4 @@
-"""An invoice's tax (per line or per rate) and totals, and reading its lines.
-"""
+"""An invoice's tax (per line or per rate) and totals, and reading its lines."""
 
 from __future__ import annotations
 
@@ -25,22 +24,36 @@ def _apply_rate_tax(session: Session, inv: Invoice) -> None:
     # coalesce: a manual or credited line has no source_type, and NULL = "deposit" would drop a
     # negative one from its rate's sharing as if it were a deposit deduction
     fixed = and_(func.coalesce(InvoiceLine.source_type, "") == "deposit", InvoiceLine.amount_minor < 0)
-    rows = session.execute(sa_select(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive,
-                                     func.sum(InvoiceLine.amount_minor), func.sum(InvoiceLine.tax_minor))
-                           .where(InvoiceLine.invoice_id == inv.id, ~fixed, InvoiceLine.tax_percent != 0)
-                           .group_by(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive)).all()
+    rows = session.execute(
+        sa_select(
+            InvoiceLine.tax_percent,
+            InvoiceLine.tax_inclusive,
+            func.sum(InvoiceLine.amount_minor),
+            func.sum(InvoiceLine.tax_minor),
+        )
+        .where(InvoiceLine.invoice_id == inv.id, ~fixed, InvoiceLine.tax_percent != 0)
+        .group_by(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive)
+    ).all()
     for percent, inclusive, _base, stored in rows:
-        per_line = session.execute(sa_select(InvoiceLine.id, InvoiceLine.amount_minor)
-                                   .where(InvoiceLine.invoice_id == inv.id, ~fixed,
-                                          InvoiceLine.tax_percent == percent,
-                                          InvoiceLine.tax_inclusive.is_(bool(inclusive)))
-                                   .order_by(InvoiceLine.position, InvoiceLine.id)).all()
+        per_line = session.execute(
+            sa_select(InvoiceLine.id, InvoiceLine.amount_minor)
+            .where(
+                InvoiceLine.invoice_id == inv.id,
+                ~fixed,
+                InvoiceLine.tax_percent == percent,
+                InvoiceLine.tax_inclusive.is_(bool(inclusive)),
+            )
+            .order_by(InvoiceLine.position, InvoiceLine.id)
+        ).all()
         items = [TaxItem(lid, int(amount), Decimal(percent), bool(inclusive)) for lid, amount in per_line]
         target = allocate_rate_tax(items, PER_RATE)
         if sum(target.values()) == int(stored or 0) and len(items) == 1:
             continue
-        current = dict(session.execute(sa_select(InvoiceLine.id, InvoiceLine.tax_minor)
-                                       .where(InvoiceLine.id.in_(list(target)))).all())
+        current = dict(
+            session.execute(
+                sa_select(InvoiceLine.id, InvoiceLine.tax_minor).where(InvoiceLine.id.in_(list(target)))
+            ).all()
+        )
         for lid, tax in target.items():
             if current.get(lid) != tax:
                 session.execute(update(InvoiceLine).where(InvoiceLine.id == lid).values(tax_minor=tax))
@@ -51,10 +64,13 @@ def _recompute_totals(session: Session, inv: Invoice) -> None:
     if tax_convention(session) == PER_RATE:
         _apply_rate_tax(session, inv)
     exclusive = case((InvoiceLine.tax_inclusive.is_(False), InvoiceLine.tax_minor), else_=0)
-    sub, tax, excl = session.execute(sa_select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0),
-                                               func.coalesce(func.sum(InvoiceLine.tax_minor), 0),
-                                               func.coalesce(func.sum(exclusive), 0))
-                                     .where(InvoiceLine.invoice_id == inv.id)).one()
+    sub, tax, excl = session.execute(
+        sa_select(
+            func.coalesce(func.sum(InvoiceLine.amount_minor), 0),
+            func.coalesce(func.sum(InvoiceLine.tax_minor), 0),
+            func.coalesce(func.sum(exclusive), 0),
+        ).where(InvoiceLine.invoice_id == inv.id)
+    ).one()
     inv.subtotal_minor, inv.tax_minor = int(sub), int(tax)
     inv.total_minor = inv.subtotal_minor + int(excl)
     session.add(inv)
@@ -73,8 +89,13 @@ def tax_label(line: InvoiceLine) -> str:
 
 
 def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:
-    return list(session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)
-                             .order_by(InvoiceLine.position, InvoiceLine.id)))
+    return list(
+        session.exec(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.position, InvoiceLine.id)
+        )
+    )
 
 
 def _get_invoice(session: Session, invoice_id: int, lock: bool = False) -> Invoice:

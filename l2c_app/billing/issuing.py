@@ -1,5 +1,4 @@
-"""Numbering and issuing an invoice.
-"""
+"""Numbering and issuing an invoice."""
 
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from l2c_app.events.types import InvoiceEvent
 
 # --- issue, numbering ---------------------------------------------------------------------
 
+
 def next_number(session: Session, name: str) -> int:
     """Take the next value of a gap-free counter under a row lock.
 
@@ -35,16 +35,20 @@ def next_number(session: Session, name: str) -> int:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         session.execute(pg_insert(NumberSequence).values(name=name, next_value=1).on_conflict_do_nothing())
-        row = session.execute(sa_select(NumberSequence.next_value).where(NumberSequence.name == name)
-                              .with_for_update()).scalar_one()
+        row = session.execute(
+            sa_select(NumberSequence.next_value).where(NumberSequence.name == name).with_for_update()
+        ).scalar_one()
         session.execute(update(NumberSequence).where(NumberSequence.name == name).values(next_value=row + 1))
         return int(row)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     session.execute(sqlite_insert(NumberSequence).values(name=name, next_value=1).on_conflict_do_nothing())
-    value = session.execute(update(NumberSequence).where(NumberSequence.name == name)
-                            .values(next_value=NumberSequence.next_value + 1)
-                            .returning(NumberSequence.next_value)).scalar_one()
+    value = session.execute(
+        update(NumberSequence)
+        .where(NumberSequence.name == name)
+        .values(next_value=NumberSequence.next_value + 1)
+        .returning(NumberSequence.next_value)
+    ).scalar_one()
     return int(value) - 1
 
 
@@ -71,13 +75,22 @@ def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issu
     inv.status = "sent" if inv.kind != "credit_note" else "paid"
     session.add(inv)
     record_update(session, actor, inv, before, action="issue")
-    add_invoice_event(session, inv, f"Invoice {inv.number} issued ({format_money(inv.total_minor, inv.currency)})",
-                      user_id=actor.user_id)
+    add_invoice_event(
+        session,
+        inv,
+        f"Invoice {inv.number} issued ({format_money(inv.total_minor, inv.currency)})",
+        user_id=actor.user_id,
+    )
     emit_invoice(session, "invoice.issued", inv)
     return inv
 
 
 def emit_invoice(session: Session, event_type: str, inv: Any, detail: str = "") -> None:
     """An invoice.* domain event (`inv`: the ORM invoice or a locked Core row)."""
-    emit(session, event_type, InvoiceEvent(invoice_id=inv.id, number=inv.number, total_minor=inv.total_minor,
-                                           currency=inv.currency, detail=detail))
+    emit(
+        session,
+        event_type,
+        InvoiceEvent(
+            invoice_id=inv.id, number=inv.number, total_minor=inv.total_minor, currency=inv.currency, detail=detail
+        ),
+    )

@@ -48,27 +48,39 @@ CREDIT_METHOD = "credit"
 
 # --- client credit --------------------------------------------------------------------------
 
+
 def client_credit_balance(session: Session, account_id: int | None, currency: str) -> int:
     """Credit the client has to spend: held by its invoices minus applied to others."""
     if account_id is None:
         return 0
-    held = session.execute(sa_select(func.coalesce(func.sum(ClientCredit.amount_minor), 0))
-                           .where(ClientCredit.account_id == account_id,
-                                  ClientCredit.currency == currency)).scalar_one()
-    used = session.execute(sa_select(func.coalesce(func.sum(Payment.amount_minor), 0))
-                           .where(Payment.account_id == account_id, Payment.currency == currency,
-                                  Payment.method == CREDIT_METHOD, Payment.status == "succeeded")).scalar_one()
+    held = session.execute(
+        sa_select(func.coalesce(func.sum(ClientCredit.amount_minor), 0)).where(
+            ClientCredit.account_id == account_id, ClientCredit.currency == currency
+        )
+    ).scalar_one()
+    used = session.execute(
+        sa_select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.account_id == account_id,
+            Payment.currency == currency,
+            Payment.method == CREDIT_METHOD,
+            Payment.status == "succeeded",
+        )
+    ).scalar_one()
     return int(held) - int(used)
 
 
 def credit_balances(session: Session) -> list[dict]:
     """Every client with credit held or applied, per currency: held, applied, balance."""
-    held = session.execute(sa_select(ClientCredit.account_id, ClientCredit.currency,
-                                     func.sum(ClientCredit.amount_minor))
-                           .group_by(ClientCredit.account_id, ClientCredit.currency)).all()
-    used = session.execute(sa_select(Payment.account_id, Payment.currency, func.sum(Payment.amount_minor))
-                           .where(Payment.method == CREDIT_METHOD, Payment.status == "succeeded")
-                           .group_by(Payment.account_id, Payment.currency)).all()
+    held = session.execute(
+        sa_select(ClientCredit.account_id, ClientCredit.currency, func.sum(ClientCredit.amount_minor)).group_by(
+            ClientCredit.account_id, ClientCredit.currency
+        )
+    ).all()
+    used = session.execute(
+        sa_select(Payment.account_id, Payment.currency, func.sum(Payment.amount_minor))
+        .where(Payment.method == CREDIT_METHOD, Payment.status == "succeeded")
+        .group_by(Payment.account_id, Payment.currency)
+    ).all()
     out: dict[tuple, dict] = {}
     for acc, cur, amount in held:
         out.setdefault((acc, cur), {"account_id": acc, "currency": cur, "held": 0, "applied": 0})["held"] = int(amount)
@@ -90,6 +102,7 @@ def _excess(inv: Invoice, paid: int) -> int:
 
 # --- the overpayment guard ------------------------------------------------------------------
 
+
 def overpayment_credit(session: Session, inv: Invoice, amount_minor: int) -> int:
     """The client credit a new payment of `amount_minor` would create (0 if it does not overpay)."""
     paid = net_paid(session, inv.id)
@@ -103,13 +116,17 @@ def refuse_unconfirmed_overpayment(session: Session, inv: Invoice, amount_minor:
         return
     credit = overpayment_credit(session, inv, amount_minor)
     cur = inv.currency
-    raise DomainError(f"This payment of {format_money(amount_minor, cur)} is more than the open amount of "
-                      f"{format_money(open_minor, cur)}: it would create a client credit of "
-                      f"{format_money(credit, cur)}. Confirm the overpayment to record it.",
-                      "amount_minor", code="amount.overpayment")
+    raise DomainError(
+        f"This payment of {format_money(amount_minor, cur)} is more than the open amount of "
+        f"{format_money(open_minor, cur)}: it would create a client credit of "
+        f"{format_money(credit, cur)}. Confirm the overpayment to record it.",
+        "amount_minor",
+        code="amount.overpayment",
+    )
 
 
 # --- reversal -------------------------------------------------------------------------------
+
 
 def reverse_payment(session: Session, payment_id: int, actor: Actor, reason: str) -> Payment:
     """Reverse a payment typed in error (or a bounced check): kept, marked reversed, the invoice
@@ -134,21 +151,29 @@ def reverse_payment(session: Session, payment_id: int, actor: Actor, reason: str
     if pay.method != CREDIT_METHOD and credit_lost > 0:
         balance = client_credit_balance(session, inv.account_id, inv.currency)
         if credit_lost > balance:
-            raise Conflict(f"{format_money(credit_lost - balance, inv.currency)} of the credit this payment created "
-                           "is already applied to another invoice: reverse that first", "payment_id",
-                           code="credit.in_use")
+            raise Conflict(
+                f"{format_money(credit_lost - balance, inv.currency)} of the credit this payment created "
+                "is already applied to another invoice: reverse that first",
+                "payment_id",
+                code="credit.in_use",
+            )
     before = snapshot(pay)
     pay.status, pay.reversed_at, pay.reversed_by_id = "reversed", utcnow(), actor.user_id
     pay.reversal_reason, pay.updated_at = reason[:300], utcnow()
     session.add(pay)
     record_update(session, actor, pay, before, action="reverse")
     recompute_status(session, inv, actor)
-    add_invoice_event(session, inv, f"Payment of {format_money(pay.amount_minor, pay.currency)} on {inv.number} "
-                                    f"reversed: {reason[:200]}", user_id=actor.user_id)
+    add_invoice_event(
+        session,
+        inv,
+        f"Payment of {format_money(pay.amount_minor, pay.currency)} on {inv.number} reversed: {reason[:200]}",
+        user_id=actor.user_id,
+    )
     return pay
 
 
 # --- client credit applied ------------------------------------------------------------------
+
 
 def apply_credit(session: Session, invoice_id: int, actor: Actor, amount_minor: int | None = None) -> Payment:
     """Pay (part of) an invoice with the client's credit: a payment of method "credit".
@@ -168,31 +193,49 @@ def apply_credit(session: Session, invoice_id: int, actor: Actor, amount_minor: 
     if amount_minor is None:
         amount_minor = min(balance, open_minor)
         if amount_minor <= 0:
-            raise DomainError(f"The client has no {inv.currency} credit to apply", "amount_minor",
-                              code="amount.no_credit")
+            raise DomainError(
+                f"The client has no {inv.currency} credit to apply", "amount_minor", code="amount.no_credit"
+            )
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
         raise DomainError("The amount must be more than zero", "amount_minor")
     cur = inv.currency
     if amount_minor > balance:
-        raise DomainError(f"The client has {format_money(balance, cur)} of credit; "
-                          f"{format_money(amount_minor, cur)} is more than that", "amount_minor",
-                          code="amount.exceeds_credit")
+        raise DomainError(
+            f"The client has {format_money(balance, cur)} of credit; "
+            f"{format_money(amount_minor, cur)} is more than that",
+            "amount_minor",
+            code="amount.exceeds_credit",
+        )
     if amount_minor > open_minor:
-        raise DomainError(f"Only {format_money(open_minor, cur)} is open on this invoice", "amount_minor",
-                          code="amount.exceeds_open")
-    pay = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount_minor, currency=cur,
-                  method=CREDIT_METHOD, status="succeeded", received_on=org_today(session),
-                  reference="Client credit applied", recorded_by_id=actor.user_id)
+        raise DomainError(
+            f"Only {format_money(open_minor, cur)} is open on this invoice", "amount_minor", code="amount.exceeds_open"
+        )
+    pay = Payment(
+        invoice_id=inv.id,
+        account_id=inv.account_id,
+        amount_minor=amount_minor,
+        currency=cur,
+        method=CREDIT_METHOD,
+        status="succeeded",
+        received_on=org_today(session),
+        reference="Client credit applied",
+        recorded_by_id=actor.user_id,
+    )
     session.add(pay)
     record_create(session, actor, pay)
     recompute_status(session, inv, actor)
-    add_invoice_event(session, inv, f"Client credit of {format_money(amount_minor, cur)} applied to {inv.number}",
-                      user_id=actor.user_id)
+    add_invoice_event(
+        session,
+        inv,
+        f"Client credit of {format_money(amount_minor, cur)} applied to {inv.number}",
+        user_id=actor.user_id,
+    )
     after_payment(session, inv)
     return pay
 
 
 # --- write-off ------------------------------------------------------------------------------
+
 
 def write_off(session: Session, invoice_id: int, actor: Actor, reason: str) -> Invoice:
     """Write off what is still open (a few cents of bank fees, a rounding gap) with a reason.
@@ -206,8 +249,9 @@ def write_off(session: Session, invoice_id: int, actor: Actor, reason: str) -> I
         raise DomainError("Say why the balance is written off", "reason")
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.status not in OPEN_STATUSES or inv.kind == "credit_note":
-        raise Conflict(f"Only an issued invoice with money open can be written off (this one is {inv.status})",
-                       "status")
+        raise Conflict(
+            f"Only an issued invoice with money open can be written off (this one is {inv.status})", "status"
+        )
     open_minor = open_amount(session, inv)
     if open_minor <= 0:
         raise Conflict("Nothing is open on this invoice", "status")
@@ -217,9 +261,12 @@ def write_off(session: Session, invoice_id: int, actor: Actor, reason: str) -> I
     session.add(inv)
     record_update(session, actor, inv, before, action="write_off")
     recompute_status(session, inv, actor)
-    add_invoice_event(session, inv, f"{format_money(open_minor, inv.currency)} of {inv.number} written off: "
-                                    f"{reason[:200]}", user_id=actor.user_id)
+    add_invoice_event(
+        session,
+        inv,
+        f"{format_money(open_minor, inv.currency)} of {inv.number} written off: {reason[:200]}",
+        user_id=actor.user_id,
+    )
     if inv.payment_link_id:
         after_payment(session, inv)
     return inv
-

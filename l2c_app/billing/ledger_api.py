@@ -60,11 +60,18 @@ def _run(session: Session, fn, *args, **kwargs):
 
 
 def _payment_json(pay: Payment) -> dict:
-    return {"id": pay.id, "invoice_id": pay.invoice_id, "amount_minor": pay.amount_minor, "currency": pay.currency,
-            "method": pay.method, "status": pay.status,
-            "received_on": pay.received_on.isoformat() if pay.received_on else None, "reference": pay.reference,
-            "reversed_at": pay.reversed_at.isoformat() if pay.reversed_at else None,
-            "reversal_reason": pay.reversal_reason}
+    return {
+        "id": pay.id,
+        "invoice_id": pay.invoice_id,
+        "amount_minor": pay.amount_minor,
+        "currency": pay.currency,
+        "method": pay.method,
+        "status": pay.status,
+        "received_on": pay.received_on.isoformat() if pay.received_on else None,
+        "reference": pay.reference,
+        "reversed_at": pay.reversed_at.isoformat() if pay.reversed_at else None,
+        "reversal_reason": pay.reversal_reason,
+    }
 
 
 def _invoice(session: Session, invoice_id: int):
@@ -75,40 +82,68 @@ def _invoice(session: Session, invoice_id: int):
 
 
 @router.post("/api/v1/payments/{payment_id}/reverse")
-def reverse_payment(payment_id: int, body: ReverseBody, session: Session = Depends(db),
-                    principal: Principal = Depends(require("payments"))) -> dict:
+def reverse_payment(
+    payment_id: int,
+    body: ReverseBody,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("payments")),
+) -> dict:
     """Reverse a manual or credit payment (kept, marked reversed); 409 for a Stripe payment or
     when the credit it created is already applied elsewhere."""
     pay = _run(session, ledger.reverse_payment, payment_id, principal.actor, body.reason)
-    return {"payment": _payment_json(pay),
-            "invoice": service.invoice_json(session, _invoice(session, pay.invoice_id), with_lines=False)}
+    return {
+        "payment": _payment_json(pay),
+        "invoice": service.invoice_json(session, _invoice(session, pay.invoice_id), with_lines=False),
+    }
 
 
 @router.post("/api/v1/invoices/{invoice_id}/apply-credit", status_code=201)
-def apply_credit(invoice_id: int, body: ApplyCreditBody | None = None, session: Session = Depends(db),
-                 principal: Principal = Depends(require("payments"))) -> dict:
+def apply_credit(
+    invoice_id: int,
+    body: ApplyCreditBody | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("payments")),
+) -> dict:
     """Pay the invoice with the client's credit (a payment of method "credit")."""
     _invoice(session, invoice_id)
     amount = body.amount_minor if body else None
     pay = _run(session, ledger.apply_credit, invoice_id, principal.actor, amount)
     inv = _invoice(session, invoice_id)
-    return {"payment": _payment_json(pay), "invoice": service.invoice_json(session, inv, with_lines=False),
-            "credit_balance_minor": ledger.client_credit_balance(session, inv.account_id, inv.currency)}
+    return {
+        "payment": _payment_json(pay),
+        "invoice": service.invoice_json(session, inv, with_lines=False),
+        "credit_balance_minor": ledger.client_credit_balance(session, inv.account_id, inv.currency),
+    }
 
 
 @router.post("/api/v1/invoices/{invoice_id}/partial-credit-note", status_code=201)
-def partial_credit_note(invoice_id: int, body: PartialCreditBody, session: Session = Depends(db),
-                        principal: Principal = Depends(require("invoices"))) -> dict:
+def partial_credit_note(
+    invoice_id: int,
+    body: PartialCreditBody,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     """A credit note for `line_ids` (their work becomes unbilled again) or an `amount_minor`."""
     _invoice(session, invoice_id)
-    cn = _run(session, credit_notes.partial_credit_note, invoice_id, principal.actor, line_ids=body.line_ids,
-              amount_minor=body.amount_minor, reason=body.reason)
+    cn = _run(
+        session,
+        credit_notes.partial_credit_note,
+        invoice_id,
+        principal.actor,
+        line_ids=body.line_ids,
+        amount_minor=body.amount_minor,
+        reason=body.reason,
+    )
     return service.invoice_json(session, cn)
 
 
 @router.post("/api/v1/invoices/{invoice_id}/write-off")
-def write_off(invoice_id: int, body: WriteOffBody, session: Session = Depends(db),
-              principal: Principal = Depends(require("invoices"))) -> dict:
+def write_off(
+    invoice_id: int,
+    body: WriteOffBody,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("invoices")),
+) -> dict:
     """Write off what is open, with a reason: the invoice shows "Written off", open 0."""
     _invoice(session, invoice_id)
     inv = _run(session, ledger.write_off, invoice_id, principal.actor, body.reason)
@@ -116,11 +151,21 @@ def write_off(invoice_id: int, body: WriteOffBody, session: Session = Depends(db
 
 
 @router.get("/api/v1/accounts/{account_id}/credit")
-def account_credit(account_id: int, session: Session = Depends(db),
-                   _: Principal = Depends(require("payments"))) -> dict:
+def account_credit(
+    account_id: int, session: Session = Depends(db), _: Principal = Depends(require("payments"))
+) -> dict:
     """The client's credit per currency: held by its invoices, applied, balance."""
     if session.get(Account, account_id) is None:
         raise NotFound(f"No client {account_id}", "account_id")
     rows = [r for r in ledger.credit_balances(session) if r["account_id"] == account_id]
-    return {"items": [{"currency": r["currency"], "held_minor": r["held"], "applied_minor": r["applied"],
-                       "balance_minor": r["balance"]} for r in rows]}
+    return {
+        "items": [
+            {
+                "currency": r["currency"],
+                "held_minor": r["held"],
+                "applied_minor": r["applied"],
+                "balance_minor": r["balance"],
+            }
+            for r in rows
+        ]
+    }

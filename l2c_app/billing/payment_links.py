@@ -38,9 +38,14 @@ def ensure_payment_link(session: Session, invoice) -> str | None:
     if invoice.payment_link_id and invoice.payment_link_amount_minor == amount:
         return invoice.payment_link_url
     key = f"l2c-inv{invoice.id}-gen{link_generation(session, invoice.id)}-{amount}"
-    enqueue(session, "stripe.link_create", {"invoice_id": invoice.id, "amount_minor": amount}, key,
-            summary=f"Stripe payment link for invoice {invoice.number} ({amount} {invoice.currency})",
-            related=("invoice", invoice.id))
+    enqueue(
+        session,
+        "stripe.link_create",
+        {"invoice_id": invoice.id, "amount_minor": amount},
+        key,
+        summary=f"Stripe payment link for invoice {invoice.number} ({amount} {invoice.currency})",
+        related=("invoice", invoice.id),
+    )
     return invoice.payment_link_url
 
 
@@ -48,16 +53,20 @@ def _link_params(invoice, amount: int) -> dict[str, Any]:
     base = get_settings().app_base_url
     meta = {"invoice_id": str(invoice.id), "invoice_number": invoice.number or "", "source": "l2c"}
     return {
-        "line_items": [{
-            "quantity": 1,
-            "price_data": {"currency": invoice.currency.lower(), "unit_amount": amount,
-                           "product_data": {"name": f"Invoice {invoice.number}"}},
-        }],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": invoice.currency.lower(),
+                    "unit_amount": amount,
+                    "product_data": {"name": f"Invoice {invoice.number}"},
+                },
+            }
+        ],
         "metadata": meta,
         "payment_intent_data": {"metadata": meta},
         "restrictions": {"completed_sessions": {"limit": 1}},
-        "after_completion": {"type": "redirect",
-                             "redirect": {"url": f"{base}/i/{invoice.public_token}?paid=1"}},
+        "after_completion": {"type": "redirect", "redirect": {"url": f"{base}/i/{invoice.public_token}?paid=1"}},
     }
 
 
@@ -89,8 +98,9 @@ def deliver_link_create(effect) -> str:
         begin_write(session)
         lock_invoice_row(session, effect.payload["invoice_id"])
         invoice = session.get(Invoice, effect.payload["invoice_id"])
-        wanted = (invoice is not None and invoice.status not in ("void", "paid")
-                  and open_amount(session, invoice) == amount)
+        wanted = (
+            invoice is not None and invoice.status not in ("void", "paid") and open_amount(session, invoice) == amount
+        )
         if not wanted:
             deactivate_link(session, link_id)
             if invoice is not None and invoice.status not in ("void", "paid"):
@@ -104,8 +114,14 @@ def deliver_link_create(effect) -> str:
         session.add(invoice)
         if old:
             deactivate_link(session, old)
-        record_action(session, Actor("system", None, "stripe"), "invoice", invoice.id, "payment_link",
-                      {"link": link_id, "amount_minor": amount, "replaced": old})
+        record_action(
+            session,
+            Actor("system", None, "stripe"),
+            "invoice",
+            invoice.id,
+            "payment_link",
+            {"link": link_id, "amount_minor": amount, "replaced": old},
+        )
     return link_id
 
 
@@ -116,9 +132,13 @@ def link_generation(session: Session, invoice_id: int) -> int:
 
     from l2c_app.core.models import AuditLog
 
-    return int(session.exec(select(func.count()).select_from(AuditLog).where(
-        AuditLog.entity == "invoice", AuditLog.entity_id == invoice_id,
-        AuditLog.action == "payment_link")).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity == "invoice", AuditLog.entity_id == invoice_id, AuditLog.action == "payment_link")
+        ).one()
+    )
 
 
 def replace_invoice_link(session: Session, invoice) -> str | None:
@@ -131,8 +151,13 @@ def replace_invoice_link(session: Session, invoice) -> str | None:
 
 def deactivate_link(session: Session, link_id: str) -> None:
     """Queue `active: false` for the link (an outbox effect: never a Stripe call under a lock)."""
-    enqueue(session, "stripe.link_deactivate", {"link_id": link_id}, f"l2c-deactivate-{link_id}",
-            summary=f"Deactivate Stripe payment link {link_id}")
+    enqueue(
+        session,
+        "stripe.link_deactivate",
+        {"link_id": link_id},
+        f"l2c-deactivate-{link_id}",
+        summary=f"Deactivate Stripe payment link {link_id}",
+    )
 
 
 @handler("stripe.link_deactivate")

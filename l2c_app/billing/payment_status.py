@@ -28,6 +28,7 @@ from l2c_app.payments.models import DISPUTE_CLOSED, REFUND_LIVE, ClientCredit, D
 
 # --- the ledger --------------------------------------------------------------------------
 
+
 @dataclass
 class Ledger:
     """An invoice's money, read in one query (its payments, each with its refunds and disputes)."""
@@ -50,21 +51,34 @@ def _per_payment(col, model, where=None):
 # invoice with the sums of its refunds and lost disputes and the counts that set the flags.
 # A failed/canceled refund no longer counts; a dispute subtracts what Stripe holds from us for
 # it (withdrawn and not reinstated; a lost dispute keeps it), not only once it is lost.
-_LEDGER = (sa_select(Payment.id, Payment.amount_minor, Payment.status,
-                     _per_payment(func.coalesce(func.sum(Refund.amount_minor), 0), Refund,
-                                  Refund.status.in_(REFUND_LIVE)).label("refunded"),
-                     _per_payment(func.count(), Refund, Refund.status.in_(REFUND_LIVE)).label("n_refunds"),
-                     _per_payment(func.coalesce(func.sum(Dispute.withdrawn_minor), 0), Dispute).label("lost"),
-                     _per_payment(func.count(), Dispute, Dispute.status.not_in(DISPUTE_CLOSED)).label("n_open"))
-           .where(Payment.invoice_id == bindparam("invoice_id")).order_by(Payment.id))
+_LEDGER = (
+    sa_select(
+        Payment.id,
+        Payment.amount_minor,
+        Payment.status,
+        _per_payment(func.coalesce(func.sum(Refund.amount_minor), 0), Refund, Refund.status.in_(REFUND_LIVE)).label(
+            "refunded"
+        ),
+        _per_payment(func.count(), Refund, Refund.status.in_(REFUND_LIVE)).label("n_refunds"),
+        _per_payment(func.coalesce(func.sum(Dispute.withdrawn_minor), 0), Dispute).label("lost"),
+        _per_payment(func.count(), Dispute, Dispute.status.not_in(DISPUTE_CLOSED)).label("n_open"),
+    )
+    .where(Payment.invoice_id == bindparam("invoice_id"))
+    .order_by(Payment.id)
+)
 
 
 def ledger(session: Session, invoice_id: int) -> Ledger:
     rows = session.connection().execute(_LEDGER, {"invoice_id": invoice_id}).all()
     succeeded = [r for r in rows if r.status == "succeeded"]
     paid = sum(r.amount_minor - int(r.refunded) - int(r.lost) for r in succeeded)
-    return Ledger(paid, any(r.n_refunds for r in rows), any(r.n_open for r in rows), [r.id for r in rows],
-                  max(r.id for r in succeeded) if succeeded else None)
+    return Ledger(
+        paid,
+        any(r.n_refunds for r in rows),
+        any(r.n_open for r in rows),
+        [r.id for r in rows],
+        max(r.id for r in succeeded) if succeeded else None,
+    )
 
 
 def net_paid(session: Session, invoice_id: int) -> int:
@@ -85,8 +99,9 @@ def open_amount(session: Session, inv: Invoice, paid: int | None = None) -> int:
     if inv.status in ("draft", "void") or inv.kind == "credit_note":
         return 0
     paid = net_paid(session, inv.id) if paid is None else paid
-    return max(0, amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor) - paid
-               - (inv.written_off_minor or 0))
+    return max(
+        0, amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor) - paid - (inv.written_off_minor or 0)
+    )
 
 
 def open_minor_sql():
@@ -109,12 +124,15 @@ def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor =
     paid = led.net_paid
     inv.paid_minor, inv.refunded, inv.disputed = paid, led.refunded, led.open_dispute
     inv.status = _status_for(inv.status, inv.kind, inv.total_minor, paid, inv.credited_minor, inv.written_off_minor)
-    excess = max(0, paid - amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor)) \
-        if inv.kind != "credit_note" else 0
+    excess = (
+        max(0, paid - amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor))
+        if inv.kind != "credit_note"
+        else 0
+    )
     # Credits exist only if the invoice was overpaid before; skip the query otherwise.
-    was_over = int(before.get("paid_minor") or 0) > amount_due(before.get("status") or "", inv.kind,
-                                                               int(before["total_minor"]),
-                                                               int(before.get("credited_minor") or 0))
+    was_over = int(before.get("paid_minor") or 0) > amount_due(
+        before.get("status") or "", inv.kind, int(before["total_minor"]), int(before.get("credited_minor") or 0)
+    )
     if led.payment_ids and (excess > 0 or was_over):
         _sync_credit(session, inv, excess, led)
     session.add(inv)
@@ -140,9 +158,22 @@ def _status_for(status: str, kind: str, total: int, paid: int, credited: int = 0
 
 
 # The invoice columns the webhook path needs, read (and locked) without loading the ORM object.
-INVOICE_ROW = (Invoice.id, Invoice.status, Invoice.kind, Invoice.total_minor, Invoice.paid_minor, Invoice.refunded,
-               Invoice.disputed, Invoice.currency, Invoice.account_id, Invoice.deal_id, Invoice.number,
-               Invoice.payment_link_id, Invoice.credited_minor, Invoice.written_off_minor)
+INVOICE_ROW = (
+    Invoice.id,
+    Invoice.status,
+    Invoice.kind,
+    Invoice.total_minor,
+    Invoice.paid_minor,
+    Invoice.refunded,
+    Invoice.disputed,
+    Invoice.currency,
+    Invoice.account_id,
+    Invoice.deal_id,
+    Invoice.number,
+    Invoice.payment_link_id,
+    Invoice.credited_minor,
+    Invoice.written_off_minor,
+)
 
 
 # Statements built once: executing them with a dict of values skips SQLAlchemy's per-call
@@ -174,16 +205,21 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
         status = recompute_status(session, inv, actor).status
         after_payment(session, inv)  # as the reference path does (tests/billing/test_fast_path_twins.py)
         return status
-    after = {"status": _status_for(row.status, row.kind, row.total_minor, paid, row.credited_minor,
-                                   row.written_off_minor), "paid_minor": paid,
-             "refunded": led.refunded, "disputed": led.open_dispute}
+    after = {
+        "status": _status_for(row.status, row.kind, row.total_minor, paid, row.credited_minor, row.written_off_minor),
+        "paid_minor": paid,
+        "refunded": led.refunded,
+        "disputed": led.open_dispute,
+    }
     changed = {k: v for k, v in after.items() if getattr(row, k) != v}
     conn = session.connection()
     if changed:
         conn.execute(_UPDATE_INVOICE, {**changed, "invoice_id_": row.id})
     # Same audit row as record_update(action="status_from_ledger"): written even when nothing moved.
-    conn.execute(AUDIT_INSERT, audit_values(actor, "status_from_ledger", "invoice", row.id,
-                                         {k: getattr(row, k) for k in changed}, changed))
+    conn.execute(
+        AUDIT_INSERT,
+        audit_values(actor, "status_from_ledger", "invoice", row.id, {k: getattr(row, k) for k in changed}, changed),
+    )
     if row.status != after["status"] and after["status"] == "paid":  # every deal it bills (one query if none set)
         add_invoice_event(session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
         emit_invoice(session, "invoice.paid", row)
@@ -206,16 +242,29 @@ def _sync_credit(session: Session, inv: Invoice, excess: int, led: Ledger) -> No
     if keep is not None and led.latest_succeeded_id and keep.payment_id != led.latest_succeeded_id:
         keep.payment_id = led.latest_succeeded_id  # its payment was reversed: the credit moves to one that stands
     if keep is None:
-        keep = ClientCredit(account_id=inv.account_id, payment_id=led.latest_succeeded_id, amount_minor=excess,
-                            currency=inv.currency, note=f"Overpayment of {inv.number}")
+        keep = ClientCredit(
+            account_id=inv.account_id,
+            payment_id=led.latest_succeeded_id,
+            amount_minor=excess,
+            currency=inv.currency,
+            note=f"Overpayment of {inv.number}",
+        )
     keep.amount_minor = excess
     session.add(keep)
     session.flush()
 
 
-def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, amount_minor: int, method: str,
-                          received_on: date | None = None, reference: str | None = None,
-                          confirm_overpayment: bool = False) -> Payment:
+def record_manual_payment(
+    session: Session,
+    invoice_id: int,
+    actor: Actor,
+    *,
+    amount_minor: int,
+    method: str,
+    received_on: date | None = None,
+    reference: str | None = None,
+    confirm_overpayment: bool = False,
+) -> Payment:
     """A bank transfer, check or cash payment typed by the billing role.
 
     A payment above the open amount is refused unless `confirm_overpayment` is set: a typo
@@ -235,15 +284,26 @@ def record_manual_payment(session: Session, invoice_id: int, actor: Actor, *, am
         raise BillingError(f"Payments are recorded on issued invoices (this one is {inv.status})", "status")
     if not confirm_overpayment:
         ledger_rules.refuse_unconfirmed_overpayment(session, inv, amount_minor)
-    pay = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount_minor, currency=inv.currency,
-                  method=method, status="succeeded", received_on=received_on or org_today(session),
-                  reference=(reference or "").strip()[:200] or None, recorded_by_id=actor.user_id)
+    pay = Payment(
+        invoice_id=inv.id,
+        account_id=inv.account_id,
+        amount_minor=amount_minor,
+        currency=inv.currency,
+        method=method,
+        status="succeeded",
+        received_on=received_on or org_today(session),
+        reference=(reference or "").strip()[:200] or None,
+        recorded_by_id=actor.user_id,
+    )
     session.add(pay)
     record_create(session, actor, pay)
     recompute_status(session, inv.id, actor)
     after_payment(session, inv)
-    emit(session, "payment.received", PaymentEvent(payment_id=pay.id, invoice_id=inv.id, amount_minor=amount_minor,
-                                                   currency=inv.currency))
+    emit(
+        session,
+        "payment.received",
+        PaymentEvent(payment_id=pay.id, invoice_id=inv.id, amount_minor=amount_minor, currency=inv.currency),
+    )
     return pay
 
 
@@ -257,8 +317,9 @@ def match_payment(session: Session, payment_id: int, invoice_id: int, actor: Act
         raise BillingError("This payment is already matched", "payment_id", kind="conflict")
     inv = _get_invoice(session, invoice_id, lock=True)
     if inv.currency != pay.currency:
-        raise BillingError(f"The payment is in {pay.currency}, the invoice in {inv.currency}", "invoice_id",
-                           kind="conflict")
+        raise BillingError(
+            f"The payment is in {pay.currency}, the invoice in {inv.currency}", "invoice_id", kind="conflict"
+        )
     if inv.status in ("draft", "void"):
         raise BillingError("Match payments to issued invoices only", "invoice_id", kind="conflict")
     before = snapshot(pay)

@@ -6,12 +6,20 @@ from __future__ import annotations
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from l2c_app.core import formats
-from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
-from l2c_app.billing.service import (billing_settings, line_sections, lines_of, open_amount, spanned_project_names,
-                                     state_label, tax_label, tax_split)
 from l2c_app.billing.epc import qr_matrix
+from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
 from l2c_app.billing.printed import bank_transfer, tax_rows
+from l2c_app.billing.service import (
+    billing_settings,
+    line_sections,
+    lines_of,
+    open_amount,
+    spanned_project_names,
+    state_label,
+    tax_label,
+    tax_split,
+)
+from l2c_app.core import formats
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
 from l2c_app.core.money import format_money
@@ -19,7 +27,6 @@ from l2c_app.core.pdf import BrandedPDF
 from l2c_app.core.seller import logo_bytes, seller_lines, seller_profile
 from l2c_app.pipeline.models import Account, Contact, Deal
 from l2c_app.projects.models import BudgetLine, Project, TimeEntry
-
 
 
 def _title(inv: Invoice) -> str:
@@ -30,8 +37,9 @@ def _title(inv: Invoice) -> str:
 def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = False) -> bytes:
     org = get_organisation(session)
     profile = seller_profile(session)
-    pdf = BrandedPDF(org_name=org.name if org else "l2c", title=_title(inv), logo=logo_bytes(session),
-                     subtitle=state_label(inv))  # the same words as the page
+    pdf = BrandedPDF(
+        org_name=org.name if org else "l2c", title=_title(inv), logo=logo_bytes(session), subtitle=state_label(inv)
+    )  # the same words as the page
     pdf.add_page()
     client: list[str] = []
     if inv.account_id:
@@ -52,16 +60,15 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
             client += [c.name, c.email or ""]
     project = session.get(Project, inv.project_id) if inv.project_id else None
     spanned = spanned_project_names(session, inv)
-    facts = [f"Number: {inv.number or 'draft'}",
-             f"Issued: {formats.day(inv.issue_date)}",
-             f"Due: {formats.day(inv.due_date)}"
-             + (" (on receipt)" if inv.terms_days == 0 else f" (net {inv.terms_days})"),
-             f"Project: {project.name}" if project else
-             (f"Projects: {', '.join(spanned)}" if len(spanned) > 1 else "")]
+    facts = [
+        f"Number: {inv.number or 'draft'}",
+        f"Issued: {formats.day(inv.issue_date)}",
+        f"Due: {formats.day(inv.due_date)}" + (" (on receipt)" if inv.terms_days == 0 else f" (net {inv.terms_days})"),
+        f"Project: {project.name}" if project else (f"Projects: {', '.join(spanned)}" if len(spanned) > 1 else ""),
+    ]
     label = "Credit note" if inv.kind == "credit_note" else "Invoice"
     # The facts are short; the addresses get the room (a VAT id line must not wrap).
-    pdf.party_blocks(("From", seller_lines(profile)), ("Bill to", client or ["-"]), (label, facts),
-                     widths=[64, 64, 52])
+    pdf.party_blocks(("From", seller_lines(profile)), ("Bill to", client or ["-"]), (label, facts), widths=[64, 64, 52])
     cur = inv.currency
     lines = lines_of(session, inv.id)
     rows: list[list[str]] = []
@@ -70,13 +77,29 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
         if section:  # an invoice spanning several projects: each project's lines under its name
             sections.add(len(rows))
             rows.append([section, "", "", "", "", ""])
-        rows.append([ln.description, f"{ln.quantity.normalize():f}", ln.unit, format_money(ln.unit_price_minor, cur),
-                     tax_label(ln), format_money(ln.amount_minor, cur)])
-    pdf.table(["Description", "Qty", "Unit", "Unit price", "Tax", "Amount"], rows, widths=[72, 18, 16, 26, 22, 26],
-              aligns="LRLRRR", section_rows=sections)
+        rows.append(
+            [
+                ln.description,
+                f"{ln.quantity.normalize():f}",
+                ln.unit,
+                format_money(ln.unit_price_minor, cur),
+                tax_label(ln),
+                format_money(ln.amount_minor, cur),
+            ]
+        )
+    pdf.table(
+        ["Description", "Qty", "Unit", "Unit price", "Tax", "Amount"],
+        rows,
+        widths=[72, 18, 16, 26, 22, 26],
+        aligns="LRLRRR",
+        section_rows=sections,
+    )
     added, included = tax_split(inv)
-    totals = [("Subtotal", format_money(inv.subtotal_minor, cur)), ("Tax", format_money(added, cur)),
-              ("Total", format_money(inv.total_minor, cur))]
+    totals = [
+        ("Subtotal", format_money(inv.subtotal_minor, cur)),
+        ("Tax", format_money(added, cur)),
+        ("Total", format_money(inv.total_minor, cur)),
+    ]
     if inv.credited_minor:
         totals.append(("Credited (credit notes)", format_money(-inv.credited_minor, cur)))
     if inv.paid_minor:
@@ -95,8 +118,12 @@ def render_invoice_pdf(session: Session, inv: Invoice, time_appendix: bool = Fal
         if pdf.will_page_break(7 * len(taxes) + 14):
             pdf.add_page()
         pdf.heading("Tax by rate", size=10)
-        pdf.table(["Rate", "Base", "Tax"], [[t["rate"], t["base"], t["tax"]] for t in taxes],
-                  widths=[40, 40, 40], aligns="LRR")
+        pdf.table(
+            ["Rate", "Base", "Tax"],
+            [[t["rate"], t["base"], t["tax"]] for t in taxes],
+            widths=[40, 40, 40],
+            aligns="LRR",
+        )
     if inv.notes:
         pdf.paragraph(inv.notes)
     if inv.kind != "credit_note" and inv.status not in ("paid", "void", "written_off"):
@@ -122,8 +149,9 @@ def _bank_transfer_block(pdf: BrandedPDF, transfer: dict[str, str]) -> None:
     pdf.multi_cell(120, 5, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(110, 110, 120)
-    pdf.multi_cell(120, 4, "Please quote the reference so your payment is matched to this invoice.",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        120, 4, "Please quote the reference so your payment is matched to this invoice.", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_text_color(0, 0, 0)
     bottom = pdf.get_y()
     if transfer["epc_payload"]:
@@ -145,17 +173,22 @@ def _appendix(session: Session, pdf, inv: Invoice) -> None:
         .join(User, User.id == TimeEntry.user_id)
         .outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
         .where(InvoiceLine.invoice_id == inv.id, BilledSource.source_type == "time")
-        .order_by(TimeEntry.day, TimeEntry.id)).all()
+        .order_by(TimeEntry.day, TimeEntry.id)
+    ).all()
     if not rows:
         return
     pdf.add_page()
     pdf.heading("Appendix: time detail")
-    pdf.table(["Note", "Day", "Who", "Role", "Hours"],
-              [[note or "-", formats.day(day, style="short"), name, role or "-", formats.hours(minutes)]
-               for day, name, role, minutes, note in rows],
-              widths=[70, 24, 36, 32, 18], aligns="LLLLR")
+    pdf.table(
+        ["Note", "Day", "Who", "Role", "Hours"],
+        [
+            [note or "-", formats.day(day, style="short"), name, role or "-", formats.hours(minutes)]
+            for day, name, role, minutes, note in rows
+        ],
+        widths=[70, 24, 36, 32, 18],
+        aligns="LLLLR",
+    )
 
 
 def invoice_filename(inv: Invoice) -> str:
     return f"{(inv.number or f'draft-{inv.id}').replace('/', '-')}.pdf"
-

@@ -21,8 +21,10 @@ def client_tax_id(session: Session, inv: Invoice) -> str:
 
 def tax_rows(lines: list[InvoiceLine], currency: str) -> list[dict[str, str]]:
     """The tax table as display strings (rate, base, tax)."""
-    return [{"rate": r.label, "base": format_money(r.base_minor, currency), "tax": format_money(r.tax_minor, currency)}
-            for r in tax_by_rate(lines)]
+    return [
+        {"rate": r.label, "base": format_money(r.base_minor, currency), "tax": format_money(r.tax_minor, currency)}
+        for r in tax_by_rate(lines)
+    ]
 
 
 def bank_transfer(session: Session, inv: Invoice, profile: dict[str, str]) -> dict[str, str] | None:
@@ -36,10 +38,19 @@ def bank_transfer(session: Session, inv: Invoice, profile: dict[str, str]) -> di
     reference = inv.number or ""
     payload = ""
     if inv.currency == "EUR" and profile.get("iban") and due <= 99_999_999_999:
-        payload = epc_payload(name=profile.get("display_name", ""), iban=profile["iban"], bic=profile.get("bic", ""),
-                              amount_minor=due, reference=reference)
-    return {"lines": "\n".join(bank_lines(profile)), "reference": reference,
-            "amount": format_money(due, inv.currency), "epc_payload": payload}
+        payload = epc_payload(
+            name=profile.get("display_name", ""),
+            iban=profile["iban"],
+            bic=profile.get("bic", ""),
+            amount_minor=due,
+            reference=reference,
+        )
+    return {
+        "lines": "\n".join(bank_lines(profile)),
+        "reference": reference,
+        "amount": format_money(due, inv.currency),
+        "epc_payload": payload,
+    }
 
 
 def page_extras(session: Session, inv: Invoice, public: bool = False) -> dict:
@@ -51,11 +62,17 @@ def page_extras(session: Session, inv: Invoice, public: bool = False) -> dict:
 
     profile = seller_profile(session)
     transfer = bank_transfer(session, inv, profile) or {}
-    bank = {"lines": transfer.get("lines", ""), "reference": transfer.get("reference", ""),
-            "amount": transfer.get("amount", ""),
-            "qr": qr_svg_data_uri(transfer["epc_payload"]) if transfer.get("epc_payload") else ""}
+    bank = {
+        "lines": transfer.get("lines", ""),
+        "reference": transfer.get("reference", ""),
+        "amount": transfer.get("amount", ""),
+        "qr": qr_svg_data_uri(transfer["epc_payload"]) if transfer.get("epc_payload") else "",
+    }
     acc = session.get(Account, inv.account_id) if inv.account_id else None
-    seller = {"lines": "\n".join(seller_lines(profile)), "client_tax_id": client_tax_id(session, inv),
-              "client": "\n".join(x for x in ((acc.name, acc.address or "") if acc else ()) if x),
-              "logo": logo_data_uri(session) if public else ""}
+    seller = {
+        "lines": "\n".join(seller_lines(profile)),
+        "client_tax_id": client_tax_id(session, inv),
+        "client": "\n".join(x for x in ((acc.name, acc.address or "") if acc else ()) if x),
+        "logo": logo_data_uri(session) if public else "",
+    }
     return {"tax_rows": tax_rows(lines_of(session, inv.id), inv.currency), "seller": seller, "bank": bank}

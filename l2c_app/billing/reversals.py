@@ -1,5 +1,4 @@
-"""Voiding an invoice and credit notes; both free the billed sources (`released_at`).
-"""
+"""Voiding an invoice and credit notes; both free the billed sources (`released_at`)."""
 
 from __future__ import annotations
 
@@ -19,11 +18,14 @@ from l2c_app.core.timeutil import utcnow
 
 # --- void and credit notes ------------------------------------------------------------------
 
+
 def _release_sources(session: Session, invoice_id: int) -> int:
     line_ids = sa_select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice_id)
-    res = session.execute(update(BilledSource).where(BilledSource.invoice_line_id.in_(line_ids),
-                                                     BilledSource.released_at.is_(None))
-                          .values(released_at=utcnow()))
+    res = session.execute(
+        update(BilledSource)
+        .where(BilledSource.invoice_line_id.in_(line_ids), BilledSource.released_at.is_(None))
+        .values(released_at=utcnow())
+    )
     return res.rowcount or 0
 
 
@@ -36,8 +38,9 @@ def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reaso
     if inv.kind == "credit_note" and inv.number is not None:
         # Voiding it would leave the credited invoice reduced (credited_minor) and its credited
         # work released to unbilled: money lost between the two documents. Correct with an invoice.
-        raise BillingError("An issued credit note cannot be voided: invoice the amount again instead", "status",
-                           kind="conflict")
+        raise BillingError(
+            "An issued credit note cannot be voided: invoice the amount again instead", "status", kind="conflict"
+        )
     if net_paid(session, inv.id) > 0:
         raise BillingError("Money was received on this invoice: issue a credit note instead", "status")
     before = snapshot(inv)
@@ -59,21 +62,41 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     if inv.number is None or inv.status == "void" or inv.kind == "credit_note":
         raise BillingError("Only an issued invoice can be credited", "status")
     if session.exec(select(Invoice).where(Invoice.credit_for_invoice_id == inv.id, Invoice.status != "void")).first():
-        raise BillingError("This invoice already has a credit note: credit its remaining lines with a partial "
-                           "credit note", "status")
-    cn = Invoice(kind="credit_note", credit_for_invoice_id=inv.id, account_id=inv.account_id, deal_id=inv.deal_id,
-                 project_id=inv.project_id, currency=inv.currency, terms_days=0,
-                 notes=f"Credit note for {inv.number}" + (f": {reason}" if reason else ""),
-                 public_token=secrets.token_urlsafe(24), created_by_id=actor.user_id)
+        raise BillingError(
+            "This invoice already has a credit note: credit its remaining lines with a partial credit note", "status"
+        )
+    cn = Invoice(
+        kind="credit_note",
+        credit_for_invoice_id=inv.id,
+        account_id=inv.account_id,
+        deal_id=inv.deal_id,
+        project_id=inv.project_id,
+        currency=inv.currency,
+        terms_days=0,
+        notes=f"Credit note for {inv.number}" + (f": {reason}" if reason else ""),
+        public_token=secrets.token_urlsafe(24),
+        created_by_id=actor.user_id,
+    )
     session.add(cn)
     session.flush()
     for line in lines_of(session, inv.id):
-        session.add(InvoiceLine(invoice_id=cn.id, project_id=line.project_id, position=line.position,
-                                description=f"Credit: {line.description}"[:500],
-                                quantity=line.quantity, unit=line.unit, unit_price_minor=-line.unit_price_minor,
-                                amount_minor=-line.amount_minor, tax_rate_id=line.tax_rate_id,
-                                tax_percent=line.tax_percent, tax_minor=-line.tax_minor,
-                                tax_inclusive=line.tax_inclusive, source_type=None))
+        session.add(
+            InvoiceLine(
+                invoice_id=cn.id,
+                project_id=line.project_id,
+                position=line.position,
+                description=f"Credit: {line.description}"[:500],
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price_minor=-line.unit_price_minor,
+                amount_minor=-line.amount_minor,
+                tax_rate_id=line.tax_rate_id,
+                tax_percent=line.tax_percent,
+                tax_minor=-line.tax_minor,
+                tax_inclusive=line.tax_inclusive,
+                source_type=None,
+            )
+        )
     session.flush()
     _recompute_totals(session, cn)
     record_create(session, actor, cn)
@@ -85,8 +108,9 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     session.add(inv)
     record_update(session, actor, inv, before, action="credit")
     emit_invoice(session, "invoice.voided", inv, detail=inv.void_reason or "")
-    record_action(session, actor, "invoice", inv.id, "release_sources",
-                  {"released": released, "credit_note": cn.number})
+    record_action(
+        session, actor, "invoice", inv.id, "release_sources", {"released": released, "credit_note": cn.number}
+    )
     # Money already received stays on the ledger; it becomes the client's credit.
     recompute_status(session, inv.id)
     if inv.payment_link_id:

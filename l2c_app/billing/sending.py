@@ -10,11 +10,20 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from l2c_app.core import formats
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
-from l2c_app.billing.service import (SYSTEM, BillingError, _get_invoice, add_invoice_event, begin_write,
-                                     billing_settings, build_invoice, issue_invoice, open_amount)
+from l2c_app.billing.service import (
+    SYSTEM,
+    BillingError,
+    _get_invoice,
+    add_invoice_event,
+    begin_write,
+    billing_settings,
+    build_invoice,
+    issue_invoice,
+    open_amount,
+)
+from l2c_app.core import formats
 from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, snapshot
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
@@ -40,8 +49,9 @@ def client_email(session: Session, inv: Invoice) -> str | None:
             if contact and contact.email:
                 return contact.email
     if inv.account_id:
-        contact = session.exec(select(Contact).where(Contact.account_id == inv.account_id,
-                                                     Contact.email.is_not(None)).order_by(Contact.id)).first()
+        contact = session.exec(
+            select(Contact).where(Contact.account_id == inv.account_id, Contact.email.is_not(None)).order_by(Contact.id)
+        ).first()
         if contact:
             return contact.email
     return None
@@ -59,11 +69,17 @@ def _email_values(session: Session, inv: Invoice, actor: Actor) -> dict[str, str
     org = get_organisation(session)
     sender = session.get(User, actor.user_id) if actor.user_id else None
     org_name = org.name if org else "l2c"
-    return {"client_name": account.name if account else "", "contact_name": contact.name if contact else "",
-            "document_number": inv.number or "(numbered when sent)", "document_title": f"Invoice {inv.number}".strip(),
-            "total": format_money(open_amount(session, inv) or inv.total_minor, inv.currency),
-            "link": public_url(inv), "due_date": formats.day(inv.due_date) if inv.due_date else "",
-            "org_name": org_name, "sender_name": sender.name if sender else org_name}
+    return {
+        "client_name": account.name if account else "",
+        "contact_name": contact.name if contact else "",
+        "document_number": inv.number or "(numbered when sent)",
+        "document_title": f"Invoice {inv.number}".strip(),
+        "total": format_money(open_amount(session, inv) or inv.total_minor, inv.currency),
+        "link": public_url(inv),
+        "due_date": formats.day(inv.due_date) if inv.due_date else "",
+        "org_name": org_name,
+        "sender_name": sender.name if sender else org_name,
+    }
 
 
 def email_draft(session: Session, invoice_id: int, actor: Actor = SYSTEM):
@@ -72,14 +88,26 @@ def email_draft(session: Session, invoice_id: int, actor: Actor = SYSTEM):
 
     inv = _get_invoice(session, invoice_id)
     due = "due {due_date}" if inv.due_date and inv.terms_days else "due on receipt"
-    body = (f"Hello,\n\nplease find attached invoice {{document_number}} for {{total}}, {due}.\n\n"
-            "View and pay it online: {link}\n\nThank you.")
-    return Draft(to=client_email(session, inv) or "", subject="Invoice {document_number}", body=body,
-                 values=_email_values(session, inv, actor))
+    body = (
+        f"Hello,\n\nplease find attached invoice {{document_number}} for {{total}}, {due}.\n\n"
+        "View and pay it online: {link}\n\nThank you."
+    )
+    return Draft(
+        to=client_email(session, inv) or "",
+        subject="Invoice {document_number}",
+        body=body,
+        values=_email_values(session, inv, actor),
+    )
 
 
-def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: str | None = None,
-                 time_appendix: bool = False, message=None) -> dict:
+def send_invoice(
+    session: Session,
+    invoice_id: int,
+    actor: Actor = SYSTEM,
+    to: str | None = None,
+    time_appendix: bool = False,
+    message=None,
+) -> dict:
     """Issue if still a draft, e-mail the PDF and the public link, ask for the Stripe link.
     `message` (core.mailmerge.Message, from the composer): to, cc, subject and body templates,
     filled once the invoice is issued (its number); without it, today's e-mail (email_draft).
@@ -116,8 +144,17 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     url = public_url(inv)
     draft = email_draft(session, inv.id, actor)
     subject, body = rendered(message or Message(subject=draft.subject, body=draft.body), draft.values)
-    msg = send_mail(session, to=recipient, cc=cc, subject=subject, body=body, link=url, attachments=[doc],
-                    related=("invoice", inv.id), on_outcome="invoice_delivery")
+    msg = send_mail(
+        session,
+        to=recipient,
+        cc=cc,
+        subject=subject,
+        body=body,
+        link=url,
+        attachments=[doc],
+        related=("invoice", inv.id),
+        on_outcome="invoice_delivery",
+    )
     before = snapshot(inv)
     inv.sent_at = utcnow()
     # "Sent" only once the e-mail left (record_delivery, called by the worker); until then it
@@ -127,10 +164,22 @@ def send_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, to: s
     record_update(session, actor, inv, before, action="send")
     verb = "queued for sending to" if msg.status == "queued" else "kept in the Outbox (no SMTP) for"
     add_invoice_event(session, inv, f"Invoice {inv.number} {verb} {recipient}", user_id=actor.user_id)
-    emit(session, "invoice.sent", InvoiceEvent(invoice_id=inv.id, number=inv.number, total_minor=inv.total_minor,
-                                               currency=inv.currency, detail=recipient))
-    return {"id": inv.id, "number": inv.number, "public_url": url, "payment_link_url": link_url, "to": recipient,
-            "delivery": inv.delivery, "message_id": msg.id}
+    emit(
+        session,
+        "invoice.sent",
+        InvoiceEvent(
+            invoice_id=inv.id, number=inv.number, total_minor=inv.total_minor, currency=inv.currency, detail=recipient
+        ),
+    )
+    return {
+        "id": inv.id,
+        "number": inv.number,
+        "public_url": url,
+        "payment_link_url": link_url,
+        "to": recipient,
+        "delivery": inv.delivery,
+        "message_id": msg.id,
+    }
 
 
 def record_delivery(session: Session, msg: OutboxMessage) -> None:
@@ -145,22 +194,32 @@ def record_delivery(session: Session, msg: OutboxMessage) -> None:
     inv.delivery = outcome
     session.add(inv)
     record_update(session, SYSTEM, inv, before, action="delivery")
-    text = f"Invoice {inv.number} e-mailed to {msg.to}" if outcome == "sent" else \
-        f"Invoice {inv.number} could not be e-mailed to {msg.to}: {msg.error or 'refused'}"
+    text = (
+        f"Invoice {inv.number} e-mailed to {msg.to}"
+        if outcome == "sent"
+        else f"Invoice {inv.number} could not be e-mailed to {msg.to}: {msg.error or 'refused'}"
+    )
     add_invoice_event(session, inv, text)
 
 
 def _reminded(session: Session, invoice_id: int, key: str) -> bool:
-    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == invoice_id,
-                                               AuditLog.action == "reminder"))
+    rows = session.exec(
+        select(AuditLog).where(
+            AuditLog.entity == "invoice", AuditLog.entity_id == invoice_id, AuditLog.action == "reminder"
+        )
+    )
     return any((r.after or {}).get("key") == key for r in rows)
 
 
 def _overdue_recorded(session: Session, invoice_id: int) -> bool:
     from l2c_app.events.models import DomainEvent
 
-    return session.exec(select(DomainEvent.id).where(DomainEvent.type == "invoice.overdue",
-                                                     DomainEvent.subject_id == invoice_id)).first() is not None
+    return (
+        session.exec(
+            select(DomainEvent.id).where(DomainEvent.type == "invoice.overdue", DomainEvent.subject_id == invoice_id)
+        ).first()
+        is not None
+    )
 
 
 def send_reminders(session: Session, today: date | None = None) -> int:
@@ -171,17 +230,26 @@ def send_reminders(session: Session, today: date | None = None) -> int:
     before_days = int(cfg["reminder_days_before"])
     after_days = [int(d) for d in cfg["reminder_days_after"]]
     sent = 0
-    stmt = select(Invoice).where(Invoice.status.in_(("sent", "partially_paid")), Invoice.due_date.is_not(None),
-                                 Invoice.kind != "credit_note")
+    stmt = select(Invoice).where(
+        Invoice.status.in_(("sent", "partially_paid")), Invoice.due_date.is_not(None), Invoice.kind != "credit_note"
+    )
     for inv in session.exec(stmt).all():
         if inv.disputed:  # the client disputes the charge with their bank: no "please pay" meanwhile
             continue
         delta = (today - inv.due_date).days
         if delta > 0 and not _overdue_recorded(session, inv.id):
-            emit(session, "invoice.overdue", InvoiceEvent(invoice_id=inv.id, number=inv.number,
-                                                          total_minor=inv.total_minor, currency=inv.currency,
-                                                          open_minor=open_amount(session, inv),
-                                                          detail=inv.due_date.isoformat()))
+            emit(
+                session,
+                "invoice.overdue",
+                InvoiceEvent(
+                    invoice_id=inv.id,
+                    number=inv.number,
+                    total_minor=inv.total_minor,
+                    currency=inv.currency,
+                    open_minor=open_amount(session, inv),
+                    detail=inv.due_date.isoformat(),
+                ),
+            )
         if delta < 0 and before_days and -delta <= before_days:
             key, text = f"before:{inv.due_date.isoformat()}", f"is due on {formats.day(inv.due_date)}"
         elif delta > 0 and any(delta >= d for d in after_days):
@@ -196,9 +264,14 @@ def send_reminders(session: Session, today: date | None = None) -> int:
             continue
         url = public_url(inv)
         amount = format_money(open_amount(session, inv), inv.currency)
-        send_mail(session, to=to, subject=f"Reminder: invoice {inv.number} {text.split(' (')[0]}",
-                  body=f"Hello,\n\ninvoice {inv.number} ({amount} open) {text}.\n\nView and pay it: {url}\n\nThank you.",
-                  link=url, related=("invoice", inv.id))
+        send_mail(
+            session,
+            to=to,
+            subject=f"Reminder: invoice {inv.number} {text.split(' (')[0]}",
+            body=f"Hello,\n\ninvoice {inv.number} ({amount} open) {text}.\n\nView and pay it: {url}\n\nThank you.",
+            link=url,
+            related=("invoice", inv.id),
+        )
         record_action(session, SYSTEM, "invoice", inv.id, "reminder", {"key": key, "to": to})
         sent += 1
     return sent
@@ -217,13 +290,21 @@ def generate_retainer_invoices(session: Session, today: date | None = None, send
         if project is None or project.status == "done":
             continue
         try:
-            inv = build_invoice(session, pid, today, SYSTEM, only_types={"retainer_period"}, deduct_deposits=False,
-                                notes="Monthly retainer")
+            inv = build_invoice(
+                session,
+                pid,
+                today,
+                SYSTEM,
+                only_types={"retainer_period"},
+                deduct_deposits=False,
+                notes="Monthly retainer",
+            )
         except BillingError:
             continue  # nothing due for this project
         issue_invoice(session, inv.id, SYSTEM, issue_date=today)
-        wants_mail = send or any(session.exec(select(Retainer.email_invoices).where(
-            Retainer.project_id == pid, Retainer.active.is_(True))))
+        wants_mail = send or any(
+            session.exec(select(Retainer.email_invoices).where(Retainer.project_id == pid, Retainer.active.is_(True)))
+        )
         if wants_mail:
             try:
                 send_invoice(session, inv.id, SYSTEM)

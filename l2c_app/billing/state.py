@@ -130,10 +130,18 @@ class InvoicesState(AuthState):
         self.error, self.creating = "", True
         yield
         try:
-            inv = await run_db(service.build_client_invoice, int(self.client_id or 0),
-                               [int(p) for p in self.selected], date.fromisoformat(self.up_to), _actor(access))
+            inv = await run_db(
+                service.build_client_invoice,
+                int(self.client_id or 0),
+                [int(p) for p in self.selected],
+                date.fromisoformat(self.up_to),
+                _actor(access),
+            )
         except ValueError as exc:  # BillingError is a ValueError; so is a bad date
-            self.error, self.creating = str(exc) if isinstance(exc, service.BillingError) else "Up to: not a date", False
+            self.error, self.creating = (
+                str(exc) if isinstance(exc, service.BillingError) else "Up to: not a date",
+                False,
+            )
             return
         self.creating = False
         yield rx.redirect(f"/invoices/{inv.id}")
@@ -198,7 +206,9 @@ class InvoiceState(AuthState):
 
     @rx.event
     async def remove_line(self, line_id: str):
-        out = await self._do(service.remove_line, int(self.invoice["id"]), int(line_id), ok="Line removed; its items are unbilled again.")
+        out = await self._do(
+            service.remove_line, int(self.invoice["id"]), int(line_id), ok="Line removed; its items are unbilled again."
+        )
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
@@ -208,14 +218,18 @@ class InvoiceState(AuthState):
 
     @rx.event
     async def send(self):
-        out = await self._do(send_invoice, int(self.invoice["id"]),
-                             ok="Invoice sent by e-mail. It leaves as soon as the mail server takes it "
-                                "(Settings > Outbox deliveries).")
+        out = await self._do(
+            send_invoice,
+            int(self.invoice["id"]),
+            ok="Invoice sent by e-mail. It leaves as soon as the mail server takes it (Settings > Outbox deliveries).",
+        )
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
     async def void(self):
-        out = await self._do(service.void_invoice, int(self.invoice["id"]), ok="Invoice voided; its items are unbilled again.")
+        out = await self._do(
+            service.void_invoice, int(self.invoice["id"]), ok="Invoice voided; its items are unbilled again."
+        )
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
@@ -228,8 +242,11 @@ class InvoiceState(AuthState):
     @rx.event
     def set_pay_field(self, name: str, value: str):
         """Typing in the payment form; a changed amount needs a new confirmation."""
-        setattr(self, {"amount": "pay_amount", "date": "pay_date", "method": "pay_method",
-                       "reference": "pay_reference"}[name], value)
+        setattr(
+            self,
+            {"amount": "pay_amount", "date": "pay_date", "method": "pay_method", "reference": "pay_reference"}[name],
+            value,
+        )
         if name == "amount":
             self.overpay_warning = ""
 
@@ -254,9 +271,16 @@ class InvoiceState(AuthState):
         try:
             amount = to_minor(self.pay_amount, self.invoice.get("currency", "EUR"))
             received = date.fromisoformat(self.pay_date) if self.pay_date else None
-            await run_db(service.record_manual_payment, int(self.invoice["id"]), _actor(access), amount_minor=amount,
-                         method=self.pay_method or "bank_transfer", received_on=received,
-                         reference=self.pay_reference, confirm_overpayment=confirm)
+            await run_db(
+                service.record_manual_payment,
+                int(self.invoice["id"]),
+                _actor(access),
+                amount_minor=amount,
+                method=self.pay_method or "bank_transfer",
+                received_on=received,
+                reference=self.pay_reference,
+                confirm_overpayment=confirm,
+            )
         except DomainError as exc:
             if exc.code == "amount.overpayment":
                 self.overpay_warning = exc.message  # names the credit; the confirm button follows
@@ -277,8 +301,16 @@ class InvoiceState(AuthState):
 
     @rx.event
     def set_ledger_field(self, name: str, value: str):
-        setattr(self, {"reverse_reason": "reverse_reason", "write_off_reason": "write_off_reason",
-                       "credit_amount": "credit_amount", "credit_reason": "credit_reason"}[name], value)
+        setattr(
+            self,
+            {
+                "reverse_reason": "reverse_reason",
+                "write_off_reason": "write_off_reason",
+                "credit_amount": "credit_amount",
+                "credit_reason": "credit_reason",
+            }[name],
+            value,
+        )
 
     @rx.event
     def toggle_credit_line(self, line_id: str, checked: bool):
@@ -303,20 +335,31 @@ class InvoiceState(AuthState):
 
     @rx.event
     async def reverse(self):
-        out = await self._ledger("payments", ledger.reverse_payment, int(self.reversing_id or 0),
-                                 reason=self.reverse_reason, ok="Payment reversed; the invoice is recomputed.")
+        out = await self._ledger(
+            "payments",
+            ledger.reverse_payment,
+            int(self.reversing_id or 0),
+            reason=self.reverse_reason,
+            ok="Payment reversed; the invoice is recomputed.",
+        )
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
     async def apply_credit(self):
-        out = await self._ledger("payments", _apply_credit, int(self.invoice["id"]),
-                                 ok="Client credit applied to this invoice.")
+        out = await self._ledger(
+            "payments", _apply_credit, int(self.invoice["id"]), ok="Client credit applied to this invoice."
+        )
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
     async def write_off(self):
-        out = await self._ledger("invoices", _write_off, int(self.invoice["id"]), reason=self.write_off_reason,
-                                 ok="The open balance is written off.")
+        out = await self._ledger(
+            "invoices",
+            _write_off,
+            int(self.invoice["id"]),
+            reason=self.write_off_reason,
+            ok="The open balance is written off.",
+        )
         return out[1] if isinstance(out, tuple) else out
 
     @rx.event
@@ -328,9 +371,15 @@ class InvoiceState(AuthState):
             except ValueError as exc:
                 self.ledger_error = str(exc)
                 return None
-        out = await self._ledger("invoices", _partial_credit, int(self.invoice["id"]),
-                                 line_ids=[int(x) for x in self.credit_lines] or None, amount_minor=amount,
-                                 reason=self.credit_reason, ok="Partial credit note issued.")
+        out = await self._ledger(
+            "invoices",
+            _partial_credit,
+            int(self.invoice["id"]),
+            line_ids=[int(x) for x in self.credit_lines] or None,
+            amount_minor=amount,
+            reason=self.credit_reason,
+            ok="Partial credit note issued.",
+        )
         if isinstance(out, tuple):
             return [out[1], rx.redirect(f"/invoices/{out[0].id}")]
         return out
@@ -383,12 +432,15 @@ class ProjectBillingState(AuthState):
     async def create(self):
         access = current_access()
         try:
-            inv = await run_db(service.build_invoice, route_id(self, "projects"),
-                               date.fromisoformat(self.panel_up_to or (await run_db(org_today)).isoformat()), _actor(access))
+            inv = await run_db(
+                service.build_invoice,
+                route_id(self, "projects"),
+                date.fromisoformat(self.panel_up_to or (await run_db(org_today)).isoformat()),
+                _actor(access),
+            )
         except (service.BillingError, ValueError) as exc:
             return rx.toast.error(str(exc))
         return rx.redirect(f"/invoices/{inv.id}")
-
 
     @rx.event
     @guard("invoices")
@@ -396,8 +448,7 @@ class ProjectBillingState(AuthState):
         access = current_access()
         raw = str(form.get("deposit_percent") or "").strip().rstrip("%").strip()
         try:
-            inv = await run_db(service.create_deposit_invoice, route_id(self, "projects"), _actor(access),
-                               percent=raw)
+            inv = await run_db(service.create_deposit_invoice, route_id(self, "projects"), _actor(access), percent=raw)
         except (service.BillingError, ArithmeticError, ValueError) as exc:
             return rx.toast.error(str(exc) or "Deposit: enter a percent, e.g. 30")
         return rx.redirect(f"/invoices/{inv.id}")
@@ -428,12 +479,15 @@ class BillingSettingsState(AuthState):
     @guard("settings")
     async def load(self):
         cfg = await run_db(service.billing_settings)
-        self.values = {"invoice_number_pattern": cfg["invoice_number_pattern"],
-                       "credit_note_number_pattern": cfg["credit_note_number_pattern"],
-                       "invoice_terms": cfg["invoice_terms"], "itemise_time": "yes" if cfg["itemise_time"] else "no",
-                       "reminder_days_before": str(cfg["reminder_days_before"]),
-                       "reminder_days_after": ", ".join(str(d) for d in cfg["reminder_days_after"]),
-                       "payment_instructions": cfg["payment_instructions"]}
+        self.values = {
+            "invoice_number_pattern": cfg["invoice_number_pattern"],
+            "credit_note_number_pattern": cfg["credit_note_number_pattern"],
+            "invoice_terms": cfg["invoice_terms"],
+            "itemise_time": "yes" if cfg["itemise_time"] else "no",
+            "reminder_days_before": str(cfg["reminder_days_before"]),
+            "reminder_days_after": ", ".join(str(d) for d in cfg["reminder_days_after"]),
+            "payment_instructions": cfg["payment_instructions"],
+        }
         return None
 
     @rx.event

@@ -39,5 +39,7 @@ def tax_by_rate(lines: Iterable[InvoiceLine]) -> list[TaxRow]:
         acc = groups.setdefault((percent.normalize(), inclusive), [0, 0])
         acc[0] += base
         acc[1] += ln.tax_minor
-    return [TaxRow(p, inc, base, tax) for (p, inc), (base, tax)
-            in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1]))]
+    return [
+        TaxRow(p, inc, base, tax)
+        for (p, inc), (base, tax) in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1]))
+    ]

@@ -66,26 +66,48 @@ def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date
     time_rows = session.execute(
         select(TimeEntry.project_id, TimeEntry.rate_minor, minutes)
         .where(scoped(TimeEntry.project_id, *t_conds))
-        .group_by(TimeEntry.project_id, TimeEntry.budget_line_id, TimeEntry.rate_minor))
+        .group_by(TimeEntry.project_id, TimeEntry.budget_line_id, TimeEntry.rate_minor)
+    )
     for pid, rate, mins in time_rows:
         totals[pid] += time_amount(int(mins), int(rate))
 
     e_conds = [Expense.billable.is_(True), Expense.day <= up_to, ~live_link("expense", Expense.id)]
     sums = [
         select(Milestone.project_id, func.sum(Milestone.amount_minor))
-        .where(scoped(Milestone.project_id, ~live_link("milestone", Milestone.id),
-                      or_(Milestone.kind == "fixed",
-                          and_(Milestone.kind == "milestone", Milestone.status == "reached",
-                               or_(Milestone.reached_on.is_(None), Milestone.reached_on <= up_to)))))
+        .where(
+            scoped(
+                Milestone.project_id,
+                ~live_link("milestone", Milestone.id),
+                or_(
+                    Milestone.kind == "fixed",
+                    and_(
+                        Milestone.kind == "milestone",
+                        Milestone.status == "reached",
+                        or_(Milestone.reached_on.is_(None), Milestone.reached_on <= up_to),
+                    ),
+                ),
+            )
+        )
         .group_by(Milestone.project_id),
         select(ChangeOrder.project_id, func.sum(ChangeOrder.amount_minor))
-        .where(scoped(ChangeOrder.project_id, ChangeOrder.status == "approved", ChangeOrder.kind == "fixed",
-                      ~live_link("change_order", ChangeOrder.id)))
+        .where(
+            scoped(
+                ChangeOrder.project_id,
+                ChangeOrder.status == "approved",
+                ChangeOrder.kind == "fixed",
+                ~live_link("change_order", ChangeOrder.id),
+            )
+        )
         .group_by(ChangeOrder.project_id),
         select(Retainer.project_id, func.sum(RetainerPeriod.amount_minor))
         .join(Retainer, Retainer.id == RetainerPeriod.retainer_id)
-        .where(scoped(Retainer.project_id, RetainerPeriod.period_start <= up_to,
-                      ~live_link("retainer_period", RetainerPeriod.id)))
+        .where(
+            scoped(
+                Retainer.project_id,
+                RetainerPeriod.period_start <= up_to,
+                ~live_link("retainer_period", RetainerPeriod.id),
+            )
+        )
         .group_by(Retainer.project_id),
         select(Expense.project_id, func.sum(Expense.amount_minor))
         .where(scoped(Expense.project_id, *e_conds, Expense.markup_percent == 0))
@@ -97,7 +119,8 @@ def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date
     # A marked-up expense is billed at `core.lines.marked_up` of its own amount (rounded once per
     # expense, as billing builds its line): those rows are read one by one, through the one rule.
     marked = select(Expense.project_id, Expense.amount_minor, Expense.markup_percent).where(
-        scoped(Expense.project_id, *e_conds, Expense.markup_percent != 0))
+        scoped(Expense.project_id, *e_conds, Expense.markup_percent != 0)
+    )
     for pid, amount, markup in session.execute(marked):
         totals[pid] += marked_up(int(amount), markup)
     if ids is not None and not in_sql:

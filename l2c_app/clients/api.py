@@ -150,14 +150,21 @@ def _client_out(session: Session, client_id: int) -> ClientOut:
 
 
 @router.get("/api/v1/clients", response_model=ClientPage)
-def list_clients(session: Session = Depends(db), _: Principal = Depends(require("clients")),
-                 q: Annotated[str, Query(max_length=200)] = "", has_open_balance: bool = False,
-                 has_active_project: bool = False, owner_id: int | None = None,
-                 updated_since: datetime | None = UPDATED_SINCE,
-                 cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ClientPage:
+def list_clients(
+    session: Session = Depends(db),
+    _: Principal = Depends(require("clients")),
+    q: Annotated[str, Query(max_length=200)] = "",
+    has_open_balance: bool = False,
+    has_active_project: bool = False,
+    owner_id: int | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ClientPage:
     """Clients by id (keyset pages), with the filters of the Clients page; sync by (updated_at, id)."""
-    rows = svc.list_clients(session, q=q, has_open_balance=has_open_balance,
-                            has_active_project=has_active_project, owner_id=owner_id)
+    rows = svc.list_clients(
+        session, q=q, has_open_balance=has_open_balance, has_active_project=has_active_project, owner_id=owner_id
+    )
     kept, next_cursor = page_rows(rows, cursor, limit, updated_since, lambda r: r["updated_at"], lambda r: r["id"])
     return ClientPage(items=[ClientRow(**r) for r in kept], next_cursor=next_cursor)
 
@@ -168,17 +175,27 @@ def get_client(client_id: int, session: Session = Depends(db), _: Principal = De
 
 
 @router.patch("/api/v1/clients/{client_id}", response_model=ClientOut)
-def patch_client(client_id: int, body: ClientPatch, session: Session = Depends(db),
-                 principal: Principal = Depends(require("clients"))):
+def patch_client(
+    client_id: int,
+    body: ClientPatch,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("clients")),
+):
     svc.update_client(session, principal.actor, client_id, body.model_dump(exclude_unset=True))
     session.commit()  # committed before the answer says it succeeded
     return _client_out(session, client_id)
 
 
 @router.get("/api/v1/clients/{client_id}/contacts", response_model=ContactPage)
-def list_contacts(client_id: int, session: Session = Depends(db), _: Principal = Depends(require("clients")),
-                  include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
-                  cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ContactPage:
+def list_contacts(
+    client_id: int,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("clients")),
+    include_archived: bool = False,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ContactPage:
     svc.get_account(session, client_id)
     stmt = select(Contact).where(Contact.account_id == client_id)
     if not include_archived:
@@ -188,38 +205,69 @@ def list_contacts(client_id: int, session: Session = Depends(db), _: Principal =
 
 
 @router.post("/api/v1/clients/{client_id}/contacts", response_model=ContactOut, status_code=201)
-def add_contact(client_id: int, body: ContactBody, session: Session = Depends(db),
-                principal: Principal = Depends(require("clients"))):
+def add_contact(
+    client_id: int,
+    body: ContactBody,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("clients")),
+):
     c = svc.add_contact(session, principal.actor, client_id, body.model_dump(exclude_unset=True))
     session.commit()
     return ContactOut(**svc.contact_json(c))
 
 
-@router.get("/api/v1/clients/{client_id}/statement", response_model=StatementOut,
-            responses={200: {"content": {"application/pdf": {}}}})
-def get_statement(client_id: int, session: Session = Depends(db), _: Principal = Depends(require("clients")),
-                  start: date | None = None, end: date | None = None,
-                  currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
-                  format: Literal["json", "pdf"] = "json"):
+@router.get(
+    "/api/v1/clients/{client_id}/statement",
+    response_model=StatementOut,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_statement(
+    client_id: int,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("clients")),
+    start: date | None = None,
+    end: date | None = None,
+    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    format: Literal["json", "pdf"] = "json",
+):
     """The statement of account for [start, end] (default: about three months to today)."""
     if format == "pdf":
         data = render_statement_pdf(session, client_id, start, end, currency)
-        return Response(data, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="statement-{client_id}.pdf"',
-                                 "Cache-Control": "private, no-store"})
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="statement-{client_id}.pdf"',
+                "Cache-Control": "private, no-store",
+            },
+        )
     return StatementOut(**statement(session, client_id, start, end, currency))
 
 
 @router.get("/api/v1/clients.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def clients_csv(session: Session = Depends(db), _: Principal = Depends(require("clients")),
-                q: Annotated[str, Query(max_length=200)] = "", has_open_balance: bool = False,
-                has_active_project: bool = False, owner_id: int | None = None, sort: str = "name"):
+def clients_csv(
+    session: Session = Depends(db),
+    _: Principal = Depends(require("clients")),
+    q: Annotated[str, Query(max_length=200)] = "",
+    has_open_balance: bool = False,
+    has_active_project: bool = False,
+    owner_id: int | None = None,
+    sort: str = "name",
+):
     """The Clients list as CSV (cells a spreadsheet would run as a formula are quoted)."""
-    text = svc.clients_csv(session, q=q, has_open_balance=has_open_balance, has_active_project=has_active_project,
-                           owner_id=owner_id, sort=sort)
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="clients.csv"',
-                             "Cache-Control": "private, no-store"})
+    text = svc.clients_csv(
+        session,
+        q=q,
+        has_open_balance=has_open_balance,
+        has_active_project=has_active_project,
+        owner_id=owner_id,
+        sort=sort,
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="clients.csv"', "Cache-Control": "private, no-store"},
+    )
 
 
 # The client portal's pages (their own credential: the portal cookie; see clients.portal).

@@ -77,6 +77,7 @@ def portal_url(token: str) -> str:
 
 # --- links ----------------------------------------------------------------------------------
 
+
 def _contact_of(session: Session, account_id: int, contact_id: int) -> Contact:
     c = session.get(Contact, contact_id) if contact_id else None
     if c is None or c.account_id != account_id or c.archived_at is not None:
@@ -90,8 +91,13 @@ def create_link(session: Session, actor: Actor, account_id: int, contact_id: int
     get_account(session, account_id)
     c = _contact_of(session, account_id, contact_id)
     token = secrets.token_urlsafe(32)
-    link = PortalLink(account_id=account_id, contact_id=c.id, token_hash=sha256_hex(token),
-                      expires_at=utcnow() + timedelta(days=LINK_DAYS), created_by_id=actor.user_id)
+    link = PortalLink(
+        account_id=account_id,
+        contact_id=c.id,
+        token_hash=sha256_hex(token),
+        expires_at=utcnow() + timedelta(days=LINK_DAYS),
+        created_by_id=actor.user_id,
+    )
     session.add(link)
     session.flush()
     record_create(session, actor, link)
@@ -104,18 +110,24 @@ def _mail_link(session: Session, contact: Contact, account: Account, token: str,
     org = get_organisation(session)
     sender = org.name if org else "l2c"
     url = portal_url(token)
-    send_mail(session, to=contact.email, subject=f"{sender}: all your documents in one place",
-              body=(f"Hello {contact.name},\n\nThis link opens {account.name}'s documents with {sender}: quotes, "
-                    f"contracts, change orders, invoices, payments and your statement. It is personal and works "
-                    f"until {formats.day(expires)}.\n\n{url}\n"),
-              link=url, related=("portal", account.id))
+    send_mail(
+        session,
+        to=contact.email,
+        subject=f"{sender}: all your documents in one place",
+        body=(
+            f"Hello {contact.name},\n\nThis link opens {account.name}'s documents with {sender}: quotes, "
+            f"contracts, change orders, invoices, payments and your statement. It is personal and works "
+            f"until {formats.day(expires)}.\n\n{url}\n"
+        ),
+        link=url,
+        related=("portal", account.id),
+    )
 
 
 def send_link(session: Session, actor: Actor, account_id: int, contact_id: int) -> PortalLink:
     """A new link for the contact, e-mailed (kept in the Outbox without SMTP)."""
     link, token = create_link(session, actor, account_id, contact_id)
-    _mail_link(session, session.get(Contact, link.contact_id), session.get(Account, account_id), token,
-               link.expires_at)
+    _mail_link(session, session.get(Contact, link.contact_id), session.get(Account, account_id), token, link.expires_at)
     return link
 
 
@@ -132,16 +144,28 @@ def revoke_link(session: Session, actor: Actor, account_id: int, link_id: int) -
 
 def links_of(session: Session, account_id: int) -> list[dict[str, str]]:
     now = utcnow()
-    rows = session.exec(select(PortalLink, Contact).join(Contact, Contact.id == PortalLink.contact_id)
-                        .where(PortalLink.account_id == account_id).order_by(PortalLink.id.desc()).limit(50))
+    rows = session.exec(
+        select(PortalLink, Contact)
+        .join(Contact, Contact.id == PortalLink.contact_id)
+        .where(PortalLink.account_id == account_id)
+        .order_by(PortalLink.id.desc())
+        .limit(50)
+    )
     org = get_organisation(session)
     tz = (org.timezone if org else None) or "UTC"
     out = []
     for link, c in rows:
-        state = ("revoked" if link.revoked_at else "expired" if _as_utc(link.expires_at) <= now else "active")
-        out.append({"id": str(link.id), "contact": c.name, "email": c.email or "", "status": state,
-                    "expires": formats.day(link.expires_at),
-                    "last_used": formats.moment(link.last_used_at, tz) if link.last_used_at else "never"})
+        state = "revoked" if link.revoked_at else "expired" if _as_utc(link.expires_at) <= now else "active"
+        out.append(
+            {
+                "id": str(link.id),
+                "contact": c.name,
+                "email": c.email or "",
+                "status": state,
+                "expires": formats.day(link.expires_at),
+                "last_used": formats.moment(link.last_used_at, tz) if link.last_used_at else "never",
+            }
+        )
     return out
 
 
@@ -165,8 +189,10 @@ def touch(session: Session, link: PortalLink) -> None:
 
 # --- "send me my link" ----------------------------------------------------------------------
 
-REQUEST_ANSWER = ("If this address belongs to one of our clients' contacts, a link to your documents is on its "
-                  "way. It works for 30 days.")
+REQUEST_ANSWER = (
+    "If this address belongs to one of our clients' contacts, a link to your documents is on its "
+    "way. It works for 30 days."
+)
 
 
 class TooManyRequests(DomainError):
@@ -181,20 +207,27 @@ def request_link(session: Session, email: str, ip: str | None) -> str:
     ip = (ip or "unknown")[:64]
     since = utcnow() - timedelta(hours=1)
     email_hash = sha256_hex(email)
-    by_ip = session.execute(select(func.count()).select_from(PortalRequest)
-                            .where(PortalRequest.ip == ip, PortalRequest.created_at >= since)).scalar_one()
-    by_email = session.execute(select(func.count()).select_from(PortalRequest)
-                               .where(PortalRequest.email_hash == email_hash,
-                                      PortalRequest.created_at >= since)).scalar_one()
+    by_ip = session.execute(
+        select(func.count()).select_from(PortalRequest).where(PortalRequest.ip == ip, PortalRequest.created_at >= since)
+    ).scalar_one()
+    by_email = session.execute(
+        select(func.count())
+        .select_from(PortalRequest)
+        .where(PortalRequest.email_hash == email_hash, PortalRequest.created_at >= since)
+    ).scalar_one()
     if by_ip >= PER_IP_PER_HOUR or by_email >= PER_EMAIL_PER_HOUR:
-        raise TooManyRequests("Too many requests for a link. Try again in an hour.", "email",
-                              code="portal.rate_limited")
+        raise TooManyRequests(
+            "Too many requests for a link. Try again in an hour.", "email", code="portal.rate_limited"
+        )
     session.add(PortalRequest(ip=ip, email_hash=email_hash))
     session.flush()
     if "@" not in email:
         return REQUEST_ANSWER
-    contact = session.exec(select(Contact).where(Contact.email == email, Contact.archived_at.is_(None),
-                                                 Contact.account_id.is_not(None)).order_by(Contact.id)).first()
+    contact = session.exec(
+        select(Contact)
+        .where(Contact.email == email, Contact.archived_at.is_(None), Contact.account_id.is_not(None))
+        .order_by(Contact.id)
+    ).first()
     if contact is not None:
         link, token = create_link(session, Actor("portal", None, email), contact.account_id, contact.id)
         _mail_link(session, contact, session.get(Account, contact.account_id), token, link.expires_at)
@@ -202,6 +235,7 @@ def request_link(session: Session, email: str, ip: str | None) -> str:
 
 
 # --- what the portal shows (only the link's client) ------------------------------------------
+
 
 def _deal_ids(session: Session, account_id: int) -> list[int]:
     return [int(i) for i in session.execute(select(Deal.id).where(Deal.account_id == account_id)).scalars()]
@@ -239,8 +273,9 @@ def client_invoice(session: Session, link: PortalLink, invoice_id: int) -> Invoi
 def my_signer(session: Session, link: PortalLink, contract: Contract) -> ContractSigner | None:
     """The contact's own signer row on the contract (by contact, else by e-mail), if it can still sign."""
     contact = session.get(Contact, link.contact_id)
-    for s in session.exec(select(ContractSigner).where(ContractSigner.contract_id == contract.id,
-                                                       ContractSigner.kind == "signer")):
+    for s in session.exec(
+        select(ContractSigner).where(ContractSigner.contract_id == contract.id, ContractSigner.kind == "signer")
+    ):
         mine = s.contact_id == contact.id or (contact.email and s.email.lower() == contact.email)
         if mine and s.status not in ("signed", "declined"):
             return s
@@ -252,21 +287,35 @@ def signing_token(session: Session, link: PortalLink, contract_id: int) -> str:
     from l2c_app.contracts.service import link_days
 
     contract = client_contract(session, link, contract_id)
-    signer = my_signer(session, link, contract) if contract.provider == "builtin" and \
-        contract.status in ("sent", "delivered") else None
+    signer = (
+        my_signer(session, link, contract)
+        if contract.provider == "builtin" and contract.status in ("sent", "delivered")
+        else None
+    )
     if signer is None:
         raise NotFound("Not found")
     token = secrets.token_urlsafe(32)
     signer.token_hash = sha256_hex(token)
     signer.token_expires_at = utcnow() + timedelta(days=link_days(session))
     session.add(signer)
-    record_action(session, Actor("portal", None, signer.email), "contract", contract.id, "portal_signing_link",
-                  {"signer_id": signer.id})
+    record_action(
+        session,
+        Actor("portal", None, signer.email),
+        "contract",
+        contract.id,
+        "portal_signing_link",
+        {"signer_id": signer.id},
+    )
     return token
 
 
-CLIENT_STATUS = {"sent": "Due", "partially_paid": "Partly paid", "paid": "Paid", "written_off": "Settled",
-                 "void": "Cancelled"}
+CLIENT_STATUS = {
+    "sent": "Due",
+    "partially_paid": "Partly paid",
+    "paid": "Paid",
+    "written_off": "Settled",
+    "void": "Cancelled",
+}
 
 
 def client_status(inv: Invoice) -> str:
@@ -281,47 +330,99 @@ def portal_view(session: Session, link: PortalLink) -> dict[str, Any]:
     acc = session.get(Account, link.account_id)
     contact = session.get(Contact, link.contact_id)
     deal_ids = _deal_ids(session, acc.id)
-    quotes = session.exec(select(Quote).where(Quote.deal_id.in_(deal_ids), Quote.status.in_(QUOTE_SHOWN))
-                          .order_by(Quote.id.desc())).all()
-    contracts = session.exec(select(Contract).where(Contract.deal_id.in_(deal_ids),
-                                                    Contract.status.in_(CONTRACT_SHOWN))
-                             .order_by(Contract.id.desc())).all()
+    quotes = session.exec(
+        select(Quote).where(Quote.deal_id.in_(deal_ids), Quote.status.in_(QUOTE_SHOWN)).order_by(Quote.id.desc())
+    ).all()
+    contracts = session.exec(
+        select(Contract)
+        .where(Contract.deal_id.in_(deal_ids), Contract.status.in_(CONTRACT_SHOWN))
+        .order_by(Contract.id.desc())
+    ).all()
     projects = {p.id: p for p in session.exec(select(Project).where(Project.account_id == acc.id))}
-    cos = session.exec(select(ChangeOrder).where(ChangeOrder.project_id.in_(list(projects)),
-                                                 ChangeOrder.status.in_(CO_SHOWN))
-                       .order_by(ChangeOrder.id.desc())).all()
-    invoices = session.exec(select(Invoice).where(Invoice.account_id == acc.id, Invoice.number.is_not(None),
-                                                  Invoice.status != "draft").order_by(Invoice.id.desc())).all()
+    cos = session.exec(
+        select(ChangeOrder)
+        .where(ChangeOrder.project_id.in_(list(projects)), ChangeOrder.status.in_(CO_SHOWN))
+        .order_by(ChangeOrder.id.desc())
+    ).all()
+    invoices = session.exec(
+        select(Invoice)
+        .where(Invoice.account_id == acc.id, Invoice.number.is_not(None), Invoice.status != "draft")
+        .order_by(Invoice.id.desc())
+    ).all()
     numbers = {i.id: i.number for i in invoices}
-    payments = session.exec(select(Payment).where(Payment.invoice_id.in_(list(numbers)),
-                                                  Payment.method != "credit",
-                                                  Payment.status.in_(("succeeded", "reversed")))
-                            .order_by(Payment.id.desc())).all() if numbers else []
+    payments = (
+        session.exec(
+            select(Payment)
+            .where(
+                Payment.invoice_id.in_(list(numbers)),
+                Payment.method != "credit",
+                Payment.status.in_(("succeeded", "reversed")),
+            )
+            .order_by(Payment.id.desc())
+        ).all()
+        if numbers
+        else []
+    )
     summary = client_summary(session, acc.id)
     cur = summary["currency"]
     return {
-        "client": acc.name, "contact": contact.name,
-        "open": format_money(summary["open_minor"], cur), "overdue": format_money(summary["overdue_minor"], cur),
+        "client": acc.name,
+        "contact": contact.name,
+        "open": format_money(summary["open_minor"], cur),
+        "overdue": format_money(summary["overdue_minor"], cur),
         "credit": format_money(summary["credit_minor"], cur),
-        "quotes": [{"id": q.id, "label": f"{quote_label(q)} {q.title}", "status": q.status,
-                    "amount": format_money(q.total_minor, q.currency), "can_act": q.status == "sent"}
-                   for q in quotes],
-        "contracts": [{"id": c.id, "label": f"C-{c.id} {c.title}", "status": c.status,
-                       "can_sign": c.provider == "builtin" and c.status in ("sent", "delivered")
-                       and my_signer(session, link, c) is not None,
-                       "signed_pdf": c.status == "completed" and c.signed_document_id is not None}
-                      for c in contracts],
-        "change_orders": [{"id": co.id, "label": f"Change order {co.number}: {projects[co.project_id].name}",
-                           "status": co.status,
-                           "amount": format_money(change_order_total(co), projects[co.project_id].currency),
-                           "can_act": co.status == "sent"} for co in cos],
-        "invoices": [{"id": i.id, "label": i.number, "kind": i.kind, "status": client_status(i),
-                      "amount": format_money(i.total_minor, i.currency),
-                      "open": format_money(open_amount(session, i, i.paid_minor), i.currency),
-                      "due": formats.day(i.due_date) if i.due_date else "",
-                      "can_pay": i.kind != "credit_note" and open_amount(session, i, i.paid_minor) > 0}
-                     for i in invoices],
-        "payments": [{"date": formats.day(p.received_on or p.created_at), "invoice": numbers[p.invoice_id],
-                      "amount": format_money(p.amount_minor, p.currency),
-                      "status": "reversed" if p.status == "reversed" else "received"} for p in payments],
+        "quotes": [
+            {
+                "id": q.id,
+                "label": f"{quote_label(q)} {q.title}",
+                "status": q.status,
+                "amount": format_money(q.total_minor, q.currency),
+                "can_act": q.status == "sent",
+            }
+            for q in quotes
+        ],
+        "contracts": [
+            {
+                "id": c.id,
+                "label": f"C-{c.id} {c.title}",
+                "status": c.status,
+                "can_sign": c.provider == "builtin"
+                and c.status in ("sent", "delivered")
+                and my_signer(session, link, c) is not None,
+                "signed_pdf": c.status == "completed" and c.signed_document_id is not None,
+            }
+            for c in contracts
+        ],
+        "change_orders": [
+            {
+                "id": co.id,
+                "label": f"Change order {co.number}: {projects[co.project_id].name}",
+                "status": co.status,
+                "amount": format_money(change_order_total(co), projects[co.project_id].currency),
+                "can_act": co.status == "sent",
+            }
+            for co in cos
+        ],
+        "invoices": [
+            {
+                "id": i.id,
+                "label": i.number,
+                "kind": i.kind,
+                "status": client_status(i),
+                "amount": format_money(i.total_minor, i.currency),
+                "open": format_money(open_amount(session, i, i.paid_minor), i.currency),
+                "due": formats.day(i.due_date) if i.due_date else "",
+                "can_pay": i.kind != "credit_note" and open_amount(session, i, i.paid_minor) > 0,
+            }
+            for i in invoices
+        ],
+        "payments": [
+            {
+                "date": formats.day(p.received_on or p.created_at),
+                "invoice": numbers[p.invoice_id],
+                "amount": format_money(p.amount_minor, p.currency),
+                "status": "reversed" if p.status == "reversed" else "received",
+            }
+            for p in payments
+        ],
     }

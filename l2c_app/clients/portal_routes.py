@@ -55,10 +55,12 @@ max-width:24rem;border:1px solid #cdced6;border-radius:8px}
 
 
 def _page(title: str, body: str, status: int = 200, org: str = "") -> HTMLResponse:
-    doc = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-           f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-           f"<meta name='robots' content='noindex'><title>{html.escape(title)} · {html.escape(org or 'l2c')}</title>"
-           f"<style>{CSS}</style></head><body>{body}</body></html>")
+    doc = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<meta name='robots' content='noindex'><title>{html.escape(title)} · {html.escape(org or 'l2c')}</title>"
+        f"<style>{CSS}</style></head><body>{body}</body></html>"
+    )
     return HTMLResponse(doc, status_code=status, headers=NO_STORE)
 
 
@@ -76,19 +78,26 @@ def current_link(request: Request, session: Session = Depends(db)) -> PortalLink
 
 
 def _not_found(session: Session) -> HTMLResponse:
-    return _page("Not found", "<main><section><h1>Not found</h1><p>This page does not exist or is not yours. "
-                              "<a href='/portal/'>Your documents</a></p></section></main>", 404, _org(session))
+    return _page(
+        "Not found",
+        "<main><section><h1>Not found</h1><p>This page does not exist or is not yours. "
+        "<a href='/portal/'>Your documents</a></p></section></main>",
+        404,
+        _org(session),
+    )
 
 
 def _request_form(session: Session, message: str = "", status: int = 200) -> HTMLResponse:
     note = f"<p role='status'>{html.escape(message)}</p>" if message else ""
-    body = (f"<header><h1>{html.escape(_org(session))}: your documents</h1></header><main><section>"
-            f"<h2>Get a link to your documents</h2>{note}"
-            "<p class='muted'>Enter the e-mail address we write to. If it is one of our clients' contacts, we send "
-            "a personal link that opens all your quotes, contracts, invoices and payments for 30 days.</p>"
-            "<form method='post' action='/portal/request'><label for='email'>Your e-mail address</label>"
-            "<input id='email' name='email' type='email' required maxlength='320' autocomplete='email'>"
-            "<p><button type='submit'>Send me a link</button></p></form></section></main>")
+    body = (
+        f"<header><h1>{html.escape(_org(session))}: your documents</h1></header><main><section>"
+        f"<h2>Get a link to your documents</h2>{note}"
+        "<p class='muted'>Enter the e-mail address we write to. If it is one of our clients' contacts, we send "
+        "a personal link that opens all your quotes, contracts, invoices and payments for 30 days.</p>"
+        "<form method='post' action='/portal/request'><label for='email'>Your e-mail address</label>"
+        "<input id='email' name='email' type='email' required maxlength='320' autocomplete='email'>"
+        "<p><button type='submit'>Send me a link</button></p></form></section></main>"
+    )
     return _page("Your documents", body, status, _org(session))
 
 
@@ -97,15 +106,21 @@ def enter(token: str, session: Session = Depends(db)) -> Response:
     """Open a magic link: the token goes into the portal's cookie and leaves the address bar."""
     link = portal.resolve(session, token)
     if link is None:
-        return _page("Link not valid", "<main><section><h1>This link does not work any more</h1><p>It may have "
-                                       "expired or been replaced. <a href='/portal/'>Ask for a new link</a>.</p>"
-                                       "</section></main>", 404, _org(session))
+        return _page(
+            "Link not valid",
+            "<main><section><h1>This link does not work any more</h1><p>It may have "
+            "expired or been replaced. <a href='/portal/'>Ask for a new link</a>.</p>"
+            "</section></main>",
+            404,
+            _org(session),
+        )
     portal.touch(session, link)
     session.commit()
     out = RedirectResponse("/portal/", status_code=303, headers=NO_STORE)
     max_age = int((portal._as_utc(link.expires_at) - portal.utcnow()).total_seconds())
-    out.set_cookie(portal.COOKIE, token, max_age=max_age, path=portal.COOKIE_PATH, httponly=True,
-                   secure=_secure(), samesite="lax")
+    out.set_cookie(
+        portal.COOKIE, token, max_age=max_age, path=portal.COOKIE_PATH, httponly=True, secure=_secure(), samesite="lax"
+    )
     return out
 
 
@@ -156,48 +171,88 @@ def home(request: Request, session: Session = Depends(db), link: PortalLink | No
     portal.touch(session, link)
     v = portal.portal_view(session, link)
     st = formatted(statement(session, link.account_id))
-    quotes = _rows(v["quotes"], [("Quote", "label", False), ("Status", "status", False), ("Total", "amount", True)],
-                   lambda q: f"<a class='button' href='/portal/quotes/{q['id']}'>"
-                             + ("Review, accept or decline" if q["can_act"] else "View quote") + "</a>")
-    contracts = _rows(v["contracts"], [("Contract", "label", False), ("Status", "status", False)],
-                      lambda c: (f"<form class='inline' method='post' action='/portal/contracts/{c['id']}/sign'>"
-                                 f"<button type='submit'>Read and sign</button></form>" if c["can_sign"] else "")
-                      + (f"<a class='button soft' href='/portal/contracts/{c['id']}/signed.pdf'>Download signed PDF</a>"
-                         if c["signed_pdf"] else ""))
-    cos = _rows(v["change_orders"], [("Change order", "label", False), ("Status", "status", False),
-                                     ("Amount", "amount", True)],
-                lambda c: f"<a class='button' href='/portal/change-orders/{c['id']}'>"
-                          + ("Review and approve" if c["can_act"] else "View") + "</a>")
-    invoices = _rows(v["invoices"], [("Invoice", "label", False), ("Status", "status", False),
-                                     ("Total", "amount", True, "hide-sm"), ("Open", "open", True),
-                                     ("Due", "due", False, "hide-sm")],
-                     lambda i: (f"<a class='button' href='/portal/invoices/{i['id']}'>Pay invoice "
-                                f"{html.escape(i['label'])}</a>" if i["can_pay"]
-                                else f"<a class='button soft' href='/portal/invoices/{i['id']}'>View</a>")
-                     + f"<a class='button soft' href='/portal/invoices/{i['id']}/pdf'>Download PDF</a>")
-    payments = _rows(v["payments"], [("Date", "date", False), ("Invoice", "invoice", False),
-                                     ("Amount", "amount", True), ("Status", "status", False)])
-    st_rows = "".join(f"<tr><td>{html.escape(r['date'])}</td><td>{html.escape(r['reference'])}</td>"
-                      f"<td class='n'>{r['debit']}</td><td class='n'>{r['credit']}</td>"
-                      f"<td class='n'>{r['balance']}</td></tr>" for r in st["rows"])
-    statement_html = (f"<p>From {st['start_text']} to {st['end_text']}. Opening balance <b>{st['opening']}</b>, "
-                      f"closing balance <b>{st['closing']}</b>.</p><table><thead><tr><th>Date</th><th>Document</th>"
-                      f"<th class='n'>Debit</th><th class='n'>Credit</th><th class='n'>Balance</th></tr></thead>"
-                      f"<tbody>{st_rows}</tbody></table><p><a class='button soft' href='/portal/statement.pdf'>"
-                      f"Download statement PDF</a></p>")
-    body = (f"<header><div><h1>{html.escape(v['client'])}</h1><span class='muted'>Documents from "
-            f"{html.escape(_org(session))} · signed in as {html.escape(v['contact'])}</span></div>"
-            "<form method='post' action='/portal/logout'><button class='soft' type='submit'>Sign out</button>"
-            "</form></header><main>"
-            f"<div class='figures'><div class='figure'><span class='muted'>Open balance</span><b>{v['open']}</b></div>"
-            f"<div class='figure'><span class='muted'>Overdue</span><b>{v['overdue']}</b></div>"
-            f"<div class='figure'><span class='muted'>Your credit</span><b>{v['credit']}</b></div></div>"
-            f"<section aria-labelledby='h-q'><h2 id='h-q'>Quotes</h2>{quotes}</section>"
-            f"<section aria-labelledby='h-c'><h2 id='h-c'>Contracts</h2>{contracts}</section>"
-            f"<section aria-labelledby='h-co'><h2 id='h-co'>Change orders</h2>{cos}</section>"
-            f"<section aria-labelledby='h-i'><h2 id='h-i'>Invoices</h2>{invoices}</section>"
-            f"<section aria-labelledby='h-p'><h2 id='h-p'>Payments</h2>{payments}</section>"
-            f"<section aria-labelledby='h-s'><h2 id='h-s'>Statement</h2>{statement_html}</section></main>")
+    quotes = _rows(
+        v["quotes"],
+        [("Quote", "label", False), ("Status", "status", False), ("Total", "amount", True)],
+        lambda q: f"<a class='button' href='/portal/quotes/{q['id']}'>"
+        + ("Review, accept or decline" if q["can_act"] else "View quote")
+        + "</a>",
+    )
+    contracts = _rows(
+        v["contracts"],
+        [("Contract", "label", False), ("Status", "status", False)],
+        lambda c: (
+            f"<form class='inline' method='post' action='/portal/contracts/{c['id']}/sign'>"
+            f"<button type='submit'>Read and sign</button></form>"
+            if c["can_sign"]
+            else ""
+        )
+        + (
+            f"<a class='button soft' href='/portal/contracts/{c['id']}/signed.pdf'>Download signed PDF</a>"
+            if c["signed_pdf"]
+            else ""
+        ),
+    )
+    cos = _rows(
+        v["change_orders"],
+        [("Change order", "label", False), ("Status", "status", False), ("Amount", "amount", True)],
+        lambda c: f"<a class='button' href='/portal/change-orders/{c['id']}'>"
+        + ("Review and approve" if c["can_act"] else "View")
+        + "</a>",
+    )
+    invoices = _rows(
+        v["invoices"],
+        [
+            ("Invoice", "label", False),
+            ("Status", "status", False),
+            ("Total", "amount", True, "hide-sm"),
+            ("Open", "open", True),
+            ("Due", "due", False, "hide-sm"),
+        ],
+        lambda i: (
+            f"<a class='button' href='/portal/invoices/{i['id']}'>Pay invoice {html.escape(i['label'])}</a>"
+            if i["can_pay"]
+            else f"<a class='button soft' href='/portal/invoices/{i['id']}'>View</a>"
+        )
+        + f"<a class='button soft' href='/portal/invoices/{i['id']}/pdf'>Download PDF</a>",
+    )
+    payments = _rows(
+        v["payments"],
+        [
+            ("Date", "date", False),
+            ("Invoice", "invoice", False),
+            ("Amount", "amount", True),
+            ("Status", "status", False),
+        ],
+    )
+    st_rows = "".join(
+        f"<tr><td>{html.escape(r['date'])}</td><td>{html.escape(r['reference'])}</td>"
+        f"<td class='n'>{r['debit']}</td><td class='n'>{r['credit']}</td>"
+        f"<td class='n'>{r['balance']}</td></tr>"
+        for r in st["rows"]
+    )
+    statement_html = (
+        f"<p>From {st['start_text']} to {st['end_text']}. Opening balance <b>{st['opening']}</b>, "
+        f"closing balance <b>{st['closing']}</b>.</p><table><thead><tr><th>Date</th><th>Document</th>"
+        f"<th class='n'>Debit</th><th class='n'>Credit</th><th class='n'>Balance</th></tr></thead>"
+        f"<tbody>{st_rows}</tbody></table><p><a class='button soft' href='/portal/statement.pdf'>"
+        f"Download statement PDF</a></p>"
+    )
+    body = (
+        f"<header><div><h1>{html.escape(v['client'])}</h1><span class='muted'>Documents from "
+        f"{html.escape(_org(session))} · signed in as {html.escape(v['contact'])}</span></div>"
+        "<form method='post' action='/portal/logout'><button class='soft' type='submit'>Sign out</button>"
+        "</form></header><main>"
+        f"<div class='figures'><div class='figure'><span class='muted'>Open balance</span><b>{v['open']}</b></div>"
+        f"<div class='figure'><span class='muted'>Overdue</span><b>{v['overdue']}</b></div>"
+        f"<div class='figure'><span class='muted'>Your credit</span><b>{v['credit']}</b></div></div>"
+        f"<section aria-labelledby='h-q'><h2 id='h-q'>Quotes</h2>{quotes}</section>"
+        f"<section aria-labelledby='h-c'><h2 id='h-c'>Contracts</h2>{contracts}</section>"
+        f"<section aria-labelledby='h-co'><h2 id='h-co'>Change orders</h2>{cos}</section>"
+        f"<section aria-labelledby='h-i'><h2 id='h-i'>Invoices</h2>{invoices}</section>"
+        f"<section aria-labelledby='h-p'><h2 id='h-p'>Payments</h2>{payments}</section>"
+        f"<section aria-labelledby='h-s'><h2 id='h-s'>Statement</h2>{statement_html}</section></main>"
+    )
     session.commit()
     return _page("Your documents", body, org=_org(session))
 
@@ -254,19 +309,33 @@ def signed_pdf(contract_id: int, session: Session = Depends(db), link: PortalLin
     doc = session.get(Document, c.signed_document_id) if c and c.signed_document_id else None
     if doc is None:
         return _not_found(session)
-    return Response(doc.data, media_type="application/pdf",
-                    headers={**NO_STORE, "Content-Disposition": f'inline; filename="{doc.filename}"'})
+    return Response(
+        doc.data,
+        media_type="application/pdf",
+        headers={**NO_STORE, "Content-Disposition": f'inline; filename="{doc.filename}"'},
+    )
 
 
 @router.get("/portal/statement.pdf")
-def statement_pdf(start: date | None = None, end: date | None = None, session: Session = Depends(db),
-                  link: PortalLink | None = Depends(current_link)):
+def statement_pdf(
+    start: date | None = None,
+    end: date | None = None,
+    session: Session = Depends(db),
+    link: PortalLink | None = Depends(current_link),
+):
     if link is None:
         return _not_found(session)
     try:
         data = render_statement_pdf(session, link.account_id, start, end)
     except DomainError as exc:
-        return _page("Statement", f"<main><section><p role='alert'>{html.escape(exc.message)}</p></section></main>",
-                     exc.status, _org(session))
-    return Response(data, media_type="application/pdf",
-                    headers={**NO_STORE, "Content-Disposition": 'inline; filename="statement.pdf"'})
+        return _page(
+            "Statement",
+            f"<main><section><p role='alert'>{html.escape(exc.message)}</p></section></main>",
+            exc.status,
+            _org(session),
+        )
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={**NO_STORE, "Content-Disposition": 'inline; filename="statement.pdf"'},
+    )

@@ -58,6 +58,7 @@ def default_currency(session: Session, acc: Account) -> str:
 
 # --- the summary ---------------------------------------------------------------------------
 
+
 def _issued_invoices(session: Session, account_ids: list[int] | None = None) -> list[Invoice]:
     stmt = select(Invoice).where(Invoice.kind != "credit_note", Invoice.status.in_(OPEN_STATUSES))
     if account_ids is not None:
@@ -85,29 +86,38 @@ def client_summary(session: Session, account_id: int) -> dict[str, Any]:
     today = org_today(session)
     per_cur = open_by_account(session, today, [acc.id]).get(acc.id, {})
     currencies = set(per_cur) | {default_currency(session, acc)}
-    currencies |= {c for (c,) in session.execute(select(ClientCredit.currency)
-                                                 .where(ClientCredit.account_id == acc.id)).all()}
+    currencies |= {
+        c for (c,) in session.execute(select(ClientCredit.currency).where(ClientCredit.account_id == acc.id)).all()
+    }
     balances = []
     for cur in sorted(currencies):
         row = per_cur.get(cur, {"open": 0, "overdue": 0})
         credit = client_credit_balance(session, acc.id, cur)
-        balances.append({"currency": cur, "open_minor": row["open"], "overdue_minor": row["overdue"],
-                         "credit_minor": credit})
+        balances.append(
+            {"currency": cur, "open_minor": row["open"], "overdue_minor": row["overdue"], "credit_minor": credit}
+        )
     deal_ids = _deal_ids(session, acc.id)
     counts = {
         "deals": len(deal_ids),
         "quotes": _count(session, Quote, Quote.deal_id.in_(deal_ids)),
         "contracts": _count(session, Contract, Contract.deal_id.in_(deal_ids)),
         "projects": _count(session, Project, Project.account_id == acc.id),
-        "invoices": _count(session, Invoice, Invoice.account_id == acc.id, Invoice.kind != "credit_note",
-                           Invoice.status != "draft"),
+        "invoices": _count(
+            session, Invoice, Invoice.account_id == acc.id, Invoice.kind != "credit_note", Invoice.status != "draft"
+        ),
         "credit_notes": _count(session, Invoice, Invoice.account_id == acc.id, Invoice.kind == "credit_note"),
         "payments": _count(session, Payment, _payment_of(acc.id), Payment.method != "credit"),
     }
     main = default_currency(session, acc)
     head = next(b for b in balances if b["currency"] == main)
-    return {"currency": main, "open_minor": head["open_minor"], "overdue_minor": head["overdue_minor"],
-            "credit_minor": head["credit_minor"], "balances": balances, "counts": counts}
+    return {
+        "currency": main,
+        "open_minor": head["open_minor"],
+        "overdue_minor": head["overdue_minor"],
+        "credit_minor": head["credit_minor"],
+        "balances": balances,
+        "counts": counts,
+    }
 
 
 def _count(session: Session, model, *where) -> int:
@@ -120,14 +130,24 @@ def _deal_ids(session: Session, account_id: int) -> list[int]:
 
 def _payment_of(account_id: int):
     """A payment of the client: on one of its invoices, or recorded against it unmatched."""
-    return or_(Payment.invoice_id.in_(select(Invoice.id).where(Invoice.account_id == account_id)),
-               (Payment.invoice_id.is_(None)) & (Payment.account_id == account_id))
+    return or_(
+        Payment.invoice_id.in_(select(Invoice.id).where(Invoice.account_id == account_id)),
+        (Payment.invoice_id.is_(None)) & (Payment.account_id == account_id),
+    )
 
 
 # --- the list ------------------------------------------------------------------------------
 
-def list_clients(session: Session, *, q: str = "", has_open_balance: bool = False, has_active_project: bool = False,
-                 owner_id: int | None = None, sort: str = "name") -> list[dict[str, Any]]:
+
+def list_clients(
+    session: Session,
+    *,
+    q: str = "",
+    has_open_balance: bool = False,
+    has_active_project: bool = False,
+    owner_id: int | None = None,
+    sort: str = "name",
+) -> list[dict[str, Any]]:
     """Clients matching the search (name, domain, a contact's name or e-mail) and the filters."""
     if sort not in SORTS:
         raise DomainError(f"Sort by one of {', '.join(SORTS)}.", "sort")
@@ -135,9 +155,17 @@ def list_clients(session: Session, *, q: str = "", has_open_balance: bool = Fals
     q = (q or "").strip().lower()
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(or_(func.lower(Account.name).like(like), func.lower(Account.domain).like(like),
-                              Account.id.in_(select(Contact.account_id).where(
-                                  or_(func.lower(Contact.name).like(like), func.lower(Contact.email).like(like))))))
+        stmt = stmt.where(
+            or_(
+                func.lower(Account.name).like(like),
+                func.lower(Account.domain).like(like),
+                Account.id.in_(
+                    select(Contact.account_id).where(
+                        or_(func.lower(Contact.name).like(like), func.lower(Contact.email).like(like))
+                    )
+                ),
+            )
+        )
     if owner_id:
         stmt = stmt.where(Account.owner_id == owner_id)
     if has_active_project:
@@ -146,9 +174,12 @@ def list_clients(session: Session, *, q: str = "", has_open_balance: bool = Fals
     today = org_today(session)
     opens = open_by_account(session, today, [a.id for a in accounts]) if accounts else {}
     owners = {u.id: u.name for u in session.exec(select(User))}
-    active = {int(i) for i in session.execute(select(Project.account_id).where(Project.status == "active",
-                                                                                 Project.account_id.is_not(None)))
-              .scalars()}
+    active = {
+        int(i)
+        for i in session.execute(
+            select(Project.account_id).where(Project.status == "active", Project.account_id.is_not(None))
+        ).scalars()
+    }
     rows = []
     for a in accounts:
         cur = default_currency(session, a)
@@ -158,12 +189,22 @@ def list_clients(session: Session, *, q: str = "", has_open_balance: bool = Fals
             continue
         mine = per.get(cur, {"open": 0, "overdue": 0})
         others = {c: v for c, v in per.items() if c != cur and v["open"]}
-        rows.append({"id": a.id, "name": a.name, "domain": a.domain or "", "owner_id": a.owner_id,
-                     "owner": owners.get(a.owner_id, "") if a.owner_id else "", "currency": cur,
-                     "open_minor": mine["open"], "overdue_minor": mine["overdue"],
-                     "open_other": {c: v["open"] for c, v in others.items()},
-                     "has_active_project": a.id in active, "created_at": a.created_at,
-                     "updated_at": a.updated_at})
+        rows.append(
+            {
+                "id": a.id,
+                "name": a.name,
+                "domain": a.domain or "",
+                "owner_id": a.owner_id,
+                "owner": owners.get(a.owner_id, "") if a.owner_id else "",
+                "currency": cur,
+                "open_minor": mine["open"],
+                "overdue_minor": mine["overdue"],
+                "open_other": {c: v["open"] for c, v in others.items()},
+                "has_active_project": a.id in active,
+                "created_at": a.created_at,
+                "updated_at": a.updated_at,
+            }
+        )
     if sort == "name":
         rows.sort(key=lambda r: (r["name"].lower(), r["id"]))
     elif sort == "newest":
@@ -179,9 +220,18 @@ def clients_csv(session: Session, **filters) -> str:
     w = csv.writer(buf)
     w.writerow(["id", "name", "domain", "owner", "currency", "open_balance", "overdue", "active_project"])
     for r in list_clients(session, **filters):
-        w.writerow([r["id"], safe_cell(r["name"]), safe_cell(r["domain"]), safe_cell(r["owner"]), r["currency"],
-                    _decimal(r["open_minor"]), _decimal(r["overdue_minor"]),
-                    "yes" if r["has_active_project"] else "no"])
+        w.writerow(
+            [
+                r["id"],
+                safe_cell(r["name"]),
+                safe_cell(r["domain"]),
+                safe_cell(r["owner"]),
+                r["currency"],
+                _decimal(r["open_minor"]),
+                _decimal(r["overdue_minor"]),
+                "yes" if r["has_active_project"] else "no",
+            ]
+        )
     return buf.getvalue()
 
 
@@ -193,17 +243,26 @@ def _decimal(minor: int) -> str:
 
 # --- details -------------------------------------------------------------------------------
 
+
 def client_details(session: Session, account_id: int) -> dict[str, Any]:
     a = get_account(session, account_id)
-    return {"id": a.id, "name": a.name, "domain": a.domain or "", "phone": a.phone or "",
-            "address": a.address or "", "tax_id": a.tax_id or "", "billing_email": a.billing_email or "",
-            "payment_terms": a.payment_terms or "", "currency": a.currency or "", "owner_id": a.owner_id}
+    return {
+        "id": a.id,
+        "name": a.name,
+        "domain": a.domain or "",
+        "phone": a.phone or "",
+        "address": a.address or "",
+        "tax_id": a.tax_id or "",
+        "billing_email": a.billing_email or "",
+        "payment_terms": a.payment_terms or "",
+        "currency": a.currency or "",
+        "owner_id": a.owner_id,
+    }
 
 
 def update_client(session: Session, actor: Actor, account_id: int, values: dict[str, Any]) -> Account:
     """Change the fields given (name, address and tax id keep their rules in pipeline.accounts)."""
-    allowed = {"name", "address", "tax_id", "domain", "phone", "billing_email", "payment_terms", "currency",
-               "owner_id"}
+    allowed = {"name", "address", "tax_id", "domain", "phone", "billing_email", "payment_terms", "currency", "owner_id"}
     unknown = sorted(set(values) - allowed)
     if unknown:
         raise DomainError("Not a field of a client.", unknown[0])
@@ -272,10 +331,19 @@ def create_client(session: Session, actor: Actor, name: str, **values) -> Accoun
 
 # --- contacts ------------------------------------------------------------------------------
 
+
 def contact_json(c: Contact) -> dict[str, Any]:
-    return {"id": c.id, "client_id": c.account_id, "name": c.name, "email": c.email or "", "phone": c.phone or "",
-            "title": c.title or "", "is_primary": bool(c.is_primary), "is_billing": bool(c.is_billing),
-            "archived": c.archived_at is not None}
+    return {
+        "id": c.id,
+        "client_id": c.account_id,
+        "name": c.name,
+        "email": c.email or "",
+        "phone": c.phone or "",
+        "title": c.title or "",
+        "is_primary": bool(c.is_primary),
+        "is_billing": bool(c.is_billing),
+        "archived": c.archived_at is not None,
+    }
 
 
 def list_contacts(session: Session, account_id: int, include_archived: bool = False) -> list[Contact]:
@@ -309,8 +377,9 @@ def _contact_fields(c: Contact, values: dict[str, Any]) -> None:
 
 def _only_one(session: Session, c: Contact, flag: str) -> None:
     """Primary and billing contact: one each per client."""
-    for other in session.exec(select(Contact).where(Contact.account_id == c.account_id, Contact.id != c.id,
-                                                    getattr(Contact, flag).is_(True))):
+    for other in session.exec(
+        select(Contact).where(Contact.account_id == c.account_id, Contact.id != c.id, getattr(Contact, flag).is_(True))
+    ):
         setattr(other, flag, False)
         session.add(other)
 
@@ -321,8 +390,9 @@ def add_contact(session: Session, actor: Actor, account_id: int, values: dict[st
     if unknown:
         raise DomainError("Not a field of a contact.", unknown[0])
     c = Contact(account_id=account_id, name="")
-    _contact_fields(c, {"name": values.get("name", ""), **{k: values[k] for k in ("email", "phone", "title")
-                                                            if k in values}})
+    _contact_fields(
+        c, {"name": values.get("name", ""), **{k: values[k] for k in ("email", "phone", "title") if k in values}}
+    )
     first = not list_contacts(session, account_id)
     c.is_primary = bool(values.get("is_primary")) or first
     c.is_billing = bool(values.get("is_billing"))
@@ -366,6 +436,7 @@ def update_contact(session: Session, actor: Actor, account_id: int, contact_id: 
 
 # --- the page: every document, one timeline -------------------------------------------------
 
+
 def _money(minor: int, cur: str) -> str:
     return format_money(int(minor or 0), cur)
 
@@ -381,47 +452,119 @@ def client_documents(session: Session, account_id: int) -> dict[str, list[dict[s
     deals = list(session.exec(select(Deal).where(Deal.account_id == acc.id).order_by(Deal.id.desc())))
     deal_ids = [d.id for d in deals]
     quotes = list(session.exec(select(Quote).where(Quote.deal_id.in_(deal_ids)).order_by(Quote.id.desc())))
-    contracts = list(session.exec(select(Contract).where(Contract.deal_id.in_(deal_ids))
-                                  .order_by(Contract.id.desc())))
+    contracts = list(session.exec(select(Contract).where(Contract.deal_id.in_(deal_ids)).order_by(Contract.id.desc())))
     projects = list(session.exec(select(Project).where(Project.account_id == acc.id).order_by(Project.id.desc())))
     pnames = {p.id: p.name for p in projects}
-    cos = list(session.exec(select(ChangeOrder).where(ChangeOrder.project_id.in_(list(pnames)))
-                            .order_by(ChangeOrder.id.desc())))
+    cos = list(
+        session.exec(
+            select(ChangeOrder).where(ChangeOrder.project_id.in_(list(pnames))).order_by(ChangeOrder.id.desc())
+        )
+    )
     invoices = list(session.exec(select(Invoice).where(Invoice.account_id == acc.id).order_by(Invoice.id.desc())))
     payments = list(session.exec(select(Payment).where(_payment_of(acc.id)).order_by(Payment.id.desc())))
     numbers = {i.id: i.number or f"Draft #{i.id}" for i in invoices}
-    credits = list(session.exec(select(ClientCredit).where(ClientCredit.account_id == acc.id)
-                                .order_by(ClientCredit.id.desc())))
+    credits = list(
+        session.exec(select(ClientCredit).where(ClientCredit.account_id == acc.id).order_by(ClientCredit.id.desc()))
+    )
     return {
-        "deals": [{"id": d.id, "label": d.title, "status": d.status, "amount": _money(d.value_minor, d.currency),
-                   "date": _day(d.created_at), "href": f"/deals/{d.id}"} for d in deals],
-        "quotes": [{"id": q.id, "label": f"{quote_label(q)} {q.title}", "status": q.status,
-                    "amount": _money(q.total_minor, q.currency), "date": _day(q.sent_at or q.created_at),
-                    "href": f"/quotes/{q.id}"} for q in quotes],
-        "contracts": [{"id": c.id, "label": f"C-{c.id} {c.title}", "status": c.status, "amount": "",
-                       "date": _day(c.completed_at or c.sent_at or c.created_at), "href": f"/contracts/{c.id}"}
-                      for c in contracts],
-        "projects": [{"id": p.id, "label": p.name, "status": p.status, "amount": "", "date": "",
-                      "href": f"/projects/{p.id}"} for p in projects],
-        "change_orders": [{"id": c.id, "label": f"CO-{c.number} {pnames.get(c.project_id, '')}", "status": c.status,
-                           "amount": _money(c.amount_minor, _project_currency(projects, c.project_id)),
-                           "date": _day(c.approved_at or c.created_at), "href": f"/projects/{c.project_id}"}
-                          for c in cos],
-        "invoices": [{"id": i.id, "label": numbers[i.id], "status": i.status,
-                      "amount": _money(i.total_minor, i.currency),
-                      "open": _money(open_amount(session, i, i.paid_minor), i.currency),
-                      "date": _day(i.issue_date), "due": _day(i.due_date), "href": f"/invoices/{i.id}"}
-                     for i in invoices if i.kind != "credit_note"],
-        "credit_notes": [{"id": i.id, "label": numbers[i.id], "status": i.status,
-                          "amount": _money(-i.total_minor, i.currency), "date": _day(i.issue_date),
-                          "for": numbers.get(i.credit_for_invoice_id, ""), "href": f"/invoices/{i.id}"}
-                         for i in invoices if i.kind == "credit_note"],
-        "payments": [{"id": p.id, "label": (numbers.get(p.invoice_id) or "Unmatched"), "status": p.status,
-                      "method": p.method, "amount": _money(p.amount_minor, p.currency),
-                      "date": _day(p.received_on or p.created_at), "href": "/payments"} for p in payments],
-        "credits": [{"id": c.id, "label": c.note or "Overpayment kept as credit", "status": "held",
-                     "amount": _money(c.amount_minor, c.currency), "date": _day(c.created_at), "href": "/payments"}
-                    for c in credits],
+        "deals": [
+            {
+                "id": d.id,
+                "label": d.title,
+                "status": d.status,
+                "amount": _money(d.value_minor, d.currency),
+                "date": _day(d.created_at),
+                "href": f"/deals/{d.id}",
+            }
+            for d in deals
+        ],
+        "quotes": [
+            {
+                "id": q.id,
+                "label": f"{quote_label(q)} {q.title}",
+                "status": q.status,
+                "amount": _money(q.total_minor, q.currency),
+                "date": _day(q.sent_at or q.created_at),
+                "href": f"/quotes/{q.id}",
+            }
+            for q in quotes
+        ],
+        "contracts": [
+            {
+                "id": c.id,
+                "label": f"C-{c.id} {c.title}",
+                "status": c.status,
+                "amount": "",
+                "date": _day(c.completed_at or c.sent_at or c.created_at),
+                "href": f"/contracts/{c.id}",
+            }
+            for c in contracts
+        ],
+        "projects": [
+            {"id": p.id, "label": p.name, "status": p.status, "amount": "", "date": "", "href": f"/projects/{p.id}"}
+            for p in projects
+        ],
+        "change_orders": [
+            {
+                "id": c.id,
+                "label": f"CO-{c.number} {pnames.get(c.project_id, '')}",
+                "status": c.status,
+                "amount": _money(c.amount_minor, _project_currency(projects, c.project_id)),
+                "date": _day(c.approved_at or c.created_at),
+                "href": f"/projects/{c.project_id}",
+            }
+            for c in cos
+        ],
+        "invoices": [
+            {
+                "id": i.id,
+                "label": numbers[i.id],
+                "status": i.status,
+                "amount": _money(i.total_minor, i.currency),
+                "open": _money(open_amount(session, i, i.paid_minor), i.currency),
+                "date": _day(i.issue_date),
+                "due": _day(i.due_date),
+                "href": f"/invoices/{i.id}",
+            }
+            for i in invoices
+            if i.kind != "credit_note"
+        ],
+        "credit_notes": [
+            {
+                "id": i.id,
+                "label": numbers[i.id],
+                "status": i.status,
+                "amount": _money(-i.total_minor, i.currency),
+                "date": _day(i.issue_date),
+                "for": numbers.get(i.credit_for_invoice_id, ""),
+                "href": f"/invoices/{i.id}",
+            }
+            for i in invoices
+            if i.kind == "credit_note"
+        ],
+        "payments": [
+            {
+                "id": p.id,
+                "label": (numbers.get(p.invoice_id) or "Unmatched"),
+                "status": p.status,
+                "method": p.method,
+                "amount": _money(p.amount_minor, p.currency),
+                "date": _day(p.received_on or p.created_at),
+                "href": "/payments",
+            }
+            for p in payments
+        ],
+        "credits": [
+            {
+                "id": c.id,
+                "label": c.note or "Overpayment kept as credit",
+                "status": "held",
+                "amount": _money(c.amount_minor, c.currency),
+                "date": _day(c.created_at),
+                "href": "/payments",
+            }
+            for c in credits
+        ],
     }
 
 
@@ -436,9 +579,22 @@ def client_timeline(session: Session, account_id: int, limit: int = 200) -> list
     deals = {d.id: d.title for d in session.exec(select(Deal).where(Deal.account_id == acc.id))}
     if not deals:
         return []
-    rows = session.exec(select(Activity).where(Activity.deal_id.in_(list(deals)))
-                        .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit))
+    rows = session.exec(
+        select(Activity)
+        .where(Activity.deal_id.in_(list(deals)))
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(limit)
+    )
     org = get_organisation(session)
     tz = (org.timezone if org else None) or "UTC"
-    return [{"id": str(a.id), "when": formats.moment(a.done_at or a.created_at, tz), "kind": a.kind,
-             "subject": a.subject, "deal": deals.get(a.deal_id, ""), "href": f"/deals/{a.deal_id}"} for a in rows]
+    return [
+        {
+            "id": str(a.id),
+            "when": formats.moment(a.done_at or a.created_at, tz),
+            "kind": a.kind,
+            "subject": a.subject,
+            "deal": deals.get(a.deal_id, ""),
+            "href": f"/deals/{a.deal_id}",
+        }
+        for a in rows
+    ]

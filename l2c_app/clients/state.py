@@ -27,10 +27,17 @@ def _list_rows(session, filters: dict) -> Rows:
     out = []
     for r in svc.list_clients(session, **filters):
         other = ", ".join(format_money(v, c) for c, v in r["open_other"].items())
-        out.append({"id": str(r["id"]), "name": r["name"], "domain": r["domain"], "owner": r["owner"] or "-",
-                    "open": format_money(r["open_minor"], r["currency"]) + (f" + {other}" if other else ""),
-                    "overdue": format_money(r["overdue_minor"], r["currency"]) if r["overdue_minor"] else "",
-                    "active": "yes" if r["has_active_project"] else ""})
+        out.append(
+            {
+                "id": str(r["id"]),
+                "name": r["name"],
+                "domain": r["domain"],
+                "owner": r["owner"] or "-",
+                "open": format_money(r["open_minor"], r["currency"]) + (f" + {other}" if other else ""),
+                "overdue": format_money(r["overdue_minor"], r["currency"]) if r["overdue_minor"] else "",
+                "active": "yes" if r["has_active_project"] else "",
+            }
+        )
     return out
 
 
@@ -45,8 +52,13 @@ class ClientsListState(AuthState):
     loaded: bool = False
 
     def _filters(self) -> dict:
-        return {"q": self.q, "has_open_balance": self.open_only, "has_active_project": self.active_only,
-                "owner_id": int(self.owner) if self.owner.isdigit() else None, "sort": self.sort}
+        return {
+            "q": self.q,
+            "has_open_balance": self.open_only,
+            "has_active_project": self.active_only,
+            "owner_id": int(self.owner) if self.owner.isdigit() else None,
+            "sort": self.sort,
+        }
 
     async def _reload(self) -> None:
         done = await self._call(_list_rows, self._filters())
@@ -84,26 +96,49 @@ class ClientsListState(AuthState):
 def _page_data(session, client_id: int) -> dict:
     summary = svc.client_summary(session, client_id)
     cur = summary["currency"]
-    figures = {"open": format_money(summary["open_minor"], cur), "overdue": format_money(summary["overdue_minor"], cur),
-               "credit": format_money(summary["credit_minor"], cur),
-               "others": ", ".join(f"{b['currency']}: {format_money(b['open_minor'], b['currency'])} open"
-                                   for b in summary["balances"] if b["currency"] != cur and b["open_minor"]),
-               **{k: str(v) for k, v in summary["counts"].items()}}
+    figures = {
+        "open": format_money(summary["open_minor"], cur),
+        "overdue": format_money(summary["overdue_minor"], cur),
+        "credit": format_money(summary["credit_minor"], cur),
+        "others": ", ".join(
+            f"{b['currency']}: {format_money(b['open_minor'], b['currency'])} open"
+            for b in summary["balances"]
+            if b["currency"] != cur and b["open_minor"]
+        ),
+        **{k: str(v) for k, v in summary["counts"].items()},
+    }
     details = {k: ("" if v is None else str(v)) for k, v in svc.client_details(session, client_id).items()}
-    contacts = [{k: ("yes" if v is True else "" if v is False else str(v)) for k, v in svc.contact_json(c).items()}
-                for c in svc.list_contacts(session, client_id)]
-    docs = {k: [{kk: str(vv) for kk, vv in row.items()} for row in v]
-            for k, v in svc.client_documents(session, client_id).items()}
-    return {"details": details, "figures": figures, "contacts": contacts, "docs": docs,
-            "timeline": svc.client_timeline(session, client_id), "links": portal.links_of(session, client_id)}
+    contacts = [
+        {k: ("yes" if v is True else "" if v is False else str(v)) for k, v in svc.contact_json(c).items()}
+        for c in svc.list_contacts(session, client_id)
+    ]
+    docs = {
+        k: [{kk: str(vv) for kk, vv in row.items()} for row in v]
+        for k, v in svc.client_documents(session, client_id).items()
+    }
+    return {
+        "details": details,
+        "figures": figures,
+        "contacts": contacts,
+        "docs": docs,
+        "timeline": svc.client_timeline(session, client_id),
+        "links": portal.links_of(session, client_id),
+    }
 
 
 def _statement_rows(session, client_id: int, start: str, end: str) -> dict:
     st = formatted(statement(session, client_id, _parse(start), _parse(end)))
-    return {"start": st["start"], "end": st["end"], "start_text": st["start_text"], "end_text": st["end_text"],
-            "opening": st["opening"], "closing": st["closing"],
-            "rows": [{k: str(v) for k, v in r.items()} for r in st["rows"]], "aged": st["aged_rows"],
-            "totals": st["totals_rows"]}
+    return {
+        "start": st["start"],
+        "end": st["end"],
+        "start_text": st["start_text"],
+        "end_text": st["end_text"],
+        "opening": st["opening"],
+        "closing": st["closing"],
+        "rows": [{k: str(v) for k, v in r.items()} for r in st["rows"]],
+        "aged": st["aged_rows"],
+        "totals": st["totals_rows"],
+    }
 
 
 def _parse(value: str) -> date | None:
@@ -120,8 +155,20 @@ class ClientState(AuthState):
     figures: dict[str, str] = {}
     contacts: Rows = []
     # Every key present from the start: the page reads docs[key].length() before the load.
-    docs: dict[str, Rows] = {k: [] for k in ("deals", "quotes", "contracts", "projects", "change_orders",
-                                              "invoices", "credit_notes", "payments", "credits")}
+    docs: dict[str, Rows] = {
+        k: []
+        for k in (
+            "deals",
+            "quotes",
+            "contracts",
+            "projects",
+            "change_orders",
+            "invoices",
+            "credit_notes",
+            "payments",
+            "credits",
+        )
+    }
     timeline: Rows = []
     links: Rows = []
     owners: Rows = []
@@ -161,8 +208,12 @@ class ClientState(AuthState):
         self.st_error = done.error
         if done.ok:
             v = done.value
-            self.st_start, self.st_end, self.st_opening, self.st_closing = v["start"], v["end"], v["opening"], v[
-                "closing"]
+            self.st_start, self.st_end, self.st_opening, self.st_closing = (
+                v["start"],
+                v["end"],
+                v["opening"],
+                v["closing"],
+            )
             self.st_start_text, self.st_end_text = v["start_text"], v["end_text"]
             self.st_rows, self.st_aged, self.st_totals = v["rows"], v["aged"], v["totals"]
 
@@ -187,8 +238,20 @@ class ClientState(AuthState):
     @rx.event
     @guard("clients")
     async def save(self, form: dict):
-        values = {k: form.get(k, "") for k in ("name", "domain", "phone", "address", "tax_id", "billing_email",
-                                                "payment_terms", "currency", "owner_id")}
+        values = {
+            k: form.get(k, "")
+            for k in (
+                "name",
+                "domain",
+                "phone",
+                "address",
+                "tax_id",
+                "billing_email",
+                "payment_terms",
+                "currency",
+                "owner_id",
+            )
+        }
         done = await self._call(svc.update_client, self._actor(), self._id(), values)
         self.error = done.error
         if done.ok:
@@ -199,8 +262,12 @@ class ClientState(AuthState):
     @rx.event
     @guard("clients")
     async def add_contact(self, form: dict):
-        values = {"name": form.get("name", ""), "email": form.get("email", ""), "phone": form.get("phone", ""),
-                  "title": form.get("title", "")}
+        values = {
+            "name": form.get("name", ""),
+            "email": form.get("email", ""),
+            "phone": form.get("phone", ""),
+            "title": form.get("title", ""),
+        }
         done = await self._call(svc.add_contact, self._actor(), self._id(), values)
         self.contact_error = done.error
         if done.ok:
@@ -234,8 +301,13 @@ class ClientState(AuthState):
         done = await self._call(svc.update_contact, self._actor(), self._id(), int(contact_id), {flag: True})
         if done.ok:
             await self._reload()
-        return done.toast({"is_primary": "Primary contact set.", "is_billing": "Billing contact set.",
-                           "archived": "Contact archived."}[flag])
+        return done.toast(
+            {
+                "is_primary": "Primary contact set.",
+                "is_billing": "Billing contact set.",
+                "archived": "Contact archived.",
+            }[flag]
+        )
 
     @rx.event
     @guard("clients")
@@ -261,8 +333,9 @@ class ClientState(AuthState):
 
     @rx.var
     def statement_pdf_href(self) -> str:
-        return (f"/api/v1/clients/{self.details.get('id', '')}/statement?"
-                + urlencode({"format": "pdf", "start": self.st_start, "end": self.st_end}))
+        return f"/api/v1/clients/{self.details.get('id', '')}/statement?" + urlencode(
+            {"format": "pdf", "start": self.st_start, "end": self.st_end}
+        )
 
     @rx.event
     def open_deal(self, value: bool = True):
@@ -299,8 +372,14 @@ def _new_deal(session, actor, form: dict, client_id: int | None) -> int:
     if client_id:
         acc = svc.get_account(session, client_id)
         currency = acc.currency
-    deal = pipeline.create_deal(session, actor, title=form.get("title") or "", value_minor=minor, currency=currency,
-                                account_id=client_id or None)
+    deal = pipeline.create_deal(
+        session,
+        actor,
+        title=form.get("title") or "",
+        value_minor=minor,
+        currency=currency,
+        account_id=client_id or None,
+    )
     return deal.id
 
 

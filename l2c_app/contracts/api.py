@@ -44,8 +44,11 @@ def require_any(*sections: str):
 
     def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
-            raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <API key>'",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "Authentication required: send 'Authorization: Bearer <API key>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if principal.user is not None and not any(can(principal.user.role, s) for s in sections):
             raise HTTPException(403, f"The role '{principal.user.role}' may not download contracts")
         check_scope(principal, sections, request.method)
@@ -55,9 +58,15 @@ def require_any(*sections: str):
 
 
 def _pdf(filename: str, data: bytes) -> Response:
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store",
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def _provider_error(exc: Exception) -> HTTPException:
@@ -66,10 +75,15 @@ def _provider_error(exc: Exception) -> HTTPException:
 
 
 @router.get("/api/v1/contracts", response_model=ContractList)
-def list_contracts(deal_id: int | None = None, status: str | None = None,
-                   updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
-                   limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
-                   _p: Principal = Depends(require("contracts"))) -> ContractList:
+def list_contracts(
+    deal_id: int | None = None,
+    status: str | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _p: Principal = Depends(require("contracts")),
+) -> ContractList:
     stmt = select(Contract)
     if deal_id:
         stmt = stmt.where(Contract.deal_id == deal_id)
@@ -77,15 +91,20 @@ def list_contracts(deal_id: int | None = None, status: str | None = None,
         if status not in svc.STATUSES:
             raise DomainError(f"one of {', '.join(svc.STATUSES)}", "status")
         stmt = stmt.where(Contract.status == status)
-    return ContractList(**page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c),
-                               updated_since))
+    return ContractList(
+        **page(session, stmt, Contract, cursor, limit, lambda c: svc.contract_json(session, c), updated_since)
+    )
 
 
 @router.post("/api/v1/contracts", status_code=201, response_model=ContractOut)
-def create_contract(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                    principal: Principal = Depends(require("contracts"))) -> ContractOut:
+def create_contract(
+    payload: dict[str, Any] = Body(...),
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("contracts")),
+) -> ContractOut:
     """Body: `quote_id` (an accepted quote) or `deal_id`; optional `template_id`, `title`,
     `signers` [{kind: signer|countersigner|cc, name, email, routing_order, contact_id, user_id}]."""
+
     def as_int(name: str) -> int | None:
         value = payload.get(name)
         if value is None:
@@ -111,17 +130,25 @@ def create_contract(payload: dict[str, Any] = Body(...), session: Session = Depe
         for item in signers:
             if not isinstance(item, dict):
                 raise DomainError("a list of objects", "signers")
-            svc.add_signer(session, principal.actor, contract.id, kind=str(item.get("kind", "signer")),
-                           name=str(item.get("name") or ""), email=str(item.get("email") or ""),
-                           routing_order=item.get("routing_order"), contact_id=item.get("contact_id"),
-                           user_id=item.get("user_id"))
+            svc.add_signer(
+                session,
+                principal.actor,
+                contract.id,
+                kind=str(item.get("kind", "signer")),
+                name=str(item.get("name") or ""),
+                email=str(item.get("email") or ""),
+                routing_order=item.get("routing_order"),
+                contact_id=item.get("contact_id"),
+                user_id=item.get("user_id"),
+            )
     session.flush()
     return ContractOut(**svc.contract_json(session, contract))
 
 
 @router.get("/api/v1/contracts/{contract_id}", response_model=ContractOut)
-def get_contract(contract_id: int, session: Session = Depends(db),
-                 _p: Principal = Depends(require("contracts"))) -> ContractOut:
+def get_contract(
+    contract_id: int, session: Session = Depends(db), _p: Principal = Depends(require("contracts"))
+) -> ContractOut:
     contract = session.get(Contract, contract_id)
     if contract is None:
         raise NotFound("no such contract", "contract_id")
@@ -132,29 +159,39 @@ class ContractSendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Annotated[str, Field(max_length=20)] | None = Field(
-        None, description="builtin or docusign (default: DocuSign when configured)")
-    message: MessageIn | None = Field(None, description="the invitation's cc, subject and body (its `to` is not "
-                                      "taken: the signers are the recipients); without it, the default e-mail")
+        None, description="builtin or docusign (default: DocuSign when configured)"
+    )
+    message: MessageIn | None = Field(
+        None,
+        description="the invitation's cc, subject and body (its `to` is not "
+        "taken: the signers are the recipients); without it, the default e-mail",
+    )
 
 
 @router.post("/api/v1/contracts/{contract_id}/send", response_model=ContractOut)
-def send_contract(contract_id: int, payload: ContractSendIn | None = None, session: Session = Depends(db),
-                  principal: Principal = Depends(require("contracts"))) -> ContractOut:
+def send_contract(
+    contract_id: int,
+    payload: ContractSendIn | None = None,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("contracts")),
+) -> ContractOut:
     """Optional body `{"provider": "builtin" | "docusign", "message": {cc, subject, body}}`."""
     payload = payload or ContractSendIn()
     from l2c_app.integrations.docusign_client import DocuSignError
 
     try:
-        contract = svc.send(session, principal.actor, contract_id, payload.provider,
-                            message=message_of(payload.message))
+        contract = svc.send(
+            session, principal.actor, contract_id, payload.provider, message=message_of(payload.message)
+        )
     except DocuSignError as exc:
         raise _provider_error(exc) from exc
     return ContractOut(**svc.contract_json(session, contract))
 
 
 @router.get("/api/v1/contracts/{contract_id}/email-draft", response_model=DraftOut)
-def contract_email_draft(contract_id: int, session: Session = Depends(db),
-                         principal: Principal = Depends(require("contracts"))) -> DraftOut:
+def contract_email_draft(
+    contract_id: int, session: Session = Depends(db), principal: Principal = Depends(require("contracts"))
+) -> DraftOut:
     """The composer's draft of the signing invitation (to: the first signers, not editable)."""
     if session.get(Contract, contract_id) is None:
         raise NotFound("no such contract", "contract_id")
@@ -162,8 +199,12 @@ def contract_email_draft(contract_id: int, session: Session = Depends(db),
 
 
 @router.post("/api/v1/contracts/{contract_id}/void", response_model=ContractOut)
-def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                  principal: Principal = Depends(require("contracts"))) -> ContractOut:
+def void_contract(
+    contract_id: int,
+    payload: dict[str, Any] = Body(...),
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("contracts")),
+) -> ContractOut:
     """Body `{"reason": "..."}` (required). Signing links stop working at once."""
     from l2c_app.integrations.docusign_client import DocuSignError
 
@@ -175,9 +216,12 @@ def void_contract(contract_id: int, payload: dict[str, Any] = Body(...), session
 
 
 @router.get("/api/v1/contracts/{contract_id}/pdf")
-def contract_pdf(contract_id: int, version: str = Query("current", pattern="^(current|original)$"),
-                 session: Session = Depends(db),
-                 _p: Principal = Depends(require_any("contracts", "pipeline", "projects", "invoices"))) -> Response:
+def contract_pdf(
+    contract_id: int,
+    version: str = Query("current", pattern="^(current|original)$"),
+    session: Session = Depends(db),
+    _p: Principal = Depends(require_any("contracts", "pipeline", "projects", "invoices")),
+) -> Response:
     """The signed PDF when signed, else the sent original, else a draft preview;
     `?version=original` gives the document as it was sent."""
     filename, data = svc.contract_pdf(session, contract_id, version)

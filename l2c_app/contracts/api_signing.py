@@ -60,6 +60,7 @@ class PublicDecline(_In):
 
 class OtherSigner(BaseModel):
     """Another party of the contract as the signer sees it."""
+
     name: str
     status: str
     role: str
@@ -83,20 +84,34 @@ class SignedOut(BaseModel):
 
 
 @router.post("/contracts/{contract_id}/signers/{signer_id}/sign", response_model=ContractOut)
-def sign_on_behalf(contract_id: int, signer_id: int, body: SignOnBehalf, request: Request,
-                   session: Session = Depends(db), who: Principal = Depends(auth)) -> ContractOut:
+def sign_on_behalf(
+    contract_id: int,
+    signer_id: int,
+    body: SignOnBehalf,
+    request: Request,
+    session: Session = Depends(db),
+    who: Principal = Depends(auth),
+) -> ContractOut:
     """Record the signer's signature (their turn, as the link would): the trail says who recorded it and how."""
-    contract = on_behalf.sign_on_behalf(session, who.actor, contract_id, signer_id, typed_name=body.typed_name,
-                                        how=body.how, ip=client_ip(request))
+    contract = on_behalf.sign_on_behalf(
+        session, who.actor, contract_id, signer_id, typed_name=body.typed_name, how=body.how, ip=client_ip(request)
+    )
     session.flush()
     return ContractOut(**svc.contract_json(session, contract))
 
 
 @router.post("/contracts/{contract_id}/signers/{signer_id}/decline", response_model=ContractOut)
-def decline_on_behalf(contract_id: int, signer_id: int, body: DeclineOnBehalf, request: Request,
-                      session: Session = Depends(db), who: Principal = Depends(auth)) -> ContractOut:
-    contract = on_behalf.decline_on_behalf(session, who.actor, contract_id, signer_id, reason=body.reason,
-                                           how=body.how, ip=client_ip(request))
+def decline_on_behalf(
+    contract_id: int,
+    signer_id: int,
+    body: DeclineOnBehalf,
+    request: Request,
+    session: Session = Depends(db),
+    who: Principal = Depends(auth),
+) -> ContractOut:
+    contract = on_behalf.decline_on_behalf(
+        session, who.actor, contract_id, signer_id, reason=body.reason, how=body.how, ip=client_ip(request)
+    )
     session.flush()
     return ContractOut(**svc.contract_json(session, contract))
 
@@ -109,16 +124,21 @@ def open_signing(token: str, request: Request, session: Session = Depends(db)) -
 
 
 @public.post("/sign/{token}", response_model=SignedOut)
-def public_sign(token: str, body: PublicSign, request: Request,
-                session: Session = Depends(db)) -> SignedOut:
-    contract = svc.sign(session, token, consent=body.consent, typed_name=body.typed_name, ip=client_ip(request),
-                        user_agent=request.headers.get("user-agent"))
+def public_sign(token: str, body: PublicSign, request: Request, session: Session = Depends(db)) -> SignedOut:
+    contract = svc.sign(
+        session,
+        token,
+        consent=body.consent,
+        typed_name=body.typed_name,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
     return SignedOut.model_validate({"contract_id": contract.id, "status": contract.status})
 
 
 @public.post("/sign/{token}/decline", response_model=SignedOut)
-def public_decline(token: str, body: PublicDecline, request: Request,
-                   session: Session = Depends(db)) -> SignedOut:
-    contract = svc.decline(session, token, reason=body.reason, ip=client_ip(request),
-                           user_agent=request.headers.get("user-agent"))
+def public_decline(token: str, body: PublicDecline, request: Request, session: Session = Depends(db)) -> SignedOut:
+    contract = svc.decline(
+        session, token, reason=body.reason, ip=client_ip(request), user_agent=request.headers.get("user-agent")
+    )
     return SignedOut.model_validate({"contract_id": contract.id, "status": contract.status})

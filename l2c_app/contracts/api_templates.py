@@ -48,8 +48,9 @@ class TemplateIn(_In):
 class TemplatePatch(_In):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     body: Annotated[str, Field(min_length=1, max_length=200_000)] | None = None
-    is_default: StrictBool | None = Field(None, description="true makes it the default (false is refused: "
-                                                            "make another one the default instead)")
+    is_default: StrictBool | None = Field(
+        None, description="true makes it the default (false is refused: make another one the default instead)"
+    )
 
 
 class TemplateOut(BaseModel):
@@ -93,8 +94,14 @@ class SignerList(BaseModel):
 
 
 def _template(t: ContractTemplate) -> TemplateOut:
-    return TemplateOut(id=t.id, name=t.name, body=t.body, is_default=t.is_default,  # type: ignore[arg-type]
-                       fields=merge.field_names(t.body), updated_at=t.updated_at)
+    return TemplateOut(
+        id=t.id,
+        name=t.name,
+        body=t.body,
+        is_default=t.is_default,  # type: ignore[arg-type]
+        fields=merge.field_names(t.body),
+        updated_at=t.updated_at,
+    )
 
 
 def _live(session: Session, template_id: int) -> ContractTemplate:
@@ -105,13 +112,23 @@ def _live(session: Session, template_id: int) -> ContractTemplate:
 
 
 def _signer(s: ContractSigner) -> SignerOut:
-    return SignerOut(id=s.id, contract_id=s.contract_id, kind=s.kind, routing_order=s.routing_order,  # type: ignore[arg-type]
-                     name=s.name, email=s.email, status=s.status, signed_at=s.signed_at, updated_at=s.updated_at)
+    return SignerOut(
+        id=s.id,
+        contract_id=s.contract_id,
+        kind=s.kind,
+        routing_order=s.routing_order,  # type: ignore[arg-type]
+        name=s.name,
+        email=s.email,
+        status=s.status,
+        signed_at=s.signed_at,
+        updated_at=s.updated_at,
+    )
 
 
 @router.get("/contract-templates", response_model=TemplateList)
-def list_templates(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                   _: Principal = Depends(auth)) -> TemplateList:
+def list_templates(
+    updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db), _: Principal = Depends(auth)
+) -> TemplateList:
     rows = changed_since(merge.list_templates(session), updated_since)
     return TemplateList(items=[_template(t) for t in rows])
 
@@ -129,13 +146,20 @@ def get_template(template_id: int, session: Session = Depends(db), _: Principal 
 
 
 @router.patch("/contract-templates/{template_id}", response_model=TemplateOut)
-def patch_template(template_id: int, body: TemplatePatch, session: Session = Depends(db),
-                   who: Principal = Depends(auth)) -> TemplateOut:
+def patch_template(
+    template_id: int, body: TemplatePatch, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> TemplateOut:
     row = _live(session, template_id)
     if body.is_default is False and row.is_default:
         raise merge.TemplateError("Make another template the default instead.", "is_default", kind="conflict")
-    row = merge.save_template(session, who.actor, template_id, body.name or row.name, body.body or row.body,
-                              make_default=bool(body.is_default))
+    row = merge.save_template(
+        session,
+        who.actor,
+        template_id,
+        body.name or row.name,
+        body.body or row.body,
+        make_default=bool(body.is_default),
+    )
     session.flush()
     return _template(row)
 
@@ -148,23 +172,38 @@ def archive_template(template_id: int, session: Session = Depends(db), who: Prin
 
 
 @router.get("/contracts/{contract_id}/signers", response_model=SignerList)
-def list_signers(contract_id: int, updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                 _: Principal = Depends(auth)) -> SignerList:
+def list_signers(
+    contract_id: int,
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(auth),
+) -> SignerList:
     records._get(session, contract_id)
     return SignerList(items=[_signer(s) for s in changed_since(svc.signers_of(session, contract_id), updated_since)])
 
 
 @router.post("/contracts/{contract_id}/signers", status_code=201, response_model=SignerOut)
-def add_signer(contract_id: int, body: SignerIn, session: Session = Depends(db),
-               who: Principal = Depends(auth)) -> SignerOut:
-    signer = svc.add_signer(session, who.actor, contract_id, kind=body.kind, name=body.name, email=body.email,
-                            routing_order=body.routing_order, contact_id=body.contact_id, user_id=body.user_id)
+def add_signer(
+    contract_id: int, body: SignerIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> SignerOut:
+    signer = svc.add_signer(
+        session,
+        who.actor,
+        contract_id,
+        kind=body.kind,
+        name=body.name,
+        email=body.email,
+        routing_order=body.routing_order,
+        contact_id=body.contact_id,
+        user_id=body.user_id,
+    )
     session.flush()
     return _signer(signer)
 
 
 @router.delete("/contracts/{contract_id}/signers/{signer_id}", status_code=204)
-def remove_signer(contract_id: int, signer_id: int, session: Session = Depends(db),
-                  who: Principal = Depends(auth)) -> Response:
+def remove_signer(
+    contract_id: int, signer_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> Response:
     svc.remove_signer(session, who.actor, signer_id, contract_id)
     return Response(status_code=204)

@@ -13,6 +13,7 @@ from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
 
 # --- outbox deliveries (run by the worker after commit, no transaction open during the call) --
 
+
 @handler("docusign.send")
 def deliver_docusign_send(effect) -> str:
     """Create the envelope of a sent contract and record its id. DocuSign's create-envelope has
@@ -54,9 +55,14 @@ def deliver_docusign_send(effect) -> str:
             record_action(session, SYSTEM, "contract", contract.id, "envelope_created", {"envelope_id": envelope_id})
         session.add(contract)
         if stale:
-            enqueue(session, "docusign.void", {"envelope_id": stale, "reason": reason},
-                    f"docusign-void-{stale}", summary=f"Void DocuSign envelope {stale}",
-                    related=("contract", contract_id))
+            enqueue(
+                session,
+                "docusign.void",
+                {"envelope_id": stale, "reason": reason},
+                f"docusign-void-{stale}",
+                summary=f"Void DocuSign envelope {stale}",
+                related=("contract", contract_id),
+            )
     return envelope_id
 
 

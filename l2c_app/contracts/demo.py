@@ -12,17 +12,24 @@ from l2c_app.quotes.models import Quote
 
 
 def _token(session: Session, contract_id: int, email: str) -> str | None:
-    msg = session.exec(select(OutboxMessage).where(OutboxMessage.related_entity == "contract",
-                                                   OutboxMessage.related_id == contract_id, OutboxMessage.to == email,
-                                                   OutboxMessage.link.is_not(None))
-                       .order_by(OutboxMessage.id.desc())).first()
+    msg = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.related_entity == "contract",
+            OutboxMessage.related_id == contract_id,
+            OutboxMessage.to == email,
+            OutboxMessage.link.is_not(None),
+        )
+        .order_by(OutboxMessage.id.desc())
+    ).first()
     return msg.link.rsplit("/sign/", 1)[1] if msg and msg.link else None
 
 
 def load(session: Session, ctx: dict) -> None:
     used = {c.quote_id for c in session.exec(select(Contract)) if c.quote_id}
-    quotes = [q for q in session.exec(select(Quote).where(Quote.status == "accepted").order_by(Quote.id))
-              if q.id not in used][:2]
+    quotes = [
+        q for q in session.exec(select(Quote).where(Quote.status == "accepted").order_by(Quote.id)) if q.id not in used
+    ][:2]
     owner = session.exec(select(User).where(User.role == "owner")).first()
     made = 0
     for index, quote in enumerate(quotes):
@@ -39,8 +46,14 @@ def load(session: Session, ctx: dict) -> None:
                 token = _token(session, contract.id, signer.email)
                 if token:
                     svc.open_for_signing(session, token, "203.0.113.10", "Demo browser")
-                    svc.sign(session, token, consent=True, typed_name=signer.name, ip="203.0.113.10",
-                             user_agent="Demo browser")
+                    svc.sign(
+                        session,
+                        token,
+                        consent=True,
+                        typed_name=signer.name,
+                        ip="203.0.113.10",
+                        user_agent="Demo browser",
+                    )
         ctx.setdefault("contracts", []).append(contract.id)
     session.flush()
     ctx.setdefault("counts", {})["contracts"] = made

@@ -1,5 +1,4 @@
-"""Contracts: create from an accepted quote or a deal, edit the draft, add and remove signers.
-"""
+"""Contracts: create from an accepted quote or a deal, edit the draft, add and remove signers."""
 
 from __future__ import annotations
 
@@ -16,47 +15,61 @@ from l2c_app.quotes.models import Quote
 
 # --- create and edit ------------------------------------------------------------------------
 
+
 def _contact_signer(session: Session, contract: Contract, contact_id: int | None) -> None:
     contact = session.get(Contact, contact_id) if contact_id else None
     if contact is not None and contact.email:
-        signer = ContractSigner(contract_id=contract.id, kind="signer", routing_order=1, name=contact.name,
-                                email=contact.email, contact_id=contact.id)
+        signer = ContractSigner(
+            contract_id=contract.id,
+            kind="signer",
+            routing_order=1,
+            name=contact.name,
+            email=contact.email,
+            contact_id=contact.id,
+        )
         session.add(signer)
 
 
-def create_from_quote(session: Session, actor: Actor, quote_id: int, template_id: int | None = None,
-                      title: str | None = None) -> Contract:
+def create_from_quote(
+    session: Session, actor: Actor, quote_id: int, template_id: int | None = None, title: str | None = None
+) -> Contract:
     """A draft filled from the records: the scope table is the accepted quote's lines."""
     quote = session.get(Quote, quote_id)
     if quote is None:
         raise ContractError("quote_id: no such quote.")
     if quote.status != "accepted":
-        raise ContractError("quote_id: only an accepted quote becomes a contract "
-                            f"(this one is {quote.status}).")
-    existing = session.exec(select(Contract).where(Contract.quote_id == quote_id,
-                                                   Contract.status.not_in(("voided", "declined")))).first()
+        raise ContractError(f"quote_id: only an accepted quote becomes a contract (this one is {quote.status}).")
+    existing = session.exec(
+        select(Contract).where(Contract.quote_id == quote_id, Contract.status.not_in(("voided", "declined")))
+    ).first()
     if existing is not None:
-        raise ContractError(f"quote_id: contract C-{existing.id} already covers this quote "
-                            "(void it first to make a new one).")
+        raise ContractError(
+            f"quote_id: contract C-{existing.id} already covers this quote (void it first to make a new one)."
+        )
     deal = session.get(Deal, quote.deal_id)
     return _create(session, actor, deal, quote, template_id, title)
 
 
-def create_from_deal(session: Session, actor: Actor, deal_id: int, template_id: int | None = None,
-                     title: str | None = None) -> Contract:
+def create_from_deal(
+    session: Session, actor: Actor, deal_id: int, template_id: int | None = None, title: str | None = None
+) -> Contract:
     """From a deal: its latest accepted quote, else (a won deal) a contract without a scope table."""
     deal = session.get(Deal, deal_id)
     if deal is None:
         raise ContractError("deal_id: no such deal.")
-    quote = session.exec(select(Quote).where(Quote.deal_id == deal_id, Quote.status == "accepted")
-                         .order_by(Quote.accepted_at.desc(), Quote.id.desc())).first()
+    quote = session.exec(
+        select(Quote)
+        .where(Quote.deal_id == deal_id, Quote.status == "accepted")
+        .order_by(Quote.accepted_at.desc(), Quote.id.desc())
+    ).first()
     if quote is None and deal.status != "won":
         raise ContractError("deal_id: the deal has no accepted quote and is not won.")
     return _create(session, actor, deal, quote, template_id, title)
 
 
-def _create(session: Session, actor: Actor, deal: Deal, quote: Quote | None, template_id: int | None,
-            title: str | None) -> Contract:
+def _create(
+    session: Session, actor: Actor, deal: Deal, quote: Quote | None, template_id: int | None, title: str | None
+) -> Contract:
     template = session.get(ContractTemplate, template_id) if template_id else merge.default_template(session)
     if template is None or template.archived_at is not None:
         raise ContractError("template_id: no such template.")
@@ -65,8 +78,14 @@ def _create(session: Session, actor: Actor, deal: Deal, quote: Quote | None, tem
     if quote is None:  # a won deal without a quote: no scope table to fill
         body = body.replace("{{quote.lines}}", "")
     body = merge.fill(session, body, merge.MergeContext(deal=deal, quote=quote, title=title))
-    contract = Contract(deal_id=deal.id, quote_id=quote.id if quote else None, template_id=template.id, title=title,
-                        body=body, created_by_id=actor.user_id)
+    contract = Contract(
+        deal_id=deal.id,
+        quote_id=quote.id if quote else None,
+        template_id=template.id,
+        title=title,
+        body=body,
+        created_by_id=actor.user_id,
+    )
     _trail(contract, "created", actor.label)
     session.add(contract)
     record_create(session, actor, contract)
@@ -104,9 +123,18 @@ def _clean_person(name: str, email: str) -> tuple[str, str]:
     return name[:200], email
 
 
-def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = "signer", name: str = "",
-               email: str = "", routing_order: int | None = None, contact_id: int | None = None,
-               user_id: int | None = None) -> ContractSigner:
+def add_signer(
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    *,
+    kind: str = "signer",
+    name: str = "",
+    email: str = "",
+    routing_order: int | None = None,
+    contact_id: int | None = None,
+    user_id: int | None = None,
+) -> ContractSigner:
     """A client signer, the team's counter-signer (`user_id`) or a CC recipient."""
     contract = _get(session, contract_id)
     if contract.status != "draft":
@@ -123,8 +151,12 @@ def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = 
         if contact is None:
             raise ContractError("contact_id: no such contact.")
         deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
-        if deal is not None and deal.account_id is not None and contact.account_id is not None \
-                and contact.account_id != deal.account_id:
+        if (
+            deal is not None
+            and deal.account_id is not None
+            and contact.account_id is not None
+            and contact.account_id != deal.account_id
+        ):
             # Client B's person must never sign (or receive) client A's contract.
             raise ContractError("contact_id: this contact belongs to another client than the contract's.")
         name, email = name or contact.name, email or (contact.email or "")
@@ -137,12 +169,22 @@ def add_signer(session: Session, actor: Actor, contract_id: int, *, kind: str = 
     if routing_order is None:
         signing = [s.routing_order for s in existing if s.kind in SIGNING_KINDS]
         # Client signers sign first (together); the counter-signer after all of them.
-        routing_order = (max(signing, default=0) + 1) if kind == "countersigner" else \
-            min([s.routing_order for s in existing if s.kind == "signer"] or [1])
+        routing_order = (
+            (max(signing, default=0) + 1)
+            if kind == "countersigner"
+            else min([s.routing_order for s in existing if s.kind == "signer"] or [1])
+        )
     if not 1 <= int(routing_order) <= 99:
         raise ContractError("routing_order: between 1 and 99.")
-    signer = ContractSigner(contract_id=contract_id, kind=kind, routing_order=int(routing_order), name=name,
-                            email=email, contact_id=contact_id, user_id=user_id)
+    signer = ContractSigner(
+        contract_id=contract_id,
+        kind=kind,
+        routing_order=int(routing_order),
+        name=name,
+        email=email,
+        contact_id=contact_id,
+        user_id=user_id,
+    )
     session.add(signer)
     record_create(session, actor, signer)
     return signer

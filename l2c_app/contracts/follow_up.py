@@ -1,5 +1,4 @@
-"""The sender's side after sending: void, change a signer, re-send a link.
-"""
+"""The sender's side after sending: void, change a signer, re-send a link."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from l2c_app.pipeline.timeline import add_deal_event
 
 # --- the sender's side after sending ---------------------------------------------------------
 
+
 def void(session: Session, actor: Actor, contract_id: int, reason: str) -> Contract:
     contract = _get(session, contract_id)
     reason = " ".join((reason or "").split())
@@ -24,16 +24,22 @@ def void(session: Session, actor: Actor, contract_id: int, reason: str) -> Contr
     if contract.status in FINAL:
         raise ContractError(f"status: a {contract.status} contract cannot be voided.")
     if contract.provider == "docusign" and contract.envelope_id:
-        enqueue(session, "docusign.void", {"envelope_id": contract.envelope_id, "reason": reason[:200]},
-                f"docusign-void-{contract.envelope_id}", summary=f"Void DocuSign envelope of “{contract.title}”",
-                related=("contract", contract.id))
+        enqueue(
+            session,
+            "docusign.void",
+            {"envelope_id": contract.envelope_id, "reason": reason[:200]},
+            f"docusign-void-{contract.envelope_id}",
+            summary=f"Void DocuSign envelope of “{contract.title}”",
+            related=("contract", contract.id),
+        )
     contract.void_reason = reason[:500]
     for s in signers_of(session, contract.id):
         s.token_hash = None  # links die with the contract (also checked by status)
     _trail(contract, "voided", actor.label, reason[:500])
     _set_status(session, actor, contract, "voided", reason=reason[:500])
-    add_deal_event(session, contract.deal_id, f"Contract voided: {contract.title}", body=reason[:500],
-                   user_id=actor.user_id)
+    add_deal_event(
+        session, contract.deal_id, f"Contract voided: {contract.title}", body=reason[:500], user_id=actor.user_id
+    )
     return contract
 
 
@@ -75,9 +81,13 @@ def resend(session: Session, actor: Actor, signer_id: int) -> ContractSigner:
     if contract.status not in ("sent", "delivered") or contract.provider != "builtin":
         raise ContractError("status: only a contract out for built-in signature can be re-sent.")
     if signer.kind == "cc":
-        send_mail(session, to=signer.email, subject=f"Copy: “{contract.title}” was sent for signature",
-                  body=f"Hello {signer.name},\n\nYou are copied on “{contract.title}”.\n",
-                  related=("contract", contract.id))
+        send_mail(
+            session,
+            to=signer.email,
+            subject=f"Copy: “{contract.title}” was sent for signature",
+            body=f"Hello {signer.name},\n\nYou are copied on “{contract.title}”.\n",
+            related=("contract", contract.id),
+        )
         return signer
     if signer.status in ("signed", "declined"):
         raise ContractError(f"signer: {signer.name} has already {signer.status}.")

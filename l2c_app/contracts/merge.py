@@ -152,10 +152,12 @@ def escape_cell(text: str) -> str:
 
 # --- quote figures ------------------------------------------------------------------------
 
+
 def quote_lines(session: Session, quote: Quote) -> list[QuoteLine]:
     """Lines in scope: optional lines only when the client ticked them."""
-    lines = session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote.id)
-                         .order_by(QuoteLine.position, QuoteLine.id)).all()
+    lines = session.exec(
+        select(QuoteLine).where(QuoteLine.quote_id == quote.id).order_by(QuoteLine.position, QuoteLine.id)
+    ).all()
     return [ln for ln in lines if not ln.optional or ln.selected]
 
 
@@ -190,8 +192,10 @@ def scope_table(session: Session, quote: Quote) -> str:
     for ln in quote_lines(session, quote):
         desc = escape_cell(ln.description) + (f" ({escape_cell(ln.section)})" if ln.section else "")
         amount = format_money(totals.line(ln.id).amount_minor, cur)
-        rows.append(f"| {desc} | {_qty(ln.quantity)} {escape_cell(ln.unit)} | "
-                    f"{format_money(ln.unit_price_minor, cur)} | {amount} |")
+        rows.append(
+            f"| {desc} | {_qty(ln.quantity)} {escape_cell(ln.unit)} | "
+            f"{format_money(ln.unit_price_minor, cur)} | {amount} |"
+        )
     if totals.discount_minor or totals.tax_minor:
         rows.append(f"| Subtotal | | | {format_money(totals.subtotal_minor, cur)} |")
     if totals.discount_minor:
@@ -204,6 +208,7 @@ def scope_table(session: Session, quote: Quote) -> str:
 
 
 # --- filling -----------------------------------------------------------------------------
+
 
 @dataclass
 class MergeContext:
@@ -245,7 +250,8 @@ def _values(session: Session, ctx: MergeContext) -> dict[str, Callable[[], str]]
         "quote.expires_on": q(lambda x: formats.day(x.expires_on) if x.expires_on else ""),
         "quote.notes": q(lambda x: x.notes or ""),
         "payment.terms": lambda: (quote.terms if quote and quote.terms else None)
-        or ((org.settings or {}).get("payment_terms") if org else None) or DEFAULT_PAYMENT_TERMS,
+        or ((org.settings or {}).get("payment_terms") if org else None)
+        or DEFAULT_PAYMENT_TERMS,
         "contract.title": lambda: ctx.title,
         "date.today": lambda: format_local(now, tz, "%Y-%m-%d"),
         "date.today_long": lambda: formats.day(to_local(now, tz), style="long"),
@@ -273,13 +279,16 @@ def fill(session: Session, body: str, ctx: MergeContext) -> str:
 
 # --- templates ----------------------------------------------------------------------------
 
+
 def default_template(session: Session) -> ContractTemplate:
     """The default template; the shipped one is created the first time it is needed."""
-    row = session.exec(select(ContractTemplate).where(ContractTemplate.is_default,
-                                                      ContractTemplate.archived_at.is_(None))).first()
+    row = session.exec(
+        select(ContractTemplate).where(ContractTemplate.is_default, ContractTemplate.archived_at.is_(None))
+    ).first()
     if row is None:
-        row = session.exec(select(ContractTemplate).where(ContractTemplate.archived_at.is_(None))
-                           .order_by(ContractTemplate.id)).first()
+        row = session.exec(
+            select(ContractTemplate).where(ContractTemplate.archived_at.is_(None)).order_by(ContractTemplate.id)
+        ).first()
     if row is None:
         row = ContractTemplate(name=DEFAULT_TEMPLATE_NAME, body=DEFAULT_TEMPLATE, is_default=True)
         session.add(row)
@@ -289,12 +298,16 @@ def default_template(session: Session) -> ContractTemplate:
 
 def list_templates(session: Session) -> list[ContractTemplate]:
     default_template(session)
-    return list(session.exec(select(ContractTemplate).where(ContractTemplate.archived_at.is_(None))
-                             .order_by(ContractTemplate.name)))
+    return list(
+        session.exec(
+            select(ContractTemplate).where(ContractTemplate.archived_at.is_(None)).order_by(ContractTemplate.name)
+        )
+    )
 
 
-def save_template(session: Session, actor: Actor, template_id: int | None, name: str, body: str,
-                  make_default: bool = False) -> ContractTemplate:
+def save_template(
+    session: Session, actor: Actor, template_id: int | None, name: str, body: str, make_default: bool = False
+) -> ContractTemplate:
     """Create or update a template. Unknown fields are refused here too (the editor shows them live)."""
     from l2c_app.core.audit import record_update, snapshot
 

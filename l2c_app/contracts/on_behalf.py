@@ -31,32 +31,47 @@ def _signer(session: Session, contract_id: int, signer_id: int) -> ContractSigne
 
 def _one_time_token(signer: ContractSigner) -> str:
     if signer.token_hash is None or signer.token_expires_at is None:
-        raise svc.ContractError("status: this signer has not been asked to sign yet (send the contract, or wait "
-                                "for their turn).")
+        raise svc.ContractError(
+            "status: this signer has not been asked to sign yet (send the contract, or wait for their turn)."
+        )
     token = secrets.token_urlsafe(32)
     signer.token_hash = svc.sha256_hex(token)
     return token
 
 
-def sign_on_behalf(session: Session, actor: Actor, contract_id: int, signer_id: int, *, typed_name: str,
-                   how: str, ip: str | None = None) -> Contract:
+def sign_on_behalf(
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    signer_id: int,
+    *,
+    typed_name: str,
+    how: str,
+    ip: str | None = None,
+) -> Contract:
     signer = _signer(session, contract_id, signer_id)
     token = _one_time_token(signer)
-    contract = svc.sign(session, token, consent=True, typed_name=typed_name, ip=ip,
-                        user_agent=f"recorded by {actor.label} ({how})")
-    record_action(session, actor, "contract", contract_id, "signature_recorded",
-                  {"signer_id": signer_id, "typed_name": typed_name, "how": how})
+    contract = svc.sign(
+        session, token, consent=True, typed_name=typed_name, ip=ip, user_agent=f"recorded by {actor.label} ({how})"
+    )
+    record_action(
+        session,
+        actor,
+        "contract",
+        contract_id,
+        "signature_recorded",
+        {"signer_id": signer_id, "typed_name": typed_name, "how": how},
+    )
     return contract
 
 
-def decline_on_behalf(session: Session, actor: Actor, contract_id: int, signer_id: int, *, reason: str,
-                      how: str, ip: str | None = None) -> Contract:
+def decline_on_behalf(
+    session: Session, actor: Actor, contract_id: int, signer_id: int, *, reason: str, how: str, ip: str | None = None
+) -> Contract:
     signer = _signer(session, contract_id, signer_id)
     token = _one_time_token(signer)
-    contract = svc.decline(session, token, reason=reason, ip=ip,
-                           user_agent=f"recorded by {actor.label} ({how})")
-    record_action(session, actor, "contract", contract_id, "decline_recorded",
-                  {"signer_id": signer_id, "how": how})
+    contract = svc.decline(session, token, reason=reason, ip=ip, user_agent=f"recorded by {actor.label} ({how})")
+    record_action(session, actor, "contract", contract_id, "decline_recorded", {"signer_id": signer_id, "how": how})
     return contract
 
 
@@ -67,9 +82,13 @@ def my_turn(session: Session, user_id: int | None, contract_id: int) -> Contract
     contract = session.get(Contract, contract_id)
     if contract is None or contract.provider != "builtin" or contract.status not in ("sent", "delivered"):
         return None
-    mine = session.exec(select(ContractSigner).where(ContractSigner.contract_id == contract_id,
-                                                     ContractSigner.user_id == user_id,
-                                                     ContractSigner.kind.in_(("signer", "countersigner")))).first()
+    mine = session.exec(
+        select(ContractSigner).where(
+            ContractSigner.contract_id == contract_id,
+            ContractSigner.user_id == user_id,
+            ContractSigner.kind.in_(("signer", "countersigner")),
+        )
+    ).first()
     if mine is None or mine.status in ("signed", "declined") or mine.token_hash is None:
         return None
     if mine not in sending._current_group(svc.signing_signers(session, contract_id)):
@@ -77,16 +96,25 @@ def my_turn(session: Session, user_id: int | None, contract_id: int) -> Contract
     return mine
 
 
-def sign_in_app(session: Session, actor: Actor, contract_id: int, *, consent: bool, typed_name: str,
-                ip: str | None = None) -> Contract:
+def sign_in_app(
+    session: Session, actor: Actor, contract_id: int, *, consent: bool, typed_name: str, ip: str | None = None
+) -> Contract:
     """The signed-in team member signs their own signer row (their turn, consent, typed name)."""
     mine = my_turn(session, actor.user_id, contract_id)
     if mine is None:
-        raise DomainError("You are not a signer whose turn it is on this contract.", "signer", kind="forbidden",
-                          code="not_your_turn")
+        raise DomainError(
+            "You are not a signer whose turn it is on this contract.", "signer", kind="forbidden", code="not_your_turn"
+        )
     token = _one_time_token(mine)
-    contract = svc.sign(session, token, consent=consent, typed_name=typed_name, ip=ip,
-                        user_agent=f"signed in the app by {actor.label}")
-    record_action(session, actor, "contract", contract_id, "signed_in_app",
-                  {"signer_id": mine.id, "typed_name": " ".join(typed_name.split())})
+    contract = svc.sign(
+        session, token, consent=consent, typed_name=typed_name, ip=ip, user_agent=f"signed in the app by {actor.label}"
+    )
+    record_action(
+        session,
+        actor,
+        "contract",
+        contract_id,
+        "signed_in_app",
+        {"signer_id": mine.id, "typed_name": " ".join(typed_name.split())},
+    )
     return contract

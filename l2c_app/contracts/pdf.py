@@ -129,7 +129,7 @@ def _cells(line: str) -> list[str]:
     line = line.strip()
     while i < len(line):
         if line[i] == "\\" and i + 1 < len(line):
-            cur.append(line[i:i + 2])
+            cur.append(line[i : i + 2])
             i += 2
             continue
         if line[i] == "|":
@@ -245,8 +245,12 @@ def _signature_block(pdf: BrandedPDF, block: SignerBlock) -> None:
     pdf.set_xy(x0, y_sig + 11)
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(*MUTED)
-    pdf.cell(120, 4, "Signature" + (" (signed electronically" + (f", IP {block.ip})" if block.ip else ")")
-                                   if block.signed_name else ""))
+    pdf.cell(
+        120,
+        4,
+        "Signature"
+        + (" (signed electronically" + (f", IP {block.ip})" if block.ip else ")") if block.signed_name else ""),
+    )
     pdf.cell(60, 4, "Date")
     pdf.set_text_color(0, 0, 0)
     pdf.set_xy(x0, max(pdf.get_y() + 10, y0 + 30))
@@ -255,12 +259,19 @@ def _signature_block(pdf: BrandedPDF, block: SignerBlock) -> None:
 def _certificate(pdf: BrandedPDF, cert: Certificate) -> None:
     pdf.add_page()
     pdf.heading("Certificate of completion", size=15)
-    pdf.paragraph("This page records how the document above was signed. The SHA-256 below identifies the "
-                  "original document that was sent; the signed PDF's own SHA-256 is kept by the sender, so any "
-                  "later change to this file is detectable.", size=9)
+    pdf.paragraph(
+        "This page records how the document above was signed. The SHA-256 below identifies the "
+        "original document that was sent; the signed PDF's own SHA-256 is kept by the sender, so any "
+        "later change to this file is detectable.",
+        size=9,
+    )
     pdf.set_font("DejaVu", "", 9)
-    for label, value in (("Envelope", cert.envelope), ("Original document SHA-256", cert.original_sha256),
-                         ("Sent", _ts(cert.sent_at)), ("Completed", _ts(cert.completed_at))):
+    for label, value in (
+        ("Envelope", cert.envelope),
+        ("Original document SHA-256", cert.original_sha256),
+        ("Sent", _ts(cert.sent_at)),
+        ("Completed", _ts(cert.completed_at)),
+    ):
         pdf.set_font("DejaVu", "B", 9)
         pdf.cell(58, 5.5, label)
         # 7.5 pt keeps a 64-digit hash on one line (a wrapped hash is hard to compare by eye)
@@ -271,12 +282,22 @@ def _certificate(pdf: BrandedPDF, cert: Certificate) -> None:
         if pdf.will_page_break(50):
             pdf.add_page()
         pdf.set_font("DejaVu", "B", 10)
-        pdf.cell(0, 6, f"{row.name} <{row.email}> · {row.role} · routing order {row.routing_order} · {row.status}",
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            6,
+            f"{row.name} <{row.email}> · {row.role} · routing order {row.routing_order} · {row.status}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("DejaVu", "", 9)
-        for label, value in (("Viewed", _ts(row.viewed_at)), ("Consent to sign electronically", _ts(row.consent_at)),
-                             ("Signed", _ts(row.signed_at)), ("Typed name", row.typed_name or "-"),
-                             ("IP address", row.ip or "-"), ("User agent", row.user_agent or "-")):
+        for label, value in (
+            ("Viewed", _ts(row.viewed_at)),
+            ("Consent to sign electronically", _ts(row.consent_at)),
+            ("Signed", _ts(row.signed_at)),
+            ("Typed name", row.typed_name or "-"),
+            ("IP address", row.ip or "-"),
+            ("User agent", row.user_agent or "-"),
+        ):
             pdf.cell(60, 5, label)
             pdf.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
@@ -284,13 +305,27 @@ def _certificate(pdf: BrandedPDF, cert: Certificate) -> None:
         pdf.heading("Events", size=11)
         pdf.set_font("DejaVu", "", 8)
         for ev in cert.events:
-            pdf.multi_cell(0, 4.5, f"{ev.get('at', '')}  {ev.get('event', '')}  {ev.get('who', '')}"
-                                   f"{('  ' + ev['detail']) if ev.get('detail') else ''}",
-                           new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0,
+                4.5,
+                f"{ev.get('at', '')}  {ev.get('event', '')}  {ev.get('who', '')}"
+                f"{('  ' + ev['detail']) if ev.get('detail') else ''}",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
 
 
-def render_contract(*, org_name: str, title: str, subtitle: str, body: str, signers: list[SignerBlock],
-                    created: datetime, certificate: Certificate | None = None, logo: bytes | None = None) -> bytes:
+def render_contract(
+    *,
+    org_name: str,
+    title: str,
+    subtitle: str,
+    body: str,
+    signers: list[SignerBlock],
+    created: datetime,
+    certificate: Certificate | None = None,
+    logo: bytes | None = None,
+) -> bytes:
     """The contract as PDF bytes. Deterministic for the same inputs (fixed creation date)."""
     pdf = ContractPDF(org_name=org_name, title=title, subtitle=subtitle, logo=logo)
     pdf.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))

@@ -1,5 +1,4 @@
-"""DocuSign's envelope status applied to contracts (webhook and re-poll of stalled envelopes).
-"""
+"""DocuSign's envelope status applied to contracts (webhook and re-poll of stalled envelopes)."""
 
 from __future__ import annotations
 
@@ -19,8 +18,10 @@ from l2c_app.pipeline.timeline import add_deal_event
 
 # --- provider status (DocuSign webhook and re-poll) ------------------------------------------
 
-def apply_provider_status(session: Session, contract: Contract, status: str, *, source: str,
-                          signed_pdf: bytes | None = None, detail: str = "") -> bool:
+
+def apply_provider_status(
+    session: Session, contract: Contract, status: str, *, source: str, signed_pdf: bytes | None = None, detail: str = ""
+) -> bool:
     """Move a DocuSign contract forward to `status` (sent, delivered, completed, declined, voided).
 
     Returns False when nothing changes (a late or repeated event). A completed envelope needs
@@ -37,14 +38,19 @@ def apply_provider_status(session: Session, contract: Contract, status: str, *, 
     if status == "voided":
         contract.void_reason = (detail or "voided in DocuSign")[:500]
     _set_status(session, actor, contract, status)
-    subject = {"sent": "Contract sent for signature (DocuSign)", "delivered": "Contract viewed (DocuSign)",
-               "completed": None, "declined": "Contract declined (DocuSign)",
-               "voided": "Contract voided (DocuSign)"}[status]
+    subject = {
+        "sent": "Contract sent for signature (DocuSign)",
+        "delivered": "Contract viewed (DocuSign)",
+        "completed": None,
+        "declined": "Contract declined (DocuSign)",
+        "voided": "Contract voided (DocuSign)",
+    }[status]
     if status == "completed":
         for s in signing_signers(session, contract.id):
             s.status, s.signed_at = "signed", s.signed_at or utcnow()
-        doc = store_document(session, kind="contract_signed", filename=f"contract-C{contract.id}-signed.pdf",
-                             data=signed_pdf)
+        doc = store_document(
+            session, kind="contract_signed", filename=f"contract-C{contract.id}-signed.pdf", data=signed_pdf
+        )
         contract.signed_document_id, contract.signed_sha256 = doc.id, doc.sha256
         add_deal_event(session, contract.deal_id, f"Contract signed (DocuSign): {contract.title}")
         _after_completion(session, contract, doc)
@@ -56,9 +62,13 @@ def apply_provider_status(session: Session, contract: Contract, status: str, *, 
 def stalled_docusign(session: Session, hours: int = 24) -> list[Contract]:
     """DocuSign contracts still out for signature with no Connect event for `hours`."""
     cutoff = utcnow() - timedelta(hours=hours)
-    rows = session.exec(select(Contract).where(Contract.provider == "docusign",
-                                               Contract.status.in_(("sent", "delivered")),
-                                               Contract.envelope_id.is_not(None))).all()
+    rows = session.exec(
+        select(Contract).where(
+            Contract.provider == "docusign",
+            Contract.status.in_(("sent", "delivered")),
+            Contract.envelope_id.is_not(None),
+        )
+    ).all()
     return [c for c in rows if _as_utc(c.last_provider_event_at or c.sent_at or c.created_at) <= cutoff]
 
 
@@ -129,5 +139,6 @@ def repoll_all(session: Session, hours: int = 24, client=None) -> list[tuple[str
     from l2c_app.integrations.docusign_client import DocuSignClient
 
     client = client or DocuSignClient.from_settings()
-    return ([(f"contract C-{cid}", status) for cid, status in repoll(session, hours, client)]
-            + [(f"change order {coid}", status) for coid, status in repoll_change_orders(session, client, hours)])
+    return [(f"contract C-{cid}", status) for cid, status in repoll(session, hours, client)] + [
+        (f"change order {coid}", status) for coid, status in repoll_change_orders(session, client, hours)
+    ]

@@ -1,5 +1,4 @@
-"""Contracts: statuses, errors, the audit trail and reading a contract's signers.
-"""
+"""Contracts: statuses, errors, the audit trail and reading a contract's signers."""
 
 from __future__ import annotations
 
@@ -69,8 +68,16 @@ def _set_status(session: Session, actor: Actor, contract: Contract, new: str, **
     if event_type:
         # Delivery may start by itself on signature: projects/subscribers.py reacts to contract.signed.
         session.flush()
-        emit(session, event_type, ContractEvent(contract_id=contract.id, deal_id=contract.deal_id,
-                                                quote_id=contract.quote_id, provider=contract.provider or ""))
+        emit(
+            session,
+            event_type,
+            ContractEvent(
+                contract_id=contract.id,
+                deal_id=contract.deal_id,
+                quote_id=contract.quote_id,
+                provider=contract.provider or "",
+            ),
+        )
     return True
 
 
@@ -82,8 +89,13 @@ def _get(session: Session, contract_id: int) -> Contract:
 
 
 def signers_of(session: Session, contract_id: int) -> list[ContractSigner]:
-    return list(session.exec(select(ContractSigner).where(ContractSigner.contract_id == contract_id)
-                             .order_by(ContractSigner.routing_order, ContractSigner.id)))
+    return list(
+        session.exec(
+            select(ContractSigner)
+            .where(ContractSigner.contract_id == contract_id)
+            .order_by(ContractSigner.routing_order, ContractSigner.id)
+        )
+    )
 
 
 def signing_signers(session: Session, contract_id: int) -> list[ContractSigner]:

@@ -1,5 +1,4 @@
-"""The contract's PDF: current, original or signed, with its certificate.
-"""
+"""The contract's PDF: current, original or signed, with its certificate."""
 
 from __future__ import annotations
 
@@ -19,9 +18,17 @@ ROLE_LABEL = {"signer": "Client", "countersigner": "Provider", "cc": "Copy"}
 def _blocks(session: Session, contract: Contract, signed: bool) -> list[SignerBlock]:
     out = []
     for i, s in enumerate(signing_signers(session, contract.id), start=1):
-        out.append(SignerBlock(index=i, role=ROLE_LABEL[s.kind], name=s.name, email=s.email,
-                               signed_name=s.typed_name if signed and s.status == "signed" else None,
-                               signed_at=s.signed_at if signed else None, ip=s.ip if signed else None))
+        out.append(
+            SignerBlock(
+                index=i,
+                role=ROLE_LABEL[s.kind],
+                name=s.name,
+                email=s.email,
+                signed_name=s.typed_name if signed and s.status == "signed" else None,
+                signed_at=s.signed_at if signed else None,
+                ip=s.ip if signed else None,
+            )
+        )
     return out
 
 
@@ -39,17 +46,38 @@ def render_pdf(session: Session, contract: Contract, *, signed: bool = False) ->
     cert = None
     if signed:
         cert = Certificate(
-            envelope=contract.envelope_id or f"l2c-{contract.id}", original_sha256=contract.original_sha256 or "-",
-            sent_at=contract.sent_at, completed_at=contract.completed_at,
-            rows=[CertificateRow(name=s.name, email=s.email, role=ROLE_LABEL[s.kind], routing_order=s.routing_order,
-                                 status=s.status, viewed_at=s.viewed_at, consent_at=s.consent_at,
-                                 signed_at=s.signed_at, typed_name=s.typed_name, ip=s.ip, user_agent=s.user_agent)
-                  for s in signing_signers(session, contract.id)],
-            events=list(contract.audit_trail))
-    return render_contract(org_name=org.name if org else "l2c", title=contract.title,
-                           subtitle=f"Contract C-{contract.id}", body=contract.body,
-                           signers=_blocks(session, contract, signed),
-                           created=contract.sent_at or contract.created_at, certificate=cert, logo=_logo(session))
+            envelope=contract.envelope_id or f"l2c-{contract.id}",
+            original_sha256=contract.original_sha256 or "-",
+            sent_at=contract.sent_at,
+            completed_at=contract.completed_at,
+            rows=[
+                CertificateRow(
+                    name=s.name,
+                    email=s.email,
+                    role=ROLE_LABEL[s.kind],
+                    routing_order=s.routing_order,
+                    status=s.status,
+                    viewed_at=s.viewed_at,
+                    consent_at=s.consent_at,
+                    signed_at=s.signed_at,
+                    typed_name=s.typed_name,
+                    ip=s.ip,
+                    user_agent=s.user_agent,
+                )
+                for s in signing_signers(session, contract.id)
+            ],
+            events=list(contract.audit_trail),
+        )
+    return render_contract(
+        org_name=org.name if org else "l2c",
+        title=contract.title,
+        subtitle=f"Contract C-{contract.id}",
+        body=contract.body,
+        signers=_blocks(session, contract, signed),
+        created=contract.sent_at or contract.created_at,
+        certificate=cert,
+        logo=_logo(session),
+    )
 
 
 def contract_pdf(session: Session, contract_id: int, version: str = "current") -> tuple[str, bytes]:

@@ -1,5 +1,4 @@
-"""Sending a contract for signature: signing settings, the e-mail, one link per signer.
-"""
+"""Sending a contract for signature: signing settings, the e-mail, one link per signer."""
 
 from __future__ import annotations
 
@@ -38,6 +37,7 @@ from l2c_app.quotes.models import Quote
 
 # --- send -----------------------------------------------------------------------------------
 
+
 def _link(token: str) -> str:
     return f"{get_settings().app_base_url}/sign/{token}"
 
@@ -62,19 +62,26 @@ def set_link_days(session: Session, actor: Actor, days: int) -> None:
 
 def signing_settings(session: Session) -> dict:
     s = get_settings()
-    return {"link_days": link_days(session), "docusign": s.docusign_enabled,
-            "docusign_account": s.docusign_account_id or "", "hmac_keys": len(s.docusign_connect_hmac_keys),
-            "webhook_url": f"{s.app_base_url}/api/webhooks/docusign"}
+    return {
+        "link_days": link_days(session),
+        "docusign": s.docusign_enabled,
+        "docusign_account": s.docusign_account_id or "",
+        "hmac_keys": len(s.docusign_connect_hmac_keys),
+        "webhook_url": f"{s.app_base_url}/api/webhooks/docusign",
+    }
 
 
 INVITE_SUBJECT = "{org_name}: please sign “{document_title}”"
-INVITE_BODY = ("Hello {contact_name},\n\n{org_name} asks you to sign “{document_title}”.\n"
-               "Open the link below to read the document and sign it (or decline it). "
-               "The link is personal and works until {due_date}.\n\n{link}\n")
+INVITE_BODY = (
+    "Hello {contact_name},\n\n{org_name} asks you to sign “{document_title}”.\n"
+    "Open the link below to read the document and sign it (or decline it). "
+    "The link is personal and works until {due_date}.\n\n{link}\n"
+)
 
 
-def _email_values(session: Session, contract: Contract, signer: ContractSigner | None, *, link: str,
-                  until: str, actor: Actor = SYSTEM) -> dict[str, str]:
+def _email_values(
+    session: Session, contract: Contract, signer: ContractSigner | None, *, link: str, until: str, actor: Actor = SYSTEM
+) -> dict[str, str]:
     """The merge fields of a signing invitation (core.mailmerge), for one signer."""
     from l2c_app.quotes.service import quote_label
 
@@ -84,12 +91,18 @@ def _email_values(session: Session, contract: Contract, signer: ContractSigner |
     account = session.get(Account, deal.account_id) if deal is not None and deal.account_id else None
     quote = session.get(Quote, contract.quote_id) if contract.quote_id else None
     sender = session.get(User, actor.user_id) if actor.user_id else None
-    return {"client_name": account.name if account else "", "contact_name": signer.name if signer else "",
-            "document_number": f"C{contract.id}", "document_title": contract.title,
-            "total": format_money(merge.quote_total_minor(session, quote), quote.currency) if quote else "",
-            "link": link, "due_date": until, "org_name": org_name,
-            "sender_name": sender.name if sender else org_name,
-            **({"document_number": f"C{contract.id} ({quote_label(quote)})"} if quote else {})}
+    return {
+        "client_name": account.name if account else "",
+        "contact_name": signer.name if signer else "",
+        "document_number": f"C{contract.id}",
+        "document_title": contract.title,
+        "total": format_money(merge.quote_total_minor(session, quote), quote.currency) if quote else "",
+        "link": link,
+        "due_date": until,
+        "org_name": org_name,
+        "sender_name": sender.name if sender else org_name,
+        **({"document_number": f"C{contract.id} ({quote_label(quote)})"} if quote else {}),
+    }
 
 
 def email_draft(session: Session, actor: Actor, contract_id: int):
@@ -100,14 +113,27 @@ def email_draft(session: Session, actor: Actor, contract_id: int):
     contract = _get(session, contract_id)
     first = _current_group(signing_signers(session, contract.id))
     until = formats.day(utcnow() + timedelta(days=link_days(session)))
-    values = _email_values(session, contract, first[0] if first else None, until=until, actor=actor,
-                           link=f"{get_settings().app_base_url}/sign/… (each signer's personal link, made on sending)")
-    return Draft(to=", ".join(s.email for s in first), subject=INVITE_SUBJECT, body=INVITE_BODY, values=values,
-                 to_fixed=True, note="Each signer gets this message with their own name and personal link.")
+    values = _email_values(
+        session,
+        contract,
+        first[0] if first else None,
+        until=until,
+        actor=actor,
+        link=f"{get_settings().app_base_url}/sign/… (each signer's personal link, made on sending)",
+    )
+    return Draft(
+        to=", ".join(s.email for s in first),
+        subject=INVITE_SUBJECT,
+        body=INVITE_BODY,
+        values=values,
+        to_fixed=True,
+        note="Each signer gets this message with their own name and personal link.",
+    )
 
 
-def _issue_token(session: Session, contract: Contract, signer: ContractSigner, message=None,
-                 actor: Actor = SYSTEM) -> str:
+def _issue_token(
+    session: Session, contract: Contract, signer: ContractSigner, message=None, actor: Actor = SYSTEM
+) -> str:
     from l2c_app.core.mailmerge import Message, parse_addresses, rendered
 
     token = secrets.token_urlsafe(32)
@@ -116,16 +142,30 @@ def _issue_token(session: Session, contract: Contract, signer: ContractSigner, m
     if signer.status == "created":
         signer.status = "sent"
     message = message or Message(subject=INVITE_SUBJECT, body=INVITE_BODY)
-    values = _email_values(session, contract, signer, link=_link(token), actor=actor,
-                           until=formats.day(signer.token_expires_at))
+    values = _email_values(
+        session, contract, signer, link=_link(token), actor=actor, until=formats.day(signer.token_expires_at)
+    )
     subject, body = rendered(message, values)
-    send_mail(session, to=signer.email, cc=parse_addresses(message.cc), subject=subject, body=body,
-              link=_link(token), related=("contract", contract.id))
+    send_mail(
+        session,
+        to=signer.email,
+        cc=parse_addresses(message.cc),
+        subject=subject,
+        body=body,
+        link=_link(token),
+        related=("contract", contract.id),
+    )
     if signer.user_id is not None:
         # A team member (the counter-signer) hears of it in the bell and signs on the contract
         # page (on_behalf.sign_in_app) without digging the link out of the Outbox.
-        notify(session, signer.user_id, "contract_to_sign", f"Your signature is needed on “{contract.title}”",
-               link=f"/contracts/{contract.id}", email=False)
+        notify(
+            session,
+            signer.user_id,
+            "contract_to_sign",
+            f"Your signature is needed on “{contract.title}”",
+            link=f"/contracts/{contract.id}",
+            email=False,
+        )
     return token
 
 
@@ -174,9 +214,14 @@ def send(session: Session, actor: Actor, contract_id: int, provider: str | None 
         # The envelope is an outbox effect: DocuSign is called by the worker after commit
         # (deliver_docusign_send), never inside this write transaction.
         session.flush()
-        enqueue(session, "docusign.send", {"contract_id": contract.id, "document_id": original.id},
-                f"docusign-send-c{contract.id}", summary=f"DocuSign envelope for “{contract.title}”",
-                related=("contract", contract.id))
+        enqueue(
+            session,
+            "docusign.send",
+            {"contract_id": contract.id, "document_id": original.id},
+            f"docusign-send-c{contract.id}",
+            summary=f"DocuSign envelope for “{contract.title}”",
+            related=("contract", contract.id),
+        )
         contract.last_provider_event_at = utcnow()
         for s in signers:
             s.status = "sent"
@@ -184,11 +229,21 @@ def send(session: Session, actor: Actor, contract_id: int, provider: str | None 
         for s in _current_group(signers):
             _issue_token(session, contract, s, message, actor)
         for cc in (s for s in signers_of(session, contract.id) if s.kind == "cc"):
-            send_mail(session, to=cc.email, subject=f"Copy: “{contract.title}” was sent for signature",
-                      body=f"Hello {cc.name},\n\nYou are copied on “{contract.title}”. You will receive the "
-                           f"signed document once everyone has signed.\n", related=("contract", contract.id))
+            send_mail(
+                session,
+                to=cc.email,
+                subject=f"Copy: “{contract.title}” was sent for signature",
+                body=f"Hello {cc.name},\n\nYou are copied on “{contract.title}”. You will receive the "
+                f"signed document once everyone has signed.\n",
+                related=("contract", contract.id),
+            )
     _trail(contract, "sent", actor.label, provider)
     _set_status(session, actor, contract, "sent")
-    add_deal_event(session, contract.deal_id, f"Contract sent for signature: {contract.title}",
-                   body=", ".join(f"{s.name} <{s.email}>" for s in signers), user_id=actor.user_id)
+    add_deal_event(
+        session,
+        contract.deal_id,
+        f"Contract sent for signature: {contract.title}",
+        body=", ".join(f"{s.name} <{s.email}>" for s in signers),
+        user_id=actor.user_id,
+    )
     return contract

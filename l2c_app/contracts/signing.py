@@ -44,6 +44,7 @@ from l2c_app.pipeline.timeline import add_deal_event
 
 # --- the signer's side (public link) --------------------------------------------------------
 
+
 @dataclass
 class SigningView:
     contract_id: int
@@ -75,8 +76,7 @@ def _by_token(session: Session, token: str, *, for_action: bool = True) -> tuple
     return contract, signer
 
 
-def open_for_signing(session: Session, token: str, ip: str | None = None, user_agent: str | None = None
-                     ) -> SigningView:
+def open_for_signing(session: Session, token: str, ip: str | None = None, user_agent: str | None = None) -> SigningView:
     """What the signer sees; the first opening marks the signer viewed and the envelope delivered."""
     contract, signer = _by_token(session, token, for_action=False)
     if signer.viewed_at is None:
@@ -84,16 +84,32 @@ def open_for_signing(session: Session, token: str, ip: str | None = None, user_a
         if signer.status == "sent":
             signer.status = "viewed"
         _trail(contract, "viewed", f"{signer.name} <{signer.email}>", ip=ip, ua=(user_agent or "")[:400])
-        record_action(session, Actor("signer", None, signer.email), "contract", contract.id, "viewed",
-                      {"signer_id": signer.id, "ip": ip})
+        record_action(
+            session,
+            Actor("signer", None, signer.email),
+            "contract",
+            contract.id,
+            "viewed",
+            {"signer_id": signer.id, "ip": ip},
+        )
         _set_status(session, Actor("signer", None, signer.email), contract, "delivered")
         add_deal_event(session, contract.deal_id, f"Contract viewed by {signer.name}")
     org = get_organisation(session)
-    return SigningView(contract_id=contract.id, signer_id=signer.id, title=contract.title, body=contract.body,
-                       org_name=org.name if org else "l2c", signer_name=signer.name, signer_email=signer.email,
-                       status=signer.status,
-                       others=[{"name": s.name, "status": s.status, "role": ROLE_LABEL[s.kind]}
-                               for s in signing_signers(session, contract.id) if s.id != signer.id])
+    return SigningView(
+        contract_id=contract.id,
+        signer_id=signer.id,
+        title=contract.title,
+        body=contract.body,
+        org_name=org.name if org else "l2c",
+        signer_name=signer.name,
+        signer_email=signer.email,
+        status=signer.status,
+        others=[
+            {"name": s.name, "status": s.status, "role": ROLE_LABEL[s.kind]}
+            for s in signing_signers(session, contract.id)
+            if s.id != signer.id
+        ],
+    )
 
 
 def signed_copy(session: Session, token: str) -> tuple[str, bytes]:
@@ -107,8 +123,11 @@ def signed_copy(session: Session, token: str) -> tuple[str, bytes]:
     contract = _get(session, signer.contract_id)
     if signer.token_expires_at is None or _as_utc(signer.token_expires_at) <= utcnow():
         raise SigningLinkError("This signing link has expired. The signed PDF was e-mailed to you.")
-    doc = session.get(Document, contract.signed_document_id) if contract.status == "completed" \
-        and contract.signed_document_id else None
+    doc = (
+        session.get(Document, contract.signed_document_id)
+        if contract.status == "completed" and contract.signed_document_id
+        else None
+    )
     if doc is None:
         raise SigningLinkError("The signed PDF is ready once everyone has signed.")
     return doc.filename, doc.data
@@ -123,8 +142,15 @@ def signing_pdf(session: Session, token: str) -> tuple[str, bytes]:
     return doc.filename, doc.data
 
 
-def sign(session: Session, token: str, *, consent: bool, typed_name: str, ip: str | None = None,
-         user_agent: str | None = None) -> Contract:
+def sign(
+    session: Session,
+    token: str,
+    *,
+    consent: bool,
+    typed_name: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Contract:
     contract, signer = _by_token(session, token)
     if not consent:
         raise ContractError("consent: tick “I agree to sign electronically” to sign.")
@@ -136,11 +162,20 @@ def sign(session: Session, token: str, *, consent: bool, typed_name: str, ip: st
     before = snapshot(signer)
     signer.viewed_at = signer.viewed_at or now
     signer.consent_at, signer.signed_at, signer.status = now, now, "signed"
-    signer.typed_name, signer.ip, signer.user_agent = typed_name[:200], (ip or "")[:64] or None, \
-        (user_agent or "")[:400] or None
+    signer.typed_name, signer.ip, signer.user_agent = (
+        typed_name[:200],
+        (ip or "")[:64] or None,
+        (user_agent or "")[:400] or None,
+    )
     record_update(session, who, signer, before, action="sign")
-    _trail(contract, "signed", f"{signer.name} <{signer.email}>", f"typed name: {signer.typed_name}",
-           ip=signer.ip, ua=signer.user_agent)
+    _trail(
+        contract,
+        "signed",
+        f"{signer.name} <{signer.email}>",
+        f"typed name: {signer.typed_name}",
+        ip=signer.ip,
+        ua=signer.user_agent,
+    )
     _set_status(session, who, contract, "delivered")
     add_deal_event(session, contract.deal_id, f"Contract signed by {signer.name}", body=contract.title)
     deal = session.get(Deal, contract.deal_id)
@@ -153,8 +188,14 @@ def sign(session: Session, token: str, *, consent: bool, typed_name: str, ip: st
             if s.token_hash is None:
                 _issue_token(session, contract, s)
         if deal is not None:
-            notify(session, deal.owner_id, "contract_signed", f"{signer.name} signed “{contract.title}”",
-                   link=f"/contracts/{contract.id}", email=False)
+            notify(
+                session,
+                deal.owner_id,
+                "contract_signed",
+                f"{signer.name} signed “{contract.title}”",
+                link=f"/contracts/{contract.id}",
+                email=False,
+            )
     return contract
 
 
@@ -171,19 +212,32 @@ def _complete(session: Session, contract: Contract) -> None:
 def _after_completion(session: Session, contract: Contract, doc: Document) -> None:
     """Everyone gets the signed copy; the deal shows it; the owner hears of it."""
     for s in signers_of(session, contract.id):
-        send_mail(session, to=s.email, subject=f"Signed: “{contract.title}”",
-                  body=f"Hello {s.name},\n\nEveryone has signed “{contract.title}”. The signed document is "
-                       f"attached (SHA-256 {doc.sha256}).\n", attachments=[doc], related=("contract", contract.id))
-    add_deal_event(session, contract.deal_id, f"Contract fully signed: {contract.title}",
-                   body=f"Signed PDF SHA-256 {doc.sha256}")
+        send_mail(
+            session,
+            to=s.email,
+            subject=f"Signed: “{contract.title}”",
+            body=f"Hello {s.name},\n\nEveryone has signed “{contract.title}”. The signed document is "
+            f"attached (SHA-256 {doc.sha256}).\n",
+            attachments=[doc],
+            related=("contract", contract.id),
+        )
+    add_deal_event(
+        session, contract.deal_id, f"Contract fully signed: {contract.title}", body=f"Signed PDF SHA-256 {doc.sha256}"
+    )
     deal = session.get(Deal, contract.deal_id)
     if deal is not None:
-        notify(session, deal.owner_id, "contract_completed", f"“{contract.title}” is signed by everyone",
-               link=f"/contracts/{contract.id}")
+        notify(
+            session,
+            deal.owner_id,
+            "contract_completed",
+            f"“{contract.title}” is signed by everyone",
+            link=f"/contracts/{contract.id}",
+        )
 
 
-def decline(session: Session, token: str, *, reason: str, ip: str | None = None,
-            user_agent: str | None = None) -> Contract:
+def decline(
+    session: Session, token: str, *, reason: str, ip: str | None = None, user_agent: str | None = None
+) -> Contract:
     contract, signer = _by_token(session, token)
     reason = " ".join((reason or "").split())
     if len(reason) < 3:
@@ -199,6 +253,11 @@ def decline(session: Session, token: str, *, reason: str, ip: str | None = None,
     add_deal_event(session, contract.deal_id, f"Contract declined by {signer.name}", body=reason[:500])
     deal = session.get(Deal, contract.deal_id)
     if deal is not None:
-        notify(session, deal.owner_id, "contract_declined", f"{signer.name} declined “{contract.title}”: {reason}",
-               link=f"/contracts/{contract.id}")
+        notify(
+            session,
+            deal.owner_id,
+            "contract_declined",
+            f"{signer.name} declined “{contract.title}”: {reason}",
+            link=f"/contracts/{contract.id}",
+        )
     return contract

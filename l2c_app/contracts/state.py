@@ -15,9 +15,11 @@ from l2c_app.ui.session import AuthState, route_arg, route_id
 
 # --- settings: templates -----------------------------------------------------------------------
 
+
 def _templates(session: Session) -> list[dict]:
-    return [{"id": t.id, "name": t.name, "body": t.body, "default": t.is_default}
-            for t in merge.list_templates(session)]
+    return [
+        {"id": t.id, "name": t.name, "body": t.body, "default": t.is_default} for t in merge.list_templates(session)
+    ]
 
 
 class TemplateSettingsState(AuthState):
@@ -85,8 +87,9 @@ class TemplateSettingsState(AuthState):
         self.saving = True
         yield
         try:
-            row = await run_db(merge.save_template, self._actor(), self.selected_id or None,
-                               self.name, self.body, make_default)
+            row = await run_db(
+                merge.save_template, self._actor(), self.selected_id or None, self.name, self.body, make_default
+            )
         except merge.TemplateError as exc:
             self.error, self.saving = str(exc), False
             return
@@ -108,6 +111,7 @@ class TemplateSettingsState(AuthState):
 
 
 # --- list ---------------------------------------------------------------------------------------
+
 
 class ContractsListState(AuthState):
     rows: list[dict] = []
@@ -158,9 +162,9 @@ class ContractsListState(AuthState):
 
 # --- one contract --------------------------------------------------------------------------------
 
+
 def _team(session: Session) -> list[dict]:
-    return [{"id": str(u.id), "label": f"{u.name} ({u.email})"}
-            for u in list_users(session, active_only=True)]
+    return [{"id": str(u.id), "label": f"{u.name} ({u.email})"} for u in list_users(session, active_only=True)]
 
 
 class ContractState(AuthState):
@@ -262,18 +266,24 @@ class ContractState(AuthState):
 
     @rx.event
     async def add_signer(self, form: dict):
-        return await self._do(svc.add_signer, self.cid, kind=form.get("kind") or "signer",
-                              name=form.get("name", ""), email=form.get("email", ""),
-                              routing_order=int(form["routing_order"]) if str(form.get("routing_order", "")).isdigit()
-                              else None, ok="Signer added.")
+        return await self._do(
+            svc.add_signer,
+            self.cid,
+            kind=form.get("kind") or "signer",
+            name=form.get("name", ""),
+            email=form.get("email", ""),
+            routing_order=int(form["routing_order"]) if str(form.get("routing_order", "")).isdigit() else None,
+            ok="Signer added.",
+        )
 
     @rx.event
     async def add_countersigner(self):
         if not self.counter_choice:
             self.error = "counter-signer: choose a team member."
             return None
-        return await self._do(svc.add_signer, self.cid, kind="countersigner", user_id=int(self.counter_choice),
-                              ok="Counter-signer added.")
+        return await self._do(
+            svc.add_signer, self.cid, kind="countersigner", user_id=int(self.counter_choice), ok="Counter-signer added."
+        )
 
     @rx.event
     async def remove_signer(self, signer_id: int):
@@ -281,8 +291,13 @@ class ContractState(AuthState):
 
     @rx.event
     async def change_signer(self, form: dict):
-        return await self._do(svc.change_signer, int(form.get("signer_id") or 0), form.get("name", ""),
-                              form.get("email", ""), ok="Signer changed; a new link was sent when it is their turn.")
+        return await self._do(
+            svc.change_signer,
+            int(form.get("signer_id") or 0),
+            form.get("name", ""),
+            form.get("email", ""),
+            ok="Signer changed; a new link was sent when it is their turn.",
+        )
 
     @rx.event
     async def resend(self, signer_id: int):
@@ -317,8 +332,7 @@ class ContractState(AuthState):
     @rx.event
     async def sign_here(self):
         """The signed-in counter-signer signs (same rule as the public page: turn, consent, name)."""
-        result = await self._do(on_behalf.sign_in_app, self.cid, consent=self.sign_consent,
-                                typed_name=self.sign_name)
+        result = await self._do(on_behalf.sign_in_app, self.cid, consent=self.sign_consent, typed_name=self.sign_name)
         if self.error:
             return result
         self.sign_consent = False
@@ -332,6 +346,7 @@ class ContractState(AuthState):
 
 
 # --- public signing page --------------------------------------------------------------------------
+
 
 class SignState(rx.State):
     """The public `/sign/<token>` page. No login: the token in the URL is the credential (see
@@ -406,8 +421,9 @@ class SignState(rx.State):
         yield
         ip, ua = self._who()
         try:
-            contract = await run_db(svc.sign, self._token(), consent=self.consent, typed_name=self.typed_name,
-                                    ip=ip, user_agent=ua)
+            contract = await run_db(
+                svc.sign, self._token(), consent=self.consent, typed_name=self.typed_name, ip=ip, user_agent=ua
+            )
         except svc.SigningLinkError as exc:
             self.link_error, self.busy = str(exc), False
             return
@@ -419,8 +435,10 @@ class SignState(rx.State):
         if contract.status == "completed":
             # The last signer: the signed PDF exists now; they get it here (and attached to an e-mail).
             self.signed_ready = True
-            self.done = "Thank you, you have signed, and so has everyone: the signed PDF is ready. Download it " \
-                        "below (a copy is also attached to an e-mail to you)."
+            self.done = (
+                "Thank you, you have signed, and so has everyone: the signed PDF is ready. Download it "
+                "below (a copy is also attached to an e-mail to you)."
+            )
         else:
             self.done = "Thank you, you have signed. Once everyone has signed, the signed PDF is e-mailed to you."
 
@@ -443,6 +461,7 @@ class SignState(rx.State):
 
 
 # --- deal panel ------------------------------------------------------------------------------------
+
 
 class DealContractsState(AuthState):
     deal_rows: list[dict] = []

@@ -1,5 +1,4 @@
-"""Verification: is this PDF the signed copy we stored.
-"""
+"""Verification: is this PDF the signed copy we stored."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from l2c_app.contracts.models import Contract
 from l2c_app.contracts.records import sha256_hex
 
 # --- verification ---------------------------------------------------------------------------
+
 
 @dataclass
 class Verification:
@@ -27,11 +27,28 @@ def verify_pdf(session: Session, data: bytes) -> Verification:
     contract = session.exec(select(Contract).where(Contract.signed_sha256 == digest)).first()
     if contract is not None:
         when = contract.completed_at.strftime("%Y-%m-%d %H:%M UTC") if contract.completed_at else "?"
-        return Verification(True, f"Authentic: the signed PDF of contract C-{contract.id} “{contract.title}”, "
-                                  f"completed {when}.", contract.id, "signed", digest)
+        return Verification(
+            True,
+            f"Authentic: the signed PDF of contract C-{contract.id} “{contract.title}”, completed {when}.",
+            contract.id,
+            "signed",
+            digest,
+        )
     contract = session.exec(select(Contract).where(Contract.original_sha256 == digest)).first()
     if contract is not None:
-        return Verification(True, f"This is the unsigned original of contract C-{contract.id} “{contract.title}” "
-                                  f"(status {contract.status}), not a signed copy.", contract.id, "original", digest)
-    return Verification(False, f"No contract matches this file (SHA-256 {digest}): it was changed after "
-                               "signing, or it is not an l2c contract.", None, "unknown", digest)
+        return Verification(
+            True,
+            f"This is the unsigned original of contract C-{contract.id} “{contract.title}” "
+            f"(status {contract.status}), not a signed copy.",
+            contract.id,
+            "original",
+            digest,
+        )
+    return Verification(
+        False,
+        f"No contract matches this file (SHA-256 {digest}): it was changed after "
+        "signing, or it is not an l2c contract.",
+        None,
+        "unknown",
+        digest,
+    )

@@ -30,15 +30,21 @@ def record(raw: bytes, headers: dict[str, str]) -> tuple[int, bool]:
     kept = {k: v for k, v in headers.items() if k.lower().startswith(("x-docusign", "content-type", "user-agent"))}
     try:
         with session_scope() as session:
-            row = WebhookEvent(provider=PROVIDER, event_id=event.event_id, type=event.event,
-                               raw_body=raw.decode("utf-8", "replace"), headers=kept)
+            row = WebhookEvent(
+                provider=PROVIDER,
+                event_id=event.event_id,
+                type=event.event,
+                raw_body=raw.decode("utf-8", "replace"),
+                headers=kept,
+            )
             session.add(row)
             session.flush()
             return row.id, False
     except IntegrityError:
         with session_scope() as session:
-            row = session.exec(select(WebhookEvent).where(WebhookEvent.provider == PROVIDER,
-                                                          WebhookEvent.event_id == event.event_id)).one()
+            row = session.exec(
+                select(WebhookEvent).where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event.event_id)
+            ).one()
             return row.id, row.outcome in ("applied", "ignored")
 
 
@@ -72,10 +78,16 @@ def apply(session: Session, row_id: int, client=None) -> str:
     if co is not None:
         from l2c_app.projects.service import apply_envelope_status
 
-        reason = event.void_reason if event.status == "voided" else \
-            event.decline_reason if event.status == "declined" else ""
+        reason = (
+            event.void_reason
+            if event.status == "voided"
+            else event.decline_reason
+            if event.status == "declined"
+            else ""
+        )
         changed = event.status is not None and apply_envelope_status(
-            session, co, event.status, signer_name=event.signer_name, reason=reason or "")
+            session, co, event.status, signer_name=event.signer_name, reason=reason or ""
+        )
         outcome = "applied" if changed else "ignored"
         detail = f"change order {co.id}: {co.status}" + ("" if changed else f" (kept; {event.event})")
     elif contract is None:
@@ -91,10 +103,16 @@ def apply(session: Session, row_id: int, client=None) -> str:
             from l2c_app.integrations.docusign_client import DocuSignClient
 
             pdf = (client or DocuSignClient.from_settings()).download_combined(event.envelope_id)
-        reason = event.void_reason if event.status == "voided" else \
-            event.decline_reason if event.status == "declined" else ""
-        changed = apply_provider_status(session, contract, event.status, source="docusign", signed_pdf=pdf,
-                                        detail=reason or "")
+        reason = (
+            event.void_reason
+            if event.status == "voided"
+            else event.decline_reason
+            if event.status == "declined"
+            else ""
+        )
+        changed = apply_provider_status(
+            session, contract, event.status, source="docusign", signed_pdf=pdf, detail=reason or ""
+        )
         outcome = "applied" if changed else "ignored"
         detail = f"contract {contract.id}: {contract.status}" + ("" if changed else f" (kept; {event.status} is late)")
     row.outcome, row.detail, row.processed_at = outcome, detail, utcnow()

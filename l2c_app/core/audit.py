@@ -64,16 +64,37 @@ def _entity(obj: SQLModel) -> str:
     return str(obj.__tablename__)
 
 
-def audit_values(actor: Actor, action: str, entity: str, entity_id: int | None,
-                 before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+def audit_values(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
     """An AuditLog row's values: the ORM path below and the Core inserts of hot paths
     (`insert(AuditLog)` on the webhook path) both build their rows here, so they cannot differ."""
-    return {"at": utcnow(), "user_id": actor.user_id, "actor": actor.label, "action": action, "entity": entity,
-            "entity_id": entity_id, "before": before, "after": after}
+    return {
+        "at": utcnow(),
+        "user_id": actor.user_id,
+        "actor": actor.label,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "before": before,
+        "after": after,
+    }
 
 
-def _write(session: Session, actor: Actor, action: str, entity: str, entity_id: int | None,
-           before: dict[str, Any] | None, after: dict[str, Any] | None) -> AuditLog:
+def _write(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditLog:
     row = AuditLog(**audit_values(actor, action, entity, entity_id, before, after))
     session.add(row)
     return row
@@ -84,29 +105,46 @@ def record_create(session: Session, actor: Actor, obj: SQLModel) -> AuditLog:
     return _write(session, actor, "create", _entity(obj), obj.id, None, snapshot(obj))  # type: ignore[attr-defined]
 
 
-def record_update(session: Session, actor: Actor, obj: SQLModel, before: dict[str, Any],
-                  action: str = "update") -> AuditLog | None:
+def record_update(
+    session: Session, actor: Actor, obj: SQLModel, before: dict[str, Any], action: str = "update"
+) -> AuditLog | None:
     """Audit the fields that changed since `before` (a `snapshot` taken earlier)."""
     session.flush()
     after = snapshot(obj)
     changed = {k for k in after if before.get(k) != after.get(k)}
     if not changed and action == "update":
         return None
-    return _write(session, actor, action, _entity(obj), obj.id,  # type: ignore[attr-defined]
-                  {k: before.get(k) for k in changed}, {k: after[k] for k in changed})
+    return _write(
+        session,
+        actor,
+        action,
+        _entity(obj),
+        obj.id,  # type: ignore[attr-defined]
+        {k: before.get(k) for k in changed},
+        {k: after[k] for k in changed},
+    )
 
 
 def record_delete(session: Session, actor: Actor, obj: SQLModel) -> AuditLog:
     return _write(session, actor, "delete", _entity(obj), obj.id, snapshot(obj), None)  # type: ignore[attr-defined]
 
 
-def record_action(session: Session, actor: Actor, entity: str, entity_id: int | None, action: str,
-                  detail: dict[str, Any] | None = None) -> AuditLog:
+def record_action(
+    session: Session,
+    actor: Actor,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
     """A named transition (issue, void, sign ...) with its details."""
     return _write(session, actor, action, entity, entity_id, None, detail)
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[AuditLog]:
-    stmt = (select(AuditLog).where(col(AuditLog.entity) == entity, col(AuditLog.entity_id) == entity_id)
-            .order_by(col(AuditLog.id)))
+    stmt = (
+        select(AuditLog)
+        .where(col(AuditLog.entity) == entity, col(AuditLog.entity_id) == entity_id)
+        .order_by(col(AuditLog.id))
+    )
     return list(session.exec(stmt))

@@ -112,6 +112,7 @@ def validate_password(password: str) -> None:
 
 # --- setup and users -------------------------------------------------------------------
 
+
 def setup_needed(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(User)).one() == 0
 
@@ -128,8 +129,9 @@ def list_users(session: Session, *, active_only: bool = False) -> list[User]:
     return list(session.exec(stmt).all())
 
 
-def create_user(session: Session, *, name: str, email: str, role: str, password: str | None,
-                actor: Actor = SYSTEM) -> User:
+def create_user(
+    session: Session, *, name: str, email: str, role: str, password: str | None, actor: Actor = SYSTEM
+) -> User:
     name = name.strip()
     if not name:
         raise AuthError("Enter a name.")
@@ -146,8 +148,9 @@ def create_user(session: Session, *, name: str, email: str, role: str, password:
     return user
 
 
-def setup_organisation(session: Session, *, org_name: str, currency: str, timezone: str,
-                       owner_name: str, owner_email: str, password: str) -> tuple[Organisation, User]:
+def setup_organisation(
+    session: Session, *, org_name: str, currency: str, timezone: str, owner_name: str, owner_email: str, password: str
+) -> tuple[Organisation, User]:
     """First run: the organisation and its owner. Refused once any user exists."""
     if not setup_needed(session):
         raise AuthError("l2c is already set up. Sign in instead.", kind="conflict")
@@ -179,7 +182,9 @@ def set_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
     if user is None:
         raise AuthError("No such user.", kind="not_found")
     if user.role == "owner" and role != "owner":
-        owners = session.exec(select(func.count()).select_from(User).where(col(User.role) == "owner", User.is_active)).one()
+        owners = session.exec(
+            select(func.count()).select_from(User).where(col(User.role) == "owner", User.is_active)
+        ).one()
         if owners <= 1:
             raise AuthError("The organisation needs at least one owner.")
     before = snapshot(user)
@@ -197,7 +202,9 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
     before = snapshot(user)
     user.is_active = active
     if not active:
-        for s in session.exec(select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))):
+        for s in session.exec(
+            select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
+        ):
             s.revoked_at = utcnow()
     record_update(session, actor, user, before)
     return user
@@ -213,14 +220,20 @@ def invite_user(session: Session, *, name: str, email: str, role: str, actor: Ac
     user = create_user(session, name=name, email=email, role=role, password=None, actor=actor)
     assert user.id is not None  # create_user flushes
     token = secrets.token_urlsafe(32)
-    session.add(Invitation(user_id=user.id, token_hash=sha256_hex(token),
-                           expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
+    session.add(
+        Invitation(user_id=user.id, token_hash=sha256_hex(token), expires_at=utcnow() + timedelta(days=INVITATION_DAYS))
+    )
     org = get_organisation(session)
     link = f"{get_settings().app_base_url}/invite/{token}"
-    send_mail(session, to=user.email, subject=f"You are invited to {org.name if org else 'l2c'}",
-              body=f"Hello {user.name},\n\nyou have been invited to l2c as {role}. Choose your password here "
-                   f"(the link works once, for {INVITATION_DAYS} days):\n\n{link}\n",
-              link=link, related=("user", user.id))
+    send_mail(
+        session,
+        to=user.email,
+        subject=f"You are invited to {org.name if org else 'l2c'}",
+        body=f"Hello {user.name},\n\nyou have been invited to l2c as {role}. Choose your password here "
+        f"(the link works once, for {INVITATION_DAYS} days):\n\n{link}\n",
+        link=link,
+        related=("user", user.id),
+    )
     return user, token
 
 
@@ -252,6 +265,7 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
 
 # --- login, throttling, sessions --------------------------------------------------------
 
+
 def _wait_after(failures: int, last, free: int, cap: int) -> int:
     if failures < free or last is None:
         return 0
@@ -270,12 +284,16 @@ def _retry_after(session: Session, email: str, ip: str | None) -> int:
     within a minute), and an IP only after IP_FREE_FAILURES failures (a password sprayer)."""
     since = utcnow() - FAILURE_WINDOW
     failures, last = session.exec(
-        select(func.count(), func.max(LoginAttempt.at)).where(col(LoginAttempt.at) >= since, col(LoginAttempt.email) == email)
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            col(LoginAttempt.at) >= since, col(LoginAttempt.email) == email
+        )
     ).one()
     wait = _wait_after(failures, last, FREE_FAILURES, ACCOUNT_MAX_WAIT)
     if ip:
         failures, last = session.exec(
-            select(func.count(), func.max(LoginAttempt.at)).where(col(LoginAttempt.at) >= since, col(LoginAttempt.ip) == ip)
+            select(func.count(), func.max(LoginAttempt.at)).where(
+                col(LoginAttempt.at) >= since, col(LoginAttempt.ip) == ip
+            )
         ).one()
         wait = max(wait, _wait_after(failures, last, IP_FREE_FAILURES, IP_MAX_WAIT))
     return wait
@@ -305,8 +323,16 @@ def create_session(session: Session, user: User, ip: str | None = None, user_age
     token = secrets.token_urlsafe(32)
     hours = get_settings().session_hours
     now = utcnow()
-    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=now + timedelta(hours=hours),
-                            ip=ip, user_agent=(user_agent or "")[:400], last_seen_at=now))
+    session.add(
+        UserSession(
+            token_hash=sha256_hex(token),
+            user_id=user.id,
+            expires_at=now + timedelta(hours=hours),
+            ip=ip,
+            user_agent=(user_agent or "")[:400],
+            last_seen_at=now,
+        )
+    )
     record_action(session, user_actor_of(user), "user", user.id, "login", {"ip": ip})
     return token
 
@@ -338,7 +364,8 @@ def session_viewer(session: Session, token: str | None) -> tuple[int, str, str, 
         return None
     row = session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
-            User.id, User.name, User.email, User.role, UserSession.revoked_at, UserSession.expires_at)
+            User.id, User.name, User.email, User.role, UserSession.revoked_at, UserSession.expires_at
+        )
         .join(UserSession, col(UserSession.user_id) == User.id)
         .where(col(UserSession.token_hash) == sha256_hex(token), col(User.is_active) == True)  # noqa: E712
     ).first()

@@ -148,8 +148,7 @@ class RedisBroadcast(InProcessBroadcast):
         try:
             self._sync_client().publish(self.prefix + topic, json.dumps(message))
         except Exception:  # noqa: BLE001 - best effort: the receivers' fallback poll catches up
-            log.warning("broadcast: Redis publish on %s failed; receivers catch up by polling", topic,
-                        exc_info=True)
+            log.warning("broadcast: Redis publish on %s failed; receivers catch up by polling", topic, exc_info=True)
 
     async def _started(self) -> None:
         loop = asyncio.get_running_loop()

@@ -84,7 +84,9 @@ def _load_dotenv(path: Path) -> dict[str, str]:
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(value)
     if parsed.scheme.split("+")[0] not in schemes:
-        raise SettingsError(f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)} (got {value!r})")
+        raise SettingsError(
+            f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)} (got {value!r})"
+        )
     if parsed.scheme.split("+")[0] != "sqlite" and not parsed.netloc:
         raise SettingsError(f"{name} has no host: {value!r}")
     return value
@@ -168,8 +170,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
             try:
                 proxies.append(ipaddress.ip_network(item.strip(), strict=False))
             except ValueError:
-                raise SettingsError(f"TRUSTED_PROXIES must be IP addresses or networks, comma-separated "
-                                    f"(got {item.strip()!r})") from None
+                raise SettingsError(
+                    f"TRUSTED_PROXIES must be IP addresses or networks, comma-separated (got {item.strip()!r})"
+                ) from None
 
     allow_private = env.get("WEBHOOKS_ALLOW_PRIVATE", "0").strip().lower()
     if allow_private not in ("0", "1", "true", "false", "yes", "no"):

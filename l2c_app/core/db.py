@@ -149,7 +149,8 @@ class SchemaMismatch(RuntimeError):
         super().__init__(
             f"the database schema does not match this version of l2c ({len(differences)} difference(s), "
             f"first: {_describe(first)}); run `l2c db check` to list them, then restore a backup made by "
-            f"this version (`l2c restore FILE`) or add the missing migration")
+            f"this version (`l2c restore FILE`) or add the missing migration"
+        )
 
 
 def _describe(diff) -> str:

@@ -22,8 +22,14 @@ from typing import Any, Literal
 # upstream: a provider we depend on (DocuSign, Stripe) failed; not the caller's mistake.
 Kind = Literal["invalid", "not_found", "conflict", "forbidden", "too_large", "upstream"]
 
-STATUS: dict[str, int] = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "too_large": 413,
-                          "upstream": 502}
+STATUS: dict[str, int] = {
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "forbidden": 403,
+    "too_large": 413,
+    "upstream": 502,
+}
 
 
 class DomainError(ValueError):
@@ -31,8 +37,7 @@ class DomainError(ValueError):
 
     default_kind: Kind = "invalid"
 
-    def __init__(self, message: str, field: str | None = None, *, kind: Kind | None = None,
-                 code: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, kind: Kind | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field

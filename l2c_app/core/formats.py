@@ -111,6 +111,7 @@ def _fmt(fmt: Formats | None) -> Formats:
 
 # -- money and numbers ---------------------------------------------------------------------
 
+
 def money(amount_minor: int, currency: str, fmt: Formats | None = None) -> str:
     """`123456 EUR` -> `€1,234.56` (en-US) / `1.234,56 €` (de-DE); the currency's own digits."""
     from l2c_app.core.money import to_major
@@ -127,6 +128,7 @@ def number(value: int | float | Decimal, fmt: Formats | None = None, digits: int
 
 
 # -- dates -----------------------------------------------------------------------------------
+
 
 def day(value: date | datetime | None, fmt: Formats | None = None, style: str = "medium") -> str:
     """`2026-03-14` -> `Mar 14, 2026` / `14 Mar 2026` / `14.03.2026` / `14 mars 2026`; `-` for None."""
@@ -186,6 +188,7 @@ def week_start(value: date, fmt: Formats | None = None) -> date:
 
 # -- hours ----------------------------------------------------------------------------------
 
+
 def hours(minutes: int, fmt: Formats | None = None) -> str:
     """Totals, budgets, invoices: `855` -> `14:15` (hm) or `14.25 h` (decimal, locale separators)."""
     f = _fmt(fmt)
@@ -208,8 +211,10 @@ def hours_cell(minutes: int, fmt: Formats | None = None) -> str:
 def example(fmt: Formats, currency: str = "EUR") -> str:
     """The Settings card's example line."""
     sample = date(2026, 3, 14)
-    return (f"{money(123456789, currency, fmt)} · {day(sample, fmt)} · {number(Decimal('1234.5'), fmt)} · "
-            f"{hours(855, fmt)} · week starts {weekday_name(week_start(sample, fmt), fmt)}")
+    return (
+        f"{money(123456789, currency, fmt)} · {day(sample, fmt)} · {number(Decimal('1234.5'), fmt)} · "
+        f"{hours(855, fmt)} · week starts {weekday_name(week_start(sample, fmt), fmt)}"
+    )
 
 
 def _install_load_listener() -> None:

@@ -42,6 +42,7 @@ def acquire(session: Session, name: str, holder: str, seconds: int) -> bool:
 
 
 def release(session: Session, name: str, holder: str) -> None:
-    session.exec(update(JobLease).where(col(JobLease.name) == name, col(JobLease.holder) == holder)
-                 .values(expires_at=utcnow()))
+    session.exec(
+        update(JobLease).where(col(JobLease.name) == name, col(JobLease.holder) == holder).values(expires_at=utcnow())
+    )
     session.commit()

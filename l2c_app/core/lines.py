@@ -46,24 +46,48 @@ PER_RATE = "per_rate"
 TAX_CONVENTIONS = {
     PER_LINE: "Tax per line: each line's tax is its rate applied to the line's rounded amount (default).",
     PER_RATE: "Tax per rate on the document (EN 16931): each rate's tax is applied once to the sum of "
-              "that rate's lines.",
+    "that rate's lines.",
 }
 SETTING = "tax_convention"
 
-__all__ = ["PER_LINE", "PER_RATE", "TAX_CONVENTIONS", "TaxItem", "allocate_rate_tax", "hourly_rate",
-           "line_amount", "line_tax", "marked_up", "rate_tax", "split_evenly", "tax_convention", "time_amount"]
+__all__ = [
+    "PER_LINE",
+    "PER_RATE",
+    "TAX_CONVENTIONS",
+    "TaxItem",
+    "allocate_rate_tax",
+    "hourly_rate",
+    "line_amount",
+    "line_tax",
+    "marked_up",
+    "rate_tax",
+    "split_evenly",
+    "tax_convention",
+    "time_amount",
+]
 
 
-def line_amount(quantity: Decimal | int | str, unit_price_minor: int, discount_percent: Decimal | int | str = 0,
-                document_discount_percent: Decimal | int | str = 0) -> int:
+def line_amount(
+    quantity: Decimal | int | str,
+    unit_price_minor: int,
+    discount_percent: Decimal | int | str = 0,
+    document_discount_percent: Decimal | int | str = 0,
+) -> int:
     """A line's amount in minor units, rounded once (half-up)."""
-    exact = (Decimal(quantity) * unit_price_minor * (HUNDRED - Decimal(discount_percent)) / HUNDRED
-             * (HUNDRED - Decimal(document_discount_percent)) / HUNDRED)
+    exact = (
+        Decimal(quantity)
+        * unit_price_minor
+        * (HUNDRED - Decimal(discount_percent))
+        / HUNDRED
+        * (HUNDRED - Decimal(document_discount_percent))
+        / HUNDRED
+    )
     return round_minor(exact)
 
 
-def hourly_rate(unit_price_minor: int, discount_percent: Decimal | int | str = 0,
-                document_discount_percent: Decimal | int | str = 0) -> int:
+def hourly_rate(
+    unit_price_minor: int, discount_percent: Decimal | int | str = 0, document_discount_percent: Decimal | int | str = 0
+) -> int:
     """The rate an hour is billed at: the unit price after both discounts, rounded once."""
     return line_amount(1, unit_price_minor, discount_percent, document_discount_percent)
 
@@ -115,9 +139,10 @@ def allocate_rate_tax(items: Sequence[TaxItem], convention: str) -> dict[Hashabl
     of one (percent, inclusive) share round(rate x their summed amounts) plus the fixed
     taxes; the difference to the per-line figures goes, one minor unit at a time, to the
     largest lines first (ties: the earlier line), so the shares add up to the rate's tax."""
-    out = {it.key: (it.fixed_tax if it.fixed_tax is not None else line_tax(it.amount_minor, it.percent,
-                                                                           it.inclusive))
-           for it in items}
+    out = {
+        it.key: (it.fixed_tax if it.fixed_tax is not None else line_tax(it.amount_minor, it.percent, it.inclusive))
+        for it in items
+    }
     if convention != PER_RATE:
         return out
     groups: dict[tuple[Decimal, bool], list[TaxItem]] = {}

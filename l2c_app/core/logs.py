@@ -84,5 +84,11 @@ class RequestLog:
             # The frontend's static files are many and dull: DEBUG unless they fail.
             quiet = code < 400 and not path.startswith(("/api/", "/i/", "/q/", "/co/", "/sign/"))
             level = logging.WARNING if code >= 500 else logging.DEBUG if quiet else logging.INFO
-            event("l2c.http", level, method=scope.get("method"), path=path, status=code,
-                  ms=round((time.perf_counter() - start) * 1000, 1))
+            event(
+                "l2c.http",
+                level,
+                method=scope.get("method"),
+                path=path,
+                status=code,
+                ms=round((time.perf_counter() - start) * 1000, 1),
+            )

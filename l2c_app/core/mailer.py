@@ -21,8 +21,16 @@ DEFAULT_MAILER = "l2c_app.integrations.email:send_mail"
 
 
 class Mailer(Protocol):
-    def __call__(self, session: Session, *, to: str, subject: str, body: str, link: str | None = None,
-                 related: tuple[str, int] | None = None) -> object: ...
+    def __call__(
+        self,
+        session: Session,
+        *,
+        to: str,
+        subject: str,
+        body: str,
+        link: str | None = None,
+        related: tuple[str, int] | None = None,
+    ) -> object: ...
 
 
 _override: Mailer | None = None
@@ -41,7 +49,14 @@ def _default() -> Mailer:
     return mailer
 
 
-def send_mail(session: Session, *, to: str, subject: str, body: str, link: str | None = None,
-              related: tuple[str, int] | None = None) -> object:
+def send_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    link: str | None = None,
+    related: tuple[str, int] | None = None,
+) -> object:
     """Write the message through the mailer, in the caller's transaction."""
     return (_override or _default())(session, to=to, subject=subject, body=body, link=link, related=related)

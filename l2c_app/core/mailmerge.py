@@ -50,9 +50,13 @@ def render(template: str, values: Mapping[str, str], *, field_name: str = "body"
     bad = unknown_fields(template)
     if bad:
         names = ", ".join("{" + b + "}" for b in bad)
-        raise DomainError(f"Unknown merge field{'s' if len(bad) > 1 else ''} {names}: use one of "
-                          + ", ".join("{" + f + "}" for f in FIELDS) + " (write {{ or }} for a brace).",
-                          field_name, code="merge_field.unknown")
+        raise DomainError(
+            f"Unknown merge field{'s' if len(bad) > 1 else ''} {names}: use one of "
+            + ", ".join("{" + f + "}" for f in FIELDS)
+            + " (write {{ or }} for a brace).",
+            field_name,
+            code="merge_field.unknown",
+        )
 
     def sub(m: re.Match) -> str:
         token = m.group(0)
@@ -79,8 +83,11 @@ def parse_addresses(text: str, field_name: str = "cc") -> list[str]:
     if len(out) > MAX_CC:
         raise DomainError(f"At most {MAX_CC} addresses.", field_name, code=f"{field_name}.too_many")
     if len(", ".join(out)) > MAX_CC_CHARS:
-        raise DomainError(f"The addresses are longer than {MAX_CC_CHARS} characters together.", field_name,
-                          code=f"{field_name}.too_long")
+        raise DomainError(
+            f"The addresses are longer than {MAX_CC_CHARS} characters together.",
+            field_name,
+            code=f"{field_name}.too_long",
+        )
     return out
 
 

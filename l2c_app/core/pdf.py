@@ -34,8 +34,19 @@ MUTED = (110, 110, 120)
 # a few symbols. A document whose glyphs all lie here embeds its subset from this small font
 # (711 glyphs instead of DejaVu's 6,000: the per-document subsetting is 4x cheaper); any other
 # character (Greek, Cyrillic, Hebrew ...) makes that document subset the whole font instead.
-WORKING_SET = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2000, 0x2070), *range(0x20A0, 0x20C1),
-               0x2116, 0x2122, 0x2190, 0x2192, 0x2212, 0x2713, 0x2717]
+WORKING_SET = [
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x250),
+    *range(0x2000, 0x2070),
+    *range(0x20A0, 0x20C1),
+    0x2116,
+    0x2122,
+    0x2190,
+    0x2192,
+    0x2212,
+    0x2713,
+    0x2717,
+]
 
 
 @dataclass(frozen=True)
@@ -58,8 +69,15 @@ def _shared_font(path: str, style: str) -> _SharedFont:
     template = probe.fonts[f"shared{style}"]
     assert isinstance(template, TTFFont)
     full = Path(path).read_bytes()
-    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True, glyph_names=True, hinting=True,
-                               name_IDs=["*"], name_languages=["*"], layout_features=["*"])
+    options = ftsubset.Options(
+        notdef_outline=True,
+        recommended_glyphs=True,
+        glyph_names=True,
+        hinting=True,
+        name_IDs=["*"],
+        name_languages=["*"],
+        layout_features=["*"],
+    )
     options.drop_tables += ["FFTM"]  # FontForge's timestamp: fpdf2 drops it too
     font = ttLib.TTFont(io.BytesIO(full), recalcTimestamp=False)
     subsetter = ftsubset.Subsetter(options)
@@ -80,8 +98,9 @@ class _DocumentFont(TTFFont):
     _last_text: str
     _last_units: float  # a sum of the integer widths fpdf2 keeps in `cw` (typed float there)
 
-    def get_text_width(self, text: str, font_size_pt: float,
-                       text_shaping_params: dict[str, Any] | None) -> tuple[int, float]:
+    def get_text_width(
+        self, text: str, font_size_pt: float, text_shaping_params: dict[str, Any] | None
+    ) -> tuple[int, float]:
         if text_shaping_params or self.is_symbol:
             return super().get_text_width(text, font_size_pt, text_shaping_params)
         if font_size_pt > self.biggest_size_pt:
@@ -90,7 +109,7 @@ class _DocumentFont(TTFFont):
         if len(text) < 3:  # one character's width (asked between two line widths): keep the line's sum
             return len(text), sum(cw[ord(c)] for c in text) * font_size_pt * 0.001
         if last and text.startswith(last):
-            units = self._last_units + sum(cw[ord(c)] for c in text[len(last):])
+            units = self._last_units + sum(cw[ord(c)] for c in text[len(last) :])
         else:
             units = sum(cw[ord(c)] for c in text)
         self._last_text, self._last_units = text, units
@@ -156,8 +175,9 @@ class BrandedPDF(FPDF):
         self.cell(0, 8, self.org_name, new_x="LMARGIN", new_y="NEXT")
         self.set_font("DejaVu", "", 9)
         self.set_text_color(*MUTED)
-        self.cell(0, 5, self.doc_title + (f" · {self.subtitle}" if self.subtitle else ""), new_x="LMARGIN",
-                  new_y="NEXT")
+        self.cell(
+            0, 5, self.doc_title + (f" · {self.subtitle}" if self.subtitle else ""), new_x="LMARGIN", new_y="NEXT"
+        )
         self.set_draw_color(*ACCENT)
         self.line(15, self.get_y() + 1, 195, self.get_y() + 1)
         self.ln(5)
@@ -203,8 +223,12 @@ class BrandedPDF(FPDF):
         self.set_xy(15, bottom + 4)
 
     def table(  # type: ignore[override]  # our own table, not fpdf2's context-manager API
-        self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-        aligns: str | None = None, section_rows: set[int] | None = None,
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        aligns: str | None = None,
+        section_rows: set[int] | None = None,
     ) -> None:
         """A table that repeats its header on every page; rows in `section_rows` are headings."""
         aligns = aligns or "L" * len(headers)
@@ -236,9 +260,18 @@ class BrandedPDF(FPDF):
                 self.cell(widths[0], 5.5, row[0], align=aligns[0])
                 lines = [row[0]]
             else:
-                lines, _ = cast(tuple[list[str], float], self.multi_cell(
-                    widths[0], 5.5, row[0], align=aligns[0], new_x="RIGHT", new_y="TOP",
-                    output=MethodReturnValue.LINES | MethodReturnValue.HEIGHT))
+                lines, _ = cast(
+                    tuple[list[str], float],
+                    self.multi_cell(
+                        widths[0],
+                        5.5,
+                        row[0],
+                        align=aligns[0],
+                        new_x="RIGHT",
+                        new_y="TOP",
+                        output=MethodReturnValue.LINES | MethodReturnValue.HEIGHT,
+                    ),
+                )
             y_after_first = self.get_y()
             self.set_xy(15 + widths[0], y0)
             for value, w, a in zip(row[1:], widths[1:], aligns[1:], strict=True):

@@ -27,22 +27,107 @@ from l2c_app.core.documents import store_document
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import Document
 
-FIELDS = ("legal_name", "address_line1", "address_line2", "postcode", "city", "country", "tax_id",
-          "iban", "bic", "account_number", "routing_code")
-MAX_LEN = {"legal_name": 200, "address_line1": 200, "address_line2": 200, "postcode": 20, "city": 100,
-           "country": 100, "tax_id": 40, "iban": 34, "bic": 11, "account_number": 34, "routing_code": 20}
+FIELDS = (
+    "legal_name",
+    "address_line1",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "tax_id",
+    "iban",
+    "bic",
+    "account_number",
+    "routing_code",
+)
+MAX_LEN = {
+    "legal_name": 200,
+    "address_line1": 200,
+    "address_line2": 200,
+    "postcode": 20,
+    "city": 100,
+    "country": 100,
+    "tax_id": 40,
+    "iban": 34,
+    "bic": 11,
+    "account_number": 34,
+    "routing_code": 20,
+}
 LOGO_MAX_BYTES = 512 * 1024
 
 # ISO 13616 IBAN lengths by country (the SEPA countries and the other registered ones that
 # l2c's users are likely to bank in). A country not listed is checked by format and mod-97 only.
 IBAN_LENGTH = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
-    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24,
-    "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21,
-    "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LI": 21,
-    "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30,
-    "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
-    "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BR": 29,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NL": 18,
+    "NO": 15,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "SA": 24,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VA": 22,
+    "VG": 24,
+    "XK": 20,
 }
 _IBAN_RE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 # ISO 9362: 4 letters (bank), 2 letters (country), 2 letters/digits (location), optional 3 (branch).
@@ -78,15 +163,17 @@ def iban_problem(iban: str) -> str:
 def bic_problem(bic: str) -> str:
     bic = compact(bic)
     if not _BIC_RE.match(bic):
-        return ("A BIC has 8 or 11 letters and digits: bank (4 letters), country (2 letters), location (2), "
-                "branch (3, optional).")
+        return (
+            "A BIC has 8 or 11 letters and digits: bank (4 letters), country (2 letters), location (2), "
+            "branch (3, optional)."
+        )
     return ""
 
 
 def format_iban(iban: str) -> str:
     """Printed in groups of four, as banks print it."""
     iban = compact(iban)
-    return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
 def seller_profile(session: Session) -> dict[str, str]:
@@ -123,21 +210,25 @@ def save_seller_profile(session: Session, actor: Actor, values: dict[str, Any]) 
     if clean["bic"] and not clean["iban"] and not clean["account_number"]:
         raise SellerError("Enter the IBAN (or the account number) that goes with this BIC.", "iban")
     if clean["iban"] and clean["account_number"]:
-        raise SellerError("Give either an IBAN or an account number with its routing/sort code, not both.",
-                          "account_number")
+        raise SellerError(
+            "Give either an IBAN or an account number with its routing/sort code, not both.", "account_number"
+        )
     if clean["account_number"]:
         if not _ACCOUNT_RE.match(clean["account_number"]):
             raise SellerError("An account number has 4 to 34 letters or digits.", "account_number")
         if not clean["routing_code"]:
-            raise SellerError("Enter the routing number or sort code that goes with the account number.",
-                              "routing_code")
+            raise SellerError(
+                "Enter the routing number or sort code that goes with the account number.", "routing_code"
+            )
     if clean["routing_code"]:
         if not clean["account_number"]:
-            raise SellerError("Enter the account number that goes with this routing number or sort code.",
-                              "account_number")
+            raise SellerError(
+                "Enter the account number that goes with this routing number or sort code.", "account_number"
+            )
         if not _ROUTING_RE.match(clean["routing_code"]):
-            raise SellerError("A routing number or sort code has digits only (e.g. 12-34-56 or 021000021).",
-                              "routing_code")
+            raise SellerError(
+                "A routing number or sort code has digits only (e.g. 12-34-56 or 021000021).", "routing_code"
+            )
     before = snapshot(org)
     org.settings = {**(org.settings or {}), "seller": clean}
     record_update(session, actor, org, before, action="seller_profile")
@@ -160,8 +251,9 @@ def set_logo(session: Session, actor: Actor, data: bytes, filename: str = "logo"
     if not data:
         raise SellerError("Choose a PNG or JPEG file for the logo.", "logo")
     if len(data) > LOGO_MAX_BYTES:
-        raise SellerError(f"The logo is {len(data) // 1024} KB; at most {LOGO_MAX_BYTES // 1024} KB.", "logo",
-                          kind="too_large")
+        raise SellerError(
+            f"The logo is {len(data) // 1024} KB; at most {LOGO_MAX_BYTES // 1024} KB.", "logo", kind="too_large"
+        )
     content_type = _image_type(data)
     if not content_type:
         raise SellerError("The logo must be a PNG or JPEG image.", "logo")
@@ -216,6 +308,7 @@ def logo_data_uri(session: Session) -> str:
 
 
 # --- what documents print ---------------------------------------------------------------------
+
 
 def address_lines(p: dict[str, str]) -> list[str]:
     city = " ".join(x for x in (p.get("postcode", ""), p.get("city", "")) if x)

@@ -25,9 +25,17 @@ def list_sessions(session: Session, user_id: int, current_token: str | None = No
     rows = [r for r in session.exec(_live(user_id)).all() if r.expires_at > now]
     rows.sort(key=lambda r: r.last_seen_at or r.created_at, reverse=True)
     fmt = "%Y-%m-%d %H:%M UTC"
-    return [{"id": r.id, "created": r.created_at.strftime(fmt),
-             "last_seen": (r.last_seen_at or r.created_at).strftime(fmt), "ip": r.ip or "unknown",
-             "user_agent": r.user_agent or "unknown", "current": r.token_hash == current} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "created": r.created_at.strftime(fmt),
+            "last_seen": (r.last_seen_at or r.created_at).strftime(fmt),
+            "ip": r.ip or "unknown",
+            "user_agent": r.user_agent or "unknown",
+            "current": r.token_hash == current,
+        }
+        for r in rows
+    ]
 
 
 def sign_out_session(session: Session, actor: Actor, session_id: int) -> None:

@@ -51,11 +51,14 @@ class ChallengeExpired(AuthError):
     """The second step cannot go on: sign in with the password again."""
 
     def __init__(self):
-        super().__init__("Your sign-in timed out or had too many wrong codes. Enter your e-mail and password again.",
-                         kind="forbidden")
+        super().__init__(
+            "Your sign-in timed out or had too many wrong codes. Enter your e-mail and password again.",
+            kind="forbidden",
+        )
 
 
 # --- secrets at rest ---------------------------------------------------------------------
+
 
 def _derived(purpose: str) -> bytes:
     return hmac.new(get_settings().secret_key.encode(), f"l2c:{purpose}:v1".encode(), hashlib.sha256).digest()
@@ -73,8 +76,11 @@ def decrypt_secret(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:  # SECRET_KEY changed: the user must set two-factor up again
-        raise AuthError("Your two-factor secret cannot be read: the server's SECRET_KEY changed. "
-                        "Ask your administrator to restore it.", kind="conflict") from None
+        raise AuthError(
+            "Your two-factor secret cannot be read: the server's SECRET_KEY changed. "
+            "Ask your administrator to restore it.",
+            kind="conflict",
+        ) from None
 
 
 def _code_hash(code: str) -> str:
@@ -86,6 +92,7 @@ def _normal_recovery(code: str) -> str:
 
 
 # --- codes ----------------------------------------------------------------------------
+
 
 def _now(now: float | None) -> float:
     return time.time() if now is None else now
@@ -118,8 +125,11 @@ def _use_recovery_code(session: Session, user_id: int, code: str) -> bool:
         return False
     result = session.execute(
         update(RecoveryCode)
-        .where(col(RecoveryCode.user_id) == user_id, col(RecoveryCode.code_hash) == _code_hash(code),
-               col(RecoveryCode.used_at).is_(None))
+        .where(
+            col(RecoveryCode.user_id) == user_id,
+            col(RecoveryCode.code_hash) == _code_hash(code),
+            col(RecoveryCode.used_at).is_(None),
+        )
         .values(used_at=utcnow())
     )
     return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
@@ -150,11 +160,15 @@ def _new_recovery_codes(session: Session, user_id: int) -> list[str]:
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
-    return len(session.exec(select(RecoveryCode.id).where(col(RecoveryCode.user_id) == user_id,
-                                                          col(RecoveryCode.used_at).is_(None))).all())
+    return len(
+        session.exec(
+            select(RecoveryCode.id).where(col(RecoveryCode.user_id) == user_id, col(RecoveryCode.used_at).is_(None))
+        ).all()
+    )
 
 
 # --- turning it on and off ---------------------------------------------------------------
+
 
 def qr_svg_data_uri(text: str) -> str:
     """An SVG QR code as a data: URI (an <img> of it runs no script)."""
@@ -175,8 +189,9 @@ def begin_setup(session: Session, user_id: int) -> dict:
     if has_two_factor(session, user_id):
         raise AuthError("Two-factor sign-in is already on.", kind="conflict")
     secret = pyotp.random_base32()
-    row = (session.exec(select(TwoFactor).where(col(TwoFactor.user_id) == user_id)).first()
-           or TwoFactor(user_id=user_id, secret_enc=""))
+    row = session.exec(select(TwoFactor).where(col(TwoFactor.user_id) == user_id)).first() or TwoFactor(
+        user_id=user_id, secret_enc=""
+    )
     row.secret_enc, row.enabled_at, row.last_step = encrypt_secret(secret), None, 0
     session.add(row)
     org = get_organisation(session)
@@ -231,12 +246,15 @@ def regenerate_recovery_codes(session: Session, user_id: int, code: str, now: fl
 
 def status(session: Session, user_id: int) -> dict:
     row = _enabled_row(session, user_id)
-    return {"enabled": row is not None,
-            "since": row.enabled_at.strftime("%Y-%m-%d") if row and row.enabled_at else "",
-            "recovery_left": recovery_codes_left(session, user_id) if row else 0}
+    return {
+        "enabled": row is not None,
+        "since": row.enabled_at.strftime("%Y-%m-%d") if row and row.enabled_at else "",
+        "recovery_left": recovery_codes_left(session, user_id) if row else 0,
+    }
 
 
 # --- the organisation's policy ----------------------------------------------------------
+
 
 def policy_required(session: Session, org: Organisation | None = None) -> bool:
     org = org or get_organisation(session)
@@ -257,41 +275,64 @@ def set_policy(session: Session, actor: Actor, required: bool) -> bool:
 def must_enrol(session: Session, user: User, org: Organisation | None = None) -> bool:
     """The user's role needs two-factor under the organisation's policy and it is not on.
     (`org`, when the caller has it: every page load asks, one query less.)"""
-    return (user.role in REQUIRED_ROLES and policy_required(session, org)
-            and (user.id is None or not has_two_factor(session, user.id)))
+    return (
+        user.role in REQUIRED_ROLES
+        and policy_required(session, org)
+        and (user.id is None or not has_two_factor(session, user.id))
+    )
 
 
 # --- the second step of the login -------------------------------------------------------
 
+
 def start_challenge(session: Session, user: User, ip: str | None = None, user_agent: str | None = None) -> str:
     assert user.id is not None  # a stored user
     token = secrets.token_urlsafe(32)
-    session.add(LoginChallenge(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id,
-                               expires_at=utcnow() + timedelta(minutes=CHALLENGE_MINUTES), ip=ip,
-                               user_agent=(user_agent or "")[:400]))
+    session.add(
+        LoginChallenge(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(minutes=CHALLENGE_MINUTES),
+            ip=ip,
+            user_agent=(user_agent or "")[:400],
+        )
+    )
     return token
 
 
 def _code_retry_after(session: Session, user_id: int, ip: str | None) -> int:
     since = utcnow() - FAILURE_WINDOW
-    failures, last = session.exec(select(func.count(), func.max(LoginAttempt.at))
-                                  .where(col(LoginAttempt.at) >= since,
-                                         col(LoginAttempt.email) == f"code:{user_id}")).one()
+    failures, last = session.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            col(LoginAttempt.at) >= since, col(LoginAttempt.email) == f"code:{user_id}"
+        )
+    ).one()
     wait = _wait_after(failures, last, CODE_FREE_FAILURES, CODE_MAX_WAIT)
     if ip:
-        failures, last = session.exec(select(func.count(), func.max(LoginAttempt.at))
-                                      .where(col(LoginAttempt.at) >= since, col(LoginAttempt.ip) == ip)).one()
+        failures, last = session.exec(
+            select(func.count(), func.max(LoginAttempt.at)).where(
+                col(LoginAttempt.at) >= since, col(LoginAttempt.ip) == ip
+            )
+        ).one()
         wait = max(wait, _wait_after(failures, last, CODE_IP_FREE_FAILURES, CODE_MAX_WAIT))
     return wait
 
 
-def finish_challenge(session: Session, token: str | None, code: str, ip: str | None = None,
-                     user_agent: str | None = None, now: float | None = None) -> str:
+def finish_challenge(
+    session: Session,
+    token: str | None,
+    code: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: float | None = None,
+) -> str:
     """A session token once the challenge's user gives a right code; AuthError otherwise."""
-    row = session.exec(select(LoginChallenge).where(
-        col(LoginChallenge.token_hash) == hashlib.sha256((token or "").encode()).hexdigest())).first()
-    if (row is None or row.used_at is not None or row.expires_at <= utcnow()
-            or row.failures >= CHALLENGE_MAX_FAILURES):
+    row = session.exec(
+        select(LoginChallenge).where(
+            col(LoginChallenge.token_hash) == hashlib.sha256((token or "").encode()).hexdigest()
+        )
+    ).first()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or row.failures >= CHALLENGE_MAX_FAILURES:
         raise ChallengeExpired()
     user = session.get(User, row.user_id)
     if user is None or user.id is None or not user.is_active:

@@ -24,8 +24,11 @@ from l2c_app.events.types import EVENT_TYPES, field_names
 
 Subscriber = Callable[[Session, DomainEvent], None]
 
-SUBSCRIBER_MODULES = ("l2c_app.projects.subscribers", "l2c_app.webhooks_out.subscribers",
-                      "l2c_app.accounting.sync.subscribers")
+SUBSCRIBER_MODULES = (
+    "l2c_app.projects.subscribers",
+    "l2c_app.webhooks_out.subscribers",
+    "l2c_app.accounting.sync.subscribers",
+)
 
 _subscribers: dict[str, list[Subscriber]] = {}
 _loaded = False
@@ -87,8 +90,13 @@ def emit(session: Session, event_type: str, payload: Any) -> DomainEvent:
         if unknown:
             raise TypeError(f"{event_type}: unknown payload fields {sorted(unknown)}")
         data = asdict(cls(**payload))  # missing required fields raise here
-    event = DomainEvent(type=event_type, org_id=_org_id(session), subject_kind=subject_kind,
-                        subject_id=data.get(subject_field), payload=data)
+    event = DomainEvent(
+        type=event_type,
+        org_id=_org_id(session),
+        subject_kind=subject_kind,
+        subject_id=data.get(subject_field),
+        payload=data,
+    )
     session.add(event)
     session.flush()
     for fn in subscribers_of(event_type):

@@ -124,18 +124,24 @@ def _bounds(start: date | None, end: date | None) -> None:
 
 
 @router.get("/cycle-times", response_model=CycleTimes)
-def get_cycle_times(start: date | None = Query(None, alias="from", description="first day (of the later event)"),
-                    end: date | None = Query(None, alias="to", description="last day (of the later event)"),
-                    group: Group = Query("month"), session: Session = Depends(db),
-                    _: Principal = Depends(require("insights"))) -> CycleTimes:
+def get_cycle_times(
+    start: date | None = Query(None, alias="from", description="first day (of the later event)"),
+    end: date | None = Query(None, alias="to", description="last day (of the later event)"),
+    group: Group = Query("month"),
+    session: Session = Depends(db),
+    _: Principal = Depends(require("insights")),
+) -> CycleTimes:
     _bounds(start, end)
     return CycleTimes.model_validate(cycle_times.cycle_times(session, group=group, start=start, end=end))
 
 
 @router.get("/forecast", response_model=Forecast)
-def get_forecast(start: date | None = Query(None, alias="from", description="first expected close / closing day"),
-                 end: date | None = Query(None, alias="to", description="last expected close / closing day"),
-                 group: Group = Query("month"), session: Session = Depends(db),
-                 _: Principal = Depends(require("insights"))) -> Forecast:
+def get_forecast(
+    start: date | None = Query(None, alias="from", description="first expected close / closing day"),
+    end: date | None = Query(None, alias="to", description="last expected close / closing day"),
+    group: Group = Query("month"),
+    session: Session = Depends(db),
+    _: Principal = Depends(require("insights")),
+) -> Forecast:
     _bounds(start, end)
     return Forecast.model_validate(forecast.pipeline_forecast(session, group=group, start=start, end=end))

@@ -49,8 +49,20 @@ class LeakLedger(BaseModel):
 def insights_leaks(session: Session = Depends(db), _: Principal = Depends(require("insights"))) -> LeakLedger:
     today = org_today(session)
     rows = ledger.leaks(session, today)
-    return LeakLedger(day=today, leaks=[
-        Leak(key=r["key"], title=r["title"], count=r["count"], age_days=r["age_days"], action=r["action"],
-             href=r["href"], money=None if r["money"] is None else
-             [Money(currency=c, amount_minor=v) for c, v in sorted(r["money"].items())])
-        for r in rows])
+    return LeakLedger(
+        day=today,
+        leaks=[
+            Leak(
+                key=r["key"],
+                title=r["title"],
+                count=r["count"],
+                age_days=r["age_days"],
+                action=r["action"],
+                href=r["href"],
+                money=None
+                if r["money"] is None
+                else [Money(currency=c, amount_minor=v) for c, v in sorted(r["money"].items())],
+            )
+            for r in rows
+        ],
+    )

@@ -27,8 +27,13 @@ from l2c_app.core.timeutil import org_today
 from l2c_app.pipeline.models import Account
 
 BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
-BUCKET_LABELS = {"current": "Current", "d1_30": "1-30 days", "d31_60": "31-60 days", "d61_90": "61-90 days",
-                 "d90_plus": "90+ days"}
+BUCKET_LABELS = {
+    "current": "Current",
+    "d1_30": "1-30 days",
+    "d31_60": "31-60 days",
+    "d61_90": "61-90 days",
+    "d90_plus": "90+ days",
+}
 DSO_DAYS = 90
 GROUPS = ("client", "currency")
 
@@ -37,11 +42,13 @@ def _bucket_sums(today: date):
     """SUM(open) per bucket, by the due date against today's thresholds (portable date compares)."""
     open_minor = billing.open_minor_sql()
     due = Invoice.due_date
-    edges = {"current": due >= today,
-             "d1_30": and_(due < today, due >= today - timedelta(days=30)),
-             "d31_60": and_(due < today - timedelta(days=30), due >= today - timedelta(days=60)),
-             "d61_90": and_(due < today - timedelta(days=60), due >= today - timedelta(days=90)),
-             "d90_plus": due < today - timedelta(days=90)}
+    edges = {
+        "current": due >= today,
+        "d1_30": and_(due < today, due >= today - timedelta(days=30)),
+        "d31_60": and_(due < today - timedelta(days=30), due >= today - timedelta(days=60)),
+        "d61_90": and_(due < today - timedelta(days=60), due >= today - timedelta(days=90)),
+        "d90_plus": due < today - timedelta(days=90),
+    }
     return [func.sum(case((cond, open_minor), else_=0)).label(name) for name, cond in edges.items()]
 
 
@@ -61,13 +68,20 @@ def aging(session: Session, today: date | None = None, group: str = "client") ->
         select(Invoice.account_id, Account.name, Invoice.currency, func.count(), *sums)
         .outerjoin(Account, Account.id == Invoice.account_id)
         .where(OPEN, billing.open_minor_sql() > 0)
-        .group_by(Invoice.account_id, Account.name, Invoice.currency)).all()
+        .group_by(Invoice.account_id, Account.name, Invoice.currency)
+    ).all()
     rows = []
     totals: dict[str, dict[str, int]] = {}
     for r in by_client:
         buckets = {b: int(getattr(r, b) or 0) for b in BUCKETS}
-        row = {"account_id": r.account_id, "client": r.name or "No client", "currency": r.currency,
-               "invoices": int(r[3]), **buckets, "total": sum(buckets.values())}
+        row = {
+            "account_id": r.account_id,
+            "client": r.name or "No client",
+            "currency": r.currency,
+            "invoices": int(r[3]),
+            **buckets,
+            "total": sum(buckets.values()),
+        }
         rows.append(row)
         cur = totals.setdefault(r.currency, {**{b: 0 for b in BUCKETS}, "total": 0, "invoices": 0})
         for k in (*BUCKETS, "total", "invoices"):
@@ -78,17 +92,28 @@ def aging(session: Session, today: date | None = None, group: str = "client") ->
     dso = {c: dso_days(ar.get(c, 0), revenue.get(c, 0)) for c in sorted(set(ar) | set(revenue))}
     if group == "currency":
         rows = [{"account_id": None, "client": "All clients", "currency": c, **t} for c, t in sorted(totals.items())]
-    return {"today": today, "rows": rows, "totals": dict(sorted(totals.items())), "revenue": revenue, "dso": dso,
-            "dso_window_days": DSO_DAYS}
+    return {
+        "today": today,
+        "rows": rows,
+        "totals": dict(sorted(totals.items())),
+        "revenue": revenue,
+        "dso": dso,
+        "dso_window_days": DSO_DAYS,
+    }
 
 
 def revenue_days(session: Session, today: date, days: int = DSO_DAYS) -> dict[str, int]:
     """What the invoices issued in the `days` days up to today ask for, per currency."""
     rows = session.execute(
         select(Invoice.currency, func.sum(Invoice.total_minor - Invoice.credited_minor))
-        .where(Invoice.kind != "credit_note", Invoice.status.not_in(("draft", "void")),
-               Invoice.issue_date > today - timedelta(days=days), Invoice.issue_date <= today)
-        .group_by(Invoice.currency)).all()
+        .where(
+            Invoice.kind != "credit_note",
+            Invoice.status.not_in(("draft", "void")),
+            Invoice.issue_date > today - timedelta(days=days),
+            Invoice.issue_date <= today,
+        )
+        .group_by(Invoice.currency)
+    ).all()
     return {c: int(v or 0) for c, v in rows if v}
 
 

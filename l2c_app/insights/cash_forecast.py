@@ -52,8 +52,13 @@ from l2c_app.projects.models import Milestone, Project, Retainer, RetainerPeriod
 from l2c_app.projects.service import retainer_period_amount
 
 PARTS = ("overdue", "invoiced", "scheduled", "unbilled", "pipeline")
-PART_LABELS = {"overdue": "Overdue invoices", "invoiced": "Open invoices", "scheduled": "Milestones and retainers",
-               "unbilled": "Unbilled work", "pipeline": "Weighted pipeline"}
+PART_LABELS = {
+    "overdue": "Overdue invoices",
+    "invoiced": "Open invoices",
+    "scheduled": "Milestones and retainers",
+    "unbilled": "Unbilled work",
+    "pipeline": "Weighted pipeline",
+}
 WEEKS = 13
 MAX_WEEKS = 53
 EARLIEST, LATEST = date(2000, 1, 1), date(2200, 12, 31)  # `from`/`to` bounds (no date arithmetic overflow)
@@ -72,15 +77,26 @@ class Item:
 
 # --- lateness and terms -------------------------------------------------------------------------
 
+
 def days_late(session: Session, tz: str = "UTC") -> dict[int, list[int]]:
     """Per client, the days late of each paid invoice (its last succeeded payment's day - due date)."""
     rows = session.execute(
-        select(Invoice.account_id, Invoice.due_date, func.max(Payment.received_on).label("on"),
-               func.max(case((Payment.received_on.is_(None), Payment.created_at))).label("at"))
+        select(
+            Invoice.account_id,
+            Invoice.due_date,
+            func.max(Payment.received_on).label("on"),
+            func.max(case((Payment.received_on.is_(None), Payment.created_at))).label("at"),
+        )
         .join(Payment, Payment.invoice_id == Invoice.id)
-        .where(Invoice.status == "paid", Invoice.kind != "credit_note", Invoice.due_date.is_not(None),
-               Invoice.account_id.is_not(None), Payment.status == "succeeded")
-        .group_by(Invoice.id, Invoice.account_id, Invoice.due_date)).all()
+        .where(
+            Invoice.status == "paid",
+            Invoice.kind != "credit_note",
+            Invoice.due_date.is_not(None),
+            Invoice.account_id.is_not(None),
+            Payment.status == "succeeded",
+        )
+        .group_by(Invoice.id, Invoice.account_id, Invoice.due_date)
+    ).all()
     out: dict[int, list[int]] = {}
     for r in rows:
         days = [d for d in (r.on, _local_day(r.at, tz)) if d is not None]
@@ -117,21 +133,38 @@ def _terms(session: Session) -> tuple[int, dict[int, int]]:
 
 # --- the sources ----------------------------------------------------------------------------------
 
+
 def _open_invoices(session: Session) -> list[tuple[int | None, str, date, int]]:
     open_minor = billing.open_minor_sql()
     rows = session.execute(
-        select(Invoice.account_id, Invoice.currency, Invoice.due_date, Invoice.issue_date, Invoice.terms_days,
-               open_minor.label("open_minor"))
-        .where(Invoice.status.in_(billing.OPEN_STATUSES), Invoice.kind != "credit_note", open_minor > 0)).all()
-    return [(r.account_id, r.currency, r.due_date or (r.issue_date + timedelta(days=r.terms_days)),
-             int(r.open_minor)) for r in rows if r.due_date or r.issue_date]
+        select(
+            Invoice.account_id,
+            Invoice.currency,
+            Invoice.due_date,
+            Invoice.issue_date,
+            Invoice.terms_days,
+            open_minor.label("open_minor"),
+        ).where(Invoice.status.in_(billing.OPEN_STATUSES), Invoice.kind != "credit_note", open_minor > 0)
+    ).all()
+    return [
+        (r.account_id, r.currency, r.due_date or (r.issue_date + timedelta(days=r.terms_days)), int(r.open_minor))
+        for r in rows
+        if r.due_date or r.issue_date
+    ]
 
 
 def _planned_milestones(session: Session) -> tuple[list[tuple[int | None, str, date, int]], int]:
-    cond = and_(Milestone.kind == "milestone", Milestone.status != "reached", Milestone.amount_minor != 0,
-                ~billing.live_link("milestone", Milestone.id))
-    rows = session.execute(select(Project.account_id, Project.currency, Milestone.due_date, Milestone.amount_minor)
-                           .join(Project, Project.id == Milestone.project_id).where(cond)).all()
+    cond = and_(
+        Milestone.kind == "milestone",
+        Milestone.status != "reached",
+        Milestone.amount_minor != 0,
+        ~billing.live_link("milestone", Milestone.id),
+    )
+    rows = session.execute(
+        select(Project.account_id, Project.currency, Milestone.due_date, Milestone.amount_minor)
+        .join(Project, Project.id == Milestone.project_id)
+        .where(cond)
+    ).all()
     dated = [(r.account_id, r.currency, r.due_date, int(r.amount_minor)) for r in rows if r.due_date]
     return dated, len(rows) - len(dated)
 
@@ -139,16 +172,24 @@ def _planned_milestones(session: Session) -> tuple[list[tuple[int | None, str, d
 def _retainer_months(session: Session, today: date, last: date) -> list[tuple[int | None, str, date, int]]:
     """Months of active retainers up to `last` that nothing else counts: a month with a period row
     that started by today is billing's unbilled work (or billed); a billed month is skipped."""
-    rets = session.execute(select(Retainer, Project.account_id, Project.currency)
-                           .join(Project, Project.id == Retainer.project_id)
-                           .where(Retainer.active.is_(True), Retainer.start_date <= last)).all()
+    rets = session.execute(
+        select(Retainer, Project.account_id, Project.currency)
+        .join(Project, Project.id == Retainer.project_id)
+        .where(Retainer.active.is_(True), Retainer.start_date <= last)
+    ).all()
     if not rets:
         return []
     ids = [r[0].id for r in rets]
-    periods = {(p.retainer_id, p.period_start): p.linked for p in session.execute(
-        select(RetainerPeriod.retainer_id, RetainerPeriod.period_start,
-               billing.live_link("retainer_period", RetainerPeriod.id).label("linked"))
-        .where(RetainerPeriod.retainer_id.in_(ids))).all()}
+    periods = {
+        (p.retainer_id, p.period_start): p.linked
+        for p in session.execute(
+            select(
+                RetainerPeriod.retainer_id,
+                RetainerPeriod.period_start,
+                billing.live_link("retainer_period", RetainerPeriod.id).label("linked"),
+            ).where(RetainerPeriod.retainer_id.in_(ids))
+        ).all()
+    }
     out = []
     for ret, account_id, currency in rets:
         n = 0
@@ -171,8 +212,9 @@ def _unbilled(session: Session, today: date) -> list[tuple[int | None, str, int]
     projects = unbilled_work(session, today, limit=10**9)["projects"]
     if not projects:
         return []
-    accounts = dict(session.execute(select(Project.id, Project.account_id)
-                                    .where(Project.id.in_([p["id"] for p in projects]))).all())
+    accounts = dict(
+        session.execute(select(Project.id, Project.account_id).where(Project.id.in_([p["id"] for p in projects]))).all()
+    )
     return [(accounts.get(p["id"]), p["currency"], p["amount_minor"]) for p in projects]
 
 
@@ -180,15 +222,21 @@ def _pipeline(session: Session) -> tuple[list[tuple[int | None, str, date, int]]
     """Open deals: (client, currency, expected close, value x probability %, exact)."""
     prob = func.coalesce(Deal.probability, PipelineStage.probability)
     rows = session.execute(
-        select(Deal.account_id, Deal.currency, Deal.expected_close, (cast(Deal.value_minor, BigInteger) * prob)
-               .label("exact"))
+        select(
+            Deal.account_id,
+            Deal.currency,
+            Deal.expected_close,
+            (cast(Deal.value_minor, BigInteger) * prob).label("exact"),
+        )
         .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-        .where(Deal.status == "open", PipelineStage.kind == "open", Deal.value_minor > 0)).all()
+        .where(Deal.status == "open", PipelineStage.kind == "open", Deal.value_minor > 0)
+    ).all()
     dated = [(r.account_id, r.currency, r.expected_close, int(r.exact or 0)) for r in rows if r.expected_close]
     return dated, len(rows) - len(dated)
 
 
 # --- the forecast -------------------------------------------------------------------------------
+
 
 def items(session: Session, today: date, last: date) -> tuple[list[Item], dict[str, int], dict[int, int]]:
     """Every expected amount (days clamped to today), the notes and the clients' lateness."""
@@ -225,8 +273,13 @@ def _round_parts(parts: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def window(session: Session, start: date | None = None, end: date | None = None, weeks: int | None = None,
-           today: date | None = None) -> tuple[date, date, date]:
+def window(
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    weeks: int | None = None,
+    today: date | None = None,
+) -> tuple[date, date, date]:
     """(today, first day of the first week, last day of the last week): `start` defaults to today,
     `end` to the end of `weeks` (13) weeks; both snap to whole weeks."""
     today = today or org_today(session)
@@ -248,8 +301,13 @@ def window(session: Session, start: date | None = None, end: date | None = None,
     return today, first, first + timedelta(days=7 * n - 1)
 
 
-def forecast(session: Session, start: date | None = None, end: date | None = None, weeks: int | None = None,
-             today: date | None = None) -> dict[str, Any]:
+def forecast(
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    weeks: int | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """The weeks, each with its parts per currency (minor units), the totals and the rules' inputs."""
     today, first, last = window(session, start, end, weeks, today)
     found, notes, lag = items(session, today, last)
@@ -271,20 +329,43 @@ def forecast(session: Session, start: date | None = None, end: date | None = Non
         for c, parts in amounts.items():
             for k, v in parts.items():
                 totals[c][k] += v
-        out_weeks.append({"start": first + timedelta(days=7 * i), "end": first + timedelta(days=7 * i + 6),
-                          "amounts": amounts})
-    names = dict(session.execute(select(Account.id, Account.name)
-                                 .where(Account.id.in_([a for a, _ in by_client if a is not None]))).all()) \
-        if by_client else {}
-    clients = [{"account_id": acc, "client": names.get(acc, "No client") if acc else "No client", "currency": cur,
-                "lateness_days": lag.get(acc, 0) if acc else 0, **_round_parts(parts)}
-               for (acc, cur), parts in by_client.items()]
+        out_weeks.append(
+            {"start": first + timedelta(days=7 * i), "end": first + timedelta(days=7 * i + 6), "amounts": amounts}
+        )
+    names = (
+        dict(
+            session.execute(
+                select(Account.id, Account.name).where(Account.id.in_([a for a, _ in by_client if a is not None]))
+            ).all()
+        )
+        if by_client
+        else {}
+    )
+    clients = [
+        {
+            "account_id": acc,
+            "client": names.get(acc, "No client") if acc else "No client",
+            "currency": cur,
+            "lateness_days": lag.get(acc, 0) if acc else 0,
+            **_round_parts(parts),
+        }
+        for (acc, cur), parts in by_client.items()
+    ]
     clients.sort(key=lambda c: (c["currency"], -c["total"], c["client"]))
-    return {"today": today, "from": first, "to": last, "weeks": out_weeks, "currencies": currencies,
-            "totals": totals, "clients": clients, "notes": notes}
+    return {
+        "today": today,
+        "from": first,
+        "to": last,
+        "weeks": out_weeks,
+        "currencies": currencies,
+        "totals": totals,
+        "clients": clients,
+        "notes": notes,
+    }
 
 
 # --- CSV ----------------------------------------------------------------------------------------
+
 
 def forecast_csv(data: dict[str, Any]) -> str:
     """One row per week and currency: the parts in minor units and as amounts; cells through
@@ -297,12 +378,28 @@ def forecast_csv(data: dict[str, Any]) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["week_start", "week_end", "currency", *[f"{p}_minor" for p in (*PARTS, "total")],
-                     *[p for p in (*PARTS, "total")]])
+    writer.writerow(
+        [
+            "week_start",
+            "week_end",
+            "currency",
+            *[f"{p}_minor" for p in (*PARTS, "total")],
+            *[p for p in (*PARTS, "total")],
+        ]
+    )
     for w in data["weeks"]:
         for cur, parts in w["amounts"].items():
             keys = (*PARTS, "total")
-            writer.writerow([safe_cell(v) for v in (w["start"].isoformat(), w["end"].isoformat(), cur,
-                                                    *[parts[k] for k in keys],
-                                                    *[str(to_major(parts[k], cur)) for k in keys])])
+            writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (
+                        w["start"].isoformat(),
+                        w["end"].isoformat(),
+                        cur,
+                        *[parts[k] for k in keys],
+                        *[str(to_major(parts[k], cur)) for k in keys],
+                    )
+                ]
+            )
     return buf.getvalue()

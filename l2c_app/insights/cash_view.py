@@ -19,8 +19,13 @@ from l2c_app.core.money import minor_digits, round_minor
 from l2c_app.insights import ar_aging, cash_forecast
 
 PARTS = cash_forecast.PARTS
-CHART_COLORS = {"overdue": "var(--tomato-9)", "invoiced": "var(--blue-9)", "scheduled": "var(--violet-9)",
-                "unbilled": "var(--amber-9)", "pipeline": "var(--grass-9)"}
+CHART_COLORS = {
+    "overdue": "var(--tomato-9)",
+    "invoiced": "var(--blue-9)",
+    "scheduled": "var(--violet-9)",
+    "unbilled": "var(--amber-9)",
+    "pipeline": "var(--grass-9)",
+}
 
 
 def whole_units(amount_minor: int, currency: str) -> int:
@@ -48,33 +53,71 @@ def cash_page(session: Session, start: date | None = None, weeks: int | None = N
             parts = w["amounts"].get(cur, {p: 0 for p in (*PARTS, "total")})
             charts[cur].append({"week": label, **{p: whole_units(parts[p], cur) for p in PARTS}})
             if parts["total"]:
-                rows.append({"week": label, "currency": cur,
-                             **{p: _money(parts[p], cur, fmt) for p in (*PARTS, "total")}})
-    totals = [{"week": "13 weeks" if len(data["weeks"]) == 13 else f"{len(data['weeks'])} weeks", "currency": cur,
-               **{p: _money(t[p], cur, fmt) for p in (*PARTS, "total")}} for cur, t in data["totals"].items()]
-    aging_rows = [{"client": r["client"], "currency": r["currency"], "invoices": str(r["invoices"]),
-                   **{b: _money(r[b], r["currency"], fmt) for b in (*ar_aging.BUCKETS, "total")}}
-                  for r in aging["rows"]]
-    aging_totals = [{"client": "All clients", "currency": c, "invoices": str(t["invoices"]),
-                     **{b: _money(t[b], c, fmt) for b in (*ar_aging.BUCKETS, "total")}}
-                    for c, t in aging["totals"].items()]
-    dso = [{"currency": c, "days": "-" if v is None else formats.number(v, fmt, 1),
+                rows.append(
+                    {"week": label, "currency": cur, **{p: _money(parts[p], cur, fmt) for p in (*PARTS, "total")}}
+                )
+    totals = [
+        {
+            "week": "13 weeks" if len(data["weeks"]) == 13 else f"{len(data['weeks'])} weeks",
+            "currency": cur,
+            **{p: _money(t[p], cur, fmt) for p in (*PARTS, "total")},
+        }
+        for cur, t in data["totals"].items()
+    ]
+    aging_rows = [
+        {
+            "client": r["client"],
+            "currency": r["currency"],
+            "invoices": str(r["invoices"]),
+            **{b: _money(r[b], r["currency"], fmt) for b in (*ar_aging.BUCKETS, "total")},
+        }
+        for r in aging["rows"]
+    ]
+    aging_totals = [
+        {
+            "client": "All clients",
+            "currency": c,
+            "invoices": str(t["invoices"]),
+            **{b: _money(t[b], c, fmt) for b in (*ar_aging.BUCKETS, "total")},
+        }
+        for c, t in aging["totals"].items()
+    ]
+    dso = [
+        {
+            "currency": c,
+            "days": "-" if v is None else formats.number(v, fmt, 1),
             "detail": f"{_money(aging['totals'].get(c, {}).get('total', 0), c, fmt)} open / "
-                      f"{_money(aging['revenue'].get(c, 0), c, fmt)} invoiced in the last {ar_aging.DSO_DAYS} days"}
-           for c, v in aging["dso"].items()]
+            f"{_money(aging['revenue'].get(c, 0), c, fmt)} invoiced in the last {ar_aging.DSO_DAYS} days",
+        }
+        for c, v in aging["dso"].items()
+    ]
     notes = []
-    for key, one, many in (("undated_milestones", "planned milestone has no due date and is",
-                            "planned milestones have no due date and are"),
-                           ("undated_deals", "open deal has no expected close date and is",
-                            "open deals have no expected close date and are")):
+    for key, one, many in (
+        (
+            "undated_milestones",
+            "planned milestone has no due date and is",
+            "planned milestones have no due date and are",
+        ),
+        (
+            "undated_deals",
+            "open deal has no expected close date and is",
+            "open deals have no expected close date and are",
+        ),
+    ):
         n = data["notes"][key]
         if n:
             notes.append(f"{n} {one if n == 1 else many} not placed.")
     return {
         "range": f"{formats.day(data['from'], fmt)} – {formats.day(data['to'], fmt)}",
         "today": formats.day(data["today"], fmt),
-        "currencies": currencies, "charts": charts, "rows": rows, "totals": totals,
-        "aging": aging_rows, "aging_totals": aging_totals, "dso": dso, "notes": notes,
+        "currencies": currencies,
+        "charts": charts,
+        "rows": rows,
+        "totals": totals,
+        "aging": aging_rows,
+        "aging_totals": aging_totals,
+        "dso": dso,
+        "notes": notes,
         "csv_url": "/api/v1/insights/cash-forecast.csv"
-                   + (f"?from={data['from'].isoformat()}&weeks={len(data['weeks'])}" if start or weeks else ""),
+        + (f"?from={data['from'].isoformat()}&weeks={len(data['weeks'])}" if start or weeks else ""),
     }

@@ -53,8 +53,18 @@ from l2c_app.pipeline.models import Deal, PipelineStage, StageChange
 from l2c_app.projects.models import Project, TimeEntry
 from l2c_app.quotes.models import Quote
 
-EVENTS = ("lead_created", "converted", "won", "quote_sent", "accepted", "contract_signed", "project_created",
-          "first_time", "invoice_issued", "paid")
+EVENTS = (
+    "lead_created",
+    "converted",
+    "won",
+    "quote_sent",
+    "accepted",
+    "contract_signed",
+    "project_created",
+    "first_time",
+    "invoice_issued",
+    "paid",
+)
 START = "first_contact"  # lead_created, else the deal's creation
 
 # (key, label, start event, end event), in the cycle's order; the last one is end to end.
@@ -99,6 +109,7 @@ class Duration:
 
 # --- pure rules -------------------------------------------------------------------------------
 
+
 def percentile(values: Sequence[float], p: float) -> float | None:
     """PostgreSQL's percentile_cont(p): linear interpolation at rank p x (n - 1) of the sorted
     values. None for no values. percentile([1, 2, 3, 4], 0.5) == 2.5; percentile([1, 5, 9], 0.5) == 5."""
@@ -139,8 +150,9 @@ def group_key(d: Duration, deal: DealInfo, group: str) -> str:
     raise ValueError(f"group must be one of {', '.join(GROUPS)}")
 
 
-def summarise(rows: Iterable[Duration], deals: dict[int, DealInfo], group: str,
-              start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+def summarise(
+    rows: Iterable[Duration], deals: dict[int, DealInfo], group: str, start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
     """Per step and group: count, median and 90th percentile in days, and the deals behind them
     (slowest first). Steps in the cycle's order, groups sorted; `start`/`end` bound the end day."""
     buckets: dict[tuple[str, str], list[Duration]] = {}
@@ -154,15 +166,32 @@ def summarise(rows: Iterable[Duration], deals: dict[int, DealInfo], group: str,
     for (step, key), items in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
         days = [d.days for d in items]
         items = sorted(items, key=lambda d: (-d.days, d.deal_id))
-        out.append({"step": step, "label": labels[step], "group": key, "count": len(items),
-                    "median_days": percentile(days, 0.5), "p90_days": percentile(days, 0.9),
-                    "deals": [{"deal_id": d.deal_id, "title": deals[d.deal_id].title, "days": d.days,
-                               "end": d.end, "href": deal_href(d.deal_id)} for d in items]})
+        out.append(
+            {
+                "step": step,
+                "label": labels[step],
+                "group": key,
+                "count": len(items),
+                "median_days": percentile(days, 0.5),
+                "p90_days": percentile(days, 0.9),
+                "deals": [
+                    {
+                        "deal_id": d.deal_id,
+                        "title": deals[d.deal_id].title,
+                        "days": d.days,
+                        "end": d.end,
+                        "href": deal_href(d.deal_id),
+                    }
+                    for d in items
+                ],
+            }
+        )
     return out
 
 
-def open_handoffs(events: dict[int, Events], deals: dict[int, DealInfo], today: date,
-                  limit: int = OPEN_LIMIT) -> list[dict[str, Any]]:
+def open_handoffs(
+    events: dict[int, Events], deals: dict[int, DealInfo], today: date, limit: int = OPEN_LIMIT
+) -> list[dict[str, Any]]:
     """Hand-offs still waiting: a deal (not lost) with a step's start and not its end, oldest first.
     Only the first waiting step of a deal is listed (the one holding it up); end to end is left out."""
     labels = {s[0]: s[1] for s in STEPS}
@@ -173,9 +202,19 @@ def open_handoffs(events: dict[int, Events], deals: dict[int, DealInfo], today: 
             continue
         for key, _label, a, b in STEPS[:-1]:
             if a in ev and b not in ev and not _later_done(ev, b):
-                out.append({"deal_id": deal_id, "title": deal.title, "step": key, "label": labels[key],
-                            "since": ev[a], "age_days": max(0, (today - ev[a]).days), "owner": deal.owner,
-                            "source": deal.source, "href": deal_href(deal_id)})
+                out.append(
+                    {
+                        "deal_id": deal_id,
+                        "title": deal.title,
+                        "step": key,
+                        "label": labels[key],
+                        "since": ev[a],
+                        "age_days": max(0, (today - ev[a]).days),
+                        "owner": deal.owner,
+                        "source": deal.source,
+                        "href": deal_href(deal_id),
+                    }
+                )
                 break
     out.sort(key=lambda r: (-r["age_days"], r["deal_id"]))
     return out[:limit]
@@ -184,7 +223,7 @@ def open_handoffs(events: dict[int, Events], deals: dict[int, DealInfo], today: 
 def _later_done(ev: Events, event: str) -> bool:
     """True when a later event of the cycle already happened (a quote accepted without a recorded
     send, a project without a contract): the step was skipped, not waiting."""
-    return any(e in ev for e in EVENTS[EVENTS.index(event) + 1:])
+    return any(e in ev for e in EVENTS[EVENTS.index(event) + 1 :])
 
 
 def deal_href(deal_id: int) -> str:
@@ -192,6 +231,7 @@ def deal_href(deal_id: int) -> str:
 
 
 # --- queries ----------------------------------------------------------------------------------
+
 
 def _day(value: Any, tz: ZoneInfo) -> date | None:
     """A datetime (UTC; SQLite may hand back a naive one or text) -> the org-local day; a date as is."""
@@ -208,47 +248,81 @@ def _day(value: Any, tz: ZoneInfo) -> date | None:
 def _event_queries() -> dict[str, Any]:
     """One `SELECT deal_id, MIN(at) ... GROUP BY deal_id` per event."""
     return {
-        "lead_created": select(Lead.deal_id, func.min(Lead.created_at)).where(Lead.deal_id.is_not(None))
+        "lead_created": select(Lead.deal_id, func.min(Lead.created_at))
+        .where(Lead.deal_id.is_not(None))
         .group_by(Lead.deal_id),
         "converted": select(Lead.deal_id, func.min(Lead.converted_at))
-        .where(Lead.deal_id.is_not(None), Lead.converted_at.is_not(None)).group_by(Lead.deal_id),
+        .where(Lead.deal_id.is_not(None), Lead.converted_at.is_not(None))
+        .group_by(Lead.deal_id),
         "won": select(StageChange.deal_id, func.min(StageChange.at))
-        .join(PipelineStage, PipelineStage.id == StageChange.to_stage_id).where(PipelineStage.kind == "won")
+        .join(PipelineStage, PipelineStage.id == StageChange.to_stage_id)
+        .where(PipelineStage.kind == "won")
         .group_by(StageChange.deal_id),
-        "quote_sent": select(Quote.deal_id, func.min(Quote.sent_at)).where(Quote.sent_at.is_not(None))
+        "quote_sent": select(Quote.deal_id, func.min(Quote.sent_at))
+        .where(Quote.sent_at.is_not(None))
         .group_by(Quote.deal_id),
-        "accepted": select(Quote.deal_id, func.min(Quote.accepted_at)).where(Quote.accepted_at.is_not(None))
+        "accepted": select(Quote.deal_id, func.min(Quote.accepted_at))
+        .where(Quote.accepted_at.is_not(None))
         .group_by(Quote.deal_id),
         "contract_signed": select(Contract.deal_id, func.min(Contract.completed_at))
-        .where(Contract.status == "completed", Contract.completed_at.is_not(None)).group_by(Contract.deal_id),
-        "project_created": select(Project.deal_id, func.min(Project.created_at)).where(Project.deal_id.is_not(None))
+        .where(Contract.status == "completed", Contract.completed_at.is_not(None))
+        .group_by(Contract.deal_id),
+        "project_created": select(Project.deal_id, func.min(Project.created_at))
+        .where(Project.deal_id.is_not(None))
         .group_by(Project.deal_id),
-        "first_time": select(Project.deal_id, func.min(TimeEntry.day)).join(Project, Project.id == TimeEntry.project_id)
-        .where(Project.deal_id.is_not(None)).group_by(Project.deal_id),
+        "first_time": select(Project.deal_id, func.min(TimeEntry.day))
+        .join(Project, Project.id == TimeEntry.project_id)
+        .where(Project.deal_id.is_not(None))
+        .group_by(Project.deal_id),
         "invoice_issued": select(Invoice.deal_id, func.min(Invoice.issue_date))
-        .where(Invoice.deal_id.is_not(None), Invoice.issue_date.is_not(None), Invoice.kind != "credit_note",
-               Invoice.status.not_in(("draft", "void"))).group_by(Invoice.deal_id),
+        .where(
+            Invoice.deal_id.is_not(None),
+            Invoice.issue_date.is_not(None),
+            Invoice.kind != "credit_note",
+            Invoice.status.not_in(("draft", "void")),
+        )
+        .group_by(Invoice.deal_id),
     }
 
 
 def _paid_query():
     """Per paid invoice of a deal: the last day money came in (received_on; a payment with none,
     e.g. a card payment, its created_at). The deal's `paid` is the earliest of its invoices'."""
-    return (select(Invoice.deal_id, func.max(Payment.received_on), func.max(Payment.created_at))
-            .join(Payment, Payment.invoice_id == Invoice.id)
-            .where(Invoice.status == "paid", Payment.status == "succeeded", Invoice.deal_id.is_not(None))
-            .group_by(Invoice.deal_id, Invoice.id))
+    return (
+        select(Invoice.deal_id, func.max(Payment.received_on), func.max(Payment.created_at))
+        .join(Payment, Payment.invoice_id == Invoice.id)
+        .where(Invoice.status == "paid", Payment.status == "succeeded", Invoice.deal_id.is_not(None))
+        .group_by(Invoice.deal_id, Invoice.id)
+    )
 
 
 def read_events(session: Session) -> tuple[dict[int, Events], dict[int, DealInfo]]:
     """Every deal's events (org-local days) and what the figures group by: 11 set-based queries."""
     tz = ZoneInfo(org_zone(session) or "UTC")
     deal_rows = session.execute(
-        select(Deal.id, Deal.title, Deal.status, Deal.created_at, Deal.source, Lead.source.label("lead_source"),
-               User.name.label("owner"))
-        .outerjoin(Lead, Lead.id == Deal.lead_id).outerjoin(User, User.id == Deal.owner_id)).all()
-    deals = {r.id: DealInfo(r.id, r.title, r.owner or NO_OWNER, r.source or r.lead_source or NO_SOURCE, r.status,
-                            _day(r.created_at, tz) or date.min) for r in deal_rows}
+        select(
+            Deal.id,
+            Deal.title,
+            Deal.status,
+            Deal.created_at,
+            Deal.source,
+            Lead.source.label("lead_source"),
+            User.name.label("owner"),
+        )
+        .outerjoin(Lead, Lead.id == Deal.lead_id)
+        .outerjoin(User, User.id == Deal.owner_id)
+    ).all()
+    deals = {
+        r.id: DealInfo(
+            r.id,
+            r.title,
+            r.owner or NO_OWNER,
+            r.source or r.lead_source or NO_SOURCE,
+            r.status,
+            _day(r.created_at, tz) or date.min,
+        )
+        for r in deal_rows
+    }
     events: dict[int, Events] = {d: {} for d in deals}
     for name, stmt in _event_queries().items():
         for deal_id, at in session.execute(stmt).all():
@@ -264,13 +338,25 @@ def read_events(session: Session) -> tuple[dict[int, Events], dict[int, DealInfo
     return events, deals
 
 
-def cycle_times(session: Session, *, group: str = "month", start: date | None = None, end: date | None = None,
-                today: date | None = None) -> dict[str, Any]:
+def cycle_times(
+    session: Session,
+    *,
+    group: str = "month",
+    start: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """The figures the API and the page show: per step and group, and the open hand-offs."""
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
     events, deals = read_events(session)
     rows = summarise(durations(events), deals, group, start, end)
     today = today or org_today(session)
-    return {"group": group, "start": start, "end": end, "rows": rows,
-            "open": open_handoffs(events, deals, today), "steps": [{"key": k, "label": lb} for k, lb, _a, _b in STEPS]}
+    return {
+        "group": group,
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "open": open_handoffs(events, deals, today),
+        "steps": [{"key": k, "label": lb} for k, lb, _a, _b in STEPS],
+    }

@@ -33,8 +33,9 @@ def day_key(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
 
 
-def digest_content(rows: list[dict[str, Any]], day: date, base_url: str, currency: str = "EUR",
-                   org_name: str = "") -> tuple[str, str] | None:
+def digest_content(
+    rows: list[dict[str, Any]], day: date, base_url: str, currency: str = "EUR", org_name: str = ""
+) -> tuple[str, str] | None:
     """Subject and body of the digest for the ledger `rows` (insights.ledger.leaks), or None
     when no leak has a record. One line per leak: count, money, oldest age, the action and its
     link; then the Insights page's link."""
@@ -49,14 +50,20 @@ def digest_content(rows: list[dict[str, Any]], day: date, base_url: str, currenc
         facts = [d["count"]] + [x for x in (d["money"], d["age"]) if x]
         lines.append(f"- {r['title']}: {', '.join(facts)}")
         lines.append(f"  {d['action']}: {base_url}{d['href']}")
-    lines += ["", f"All figures: {base_url}/insights",
-              "You get this e-mail as an owner or admin; Settings > Insights switches it off."]
+    lines += [
+        "",
+        f"All figures: {base_url}/insights",
+        "You get this e-mail as an owner or admin; Settings > Insights switches it off.",
+    ]
     return subject, "\n".join(lines)
 
 
 def recipients(session: Session) -> list[User]:
-    return list(session.execute(select(User).where(User.is_active.is_(True), User.role.in_(RECIPIENT_ROLES))
-                                .order_by(User.id)).scalars())
+    return list(
+        session.execute(
+            select(User).where(User.is_active.is_(True), User.role.in_(RECIPIENT_ROLES)).order_by(User.id)
+        ).scalars()
+    )
 
 
 def send_digest(session: Session, today: date | None = None) -> int:
@@ -68,20 +75,32 @@ def send_digest(session: Session, today: date | None = None) -> int:
         return 0
     begin_write(session)  # SQLite: the write lock first, so two runs cannot both find nobody served
     today = today or org_today(session)
-    done = {e.lower() for e in session.execute(
-        select(func.lower(OutboxMessage.to)).where(OutboxMessage.related_entity == RELATED,
-                                                   OutboxMessage.related_id == day_key(today))).scalars()}
+    done = {
+        e.lower()
+        for e in session.execute(
+            select(func.lower(OutboxMessage.to)).where(
+                OutboxMessage.related_entity == RELATED, OutboxMessage.related_id == day_key(today)
+            )
+        ).scalars()
+    }
     pending = [u for u in recipients(session) if u.email.lower() not in done]
     if not pending:  # everyone has today's digest: the ledger is not even read (the job runs hourly)
         return 0
     org = get_organisation(session)
     base_url = get_settings().app_base_url
-    content = digest_content(ledger.leaks(session, today), today, base_url, org.currency if org else "EUR",
-                             org.name if org else "")
+    content = digest_content(
+        ledger.leaks(session, today), today, base_url, org.currency if org else "EUR", org.name if org else ""
+    )
     if content is None:
         return 0
     subject, body = content
     for user in pending:
-        send_mail(session, to=user.email, subject=subject, body=body, link=f"{base_url}/insights",
-                  related=(RELATED, day_key(today)))
+        send_mail(
+            session,
+            to=user.email,
+            subject=subject,
+            body=body,
+            link=f"{base_url}/insights",
+            related=(RELATED, day_key(today)),
+        )
     return len(pending)

@@ -49,6 +49,7 @@ class OpenDeal:
 
 # --- pure rules -------------------------------------------------------------------------------
 
+
 def forecast_key(deal: OpenDeal, group: str) -> str:
     if group == "month":
         return deal.expected_close.strftime("%Y-%m") if deal.expected_close else NO_DATE
@@ -73,12 +74,26 @@ def forecast(deals: list[OpenDeal], group: str) -> list[dict[str, Any]]:
         for d in items:
             value[d.currency] = value.get(d.currency, 0) + d.value_minor
             exact[d.currency] = exact.get(d.currency, 0) + d.value_minor * d.probability
-        out.append({"group": key, "count": len(items), "value": value,
-                    "weighted": {c: round_minor(Decimal(v) / 100) for c, v in exact.items()},
-                    "deals": [{"deal_id": d.id, "title": d.title, "currency": d.currency,
-                               "value_minor": d.value_minor, "probability": d.probability,
-                               "expected_close": d.expected_close, "href": f"/deals/{d.id}"}
-                              for d in sorted(items, key=lambda d: (-d.value_minor, d.id))]})
+        out.append(
+            {
+                "group": key,
+                "count": len(items),
+                "value": value,
+                "weighted": {c: round_minor(Decimal(v) / 100) for c, v in exact.items()},
+                "deals": [
+                    {
+                        "deal_id": d.id,
+                        "title": d.title,
+                        "currency": d.currency,
+                        "value_minor": d.value_minor,
+                        "probability": d.probability,
+                        "expected_close": d.expected_close,
+                        "href": f"/deals/{d.id}",
+                    }
+                    for d in sorted(items, key=lambda d: (-d.value_minor, d.id))
+                ],
+            }
+        )
     return out
 
 
@@ -88,6 +103,7 @@ def win_rate(won: int, lost: int) -> float | None:
 
 
 # --- queries ----------------------------------------------------------------------------------
+
 
 def _day(value: Any, tz: ZoneInfo) -> date | None:
     if value is None:
@@ -102,26 +118,50 @@ def open_deals(session: Session, start: date | None = None, end: date | None = N
     """Open deals in open stages; with `start`/`end`, those expected to close in between
     (a deal with no expected close is kept only when no bound is given)."""
     prob = func.coalesce(Deal.probability, PipelineStage.probability)
-    stmt = (select(Deal.id, Deal.title, Deal.currency, Deal.value_minor, prob.label("prob"), Deal.expected_close,
-                   User.name.label("owner"), Deal.source, Lead.source.label("lead_source"))
-            .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-            .outerjoin(User, User.id == Deal.owner_id).outerjoin(Lead, Lead.id == Deal.lead_id)
-            .where(Deal.status == "open", PipelineStage.kind == "open"))
+    stmt = (
+        select(
+            Deal.id,
+            Deal.title,
+            Deal.currency,
+            Deal.value_minor,
+            prob.label("prob"),
+            Deal.expected_close,
+            User.name.label("owner"),
+            Deal.source,
+            Lead.source.label("lead_source"),
+        )
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .outerjoin(User, User.id == Deal.owner_id)
+        .outerjoin(Lead, Lead.id == Deal.lead_id)
+        .where(Deal.status == "open", PipelineStage.kind == "open")
+    )
     if start:
         stmt = stmt.where(Deal.expected_close >= start)
     if end:
         stmt = stmt.where(Deal.expected_close <= end)
-    return [OpenDeal(r.id, r.title, r.currency, int(r.value_minor), int(r.prob or 0), r.expected_close,
-                     r.owner or NO_OWNER, r.source or r.lead_source or NO_SOURCE)
-            for r in session.execute(stmt.order_by(Deal.id)).all()]
+    return [
+        OpenDeal(
+            r.id,
+            r.title,
+            r.currency,
+            int(r.value_minor),
+            int(r.prob or 0),
+            r.expected_close,
+            r.owner or NO_OWNER,
+            r.source or r.lead_source or NO_SOURCE,
+        )
+        for r in session.execute(stmt.order_by(Deal.id)).all()
+    ]
 
 
 def _closed(session: Session, start: date | None, end: date | None) -> dict[int, tuple[str, str]]:
     """Closed deals (won or lost) by id -> (status, source), closing day within the bounds."""
     tz = ZoneInfo(org_zone(session) or "UTC")
-    rows = session.execute(select(Deal.id, Deal.status, Deal.closed_at, Deal.source, Lead.source)
-                           .outerjoin(Lead, Lead.id == Deal.lead_id)
-                           .where(Deal.status.in_(("won", "lost")))).all()
+    rows = session.execute(
+        select(Deal.id, Deal.status, Deal.closed_at, Deal.source, Lead.source)
+        .outerjoin(Lead, Lead.id == Deal.lead_id)
+        .where(Deal.status.in_(("won", "lost")))
+    ).all()
     out = {}
     for deal_id, status, closed_at, source, lead_source in rows:
         day = _day(closed_at, tz)
@@ -134,18 +174,30 @@ def _closed(session: Session, start: date | None, end: date | None) -> dict[int,
 def win_rates(session: Session, start: date | None = None, end: date | None = None) -> dict[str, Any]:
     """Win rate by open stage (in the board's order) and by lead source."""
     closed = _closed(session, start, end)
-    reached = union(select(StageChange.deal_id, StageChange.to_stage_id.label("stage_id")),
-                    select(Deal.id, Deal.stage_id)).subquery()
+    reached = union(
+        select(StageChange.deal_id, StageChange.to_stage_id.label("stage_id")), select(Deal.id, Deal.stage_id)
+    ).subquery()
     pairs = session.execute(select(reached.c.deal_id, reached.c.stage_id)).all()
-    stages = session.execute(select(PipelineStage.id, PipelineStage.name, PipelineStage.probability)
-                             .where(PipelineStage.kind == "open")
-                             .order_by(PipelineStage.position, PipelineStage.id)).all()
+    stages = session.execute(
+        select(PipelineStage.id, PipelineStage.name, PipelineStage.probability)
+        .where(PipelineStage.kind == "open")
+        .order_by(PipelineStage.position, PipelineStage.id)
+    ).all()
     counts: dict[int, list[int]] = {s.id: [0, 0] for s in stages}
     for deal_id, stage_id in pairs:
         if deal_id in closed and stage_id in counts:
             counts[stage_id][0 if closed[deal_id][0] == "won" else 1] += 1
-    by_stage = [{"stage_id": s.id, "name": s.name, "probability": s.probability, "won": counts[s.id][0],
-                 "lost": counts[s.id][1], "rate": win_rate(*counts[s.id])} for s in stages]
+    by_stage = [
+        {
+            "stage_id": s.id,
+            "name": s.name,
+            "probability": s.probability,
+            "won": counts[s.id][0],
+            "lost": counts[s.id][1],
+            "rate": win_rate(*counts[s.id]),
+        }
+        for s in stages
+    ]
     by_src: dict[str, list[int]] = {}
     for status, source in closed.values():
         by_src.setdefault(source, [0, 0])[0 if status == "won" else 1] += 1
@@ -153,10 +205,17 @@ def win_rates(session: Session, start: date | None = None, end: date | None = No
     return {"by_stage": by_stage, "by_source": by_source}
 
 
-def pipeline_forecast(session: Session, *, group: str = "month", start: date | None = None,
-                      end: date | None = None) -> dict[str, Any]:
+def pipeline_forecast(
+    session: Session, *, group: str = "month", start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
     deals = open_deals(session, start, end)
-    return {"group": group, "start": start, "end": end, "rows": forecast(deals, group),
-            "no_date": sum(1 for d in deals if d.expected_close is None), **win_rates(session, start, end)}
+    return {
+        "group": group,
+        "start": start,
+        "end": end,
+        "rows": forecast(deals, group),
+        "no_date": sum(1 for d in deals if d.expected_close is None),
+        **win_rates(session, start, end),
+    }

@@ -64,18 +64,27 @@ def contract_values(session: Session) -> tuple[Totals, datetime | None]:
     has_project = select(Project.id).where(Project.contract_id == Contract.id).exists()
     quote_fed = select(ProjectQuote.id).where(ProjectQuote.quote_id == Contract.quote_id).exists()
     cond = and_(Contract.status == "completed", ~has_project, ~quote_fed)
-    sums = session.execute(select(Quote.currency, func.sum(Quote.total_minor)).select_from(Contract)
-                           .join(Quote, Quote.id == Contract.quote_id).where(cond).group_by(Quote.currency)).all()
+    sums = session.execute(
+        select(Quote.currency, func.sum(Quote.total_minor))
+        .select_from(Contract)
+        .join(Quote, Quote.id == Contract.quote_id)
+        .where(cond)
+        .group_by(Quote.currency)
+    ).all()
     oldest = session.execute(select(func.min(Contract.completed_at)).where(cond)).scalar_one()
     return {c: int(v) for c, v in sums if v}, oldest
 
 
 def oldest_accepted_quote(session: Session) -> datetime | None:
-    live_contract = select(Contract.id).where(Contract.quote_id == Quote.id,
-                                              Contract.status.not_in(("voided", "declined"))).exists()
+    live_contract = (
+        select(Contract.id)
+        .where(Contract.quote_id == Quote.id, Contract.status.not_in(("voided", "declined")))
+        .exists()
+    )
     fed = select(ProjectQuote.id).where(ProjectQuote.quote_id == Quote.id).exists()
-    return session.execute(select(func.min(Quote.accepted_at))
-                           .where(Quote.status == "accepted", ~live_contract, ~fed)).scalar_one()
+    return session.execute(
+        select(func.min(Quote.accepted_at)).where(Quote.status == "accepted", ~live_contract, ~fed)
+    ).scalar_one()
 
 
 def oldest_unbilled(session: Session, project_ids: list[int], up_to: date) -> date | None:
@@ -85,38 +94,70 @@ def oldest_unbilled(session: Session, project_ids: list[int], up_to: date) -> da
     if not project_ids:
         return None
     approval = billing.billing_settings(session)["time_approval_required"]
-    time_cond = [TimeEntry.project_id.in_(project_ids), TimeEntry.billable.is_(True), TimeEntry.day <= up_to,
-                 ~billing.live_link("time", TimeEntry.id)]
+    time_cond = [
+        TimeEntry.project_id.in_(project_ids),
+        TimeEntry.billable.is_(True),
+        TimeEntry.day <= up_to,
+        ~billing.live_link("time", TimeEntry.id),
+    ]
     if approval:
         time_cond.append(TimeEntry.approved_at.is_not(None))
     days: list[date | datetime | None] = [
         session.execute(select(func.min(TimeEntry.day)).where(*time_cond)).scalar_one(),
-        session.execute(select(func.min(Expense.day)).where(
-            Expense.project_id.in_(project_ids), Expense.billable.is_(True), Expense.day <= up_to,
-            ~billing.live_link("expense", Expense.id))).scalar_one(),
-        session.execute(select(func.min(RetainerPeriod.period_start))
-                        .join(Retainer, Retainer.id == RetainerPeriod.retainer_id).where(
-            Retainer.project_id.in_(project_ids), RetainerPeriod.period_start <= up_to,
-            ~billing.live_link("retainer_period", RetainerPeriod.id))).scalar_one(),
-        session.execute(select(func.min(func.coalesce(Milestone.reached_on, Milestone.due_date))).where(
-            Milestone.project_id.in_(project_ids), Milestone.status == "reached",
-            ~billing.live_link("milestone", Milestone.id))).scalar_one(),
-        session.execute(select(func.min(func.coalesce(ChangeOrder.approved_at, ChangeOrder.created_at))).where(
-            ChangeOrder.project_id.in_(project_ids), ChangeOrder.status == "approved",
-            ~billing.live_link("change_order", ChangeOrder.id))).scalar_one(),
+        session.execute(
+            select(func.min(Expense.day)).where(
+                Expense.project_id.in_(project_ids),
+                Expense.billable.is_(True),
+                Expense.day <= up_to,
+                ~billing.live_link("expense", Expense.id),
+            )
+        ).scalar_one(),
+        session.execute(
+            select(func.min(RetainerPeriod.period_start))
+            .join(Retainer, Retainer.id == RetainerPeriod.retainer_id)
+            .where(
+                Retainer.project_id.in_(project_ids),
+                RetainerPeriod.period_start <= up_to,
+                ~billing.live_link("retainer_period", RetainerPeriod.id),
+            )
+        ).scalar_one(),
+        session.execute(
+            select(func.min(func.coalesce(Milestone.reached_on, Milestone.due_date))).where(
+                Milestone.project_id.in_(project_ids),
+                Milestone.status == "reached",
+                ~billing.live_link("milestone", Milestone.id),
+            )
+        ).scalar_one(),
+        session.execute(
+            select(func.min(func.coalesce(ChangeOrder.approved_at, ChangeOrder.created_at))).where(
+                ChangeOrder.project_id.in_(project_ids),
+                ChangeOrder.status == "approved",
+                ~billing.live_link("change_order", ChangeOrder.id),
+            )
+        ).scalar_one(),
     ]
     found = [d.date() if isinstance(d, datetime) else _as_date(d) for d in days if d is not None]
     return min((d for d in found if d is not None), default=None)
 
 
-def _leak(key: str, title: str, count: int, money: Totals | None, age: int | None, action: str, href: str,
-          unit: str) -> dict[str, Any]:
-    return {"key": key, "title": title, "count": int(count), "money": money, "age_days": age,
-            "action": action, "href": href, "unit": unit}
+def _leak(
+    key: str, title: str, count: int, money: Totals | None, age: int | None, action: str, href: str, unit: str
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "title": title,
+        "count": int(count),
+        "money": money,
+        "age_days": age,
+        "action": action,
+        "href": href,
+        "unit": unit,
+    }
 
 
-def leaks(session: Session, today: date | None = None, now: datetime | None = None,
-          parts: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def leaks(
+    session: Session, today: date | None = None, now: datetime | None = None, parts: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Every leak of the Insights page in order: key, title, count, money ({currency: minor},
     or None when the leak has no money), age_days (the oldest record's age in days, None
     without records), the action's label and the page where it is done.
@@ -135,43 +176,131 @@ def leaks(session: Session, today: date | None = None, now: datetime | None = No
     unmatched = p.get("unmatched") or service.unmatched_payments(session)
     credit = p.get("credit") or service.client_credit(session)
 
-    unowned_oldest = session.execute(select(func.min(Lead.created_at)).where(
-        Lead.owner_id.is_(None), Lead.status.in_(service.OPEN_LEAD_STATUSES))).scalar_one()
+    unowned_oldest = session.execute(
+        select(func.min(Lead.created_at)).where(Lead.owner_id.is_(None), Lead.status.in_(service.OPEN_LEAD_STATUSES))
+    ).scalar_one()
     c_money, c_oldest = contract_values(session)
     u_oldest = oldest_unbilled(session, unbilled["ids"], today)
-    o_oldest = session.execute(select(func.min(Invoice.due_date)).where(
-        Invoice.status.in_(billing.OPEN_STATUSES), Invoice.kind != "credit_note", Invoice.due_date.is_not(None),
-        Invoice.due_date < overdue_cutoff(today, grace))).scalar_one()
-    p_oldest = session.execute(select(func.min(func.coalesce(Payment.received_on, func.date(Payment.created_at))))
-                               .where(Payment.invoice_id.is_(None), Payment.status != "failed")).scalar_one()
+    o_oldest = session.execute(
+        select(func.min(Invoice.due_date)).where(
+            Invoice.status.in_(billing.OPEN_STATUSES),
+            Invoice.kind != "credit_note",
+            Invoice.due_date.is_not(None),
+            Invoice.due_date < overdue_cutoff(today, grace),
+        )
+    ).scalar_one()
+    p_oldest = session.execute(
+        select(func.min(func.coalesce(Payment.received_on, func.date(Payment.created_at)))).where(
+            Payment.invoice_id.is_(None), Payment.status != "failed"
+        )
+    ).scalar_one()
     with_credit = [a for a in credit["account_ids"] if a is not None]  # client_credit's rows, not read again
-    cr_oldest = session.execute(select(func.min(ClientCredit.created_at))
-                                .where(ClientCredit.account_id.in_(with_credit))).scalar_one() if with_credit else None
-    d_oldest = session.execute(select(func.min(Invoice.created_at)).where(
-        Invoice.status == "draft", Invoice.created_at < now - timedelta(days=drafts["days"]))).scalar_one()
+    cr_oldest = (
+        session.execute(
+            select(func.min(ClientCredit.created_at)).where(ClientCredit.account_id.in_(with_credit))
+        ).scalar_one()
+        if with_credit
+        else None
+    )
+    d_oldest = session.execute(
+        select(func.min(Invoice.created_at)).where(
+            Invoice.status == "draft", Invoice.created_at < now - timedelta(days=drafts["days"])
+        )
+    ).scalar_one()
 
     return [
-        _leak("unowned_leads", "Leads with no owner", leads["unowned"], None, _age(unowned_oldest, today, tz),
-              "Assign owners", "/leads", "lead"),
-        _leak("stale_leads", "Untouched new leads", leads["stale"], None,
-              leads["stale_rows"][0]["days"] if leads["stale_rows"] else None, "Follow up the leads", "/leads",
-              "lead"),
-        _leak("quotes", "Accepted quotes with no contract", hand["quotes"], hand["quotes_total"],
-              _age(oldest_accepted_quote(session), today, tz), "Make the contract", "/contracts", "quote"),
-        _leak("contracts", "Signed contracts with no project", hand["contracts"], c_money, _age(c_oldest, today, tz),
-              "Start the project", "/projects", "contract"),
+        _leak(
+            "unowned_leads",
+            "Leads with no owner",
+            leads["unowned"],
+            None,
+            _age(unowned_oldest, today, tz),
+            "Assign owners",
+            "/leads",
+            "lead",
+        ),
+        _leak(
+            "stale_leads",
+            "Untouched new leads",
+            leads["stale"],
+            None,
+            leads["stale_rows"][0]["days"] if leads["stale_rows"] else None,
+            "Follow up the leads",
+            "/leads",
+            "lead",
+        ),
+        _leak(
+            "quotes",
+            "Accepted quotes with no contract",
+            hand["quotes"],
+            hand["quotes_total"],
+            _age(oldest_accepted_quote(session), today, tz),
+            "Make the contract",
+            "/contracts",
+            "quote",
+        ),
+        _leak(
+            "contracts",
+            "Signed contracts with no project",
+            hand["contracts"],
+            c_money,
+            _age(c_oldest, today, tz),
+            "Start the project",
+            "/projects",
+            "contract",
+        ),
         # The Invoices page lists every project with work to bill, each with its Create invoice step.
-        _leak("unbilled", "Unbilled work", unbilled["count"], unbilled["totals"], _age(u_oldest, today, tz),
-              "Create the invoice", "/invoices", "project"),
+        _leak(
+            "unbilled",
+            "Unbilled work",
+            unbilled["count"],
+            unbilled["totals"],
+            _age(u_oldest, today, tz),
+            "Create the invoice",
+            "/invoices",
+            "project",
+        ),
         # Reminders go from the invoice itself (Send again); with several, the list.
-        _leak("overdue", "Overdue invoices", overdue["count"], overdue["open"], _age(o_oldest, today, tz),
-              "Send reminder", overdue["rows"][0]["href"] if overdue["count"] == 1 else "/invoices", "invoice"),
-        _leak("drafts", "Drafts never issued", drafts["count"], drafts["totals"], _age(d_oldest, today, tz),
-              "Issue the drafts", "/invoices", "draft"),
-        _leak("unmatched", "Unmatched payments", unmatched["count"], unmatched["totals"],
-              _age(_as_date(p_oldest), today, tz), "Match payments", "/payments", "payment"),
-        _leak("credit", "Overpayments and client credit", credit["count"], credit["totals"],
-              _age(cr_oldest, today, tz), "Apply or refund credit", "/payments", "client"),
+        _leak(
+            "overdue",
+            "Overdue invoices",
+            overdue["count"],
+            overdue["open"],
+            _age(o_oldest, today, tz),
+            "Send reminder",
+            overdue["rows"][0]["href"] if overdue["count"] == 1 else "/invoices",
+            "invoice",
+        ),
+        _leak(
+            "drafts",
+            "Drafts never issued",
+            drafts["count"],
+            drafts["totals"],
+            _age(d_oldest, today, tz),
+            "Issue the drafts",
+            "/invoices",
+            "draft",
+        ),
+        _leak(
+            "unmatched",
+            "Unmatched payments",
+            unmatched["count"],
+            unmatched["totals"],
+            _age(_as_date(p_oldest), today, tz),
+            "Match payments",
+            "/payments",
+            "payment",
+        ),
+        _leak(
+            "credit",
+            "Overpayments and client credit",
+            credit["count"],
+            credit["totals"],
+            _age(cr_oldest, today, tz),
+            "Apply or refund credit",
+            "/payments",
+            "client",
+        ),
     ]
 
 
@@ -193,9 +322,14 @@ def display(rows: list[dict[str, Any]], zero_currency: str) -> list[dict[str, st
     out = []
     for r in rows:
         money = "" if r["money"] is None else service.money_text(r["money"], service.format_money(0, zero_currency))
-        out.append({"key": r["key"], "count": str(r["count"]), "money": money,
-                    "age": f"oldest {days_text(r['age_days'])}" if r["count"] and r["age_days"] is not None else "",
-                    "action": r["action"], "href": r["href"]})
+        out.append(
+            {
+                "key": r["key"],
+                "count": str(r["count"]),
+                "money": money,
+                "age": f"oldest {days_text(r['age_days'])}" if r["count"] and r["age_days"] is not None else "",
+                "action": r["action"],
+                "href": r["href"],
+            }
+        )
     return out
-
-

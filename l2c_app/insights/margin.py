@@ -121,14 +121,24 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
     # billed revenue: one aggregate over issued invoice lines
     credited = aliased(Invoice)
     net = InvoiceLine.amount_minor - case((InvoiceLine.tax_inclusive.is_(True), InvoiceLine.tax_minor), else_=0)
-    counted = or_(Invoice.kind != "credit_note",
-                  ~exists().where(credited.id == Invoice.credit_for_invoice_id, credited.status == "void"))
+    counted = or_(
+        Invoice.kind != "credit_note",
+        ~exists().where(credited.id == Invoice.credit_for_invoice_id, credited.status == "void"),
+    )
     k = _key(session, group, Invoice.issue_date)
-    stmt = (select(k, Invoice.currency, func.sum(net)).select_from(InvoiceLine)
-            .join(Invoice, Invoice.id == InvoiceLine.invoice_id).join(Project, Project.id == InvoiceLine.project_id)
-            .where(Invoice.status.not_in(("draft", "void")), Invoice.issue_date >= date_from,
-                   Invoice.issue_date <= date_to, counted)
-            .group_by(k, Invoice.currency))
+    stmt = (
+        select(k, Invoice.currency, func.sum(net))
+        .select_from(InvoiceLine)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Project, Project.id == InvoiceLine.project_id)
+        .where(
+            Invoice.status.not_in(("draft", "void")),
+            Invoice.issue_date >= date_from,
+            Invoice.issue_date <= date_to,
+            counted,
+        )
+        .group_by(k, Invoice.currency)
+    )
     for key, cur, amount in session.execute(stmt):
         row(key, cur).billed_minor += int(amount or 0)
     # unbilled: billing's own figure per project, as of date_to, for every project at once through
@@ -144,16 +154,33 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
     # (each rate runs until the next one of the same person: one range join, no anti-join per entry;
     # effective_from is unique per person, so the ranges never overlap)
     until = func.lead(CostRate.effective_from).over(partition_by=CostRate.user_id, order_by=CostRate.effective_from)
-    rate = select(CostRate.id, CostRate.user_id, CostRate.effective_from, CostRate.amount_minor, CostRate.currency,
-                  until.label("until")).subquery("rate")
-    in_effect = and_(rate.c.user_id == TimeEntry.user_id, rate.c.effective_from <= TimeEntry.day,
-                     or_(rate.c.until.is_(None), TimeEntry.day < rate.c.until))
+    rate = select(
+        CostRate.id,
+        CostRate.user_id,
+        CostRate.effective_from,
+        CostRate.amount_minor,
+        CostRate.currency,
+        until.label("until"),
+    ).subquery("rate")
+    in_effect = and_(
+        rate.c.user_id == TimeEntry.user_id,
+        rate.c.effective_from <= TimeEntry.day,
+        or_(rate.c.until.is_(None), TimeEntry.day < rate.c.until),
+    )
     k = _key(session, group, TimeEntry.day)
-    stmt = (select(k, rate.c.currency, func.sum(cast(TimeEntry.minutes, BigInteger) * rate.c.amount_minor),
-                   func.sum(case((rate.c.id.is_(None), TimeEntry.minutes), else_=0)))
-            .select_from(TimeEntry).join(Project, Project.id == TimeEntry.project_id)
-            .outerjoin(rate, in_effect)
-            .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to).group_by(k, rate.c.currency))
+    stmt = (
+        select(
+            k,
+            rate.c.currency,
+            func.sum(cast(TimeEntry.minutes, BigInteger) * rate.c.amount_minor),
+            func.sum(case((rate.c.id.is_(None), TimeEntry.minutes), else_=0)),
+        )
+        .select_from(TimeEntry)
+        .join(Project, Project.id == TimeEntry.project_id)
+        .outerjoin(rate, in_effect)
+        .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to)
+        .group_by(k, rate.c.currency)
+    )
     uncosted_currency = _uncosted_currency(session, group)
     for key, cur, exact, uncosted in session.execute(stmt):
         if cur is None:  # no rate: report the minutes against the project's currency row
@@ -162,9 +189,13 @@ def margin(session: Session, date_from: date, date_to: date, group: str = "proje
         row(key, cur).time_exact += int(exact or 0)
     # expenses: all of them (billable ones come back as revenue when billed)
     k = _key(session, group, Expense.day)
-    stmt = (select(k, Project.currency, func.sum(Expense.amount_minor)).select_from(Expense)
-            .join(Project, Project.id == Expense.project_id)
-            .where(Expense.day >= date_from, Expense.day <= date_to).group_by(k, Project.currency))
+    stmt = (
+        select(k, Project.currency, func.sum(Expense.amount_minor))
+        .select_from(Expense)
+        .join(Project, Project.id == Expense.project_id)
+        .where(Expense.day >= date_from, Expense.day <= date_to)
+        .group_by(k, Project.currency)
+    )
     for key, cur, amount in session.execute(stmt):
         row(key, cur).expense_minor += int(amount or 0)
     for r in rows.values():
@@ -182,8 +213,9 @@ def _uncosted_currency(session: Session, group: str):
         if not found:
             org = get_organisation(session)
             found["org"] = org.currency if org else "EUR"
-            found["projects"] = (dict(session.execute(select(Project.id, Project.currency)).all())
-                                 if group == "project" else {})
+            found["projects"] = (
+                dict(session.execute(select(Project.id, Project.currency)).all()) if group == "project" else {}
+            )
         projects: dict = found["projects"]  # type: ignore[assignment]
         return projects.get(int(key), found["org"]) if group == "project" else str(found["org"])
 
@@ -228,10 +260,12 @@ def utilisation(session: Session, date_from: date, date_to: date, group: str = "
     _check_range(date_from, date_to)
     per_week = capacity_hours(session) * 60
     billable = func.sum(case((TimeEntry.billable.is_(True), TimeEntry.minutes), else_=0))
-    stmt = (select(TimeEntry.user_id, User.name, TimeEntry.day, billable, func.sum(TimeEntry.minutes))
-            .join(User, User.id == TimeEntry.user_id)
-            .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to)
-            .group_by(TimeEntry.user_id, User.name, TimeEntry.day))
+    stmt = (
+        select(TimeEntry.user_id, User.name, TimeEntry.day, billable, func.sum(TimeEntry.minutes))
+        .join(User, User.id == TimeEntry.user_id)
+        .where(TimeEntry.day >= date_from, TimeEntry.day <= date_to)
+        .group_by(TimeEntry.user_id, User.name, TimeEntry.day)
+    )
     acc: dict[tuple[int, str], list] = {}
     for uid, name, day, bill, total in session.execute(stmt):
         period = "" if group == "person" else week_start(day).isoformat()
@@ -251,5 +285,13 @@ def utilisation(session: Session, date_from: date, date_to: date, group: str = "
     return sorted(out, key=lambda r: (r.name.lower(), r.user_id, r.period))
 
 
-__all__ = ["MARGIN_GROUPS", "UTILISATION_GROUPS", "MarginRow", "UtilisationRow", "capacity_hours", "margin",
-           "save_capacity_hours", "utilisation"]
+__all__ = [
+    "MARGIN_GROUPS",
+    "UTILISATION_GROUPS",
+    "MarginRow",
+    "UtilisationRow",
+    "capacity_hours",
+    "margin",
+    "save_capacity_hours",
+    "utilisation",
+]

@@ -62,17 +62,21 @@ def _money(amount: int, currency: str, fmt: formats.Formats) -> str:
 def margin_rows(rows: list[svc.MarginRow], fmt: formats.Formats) -> list[dict[str, str]]:
     out = []
     for r in rows:
-        out.append({
-            "key": f"{r.key}:{r.currency}", "label": str(r.label), "currency": r.currency,
-            "billed": _money(r.billed_minor, r.currency, fmt),
-            "unbilled": _money(r.unbilled_minor, r.currency, fmt),
-            "time_cost": _money(r.time_cost_minor, r.currency, fmt),
-            "expenses": _money(r.expense_minor, r.currency, fmt),
-            "margin": _money(r.margin_minor, r.currency, fmt),
-            "percent": percent_text(r.margin_minor, r.revenue_minor),
-            "negative": "1" if r.margin_minor < 0 else "",
-            "uncosted": formats.hours(r.uncosted_minutes, fmt) if r.uncosted_minutes else "",
-        })
+        out.append(
+            {
+                "key": f"{r.key}:{r.currency}",
+                "label": str(r.label),
+                "currency": r.currency,
+                "billed": _money(r.billed_minor, r.currency, fmt),
+                "unbilled": _money(r.unbilled_minor, r.currency, fmt),
+                "time_cost": _money(r.time_cost_minor, r.currency, fmt),
+                "expenses": _money(r.expense_minor, r.currency, fmt),
+                "margin": _money(r.margin_minor, r.currency, fmt),
+                "percent": percent_text(r.margin_minor, r.revenue_minor),
+                "negative": "1" if r.margin_minor < 0 else "",
+                "uncosted": formats.hours(r.uncosted_minutes, fmt) if r.uncosted_minutes else "",
+            }
+        )
     return out
 
 
@@ -85,16 +89,22 @@ def chart_currency(rows: list[svc.MarginRow], org_currency: str) -> str:
 
 
 def chart_points(rows: list[svc.MarginRow], currency: str) -> list[dict[str, Any]]:
-    return [{"label": str(r.label), "margin": whole_units(r.margin_minor, currency)}
-            for r in rows if r.currency == currency]
+    return [
+        {"label": str(r.label), "margin": whole_units(r.margin_minor, currency)} for r in rows if r.currency == currency
+    ]
 
 
 def utilisation_rows(rows: list[svc.UtilisationRow], fmt: formats.Formats) -> list[dict[str, str]]:
-    return [{"key": str(r.user_id), "name": r.name,
-             "billable": formats.hours(r.billable_minutes, fmt),
-             "capacity": formats.hours(r.capacity_minutes, fmt),
-             "percent": "-" if r.utilisation_percent is None else f"{r.utilisation_percent}%"}
-            for r in rows]
+    return [
+        {
+            "key": str(r.user_id),
+            "name": r.name,
+            "billable": formats.hours(r.billable_minutes, fmt),
+            "capacity": formats.hours(r.capacity_minutes, fmt),
+            "percent": "-" if r.utilisation_percent is None else f"{r.utilisation_percent}%",
+        }
+        for r in rows
+    ]
 
 
 def margin_page(session: Session, date_from: str, date_to: str, group: str) -> dict[str, Any]:
@@ -108,15 +118,20 @@ def margin_page(session: Session, date_from: str, date_to: str, group: str) -> d
     uncosted = sum(r.uncosted_minutes for r in rows)
     notes = []
     if uncosted:
-        notes.append(f"{formats.hours(uncosted, fmt)} of time has no cost rate and costs nothing here: "
-                     "set cost rates under Team.")
+        notes.append(
+            f"{formats.hours(uncosted, fmt)} of time has no cost rate and costs nothing here: "
+            "set cost rates under Team."
+        )
     if len({r.currency for r in rows}) > 1:
         notes.append(f"The chart shows {cur} only; each currency has its own rows in the table.")
     return {
         "range": f"{formats.day(start, fmt)} – {formats.day(end, fmt)}",
         "group_label": GROUP_LABELS[group],
-        "rows": margin_rows(rows, fmt), "chart": chart_points(rows, cur), "chart_currency": cur,
-        "utilisation": utilisation_rows(people, fmt), "capacity": str(svc.capacity_hours(session)),
+        "rows": margin_rows(rows, fmt),
+        "chart": chart_points(rows, cur),
+        "chart_currency": cur,
+        "utilisation": utilisation_rows(people, fmt),
+        "capacity": str(svc.capacity_hours(session)),
         "notes": notes,
     }
 

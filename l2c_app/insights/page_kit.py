@@ -12,16 +12,23 @@ def intro(text: str, load, loading, *buttons: rx.Component) -> rx.Component:
         rx.text(text, color_scheme="gray"),
         rx.spacer(),
         *buttons,
-        rx.button(rx.icon("refresh-cw", size=14), "Refresh figures", on_click=load, loading=loading,
-                  variant="soft"),
-        width="100%", align="center", wrap="wrap", spacing="2",
+        rx.button(rx.icon("refresh-cw", size=14), "Refresh figures", on_click=load, loading=loading, variant="soft"),
+        width="100%",
+        align="center",
+        wrap="wrap",
+        spacing="2",
     )
 
 
 def loading_state() -> rx.Component:
-    return rx.center(rx.hstack(rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"),
-                               align="center", spacing="3"),
-                     padding="4em", width="100%", role="status")
+    return rx.center(
+        rx.hstack(
+            rx.spinner(size="3"), rx.text("Reading the records…", color_scheme="gray"), align="center", spacing="3"
+        ),
+        padding="4em",
+        width="100%",
+        role="status",
+    )
 
 
 def empty(text: str) -> rx.Component:

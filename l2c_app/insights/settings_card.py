@@ -48,8 +48,12 @@ class InsightsSettingsState(AuthState):
     @rx.event
     @guard("settings")
     async def save(self):
-        values = {"insights_lead_days": self.lead_days, "insights_draft_days": self.draft_days,
-                  "insights_overdue_grace_days": self.grace_days, "insights_digest": self.digest}
+        values = {
+            "insights_lead_days": self.lead_days,
+            "insights_draft_days": self.draft_days,
+            "insights_overdue_grace_days": self.grace_days,
+            "insights_digest": self.digest,
+        }
         try:
             await run_db(insights.save_insights_settings, self._actor(), values)
         except DomainError as exc:
@@ -63,40 +67,77 @@ S = InsightsSettingsState
 
 
 def _days_input(label: str, value, on_change, field: str, hint: str, placeholder: str = "") -> rx.Component:
-    return field_label(label, rx.input(value=value, on_change=on_change, input_mode="numeric",
-                                       placeholder=placeholder, aria_invalid=rx.cond(S.insights_error_field == field,
-                                                                                     "true", "false")), hint)
+    return field_label(
+        label,
+        rx.input(
+            value=value,
+            on_change=on_change,
+            input_mode="numeric",
+            placeholder=placeholder,
+            aria_invalid=rx.cond(S.insights_error_field == field, "true", "false"),
+        ),
+        hint,
+    )
 
 
 def insights_settings_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Insights", size="3"),
-            rx.text("When each money leak starts to count on the Insights page, and the daily digest of leaks.",
-                    size="2", color_scheme="gray"),
+            rx.text(
+                "When each money leak starts to count on the Insights page, and the daily digest of leaks.",
+                size="2",
+                color_scheme="gray",
+            ),
             error_callout(S.insights_error),
             rx.grid(
-                _days_input("Days before a new lead counts as untouched", S.lead_days, S.set_lead_days,
-                            "insights_lead_days", "1 to 365. Empty: the pipeline's stale days if set, else 3.",
-                            "3"),
-                _days_input("Days before a draft invoice counts as forgotten", S.draft_days, S.set_draft_days,
-                            "insights_draft_days", "1 to 365."),
-                _days_input("Grace days after the due date", S.grace_days, S.set_grace_days,
-                            "insights_overdue_grace_days",
-                            "0 to 365. An invoice counts as overdue this many days after its due date."),
-                columns={"initial": "1", "md": "3"}, spacing="3", width="100%",
+                _days_input(
+                    "Days before a new lead counts as untouched",
+                    S.lead_days,
+                    S.set_lead_days,
+                    "insights_lead_days",
+                    "1 to 365. Empty: the pipeline's stale days if set, else 3.",
+                    "3",
+                ),
+                _days_input(
+                    "Days before a draft invoice counts as forgotten",
+                    S.draft_days,
+                    S.set_draft_days,
+                    "insights_draft_days",
+                    "1 to 365.",
+                ),
+                _days_input(
+                    "Grace days after the due date",
+                    S.grace_days,
+                    S.set_grace_days,
+                    "insights_overdue_grace_days",
+                    "0 to 365. An invoice counts as overdue this many days after its due date.",
+                ),
+                columns={"initial": "1", "md": "3"},
+                spacing="3",
+                width="100%",
             ),
             rx.vstack(
-                rx.el.label(rx.hstack(rx.switch(checked=S.digest, on_change=S.set_digest),
-                                      rx.text("Send the daily leak digest", size="2", weight="medium"),
-                                      align="center", spacing="2")),
-                rx.text("Once a day (the organisation's day) owners and admins get one e-mail with the leak counts, "
-                        "their money and links. Nothing is sent on a day with no leaks.", size="1",
-                        color_scheme="gray"),
+                rx.el.label(
+                    rx.hstack(
+                        rx.switch(checked=S.digest, on_change=S.set_digest),
+                        rx.text("Send the daily leak digest", size="2", weight="medium"),
+                        align="center",
+                        spacing="2",
+                    )
+                ),
+                rx.text(
+                    "Once a day (the organisation's day) owners and admins get one e-mail with the leak counts, "
+                    "their money and links. Nothing is sent on a day with no leaks.",
+                    size="1",
+                    color_scheme="gray",
+                ),
                 spacing="1",
             ),
             rx.button("Save Insights settings", on_click=S.save),
-            width="100%", spacing="3",
+            width="100%",
+            spacing="3",
         ),
-        width="100%", on_mount=S.load,
+        width="100%",
+        on_mount=S.load,
     )

@@ -21,11 +21,19 @@ def insights_tabs(current: str) -> rx.Component:
     return rx.hstack(
         *[
             rx.link(
-                rx.button(label, variant="solid" if path == current else "soft", size="2",
-                          aria_current="page" if path == current else None),
+                rx.button(
+                    label,
+                    variant="solid" if path == current else "soft",
+                    size="2",
+                    aria_current="page" if path == current else None,
+                ),
                 href=path,
             )
             for label, path in TABS
         ],
-        spacing="2", wrap="wrap", width="100%", role="navigation", aria_label="Insights pages",
+        spacing="2",
+        wrap="wrap",
+        width="100%",
+        role="navigation",
+        aria_label="Insights pages",
     )

@@ -30,8 +30,20 @@ import time
 from typing import TYPE_CHECKING
 
 from docusign_esign import (
-    ApiClient, CarbonCopy, ConnectEventData, CustomFields, DateSigned, Document, EnvelopeDefinition, EnvelopesApi,
-    EventNotification, Recipients, Signer, SignHere, Tabs, TextCustomField,
+    ApiClient,
+    CarbonCopy,
+    ConnectEventData,
+    CustomFields,
+    DateSigned,
+    Document,
+    EnvelopeDefinition,
+    EnvelopesApi,
+    EventNotification,
+    Recipients,
+    Signer,
+    SignHere,
+    Tabs,
+    TextCustomField,
 )
 from docusign_esign.client.api_exception import ApiException
 from docusign_esign.client.api_response import RESTClientObject
@@ -47,8 +59,14 @@ CHANGE_ORDER_FIELD = "l2c_change_order_id"
 CONNECT_EVENTS = ["envelope-sent", "envelope-delivered", "envelope-completed", "envelope-declined", "envelope-voided"]
 TOKEN_SECONDS = 3600
 # DocuSign envelope status -> contract status (the ones l2c tracks).
-STATUS_MAP = {"sent": "sent", "delivered": "delivered", "completed": "completed", "declined": "declined",
-              "voided": "voided", "signed": "delivered"}
+STATUS_MAP = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "completed": "completed",
+    "declined": "declined",
+    "voided": "voided",
+    "signed": "delivered",
+}
 
 
 class DocuSignError(RuntimeError):
@@ -57,8 +75,14 @@ class DocuSignError(RuntimeError):
     `code` is DocuSign's error code (errorCode, or OAuth's `error`), `hint` what to do about it,
     `consent_url` the page where the user grants consent (consent_required only)."""
 
-    def __init__(self, message: str, code: str | None = None, hint: str | None = None,
-                 consent_url: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        hint: str | None = None,
+        consent_url: str | None = None,
+        status: int | None = None,
+    ):
         super().__init__(message)
         self.code, self.hint, self.consent_url, self.status = code, hint, consent_url, status
 
@@ -76,16 +100,16 @@ class DocuSignError(RuntimeError):
 HINTS = {
     "consent_required": "Grant consent once, signed in as the DocuSign user l2c impersonates: open {consent_url}",
     "invalid_grant": "Check DOCUSIGN_INTEGRATION_KEY, DOCUSIGN_USER_ID (the user's GUID), the RSA key pair uploaded "
-                     "to the integration key, and DOCUSIGN_OAUTH_HOST (account-d.docusign.com for the developer "
-                     "account, account.docusign.com in production).",
+    "to the integration key, and DOCUSIGN_OAUTH_HOST (account-d.docusign.com for the developer "
+    "account, account.docusign.com in production).",
     "issuer_not_found": "DOCUSIGN_INTEGRATION_KEY is not known to this OAuth host (developer vs production).",
     "no_valid_keys_or_signatures": "The RSA private key does not match the public key of the integration key.",
     "AUTHORIZATION_INVALID_TOKEN": "The access token was revoked or expired; l2c asked for a new one. If this "
-                                   "persists, the consent was withdrawn: grant it again.",
+    "persists, the consent was withdrawn: grant it again.",
     "USER_AUTHENTICATION_FAILED": "The access token was refused; check the user and account ids.",
     "INVALID_ACCOUNT_ID": "DOCUSIGN_ACCOUNT_ID is wrong for this user; read it (and base_uri) from /oauth/userinfo.",
     "PARTNER_AUTHENTICATION_FAILED": "DOCUSIGN_INTEGRATION_KEY or DOCUSIGN_BASE_PATH is wrong for this "
-                                     "environment (base_uri from /oauth/userinfo + /restapi).",
+    "environment (base_uri from /oauth/userinfo + /restapi).",
     "ANCHOR_TAB_STRING_NOT_FOUND": "The PDF lacks a signature anchor; regenerate the contract PDF.",
     "HOURLY_APIINVOCATION_LIMIT_EXCEEDED": "DocuSign's hourly API limit is reached; try again after the hour.",
     "Hourly_Envelope_Polling_Limit_Exceeded": "This envelope was polled too often; l2c waits 15 minutes between polls.",
@@ -94,13 +118,17 @@ HINTS = {
 
 
 def consent_url(settings: Settings) -> str:
-    from urllib.parse import urlencode
+    from urllib.parse import quote, urlencode
 
-    from urllib.parse import quote
-
-    query = urlencode({"response_type": "code", "scope": "signature impersonation",
-                       "client_id": settings.docusign_integration_key or "",
-                       "redirect_uri": f"{settings.app_base_url}/settings"}, quote_via=quote)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "scope": "signature impersonation",
+            "client_id": settings.docusign_integration_key or "",
+            "redirect_uri": f"{settings.app_base_url}/settings",
+        },
+        quote_via=quote,
+    )
     return f"https://{settings.docusign_oauth_host}/oauth/auth?{query}"
 
 
@@ -123,8 +151,9 @@ def provider_error(exc: ApiException, what: str, settings: Settings | None = Non
         parts.append(f"{code}" + (f" ({message})" if message and message != code else ""))
     if hint:
         parts.append(hint)
-    return DocuSignError(" - ".join(parts), code=str(code) if code else None, hint=hint, consent_url=url,
-                         status=exc.status)
+    return DocuSignError(
+        " - ".join(parts), code=str(code) if code else None, hint=hint, consent_url=url, status=exc.status
+    )
 
 
 _tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
@@ -169,9 +198,13 @@ class DocuSignClient:
             return client
         try:
             token = client.request_jwt_user_token(
-                client_id=s.docusign_integration_key, user_id=s.docusign_user_id,
-                oauth_host_name=s.docusign_oauth_host, private_key_bytes=_private_key(s),
-                expires_in=TOKEN_SECONDS, scopes=["signature", "impersonation"])
+                client_id=s.docusign_integration_key,
+                user_id=s.docusign_user_id,
+                oauth_host_name=s.docusign_oauth_host,
+                private_key_bytes=_private_key(s),
+                expires_in=TOKEN_SECONDS,
+                scopes=["signature", "impersonation"],
+            )
         except ApiException as exc:
             raise provider_error(exc, "DocuSign login (JWT grant) failed", s) from exc
         lifetime = int(getattr(token, "expires_in", None) or TOKEN_SECONDS)
@@ -211,76 +244,136 @@ class DocuSignClient:
             raise provider_error(exc, "DocuSign /oauth/userinfo", self.settings) from exc
         data = info.to_dict() if hasattr(info, "to_dict") else dict(info)
         # The SDK's OAuthUserInfo.to_dict leaves its Account objects as they are: make them data.
-        data["accounts"] = [a if isinstance(a, dict) else
-                            {k: getattr(a, k, None) for k in ("account_id", "account_name", "base_uri", "is_default")}
-                            for a in (data.get("accounts") or [])]
+        data["accounts"] = [
+            a
+            if isinstance(a, dict)
+            else {k: getattr(a, k, None) for k in ("account_id", "account_name", "base_uri", "is_default")}
+            for a in (data.get("accounts") or [])
+        ]
         return data
 
     # --- envelopes -------------------------------------------------------------------------
 
-    def envelope_definition(self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner],
-                            pdf: bytes) -> EnvelopeDefinition:
-        doc = Document(document_base64=base64.b64encode(pdf).decode(), name=f"{contract.title}.pdf"[:100],
-                       file_extension="pdf", document_id="1")
+    def envelope_definition(
+        self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner], pdf: bytes
+    ) -> EnvelopeDefinition:
+        doc = Document(
+            document_base64=base64.b64encode(pdf).decode(),
+            name=f"{contract.title}.pdf"[:100],
+            file_extension="pdf",
+            document_id="1",
+        )
         ds_signers = []
         for index, s in enumerate(signers, start=1):
             tabs = Tabs(
-                sign_here_tabs=[SignHere(anchor_string=f"/sig{index}/", anchor_units="pixels", anchor_x_offset="0",
-                                         anchor_y_offset="0", anchor_ignore_if_not_present="false")],
-                date_signed_tabs=[DateSigned(anchor_string=f"/date{index}/", anchor_units="pixels",
-                                             anchor_x_offset="0", anchor_y_offset="0")])
-            ds_signers.append(Signer(email=s.email, name=s.name, recipient_id=str(s.id),
-                                     routing_order=str(s.routing_order), tabs=tabs))
-        ds_ccs = [CarbonCopy(email=c.email, name=c.name, recipient_id=str(c.id), routing_order=str(c.routing_order))
-                  for c in ccs]
+                sign_here_tabs=[
+                    SignHere(
+                        anchor_string=f"/sig{index}/",
+                        anchor_units="pixels",
+                        anchor_x_offset="0",
+                        anchor_y_offset="0",
+                        anchor_ignore_if_not_present="false",
+                    )
+                ],
+                date_signed_tabs=[
+                    DateSigned(
+                        anchor_string=f"/date{index}/", anchor_units="pixels", anchor_x_offset="0", anchor_y_offset="0"
+                    )
+                ],
+            )
+            ds_signers.append(
+                Signer(
+                    email=s.email, name=s.name, recipient_id=str(s.id), routing_order=str(s.routing_order), tabs=tabs
+                )
+            )
+        ds_ccs = [
+            CarbonCopy(email=c.email, name=c.name, recipient_id=str(c.id), routing_order=str(c.routing_order))
+            for c in ccs
+        ]
         return EnvelopeDefinition(
-            email_subject=f"Please sign: {contract.title}"[:100], documents=[doc],
-            recipients=Recipients(signers=ds_signers, carbon_copies=ds_ccs), status="sent",
-            custom_fields=CustomFields(text_custom_fields=[
-                TextCustomField(name=CONTRACT_FIELD, value=str(contract.id), show="false", required="false")]),
-            event_notification=_notification())
+            email_subject=f"Please sign: {contract.title}"[:100],
+            documents=[doc],
+            recipients=Recipients(signers=ds_signers, carbon_copies=ds_ccs),
+            status="sent",
+            custom_fields=CustomFields(
+                text_custom_fields=[
+                    TextCustomField(name=CONTRACT_FIELD, value=str(contract.id), show="false", required="false")
+                ]
+            ),
+            event_notification=_notification(),
+        )
 
-    def create_envelope(self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner],
-                        pdf: bytes) -> str:
+    def create_envelope(
+        self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner], pdf: bytes
+    ) -> str:
         return self._create(self.envelope_definition(contract, signers, ccs, pdf))
 
-    def create_change_order_envelope(self, change_order_id: int, subject: str, document_name: str, pdf: bytes,
-                                     signer_name: str, signer_email: str) -> str:
+    def create_change_order_envelope(
+        self, change_order_id: int, subject: str, document_name: str, pdf: bytes, signer_name: str, signer_email: str
+    ) -> str:
         """One signer (the client) on the anchors `/sig1/` and `/date1/` of a change-order PDF; the
         change order id travels in the `l2c_change_order_id` custom field."""
-        doc = Document(document_base64=base64.b64encode(pdf).decode(), name=document_name[:100],
-                       file_extension="pdf", document_id="1")
+        doc = Document(
+            document_base64=base64.b64encode(pdf).decode(),
+            name=document_name[:100],
+            file_extension="pdf",
+            document_id="1",
+        )
         tabs = Tabs(
-            sign_here_tabs=[SignHere(anchor_string="/sig1/", anchor_units="pixels", anchor_x_offset="0",
-                                     anchor_y_offset="0", anchor_ignore_if_not_present="false")],
-            date_signed_tabs=[DateSigned(anchor_string="/date1/", anchor_units="pixels", anchor_x_offset="0",
-                                         anchor_y_offset="0")])
+            sign_here_tabs=[
+                SignHere(
+                    anchor_string="/sig1/",
+                    anchor_units="pixels",
+                    anchor_x_offset="0",
+                    anchor_y_offset="0",
+                    anchor_ignore_if_not_present="false",
+                )
+            ],
+            date_signed_tabs=[
+                DateSigned(anchor_string="/date1/", anchor_units="pixels", anchor_x_offset="0", anchor_y_offset="0")
+            ],
+        )
         signer = Signer(email=signer_email, name=signer_name, recipient_id="1", routing_order="1", tabs=tabs)
-        return self._create(EnvelopeDefinition(
-            email_subject=subject[:100], documents=[doc], recipients=Recipients(signers=[signer]), status="sent",
-            custom_fields=CustomFields(text_custom_fields=[
-                TextCustomField(name=CHANGE_ORDER_FIELD, value=str(change_order_id), show="false",
-                                required="false")]),
-            event_notification=_notification()))
+        return self._create(
+            EnvelopeDefinition(
+                email_subject=subject[:100],
+                documents=[doc],
+                recipients=Recipients(signers=[signer]),
+                status="sent",
+                custom_fields=CustomFields(
+                    text_custom_fields=[
+                        TextCustomField(
+                            name=CHANGE_ORDER_FIELD, value=str(change_order_id), show="false", required="false"
+                        )
+                    ]
+                ),
+                event_notification=_notification(),
+            )
+        )
 
     def _create(self, definition: EnvelopeDefinition) -> str:
-        summary = self._call("DocuSign refused the envelope",
-                             lambda api: api.create_envelope(self.account_id, envelope_definition=definition))
+        summary = self._call(
+            "DocuSign refused the envelope",
+            lambda api: api.create_envelope(self.account_id, envelope_definition=definition),
+        )
         if not summary.envelope_id:
             raise DocuSignError("DocuSign returned no envelope id")
         return summary.envelope_id
 
     def envelope_status(self, envelope_id: str) -> str:
-        envelope = self._call(f"DocuSign envelope {envelope_id}",
-                              lambda api: api.get_envelope(self.account_id, envelope_id))
+        envelope = self._call(
+            f"DocuSign envelope {envelope_id}", lambda api: api.get_envelope(self.account_id, envelope_id)
+        )
         return STATUS_MAP.get((envelope.status or "").lower(), "sent")
 
     def download_combined(self, envelope_id: str) -> bytes:
         """The signed PDF: every document of the envelope combined, with DocuSign's Certificate of
         Completion (EnvelopeDocuments: get, documentId `combined`, `certificate=true`; the
         certificate is only included when asked for)."""
-        data = self._call(f"DocuSign download of {envelope_id}",
-                          lambda api: api.get_document(self.account_id, "combined", envelope_id, certificate="true"))
+        data = self._call(
+            f"DocuSign download of {envelope_id}",
+            lambda api: api.get_document(self.account_id, "combined", envelope_id, certificate="true"),
+        )
         if isinstance(data, str):  # an SDK that hands back a temporary file's path
             with open(data, "rb") as fh:
                 data = fh.read()
@@ -289,19 +382,26 @@ class DocuSignClient:
     def void_envelope(self, envelope_id: str, reason: str) -> None:
         from docusign_esign import Envelope
 
-        self._call(f"DocuSign void of {envelope_id}",
-                   lambda api: api.update(self.account_id, envelope_id,
-                                          envelope=Envelope(status="voided", voided_reason=reason[:200])))
+        self._call(
+            f"DocuSign void of {envelope_id}",
+            lambda api: api.update(
+                self.account_id, envelope_id, envelope=Envelope(status="voided", voided_reason=reason[:200])
+            ),
+        )
 
 
 def _notification() -> EventNotification:
     """Connect for this envelope: JSON SIM messages signed with HMAC, to our webhook."""
     return EventNotification(
-        url=f"{get_settings().app_base_url}/api/webhooks/docusign", delivery_mode="SIM",
-        require_acknowledgment="true", logging_enabled="true", include_hmac="true",
-        include_envelope_void_reason="true", events=CONNECT_EVENTS,
-        event_data=ConnectEventData(format="json", version="restv2.1",
-                                    include_data=["custom_fields", "recipients"]))
+        url=f"{get_settings().app_base_url}/api/webhooks/docusign",
+        delivery_mode="SIM",
+        require_acknowledgment="true",
+        logging_enabled="true",
+        include_hmac="true",
+        include_envelope_void_reason="true",
+        events=CONNECT_EVENTS,
+        event_data=ConnectEventData(format="json", version="restv2.1", include_data=["custom_fields", "recipients"]),
+    )
 
 
 def reset_token_cache() -> None:

@@ -56,8 +56,13 @@ class ConnectEvent:
         return f"{self.envelope_id}:{self.event}:{self.generated}"[:255]
 
 
-EVENT_STATUS = {"envelope-sent": "sent", "envelope-delivered": "delivered", "envelope-completed": "completed",
-                "envelope-declined": "declined", "envelope-voided": "voided"}
+EVENT_STATUS = {
+    "envelope-sent": "sent",
+    "envelope-delivered": "delivered",
+    "envelope-completed": "completed",
+    "envelope-declined": "declined",
+    "envelope-voided": "voided",
+}
 
 
 def parse(payload: dict) -> ConnectEvent:
@@ -71,7 +76,7 @@ def parse(payload: dict) -> ConnectEvent:
         raise ValueError("event and data.envelopeId are required")
     summary = data.get("envelopeSummary") or {}
     contract_id = change_order_id = None
-    for f in ((summary.get("customFields") or {}).get("textCustomFields") or []):
+    for f in (summary.get("customFields") or {}).get("textCustomFields") or []:
         if f.get("name") == "l2c_contract_id" and str(f.get("value", "")).isdigit():
             contract_id = int(f["value"])
         if f.get("name") == "l2c_change_order_id" and str(f.get("value", "")).isdigit():
@@ -85,12 +90,20 @@ def parse(payload: dict) -> ConnectEvent:
             pdf = base64.b64decode(match["PDFBytes"])
             break
     decline = signer_name = None
-    for s in ((summary.get("recipients") or {}).get("signers") or []):
+    for s in (summary.get("recipients") or {}).get("signers") or []:
         if s.get("declinedReason"):
             decline = s["declinedReason"]
         if signer_name is None and s.get("status") == "completed" and s.get("name"):
             signer_name = str(s["name"])
-    return ConnectEvent(event=event, envelope_id=envelope_id, generated=str(payload.get("generatedDateTime") or ""),
-                        status=EVENT_STATUS.get(event), contract_id=contract_id, pdf=pdf,
-                        void_reason=summary.get("voidedReason"), decline_reason=decline,
-                        change_order_id=change_order_id, signer_name=signer_name)
+    return ConnectEvent(
+        event=event,
+        envelope_id=envelope_id,
+        generated=str(payload.get("generatedDateTime") or ""),
+        status=EVENT_STATUS.get(event),
+        contract_id=contract_id,
+        pdf=pdf,
+        void_reason=summary.get("voidedReason"),
+        decline_reason=decline,
+        change_order_id=change_order_id,
+        signer_name=signer_name,
+    )

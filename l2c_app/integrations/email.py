@@ -33,14 +33,30 @@ SMTP_TIMEOUT_S = 20
 OUTCOME_HOOKS = {"invoice_delivery": "l2c_app.billing.sending:record_delivery"}
 
 
-def send_mail(session: Session, *, to: str, subject: str, body: str, link: str | None = None,
-              attachments: list[Document] | None = None, related: tuple[str, int] | None = None,
-              on_outcome: str | None = None, cc: list[str] | None = None) -> OutboxMessage:
+def send_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    link: str | None = None,
+    attachments: list[Document] | None = None,
+    related: tuple[str, int] | None = None,
+    on_outcome: str | None = None,
+    cc: list[str] | None = None,
+) -> OutboxMessage:
     """Write the message (and, with SMTP, queue its sending) in the caller's transaction.
     `cc`: addresses copied on it (checked by the caller, e.g. core.mailmerge.parse_addresses)."""
-    msg = OutboxMessage(to=to, cc=", ".join(cc or []), subject=subject, body=body, link=link,
-                        attachment_ids=[d.id for d in attachments or [] if d.id is not None],
-                        related_entity=related[0] if related else None, related_id=related[1] if related else None)
+    msg = OutboxMessage(
+        to=to,
+        cc=", ".join(cc or []),
+        subject=subject,
+        body=body,
+        link=link,
+        attachment_ids=[d.id for d in attachments or [] if d.id is not None],
+        related_entity=related[0] if related else None,
+        related_id=related[1] if related else None,
+    )
     session.add(msg)
     session.flush()
     if get_settings().smtp_url:
@@ -49,8 +65,7 @@ def send_mail(session: Session, *, to: str, subject: str, body: str, link: str |
         payload = {"message_id": msg.id}
         if on_outcome:
             payload["on_outcome"] = on_outcome
-        enqueue(session, "email", payload, f"email:{msg.id}", summary=f"E-mail to {to}: {subject}",
-                related=related)
+        enqueue(session, "email", payload, f"email:{msg.id}", summary=f"E-mail to {to}: {subject}", related=related)
     return msg
 
 
@@ -71,8 +86,11 @@ def deliver_email(effect) -> str:
             raise Permanent("the message is gone")
         if msg.status == "sent":
             return "already sent"
-        docs = list(session.exec(select(Document).where(Document.id.in_(msg.attachment_ids)))) \
-            if msg.attachment_ids else []
+        docs = (
+            list(session.exec(select(Document).where(Document.id.in_(msg.attachment_ids))))
+            if msg.attachment_ids
+            else []
+        )
         for d in docs:
             session.expunge(d)
         to, subject, body, cc = msg.to, msg.subject, msg.body, msg.cc
@@ -108,8 +126,16 @@ def _mail_failed(session: Session, effect) -> None:
 on_failed("email", _mail_failed)
 
 
-def _smtp_send(url: str, sender: str, to: str, subject: str, body: str, attachments: list[Document],
-               message_id: str | None = None, cc: str = "") -> None:
+def _smtp_send(
+    url: str,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: list[Document],
+    message_id: str | None = None,
+    cc: str = "",
+) -> None:
     parts = urlparse(url)
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = sender, to, subject
@@ -122,8 +148,9 @@ def _smtp_send(url: str, sender: str, to: str, subject: str, body: str, attachme
         maintype, _, subtype = doc.content_type.partition("/")
         email.add_attachment(doc.data, maintype=maintype, subtype=subtype, filename=doc.filename)
     cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
-    with cls(parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25),
-             timeout=SMTP_TIMEOUT_S) as smtp:
+    with cls(
+        parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25), timeout=SMTP_TIMEOUT_S
+    ) as smtp:
         if parts.scheme == "smtp" and parts.query == "starttls":
             smtp.starttls()
         if parts.username:

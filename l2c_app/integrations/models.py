@@ -29,8 +29,9 @@ class ProviderState(SQLModel, table=True):
 
 
 def get_state(session: Session, provider: str, key: str) -> ProviderState | None:
-    return session.exec(select(ProviderState).where(ProviderState.provider == provider,
-                                                    ProviderState.key == key)).first()
+    return session.exec(
+        select(ProviderState).where(ProviderState.provider == provider, ProviderState.key == key)
+    ).first()
 
 
 def set_state(session: Session, provider: str, key: str, value: str) -> ProviderState:
@@ -57,11 +58,17 @@ def claim_poll(session: Session, provider: str, object_id: str, min_seconds: int
     stamp = f"{now:012d}"  # fixed width: text comparison is time comparison
     conn = session.connection()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    inserted = conn.execute(dialect.insert(table).values(provider=provider, key=key, value=stamp, updated_at=utcnow())
-                            .on_conflict_do_nothing().returning(table.c.id)).scalar_one_or_none()
+    inserted = conn.execute(
+        dialect.insert(table)
+        .values(provider=provider, key=key, value=stamp, updated_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    ).scalar_one_or_none()
     if inserted is not None:
         return True
-    moved = conn.execute(update(table).where(table.c.provider == provider, table.c.key == key,
-                                             table.c.value <= f"{now - min_seconds:012d}")
-                         .values(value=stamp, updated_at=utcnow()))
+    moved = conn.execute(
+        update(table)
+        .where(table.c.provider == provider, table.c.key == key, table.c.value <= f"{now - min_seconds:012d}")
+        .values(value=stamp, updated_at=utcnow())
+    )
     return moved.rowcount == 1

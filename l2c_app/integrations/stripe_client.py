@@ -35,12 +35,22 @@ API_VERSION = "2026-10-28.endive"
 # The event types l2c handles (payments/webhooks.HANDLERS checks it is the same list): the
 # sync asks Stripe only for these, and README tells the operator to subscribe to these.
 EVENT_TYPES = (
-    "checkout.session.completed", "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed", "payment_intent.succeeded",
-    "charge.refunded", "refund.created", "refund.updated", "refund.failed", "charge.refund.updated",
-    "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
-    "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated",
-    "payout.paid", "payout.failed",
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "payment_intent.succeeded",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "payout.paid",
+    "payout.failed",
 )
 
 
@@ -85,8 +95,10 @@ def _refused(exc: stripe.StripeError) -> StripeRefused:
 def create_payment_link(params: dict[str, Any], idempotency_key: str) -> tuple[str, str]:
     """POST /v1/payment_links with the key as Stripe's Idempotency-Key: (id, url)."""
     try:
-        link = get_client().v1.payment_links.create(params,  # type: ignore[arg-type]
-                                                    {"idempotency_key": idempotency_key})
+        link = get_client().v1.payment_links.create(
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": idempotency_key},
+        )
     except stripe.StripeError as exc:
         raise _refused(exc) from None
     return link.id, link.url
@@ -155,8 +167,7 @@ def balance_transaction_of_payment_intent(pi_id: str) -> dict | None:
     currency of the balance, which is not always the charge's. Read by expanding
     `latest_charge.balance_transaction` on the PaymentIntent (one request, "Expanding responses").
     """
-    pi = _plain(get_client().v1.payment_intents.retrieve(
-        pi_id, {"expand": ["latest_charge.balance_transaction"]}))  # type: ignore[arg-type]
+    pi = _plain(get_client().v1.payment_intents.retrieve(pi_id, {"expand": ["latest_charge.balance_transaction"]}))  # type: ignore[arg-type]
     charge = pi.get("latest_charge")
     if not isinstance(charge, dict):
         return None

@@ -71,16 +71,22 @@ def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor:
 async def create_lead(request: Request, principal: Principal | None = Depends(optional_principal)) -> JSONResponse:
     data = await _body(request)
     # A key trusted with leads (no form throttle, duplicates reported); a read-only key is a web form.
-    trusted = (principal is not None and principal.api_key is not None
-               and scopes.allows(principal.api_key.scopes, ("leads",), write=True))
+    trusted = (
+        principal is not None
+        and principal.api_key is not None
+        and scopes.allows(principal.api_key.scopes, ("leads",), write=True)
+    )
     ip = client_ip(request)
     actor = principal.actor if principal else Actor("web", None, "contact form")
     try:
         # One transaction in a worker thread: a validation error rolls everything back.
         body = await run_db(_capture, data, trusted, ip, actor)
     except _Limited as exc:
-        return JSONResponse({"detail": f"Too many leads from this address; retry in {exc.wait} s."}, 429,
-                            headers={"Retry-After": str(exc.wait)})
+        return JSONResponse(
+            {"detail": f"Too many leads from this address; retry in {exc.wait} s."},
+            429,
+            headers={"Retry-After": str(exc.wait)},
+        )
     return JSONResponse(body, 201)
 
 
@@ -89,7 +95,8 @@ def list_leads(
     email: str | None = None,
     status: str | None = Query(None, description="new, qualified, disqualified, converted, merged"),
     owner: str | None = Query(None, description="owner e-mail or user id"),
-    updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("leads")),
@@ -111,13 +118,22 @@ def list_leads(
 
 
 @router.get("/api/v1/leads.csv")
-def export_leads(q: str = "", status: str = "", owner: str = "", source: str = "", age: str = "",
-                 session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> Response:
+def export_leads(
+    q: str = "",
+    status: str = "",
+    owner: str = "",
+    source: str = "",
+    age: str = "",
+    session: Session = Depends(db),
+    _: Principal = Depends(require("leads")),
+) -> Response:
     """The Leads page's filtered list as CSV (the page links here; the session cookie authorises)."""
-    text = svc.export_csv(session, q=q, status=status, owner_id=int(owner) if owner.isdigit() else None,
-                          source=source, age=age)
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="leads.csv"'})
+    text = svc.export_csv(
+        session, q=q, status=status, owner_id=int(owner) if owner.isdigit() else None, source=source, age=age
+    )
+    return Response(
+        text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="leads.csv"'}
+    )
 
 
 @router.get("/api/v1/leads/{lead_id}")
@@ -129,8 +145,12 @@ def get_lead(lead_id: int, session: Session = Depends(db), _: Principal = Depend
 
 
 @router.post("/api/v1/leads/{lead_id}/convert", status_code=201)
-def convert_lead(lead_id: int, payload: dict | None = Body(default=None), session: Session = Depends(db),
-                 principal: Principal = Depends(require("leads"))) -> dict:
+def convert_lead(
+    lead_id: int,
+    payload: dict | None = Body(default=None),
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("leads")),
+) -> dict:
     """Account + Contact + Deal in the first open stage; optional body {"value": minor units, "title"}."""
     data = payload or {}
     if session.get(Lead, lead_id) is None:

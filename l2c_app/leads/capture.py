@@ -41,6 +41,7 @@ from l2c_app.pipeline.models import Account, Activity, Contact
 
 # --- validation ---------------------------------------------------------------------------------
 
+
 def _text(data: dict, key: str) -> str:
     value = data.get(key)
     if value is None:
@@ -101,6 +102,7 @@ def validate(data: dict[str, Any], trusted: bool) -> dict[str, Any]:
 
 # --- assignment ---------------------------------------------------------------------------------
 
+
 def org_owner(session: Session) -> User | None:
     return session.exec(select(User).where(User.role == "owner", User.is_active).order_by(User.id)).first()
 
@@ -109,8 +111,9 @@ def org_owner(session: Session) -> User | None:
 def _last_owner_statement(size: int) -> Any:
     """The owner of the newest lead given to one of `size` users: max(id) per user is one index
     lookup each (an IN with ORDER BY id sorts all their leads on SQLite, growing with the table)."""
-    per_user = [select(func.max(col(Lead.id)).label("m")).where(col(Lead.owner_id) == bindparam(f"u{i}"))
-                for i in range(size)]
+    per_user = [
+        select(func.max(col(Lead.id)).label("m")).where(col(Lead.owner_id) == bindparam(f"u{i}")) for i in range(size)
+    ]
     maxes = (union_all(*per_user) if size > 1 else per_user[0]).subquery()
     return select(col(Lead.owner_id)).where(col(Lead.id) == select(func.max(maxes.c.m)).scalar_subquery())
 
@@ -161,27 +164,39 @@ def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: 
 
 # --- dedupe -----------------------------------------------------------------------------------------
 
+
 @functools.cache
 def _dedupe_statements() -> tuple[Any, Any]:
     """The two dedupe queries, built once (building a UNION costs more than running it); bound per call."""
+
     def first_ids(table_id, cond, limit: int):
         sub = select(table_id.label("id")).where(cond).order_by(table_id).limit(limit).subquery()
         return select(sub.c.id)
 
     open_lead = col(Lead.status).in_(OPEN_STATUSES) & (col(Lead.id) != bindparam("exclude"))
-    lead_ids = union_all(first_ids(col(Lead.id), open_lead & (col(Lead.email) == bindparam("email")), 10),
-                         first_ids(col(Lead.id), open_lead & (col(Lead.email_domain) == bindparam("domain")), 10))
+    lead_ids = union_all(
+        first_ids(col(Lead.id), open_lead & (col(Lead.email) == bindparam("email")), 10),
+        first_ids(col(Lead.id), open_lead & (col(Lead.email_domain) == bindparam("domain")), 10),
+    )
     leads = select(Lead).where(col(Lead.id).in_(lead_ids)).order_by(col(Lead.id))
-    account = (select(col(Account.id)).where(col(Account.domain) == bindparam("domain")).order_by(col(Account.id))
-               .limit(1).scalar_subquery())
-    contact_ids = union_all(first_ids(col(Contact.id), col(Contact.email) == bindparam("email"), 1),
-                            first_ids(col(Contact.id), col(Contact.account_id) == account, 1))
+    account = (
+        select(col(Account.id))
+        .where(col(Account.domain) == bindparam("domain"))
+        .order_by(col(Account.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    contact_ids = union_all(
+        first_ids(col(Contact.id), col(Contact.email) == bindparam("email"), 1),
+        first_ids(col(Contact.id), col(Contact.account_id) == account, 1),
+    )
     contacts = select(Contact).where(col(Contact.id).in_(contact_ids)).order_by(col(Contact.id))
     return leads, contacts
 
 
-def find_duplicate(session: Session, email: str, domain: str | None,
-                   exclude_id: int | None = None) -> tuple[Lead | None, Contact | None]:
+def find_duplicate(
+    session: Session, email: str, domain: str | None, exclude_id: int | None = None
+) -> tuple[Lead | None, Contact | None]:
     """An open lead or a contact with the same e-mail (case-insensitive), else the same company domain.
 
     Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
@@ -192,8 +207,7 @@ def find_duplicate(session: Session, email: str, domain: str | None,
     """
     email = email.lower()
     leads_stmt, contacts_stmt = _dedupe_statements()
-    leads = list(session.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0})
-                 .scalars())
+    leads = list(session.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0}).scalars())
 
     def original(rows: list[Lead]) -> Lead | None:
         rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
@@ -203,8 +217,7 @@ def find_duplicate(session: Session, email: str, domain: str | None,
     if by_email is not None:
         return by_email, None
     by_domain = original([ld for ld in leads if domain and ld.email_domain == domain])
-    contacts = list(session.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain})
-                    .scalars())
+    contacts = list(session.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain}).scalars())
     mail_contact = next((c for c in contacts if c.email == email), None)
     if mail_contact is not None:
         return None, mail_contact
@@ -214,6 +227,7 @@ def find_duplicate(session: Session, email: str, domain: str | None,
 
 
 # --- capture --------------------------------------------------------------------------------------
+
 
 def _serialise_ip(session: Session, ip: str) -> None:
     """Hold a lock for this IP until the transaction ends, so counting and inserting are one step.
@@ -238,8 +252,9 @@ def rate_limited(session: Session, ip: str | None) -> int:
     _serialise_ip(session, ip)
     limit = int(lead_settings(session).get("rate_limit_per_minute", DEFAULT_RATE_LIMIT))
     since = utcnow() - timedelta(minutes=1)
-    count, first = session.exec(select(func.count(), func.min(Lead.created_at))
-                                .where(Lead.ip == ip, Lead.created_at >= since)).one()
+    count, first = session.exec(
+        select(func.count(), func.min(Lead.created_at)).where(Lead.ip == ip, Lead.created_at >= since)
+    ).one()
     if count < limit or first is None:
         return 0
     if first.tzinfo is None:
@@ -247,8 +262,16 @@ def rate_limited(session: Session, ip: str | None) -> int:
     return max(1, int((first + timedelta(minutes=1) - utcnow()).total_seconds() + 0.999))
 
 
-def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip: str | None = None,
-            actor: Actor = SYSTEM, notify_owner: bool = True, rules: dict | None = None) -> CaptureResult:
+def capture(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    trusted: bool = False,
+    ip: str | None = None,
+    actor: Actor = SYSTEM,
+    notify_owner: bool = True,
+    rules: dict | None = None,
+) -> CaptureResult:
     """Store a lead from the public form, the API or an import. Raises LeadError naming each bad field.
 
     `rules`: the lead settings when the caller has read them already (the public routes read
@@ -266,12 +289,22 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
             raise LeadError({"owner_email": "no active team member with access to leads has this e-mail"})
     domain = email_domain(clean["email"])
     dup_lead, dup_contact = find_duplicate(session, clean["email"], domain)
-    lead = Lead(name=clean["name"], email=clean["email"], email_domain=domain, company=clean.get("company"),
-                phone=clean.get("phone"), message=clean.get("message"), source=clean.get("source") or "web",
-                utm_source=clean.get("utm_source"), utm_medium=clean.get("utm_medium"),
-                utm_campaign=clean.get("utm_campaign"), consent=clean["consent"], ip=ip,
-                duplicate_of_lead_id=dup_lead.id if dup_lead else None,
-                duplicate_of_contact_id=dup_contact.id if dup_contact else None)
+    lead = Lead(
+        name=clean["name"],
+        email=clean["email"],
+        email_domain=domain,
+        company=clean.get("company"),
+        phone=clean.get("phone"),
+        message=clean.get("message"),
+        source=clean.get("source") or "web",
+        utm_source=clean.get("utm_source"),
+        utm_medium=clean.get("utm_medium"),
+        utm_campaign=clean.get("utm_campaign"),
+        consent=clean["consent"],
+        ip=ip,
+        duplicate_of_lead_id=dup_lead.id if dup_lead else None,
+        duplicate_of_contact_id=dup_contact.id if dup_contact else None,
+    )
     if owner is None and dup_lead is not None and dup_lead.owner_id:
         # A duplicate goes to whoever already talks to this person or company (if still active).
         owner = ctx["users"].get(dup_lead.owner_id)
@@ -285,8 +318,11 @@ def capture(session: Session, data: dict[str, Any], *, trusted: bool = False, ip
     if dup_lead or dup_contact:
         what = f"lead #{dup_lead.id}" if dup_lead else f"contact {dup_contact.name}"
         notes.append(f"Possible duplicate of {what}")
-        session.add(Activity(lead_id=lead.id, kind="system", subject=f"Flagged as a possible duplicate of {what}",
-                             done_at=utcnow()))
+        session.add(
+            Activity(
+                lead_id=lead.id, kind="system", subject=f"Flagged as a possible duplicate of {what}", done_at=utcnow()
+            )
+        )
     if owner is not None and notify_owner:
         text = f"New lead: {lead.name}" + (f" ({lead.company})" if lead.company else "")
         if dup_lead or dup_contact:

@@ -16,15 +16,47 @@ from l2c_app.leads.models import Lead
 
 OPEN_STATUSES = ("new", "qualified")
 STATUSES = ("new", "qualified", "disqualified", "converted", "merged")
-FREE_MAIL = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "hotmail.com", "hotmail.fr", "outlook.com", "live.com",
-    "msn.com", "icloud.com", "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com",
-    "mail.com", "yandex.ru", "orange.fr", "free.fr", "laposte.net", "wanadoo.fr", "t-online.de",
-})
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.fr",
+        "hotmail.com",
+        "hotmail.fr",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+        "mail.com",
+        "yandex.ru",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "wanadoo.fr",
+        "t-online.de",
+    }
+)
 DEFAULT_CONSENT = "I agree that {org} stores my details to answer my request."
 DEFAULT_RATE_LIMIT = 10  # stored public leads per IP per minute
-LIMITS = {"name": 200, "email": 320, "company": 200, "phone": 50, "message": 10_000, "source": 100,
-          "utm_source": 100, "utm_medium": 100, "utm_campaign": 100}
+LIMITS = {
+    "name": 200,
+    "email": 320,
+    "company": 200,
+    "phone": 50,
+    "message": 10_000,
+    "source": 100,
+    "utm_source": 100,
+    "utm_medium": 100,
+    "utm_campaign": 100,
+}
 
 
 class LeadError(DomainError):
@@ -35,16 +67,21 @@ class LeadError(DomainError):
             errors = {"detail": errors}
         self.errors = errors
         fields = [k for k in errors if k != "detail"]
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()) if fields else errors["detail"],
-                         fields[0] if len(fields) == 1 else None, kind=kind)
+        super().__init__(
+            "; ".join(f"{k}: {v}" for k, v in errors.items()) if fields else errors["detail"],
+            fields[0] if len(fields) == 1 else None,
+            kind=kind,
+        )
 
     def as_json(self) -> dict:
         fields = {k: v for k, v in self.errors.items() if k != "detail"}
         if not fields:
             return super().as_json()
         # Per-field errors keep the list shape of FastAPI's own validation errors.
-        return {"detail": [{"loc": ["body", k], "field": k, "msg": v} for k, v in self.errors.items()],
-                "error": {**self.error_json(), "errors": self.errors}}
+        return {
+            "detail": [{"loc": ["body", k], "field": k, "msg": v} for k, v in self.errors.items()],
+            "error": {**self.error_json(), "errors": self.errors},
+        }
 
 
 @dataclass
@@ -55,6 +92,7 @@ class CaptureResult:
 
 
 # --- settings ----------------------------------------------------------------------------------
+
 
 def lead_settings(session: Session) -> dict:
     org = get_organisation(session)
@@ -69,9 +107,16 @@ def lead_settings(session: Session) -> dict:
     return raw
 
 
-def save_lead_settings(session: Session, actor: Actor, *, mode: str, users: list[int],
-                       by_source: dict[str, int], consent_text: str,
-                       rate_limit_per_minute: int | None = None) -> dict:
+def save_lead_settings(
+    session: Session,
+    actor: Actor,
+    *,
+    mode: str,
+    users: list[int],
+    by_source: dict[str, int],
+    consent_text: str,
+    rate_limit_per_minute: int | None = None,
+) -> dict:
     org = get_organisation(session)
     if org is None:
         raise LeadError("l2c is not set up yet.")
@@ -107,8 +152,13 @@ def save_lead_settings(session: Session, actor: Actor, *, mode: str, users: list
         raise LeadError(errors)
     before = snapshot(org)
     settings = dict(org.settings or {})
-    settings["leads"] = {"mode": mode, "users": users, "by_source": clean_sources, "consent_text": consent_text,
-                         "rate_limit_per_minute": limit}
+    settings["leads"] = {
+        "mode": mode,
+        "users": users,
+        "by_source": clean_sources,
+        "consent_text": consent_text,
+        "rate_limit_per_minute": limit,
+    }
     org.settings = settings
     record_update(session, actor, org, before)
     return settings["leads"]

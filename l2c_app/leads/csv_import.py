@@ -1,5 +1,4 @@
-"""Importing leads and contacts from CSV: parsing, guessing the column mapping, importing a chunk.
-"""
+"""Importing leads and contacts from CSV: parsing, guessing the column mapping, importing a chunk."""
 
 from __future__ import annotations
 
@@ -20,12 +19,14 @@ from l2c_app.pipeline.models import Account, Contact
 # --- CSV import --------------------------------------------------------------------------------
 
 IMPORT_FIELDS = ("name", "email", "company", "phone", "message", "source")
-_GUESSES = {"name": ("name", "full name", "fullname", "contact", "contact name", "nom"),
-            "email": ("email", "e-mail", "mail", "email address", "e-mail address"),
-            "company": ("company", "organisation", "organization", "account", "company name", "societe"),
-            "phone": ("phone", "telephone", "tel", "mobile", "phone number"),
-            "message": ("message", "notes", "note", "comment", "comments", "description"),
-            "source": ("source", "lead source", "channel")}
+_GUESSES = {
+    "name": ("name", "full name", "fullname", "contact", "contact name", "nom"),
+    "email": ("email", "e-mail", "mail", "email address", "e-mail address"),
+    "company": ("company", "organisation", "organization", "account", "company name", "societe"),
+    "phone": ("phone", "telephone", "tel", "mobile", "phone number"),
+    "message": ("message", "notes", "note", "comment", "comments", "description"),
+    "source": ("source", "lead source", "channel"),
+}
 MAX_IMPORT_ROWS = 100_000
 
 
@@ -73,8 +74,14 @@ class ImportChunk:
     owners: dict[int, int] = field(default_factory=dict)  # owner id -> leads given
 
 
-def import_chunk(session: Session, actor: Actor, headers: list[str], rows: list[list[str]],
-                 mapping: dict[str, str], first_row_number: int) -> ImportChunk:
+def import_chunk(
+    session: Session,
+    actor: Actor,
+    headers: list[str],
+    rows: list[list[str]],
+    mapping: dict[str, str],
+    first_row_number: int,
+) -> ImportChunk:
     """Capture a slice of an import; a bad row is reported (row number, field) and the others kept.
 
     Each row runs in a savepoint so one failure never undoes its neighbours; owners get one
@@ -91,8 +98,15 @@ def import_chunk(session: Session, actor: Actor, headers: list[str], rows: list[
     return out
 
 
-def _import_rows(session: Session, actor: Actor, headers: list[str], rows: list[list[str]],
-                 mapping: dict[str, str], first_row_number: int, out: ImportChunk) -> None:
+def _import_rows(
+    session: Session,
+    actor: Actor,
+    headers: list[str],
+    rows: list[list[str]],
+    mapping: dict[str, str],
+    first_row_number: int,
+    out: ImportChunk,
+) -> None:
     for offset, row in enumerate(rows):
         number = first_row_number + offset
         data = map_row(headers, row, mapping)
@@ -114,8 +128,9 @@ def _import_rows(session: Session, actor: Actor, headers: list[str], rows: list[
 
 def notify_import(session: Session, owners: dict[int, int]) -> None:
     for owner_id, count in owners.items():
-        notify(session, owner_id, "lead_assigned", f"{count} imported lead(s) assigned to you",
-               link="/leads?status=new")
+        notify(
+            session, owner_id, "lead_assigned", f"{count} imported lead(s) assigned to you", link="/leads?status=new"
+        )
 
 
 def errors_csv(errors: list[tuple[int, str, str]]) -> str:
@@ -135,8 +150,14 @@ def guess_contact_mapping(headers: list[str]) -> dict[str, str]:
     return {f: next((lower[g] for g in _GUESSES[f] if g in lower), "") for f in CONTACT_FIELDS}
 
 
-def import_contacts_chunk(session: Session, actor: Actor, headers: list[str], rows: list[list[str]],
-                          mapping: dict[str, str], first_row_number: int) -> ImportChunk:
+def import_contacts_chunk(
+    session: Session,
+    actor: Actor,
+    headers: list[str],
+    rows: list[list[str]],
+    mapping: dict[str, str],
+    first_row_number: int,
+) -> ImportChunk:
     """Contacts (with their account, found by e-mail domain or company name, else created).
 
     A contact whose e-mail already exists is reported, not duplicated.
@@ -174,8 +195,13 @@ def import_contacts_chunk(session: Session, actor: Actor, headers: list[str], ro
             account = Account(name=company or domain, domain=domain)
             session.add(account)
             record_create(session, actor, account)
-        contact = Contact(account_id=account.id if account else None, name=name, email=email or None,
-                          phone=data.get("phone") or None, title=data.get("title") or None)
+        contact = Contact(
+            account_id=account.id if account else None,
+            name=name,
+            email=email or None,
+            phone=data.get("phone") or None,
+            title=data.get("title") or None,
+        )
         session.add(contact)
         record_create(session, actor, contact)
         out.imported += 1

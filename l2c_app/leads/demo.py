@@ -27,13 +27,21 @@ def load(session: Session, ctx: dict) -> None:
     owner = users.get("owner@northwind.test")
     sellers = [users[e] for e in ("sam@northwind.test", "sofia@northwind.test") if e in users]
     actor = Actor("user", owner)
-    svc.save_lead_settings(session, actor, mode="by_source", users=sellers,
-                           by_source={"partner": sellers[0]} if sellers else {},
-                           consent_text="I agree that Northwind Studio keeps my details to answer my request.")
+    svc.save_lead_settings(
+        session,
+        actor,
+        mode="by_source",
+        users=sellers,
+        by_source={"partner": sellers[0]} if sellers else {},
+        consent_text="I agree that Northwind Studio keeps my details to answer my request.",
+    )
     ids = []
     for name, email, company, source, message in LEADS:
-        lead = svc.capture(session, {"name": name, "email": email, "company": company, "source": source,
-                                     "message": message}, trusted=True).lead
+        lead = svc.capture(
+            session,
+            {"name": name, "email": email, "company": company, "source": source, "message": message},
+            trusted=True,
+        ).lead
         ids.append(lead.id)
     svc.disqualify(session, actor, ids[-1], "Spam")
     svc.qualify(session, actor, ids[2])

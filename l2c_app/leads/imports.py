@@ -26,11 +26,19 @@ def create_job(session: Session, actor: Actor, *, kind: str, filename: str, raw:
         raise DomainError("Import as leads or contacts.", "kind")
     headers, rows = svc.parse_csv(raw)
     if len(rows) > MAX_ROWS:
-        raise DomainError(f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time.", "file",
-                          kind="too_large")
+        raise DomainError(
+            f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time.", "file", kind="too_large"
+        )
     guess = svc.guess_contact_mapping if kind == "contacts" else svc.guess_mapping
-    job = ImportJob(kind=kind, filename=(filename or "upload.csv")[:255], headers=headers, rows=rows,
-                    mapping=guess(headers), row_count=len(rows), created_by=actor.user_id)
+    job = ImportJob(
+        kind=kind,
+        filename=(filename or "upload.csv")[:255],
+        headers=headers,
+        rows=rows,
+        mapping=guess(headers),
+        row_count=len(rows),
+        created_by=actor.user_id,
+    )
     session.add(job)
     session.flush()
     return job
@@ -39,8 +47,15 @@ def create_job(session: Session, actor: Actor, *, kind: str, filename: str, raw:
 def again(session: Session, job_id: int, actor: Actor) -> ImportJob:
     """A new job over the same stored rows (import a finished file again, e.g. as contacts)."""
     old = get_job(session, job_id, actor)
-    job = ImportJob(kind=old.kind, filename=old.filename, headers=list(old.headers), rows=list(old.rows),
-                    mapping=dict(old.mapping), row_count=old.row_count, created_by=actor.user_id)
+    job = ImportJob(
+        kind=old.kind,
+        filename=old.filename,
+        headers=list(old.headers),
+        rows=list(old.rows),
+        mapping=dict(old.mapping),
+        row_count=old.row_count,
+        created_by=actor.user_id,
+    )
     session.add(job)
     session.flush()
     return job
@@ -69,8 +84,12 @@ def start_job(session: Session, job_id: int, actor: Actor) -> ImportJob:
     if job.status != "uploaded":
         raise DomainError("This import has already started.", "import_id", kind="conflict")
     if not job.mapping.get("name") or (job.kind == "leads" and not job.mapping.get("email")):
-        raise DomainError("Map the Name and E-mail columns before importing." if job.kind == "leads"
-                          else "Map the Name column before importing.", "mapping")
+        raise DomainError(
+            "Map the Name and E-mail columns before importing."
+            if job.kind == "leads"
+            else "Map the Name column before importing.",
+            "mapping",
+        )
     job.status, job.updated_at = "running", utcnow()
     session.add(job)
     return job
@@ -82,7 +101,7 @@ def run_chunk(session: Session, job_id: int, actor: Actor) -> bool:
     if job.status != "running":
         return False
     start = job.done_rows
-    rows = job.rows[start:start + CHUNK]
+    rows = job.rows[start : start + CHUNK]
     if not rows:
         owners = {int(k): v for k, v in job.owners.items()}
         svc.notify_import(session, owners)
@@ -122,9 +141,11 @@ def resume(session: Session, job_id: int, actor: Actor) -> ImportJob:
 
 def unfinished_for(session: Session, user_id: int | None) -> ImportJob | None:
     """The newest import of this person that has not finished (to offer resume)."""
-    return session.exec(select(ImportJob).where(ImportJob.created_by == user_id,
-                                                ImportJob.status.in_(("running", "failed")))  # type: ignore[attr-defined]
-                        .order_by(ImportJob.id.desc())).first()  # type: ignore[union-attr]
+    return session.exec(
+        select(ImportJob)
+        .where(ImportJob.created_by == user_id, ImportJob.status.in_(("running", "failed")))  # type: ignore[attr-defined]
+        .order_by(ImportJob.id.desc())
+    ).first()  # type: ignore[union-attr]
 
 
 def error_rows(job: ImportJob) -> list[tuple[int, str, str]]:

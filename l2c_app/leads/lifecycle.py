@@ -1,5 +1,4 @@
-"""A lead's transitions: qualify, disqualify, convert (to account, contact and deal), merge, assign.
-"""
+"""A lead's transitions: qualify, disqualify, convert (to account, contact and deal), merge, assign."""
 
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from l2c_app.pipeline.models import Account, Activity, Contact, Deal
 from l2c_app.pipeline.timeline import add_deal_event
 
 # --- transitions ----------------------------------------------------------------------------------
+
 
 def get_lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
@@ -51,8 +51,9 @@ def disqualify(session: Session, actor: Actor, lead_id: int, reason: str) -> Lea
     return lead
 
 
-def convert(session: Session, actor: Actor, lead_id: int, *, value_minor: int = 0, title: str | None = None,
-            via: str = "ui") -> Deal:
+def convert(
+    session: Session, actor: Actor, lead_id: int, *, value_minor: int = 0, title: str | None = None, via: str = "ui"
+) -> Deal:
     """Account (found by domain or name, else created) + Contact (by e-mail, else created) + Deal in the
     first open stage, carrying every field of the lead; the lead's own activities move to the deal."""
     lead = get_lead(session, lead_id)
@@ -69,8 +70,9 @@ def convert(session: Session, actor: Actor, lead_id: int, *, value_minor: int = 
     if account is None and lead.company:
         account = session.exec(select(Account).where(func.lower(Account.name) == lead.company.lower())).first()
     if account is None:
-        account = Account(name=lead.company or lead.name, domain=lead.email_domain, phone=lead.phone,
-                          owner_id=lead.owner_id)
+        account = Account(
+            name=lead.company or lead.name, domain=lead.email_domain, phone=lead.phone, owner_id=lead.owner_id
+        )
         session.add(account)
         record_create(session, actor, account)
     if contact is None:
@@ -79,12 +81,29 @@ def convert(session: Session, actor: Actor, lead_id: int, *, value_minor: int = 
         record_create(session, actor, contact)
     elif contact.account_id is None:
         contact.account_id = account.id
-    utm = ", ".join(f"{k}={v}" for k, v in (("utm_source", lead.utm_source), ("utm_medium", lead.utm_medium),
-                                            ("utm_campaign", lead.utm_campaign)) if v)
+    utm = ", ".join(
+        f"{k}={v}"
+        for k, v in (
+            ("utm_source", lead.utm_source),
+            ("utm_medium", lead.utm_medium),
+            ("utm_campaign", lead.utm_campaign),
+        )
+        if v
+    )
     description = "\n\n".join(p for p in (lead.message, f"Campaign: {utm}" if utm else None) if p) or None
-    deal = pipeline.create_deal(session, actor, title=title or (lead.company or lead.name), value_minor=value_minor,
-                                account_id=account.id, contact_id=contact.id, owner_id=lead.owner_id or actor.user_id,
-                                source=lead.source, description=description, lead_id=lead.id, via=via)
+    deal = pipeline.create_deal(
+        session,
+        actor,
+        title=title or (lead.company or lead.name),
+        value_minor=value_minor,
+        account_id=account.id,
+        contact_id=contact.id,
+        owner_id=lead.owner_id or actor.user_id,
+        source=lead.source,
+        description=description,
+        lead_id=lead.id,
+        via=via,
+    )
     for act in session.exec(select(Activity).where(Activity.lead_id == lead.id)):
         act.deal_id = deal.id
     before = snapshot(lead)
@@ -118,8 +137,15 @@ def merge(session: Session, actor: Actor, primary_id: int, duplicate_id: int) ->
     for other in session.exec(select(Lead).where(Lead.duplicate_of_lead_id == dup.id)):
         other.duplicate_of_lead_id = primary.id
     dup.status, dup.duplicate_of_lead_id = "merged", primary.id
-    session.add(Activity(lead_id=primary.id, user_id=actor.user_id, kind="system",
-                         subject=f"Merged lead #{dup.id} ({dup.email})", done_at=utcnow()))
+    session.add(
+        Activity(
+            lead_id=primary.id,
+            user_id=actor.user_id,
+            kind="system",
+            subject=f"Merged lead #{dup.id} ({dup.email})",
+            done_at=utcnow(),
+        )
+    )
     record_update(session, actor, primary, before_p, action="merge")
     record_update(session, actor, dup, before_d, action="merged")
     return primary
@@ -135,7 +161,10 @@ def assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> Lead:
     before = snapshot(lead)
     lead.owner_id = user.id
     record_update(session, actor, lead, before, action="assign")
-    emit(session, "lead.assigned", LeadAssigned(lead_id=lead.id, owner_id=user.id,
-                                                previous_owner_id=before.get("owner_id")))
+    emit(
+        session,
+        "lead.assigned",
+        LeadAssigned(lead_id=lead.id, owner_id=user.id, previous_owner_id=before.get("owner_id")),
+    )
     notify(session, user.id, "lead_assigned", f"Lead handed to you: {lead.name}", link=f"/leads?lead={lead.id}")
     return lead

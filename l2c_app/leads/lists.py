@@ -1,5 +1,4 @@
-"""The lead list: filters, sorts, rows, the CSV export and the API's view of a lead.
-"""
+"""The lead list: filters, sorts, rows, the CSV export and the API's view of a lead."""
 
 from __future__ import annotations
 
@@ -18,22 +17,39 @@ from l2c_app.leads.models import Lead
 
 # --- lists ---------------------------------------------------------------------------------------
 
-SORTS = {"created": Lead.created_at, "name": Lead.name, "email": Lead.email, "company": Lead.company,
-         "status": Lead.status, "source": Lead.source}
+SORTS = {
+    "created": Lead.created_at,
+    "name": Lead.name,
+    "email": Lead.email,
+    "company": Lead.company,
+    "status": Lead.status,
+    "source": Lead.source,
+}
 AGES = {"1d": 1, "7d": 7, "30d": 30, "90d": 90}
 
 
-def _filtered(stmt, *, q: str = "", status: str = "", owner_id: int | None = None, source: str = "",
-              age: str = "", email: str = ""):
+def _filtered(
+    stmt,
+    *,
+    q: str = "",
+    status: str = "",
+    owner_id: int | None = None,
+    source: str = "",
+    age: str = "",
+    email: str = "",
+):
     if q:
         like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Lead.name).like(like), Lead.email.like(like),
-                              func.lower(Lead.company).like(like)))
+        stmt = stmt.where(
+            or_(func.lower(Lead.name).like(like), Lead.email.like(like), func.lower(Lead.company).like(like))
+        )
     if status == "open":
         stmt = stmt.where(Lead.status.in_(OPEN_STATUSES))
     elif status == "duplicates":
-        stmt = stmt.where(Lead.status.in_(OPEN_STATUSES),
-                          or_(Lead.duplicate_of_lead_id.is_not(None), Lead.duplicate_of_contact_id.is_not(None)))
+        stmt = stmt.where(
+            Lead.status.in_(OPEN_STATUSES),
+            or_(Lead.duplicate_of_lead_id.is_not(None), Lead.duplicate_of_contact_id.is_not(None)),
+        )
     elif status:
         stmt = stmt.where(Lead.status == status)
     if owner_id:
@@ -51,27 +67,49 @@ def lead_row(lead: Lead, owners: dict[int, User], tz: str = "UTC") -> dict:
     from l2c_app.core.timeutil import format_local
 
     owner = owners.get(lead.owner_id) if lead.owner_id else None
-    return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company or "",
-            "phone": lead.phone or "", "source": lead.source, "status": lead.status,
-            "owner": owner.name if owner else "", "owner_email": owner.email if owner else "",
-            "created": format_local(lead.created_at, tz), "message": lead.message or "",
-            "duplicate_of_lead_id": lead.duplicate_of_lead_id or 0,
-            "duplicate_of_contact_id": lead.duplicate_of_contact_id or 0,
-            "duplicate": "duplicate" if (lead.duplicate_of_lead_id or lead.duplicate_of_contact_id) else "",
-            "deal_id": lead.deal_id or 0, "reason": lead.disqualify_reason or ""}
+    return {
+        "id": lead.id,
+        "name": lead.name,
+        "email": lead.email,
+        "company": lead.company or "",
+        "phone": lead.phone or "",
+        "source": lead.source,
+        "status": lead.status,
+        "owner": owner.name if owner else "",
+        "owner_email": owner.email if owner else "",
+        "created": format_local(lead.created_at, tz),
+        "message": lead.message or "",
+        "duplicate_of_lead_id": lead.duplicate_of_lead_id or 0,
+        "duplicate_of_contact_id": lead.duplicate_of_contact_id or 0,
+        "duplicate": "duplicate" if (lead.duplicate_of_lead_id or lead.duplicate_of_contact_id) else "",
+        "deal_id": lead.deal_id or 0,
+        "reason": lead.disqualify_reason or "",
+    }
 
 
-def list_leads(session: Session, *, q: str = "", status: str = "", owner_id: int | None = None, source: str = "",
-               age: str = "", sort: str = "created", desc: bool = True, page: int = 1, per_page: int = 50,
-               tz: str = "UTC") -> dict:
+def list_leads(
+    session: Session,
+    *,
+    q: str = "",
+    status: str = "",
+    owner_id: int | None = None,
+    source: str = "",
+    age: str = "",
+    sort: str = "created",
+    desc: bool = True,
+    page: int = 1,
+    per_page: int = 50,
+    tz: str = "UTC",
+) -> dict:
     """One page of the filtered, sorted list and the total count (indexes keep both quick at 50,000 leads)."""
     filters = dict(q=q, status=status, owner_id=owner_id, source=source, age=age)
     total = session.exec(_filtered(select(func.count()).select_from(Lead), **filters)).one()
     col = SORTS.get(sort, Lead.created_at)
     order = [col.desc() if desc else col.asc(), Lead.id.desc() if desc else Lead.id.asc()]
     page = max(1, page)
-    rows = session.exec(_filtered(select(Lead), **filters).order_by(*order)
-                        .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.exec(
+        _filtered(select(Lead), **filters).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    ).all()
     owners = {u.id: u for u in session.exec(select(User))}
     return {"rows": [lead_row(r, owners, tz) for r in rows], "total": total}
 
@@ -80,8 +118,22 @@ def export_csv(session: Session, **filters) -> str:
     """The whole filtered list as CSV (streamed from the database in chunks)."""
     owners = {u.id: u for u in session.exec(select(User))}
     out = io.StringIO()
-    cols = ["id", "name", "email", "company", "phone", "source", "status", "owner_email", "created", "message",
-            "duplicate_of_lead_id", "duplicate_of_contact_id", "deal_id", "reason"]
+    cols = [
+        "id",
+        "name",
+        "email",
+        "company",
+        "phone",
+        "source",
+        "status",
+        "owner_email",
+        "created",
+        "message",
+        "duplicate_of_lead_id",
+        "duplicate_of_contact_id",
+        "deal_id",
+        "reason",
+    ]
     writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
     writer.writeheader()
     stmt = _filtered(select(Lead), **{k: v for k, v in filters.items() if k not in ("sort", "desc")})
@@ -98,10 +150,24 @@ def sources(session: Session) -> list[str]:
 
 def lead_api_json(session: Session, lead: Lead) -> dict:
     owner = session.get(User, lead.owner_id) if lead.owner_id else None
-    return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company, "phone": lead.phone,
-            "message": lead.message, "source": lead.source, "utm_source": lead.utm_source,
-            "utm_medium": lead.utm_medium, "utm_campaign": lead.utm_campaign, "status": lead.status,
-            "owner_id": lead.owner_id, "owner_email": owner.email if owner else None, "consent": lead.consent,
-            "duplicate_of_lead_id": lead.duplicate_of_lead_id,
-            "duplicate_of_contact_id": lead.duplicate_of_contact_id, "deal_id": lead.deal_id,
-            "disqualify_reason": lead.disqualify_reason, "created_at": lead.created_at.isoformat()}
+    return {
+        "id": lead.id,
+        "name": lead.name,
+        "email": lead.email,
+        "company": lead.company,
+        "phone": lead.phone,
+        "message": lead.message,
+        "source": lead.source,
+        "utm_source": lead.utm_source,
+        "utm_medium": lead.utm_medium,
+        "utm_campaign": lead.utm_campaign,
+        "status": lead.status,
+        "owner_id": lead.owner_id,
+        "owner_email": owner.email if owner else None,
+        "consent": lead.consent,
+        "duplicate_of_lead_id": lead.duplicate_of_lead_id,
+        "duplicate_of_contact_id": lead.duplicate_of_contact_id,
+        "deal_id": lead.deal_id,
+        "disqualify_reason": lead.disqualify_reason,
+        "created_at": lead.created_at.isoformat(),
+    }

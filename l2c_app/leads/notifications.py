@@ -1,5 +1,4 @@
-"""The notification bell: a user's notifications and marking them read.
-"""
+"""The notification bell: a user's notifications and marking them read."""
 
 from __future__ import annotations
 
@@ -12,20 +11,35 @@ from l2c_app.core.timeutil import utcnow
 
 # --- notifications (the bell) ------------------------------------------------------------------
 
+
 def notifications(session: Session, user_id: int, limit: int = 15) -> dict:
     from l2c_app.core.models import Notification
 
-    unread = session.exec(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))).one()
+    unread = session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ).one()
     from l2c_app.core.timeutil import format_local
 
-    rows = session.exec(select(Notification).where(Notification.user_id == user_id)
-                        .order_by(Notification.id.desc()).limit(limit)).all()
+    rows = session.exec(
+        select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(limit)
+    ).all()
     org = get_organisation(session)
     tz = (org.timezone if org else None) or "UTC"
-    return {"unread": unread, "items": [{"id": n.id, "text": n.text, "link": n.link or "",
-                                         "at": format_local(n.created_at, tz, "%d %b %Y, %H:%M"),
-                                         "unread": "unread" if n.read_at is None else ""} for n in rows]}
+    return {
+        "unread": unread,
+        "items": [
+            {
+                "id": n.id,
+                "text": n.text,
+                "link": n.link or "",
+                "at": format_local(n.created_at, tz, "%d %b %Y, %H:%M"),
+                "unread": "unread" if n.read_at is None else "",
+            }
+            for n in rows
+        ],
+    }
 
 
 def mark_read(session: Session, user_id: int, note_id: int | None = None) -> None:

@@ -99,18 +99,37 @@ class LeadsState(AuthState):
         return "/api/v1/leads.csv?" + urlencode(self._filters_q())
 
     def _filters_q(self) -> dict:
-        return {k: v for k, v in {"q": self.q, "status": self.status, "owner": "" if self.owner == ALL else self.owner,
-                                  "source": "" if self.source == ALL else self.source,
-                                  "age": "" if self.age == ALL else self.age}.items() if v}
+        return {
+            k: v
+            for k, v in {
+                "q": self.q,
+                "status": self.status,
+                "owner": "" if self.owner == ALL else self.owner,
+                "source": "" if self.source == ALL else self.source,
+                "age": "" if self.age == ALL else self.age,
+            }.items()
+            if v
+        }
 
     def _filters(self) -> dict:
-        return dict(q=self.q, status="" if self.status == ALL else self.status,
-                    owner_id=int(self.owner) if self.owner not in (ALL, "") else None,
-                    source="" if self.source == ALL else self.source, age="" if self.age == ALL else self.age)
+        return dict(
+            q=self.q,
+            status="" if self.status == ALL else self.status,
+            owner_id=int(self.owner) if self.owner not in (ALL, "") else None,
+            source="" if self.source == ALL else self.source,
+            age="" if self.age == ALL else self.age,
+        )
 
     async def _reload(self):
-        res = await run_db(svc.list_leads, **self._filters(), sort=self.sort, desc=self.desc, page=self.page,
-                           per_page=self.per_page, tz=self.org_timezone)
+        res = await run_db(
+            svc.list_leads,
+            **self._filters(),
+            sort=self.sort,
+            desc=self.desc,
+            page=self.page,
+            per_page=self.per_page,
+            tz=self.org_timezone,
+        )
         self.rows, self.total = res["rows"], res["total"]
         if self.page > self.pages:
             self.page = self.pages
@@ -227,8 +246,9 @@ class LeadsState(AuthState):
             self.error = "Deal value: enter an amount like 1200 or 1,200.50."
             return None
         try:
-            deal_id = await run_db(_convert, self._actor(), self.conv_id, value,
-                                   (form.get("title") or "").strip() or None)
+            deal_id = await run_db(
+                _convert, self._actor(), self.conv_id, value, (form.get("title") or "").strip() or None
+            )
         except (svc.LeadError, PipelineError) as exc:
             self.error = str(exc)
             return None
@@ -238,13 +258,13 @@ class LeadsState(AuthState):
 
     @rx.event
     async def assign(self, lead_id: int, owner_id: str):
-        return (await self._act(_assign, int(lead_id), int(owner_id),
-                                ok="Lead handed over; the new owner is notified."))[1]
+        return (
+            await self._act(_assign, int(lead_id), int(owner_id), ok="Lead handed over; the new owner is notified.")
+        )[1]
 
     @rx.event
     async def merge(self, primary_id: int, dup_id: int):
-        return (await self._act(_merge, int(primary_id), int(dup_id),
-                                ok="Duplicate merged into the original lead."))[1]
+        return (await self._act(_merge, int(primary_id), int(dup_id), ok="Duplicate merged into the original lead."))[1]
 
 
 def _org_currency(session: Session) -> str:
@@ -328,11 +348,15 @@ class LeadSettingsState(AuthState):
     async def save(self, form: dict):
         self.error = ""
         try:
-            await run_db(svc.save_lead_settings, self._actor(), mode=self.mode,
-                         users=[int(u) for u in self.users],
-                         by_source={r["source"]: int(r["user"]) for r in self.rules if r["source"] and r["user"]},
-                         consent_text=form.get("consent_text", ""),
-                         rate_limit_per_minute=form.get("rate_limit") or None)
+            await run_db(
+                svc.save_lead_settings,
+                self._actor(),
+                mode=self.mode,
+                users=[int(u) for u in self.users],
+                by_source={r["source"]: int(r["user"]) for r in self.rules if r["source"] and r["user"]},
+                consent_text=form.get("consent_text", ""),
+                rate_limit_per_minute=form.get("rate_limit") or None,
+            )
         except svc.LeadError as exc:
             self.error = str(exc)
             return None
@@ -432,10 +456,12 @@ class ImportState(AuthState):
             job = await run_db(lambda s: _job_summary(imports.unfinished_for(s, viewer_id)))
             if job:
                 self.interrupted_id = job["id"]
-                self.interrupted_text = (f"The import of {job['filename']} stopped after {job['done_rows']:,} of "
-                                         f"{job['row_count']:,} rows ({job['imported']:,} imported). "
-                                         "Resume it to import the remaining rows; rows already written are "
-                                         "not imported again.")
+                self.interrupted_text = (
+                    f"The import of {job['filename']} stopped after {job['done_rows']:,} of "
+                    f"{job['row_count']:,} rows ({job['imported']:,} imported). "
+                    "Resume it to import the remaining rows; rows already written are "
+                    "not imported again."
+                )
             else:
                 self.interrupted_id, self.interrupted_text = 0, ""
         return None
@@ -456,8 +482,9 @@ class ImportState(AuthState):
         name = files[0].name or "upload.csv"
         try:
             actor, kind = self._actor(), self.kind
-            job = await run_db(lambda s: _job_summary(imports.create_job(
-                s, actor, kind=kind, filename=name, raw=raw), preview=True))
+            job = await run_db(
+                lambda s: _job_summary(imports.create_job(s, actor, kind=kind, filename=name, raw=raw), preview=True)
+            )
         except svc.LeadError as exc:  # the file is not a CSV we can read
             self.error = str(exc)
             return None
@@ -539,8 +566,9 @@ class ImportState(AuthState):
         except Exception as exc:  # reported on the page; the rows already imported stay
             await run_db(imports.fail_job, job_id, ui_message(exc))
             async with self:
-                self.error = (f"The import stopped after {self.done_rows:,} rows: {ui_message(exc)} "
-                              "Reload the page to resume it.")
+                self.error = (
+                    f"The import stopped after {self.done_rows:,} rows: {ui_message(exc)} Reload the page to resume it."
+                )
                 self.running = False
             raise
         async with self:
@@ -559,11 +587,21 @@ def _job_summary(job, preview: bool = False) -> dict | None:
     """Plain figures of an import job for the page (state holds no ORM rows)."""
     if job is None:
         return None
-    out = {"id": job.id, "kind": job.kind, "filename": job.filename, "row_count": job.row_count,
-           "done_rows": job.done_rows, "imported": job.imported, "duplicates": job.duplicates,
-           "error_rows": len({e[0] for e in job.errors}), "headers": list(job.headers),
-           "mapping": {f: (job.mapping.get(f) or SKIP) for f in (svc.CONTACT_FIELDS if job.kind == "contacts"
-                                                              else svc.IMPORT_FIELDS)}}
+    out = {
+        "id": job.id,
+        "kind": job.kind,
+        "filename": job.filename,
+        "row_count": job.row_count,
+        "done_rows": job.done_rows,
+        "imported": job.imported,
+        "duplicates": job.duplicates,
+        "error_rows": len({e[0] for e in job.errors}),
+        "headers": list(job.headers),
+        "mapping": {
+            f: (job.mapping.get(f) or SKIP)
+            for f in (svc.CONTACT_FIELDS if job.kind == "contacts" else svc.IMPORT_FIELDS)
+        },
+    }
     if preview:
         out["preview_rows"] = [list(r) for r in job.rows[:5]]
     return out

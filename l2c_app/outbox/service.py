@@ -43,9 +43,13 @@ BACKOFF_MAX_S = 3600.0
 LEASE_S = 300  # longer than any provider timeout: a live worker never loses its row
 
 # Modules whose import registers a handler (imported by the first delivery).
-HANDLER_MODULES = ("l2c_app.integrations.email", "l2c_app.billing.payment_links",
-                   "l2c_app.contracts.service", "l2c_app.accounting.sync.subscribers",
-                   "l2c_app.projects.docusign_send")
+HANDLER_MODULES = (
+    "l2c_app.integrations.email",
+    "l2c_app.billing.payment_links",
+    "l2c_app.contracts.service",
+    "l2c_app.accounting.sync.subscribers",
+    "l2c_app.projects.docusign_send",
+)
 
 
 class Permanent(Exception):
@@ -77,15 +81,28 @@ def _load() -> None:
             importlib.import_module(name)
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any], key: str, *, summary: str = "",
-            related: tuple[str, int | None] | None = None) -> OutboxEffect:
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    key: str,
+    *,
+    summary: str = "",
+    related: tuple[str, int | None] | None = None,
+) -> OutboxEffect:
     """The effect `kind`, in the caller's transaction; the same key twice is the same row."""
     key = key[:200]
     existing = session.exec(select(OutboxEffect).where(OutboxEffect.idempotency_key == key)).first()
     if existing is not None:
         return existing
-    row = OutboxEffect(kind=kind, idempotency_key=key, payload=payload, summary=summary[:300],
-                       related_entity=related[0] if related else None, related_id=related[1] if related else None)
+    row = OutboxEffect(
+        kind=kind,
+        idempotency_key=key,
+        payload=payload,
+        summary=summary[:300],
+        related_entity=related[0] if related else None,
+        related_id=related[1] if related else None,
+    )
     session.add(row)
     session.flush()
     session.info["l2c_outbox_written"] = True  # the after-commit hook wakes the worker
@@ -121,8 +138,10 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def _due(now):
-    return or_(and_(OutboxEffect.status == "queued", OutboxEffect.next_attempt_at <= now),
-               and_(OutboxEffect.status == "sending", OutboxEffect.lease_until < now))
+    return or_(
+        and_(OutboxEffect.status == "queued", OutboxEffect.next_attempt_at <= now),
+        and_(OutboxEffect.status == "sending", OutboxEffect.lease_until < now),
+    )
 
 
 def claim(session: Session, limit: int = 10, kinds: tuple[str, ...] | None = None) -> list[OutboxEffect]:
@@ -137,9 +156,11 @@ def claim(session: Session, limit: int = 10, kinds: tuple[str, ...] | None = Non
     ids = list(session.exec(stmt))
     taken: list[int] = []
     for effect_id in ids:
-        moved = session.exec(update(OutboxEffect).where(OutboxEffect.id == effect_id, _due(now))  # type: ignore[call-overload]
-                             .values(status="sending", attempts=OutboxEffect.attempts + 1,
-                                     lease_until=now + timedelta(seconds=LEASE_S)))
+        moved = session.exec(
+            update(OutboxEffect)
+            .where(OutboxEffect.id == effect_id, _due(now))  # type: ignore[call-overload]
+            .values(status="sending", attempts=OutboxEffect.attempts + 1, lease_until=now + timedelta(seconds=LEASE_S))
+        )
         if moved.rowcount == 1:
             taken.append(effect_id)
     session.commit()
@@ -148,8 +169,9 @@ def claim(session: Session, limit: int = 10, kinds: tuple[str, ...] | None = Non
     return list(session.exec(select(OutboxEffect).where(OutboxEffect.id.in_(taken)).order_by(OutboxEffect.id)))
 
 
-def finish(session: Session, effect_id: int, *, result: str | None = None, error: str | None = None,
-           permanent: bool = False) -> OutboxEffect:
+def finish(
+    session: Session, effect_id: int, *, result: str | None = None, error: str | None = None, permanent: bool = False
+) -> OutboxEffect:
     begin_write(session)
     row = session.get(OutboxEffect, effect_id)
     assert row is not None
@@ -223,10 +245,17 @@ def retry(session: Session, actor, effect_id: int) -> OutboxEffect:
     if row is None:
         raise DomainError("No such outbox entry", "effect_id", kind="not_found")
     if row.status not in ("failed", "queued"):
-        raise DomainError(f"This entry is {row.status}: only a failed or waiting one can be retried", "status",
-                          kind="conflict")
-    record_action(session, actor, "outbox_effect", row.id, "retry",
-                  {"attempts": row.attempts, "last_error": (row.last_error or "")[:300]})
+        raise DomainError(
+            f"This entry is {row.status}: only a failed or waiting one can be retried", "status", kind="conflict"
+        )
+    record_action(
+        session,
+        actor,
+        "outbox_effect",
+        row.id,
+        "retry",
+        {"attempts": row.attempts, "last_error": (row.last_error or "")[:300]},
+    )
     row.status, row.attempts, row.next_attempt_at, row.lease_until = "queued", 0, utcnow(), None
     session.add(row)
     session.flush()
@@ -239,12 +268,22 @@ def list_effects(session: Session, status: str = "", limit: int = 200) -> list[d
     if status:
         stmt = stmt.where(OutboxEffect.status == status)
     tz = formats.org_zone(session)
-    return [{"id": e.id, "kind": e.kind, "summary": e.summary or e.kind, "status": e.status,
-             "attempts": e.attempts, "error": e.last_error or "", "result": e.result or "",
-             "created": formats.moment(e.created_at, tz),
-             "sent": formats.moment(e.sent_at, tz) if e.sent_at else "",
-             "next": formats.moment(e.next_attempt_at, tz) if e.status == "queued" else "",
-             "can_retry": e.status in ("failed", "queued")} for e in session.exec(stmt)]
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "summary": e.summary or e.kind,
+            "status": e.status,
+            "attempts": e.attempts,
+            "error": e.last_error or "",
+            "result": e.result or "",
+            "created": formats.moment(e.created_at, tz),
+            "sent": formats.moment(e.sent_at, tz) if e.sent_at else "",
+            "next": formats.moment(e.next_attempt_at, tz) if e.status == "queued" else "",
+            "can_retry": e.status in ("failed", "queued"),
+        }
+        for e in session.exec(stmt)
+    ]
 
 
 def counts(session: Session) -> dict[str, int]:

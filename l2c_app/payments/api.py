@@ -35,23 +35,41 @@ async def stripe_webhook_raw(request: Request) -> JSONResponse:
     start = time.perf_counter()
     payload = await request.body()
     status, body = await asyncio.to_thread(handle_request, payload, request.headers.get("stripe-signature"))
-    event("l2c.webhooks", provider="stripe", status=status, outcome=body.get("outcome") or body.get("detail"),
-          ms=round((time.perf_counter() - start) * 1000, 1))
+    event(
+        "l2c.webhooks",
+        provider="stripe",
+        status=status,
+        outcome=body.get("outcome") or body.get("detail"),
+        ms=round((time.perf_counter() - start) * 1000, 1),
+    )
     return JSONResponse(body, status)
 
 
 def payment_json(p: Payment) -> dict[str, Any]:
-    return {"id": p.id, "invoice_id": p.invoice_id, "amount_minor": p.amount_minor, "currency": p.currency,
-            "method": p.method, "status": p.status, "received_on": p.received_on.isoformat() if p.received_on else None,
-            "reference": p.reference, "stripe_payment_intent_id": p.stripe_payment_intent_id,
-            "from_other_app": p.stripe_foreign}
+    return {
+        "id": p.id,
+        "invoice_id": p.invoice_id,
+        "amount_minor": p.amount_minor,
+        "currency": p.currency,
+        "method": p.method,
+        "status": p.status,
+        "received_on": p.received_on.isoformat() if p.received_on else None,
+        "reference": p.reference,
+        "stripe_payment_intent_id": p.stripe_payment_intent_id,
+        "from_other_app": p.stripe_foreign,
+    }
 
 
 @router.get("/api/v1/payments", response_model=PaymentList)
-def list_payments(unmatched: bool = False, other_apps: bool = False,
-                  updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
-                  limit: int = Query(50, ge=1, le=200),
-                  session: Session = Depends(db), _: Principal = Depends(require("payments"))) -> PaymentList:
+def list_payments(
+    unmatched: bool = False,
+    other_apps: bool = False,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _: Principal = Depends(require("payments")),
+) -> PaymentList:
     """`unmatched=true`: payments with no invoice, only those for l2c's own links unless
     `other_apps=true` (a Stripe account shared with another app sends us its payments too)."""
     stmt = select(Payment)
@@ -63,8 +81,9 @@ def list_payments(unmatched: bool = False, other_apps: bool = False,
 
 
 @router.post("/api/v1/payments/{payment_id}/match", response_model=PaymentOut)
-def match(payment_id: int, body: MatchIn, session: Session = Depends(db),
-          principal: Principal = Depends(require("payments"))) -> PaymentOut:
+def match(
+    payment_id: int, body: MatchIn, session: Session = Depends(db), principal: Principal = Depends(require("payments"))
+) -> PaymentOut:
     return PaymentOut(**payment_json(match_payment(session, payment_id, body.invoice_id, principal.actor)))
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictInt
 class MatchIn(BaseModel):
     """Unknown keys are ignored, as the route always did (not `extra="forbid"`: existing
     clients may send more)."""
+
     invoice_id: StrictInt = Field(description="the invoice the payment pays")
 
 

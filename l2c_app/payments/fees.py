@@ -50,8 +50,12 @@ def fee_values(bt: Any) -> dict | None:
         return None
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
         return None
-    return {"fee_minor": fee, "net_minor": net, "fee_currency": currency.upper(),
-            "balance_transaction_id": bt["id"][:100]}
+    return {
+        "fee_minor": fee,
+        "net_minor": net,
+        "fee_currency": currency.upper(),
+        "balance_transaction_id": bt["id"][:100],
+    }
 
 
 def apply_fee(session: Session, payment_id: int, bt: Any) -> bool:
@@ -119,11 +123,20 @@ def heal_fees(session: Session, limit: int = 100) -> int:
 
     if not stripe_client.enabled():
         return 0
-    rows = [(p.id, p.stripe_payment_intent_id) for p in session.exec(
-        select(Payment).where(Payment.method == "stripe", Payment.status == "succeeded",
-                              Payment.balance_transaction_id.is_(None),  # type: ignore[union-attr]
-                              Payment.stripe_payment_intent_id.is_not(None))  # type: ignore[union-attr]
-        .order_by(Payment.id).limit(limit))]
+    rows = [
+        (p.id, p.stripe_payment_intent_id)
+        for p in session.exec(
+            select(Payment)
+            .where(
+                Payment.method == "stripe",
+                Payment.status == "succeeded",
+                Payment.balance_transaction_id.is_(None),  # type: ignore[union-attr]
+                Payment.stripe_payment_intent_id.is_not(None),
+            )  # type: ignore[union-attr]
+            .order_by(Payment.id)
+            .limit(limit)
+        )
+    ]
     session.commit()
     found: list[tuple[int, dict]] = []
     for payment_id, pi_id in rows:
@@ -148,10 +161,14 @@ def on_payout(session: Session, obj: dict, event: dict) -> str:
         raise ValueError(f"unknown payout status {status!r}")
     code = obj.get("failure_code")
     message = obj.get("failure_message")
-    values = {"amount_minor": int(obj.get("amount") or 0), "currency": str(obj.get("currency") or "").upper()[:3],
-              "arrival_date": _day(obj.get("arrival_date")), "status": status,
-              "failure_code": str(code)[:100] if code else None,
-              "failure_message": str(message)[:500] if message else None}
+    values = {
+        "amount_minor": int(obj.get("amount") or 0),
+        "currency": str(obj.get("currency") or "").upper()[:3],
+        "arrival_date": _day(obj.get("arrival_date")),
+        "status": status,
+        "failure_code": str(code)[:100] if code else None,
+        "failure_message": str(message)[:500] if message else None,
+    }
     payout = session.exec(select(Payout).where(Payout.stripe_payout_id == obj["id"])).first()
     if payout is None:
         payout = Payout(stripe_payout_id=obj["id"][:100], **values)
@@ -167,8 +184,14 @@ def on_payout(session: Session, obj: dict, event: dict) -> str:
             setattr(payout, k, v)
         payout.updated_at = utcnow()
         session.add(payout)
-        record_action(session, STRIPE, "payout", payout.id, "update",
-                      {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in changed.items()})
+        record_action(
+            session,
+            STRIPE,
+            "payout",
+            payout.id,
+            "update",
+            {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in changed.items()},
+        )
         session.flush()
     return f"payout {payout.stripe_payout_id} {payout.status}"
 
@@ -177,8 +200,17 @@ def payout_rows(session: Session, limit: int = 50) -> list[dict[str, str]]:
     """The newest payouts for the Payments page."""
     from l2c_app.core.money import format_money
 
-    return [{"id": p.stripe_payout_id, "amount": format_money(p.amount_minor, p.currency), "status": p.status,
-             "arrival": p.arrival_date.isoformat() if p.arrival_date else "",
-             "failure": " - ".join(x for x in (p.failure_code, p.failure_message) if x)}
-            for p in session.exec(select(Payout).order_by(Payout.arrival_date.desc(), Payout.id.desc())  # type: ignore[union-attr]
-                                  .limit(limit))]
+    return [
+        {
+            "id": p.stripe_payout_id,
+            "amount": format_money(p.amount_minor, p.currency),
+            "status": p.status,
+            "arrival": p.arrival_date.isoformat() if p.arrival_date else "",
+            "failure": " - ".join(x for x in (p.failure_code, p.failure_message) if x),
+        }
+        for p in session.exec(
+            select(Payout)
+            .order_by(Payout.arrival_date.desc(), Payout.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        )
+    ]

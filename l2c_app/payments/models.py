@@ -61,8 +61,7 @@ class Refund(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=300)
     # Stripe's refund status: pending, requires_action, succeeded, failed, canceled. A failed or
     # canceled refund gives the money back to us: it no longer counts (REFUND_LIVE).
-    status: str = Field(default="succeeded", sa_column=Column(String(20), nullable=False,
-                                                             server_default="succeeded"))
+    status: str = Field(default="succeeded", sa_column=Column(String(20), nullable=False, server_default="succeeded"))
     created_at: datetime = Field(default_factory=utcnow)
 
 

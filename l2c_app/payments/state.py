@@ -71,5 +71,7 @@ class PaymentsState(AuthState):
             return
         self.syncing = False
         await self._reload()
-        yield rx.toast.success(f"Stripe sync: {result['events']} events checked, {result['applied']} applied, "
-                               f"{result['sessions']} checkouts healed, {result['fees']} fees recorded.")
+        yield rx.toast.success(
+            f"Stripe sync: {result['events']} events checked, {result['applied']} applied, "
+            f"{result['sessions']} checkouts healed, {result['fees']} fees recorded."
+        )

@@ -55,8 +55,13 @@ def one_writer(database_url: str) -> Iterator[None]:
 
 def _line_deals(agg: Any) -> Any:
     """(SELECT agg(project.deal_id) ...) over the invoice's lines, only when it has no deal of its own."""
-    sub = (sa_select(agg).select_from(InvoiceLine).join(Project, Project.id == InvoiceLine.project_id)
-           .where(InvoiceLine.invoice_id == Invoice.id, Project.deal_id.is_not(None)).scalar_subquery())
+    sub = (
+        sa_select(agg)
+        .select_from(InvoiceLine)
+        .join(Project, Project.id == InvoiceLine.project_id)
+        .where(InvoiceLine.invoice_id == Invoice.id, Project.deal_id.is_not(None))
+        .scalar_subquery()
+    )
     return case((Invoice.deal_id.is_(None), sub), else_=None)
 
 
@@ -83,14 +88,19 @@ class EventInvoiceRow(NamedTuple):
 
 assert [c.key for c in INVOICE_ROW] == list(EventInvoiceRow._fields[:-1]), "keep EventInvoiceRow in step"
 
-_LOCK_FOR_EVENT = (sa_select(*INVOICE_ROW,
-                             _line_deals(func.count(Project.deal_id.distinct())).label("deal_n"),
-                             _line_deals(func.min(Project.deal_id)).label("deal_lo"),
-                             _line_deals(func.max(Project.deal_id)).label("deal_hi"),
-                             sa_select(func.min(Organisation.id)).scalar_subquery().label("org_id"),
-                             exists().where(AccountingConnection.status == "connected").label("accounting"),
-                             exists().where(WebhookEndpoint.enabled.is_(True)).label("endpoints"))
-                   .where(Invoice.id == bindparam("invoice_id")).with_for_update(of=Invoice))
+_LOCK_FOR_EVENT = (
+    sa_select(
+        *INVOICE_ROW,
+        _line_deals(func.count(Project.deal_id.distinct())).label("deal_n"),
+        _line_deals(func.min(Project.deal_id)).label("deal_lo"),
+        _line_deals(func.max(Project.deal_id)).label("deal_hi"),
+        sa_select(func.min(Organisation.id)).scalar_subquery().label("org_id"),
+        exists().where(AccountingConnection.status == "connected").label("accounting"),
+        exists().where(WebhookEndpoint.enabled.is_(True)).label("endpoints"),
+    )
+    .where(Invoice.id == bindparam("invoice_id"))
+    .with_for_update(of=Invoice)
+)
 
 
 def lock_invoice_for_event(session: Session, invoice_id: int) -> EventInvoiceRow | None:

@@ -46,19 +46,26 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import stripe
-from sqlalchemy import bindparam, or_, select as sa_select, update
+from sqlalchemy import bindparam, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from l2c_app.events.bus import emit
-from l2c_app.events.types import DisputeEvent, PaymentEvent
-from l2c_app.billing.service import (AUDIT_INSERT, add_invoice_event, begin_write, lock_invoice_row,
-                                     open_amount, recompute_status_row)
+from l2c_app.billing.service import (
+    AUDIT_INSERT,
+    add_invoice_event,
+    begin_write,
+    lock_invoice_row,
+    open_amount,
+    recompute_status_row,
+)
 from l2c_app.core.audit import Actor, audit_values, record_action, record_create
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
+from l2c_app.events.bus import emit
+from l2c_app.events.types import DisputeEvent, PaymentEvent
 from l2c_app.payments import fees
 from l2c_app.payments.models import DISPUTE_CLOSED, Dispute, Payment, Refund
 from l2c_app.payments.webhook_writes import lock_invoice_for_event, one_writer
@@ -71,8 +78,7 @@ DISPUTE_TERMINAL = DISPUTE_CLOSED
 # Stripe's largest charge is 8 digits in most currencies (12 in a few zero-decimal ones);
 # 10^14 minor units is far above any real amount and far below 2^63 (BigInteger columns).
 MAX_AMOUNT = 10**14
-AMOUNT_FIELDS = ("amount", "amount_total", "amount_received", "amount_refunded", "amount_captured",
-                 "amount_subtotal")
+AMOUNT_FIELDS = ("amount", "amount_total", "amount_received", "amount_refunded", "amount_captured", "amount_subtotal")
 # Refund status -> rank: a refund only moves forward; failed/canceled end it (the money is back).
 REFUND_RANK = {"pending": 0, "requires_action": 0, "succeeded": 1, "failed": 2, "canceled": 2}
 
@@ -109,6 +115,7 @@ def verify(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
 
 # --- what a signed event may contain -------------------------------------------------------
 
+
 def _bad_amount(value: Any) -> bool:
     # bool is an int in Python; "5000" is a string: both are not Stripe amounts.
     return not (type(value) is int and 0 <= value <= MAX_AMOUNT)
@@ -140,8 +147,10 @@ def check_event(event: dict) -> str | None:
     if obj.get("status") is not None and not isinstance(obj["status"], str):
         return "data.object.status: not a string"
     bts = obj.get("balance_transactions")
-    if bts is not None and not (isinstance(bts, list) and all(
-            isinstance(b, dict) and type(b.get("amount")) is int and abs(b["amount"]) <= MAX_AMOUNT for b in bts)):
+    if bts is not None and not (
+        isinstance(bts, list)
+        and all(isinstance(b, dict) and type(b.get("amount")) is int and abs(b["amount"]) <= MAX_AMOUNT for b in bts)
+    ):
         return "data.object.balance_transactions: not a list of balance transactions"
     if obj.get("object") == "payout" or str(event["type"]).startswith("payout."):
         if type(obj.get("amount")) is not int or not isinstance(obj.get("currency"), str):
@@ -159,6 +168,7 @@ def check_event(event: dict) -> str | None:
 
 # --- recording -----------------------------------------------------------------------------
 
+
 def _insert_event(session: Session, event: dict, raw: str, headers: dict | None) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None for a known event.
 
@@ -166,10 +176,18 @@ def _insert_event(session: Session, event: dict, raw: str, headers: dict | None)
     or on the write lock (SQLite) and then sees the conflict.
     """
     conn = session.connection()
-    return conn.execute(_INSERT_EVENT[conn.dialect.name == "postgresql"],
-                        {"provider": "stripe", "event_id": event["id"][:255], "type": str(event["type"])[:100],
-                         "raw_body": raw, "headers": headers or {}, "received_at": utcnow(),
-                         "outcome": "received"}).scalar_one_or_none()
+    return conn.execute(
+        _INSERT_EVENT[conn.dialect.name == "postgresql"],
+        {
+            "provider": "stripe",
+            "event_id": event["id"][:255],
+            "type": str(event["type"])[:100],
+            "raw_body": raw,
+            "headers": headers or {},
+            "received_at": utcnow(),
+            "outcome": "received",
+        },
+    ).scalar_one_or_none()
 
 
 def _insert_or_nothing(model, returning) -> tuple:
@@ -181,18 +199,20 @@ def _insert_or_nothing(model, returning) -> tuple:
 _INSERT_EVENT = _insert_or_nothing(WebhookEvent, WebhookEvent.id)
 _INSERT_PAYMENT = _insert_or_nothing(Payment, Payment.id)
 _FINISH_EVENT = update(WebhookEvent).where(WebhookEvent.id == bindparam("event_row_id"))
-_KNOWN_EVENT = (sa_select(WebhookEvent.id, WebhookEvent.outcome)
-                .where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == bindparam("event_id"))
-                .with_for_update())
+_KNOWN_EVENT = (
+    sa_select(WebhookEvent.id, WebhookEvent.outcome)
+    .where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == bindparam("event_id"))
+    .with_for_update()
+)
 
 
 def _finish(session: Session, event_id: int, outcome: str, detail: str | None) -> None:
-    session.connection().execute(_FINISH_EVENT, {"event_row_id": event_id, "outcome": outcome,
-                                                 "processed_at": utcnow(), "detail": detail})
+    session.connection().execute(
+        _FINISH_EVENT, {"event_row_id": event_id, "outcome": outcome, "processed_at": utcnow(), "detail": detail}
+    )
 
 
-def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None,
-                     isolate: bool = True) -> str:
+def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None, isolate: bool = True) -> str:
     """Store the event (once) and apply it. Returns the outcome: applied, ignored, duplicate, failed.
 
     isolate=True (Stripe sync: many events in one transaction) runs the handler in a
@@ -282,6 +302,7 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
 
 # --- the ledger helpers --------------------------------------------------------------------
 
+
 def _id(value: Any) -> str | None:
     """Stripe fields are an id or an expanded object."""
     if isinstance(value, dict):
@@ -315,16 +336,39 @@ class NewPayment:
     status: str
 
 
-def _insert_payment(session: Session, inv: Any, *, pi_id: str | None, cs_id: str | None, charge_id: str | None,
-                    amount: int, currency: str, status: str, created: Any, foreign: bool = False) -> NewPayment | None:
+def _insert_payment(
+    session: Session,
+    inv: Any,
+    *,
+    pi_id: str | None,
+    cs_id: str | None,
+    charge_id: str | None,
+    amount: int,
+    currency: str,
+    status: str,
+    created: Any,
+    foreign: bool = False,
+) -> NewPayment | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row, or None when a row with
     this payment intent or checkout session exists (unique columns); no savepoint needed."""
     now = utcnow()
-    values = {"invoice_id": inv.id if inv else None, "account_id": inv.account_id if inv else None,
-              "amount_minor": int(amount), "currency": currency.upper(), "method": "stripe", "status": status,
-              "received_on": _day(created), "reference": pi_id or cs_id, "stripe_payment_intent_id": pi_id,
-              "stripe_checkout_session_id": cs_id, "stripe_charge_id": charge_id, "recorded_by_id": None,
-              "stripe_foreign": foreign, "created_at": now, "updated_at": now}
+    values = {
+        "invoice_id": inv.id if inv else None,
+        "account_id": inv.account_id if inv else None,
+        "amount_minor": int(amount),
+        "currency": currency.upper(),
+        "method": "stripe",
+        "status": status,
+        "received_on": _day(created),
+        "reference": pi_id or cs_id,
+        "stripe_payment_intent_id": pi_id,
+        "stripe_checkout_session_id": cs_id,
+        "stripe_charge_id": charge_id,
+        "recorded_by_id": None,
+        "stripe_foreign": foreign,
+        "created_at": now,
+        "updated_at": now,
+    }
     conn = session.connection()
     new_id = conn.execute(_INSERT_PAYMENT[conn.dialect.name == "postgresql"], values).scalar_one_or_none()
     if new_id is None:
@@ -334,12 +378,19 @@ def _insert_payment(session: Session, inv: Any, *, pi_id: str | None, cs_id: str
     return NewPayment(new_id, values["invoice_id"], status)
 
 
-def _find_payment(session: Session, pi_id: str | None, cs_id: str | None = None,
-                  charge_id: str | None = None) -> Payment | None:
+def _find_payment(
+    session: Session, pi_id: str | None, cs_id: str | None = None, charge_id: str | None = None
+) -> Payment | None:
     """The ledger row for any of the Stripe ids (one query)."""
-    conds = [col == value for col, value in ((Payment.stripe_payment_intent_id, pi_id),
-                                             (Payment.stripe_checkout_session_id, cs_id),
-                                             (Payment.stripe_charge_id, charge_id)) if value]
+    conds = [
+        col == value
+        for col, value in (
+            (Payment.stripe_payment_intent_id, pi_id),
+            (Payment.stripe_checkout_session_id, cs_id),
+            (Payment.stripe_charge_id, charge_id),
+        )
+        if value
+    ]
     if not conds:
         return None
     return session.exec(select(Payment).where(or_(*conds)).order_by(Payment.id)).first()
@@ -351,13 +402,32 @@ def _day(ts: Any) -> date:
     return utcnow().date()
 
 
-def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = None, charge_id: str | None = None,
-                   amount: int, currency: str, status: str, metadata: dict | None,
-                   created: Any = None) -> Payment | NewPayment:
+def upsert_payment(
+    session: Session,
+    *,
+    pi_id: str | None,
+    cs_id: str | None = None,
+    charge_id: str | None = None,
+    amount: int,
+    currency: str,
+    status: str,
+    metadata: dict | None,
+    created: Any = None,
+) -> Payment | NewPayment:
     """Create or move forward the ledger row of one Stripe payment; recompute its invoice."""
     inv = _invoice_for(session, metadata, currency)  # locks the invoice: one writer per invoice
-    new = _insert_payment(session, inv, pi_id=pi_id, cs_id=cs_id, charge_id=charge_id, amount=amount,
-                          currency=currency, status=status, created=created, foreign=not is_ours(metadata))
+    new = _insert_payment(
+        session,
+        inv,
+        pi_id=pi_id,
+        cs_id=cs_id,
+        charge_id=charge_id,
+        amount=amount,
+        currency=currency,
+        status=status,
+        created=created,
+        foreign=not is_ours(metadata),
+    )
     if new is not None:
         _settle(session, new, inv)
         if status == "succeeded":
@@ -370,8 +440,11 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
     if STATUS_RANK.get(status, 0) > STATUS_RANK.get(pay.status, 0):
         changed["status"] = (pay.status, status)
         pay.status = status
-    for attr, value in (("stripe_payment_intent_id", pi_id), ("stripe_checkout_session_id", cs_id),
-                        ("stripe_charge_id", charge_id)):
+    for attr, value in (
+        ("stripe_payment_intent_id", pi_id),
+        ("stripe_checkout_session_id", cs_id),
+        ("stripe_charge_id", charge_id),
+    ):
         if value and not getattr(pay, attr):
             setattr(pay, attr, value)
     if amount and pay.amount_minor != int(amount) and pay.status != "succeeded":
@@ -393,20 +466,41 @@ def upsert_payment(session: Session, *, pi_id: str | None, cs_id: str | None = N
 
 
 def _received(session: Session, payment_id: int, invoice_id: int | None, amount: int, currency: str) -> None:
-    emit(session, "payment.received", PaymentEvent(payment_id=payment_id, invoice_id=invoice_id,
-                                                   amount_minor=int(amount), currency=currency.upper()))
+    emit(
+        session,
+        "payment.received",
+        PaymentEvent(payment_id=payment_id, invoice_id=invoice_id, amount_minor=int(amount), currency=currency.upper()),
+    )
 
 
 def _refunded(session: Session, pay: Any, ref: Refund) -> None:
     currency = str(getattr(pay, "currency", "") or "")
-    emit(session, "payment.refunded", PaymentEvent(payment_id=pay.id, invoice_id=pay.invoice_id,
-                                                   amount_minor=ref.amount_minor, currency=currency, refund_id=ref.id))
+    emit(
+        session,
+        "payment.refunded",
+        PaymentEvent(
+            payment_id=pay.id,
+            invoice_id=pay.invoice_id,
+            amount_minor=ref.amount_minor,
+            currency=currency,
+            refund_id=ref.id,
+        ),
+    )
 
 
 def _dispute_event(session: Session, event_type: str, pay: Any, dis: Dispute) -> None:
-    emit(session, event_type, DisputeEvent(dispute_id=dis.id, payment_id=pay.id if pay else None,
-                                           invoice_id=pay.invoice_id if pay else None, amount_minor=dis.amount_minor,
-                                           currency=str(getattr(pay, "currency", "") or ""), status=dis.status))
+    emit(
+        session,
+        event_type,
+        DisputeEvent(
+            dispute_id=dis.id,
+            payment_id=pay.id if pay else None,
+            invoice_id=pay.invoice_id if pay else None,
+            amount_minor=dis.amount_minor,
+            currency=str(getattr(pay, "currency", "") or ""),
+            status=dis.status,
+        ),
+    )
 
 
 def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> None:
@@ -423,7 +517,8 @@ def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> Non
 def _charge_ids(charge_like: dict) -> tuple[str | None, str | None]:
     """(payment intent id, charge id) of a charge, refund or dispute object."""
     return _id(charge_like.get("payment_intent")), _id(charge_like.get("charge")) or (
-        charge_like.get("id") if str(charge_like.get("id", "")).startswith("ch_") else None)
+        charge_like.get("id") if str(charge_like.get("id", "")).startswith("ch_") else None
+    )
 
 
 def _payment_for_charge(session: Session, charge_like: dict, event: dict | None = None) -> Payment | NewPayment | None:
@@ -440,14 +535,26 @@ def _payment_for_charge(session: Session, charge_like: dict, event: dict | None 
         pi = _prefetched(event, "intent")
         if pi is None:  # not read ahead (a caller without prefetch): read it now
             pi = stripe_client.retrieve_payment_intent(pi_id)
-        return upsert_payment(session, pi_id=pi_id, charge_id=_id(pi.get("latest_charge")) or charge_id,
-                              amount=int(pi.get("amount_received") or pi.get("amount") or 0),
-                              currency=pi.get("currency", "eur"),
-                              status="succeeded" if pi.get("status") == "succeeded" else "pending",
-                              metadata=pi.get("metadata"), created=pi.get("created"))
-    return upsert_payment(session, pi_id=pi_id, charge_id=charge_id, amount=int(charge_like.get("amount") or 0),
-                          currency=charge_like.get("currency", "eur"), status="succeeded",
-                          metadata=charge_like.get("metadata"), created=charge_like.get("created"))
+        return upsert_payment(
+            session,
+            pi_id=pi_id,
+            charge_id=_id(pi.get("latest_charge")) or charge_id,
+            amount=int(pi.get("amount_received") or pi.get("amount") or 0),
+            currency=pi.get("currency", "eur"),
+            status="succeeded" if pi.get("status") == "succeeded" else "pending",
+            metadata=pi.get("metadata"),
+            created=pi.get("created"),
+        )
+    return upsert_payment(
+        session,
+        pi_id=pi_id,
+        charge_id=charge_id,
+        amount=int(charge_like.get("amount") or 0),
+        currency=charge_like.get("currency", "eur"),
+        status="succeeded",
+        metadata=charge_like.get("metadata"),
+        created=charge_like.get("created"),
+    )
 
 
 # --- Stripe reads made before the write transaction ------------------------------------------
@@ -455,10 +562,20 @@ def _payment_for_charge(session: Session, charge_like: dict, event: dict | None 
 # Stripe (the charge's refunds; the payment intent of a payment we have not seen yet) is read
 # here, before `record_and_apply` opens its transaction, and carried with the event.
 PREFETCH_KEY = "_l2c_prefetched"
-_CHARGE_LINKED = frozenset({"charge.refunded", "refund.created", "refund.updated", "refund.failed",
-                            "charge.refund.updated", "charge.dispute.created", "charge.dispute.updated",
-                            "charge.dispute.closed", "charge.dispute.funds_withdrawn",
-                            "charge.dispute.funds_reinstated"})
+_CHARGE_LINKED = frozenset(
+    {
+        "charge.refunded",
+        "refund.created",
+        "refund.updated",
+        "refund.failed",
+        "charge.refund.updated",
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
 
 
 def _prefetched(event: dict | None, key: str) -> Any:
@@ -495,19 +612,33 @@ def _known_payment_reader() -> Callable[[str | None, str | None], bool]:
 
 # --- handlers: event type -> function(session, object, event) -> detail ------------------------
 
+
 def on_checkout_completed(session: Session, obj: dict, event: dict) -> str:
     paid = obj.get("payment_status") == "paid"
-    pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
-                         amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
-                         status="succeeded" if paid else "pending", metadata=obj.get("metadata"),
-                         created=obj.get("created"))
+    pay = upsert_payment(
+        session,
+        pi_id=_id(obj.get("payment_intent")),
+        cs_id=obj.get("id"),
+        amount=int(obj.get("amount_total") or 0),
+        currency=obj.get("currency", "eur"),
+        status="succeeded" if paid else "pending",
+        metadata=obj.get("metadata"),
+        created=obj.get("created"),
+    )
     return f"payment {pay.id} {pay.status}"
 
 
 def on_async_succeeded(session: Session, obj: dict, event: dict) -> str:
-    pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
-                         amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
-                         status="succeeded", metadata=obj.get("metadata"), created=obj.get("created"))
+    pay = upsert_payment(
+        session,
+        pi_id=_id(obj.get("payment_intent")),
+        cs_id=obj.get("id"),
+        amount=int(obj.get("amount_total") or 0),
+        currency=obj.get("currency", "eur"),
+        status="succeeded",
+        metadata=obj.get("metadata"),
+        created=obj.get("created"),
+    )
     return f"payment {pay.id} {pay.status}"
 
 
@@ -519,9 +650,16 @@ def on_async_failed(session: Session, obj: dict, event: dict) -> str:
     so the invoice's link is dead. Make a new one (a new generation: a new idempotency key)
     so reminders and the invoice page offer a link that works.
     """
-    pay = upsert_payment(session, pi_id=_id(obj.get("payment_intent")), cs_id=obj.get("id"),
-                         amount=int(obj.get("amount_total") or 0), currency=obj.get("currency", "eur"),
-                         status="failed", metadata=obj.get("metadata"), created=obj.get("created"))
+    pay = upsert_payment(
+        session,
+        pi_id=_id(obj.get("payment_intent")),
+        cs_id=obj.get("id"),
+        amount=int(obj.get("amount_total") or 0),
+        currency=obj.get("currency", "eur"),
+        status="failed",
+        metadata=obj.get("metadata"),
+        created=obj.get("created"),
+    )
     detail = f"payment {pay.id} {pay.status}"
     if pay.invoice_id is not None:
         from l2c_app.billing.models import Invoice
@@ -530,18 +668,27 @@ def on_async_failed(session: Session, obj: dict, event: dict) -> str:
 
         inv = session.get(Invoice, pay.invoice_id)
         used = _id(obj.get("payment_link"))
-        if stripe_client.enabled() and inv is not None and (inv.payment_link_id is None or used is None
-                                                            or inv.payment_link_id == used):
+        if (
+            stripe_client.enabled()
+            and inv is not None
+            and (inv.payment_link_id is None or used is None or inv.payment_link_id == used)
+        ):
             replace_invoice_link(session, inv)  # queued: made by the outbox worker after commit
             detail += "; new payment link queued" if open_amount(session, inv) > 0 else "; nothing open, no link"
     return detail
 
 
 def on_payment_intent_succeeded(session: Session, obj: dict, event: dict) -> str:
-    pay = upsert_payment(session, pi_id=obj.get("id"), charge_id=_id(obj.get("latest_charge")),
-                         amount=int(obj.get("amount_received") or obj.get("amount") or 0),
-                         currency=obj.get("currency", "eur"), status="succeeded", metadata=obj.get("metadata"),
-                         created=obj.get("created"))
+    pay = upsert_payment(
+        session,
+        pi_id=obj.get("id"),
+        charge_id=_id(obj.get("latest_charge")),
+        amount=int(obj.get("amount_received") or obj.get("amount") or 0),
+        currency=obj.get("currency", "eur"),
+        status="succeeded",
+        metadata=obj.get("metadata"),
+        created=obj.get("created"),
+    )
     return f"payment {pay.id} {pay.status}"
 
 
@@ -556,8 +703,13 @@ def _upsert_refund(session: Session, pay: Any, ref_obj: dict) -> Refund:
     status = str(ref_obj.get("status") or "succeeded")
     ref = session.exec(select(Refund).where(Refund.stripe_refund_id == ref_obj["id"])).first()
     if ref is None:
-        ref = Refund(payment_id=pay.id, amount_minor=int(ref_obj.get("amount") or 0), stripe_refund_id=ref_obj["id"],
-                     reason=str(ref_obj.get("reason") or "Stripe refund")[:300], status=status)
+        ref = Refund(
+            payment_id=pay.id,
+            amount_minor=int(ref_obj.get("amount") or 0),
+            stripe_refund_id=ref_obj["id"],
+            reason=str(ref_obj.get("reason") or "Stripe refund")[:300],
+            status=status,
+        )
         session.add(ref)
         session.flush()
         record_create(session, STRIPE, ref)
@@ -573,8 +725,14 @@ def _upsert_refund(session: Session, pay: Any, ref_obj: dict) -> Refund:
     if charge_id:
         cumulative = session.exec(select(Refund).where(Refund.stripe_refund_id == _cumulative_key(charge_id))).first()
         if cumulative is not None:
-            record_action(session, STRIPE, "refund", cumulative.id, "delete",
-                          {"replaced_by": ref_obj["id"], "amount_minor": cumulative.amount_minor})
+            record_action(
+                session,
+                STRIPE,
+                "refund",
+                cumulative.id,
+                "delete",
+                {"replaced_by": ref_obj["id"], "amount_minor": cumulative.amount_minor},
+            )
             session.delete(cumulative)
     session.flush()
     return ref
@@ -661,10 +819,15 @@ def _on_dispute(session: Session, obj: dict, event: dict) -> str:
     held, n_txn = _withdrawn(obj, str(event.get("type") or ""), status)
     dis = session.exec(select(Dispute).where(Dispute.stripe_dispute_id == obj["id"])).first()
     if dis is None:
-        dis = Dispute(payment_id=pay.id if pay else None, stripe_dispute_id=obj["id"],
-                      amount_minor=int(obj.get("amount") or 0), status=status,
-                      withdrawn_minor=held or 0, balance_txn_count=n_txn or 0,
-                      closed_at=utcnow() if status in DISPUTE_TERMINAL else None)
+        dis = Dispute(
+            payment_id=pay.id if pay else None,
+            stripe_dispute_id=obj["id"],
+            amount_minor=int(obj.get("amount") or 0),
+            status=status,
+            withdrawn_minor=held or 0,
+            balance_txn_count=n_txn or 0,
+            closed_at=utcnow() if status in DISPUTE_TERMINAL else None,
+        )
         session.add(dis)
         session.flush()
         record_create(session, STRIPE, dis)
@@ -755,8 +918,10 @@ def stripe_sync(session: Session) -> dict[str, int]:
         if type(ev.get("created")) is int:
             newest = max(newest, ev["created"])
     for cs in sessions:
-        if cs.get("status") != "complete" or check_event({"type": "checkout.session.completed",
-                                                           "data": {"object": cs}}) is not None:
+        if (
+            cs.get("status") != "complete"
+            or check_event({"type": "checkout.session.completed", "data": {"object": cs}}) is not None
+        ):
             continue
         if _find_payment(session, _id(cs.get("payment_intent")), cs.get("id")) is None:
             try:
@@ -767,6 +932,12 @@ def stripe_sync(session: Session) -> dict[str, int]:
                 log.exception("stripe sync: checkout session %s could not be applied", cs.get("id"))
     if newest and newest != cursor:
         set_state(session, "stripe", CURSOR_KEY, str(newest))
-    record_action(session, Actor("system", None, "stripe-sync"), "payment", None, "stripe_sync",
-                  {"events": seen, "applied": applied, "sessions_healed": healed, "cursor": newest or None})
+    record_action(
+        session,
+        Actor("system", None, "stripe-sync"),
+        "payment",
+        None,
+        "stripe_sync",
+        {"events": seen, "applied": applied, "sessions_healed": healed, "cursor": newest or None},
+    )
     return {"events": seen, "applied": applied, "sessions": healed}

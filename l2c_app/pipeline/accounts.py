@@ -30,8 +30,15 @@ def deal_account_details(session: Session, deal_id: int) -> dict[str, str]:
     return account_details(session, deal.account_id) if deal and deal.account_id else {}
 
 
-def update_account_details(session: Session, actor: Actor, account_id: int, *, name: str | None = None,
-                           address: str | None = None, tax_id: str | None = None) -> Account:
+def update_account_details(
+    session: Session,
+    actor: Actor,
+    account_id: int,
+    *,
+    name: str | None = None,
+    address: str | None = None,
+    tax_id: str | None = None,
+) -> Account:
     """Change the fields given (None leaves one as it is; "" clears address or tax id)."""
     acc = session.get(Account, account_id) if account_id else None
     if acc is None:
@@ -52,8 +59,11 @@ def update_account_details(session: Session, actor: Actor, account_id: int, *, n
     if tax_id is not None:
         tax_id = " ".join(tax_id.split())
         if tax_id and not _TAX_ID_RE.match(tax_id):
-            raise DomainError("A VAT / tax id has 3 to 40 letters and digits (spaces, dots, dashes and slashes "
-                              "allowed inside), e.g. DE123456789.", "tax_id")
+            raise DomainError(
+                "A VAT / tax id has 3 to 40 letters and digits (spaces, dots, dashes and slashes "
+                "allowed inside), e.g. DE123456789.",
+                "tax_id",
+            )
         acc.tax_id = tax_id or None
     record_update(session, actor, acc, before)
     return acc

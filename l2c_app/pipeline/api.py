@@ -28,17 +28,28 @@ router = APIRouter(tags=["deals"])
 def deal_json(deal: Deal) -> dict[str, Any]:
     """Kept for other stages that imported it; the full shape is `service.deal_json`."""
     return {
-        "id": deal.id, "title": deal.title, "account_id": deal.account_id, "contact_id": deal.contact_id,
-        "stage_id": deal.stage_id, "status": deal.status, "value": deal.value_minor, "currency": deal.currency,
-        "probability": deal.probability, "owner_id": deal.owner_id, "lead_id": deal.lead_id,
+        "id": deal.id,
+        "title": deal.title,
+        "account_id": deal.account_id,
+        "contact_id": deal.contact_id,
+        "stage_id": deal.stage_id,
+        "status": deal.status,
+        "value": deal.value_minor,
+        "currency": deal.currency,
+        "probability": deal.probability,
+        "owner_id": deal.owner_id,
+        "lead_id": deal.lead_id,
         "expected_close": deal.expected_close.isoformat() if deal.expected_close else None,
         "created_at": deal.created_at.isoformat(),
     }
 
 
 @router.get("/api/v1/stages", response_model=StageList)
-def list_stages(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                _: Principal = Depends(require("pipeline"))) -> StageList:
+def list_stages(
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("pipeline")),
+) -> StageList:
     return StageList.model_validate({"items": svc.stages_json(session, updated_since), "next_cursor": None})
 
 
@@ -47,7 +58,8 @@ def list_deals(
     status: str | None = Query(None, description="open, won or lost"),
     owner_id: int | None = None,
     stage_id: int | None = None,
-    updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("pipeline")),
@@ -74,10 +86,26 @@ def _owner_from(session: Session, data: dict) -> int | None:
 
 
 @router.post("/api/v1/deals", status_code=201, response_model=DealOut)
-def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                principal: Principal = Depends(require("pipeline"))) -> DealOut:
-    allowed = {"title", "value", "currency", "account_id", "client_id", "contact_id", "stage_id", "owner_id",
-               "owner_email", "expected_close", "probability", "source", "description"}
+def create_deal(
+    payload: dict[str, Any] = Body(...),
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("pipeline")),
+) -> DealOut:
+    allowed = {
+        "title",
+        "value",
+        "currency",
+        "account_id",
+        "client_id",
+        "contact_id",
+        "stage_id",
+        "owner_id",
+        "owner_email",
+        "expected_close",
+        "probability",
+        "source",
+        "description",
+    }
     unknown = sorted(set(payload) - allowed)
     if unknown:
         raise DomainError("not a field of a deal", unknown[0])
@@ -86,12 +114,21 @@ def create_deal(payload: dict[str, Any] = Body(...), session: Session = Depends(
             raise DomainError("give client_id or account_id, not two different clients", "client_id")
         payload = {**payload, "account_id": payload["client_id"]}
     deal = svc.create_deal(
-        session, principal.actor, title=payload.get("title") or "", value_minor=payload.get("value", 0),
-        currency=payload.get("currency"), account_id=payload.get("account_id"),
-        contact_id=payload.get("contact_id"), stage_id=payload.get("stage_id"),
-        owner_id=_owner_from(session, payload), expected_close=payload.get("expected_close"),
-        probability=payload.get("probability"), source=payload.get("source"),
-        description=payload.get("description"), via="api")
+        session,
+        principal.actor,
+        title=payload.get("title") or "",
+        value_minor=payload.get("value", 0),
+        currency=payload.get("currency"),
+        account_id=payload.get("account_id"),
+        contact_id=payload.get("contact_id"),
+        stage_id=payload.get("stage_id"),
+        owner_id=_owner_from(session, payload),
+        expected_close=payload.get("expected_close"),
+        probability=payload.get("probability"),
+        source=payload.get("source"),
+        description=payload.get("description"),
+        via="api",
+    )
     return DealOut(**svc.deal_json(session, deal))
 
 
@@ -104,8 +141,12 @@ def get_deal(deal_id: int, session: Session = Depends(db), _: Principal = Depend
 
 
 @router.patch("/api/v1/deals/{deal_id}", response_model=DealOut)
-def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-               principal: Principal = Depends(require("pipeline"))) -> DealOut:
+def patch_deal(
+    deal_id: int,
+    payload: dict[str, Any] = Body(...),
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("pipeline")),
+) -> DealOut:
     """Change fields; `stage_id` moves the deal (recorded like a board move); `status` won/lost closes it."""
     if session.get(Deal, deal_id) is None:
         raise NotFound("no such deal", "deal_id")
@@ -118,8 +159,12 @@ def patch_deal(deal_id: int, payload: dict[str, Any] = Body(...), session: Sessi
 
 
 @router.patch("/api/v1/accounts/{account_id}", tags=["accounts"], response_model=AccountOut)
-def patch_account(account_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                  principal: Principal = Depends(require("pipeline"))) -> AccountOut:
+def patch_account(
+    account_id: int,
+    payload: dict[str, Any] = Body(...),
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("pipeline")),
+) -> AccountOut:
     """Change a client's `name`, `address` or `tax_id` (printed on its invoices as "Client VAT id")."""
     from l2c_app.pipeline.accounts import account_details, update_account_details
 

@@ -66,8 +66,18 @@ def deal_summary(deal_id: int, session: Session = Depends(db), _: Principal = De
         delivered += projects.budget_report(session, p.id)["total"]["actual_minor"]
         unbilled += billing.unbilled_total(session, p.id, today)
     money = deal_money(session, deal_id) or {"invoiced_minor": 0, "collected_minor": 0, "open_minor": 0}
-    return {"deal_id": deal.id, "currency": deal.currency, "status": deal.status, "value_minor": deal.value_minor,
-            "quoted_minor": quoted, "signed_minor": signed, "planned_minor": planned, "delivered_minor": delivered,
-            "unbilled_minor": unbilled, "invoiced_minor": money["invoiced_minor"],
-            "collected_minor": money["collected_minor"], "open_minor": money["open_minor"],
-            "project_ids": [p.id for p in project_rows]}
+    return {
+        "deal_id": deal.id,
+        "currency": deal.currency,
+        "status": deal.status,
+        "value_minor": deal.value_minor,
+        "quoted_minor": quoted,
+        "signed_minor": signed,
+        "planned_minor": planned,
+        "delivered_minor": delivered,
+        "unbilled_minor": unbilled,
+        "invoiced_minor": money["invoiced_minor"],
+        "collected_minor": money["collected_minor"],
+        "open_minor": money["open_minor"],
+        "project_ids": [p.id for p in project_rows],
+    }

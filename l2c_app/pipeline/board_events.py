@@ -56,6 +56,7 @@ def publish(org: int, deal_ids: list[int] | set[int]) -> None:
 
 # --- the session hooks ---------------------------------------------------------------------------
 
+
 def _after_flush(session: OrmSession, _ctx) -> None:
     from l2c_app.pipeline.models import Activity, Deal
 
@@ -110,8 +111,15 @@ def install() -> None:
 
 # --- re-read and patch ---------------------------------------------------------------------------
 
-def changes(session: Session, deal_ids: list[int] | set[int], owner_id: int | None = None,
-            close_from: date | None = None, close_to: date | None = None, tz: str = "UTC") -> dict[str, Any]:
+
+def changes(
+    session: Session,
+    deal_ids: list[int] | set[int],
+    owner_id: int | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
+    tz: str = "UTC",
+) -> dict[str, Any]:
     """What the board of a viewer with these filters needs to patch `deal_ids` in.
 
     `cards`: deal id -> its card with `stage_id`, or None (not on this board any more);
@@ -130,8 +138,9 @@ def changes(session: Session, deal_ids: list[int] | set[int], owner_id: int | No
     return {"cards": cards, "heads": heads, "stages": [c["id"] for c in cols], "version": svc.board_version(session)}
 
 
-def act_and_read(session: Session, action, args: tuple, deal_id: int, filters: tuple,
-                 known_version: str) -> dict[str, Any]:
+def act_and_read(
+    session: Session, action, args: tuple, deal_id: int, filters: tuple, known_version: str
+) -> dict[str, Any]:
     """Run `action(session, *args)` and re-read the deal's card in the same transaction (committed
     by run_db before the tab shows it). `version_ok`: nobody else changed the board since the
     tab's last read, so it may take the new version without missing their change."""
@@ -169,7 +178,7 @@ def patch_columns(columns: list[dict], change: dict[str, Any], per_column: int =
             if new is not None and int(new["stage_id"]) == int(col["id"]):
                 kept = _insert(kept, _card(new))
         head = heads.get(int(col["id"]), {})
-        merged = {**col, **head, "cards": kept[:max(per_column, 0)] if len(kept) > per_column else kept}
+        merged = {**col, **head, "cards": kept[: max(per_column, 0)] if len(kept) > per_column else kept}
         merged["more"] = max(int(merged["count"]) - len(merged["cards"]), 0)
         out.append(merged)
     return out

@@ -23,8 +23,9 @@ def load(session: Session, ctx: dict) -> None:
     users = ctx.get("users") or {}
     actor = Actor("user", users.get("owner@northwind.test"))
     stages = svc.open_stages(session)
-    open_leads = session.exec(select(Lead).where(Lead.status.in_(("new", "qualified")),
-                                                 Lead.duplicate_of_lead_id.is_(None)).order_by(Lead.id)).all()
+    open_leads = session.exec(
+        select(Lead).where(Lead.status.in_(("new", "qualified")), Lead.duplicate_of_lead_id.is_(None)).order_by(Lead.id)
+    ).all()
     values = [1_250_000, 840_000, 360_000, 2_100_000, 480_000, 990_000]
     deals = []
     for i, lead in enumerate(open_leads[:6]):
@@ -35,8 +36,7 @@ def load(session: Session, ctx: dict) -> None:
         svc.move_deal(session, actor, deal.id, stage.id)
     if deals:
         svc.add_activity(session, actor, deals[0].id, "call", "Discovery call", "Wants a shop with 200 products.")
-        svc.add_activity(session, actor, deals[0].id, "task", "Send the proposal",
-                         due_at=utcnow() - timedelta(days=1))
+        svc.add_activity(session, actor, deals[0].id, "task", "Send the proposal", due_at=utcnow() - timedelta(days=1))
         svc.mark_won(session, actor, deals[0].id)
     if len(deals) > 4:
         svc.mark_lost(session, actor, deals[4].id, "Chose a cheaper agency")

@@ -33,13 +33,20 @@ class PipelineError(DomainError):
     """A user-facing message; `field` names the offending input when there is one."""
 
 
-DEFAULT_STAGES = [("New", 10, "open"), ("Qualified", 25, "open"), ("Proposal", 50, "open"),
-                  ("Negotiation", 75, "open"), ("Won", 100, "won"), ("Lost", 0, "lost")]
+DEFAULT_STAGES = [
+    ("New", 10, "open"),
+    ("Qualified", 25, "open"),
+    ("Proposal", 50, "open"),
+    ("Negotiation", 75, "open"),
+    ("Won", 100, "won"),
+    ("Lost", 0, "lost"),
+]
 ACTIVITY_KINDS = ("note", "call", "meeting", "email", "task")
 DEFAULT_STALE_DAYS = 14
 
 
 # --- stages ------------------------------------------------------------------------------
+
 
 def ensure_stages(session: Session) -> list[PipelineStage]:
     """The stages in board order; the defaults are created the first time (no seed migration)."""
@@ -77,8 +84,10 @@ def stages_json(session: Session, updated_since: datetime | None = None) -> list
     """The stages in board order, or (`updated_since`) those changed since then, by (updated_at, id)."""
     from l2c_app.api.pagination import changed_since
 
-    return [{"id": s.id, "name": s.name, "position": s.position, "probability": s.probability, "kind": s.kind}
-            for s in changed_since(ensure_stages(session), updated_since)]
+    return [
+        {"id": s.id, "name": s.name, "position": s.position, "probability": s.probability, "kind": s.kind}
+        for s in changed_since(ensure_stages(session), updated_since)
+    ]
 
 
 def save_stages(session: Session, actor: Actor, rows: list[dict]) -> list[dict]:
@@ -127,6 +136,7 @@ def save_stages(session: Session, actor: Actor, rows: list[dict]) -> list[dict]:
 
 # --- deals -------------------------------------------------------------------------------
 
+
 def _effective_probability(deal: Deal, stage: PipelineStage | None) -> int:
     if deal.probability is not None:
         return deal.probability
@@ -136,13 +146,24 @@ def _effective_probability(deal: Deal, stage: PipelineStage | None) -> int:
 def deal_json(session: Session, deal: Deal) -> dict:
     owner = session.get(User, deal.owner_id) if deal.owner_id else None
     return {
-        "id": deal.id, "title": deal.title, "account_id": deal.account_id, "contact_id": deal.contact_id,
-        "stage_id": deal.stage_id, "status": deal.status, "value": deal.value_minor, "currency": deal.currency,
-        "probability": deal.probability, "owner_id": deal.owner_id, "owner_email": owner.email if owner else None,
-        "lead_id": deal.lead_id, "source": deal.source, "description": deal.description,
+        "id": deal.id,
+        "title": deal.title,
+        "account_id": deal.account_id,
+        "contact_id": deal.contact_id,
+        "stage_id": deal.stage_id,
+        "status": deal.status,
+        "value": deal.value_minor,
+        "currency": deal.currency,
+        "probability": deal.probability,
+        "owner_id": deal.owner_id,
+        "owner_email": owner.email if owner else None,
+        "lead_id": deal.lead_id,
+        "source": deal.source,
+        "description": deal.description,
         "lost_reason": deal.lost_reason,
         "expected_close": deal.expected_close.isoformat() if deal.expected_close else None,
-        "created_at": deal.created_at.isoformat(), "updated_at": deal.updated_at.isoformat(),
+        "created_at": deal.created_at.isoformat(),
+        "updated_at": deal.updated_at.isoformat(),
         "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,
     }
 
@@ -160,8 +181,9 @@ def _deal_owner_ok(session: Session, user_id: int | None) -> User:
 
     user = _user_ok(session, user_id)
     if not can(user.role, "pipeline"):
-        raise PipelineError(f"owner_id: {user.name} ({user.role}) cannot open the pipeline, so cannot own a deal.",
-                            "owner_id")
+        raise PipelineError(
+            f"owner_id: {user.name} ({user.role}) cannot open the pipeline, so cannot own a deal.", "owner_id"
+        )
     return user
 
 
@@ -203,11 +225,24 @@ def _parse_int(value: Any, field: str, lo: int | None = None, hi: int | None = N
     return n
 
 
-def create_deal(session: Session, actor: Actor, *, title: str, value_minor: int = 0, currency: str | None = None,
-                account_id: int | None = None, contact_id: int | None = None, stage_id: int | None = None,
-                owner_id: int | None = None, expected_close: Any = None, probability: int | None = None,
-                source: str | None = None, description: str | None = None, lead_id: int | None = None,
-                via: str = "ui") -> Deal:
+def create_deal(
+    session: Session,
+    actor: Actor,
+    *,
+    title: str,
+    value_minor: int = 0,
+    currency: str | None = None,
+    account_id: int | None = None,
+    contact_id: int | None = None,
+    stage_id: int | None = None,
+    owner_id: int | None = None,
+    expected_close: Any = None,
+    probability: int | None = None,
+    source: str | None = None,
+    description: str | None = None,
+    lead_id: int | None = None,
+    via: str = "ui",
+) -> Deal:
     errors = []
     title = (title or "").strip()
     if not title:
@@ -235,10 +270,20 @@ def create_deal(session: Session, actor: Actor, *, title: str, value_minor: int 
     _deal_owner_ok(session, owner_id)
     if probability is not None:
         probability = _parse_int(probability, "probability", 0, 100)
-    deal = Deal(title=title[:200], value_minor=value_minor, currency=currency, account_id=account_id,
-                contact_id=contact_id, stage_id=stage.id, owner_id=owner_id,
-                expected_close=_parse_date(expected_close), probability=probability, source=source,
-                description=description, lead_id=lead_id)
+    deal = Deal(
+        title=title[:200],
+        value_minor=value_minor,
+        currency=currency,
+        account_id=account_id,
+        contact_id=contact_id,
+        stage_id=stage.id,
+        owner_id=owner_id,
+        expected_close=_parse_date(expected_close),
+        probability=probability,
+        source=source,
+        description=description,
+        lead_id=lead_id,
+    )
     session.add(deal)
     record_create(session, actor, deal)
     session.add(StageChange(deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id, user_id=actor.user_id, via=via))
@@ -265,8 +310,9 @@ def get_deal(session: Session, deal_id: int) -> Deal:
     return deal
 
 
-def move_deal(session: Session, actor: Actor, deal_id: int, stage_id: int, via: str = "ui",
-              lost_reason: str | None = None) -> Deal:
+def move_deal(
+    session: Session, actor: Actor, deal_id: int, stage_id: int, via: str = "ui", lost_reason: str | None = None
+) -> Deal:
     """Move a deal to a stage; a won/lost stage closes it (lost needs a reason). Recorded everywhere."""
     deal = get_deal(session, deal_id)
     stage = session.get(PipelineStage, int(stage_id))
@@ -286,8 +332,16 @@ def move_deal(session: Session, actor: Actor, deal_id: int, stage_id: int, via: 
         deal.status, deal.closed_at = stage.kind, now
         if stage.kind == "lost":
             deal.lost_reason = lost_reason.strip()[:500]
-    session.add(StageChange(deal_id=deal.id, from_stage_id=old.id if old else None, to_stage_id=stage.id,
-                            user_id=actor.user_id, via=via, at=now))
+    session.add(
+        StageChange(
+            deal_id=deal.id,
+            from_stage_id=old.id if old else None,
+            to_stage_id=stage.id,
+            user_id=actor.user_id,
+            via=via,
+            at=now,
+        )
+    )
     action = {"won": "won", "lost": "lost"}.get(stage.kind, "move")
     record_update(session, actor, deal, before, action=action)
     text = f"Moved from {old.name if old else '-'} to {stage.name}"
@@ -296,11 +350,19 @@ def move_deal(session: Session, actor: Actor, deal_id: int, stage_id: int, via: 
     elif stage.kind == "won":
         text = "Marked won"
     add_deal_event(session, deal.id, text, user_id=actor.user_id, kind="stage")
-    emit(session, "deal.stage_changed", DealStageChanged(deal_id=deal.id, stage_id=stage.id,
-                                                         previous_stage_id=old.id if old else None))
+    emit(
+        session,
+        "deal.stage_changed",
+        DealStageChanged(deal_id=deal.id, stage_id=stage.id, previous_stage_id=old.id if old else None),
+    )
     if stage.kind in ("won", "lost"):
-        emit(session, f"deal.{stage.kind}", DealClosed(deal_id=deal.id, amount_minor=deal.value_minor,
-                                                       currency=deal.currency, reason=deal.lost_reason or ""))
+        emit(
+            session,
+            f"deal.{stage.kind}",
+            DealClosed(
+                deal_id=deal.id, amount_minor=deal.value_minor, currency=deal.currency, reason=deal.lost_reason or ""
+            ),
+        )
     return deal
 
 
@@ -312,8 +374,17 @@ def mark_lost(session: Session, actor: Actor, deal_id: int, reason: str, via: st
     return move_deal(session, actor, deal_id, closing_stage(session, "lost").id, via, lost_reason=reason)
 
 
-EDITABLE = ("title", "value", "currency", "probability", "expected_close", "description", "account_id",
-            "contact_id", "source")
+EDITABLE = (
+    "title",
+    "value",
+    "currency",
+    "probability",
+    "expected_close",
+    "description",
+    "account_id",
+    "contact_id",
+    "source",
+)
 
 
 def update_deal(session: Session, actor: Actor, deal_id: int, changes: dict[str, Any], via: str = "ui") -> Deal:
@@ -344,7 +415,7 @@ def update_deal(session: Session, actor: Actor, deal_id: int, changes: dict[str,
     if "description" in changes:
         deal.description = changes["description"] or None
     if "source" in changes:
-        deal.source = (changes["source"] or None)
+        deal.source = changes["source"] or None
     if "account_id" in changes:
         aid = changes["account_id"]
         if aid is not None and session.get(Account, int(aid)) is None:
@@ -384,28 +455,48 @@ def reassign(session: Session, actor: Actor, deal_id: int, new_owner_id: int) ->
     deal.owner_id, deal.updated_at = new_owner.id, utcnow()
     record_update(session, actor, deal, before, action="reassign")
     # Open tasks follow the deal to its new owner.
-    for task in session.exec(select(Activity).where(Activity.deal_id == deal.id, Activity.kind == "task",
-                                                    Activity.done_at.is_(None))):
+    for task in session.exec(
+        select(Activity).where(Activity.deal_id == deal.id, Activity.kind == "task", Activity.done_at.is_(None))
+    ):
         task.user_id = new_owner.id
-    add_deal_event(session, deal.id, f"Handed over from {old.name if old else 'nobody'} to {new_owner.name}",
-                   user_id=actor.user_id, kind="system")
+    add_deal_event(
+        session,
+        deal.id,
+        f"Handed over from {old.name if old else 'nobody'} to {new_owner.name}",
+        user_id=actor.user_id,
+        kind="system",
+    )
     notify(session, new_owner.id, "deal_assigned", f"Deal handed to you: {deal.title}", link=f"/deals/{deal.id}")
     return deal
 
 
 # --- activities -----------------------------------------------------------------------------
 
-def add_activity(session: Session, actor: Actor, deal_id: int, kind: str, subject: str, body: str | None = None,
-                 due_at: datetime | None = None) -> Activity:
+
+def add_activity(
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    kind: str,
+    subject: str,
+    body: str | None = None,
+    due_at: datetime | None = None,
+) -> Activity:
     deal = get_deal(session, deal_id)
     if kind not in ACTIVITY_KINDS:
         raise PipelineError(f"kind: one of {', '.join(ACTIVITY_KINDS)}.", "kind")
     subject = (subject or "").strip()
     if not subject:
         raise PipelineError("subject: say what happened or what is to do.", "subject")
-    act = Activity(deal_id=deal.id, user_id=actor.user_id if kind != "task" else (deal.owner_id or actor.user_id),
-                   kind=kind, subject=subject[:300], body=body or None, due_at=due_at if kind == "task" else None,
-                   done_at=None if kind == "task" else utcnow())
+    act = Activity(
+        deal_id=deal.id,
+        user_id=actor.user_id if kind != "task" else (deal.owner_id or actor.user_id),
+        kind=kind,
+        subject=subject[:300],
+        body=body or None,
+        due_at=due_at if kind == "task" else None,
+        done_at=None if kind == "task" else utcnow(),
+    )
     session.add(act)
     deal.last_activity_at = utcnow()
     record_create(session, actor, act)
@@ -428,15 +519,22 @@ def set_task_done(session: Session, actor: Actor, activity_id: int, done: bool =
 
 # --- the board ---------------------------------------------------------------------------
 
+
 def board_version(session: Session) -> str:
     """A cheap fingerprint of the board: changes whenever a deal is created, moved or edited."""
     count, last = session.exec(select(func.count(), func.max(Deal.updated_at))).one()
     return f"{count}:{last.isoformat() if last else ''}"
 
 
-def board(session: Session, owner_id: int | None = None, close_from: date | None = None,
-          close_to: date | None = None, tz: str = "UTC", per_column: int = 100,
-          only: set[int] | None = None) -> list[dict]:
+def board(
+    session: Session,
+    owner_id: int | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
+    tz: str = "UTC",
+    per_column: int = 100,
+    only: set[int] | None = None,
+) -> list[dict]:
     """The open stages as columns, with cards and header figures (count, total, weighted).
 
     Header figures cover every deal; each column carries at most `per_column` cards (most recent
@@ -449,19 +547,50 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
     what a live patch of the board needs (pipeline/board_events.py).
     """
     stages = open_stages(session)
-    cols = {s.id: {"id": s.id, "name": s.name, "probability": s.probability, "cards": [], "count": 0,
-                   "totals": {}, "weighted": {}} for s in stages}
-    stmt = (select(Deal.id, Deal.title, Deal.stage_id, Deal.value_minor, Deal.currency, Deal.probability,
-                   Deal.stage_entered_at, Deal.expected_close, Account.name, User.name)
-            .join(Account, Account.id == Deal.account_id, isouter=True)
-            .join(User, User.id == Deal.owner_id, isouter=True)
-            .where(Deal.status == "open"))
+    cols = {
+        s.id: {
+            "id": s.id,
+            "name": s.name,
+            "probability": s.probability,
+            "cards": [],
+            "count": 0,
+            "totals": {},
+            "weighted": {},
+        }
+        for s in stages
+    }
+    stmt = (
+        select(
+            Deal.id,
+            Deal.title,
+            Deal.stage_id,
+            Deal.value_minor,
+            Deal.currency,
+            Deal.probability,
+            Deal.stage_entered_at,
+            Deal.expected_close,
+            Account.name,
+            User.name,
+        )
+        .join(Account, Account.id == Deal.account_id, isouter=True)
+        .join(User, User.id == Deal.owner_id, isouter=True)
+        .where(Deal.status == "open")
+    )
     names: dict[int, tuple] = {}
     if only is not None:  # figures need every deal, names only the patched ones: no join, no order
         names = {r[0]: r[8:] for r in session.exec(stmt.where(Deal.id.in_(only))).all()}  # type: ignore[union-attr]
-        stmt = select(Deal.id, Deal.title, Deal.stage_id, Deal.value_minor, Deal.currency,  # type: ignore[assignment]
-                      Deal.probability, Deal.stage_entered_at, Deal.expected_close, Deal.account_id,
-                      Deal.owner_id).where(Deal.status == "open")
+        stmt = select(
+            Deal.id,
+            Deal.title,
+            Deal.stage_id,
+            Deal.value_minor,
+            Deal.currency,  # type: ignore[assignment]
+            Deal.probability,
+            Deal.stage_entered_at,
+            Deal.expected_close,
+            Deal.account_id,
+            Deal.owner_id,
+        ).where(Deal.status == "open")
     if owner_id:
         stmt = stmt.where(Deal.owner_id == owner_id)
     if close_from:
@@ -470,11 +599,17 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
         stmt = stmt.where(Deal.expected_close <= close_to)
     rows = session.exec(stmt.order_by(Deal.stage_entered_at.desc()) if only is None else stmt).all()
     next_tasks: dict[int, tuple] = {}
-    task_rows = session.exec(select(Activity.deal_id, Activity.subject, Activity.due_at)
-                             .join(Deal, Deal.id == Activity.deal_id)
-                             .where(Deal.status == "open", Activity.kind == "task", Activity.done_at.is_(None),
-                                    *([Deal.id.in_(only)] if only is not None else []))  # type: ignore[union-attr]
-                             .order_by(Activity.due_at)).all()
+    task_rows = session.exec(
+        select(Activity.deal_id, Activity.subject, Activity.due_at)
+        .join(Deal, Deal.id == Activity.deal_id)
+        .where(
+            Deal.status == "open",
+            Activity.kind == "task",
+            Activity.done_at.is_(None),
+            *([Deal.id.in_(only)] if only is not None else []),
+        )  # type: ignore[union-attr]
+        .order_by(Activity.due_at)
+    ).all()
     for did, subject, due in task_rows:
         next_tasks.setdefault(did, (subject, due))
     now = utcnow()
@@ -498,12 +633,19 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
             entered = entered.replace(tzinfo=now.tzinfo)
         days = (now - entered).days if entered else 0
         nxt = next_tasks.get(did)
-        col["cards"].append({
-            "id": did, "title": title, "account": account or "", "owner": owner or "",
-            "value": format_money(value, cur), "age": f"{days} d in stage",
-            "next": (nxt[0] + (f" (due {nxt[1].date().isoformat()})" if nxt[1] else "")) if nxt else "",
-            "close": close.isoformat() if close else "", "entered": entered.isoformat() if entered else "",
-        })
+        col["cards"].append(
+            {
+                "id": did,
+                "title": title,
+                "account": account or "",
+                "owner": owner or "",
+                "value": format_money(value, cur),
+                "age": f"{days} d in stage",
+                "next": (nxt[0] + (f" (due {nxt[1].date().isoformat()})" if nxt[1] else "")) if nxt else "",
+                "close": close.isoformat() if close else "",
+                "entered": entered.isoformat() if entered else "",
+            }
+        )
     from decimal import Decimal
 
     from l2c_app.core.money import round_minor
@@ -513,8 +655,10 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
         col = cols[s.id]
         # Weighted value = value x probability %: summed exactly, rounded once per column (round_minor).
         col["total_text"] = " + ".join(format_money(v, c) for c, v in sorted(col["totals"].items())) or "-"
-        col["weighted_text"] = " + ".join(format_money(round_minor(Decimal(v) / 100), c)
-                                          for c, v in sorted(col["weighted"].items())) or "-"
+        col["weighted_text"] = (
+            " + ".join(format_money(round_minor(Decimal(v) / 100), c) for c, v in sorted(col["weighted"].items()))
+            or "-"
+        )
         del col["totals"], col["weighted"]
         col["more"] = col["count"] - len(col["cards"])
         out.append(col)
@@ -523,26 +667,39 @@ def board(session: Session, owner_id: int | None = None, close_from: date | None
 
 # --- the deal page --------------------------------------------------------------------------
 
+
 def deal_detail(session: Session, deal_id: int) -> dict:
     deal = get_deal(session, deal_id)
     data = deal_json(session, deal)
     stage = session.get(PipelineStage, deal.stage_id)
     account = session.get(Account, deal.account_id) if deal.account_id else None
     owner = session.get(User, deal.owner_id) if deal.owner_id else None
-    data.update({
-        "stage_name": stage.name if stage else "", "account_name": account.name if account else "",
-        "owner_name": owner.name if owner else "", "effective_probability": _effective_probability(deal, stage),
-        "value_major": f"{deal.value_minor / 100:.2f}",
-    })
+    data.update(
+        {
+            "stage_name": stage.name if stage else "",
+            "account_name": account.name if account else "",
+            "owner_name": owner.name if owner else "",
+            "effective_probability": _effective_probability(deal, stage),
+            "value_major": f"{deal.value_minor / 100:.2f}",
+        }
+    )
     contacts = []
     if deal.account_id:
         contacts = list(session.exec(select(Contact).where(Contact.account_id == deal.account_id).order_by(Contact.id)))
     elif deal.contact_id:
         c = session.get(Contact, deal.contact_id)
         contacts = [c] if c else []
-    data["contacts"] = [{"id": c.id, "name": c.name, "email": c.email or "", "phone": c.phone or "",
-                         "title": c.title or "", "primary": "primary" if c.id == deal.contact_id else ""}
-                        for c in contacts]
+    data["contacts"] = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "email": c.email or "",
+            "phone": c.phone or "",
+            "title": c.title or "",
+            "primary": "primary" if c.id == deal.contact_id else "",
+        }
+        for c in contacts
+    ]
     return data
 
 
@@ -550,16 +707,26 @@ def timeline(session: Session, deal_id: int, tz: str = "UTC") -> list[dict]:
     from l2c_app.core.timeutil import format_local
 
     users = {u.id: u.name for u in session.exec(select(User))}
-    acts = session.exec(select(Activity).where(Activity.deal_id == deal_id)
-                        .order_by(Activity.created_at.desc(), Activity.id.desc())).all()
+    acts = session.exec(
+        select(Activity).where(Activity.deal_id == deal_id).order_by(Activity.created_at.desc(), Activity.id.desc())
+    ).all()
     now = utcnow()
     out = []
     for a in acts:
         overdue = a.kind == "task" and a.done_at is None and a.due_at is not None and _aware(a.due_at) < now
-        out.append({"id": a.id, "kind": a.kind, "subject": a.subject, "body": a.body or "",
-                    "who": users.get(a.user_id, "System") if a.user_id else "System",
-                    "when": format_local(a.created_at, tz), "due": format_local(a.due_at, tz) if a.due_at else "",
-                    "done": "done" if a.done_at else "", "overdue": "overdue" if overdue else ""})
+        out.append(
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "subject": a.subject,
+                "body": a.body or "",
+                "who": users.get(a.user_id, "System") if a.user_id else "System",
+                "when": format_local(a.created_at, tz),
+                "due": format_local(a.due_at, tz) if a.due_at else "",
+                "done": "done" if a.done_at else "",
+                "overdue": "overdue" if overdue else "",
+            }
+        )
     return out
 
 
@@ -570,17 +737,23 @@ def _aware(value: datetime) -> datetime:
 
 
 def team_options(session: Session) -> list[dict]:
-    return [{"id": str(u.id), "name": u.name, "email": u.email, "role": u.role}
-            for u in list_users(session, active_only=True)]
+    return [
+        {"id": str(u.id), "name": u.name, "email": u.email, "role": u.role}
+        for u in list_users(session, active_only=True)
+    ]
 
 
 # --- my day -----------------------------------------------------------------------------------
 
+
 def stale_days(session: Session) -> int:
     org = get_organisation(session)
     try:
-        return int(((org.settings or {}).get("pipeline") or {}).get("stale_days", DEFAULT_STALE_DAYS)) if org \
+        return (
+            int(((org.settings or {}).get("pipeline") or {}).get("stale_days", DEFAULT_STALE_DAYS))
+            if org
             else DEFAULT_STALE_DAYS
+        )
     except (TypeError, ValueError):
         return DEFAULT_STALE_DAYS
 
@@ -605,25 +778,47 @@ def my_day(session: Session, user_id: int, tz: str = "UTC") -> dict:
 
     now = utcnow()
     local_now = now.astimezone(ZoneInfo(tz))
-    end_of_day = (local_now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
-    tasks = session.exec(select(Activity, Deal.title).join(Deal, Deal.id == Activity.deal_id, isouter=True)
-                         .where(Activity.kind == "task", Activity.done_at.is_(None), Activity.user_id == user_id,
-                                Activity.due_at.is_not(None), Activity.due_at < end_of_day)
-                         .order_by(Activity.due_at)).all()
+    end_of_day = local_now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    tasks = session.exec(
+        select(Activity, Deal.title)
+        .join(Deal, Deal.id == Activity.deal_id, isouter=True)
+        .where(
+            Activity.kind == "task",
+            Activity.done_at.is_(None),
+            Activity.user_id == user_id,
+            Activity.due_at.is_not(None),
+            Activity.due_at < end_of_day,
+        )
+        .order_by(Activity.due_at)
+    ).all()
     days = stale_days(session)
-    stale = session.exec(select(Deal).where(Deal.owner_id == user_id, Deal.status == "open",
-                                            Deal.last_activity_at < now - timedelta(days=days))
-                         .order_by(Deal.last_activity_at).limit(50)).all()
+    stale = session.exec(
+        select(Deal)
+        .where(Deal.owner_id == user_id, Deal.status == "open", Deal.last_activity_at < now - timedelta(days=days))
+        .order_by(Deal.last_activity_at)
+        .limit(50)
+    ).all()
     # With no open deal at all, "every deal moved recently" would be true and useless: the
     # page says how to get a first deal instead.
-    open_deals = session.exec(select(func.count()).select_from(Deal)
-                              .where(Deal.owner_id == user_id, Deal.status == "open")).one()
+    open_deals = session.exec(
+        select(func.count()).select_from(Deal).where(Deal.owner_id == user_id, Deal.status == "open")
+    ).one()
     return {
-        "tasks": [{"id": a.id, "subject": a.subject, "deal": title or "", "deal_id": a.deal_id or 0,
-                   "due": format_local(a.due_at, tz), "overdue": "overdue" if _aware(a.due_at) < now else "today"}
-                  for a, title in tasks],
-        "stale": [{"id": d.id, "title": d.title, "idle": f"{(now - _aware(d.last_activity_at)).days} days idle"}
-                  for d in stale],
+        "tasks": [
+            {
+                "id": a.id,
+                "subject": a.subject,
+                "deal": title or "",
+                "deal_id": a.deal_id or 0,
+                "due": format_local(a.due_at, tz),
+                "overdue": "overdue" if _aware(a.due_at) < now else "today",
+            }
+            for a, title in tasks
+        ],
+        "stale": [
+            {"id": d.id, "title": d.title, "idle": f"{(now - _aware(d.last_activity_at)).days} days idle"}
+            for d in stale
+        ],
         "stale_days": days,
         "open_deals": int(open_deals),
     }

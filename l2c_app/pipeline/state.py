@@ -29,8 +29,10 @@ def _date(value: str) -> date | None:
 
 def focus_script(element_id: str) -> str:
     """JS that focuses the element once the page has re-rendered (tries for about a second)."""
-    return ("(function(){var n=0;function f(){var e=document.getElementById(" + repr(element_id) + ");"
-            "if(e){e.focus();if(document.activeElement===e&&n>2)return;}if(n++<25)setTimeout(f,40);}f();})()")
+    return (
+        "(function(){var n=0;function f(){var e=document.getElementById(" + repr(element_id) + ");"
+        "if(e){e.focus();if(document.activeElement===e&&n>2)return;}if(n++<25)setTimeout(f,40);}f();})()"
+    )
 
 
 # Cards drawn per column at first (the headers count every deal; "Show N more" adds SHOW_MORE):
@@ -57,8 +59,12 @@ class BoardState(AuthState):
     _beat: float = 0.0  # when the follow task last woke (the poll restarts a dead one)
 
     def _filters(self) -> tuple:
-        return (int(self.owner) if self.owner not in (ALL, "") else None, _date(self.close_from),
-                _date(self.close_to), self.org_timezone)
+        return (
+            int(self.owner) if self.owner not in (ALL, "") else None,
+            _date(self.close_from),
+            _date(self.close_to),
+            self.org_timezone,
+        )
 
     def _apply(self, change: dict) -> bool:
         """Patch the changed cards in (board_events.patch_columns); False when a reload is needed."""
@@ -70,8 +76,14 @@ class BoardState(AuthState):
         return True
 
     async def _reload(self):
-        self.columns = await run_db(svc.board, int(self.owner) if self.owner not in (ALL, "") else None,
-                                    _date(self.close_from), _date(self.close_to), self.org_timezone, self.per_column)
+        self.columns = await run_db(
+            svc.board,
+            int(self.owner) if self.owner not in (ALL, "") else None,
+            _date(self.close_from),
+            _date(self.close_to),
+            self.org_timezone,
+            self.per_column,
+        )
         self.version = await run_db(svc.board_version)
 
     @rx.event
@@ -143,8 +155,14 @@ class BoardState(AuthState):
         if not access.allowed:
             return access.denial()
         try:
-            change = await run_db(_act, _move, (Actor("user", access.viewer.id), deal_id, stage_id), deal_id,
-                                  self._filters(), self.version)
+            change = await run_db(
+                _act,
+                _move,
+                (Actor("user", access.viewer.id), deal_id, stage_id),
+                deal_id,
+                self._filters(),
+                self.version,
+            )
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         await self._patched(change)
@@ -161,8 +179,9 @@ class BoardState(AuthState):
     @guard("pipeline")
     async def won(self, deal_id: int):
         try:
-            change = await run_db(_act, _won, (self._actor(), int(deal_id)), int(deal_id), self._filters(),
-                                  self.version)
+            change = await run_db(
+                _act, _won, (self._actor(), int(deal_id)), int(deal_id), self._filters(), self.version
+            )
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         await self._patched(change)
@@ -180,8 +199,14 @@ class BoardState(AuthState):
     @guard("pipeline")
     async def lost(self, form: dict):
         try:
-            change = await run_db(_act, _lost, (self._actor(), self.lost_id, form.get("reason", "")),
-                                  self.lost_id, self._filters(), self.version)
+            change = await run_db(
+                _act,
+                _lost,
+                (self._actor(), self.lost_id, form.get("reason", "")),
+                self.lost_id,
+                self._filters(),
+                self.version,
+            )
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         self.lost_open = False
@@ -296,8 +321,14 @@ class DealState(AuthState):
                 self.error = "Due: pick a date and time."
                 return None
             due = (local.replace(tzinfo=ZoneInfo(self.org_timezone)) if local.tzinfo is None else local).astimezone(UTC)
-        return await self._do(_activity, self.activity_kind, form.get("subject", ""), form.get("body") or None, due,
-                              ok="Added to the timeline.")
+        return await self._do(
+            _activity,
+            self.activity_kind,
+            form.get("subject", ""),
+            form.get("body") or None,
+            due,
+            ok="Added to the timeline.",
+        )
 
     @rx.event
     @guard("pipeline")
@@ -346,8 +377,10 @@ class StageSettingsState(AuthState):
     @rx.event
     @guard("settings")
     async def load(self):
-        self.rows = [{**s, "probability": str(s["probability"]), "position": str(s["position"]), "delete": False}
-                     for s in await run_db(svc.stages_json)]
+        self.rows = [
+            {**s, "probability": str(s["probability"]), "position": str(s["position"]), "delete": False}
+            for s in await run_db(svc.stages_json)
+        ]
         self.stale_days = str(await run_db(svc.stale_days))
         self.error = ""
         return None
@@ -361,8 +394,9 @@ class StageSettingsState(AuthState):
     @rx.event
     def add_row(self):
         pos = max([int(r["position"] or 0) for r in self.rows] + [0]) + 1
-        self.rows = self.rows + [{"id": 0, "name": "", "position": str(pos), "probability": "50", "kind": "open",
-                                  "delete": False}]
+        self.rows = self.rows + [
+            {"id": 0, "name": "", "position": str(pos), "probability": "50", "kind": "open", "delete": False}
+        ]
 
     @rx.event
     def mark_delete(self, index: int):

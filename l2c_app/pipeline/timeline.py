@@ -11,8 +11,14 @@ from l2c_app.core.timeutil import utcnow
 from l2c_app.pipeline.models import Activity, Deal
 
 
-def add_deal_event(session: Session, deal_id: int | None, subject: str, body: str | None = None,
-                   user_id: int | None = None, kind: str = "system") -> Activity | None:
+def add_deal_event(
+    session: Session,
+    deal_id: int | None,
+    subject: str,
+    body: str | None = None,
+    user_id: int | None = None,
+    kind: str = "system",
+) -> Activity | None:
     """Record a stage event (quote sent, contract signed, invoice paid ...) on the deal."""
     if deal_id is None:
         return None

@@ -28,24 +28,31 @@ router = APIRouter(prefix="/api/v1", tags=["projects"])
 
 
 @router.post("/contracts/{contract_id}/project", status_code=201)
-def create_project(contract_id: int, session: Session = Depends(db),
-                   who: Principal = Depends(require("projects"))) -> dict:
+def create_project(
+    contract_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> dict:
     """Create the project of a signed contract (409 with the existing project's link if it exists)."""
     project = svc.create_project_from_contract(session, who.actor, contract_id)
     return svc.project_detail(session, project.id)
 
 
 @router.get("/projects/{project_id}")
-def get_project(project_id: int, session: Session = Depends(db),
-                who: Principal = Depends(require("projects"))) -> dict:
+def get_project(project_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))) -> dict:
     return svc.project_detail(session, project_id)
 
 
 @router.get("/time-entries")
-def list_time_entries(session: Session = Depends(db), who: Principal = Depends(require("time")),
-                      project_id: int | None = None, user_id: int | None = None,
-                      date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
-                      updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None, limit: int = Query(100, ge=1, le=500)) -> dict:
+def list_time_entries(
+    session: Session = Depends(db),
+    who: Principal = Depends(require("time")),
+    project_id: int | None = None,
+    user_id: int | None = None,
+    date_from: date | None = Query(None, alias="from"),
+    date_to: date | None = Query(None, alias="to"),
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+) -> dict:
     """Time entries, filtered; a user without the approve_time role sees only their own."""
     stmt = select(TimeEntry)
     if who.user is not None and not can(who.user.role, "approve_time"):
@@ -66,8 +73,10 @@ def list_time_entries(session: Session = Depends(db), who: Principal = Depends(r
 class TimeEntryIn(BaseModel):
     project_id: int
     date: date
-    minutes: int | str = Field(description="integer minutes, or a duration such as '1:30', '1.5', '90m' "
-                                           "(digits alone as a string are refused: minutes or hours?)")
+    minutes: int | str = Field(
+        description="integer minutes, or a duration such as '1:30', '1.5', '90m' "
+        "(digits alone as a string are refused: minutes or hours?)"
+    )
     budget_line_id: int | None = None
     task_id: int | None = None
     user_id: int | None = None
@@ -76,8 +85,9 @@ class TimeEntryIn(BaseModel):
 
 
 @router.post("/time-entries")
-def upsert_time_entry(body: TimeEntryIn, session: Session = Depends(db),
-                      who: Principal = Depends(require("time"))) -> JSONResponse:
+def upsert_time_entry(
+    body: TimeEntryIn, session: Session = Depends(db), who: Principal = Depends(require("time"))
+) -> JSONResponse:
     """Set one cell (user, project, budget line/task, date): 201 created, 200 changed or cleared."""
     user_id = body.user_id
     if who.user is not None:
@@ -87,10 +97,21 @@ def upsert_time_entry(body: TimeEntryIn, session: Session = Depends(db),
         user_id = user_id or who.user.id
     if user_id is None:
         raise DomainError("required with an API key", "user_id")
-    existed = time_entries._cell(session, user_id, body.project_id, body.budget_line_id, body.task_id, body.date) is not None
-    res = svc.upsert_time(session, who.actor, user_id=user_id, project_id=body.project_id, day=body.date,
-                          minutes=body.minutes, budget_line_id=body.budget_line_id, task_id=body.task_id,
-                          billable=body.billable, note=body.note)
+    existed = (
+        time_entries._cell(session, user_id, body.project_id, body.budget_line_id, body.task_id, body.date) is not None
+    )
+    res = svc.upsert_time(
+        session,
+        who.actor,
+        user_id=user_id,
+        project_id=body.project_id,
+        day=body.date,
+        minutes=body.minutes,
+        budget_line_id=body.budget_line_id,
+        task_id=body.task_id,
+        billable=body.billable,
+        note=body.note,
+    )
     if res.entry is None:
         return JSONResponse({"cleared": True, "day_minutes": res.day_minutes}, 200)
     session.flush()
@@ -108,11 +129,20 @@ class ChangeOrderIn(BaseModel):
 
 
 @router.post("/projects/{project_id}/change-orders", status_code=201)
-def create_change_order(project_id: int, body: ChangeOrderIn, session: Session = Depends(db),
-                        who: Principal = Depends(require("projects"))) -> dict:
-    co = svc.create_change_order(session, who.actor, project_id, description=body.description, kind=body.kind,
-                                 amount_minor=body.amount_minor, minutes=body.minutes, rate_minor=body.rate_minor,
-                                 role=body.role)
+def create_change_order(
+    project_id: int, body: ChangeOrderIn, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> dict:
+    co = svc.create_change_order(
+        session,
+        who.actor,
+        project_id,
+        description=body.description,
+        kind=body.kind,
+        amount_minor=body.amount_minor,
+        minutes=body.minutes,
+        rate_minor=body.rate_minor,
+        role=body.role,
+    )
     if body.send_to is not None:
         co = svc.send_change_order(session, who.actor, co.id, body.send_to)
     return svc.change_order_json(co)
@@ -123,8 +153,13 @@ class ApproveIn(BaseModel):
 
 
 @router.post("/change-orders/{change_order_id}/approve")
-def approve_change_order(change_order_id: int, body: ApproveIn, request: Request, session: Session = Depends(db),
-                         who: Principal = Depends(require("projects"))) -> dict:
+def approve_change_order(
+    change_order_id: int,
+    body: ApproveIn,
+    request: Request,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+) -> dict:
     """Record the client's approval (e.g. given on paper or by e-mail): the budget rises."""
     co = svc.approve_change_order(session, who.actor, change_order_id, body.name, client_ip(request))
     return svc.change_order_json(co)

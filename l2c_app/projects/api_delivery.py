@@ -73,29 +73,58 @@ def _approver(session: Session, who: Principal, project_id: int, body: WeekAppro
 
 
 @router.post("/projects/{project_id}/weeks/approve", response_model=WeekApproved)
-def approve_week(project_id: int, body: WeekApproval, session: Session = Depends(db),
-                 who: Principal = Depends(require("approve_time"))) -> dict:
-    count = svc.approve_week(session, who.actor, _approver(session, who, project_id, body), user_id=body.user_id,
-                             project_id=project_id, monday=body.week)
-    return {"project_id": project_id, "user_id": body.user_id, "week": week_start(body.week),
-            "approved_entries": count}
+def approve_week(
+    project_id: int,
+    body: WeekApproval,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("approve_time")),
+) -> dict:
+    count = svc.approve_week(
+        session,
+        who.actor,
+        _approver(session, who, project_id, body),
+        user_id=body.user_id,
+        project_id=project_id,
+        monday=body.week,
+    )
+    return {"project_id": project_id, "user_id": body.user_id, "week": week_start(body.week), "approved_entries": count}
 
 
 @router.post("/projects/{project_id}/weeks/reopen", response_model=WeekApproved)
-def reopen_week(project_id: int, body: WeekApproval, session: Session = Depends(db),
-                who: Principal = Depends(require("approve_time"))) -> dict:
+def reopen_week(
+    project_id: int,
+    body: WeekApproval,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("approve_time")),
+) -> dict:
     """Take an approval back (entries already invoiced stay approved); `approved_entries` counts those reopened."""
-    count = weeks.reopen_week(session, who.actor, _approver(session, who, project_id, body), user_id=body.user_id,
-                              project_id=project_id, monday=body.week)
-    return {"project_id": project_id, "user_id": body.user_id, "week": week_start(body.week),
-            "approved_entries": count}
+    count = weeks.reopen_week(
+        session,
+        who.actor,
+        _approver(session, who, project_id, body),
+        user_id=body.user_id,
+        project_id=project_id,
+        monday=body.week,
+    )
+    return {"project_id": project_id, "user_id": body.user_id, "week": week_start(body.week), "approved_entries": count}
 
 
 @router.post("/milestones/{milestone_id}/reached", response_model=MilestoneOut)
-def milestone_reached(milestone_id: int, body: Reached | None = None, session: Session = Depends(db),
-                      who: Principal = Depends(require("projects"))) -> dict:
+def milestone_reached(
+    milestone_id: int,
+    body: Reached | None = None,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+) -> dict:
     ms = svc.mark_milestone_reached(session, who.actor, milestone_id, body.on if body else None)
     project = session.get(Project, ms.project_id)
-    return {"id": ms.id, "project_id": ms.project_id, "name": ms.name, "kind": ms.kind,
-            "amount_minor": ms.amount_minor, "currency": project.currency if project else "",
-            "status": ms.status, "reached_on": ms.reached_on}
+    return {
+        "id": ms.id,
+        "project_id": ms.project_id,
+        "name": ms.name,
+        "kind": ms.kind,
+        "amount_minor": ms.amount_minor,
+        "currency": project.currency if project else "",
+        "status": ms.status,
+        "reached_on": ms.reached_on,
+    }

@@ -46,7 +46,7 @@ class ExpenseIn(_In):
     tax_rate_id: StrictInt | None = None
     category: str = Field("other", max_length=40)
     billable: StrictBool = True
-    markup_percent: Decimal = Field(Decimal("0"), description="Percent added when billed, e.g. \"15\"")
+    markup_percent: Decimal = Field(Decimal("0"), description='Percent added when billed, e.g. "15"')
 
 
 class ExpenseOut(BaseModel):
@@ -100,68 +100,117 @@ class CostRatePage(BaseModel):
 
 
 @router.get("/projects/{project_id}/expenses", response_model=ExpensePage)
-def list_expenses(project_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects")),
-                  updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
-                  limit: int = Query(100, ge=1, le=500)) -> ExpensePage:
-    got = page(session, select(Expense).where(Expense.project_id == project_id), Expense, cursor, limit,
-               lambda r: expenses.expense_json(r, expenses.is_billed(session, r.id)), updated_since)
+def list_expenses(
+    project_id: int,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+) -> ExpensePage:
+    got = page(
+        session,
+        select(Expense).where(Expense.project_id == project_id),
+        Expense,
+        cursor,
+        limit,
+        lambda r: expenses.expense_json(r, expenses.is_billed(session, r.id)),
+        updated_since,
+    )
     return ExpensePage.model_validate(got)
 
 
 @router.post("/projects/{project_id}/expenses", status_code=201, response_model=ExpenseOut)
-def create_expense(project_id: int, body: ExpenseIn, session: Session = Depends(db),
-                   who: Principal = Depends(require("projects"))) -> ExpenseOut:
-    row = expenses.add_expense(session, who.actor, project_id, day=body.day, description=body.description,
-                               amount_minor=body.amount_minor, tax_rate_id=body.tax_rate_id, category=body.category,
-                               billable=body.billable, markup_percent=body.markup_percent)
+def create_expense(
+    project_id: int, body: ExpenseIn, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> ExpenseOut:
+    row = expenses.add_expense(
+        session,
+        who.actor,
+        project_id,
+        day=body.day,
+        description=body.description,
+        amount_minor=body.amount_minor,
+        tax_rate_id=body.tax_rate_id,
+        category=body.category,
+        billable=body.billable,
+        markup_percent=body.markup_percent,
+    )
     session.commit()
     return ExpenseOut.model_validate(expenses.expense_json(row, False))
 
 
 @router.delete("/expenses/{expense_id}", status_code=204)
-def delete_expense(expense_id: int, session: Session = Depends(db),
-                   who: Principal = Depends(require("projects"))) -> Response:
+def delete_expense(
+    expense_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> Response:
     expenses.delete_expense(session, who.actor, expense_id)
     session.commit()
     return Response(status_code=204)
 
 
 @router.put("/expenses/{expense_id}/receipt", response_model=ReceiptOut)
-async def put_receipt(expense_id: int, request: Request, filename: str = Query("receipt", max_length=200),
-                      session: Session = Depends(db), who: Principal = Depends(require("projects"))) -> ReceiptOut:
+async def put_receipt(
+    expense_id: int,
+    request: Request,
+    filename: str = Query("receipt", max_length=200),
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+) -> ReceiptOut:
     data = await request.body()
     doc = expenses.attach_receipt(session, who.actor, expense_id, filename, data)
     session.commit()
-    return ReceiptOut(expense_id=expense_id, filename=doc.filename, content_type=doc.content_type, size=doc.size,
-                      sha256=doc.sha256)
+    return ReceiptOut(
+        expense_id=expense_id, filename=doc.filename, content_type=doc.content_type, size=doc.size, sha256=doc.sha256
+    )
 
 
 @router.get("/expenses/{expense_id}/receipt")
-def get_receipt(expense_id: int, session: Session = Depends(db),
-                who: Principal = Depends(require("projects"))) -> Response:
+def get_receipt(
+    expense_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> Response:
     doc = expenses.receipt_of(session, expense_id)
-    return Response(doc.data, media_type=doc.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{doc.filename}"',
-                             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return Response(
+        doc.data,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{doc.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _rate_json(r: CostRate) -> dict:
-    return {"id": r.id, "user_id": r.user_id, "effective_from": r.effective_from, "amount_minor": r.amount_minor,
-            "currency": r.currency, "updated_at": r.updated_at}
+    return {
+        "id": r.id,
+        "user_id": r.user_id,
+        "effective_from": r.effective_from,
+        "amount_minor": r.amount_minor,
+        "currency": r.currency,
+        "updated_at": r.updated_at,
+    }
 
 
 @router.get("/cost-rates", response_model=CostRatePage)
-def list_cost_rates(session: Session = Depends(db), who: Principal = Depends(require("team")),
-                    user_id: int | None = None, updated_since: datetime | None = UPDATED_SINCE,
-                    cursor: str | None = None, limit: int = Query(100, ge=1, le=500)) -> CostRatePage:
+def list_cost_rates(
+    session: Session = Depends(db),
+    who: Principal = Depends(require("team")),
+    user_id: int | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+) -> CostRatePage:
     stmt = select(CostRate) if user_id is None else select(CostRate).where(CostRate.user_id == user_id)
     return CostRatePage.model_validate(page(session, stmt, CostRate, cursor, limit, _rate_json, updated_since))
 
 
 @router.post("/cost-rates", status_code=201, response_model=CostRateOut)
-def set_cost_rate(body: CostRateIn, session: Session = Depends(db),
-                  who: Principal = Depends(require("team"))) -> CostRateOut:
-    row = cost_rates.set_cost_rate(session, who.actor, body.user_id, body.effective_from, body.amount_minor,
-                                   body.currency)
+def set_cost_rate(
+    body: CostRateIn, session: Session = Depends(db), who: Principal = Depends(require("team"))
+) -> CostRateOut:
+    row = cost_rates.set_cost_rate(
+        session, who.actor, body.user_id, body.effective_from, body.amount_minor, body.currency
+    )
     session.commit()
     return CostRateOut.model_validate(_rate_json(row))

@@ -106,7 +106,8 @@ class BudgetLineList(BaseModel):
 
 class TimeEntryPatch(_In):
     minutes: Annotated[StrictInt, Field(ge=0, le=1440)] | str | None = Field(
-        None, description="integer minutes or a duration ('1:30'); 0 deletes the entry")
+        None, description="integer minutes or a duration ('1:30'); 0 deletes the entry"
+    )
     billable: StrictBool | None = None
     note: Annotated[str, Field(max_length=1000)] | None = None
 
@@ -167,16 +168,22 @@ class ChangeOrderOut(BaseModel):
 
 # --- members ----------------------------------------------------------------------------------
 
+
 @router.get("/projects/{project_id}/members", response_model=MemberList)
-def list_members(project_id: int, updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                 _: Principal = Depends(require("projects"))) -> MemberList:
+def list_members(
+    project_id: int,
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("projects")),
+) -> MemberList:
     rows = changed_since(plan.members_of(session, project_id), updated_since)
     return MemberList(items=[MemberOut(**plan.member_json(session, m)) for m in rows])
 
 
 @router.post("/projects/{project_id}/members", status_code=201, response_model=MemberOut)
-def set_member(project_id: int, body: MemberIn, session: Session = Depends(db),
-               who: Principal = Depends(require("projects"))) -> MemberOut:
+def set_member(
+    project_id: int, body: MemberIn, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> MemberOut:
     """Add a person (or change their role and rate: the same call again)."""
     m = plan.set_member(session, who.actor, project_id, body.user_id, body.budget_line_id, body.rate_minor)
     session.flush()
@@ -184,46 +191,67 @@ def set_member(project_id: int, body: MemberIn, session: Session = Depends(db),
 
 
 @router.delete("/projects/{project_id}/members/{member_id}", status_code=204)
-def remove_member(project_id: int, member_id: int, session: Session = Depends(db),
-                  who: Principal = Depends(require("projects"))) -> Response:
+def remove_member(
+    project_id: int, member_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> Response:
     plan.remove_member(session, who.actor, project_id, member_id)
     return Response(status_code=204)
 
 
 # --- budget lines -----------------------------------------------------------------------------
 
+
 @router.get("/projects/{project_id}/budget-lines", response_model=BudgetLineList)
-def list_budget_lines(project_id: int, updated_since: datetime | None = UPDATED_SINCE,
-                      session: Session = Depends(db), _: Principal = Depends(require("projects"))) -> BudgetLineList:
+def list_budget_lines(
+    project_id: int,
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("projects")),
+) -> BudgetLineList:
     rows = changed_since(plan.budget_lines_of(session, project_id), updated_since)
     return BudgetLineList(items=[BudgetLineOut(**plan.budget_line_json(b)) for b in rows])
 
 
 @router.post("/projects/{project_id}/budget-lines", status_code=201, response_model=BudgetLineOut)
-def add_budget_line(project_id: int, body: BudgetLineIn, session: Session = Depends(db),
-                    who: Principal = Depends(require("projects"))) -> BudgetLineOut:
-    bl = plan.add_budget_line(session, who.actor, project_id, role=body.role, budget_minutes=body.budget_minutes,
-                              rate_minor=body.rate_minor, tax_rate_id=body.tax_rate_id)
+def add_budget_line(
+    project_id: int, body: BudgetLineIn, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> BudgetLineOut:
+    bl = plan.add_budget_line(
+        session,
+        who.actor,
+        project_id,
+        role=body.role,
+        budget_minutes=body.budget_minutes,
+        rate_minor=body.rate_minor,
+        tax_rate_id=body.tax_rate_id,
+    )
     session.flush()
     return BudgetLineOut(**plan.budget_line_json(bl))
 
 
 @router.patch("/projects/{project_id}/budget-lines/{line_id}", response_model=BudgetLineOut)
-def edit_budget_line(project_id: int, line_id: int, body: BudgetLinePatch, session: Session = Depends(db),
-                     who: Principal = Depends(require("projects"))) -> BudgetLineOut:
+def edit_budget_line(
+    project_id: int,
+    line_id: int,
+    body: BudgetLinePatch,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+) -> BudgetLineOut:
     bl = plan.update_budget_line(session, who.actor, project_id, line_id, **body.model_dump(exclude_unset=True))
     session.flush()
     return BudgetLineOut(**plan.budget_line_json(bl))
 
 
 @router.delete("/projects/{project_id}/budget-lines/{line_id}", status_code=204)
-def delete_budget_line(project_id: int, line_id: int, session: Session = Depends(db),
-                       who: Principal = Depends(require("projects"))) -> Response:
+def delete_budget_line(
+    project_id: int, line_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> Response:
     plan.delete_budget_line(session, who.actor, project_id, line_id)
     return Response(status_code=204)
 
 
 # --- one time entry ---------------------------------------------------------------------------
+
 
 def _own_time(session: Session, who: Principal, user_id: int) -> None:
     """A signed-in user changes only their own time unless owner/admin/billing (as logging does)."""
@@ -239,25 +267,38 @@ def _entry_user(session: Session, entry_id: int) -> int:
 
 
 @router.patch("/time-entries/{entry_id}", response_model=TimeEntryOut | None)
-def edit_time_entry(entry_id: int, body: TimeEntryPatch, session: Session = Depends(db),
-                    who: Principal = Depends(require("time"))) -> TimeEntryOut | Response:
+def edit_time_entry(
+    entry_id: int, body: TimeEntryPatch, session: Session = Depends(db), who: Principal = Depends(require("time"))
+) -> TimeEntryOut | Response:
     """Minutes, billable flag or note (409 when approved or billed); 0 minutes deletes it (204)."""
     _own_time(session, who, _entry_user(session, entry_id))
-    res = plan.update_time_entry(session, who.actor, entry_id, minutes=body.minutes, billable=body.billable,
-                                 note=body.note)
+    res = plan.update_time_entry(
+        session, who.actor, entry_id, minutes=body.minutes, billable=body.billable, note=body.note
+    )
     if res.entry is None:
         return Response(status_code=204)
     session.flush()
     e = res.entry
-    return TimeEntryOut(id=e.id, project_id=e.project_id, budget_line_id=e.budget_line_id,  # type: ignore[arg-type]
-                        task_id=e.task_id, user_id=e.user_id, date=e.day, minutes=e.minutes, billable=e.billable,
-                        rate_minor=e.rate_minor, note=e.note, approved_at=e.approved_at,
-                        day_minutes=res.day_minutes)
+    return TimeEntryOut(
+        id=e.id,
+        project_id=e.project_id,
+        budget_line_id=e.budget_line_id,  # type: ignore[arg-type]
+        task_id=e.task_id,
+        user_id=e.user_id,
+        date=e.day,
+        minutes=e.minutes,
+        billable=e.billable,
+        rate_minor=e.rate_minor,
+        note=e.note,
+        approved_at=e.approved_at,
+        day_minutes=res.day_minutes,
+    )
 
 
 @router.delete("/time-entries/{entry_id}", status_code=204)
-def delete_time_entry(entry_id: int, session: Session = Depends(db),
-                      who: Principal = Depends(require("time"))) -> Response:
+def delete_time_entry(
+    entry_id: int, session: Session = Depends(db), who: Principal = Depends(require("time"))
+) -> Response:
     """Delete an entry (409 when approved or billed)."""
     _own_time(session, who, _entry_user(session, entry_id))
     plan.delete_time_entry(session, who.actor, entry_id)
@@ -265,6 +306,7 @@ def delete_time_entry(entry_id: int, session: Session = Depends(db),
 
 
 # --- weeks ------------------------------------------------------------------------------------
+
 
 def _week_user(who: Principal, user_id: int | None) -> int:
     if who.user is not None:
@@ -286,34 +328,56 @@ def submit_week(body: WeekIn, session: Session = Depends(db), who: Principal = D
 
 
 @router.get("/weeks/status", response_model=WeekStatus)
-def week_status(week: date, user_id: int | None = None, project_id: int | None = None,
-                session: Session = Depends(db), who: Principal = Depends(require("time"))) -> WeekStatus:
+def week_status(
+    week: date,
+    user_id: int | None = None,
+    project_id: int | None = None,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("time")),
+) -> WeekStatus:
     return WeekStatus(**weeks.week_status(session, _week_user(who, user_id), week, project_id))
 
 
 # --- change orders ----------------------------------------------------------------------------
+
 
 def _co(co) -> ChangeOrderOut:
     return ChangeOrderOut(**{k: v for k, v in svc.change_order_json(co).items() if k in ChangeOrderOut.model_fields})
 
 
 @router.post("/change-orders/{change_order_id}/send", response_model=ChangeOrderOut)
-def send_change_order(change_order_id: int, body: SendIn | None = None, session: Session = Depends(db),
-                      who: Principal = Depends(require("projects"))) -> ChangeOrderOut:
+def send_change_order(
+    change_order_id: int,
+    body: SendIn | None = None,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+) -> ChangeOrderOut:
     """E-mail the client the approval link (or a DocuSign envelope when the contract went through DocuSign)."""
-    return _co(svc.send_change_order(session, who.actor, change_order_id, body.to if body else None,
-                                     message=message_of(body.message if body else None)))
+    return _co(
+        svc.send_change_order(
+            session,
+            who.actor,
+            change_order_id,
+            body.to if body else None,
+            message=message_of(body.message if body else None),
+        )
+    )
 
 
 @router.get("/change-orders/{change_order_id}/email-draft", response_model=DraftOut)
-def change_order_email_draft(change_order_id: int, session: Session = Depends(db),
-                             who: Principal = Depends(require("projects"))) -> dict:
+def change_order_email_draft(
+    change_order_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> dict:
     """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
     return draft_out(svc.change_order_email_draft(session, who.actor, change_order_id))
 
 
 @router.post("/change-orders/{change_order_id}/decline", response_model=ChangeOrderOut)
-def decline_change_order(change_order_id: int, body: DeclineIn | None = None, session: Session = Depends(db),
-                         who: Principal = Depends(require("projects"))) -> ChangeOrderOut:
+def decline_change_order(
+    change_order_id: int,
+    body: DeclineIn | None = None,
+    session: Session = Depends(db),
+    who: Principal = Depends(require("projects")),
+) -> ChangeOrderOut:
     """Record the client's no (given by phone or e-mail): the budget does not change."""
     return _co(svc.decline_change_order(session, who.actor, change_order_id, body.reason if body else ""))

@@ -35,15 +35,31 @@ from l2c_app.projects.models import (
 
 # --- change orders -------------------------------------------------------------------------------
 
+
 def change_order_json(co: ChangeOrder) -> dict:
-    return {"id": co.id, "project_id": co.project_id, "number": co.number, "description": co.description,
-            "kind": co.kind, "amount_minor": co.amount_minor, "minutes": co.minutes, "rate_minor": co.rate_minor,
-            "role": co.role, "status": co.status, "public_url": f"/co/{co.public_token}",
-            "provider": co.provider, "envelope_id": co.envelope_id,
-            "approved_name": co.approved_name, "approved_at": co.approved_at.isoformat() if co.approved_at else None,
-            "billable": co.status == "approved" and co.kind == "fixed", "tax_rate_id": co.tax_rate_id,
-            "tax_percent": f"{Decimal(co.tax_percent or 0).normalize():f}", "tax_inclusive": bool(co.tax_inclusive),
-            "tax_minor": co.tax_minor, "total_minor": change_order_total(co)}
+    return {
+        "id": co.id,
+        "project_id": co.project_id,
+        "number": co.number,
+        "description": co.description,
+        "kind": co.kind,
+        "amount_minor": co.amount_minor,
+        "minutes": co.minutes,
+        "rate_minor": co.rate_minor,
+        "role": co.role,
+        "status": co.status,
+        "public_url": f"/co/{co.public_token}",
+        "provider": co.provider,
+        "envelope_id": co.envelope_id,
+        "approved_name": co.approved_name,
+        "approved_at": co.approved_at.isoformat() if co.approved_at else None,
+        "billable": co.status == "approved" and co.kind == "fixed",
+        "tax_rate_id": co.tax_rate_id,
+        "tax_percent": f"{Decimal(co.tax_percent or 0).normalize():f}",
+        "tax_inclusive": bool(co.tax_inclusive),
+        "tax_minor": co.tax_minor,
+        "total_minor": change_order_total(co),
+    }
 
 
 def change_order_total(co: ChangeOrder) -> int:
@@ -60,9 +76,11 @@ def default_change_order_tax(session: Session, project: Project, kind: str, role
     from l2c_app.quotes.models import TaxRate
 
     def first(model, *conds) -> int | None:
-        return session.exec(select(model.tax_rate_id).where(model.project_id == project.id,
-                                                            model.tax_rate_id.is_not(None), *conds)
-                            .order_by(model.id)).first()
+        return session.exec(
+            select(model.tax_rate_id)
+            .where(model.project_id == project.id, model.tax_rate_id.is_not(None), *conds)
+            .order_by(model.id)
+        ).first()
 
     if kind == "hours":
         order = [(BudgetLine, [BudgetLine.role == (role or "")]), (BudgetLine, []), (Milestone, []), (Retainer, [])]
@@ -79,10 +97,19 @@ def default_change_order_tax(session: Session, project: Project, kind: str, role
     return None
 
 
-def create_change_order(session: Session, actor: Actor, project_id: int, *, description: str, kind: str = "fixed",
-                        amount_minor: int | None = None, minutes: int | str | None = None,
-                        rate_minor: int | None = None, role: str | None = None,
-                        tax_rate_id: int | None = None) -> ChangeOrder:
+def create_change_order(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    description: str,
+    kind: str = "fixed",
+    amount_minor: int | None = None,
+    minutes: int | str | None = None,
+    rate_minor: int | None = None,
+    role: str | None = None,
+    tax_rate_id: int | None = None,
+) -> ChangeOrder:
     """Added scope: a fixed price, or hours x rate (which, once approved, adds a budget line)."""
     project = _project(session, project_id)
     description = (description or "").strip()
@@ -116,13 +143,29 @@ def create_change_order(session: Session, actor: Actor, project_id: int, *, desc
         if tax is None:
             raise DeliveryError("Pick a tax rate that exists.", field="tax_rate_id")
         percent, inclusive = Decimal(tax.percent), bool(tax.inclusive)
-    number = int(session.exec(select(func.coalesce(func.max(ChangeOrder.number), 0))
-                              .where(ChangeOrder.project_id == project_id)).one()) + 1
-    co = ChangeOrder(project_id=project.id, number=number, description=description, kind=kind, amount_minor=amount,
-                     minutes=mins, rate_minor=rate, role=(role or "").strip()[:100] or None,
-                     tax_rate_id=int(tax_rate_id) if tax_rate_id else None, tax_percent=percent,
-                     tax_inclusive=inclusive, tax_minor=line_tax(amount, percent, inclusive),
-                     public_token=secrets.token_urlsafe(32))
+    number = (
+        int(
+            session.exec(
+                select(func.coalesce(func.max(ChangeOrder.number), 0)).where(ChangeOrder.project_id == project_id)
+            ).one()
+        )
+        + 1
+    )
+    co = ChangeOrder(
+        project_id=project.id,
+        number=number,
+        description=description,
+        kind=kind,
+        amount_minor=amount,
+        minutes=mins,
+        rate_minor=rate,
+        role=(role or "").strip()[:100] or None,
+        tax_rate_id=int(tax_rate_id) if tax_rate_id else None,
+        tax_percent=percent,
+        tax_inclusive=inclusive,
+        tax_minor=line_tax(amount, percent, inclusive),
+        public_token=secrets.token_urlsafe(32),
+    )
     session.add(co)
     record_create(session, actor, co)
     return co
@@ -133,9 +176,11 @@ def _recipient(session: Session, project: Project) -> str | None:
     from l2c_app.pipeline.models import Contact, Deal
 
     if project.contract_id:
-        signer = session.exec(select(ContractSigner).where(ContractSigner.contract_id == project.contract_id,
-                                                           ContractSigner.kind == "signer")
-                              .order_by(ContractSigner.routing_order)).first()
+        signer = session.exec(
+            select(ContractSigner)
+            .where(ContractSigner.contract_id == project.contract_id, ContractSigner.kind == "signer")
+            .order_by(ContractSigner.routing_order)
+        ).first()
         if signer is not None:
             return signer.email
     deal = session.get(Deal, project.deal_id) if project.deal_id else None
@@ -153,9 +198,11 @@ def _docusign_signer(session: Session, project: Project):
     contract = session.get(Contract, project.contract_id)
     if contract is None or contract.provider != "docusign":
         return None
-    return session.exec(select(ContractSigner).where(ContractSigner.contract_id == contract.id,
-                                                     ContractSigner.kind == "signer")
-                        .order_by(ContractSigner.routing_order)).first()
+    return session.exec(
+        select(ContractSigner)
+        .where(ContractSigner.contract_id == contract.id, ContractSigner.kind == "signer")
+        .order_by(ContractSigner.routing_order)
+    ).first()
 
 
 def change_order_pdf(session: Session, co: ChangeOrder) -> bytes:
@@ -174,16 +221,21 @@ def change_order_pdf(session: Session, co: ChangeOrder) -> bytes:
     pdf.heading(f"Change order #{co.number} to {project.name}")
     pdf.paragraph(co.description)
     if co.kind == "hours":
-        pdf.paragraph(f"{format_minutes(co.minutes)} h of {co.role or 'work'} at "
-                      f"{format_money(co.rate_minor, project.currency)} per hour")
+        pdf.paragraph(
+            f"{format_minutes(co.minutes)} h of {co.role or 'work'} at "
+            f"{format_money(co.rate_minor, project.currency)} per hour"
+        )
     cur = project.currency
     rate = f"{Decimal(co.tax_percent or 0).normalize():f} %" + (" incl." if co.tax_inclusive else "")
-    pdf.heading(f"Price: {format_money(co.amount_minor, cur)}" + (" (tax included)" if co.tax_inclusive else
-                                                                  " excl. tax"), size=11)
-    pdf.paragraph(f"Tax {rate}: {format_money(co.tax_minor, cur)}. "
-                  f"Total: {format_money(change_order_total(co), cur)}")
-    pdf.paragraph("By signing, the client approves this change: the project budget rises by this amount "
-                  "and the change is invoiced under the existing contract.")
+    pdf.heading(
+        f"Price: {format_money(co.amount_minor, cur)}" + (" (tax included)" if co.tax_inclusive else " excl. tax"),
+        size=11,
+    )
+    pdf.paragraph(f"Tax {rate}: {format_money(co.tax_minor, cur)}. Total: {format_money(change_order_total(co), cur)}")
+    pdf.paragraph(
+        "By signing, the client approves this change: the project budget rises by this amount "
+        "and the change is invoiced under the existing contract."
+    )
     pdf.ln(6)
     x0, y = pdf.l_margin, pdf.get_y() + 2
     pdf.set_text_color(255, 255, 255)
@@ -213,19 +265,29 @@ def _send_via_docusign(session: Session, actor: Actor, co: ChangeOrder, project:
     co.status, co.provider, co.envelope_id = "sent", "docusign", None
     session.add(co)
     session.flush()
-    enqueue(session, "docusign.change_order_send", {"change_order_id": co.id, "signer_name": signer.name,
-                                                    "signer_email": signer.email},
-            f"docusign-send-co{co.id}-{secrets.token_hex(4)}",
-            summary=f"DocuSign envelope for change order #{co.number}", related=("changeorder", co.id))
+    enqueue(
+        session,
+        "docusign.change_order_send",
+        {"change_order_id": co.id, "signer_name": signer.name, "signer_email": signer.email},
+        f"docusign-send-co{co.id}-{secrets.token_hex(4)}",
+        summary=f"DocuSign envelope for change order #{co.number}",
+        related=("changeorder", co.id),
+    )
     record_update(session, actor, co, before, action="sent")
-    add_deal_event(session, project.deal_id, f"Change order #{co.number} sent via DocuSign to {signer.email}",
-                   user_id=actor.user_id)
+    add_deal_event(
+        session,
+        project.deal_id,
+        f"Change order #{co.number} sent via DocuSign to {signer.email}",
+        user_id=actor.user_id,
+    )
     return co
 
 
 CO_SUBJECT = "Change order {document_number} for {document_title}: your approval"
-CO_BODY = ("{org_name} propose a change to {document_title}:\n\n{description}\n\n"
-           "Price: {total} (before tax)\n\nReview and approve or decline it here:\n{link}\n")
+CO_BODY = (
+    "{org_name} propose a change to {document_title}:\n\n{description}\n\n"
+    "Price: {total} (before tax)\n\nReview and approve or decline it here:\n{link}\n"
+)
 
 
 def _co_values(session: Session, co: ChangeOrder, project: Project, actor: Actor) -> dict[str, str]:
@@ -237,12 +299,18 @@ def _co_values(session: Session, co: ChangeOrder, project: Project, actor: Actor
     deal = session.get(Deal, project.deal_id) if project.deal_id else None
     account = session.get(Account, deal.account_id) if deal is not None and deal.account_id else None
     sender = session.get(User, actor.user_id) if actor.user_id else None
-    return {"client_name": account.name if account else "", "contact_name": "",
-            "document_number": f"#{co.number}", "document_title": project.name,
-            "total": format_money(co.amount_minor, project.currency),
-            "link": f"{get_settings().app_base_url}/co/{co.public_token}", "due_date": "",
-            "org_name": org.name if org else "We", "sender_name": sender.name if sender else (org.name if org else ""),
-            "description": co.description}
+    return {
+        "client_name": account.name if account else "",
+        "contact_name": "",
+        "document_number": f"#{co.number}",
+        "document_title": project.name,
+        "total": format_money(co.amount_minor, project.currency),
+        "link": f"{get_settings().app_base_url}/co/{co.public_token}",
+        "due_date": "",
+        "org_name": org.name if org else "We",
+        "sender_name": sender.name if sender else (org.name if org else ""),
+        "description": co.description,
+    }
 
 
 def change_order_email_draft(session: Session, actor: Actor, change_order_id: int):
@@ -252,12 +320,17 @@ def change_order_email_draft(session: Session, actor: Actor, change_order_id: in
 
     co = _change_order(session, change_order_id)
     project = _project(session, co.project_id)
-    return Draft(to=_recipient(session, project) or "", subject=CO_SUBJECT, body=CO_BODY,
-                 values=_co_values(session, co, project, actor))
+    return Draft(
+        to=_recipient(session, project) or "",
+        subject=CO_SUBJECT,
+        body=CO_BODY,
+        values=_co_values(session, co, project, actor),
+    )
 
 
-def send_change_order(session: Session, actor: Actor, change_order_id: int, to: str | None = None,
-                      message=None) -> ChangeOrder:
+def send_change_order(
+    session: Session, actor: Actor, change_order_id: int, to: str | None = None, message=None
+) -> ChangeOrder:
     """E-mail the client the public approval link `/co/<token>` (outbox without SMTP); when the
     project's contract went through DocuSign (and DocuSign is configured), send a DocuSign
     envelope to the contract's client signer instead (`message` then does not apply).
@@ -282,8 +355,7 @@ def send_change_order(session: Session, actor: Actor, change_order_id: int, to: 
     message = message or Message(subject=CO_SUBJECT, body=CO_BODY)
     cc = parse_addresses(message.cc)
     subject, body = rendered(message, values)
-    send_mail(session, to=to, cc=cc, subject=subject, body=body, link=values["link"],
-              related=("changeorder", co.id))  # type: ignore[arg-type]
+    send_mail(session, to=to, cc=cc, subject=subject, body=body, link=values["link"], related=("changeorder", co.id))  # type: ignore[arg-type]
     before = snapshot(co)
     co.status = "sent"
     session.add(co)
@@ -315,18 +387,32 @@ def public_change_order(session: Session, token: str) -> dict | None:
     project = session.get(Project, co.project_id)
     account = session.get(Account, project.account_id) if project and project.account_id else None
     org = session.exec(select(Organisation)).first()
-    return {"number": co.number, "description": co.description, "kind": co.kind, "amount_minor": co.amount_minor,
-            "tax_percent": f"{Decimal(co.tax_percent or 0).normalize():f}", "tax_inclusive": bool(co.tax_inclusive),
-            "tax_minor": co.tax_minor, "total_minor": change_order_total(co),
-            "minutes": co.minutes, "rate_minor": co.rate_minor, "role": co.role or "", "status": co.status,
-            "currency": project.currency if project else "EUR", "project_name": project.name if project else "",
-            "client": account.name if account else "", "org_name": org.name if org else "",
-            "approved_name": co.approved_name or "", "provider": co.provider,
-            "approved_at": co.approved_at.isoformat() if co.approved_at else ""}
+    return {
+        "number": co.number,
+        "description": co.description,
+        "kind": co.kind,
+        "amount_minor": co.amount_minor,
+        "tax_percent": f"{Decimal(co.tax_percent or 0).normalize():f}",
+        "tax_inclusive": bool(co.tax_inclusive),
+        "tax_minor": co.tax_minor,
+        "total_minor": change_order_total(co),
+        "minutes": co.minutes,
+        "rate_minor": co.rate_minor,
+        "role": co.role or "",
+        "status": co.status,
+        "currency": project.currency if project else "EUR",
+        "project_name": project.name if project else "",
+        "client": account.name if account else "",
+        "org_name": org.name if org else "",
+        "approved_name": co.approved_name or "",
+        "provider": co.provider,
+        "approved_at": co.approved_at.isoformat() if co.approved_at else "",
+    }
 
 
-def approve_change_order(session: Session, actor: Actor, change_order_id: int, typed_name: str,
-                         ip: str | None = None) -> ChangeOrder:
+def approve_change_order(
+    session: Session, actor: Actor, change_order_id: int, typed_name: str, ip: str | None = None
+) -> ChangeOrder:
     """The client's approval (typed name): the budget rises and the change becomes billable."""
     co = _change_order(session, change_order_id)
     name = (typed_name or "").strip()
@@ -340,17 +426,32 @@ def approve_change_order(session: Session, actor: Actor, change_order_id: int, t
     record_update(session, actor, co, before, action="approved")
     project = _project(session, co.project_id)
     if co.kind == "hours":
-        bl = BudgetLine(project_id=project.id, change_order_id=co.id, role=co.role or f"Change order #{co.number}",
-                        budget_minutes=co.minutes, rate_minor=co.rate_minor, amount_minor=co.amount_minor,
-                        tax_rate_id=co.tax_rate_id)
+        bl = BudgetLine(
+            project_id=project.id,
+            change_order_id=co.id,
+            role=co.role or f"Change order #{co.number}",
+            budget_minutes=co.minutes,
+            rate_minor=co.rate_minor,
+            amount_minor=co.amount_minor,
+            tax_rate_id=co.tax_rate_id,
+        )
         session.add(bl)
         record_create(session, actor, bl)
-    add_deal_event(session, project.deal_id, f"Change order #{co.number} approved by {name}",
-                   user_id=actor.user_id)
-    notify(session, project.lead_user_id, "change_order_approved",
-           f"Change order #{co.number} on “{project.name}” was approved by {name}.", f"/projects/{project.id}")
-    emit(session, "change_order.approved", ChangeOrderApproved(change_order_id=co.id, project_id=project.id,
-                                                               amount_minor=co.amount_minor, currency=project.currency))
+    add_deal_event(session, project.deal_id, f"Change order #{co.number} approved by {name}", user_id=actor.user_id)
+    notify(
+        session,
+        project.lead_user_id,
+        "change_order_approved",
+        f"Change order #{co.number} on “{project.name}” was approved by {name}.",
+        f"/projects/{project.id}",
+    )
+    emit(
+        session,
+        "change_order.approved",
+        ChangeOrderApproved(
+            change_order_id=co.id, project_id=project.id, amount_minor=co.amount_minor, currency=project.currency
+        ),
+    )
     return co
 
 
@@ -363,10 +464,20 @@ def decline_change_order(session: Session, actor: Actor, change_order_id: int, r
     session.add(co)
     record_update(session, actor, co, before, action="declined")
     project = _project(session, co.project_id)
-    add_deal_event(session, project.deal_id, f"Change order #{co.number} declined",
-                   (reason or "").strip()[:500] or None, user_id=actor.user_id)
-    notify(session, project.lead_user_id, "change_order_declined",
-           f"Change order #{co.number} on “{project.name}” was declined.", f"/projects/{project.id}")
+    add_deal_event(
+        session,
+        project.deal_id,
+        f"Change order #{co.number} declined",
+        (reason or "").strip()[:500] or None,
+        user_id=actor.user_id,
+    )
+    notify(
+        session,
+        project.lead_user_id,
+        "change_order_declined",
+        f"Change order #{co.number} on “{project.name}” was declined.",
+        f"/projects/{project.id}",
+    )
     return co
 
 
@@ -376,16 +487,21 @@ def change_order_for_envelope(session: Session, envelope_id: str, change_order_i
     change order has none."""
     co = session.exec(select(ChangeOrder).where(ChangeOrder.envelope_id == envelope_id).with_for_update()).first()
     if co is None and change_order_id:
-        candidate = session.exec(select(ChangeOrder).where(ChangeOrder.id == change_order_id)
-                                 .with_for_update()).first()
+        candidate = session.exec(select(ChangeOrder).where(ChangeOrder.id == change_order_id).with_for_update()).first()
         if candidate is not None and candidate.envelope_id is None and candidate.status in ("draft", "sent"):
             candidate.provider, candidate.envelope_id = "docusign", envelope_id
             co = candidate
     return co
 
 
-def apply_envelope_status(session: Session, co: ChangeOrder, status: str, signer_name: str | None = None,
-                          source: str = "docusign", reason: str = "") -> bool:
+def apply_envelope_status(
+    session: Session,
+    co: ChangeOrder,
+    status: str,
+    signer_name: str | None = None,
+    source: str = "docusign",
+    reason: str = "",
+) -> bool:
     """A DocuSign envelope status reaching a change order, forward-only: `completed` approves it
     (the same approval as the public link), `declined`/`voided` decline it; anything else, or a
     change order already decided, changes nothing. Returns whether it changed."""
@@ -408,8 +524,11 @@ def apply_envelope_status(session: Session, co: ChangeOrder, status: str, signer
 def stalled_change_orders(session: Session, hours: int = 24) -> list[ChangeOrder]:
     """DocuSign change orders still out for signature `hours` after they were created."""
     cutoff = utcnow() - timedelta(hours=hours)
-    rows = session.exec(select(ChangeOrder).where(ChangeOrder.provider == "docusign", ChangeOrder.status == "sent",
-                                                  ChangeOrder.envelope_id.is_not(None))).all()  # type: ignore[union-attr]
+    rows = session.exec(
+        select(ChangeOrder).where(
+            ChangeOrder.provider == "docusign", ChangeOrder.status == "sent", ChangeOrder.envelope_id.is_not(None)
+        )
+    ).all()  # type: ignore[union-attr]
     return [c for c in rows if _utc(c.created_at) <= cutoff]
 
 
@@ -434,8 +553,9 @@ def approve_change_order_by_token(session: Session, token: str, typed_name: str,
     if co is None:
         raise NotFound("Change order")
     if co.provider == "docusign" and co.status == "sent":  # one way to decide: DocuSign's envelope
-        raise DeliveryError("This change order is out for signature in DocuSign: please use DocuSign's e-mail.",
-                            kind="conflict")
+        raise DeliveryError(
+            "This change order is out for signature in DocuSign: please use DocuSign's e-mail.", kind="conflict"
+        )
     return approve_change_order(session, Actor("client", None, f"co:{co.id}"), co.id, typed_name, ip)
 
 
@@ -444,8 +564,9 @@ def decline_change_order_by_token(session: Session, token: str, reason: str = ""
     if co is None:
         raise NotFound("Change order")
     if co.provider == "docusign" and co.status == "sent":  # one way to decide: DocuSign's envelope
-        raise DeliveryError("This change order is out for signature in DocuSign: please use DocuSign's e-mail.",
-                            kind="conflict")
+        raise DeliveryError(
+            "This change order is out for signature in DocuSign: please use DocuSign's e-mail.", kind="conflict"
+        )
     return decline_change_order(session, Actor("client", None, f"co:{co.id}"), co.id, reason)
 
 
@@ -454,8 +575,18 @@ def billable_change_orders(session: Session, project_id: int) -> list[ChangeOrde
     Draft, sent or declined change orders are never billable."""
     from l2c_app.billing.models import BilledSource
 
-    billed = select(BilledSource.source_id).where(BilledSource.source_type == "change_order",
-                                                  BilledSource.released_at.is_(None))  # type: ignore[union-attr]
-    return list(session.exec(select(ChangeOrder).where(
-        ChangeOrder.project_id == project_id, ChangeOrder.status == "approved", ChangeOrder.kind == "fixed",
-        ChangeOrder.id.not_in(billed)).order_by(ChangeOrder.number)))  # type: ignore[union-attr]
+    billed = select(BilledSource.source_id).where(
+        BilledSource.source_type == "change_order", BilledSource.released_at.is_(None)
+    )  # type: ignore[union-attr]
+    return list(
+        session.exec(
+            select(ChangeOrder)
+            .where(
+                ChangeOrder.project_id == project_id,
+                ChangeOrder.status == "approved",
+                ChangeOrder.kind == "fixed",
+                ChangeOrder.id.not_in(billed),
+            )
+            .order_by(ChangeOrder.number)
+        )
+    )  # type: ignore[union-attr]

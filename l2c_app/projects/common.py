@@ -21,8 +21,15 @@ APPROVER_ROLES = ("owner", "admin", "billing")  # besides the project's lead
 class DeliveryError(DomainError):
     """A user-facing message; `field` names the input it is about; `link` where to go instead."""
 
-    def __init__(self, message: str, field: str | None = None, *, kind: Kind | None = None,
-                 link: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        kind: Kind | None = None,
+        link: str | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message, field, kind=kind, code=code)
         self.link = link
 
@@ -39,8 +46,10 @@ class AlreadyConverted(DeliveryError):
 
     def as_json(self) -> dict:
         # `detail` stays the object API clients already read the existing project from.
-        return {"detail": {"message": self.message, "project_id": self.project_id, "url": self.link},
-                "error": self.error_json()}
+        return {
+            "detail": {"message": self.message, "project_id": self.project_id, "url": self.link},
+            "error": self.error_json(),
+        }
 
 
 class NotFound(DeliveryError):

@@ -36,6 +36,7 @@ from l2c_app.quotes.totals import LineInput, compute_totals, recurring_months
 
 # --- quote lines -> the plan -----------------------------------------------------------------
 
+
 def quote_plan_amounts(quote: Any, lines: list[Any]) -> list[tuple[Any, int]]:
     """THE money of quote lines in this stage: (line, net amount) for each included line
     (optional lines only when ticked), in position order.
@@ -46,10 +47,21 @@ def quote_plan_amounts(quote: Any, lines: list[Any]) -> list[tuple[Any, int]]:
     place this stage prices a quote line.
     """
     ordered = sorted(lines, key=lambda x: (x.position, x.id or 0))
-    totals = compute_totals([LineInput(i, ln.quantity, ln.unit_price_minor, ln.discount_percent,
-                                       optional=ln.optional, selected=ln.selected,
-                                       kind=getattr(ln, "billing_kind", None) or "fixed")
-                             for i, ln in enumerate(ordered)], quote.discount_percent or 0)
+    totals = compute_totals(
+        [
+            LineInput(
+                i,
+                ln.quantity,
+                ln.unit_price_minor,
+                ln.discount_percent,
+                optional=ln.optional,
+                selected=ln.selected,
+                kind=getattr(ln, "billing_kind", None) or "fixed",
+            )
+            for i, ln in enumerate(ordered)
+        ],
+        quote.discount_percent or 0,
+    )
     return [(ln, totals.line(i).discounted_minor) for i, ln in enumerate(ordered) if totals.line(i).included]
 
 
@@ -98,20 +110,39 @@ def _plan_from_quote(session: Session, actor: Actor, project: Project, quote: An
             # the billing rate of the role: the unit price after both discounts, rounded once;
             # the quote priced the line as these minutes at this rate (core/lines)
             rate = hourly_rate(line.unit_price_minor, line.discount_percent, quote.discount_percent or 0)
-            row = BudgetLine(project_id=project.id, quote_line_id=line.id, role=(line.role or line.description)[:100],
-                             budget_minutes=minutes, rate_minor=rate, amount_minor=amount,
-                             tax_rate_id=line.tax_rate_id)
+            row = BudgetLine(
+                project_id=project.id,
+                quote_line_id=line.id,
+                role=(line.role or line.description)[:100],
+                budget_minutes=minutes,
+                rate_minor=rate,
+                amount_minor=amount,
+                tax_rate_id=line.tax_rate_id,
+            )
         elif kind == "recurring":
             # quantity = months; a part month still is a month to bill, and the periods
             # share the quoted amount exactly (retainer_period_amount)
             months = recurring_months(qty)
-            row = Retainer(project_id=project.id, quote_line_id=line.id, name=line.description[:300],
-                           amount_minor=split_evenly(amount, months)[0], months=months, planned_minor=amount,
-                           tax_rate_id=line.tax_rate_id, start_date=_add_months(org_today(session), 1))
+            row = Retainer(
+                project_id=project.id,
+                quote_line_id=line.id,
+                name=line.description[:300],
+                amount_minor=split_evenly(amount, months)[0],
+                months=months,
+                planned_minor=amount,
+                tax_rate_id=line.tax_rate_id,
+                start_date=_add_months(org_today(session), 1),
+            )
         else:  # fixed and milestone (an unknown kind is treated as a fixed fee: money is never dropped)
-            row = Milestone(project_id=project.id, quote_line_id=line.id,
-                            kind="milestone" if kind == "milestone" else "fixed", name=line.description[:300],
-                            amount_minor=amount, tax_rate_id=line.tax_rate_id, due_date=line.due_date)
+            row = Milestone(
+                project_id=project.id,
+                quote_line_id=line.id,
+                kind="milestone" if kind == "milestone" else "fixed",
+                name=line.description[:300],
+                amount_minor=amount,
+                tax_rate_id=line.tax_rate_id,
+                due_date=line.due_date,
+            )
         session.add(row)
         record_create(session, actor, row)
     link = ProjectQuote(project_id=project.id, quote_id=quote.id)
@@ -120,26 +151,43 @@ def _plan_from_quote(session: Session, actor: Actor, project: Project, quote: An
 
 
 def _existing_project_for_quote(session: Session, quote_id: int) -> Project | None:
-    return session.exec(select(Project).join(ProjectQuote, ProjectQuote.project_id == Project.id)
-                        .where(ProjectQuote.quote_id == quote_id)).first()
+    return session.exec(
+        select(Project)
+        .join(ProjectQuote, ProjectQuote.project_id == Project.id)
+        .where(ProjectQuote.quote_id == quote_id)
+    ).first()
 
 
 def _accepted_unlinked_quotes(session: Session, deal_id: int) -> list[Any]:
     from l2c_app.quotes.models import Quote
 
     linked = select(ProjectQuote.quote_id)
-    return list(session.exec(select(Quote).where(Quote.deal_id == deal_id, Quote.status == "accepted",
-                                                 Quote.id.not_in(linked)).order_by(Quote.id)))  # type: ignore[union-attr]
+    return list(
+        session.exec(
+            select(Quote)
+            .where(Quote.deal_id == deal_id, Quote.status == "accepted", Quote.id.not_in(linked))
+            .order_by(Quote.id)
+        )
+    )  # type: ignore[union-attr]
 
 
 def _new_project(session: Session, actor: Actor, deal: Any, contract_id: int | None, quotes: list[Any]) -> Project:
     currencies = {q.currency for q in quotes}
     if len(currencies) > 1:
-        raise DeliveryError(f"The accepted quotes are in several currencies ({', '.join(sorted(currencies))}); "
-                            "a project has one currency.", field="quote")
+        raise DeliveryError(
+            f"The accepted quotes are in several currencies ({', '.join(sorted(currencies))}); "
+            "a project has one currency.",
+            field="quote",
+        )
     lead = actor.user_id or deal.owner_id
-    project = Project(name=deal.title[:200], deal_id=deal.id, account_id=deal.account_id, contract_id=contract_id,
-                      currency=quotes[0].currency if quotes else deal.currency, lead_user_id=lead)
+    project = Project(
+        name=deal.title[:200],
+        deal_id=deal.id,
+        account_id=deal.account_id,
+        contract_id=contract_id,
+        currency=quotes[0].currency if quotes else deal.currency,
+        lead_user_id=lead,
+    )
     session.add(project)
     record_create(session, actor, project)
     if lead:
@@ -149,12 +197,17 @@ def _new_project(session: Session, actor: Actor, deal: Any, contract_id: int | N
     for quote in quotes:
         _plan_from_quote(session, actor, project, quote)
     session.flush()
-    add_deal_event(session, deal.id, f"Project “{project.name}” created",
-                   f"From {len(quotes)} accepted quote(s)" + (f" and contract #{contract_id}" if contract_id else ""),
-                   user_id=actor.user_id)
+    add_deal_event(
+        session,
+        deal.id,
+        f"Project “{project.name}” created",
+        f"From {len(quotes)} accepted quote(s)" + (f" and contract #{contract_id}" if contract_id else ""),
+        user_id=actor.user_id,
+    )
     if lead and lead != actor.user_id:
-        notify(session, lead, "project_created", f"You lead the new project “{project.name}”.",
-               f"/projects/{project.id}")
+        notify(
+            session, lead, "project_created", f"You lead the new project “{project.name}”.", f"/projects/{project.id}"
+        )
     emit(session, "project.created", ProjectCreated(project_id=project.id, contract_id=contract_id, deal_id=deal.id))
     return project
 
@@ -171,8 +224,11 @@ def create_project_from_contract(session: Session, actor: Actor, contract_id: in
     if existing is not None:
         raise AlreadyConverted(existing)
     if contract.status != "completed":
-        raise DeliveryError(f"The contract is {contract.status}, not signed: a project starts from a signed "
-                            "contract.", field="contract_id", kind="conflict")
+        raise DeliveryError(
+            f"The contract is {contract.status}, not signed: a project starts from a signed contract.",
+            field="contract_id",
+            kind="conflict",
+        )
     if contract.quote_id is not None and (other := _existing_project_for_quote(session, contract.quote_id)):
         raise AlreadyConverted(other)
     deal = session.get(Deal, contract.deal_id)
@@ -204,8 +260,11 @@ def create_project_from_deal(session: Session, actor: Actor, deal_id: int) -> Pr
             raise AlreadyConverted(existing)
         raise DeliveryError("The deal has no accepted quote to plan a project from.", field="deal_id", kind="conflict")
     if deal.status != "won":
-        raise DeliveryError("Mark the deal won first (or create the project from its signed contract).",
-                            field="deal_id", kind="conflict")
+        raise DeliveryError(
+            "Mark the deal won first (or create the project from its signed contract).",
+            field="deal_id",
+            kind="conflict",
+        )
     return _new_project(session, actor, deal, None, quotes)
 
 
@@ -248,5 +307,9 @@ def project_for_contract(session: Session, contract_id: int) -> dict | None:
     project = session.exec(select(Project).where(Project.contract_id == contract_id)).first()
     if project is None and contract.quote_id is not None:
         project = _existing_project_for_quote(session, contract.quote_id)
-    return {"contract_id": contract_id, "status": contract.status,
-            "project_id": project.id if project else None, "project_name": project.name if project else ""}
+    return {
+        "contract_id": contract_id,
+        "status": contract.status,
+        "project_id": project.id if project else None,
+        "project_name": project.name if project else "",
+    }

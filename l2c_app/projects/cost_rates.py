@@ -19,8 +19,9 @@ from l2c_app.core.money import check_amount
 from l2c_app.projects.models import CostRate
 
 
-def set_cost_rate(session: Session, actor: Actor, user_id: int, effective_from: date, amount_minor: int,
-                  currency: str = "EUR") -> CostRate:
+def set_cost_rate(
+    session: Session, actor: Actor, user_id: int, effective_from: date, amount_minor: int, currency: str = "EUR"
+) -> CostRate:
     if session.get(User, user_id) is None:
         raise DomainError(f"No person {user_id}", "user_id", kind="not_found")
     amount = check_amount(amount_minor, "amount_minor", "The cost rate")
@@ -29,8 +30,9 @@ def set_cost_rate(session: Session, actor: Actor, user_id: int, effective_from: 
     cur = (currency or "").strip().upper()
     if len(cur) != 3 or not cur.isalpha():
         raise DomainError("A currency is a 3-letter code such as EUR", "currency")
-    row = session.exec(select(CostRate).where(CostRate.user_id == user_id,
-                                              CostRate.effective_from == effective_from)).first()
+    row = session.exec(
+        select(CostRate).where(CostRate.user_id == user_id, CostRate.effective_from == effective_from)
+    ).first()
     if row is None:
         row = CostRate(user_id=user_id, effective_from=effective_from, amount_minor=amount, currency=cur)
         session.add(row)
@@ -52,5 +54,8 @@ def cost_rates(session: Session, user_id: int | None = None) -> list[CostRate]:
 
 
 def rate_in_effect(session: Session, user_id: int, day: date) -> CostRate | None:
-    return session.exec(select(CostRate).where(CostRate.user_id == user_id, CostRate.effective_from <= day)
-                        .order_by(CostRate.effective_from.desc())).first()  # type: ignore[attr-defined]
+    return session.exec(
+        select(CostRate)
+        .where(CostRate.user_id == user_id, CostRate.effective_from <= day)
+        .order_by(CostRate.effective_from.desc())
+    ).first()  # type: ignore[attr-defined]

@@ -45,15 +45,28 @@ def load(session: Session, ctx: dict) -> None:
         for weeks_back, hours in ((1, [7, 6, 8, 5, 4]), (0, [6, 7, 3])):
             start = monday - timedelta(weeks=weeks_back)
             for i, h in enumerate(hours):
-                svc.upsert_time(session, SYSTEM, user_id=worker_id, project_id=project.id,
-                                budget_line_id=line.id if line else None, day=start + timedelta(days=i),
-                                minutes=h * 60, note="Build and review")
+                svc.upsert_time(
+                    session,
+                    SYSTEM,
+                    user_id=worker_id,
+                    project_id=project.id,
+                    budget_line_id=line.id if line else None,
+                    day=start + timedelta(days=i),
+                    minutes=h * 60,
+                    note="Build and review",
+                )
         if lead_id:
-            svc.approve_week(session, SYSTEM, lead_id, user_id=worker_id, project_id=project.id,
-                             monday=monday - timedelta(weeks=1))
+            svc.approve_week(
+                session, SYSTEM, lead_id, user_id=worker_id, project_id=project.id, monday=monday - timedelta(weeks=1)
+            )
         if session.exec(select(ChangeOrder).where(ChangeOrder.project_id == project.id)).first() is None:
-            co = svc.create_change_order(session, SYSTEM, project.id, description="Extra landing page for the launch "
-                                         "campaign, with its own form.", amount_minor=180000)
+            co = svc.create_change_order(
+                session,
+                SYSTEM,
+                project.id,
+                description="Extra landing page for the launch campaign, with its own form.",
+                amount_minor=180000,
+            )
             try:
                 svc.send_change_order(session, SYSTEM, co.id)
             except svc.DeliveryError:

@@ -34,7 +34,8 @@ def deliver_change_order_envelope(effect) -> str:
         pdf = change_order_pdf(session, co)
     try:
         envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
-            co_id, subject, name, pdf, effect.payload["signer_name"], effect.payload["signer_email"])
+            co_id, subject, name, pdf, effect.payload["signer_name"], effect.payload["signer_email"]
+        )
     except DocuSignError as exc:
         if not exc.needs_a_person:
             raise  # limits and outages: the outbox retries with backoff
@@ -45,15 +46,21 @@ def deliver_change_order_envelope(effect) -> str:
                 session.add(co)
                 record_action(session, SYSTEM, "changeorder", co.id, "docusign_refused", {"reason": str(exc)[:500]})
                 project = session.get(Project, co.project_id)
-                add_deal_event(session, project.deal_id,
-                               f"DocuSign refused change order #{co.number}: back to draft ({exc})")
+                add_deal_event(
+                    session, project.deal_id, f"DocuSign refused change order #{co.number}: back to draft ({exc})"
+                )
         raise Permanent(str(exc)) from None
     with write_scope() as session:
         co = session.get(ChangeOrder, co_id)
         if co is None or co.envelope_id or co.status != "sent":
-            enqueue(session, "docusign.void", {"envelope_id": envelope_id, "reason": "change order no longer sent"},
-                    f"docusign-void-{envelope_id}", summary=f"Void DocuSign envelope {envelope_id}",
-                    related=("changeorder", co_id))
+            enqueue(
+                session,
+                "docusign.void",
+                {"envelope_id": envelope_id, "reason": "change order no longer sent"},
+                f"docusign-void-{envelope_id}",
+                summary=f"Void DocuSign envelope {envelope_id}",
+                related=("changeorder", co_id),
+            )
             return envelope_id
         co.envelope_id = envelope_id
         session.add(co)

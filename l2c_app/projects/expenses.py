@@ -56,9 +56,17 @@ def _expense(session: Session, expense_id: int) -> Expense:
 
 
 def is_billed(session: Session, expense_id: int) -> bool:
-    return bool(session.exec(select(exists().where(BilledSource.source_type == "expense",
-                                                   BilledSource.source_id == expense_id,
-                                                   BilledSource.released_at.is_(None)))).one())
+    return bool(
+        session.exec(
+            select(
+                exists().where(
+                    BilledSource.source_type == "expense",
+                    BilledSource.source_id == expense_id,
+                    BilledSource.released_at.is_(None),
+                )
+            )
+        ).one()
+    )
 
 
 def parse_markup(value: Decimal | int | str | None) -> Decimal:
@@ -71,9 +79,19 @@ def parse_markup(value: Decimal | int | str | None) -> Decimal:
     return pct
 
 
-def add_expense(session: Session, actor: Actor, project_id: int, *, day: date, description: str, amount_minor: int,
-                tax_rate_id: int | None = None, category: str = "other", billable: bool = True,
-                markup_percent: Decimal | int | str = 0) -> Expense:
+def add_expense(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    day: date,
+    description: str,
+    amount_minor: int,
+    tax_rate_id: int | None = None,
+    category: str = "other",
+    billable: bool = True,
+    markup_percent: Decimal | int | str = 0,
+) -> Expense:
     _project(session, project_id)
     text = (description or "").strip()
     if not text or len(text) > 300 or "\x00" in text:
@@ -85,9 +103,17 @@ def add_expense(session: Session, actor: Actor, project_id: int, *, day: date, d
         raise DomainError(f"The category is one of {', '.join(EXPENSE_CATEGORIES)}", "category")
     if tax_rate_id is not None and session.get(TaxRate, tax_rate_id) is None:
         raise DomainError(f"No tax rate {tax_rate_id}", "tax_rate_id")
-    row = Expense(project_id=project_id, user_id=actor.user_id, day=day, description=text, amount_minor=amount,
-                  tax_rate_id=tax_rate_id, category=category, billable=bool(billable),
-                  markup_percent=parse_markup(markup_percent))
+    row = Expense(
+        project_id=project_id,
+        user_id=actor.user_id,
+        day=day,
+        description=text,
+        amount_minor=amount,
+        tax_rate_id=tax_rate_id,
+        category=category,
+        billable=bool(billable),
+        markup_percent=parse_markup(markup_percent),
+    )
     session.add(row)
     record_create(session, actor, row)
     return row
@@ -96,8 +122,12 @@ def add_expense(session: Session, actor: Actor, project_id: int, *, day: date, d
 def delete_expense(session: Session, actor: Actor, expense_id: int) -> None:
     row = _expense(session, expense_id)
     if is_billed(session, expense_id):
-        raise DomainError("This expense is on an invoice; void or credit the invoice first", "expense_id",
-                          kind="conflict", code="expense.billed")
+        raise DomainError(
+            "This expense is on an invoice; void or credit the invoice first",
+            "expense_id",
+            kind="conflict",
+            code="expense.billed",
+        )
     record_delete(session, actor, row)
     session.delete(row)
     session.flush()
@@ -105,28 +135,50 @@ def delete_expense(session: Session, actor: Actor, expense_id: int) -> None:
 
 def list_expenses(session: Session, project_id: int) -> list[dict]:
     """The project's expenses, newest first, each with whether it is billed (one query for the links)."""
-    rows = list(session.exec(select(Expense).where(Expense.project_id == project_id)
-                             .order_by(Expense.day.desc(), Expense.id.desc())))  # type: ignore[attr-defined]
+    rows = list(
+        session.exec(
+            select(Expense).where(Expense.project_id == project_id).order_by(Expense.day.desc(), Expense.id.desc())
+        )
+    )  # type: ignore[attr-defined]
     ids = [r.id for r in rows]
-    billed = set(session.exec(select(BilledSource.source_id).where(
-        BilledSource.source_type == "expense", BilledSource.source_id.in_(ids),  # type: ignore[attr-defined]
-        BilledSource.released_at.is_(None)))) if ids else set()
+    billed = (
+        set(
+            session.exec(
+                select(BilledSource.source_id).where(
+                    BilledSource.source_type == "expense",
+                    BilledSource.source_id.in_(ids),  # type: ignore[attr-defined]
+                    BilledSource.released_at.is_(None),
+                )
+            )
+        )
+        if ids
+        else set()
+    )
     return [expense_json(r, r.id in billed) for r in rows]
 
 
 def expense_json(row: Expense, billed: bool | None = None) -> dict:
-    return {"id": row.id, "project_id": row.project_id, "user_id": row.user_id, "day": row.day,
-            "description": row.description, "amount_minor": row.amount_minor, "tax_rate_id": row.tax_rate_id,
-            "category": row.category, "billable": row.billable, "markup_percent": str(row.markup_percent or 0),
-            "has_receipt": row.receipt_document_id is not None, "billed": bool(billed),
-            "updated_at": row.updated_at}
+    return {
+        "id": row.id,
+        "project_id": row.project_id,
+        "user_id": row.user_id,
+        "day": row.day,
+        "description": row.description,
+        "amount_minor": row.amount_minor,
+        "tax_rate_id": row.tax_rate_id,
+        "category": row.category,
+        "billable": row.billable,
+        "markup_percent": str(row.markup_percent or 0),
+        "has_receipt": row.receipt_document_id is not None,
+        "billed": bool(billed),
+        "updated_at": row.updated_at,
+    }
 
 
 def sniff_receipt(data: bytes) -> str:
     """The content type the bytes really are (one of RECEIPT_TYPES), else a refusal."""
     if len(data) > RECEIPT_MAX_BYTES:
-        raise DomainError("A receipt is at most 1 MB", "receipt",
-                          kind="too_large")
+        raise DomainError("A receipt is at most 1 MB", "receipt", kind="too_large")
     for content_type, starts in RECEIPT_TYPES.items():
         if any(data.startswith(s) for s in starts):
             return content_type

@@ -39,20 +39,29 @@ def expenses_card(session: Session, project_id: int) -> dict[str, Any]:
     rows = []
     for e in expenses.list_expenses(session, project_id):
         markup = e["markup_percent"].rstrip("0").rstrip(".") if "." in e["markup_percent"] else e["markup_percent"]
-        rows.append({
-            "id": str(e["id"]), "day": formats.day(e["day"], fmt), "description": e["description"],
-            "category": CATEGORY_LABELS.get(e["category"], e["category"]),
-            "amount": formats.money(e["amount_minor"], project.currency, fmt),
-            "tax": names.get(e["tax_rate_id"], "No tax") if e["tax_rate_id"] else "No tax",
-            "billable": ("Billable" + (f" +{markup}%" if markup not in ("0", "") else "")) if e["billable"]
-            else "Not billable",
-            "status": "Billed" if e["billed"] else "Unbilled",
-            "billed": "1" if e["billed"] else "",
-            "receipt_url": f"/api/v1/expenses/{e['id']}/receipt" if e["has_receipt"] else "",
-        })
-    return {"rows": rows, "currency": project.currency, "today": org_today(session).isoformat(),
-            "tax_options": [{"id": str(r.id), "label": f"{r.name} ({r.percent.normalize()}%)"} for r in rates],
-            "categories": [{"id": c, "label": label} for c, label in CATEGORY_LABELS.items()]}
+        rows.append(
+            {
+                "id": str(e["id"]),
+                "day": formats.day(e["day"], fmt),
+                "description": e["description"],
+                "category": CATEGORY_LABELS.get(e["category"], e["category"]),
+                "amount": formats.money(e["amount_minor"], project.currency, fmt),
+                "tax": names.get(e["tax_rate_id"], "No tax") if e["tax_rate_id"] else "No tax",
+                "billable": ("Billable" + (f" +{markup}%" if markup not in ("0", "") else ""))
+                if e["billable"]
+                else "Not billable",
+                "status": "Billed" if e["billed"] else "Unbilled",
+                "billed": "1" if e["billed"] else "",
+                "receipt_url": f"/api/v1/expenses/{e['id']}/receipt" if e["has_receipt"] else "",
+            }
+        )
+    return {
+        "rows": rows,
+        "currency": project.currency,
+        "today": org_today(session).isoformat(),
+        "tax_options": [{"id": str(r.id), "label": f"{r.name} ({r.percent.normalize()}%)"} for r in rates],
+        "categories": [{"id": c, "label": label} for c, label in CATEGORY_LABELS.items()],
+    }
 
 
 def add_from_form(session: Session, actor: Actor, project_id: int, form: dict[str, Any]):
@@ -65,16 +74,25 @@ def add_from_form(session: Session, actor: Actor, project_id: int, form: dict[st
     try:
         amount = to_minor(str(form.get("amount") or ""), project.currency)
     except ValueError as exc:
-        raise DomainError(str(exc) if str(form.get("amount") or "").strip() else "Give the amount", "amount_minor") \
-            from None
+        raise DomainError(
+            str(exc) if str(form.get("amount") or "").strip() else "Give the amount", "amount_minor"
+        ) from None
     tax = str(form.get("tax_rate") or "").strip()
     if tax and not tax.isdigit():
         raise DomainError("Choose a tax rate", "tax_rate_id")
     billable = form.get("billable") in (True, "on", "true", "1")
-    return expenses.add_expense(session, actor, project_id, day=day, description=str(form.get("description") or ""),
-                                amount_minor=amount, tax_rate_id=int(tax) if tax else None,
-                                category=str(form.get("category") or "other"), billable=billable,
-                                markup_percent=str(form.get("markup") or "0").strip() or "0")
+    return expenses.add_expense(
+        session,
+        actor,
+        project_id,
+        day=day,
+        description=str(form.get("description") or ""),
+        amount_minor=amount,
+        tax_rate_id=int(tax) if tax else None,
+        category=str(form.get("category") or "other"),
+        billable=billable,
+        markup_percent=str(form.get("markup") or "0").strip() or "0",
+    )
 
 
 def attach(session: Session, actor: Actor, expense_id: int, filename: str, data: bytes):

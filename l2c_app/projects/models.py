@@ -157,8 +157,9 @@ class ChangeOrder(SQLModel, table=True):
     tax_rate_id: int | None = Field(default=None, foreign_key="taxrate.id")
     # The tax as shown to the client (kept, so the invoice charges what was approved even if
     # the rate row changes later); tax_minor by the one line rule (core/lines).
-    tax_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False,
-                                                                        server_default="0"))
+    tax_percent: Decimal = Field(
+        default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False, server_default="0")
+    )
     tax_inclusive: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     tax_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     status: str = Field(default="draft", max_length=10)  # draft, sent, approved, declined
@@ -183,8 +184,9 @@ class Expense(SQLModel, table=True):
     # one of projects.expenses.EXPENSE_CATEGORIES
     category: str = Field(default="other", max_length=40, sa_column_kwargs={"server_default": "other"})
     # Percent added on top when billed (Numeric like every other percent: exact, fed to core.money.percent_of)
-    markup_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False,
-                                                                           server_default="0"))
+    markup_percent: Decimal = Field(
+        default=Decimal("0"), sa_column=Column(Numeric(7, 4), nullable=False, server_default="0")
+    )
     # The receipt, a private Document (served by /api/v1/expenses/{id}/receipt after an access check)
     receipt_document_id: int | None = Field(default=None, foreign_key="document.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})  # sync (?updated_since)

@@ -16,10 +16,14 @@ from l2c_app.projects.common import DeliveryError
 
 # --- settings ---------------------------------------------------------------------------------
 
-DEFAULT_SETTINGS = {"time_approval_required": True, "auto_project_on_signature": False,
-                    # Time rules: future days are locked unless allowed; a person never approves
-                    # their own week, unless they are the project's only approver and this allows it.
-                    "allow_future_time": False, "sole_approver_self_approval": True}
+DEFAULT_SETTINGS = {
+    "time_approval_required": True,
+    "auto_project_on_signature": False,
+    # Time rules: future days are locked unless allowed; a person never approves
+    # their own week, unless they are the project's only approver and this allows it.
+    "allow_future_time": False,
+    "sole_approver_self_approval": True,
+}
 
 
 def delivery_settings_of(stored: dict | None) -> dict[str, bool]:
@@ -33,29 +37,37 @@ def delivery_settings(session: Session) -> dict[str, bool]:
     return delivery_settings_of(org.settings if org else None)
 
 
-def save_delivery_settings(session: Session, actor: Actor, *, time_approval_required: bool,
-                           auto_project_on_signature: bool) -> dict[str, bool]:
+def save_delivery_settings(
+    session: Session, actor: Actor, *, time_approval_required: bool, auto_project_on_signature: bool
+) -> dict[str, bool]:
     org = get_organisation(session)
     if org is None:
         raise DeliveryError("Set up the organisation first.")
     before = snapshot(org)
     # A new dict: SQLAlchemy does not see in-place changes of a JSON column.
-    org.settings = {**(org.settings or {}), "time_approval_required": bool(time_approval_required),
-                    "auto_project_on_signature": bool(auto_project_on_signature)}
+    org.settings = {
+        **(org.settings or {}),
+        "time_approval_required": bool(time_approval_required),
+        "auto_project_on_signature": bool(auto_project_on_signature),
+    }
     session.add(org)
     record_update(session, actor, org, before)
     return delivery_settings(session)
 
 
-def save_time_rules(session: Session, actor: Actor, *, allow_future_time: bool,
-                    sole_approver_self_approval: bool) -> dict[str, bool]:
+def save_time_rules(
+    session: Session, actor: Actor, *, allow_future_time: bool, sole_approver_self_approval: bool
+) -> dict[str, bool]:
     """The time grid's rules (owned here with the rest of delivery's settings)."""
     org = get_organisation(session)
     if org is None:
         raise DeliveryError("Set up the organisation first.")
     before = snapshot(org)
-    org.settings = {**(org.settings or {}), "allow_future_time": bool(allow_future_time),
-                    "sole_approver_self_approval": bool(sole_approver_self_approval)}
+    org.settings = {
+        **(org.settings or {}),
+        "allow_future_time": bool(allow_future_time),
+        "sole_approver_self_approval": bool(sole_approver_self_approval),
+    }
     session.add(org)
     record_update(session, actor, org, before)
     return delivery_settings(session)

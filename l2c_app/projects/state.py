@@ -45,57 +45,135 @@ def _detail_view(session: Session, project_id: int) -> dict:
     cur = d["currency"]
     money = lambda m: format_money(m, cur)  # noqa: E731
     b = d["budget"]
-    lines = [{"role": r["role"] + (" (change order)" if r["from_change_order"] else ""),
-              "budget_hours": format_hours(r["budget_minutes"]), "actual_hours": format_hours(r["actual_minutes"]),
-              "budget_money": money(r["budget_minor"]), "actual_money": money(r["actual_minor"]),
-              "rate": money(r["rate_minor"]) + " / h", "burn": _fmt_burn(r["burn"]), "color": _level_color(r["level"])}
-             for r in b["lines"]]
+    lines = [
+        {
+            "role": r["role"] + (" (change order)" if r["from_change_order"] else ""),
+            "budget_hours": format_hours(r["budget_minutes"]),
+            "actual_hours": format_hours(r["actual_minutes"]),
+            "budget_money": money(r["budget_minor"]),
+            "actual_money": money(r["actual_minor"]),
+            "rate": money(r["rate_minor"]) + " / h",
+            "burn": _fmt_burn(r["burn"]),
+            "color": _level_color(r["level"]),
+        }
+        for r in b["lines"]
+    ]
     if b["unplanned_minutes"]:
-        lines.append({"role": "Outside the budget lines", "budget_hours": "–",
-                      "actual_hours": format_hours(b["unplanned_minutes"]), "budget_money": "–",
-                      "actual_money": money(b["unplanned_minor"]), "rate": "", "burn": "–", "color": "gray"})
+        lines.append(
+            {
+                "role": "Outside the budget lines",
+                "budget_hours": "–",
+                "actual_hours": format_hours(b["unplanned_minutes"]),
+                "budget_money": "–",
+                "actual_money": money(b["unplanned_minor"]),
+                "rate": "",
+                "burn": "–",
+                "color": "gray",
+            }
+        )
     t = b["total"]
-    total = {"budget_hours": format_hours(t["budget_minutes"]), "actual_hours": format_hours(t["actual_minutes"]),
-             "budget_money": money(t["budget_minor"]), "actual_money": money(t["actual_minor"]),
-             "burn": _fmt_burn(t["burn"]), "color": _level_color(t["level"])}
-    team = [{"name": m["name"] + (" (lead)" if m["is_lead"] else ""), "email": m["email"],
-             "role": m["billing_role"] or "–", "rate": money(m["rate_minor"]) + " / h" if m["rate_minor"] else "–"}
-            for m in d["team"]]
-    milestones = [{"id": str(m["id"]), "name": m["name"], "kind": "Fixed fee" if m["kind"] == "fixed" else "Milestone",
-                   "amount": money(m["amount_minor"]), "due": m["due_date"] or "–", "status": m["status"],
-                   "reached_on": m["reached_on"] or ""} for m in d["milestones"]]
-    retainers = [{"id": str(r["id"]), "email": "1" if r["email_invoices"] else "",
-                  "name": r["name"], "amount": money(r["amount_minor"]) + " / month",
-                  "term": f"{r['months']} months" if r["months"] else "until stopped",
-                  "planned": money(r["planned_minor"]), "start": r["start_date"]} for r in d["retainers"]]
-    cos = [{"id": str(c["id"]), "number": f"#{c['number']}", "description": c["description"],
+    total = {
+        "budget_hours": format_hours(t["budget_minutes"]),
+        "actual_hours": format_hours(t["actual_minutes"]),
+        "budget_money": money(t["budget_minor"]),
+        "actual_money": money(t["actual_minor"]),
+        "burn": _fmt_burn(t["burn"]),
+        "color": _level_color(t["level"]),
+    }
+    team = [
+        {
+            "name": m["name"] + (" (lead)" if m["is_lead"] else ""),
+            "email": m["email"],
+            "role": m["billing_role"] or "–",
+            "rate": money(m["rate_minor"]) + " / h" if m["rate_minor"] else "–",
+        }
+        for m in d["team"]
+    ]
+    milestones = [
+        {
+            "id": str(m["id"]),
+            "name": m["name"],
+            "kind": "Fixed fee" if m["kind"] == "fixed" else "Milestone",
+            "amount": money(m["amount_minor"]),
+            "due": m["due_date"] or "–",
+            "status": m["status"],
+            "reached_on": m["reached_on"] or "",
+        }
+        for m in d["milestones"]
+    ]
+    retainers = [
+        {
+            "id": str(r["id"]),
+            "email": "1" if r["email_invoices"] else "",
+            "name": r["name"],
+            "amount": money(r["amount_minor"]) + " / month",
+            "term": f"{r['months']} months" if r["months"] else "until stopped",
+            "planned": money(r["planned_minor"]),
+            "start": r["start_date"],
+        }
+        for r in d["retainers"]
+    ]
+    cos = [
+        {
+            "id": str(c["id"]),
+            "number": f"#{c['number']}",
+            "description": c["description"],
             "kind": "Fixed price" if c["kind"] == "fixed" else f"{format_hours(c['minutes'])} {c['role'] or ''}",
-            "amount": money(c["amount_minor"]), "status": c["status"], "url": c["public_url"],
+            "amount": money(c["amount_minor"]),
+            "status": c["status"],
+            "url": c["public_url"],
             "tax": money(c["tax_minor"]) + f" ({c['tax_percent']} %" + (" incl.)" if c["tax_inclusive"] else ")"),
             "total": money(c["total_minor"]),
             "via": "docusign" if c["provider"] == "docusign" else "link",
-            "approved": f"{c['approved_name']}, {c['approved_at'][:10]}" if c["approved_name"] else ""}
-           for c in d["change_orders"]]
-    head = {"name": d["name"], "status": d["status"], "account": d["account_name"] or "–",
-            "deal_title": d["deal_title"], "deal_url": f"/deals/{d['deal_id']}" if d["deal_id"] else "",
-            "contract_url": f"/contracts/{d['contract_id']}" if d["contract_id"] else "",
-            "pdf_url": d["signed_pdf_url"] or "", "lead": d["lead_name"] or "–", "currency": cur,
-            "planned": money(d["planned_minor"]), "budget": money(d["budget_with_change_orders_minor"]),
-            "change_orders_total": money(d["budget_with_change_orders_minor"] - d["planned_minor"])}
+            "approved": f"{c['approved_name']}, {c['approved_at'][:10]}" if c["approved_name"] else "",
+        }
+        for c in d["change_orders"]
+    ]
+    head = {
+        "name": d["name"],
+        "status": d["status"],
+        "account": d["account_name"] or "–",
+        "deal_title": d["deal_title"],
+        "deal_url": f"/deals/{d['deal_id']}" if d["deal_id"] else "",
+        "contract_url": f"/contracts/{d['contract_id']}" if d["contract_id"] else "",
+        "pdf_url": d["signed_pdf_url"] or "",
+        "lead": d["lead_name"] or "–",
+        "currency": cur,
+        "planned": money(d["planned_minor"]),
+        "budget": money(d["budget_with_change_orders_minor"]),
+        "change_orders_total": money(d["budget_with_change_orders_minor"] - d["planned_minor"]),
+    }
     opts = svc.team_options(session, project_id)
-    return {"head": head, "lines": lines, "total": total, "team": team, "milestones": milestones,
-            "user_options": opts["users"], "line_options": opts["lines"],
-            "pending_quotes": [{"id": str(q["id"]), "label": q["label"]} for q in svc.quotes_to_add(session, project_id)],
-            "retainers": retainers, "change_orders": cos,
-            "warnings": [{"text": w["text"], "color": _level_color(w["level"])} for w in b["warnings"]],
-            "timeline": svc.project_timeline(session, project_id)}
+    return {
+        "head": head,
+        "lines": lines,
+        "total": total,
+        "team": team,
+        "milestones": milestones,
+        "user_options": opts["users"],
+        "line_options": opts["lines"],
+        "pending_quotes": [{"id": str(q["id"]), "label": q["label"]} for q in svc.quotes_to_add(session, project_id)],
+        "retainers": retainers,
+        "change_orders": cos,
+        "warnings": [{"text": w["text"], "color": _level_color(w["level"])} for w in b["warnings"]],
+        "timeline": svc.project_timeline(session, project_id),
+    }
 
 
 def _list_view(session: Session) -> dict:
-    projects = [{"id": str(p["id"]), "name": p["name"], "account": p["account"] or "–", "status": p["status"],
-                 "planned": format_money(p["planned_minor"], p["currency"]), "burn": _fmt_burn(p["burn"]),
-                 "color": _level_color(p["level"]), "hours": format_hours(p["actual_minutes"])}
-                for p in svc.list_projects(session)]
+    projects = [
+        {
+            "id": str(p["id"]),
+            "name": p["name"],
+            "account": p["account"] or "–",
+            "status": p["status"],
+            "planned": format_money(p["planned_minor"], p["currency"]),
+            "burn": _fmt_burn(p["burn"]),
+            "color": _level_color(p["level"]),
+            "hours": format_hours(p["actual_minutes"]),
+        }
+        for p in svc.list_projects(session)
+    ]
     return {"projects": projects, "ready": svc.ready_contracts(session)}
 
 
@@ -179,8 +257,11 @@ class ProjectsState(AuthState):
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         await self._refresh(self.loaded_project)
-        return rx.toast.success("Monthly invoices of this retainer will be e-mailed to the client." if on
-                                else "Monthly invoices of this retainer will be issued, not e-mailed.")
+        return rx.toast.success(
+            "Monthly invoices of this retainer will be e-mailed to the client."
+            if on
+            else "Monthly invoices of this retainer will be issued, not e-mailed."
+        )
 
     @rx.event
     @guard("projects")
@@ -210,8 +291,7 @@ class ProjectsState(AuthState):
             rate_text = (form.get("rate") or "").strip()
             rate = to_minor(rate_text, self.head.get("currency", "EUR")) if rate_text else None
             line = int(form["budget_line"]) if form.get("budget_line") else None
-            await run_db(svc.add_member, self._actor(), self.loaded_project,
-                         int(form.get("user") or 0), line, rate)
+            await run_db(svc.add_member, self._actor(), self.loaded_project, int(form.get("user") or 0), line, rate)
         except (svc.DeliveryError, ValueError) as exc:
             self.team_error = _err(exc)
             return None
@@ -229,12 +309,21 @@ class ProjectsState(AuthState):
         currency = self.head.get("currency", "EUR")
         try:
             if self.co_kind == "hours":
-                kw = dict(kind="hours", minutes=form.get("hours") or "",
-                          rate_minor=to_minor(form.get("rate") or "", currency), role=form.get("role", ""))
+                kw = dict(
+                    kind="hours",
+                    minutes=form.get("hours") or "",
+                    rate_minor=to_minor(form.get("rate") or "", currency),
+                    role=form.get("role", ""),
+                )
             else:
                 kw = dict(kind="fixed", amount_minor=to_minor(form.get("amount") or "", currency))
-            await run_db(svc.create_change_order, self._actor(), self.loaded_project,
-                         description=form.get("description", ""), **kw)
+            await run_db(
+                svc.create_change_order,
+                self._actor(),
+                self.loaded_project,
+                description=form.get("description", ""),
+                **kw,
+            )
         except (svc.DeliveryError, DurationError, ValueError) as exc:
             self.co_error = _err(exc)
             return None
@@ -255,13 +344,19 @@ class ProjectsState(AuthState):
 
 # --- the time grid ------------------------------------------------------------------------------
 
+
 def _grid_rows(grid: dict, bad: dict[str, str] | None = None) -> list[dict[str, str]]:
     """Cells as c0..c6 (stored text), l0..l6 (why locked), n0..n6 (note) and b0..b6 (a value
     a save refused, shown instead of the stored one)."""
     rows = []
     for r in grid["rows"]:
-        row = {"key": r["key"], "label": r["label"], "billable": "yes" if r["billable"] else "no",
-               "total": r["total_text"], "approved": r.get("approved_text", "")}
+        row = {
+            "key": r["key"],
+            "label": r["label"],
+            "billable": "yes" if r["billable"] else "no",
+            "total": r["total_text"],
+            "approved": r.get("approved_text", ""),
+        }
         for i, c in enumerate(r["cells"]):
             row[f"c{i}"], row[f"l{i}"], row[f"n{i}"] = c["text"], c["locked"], c["note"]
             row[f"b{i}"] = (bad or {}).get(f"{r['key']}|{i}", "")
@@ -271,9 +366,20 @@ def _grid_rows(grid: dict, bad: dict[str, str] | None = None) -> list[dict[str, 
 
 def day_view_rows(rows: list[dict[str, str]], day: int) -> list[dict[str, str]]:
     """The phone's view of one day: each row's cell of that day, under the same keys."""
-    return [{"key": r["key"], "label": r["label"], "day": str(day), "text": r[f"c{day}"], "locked": r[f"l{day}"],
-             "bad": r[f"b{day}"], "total": r["total"], "billable": r["billable"],
-             "approved": r.get("approved", "")} for r in rows]
+    return [
+        {
+            "key": r["key"],
+            "label": r["label"],
+            "day": str(day),
+            "text": r[f"c{day}"],
+            "locked": r[f"l{day}"],
+            "bad": r[f"b{day}"],
+            "total": r["total"],
+            "billable": r["billable"],
+            "approved": r.get("approved", ""),
+        }
+        for r in rows
+    ]
 
 
 def _index_in_week(first_day: str, day: date) -> int:
@@ -284,10 +390,12 @@ def _index_in_week(first_day: str, day: date) -> int:
 
 def focus_first_cell_js(row_label: str) -> str:
     """Script that focuses the first visible cell of a row (week table or phone day view)."""
-    return ("setTimeout(function () { var l = " + json.dumps(row_label) + "; "
-            "var c = [].slice.call(document.querySelectorAll('[data-grid-row]')).filter(function (e) { "
-            "return e.offsetParent !== null && (e.getAttribute('aria-label') || '').indexOf(l) === 0; }); "
-            "if (c.length) c[0].focus(); }, 60)")
+    return (
+        "setTimeout(function () { var l = " + json.dumps(row_label) + "; "
+        "var c = [].slice.call(document.querySelectorAll('[data-grid-row]')).filter(function (e) { "
+        "return e.offsetParent !== null && (e.getAttribute('aria-label') || '').indexOf(l) === 0; }); "
+        "if (c.length) c[0].focus(); }, 60)"
+    )
 
 
 class TimeState(AuthState):
@@ -435,9 +543,16 @@ class TimeState(AuthState):
         day = date.fromisoformat(self.monday) + timedelta(days=int(day_index))
         try:
             minutes = parse_duration(value)
-            await run_db(svc.upsert_time, self._actor(), user_id=access.viewer.id,
-                         project_id=project_id, budget_line_id=budget_line_id, day=day, minutes=minutes,
-                         billable=row["billable"] == "yes")
+            await run_db(
+                svc.upsert_time,
+                self._actor(),
+                user_id=access.viewer.id,
+                project_id=project_id,
+                budget_line_id=budget_line_id,
+                day=day,
+                minutes=minutes,
+                billable=row["billable"] == "yes",
+            )
         except (svc.DeliveryError, DurationError) as exc:
             # The typed value stays in its cell, marked, and the message names the cell.
             self.bad = {**self.bad, spot: text}
@@ -473,9 +588,16 @@ class TimeState(AuthState):
         project_id, budget_line_id = svc.parse_row_key(self.note_row)
         day = date.fromisoformat(self.monday) + timedelta(days=self.note_day)
         try:
-            await run_db(svc.upsert_time, self._actor(), user_id=access.viewer.id,
-                         project_id=project_id, budget_line_id=budget_line_id, day=day,
-                         minutes=parse_duration(row[f"c{self.note_day}"]), note=value or "")
+            await run_db(
+                svc.upsert_time,
+                self._actor(),
+                user_id=access.viewer.id,
+                project_id=project_id,
+                budget_line_id=budget_line_id,
+                day=day,
+                minutes=parse_duration(row[f"c{self.note_day}"]),
+                note=value or "",
+            )
         except (svc.DeliveryError, DurationError) as exc:
             self.error = _err(exc)
             return None
@@ -488,9 +610,15 @@ class TimeState(AuthState):
     async def toggle_billable(self, key: str, billable: bool):
         access = current_access()
         project_id, budget_line_id = svc.parse_row_key(key)
-        await run_db(svc.set_row_billable, self._actor(), user_id=access.viewer.id,
-                     project_id=project_id, budget_line_id=budget_line_id,
-                     monday=date.fromisoformat(self.monday), billable=bool(billable))
+        await run_db(
+            svc.set_row_billable,
+            self._actor(),
+            user_id=access.viewer.id,
+            project_id=project_id,
+            budget_line_id=budget_line_id,
+            monday=date.fromisoformat(self.monday),
+            billable=bool(billable),
+        )
         self.rows = [{**r, "billable": "yes" if billable else "no"} if r["key"] == key else r for r in self.rows]
         self.status = "All changes saved"
         return None
@@ -547,8 +675,9 @@ class ApprovalState(AuthState):
     @guard("approve_time")
     async def load(self):
         access = current_access()
-        self.weeks = [{k: str(v) for k, v in w.items()}
-                      for w in await run_db(weeks.pending_with_submission, access.viewer.id)]
+        self.weeks = [
+            {k: str(v) for k, v in w.items()} for w in await run_db(weeks.pending_with_submission, access.viewer.id)
+        ]
         return None
 
     @rx.event
@@ -557,16 +686,24 @@ class ApprovalState(AuthState):
         access = current_access()
         user_id, project_id, monday = key.split(":")
         try:
-            n = await run_db(svc.approve_week, self._actor(), access.viewer.id,
-                             user_id=int(user_id), project_id=int(project_id), monday=date.fromisoformat(monday))
+            n = await run_db(
+                svc.approve_week,
+                self._actor(),
+                access.viewer.id,
+                user_id=int(user_id),
+                project_id=int(project_id),
+                monday=date.fromisoformat(monday),
+            )
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
-        self.weeks = [{k: str(v) for k, v in w.items()}
-                      for w in await run_db(weeks.pending_with_submission, access.viewer.id)]
+        self.weeks = [
+            {k: str(v) for k, v in w.items()} for w in await run_db(weeks.pending_with_submission, access.viewer.id)
+        ]
         return rx.toast.success(f"Week approved ({n} entries). It can now be invoiced.")
 
 
 # --- public change order ------------------------------------------------------------------------
+
 
 class ChangeOrderPublicState(rx.State):
     """/co/[token]: the client's approval page. The token in the URL is the only key."""
@@ -586,18 +723,27 @@ class ChangeOrderPublicState(rx.State):
             return
         cur = data["currency"]
         self.missing = False
-        self.co = {"number": f"#{data['number']}", "description": data["description"],
-                   "price": format_money(data["amount_minor"], cur),
-                   "tax_label": f"Tax {data['tax_percent']} %" + (" (included)" if data["tax_inclusive"] else ""),
-                   "tax": format_money(data["tax_minor"], cur), "total": format_money(data["total_minor"], cur),
-                   "net_label": "Price (tax included)" if data["tax_inclusive"] else "Price excl. tax",
-                   "detail": (f"{format_hours(data['minutes'])} of {data['role']} at "
-                              f"{format_money(data['rate_minor'], cur)} / h" if data["kind"] == "hours"
-                              else "Fixed price"),
-                   "status": data["status"], "project": data["project_name"], "client": data["client"],
-                   "org": data["org_name"], "approved_name": data["approved_name"],
-                   "approved_at": data["approved_at"][:10],
-                   "via": "docusign" if data["provider"] == "docusign" else "link"}
+        self.co = {
+            "number": f"#{data['number']}",
+            "description": data["description"],
+            "price": format_money(data["amount_minor"], cur),
+            "tax_label": f"Tax {data['tax_percent']} %" + (" (included)" if data["tax_inclusive"] else ""),
+            "tax": format_money(data["tax_minor"], cur),
+            "total": format_money(data["total_minor"], cur),
+            "net_label": "Price (tax included)" if data["tax_inclusive"] else "Price excl. tax",
+            "detail": (
+                f"{format_hours(data['minutes'])} of {data['role']} at {format_money(data['rate_minor'], cur)} / h"
+                if data["kind"] == "hours"
+                else "Fixed price"
+            ),
+            "status": data["status"],
+            "project": data["project_name"],
+            "client": data["client"],
+            "org": data["org_name"],
+            "approved_name": data["approved_name"],
+            "approved_at": data["approved_at"][:10],
+            "via": "docusign" if data["provider"] == "docusign" else "link",
+        }
 
     @rx.event
     async def load(self):
@@ -609,8 +755,12 @@ class ChangeOrderPublicState(rx.State):
         self.busy, self.error = True, ""
         yield
         try:
-            await run_db(svc.approve_change_order_by_token, self._tok(), form.get("typed_name", ""),
-                         self.router.session.client_ip or None)
+            await run_db(
+                svc.approve_change_order_by_token,
+                self._tok(),
+                form.get("typed_name", ""),
+                self.router.session.client_ip or None,
+            )
         except svc.DeliveryError as exc:
             self.error = _err(exc)
         self.busy = False
@@ -626,6 +776,7 @@ class ChangeOrderPublicState(rx.State):
 
 
 # --- settings --------------------------------------------------------------------------------------
+
 
 class DeliverySettingsState(AuthState):
     approval_required: bool = True
@@ -660,14 +811,23 @@ class DeliverySettingsState(AuthState):
     @rx.event
     @guard("settings")
     async def save(self):
-        await run_db(svc.save_delivery_settings, self._actor(),
-                     time_approval_required=self.approval_required, auto_project_on_signature=self.auto_project)
-        await run_db(svc.save_time_rules, self._actor(), allow_future_time=self.allow_future,
-                     sole_approver_self_approval=self.sole_self_approval)
+        await run_db(
+            svc.save_delivery_settings,
+            self._actor(),
+            time_approval_required=self.approval_required,
+            auto_project_on_signature=self.auto_project,
+        )
+        await run_db(
+            svc.save_time_rules,
+            self._actor(),
+            allow_future_time=self.allow_future,
+            sole_approver_self_approval=self.sole_self_approval,
+        )
         return rx.toast.success("Delivery settings saved.")
 
 
 # --- panels on other pages and the top-bar timer ----------------------------------------------------
+
 
 async def _create_project(access, create, source_id: int):
     """One click from a signed contract or a won deal (access already checked): open the new
@@ -722,8 +882,9 @@ class DealPanelState(AuthState):
         access = await self._access("pipeline")
         if not access.allowed:
             return None
-        self.deal_projects = [{k: str(v) for k, v in p.items()}
-                              for p in await run_db(svc.projects_of_deal, self._deal())]
+        self.deal_projects = [
+            {k: str(v) for k, v in p.items()} for p in await run_db(svc.projects_of_deal, self._deal())
+        ]
         return None
 
     @rx.event
@@ -777,8 +938,14 @@ class TimerState(AuthState):
         minutes = max(1, round((time.time() - self.timer_started) / 60))
         local = to_local(utcnow(), self.org_timezone or "UTC")
         try:
-            await run_db(svc.add_timer_minutes, self._actor(), access.viewer.id,
-                         int(self.timer_project), minutes, local.date() if local else None)
+            await run_db(
+                svc.add_timer_minutes,
+                self._actor(),
+                access.viewer.id,
+                int(self.timer_project),
+                minutes,
+                local.date() if local else None,
+            )
         except svc.DeliveryError as exc:
             return rx.toast.error(_err(exc))
         self.timer_started, self.timer_label = 0.0, ""

@@ -29,14 +29,21 @@ from l2c_app.projects.settings import FUTURE_LOCK, delivery_settings, future_day
 
 # --- time ---------------------------------------------------------------------------------------
 
+
 def _billed_time_ids(session: Session, ids: list[int]) -> set[int]:
     from l2c_app.billing.models import BilledSource
 
     if not ids:
         return set()
-    return set(session.exec(select(BilledSource.source_id).where(
-        BilledSource.source_type == "time", BilledSource.source_id.in_(ids),  # type: ignore[attr-defined]
-        BilledSource.released_at.is_(None))))  # type: ignore[union-attr]
+    return set(
+        session.exec(
+            select(BilledSource.source_id).where(
+                BilledSource.source_type == "time",
+                BilledSource.source_id.in_(ids),  # type: ignore[attr-defined]
+                BilledSource.released_at.is_(None),
+            )
+        )
+    )  # type: ignore[union-attr]
 
 
 def is_locked(session: Session, entry: TimeEntry) -> str | None:
@@ -50,8 +57,9 @@ def is_locked(session: Session, entry: TimeEntry) -> str | None:
 
 def rate_for(session: Session, project_id: int, user_id: int, budget_line_id: int | None) -> int:
     """The hourly rate at the time of entry: the member's own rate, else the budget line's."""
-    member = session.exec(select(ProjectMember).where(ProjectMember.project_id == project_id,
-                                                      ProjectMember.user_id == user_id)).first()
+    member = session.exec(
+        select(ProjectMember).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+    ).first()
     if member is not None and member.rate_minor is not None:
         return member.rate_minor
     line_id = budget_line_id or (member.budget_line_id if member else None)
@@ -63,19 +71,23 @@ def rate_for(session: Session, project_id: int, user_id: int, budget_line_id: in
 
 
 def day_total(session: Session, user_id: int, day: date, exclude_id: int | None = None) -> int:
-    stmt = select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(TimeEntry.user_id == user_id,
-                                                                        TimeEntry.day == day)
+    stmt = select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+        TimeEntry.user_id == user_id, TimeEntry.day == day
+    )
     if exclude_id is not None:
         stmt = stmt.where(TimeEntry.id != exclude_id)
     return int(session.exec(stmt).one())
 
 
-def _cell(session: Session, user_id: int, project_id: int, budget_line_id: int | None, task_id: int | None,
-          day: date) -> TimeEntry | None:
-    stmt = select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.project_id == project_id,
-                                   TimeEntry.day == day)
-    stmt = stmt.where(TimeEntry.budget_line_id == budget_line_id if budget_line_id else
-                      TimeEntry.budget_line_id.is_(None))  # type: ignore[union-attr]
+def _cell(
+    session: Session, user_id: int, project_id: int, budget_line_id: int | None, task_id: int | None, day: date
+) -> TimeEntry | None:
+    stmt = select(TimeEntry).where(
+        TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day == day
+    )
+    stmt = stmt.where(
+        TimeEntry.budget_line_id == budget_line_id if budget_line_id else TimeEntry.budget_line_id.is_(None)
+    )  # type: ignore[union-attr]
     stmt = stmt.where(TimeEntry.task_id == task_id if task_id else TimeEntry.task_id.is_(None))  # type: ignore[union-attr]
     return session.exec(stmt.order_by(TimeEntry.id)).first()
 
@@ -86,9 +98,19 @@ class CellResult:
     day_minutes: int  # the person's total for that day after the change
 
 
-def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int, day: date,
-                minutes: int | str, budget_line_id: int | None = None, task_id: int | None = None,
-                billable: bool | None = None, note: str | None = None) -> CellResult:
+def upsert_time(
+    session: Session,
+    actor: Actor,
+    *,
+    user_id: int,
+    project_id: int,
+    day: date,
+    minutes: int | str,
+    budget_line_id: int | None = None,
+    task_id: int | None = None,
+    billable: bool | None = None,
+    note: str | None = None,
+) -> CellResult:
     """Set one cell of the grid (user, project, budget line/task, day) to `minutes`.
     0 clears it. Refused: locked cells (billed or approved), more than 24 h that day."""
     mins = parse_duration(minutes) if isinstance(minutes, str) else minutes
@@ -122,7 +144,9 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
         raise DeliveryError(
             f"{formats.weekday_name(day)} {formats.day(day)}: that makes {format_minutes(others + mins)} in one day; "
             "a day holds at most 24 h "
-            f"(already {format_minutes(others) or '0:00'} logged elsewhere).", field="minutes")
+            f"(already {format_minutes(others) or '0:00'} logged elsewhere).",
+            field="minutes",
+        )
     if mins == 0:
         if entry is not None:
             record_action(session, actor, "timeentry", entry.id, "delete", snapshot(entry))
@@ -130,9 +154,17 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
             session.flush()
         return CellResult(None, others)
     if entry is None:
-        entry = TimeEntry(project_id=project_id, budget_line_id=budget_line_id, task_id=task_id, user_id=user_id,
-                          day=day, minutes=mins, billable=project.billable_default if billable is None else billable,
-                          rate_minor=rate_for(session, project_id, user_id, budget_line_id), note=note or None)
+        entry = TimeEntry(
+            project_id=project_id,
+            budget_line_id=budget_line_id,
+            task_id=task_id,
+            user_id=user_id,
+            day=day,
+            minutes=mins,
+            billable=project.billable_default if billable is None else billable,
+            rate_minor=rate_for(session, project_id, user_id, budget_line_id),
+            note=note or None,
+        )
         session.add(entry)
         record_create(session, actor, entry)
         _ensure_member(session, actor, project_id, user_id, budget_line_id)
@@ -150,36 +182,57 @@ def upsert_time(session: Session, actor: Actor, *, user_id: int, project_id: int
     return CellResult(entry, others + mins)
 
 
-def _recheck(session: Session, user_id: int, project_id: int, budget_line_id: int | None, task_id: int | None,
-             day: date) -> None:
+def _recheck(
+    session: Session, user_id: int, project_id: int, budget_line_id: int | None, task_id: int | None, day: date
+) -> None:
     """After our write, inside our transaction: a save that raced ours and committed first
     is visible now (SQLite starts the write transaction at the first write), so the rules
     are checked again on what will be committed; the caller rolls back on error."""
     session.flush()
     total = day_total(session, user_id, day)
     if total > MINUTES_PER_DAY:
-        raise DeliveryError(f"{formats.weekday_name(day)} {formats.day(day)}: that makes {format_minutes(total)} "
-                            "in one day; a day holds at most 24 h.", field="minutes")
-    stmt = select(func.count()).select_from(TimeEntry).where(
-        TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day == day,
-        TimeEntry.budget_line_id == budget_line_id if budget_line_id else TimeEntry.budget_line_id.is_(None),  # type: ignore[union-attr]
-        TimeEntry.task_id == task_id if task_id else TimeEntry.task_id.is_(None))  # type: ignore[union-attr]
+        raise DeliveryError(
+            f"{formats.weekday_name(day)} {formats.day(day)}: that makes {format_minutes(total)} "
+            "in one day; a day holds at most 24 h.",
+            field="minutes",
+        )
+    stmt = (
+        select(func.count())
+        .select_from(TimeEntry)
+        .where(
+            TimeEntry.user_id == user_id,
+            TimeEntry.project_id == project_id,
+            TimeEntry.day == day,
+            TimeEntry.budget_line_id == budget_line_id if budget_line_id else TimeEntry.budget_line_id.is_(None),  # type: ignore[union-attr]
+            TimeEntry.task_id == task_id if task_id else TimeEntry.task_id.is_(None),
+        )
+    )  # type: ignore[union-attr]
     if session.exec(stmt).one() > 1:
-        raise DeliveryError("This cell was just saved from elsewhere: reload and try again.", field="minutes",
-                            kind="conflict")
+        raise DeliveryError(
+            "This cell was just saved from elsewhere: reload and try again.", field="minutes", kind="conflict"
+        )
 
 
 def _ensure_member(session: Session, actor: Actor, project_id: int, user_id: int, budget_line_id: int | None) -> None:
-    exists = session.exec(select(ProjectMember.id).where(ProjectMember.project_id == project_id,
-                                                         ProjectMember.user_id == user_id)).first()
+    exists = session.exec(
+        select(ProjectMember.id).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+    ).first()
     if exists is None:
         member = ProjectMember(project_id=project_id, user_id=user_id, budget_line_id=budget_line_id)
         session.add(member)
         record_create(session, actor, member)
 
 
-def set_row_billable(session: Session, actor: Actor, *, user_id: int, project_id: int, budget_line_id: int | None,
-                     monday: date, billable: bool) -> int:
+def set_row_billable(
+    session: Session,
+    actor: Actor,
+    *,
+    user_id: int,
+    project_id: int,
+    budget_line_id: int | None,
+    monday: date,
+    billable: bool,
+) -> int:
     """The billable flag of one grid row for the week (locked entries keep theirs)."""
     changed = 0
     for e in _row_entries(session, user_id, project_id, budget_line_id, monday):
@@ -192,12 +245,18 @@ def set_row_billable(session: Session, actor: Actor, *, user_id: int, project_id
     return changed
 
 
-def _row_entries(session: Session, user_id: int, project_id: int, budget_line_id: int | None,
-                 monday: date) -> list[TimeEntry]:
-    stmt = select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.project_id == project_id,
-                                   TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))
-    stmt = stmt.where(TimeEntry.budget_line_id == budget_line_id if budget_line_id else
-                      TimeEntry.budget_line_id.is_(None))  # type: ignore[union-attr]
+def _row_entries(
+    session: Session, user_id: int, project_id: int, budget_line_id: int | None, monday: date
+) -> list[TimeEntry]:
+    stmt = select(TimeEntry).where(
+        TimeEntry.user_id == user_id,
+        TimeEntry.project_id == project_id,
+        TimeEntry.day >= monday,
+        TimeEntry.day < monday + timedelta(days=7),
+    )
+    stmt = stmt.where(
+        TimeEntry.budget_line_id == budget_line_id if budget_line_id else TimeEntry.budget_line_id.is_(None)
+    )  # type: ignore[union-attr]
     return list(session.exec(stmt))
 
 
@@ -219,8 +278,11 @@ def _row_labels(session: Session, keys: list[tuple[int, int | None]]) -> dict[st
     out = {}
     for p, b in keys:
         if p in projects:
-            out[row_key(p, b)] = {"project_name": projects[p].name, "role": bls[b].role if b in bls else "",
-                                  "billable": projects[p].billable_default}
+            out[row_key(p, b)] = {
+                "project_name": projects[p].name,
+                "role": bls[b].role if b in bls else "",
+                "billable": projects[p].billable_default,
+            }
     return out
 
 
@@ -237,27 +299,47 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
     days = [monday + timedelta(days=i) for i in range(7)]
     settings, today = delivery_settings(session), org_today(session)
     future = ["" if settings["allow_future_time"] or d <= today else FUTURE_LOCK for d in days]
-    stmt = (select(TimeEntry, Project.name, BudgetLine.role, BilledSource.id, User.name)
-            .join(Project, Project.id == TimeEntry.project_id)
-            .outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
-            .outerjoin(User, User.id == TimeEntry.approved_by_id)
-            .outerjoin(BilledSource, and_(BilledSource.source_type == "time", BilledSource.source_id == TimeEntry.id,
-                                          BilledSource.released_at.is_(None)))  # type: ignore[union-attr]
-            .where(TimeEntry.user_id == user_id, TimeEntry.day >= monday, TimeEntry.day <= days[-1])
-            .order_by(Project.name, TimeEntry.budget_line_id, TimeEntry.day, TimeEntry.id))
+    stmt = (
+        select(TimeEntry, Project.name, BudgetLine.role, BilledSource.id, User.name)
+        .join(Project, Project.id == TimeEntry.project_id)
+        .outerjoin(BudgetLine, BudgetLine.id == TimeEntry.budget_line_id)
+        .outerjoin(User, User.id == TimeEntry.approved_by_id)
+        .outerjoin(
+            BilledSource,
+            and_(
+                BilledSource.source_type == "time",
+                BilledSource.source_id == TimeEntry.id,
+                BilledSource.released_at.is_(None),
+            ),
+        )  # type: ignore[union-attr]
+        .where(TimeEntry.user_id == user_id, TimeEntry.day >= monday, TimeEntry.day <= days[-1])
+        .order_by(Project.name, TimeEntry.budget_line_id, TimeEntry.day, TimeEntry.id)
+    )
     rows: dict[str, dict] = {}
 
     def blank(key: str, project_id: int, bl_id: int | None, name: str, role: str, billable: bool) -> dict:
-        return {"key": key, "project_id": project_id, "budget_line_id": bl_id or 0, "project_name": name,
-                "role": role or "", "label": f"{name} · {role}" if role else name, "billable": billable,
-                "cells": [{"day": d.isoformat(), "minutes": 0, "text": "", "locked": future[i], "note": "",
-                           "entry_id": 0} for i, d in enumerate(days)],
-                "total_minutes": 0, "approved_text": "", "approved_at": None}
+        return {
+            "key": key,
+            "project_id": project_id,
+            "budget_line_id": bl_id or 0,
+            "project_name": name,
+            "role": role or "",
+            "label": f"{name} · {role}" if role else name,
+            "billable": billable,
+            "cells": [
+                {"day": d.isoformat(), "minutes": 0, "text": "", "locked": future[i], "note": "", "entry_id": 0}
+                for i, d in enumerate(days)
+            ],
+            "total_minutes": 0,
+            "approved_text": "",
+            "approved_at": None,
+        }
 
     for entry, pname, role, billed_id, approver in session.exec(stmt):
         key = row_key(entry.project_id, entry.budget_line_id)
-        row = rows.get(key) or rows.setdefault(key, blank(key, entry.project_id, entry.budget_line_id, pname,
-                                                          role or "", entry.billable))
+        row = rows.get(key) or rows.setdefault(
+            key, blank(key, entry.project_id, entry.budget_line_id, pname, role or "", entry.billable)
+        )
         cell = row["cells"][(entry.day - monday).days]
         if cell["entry_id"]:  # a second entry in one cell (tasks, API): shown summed, edited no more
             cell["locked"] = cell["locked"] or "several entries"
@@ -272,8 +354,7 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
         if entry.approved_at is not None and (row["approved_at"] is None or entry.approved_at > row["approved_at"]):
             # "Approved by X on D": the row's latest approval (a week is approved at once).
             row["approved_at"] = entry.approved_at
-            row["approved_text"] = (f"Approved by {approver or 'an approver'} on "
-                                    f"{formats.day(entry.approved_at)}")
+            row["approved_text"] = f"Approved by {approver or 'an approver'} on {formats.day(entry.approved_at)}"
         row["total_minutes"] += entry.minutes
     missing = [parse_row_key(k) for k in extra_rows or [] if k not in rows]
     labels = _row_labels(session, missing)
@@ -287,18 +368,31 @@ def week_grid(session: Session, user_id: int, monday: date, extra_rows: list[str
         r["total_text"] = format_minutes(r["total_minutes"]) or "0:00"
         r.pop("approved_at", None)
     day_totals = [sum(r["cells"][i]["minutes"] for r in ordered) for i in range(7)]
-    return {"monday": monday.isoformat(), "days": [d.isoformat() for d in days], "rows": ordered,
-            "day_totals": day_totals, "day_totals_text": [format_minutes(m) or "0:00" for m in day_totals],
-            "total_minutes": sum(day_totals), "total_text": format_minutes(sum(day_totals)) or "0:00"}
+    return {
+        "monday": monday.isoformat(),
+        "days": [d.isoformat() for d in days],
+        "rows": ordered,
+        "day_totals": day_totals,
+        "day_totals_text": [format_minutes(m) or "0:00" for m in day_totals],
+        "total_minutes": sum(day_totals),
+        "total_text": format_minutes(sum(day_totals)) or "0:00",
+    }
 
 
 def last_week_rows(session: Session, user_id: int, monday: date) -> list[str]:
     """Row keys of the week before `monday` (to copy them into this week)."""
     prev = week_start(monday) - timedelta(days=7)
-    stmt = (select(TimeEntry.project_id, TimeEntry.budget_line_id).distinct()
-            .join(Project, Project.id == TimeEntry.project_id)
-            .where(TimeEntry.user_id == user_id, TimeEntry.day >= prev, TimeEntry.day < prev + timedelta(days=7),
-                   Project.status != "done"))
+    stmt = (
+        select(TimeEntry.project_id, TimeEntry.budget_line_id)
+        .distinct()
+        .join(Project, Project.id == TimeEntry.project_id)
+        .where(
+            TimeEntry.user_id == user_id,
+            TimeEntry.day >= prev,
+            TimeEntry.day < prev + timedelta(days=7),
+            Project.status != "done",
+        )
+    )
     return [row_key(p, b) for p, b in session.exec(stmt)]
 
 
@@ -311,8 +405,11 @@ def searchable_rows(session: Session, query: str = "", limit: int = 20) -> list[
     if not projects:
         return []
     bls: dict[int, list[BudgetLine]] = defaultdict(list)
-    for bl in session.exec(select(BudgetLine).where(BudgetLine.project_id.in_([p.id for p in projects]))  # type: ignore[attr-defined]
-                           .order_by(BudgetLine.id)):
+    for bl in session.exec(
+        select(BudgetLine)
+        .where(BudgetLine.project_id.in_([p.id for p in projects]))  # type: ignore[attr-defined]
+        .order_by(BudgetLine.id)
+    ):
         bls[bl.project_id].append(bl)
     out = []
     for p in projects:
@@ -325,16 +422,22 @@ def searchable_rows(session: Session, query: str = "", limit: int = 20) -> list[
 
 def user_projects_for_timer(session: Session, user_id: int) -> list[dict]:
     """Projects the timer offers: those the person is a member of, else every active one."""
-    mine = list(session.exec(select(Project).join(ProjectMember, ProjectMember.project_id == Project.id)
-                             .where(ProjectMember.user_id == user_id, Project.status == "active")
-                             .order_by(Project.name)))
+    mine = list(
+        session.exec(
+            select(Project)
+            .join(ProjectMember, ProjectMember.project_id == Project.id)
+            .where(ProjectMember.user_id == user_id, Project.status == "active")
+            .order_by(Project.name)
+        )
+    )
     if not mine:
         mine = list(session.exec(select(Project).where(Project.status == "active").order_by(Project.name).limit(50)))
     return [{"id": str(p.id), "name": p.name} for p in mine]
 
 
-def add_timer_minutes(session: Session, actor: Actor, user_id: int, project_id: int, minutes: int,
-                      day: date | None = None) -> CellResult:
+def add_timer_minutes(
+    session: Session, actor: Actor, user_id: int, project_id: int, minutes: int, day: date | None = None
+) -> CellResult:
     """The top-bar timer stopped: add its minutes to today's cell of the project."""
     day = day or org_today(session)
     minutes = max(1, minutes)

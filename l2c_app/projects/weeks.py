@@ -25,17 +25,26 @@ from l2c_app.projects import service as svc
 from l2c_app.projects.models import TimeEntry, WeekSubmission
 
 
-def reopen_week(session: Session, actor: Actor, approver_id: int, *, user_id: int, project_id: int,
-                monday: date) -> int:
+def reopen_week(
+    session: Session, actor: Actor, approver_id: int, *, user_id: int, project_id: int, monday: date
+) -> int:
     """Take back the approval of one person's week on a project; returns the entries reopened."""
     approver = session.get(User, approver_id)
     project = common._project(session, project_id)
     if approver is None or not svc.can_approve(session, approver, project):
         raise svc.DeliveryError("Only the project lead or the billing role reopens approved time.", kind="forbidden")
     monday = week_start(monday)
-    entries = list(session.exec(select(TimeEntry).where(
-        TimeEntry.user_id == user_id, TimeEntry.project_id == project_id, TimeEntry.day >= monday,
-        TimeEntry.day < monday + timedelta(days=7), TimeEntry.approved_at.is_not(None))))  # type: ignore[union-attr]
+    entries = list(
+        session.exec(
+            select(TimeEntry).where(
+                TimeEntry.user_id == user_id,
+                TimeEntry.project_id == project_id,
+                TimeEntry.day >= monday,
+                TimeEntry.day < monday + timedelta(days=7),
+                TimeEntry.approved_at.is_not(None),
+            )
+        )
+    )  # type: ignore[union-attr]
     billed = time_entries._billed_time_ids(session, [e.id for e in entries])  # type: ignore[misc]
     reopen = [e for e in entries if e.id not in billed]
     if not reopen:
@@ -43,16 +52,27 @@ def reopen_week(session: Session, actor: Actor, approver_id: int, *, user_id: in
     for e in reopen:
         e.approved_at, e.approved_by_id = None, None
         session.add(e)
-    record_action(session, actor, "project", project_id, "time_reopened",
-                  {"user_id": user_id, "week": monday.isoformat(), "entries": [e.id for e in reopen],
-                   "kept_billed": sorted(billed)})
+    record_action(
+        session,
+        actor,
+        "project",
+        project_id,
+        "time_reopened",
+        {
+            "user_id": user_id,
+            "week": monday.isoformat(),
+            "entries": [e.id for e in reopen],
+            "kept_billed": sorted(billed),
+        },
+    )
     withdraw(session, actor, user_id, monday)
     return len(reopen)
 
 
 def submission(session: Session, user_id: int, monday: date) -> WeekSubmission | None:
-    return session.exec(select(WeekSubmission).where(WeekSubmission.user_id == user_id,
-                                                     WeekSubmission.week_start == week_start(monday))).first()
+    return session.exec(
+        select(WeekSubmission).where(WeekSubmission.user_id == user_id, WeekSubmission.week_start == week_start(monday))
+    ).first()
 
 
 def submit_week(session: Session, actor: Actor, user_id: int, monday: date) -> WeekSubmission:
@@ -82,8 +102,9 @@ def withdraw(session: Session, actor: Actor, user_id: int, monday: date) -> bool
 
 
 def _entries(session: Session, user_id: int, monday: date, project_id: int | None = None) -> list[TimeEntry]:
-    stmt = select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.day >= monday,
-                                   TimeEntry.day < monday + timedelta(days=7))
+    stmt = select(TimeEntry).where(
+        TimeEntry.user_id == user_id, TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7)
+    )
     if project_id is not None:
         stmt = stmt.where(TimeEntry.project_id == project_id)
     return list(session.exec(stmt))
@@ -103,13 +124,24 @@ def week_status(session: Session, user_id: int, monday: date, project_id: int | 
         status = "submitted"
     else:
         status = "open"
-    return {"user_id": user_id, "week": monday, "project_id": project_id, "status": status,
-            "submitted_at": sub.submitted_at if sub else None, "entries": len(entries),
-            "approved_entries": approved, "minutes": sum(e.minutes for e in entries)}
+    return {
+        "user_id": user_id,
+        "week": monday,
+        "project_id": project_id,
+        "status": status,
+        "submitted_at": sub.submitted_at if sub else None,
+        "entries": len(entries),
+        "approved_entries": approved,
+        "minutes": sum(e.minutes for e in entries),
+    }
 
 
-STATUS_TEXT = {"open": "Not submitted", "submitted": "Submitted for approval", "partly_approved": "Partly approved",
-               "approved": "Approved"}
+STATUS_TEXT = {
+    "open": "Not submitted",
+    "submitted": "Submitted for approval",
+    "partly_approved": "Partly approved",
+    "approved": "Approved",
+}
 
 
 def week_status_text(session: Session, user_id: int, monday: date) -> str:

@@ -42,11 +42,22 @@ auth = require("quotes")
 
 
 def _summary(q: Quote, today) -> dict[str, Any]:
-    return {"id": q.id, "label": svc.quote_label(q), "deal_id": q.deal_id, "number": q.number, "version": q.version,
-            "status": svc.effective_status(q, today), "title": q.title, "currency": q.currency, "subtotal_minor": q.subtotal_minor,
-            "discount_minor": q.discount_minor, "tax_minor": q.tax_minor, "total_minor": q.total_minor,
-            "expires_on": q.expires_on.isoformat() if q.expires_on else None,
-            "sent_at": q.sent_at.isoformat() if q.sent_at else None}
+    return {
+        "id": q.id,
+        "label": svc.quote_label(q),
+        "deal_id": q.deal_id,
+        "number": q.number,
+        "version": q.version,
+        "status": svc.effective_status(q, today),
+        "title": q.title,
+        "currency": q.currency,
+        "subtotal_minor": q.subtotal_minor,
+        "discount_minor": q.discount_minor,
+        "tax_minor": q.tax_minor,
+        "total_minor": q.total_minor,
+        "expires_on": q.expires_on.isoformat() if q.expires_on else None,
+        "sent_at": q.sent_at.isoformat() if q.sent_at else None,
+    }
 
 
 def _line_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -59,9 +70,15 @@ def _line_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/api/v1/quotes")
-def list_quotes(status: str | None = None, deal_id: int | None = None, updated_since: datetime | None = UPDATED_SINCE, cursor: str | None = None,
-                limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
-                _: Principal = Depends(auth)) -> dict:
+def list_quotes(
+    status: str | None = None,
+    deal_id: int | None = None,
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _: Principal = Depends(auth),
+) -> dict:
     today = svc.org_today(session)
     stmt = select(Quote)
     if status == "expired":  # derived: sent and past its expiry date
@@ -76,8 +93,9 @@ def list_quotes(status: str | None = None, deal_id: int | None = None, updated_s
 
 
 @router.post("/api/v1/quotes", status_code=201)
-def create_quote(payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-                 principal: Principal = Depends(auth)):
+def create_quote(
+    payload: dict[str, Any] = Body(...), session: Session = Depends(db), principal: Principal = Depends(auth)
+):
     # A QuoteError anywhere below rolls the whole request back (api/deps.db) and answers by its kind.
     if "deal_id" not in payload:
         raise svc.QuoteError("deal_id is required.", "deal_id")
@@ -85,9 +103,15 @@ def create_quote(payload: dict[str, Any] = Body(...), session: Session = Depends
         deal_id = int(payload["deal_id"])
     except (TypeError, ValueError):
         raise svc.QuoteError("deal_id must be an integer.", "deal_id") from None
-    quote = svc.create_quote_from_deal(session, principal.actor, deal_id, title=payload.get("title"),
-                                       currency=payload.get("currency"), contact_id=payload.get("contact_id"),
-                                       expires_on=payload.get("expires_on"))
+    quote = svc.create_quote_from_deal(
+        session,
+        principal.actor,
+        deal_id,
+        title=payload.get("title"),
+        currency=payload.get("currency"),
+        contact_id=payload.get("contact_id"),
+        expires_on=payload.get("expires_on"),
+    )
     extra = {k: payload[k] for k in ("discount_percent", "notes", "terms") if k in payload}
     if extra:
         svc.update_quote(session, principal.actor, quote.id, **extra)
@@ -112,8 +136,12 @@ def get_quote(quote_id: int, session: Session = Depends(db), _: Principal = Depe
 
 
 @router.post("/api/v1/quotes/{quote_id}/lines", status_code=201)
-def add_line(quote_id: int, payload: dict[str, Any] = Body(...), session: Session = Depends(db),
-             principal: Principal = Depends(auth)):
+def add_line(
+    quote_id: int,
+    payload: dict[str, Any] = Body(...),
+    session: Session = Depends(db),
+    principal: Principal = Depends(auth),
+):
     svc.get_quote(session, quote_id)
     line = svc.add_line(session, principal.actor, quote_id, **_line_payload(payload))
     view = svc.quote_view(session, quote_id)
@@ -127,12 +155,16 @@ class QuoteSendIn(BaseModel):
 
 
 @router.post("/api/v1/quotes/{quote_id}/send")
-def send_quote(quote_id: int, body: QuoteSendIn | None = None, session: Session = Depends(db),
-               principal: Principal = Depends(auth)):
+def send_quote(
+    quote_id: int, body: QuoteSendIn | None = None, session: Session = Depends(db), principal: Principal = Depends(auth)
+):
     message = svc.send_quote(session, principal.actor, quote_id, message=message_of(body.message if body else None))
     view = svc.quote_view(session, quote_id)
-    return {"quote": view, "public_url": view["public_url"],
-            "email": {"id": message.id, "to": message.to, "status": message.status}}
+    return {
+        "quote": view,
+        "public_url": view["public_url"],
+        "email": {"id": message.id, "to": message.to, "status": message.status},
+    }
 
 
 @router.get("/api/v1/quotes/{quote_id}/email-draft", response_model=DraftOut)
@@ -142,9 +174,15 @@ def quote_email_draft(quote_id: int, session: Session = Depends(db), principal: 
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store",
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/api/v1/quotes/{quote_id}/pdf")

@@ -57,9 +57,10 @@ class _In(BaseModel):
 
 # --- tax rates ---------------------------------------------------------------------------
 
+
 class TaxRateIn(_In):
     name: Name
-    percent: Percent = Field(description="decimal percent, e.g. \"20\" or \"5.5\"")
+    percent: Percent = Field(description='decimal percent, e.g. "20" or "5.5"')
     inclusive: StrictBool = False
 
 
@@ -88,8 +89,12 @@ class Removed(BaseModel):
 
 
 @router.get("/tax-rates", response_model=TaxRateList)
-def list_tax_rates(include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
-                   session: Session = Depends(db), _: Principal = Depends(auth)) -> TaxRateList:
+def list_tax_rates(
+    include_archived: bool = False,
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(auth),
+) -> TaxRateList:
     rates = changed_since(svc.list_tax_rates(session, include_archived), updated_since)
     return TaxRateList(items=[TaxRateOut(**svc.tax_rate_json(r)) for r in rates], next_cursor=None)
 
@@ -107,12 +112,18 @@ def get_tax_rate(tax_rate_id: int, session: Session = Depends(db), _: Principal 
 
 
 @router.patch("/tax-rates/{tax_rate_id}", response_model=TaxRateOut)
-def update_tax_rate(tax_rate_id: int, body: TaxRatePatch, session: Session = Depends(db),
-                    who: Principal = Depends(auth)) -> TaxRateOut:
+def update_tax_rate(
+    tax_rate_id: int, body: TaxRatePatch, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> TaxRateOut:
     rate = svc.get_tax_rate(session, tax_rate_id)
-    rate = svc.update_tax_rate(session, who.actor, tax_rate_id, name=body.name if body.name is not None else rate.name,
-                               percent=body.percent if body.percent is not None else rate.percent,
-                               inclusive=body.inclusive if body.inclusive is not None else rate.inclusive)
+    rate = svc.update_tax_rate(
+        session,
+        who.actor,
+        tax_rate_id,
+        name=body.name if body.name is not None else rate.name,
+        percent=body.percent if body.percent is not None else rate.percent,
+        inclusive=body.inclusive if body.inclusive is not None else rate.inclusive,
+    )
     return TaxRateOut(**svc.tax_rate_json(rate))
 
 
@@ -127,6 +138,7 @@ def restore_tax_rate(tax_rate_id: int, session: Session = Depends(db), who: Prin
 
 
 # --- catalog items -----------------------------------------------------------------------
+
 
 class CatalogItemIn(_In):
     name: Name
@@ -181,16 +193,21 @@ def _item(item: CatalogItem, taxes: dict[int, TaxRate]) -> CatalogItemOut:
 
 
 @router.get("/catalog-items", response_model=CatalogList)
-def list_catalog(include_archived: bool = False, updated_since: datetime | None = UPDATED_SINCE,
-                 session: Session = Depends(db), _: Principal = Depends(auth)) -> CatalogList:
+def list_catalog(
+    include_archived: bool = False,
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(auth),
+) -> CatalogList:
     taxes = _taxes(session)
     items = changed_since(svc.list_catalog(session, include_archived), updated_since)
     return CatalogList(items=[_item(i, taxes) for i in items], next_cursor=None)
 
 
 @router.post("/catalog-items", status_code=201, response_model=CatalogItemOut)
-def create_catalog_item(body: CatalogItemIn, session: Session = Depends(db),
-                        who: Principal = Depends(auth)) -> CatalogItemOut:
+def create_catalog_item(
+    body: CatalogItemIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> CatalogItemOut:
     item = svc.create_catalog_item(session, who.actor, **body.model_dump(exclude_none=True))
     session.flush()
     return _item(item, _taxes(session))
@@ -202,8 +219,9 @@ def get_catalog_item(item_id: int, session: Session = Depends(db), _: Principal 
 
 
 @router.patch("/catalog-items/{item_id}", response_model=CatalogItemOut)
-def update_catalog_item(item_id: int, body: CatalogItemPatch, session: Session = Depends(db),
-                        who: Principal = Depends(auth)) -> CatalogItemOut:
+def update_catalog_item(
+    item_id: int, body: CatalogItemPatch, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> CatalogItemOut:
     item = svc.update_catalog_item(session, who.actor, item_id, **body.model_dump(exclude_unset=True))
     return _item(item, _taxes(session))
 
@@ -214,12 +232,14 @@ def remove_catalog_item(item_id: int, session: Session = Depends(db), who: Princ
 
 
 @router.post("/catalog-items/{item_id}/restore", response_model=CatalogItemOut)
-def restore_catalog_item(item_id: int, session: Session = Depends(db),
-                         who: Principal = Depends(auth)) -> CatalogItemOut:
+def restore_catalog_item(
+    item_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> CatalogItemOut:
     return _item(svc.restore_catalog_item(session, who.actor, item_id), _taxes(session))
 
 
 # --- quote lines -------------------------------------------------------------------------
+
 
 class LinePatch(_In):
     description: Annotated[str, Field(max_length=5000)] | None = None
@@ -248,8 +268,9 @@ def _line_of(session: Session, quote_id: int, line_id: int):
 
 
 @router.patch("/quotes/{quote_id}/lines/{line_id}", tags=["quotes"], response_model=QuoteOut)
-def update_line(quote_id: int, line_id: int, body: LinePatch, session: Session = Depends(db),
-                who: Principal = Depends(auth)) -> QuoteOut:
+def update_line(
+    quote_id: int, line_id: int, body: LinePatch, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> QuoteOut:
     """Change fields of a draft's line; the answer is the whole quote with its new totals."""
     _line_of(session, quote_id, line_id)
     data = body.model_dump(exclude_unset=True)
@@ -260,16 +281,18 @@ def update_line(quote_id: int, line_id: int, body: LinePatch, session: Session =
 
 
 @router.delete("/quotes/{quote_id}/lines/{line_id}", tags=["quotes"], response_model=QuoteOut)
-def remove_line(quote_id: int, line_id: int, session: Session = Depends(db),
-                who: Principal = Depends(auth)) -> QuoteOut:
+def remove_line(
+    quote_id: int, line_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> QuoteOut:
     _line_of(session, quote_id, line_id)
     svc.remove_line(session, who.actor, line_id)
     return QuoteOut(**svc.quote_view(session, quote_id))
 
 
 @router.put("/quotes/{quote_id}/lines/order", tags=["quotes"], response_model=QuoteOut)
-def reorder_lines(quote_id: int, body: LineOrder, session: Session = Depends(db),
-                  who: Principal = Depends(auth)) -> QuoteOut:
+def reorder_lines(
+    quote_id: int, body: LineOrder, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> QuoteOut:
     svc.reorder_lines(session, who.actor, quote_id, body.line_ids)
     return QuoteOut(**svc.quote_view(session, quote_id))
 
@@ -309,24 +332,48 @@ def _token_of(session: Session, quote_id: int) -> str:
 
 
 @router.post("/quotes/{quote_id}/accept", tags=["quotes"], response_model=QuoteOut)
-def accept_on_behalf(quote_id: int, body: AcceptOnBehalf, request: Request, session: Session = Depends(db),
-                     who: Principal = Depends(auth)) -> QuoteOut:
+def accept_on_behalf(
+    quote_id: int,
+    body: AcceptOnBehalf,
+    request: Request,
+    session: Session = Depends(db),
+    who: Principal = Depends(auth),
+) -> QuoteOut:
     """Record that the client accepted (by e-mail, phone, on paper ...): the same rule as the
     client's own link (the deal is won); the audit log keeps who recorded it and how."""
     token = _token_of(session, quote_id)
-    svc.accept_quote(session, token, name=body.name, agreed=True, ip=client_ip(request),
-                     user_agent=f"recorded via API ({body.how})", selected_line_ids=body.selected_line_ids)
-    record_action(session, who.actor, "quote", quote_id, "accept_recorded",
-                  {"client_name": body.name, "how": body.how, "note": body.note})
+    svc.accept_quote(
+        session,
+        token,
+        name=body.name,
+        agreed=True,
+        ip=client_ip(request),
+        user_agent=f"recorded via API ({body.how})",
+        selected_line_ids=body.selected_line_ids,
+    )
+    record_action(
+        session,
+        who.actor,
+        "quote",
+        quote_id,
+        "accept_recorded",
+        {"client_name": body.name, "how": body.how, "note": body.note},
+    )
     return QuoteOut(**svc.quote_view(session, quote_id))
 
 
 @router.post("/quotes/{quote_id}/decline", tags=["quotes"], response_model=QuoteOut)
-def decline_on_behalf(quote_id: int, body: DeclineOnBehalf, request: Request, session: Session = Depends(db),
-                      who: Principal = Depends(auth)) -> QuoteOut:
+def decline_on_behalf(
+    quote_id: int,
+    body: DeclineOnBehalf,
+    request: Request,
+    session: Session = Depends(db),
+    who: Principal = Depends(auth),
+) -> QuoteOut:
     token = _token_of(session, quote_id)
-    svc.decline_quote(session, token, reason=body.reason, ip=client_ip(request),
-                      user_agent=f"recorded via API ({body.how})")
+    svc.decline_quote(
+        session, token, reason=body.reason, ip=client_ip(request), user_agent=f"recorded via API ({body.how})"
+    )
     record_action(session, who.actor, "quote", quote_id, "decline_recorded", {"how": body.how})
     return QuoteOut(**svc.quote_view(session, quote_id))
 
@@ -339,13 +386,21 @@ def public_quote(token: str, session: Session = Depends(db)) -> PublicQuoteOut:
 
 @public.post("/quotes/{token}/accept", response_model=PublicQuoteOut, response_model_exclude_unset=True)
 def public_accept(token: str, body: PublicAccept, request: Request, session: Session = Depends(db)) -> PublicQuoteOut:
-    svc.accept_quote(session, token, name=body.name, agreed=body.agreed, ip=client_ip(request),
-                     user_agent=request.headers.get("user-agent"), selected_line_ids=body.selected_line_ids)
+    svc.accept_quote(
+        session,
+        token,
+        name=body.name,
+        agreed=body.agreed,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        selected_line_ids=body.selected_line_ids,
+    )
     return PublicQuoteOut(**svc.public_view(session, token))
 
 
 @public.post("/quotes/{token}/decline", response_model=PublicQuoteOut, response_model_exclude_unset=True)
 def public_decline(token: str, body: PublicDecline, request: Request, session: Session = Depends(db)) -> PublicQuoteOut:
-    svc.decline_quote(session, token, reason=body.reason, ip=client_ip(request),
-                      user_agent=request.headers.get("user-agent"))
+    svc.decline_quote(
+        session, token, reason=body.reason, ip=client_ip(request), user_agent=request.headers.get("user-agent")
+    )
     return PublicQuoteOut(**svc.public_view(session, token))

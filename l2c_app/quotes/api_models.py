@@ -103,6 +103,7 @@ class _QuoteViewBase(BaseModel):
 
 class QuoteOut(_QuoteViewBase):
     """One quote version as staff see it (`quote_view`)."""
+
     deal_title: str
     public_url: str
     owner_id: int | None
@@ -115,4 +116,5 @@ class PublicQuoteOut(_QuoteViewBase):
     """The client's view (`public_view`): internal fields left out. `notice` is present only
     on a superseded version; routes answer with `response_model_exclude_unset=True` so it is
     absent otherwise, as before."""
+
     notice: str | None = None

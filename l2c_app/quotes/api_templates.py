@@ -73,36 +73,45 @@ class FromTemplateIn(_In):
 
 def _ref(session: Session, quote: Quote) -> QuoteRef:
     session.flush()
-    return QuoteRef.model_validate({
-        "id": quote.id, "label": svc.quote_label(quote), "deal_id": quote.deal_id, "number": quote.number,
-        "version": quote.version, "status": quote.status, "title": quote.title, "currency": quote.currency,
-        "total_minor": quote.total_minor})
+    return QuoteRef.model_validate(
+        {
+            "id": quote.id,
+            "label": svc.quote_label(quote),
+            "deal_id": quote.deal_id,
+            "number": quote.number,
+            "version": quote.version,
+            "status": quote.status,
+            "title": quote.title,
+            "currency": quote.currency,
+            "total_minor": quote.total_minor,
+        }
+    )
 
 
 @router.post("/quotes/{quote_id}/duplicate", status_code=201, response_model=QuoteRef)
-def duplicate_quote(quote_id: int, session: Session = Depends(db),
-                    who: Principal = Depends(auth)) -> QuoteRef:
+def duplicate_quote(quote_id: int, session: Session = Depends(db), who: Principal = Depends(auth)) -> QuoteRef:
     return _ref(session, svc.duplicate_quote(session, who.actor, quote_id))
 
 
 @router.get("/quote-templates", response_model=TemplateList)
-def list_templates(updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-                   _: Principal = Depends(auth)) -> TemplateList:
+def list_templates(
+    updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db), _: Principal = Depends(auth)
+) -> TemplateList:
     rows = changed_since(svc.list_templates(session), updated_since)
     return TemplateList(items=[TemplateOut(**svc.template_json(t)) for t in rows], next_cursor=None)
 
 
 @router.post("/quote-templates", status_code=201, response_model=TemplateOut)
-def save_template(body: TemplateIn, session: Session = Depends(db),
-                  who: Principal = Depends(auth)) -> TemplateOut:
+def save_template(body: TemplateIn, session: Session = Depends(db), who: Principal = Depends(auth)) -> TemplateOut:
     template = svc.save_as_template(session, who.actor, body.quote_id, body.name)
     session.flush()
     return TemplateOut(**svc.template_json(template))
 
 
 @router.post("/quote-templates/{template_id}/quotes", status_code=201, response_model=QuoteRef)
-def quote_from_template(template_id: int, body: FromTemplateIn, session: Session = Depends(db),
-                        who: Principal = Depends(auth)) -> QuoteRef:
+def quote_from_template(
+    template_id: int, body: FromTemplateIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> QuoteRef:
     return _ref(session, svc.create_quote_from_template(session, who.actor, body.deal_id, template_id))
 
 
@@ -128,22 +137,29 @@ class SectionsOut(BaseModel):
 def _sections(session: Session, quote: Quote) -> SectionsOut:
     session.flush()
     return SectionsOut.model_validate(
-        {"quote_id": quote.id, "sections": svc.quote_sections(quote, svc.quote_lines(session, quote.id))})  # type: ignore[arg-type]
+        {"quote_id": quote.id, "sections": svc.quote_sections(quote, svc.quote_lines(session, quote.id))}
+    )  # type: ignore[arg-type]
 
 
 @router.post("/quotes/{quote_id}/sections", status_code=201, response_model=SectionsOut)
-def add_section(quote_id: int, body: SectionIn, session: Session = Depends(db),
-                who: Principal = Depends(auth)) -> SectionsOut:
+def add_section(
+    quote_id: int, body: SectionIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> SectionsOut:
     return _sections(session, svc.add_section(session, who.actor, quote_id, body.heading))
 
 
 @router.patch("/quotes/{quote_id}/sections", response_model=SectionsOut)
-def rename_section(quote_id: int, body: SectionRenameIn, session: Session = Depends(db),
-                   who: Principal = Depends(auth)) -> SectionsOut:
+def rename_section(
+    quote_id: int, body: SectionRenameIn, session: Session = Depends(db), who: Principal = Depends(auth)
+) -> SectionsOut:
     return _sections(session, svc.rename_section(session, who.actor, quote_id, body.heading, body.new_heading))
 
 
 @router.delete("/quotes/{quote_id}/sections", response_model=SectionsOut)
-def remove_section(quote_id: int, heading: str = Query(..., min_length=1, max_length=200),
-                   session: Session = Depends(db), who: Principal = Depends(auth)) -> SectionsOut:
+def remove_section(
+    quote_id: int,
+    heading: str = Query(..., min_length=1, max_length=200),
+    session: Session = Depends(db),
+    who: Principal = Depends(auth),
+) -> SectionsOut:
     return _sections(session, svc.remove_section(session, who.actor, quote_id, heading))

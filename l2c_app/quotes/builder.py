@@ -43,16 +43,34 @@ from l2c_app.quotes.totals import TotalsInputError, compute_totals
 
 # --- the builder ------------------------------------------------------------------------------
 
+
 def _editable(session: Session, quote_id: int) -> Quote:
     quote = get_quote(session, quote_id)
     if quote.status not in EDITABLE:
-        raise QuoteError(f"This quote is {effective_status(quote, org_today(session))}: only drafts can be edited. "
-                         "Use Revise to make a new version.", "status", kind="conflict")
+        raise QuoteError(
+            f"This quote is {effective_status(quote, org_today(session))}: only drafts can be edited. "
+            "Use Revise to make a new version.",
+            "status",
+            kind="conflict",
+        )
     return quote
 
 
-LINE_FIELDS = ("description", "quantity", "unit", "unit_price_minor", "discount_percent", "tax_rate_id",
-               "billing_kind", "role", "due_date", "section", "optional", "selected", "catalog_item_id")
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price_minor",
+    "discount_percent",
+    "tax_rate_id",
+    "billing_kind",
+    "role",
+    "due_date",
+    "section",
+    "optional",
+    "selected",
+    "catalog_item_id",
+)
 
 
 def _line_fields(session: Session, data: dict[str, Any], current: QuoteLine | None) -> dict[str, Any]:
@@ -72,8 +90,9 @@ def _line_fields(session: Session, data: dict[str, Any], current: QuoteLine | No
     if "discount_percent" in data:
         out["discount_percent"] = line_value("discount_percent", data.get("discount_percent"))
     if "tax_rate_id" in data:
-        out["tax_rate_id"] = _usable_tax(session, data.get("tax_rate_id"),
-                                         allow_archived_id=current.tax_rate_id if current else None)
+        out["tax_rate_id"] = _usable_tax(
+            session, data.get("tax_rate_id"), allow_archived_id=current.tax_rate_id if current else None
+        )
     if "billing_kind" in data:
         kind = str(data.get("billing_kind") or "fixed").strip()
         if kind not in BILLING_KINDS:
@@ -112,11 +131,18 @@ def add_line(session: Session, actor: Actor, quote_id: int, **data: Any) -> Quot
         if item.archived_at is not None:
             raise QuoteError(f"{item.name} is archived in the catalog.", "catalog_item_id")
         if item.currency != quote.currency:
-            raise QuoteError(f"{item.name} is priced in {item.currency}; this quote is in {quote.currency}.",
-                             "catalog_item_id")
-        defaults = {"description": item.name, "unit": item.unit, "unit_price_minor": item.unit_price_minor,
-                    "tax_rate_id": item.tax_rate_id, "billing_kind": _KIND_TO_BILLING[item.kind],
-                    "role": item.role, "catalog_item_id": item.id}
+            raise QuoteError(
+                f"{item.name} is priced in {item.currency}; this quote is in {quote.currency}.", "catalog_item_id"
+            )
+        defaults = {
+            "description": item.name,
+            "unit": item.unit,
+            "unit_price_minor": item.unit_price_minor,
+            "tax_rate_id": item.tax_rate_id,
+            "billing_kind": _KIND_TO_BILLING[item.kind],
+            "role": item.role,
+            "catalog_item_id": item.id,
+        }
         data = {**defaults, **{k: v for k, v in data.items() if v is not None}}
         data["catalog_item_id"] = item.id
     else:
@@ -298,6 +324,7 @@ def update_quote(session: Session, actor: Actor, quote_id: int, **data: Any) -> 
 
 # --- headings (sections) ----------------------------------------------------------------------
 
+
 def quote_sections(quote: Quote, lines: Iterable[QuoteLine]) -> list[str]:
     """The quote's headings in order: the ones it keeps (an empty one too), then any a line
     names that it does not keep yet (quotes made before headings were kept)."""
@@ -338,8 +365,7 @@ def outline(sections: list[str], line_sections: list[str | None]) -> list[tuple[
             found = [n for n, e in enumerate(entries) if e == ("heading", before)]
             if found:
                 n = found[-1] + 1
-                while n < len(entries) and entries[n][0] == "line" and \
-                        (line_sections[entries[n][1]] or None) == before:
+                while n < len(entries) and entries[n][0] == "line" and (line_sections[entries[n][1]] or None) == before:
                     n += 1
                 at = n
                 break
@@ -405,8 +431,9 @@ def remove_section(session: Session, actor: Actor, quote_id: int, heading: str) 
     if heading not in known:
         raise NotFound(f"Section {heading}", "section")
     if any(ln.section == heading for ln in lines):
-        raise QuoteError(f"The section {heading} still has lines: move or remove them first.", "section",
-                         kind="conflict")
+        raise QuoteError(
+            f"The section {heading} still has lines: move or remove them first.", "section", kind="conflict"
+        )
     before = snapshot(quote)
     quote.sections = [s for s in known if s != heading]
     quote.updated_at = utcnow()

@@ -18,6 +18,7 @@ from l2c_app.quotes.models import CatalogItem, QuoteLine, TaxRate
 
 # --- tax rates --------------------------------------------------------------------------------
 
+
 def list_tax_rates(session: Session, include_archived: bool = False) -> list[TaxRate]:
     stmt = select(TaxRate).order_by(TaxRate.name, TaxRate.id)
     if not include_archived:
@@ -26,16 +27,20 @@ def list_tax_rates(session: Session, include_archived: bool = False) -> list[Tax
 
 
 def _tax_in_use(session: Session, tax_rate_id: int) -> bool:
-    used_by_line = session.exec(select(func.count()).select_from(QuoteLine)
-                                .where(QuoteLine.tax_rate_id == tax_rate_id)).one()
-    used_by_item = session.exec(select(func.count()).select_from(CatalogItem)
-                                .where(CatalogItem.tax_rate_id == tax_rate_id)).one()
+    used_by_line = session.exec(
+        select(func.count()).select_from(QuoteLine).where(QuoteLine.tax_rate_id == tax_rate_id)
+    ).one()
+    used_by_item = session.exec(
+        select(func.count()).select_from(CatalogItem).where(CatalogItem.tax_rate_id == tax_rate_id)
+    ).one()
     return bool(used_by_line or used_by_item)
 
 
 def _tax_fields(name: Any, percent: Any) -> tuple[str, Decimal]:
-    return (_text(name, "name", "Tax name", 100, required=True),  # type: ignore[return-value]
-            parse_decimal(percent, "percent", "Tax percent", places=4, maximum=Decimal(100)))
+    return (
+        _text(name, "name", "Tax name", 100, required=True),  # type: ignore[return-value]
+        parse_decimal(percent, "percent", "Tax percent", places=4, maximum=Decimal(100)),
+    )
 
 
 def create_tax_rate(session: Session, actor: Actor, *, name: Any, percent: Any, inclusive: bool = False) -> TaxRate:
@@ -53,14 +58,18 @@ def get_tax_rate(session: Session, tax_rate_id: int) -> TaxRate:
     return rate
 
 
-def update_tax_rate(session: Session, actor: Actor, tax_rate_id: int, *, name: Any, percent: Any,
-                    inclusive: bool) -> TaxRate:
+def update_tax_rate(
+    session: Session, actor: Actor, tax_rate_id: int, *, name: Any, percent: Any, inclusive: bool
+) -> TaxRate:
     """A rate in use keeps its percent and mode (sent quotes must not change): archive it and add a new one."""
     rate = get_tax_rate(session, tax_rate_id)
     name, pct = _tax_fields(name, percent)
     if (pct != rate.percent or bool(inclusive) != rate.inclusive) and _tax_in_use(session, rate.id):  # type: ignore[arg-type]
-        raise QuoteError(f"{rate.name} is used by quotes or catalog items: its percent cannot change. "
-                         "Archive it and create a new rate.", "percent")
+        raise QuoteError(
+            f"{rate.name} is used by quotes or catalog items: its percent cannot change. "
+            "Archive it and create a new rate.",
+            "percent",
+        )
     before = snapshot(rate)
     rate.name, rate.percent, rate.inclusive = name, pct, bool(inclusive)
     record_update(session, actor, rate, before)
@@ -77,8 +86,9 @@ def restore_tax_rate(session: Session, actor: Actor, tax_rate_id: int) -> TaxRat
     return _restore(session, actor, get_tax_rate(session, tax_rate_id))
 
 
-def _usable_tax(session: Session, tax_rate_id: Any, field: str = "tax_rate_id",
-                allow_archived_id: int | None = None) -> int | None:
+def _usable_tax(
+    session: Session, tax_rate_id: Any, field: str = "tax_rate_id", allow_archived_id: int | None = None
+) -> int | None:
     if tax_rate_id in (None, "", 0, "0", "none"):
         return None
     try:
@@ -94,6 +104,7 @@ def _usable_tax(session: Session, tax_rate_id: Any, field: str = "tax_rate_id",
 
 
 # --- catalog ----------------------------------------------------------------------------------
+
 
 def list_catalog(session: Session, include_archived: bool = False) -> list[CatalogItem]:
     stmt = select(CatalogItem).order_by(CatalogItem.name, CatalogItem.id)
@@ -124,17 +135,27 @@ def _catalog_fields(session: Session, data: dict[str, Any], current: CatalogItem
         raise QuoteError("An hourly item needs a role, e.g. Senior developer.", "role")
     return {
         "name": _text(data.get("name", current.name if current else None), "name", "Name", 200, required=True),
-        "description": _text(data.get("description", current.description if current else None), "description",
-                             "Description", 5000),
+        "description": _text(
+            data.get("description", current.description if current else None), "description", "Description", 5000
+        ),
         "kind": kind,
-        "unit": _text(data.get("unit") or (current.unit if current and "kind" not in data else CATALOG_KINDS[kind]),
-                      "unit", "Unit", 20, required=True),
+        "unit": _text(
+            data.get("unit") or (current.unit if current and "kind" not in data else CATALOG_KINDS[kind]),
+            "unit",
+            "Unit",
+            20,
+            required=True,
+        ),
         "role": role if kind == "hourly" else None,
-        "unit_price_minor": parse_minor(data.get("unit_price_minor", current.unit_price_minor if current else None),
-                                        "unit_price_minor", "Price"),
+        "unit_price_minor": parse_minor(
+            data.get("unit_price_minor", current.unit_price_minor if current else None), "unit_price_minor", "Price"
+        ),
         "currency": currency,
-        "tax_rate_id": _usable_tax(session, data.get("tax_rate_id", current.tax_rate_id if current else None),
-                                   allow_archived_id=current.tax_rate_id if current else None),
+        "tax_rate_id": _usable_tax(
+            session,
+            data.get("tax_rate_id", current.tax_rate_id if current else None),
+            allow_archived_id=current.tax_rate_id if current else None,
+        ),
     }
 
 

@@ -20,39 +20,66 @@ def deal_panel() -> rx.Component:
             rx.hstack(
                 rx.heading("Quotes", size="3"),
                 rx.spacer(),
-                rx.cond(DealQuotesState.templates.length() > 0, rx.el.label(
-                    rx.text("Start from", size="1", color_scheme="gray"),
-                    rx.el.select(rx.el.option("A blank quote", value=""),
-                                 rx.foreach(DealQuotesState.templates,
-                                            lambda t: rx.el.option(t["name"], value=t["id"])),
-                                 value=DealQuotesState.template_pick, on_change=DealQuotesState.set_template_pick,
-                                 aria_label="Start the new quote from",
-                                 style={"padding": "0.35em", "border_radius": "var(--radius-2)",
-                                        "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)",
-                                        "color": "var(--gray-12)", "font_size": "0.875rem"}),
-                    style={"display": "flex", "flex_direction": "column", "gap": "0.15em"})),
-                rx.button(rx.icon("file-plus", size=14), "New quote", size="2", on_click=DealQuotesState.new_quote,
-                          loading=DealQuotesState.creating),
+                rx.cond(
+                    DealQuotesState.templates.length() > 0,
+                    rx.el.label(
+                        rx.text("Start from", size="1", color_scheme="gray"),
+                        rx.el.select(
+                            rx.el.option("A blank quote", value=""),
+                            rx.foreach(DealQuotesState.templates, lambda t: rx.el.option(t["name"], value=t["id"])),
+                            value=DealQuotesState.template_pick,
+                            on_change=DealQuotesState.set_template_pick,
+                            aria_label="Start the new quote from",
+                            style={
+                                "padding": "0.35em",
+                                "border_radius": "var(--radius-2)",
+                                "border": "1px solid var(--gray-a7)",
+                                "background": "var(--color-surface)",
+                                "color": "var(--gray-12)",
+                                "font_size": "0.875rem",
+                            },
+                        ),
+                        style={"display": "flex", "flex_direction": "column", "gap": "0.15em"},
+                    ),
+                ),
+                rx.button(
+                    rx.icon("file-plus", size=14),
+                    "New quote",
+                    size="2",
+                    on_click=DealQuotesState.new_quote,
+                    loading=DealQuotesState.creating,
+                ),
                 width="100%",
                 align="center",
             ),
             rx.cond(
                 DealQuotesState.deal_quotes.length() > 0,
                 rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                   ("Quote", "Title", "Version", "Status", "Total")])),
-                    rx.table.body(rx.foreach(DealQuotesState.deal_quotes, lambda q: rx.table.row(
-                        rx.table.cell(rx.link(q["label"], href="/quotes/" + q["id"].to(str))),
-                        rx.table.cell(q["title"]),
-                        rx.table.cell("v", q["version"].to(str)),
-                        rx.table.cell(_status_badge(q["status"])),
-                        rx.table.cell(q["total"], text_align="right"),
-                    ))),
+                    rx.table.header(
+                        rx.table.row(
+                            *[rx.table.column_header_cell(h) for h in ("Quote", "Title", "Version", "Status", "Total")]
+                        )
+                    ),
+                    rx.table.body(
+                        rx.foreach(
+                            DealQuotesState.deal_quotes,
+                            lambda q: rx.table.row(
+                                rx.table.cell(rx.link(q["label"], href="/quotes/" + q["id"].to(str))),
+                                rx.table.cell(q["title"]),
+                                rx.table.cell("v", q["version"].to(str)),
+                                rx.table.cell(_status_badge(q["status"])),
+                                rx.table.cell(q["total"], text_align="right"),
+                            ),
+                        )
+                    ),
                     width="100%",
                     size="1",
                 ),
-                rx.text("No quote yet. New quote starts one from this deal's client, contact and currency.",
-                        size="2", color_scheme="gray"),
+                rx.text(
+                    "No quote yet. New quote starts one from this deal's client, contact and currency.",
+                    size="2",
+                    color_scheme="gray",
+                ),
             ),
             width="100%",
         ),

@@ -22,12 +22,22 @@ def load(session: Session, ctx: dict) -> None:
     else:
         vat = session.exec(select(TaxRate)).first()
     if session.exec(select(CatalogItem)).first() is None:
-        for name, kind, role, price in [("Discovery workshop", "fixed", None, 250000),
-                                        ("Senior developer", "hourly", "Senior developer", 15000),
-                                        ("Designer", "hourly", "Designer", 11000),
-                                        ("Hosting and care plan", "recurring", None, 9900)]:
-            svc.create_catalog_item(session, actor, name=name, kind=kind, role=role, unit_price_minor=price,
-                                    currency="EUR", tax_rate_id=vat.id)
+        for name, kind, role, price in [
+            ("Discovery workshop", "fixed", None, 250000),
+            ("Senior developer", "hourly", "Senior developer", 15000),
+            ("Designer", "hourly", "Designer", 11000),
+            ("Hosting and care plan", "recurring", None, 9900),
+        ]:
+            svc.create_catalog_item(
+                session,
+                actor,
+                name=name,
+                kind=kind,
+                role=role,
+                unit_price_minor=price,
+                currency="EUR",
+                tax_rate_id=vat.id,
+            )
     session.flush()
     items = {i.name: i for i in svc.list_catalog(session) if i.currency == "EUR"}
     if not {"Discovery workshop", "Senior developer", "Designer", "Hosting and care plan"} <= set(items):
@@ -39,15 +49,33 @@ def load(session: Session, ctx: dict) -> None:
         if deal is None or deal.currency != "EUR" or svc.deal_quotes(session, deal_id):
             continue
         q = svc.create_quote_from_deal(session, actor, deal_id)
-        svc.add_line(session, actor, q.id, catalog_item_id=items["Discovery workshop"].id, section="Discovery",
-                     billing_kind="milestone", due_date=(svc.org_today(session) + timedelta(days=14)).isoformat())
-        svc.add_line(session, actor, q.id, catalog_item_id=items["Senior developer"].id, quantity="80",
-                     section="Build")
+        svc.add_line(
+            session,
+            actor,
+            q.id,
+            catalog_item_id=items["Discovery workshop"].id,
+            section="Discovery",
+            billing_kind="milestone",
+            due_date=(svc.org_today(session) + timedelta(days=14)).isoformat(),
+        )
+        svc.add_line(session, actor, q.id, catalog_item_id=items["Senior developer"].id, quantity="80", section="Build")
         svc.add_line(session, actor, q.id, catalog_item_id=items["Designer"].id, quantity="24")
-        svc.add_line(session, actor, q.id, catalog_item_id=items["Hosting and care plan"].id, quantity="12",
-                     optional=True, section="Options")
-        svc.update_quote(session, actor, q.id, discount_percent="5", terms="50% on signature, 50% on delivery. "
-                         "Payment within 30 days of invoice.")
+        svc.add_line(
+            session,
+            actor,
+            q.id,
+            catalog_item_id=items["Hosting and care plan"].id,
+            quantity="12",
+            optional=True,
+            section="Options",
+        )
+        svc.update_quote(
+            session,
+            actor,
+            q.id,
+            discount_percent="5",
+            terms="50% on signature, 50% on delivery. Payment within 30 days of invoice.",
+        )
         made += 1
         if n < 2 and deal.contact_id:
             try:
@@ -55,6 +83,7 @@ def load(session: Session, ctx: dict) -> None:
             except svc.QuoteError:
                 continue
             if n == 0:
-                svc.accept_quote(session, q.public_token, name="Demo Client", agreed=True, ip="127.0.0.1",
-                                 user_agent="demo")
+                svc.accept_quote(
+                    session, q.public_token, name="Demo Client", agreed=True, ip="127.0.0.1", user_agent="demo"
+                )
     ctx.setdefault("counts", {})["quotes"] = made

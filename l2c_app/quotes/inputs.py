@@ -43,8 +43,16 @@ class NotFound(QuoteError):
 
 # --- small parsers (the same for the UI, the API and the tests) ------------------------------
 
-def parse_decimal(value: Any, field: str, label: str, *, places: int, minimum: Decimal | None = Decimal(0),
-                  maximum: Decimal | None = None) -> Decimal:
+
+def parse_decimal(
+    value: Any,
+    field: str,
+    label: str,
+    *,
+    places: int,
+    minimum: Decimal | None = Decimal(0),
+    maximum: Decimal | None = None,
+) -> Decimal:
     if isinstance(value, float):
         value = str(value)
     text = str(value).strip().replace(",", ".") if value is not None else ""
@@ -57,8 +65,9 @@ def parse_decimal(value: Any, field: str, label: str, *, places: int, minimum: D
     if not d.is_finite():
         raise QuoteError(f"{label} must be a number (got {value!r}).", field)
     if minimum is not None and d < minimum:
-        raise QuoteError(f"{label} cannot be negative." if minimum == 0 else f"{label} must be at least {minimum}.",
-                         field)
+        raise QuoteError(
+            f"{label} cannot be negative." if minimum == 0 else f"{label} must be at least {minimum}.", field
+        )
     if maximum is not None and d > maximum:
         raise QuoteError(f"{label} must be at most {maximum}.", field)
     if d != d.quantize(Decimal(1).scaleb(-places)):
@@ -111,11 +120,21 @@ def line_value(field: str, value: Any, currency: str = "EUR") -> Decimal | int:
     if field == "quantity":
         return parse_decimal(value, "quantity", "Quantity", places=3, maximum=MAX_QUANTITY)
     if field == "discount_percent":
-        return parse_decimal(value if str(value or "").strip() else "0", "discount_percent", "Line discount",
-                             places=4, maximum=Decimal(100))
+        return parse_decimal(
+            value if str(value or "").strip() else "0",
+            "discount_percent",
+            "Line discount",
+            places=4,
+            maximum=Decimal(100),
+        )
     if field == "quote_discount":
-        return parse_decimal(value if str(value or "").strip() else "0", "discount_percent", "Quote discount",
-                             places=4, maximum=Decimal(100))
+        return parse_decimal(
+            value if str(value or "").strip() else "0",
+            "discount_percent",
+            "Quote discount",
+            places=4,
+            maximum=Decimal(100),
+        )
     if field == "unit_price":
         text = str(value if value is not None else "").strip()
         try:

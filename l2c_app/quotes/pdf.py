@@ -16,10 +16,13 @@ from l2c_app.core.pdf import BrandedPDF
 from l2c_app.core.seller import logo_bytes, seller_lines, seller_profile
 from l2c_app.quotes.models import Quote
 
-BILLING_LABELS = {"fixed": "Fixed fee", "milestone": "Milestone", "hourly": "Hourly estimate",
-                  "recurring": "Recurring"}
-STATUS_NOTES = {"superseded": "Superseded by a newer version", "declined": "Declined", "expired": "Expired",
-                "draft": "Draft"}
+BILLING_LABELS = {"fixed": "Fixed fee", "milestone": "Milestone", "hourly": "Hourly estimate", "recurring": "Recurring"}
+STATUS_NOTES = {
+    "superseded": "Superseded by a newer version",
+    "declined": "Declined",
+    "expired": "Expired",
+    "draft": "Draft",
+}
 
 
 def _day(iso: str) -> str:
@@ -45,14 +48,16 @@ def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None, seller: di
     """A pure function of the quote's view (and the seller profile, core/seller.py): the same
     inputs always give the same document."""
     status_note = STATUS_NOTES.get(view["status"], "")
-    pdf = BrandedPDF(org_name=view["org_name"], title=f"Proposal {view['label']}", logo=logo,
-                     subtitle=status_note)
+    pdf = BrandedPDF(org_name=view["org_name"], title=f"Proposal {view['label']}", logo=logo, subtitle=status_note)
     pdf.add_page()
     pdf.heading(view["title"], size=15)
     client = [view["account"]["name"], view["contact"]["name"], view["contact"]["email"], view["account"]["address"]]
     ours = (seller_lines(seller) if seller else [view["org_name"]]) + [view["owner"]["name"], view["owner"]["email"]]
-    meta = [f"Quote {view['label']}", f"Valid until {_day(view['expires_on'])}" if view["expires_on"] else "",
-            f"Currency {view['currency']}"]
+    meta = [
+        f"Quote {view['label']}",
+        f"Valid until {_day(view['expires_on'])}" if view["expires_on"] else "",
+        f"Currency {view['currency']}",
+    ]
     pdf.party_blocks(("For", client), ("From", ours), ("Quote", meta))
 
     rows: list[list[str]] = []
@@ -66,8 +71,13 @@ def render_quote_pdf(view: dict[str, Any], logo: bytes | None = None, seller: di
         discount = f"-{line['discount_percent']}%" if line["discount_percent"] not in ("0", "") else ""
         amount = line["amount"] if line["included"] else f"({line['amount']})"
         rows.append([_line_text(line), f"{line['quantity']} {line['unit']}", line["unit_price"], discount, amount])
-    pdf.table(["Description", "Quantity", "Unit price", "Disc.", "Amount"], rows, widths=[88, 24, 28, 14, 26],
-              aligns="LRRRR", section_rows=section_rows)
+    pdf.table(
+        ["Description", "Quantity", "Unit price", "Disc.", "Amount"],
+        rows,
+        widths=[88, 24, 28, 14, 26],
+        aligns="LRRRR",
+        section_rows=section_rows,
+    )
 
     t = view["totals"]
     totals: list[tuple[str, str]] = [("Subtotal", t["subtotal"])]

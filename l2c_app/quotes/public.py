@@ -29,6 +29,7 @@ from l2c_app.quotes.records import _refresh, effective_status, quote_lines
 
 # --- the client's answer (public, by token) ---------------------------------------------------
 
+
 def _by_token(session: Session, token: str) -> Quote:
     if not plausible_token(token, 64):
         raise QuoteError("This link is not valid.", "token", kind="not_found")
@@ -45,7 +46,7 @@ def _answerable(session: Session, quote: Quote) -> None:
         return
     messages = {
         "expired": f"This quote expired on {formats.day(quote.expires_on) if quote.expires_on else ''}. "
-                   "Please ask us for an updated version.",
+        "Please ask us for an updated version.",
         "superseded": "This version has been replaced by a newer one. Please use the link in our latest e-mail.",
         "declined": "This quote was declined. Please ask us for a new version if you changed your mind.",
         "accepted": "This quote has already been accepted. Thank you!",
@@ -57,8 +58,16 @@ def _client_actor(name: str) -> Actor:
     return Actor("client", None, name[:60])
 
 
-def accept_quote(session: Session, token: str, *, name: Any, agreed: bool, ip: str | None = None,
-                 user_agent: str | None = None, selected_line_ids: Iterable[int] = ()) -> Quote:
+def accept_quote(
+    session: Session,
+    token: str,
+    *,
+    name: Any,
+    agreed: bool,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    selected_line_ids: Iterable[int] = (),
+) -> Quote:
     quote = _by_token(session, token)
     _answerable(session, quote)
     typed = " ".join(str(name or "").split())
@@ -78,8 +87,9 @@ def accept_quote(session: Session, token: str, *, name: Any, agreed: bool, ip: s
         raise QuoteError("Only optional lines of this quote can be chosen.", "selected_line_ids")
     # One conditional UPDATE decides who wins when two answers arrive at once.
     now = utcnow()
-    won = session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "sent")
-                          .values(status="accepted")).rowcount
+    won = session.execute(
+        update(Quote).where(Quote.id == quote.id, Quote.status == "sent").values(status="accepted")
+    ).rowcount
     if won != 1:
         raise QuoteError("This quote has just been answered.", "status", kind="conflict")
     session.refresh(quote)
@@ -94,27 +104,40 @@ def accept_quote(session: Session, token: str, *, name: Any, agreed: bool, ip: s
     quote.accepted_user_agent = (user_agent or "")[:400] or None
     totals = _refresh(session, quote)
     record_update(session, actor, quote, before, action="accept")
-    emit(session, "quote.accepted", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id,
-                                               total_minor=totals.total_minor, currency=quote.currency))
+    emit(
+        session,
+        "quote.accepted",
+        QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id, total_minor=totals.total_minor, currency=quote.currency),
+    )
     picked = [ln.description for ln in lines if ln.optional and ln.id in chosen]
-    add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} accepted by {typed}",
-                   body=f"Total {format_money(totals.total_minor, quote.currency)}"
-                        + (f"; options chosen: {', '.join(picked)}" if picked else "")
-                        + f". IP {quote.accepted_ip or '?'}")
+    add_deal_event(
+        session,
+        quote.deal_id,
+        f"Quote {quote_label(quote)} accepted by {typed}",
+        body=f"Total {format_money(totals.total_minor, quote.currency)}"
+        + (f"; options chosen: {', '.join(picked)}" if picked else "")
+        + f". IP {quote.accepted_ip or '?'}",
+    )
     deal = session.get(Deal, quote.deal_id)
     org = _org(session)
     if deal is not None and (org is None or (org.settings or {}).get("quote_accept_wins_deal") is not False):
         _win_deal(session, actor, deal, quote)
     owner = quote.owner_id or (deal.owner_id if deal else None)
-    notify(session, owner, "quote_accepted",
-           f"{typed} accepted {quote_label(quote)} ({format_money(totals.total_minor, quote.currency)})"
-           + (f" on {deal.title}" if deal else ""), link=f"/quotes/{quote.id}")
+    notify(
+        session,
+        owner,
+        "quote_accepted",
+        f"{typed} accepted {quote_label(quote)} ({format_money(totals.total_minor, quote.currency)})"
+        + (f" on {deal.title}" if deal else ""),
+        link=f"/quotes/{quote.id}",
+    )
     return quote
 
 
 def _won_stage(session: Session) -> PipelineStage:
-    stage = session.exec(select(PipelineStage).where(PipelineStage.kind == "won")
-                         .order_by(PipelineStage.position, PipelineStage.id)).first()
+    stage = session.exec(
+        select(PipelineStage).where(PipelineStage.kind == "won").order_by(PipelineStage.position, PipelineStage.id)
+    ).first()
     if stage is None:
         last = session.exec(select(func.max(PipelineStage.position))).one()
         stage = PipelineStage(name="Won", position=(last or 0) + 1, probability=100, kind="won")
@@ -137,24 +160,36 @@ def _win_deal(session: Session, actor: Actor, deal: Deal, quote: Quote) -> None:
         # Deal values are net of tax everywhere (pipeline, won this month, contract value):
         # the total less every tax, inclusive ones too.
         deal.value_minor = quote.total_minor - quote.tax_minor
-    session.add(StageChange(deal_id=deal.id, from_stage_id=from_stage, to_stage_id=stage.id,  # type: ignore[arg-type]
-                            via="system", at=now))
+    session.add(
+        StageChange(
+            deal_id=deal.id,
+            from_stage_id=from_stage,
+            to_stage_id=stage.id,  # type: ignore[arg-type]
+            via="system",
+            at=now,
+        )
+    )
     record_update(session, actor, deal, before, action="won")
     add_deal_event(session, deal.id, f"Deal won: quote {quote_label(quote)} accepted")
-    emit(session, "deal.stage_changed", DealStageChanged(deal_id=deal.id, stage_id=stage.id,
-                                                         previous_stage_id=from_stage))
+    emit(
+        session,
+        "deal.stage_changed",
+        DealStageChanged(deal_id=deal.id, stage_id=stage.id, previous_stage_id=from_stage),
+    )
     emit(session, "deal.won", DealClosed(deal_id=deal.id, amount_minor=deal.value_minor, currency=deal.currency))
 
 
-def decline_quote(session: Session, token: str, *, reason: Any, ip: str | None = None,
-                  user_agent: str | None = None) -> Quote:
+def decline_quote(
+    session: Session, token: str, *, reason: Any, ip: str | None = None, user_agent: str | None = None
+) -> Quote:
     quote = _by_token(session, token)
     _answerable(session, quote)
     text = _text(reason, "reason", "Reason", 500)
     if not text:
         raise QuoteError("Tell us in a few words why you decline, so we can do better.", "reason")
-    won = session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "sent")
-                          .values(status="declined")).rowcount
+    won = session.execute(
+        update(Quote).where(Quote.id == quote.id, Quote.status == "sent").values(status="declined")
+    ).rowcount
     if won != 1:
         raise QuoteError("This quote has just been answered.", "status", kind="conflict")
     session.refresh(quote)
@@ -162,12 +197,26 @@ def decline_quote(session: Session, token: str, *, reason: Any, ip: str | None =
     quote.declined_at, quote.decline_reason = utcnow(), text
     quote.updated_at = utcnow()
     record_update(session, _client_actor("quote link"), quote, before, action="decline")
-    emit(session, "quote.declined", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id,
-                                               total_minor=quote.total_minor, currency=quote.currency))
-    record_action(session, _client_actor("quote link"), "quote", quote.id, "decline_context",
-                  {"ip": (ip or "")[:64], "user_agent": (user_agent or "")[:400]})
+    emit(
+        session,
+        "quote.declined",
+        QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id, total_minor=quote.total_minor, currency=quote.currency),
+    )
+    record_action(
+        session,
+        _client_actor("quote link"),
+        "quote",
+        quote.id,
+        "decline_context",
+        {"ip": (ip or "")[:64], "user_agent": (user_agent or "")[:400]},
+    )
     add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} declined", body=text)
     deal = session.get(Deal, quote.deal_id)
-    notify(session, quote.owner_id or (deal.owner_id if deal else None), "quote_declined",
-           f"{quote_label(quote)} was declined: {text}", link=f"/quotes/{quote.id}")
+    notify(
+        session,
+        quote.owner_id or (deal.owner_id if deal else None),
+        "quote_declined",
+        f"{quote_label(quote)} was declined: {text}",
+        link=f"/quotes/{quote.id}",
+    )
     return quote

@@ -35,6 +35,7 @@ from l2c_app.quotes.totals import LineInput, Totals, compute_totals
 
 # --- quotes: create, read ---------------------------------------------------------------------
 
+
 def get_quote(session: Session, quote_id: int) -> Quote:
     quote = session.get(Quote, quote_id)
     if quote is None:
@@ -43,8 +44,9 @@ def get_quote(session: Session, quote_id: int) -> Quote:
 
 
 def quote_lines(session: Session, quote_id: int) -> list[QuoteLine]:
-    return list(session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote_id)
-                             .order_by(QuoteLine.position, QuoteLine.id)))
+    return list(
+        session.exec(select(QuoteLine).where(QuoteLine.quote_id == quote_id).order_by(QuoteLine.position, QuoteLine.id))
+    )
 
 
 def _contact_of_deal(session: Session, contact_id: Any, deal: Deal | None) -> None:
@@ -65,9 +67,16 @@ def _default_expiry(session: Session) -> date:
     return org_today(session) + timedelta(days=days)
 
 
-def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, title: str | None = None,
-                           currency: str | None = None, contact_id: int | None = None,
-                           expires_on: Any = None) -> Quote:
+def create_quote_from_deal(
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    *,
+    title: str | None = None,
+    currency: str | None = None,
+    contact_id: int | None = None,
+    expires_on: Any = None,
+) -> Quote:
     """A new draft pre-filled from the deal: its client contact, currency and owner."""
     deal = session.get(Deal, deal_id)
     if deal is None:
@@ -81,9 +90,16 @@ def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, titl
     expiry = parse_date(expires_on, "expires_on", "Expiry date") or _default_expiry(session)
     last = session.exec(select(func.max(Quote.number)).where(Quote.deal_id == deal_id)).one()
     quote = Quote(
-        deal_id=deal_id, number=(last or 0) + 1, version=1, status="draft",
-        title=_text(title, "title", "Title", 200) or deal.title, currency=cur, contact_id=contact,
-        owner_id=deal.owner_id or actor.user_id, expires_on=expiry, public_token=_new_token(),
+        deal_id=deal_id,
+        number=(last or 0) + 1,
+        version=1,
+        status="draft",
+        title=_text(title, "title", "Title", 200) or deal.title,
+        currency=cur,
+        contact_id=contact,
+        owner_id=deal.owner_id or actor.user_id,
+        expires_on=expiry,
+        public_token=_new_token(),
         terms=(org.settings or {}).get("quote_default_terms") if org else None,
     )
     session.add(quote)
@@ -92,11 +108,15 @@ def create_quote_from_deal(session: Session, actor: Actor, deal_id: int, *, titl
     return quote
 
 
-def list_quotes(session: Session, *, status: str | None = None, deal_id: int | None = None,
-                limit: int = 500) -> list[dict]:
+def list_quotes(
+    session: Session, *, status: str | None = None, deal_id: int | None = None, limit: int = 500
+) -> list[dict]:
     """Quotes across deals for the list page (newest first), with the cached totals."""
-    stmt = (select(Quote, Deal, Account).join(Deal, Deal.id == Quote.deal_id)
-            .join(Account, Account.id == Deal.account_id, isouter=True))
+    stmt = (
+        select(Quote, Deal, Account)
+        .join(Deal, Deal.id == Quote.deal_id)
+        .join(Account, Account.id == Deal.account_id, isouter=True)
+    )
     if deal_id is not None:
         stmt = stmt.where(Quote.deal_id == deal_id)
     rows = session.exec(stmt.order_by(Quote.updated_at.desc(), Quote.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
@@ -106,12 +126,23 @@ def list_quotes(session: Session, *, status: str | None = None, deal_id: int | N
         eff = effective_status(quote, today)
         if status and eff != status:
             continue
-        out.append({"id": quote.id, "label": quote_label(quote), "title": quote.title, "deal_id": deal.id,
-                    "deal_title": deal.title, "account": account.name if account else "", "status": eff,
-                    "version": quote.version, "total_minor": quote.total_minor, "currency": quote.currency,
-                    "total": format_money(quote.total_minor, quote.currency),
-                    "expires_on": formats.day(quote.expires_on) if quote.expires_on else "",
-                    "updated": formats.day(quote.updated_at) if quote.updated_at else ""})
+        out.append(
+            {
+                "id": quote.id,
+                "label": quote_label(quote),
+                "title": quote.title,
+                "deal_id": deal.id,
+                "deal_title": deal.title,
+                "account": account.name if account else "",
+                "status": eff,
+                "version": quote.version,
+                "total_minor": quote.total_minor,
+                "currency": quote.currency,
+                "total": format_money(quote.total_minor, quote.currency),
+                "expires_on": formats.day(quote.expires_on) if quote.expires_on else "",
+                "updated": formats.day(quote.updated_at) if quote.updated_at else "",
+            }
+        )
     return out
 
 
@@ -123,6 +154,7 @@ def effective_status(quote: Quote, today: date) -> str:
 
 
 # --- totals -----------------------------------------------------------------------------------
+
 
 def _tax_map(session: Session, lines: Iterable[QuoteLine]) -> dict[int, TaxRate]:
     ids = {ln.tax_rate_id for ln in lines if ln.tax_rate_id is not None}
@@ -142,13 +174,24 @@ def line_input(line: QuoteLine | dict, taxes: dict[int, TaxRate] | dict[int, dic
         name, pct, inc = rate.name, rate.percent, rate.inclusive
     else:
         name, pct, inc, tax_id = "", Decimal(0), False, None
-    return LineInput(key if key is not None else get("id"), get("quantity"), get("unit_price_minor"),
-                     get("discount_percent"), int(tax_id) if tax_id else None, name, pct, bool(inc),
-                     bool(get("optional")), bool(get("selected")), get("billing_kind") or "fixed")
+    return LineInput(
+        key if key is not None else get("id"),
+        get("quantity"),
+        get("unit_price_minor"),
+        get("discount_percent"),
+        int(tax_id) if tax_id else None,
+        name,
+        pct,
+        bool(inc),
+        bool(get("optional")),
+        bool(get("selected")),
+        get("billing_kind") or "fixed",
+    )
 
 
-def quote_totals(session: Session, quote: Quote, lines: list[QuoteLine] | None = None,
-                 selected: set[int] | None = None) -> Totals:
+def quote_totals(
+    session: Session, quote: Quote, lines: list[QuoteLine] | None = None, selected: set[int] | None = None
+) -> Totals:
     """Totals of a stored quote; `selected` overrides which optional lines are ticked."""
     lines = quote_lines(session, quote.id) if lines is None else lines  # type: ignore[arg-type]
     taxes = _tax_map(session, lines)

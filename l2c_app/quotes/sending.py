@@ -1,5 +1,4 @@
-"""Sending a quote (with the composer's message) and revising a sent one into a new version.
-"""
+"""Sending a quote (with the composer's message) and revising a sent one into a new version."""
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ from l2c_app.quotes.models import Quote, QuoteLine
 from l2c_app.quotes.records import _refresh, get_quote, quote_lines, quote_totals
 
 # --- send and revise --------------------------------------------------------------------------
+
 
 def _problems_before_send(session: Session, quote: Quote, lines: list[QuoteLine]) -> tuple[str, str] | None:
     if not lines:
@@ -49,11 +49,17 @@ def _email_values(session: Session, quote: Quote, actor: Actor) -> dict[str, str
     org_name = org.name if org else "l2c"
     sender = session.get(User, actor.user_id) if actor.user_id else None
     total = quote_totals(session, quote).total_minor  # the one money path (quotes/totals), never re-added here
-    return {"client_name": account.name if account else (contact.name if contact else ""),
-            "contact_name": contact.name if contact else "", "document_number": quote_label(quote),
-            "document_title": quote.title, "total": format_money(total, quote.currency), "link": public_url(quote),
-            "due_date": formats.day(quote.expires_on) if quote.expires_on else "", "org_name": org_name,
-            "sender_name": sender.name if sender else org_name}
+    return {
+        "client_name": account.name if account else (contact.name if contact else ""),
+        "contact_name": contact.name if contact else "",
+        "document_number": quote_label(quote),
+        "document_title": quote.title,
+        "total": format_money(total, quote.currency),
+        "link": public_url(quote),
+        "due_date": formats.day(quote.expires_on) if quote.expires_on else "",
+        "org_name": org_name,
+        "sender_name": sender.name if sender else org_name,
+    }
 
 
 def email_draft(session: Session, actor: Actor, quote_id: int):
@@ -63,13 +69,18 @@ def email_draft(session: Session, actor: Actor, quote_id: int):
     quote = get_quote(session, quote_id)
     contact = session.get(Contact, quote.contact_id) if quote.contact_id else None
     expiry = "\nThis proposal is valid until {due_date}." if quote.expires_on else ""
-    body = ("Hello {contact_name},\n\n"
-            "Please find our proposal \"{document_title}\" ({document_number}) attached, for a total of {total}.\n\n"
-            f"You can review it, choose the optional items and accept it online:\n{{link}}\n{expiry}\n\n"
-            "Kind regards,\n{sender_name}\n{org_name}")
-    return Draft(to=contact.email if contact and contact.email else "",
-                 subject="{org_name}: proposal {document_title} ({document_number})", body=body,
-                 values=_email_values(session, quote, actor))
+    body = (
+        "Hello {contact_name},\n\n"
+        'Please find our proposal "{document_title}" ({document_number}) attached, for a total of {total}.\n\n'
+        f"You can review it, choose the optional items and accept it online:\n{{link}}\n{expiry}\n\n"
+        "Kind regards,\n{sender_name}\n{org_name}"
+    )
+    return Draft(
+        to=contact.email if contact and contact.email else "",
+        subject="{org_name}: proposal {document_title} ({document_number})",
+        body=body,
+        values=_email_values(session, quote, actor),
+    )
 
 
 def send_quote(session: Session, actor: Actor, quote_id: int, message=None):
@@ -96,19 +107,39 @@ def send_quote(session: Session, actor: Actor, quote_id: int, message=None):
     before = snapshot(quote)
     # Conditional: of two Send clicks at once, one sends and the other is told.
     sent_at = utcnow()
-    if session.execute(update(Quote).where(Quote.id == quote.id, Quote.status == "draft")
-                       .values(status="sent", sent_at=sent_at)).rowcount != 1:
+    if (
+        session.execute(
+            update(Quote).where(Quote.id == quote.id, Quote.status == "draft").values(status="sent", sent_at=sent_at)
+        ).rowcount
+        != 1
+    ):
         raise QuoteError("This quote has just been sent.", "status", kind="conflict")
     quote.status, quote.sent_at = "sent", sent_at
     doc = quote_pdf_document(session, quote)
     link = public_url(quote)
-    mail = send_mail(session, to=to, cc=cc, subject=subject,  # type: ignore[arg-type]
-                     body=body, link=link, attachments=[doc], related=("quote", quote.id))  # type: ignore[arg-type]
+    mail = send_mail(
+        session,
+        to=to,
+        cc=cc,
+        subject=subject,  # type: ignore[arg-type]
+        body=body,
+        link=link,
+        attachments=[doc],
+        related=("quote", quote.id),
+    )  # type: ignore[arg-type]
     record_update(session, actor, quote, before, action="send")
-    emit(session, "quote.sent", QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id, total_minor=quote.total_minor,
-                                           currency=quote.currency))
-    add_deal_event(session, quote.deal_id, f"Quote {quote_label(quote)} sent to {to}",
-                   body=f"Total {format_money(quote.total_minor, quote.currency)}", user_id=actor.user_id)
+    emit(
+        session,
+        "quote.sent",
+        QuoteEvent(quote_id=quote.id, deal_id=quote.deal_id, total_minor=quote.total_minor, currency=quote.currency),
+    )
+    add_deal_event(
+        session,
+        quote.deal_id,
+        f"Quote {quote_label(quote)} sent to {to}",
+        body=f"Total {format_money(quote.total_minor, quote.currency)}",
+        user_id=actor.user_id,
+    )
     return mail
 
 
@@ -117,30 +148,54 @@ def revise_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
     marked superseded and stays readable (its link shows that a newer version exists)."""
     old = get_quote(session, quote_id)
     if old.status not in ("sent", "declined"):
-        msg = {"draft": "This quote is still a draft: edit it directly.",
-               "accepted": "An accepted quote cannot be revised; create a new quote instead.",
-               "superseded": "A newer version exists: revise the latest version."}.get(old.status, "Cannot revise.")
+        msg = {
+            "draft": "This quote is still a draft: edit it directly.",
+            "accepted": "An accepted quote cannot be revised; create a new quote instead.",
+            "superseded": "A newer version exists: revise the latest version.",
+        }.get(old.status, "Cannot revise.")
         raise QuoteError(msg, "status", kind="conflict")
     before = snapshot(old)
-    latest = session.exec(select(func.max(Quote.version)).where(Quote.deal_id == old.deal_id,
-                                                                Quote.number == old.number)).one()
-    new = Quote(**{k: getattr(old, k) for k in ("deal_id", "number", "title", "currency", "contact_id", "owner_id",
-                                                "discount_percent", "notes", "terms")},
-                sections=quote_sections(old, quote_lines(session, old.id)),
-                version=(latest or old.version) + 1, revision_of_id=old.id, status="draft",
-                public_token=_new_token(), expires_on=max(old.expires_on or date.min, org_today(session) + timedelta(
-                    days=DEFAULT_VALID_DAYS)))
+    latest = session.exec(
+        select(func.max(Quote.version)).where(Quote.deal_id == old.deal_id, Quote.number == old.number)
+    ).one()
+    new = Quote(
+        **{
+            k: getattr(old, k)
+            for k in (
+                "deal_id",
+                "number",
+                "title",
+                "currency",
+                "contact_id",
+                "owner_id",
+                "discount_percent",
+                "notes",
+                "terms",
+            )
+        },
+        sections=quote_sections(old, quote_lines(session, old.id)),
+        version=(latest or old.version) + 1,
+        revision_of_id=old.id,
+        status="draft",
+        public_token=_new_token(),
+        expires_on=max(old.expires_on or date.min, org_today(session) + timedelta(days=DEFAULT_VALID_DAYS)),
+    )
     session.add(new)
     record_create(session, actor, new)
     for ln in quote_lines(session, old.id):
-        copy = QuoteLine(**{k: getattr(ln, k) for k in LINE_FIELDS if k != "selected"}, quote_id=new.id,
-                         position=ln.position, selected=not ln.optional)
+        copy = QuoteLine(
+            **{k: getattr(ln, k) for k in LINE_FIELDS if k != "selected"},
+            quote_id=new.id,
+            position=ln.position,
+            selected=not ln.optional,
+        )
         session.add(copy)
     old.status = "superseded"
     old.updated_at = utcnow()
     record_update(session, actor, old, before, action="supersede")
     session.flush()
     _refresh(session, new)
-    add_deal_event(session, old.deal_id, f"Quote {quote_label(old)} revised as {quote_label(new)}",
-                   user_id=actor.user_id)
+    add_deal_event(
+        session, old.deal_id, f"Quote {quote_label(old)} revised as {quote_label(new)}", user_id=actor.user_id
+    )
     return new

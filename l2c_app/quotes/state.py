@@ -28,9 +28,13 @@ NO_TAX = "none"
 def _flat(view: dict[str, Any]) -> dict[str, Any]:
     """The quote's own fields as one flat dict of plain values (Reflex vars index one level)."""
     out = {k: v for k, v in view.items() if k not in ("lines", "totals", "versions", "account", "contact", "owner")}
-    out.update(account_name=view["account"]["name"], account_address=view["account"]["address"],
-               contact_name=view["contact"]["name"], contact_email=view["contact"]["email"],
-               owner_name=view["owner"]["name"])
+    out.update(
+        account_name=view["account"]["name"],
+        account_address=view["account"]["address"],
+        contact_name=view["contact"]["name"],
+        contact_email=view["contact"]["email"],
+        owner_name=view["owner"]["name"],
+    )
     return out
 
 
@@ -39,6 +43,7 @@ def _major(minor: int, currency: str) -> str:
 
 
 # --- settings: tax rates and catalog ----------------------------------------------------------
+
 
 def _catalog_data(session: Session, show_archived: bool) -> dict[str, Any]:
     rates = svc.list_tax_rates(session, include_archived=True)
@@ -90,8 +95,11 @@ class CatalogState(AuthState):
     @guard("settings")
     async def start_edit_tax(self, rate: dict):
         self.edit_tax_id = int(rate["id"])
-        self.tax_form = {"name": rate["name"], "percent": str(rate["percent"]),
-                         "inclusive": "on" if rate["inclusive"] else ""}
+        self.tax_form = {
+            "name": rate["name"],
+            "percent": str(rate["percent"]),
+            "inclusive": "on" if rate["inclusive"] else "",
+        }
         self.tax_error, self.form_key = "", self.form_key + 1
         return None
 
@@ -110,11 +118,18 @@ class CatalogState(AuthState):
         inclusive = form.get("inclusive") in ("on", "true", True)
         try:
             if self.edit_tax_id:
-                await run_db(svc.update_tax_rate, actor, self.edit_tax_id, name=form.get("name"),
-                             percent=form.get("percent"), inclusive=inclusive)
+                await run_db(
+                    svc.update_tax_rate,
+                    actor,
+                    self.edit_tax_id,
+                    name=form.get("name"),
+                    percent=form.get("percent"),
+                    inclusive=inclusive,
+                )
             else:
-                await run_db(svc.create_tax_rate, actor, name=form.get("name"), percent=form.get("percent"),
-                             inclusive=inclusive)
+                await run_db(
+                    svc.create_tax_rate, actor, name=form.get("name"), percent=form.get("percent"), inclusive=inclusive
+                )
         except svc.QuoteError as exc:
             self.tax_error = str(exc)
             return None
@@ -147,9 +162,16 @@ class CatalogState(AuthState):
             except ValueError as exc:
                 raise svc.QuoteError(f"Price: {exc}", "price") from None
             tax = form.get("tax_rate_id")
-            fields = dict(name=form.get("name"), kind=self.new_kind, role=form.get("role"),
-                          unit=form.get("unit") or None, unit_price_minor=price, currency=currency,
-                          description=form.get("description"), tax_rate_id=None if tax in (None, "", NO_TAX) else tax)
+            fields = dict(
+                name=form.get("name"),
+                kind=self.new_kind,
+                role=form.get("role"),
+                unit=form.get("unit") or None,
+                unit_price_minor=price,
+                currency=currency,
+                description=form.get("description"),
+                tax_rate_id=None if tax in (None, "", NO_TAX) else tax,
+            )
             actor = self._actor()
             if self.edit_item_id:
                 await run_db(svc.update_catalog_item, actor, self.edit_item_id, **fields)
@@ -169,10 +191,15 @@ class CatalogState(AuthState):
     async def start_edit_item(self, item: dict):
         self.edit_item_id = int(item["id"])
         self.new_kind = item["kind"]
-        self.item_form = {"name": item["name"], "role": item["role"], "unit": item["unit"],
-                          "price": _major(int(item["unit_price_minor"]), item["currency"]),
-                          "currency": item["currency"], "description": item["description"],
-                          "tax_rate_id": str(item["tax_rate_id"]) if item["tax_rate_id"] else NO_TAX}
+        self.item_form = {
+            "name": item["name"],
+            "role": item["role"],
+            "unit": item["unit"],
+            "price": _major(int(item["unit_price_minor"]), item["currency"]),
+            "currency": item["currency"],
+            "description": item["description"],
+            "tax_rate_id": str(item["tax_rate_id"]) if item["tax_rate_id"] else NO_TAX,
+        }
         self.item_error, self.form_key = "", self.form_key + 1
         return None
 
@@ -193,6 +220,7 @@ class CatalogState(AuthState):
 
 # --- the list of quotes -----------------------------------------------------------------------
 
+
 class QuotesListState(AuthState):
     quotes: list[dict[str, Any]] = []
     status_filter: str = "all"
@@ -211,6 +239,7 @@ class QuotesListState(AuthState):
 
 # --- the builder ------------------------------------------------------------------------------
 
+
 def _builder_data(session: Session, quote_id: int) -> dict[str, Any]:
     view = svc.quote_view(session, quote_id)
     rates = svc.list_tax_rates(session, include_archived=True)
@@ -218,10 +247,15 @@ def _builder_data(session: Session, quote_id: int) -> dict[str, Any]:
     catalog = [c for c in svc.list_catalog(session) if c.currency == view["currency"]]
     return {
         "view": view,
-        "taxes": [{"id": str(r.id), "name": r.name, "percent": svc.pct_str(r.percent), "inclusive": r.inclusive}
-                  for r in rates if r.archived_at is None or r.id in used],
-        "catalog": [{"id": str(c.id), "name": f"{c.name} ({format_money(c.unit_price_minor, c.currency)}/{c.unit})"}
-                    for c in catalog],
+        "taxes": [
+            {"id": str(r.id), "name": r.name, "percent": svc.pct_str(r.percent), "inclusive": r.inclusive}
+            for r in rates
+            if r.archived_at is None or r.id in used
+        ],
+        "catalog": [
+            {"id": str(c.id), "name": f"{c.name} ({format_money(c.unit_price_minor, c.currency)}/{c.unit})"}
+            for c in catalog
+        ],
         "tax_convention": tax_convention(session),  # the live preview taxes as the saved quote will
     }
 
@@ -282,16 +316,28 @@ class BuilderState(AuthState):
         self.notes, self.terms, self.expires_on = view["notes"], view["terms"], view["expires_on"]
         lines: list[dict[str, Any]] = []
         for i, ln in enumerate(view["lines"]):
-            lines.append({
-                "id": ln["id"], "idx": i, "num": i + 1, "section": ln["section"], "headings": [],
-                "description": ln["description"],
-                "quantity": ln["quantity"], "unit": ln["unit"], "unit_price": _major(ln["unit_price_minor"], cur),
-                "discount_percent": ln["discount_percent"],
-                "tax_rate_id": str(ln["tax_rate_id"]) if ln["tax_rate_id"] else NO_TAX,
-                "billing_kind": ln["billing_kind"], "role": ln["role"], "due_date": ln["due_date"],
-                "optional": ln["optional"], "amount": ln["amount"], "error": "",
-                **{f"err_{f}": "" for f in LINE_FIGURES},
-            })
+            lines.append(
+                {
+                    "id": ln["id"],
+                    "idx": i,
+                    "num": i + 1,
+                    "section": ln["section"],
+                    "headings": [],
+                    "description": ln["description"],
+                    "quantity": ln["quantity"],
+                    "unit": ln["unit"],
+                    "unit_price": _major(ln["unit_price_minor"], cur),
+                    "discount_percent": ln["discount_percent"],
+                    "tax_rate_id": str(ln["tax_rate_id"]) if ln["tax_rate_id"] else NO_TAX,
+                    "billing_kind": ln["billing_kind"],
+                    "role": ln["role"],
+                    "due_date": ln["due_date"],
+                    "optional": ln["optional"],
+                    "amount": ln["amount"],
+                    "error": "",
+                    **{f"err_{f}": "" for f in LINE_FIGURES},
+                }
+            )
         # headings from the service's outline: each line carries the headings shown above it;
         # the ones after the last line (empty sections at the end) are `tail_headings`
         entries = svc.outline(view["sections"], [ln["section"] or None for ln in view["lines"]])
@@ -339,12 +385,21 @@ class BuilderState(AuthState):
             if any(ln[f"err_{f}"] for f in LINE_FIGURES):
                 continue
             rate = rates.get(ln["tax_rate_id"])
-            inputs.append(LineInput(ln["id"], svc.line_value("quantity", ln["quantity"]),
-                                    svc.line_value("unit_price", ln["unit_price"], cur),  # type: ignore[arg-type]
-                                    svc.line_value("discount_percent", ln["discount_percent"]),
-                                    int(rate["id"]) if rate else None, rate["name"] if rate else "",
-                                    rate["percent"] if rate else 0, bool(rate["inclusive"]) if rate else False,
-                                    bool(ln["optional"]), not ln["optional"], ln["billing_kind"] or "fixed"))
+            inputs.append(
+                LineInput(
+                    ln["id"],
+                    svc.line_value("quantity", ln["quantity"]),
+                    svc.line_value("unit_price", ln["unit_price"], cur),  # type: ignore[arg-type]
+                    svc.line_value("discount_percent", ln["discount_percent"]),
+                    int(rate["id"]) if rate else None,
+                    rate["name"] if rate else "",
+                    rate["percent"] if rate else 0,
+                    bool(rate["inclusive"]) if rate else False,
+                    bool(ln["optional"]),
+                    not ln["optional"],
+                    ln["billing_kind"] or "fixed",
+                )
+            )
         self.discount_error = svc.line_value_error("quote_discount", self.discount)
         discount = "0" if self.discount_error else svc.line_value("quote_discount", self.discount)
         try:
@@ -367,14 +422,21 @@ class BuilderState(AuthState):
                 continue
             ln["amount"] = format_money(lt.amount_minor, cur)
         if self._invalid():
-            self.totals = {"currency": cur, "subtotal": "—", "discount_minor": 0, "discount": "—", "taxes": [],
-                           "total": "—"}
+            self.totals = {
+                "currency": cur,
+                "subtotal": "—",
+                "discount_minor": 0,
+                "discount": "—",
+                "taxes": [],
+                "total": "—",
+            }
         else:
             self.totals = svc.totals_json(totals, cur)
 
     def _invalid(self) -> int:
-        return sum(1 for ln in self.lines for f in LINE_FIGURES if ln.get(f"err_{f}")) + (1 if self.discount_error
-                                                                                          else 0)
+        return sum(1 for ln in self.lines for f in LINE_FIGURES if ln.get(f"err_{f}")) + (
+            1 if self.discount_error else 0
+        )
 
     @rx.var
     def invalid_count(self) -> int:
@@ -393,11 +455,18 @@ class BuilderState(AuthState):
 
     def _line_fields(self, ln: dict[str, Any]) -> dict[str, Any]:
         price = svc.line_value("unit_price", ln["unit_price"], self.quote.get("currency", "EUR"))
-        return {"description": ln["description"], "quantity": ln["quantity"], "unit": ln["unit"],
-                "unit_price_minor": price, "discount_percent": ln["discount_percent"] or "0",
-                "tax_rate_id": None if ln["tax_rate_id"] == NO_TAX else ln["tax_rate_id"],
-                "billing_kind": ln["billing_kind"], "role": ln["role"], "due_date": ln["due_date"] or None,
-                "optional": bool(ln["optional"])}
+        return {
+            "description": ln["description"],
+            "quantity": ln["quantity"],
+            "unit": ln["unit"],
+            "unit_price_minor": price,
+            "discount_percent": ln["discount_percent"] or "0",
+            "tax_rate_id": None if ln["tax_rate_id"] == NO_TAX else ln["tax_rate_id"],
+            "billing_kind": ln["billing_kind"],
+            "role": ln["role"],
+            "due_date": ln["due_date"] or None,
+            "optional": bool(ln["optional"]),
+        }
 
     async def _do(self, access, fn, *args, success: str | None = None, **kwargs):
         """Run one service call for the viewer the handler has just checked, then reload the quote."""
@@ -442,8 +511,9 @@ class BuilderState(AuthState):
     async def add_free_line(self):
         access = current_access()
         qid = self.current_id
-        return await self._do(access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
-                                                                  unit_price_minor=0))
+        return await self._do(
+            access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1", unit_price_minor=0)
+        )
 
     @rx.event
     def set_catalog_pick(self, value: str):
@@ -480,8 +550,12 @@ class BuilderState(AuthState):
     async def add_line_in(self, heading: str):
         access = current_access()
         qid = self.current_id
-        return await self._do(access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1",
-                                                                  unit_price_minor=0, section=heading))
+        return await self._do(
+            access,
+            lambda s, a: svc.add_line(
+                s, a, qid, description="New item", quantity="1", unit_price_minor=0, section=heading
+            ),
+        )
 
     @rx.event
     @guard("quotes")
@@ -504,8 +578,10 @@ class BuilderState(AuthState):
             new = await run_db(svc.duplicate_quote, self._actor(), self.current_id)
         except svc.QuoteError as exc:
             return rx.toast.error(str(exc))
-        return [rx.redirect(f"/quotes/{new.id}"),
-                rx.toast.success(f"Duplicated as {svc.quote_label(new)}, a new draft.")]
+        return [
+            rx.redirect(f"/quotes/{new.id}"),
+            rx.toast.success(f"Duplicated as {svc.quote_label(new)}, a new draft."),
+        ]
 
     @rx.event
     def set_template_open(self, value: bool):
@@ -573,8 +649,9 @@ class BuilderState(AuthState):
         access = current_access()
         if not self.editable or (field == "discount_percent" and self.discount_error):
             return None
-        value = {"discount_percent": self.discount, "title": self.title, "notes": self.notes,
-                 "terms": self.terms}.get(field, value)
+        value = {"discount_percent": self.discount, "title": self.title, "notes": self.notes, "terms": self.terms}.get(
+            field, value
+        )
         if field == "expires_on":
             self.expires_on = value or ""
         qid = self.current_id
@@ -586,8 +663,9 @@ class BuilderState(AuthState):
         access = current_access()
         self.sending = True
         yield
-        result = await self._do(access, svc.send_quote, self.current_id,
-                                success="Quote sent. The e-mail is in the Outbox.")
+        result = await self._do(
+            access, svc.send_quote, self.current_id, success="Quote sent. The e-mail is in the Outbox."
+        )
         self.sending = False
         yield result
 
@@ -603,9 +681,12 @@ class BuilderState(AuthState):
 
 # --- the deal page's panel --------------------------------------------------------------------
 
+
 def _template_options(session: Session) -> list[dict[str, str]]:
-    return [{"id": str(t.id), "name": f"{t.name} ({len(t.lines or [])} lines, {t.currency})"}
-            for t in svc.list_templates(session)]
+    return [
+        {"id": str(t.id), "name": f"{t.name} ({len(t.lines or [])} lines, {t.currency})"}
+        for t in svc.list_templates(session)
+    ]
 
 
 class DealQuotesState(AuthState):
@@ -652,6 +733,7 @@ class DealQuotesState(AuthState):
 
 
 # --- the client's page (public) ---------------------------------------------------------------
+
 
 class PublicQuoteState(rx.State):
     """The client's page `/q/<token>`.
@@ -739,8 +821,15 @@ class PublicQuoteState(rx.State):
         yield
         ip, ua = self._client()
         try:
-            await run_db(svc.accept_quote, self._token(), name=form.get("full_name", ""), agreed=self.agree,
-                         ip=ip, user_agent=ua, selected_line_ids=list(self.picked))
+            await run_db(
+                svc.accept_quote,
+                self._token(),
+                name=form.get("full_name", ""),
+                agreed=self.agree,
+                ip=ip,
+                user_agent=ua,
+                selected_line_ids=list(self.picked),
+            )
         except svc.QuoteError as exc:
             self.answer_error, self.busy = str(exc), False
             return

@@ -1,5 +1,4 @@
-"""Duplicating a quote and quote templates.
-"""
+"""Duplicating a quote and quote templates."""
 
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ from l2c_app.quotes.records import _default_expiry, _refresh, create_quote_from_
 
 # --- duplicate and templates ------------------------------------------------------------------
 
+
 def _line_copy(ln: QuoteLine) -> dict[str, Any]:
     return {k: getattr(ln, k) for k in LINE_FIELDS if k != "selected"}
 
@@ -28,10 +28,19 @@ def duplicate_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
     old = get_quote(session, quote_id)
     lines = quote_lines(session, old.id)  # type: ignore[arg-type]
     last = session.exec(select(func.max(Quote.number)).where(Quote.deal_id == old.deal_id)).one()
-    new = Quote(**{k: getattr(old, k) for k in ("deal_id", "title", "currency", "contact_id", "discount_percent",
-                                                "notes", "terms")},
-                owner_id=old.owner_id or actor.user_id, number=(last or 0) + 1, version=1, status="draft",
-                sections=quote_sections(old, lines), public_token=_new_token(), expires_on=_default_expiry(session))
+    new = Quote(
+        **{
+            k: getattr(old, k)
+            for k in ("deal_id", "title", "currency", "contact_id", "discount_percent", "notes", "terms")
+        },
+        owner_id=old.owner_id or actor.user_id,
+        number=(last or 0) + 1,
+        version=1,
+        status="draft",
+        sections=quote_sections(old, lines),
+        public_token=_new_token(),
+        expires_on=_default_expiry(session),
+    )
     session.add(new)
     record_create(session, actor, new)
     for ln in lines:
@@ -39,8 +48,9 @@ def duplicate_quote(session: Session, actor: Actor, quote_id: int) -> Quote:
     session.flush()
     _refresh(session, new)
     record_action(session, actor, "quote", new.id, "duplicate_of", {"quote_id": old.id})  # type: ignore[arg-type]
-    add_deal_event(session, old.deal_id, f"Quote {quote_label(old)} duplicated as {quote_label(new)}",
-                   user_id=actor.user_id)
+    add_deal_event(
+        session, old.deal_id, f"Quote {quote_label(old)} duplicated as {quote_label(new)}", user_id=actor.user_id
+    )
     return new
 
 
@@ -49,9 +59,15 @@ def list_templates(session: Session) -> list[QuoteTemplate]:
 
 
 def template_json(t: QuoteTemplate) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "title": t.title, "currency": t.currency,
-            "line_count": len(t.lines or []), "sections": list(t.sections or []),
-            "created_at": t.created_at.isoformat() if t.created_at else ""}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "title": t.title,
+        "currency": t.currency,
+        "line_count": len(t.lines or []),
+        "sections": list(t.sections or []),
+        "created_at": t.created_at.isoformat() if t.created_at else "",
+    }
 
 
 def save_as_template(session: Session, actor: Actor, quote_id: int, name: Any) -> QuoteTemplate:
@@ -62,14 +78,33 @@ def save_as_template(session: Session, actor: Actor, quote_id: int, name: Any) -
     if session.exec(select(QuoteTemplate).where(QuoteTemplate.name == label)).first() is not None:
         raise QuoteError(f"A template named {label} already exists.", "name", kind="conflict")
     lines = quote_lines(session, quote_id)
-    rows = [{"description": ln.description, "quantity": qty_str(ln.quantity), "unit": ln.unit,
-             "unit_price_minor": ln.unit_price_minor, "discount_percent": pct_str(ln.discount_percent),
-             "tax_rate_id": ln.tax_rate_id, "billing_kind": ln.billing_kind, "role": ln.role,
-             "section": ln.section, "optional": ln.optional, "catalog_item_id": ln.catalog_item_id}
-            for ln in lines]
-    template = QuoteTemplate(name=label, title=quote.title, currency=quote.currency,  # type: ignore[arg-type]
-                             discount_percent=quote.discount_percent, notes=quote.notes, terms=quote.terms,
-                             sections=quote_sections(quote, lines), lines=rows, created_by_id=actor.user_id)
+    rows = [
+        {
+            "description": ln.description,
+            "quantity": qty_str(ln.quantity),
+            "unit": ln.unit,
+            "unit_price_minor": ln.unit_price_minor,
+            "discount_percent": pct_str(ln.discount_percent),
+            "tax_rate_id": ln.tax_rate_id,
+            "billing_kind": ln.billing_kind,
+            "role": ln.role,
+            "section": ln.section,
+            "optional": ln.optional,
+            "catalog_item_id": ln.catalog_item_id,
+        }
+        for ln in lines
+    ]
+    template = QuoteTemplate(
+        name=label,
+        title=quote.title,
+        currency=quote.currency,  # type: ignore[arg-type]
+        discount_percent=quote.discount_percent,
+        notes=quote.notes,
+        terms=quote.terms,
+        sections=quote_sections(quote, lines),
+        lines=rows,
+        created_by_id=actor.user_id,
+    )
     session.add(template)
     record_create(session, actor, template)
     return template
@@ -98,8 +133,20 @@ def create_quote_from_template(session: Session, actor: Actor, deal_id: int, tem
     session.add(quote)
     session.flush()
     for pos, row in enumerate(template.lines or []):
-        data = {k: row.get(k) for k in ("description", "quantity", "unit", "unit_price_minor", "discount_percent",
-                                        "billing_kind", "role", "section", "optional")}
+        data = {
+            k: row.get(k)
+            for k in (
+                "description",
+                "quantity",
+                "unit",
+                "unit_price_minor",
+                "discount_percent",
+                "billing_kind",
+                "role",
+                "section",
+                "optional",
+            )
+        }
         rate = session.get(TaxRate, row["tax_rate_id"]) if row.get("tax_rate_id") else None
         data["tax_rate_id"] = rate.id if rate is not None and rate.archived_at is None else None
         item = session.get(CatalogItem, row["catalog_item_id"]) if row.get("catalog_item_id") else None
@@ -110,6 +157,12 @@ def create_quote_from_template(session: Session, actor: Actor, deal_id: int, tem
         session.add(line)
     session.flush()
     _refresh(session, quote)
-    record_action(session, actor, "quote", quote.id, "from_template",  # type: ignore[arg-type]
-                  {"template_id": template.id, "template": template.name})
+    record_action(
+        session,
+        actor,
+        "quote",
+        quote.id,
+        "from_template",  # type: ignore[arg-type]
+        {"template_id": template.id, "template": template.name},
+    )
     return quote

@@ -131,8 +131,9 @@ def recurring_months(quantity: Decimal | int | str) -> int:
     return max(1, int(Decimal(quantity).to_integral_value(rounding=ROUND_CEILING)))
 
 
-def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int | str = 0,
-                   convention: str = PER_LINE) -> Totals:
+def compute_totals(
+    lines: Iterable[LineInput], discount_percent: Decimal | int | str = 0, convention: str = PER_LINE
+) -> Totals:
     """Every figure of a quote from its lines and its quote-level discount (see module doc)."""
     if convention not in TAX_CONVENTIONS:
         raise TotalsInputError("tax_convention", f"unknown tax convention {convention!r}")
@@ -188,11 +189,19 @@ def compute_totals(lines: Iterable[LineInput], discount_percent: Decimal | int |
             if not line.tax_inclusive:
                 exclusive += tax
     # Stable order whatever the order of the lines: by name, then rate, then key.
-    taxes = tuple(TaxTotal(k, name, pct, inc, base, tax)
-                  for (k, name, pct, inc), (base, tax) in sorted(tax_groups.items(),
-                                                                 key=lambda kv: (kv[0][1], kv[0][2], kv[0][3],
-                                                                                 str(kv[0][0]))))
+    taxes = tuple(
+        TaxTotal(k, name, pct, inc, base, tax)
+        for (k, name, pct, inc), (base, tax) in sorted(
+            tax_groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][3], str(kv[0][0]))
+        )
+    )
     discount = subtotal - discounted_sum
-    return Totals(lines=tuple(results), subtotal_minor=subtotal, discount_minor=discount, taxes=taxes,
-                  tax_minor=every_tax, exclusive_tax_minor=exclusive,
-                  total_minor=subtotal - discount + exclusive)
+    return Totals(
+        lines=tuple(results),
+        subtotal_minor=subtotal,
+        discount_minor=discount,
+        taxes=taxes,
+        tax_minor=every_tax,
+        exclusive_tax_minor=exclusive,
+        total_minor=subtotal - discount + exclusive,
+    )

@@ -143,5 +143,8 @@ class TwoFactorPolicyState(AuthState):
         if not done.ok:
             return done.toast()
         self.required = bool(done.value)
-        return rx.toast.success("Two-factor is now required for owners, admins and billing." if self.required
-                                else "Two-factor is no longer required.")
+        return rx.toast.success(
+            "Two-factor is now required for owners, admins and billing."
+            if self.required
+            else "Two-factor is no longer required."
+        )

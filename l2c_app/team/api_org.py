@@ -43,12 +43,12 @@ class OrgOut(BaseModel):
     name: str
     currency: str
     timezone: str
-    locale: str = Field(description="dates, numbers and money on screens, documents and e-mails: "
-                        + ", ".join(formats.LOCALES))
+    locale: str = Field(
+        description="dates, numbers and money on screens, documents and e-mails: " + ", ".join(formats.LOCALES)
+    )
     hours_format: str = Field(description="hm (14:15) or decimal (14.25 h)")
     allow_future_time: bool = Field(description="time may be logged on days after the organisation's today")
-    sole_approver_self_approval: bool = Field(
-        description="a project's only approver may approve their own week")
+    sole_approver_self_approval: bool = Field(description="a project's only approver may approve their own week")
 
 
 class OrgPatch(_In):
@@ -113,16 +113,27 @@ class UserPatch(_In):
 
 
 def _user_json(u: User) -> dict:
-    return {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "active": u.is_active,
-            "created_at": u.created_at, "last_login_at": u.last_login_at}
+    return {
+        "id": u.id,
+        "name": u.name,
+        "email": u.email,
+        "role": u.role,
+        "active": u.is_active,
+        "created_at": u.created_at,
+        "last_login_at": u.last_login_at,
+    }
 
 
 def _org_json(session: Session) -> dict:
     fmt = formats.formats(session)
     rules = delivery_settings(session)
-    return {**admin_service.org_settings(session), "locale": fmt.locale, "hours_format": fmt.hours_format,
-            "allow_future_time": rules["allow_future_time"],
-            "sole_approver_self_approval": rules["sole_approver_self_approval"]}
+    return {
+        **admin_service.org_settings(session),
+        "locale": fmt.locale,
+        "hours_format": fmt.hours_format,
+        "allow_future_time": rules["allow_future_time"],
+        "sole_approver_self_approval": rules["sole_approver_self_approval"],
+    }
 
 
 @router.get("/organisation", response_model=OrgOut)
@@ -131,26 +142,33 @@ def get_org(session: Session = Depends(db), _: Principal = Depends(require("sett
 
 
 @router.patch("/organisation", response_model=OrgOut)
-def update_org(body: OrgPatch, session: Session = Depends(db),
-               who: Principal = Depends(require("settings"))) -> OrgOut:
+def update_org(body: OrgPatch, session: Session = Depends(db), who: Principal = Depends(require("settings"))) -> OrgOut:
     """Only the fields given change; each through its owner (admin_service, core.formats,
     projects.service time rules), which checks it and names the field when refused."""
     current = admin_service.org_settings(session)
     if body.name is not None or body.currency is not None or body.timezone is not None:
-        admin_service.update_org(session, who.actor, body.name if body.name is not None else current.get("name", ""),
-                                 body.currency or current.get("currency", ""),
-                                 body.timezone or current.get("timezone", ""))
+        admin_service.update_org(
+            session,
+            who.actor,
+            body.name if body.name is not None else current.get("name", ""),
+            body.currency or current.get("currency", ""),
+            body.timezone or current.get("timezone", ""),
+        )
     if body.locale is not None or body.hours_format is not None:
         fmt = formats.formats(session)
-        formats.save_formats(session, who.actor, locale=body.locale or fmt.locale,
-                             hours_format=body.hours_format or fmt.hours_format)
+        formats.save_formats(
+            session, who.actor, locale=body.locale or fmt.locale, hours_format=body.hours_format or fmt.hours_format
+        )
     if body.allow_future_time is not None or body.sole_approver_self_approval is not None:
         rules = delivery_settings(session)
-        save_time_rules(session, who.actor,
-                        allow_future_time=rules["allow_future_time"] if body.allow_future_time is None
-                        else body.allow_future_time,
-                        sole_approver_self_approval=rules["sole_approver_self_approval"]
-                        if body.sole_approver_self_approval is None else body.sole_approver_self_approval)
+        save_time_rules(
+            session,
+            who.actor,
+            allow_future_time=rules["allow_future_time"] if body.allow_future_time is None else body.allow_future_time,
+            sole_approver_self_approval=rules["sole_approver_self_approval"]
+            if body.sole_approver_self_approval is None
+            else body.sole_approver_self_approval,
+        )
     return OrgOut(**_org_json(session))
 
 
@@ -160,16 +178,23 @@ def get_seller(session: Session = Depends(db), _: Principal = Depends(require("s
 
 
 @router.put("/organisation/seller", response_model=SellerOut)
-def put_seller(body: SellerIn, session: Session = Depends(db),  # type: ignore[valid-type]
-               who: Principal = Depends(require("settings"))) -> SellerOut:
+def put_seller(
+    body: SellerIn,
+    session: Session = Depends(db),  # type: ignore[valid-type]
+    who: Principal = Depends(require("settings")),
+) -> SellerOut:
     seller.save_seller_profile(session, who.actor, body.model_dump())  # type: ignore[attr-defined]
     return SellerOut(**seller.seller_profile(session))
 
 
 @router.get("/users", response_model=UserList)
-def list_users(updated_since: datetime | None = UPDATED_SINCE,
-               cursor: str | None = None, limit: int = Query(100, ge=1, le=500), session: Session = Depends(db),
-               _: Principal = Depends(require("team"))) -> UserList:
+def list_users(
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    session: Session = Depends(db),
+    _: Principal = Depends(require("team")),
+) -> UserList:
     return UserList(**page(session, select(User), User, cursor, limit, _user_json, updated_since))
 
 
@@ -182,8 +207,9 @@ def invite(body: InviteIn, session: Session = Depends(db), who: Principal = Depe
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def update_user(user_id: int, body: UserPatch, session: Session = Depends(db),
-                who: Principal = Depends(require("team"))) -> UserOut:
+def update_user(
+    user_id: int, body: UserPatch, session: Session = Depends(db), who: Principal = Depends(require("team"))
+) -> UserOut:
     user = session.get(User, user_id)
     if body.role is not None:
         user = set_role(session, who.actor, user_id, body.role)

@@ -10,8 +10,14 @@ from l2c_app.team.cost_rates_state import CostRatesState
 from l2c_app.ui.layout import error_callout, field_label
 
 S = CostRatesState
-SELECT_STYLE = {"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
-                "background": "var(--color-surface)", "color": "var(--gray-12)", "min_height": "2em"}
+SELECT_STYLE = {
+    "padding": "0.4em",
+    "border_radius": "var(--radius-2)",
+    "border": "1px solid var(--gray-a7)",
+    "background": "var(--color-surface)",
+    "color": "var(--gray-12)",
+    "min_height": "2em",
+}
 
 
 def _history_item(h) -> rx.Component:
@@ -19,7 +25,9 @@ def _history_item(h) -> rx.Component:
         rx.text("From ", h["from"], size="2", color_scheme="gray"),
         rx.text(h["amount"], size="2"),
         rx.badge(h["status"], color_scheme=rx.cond(h["status"] == "Upcoming", "blue", "gray"), size="1"),
-        spacing="2", align="center", wrap="wrap",
+        spacing="2",
+        align="center",
+        wrap="wrap",
     )
 
 
@@ -32,34 +40,63 @@ def _person(r) -> rx.Component:
                 rx.spacer(),
                 rx.text(r["current"], size="2", weight="medium", data_testid="current-rate"),
                 rx.text(r["current_from"], size="1", color_scheme="gray"),
-                align="center", spacing="2", wrap="wrap", width="100%",
+                align="center",
+                spacing="2",
+                wrap="wrap",
+                width="100%",
             ),
-            rx.cond(history.length() > 0,
-                    rx.vstack(rx.text("History", size="1", color_scheme="gray"),
-                              rx.foreach(history, _history_item), spacing="1", padding_left="0.5em")),
-            spacing="2", width="100%",
+            rx.cond(
+                history.length() > 0,
+                rx.vstack(
+                    rx.text("History", size="1", color_scheme="gray"),
+                    rx.foreach(history, _history_item),
+                    spacing="1",
+                    padding_left="0.5em",
+                ),
+            ),
+            spacing="2",
+            width="100%",
         ),
-        role="listitem", aria_label="Cost rates of " + r["name"].to(str),
-        padding="0.6em", border_bottom="1px solid var(--gray-a4)", width="100%",
+        role="listitem",
+        aria_label="Cost rates of " + r["name"].to(str),
+        padding="0.6em",
+        border_bottom="1px solid var(--gray-a4)",
+        width="100%",
     )
 
 
 def _form() -> rx.Component:
     return rx.form(
         rx.grid(
-            field_label("Person", rx.el.select(
-                rx.el.option("Choose…", value=""),
-                rx.foreach(S.people, lambda p: rx.el.option(p["label"], value=p["id"])),
-                name="user_id", style=SELECT_STYLE, required=True, aria_label="Person")),
-            field_label("Effective from", rx.input(type="date", name="effective_from", default_value=S.today,
-                                                   key=S.today, required=True)),
-            field_label("Amount per hour (" + S.currency + ")", rx.input(name="amount", placeholder="0.00",
-                                                                         input_mode="decimal", required=True)),
-            rx.flex(rx.button(rx.icon("save", size=14), "Save cost rate", type="submit", loading=S.saving),
-                    align="end"),
-            columns=rx.breakpoints(initial="1", sm="2", md="4"), spacing="3", width="100%",
+            field_label(
+                "Person",
+                rx.el.select(
+                    rx.el.option("Choose…", value=""),
+                    rx.foreach(S.people, lambda p: rx.el.option(p["label"], value=p["id"])),
+                    name="user_id",
+                    style=SELECT_STYLE,
+                    required=True,
+                    aria_label="Person",
+                ),
+            ),
+            field_label(
+                "Effective from",
+                rx.input(type="date", name="effective_from", default_value=S.today, key=S.today, required=True),
+            ),
+            field_label(
+                "Amount per hour (" + S.currency + ")",
+                rx.input(name="amount", placeholder="0.00", input_mode="decimal", required=True),
+            ),
+            rx.flex(
+                rx.button(rx.icon("save", size=14), "Save cost rate", type="submit", loading=S.saving), align="end"
+            ),
+            columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            spacing="3",
+            width="100%",
         ),
-        on_submit=S.save, reset_on_submit=False, width="100%",
+        on_submit=S.save,
+        reset_on_submit=False,
+        width="100%",
     )
 
 
@@ -81,8 +118,11 @@ def cost_rates_card() -> rx.Component:
             rx.heading("Set a cost rate", size="2"),
             error_callout(S.error),
             _form(),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
-        width="100%", role="region", aria_label="Cost rates",
+        width="100%",
+        role="region",
+        aria_label="Cost rates",
         on_mount=S.load,
     )

@@ -23,8 +23,10 @@ from l2c_app.projects import cost_rates
 from l2c_app.projects.models import CostRate
 
 EMPTY_TEXT = "No cost rates yet: time costs nothing in margins until a rate is set."
-HELP_TEXT = ("What an hour of each person costs, from a day on. Cost rates are visible only to owners, "
-             "admins and billing, and are used by Insights > Margin.")
+HELP_TEXT = (
+    "What an hour of each person costs, from a day on. Cost rates are visible only to owners, "
+    "admins and billing, and are used by Insights > Margin."
+)
 
 
 def org_currency(session: Session) -> str:
@@ -56,14 +58,23 @@ def cost_rates_card(session: Session) -> dict[str, Any]:
             if current is not None and r.id == current.id:
                 continue
             status = "Upcoming" if r.effective_from > today else "Earlier"
-            history.append({"key": str(r.id), "from": formats.day(r.effective_from, fmt),
-                            "amount": rate_text(r, fmt), "status": status})
-        rows.append({
-            "user_id": str(u.id), "name": u.name,
-            "current": rate_text(current, fmt) if current else "No rate in effect",
-            "current_from": ("since " + formats.day(current.effective_from, fmt)) if current else "",
-            "history": history,
-        })
+            history.append(
+                {
+                    "key": str(r.id),
+                    "from": formats.day(r.effective_from, fmt),
+                    "amount": rate_text(r, fmt),
+                    "status": status,
+                }
+            )
+        rows.append(
+            {
+                "user_id": str(u.id),
+                "name": u.name,
+                "current": rate_text(current, fmt) if current else "No rate in effect",
+                "current_from": ("since " + formats.day(current.effective_from, fmt)) if current else "",
+                "history": history,
+            }
+        )
     people = [{"id": str(u.id), "label": f"{u.name} ({u.email})"} for u in users if u.is_active]
     return {"rows": rows, "people": people, "currency": org_currency(session), "today": today.isoformat()}
 

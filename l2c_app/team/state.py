@@ -98,15 +98,28 @@ class LoginState(rx.State):
             "expired": "Your sign-in timed out or had too many wrong codes. Enter your e-mail and password again.",
             "throttled": f"Too many failed attempts. Try again in {get('wait') or 'a few'} seconds.",
         }.get(error, "")
-        self.notice = ("Your organisation is ready. Sign in with the owner account." if get("setup")
-                       else "You are signed out." if get("signed_out") else "")
+        self.notice = (
+            "Your organisation is ready. Sign in with the owner account."
+            if get("setup")
+            else "You are signed out."
+            if get("signed_out")
+            else ""
+        )
         self.ready = True
 
 
 def _team(session: Session) -> list[dict]:
     users = list_users(session)
-    return [{"id": u.id, "name": u.name, "email": u.email, "role": u.role,
-             "active": "active" if u.is_active else "deactivated"} for u in users]
+    return [
+        {
+            "id": u.id,
+            "name": u.name,
+            "email": u.email,
+            "role": u.role,
+            "active": "active" if u.is_active else "deactivated",
+        }
+        for u in users
+    ]
 
 
 class TeamState(AuthState):

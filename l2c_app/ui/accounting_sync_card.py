@@ -18,14 +18,26 @@ from l2c_app.accounting.sync.engine import sync_pending
 from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState
 
-STATUS_TEXT = {"connected": "Connected", "disconnected": "Not connected", "pending": "Waiting for the consent page",
-               "reconnect": "Access refused: connect again"}
+STATUS_TEXT = {
+    "connected": "Connected",
+    "disconnected": "Not connected",
+    "pending": "Waiting for the consent page",
+    "reconnect": "Access refused: connect again",
+}
 
 
 class AccountingSyncState(AuthState):
-    qbo: dict[str, str] = {"status": "disconnected", "configured": "", "realm_id": "", "last_sync_at": "",
-                           "last_error": "", "label": "QuickBooks", "provider": "qbo", "qbo_configured": "",
-                           "xero_configured": ""}
+    qbo: dict[str, str] = {
+        "status": "disconnected",
+        "configured": "",
+        "realm_id": "",
+        "last_sync_at": "",
+        "last_error": "",
+        "label": "QuickBooks",
+        "provider": "qbo",
+        "qbo_configured": "",
+        "xero_configured": "",
+    }
     failed: list[dict[str, str]] = []
     syncing: bool = False
 
@@ -80,8 +92,11 @@ class AccountingSyncState(AuthState):
             self.syncing = False
         await self._reload()
         label = self.qbo.get("label", "QuickBooks")
-        yield rx.toast.success(f"{pushed} record(s) sent to {label}") if not self.failed else \
-            rx.toast.warning(f"{pushed} record(s) sent; {len(self.failed)} refused by {label} (see below)")
+        yield (
+            rx.toast.success(f"{pushed} record(s) sent to {label}")
+            if not self.failed
+            else rx.toast.warning(f"{pushed} record(s) sent; {len(self.failed)} refused by {label} (see below)")
+        )
 
 
 def _failed_row(row: rx.Var) -> rx.Component:
@@ -98,65 +113,135 @@ def accounting_sync_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Accounting: ", rx.cond(connected, s["label"], "QuickBooks Online or Xero"), size="3"),
-            rx.text("Customers, invoices, credit notes, payments with their fees and refunds are sent to "
-                    "the connected system after each change and every hour. A record is sent once; an edit "
-                    "updates it.", size="2", color_scheme="gray"),
+            rx.text(
+                "Customers, invoices, credit notes, payments with their fees and refunds are sent to "
+                "the connected system after each change and every hour. A record is sent once; an edit "
+                "updates it.",
+                size="2",
+                color_scheme="gray",
+            ),
             rx.hstack(
-                rx.badge(rx.match(s["status"], *STATUS_TEXT.items(), "Not connected"),
-                         color_scheme=rx.match(s["status"], ("connected", "green"), ("reconnect", "red"), "gray"),
-                         size="2", aria_label=s["label"].to(str) + " connection status"),
-                rx.cond(s["realm_id"] != "", rx.text(s["label"], " organisation ", s["realm_id"], size="2",
-                                                     color_scheme="gray")),
-                rx.cond(s["last_sync_at"] != "",
-                        rx.text("Last sync ", s["last_sync_at"], " UTC", size="2", color_scheme="gray")),
-                wrap="wrap", align="center", spacing="3"),
-            rx.cond(s["last_error"] != "",
-                    rx.callout(s["last_error"], icon="triangle-alert", color_scheme="amber", role="alert",
-                               width="100%")),
+                rx.badge(
+                    rx.match(s["status"], *STATUS_TEXT.items(), "Not connected"),
+                    color_scheme=rx.match(s["status"], ("connected", "green"), ("reconnect", "red"), "gray"),
+                    size="2",
+                    aria_label=s["label"].to(str) + " connection status",
+                ),
+                rx.cond(
+                    s["realm_id"] != "",
+                    rx.text(s["label"], " organisation ", s["realm_id"], size="2", color_scheme="gray"),
+                ),
+                rx.cond(
+                    s["last_sync_at"] != "",
+                    rx.text("Last sync ", s["last_sync_at"], " UTC", size="2", color_scheme="gray"),
+                ),
+                wrap="wrap",
+                align="center",
+                spacing="3",
+            ),
+            rx.cond(
+                s["last_error"] != "",
+                rx.callout(s["last_error"], icon="triangle-alert", color_scheme="amber", role="alert", width="100%"),
+            ),
             rx.cond(
                 (s["qbo_configured"] == "yes") | (s["xero_configured"] == "yes"),
                 rx.flex(
-                    rx.cond(connected | (s["status"] == "reconnect"),
-                            rx.fragment(
-                                rx.cond(connected,
-                                        rx.button(rx.icon("refresh-cw", size=14), "Sync with ", s["label"], " now",
-                                                  on_click=AccountingSyncState.sync_now,
-                                                  loading=AccountingSyncState.syncing),
-                                        rx.button(rx.icon("plug", size=14), "Connect ", s["label"], " again",
-                                                  on_click=rx.cond(s["provider"] == "xero",
-                                                                   AccountingSyncState.connect_xero,
-                                                                   AccountingSyncState.connect))),
-                                rx.button("Disconnect ", s["label"], variant="soft", color_scheme="red",
-                                          on_click=AccountingSyncState.disconnect)),
-                            rx.fragment(
-                                rx.cond(s["qbo_configured"] == "yes",
-                                        rx.button(rx.icon("plug", size=14), "Connect QuickBooks",
-                                                  on_click=AccountingSyncState.connect)),
-                                rx.cond(s["xero_configured"] == "yes",
-                                        rx.button(rx.icon("plug", size=14), "Connect Xero",
-                                                  on_click=AccountingSyncState.connect_xero)))),
-                    spacing="2", wrap="wrap"),
-                rx.text("Set QBO_CLIENT_ID and QBO_CLIENT_SECRET (QuickBooks) or XERO_CLIENT_ID and "
-                        "XERO_CLIENT_SECRET (Xero) in the server's environment to connect "
-                        "(README: Accounting).", size="2"),
+                    rx.cond(
+                        connected | (s["status"] == "reconnect"),
+                        rx.fragment(
+                            rx.cond(
+                                connected,
+                                rx.button(
+                                    rx.icon("refresh-cw", size=14),
+                                    "Sync with ",
+                                    s["label"],
+                                    " now",
+                                    on_click=AccountingSyncState.sync_now,
+                                    loading=AccountingSyncState.syncing,
+                                ),
+                                rx.button(
+                                    rx.icon("plug", size=14),
+                                    "Connect ",
+                                    s["label"],
+                                    " again",
+                                    on_click=rx.cond(
+                                        s["provider"] == "xero",
+                                        AccountingSyncState.connect_xero,
+                                        AccountingSyncState.connect,
+                                    ),
+                                ),
+                            ),
+                            rx.button(
+                                "Disconnect ",
+                                s["label"],
+                                variant="soft",
+                                color_scheme="red",
+                                on_click=AccountingSyncState.disconnect,
+                            ),
+                        ),
+                        rx.fragment(
+                            rx.cond(
+                                s["qbo_configured"] == "yes",
+                                rx.button(
+                                    rx.icon("plug", size=14), "Connect QuickBooks", on_click=AccountingSyncState.connect
+                                ),
+                            ),
+                            rx.cond(
+                                s["xero_configured"] == "yes",
+                                rx.button(
+                                    rx.icon("plug", size=14), "Connect Xero", on_click=AccountingSyncState.connect_xero
+                                ),
+                            ),
+                        ),
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                rx.text(
+                    "Set QBO_CLIENT_ID and QBO_CLIENT_SECRET (QuickBooks) or XERO_CLIENT_ID and "
+                    "XERO_CLIENT_SECRET (Xero) in the server's environment to connect "
+                    "(README: Accounting).",
+                    size="2",
+                ),
             ),
             rx.cond(
                 AccountingSyncState.failed.length() > 0,
                 rx.vstack(
-                    rx.hstack(rx.text("Refused by ", s["label"], weight="bold"), rx.spacer(),
-                              rx.button("Retry failed records", variant="soft", size="1",
-                                        on_click=AccountingSyncState.sync_now, loading=AccountingSyncState.syncing,
-                                        disabled=~connected),
-                              width="100%", align="center"),
+                    rx.hstack(
+                        rx.text("Refused by ", s["label"], weight="bold"),
+                        rx.spacer(),
+                        rx.button(
+                            "Retry failed records",
+                            variant="soft",
+                            size="1",
+                            on_click=AccountingSyncState.sync_now,
+                            loading=AccountingSyncState.syncing,
+                            disabled=~connected,
+                        ),
+                        width="100%",
+                        align="center",
+                    ),
                     rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell("Record"),
-                            rx.table.column_header_cell(s["label"], " said"),
-                            rx.table.column_header_cell("Attempts",
-                                                        display=rx.breakpoints(initial="none", sm="table-cell")))),
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Record"),
+                                rx.table.column_header_cell(s["label"], " said"),
+                                rx.table.column_header_cell(
+                                    "Attempts", display=rx.breakpoints(initial="none", sm="table-cell")
+                                ),
+                            )
+                        ),
                         rx.table.body(rx.foreach(AccountingSyncState.failed, _failed_row)),
-                        width="100%", aria_label="Records the accounting system refused"),
-                    width="100%", spacing="2"),
+                        width="100%",
+                        aria_label="Records the accounting system refused",
+                    ),
+                    width="100%",
+                    spacing="2",
+                ),
             ),
-            width="100%", spacing="3"),
-        width="100%", on_mount=AccountingSyncState.load)
+            width="100%",
+            spacing="3",
+        ),
+        width="100%",
+        on_mount=AccountingSyncState.load,
+    )

@@ -21,12 +21,19 @@ from l2c_app.pipeline.models import Account, Contact, Deal
 
 def home_counts(session: Session, user_id: int) -> dict[str, int]:
     return {
-        "open_leads": session.exec(select(func.count()).select_from(Lead).where(
-            Lead.owner_id == user_id, Lead.status.in_(("new", "qualified")))).one(),
-        "open_deals": session.exec(select(func.count()).select_from(Deal).where(
-            Deal.owner_id == user_id, Deal.status == "open")).one(),
-        "unread": session.exec(select(func.count()).select_from(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None))).one(),
+        "open_leads": session.exec(
+            select(func.count())
+            .select_from(Lead)
+            .where(Lead.owner_id == user_id, Lead.status.in_(("new", "qualified")))
+        ).one(),
+        "open_deals": session.exec(
+            select(func.count()).select_from(Deal).where(Deal.owner_id == user_id, Deal.status == "open")
+        ).one(),
+        "unread": session.exec(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        ).one(),
     }
 
 
@@ -55,9 +62,18 @@ def update_org(session: Session, actor: Actor, name: str, currency: str, timezon
 def list_api_keys(session: Session) -> list[dict]:
     rows = session.exec(select(ApiKey).order_by(ApiKey.id.desc())).all()
     tz = formats.org_zone(session)
-    return [{"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": formats.day(k.created_at),
-             "last_used": formats.moment(k.last_used_at, tz) if k.last_used_at else "never",
-             "status": "revoked" if k.revoked_at else "active", "access": scope_label(k.scopes)} for k in rows]
+    return [
+        {
+            "id": k.id,
+            "name": k.name,
+            "prefix": k.prefix + "…",
+            "created": formats.day(k.created_at),
+            "last_used": formats.moment(k.last_used_at, tz) if k.last_used_at else "never",
+            "status": "revoked" if k.revoked_at else "active",
+            "access": scope_label(k.scopes),
+        }
+        for k in rows
+    ]
 
 
 # What the Settings form offers; the API takes any list of <section>:<read|write> (api/scopes.py).
@@ -82,9 +98,20 @@ def scope_label(scopes: list[str] | None) -> str:
 def list_outbox(session: Session, limit: int = 200) -> list[dict]:
     rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).all()
     tz = formats.org_zone(session)
-    return [{"id": m.id, "to": m.to, "cc": m.cc or "", "subject": m.subject, "body": m.body, "link": m.link or "",
-             "status": m.status, "created": formats.moment(m.created_at, tz), "error": m.error or ""}
-            for m in rows]
+    return [
+        {
+            "id": m.id,
+            "to": m.to,
+            "cc": m.cc or "",
+            "subject": m.subject,
+            "body": m.body,
+            "link": m.link or "",
+            "status": m.status,
+            "created": formats.moment(m.created_at, tz),
+            "error": m.error or "",
+        }
+        for m in rows
+    ]
 
 
 def search(session: Session, q: str, limit: int = 20) -> list[dict]:
@@ -97,17 +124,32 @@ def search(session: Session, q: str, limit: int = 20) -> list[dict]:
     q = (q or "").strip()
     like = f"%{q.lower()}%"
     results: list[dict] = []
-    for a in session.exec(select(Account).where(or_(func.lower(Account.name).like(like),
-                                                    func.lower(Account.domain).like(like))).limit(limit)):
+    for a in session.exec(
+        select(Account)
+        .where(or_(func.lower(Account.name).like(like), func.lower(Account.domain).like(like)))
+        .limit(limit)
+    ):
         results.append({"kind": "Client", "title": a.name, "detail": a.domain or "", "href": f"/clients/{a.id}"})
     for d in session.exec(select(Deal).where(func.lower(Deal.title).like(like)).limit(limit)):
         results.append({"kind": "Deal", "title": d.title, "detail": d.status, "href": f"/deals/{d.id}"})
-    for c in session.exec(select(Contact).where(or_(func.lower(Contact.name).like(like),
-                                                    func.lower(Contact.email).like(like))).limit(limit)):
-        results.append({"kind": "Contact", "title": c.name, "detail": c.email or "",
-                        "href": f"/clients/{c.account_id}" if c.account_id else "/pipeline"})
-    for lead in session.exec(select(Lead).where(or_(func.lower(Lead.name).like(like), Lead.email.like(like),
-                                                    func.lower(Lead.company).like(like))).limit(limit)):
+    for c in session.exec(
+        select(Contact)
+        .where(or_(func.lower(Contact.name).like(like), func.lower(Contact.email).like(like)))
+        .limit(limit)
+    ):
+        results.append(
+            {
+                "kind": "Contact",
+                "title": c.name,
+                "detail": c.email or "",
+                "href": f"/clients/{c.account_id}" if c.account_id else "/pipeline",
+            }
+        )
+    for lead in session.exec(
+        select(Lead)
+        .where(or_(func.lower(Lead.name).like(like), Lead.email.like(like), func.lower(Lead.company).like(like)))
+        .limit(limit)
+    ):
         results.append({"kind": "Lead", "title": lead.name, "detail": lead.email, "href": f"/leads?lead={lead.id}"})
     for inv in session.exec(select(Invoice).where(func.lower(Invoice.number).like(like)).limit(limit)):
         kind = "Credit note" if inv.kind == "credit_note" else "Invoice"
@@ -120,12 +162,24 @@ def search(session: Session, q: str, limit: int = 20) -> list[dict]:
         if m.group(3):
             stmt = stmt.where(Quote.version == int(m.group(3)))
         for quote in session.exec(stmt.order_by(Quote.id).limit(limit)):
-            results.append({"kind": "Quote", "title": f"Q{quote.deal_id}-{quote.number} v{quote.version}",
-                            "detail": f"{quote.title} ({quote.status})", "href": f"/quotes/{quote.id}"})
+            results.append(
+                {
+                    "kind": "Quote",
+                    "title": f"Q{quote.deal_id}-{quote.number} v{quote.version}",
+                    "detail": f"{quote.title} ({quote.status})",
+                    "href": f"/quotes/{quote.id}",
+                }
+            )
     m = re.fullmatch(r"(?i)c\s*-?\s*(\d+)", q)
     if m:
         contract = session.get(Contract, int(m.group(1)))
         if contract is not None:
-            results.append({"kind": "Contract", "title": f"C-{contract.id}",
-                            "detail": f"{contract.title} ({contract.status})", "href": f"/contracts/{contract.id}"})
+            results.append(
+                {
+                    "kind": "Contract",
+                    "title": f"C-{contract.id}",
+                    "detail": f"{contract.title} ({contract.status})",
+                    "href": f"/contracts/{contract.id}",
+                }
+            )
     return results

@@ -16,8 +16,12 @@ from l2c_app.core.errors import DomainError
 from l2c_app.core.mailmerge import Draft, Message
 
 # kind -> (section whose role may send it, what the dialog calls it)
-KINDS: dict[str, tuple[str, str]] = {"quote": ("quotes", "quote"), "contract": ("contracts", "contract"),
-                                     "invoice": ("invoices", "invoice"), "changeorder": ("projects", "change order")}
+KINDS: dict[str, tuple[str, str]] = {
+    "quote": ("quotes", "quote"),
+    "contract": ("contracts", "contract"),
+    "invoice": ("invoices", "invoice"),
+    "changeorder": ("projects", "change order"),
+}
 
 
 def _kind(kind: str) -> str:

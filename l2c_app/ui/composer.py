@@ -120,8 +120,9 @@ class ComposerState(AuthState):
             return
         self.sending, self.error = True, ""
         yield
-        message = mailmerge.Message(to="" if self.to_fixed else self.to, cc=self.cc, subject=self.subject,
-                                    body=self.body)
+        message = mailmerge.Message(
+            to="" if self.to_fixed else self.to, cc=self.cc, subject=self.subject, body=self.body
+        )
         done = await call_service(compose.send, Actor("user", access.viewer.id), self.kind, self.doc_id, message)
         self.sending = False
         if not done.ok:
@@ -148,38 +149,75 @@ def composer_dialog() -> rx.Component:
     s = ComposerState
     form = rx.vstack(
         error_callout(s.error),
-        rx.cond(s.to_fixed,
-                rx.vstack(rx.text("To", size="2", weight="medium"), rx.text(s.to, size="2"),
-                          rx.text(s.note, size="1", color_scheme="gray"), spacing="1", width="100%"),
-                _wide("To", rx.input(value=s.to, on_change=s.set_to, type="email", width="100%"))),
-        _wide("Cc", rx.input(value=s.cc, on_change=s.set_cc, placeholder="e.g. finance@client.com", width="100%"),
-              hint="Several addresses: separate them with commas."),
+        rx.cond(
+            s.to_fixed,
+            rx.vstack(
+                rx.text("To", size="2", weight="medium"),
+                rx.text(s.to, size="2"),
+                rx.text(s.note, size="1", color_scheme="gray"),
+                spacing="1",
+                width="100%",
+            ),
+            _wide("To", rx.input(value=s.to, on_change=s.set_to, type="email", width="100%")),
+        ),
+        _wide(
+            "Cc",
+            rx.input(value=s.cc, on_change=s.set_cc, placeholder="e.g. finance@client.com", width="100%"),
+            hint="Several addresses: separate them with commas.",
+        ),
         _wide("Subject", rx.input(value=s.subject, on_change=s.set_subject, width="100%")),
         _wide("Message", rx.text_area(value=s.body, on_change=s.set_body, rows="12", width="100%")),
-        rx.vstack(rx.text("Merge fields (filled from the document):", size="1", color_scheme="gray"),
-                  rx.flex(rx.foreach(FIELD_HELP, _field_chip), wrap="wrap", gap="1"), spacing="1"),
-        width="100%", spacing="3")
-    preview = rx.card(rx.vstack(
-        rx.text("Preview", size="2", weight="bold", id="composer-preview-label"),
-        rx.cond(s.preview_error != "",
-                rx.callout(s.preview_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%")),
-        rx.text(rx.text.strong("To: "), rx.cond(s.to_fixed, s.to, s.to), size="2"),
-        rx.cond(s.cc != "", rx.text(rx.text.strong("Cc: "), s.cc, size="2")),
-        rx.text(rx.text.strong("Subject: "), s.preview_subject, size="2", data_testid="preview-subject"),
-        rx.separator(),
-        rx.text(s.preview_body, size="2", white_space="pre-wrap", word_break="break-word",
-                data_testid="preview-body"),
-        spacing="2", width="100%"), width="100%", role="region", aria_labelledby="composer-preview-label")
+        rx.vstack(
+            rx.text("Merge fields (filled from the document):", size="1", color_scheme="gray"),
+            rx.flex(rx.foreach(FIELD_HELP, _field_chip), wrap="wrap", gap="1"),
+            spacing="1",
+        ),
+        width="100%",
+        spacing="3",
+    )
+    preview = rx.card(
+        rx.vstack(
+            rx.text("Preview", size="2", weight="bold", id="composer-preview-label"),
+            rx.cond(
+                s.preview_error != "",
+                rx.callout(s.preview_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+            ),
+            rx.text(rx.text.strong("To: "), rx.cond(s.to_fixed, s.to, s.to), size="2"),
+            rx.cond(s.cc != "", rx.text(rx.text.strong("Cc: "), s.cc, size="2")),
+            rx.text(rx.text.strong("Subject: "), s.preview_subject, size="2", data_testid="preview-subject"),
+            rx.separator(),
+            rx.text(
+                s.preview_body, size="2", white_space="pre-wrap", word_break="break-word", data_testid="preview-body"
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        role="region",
+        aria_labelledby="composer-preview-label",
+    )
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("E-mail the " + s.kind_label),
             rx.dialog.description("Check the message, then send it. It goes through the Outbox.", size="2"),
-            rx.grid(form, preview, columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
-                    margin_top="1em"),
+            rx.grid(
+                form, preview, columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%", margin_top="1em"
+            ),
             rx.hstack(
                 rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(rx.icon("send", size=14), "Send e-mail", on_click=s.send, loading=s.sending,
-                          disabled=s.preview_error != ""),
-                justify="end", width="100%", margin_top="1em"),
-            max_width="min(72em, 96vw)"),
-        open=s.is_open, on_open_change=s.set_open)
+                rx.button(
+                    rx.icon("send", size=14),
+                    "Send e-mail",
+                    on_click=s.send,
+                    loading=s.sending,
+                    disabled=s.preview_error != "",
+                ),
+                justify="end",
+                width="100%",
+                margin_top="1em",
+            ),
+            max_width="min(72em, 96vw)",
+        ),
+        open=s.is_open,
+        on_open_change=s.set_open,
+    )

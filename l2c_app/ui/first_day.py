@@ -23,22 +23,63 @@ def checklist(session: Session, settings: Settings | None = None) -> list[dict]:
     settings = settings or get_settings()
     org = get_organisation(session)
     seller = seller_profile(session)
-    profile = bool(seller.get("legal_name") and seller.get("address_line1") and seller.get("tax_id")
-                   and (seller.get("iban") or seller.get("account_number")) and org and org.logo_document_id)
+    profile = bool(
+        seller.get("legal_name")
+        and seller.get("address_line1")
+        and seller.get("tax_id")
+        and (seller.get("iban") or seller.get("account_number"))
+        and org
+        and org.logo_document_id
+    )
     steps = [
-        ("profile", "Company profile", "Address, tax id, bank details and logo: printed on quotes and invoices.",
-         "/settings", profile),
-        ("catalog", "Catalog and taxes", "The services you sell and the tax rates they carry.", "/settings/catalog",
-         _count(session, CatalogItem) > 0 and _count(session, TaxRate) > 0),
-        ("team", "Invite the team", "Add your colleagues, each with the role they work in.", "/team",
-         _count(session, User) > 1),
-        ("lead_form", "Lead form on your website", "Copy the embed snippet: enquiries become leads here.",
-         "/settings/leads", _count(session, Lead, Lead.source == "web") > 0),
-        ("stripe", "Connect Stripe", "Clients pay invoices by card from their link.", "/settings",
-         bool(settings.stripe_api_key)),
-        ("docusign", "Connect DocuSign", "Optional: contracts are signed in l2c itself until then.", "/settings",
-         bool(settings.docusign_integration_key and settings.docusign_user_id and settings.docusign_account_id)),
-        ("quote", "Your first quote", "Turn a deal into a quote the client accepts online.", "/quotes",
-         _count(session, Quote) > 0),
+        (
+            "profile",
+            "Company profile",
+            "Address, tax id, bank details and logo: printed on quotes and invoices.",
+            "/settings",
+            profile,
+        ),
+        (
+            "catalog",
+            "Catalog and taxes",
+            "The services you sell and the tax rates they carry.",
+            "/settings/catalog",
+            _count(session, CatalogItem) > 0 and _count(session, TaxRate) > 0,
+        ),
+        (
+            "team",
+            "Invite the team",
+            "Add your colleagues, each with the role they work in.",
+            "/team",
+            _count(session, User) > 1,
+        ),
+        (
+            "lead_form",
+            "Lead form on your website",
+            "Copy the embed snippet: enquiries become leads here.",
+            "/settings/leads",
+            _count(session, Lead, Lead.source == "web") > 0,
+        ),
+        (
+            "stripe",
+            "Connect Stripe",
+            "Clients pay invoices by card from their link.",
+            "/settings",
+            bool(settings.stripe_api_key),
+        ),
+        (
+            "docusign",
+            "Connect DocuSign",
+            "Optional: contracts are signed in l2c itself until then.",
+            "/settings",
+            bool(settings.docusign_integration_key and settings.docusign_user_id and settings.docusign_account_id),
+        ),
+        (
+            "quote",
+            "Your first quote",
+            "Turn a deal into a quote the client accepts online.",
+            "/quotes",
+            _count(session, Quote) > 0,
+        ),
     ]
     return [{"key": k, "title": t, "text": x, "href": h, "done": bool(d)} for k, t, x, h, d in steps]

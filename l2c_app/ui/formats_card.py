@@ -70,27 +70,50 @@ def formats_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Formats", size="3"),
-            rx.text("Money, dates, numbers and hours on every page, PDF and e-mail, and the first day of the "
-                    "week in the time grid.", size="2", color_scheme="gray"),
+            rx.text(
+                "Money, dates, numbers and hours on every page, PDF and e-mail, and the first day of the "
+                "week in the time grid.",
+                size="2",
+                color_scheme="gray",
+            ),
             error_callout(FormatsState.formats_error),
             rx.grid(
-                field_label("Locale", rx.select.root(
-                    rx.select.trigger(aria_label="Locale"),
-                    rx.select.content(*[rx.select.item(f"{name} ({code})", value=code)
-                                        for code, name in formats.LOCALES.items()]),
-                    value=FormatsState.locale, on_change=FormatsState.set_locale)),
-                field_label("Hours", rx.select.root(
-                    rx.select.trigger(aria_label="Hours"),
-                    rx.select.content(*[rx.select.item(name, value=code)
-                                        for code, name in formats.HOURS_FORMATS.items()]),
-                    value=FormatsState.hours_format, on_change=FormatsState.set_hours_format)),
-                columns={"initial": "1", "sm": "2"}, spacing="3", width="100%",
+                field_label(
+                    "Locale",
+                    rx.select.root(
+                        rx.select.trigger(aria_label="Locale"),
+                        rx.select.content(
+                            *[rx.select.item(f"{name} ({code})", value=code) for code, name in formats.LOCALES.items()]
+                        ),
+                        value=FormatsState.locale,
+                        on_change=FormatsState.set_locale,
+                    ),
+                ),
+                field_label(
+                    "Hours",
+                    rx.select.root(
+                        rx.select.trigger(aria_label="Hours"),
+                        rx.select.content(
+                            *[rx.select.item(name, value=code) for code, name in formats.HOURS_FORMATS.items()]
+                        ),
+                        value=FormatsState.hours_format,
+                        on_change=FormatsState.set_hours_format,
+                    ),
+                ),
+                columns={"initial": "1", "sm": "2"},
+                spacing="3",
+                width="100%",
             ),
-            rx.hstack(rx.text("Example:", size="2", weight="medium"),
-                      rx.text(FormatsState.example, size="2", aria_label="Formats example", aria_live="polite"),
-                      spacing="2", wrap="wrap"),
+            rx.hstack(
+                rx.text("Example:", size="2", weight="medium"),
+                rx.text(FormatsState.example, size="2", aria_label="Formats example", aria_live="polite"),
+                spacing="2",
+                wrap="wrap",
+            ),
             rx.button("Save formats", on_click=FormatsState.save),
-            width="100%", spacing="3",
+            width="100%",
+            spacing="3",
         ),
-        width="100%", on_mount=FormatsState.load,
+        width="100%",
+        on_mount=FormatsState.load,
     )

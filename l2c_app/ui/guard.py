@@ -51,6 +51,7 @@ def guard(section: str) -> Callable:
 
     def wrap(fn: Callable) -> Callable:
         if inspect.isasyncgenfunction(fn):  # handlers that `yield` (loading feedback)
+
             @functools.wraps(fn)
             async def streaming(self, *args, **kwargs):
                 access = await self._access(section)

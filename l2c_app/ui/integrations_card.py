@@ -34,8 +34,9 @@ class IntegrationsState(AuthState):
             result = await asyncio.to_thread(CHECKS[provider])
         except Exception:  # an unexpected failure is logged; the person gets words, not a traceback
             log.exception("connection test of %s failed", provider)
-            result = ConnectionCheck(provider.title(), summary="The test itself failed; the server log has the "
-                                                               "details.").finish("")
+            result = ConnectionCheck(
+                provider.title(), summary="The test itself failed; the server log has the details."
+            ).finish("")
         self.checks = {**self.checks, provider: result.as_dict()}
         self.testing = ""
 
@@ -49,12 +50,18 @@ def _result(provider: str) -> rx.Component:
                 rx.text(check["summary"].to(str), weight="bold"),
                 rx.foreach(check["found"].to(list[str]), lambda f: rx.text(f, size="2")),
                 rx.foreach(check["problems"].to(list[str]), lambda p: rx.text("• ", p, size="2")),
-                rx.cond(check["link"].to(str) != "",
-                        rx.link("Open the DocuSign consent page", href=check["link"].to(str), is_external=True)),
-                spacing="1", width="100%"),
+                rx.cond(
+                    check["link"].to(str) != "",
+                    rx.link("Open the DocuSign consent page", href=check["link"].to(str), is_external=True),
+                ),
+                spacing="1",
+                width="100%",
+            ),
             icon=rx.cond(check["ok"].to(bool), "circle-check", "triangle-alert"),
             color_scheme=rx.cond(check["ok"].to(bool), "green", "amber"),
-            role="status", width="100%"),
+            role="status",
+            width="100%",
+        ),
     )
 
 
@@ -63,23 +70,39 @@ def _provider(provider: str, title: str, hint: str) -> rx.Component:
         rx.hstack(
             rx.vstack(rx.text(title, weight="bold"), rx.text(hint, size="2", color_scheme="gray"), spacing="1"),
             rx.spacer(),
-            rx.button(rx.icon("plug-zap", size=14), f"Test {title} connection",
-                      on_click=IntegrationsState.test_connection(provider),
-                      loading=IntegrationsState.testing == provider,
-                      disabled=IntegrationsState.testing != "", variant="soft"),
-            width="100%", align="center", wrap="wrap"),
+            rx.button(
+                rx.icon("plug-zap", size=14),
+                f"Test {title} connection",
+                on_click=IntegrationsState.test_connection(provider),
+                loading=IntegrationsState.testing == provider,
+                disabled=IntegrationsState.testing != "",
+                variant="soft",
+            ),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
         _result(provider),
-        width="100%", spacing="2")
+        width="100%",
+        spacing="2",
+    )
 
 
 def integrations_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Integrations", size="3"),
-            rx.text("Set up in the server's environment (README: Connect Stripe, Connect DocuSign). A test calls the "
-                    "provider and says what is missing.", size="2", color_scheme="gray"),
+            rx.text(
+                "Set up in the server's environment (README: Connect Stripe, Connect DocuSign). A test calls the "
+                "provider and says what is missing.",
+                size="2",
+                color_scheme="gray",
+            ),
             _provider("stripe", "Stripe", "Payment links on invoices, payments, refunds, disputes, fees, payouts."),
             rx.divider(),
             _provider("docusign", "DocuSign", "Contracts and change orders signed through DocuSign."),
-            width="100%", spacing="3"),
-        width="100%")
+            width="100%",
+            spacing="3",
+        ),
+        width="100%",
+    )

@@ -75,9 +75,16 @@ def app_page(route: str, title: str, section: str, on_load: Any = None):
 
 def portal_footer() -> rx.Component:
     """On a client's document page: the way to all of that client's documents (the portal)."""
-    return rx.center(rx.link(rx.hstack(rx.icon("folder-open", size=14), rx.text("See all your documents"),
-                                       align="center", spacing="1"), href="/portal/", is_external=True, size="2"),
-                     padding="1.5em", width="100%")
+    return rx.center(
+        rx.link(
+            rx.hstack(rx.icon("folder-open", size=14), rx.text("See all your documents"), align="center", spacing="1"),
+            href="/portal/",
+            is_external=True,
+            size="2",
+        ),
+        padding="1.5em",
+        width="100%",
+    )
 
 
 def public_page(route: str, title: str, on_load: Any = None, portal_link: bool = False):
@@ -133,15 +140,21 @@ def mobile_nav() -> rx.Component:
     """The same links in a Radix dialog drawn as a left drawer, behind a menu button (phones)."""
     return rx.box(
         rx.dialog.root(
-            rx.dialog.trigger(rx.icon_button(rx.icon("menu", size=18), variant="ghost", color_scheme="gray",
-                                             aria_label="Open navigation")),
+            rx.dialog.trigger(
+                rx.icon_button(
+                    rx.icon("menu", size=18), variant="ghost", color_scheme="gray", aria_label="Open navigation"
+                )
+            ),
             rx.dialog.content(
                 rx.hstack(
                     rx.icon("infinity", size=22, color=rx.color("accent", 10)),
                     rx.dialog.title("l2c", size="5", margin="0"),
                     rx.spacer(),
-                    rx.dialog.close(rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray",
-                                                   aria_label="Close navigation")),
+                    rx.dialog.close(
+                        rx.icon_button(
+                            rx.icon("x", size=16), variant="ghost", color_scheme="gray", aria_label="Close navigation"
+                        )
+                    ),
                     align="center",
                     width="100%",
                 ),
@@ -186,8 +199,11 @@ def user_menu() -> rx.Component:
             rx.button(rx.icon("circle-user", size=16), AuthState.user_name, variant="ghost", aria_label="User menu"),
         ),
         rx.menu.content(
-            rx.box(rx.text(AuthState.user_email, size="2"), rx.text("Role: ", AuthState.user_role, size="1",
-                                                                     color_scheme="gray"), padding="0.5em"),
+            rx.box(
+                rx.text(AuthState.user_email, size="2"),
+                rx.text("Role: ", AuthState.user_role, size="1", color_scheme="gray"),
+                padding="0.5em",
+            ),
             rx.menu.separator(),
             rx.cond(AuthState.allowed_sections.contains("team"), rx.menu.item("Team", on_click=rx.redirect("/team"))),
             rx.menu.item("Outbox", on_click=rx.redirect("/outbox")),
@@ -249,8 +265,15 @@ def shell(content: rx.Component, title: str) -> rx.Component:
             top_bar(title),
             # min_width 0: a flex child may shrink below its content, so a wide table
             # scrolls inside its own box instead of widening the page.
-            rx.el.main(content, padding=["0.75em", "1em", "1.5em"], width="100%", min_width="0",
-                       class_name="l2c-main", id="main", tab_index=-1),
+            rx.el.main(
+                content,
+                padding=["0.75em", "1em", "1.5em"],
+                width="100%",
+                min_width="0",
+                class_name="l2c-main",
+                id="main",
+                tab_index=-1,
+            ),
             width="100%",
             min_width="0",
             spacing="0",
@@ -284,15 +307,17 @@ def field_label(text: str, control: rx.Component, hint: str | None = None) -> rx
     """A labelled input: the <label> wraps the control, so tests and screen readers find it.
     The hint sits outside the label, so the accessible name stays exactly `text`."""
     control.style.setdefault("width", "100%")
-    label = rx.el.label(rx.vstack(rx.text(text, size="2", weight="medium"), control, spacing="1", width="100%"),
-                        width="100%")
+    label = rx.el.label(
+        rx.vstack(rx.text(text, size="2", weight="medium"), control, spacing="1", width="100%"), width="100%"
+    )
     if hint is None:
         return label
     return rx.vstack(label, rx.text(hint, size="1", color_scheme="gray"), spacing="1", width="100%")
 
 
-def native_select(options: list[str], name: str, default: str | None = None, label: str | None = None,
-                  **props) -> rx.Component:
+def native_select(
+    options: list[str], name: str, default: str | None = None, label: str | None = None, **props
+) -> rx.Component:
     """A native <select> styled like the theme: labels, keyboards and forms all work with it.
     `label` becomes its aria-label (a wrapping <label> would add the chosen option to the name)."""
     if label:
@@ -301,8 +326,14 @@ def native_select(options: list[str], name: str, default: str | None = None, lab
         *[rx.el.option(o, value=o) for o in options],
         name=name,
         default_value=default or (options[0] if options else ""),
-        style={"padding": "0.4em", "border_radius": "var(--radius-2)", "border": "1px solid var(--gray-a7)",
-               "background": "var(--color-surface)", "color": "var(--gray-12)", "min_height": "2em"},
+        style={
+            "padding": "0.4em",
+            "border_radius": "var(--radius-2)",
+            "border": "1px solid var(--gray-a7)",
+            "background": "var(--color-surface)",
+            "color": "var(--gray-12)",
+            "min_height": "2em",
+        },
         **props,
     )
 

@@ -17,8 +17,15 @@ import reflex as rx
 from sqlmodel import Session
 
 from l2c_app.core.audit import Actor
-from l2c_app.core.auth import (SECTION_ROLES, SESSION_COOKIE, can, get_organisation, session_viewer, setup_needed,
-                               user_for_token)
+from l2c_app.core.auth import (
+    SECTION_ROLES,
+    SESSION_COOKIE,
+    can,
+    get_organisation,
+    session_viewer,
+    setup_needed,
+    user_for_token,
+)
 from l2c_app.core.db import run_db
 from l2c_app.ui.guard import Done, call_service, current_access
 
@@ -78,8 +85,13 @@ def _lookup(session: Session, token: str | None) -> tuple[Viewer | None, bool, s
     user = user_for_token(session, token)
     org = get_organisation(session)
     viewer = Viewer(user.id, user.name, user.email, user.role) if user else None
-    return (viewer, setup_needed(session), org.name if org else "l2c", org.timezone if org else "UTC",
-            bool(user and must_enrol(session, user, org)))
+    return (
+        viewer,
+        setup_needed(session),
+        org.name if org else "l2c",
+        org.timezone if org else "UTC",
+        bool(user and must_enrol(session, user, org)),
+    )
 
 
 # Where a user whose role must have two-factor (and has not) is sent before any other page.
@@ -140,11 +152,18 @@ class AuthState(rx.State):
             return rx.redirect("/setup")
         if viewer is None:
             return rx.redirect(f"/login?next={quote(self._path())}")
-        self.user_id, self.user_name, self.user_email, self.user_role = viewer.id, viewer.name, viewer.email, viewer.role
+        self.user_id, self.user_name, self.user_email, self.user_role = (
+            viewer.id,
+            viewer.name,
+            viewer.email,
+            viewer.role,
+        )
         self.allowed_sections = [s for s, roles in SECTION_ROLES.items() if viewer.role in roles]
         if enrol and urlparse(str(self.router.url)).path.rstrip("/") != ENROL_PATH:
-            return [rx.redirect(f"{ENROL_PATH}?two_factor=required"),
-                    rx.toast.info("Your organisation requires two-factor sign-in for your role: set it up first.")]
+            return [
+                rx.redirect(f"{ENROL_PATH}?two_factor=required"),
+                rx.toast.info("Your organisation requires two-factor sign-in for your role: set it up first."),
+            ]
         if not can(viewer.role, section):
             return [rx.redirect("/"), rx.toast.error(f"Your role ({viewer.role}) may not open {section}.")]
         return None

@@ -26,10 +26,12 @@ SECTION = "settings"
 
 
 class EndpointIn(BaseModel):
-    url: str = Field(description="https:// (or http://) URL on a public address that receives the POSTs",
-                     max_length=2000)
-    event_types: list[str] = Field(default_factory=lambda: ["*"],
-                                   description='event types to send, or ["*"] for every event')
+    url: str = Field(
+        description="https:// (or http://) URL on a public address that receives the POSTs", max_length=2000
+    )
+    event_types: list[str] = Field(
+        default_factory=lambda: ["*"], description='event types to send, or ["*"] for every event'
+    )
     description: str = Field("", max_length=500)
     enabled: bool = True
 
@@ -50,7 +52,8 @@ class EndpointOut(BaseModel):
     disabled_reason: str | None
     failed_deliveries: int = Field(description="deliveries in a row that failed every attempt")
     previous_secret_valid_until: str | None = Field(
-        description="after a rotation, the old secret also signs until this instant")
+        description="after a rotation, the old secret also signs until this instant"
+    )
     created_at: str
     updated_at: str
 
@@ -87,73 +90,117 @@ class DeliveryPage(BaseModel):
 
 
 @router.post("/webhook-endpoints", status_code=201)
-def create_endpoint(body: EndpointIn, session: Session = Depends(db),
-                    who: Principal = Depends(require(SECTION))) -> EndpointWithSecret:
-    endpoint, secret = svc.create_endpoint(session, who.actor, url=body.url, event_types=body.event_types,
-                                           description=body.description, enabled=body.enabled)
+def create_endpoint(
+    body: EndpointIn, session: Session = Depends(db), who: Principal = Depends(require(SECTION))
+) -> EndpointWithSecret:
+    endpoint, secret = svc.create_endpoint(
+        session,
+        who.actor,
+        url=body.url,
+        event_types=body.event_types,
+        description=body.description,
+        enabled=body.enabled,
+    )
     session.flush()
     return EndpointWithSecret(**svc.endpoint_json(endpoint), secret=secret)
 
 
 @router.get("/webhook-endpoints")
-def list_endpoints(updated_since: datetime | None = UPDATED_SINCE,
-                   cursor: str | None = None, limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
-                   _: Principal = Depends(require(SECTION))) -> EndpointPage:
+def list_endpoints(
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _: Principal = Depends(require(SECTION)),
+) -> EndpointPage:
     from sqlmodel import select
 
-    return EndpointPage(**page(session, select(WebhookEndpoint), WebhookEndpoint, cursor, limit, svc.endpoint_json,
-                               updated_since))
+    return EndpointPage(
+        **page(session, select(WebhookEndpoint), WebhookEndpoint, cursor, limit, svc.endpoint_json, updated_since)
+    )
 
 
 @router.get("/webhook-endpoints/{endpoint_id}")
-def get_endpoint(endpoint_id: int, session: Session = Depends(db),
-                 _: Principal = Depends(require(SECTION))) -> EndpointOut:
+def get_endpoint(
+    endpoint_id: int, session: Session = Depends(db), _: Principal = Depends(require(SECTION))
+) -> EndpointOut:
     return EndpointOut(**svc.endpoint_json(svc.get_endpoint(session, endpoint_id)))
 
 
 @router.patch("/webhook-endpoints/{endpoint_id}")
-def update_endpoint(endpoint_id: int, body: EndpointPatch, session: Session = Depends(db),
-                    who: Principal = Depends(require(SECTION))) -> EndpointOut:
+def update_endpoint(
+    endpoint_id: int, body: EndpointPatch, session: Session = Depends(db), who: Principal = Depends(require(SECTION))
+) -> EndpointOut:
     """Change the URL, event types or description; `enabled: true` re-enables a disabled endpoint."""
-    endpoint = svc.update_endpoint(session, who.actor, endpoint_id, url=body.url, event_types=body.event_types,
-                                   description=body.description, enabled=body.enabled)
+    endpoint = svc.update_endpoint(
+        session,
+        who.actor,
+        endpoint_id,
+        url=body.url,
+        event_types=body.event_types,
+        description=body.description,
+        enabled=body.enabled,
+    )
     return EndpointOut(**svc.endpoint_json(endpoint))
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", status_code=204)
-def delete_endpoint(endpoint_id: int, session: Session = Depends(db),
-                    who: Principal = Depends(require(SECTION))) -> Response:
+def delete_endpoint(
+    endpoint_id: int, session: Session = Depends(db), who: Principal = Depends(require(SECTION))
+) -> Response:
     svc.delete_endpoint(session, who.actor, endpoint_id)
     return Response(status_code=204)
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/rotate-secret")
-def rotate_secret(endpoint_id: int, session: Session = Depends(db),
-                  who: Principal = Depends(require(SECTION))) -> EndpointWithSecret:
+def rotate_secret(
+    endpoint_id: int, session: Session = Depends(db), who: Principal = Depends(require(SECTION))
+) -> EndpointWithSecret:
     """A new secret (in this answer only); the old one keeps signing for a day, beside the new one."""
     endpoint, secret = svc.rotate_secret(session, who.actor, endpoint_id)
     return EndpointWithSecret(**svc.endpoint_json(endpoint), secret=secret)
 
 
 @router.get("/webhook-endpoints/{endpoint_id}/deliveries")
-def list_deliveries(endpoint_id: int, status: str | None = Query(None, description="pending, delivered, failed"),
-                    updated_since: datetime | None = UPDATED_SINCE,
-                    cursor: str | None = None, limit: int = Query(50, ge=1, le=200), session: Session = Depends(db),
-                    _: Principal = Depends(require(SECTION))) -> DeliveryPage:
+def list_deliveries(
+    endpoint_id: int,
+    status: str | None = Query(None, description="pending, delivered, failed"),
+    updated_since: datetime | None = UPDATED_SINCE,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    session: Session = Depends(db),
+    _: Principal = Depends(require(SECTION)),
+) -> DeliveryPage:
     """The delivery log, newest first; with `updated_since`, changed ones by (updated_at, id)."""
     if updated_since is not None:
-        return DeliveryPage(**page(session, svc.deliveries_query(session, endpoint_id, status), WebhookDelivery,
-                                   cursor, limit, lambda d: DeliveryOut(**svc.delivery_json(d)), updated_since))
+        return DeliveryPage(
+            **page(
+                session,
+                svc.deliveries_query(session, endpoint_id, status),
+                WebhookDelivery,
+                cursor,
+                limit,
+                lambda d: DeliveryOut(**svc.delivery_json(d)),
+                updated_since,
+            )
+        )
     rows = svc.list_deliveries(session, endpoint_id, status=status, before_id=decode_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return DeliveryPage(items=[DeliveryOut(**svc.delivery_json(d)) for d in rows],
-                        next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+    return DeliveryPage(
+        items=[DeliveryOut(**svc.delivery_json(d)) for d in rows],
+        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+    )
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", status_code=202)
-def replay_delivery(endpoint_id: int, delivery_id: int, background: BackgroundTasks, session: Session = Depends(db),
-                    who: Principal = Depends(require(SECTION))) -> DeliveryOut:
+def replay_delivery(
+    endpoint_id: int,
+    delivery_id: int,
+    background: BackgroundTasks,
+    session: Session = Depends(db),
+    who: Principal = Depends(require(SECTION)),
+) -> DeliveryOut:
     """Queue one delivery again, due now; it is sent after this commit, once the answer has gone out."""
     delivery = svc.replay(session, who.actor, endpoint_id, delivery_id)
     # Background tasks run after the response, so after the unit of work committed (api/deps.py).

@@ -54,9 +54,13 @@ class WebhooksState(AuthState):
     @rx.event
     @guard("settings")
     async def create(self, form: dict):
-        done = await self._call(svc.create_endpoint, self._actor(), url=form.get("url", ""),
-                                event_types=_types(form.get("event_types", "")),
-                                description=form.get("description", ""))
+        done = await self._call(
+            svc.create_endpoint,
+            self._actor(),
+            url=form.get("url", ""),
+            event_types=_types(form.get("event_types", "")),
+            description=form.get("description", ""),
+        )
         if not done.ok:
             self.error = done.error
             return None
@@ -148,20 +152,37 @@ def secret_callout() -> rx.Component:
         WebhooksState.new_secret != "",
         rx.callout(
             rx.vstack(
-                rx.text("Signing secret for ", rx.text.strong(WebhooksState.new_secret_url),
-                        ". Copy it now: it will not be shown again.", size="2"),
+                rx.text(
+                    "Signing secret for ",
+                    rx.text.strong(WebhooksState.new_secret_url),
+                    ". Copy it now: it will not be shown again.",
+                    size="2",
+                ),
                 rx.code(WebhooksState.new_secret, aria_label="Signing secret", word_break="break-all"),
                 rx.hstack(
-                    rx.button(rx.icon("copy", size=14), "Copy secret", size="2", variant="soft",
-                              on_click=[rx.set_clipboard(WebhooksState.new_secret),
-                                        rx.toast.success("Secret copied.")]),
-                    rx.button("I have saved it", size="2", variant="ghost", color_scheme="gray",
-                              on_click=WebhooksState.dismiss_secret),
+                    rx.button(
+                        rx.icon("copy", size=14),
+                        "Copy secret",
+                        size="2",
+                        variant="soft",
+                        on_click=[rx.set_clipboard(WebhooksState.new_secret), rx.toast.success("Secret copied.")],
+                    ),
+                    rx.button(
+                        "I have saved it",
+                        size="2",
+                        variant="ghost",
+                        color_scheme="gray",
+                        on_click=WebhooksState.dismiss_secret,
+                    ),
                     wrap="wrap",
                 ),
-                spacing="2", width="100%",
+                spacing="2",
+                width="100%",
             ),
-            icon="key", color_scheme="amber", width="100%", role="status",
+            icon="key",
+            color_scheme="amber",
+            width="100%",
+            role="status",
         ),
     )
 
@@ -170,27 +191,36 @@ def add_form() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Add an endpoint", size="3"),
-            rx.text("l2c POSTs each event as JSON, signed per the Standard Webhooks specification "
-                    "(webhook-id, webhook-timestamp, webhook-signature headers). A failed delivery is retried "
-                    "for 3 days.", size="2", color_scheme="gray"),
+            rx.text(
+                "l2c POSTs each event as JSON, signed per the Standard Webhooks specification "
+                "(webhook-id, webhook-timestamp, webhook-signature headers). A failed delivery is retried "
+                "for 3 days.",
+                size="2",
+                color_scheme="gray",
+            ),
             error_callout(WebhooksState.error),
             rx.form(
                 rx.vstack(
-                    field_label("Endpoint URL", rx.input(name="url", placeholder="https://example.com/hooks/l2c",
-                                                         required=True, type="url")),
+                    field_label(
+                        "Endpoint URL",
+                        rx.input(name="url", placeholder="https://example.com/hooks/l2c", required=True, type="url"),
+                    ),
                     field_label("Description", rx.input(name="description", placeholder="e.g. accounting sync")),
-                    field_label("Event types", rx.input(name="event_types",
-                                                        placeholder="e.g. invoice.paid, payment.received"),
-                                "Comma-separated; leave empty for every event. Known: "
-                                + ", ".join(svc.EVENT_TYPES) + "."),
+                    field_label(
+                        "Event types",
+                        rx.input(name="event_types", placeholder="e.g. invoice.paid, payment.received"),
+                        "Comma-separated; leave empty for every event. Known: " + ", ".join(svc.EVENT_TYPES) + ".",
+                    ),
                     rx.button(rx.icon("plus", size=14), "Add endpoint", type="submit"),
-                    spacing="3", width="100%",
+                    spacing="3",
+                    width="100%",
                 ),
                 on_submit=WebhooksState.create,
                 reset_on_submit=True,
                 width="100%",
             ),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
         width="100%",
     )
@@ -204,33 +234,76 @@ def endpoint_card(e: rx.Var) -> rx.Component:
                 rx.text(e["url"], weight="bold", word_break="break-all"),
                 rx.spacer(),
                 rx.badge(e["status"], color_scheme=rx.cond(enabled, "green", "red")),
-                width="100%", spacing="2", align="center",
+                width="100%",
+                spacing="2",
+                align="center",
             ),
             rx.cond(e["description"] != "", rx.text(e["description"], size="2", color_scheme="gray")),
             rx.text("Events: ", e["events"], size="2"),
-            rx.cond(e["reason"] != "", rx.callout(e["reason"], icon="triangle-alert", color_scheme="red",
-                                                  size="1", width="100%")),
-            rx.cond(e["rotated_until"] != "",
-                    rx.text("The previous secret also signs until ", e["rotated_until"], ".", size="1",
-                            color_scheme="gray")),
-            rx.flex(
-                rx.button(rx.icon("list", size=14), "Show deliveries", size="1", variant="soft",
-                          on_click=WebhooksState.show_log(e["id"])),
-                rx.button(rx.icon("send", size=14), "Send test event", size="1", variant="soft",
-                          disabled=~enabled, loading=WebhooksState.working == "test",
-                          on_click=WebhooksState.send_test(e["id"])),
-                rx.button(rx.icon("refresh-cw", size=14), "Rotate secret", size="1", variant="soft",
-                          on_click=WebhooksState.rotate(e["id"])),
-                rx.cond(enabled,
-                        rx.button("Disable", size="1", variant="soft", color_scheme="gray",
-                                  on_click=WebhooksState.set_enabled(e["id"], False)),
-                        rx.button("Enable", size="1", variant="soft", color_scheme="green",
-                                  on_click=WebhooksState.set_enabled(e["id"], True))),
-                rx.button(rx.icon("trash-2", size=14), "Delete endpoint", size="1", variant="soft", color_scheme="red",
-                          on_click=WebhooksState.remove(e["id"])),
-                wrap="wrap", spacing="2",
+            rx.cond(
+                e["reason"] != "",
+                rx.callout(e["reason"], icon="triangle-alert", color_scheme="red", size="1", width="100%"),
             ),
-            spacing="2", width="100%",
+            rx.cond(
+                e["rotated_until"] != "",
+                rx.text(
+                    "The previous secret also signs until ", e["rotated_until"], ".", size="1", color_scheme="gray"
+                ),
+            ),
+            rx.flex(
+                rx.button(
+                    rx.icon("list", size=14),
+                    "Show deliveries",
+                    size="1",
+                    variant="soft",
+                    on_click=WebhooksState.show_log(e["id"]),
+                ),
+                rx.button(
+                    rx.icon("send", size=14),
+                    "Send test event",
+                    size="1",
+                    variant="soft",
+                    disabled=~enabled,
+                    loading=WebhooksState.working == "test",
+                    on_click=WebhooksState.send_test(e["id"]),
+                ),
+                rx.button(
+                    rx.icon("refresh-cw", size=14),
+                    "Rotate secret",
+                    size="1",
+                    variant="soft",
+                    on_click=WebhooksState.rotate(e["id"]),
+                ),
+                rx.cond(
+                    enabled,
+                    rx.button(
+                        "Disable",
+                        size="1",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=WebhooksState.set_enabled(e["id"], False),
+                    ),
+                    rx.button(
+                        "Enable",
+                        size="1",
+                        variant="soft",
+                        color_scheme="green",
+                        on_click=WebhooksState.set_enabled(e["id"], True),
+                    ),
+                ),
+                rx.button(
+                    rx.icon("trash-2", size=14),
+                    "Delete endpoint",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=WebhooksState.remove(e["id"]),
+                ),
+                wrap="wrap",
+                spacing="2",
+            ),
+            spacing="2",
+            width="100%",
         ),
         width="100%",
     )
@@ -241,20 +314,30 @@ def _status_badge(d: rx.Var) -> rx.Component:
 
 
 def _replay_button(d: rx.Var) -> rx.Component:
-    return rx.cond(d["can_replay"] != "", rx.button(
-        "Replay", size="1", variant="soft", loading=WebhooksState.working == d["id"],
-        aria_label="Replay delivery " + d["id"], on_click=WebhooksState.replay(d["id"])))
+    return rx.cond(
+        d["can_replay"] != "",
+        rx.button(
+            "Replay",
+            size="1",
+            variant="soft",
+            loading=WebhooksState.working == d["id"],
+            aria_label="Replay delivery " + d["id"],
+            on_click=WebhooksState.replay(d["id"]),
+        ),
+    )
 
 
 def delivery_item(d: rx.Var) -> rx.Component:
     """One delivery on a phone: the table's columns stacked."""
     return rx.vstack(
-        rx.hstack(rx.code(d["event"]), _status_badge(d), rx.spacer(), _replay_button(d), width="100%",
-                  align="center"),
+        rx.hstack(rx.code(d["event"]), _status_badge(d), rx.spacer(), _replay_button(d), width="100%", align="center"),
         rx.text("Code ", d["code"], " · ", d["attempts"], " attempt(s) · ", d["time"], size="1"),
         rx.cond(d["next"] != "", rx.text("Next attempt ", d["next"], size="1", color_scheme="gray")),
         rx.cond(d["excerpt"] != "", rx.text(d["excerpt"], size="1", color_scheme="gray", word_break="break-all")),
-        spacing="1", width="100%", padding_y="0.5em", border_bottom="1px solid var(--gray-a4)",
+        spacing="1",
+        width="100%",
+        padding_y="0.5em",
+        border_bottom="1px solid var(--gray-a4)",
     )
 
 
@@ -268,35 +351,70 @@ def delivery_log() -> rx.Component:
                     rx.heading("Delivery log", size="3"),
                     rx.text(WebhooksState.selected_url, size="2", color_scheme="gray", word_break="break-all"),
                     rx.spacer(),
-                    rx.button(rx.icon("rotate-cw", size=14), "Refresh log", size="1", variant="soft",
-                              on_click=WebhooksState.refresh_log),
-                    wrap="wrap", spacing="2", align="center", width="100%",
+                    rx.button(
+                        rx.icon("rotate-cw", size=14),
+                        "Refresh log",
+                        size="1",
+                        variant="soft",
+                        on_click=WebhooksState.refresh_log,
+                    ),
+                    wrap="wrap",
+                    spacing="2",
+                    align="center",
+                    width="100%",
                 ),
                 rx.cond(
                     WebhooksState.deliveries.length() > 0,
-                    rx.fragment(rx.box(
-                        rx.table.root(
-                            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in head])),
-                            rx.table.body(rx.foreach(WebhooksState.deliveries, lambda d: rx.table.row(
-                                rx.table.cell(rx.code(d["event"])),
-                                rx.table.cell(_status_badge(d)),
-                                rx.table.cell(d["code"]),
-                                rx.table.cell(d["attempts"]),
-                                rx.table.cell(d["time"], rx.cond(d["next"] != "", rx.text(
-                                    "next ", d["next"], size="1", color_scheme="gray"))),
-                                rx.table.cell(rx.text(d["excerpt"], size="1", max_width="22em",
-                                                      word_break="break-all")),
-                                rx.table.cell(_replay_button(d)),
-                            ))),
-                            width="100%", size="1",
+                    rx.fragment(
+                        rx.box(
+                            rx.table.root(
+                                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in head])),
+                                rx.table.body(
+                                    rx.foreach(
+                                        WebhooksState.deliveries,
+                                        lambda d: rx.table.row(
+                                            rx.table.cell(rx.code(d["event"])),
+                                            rx.table.cell(_status_badge(d)),
+                                            rx.table.cell(d["code"]),
+                                            rx.table.cell(d["attempts"]),
+                                            rx.table.cell(
+                                                d["time"],
+                                                rx.cond(
+                                                    d["next"] != "",
+                                                    rx.text("next ", d["next"], size="1", color_scheme="gray"),
+                                                ),
+                                            ),
+                                            rx.table.cell(
+                                                rx.text(
+                                                    d["excerpt"], size="1", max_width="22em", word_break="break-all"
+                                                )
+                                            ),
+                                            rx.table.cell(_replay_button(d)),
+                                        ),
+                                    )
+                                ),
+                                width="100%",
+                                size="1",
+                            ),
+                            overflow_x="auto",
+                            width="100%",
+                            display=PHONE_HIDDEN,
                         ),
-                        overflow_x="auto", width="100%", display=PHONE_HIDDEN,
-                    ), rx.vstack(rx.foreach(WebhooksState.deliveries, delivery_item), spacing="0", width="100%",
-                                 display=PHONE_ONLY)),
-                    rx.text("No deliveries yet: events this endpoint subscribes to appear here.", size="2",
-                            color_scheme="gray"),
+                        rx.vstack(
+                            rx.foreach(WebhooksState.deliveries, delivery_item),
+                            spacing="0",
+                            width="100%",
+                            display=PHONE_ONLY,
+                        ),
+                    ),
+                    rx.text(
+                        "No deliveries yet: events this endpoint subscribes to appear here.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
                 ),
-                spacing="3", width="100%",
+                spacing="3",
+                width="100%",
             ),
             width="100%",
         ),
@@ -311,11 +429,15 @@ def webhooks_page() -> rx.Component:
         rx.cond(
             WebhooksState.endpoints.length() > 0,
             rx.vstack(rx.foreach(WebhooksState.endpoints, endpoint_card), width="100%", spacing="3"),
-            empty_state("webhook", "No webhook endpoints yet",
-                        "Add a URL below and l2c will POST signed events to it (an invoice paid, a contract "
-                        "signed, ...) as they happen."),
+            empty_state(
+                "webhook",
+                "No webhook endpoints yet",
+                "Add a URL below and l2c will POST signed events to it (an invoice paid, a contract "
+                "signed, ...) as they happen.",
+            ),
         ),
         delivery_log(),
         add_form(),
-        spacing="4", width="100%",
+        spacing="4",
+        width="100%",
     )

@@ -42,14 +42,20 @@ def post(target: Target, body: str, headers: dict[str, str], timeout: float | No
     limit = TIMEOUT_SECONDS if timeout is None else timeout
     started = time.monotonic()
     extensions = {"sni_hostname": target.hostname} if target.scheme == "https" else {}
-    request_headers = {**headers, "content-type": "application/json", "user-agent": USER_AGENT,
-                       "accept-encoding": "identity",  # raw bytes: no decompression bomb
-                       "host": target.host_header}
+    request_headers = {
+        **headers,
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "accept-encoding": "identity",  # raw bytes: no decompression bomb
+        "host": target.host_header,
+    }
     try:
-        with httpx.Client(timeout=httpx.Timeout(limit), follow_redirects=False, trust_env=False,
-                          verify=VERIFY) as client:
-            request = client.build_request("POST", target.pinned_url, content=body.encode(),
-                                           headers=request_headers, extensions=extensions)
+        with httpx.Client(
+            timeout=httpx.Timeout(limit), follow_redirects=False, trust_env=False, verify=VERIFY
+        ) as client:
+            request = client.build_request(
+                "POST", target.pinned_url, content=body.encode(), headers=request_headers, extensions=extensions
+            )
             response = client.send(request, stream=True)
             try:
                 data = bytearray()
@@ -63,7 +69,7 @@ def post(target: Target, body: str, headers: dict[str, str], timeout: float | No
         return Outcome(False, error=f"no answer within {limit:g} s", duration_ms=_ms(started))
     except httpx.HTTPError as exc:
         return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=_ms(started))
-    excerpt = bytes(data[:EXCERPT * 4]).decode("utf-8", errors="replace")[:EXCERPT].replace("\x00", "")
+    excerpt = bytes(data[: EXCERPT * 4]).decode("utf-8", errors="replace")[:EXCERPT].replace("\x00", "")
     ok = 200 <= response.status_code < 300
     error = None if ok else f"HTTP {response.status_code}"
     if 300 <= response.status_code < 400:

@@ -75,11 +75,12 @@ GONE = 410  # the receiver says it wants no more webhooks: the endpoint is disab
 
 # --- endpoints --------------------------------------------------------------------------
 
+
 def _event_types(values: list[str] | None) -> list[str]:
     if values is None:
         return [ALL]
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise DomainError("a list of event types, or [\"*\"] for every event", "event_types")
+        raise DomainError('a list of event types, or ["*"] for every event', "event_types")
     chosen = [v.strip() for v in values if v.strip()]
     if not chosen or ALL in chosen:
         return [ALL]
@@ -103,25 +104,43 @@ def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def create_endpoint(session: Session, actor: Actor, *, url: str, event_types: list[str] | None = None,
-                    description: str | None = None, enabled: bool = True) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(
+    session: Session,
+    actor: Actor,
+    *,
+    url: str,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    enabled: bool = True,
+) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (returned once, stored encrypted)."""
     checked = targets.check_target(url)
     count = session.exec(select(func.count()).select_from(WebhookEndpoint)).one()
     if count >= MAX_ENDPOINTS:
         raise Conflict(f"at most {MAX_ENDPOINTS} webhook endpoints; delete one first", "url")
     secret = signing.new_secret()
-    endpoint = WebhookEndpoint(url=checked.url, description=_description(description),
-                               event_types=_event_types(event_types), enabled=bool(enabled),
-                               secret_enc=signing.encrypt(secret))
+    endpoint = WebhookEndpoint(
+        url=checked.url,
+        description=_description(description),
+        event_types=_event_types(event_types),
+        enabled=bool(enabled),
+        secret_enc=signing.encrypt(secret),
+    )
     session.add(endpoint)
     record_create(session, actor, endpoint)
     return endpoint, secret
 
 
-def update_endpoint(session: Session, actor: Actor, endpoint_id: int, *, url: str | None = None,
-                    event_types: list[str] | None = None, description: str | None = None,
-                    enabled: bool | None = None) -> WebhookEndpoint:
+def update_endpoint(
+    session: Session,
+    actor: Actor,
+    endpoint_id: int,
+    *,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+) -> WebhookEndpoint:
     endpoint = get_endpoint(session, endpoint_id)
     before = snapshot(endpoint)
     if url is not None:
@@ -141,8 +160,9 @@ def update_endpoint(session: Session, actor: Actor, endpoint_id: int, *, url: st
     return endpoint
 
 
-def rotate_secret(session: Session, actor: Actor, endpoint_id: int,
-                  now: datetime | None = None) -> tuple[WebhookEndpoint, str]:
+def rotate_secret(
+    session: Session, actor: Actor, endpoint_id: int, now: datetime | None = None
+) -> tuple[WebhookEndpoint, str]:
     """A new secret, returned once; the current one keeps signing for ROTATION_OVERLAP."""
     now = now or utcnow()
     endpoint = get_endpoint(session, endpoint_id)
@@ -150,8 +170,14 @@ def rotate_secret(session: Session, actor: Actor, endpoint_id: int,
     endpoint.previous_secret_enc, endpoint.previous_expires_at = endpoint.secret_enc, now + ROTATION_OVERLAP
     endpoint.secret_enc = signing.encrypt(secret)
     endpoint.updated_at = now
-    record_action(session, actor, "webhookendpoint", endpoint.id, "rotate_secret",
-                  {"previous_valid_until": endpoint.previous_expires_at.isoformat()})
+    record_action(
+        session,
+        actor,
+        "webhookendpoint",
+        endpoint.id,
+        "rotate_secret",
+        {"previous_valid_until": endpoint.previous_expires_at.isoformat()},
+    )
     return endpoint, secret
 
 
@@ -178,6 +204,7 @@ def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
 
 # --- fan-out (inside the business transaction) -------------------------------------------
 
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -190,8 +217,12 @@ def body_for(event_type: str, event_id: str, payload: dict, at: datetime) -> str
     """The Standard Webhooks payload shape: {"type", "timestamp", "data"} (plus our event id)."""
     if isinstance(payload, dict) and any(isinstance(v, float) for v in payload.values()):
         raise DomainError("amounts are integer minor units, never floats", "payload")
-    return json.dumps({"type": event_type, "timestamp": at.isoformat(), "event_id": event_id, "data": payload},
-                      separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    return json.dumps(
+        {"type": event_type, "timestamp": at.isoformat(), "event_id": event_id, "data": payload},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_json_default,
+    )
 
 
 def _webhook_id(event_id: str) -> str:
@@ -211,13 +242,15 @@ def _transaction_ended(session: OrmSession, *_: Any) -> None:
 @sa_event.listens_for(OrmSession, "before_flush")
 def _endpoints_changed(session: OrmSession, *_: Any) -> None:
     """An endpoint added, changed or removed in this transaction: read the list again."""
-    if ENDPOINTS_KEY in session.info and any(isinstance(o, WebhookEndpoint) for o in
-                                              (*session.new, *session.dirty, *session.deleted)):
+    if ENDPOINTS_KEY in session.info and any(
+        isinstance(o, WebhookEndpoint) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
         session.info.pop(ENDPOINTS_KEY, None)
 
 
-def fan_out(session: Session, event_type: str, event_id: str, payload: dict, *,
-            only_endpoint: int | None = None) -> int:
+def fan_out(
+    session: Session, event_type: str, event_id: str, payload: dict, *, only_endpoint: int | None = None
+) -> int:
     """Queue `event_type` for every enabled endpoint subscribed to it, in the caller's
     transaction (no HTTP, no commit). Returns the number of deliveries queued."""
     if not EVENT_ID.fullmatch(event_id or ""):  # it is signed as `{id}.{timestamp}.{body}`: no "."
@@ -234,16 +267,30 @@ def fan_out(session: Session, event_type: str, event_id: str, payload: dict, *,
     endpoints = [e for e in enabled if only_endpoint is not None or subscribed(e, event_type)]
     if not endpoints:
         return 0
-    already = set(session.exec(select(WebhookDelivery.endpoint_id).where(
-        WebhookDelivery.event_id == event_id, WebhookDelivery.endpoint_id.in_([e.id for e in endpoints]))))
+    already = set(
+        session.exec(
+            select(WebhookDelivery.endpoint_id).where(
+                WebhookDelivery.event_id == event_id, WebhookDelivery.endpoint_id.in_([e.id for e in endpoints])
+            )
+        )
+    )
     body = body_for(event_type, event_id, payload, now)
     queued = 0
     for endpoint in endpoints:
         if endpoint.id in already:
             continue
-        session.add(WebhookDelivery(endpoint_id=endpoint.id, event_type=event_type, event_id=event_id,
-                                    webhook_id=_webhook_id(event_id), body=body, next_attempt_at=now,
-                                    give_up_at=now + RETRY_WINDOW, created_at=now))
+        session.add(
+            WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event_type=event_type,
+                event_id=event_id,
+                webhook_id=_webhook_id(event_id),
+                body=body,
+                next_attempt_at=now,
+                give_up_at=now + RETRY_WINDOW,
+                created_at=now,
+            )
+        )
         queued += 1
     session.flush()
     return queued
@@ -257,13 +304,19 @@ def send_test(session: Session, actor: Actor, endpoint_id: int) -> WebhookDelive
     import secrets as _secrets
 
     event_id = f"test_{_secrets.token_hex(8)}"
-    fan_out(session, TEST_EVENT, event_id, {"endpoint_id": endpoint.id, "message": "A test event from l2c."},
-            only_endpoint=endpoint.id)
+    fan_out(
+        session,
+        TEST_EVENT,
+        event_id,
+        {"endpoint_id": endpoint.id, "message": "A test event from l2c."},
+        only_endpoint=endpoint.id,
+    )
     record_action(session, actor, "webhookendpoint", endpoint.id, "send_test", {"event_id": event_id})
     return session.exec(select(WebhookDelivery).where(WebhookDelivery.event_id == event_id)).one()
 
 
 # --- delivery (after commit, no transaction during HTTP) -----------------------------------
+
 
 @dataclass(frozen=True)
 class _Job:
@@ -285,15 +338,22 @@ def _claim(now: datetime, limit: int, delivery_ids: list[int] | None = None) -> 
 
     jobs: list[_Job] = []
     with session_scope() as session:
-        stmt = (select(WebhookDelivery, WebhookEndpoint)
-                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                       WebhookEndpoint.enabled == True))  # noqa: E712
+        stmt = (
+            select(WebhookDelivery, WebhookEndpoint)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.enabled == True,  # noqa: E712
+            )
+        )
         if delivery_ids is not None:
             stmt = stmt.where(WebhookDelivery.id.in_(delivery_ids))
-        stmt = (stmt.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=WebhookDelivery))  # type: ignore[arg-type]
+        stmt = (
+            stmt.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        )  # type: ignore[arg-type]
         for delivery, endpoint in session.exec(stmt).all():
             try:
                 keys = tuple(signing_secrets(endpoint, now))
@@ -302,17 +362,24 @@ def _claim(now: datetime, limit: int, delivery_ids: list[int] | None = None) -> 
                 continue
             # The lease, taken by a conditional UPDATE: of two workers that read the same row
             # (SQLite has no SKIP LOCKED), only one changes it; the other skips it.
-            taken = session.execute(update(WebhookDelivery).where(
-                WebhookDelivery.id == delivery.id, WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now).values(next_attempt_at=now + LEASE))
+            taken = session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery.id,
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=now + LEASE)
+            )
             if taken.rowcount != 1:
                 continue
             jobs.append(_Job(delivery.id, endpoint.id, endpoint.url, delivery.webhook_id, delivery.body, keys))
     return jobs
 
 
-def _fail_now(session: Session, delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime,
-              error: str) -> None:
+def _fail_now(
+    session: Session, delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime, error: str
+) -> None:
     session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=endpoint.id, attempted_at=now, error=error[:500]))
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.error = now, error[:500]
@@ -339,9 +406,18 @@ def _record(job: _Job, outcome: sender.Outcome, now: datetime) -> WebhookEndpoin
         endpoint = session.get(WebhookEndpoint, job.endpoint_id)
         if delivery is None or endpoint is None:  # deleted while it was being sent
             return None
-        session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=endpoint.id, attempted_at=now, ok=outcome.ok,
-                                   response_code=outcome.status, response_excerpt=outcome.excerpt,
-                                   error=outcome.error, duration_ms=outcome.duration_ms))
+        session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                endpoint_id=endpoint.id,
+                attempted_at=now,
+                ok=outcome.ok,
+                response_code=outcome.status,
+                response_excerpt=outcome.excerpt,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
+        )
         delivery.attempts += 1
         delivery.last_attempt_at, delivery.response_code = now, outcome.status
         delivery.response_excerpt, delivery.error = outcome.excerpt, outcome.error
@@ -362,11 +438,13 @@ def _record(job: _Job, outcome: sender.Outcome, now: datetime) -> WebhookEndpoin
         if endpoint.enabled and (gone or endpoint.failed_deliveries >= DISABLE_AFTER):
             before = snapshot(endpoint)
             endpoint.enabled = False
-            endpoint.disabled_reason = ("Disabled automatically: the receiver answered 410 Gone (it wants no more "
-                                        "webhooks)." if gone else
-                                        f"Disabled automatically: {endpoint.failed_deliveries} deliveries in a row "
-                                        f"failed every attempt for {RETRY_WINDOW.days} days (last: "
-                                        f"{outcome.error or 'no answer'}).")[:500]
+            endpoint.disabled_reason = (
+                "Disabled automatically: the receiver answered 410 Gone (it wants no more webhooks)."
+                if gone
+                else f"Disabled automatically: {endpoint.failed_deliveries} deliveries in a row "
+                f"failed every attempt for {RETRY_WINDOW.days} days (last: "
+                f"{outcome.error or 'no answer'})."
+            )[:500]
             endpoint.updated_at = now
             record_update(session, SYSTEM, endpoint, before, action="disable")
             session.flush()
@@ -382,15 +460,21 @@ def _mail_admins(endpoint: WebhookEndpoint) -> None:
     from l2c_app.integrations.email import send_mail
 
     with session_scope() as session:
-        admins = session.exec(select(User).where(User.role.in_(("owner", "admin")),
-                                                 User.is_active == True)).all()  # noqa: E712
+        admins = session.exec(select(User).where(User.role.in_(("owner", "admin")), User.is_active == True)).all()  # noqa: E712
         link = f"{get_settings().app_base_url}/settings/webhooks"
         for user in admins:
-            send_mail(session, to=user.email, subject=f"Webhook endpoint disabled: {endpoint.url}"[:300],
-                      body=(f"Hello {user.name},\n\nl2c stopped sending events to {endpoint.url}.\n"
-                            f"{endpoint.disabled_reason}\n\nFix the receiver, then enable the endpoint again and "
-                            f"replay the failed deliveries: {link}\n"),
-                      link=link, related=("webhookendpoint", endpoint.id))
+            send_mail(
+                session,
+                to=user.email,
+                subject=f"Webhook endpoint disabled: {endpoint.url}"[:300],
+                body=(
+                    f"Hello {user.name},\n\nl2c stopped sending events to {endpoint.url}.\n"
+                    f"{endpoint.disabled_reason}\n\nFix the receiver, then enable the endpoint again and "
+                    f"replay the failed deliveries: {link}\n"
+                ),
+                link=link,
+                related=("webhookendpoint", endpoint.id),
+            )
 
 
 def deliver_due(now: datetime | None = None, limit: int = 50, delivery_ids: list[int] | None = None) -> int:
@@ -412,6 +496,7 @@ def deliver_due(now: datetime | None = None, limit: int = 50, delivery_ids: list
 
 
 # --- log and replay -------------------------------------------------------------------------
+
 
 def get_delivery(session: Session, endpoint_id: int, delivery_id: int) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, delivery_id)
@@ -436,8 +521,14 @@ def replay(session: Session, actor: Actor, endpoint_id: int, delivery_id: int) -
 
 
 def attempts_of(session: Session, delivery_id: int, limit: int = 50) -> list[WebhookAttempt]:
-    return list(session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
-                             .order_by(WebhookAttempt.id.desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == delivery_id)
+            .order_by(WebhookAttempt.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def deliveries_query(session: Session, endpoint_id: int, status: str | None = None):
@@ -451,8 +542,9 @@ def deliveries_query(session: Session, endpoint_id: int, status: str | None = No
     return stmt
 
 
-def list_deliveries(session: Session, endpoint_id: int, *, status: str | None = None,
-                    before_id: int | None = None, limit: int = 50) -> list[WebhookDelivery]:
+def list_deliveries(
+    session: Session, endpoint_id: int, *, status: str | None = None, before_id: int | None = None, limit: int = 50
+) -> list[WebhookDelivery]:
     """Newest first; `before_id` pages back (keyset)."""
     stmt = deliveries_query(session, endpoint_id, status)
     if before_id is not None:
@@ -462,25 +554,44 @@ def list_deliveries(session: Session, endpoint_id: int, *, status: str | None = 
 
 # --- JSON (the API's shapes; the UI reads the same) ---------------------------------------------
 
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
 def endpoint_json(endpoint: WebhookEndpoint, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    overlap = endpoint.previous_expires_at if (endpoint.previous_expires_at and
-                                               endpoint.previous_expires_at > now) else None
-    return {"id": endpoint.id, "url": endpoint.url, "description": endpoint.description,
-            "event_types": list(endpoint.event_types), "enabled": endpoint.enabled,
-            "disabled_reason": endpoint.disabled_reason, "failed_deliveries": endpoint.failed_deliveries,
-            "previous_secret_valid_until": _iso(overlap), "created_at": _iso(endpoint.created_at),
-            "updated_at": _iso(endpoint.updated_at)}
+    overlap = (
+        endpoint.previous_expires_at if (endpoint.previous_expires_at and endpoint.previous_expires_at > now) else None
+    )
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": list(endpoint.event_types),
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "failed_deliveries": endpoint.failed_deliveries,
+        "previous_secret_valid_until": _iso(overlap),
+        "created_at": _iso(endpoint.created_at),
+        "updated_at": _iso(endpoint.updated_at),
+    }
 
 
 def delivery_json(delivery: WebhookDelivery) -> dict:
-    return {"id": delivery.id, "endpoint_id": delivery.endpoint_id, "event_type": delivery.event_type,
-            "event_id": delivery.event_id, "webhook_id": delivery.webhook_id, "status": delivery.status,
-            "attempts": delivery.attempts, "response_code": delivery.response_code,
-            "response_excerpt": delivery.response_excerpt, "error": delivery.error,
-            "created_at": _iso(delivery.created_at), "last_attempt_at": _iso(delivery.last_attempt_at),
-            "next_attempt_at": _iso(delivery.next_attempt_at), "delivered_at": _iso(delivery.delivered_at)}
+    return {
+        "id": delivery.id,
+        "endpoint_id": delivery.endpoint_id,
+        "event_type": delivery.event_type,
+        "event_id": delivery.event_id,
+        "webhook_id": delivery.webhook_id,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "response_code": delivery.response_code,
+        "response_excerpt": delivery.response_excerpt,
+        "error": delivery.error,
+        "created_at": _iso(delivery.created_at),
+        "last_attempt_at": _iso(delivery.last_attempt_at),
+        "next_attempt_at": _iso(delivery.next_attempt_at),
+        "delivered_at": _iso(delivery.delivered_at),
+    }

@@ -44,12 +44,18 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DomainError("The endpoint's signing secret cannot be read: the server's SECRET_KEY changed. "
-                          "Rotate the secret.", "secret", kind="conflict") from None
+        raise DomainError(
+            "The endpoint's signing secret cannot be read: the server's SECRET_KEY changed. Rotate the secret.",
+            "secret",
+            kind="conflict",
+        ) from None
 
 
 def headers(webhook_id: str, body: str, secrets_: list[str], at: datetime) -> dict[str, str]:
     """The three Standard Webhooks headers for `body`, signed with every secret in `secrets_`."""
     signatures = " ".join(Webhook(s).sign(webhook_id, at, body) for s in secrets_)
-    return {"webhook-id": webhook_id, "webhook-timestamp": str(math.floor(at.timestamp())),
-            "webhook-signature": signatures}
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(math.floor(at.timestamp())),
+        "webhook-signature": signatures,
+    }

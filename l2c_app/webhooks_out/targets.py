@@ -106,8 +106,12 @@ def check_target(url: str) -> Target:
     if not get_settings().webhooks_allow_private:
         refused = [a for a in addresses if not is_public(a)]
         if refused:
-            raise DomainError(f"points to a private, loopback, link-local or reserved address ({refused[0]}); "
-                              "webhooks go to public addresses only", "url", code="url.private")
+            raise DomainError(
+                f"points to a private, loopback, link-local or reserved address ({refused[0]}); "
+                "webhooks go to public addresses only",
+                "url",
+                code="url.private",
+            )
     parts = urlsplit(url.strip())
     default_port = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
     host_header = hostname if default_port else f"{hostname}:{port}"
@@ -115,5 +119,11 @@ def check_target(url: str) -> Target:
         host_header = f"[{hostname}]"
     elif ":" in hostname:
         host_header = f"[{hostname}]:{port}"
-    return Target(url=urlunsplit(parts), scheme=scheme, hostname=hostname, port=port, address=addresses[0],
-                  host_header=host_header)
+    return Target(
+        url=urlunsplit(parts),
+        scheme=scheme,
+        hostname=hostname,
+        port=port,
+        address=addresses[0],
+        host_header=host_header,
+    )

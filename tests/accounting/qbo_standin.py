@@ -55,12 +55,24 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from tests.standin_server import JSONHandler, StandInServer
 
-ENTITIES = {"customer": "Customer", "item": "Item", "account": "Account", "invoice": "Invoice",
-            "creditmemo": "CreditMemo", "payment": "Payment", "refundreceipt": "RefundReceipt",
-            "journalentry": "JournalEntry"}
+ENTITIES = {
+    "customer": "Customer",
+    "item": "Item",
+    "account": "Account",
+    "invoice": "Invoice",
+    "creditmemo": "CreditMemo",
+    "payment": "Payment",
+    "refundreceipt": "RefundReceipt",
+    "journalentry": "JournalEntry",
+}
 NAMED = {"Customer": "DisplayName", "Item": "Name", "Account": "Name"}
-REFS = {"CustomerRef": "Customer", "ItemRef": "Item", "AccountRef": "Account", "DepositToAccountRef": "Account",
-        "IncomeAccountRef": "Account"}
+REFS = {
+    "CustomerRef": "Customer",
+    "ItemRef": "Item",
+    "AccountRef": "Account",
+    "DepositToAccountRef": "Account",
+    "IncomeAccountRef": "Account",
+}
 MAX_RESULTS = 1000
 
 
@@ -74,8 +86,19 @@ class Fault(Exception):
         self.code, self.message, self.detail, self.status, self.kind = code, message, detail, status, kind
 
     def body(self) -> dict:
-        return {"Fault": {"Error": [{"Message": self.message, "Detail": self.detail or self.message,
-                                     "code": str(self.code), "element": ""}], "type": self.kind}}
+        return {
+            "Fault": {
+                "Error": [
+                    {
+                        "Message": self.message,
+                        "Detail": self.detail or self.message,
+                        "code": str(self.code),
+                        "element": "",
+                    }
+                ],
+                "type": self.kind,
+            }
+        }
 
 
 class QBOStandIn(StandInServer):
@@ -98,7 +121,6 @@ class QBOStandIn(StandInServer):
     def discovery_url(self) -> str:
         return f"{self.base_url}/.well-known/openid_configuration"
 
-
     def expire_access_tokens(self) -> None:
         self.access.clear()
 
@@ -106,8 +128,9 @@ class QBOStandIn(StandInServer):
         self.refresh.clear()
         self.access.clear()
 
-    def fail_next(self, entity: str, code: int = 6000, message: str = "A business validation error has occurred",
-                  detail: str = "") -> None:
+    def fail_next(
+        self, entity: str, code: int = 6000, message: str = "A business validation error has occurred", detail: str = ""
+    ) -> None:
         self.faults.append((entity, Fault(code, message, detail)))
 
     def new_minute(self) -> None:
@@ -127,8 +150,13 @@ class QBOStandIn(StandInServer):
         access, refresh = "at-" + secrets.token_urlsafe(16), "rt-" + secrets.token_urlsafe(16)
         self.access.add(access)
         self.refresh.add(refresh)
-        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer", "expires_in": 3600,
-                "x_refresh_token_expires_in": 8726400}
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "x_refresh_token_expires_in": 8726400,
+        }
 
     def token(self, auth: str | None, form: dict) -> tuple[int, dict]:
         expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
@@ -159,8 +187,9 @@ class QBOStandIn(StandInServer):
                 return 401, {"fault": {"error": [{"message": msg, "code": "3200"}], "type": "AUTHENTICATION"}}
             self.requests_this_minute += 1
             if self.requests_this_minute > self.per_minute:
-                return 429, Fault(3001, "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                                  status=429, kind="SERVICE").body()
+                return 429, Fault(
+                    3001, "message=ThrottleExceeded; errorCode=003001; statusCode=429", status=429, kind="SERVICE"
+                ).body()
             self.calls.append((method, path))
             try:
                 if realm != self.realm:
@@ -192,8 +221,12 @@ class QBOStandIn(StandInServer):
                 return f.status, f.body()
 
     def _query(self, text: str) -> dict:
-        m = re.fullmatch(r"\s*select\s+(\*|count\(\*\))\s+from\s+(\w+)(?:\s+where\s+(.+?))?"
-                         r"(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*", text, re.I | re.S)
+        m = re.fullmatch(
+            r"\s*select\s+(\*|count\(\*\))\s+from\s+(\w+)(?:\s+where\s+(.+?))?"
+            r"(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*",
+            text,
+            re.I | re.S,
+        )
         if not m:
             raise Fault(4000, "Error parsing query", f"QueryParserError: {text}")
         what, entity, where, start, maxr = m.groups()
@@ -210,7 +243,7 @@ class QBOStandIn(StandInServer):
         if what.lower() == "count(*)":
             return {"QueryResponse": {"totalCount": len(rows)}}
         start_i, max_i = int(start or 1), min(int(maxr or 100), MAX_RESULTS)
-        page = rows[start_i - 1:start_i - 1 + max_i]
+        page = rows[start_i - 1 : start_i - 1 + max_i]
         resp: dict = {"startPosition": start_i, "maxResults": len(page)}
         if page:
             resp[name] = page
@@ -237,30 +270,41 @@ class QBOStandIn(StandInServer):
         key = NAMED.get(name)
         if key:
             if not data.get(key):
-                raise Fault(2020, "Required param missing, need to supply the required value for the API",
-                            f"Required parameter {key} is missing in the request")
+                raise Fault(
+                    2020,
+                    "Required param missing, need to supply the required value for the API",
+                    f"Required parameter {key} is missing in the request",
+                )
             clash = [o for o in self.store[name].values() if o.get(key) == data[key] and o["Id"] != str(data.get("Id"))]
             if clash:
-                raise Fault(6240, "Duplicate Name Exists Error",
-                            f"The name supplied already exists. : Id={clash[0]['Id']}")
+                raise Fault(
+                    6240, "Duplicate Name Exists Error", f"The name supplied already exists. : Id={clash[0]['Id']}"
+                )
         if name in ("Invoice", "CreditMemo", "RefundReceipt") and not data.get("Line"):
-            raise Fault(2020, "Required param missing, need to supply the required value for the API",
-                        "Required parameter Line is missing in the request")
+            raise Fault(
+                2020,
+                "Required param missing, need to supply the required value for the API",
+                "Required parameter Line is missing in the request",
+            )
         if data.get("Id"):
             current = self.store[name].get(str(data["Id"]))
             if current is None:
                 raise Fault(610, "Object Not Found", f"{name} {data['Id']}")
             if str(data.get("SyncToken")) != current["SyncToken"]:
-                raise Fault(5010, "Stale Object Error",
-                            "Stale Object Error : You and l2c were working on this at the same time. "
-                            "l2c finished before you did, so your work was not saved.")
+                raise Fault(
+                    5010,
+                    "Stale Object Error",
+                    "Stale Object Error : You and l2c were working on this at the same time. "
+                    "l2c finished before you did, so your work was not saved.",
+                )
             obj = dict(data, Id=current["Id"], SyncToken=str(int(current["SyncToken"]) + 1))
         else:
             obj = dict(data, Id=str(self.next_id), SyncToken="0")
             self.next_id += 1
         if name in ("Invoice", "CreditMemo", "RefundReceipt"):
-            net = sum((_dec(ln["Amount"]) for ln in obj["Line"] if ln.get("DetailType") == "SalesItemLineDetail"),
-                      Decimal(0))
+            net = sum(
+                (_dec(ln["Amount"]) for ln in obj["Line"] if ln.get("DetailType") == "SalesItemLineDetail"), Decimal(0)
+            )
             tax = _dec((obj.get("TxnTaxDetail") or {}).get("TotalTax", 0))
             obj["TotalAmt"] = net + tax
             if name == "Invoice":
@@ -268,17 +312,35 @@ class QBOStandIn(StandInServer):
         if name == "Payment":
             applied = sum((_dec(ln["Amount"]) for ln in obj.get("Line", [])), Decimal(0))
             if applied > _dec(obj.get("TotalAmt", 0)):
-                raise Fault(6000, "A business validation error has occurred while processing your request",
-                            "Business Validation Error: The amount applied is more than the payment amount")
+                raise Fault(
+                    6000,
+                    "A business validation error has occurred while processing your request",
+                    "Business Validation Error: The amount applied is more than the payment amount",
+                )
             obj["UnappliedAmt"] = _dec(obj.get("TotalAmt", 0)) - applied
         if name == "JournalEntry":
-            dr = sum((_dec(ln["Amount"]) for ln in obj.get("Line", [])
-                      if ln["JournalEntryLineDetail"]["PostingType"] == "Debit"), Decimal(0))
-            cr = sum((_dec(ln["Amount"]) for ln in obj.get("Line", [])
-                      if ln["JournalEntryLineDetail"]["PostingType"] == "Credit"), Decimal(0))
+            dr = sum(
+                (
+                    _dec(ln["Amount"])
+                    for ln in obj.get("Line", [])
+                    if ln["JournalEntryLineDetail"]["PostingType"] == "Debit"
+                ),
+                Decimal(0),
+            )
+            cr = sum(
+                (
+                    _dec(ln["Amount"])
+                    for ln in obj.get("Line", [])
+                    if ln["JournalEntryLineDetail"]["PostingType"] == "Credit"
+                ),
+                Decimal(0),
+            )
             if dr != cr:
-                raise Fault(6000, "A business validation error has occurred while processing your request",
-                            "Business Validation Error: Transaction must be balanced")
+                raise Fault(
+                    6000,
+                    "A business validation error has occurred while processing your request",
+                    "Business Validation Error: Transaction must be balanced",
+                )
         self.store[name][obj["Id"]] = obj
         self._balances()
         return obj
@@ -296,10 +358,14 @@ class QBOStandIn(StandInServer):
             inv["Balance"] = _dec(inv["TotalAmt"]) - applied.get(inv["Id"], Decimal(0))
         for cust in self.store["Customer"].values():
             cid = cust["Id"]
-            owed = sum((_dec(i["Balance"]) for i in self.store["Invoice"].values()
-                        if i["CustomerRef"]["value"] == cid), Decimal(0))
-            credit = sum((_dec(c["TotalAmt"]) for c in self.store["CreditMemo"].values()
-                          if c["CustomerRef"]["value"] == cid), Decimal(0))
+            owed = sum(
+                (_dec(i["Balance"]) for i in self.store["Invoice"].values() if i["CustomerRef"]["value"] == cid),
+                Decimal(0),
+            )
+            credit = sum(
+                (_dec(c["TotalAmt"]) for c in self.store["CreditMemo"].values() if c["CustomerRef"]["value"] == cid),
+                Decimal(0),
+            )
             cust["Balance"] = owed - credit
 
 
@@ -312,11 +378,17 @@ class _Handler(JSONHandler):
         s = self.owner
         if url.path == "/.well-known/openid_configuration":
             base = s.base_url
-            return self._send(200, {"issuer": base, "authorization_endpoint": f"{base}/connect/oauth2",
-                                    "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
-                                    "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
-                                    "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
-                                    "jwks_uri": f"{base}/oauth2/v1/keys"})
+            return self._send(
+                200,
+                {
+                    "issuer": base,
+                    "authorization_endpoint": f"{base}/connect/oauth2",
+                    "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+                    "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
+                    "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+                    "jwks_uri": f"{base}/oauth2/v1/keys",
+                },
+            )
         if url.path == "/connect/oauth2":
             target = s.consent(query["redirect_uri"][0], query.get("state", [""])[0])
             return self._redirect(target)

@@ -50,7 +50,12 @@ def test_json_has_minor_units_and_currency_and_is_committed(client, session, wor
     assert r.status_code == 200
     lines = r.json()["lines"]
     assert {(ln["account"], ln["debit_minor"], ln["credit_minor"]) for ln in lines} == {
-        ("1200", 12000, 0), ("4000", 0, 10000), ("2200", 0, 2000), ("1000", 4000, 0), ("1200", 0, 4000)}
+        ("1200", 12000, 0),
+        ("4000", 0, 10000),
+        ("2200", 0, 2000),
+        ("1000", 4000, 0),
+        ("1200", 0, 4000),
+    }
     assert all(ln["currency"] == "EUR" and ln["client"] == "Client Ltd" for ln in lines)
     assert {ln["reference"] for ln in lines} == {inv.number}
     with Session(engine_for(db_url)) as other:  # posted and committed before the answer
@@ -59,17 +64,28 @@ def test_json_has_minor_units_and_currency_and_is_committed(client, session, wor
 
 
 def test_csv_columns_amounts_in_major_units_and_safe_cells(client, session, world):
-    world.account.name = "=HYPERLINK(\"x\")"
+    world.account.name = '=HYPERLINK("x")'
     session.add(world.account)
     _paid_invoice(session, world)
     r = client.get("/api/v1/accounting/journal", params={"format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0] == ["date", "entry_id", "account", "account_name", "debit", "credit", "currency", "reference",
-                       "memo", "client", "tax_code"]
+    assert rows[0] == [
+        "date",
+        "entry_id",
+        "account",
+        "account_name",
+        "debit",
+        "credit",
+        "currency",
+        "reference",
+        "memo",
+        "client",
+        "tax_code",
+    ]
     body = rows[1:]
     assert ["120.00", ""] in [r[4:6] for r in body] and ["", "20.00"] in [r[4:6] for r in body]
-    assert {r[9] for r in body} == {"'=HYPERLINK(\"x\")"}
+    assert {r[9] for r in body} == {'\'=HYPERLINK("x")'}
     assert {r[10] for r in body if r[2] == "2200"} == {"TAX20"}
 
 
@@ -95,16 +111,17 @@ def test_an_export_batch_takes_only_what_is_new_and_is_downloaded_again(client, 
 def test_bad_input_is_refused(client):
     assert client.get("/api/v1/accounting/journal", params={"from": "yesterday"}).status_code == 422
     assert client.get("/api/v1/accounting/journal", params={"format": "xlsx"}).status_code == 422
-    assert client.post("/api/v1/accounting/exports", json={"date_from": "2026-03-02",
-                                                            "date_to": "2026-03-01"}).status_code == 422
+    assert (
+        client.post("/api/v1/accounting/exports", json={"date_from": "2026-03-02", "date_to": "2026-03-01"}).status_code
+        == 422
+    )
 
 
 def test_settings_route_changes_where_new_entries_post(client, session, world):
     r = client.put("/api/v1/accounting/settings", json={"accounts": {"bank": {"code": "1020", "name": "Bank B"}}})
     assert r.status_code == 200 and r.json()["accounts"]["bank"] == {"code": "1020", "name": "Bank B"}
     assert client.put("/api/v1/accounting/settings", json={"accounts": {"nope": {"code": "1"}}}).status_code == 422
-    assert client.put("/api/v1/accounting/settings",
-                      json={"accounts": {"bank": {"code": "=cmd"}}}).status_code == 422
+    assert client.put("/api/v1/accounting/settings", json={"accounts": {"bank": {"code": "=cmd"}}}).status_code == 422
     _paid_invoice(session, world)
     lines = client.get("/api/v1/accounting/journal").json()["lines"]
     assert ("1020", 4000) in {(ln["account"], ln["debit_minor"]) for ln in lines}

@@ -70,8 +70,14 @@ def test_an_issued_invoice_posts_receivable_income_and_tax_by_rate(session, worl
 
 
 def test_income_per_line_kind_and_tax_per_rate_follow_the_settings(session, world):
-    save_accounting_settings(session, SYSTEM, {"income": {"milestone": {"code": "4010", "name": "Fixed fees"}},
-                                               "tax": {str(world.vat.id): {"code": "2210", "tax_code": "S20"}}})
+    save_accounting_settings(
+        session,
+        SYSTEM,
+        {
+            "income": {"milestone": {"code": "4010", "name": "Fixed fees"}},
+            "tax": {str(world.vat.id): {"code": "2210", "tax_code": "S20"}},
+        },
+    )
     world.milestone(10000, kind="fixed")
     world.expense(3000)
     inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
@@ -188,8 +194,9 @@ def test_a_write_off(session, world):
 
 def test_client_credit_created_and_applied(session, world):
     inv = issued(session, world, 10000)
-    billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=15000, method="bank_transfer",
-                                  confirm_overpayment=True)
+    billing.record_manual_payment(
+        session, inv.id, SYSTEM, amount_minor=15000, method="bank_transfer", confirm_overpayment=True
+    )
     post(session)
     (c,) = entries(session, "client_credit")
     assert c.kind == "client_credit" and lines(session, c) == {"1200": 3000, "2400": -3000}
@@ -234,5 +241,8 @@ def test_a_credit_that_goes_away_is_reversed_for_the_same_client(session, world)
     assert (removed.seq, removed.kind, removed.account_id) == (2, "client_credit_removed", world.account.id)
     assert lines(session, removed) == {"1200": -20276, "2400": 20276}
     session.refresh(inv)
-    assert journal.account_balance(session, "receivable", "EUR", world.account.id, any_client=False) \
-        == billing.open_amount(session, inv) == 1
+    assert (
+        journal.account_balance(session, "receivable", "EUR", world.account.id, any_client=False)
+        == billing.open_amount(session, inv)
+        == 1
+    )

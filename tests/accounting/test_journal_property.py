@@ -58,8 +58,9 @@ def _issue(s: Session, w: World, amount: int):
 
 
 def _stripe_pays(s: Session) -> list[Payment]:
-    return list(s.exec(select(Payment).where(Payment.method == "stripe", Payment.status == "succeeded")
-                       .order_by(Payment.id)))
+    return list(
+        s.exec(select(Payment).where(Payment.method == "stripe", Payment.status == "succeeded").order_by(Payment.id))
+    )
 
 
 def _step(s: Session, worlds: list[World], invs: list, which: int, op: str, n: int, flag: bool, cur: str) -> None:
@@ -67,8 +68,9 @@ def _step(s: Session, worlds: list[World], invs: list, which: int, op: str, n: i
     if op == "invoice":
         invs.append(_issue(s, worlds[int(flag)], n))
     elif op == "pay":
-        billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=n, method="bank_transfer",
-                                      confirm_overpayment=flag)
+        billing.record_manual_payment(
+            s, inv.id, SYSTEM, amount_minor=n, method="bank_transfer", confirm_overpayment=flag
+        )
     elif op == "stripe":
         if inv.status in ("draft", "void"):
             return
@@ -77,17 +79,22 @@ def _step(s: Session, worlds: list[World], invs: list, which: int, op: str, n: i
         pays = _stripe_pays(s)
         if pays:
             pay = pays[which % len(pays)]
-            given_back = sum(r.amount_minor for r in s.exec(select(Refund).where(Refund.payment_id == pay.id,
-                                                                                 Refund.status.in_(REFUND_LIVE))))
+            given_back = sum(
+                r.amount_minor
+                for r in s.exec(select(Refund).where(Refund.payment_id == pay.id, Refund.status.in_(REFUND_LIVE)))
+            )
             amount = min(n, pay.amount_minor - given_back)
             if amount > 0:
                 rid = se.refund(s, pay, amount)
                 if flag:
                     se.refund_failed(s, pay, rid, amount)
     elif op == "dispute":
-        pays = [p for p in _stripe_pays(s)
-                if not s.exec(select(Dispute).where(Dispute.payment_id == p.id)).first()
-                and not s.exec(select(Refund).where(Refund.payment_id == p.id)).first()]
+        pays = [
+            p
+            for p in _stripe_pays(s)
+            if not s.exec(select(Dispute).where(Dispute.payment_id == p.id)).first()
+            and not s.exec(select(Refund).where(Refund.payment_id == p.id)).first()
+        ]
         if pays:
             pay = pays[n % len(pays)]
             se.dispute(s, pay, pay.amount_minor, "lost" if flag else "won")
@@ -98,8 +105,9 @@ def _step(s: Session, worlds: list[World], invs: list, which: int, op: str, n: i
     elif op == "apply":
         ledger.apply_credit(s, inv.id, SYSTEM, None if flag else n)
     elif op == "reverse":
-        standing = s.exec(select(Payment).where(Payment.status == "succeeded", Payment.method != "stripe")
-                          .order_by(Payment.id)).all()
+        standing = s.exec(
+            select(Payment).where(Payment.status == "succeeded", Payment.method != "stripe").order_by(Payment.id)
+        ).all()
         if standing:
             ledger.reverse_payment(s, standing[n % len(standing)].id, SYSTEM, "property")
     elif op == "payout":
@@ -119,10 +127,15 @@ def _clearing_expected(s: Session, cur: str) -> int:
     stripe = (Payment.method == "stripe", Payment.status == "succeeded", Payment.currency == cur)
     paid = _sum(s, sa_select(func.sum(Payment.amount_minor)).where(*stripe))
     fees = _sum(s, sa_select(func.sum(Payment.fee_minor)).where(*stripe))
-    refunds = _sum(s, sa_select(func.sum(Refund.amount_minor)).join(Payment, Payment.id == Refund.payment_id)
-                   .where(*stripe, Refund.status.in_(REFUND_LIVE)))
-    withdrawn = _sum(s, sa_select(func.sum(Dispute.withdrawn_minor)).join(Payment, Payment.id == Dispute.payment_id)
-                     .where(*stripe))
+    refunds = _sum(
+        s,
+        sa_select(func.sum(Refund.amount_minor))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(*stripe, Refund.status.in_(REFUND_LIVE)),
+    )
+    withdrawn = _sum(
+        s, sa_select(func.sum(Dispute.withdrawn_minor)).join(Payment, Payment.id == Dispute.payment_id).where(*stripe)
+    )
     payouts = _sum(s, sa_select(func.sum(Payout.amount_minor)).where(Payout.status == "paid", Payout.currency == cur))
     return paid - fees - refunds - withdrawn - payouts
 
@@ -139,8 +152,9 @@ def _check(s: Session, worlds: list[World], invs: list, cur: str) -> None:
         open_total = sum(billing.open_amount(s, i) for i in mine)
         got = journal.account_balance(s, "receivable", cur, client, any_client=False)
         assert got == open_total, client
-        assert -journal.account_balance(s, "client_credit", cur, client, any_client=False) \
-            == ledger.client_credit_balance(s, client, cur)
+        assert -journal.account_balance(
+            s, "client_credit", cur, client, any_client=False
+        ) == ledger.client_credit_balance(s, client, cur)
     assert journal.account_balance(s, "stripe_clearing", cur) == _clearing_expected(s, cur)
 
 
@@ -170,8 +184,11 @@ def _run(db_url, currency, first, ops):
         s.rollback()
 
 
-_CASES = dict(currency=st.sampled_from(["EUR", "JPY", "BHD"]), first=st.integers(1, 30_000),
-              ops=st.lists(st.tuples(st.integers(0, 5), op_st), max_size=10))
+_CASES = dict(
+    currency=st.sampled_from(["EUR", "JPY", "BHD"]),
+    first=st.integers(1, 30_000),
+    ops=st.lists(st.tuples(st.integers(0, 5), op_st), max_size=10),
+)
 _SLOW_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 

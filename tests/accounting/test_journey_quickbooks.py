@@ -35,8 +35,13 @@ def connect_quickbooks(page, app) -> None:
 
 def see_the_refused_payment(page, app) -> None:
     """The sync ran by itself after the payment's commit; the worker may still be at it."""
-    row = page.get_by_role("row", name=re.compile(r"^Payment \d+ on INV-\S+ 6000: Business Validation Error: "
-                                                   r"The deposit account is inactive 1$"))
+    row = page.get_by_role(
+        "row",
+        name=re.compile(
+            r"^Payment \d+ on INV-\S+ 6000: Business Validation Error: "
+            r"The deposit account is inactive 1$"
+        ),
+    )
     for _ in range(20):
         page.goto(f"{app.base_url}/settings")
         expect(page.get_by_role("heading", name=re.compile(r"^Accounting: QuickBooks"))).to_be_visible()
@@ -66,8 +71,12 @@ def test_connect_pay_and_see_it_in_quickbooks(signed_in_page, app_server):
     public_path = send_invoice(page)
     invoice_url = page.url
     for _ in range(10):  # refused until the bookkeeper fixes the account in QuickBooks (below)
-        app_server.qbo.fail_next("Payment", 6000, "A business validation error has occurred",
-                                 "Business Validation Error: The deposit account is inactive")
+        app_server.qbo.fail_next(
+            "Payment",
+            6000,
+            "A business validation error has occurred",
+            "Business Validation Error: The deposit account is inactive",
+        )
     pay_invoice(page, app_server, public_path)
     see_the_refused_payment(page, app_server)
     app_server.qbo.faults.clear()  # the deposit account is active again in QuickBooks

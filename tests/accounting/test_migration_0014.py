@@ -14,19 +14,33 @@ def test_0014_upgrades_and_the_journal_posts_what_was_there(empty_url):
     command.upgrade(cfg, "0011")
     engine = create_engine(empty_url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO invoice (number, kind, status, refunded, disputed, currency, terms_days, "
-                          "subtotal_minor, tax_minor, total_minor, paid_minor, credited_minor, written_off_minor, "
-                          "public_token, issue_date, created_at) VALUES ('INV-1', 'invoice', 'partially_paid', "
-                          "false, false, 'EUR', 30, 10000, 0, 10000, 4000, 0, 0, 'tok', '2026-01-01', "
-                          "'2026-01-01 00:00:00+00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO invoice (number, kind, status, refunded, disputed, currency, terms_days, "
+                "subtotal_minor, tax_minor, total_minor, paid_minor, credited_minor, written_off_minor, "
+                "public_token, issue_date, created_at) VALUES ('INV-1', 'invoice', 'partially_paid', "
+                "false, false, 'EUR', 30, 10000, 0, 10000, 4000, 0, 0, 'tok', '2026-01-01', "
+                "'2026-01-01 00:00:00+00:00')"
+            )
+        )
         inv_id = conn.execute(text("SELECT id FROM invoice")).scalar_one()
-        conn.execute(text("INSERT INTO invoiceline (invoice_id, position, description, quantity, unit, "
-                          "unit_price_minor, amount_minor, tax_percent, tax_minor, tax_inclusive) VALUES "
-                          "(:i, 1, 'Work', 1, 'unit', 10000, 10000, 0, 0, false)"), {"i": inv_id})
-        conn.execute(text("INSERT INTO payment (invoice_id, amount_minor, currency, method, status, received_on, "
-                          "stripe_foreign, created_at, updated_at) VALUES (:i, 4000, 'EUR', 'bank_transfer', "
-                          "'succeeded', '2026-01-02', false, '2026-01-02 00:00:00+00:00', "
-                          "'2026-01-02 00:00:00+00:00')"), {"i": inv_id})
+        conn.execute(
+            text(
+                "INSERT INTO invoiceline (invoice_id, position, description, quantity, unit, "
+                "unit_price_minor, amount_minor, tax_percent, tax_minor, tax_inclusive) VALUES "
+                "(:i, 1, 'Work', 1, 'unit', 10000, 10000, 0, 0, false)"
+            ),
+            {"i": inv_id},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO payment (invoice_id, amount_minor, currency, method, status, received_on, "
+                "stripe_foreign, created_at, updated_at) VALUES (:i, 4000, 'EUR', 'bank_transfer', "
+                "'succeeded', '2026-01-02', false, '2026-01-02 00:00:00+00:00', "
+                "'2026-01-02 00:00:00+00:00')"
+            ),
+            {"i": inv_id},
+        )
     command.upgrade(cfg, "0014")
     insp = inspect(engine)
     assert {"journalentry", "journalline", "exportbatch"} <= set(insp.get_table_names())

@@ -29,8 +29,15 @@ def _cycle(session, world, standin):
     inv1 = service.build_invoice(session, world.pid, date(2026, 3, 31))
     service.issue_invoice(session, inv1.id)
     session.commit()
-    service.record_manual_payment(session, inv1.id, SYSTEM, amount_minor=5000, method="bank_transfer",
-                                  received_on=date(2026, 4, 2), reference="BANK-1")
+    service.record_manual_payment(
+        session,
+        inv1.id,
+        SYSTEM,
+        amount_minor=5000,
+        method="bank_transfer",
+        received_on=date(2026, 4, 2),
+        reference="BANK-1",
+    )
     session.commit()
     inv2 = issued_invoice(session, world, 20000)
     paid = standin.pay(send(session, inv2))
@@ -59,8 +66,9 @@ def test_full_cycle_equals_the_ledger_and_a_second_sync_pushes_nothing(session, 
     (memo,) = qbo.all("CreditMemo")
     assert memo["DocNumber"] == cn.number and Decimal(str(memo["TotalAmt"])) == _major(-cn.total_minor)
     pays = payments(session)
-    assert sorted(Decimal(str(p["TotalAmt"])) for p in qbo.all("Payment")) == \
-        sorted(_major(p.amount_minor) for p in pays)
+    assert sorted(Decimal(str(p["TotalAmt"])) for p in qbo.all("Payment")) == sorted(
+        _major(p.amount_minor) for p in pays
+    )
     stripe_pay = next(p for p in pays if p.method == "stripe")
     (fee,) = qbo.all("JournalEntry")
     assert all(Decimal(str(ln["Amount"])) == _major(stripe_pay.fee_minor) for ln in fee["Line"])
@@ -69,8 +77,9 @@ def test_full_cycle_equals_the_ledger_and_a_second_sync_pushes_nothing(session, 
     assert Decimal(str(refund["TotalAmt"])) == _major(ref.amount_minor) == Decimal("25.00")
     # each invoice's balance in QuickBooks is what l2c still has open on it, before credit notes
     for inv in (inv1, inv2):
-        assert Decimal(str(remote_inv[inv.number]["Balance"])) == \
-            _major(inv.total_minor - sum(p.amount_minor for p in pays if p.invoice_id == inv.id))
+        assert Decimal(str(remote_inv[inv.number]["Balance"])) == _major(
+            inv.total_minor - sum(p.amount_minor for p in pays if p.invoice_id == inv.id)
+        )
     # the pages' "In QuickBooks as ..."
     assert remote_number(session, "invoice", inv1.id) == inv1.number
     ref_num = stripe_pay.stripe_payment_intent_id[:21]
@@ -103,8 +112,9 @@ def test_an_edit_updates_with_the_synctoken_even_after_an_edit_in_quickbooks(ses
 def test_a_remote_error_is_logged_and_retried(session, world, standin, qbo):
     inv = issued_invoice(session, world, 10000)
     connect(session)
-    qbo.fail_next("Invoice", 6000, "A business validation error has occurred",
-                  "Business Validation Error: Select a tax rate")
+    qbo.fail_next(
+        "Invoice", 6000, "A business validation error has occurred", "Business Validation Error: Select a tax rate"
+    )
     sync_pending()
     session.expire_all()
     (failed,) = sync_log(session, "failed")
@@ -180,8 +190,9 @@ def test_a_reversed_payment_is_zeroed_in_quickbooks(session, world, standin, qbo
     from l2c_app.billing.ledger import reverse_payment
 
     inv = issued_invoice(session, world, 10000)
-    pay = service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=4000, method="check",
-                                        received_on=date(2026, 4, 1))
+    pay = service.record_manual_payment(
+        session, inv.id, SYSTEM, amount_minor=4000, method="check", received_on=date(2026, 4, 1)
+    )
     session.commit()
     connect(session)
     sync_pending()
@@ -200,8 +211,12 @@ def test_queries_page_through_more_than_one_page(qbo, monkeypatch):
     from l2c_app.accounting.sync import qbo as adapter
 
     for i in range(2345):
-        qbo.store["Account"][str(10_000 + i)] = {"Id": str(10_000 + i), "SyncToken": "0", "Name": "Same",
-                                                  "AccountType": "Expense"}
+        qbo.store["Account"][str(10_000 + i)] = {
+            "Id": str(10_000 + i),
+            "SyncToken": "0",
+            "Name": "Same",
+            "AccountType": "Expense",
+        }
     qbo.codes["c"] = qbo.realm
     tokens = adapter.exchange_code(adapter.config(), "c", qbo.realm)
     client = adapter.QuickBooks(adapter.config(), tokens, lambda t: None)
@@ -211,8 +226,9 @@ def test_queries_page_through_more_than_one_page(qbo, monkeypatch):
     assert len(pages) == 3
 
 
-def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickbooks_as(session, world, standin, qbo,
-                                                                                     api):
+def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickbooks_as(
+    session, world, standin, qbo, api
+):
     import requests
 
     from l2c_app.billing.views import invoice_detail, ledger_rows
@@ -231,8 +247,9 @@ def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickboo
     again = api.get(f"/api/{path}", headers=auth, follow_redirects=False)  # the state is spent: refused, noted
     assert again.status_code == 303
     inv = issued_invoice(session, world, 10000)
-    pay = service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer",
-                                        received_on=date(2026, 4, 1))
+    pay = service.record_manual_payment(
+        session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer", received_on=date(2026, 4, 1)
+    )
     session.commit()
     assert api.post("/api/v1/accounting/sync", headers=auth).json() == {"pushed": 5}
     log = api.get("/api/v1/accounting/sync-log", headers=auth).json()
@@ -258,8 +275,9 @@ def test_one_round_at_a_time(session, world, standin, qbo):
     assert sync_pending() == 4
 
 
-def test_a_changed_secret_key_asks_to_reconnect_instead_of_failing_every_hour(session, world, standin, qbo,
-                                                                               monkeypatch):
+def test_a_changed_secret_key_asks_to_reconnect_instead_of_failing_every_hour(
+    session, world, standin, qbo, monkeypatch
+):
     from l2c_app.core.config import reset_settings
 
     issued_invoice(session, world, 10000)

@@ -39,8 +39,15 @@ def test_a_payment_is_one_sync_round_however_many_events_it_makes(session, world
     connect(session)
     inv = issued_invoice(session, world, 25000)
     deliver_outbox()
-    service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=inv.total_minor, method="bank_transfer",
-                                  received_on=date(2026, 4, 2), reference="BANK-7")  # payment.received, invoice.paid
+    service.record_manual_payment(
+        session,
+        inv.id,
+        SYSTEM,
+        amount_minor=inv.total_minor,
+        method="bank_transfer",
+        received_on=date(2026, 4, 2),
+        reference="BANK-7",
+    )  # payment.received, invoice.paid
     session.commit()
     assert len(_effects(session)) == 2  # the invoice's round, then one for the payment's transaction
     deliver_outbox()

@@ -41,11 +41,13 @@ def test_full_cycle_equals_the_ledger_and_a_second_sync_changes_nothing(session,
     assert note["Type"] == "ACCRECCREDIT" and note["CreditNoteNumber"] == cn.number
     assert note["Total"] == _major(-cn.total_minor) and note["TotalTax"] == _major(-cn.tax_minor)
     pays = payments(session)
-    assert sorted(Decimal(str(p["Amount"])) for p in xero.all("Payments")) == \
-        sorted(_major(p.amount_minor) for p in pays)
+    assert sorted(Decimal(str(p["Amount"])) for p in xero.all("Payments")) == sorted(
+        _major(p.amount_minor) for p in pays
+    )
     for inv in (inv1, inv2):  # what Xero still has due is what l2c has open, before credit notes
-        assert remote_inv[inv.number]["AmountDue"] == \
-            _major(inv.total_minor - sum(p.amount_minor for p in pays if p.invoice_id == inv.id))
+        assert remote_inv[inv.number]["AmountDue"] == _major(
+            inv.total_minor - sum(p.amount_minor for p in pays if p.invoice_id == inv.id)
+        )
     stripe_pay = next(p for p in pays if p.method == "stripe")
     spends = {b["Reference"]: b for b in xero.all("BankTransactions")}
     fee = spends[f"FEE-{stripe_pay.id}"]
@@ -140,8 +142,9 @@ def test_a_reversed_payment_is_deleted_in_xero(session, world, standin, xero):
     from l2c_app.billing.ledger import reverse_payment
 
     inv = issued_invoice(session, world, 10000)
-    pay = service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=4000, method="check",
-                                        received_on=date(2026, 4, 1))
+    pay = service.record_manual_payment(
+        session, inv.id, SYSTEM, amount_minor=4000, method="check", received_on=date(2026, 4, 1)
+    )
     session.commit()
     connect_xero(session)
     sync_pending()
@@ -196,8 +199,9 @@ def test_routes_connect_xero_and_pages_say_in_xero_as(session, world, standin, x
     session.expire_all()
     assert connection(session, "xero").status == "connected" and connection(session, "xero").realm_id == xero.tenant
     inv = issued_invoice(session, world, 10000)
-    service.record_manual_payment(session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer",
-                                  received_on=date(2026, 4, 1))
+    service.record_manual_payment(
+        session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer", received_on=date(2026, 4, 1)
+    )
     session.commit()
     assert api.post("/api/v1/accounting/sync", headers=auth).json() == {"pushed": 5}
     session.expire_all()

@@ -62,8 +62,15 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from tests.standin_server import JSONHandler, StandInServer
 
-COLLECTIONS = {"Accounts": "AccountID", "Contacts": "ContactID", "Items": "ItemID", "Invoices": "InvoiceID",
-               "CreditNotes": "CreditNoteID", "Payments": "PaymentID", "BankTransactions": "BankTransactionID"}
+COLLECTIONS = {
+    "Accounts": "AccountID",
+    "Contacts": "ContactID",
+    "Items": "ItemID",
+    "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
+    "Payments": "PaymentID",
+    "BankTransactions": "BankTransactionID",
+}
 PAGE = 100
 
 
@@ -87,8 +94,12 @@ class Invalid(Exception):
         self.message, self.element = message, element or {}
 
     def body(self) -> dict:
-        return {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-                "Elements": [dict(self.element, ValidationErrors=[{"Message": self.message}])]}
+        return {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [dict(self.element, ValidationErrors=[{"Message": self.message}])],
+        }
 
 
 class XeroStandIn(StandInServer):
@@ -136,8 +147,13 @@ class XeroStandIn(StandInServer):
         access, refresh = "xat-" + secrets.token_urlsafe(16), "xrt-" + secrets.token_urlsafe(16)
         self.access.add(access)
         self.refresh.add(refresh)
-        return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": 1800,
-                "scope": "offline_access accounting.transactions accounting.contacts accounting.settings"}
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": 1800,
+            "scope": "offline_access accounting.transactions accounting.contacts accounting.settings",
+        }
 
     def token(self, form: dict) -> tuple[int, dict]:
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
@@ -165,14 +181,27 @@ class XeroStandIn(StandInServer):
             if bearer not in self.access:
                 return 401, {"Type": None, "Title": "Unauthorized", "Status": 401, "Detail": "TokenExpired"}, {}
             if path.lower() == "/connections":
-                return 200, [{"id": str(uuid.uuid4()), "tenantId": self.tenant, "tenantType": "ORGANISATION",
-                              "tenantName": "Demo Company"}], {}
+                return (
+                    200,
+                    [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "tenantId": self.tenant,
+                            "tenantType": "ORGANISATION",
+                            "tenantName": "Demo Company",
+                        }
+                    ],
+                    {},
+                )
             self.calls_this_minute += 1
             left = max(self.per_minute - self.calls_this_minute, 0)
             if self.calls_this_minute > self.per_minute:
                 self.throttled += 1
-                return 429, {"Title": "Too Many Requests", "Status": 429}, {
-                    "Retry-After": "42", "X-Rate-Limit-Problem": "minute"}
+                return (
+                    429,
+                    {"Title": "Too Many Requests", "Status": 429},
+                    {"Retry-After": "42", "X-Rate-Limit-Problem": "minute"},
+                )
             self.calls.append((method, path))
             extra = {"X-MinLimit-Remaining": str(left)}
             if headers.get("xero-tenant-id") != self.tenant:
@@ -209,7 +238,7 @@ class XeroStandIn(StandInServer):
             rows = [r for r in rows if str(r.get(field.strip())) == value]
         if "page" in query:
             page = int(query["page"][0])
-            rows = rows[(page - 1) * PAGE: page * PAGE]
+            rows = rows[(page - 1) * PAGE : page * PAGE]
         return rows
 
     def _write(self, coll: str, el: dict) -> dict:
@@ -226,8 +255,11 @@ class XeroStandIn(StandInServer):
             raise Invalid(f"{idf} {rid} not found", el)
         current = dict(rows.get(rid, {}))
         if coll == "Contacts" and any(r["Name"] == el.get("Name") and r["ContactID"] != rid for r in rows.values()):
-            raise Invalid(f"The contact name {el.get('Name')} is already assigned to another contact. "
-                          "The contact name must be unique across all active contacts.", el)
+            raise Invalid(
+                f"The contact name {el.get('Name')} is already assigned to another contact. "
+                "The contact name must be unique across all active contacts.",
+                el,
+            )
         if coll == "Payments":
             return self._payment(el)
         rec = _dates(dict(current, **el))
@@ -255,9 +287,18 @@ class XeroStandIn(StandInServer):
             tax += _dec(ln.get("TaxAmount", 0))
         rec["SubTotal"], rec["TotalTax"], rec["Total"] = sub, tax, sub + tax
         if coll == "Invoices":
-            paid = sum((_dec(p["Amount"]) for p in self.store["Payments"].values()
-                        if p["Invoice"]["InvoiceID"] == rec["InvoiceID"] and p["Status"] == "AUTHORISED"),
-                       Decimal(0)) if rec.get("InvoiceID") else Decimal(0)
+            paid = (
+                sum(
+                    (
+                        _dec(p["Amount"])
+                        for p in self.store["Payments"].values()
+                        if p["Invoice"]["InvoiceID"] == rec["InvoiceID"] and p["Status"] == "AUTHORISED"
+                    ),
+                    Decimal(0),
+                )
+                if rec.get("InvoiceID")
+                else Decimal(0)
+            )
             rec["AmountPaid"], rec["AmountDue"] = paid, sub + tax - paid
         if coll == "CreditNotes":
             rec["RemainingCredit"] = sub + tax

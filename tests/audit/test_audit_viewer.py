@@ -36,8 +36,13 @@ def test_rows_name_people_and_keep_the_stored_label(session, team):
 
 def test_other_actors_read_as_words(session, team):
     names = svc.actor_names(session, {"system", "api:website backend", "webhook:stripe", "user:99999", "web:x"})
-    assert names == {"system": "System", "api:website backend": "API key: website backend",
-                     "webhook:stripe": "Webhook: stripe", "user:99999": "user:99999", "web:x": "web:x"}
+    assert names == {
+        "system": "System",
+        "api:website backend": "API key: website backend",
+        "webhook:stripe": "Webhook: stripe",
+        "user:99999": "user:99999",
+        "web:x": "web:x",
+    }
 
 
 def test_filters_by_entity_action_and_actor(session, team):
@@ -93,15 +98,16 @@ def test_pages_newest_first(session, team):
 
 
 def test_csv_names_people_and_cannot_run_a_formula(session, team):
-    capture(session, {"name": "=HYPERLINK(\"http://evil\")", "email": "eve@evil.test", "company": "＝1+1",
-                      "message": "hi"})
+    capture(
+        session, {"name": '=HYPERLINK("http://evil")', "email": "eve@evil.test", "company": "＝1+1", "message": "hi"}
+    )
     _role_change(session, team)
     rows = list(csv.reader(io.StringIO(svc.audit_csv(session, F()))))
     assert rows[0] == svc.CSV_HEADER
     who = {r[2] for r in rows[1:]}
     assert "Olivia Owner" in who
     cells = [c for r in rows[1:] for c in r]
-    assert "'=HYPERLINK(\"http://evil\")" in cells and "'＝1+1" in cells
+    assert '\'=HYPERLINK("http://evil")' in cells and "'＝1+1" in cells
     assert not any(c[:1] in "=+-@" for c in cells if c)
     role = [r for r in rows if r[4] == "update" and r[7] == "role"]
     assert role and role[0][8:10] == ["sales", "admin"] and role[0][1] == "Europe/Paris"

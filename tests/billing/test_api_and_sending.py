@@ -43,9 +43,10 @@ def test_rest_cycle_build_issue_send_pay(client, world, session):
     assert sent["payment_link_url"] is None  # Stripe not configured: manual payment only
     r = client.get(f"/api/v1/invoices/{draft['id']}/pdf")
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
-    r = client.post(f"/api/v1/invoices/{draft['id']}/payments",
-                    json={"amount_minor": 72800, "method": "bank_transfer", "received_on": "2026-04-02",
-                          "reference": "TRF 99"})
+    r = client.post(
+        f"/api/v1/invoices/{draft['id']}/payments",
+        json={"amount_minor": 72800, "method": "bank_transfer", "received_on": "2026-04-02", "reference": "TRF 99"},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["invoice"]["status"] == "paid"
     got = client.get(f"/api/v1/invoices/{draft['id']}").json()

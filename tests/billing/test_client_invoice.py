@@ -29,8 +29,16 @@ UP_TO = date(2026, 3, 31)
 
 def no_role_time(w: World, minutes: int, rate: int = 9500) -> TimeEntry:
     """Time on no budget line: its candidate key ("time:bl:0:<rate>") repeats across projects."""
-    te = TimeEntry(project_id=w.pid, budget_line_id=None, user_id=w.user.id, day=date(2026, 3, 5), minutes=minutes,
-                   billable=True, rate_minor=rate, approved_at=APPROVED)
+    te = TimeEntry(
+        project_id=w.pid,
+        budget_line_id=None,
+        user_id=w.user.id,
+        day=date(2026, 3, 5),
+        minutes=minutes,
+        billable=True,
+        rate_minor=rate,
+        approved_at=APPROVED,
+    )
     w.s.add(te)
     w.s.flush()
     return te
@@ -46,8 +54,8 @@ def two(world, session):
 
 def test_one_invoice_bills_both_projects_grouped_by_project(two, session):
     web, app = two
-    web.time(90)                 # 142.50 + 20 % tax
-    web.milestone(30000)         # 300.00 + 20 % tax
+    web.time(90)  # 142.50 + 20 % tax
+    web.milestone(30000)  # 300.00 + 20 % tax
     app.time(60, line=app.design)  # 80.00
     app.change_order(12345)
     inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
@@ -102,10 +110,12 @@ def test_the_projects_are_checked(two, session):
     dollars = web.another_project("US rollout", currency="USD")
     for proj in (web, app, foreign, dollars):
         proj.change_order(100)
-    cases = [([web.pid, foreign.pid], "project_ids", "Not a project of this client: Their project"),
-             ([web.pid, dollars.pid], "project_ids", "different currencies (EUR, USD)"),
-             ([web.pid, 999999], "project_id", "No project 999999"),
-             ([], "project_ids", "at least one project")]
+    cases = [
+        ([web.pid, foreign.pid], "project_ids", "Not a project of this client: Their project"),
+        ([web.pid, dollars.pid], "project_ids", "different currencies (EUR, USD)"),
+        ([web.pid, 999999], "project_id", "No project 999999"),
+        ([], "project_ids", "at least one project"),
+    ]
     for ids, field, message in cases:
         with pytest.raises(billing.BillingError, match=message.replace("(", r"\(").replace(")", r"\)")) as exc:
             billing.build_client_invoice(session, web.account.id, ids, UP_TO)
@@ -123,8 +133,13 @@ def test_unticking_is_per_project_with_keys_unique_across_projects(two, session)
     per_project = billing.client_candidates(session, web.account.id, [web.pid, app.pid], UP_TO)
     keys = [billing.project_key(p.id, c.key) for p, cands in per_project for c in cands]
     assert len(keys) == len(set(keys)) == 2
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO,
-                                       exclude_keys={billing.project_key(app.pid, "time:bl:0:9500")})
+    inv = billing.build_client_invoice(
+        session,
+        web.account.id,
+        [web.pid, app.pid],
+        UP_TO,
+        exclude_keys={billing.project_key(app.pid, "time:bl:0:9500")},
+    )
     (line,) = billing.lines_of(session, inv.id)
     assert line.project_id == web.pid and line.amount_minor == 9500
     assert [c.amount_minor for c in billing.unbilled_candidates(session, app.pid, UP_TO)] == [19000]
@@ -159,7 +174,10 @@ def test_each_project_deducts_its_own_deposit(two, session):
     inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
     lines = billing.lines_of(session, inv.id)
     assert [(ln.project_id, ln.source_type, ln.amount_minor) for ln in lines] == [
-        (app.pid, "change_order", 5000), (web.pid, "change_order", 50000), (web.pid, "deposit", -10000)]
+        (app.pid, "change_order", 5000),
+        (web.pid, "change_order", 50000),
+        (web.pid, "deposit", -10000),
+    ]
     assert inv.subtotal_minor == 45000 == billing.billed_sources_total(session, inv.id)
 
 
@@ -207,8 +225,17 @@ def test_a_stripe_payment_on_a_client_invoice_reaches_every_deal(two, session):
     app.change_order(2000)
     inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
     billing.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))
-    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=inv.total_minor, currency="EUR",
-                        method="stripe", status="succeeded", received_on=date(2026, 4, 2)))
+    session.add(
+        Payment(
+            invoice_id=inv.id,
+            account_id=inv.account_id,
+            amount_minor=inv.total_minor,
+            currency="EUR",
+            method="stripe",
+            status="succeeded",
+            received_on=date(2026, 4, 2),
+        )
+    )
     session.flush()
     row = billing.lock_invoice_row(session, inv.id)
     assert row.deal_id is None
@@ -220,6 +247,7 @@ def test_a_stripe_payment_on_a_client_invoice_reaches_every_deal(two, session):
 
 
 # --- API -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def client(db_url, world, session):
@@ -239,13 +267,17 @@ def test_rest_builds_one_draft_for_the_client(client, world, session):
     app.change_order(50000)
     session.commit()
     url = f"/api/v1/accounts/{world.account.id}/invoices"
-    r = client.get(f"/api/v1/accounts/{world.account.id}/unbilled",
-                   params={"project_ids": f"{world.pid},{app.pid}", "up_to": "2026-03-31"})
+    r = client.get(
+        f"/api/v1/accounts/{world.account.id}/unbilled",
+        params={"project_ids": f"{world.pid},{app.pid}", "up_to": "2026-03-31"},
+    )
     assert r.status_code == 200, r.text
     keys = [i["key"] for i in r.json()["items"]]
     assert len(keys) == len(set(keys)) == 4
-    r = client.post(url, json={"project_ids": [world.pid, app.pid], "up_to": "2026-03-31",
-                               "exclude": [f"p{app.pid}:time:bl:0:9500"]})
+    r = client.post(
+        url,
+        json={"project_ids": [world.pid, app.pid], "up_to": "2026-03-31", "exclude": [f"p{app.pid}:time:bl:0:9500"]},
+    )
     assert r.status_code == 201, r.text
     draft = r.json()
     assert draft["status"] == "draft" and draft["project_id"] is None
@@ -281,13 +313,18 @@ def test_rest_refuses_another_clients_project(client, world, session):
 
 # --- property ----------------------------------------------------------------------------------
 
-time_st = st.tuples(st.integers(1, 600), st.integers(0, 40), st.booleans(), st.booleans(),
-                    st.sampled_from([0, 8000, 9500, 333]))
-project_st = st.tuples(st.lists(time_st, max_size=6),
-                       st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["fixed", "milestone"]),
-                                          st.booleans(), st.booleans()), max_size=2),
-                       st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["approved", "sent"])), max_size=2),
-                       st.booleans())
+time_st = st.tuples(
+    st.integers(1, 600), st.integers(0, 40), st.booleans(), st.booleans(), st.sampled_from([0, 8000, 9500, 333])
+)
+project_st = st.tuples(
+    st.lists(time_st, max_size=6),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from(["fixed", "milestone"]), st.booleans(), st.booleans()),
+        max_size=2,
+    ),
+    st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["approved", "sent"])), max_size=2),
+    st.booleans(),
+)
 
 
 def test_client_invoice_total_is_its_sources_and_leaves_nothing(db_url):
@@ -329,8 +366,12 @@ def test_client_invoice_total_is_its_sources_and_leaves_nothing(db_url):
             # the lines come grouped: a project's lines are contiguous
             order = [ln.project_id for ln in lines]
             assert all(order.index(p) + order.count(p) - 1 == len(order) - 1 - order[::-1].index(p) for p in set(order))
-            assert s.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id,
-                                                    InvoiceLine.project_id.is_(None))).all() == []
+            assert (
+                s.exec(
+                    select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id, InvoiceLine.project_id.is_(None))
+                ).all()
+                == []
+            )
             s.rollback()
 
     prop()

@@ -28,9 +28,17 @@ def test_default_message_and_composer_message_with_cc(session, world):
     inv = draft_invoice(session, world)
     draft = sending.email_draft(session, inv.id)
     assert draft.to == "carl@client.test" and draft.subject == "Invoice {document_number}"
-    out = sending.send_invoice(session, inv.id, SYSTEM, message=Message(
-        to="carl@client.test", cc="ap@client.test", subject="{org_name} invoice {document_number}",
-        body="Hello {contact_name}, {total} due {due_date}. {link}"))
+    out = sending.send_invoice(
+        session,
+        inv.id,
+        SYSTEM,
+        message=Message(
+            to="carl@client.test",
+            cc="ap@client.test",
+            subject="{org_name} invoice {document_number}",
+            body="Hello {contact_name}, {total} due {due_date}. {link}",
+        ),
+    )
     session.commit()
     inv = session.get(Invoice, inv.id)
     msg = session.get(OutboxMessage, out["message_id"])

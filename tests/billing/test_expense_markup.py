@@ -20,8 +20,10 @@ def test_marked_up_rounds_once_half_up():
     assert marked_up(12_345, Decimal("0")) == 12_345
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12),
-       st.decimals(min_value=0, max_value=500, places=4, allow_nan=False))
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.decimals(min_value=0, max_value=500, places=4, allow_nan=False),
+)
 def test_marked_up_is_the_amount_plus_the_rounded_percent(amount, pct):
     got = marked_up(amount, pct)
     exact = Decimal(amount) * (1 + pct / 100)

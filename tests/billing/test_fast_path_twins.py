@@ -45,8 +45,17 @@ def _with_link(session, inv: Invoice) -> Invoice:
 
 
 def _receive(session, inv: Invoice, amount: int, status: str) -> None:
-    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount, currency=inv.currency,
-                        method="stripe", status=status, received_on=date(2026, 4, 2)))
+    session.add(
+        Payment(
+            invoice_id=inv.id,
+            account_id=inv.account_id,
+            amount_minor=amount,
+            currency=inv.currency,
+            method="stripe",
+            status=status,
+            received_on=date(2026, 4, 2),
+        )
+    )
     session.flush()
 
 
@@ -66,15 +75,32 @@ def _fast(session, inv: Invoice, lock=billing.lock_invoice_row) -> None:
 def _state(session, inv_id: int) -> dict:
     inv = session.get(Invoice, inv_id)
     session.refresh(inv)
-    credit = session.exec(select(ClientCredit.amount_minor).join(Payment, Payment.id == ClientCredit.payment_id)
-                          .where(Payment.invoice_id == inv_id)).all()
-    audits = session.exec(select(AuditLog.after).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv_id,
-                                                       AuditLog.action == "status_from_ledger")).all()
-    paid_events = [a for a in session.exec(select(Activity.subject).where(Activity.deal_id == inv.deal_id))
-                   if a.startswith(f"Invoice {inv.number} paid")]
-    return {"status": inv.status, "paid": inv.paid_minor, "refunded": inv.refunded, "disputed": inv.disputed,
-            "open": billing.open_amount(session, inv), "credit": sorted(credit),
-            "link": inv.payment_link_id is not None, "audited": len(audits), "paid_events": len(paid_events)}
+    credit = session.exec(
+        select(ClientCredit.amount_minor)
+        .join(Payment, Payment.id == ClientCredit.payment_id)
+        .where(Payment.invoice_id == inv_id)
+    ).all()
+    audits = session.exec(
+        select(AuditLog.after).where(
+            AuditLog.entity == "invoice", AuditLog.entity_id == inv_id, AuditLog.action == "status_from_ledger"
+        )
+    ).all()
+    paid_events = [
+        a
+        for a in session.exec(select(Activity.subject).where(Activity.deal_id == inv.deal_id))
+        if a.startswith(f"Invoice {inv.number} paid")
+    ]
+    return {
+        "status": inv.status,
+        "paid": inv.paid_minor,
+        "refunded": inv.refunded,
+        "disputed": inv.disputed,
+        "open": billing.open_amount(session, inv),
+        "credit": sorted(credit),
+        "link": inv.payment_link_id is not None,
+        "audited": len(audits),
+        "paid_events": len(paid_events),
+    }
 
 
 @pytest.mark.parametrize("label, net, payments", CASES, ids=[c[0] for c in CASES])
@@ -106,10 +132,12 @@ def test_the_core_audit_insert_writes_the_row_the_orm_path_writes(world, session
     actor = Actor("system", None, "stripe")
     orm = record_action(session, actor, "invoice", 7, "payment_link", {"link": "plink_1"})
     session.flush()
-    session.connection().execute(billing.AUDIT_INSERT, audit_values(actor, "payment_link", "invoice", 7, None,
-                                                                    {"link": "plink_1"}))
-    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == 7)
-                        .order_by(AuditLog.id)).all()
+    session.connection().execute(
+        billing.AUDIT_INSERT, audit_values(actor, "payment_link", "invoice", 7, None, {"link": "plink_1"})
+    )
+    rows = session.exec(
+        select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == 7).order_by(AuditLog.id)
+    ).all()
     assert len(rows) == 2 and rows[0].id == orm.id
     columns = [c for c in AuditLog.model_fields if c not in ("id", "at")]
     assert [getattr(rows[0], c) for c in columns] == [getattr(rows[1], c) for c in columns]
@@ -126,10 +154,15 @@ def test_back_to_back_events_on_the_fast_path_read_the_invoice_as_it_is_now(worl
     _receive(session, inv, 9000, "succeeded")  # 20.00 over
     billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
     session.flush()
-    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
-                                               AuditLog.action == "status_from_ledger").order_by(AuditLog.id)).all()
-    assert [(r.before.get("status"), r.after.get("status")) for r in rows] == [("sent", "partially_paid"),
-                                                                              ("partially_paid", "paid")]
+    rows = session.exec(
+        select(AuditLog)
+        .where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id, AuditLog.action == "status_from_ledger")
+        .order_by(AuditLog.id)
+    ).all()
+    assert [(r.before.get("status"), r.after.get("status")) for r in rows] == [
+        ("sent", "partially_paid"),
+        ("partially_paid", "paid"),
+    ]
     assert session.exec(select(ClientCredit.amount_minor)).all() == [2000]
     session.refresh(inv)
     assert inv.status == "paid" and inv.paid_minor == 14000

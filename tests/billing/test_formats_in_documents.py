@@ -50,8 +50,9 @@ def test_lists_portal_and_statement_in_german_then_english(world, session):
     world.time(855)
     inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
     service.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))  # due 2026-05-01
-    service.record_manual_payment(session, inv.id, service.SYSTEM, amount_minor=100, method="bank_transfer",
-                                  received_on=date(2026, 4, 3))
+    service.record_manual_payment(
+        session, inv.id, service.SYSTEM, amount_minor=100, method="bank_transfer", received_on=date(2026, 4, 3)
+    )
     aid = world.account.id
     start, end = date(2026, 3, 1), date(2026, 4, 30)
     formats.save_formats(session, service.SYSTEM, locale="de-DE", hours_format="hm")

@@ -27,12 +27,12 @@ def test_every_line_kind_keeps_an_inclusive_tax_inside_its_amount(world, session
     dev_incl = BudgetLine(project_id=w.pid, role="Tester", rate_minor=6000, tax_rate_id=incl.id)
     session.add(dev_incl)
     session.flush()
-    w.time(60, line=dev_incl)                            # 60.00 incl. 20 % -> tax 10.00
-    w.milestone(12000, tax=incl)                         # tax 2000
-    w.change_order(1000, tax=incl)                       # 1000 x 20/120 = 166.67 -> 167
-    w.expense(2500, tax=incl)                            # 416.67 -> 417
-    w.retainer(3001, start=date(2026, 3, 1), tax=incl)   # 500.17 -> 500
-    w.milestone(10000, kind="fixed")                     # exclusive 20 % -> +2000 on top
+    w.time(60, line=dev_incl)  # 60.00 incl. 20 % -> tax 10.00
+    w.milestone(12000, tax=incl)  # tax 2000
+    w.change_order(1000, tax=incl)  # 1000 x 20/120 = 166.67 -> 167
+    w.expense(2500, tax=incl)  # 416.67 -> 417
+    w.retainer(3001, start=date(2026, 3, 1), tax=incl)  # 500.17 -> 500
+    w.milestone(10000, kind="fixed")  # exclusive 20 % -> +2000 on top
     inv = billing.build_invoice(session, w.pid, UP_TO)
     lines = billing.lines_of(session, inv.id)
     by_amount = {ln.amount_minor: ln for ln in lines}
@@ -66,12 +66,17 @@ def test_inclusive_deposit_is_deducted_and_credited_with_its_rule(world, session
     assert all(ln.tax_inclusive for ln in billing.lines_of(session, cn.id))
 
 
-@given(amount=st.integers(-10**9, 10**9), rate=st.decimals(0, 100, places=4), inclusive=st.booleans())
+@given(amount=st.integers(-(10**9), 10**9), rate=st.decimals(0, 100, places=4), inclusive=st.booleans())
 def test_invoice_line_tax_is_the_quote_line_tax(amount, rate, inclusive):
     """One rule: an invoice line taxes its amount exactly as a one-unit quote line would."""
     if amount >= 0:  # quotes refuse negative prices; invoices have them (deductions, credit notes)
-        quote = compute_totals([LineInput(key=1, quantity=1, unit_price_minor=amount, tax_key=1,
-                                          tax_percent=rate, tax_inclusive=inclusive)])
+        quote = compute_totals(
+            [
+                LineInput(
+                    key=1, quantity=1, unit_price_minor=amount, tax_key=1, tax_percent=rate, tax_inclusive=inclusive
+                )
+            ]
+        )
         assert billing._line_tax(amount, rate, inclusive) == quote.line(1).tax_minor
         assert quote.total_minor == amount + (0 if inclusive else quote.tax_minor)
     # a credit note line is the exact negation of the line it credits
@@ -101,7 +106,10 @@ def test_deal_panel_shows_invoiced_collected_and_open(world, session):
     w.milestone(10000, kind="fixed")  # 100.00 + 20 % = 120.00
     inv = billing.build_invoice(session, w.pid, UP_TO)
     billing.issue_invoice(session, inv.id)
-    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=5000, method="bank_transfer", reference="T1")
+    billing.record_manual_payment(
+        session, inv.id, billing.SYSTEM, amount_minor=5000, method="bank_transfer", reference="T1"
+    )
     panel = views.deal_panel_data(session, w.deal.id)
     assert (panel["invoiced"], panel["collected"], panel["open"]) == tuple(
-        format_money(m, "EUR") for m in (12000, 5000, 7000))
+        format_money(m, "EUR") for m in (12000, 5000, 7000)
+    )

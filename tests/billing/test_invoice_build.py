@@ -19,15 +19,15 @@ UP_TO = date(2026, 3, 31)
 
 def test_builds_a_draft_from_every_billable_source(world, session):
     w = world
-    w.time(90)                      # 1.5 h x 95.00 = 142.50
-    w.time(45, rate=9500)           # same group
-    w.time(60, line=w.design)       # 80.00, no tax
-    w.time(60, approved=False)      # not approved: left out
-    w.time(60, billable=False)      # not billable
+    w.time(90)  # 1.5 h x 95.00 = 142.50
+    w.time(45, rate=9500)  # same group
+    w.time(60, line=w.design)  # 80.00, no tax
+    w.time(60, approved=False)  # not approved: left out
+    w.time(60, billable=False)  # not billable
     w.time(60, day=date(2026, 4, 2))  # after the date
     w.milestone(50000, kind="fixed")
     w.milestone(30000, reached=True)
-    w.milestone(70000, reached=False)   # planned: left out
+    w.milestone(70000, reached=False)  # planned: left out
     w.change_order(12345)
     w.change_order(99999, status="sent")  # not approved
     w.expense(2500)
@@ -170,16 +170,24 @@ def test_manual_payments_partial_paid_and_overpaid(world, session):
     w.change_order(10000)  # no tax
     inv = billing.build_invoice(session, w.pid, UP_TO)
     billing.issue_invoice(session, inv.id)
-    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=4000, method="check",
-                                  received_on=date(2026, 4, 1), reference="CHK 1")
+    billing.record_manual_payment(
+        session,
+        inv.id,
+        billing.SYSTEM,
+        amount_minor=4000,
+        method="check",
+        received_on=date(2026, 4, 1),
+        reference="CHK 1",
+    )
     assert inv.status == "partially_paid" and inv.paid_minor == 4000
     # 70.00 against 60.00 open: refused until the overpayment is confirmed, naming the 10.00 credit
     with pytest.raises(DomainError, match="client credit of €10.00") as refused:
         billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer")
     assert refused.value.code == "amount.overpayment" and refused.value.kind == "invalid"
     assert inv.paid_minor == 4000 and not session.exec(select(ClientCredit)).all()
-    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer",
-                                  confirm_overpayment=True)
+    billing.record_manual_payment(
+        session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer", confirm_overpayment=True
+    )
     assert inv.status == "paid" and inv.paid_minor == 11000
     assert session.exec(select(ClientCredit)).one().amount_minor == 1000
     from l2c_app.billing.views import invoice_detail
@@ -218,6 +226,7 @@ def test_retainer_periods_bill_month_by_month(world, session):
 def test_settings_validate_the_pattern(world, session):
     with pytest.raises(billing.BillingError, match="seq"):
         billing.save_billing_settings(session, billing.SYSTEM, {"invoice_number_pattern": "INV-{year}"})
-    cfg = billing.save_billing_settings(session, billing.SYSTEM, {"invoice_terms": "due_on_receipt",
-                                                                  "reminder_days_after": "7, 1"})
+    cfg = billing.save_billing_settings(
+        session, billing.SYSTEM, {"invoice_terms": "due_on_receipt", "reminder_days_after": "7, 1"}
+    )
     assert cfg["invoice_terms"] == "due_on_receipt" and cfg["reminder_days_after"] == [1, 7]

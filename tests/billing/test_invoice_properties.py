@@ -19,24 +19,34 @@ from tests.conftest import examples_for
 
 UP_TO = date(2026, 3, 31)
 
-time_st = st.tuples(st.integers(1, 600), st.integers(0, 40), st.booleans(), st.booleans(),
-                    st.sampled_from([0, 8000, 9500, 12345, 333]))
+time_st = st.tuples(
+    st.integers(1, 600), st.integers(0, 40), st.booleans(), st.booleans(), st.sampled_from([0, 8000, 9500, 12345, 333])
+)
 ms_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["fixed", "milestone"]), st.booleans(), st.booleans())
 co_st = st.tuples(st.integers(0, 10**7), st.sampled_from(["approved", "sent", "draft"]))
 
 
 def test_total_is_sum_of_sources_and_nothing_left(db_url):
     @settings(max_examples=examples_for(db_url, 25, 6), deadline=None)
-    @given(times=st.lists(time_st, max_size=12), milestones=st.lists(ms_st, max_size=4),
-           changes=st.lists(co_st, max_size=4), itemise=st.booleans())
+    @given(
+        times=st.lists(time_st, max_size=12),
+        milestones=st.lists(ms_st, max_size=4),
+        changes=st.lists(co_st, max_size=4),
+        itemise=st.booleans(),
+    )
     def prop(times, milestones, changes, itemise):
         from l2c_app.core.db import engine_for
 
         with Session(engine_for(db_url), expire_on_commit=False) as s:
             w = World(s, itemise_time=itemise)
             for minutes, day_offset, approved, use_design, rate in times:
-                w.time(minutes, day=date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31),
-                       approved=approved, line=w.design if use_design else w.dev, rate=rate)
+                w.time(
+                    minutes,
+                    day=date(2026, 3, 1 + day_offset) if day_offset < 31 else date(2026, 4, 1 + day_offset - 31),
+                    approved=approved,
+                    line=w.design if use_design else w.dev,
+                    rate=rate,
+                )
             for amount, kind, reached, inclusive in milestones:
                 w.milestone(amount, kind=kind, reached=reached, tax=w.vat_incl if inclusive else w.vat)
             for amount, status in changes:

@@ -33,9 +33,15 @@ def _png() -> bytes:
 def fill_the_seller_profile(page, app) -> None:
     page.goto(f"{app.base_url}/settings")
     expect(page.get_by_role("heading", name="Seller profile")).to_be_visible()
-    for label, value in (("Legal name", "Northstar Studio GmbH"), ("VAT / tax id", "DE123456789"),
-                         ("Address line 1", "Hauptstraße 5"), ("Postcode", "10115"), ("City", "Berlin"),
-                         ("Country", "Germany"), ("BIC", "COBADEFFXXX")):
+    for label, value in (
+        ("Legal name", "Northstar Studio GmbH"),
+        ("VAT / tax id", "DE123456789"),
+        ("Address line 1", "Hauptstraße 5"),
+        ("Postcode", "10115"),
+        ("City", "Berlin"),
+        ("Country", "Germany"),
+        ("BIC", "COBADEFFXXX"),
+    ):
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_label("IBAN", exact=True).fill("DE89 3704 0044 0532 0130 01")  # one digit mistyped
     page.get_by_role("button", name="Save seller profile").click()
@@ -45,7 +51,8 @@ def fill_the_seller_profile(page, app) -> None:
     expect(page.get_by_text("Seller profile saved")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     page.locator("#logo_upload input[type=file]").set_input_files(
-        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": _png()}])
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": _png()}]
+    )
     page.get_by_role("button", name="Upload logo").click()
     expect(page.get_by_role("img", name="Current logo")).to_be_visible()
     page.reload()  # saved, not just typed: the form shows the stored, normalised IBAN
@@ -109,16 +116,36 @@ def the_pdf_says_the_same(app, token: str, number: str) -> None:
 
     pdf = httpx.get(f"{app.base_url}/i/{token}/pdf", timeout=30).content
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    for expected in ("Northstar Studio GmbH", "VAT id: DE123456789", "Client VAT id: FR40303265045",
-                     "IBAN: DE89 3704 0044 0532 0130 00", f"Reference: {number}", "Tax by rate"):
+    for expected in (
+        "Northstar Studio GmbH",
+        "VAT id: DE123456789",
+        "Client VAT id: FR40303265045",
+        "IBAN: DE89 3704 0044 0532 0130 00",
+        f"Reference: {number}",
+        "Tax by rate",
+    ):
         assert expected in text, expected
     if shutil.which("pdftoppm"):
         with open(f"{SHOTS}/invoice-bank.pdf", "wb") as f:
             f.write(pdf)
         for width in (1366, 390):
-            subprocess.run(["pdftoppm", "-png", "-r", "150", "-scale-to-x", str(width), "-scale-to-y", "-1",
-                            "-singlefile", f"{SHOTS}/invoice-bank.pdf", f"{SHOTS}/invoice-pdf-{width}"],
-                           check=True, timeout=60)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "150",
+                    "-scale-to-x",
+                    str(width),
+                    "-scale-to-y",
+                    "-1",
+                    "-singlefile",
+                    f"{SHOTS}/invoice-bank.pdf",
+                    f"{SHOTS}/invoice-pdf-{width}",
+                ],
+                check=True,
+                timeout=60,
+            )
 
 
 @pytest.mark.browser

@@ -112,8 +112,9 @@ def test_reversal_keeps_the_payment_recomputes_and_removes_its_credit(world, ses
     assert inv.status == "partially_paid" and inv.paid_minor == 5000 and credits(session) == 0
     kept = session.get(Payment, p2.id)
     assert kept.status == "reversed" and kept.reversal_reason == "typed twice" and kept.reversed_at is not None
-    assert session.exec(select(AuditLog).where(AuditLog.entity == "payment", AuditLog.entity_id == p2.id,
-                                               AuditLog.action == "reverse")).one()
+    assert session.exec(
+        select(AuditLog).where(AuditLog.entity == "payment", AuditLog.entity_id == p2.id, AuditLog.action == "reverse")
+    ).one()
     with pytest.raises(DomainError) as again:
         ledger.reverse_payment(session, p2.id, SYSTEM, "again")
     assert again.value.kind == "conflict"
@@ -232,8 +233,9 @@ def test_refunded_or_lost_overpayment_keeps_no_stale_credit(world, session):
     billing.recompute_status(session, inv.id)
     assert credits(session) == 1000
     # Stripe withdraws a disputed charge's funds when the dispute opens (charge.dispute.funds_withdrawn)
-    session.add(Dispute(payment_id=p.id, stripe_dispute_id="dp_1", amount_minor=13000, withdrawn_minor=13000,
-                        status="lost"))
+    session.add(
+        Dispute(payment_id=p.id, stripe_dispute_id="dp_1", amount_minor=13000, withdrawn_minor=13000, status="lost")
+    )
     session.flush()
     billing.recompute_status(session, inv.id)
     assert credits(session) == 0 and session.get(Invoice, inv.id).status == "sent"
@@ -285,9 +287,11 @@ op_st = st.one_of(
 
 def test_any_sequence_keeps_the_ledger_consistent(db_url):
     @settings(max_examples=examples_for(db_url, 30, 5), deadline=None)
-    @given(currency=st.sampled_from(["EUR", "JPY", "BHD"]),
-           amounts=st.lists(st.integers(1, 20_000), min_size=1, max_size=3),
-           ops=st.lists(st.tuples(st.integers(0, 1), op_st), max_size=12))
+    @given(
+        currency=st.sampled_from(["EUR", "JPY", "BHD"]),
+        amounts=st.lists(st.integers(1, 20_000), min_size=1, max_size=3),
+        ops=st.lists(st.tuples(st.integers(0, 1), op_st), max_size=12),
+    )
     def prop(currency, amounts, ops):
         from l2c_app.core.db import engine_for
 
@@ -303,9 +307,11 @@ def test_any_sequence_keeps_the_ledger_consistent(db_url):
                     if op == "pay":
                         pay(s, inv, n, confirm_overpayment=flag)
                     elif op == "reverse":
-                        standing = s.exec(select(Payment).where(Payment.status == "succeeded",
-                                                                Payment.invoice_id.in_([i.id for i in invs]))
-                                          .order_by(Payment.id)).all()
+                        standing = s.exec(
+                            select(Payment)
+                            .where(Payment.status == "succeeded", Payment.invoice_id.in_([i.id for i in invs]))
+                            .order_by(Payment.id)
+                        ).all()
                         if standing:
                             ledger.reverse_payment(s, standing[n % len(standing)].id, SYSTEM, "property")
                     elif op == "apply":
@@ -341,11 +347,21 @@ def _check(s, w, invs):
             assert open_ == 0
         else:
             assert open_ == max(0, due - paid - inv.written_off_minor) >= 0
-            expected = ("paid" if paid >= due else "written_off" if inv.written_off_minor and open_ == 0
-                        else "partially_paid" if paid else "sent")
+            expected = (
+                "paid"
+                if paid >= due
+                else "written_off"
+                if inv.written_off_minor and open_ == 0
+                else "partially_paid"
+                if paid
+                else "sent"
+            )
             assert inv.status == expected
         pay_ids = [p.id for p in s.exec(select(Payment).where(Payment.invoice_id == inv.id))]
-        held = sum(c.amount_minor for c in s.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids)))) \
-            if pay_ids else 0
+        held = (
+            sum(c.amount_minor for c in s.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids))))
+            if pay_ids
+            else 0
+        )
         assert held == max(0, paid - due)  # the credit is exactly what is held above what is due
     assert ledger.client_credit_balance(s, w.account.id, w.project.currency) >= 0

@@ -64,8 +64,10 @@ def test_overpayment_is_422_until_confirmed_then_reversed(client, world, session
 
 def test_apply_credit_route(client, world, session):
     first = issued_id(session, world, 10000)
-    client.post(f"/api/v1/invoices/{first}/payments",
-                json={"amount_minor": 20000, "method": "check", "confirm_overpayment": True})  # 80.00 credit
+    client.post(
+        f"/api/v1/invoices/{first}/payments",
+        json={"amount_minor": 20000, "method": "check", "confirm_overpayment": True},
+    )  # 80.00 credit
     later = issued_id(session, world, 5000)  # 60.00
     r = client.post(f"/api/v1/invoices/{later}/apply-credit", json={"amount_minor": 8001})
     assert r.status_code == 422 and r.json()["error"]["code"] == "amount.exceeds_credit"

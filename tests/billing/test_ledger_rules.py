@@ -54,6 +54,7 @@ def other_client(session, w, currency="EUR"):
 
 # --- client credit balance ------------------------------------------------------------------
 
+
 def test_no_client_or_no_credit_is_a_balance_of_zero(world, session):
     assert ledger.client_credit_balance(session, None, "EUR") == 0
     assert balance(session, world) == 0
@@ -88,15 +89,24 @@ def test_a_balance_counts_its_own_client_and_currency_only(world, session):
     assert balance(session, world) == 2000
     ledger.reverse_payment(session, used.id, SYSTEM, "wrong invoice")
     assert balance(session, world) == 3000
-    rows = {(r["account_id"], r["currency"]): (r["held"], r["applied"], r["balance"])
-            for r in ledger.credit_balances(session)}
-    assert rows == {(world.account.id, "EUR"): (3000, 0, 3000), (world.account.id, "USD"): (700, 500, 200),
-                    (other.account.id, "EUR"): (10000, 4000, 6000)}
+    rows = {
+        (r["account_id"], r["currency"]): (r["held"], r["applied"], r["balance"])
+        for r in ledger.credit_balances(session)
+    }
+    assert rows == {
+        (world.account.id, "EUR"): (3000, 0, 3000),
+        (world.account.id, "USD"): (700, 500, 200),
+        (other.account.id, "EUR"): (10000, 4000, 6000),
+    }
     assert [(r["account_id"], r["currency"]) for r in ledger.credit_balances(session)] == [
-        (other.account.id, "EUR"), (world.account.id, "EUR"), (world.account.id, "USD")]
+        (other.account.id, "EUR"),
+        (world.account.id, "EUR"),
+        (world.account.id, "USD"),
+    ]
 
 
 # --- overpayment guard ----------------------------------------------------------------------
+
 
 def test_the_overpayment_credit_is_what_goes_above_due(world, session):
     inv = issued(session, world, 10000)  # 120.00
@@ -114,6 +124,7 @@ def test_the_overpayment_credit_is_what_goes_above_due(world, session):
 
 # --- reversal -------------------------------------------------------------------------------
 
+
 def test_a_reversal_takes_the_payment_named_and_only_a_standing_manual_one(world, session):
     inv = issued(session, world, 10000)
     p1 = pay(session, inv, 2000)
@@ -129,10 +140,24 @@ def test_a_reversal_takes_the_payment_named_and_only_a_standing_manual_one(world
     assert missing.kind == "not_found" and missing.field == "payment_id"
     again = refused(ledger.reverse_payment, session, p2.id, SYSTEM, "twice")
     assert again.kind == "conflict" and again.field == "status"
-    card = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=1000, currency="EUR", method="card",
-                   status="succeeded", received_on=date(2026, 3, 5))
-    loose = Payment(invoice_id=None, account_id=inv.account_id, amount_minor=1000, currency="EUR",
-                    method="bank_transfer", status="succeeded", received_on=date(2026, 3, 5))
+    card = Payment(
+        invoice_id=inv.id,
+        account_id=inv.account_id,
+        amount_minor=1000,
+        currency="EUR",
+        method="card",
+        status="succeeded",
+        received_on=date(2026, 3, 5),
+    )
+    loose = Payment(
+        invoice_id=None,
+        account_id=inv.account_id,
+        amount_minor=1000,
+        currency="EUR",
+        method="bank_transfer",
+        status="succeeded",
+        received_on=date(2026, 3, 5),
+    )
     session.add_all([card, loose])
     session.flush()
     assert refused(ledger.reverse_payment, session, card.id, SYSTEM, "refund").field == "method"
@@ -170,16 +195,19 @@ def test_a_reversal_may_take_exactly_the_credit_left(world, session):
     assert balance(session, world) == 800
     refused(ledger.reverse_payment, session, over.id, SYSTEM, "typo")  # loses 30.00, 8.00 held
     # exactly as much credit held as the reversal loses: allowed
-    ledger.reverse_payment(session, session.exec(select(Payment).where(Payment.invoice_id == spent.id)).one().id,
-                           SYSTEM, "wrong invoice")
-    ledger.reverse_payment(session, session.exec(select(Payment).where(Payment.invoice_id == later.id)).one().id,
-                           SYSTEM, "wrong invoice")
+    ledger.reverse_payment(
+        session, session.exec(select(Payment).where(Payment.invoice_id == spent.id)).one().id, SYSTEM, "wrong invoice"
+    )
+    ledger.reverse_payment(
+        session, session.exec(select(Payment).where(Payment.invoice_id == later.id)).one().id, SYSTEM, "wrong invoice"
+    )
     assert balance(session, world) == 3000
     ledger.reverse_payment(session, over.id, SYSTEM, "typo")
     assert balance(session, world) == 0
 
 
 # --- client credit applied ------------------------------------------------------------------
+
 
 def test_credit_is_applied_only_to_an_issued_invoice_with_money_open(world, session):
     first = issued(session, world, 10000)
@@ -231,6 +259,7 @@ def test_the_default_takes_one_cent_and_none_is_no_credit(world, session):
 
 # --- write-off ------------------------------------------------------------------------------
 
+
 def test_a_write_off_of_one_cent_and_write_offs_add_up(world, session):
     inv = issued(session, world, 10000)  # 120.00
     p = pay(session, inv, 11999)
@@ -263,12 +292,17 @@ def test_only_an_issued_invoice_with_money_open_is_written_off(world, session):
 
 # --- the status rule's event ----------------------------------------------------------------
 
+
 def test_an_invoice_becoming_paid_emits_invoice_paid_once(world, session):
     from l2c_app.events.models import DomainEvent
 
     def paid_events():
-        return [(e.subject_id, e.payload["total_minor"]) for e in
-                session.exec(select(DomainEvent).where(DomainEvent.type == "invoice.paid").order_by(DomainEvent.id))]
+        return [
+            (e.subject_id, e.payload["total_minor"])
+            for e in session.exec(
+                select(DomainEvent).where(DomainEvent.type == "invoice.paid").order_by(DomainEvent.id)
+            )
+        ]
 
     inv = issued(session, world, 10000)  # 120.00
     pay(session, inv, 5000)
@@ -282,10 +316,20 @@ def test_an_invoice_becoming_paid_emits_invoice_paid_once(world, session):
 
 # --- corrections after a webhook in the same session ------------------------------------------
 
+
 def _stripe_payment(session, inv, amount) -> None:
     """A card payment as the webhook records it: Core statements, the ORM invoice left as it was."""
-    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=amount, currency=inv.currency,
-                        method="stripe", status="succeeded", received_on=date(2026, 4, 2)))
+    session.add(
+        Payment(
+            invoice_id=inv.id,
+            account_id=inv.account_id,
+            amount_minor=amount,
+            currency=inv.currency,
+            method="stripe",
+            status="succeeded",
+            received_on=date(2026, 4, 2),
+        )
+    )
     session.flush()
     billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
 
@@ -310,8 +354,14 @@ def test_a_correction_after_a_webhook_reads_the_invoice_afresh(world, session, c
         ledger.apply_credit(session, inv.id, SYSTEM, 1000)
     else:
         credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
-    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
-                                               AuditLog.id > mark, AuditLog.action == "status_from_ledger")).all()
+    rows = session.exec(
+        select(AuditLog).where(
+            AuditLog.entity == "invoice",
+            AuditLog.entity_id == inv.id,
+            AuditLog.id > mark,
+            AuditLog.action == "status_from_ledger",
+        )
+    ).all()
     assert rows and all((r.before or {}).get("paid_minor", 8000) == 8000 for r in rows), [r.before for r in rows]
     paid = {"reverse": 5000, "write_off": 8000, "apply_credit": 9000, "partial_credit": 8000}[correction]
     assert session.get(Invoice, inv.id).paid_minor == paid

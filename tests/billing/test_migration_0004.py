@@ -13,14 +13,23 @@ def test_0004_upgrades_a_database_with_an_invoice_and_a_payment(empty_url):
     command.upgrade(cfg, "0001")
     engine = create_engine(empty_url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO invoice (number, kind, status, refunded, disputed, currency, terms_days, "
-                          "subtotal_minor, tax_minor, total_minor, paid_minor, public_token, created_at) VALUES "
-                          "('INV-1', 'invoice', 'partially_paid', false, false, 'EUR', 30, 10000, 0, 10000, 4000, "
-                          "'tok', '2026-01-01 00:00:00+00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO invoice (number, kind, status, refunded, disputed, currency, terms_days, "
+                "subtotal_minor, tax_minor, total_minor, paid_minor, public_token, created_at) VALUES "
+                "('INV-1', 'invoice', 'partially_paid', false, false, 'EUR', 30, 10000, 0, 10000, 4000, "
+                "'tok', '2026-01-01 00:00:00+00:00')"
+            )
+        )
         inv_id = conn.execute(text("SELECT id FROM invoice")).scalar_one()
-        conn.execute(text("INSERT INTO payment (invoice_id, amount_minor, currency, method, status, created_at, "
-                          "updated_at) VALUES (:i, 4000, 'EUR', 'bank_transfer', 'succeeded', "
-                          "'2026-01-02 00:00:00+00:00', '2026-01-02 00:00:00+00:00')"), {"i": inv_id})
+        conn.execute(
+            text(
+                "INSERT INTO payment (invoice_id, amount_minor, currency, method, status, created_at, "
+                "updated_at) VALUES (:i, 4000, 'EUR', 'bank_transfer', 'succeeded', "
+                "'2026-01-02 00:00:00+00:00', '2026-01-02 00:00:00+00:00')"
+            ),
+            {"i": inv_id},
+        )
     command.upgrade(cfg, "head")  # through 0004 and whatever follows it
     with engine.connect() as conn:
         row = conn.execute(text("SELECT credited_minor, written_off_minor, delivery, total_minor FROM invoice")).one()

@@ -18,29 +18,32 @@ from tests.billing.test_ledger import UP_TO, credits, issued, pay
 # ---------------------------------------------------------------- the pure rules
 
 
-@pytest.mark.parametrize("status, kind, total, paid, credited, written_off, expected", [
-    ("draft", "invoice", 1000, 1000, 0, 0, "draft"),
-    ("void", "invoice", 1000, 0, 0, 0, "void"),
-    ("sent", "credit_note", -1000, 0, 0, 0, "sent"),
-    ("issued", "credit_note", -1000, -1000, 0, 0, "issued"),
-    ("sent", "invoice", 1000, 0, 0, 0, "sent"),
-    ("sent", "invoice", 1000, 1, 0, 0, "partially_paid"),
-    ("sent", "invoice", 1000, 999, 0, 0, "partially_paid"),
-    ("sent", "invoice", 1000, 1000, 0, 0, "paid"),
-    ("partially_paid", "invoice", 1000, 1001, 0, 0, "paid"),
-    ("paid", "invoice", 1000, 600, 400, 0, "paid"),            # a partial credit note covers the rest
-    ("sent", "invoice", 1000, 599, 400, 0, "partially_paid"),
-    ("sent", "invoice", 1000, 997, 0, 3, "written_off"),
-    ("sent", "invoice", 1000, 996, 0, 3, "partially_paid"),
-    ("sent", "invoice", 1000, 0, 0, 1000, "written_off"),
-    ("sent", "invoice", 1000, 0, 0, 0, "sent"),
-    ("sent", "invoice", 1000, 0, 1000, 0, "sent"),             # fully credited: nothing due, nothing paid
-    ("sent", "invoice", 0, 0, 0, 0, "sent"),
-    ("sent", "invoice", 1000, -5, 0, 0, "sent"),
-    ("sent", "invoice", 1, 1, 0, 0, "paid"),                   # one minor unit due, one paid
-    ("sent", "invoice", 1000, 999, 0, 1, "written_off"),       # the last minor unit written off
-    ("sent", "invoice", 1000, 0, 999, 1, "written_off"),
-])
+@pytest.mark.parametrize(
+    "status, kind, total, paid, credited, written_off, expected",
+    [
+        ("draft", "invoice", 1000, 1000, 0, 0, "draft"),
+        ("void", "invoice", 1000, 0, 0, 0, "void"),
+        ("sent", "credit_note", -1000, 0, 0, 0, "sent"),
+        ("issued", "credit_note", -1000, -1000, 0, 0, "issued"),
+        ("sent", "invoice", 1000, 0, 0, 0, "sent"),
+        ("sent", "invoice", 1000, 1, 0, 0, "partially_paid"),
+        ("sent", "invoice", 1000, 999, 0, 0, "partially_paid"),
+        ("sent", "invoice", 1000, 1000, 0, 0, "paid"),
+        ("partially_paid", "invoice", 1000, 1001, 0, 0, "paid"),
+        ("paid", "invoice", 1000, 600, 400, 0, "paid"),  # a partial credit note covers the rest
+        ("sent", "invoice", 1000, 599, 400, 0, "partially_paid"),
+        ("sent", "invoice", 1000, 997, 0, 3, "written_off"),
+        ("sent", "invoice", 1000, 996, 0, 3, "partially_paid"),
+        ("sent", "invoice", 1000, 0, 0, 1000, "written_off"),
+        ("sent", "invoice", 1000, 0, 0, 0, "sent"),
+        ("sent", "invoice", 1000, 0, 1000, 0, "sent"),  # fully credited: nothing due, nothing paid
+        ("sent", "invoice", 0, 0, 0, 0, "sent"),
+        ("sent", "invoice", 1000, -5, 0, 0, "sent"),
+        ("sent", "invoice", 1, 1, 0, 0, "paid"),  # one minor unit due, one paid
+        ("sent", "invoice", 1000, 999, 0, 1, "written_off"),  # the last minor unit written off
+        ("sent", "invoice", 1000, 0, 999, 1, "written_off"),
+    ],
+)
 def test_status_rule(status, kind, total, paid, credited, written_off, expected):
     assert billing._status_for(status, kind, total, paid, credited, written_off) == expected
 
@@ -54,8 +57,9 @@ def test_amount_due():
 
 
 def _inv(status="sent", kind="invoice", total=1000, credited=0, written_off=0, id=None):
-    return SimpleNamespace(id=id, status=status, kind=kind, total_minor=total, credited_minor=credited,
-                           written_off_minor=written_off)
+    return SimpleNamespace(
+        id=id, status=status, kind=kind, total_minor=total, credited_minor=credited, written_off_minor=written_off
+    )
 
 
 def test_open_amount_rule():
@@ -358,8 +362,9 @@ def test_per_rate_a_line_added_to_a_shared_rate_takes_the_shares_of_the_new_sum(
     billing.add_manual_line(session, inv.id, SYSTEM, "Extra design", 5000, tax_percent="20")
     lines = billing.lines_of(session, inv.id)
     assert [ln.tax_minor for ln in lines] == [667, 667, 667, 999]
-    expected = rule.allocate_rate_tax([rule.TaxItem(ln.id, ln.amount_minor, ln.tax_percent, ln.tax_inclusive)
-                                       for ln in lines], rule.PER_RATE)
+    expected = rule.allocate_rate_tax(
+        [rule.TaxItem(ln.id, ln.amount_minor, ln.tax_percent, ln.tax_inclusive) for ln in lines], rule.PER_RATE
+    )
     assert {ln.id: ln.tax_minor for ln in lines} == expected
     assert session.get(Invoice, inv.id).tax_minor == 3000
 
@@ -384,8 +389,15 @@ def test_a_card_payment_on_a_void_invoice_is_credit_and_its_refund_takes_the_cre
 
     inv = issued(session, world, 10000)  # 120.00
     billing.void_invoice(session, inv.id, SYSTEM)
-    card = Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=12000, currency=inv.currency,
-                   method="stripe", status="succeeded", stripe_payment_intent_id="pi_late")
+    card = Payment(
+        invoice_id=inv.id,
+        account_id=inv.account_id,
+        amount_minor=12000,
+        currency=inv.currency,
+        method="stripe",
+        status="succeeded",
+        stripe_payment_intent_id="pi_late",
+    )
     session.add(card)
     session.flush()
     billing.recompute_status(session, inv.id)
@@ -421,10 +433,15 @@ def test_a_payment_moves_the_status_under_an_audited_ledger_entry(world, session
     inv = issued(session, world, 10000)  # 120.00
     pay(session, inv, 5000)
     pay(session, inv, 7000)
-    rows = session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id,
-                                               AuditLog.action == "status_from_ledger").order_by(AuditLog.id)).all()
-    assert [(r.before["status"], r.after["status"]) for r in rows] == [("sent", "partially_paid"),
-                                                                        ("partially_paid", "paid")]
+    rows = session.exec(
+        select(AuditLog)
+        .where(AuditLog.entity == "invoice", AuditLog.entity_id == inv.id, AuditLog.action == "status_from_ledger")
+        .order_by(AuditLog.id)
+    ).all()
+    assert [(r.before["status"], r.after["status"]) for r in rows] == [
+        ("sent", "partially_paid"),
+        ("partially_paid", "paid"),
+    ]
     assert [r.after["paid_minor"] for r in rows] == [5000, 12000]
 
 
@@ -434,8 +451,11 @@ def test_the_deal_hears_once_that_its_invoice_is_paid(world, session):
     from l2c_app.pipeline.models import Activity
 
     def paid_events():
-        return [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))
-                if " paid (" in a.subject]
+        return [
+            a.subject
+            for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))
+            if " paid (" in a.subject
+        ]
 
     inv = issued(session, world, 10000)  # 120.00
     pay(session, inv, 5000)

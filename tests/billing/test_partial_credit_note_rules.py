@@ -39,8 +39,11 @@ def with_manual(session, w, *lines: tuple[str, int, str]) -> Invoice:
 
 
 def audit(session, action: str) -> list[AuditLog]:
-    return list(session.exec(select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.action == action)
-                             .order_by(AuditLog.id)))
+    return list(
+        session.exec(
+            select(AuditLog).where(AuditLog.entity == "invoice", AuditLog.action == action).order_by(AuditLog.id)
+        )
+    )
 
 
 def refused(session, inv_id, **kw) -> DomainError:
@@ -97,8 +100,11 @@ def test_a_line_of_one_minor_unit_is_credited_a_negative_line_is_not(world, sess
     cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[cent.id])
     assert cn.total_minor == -1
     # a manual line bills no work: nothing is released
-    assert audit(session, "release_sources")[-1].after == {"released": 0, "credit_note": cn.number,
-                                                          "line_ids": [cent.id]}
+    assert audit(session, "release_sources")[-1].after == {
+        "released": 0,
+        "credit_note": cn.number,
+        "line_ids": [cent.id],
+    }
     assert session.get(Invoice, inv.id).credited_minor == 1
 
 
@@ -111,7 +117,9 @@ def test_credited_lines_are_negated_copies_in_order(world, session):
     assert [ln.position for ln in got] == [1, 2]
     assert [ln.credits_line_id for ln in got] == [hosting.id, workshop.id]
     assert [(ln.unit_price_minor, ln.amount_minor, ln.tax_minor) for ln in got] == [
-        (-4999, -4999, -1000), (-30000, -30000, -3000)]
+        (-4999, -4999, -1000),
+        (-30000, -30000, -3000),
+    ]
     assert [Decimal(ln.tax_percent) for ln in got] == [Decimal(20), Decimal(10)]
     assert got[1].description == ("Credit: " + workshop.description)[:500] and len(got[1].description) == 500
     assert cn.total_minor == -(4999 + 1000 + 30000 + 3000)
@@ -209,10 +217,13 @@ def test_the_audit_says_what_was_credited_and_released(world, session):
     rows = audit(session, "release_sources")
     assert [(r.entity_id, r.after) for r in rows] == [
         (inv.id, {"released": 0, "credit_note": by_amount.number, "line_ids": []}),
-        (inv.id, {"released": 2, "credit_note": by_line.number, "line_ids": [time_line.id]})]
+        (inv.id, {"released": 2, "credit_note": by_line.number, "line_ids": [time_line.id]}),
+    ]
     partial = audit(session, "partial_credit")
     assert [(r.entity_id, r.after["credited_minor"]) for r in partial] == [
-        (inv.id, 120), (inv.id, 120 + time_line.amount_minor + time_line.tax_minor)]
+        (inv.id, 120),
+        (inv.id, 120 + time_line.amount_minor + time_line.tax_minor),
+    ]
     # the last credit note takes what is left: the fixed item's source is released with it
     assert inv.total_minor - credit_notes.credited_total(session, inv.id) == 12000 - 120
     credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=9900)

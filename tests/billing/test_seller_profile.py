@@ -24,8 +24,16 @@ from l2c_app.pipeline.accounts import update_account_details
 
 ADMIN = Actor("user", None)
 IBAN = "DE89 3704 0044 0532 0130 00"  # the standard's example German IBAN (valid check digits)
-PROFILE = {"legal_name": "Test Studio GmbH", "address_line1": "Hauptstraße 5", "postcode": "10115",
-           "city": "Berlin", "country": "Germany", "tax_id": "DE123456789", "iban": IBAN, "bic": "COBADEFFXXX"}
+PROFILE = {
+    "legal_name": "Test Studio GmbH",
+    "address_line1": "Hauptstraße 5",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "Germany",
+    "tax_id": "DE123456789",
+    "iban": IBAN,
+    "bic": "COBADEFFXXX",
+}
 
 
 def _png() -> bytes:
@@ -45,16 +53,26 @@ def text_of(data: bytes) -> str:
 
 # --- profile and validation -------------------------------------------------------------------
 
+
 def test_profile_is_saved_normalised_and_audited(session, world):
-    saved = seller.save_seller_profile(session, ADMIN, {**PROFILE, "iban": "de89 3704-0044 0532 0130 00",
-                                                        "bic": "cobadeffxxx"})
+    saved = seller.save_seller_profile(
+        session, ADMIN, {**PROFILE, "iban": "de89 3704-0044 0532 0130 00", "bic": "cobadeffxxx"}
+    )
     session.commit()
     assert saved["iban"] == "DE89370400440532013000" and saved["bic"] == "COBADEFFXXX"
     assert seller.seller_profile(session)["legal_name"] == "Test Studio GmbH"
-    assert seller.seller_lines(saved) == ["Test Studio GmbH", "Hauptstraße 5", "10115 Berlin", "Germany",
-                                          "VAT id: DE123456789"]
-    assert seller.bank_lines(saved) == ["Account holder: Test Studio GmbH", "IBAN: DE89 3704 0044 0532 0130 00",
-                                        "BIC: COBADEFFXXX"]
+    assert seller.seller_lines(saved) == [
+        "Test Studio GmbH",
+        "Hauptstraße 5",
+        "10115 Berlin",
+        "Germany",
+        "VAT id: DE123456789",
+    ]
+    assert seller.bank_lines(saved) == [
+        "Account holder: Test Studio GmbH",
+        "IBAN: DE89 3704 0044 0532 0130 00",
+        "BIC: COBADEFFXXX",
+    ]
     audit = session.exec(select(AuditLog).where(AuditLog.action == "seller_profile")).one()
     assert audit.after["settings"]["seller"]["tax_id"] == "DE123456789"
     # other settings of the organisation are kept
@@ -69,20 +87,23 @@ def test_legal_name_falls_back_to_the_organisation(session, world):
     assert seller.bank_lines(profile) == []
 
 
-@pytest.mark.parametrize("values, field, words", [
-    ({"iban": "DE89 3704 0044 0532 0130 01"}, "iban", "check digits"),  # one digit mistyped
-    ({"iban": "GB82WEST1234569876543"}, "iban", "GB IBAN has 22 characters"),
-    ({"iban": "12345"}, "iban", "2-letter country code"),
-    ({"iban": IBAN, "bic": "COBA DE"}, "bic", "8 or 11"),
-    ({"iban": IBAN, "bic": "C0BADEFF"}, "bic", "8 or 11"),  # a zero in the bank code
-    ({"bic": "COBADEFFXXX"}, "iban", "goes with this BIC"),
-    ({"iban": IBAN, "account_number": "12345678", "routing_code": "123456"}, "account_number", "not both"),
-    ({"account_number": "12345678"}, "routing_code", "routing number or sort code"),
-    ({"routing_code": "12-34-56"}, "account_number", "account number"),
-    ({"account_number": "12345678", "routing_code": "12-AB-56"}, "routing_code", "digits only"),
-    ({"tax_id": "X" * 41}, "tax_id", "At most 40"),
-    ({"legal_name": "Nul\x00"}, "legal_name", "cannot be stored"),
-])
+@pytest.mark.parametrize(
+    "values, field, words",
+    [
+        ({"iban": "DE89 3704 0044 0532 0130 01"}, "iban", "check digits"),  # one digit mistyped
+        ({"iban": "GB82WEST1234569876543"}, "iban", "GB IBAN has 22 characters"),
+        ({"iban": "12345"}, "iban", "2-letter country code"),
+        ({"iban": IBAN, "bic": "COBA DE"}, "bic", "8 or 11"),
+        ({"iban": IBAN, "bic": "C0BADEFF"}, "bic", "8 or 11"),  # a zero in the bank code
+        ({"bic": "COBADEFFXXX"}, "iban", "goes with this BIC"),
+        ({"iban": IBAN, "account_number": "12345678", "routing_code": "123456"}, "account_number", "not both"),
+        ({"account_number": "12345678"}, "routing_code", "routing number or sort code"),
+        ({"routing_code": "12-34-56"}, "account_number", "account number"),
+        ({"account_number": "12345678", "routing_code": "12-AB-56"}, "routing_code", "digits only"),
+        ({"tax_id": "X" * 41}, "tax_id", "At most 40"),
+        ({"legal_name": "Nul\x00"}, "legal_name", "cannot be stored"),
+    ],
+)
 def test_invalid_values_are_refused_with_the_field_and_a_clear_message(session, world, values, field, words):
     with pytest.raises(DomainError) as err:
         seller.save_seller_profile(session, ADMIN, values)
@@ -92,8 +113,13 @@ def test_invalid_values_are_refused_with_the_field_and_a_clear_message(session, 
 
 
 def test_iban_check_digits_of_known_ibans():
-    for good in ("GB82 WEST 1234 5698 7654 32", "FR14 2004 1010 0505 0001 3M02 606", "NL91ABNA0417164300",
-                 "BE68539007547034", "CH9300762011623852957"):
+    for good in (
+        "GB82 WEST 1234 5698 7654 32",
+        "FR14 2004 1010 0505 0001 3M02 606",
+        "NL91ABNA0417164300",
+        "BE68539007547034",
+        "CH9300762011623852957",
+    ):
         assert seller.iban_problem(good) == "", good
     assert "check digits" in seller.iban_problem("GB82 WEST 1234 5698 7654 33")
     assert "check digits" in seller.iban_problem("NL19ABNA0417164300")  # transposed check digits
@@ -123,6 +149,7 @@ def test_logo_upload_checks_the_bytes_and_size(session, world):
 
 # --- the client's VAT id ------------------------------------------------------------------------
 
+
 def test_client_tax_id_is_edited_validated_and_audited(session, world):
     update_account_details(session, ADMIN, world.account.id, tax_id="  FR 40 303265045 ", address="1 rue X\nParis")
     session.commit()
@@ -140,6 +167,7 @@ def test_client_tax_id_is_edited_validated_and_audited(session, world):
 
 
 # --- the tax table ------------------------------------------------------------------------------
+
 
 def _invoice(session, world, issue: bool = True):
     world.time(120)  # Developer, VAT 20 % exclusive: 190.00 + 38.00
@@ -159,8 +187,13 @@ def test_tax_table_groups_the_lines_figures_by_rate(session, world):
     # The change order's rate: whatever the tax rule gives the line, the table repeats it.
     co = next(ln for ln in lines if ln.source_type == "change_order")
     expected = {("20%", 19000, 3800), ("0%", 8000, 0)}
-    expected.add((("20% incl." if co.tax_inclusive else f"{co.tax_percent.normalize():f}%"),
-                  co.amount_minor - (co.tax_minor if co.tax_inclusive else 0), co.tax_minor))
+    expected.add(
+        (
+            ("20% incl." if co.tax_inclusive else f"{co.tax_percent.normalize():f}%"),
+            co.amount_minor - (co.tax_minor if co.tax_inclusive else 0),
+            co.tax_minor,
+        )
+    )
     assert {(r.label, r.base_minor, r.tax_minor) for r in rows} == expected
     assert sum(r.tax_minor for r in rows) == sum(ln.tax_minor for ln in lines)
     assert rows[-1].label == "0%"  # highest rate first
@@ -171,27 +204,43 @@ def test_tax_table_groups_the_lines_figures_by_rate(session, world):
 
 
 def test_tax_table_of_a_line_with_an_inclusive_rate():
-    line = InvoiceLine(invoice_id=1, description="x", amount_minor=10000, tax_percent=Decimal("20"), tax_minor=1667,
-                       tax_inclusive=True)
+    line = InvoiceLine(
+        invoice_id=1, description="x", amount_minor=10000, tax_percent=Decimal("20"), tax_minor=1667, tax_inclusive=True
+    )
     other = InvoiceLine(invoice_id=1, description="y", amount_minor=5000, tax_percent=Decimal("20.0"), tax_minor=1000)
     low = InvoiceLine(invoice_id=1, description="z", amount_minor=333, tax_percent=Decimal("1"), tax_minor=3)
     rows = tax_by_rate([low, line, other])
     assert [(r.label, r.base_minor, r.tax_minor) for r in rows] == [
-        ("20%", 5000, 1000), ("20% incl.", 8333, 1667), ("1%", 333, 3)]
+        ("20%", 5000, 1000),
+        ("20% incl.", 8333, 1667),
+        ("1%", 333, 3),
+    ]
     assert tax_by_rate([]) == []
 
 
 # --- the invoice PDF, page and public page ------------------------------------------------------
+
 
 def test_invoice_pdf_prints_seller_client_vat_tax_table_and_bank_transfer(session, world):
     seller.save_seller_profile(session, ADMIN, PROFILE)
     update_account_details(session, ADMIN, world.account.id, tax_id="FR40303265045")
     inv = _invoice(session, world)
     text = text_of(render_invoice_pdf(session, inv))
-    for expected in ("Test Studio GmbH", "Hauptstraße 5", "10115 Berlin", "VAT id: DE123456789",
-                     "Client VAT id: FR40303265045", "Tax by rate", "20% €190.00 €38.00", "0% €80.00 €0.00",
-                     "Pay by bank transfer", "IBAN: DE89 3704 0044 0532 0130 00", "BIC: COBADEFFXXX",
-                     f"Reference: {inv.number}", "Scan to pay"):
+    for expected in (
+        "Test Studio GmbH",
+        "Hauptstraße 5",
+        "10115 Berlin",
+        "VAT id: DE123456789",
+        "Client VAT id: FR40303265045",
+        "Tax by rate",
+        "20% €190.00 €38.00",
+        "0% €80.00 €0.00",
+        "Pay by bank transfer",
+        "IBAN: DE89 3704 0044 0532 0130 00",
+        "BIC: COBADEFFXXX",
+        f"Reference: {inv.number}",
+        "Scan to pay",
+    ):
         assert expected in text, (expected, text)
     assert inv.number and inv.number in text
 
@@ -258,13 +307,35 @@ def test_logo_prints_on_the_invoice(session, world):
 
 # --- EPC QR payload -----------------------------------------------------------------------------
 
+
 def test_epc_payload_matches_the_published_example():
     # The EPC069-12 example as published (version 002, structured fields left out here:
     # l2c always sends the invoice number as the unstructured remittance).
-    expected = "\n".join(["BCD", "002", "1", "SCT", "BPOTBEB1", "Red Cross of Belgium", "BE72000000001616",
-                          "EUR1", "", "", "Urgency fund"])
-    assert epc_payload(name="Red Cross of Belgium", iban="BE72 0000 0000 1616", bic="bpotbeb1",
-                       amount_minor=100, reference="Urgency fund") == expected
+    expected = "\n".join(
+        [
+            "BCD",
+            "002",
+            "1",
+            "SCT",
+            "BPOTBEB1",
+            "Red Cross of Belgium",
+            "BE72000000001616",
+            "EUR1",
+            "",
+            "",
+            "Urgency fund",
+        ]
+    )
+    assert (
+        epc_payload(
+            name="Red Cross of Belgium",
+            iban="BE72 0000 0000 1616",
+            bic="bpotbeb1",
+            amount_minor=100,
+            reference="Urgency fund",
+        )
+        == expected
+    )
 
 
 def test_epc_payload_amounts_limits_and_qr():
@@ -289,6 +360,7 @@ def test_epc_payload_amounts_limits_and_qr():
 
 
 # --- the client's VAT id over the API -----------------------------------------------------------
+
 
 @pytest.fixture
 def client(db_url, world, session):
@@ -316,18 +388,29 @@ def test_patch_account_tax_id(client, world, session):
     assert session.get(Account, world.account.id).tax_id == "ATU12345678"
 
 
-@pytest.mark.skipif(not (__import__("shutil").which("pdftoppm") and __import__("shutil").which("zbarimg")),
-                    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools) to scan the printed code")
+@pytest.mark.skipif(
+    not (__import__("shutil").which("pdftoppm") and __import__("shutil").which("zbarimg")),
+    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools) to scan the printed code",
+)
 def test_the_printed_qr_code_scans_to_the_payload(session, world, tmp_path):
     import subprocess
 
     seller.save_seller_profile(session, ADMIN, PROFILE)
     inv = _invoice(session, world)
     (tmp_path / "inv.pdf").write_bytes(render_invoice_pdf(session, inv))
-    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(tmp_path / "inv.pdf"), str(tmp_path / "inv")],
-                   check=True, timeout=60)
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "inv.png")], capture_output=True, text=True,
-                             timeout=60).stdout.rstrip("\n")
-    expected = epc_payload(name="Test Studio GmbH", iban=IBAN, bic="COBADEFFXXX",
-                           amount_minor=service.open_amount(session, inv), reference=inv.number)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "100", "-singlefile", str(tmp_path / "inv.pdf"), str(tmp_path / "inv")],
+        check=True,
+        timeout=60,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(tmp_path / "inv.png")], capture_output=True, text=True, timeout=60
+    ).stdout.rstrip("\n")
+    expected = epc_payload(
+        name="Test Studio GmbH",
+        iban=IBAN,
+        bic="COBADEFFXXX",
+        amount_minor=service.open_amount(session, inv),
+        reference=inv.number,
+    )
     assert scanned == expected

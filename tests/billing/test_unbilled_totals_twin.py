@@ -24,26 +24,54 @@ UP_TO = date(2026, 3, 31)
 DATES = (date(2026, 2, 14), UP_TO, date(2026, 5, 1))
 
 # minutes, day offset from 1 March (past 31: April), approved, designer line, rate (odd ones round)
-time_st = st.tuples(st.integers(1, 600), st.integers(0, 45), st.booleans(), st.booleans(),
-                    st.sampled_from([None, 0, 333, 12345, 7, 9999]))
+time_st = st.tuples(
+    st.integers(1, 600),
+    st.integers(0, 45),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([None, 0, 333, 12345, 7, 9999]),
+)
 ms_st = st.tuples(st.integers(0, 10**6), st.sampled_from(["fixed", "milestone"]), st.booleans())
 co_st = st.tuples(st.integers(0, 10**6), st.sampled_from(["approved", "sent", "draft"]))
 # amount, billable, day offset, markup % (None, whole, or one that makes a half minor unit)
-exp_st = st.tuples(st.integers(0, 10**5), st.booleans(), st.integers(0, 45),
-                  st.sampled_from([None, "0", "15", "12.5", "33.3333"]))
+exp_st = st.tuples(
+    st.integers(0, 10**5), st.booleans(), st.integers(0, 45), st.sampled_from([None, "0", "15", "12.5", "33.3333"])
+)
 # amount, start month (1..4 of 2026), fixed months or open, periods created up to (None: not)
-ret_st = st.tuples(st.integers(1, 10**5), st.integers(1, 4), st.sampled_from([None, 2, 5]),
-                   st.sampled_from([None, date(2026, 2, 1), UP_TO]))
+ret_st = st.tuples(
+    st.integers(1, 10**5),
+    st.integers(1, 4),
+    st.sampled_from([None, 2, 5]),
+    st.sampled_from([None, date(2026, 2, 1), UP_TO]),
+)
 # what happens to the project's billing: its first invoice's fate, then maybe a second run
-fate_st = st.sampled_from(["none", "draft", "issued", "void_draft", "void_issued", "credit", "partial_credit",
-                           "remove_line", "partial_only_time", "partial_no_time"])
-project_st = st.fixed_dictionaries({
-    "currency": st.sampled_from(["EUR", "JPY", "KWD"]),
-    "times": st.lists(time_st, max_size=8), "milestones": st.lists(ms_st, max_size=3),
-    "changes": st.lists(co_st, max_size=2), "expenses": st.lists(exp_st, max_size=3),
-    "retainers": st.lists(ret_st, max_size=2), "fate": fate_st, "bill_on": st.sampled_from(DATES),
-    "second_run": st.booleans(),
-})
+fate_st = st.sampled_from(
+    [
+        "none",
+        "draft",
+        "issued",
+        "void_draft",
+        "void_issued",
+        "credit",
+        "partial_credit",
+        "remove_line",
+        "partial_only_time",
+        "partial_no_time",
+    ]
+)
+project_st = st.fixed_dictionaries(
+    {
+        "currency": st.sampled_from(["EUR", "JPY", "KWD"]),
+        "times": st.lists(time_st, max_size=8),
+        "milestones": st.lists(ms_st, max_size=3),
+        "changes": st.lists(co_st, max_size=2),
+        "expenses": st.lists(exp_st, max_size=3),
+        "retainers": st.lists(ret_st, max_size=2),
+        "fate": fate_st,
+        "bill_on": st.sampled_from(DATES),
+        "second_run": st.booleans(),
+    }
+)
 
 
 def _day(offset: int) -> date:
@@ -69,8 +97,10 @@ def _bill(s: Session, w: World, spec: dict) -> None:
     fate, on = spec["fate"], spec["bill_on"]
     if fate == "none":
         return
-    only = {"partial_only_time": {"time"},
-            "partial_no_time": {"milestone", "change_order", "retainer_period", "expense"}}.get(fate)
+    only = {
+        "partial_only_time": {"time"},
+        "partial_no_time": {"milestone", "change_order", "retainer_period", "expense"},
+    }.get(fate)
     try:
         inv = billing.build_invoice(s, w.pid, on, only_types=only)
         lines = billing.lines_of(s, inv.id)
@@ -103,8 +133,11 @@ def test_the_set_based_totals_equal_the_reference_per_project(db_url):
             base = World(s, time_approval_required=approval, itemise_time=itemise)
             worlds = []
             for i, spec in enumerate(projects):
-                w = base if i == 0 and spec["currency"] == "EUR" else base.another_project(
-                    f"P{i}", currency=spec["currency"])
+                w = (
+                    base
+                    if i == 0 and spec["currency"] == "EUR"
+                    else base.another_project(f"P{i}", currency=spec["currency"])
+                )
                 _fill(w, spec)
                 _bill(s, w, spec)
                 worlds.append(w)

@@ -12,16 +12,17 @@ BLOCKING = ("critical", "serious")
 def violations(page) -> list[dict]:
     from axe_playwright_python.sync_playwright import Axe
 
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                      "resultTypes": ["violations"]})
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
     return [v for v in result.response["violations"] if v.get("impact") in BLOCKING]
 
 
 def describe(found: list[dict], where: str) -> list[str]:
     out = []
     for v in found:
-        nodes = "; ".join(" ".join(n["target"][:1]) + " (" + (n.get("failureSummary") or "").replace("\n", " ")[:160]
-                          + ")" for n in v["nodes"][:3])
+        nodes = "; ".join(
+            " ".join(n["target"][:1]) + " (" + (n.get("failureSummary") or "").replace("\n", " ")[:160] + ")"
+            for n in v["nodes"][:3]
+        )
         out.append(f"{where}: {v['impact']} {v['id']} x{len(v['nodes'])}: {nodes}")
     return out
 

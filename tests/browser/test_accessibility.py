@@ -32,15 +32,19 @@ def visit(page, app, path: str) -> list[dict]:
 
 
 @pytest.mark.timeout(900)  # 35 pages, each loaded and checked (about 3 s each on a busy machine)
-@pytest.mark.parametrize("theme,size", [("light", LAPTOP), ("dark", LAPTOP), ("light", PHONE)],
-                         ids=["light-1366", "dark-1366", "light-390"])
+@pytest.mark.parametrize(
+    "theme,size", [("light", LAPTOP), ("dark", LAPTOP), ("light", PHONE)], ids=["light-1366", "dark-1366", "light-390"]
+)
 def test_no_critical_or_serious_violation(browser, app_server, world, theme, size):
     ctx = browser.new_context(viewport=size)
     ctx.set_default_timeout(20_000)
     ctx.add_init_script(f"localStorage.setItem('theme', '{theme}')")
     found: list[str] = []
-    owner = world["owner"] if size is LAPTOP else [p for p in world["owner"]
-                                                   if p in PHONE_PAGES or p.startswith(PHONE_RECORDS)]
+    owner = (
+        world["owner"]
+        if size is LAPTOP
+        else [p for p in world["owner"] if p in PHONE_PAGES or p.startswith(PHONE_RECORDS)]
+    )
     try:
         page = ctx.new_page()
         sign_in(page, app_server, *app_server.ensure_owner())

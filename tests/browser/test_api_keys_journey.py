@@ -34,8 +34,12 @@ def test_owner_makes_a_read_only_key_and_revokes_it(browser, app_server):
             assert secret.startswith("l2c_")
             headers = {"Authorization": f"Bearer {secret}"}
             assert httpx.get(f"{app_server.base_url}/api/v1/quotes", headers=headers).status_code == 200
-            assert httpx.post(f"{app_server.base_url}/api/v1/tax-rates", json={"name": "VAT", "percent": "20"},
-                              headers=headers).status_code == 403
+            assert (
+                httpx.post(
+                    f"{app_server.base_url}/api/v1/tax-rates", json={"name": "VAT", "percent": "20"}, headers=headers
+                ).status_code
+                == 403
+            )
             page.reload()
             row = page.get_by_role("row").filter(has_text=name)
             expect(row).to_contain_text("Read only")

@@ -29,8 +29,14 @@ def a_role_change_by_the_owner(app, email: str) -> str:
     with app.session() as s:
         owner = s.exec(select(User).where(User.email == email)).one()
         name = f"Audra Auditee {secrets.token_hex(2)}"
-        seller = create_user(s, name=name, email=f"audra{secrets.token_hex(3)}@l2c.test", role="sales",
-                             password="long-password-5", actor=user_actor_of(owner))
+        seller = create_user(
+            s,
+            name=name,
+            email=f"audra{secrets.token_hex(3)}@l2c.test",
+            role="sales",
+            password="long-password-5",
+            actor=user_actor_of(owner),
+        )
         s.flush()
         set_role(s, user_actor_of(owner), seller.id, "admin")
         s.commit()
@@ -56,8 +62,7 @@ def test_owner_filters_the_audit_log_and_exports_it(browser, app_server):
             page.wait_for_url(re.compile(r"/settings/audit/?$"))
             # A table on a laptop, a list of cards on a phone: the same entries either way.
             wide = size["width"] >= 768
-            entries = page.get_by_role("table") if wide else \
-                page.get_by_role("list", name="Audit entries")
+            entries = page.get_by_role("table") if wide else page.get_by_role("list", name="Audit entries")
             expect(entries.get_by_text("Olivia Owner").first).to_be_visible()
             page.screenshot(path=str(SHOTS / f"audit-{size['width']}.png"), full_page=True)
 
@@ -79,8 +84,9 @@ def test_owner_filters_the_audit_log_and_exports_it(browser, app_server):
             text = Path(download.value.path()).read_text(encoding="utf-8")
             lines = list(csv.reader(io.StringIO(text)))
             assert lines[0][:3] == ["When", "Time zone", "Who"]
-            assert len(lines) >= 2 and all(r[2] == "Olivia Owner" and r[4] == "update" and r[5] == "user"
-                                           for r in lines[1:])
+            assert len(lines) >= 2 and all(
+                r[2] == "Olivia Owner" and r[4] == "update" and r[5] == "user" for r in lines[1:]
+            )
             assert any(r[7:10] == ["role", "sales", "admin"] for r in lines[1:])
 
             page.get_by_role("button", name="Clear filters").first.click()

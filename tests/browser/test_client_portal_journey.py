@@ -32,22 +32,31 @@ def a_client_with_three_documents(app) -> dict:
     """A client whose contact has a sent quote, a contract sent for signature and an issued invoice."""
     with app.session() as s:
         client = a_won_client(s, "Portal Co", ("Pia Portal", f"pia.{id(s) % 100000}@portal.test"))
-        project = a_delivered_project(s, client, "Portal Co website", role="Developer", rate_minor=10000,
-                                      entries=2, minutes=60)
-        deal = pipeline.create_deal(s, SYSTEM, title="Portal Co phase two", account_id=client.account.id,
-                                    contact_id=client.contact.id)
+        project = a_delivered_project(
+            s, client, "Portal Co website", role="Developer", rate_minor=10000, entries=2, minutes=60
+        )
+        deal = pipeline.create_deal(
+            s, SYSTEM, title="Portal Co phase two", account_id=client.account.id, contact_id=client.contact.id
+        )
         s.flush()
         quote = quotes.create_quote_from_deal(s, SYSTEM, deal.id, title="Phase two proposal")
-        quotes.add_line(s, SYSTEM, quote.id, description="Phase two build", quantity=Decimal("1"),
-                        unit_price_minor=150000)
+        quotes.add_line(
+            s, SYSTEM, quote.id, description="Phase two build", quantity=Decimal("1"), unit_price_minor=150000
+        )
         quotes.send_quote(s, SYSTEM, quote.id)
         contract = contracts.create_from_deal(s, SYSTEM, project.deal_id)
         contracts.send(s, SYSTEM, contract.id)
         inv = billing.build_invoice(s, project.id, org_today(s) + timedelta(days=1))
         billing.issue_invoice(s, inv.id)
         s.commit()
-        return {"name": client.name, "email": client.contact.email, "account_id": client.account.id,
-                "invoice_id": inv.id, "contract": contract.title, "quote": quotes.quote_label(quote)}
+        return {
+            "name": client.name,
+            "email": client.contact.email,
+            "account_id": client.account.id,
+            "invoice_id": inv.id,
+            "contract": contract.title,
+            "quote": quotes.quote_label(quote),
+        }
 
 
 def search_and_open_the_client(page, app, name: str) -> None:
@@ -75,8 +84,11 @@ def send_portal_link(page, app, email: str) -> str:
     page.get_by_role("button", name="Send portal link to Pia Portal").click()
     expect(page.get_by_text("Portal link sent", exact=False)).to_be_visible()
     with app.session() as s:
-        msg = s.exec(select(OutboxMessage).where(OutboxMessage.to == email, OutboxMessage.link.like("%/portal/enter/%"))
-                     .order_by(OutboxMessage.id.desc())).first()
+        msg = s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.to == email, OutboxMessage.link.like("%/portal/enter/%"))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
         assert msg is not None, "no portal e-mail"
         return msg.link
 

@@ -35,14 +35,19 @@ SIZES = ({"width": 1366, "height": 900}, {"width": 390, "height": 844})
 def a_draft_quote(app) -> dict:
     with app.session() as s:
         client = a_won_client(s, "Composer Co", ("Cora Client", f"cora.{id(s) % 100000}@composer.test"))
-        deal = pipeline.create_deal(s, SYSTEM, title="Composer Co site", account_id=client.account.id,
-                                    contact_id=client.contact.id)
+        deal = pipeline.create_deal(
+            s, SYSTEM, title="Composer Co site", account_id=client.account.id, contact_id=client.contact.id
+        )
         s.flush()
         quote = quotes.create_quote_from_deal(s, SYSTEM, deal.id, title="Site proposal")
         quotes.add_line(s, SYSTEM, quote.id, description="Build", quantity=Decimal("1"), unit_price_minor=150000)
         s.commit()
-        return {"id": quote.id, "label": quotes.quote_label(quote), "client": client.name,
-                "email": client.contact.email}
+        return {
+            "id": quote.id,
+            "label": quotes.quote_label(quote),
+            "client": client.name,
+            "email": client.contact.email,
+        }
 
 
 def test_send_a_quote_through_the_composer(browser, app_server):
@@ -70,7 +75,8 @@ def test_send_a_quote_through_the_composer(browser, app_server):
             expect(dialog.get_by_role("button", name="Send e-mail")).to_be_disabled()
             subject.fill("Proposal {document_number} for {client_name}")
             expect(preview.get_by_test_id("preview-subject")).to_have_text(
-                f"Subject: Proposal {world['label']} for {world['client']}")
+                f"Subject: Proposal {world['label']} for {world['client']}"
+            )
             dialog.get_by_label("Cc", exact=True).fill("boss@composer.test")
             expect(preview).to_contain_text("boss@composer.test")
             # The dialog scrolls by itself: a viewport shot shows it as the user sees it.
@@ -93,15 +99,17 @@ def a_contract_for_the_owner_to_countersign(app) -> dict:
     with app.session() as s:
         owner = s.exec(select(User).where(User.role == "owner")).first()
         client = a_won_client(s, "Countersign Co", ("Cid Client", f"cid.{id(s) % 100000}@countersign.test"))
-        project = a_delivered_project(s, client, "Countersign Co website", role="Developer", rate_minor=10000,
-                                      entries=1)
+        project = a_delivered_project(
+            s, client, "Countersign Co website", role="Developer", rate_minor=10000, entries=1
+        )
         contract = contracts.create_from_deal(s, SYSTEM, project.deal_id)
         contracts.add_signer(s, SYSTEM, contract.id, kind="countersigner", user_id=owner.id)
         draft = contracts.create_from_deal(s, SYSTEM, project.deal_id)  # a second one, left a draft
         contracts.send(s, SYSTEM, contract.id, provider="builtin")
         s.commit()
-        msg = s.exec(select(OutboxMessage).where(OutboxMessage.to == client.contact.email,
-                                                 OutboxMessage.link.like("%/sign/%"))).one()
+        msg = s.exec(
+            select(OutboxMessage).where(OutboxMessage.to == client.contact.email, OutboxMessage.link.like("%/sign/%"))
+        ).one()
         token = msg.link.rsplit("/sign/", 1)[1]
         contracts.sign(s, token, consent=True, typed_name="Cid Client")
         s.commit()
@@ -119,8 +127,9 @@ def test_the_countersigner_signs_in_the_app_and_gets_the_signed_pdf(browser, app
         sign_in(page, app_server, email, password)
         page.get_by_role("button", name=re.compile(r"Notifications \(\d+ unread\)")).click()
         # this contract's notification (the shared app's owner may have others by now)
-        page.get_by_role("button", name=re.compile("Your signature is needed on .?" + re.escape(world["title"]))
-                         ).first.click()
+        page.get_by_role(
+            "button", name=re.compile("Your signature is needed on .?" + re.escape(world["title"]))
+        ).first.click()
         page.wait_for_url(re.compile(rf".*/contracts/{world['id']}/?$"))
         expect(page.get_by_role("main").get_by_text("Your signature is needed").first).to_be_visible()
         page.get_by_role("button", name="Sign the contract").click()
@@ -158,12 +167,15 @@ def test_contract_editor_preview(browser, app_server):
             except AssertionError:
                 page.screenshot(path=str(SHOTS / f"fail-editor-{size['width']}.png"), full_page=True)
                 raise
-            text.fill("# Services agreement\n\nBetween **us** and the client.\n\n- one\n- two\n\n"
-                      "| a | b |\n|---|---|\n| 1 | 2 |")
+            text.fill(
+                "# Services agreement\n\nBetween **us** and the client.\n\n- one\n- two\n\n"
+                "| a | b |\n|---|---|\n| 1 | 2 |"
+            )
             preview = page.get_by_role("region", name="Preview (as the signer sees it)")
             expect(preview.get_by_role("heading", name="Services agreement")).to_be_visible()
             expect(preview.get_by_role("table")).to_be_visible()
-            page.screenshot(path=str(SHOTS / f"contract-editor-{'dark' if n == 1 else 'light'}-{size['width']}.png"),
-                            full_page=True)
+            page.screenshot(
+                path=str(SHOTS / f"contract-editor-{'dark' if n == 1 else 'light'}-{size['width']}.png"), full_page=True
+            )
         finally:
             ctx.close()

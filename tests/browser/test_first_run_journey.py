@@ -13,8 +13,18 @@ from tests.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 OWNER = {"org": "Zoë's Studio", "name": "Zoë Owner", "email": "zoe@studio.test", "password": "a-long-password-1"}
-SECTIONS = ["Leads", "Pipeline", "Quotes", "Contracts", "Projects", "Time", "Invoices", "Payments", "Insights",
-            "Settings"]
+SECTIONS = [
+    "Leads",
+    "Pipeline",
+    "Quotes",
+    "Contracts",
+    "Projects",
+    "Time",
+    "Invoices",
+    "Payments",
+    "Insights",
+    "Settings",
+]
 
 
 def open_fresh_install(page, app):

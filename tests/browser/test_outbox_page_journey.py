@@ -26,12 +26,27 @@ def a_failed_and_a_sent_delivery(app) -> None:
 
     tag = secrets.token_hex(3)
     with app.session() as s:
-        s.add(OutboxEffect(kind="journey.sent", idempotency_key=f"j-sent-{tag}", status="sent", attempts=1,
-                           summary=f"E-mail to carl@client.test: Invoice 2026-{tag}", sent_at=utcnow(),
-                           result="<msg@l2c>"))
-        s.add(OutboxEffect(kind="journey.failed", idempotency_key=f"j-failed-{tag}", status="failed", attempts=3,
-                           summary=f"E-mail to nobody@client.test: Reminder {tag}",
-                           last_error="recipient refused: 550 5.1.1 mailbox unavailable"))
+        s.add(
+            OutboxEffect(
+                kind="journey.sent",
+                idempotency_key=f"j-sent-{tag}",
+                status="sent",
+                attempts=1,
+                summary=f"E-mail to carl@client.test: Invoice 2026-{tag}",
+                sent_at=utcnow(),
+                result="<msg@l2c>",
+            )
+        )
+        s.add(
+            OutboxEffect(
+                kind="journey.failed",
+                idempotency_key=f"j-failed-{tag}",
+                status="failed",
+                attempts=3,
+                summary=f"E-mail to nobody@client.test: Reminder {tag}",
+                last_error="recipient refused: 550 5.1.1 mailbox unavailable",
+            )
+        )
         s.commit()
 
 

@@ -34,12 +34,19 @@ def a_quote_with_two_lines(app, title: str) -> tuple[int, int]:
         s.add(account)
         s.flush()
         contact = Contact(account_id=account.id, name="Zoë Łukasiewicz", email="zoe@client.test")
-        stage = s.exec(select(PipelineStage).where(PipelineStage.kind == "open")
-                       .order_by(PipelineStage.position)).first()
+        stage = s.exec(
+            select(PipelineStage).where(PipelineStage.kind == "open").order_by(PipelineStage.position)
+        ).first()
         s.add(contact)
         s.flush()
-        deal = Deal(title=title, account_id=account.id, contact_id=contact.id, stage_id=stage.id, currency="EUR",
-                    owner_id=owner.id)
+        deal = Deal(
+            title=title,
+            account_id=account.id,
+            contact_id=contact.id,
+            stage_id=stage.id,
+            currency="EUR",
+            owner_id=owner.id,
+        )
         s.add(deal)
         s.flush()
         q = svc.create_quote_from_deal(s, actor, deal.id)
@@ -68,8 +75,11 @@ def test_a_refused_figure_is_marked_and_no_total_uses_an_old_value(signed_in_pag
     total = page.get_by_label("Total", exact=True)
     expect(total).to_have_text("€2,000.00")
     qty = page.get_by_label("Quantity of line 1")
-    for value, reason in (("-3", "Quantity cannot be negative."), ("1e12", "Quantity must be at most"),
-                          ("three", "Quantity must be a number")):
+    for value, reason in (
+        ("-3", "Quantity cannot be negative."),
+        ("1e12", "Quantity must be at most"),
+        ("three", "Quantity must be a number"),
+    ):
         qty.fill(value)
         expect(qty).to_have_attribute("aria-invalid", "true")
         expect(qty).to_have_value(value)  # what was typed stays
@@ -144,8 +154,9 @@ def test_after_move_to_the_focus_stays_on_the_moved_card(signed_in_page, app_ser
     page = signed_in_page
     a_quote_with_two_lines(app_server, "Focus deal")
     with app_server.session() as s:
-        stages = s.exec(select(PipelineStage).where(PipelineStage.kind == "open")
-                        .order_by(PipelineStage.position)).all()
+        stages = s.exec(
+            select(PipelineStage).where(PipelineStage.kind == "open").order_by(PipelineStage.position)
+        ).all()
     target = stages[1].name
     page.goto(f"{app_server.base_url}/pipeline")
     button = page.get_by_role("button", name="Move Focus deal to")
@@ -160,8 +171,11 @@ def test_after_move_to_the_focus_stays_on_the_moved_card(signed_in_page, app_ser
 def test_screenshots_of_a_list_as_cards(browser, app_server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     a_quote_with_two_lines(app_server, "Shots")
-    for theme, size, name in (("light", PHONE, "quotes-390"), ("dark", PHONE, "quotes-dark-390"),
-                              ("light", LAPTOP, "quotes-1366")):
+    for theme, size, name in (
+        ("light", PHONE, "quotes-390"),
+        ("dark", PHONE, "quotes-dark-390"),
+        ("light", LAPTOP, "quotes-1366"),
+    ):
         ctx = browser.new_context(viewport=size)
         ctx.add_init_script(f"localStorage.setItem('theme', '{theme}')")
         try:

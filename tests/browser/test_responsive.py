@@ -52,26 +52,61 @@ def a_world_with_one_of_everything(app) -> dict[str, str]:
             s.commit()
         with_link = select(Quote).where(Quote.public_token.is_not(None))  # type: ignore[union-attr]
         quote = s.exec(with_link.where(Quote.status != "draft")).first() or s.exec(with_link).first()
-        invoice = s.exec(select(Invoice).where(Invoice.status != "draft",
-                                               Invoice.public_token.is_not(None))).first()  # type: ignore[union-attr]
-        sign = s.exec(select(OutboxMessage).where(OutboxMessage.link.like("%/sign/%"))
-                      .order_by(OutboxMessage.id.desc())).first()
+        invoice = s.exec(select(Invoice).where(Invoice.status != "draft", Invoice.public_token.is_not(None))).first()  # type: ignore[union-attr]
+        sign = s.exec(
+            select(OutboxMessage).where(OutboxMessage.link.like("%/sign/%")).order_by(OutboxMessage.id.desc())
+        ).first()
         change = s.exec(select(ChangeOrder)).first()
-        ids = {"deal": s.exec(select(Deal)).first().id, "quote": quote.id,
-               "project": s.exec(select(Project)).first().id, "contract": s.exec(select(Contract)).first().id,
-               "invoice": s.exec(select(Invoice)).first().id,
-               "client": s.exec(select(Deal)).first().account_id}
-        public = {"/contact": "/contact", "/login": "/login", "/q/": f"/q/{quote.public_token}",
-                  "/i/": f"/i/{invoice.public_token}", "/co/": f"/co/{change.public_token}",
-                  "/sign/": sign.link[sign.link.index("/sign/"):], "/portal/": "/portal/"}
+        ids = {
+            "deal": s.exec(select(Deal)).first().id,
+            "quote": quote.id,
+            "project": s.exec(select(Project)).first().id,
+            "contract": s.exec(select(Contract)).first().id,
+            "invoice": s.exec(select(Invoice)).first().id,
+            "client": s.exec(select(Deal)).first().account_id,
+        }
+        public = {
+            "/contact": "/contact",
+            "/login": "/login",
+            "/q/": f"/q/{quote.public_token}",
+            "/i/": f"/i/{invoice.public_token}",
+            "/co/": f"/co/{change.public_token}",
+            "/sign/": sign.link[sign.link.index("/sign/") :],
+            "/portal/": "/portal/",
+        }
     owner_pages = [
-        "/", "/leads", "/leads/import", "/pipeline", f"/deals/{ids['deal']}", "/quotes", f"/quotes/{ids['quote']}",
-        "/contracts", f"/contracts/{ids['contract']}", "/projects", f"/projects/{ids['project']}", "/time",
-        "/time/approvals", "/invoices", f"/invoices/{ids['invoice']}", "/payments", "/insights", "/settings",
-        "/settings/catalog", "/settings/pipeline", "/settings/leads", "/settings/contracts", "/settings/delivery",
-        "/settings/billing", "/settings/audit", "/settings/webhooks", "/settings/outbox", "/team", "/outbox",
+        "/",
+        "/leads",
+        "/leads/import",
+        "/pipeline",
+        f"/deals/{ids['deal']}",
+        "/quotes",
+        f"/quotes/{ids['quote']}",
+        "/contracts",
+        f"/contracts/{ids['contract']}",
+        "/projects",
+        f"/projects/{ids['project']}",
+        "/time",
+        "/time/approvals",
+        "/invoices",
+        f"/invoices/{ids['invoice']}",
+        "/payments",
+        "/insights",
+        "/settings",
+        "/settings/catalog",
+        "/settings/pipeline",
+        "/settings/leads",
+        "/settings/contracts",
+        "/settings/delivery",
+        "/settings/billing",
+        "/settings/audit",
+        "/settings/webhooks",
+        "/settings/outbox",
+        "/team",
+        "/outbox",
         "/search?q=a",
-        "/clients", f"/clients/{ids['client']}",
+        "/clients",
+        f"/clients/{ids['client']}",
     ]
     return {"owner": owner_pages, "public": list(public.values())}
 
@@ -111,8 +146,7 @@ def test_no_page_scrolls_sideways(browser, app_server, world, size):
         wide += [w for path in world["public"] if (w := overflow_of(anon, app_server, path, size))]
         if size is PHONE:  # the public pages also fit the narrowest phones in use
             anon.set_viewport_size({"width": 360, "height": 740})
-            wide += [w for path in world["public"] if (w := overflow_of(anon, app_server, path,
-                                                                         {"width": 360}))]
+            wide += [w for path in world["public"] if (w := overflow_of(anon, app_server, path, {"width": 360}))]
         anon.context.close()
         assert wide == [], "\n".join(wide)
     finally:

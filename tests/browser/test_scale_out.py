@@ -63,8 +63,15 @@ class ScaledApp:
 
         with self.session() as s:
             if setup_needed(s):
-                setup_organisation(s, org_name="Scale Studio", currency="EUR", timezone="Europe/Paris",
-                                   owner_name="Olivia Owner", owner_email=email, password=password)
+                setup_organisation(
+                    s,
+                    org_name="Scale Studio",
+                    currency="EUR",
+                    timezone="Europe/Paris",
+                    owner_name="Olivia Owner",
+                    owner_email=email,
+                    password=password,
+                )
             elif s.exec(select(User).where(User.email == email)).first() is None:
                 create_user(s, name="Olivia Owner", email=email, role="owner", password=password)
             ensure_stages(s)
@@ -101,8 +108,14 @@ def scaled_app(tmp_path_factory):
         pytest.skip("PostgreSQL or Redis not running here")
     # A copy of the app, so its production build (.web) never touches the one other tests serve.
     copy = tmp_path_factory.mktemp("scaled") / "app"
-    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".web", "test-artifacts", "tests", "bench", "*.db", ".l2c_secret_key", "__pycache__"))
+    shutil.copytree(
+        ROOT,
+        copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".web", "test-artifacts", "tests", "bench", "*.db", ".l2c_secret_key", "__pycache__"
+        ),
+    )
     tools = copy / ".tools"
     if not tools.exists():
         tools.symlink_to(ROOT / ".tools")
@@ -116,11 +129,18 @@ def scaled_app(tmp_path_factory):
     port = _free_port()
     log = ROOT / "test-artifacts" / "scaled-app.log"
     log.parent.mkdir(exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
-               GRANIAN_WORKERS=str(WORKERS), SECRET_KEY="scale-out-secret-0123456789",
-               APP_BASE_URL=f"http://localhost:{port}", REFLEX_USE_SYSTEM_BUN="1",
-               REFLEX_CHECK_LATEST_VERSION="false", REFLEX_TELEMETRY_ENABLED="false",
-               PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        GRANIAN_WORKERS=str(WORKERS),
+        SECRET_KEY="scale-out-secret-0123456789",
+        APP_BASE_URL=f"http://localhost:{port}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_TELEMETRY_ENABLED="false",
+        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
+    )
     for key in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
         env.pop(key, None)
     try:
@@ -200,8 +220,9 @@ def test_two_people_on_different_workers_see_one_app(scaled_app, browser):
         card = a.get_by_role("article", name=title)
         card.drag_to(a.get_by_role("region", name="Stage Qualified"))
         expect(a.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)).to_be_visible()
-        expect(b.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)) \
-            .to_be_visible(timeout=min(5_000, BOARD_POLL_MS // 3))
+        expect(b.get_by_role("region", name="Stage Qualified").get_by_role("article", name=title)).to_be_visible(
+            timeout=min(5_000, BOARD_POLL_MS // 3)
+        )
 
         # A quote edited by one is current for the other, opened on another worker.
         builder = f"{app.base_url}/quotes/{quote.id}"

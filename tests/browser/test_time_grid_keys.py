@@ -91,7 +91,8 @@ def test_arrows_move_between_cells_and_enter_edits(signed_in_page, app_server, g
     page.keyboard.press("Tab")
     expect(page.get_by_role("status")).to_have_text("Not saved")
     expect(page.get_by_role("alert")).to_contain_text(
-        re.compile(r"Thursday \d{1,2} \w{3} \d{4}: 'lots' is not a duration"))  # the day in en-GB
+        re.compile(r"Thursday \d{1,2} \w{3} \d{4}: 'lots' is not a duration")
+    )  # the day in en-GB
     expect(cell("Thursday")).to_have_value("lots")
     expect(cell("Thursday")).to_have_attribute("aria-invalid", "true")
     page.screenshot(path="test-artifacts/time-grid-invalid-1366.png", full_page=True)

@@ -26,7 +26,8 @@ def tina(app_server):
     app_server.ensure_owner()
     with app_server.session() as s:
         user = s.exec(select(User).where(User.email == TINA[0])).first() or create_user(
-            s, name="Tina Twofactor", email=TINA[0], role="owner", password=TINA[1])
+            s, name="Tina Twofactor", email=TINA[0], role="owner", password=TINA[1]
+        )
         s.flush()
         other = create_session(s, user, "192.0.2.7", "Firefox on the other laptop")
         s.commit()

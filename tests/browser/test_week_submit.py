@@ -68,8 +68,9 @@ def test_submit_the_week_then_approve_it(page, app_server, submit_project, brows
         other.emulate_media(color_scheme="light")
         other.screenshot(path=f"{SHOTS}/approvals-1366.png", full_page=True)
         row.first.get_by_role("button", name="Approve week").click()
-        expect(other.get_by_role("row").filter(has_text="Submit harbour").filter(has_text="Sam Submitter")
-               ).to_have_count(0)
+        expect(
+            other.get_by_role("row").filter(has_text="Submit harbour").filter(has_text="Sam Submitter")
+        ).to_have_count(0)
     finally:
         approver.close()
 

@@ -45,8 +45,11 @@ def test_client_with_summary_patch_and_contacts(session, world):
     assert ok.status_code == 200 and ok.json()["billing_email"] == "ap@client.test"
     session.expire_all()
     assert session.get(Account, world.account.id).billing_email == "ap@client.test"  # committed
-    made = api.post(f"/api/v1/clients/{world.account.id}/contacts", json={"name": "Ana", "email": "ana@c.test",
-                                                                         "is_billing": True}, headers=h)
+    made = api.post(
+        f"/api/v1/clients/{world.account.id}/contacts",
+        json={"name": "Ana", "email": "ana@c.test", "is_billing": True},
+        headers=h,
+    )
     assert made.status_code == 201 and made.json()["is_billing"] is True
     listed = api.get(f"/api/v1/clients/{world.account.id}/contacts?limit=1", headers=h).json()
     assert len(listed["items"]) == 1 and listed["next_cursor"]
@@ -111,13 +114,11 @@ def test_post_deal_with_client_id(session, world):
     session.commit()
     h = _auth(session)
     api = _client()
-    made = api.post("/api/v1/deals", json={"title": "Phase 2", "client_id": world.account.id, "value": 5000},
-                    headers=h)
+    made = api.post("/api/v1/deals", json={"title": "Phase 2", "client_id": world.account.id, "value": 5000}, headers=h)
     assert made.status_code == 201, made.text
     deal = session.get(Deal, made.json()["id"])
     assert deal.account_id == world.account.id
-    clash = api.post("/api/v1/deals", json={"title": "x", "client_id": world.account.id, "account_id": 999},
-                     headers=h)
+    clash = api.post("/api/v1/deals", json={"title": "x", "client_id": world.account.id, "account_id": 999}, headers=h)
     assert clash.status_code == 422 and clash.json()["error"]["field"] == "client_id"
 
 

@@ -17,8 +17,13 @@ def test_0016_upgrades_a_database_with_a_client_and_a_contact(empty_url):
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO account (name, created_at) VALUES ('Old Client', '2026-01-01 00:00:00+00:00')"))
         acc = conn.execute(text("SELECT id FROM account")).scalar_one()
-        conn.execute(text("INSERT INTO contact (account_id, name, email, created_at) VALUES "
-                          "(:a, 'Olga', 'olga@old.test', '2026-01-01 00:00:00+00:00')"), {"a": acc})
+        conn.execute(
+            text(
+                "INSERT INTO contact (account_id, name, email, created_at) VALUES "
+                "(:a, 'Olga', 'olga@old.test', '2026-01-01 00:00:00+00:00')"
+            ),
+            {"a": acc},
+        )
     command.upgrade(cfg, "0016")
     with engine.begin() as conn:
         row = conn.execute(text("SELECT name, billing_email, payment_terms, currency FROM account")).one()
@@ -26,9 +31,13 @@ def test_0016_upgrades_a_database_with_a_client_and_a_contact(empty_url):
         c = conn.execute(text("SELECT is_primary, is_billing, archived_at FROM contact")).one()
         assert (bool(c[0]), bool(c[1]), c[2]) == (False, False, None)
         cid = conn.execute(text("SELECT id FROM contact")).scalar_one()
-        conn.execute(text("INSERT INTO portallink (account_id, contact_id, token_hash, created_at, expires_at) "
-                          "VALUES (:a, :c, :h, '2026-01-01 00:00:00+00:00', '2026-01-31 00:00:00+00:00')"),
-                     {"a": acc, "c": cid, "h": "0" * 64})
+        conn.execute(
+            text(
+                "INSERT INTO portallink (account_id, contact_id, token_hash, created_at, expires_at) "
+                "VALUES (:a, :c, :h, '2026-01-01 00:00:00+00:00', '2026-01-31 00:00:00+00:00')"
+            ),
+            {"a": acc, "c": cid, "h": "0" * 64},
+        )
     tables = set(inspect(engine).get_table_names())
     assert {"portallink", "portalrequest"} <= tables
     command.downgrade(cfg, "0011")

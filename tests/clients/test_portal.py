@@ -25,9 +25,14 @@ from l2c_app.pipeline.models import Account, Contact
 from l2c_app.quotes.models import Quote
 from tests.clients.test_summary_and_statement import UP_TO
 
-ROUTES = [("GET", "/portal/quotes/{quote}"), ("GET", "/portal/change-orders/{co}"),
-          ("GET", "/portal/invoices/{invoice}"), ("GET", "/portal/invoices/{invoice}/pdf"),
-          ("POST", "/portal/contracts/{contract}/sign"), ("GET", "/portal/contracts/{contract}/signed.pdf")]
+ROUTES = [
+    ("GET", "/portal/quotes/{quote}"),
+    ("GET", "/portal/change-orders/{co}"),
+    ("GET", "/portal/invoices/{invoice}"),
+    ("GET", "/portal/invoices/{invoice}/pdf"),
+    ("POST", "/portal/contracts/{contract}/sign"),
+    ("GET", "/portal/contracts/{contract}/signed.pdf"),
+]
 
 
 def _docs(session, w, account, contact, tag: str) -> dict:
@@ -38,24 +43,41 @@ def _docs(session, w, account, contact, tag: str) -> dict:
     inv = billing.build_invoice(session, p.pid, UP_TO)
     inv.notes = f"INTERNAL-NOTE-{tag}"
     inv = billing.issue_invoice(session, inv.id)
-    q = Quote(deal_id=p.deal.id, status="sent", title=f"Proposal {tag}", public_token=secrets.token_urlsafe(16),
-              total_minor=120000)
+    q = Quote(
+        deal_id=p.deal.id,
+        status="sent",
+        title=f"Proposal {tag}",
+        public_token=secrets.token_urlsafe(16),
+        total_minor=120000,
+    )
     draft = Quote(deal_id=p.deal.id, status="draft", title=f"Draft {tag}", public_token=secrets.token_urlsafe(16))
     sent = Contract(deal_id=p.deal.id, title=f"MSA {tag}", status="sent")
-    doc = Document(kind="contract_signed", filename=f"signed-{tag}.pdf", data=b"%PDF-1.4 signed " + tag.encode(),
-                   size=20, sha256="0" * 64)
+    doc = Document(
+        kind="contract_signed",
+        filename=f"signed-{tag}.pdf",
+        data=b"%PDF-1.4 signed " + tag.encode(),
+        size=20,
+        sha256="0" * 64,
+    )
     session.add_all([q, draft, sent, doc])
     session.flush()
     done = Contract(deal_id=p.deal.id, title=f"NDA {tag}", status="completed", signed_document_id=doc.id)
     session.add(done)
     session.flush()
-    session.add(ContractSigner(contract_id=sent.id, name=contact.name, email=contact.email, contact_id=contact.id,
-                               status="sent", token_hash=secrets.token_hex(32),
-                               token_expires_at=utcnow() + timedelta(days=10)))
+    session.add(
+        ContractSigner(
+            contract_id=sent.id,
+            name=contact.name,
+            email=contact.email,
+            contact_id=contact.id,
+            status="sent",
+            token_hash=secrets.token_hex(32),
+            token_expires_at=utcnow() + timedelta(days=10),
+        )
+    )
     co = p.change_order(5000, status="sent")
     session.commit()
-    return {"quote": q.id, "draft": draft.id, "contract": sent.id, "signed": done.id, "co": co.id,
-            "invoice": inv.id}
+    return {"quote": q.id, "draft": draft.id, "contract": sent.id, "signed": done.id, "co": co.id, "invoice": inv.id}
 
 
 @pytest.fixture
@@ -100,11 +122,19 @@ def test_every_portal_route_with_another_clients_ids_is_404(session, two_clients
     assert "INTERNAL-NOTE" not in text and "Developer" not in text  # notes, budget roles, costs
     assert "Outbox" not in text and "Issued" not in text and "Due" in text  # the client's words, not the team's
     for method, path in ROUTES:
-        url = path.format(quote=theirs["quote"], co=theirs["co"], invoice=theirs["invoice"],
-                          contract=theirs["signed" if "signed" in path else "contract"])
+        url = path.format(
+            quote=theirs["quote"],
+            co=theirs["co"],
+            invoice=theirs["invoice"],
+            contract=theirs["signed" if "signed" in path else "contract"],
+        )
         assert api.request(method, url).status_code == 404, url
-        url = path.format(quote=mine["quote"], co=mine["co"], invoice=mine["invoice"],
-                          contract=mine["signed" if "signed" in path else "contract"])
+        url = path.format(
+            quote=mine["quote"],
+            co=mine["co"],
+            invoice=mine["invoice"],
+            contract=mine["signed" if "signed" in path else "contract"],
+        )
         ok = api.request(method, url)
         assert ok.status_code in (200, 303), url
     assert api.get(f"/portal/quotes/{mine['draft']}").status_code == 404  # never a draft

@@ -30,8 +30,9 @@ def issued(session, w: World, amount: int, day: date) -> Invoice:
 
 
 def pay(session, inv, amount, day, **kw):
-    return billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=amount, method="bank_transfer",
-                                         received_on=day, **kw)
+    return billing.record_manual_payment(
+        session, inv.id, SYSTEM, amount_minor=amount, method="bank_transfer", received_on=day, **kw
+    )
 
 
 def a_history(session, w: World):
@@ -96,7 +97,7 @@ def test_a_statement_refuses_a_backward_range_and_another_currency_is_empty(sess
 
 def test_the_list_filters_and_exports_safely(session, world):
     a_history(session, world)
-    bare = clients.create_client(session, SYSTEM, "=HYPERLINK(\"x\") Corp")
+    bare = clients.create_client(session, SYSTEM, '=HYPERLINK("x") Corp')
     session.commit()
     rows = clients.list_clients(session)
     assert {r["id"] for r in rows} >= {world.account.id, bare.id}
@@ -136,9 +137,12 @@ def test_contacts_one_primary_one_billing_archive(session, world):
 
 def test_details_update_and_documents(session, world):
     a_history(session, world)
-    clients.update_client(session, SYSTEM, world.account.id, {"billing_email": "AP@client.test",
-                                                              "payment_terms": "net_15", "currency": "eur",
-                                                              "tax_id": "DE123456789"})
+    clients.update_client(
+        session,
+        SYSTEM,
+        world.account.id,
+        {"billing_email": "AP@client.test", "payment_terms": "net_15", "currency": "eur", "tax_id": "DE123456789"},
+    )
     session.commit()
     d = clients.client_details(session, world.account.id)
     assert d["billing_email"] == "ap@client.test" and d["payment_terms"] == "net_15" and d["currency"] == "EUR"

@@ -33,16 +33,28 @@ class World:
         return Actor("user", self.seller_id)
 
 
-def make_world(session: Session, *, client_email: str = "zoe@client.test", status: str = "accepted",
-               account_name: str = "Client Łtd | Zoë & Co") -> World:
+def make_world(
+    session: Session,
+    *,
+    client_email: str = "zoe@client.test",
+    status: str = "accepted",
+    account_name: str = "Client Łtd | Zoë & Co",
+) -> World:
     from l2c_app.core.auth import get_organisation
 
     if get_organisation(session) is None:
-        _, owner = setup_organisation(session, org_name="Northwind Studio", currency="EUR", timezone="Europe/Paris",
-                                      owner_name="Olivia Owner", owner_email="owner@northwind.test",
-                                      password="owner-password-1")
-        seller = create_user(session, name="Sam Seller", email="sam@northwind.test", role="sales",
-                             password="seller-password-1")
+        _, owner = setup_organisation(
+            session,
+            org_name="Northwind Studio",
+            currency="EUR",
+            timezone="Europe/Paris",
+            owner_name="Olivia Owner",
+            owner_email="owner@northwind.test",
+            password="owner-password-1",
+        )
+        seller = create_user(
+            session, name="Sam Seller", email="sam@northwind.test", role="sales", password="seller-password-1"
+        )
     else:
         from sqlmodel import select
 
@@ -58,23 +70,62 @@ def make_world(session: Session, *, client_email: str = "zoe@client.test", statu
     contact = Contact(account_id=account.id, name="Zoë Łukasiewicz", email=client_email, title="CEO")
     session.add(contact)
     session.flush()
-    deal = Deal(title="Website redesign", account_id=account.id, contact_id=contact.id, stage_id=stage.id,
-                owner_id=seller.id, value_minor=1_250_050)
+    deal = Deal(
+        title="Website redesign",
+        account_id=account.id,
+        contact_id=contact.id,
+        stage_id=stage.id,
+        owner_id=seller.id,
+        value_minor=1_250_050,
+    )
     session.add(deal)
     session.flush()
-    quote = Quote(deal_id=deal.id, number=1, version=2, status=status, title="Redesign proposal",
-                  currency="EUR", contact_id=contact.id, owner_id=seller.id, public_token=f"tok-{deal.id}-{id(deal)}",
-                  accepted_at=utcnow() if status == "accepted" else None, terms="50% on signature, 50% on delivery.")
+    quote = Quote(
+        deal_id=deal.id,
+        number=1,
+        version=2,
+        status=status,
+        title="Redesign proposal",
+        currency="EUR",
+        contact_id=contact.id,
+        owner_id=seller.id,
+        public_token=f"tok-{deal.id}-{id(deal)}",
+        accepted_at=utcnow() if status == "accepted" else None,
+        terms="50% on signature, 50% on delivery.",
+    )
     session.add(quote)
     session.flush()
-    session.add_all([
-        QuoteLine(quote_id=quote.id, position=1, section="Design", description="Discovery workshop",
-                  quantity=Decimal("1"), unit_price_minor=250_000),
-        QuoteLine(quote_id=quote.id, position=2, section="Build", description="Development | front end",
-                  quantity=Decimal("40.5"), unit="hour", unit_price_minor=9_500, billing_kind="hourly"),
-        QuoteLine(quote_id=quote.id, position=3, description="Optional: extra language", quantity=Decimal("1"),
-                  unit_price_minor=80_000, optional=True, selected=False),
-    ])
+    session.add_all(
+        [
+            QuoteLine(
+                quote_id=quote.id,
+                position=1,
+                section="Design",
+                description="Discovery workshop",
+                quantity=Decimal("1"),
+                unit_price_minor=250_000,
+            ),
+            QuoteLine(
+                quote_id=quote.id,
+                position=2,
+                section="Build",
+                description="Development | front end",
+                quantity=Decimal("40.5"),
+                unit="hour",
+                unit_price_minor=9_500,
+                billing_kind="hourly",
+            ),
+            QuoteLine(
+                quote_id=quote.id,
+                position=3,
+                description="Optional: extra language",
+                quantity=Decimal("1"),
+                unit_price_minor=80_000,
+                optional=True,
+                selected=False,
+            ),
+        ]
+    )
     session.commit()
     return World(owner.id, seller.id, deal.id, quote.id, contact.id)
 

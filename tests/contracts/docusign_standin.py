@@ -30,7 +30,6 @@ with a throwaway self-signed certificate that the app trusts via DOCUSIGN_CA_BUN
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 import base64
 import datetime as dt
 import io
@@ -40,6 +39,7 @@ import re
 import ssl
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,21 +60,30 @@ def make_rsa_key() -> rsa.RSAPrivateKey:
 
 
 def pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
     key = make_rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "docusign-standin")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / "standin.crt", folder / "standin.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(pem(key))
@@ -90,8 +99,7 @@ def _certificate_page(envelope_id: str, signers: list[dict]) -> bytes:
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_page()
     pdf.set_font("DejaVu", size=11)
-    pdf.cell(0, 10, f"DocuSign Certificate Of Completion - Envelope Id: {envelope_id}", new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(0, 10, f"DocuSign Certificate Of Completion - Envelope Id: {envelope_id}", new_x="LMARGIN", new_y="NEXT")
     for s in signers:
         pdf.cell(0, 8, f"Signer: {s.get('name', '')} {s.get('email', '')} - Completed", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
@@ -126,8 +134,9 @@ class Envelope:
 
 
 class DocuSignStandIn:
-    def __init__(self, folder: Path, *, integration_key: str, user_id: str, account_id: str,
-                 public_key: rsa.RSAPublicKey):
+    def __init__(
+        self, folder: Path, *, integration_key: str, user_id: str, account_id: str, public_key: rsa.RSAPublicKey
+    ):
         self.integration_key, self.user_id, self.account_id = integration_key, user_id, account_id
         self.public_key = public_key
         self.envelopes: dict[str, Envelope] = {}
@@ -160,8 +169,13 @@ class DocuSignStandIn:
             def _authorised(self) -> bool:
                 auth = self.headers.get("Authorization", "")
                 if not auth.startswith("Bearer ") or auth[7:] not in standin.tokens:
-                    self._send(401, {"errorCode": "AUTHORIZATION_INVALID_TOKEN",
-                                     "message": "The access token provided is expired, revoked or malformed."})
+                    self._send(
+                        401,
+                        {
+                            "errorCode": "AUTHORIZATION_INVALID_TOKEN",
+                            "message": "The access token provided is expired, revoked or malformed.",
+                        },
+                    )
                     return False
                 return True
 
@@ -182,10 +196,22 @@ class DocuSignStandIn:
                 if path == "/oauth/userinfo":
                     if not self._authorised():
                         return
-                    return self._send(200, {"sub": standin.user_id, "name": "Stand-in User",
-                                            "email": "user@standin.test", "accounts": [
-                                                {"account_id": standin.account_id, "is_default": True,
-                                                 "account_name": "Stand-in", "base_uri": f"https://127.0.0.1:{standin.port}"}]})
+                    return self._send(
+                        200,
+                        {
+                            "sub": standin.user_id,
+                            "name": "Stand-in User",
+                            "email": "user@standin.test",
+                            "accounts": [
+                                {
+                                    "account_id": standin.account_id,
+                                    "is_default": True,
+                                    "account_name": "Stand-in",
+                                    "base_uri": f"https://127.0.0.1:{standin.port}",
+                                }
+                            ],
+                        },
+                    )
                 if not self._authorised():
                     return
                 m = re.fullmatch(r"/restapi/v2\.1/accounts/([^/]+)/envelopes/([^/]+)(/documents/([^/]+))?", path)
@@ -207,9 +233,15 @@ class DocuSignStandIn:
                 times.append(now)
                 if env.id in standin.fail_envelopes:
                     return self._send(500, {"errorCode": "INTERNAL_SERVER_ERROR", "message": "stand-in outage"})
-                return self._send(200, {"envelopeId": env.id, "status": env.status,
-                                        "voidedReason": env.void_reason,
-                                        "statusChangedDateTime": dt.datetime.now(dt.UTC).isoformat()})
+                return self._send(
+                    200,
+                    {
+                        "envelopeId": env.id,
+                        "status": env.status,
+                        "voidedReason": env.void_reason,
+                        "statusChangedDateTime": dt.datetime.now(dt.UTC).isoformat(),
+                    },
+                )
 
             def do_PUT(self):  # noqa: N802
                 standin.requests.append(("PUT", self.path))
@@ -280,53 +312,92 @@ class DocuSignStandIn:
             tabs = signer.get("tabs") or {}
             for tab in (tabs.get("signHereTabs") or []) + (tabs.get("dateSignedTabs") or []):
                 if tab.get("anchorString") and tab["anchorString"] not in text:
-                    return h._send(400, {"errorCode": "ANCHOR_TAB_STRING_NOT_FOUND",
-                                         "message": f"Anchor {tab['anchorString']} not found"})
+                    return h._send(
+                        400,
+                        {
+                            "errorCode": "ANCHOR_TAB_STRING_NOT_FOUND",
+                            "message": f"Anchor {tab['anchorString']} not found",
+                        },
+                    )
         env = Envelope(id=str(uuid.uuid4()), definition=body, status=body.get("status") or "created", documents=docs)
         self.envelopes[env.id] = env
-        h._send(201, {"envelopeId": env.id, "status": env.status, "uri": f"/envelopes/{env.id}",
-                      "statusDateTime": dt.datetime.now(dt.UTC).isoformat()})
+        h._send(
+            201,
+            {
+                "envelopeId": env.id,
+                "status": env.status,
+                "uri": f"/envelopes/{env.id}",
+                "statusDateTime": dt.datetime.now(dt.UTC).isoformat(),
+            },
+        )
 
     # --- Connect messages -----------------------------------------------------------------------
-    def connect_message(self, envelope_id: str, event: str, *, include_documents: bool = True,
-                        generated: str | None = None) -> bytes:
+    def connect_message(
+        self, envelope_id: str, event: str, *, include_documents: bool = True, generated: str | None = None
+    ) -> bytes:
         """The JSON SIM body DocuSign posts for `event` (envelope-sent, -delivered, -completed ...)."""
         env = self.envelopes[envelope_id]
         env.status = event.removeprefix("envelope-")
         summary: dict = {
-            "status": env.status, "emailSubject": env.definition.get("emailSubject"),
+            "status": env.status,
+            "emailSubject": env.definition.get("emailSubject"),
             # DocuSign echoes the envelope's own custom fields (contract or change order id).
-            "customFields": {"textCustomFields": (env.definition.get("customFields") or {})
-                             .get("textCustomFields") or []},
-            "recipients": {"signers": [{"name": s["name"], "email": s["email"], "recipientId": s["recipientId"],
-                                        "status": "completed" if event == "envelope-completed" else "sent",
-                                        **({"declinedReason": "Not what we agreed"}
-                                           if event == "envelope-declined" else {})}
-                                       for s in env.definition["recipients"]["signers"]]},
+            "customFields": {
+                "textCustomFields": (env.definition.get("customFields") or {}).get("textCustomFields") or []
+            },
+            "recipients": {
+                "signers": [
+                    {
+                        "name": s["name"],
+                        "email": s["email"],
+                        "recipientId": s["recipientId"],
+                        "status": "completed" if event == "envelope-completed" else "sent",
+                        **({"declinedReason": "Not what we agreed"} if event == "envelope-declined" else {}),
+                    }
+                    for s in env.definition["recipients"]["signers"]
+                ]
+            },
         }
         if event == "envelope-voided":
             summary["voidedReason"] = env.void_reason or "Voided by sender"
         if include_documents and event == "envelope-completed":
             summary["envelopeDocuments"] = [
-                {"documentId": doc_id, "name": f"document{doc_id}.pdf", "type": "content",
-                 "PDFBytes": base64.b64encode(data).decode()} for doc_id, data in sorted(env.documents.items())]
-        payload = {"event": event, "apiVersion": "v2.1", "uri": f"/restapi/v2.1/accounts/{self.account_id}/envelopes/"
-                   f"{envelope_id}", "retryCount": 0, "configurationId": 10001,
-                   "generatedDateTime": generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),
-                   "data": {"accountId": self.account_id, "userId": self.user_id, "envelopeId": envelope_id,
-                            "envelopeSummary": summary}}
+                {
+                    "documentId": doc_id,
+                    "name": f"document{doc_id}.pdf",
+                    "type": "content",
+                    "PDFBytes": base64.b64encode(data).decode(),
+                }
+                for doc_id, data in sorted(env.documents.items())
+            ]
+        payload = {
+            "event": event,
+            "apiVersion": "v2.1",
+            "uri": f"/restapi/v2.1/accounts/{self.account_id}/envelopes/{envelope_id}",
+            "retryCount": 0,
+            "configurationId": 10001,
+            "generatedDateTime": generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),
+            "data": {
+                "accountId": self.account_id,
+                "userId": self.user_id,
+                "envelopeId": envelope_id,
+                "envelopeSummary": summary,
+            },
+        }
         return json.dumps(payload, separators=(",", ":")).encode()
 
     @staticmethod
     def sign(raw: bytes, *keys: str) -> dict[str, str]:
         """Headers DocuSign adds: one X-DocuSign-Signature-N per configured key."""
-        return {f"X-DocuSign-Signature-{i}": signature(k, raw) for i, k in enumerate(keys, start=1)} | \
-            {"Content-Type": "application/json"}
+        return {f"X-DocuSign-Signature-{i}": signature(k, raw) for i, k in enumerate(keys, start=1)} | {
+            "Content-Type": "application/json"
+        }
 
 
 @contextmanager
-def configured_standin(tmp_path, monkeypatch, hmac_keys: str, ids: tuple[str, str, str] = ("ik-123", "user-456",
-                                                                                         "acc-789")):
+def configured_standin(
+    tmp_path, monkeypatch, hmac_keys: str, ids: tuple[str, str, str] = ("ik-123", "user-456", "acc-789")
+):
     """The stand-in running, and the app's settings pointing at it (JWT key in a file), as a
     deployment would set them; `hmac_keys` is DOCUSIGN_CONNECT_HMAC_KEY (comma-separated)."""
     from l2c_app.core.config import reset_settings
@@ -336,12 +407,19 @@ def configured_standin(tmp_path, monkeypatch, hmac_keys: str, ids: tuple[str, st
     key = make_rsa_key()
     key_file = tmp_path / "docusign.pem"
     key_file.write_bytes(pem(key))
-    standin = DocuSignStandIn(tmp_path, integration_key=integration_key, user_id=user_id, account_id=account_id,
-                              public_key=key.public_key()).start()
-    env = {"DOCUSIGN_INTEGRATION_KEY": integration_key, "DOCUSIGN_USER_ID": user_id,
-           "DOCUSIGN_ACCOUNT_ID": account_id, "DOCUSIGN_PRIVATE_KEY_FILE": str(key_file),
-           "DOCUSIGN_BASE_PATH": standin.base_path, "DOCUSIGN_OAUTH_HOST": standin.oauth_host,
-           "DOCUSIGN_CA_BUNDLE": str(standin.cert_file), "DOCUSIGN_CONNECT_HMAC_KEY": hmac_keys}
+    standin = DocuSignStandIn(
+        tmp_path, integration_key=integration_key, user_id=user_id, account_id=account_id, public_key=key.public_key()
+    ).start()
+    env = {
+        "DOCUSIGN_INTEGRATION_KEY": integration_key,
+        "DOCUSIGN_USER_ID": user_id,
+        "DOCUSIGN_ACCOUNT_ID": account_id,
+        "DOCUSIGN_PRIVATE_KEY_FILE": str(key_file),
+        "DOCUSIGN_BASE_PATH": standin.base_path,
+        "DOCUSIGN_OAUTH_HOST": standin.oauth_host,
+        "DOCUSIGN_CA_BUNDLE": str(standin.cert_file),
+        "DOCUSIGN_CONNECT_HMAC_KEY": hmac_keys,
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     reset_settings()

@@ -25,9 +25,16 @@ def api(session, db_url):
 def test_create_send_list_and_pdf(session, api):
     client, world = api
     assert client.post("/api/v1/contracts", json={}).json()["detail"].startswith("quote_id")
-    r = client.post("/api/v1/contracts", json={"quote_id": world.quote_id, "signers": [
-        {"kind": "signer", "name": "Zoë Łukasiewicz", "email": "zoe@client.test"},
-        {"kind": "countersigner", "user_id": world.owner_id}]})
+    r = client.post(
+        "/api/v1/contracts",
+        json={
+            "quote_id": world.quote_id,
+            "signers": [
+                {"kind": "signer", "name": "Zoë Łukasiewicz", "email": "zoe@client.test"},
+                {"kind": "countersigner", "user_id": world.owner_id},
+            ],
+        },
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["status"] == "draft" and [s["kind"] for s in created["signers"]] == ["signer", "countersigner"]
@@ -52,8 +59,13 @@ def test_create_send_list_and_pdf(session, api):
     # Once signed by everyone, the PDF route gives the signed PDF.
     svc.sign(session, token, consent=True, typed_name="Zoë Łukasiewicz")
     session.commit()
-    owner_link = session.exec(select(OutboxMessage).where(OutboxMessage.to == "owner@northwind.test",
-                                                          OutboxMessage.link.is_not(None))).first().link
+    owner_link = (
+        session.exec(
+            select(OutboxMessage).where(OutboxMessage.to == "owner@northwind.test", OutboxMessage.link.is_not(None))
+        )
+        .first()
+        .link
+    )
     svc.sign(session, owner_link.rsplit("/", 1)[1], consent=True, typed_name="Olivia Owner")
     session.commit()
     signed = client.get(f"/api/v1/contracts/{created['id']}/pdf")

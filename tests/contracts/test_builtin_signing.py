@@ -79,8 +79,15 @@ def test_full_signing_in_routing_order_with_certificate(session, world):
     assert signed.sha256 == contract.signed_sha256 == svc.sha256_hex(signed.data)
     text = pdf_text(signed.data)
     assert "Certificate of completion" in text
-    for expected in ("Zoë Łukasiewicz", "zoe@client.test", "10.0.0.1", "Firefox", "Olivia Owner", "10.0.0.2",
-                     contract.original_sha256):
+    for expected in (
+        "Zoë Łukasiewicz",
+        "zoe@client.test",
+        "10.0.0.1",
+        "Firefox",
+        "Olivia Owner",
+        "10.0.0.2",
+        contract.original_sha256,
+    ):
         assert expected in text
     # Tokens stop working once the envelope is complete.
     with pytest.raises(svc.SigningLinkError, match="completed"):
@@ -100,7 +107,7 @@ def test_full_signing_in_routing_order_with_certificate(session, world):
     # verify: the stored signed PDF is authentic, one changed byte is not.
     assert svc.verify_pdf(session, signed.data).kind == "signed"
     middle = len(signed.data) // 2
-    tampered = signed.data[:middle] + bytes([signed.data[middle] ^ 1]) + signed.data[middle + 1:]
+    tampered = signed.data[:middle] + bytes([signed.data[middle] ^ 1]) + signed.data[middle + 1 :]
     assert tampered != signed.data and not svc.verify_pdf(session, tampered).ok
     assert svc.verify_pdf(session, session.get(Document, contract.original_document_id).data).kind == "original"
 

@@ -51,8 +51,9 @@ def test_a_deals_contact_must_belong_to_its_account(session, two_clients):
 
 def test_a_deal_owner_must_be_able_to_open_the_pipeline(session, two_clients, db_url):
     a, b = two_clients
-    delivery = create_user(session, name="Dana Delivery", email="dana@northwind.test", role="delivery",
-                           password="delivery-password-1")
+    delivery = create_user(
+        session, name="Dana Delivery", email="dana@northwind.test", role="delivery", password="delivery-password-1"
+    )
     session.commit()
     with pytest.raises(pipeline.PipelineError, match="^owner_id: .*cannot open the pipeline"):
         pipeline.create_deal(session, a.actor, title="Theirs", owner_id=delivery.id)
@@ -64,10 +65,13 @@ def test_a_deal_owner_must_be_able_to_open_the_pipeline(session, two_clients, db
     _, key = create_api_key(session, "tests")
     session.commit()
     client = TestClient(build_api())
-    r = client.post("/api/v1/deals", json={"title": "Theirs", "owner_id": delivery.id},
-                    headers={"Authorization": f"Bearer {key}"})
+    r = client.post(
+        "/api/v1/deals", json={"title": "Theirs", "owner_id": delivery.id}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert r.status_code == 422 and "owner_id" in r.text
-    r = client.post("/api/v1/deals", json={"title": "Mixed", "account_id": session.get(Deal, a.deal_id).account_id,
-                                           "contact_id": b.contact_id},
-                    headers={"Authorization": f"Bearer {key}"})
+    r = client.post(
+        "/api/v1/deals",
+        json={"title": "Mixed", "account_id": session.get(Deal, a.deal_id).account_id, "contact_id": b.contact_id},
+        headers={"Authorization": f"Bearer {key}"},
+    )
     assert r.status_code == 422 and "contact_id" in r.text

@@ -99,8 +99,9 @@ def test_completed_without_documents_downloads_the_combined_pdf(session, sent, d
     assert post(client, raw, docusign.sign(raw, HMAC_KEY)).status_code == 200
     contract = status_of(session, sent.id)
     assert contract.status == "completed"
-    assert any(r[0] == "GET" and "/documents/combined?" in r[1] and "certificate=true" in r[1]
-               for r in docusign.requests)
+    assert any(
+        r[0] == "GET" and "/documents/combined?" in r[1] and "certificate=true" in r[1] for r in docusign.requests
+    )
     data = session.get(Document, contract.signed_document_id).data
     assert data.startswith(b"%PDF") and svc.verify_pdf(session, data).kind == "signed"
     assert "Certificate Of Completion" in _text(data)
@@ -179,8 +180,9 @@ def test_void_reaches_docusign(session, sent, docusign):
 def test_failed_processing_is_retried_by_the_redelivery(session, sent, docusign, client):
     """DocuSign retries when we answer an error: the recorded-but-failed event is applied then."""
     docusign.fail_downloads = 1
-    raw = docusign.connect_message(sent.envelope_id, "envelope-completed", include_documents=False,
-                                   generated="2026-11-28T11:00:00.0000000Z")
+    raw = docusign.connect_message(
+        sent.envelope_id, "envelope-completed", include_documents=False, generated="2026-11-28T11:00:00.0000000Z"
+    )
     headers = docusign.sign(raw, HMAC_KEY)
     assert post(client, raw, headers).status_code == 503
     row = session.exec(select(WebhookEvent)).one()

@@ -1,4 +1,4 @@
-""""Test connection" for DocuSign through the SDK against the stand-in: the good case and each
+""" "Test connection" for DocuSign through the SDK against the stand-in: the good case and each
 thing it reports (not configured, consent_required with the consent URL, a key DocuSign
 refuses, a wrong account id, a base path that is not the account's base_uri, an unreachable
 OAuth host, no Connect HMAC key, no public https address)."""

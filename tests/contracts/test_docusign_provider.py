@@ -106,8 +106,10 @@ def test_one_failing_envelope_does_not_roll_back_the_others(session, docusign, c
     docusign.envelopes[second.envelope_id].status = "completed"  # its Connect message was lost
     result = dict(svc.repoll_all(session))
     session.commit()
-    assert result[f"contract C-{first.id}"].startswith("failed: ") and "INTERNAL_SERVER_ERROR" in \
-        result[f"contract C-{first.id}"]
+    assert (
+        result[f"contract C-{first.id}"].startswith("failed: ")
+        and "INTERNAL_SERVER_ERROR" in result[f"contract C-{first.id}"]
+    )
     assert result[f"contract C-{second.id}"] == "completed"
     session.expire_all()
     assert session.get(Contract, second.id).status == "completed"

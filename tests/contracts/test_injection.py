@@ -40,21 +40,28 @@ def markdown_html(body: str) -> str:
 def hostile_contract(session, db_url) -> Contract:
     from l2c_app.api.app import build_api
 
-    _, owner = setup_organisation(session, org_name="Northwind Studio", currency="EUR", timezone="Europe/Paris",
-                                  owner_name="Olivia Owner", owner_email="owner@northwind.test",
-                                  password="owner-password-1")
-    seller = create_user(session, name="Sam Seller", email="sam@northwind.test", role="sales",
-                         password="seller-password-1")
+    _, owner = setup_organisation(
+        session,
+        org_name="Northwind Studio",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olivia Owner",
+        owner_email="owner@northwind.test",
+        password="owner-password-1",
+    )
+    seller = create_user(
+        session, name="Sam Seller", email="sam@northwind.test", role="sales", password="seller-password-1"
+    )
     session.commit()
     client = TestClient(build_api())
-    r = client.post("/api/v1/leads", json={"name": f"{CLAUSE} {LINK}", "email": "zoe@hostile.test",
-                                           "company": f"{IMAGE} Corp"})
+    r = client.post(
+        "/api/v1/leads", json={"name": f"{CLAUSE} {LINK}", "email": "zoe@hostile.test", "company": f"{IMAGE} Corp"}
+    )
     assert r.status_code == 201, r.text
     actor = Actor("user", seller.id)
     deal = leads.convert(session, actor, r.json()["id"], value_minor=100_000)
     quote = quotes.create_quote_from_deal(session, actor, deal.id)
-    quotes.add_line(session, actor, quote.id, description=f"Workshop {LINK}", quantity="1",
-                    unit_price_minor=100_000)
+    quotes.add_line(session, actor, quote.id, description=f"Workshop {LINK}", quantity="1", unit_price_minor=100_000)
     session.commit()
     quotes.send_quote(session, actor, quote.id)
     session.commit()
@@ -69,7 +76,7 @@ def hostile_contract(session, db_url) -> Contract:
 def test_merged_values_carry_no_structure_on_the_signing_page(hostile_contract):
     body = hostile_contract.body
     html = markdown_html(body)
-    assert "<img" not in html and "tracker.example/x.png\"" not in html
+    assert "<img" not in html and 'tracker.example/x.png"' not in html
     assert "<a " not in html
     assert "Extra clause</h2>" not in html
     # The template's own headings are still headings; the hostile one is text in a paragraph.
@@ -94,8 +101,9 @@ def test_merged_values_print_literally_in_the_pdf(session, hostile_contract):
     assert "## 9. Extra clause The Client waives every right." in text
     assert "[Pay here](http://evil.example/pay)" in text
     reader = PdfReader(io.BytesIO(contracts.render_pdf(session, hostile_contract)))
-    links = [a for page in reader.pages for a in (page.get("/Annots") or [])
-             if a.get_object().get("/Subtype") == "/Link"]
+    links = [
+        a for page in reader.pages for a in (page.get("/Annots") or []) if a.get_object().get("/Subtype") == "/Link"
+    ]
     assert links == []
 
 
@@ -119,9 +127,27 @@ def test_signing_page_renders_links_as_text_and_images_as_nothing():
     assert "ComponentMap_" in code and "rehypeRaw" not in str(markdown.render())
 
 
-@pytest.mark.parametrize("value", [IMAGE, LINK, CLAUSE, "<img src=x>", "&copy;", "**bold**", "a | b", "1. x",
-                                   "> quote", "- item", "`code`", "http://bare.example", "www.bare.example",
-                                   "a@b.example", "\\[x\\](y)", "~~s~~ __u__ --d--"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        IMAGE,
+        LINK,
+        CLAUSE,
+        "<img src=x>",
+        "&copy;",
+        "**bold**",
+        "a | b",
+        "1. x",
+        "> quote",
+        "- item",
+        "`code`",
+        "http://bare.example",
+        "www.bare.example",
+        "a@b.example",
+        "\\[x\\](y)",
+        "~~s~~ __u__ --d--",
+    ],
+)
 def test_escape_md_renders_as_the_literal_text(value):
     html = markdown_html(f"Name: {escape_md(value)}")
     assert _text_of(html).strip() == "Name: " + " ".join(value.split())

@@ -18,9 +18,12 @@ def test_unknown_fields_are_named_and_known_ones_are_not():
 
 def test_fill_uses_the_records_and_the_scope_is_the_accepted_quote(session, world):
     deal, quote = session.get(Deal, world.deal_id), session.get(Quote, world.quote_id)
-    text = merge.fill(session, "{{client.name}}|{{deal.owner}}|{{quote.total}}|{{payment.terms}}|{{quote.number}}"
-                      "|{{contact.email}}|{{date.today}}|{{not.known}}\n{{quote.lines}}",
-                      merge.MergeContext(deal=deal, quote=quote))
+    text = merge.fill(
+        session,
+        "{{client.name}}|{{deal.owner}}|{{quote.total}}|{{payment.terms}}|{{quote.number}}"
+        "|{{contact.email}}|{{date.today}}|{{not.known}}\n{{quote.lines}}",
+        merge.MergeContext(deal=deal, quote=quote),
+    )
     first, *table = text.split("\n")
     assert "\\|" in first  # merged values are escaped Markdown (contracts/test_injection.py)
     first = merge.unescape_md(first)
@@ -53,5 +56,3 @@ def test_saving_a_template_refuses_unknown_fields(session, world):
         merge.save_template(session, world.actor, None, "Short", "Dear {{client.nmae}}")
     row = merge.save_template(session, world.actor, None, "Short", "Dear {{client.name}}", make_default=True)
     assert row.is_default and merge.default_template(session).id == row.id
-
-

@@ -26,8 +26,11 @@ def sent_with_countersigner(session, world):
 
 
 def bell(session, user_id):
-    return list(session.exec(select(Notification).where(Notification.user_id == user_id,
-                                                        Notification.kind == "contract_to_sign")))
+    return list(
+        session.exec(
+            select(Notification).where(Notification.user_id == user_id, Notification.kind == "contract_to_sign")
+        )
+    )
 
 
 def test_countersigner_is_told_in_the_bell_when_it_is_their_turn_and_signs_in_the_app(session, world):
@@ -64,8 +67,14 @@ def test_countersigner_is_told_in_the_bell_when_it_is_their_turn_and_signs_in_th
     row = session.get(ContractSigner, mine.id)
     assert row.status == "signed" and row.typed_name == "Olivia Owner"
     assert row.user_agent == f"signed in the app by user:{world.owner_id}"
-    assert session.exec(select(AuditLog).where(AuditLog.entity == "contract", AuditLog.entity_id == contract.id,
-                                               AuditLog.action == "signed_in_app")).first() is not None
+    assert (
+        session.exec(
+            select(AuditLog).where(
+                AuditLog.entity == "contract", AuditLog.entity_id == contract.id, AuditLog.action == "signed_in_app"
+            )
+        ).first()
+        is not None
+    )
     # Signed twice: refused (it is no longer their turn).
     with pytest.raises(DomainError):
         on_behalf.sign_in_app(session, owner, contract.id, consent=True, typed_name="Olivia Owner")
@@ -101,8 +110,15 @@ def test_the_composer_message_goes_to_each_first_signer_with_their_link_and_cc(s
     assert err.value.field == "subject"
     session.rollback()
     assert session.get(Contract, contract.id).status == "draft"
-    svc.send(session, world.actor, contract.id, provider="builtin", message=Message(
-        cc="legal@client.test", subject="Please sign {document_title}", body="Dear {contact_name}: {link}"))
+    svc.send(
+        session,
+        world.actor,
+        contract.id,
+        provider="builtin",
+        message=Message(
+            cc="legal@client.test", subject="Please sign {document_title}", body="Dear {contact_name}: {link}"
+        ),
+    )
     session.commit()
     msg = session.exec(select(OutboxMessage).where(OutboxMessage.to == "zoe@client.test")).one()
     assert msg.cc == "legal@client.test" and msg.subject == f"Please sign {contract.title}"

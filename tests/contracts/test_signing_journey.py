@@ -20,8 +20,11 @@ pytestmark = pytest.mark.browser
 def signing_link(app, email: str) -> str:
     """The link in the newest e-mail to `email` (the Outbox holds it: no SMTP in tests)."""
     with app.session() as s:
-        msg = s.exec(select(OutboxMessage).where(OutboxMessage.to == email, OutboxMessage.link.like("%/sign/%"))
-                     .order_by(OutboxMessage.id.desc())).first()
+        msg = s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.to == email, OutboxMessage.link.like("%/sign/%"))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
         assert msg is not None, f"no signing e-mail to {email}"
         return msg.link
 
@@ -68,8 +71,9 @@ def test_client_and_counter_signer_sign_in_the_browser(app_server, signed_in_pag
     app = app_server
     with app.session() as s:
         # The company name came from the public lead form: it must print as text, never run.
-        world = make_world(s, client_email="zoe.journey@client.test",
-                           account_name='Zoë Corp <img src=x onerror="window.__pwned=1">')
+        world = make_world(
+            s, client_email="zoe.journey@client.test", account_name='Zoë Corp <img src=x onerror="window.__pwned=1">'
+        )
     page = signed_in_page
 
     contract_id = create_contract_from_quote(page, app, re.compile(r"Website redesign · Q\d+-1 v2 · Redesign proposal"))

@@ -56,8 +56,15 @@ def build(s: Session, monkeypatch) -> CycleWorld:
         monkeypatch.setattr(timeutil, "clock", lambda: when)
 
     clock(at(1, 1) - timedelta(days=1))
-    _org, owner = setup_organisation(s, org_name="Cycle Co", currency="EUR", timezone="UTC", owner_name="Olivia Owner",
-                                     owner_email="olivia@cycle.test", password="long-password-1")
+    _org, owner = setup_organisation(
+        s,
+        org_name="Cycle Co",
+        currency="EUR",
+        timezone="UTC",
+        owner_name="Olivia Owner",
+        owner_email="olivia@cycle.test",
+        password="long-password-1",
+    )
     actor = Actor("user", owner.id)
     pipeline.ensure_stages(s)
     s.commit()
@@ -65,8 +72,11 @@ def build(s: Session, monkeypatch) -> CycleWorld:
 
     def lead(name: str, source: str, when: datetime) -> int:
         clock(when)
-        res = leads.capture(s, {"name": name, "email": f"{name.lower()}@{name.lower()}.test", "company": f"{name} Ltd",
-                                "source": source}, trusted=True)
+        res = leads.capture(
+            s,
+            {"name": name, "email": f"{name.lower()}@{name.lower()}.test", "company": f"{name} Ltd", "source": source},
+            trusted=True,
+        )
         return res.lead.id
 
     def convert(lead_id: int, when: datetime, value: int) -> int:
@@ -76,8 +86,16 @@ def build(s: Session, monkeypatch) -> CycleWorld:
     def sent(deal_id: int, when: datetime):
         clock(when)
         q = quotes.create_quote_from_deal(s, actor, deal_id, currency="EUR")
-        quotes.add_line(s, actor, q.id, description="Build", billing_kind="hourly", quantity="10",
-                        unit_price_minor=10_000, role="Developer")
+        quotes.add_line(
+            s,
+            actor,
+            q.id,
+            description="Build",
+            billing_kind="hourly",
+            quantity="10",
+            unit_price_minor=10_000,
+            role="Developer",
+        )
         quotes.send_quote(s, actor, q.id)
         return q
 
@@ -96,33 +114,69 @@ def build(s: Session, monkeypatch) -> CycleWorld:
         contract = contracts.create_from_quote(s, actor, q.id)
         contracts.send(s, actor, contract.id, provider="builtin")
         s.flush()
-        msg = s.exec(select(OutboxMessage).where(OutboxMessage.link.like("%/sign/%"))
-                     .order_by(OutboxMessage.id.desc())).first()
+        msg = s.exec(
+            select(OutboxMessage).where(OutboxMessage.link.like("%/sign/%")).order_by(OutboxMessage.id.desc())
+        ).first()
         contracts.sign(s, msg.link.rsplit("/sign/", 1)[1], consent=True, typed_name="Carla Client")
         clock(at(*days["project"]))
         project = projects.create_project_from_contract(s, actor, contract.id)
         line = s.exec(select(BudgetLine).where(BudgetLine.project_id == project.id)).first()
         tday = date(YEAR, *days["time"])
         clock(at(*days["time"]))
-        projects.upsert_time(s, actor, user_id=owner.id, project_id=project.id, day=tday, minutes=600,
-                             budget_line_id=line.id)
+        projects.upsert_time(
+            s, actor, user_id=owner.id, project_id=project.id, day=tday, minutes=600, budget_line_id=line.id
+        )
         from l2c_app.core.formats import week_start
+
         projects.approve_week(s, actor, owner.id, user_id=owner.id, project_id=project.id, monday=week_start(tday))
         clock(at(*days["issued"]))
         inv = billing.build_invoice(s, project.id, date(YEAR, *days["issued"]))
         inv = billing.issue_invoice(s, inv.id, actor, issue_date=date(YEAR, *days["issued"]))
         clock(at(*days["paid"]))
-        billing.record_manual_payment(s, inv.id, actor, amount_minor=inv.total_minor, method="bank_transfer",
-                                      received_on=date(YEAR, *days["paid"]))
+        billing.record_manual_payment(
+            s,
+            inv.id,
+            actor,
+            amount_minor=inv.total_minor,
+            method="bank_transfer",
+            received_on=date(YEAR, *days["paid"]),
+        )
         s.commit()
         return deal_id
 
-    ids["alpha"] = sale("Alpha", "web", {"lead": (1, 1), "converted": (1, 3), "sent": (1, 5), "accepted": (1, 8),
-                                         "won": (1, 10), "signed": (1, 12), "project": (1, 13), "time": (1, 15),
-                                         "issued": (1, 20), "paid": (2, 4)})
-    ids["beta"] = sale("Beta", "referral", {"lead": (1, 2), "converted": (1, 2), "sent": (1, 4), "accepted": (1, 14),
-                                            "won": (1, 14), "signed": (1, 20), "project": (1, 21), "time": (1, 22),
-                                            "issued": (2, 1), "paid": (2, 10)}, via="Qualified")
+    ids["alpha"] = sale(
+        "Alpha",
+        "web",
+        {
+            "lead": (1, 1),
+            "converted": (1, 3),
+            "sent": (1, 5),
+            "accepted": (1, 8),
+            "won": (1, 10),
+            "signed": (1, 12),
+            "project": (1, 13),
+            "time": (1, 15),
+            "issued": (1, 20),
+            "paid": (2, 4),
+        },
+    )
+    ids["beta"] = sale(
+        "Beta",
+        "referral",
+        {
+            "lead": (1, 2),
+            "converted": (1, 2),
+            "sent": (1, 4),
+            "accepted": (1, 14),
+            "won": (1, 14),
+            "signed": (1, 20),
+            "project": (1, 21),
+            "time": (1, 22),
+            "issued": (2, 1),
+            "paid": (2, 10),
+        },
+        via="Qualified",
+    )
     gamma_lead = lead("Gamma", "web", at(1, 5))
     ids["gamma"] = convert(gamma_lead, at(1, 10), 100_000)
     sent(ids["gamma"], at(1, 20))
@@ -131,8 +185,9 @@ def build(s: Session, monkeypatch) -> CycleWorld:
     ids["delta"] = convert(delta_lead, at(1, 7), 70_000)
     clock(at(1, 25))
     pipeline.move_deal(s, actor, ids["delta"], _stage(s, "Lost").id, lost_reason="Went elsewhere")
-    ids["echo"] = pipeline.create_deal(s, actor, title="Echo", value_minor=55_555, currency="USD", probability=33,
-                                       expected_close="2026-03-15").id
+    ids["echo"] = pipeline.create_deal(
+        s, actor, title="Echo", value_minor=55_555, currency="USD", probability=33, expected_close="2026-03-15"
+    ).id
     ids["foxtrot"] = pipeline.create_deal(s, actor, title="Foxtrot", value_minor=20_000, currency="EUR").id
     s.commit()
     clock(at(2, 15))

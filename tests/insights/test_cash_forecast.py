@@ -65,8 +65,9 @@ def pay(w: World, inv, amount: int, on: date) -> None:
 
 
 def planned(w: World, amount: int, due: date | None) -> Milestone:
-    m = Milestone(project_id=w.pid, kind="milestone", name=f"Phase {amount}", amount_minor=amount, due_date=due,
-                  status="planned")
+    m = Milestone(
+        project_id=w.pid, kind="milestone", name=f"Phase {amount}", amount_minor=amount, due_date=due, status="planned"
+    )
     w.s.add(m)
     w.s.flush()
     return m
@@ -103,8 +104,15 @@ def cash_world(session, monkeypatch):
     planned(w, 9_000, date(2026, 7, 1))  # billed 2026-07-01: after the 13 weeks
 
     # Aging Co: one invoice per bucket, and the edges.
-    for amount, days_past_due in ((11_000, -20), (12_000, 10), (13_000, 45), (14_000, 75), (15_000, 120),
-                                  (1_000, 30), (3_000, 90)):
+    for amount, days_past_due in (
+        (11_000, -20),
+        (12_000, 10),
+        (13_000, 45),
+        (14_000, 75),
+        (15_000, 120),
+        (1_000, 30),
+        (3_000, 90),
+    ):
         invoice(aging, amount, TODAY - timedelta(days=days_past_due))
 
     # Yankee Inc (USD): an open invoice, then a retainer whose March period exists.
@@ -116,14 +124,26 @@ def cash_world(session, monkeypatch):
     half = PipelineStage(name="Proposal", probability=50, kind="open")
     s.add(half)
     s.flush()
-    for title, value, cur, prob, close in (("Big", 100_001, "EUR", None, date(2026, 3, 20)),
-                                           ("Small", 33_333, "EUR", 30, date(2026, 3, 19)),
-                                           ("Stale", 200_000, "USD", 40, date(2026, 2, 1)),
-                                           ("Someday", 500_000, "EUR", None, None)):
-        s.add(Deal(title=title, account_id=w.account.id, stage_id=half.id, value_minor=value, currency=cur,
-                   probability=prob, expected_close=close))
-    s.add(Deal(title="Lost one", stage_id=half.id, status="lost", value_minor=9_999_999,
-               expected_close=date(2026, 3, 20)))
+    for title, value, cur, prob, close in (
+        ("Big", 100_001, "EUR", None, date(2026, 3, 20)),
+        ("Small", 33_333, "EUR", 30, date(2026, 3, 19)),
+        ("Stale", 200_000, "USD", 40, date(2026, 2, 1)),
+        ("Someday", 500_000, "EUR", None, None),
+    ):
+        s.add(
+            Deal(
+                title=title,
+                account_id=w.account.id,
+                stage_id=half.id,
+                value_minor=value,
+                currency=cur,
+                probability=prob,
+                expected_close=close,
+            )
+        )
+    s.add(
+        Deal(title="Lost one", stage_id=half.id, status="lost", value_minor=9_999_999, expected_close=date(2026, 3, 20))
+    )
     s.commit()
     return {"w": w, "late": late, "late_open": late_open, "accounts": accounts, "partial": partial}
 
@@ -153,20 +173,40 @@ def test_the_forecast_by_hand(session, cash_world):
         2: {"invoiced": 100_000, "total": 100_000},  # 700.00 open of Client Ltd + Late Payer's 300.00
         3: {"invoiced": 11_000, "total": 11_000},
         4: {"unbilled": 16_000, "total": 16_000},
-        5: {}, 6: {},
+        5: {},
+        6: {},
         7: {"scheduled": 40_000, "total": 40_000},
-        8: {}, 9: {}, 10: {},
+        8: {},
+        9: {},
+        10: {},
         11: {"scheduled": 5_000, "total": 5_000},  # Late Payer's milestone, 10 days late
         12: {},
     }
     usd = {i: {k: v for k, v in week(data, i, "USD").items() if v} for i in range(13)}
-    assert usd == {0: {"pipeline": 80_000, "total": 80_000}, 1: {}, 2: {},
-                   3: {"invoiced": 50_000, "total": 50_000}, 4: {"unbilled": 10_000, "total": 10_000},
-                   5: {}, 6: {}, 7: {"scheduled": 10_000, "total": 10_000}, 8: {}, 9: {}, 10: {}, 11: {},
-                   12: {"scheduled": 10_000, "total": 10_000}}
+    assert usd == {
+        0: {"pipeline": 80_000, "total": 80_000},
+        1: {},
+        2: {},
+        3: {"invoiced": 50_000, "total": 50_000},
+        4: {"unbilled": 10_000, "total": 10_000},
+        5: {},
+        6: {},
+        7: {"scheduled": 10_000, "total": 10_000},
+        8: {},
+        9: {},
+        10: {},
+        11: {},
+        12: {"scheduled": 10_000, "total": 10_000},
+    }
     assert data["totals"]["EUR"]["total"] == 58_000 + 60_000 + 100_000 + 11_000 + 16_000 + 40_000 + 5_000
-    assert data["totals"]["USD"] == {"overdue": 0, "invoiced": 50_000, "scheduled": 20_000, "unbilled": 10_000,
-                                     "pipeline": 80_000, "total": 160_000}
+    assert data["totals"]["USD"] == {
+        "overdue": 0,
+        "invoiced": 50_000,
+        "scheduled": 20_000,
+        "unbilled": 10_000,
+        "pipeline": 80_000,
+        "total": 160_000,
+    }
     assert data["notes"] == {"undated_milestones": 1, "undated_deals": 1}
 
     late = next(c for c in data["clients"] if c["client"] == "Late Payer")
@@ -212,9 +252,17 @@ def test_ar_aging_by_hand(session, cash_world):
     data = ar_aging.aging(session)
     rows = {(r["client"], r["currency"]): r for r in data["rows"]}
     assert rows[("Aging Co", "EUR")] == {
-        "account_id": cash_world["accounts"]["Aging Co"].id, "client": "Aging Co", "currency": "EUR", "invoices": 7,
-        "current": 11_000, "d1_30": 12_000 + 1_000, "d31_60": 13_000, "d61_90": 14_000 + 3_000, "d90_plus": 15_000,
-        "total": 69_000}
+        "account_id": cash_world["accounts"]["Aging Co"].id,
+        "client": "Aging Co",
+        "currency": "EUR",
+        "invoices": 7,
+        "current": 11_000,
+        "d1_30": 12_000 + 1_000,
+        "d31_60": 13_000,
+        "d61_90": 14_000 + 3_000,
+        "d90_plus": 15_000,
+        "total": 69_000,
+    }
     assert rows[("Client Ltd", "EUR")]["current"] == 70_000  # 1,000.00 - 300.00 paid
     assert rows[("Late Payer", "EUR")]["current"] == 30_000 and rows[("Late Payer", "EUR")]["invoices"] == 1
     assert rows[("Yankee Inc", "USD")]["total"] == 50_000
@@ -241,6 +289,7 @@ def test_ar_aging_by_hand(session, cash_world):
 
 
 # --- REST and CSV -------------------------------------------------------------------------------
+
 
 def _client(session, scopes=None):
     from fastapi.testclient import TestClient
@@ -272,8 +321,15 @@ def test_rest_routes_answer_the_same_numbers(session, cash_world):
 
         ranged = c.get("/api/v1/insights/cash-forecast", params={"from": "2026-03-22", "to": "2026-04-04"}).json()
         assert [w["start"] for w in ranged["weeks"]] == ["2026-03-22", "2026-03-29"]
-        for bad in ({"weeks": 0}, {"weeks": 54}, {"from": "0001-01-01"}, {"to": "2026-01-01"},
-                    {"to": "2026-04-01", "weeks": 2}, {"group": "month"}, {"from": "not-a-day"}):
+        for bad in (
+            {"weeks": 0},
+            {"weeks": 54},
+            {"from": "0001-01-01"},
+            {"to": "2026-01-01"},
+            {"to": "2026-04-01", "weeks": 2},
+            {"group": "month"},
+            {"from": "not-a-day"},
+        ):
             resp = c.get("/api/v1/insights/cash-forecast", params=bad)
             assert resp.status_code in (400, 422), (bad, resp.status_code)
 
@@ -284,11 +340,18 @@ def test_rest_routes_answer_the_same_numbers(session, cash_world):
 
         aging = c.get("/api/v1/insights/ar-aging").json()
         row = next(x for x in aging["rows"] if x["client"] == "Aging Co")
-        assert (row["current"], row["d1_30"], row["d31_60"], row["d61_90"], row["d90_plus"]) == \
-            (11_000, 13_000, 13_000, 17_000, 15_000)
+        assert (row["current"], row["d1_30"], row["d31_60"], row["d61_90"], row["d90_plus"]) == (
+            11_000,
+            13_000,
+            13_000,
+            17_000,
+            15_000,
+        )
         assert {d["currency"]: d["dso_days"] for d in aging["dso"]} == {"EUR": "73.5", "USD": "90.0"}
-        assert c.get("/api/v1/insights/ar-aging", params={"group": "currency"}).json()["rows"][0]["client"] == \
-            "All clients"
+        assert (
+            c.get("/api/v1/insights/ar-aging", params={"group": "currency"}).json()["rows"][0]["client"]
+            == "All clients"
+        )
 
 
 def test_routes_need_the_insights_scope(session, cash_world):
@@ -310,8 +373,14 @@ def test_the_page_view_formats_the_same_numbers(session, cash_world):
 
     view = cash_view.cash_page(session)
     assert view["currencies"] == ["EUR", "USD"]
-    assert view["charts"]["EUR"][2] == {"week": "3/22/26", "overdue": 0, "invoiced": 1000, "scheduled": 0,
-                                        "unbilled": 0, "pipeline": 0}
+    assert view["charts"]["EUR"][2] == {
+        "week": "3/22/26",
+        "overdue": 0,
+        "invoiced": 1000,
+        "scheduled": 0,
+        "unbilled": 0,
+        "pipeline": 0,
+    }
     assert len(view["charts"]["USD"]) == 13
     row = next(r for r in view["rows"] if r["week"] == "3/22/26" and r["currency"] == "EUR")
     assert (row["invoiced"], row["total"], row["overdue"]) == ("€1,000.00", "€1,000.00", "-")
@@ -319,8 +388,10 @@ def test_the_page_view_formats_the_same_numbers(session, cash_world):
     aging = next(r for r in view["aging"] if r["client"] == "Aging Co")
     assert (aging["d90_plus"], aging["total"]) == ("€150.00", "€690.00")
     assert [d["days"] for d in view["dso"]] == ["73.5", "90.0"]
-    assert view["notes"] == ["1 planned milestone has no due date and is not placed.",
-                             "1 open deal has no expected close date and is not placed."]
+    assert view["notes"] == [
+        "1 planned milestone has no due date and is not placed.",
+        "1 open deal has no expected close date and is not placed.",
+    ]
     assert view["csv_url"] == "/api/v1/insights/cash-forecast.csv"
 
 
@@ -344,8 +415,17 @@ def test_a_card_payment_with_no_received_day_counts_by_its_local_day(session, mo
     session.add(w.org)
     session.commit()
     inv = invoice(w, 10_000, date(2026, 2, 27))
-    session.add(Payment(invoice_id=inv.id, account_id=inv.account_id, amount_minor=10_000, currency="EUR",
-                        method="card", status="succeeded", created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)))
+    session.add(
+        Payment(
+            invoice_id=inv.id,
+            account_id=inv.account_id,
+            amount_minor=10_000,
+            currency="EUR",
+            method="card",
+            status="succeeded",
+            created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
+        )
+    )
     session.flush()
     billing.recompute_status(session, inv.id)
     session.commit()

@@ -21,8 +21,16 @@ def an_open_invoice(app) -> str:
     """5 approved hours at €100 invoiced 20 days ago on net-30 terms: €500.00 due in 10 days."""
     with app.session() as s:
         client = a_won_client(s, "Cashflow")
-        project = a_delivered_project(s, client, f"{client.name} retainer", role="Consultant", rate_minor=10_000,
-                                      entries=1, minutes=300, deal_value_minor=50_000)
+        project = a_delivered_project(
+            s,
+            client,
+            f"{client.name} retainer",
+            role="Consultant",
+            rate_minor=10_000,
+            entries=1,
+            minutes=300,
+            deal_value_minor=50_000,
+        )
         today = org_today(s)
         inv = billing.build_invoice(s, project.id, today)
         billing.issue_invoice(s, inv.id, issue_date=today - timedelta(days=20))

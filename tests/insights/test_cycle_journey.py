@@ -19,8 +19,7 @@ def a_project_with_time(app) -> int:
     """A won deal whose project has time logged: its "project created -> first time" is finished."""
     with app.session() as s:
         client = a_won_client(s, "Cyclone")
-        project = a_delivered_project(s, client, f"{client.name} site", role="Developer", rate_minor=10_000,
-                                      entries=2)
+        project = a_delivered_project(s, client, f"{client.name} site", role="Developer", rate_minor=10_000, entries=2)
         s.commit()
         return project.deal_id
 

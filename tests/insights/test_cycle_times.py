@@ -37,13 +37,17 @@ def test_a_step_that_ended_before_it_started_counts_zero_days():
 def test_the_python_percentile_equals_postgresql_percentile_cont(session):
     for values in ([0, 2, 5], [3, 10], [1, 1, 4, 9, 30, 31], [12]):
         rows = ", ".join(f"({v})" for v in values)
-        pg = session.execute(text(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), percentile_cont(0.9) WITHIN GROUP (ORDER BY v) "
-            f"FROM (VALUES {rows}) AS t(v)")).one()
+        pg = session.execute(
+            text(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), percentile_cont(0.9) WITHIN GROUP (ORDER BY v) "
+                f"FROM (VALUES {rows}) AS t(v)"
+            )
+        ).one()
         assert (ct.percentile(values, 0.5), ct.percentile(values, 0.9)) == pytest.approx((pg[0], pg[1]))
 
 
 # --- the world --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def world(session, monkeypatch) -> cycle_world.CycleWorld:
@@ -92,8 +96,9 @@ def test_cycle_times_by_month_from_the_records(session, world):
 
 def test_cycle_times_by_source_and_owner_and_the_date_bounds(session, world):
     rows = ct.cycle_times(session, group="source", today=cycle_world.TODAY)["rows"]
-    assert _row(rows, "lead_to_converted", "web")["deals"] and \
-        sorted(d["days"] for d in _row(rows, "lead_to_converted", "web")["deals"]) == [1, 2, 5]
+    assert _row(rows, "lead_to_converted", "web")["deals"] and sorted(
+        d["days"] for d in _row(rows, "lead_to_converted", "web")["deals"]
+    ) == [1, 2, 5]
     assert _row(rows, "lead_to_converted", "referral")["median_days"] == 0
     rows = ct.cycle_times(session, group="owner", today=cycle_world.TODAY)["rows"]
     assert _row(rows, "contact_to_cash", world.owner_name)["count"] == 2
@@ -137,6 +142,7 @@ def test_win_rate_by_stage_and_by_source(session, world):
 
 # --- REST -------------------------------------------------------------------------------------
 
+
 def _key(session, scope_list) -> str:
     from l2c_app.core.auth import create_api_key
 
@@ -156,8 +162,9 @@ def test_rest_cycle_times_and_forecast_typed_and_scoped(session, world):
     client = TestClient(build_api())
     ok = {"Authorization": f"Bearer {_key(session, ['insights:read'])}"}
     other = {"Authorization": f"Bearer {_key(session, ['pipeline:read'])}"}
-    r = client.get("/api/v1/insights/cycle-times", params={"group": "source", "from": "2026-02-01",
-                                                           "to": "2026-02-28"}, headers=ok)
+    r = client.get(
+        "/api/v1/insights/cycle-times", params={"group": "source", "from": "2026-02-01", "to": "2026-02-28"}, headers=ok
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     cash = [x for x in body["rows"] if x["step"] == "contact_to_cash" and x["group"] == "referral"][0]
@@ -181,7 +188,8 @@ def test_the_page_view_shows_the_chosen_hand_off_and_its_deals(session, world):
     data = cycle_view.page_data(session, "month", "contact_to_cash")
     assert data["chart"] == [{"group": "2026-02", "median": 36.5, "p90": 38.5}]
     assert [d["days"] for d in data["deals"]] == ["39", "34"]  # slowest first
-    assert {"step": "Quote sent → accepted", "group": "2026-01", "count": "2", "median": "6.5",
-            "p90": "9.3"} in data["figures"]
+    assert {"step": "Quote sent → accepted", "group": "2026-01", "count": "2", "median": "6.5", "p90": "9.3"} in data[
+        "figures"
+    ]
     assert data["forecast"][0]["weighted"] == "€100.00 + $183.33"  # one amount per currency, by code
     assert {"name": "New", "closed": "2 won / 1 lost", "rate": "67 %"} in data["stages"]

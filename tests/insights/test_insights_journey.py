@@ -24,14 +24,29 @@ def a_late_invoice(app) -> tuple[int, str, str]:
     net-30 terms and never paid (the oldest late invoice of the install, so it is listed first)."""
     with app.session() as s:
         client = a_won_client(s, "Northwind")
-        project = a_delivered_project(s, client, f"{client.name} audit", role="Auditor", rate_minor=10_000,
-                                      entries=1, minutes=300, deal_value_minor=50_000)
+        project = a_delivered_project(
+            s,
+            client,
+            f"{client.name} audit",
+            role="Auditor",
+            rate_minor=10_000,
+            entries=1,
+            minutes=300,
+            deal_value_minor=50_000,
+        )
         today = org_today(s)  # the organisation's today (Paris), which Insights counts from
         inv = billing.build_invoice(s, project.id, today)
         inv = billing.issue_invoice(s, inv.id, issue_date=today - timedelta(days=400))
         # Work approved since, not billed yet: the project shows under Unbilled work.
-        s.add(ChangeOrder(project_id=project.id, description="Extra site visit", amount_minor=25_000,
-                          status="approved", public_token=secrets.token_urlsafe(16)))
+        s.add(
+            ChangeOrder(
+                project_id=project.id,
+                description="Extra site visit",
+                amount_minor=25_000,
+                status="approved",
+                public_token=secrets.token_urlsafe(16),
+            )
+        )
         s.commit()
         return inv.id, inv.number, client.name
 
@@ -53,7 +68,8 @@ def test_a_late_invoice_shows_on_insights_and_opens(signed_in_page, app_server):
     expect(overdue.get_by_text("the oldest is 370 days overdue", exact=False)).to_be_visible()
     unbilled = page.get_by_role("region", name="Unbilled work")
     expect(unbilled.get_by_role("link", name=f"{client} audit ({client})")).to_have_attribute(
-        "href", re.compile(r"/projects/\d+$"))
+        "href", re.compile(r"/projects/\d+$")
+    )
     # The ledger: the card says how much is open, how old the oldest is, and the one action.
     expect(overdue.get_by_label("Overdue invoices: age")).to_have_text(re.compile(r"oldest \d+ days"))
     expect(overdue.get_by_label("Overdue invoices: money")).to_have_text(re.compile(r"€[\d,]+\.\d\d"))

@@ -39,24 +39,41 @@ def world(session) -> World:
 
 
 def _lead(s: Session, name: str, *, owner: User | None, status: str = "new", age_days: float = 0) -> Lead:
-    lead = Lead(name=name, email=f"{secrets.token_hex(3)}@lead.test", status=status,
-                owner_id=owner.id if owner else None, created_at=utcnow() - timedelta(days=age_days))
+    lead = Lead(
+        name=name,
+        email=f"{secrets.token_hex(3)}@lead.test",
+        status=status,
+        owner_id=owner.id if owner else None,
+        created_at=utcnow() - timedelta(days=age_days),
+    )
     s.add(lead)
     s.flush()
     return lead
 
 
 def _quote(s: Session, w: World, status: str = "accepted", total: int = 120_000, currency: str = "EUR") -> Quote:
-    q = Quote(deal_id=w.deal.id, status=status, title="Proposal", total_minor=total, currency=currency,
-              public_token=secrets.token_urlsafe(12), accepted_at=utcnow() if status == "accepted" else None)
+    q = Quote(
+        deal_id=w.deal.id,
+        status=status,
+        title="Proposal",
+        total_minor=total,
+        currency=currency,
+        public_token=secrets.token_urlsafe(12),
+        accepted_at=utcnow() if status == "accepted" else None,
+    )
     s.add(q)
     s.flush()
     return q
 
 
 def _contract(s: Session, w: World, quote: Quote | None, status: str) -> Contract:
-    c = Contract(deal_id=w.deal.id, quote_id=quote.id if quote else None, title=f"Contract {status}", status=status,
-                 completed_at=utcnow() if status == "completed" else None)
+    c = Contract(
+        deal_id=w.deal.id,
+        quote_id=quote.id if quote else None,
+        title=f"Contract {status}",
+        status=status,
+        completed_at=utcnow() if status == "completed" else None,
+    )
     s.add(c)
     s.flush()
     return c
@@ -69,6 +86,7 @@ def _issued(s: Session, w: World, issue_date: date, project_id: int | None = Non
 
 # --- 1. leads ---------------------------------------------------------------------------------
 
+
 def test_leads_with_no_owner_and_untouched_new_leads(session, world):
     s, owner = session, world.user
     orphan = _lead(s, "Orphan", owner=None)
@@ -77,8 +95,11 @@ def test_leads_with_no_owner_and_untouched_new_leads(session, world):
     _lead(s, "Fresh", owner=owner, age_days=1)
     _lead(s, "Qualified long ago", owner=owner, status="qualified", age_days=10)
     worked = _lead(s, "Called yesterday", owner=owner, age_days=10)
-    s.add(Activity(lead_id=worked.id, user_id=owner.id, kind="call", subject="Called",
-                   created_at=utcnow() - timedelta(days=1)))
+    s.add(
+        Activity(
+            lead_id=worked.id, user_id=owner.id, kind="call", subject="Called", created_at=utcnow() - timedelta(days=1)
+        )
+    )
     noted = _lead(s, "Only a system note", owner=owner, age_days=10)
     s.add(Activity(lead_id=noted.id, kind="system", subject="Flagged as a duplicate"))
     s.commit()
@@ -107,6 +128,7 @@ def test_leads_with_no_owner_and_untouched_new_leads(session, world):
 
 
 # --- 2. hand-offs -----------------------------------------------------------------------------
+
 
 def test_accepted_quotes_without_contract_and_signed_contracts_without_project(session, world):
     s = session
@@ -146,6 +168,7 @@ def test_accepted_quotes_without_contract_and_signed_contracts_without_project(s
 
 # --- 3. unbilled work -------------------------------------------------------------------------
 
+
 def test_unbilled_work_is_billings_own_figure_and_stops_once_invoiced(session, world):
     s = session
     world.time(120)  # 2 h x €95 = €190.00
@@ -164,8 +187,16 @@ def test_unbilled_work_is_billings_own_figure_and_stops_once_invoiced(session, w
     expected = 19_000 + 50_000 + 30_000
     assert billing.unbilled_total(s, world.pid, TODAY) == expected
     assert work["totals"] == {"EUR": expected} and work["count"] == 1
-    assert work["projects"] == [{"id": world.pid, "name": "Website build", "client": "Client Ltd", "currency": "EUR",
-                                 "amount_minor": expected, "href": f"/projects/{world.pid}"}]
+    assert work["projects"] == [
+        {
+            "id": world.pid,
+            "name": "Website build",
+            "client": "Client Ltd",
+            "currency": "EUR",
+            "amount_minor": expected,
+            "href": f"/projects/{world.pid}",
+        }
+    ]
 
     # Invoicing the work removes it from the leak, even while the invoice is still a draft.
     inv = billing.build_invoice(s, world.pid, TODAY)
@@ -203,6 +234,7 @@ def test_unbilled_work_counts_due_retainer_months_and_expenses_across_projects(s
 
 
 # --- 4. invoices ------------------------------------------------------------------------------
+
 
 def test_overdue_invoices_until_paid(session, world):
     s = session
@@ -252,6 +284,7 @@ def test_drafts_never_issued(session, world):
 
 # --- 5. payments ------------------------------------------------------------------------------
 
+
 def test_unmatched_payments_until_matched(session, world):
     s = session
     world.time(60)
@@ -269,6 +302,7 @@ def test_unmatched_payments_until_matched(session, world):
 
 # --- 6. the cycle this month ------------------------------------------------------------------
 
+
 def test_cycle_figures(session, world):
     s = session
     early = PipelineStage(name="Qualified", position=1, probability=25, kind="open")
@@ -276,22 +310,30 @@ def test_cycle_figures(session, world):
     lost = PipelineStage(name="Lost", position=9, probability=0, kind="lost")
     s.add_all([early, late, lost])
     s.flush()
-    s.add_all([
-        Deal(title="A", stage_id=early.id, value_minor=100_001),  # 25 % -> 25,000.25
-        Deal(title="B", stage_id=early.id, value_minor=200_001, probability=50),  # own 50 % -> 100,000.5
-        Deal(title="C", stage_id=late.id, value_minor=50_000, currency="USD"),  # 60 % -> 30,000
-        Deal(title="Lost", stage_id=lost.id, status="lost", value_minor=999_999),
-        Deal(title="Won now", stage_id=world.deal.stage_id, status="won", value_minor=80_000, closed_at=utcnow()),
-        Deal(title="Won long ago", stage_id=world.deal.stage_id, status="won", value_minor=70_000,
-             closed_at=utcnow() - timedelta(days=70)),
-    ])
+    s.add_all(
+        [
+            Deal(title="A", stage_id=early.id, value_minor=100_001),  # 25 % -> 25,000.25
+            Deal(title="B", stage_id=early.id, value_minor=200_001, probability=50),  # own 50 % -> 100,000.5
+            Deal(title="C", stage_id=late.id, value_minor=50_000, currency="USD"),  # 60 % -> 30,000
+            Deal(title="Lost", stage_id=lost.id, status="lost", value_minor=999_999),
+            Deal(title="Won now", stage_id=world.deal.stage_id, status="won", value_minor=80_000, closed_at=utcnow()),
+            Deal(
+                title="Won long ago",
+                stage_id=world.deal.stage_id,
+                status="won",
+                value_minor=70_000,
+                closed_at=utcnow() - timedelta(days=70),
+            ),
+        ]
+    )
     world.time(600)
     inv = _issued(s, world, TODAY)
     world.milestone(10_000)
     old = _issued(s, world, TODAY - timedelta(days=70))  # another month
     pay = billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=40_000, method="bank_transfer")
-    billing.record_manual_payment(s, old.id, SYSTEM, amount_minor=5_000, method="check",
-                                  received_on=TODAY - timedelta(days=70))
+    billing.record_manual_payment(
+        s, old.id, SYSTEM, amount_minor=5_000, method="check", received_on=TODAY - timedelta(days=70)
+    )
     s.add(Payment(amount_minor=1_000, currency="USD", method="stripe", status="succeeded"))  # Stripe: no received_on
     s.add(Refund(payment_id=pay.id, amount_minor=2_000))
     s.commit()
@@ -311,6 +353,7 @@ def test_cycle_figures(session, world):
 
 # --- the page's read model --------------------------------------------------------------------
 
+
 def test_dashboard_strings_empty_install_and_with_leaks(session):
     empty = service.dashboard(session)
     f = empty["figures"]
@@ -325,8 +368,13 @@ def test_dashboard_strings_empty_install_and_with_leaks(session):
     data = service.dashboard(session)
     f = data["figures"]
     assert f["overdue"] == "1" and f["overdue_oldest"] == "15 days" and f["unbilled"] == "€300.00"
-    assert data["overdue"] == [{"label": f"{inv.number} · Client Ltd", "href": f"/invoices/{inv.id}",
-                                "detail": "€1,140.00 open · 15 days overdue"}]
+    assert data["overdue"] == [
+        {
+            "label": f"{inv.number} · Client Ltd",
+            "href": f"/invoices/{inv.id}",
+            "detail": "€1,140.00 open · 15 days overdue",
+        }
+    ]
     assert data["unbilled"][0]["href"] == f"/projects/{w.pid}"
     assert f["leaks"] == "2"
 

@@ -21,15 +21,25 @@ DAY = date(2026, 12, 3)
 
 
 def row(key, title, count, money, age, action, href, unit="x"):
-    return {"key": key, "title": title, "count": count, "money": money, "age_days": age, "action": action,
-            "href": href, "unit": unit}
+    return {
+        "key": key,
+        "title": title,
+        "count": count,
+        "money": money,
+        "age_days": age,
+        "action": action,
+        "href": href,
+        "unit": unit,
+    }
 
 
 def test_digest_content_lists_each_leak_with_money_age_and_link():
-    rows = [row("unowned_leads", "Leads with no owner", 2, None, 5, "Assign owners", "/leads"),
-            row("overdue", "Overdue invoices", 1, {"EUR": 114_000}, 10, "Send reminder", "/invoices/7"),
-            row("drafts", "Drafts never issued", 0, {}, None, "Issue the drafts", "/invoices"),
-            row("unbilled", "Unbilled work", 3, {"EUR": 19_000, "USD": 500}, 1, "Create the invoice", "/invoices")]
+    rows = [
+        row("unowned_leads", "Leads with no owner", 2, None, 5, "Assign owners", "/leads"),
+        row("overdue", "Overdue invoices", 1, {"EUR": 114_000}, 10, "Send reminder", "/invoices/7"),
+        row("drafts", "Drafts never issued", 0, {}, None, "Issue the drafts", "/invoices"),
+        row("unbilled", "Unbilled work", 3, {"EUR": 19_000, "USD": 500}, 1, "Create the invoice", "/invoices"),
+    ]
     subject, body = digest.digest_content(rows, DAY, "https://l2c.example", "EUR", "Test Studio")
     assert subject == "Test Studio: 6 money leaks to look at (2026-12-03)"
     assert body.splitlines() == [
@@ -54,19 +64,22 @@ def test_no_leaks_no_digest():
 
 
 def _people(s: Session, w: World) -> dict[str, User]:
-    people = {"owner": w.user,
-              "admin": User(name="Ada Admin", email="ada@l2c.test", role="admin"),
-              "sales": User(name="Sam Sales", email="sam@l2c.test", role="sales"),
-              "billing": User(name="Bill Billing", email="bill@l2c.test", role="billing"),
-              "gone": User(name="Old Admin", email="old@l2c.test", role="admin", is_active=False)}
+    people = {
+        "owner": w.user,
+        "admin": User(name="Ada Admin", email="ada@l2c.test", role="admin"),
+        "sales": User(name="Sam Sales", email="sam@l2c.test", role="sales"),
+        "billing": User(name="Bill Billing", email="bill@l2c.test", role="billing"),
+        "gone": User(name="Old Admin", email="old@l2c.test", role="admin", is_active=False),
+    }
     s.add_all(people.values())
     s.flush()
     return people
 
 
 def _digests(s: Session) -> list[OutboxMessage]:
-    return list(s.exec(select(OutboxMessage).where(OutboxMessage.related_entity == digest.RELATED)
-                       .order_by(OutboxMessage.id)))
+    return list(
+        s.exec(select(OutboxMessage).where(OutboxMessage.related_entity == digest.RELATED).order_by(OutboxMessage.id))
+    )
 
 
 def test_owners_and_admins_get_one_digest_a_day(session):

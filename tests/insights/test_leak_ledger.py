@@ -22,8 +22,15 @@ from tests.billing.factory import World
 
 
 def _quote(s: Session, w: World, total: int, accepted_days_ago: int) -> Quote:
-    q = Quote(deal_id=w.deal.id, status="accepted", title="Proposal", total_minor=total, currency="EUR",
-              public_token=secrets.token_urlsafe(12), accepted_at=utcnow() - timedelta(days=accepted_days_ago))
+    q = Quote(
+        deal_id=w.deal.id,
+        status="accepted",
+        title="Proposal",
+        total_minor=total,
+        currency="EUR",
+        public_token=secrets.token_urlsafe(12),
+        accepted_at=utcnow() - timedelta(days=accepted_days_ago),
+    )
     s.add(q)
     s.flush()
     return q
@@ -36,12 +43,26 @@ def leaky(session) -> dict:
     w = World(s)
     today = org_today(s)
     s.add(Lead(name="Nobody's", email="a@lead.test", status="qualified", created_at=utcnow() - timedelta(days=5)))
-    s.add(Lead(name="Forgotten", email="b@lead.test", status="new", owner_id=w.user.id,
-               created_at=utcnow() - timedelta(days=8)))
+    s.add(
+        Lead(
+            name="Forgotten",
+            email="b@lead.test",
+            status="new",
+            owner_id=w.user.id,
+            created_at=utcnow() - timedelta(days=8),
+        )
+    )
     _quote(s, w, 120_000, accepted_days_ago=4)  # accepted, no contract
     signed_q = _quote(s, w, 80_000, accepted_days_ago=20)
-    s.add(Contract(deal_id=w.deal.id, quote_id=signed_q.id, title="Signed", status="completed",
-                   completed_at=utcnow() - timedelta(days=6)))  # signed, no project: worth its quote
+    s.add(
+        Contract(
+            deal_id=w.deal.id,
+            quote_id=signed_q.id,
+            title="Signed",
+            status="completed",
+            completed_at=utcnow() - timedelta(days=6),
+        )
+    )  # signed, no project: worth its quote
     w.time(120, day=today - timedelta(days=12))  # 2 h x €95 = €190.00 not billed, 12 days old
 
     late = w.another_project("Late client")
@@ -88,8 +109,14 @@ def test_each_leak_has_its_money_age_and_action(session, leaky):
 
     # The page reads the same ledger.
     page = service.dashboard(session)["ledger"]
-    assert page["unbilled"] == {"key": "unbilled", "count": "1", "money": "€190.00", "age": "oldest 12 days",
-                                "action": "Create the invoice", "href": "/invoices"}
+    assert page["unbilled"] == {
+        "key": "unbilled",
+        "count": "1",
+        "money": "€190.00",
+        "age": "oldest 12 days",
+        "action": "Create the invoice",
+        "href": "/invoices",
+    }
 
 
 def test_fixing_a_leak_clears_its_money_and_age(session, leaky):
@@ -128,14 +155,17 @@ def test_thresholds_change_the_counts(session, leaky):
     assert insights_settings(s)["insights_lead_days"] is None
 
 
-@pytest.mark.parametrize("values, field", [
-    ({"insights_draft_days": "0"}, "insights_draft_days"),
-    ({"insights_draft_days": "seven"}, "insights_draft_days"),
-    ({"insights_lead_days": "1.5"}, "insights_lead_days"),
-    ({"insights_overdue_grace_days": "-1"}, "insights_overdue_grace_days"),
-    ({"insights_overdue_grace_days": "366"}, "insights_overdue_grace_days"),
-    ({"something_else": 1}, "something_else"),
-])
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"insights_draft_days": "0"}, "insights_draft_days"),
+        ({"insights_draft_days": "seven"}, "insights_draft_days"),
+        ({"insights_lead_days": "1.5"}, "insights_lead_days"),
+        ({"insights_overdue_grace_days": "-1"}, "insights_overdue_grace_days"),
+        ({"insights_overdue_grace_days": "366"}, "insights_overdue_grace_days"),
+        ({"something_else": 1}, "something_else"),
+    ],
+)
 def test_thresholds_are_validated(values, field):
     with pytest.raises(InsightsSettingsError) as err:
         validate(values)
@@ -143,8 +173,11 @@ def test_thresholds_are_validated(values, field):
 
 
 def test_valid_thresholds_are_stored_as_numbers():
-    assert validate({"insights_draft_days": " 14 ", "insights_overdue_grace_days": "0", "insights_digest": False}) \
-        == {"insights_draft_days": 14, "insights_overdue_grace_days": 0, "insights_digest": False}
+    assert validate({"insights_draft_days": " 14 ", "insights_overdue_grace_days": "0", "insights_digest": False}) == {
+        "insights_draft_days": 14,
+        "insights_overdue_grace_days": 0,
+        "insights_digest": False,
+    }
 
 
 def test_the_ledger_over_the_api(session, leaky):
@@ -158,9 +191,15 @@ def test_the_ledger_over_the_api(session, leaky):
     body = TestClient(build_api()).get("/api/v1/insights/leaks", headers={"Authorization": f"Bearer {secret}"}).json()
     got = {r["key"]: r for r in body["leaks"]}
     assert body["day"] == org_today(session).isoformat()
-    assert got["contracts"] == {"key": "contracts", "title": "Signed contracts with no project", "count": 1,
-                                "money": [{"currency": "EUR", "amount_minor": 80_000}], "age_days": 6,
-                                "action": "Start the project", "href": "/projects"}
+    assert got["contracts"] == {
+        "key": "contracts",
+        "title": "Signed contracts with no project",
+        "count": 1,
+        "money": [{"currency": "EUR", "amount_minor": 80_000}],
+        "age_days": 6,
+        "action": "Start the project",
+        "href": "/projects",
+    }
     assert got["unowned_leads"]["money"] is None and got["credit"]["age_days"] is None
 
 

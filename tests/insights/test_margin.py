@@ -44,10 +44,27 @@ def world(session) -> World:
     billing.issue_invoice(session, inv.id, SYSTEM, issue_date=date(2026, 3, 6))
     w.time(300, day=date(2026, 3, 11))
     w.time(60, day=date(2026, 3, 12), billable=False)
-    expenses.add_expense(session, actor, w.pid, day=date(2026, 3, 20), description="Hotel", amount_minor=10_000,
-                         tax_rate_id=w.vat.id, category="accommodation", markup_percent="15")
-    expenses.add_expense(session, actor, w.pid, day=date(2026, 3, 20), description="Team lunch", amount_minor=4_000,
-                         billable=False, category="meals")
+    expenses.add_expense(
+        session,
+        actor,
+        w.pid,
+        day=date(2026, 3, 20),
+        description="Hotel",
+        amount_minor=10_000,
+        tax_rate_id=w.vat.id,
+        category="accommodation",
+        markup_percent="15",
+    )
+    expenses.add_expense(
+        session,
+        actor,
+        w.pid,
+        day=date(2026, 3, 20),
+        description="Team lunch",
+        amount_minor=4_000,
+        billable=False,
+        category="meals",
+    )
     session.commit()
     return w
 
@@ -85,12 +102,17 @@ def test_utilisation_is_fifty_percent_in_the_full_week(session, world):
     # the locale's weeks (core.formats.week_start: en-US in tests, weeks from Sunday)
     weeks = margin.utilisation(session, date(2026, 3, 1), date(2026, 3, 14), group="week")
     assert [(r.period, r.billable_minutes, r.total_minutes, r.capacity_minutes) for r in weeks] == [
-        ("2026-03-01", 1200, 1200, 2400), ("2026-03-08", 300, 360, 2400)]
+        ("2026-03-01", 1200, 1200, 2400),
+        ("2026-03-08", 300, 360, 2400),
+    ]
     assert weeks[0].utilisation_percent == Decimal("50.0")
     assert weeks[1].utilisation_percent == Decimal("12.5")
     (person,) = margin.utilisation(session, date(2026, 3, 1), date(2026, 3, 14))
-    assert (person.billable_minutes, person.capacity_minutes, person.utilisation_percent) == \
-        (1500, 4800, Decimal("31.3"))
+    assert (person.billable_minutes, person.capacity_minutes, person.utilisation_percent) == (
+        1500,
+        4800,
+        Decimal("31.3"),
+    )
 
 
 def test_capacity_is_an_organisation_setting(session, world):

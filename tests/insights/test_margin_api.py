@@ -25,8 +25,7 @@ def _client(session):
         session.flush()
         people[role] = create_session(session, u)
     people["owner"] = create_session(session, w.user)
-    _, narrow = scopes.create_key(session, SYSTEM,
-                                  "narrow", ["insights:read"])
+    _, narrow = scopes.create_key(session, SYSTEM, "narrow", ["insights:read"])
     session.commit()
     client = TestClient(build_api())
     return w, client, people, narrow
@@ -53,8 +52,10 @@ def test_margin_roles_and_scopes(session):
 def test_expense_and_receipt_access(session):
     w, client, people, narrow = _client(session)
     c = _as(client, people, "delivery")
-    r = c.post(f"/api/v1/projects/{w.pid}/expenses", json={"day": "2026-03-03", "description": "Taxi",
-                                                          "amount_minor": 2500, "markup_percent": "10"})
+    r = c.post(
+        f"/api/v1/projects/{w.pid}/expenses",
+        json={"day": "2026-03-03", "description": "Taxi", "amount_minor": 2500, "markup_percent": "10"},
+    )
     assert r.status_code == 201, r.text
     eid = r.json()["id"]
     assert c.get(f"/api/v1/projects/{w.pid}/expenses").json()["items"][0]["markup_percent"] == "10.0000"
@@ -67,11 +68,29 @@ def test_expense_and_receipt_access(session):
     assert _as(client, people, "sales").get(f"/api/v1/expenses/{eid}/receipt").status_code == 403
     client.cookies.clear()
     assert client.get(f"/api/v1/expenses/{eid}/receipt").status_code == 401
-    assert client.get(f"/api/v1/expenses/{eid}/receipt",
-                      headers={"Authorization": f"Bearer {narrow}"}).status_code == 403
-    assert _as(client, people, "delivery").post("/api/v1/cost-rates", json={
-        "user_id": w.user.id, "effective_from": str(date(2026, 1, 1)), "amount_minor": 5000,
-        "currency": "EUR"}).status_code == 403
-    assert _as(client, people, "owner").post("/api/v1/cost-rates", json={
-        "user_id": w.user.id, "effective_from": "2026-01-01", "amount_minor": 5000,
-        "currency": "EUR"}).status_code == 201
+    assert (
+        client.get(f"/api/v1/expenses/{eid}/receipt", headers={"Authorization": f"Bearer {narrow}"}).status_code == 403
+    )
+    assert (
+        _as(client, people, "delivery")
+        .post(
+            "/api/v1/cost-rates",
+            json={
+                "user_id": w.user.id,
+                "effective_from": str(date(2026, 1, 1)),
+                "amount_minor": 5000,
+                "currency": "EUR",
+            },
+        )
+        .status_code
+        == 403
+    )
+    assert (
+        _as(client, people, "owner")
+        .post(
+            "/api/v1/cost-rates",
+            json={"user_id": w.user.id, "effective_from": "2026-01-01", "amount_minor": 5000, "currency": "EUR"},
+        )
+        .status_code
+        == 201
+    )

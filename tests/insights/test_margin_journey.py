@@ -21,8 +21,9 @@ def unbilled_work(app) -> tuple[int, str, str]:
     """5 approved hours at €100 not billed yet: €500.00 of revenue to come, this month."""
     with app.session() as s:
         client = a_won_client(s, "Marginal")
-        project = a_delivered_project(s, client, f"{client.name} rollout", role="Consultant", rate_minor=10_000,
-                                      entries=1, minutes=300)
+        project = a_delivered_project(
+            s, client, f"{client.name} rollout", role="Consultant", rate_minor=10_000, entries=1, minutes=300
+        )
         s.commit()
         return project.id, project.name, client.account.name
 
@@ -80,7 +81,8 @@ def test_margin_page_and_an_expense_on_the_project(signed_in_page, app_server):
     page.set_viewport_size({"width": 1366, "height": 900})
     card.get_by_label("Expense the receipt is for").select_option(index=1)  # the one expense
     card.locator("#expense_receipt input[type=file]").set_input_files(
-        files=[{"name": "ticket.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% a ticket\n"}])
+        files=[{"name": "ticket.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% a ticket\n"}]
+    )
     card.get_by_role("button", name="Attach receipt").click()
     expect(listed.get_by_role("link", name="Receipt")).to_be_visible()
     href = listed.get_by_role("link", name="Receipt").get_attribute("href") or ""

@@ -18,7 +18,11 @@ def test_the_table_row_shows_each_figure_as_money(session, world):  # noqa: F811
     (row,) = data["rows"]
     assert (row["label"], row["currency"]) == ("Website build", "EUR")
     assert (row["billed"], row["unbilled"], row["time_cost"], row["expenses"]) == (
-        "€1,900.00", "€590.00", "€1,360.00", "€140.00")
+        "€1,900.00",
+        "€590.00",
+        "€1,360.00",
+        "€140.00",
+    )
     assert row["margin"] == "€990.00" and row["negative"] == ""
     assert row["percent"] == "39.8%"  # 99,000 / 249,000 = 39.759 %, half-up to one decimal
     assert data["chart"] == [{"label": "Website build", "margin": 990}] and data["chart_currency"] == "EUR"

@@ -112,8 +112,15 @@ def test_redis_url_selects_the_shared_limiter(monkeypatch, db_url):
 
 
 def _limit(session, team, n: int) -> None:
-    svc.save_lead_settings(session, Actor("user", team.owner.id), mode="owner", users=[], by_source={},
-                           consent_text="ok", rate_limit_per_minute=n)
+    svc.save_lead_settings(
+        session,
+        Actor("user", team.owner.id),
+        mode="owner",
+        users=[],
+        by_source={},
+        consent_text="ok",
+        rate_limit_per_minute=n,
+    )
     session.commit()
 
 
@@ -163,8 +170,14 @@ def _count_statements(client, body: dict) -> tuple[int, list[str]]:
 
 
 def test_statements_per_public_lead_are_capped(client, team, session):
-    svc.save_lead_settings(session, Actor("user", team.owner.id), mode="round_robin",
-                           users=[team.sam.id, team.sofia.id], by_source={}, consent_text="ok")
+    svc.save_lead_settings(
+        session,
+        Actor("user", team.owner.id),
+        mode="round_robin",
+        users=[team.sam.id, team.sofia.id],
+        by_source={},
+        consent_text="ok",
+    )
     session.commit()
     client.post("/api/v1/leads", json={"name": "Warm", "email": "warm@up.test"})  # connections, caches
     new, new_sql = _count_statements(client, {"name": "Ann", "email": "ann@globex.test", "company": "Globex"})
@@ -179,9 +192,17 @@ def test_statements_per_public_lead_are_capped(client, team, session):
     assert [ld.owner_id for ld in leads] == [team.sam.id, team.sofia.id, team.sofia.id, team.sofia.id]
     assert leads[2].duplicate_of_lead_id == leads[1].id and leads[3].duplicate_of_lead_id == leads[1].id
     ids = [ld.id for ld in leads]
-    assert session.exec(select(func.count()).select_from(AuditLog).where(
-        AuditLog.entity == "lead", AuditLog.action == "create", AuditLog.entity_id.in_(ids))).one() == 4
-    assert session.exec(select(func.count()).select_from(Notification).where(
-        Notification.kind == "lead_assigned")).one() == 4
+    assert (
+        session.exec(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity == "lead", AuditLog.action == "create", AuditLog.entity_id.in_(ids))
+        ).one()
+        == 4
+    )
+    assert (
+        session.exec(select(func.count()).select_from(Notification).where(Notification.kind == "lead_assigned")).one()
+        == 4
+    )
     assert session.exec(select(func.count()).select_from(OutboxMessage)).one() >= 4
     assert session.exec(select(func.count()).select_from(Activity).where(Activity.lead_id.in_(ids))).one() == 2

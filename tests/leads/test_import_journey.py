@@ -54,7 +54,7 @@ def test_seller_imports_a_csv_and_gets_the_error_report(page, app_server, tmp_pa
     with page.expect_download() as download:
         page.get_by_role("button", name="Download error report").click()
     report = open(download.value.path(), encoding="utf-8").read().splitlines()
-    assert report == ["row,field,error", "32,email,\"not a valid e-mail address, like name@company.com\""]
+    assert report == ["row,field,error", '32,email,"not a valid e-mail address, like name@company.com"']
     with app.session() as s:
         assert s.exec(select(func.count()).select_from(Lead).where(Lead.name.like(f"% {tag}"))).one() == 30
 

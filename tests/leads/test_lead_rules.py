@@ -41,10 +41,17 @@ def test_public_caller_may_not_choose_owner_or_source(session, team):
 
 
 def test_trusted_caller_sets_source_owner_and_utm(session, team):
-    result = svc.capture(session, {"name": "A", "email": "A@B.test", "owner_email": "SAM@acme.test", "source": "Ads",
-                                   "utm_campaign": "spring"}, trusted=True)
-    assert (result.lead.owner_id, result.lead.source, result.lead.utm_campaign, result.lead.email) == \
-        (team.sam.id, "ads", "spring", "a@b.test")
+    result = svc.capture(
+        session,
+        {"name": "A", "email": "A@B.test", "owner_email": "SAM@acme.test", "source": "Ads", "utm_campaign": "spring"},
+        trusted=True,
+    )
+    assert (result.lead.owner_id, result.lead.source, result.lead.utm_campaign, result.lead.email) == (
+        team.sam.id,
+        "ads",
+        "spring",
+        "a@b.test",
+    )
 
 
 def test_honeypot_stores_nothing(session, team):
@@ -61,10 +68,14 @@ def test_round_robin_rotates_among_chosen_users(session, team):
 
 def test_by_source_then_round_robin_then_owner(session, team):
     set_rules(session, team, mode="by_source", by_source={"ads": team.sofia.id}, users=[team.sam.id])
-    assert svc.capture(session, {"name": "A", "email": "a@x1.test", "source": "ads"}, trusted=True).lead.owner_id \
+    assert (
+        svc.capture(session, {"name": "A", "email": "a@x1.test", "source": "ads"}, trusted=True).lead.owner_id
         == team.sofia.id
-    assert svc.capture(session, {"name": "B", "email": "b@x2.test", "source": "fair"}, trusted=True).lead.owner_id \
+    )
+    assert (
+        svc.capture(session, {"name": "B", "email": "b@x2.test", "source": "fair"}, trusted=True).lead.owner_id
         == team.sam.id
+    )
     set_rules(session, team, mode="by_source", by_source={}, users=[])
     assert lead(session, email="c@x3.test").owner_id == team.owner.id
 
@@ -127,19 +138,39 @@ def test_qualify_disqualify_need_the_right_state_and_a_reason(session, team):
 
 
 def test_convert_carries_every_field_into_account_contact_and_deal(session, team):
-    ld = svc.capture(session, {"name": "Ann Buyer", "email": "ann@globex.test", "company": "Globex", "phone": "+33 1",
-                               "message": "Website please", "source": "ads", "utm_campaign": "spring"},
-                     trusted=True).lead
+    ld = svc.capture(
+        session,
+        {
+            "name": "Ann Buyer",
+            "email": "ann@globex.test",
+            "company": "Globex",
+            "phone": "+33 1",
+            "message": "Website please",
+            "source": "ads",
+            "utm_campaign": "spring",
+        },
+        trusted=True,
+    ).lead
     session.add(Activity(lead_id=ld.id, kind="call", subject="First call"))
     deal = svc.convert(session, Actor("user", team.sam.id), ld.id, value_minor=500000)
     session.commit()
     acc, contact = session.get(Account, deal.account_id), session.get(Contact, deal.contact_id)
     assert (acc.name, acc.domain, acc.phone) == ("Globex", "globex.test", "+33 1")
-    assert (contact.name, contact.email, contact.phone, contact.account_id) == ("Ann Buyer", "ann@globex.test",
-                                                                                "+33 1", acc.id)
+    assert (contact.name, contact.email, contact.phone, contact.account_id) == (
+        "Ann Buyer",
+        "ann@globex.test",
+        "+33 1",
+        acc.id,
+    )
     first = session.exec(select(PipelineStage).order_by(PipelineStage.position)).first()
-    assert (deal.title, deal.stage_id, deal.owner_id, deal.source, deal.lead_id, deal.value_minor) == \
-        ("Globex", first.id, ld.owner_id, "ads", ld.id, 500000)
+    assert (deal.title, deal.stage_id, deal.owner_id, deal.source, deal.lead_id, deal.value_minor) == (
+        "Globex",
+        first.id,
+        ld.owner_id,
+        "ads",
+        ld.id,
+        500000,
+    )
     assert "Website please" in deal.description and "spring" in deal.description
     assert (ld.status, ld.deal_id) == ("converted", deal.id)
     assert session.exec(select(StageChange).where(StageChange.deal_id == deal.id)).one().to_stage_id == first.id
@@ -164,8 +195,10 @@ def test_convert_links_existing_account_and_contact(session, team):
 
 def test_merge_folds_duplicate_into_primary(session, team):
     primary = lead(session, email="ann@globex.test", company=None)
-    dup = svc.capture(session, {"name": "Ann B", "email": "ann@globex.test", "company": "Globex",
-                                "phone": "123", "message": "Second note"}).lead
+    dup = svc.capture(
+        session,
+        {"name": "Ann B", "email": "ann@globex.test", "company": "Globex", "phone": "123", "message": "Second note"},
+    ).lead
     session.commit()
     merged = svc.merge(session, Actor("user", team.owner.id), primary.id, dup.id)
     assert (merged.company, merged.phone) == ("Globex", "123")
@@ -211,8 +244,9 @@ def test_manual_assign_notifies_the_new_owner(session, team):
     svc.assign(session, Actor("user", team.owner.id), ld.id, team.sofia.id)
     session.commit()
     assert ld.owner_id == team.sofia.id
-    assert session.exec(select(Notification).where(Notification.user_id == team.sofia.id,
-                                                   Notification.text.like("Lead handed to you%"))).one()
+    assert session.exec(
+        select(Notification).where(Notification.user_id == team.sofia.id, Notification.text.like("Lead handed to you%"))
+    ).one()
 
 
 def test_concurrent_public_posts_cannot_beat_the_rate_limit(db_url, team):
@@ -250,8 +284,9 @@ def test_concurrent_public_posts_cannot_beat_the_rate_limit(db_url, team):
     assert len(stored) == count == svc.DEFAULT_RATE_LIMIT and len(refused) == 20 - svc.DEFAULT_RATE_LIMIT
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", ";cmd", "\tx", "\rx", "＝1+1", "＋1", " =1",
-                                   "|calc", "％x"])
+@pytest.mark.parametrize(
+    "value", ["=1+1", "+1", "-1", "@SUM(A1)", ";cmd", "\tx", "\rx", "＝1+1", "＋1", " =1", "|calc", "％x"]
+)
 def test_csv_export_neutralises_every_formula_start(value):
     from l2c_app.core.csvsafe import safe_cell
 

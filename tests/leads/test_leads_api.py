@@ -48,17 +48,30 @@ def test_public_path_may_not_set_owner(client, team):
 
 
 def test_api_key_sets_source_owner_and_utm(client, team, api_key, session):
-    r = client.post("/api/v1/leads", headers=bearer(api_key),
-                    json={"name": "A", "email": "a@b.test", "source": "partner", "owner_email": "sofia@acme.test",
-                          "utm_source": "news", "utm_medium": "email", "utm_campaign": "fall"})
+    r = client.post(
+        "/api/v1/leads",
+        headers=bearer(api_key),
+        json={
+            "name": "A",
+            "email": "a@b.test",
+            "source": "partner",
+            "owner_email": "sofia@acme.test",
+            "utm_source": "news",
+            "utm_medium": "email",
+            "utm_campaign": "fall",
+        },
+    )
     assert r.status_code == 201
     lead = session.get(Lead, r.json()["id"])
     assert (lead.source, lead.owner_id, lead.utm_medium) == ("partner", team.sofia.id, "email")
 
 
 def test_unknown_owner_email_is_422(client, team, api_key):
-    r = client.post("/api/v1/leads", headers=bearer(api_key),
-                    json={"name": "A", "email": "a@b.test", "owner_email": "ghost@acme.test"})
+    r = client.post(
+        "/api/v1/leads",
+        headers=bearer(api_key),
+        json={"name": "A", "email": "a@b.test", "owner_email": "ghost@acme.test"},
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "owner_email"
 
 
@@ -74,23 +87,34 @@ def test_honeypot_answers_201_and_stores_nothing(client, team, session):
 
 
 def test_public_path_is_rate_limited_per_ip_with_retry_after(client, team, session, api_key):
-    svc.save_lead_settings(session, Actor("user", team.owner.id), mode="owner", users=[], by_source={},
-                           consent_text="ok", rate_limit_per_minute=3)
+    svc.save_lead_settings(
+        session,
+        Actor("user", team.owner.id),
+        mode="owner",
+        users=[],
+        by_source={},
+        consent_text="ok",
+        rate_limit_per_minute=3,
+    )
     session.commit()
-    codes = [client.post("/api/v1/leads", json={"name": "A", "email": f"a{i}@b{i}.test"}).status_code
-             for i in range(4)]
+    codes = [client.post("/api/v1/leads", json={"name": "A", "email": f"a{i}@b{i}.test"}).status_code for i in range(4)]
     assert codes == [201, 201, 201, 429]
     r = client.post("/api/v1/leads", json={"name": "A", "email": "late@b.test"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     # A server with a key is not limited.
-    assert client.post("/api/v1/leads", headers=bearer(api_key),
-                       json={"name": "A", "email": "srv@b.test"}).status_code == 201
+    assert (
+        client.post("/api/v1/leads", headers=bearer(api_key), json={"name": "A", "email": "srv@b.test"}).status_code
+        == 201
+    )
 
 
 def test_list_requires_auth_and_filters(client, team, api_key):
     assert client.get("/api/v1/leads").status_code == 401
-    client.post("/api/v1/leads", headers=bearer(api_key),
-                json={"name": "A", "email": "ann@globex.test", "owner_email": "sam@acme.test"})
+    client.post(
+        "/api/v1/leads",
+        headers=bearer(api_key),
+        json={"name": "A", "email": "ann@globex.test", "owner_email": "sam@acme.test"},
+    )
     client.post("/api/v1/leads", headers=bearer(api_key), json={"name": "A2", "email": "ANN@globex.test"})
     client.post("/api/v1/leads", headers=bearer(api_key), json={"name": "C", "email": "c@other.test"})
     r = client.get("/api/v1/leads", headers=bearer(api_key), params={"email": "Ann@Globex.test"})
@@ -115,8 +139,9 @@ def test_list_is_403_for_a_role_without_leads(client, team, session):
 
 
 def test_convert_returns_the_deal_then_409(client, team, api_key, session):
-    lead_id = client.post("/api/v1/leads", json={"name": "Ann", "email": "ann@globex.test",
-                                                 "company": "Globex"}).json()["id"]
+    lead_id = client.post(
+        "/api/v1/leads", json={"name": "Ann", "email": "ann@globex.test", "company": "Globex"}
+    ).json()["id"]
     r = client.post(f"/api/v1/leads/{lead_id}/convert", headers=bearer(api_key), json={"value": 120000})
     assert r.status_code == 201
     deal = r.json()

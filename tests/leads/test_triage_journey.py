@@ -20,9 +20,11 @@ pytestmark = pytest.mark.browser
 def given_leads(app, tag: str) -> None:
     app.ensure_owner()
     with app.session() as s:
-        for name, email, msg in [(f"Tess {tag}", f"tess@{tag}.test", "First request"),
-                                 (f"Tess B {tag}", f"TESS@{tag}.test", "Second request"),
-                                 (f"Spammy {tag}", f"win@{tag}-prizes.test", "You won")]:
+        for name, email, msg in [
+            (f"Tess {tag}", f"tess@{tag}.test", "First request"),
+            (f"Tess B {tag}", f"TESS@{tag}.test", "Second request"),
+            (f"Spammy {tag}", f"win@{tag}-prizes.test", "You won"),
+        ]:
             leads.capture(s, {"name": name, "email": email, "company": f"Firm {tag}", "message": msg}, trusted=True)
         s.commit()
 
@@ -66,5 +68,7 @@ def test_seller_merges_a_duplicate_and_disqualifies_spam(page, app_server):
         rows = {ld.name: ld for ld in s.exec(select(Lead).where(Lead.company == f"Firm {tag}"))}
         assert rows[f"Tess B {tag}"].status == "merged"
         assert "Second request" in rows[f"Tess {tag}"].message
-        assert (rows[f"Spammy {tag}"].status, rows[f"Spammy {tag}"].disqualify_reason) == ("disqualified",
-                                                                                          "Obvious spam")
+        assert (rows[f"Spammy {tag}"].status, rows[f"Spammy {tag}"].disqualify_reason) == (
+            "disqualified",
+            "Obvious spam",
+        )

@@ -115,10 +115,18 @@ def test_registered_pumps_run_in_the_same_loop(session):
 
 # --- domain events ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def org(session):
-    setup_organisation(session, org_name="Acme", currency="EUR", timezone="Europe/Paris", owner_name="Olivia",
-                       owner_email="olivia@acme.test", password="owner-password-1")
+    setup_organisation(
+        session,
+        org_name="Acme",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olivia",
+        owner_email="olivia@acme.test",
+        password="owner-password-1",
+    )
     session.commit()
 
 
@@ -130,8 +138,9 @@ def test_an_event_is_written_with_the_change_and_rolls_back_with_it(session, org
 
     bus.subscribe("*", everything)
     try:
-        bus.emit(session, "invoice.issued", InvoiceEvent(invoice_id=7, number="2026-0007", total_minor=1000,
-                                                         currency="EUR"))
+        bus.emit(
+            session, "invoice.issued", InvoiceEvent(invoice_id=7, number="2026-0007", total_minor=1000, currency="EUR")
+        )
         session.rollback()
         assert session.exec(select(DomainEvent)).first() is None
         ev = bus.emit(session, "invoice.paid", {"invoice_id": 7, "total_minor": 1000, "currency": "EUR"})
@@ -157,8 +166,27 @@ def test_payloads_are_typed(session, org):
 
 def test_every_type_of_the_issue_is_declared():
     assert set(EVENT_TYPES) == {
-        "lead.created", "lead.assigned", "deal.stage_changed", "deal.won", "deal.lost", "quote.sent",
-        "quote.accepted", "quote.declined", "contract.sent", "contract.signed", "contract.declined",
-        "project.created", "time.week_approved", "change_order.approved", "invoice.issued", "invoice.sent",
-        "invoice.paid", "invoice.overdue", "invoice.voided", "payment.received", "payment.refunded",
-        "dispute.opened", "dispute.closed"}
+        "lead.created",
+        "lead.assigned",
+        "deal.stage_changed",
+        "deal.won",
+        "deal.lost",
+        "quote.sent",
+        "quote.accepted",
+        "quote.declined",
+        "contract.sent",
+        "contract.signed",
+        "contract.declined",
+        "project.created",
+        "time.week_approved",
+        "change_order.approved",
+        "invoice.issued",
+        "invoice.sent",
+        "invoice.paid",
+        "invoice.overdue",
+        "invoice.voided",
+        "payment.received",
+        "payment.refunded",
+        "dispute.opened",
+        "dispute.closed",
+    }

@@ -96,8 +96,9 @@ def _nest(pairs: list[tuple[str, str]]) -> dict:
 
 
 class StripeStandIn:
-    def __init__(self, webhook_secret: str, webhook_url: str | None = None,
-                 sender: Callable[[bytes, dict], int] | None = None):
+    def __init__(
+        self, webhook_secret: str, webhook_url: str | None = None, sender: Callable[[bytes, dict], int] | None = None
+    ):
         self.secret = webhook_secret
         self.webhook_url = webhook_url
         self.sender = sender
@@ -114,9 +115,15 @@ class StripeStandIn:
         self.page_cap = 100  # a page holds up to `limit` items; a smaller cap forces paging
         self.api_keys: set[str] | None = None  # None: any key; else only these authenticate
         self.card_fee: Callable[[int], int] = lambda amount: (amount * 29 + 500) // 1000 + 30
-        self.account = {"id": "acct_test_standin", "object": "account", "country": "FR",
-                        "default_currency": "eur", "charges_enabled": True, "payouts_enabled": True,
-                        "settings": {"dashboard": {"display_name": "Stand-in Studio"}}}
+        self.account = {
+            "id": "acct_test_standin",
+            "object": "account",
+            "country": "FR",
+            "default_currency": "eur",
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "settings": {"dashboard": {"display_name": "Stand-in Studio"}},
+        }
         self.webhook_endpoints: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -151,15 +158,28 @@ class StripeStandIn:
         if not pdata.get("currency") or "unit_amount" not in pdata:
             raise ValueError("line_items[0][price_data] needs currency and unit_amount")
         link_id = self._id("plink")
-        price = {"id": self._id("price"), "object": "price", "currency": pdata["currency"],
-                 "unit_amount": int(pdata["unit_amount"]), "product": self._id("prod"), "active": True}
-        link = {"id": link_id, "object": "payment_link", "active": True, "livemode": False,
-                "url": f"{self.base_url}/pay/{link_id}", "currency": pdata["currency"],
-                "metadata": params.get("metadata") or {},
-                "payment_intent_data": {"metadata": (params.get("payment_intent_data") or {}).get("metadata") or {}},
-                "restrictions": params.get("restrictions"), "after_completion": params.get("after_completion"),
-                "line_items": {"object": "list", "data": [{"price": price, "quantity": int(line.get("quantity", 1))}]},
-                "_completed": 0}
+        price = {
+            "id": self._id("price"),
+            "object": "price",
+            "currency": pdata["currency"],
+            "unit_amount": int(pdata["unit_amount"]),
+            "product": self._id("prod"),
+            "active": True,
+        }
+        link = {
+            "id": link_id,
+            "object": "payment_link",
+            "active": True,
+            "livemode": False,
+            "url": f"{self.base_url}/pay/{link_id}",
+            "currency": pdata["currency"],
+            "metadata": params.get("metadata") or {},
+            "payment_intent_data": {"metadata": (params.get("payment_intent_data") or {}).get("metadata") or {}},
+            "restrictions": params.get("restrictions"),
+            "after_completion": params.get("after_completion"),
+            "line_items": {"object": "list", "data": [{"price": price, "quantity": int(line.get("quantity", 1))}]},
+            "_completed": 0,
+        }
         self.objects[link_id] = link
         return link
 
@@ -167,8 +187,15 @@ class StripeStandIn:
         return self.objects[link_id]["line_items"]["data"][0]["price"]["unit_amount"]
 
     # --- the payer and Stripe's backend
-    def pay(self, link_id: str, *, delayed: bool = False, force: bool = False, deliver: bool | None = None,
-            fx_rate: str | None = None) -> dict:
+    def pay(
+        self,
+        link_id: str,
+        *,
+        delayed: bool = False,
+        force: bool = False,
+        deliver: bool | None = None,
+        fx_rate: str | None = None,
+    ) -> dict:
         """Complete a checkout on the link: session + payment intent (+ charge unless delayed)."""
         with self.lock:
             link = self.objects[link_id]
@@ -180,17 +207,37 @@ class StripeStandIn:
             charge = None
             if not delayed:
                 charge = self._charge(pi_id, amount, currency)
-            pi = {"id": pi_id, "object": "payment_intent", "amount": amount,
-                  "amount_received": 0 if delayed else amount, "currency": currency,
-                  "status": "processing" if delayed else "succeeded", "latest_charge": charge["id"] if charge else None,
-                  "metadata": dict(link["payment_intent_data"]["metadata"]), "created": self._now(),
-                  "livemode": False}
-            cs = {"id": cs_id, "object": "checkout.session", "mode": "payment", "amount_total": amount,
-                  "currency": currency, "payment_intent": pi_id, "payment_link": link_id,
-                  "payment_status": "unpaid" if delayed else "paid", "status": "complete",
-                  "metadata": dict(link["metadata"]), "created": self._now(), "livemode": False,
-                  "currency_conversion": ({"amount_subtotal": amount, "amount_total": amount, "fx_rate": fx_rate,
-                                           "source_currency": "usd"} if fx_rate else None)}
+            pi = {
+                "id": pi_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": 0 if delayed else amount,
+                "currency": currency,
+                "status": "processing" if delayed else "succeeded",
+                "latest_charge": charge["id"] if charge else None,
+                "metadata": dict(link["payment_intent_data"]["metadata"]),
+                "created": self._now(),
+                "livemode": False,
+            }
+            cs = {
+                "id": cs_id,
+                "object": "checkout.session",
+                "mode": "payment",
+                "amount_total": amount,
+                "currency": currency,
+                "payment_intent": pi_id,
+                "payment_link": link_id,
+                "payment_status": "unpaid" if delayed else "paid",
+                "status": "complete",
+                "metadata": dict(link["metadata"]),
+                "created": self._now(),
+                "livemode": False,
+                "currency_conversion": (
+                    {"amount_subtotal": amount, "amount_total": amount, "fx_rate": fx_rate, "source_currency": "usd"}
+                    if fx_rate
+                    else None
+                ),
+            }
             self.objects[pi_id], self.objects[cs_id] = pi, cs
             link["_completed"] += 1
             evs = [self.event("checkout.session.completed", cs)]
@@ -200,36 +247,96 @@ class StripeStandIn:
         return {"session": cs, "payment_intent": pi, "charge": charge, "events": evs}
 
     def _charge(self, pi_id: str, amount: int, currency: str) -> dict:
-        ch = {"id": self._id("ch"), "object": "charge", "amount": amount, "amount_captured": amount,
-              "amount_refunded": 0, "refunded": False, "currency": currency, "paid": True, "status": "succeeded",
-              "payment_intent": pi_id, "metadata": {}, "created": self._now(), "livemode": False}
+        ch = {
+            "id": self._id("ch"),
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount,
+            "amount_refunded": 0,
+            "refunded": False,
+            "currency": currency,
+            "paid": True,
+            "status": "succeeded",
+            "payment_intent": pi_id,
+            "metadata": {},
+            "created": self._now(),
+            "livemode": False,
+        }
         fee = int(self.card_fee(amount))
-        bt = {"id": self._id("txn"), "object": "balance_transaction", "amount": amount, "currency": currency,
-              "fee": fee, "net": amount - fee, "exchange_rate": None, "type": "charge",
-              "reporting_category": "charge", "status": "pending", "source": ch["id"],
-              "description": None, "created": ch["created"], "available_on": ch["created"] + 2 * 86400,
-              "fee_details": [{"amount": fee, "currency": currency, "type": "stripe_fee",
-                               "description": "Stripe processing fees", "application": None}]}
+        bt = {
+            "id": self._id("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "currency": currency,
+            "fee": fee,
+            "net": amount - fee,
+            "exchange_rate": None,
+            "type": "charge",
+            "reporting_category": "charge",
+            "status": "pending",
+            "source": ch["id"],
+            "description": None,
+            "created": ch["created"],
+            "available_on": ch["created"] + 2 * 86400,
+            "fee_details": [
+                {
+                    "amount": fee,
+                    "currency": currency,
+                    "type": "stripe_fee",
+                    "description": "Stripe processing fees",
+                    "application": None,
+                }
+            ],
+        }
         ch["balance_transaction"] = bt["id"]
         self.objects[bt["id"]] = bt
         self.objects[ch["id"]] = ch
         return ch
 
-    def payout(self, amount: int, currency: str = "eur", *, fail: str | None = None,
-               deliver: bool | None = None) -> dict:
+    def payout(
+        self, amount: int, currency: str = "eur", *, fail: str | None = None, deliver: bool | None = None
+    ) -> dict:
         """Stripe sends `amount` of the balance to the bank: paid, or failed with `fail` as failure_code."""
         with self.lock:
             po_id, now = self._id("po"), self._now()
-            bt = {"id": self._id("txn"), "object": "balance_transaction", "amount": -amount, "currency": currency,
-                  "fee": 0, "net": -amount, "type": "payout", "reporting_category": "payout", "status": "available",
-                  "source": po_id, "created": now, "available_on": now, "fee_details": []}
+            bt = {
+                "id": self._id("txn"),
+                "object": "balance_transaction",
+                "amount": -amount,
+                "currency": currency,
+                "fee": 0,
+                "net": -amount,
+                "type": "payout",
+                "reporting_category": "payout",
+                "status": "available",
+                "source": po_id,
+                "created": now,
+                "available_on": now,
+                "fee_details": [],
+            }
             self.objects[bt["id"]] = bt
-            po = {"id": po_id, "object": "payout", "amount": amount, "currency": currency,
-                  "arrival_date": now + 2 * 86400, "automatic": True, "balance_transaction": bt["id"],
-                  "created": now, "destination": "ba_test_standin", "failure_balance_transaction": None,
-                  "failure_code": None, "failure_message": None, "livemode": False, "metadata": {},
-                  "method": "standard", "source_type": "card", "statement_descriptor": None,
-                  "status": "paid", "type": "bank_account", "reconciliation_status": "completed"}
+            po = {
+                "id": po_id,
+                "object": "payout",
+                "amount": amount,
+                "currency": currency,
+                "arrival_date": now + 2 * 86400,
+                "automatic": True,
+                "balance_transaction": bt["id"],
+                "created": now,
+                "destination": "ba_test_standin",
+                "failure_balance_transaction": None,
+                "failure_code": None,
+                "failure_message": None,
+                "livemode": False,
+                "metadata": {},
+                "method": "standard",
+                "source_type": "card",
+                "statement_descriptor": None,
+                "status": "paid",
+                "type": "bank_account",
+                "reconciliation_status": "completed",
+            }
             self.objects[po_id] = po
             if fail:
                 self._fail(po, fail)
@@ -237,18 +344,35 @@ class StripeStandIn:
         self._maybe_deliver(evs, deliver)
         return po
 
-    FAILURES = {"account_closed": "The bank account has been closed.",
-                "no_account": "The bank account details on file are probably incorrect.",
-                "insufficient_funds": "Your Stripe account has insufficient funds to cover the payout."}
+    FAILURES = {
+        "account_closed": "The bank account has been closed.",
+        "no_account": "The bank account details on file are probably incorrect.",
+        "insufficient_funds": "Your Stripe account has insufficient funds to cover the payout.",
+    }
 
     def _fail(self, po: dict, code: str) -> None:
-        back = {"id": self._id("txn"), "object": "balance_transaction", "amount": po["amount"],
-                "currency": po["currency"], "fee": 0, "net": po["amount"], "type": "payout_failure",
-                "reporting_category": "payout_reversal", "status": "available", "source": po["id"],
-                "created": self._now(), "available_on": self._now(), "fee_details": []}
+        back = {
+            "id": self._id("txn"),
+            "object": "balance_transaction",
+            "amount": po["amount"],
+            "currency": po["currency"],
+            "fee": 0,
+            "net": po["amount"],
+            "type": "payout_failure",
+            "reporting_category": "payout_reversal",
+            "status": "available",
+            "source": po["id"],
+            "created": self._now(),
+            "available_on": self._now(),
+            "fee_details": [],
+        }
         self.objects[back["id"]] = back
-        po.update(status="failed", failure_code=code, failure_message=self.FAILURES.get(code, code),
-                  failure_balance_transaction=back["id"])
+        po.update(
+            status="failed",
+            failure_code=code,
+            failure_message=self.FAILURES.get(code, code),
+            failure_balance_transaction=back["id"],
+        )
 
     def fail_payout(self, payout_id: str, code: str = "account_closed", deliver: bool | None = None) -> dict:
         """A payout shown as paid fails later (the Payouts guide: within 5 business days)."""
@@ -267,8 +391,10 @@ class StripeStandIn:
                 ch = self._charge(pi["id"], pi["amount"], pi["currency"])
                 pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=ch["id"])
                 cs["payment_status"] = "paid"
-                evs = [self.event("checkout.session.async_payment_succeeded", cs),
-                       self.event("payment_intent.succeeded", pi)]
+                evs = [
+                    self.event("checkout.session.async_payment_succeeded", cs),
+                    self.event("payment_intent.succeeded", pi),
+                ]
             else:
                 pi.update(status="requires_payment_method")
                 evs = [self.event("checkout.session.async_payment_failed", cs)]
@@ -281,9 +407,19 @@ class StripeStandIn:
             amount = ch["amount"] - ch["amount_refunded"] if amount is None else amount
             if amount <= 0 or ch["amount_refunded"] + amount > ch["amount"]:
                 raise ValueError("Refund amount exceeds the charge")
-            re_ = {"id": self._id("re"), "object": "refund", "amount": amount, "charge": charge_id,
-                   "payment_intent": ch["payment_intent"], "currency": ch["currency"], "status": "succeeded",
-                   "reason": None, "failure_reason": None, "metadata": {}, "created": self._now()}
+            re_ = {
+                "id": self._id("re"),
+                "object": "refund",
+                "amount": amount,
+                "charge": charge_id,
+                "payment_intent": ch["payment_intent"],
+                "currency": ch["currency"],
+                "status": "succeeded",
+                "reason": None,
+                "failure_reason": None,
+                "metadata": {},
+                "created": self._now(),
+            }
             self.objects[re_["id"]] = re_
             ch["amount_refunded"] += amount
             ch["refunded"] = ch["amount_refunded"] == ch["amount"]
@@ -304,25 +440,46 @@ class StripeStandIn:
         return evs
 
     def _balance_txn(self, dp: dict, amount: int, description: str) -> dict:
-        return {"id": self._id("txn"), "object": "balance_transaction", "amount": amount, "currency": dp["currency"],
-                "fee": 1500 if amount < 0 else -1500, "net": amount - 1500 if amount < 0 else amount + 1500,
-                "type": "adjustment", "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
-                "description": description, "source": dp["id"], "created": self._now()}
+        return {
+            "id": self._id("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "currency": dp["currency"],
+            "fee": 1500 if amount < 0 else -1500,
+            "net": amount - 1500 if amount < 0 else amount + 1500,
+            "type": "adjustment",
+            "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
+            "description": description,
+            "source": dp["id"],
+            "created": self._now(),
+        }
 
     def dispute(self, charge_id: str, deliver: bool | None = None, withdraw: bool = True) -> dict:
         """A chargeback: Stripe withdraws the disputed amount at once (two events); an inquiry
         or a prevented dispute (withdraw=False) takes nothing."""
         with self.lock:
             ch = self.objects[charge_id]
-            dp = {"id": self._id("dp"), "object": "dispute", "amount": ch["amount"], "charge": charge_id,
-                  "payment_intent": ch["payment_intent"], "currency": ch["currency"], "status": "needs_response",
-                  "reason": "fraudulent", "created": self._now(), "livemode": False, "balance_transactions": [],
-                  "is_charge_refundable": False}
+            dp = {
+                "id": self._id("dp"),
+                "object": "dispute",
+                "amount": ch["amount"],
+                "charge": charge_id,
+                "payment_intent": ch["payment_intent"],
+                "currency": ch["currency"],
+                "status": "needs_response",
+                "reason": "fraudulent",
+                "created": self._now(),
+                "livemode": False,
+                "balance_transactions": [],
+                "is_charge_refundable": False,
+            }
             self.objects[dp["id"]] = dp
             ev = self.event("charge.dispute.created", dp)
             evs = [ev]
             if withdraw:
-                dp["balance_transactions"].append(self._balance_txn(dp, -dp["amount"], f"Chargeback withdrawal for {charge_id}"))
+                dp["balance_transactions"].append(
+                    self._balance_txn(dp, -dp["amount"], f"Chargeback withdrawal for {charge_id}")
+                )
                 evs.append(self.event("charge.dispute.funds_withdrawn", dp))
         self._maybe_deliver(evs, deliver)
         return ev
@@ -341,21 +498,40 @@ class StripeStandIn:
         self._maybe_deliver(evs, deliver)
         return ev
 
-    def add_webhook_endpoint(self, url: str, events: list[str], api_version: str | None = API_VERSION,
-                             status: str = "enabled") -> dict:
+    def add_webhook_endpoint(
+        self, url: str, events: list[str], api_version: str | None = API_VERSION, status: str = "enabled"
+    ) -> dict:
         """What the operator makes in Developers > Webhooks ("Webhook Endpoint object")."""
-        ep = {"id": self._id("we"), "object": "webhook_endpoint", "url": url, "enabled_events": list(events),
-              "api_version": api_version, "status": status, "livemode": False, "created": self._now(),
-              "description": None, "metadata": {}, "application": None}
+        ep = {
+            "id": self._id("we"),
+            "object": "webhook_endpoint",
+            "url": url,
+            "enabled_events": list(events),
+            "api_version": api_version,
+            "status": status,
+            "livemode": False,
+            "created": self._now(),
+            "description": None,
+            "metadata": {},
+            "application": None,
+        }
         self.webhook_endpoints.append(ep)
         return ep
 
     # --- events
     def event(self, type_: str, obj: dict) -> dict:
         snapshot = json.loads(json.dumps({k: v for k, v in obj.items() if not k.startswith("_")}))
-        ev = {"id": self._id("evt"), "object": "event", "api_version": API_VERSION, "created": self._now(),
-              "data": {"object": snapshot}, "livemode": False, "pending_webhooks": 1,
-              "request": {"id": None, "idempotency_key": None}, "type": type_}
+        ev = {
+            "id": self._id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self._now(),
+            "data": {"object": snapshot},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": type_,
+        }
         self.events.append(ev)
         return ev
 
@@ -388,8 +564,9 @@ class StripeStandIn:
             def log_message(self, *args):  # quiet
                 pass
 
-            def _send(self, status: int, body: dict | str, content_type: str = "application/json",
-                      headers: dict | None = None) -> None:
+            def _send(
+                self, status: int, body: dict | str, content_type: str = "application/json", headers: dict | None = None
+            ) -> None:
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -409,8 +586,9 @@ class StripeStandIn:
                 if standin.api_keys is None or key in standin.api_keys:
                     return True
                 shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
-                self._send(401, {"error": {"type": "invalid_request_error",
-                                           "message": f"Invalid API Key provided: {shown}"}})
+                self._send(
+                    401, {"error": {"type": "invalid_request_error", "message": f"Invalid API Key provided: {shown}"}}
+                )
                 return False
 
             def _params(self) -> dict:
@@ -432,10 +610,20 @@ class StripeStandIn:
                     return self._send(200, dict(standin.account))
                 if path == "/v1/webhook_endpoints":
                     limit = int(params.get("limit", 10))
-                    return self._send(200, {"object": "list", "url": path, "data": standin.webhook_endpoints[:limit],
-                                            "has_more": len(standin.webhook_endpoints) > limit})
-                m = re.fullmatch(r"/v1/(payment_links|payment_intents|charges|refunds|checkout/sessions|"
-                                 r"balance_transactions|payouts)/([\w]+)", path)
+                    return self._send(
+                        200,
+                        {
+                            "object": "list",
+                            "url": path,
+                            "data": standin.webhook_endpoints[:limit],
+                            "has_more": len(standin.webhook_endpoints) > limit,
+                        },
+                    )
+                m = re.fullmatch(
+                    r"/v1/(payment_links|payment_intents|charges|refunds|checkout/sessions|"
+                    r"balance_transactions|payouts)/([\w]+)",
+                    path,
+                )
                 if m:
                     obj = standin.objects.get(m.group(2))
                     if obj is None:
@@ -446,8 +634,12 @@ class StripeStandIn:
                 return self._error(404, f"Unrecognized request URL (GET: {path})")
 
             def _list(self, path: str, params: dict) -> None:
-                kind = {"/v1/checkout/sessions": "checkout.session", "/v1/payment_links": "payment_link",
-                        "/v1/refunds": "refund", "/v1/payouts": "payout"}
+                kind = {
+                    "/v1/checkout/sessions": "checkout.session",
+                    "/v1/payment_links": "payment_link",
+                    "/v1/refunds": "refund",
+                    "/v1/payouts": "payout",
+                }
                 with standin.lock:
                     if path == "/v1/events":
                         items = list(reversed(standin.events))
@@ -465,8 +657,12 @@ class StripeStandIn:
                     items = [o for o in items if o["charge"] == params["charge"]]
                 created = params.get("created")
                 if isinstance(created, dict):
-                    ops = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
-                           "lt": lambda a, b: a < b}
+                    ops = {
+                        "gte": lambda a, b: a >= b,
+                        "gt": lambda a, b: a > b,
+                        "lte": lambda a, b: a <= b,
+                        "lt": lambda a, b: a < b,
+                    }
                     for op, value in created.items():
                         items = [o for o in items if ops[op](o["created"], int(value))]
                 elif created:
@@ -475,13 +671,20 @@ class StripeStandIn:
                     ids = [o["id"] for o in items]
                     if params["starting_after"] not in ids:
                         return self._error(400, f"No such object: {params['starting_after']}")
-                    items = items[ids.index(params["starting_after"]) + 1:]
+                    items = items[ids.index(params["starting_after"]) + 1 :]
                 limit = int(params.get("limit", 10))
                 if not 1 <= limit <= 100:
                     return self._error(400, "limit must be between 1 and 100")
                 limit = min(limit, standin.page_cap)
-                self._send(200, {"object": "list", "url": path, "has_more": len(items) > limit,
-                                 "data": [_public(o) for o in items[:limit]]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "url": path,
+                        "has_more": len(items) > limit,
+                        "data": [_public(o) for o in items[:limit]],
+                    },
+                )
 
             def do_POST(self):  # noqa: N802
                 path = urlparse(self.path).path
@@ -497,9 +700,16 @@ class StripeStandIn:
                     status, body = standin.idempotent[path + key]
                     if standin.idempotent_params.get(path + key) != params:
                         # "Idempotent requests": the parameters are compared with the first request's.
-                        return self._send(400, {"error": {"type": "idempotency_error", "message":
-                                                          "Keys for idempotent requests can only be used with "
-                                                          "the same parameters they were first used with."}})
+                        return self._send(
+                            400,
+                            {
+                                "error": {
+                                    "type": "idempotency_error",
+                                    "message": "Keys for idempotent requests can only be used with "
+                                    "the same parameters they were first used with.",
+                                }
+                            },
+                        )
                     return self._send(status, body, headers={"Idempotent-Replayed": "true"})
                 try:
                     with standin.lock:
@@ -532,10 +742,12 @@ class StripeStandIn:
                 if link is None or not link["active"]:
                     return self._send(410, "<h1>This link is no longer active</h1>", "text/html")
                 amount = standin.amount_of(link_id) / 100
-                page = (f"<html><head><title>Stand-in checkout</title></head><body><h1>Stand-in checkout</h1>"
-                        f"<p>Amount: {amount:.2f} {html.escape(link['currency'].upper())}</p>"
-                        f"<form method='post' action='/pay/{link_id}'><button type='submit'>Pay</button></form>"
-                        f"</body></html>")
+                page = (
+                    f"<html><head><title>Stand-in checkout</title></head><body><h1>Stand-in checkout</h1>"
+                    f"<p>Amount: {amount:.2f} {html.escape(link['currency'].upper())}</p>"
+                    f"<form method='post' action='/pay/{link_id}'><button type='submit'>Pay</button></form>"
+                    f"</body></html>"
+                )
                 self._send(200, page, "text/html")
 
             def _pay_from_page(self, link_id: str) -> None:

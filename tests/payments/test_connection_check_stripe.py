@@ -1,4 +1,4 @@
-""""Test connection" for Stripe, through the SDK against the stand-in: the good case and each
+""" "Test connection" for Stripe, through the SDK against the stand-in: the good case and each
 thing it reports (not configured, a bad key, unreachable, the webhook endpoint's url, version,
 events and status, no webhook secret, no public https address)."""
 

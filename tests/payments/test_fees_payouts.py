@@ -22,8 +22,11 @@ def _bt_of(standin, paid) -> dict:
 
 
 def expanded_reads(standin) -> list[dict]:
-    return [p for m, path, p in standin.requests if m == "GET" and path.startswith("/v1/payment_intents/")
-            and p.get("expand")]
+    return [
+        p
+        for m, path, p in standin.requests
+        if m == "GET" and path.startswith("/v1/payment_intents/") and p.get("expand")
+    ]
 
 
 def test_a_card_payment_records_its_fee_and_net(session, world, standin):
@@ -36,8 +39,9 @@ def test_a_card_payment_records_its_fee_and_net(session, world, standin):
     assert (pay.fee_minor, pay.net_minor, pay.fee_currency, pay.balance_transaction_id) == (320, 9680, "EUR", bt["id"])
     assert pay.amount_minor == 10000 and reload(session, inv).paid_minor == 10000  # the invoice is paid gross
     assert expanded_reads(standin)[0]["expand"] == ["latest_charge.balance_transaction"]
-    audit = session.exec(select(AuditLog).where(AuditLog.entity == "payment", AuditLog.entity_id == pay.id,
-                                                AuditLog.action == "update")).all()
+    audit = session.exec(
+        select(AuditLog).where(AuditLog.entity == "payment", AuditLog.entity_id == pay.id, AuditLog.action == "update")
+    ).all()
     assert any((a.after or {}).get("fee_minor") == 320 for a in audit)
     row = invoice_detail(session, inv.id)["payments"][0]
     assert "3.20" in row["fee"]
@@ -98,6 +102,7 @@ def test_an_unreachable_stripe_leaves_the_fee_to_the_sync(session, world, standi
 
 # --- payouts ---------------------------------------------------------------------------------
 
+
 def payouts(session) -> list[Payout]:
     session.expire_all()
     return list(session.exec(select(Payout).order_by(Payout.id)))
@@ -107,8 +112,12 @@ def test_a_paid_payout_and_a_failed_one(session, world, standin):
     paid = standin.payout(96800)
     failed = standin.payout(5000, fail="account_closed")
     first, second = payouts(session)
-    assert (first.stripe_payout_id, first.status, first.amount_minor, first.currency) == (paid["id"], "paid", 96800,
-                                                                                         "EUR")
+    assert (first.stripe_payout_id, first.status, first.amount_minor, first.currency) == (
+        paid["id"],
+        "paid",
+        96800,
+        "EUR",
+    )
     assert first.arrival_date == datetime.fromtimestamp(paid["arrival_date"], UTC).date()
     assert first.failure_code is None
     assert (second.stripe_payout_id, second.status, second.failure_code) == (failed["id"], "failed", "account_closed")
@@ -139,8 +148,9 @@ def test_the_sync_picks_up_payouts(session, world, standin):
 
 
 def test_an_impossible_payout_is_rejected(session, world, standin):
-    ev = standin.event("payout.paid", {"id": "po_x", "object": "payout", "amount": "4000", "currency": "eur",
-                                       "status": "paid"})
+    ev = standin.event(
+        "payout.paid", {"id": "po_x", "object": "payout", "amount": "4000", "currency": "eur", "status": "paid"}
+    )
     assert standin.deliver(ev) == 200
     row = session.exec(select(WebhookEvent)).one()
     assert row.outcome == "rejected" and payouts(session) == []
@@ -150,8 +160,14 @@ def test_payments_without_stripe_have_no_fee(session, world):
     from l2c_app.billing import service
 
     inv = issued_invoice(session, world, 10000)
-    service.record_manual_payment(session, inv.id, service.SYSTEM, amount_minor=10000, method="bank_transfer",
-                                  received_on=datetime(2026, 4, 1, tzinfo=UTC).date())
+    service.record_manual_payment(
+        session,
+        inv.id,
+        service.SYSTEM,
+        amount_minor=10000,
+        method="bank_transfer",
+        received_on=datetime(2026, 4, 1, tzinfo=UTC).date(),
+    )
     session.commit()
     assert heal_fees(session) == 0
     row = invoice_detail(session, inv.id)["payments"][0]

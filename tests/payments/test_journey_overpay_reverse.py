@@ -21,8 +21,9 @@ def an_issued_invoice_of_six_hours(app) -> int:
     """6 approved hours at €175 (no tax), invoiced and issued: €1,050.00 open."""
     with app.session() as s:
         client = a_won_client(s, "Northwind", ("Nora North", "nora@northwind.test"))
-        project = a_delivered_project(s, client, "Northwind shop", role="Developer", rate_minor=17500, entries=3,
-                                      minutes=120)
+        project = a_delivered_project(
+            s, client, "Northwind shop", role="Developer", rate_minor=17500, entries=3, minutes=120
+        )
         inv = billing.build_invoice(s, project.id, org_today(s))
         billing.issue_invoice(s, inv.id)
         s.commit()

@@ -20,10 +20,18 @@ def a_project_with_time_and_a_change_order(app) -> tuple[str, int]:
     """What delivery leaves behind: 6 approved hours at €100 and an approved €450 change order."""
     with app.session() as s:
         client = a_won_client(s, "Fabrikam", ("Fiona Finance", "fiona@fabrikam.test"))
-        project = a_delivered_project(s, client, "Fabrikam website", role="Developer", rate_minor=10000,
-                                      entries=3, minutes=120)
-        s.add(ChangeOrder(project_id=project.id, description="Extra landing page", amount_minor=45000,
-                          status="approved", public_token=secrets.token_urlsafe(16)))
+        project = a_delivered_project(
+            s, client, "Fabrikam website", role="Developer", rate_minor=10000, entries=3, minutes=120
+        )
+        s.add(
+            ChangeOrder(
+                project_id=project.id,
+                description="Extra landing page",
+                amount_minor=45000,
+                status="approved",
+                public_token=secrets.token_urlsafe(16),
+            )
+        )
         s.commit()
         return client.name, project.deal_id
 

@@ -75,8 +75,10 @@ def test_a_hanging_mail_server_blocks_no_webhook_and_no_write(session, world, st
 
         paid = standin.pay(link_id, deliver=False)
         started = time.monotonic()
-        statuses = [api.post("/api/webhooks/stripe", content=body, headers=headers).status_code
-                    for body, headers in (standin.signed(ev) for ev in paid["events"])]
+        statuses = [
+            api.post("/api/webhooks/stripe", content=body, headers=headers).status_code
+            for body, headers in (standin.signed(ev) for ev in paid["events"])
+        ]
         webhook_s = time.monotonic() - started
         started = time.monotonic()
         with_session(update_org, SYSTEM, "Renamed while mail hangs", "EUR", "Europe/Paris")

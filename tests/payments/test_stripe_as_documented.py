@@ -25,6 +25,7 @@ def event_lists(standin) -> list[dict]:
 
 # --- 8. one API version, 1. what the sync asks for ------------------------------------------
 
+
 def test_every_request_sends_the_pinned_api_version(session, world, standin):
     inv = issued_invoice(session, world, 10000)
     standin.pay(send(session, inv), deliver=False)
@@ -55,6 +56,7 @@ def test_sync_survives_decimal_fields_and_filters_types(session, world, standin)
 
 # --- 2. cursor and pages ------------------------------------------------------------------------
 
+
 def test_sync_reads_every_page_and_keeps_a_created_cursor(session, world, standin):
     """A charge.refunded behind many newer events is still applied; the next sync starts at the cursor."""
     standin.page_cap = 3  # Stripe returns up to `limit`: a small page makes the sync walk the pages
@@ -78,6 +80,7 @@ def test_sync_reads_every_page_and_keeps_a_created_cursor(session, world, standi
 
 # --- 3. a failed bank debit gets a new link ----------------------------------------------------
 
+
 def test_async_payment_failure_replaces_the_dead_link(session, world, standin):
     inv = issued_invoice(session, world, 7000)
     first = send(session, inv)
@@ -94,6 +97,7 @@ def test_async_payment_failure_replaces_the_dead_link(session, world, standin):
 
 
 # --- 4. the idempotency key is new for each link ------------------------------------------------
+
 
 def test_a_new_link_after_a_refund_is_not_an_idempotent_replay(session, world, standin):
     inv = issued_invoice(session, world, 10000)
@@ -113,6 +117,7 @@ def test_a_new_link_after_a_refund_is_not_an_idempotent_replay(session, world, s
 
 
 # --- 5. refunds that fail, disputes -------------------------------------------------------------
+
 
 def test_a_failed_refund_gives_the_money_back(session, world, standin):
     inv = issued_invoice(session, world, 10000)
@@ -165,21 +170,47 @@ def test_funds_withdrawn_are_not_held_and_reinstated_in_any_order(session, world
 
 # --- 6. impossible signed events ----------------------------------------------------------------
 
-@pytest.mark.parametrize("case", ["negative_total", "negative_refunded", "two_to_63", "string_amount",
-                                  "data_object_not_object", "refunded_above_amount"])
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "negative_total",
+        "negative_refunded",
+        "two_to_63",
+        "string_amount",
+        "data_object_not_object",
+        "refunded_above_amount",
+    ],
+)
 def test_an_impossible_signed_event_is_rejected_and_answered_200(session, world, standin, case):
     inv = issued_invoice(session, world, 10000)
-    cs = {"id": "cs_x", "object": "checkout.session", "amount_total": 10000, "currency": "eur",
-          "payment_status": "paid", "status": "complete", "payment_intent": "pi_x",
-          "metadata": {"invoice_id": str(inv.id)}}
-    charge = {"id": "ch_x", "object": "charge", "amount": 10000, "amount_refunded": 0, "currency": "eur",
-              "payment_intent": "pi_x", "metadata": {}}
-    kind, obj = {"negative_total": ("checkout.session.completed", {**cs, "amount_total": -10000}),
-                 "negative_refunded": ("charge.refunded", {**charge, "amount_refunded": -5000}),
-                 "two_to_63": ("checkout.session.completed", {**cs, "amount_total": 2**63}),
-                 "string_amount": ("checkout.session.completed", {**cs, "amount_total": "10000"}),
-                 "data_object_not_object": ("checkout.session.completed", ["not", "an", "object"]),
-                 "refunded_above_amount": ("charge.refunded", {**charge, "amount_refunded": 20000})}[case]
+    cs = {
+        "id": "cs_x",
+        "object": "checkout.session",
+        "amount_total": 10000,
+        "currency": "eur",
+        "payment_status": "paid",
+        "status": "complete",
+        "payment_intent": "pi_x",
+        "metadata": {"invoice_id": str(inv.id)},
+    }
+    charge = {
+        "id": "ch_x",
+        "object": "charge",
+        "amount": 10000,
+        "amount_refunded": 0,
+        "currency": "eur",
+        "payment_intent": "pi_x",
+        "metadata": {},
+    }
+    kind, obj = {
+        "negative_total": ("checkout.session.completed", {**cs, "amount_total": -10000}),
+        "negative_refunded": ("charge.refunded", {**charge, "amount_refunded": -5000}),
+        "two_to_63": ("checkout.session.completed", {**cs, "amount_total": 2**63}),
+        "string_amount": ("checkout.session.completed", {**cs, "amount_total": "10000"}),
+        "data_object_not_object": ("checkout.session.completed", ["not", "an", "object"]),
+        "refunded_above_amount": ("charge.refunded", {**charge, "amount_refunded": 20000}),
+    }[case]
     ev = standin.event(kind, {})
     ev["data"]["object"] = obj
     assert standin.deliver(ev) == 200  # not retried: it can never apply
@@ -201,14 +232,23 @@ def test_a_timestamp_in_the_future_is_refused_like_a_stale_one(session, world, s
 
 # --- 7. shared Stripe accounts --------------------------------------------------------------------
 
+
 def test_other_apps_payments_are_behind_a_filter(session, world, standin, api):
     from l2c_app.billing.views import ledger_rows
 
     inv = issued_invoice(session, world, 10000)
-    ours = standin.create_payment_link({"line_items": [{"quantity": "1", "price_data": {
-        "currency": "usd", "unit_amount": "10000"}}], "metadata": {"invoice_id": str(inv.id), "source": "l2c"}})
-    theirs = standin.create_payment_link({"line_items": [{"quantity": "1", "price_data": {
-        "currency": "eur", "unit_amount": "2500"}}], "metadata": {"shop_order": "A-17"}})
+    ours = standin.create_payment_link(
+        {
+            "line_items": [{"quantity": "1", "price_data": {"currency": "usd", "unit_amount": "10000"}}],
+            "metadata": {"invoice_id": str(inv.id), "source": "l2c"},
+        }
+    )
+    theirs = standin.create_payment_link(
+        {
+            "line_items": [{"quantity": "1", "price_data": {"currency": "eur", "unit_amount": "2500"}}],
+            "metadata": {"shop_order": "A-17"},
+        }
+    )
     standin.pay(ours["id"])  # ours, but the currency does not match the invoice: unmatched
     standin.pay(theirs["id"])  # another app's sale on the same account
     pays = payments(session)
@@ -219,8 +259,12 @@ def test_other_apps_payments_are_behind_a_filter(session, world, standin, api):
     from l2c_app.payments.api import list_payments
 
     def listed(**kw):
-        return [p.id for p in list_payments(unmatched=True, cursor=None, limit=50, updated_since=None,
-                                            session=session, _=None, **kw).items]
+        return [
+            p.id
+            for p in list_payments(
+                unmatched=True, cursor=None, limit=50, updated_since=None, session=session, _=None, **kw
+            ).items
+        ]
 
     assert listed(other_apps=False) == [pays[0].id]
     assert sorted(listed(other_apps=True)) == [pays[0].id, pays[1].id]

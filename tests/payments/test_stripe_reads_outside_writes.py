@@ -27,19 +27,24 @@ def _probe(db_url: str):
                 return False
             finally:
                 conn.close()
+
         return write_lock_free
     eng = create_engine(db_url)
 
     def no_open_transaction() -> bool:
         with eng.connect() as c:
-            busy = c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                  "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")).scalar()
+            busy = c.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                )
+            ).scalar()
         return busy == 0
+
     return no_open_transaction
 
 
-def test_refund_and_dispute_reads_happen_outside_the_write_transaction(session, world, standin, db_url,
-                                                                       monkeypatch):
+def test_refund_and_dispute_reads_happen_outside_the_write_transaction(session, world, standin, db_url, monkeypatch):
     inv = issued_invoice(session, world, 10000)
     paid = standin.pay(send(session, inv))
     session.commit()  # the test's own session holds nothing while the webhooks run
@@ -51,6 +56,7 @@ def test_refund_and_dispute_reads_happen_outside_the_write_transaction(session, 
         def wrapped(*args, _real=real, _name=name, **kwargs):
             seen.append((_name, free()))
             return _real(*args, **kwargs)
+
         monkeypatch.setattr(stripe_client, name, wrapped)
 
     standin.refund(paid["charge"]["id"], 2500)

@@ -80,8 +80,9 @@ def test_full_payment_marks_paid_and_deactivates_the_link(session, world, standi
 def test_two_partial_payments_new_link_replaces_old(session, world, standin):
     inv = issued_invoice(session, world, 10000)
     first = send(session, inv)
-    service.record_manual_payment(session, inv.id, service.SYSTEM, amount_minor=4000, method="bank_transfer",
-                                  reference="TRF-1")
+    service.record_manual_payment(
+        session, inv.id, service.SYSTEM, amount_minor=4000, method="bank_transfer", reference="TRF-1"
+    )
     session.commit()
     second = send(session, reload(session, inv))
     assert second != first and standin.amount_of(second) == 6000
@@ -206,8 +207,12 @@ def test_unknown_event_type_is_recorded_and_answered_200(session, world, standin
 
 def test_unmatched_payment_is_kept_and_matched_by_hand(session, world, standin):
     inv = issued_invoice(session, world, 10000)
-    link = standin.create_payment_link({"line_items": [{"quantity": "1", "price_data": {
-        "currency": "eur", "unit_amount": "10000"}}], "metadata": {"note": "made by hand in the dashboard"}})
+    link = standin.create_payment_link(
+        {
+            "line_items": [{"quantity": "1", "price_data": {"currency": "eur", "unit_amount": "10000"}}],
+            "metadata": {"note": "made by hand in the dashboard"},
+        }
+    )
     standin.pay(link["id"])
     (pay,) = payments(session)
     assert pay.invoice_id is None and pay.status == "succeeded"
@@ -288,7 +293,9 @@ def test_any_arrival_order_gives_the_same_invoice(session, world, standin):
         rnd.shuffle(events)
         for ev in events:
             assert standin.deliver(ev) == 200
-        pay = session.exec(select(Payment).where(Payment.stripe_payment_intent_id == paid["payment_intent"]["id"])).one()
+        pay = session.exec(
+            select(Payment).where(Payment.stripe_payment_intent_id == paid["payment_intent"]["id"])
+        ).one()
         refunded = sum(r.amount_minor for r in session.exec(select(Refund).where(Refund.payment_id == pay.id)))
         dispute = session.exec(select(Dispute).where(Dispute.payment_id == pay.id)).one()
         outcome = (pay.status, pay.amount_minor, pay.invoice_id, refunded, dispute.status, dispute.withdrawn_minor)
@@ -318,8 +325,17 @@ def test_a_stripe_payment_leaves_its_audit_trail(session, world, standin):
 
 
 def test_an_event_that_cannot_be_applied_is_kept_as_failed_and_changes_nothing(session, world, standin):
-    ev = standin.event("charge.refunded", {"id": "ch_nobody", "object": "charge", "amount": 5000,
-                                           "amount_refunded": 5000, "currency": "eur", "metadata": {}})
+    ev = standin.event(
+        "charge.refunded",
+        {
+            "id": "ch_nobody",
+            "object": "charge",
+            "amount": 5000,
+            "amount_refunded": 5000,
+            "currency": "eur",
+            "metadata": {},
+        },
+    )
     assert standin.deliver(ev) == 500  # Stripe will retry
     row = session.exec(select(WebhookEvent)).one()
     assert row.outcome == "failed" and "LookupError" in (row.detail or "")

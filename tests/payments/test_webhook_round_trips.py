@@ -44,11 +44,26 @@ def secret(monkeypatch):
 
 
 def _signed(inv: Invoice, tag: str, amount: int | None = None) -> tuple[bytes, str]:
-    cs = {"id": f"cs_{tag}", "object": "checkout.session", "amount_total": amount or inv.total_minor,
-          "currency": "eur", "payment_intent": f"pi_{tag}", "payment_status": "paid", "status": "complete",
-          "metadata": {"invoice_id": str(inv.id), "source": "l2c"}, "created": int(time.time())}
-    body = json.dumps({"id": f"evt_{tag}", "object": "event", "type": "checkout.session.completed",
-                       "created": int(time.time()), "data": {"object": cs}})
+    cs = {
+        "id": f"cs_{tag}",
+        "object": "checkout.session",
+        "amount_total": amount or inv.total_minor,
+        "currency": "eur",
+        "payment_intent": f"pi_{tag}",
+        "payment_status": "paid",
+        "status": "complete",
+        "metadata": {"invoice_id": str(inv.id), "source": "l2c"},
+        "created": int(time.time()),
+    }
+    body = json.dumps(
+        {
+            "id": f"evt_{tag}",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "created": int(time.time()),
+            "data": {"object": cs},
+        }
+    )
     return body.encode(), stripe.WebhookSignature.generate_signature_header(body, SECRET)
 
 
@@ -116,7 +131,8 @@ def test_the_folded_lock_reads_the_deals_the_lookup_reads(session, world):
         assert (row.deal_ids is not None) == expected_known
         assert billing.invoice_deal_ids(session, row) == billing.invoice_deal_ids(session, session.get(Invoice, inv.id))
     assert webhook_writes.lock_invoice_for_event(session, two.id).deal_ids == sorted(
-        [world.project.deal_id, app.project.deal_id])
+        [world.project.deal_id, app.project.deal_id]
+    )
     # more than two deals: left to the lookup (the third project's lines copied onto the invoice)
     from l2c_app.billing.models import InvoiceLine
 
@@ -125,8 +141,9 @@ def test_the_folded_lock_reads_the_deals_the_lookup_reads(session, world):
     session.flush()
     row = webhook_writes.lock_invoice_for_event(session, two.id)
     assert row.deal_ids is None
-    assert billing.invoice_deal_ids(session, row) == sorted([world.project.deal_id, app.project.deal_id,
-                                                             shop.project.deal_id])
+    assert billing.invoice_deal_ids(session, row) == sorted(
+        [world.project.deal_id, app.project.deal_id, shop.project.deal_id]
+    )
     assert webhook_writes.lock_invoice_for_event(session, 10**9) is None
 
 

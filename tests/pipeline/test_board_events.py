@@ -13,24 +13,46 @@ from tests.conftest import run_async
 
 
 def _card(i: int, entered: str, **kw) -> dict:
-    return {"id": i, "title": f"Deal {i}", "account": "", "owner": "Sam", "value": "€1.00", "age": "0 d in stage",
-            "next": "", "close": "", "entered": entered, **kw}
+    return {
+        "id": i,
+        "title": f"Deal {i}",
+        "account": "",
+        "owner": "Sam",
+        "value": "€1.00",
+        "age": "0 d in stage",
+        "next": "",
+        "close": "",
+        "entered": entered,
+        **kw,
+    }
 
 
 def _cols() -> list[dict]:
     head = {"total_text": "-", "weighted_text": "-", "probability": 10}
     return [
-        {"id": 1, "name": "New", **head, "count": 2, "more": 0,
-         "cards": [_card(1, "2026-01-03T00:00:00+00:00"), _card(2, "2026-01-01T00:00:00+00:00")]},
+        {
+            "id": 1,
+            "name": "New",
+            **head,
+            "count": 2,
+            "more": 0,
+            "cards": [_card(1, "2026-01-03T00:00:00+00:00"), _card(2, "2026-01-01T00:00:00+00:00")],
+        },
         {"id": 2, "name": "Qualified", **head, "count": 1, "more": 0, "cards": [_card(3, "2026-01-02T00:00:00+00:00")]},
     ]
 
 
 def _heads(**counts) -> dict:
-    return {1: {"name": "New", "probability": 10, "count": counts.get("new", 2), "total_text": "A",
-                "weighted_text": "a"},
-            2: {"name": "Qualified", "probability": 10, "count": counts.get("qualified", 1), "total_text": "B",
-                "weighted_text": "b"}}
+    return {
+        1: {"name": "New", "probability": 10, "count": counts.get("new", 2), "total_text": "A", "weighted_text": "a"},
+        2: {
+            "name": "Qualified",
+            "probability": 10,
+            "count": counts.get("qualified", 1),
+            "total_text": "B",
+            "weighted_text": "b",
+        },
+    }
 
 
 def test_move_to_a_new_stage_removes_from_the_old_column_and_inserts_by_time_in_stage():
@@ -45,23 +67,36 @@ def test_move_to_a_new_stage_removes_from_the_old_column_and_inserts_by_time_in_
 
 
 def test_same_stage_updates_the_card_in_place():
-    out = be.patch_columns(_cols(), {"cards": {2: {**_card(2, "2026-01-01T00:00:00+00:00", title="Renamed"),
-                                                   "stage_id": 1}},
-                                     "heads": _heads(), "stages": [1, 2]})
+    out = be.patch_columns(
+        _cols(),
+        {
+            "cards": {2: {**_card(2, "2026-01-01T00:00:00+00:00", title="Renamed"), "stage_id": 1}},
+            "heads": _heads(),
+            "stages": [1, 2],
+        },
+    )
     assert [(c["id"], c["title"]) for c in out[0]["cards"]] == [(1, "Deal 1"), (2, "Renamed")]
     assert [c["id"] for c in out[1]["cards"]] == [3]
 
 
 def test_won_lost_or_removed_takes_the_card_off_the_board():
-    out = be.patch_columns(_cols(), {"cards": {3: None, 1: None}, "heads": _heads(new=1, qualified=0),
-                                     "stages": [1, 2]})
+    out = be.patch_columns(
+        _cols(), {"cards": {3: None, 1: None}, "heads": _heads(new=1, qualified=0), "stages": [1, 2]}
+    )
     assert [c["id"] for c in out[0]["cards"]] == [2] and out[1]["cards"] == []
     assert (out[0]["count"], out[1]["count"], out[1]["more"]) == (1, 0, 0)
 
 
 def test_a_new_deal_appears_and_the_column_keeps_its_cap():
-    out = be.patch_columns(_cols(), {"cards": {9: {**_card(9, "2026-01-09T00:00:00+00:00"), "stage_id": 1}},
-                                     "heads": _heads(new=3), "stages": [1, 2]}, per_column=2)
+    out = be.patch_columns(
+        _cols(),
+        {
+            "cards": {9: {**_card(9, "2026-01-09T00:00:00+00:00"), "stage_id": 1}},
+            "heads": _heads(new=3),
+            "stages": [1, 2],
+        },
+        per_column=2,
+    )
     assert [c["id"] for c in out[0]["cards"]] == [9, 1]
     assert out[0]["more"] == 1  # count 3, two shown: "Show 1 more"
 

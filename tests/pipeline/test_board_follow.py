@@ -22,8 +22,7 @@ class TabState:
     def __init__(self) -> None:
         self._follow, self._beat, self.live = 0, 0.0, False
         self.applied: list[dict] = []
-        self.router = SimpleNamespace(session=SimpleNamespace(client_token="tab-1"),
-                                      url="http://localhost/pipeline/")
+        self.router = SimpleNamespace(session=SimpleNamespace(client_token="tab-1"), url="http://localhost/pipeline/")
         self.allowed = True
 
     async def __aenter__(self):
@@ -54,6 +53,7 @@ async def _until(check, timeout: float = 5.0) -> None:
     async def wait():
         while not check():
             await asyncio.sleep(0.01)
+
     await asyncio.wait_for(wait(), timeout)
 
 

@@ -25,8 +25,12 @@ def test_create_get_and_list(client, team, api_key):
     assert client.get("/api/v1/deals").status_code == 401
     deal = new_deal(client, api_key, owner_email="sam@acme.test", expected_close="2026-12-31")
     s = stages(client, api_key)
-    assert (deal["stage_id"], deal["owner_email"], deal["value"], deal["currency"]) == (s["New"], "sam@acme.test",
-                                                                                       250000, "EUR")
+    assert (deal["stage_id"], deal["owner_email"], deal["value"], deal["currency"]) == (
+        s["New"],
+        "sam@acme.test",
+        250000,
+        "EUR",
+    )
     assert client.get(f"/api/v1/deals/{deal['id']}", headers=bearer(api_key)).json()["title"] == "Website"
     assert client.get("/api/v1/deals/999", headers=bearer(api_key)).status_code == 404
     listed = client.get("/api/v1/deals", headers=bearer(api_key), params={"status": "open"}).json()
@@ -34,10 +38,13 @@ def test_create_get_and_list(client, team, api_key):
 
 
 def test_create_names_the_bad_field(client, team, api_key):
-    for body, field in [({"title": ""}, "title"), ({"title": "X", "value": "lots"}, "value"),
-                        ({"title": "X", "expected_close": "soon"}, "expected_close"),
-                        ({"title": "X", "colour": "red"}, "colour"),
-                        ({"title": "X", "owner_email": "ghost@acme.test"}, "owner_email")]:
+    for body, field in [
+        ({"title": ""}, "title"),
+        ({"title": "X", "value": "lots"}, "value"),
+        ({"title": "X", "expected_close": "soon"}, "expected_close"),
+        ({"title": "X", "colour": "red"}, "colour"),
+        ({"title": "X", "owner_email": "ghost@acme.test"}, "owner_email"),
+    ]:
         r = client.post("/api/v1/deals", headers=bearer(api_key), json=body)
         assert r.status_code == 422 and r.json()["detail"].startswith(field), (body, r.text)
 
@@ -48,8 +55,10 @@ def test_patch_stage_is_recorded_like_a_board_move(client, team, api_key, sessio
     r = client.patch(f"/api/v1/deals/{deal['id']}", headers=bearer(api_key), json={"stage_id": s["Proposal"]})
     assert r.status_code == 200 and r.json()["stage_id"] == s["Proposal"]
     moves = session.exec(select(StageChange).where(StageChange.deal_id == deal["id"]).order_by(StageChange.id)).all()
-    assert [(m.from_stage_id, m.to_stage_id, m.via) for m in moves] == [(None, s["New"], "api"),
-                                                                        (s["New"], s["Proposal"], "api")]
+    assert [(m.from_stage_id, m.to_stage_id, m.via) for m in moves] == [
+        (None, s["New"], "api"),
+        (s["New"], s["Proposal"], "api"),
+    ]
     assert any("Proposal" in a.subject for a in session.exec(select(Activity).where(Activity.deal_id == deal["id"])))
 
 
@@ -63,10 +72,16 @@ def test_patch_lost_needs_a_reason_and_won_closes(client, team, api_key):
 
 def test_patch_fields_and_errors(client, team, api_key):
     deal = new_deal(client, api_key)
-    r = client.patch(f"/api/v1/deals/{deal['id']}", headers=bearer(api_key),
-                     json={"value": 99, "title": "Renamed", "owner_email": "sofia@acme.test"})
-    assert r.status_code == 200 and (r.json()["value"], r.json()["title"], r.json()["owner_email"]) == \
-        (99, "Renamed", "sofia@acme.test")
+    r = client.patch(
+        f"/api/v1/deals/{deal['id']}",
+        headers=bearer(api_key),
+        json={"value": 99, "title": "Renamed", "owner_email": "sofia@acme.test"},
+    )
+    assert r.status_code == 200 and (r.json()["value"], r.json()["title"], r.json()["owner_email"]) == (
+        99,
+        "Renamed",
+        "sofia@acme.test",
+    )
     assert client.patch("/api/v1/deals/999", headers=bearer(api_key), json={"value": 1}).status_code == 404
     r = client.patch(f"/api/v1/deals/{deal['id']}", headers=bearer(api_key), json={"probability": 140})
     assert r.status_code == 422 and r.json()["detail"].startswith("probability")

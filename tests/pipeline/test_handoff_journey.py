@@ -27,8 +27,9 @@ def given_a_deal_and_a_colleague(app) -> tuple[int, str, str, str, str]:
     with app.session() as s:
         create_user(s, name=name, email=email, role="sales", password=password)
         owner = s.exec(select(User).where(User.email == owner_email)).one()
-        deal = pipeline.create_deal(s, Actor("user", owner.id), title=f"Handoff {tag}", value_minor=100000,
-                                    owner_id=owner.id)
+        deal = pipeline.create_deal(
+            s, Actor("user", owner.id), title=f"Handoff {tag}", value_minor=100000, owner_id=owner.id
+        )
         s.commit()
         return deal.id, deal.title, name, email, password
 

@@ -24,12 +24,19 @@ def given_a_seller_who_gets_every_web_lead(app) -> tuple[str, str]:
     email, password = "sam.journey@l2c.test", "sales-password-1"
     owner_email, _ = app.ensure_owner()
     with app.session() as s:
-        sam = s.exec(select(User).where(User.email == email)).first() or \
-            create_user(s, name="Sam Journey", email=email, role="sales", password=password)
+        sam = s.exec(select(User).where(User.email == email)).first() or create_user(
+            s, name="Sam Journey", email=email, role="sales", password=password
+        )
         owner = s.exec(select(User).where(User.email == owner_email)).one()
         s.flush()
-        leads.save_lead_settings(s, Actor("user", owner.id), mode="round_robin", users=[sam.id], by_source={},
-                                 consent_text="I agree that Test Studio keeps my details.")
+        leads.save_lead_settings(
+            s,
+            Actor("user", owner.id),
+            mode="round_robin",
+            users=[sam.id],
+            by_source={},
+            consent_text="I agree that Test Studio keeps my details.",
+        )
         s.commit()
     return email, password
 
@@ -107,8 +114,7 @@ def test_public_form_to_won_deal_seen_by_a_colleague(browser, app_server):
     drag_deal(page, company, "Qualified")
     drag_deal(page, company, "Proposal")
     # The colleague's board follows without a reload.
-    expect(colleague.get_by_role("region", name="Stage Proposal").get_by_role("article", name=company)) \
-        .to_be_visible()
+    expect(colleague.get_by_role("region", name="Stage Proposal").get_by_role("article", name=company)).to_be_visible()
     mark_won(page, company)
     expect(colleague.get_by_role("article", name=company)).to_have_count(0)
 

@@ -68,8 +68,9 @@ def test_a_move_appears_on_a_colleagues_board_without_reload(browser, app_server
 
         other_qualified = other.get_by_role("region", name="Stage Qualified")
         expect(other_qualified.get_by_role("article", name=title)).to_be_visible(timeout=PUSH_WAIT_MS)
-        expect(other.get_by_role("region", name="Stage New").get_by_role("article", name=title)) \
-            .to_have_count(0, timeout=PUSH_WAIT_MS)
+        expect(other.get_by_role("region", name="Stage New").get_by_role("article", name=title)).to_have_count(
+            0, timeout=PUSH_WAIT_MS
+        )
         assert other.evaluate("window.__notReloaded === true")
         ARTIFACTS.mkdir(exist_ok=True)
         mover.screenshot(path=str(ARTIFACTS / "live-board-1366.png"))

@@ -44,8 +44,9 @@ def test_board_filters_by_owner_and_close_date(session, team):
     from datetime import date
 
     deal(session, team, expected_close=date(2026, 1, 10))
-    svc.create_deal(session, Actor("user", team.owner.id), title="Other", owner_id=team.sofia.id,
-                    expected_close=date(2026, 3, 1))
+    svc.create_deal(
+        session, Actor("user", team.owner.id), title="Other", owner_id=team.sofia.id, expected_close=date(2026, 3, 1)
+    )
     session.commit()
     assert sum(c["count"] for c in svc.board(session, owner_id=team.sofia.id)) == 1
     assert sum(c["count"] for c in svc.board(session, close_to=date(2026, 2, 1))) == 1
@@ -58,8 +59,9 @@ def test_move_records_stage_change_audit_and_timeline_and_version_changes(sessio
     svc.move_deal(session, Actor("user", team.owner.id), d.id, q.id)
     session.commit()
     assert svc.board_version(session) != v1
-    change = session.exec(select(StageChange).where(StageChange.deal_id == d.id)
-                          .order_by(StageChange.id.desc())).first()
+    change = session.exec(
+        select(StageChange).where(StageChange.deal_id == d.id).order_by(StageChange.id.desc())
+    ).first()
     assert (change.to_stage_id, change.user_id, change.via) == (q.id, team.owner.id, "ui")
     assert session.exec(select(AuditLog).where(AuditLog.entity == "deal", AuditLog.action == "move")).one()
 
@@ -78,13 +80,15 @@ def test_lost_asks_for_a_reason_won_closes(session, team):
 
 def test_reassign_notifies_and_hands_over_open_tasks(session, team):
     d = deal(session, team)
-    task = svc.add_activity(session, Actor("user", team.sam.id), d.id, "task", "Send proposal",
-                            due_at=utcnow() + timedelta(days=1))
+    task = svc.add_activity(
+        session, Actor("user", team.sam.id), d.id, "task", "Send proposal", due_at=utcnow() + timedelta(days=1)
+    )
     svc.reassign(session, Actor("user", team.owner.id), d.id, team.sofia.id)
     session.commit()
     assert d.owner_id == team.sofia.id and task.user_id == team.sofia.id
-    assert session.exec(select(Notification).where(Notification.user_id == team.sofia.id)).one().link == \
-        f"/deals/{d.id}"
+    assert (
+        session.exec(select(Notification).where(Notification.user_id == team.sofia.id)).one().link == f"/deals/{d.id}"
+    )
     assert any("Handed over from Sam Seller to Sofia Sales" in e["subject"] for e in svc.timeline(session, d.id))
 
 

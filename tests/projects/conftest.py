@@ -49,10 +49,21 @@ def make_deal(session: Session, title: str = "Website relaunch", status: str = "
     return deal
 
 
-def make_quote(session: Session, deal: Deal, lines: list[dict], status: str = "accepted",
-               discount: str = "0", currency: str = "EUR") -> Quote:
-    quote = Quote(deal_id=deal.id, status=status, currency=currency, discount_percent=Decimal(discount),
-                  public_token=secrets.token_urlsafe(16))
+def make_quote(
+    session: Session,
+    deal: Deal,
+    lines: list[dict],
+    status: str = "accepted",
+    discount: str = "0",
+    currency: str = "EUR",
+) -> Quote:
+    quote = Quote(
+        deal_id=deal.id,
+        status=status,
+        currency=currency,
+        discount_percent=Decimal(discount),
+        public_token=secrets.token_urlsafe(16),
+    )
     session.add(quote)
     session.flush()
     for i, spec in enumerate(lines):
@@ -63,21 +74,43 @@ def make_quote(session: Session, deal: Deal, lines: list[dict], status: str = "a
 
 STANDARD_LINES = [
     dict(description="Discovery workshop", billing_kind="fixed", quantity=Decimal("1"), unit_price_minor=250000),
-    dict(description="Design sign-off", billing_kind="milestone", quantity=Decimal("1"), unit_price_minor=400000,
-         due_date=date(2026, 12, 15)),
-    dict(description="Development", billing_kind="hourly", role="Senior developer", quantity=Decimal("40"),
-         unit_price_minor=12000),
+    dict(
+        description="Design sign-off",
+        billing_kind="milestone",
+        quantity=Decimal("1"),
+        unit_price_minor=400000,
+        due_date=date(2026, 12, 15),
+    ),
+    dict(
+        description="Development",
+        billing_kind="hourly",
+        role="Senior developer",
+        quantity=Decimal("40"),
+        unit_price_minor=12000,
+    ),
     dict(description="Hosting and care", billing_kind="recurring", quantity=Decimal("12"), unit_price_minor=9900),
-    dict(description="Optional SEO audit", billing_kind="fixed", quantity=Decimal("1"), unit_price_minor=80000,
-         optional=True, selected=False),
+    dict(
+        description="Optional SEO audit",
+        billing_kind="fixed",
+        quantity=Decimal("1"),
+        unit_price_minor=80000,
+        optional=True,
+        selected=False,
+    ),
 ]
 
 
 @pytest.fixture
 def world(session) -> World:
-    _, owner = setup_organisation(session, org_name="Northwind", currency="EUR", timezone="Europe/Paris",
-                                  owner_name="Olivia Owner", owner_email="olivia@northwind.test",
-                                  password="long-password-1")
+    _, owner = setup_organisation(
+        session,
+        org_name="Northwind",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olivia Owner",
+        owner_email="olivia@northwind.test",
+        password="long-password-1",
+    )
     dev = create_user(session, name="Dan Dev", email="dan@northwind.test", role="delivery", password=None)
     biller = create_user(session, name="Bea Billing", email="bea@northwind.test", role="billing", password=None)
     sales = create_user(session, name="Sam Sales", email="sam@northwind.test", role="sales", password=None)

@@ -88,6 +88,7 @@ def test_time_entries_statuses(api, session, world):
     # a locked (approved) cell: 409
     entry = session.exec(select(TimeEntry)).one()
     from l2c_app.core.timeutil import utcnow
+
     entry.approved_at = utcnow()
     session.add(entry)
     session.commit()
@@ -108,8 +109,11 @@ def test_change_order_statuses(api, session, world):
     assert bad.status_code == 422 and bad.json()["detail"].startswith("amount_minor:")
     r = api.post(url, json={**body, "send_to": "carla@globex.test"}, headers=api.key)
     assert r.status_code == 201 and r.json()["status"] == "sent" and r.json()["billable"] is False
-    hours = api.post(url, json={"description": "Migration", "kind": "hours", "minutes": "10h", "rate_minor": 10000,
-                                "role": "Data"}, headers=api.key)
+    hours = api.post(
+        url,
+        json={"description": "Migration", "kind": "hours", "minutes": "10h", "rate_minor": 10000, "role": "Data"},
+        headers=api.key,
+    )
     assert hours.status_code == 201 and hours.json()["amount_minor"] == 100000
     co = r.json()["id"]
     approve = f"/api/v1/change-orders/{co}/approve"

@@ -47,8 +47,9 @@ def project(session, world):
 
 @pytest.fixture
 def sent_co(session, world, project, docusign):
-    co = svc.create_change_order(session, world.actor, project.id, description="Extra landing page",
-                                 amount_minor=150000)
+    co = svc.create_change_order(
+        session, world.actor, project.id, description="Extra landing page", amount_minor=150000
+    )
     svc.send_change_order(session, world.actor, co.id)
     session.commit()
     deliver_outbox()  # the envelope is made by the outbox worker after the commit
@@ -75,7 +76,8 @@ def test_sending_creates_an_envelope_for_the_contract_signer(session, sent_co, d
     assert co.status == "sent" and co.provider == "docusign" and co.envelope_id in docusign.envelopes
     definition = docusign.envelopes[co.envelope_id].definition
     assert definition["customFields"]["textCustomFields"] == [
-        {"name": "l2c_change_order_id", "value": str(co.id), "required": "false", "show": "false"}]
+        {"name": "l2c_change_order_id", "value": str(co.id), "required": "false", "show": "false"}
+    ]
     [signer] = definition["recipients"]["signers"]
     assert (signer["name"], signer["email"]) == ("Carla Client", "carla@globex.test")
     assert signer["tabs"]["signHereTabs"][0]["anchorString"] == "/sig1/"  # the stand-in found it in the PDF
@@ -132,31 +134,52 @@ def test_completed_event_approves_and_raises_the_budget_once(session, world, pro
     before = svc.planned_total(session, project.id, include_change_orders=True)
     assert post_event(client, docusign, sent_co.envelope_id, "envelope-delivered").json() == {"status": "ignored"}
     assert fresh(session, sent_co.id).status == "sent"
-    response = post_event(client, docusign, sent_co.envelope_id, "envelope-completed",
-                          generated="2026-11-28T10:00:00.0000000Z")
+    response = post_event(
+        client, docusign, sent_co.envelope_id, "envelope-completed", generated="2026-11-28T10:00:00.0000000Z"
+    )
     assert response.json() == {"status": "applied"}
     co = fresh(session, sent_co.id)
     assert co.status == "approved" and co.approved_name == "Carla Client"
     assert svc.planned_total(session, project.id, include_change_orders=True) == before + 150000
     assert [c.id for c in svc.billable_change_orders(session, project.id)] == [co.id]
-    assert session.exec(select(AuditLog).where(AuditLog.entity == "changeorder", AuditLog.entity_id == co.id,
-                                               AuditLog.action == "approved")).one().actor == "webhook:docusign"
+    assert (
+        session.exec(
+            select(AuditLog).where(
+                AuditLog.entity == "changeorder", AuditLog.entity_id == co.id, AuditLog.action == "approved"
+            )
+        )
+        .one()
+        .actor
+        == "webhook:docusign"
+    )
     subjects = [a.subject for a in session.exec(select(Activity).where(Activity.deal_id == world.deal.id))]
     assert "Change order #1 approved by Carla Client" in subjects
     # The same message again (DocuSign retries) and a late void change nothing.
-    duplicate = post_event(client, docusign, sent_co.envelope_id, "envelope-completed",
-                           generated="2026-11-28T10:00:00.0000000Z")
+    duplicate = post_event(
+        client, docusign, sent_co.envelope_id, "envelope-completed", generated="2026-11-28T10:00:00.0000000Z"
+    )
     assert duplicate.json() == {"status": "duplicate"}
     assert post_event(client, docusign, sent_co.envelope_id, "envelope-voided").json() == {"status": "ignored"}
     assert fresh(session, sent_co.id).status == "approved"
     assert svc.planned_total(session, project.id, include_change_orders=True) == before + 150000
-    assert [r.outcome for r in session.exec(select(WebhookEvent).order_by(WebhookEvent.id))] == \
-        ["ignored", "applied", "ignored"]
+    assert [r.outcome for r in session.exec(select(WebhookEvent).order_by(WebhookEvent.id))] == [
+        "ignored",
+        "applied",
+        "ignored",
+    ]
 
 
 def test_hours_change_order_signed_in_docusign_adds_its_budget_line(session, world, project, docusign, client):
-    co = svc.create_change_order(session, world.actor, project.id, description="Data migration", kind="hours",
-                                 minutes=600, rate_minor=11000, role="Senior developer")
+    co = svc.create_change_order(
+        session,
+        world.actor,
+        project.id,
+        description="Data migration",
+        kind="hours",
+        minutes=600,
+        rate_minor=11000,
+        role="Senior developer",
+    )
     svc.send_change_order(session, world.actor, co.id)
     session.commit()
     deliver_outbox()
@@ -220,14 +243,19 @@ def test_project_page_shows_a_change_order_sent_via_docusign(signed_in_page, app
 
         deal = make_deal(s, "Lighthouse app")
         quote = make_quote(s, deal, STANDARD_LINES)
-        contract = Contract(deal_id=deal.id, quote_id=quote.id, title="Lighthouse agreement", status="completed",
-                            provider="docusign", envelope_id="lighthouse-contract")
+        contract = Contract(
+            deal_id=deal.id,
+            quote_id=quote.id,
+            title="Lighthouse agreement",
+            status="completed",
+            provider="docusign",
+            envelope_id="lighthouse-contract",
+        )
         s.add(contract)
         s.flush()
         s.add(ContractSigner(contract_id=contract.id, name="Carla Client", email="carla@globex.test"))
         project = svc.create_project_from_contract(s, Actor("system"), contract.id)
-        co = svc.create_change_order(s, Actor("system"), project.id, description="Offline mode",
-                                     amount_minor=90000)
+        co = svc.create_change_order(s, Actor("system"), project.id, description="Offline mode", amount_minor=90000)
         # What send_change_order records when DocuSign accepts the envelope (the app server
         # here has no DocuSign configured; the sending itself is tested above).
         co.status, co.provider, co.envelope_id = "sent", "docusign", "lighthouse-co-1"

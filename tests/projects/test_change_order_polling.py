@@ -12,8 +12,14 @@ from l2c_app.projects.models import ChangeOrder
 from .test_change_order_docusign import docusign, fresh, project, sent_co  # noqa: F401  (fixtures)
 
 
-def test_change_order_envelopes_are_polled_once_per_15_minutes(session, world, project, sent_co, docusign,  # noqa: F811
-                                                              monkeypatch):
+def test_change_order_envelopes_are_polled_once_per_15_minutes(
+    session,
+    world,
+    project,  # noqa: F811
+    sent_co,  # noqa: F811
+    docusign,  # noqa: F811
+    monkeypatch,
+):
     now = [1_800_000_000.0]
     monkeypatch.setattr(provider_models, "_now", lambda: now[0])
     docusign.clock = lambda: now[0]

@@ -25,8 +25,11 @@ from .conftest import make_deal, make_quote
 def test_signed_contract_becomes_a_project_with_the_quote_as_plan(session, world):
     project = svc.create_project_from_contract(session, world.actor, world.contract.id)
     session.commit()
-    assert (project.deal_id, project.account_id, project.contract_id) == (world.deal.id, world.account.id,
-                                                                          world.contract.id)
+    assert (project.deal_id, project.account_id, project.contract_id) == (
+        world.deal.id,
+        world.account.id,
+        world.contract.id,
+    )
     assert session.exec(select(ProjectQuote.quote_id)).all() == [world.quote.id]
     fixed, milestone = session.exec(select(Milestone).order_by(Milestone.id)).all()
     assert (fixed.kind, fixed.amount_minor) == ("fixed", 250000)
@@ -38,8 +41,7 @@ def test_signed_contract_becomes_a_project_with_the_quote_as_plan(session, world
     # the unselected optional line is not part of the plan
     assert svc.planned_total(session, project.id) == 250000 + 400000 + 480000 + 118800
     assert session.exec(select(ProjectMember.user_id)).all() == [world.owner.id]
-    assert session.exec(select(Activity).where(Activity.deal_id == world.deal.id)).first().subject.startswith(
-        "Project")
+    assert session.exec(select(Activity).where(Activity.deal_id == world.deal.id)).first().subject.startswith("Project")
     assert session.exec(select(AuditLog).where(AuditLog.entity == "project", AuditLog.action == "create")).one()
 
 
@@ -64,14 +66,20 @@ def test_unsigned_contract_is_refused(session, world):
 
 
 def test_several_accepted_quotes_of_one_deal_feed_one_project(session, world):
-    extra = make_quote(session, world.deal, [dict(description="Extra pages", billing_kind="fixed",
-                                                  quantity=Decimal("2"), unit_price_minor=30000)])
-    make_quote(session, world.deal, [dict(description="Declined idea", quantity=Decimal("1"),
-                                          unit_price_minor=99)], status="declined")
+    extra = make_quote(
+        session,
+        world.deal,
+        [dict(description="Extra pages", billing_kind="fixed", quantity=Decimal("2"), unit_price_minor=30000)],
+    )
+    make_quote(
+        session,
+        world.deal,
+        [dict(description="Declined idea", quantity=Decimal("1"), unit_price_minor=99)],
+        status="declined",
+    )
     project = svc.create_project_from_contract(session, world.actor, world.contract.id)
     assert set(session.exec(select(ProjectQuote.quote_id)).all()) == {world.quote.id, extra.id}
-    later = make_quote(session, world.deal, [dict(description="Later", quantity=Decimal("1"),
-                                                  unit_price_minor=5000)])
+    later = make_quote(session, world.deal, [dict(description="Later", quantity=Decimal("1"), unit_price_minor=5000)])
     assert [q["id"] for q in svc.quotes_to_add(session, project.id)] == [later.id]
     svc.add_quote_to_project(session, world.actor, project.id, later.id)
     assert svc.quotes_to_add(session, project.id) == []
@@ -108,6 +116,7 @@ def expected_quote_total(lines: list[dict], quote_discount: Decimal) -> int:
     included line rounded once, half-up, after both discounts; then summed. An hourly
     line is priced as its time will be billed: the minutes times the hourly rate after
     both discounts (rounded once), / 60, rounded once."""
+
     def half_up(d: Decimal) -> int:
         return int(d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -116,12 +125,18 @@ def expected_quote_total(lines: list[dict], quote_discount: Decimal) -> int:
         if ln.get("optional") and not ln.get("selected", True):
             continue
         if ln.get("billing_kind") == "hourly":
-            rate = half_up(ln["unit_price_minor"] * (100 - Decimal(ln.get("discount_percent", 0)))
-                           * (100 - quote_discount) / 10000)
+            rate = half_up(
+                ln["unit_price_minor"] * (100 - Decimal(ln.get("discount_percent", 0))) * (100 - quote_discount) / 10000
+            )
             total += half_up(half_up(Decimal(ln["quantity"]) * 60) * Decimal(rate) / 60)
             continue
-        exact = (Decimal(ln["quantity"]) * ln["unit_price_minor"] * (100 - Decimal(ln.get("discount_percent", 0)))
-                 * (100 - quote_discount) / 10000)
+        exact = (
+            Decimal(ln["quantity"])
+            * ln["unit_price_minor"]
+            * (100 - Decimal(ln.get("discount_percent", 0)))
+            * (100 - quote_discount)
+            / 10000
+        )
         total += int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return total
 
@@ -147,14 +162,18 @@ def test_quote_discount_keeps_the_total(session, world):
     assert (bl.budget_minutes, bl.rate_minor, bl.amount_minor) == (90, 9251, 13877)  # rate 10001 x 0.925, rounded
 
 
-line_st = st.fixed_dictionaries({
-    "description": st.just("Line"),
-    "billing_kind": st.sampled_from(["fixed", "milestone", "hourly", "recurring"]),
-    "quantity": st.decimals(min_value=Decimal("0.001"), max_value=Decimal("500"), places=3),
-    "unit_price_minor": st.integers(min_value=0, max_value=5_000_000),
-    "discount_percent": st.decimals(min_value=0, max_value=100, places=2),
-    "optional": st.booleans(), "selected": st.booleans(), "role": st.just("Role"),
-})
+line_st = st.fixed_dictionaries(
+    {
+        "description": st.just("Line"),
+        "billing_kind": st.sampled_from(["fixed", "milestone", "hourly", "recurring"]),
+        "quantity": st.decimals(min_value=Decimal("0.001"), max_value=Decimal("500"), places=3),
+        "unit_price_minor": st.integers(min_value=0, max_value=5_000_000),
+        "discount_percent": st.decimals(min_value=0, max_value=100, places=2),
+        "optional": st.booleans(),
+        "selected": st.booleans(),
+        "role": st.just("Role"),
+    }
+)
 
 
 def test_property_planned_total_equals_accepted_quote_total(session, world):
@@ -175,10 +194,24 @@ def test_property_planned_total_equals_accepted_quote_total(session, world):
 
 def test_line_amount_is_rounded_once_half_up():
     quote = SimpleNamespace(discount_percent=Decimal("0"))
-    half = SimpleNamespace(quantity=Decimal("1"), unit_price_minor=5, discount_percent=Decimal("10"), position=0,
-                           id=1, optional=False, selected=True)
-    third = SimpleNamespace(quantity=Decimal("0.333"), unit_price_minor=100, discount_percent=Decimal("0"),
-                            position=1, id=2, optional=False, selected=True)
+    half = SimpleNamespace(
+        quantity=Decimal("1"),
+        unit_price_minor=5,
+        discount_percent=Decimal("10"),
+        position=0,
+        id=1,
+        optional=False,
+        selected=True,
+    )
+    third = SimpleNamespace(
+        quantity=Decimal("0.333"),
+        unit_price_minor=100,
+        discount_percent=Decimal("0"),
+        position=1,
+        id=2,
+        optional=False,
+        selected=True,
+    )
     assert [a for _, a in svc.quote_plan_amounts(quote, [third, half])] == [5, 33]  # 4.5 -> 5 (half-up), in order
 
 

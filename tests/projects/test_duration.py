@@ -8,20 +8,49 @@ from l2c_app.core import formats
 from l2c_app.projects.duration import DurationError, format_hours, format_minutes, parse_duration
 
 
-@pytest.mark.parametrize("text,minutes", [
-    ("1.5", 90), ("1,5", 90), ("1:30", 90), ("90m", 90), ("90 min", 90), ("2h", 120), ("1h30", 90),
-    ("1h 30m", 90), ("1.5h", 90), (" 0:45 ", 45), (".25", 15), ("8", 480), ("24", 1440), ("0", 0), ("", 0),
-    ("0.01", 1), ("2H", 120), (None, 0), (75, 75),
-])
+@pytest.mark.parametrize(
+    "text,minutes",
+    [
+        ("1.5", 90),
+        ("1,5", 90),
+        ("1:30", 90),
+        ("90m", 90),
+        ("90 min", 90),
+        ("2h", 120),
+        ("1h30", 90),
+        ("1h 30m", 90),
+        ("1.5h", 90),
+        (" 0:45 ", 45),
+        (".25", 15),
+        ("8", 480),
+        ("24", 1440),
+        ("0", 0),
+        ("", 0),
+        ("0.01", 1),
+        ("2H", 120),
+        (None, 0),
+        (75, 75),
+    ],
+)
 def test_accepted_forms(text, minutes):
     assert parse_duration(text) == minutes
 
 
-@pytest.mark.parametrize("text,message", [
-    ("abc", "not a duration"), ("1:75", "below 60"), ("1h75", "below 60"), ("-1", "negative"),
-    ("25", "24 h"), ("1500m", "24 h"), ("1..5", "not a duration"), ("1:", "not a duration"), ("h", "not a duration"),
-    (True, "not a duration"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("abc", "not a duration"),
+        ("1:75", "below 60"),
+        ("1h75", "below 60"),
+        ("-1", "negative"),
+        ("25", "24 h"),
+        ("1500m", "24 h"),
+        ("1..5", "not a duration"),
+        ("1:", "not a duration"),
+        ("h", "not a duration"),
+        (True, "not a duration"),
+    ],
+)
 def test_bad_input_says_what_is_wrong(text, message):
     with pytest.raises(DurationError, match=message):
         parse_duration(text)

@@ -74,8 +74,11 @@ def minutes_this_week(app, email: str) -> int:
     with app.session() as s:
         monday = formats.week_start(date.today(), formats.formats(s))  # the grid's week (the org's locale)
         owner = s.exec(select(User).where(User.email == email)).one()
-        return s.exec(select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
-            TimeEntry.user_id == owner.id, TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7))).one()
+        return s.exec(
+            select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+                TimeEntry.user_id == owner.id, TimeEntry.day >= monday, TimeEntry.day < monday + timedelta(days=7)
+            )
+        ).one()
 
 
 def log_week(page: Page, app, email: str, project: str, hours: list[str]) -> int:
@@ -89,8 +92,9 @@ def log_week(page: Page, app, email: str, project: str, hours: list[str]) -> int
     # Adding a row puts the focus in its first day (the week's first day is the locale's): wait for
     # that to happen before clicking Monday, or on a busy machine it lands after the click and the
     # typing starts one cell early.
-    page.wait_for_function("r => (document.activeElement?.getAttribute('aria-label') || '').startsWith(r + ',')",
-                           arg=row)
+    page.wait_for_function(
+        "r => (document.activeElement?.getAttribute('aria-label') || '').startsWith(r + ',')", arg=row
+    )
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
     page.get_by_label(f"{row}, Monday").click()
     for i, value in enumerate(hours):
@@ -209,8 +213,9 @@ def test_signed_contract_to_project_time_and_change_order(signed_in_page, app_se
     expect(page.get_by_role("region", name="Budget vs actual")).to_contain_text("30:30")  # hours as 14:15
     propose_change_order(page, project_url, "Extra landing page", "1500")
     with app.session() as s:
-        mail = s.exec(select(OutboxMessage).where(OutboxMessage.related_entity == "changeorder")
-                      .order_by(OutboxMessage.id.desc())).first()
+        mail = s.exec(
+            select(OutboxMessage).where(OutboxMessage.related_entity == "changeorder").order_by(OutboxMessage.id.desc())
+        ).first()
     assert mail.to == "carla@globex.test"
     client_approves(browser, mail.link, "Carla Client")
 

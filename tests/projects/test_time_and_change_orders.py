@@ -29,13 +29,26 @@ def line(session, project):
 
 
 def log(session, world, project, line, day, minutes, **kw):
-    return svc.upsert_time(session, Actor("user", world.dev.id), user_id=world.dev.id, project_id=project.id,
-                           budget_line_id=line.id if line else None, day=day, minutes=minutes, **kw)
+    return svc.upsert_time(
+        session,
+        Actor("user", world.dev.id),
+        user_id=world.dev.id,
+        project_id=project.id,
+        budget_line_id=line.id if line else None,
+        day=day,
+        minutes=minutes,
+        **kw,
+    )
 
 
 def test_cell_upsert_update_and_clear(session, world, project, line):
     res = log(session, world, project, line, MONDAY, "1:30", note="kick-off")
-    assert (res.entry.minutes, res.entry.rate_minor, res.entry.billable, res.entry.note) == (90, 12000, True, "kick-off")
+    assert (res.entry.minutes, res.entry.rate_minor, res.entry.billable, res.entry.note) == (
+        90,
+        12000,
+        True,
+        "kick-off",
+    )
     res = log(session, world, project, line, MONDAY, "2h", billable=False)
     assert session.exec(select(TimeEntry)).one().minutes == 120 and res.entry.billable is False
     assert log(session, world, project, line, MONDAY, "").entry is None
@@ -65,12 +78,20 @@ def test_approved_or_billed_time_is_locked(session, world, project, line):
     log(session, world, project, line, MONDAY, 60)
     log(session, world, project, line, MONDAY + timedelta(days=1), 120)
     with pytest.raises(svc.DeliveryError, match="project lead or the billing role"):
-        svc.approve_week(session, world.actor, world.dev.id, user_id=world.dev.id, project_id=project.id,
-                         monday=MONDAY)
+        svc.approve_week(session, world.actor, world.dev.id, user_id=world.dev.id, project_id=project.id, monday=MONDAY)
     assert svc.pending_approvals(session, world.biller.id)[0]["minutes"] == 180
     assert svc.pending_approvals(session, world.dev.id) == []  # not the lead
-    assert svc.approve_week(session, world.actor, world.biller.id, user_id=world.dev.id, project_id=project.id,
-                            monday=MONDAY + timedelta(days=3)) == 2
+    assert (
+        svc.approve_week(
+            session,
+            world.actor,
+            world.biller.id,
+            user_id=world.dev.id,
+            project_id=project.id,
+            monday=MONDAY + timedelta(days=3),
+        )
+        == 2
+    )
     entry = session.exec(select(TimeEntry).where(TimeEntry.day == MONDAY)).one()
     assert entry.approved_by_id == world.biller.id and entry.approved_at is not None
     approved = svc.week_grid(session, world.dev.id, MONDAY)["rows"][0]
@@ -80,8 +101,9 @@ def test_approved_or_billed_time_is_locked(session, world, project, line):
         log(session, world, project, line, MONDAY, 30)
     assert exc.value.status == 409
     with pytest.raises(svc.DeliveryError, match="Nothing left"):
-        svc.approve_week(session, world.actor, world.owner.id, user_id=world.dev.id, project_id=project.id,
-                         monday=MONDAY)
+        svc.approve_week(
+            session, world.actor, world.owner.id, user_id=world.dev.id, project_id=project.id, monday=MONDAY
+        )
     # billed time is locked too, and shows as billed in the grid
     log(session, world, project, line, MONDAY + timedelta(days=7), 45)
     next_entry = session.exec(select(TimeEntry).where(TimeEntry.day == MONDAY + timedelta(days=7))).one()
@@ -126,8 +148,18 @@ def test_week_grid_rows_totals_and_copy_last_week(session, world, project, line)
     assert sorted(keys) == sorted([svc.row_key(project.id, line.id), svc.row_key(project.id, None)])
     copied = svc.week_grid(session, world.dev.id, next_monday, extra_rows=keys)
     assert len(copied["rows"]) == 2 and copied["total_minutes"] == 0
-    assert svc.set_row_billable(session, world.actor, user_id=world.dev.id, project_id=project.id,
-                                budget_line_id=line.id, monday=MONDAY, billable=False) == 4
+    assert (
+        svc.set_row_billable(
+            session,
+            world.actor,
+            user_id=world.dev.id,
+            project_id=project.id,
+            budget_line_id=line.id,
+            monday=MONDAY,
+            billable=False,
+        )
+        == 4
+    )
 
 
 def test_budget_burn_warns_at_80_and_100_percent(session, world, project, line):
@@ -148,10 +180,19 @@ def test_budget_burn_warns_at_80_and_100_percent(session, world, project, line):
 
 def test_change_orders_raise_the_budget_only_once_approved(session, world, project, line):
     before = svc.planned_total(session, project.id, include_change_orders=True)
-    fixed = svc.create_change_order(session, world.actor, project.id, description="Extra landing page",
-                                    amount_minor=150000)
-    hours = svc.create_change_order(session, world.actor, project.id, description="Data migration", kind="hours",
-                                    minutes="10h", rate_minor=11000, role="Data engineer")
+    fixed = svc.create_change_order(
+        session, world.actor, project.id, description="Extra landing page", amount_minor=150000
+    )
+    hours = svc.create_change_order(
+        session,
+        world.actor,
+        project.id,
+        description="Data migration",
+        kind="hours",
+        minutes="10h",
+        rate_minor=11000,
+        role="Data engineer",
+    )
     assert (fixed.number, hours.number, hours.amount_minor) == (1, 2, 110000)
     assert svc.billable_change_orders(session, project.id) == []
     assert svc.planned_total(session, project.id, include_change_orders=True) == before
@@ -176,13 +217,17 @@ def test_change_orders_raise_the_budget_only_once_approved(session, world, proje
     assert svc.change_order_by_token(session, "x" * 100) is None
 
 
-@pytest.mark.parametrize("kw,field", [
-    (dict(description="", amount_minor=1), "description"), (dict(description="X", amount_minor=0), "amount_minor"),
-    (dict(description="X", kind="hours", minutes=0, rate_minor=1, role="R"), "minutes"),
-    (dict(description="X", kind="hours", minutes=60, rate_minor=None, role="R"), "rate_minor"),
-    (dict(description="X", kind="hours", minutes=60, rate_minor=1, role=""), "role"),
-    (dict(description="X", kind="other"), "kind"),
-])
+@pytest.mark.parametrize(
+    "kw,field",
+    [
+        (dict(description="", amount_minor=1), "description"),
+        (dict(description="X", amount_minor=0), "amount_minor"),
+        (dict(description="X", kind="hours", minutes=0, rate_minor=1, role="R"), "minutes"),
+        (dict(description="X", kind="hours", minutes=60, rate_minor=None, role="R"), "rate_minor"),
+        (dict(description="X", kind="hours", minutes=60, rate_minor=1, role=""), "role"),
+        (dict(description="X", kind="other"), "kind"),
+    ],
+)
 def test_change_order_input_errors_name_the_field(session, world, project, kw, field):
     with pytest.raises(svc.DeliveryError) as exc:
         svc.create_change_order(session, world.actor, project.id, **kw)
@@ -227,8 +272,15 @@ def test_racing_saves_of_one_person_stay_within_24_hours(db_url, session, world,
         with Session(engine_for(db_url), expire_on_commit=False) as s:
             try:
                 barrier.wait()
-                svc.upsert_time(s, world.actor, user_id=world.dev.id, project_id=project.id, budget_line_id=bl_id,
-                                day=MONDAY, minutes=13 * 60)
+                svc.upsert_time(
+                    s,
+                    world.actor,
+                    user_id=world.dev.id,
+                    project_id=project.id,
+                    budget_line_id=bl_id,
+                    day=MONDAY,
+                    minutes=13 * 60,
+                )
                 s.commit()
                 outcomes.append("saved")
             except Exception as exc:  # refused by the rule, or by SQLite's single writer
@@ -257,8 +309,15 @@ def test_racing_saves_of_one_cell_leave_one_row(db_url, session, world, project,
         with Session(engine_for(db_url), expire_on_commit=False) as s:
             try:
                 barrier.wait()
-                svc.upsert_time(s, world.actor, user_id=world.dev.id, project_id=project.id, budget_line_id=line.id,
-                                day=MONDAY, minutes=minutes)
+                svc.upsert_time(
+                    s,
+                    world.actor,
+                    user_id=world.dev.id,
+                    project_id=project.id,
+                    budget_line_id=line.id,
+                    day=MONDAY,
+                    minutes=minutes,
+                )
                 s.commit()
             except Exception:  # the loser of the race is refused, never duplicated
                 s.rollback()

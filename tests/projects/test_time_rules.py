@@ -23,8 +23,15 @@ def project(session, world):
 
 def log(session, user, project, day, minutes):
     line = session.exec(select(BudgetLine).where(BudgetLine.project_id == project.id)).one()
-    return svc.upsert_time(session, Actor("user", user.id), user_id=user.id, project_id=project.id,
-                           budget_line_id=line.id, day=day, minutes=minutes)
+    return svc.upsert_time(
+        session,
+        Actor("user", user.id),
+        user_id=user.id,
+        project_id=project.id,
+        budget_line_id=line.id,
+        day=day,
+        minutes=minutes,
+    )
 
 
 def test_future_days_are_refused_by_default_naming_the_day(session, world, project):
@@ -53,12 +60,17 @@ def test_nobody_approves_their_own_week_while_another_approver_exists(session, w
     [week] = [w for w in svc.pending_approvals(session, world.biller.id) if w["user_id"] == world.biller.id]
     assert "your own week" in week["blocked"]
     with pytest.raises(svc.DeliveryError) as err:
-        svc.approve_week(session, world.actor, world.biller.id, user_id=world.biller.id, project_id=project.id,
-                         monday=monday)
+        svc.approve_week(
+            session, world.actor, world.biller.id, user_id=world.biller.id, project_id=project.id, monday=monday
+        )
     assert err.value.kind == "forbidden" and err.value.code == "own_week"
     # another approver does it, and the grid says who and when
-    assert svc.approve_week(session, world.actor, world.owner.id, user_id=world.biller.id, project_id=project.id,
-                            monday=monday) == 1
+    assert (
+        svc.approve_week(
+            session, world.actor, world.owner.id, user_id=world.biller.id, project_id=project.id, monday=monday
+        )
+        == 1
+    )
     row = svc.week_grid(session, world.biller.id, monday)["rows"][0]
     assert row["approved_text"].startswith(f"Approved by {world.owner.name} on ")
 
@@ -74,11 +86,16 @@ def test_the_only_approver_may_approve_their_own_week_when_allowed(session, worl
     log(session, world.owner, project, monday, 60)
     svc.save_time_rules(session, world.actor, allow_future_time=False, sole_approver_self_approval=False)
     with pytest.raises(svc.DeliveryError, match="requires another approver"):
-        svc.approve_week(session, world.actor, world.owner.id, user_id=world.owner.id, project_id=project.id,
-                         monday=monday)
+        svc.approve_week(
+            session, world.actor, world.owner.id, user_id=world.owner.id, project_id=project.id, monday=monday
+        )
     svc.save_time_rules(session, world.actor, allow_future_time=False, sole_approver_self_approval=True)
-    assert svc.approve_week(session, world.actor, world.owner.id, user_id=world.owner.id, project_id=project.id,
-                            monday=monday) == 1
+    assert (
+        svc.approve_week(
+            session, world.actor, world.owner.id, user_id=world.owner.id, project_id=project.id, monday=monday
+        )
+        == 1
+    )
 
 
 def test_week_keys_follow_the_locale_and_storage_stays_per_day(session, world, project):
@@ -93,8 +110,12 @@ def test_week_keys_follow_the_locale_and_storage_stays_per_day(session, world, p
     de = svc.week_grid(session, world.dev.id, sunday)  # de-DE: Sunday closes the week that began on Monday
     assert de["monday"] == (saturday - timedelta(days=5)).isoformat() and de["total_minutes"] == 90
     assert de["days"][-1] == sunday.isoformat()
-    assert svc.approve_week(session, world.actor, world.owner.id, user_id=world.dev.id, project_id=project.id,
-                            monday=sunday) == 2  # the de-DE week: both days
+    assert (
+        svc.approve_week(
+            session, world.actor, world.owner.id, user_id=world.dev.id, project_id=project.id, monday=sunday
+        )
+        == 2
+    )  # the de-DE week: both days
 
 
 def test_api_refuses_a_future_day_and_an_own_week(session, world, project):
@@ -109,15 +130,23 @@ def test_api_refuses_a_future_day_and_an_own_week(session, world, project):
     line = session.exec(select(BudgetLine).where(BudgetLine.project_id == project.id)).one()
     tomorrow = org_today(session) + timedelta(days=1)
     client.cookies.set("l2c_session", tokens["dev"])
-    r = client.post("/api/v1/time-entries", json={"project_id": project.id, "budget_line_id": line.id,
-                                                   "date": tomorrow.isoformat(), "minutes": "1:00"})
+    r = client.post(
+        "/api/v1/time-entries",
+        json={"project_id": project.id, "budget_line_id": line.id, "date": tomorrow.isoformat(), "minutes": "1:00"},
+    )
     detail = r.json()["detail"]
     assert r.status_code == 422 and detail.startswith("date:") and formats.day(tomorrow) in detail
     client.cookies.clear()
     client.cookies.set("l2c_session", tokens["biller"])
     past = org_today(session) - timedelta(days=14)
-    assert client.post("/api/v1/time-entries", json={"project_id": project.id, "budget_line_id": line.id,
-                                                      "date": past.isoformat(), "minutes": "1:00"}).status_code == 201
-    r = client.post(f"/api/v1/projects/{project.id}/weeks/approve", json={"user_id": world.biller.id,
-                                                                           "week": past.isoformat()})
+    assert (
+        client.post(
+            "/api/v1/time-entries",
+            json={"project_id": project.id, "budget_line_id": line.id, "date": past.isoformat(), "minutes": "1:00"},
+        ).status_code
+        == 201
+    )
+    r = client.post(
+        f"/api/v1/projects/{project.id}/weeks/approve", json={"user_id": world.biller.id, "week": past.isoformat()}
+    )
     assert r.status_code == 403 and "own week" in str(r.json()["detail"])

@@ -24,9 +24,15 @@ class World:
 
 
 def make_world(session, client_name="Zoë Łukasiewicz") -> World:
-    org, owner = setup_organisation(session, org_name="Nørdwind Studio", currency="EUR", timezone="Europe/Paris",
-                                    owner_name="Olivia Owner", owner_email="olivia@studio.test",
-                                    password="long-password-1")
+    org, owner = setup_organisation(
+        session,
+        org_name="Nørdwind Studio",
+        currency="EUR",
+        timezone="Europe/Paris",
+        owner_name="Olivia Owner",
+        owner_email="olivia@studio.test",
+        password="long-password-1",
+    )
     account = Account(name="Ćlient Ltd", address="1 Rue de la Paix, Paris")
     session.add(account)
     session.flush()
@@ -34,8 +40,15 @@ def make_world(session, client_name="Zoë Łukasiewicz") -> World:
     stage = PipelineStage(name="Proposal", position=2, probability=50)
     session.add_all([contact, stage])
     session.flush()
-    deal = Deal(title="Website rebuild", account_id=account.id, contact_id=contact.id, stage_id=stage.id,
-                currency="EUR", owner_id=owner.id, value_minor=1000000)
+    deal = Deal(
+        title="Website rebuild",
+        account_id=account.id,
+        contact_id=contact.id,
+        stage_id=stage.id,
+        currency="EUR",
+        owner_id=owner.id,
+        value_minor=1000000,
+    )
     session.add(deal)
     session.flush()
     actor = Actor("user", owner.id)

@@ -29,10 +29,21 @@ def api(db_url):
 
 
 def new_quote(client, w, **extra):
-    body = {"deal_id": w.deal.id, "discount_percent": "10", "lines": [
-        {"description": "Workshop", "quantity": "2", "unit_price_minor": 50000, "tax_rate_id": w.vat.id,
-         "section": "Phase 1"},
-        {"description": "Support", "quantity": 1, "unit_price_minor": 10000, "optional": True}], **extra}
+    body = {
+        "deal_id": w.deal.id,
+        "discount_percent": "10",
+        "lines": [
+            {
+                "description": "Workshop",
+                "quantity": "2",
+                "unit_price_minor": 50000,
+                "tax_rate_id": w.vat.id,
+                "section": "Phase 1",
+            },
+            {"description": "Support", "quantity": 1, "unit_price_minor": 10000, "optional": True},
+        ],
+        **extra,
+    }
     return client.post("/api/v1/quotes", json=body)
 
 
@@ -56,8 +67,10 @@ def test_create_get_list(api):
 def test_add_line_then_send_then_pdfs(api):
     client, w, _ = api
     qid = new_quote(client, w).json()["id"]
-    r = client.post(f"/api/v1/quotes/{qid}/lines", json={"description": "Hosting", "quantity": "12",
-                                                         "unit_price_minor": 2500, "billing_kind": "recurring"})
+    r = client.post(
+        f"/api/v1/quotes/{qid}/lines",
+        json={"description": "Hosting", "quantity": "12", "unit_price_minor": 2500, "billing_kind": "recurring"},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["line"]["amount_minor"] == 30000
     assert r.json()["quote"]["totals"]["subtotal_minor"] == 130000
@@ -79,12 +92,15 @@ def test_add_line_then_send_then_pdfs(api):
     assert public.get(f"/api/v1/quotes/{qid}/pdf").status_code == 401
 
 
-@pytest.mark.parametrize("line,field", [
-    ({"description": "Bad", "quantity": "-2", "unit_price_minor": 100}, "quantity"),
-    ({"description": "Bad", "tax_rate_id": 4242, "unit_price_minor": 100}, "tax_rate_id"),
-    ({"description": "Bad", "unit_price": "12.00"}, "unit_price"),
-    ({"description": "Bad", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "line,field",
+    [
+        ({"description": "Bad", "quantity": "-2", "unit_price_minor": 100}, "quantity"),
+        ({"description": "Bad", "tax_rate_id": 4242, "unit_price_minor": 100}, "tax_rate_id"),
+        ({"description": "Bad", "unit_price": "12.00"}, "unit_price"),
+        ({"description": "Bad", "colour": "red"}, "colour"),
+    ],
+)
 def test_bad_lines_get_422_naming_the_field_and_change_nothing(api, line, field):
     client, w, _ = api
     q = new_quote(client, w).json()

@@ -23,8 +23,9 @@ def test_duplicate_save_as_template_and_a_quote_from_it(api):  # noqa: F811
     again = client.post("/api/v1/quote-templates", json={"quote_id": q["id"], "name": "Workshop pack"})
     assert again.status_code == 409 and again.json()["error"]["field"] == "name"
     assert client.post("/api/v1/quote-templates", json={"quote_id": q["id"], "name": ""}).status_code == 422
-    assert client.post("/api/v1/quote-templates", json={"quote_id": q["id"], "name": "x", "extra": 1}
-                       ).status_code == 422
+    assert (
+        client.post("/api/v1/quote-templates", json={"quote_id": q["id"], "name": "x", "extra": 1}).status_code == 422
+    )
     listed = client.get("/api/v1/quote-templates").json()
     assert [i["name"] for i in listed["items"]] == ["Workshop pack"] and listed["next_cursor"] is None
 

@@ -31,9 +31,17 @@ def test_the_default_message_is_todays_quote_email(session, world):
 
 def test_an_edited_message_with_cc_is_what_the_outbox_holds(session, world):
     q = build_quote(session, world)
-    msg = svc.send_quote(session, world.actor, q.id, Message(
-        to="zoe@client.test", cc="boss@client.test, finance@client.test",
-        subject="Our offer {document_number} for {client_name}", body="Total {total}, valid until {due_date}: {link}"))
+    msg = svc.send_quote(
+        session,
+        world.actor,
+        q.id,
+        Message(
+            to="zoe@client.test",
+            cc="boss@client.test, finance@client.test",
+            subject="Our offer {document_number} for {client_name}",
+            body="Total {total}, valid until {due_date}: {link}",
+        ),
+    )
     session.commit()
     q = session.get(Quote, q.id)
     row = session.get(OutboxMessage, msg.id)

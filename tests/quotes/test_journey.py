@@ -4,11 +4,10 @@ the client opens the link, ticks the option and accepts; the deal is won."""
 import re
 
 import pytest
-
-import l2c_app.models  # noqa: F401  (every table, so foreign keys resolve)
 from playwright.sync_api import expect
 from sqlmodel import select
 
+import l2c_app.models  # noqa: F401  (every table, so foreign keys resolve)
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import get_organisation
 from l2c_app.core.models import User
@@ -29,8 +28,14 @@ def a_deal_with_a_client(app) -> int:
         stage = PipelineStage(name="Proposal", position=3, probability=60)
         s.add_all([contact, stage])
         s.flush()
-        deal = Deal(title="Bakery website", account_id=account.id, contact_id=contact.id, stage_id=stage.id,
-                    currency="EUR", owner_id=owner.id)
+        deal = Deal(
+            title="Bakery website",
+            account_id=account.id,
+            contact_id=contact.id,
+            stage_id=stage.id,
+            currency="EUR",
+            owner_id=owner.id,
+        )
         s.add(deal)
         s.commit()
         return deal.id

@@ -1,7 +1,6 @@
 """The proposal PDF, read back with pypdf: text, totals, page count, logo, non-ASCII names."""
 
 import io
-
 from decimal import Decimal
 
 from pypdf import PdfReader
@@ -19,21 +18,47 @@ def read(data: bytes) -> tuple[PdfReader, str]:
 
 def test_one_line_quote(session, world):
     q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
-    svc.add_line(session, world.actor, q.id, description="Audit für Ærø", quantity="1", unit_price_minor=123456,
-                 tax_rate_id=world.vat.id, section="Étape 1")
+    svc.add_line(
+        session,
+        world.actor,
+        q.id,
+        description="Audit für Ærø",
+        quantity="1",
+        unit_price_minor=123456,
+        tax_rate_id=world.vat.id,
+        section="Étape 1",
+    )
     svc.update_quote(session, world.actor, q.id, terms="Payable à 30 jours.")
     reader, text = read(quote_pdf_bytes(session, q.id))
     assert len(reader.pages) == 1
-    for expected in ("Zoë Łukasiewicz", "Ćlient Ltd", "Nørdwind Studio", "Audit für Ærø", "Étape 1",
-                     "€1,234.56", "€246.91", "€1,481.47", "Payable à 30 jours.", "Page 1 of 1"):
+    for expected in (
+        "Zoë Łukasiewicz",
+        "Ćlient Ltd",
+        "Nørdwind Studio",
+        "Audit für Ærø",
+        "Étape 1",
+        "€1,234.56",
+        "€246.91",
+        "€1,481.47",
+        "Payable à 30 jours.",
+        "Page 1 of 1",
+    ):
         assert expected in text, expected
 
 
 def test_three_hundred_lines_across_pages(session, world):
     q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
     for i in range(300):
-        svc.add_line(session, world.actor, q.id, description=f"Task {i:03d} — Łódź", quantity="1.5",
-                     unit_price_minor=1001 + i, section=f"Section {i // 100}", optional=(i == 299))
+        svc.add_line(
+            session,
+            world.actor,
+            q.id,
+            description=f"Task {i:03d} — Łódź",
+            quantity="1.5",
+            unit_price_minor=1001 + i,
+            section=f"Section {i // 100}",
+            optional=(i == 299),
+        )
     svc.update_quote(session, world.actor, q.id, discount_percent="5")
     view = svc.quote_view(session, q.id)
     reader, text = read(quote_pdf_bytes(session, q.id))
@@ -51,7 +76,8 @@ def test_three_hundred_lines_across_pages(session, world):
 def test_logo_from_the_organisation(session, world):
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-        "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
+        "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+    )
     doc = store_document(session, kind="logo", filename="logo.png", data=png, content_type="image/png")
     world.org.logo_document_id = doc.id
     session.add(world.org)
@@ -67,8 +93,15 @@ def test_expiry_and_milestone_due_in_the_organisation_locale(session, world):
     from l2c_app.core.audit import SYSTEM
 
     q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
-    svc.add_line(session, world.actor, q.id, description="Launch", unit_price_minor=1000, billing_kind="milestone",
-                 due_date="2099-01-31")
+    svc.add_line(
+        session,
+        world.actor,
+        q.id,
+        description="Launch",
+        unit_price_minor=1000,
+        billing_kind="milestone",
+        due_date="2099-01-31",
+    )
     svc.update_quote(session, world.actor, q.id, expires_on="2099-02-14")
     formats.save_formats(session, SYSTEM, locale="de-DE", hours_format="hm")
     _, german = read(quote_pdf_bytes(session, q.id))

@@ -18,17 +18,20 @@ def outline_of(session, quote_id):
     return [f"# {v}" if k == "heading" else view["lines"][v]["description"] for k, v in entries]
 
 
-@pytest.mark.parametrize(("field", "value", "reason"), [
-    ("quantity", "-3", "Quantity cannot be negative."),
-    ("quantity", "1e12", "Quantity must be at most 99999999999."),
-    ("quantity", "three", "Quantity must be a number"),
-    ("quantity", "", "Quantity is required."),
-    ("discount_percent", "200", "Line discount must be at most 100."),
-    ("quote_discount", "200", "Quote discount must be at most 100."),
-    ("unit_price", "abc", "Unit price: 'abc' is not an amount"),
-    ("unit_price", "-5", "Unit price cannot be negative."),
-    ("unit_price", "1e13", "Unit price is too large"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("quantity", "-3", "Quantity cannot be negative."),
+        ("quantity", "1e12", "Quantity must be at most 99999999999."),
+        ("quantity", "three", "Quantity must be a number"),
+        ("quantity", "", "Quantity is required."),
+        ("discount_percent", "200", "Line discount must be at most 100."),
+        ("quote_discount", "200", "Quote discount must be at most 100."),
+        ("unit_price", "abc", "Unit price: 'abc' is not an amount"),
+        ("unit_price", "-5", "Unit price cannot be negative."),
+        ("unit_price", "1e13", "Unit price is too large"),
+    ],
+)
 def test_one_rule_refuses_a_typed_figure_with_its_reason(field, value, reason):
     assert svc.line_value_error(field, value, "EUR").startswith(reason)
     with pytest.raises(QuoteError) as err:
@@ -131,11 +134,28 @@ def test_a_quote_from_before_headings_were_kept_shows_its_lines_sections(session
 def a_quote_with_lines(session, w):
     q = svc.create_quote_from_deal(session, w.actor, w.deal.id, title="Bakery site")
     svc.add_section(session, w.actor, q.id, "Design")
-    svc.add_line(session, w.actor, q.id, description="Mock-ups", quantity="2.5", unit_price_minor=40000,
-                 discount_percent="10", tax_rate_id=w.vat.id)
+    svc.add_line(
+        session,
+        w.actor,
+        q.id,
+        description="Mock-ups",
+        quantity="2.5",
+        unit_price_minor=40000,
+        discount_percent="10",
+        tax_rate_id=w.vat.id,
+    )
     svc.add_section(session, w.actor, q.id, "Options")
-    svc.add_line(session, w.actor, q.id, description="Care plan", quantity="12", unit_price_minor=5000,
-                 tax_rate_id=w.vat.id, optional=True, billing_kind="recurring")
+    svc.add_line(
+        session,
+        w.actor,
+        q.id,
+        description="Care plan",
+        quantity="12",
+        unit_price_minor=5000,
+        tax_rate_id=w.vat.id,
+        optional=True,
+        billing_kind="recurring",
+    )
     svc.add_section(session, w.actor, q.id, "Later")
     svc.update_quote(session, w.actor, q.id, discount_percent="5", notes="Thanks", terms="Net 15")
     session.commit()
@@ -143,8 +163,17 @@ def a_quote_with_lines(session, w):
 
 
 def same_content(session, a_id, b_id):
-    fields = ("description", "quantity", "unit", "unit_price_minor", "discount_percent", "tax_rate_id",
-              "billing_kind", "section", "optional")
+    fields = (
+        "description",
+        "quantity",
+        "unit",
+        "unit_price_minor",
+        "discount_percent",
+        "tax_rate_id",
+        "billing_kind",
+        "section",
+        "optional",
+    )
     a = [tuple(getattr(ln, f) for f in fields) for ln in svc.quote_lines(session, a_id)]
     b = [tuple(getattr(ln, f) for f in fields) for ln in svc.quote_lines(session, b_id)]
     return a == b and outline_of(session, a_id) == outline_of(session, b_id)

@@ -14,9 +14,17 @@ def test_proposal_prints_the_seller_profile(session, world):
     svc.add_line(session, world.actor, q.id, description="Audit", unit_price_minor=10000)
     before = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(quote_pdf_bytes(session, q.id))).pages)
     assert "VAT id" not in before and "Nørdwind Studio" in before
-    seller.save_seller_profile(session, world.actor, {"legal_name": "Nørdwind Studio SARL", "address_line1": "3 quai X",
-                                                      "postcode": "75004", "city": "Paris",
-                                                      "tax_id": "FR40303265045"})
+    seller.save_seller_profile(
+        session,
+        world.actor,
+        {
+            "legal_name": "Nørdwind Studio SARL",
+            "address_line1": "3 quai X",
+            "postcode": "75004",
+            "city": "Paris",
+            "tax_id": "FR40303265045",
+        },
+    )
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(quote_pdf_bytes(session, q.id))).pages)
     for expected in ("Nørdwind Studio SARL", "3 quai X", "75004 Paris", "VAT id: FR40303265045", "Olivia Owner"):
         assert expected in text, expected

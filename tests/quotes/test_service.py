@@ -17,13 +17,40 @@ from l2c_app.quotes.service import QuoteError
 def build_quote(session, w, *, optional=True):
     """A draft with a section, two fixed lines, one optional line and a 10% discount."""
     q = svc.create_quote_from_deal(session, w.actor, w.deal.id)
-    svc.add_line(session, w.actor, q.id, description="Discovery workshop", quantity="1", unit_price_minor=250000,
-                 tax_rate_id=w.vat.id, section="Phase 1")
-    svc.add_line(session, w.actor, q.id, description="Design", quantity="12.5", unit="hour",
-                 unit_price_minor=15000, tax_rate_id=w.vat.id, billing_kind="hourly", role="Designer")
+    svc.add_line(
+        session,
+        w.actor,
+        q.id,
+        description="Discovery workshop",
+        quantity="1",
+        unit_price_minor=250000,
+        tax_rate_id=w.vat.id,
+        section="Phase 1",
+    )
+    svc.add_line(
+        session,
+        w.actor,
+        q.id,
+        description="Design",
+        quantity="12.5",
+        unit="hour",
+        unit_price_minor=15000,
+        tax_rate_id=w.vat.id,
+        billing_kind="hourly",
+        role="Designer",
+    )
     if optional:
-        svc.add_line(session, w.actor, q.id, description="Extra care plan", quantity="1", unit_price_minor=50000,
-                     tax_rate_id=w.vat.id, optional=True, section="Options")
+        svc.add_line(
+            session,
+            w.actor,
+            q.id,
+            description="Extra care plan",
+            quantity="1",
+            unit_price_minor=50000,
+            tax_rate_id=w.vat.id,
+            optional=True,
+            section="Options",
+        )
     svc.update_quote(session, w.actor, q.id, discount_percent="10", notes="Thanks!", terms="Net 30")
     session.commit()
     return q
@@ -36,8 +63,12 @@ def count(session, model):
 def test_quote_is_prefilled_from_the_deal(session, world):
     q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
     session.commit()
-    assert (q.contact_id, q.currency, q.owner_id, q.title) == (world.contact.id, "EUR", world.owner.id,
-                                                               "Website rebuild")
+    assert (q.contact_id, q.currency, q.owner_id, q.title) == (
+        world.contact.id,
+        "EUR",
+        world.owner.id,
+        "Website rebuild",
+    )
     assert q.status == "draft" and q.version == 1 and q.number == 1
     assert len(q.public_token) >= 40
     assert q.expires_on > date.today()
@@ -59,14 +90,27 @@ def test_lines_totals_and_cached_figures(session, world):
 
 
 def test_catalog_line_prefills_and_archive_instead_of_delete(session, world):
-    item = svc.create_catalog_item(session, world.actor, name="Senior developer", kind="hourly",
-                                   role="Senior developer", unit_price_minor=15000, tax_rate_id=world.vat.id)
+    item = svc.create_catalog_item(
+        session,
+        world.actor,
+        name="Senior developer",
+        kind="hourly",
+        role="Senior developer",
+        unit_price_minor=15000,
+        tax_rate_id=world.vat.id,
+    )
     unused = svc.create_catalog_item(session, world.actor, name="Hosting", kind="recurring", unit_price_minor=4900)
     q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
     line = svc.add_line(session, world.actor, q.id, catalog_item_id=item.id, quantity="40")
     session.commit()
-    assert (line.description, line.unit, line.unit_price_minor, line.billing_kind, line.role, line.tax_rate_id) == \
-           ("Senior developer", "hour", 15000, "hourly", "Senior developer", world.vat.id)
+    assert (line.description, line.unit, line.unit_price_minor, line.billing_kind, line.role, line.tax_rate_id) == (
+        "Senior developer",
+        "hour",
+        15000,
+        "hourly",
+        "Senior developer",
+        world.vat.id,
+    )
     assert svc.remove_catalog_item(session, world.actor, item.id) == "archived"
     assert svc.remove_catalog_item(session, world.actor, unused.id) == "deleted"
     session.commit()
@@ -83,16 +127,19 @@ def test_catalog_line_prefills_and_archive_instead_of_delete(session, world):
     assert svc.remove_tax_rate(session, world.actor, unused_rate.id) == "deleted"
 
 
-@pytest.mark.parametrize("fields,field,message", [
-    ({"quantity": "-1"}, "quantity", "cannot be negative"),
-    ({"quantity": "abc"}, "quantity", "must be a number"),
-    ({"tax_rate_id": 999}, "tax_rate_id", "Unknown tax rate"),
-    ({"unit_price_minor": -5}, "unit_price_minor", "cannot be negative"),
-    ({"discount_percent": "120"}, "discount_percent", "at most 100"),
-    ({"billing_kind": "barter"}, "billing_kind", "Billing kind"),
-    ({"description": "  "}, "description", "required"),
-    ({"due_date": "31/12/2026"}, "due_date", "date like"),
-])
+@pytest.mark.parametrize(
+    "fields,field,message",
+    [
+        ({"quantity": "-1"}, "quantity", "cannot be negative"),
+        ({"quantity": "abc"}, "quantity", "must be a number"),
+        ({"tax_rate_id": 999}, "tax_rate_id", "Unknown tax rate"),
+        ({"unit_price_minor": -5}, "unit_price_minor", "cannot be negative"),
+        ({"discount_percent": "120"}, "discount_percent", "at most 100"),
+        ({"billing_kind": "barter"}, "billing_kind", "Billing kind"),
+        ({"description": "  "}, "description", "required"),
+        ({"due_date": "31/12/2026"}, "due_date", "date like"),
+    ],
+)
 def test_bad_line_input_is_refused_and_changes_nothing(session, world, fields, field, message):
     q = build_quote(session, world)
     before_lines = [(ln.description, ln.quantity, ln.tax_rate_id) for ln in svc.quote_lines(session, q.id)]
@@ -151,8 +198,9 @@ def test_send_refuses_without_contact_email_or_lines(session, world):
     q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
     with pytest.raises(QuoteError, match="at least one line"):
         svc.send_quote(session, world.actor, q.id)
-    line = svc.add_line(session, world.actor, q.id, description="Kick-off", billing_kind="milestone",
-                        unit_price_minor=100)
+    line = svc.add_line(
+        session, world.actor, q.id, description="Kick-off", billing_kind="milestone", unit_price_minor=100
+    )
     session.commit()
     with pytest.raises(QuoteError, match="due date"):
         svc.send_quote(session, world.actor, q.id)
@@ -192,12 +240,23 @@ def test_client_accepts_with_option_and_the_deal_is_won(session, world):
     optional = [ln for ln in svc.quote_lines(session, q.id) if ln.optional][0]
     # the client's page shows the total with the option ticked before they accept
     ticked = svc.public_view(session, q.public_token, selected={optional.id})["totals"]["total_minor"]
-    svc.accept_quote(session, q.public_token, name="  Zoë   Łukasiewicz ", agreed=True, ip="203.0.113.9",
-                     user_agent="Mozilla/5.0 test", selected_line_ids=[optional.id])
+    svc.accept_quote(
+        session,
+        q.public_token,
+        name="  Zoë   Łukasiewicz ",
+        agreed=True,
+        ip="203.0.113.9",
+        user_agent="Mozilla/5.0 test",
+        selected_line_ids=[optional.id],
+    )
     session.commit()
     q = session.get(Quote, q.id)
-    assert (q.status, q.accepted_name, q.accepted_ip, q.accepted_user_agent) == \
-           ("accepted", "Zoë Łukasiewicz", "203.0.113.9", "Mozilla/5.0 test")
+    assert (q.status, q.accepted_name, q.accepted_ip, q.accepted_user_agent) == (
+        "accepted",
+        "Zoë Łukasiewicz",
+        "203.0.113.9",
+        "Mozilla/5.0 test",
+    )
     assert q.accepted_at is not None
     assert q.total_minor == ticked == (437500 + 50000) * 90 // 100 * 120 // 100
     deal = session.get(Deal, world.deal.id)
@@ -206,10 +265,14 @@ def test_client_accepts_with_option_and_the_deal_is_won(session, world):
     assert (deal.status, won.kind, deal.value_minor) == ("won", "won", q.total_minor - q.tax_minor)
     assert deal.value_minor == q.subtotal_minor - q.discount_minor == 438750
     assert session.exec(select(StageChange).where(StageChange.deal_id == deal.id)).one().to_stage_id == won.id
-    assert session.exec(select(Notification).where(Notification.user_id == world.owner.id)).first().kind == \
-           "quote_accepted"
-    assert any("accepted by Zoë Łukasiewicz" in a.subject for a in
-               session.exec(select(Activity).where(Activity.deal_id == deal.id)))
+    assert (
+        session.exec(select(Notification).where(Notification.user_id == world.owner.id)).first().kind
+        == "quote_accepted"
+    )
+    assert any(
+        "accepted by Zoë Łukasiewicz" in a.subject
+        for a in session.exec(select(Activity).where(Activity.deal_id == deal.id))
+    )
     assert "client:Zoë Łukasiewicz" in [a.actor for a in history(session, "quote", q.id)]
     with pytest.raises(QuoteError, match="already been accepted"):
         svc.accept_quote(session, q.public_token, name="Zoë", agreed=True)
@@ -237,11 +300,14 @@ def test_accept_leaves_the_deal_when_the_organisation_says_so(session, world):
     assert session.get(Quote, q.id).status == "accepted"
 
 
-@pytest.mark.parametrize("kwargs,message,field", [
-    ({"name": "", "agreed": True}, "full name", "name"),
-    ({"name": "Zoë Ł", "agreed": False}, "Tick the box", "agreed"),
-    ({"name": "Zoë Ł", "agreed": True, "selected_line_ids": [999999]}, "optional lines", "selected_line_ids"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message,field",
+    [
+        ({"name": "", "agreed": True}, "full name", "name"),
+        ({"name": "Zoë Ł", "agreed": False}, "Tick the box", "agreed"),
+        ({"name": "Zoë Ł", "agreed": True, "selected_line_ids": [999999]}, "optional lines", "selected_line_ids"),
+    ],
+)
 def test_accept_refuses_bad_answers_and_changes_nothing(session, world, kwargs, message, field):
     q = build_quote(session, world)
     svc.send_quote(session, world.actor, q.id)

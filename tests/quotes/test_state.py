@@ -34,16 +34,22 @@ def test_a_refused_value_is_marked_on_its_field_and_no_total_uses_an_old_one(ses
     q = build_quote(session, world)
     state = builder_for(session, q.id)
     good = dict(state.totals)
-    for field, value in (("quantity", "-3"), ("discount_percent", "200"), ("quantity", "1e12"),
-                         ("unit_price", "12.345"), ("quantity", "lots")):
+    for field, value in (
+        ("quantity", "-3"),
+        ("discount_percent", "200"),
+        ("quantity", "1e12"),
+        ("unit_price", "12.345"),
+        ("quantity", "lots"),
+    ):
         BuilderState.set_line_field.fn(state, 0, field, value)
         assert state.lines[0][field] == value  # what was typed stays on screen
         assert state.lines[0][f"err_{field}"] == svc.line_value_error(field, value, "EUR") != ""
         assert state.lines[0]["amount"] == "—"
         assert (state.totals["subtotal"], state.totals["total"]) == ("—", "—")
         assert state._invalid() == 1
-        BuilderState.set_line_field.fn(state, 0, field, {"quantity": "1", "discount_percent": "0",
-                                                         "unit_price": "2500"}[field])
+        BuilderState.set_line_field.fn(
+            state, 0, field, {"quantity": "1", "discount_percent": "0", "unit_price": "2500"}[field]
+        )
         assert state.totals == good and state._invalid() == 0
     BuilderState.set_discount.fn(state, "200")
     assert state.discount_error == svc.line_value_error("quote_discount", "200")

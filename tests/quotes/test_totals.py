@@ -28,8 +28,7 @@ def test_worked_example_exclusive_tax_and_quote_discount():
 
 
 def test_inclusive_tax_is_inside_the_price_not_added():
-    t = compute_totals([LineInput("a", 1, 12000, tax_key=2, tax_name="VAT incl", tax_percent=20,
-                                  tax_inclusive=True)])
+    t = compute_totals([LineInput("a", 1, 12000, tax_key=2, tax_name="VAT incl", tax_percent=20, tax_inclusive=True)])
     assert t.total_minor == 12000
     assert t.tax_minor == 2000 and t.exclusive_tax_minor == 0
     assert t.taxes[0].inclusive
@@ -53,14 +52,17 @@ def test_optional_lines_count_only_when_ticked():
     assert not compute_totals([base, unticked]).line("extra").included
 
 
-@pytest.mark.parametrize("line,discount,field", [
-    (LineInput("a", -1, 100), 0, "quantity"),
-    (LineInput("a", 1, -100), 0, "unit_price"),
-    (LineInput("a", 1, 100, discount_percent=101), 0, "line discount_percent"),
-    (LineInput("a", 1, 100, tax_key=1, tax_percent=-5), 0, "tax percent"),
-    (LineInput("a", "abc", 100), 0, "quantity"),
-    (LineInput("a", 1, 100), 150, "discount_percent"),
-])
+@pytest.mark.parametrize(
+    "line,discount,field",
+    [
+        (LineInput("a", -1, 100), 0, "quantity"),
+        (LineInput("a", 1, -100), 0, "unit_price"),
+        (LineInput("a", 1, 100, discount_percent=101), 0, "line discount_percent"),
+        (LineInput("a", 1, 100, tax_key=1, tax_percent=-5), 0, "tax percent"),
+        (LineInput("a", "abc", 100), 0, "quantity"),
+        (LineInput("a", 1, 100), 150, "discount_percent"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field(line, discount, field):
     with pytest.raises(TotalsInputError) as exc:
         compute_totals([line], discount)
@@ -71,16 +73,32 @@ def test_bad_input_is_refused_naming_the_field(line, discount, field):
 
 quantities = st.decimals(min_value=0, max_value=10000, places=3, allow_nan=False, allow_infinity=False)
 percents = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
-rates = st.sampled_from([(None, "", Decimal(0), False), (1, "VAT 20%", Decimal("20"), False),
-                         (2, "VAT 7.7% incl", Decimal("7.7"), True), (3, "GST 5.5%", Decimal("5.5"), False)])
+rates = st.sampled_from(
+    [
+        (None, "", Decimal(0), False),
+        (1, "VAT 20%", Decimal("20"), False),
+        (2, "VAT 7.7% incl", Decimal("7.7"), True),
+        (3, "GST 5.5%", Decimal("5.5"), False),
+    ]
+)
 
 
 @st.composite
 def line_inputs(draw, key):
     tax_key, tax_name, tax_percent, inclusive = draw(rates)
     optional = draw(st.booleans())
-    return LineInput(key, draw(quantities), draw(st.integers(0, 10_000_000)), draw(percents), tax_key, tax_name,
-                     tax_percent, inclusive, optional, draw(st.booleans()) if optional else True)
+    return LineInput(
+        key,
+        draw(quantities),
+        draw(st.integers(0, 10_000_000)),
+        draw(percents),
+        tax_key,
+        tax_name,
+        tax_percent,
+        inclusive,
+        optional,
+        draw(st.booleans()) if optional else True,
+    )
 
 
 @st.composite
@@ -110,8 +128,12 @@ def test_order_of_lines_is_irrelevant(quote, rnd):
     shuffled = list(lines)
     rnd.shuffle(shuffled)
     a, b = compute_totals(lines, discount), compute_totals(shuffled, discount)
-    assert (a.subtotal_minor, a.discount_minor, a.taxes, a.total_minor) == \
-           (b.subtotal_minor, b.discount_minor, b.taxes, b.total_minor)
+    assert (a.subtotal_minor, a.discount_minor, a.taxes, a.total_minor) == (
+        b.subtotal_minor,
+        b.discount_minor,
+        b.taxes,
+        b.total_minor,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -119,8 +141,21 @@ def test_order_of_lines_is_irrelevant(quote, rnd):
 def test_rounding_is_stable(quote):
     """The same inputs give the same cents, also after a round trip through strings (DB/JSON)."""
     lines, discount = quote
-    again = [LineInput(l.key, str(l.quantity), l.unit_price_minor, str(l.discount_percent), l.tax_key, l.tax_name,
-                       str(l.tax_percent), l.tax_inclusive, l.optional, l.selected) for l in lines]
+    again = [
+        LineInput(
+            ln.key,
+            str(ln.quantity),
+            ln.unit_price_minor,
+            str(ln.discount_percent),
+            ln.tax_key,
+            ln.tax_name,
+            str(ln.tax_percent),
+            ln.tax_inclusive,
+            ln.optional,
+            ln.selected,
+        )
+        for ln in lines
+    ]
     assert compute_totals(lines, discount) == compute_totals(lines, discount) == compute_totals(again, str(discount))
 
 
@@ -128,10 +163,14 @@ def test_rounding_is_stable(quote):
 @given(quotes())
 def test_unticked_optional_lines_change_nothing(quote):
     lines, discount = quote
-    without = [l for l in lines if not l.optional or l.selected]
+    without = [ln for ln in lines if not ln.optional or ln.selected]
     a, b = compute_totals(lines, discount), compute_totals(without, discount)
-    assert (a.subtotal_minor, a.discount_minor, a.taxes, a.total_minor) == \
-           (b.subtotal_minor, b.discount_minor, b.taxes, b.total_minor)
+    assert (a.subtotal_minor, a.discount_minor, a.taxes, a.total_minor) == (
+        b.subtotal_minor,
+        b.discount_minor,
+        b.taxes,
+        b.total_minor,
+    )
 
 
 @settings(max_examples=100, deadline=None)

@@ -70,13 +70,16 @@ def test_a_section_scope_opens_that_section_only(session, team):
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_keys_are_created_listed_with_last_use_and_revoked(client, session, team, api_key):
     owner = {"Authorization": f"Bearer {api_key}"}
-    r = client.post("/api/v1/api-keys", json={"name": "n8n", "scopes": ["quotes:write", "invoices:read"]},
-                    headers=owner)
+    r = client.post(
+        "/api/v1/api-keys", json={"name": "n8n", "scopes": ["quotes:write", "invoices:read"]}, headers=owner
+    )
     assert r.status_code == 201
     new = r.json()
     assert new["secret"].startswith("l2c_") and new["last_used_at"] is None
-    assert client.post("/api/v1/api-keys", json={"name": "bad", "scopes": ["quotes:delete"]},
-                       headers=owner).status_code == 422
+    assert (
+        client.post("/api/v1/api-keys", json={"name": "bad", "scopes": ["quotes:delete"]}, headers=owner).status_code
+        == 422
+    )
     assert client.get("/api/v1/quotes", headers={"Authorization": f"Bearer {new['secret']}"}).status_code == 200
     listed = {k["id"]: k for k in client.get("/api/v1/api-keys", headers=owner).json()["items"]}
     assert listed[new["id"]]["last_used_at"] is not None

@@ -52,8 +52,10 @@ def fuzz_world(_templates, tmp_path_factory) -> tuple[str, str]:
         with Session(engine_for(url), expire_on_commit=False) as session:
             make_team(session)
             key = make_api_key(session)
-            capture(session, {"name": "Lena Lead", "email": "lena@lead.test", "company": "Lead Co",
-                              "message": "We need a website"})
+            capture(
+                session,
+                {"name": "Lena Lead", "email": "lena@lead.test", "company": "Lead Co", "message": "We need a website"},
+            )
             client = a_won_client(session, "Fuzz Client", contact=("Carl Client", "carl@client.test"))
             a_delivered_project(session, client, "Website build", role="Developer", rate_minor=9500, entries=3)
             from sqlmodel import select
@@ -96,8 +98,9 @@ def _onto_records(case) -> None:
 # in the test id ("[GET /api/v1/deals][sqlite]") only for items that have a parameter.
 @pytest.mark.parametrize("backend", ["sqlite"])
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_no_input_is_a_server_error(case, fuzz_headers, backend):
     _onto_records(case)
     response = case.call(headers=fuzz_headers)

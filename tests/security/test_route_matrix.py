@@ -23,15 +23,23 @@ from l2c_app.core.auth import ROLES, SECTION_ROLES, SESSION_COOKIE, create_sessi
 # Reachable without credentials by design: health, sign-in, the public lead form, public
 # document links (their token is the credential), and signed webhooks.
 PUBLIC = {
-    ("GET", "/api/health"), ("POST", "/api/auth/login"), ("GET", "/api/auth/setup-signin"),
+    ("GET", "/api/health"),
+    ("POST", "/api/auth/login"),
+    ("GET", "/api/auth/setup-signin"),
     # the second step of a two-factor sign-in: the pending-login cookie or challenge is its credential
     ("POST", "/api/auth/login/code"),
-    ("POST", "/api/auth/logout"), ("POST", "/api/v1/leads"), ("GET", "/api/public/quotes/{token}/pdf"),
-    ("GET", "/api/sign/{token}/pdf"), ("POST", "/api/webhooks/docusign"),
+    ("POST", "/api/auth/logout"),
+    ("POST", "/api/v1/leads"),
+    ("GET", "/api/public/quotes/{token}/pdf"),
+    ("GET", "/api/sign/{token}/pdf"),
+    ("POST", "/api/webhooks/docusign"),
     # the client's answer to a quote and the signer's link, as JSON (the token is the credential)
-    ("GET", "/api/public/quotes/{token}"), ("POST", "/api/public/quotes/{token}/accept"),
-    ("POST", "/api/public/quotes/{token}/decline"), ("GET", "/api/public/sign/{token}"),
-    ("POST", "/api/public/sign/{token}"), ("POST", "/api/public/sign/{token}/decline"),
+    ("GET", "/api/public/quotes/{token}"),
+    ("POST", "/api/public/quotes/{token}/accept"),
+    ("POST", "/api/public/quotes/{token}/decline"),
+    ("GET", "/api/public/sign/{token}"),
+    ("POST", "/api/public/sign/{token}"),
+    ("POST", "/api/public/sign/{token}/decline"),
 }
 
 APP = build_api()
@@ -91,8 +99,7 @@ def _url(path: str) -> str:
 
     # key_id: not the callers' own key (a signed-in owner revoking it would 401 the routes after it).
     ids = {"key_id": "999999"}
-    return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "1") if m.group(1).endswith("_id") else "x" * 24,
-                  path)
+    return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "1") if m.group(1).endswith("_id") else "x" * 24, path)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -103,8 +110,9 @@ def test_route_by_caller_verdicts(session, team, api_key):
         "api key": {"Authorization": f"Bearer {api_key}"},
     }
     for role in ROLES:
-        user = create_user(session, name=f"{role.title()} Person", email=f"{role}@matrix.test", role=role,
-                           password="long-password-9")
+        user = create_user(
+            session, name=f"{role.title()} Person", email=f"{role}@matrix.test", role=role, password="long-password-9"
+        )
         session.flush()
         callers[role] = {"Cookie": f"{SESSION_COOKIE}={create_session(session, user)}"}
     session.commit()

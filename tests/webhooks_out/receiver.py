@@ -25,8 +25,9 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
-                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                          "body": body, "path": self.path})
+                receiver.requests.append(
+                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "path": self.path}
+                )
                 action = receiver.script.pop(0) if receiver.script else 200
                 if action == "hang":
                     receiver.release.wait(10)

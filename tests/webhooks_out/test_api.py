@@ -17,8 +17,9 @@ def _auth(api_key):
 
 def test_the_endpoint_lifecycle_over_the_api(client, api_key, allow_private, receiver):
     h = _auth(api_key)
-    created = client.post(BASE, json={"url": receiver.url, "event_types": ["invoice.paid"],
-                                      "description": "ERP"}, headers=h)
+    created = client.post(
+        BASE, json={"url": receiver.url, "event_types": ["invoice.paid"], "description": "ERP"}, headers=h
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     secret, endpoint_id = body["secret"], body["id"]

@@ -30,24 +30,29 @@ def _fresh(db_url) -> Session:
 
 
 def _endpoint(session, url, event_types=None) -> tuple[int, str]:
-    endpoint, secret = service.create_endpoint(session, SYSTEM, url=url, event_types=event_types,
-                                               description="accounting sync")
+    endpoint, secret = service.create_endpoint(
+        session, SYSTEM, url=url, event_types=event_types, description="accounting sync"
+    )
     session.commit()
     return endpoint.id, secret
 
 
 def _deliveries(db_url, endpoint_id) -> list[WebhookDelivery]:
     with _fresh(db_url) as s:
-        return list(s.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-                           .order_by(WebhookDelivery.id)))
+        return list(
+            s.exec(
+                select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id).order_by(WebhookDelivery.id)
+            )
+        )
 
 
 def _verify(secret: str, request: dict):
     return Webhook(secret).verify(request["body"], request["headers"])
 
 
-def test_a_delivery_is_signed_and_verifies_with_the_standardwebhooks_library(session, team, allow_private,
-                                                                              receiver, db_url):
+def test_a_delivery_is_signed_and_verifies_with_the_standardwebhooks_library(
+    session, team, allow_private, receiver, db_url
+):
     endpoint_id, secret = _endpoint(session, receiver.url, ["invoice.paid"])
     assert secret.startswith("whsec_")
     assert service.fan_out(session, "invoice.paid", "evt_1", PAID) == 1
@@ -87,8 +92,9 @@ def test_the_secret_is_stored_encrypted_and_never_in_the_audit_log(session, team
     assert service.signing_secrets(endpoint) == [secret]
 
 
-def test_a_rolled_back_fan_out_queues_nothing_and_the_same_event_twice_queues_once(session, team, allow_private,
-                                                                                   receiver, db_url):
+def test_a_rolled_back_fan_out_queues_nothing_and_the_same_event_twice_queues_once(
+    session, team, allow_private, receiver, db_url
+):
     endpoint_id, _ = _endpoint(session, receiver.url)
     assert service.fan_out(session, "invoice.issued", "evt_9", PAID) == 1
     session.rollback()
@@ -123,8 +129,7 @@ def test_a_500_is_retried_with_backoff_under_the_same_webhook_id(session, team, 
     assert {r["headers"]["webhook-id"] for r in receiver.requests} == {"msg_evt_p1"}
     assert all(_verify(secret, r)["data"] == PAID for r in receiver.requests)
     with _fresh(db_url) as s:
-        log = s.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == d.id)
-                     .order_by(WebhookAttempt.id)).all()
+        log = s.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == d.id).order_by(WebhookAttempt.id)).all()
     assert [(a.ok, a.response_code) for a in log] == [(False, 500), (False, 503), (True, 200)]
 
 
@@ -155,8 +160,7 @@ def test_a_timeout_is_a_failed_attempt_and_is_retried(session, team, allow_priva
     assert _verify(secret, receiver.requests[-1])["data"] == {"contract_id": 4}
 
 
-def test_a_redirect_is_not_followed_and_a_huge_answer_is_read_bounded(session, team, allow_private, receiver,
-                                                                       db_url):
+def test_a_redirect_is_not_followed_and_a_huge_answer_is_read_bounded(session, team, allow_private, receiver, db_url):
     endpoint_id, _ = _endpoint(session, receiver.url)
     receiver.script = ["redirect", "big"]
     service.fan_out(session, "deal.won", "evt_d1", {"deal_id": 1, "value_minor": 500000, "currency": "EUR"})
@@ -191,8 +195,9 @@ def test_replay_sends_one_delivery_again_with_the_same_id(session, team, allow_p
     assert (d.status, d.attempts) == ("delivered", 2)
 
 
-def test_an_endpoint_is_disabled_after_repeated_failures_and_admins_are_mailed(session, team, allow_private,
-                                                                               receiver, db_url):
+def test_an_endpoint_is_disabled_after_repeated_failures_and_admins_are_mailed(
+    session, team, allow_private, receiver, db_url
+):
     endpoint_id, _ = _endpoint(session, receiver.url)
     receiver.script = [500] * service.DISABLE_AFTER
     for n in range(service.DISABLE_AFTER):
@@ -234,14 +239,28 @@ def test_a_success_between_failures_keeps_the_endpoint_enabled(session, team, al
 
 
 def test_no_request_reaches_a_private_address_without_the_setting(session, team, receiver, db_url, monkeypatch):
-    for url in (receiver.url, "http://10.1.2.3/h", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/",
-                "http://localhost/h", "http://[::ffff:127.0.0.1]/", "http://100.64.0.1/", "http://0.0.0.0/",
-                "http://240.0.0.1/"):
+    for url in (
+        receiver.url,
+        "http://10.1.2.3/h",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/",
+        "http://localhost/h",
+        "http://[::ffff:127.0.0.1]/",
+        "http://100.64.0.1/",
+        "http://0.0.0.0/",
+        "http://240.0.0.1/",
+    ):
         with pytest.raises(DomainError) as err:
             service.create_endpoint(session, SYSTEM, url=url)
         assert err.value.field == "url" and err.value.code == "url.private", url
-    for url in ("ftp://example.com/x", "file:///etc/passwd", "https://user:pw@example.com/", "hooks.example.com",
-                "https:///nohost", "https://no-such-host.invalid/h"):
+    for url in (
+        "ftp://example.com/x",
+        "file:///etc/passwd",
+        "https://user:pw@example.com/",
+        "hooks.example.com",
+        "https:///nohost",
+        "https://no-such-host.invalid/h",
+    ):
         with pytest.raises(DomainError) as err:
             service.create_endpoint(session, SYSTEM, url=url)
         assert err.value.field == "url", url
@@ -267,8 +286,9 @@ def test_no_request_reaches_a_private_address_without_the_setting(session, team,
     assert receiver.requests == []
 
 
-def test_the_setting_allows_loopback_and_connects_to_the_checked_address(session, team, allow_private, receiver,
-                                                                          monkeypatch):
+def test_the_setting_allows_loopback_and_connects_to_the_checked_address(
+    session, team, allow_private, receiver, monkeypatch
+):
     real = socket.getaddrinfo
     calls = []
 
@@ -349,8 +369,9 @@ def test_two_workers_at_once_send_each_delivery_once(session, team, allow_privat
     assert sum(counts) == 12 and len(ids) == 12 and len(set(ids)) == 12  # claimed once each (SKIP LOCKED / lease)
 
 
-def test_410_gone_disables_the_endpoint_at_once_and_retry_after_is_honoured(session, team, allow_private,
-                                                                            receiver, db_url):
+def test_410_gone_disables_the_endpoint_at_once_and_retry_after_is_honoured(
+    session, team, allow_private, receiver, db_url
+):
     # Standard Webhooks, "Delivery success and failure": 410 -> stop sending; Retry-After -> wait that long.
     endpoint_id, _ = _endpoint(session, receiver.url)
     receiver.script = [{"status": 503, "headers": {"Retry-After": "600"}}, 410]

@@ -17,8 +17,9 @@ from l2c_app.webhooks_out.models import WebhookDelivery
 
 
 def test_a_captured_lead_is_posted_to_the_endpoint_after_commit(session, team, allow_private, receiver):
-    _, secret = service.create_endpoint(session, SYSTEM, url=receiver.url, event_types=["lead.created"],
-                                        description="CRM mirror")
+    _, secret = service.create_endpoint(
+        session, SYSTEM, url=receiver.url, event_types=["lead.created"], description="CRM mirror"
+    )
     session.commit()
 
     leads.capture(session, {"name": "Rolled Back", "email": "gone@client.test"})

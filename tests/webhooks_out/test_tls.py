@@ -27,16 +27,23 @@ def tls_receiver(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webhook-receiver")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "r.crt", tmp_path / "r.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     r = Receiver(tls=(str(cert_file), str(key_file))).start()
     r.cert_file = cert_file
     yield r
@@ -49,7 +56,8 @@ def _last(db_url) -> WebhookDelivery:
 
 
 def test_https_is_verified_for_the_host_name_while_connecting_to_the_checked_address(
-        session, team, allow_private, tls_receiver, db_url, monkeypatch):
+    session, team, allow_private, tls_receiver, db_url, monkeypatch
+):
     port = tls_receiver.server.server_address[1]
     _, secret = service.create_endpoint(session, SYSTEM, url=f"https://localhost:{port}/hooks/l2c")
     service.fan_out(session, "invoice.paid", "evt_tls1", {"invoice_id": 1, "paid_minor": 5, "currency": "EUR"})

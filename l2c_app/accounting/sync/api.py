@@ -34,9 +34,12 @@ def connect(session: Session = Depends(db), principal: Principal = Depends(requi
 
 
 @router.get("/api/accounting/qbo/callback", include_in_schema=False)
-async def callback(code: str = Query("", max_length=500), state: str = Query("", max_length=200),
-                   realmId: str = Query("", max_length=64),  # noqa: N803 (Intuit's parameter name)
-                   principal: Principal = Depends(require("settings"))) -> RedirectResponse:
+async def callback(
+    code: str = Query("", max_length=500),
+    state: str = Query("", max_length=200),
+    realmId: str = Query("", max_length=64),  # noqa: N803 (Intuit's parameter name)
+    principal: Principal = Depends(require("settings")),
+) -> RedirectResponse:
     try:
         await asyncio.to_thread(conn_service.finish_connect, principal.actor, code, state, realmId)
     except DomainError as exc:  # shown on Settings (the browser is on a redirect, not a form)
@@ -45,16 +48,20 @@ async def callback(code: str = Query("", max_length=500), state: str = Query("",
 
 
 @router.get("/api/accounting/xero/connect", include_in_schema=False)
-def xero_connect(session: Session = Depends(db),
-                 principal: Principal = Depends(require("settings"))) -> RedirectResponse:
+def xero_connect(
+    session: Session = Depends(db), principal: Principal = Depends(require("settings"))
+) -> RedirectResponse:
     url = conn_service.start_connect(session, principal.actor, "xero")
     session.commit()  # the state is stored before the browser leaves for Xero
     return RedirectResponse(url, 303)
 
 
 @router.get("/api/accounting/xero/callback", include_in_schema=False)
-async def xero_callback(code: str = Query("", max_length=1000), state: str = Query("", max_length=200),
-                        principal: Principal = Depends(require("settings"))) -> RedirectResponse:
+async def xero_callback(
+    code: str = Query("", max_length=1000),
+    state: str = Query("", max_length=200),
+    principal: Principal = Depends(require("settings")),
+) -> RedirectResponse:
     """Xero comes back with code and state only (the tenant is read from its connections endpoint)."""
     try:
         await asyncio.to_thread(conn_service.finish_connect, principal.actor, code, state, "", "xero")
@@ -70,10 +77,24 @@ async def sync_now(_: Principal = Depends(require("settings"))) -> dict:
 
 
 @router.get("/api/v1/accounting/sync-log")
-def log(status: str | None = Query(None, pattern="^(synced|failed)$"),
-        updated_since: datetime | None = UPDATED_SINCE, session: Session = Depends(db),
-        _: Principal = Depends(require("settings"))) -> dict:
-    return {"connection": conn_service.status(session),
-            "records": [{"entity": r.entity, "local_id": r.local_id, "label": r.label, "status": r.status,
-                         "error": r.error, "attempts": r.attempts, "updated_at": r.updated_at.isoformat()}
-                        for r in changed_since(sync_log(session, status), updated_since)]}
+def log(
+    status: str | None = Query(None, pattern="^(synced|failed)$"),
+    updated_since: datetime | None = UPDATED_SINCE,
+    session: Session = Depends(db),
+    _: Principal = Depends(require("settings")),
+) -> dict:
+    return {
+        "connection": conn_service.status(session),
+        "records": [
+            {
+                "entity": r.entity,
+                "local_id": r.local_id,
+                "label": r.label,
+                "status": r.status,
+                "error": r.error,
+                "attempts": r.attempts,
+                "updated_at": r.updated_at.isoformat(),
+            }
+            for r in changed_since(sync_log(session, status), updated_since)
+        ],
+    }

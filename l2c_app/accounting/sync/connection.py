@@ -44,8 +44,9 @@ def start_connect(session: Session, actor: Actor, provider: str = qbo.PROVIDER) 
     mod, cfg = _module(provider), _cfg(provider)
     other = active_provider(session)
     if other != provider and connection(session, other).status in ("connected", "reconnect"):
-        raise DomainError(f"This organisation is connected to {SYSTEMS[other][0].LABEL}: disconnect it first",
-                          kind="conflict")
+        raise DomainError(
+            f"This organisation is connected to {SYSTEMS[other][0].LABEL}: disconnect it first", kind="conflict"
+        )
     row = connection(session, provider)
     state = mod.new_state()
     row.oauth_state = state
@@ -66,8 +67,10 @@ def finish_connect(actor: Actor, code: str, state: str, realm_id: str = "", prov
     def check(s: Session) -> None:
         row = connection(s, provider)
         if not row.oauth_state or not state or not hmac.compare_digest(row.oauth_state, state):
-            raise DomainError(f"This {mod.LABEL} connection was not started here (or was already used): "
-                              "press Connect again", kind="forbidden")
+            raise DomainError(
+                f"This {mod.LABEL} connection was not started here (or was already used): press Connect again",
+                kind="forbidden",
+            )
         row.oauth_state = None  # once
         s.add(row)
 
@@ -86,8 +89,14 @@ def finish_connect(actor: Actor, code: str, state: str, realm_id: str = "", prov
         row.last_error = None
         s.add(row)
         s.flush()
-        record_action(s, actor, "accounting_connection", row.id, "connected",
-                      {"provider": row.provider, "realm_id": tokens.realm_id})
+        record_action(
+            s,
+            actor,
+            "accounting_connection",
+            row.id,
+            "connected",
+            {"provider": row.provider, "realm_id": tokens.realm_id},
+        )
 
     with_session(save)
 
@@ -111,13 +120,25 @@ def status(session: Session) -> dict:
     row = connection(session)
     failed = sync_log(session, "failed", limit=50, provider=row.provider)
     mod = SYSTEMS[row.provider][0]
-    return {"configured": mod.config() is not None, "status": row.status, "realm_id": row.realm_id or "",
-            "provider": row.provider, "label": mod.LABEL,
-            **{f"{p}_configured": m.config() is not None for p, (m, _) in SYSTEMS.items()},
-            "last_sync_at": row.last_sync_at.strftime("%Y-%m-%d %H:%M") if row.last_sync_at else "",
-            "last_error": row.last_error or "",
-            "failed": [{"label": f.label, "error": f.error or "", "attempts": str(f.attempts),
-                        "when": f.updated_at.strftime("%Y-%m-%d %H:%M")} for f in failed]}
+    return {
+        "configured": mod.config() is not None,
+        "status": row.status,
+        "realm_id": row.realm_id or "",
+        "provider": row.provider,
+        "label": mod.LABEL,
+        **{f"{p}_configured": m.config() is not None for p, (m, _) in SYSTEMS.items()},
+        "last_sync_at": row.last_sync_at.strftime("%Y-%m-%d %H:%M") if row.last_sync_at else "",
+        "last_error": row.last_error or "",
+        "failed": [
+            {
+                "label": f.label,
+                "error": f.error or "",
+                "attempts": str(f.attempts),
+                "when": f.updated_at.strftime("%Y-%m-%d %H:%M"),
+            }
+            for f in failed
+        ],
+    }
 
 
 def note_error(session: Session, message: str, provider: str = qbo.PROVIDER) -> None:

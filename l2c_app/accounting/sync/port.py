@@ -35,8 +35,11 @@ class MissingReference(RemoteError):
 
 class ReconnectNeeded(DomainError):
     def __init__(self, provider_label: str = "QuickBooks"):
-        super().__init__(f"{provider_label} refused l2c's access (the connection was revoked or expired): "
-                         f"connect again on Settings > Accounting.", kind="upstream")
+        super().__init__(
+            f"{provider_label} refused l2c's access (the connection was revoked or expired): "
+            f"connect again on Settings > Accounting.",
+            kind="upstream",
+        )
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,9 @@ def config() -> QBOConfig | None:
         return None
     env = os.environ.get("QBO_ENVIRONMENT", "sandbox")
     base = os.environ.get("QBO_API_BASE") or API_HOSTS.get(env, API_HOSTS["sandbox"])
-    redirect = os.environ.get("QBO_REDIRECT_URI") or get_settings().app_base_url.rstrip("/") + \
-        "/api/accounting/qbo/callback"
+    redirect = (
+        os.environ.get("QBO_REDIRECT_URI") or get_settings().app_base_url.rstrip("/") + "/api/accounting/qbo/callback"
+    )
     return QBOConfig(cid, secret, redirect, env, base.rstrip("/"))
 
 
@@ -76,10 +77,15 @@ class Tokens:
 def _auth_client(cfg: QBOConfig, tokens: Tokens | None = None):
     from intuitlib.client import AuthClient
 
-    return AuthClient(cfg.client_id, cfg.client_secret, cfg.redirect_uri, cfg.environment,
-                      access_token=tokens.access_token if tokens else None,
-                      refresh_token=tokens.refresh_token if tokens else None,
-                      realm_id=tokens.realm_id if tokens else None)
+    return AuthClient(
+        cfg.client_id,
+        cfg.client_secret,
+        cfg.redirect_uri,
+        cfg.environment,
+        access_token=tokens.access_token if tokens else None,
+        refresh_token=tokens.refresh_token if tokens else None,
+        realm_id=tokens.realm_id if tokens else None,
+    )
 
 
 def authorization_url(cfg: QBOConfig, state: str) -> str:
@@ -129,8 +135,13 @@ class QuickBooks:
                 self._ac = _auth_client(self.cfg, self.tokens)
             if self._ac.access_token is None:
                 self._refresh()
-            qb = SDK(auth_client=self._ac, refresh_token=self.tokens.refresh_token, company_id=self.tokens.realm_id,
-                     minorversion=MINOR_VERSION, use_decimal=True)
+            qb = SDK(
+                auth_client=self._ac,
+                refresh_token=self.tokens.refresh_token,
+                company_id=self.tokens.realm_id,
+                minorversion=MINOR_VERSION,
+                use_decimal=True,
+            )
             qb.api_url_v3 = qb.sandbox_api_url_v3 = f"{self.cfg.api_base}/v3"
             self._qb = qb
         return self._qb
@@ -162,8 +173,9 @@ class QuickBooks:
                 raise RemoteError(f"{exc.message} {exc.detail}".strip(), str(exc.error_code)) from None
             except QuickbooksException as exc:
                 if exc.error_code == 3001 or "ThrottleExceeded" in str(exc.message):
-                    raise Throttled("QuickBooks' rate limit (500 requests a minute): the rest waits for the next "
-                                    "round", "3001") from None
+                    raise Throttled(
+                        "QuickBooks' rate limit (500 requests a minute): the rest waits for the next round", "3001"
+                    ) from None
                 raise RemoteError(str(exc.detail or exc.message), str(exc.error_code)) from None
         raise AssertionError("unreachable")
 
@@ -226,8 +238,11 @@ class QuickBooks:
 
     # --- the pushes ------------------------------------------------------------------
     def push_customer(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
-        body = {"DisplayName": payload["name"], "CompanyName": payload["name"],
-                "CurrencyRef": {"value": payload["currency"]}}
+        body = {
+            "DisplayName": payload["name"],
+            "CompanyName": payload["name"],
+            "CurrencyRef": {"value": payload["currency"]},
+        }
         if payload.get("email"):
             body["PrimaryEmailAddr"] = {"Address": payload["email"]}
         if payload.get("tax_id"):
@@ -252,63 +267,120 @@ class QuickBooks:
         out = []
         for ln in payload["lines"]:
             net = sign * ln["net_minor"]
-            detail: dict[str, Any] = {"ItemRef": {"value": refs("item", ln["item"])},
-                                      "TaxCodeRef": {"value": "TAX" if ln["tax_minor"] else "NON"}}
+            detail: dict[str, Any] = {
+                "ItemRef": {"value": refs("item", ln["item"])},
+                "TaxCodeRef": {"value": "TAX" if ln["tax_minor"] else "NON"},
+            }
             qty, unit = Decimal(ln["quantity"]), sign * ln["unit_price_minor"]
             if qty and (qty * unit) == net:
                 detail["Qty"], detail["UnitPrice"] = qty, _money(unit, cur)
-            out.append({"DetailType": "SalesItemLineDetail", "Amount": _money(net, cur),
-                        "Description": ln["description"][:4000], "SalesItemLineDetail": detail})
+            out.append(
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": _money(net, cur),
+                    "Description": ln["description"][:4000],
+                    "SalesItemLineDetail": detail,
+                }
+            )
         return out
 
     def push_invoice(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         cur = payload["currency"]
-        body = {"CustomerRef": {"value": refs("customer", payload["customer"])}, "DocNumber": payload["number"][:21],
-                "TxnDate": payload["date"], "DueDate": payload["due"], "CurrencyRef": {"value": cur},
-                "GlobalTaxCalculation": "TaxExcluded", "Line": self._lines(payload, refs),
-                "TxnTaxDetail": {"TotalTax": _money(payload["tax_minor"], cur)}, "PrivateNote": payload["memo"][:4000]}
+        body = {
+            "CustomerRef": {"value": refs("customer", payload["customer"])},
+            "DocNumber": payload["number"][:21],
+            "TxnDate": payload["date"],
+            "DueDate": payload["due"],
+            "CurrencyRef": {"value": cur},
+            "GlobalTaxCalculation": "TaxExcluded",
+            "Line": self._lines(payload, refs),
+            "TxnTaxDetail": {"TotalTax": _money(payload["tax_minor"], cur)},
+            "PrivateNote": payload["memo"][:4000],
+        }
         return self._pushed(self._save("Invoice", body, existing, payload["request_id"]))
 
     def push_credit_memo(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         cur = payload["currency"]
-        body = {"CustomerRef": {"value": refs("customer", payload["customer"])}, "DocNumber": payload["number"][:21],
-                "TxnDate": payload["date"], "CurrencyRef": {"value": cur}, "GlobalTaxCalculation": "TaxExcluded",
-                "Line": self._lines(payload, refs, sign=-1),
-                "TxnTaxDetail": {"TotalTax": _money(-payload["tax_minor"], cur)}, "PrivateNote": payload["memo"][:4000]}
+        body = {
+            "CustomerRef": {"value": refs("customer", payload["customer"])},
+            "DocNumber": payload["number"][:21],
+            "TxnDate": payload["date"],
+            "CurrencyRef": {"value": cur},
+            "GlobalTaxCalculation": "TaxExcluded",
+            "Line": self._lines(payload, refs, sign=-1),
+            "TxnTaxDetail": {"TotalTax": _money(-payload["tax_minor"], cur)},
+            "PrivateNote": payload["memo"][:4000],
+        }
         return self._pushed(self._save("CreditMemo", body, existing, payload["request_id"]))
 
     def push_payment(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         cur = payload["currency"]
         amount = 0 if payload["void"] else payload["amount_minor"]
-        body = {"CustomerRef": {"value": refs("customer", payload["customer"])}, "TxnDate": payload["date"],
-                "CurrencyRef": {"value": cur}, "TotalAmt": _money(amount, cur),
-                "PaymentRefNum": (payload.get("reference") or "")[:21],
-                "DepositToAccountRef": {"value": self.accounts["clearing" if payload["stripe"] else "undeposited"]},
-                "Line": [] if not amount else [{"Amount": _money(amount, cur), "LinkedTxn": [
-                    {"TxnId": refs("invoice", payload["invoice"]), "TxnType": "Invoice"}]}],
-                "PrivateNote": payload["memo"][:4000]}
+        body = {
+            "CustomerRef": {"value": refs("customer", payload["customer"])},
+            "TxnDate": payload["date"],
+            "CurrencyRef": {"value": cur},
+            "TotalAmt": _money(amount, cur),
+            "PaymentRefNum": (payload.get("reference") or "")[:21],
+            "DepositToAccountRef": {"value": self.accounts["clearing" if payload["stripe"] else "undeposited"]},
+            "Line": []
+            if not amount
+            else [
+                {
+                    "Amount": _money(amount, cur),
+                    "LinkedTxn": [{"TxnId": refs("invoice", payload["invoice"]), "TxnType": "Invoice"}],
+                }
+            ],
+            "PrivateNote": payload["memo"][:4000],
+        }
         return self._pushed(self._save("Payment", body, existing, payload["request_id"]))
 
     def push_fee(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         cur, fee = payload["currency"], _money(payload["fee_minor"], payload["currency"])
-        body = {"TxnDate": payload["date"], "DocNumber": payload["number"][:21], "CurrencyRef": {"value": cur},
-                "PrivateNote": payload["memo"][:4000], "Line": [
-                    {"DetailType": "JournalEntryLineDetail", "Amount": fee, "Description": payload["memo"][:4000],
-                     "JournalEntryLineDetail": {"PostingType": "Debit",
-                                                "AccountRef": {"value": self.accounts["fees"]}}},
-                    {"DetailType": "JournalEntryLineDetail", "Amount": fee, "Description": payload["memo"][:4000],
-                     "JournalEntryLineDetail": {"PostingType": "Credit",
-                                                "AccountRef": {"value": self.accounts["clearing"]}}}]}
+        body = {
+            "TxnDate": payload["date"],
+            "DocNumber": payload["number"][:21],
+            "CurrencyRef": {"value": cur},
+            "PrivateNote": payload["memo"][:4000],
+            "Line": [
+                {
+                    "DetailType": "JournalEntryLineDetail",
+                    "Amount": fee,
+                    "Description": payload["memo"][:4000],
+                    "JournalEntryLineDetail": {"PostingType": "Debit", "AccountRef": {"value": self.accounts["fees"]}},
+                },
+                {
+                    "DetailType": "JournalEntryLineDetail",
+                    "Amount": fee,
+                    "Description": payload["memo"][:4000],
+                    "JournalEntryLineDetail": {
+                        "PostingType": "Credit",
+                        "AccountRef": {"value": self.accounts["clearing"]},
+                    },
+                },
+            ],
+        }
         return self._pushed(self._save("JournalEntry", body, existing, payload["request_id"]))
 
     def push_refund(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         cur = payload["currency"]
-        body = {"CustomerRef": {"value": refs("customer", payload["customer"])}, "TxnDate": payload["date"],
-                "CurrencyRef": {"value": cur}, "PaymentRefNum": (payload.get("reference") or "")[:21],
-                "DepositToAccountRef": {"value": self.accounts["clearing" if payload["stripe"] else "undeposited"]},
-                "Line": [{"DetailType": "SalesItemLineDetail", "Amount": _money(payload["amount_minor"], cur),
-                          "Description": payload["memo"][:4000],
-                          "SalesItemLineDetail": {"ItemRef": {"value": refs("item", "refund")},
-                                                  "TaxCodeRef": {"value": "NON"}}}],
-                "PrivateNote": payload["memo"][:4000]}
+        body = {
+            "CustomerRef": {"value": refs("customer", payload["customer"])},
+            "TxnDate": payload["date"],
+            "CurrencyRef": {"value": cur},
+            "PaymentRefNum": (payload.get("reference") or "")[:21],
+            "DepositToAccountRef": {"value": self.accounts["clearing" if payload["stripe"] else "undeposited"]},
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": _money(payload["amount_minor"], cur),
+                    "Description": payload["memo"][:4000],
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": refs("item", "refund")},
+                        "TaxCodeRef": {"value": "NON"},
+                    },
+                }
+            ],
+            "PrivateNote": payload["memo"][:4000],
+        }
         return self._pushed(self._save("RefundReceipt", body, existing, payload["request_id"]))

@@ -20,8 +20,15 @@ from l2c_app.outbox.service import enqueue, handler
 
 KIND = "accounting.sync"
 CONNECTED_KEY = "l2c_accounting_connected"  # session.info: is an accounting system connected (this transaction)
-MONEY_EVENTS = ("invoice.issued", "invoice.voided", "invoice.paid", "payment.received", "payment.refunded",
-                "dispute.opened", "dispute.closed")
+MONEY_EVENTS = (
+    "invoice.issued",
+    "invoice.voided",
+    "invoice.paid",
+    "payment.received",
+    "payment.refunded",
+    "dispute.opened",
+    "dispute.closed",
+)
 
 
 def queue_sync(session: Session, event: DomainEvent) -> None:
@@ -31,11 +38,18 @@ def queue_sync(session: Session, event: DomainEvent) -> None:
         return
     connected = session.info.get(CONNECTED_KEY)  # read once per transaction (a webhook emits two)
     if connected is None:
-        connected = session.info[CONNECTED_KEY] = session.exec(select(AccountingConnection.id).where(
-            AccountingConnection.status == "connected")).first() is not None
+        connected = session.info[CONNECTED_KEY] = (
+            session.exec(select(AccountingConnection.id).where(AccountingConnection.status == "connected")).first()
+            is not None
+        )
     if connected:
-        enqueue(session, KIND, {"event_id": event.id, "type": event.type}, f"accounting-sync-{event.id}",
-                summary=f"Accounting sync after {event.type}")
+        enqueue(
+            session,
+            KIND,
+            {"event_id": event.id, "type": event.type},
+            f"accounting-sync-{event.id}",
+            summary=f"Accounting sync after {event.type}",
+        )
         session.info["l2c_accounting_sync_queued"] = True
 
 

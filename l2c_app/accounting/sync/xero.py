@@ -68,9 +68,12 @@ def config() -> XeroConfig | None:
         return None
     api = (os.environ.get("XERO_API_BASE") or "https://api.xero.com").rstrip("/")
     ident = os.environ.get("XERO_IDENTITY_BASE")
-    authorize = f"{ident.rstrip('/')}/connect/authorize" if ident else "https://login.xero.com/identity/connect/authorize"
-    redirect = os.environ.get("XERO_REDIRECT_URI") or get_settings().app_base_url.rstrip("/") + \
-        "/api/accounting/xero/callback"
+    authorize = (
+        f"{ident.rstrip('/')}/connect/authorize" if ident else "https://login.xero.com/identity/connect/authorize"
+    )
+    redirect = (
+        os.environ.get("XERO_REDIRECT_URI") or get_settings().app_base_url.rstrip("/") + "/api/accounting/xero/callback"
+    )
     return XeroConfig(cid, secret, redirect, api, (ident or "https://identity.xero.com").rstrip("/"), authorize)
 
 
@@ -86,9 +89,19 @@ def new_state() -> str:
 
 
 def authorization_url(cfg: XeroConfig, state: str) -> str:
-    return cfg.authorize_url + "?" + urlencode({"response_type": "code", "client_id": cfg.client_id,
-                                                "redirect_uri": cfg.redirect_uri, "scope": " ".join(SCOPES),
-                                                "state": state})
+    return (
+        cfg.authorize_url
+        + "?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": cfg.client_id,
+                "redirect_uri": cfg.redirect_uri,
+                "scope": " ".join(SCOPES),
+                "state": state,
+            }
+        )
+    )
 
 
 def _api_client(cfg: XeroConfig, token: dict):
@@ -97,23 +110,31 @@ def _api_client(cfg: XeroConfig, token: dict):
     from xero_python.api_client.oauth2 import OAuth2Token
 
     holder = {"token": token}
-    client = ApiClient(Configuration(oauth2_token=OAuth2Token(client_id=cfg.client_id,
-                                                              client_secret=cfg.client_secret)),
-                       oauth2_token_getter=lambda: holder["token"],
-                       oauth2_token_saver=lambda t: holder.update(token=t))
+    client = ApiClient(
+        Configuration(oauth2_token=OAuth2Token(client_id=cfg.client_id, client_secret=cfg.client_secret)),
+        oauth2_token_getter=lambda: holder["token"],
+        oauth2_token_saver=lambda t: holder.update(token=t),
+    )
     client._l2c_holder = holder
     # urllib3 would sleep through a 429's Retry-After itself (up to three times): l2c stops the
     # round instead and the next one goes on; connection errors are still retried twice
     import urllib3
 
     client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.util.Retry(
-        total=2, respect_retry_after_header=False, status_forcelist=())
+        total=2, respect_retry_after_header=False, status_forcelist=()
+    )
     return client
 
 
 def _token_dict(access: str | None, refresh: str, expires_in: int = 1800) -> dict:
-    return {"access_token": access, "refresh_token": refresh, "scope": list(SCOPES), "expires_in": expires_in,
-            "token_type": "Bearer", "expires_at": time.time() + expires_in}
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "scope": list(SCOPES),
+        "expires_in": expires_in,
+        "token_type": "Bearer",
+        "expires_at": time.time() + expires_in,
+    }
 
 
 def _grant(cfg: XeroConfig, client, data: dict) -> dict:
@@ -127,10 +148,14 @@ def _grant(cfg: XeroConfig, client, data: dict) -> dict:
         if data["grant_type"] == "refresh_token":
             api.refresh_token_url = url
             return api.refresh_token(data["refresh_token"], list(SCOPES))
-        response, status, _ = client.call_api(url, "POST", header_params={
-            "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+        response, status, _ = client.call_api(
+            url,
+            "POST",
+            header_params={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
             post_params=dict(data, client_id=cfg.client_id, client_secret=cfg.client_secret),
-            auth_settings=None, _preload_content=False)
+            auth_settings=None,
+            _preload_content=False,
+        )
         return api.parse_token_response(response)
     except HTTPStatusException as exc:
         body = (exc.body or b"") if isinstance(exc.body, bytes) else str(exc.body or "").encode()
@@ -149,8 +174,11 @@ def exchange_code(cfg: XeroConfig, code: str, realm_id: str = "") -> Tokens:
     except ReconnectNeeded:
         raise RemoteError("Xero refused the connection (invalid_grant)", "oauth") from None
     client._l2c_holder["token"] = _token_dict(t["access_token"], t["refresh_token"], int(t.get("expires_in", 1800)))
-    tenants = [c for c in IdentityApi(client, base_url=cfg.api_base).get_connections()
-               if (c.tenant_type or "ORGANISATION") == "ORGANISATION"]
+    tenants = [
+        c
+        for c in IdentityApi(client, base_url=cfg.api_base).get_connections()
+        if (c.tenant_type or "ORGANISATION") == "ORGANISATION"
+    ]
     if not tenants:
         raise RemoteError("Xero returned no organisation for this connection", "oauth")
     return Tokens(t["access_token"], t["refresh_token"], str(tenants[0].tenant_id))
@@ -191,8 +219,9 @@ class Xero:
     def _refresh(self) -> None:
         t = _grant(self.cfg, self.client, {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token})
         self.tokens = Tokens(t["access_token"], t["refresh_token"], self.tokens.realm_id)
-        self.client._l2c_holder["token"] = _token_dict(t["access_token"], t["refresh_token"],
-                                                       int(t.get("expires_in", 1800)))
+        self.client._l2c_holder["token"] = _token_dict(
+            t["access_token"], t["refresh_token"], int(t.get("expires_in", 1800))
+        )
         self.on_tokens(self.tokens)
 
     def _call(self, method: str, *args, **kwargs):
@@ -203,8 +232,11 @@ class Xero:
                 return getattr(self.api, method)(self.tokens.realm_id, *args, **kwargs)
             except RateLimitException as exc:
                 wait = (exc.headers or {}).get("Retry-After", "60")
-                raise Throttled(f"Xero's rate limit (60 calls a minute per organisation): retry after {wait} s; "
-                                "the rest waits for the next round", "429") from None
+                raise Throttled(
+                    f"Xero's rate limit (60 calls a minute per organisation): retry after {wait} s; "
+                    "the rest waits for the next round",
+                    "429",
+                ) from None
             except HTTPStatusException as exc:
                 if exc.status == 401 and attempt == 0:
                     self._refresh()
@@ -263,15 +295,24 @@ class Xero:
                 existing = Remote(str(found[0].contact_id))
         if existing is not None:
             body["ContactID"] = existing.remote_id
-        c = self._one(self._call("update_or_create_contacts", {"Contacts": [body]},
-                                 idempotency_key="l2c-customer-" + hashlib.sha256(
-                                     json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]), "contacts")
+        c = self._one(
+            self._call(
+                "update_or_create_contacts",
+                {"Contacts": [body]},
+                idempotency_key="l2c-customer-"
+                + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32],
+            ),
+            "contacts",
+        )
         return Pushed(str(c.contact_id), None, c.name)
 
     def push_item(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         code = payload["name"][:30]
-        body = {"Code": code, "Name": payload["name"][:50],
-                "SalesDetails": {"AccountCode": self.accounts["income_code"]}}
+        body = {
+            "Code": code,
+            "Name": payload["name"][:50],
+            "SalesDetails": {"AccountCode": self.accounts["income_code"]},
+        }
         it = self._one(self._call("update_or_create_items", {"Items": [body]}), "items")
         return Pushed(str(it.item_id), None, it.code)
 
@@ -284,10 +325,17 @@ class Xero:
             if not (qty and qty * unit == net):
                 qty, unit = Decimal(1), net
             refs("item", ln["item"])  # the item is in Xero first
-            out.append({"ItemCode": ln["item"] and self._item_code(ln["item"]), "Description": ln["description"][:4000],
-                        "Quantity": qty, "UnitAmount": _money(unit, cur), "LineAmount": _money(net, cur),
-                        "AccountCode": self.accounts["income_code"],
-                        "TaxAmount": _money(sign * ln["tax_minor"], cur)})
+            out.append(
+                {
+                    "ItemCode": ln["item"] and self._item_code(ln["item"]),
+                    "Description": ln["description"][:4000],
+                    "Quantity": qty,
+                    "UnitAmount": _money(unit, cur),
+                    "LineAmount": _money(net, cur),
+                    "AccountCode": self.accounts["income_code"],
+                    "TaxAmount": _money(sign * ln["tax_minor"], cur),
+                }
+            )
         return out
 
     @staticmethod
@@ -298,10 +346,16 @@ class Xero:
 
     def _document(self, payload: dict, existing: Remote | None, refs: Refs, kind: str) -> dict:
         sign = -1 if kind == "ACCRECCREDIT" else 1
-        body = {"Type": kind, "Contact": {"ContactID": refs("customer", payload["customer"])},
-                "Date": payload["date"], "CurrencyCode": payload["currency"], "LineAmountTypes": "Exclusive",
-                "Status": "AUTHORISED", "Reference": payload["memo"][:255],
-                "LineItems": self._lines(payload, refs, sign)}
+        body = {
+            "Type": kind,
+            "Contact": {"ContactID": refs("customer", payload["customer"])},
+            "Date": payload["date"],
+            "CurrencyCode": payload["currency"],
+            "LineAmountTypes": "Exclusive",
+            "Status": "AUTHORISED",
+            "Reference": payload["memo"][:255],
+            "LineItems": self._lines(payload, refs, sign),
+        }
         if kind == "ACCREC":
             body["InvoiceNumber"], body["DueDate"] = payload["number"][:255], payload["due"]
         else:
@@ -312,16 +366,20 @@ class Xero:
         body = self._document(payload, existing, refs, "ACCREC")
         if existing is not None:
             body["InvoiceID"] = existing.remote_id
-        inv = self._one(self._call("update_or_create_invoices", {"Invoices": [body]},
-                                   idempotency_key=payload["request_id"]), "invoices")
+        inv = self._one(
+            self._call("update_or_create_invoices", {"Invoices": [body]}, idempotency_key=payload["request_id"]),
+            "invoices",
+        )
         return Pushed(str(inv.invoice_id), None, inv.invoice_number)
 
     def push_credit_memo(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
         body = self._document(payload, existing, refs, "ACCRECCREDIT")
         if existing is not None:
             body["CreditNoteID"] = existing.remote_id
-        cn = self._one(self._call("update_or_create_credit_notes", {"CreditNotes": [body]},
-                                  idempotency_key=payload["request_id"]), "credit_notes")
+        cn = self._one(
+            self._call("update_or_create_credit_notes", {"CreditNotes": [body]}, idempotency_key=payload["request_id"]),
+            "credit_notes",
+        )
         return Pushed(str(cn.credit_note_id), None, cn.credit_note_number)
 
     def push_payment(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
@@ -332,32 +390,76 @@ class Xero:
             return Pushed(existing.remote_id, None, None)
         if payload["void"]:
             return Pushed("none", None, None)  # reversed before it reached Xero: nothing to post
-        body = {"Invoice": {"InvoiceID": refs("invoice", payload["invoice"])},
-                "Account": {"AccountID": self.accounts["clearing" if payload["stripe"] else "bank"]},
-                "Date": payload["date"], "Amount": _money(payload["amount_minor"], payload["currency"]),
-                "Reference": (payload.get("reference") or payload["memo"])[:255]}
-        p = self._one(self._call("create_payments", {"Payments": [body]},
-                                 idempotency_key=payload["request_id"]), "payments")
+        body = {
+            "Invoice": {"InvoiceID": refs("invoice", payload["invoice"])},
+            "Account": {"AccountID": self.accounts["clearing" if payload["stripe"] else "bank"]},
+            "Date": payload["date"],
+            "Amount": _money(payload["amount_minor"], payload["currency"]),
+            "Reference": (payload.get("reference") or payload["memo"])[:255],
+        }
+        p = self._one(
+            self._call("create_payments", {"Payments": [body]}, idempotency_key=payload["request_id"]), "payments"
+        )
         return Pushed(str(p.payment_id), None, None)
 
-    def _spend(self, payload: dict, existing: Remote | None, account: str, contact: dict, line_account: str,
-               amount_minor: int, reference: str) -> Pushed:
+    def _spend(
+        self,
+        payload: dict,
+        existing: Remote | None,
+        account: str,
+        contact: dict,
+        line_account: str,
+        amount_minor: int,
+        reference: str,
+    ) -> Pushed:
         cur = payload["currency"]
-        body = {"Type": "SPEND", "Contact": contact, "BankAccount": {"AccountID": self.accounts[account]},
-                "Date": payload["date"], "CurrencyCode": cur, "LineAmountTypes": "NoTax", "Reference": reference[:255],
-                "LineItems": [{"Description": payload["memo"][:4000], "Quantity": Decimal(1),
-                               "UnitAmount": _money(amount_minor, cur), "AccountCode": line_account}]}
+        body = {
+            "Type": "SPEND",
+            "Contact": contact,
+            "BankAccount": {"AccountID": self.accounts[account]},
+            "Date": payload["date"],
+            "CurrencyCode": cur,
+            "LineAmountTypes": "NoTax",
+            "Reference": reference[:255],
+            "LineItems": [
+                {
+                    "Description": payload["memo"][:4000],
+                    "Quantity": Decimal(1),
+                    "UnitAmount": _money(amount_minor, cur),
+                    "AccountCode": line_account,
+                }
+            ],
+        }
         if existing is not None:
             body["BankTransactionID"] = existing.remote_id
-        bt = self._one(self._call("update_or_create_bank_transactions", {"BankTransactions": [body]},
-                                  idempotency_key=payload["request_id"]), "bank_transactions")
+        bt = self._one(
+            self._call(
+                "update_or_create_bank_transactions",
+                {"BankTransactions": [body]},
+                idempotency_key=payload["request_id"],
+            ),
+            "bank_transactions",
+        )
         return Pushed(str(bt.bank_transaction_id), None, None)
 
     def push_fee(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
-        return self._spend(payload, existing, "clearing", {"Name": "Stripe"}, self.accounts["fees_code"],
-                           payload["fee_minor"], payload["number"])
+        return self._spend(
+            payload,
+            existing,
+            "clearing",
+            {"Name": "Stripe"},
+            self.accounts["fees_code"],
+            payload["fee_minor"],
+            payload["number"],
+        )
 
     def push_refund(self, payload: dict, existing: Remote | None, refs: Refs) -> Pushed:
-        return self._spend(payload, existing, "clearing" if payload["stripe"] else "bank",
-                           {"ContactID": refs("customer", payload["customer"])}, self.accounts["income_code"],
-                           payload["amount_minor"], payload.get("reference") or payload["memo"])
+        return self._spend(
+            payload,
+            existing,
+            "clearing" if payload["stripe"] else "bank",
+            {"ContactID": refs("customer", payload["customer"])},
+            self.accounts["income_code"],
+            payload["amount_minor"],
+            payload.get("reference") or payload["memo"],
+        )

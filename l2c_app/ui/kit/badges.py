@@ -8,8 +8,9 @@ from typing import Any
 import reflex as rx
 
 
-def status_badge(status: Any, colors: Mapping[str, str], labels: Mapping[str, str] | None = None,
-                 default: str = "gray", **props: Any) -> rx.Component:
+def status_badge(
+    status: Any, colors: Mapping[str, str], labels: Mapping[str, str] | None = None, default: str = "gray", **props: Any
+) -> rx.Component:
     """A status as a Radix badge: its colour from `colors`, its text from `labels` (else the
     status as stored). `status` may be a Var (a row's field) or a plain string.
 
