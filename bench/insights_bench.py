@@ -52,34 +52,70 @@ def _options(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("INSIGHTS_SCALE", "small"))
     p.add_argument("--fraction", type=float, default=1.0, help="shrink the scale (0 < F <= 1)")
     p.add_argument("--runs", type=int, default=0, help="timed runs per read (default 15 small, 7 issue)")
+    p.add_argument(
+        "--keep",
+        default=os.environ.get("INSIGHTS_BENCH_DB", ""),
+        help="PostgreSQL only: a database name to keep between runs; built (and kept) when missing, "
+        "reused as it is when it exists (the scale is checked), so 1M rows are written once",
+    )
+    p.add_argument("--only", default="", help="time only the reads whose name contains this text")
     opts, _ = p.parse_known_args(argv)
     return opts
 
 
-def _own_postgres_database() -> tuple[str, Callable[[], None]] | None:
-    """A new database on DATABASE_URL's server, and how to drop it; None for SQLite."""
+def _own_postgres_database(keep: str = "") -> tuple[str, Callable[[], None], bool] | None:
+    """A database on DATABASE_URL's server, how to let it go, and whether it already existed;
+    None for SQLite. A new one is dropped at the end, a `keep` one never."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         return None
     from sqlalchemy import create_engine
 
-    name = f"l2c_bench_insights_{secrets.token_hex(4)}"
+    if keep and not re.fullmatch(r"[a-z_][a-z0-9_]*", keep):
+        raise SystemExit("--keep: a lower-case database name (letters, digits, _)")
+    name = keep or f"l2c_bench_insights_{secrets.token_hex(4)}"
     base = "postgresql+psycopg://" + url.split("://", 1)[1]
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        existed = bool(conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first())
+        if not existed:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
     own_url = base.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
 
     def drop() -> None:
         from l2c_app.core.db import get_engine
 
         get_engine().dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not keep:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
 
     os.environ["DATABASE_URL"] = own_url
-    return own_url, drop
+    return own_url, drop, existed
+
+
+def _reuse(url: str, scale: tuple[int, ...]) -> int:
+    """The owner of a kept bench database whose rows match `scale` (else stop: drop it first)."""
+    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench-secret-0123456789abcdef")
+    from l2c_app.core.config import reset_settings
+
+    reset_settings()
+    from sqlalchemy import func, select
+
+    from l2c_app.core.db import migrate, session_scope
+    from l2c_app.core.models import User
+    from l2c_app.pipeline.models import Deal
+    from l2c_app.projects.models import TimeEntry
+
+    migrate(url)
+    with session_scope() as s:
+        owner = s.execute(select(func.min(User.id))).scalar_one()
+        n_entries = s.execute(select(func.count()).select_from(TimeEntry)).scalar_one()
+        n_deals = s.execute(select(func.count()).select_from(Deal)).scalar_one()
+    if owner is None or n_entries != scale[0] * scale[1] or n_deals != scale[3]:
+        raise SystemExit(f"--keep: the kept database holds {n_entries} entries and {n_deals} deals, not this scale")
+    return int(owner)
 
 
 def _insert(s, model, rows) -> None:
@@ -386,17 +422,21 @@ def main() -> None:
     base = SCALES[opts.scale]
     scale = tuple(max(1, round(n * opts.fraction)) if k != 1 else n for k, n in enumerate(base))
     runs = opts.runs or (7 if opts.scale == "issue" else 15)
-    own = _own_postgres_database()
+    own = _own_postgres_database(opts.keep)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `timeout` too drops the bench's database
     try:
-        _run(scale, runs, opts)
+        _run(scale, runs, opts, reuse=bool(own and own[2]))
     finally:
         if own:
             own[1]()
 
 
-def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
-    url, owner_id = fresh_install("insights", allow_postgres=True)
+def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace, reuse: bool = False) -> None:
+    if reuse:
+        url = os.environ["DATABASE_URL"]
+        owner_id = _reuse(url, scale)
+    else:
+        url, owner_id = fresh_install("insights", allow_postgres=True)
     from fastapi.testclient import TestClient
 
     from l2c_app.api.app import build_api
@@ -410,8 +450,11 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
         f"{n_invoices:,} invoices, {n_payments:,} payments"
     )
     start = time.perf_counter()
-    populate(url, owner_id, scale)
-    print(f"  generated in {time.perf_counter() - start:.0f} s: {what}", flush=True)
+    if reuse:
+        print(f"  reusing the kept database ({what})", flush=True)
+    else:
+        populate(url, owner_id, scale)
+        print(f"  generated in {time.perf_counter() - start:.0f} s: {what}", flush=True)
     if url.startswith("postgres"):
         with engine_for(url).connect() as conn:  # a live install has its statistics (autovacuum)
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
@@ -449,6 +492,8 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
     routes = insights_routes(api.openapi())
     digests = []
     for path in routes:
+        if opts.only and opts.only not in path:
+            continue
         row(f"GET {path.split('?')[0]}", timed(get(path), runs))
         body = get(path)().content  # type: ignore[attr-defined]
         digests.append(f"{path.split('?')[0].rsplit('/', 1)[-1]} {hashlib.sha256(body).hexdigest()[:10]}")
