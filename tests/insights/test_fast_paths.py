@@ -103,3 +103,24 @@ def test_the_ledgers_unbilled_age_is_the_same_with_the_shared_day(session, leaky
     shared_row = [r for r in ledger.leaks(session, today, parts={"unbilled": unbilled}) if r["key"] == "unbilled"]
     own_row = [r for r in ledger.leaks(session, today, parts={"unbilled": own}) if r["key"] == "unbilled"]
     assert shared_row == own_row and shared_row[0]["age_days"] == 12
+
+
+def test_the_invoices_client_picker_shows_billings_own_unbilled_figure(session):
+    """`billing.views.client_projects` reads every project at once (`unbilled_totals`): each
+    project's figure is `unbilled_total`'s."""
+    from l2c_app.billing import service as billing
+    from l2c_app.billing.views import client_projects
+
+    s = session
+    w = World(s)
+    today = org_today(s)
+    w.time(120, day=today - timedelta(days=2))
+    other = w.another_project("Other")
+    other.time(45, day=today - timedelta(days=1))
+    idle = w.another_project("Idle")
+    s.commit()
+    rows = {int(r["id"]): r for r in client_projects(s, w.account.id, today)}
+    assert set(rows) == {w.pid, other.pid, idle.pid}
+    for pid, r in rows.items():
+        assert int(r["unbilled_minor"]) == billing.unbilled_total(s, pid, today)
+    assert rows[idle.pid]["has_unbilled"] == "" and rows[w.pid]["has_unbilled"] == "yes"
