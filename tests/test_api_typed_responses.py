@@ -14,6 +14,7 @@ import typing
 import pytest
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import Request
 
 from l2c_app.accounting import api as accounting_api
@@ -234,3 +235,45 @@ def test_the_new_answer_models_keep_every_key_the_services_make(session):
     ]
     for model, raw in cases:
         assert model.model_validate(raw).model_dump(mode="json") == raw, model.__name__
+
+
+class _Line(BaseModel):
+    quantity: int
+
+
+class _Body(BaseModel):
+    deal_id: int
+    lines: list[_Line] = []
+
+
+def test_a_field_error_route_answers_a_bad_body_in_the_domain_error_shape():
+    """Routes that took a dict keep their 422 body now that it is a model (api/validation)."""
+    from fastapi import APIRouter, FastAPI
+    from fastapi.testclient import TestClient
+
+    from l2c_app.api.validation import FieldErrorRoute, field_of
+    from l2c_app.core.errors import DomainError, http_handler
+
+    router = APIRouter(route_class=FieldErrorRoute)
+
+    @router.post("/x")
+    def x(body: _Body) -> dict:
+        return {}
+
+    app = FastAPI()
+    app.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
+    app.include_router(router)
+    client = TestClient(app)
+    r = client.post("/x", json={"deal_id": 1, "lines": [{"quantity": "many"}]})
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "lines[0].quantity"
+    assert r.json()["detail"].startswith("lines[0].quantity: ")
+    r = client.post("/x", json={})
+    assert r.status_code == 422 and r.json()["error"] == {
+        "kind": "invalid",
+        "code": "deal_id.invalid",
+        "field": "deal_id",
+        "message": "is required",
+    }
+    assert field_of(("body", "value", "int")) == "value" and field_of(("query", "limit")) == "limit"
+    assert field_of(("body",)) == "body"
