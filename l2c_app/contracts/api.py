@@ -30,10 +30,9 @@ from l2c_app.contracts import webhooks
 from l2c_app.contracts.api_models import ContractIn, ContractList, ContractOut, VoidIn
 from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import Principal, can
-from l2c_app.core.config import get_settings
 from l2c_app.core.db import session_scope
 from l2c_app.core.errors import DomainError, NotFound
-from l2c_app.integrations import docusign_connect
+from l2c_app.ports import signatures
 
 router = APIRouter(tags=["contracts"], route_class=FieldErrorRoute)
 log = logging.getLogger(__name__)
@@ -164,13 +163,13 @@ def send_contract(
 ) -> ContractOut:
     """Optional body `{"provider": "builtin" | "docusign", "message": {cc, subject, body}}`."""
     payload = payload or ContractSendIn()
-    from l2c_app.integrations.docusign_client import DocuSignError
+    from l2c_app.ports.signatures import SignatureRefused
 
     try:
         contract = svc.send(
             session, principal.actor, contract_id, payload.provider, message=message_of(payload.message)
         )
-    except DocuSignError as exc:
+    except SignatureRefused as exc:
         raise _provider_error(exc) from exc
     return ContractOut(**svc.contract_json(session, contract))
 
@@ -193,11 +192,11 @@ def void_contract(
     principal: Principal = Depends(require("contracts")),
 ) -> ContractOut:
     """Body `{"reason": "..."}` (required). Signing links stop working at once."""
-    from l2c_app.integrations.docusign_client import DocuSignError
+    from l2c_app.ports.signatures import SignatureRefused
 
     try:
         contract = svc.void(session, principal.actor, contract_id, body.reason or "")
-    except DocuSignError as exc:
+    except SignatureRefused as exc:
         raise _provider_error(exc) from exc
     return ContractOut(**svc.contract_json(session, contract))
 
@@ -230,7 +229,7 @@ def signing_pdf(token: str, version: str = "original", session: Session = Depend
 async def docusign_webhook(request: Request) -> JSONResponse:
     raw = await request.body()
     # 1. Authenticity first: nothing is parsed or stored for an unsigned or forged body.
-    if not docusign_connect.verify(raw, request.headers.items(), get_settings().docusign_connect_hmac_keys):
+    if not signatures.provider(signatures.DOCUSIGN).verify_message(raw, request.headers.items()):
         return JSONResponse({"detail": "X-DocuSign-Signature-1: invalid or missing HMAC signature"}, 401)
     # 2. Record the raw event (deduplicated), then 3. apply it.
     try:

@@ -23,6 +23,7 @@ from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import ChangeOrderApproved
 from l2c_app.pipeline.timeline import add_deal_event
+from l2c_app.ports import signatures
 from l2c_app.projects.common import DeliveryError, NotFound, _project, _time_money
 from l2c_app.projects.duration import format_minutes, parse_duration
 from l2c_app.projects.models import (
@@ -193,7 +194,7 @@ def _docusign_signer(session: Session, project: Project):
     is configured; None means the change order goes out as a public link."""
     from l2c_app.contracts.models import Contract, ContractSigner
 
-    if not project.contract_id or not get_settings().docusign_enabled:
+    if not project.contract_id or not signatures.available(signatures.DOCUSIGN):
         return None
     contract = session.get(Contract, project.contract_id)
     if contract is None or contract.provider != "docusign":
@@ -345,7 +346,7 @@ def send_change_order(
     if signer is not None:
         return _send_via_docusign(session, actor, co, project, signer)
     from l2c_app.core.mailmerge import Message, parse_addresses, parse_recipient, rendered
-    from l2c_app.integrations.email import send_mail
+    from l2c_app.ports.mailer import send_mail
 
     to = (message.to if message is not None and message.to else to or "").strip() or _recipient(session, project)
     if not to or "@" not in to:
@@ -542,7 +543,7 @@ def repoll_change_orders(session: Session, client, hours: int = 24) -> list[tupl
     """Ask DocuSign about change-order envelopes (a lost Connect message leaves nothing stuck)."""
     out = []
     for co in stalled_change_orders(session, hours):
-        status = client.envelope_status(co.envelope_id)
+        status = client.status(co.envelope_id)  # client: a signature provider (ports/signatures.py)
         changed = apply_envelope_status(session, co, status, source="docusign:repoll")
         out.append((co.id, status if changed else f"{status} (unchanged)"))
     return out
