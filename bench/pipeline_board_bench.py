@@ -188,7 +188,7 @@ def _browser(url: str, folder: Path) -> None:
                 bare.append((time.perf_counter() - start) * 1000)
         with sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
             )
             pages = []
             for email, password in ((owner_email, "bench-password-1"), ("other@bench.test", "bench-password-2")):
@@ -215,7 +215,14 @@ def _browser(url: str, folder: Path) -> None:
             other.goto(f"{base}/pipeline")
             other.get_by_label("Live updates on").wait_for(timeout=60_000)
             mover.get_by_label("Live updates on").wait_for(timeout=60_000)
-            mine, theirs = [], []
+            frames: dict[str, list[int]] = {"mover": [], "other": []}
+            for name, pg in (("mover", mover), ("other", other)):
+                pg.on("websocket", lambda ws, name=name: ws.on("framereceived", lambda f: frames[name].append(len(f))))
+            mover.reload()  # the websocket is opened again, now with the frame listener
+            other.reload()
+            mover.get_by_label("Live updates on").wait_for(timeout=60_000)
+            other.get_by_label("Live updates on").wait_for(timeout=60_000)
+            mine, theirs, move_frames = [], [], []
             titles = mover.eval_on_selector_all(
                 '[aria-label="Stage New"] [role=article]',
                 "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))",
@@ -227,11 +234,17 @@ def _browser(url: str, folder: Path) -> None:
                 mover.get_by_role("button", name=f"Move {title} to").click()
                 item = mover.get_by_role("menuitem", name="Qualified")
                 item.wait_for()
-                t0 = time.time() * 1000
+                mover.evaluate(_CLICK_AT)
+                n_frames = len(frames["mover"]), len(frames["other"])
                 item.click()
                 seen = [pg.wait_for_function("window.__seenAt", timeout=20_000).json_value() for pg in (mover, other)]
+                t0 = mover.evaluate("window.__clickAt")  # the browser's own click time, not Playwright's
                 mine.append(seen[0] - t0)
                 theirs.append(seen[1] - t0)
+                time.sleep(0.3)  # let the frames of this move arrive before counting them (not part of a timing)
+                move_frames.append(
+                    (sum(frames["mover"][n_frames[0] :]), sum(frames["other"][n_frames[1] :]))
+                )
             browser.close()
         how = f"Redis pub/sub, {env['GRANIAN_WORKERS']} workers" if redis else "in-process broadcast, 1 worker"
         print(
@@ -242,6 +255,11 @@ def _browser(url: str, folder: Path) -> None:
             f"'Move to' visible in the mover's browser: median {statistics.median(mine):.0f} ms "
             f"(max {max(mine):.0f}); in another user's browser (push): median {statistics.median(theirs):.0f} ms "
             f"(max {max(theirs):.0f}); {how}"
+        )
+        print(
+            f"websocket bytes received per move: mover median "
+            f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
+            f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB"
         )
         print(f"bare /api/health round trip, same run: median {statistics.median(bare):.1f} ms")
     finally:
@@ -254,6 +272,10 @@ _WATCH = """(sel) => { window.__seenAt = 0;
   const mark = () => { if (!window.__seenAt && document.querySelector(sel)) { window.__seenAt = Date.now(); } };
   const obs = new MutationObserver(() => { mark(); if (window.__seenAt) obs.disconnect(); });
   obs.observe(document.body, {childList: true, subtree: true}); mark(); }"""
+
+# Records the browser's own time of the next click on a menu item (capture phase: before React).
+_CLICK_AT = """() => { window.__clickAt = 0; document.addEventListener('click', (e) => {
+  if (!window.__clickAt) { window.__clickAt = Date.now(); } }, {capture: true, once: true}); }"""
 
 
 if __name__ == "__main__":
