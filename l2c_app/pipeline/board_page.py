@@ -20,7 +20,7 @@ class DragDiv(rx.el.Div):
     on_drop: rx.EventHandler[no_args_event_spec]
 
 
-def move_menu(card: rx.Var) -> rx.Component:
+def move_menu(card: rx.Var, stages: rx.Var) -> rx.Component:
     """Keyboard alternative to dragging: a menu of the other open stages."""
     return rx.menu.root(
         rx.menu.trigger(
@@ -35,7 +35,7 @@ def move_menu(card: rx.Var) -> rx.Component:
         ),
         rx.menu.content(
             rx.foreach(
-                BoardState.stages,
+                stages.to(list[dict]),
                 lambda s: rx.menu.item(s["name"], on_click=BoardState.move(card["id"], s["id"].to(str))),
             ),
             rx.menu.separator(),
@@ -45,7 +45,11 @@ def move_menu(card: rx.Var) -> rx.Component:
     )
 
 
-def deal_card(card: rx.Var) -> rx.Component:
+@rx.memo
+def deal_card(card: rx.Var[dict], stages: rx.Var[list[dict]], rest: rx.RestProp) -> rx.Component:
+    """One card, a React memo of its own: it reads no state var, only its props (the card and
+    the stages of its menu). The client keeps an unchanged card's object (BoardState.cards is
+    keyed by deal id), so a move re-renders the moved card, not all of them."""
     return DragDiv.create(
         rx.card(
             rx.vstack(
@@ -68,7 +72,7 @@ def deal_card(card: rx.Var) -> rx.Component:
                     ),
                 ),
                 rx.hstack(
-                    move_menu(card),
+                    move_menu(card, stages),
                     rx.button(
                         "Won",
                         size="1",
@@ -93,8 +97,8 @@ def deal_card(card: rx.Var) -> rx.Component:
             size="1",
             width="100%",
         ),
+        rest,  # forwards `key` (React keeps each card by deal id)
         draggable=True,
-        key=card["id"],  # React keeps each card by deal id (not by position): a move re-mounts one card
         on_drag_start=BoardState.start_drag(card["id"]),
         data_testid="deal-card",
         aria_label=card["title"],
@@ -115,7 +119,11 @@ def column(col: rx.Var) -> rx.Component:
                 ),
                 spacing="0",
             ),
-            rx.foreach(col["cards"].to(list[dict]), deal_card),
+            rx.foreach(
+                col["ids"].to(list[str]),
+                # keyed by deal id (not by position): a move re-mounts one card
+                lambda i: deal_card(card=BoardState.cards[i], stages=BoardState.stages, key=i),
+            ),
             rx.cond(
                 col["more"].to(int) > 0,
                 rx.button("Show ", col["more"], " more", size="1", variant="ghost", on_click=BoardState.show_more),
