@@ -13,6 +13,7 @@ from l2c_app.projects.state import (
     DeliverySettingsState,
     ProjectsState,
     TimeState,
+    TimeStatus,
 )
 from l2c_app.ui.composer import ComposerState, composer_dialog
 from l2c_app.ui.layout import PHONE_HIDDEN, PHONE_ONLY, app_page, empty_state, error_callout, field_label, public_page
@@ -780,9 +781,9 @@ def time_page() -> rx.Component:
             rx.heading("Week of ", TimeState.week_label, size="4"),
             rx.spacer(),
             rx.text(
-                TimeState.status,
+                TimeStatus.text,
                 size="2",
-                color_scheme=rx.cond(TimeState.status == "Not saved", "red", "green"),
+                color_scheme=rx.cond(TimeStatus.text == "Not saved", "red", "green"),
                 aria_live="polite",
                 role="status",
             ),

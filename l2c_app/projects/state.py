@@ -398,6 +398,14 @@ def focus_first_cell_js(row_label: str) -> str:
     )
 
 
+class TimeStatus(rx.State):
+    """The time grid's save status ("Saving…", "All changes saved", "Not saved"), a state of its
+    own: the client re-renders what reads a state when any of its vars changes, so a status in
+    TimeState re-rendered the whole grid (280 inputs) twice per save before it showed."""
+
+    text: str = ""
+
+
 class TimeState(AuthState):
     """/time: the signed-in person's weekly grid. Cells save on blur."""
 
@@ -409,7 +417,6 @@ class TimeState(AuthState):
     day_totals: list[str] = []
     week_total: str = "0:00"
     extra_rows: list[str] = []
-    status: str = ""  # "Saving…", "All changes saved"
     week_state: str = ""  # "Not submitted", "Submitted for approval on 17 Nov", "Approved" (projects/weeks)
     error: str = ""
     version: int = 0  # bumped to re-mount the cells with stored values after a refused save
@@ -478,15 +485,21 @@ class TimeState(AuthState):
     def day_total(self) -> str:
         return self.day_totals[self.day_index] if 0 <= self.day_index < len(self.day_totals) else "0:00"
 
+    async def _say(self, status: str) -> None:
+        status_state = await self.get_state(TimeStatus)
+        if status_state.text != status:
+            status_state.text = status
+
     def _go_to_week(self, monday: date) -> None:
         self.monday = monday.isoformat()
-        self.extra_rows, self.error, self.status, self.note_row, self.bad = [], "", "", "", {}
+        self.extra_rows, self.error, self.note_row, self.bad = [], "", "", {}
 
     @rx.event
     @guard("time")
     async def load(self):
         access = current_access()
-        self.error, self.status, self.results, self.search = "", "", [], ""
+        self.error, self.results, self.search = "", [], ""
+        await self._say("")
         fresh = not self.monday
         if fresh:
             self.monday = week_start(self._today()).isoformat()
@@ -501,6 +514,7 @@ class TimeState(AuthState):
         access = current_access()
         base = date.fromisoformat(self.monday) if self.monday else week_start(self._today())
         self._go_to_week(base + timedelta(weeks=weeks) if weeks else week_start(self._today()))
+        await self._say("")
         await self._reload(access.viewer.id)
         if not weeks:
             self.day_index = _index_in_week(self.monday, self._today())
@@ -514,6 +528,7 @@ class TimeState(AuthState):
         target = date.fromisoformat(self.monday) + timedelta(days=self.day_index + int(days))
         if week_start(target).isoformat() != self.monday:
             self._go_to_week(week_start(target))
+            await self._say("")
         self.day_index = (target - week_start(target)).days
         await self._reload(access.viewer.id)
         return None
@@ -532,12 +547,13 @@ class TimeState(AuthState):
                 return  # the refused value, unchanged: still marked
             if text == row[f"c{day_index}"]:  # put back as stored: nothing to save
                 self.bad = {k: v for k, v in self.bad.items() if k != spot}
-                self.error, self.status = "", "" if self.bad else "All changes saved"
+                self.error = ""
+                await self._say("" if self.bad else "All changes saved")
                 await self._reload(access.viewer.id)
                 return
         elif text == row[f"c{day_index}"]:
             return  # nothing changed: no save, no flicker
-        self.status = "Saving…"
+        await self._say("Saving…")
         yield
         project_id, budget_line_id = svc.parse_row_key(key)
         day = date.fromisoformat(self.monday) + timedelta(days=int(day_index))
@@ -557,13 +573,17 @@ class TimeState(AuthState):
             # The typed value stays in its cell, marked, and the message names the cell.
             self.bad = {**self.bad, spot: text}
             self.error = f"{row['label']}, {DAY_NAMES[day.weekday()]} {formats.day(day)}: {_err(exc)}"
-            self.status = "Not saved"
+            await self._say("Not saved")
             await self._reload(access.viewer.id)
             return
         if key not in self.extra_rows:  # keep the row even if the cell was cleared
             self.extra_rows = [*self.extra_rows, key]
         self.bad = {k: v for k, v in self.bad.items() if k != spot}
-        self.error, self.status = "", "Not saved" if self.bad else "All changes saved"
+        self.error = ""
+        await self._say("Not saved" if self.bad else "All changes saved")
+        # The write is committed (run_db): say so now, in a small delta of its own; the re-read
+        # totals follow (the whole grid's rows: the browser's larger render comes after).
+        yield
         await self._reload(access.viewer.id)
 
     @rx.event
@@ -601,7 +621,8 @@ class TimeState(AuthState):
         except (svc.DeliveryError, DurationError) as exc:
             self.error = _err(exc)
             return None
-        self.error, self.status = "", "All changes saved"
+        self.error = ""
+        await self._say("All changes saved")
         await self._reload(access.viewer.id)
         return None
 
@@ -620,7 +641,7 @@ class TimeState(AuthState):
             billable=bool(billable),
         )
         self.rows = [{**r, "billable": "yes" if billable else "no"} if r["key"] == key else r for r in self.rows]
-        self.status = "All changes saved"
+        await self._say("All changes saved")
         return None
 
     @rx.event
