@@ -25,13 +25,7 @@ from l2c_app.events.types import ChangeOrderApproved
 from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.projects.common import DeliveryError, NotFound, _project, _time_money
 from l2c_app.projects.duration import format_minutes, parse_duration
-from l2c_app.projects.models import (
-    BudgetLine,
-    ChangeOrder,
-    Milestone,
-    Project,
-    Retainer,
-)
+from l2c_app.projects.models import BudgetLine, ChangeOrder, Milestone, Project, Retainer
 
 # --- change orders -------------------------------------------------------------------------------
 
