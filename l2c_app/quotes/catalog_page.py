@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from l2c_app.quotes.builder_form import NO_TAX
 from l2c_app.quotes.page_kit import native_select
-from l2c_app.quotes.state import NO_TAX, CatalogState
+from l2c_app.quotes.state import CatalogState
 from l2c_app.ui.layout import empty_state, error_callout, field_label
 
 # --- Settings > Catalog ---------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 from reflex_base.event import no_args_event_spec
 
+from l2c_app.quotes.builder_form import NO_TAX
 from l2c_app.quotes.page_kit import native_select
-from l2c_app.quotes.state import BILLING_KIND_OPTIONS, NO_TAX, BuilderState
+from l2c_app.quotes.state import BILLING_KIND_OPTIONS, BuilderState
 
 # --- the builder ------------------------------------------------------------------------------
 
