@@ -4,6 +4,8 @@ through `run_db`; the states run no query."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
 from l2c_app.core.money import format_money
@@ -139,18 +141,32 @@ def detail_view(session: Session, project_id: int) -> dict:
     }
 
 
+@dataclass
+class ProjectRow:
+    """A row of /projects (a typed row: the page reads `p["name"]` as before)."""
+
+    id: str
+    name: str
+    account: str
+    status: str
+    planned: str
+    burn: str
+    color: str
+    hours: str
+
+
 def list_view(session: Session) -> dict:
     projects = [
-        {
-            "id": str(p["id"]),
-            "name": p["name"],
-            "account": p["account"] or "–",
-            "status": p["status"],
-            "planned": format_money(p["planned_minor"], p["currency"]),
-            "burn": fmt_burn(p["burn"]),
-            "color": level_color(p["level"]),
-            "hours": format_hours(p["actual_minutes"]),
-        }
+        ProjectRow(
+            id=str(p["id"]),
+            name=p["name"],
+            account=p["account"] or "–",
+            status=p["status"],
+            planned=format_money(p["planned_minor"], p["currency"]),
+            burn=fmt_burn(p["burn"]),
+            color=level_color(p["level"]),
+            hours=format_hours(p["actual_minutes"]),
+        )
         for p in svc.list_projects(session)
     ]
     return {"projects": projects, "ready": svc.ready_contracts(session)}

@@ -22,7 +22,7 @@ from l2c_app.projects import service as svc
 from l2c_app.projects import weeks
 from l2c_app.projects.duration import format_minutes
 from l2c_app.projects.project_events import ProjectEvents
-from l2c_app.projects.project_view import detail_view, list_view, public_change_order_view
+from l2c_app.projects.project_view import ProjectRow, detail_view, list_view, public_change_order_view
 from l2c_app.projects.time_grid_events import TimeGridEvents
 from l2c_app.projects.time_grid_rows import DAY_NAMES, day_view_rows, grid_rows, index_in_week
 from l2c_app.ui.guard import current_access, guard
@@ -36,7 +36,7 @@ def _err(exc: Exception) -> str:
 class ProjectsState(ProjectEvents, AuthState):
     """/projects and /projects/[project_id]."""
 
-    projects: list[dict[str, str]] = []
+    projects: list[ProjectRow] = []
     ready: list[dict[str, str]] = []
     head: dict[str, str] = {}
     lines: list[dict[str, str]] = []
