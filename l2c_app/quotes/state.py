@@ -1,5 +1,9 @@
 """UI state of the quotes stage: thin; every rule is in quotes.service, every figure comes
-from quotes.totals (the builder recomputes totals as you type with the same function)."""
+from quotes.totals (the builder recomputes totals as you type with the same function).
+
+What the states read is in page_data (run through `run_db`), the builder's rows and live
+totals in builder_form, the catalog forms in catalog_form; the builder's line and section
+handlers are the mixin builder_line_events (still BuilderState's handlers)."""
 
 from __future__ import annotations
 
