@@ -187,5 +187,5 @@ def job_progress(session: Session, job_id: int) -> dict | None:
     return job_summary(imports.get_job(session, job_id))
 
 
-def import_errors(session: Session, job_id: int, actor: Actor) -> list:
+def import_errors(session: Session, job_id: int, actor: Actor) -> list[tuple[int, str, str]]:
     return imports.error_rows(imports.get_job(session, job_id, actor))

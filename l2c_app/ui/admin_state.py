@@ -1,4 +1,5 @@
-"""State of the shared pages: My day (home), Settings (organisation, seller, tax rounding, API keys), Outbox, Search."""
+"""State of the shared pages: My day (home), Settings (organisation, seller, tax rounding, API keys),
+Outbox, Search. Their components (admin_pages.py and the *_card.py modules) read it; it calls services."""
 
 from __future__ import annotations
 
