@@ -1,28 +1,26 @@
 """UI state of lead capture: the public contact form, the Leads page, lead settings, the bell.
 
-Thin: every rule lives in `leads.service`; handlers check access first, then call it via `run_db`.
+Thin: every rule lives in `leads.service`; handlers check access first, then call it via `run_db`,
+through the plain functions of `leads.page_logic` (session work and the forms' small rules).
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import reflex as rx
-from sqlmodel import Session
 
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import SECTION_ROLES
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
-from l2c_app.core.money import to_minor
 from l2c_app.leads import imports
-from l2c_app.leads import rate_limit as lead_limit
+from l2c_app.leads import page_logic as logic
 from l2c_app.leads import service as svc
+from l2c_app.leads.page_logic import ALL
 from l2c_app.pipeline.service import PipelineError, team_options
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState
-
-ALL = "all"
 
 
 class ContactState(rx.State):
@@ -50,19 +48,11 @@ class ContactState(rx.State):
         yield
         ip = self.router.session.client_ip or None
         try:
-            await run_db(_public_capture, dict(form), ip)
+            await run_db(logic.public_capture, dict(form), ip)
         except svc.LeadError as exc:
             self.errors, self.busy = exc.errors, False
             return
         self.busy, self.done = False, True
-
-
-def _public_capture(session: Session, form: dict, ip: str | None) -> None:
-    rules = svc.lead_settings(session)
-    wait = lead_limit.public_post_wait(ip, rules["rate_limit_per_minute"])
-    if wait:
-        raise svc.LeadError({"detail": f"Too many requests from your address. Try again in {wait} seconds."})
-    svc.capture(session, form, trusted=False, ip=ip, actor=Actor("web", None, "contact form"), rules=rules)
 
 
 class LeadsState(AuthState):
@@ -96,29 +86,13 @@ class LeadsState(AuthState):
 
     @rx.var
     def export_url(self) -> str:
-        return "/api/v1/leads.csv?" + urlencode(self._filters_q())
+        return logic.export_url(*self._filter_values())
 
-    def _filters_q(self) -> dict:
-        return {
-            k: v
-            for k, v in {
-                "q": self.q,
-                "status": self.status,
-                "owner": "" if self.owner == ALL else self.owner,
-                "source": "" if self.source == ALL else self.source,
-                "age": "" if self.age == ALL else self.age,
-            }.items()
-            if v
-        }
+    def _filter_values(self) -> tuple[str, str, str, str, str]:
+        return self.q, self.status, self.owner, self.source, self.age
 
     def _filters(self) -> dict:
-        return dict(
-            q=self.q,
-            status="" if self.status == ALL else self.status,
-            owner_id=int(self.owner) if self.owner not in (ALL, "") else None,
-            source="" if self.source == ALL else self.source,
-            age="" if self.age == ALL else self.age,
-        )
+        return logic.list_filters(*self._filter_values())
 
     async def _reload(self):
         res = await run_db(
@@ -148,7 +122,7 @@ class LeadsState(AuthState):
 
     async def _open_detail(self, lead_id: int):
         try:
-            self.detail = await run_db(_lead_detail, lead_id, self.org_timezone)
+            self.detail = await run_db(logic.lead_detail, lead_id, self.org_timezone)
             self.detail_open = True
         except svc.LeadError:
             self.detail, self.detail_open = {}, False
@@ -211,7 +185,7 @@ class LeadsState(AuthState):
 
     @rx.event
     async def qualify(self, lead_id: int):
-        return (await self._act(_qualify, int(lead_id), ok="Lead qualified."))[1]
+        return (await self._act(logic.qualify, int(lead_id), ok="Lead qualified."))[1]
 
     @rx.event
     def ask_disqualify(self, lead_id: int):
@@ -223,7 +197,7 @@ class LeadsState(AuthState):
 
     @rx.event
     async def disqualify(self, form: dict):
-        done, event = await self._act(_disqualify, self.disq_id, form.get("reason", ""), ok="Lead disqualified.")
+        done, event = await self._act(logic.disqualify, self.disq_id, form.get("reason", ""), ok="Lead disqualified.")
         if done:
             self.disq_open = False
         return event
@@ -239,15 +213,15 @@ class LeadsState(AuthState):
     @rx.event
     @guard("leads")
     async def convert(self, form: dict):
-        currency = await run_db(_org_currency)
+        currency = await run_db(logic.org_currency)
         try:
-            value = to_minor(form.get("value") or "0", currency) if (form.get("value") or "").strip() else 0
+            value = logic.deal_value(form.get("value"), currency)
         except (ValueError, ArithmeticError):
             self.error = "Deal value: enter an amount like 1200 or 1,200.50."
             return None
         try:
             deal_id = await run_db(
-                _convert, self._actor(), self.conv_id, value, (form.get("title") or "").strip() or None
+                logic.convert, self._actor(), self.conv_id, value, (form.get("title") or "").strip() or None
             )
         except (svc.LeadError, PipelineError) as exc:
             self.error = str(exc)
@@ -259,46 +233,16 @@ class LeadsState(AuthState):
     @rx.event
     async def assign(self, lead_id: int, owner_id: str):
         return (
-            await self._act(_assign, int(lead_id), int(owner_id), ok="Lead handed over; the new owner is notified.")
+            await self._act(
+                logic.assign, int(lead_id), int(owner_id), ok="Lead handed over; the new owner is notified."
+            )
         )[1]
 
     @rx.event
     async def merge(self, primary_id: int, dup_id: int):
-        return (await self._act(_merge, int(primary_id), int(dup_id), ok="Duplicate merged into the original lead."))[1]
-
-
-def _org_currency(session: Session) -> str:
-    from l2c_app.core.auth import get_organisation
-
-    org = get_organisation(session)
-    return org.currency if org else "EUR"
-
-
-def _lead_detail(session: Session, lead_id: int, tz: str) -> dict:
-    from l2c_app.core.auth import list_users
-
-    lead = svc.get_lead(session, lead_id)
-    return svc.lead_row(lead, {u.id: u for u in list_users(session)}, tz)
-
-
-def _assign(session: Session, actor: Actor, lead_id: int, owner_id: int) -> None:
-    svc.assign(session, actor, lead_id, owner_id)
-
-
-def _qualify(session: Session, actor: Actor, lead_id: int) -> None:
-    svc.qualify(session, actor, lead_id)
-
-
-def _disqualify(session: Session, actor: Actor, lead_id: int, reason: str) -> None:
-    svc.disqualify(session, actor, lead_id, reason)
-
-
-def _convert(session: Session, actor: Actor, lead_id: int, value: int, title: str | None) -> int:
-    return svc.convert(session, actor, lead_id, value_minor=value, title=title).id
-
-
-def _merge(session: Session, actor: Actor, primary_id: int, dup_id: int) -> None:
-    svc.merge(session, actor, primary_id, dup_id)
+        return (
+            await self._act(logic.merge, int(primary_id), int(dup_id), ok="Duplicate merged into the original lead.")
+        )[1]
 
 
 class LeadSettingsState(AuthState):
@@ -316,7 +260,7 @@ class LeadSettingsState(AuthState):
         self.team = [u for u in await run_db(team_options) if u["role"] in SECTION_ROLES["leads"]]
         s = await run_db(svc.lead_settings)
         self.mode, self.users = s["mode"], [str(u) for u in s["users"]]
-        self.rules = [{"source": k, "user": str(v)} for k, v in s["by_source"].items()]
+        self.rules = logic.rules_from_settings(s["by_source"])
         self.consent_text, self.rate_limit = s["consent_text"], str(s["rate_limit_per_minute"])
         return None
 
@@ -353,7 +297,7 @@ class LeadSettingsState(AuthState):
                 self._actor(),
                 mode=self.mode,
                 users=[int(u) for u in self.users],
-                by_source={r["source"]: int(r["user"]) for r in self.rules if r["source"] and r["user"]},
+                by_source=logic.rules_by_source(self.rules),
                 consent_text=form.get("consent_text", ""),
                 rate_limit_per_minute=form.get("rate_limit") or None,
             )
@@ -395,9 +339,6 @@ class BellState(AuthState):
         return None
 
 
-SKIP = "-"
-
-
 class ImportState(AuthState):
     """CSV import: upload, map columns, preview, then a background task imports in chunks of 500
     rows and reports progress; the UI never waits on it.
@@ -432,11 +373,10 @@ class ImportState(AuthState):
 
     @rx.var
     def fields(self) -> list[str]:
-        return list(svc.CONTACT_FIELDS if self.kind == "contacts" else svc.IMPORT_FIELDS)
+        return logic.import_fields(self.kind)
 
     def _guess(self) -> dict[str, str]:
-        guess = svc.guess_contact_mapping if self.kind == "contacts" else svc.guess_mapping
-        return {f: (h or SKIP) for f, h in guess(self.headers).items()}
+        return logic.guessed_mapping(self.kind, self.headers)
 
     @rx.event
     def set_kind(self, kind: str):
@@ -453,22 +393,15 @@ class ImportState(AuthState):
         if not self.running:
             self.error = ""
             viewer_id = current_access().viewer.id
-            job = await run_db(lambda s: _job_summary(imports.unfinished_for(s, viewer_id)))
+            job = await run_db(logic.interrupted_import, viewer_id)
             if job:
-                self.interrupted_id = job["id"]
-                self.interrupted_text = (
-                    f"The import of {job['filename']} stopped after {job['done_rows']:,} of "
-                    f"{job['row_count']:,} rows ({job['imported']:,} imported). "
-                    "Resume it to import the remaining rows; rows already written are "
-                    "not imported again."
-                )
+                self.interrupted_id, self.interrupted_text = job["id"], logic.interrupted_text(job)
             else:
                 self.interrupted_id, self.interrupted_text = 0, ""
         return None
 
     def _refresh_preview(self):
-        mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
-        self.preview = [svc.map_row(self.headers, r, mapping) for r in self._rows[:5]]
+        self.preview = logic.preview(self.headers, self._rows, self.mapping)
 
     @rx.event
     @guard("leads")
@@ -482,9 +415,7 @@ class ImportState(AuthState):
         name = files[0].name or "upload.csv"
         try:
             actor, kind = self._actor(), self.kind
-            job = await run_db(
-                lambda s: _job_summary(imports.create_job(s, actor, kind=kind, filename=name, raw=raw), preview=True)
-            )
+            job = await run_db(logic.upload_job, actor, kind, name, raw)
         except svc.LeadError as exc:  # the file is not a CSV we can read
             self.error = str(exc)
             return None
@@ -512,17 +443,10 @@ class ImportState(AuthState):
                 return access.denial()
             if self.running or not self.job_id:
                 return None
-            mapping = {f: (h if h != SKIP else "") for f, h in self.mapping.items()}
+            mapping = logic.chosen_mapping(self.mapping)
             actor, job_id, kind = Actor("user", access.viewer.id), self.job_id, self.kind
-
-            def begin(s):
-                # The same file again (e.g. as contacts after leads): a new job over the stored rows.
-                started = imports.get_job(s, job_id, actor).status != "uploaded"
-                jid = imports.again(s, job_id, actor).id if started else job_id
-                return imports.start_job(s, imports.set_kind_and_mapping(s, jid, actor, kind, mapping).id, actor).id
-
             try:
-                job_id = await run_db(begin)
+                job_id = await run_db(logic.begin_import, job_id, actor, kind, mapping)
             except DomainError as exc:
                 self.error = ui_message(exc)
                 return None
@@ -542,7 +466,7 @@ class ImportState(AuthState):
                 return None
             actor, job_id = Actor("user", access.viewer.id), self.interrupted_id
             try:
-                job = await run_db(lambda s: _job_summary(imports.resume(s, job_id, actor), preview=True))
+                job = await run_db(logic.resume_job, job_id, actor)
             except DomainError as exc:
                 self.error = ui_message(exc)
                 return None
@@ -559,7 +483,7 @@ class ImportState(AuthState):
         """Run the stored job chunk by chunk (each chunk one transaction with its progress)."""
         try:
             while await run_db(imports.run_chunk, job_id, actor):
-                job = await run_db(lambda s: _job_summary(imports.get_job(s, job_id)))
+                job = await run_db(logic.job_progress, job_id)
                 async with self:
                     self.done_rows, self.imported = job["done_rows"], job["imported"]
                     self.duplicates, self.error_count = job["duplicates"], job["error_rows"]
@@ -579,29 +503,5 @@ class ImportState(AuthState):
     @guard("leads")
     async def download_errors(self):
         job_id, actor = self.job_id, self._actor()
-        errors = await run_db(lambda s: imports.error_rows(imports.get_job(s, job_id, actor)))
+        errors = await run_db(logic.import_errors, job_id, actor)
         return rx.download(data=svc.errors_csv(errors), filename="import-errors.csv")
-
-
-def _job_summary(job, preview: bool = False) -> dict | None:
-    """Plain figures of an import job for the page (state holds no ORM rows)."""
-    if job is None:
-        return None
-    out = {
-        "id": job.id,
-        "kind": job.kind,
-        "filename": job.filename,
-        "row_count": job.row_count,
-        "done_rows": job.done_rows,
-        "imported": job.imported,
-        "duplicates": job.duplicates,
-        "error_rows": len({e[0] for e in job.errors}),
-        "headers": list(job.headers),
-        "mapping": {
-            f: (job.mapping.get(f) or SKIP)
-            for f in (svc.CONTACT_FIELDS if job.kind == "contacts" else svc.IMPORT_FIELDS)
-        },
-    }
-    if preview:
-        out["preview_rows"] = [list(r) for r in job.rows[:5]]
-    return out

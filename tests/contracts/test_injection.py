@@ -115,7 +115,7 @@ def test_bold_of_the_template_still_works_and_escapes_are_not_printed(session, h
 
 
 def test_signing_page_renders_links_as_text_and_images_as_nothing():
-    from l2c_app.contracts.pages import DOCUMENT_COMPONENTS, document_markdown
+    from l2c_app.contracts.document_view import DOCUMENT_COMPONENTS, document_markdown
 
     markdown = document_markdown("x")
     code = markdown.children[0]._get_custom_code()

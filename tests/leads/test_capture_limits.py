@@ -135,7 +135,7 @@ def test_honeypot_and_invalid_posts_count_against_the_ip(client, team, session):
 
 
 def test_public_form_state_path_uses_the_same_limit(team, session):
-    from l2c_app.leads.state import _public_capture
+    from l2c_app.leads.page_logic import public_capture as _public_capture
 
     _limit(session, team, 2)
     _public_capture(session, {"name": "A", "email": "a@c.test"}, "203.0.113.9")
