@@ -221,7 +221,10 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
         audit_values(actor, "status_from_ledger", "invoice", row.id, {k: getattr(row, k) for k in changed}, changed),
     )
     if row.status != after["status"] and after["status"] == "paid":  # every deal it bills (one query if none set)
-        add_invoice_event(session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
+        if getattr(row, "deal_ids", None) != []:  # a row that knows it bills no deal: no timeline text to format
+            add_invoice_event(
+                session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})"
+            )
         emit_invoice(session, "invoice.paid", row)
     if row.payment_link_id:  # deactivating calls Stripe; the ORM object costs nothing next to that
         after_payment(session, _get_invoice(session, row.id, lock=True))
