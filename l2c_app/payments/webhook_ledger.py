@@ -5,12 +5,13 @@ the Stripe reads made before the write transaction (`prefetch`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -102,12 +103,36 @@ def _insert_payment(
         "updated_at": now,
     }
     conn = session.connection()
-    new_id = conn.execute(_INSERT_PAYMENT[conn.dialect.name == "postgresql"], values).scalar_one_or_none()
+    after = {k: v.isoformat() if isinstance(v, (date, datetime)) else v for k, v in values.items()}
+    if conn.dialect.name == "postgresql":  # one round trip: the payment and its audit row in one statement
+        audit = audit_values(STRIPE, "create", "payment", None, None, None)
+        new_id = conn.execute(
+            _PG_PAYMENT_AND_AUDIT,
+            {**values, **{f"a_{k}": v for k, v in audit.items()}, "a_after": json.dumps(after)},
+        ).scalar_one_or_none()
+        return None if new_id is None else NewPayment(new_id, values["invoice_id"], status)
+    new_id = conn.execute(_INSERT_PAYMENT[0], values).scalar_one_or_none()
     if new_id is None:
         return None
-    after = {"id": new_id, **{k: v.isoformat() if isinstance(v, (date, datetime)) else v for k, v in values.items()}}
-    conn.execute(AUDIT_INSERT, audit_values(STRIPE, "create", "payment", new_id, None, after))
+    conn.execute(AUDIT_INSERT, audit_values(STRIPE, "create", "payment", new_id, None, {"id": new_id, **after}))
     return NewPayment(new_id, values["invoice_id"], status)
+
+
+_PAYMENT_COLUMNS = (
+    "invoice_id, account_id, amount_minor, currency, method, status, received_on, reference, "
+    "stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id, recorded_by_id, stripe_foreign, "
+    "created_at, updated_at"
+)
+# PostgreSQL: INSERT ... ON CONFLICT DO NOTHING and its audit row (the same values as the two
+# statements SQLite runs: `after` is the row's values plus its new id) in one statement.
+_PG_PAYMENT_AND_AUDIT = text(
+    f"WITH p AS (INSERT INTO payment ({_PAYMENT_COLUMNS}) "
+    f"VALUES ({', '.join(':' + c.strip() for c in _PAYMENT_COLUMNS.split(','))}) "
+    "ON CONFLICT DO NOTHING RETURNING id) "
+    "INSERT INTO auditlog (at, user_id, actor, action, entity, entity_id, before, after) "
+    "SELECT :a_at, :a_user_id, :a_actor, :a_action, :a_entity, p.id, NULL, "
+    "(jsonb_build_object('id', p.id) || CAST(:a_after AS jsonb))::json FROM p RETURNING entity_id"
+)
 
 
 def _find_payment(
