@@ -9,7 +9,8 @@ would have written. `reference_path()` sends the same values through the ORM ins
 reference the twin tests compare with; tests/test_row_writes.py).
 
 The caller's pending ORM objects are flushed first when there are any, so a row written here
-never lands before an object it follows (a foreign key to it, an audit of it).
+never lands before an object it follows (a foreign key to it, an audit of it). The text limits
+the ORM checks before every flush (core/textlimits.py) are checked here too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
+
+from l2c_app.core.textlimits import check_row
 
 _reference = False
 
@@ -65,6 +68,14 @@ def row_values(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _Row:
+    """`values` seen as a row of `model` (what textlimits.check_row reads)."""
+
+    def __init__(self, model: type[SQLModel], values: dict[str, Any]) -> None:
+        self.__table__ = model.__table__  # type: ignore[attr-defined]
+        self.__dict__.update(values)
+
+
 def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) -> int:
     """Insert one `model` row with `values` (defaults filled in) in the session's transaction; its id."""
     full = row_values(model, values)
@@ -73,6 +84,7 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
         session.add(obj)
         session.flush()
         return obj.id  # type: ignore[attr-defined]
+    check_row(_Row(model, full))
     if session.new:  # keep the order of the caller's writes
         session.flush()
     return int(session.connection().execute(_insert(model), full).scalar_one())
@@ -92,6 +104,7 @@ def insert_object(session: Session, obj: SQLModel) -> SQLModel:
         session.flush()
         return obj
     model = type(obj)
+    check_row(obj)
     if session.new:
         session.flush()
     new_id = session.connection().execute(_insert(model), {k: getattr(obj, k) for k in _columns(model)}).scalar_one()

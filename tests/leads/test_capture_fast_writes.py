@@ -146,3 +146,24 @@ def test_the_process_cache_drops_rules_and_people_when_they_change(session, team
     session.execute(text('UPDATE "user" SET is_active = :t WHERE id = :i'), {"t": True, "i": team.sofia.id})
     assert team.sofia.id in rules_cache.people(session)[1]
     assert session.exec(select(Activity)).all() == []
+
+
+def test_core_inserts_keep_the_text_limits_the_orm_flush_checks(session, team):
+    import pytest
+
+    from l2c_app.core.errors import DomainError
+
+    too_long = {"user_id": team.sam.id, "kind": "k", "text": "t", "link": "/" + "x" * 400}
+    for path in (reference_path, None):
+        with pytest.raises(DomainError) as exc, path() if path else _nothing():
+            insert_row(session, Notification, too_long)
+        assert exc.value.field == "link"
+        session.rollback()
+    with pytest.raises(DomainError):
+        insert_object(session, Lead(name="N", email="n@x.test", ip="1" * 65))
+
+
+def _nothing():
+    from contextlib import nullcontext
+
+    return nullcontext()
