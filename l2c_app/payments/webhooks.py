@@ -41,8 +41,10 @@ Speed (issue 7 wants >= 500 events/s on SQLite; `bench/billing_bench.py` measure
 in one transaction, built once and executed with values (Core, not ORM objects): event
 INSERT ... ON CONFLICT DO NOTHING, invoice row lock, payment INSERT ... ON CONFLICT DO
 NOTHING (a conflict means we know the payment: the ORM path moves it forward), audit,
-one ledger query, invoice UPDATE, audit, event outcome. Rare paths (refunds, disputes,
-overpayment credits, link deactivation) stay on the ORM.
+one ledger query, invoice UPDATE, audit, two domain events (Core inserts), event outcome;
+on PostgreSQL the payment and its audit are one statement, the invoice UPDATE and its audit
+another (8 round trips). Rare paths (refunds, disputes, overpayment credits, link
+deactivation) stay on the ORM.
 """
 
 from __future__ import annotations
