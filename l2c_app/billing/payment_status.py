@@ -213,15 +213,19 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
     }
     changed = {k: v for k, v in after.items() if getattr(row, k) != v}
     conn = session.connection()
-    if changed:
-        conn.execute(_UPDATE_INVOICE, {**changed, "invoice_id_": row.id})
     # Same audit row as record_update(action="status_from_ledger"): written even when nothing moved.
-    conn.execute(
-        AUDIT_INSERT,
-        audit_values(actor, "status_from_ledger", "invoice", row.id, {k: getattr(row, k) for k in changed}, changed),
-    )
+    audit = audit_values(actor, "status_from_ledger", "invoice", row.id, {k: getattr(row, k) for k in changed}, changed)
+    if changed and conn.dialect.name == "postgresql":  # one round trip: the UPDATE as a CTE of the audit INSERT
+        conn.execute(AUDIT_INSERT.add_cte(update(Invoice).where(Invoice.id == row.id).values(**changed).cte()), audit)
+    else:
+        if changed:
+            conn.execute(_UPDATE_INVOICE, {**changed, "invoice_id_": row.id})
+        conn.execute(AUDIT_INSERT, audit)
     if row.status != after["status"] and after["status"] == "paid":  # every deal it bills (one query if none set)
-        add_invoice_event(session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})")
+        if getattr(row, "deal_ids", None) != []:  # a row that knows it bills no deal: no timeline text to format
+            add_invoice_event(
+                session, row, f"Invoice {row.number} paid ({format_money(row.total_minor, row.currency)})"
+            )
         emit_invoice(session, "invoice.paid", row)
     if row.payment_link_id:  # deactivating calls Stripe; the ORM object costs nothing next to that
         after_payment(session, _get_invoice(session, row.id, lock=True))

@@ -105,6 +105,14 @@ def record_create(session: Session, actor: Actor, obj: SQLModel) -> AuditLog:
     return _write(session, actor, "create", _entity(obj), obj.id, None, snapshot(obj))  # type: ignore[attr-defined]
 
 
+def record_create_row(session: Session, actor: Actor, entity: str, entity_id: int, after: dict[str, Any]) -> int:
+    """`record_create` for a row already inserted, as one Core INSERT (core/row_writes.py): hot
+    paths (lead capture) that hold the snapshot already and need no AuditLog object back."""
+    from l2c_app.core.row_writes import insert_row
+
+    return insert_row(session, AuditLog, audit_values(actor, "create", entity, entity_id, None, after))
+
+
 def record_update(
     session: Session, actor: Actor, obj: SQLModel, before: dict[str, Any], action: str = "update"
 ) -> AuditLog | None:

@@ -20,6 +20,8 @@ from sqlmodel import Session
 from l2c_app.core.models import Document
 
 DEFAULT_MAILER = "l2c_app.integrations.email:send_mail"
+# The same message as a plain Core insert when no SMTP is configured (notifications: every lead).
+DEFAULT_PLAIN_MAILER = "l2c_app.integrations.email:send_plain_mail"
 
 
 class Mailer(Protocol):
@@ -48,8 +50,8 @@ def use_mailer(mailer: Mailer | None) -> None:
 
 
 @functools.cache
-def _default() -> Mailer:
-    module, _, name = DEFAULT_MAILER.partition(":")
+def _default(path: str = DEFAULT_MAILER) -> Mailer:
+    module, _, name = path.partition(":")
     mailer: Mailer = getattr(importlib.import_module(module), name)
     return mailer
 
@@ -74,3 +76,18 @@ def send_mail(
     }
     mail = _override or _default()
     return mail(session, to=to, subject=subject, body=body, link=link, related=related, **extra)
+
+
+def send_plain_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    link: str | None = None,
+    related: tuple[str, int] | None = None,
+) -> object:
+    """`send_mail` for a message nobody reads back (no attachment, no outcome hook): the built-in
+    mailer writes it as one Core insert; a mailer plugged in with `use_mailer` receives it as usual."""
+    mailer = _override or _default(DEFAULT_PLAIN_MAILER)
+    return mailer(session, to=to, subject=subject, body=body, link=link, related=related)

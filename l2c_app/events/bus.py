@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from l2c_app.core.row_writes import insert_row, row_values
 from l2c_app.events.models import DomainEvent
 from l2c_app.events.types import EVENT_TYPES, field_names
 
@@ -76,7 +77,11 @@ def _org_id(session: Session) -> int | None:
 
 
 def emit(session: Session, event_type: str, payload: Any) -> DomainEvent:
-    """Record `event_type` with its payload (the type's dataclass, or a dict of its fields)."""
+    """Record `event_type` with its payload (the type's dataclass, or a dict of its fields).
+
+    The row is a plain Core insert (no ORM flush: 45 % of a webhook's CPU went to this flush);
+    the caller's pending objects are flushed first, as the ORM insert did. The returned event
+    is not in the session (nothing reads it back through the ORM)."""
     spec = EVENT_TYPES.get(event_type)
     if spec is None:
         raise ValueError(f"unknown event type {event_type!r}")
@@ -90,15 +95,18 @@ def emit(session: Session, event_type: str, payload: Any) -> DomainEvent:
         if unknown:
             raise TypeError(f"{event_type}: unknown payload fields {sorted(unknown)}")
         data = asdict(cls(**payload))  # missing required fields raise here
-    event = DomainEvent(
-        type=event_type,
-        org_id=_org_id(session),
-        subject_kind=subject_kind,
-        subject_id=data.get(subject_field),
-        payload=data,
+    values = row_values(
+        DomainEvent,
+        {
+            "type": event_type,
+            "org_id": _org_id(session),
+            "subject_kind": subject_kind,
+            "subject_id": data.get(subject_field),
+            "payload": data,
+        },
     )
-    session.add(event)
-    session.flush()
+    # One Core INSERT (core/row_writes.py); the subscribers get the row as a (transient) object.
+    event = DomainEvent(id=insert_row(session, DomainEvent, values), **values)
     for fn in subscribers_of(event_type):
         fn(session, event)
     return event

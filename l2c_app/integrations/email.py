@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import Document, OutboxMessage
+from l2c_app.core.row_writes import insert_row
 from l2c_app.core.timeutil import utcnow
 from l2c_app.outbox.service import Permanent, enqueue, handler, on_failed, write_scope
 
@@ -67,6 +68,31 @@ def send_mail(
             payload["on_outcome"] = on_outcome
         enqueue(session, "email", payload, f"email:{msg.id}", summary=f"E-mail to {to}: {subject}", related=related)
     return msg
+
+
+def send_plain_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    link: str | None = None,
+    related: tuple[str, int] | None = None,
+) -> int:
+    """`send_mail` of a plain message as one Core insert (core/row_writes.py), its id. With SMTP
+    it is `send_mail` (the message and its delivery effect, through the ORM)."""
+    if get_settings().smtp_url:
+        msg = send_mail(session, to=to, subject=subject, body=body, link=link, related=related)
+        return int(msg.id or 0)
+    values = {
+        "to": to,
+        "subject": subject,
+        "body": body,
+        "link": link,
+        "related_entity": related[0] if related else None,
+        "related_id": related[1] if related else None,
+    }
+    return insert_row(session, OutboxMessage, values)
 
 
 def _outcome(session: Session, effect_payload: dict, msg: OutboxMessage) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import stripe
 
 from l2c_app.core.config import get_settings
+from l2c_app.ports.payments import EVENT_TYPES as PAYMENT_EVENT_TYPES
 from l2c_app.ports.payments import GatewayRefused, LinkRequest, PaymentLink
 
 log = logging.getLogger(__name__)
@@ -35,26 +36,8 @@ class StripeNotConfigured(RuntimeError):
 
 # The one place the Stripe API version is chosen: the version stripe 16.x is generated for.
 API_VERSION = "2026-10-28.endive"
-# The event types l2c handles (payments/webhooks.HANDLERS checks it is the same list): the
-# sync asks Stripe only for these, and README tells the operator to subscribe to these.
-EVENT_TYPES = (
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "payment_intent.succeeded",
-    "charge.refunded",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-    "charge.refund.updated",
-    "charge.dispute.created",
-    "charge.dispute.updated",
-    "charge.dispute.closed",
-    "charge.dispute.funds_withdrawn",
-    "charge.dispute.funds_reinstated",
-    "payout.paid",
-    "payout.failed",
-)
+# The event types l2c handles: the payments port's list (the stages read it there).
+EVENT_TYPES = PAYMENT_EVENT_TYPES
 
 
 @lru_cache(maxsize=4)

@@ -25,6 +25,7 @@ from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
 from l2c_app.leads import rate_limit as lead_limit
+from l2c_app.leads import rules_cache
 from l2c_app.leads import service as svc
 from l2c_app.leads.api_models import ConvertIn, LeadCreated, LeadIn, LeadList, LeadOut
 from l2c_app.leads.models import Lead
@@ -64,7 +65,7 @@ class _Limited(Exception):
 
 
 def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor: Actor) -> dict:
-    rules = svc.lead_settings(session)  # read once: the limit here, the assignment rules in capture
+    rules = rules_cache.lead_rules(session)  # per process: the limit here, the assignment rules in capture
     if not trusted:
         # Every public post counts (stored, invalid or honeypot); no database statement.
         wait = lead_limit.public_post_wait(ip, rules["rate_limit_per_minute"])

@@ -19,14 +19,15 @@ from typing import Any
 from sqlalchemy import bindparam, func, text, union_all
 from sqlmodel import Session, col, select
 
-from l2c_app.core.audit import SYSTEM, Actor, record_create
+from l2c_app.core.audit import SYSTEM, Actor, record_create_row, snapshot
 from l2c_app.core.auth import can
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
+from l2c_app.core.row_writes import insert_object, insert_row
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import LeadCreated
-from l2c_app.leads import write_gate
+from l2c_app.leads import rules_cache, write_gate
 from l2c_app.leads.common import (
     DEFAULT_RATE_LIMIT,
     FREE_MAIL,
@@ -119,21 +120,23 @@ def _last_owner_statement(size: int) -> Any:
 
 
 def _context(session: Session, rules: dict | None = None) -> dict:
-    """What stays the same across the captures of one transaction: the rules and the active people.
+    """What stays the same across captures: the rules and the active people.
 
-    One read of the organisation and one of the users per transaction (an import chunk shares
-    it across its rows through `leads_import_cache`)."""
+    Kept per process (leads/rules_cache.py: dropped when a commit changes the organisation or a
+    user, and after a second); an import chunk also shares its rotation across its rows through
+    `leads_import_cache`."""
     cache = session.info.get("leads_import_cache")
     ctx = cache if cache is not None else {}
     if "rules" not in ctx:
-        ctx["rules"] = rules if rules is not None else lead_settings(session)
+        ctx["rules"] = rules if rules is not None else rules_cache.lead_rules(session)
     if "users" not in ctx:
-        ctx["users"] = {u.id: u for u in session.exec(select(User).where(User.is_active).order_by(User.id))}
-        ctx["active"] = {uid: u for uid, u in ctx["users"].items() if can(u.role, "leads")}
+        ctx["users"], ctx["active"] = rules_cache.people(session)
     return ctx
 
 
-def choose_owner(session: Session, source: str, rules: dict | None = None, ctx: dict | None = None) -> User | None:
+def choose_owner(
+    session: Session, source: str, rules: dict | None = None, ctx: dict | None = None
+) -> rules_cache.Person | None:
     """Who gets a new lead: by source, else round-robin among the chosen users, else the org owner.
 
     Round-robin is stateless: the next user after the owner of the latest lead given to one of
@@ -282,7 +285,7 @@ def capture(
         return CaptureResult(None)  # honeypot: a bot filled the hidden field
     clean = validate(data, trusted)
     ctx = _context(session, rules)
-    owner: User | None = None
+    owner: rules_cache.Person | None = None
     if clean.get("owner_email"):
         owner = next((u for u in ctx["users"].values() if u.email == clean["owner_email"]), None)
         if owner is None or not can(owner.role, "leads"):
@@ -312,22 +315,28 @@ def capture(
         owner = choose_owner(session, lead.source, ctx=ctx)
     lead.owner_id = owner.id if owner else None
     write_gate.enter(session)  # SQLite: the reads are done; writers of this process take turns from here
-    session.add(lead)
-    record_create(session, actor, lead)
+    insert_object(session, lead)  # one Core INSERT; the lead stays an ORM object callers read and change
+    # The rest are plain Core inserts (core/row_writes.py): no ORM object, no flush.
+    record_create_row(session, actor, "lead", lead.id, snapshot(lead))  # type: ignore[arg-type]
     notes = []
     if dup_lead or dup_contact:
-        what = f"lead #{dup_lead.id}" if dup_lead else f"contact {dup_contact.name}"
+        what = f"lead #{dup_lead.id}" if dup_lead else f"contact {dup_contact.name}"  # type: ignore[union-attr]
         notes.append(f"Possible duplicate of {what}")
-        session.add(
-            Activity(
-                lead_id=lead.id, kind="system", subject=f"Flagged as a possible duplicate of {what}", done_at=utcnow()
-            )
+        insert_row(
+            session,
+            Activity,
+            {
+                "lead_id": lead.id,
+                "kind": "system",
+                "subject": f"Flagged as a possible duplicate of {what}",
+                "done_at": utcnow(),
+            },
         )
     if owner is not None and notify_owner:
         text = f"New lead: {lead.name}" + (f" ({lead.company})" if lead.company else "")
         if dup_lead or dup_contact:
             text += " - possible duplicate"
-        notify(session, owner.id, "lead_assigned", text, link=f"/leads?lead={lead.id}")
+        notify(session, owner.id, "lead_assigned", text, link=f"/leads?lead={lead.id}", to=owner.email)
     if "org_id" in ctx["rules"]:
         session.info.setdefault("l2c_org_id", ctx["rules"]["org_id"])  # the event bus reads it (events.bus._org_id)
     emit(session, "lead.created", LeadCreated(lead_id=lead.id, source=lead.source or "", owner_id=lead.owner_id))

@@ -22,6 +22,27 @@ from l2c_app.ports._load import implementation
 STRIPE = "l2c_app.integrations.stripe_client:GATEWAY"
 MANUAL = "l2c_app.integrations.manual_payments:GATEWAY"
 
+# The event types l2c handles (payments/webhook_record.HANDLERS is checked to be the same
+# list): the sync asks the gateway only for these; README tells the operator to subscribe to them.
+EVENT_TYPES: tuple[str, ...] = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "payment_intent.succeeded",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "payout.paid",
+    "payout.failed",
+)
+
 Record = dict[str, Any]  # a processor's record as plain JSON data
 
 

@@ -73,18 +73,17 @@ def fan_out(
     transaction (no HTTP, no commit). Returns the number of deliveries queued."""
     if not EVENT_ID.fullmatch(event_id or ""):  # it is signed as `{id}.{timestamp}.{body}`: no "."
         raise DomainError("an event id of 1 to 100 letters, digits, '_' or '-'", "event_id")
-    now = utcnow()
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.enabled == True)  # noqa: E712
-    if only_endpoint is not None:
-        stmt = stmt.where(WebhookEndpoint.id == only_endpoint)
-        enabled = list(session.exec(stmt))
-    else:  # read once per transaction (a Stripe payment emits two events); see _endpoints_changed
-        enabled = session.info.get(ENDPOINTS_KEY)
-        if enabled is None:
+    enabled = session.info.get(ENDPOINTS_KEY) if only_endpoint is None else None
+    if enabled is None:
+        stmt = select(WebhookEndpoint).where(WebhookEndpoint.enabled == True)  # noqa: E712
+        if only_endpoint is not None:
+            enabled = list(session.exec(stmt.where(WebhookEndpoint.id == only_endpoint)))
+        else:  # read once per transaction (a Stripe payment emits two events); see _endpoints_changed
             enabled = session.info[ENDPOINTS_KEY] = list(session.exec(stmt.order_by(WebhookEndpoint.id)))
     endpoints = [e for e in enabled if only_endpoint is not None or subscribed(e, event_type)]
     if not endpoints:
         return 0
+    now = utcnow()
     already = set(
         session.exec(
             select(WebhookDelivery.endpoint_id).where(

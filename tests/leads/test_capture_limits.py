@@ -148,7 +148,11 @@ def test_public_form_state_path_uses_the_same_limit(team, session):
 
 # --- statements per lead --------------------------------------------------------------------------
 
-MAX_STATEMENTS = 11  # was 14-17 (org read twice, max(id) per round-robin user, up to 4 dedupe queries)
+# 9 for a new lead: dedupe (2), rotation, then the lead, its audit, notification, e-mail and event
+# as Core inserts and the outbound webhooks' endpoint read; the settings and people come from the
+# process cache (leads/rules_cache.py). A duplicate adds its timeline row.
+# Was 11 (org and users read per lead), 14-17 before (org read twice, max(id) per user, 4 dedupe queries).
+MAX_STATEMENTS = 9
 
 
 def _count_statements(client, body: dict) -> tuple[int, list[str]]:
@@ -169,7 +173,10 @@ def _count_statements(client, body: dict) -> tuple[int, list[str]]:
     return len(seen), seen
 
 
-def test_statements_per_public_lead_are_capped(client, team, session):
+def test_statements_per_public_lead_are_capped(client, team, session, monkeypatch):
+    from l2c_app.leads import rules_cache
+
+    monkeypatch.setattr(rules_cache, "TTL_S", 600.0)  # a slow machine must not see the cache expire
     svc.save_lead_settings(
         session,
         Actor("user", team.owner.id),
@@ -186,7 +193,7 @@ def test_statements_per_public_lead_are_capped(client, team, session):
     assert new <= MAX_STATEMENTS, new_sql
     assert dup <= MAX_STATEMENTS, dup_sql
     assert mail <= MAX_STATEMENTS, mail_sql
-    assert sum(s.startswith("SELECT organisation") for s in new_sql) == 1
+    assert sum(s.startswith("SELECT organisation") for s in new_sql) <= 1
     # All of it still happens: rotation, dedupe, audit, activity, notification, e-mail.
     leads = session.exec(select(Lead).order_by(Lead.id)).all()
     assert [ld.owner_id for ld in leads] == [team.sam.id, team.sofia.id, team.sofia.id, team.sofia.id]

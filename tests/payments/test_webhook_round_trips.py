@@ -27,8 +27,10 @@ SECRET = "whsec_round_trips"
 # counted: event INSERT ... RETURNING, invoice lock (deals, organisation, accounting and
 # endpoint checks folded in), payment INSERT ... RETURNING, its audit, ledger, invoice UPDATE,
 # its audit, two timeline rows and one deal UPDATE, two domain events, event outcome.
-# Was 18 (20 for an invoice without a deal, now 10).
+# Was 18 (20 for an invoice without a deal, now 10). PostgreSQL folds the payment's audit into
+# its INSERT and the invoice UPDATE into its audit INSERT (one round trip each): 11.
 NEW_PAYMENT_STATEMENTS = 13
+NEW_PAYMENT_STATEMENTS_PG = 11
 # A redelivered event: its INSERT conflicts and the known row is read (SQLite adds BEGIN IMMEDIATE).
 DUPLICATE_STATEMENTS = 2
 
@@ -94,6 +96,8 @@ def test_a_new_payment_costs_at_most_its_statements(session, world, db_url, secr
         seen.close()
     statements = seen.counted()
     assert len(statements) <= NEW_PAYMENT_STATEMENTS, "\n".join(statements)
+    if db_url.startswith("postgres"):
+        assert len(statements) <= NEW_PAYMENT_STATEMENTS_PG, "\n".join(statements)
     assert not [s for s in statements if "FROM organisation" in s and "invoice" not in s], "org read folded in"
     assert sum("project.deal_id" in s for s in statements) == 1, "the deal lookup is folded into the invoice lock"
     assert reload(session, second).status == "paid" and len(payments(session)) == 2
@@ -180,3 +184,29 @@ def test_on_sqlite_every_webhook_transaction_begins_under_the_process_lock(sessi
     assert begins == [True] * 8
     assert [reload(session, inv).status for inv in invoices] == ["paid"] * 8
     assert len(session.exec(select(WebhookEvent).where(WebhookEvent.outcome == "applied")).all()) == 9
+
+
+def test_the_payment_audit_row_holds_the_row_and_its_id_on_both_databases(session, world, secret):
+    """SQLite writes the payment and its audit in two statements, PostgreSQL in one: the audit's
+    `after` is the payment's values and its id either way (what record_create would store)."""
+    from datetime import date, datetime
+
+    from l2c_app.core.models import AuditLog
+
+    inv = issued_invoice(session, world, 10000)
+    assert handle_request(*_signed(inv, "audit"))[1]["outcome"] == "applied"
+    [pay] = payments(session)
+    row = session.exec(
+        select(AuditLog).where(AuditLog.entity == "payment", AuditLog.entity_id == pay.id, AuditLog.action == "create")
+    ).one()
+    assert row.actor == "webhook:stripe" and row.before is None
+    expected = {
+        k: v.isoformat() if isinstance(v, (date, datetime)) else v
+        for k, v in pay.model_dump().items()
+        if k != "id" and k in row.after
+    }
+    assert row.after["id"] == pay.id
+    assert {k: v for k, v in row.after.items() if k not in ("id", "created_at", "updated_at")} == {
+        k: v for k, v in expected.items() if k not in ("created_at", "updated_at")
+    }
+    assert set(row.after) >= {"id", "invoice_id", "amount_minor", "currency", "status", "stripe_checkout_session_id"}

@@ -1,0 +1,186 @@
+"""Storing a Stripe event and applying it in one transaction: the raw event first (unique on
+its id: a redelivery changes nothing), then its handler, then its outcome; `handle_request`
+is the whole webhook request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from l2c_app.billing.service import begin_write
+from l2c_app.core.config import get_settings
+from l2c_app.core.models import WebhookEvent
+from l2c_app.core.timeutil import utcnow
+from l2c_app.payments import fees
+from l2c_app.payments.webhook_checks import HANDLED, BadSignature, check_event, verify
+from l2c_app.payments.webhook_disputes import _on_dispute
+from l2c_app.payments.webhook_ledger import _insert_or_nothing, _known_payment_reader, prefetch
+from l2c_app.payments.webhook_payments import (
+    on_async_failed,
+    on_async_succeeded,
+    on_checkout_completed,
+    on_payment_intent_succeeded,
+)
+from l2c_app.payments.webhook_refunds import on_charge_refunded, on_refund
+from l2c_app.payments.webhook_writes import one_writer
+
+log = logging.getLogger("l2c_app.payments.webhooks")  # one logger name for the split modules
+
+
+class HandlerFailed(Exception):
+    """Applying an event failed (record_and_apply with isolate=False): the caller rolls back
+    and records the event as failed in a transaction of its own."""
+
+
+# --- recording -----------------------------------------------------------------------------
+
+
+def _insert_event(session: Session, event: dict, raw: str, headers: dict | None) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None for a known event.
+
+    One statement, no savepoint: a concurrent twin waits on the unique index (PostgreSQL)
+    or on the write lock (SQLite) and then sees the conflict.
+    """
+    conn = session.connection()
+    return conn.execute(
+        _INSERT_EVENT[conn.dialect.name == "postgresql"],
+        {
+            "provider": "stripe",
+            "event_id": event["id"][:255],
+            "type": str(event["type"])[:100],
+            "raw_body": raw,
+            "headers": headers or {},
+            "received_at": utcnow(),
+            "outcome": "received",
+        },
+    ).scalar_one_or_none()
+
+
+_INSERT_EVENT = _insert_or_nothing(WebhookEvent, WebhookEvent.id)
+_FINISH_EVENT = update(WebhookEvent).where(WebhookEvent.id == bindparam("event_row_id"))
+_KNOWN_EVENT = (
+    sa_select(WebhookEvent.id, WebhookEvent.outcome)
+    .where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == bindparam("event_id"))
+    .with_for_update()
+)
+
+
+def _finish(session: Session, event_id: int, outcome: str, detail: str | None) -> None:
+    session.connection().execute(
+        _FINISH_EVENT, {"event_row_id": event_id, "outcome": outcome, "processed_at": utcnow(), "detail": detail}
+    )
+
+
+def record_and_apply(session: Session, event: dict, raw: str, headers: dict | None = None, isolate: bool = True) -> str:
+    """Store the event (once) and apply it. Returns the outcome: applied, ignored, duplicate, failed.
+
+    isolate=True (Stripe sync: many events in one transaction) runs the handler in a
+    savepoint, so a failure is recorded next to the others. isolate=False (one webhook,
+    one transaction) saves the savepoint's two statements: a failure raises HandlerFailed.
+    """
+    begin_write(session)
+    row_id = _insert_event(session, event, raw, headers)
+    if row_id is None:  # known: its row, read afresh and locked (a Core row, one statement)
+        known_id, known_outcome = session.connection().execute(_KNOWN_EVENT, {"event_id": event["id"][:255]}).one()
+        if known_outcome != "failed":
+            return "duplicate"
+        row_id = known_id  # a failed event is applied again (redelivery or sync)
+    reason = check_event(event)
+    if reason is not None:
+        _finish(session, row_id, "rejected", reason)
+        return "rejected"
+    handler = HANDLERS.get(str(event["type"]))
+    if handler is None:
+        _finish(session, row_id, "ignored", "no handler for this type")
+        return "ignored"
+    obj = event["data"]["object"]
+    try:
+        if isolate:
+            with session.begin_nested():
+                detail = handler(session, obj, event)
+        else:
+            detail = handler(session, obj, event)
+    except Exception as exc:  # noqa: BLE001 - kept as failed with the reason; Stripe (or sync) retries
+        log.exception("stripe event %s failed", event["id"])
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        if not isolate:
+            raise HandlerFailed(reason) from exc
+        _finish(session, row_id, "failed", reason)
+        return "failed"
+    _finish(session, row_id, "applied", detail)
+    return "applied"
+
+
+def _record_failed(session: Session, event: dict, raw: str, headers: dict, reason: str) -> str:
+    begin_write(session)
+    row_id = _insert_event(session, event, raw, headers)
+    if row_id is None:
+        row_id, outcome = session.connection().execute(_KNOWN_EVENT, {"event_id": event["id"][:255]}).one()
+        if outcome != "failed":  # a concurrent twin applied it meanwhile
+            return "duplicate"
+    _finish(session, row_id, "failed", reason)
+    return "failed"
+
+
+def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
+    """The whole webhook request: (HTTP status, JSON body)."""
+    from l2c_app.core.db import session_scope
+
+    try:
+        event = verify(payload, sig_header, get_settings().stripe_webhook_secret)
+    except BadSignature as exc:
+        return 400, {"detail": f"Stripe-Signature: {exc}"}
+    raw = payload.decode("utf-8")
+    headers = {"stripe-signature": sig_header or ""}
+    if check_event(event) is None:  # a signed event we would apply: its Stripe reads, before the transaction
+        event = prefetch(event, _known_payment_reader())
+    url = get_settings().database_url
+    for attempt in range(3):
+        try:
+            with one_writer(url), session_scope() as session:  # SQLite: queued here, not on its busy handler
+                outcome = record_and_apply(session, event, raw, headers, isolate=False)
+            break
+        except HandlerFailed as exc:  # all of it rolled back: store the event as failed on its own
+            with one_writer(url), session_scope() as session:
+                outcome = _record_failed(session, event, raw, headers, str(exc))
+            break
+        except IntegrityError:  # a concurrent twin won a race outside the savepoints: try again
+            if attempt == 2:
+                raise
+    if outcome == "applied":
+        # The fee and net come from the charge's balance transaction: read after the commit, so
+        # no Stripe call happens inside the ledger's write transaction (the sync heals a miss).
+        try:
+            fees.record_fee_after_event(event)
+        except Exception:  # noqa: BLE001 - the event is applied and committed; the sync heals the fee
+            log.warning("stripe: fee after event %s not recorded", event["id"], exc_info=True)
+    if outcome == "failed":
+        return 500, {"detail": "event recorded, applying it failed; it will be retried", "outcome": outcome}
+    return 200, {"received": True, "outcome": outcome}
+
+
+HANDLERS: dict[str, Callable[[Session, dict, dict], str]] = {
+    "checkout.session.completed": on_checkout_completed,
+    "checkout.session.async_payment_succeeded": on_async_succeeded,
+    "checkout.session.async_payment_failed": on_async_failed,
+    "payment_intent.succeeded": on_payment_intent_succeeded,
+    "charge.refunded": on_charge_refunded,
+    "refund.created": on_refund,
+    "refund.updated": on_refund,
+    "refund.failed": on_refund,
+    "charge.refund.updated": on_refund,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.updated": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
+    "charge.dispute.funds_withdrawn": _on_dispute,
+    "charge.dispute.funds_reinstated": _on_dispute,
+    "payout.paid": fees.on_payout,
+    "payout.failed": fees.on_payout,
+}
+assert set(HANDLERS) == HANDLED, "webhook_checks.HANDLED lists the handled types"
