@@ -598,7 +598,11 @@ def _browser(url: str) -> None:
         )
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(60)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a stuck worker must not keep the port (nor hang the bench)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 if __name__ == "__main__":
