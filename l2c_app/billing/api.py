@@ -62,8 +62,8 @@ def create_invoice(
     if body.get("kind") == "deposit":
         inv = service.create_deposit_invoice(
             session,
-            project_id,
             principal.actor,
+            project_id,
             percent=body.get("percent"),
             amount_minor=body.get("amount_minor"),
             terms=body.get("terms"),
@@ -71,9 +71,9 @@ def create_invoice(
     else:
         inv = service.build_invoice(
             session,
+            principal.actor,
             project_id,
             _date(body.get("up_to"), "up_to") or org_today(session),
-            principal.actor,
             itemise=body.get("itemise_time"),
             exclude_keys=_exclude_keys(body),
             notes=body.get("notes"),
@@ -124,10 +124,10 @@ def create_client_invoice(
     exclude_keys = _exclude_keys(body)
     inv = service.build_client_invoice(
         session,
+        principal.actor,
         account_id,
         project_ids,
         _date(body.get("up_to"), "up_to") or org_today(session),
-        principal.actor,
         itemise=body.get("itemise_time"),
         exclude_keys=exclude_keys,
         notes=body.get("notes"),
@@ -195,7 +195,7 @@ def get_invoice(invoice_id: int, session: Session = Depends(db), _: Principal = 
 @router.post("/api/v1/invoices/{invoice_id}/issue")
 def issue(invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))) -> dict:
     _invoice(session, invoice_id)
-    inv = service.issue_invoice(session, invoice_id, principal.actor)
+    inv = service.issue_invoice(session, principal.actor, invoice_id)
     return service.invoice_json(session, inv)
 
 
@@ -220,8 +220,8 @@ def send(
     _invoice(session, invoice_id)
     return send_invoice(
         session,
-        invoice_id,
         principal.actor,
+        invoice_id,
         to=body.to,
         time_appendix=body.time_appendix,
         message=message_of(body.message),
@@ -234,7 +234,7 @@ def invoice_email_draft(
 ) -> dict:
     """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
     _invoice(session, invoice_id)
-    return draft_out(email_draft(session, invoice_id, principal.actor))
+    return draft_out(email_draft(session, principal.actor, invoice_id))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/void")
@@ -245,7 +245,7 @@ def void(
     principal: Principal = Depends(require("invoices")),
 ) -> dict:
     _invoice(session, invoice_id)
-    inv = service.void_invoice(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
+    inv = service.void_invoice(session, principal.actor, invoice_id, reason=str((body or {}).get("reason") or ""))
     return service.invoice_json(session, inv)
 
 
@@ -257,7 +257,7 @@ def credit(
     principal: Principal = Depends(require("invoices")),
 ) -> dict:
     _invoice(session, invoice_id)
-    cn = service.credit_note(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
+    cn = service.credit_note(session, principal.actor, invoice_id, reason=str((body or {}).get("reason") or ""))
     return service.invoice_json(session, cn)
 
 
@@ -292,8 +292,8 @@ def record_payment(
         raise DomainError("true or false", "confirm_overpayment")
     pay = service.record_manual_payment(
         session,
-        invoice_id,
         principal.actor,
+        invoice_id,
         amount_minor=amount,
         method=str(body.get("method") or ""),
         received_on=_date(body.get("received_on"), "received_on"),

@@ -59,8 +59,8 @@ def create_deposit(
     """A draft deposit invoice; later invoices of the project deduct it."""
     inv = service.create_deposit_invoice(
         session,
-        project_id,
         who.actor,
+        project_id,
         percent=body.percent,
         amount_minor=body.amount_minor,
         tax_rate_id=body.tax_rate_id,
@@ -74,7 +74,13 @@ def add_line(
     invoice_id: int, body: ManualLineIn, session: Session = Depends(db), who: Principal = Depends(auth)
 ) -> dict[str, Any]:
     line = service.add_manual_line(
-        session, invoice_id, who.actor, body.description, body.amount_minor, body.tax_percent, body.tax_inclusive
+        session,
+        who.actor,
+        invoice_id,
+        body.description,
+        body.amount_minor,
+        body.tax_percent,
+        body.tax_inclusive,
     )
     return service.invoice_json(session, session.get(service.Invoice, line.invoice_id))
 
@@ -83,7 +89,7 @@ def add_line(
 def remove_line(
     invoice_id: int, line_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
 ) -> dict[str, Any]:
-    inv = service.remove_line(session, invoice_id, line_id, who.actor)
+    inv = service.remove_line(session, who.actor, invoice_id, line_id)
     return service.invoice_json(session, inv)
 
 
@@ -118,5 +124,5 @@ def restore_line(
     invoice_id: int, removed_id: int, session: Session = Depends(db), who: Principal = Depends(auth)
 ) -> dict[str, Any]:
     """The line back on the draft as it was; 409 when another invoice bills its work meanwhile."""
-    inv = service.restore_line(session, invoice_id, removed_id, who.actor)
+    inv = service.restore_line(session, who.actor, invoice_id, removed_id)
     return service.invoice_json(session, inv)
