@@ -12,6 +12,8 @@ from fastapi.routing import APIRoute
 
 from l2c_app.accounting import api as accounting_api
 from l2c_app.api.app import build_api
+from l2c_app.billing import api as billing_api
+from l2c_app.billing import api_drafts, ledger_api
 from l2c_app.contracts import api as contracts_api
 from l2c_app.contracts import api_signing
 from l2c_app.payments import api as payments_api
@@ -28,6 +30,10 @@ TYPED = {
     "pipeline/api": [pipeline_api.router],
     "accounting/api": [accounting_api.router],
     "payments/api": [payments_api.router],
+    # billing/api's router also holds ledger_api's routes (included); each module is named too
+    "billing/api": [billing_api.router],
+    "billing/api_drafts": [api_drafts.router],
+    "billing/ledger_api": [ledger_api.router],
 }
 
 DOC = build_api().openapi()
