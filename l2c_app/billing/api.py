@@ -188,7 +188,10 @@ def list_invoices(
         stmt = stmt.where(Invoice.status == status)
     if project_id:  # its own invoices and the client invoices whose lines bill it
         stmt = stmt.where(service.bills_project(project_id))
-    summary = lambda inv: service.invoice_json(session, inv, with_lines=False)  # noqa: E731
+
+    def summary(inv: Invoice) -> dict:
+        return service.invoice_json(session, inv, with_lines=False)
+
     return InvoiceList.model_validate(page(session, stmt, Invoice, cursor, limit, summary, updated_since))
 
 
