@@ -14,6 +14,11 @@ DATABASE_URL (dropped at the end), runs ANALYZE (a live install has its statisti
 each read `--runs` times: median, p95 and the ratio to the bare endpoint. Target: < 1 s each.
 Routes are discovered from the OpenAPI document (each Insights page adds its own), with an API key.
 
+`--keep NAME` (PostgreSQL) builds the data set into database NAME once and reuses it on later runs
+(the scale is checked; drop it by hand when done); `--only TEXT` times only the routes whose path
+has TEXT (the dashboard always). With `L2C_BENCH_BROWSER=1` it also starts the production server
+on the bench database and times the Insights page in Chromium until its figures are on screen.
+
 Run: `.venv/bin/python -m bench insights_bench` (small, SQLite), or
 `DATABASE_URL=postgresql://127.0.0.1/test .venv/bin/python -m bench insights_bench --scale issue`.
 """
@@ -27,6 +32,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import statistics
 import sys
 import time
@@ -52,34 +58,70 @@ def _options(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("INSIGHTS_SCALE", "small"))
     p.add_argument("--fraction", type=float, default=1.0, help="shrink the scale (0 < F <= 1)")
     p.add_argument("--runs", type=int, default=0, help="timed runs per read (default 15 small, 7 issue)")
+    p.add_argument(
+        "--keep",
+        default=os.environ.get("INSIGHTS_BENCH_DB", ""),
+        help="PostgreSQL only: a database name to keep between runs; built (and kept) when missing, "
+        "reused as it is when it exists (the scale is checked), so 1M rows are written once",
+    )
+    p.add_argument("--only", default="", help="time only the reads whose name contains this text")
     opts, _ = p.parse_known_args(argv)
     return opts
 
 
-def _own_postgres_database() -> tuple[str, Callable[[], None]] | None:
-    """A new database on DATABASE_URL's server, and how to drop it; None for SQLite."""
+def _own_postgres_database(keep: str = "") -> tuple[str, Callable[[], None], bool] | None:
+    """A database on DATABASE_URL's server, how to let it go, and whether it already existed;
+    None for SQLite. A new one is dropped at the end, a `keep` one never."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         return None
     from sqlalchemy import create_engine
 
-    name = f"l2c_bench_insights_{secrets.token_hex(4)}"
+    if keep and not re.fullmatch(r"[a-z_][a-z0-9_]*", keep):
+        raise SystemExit("--keep: a lower-case database name (letters, digits, _)")
+    name = keep or f"l2c_bench_insights_{secrets.token_hex(4)}"
     base = "postgresql+psycopg://" + url.split("://", 1)[1]
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        existed = bool(conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first())
+        if not existed:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
     own_url = base.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
 
     def drop() -> None:
         from l2c_app.core.db import get_engine
 
         get_engine().dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not keep:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
 
     os.environ["DATABASE_URL"] = own_url
-    return own_url, drop
+    return own_url, drop, existed
+
+
+def _reuse(url: str, scale: tuple[int, ...]) -> int:
+    """The owner of a kept bench database whose rows match `scale` (else stop: drop it first)."""
+    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench-secret-0123456789abcdef")
+    from l2c_app.core.config import reset_settings
+
+    reset_settings()
+    from sqlalchemy import func, select
+
+    from l2c_app.core.db import migrate, session_scope
+    from l2c_app.core.models import User
+    from l2c_app.pipeline.models import Deal
+    from l2c_app.projects.models import TimeEntry
+
+    migrate(url)
+    with session_scope() as s:
+        owner = s.execute(select(func.min(User.id))).scalar_one()
+        n_entries = s.execute(select(func.count()).select_from(TimeEntry)).scalar_one()
+        n_deals = s.execute(select(func.count()).select_from(Deal)).scalar_one()
+    if owner is None or n_entries != scale[0] * scale[1] or n_deals != scale[3]:
+        raise SystemExit(f"--keep: the kept database holds {n_entries} entries and {n_deals} deals, not this scale")
+    return int(owner)
 
 
 def _insert(s, model, rows) -> None:
@@ -386,17 +428,21 @@ def main() -> None:
     base = SCALES[opts.scale]
     scale = tuple(max(1, round(n * opts.fraction)) if k != 1 else n for k, n in enumerate(base))
     runs = opts.runs or (7 if opts.scale == "issue" else 15)
-    own = _own_postgres_database()
+    own = _own_postgres_database(opts.keep)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `timeout` too drops the bench's database
     try:
-        _run(scale, runs, opts)
+        _run(scale, runs, opts, reuse=bool(own and own[2]))
     finally:
         if own:
             own[1]()
 
 
-def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
-    url, owner_id = fresh_install("insights", allow_postgres=True)
+def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace, reuse: bool = False) -> None:
+    if reuse:
+        url = os.environ["DATABASE_URL"]
+        owner_id = _reuse(url, scale)
+    else:
+        url, owner_id = fresh_install("insights", allow_postgres=True)
     from fastapi.testclient import TestClient
 
     from l2c_app.api.app import build_api
@@ -410,8 +456,11 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
         f"{n_invoices:,} invoices, {n_payments:,} payments"
     )
     start = time.perf_counter()
-    populate(url, owner_id, scale)
-    print(f"  generated in {time.perf_counter() - start:.0f} s: {what}", flush=True)
+    if reuse:
+        print(f"  reusing the kept database ({what})", flush=True)
+    else:
+        populate(url, owner_id, scale)
+        print(f"  generated in {time.perf_counter() - start:.0f} s: {what}", flush=True)
     if url.startswith("postgres"):
         with engine_for(url).connect() as conn:  # a live install has its statistics (autovacuum)
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
@@ -449,6 +498,8 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
     routes = insights_routes(api.openapi())
     digests = []
     for path in routes:
+        if opts.only and opts.only not in path:
+            continue
         row(f"GET {path.split('?')[0]}", timed(get(path), runs))
         body = get(path)().content  # type: ignore[attr-defined]
         digests.append(f"{path.split('?')[0].rsplit('/', 1)[-1]} {hashlib.sha256(body).hexdigest()[:10]}")
@@ -462,6 +513,92 @@ def _run(scale: tuple[int, ...], runs: int, opts: argparse.Namespace) -> None:
         f"unmatched {f['unmatched']}"
     )
     print(f"  response digests (same data, same figures): {', '.join(digests)}")
+    if os.environ.get("L2C_BENCH_BROWSER") == "1":
+        _browser(url)
+
+
+def _browser(url: str) -> None:
+    """The Insights page in Chromium on the production server (`l2c_app.cli serve`, as
+    pipeline_board_bench starts it) over this bench's database: from navigation to the figures
+    on screen (the leak ledger's "Unbilled work" count), `--runs` times, beside a bare
+    /api/health round trip of the same server. Target: < 1.5 s."""
+    import subprocess
+    import tempfile
+
+    import httpx
+    from playwright.sync_api import sync_playwright
+    from sqlmodel import select
+
+    from l2c_app.core.db import session_scope
+    from l2c_app.core.models import User
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with session_scope() as s:
+        owner = s.exec(select(User).where(User.role == "owner").order_by(User.id)).first()
+        assert owner is not None
+        email = owner.email
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        APP_BASE_URL=f"http://localhost:{port}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_TELEMETRY_ENABLED="false",
+        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
+    )
+    env.pop("REDIS_URL", None)
+    log_path = Path(tempfile.mkdtemp(prefix="l2c-bench-insights-serve-")) / "serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://localhost:{port}"
+    runs = int(os.environ.get("L2C_BENCH_BROWSER_RUNS", "3"))
+    try:
+        for _ in range(900):  # a production build on a loaded machine takes minutes
+            try:
+                if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        with httpx.Client() as client:
+            bare = timed(lambda: client.get(f"{base}/api/health"), 15)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+            page.goto(f"{base}/login")
+            page.get_by_label("E-mail").fill(email)
+            page.get_by_label("Password").fill("bench-password-1")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/**")
+            shown = []
+            for _ in range(runs + 1):  # the first one warms the server's caches (and is left out)
+                start = time.perf_counter()
+                page.goto(f"{base}/insights")
+                page.locator('[aria-label="Unbilled work: count"]').wait_for(timeout=120_000)
+                shown.append((time.perf_counter() - start) * 1000)
+            browser.close()
+        shown = shown[1:]
+        verdict = "ok" if max(shown) < 1500 else "SLOW"
+        print(
+            f"  /insights in Chromium (production server), navigation to figures on screen: median "
+            f"{statistics.median(shown):.0f} ms, max {max(shown):.0f} ms over {runs} runs ({verdict}, < 1500 ms); "
+            f"bare /api/health on that server: median {statistics.median(bare):.1f} ms"
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
 
 
 if __name__ == "__main__":

@@ -188,7 +188,8 @@ def _browser(url: str, folder: Path) -> None:
                 bare.append((time.perf_counter() - start) * 1000)
         with sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
             )
             pages = []
             for email, password in ((owner_email, "bench-password-1"), ("other@bench.test", "bench-password-2")):
@@ -203,19 +204,39 @@ def _browser(url: str, folder: Path) -> None:
             from l2c_app.pipeline.state import PER_COLUMN
 
             shown = 4 * PER_COLUMN  # four open stages
-            times = []
+            times, steps = [], []
+            mover.context.add_init_script(_CARDS_AT.replace("SHOWN", str(shown)))
+            seen_ws: dict[str, float] = {}
+
+            def on_ws(ws) -> None:
+                seen_ws.setdefault("open", time.time() * 1000)
+                ws.on(
+                    "framereceived",
+                    lambda f: seen_ws.setdefault("columns", time.time() * 1000) if "columns" in str(f) else None,
+                )
+
+            mover.on("websocket", on_ws)
             for _ in range(3):
+                seen_ws.clear()
                 start = time.perf_counter()
                 mover.goto(f"{base}/pipeline")
-                mover.wait_for_function(
-                    f"document.querySelectorAll('[data-testid=deal-card]').length >= {shown}", timeout=120_000
-                )
+                mover.wait_for_function("window.__cardsAt", timeout=120_000)
                 times.append((time.perf_counter() - start) * 1000)
+                origin, cards_at = mover.evaluate("[performance.timeOrigin, window.__cardsAt]")
+                steps.append((seen_ws.get("open", 0) - origin, seen_ws.get("columns", 0) - origin, cards_at - origin))
+            mover.remove_listener("websocket", on_ws)
             cards = mover.locator("[data-testid=deal-card]").count()
             other.goto(f"{base}/pipeline")
             other.get_by_label("Live updates on").wait_for(timeout=60_000)
             mover.get_by_label("Live updates on").wait_for(timeout=60_000)
-            mine, theirs = [], []
+            frames: dict[str, list[int]] = {"mover": [], "other": []}
+            for name, pg in (("mover", mover), ("other", other)):
+                pg.on("websocket", lambda ws, name=name: ws.on("framereceived", lambda f: frames[name].append(len(f))))
+            mover.reload()  # the websocket is opened again, now with the frame listener
+            other.reload()
+            mover.get_by_label("Live updates on").wait_for(timeout=60_000)
+            other.get_by_label("Live updates on").wait_for(timeout=60_000)
+            mine, theirs, move_frames = [], [], []
             titles = mover.eval_on_selector_all(
                 '[aria-label="Stage New"] [role=article]',
                 "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))",
@@ -227,21 +248,33 @@ def _browser(url: str, folder: Path) -> None:
                 mover.get_by_role("button", name=f"Move {title} to").click()
                 item = mover.get_by_role("menuitem", name="Qualified")
                 item.wait_for()
-                t0 = time.time() * 1000
+                mover.evaluate(_CLICK_AT)
+                n_frames = len(frames["mover"]), len(frames["other"])
                 item.click()
                 seen = [pg.wait_for_function("window.__seenAt", timeout=20_000).json_value() for pg in (mover, other)]
+                t0 = mover.evaluate("window.__clickAt")  # the browser's own click time, not Playwright's
                 mine.append(seen[0] - t0)
                 theirs.append(seen[1] - t0)
+                time.sleep(0.3)  # let the frames of this move arrive before counting them (not part of a timing)
+                move_frames.append((sum(frames["mover"][n_frames[0] :]), sum(frames["other"][n_frames[1] :])))
             browser.close()
         how = f"Redis pub/sub, {env['GRANIAN_WORKERS']} workers" if redis else "in-process broadcast, 1 worker"
         print(
             f"/pipeline in Chromium with {N_DEALS} open deals: median {statistics.median(times):.0f} ms until "
-            f"{cards} cards are on screen ({PER_COLUMN} per column; headers count all)"
+            f"{cards} cards are on screen ({PER_COLUMN} per column; headers count all); in the page, from "
+            f"navigation start: websocket open {statistics.median(a for a, _, _ in steps):.0f} ms, the board's "
+            f"state received {statistics.median(b for _, b, _ in steps):.0f} ms, cards on screen "
+            f"{statistics.median(c for _, _, c in steps):.0f} ms"
         )
         print(
             f"'Move to' visible in the mover's browser: median {statistics.median(mine):.0f} ms "
             f"(max {max(mine):.0f}); in another user's browser (push): median {statistics.median(theirs):.0f} ms "
             f"(max {max(theirs):.0f}); {how}"
+        )
+        print(
+            f"websocket bytes received per move: mover median "
+            f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
+            f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB"
         )
         print(f"bare /api/health round trip, same run: median {statistics.median(bare):.1f} ms")
     finally:
@@ -254,6 +287,16 @@ _WATCH = """(sel) => { window.__seenAt = 0;
   const mark = () => { if (!window.__seenAt && document.querySelector(sel)) { window.__seenAt = Date.now(); } };
   const obs = new MutationObserver(() => { mark(); if (window.__seenAt) obs.disconnect(); });
   obs.observe(document.body, {childList: true, subtree: true}); mark(); }"""
+
+# On every page load: the browser's time (Date.now()) when SHOWN cards are first on screen.
+_CARDS_AT = """window.__cardsAt = 0; new MutationObserver((_, obs) => {
+  if (document.querySelectorAll('[data-testid=deal-card]').length >= SHOWN) {
+    window.__cardsAt = Date.now(); obs.disconnect(); }
+}).observe(document, {childList: true, subtree: true});"""
+
+# Records the browser's own time of the next click on a menu item (capture phase: before React).
+_CLICK_AT = """() => { window.__clickAt = 0; document.addEventListener('click', (e) => {
+  if (!window.__clickAt) { window.__clickAt = Date.now(); } }, {capture: true, once: true}); }"""
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ app = rx.App(
     api_transformer=build_api(),
     # assets/a11y.js: names and keyboard access no component prop reaches (issue 22).
     head_components=[rx.el.meta(name="description", content="l2c: lead to cash"), rx.script(src="/a11y.js")],
-    # Width and scrolling rules for phones (assets/responsive.css); the theme stays Radix's.
-    stylesheets=["/responsive.css"],
+    # Width and scrolling rules for phones (assets/responsive.css); the theme stays Radix's;
+    # the shared toast's text colours at WCAG AA contrast (assets/toast.css).
+    stylesheets=["/responsive.css", "/toast.css"],
 )
 
 # The outbox worker: delivers e-mail, Stripe and DocuSign effects right after each commit.

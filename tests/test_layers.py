@@ -1,8 +1,11 @@
 """The dependency direction of docs/ARCHITECTURE.md "Layers", checked on the source.
 
-core imports no stage and no adapter; an adapter in integrations/ imports no stage (it takes
-and returns plain data; the stage decides). Imports under `if TYPE_CHECKING:` are typing
-only and do not count. BASELINE lists what is still to move; it may only shrink.
+core imports no stage and no adapter; a port in ports/ imports only core (and the standard
+library); an adapter in integrations/ imports only core, ports and the outbox (its after-commit
+delivery machinery), never a stage: it takes and returns plain data, the stage decides; a stage
+reaches Stripe, DocuSign and the mailer through ports/, never by importing their adapters.
+Imports under `if TYPE_CHECKING:` are typing only and do not count. BASELINE lists what is still
+to move; it may only shrink.
 """
 
 import ast
@@ -61,6 +64,48 @@ def test_core_imports_no_stage_and_no_adapter():
 
 def test_adapters_import_no_stage():
     assert _violations("integrations", STAGES) == set()
+
+
+def _l2c_imports(folder: str) -> set[tuple[str, str]]:
+    """(file, module) for every l2c_app module imported under `folder` (a folder or a stage)."""
+    out = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        for module in _imports(path):
+            if module == "l2c_app" or module.startswith("l2c_app."):
+                out.add((path.relative_to(ROOT).as_posix(), module))
+    return out
+
+
+def _within(module: str, allowed: tuple[str, ...]) -> bool:
+    return any(module == f"l2c_app.{a}" or module.startswith(f"l2c_app.{a}.") for a in allowed)
+
+
+def test_ports_import_only_core():
+    assert {(f, m) for f, m in _l2c_imports("ports") if not _within(m, ("core", "ports"))} == set()
+
+
+def test_adapters_import_only_core_ports_and_the_outbox():
+    allowed = ("core", "ports", "integrations", "outbox")
+    assert {(f, m) for f, m in _l2c_imports("integrations") if not _within(m, allowed)} == set()
+
+
+def test_stages_reach_stripe_docusign_and_the_mailer_through_the_ports():
+    adapters = (
+        "integrations.stripe_client",
+        "integrations.docusign_client",
+        "integrations.docusign_connect",
+        "integrations.email",
+    )
+    found = {(f, m) for stage in STAGES for f, m in _l2c_imports(stage) if _within(m, adapters)}
+    # `from l2c_app.integrations import stripe_client` names the module as an imported name
+    for stage in STAGES:
+        for path in (ROOT / stage).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module == "l2c_app.integrations":
+                    for alias in node.names:
+                        if f"integrations.{alias.name}" in adapters:
+                            found.add((path.relative_to(ROOT).as_posix(), f"l2c_app.integrations.{alias.name}"))
+    assert found == set()
 
 
 def test_the_baseline_only_lists_what_is_still_there():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from l2c_app.accounting import api as accounting_api
@@ -41,6 +42,11 @@ STAGE_ROUTERS = [
     payments_api,
     clients_api,
 ]
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok, or degraded (503) when the database is unreachable")
+    database: str = Field(description="ok or unreachable")
 
 
 def _cycle_routers() -> list:
@@ -95,7 +101,7 @@ def build_api() -> FastAPI:
     # Hostile input (NUL, surrogates, NaN, deep JSON, huge bodies, out-of-range ints) -> 4xx.
     edge.install(api)
 
-    @api.get("/api/health", tags=["health"])
+    @api.get("/api/health", tags=["health"], response_model=Health, responses={503: {"model": Health}})
     async def health() -> JSONResponse:
         """Liveness and database reachability (async: never blocks other requests)."""
         try:

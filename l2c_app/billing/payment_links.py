@@ -1,8 +1,9 @@
 """Payment links for invoices: which link an invoice needs, made and recorded after commit.
 
-The decisions live here (billing); the Stripe calls are `integrations.stripe_client`'s,
-which takes and returns plain data. Every call to Stripe is an outbox effect, delivered after
-the business transaction commits (never a Stripe call under a row lock).
+The decisions live here (billing); the calls are the payments gateway's (ports/payments.py:
+Stripe when configured, else manual payments, which has no links), plain data in and out.
+Every call to Stripe is an outbox effect, delivered after the business transaction commits
+(never a Stripe call under a row lock).
 
 Idempotency (Stripe, "Idempotent requests": v1 saves the status and body of the first
 request made with a key, for at least 24 hours, and replays it to any retry): a link is
@@ -15,21 +16,20 @@ debit) never repeats a key, so Stripe cannot replay a link it has since deactiva
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 
 from l2c_app.billing.service import open_amount
 from l2c_app.core.config import get_settings
-from l2c_app.integrations import stripe_client
 from l2c_app.outbox.service import enqueue, handler
+from l2c_app.ports import payments
+from l2c_app.ports.payments import GatewayRefused, LinkRequest
 
 
 def ensure_payment_link(session: Session, invoice) -> str | None:
     """The invoice's payment link for its open amount: kept when it fits, else a new one is
     asked for (an outbox effect, made by the worker after commit; this returns the link the
-    invoice has now, possibly None). Without Stripe: None."""
-    if not stripe_client.enabled():
+    invoice has now, possibly None). Without an outside gateway (manual payments): None."""
+    if not payments.gateway().is_external:
         return None
     amount = open_amount(session, invoice)
     if amount <= 0:
@@ -49,25 +49,15 @@ def ensure_payment_link(session: Session, invoice) -> str | None:
     return invoice.payment_link_url
 
 
-def _link_params(invoice, amount: int) -> dict[str, Any]:
+def _link_request(invoice, amount: int) -> LinkRequest:
     base = get_settings().app_base_url
-    meta = {"invoice_id": str(invoice.id), "invoice_number": invoice.number or "", "source": "l2c"}
-    return {
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": invoice.currency.lower(),
-                    "unit_amount": amount,
-                    "product_data": {"name": f"Invoice {invoice.number}"},
-                },
-            }
-        ],
-        "metadata": meta,
-        "payment_intent_data": {"metadata": meta},
-        "restrictions": {"completed_sessions": {"limit": 1}},
-        "after_completion": {"type": "redirect", "redirect": {"url": f"{base}/i/{invoice.public_token}?paid=1"}},
-    }
+    return LinkRequest(
+        amount_minor=amount,
+        currency=invoice.currency,
+        description=f"Invoice {invoice.number}",
+        return_url=f"{base}/i/{invoice.public_token}?paid=1",
+        metadata={"invoice_id": str(invoice.id), "invoice_number": invoice.number or "", "source": "l2c"},
+    )
 
 
 @handler("stripe.link_create")
@@ -87,13 +77,14 @@ def deliver_link_create(effect) -> str:
         invoice = session.get(Invoice, effect.payload["invoice_id"])
         if invoice is None:
             raise Permanent("the invoice is gone")
-        params = _link_params(invoice, amount)
+        request = _link_request(invoice, amount)
     try:
-        link_id, link_url = stripe_client.create_payment_link(params, effect.idempotency_key)
-    except stripe_client.StripeRefused as exc:
+        link = payments.gateway().create_payment_link(request, effect.idempotency_key)
+    except GatewayRefused as exc:
         if exc.permanent:
             raise Permanent(f"Stripe refused the payment link: {exc}") from None
         raise
+    link_id, link_url = link.id, link.url
     with session_scope() as session:
         begin_write(session)
         lock_invoice_row(session, effect.payload["invoice_id"])
@@ -165,8 +156,8 @@ def deliver_link_deactivate(effect) -> str:
     from l2c_app.outbox.service import Permanent
 
     try:
-        stripe_client.deactivate_payment_link(effect.payload["link_id"], effect.idempotency_key)
-    except stripe_client.StripeRefused as exc:
+        payments.gateway().deactivate_payment_link(effect.payload["link_id"], effect.idempotency_key)
+    except GatewayRefused as exc:
         if exc.permanent:  # the link may already be gone; the money rules do not depend on it
             raise Permanent(f"Stripe refused: {exc}") from None
         raise
@@ -177,7 +168,7 @@ def deactivate_invoice_link(session: Session, invoice) -> None:
     """After payment (or void): nobody should pay through this link again."""
     if not invoice.payment_link_id:
         return
-    if stripe_client.enabled():
+    if payments.gateway().is_external:
         deactivate_link(session, invoice.payment_link_id)
     invoice.payment_link_id = None
     invoice.payment_link_url = None

@@ -31,8 +31,8 @@ from l2c_app.core.money import format_money
 from l2c_app.core.timeutil import org_today, utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import InvoiceEvent
-from l2c_app.integrations.email import send_mail
 from l2c_app.pipeline.models import Contact, Deal
+from l2c_app.ports.mailer import send_mail
 from l2c_app.projects.models import Project, Retainer
 
 

@@ -25,6 +25,7 @@ worlds.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
@@ -40,19 +41,36 @@ from l2c_app.projects.models import ChangeOrder, Expense, Milestone, Retainer, R
 _IN_LIMIT = 2000
 
 
+@dataclass
+class UnbilledFigures:
+    """What one pass over the sources gives: each project's unbilled total, and the oldest day of
+    its unbilled time (read in the same grouped query, so a caller that needs both, e.g. the
+    Insights leak ledger, does not run the anti-join over every time entry twice)."""
+
+    totals: dict[int, int]
+    oldest_time: dict[int, date] = field(default_factory=dict)
+
+
 def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date) -> dict[int, int]:
     """project id -> unbilled minor units up to `up_to` (the project's currency), equal to
     `service.unbilled_total(session, id, up_to)` for each.
 
     With `project_ids`, every id asked is a key (0 when nothing is unbilled); with None, the
     keys are the projects that have at least one unbilled source."""
+    return unbilled_figures(session, project_ids, up_to).totals
+
+
+def unbilled_figures(session: Session, project_ids: list[int] | None, up_to: date) -> UnbilledFigures:
+    """`unbilled_totals`, plus per project the oldest day of unbilled billable time (the same
+    entries the total counts)."""
     ids = None if project_ids is None else sorted(set(project_ids))
     totals: dict[int, int] = defaultdict(int)
+    oldest: dict[int, date] = {}
     if ids is not None:
         for pid in ids:
             totals[pid] = 0
         if not ids:
-            return {}
+            return UnbilledFigures({})
     in_sql = ids is not None and len(ids) <= _IN_LIMIT
 
     def scoped(project_col: Mapped[int], *conds: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -65,12 +83,15 @@ def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date
         t_conds.append(col(TimeEntry.approved_at).is_not(None))
     minutes = func.sum(cast(col(TimeEntry.minutes), BigInteger))
     time_rows = session.execute(
-        select(col(TimeEntry.project_id), col(TimeEntry.rate_minor), minutes)
+        select(col(TimeEntry.project_id), col(TimeEntry.rate_minor), minutes, func.min(col(TimeEntry.day)))
         .where(scoped(col(TimeEntry.project_id), *t_conds))
         .group_by(col(TimeEntry.project_id), col(TimeEntry.budget_line_id), col(TimeEntry.rate_minor))
     )
-    for pid, rate, mins in time_rows:
+    for pid, rate, mins, first in time_rows:
         totals[pid] += time_amount(int(mins), int(rate))
+        first = date.fromisoformat(first) if isinstance(first, str) else first  # SQLite's min() of a date is text
+        if pid not in oldest or first < oldest[pid]:
+            oldest[pid] = first
 
     e_conds = [col(Expense.billable).is_(True), col(Expense.day) <= up_to, ~live_link("expense", col(Expense.id))]
     sums = [
@@ -126,5 +147,8 @@ def unbilled_totals(session: Session, project_ids: list[int] | None, up_to: date
         totals[pid] += marked_up(int(amount), markup)
     if ids is not None and not in_sql:
         wanted = set(ids)
-        return {pid: v for pid, v in totals.items() if pid in wanted}
-    return dict(totals)
+        return UnbilledFigures(
+            {pid: v for pid, v in totals.items() if pid in wanted},
+            {pid: d for pid, d in oldest.items() if pid in wanted},
+        )
+    return UnbilledFigures(dict(totals), oldest)

@@ -253,7 +253,7 @@ def clients_csv(
     has_active_project: bool = False,
     owner_id: int | None = None,
     sort: str = "name",
-):
+) -> Response:
     """The Clients list as CSV (cells a spreadsheet would run as a formula are quoted)."""
     text = svc.clients_csv(
         session,

@@ -105,7 +105,7 @@ def create_link(session: Session, actor: Actor, account_id: int, contact_id: int
 
 
 def _mail_link(session: Session, contact: Contact, account: Account, token: str, expires) -> None:
-    from l2c_app.integrations.email import send_mail
+    from l2c_app.ports.mailer import send_mail
 
     org = get_organisation(session)
     sender = org.name if org else "l2c"

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
@@ -24,17 +24,17 @@ from sqlmodel import Session, select
 from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import check_scope, db, optional_principal, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
+from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.contracts import service as svc
 from l2c_app.contracts import webhooks
-from l2c_app.contracts.api_models import ContractList, ContractOut
+from l2c_app.contracts.api_models import ContractIn, ContractList, ContractOut, VoidIn
 from l2c_app.contracts.models import Contract
 from l2c_app.core.auth import Principal, can
-from l2c_app.core.config import get_settings
 from l2c_app.core.db import session_scope
 from l2c_app.core.errors import DomainError, NotFound
-from l2c_app.integrations import docusign_connect
+from l2c_app.ports import signatures
 
-router = APIRouter(tags=["contracts"])
+router = APIRouter(tags=["contracts"], route_class=FieldErrorRoute)
 log = logging.getLogger(__name__)
 
 
@@ -98,48 +98,34 @@ def list_contracts(
 
 @router.post("/api/v1/contracts", status_code=201, response_model=ContractOut)
 def create_contract(
-    payload: dict[str, Any] = Body(...),
+    body: ContractIn,
     session: Session = Depends(db),
     principal: Principal = Depends(require("contracts")),
 ) -> ContractOut:
     """Body: `quote_id` (an accepted quote) or `deal_id`; optional `template_id`, `title`,
     `signers` [{kind: signer|countersigner|cc, name, email, routing_order, contact_id, user_id}]."""
-
-    def as_int(name: str) -> int | None:
-        value = payload.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise DomainError("an integer id", name)
-        return value
-
-    quote_id, deal_id, template_id = as_int("quote_id"), as_int("deal_id"), as_int("template_id")
+    quote_id, deal_id, template_id = body.quote_id, body.deal_id, body.template_id
     if not quote_id and not deal_id:
         raise DomainError("give quote_id (an accepted quote) or deal_id", "quote_id")
     if quote_id:
-        contract = svc.create_from_quote(session, principal.actor, quote_id, template_id, payload.get("title"))
+        contract = svc.create_from_quote(session, principal.actor, quote_id, template_id, body.title)
     else:
-        contract = svc.create_from_deal(session, principal.actor, deal_id, template_id, payload.get("title"))
-    signers = payload.get("signers")
-    if signers is not None:
-        if not isinstance(signers, list):
-            raise DomainError("a list", "signers")
+        contract = svc.create_from_deal(session, principal.actor, deal_id, template_id, body.title)
+    if body.signers is not None:
         for existing in svc.signers_of(session, contract.id):  # the caller decides who signs
             session.delete(existing)
         session.flush()
-        for item in signers:
-            if not isinstance(item, dict):
-                raise DomainError("a list of objects", "signers")
+        for item in body.signers:
             svc.add_signer(
                 session,
                 principal.actor,
                 contract.id,
-                kind=str(item.get("kind", "signer")),
-                name=str(item.get("name") or ""),
-                email=str(item.get("email") or ""),
-                routing_order=item.get("routing_order"),
-                contact_id=item.get("contact_id"),
-                user_id=item.get("user_id"),
+                kind=item.kind,
+                name=item.name or "",
+                email=item.email or "",
+                routing_order=item.routing_order,
+                contact_id=item.contact_id,
+                user_id=item.user_id,
             )
     session.flush()
     return ContractOut(**svc.contract_json(session, contract))
@@ -177,13 +163,13 @@ def send_contract(
 ) -> ContractOut:
     """Optional body `{"provider": "builtin" | "docusign", "message": {cc, subject, body}}`."""
     payload = payload or ContractSendIn()
-    from l2c_app.integrations.docusign_client import DocuSignError
+    from l2c_app.ports.signatures import SignatureRefused
 
     try:
         contract = svc.send(
             session, principal.actor, contract_id, payload.provider, message=message_of(payload.message)
         )
-    except DocuSignError as exc:
+    except SignatureRefused as exc:
         raise _provider_error(exc) from exc
     return ContractOut(**svc.contract_json(session, contract))
 
@@ -201,16 +187,16 @@ def contract_email_draft(
 @router.post("/api/v1/contracts/{contract_id}/void", response_model=ContractOut)
 def void_contract(
     contract_id: int,
-    payload: dict[str, Any] = Body(...),
+    body: VoidIn,
     session: Session = Depends(db),
     principal: Principal = Depends(require("contracts")),
 ) -> ContractOut:
     """Body `{"reason": "..."}` (required). Signing links stop working at once."""
-    from l2c_app.integrations.docusign_client import DocuSignError
+    from l2c_app.ports.signatures import SignatureRefused
 
     try:
-        contract = svc.void(session, principal.actor, contract_id, str(payload.get("reason") or ""))
-    except DocuSignError as exc:
+        contract = svc.void(session, principal.actor, contract_id, body.reason or "")
+    except SignatureRefused as exc:
         raise _provider_error(exc) from exc
     return ContractOut(**svc.contract_json(session, contract))
 
@@ -243,7 +229,7 @@ def signing_pdf(token: str, version: str = "original", session: Session = Depend
 async def docusign_webhook(request: Request) -> JSONResponse:
     raw = await request.body()
     # 1. Authenticity first: nothing is parsed or stored for an unsigned or forged body.
-    if not docusign_connect.verify(raw, request.headers.items(), get_settings().docusign_connect_hmac_keys):
+    if not signatures.provider(signatures.DOCUSIGN).verify_message(raw, request.headers.items()):
         return JSONResponse({"detail": "X-DocuSign-Signature-1: invalid or missing HMAC signature"}, 401)
     # 2. Record the raw event (deduplicated), then 3. apply it.
     try:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StrictInt
 
 
 class SignerOut(BaseModel):
@@ -37,3 +37,27 @@ class ContractOut(BaseModel):
 class ContractList(BaseModel):
     items: list[ContractOut]
     next_cursor: str | None
+
+
+# --- request bodies ------------------------------------------------------------------------
+
+
+class SignerIn(BaseModel):
+    kind: str = Field("signer", description="signer, countersigner or cc")
+    name: str | None = None
+    email: str | None = None
+    routing_order: int | None = None
+    contact_id: int | None = Field(None, description="a contact of the client (fills name and e-mail)")
+    user_id: int | None = Field(None, description="a team member (a countersigner)")
+
+
+class ContractIn(BaseModel):
+    quote_id: StrictInt | None = Field(None, description="an accepted quote (or give deal_id)")
+    deal_id: StrictInt | None = None
+    template_id: StrictInt | None = None
+    title: str | None = None
+    signers: list[SignerIn] | None = Field(None, description="who signs; default: the client's contact and you")
+
+
+class VoidIn(BaseModel):
+    reason: str | None = Field(None, description="required: why the contract is voided")

@@ -10,6 +10,26 @@ from l2c_app.core.audit import SYSTEM, record_action
 from l2c_app.core.models import Document
 from l2c_app.core.timeutil import utcnow
 from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
+from l2c_app.ports import signatures
+from l2c_app.ports.signatures import EnvelopeRequest, Recipient, SignatureRefused
+
+
+def _recipient(row) -> Recipient:
+    return Recipient(str(row.id), row.name, row.email, row.routing_order)
+
+
+def envelope_request(contract, signers, ccs, pdf: bytes) -> EnvelopeRequest:
+    """The contract as plain data for the signature provider: signer N in `signers` order signs
+    on the PDF's anchors `/sigN/` and `/dateN/` (contracts/pdf.py prints them)."""
+    return EnvelopeRequest(
+        subject=f"Please sign: {contract.title}",
+        document_name=f"{contract.title}.pdf",
+        pdf=pdf,
+        signers=tuple(_recipient(s) for s in signers),
+        ccs=tuple(_recipient(c) for c in ccs),
+        reference=("contract", contract.id),
+    )
+
 
 # --- outbox deliveries (run by the worker after commit, no transaction open during the call) --
 
@@ -20,7 +40,6 @@ def deliver_docusign_send(effect) -> str:
     no idempotency key: a contract that already has an envelope is never sent again, and a
     contract voided before the envelope was made gets none (or its new envelope voided)."""
     from l2c_app.core.db import session_scope
-    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
 
     contract_id = effect.payload["contract_id"]
     with session_scope() as session:
@@ -32,12 +51,10 @@ def deliver_docusign_send(effect) -> str:
         signers = signing_signers(session, contract_id)
         ccs = [s for s in signers_of(session, contract_id) if s.kind == "cc"]
         doc = session.get(Document, effect.payload.get("document_id")) or _original(session, contract)
-        pdf = doc.data
-        for row in (contract, *signers, *ccs):
-            session.expunge(row)
+        request = envelope_request(contract, signers, ccs, doc.data)
     try:
-        envelope_id = DocuSignClient.from_settings().create_envelope(contract, signers, ccs, pdf)
-    except DocuSignError as exc:
+        envelope_id = signatures.provider(signatures.DOCUSIGN).send_envelope(request)
+    except SignatureRefused as exc:
         # A refusal a person must fix fails at once, with DocuSign's code and hint on the Outbox page.
         if exc.needs_a_person:
             raise Permanent(str(exc)) from None
@@ -68,8 +85,6 @@ def deliver_docusign_send(effect) -> str:
 
 @handler("docusign.void")
 def deliver_docusign_void(effect) -> str:
-    from l2c_app.integrations.docusign_client import DocuSignClient
-
     reason = effect.payload.get("reason") or "voided"
-    DocuSignClient.from_settings().void_envelope(effect.payload["envelope_id"], reason)
+    signatures.provider(signatures.DOCUSIGN).void(effect.payload["envelope_id"], reason)
     return "voided"

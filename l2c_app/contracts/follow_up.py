@@ -9,9 +9,9 @@ from l2c_app.contracts.models import Contract, ContractSigner
 from l2c_app.contracts.records import FINAL, ContractError, _get, _set_status, _trail, signers_of, signing_signers
 from l2c_app.contracts.sending import _current_group, _issue_token
 from l2c_app.core.audit import Actor, record_action, record_update, snapshot
-from l2c_app.integrations.email import send_mail
 from l2c_app.outbox.service import enqueue
 from l2c_app.pipeline.timeline import add_deal_event
+from l2c_app.ports.mailer import send_mail
 
 # --- the sender's side after sending ---------------------------------------------------------
 

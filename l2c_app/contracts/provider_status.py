@@ -81,8 +81,8 @@ def _poll_each(session: Session, envelopes: list[tuple[str, str]], poll, out: li
     """For each (label, envelope id): claim the poll (at most once per MIN_POLL_SECONDS, across
     runs and hosts: the claim is a row in provider_state), then `poll(envelope id)` in a
     savepoint of its own, so one envelope that fails is reported and the others still apply."""
-    from l2c_app.integrations.docusign_client import DocuSignError
     from l2c_app.integrations.models import claim_poll
+    from l2c_app.ports.signatures import SignatureRefused
 
     for label, envelope_id in envelopes:
         if not claim_poll(session, "docusign", envelope_id, MIN_POLL_SECONDS):
@@ -91,7 +91,7 @@ def _poll_each(session: Session, envelopes: list[tuple[str, str]], poll, out: li
         try:
             with session.begin_nested():
                 out.append((label, poll(envelope_id)))
-        except DocuSignError as exc:
+        except SignatureRefused as exc:
             out.append((label, f"failed: {exc}"))
         except Exception as exc:  # noqa: BLE001 - one envelope never rolls back the others
             logging.getLogger(__name__).exception("re-poll of envelope %s failed", envelope_id)
@@ -99,16 +99,17 @@ def _poll_each(session: Session, envelopes: list[tuple[str, str]], poll, out: li
 
 
 def repoll(session: Session, hours: int = 24, client=None) -> list[tuple[int, str]]:
-    """Ask DocuSign for the state of stalled envelopes, so a lost webhook leaves nothing stuck."""
-    from l2c_app.integrations.docusign_client import DocuSignClient
+    """Ask DocuSign for the state of stalled envelopes, so a lost webhook leaves nothing stuck.
+    `client`: a signature provider (ports/signatures.py); DocuSign's by default."""
+    from l2c_app.ports import signatures
 
-    client = client or DocuSignClient.from_settings()
+    client = client or signatures.provider(signatures.DOCUSIGN)
     by_envelope = {c.envelope_id: c for c in stalled_docusign(session, hours)}
 
     def poll(envelope_id: str) -> str:
         contract = by_envelope[envelope_id]
-        status = client.envelope_status(envelope_id)
-        pdf = client.download_combined(envelope_id) if status == "completed" else None
+        status = client.status(envelope_id)
+        pdf = client.download(envelope_id) if status == "completed" else None
         changed = apply_provider_status(session, contract, status, source="docusign:repoll", signed_pdf=pdf)
         return status if changed else f"{status} (unchanged)"
 
@@ -124,7 +125,7 @@ def repoll_change_orders(session: Session, client, hours: int = 24) -> list[tupl
     by_envelope = {co.envelope_id: co for co in stalled_change_orders(session, hours)}
 
     def poll(envelope_id: str) -> str:
-        status = client.envelope_status(envelope_id)
+        status = client.status(envelope_id)
         changed = apply_envelope_status(session, by_envelope[envelope_id], status, source="docusign:repoll")
         return status if changed else f"{status} (unchanged)"
 
@@ -136,9 +137,9 @@ def repoll_change_orders(session: Session, client, hours: int = 24) -> list[tupl
 def repoll_all(session: Session, hours: int = 24, client=None) -> list[tuple[str, str]]:
     """`repoll` for contracts, then the change-order envelopes of the projects stage;
     (label, status) pairs for the CLI and the scheduled job."""
-    from l2c_app.integrations.docusign_client import DocuSignClient
+    from l2c_app.ports import signatures
 
-    client = client or DocuSignClient.from_settings()
+    client = client or signatures.provider(signatures.DOCUSIGN)
     return [(f"contract C-{cid}", status) for cid, status in repoll(session, hours, client)] + [
         (f"change order {coid}", status) for coid, status in repoll_change_orders(session, client, hours)
     ]

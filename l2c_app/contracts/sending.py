@@ -29,10 +29,11 @@ from l2c_app.core.models import Document, User
 from l2c_app.core.money import format_money
 from l2c_app.core.notify import notify
 from l2c_app.core.timeutil import utcnow
-from l2c_app.integrations.email import send_mail
 from l2c_app.outbox.service import enqueue
 from l2c_app.pipeline.models import Account, Deal
 from l2c_app.pipeline.timeline import add_deal_event
+from l2c_app.ports import signatures
+from l2c_app.ports.mailer import send_mail
 from l2c_app.quotes.models import Quote
 
 # --- send -----------------------------------------------------------------------------------
@@ -64,7 +65,7 @@ def signing_settings(session: Session) -> dict:
     s = get_settings()
     return {
         "link_days": link_days(session),
-        "docusign": s.docusign_enabled,
+        "docusign": signatures.available(signatures.DOCUSIGN, s),
         "docusign_account": s.docusign_account_id or "",
         "hmac_keys": len(s.docusign_connect_hmac_keys),
         "webhook_url": f"{s.app_base_url}/api/webhooks/docusign",
@@ -202,15 +203,15 @@ def send(session: Session, actor: Actor, contract_id: int, provider: str | None 
     signers = signing_signers(session, contract.id)
     if not any(s.kind == "signer" for s in signers):
         raise ContractError("signers: add at least one client signer.")
-    provider = provider or ("docusign" if get_settings().docusign_enabled else "builtin")
-    if provider not in ("builtin", "docusign"):
+    provider = provider or signatures.provider().name  # the install's default: DocuSign when configured
+    if provider not in signatures.NAMES:
         raise ContractError("provider: builtin or docusign.")
-    if provider == "docusign" and not get_settings().docusign_enabled:
+    if not signatures.available(provider):
         raise ContractError("provider: DocuSign is not configured on this install.")
     contract.provider = provider
     contract.sent_at = utcnow()
     original = _original(session, contract)
-    if provider == "docusign":
+    if signatures.provider(provider).is_external:
         # The envelope is an outbox effect: DocuSign is called by the worker after commit
         # (deliver_docusign_send), never inside this write transaction.
         session.flush()

@@ -38,9 +38,9 @@ from l2c_app.core.models import Document
 from l2c_app.core.notify import notify
 from l2c_app.core.textlimits import plausible_token
 from l2c_app.core.timeutil import utcnow
-from l2c_app.integrations.email import send_mail
 from l2c_app.pipeline.models import Deal
 from l2c_app.pipeline.timeline import add_deal_event
+from l2c_app.ports.mailer import send_mail
 
 # --- the signer's side (public link) --------------------------------------------------------
 

@@ -250,10 +250,10 @@ class ContractState(AuthState):
         access = await self._access("contracts")
         if not access.allowed:
             return access.denial()
-        from l2c_app.integrations.docusign_client import DocuSignError
+        from l2c_app.ports.signatures import SignatureRefused
 
-        # A provider's refusal (DocuSignError) is written for people: shown as it is.
-        done = await self._call(fn, Actor("user", access.viewer.id), *args, shown=(DocuSignError,), **kwargs)
+        # A provider's refusal (SignatureRefused, e.g. DocuSign's) is written for people: shown as it is.
+        done = await self._call(fn, Actor("user", access.viewer.id), *args, shown=(SignatureRefused,), **kwargs)
         self.error = done.error
         if not done.ok:
             return done.toast()

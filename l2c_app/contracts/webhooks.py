@@ -15,7 +15,8 @@ from l2c_app.contracts.service import apply_provider_status
 from l2c_app.core.db import session_scope
 from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
-from l2c_app.integrations import docusign_connect
+from l2c_app.ports import signatures
+from l2c_app.ports.signatures import StatusMessage
 
 PROVIDER = "docusign"
 
@@ -26,7 +27,7 @@ def record(raw: bytes, headers: dict[str, str]) -> tuple[int, bool]:
     A redelivery of an event whose earlier attempt failed is handled again (DocuSign retries
     precisely because we answered an error)."""
     payload = json.loads(raw)
-    event = docusign_connect.parse(payload)
+    event = signatures.provider(signatures.DOCUSIGN).read_message(payload)
     kept = {k: v for k, v in headers.items() if k.lower().startswith(("x-docusign", "content-type", "user-agent"))}
     try:
         with session_scope() as session:
@@ -48,7 +49,7 @@ def record(raw: bytes, headers: dict[str, str]) -> tuple[int, bool]:
             return row.id, row.outcome in ("applied", "ignored")
 
 
-def _find_contract(session: Session, event: docusign_connect.ConnectEvent) -> Contract | None:
+def _find_contract(session: Session, event: StatusMessage) -> Contract | None:
     stmt = select(Contract).where(Contract.envelope_id == event.envelope_id).with_for_update()
     contract = session.exec(stmt).first()
     if contract is None and event.contract_id:
@@ -61,7 +62,7 @@ def _find_contract(session: Session, event: docusign_connect.ConnectEvent) -> Co
     return contract
 
 
-def _find_change_order(session: Session, event: docusign_connect.ConnectEvent):
+def _find_change_order(session: Session, event: StatusMessage):
     """The change order (projects stage) this envelope belongs to, if any."""
     from l2c_app.projects.service import change_order_for_envelope
 
@@ -71,7 +72,7 @@ def _find_change_order(session: Session, event: docusign_connect.ConnectEvent):
 def apply(session: Session, row_id: int, client=None) -> str:
     """Apply a recorded event. Returns the outcome (applied / ignored) stored on the row."""
     row = session.get(WebhookEvent, row_id)
-    event = docusign_connect.parse(json.loads(row.raw_body))
+    event = signatures.provider(signatures.DOCUSIGN).read_message(json.loads(row.raw_body))
     outcome, detail = "ignored", ""
     co = None if event.contract_id else _find_change_order(session, event)
     contract = None if co is not None else _find_contract(session, event)
@@ -100,9 +101,7 @@ def apply(session: Session, row_id: int, client=None) -> str:
             # Always the combined PDF with the Certificate of Completion, downloaded once: a
             # document in the Connect message (if an account-level configuration sends them) is
             # one document as signed, without the certificate, so it is not the record we keep.
-            from l2c_app.integrations.docusign_client import DocuSignClient
-
-            pdf = (client or DocuSignClient.from_settings()).download_combined(event.envelope_id)
+            pdf = (client or signatures.provider(signatures.DOCUSIGN)).download(event.envelope_id)
         reason = (
             event.void_reason
             if event.status == "voided"

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel import Session
+
+from l2c_app.core.models import Document
 
 DEFAULT_MAILER = "l2c_app.integrations.email:send_mail"
 
@@ -30,7 +32,10 @@ class Mailer(Protocol):
         body: str,
         link: str | None = None,
         related: tuple[str, int] | None = None,
-    ) -> object: ...
+        attachments: list[Document] | None = None,
+        on_outcome: str | None = None,
+        cc: list[str] | None = None,
+    ) -> Any: ...
 
 
 _override: Mailer | None = None
@@ -57,6 +62,15 @@ def send_mail(
     body: str,
     link: str | None = None,
     related: tuple[str, int] | None = None,
-) -> object:
-    """Write the message through the mailer, in the caller's transaction."""
-    return (_override or _default())(session, to=to, subject=subject, body=body, link=link, related=related)
+    attachments: list[Document] | None = None,
+    on_outcome: str | None = None,
+    cc: list[str] | None = None,
+) -> Any:
+    """Write the message through the mailer, in the caller's transaction; its record (the
+    built-in mailer's OutboxMessage). `attachments` (stored documents), `on_outcome` (an outbox
+    handler told of the delivery's outcome) and `cc` are passed on only when given."""
+    extra: dict[str, Any] = {
+        k: v for k, v in (("attachments", attachments), ("on_outcome", on_outcome), ("cc", cc)) if v is not None
+    }
+    mail = _override or _default()
+    return mail(session, to=to, subject=subject, body=body, link=link, related=related, **extra)

@@ -1,7 +1,7 @@
 """Cycle times and the pipeline forecast over REST (read-only).
 
     GET /api/v1/insights/cycle-times?from=YYYY-MM-DD&to=YYYY-MM-DD&group=month|owner|source
-    GET /api/v1/insights/forecast?from=...&to=...&group=month|owner|source
+    GET /api/v1/insights/forecast?from=...&to=...&group=month|owner|source[&include=deals]
 
 Figures come from `insights.cycle_times` and `insights.forecast` (never recomputed here). Days
 are whole calendar days in the organisation's zone; percentiles are percentile_cont (see
@@ -16,7 +16,7 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from l2c_app.api.deps import db, require
@@ -27,6 +27,9 @@ from l2c_app.insights import cycle_times, forecast
 router = APIRouter(prefix="/api/v1/insights", tags=["insights"])
 
 Group = Literal["month", "owner", "source"]
+# A forecast row lists its largest deals, not all of them: 50,000 open deals through the typed
+# model and JSON take seconds; `include=deals` asks for every one (an export, an integration).
+FORECAST_DEALS = 20
 
 
 class StepDeal(BaseModel):
@@ -89,7 +92,10 @@ class ForecastRow(BaseModel):
     count: int
     value: dict[str, int]
     weighted: dict[str, int]
-    deals: list[ForecastDeal]
+    deals_total: int = Field(description="every deal behind the row (= count)")
+    deals: list[ForecastDeal] = Field(
+        description=f"the largest {FORECAST_DEALS} of them (value, then id); every one with include=deals"
+    )
 
 
 class StageRate(BaseModel):
@@ -140,8 +146,12 @@ def get_forecast(
     start: date | None = Query(None, alias="from", description="first expected close / closing day"),
     end: date | None = Query(None, alias="to", description="last expected close / closing day"),
     group: Group = Query("month"),
+    include: Literal["deals"] | None = Query(None, description="deals: every deal behind each row, not the largest"),
     session: Session = Depends(db),
     _: Principal = Depends(require("insights")),
 ) -> Forecast:
     _bounds(start, end)
-    return Forecast.model_validate(forecast.pipeline_forecast(session, group=group, start=start, end=end))
+    limit = None if include == "deals" else FORECAST_DEALS
+    return Forecast.model_validate(
+        forecast.pipeline_forecast(session, group=group, start=start, end=end, deals_limit=limit)
+    )

@@ -43,6 +43,7 @@ from sqlmodel import Session
 from l2c_app.billing import service as billing
 from l2c_app.billing.billable import _add_months
 from l2c_app.billing.models import Invoice
+from l2c_app.billing.unbilled_totals import unbilled_totals
 from l2c_app.core import formats
 from l2c_app.core.errors import DomainError
 from l2c_app.core.money import round_minor
@@ -52,6 +53,7 @@ from l2c_app.pipeline.models import Account, Deal, PipelineStage
 from l2c_app.projects.models import Milestone, Project, Retainer, RetainerPeriod
 from l2c_app.projects.service import retainer_period_amount
 
+_ID_LIST_LIMIT = 500  # above this many ids, read the rows unfiltered and keep the wanted ones
 PARTS = ("overdue", "invoiced", "scheduled", "unbilled", "pipeline")
 PART_LABELS = {
     "overdue": "Overdue invoices",
@@ -208,32 +210,36 @@ def _retainer_months(session: Session, today: date, last: date) -> list[tuple[in
 
 
 def _unbilled(session: Session, today: date) -> list[tuple[int | None, str, int]]:
-    from l2c_app.insights.service import unbilled_work
-
-    projects = unbilled_work(session, today, limit=10**9)["projects"]
-    if not projects:
+    """(client, currency, amount) per project with unbilled work: billing's figure for every
+    project at once (`billing.unbilled_totals`, unbilled_total's twin)."""
+    amounts = {pid: v for pid, v in unbilled_totals(session, None, today).items() if v}
+    if not amounts:
         return []
-    accounts = dict(
-        session.execute(select(Project.id, Project.account_id).where(Project.id.in_([p["id"] for p in projects]))).all()
-    )
-    return [(accounts.get(p["id"]), p["currency"], p["amount_minor"]) for p in projects]
+    stmt = select(Project.id, Project.account_id, Project.currency)
+    if len(amounts) <= _ID_LIST_LIMIT:
+        stmt = stmt.where(Project.id.in_(sorted(amounts)))
+    return [(acc, cur, amounts[pid]) for pid, acc, cur in session.execute(stmt) if pid in amounts]
 
 
 def _pipeline(session: Session) -> tuple[list[tuple[int | None, str, date, int]], int]:
-    """Open deals: (client, currency, expected close, value x probability %, exact)."""
+    """Open deals: (client, currency, expected close, value x probability %, exact), summed per
+    client, currency and day in SQL (exact integers: a sum per day is the sum of its deals), and
+    the number of deals with no expected close."""
     prob = func.coalesce(Deal.probability, PipelineStage.probability)
     rows = session.execute(
         select(
             Deal.account_id,
             Deal.currency,
             Deal.expected_close,
-            (cast(Deal.value_minor, BigInteger) * prob).label("exact"),
+            func.sum(cast(Deal.value_minor, BigInteger) * prob).label("exact"),
+            func.count().label("n"),
         )
         .join(PipelineStage, PipelineStage.id == Deal.stage_id)
         .where(Deal.status == "open", PipelineStage.kind == "open", Deal.value_minor > 0)
+        .group_by(Deal.account_id, Deal.currency, Deal.expected_close)
     ).all()
     dated = [(r.account_id, r.currency, r.expected_close, int(r.exact or 0)) for r in rows if r.expected_close]
-    return dated, len(rows) - len(dated)
+    return dated, sum(int(r.n) for r in rows if not r.expected_close)
 
 
 # --- the forecast -------------------------------------------------------------------------------
@@ -333,15 +339,11 @@ def forecast(
         out_weeks.append(
             {"start": first + timedelta(days=7 * i), "end": first + timedelta(days=7 * i + 6), "amounts": amounts}
         )
-    names = (
-        dict(
-            session.execute(
-                select(Account.id, Account.name).where(Account.id.in_([a for a, _ in by_client if a is not None]))
-            ).all()
-        )
-        if by_client
-        else {}
-    )
+    wanted = {a for a, _ in by_client if a is not None}
+    names_stmt = select(Account.id, Account.name)
+    if len(wanted) <= _ID_LIST_LIMIT:  # else every name: no thousands of ids bound into the SQL
+        names_stmt = names_stmt.where(Account.id.in_(wanted))
+    names = dict(session.execute(names_stmt).all()) if wanted else {}
     clients = [
         {
             "account_id": acc,

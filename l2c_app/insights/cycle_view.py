@@ -57,7 +57,7 @@ def page_data(session: Session, group: str, step: str) -> dict[str, Any]:
         }
         for r in data["open"]
     ]
-    fc = forecast.pipeline_forecast(session, group=group)
+    fc = forecast.pipeline_forecast(session, group=group, deals_limit=0)  # the page shows the figures only
     fc_rows = [
         {
             "group": r["group"],

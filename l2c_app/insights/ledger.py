@@ -87,57 +87,71 @@ def oldest_accepted_quote(session: Session) -> datetime | None:
     ).scalar_one()
 
 
-def oldest_unbilled(session: Session, project_ids: list[int], up_to: date) -> date | None:
+_READ = object()  # oldest_unbilled's default: read the oldest unbilled time itself
+
+
+def oldest_unbilled(
+    session: Session, project_ids: list[int], up_to: date, oldest_time: date | None | object = _READ
+) -> date | None:
     """The oldest day of work not billed yet on these projects (time, expenses, due retainer
     months, reached milestones (reached, else due), approved change orders (approved, else
-    made)); fixed-fee items carry no day of their own."""
+    made)); fixed-fee items carry no day of their own.
+
+    `oldest_time`: the oldest unbilled time of these projects when the caller already has it
+    (`service.unbilled_work` reads it in the pass that sums the time), so the anti-join over every
+    time entry runs once per request; else it is read here (the reference path; a test compares)."""
     if not project_ids:
         return None
-    approval = billing.billing_settings(session)["time_approval_required"]
-    time_cond = [
-        TimeEntry.project_id.in_(project_ids),
-        TimeEntry.billable.is_(True),
-        TimeEntry.day <= up_to,
-        ~billing.live_link("time", TimeEntry.id),
-    ]
-    if approval:
-        time_cond.append(TimeEntry.approved_at.is_not(None))
-    days: list[date | datetime | None] = [
-        session.execute(select(func.min(TimeEntry.day)).where(*time_cond)).scalar_one(),
-        session.execute(
-            select(func.min(Expense.day)).where(
-                Expense.project_id.in_(project_ids),
-                Expense.billable.is_(True),
-                Expense.day <= up_to,
-                ~billing.live_link("expense", Expense.id),
-            )
-        ).scalar_one(),
-        session.execute(
-            select(func.min(RetainerPeriod.period_start))
+    # Each source's oldest day per project (GROUP BY, no list of thousands of ids bound into the
+    # SQL), kept for the projects asked.
+    wanted = set(project_ids)
+
+    def oldest(stmt) -> date | None:
+        days = [_to_day(d) for pid, d in session.execute(stmt) if pid in wanted and d is not None]
+        return min((d for d in days if d is not None), default=None)
+
+    if oldest_time is _READ:
+        approval = billing.billing_settings(session)["time_approval_required"]
+        time_cond = [
+            TimeEntry.billable.is_(True),
+            TimeEntry.day <= up_to,
+            ~billing.live_link("time", TimeEntry.id),
+        ]
+        if approval:
+            time_cond.append(TimeEntry.approved_at.is_not(None))
+        oldest_time = oldest(
+            select(TimeEntry.project_id, func.min(TimeEntry.day)).where(*time_cond).group_by(TimeEntry.project_id)
+        )
+    days: list[Any] = [
+        oldest_time,
+        oldest(
+            select(Expense.project_id, func.min(Expense.day))
+            .where(Expense.billable.is_(True), Expense.day <= up_to, ~billing.live_link("expense", Expense.id))
+            .group_by(Expense.project_id)
+        ),
+        oldest(
+            select(Retainer.project_id, func.min(RetainerPeriod.period_start))
             .join(Retainer, Retainer.id == RetainerPeriod.retainer_id)
-            .where(
-                Retainer.project_id.in_(project_ids),
-                RetainerPeriod.period_start <= up_to,
-                ~billing.live_link("retainer_period", RetainerPeriod.id),
-            )
-        ).scalar_one(),
-        session.execute(
-            select(func.min(func.coalesce(Milestone.reached_on, Milestone.due_date))).where(
-                Milestone.project_id.in_(project_ids),
-                Milestone.status == "reached",
-                ~billing.live_link("milestone", Milestone.id),
-            )
-        ).scalar_one(),
-        session.execute(
-            select(func.min(func.coalesce(ChangeOrder.approved_at, ChangeOrder.created_at))).where(
-                ChangeOrder.project_id.in_(project_ids),
-                ChangeOrder.status == "approved",
-                ~billing.live_link("change_order", ChangeOrder.id),
-            )
-        ).scalar_one(),
+            .where(RetainerPeriod.period_start <= up_to, ~billing.live_link("retainer_period", RetainerPeriod.id))
+            .group_by(Retainer.project_id)
+        ),
+        oldest(
+            select(Milestone.project_id, func.min(func.coalesce(Milestone.reached_on, Milestone.due_date)))
+            .where(Milestone.status == "reached", ~billing.live_link("milestone", Milestone.id))
+            .group_by(Milestone.project_id)
+        ),
+        oldest(
+            select(ChangeOrder.project_id, func.min(func.coalesce(ChangeOrder.approved_at, ChangeOrder.created_at)))
+            .where(ChangeOrder.status == "approved", ~billing.live_link("change_order", ChangeOrder.id))
+            .group_by(ChangeOrder.project_id)
+        ),
     ]
-    found = [d.date() if isinstance(d, datetime) else _as_date(d) for d in days if d is not None]
+    found = [_to_day(d) for d in days if d is not None]
     return min((d for d in found if d is not None), default=None)
+
+
+def _to_day(value: Any) -> date | None:
+    return value.date() if isinstance(value, datetime) else _as_date(value)
 
 
 def _leak(
@@ -180,7 +194,7 @@ def leaks(
         select(func.min(Lead.created_at)).where(Lead.owner_id.is_(None), Lead.status.in_(service.OPEN_LEAD_STATUSES))
     ).scalar_one()
     c_money, c_oldest = contract_values(session)
-    u_oldest = oldest_unbilled(session, unbilled["ids"], today)
+    u_oldest = oldest_unbilled(session, unbilled["ids"], today, unbilled.get("oldest_time", _READ))
     o_oldest = session.execute(
         select(func.min(Invoice.due_date)).where(
             Invoice.status.in_(billing.OPEN_STATUSES),

@@ -1,5 +1,9 @@
 """DocuSign adapter: the official `docusign-esign` SDK with the JWT grant.
 
+It implements the signature provider port (ports/signatures.py, `PROVIDER`): stages reach it
+through `ports.signatures.provider("docusign")`, with plain data (an EnvelopeRequest) in and
+envelope ids, statuses and PDF bytes out; it imports only core and ports.
+
 Settings (core.config): integration key, user id, account id, RSA private key (a file, or the
 `DOCUSIGN_PRIVATE_KEY` variable), REST base path and OAuth host (both configurable so tests
 drive this exact code against a local stand-in), Connect HMAC keys, optional CA bundle.
@@ -27,7 +31,8 @@ import copy
 import json
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Any
 
 from docusign_esign import (
     ApiClient,
@@ -50,9 +55,8 @@ from docusign_esign.client.api_response import RESTClientObject
 from docusign_esign.client.configuration import Configuration
 
 from l2c_app.core.config import Settings, get_settings
-
-if TYPE_CHECKING:
-    from l2c_app.contracts.models import Contract, ContractSigner
+from l2c_app.integrations import docusign_connect
+from l2c_app.ports.signatures import EnvelopeRequest, SignatureRefused, StatusMessage
 
 CONTRACT_FIELD = "l2c_contract_id"
 CHANGE_ORDER_FIELD = "l2c_change_order_id"
@@ -69,7 +73,7 @@ STATUS_MAP = {
 }
 
 
-class DocuSignError(RuntimeError):
+class DocuSignError(SignatureRefused):
     """DocuSign refused or could not be reached; the message is safe to show to a team member.
 
     `code` is DocuSign's error code (errorCode, or OAuth's `error`), `hint` what to do about it,
@@ -254,17 +258,17 @@ class DocuSignClient:
 
     # --- envelopes -------------------------------------------------------------------------
 
-    def envelope_definition(
-        self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner], pdf: bytes
-    ) -> EnvelopeDefinition:
+    def envelope_definition(self, request: EnvelopeRequest) -> EnvelopeDefinition:
+        """Document 1 is the PDF; signer N gets a sign-here tab on `/sigN/` and a date-signed tab
+        on `/dateN/`; the l2c record's id travels in a text custom field."""
         doc = Document(
-            document_base64=base64.b64encode(pdf).decode(),
-            name=f"{contract.title}.pdf"[:100],
+            document_base64=base64.b64encode(request.pdf).decode(),
+            name=request.document_name[:100],
             file_extension="pdf",
             document_id="1",
         )
         ds_signers = []
-        for index, s in enumerate(signers, start=1):
+        for index, s in enumerate(request.signers, start=1):
             tabs = Tabs(
                 sign_here_tabs=[
                     SignHere(
@@ -283,73 +287,33 @@ class DocuSignClient:
             )
             ds_signers.append(
                 Signer(
-                    email=s.email, name=s.name, recipient_id=str(s.id), routing_order=str(s.routing_order), tabs=tabs
+                    email=s.email,
+                    name=s.name,
+                    recipient_id=s.recipient_id,
+                    routing_order=str(s.routing_order),
+                    tabs=tabs,
                 )
             )
         ds_ccs = [
-            CarbonCopy(email=c.email, name=c.name, recipient_id=str(c.id), routing_order=str(c.routing_order))
-            for c in ccs
+            CarbonCopy(email=c.email, name=c.name, recipient_id=c.recipient_id, routing_order=str(c.routing_order))
+            for c in request.ccs
         ]
+        kind, record_id = request.reference
+        field = CHANGE_ORDER_FIELD if kind == "change_order" else CONTRACT_FIELD
         return EnvelopeDefinition(
-            email_subject=f"Please sign: {contract.title}"[:100],
+            email_subject=request.subject[:100],
             documents=[doc],
-            recipients=Recipients(signers=ds_signers, carbon_copies=ds_ccs),
+            # A contract's envelope lists its copies (even none); a change order's has no such list.
+            recipients=Recipients(signers=ds_signers, carbon_copies=ds_ccs if kind == "contract" else None),
             status="sent",
             custom_fields=CustomFields(
-                text_custom_fields=[
-                    TextCustomField(name=CONTRACT_FIELD, value=str(contract.id), show="false", required="false")
-                ]
+                text_custom_fields=[TextCustomField(name=field, value=str(record_id), show="false", required="false")]
             ),
             event_notification=_notification(),
         )
 
-    def create_envelope(
-        self, contract: Contract, signers: list[ContractSigner], ccs: list[ContractSigner], pdf: bytes
-    ) -> str:
-        return self._create(self.envelope_definition(contract, signers, ccs, pdf))
-
-    def create_change_order_envelope(
-        self, change_order_id: int, subject: str, document_name: str, pdf: bytes, signer_name: str, signer_email: str
-    ) -> str:
-        """One signer (the client) on the anchors `/sig1/` and `/date1/` of a change-order PDF; the
-        change order id travels in the `l2c_change_order_id` custom field."""
-        doc = Document(
-            document_base64=base64.b64encode(pdf).decode(),
-            name=document_name[:100],
-            file_extension="pdf",
-            document_id="1",
-        )
-        tabs = Tabs(
-            sign_here_tabs=[
-                SignHere(
-                    anchor_string="/sig1/",
-                    anchor_units="pixels",
-                    anchor_x_offset="0",
-                    anchor_y_offset="0",
-                    anchor_ignore_if_not_present="false",
-                )
-            ],
-            date_signed_tabs=[
-                DateSigned(anchor_string="/date1/", anchor_units="pixels", anchor_x_offset="0", anchor_y_offset="0")
-            ],
-        )
-        signer = Signer(email=signer_email, name=signer_name, recipient_id="1", routing_order="1", tabs=tabs)
-        return self._create(
-            EnvelopeDefinition(
-                email_subject=subject[:100],
-                documents=[doc],
-                recipients=Recipients(signers=[signer]),
-                status="sent",
-                custom_fields=CustomFields(
-                    text_custom_fields=[
-                        TextCustomField(
-                            name=CHANGE_ORDER_FIELD, value=str(change_order_id), show="false", required="false"
-                        )
-                    ]
-                ),
-                event_notification=_notification(),
-            )
-        )
+    def send_envelope(self, request: EnvelopeRequest) -> str:
+        return self._create(self.envelope_definition(request))
 
     def _create(self, definition: EnvelopeDefinition) -> str:
         summary = self._call(
@@ -407,3 +371,33 @@ def _notification() -> EventNotification:
 def reset_token_cache() -> None:
     with _tokens_lock:
         _tokens.clear()
+
+
+class DocuSignProvider:
+    """The signature provider port on DocuSign: a client from the current settings per call."""
+
+    name = "docusign"
+    label = "DocuSign"
+    is_external = True
+
+    def send_envelope(self, request: EnvelopeRequest) -> str:
+        return DocuSignClient.from_settings().send_envelope(request)
+
+    def status(self, envelope_id: str) -> str:
+        return DocuSignClient.from_settings().envelope_status(envelope_id)
+
+    def void(self, envelope_id: str, reason: str) -> None:
+        DocuSignClient.from_settings().void_envelope(envelope_id, reason)
+
+    def download(self, envelope_id: str) -> bytes:
+        return DocuSignClient.from_settings().download_combined(envelope_id)
+
+    def verify_message(self, raw: bytes, headers: Iterable[tuple[str, str]]) -> bool:
+        """Connect's HMAC on the raw body, with any of the configured keys (none: nothing is trusted)."""
+        return docusign_connect.verify(raw, headers, get_settings().docusign_connect_hmac_keys)
+
+    def read_message(self, payload: dict[str, Any]) -> StatusMessage:
+        return docusign_connect.parse(payload)
+
+
+PROVIDER = DocuSignProvider()

@@ -13,7 +13,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from l2c_app.ports.signatures import StatusMessage
 
 
 def signature(key: str, raw: bytes) -> str:
@@ -38,22 +39,8 @@ def verify(raw: bytes, headers: Mapping[str, str] | Iterable[tuple[str, str]], k
     return ok
 
 
-@dataclass
-class ConnectEvent:
-    event: str  # envelope-completed ...
-    envelope_id: str
-    generated: str
-    status: str | None  # the contract status it means, None when l2c does not track it
-    contract_id: int | None
-    pdf: bytes | None  # the signed document when the payload carries it
-    void_reason: str | None = None
-    decline_reason: str | None = None
-    change_order_id: int | None = None  # envelopes of change orders (projects stage)
-    signer_name: str | None = None  # the first signer who completed
-
-    @property
-    def event_id(self) -> str:
-        return f"{self.envelope_id}:{self.event}:{self.generated}"[:255]
+# The port's status message (ports/signatures.py), under the name DocuSign gives it.
+ConnectEvent = StatusMessage
 
 
 EVENT_STATUS = {

@@ -1,7 +1,9 @@
 """Stripe adapter: payment links, and the reads the sync job needs; plain data in and out.
 
-It knows nothing of invoices (billing/payment_links.py decides which link an invoice needs
-and records it); it imports only core, so no stage is reached back into from here.
+It implements the payments gateway port (ports/payments.py, `GATEWAY`): stages reach it through
+`ports.payments.gateway()`, never by importing this module. It knows nothing of invoices
+(billing/payment_links.py decides which link an invoice needs and records it); it imports
+only core and ports, so no stage is reached back into from here.
 
 Talks to Stripe with the official `stripe` package (`StripeClient`); `STRIPE_API_BASE`
 points it at another API base (the tests' stand-in on 127.0.0.1). Without
@@ -22,6 +24,7 @@ from typing import Any
 import stripe
 
 from l2c_app.core.config import get_settings
+from l2c_app.ports.payments import GatewayRefused, LinkRequest, PaymentLink
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +76,8 @@ def enabled() -> bool:
     return get_settings().stripe_enabled
 
 
-class StripeRefused(RuntimeError):
+class StripeRefused(GatewayRefused):
     """Stripe answered with an error; `permanent` when the same request would fail again."""
-
-    def __init__(self, message: str, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
 
 
 def _permanent(exc: stripe.StripeError) -> bool:
@@ -175,3 +174,58 @@ def balance_transaction_of_payment_intent(pi_id: str) -> dict | None:
     if isinstance(bt, str):  # an SDK or API that did not expand it: ask for it by id
         bt = _plain(get_client().v1.balance_transactions.retrieve(bt))
     return bt if isinstance(bt, dict) else None
+
+
+def link_params(request: LinkRequest) -> dict[str, Any]:
+    """POST /v1/payment_links parameters: one line of the amount, the metadata on the link and
+    its payment intent, one completed session at most, back to `return_url` once paid."""
+    return {
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": request.amount_minor,
+                    "product_data": {"name": request.description},
+                },
+            }
+        ],
+        "metadata": dict(request.metadata),
+        "payment_intent_data": {"metadata": dict(request.metadata)},
+        "restrictions": {"completed_sessions": {"limit": 1}},
+        "after_completion": {"type": "redirect", "redirect": {"url": request.return_url}},
+    }
+
+
+class StripeGateway:
+    """The payments gateway port on Stripe. Each method calls this module's function of the same
+    name when it runs (tests wrap or replace those)."""
+
+    name = "stripe"
+    label = "Stripe"
+    is_external = True
+
+    def create_payment_link(self, request: LinkRequest, idempotency_key: str) -> PaymentLink:
+        link_id, url = create_payment_link(link_params(request), idempotency_key)
+        return PaymentLink(link_id, url)
+
+    def deactivate_payment_link(self, link_id: str, idempotency_key: str) -> None:
+        deactivate_payment_link(link_id, idempotency_key)
+
+    def retrieve_payment_intent(self, pi_id: str) -> dict:
+        return retrieve_payment_intent(pi_id)
+
+    def refunds_of_charge(self, charge_id: str) -> list[dict]:
+        return refunds_of_charge(charge_id)
+
+    def balance_transaction_of_payment_intent(self, pi_id: str) -> dict | None:
+        return balance_transaction_of_payment_intent(pi_id)
+
+    def events_since(self, created_after: int | None) -> list[dict]:
+        return events_since(created_after)
+
+    def complete_checkout_sessions(self, created_after: int | None) -> list[dict]:
+        return complete_checkout_sessions(created_after)
+
+
+GATEWAY = StripeGateway()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
 
 from l2c_app.api import scopes
 from l2c_app.api.deps import client_ip, db, optional_principal, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
+from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
 from l2c_app.core.db import run_db
@@ -25,10 +26,22 @@ from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
 from l2c_app.leads import rate_limit as lead_limit
 from l2c_app.leads import service as svc
+from l2c_app.leads.api_models import ConvertIn, LeadCreated, LeadIn, LeadList, LeadOut
 from l2c_app.leads.models import Lead
+from l2c_app.pipeline.api_models import DealOut
 from l2c_app.pipeline.service import deal_json
 
-router = APIRouter(tags=["leads"])
+router = APIRouter(tags=["leads"], route_class=FieldErrorRoute)
+# The lead form reads its body itself (JSON or form-encoded): its schema is documented here.
+_LEAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LeadIn.model_json_schema()},
+            "application/x-www-form-urlencoded": {"schema": LeadIn.model_json_schema()},
+        },
+    }
+}
 
 
 async def _body(request: Request) -> dict:
@@ -67,7 +80,14 @@ def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor:
     return body
 
 
-@router.post("/api/v1/leads", status_code=201)
+@router.post(
+    "/api/v1/leads",
+    status_code=201,
+    response_model=LeadCreated,
+    response_model_exclude_unset=True,
+    openapi_extra=_LEAD_BODY,
+    responses={429: {"description": "too many leads from this address (Retry-After)"}},
+)
 async def create_lead(request: Request, principal: Principal | None = Depends(optional_principal)) -> JSONResponse:
     data = await _body(request)
     # A key trusted with leads (no form throttle, duplicates reported); a read-only key is a web form.
@@ -90,7 +110,7 @@ async def create_lead(request: Request, principal: Principal | None = Depends(op
     return JSONResponse(body, 201)
 
 
-@router.get("/api/v1/leads")
+@router.get("/api/v1/leads", response_model=LeadList)
 def list_leads(
     email: str | None = None,
     status: str | None = Query(None, description="new, qualified, disqualified, converted, merged"),
@@ -100,7 +120,7 @@ def list_leads(
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("leads")),
-) -> dict:
+) -> LeadList:
     stmt = select(Lead)
     if email:
         stmt = stmt.where(Lead.email == email.strip().lower())
@@ -114,7 +134,9 @@ def list_leads(
         else:
             user = session.exec(select(User).where(User.email == owner.strip().lower())).first()
             stmt = stmt.where(Lead.owner_id == (user.id if user else -1))
-    return page(session, stmt, Lead, cursor, limit, lambda ld: svc.lead_api_json(session, ld), updated_since)
+    return LeadList.model_validate(
+        page(session, stmt, Lead, cursor, limit, lambda ld: svc.lead_api_json(session, ld), updated_since)
+    )
 
 
 @router.get("/api/v1/leads.csv")
@@ -136,27 +158,24 @@ def export_leads(
     )
 
 
-@router.get("/api/v1/leads/{lead_id}")
-def get_lead(lead_id: int, session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> dict:
+@router.get("/api/v1/leads/{lead_id}", response_model=LeadOut)
+def get_lead(lead_id: int, session: Session = Depends(db), _: Principal = Depends(require("leads"))) -> LeadOut:
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFound("no such lead", "lead_id")
-    return svc.lead_api_json(session, lead)
+    return LeadOut.model_validate(svc.lead_api_json(session, lead))
 
 
-@router.post("/api/v1/leads/{lead_id}/convert", status_code=201)
+@router.post("/api/v1/leads/{lead_id}/convert", status_code=201, response_model=DealOut)
 def convert_lead(
     lead_id: int,
-    payload: dict | None = Body(default=None),
+    body: ConvertIn | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("leads")),
-) -> dict:
+) -> DealOut:
     """Account + Contact + Deal in the first open stage; optional body {"value": minor units, "title"}."""
-    data = payload or {}
+    data = body or ConvertIn()
     if session.get(Lead, lead_id) is None:
         raise NotFound("no such lead", "lead_id")
-    value = data.get("value", 0)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise DomainError("a whole number of minor units, 0 or more", "value")
-    deal = svc.convert(session, principal.actor, lead_id, value_minor=value, title=data.get("title"), via="api")
-    return deal_json(session, deal)
+    deal = svc.convert(session, principal.actor, lead_id, value_minor=data.value, title=data.title, via="api")
+    return DealOut.model_validate(deal_json(session, deal))

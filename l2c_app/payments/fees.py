@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.timeutil import utcnow
 from l2c_app.payments.models import PAYOUT_RANK, Payment, Payout
+from l2c_app.ports import payments
 
 log = logging.getLogger(__name__)
 STRIPE = Actor("webhook", None, "stripe")
@@ -76,9 +77,7 @@ def apply_fee(session: Session, payment_id: int, bt: Any) -> bool:
 
 
 def _fetch(pi_id: str) -> dict | None:
-    from l2c_app.integrations import stripe_client
-
-    return stripe_client.balance_transaction_of_payment_intent(pi_id)
+    return payments.gateway().balance_transaction_of_payment_intent(pi_id)
 
 
 def record_fee_after_event(event: dict) -> bool:
@@ -88,9 +87,8 @@ def record_fee_after_event(event: dict) -> bool:
     webhook has already been applied and answered for.
     """
     from l2c_app.core.db import session_scope
-    from l2c_app.integrations import stripe_client
 
-    if str(event.get("type")) not in PAID_EVENTS or not stripe_client.enabled():
+    if str(event.get("type")) not in PAID_EVENTS or not payments.gateway().is_external:
         return False
     obj = (event.get("data") or {}).get("object") or {}
     pi = obj.get("payment_intent") if event.get("type") != "payment_intent.succeeded" else obj.get("id")
@@ -119,9 +117,7 @@ def heal_fees(session: Session, limit: int = 100) -> int:
     Reads first and ends that read transaction, calls Stripe with no transaction open, then
     writes (the caller commits). One that cannot be read is skipped until the next run.
     """
-    from l2c_app.integrations import stripe_client
-
-    if not stripe_client.enabled():
+    if not payments.gateway().is_external:
         return 0
     rows = [
         (p.id, p.stripe_payment_intent_id)

@@ -529,12 +529,12 @@ def _payment_for_charge(session: Session, charge_like: dict, event: dict | None 
         return pay
     # Arrived before the payment event: the payment intent from Stripe (the source of truth),
     # read by `prefetch` before this transaction opened.
-    from l2c_app.integrations import stripe_client
+    from l2c_app.ports.payments import gateway
 
-    if stripe_client.enabled():
+    if gateway().is_external:
         pi = _prefetched(event, "intent")
         if pi is None:  # not read ahead (a caller without prefetch): read it now
-            pi = stripe_client.retrieve_payment_intent(pi_id)
+            pi = gateway().retrieve_payment_intent(pi_id)
         return upsert_payment(
             session,
             pi_id=pi_id,
@@ -585,18 +585,18 @@ def _prefetched(event: dict | None, key: str) -> Any:
 def prefetch(event: dict, known_payment: Callable[[str | None, str | None], bool]) -> dict:
     """The event with the Stripe reads its handler needs (`known_payment(pi_id, charge_id)`
     says whether the ledger already has the payment: read-only, outside any write)."""
-    from l2c_app.integrations import stripe_client
+    from l2c_app.ports.payments import gateway
 
     etype = str(event.get("type") or "")
-    if etype not in _CHARGE_LINKED or not stripe_client.enabled():
+    if etype not in _CHARGE_LINKED or not gateway().is_external:
         return event
     obj = (event.get("data") or {}).get("object") or {}
     got: dict[str, Any] = {}
     if etype == "charge.refunded" and obj.get("id"):
-        got["refunds"] = stripe_client.refunds_of_charge(obj["id"])
+        got["refunds"] = gateway().refunds_of_charge(obj["id"])
     pi_id, charge_id = _charge_ids(obj)
     if pi_id and not known_payment(pi_id, charge_id):
-        got["intent"] = stripe_client.retrieve_payment_intent(pi_id)
+        got["intent"] = gateway().retrieve_payment_intent(pi_id)
     return {**event, PREFETCH_KEY: got}
 
 
@@ -664,12 +664,12 @@ def on_async_failed(session: Session, obj: dict, event: dict) -> str:
     if pay.invoice_id is not None:
         from l2c_app.billing.models import Invoice
         from l2c_app.billing.payment_links import replace_invoice_link
-        from l2c_app.integrations import stripe_client
+        from l2c_app.ports.payments import gateway
 
         inv = session.get(Invoice, pay.invoice_id)
         used = _id(obj.get("payment_link"))
         if (
-            stripe_client.enabled()
+            gateway().is_external
             and inv is not None
             and (inv.payment_link_id is None or used is None or inv.payment_link_id == used)
         ):
@@ -742,16 +742,16 @@ def on_charge_refunded(session: Session, obj: dict, event: dict) -> str:
     """charge.refunded carries the charge's cumulative `amount_refunded`, not its refunds (not
     embedded since API 2022-11-15): ask Stripe for the charge's refunds, each kept with its
     status. Without an API key (webhooks only) the cumulative total is kept, max wins."""
-    from l2c_app.integrations import stripe_client
+    from l2c_app.ports.payments import gateway
 
     pay = _payment_for_charge(session, obj, event)
     if pay is None:
         raise LookupError(f"no payment for charge {obj.get('id')}")
     inv = lock_invoice_row(session, pay.invoice_id) if pay.invoice_id else None
-    if stripe_client.enabled():
+    if gateway().is_external:
         refunds = _prefetched(event, "refunds")
         if refunds is None:
-            refunds = stripe_client.refunds_of_charge(obj["id"])
+            refunds = gateway().refunds_of_charge(obj["id"])
         for r in refunds:
             _upsert_refund(session, pay, r)
         _settle(session, pay, inv)
@@ -896,16 +896,16 @@ def stripe_sync(session: Session) -> dict[str, int]:
     a savepoint (one that fails is recorded as failed and the others still apply); the
     cursor moves to the newest event seen, in the same transaction as what it applied.
     """
-    from l2c_app.integrations import stripe_client
     from l2c_app.integrations.models import get_state, set_state
+    from l2c_app.ports.payments import gateway
 
-    if not stripe_client.enabled():
+    if not gateway().is_external:
         return {"events": 0, "applied": 0, "sessions": 0}
     state = get_state(session, "stripe", CURSOR_KEY)
     cursor = int(state.value) if state is not None and state.value.isdigit() else None
     since = max(0, cursor - CURSOR_OVERLAP) if cursor else None
-    events = stripe_client.events_since(since)  # oldest first; the calls happen before any write
-    sessions = stripe_client.complete_checkout_sessions(max(0, cursor - SESSION_WINDOW) if cursor else None)
+    events = gateway().events_since(since)  # oldest first; the calls happen before any write
+    sessions = gateway().complete_checkout_sessions(max(0, cursor - SESSION_WINDOW) if cursor else None)
     applied = seen = healed = 0
     newest = cursor or 0
     # Every Stripe read the events need happens here, before the first write of this transaction.

@@ -10,19 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
+from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
 from l2c_app.pipeline import service as svc
-from l2c_app.pipeline.api_models import AccountOut, DealList, DealOut, StageList
+from l2c_app.pipeline.api_models import AccountOut, AccountPatch, DealIn, DealList, DealOut, DealPatch, StageList
 from l2c_app.pipeline.models import Deal
 
-router = APIRouter(tags=["deals"])
+router = APIRouter(tags=["deals"], route_class=FieldErrorRoute)
 
 
 def deal_json(deal: Deal) -> dict[str, Any]:
@@ -87,26 +88,12 @@ def _owner_from(session: Session, data: dict) -> int | None:
 
 @router.post("/api/v1/deals", status_code=201, response_model=DealOut)
 def create_deal(
-    payload: dict[str, Any] = Body(...),
+    body: DealIn,
     session: Session = Depends(db),
     principal: Principal = Depends(require("pipeline")),
 ) -> DealOut:
-    allowed = {
-        "title",
-        "value",
-        "currency",
-        "account_id",
-        "client_id",
-        "contact_id",
-        "stage_id",
-        "owner_id",
-        "owner_email",
-        "expected_close",
-        "probability",
-        "source",
-        "description",
-    }
-    unknown = sorted(set(payload) - allowed)
+    payload = body.model_dump(exclude_unset=True)
+    unknown = sorted(body.model_extra or {})
     if unknown:
         raise DomainError("not a field of a deal", unknown[0])
     if "client_id" in payload:  # the client record's name for the account
@@ -143,14 +130,14 @@ def get_deal(deal_id: int, session: Session = Depends(db), _: Principal = Depend
 @router.patch("/api/v1/deals/{deal_id}", response_model=DealOut)
 def patch_deal(
     deal_id: int,
-    payload: dict[str, Any] = Body(...),
+    body: DealPatch,
     session: Session = Depends(db),
     principal: Principal = Depends(require("pipeline")),
 ) -> DealOut:
     """Change fields; `stage_id` moves the deal (recorded like a board move); `status` won/lost closes it."""
     if session.get(Deal, deal_id) is None:
         raise NotFound("no such deal", "deal_id")
-    changes = dict(payload)
+    changes = body.model_dump(exclude_unset=True)  # unknown keys are the service's to refuse
     if "owner_email" in changes:
         changes["owner_id"] = _owner_from(session, changes)
         changes.pop("owner_email")
@@ -161,14 +148,15 @@ def patch_deal(
 @router.patch("/api/v1/accounts/{account_id}", tags=["accounts"], response_model=AccountOut)
 def patch_account(
     account_id: int,
-    payload: dict[str, Any] = Body(...),
+    body: AccountPatch,
     session: Session = Depends(db),
     principal: Principal = Depends(require("pipeline")),
 ) -> AccountOut:
     """Change a client's `name`, `address` or `tax_id` (printed on its invoices as "Client VAT id")."""
     from l2c_app.pipeline.accounts import account_details, update_account_details
 
-    unknown = sorted(set(payload) - {"name", "address", "tax_id"})
+    payload = body.model_dump(exclude_unset=True)
+    unknown = sorted(body.model_extra or {})
     if unknown:
         raise DomainError("not a field of a client", unknown[0])
     values = {k: (None if payload[k] is None else str(payload[k])) for k in payload}

@@ -6,7 +6,7 @@
     signed_minor     what the deal's projects deliver under contract        billing.service.contract_value
     planned_minor    the projects' plans, approved change orders included  projects.service.planned_total
     delivered_minor  time logged on the projects at its rates               projects.service.budget_report
-    unbilled_minor   delivered or billable and not invoiced yet             billing.service.unbilled_total
+    unbilled_minor   delivered or billable and not invoiced yet             billing.unbilled_totals
     invoiced_minor / collected_minor / open_minor                           billing.views.deal_money
 
 Each figure is read from the function named beside it (never recomputed here).
@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.billing import service as billing
+from l2c_app.billing.unbilled_totals import unbilled_totals
 from l2c_app.billing.views import deal_money
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import NotFound
@@ -59,12 +60,13 @@ def deal_summary(deal_id: int, session: Session = Depends(db), _: Principal = De
     quoted = sum(projects.quote_net_total(q, quotes.quote_lines(session, q.id)) for q in accepted)
     today = org_today(session)
     project_rows = list(session.exec(select(Project).where(Project.deal_id == deal_id).order_by(Project.id)))
-    signed = planned = delivered = unbilled = 0
+    signed = planned = delivered = 0
     for p in project_rows:
         signed += billing.contract_value(session, p)
         planned += projects.planned_total(session, p.id, include_change_orders=True)
         delivered += projects.budget_report(session, p.id)["total"]["actual_minor"]
-        unbilled += billing.unbilled_total(session, p.id, today)
+    # all the deal's projects at once: unbilled_total's twin-tested set-based path
+    unbilled = sum(unbilled_totals(session, [p.id for p in project_rows], today).values())
     money = deal_money(session, deal_id) or {"invoiced_minor": 0, "collected_minor": 0, "open_minor": 0}
     return {
         "deal_id": deal.id,

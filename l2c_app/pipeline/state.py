@@ -41,8 +41,18 @@ PER_COLUMN = 25
 SHOW_MORE = 100
 
 
+def card_ids(col: dict) -> list[str]:
+    return [str(c["id"]) for c in col["cards"]]
+
+
 class BoardState(AuthState):
+    # What the browser gets: the columns (header figures and `ids`, their cards' deal ids in
+    # order) apart from the cards (deal id -> card). The client keeps an unchanged card's object
+    # when a delta arrives (it compares objects by key, arrays by position), so a move re-renders
+    # the moved card and not every card behind it in both columns (board_page.deal_card).
     columns: list[dict] = []
+    cards: dict[str, dict] = {}
+    _board: list[dict] = []  # the columns with their cards: what board_events.patch_columns patches
     stages: list[dict] = []  # open stages, for the "Move to" menu
     team: list[dict] = []
     owner: str = ALL
@@ -66,17 +76,27 @@ class BoardState(AuthState):
             self.org_timezone,
         )
 
+    def _show(self, board: list[dict]) -> None:
+        """Keep `board` and set the vars the browser sees; a var left equal is not sent again (the
+        mover's own follow task hears its move too)."""
+        self._board = board
+        columns = [{**{k: v for k, v in col.items() if k != "cards"}, "ids": card_ids(col)} for col in board]
+        cards = {str(c["id"]): c for col in board for c in col["cards"]}
+        if columns != self.columns:
+            self.columns = columns
+        if cards != self.cards:
+            self.cards = cards
+
     def _apply(self, change: dict) -> bool:
         """Patch the changed cards in (board_events.patch_columns); False when a reload is needed."""
-        patched = board_events.patch_columns(self.columns, change, self.per_column)
+        patched = board_events.patch_columns(self._board, change, self.per_column)
         if patched is None:
             return False
-        if patched != self.columns:  # the mover's own follow hears its move too: nothing to send again
-            self.columns = patched
+        self._show(patched)
         return True
 
     async def _reload(self):
-        self.columns = await run_db(
+        board = await run_db(
             svc.board,
             int(self.owner) if self.owner not in (ALL, "") else None,
             _date(self.close_from),
@@ -84,6 +104,7 @@ class BoardState(AuthState):
             self.org_timezone,
             self.per_column,
         )
+        self._show(board)
         self.version = await run_db(svc.board_version)
 
     @rx.event

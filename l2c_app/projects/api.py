@@ -22,26 +22,35 @@ from l2c_app.core.auth import Principal, can
 from l2c_app.core.errors import DomainError, Forbidden
 from l2c_app.projects import service as svc
 from l2c_app.projects import time_entries
+from l2c_app.projects.api_models import (
+    ChangeOrderFull,
+    ProjectOut,
+    TimeEntryCleared,
+    TimeEntryList,
+    TimeEntrySet,
+)
 from l2c_app.projects.models import TimeEntry
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
 
 
-@router.post("/contracts/{contract_id}/project", status_code=201)
+@router.post("/contracts/{contract_id}/project", status_code=201, response_model=ProjectOut)
 def create_project(
     contract_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
-) -> dict:
+) -> ProjectOut:
     """Create the project of a signed contract (409 with the existing project's link if it exists)."""
     project = svc.create_project_from_contract(session, who.actor, contract_id)
-    return svc.project_detail(session, project.id)
+    return ProjectOut.model_validate(svc.project_detail(session, project.id))
 
 
-@router.get("/projects/{project_id}")
-def get_project(project_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))) -> dict:
-    return svc.project_detail(session, project_id)
+@router.get("/projects/{project_id}", response_model=ProjectOut)
+def get_project(
+    project_id: int, session: Session = Depends(db), who: Principal = Depends(require("projects"))
+) -> ProjectOut:
+    return ProjectOut.model_validate(svc.project_detail(session, project_id))
 
 
-@router.get("/time-entries")
+@router.get("/time-entries", response_model=TimeEntryList)
 def list_time_entries(
     session: Session = Depends(db),
     who: Principal = Depends(require("time")),
@@ -52,7 +61,7 @@ def list_time_entries(
     updated_since: datetime | None = UPDATED_SINCE,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=500),
-) -> dict:
+) -> TimeEntryList:
     """Time entries, filtered; a user without the approve_time role sees only their own."""
     stmt = select(TimeEntry)
     if who.user is not None and not can(who.user.role, "approve_time"):
@@ -67,7 +76,9 @@ def list_time_entries(
         stmt = stmt.where(TimeEntry.day >= date_from)
     if date_to is not None:
         stmt = stmt.where(TimeEntry.day <= date_to)
-    return page(session, stmt, TimeEntry, cursor, limit, svc.time_entry_json, updated_since)
+    return TimeEntryList.model_validate(
+        page(session, stmt, TimeEntry, cursor, limit, svc.time_entry_json, updated_since)
+    )
 
 
 class TimeEntryIn(BaseModel):
@@ -84,7 +95,11 @@ class TimeEntryIn(BaseModel):
     note: str | None = None
 
 
-@router.post("/time-entries")
+@router.post(
+    "/time-entries",
+    response_model=TimeEntrySet | TimeEntryCleared,
+    responses={201: {"description": "created", "model": TimeEntrySet}},
+)
 def upsert_time_entry(
     body: TimeEntryIn, session: Session = Depends(db), who: Principal = Depends(require("time"))
 ) -> JSONResponse:
@@ -128,10 +143,10 @@ class ChangeOrderIn(BaseModel):
     send_to: str | None = Field(None, description="e-mail the public approval link to this address")
 
 
-@router.post("/projects/{project_id}/change-orders", status_code=201)
+@router.post("/projects/{project_id}/change-orders", status_code=201, response_model=ChangeOrderFull)
 def create_change_order(
     project_id: int, body: ChangeOrderIn, session: Session = Depends(db), who: Principal = Depends(require("projects"))
-) -> dict:
+) -> ChangeOrderFull:
     co = svc.create_change_order(
         session,
         who.actor,
@@ -145,21 +160,21 @@ def create_change_order(
     )
     if body.send_to is not None:
         co = svc.send_change_order(session, who.actor, co.id, body.send_to)
-    return svc.change_order_json(co)
+    return ChangeOrderFull.model_validate(svc.change_order_json(co))
 
 
 class ApproveIn(BaseModel):
     name: str = Field(description="the client's typed name (the approval signature)")
 
 
-@router.post("/change-orders/{change_order_id}/approve")
+@router.post("/change-orders/{change_order_id}/approve", response_model=ChangeOrderFull)
 def approve_change_order(
     change_order_id: int,
     body: ApproveIn,
     request: Request,
     session: Session = Depends(db),
     who: Principal = Depends(require("projects")),
-) -> dict:
+) -> ChangeOrderFull:
     """Record the client's approval (e.g. given on paper or by e-mail): the budget rises."""
     co = svc.approve_change_order(session, who.actor, change_order_id, body.name, client_ip(request))
-    return svc.change_order_json(co)
+    return ChangeOrderFull.model_validate(svc.change_order_json(co))

@@ -149,7 +149,17 @@ def delete_expense(
     return Response(status_code=204)
 
 
-@router.put("/expenses/{expense_id}/receipt", response_model=ReceiptOut)
+# The receipt is the raw request body, not JSON (its type is read from its bytes): documented here.
+_RECEIPT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the PDF, PNG or JPEG file itself",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.put("/expenses/{expense_id}/receipt", response_model=ReceiptOut, openapi_extra=_RECEIPT_BODY)
 async def put_receipt(
     expense_id: int,
     request: Request,

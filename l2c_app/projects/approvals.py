@@ -17,10 +17,7 @@ from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit
 from l2c_app.events.types import WeekApproved
 from l2c_app.projects.common import APPROVER_ROLES, DeliveryError, _project
-from l2c_app.projects.models import (
-    Project,
-    TimeEntry,
-)
+from l2c_app.projects.models import Project, TimeEntry
 from l2c_app.projects.settings import delivery_settings
 
 

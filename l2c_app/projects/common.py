@@ -9,9 +9,7 @@ from sqlmodel import Session
 
 from l2c_app.core.errors import DomainError, Kind
 from l2c_app.core.lines import time_amount
-from l2c_app.projects.models import (
-    Project,
-)
+from l2c_app.projects.models import Project
 
 BURN_WARNING = 80  # percent
 BURN_OVER = 100

@@ -23,14 +23,7 @@ from l2c_app.events.bus import emit
 from l2c_app.events.types import ProjectCreated
 from l2c_app.pipeline.timeline import add_deal_event
 from l2c_app.projects.common import AlreadyConverted, DeliveryError, NotFound, _project
-from l2c_app.projects.models import (
-    BudgetLine,
-    Milestone,
-    Project,
-    ProjectMember,
-    ProjectQuote,
-    Retainer,
-)
+from l2c_app.projects.models import BudgetLine, Milestone, Project, ProjectMember, ProjectQuote, Retainer
 from l2c_app.projects.settings import delivery_settings
 from l2c_app.quotes.totals import LineInput, compute_totals, recurring_months
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from l2c_app.core.audit import SYSTEM, record_action
 from l2c_app.outbox.service import Permanent, enqueue, handler, write_scope
 from l2c_app.pipeline.timeline import add_deal_event
+from l2c_app.ports import signatures
+from l2c_app.ports.signatures import EnvelopeRequest, Recipient, SignatureRefused
 
 
 @handler("docusign.change_order_send")
 def deliver_change_order_envelope(effect) -> str:
     from l2c_app.core.db import session_scope
-    from l2c_app.integrations.docusign_client import DocuSignClient, DocuSignError
     from l2c_app.projects.models import ChangeOrder, Project
     from l2c_app.projects.service import change_order_pdf
 
@@ -32,11 +33,12 @@ def deliver_change_order_envelope(effect) -> str:
         subject = f"Please sign: change order #{co.number} for {project.name}"
         name = f"Change order {co.number} - {project.name}.pdf"
         pdf = change_order_pdf(session, co)
+    # One signer (the client) on the PDF's anchors /sig1/ and /date1/.
+    client = Recipient("1", effect.payload["signer_name"], effect.payload["signer_email"], 1)
+    request = EnvelopeRequest(subject, name, pdf, (client,), ("change_order", co_id))
     try:
-        envelope_id = DocuSignClient.from_settings().create_change_order_envelope(
-            co_id, subject, name, pdf, effect.payload["signer_name"], effect.payload["signer_email"]
-        )
-    except DocuSignError as exc:
+        envelope_id = signatures.provider(signatures.DOCUSIGN).send_envelope(request)
+    except SignatureRefused as exc:
         if not exc.needs_a_person:
             raise  # limits and outages: the outbox retries with backoff
         with write_scope() as session:

@@ -6,7 +6,9 @@
 - `records`: reading a project, its budget, status, milestones, members, timeline;
 - `time_entries`: the weekly grid, cells, locks and the timer;
 - `approvals`: who approves time, and approving a week;
-- `change_orders`: change orders, their PDF, sending, the client's answer, DocuSign.
+- `change_orders`: creating a change order, its price and tax, what is billable;
+- `change_order_sending`: its PDF, the e-mail or the DocuSign envelope;
+- `change_order_answers`: the client's answer by token, DocuSign's status and the re-poll.
 
 Callers keep `from l2c_app.projects import service`; new code may import the module itself.
 """
@@ -22,27 +24,31 @@ from l2c_app.projects.approvals import (  # noqa: F401  (re-exported)
     self_approval_refusal,
     time_entry_json,
 )
-from l2c_app.projects.change_orders import (  # noqa: F401  (re-exported)
-    CO_BODY,
-    CO_SUBJECT,
+from l2c_app.projects.change_order_answers import (  # noqa: F401  (re-exported)
     apply_envelope_status,
     approve_change_order,
     approve_change_order_by_token,
-    billable_change_orders,
     change_order_by_token,
-    change_order_email_draft,
     change_order_for_envelope,
-    change_order_json,
-    change_order_pdf,
-    change_order_total,
-    create_change_order,
     decline_change_order,
     decline_change_order_by_token,
-    default_change_order_tax,
     public_change_order,
     repoll_change_orders,
-    send_change_order,
     stalled_change_orders,
+)
+from l2c_app.projects.change_order_sending import (  # noqa: F401  (re-exported)
+    CO_BODY,
+    CO_SUBJECT,
+    change_order_email_draft,
+    change_order_pdf,
+    send_change_order,
+)
+from l2c_app.projects.change_orders import (  # noqa: F401  (re-exported)
+    billable_change_orders,
+    change_order_json,
+    change_order_total,
+    create_change_order,
+    default_change_order_tax,
 )
 from l2c_app.projects.common import (  # noqa: F401  (re-exported)
     APPROVER_ROLES,

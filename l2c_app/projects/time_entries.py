@@ -18,13 +18,7 @@ from l2c_app.core.models import User
 from l2c_app.core.timeutil import MINUTES_PER_DAY, org_today, utcnow
 from l2c_app.projects.common import DeliveryError, NotFound, _project
 from l2c_app.projects.duration import format_minutes, parse_duration
-from l2c_app.projects.models import (
-    BudgetLine,
-    Project,
-    ProjectMember,
-    Task,
-    TimeEntry,
-)
+from l2c_app.projects.models import BudgetLine, Project, ProjectMember, Task, TimeEntry
 from l2c_app.projects.settings import FUTURE_LOCK, delivery_settings, future_day_refusal
 
 # --- time ---------------------------------------------------------------------------------------

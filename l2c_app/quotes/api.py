@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_
@@ -32,12 +32,14 @@ from sqlmodel import Session, select
 from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
+from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.core.auth import Principal
 from l2c_app.quotes import service as svc
+from l2c_app.quotes.api_models import LineAdded, QuoteIn, QuoteLineIn, QuoteList, QuoteOut, QuoteSent
 from l2c_app.quotes.models import Quote
 from l2c_app.quotes.pdf import pdf_filename, render_for
 
-router = APIRouter(tags=["quotes"])
+router = APIRouter(tags=["quotes"], route_class=FieldErrorRoute)
 auth = require("quotes")
 
 
@@ -69,7 +71,7 @@ def _line_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@router.get("/api/v1/quotes")
+@router.get("/api/v1/quotes", response_model=QuoteList)
 def list_quotes(
     status: str | None = None,
     deal_id: int | None = None,
@@ -78,7 +80,7 @@ def list_quotes(
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(auth),
-) -> dict:
+) -> QuoteList:
     today = svc.org_today(session)
     stmt = select(Quote)
     if status == "expired":  # derived: sent and past its expiry date
@@ -89,20 +91,18 @@ def list_quotes(
         stmt = stmt.where(Quote.status == status)
     if deal_id is not None:
         stmt = stmt.where(Quote.deal_id == deal_id)
-    return page(session, stmt, Quote, cursor, limit, lambda q: _summary(q, today), updated_since)
+    return QuoteList.model_validate(
+        page(session, stmt, Quote, cursor, limit, lambda q: _summary(q, today), updated_since)
+    )
 
 
-@router.post("/api/v1/quotes", status_code=201)
-def create_quote(
-    payload: dict[str, Any] = Body(...), session: Session = Depends(db), principal: Principal = Depends(auth)
-):
+@router.post("/api/v1/quotes", status_code=201, response_model=QuoteOut)
+def create_quote(body: QuoteIn, session: Session = Depends(db), principal: Principal = Depends(auth)) -> JSONResponse:
     # A QuoteError anywhere below rolls the whole request back (api/deps.db) and answers by its kind.
-    if "deal_id" not in payload:
+    payload = body.model_dump(exclude_unset=True)
+    if payload.get("deal_id") is None:
         raise svc.QuoteError("deal_id is required.", "deal_id")
-    try:
-        deal_id = int(payload["deal_id"])
-    except (TypeError, ValueError):
-        raise svc.QuoteError("deal_id must be an integer.", "deal_id") from None
+    deal_id = int(payload["deal_id"])
     quote = svc.create_quote_from_deal(
         session,
         principal.actor,
@@ -115,12 +115,7 @@ def create_quote(
     extra = {k: payload[k] for k in ("discount_percent", "notes", "terms") if k in payload}
     if extra:
         svc.update_quote(session, principal.actor, quote.id, **extra)
-    lines = payload.get("lines") or []
-    if not isinstance(lines, list):
-        raise svc.QuoteError("lines must be a list.", "lines")
-    for i, line in enumerate(lines):
-        if not isinstance(line, dict):
-            raise svc.QuoteError(f"lines[{i}] must be an object.", f"lines[{i}]")
+    for i, line in enumerate(payload.get("lines") or []):
         try:
             svc.add_line(session, principal.actor, quote.id, **_line_payload(line))
         except svc.QuoteError as exc:  # name the line: the field becomes lines[i].<field>
@@ -130,20 +125,20 @@ def create_quote(
     return JSONResponse(svc.quote_view(session, quote), 201)
 
 
-@router.get("/api/v1/quotes/{quote_id}")
-def get_quote(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)):
-    return svc.quote_view(session, quote_id)
+@router.get("/api/v1/quotes/{quote_id}", response_model=QuoteOut)
+def get_quote(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)) -> QuoteOut:
+    return QuoteOut.model_validate(svc.quote_view(session, quote_id))
 
 
-@router.post("/api/v1/quotes/{quote_id}/lines", status_code=201)
+@router.post("/api/v1/quotes/{quote_id}/lines", status_code=201, response_model=LineAdded)
 def add_line(
     quote_id: int,
-    payload: dict[str, Any] = Body(...),
+    body: QuoteLineIn,
     session: Session = Depends(db),
     principal: Principal = Depends(auth),
-):
+) -> JSONResponse:
     svc.get_quote(session, quote_id)
-    line = svc.add_line(session, principal.actor, quote_id, **_line_payload(payload))
+    line = svc.add_line(session, principal.actor, quote_id, **_line_payload(body.model_dump(exclude_unset=True)))
     view = svc.quote_view(session, quote_id)
     return JSONResponse({"line": next(ln for ln in view["lines"] if ln["id"] == line.id), "quote": view}, 201)
 
@@ -154,23 +149,28 @@ class QuoteSendIn(BaseModel):
     message: MessageIn | None = Field(None, description="the composer's message; without it, the default e-mail")
 
 
-@router.post("/api/v1/quotes/{quote_id}/send")
+@router.post("/api/v1/quotes/{quote_id}/send", response_model=QuoteSent)
 def send_quote(
     quote_id: int, body: QuoteSendIn | None = None, session: Session = Depends(db), principal: Principal = Depends(auth)
-):
+) -> QuoteSent:
     message = svc.send_quote(session, principal.actor, quote_id, message=message_of(body.message if body else None))
     view = svc.quote_view(session, quote_id)
-    return {
-        "quote": view,
-        "public_url": view["public_url"],
-        "email": {"id": message.id, "to": message.to, "status": message.status},
-    }
+    return QuoteSent.model_validate(
+        {
+            "quote": view,
+            "public_url": view["public_url"],
+            "email": {"id": message.id, "to": message.to, "status": message.status},
+        }
+    )
 
 
 @router.get("/api/v1/quotes/{quote_id}/email-draft", response_model=DraftOut)
 def quote_email_draft(quote_id: int, session: Session = Depends(db), principal: Principal = Depends(auth)) -> dict:
     """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
     return draft_out(svc.email_draft(session, principal.actor, quote_id))
+
+
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the PDF"}}
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
@@ -185,13 +185,13 @@ def _pdf_response(data: bytes, filename: str) -> Response:
     )
 
 
-@router.get("/api/v1/quotes/{quote_id}/pdf")
-def quote_pdf(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)):
+@router.get("/api/v1/quotes/{quote_id}/pdf", response_class=Response, responses=PDF)
+def quote_pdf(quote_id: int, session: Session = Depends(db), _: Principal = Depends(auth)) -> Response:
     view = svc.quote_view(session, quote_id)
     return _pdf_response(render_for(session, view), pdf_filename(view))
 
 
-@router.get("/api/public/quotes/{token}/pdf")
-def public_quote_pdf(token: str, session: Session = Depends(db)):
+@router.get("/api/public/quotes/{token}/pdf", response_class=Response, responses=PDF)
+def public_quote_pdf(token: str, session: Session = Depends(db)) -> Response:
     view = svc.public_view(session, token)
     return _pdf_response(render_for(session, view), pdf_filename(view))

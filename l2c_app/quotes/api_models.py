@@ -4,7 +4,7 @@ unset; money as integer minor units next to its formatted text)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PartyOut(BaseModel):
@@ -118,3 +118,83 @@ class PublicQuoteOut(_QuoteViewBase):
     absent otherwise, as before."""
 
     notice: str | None = None
+
+
+class QuoteSummary(BaseModel):
+    """A quote in the list (`quotes.api._summary`)."""
+
+    id: int
+    label: str
+    deal_id: int
+    number: int
+    version: int
+    status: str = Field(description="draft, sent, expired (derived), accepted, declined, superseded")
+    title: str
+    currency: str
+    subtotal_minor: int
+    discount_minor: int
+    tax_minor: int
+    total_minor: int
+    expires_on: str | None
+    sent_at: str | None
+
+
+class QuoteList(BaseModel):
+    items: list[QuoteSummary]
+    next_cursor: str | None
+
+
+class LineAdded(BaseModel):
+    line: QuoteLineOut
+    quote: QuoteOut
+
+
+class SentEmail(BaseModel):
+    id: int
+    to: str
+    status: str
+
+
+class QuoteSent(BaseModel):
+    quote: QuoteOut
+    public_url: str
+    email: SentEmail
+
+
+# --- request bodies ------------------------------------------------------------------------
+# The service checks every value and names the field (quotes.builder); unknown keys of a line
+# are its to refuse too, so the models allow extras. Quantities and percents: decimal strings
+# (numbers are taken as well, as before).
+
+Decimalish = str | int | float
+
+
+class QuoteLineIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    description: str | None = None
+    quantity: Decimalish | None = Field(None, description='decimal, e.g. "1.5"')
+    unit: str | None = None
+    unit_price_minor: int | None = Field(None, description="integer minor units (not unit_price)")
+    discount_percent: Decimalish | None = None
+    tax_rate_id: int | None = None
+    billing_kind: str | None = None
+    role: str | None = None
+    due_date: str | None = Field(None, description="ISO date")
+    section: str | None = None
+    optional: bool | None = None
+    selected: bool | None = None
+    catalog_item_id: int | None = Field(None, description="fills description, unit, price, tax; given fields win")
+    position: int | None = None
+
+
+class QuoteIn(BaseModel):
+    deal_id: int | None = Field(None, description="required: the deal the quote is for")
+    title: str | None = None
+    currency: str | None = None
+    contact_id: int | None = None
+    expires_on: str | None = Field(None, description="ISO date")
+    discount_percent: Decimalish | None = None
+    notes: str | None = None
+    terms: str | None = None
+    lines: list[QuoteLineIn] | None = None

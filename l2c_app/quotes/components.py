@@ -2,13 +2,8 @@
 
 import reflex as rx
 
+from l2c_app.quotes.page_kit import status_badge as _status_badge
 from l2c_app.quotes.state import DealQuotesState
-
-
-def _status_badge(status) -> rx.Component:
-    from l2c_app.quotes.pages import status_badge
-
-    return status_badge(status)
 
 
 def deal_panel() -> rx.Component:

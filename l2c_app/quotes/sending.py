@@ -88,7 +88,7 @@ def send_quote(session: Session, actor: Actor, quote_id: int, message=None):
     (core.mailmerge.Message, from the composer): recipient, cc, subject and body templates;
     without it, today's default e-mail (email_draft)."""
     from l2c_app.core.mailmerge import Message, parse_addresses, parse_recipient, rendered
-    from l2c_app.integrations.email import send_mail
+    from l2c_app.ports.mailer import send_mail
     from l2c_app.quotes.pdf import quote_pdf_document
 
     quote = _editable(session, quote_id)

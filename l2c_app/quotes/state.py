@@ -1,5 +1,9 @@
 """UI state of the quotes stage: thin; every rule is in quotes.service, every figure comes
-from quotes.totals (the builder recomputes totals as you type with the same function)."""
+from quotes.totals (the builder recomputes totals as you type with the same function).
+
+What the states read is in page_data (run through `run_db`), the builder's rows and live
+totals in builder_form, the catalog forms in catalog_form; the builder's line and section
+handlers are the mixin builder_line_events (still BuilderState's handlers)."""
 
 from __future__ import annotations
 
@@ -7,52 +11,20 @@ from datetime import date
 from typing import Any
 
 import reflex as rx
-from sqlmodel import Session
 
 from l2c_app.core import formats
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
-from l2c_app.core.errors import DomainError
-from l2c_app.core.lines import tax_convention
-from l2c_app.core.money import format_money, to_major, to_minor
+from l2c_app.quotes import builder_form, catalog_form
 from l2c_app.quotes import service as svc
-from l2c_app.quotes.totals import LineInput, TotalsInputError, compute_totals
+from l2c_app.quotes.builder_form import flat
+from l2c_app.quotes.builder_line_events import BuilderLineEvents
+from l2c_app.quotes.page_data import builder_data as _builder_data  # noqa: F401  (tests build a state from it)
+from l2c_app.quotes.page_data import catalog_data, template_options
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
 BILLING_KIND_OPTIONS = list(svc.BILLING_KINDS)
-LINE_FIGURES = ("quantity", "unit_price", "discount_percent")  # checked as typed by svc.line_value
-NO_TAX = "none"
-
-
-def _flat(view: dict[str, Any]) -> dict[str, Any]:
-    """The quote's own fields as one flat dict of plain values (Reflex vars index one level)."""
-    out = {k: v for k, v in view.items() if k not in ("lines", "totals", "versions", "account", "contact", "owner")}
-    out.update(
-        account_name=view["account"]["name"],
-        account_address=view["account"]["address"],
-        contact_name=view["contact"]["name"],
-        contact_email=view["contact"]["email"],
-        owner_name=view["owner"]["name"],
-    )
-    return out
-
-
-def _major(minor: int, currency: str) -> str:
-    return f"{to_major(minor, currency):f}"
-
-
-# --- settings: tax rates and catalog ----------------------------------------------------------
-
-
-def _catalog_data(session: Session, show_archived: bool) -> dict[str, Any]:
-    rates = svc.list_tax_rates(session, include_archived=True)
-    by_id = {r.id: r for r in rates}
-    return {
-        "rates": [svc.tax_rate_json(r) for r in rates if show_archived or r.archived_at is None],
-        "active_rates": [{"id": str(r.id), "name": r.name} for r in rates if r.archived_at is None],
-        "items": [svc.catalog_json(i, by_id) for i in svc.list_catalog(session, include_archived=show_archived)],
-    }
 
 
 class CatalogState(AuthState):
@@ -70,7 +42,7 @@ class CatalogState(AuthState):
     form_key: int = 0  # bumped to re-mount the forms with new default values
 
     async def _reload(self) -> None:
-        data = await run_db(_catalog_data, self.show_archived)
+        data = await run_db(catalog_data, self.show_archived)
         self.rates, self.active_rates, self.items = data["rates"], data["active_rates"], data["items"]
 
     @rx.event
@@ -95,11 +67,7 @@ class CatalogState(AuthState):
     @guard("settings")
     async def start_edit_tax(self, rate: dict):
         self.edit_tax_id = int(rate["id"])
-        self.tax_form = {
-            "name": rate["name"],
-            "percent": str(rate["percent"]),
-            "inclusive": "on" if rate["inclusive"] else "",
-        }
+        self.tax_form = catalog_form.tax_form(rate)
         self.tax_error, self.form_key = "", self.form_key + 1
         return None
 
@@ -155,23 +123,8 @@ class CatalogState(AuthState):
     @rx.event
     @guard("settings")
     async def add_item(self, form: dict):
-        currency = (form.get("currency") or "EUR").strip().upper()
         try:
-            try:
-                price = to_minor(form.get("price") or "", currency)
-            except ValueError as exc:
-                raise svc.QuoteError(f"Price: {exc}", "price") from None
-            tax = form.get("tax_rate_id")
-            fields = dict(
-                name=form.get("name"),
-                kind=self.new_kind,
-                role=form.get("role"),
-                unit=form.get("unit") or None,
-                unit_price_minor=price,
-                currency=currency,
-                description=form.get("description"),
-                tax_rate_id=None if tax in (None, "", NO_TAX) else tax,
-            )
+            fields = catalog_form.item_fields(form, self.new_kind)
             actor = self._actor()
             if self.edit_item_id:
                 await run_db(svc.update_catalog_item, actor, self.edit_item_id, **fields)
@@ -191,15 +144,7 @@ class CatalogState(AuthState):
     async def start_edit_item(self, item: dict):
         self.edit_item_id = int(item["id"])
         self.new_kind = item["kind"]
-        self.item_form = {
-            "name": item["name"],
-            "role": item["role"],
-            "unit": item["unit"],
-            "price": _major(int(item["unit_price_minor"]), item["currency"]),
-            "currency": item["currency"],
-            "description": item["description"],
-            "tax_rate_id": str(item["tax_rate_id"]) if item["tax_rate_id"] else NO_TAX,
-        }
+        self.item_form = catalog_form.item_form(item)
         self.item_error, self.form_key = "", self.form_key + 1
         return None
 
@@ -240,31 +185,7 @@ class QuotesListState(AuthState):
 # --- the builder ------------------------------------------------------------------------------
 
 
-def _builder_data(session: Session, quote_id: int) -> dict[str, Any]:
-    view = svc.quote_view(session, quote_id)
-    rates = svc.list_tax_rates(session, include_archived=True)
-    used = {ln["tax_rate_id"] for ln in view["lines"]}
-    catalog = [c for c in svc.list_catalog(session) if c.currency == view["currency"]]
-    return {
-        "view": view,
-        "taxes": [
-            {"id": str(r.id), "name": r.name, "percent": svc.pct_str(r.percent), "inclusive": r.inclusive}
-            for r in rates
-            if r.archived_at is None or r.id in used
-        ],
-        "catalog": [
-            {"id": str(c.id), "name": f"{c.name} ({format_money(c.unit_price_minor, c.currency)}/{c.unit})"}
-            for c in catalog
-        ],
-        "tax_convention": tax_convention(session),  # the live preview taxes as the saved quote will
-    }
-
-
-def _edit_line(session: Session, actor: Actor, line_id: int, fields: dict[str, Any]) -> None:
-    svc.update_line(session, actor, line_id, **fields)
-
-
-class BuilderState(AuthState):
+class BuilderState(BuilderLineEvents, AuthState):
     quote: dict[str, Any] = {}
     versions: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
@@ -306,53 +227,14 @@ class BuilderState(AuthState):
 
     def _apply(self, data: dict[str, Any]) -> None:
         view = data["view"]
-        cur = view["currency"]
         self.taxes, self.catalog = data["taxes"], data["catalog"]
         self.tax_convention = data["tax_convention"]
-        self.quote = _flat(view)
+        self.quote = flat(view)
         self.versions = view["versions"]
         self.totals = view["totals"]
         self.discount, self.title = view["discount_percent"], view["title"]
         self.notes, self.terms, self.expires_on = view["notes"], view["terms"], view["expires_on"]
-        lines: list[dict[str, Any]] = []
-        for i, ln in enumerate(view["lines"]):
-            lines.append(
-                {
-                    "id": ln["id"],
-                    "idx": i,
-                    "num": i + 1,
-                    "section": ln["section"],
-                    "headings": [],
-                    "description": ln["description"],
-                    "quantity": ln["quantity"],
-                    "unit": ln["unit"],
-                    "unit_price": _major(ln["unit_price_minor"], cur),
-                    "discount_percent": ln["discount_percent"],
-                    "tax_rate_id": str(ln["tax_rate_id"]) if ln["tax_rate_id"] else NO_TAX,
-                    "billing_kind": ln["billing_kind"],
-                    "role": ln["role"],
-                    "due_date": ln["due_date"],
-                    "optional": ln["optional"],
-                    "amount": ln["amount"],
-                    "error": "",
-                    **{f"err_{f}": "" for f in LINE_FIGURES},
-                }
-            )
-        # headings from the service's outline: each line carries the headings shown above it;
-        # the ones after the last line (empty sections at the end) are `tail_headings`
-        entries = svc.outline(view["sections"], [ln["section"] or None for ln in view["lines"]])
-        pending: list[dict[str, Any]] = []
-        counts: dict[str, int] = {}
-        for ln in view["lines"]:
-            if ln["section"]:
-                counts[ln["section"]] = counts.get(ln["section"], 0) + 1
-        for kind, value in entries:
-            if kind == "heading":
-                pending.append({"name": value, "empty": counts.get(value, 0) == 0})
-            else:
-                lines[value]["headings"], pending = pending, []
-        self.tail_headings = pending
-        self.lines = lines
+        self.lines, self.tail_headings = builder_form.builder_rows(view)
         self.discount_error = ""
 
     async def _load_quote(self, quote_id: int) -> None:
@@ -371,102 +253,23 @@ class BuilderState(AuthState):
             self.not_found, self.quote, self.lines = True, {}, []
         return None
 
-    # live totals: the same pure function, on what is typed right now. A figure the rule
-    # (svc.line_value) refuses is marked on its field with the reason; its line shows no
-    # amount and the totals show none either, so nothing on screen adds up a value that
-    # is not the one shown.
+    # live totals: the same pure function as the saved quote's, on what is typed right now
+    # (builder_form.preview marks each refused figure on its field, and then shows no total)
     def _preview(self) -> None:
-        cur = self.quote.get("currency", "EUR")
-        rates = {t["id"]: t for t in self.taxes}
-        inputs = []
-        for ln in self.lines:
-            for f in LINE_FIGURES:
-                ln[f"err_{f}"] = svc.line_value_error(f, ln[f], cur)
-            if any(ln[f"err_{f}"] for f in LINE_FIGURES):
-                continue
-            rate = rates.get(ln["tax_rate_id"])
-            inputs.append(
-                LineInput(
-                    ln["id"],
-                    svc.line_value("quantity", ln["quantity"]),
-                    svc.line_value("unit_price", ln["unit_price"], cur),  # type: ignore[arg-type]
-                    svc.line_value("discount_percent", ln["discount_percent"]),
-                    int(rate["id"]) if rate else None,
-                    rate["name"] if rate else "",
-                    rate["percent"] if rate else 0,
-                    bool(rate["inclusive"]) if rate else False,
-                    bool(ln["optional"]),
-                    not ln["optional"],
-                    ln["billing_kind"] or "fixed",
-                )
-            )
-        self.discount_error = svc.line_value_error("quote_discount", self.discount)
-        discount = "0" if self.discount_error else svc.line_value("quote_discount", self.discount)
-        try:
-            totals = compute_totals(inputs, discount, self.tax_convention)
-        except TotalsInputError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
-        by_id = {lt.key: lt for lt in totals.lines}
-        for ln in self.lines:
-            lt = by_id.get(ln["id"])
-            if lt is None:
-                ln["amount"] = "—"
-                continue
-            try:
-                svc.check_line_amount(lt.amount_minor)
-            except DomainError as exc:
-                ln["err_quantity"] = exc.message
-                ln["amount"] = "—"
-                continue
-            ln["amount"] = format_money(lt.amount_minor, cur)
-        if self._invalid():
-            self.totals = {
-                "currency": cur,
-                "subtotal": "—",
-                "discount_minor": 0,
-                "discount": "—",
-                "taxes": [],
-                "total": "—",
-            }
-        else:
-            self.totals = svc.totals_json(totals, cur)
+        shown = builder_form.preview(
+            self.lines, self.taxes, self.quote.get("currency", "EUR"), self.discount, self.tax_convention
+        )
+        self.discount_error, self.error = shown.discount_error, shown.error
+        if shown.totals is not None:
+            self.totals = shown.totals
 
     def _invalid(self) -> int:
-        return sum(1 for ln in self.lines for f in LINE_FIGURES if ln.get(f"err_{f}")) + (
-            1 if self.discount_error else 0
-        )
+        return builder_form.invalid_count(self.lines, self.discount_error)
 
     @rx.var
     def invalid_count(self) -> int:
         """Fields refused right now (the totals wait until they are fixed)."""
         return self._invalid()
-
-    def _set_field(self, idx: int, field: str, value: Any) -> None:
-        if not self.editable or not 0 <= int(idx) < len(self.lines):
-            return
-        self.lines[int(idx)][field] = value
-        self._preview()
-
-    @rx.event
-    def set_line_field(self, idx: int, field: str, value: Any):
-        self._set_field(idx, field, value)
-
-    def _line_fields(self, ln: dict[str, Any]) -> dict[str, Any]:
-        price = svc.line_value("unit_price", ln["unit_price"], self.quote.get("currency", "EUR"))
-        return {
-            "description": ln["description"],
-            "quantity": ln["quantity"],
-            "unit": ln["unit"],
-            "unit_price_minor": price,
-            "discount_percent": ln["discount_percent"] or "0",
-            "tax_rate_id": None if ln["tax_rate_id"] == NO_TAX else ln["tax_rate_id"],
-            "billing_kind": ln["billing_kind"],
-            "role": ln["role"],
-            "due_date": ln["due_date"] or None,
-            "optional": bool(ln["optional"]),
-        }
 
     async def _do(self, access, fn, *args, success: str | None = None, **kwargs):
         """Run one service call for the viewer the handler has just checked, then reload the quote."""
@@ -476,100 +279,6 @@ class BuilderState(AuthState):
             return done.toast()
         await self._load_quote(self.current_id)
         return rx.toast.success(success) if success else None
-
-    async def _save_line(self, access, idx: int):
-        idx = int(idx)
-        if not self.editable or not 0 <= idx < len(self.lines):
-            return None
-        ln = self.lines[idx]
-        if any(ln.get(f"err_{f}") for f in LINE_FIGURES):
-            return None  # the field shows why; nothing is saved until it is fixed
-        try:
-            fields = self._line_fields(ln)
-        except svc.QuoteError as exc:
-            ln["error"] = str(exc)
-            return rx.toast.error(str(exc))
-        line_id = int(ln["id"])
-        return await self._do(access, lambda s, actor: _edit_line(s, actor, line_id, fields))
-
-    @rx.event
-    @guard("quotes")
-    async def save_line(self, idx: int):
-        access = current_access()
-        return await self._save_line(access, idx)
-
-    @rx.event
-    @guard("quotes")
-    async def set_and_save(self, idx: int, field: str, value: Any):
-        """Selects and checkboxes: apply and save at once."""
-        access = current_access()
-        self._set_field(idx, field, value)
-        return await self._save_line(access, idx)
-
-    @rx.event
-    @guard("quotes")
-    async def add_free_line(self):
-        access = current_access()
-        qid = self.current_id
-        return await self._do(
-            access, lambda s, a: svc.add_line(s, a, qid, description="New item", quantity="1", unit_price_minor=0)
-        )
-
-    @rx.event
-    def set_catalog_pick(self, value: str):
-        self.catalog_pick = value
-
-    @rx.event
-    @guard("quotes")
-    async def add_catalog_line(self):
-        access = current_access()
-        if not self.catalog_pick:
-            return rx.toast.error("Choose a catalog item first.")
-        pick, qid = int(self.catalog_pick), self.current_id
-        return await self._do(access, lambda s, a: svc.add_line(s, a, qid, catalog_item_id=pick))
-
-    @rx.event
-    def set_new_section(self, value: str):
-        self.new_section = value
-
-    @rx.event
-    @guard("quotes")
-    async def add_section(self):
-        access = current_access()
-        heading = self.new_section.strip()
-        if not heading:
-            return rx.toast.error("Type the section heading first.")
-        qid = self.current_id
-        result = await self._do(access, svc.add_section, qid, heading)
-        if not self.error:
-            self.new_section = ""
-        return result
-
-    @rx.event
-    @guard("quotes")
-    async def add_line_in(self, heading: str):
-        access = current_access()
-        qid = self.current_id
-        return await self._do(
-            access,
-            lambda s, a: svc.add_line(
-                s, a, qid, description="New item", quantity="1", unit_price_minor=0, section=heading
-            ),
-        )
-
-    @rx.event
-    @guard("quotes")
-    async def remove_section(self, heading: str):
-        access = current_access()
-        return await self._do(access, svc.remove_section, self.current_id, heading)
-
-    @rx.event
-    @guard("quotes")
-    async def rename_section(self, old: str, new: str):
-        access = current_access()
-        if (new or "").strip() == (old or "").strip():
-            return None
-        return await self._do(access, svc.rename_section, self.current_id, old, new)
 
     @rx.event
     @guard("quotes")
@@ -600,31 +309,6 @@ class BuilderState(AuthState):
             return rx.toast.error(str(exc))
         self.template_open, self.template_name = False, ""
         return rx.toast.success(f"Saved as the template {t.name}: pick it on a deal's New quote.")
-
-    @rx.event
-    @guard("quotes")
-    async def remove_line(self, line_id: int):
-        access = current_access()
-        return await self._do(access, svc.remove_line, int(line_id))
-
-    @rx.event
-    @guard("quotes")
-    async def move(self, line_id: int, delta: int):
-        access = current_access()
-        return await self._do(access, svc.move_line, int(line_id), int(delta))
-
-    @rx.event
-    def set_dragging(self, line_id: int):
-        self.dragging = int(line_id)
-
-    @rx.event
-    @guard("quotes")
-    async def drop_on(self, line_id: int):
-        access = current_access()
-        dragged, self.dragging = self.dragging, 0
-        if not dragged or dragged == int(line_id):
-            return None
-        return await self._do(access, svc.move_line_to, dragged, int(line_id))
 
     @rx.event
     def set_discount(self, value: str):
@@ -682,13 +366,6 @@ class BuilderState(AuthState):
 # --- the deal page's panel --------------------------------------------------------------------
 
 
-def _template_options(session: Session) -> list[dict[str, str]]:
-    return [
-        {"id": str(t.id), "name": f"{t.name} ({len(t.lines or [])} lines, {t.currency})"}
-        for t in svc.list_templates(session)
-    ]
-
-
 class DealQuotesState(AuthState):
     deal_quotes: list[dict[str, Any]] = []
     templates: list[dict[str, str]] = []
@@ -703,7 +380,7 @@ class DealQuotesState(AuthState):
             return None
         deal_id = route_id(self, "deals")
         self.deal_quotes = await run_db(svc.deal_quotes, deal_id) if deal_id else []
-        self.templates = await run_db(_template_options)
+        self.templates = await run_db(template_options)
         return None
 
     @rx.event
@@ -762,7 +439,7 @@ class PublicQuoteState(rx.State):
     def _show(self, view: dict[str, Any]) -> None:
         # the client reads the expiry in the organisation's locale (the view, like the API, keeps ISO)
         expires = view["expires_on"]
-        self.pq = {**_flat(view), "expires_on": formats.day(date.fromisoformat(expires)) if expires else ""}
+        self.pq = {**flat(view), "expires_on": formats.day(date.fromisoformat(expires)) if expires else ""}
         self.ptotals = view["totals"]
         previous = None
         lines = []

@@ -457,7 +457,7 @@ def _mail_admins(endpoint: WebhookEndpoint) -> None:
     from l2c_app.core.config import get_settings
     from l2c_app.core.db import session_scope
     from l2c_app.core.models import User
-    from l2c_app.integrations.email import send_mail
+    from l2c_app.ports.mailer import send_mail
 
     with session_scope() as session:
         admins = session.exec(select(User).where(User.role.in_(("owner", "admin")), User.is_active == True)).all()  # noqa: E712

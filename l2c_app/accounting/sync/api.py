@@ -13,6 +13,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from l2c_app.accounting.sync import connection as conn_service
@@ -24,6 +25,47 @@ from l2c_app.core.db import with_session
 from l2c_app.core.errors import DomainError
 
 router = APIRouter(tags=["accounting"])
+
+
+class Pushed(BaseModel):
+    pushed: int = Field(description="records sent to the accounting system")
+
+
+class FailedSync(BaseModel):
+    label: str
+    error: str
+    attempts: str
+    when: str
+
+
+class ConnectionOut(BaseModel):
+    """`connection.status`: one `<provider>_configured` key per accounting system (qbo, xero)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    configured: bool
+    status: str
+    realm_id: str
+    provider: str
+    label: str
+    last_sync_at: str
+    last_error: str
+    failed: list[FailedSync]
+
+
+class SyncRecord(BaseModel):
+    entity: str
+    local_id: str
+    label: str
+    status: str = Field(description="synced or failed")
+    error: str | None
+    attempts: int
+    updated_at: str
+
+
+class SyncLog(BaseModel):
+    connection: ConnectionOut
+    records: list[SyncRecord]
 
 
 @router.get("/api/accounting/qbo/connect", include_in_schema=False)
@@ -70,31 +112,33 @@ async def xero_callback(
     return RedirectResponse("/settings", 303)
 
 
-@router.post("/api/v1/accounting/sync")
-async def sync_now(_: Principal = Depends(require("settings"))) -> dict:
+@router.post("/api/v1/accounting/sync", response_model=Pushed)
+async def sync_now(_: Principal = Depends(require("settings"))) -> Pushed:
     """Push what changed now (the hourly job and the outbox do the same)."""
-    return {"pushed": await asyncio.to_thread(sync_pending)}
+    return Pushed(pushed=await asyncio.to_thread(sync_pending))
 
 
-@router.get("/api/v1/accounting/sync-log")
+@router.get("/api/v1/accounting/sync-log", response_model=SyncLog)
 def log(
     status: str | None = Query(None, pattern="^(synced|failed)$"),
     updated_since: datetime | None = UPDATED_SINCE,
     session: Session = Depends(db),
     _: Principal = Depends(require("settings")),
-) -> dict:
-    return {
-        "connection": conn_service.status(session),
-        "records": [
-            {
-                "entity": r.entity,
-                "local_id": r.local_id,
-                "label": r.label,
-                "status": r.status,
-                "error": r.error,
-                "attempts": r.attempts,
-                "updated_at": r.updated_at.isoformat(),
-            }
-            for r in changed_since(sync_log(session, status), updated_since)
-        ],
-    }
+) -> SyncLog:
+    return SyncLog.model_validate(
+        {
+            "connection": conn_service.status(session),
+            "records": [
+                {
+                    "entity": r.entity,
+                    "local_id": r.local_id,
+                    "label": r.label,
+                    "status": r.status,
+                    "error": r.error,
+                    "attempts": r.attempts,
+                    "updated_at": r.updated_at.isoformat(),
+                }
+                for r in changed_since(sync_log(session, status), updated_since)
+            ],
+        }
+    )

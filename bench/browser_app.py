@@ -1,0 +1,88 @@
+"""The real app for a browser bench: `l2c serve` (prod build) on a free port over the bench's
+database, a bare /api/health round trip to print beside the figures, and a signed-in page."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+@contextlib.contextmanager
+def served(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
+    """Start the app on `url`'s database; yields its base URL; stops it (its process group) after."""
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        APP_BASE_URL=f"http://localhost:{port}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_TELEMETRY_ENABLED="false",
+        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
+    )
+    env.pop("REDIS_URL", None)
+    env.update(extra_env)
+    with open(folder / "serve.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://localhost:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a loaded machine: Granian's workers stop slowly
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def bare_ms(base: str, n: int = 20) -> float:
+    """Median of a bare /api/health round trip (the machine's floor in this run)."""
+    import httpx
+
+    times = []
+    with httpx.Client() as client:
+        for _ in range(n):
+            start = time.perf_counter()
+            client.get(f"{base}/api/health")
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def signed_in_page(browser, base: str, email: str, password: str):
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/**")
+    return page
