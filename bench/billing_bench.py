@@ -25,6 +25,8 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from l2c_app.core.audit import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -108,7 +110,7 @@ def bench_build(kind: str, n: int) -> float:
             s.execute(text("ANALYZE"))
             s.commit()
             t0 = time.perf_counter()
-            inv = service.build_invoice(s, w.pid, date(2026, 3, 31))
+            inv = service.build_invoice(s, SYSTEM, w.pid, date(2026, 3, 31))
             s.commit()
             elapsed = time.perf_counter() - t0
             assert service.billed_sources_total(s, inv.id) == inv.subtotal_minor

@@ -35,8 +35,8 @@ def main(n: int = 2000) -> dict[str, float]:
         invs = []
         for i in range(n):
             w.milestone(10000 + i, kind="fixed")
-            inv = billing.issue_invoice(s, billing.build_invoice(s, w.pid, date(2026, 3, 31)).id)
-            billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=5000, method="bank_transfer")
+            inv = billing.issue_invoice(s, SYSTEM, billing.build_invoice(s, SYSTEM, w.pid, date(2026, 3, 31)).id)
+            billing.record_manual_payment(s, SYSTEM, inv.id, amount_minor=5000, method="bank_transfer")
             invs.append(inv)
         s.commit()
         out = {}
@@ -47,7 +47,7 @@ def main(n: int = 2000) -> dict[str, float]:
             out[label] = round(time.perf_counter() - t, 3)
             print(f"{label}: {added} entries in {out[label]} s")
         for inv in invs[:10]:
-            billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=100, method="bank_transfer")
+            billing.record_manual_payment(s, SYSTEM, inv.id, amount_minor=100, method="bank_transfer")
         s.commit()
         t = time.perf_counter()
         added = journal.post_pending(s)

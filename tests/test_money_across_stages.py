@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
 from l2c_app.core import lines as rule
-from l2c_app.core.audit import Actor
+from l2c_app.core.audit import SYSTEM, Actor
 from l2c_app.core.auth import setup_organisation
 from l2c_app.core.formats import week_start  # the grid's and approve_week's week (the locale's first day)
 from l2c_app.core.timeutil import utcnow
@@ -115,18 +115,20 @@ def _invoice_everything(s, project, split: bool, deposit: int | None, rates) -> 
     out = []
     if deposit:
         try:
-            dep = billing.create_deposit_invoice(s, project.id, percent=str(deposit), tax_rate_id=rates["excl"].id)
+            dep = billing.create_deposit_invoice(
+                s, SYSTEM, project.id, percent=str(deposit), tax_rate_id=rates["excl"].id
+            )
         except billing.BillingError as exc:
             # A sale worth nothing, or a deposit that rounds to 0 minor units (JPY), has no deposit to
             # take: the service refuses it, rightly, and the rest of the sale is billed as usual.
             assert "must be positive" in str(exc) or "no contract value" in str(exc), exc
         else:
-            billing.issue_invoice(s, dep.id)
+            billing.issue_invoice(s, SYSTEM, dep.id)
             out.append(dep)
     groups = [{"retainer_period"}, {"time"}, {"milestone"}] if split else [None]
     for only in groups:
         if billing.unbilled_candidates(s, project.id, up_to, only_types=only):
-            out.append(billing.build_invoice(s, project.id, up_to, only_types=only))
+            out.append(billing.build_invoice(s, SYSTEM, project.id, up_to, only_types=only))
     assert billing.unbilled_candidates(s, project.id, up_to) == []
     return out
 
@@ -228,6 +230,6 @@ def test_change_orders_bill_the_net_and_tax_approved(db_url, currency, changes):
         if approved_net == 0:  # an hour at a rate that rounds to nothing bills nothing
             assert billing.unbilled_candidates(s, project.id, up_to, only_types={"change_order", "time"}) == []
         else:
-            inv = billing.build_invoice(s, project.id, up_to, only_types={"change_order", "time"})
+            inv = billing.build_invoice(s, SYSTEM, project.id, up_to, only_types={"change_order", "time"})
             assert (inv.subtotal_minor, inv.tax_minor) == (approved_net, approved_tax)
         s.rollback()

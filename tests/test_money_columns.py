@@ -131,24 +131,24 @@ def test_change_orders_invoice_lines_payments_and_deposits_refuse_huge_amounts(s
         rate_minor=MAX_AMOUNT_MINOR // 1000,
         role="Dev",
     )
-    _refused("amount_minor", billing.create_deposit_invoice, session, w.pid, amount_minor=TOO_BIG)
+    _refused("amount_minor", billing.create_deposit_invoice, session, SYSTEM, w.pid, amount_minor=TOO_BIG)
     session.rollback()
     w.milestone(10_000)
-    inv = billing.build_invoice(session, w.pid, date(2026, 3, 31))
-    _refused("amount_minor", billing.add_manual_line, session, inv.id, SYSTEM, "Huge", TOO_BIG)
-    billing.add_manual_line(session, inv.id, SYSTEM, "Big but fine", BIG)
-    billing.issue_invoice(session, inv.id)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, date(2026, 3, 31))
+    _refused("amount_minor", billing.add_manual_line, session, SYSTEM, inv.id, "Huge", TOO_BIG)
+    billing.add_manual_line(session, SYSTEM, inv.id, "Big but fine", BIG)
+    billing.issue_invoice(session, SYSTEM, inv.id)
     session.commit()
     _refused(
         "amount_minor",
         billing.record_manual_payment,
         session,
-        inv.id,
         SYSTEM,
+        inv.id,
         amount_minor=TOO_BIG,
         method="bank_transfer",
     )
-    pay = billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=BIG, method="bank_transfer")
+    pay = billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=BIG, method="bank_transfer")
     session.commit()
     assert session.get(type(pay), pay.id).amount_minor == BIG
 
@@ -256,12 +256,12 @@ def test_upgrade_from_0001_keeps_invoices_and_payments_and_widens_amounts(url_at
         w = World(s)
         w.time(90)
         w.milestone(123_456)
-        inv = billing.build_invoice(s, w.pid, date(2026, 3, 31))
-        billing.issue_invoice(s, inv.id, issue_date=date(2026, 4, 1))
+        inv = billing.build_invoice(s, SYSTEM, w.pid, date(2026, 3, 31))
+        billing.issue_invoice(s, SYSTEM, inv.id, issue_date=date(2026, 4, 1))
         billing.record_manual_payment(
             s,
-            inv.id,
             SYSTEM,
+            inv.id,
             amount_minor=50_000,
             method="bank_transfer",
             received_on=date(2026, 4, 2),
@@ -291,9 +291,9 @@ def test_upgrade_from_0001_keeps_invoices_and_payments_and_widens_amounts(url_at
         assert billing.unbilled_candidates(s, pid, date(2026, 3, 31)) == []
         # and now an amount past 2^31 stores and reads back, in a line and a payment
         inv_id = before["invoice"][0][0]
-        new = billing.create_deposit_invoice(s, pid, amount_minor=BIG)
-        billing.issue_invoice(s, new.id, issue_date=date(2026, 4, 3))
-        billing.record_manual_payment(s, new.id, SYSTEM, amount_minor=BIG, method="bank_transfer")
+        new = billing.create_deposit_invoice(s, SYSTEM, pid, amount_minor=BIG)
+        billing.issue_invoice(s, SYSTEM, new.id, issue_date=date(2026, 4, 3))
+        billing.record_manual_payment(s, SYSTEM, new.id, amount_minor=BIG, method="bank_transfer")
         s.commit()
         assert s.get(Invoice, new.id).total_minor == BIG and s.get(Invoice, new.id).paid_minor == BIG
         assert s.get(Invoice, inv_id).paid_minor == 50_000

@@ -55,7 +55,7 @@ def test_invoice_bills_what_the_quote_says(session, convention, tax):
     session.flush()
     for _ in range(3):
         w.milestone(3335, kind="fixed", tax=ten_pct)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (10005, tax, 10005 + tax)
     quote = three_items(convention)
     assert (quote.subtotal_minor, quote.tax_minor, quote.total_minor) == (
@@ -74,9 +74,9 @@ def test_per_rate_keeps_a_deposits_stated_tax(session):
     session.flush()
     for _ in range(3):
         w.milestone(3335, kind="fixed", tax=ten_pct)
-    dep = billing.create_deposit_invoice(session, w.pid, amount_minor=1001, tax_rate_id=ten_pct.id)
-    billing.issue_invoice(session, dep.id, issue_date=date(2026, 3, 1))
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    dep = billing.create_deposit_invoice(session, SYSTEM, w.pid, amount_minor=1001, tax_rate_id=ten_pct.id)
+    billing.issue_invoice(session, SYSTEM, dep.id, issue_date=date(2026, 3, 1))
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert dep.tax_minor == 100
     assert inv.subtotal_minor + dep.subtotal_minor == 10005
     assert inv.tax_minor + dep.tax_minor == 1001
@@ -118,7 +118,7 @@ def test_change_order_takes_the_contracts_rate_and_is_invoiced_with_it(session):
     shown = projects.public_change_order(session, co.public_token)
     assert (shown["amount_minor"], shown["tax_minor"], shown["total_minor"]) == (125000, 25000, 150000)
     projects.approve_change_order(session, Actor("client", None, "co"), co.id, "Carl Client")
-    inv = billing.build_invoice(session, w.pid, UP_TO, only_types={"change_order"})
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO, only_types={"change_order"})
     assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (125000, 25000, 150000)
 
 
@@ -194,7 +194,7 @@ def test_fixed_term_retainer_bills_the_quoted_amount(session):
         )
     )
     session.flush()
-    inv = billing.build_invoice(session, w.pid, UP_TO, only_types={"retainer_period"})
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO, only_types={"retainer_period"})
     assert [ln.amount_minor for ln in billing.lines_of(session, inv.id)] == [300, 300, 299]
     assert inv.subtotal_minor == 899
     assert rule.split_evenly(899, 3) == [300, 300, 299] and rule.split_evenly(5, 0) == []
@@ -207,12 +207,12 @@ def test_a_zero_item_never_drafts_an_invoice(session):
     w = World(session)
     w.milestone(0, kind="fixed")
     with pytest.raises(billing.BillingError, match="Nothing to bill"):
-        billing.build_invoice(session, w.pid, UP_TO)
+        billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     w.milestone(5000, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert [ln.amount_minor for ln in billing.lines_of(session, inv.id)] == [5000]
     with pytest.raises(billing.BillingError, match="not 0"):
-        billing.add_manual_line(session, inv.id, SYSTEM, "Nothing", 0)
+        billing.add_manual_line(session, SYSTEM, inv.id, "Nothing", 0)
 
 
 # --- bullet 8: sharper unit tests of the money core --------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import select
 
 from l2c_app.core import timeutil
+from l2c_app.core.audit import SYSTEM
 from tests.conftest import run_async
 
 ZONES = {
@@ -47,8 +48,8 @@ def _issue(session, w, *, due: date, amount: int = 10_000, project=None):
 
     target = project or w
     target.milestone(amount)
-    inv = billing.build_invoice(session, target.pid, due)
-    return billing.issue_invoice(session, inv.id, issue_date=due - timedelta(days=inv.terms_days))
+    inv = billing.build_invoice(session, SYSTEM, target.pid, due)
+    return billing.issue_invoice(session, SYSTEM, inv.id, issue_date=due - timedelta(days=inv.terms_days))
 
 
 def test_invoice_up_to_defaults_to_the_organisations_today(org_at, session):
@@ -89,11 +90,11 @@ def test_issue_and_due_dates_and_payment_dates_are_the_organisations(org_at, ses
 
     w, today = org_at
     w.milestone(10_000)
-    inv = billing.build_invoice(session, w.pid, today)
-    inv = billing.issue_invoice(session, inv.id)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, today)
+    inv = billing.issue_invoice(session, SYSTEM, inv.id)
     assert inv.issue_date == today
     assert inv.due_date == today + timedelta(days=inv.terms_days)
-    pay = billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=1000, method="bank_transfer")
+    pay = billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=1000, method="bank_transfer")
     assert pay.received_on == today  # the payment form's default date
 
 
@@ -106,7 +107,7 @@ def test_the_payment_form_proposes_the_organisations_today(org_at, session, monk
 
     w, today = org_at
     w.milestone(10_000)
-    inv = billing.issue_invoice(session, billing.build_invoice(session, w.pid, today).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, w.pid, today).id)
     session.commit()
     monkeypatch.setattr(billing_state, "route_id", lambda _state, _name: inv.id)
     st = billing_state.InvoiceState(_reflex_internal_init=True)

@@ -8,17 +8,28 @@ other routes need a user or API key allowed to use invoices.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlmodel import Session, select
 
-from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
+from l2c_app.api.compose import DraftOut, draft_out, message_of
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing import service
+from l2c_app.billing.api_models import (
+    CandidateList,
+    ClientCandidateList,
+    ClientInvoiceIn,
+    InvoiceCreateIn,
+    InvoiceList,
+    InvoiceOut,
+    InvoiceSendIn,
+    InvoiceSentOut,
+    ManualPaymentIn,
+    PaymentRecordedOut,
+    ReasonIn,
+)
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.sending import email_draft, send_invoice
@@ -29,7 +40,7 @@ from l2c_app.core.timeutil import org_today
 router = APIRouter(tags=["billing"])
 
 
-def _date(value, field: str) -> date | None:
+def _date(value: str | None, field: str) -> date | None:
     if value in (None, ""):
         return None
     try:
@@ -38,48 +49,49 @@ def _date(value, field: str) -> date | None:
         raise DomainError("not a date (YYYY-MM-DD)", field) from None
 
 
-def _exclude_keys(body: dict) -> set[str]:
+def _exclude_keys(exclude: list[str | int] | None) -> set[str]:
     """The candidate keys the caller unticked (`exclude`, as listed by GET .../unbilled)."""
-    exclude = body.get("exclude") or []
-    if not isinstance(exclude, list):
-        raise DomainError("a list of candidate keys", "exclude")
-    return {str(k) for k in exclude}
+    return {str(k) for k in exclude or []}
+
+
+def _invoice_out(session: Session, inv: Invoice) -> InvoiceOut:
+    return InvoiceOut.model_validate(service.invoice_json(session, inv))
 
 
 @router.post("/api/v1/projects/{project_id}/invoices", status_code=201)
 def create_invoice(
     project_id: int,
-    body: dict | None = None,
+    body: InvoiceCreateIn | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceOut:
     """Build a draft from the project's unbilled work up to `up_to` (default today).
 
     Body (all optional): up_to, itemise_time, exclude (candidate keys to leave out), notes,
     terms; or kind="deposit" with percent or amount_minor.
     """
-    body = body or {}
-    if body.get("kind") == "deposit":
+    body = body or InvoiceCreateIn()
+    if body.kind == "deposit":
         inv = service.create_deposit_invoice(
             session,
-            project_id,
             principal.actor,
-            percent=body.get("percent"),
-            amount_minor=body.get("amount_minor"),
-            terms=body.get("terms"),
+            project_id,
+            percent=body.percent,
+            amount_minor=body.amount_minor,
+            terms=body.terms,
         )
     else:
         inv = service.build_invoice(
             session,
-            project_id,
-            _date(body.get("up_to"), "up_to") or org_today(session),
             principal.actor,
-            itemise=body.get("itemise_time"),
-            exclude_keys=_exclude_keys(body),
-            notes=body.get("notes"),
-            terms=body.get("terms"),
+            project_id,
+            _date(body.up_to, "up_to") or org_today(session),
+            itemise=body.itemise_time,
+            exclude_keys=_exclude_keys(body.exclude),
+            notes=body.notes,
+            terms=body.terms,
         )
-    return service.invoice_json(session, inv)
+    return _invoice_out(session, inv)
 
 
 @router.get("/api/v1/projects/{project_id}/unbilled")
@@ -88,14 +100,15 @@ def unbilled(
     up_to: str | None = None,
     session: Session = Depends(db),
     _: Principal = Depends(require("invoices")),
-) -> dict:
+) -> CandidateList:
+    """What an invoice built now up to `up_to` (default today) would bill, line by line."""
     cands = service.unbilled_candidates(
         session, project_id, _date(up_to, "up_to") or org_today(session), create_periods=False
     )
-    return {"items": [c.as_json() for c in cands], "next_cursor": None}
+    return CandidateList.model_validate({"items": [c.as_json() for c in cands], "next_cursor": None})
 
 
-def _project_ids(raw) -> list[int]:
+def _project_ids(raw: list[int | str] | str | None) -> list[int]:
     items = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(items, list) or not items:
         raise DomainError("a non-empty list of project ids", "project_ids")
@@ -108,10 +121,10 @@ def _project_ids(raw) -> list[int]:
 @router.post("/api/v1/accounts/{account_id}/invoices", status_code=201)
 def create_client_invoice(
     account_id: int,
-    body: dict | None = None,
+    body: ClientInvoiceIn | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceOut:
     """ONE draft billing several projects of the client up to `up_to` (default today).
 
     Body: project_ids (required, projects of this account in one currency), up_to,
@@ -119,21 +132,20 @@ def create_client_invoice(
     404 unknown account or project; 422 invalid input or nothing to bill; 409 when another
     invoice billed some of the items meanwhile (retry gets what is left).
     """
-    body = body or {}
-    project_ids = _project_ids(body.get("project_ids"))
-    exclude_keys = _exclude_keys(body)
+    body = body or ClientInvoiceIn()
+    project_ids = _project_ids(body.project_ids)
     inv = service.build_client_invoice(
         session,
+        principal.actor,
         account_id,
         project_ids,
-        _date(body.get("up_to"), "up_to") or org_today(session),
-        principal.actor,
-        itemise=body.get("itemise_time"),
-        exclude_keys=exclude_keys,
-        notes=body.get("notes"),
-        terms=body.get("terms"),
+        _date(body.up_to, "up_to") or org_today(session),
+        itemise=body.itemise_time,
+        exclude_keys=_exclude_keys(body.exclude),
+        notes=body.notes,
+        terms=body.terms,
     )
-    return service.invoice_json(session, inv)
+    return _invoice_out(session, inv)
 
 
 @router.get("/api/v1/accounts/{account_id}/unbilled")
@@ -143,7 +155,7 @@ def client_unbilled(
     up_to: str | None = None,
     session: Session = Depends(db),
     _: Principal = Depends(require("invoices")),
-) -> dict:
+) -> ClientCandidateList:
     """What a client invoice of these projects (comma-separated ids) would bill, keyed per project."""
     per_project = service.client_candidates(
         session,
@@ -157,7 +169,7 @@ def client_unbilled(
         for p, cands in per_project
         for c in cands
     ]
-    return {"items": items, "next_cursor": None}
+    return ClientCandidateList.model_validate({"items": items, "next_cursor": None})
 
 
 @router.get("/api/v1/invoices")
@@ -169,15 +181,18 @@ def list_invoices(
     limit: int = Query(50, ge=1, le=200),
     session: Session = Depends(db),
     _: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceList:
+    """Invoices without their lines, by id (or by last change with `updated_since`)."""
     stmt = select(Invoice)
     if status:
         stmt = stmt.where(Invoice.status == status)
     if project_id:  # its own invoices and the client invoices whose lines bill it
         stmt = stmt.where(service.bills_project(project_id))
-    return page(
-        session, stmt, Invoice, cursor, limit, lambda inv: service.invoice_json(session, inv, False), updated_since
-    )
+
+    def summary(inv: Invoice) -> dict:
+        return service.invoice_json(session, inv, with_lines=False)
+
+    return InvoiceList.model_validate(page(session, stmt, Invoice, cursor, limit, summary, updated_since))
 
 
 def _invoice(session: Session, invoice_id: int) -> Invoice:
@@ -188,23 +203,19 @@ def _invoice(session: Session, invoice_id: int) -> Invoice:
 
 
 @router.get("/api/v1/invoices/{invoice_id}")
-def get_invoice(invoice_id: int, session: Session = Depends(db), _: Principal = Depends(require("invoices"))) -> dict:
-    return service.invoice_json(session, _invoice(session, invoice_id))
+def get_invoice(
+    invoice_id: int, session: Session = Depends(db), _: Principal = Depends(require("invoices"))
+) -> InvoiceOut:
+    return _invoice_out(session, _invoice(session, invoice_id))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/issue")
-def issue(invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))) -> dict:
+def issue(
+    invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))
+) -> InvoiceOut:
     _invoice(session, invoice_id)
-    inv = service.issue_invoice(session, invoice_id, principal.actor)
-    return service.invoice_json(session, inv)
-
-
-class InvoiceSendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    to: Annotated[str, Field(max_length=320)] | None = Field(None, description="default: the client's e-mail")
-    time_appendix: StrictBool = Field(False, description="attach the time entries billed")
-    message: MessageIn | None = Field(None, description="the composer's message; without it, the default e-mail")
+    inv = service.issue_invoice(session, principal.actor, invoice_id)
+    return _invoice_out(session, inv)
 
 
 @router.post("/api/v1/invoices/{invoice_id}/send")
@@ -213,52 +224,53 @@ def send(
     body: InvoiceSendIn | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceSentOut:
     """Issue if needed, e-mail the PDF; returns the public link and the payment link url.
     Optional `message` {to, cc, subject, body} with merge fields, as the composer sends it."""
     body = body or InvoiceSendIn()
     _invoice(session, invoice_id)
-    return send_invoice(
+    sent = send_invoice(
         session,
-        invoice_id,
         principal.actor,
+        invoice_id,
         to=body.to,
         time_appendix=body.time_appendix,
         message=message_of(body.message),
     )
+    return InvoiceSentOut.model_validate(sent)
 
 
 @router.get("/api/v1/invoices/{invoice_id}/email-draft", response_model=DraftOut)
 def invoice_email_draft(
     invoice_id: int, session: Session = Depends(db), principal: Principal = Depends(require("invoices"))
-) -> dict:
+) -> DraftOut:
     """The composer's draft: today's e-mail as templates and the merge fields' values (to preview)."""
     _invoice(session, invoice_id)
-    return draft_out(email_draft(session, invoice_id, principal.actor))
+    return DraftOut.model_validate(draft_out(email_draft(session, principal.actor, invoice_id)))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/void")
 def void(
     invoice_id: int,
-    body: dict | None = None,
+    body: ReasonIn | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceOut:
     _invoice(session, invoice_id)
-    inv = service.void_invoice(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
-    return service.invoice_json(session, inv)
+    inv = service.void_invoice(session, principal.actor, invoice_id, reason=(body.reason if body else None) or "")
+    return _invoice_out(session, inv)
 
 
 @router.post("/api/v1/invoices/{invoice_id}/credit-note", status_code=201)
 def credit(
     invoice_id: int,
-    body: dict | None = None,
+    body: ReasonIn | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceOut:
     _invoice(session, invoice_id)
-    cn = service.credit_note(session, invoice_id, principal.actor, reason=str((body or {}).get("reason") or ""))
-    return service.invoice_json(session, cn)
+    cn = service.credit_note(session, principal.actor, invoice_id, reason=(body.reason if body else None) or "")
+    return _invoice_out(session, cn)
 
 
 @router.get("/api/v1/invoices/{invoice_id}/pdf")
@@ -278,41 +290,40 @@ def pdf(
 
 @router.post("/api/v1/invoices/{invoice_id}/payments", status_code=201)
 def record_payment(
-    invoice_id: int, body: dict, session: Session = Depends(db), principal: Principal = Depends(require("payments"))
-) -> dict:
+    invoice_id: int,
+    body: ManualPaymentIn,
+    session: Session = Depends(db),
+    principal: Principal = Depends(require("payments")),
+) -> PaymentRecordedOut:
     """A manual payment: {amount_minor, method: bank_transfer|check|cash|other, received_on, reference,
     confirm_overpayment}. Above the open amount it answers 422 (code "amount.overpayment", the
     message names the client credit it would create) unless confirm_overpayment is true."""
     _invoice(session, invoice_id)
-    amount = body.get("amount_minor")
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        raise DomainError("an integer count of minor units is required", "amount_minor")
-    confirm = body.get("confirm_overpayment", False)
-    if not isinstance(confirm, bool):
-        raise DomainError("true or false", "confirm_overpayment")
     pay = service.record_manual_payment(
         session,
-        invoice_id,
         principal.actor,
-        amount_minor=amount,
-        method=str(body.get("method") or ""),
-        received_on=_date(body.get("received_on"), "received_on"),
-        reference=body.get("reference"),
-        confirm_overpayment=confirm,
+        invoice_id,
+        amount_minor=body.amount_minor,
+        method=body.method or "",
+        received_on=_date(body.received_on, "received_on"),
+        reference=body.reference,
+        confirm_overpayment=body.confirm_overpayment,
     )
     session.commit()  # committed before the 201 says it was recorded
     inv = _invoice(session, invoice_id)
-    return {
-        "payment": {
-            "id": pay.id,
-            "amount_minor": pay.amount_minor,
-            "currency": pay.currency,
-            "method": pay.method,
-            "received_on": pay.received_on.isoformat(),
-            "reference": pay.reference,
-        },
-        "invoice": service.invoice_json(session, inv, with_lines=False),
-    }
+    return PaymentRecordedOut.model_validate(
+        {
+            "payment": {
+                "id": pay.id,
+                "amount_minor": pay.amount_minor,
+                "currency": pay.currency,
+                "method": pay.method,
+                "received_on": pay.received_on.isoformat(),
+                "reference": pay.reference,
+            },
+            "invoice": service.invoice_json(session, inv, with_lines=False),
+        }
+    )
 
 
 @router.get("/i/{token}/pdf", include_in_schema=False)

@@ -4,7 +4,7 @@
   it; a line is credited at most once) and ONLY its billed-source links are released, so
   just that work becomes unbilled again.
 - An amount: one negative line at the invoice's single tax rate (the line-tax rule of
-  `service._line_tax`, the one every document uses); it is a price reduction, so no work
+  `drafting._line_tax`, the one every document uses); it is a price reduction, so no work
   is released. An invoice with several rates is credited by lines instead.
 - The invoice keeps its number and status rule; what is due becomes total - credited
   (`Invoice.credited_minor`, the sum of its live credit notes, recomputed, never
@@ -21,13 +21,12 @@ from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from l2c_app.billing.drafting import _line_tax
+from l2c_app.billing.invoice_totals import _get_invoice, _recompute_totals
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
+from l2c_app.billing.payment_status import _deactivate_link_quietly
+from l2c_app.billing.reversals import _release_sources
 from l2c_app.billing.service import (
-    _deactivate_link_quietly,
-    _get_invoice,
-    _line_tax,
-    _recompute_totals,
-    _release_sources,
     begin_write,
     issue_invoice,
     lines_of,
@@ -66,8 +65,8 @@ def credited_total(session: Session, invoice_id: int) -> int:
 
 def partial_credit_note(
     session: Session,
-    invoice_id: int,
     actor: Actor,
+    invoice_id: int,
     *,
     line_ids: list[int] | None = None,
     amount_minor: int | None = None,
@@ -170,7 +169,7 @@ def partial_credit_note(
     session.flush()
     _recompute_totals(session, cn)
     record_create(session, actor, cn)
-    issue_invoice(session, cn.id, actor)
+    issue_invoice(session, actor, cn.id)
     released = 0
     if chosen:  # only the credited work goes back to unbilled
         res = session.execute(
@@ -195,7 +194,7 @@ def partial_credit_note(
         "release_sources",
         {"released": released, "credit_note": cn.number, "line_ids": [ln.id for ln in chosen]},
     )
-    recompute_status(session, inv, actor)
+    recompute_status(session, actor, inv)
     if inv.payment_link_id:
         _deactivate_link_quietly(session, inv)  # the amount changed: a new link is made on the next send
     return cn

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from l2c_app.billing import service
 from l2c_app.billing.sending import send_invoice
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.timeutil import org_today
 from l2c_app.projects.models import Project
 
@@ -14,22 +15,22 @@ def load(session: Session, ctx: dict) -> None:
     made = 0
     for i, project in enumerate(session.exec(select(Project).order_by(Project.id)).all()):
         try:
-            inv = service.build_invoice(session, project.id, org_today(session))
+            inv = service.build_invoice(session, SYSTEM, project.id, org_today(session))
         except service.BillingError:
             continue  # nothing billable on this project yet
         made += 1
         if i % 3 == 2:
             continue  # leave a draft to look at
         try:
-            send_invoice(session, inv.id)
+            send_invoice(session, SYSTEM, inv.id)
         except service.BillingError:  # no contact e-mail (or Stripe unreachable): issued, not sent
             if inv.number is None:
-                service.issue_invoice(session, inv.id)
+                service.issue_invoice(session, SYSTEM, inv.id)
         if i % 3 == 0:
             service.record_manual_payment(
                 session,
+                SYSTEM,
                 inv.id,
-                service.SYSTEM,
                 amount_minor=inv.total_minor,
                 method="bank_transfer",
                 reference="Demo transfer",

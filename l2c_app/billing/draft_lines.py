@@ -10,12 +10,17 @@ from l2c_app.billing.common import BillingError, begin_write
 from l2c_app.billing.drafting import _line_tax
 from l2c_app.billing.invoice_totals import _get_invoice, _recompute_totals, lines_of
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine, RemovedInvoiceLine
-from l2c_app.core.audit import SYSTEM, Actor, record_action
+from l2c_app.core.audit import Actor, record_action
 from l2c_app.core.money import check_amount
 from l2c_app.core.timeutil import utcnow
 
 
-def remove_line(session: Session, invoice_id: int, line_id: int, actor: Actor = SYSTEM) -> Invoice:
+def remove_line(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    line_id: int,
+) -> Invoice:
     """Untick a line of a draft: its sources become unbilled again at once."""
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
@@ -61,7 +66,12 @@ def removed_lines(session: Session, invoice_id: int) -> list[RemovedInvoiceLine]
     )
 
 
-def restore_line(session: Session, invoice_id: int, removed_id: int, actor: Actor = SYSTEM) -> Invoice:
+def restore_line(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    removed_id: int,
+) -> Invoice:
     """Put an unticked line back on its draft, as it was: its work is billed by it again.
     409 when another invoice billed that work meanwhile (it cannot be billed twice)."""
     begin_write(session)
@@ -130,8 +140,8 @@ def removed_line_json(r: RemovedInvoiceLine) -> dict:
 
 def add_manual_line(
     session: Session,
-    invoice_id: int,
     actor: Actor,
+    invoice_id: int,
     description: str,
     amount_minor: int,
     tax_percent: Decimal | str = "0",

@@ -21,7 +21,7 @@ from l2c_app.billing.billable import NO_TAX, Candidate, _project, _tax_map, _tim
 from l2c_app.billing.common import TERMS, BillingError, begin_write, billing_settings
 from l2c_app.billing.invoice_totals import _recompute_totals
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
-from l2c_app.core.audit import SYSTEM, Actor, record_action, record_create
+from l2c_app.core.audit import Actor, record_action, record_create
 from l2c_app.core.lines import line_tax
 from l2c_app.core.money import check_amount, format_money, percent_of, round_minor
 from l2c_app.core.timeutil import utcnow
@@ -108,9 +108,9 @@ def _insert_lines(
 
 def build_invoice(
     session: Session,
+    actor: Actor,
     project_id: int,
     up_to: date,
-    actor: Actor = SYSTEM,
     *,
     itemise: bool | None = None,
     exclude_keys: set[str] | None = None,
@@ -203,10 +203,10 @@ def client_candidates(
 
 def build_client_invoice(
     session: Session,
+    actor: Actor,
     account_id: int,
     project_ids: list[int],
     up_to: date,
-    actor: Actor = SYSTEM,
     *,
     itemise: bool | None = None,
     exclude_keys: set[str] | None = None,
@@ -453,8 +453,8 @@ def contract_value(session: Session, project: Project) -> int:
 
 def create_deposit_invoice(
     session: Session,
+    actor: Actor,
     project_id: int,
-    actor: Actor = SYSTEM,
     *,
     percent: Decimal | str | None = None,
     amount_minor: int | None = None,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, func, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from l2c_app.billing.common import BillingError
 from l2c_app.billing.models import Invoice, InvoiceLine
@@ -23,27 +23,27 @@ def _apply_rate_tax(session: Session, inv: Invoice) -> None:
         return
     # coalesce: a manual or credited line has no source_type, and NULL = "deposit" would drop a
     # negative one from its rate's sharing as if it were a deposit deduction
-    fixed = and_(func.coalesce(InvoiceLine.source_type, "") == "deposit", InvoiceLine.amount_minor < 0)
+    fixed = and_(func.coalesce(col(InvoiceLine.source_type), "") == "deposit", col(InvoiceLine.amount_minor) < 0)
     rows = session.execute(
         sa_select(
-            InvoiceLine.tax_percent,
-            InvoiceLine.tax_inclusive,
-            func.sum(InvoiceLine.amount_minor),
-            func.sum(InvoiceLine.tax_minor),
+            col(InvoiceLine.tax_percent),
+            col(InvoiceLine.tax_inclusive),
+            func.sum(col(InvoiceLine.amount_minor)),
+            func.sum(col(InvoiceLine.tax_minor)),
         )
-        .where(InvoiceLine.invoice_id == inv.id, ~fixed, InvoiceLine.tax_percent != 0)
-        .group_by(InvoiceLine.tax_percent, InvoiceLine.tax_inclusive)
+        .where(col(InvoiceLine.invoice_id) == inv.id, ~fixed, col(InvoiceLine.tax_percent) != 0)
+        .group_by(col(InvoiceLine.tax_percent), col(InvoiceLine.tax_inclusive))
     ).all()
     for percent, inclusive, _base, stored in rows:
         per_line = session.execute(
-            sa_select(InvoiceLine.id, InvoiceLine.amount_minor)
+            sa_select(col(InvoiceLine.id), col(InvoiceLine.amount_minor))
             .where(
-                InvoiceLine.invoice_id == inv.id,
+                col(InvoiceLine.invoice_id) == inv.id,
                 ~fixed,
-                InvoiceLine.tax_percent == percent,
-                InvoiceLine.tax_inclusive.is_(bool(inclusive)),
+                col(InvoiceLine.tax_percent) == percent,
+                col(InvoiceLine.tax_inclusive).is_(bool(inclusive)),
             )
-            .order_by(InvoiceLine.position, InvoiceLine.id)
+            .order_by(col(InvoiceLine.position), col(InvoiceLine.id))
         ).all()
         items = [TaxItem(lid, int(amount), Decimal(percent), bool(inclusive)) for lid, amount in per_line]
         target = allocate_rate_tax(items, PER_RATE)
@@ -51,25 +51,25 @@ def _apply_rate_tax(session: Session, inv: Invoice) -> None:
             continue
         current = dict(
             session.execute(
-                sa_select(InvoiceLine.id, InvoiceLine.tax_minor).where(InvoiceLine.id.in_(list(target)))
+                sa_select(col(InvoiceLine.id), col(InvoiceLine.tax_minor)).where(col(InvoiceLine.id).in_(list(target)))
             ).all()
         )
         for lid, tax in target.items():
             if current.get(lid) != tax:
-                session.execute(update(InvoiceLine).where(InvoiceLine.id == lid).values(tax_minor=tax))
+                session.execute(update(InvoiceLine).where(col(InvoiceLine.id) == lid).values(tax_minor=tax))
 
 
 def _recompute_totals(session: Session, inv: Invoice) -> None:
     """Like a quote: tax_minor reports every tax; the total adds the exclusive ones only."""
     if tax_convention(session) == PER_RATE:
         _apply_rate_tax(session, inv)
-    exclusive = case((InvoiceLine.tax_inclusive.is_(False), InvoiceLine.tax_minor), else_=0)
+    exclusive = case((col(InvoiceLine.tax_inclusive).is_(False), col(InvoiceLine.tax_minor)), else_=0)
     sub, tax, excl = session.execute(
         sa_select(
-            func.coalesce(func.sum(InvoiceLine.amount_minor), 0),
-            func.coalesce(func.sum(InvoiceLine.tax_minor), 0),
+            func.coalesce(func.sum(col(InvoiceLine.amount_minor)), 0),
+            func.coalesce(func.sum(col(InvoiceLine.tax_minor)), 0),
             func.coalesce(func.sum(exclusive), 0),
-        ).where(InvoiceLine.invoice_id == inv.id)
+        ).where(col(InvoiceLine.invoice_id) == inv.id)
     ).one()
     inv.subtotal_minor, inv.tax_minor = int(sub), int(tax)
     inv.total_minor = inv.subtotal_minor + int(excl)
@@ -92,14 +92,14 @@ def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:
     return list(
         session.exec(
             select(InvoiceLine)
-            .where(InvoiceLine.invoice_id == invoice_id)
-            .order_by(InvoiceLine.position, InvoiceLine.id)
+            .where(col(InvoiceLine.invoice_id) == invoice_id)
+            .order_by(col(InvoiceLine.position), col(InvoiceLine.id))
         )
     )
 
 
 def _get_invoice(session: Session, invoice_id: int, lock: bool = False) -> Invoice:
-    stmt = select(Invoice).where(Invoice.id == invoice_id)
+    stmt = select(Invoice).where(col(Invoice.id) == invoice_id)
     if lock:
         stmt = stmt.with_for_update()
     inv = session.exec(stmt).first()

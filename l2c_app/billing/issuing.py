@@ -13,7 +13,7 @@ from l2c_app.billing.common import BillingError, begin_write, billing_settings
 from l2c_app.billing.invoice_links import add_invoice_event
 from l2c_app.billing.invoice_totals import _get_invoice, lines_of
 from l2c_app.billing.models import Invoice, NumberSequence
-from l2c_app.core.audit import SYSTEM, Actor, record_update, snapshot
+from l2c_app.core.audit import Actor, record_update, snapshot
 from l2c_app.core.money import format_money
 from l2c_app.core.timeutil import org_today
 from l2c_app.events.bus import emit
@@ -52,7 +52,12 @@ def next_number(session: Session, name: str) -> int:
     return int(value) - 1
 
 
-def issue_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, issue_date: date | None = None) -> Invoice:
+def issue_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    issue_date: date | None = None,
+) -> Invoice:
     """Give the draft its number (gap-free, pattern from settings), issue date and due date."""
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)

@@ -22,11 +22,11 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
+from l2c_app.billing.invoice_totals import _get_invoice
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.service import (
     MANUAL_METHODS,
     OPEN_STATUSES,
-    _get_invoice,
     add_invoice_event,
     after_payment,
     amount_due,
@@ -128,7 +128,12 @@ def refuse_unconfirmed_overpayment(session: Session, inv: Invoice, amount_minor:
 # --- reversal -------------------------------------------------------------------------------
 
 
-def reverse_payment(session: Session, payment_id: int, actor: Actor, reason: str) -> Payment:
+def reverse_payment(
+    session: Session,
+    actor: Actor,
+    payment_id: int,
+    reason: str,
+) -> Payment:
     """Reverse a payment typed in error (or a bounced check): kept, marked reversed, the invoice
     recomputed; credit it created shrinks or goes. A card payment is refunded in Stripe instead."""
     begin_write(session)
@@ -162,7 +167,7 @@ def reverse_payment(session: Session, payment_id: int, actor: Actor, reason: str
     pay.reversal_reason, pay.updated_at = reason[:300], utcnow()
     session.add(pay)
     record_update(session, actor, pay, before, action="reverse")
-    recompute_status(session, inv, actor)
+    recompute_status(session, actor, inv)
     add_invoice_event(
         session,
         inv,
@@ -175,7 +180,12 @@ def reverse_payment(session: Session, payment_id: int, actor: Actor, reason: str
 # --- client credit applied ------------------------------------------------------------------
 
 
-def apply_credit(session: Session, invoice_id: int, actor: Actor, amount_minor: int | None = None) -> Payment:
+def apply_credit(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    amount_minor: int | None = None,
+) -> Payment:
     """Pay (part of) an invoice with the client's credit: a payment of method "credit".
 
     Default amount: as much as both the credit and the open amount allow. Reversible like
@@ -223,7 +233,7 @@ def apply_credit(session: Session, invoice_id: int, actor: Actor, amount_minor: 
     )
     session.add(pay)
     record_create(session, actor, pay)
-    recompute_status(session, inv, actor)
+    recompute_status(session, actor, inv)
     add_invoice_event(
         session,
         inv,
@@ -237,7 +247,12 @@ def apply_credit(session: Session, invoice_id: int, actor: Actor, amount_minor: 
 # --- write-off ------------------------------------------------------------------------------
 
 
-def write_off(session: Session, invoice_id: int, actor: Actor, reason: str) -> Invoice:
+def write_off(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    reason: str,
+) -> Invoice:
     """Write off what is still open (a few cents of bank fees, a rounding gap) with a reason.
 
     The invoice then shows "Written off", not "Paid": the money was never received, and
@@ -260,7 +275,7 @@ def write_off(session: Session, invoice_id: int, actor: Actor, reason: str) -> I
     inv.written_off_at, inv.write_off_reason = utcnow(), reason[:500]
     session.add(inv)
     record_update(session, actor, inv, before, action="write_off")
-    recompute_status(session, inv, actor)
+    recompute_status(session, actor, inv)
     add_invoice_event(
         session,
         inv,

@@ -8,14 +8,27 @@ found, 409 conflict). Each write is committed before the answer says it succeede
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlmodel import Session
 
 from l2c_app.api.deps import db, require
 from l2c_app.billing import credit_notes, ledger, service
+from l2c_app.billing.api_models import (
+    ApplyCreditBody,
+    CreditAppliedOut,
+    CreditBalanceList,
+    InvoiceOut,
+    InvoiceSummaryOut,
+    PartialCreditBody,
+    ReverseBody,
+    ReversedOut,
+    WriteOffBody,
+)
+from l2c_app.billing.models import Invoice
+from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.payments.models import Payment
@@ -23,35 +36,14 @@ from l2c_app.pipeline.models import Account
 
 router = APIRouter(tags=["billing"])
 
-Reason = Annotated[str, Field(min_length=1, max_length=300)]
+T = TypeVar("T")
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReverseBody(_Body):
-    reason: Reason
-
-
-class ApplyCreditBody(_Body):
-    amount_minor: StrictInt | None = None  # default: as much as the credit and the open amount allow
-
-
-class PartialCreditBody(_Body):
-    line_ids: list[StrictInt] | None = None
-    amount_minor: StrictInt | None = None
-    reason: Annotated[str, Field(max_length=300)] = ""
-
-
-class WriteOffBody(_Body):
-    reason: Reason
-
-
-def _run(session: Session, fn, *args, **kwargs):
-    """Call a use case; BillingError (not yet a DomainError on every branch) keeps its meaning."""
+def _run(session: Session, actor: Actor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a use case `fn(session, actor, ...)`; BillingError (not yet a DomainError on every
+    branch) keeps its meaning."""
     try:
-        out = fn(session, *args, **kwargs)
+        out = fn(session, actor, *args, **kwargs)
     except service.BillingError as exc:
         kind = "not_found" if str(exc).startswith("No ") else "invalid"
         raise DomainError(str(exc), exc.field, kind=kind) from None
@@ -59,7 +51,7 @@ def _run(session: Session, fn, *args, **kwargs):
     return out
 
 
-def _payment_json(pay: Payment) -> dict:
+def _payment_json(pay: Payment) -> dict[str, Any]:
     return {
         "id": pay.id,
         "invoice_id": pay.invoice_id,
@@ -74,8 +66,8 @@ def _payment_json(pay: Payment) -> dict:
     }
 
 
-def _invoice(session: Session, invoice_id: int):
-    inv = session.get(service.Invoice, invoice_id)
+def _invoice(session: Session, invoice_id: int | None) -> Invoice:
+    inv = session.get(Invoice, invoice_id) if invoice_id is not None else None
     if inv is None:
         raise NotFound(f"No invoice {invoice_id}", "invoice_id")
     return inv
@@ -87,14 +79,16 @@ def reverse_payment(
     body: ReverseBody,
     session: Session = Depends(db),
     principal: Principal = Depends(require("payments")),
-) -> dict:
+) -> ReversedOut:
     """Reverse a manual or credit payment (kept, marked reversed); 409 for a Stripe payment or
     when the credit it created is already applied elsewhere."""
-    pay = _run(session, ledger.reverse_payment, payment_id, principal.actor, body.reason)
-    return {
-        "payment": _payment_json(pay),
-        "invoice": service.invoice_json(session, _invoice(session, pay.invoice_id), with_lines=False),
-    }
+    pay = _run(session, principal.actor, ledger.reverse_payment, payment_id, body.reason)
+    return ReversedOut.model_validate(
+        {
+            "payment": _payment_json(pay),
+            "invoice": service.invoice_json(session, _invoice(session, pay.invoice_id), with_lines=False),
+        }
+    )
 
 
 @router.post("/api/v1/invoices/{invoice_id}/apply-credit", status_code=201)
@@ -103,17 +97,19 @@ def apply_credit(
     body: ApplyCreditBody | None = None,
     session: Session = Depends(db),
     principal: Principal = Depends(require("payments")),
-) -> dict:
+) -> CreditAppliedOut:
     """Pay the invoice with the client's credit (a payment of method "credit")."""
     _invoice(session, invoice_id)
     amount = body.amount_minor if body else None
-    pay = _run(session, ledger.apply_credit, invoice_id, principal.actor, amount)
+    pay = _run(session, principal.actor, ledger.apply_credit, invoice_id, amount)
     inv = _invoice(session, invoice_id)
-    return {
-        "payment": _payment_json(pay),
-        "invoice": service.invoice_json(session, inv, with_lines=False),
-        "credit_balance_minor": ledger.client_credit_balance(session, inv.account_id, inv.currency),
-    }
+    return CreditAppliedOut.model_validate(
+        {
+            "payment": _payment_json(pay),
+            "invoice": service.invoice_json(session, inv, with_lines=False),
+            "credit_balance_minor": ledger.client_credit_balance(session, inv.account_id, inv.currency),
+        }
+    )
 
 
 @router.post("/api/v1/invoices/{invoice_id}/partial-credit-note", status_code=201)
@@ -122,19 +118,19 @@ def partial_credit_note(
     body: PartialCreditBody,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceOut:
     """A credit note for `line_ids` (their work becomes unbilled again) or an `amount_minor`."""
     _invoice(session, invoice_id)
     cn = _run(
         session,
+        principal.actor,
         credit_notes.partial_credit_note,
         invoice_id,
-        principal.actor,
         line_ids=body.line_ids,
         amount_minor=body.amount_minor,
         reason=body.reason,
     )
-    return service.invoice_json(session, cn)
+    return InvoiceOut.model_validate(service.invoice_json(session, cn))
 
 
 @router.post("/api/v1/invoices/{invoice_id}/write-off")
@@ -143,29 +139,31 @@ def write_off(
     body: WriteOffBody,
     session: Session = Depends(db),
     principal: Principal = Depends(require("invoices")),
-) -> dict:
+) -> InvoiceSummaryOut:
     """Write off what is open, with a reason: the invoice shows "Written off", open 0."""
     _invoice(session, invoice_id)
-    inv = _run(session, ledger.write_off, invoice_id, principal.actor, body.reason)
-    return service.invoice_json(session, inv, with_lines=False)
+    inv = _run(session, principal.actor, ledger.write_off, invoice_id, body.reason)
+    return InvoiceSummaryOut.model_validate(service.invoice_json(session, inv, with_lines=False))
 
 
 @router.get("/api/v1/accounts/{account_id}/credit")
 def account_credit(
     account_id: int, session: Session = Depends(db), _: Principal = Depends(require("payments"))
-) -> dict:
+) -> CreditBalanceList:
     """The client's credit per currency: held by its invoices, applied, balance."""
     if session.get(Account, account_id) is None:
         raise NotFound(f"No client {account_id}", "account_id")
     rows = [r for r in ledger.credit_balances(session) if r["account_id"] == account_id]
-    return {
-        "items": [
-            {
-                "currency": r["currency"],
-                "held_minor": r["held"],
-                "applied_minor": r["applied"],
-                "balance_minor": r["balance"],
-            }
-            for r in rows
-        ]
-    }
+    return CreditBalanceList.model_validate(
+        {
+            "items": [
+                {
+                    "currency": r["currency"],
+                    "held_minor": r["held"],
+                    "applied_minor": r["applied"],
+                    "balance_minor": r["balance"],
+                }
+                for r in rows
+            ]
+        }
+    )

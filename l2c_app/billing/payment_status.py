@@ -18,7 +18,7 @@ from l2c_app.billing.invoice_links import add_invoice_event
 from l2c_app.billing.invoice_totals import _get_invoice
 from l2c_app.billing.issuing import emit_invoice
 from l2c_app.billing.models import Invoice
-from l2c_app.core.audit import SYSTEM, Actor, audit_values, record_create, record_update, snapshot
+from l2c_app.core.audit import Actor, audit_values, record_create, record_update, snapshot
 from l2c_app.core.models import AuditLog
 from l2c_app.core.money import check_amount, format_money
 from l2c_app.core.timeutil import org_today, utcnow
@@ -112,7 +112,11 @@ def open_minor_sql():
     return case((open_ > 0, open_), else_=0)
 
 
-def recompute_status(session: Session, invoice_id: int | Invoice, actor: Actor = SYSTEM) -> Invoice:
+def recompute_status(
+    session: Session,
+    actor: Actor,
+    invoice_id: int | Invoice,
+) -> Invoice:
     """Status and flags from the ledger, never incremented: any order of events gives the same answer.
 
     The caller holds the invoice's row lock when money moved. Money above the total is
@@ -188,7 +192,11 @@ def lock_invoice_row(session: Session, invoice_id: int) -> Any:
     return session.connection().execute(_LOCK_INVOICE, {"invoice_id": invoice_id}).first()
 
 
-def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> str:
+def recompute_status_row(
+    session: Session,
+    actor: Actor,
+    row: Any,
+) -> str:
     """`recompute_status` for the webhook hot path: the same rule and audit, in Core statements.
 
     `row` comes from `lock_invoice_row` (the caller holds the lock). An invoice that is or
@@ -202,7 +210,7 @@ def recompute_status_row(session: Session, row: Any, actor: Actor = SYSTEM) -> s
     excess = max(0, paid - due) if row.kind != "credit_note" else 0
     if led.payment_ids and (excess > 0 or was_over):
         inv = _get_invoice(session, row.id, lock=True)  # fresh ORM object (refresh), credits need it
-        status = recompute_status(session, inv, actor).status
+        status = recompute_status(session, actor, inv).status
         after_payment(session, inv)  # as the reference path does (tests/billing/test_fast_path_twins.py)
         return status
     after = {
@@ -260,8 +268,8 @@ def _sync_credit(session: Session, inv: Invoice, excess: int, led: Ledger) -> No
 
 def record_manual_payment(
     session: Session,
-    invoice_id: int,
     actor: Actor,
+    invoice_id: int,
     *,
     amount_minor: int,
     method: str,
@@ -301,7 +309,7 @@ def record_manual_payment(
     )
     session.add(pay)
     record_create(session, actor, pay)
-    recompute_status(session, inv.id, actor)
+    recompute_status(session, actor, inv.id)
     after_payment(session, inv)
     emit(
         session,
@@ -311,7 +319,12 @@ def record_manual_payment(
     return pay
 
 
-def match_payment(session: Session, payment_id: int, invoice_id: int, actor: Actor = SYSTEM) -> Payment:
+def match_payment(
+    session: Session,
+    actor: Actor,
+    payment_id: int,
+    invoice_id: int,
+) -> Payment:
     """Attach an unmatched payment to an invoice (manual match on the Payments page)."""
     begin_write(session)
     pay = session.exec(select(Payment).where(Payment.id == payment_id).with_for_update()).first()
@@ -330,7 +343,7 @@ def match_payment(session: Session, payment_id: int, invoice_id: int, actor: Act
     pay.invoice_id, pay.account_id, pay.updated_at = inv.id, inv.account_id, utcnow()
     session.add(pay)
     record_update(session, actor, pay, before, action="match")
-    recompute_status(session, inv.id, actor)
+    recompute_status(session, actor, inv.id)
     after_payment(session, inv)
     return pay
 

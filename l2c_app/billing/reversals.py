@@ -29,7 +29,12 @@ def _release_sources(session: Session, invoice_id: int) -> int:
     return res.rowcount or 0
 
 
-def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason: str = "") -> Invoice:
+def void_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    reason: str = "",
+) -> Invoice:
     """Void a draft or an unpaid issued invoice; its items become unbilled again."""
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
@@ -55,7 +60,12 @@ def void_invoice(session: Session, invoice_id: int, actor: Actor = SYSTEM, reaso
     return inv
 
 
-def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason: str = "") -> Invoice:
+def credit_note(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    reason: str = "",
+) -> Invoice:
     """A credit note for the whole invoice: negative lines, numbered; the sources are released."""
     begin_write(session)
     inv = _get_invoice(session, invoice_id, lock=True)
@@ -100,7 +110,7 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
     session.flush()
     _recompute_totals(session, cn)
     record_create(session, actor, cn)
-    issue_invoice(session, cn.id, actor)
+    issue_invoice(session, actor, cn.id)
     released = _release_sources(session, inv.id)
     before = snapshot(inv)
     inv.status = "void"
@@ -112,7 +122,7 @@ def credit_note(session: Session, invoice_id: int, actor: Actor = SYSTEM, reason
         session, actor, "invoice", inv.id, "release_sources", {"released": released, "credit_note": cn.number}
     )
     # Money already received stays on the ledger; it becomes the client's credit.
-    recompute_status(session, inv.id)
+    recompute_status(session, SYSTEM, inv.id)
     if inv.payment_link_id:
         _deactivate_link_quietly(session, inv)
     return cn

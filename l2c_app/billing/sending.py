@@ -10,12 +10,11 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from l2c_app.billing.invoice_totals import _get_invoice
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.pdf import invoice_filename, render_invoice_pdf
 from l2c_app.billing.service import (
-    SYSTEM,
     BillingError,
-    _get_invoice,
     add_invoice_event,
     begin_write,
     billing_settings,
@@ -24,7 +23,7 @@ from l2c_app.billing.service import (
     open_amount,
 )
 from l2c_app.core import formats
-from l2c_app.core.audit import Actor, AuditLog, record_action, record_update, snapshot
+from l2c_app.core.audit import SYSTEM, Actor, AuditLog, record_action, record_update, snapshot
 from l2c_app.core.config import get_settings
 from l2c_app.core.documents import store_document
 from l2c_app.core.models import OutboxMessage
@@ -82,7 +81,11 @@ def _email_values(session: Session, inv: Invoice, actor: Actor) -> dict[str, str
     }
 
 
-def email_draft(session: Session, invoice_id: int, actor: Actor = SYSTEM):
+def email_draft(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+):
     """What the composer opens with: today's invoice e-mail as a template, and its values."""
     from l2c_app.core.mailmerge import Draft
 
@@ -102,8 +105,8 @@ def email_draft(session: Session, invoice_id: int, actor: Actor = SYSTEM):
 
 def send_invoice(
     session: Session,
+    actor: Actor,
     invoice_id: int,
-    actor: Actor = SYSTEM,
     to: str | None = None,
     time_appendix: bool = False,
     message=None,
@@ -133,7 +136,7 @@ def send_invoice(
         raise BillingError("No e-mail address for the client: give one", "to")
     recipient = parse_recipient(recipient)
     if inv.status == "draft":
-        inv = issue_invoice(session, inv.id, actor)
+        inv = issue_invoice(session, actor, inv.id)
     link_url = None
     if inv.kind != "credit_note":
         from l2c_app.billing.payment_links import ensure_payment_link
@@ -142,7 +145,7 @@ def send_invoice(
     data = render_invoice_pdf(session, inv, time_appendix=time_appendix)
     doc = store_document(session, kind="invoice_pdf", filename=invoice_filename(inv), data=data)
     url = public_url(inv)
-    draft = email_draft(session, inv.id, actor)
+    draft = email_draft(session, actor, inv.id)
     subject, body = rendered(message or Message(subject=draft.subject, body=draft.body), draft.values)
     msg = send_mail(
         session,
@@ -292,22 +295,22 @@ def generate_retainer_invoices(session: Session, today: date | None = None, send
         try:
             inv = build_invoice(
                 session,
+                SYSTEM,
                 pid,
                 today,
-                SYSTEM,
                 only_types={"retainer_period"},
                 deduct_deposits=False,
                 notes="Monthly retainer",
             )
         except BillingError:
             continue  # nothing due for this project
-        issue_invoice(session, inv.id, SYSTEM, issue_date=today)
+        issue_invoice(session, SYSTEM, inv.id, issue_date=today)
         wants_mail = send or any(
             session.exec(select(Retainer.email_invoices).where(Retainer.project_id == pid, Retainer.active.is_(True)))
         )
         if wants_mail:
             try:
-                send_invoice(session, inv.id, SYSTEM)
+                send_invoice(session, SYSTEM, inv.id)
             except BillingError as exc:
                 record_action(session, SYSTEM, "invoice", inv.id, "send_failed", {"reason": str(exc)})
         made.append(inv.id)

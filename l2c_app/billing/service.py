@@ -23,28 +23,23 @@ Money rules (see core/money.py):
   Voiding or crediting sets `released_at`, which frees the source.
 
 Callers keep `from l2c_app.billing import service`; new code may import the module itself.
+Only the public use cases (and the stage's public constants) are here: a private helper
+(`_get_invoice`, `_line_tax` ...) is imported from the module that defines it, `SYSTEM`
+from core.audit, `Invoice` from billing.models. Every use case that writes takes
+`(session, actor, ...)`, actor required (tests/billing/test_actor_first.py).
 """
 
 from __future__ import annotations
 
-from l2c_app.billing.billable import (  # noqa: F401  (re-exported)
+from l2c_app.billing.billable import (
     NO_TAX,
     Candidate,
-    _add_months,
-    _cand,
-    _grouped_time,
-    _hours,
-    _itemised_time,
-    _other_candidates,
-    _project,
-    _tax_map,
-    _time_filter,
     ensure_retainer_periods,
     live_link,
     unbilled_candidates,
     unbilled_total,
 )
-from l2c_app.billing.common import (  # noqa: F401  (re-exported)
+from l2c_app.billing.common import (
     DEFAULT_CREDIT_PATTERN,
     DEFAULT_PATTERN,
     DEFAULT_SETTINGS,
@@ -57,21 +52,14 @@ from l2c_app.billing.common import (  # noqa: F401  (re-exported)
     save_billing_settings,
     validate_pattern,
 )
-from l2c_app.billing.draft_lines import (  # noqa: F401  (re-exported)
+from l2c_app.billing.draft_lines import (
     add_manual_line,
     remove_line,
     removed_line_json,
     removed_lines,
     restore_line,
 )
-from l2c_app.billing.drafting import (  # noqa: F401  (re-exported)
-    _bill_project,
-    _deduct_deposits,
-    _insert_lines,
-    _line_tax,
-    _link_time_groups,
-    _new_invoice,
-    _write_invoice,
+from l2c_app.billing.drafting import (
     build_client_invoice,
     build_invoice,
     client_candidates,
@@ -80,7 +68,7 @@ from l2c_app.billing.drafting import (  # noqa: F401  (re-exported)
     create_deposit_invoice,
     project_key,
 )
-from l2c_app.billing.invoice_links import (  # noqa: F401  (re-exported)
+from l2c_app.billing.invoice_links import (
     add_invoice_event,
     bills_project,
     invoice_deal_ids,
@@ -89,33 +77,20 @@ from l2c_app.billing.invoice_links import (  # noqa: F401  (re-exported)
     project_names,
     spanned_project_names,
 )
-from l2c_app.billing.invoice_totals import (  # noqa: F401  (re-exported)
-    _apply_rate_tax,
-    _get_invoice,
-    _recompute_totals,
+from l2c_app.billing.invoice_totals import (
     lines_of,
     tax_label,
     tax_split,
 )
-from l2c_app.billing.issuing import (  # noqa: F401  (re-exported)
+from l2c_app.billing.issuing import (
     emit_invoice,
     issue_invoice,
     next_number,
 )
-
-# Read from here by callers since before the split (billing.service.SYSTEM, .Invoice).
-from l2c_app.billing.models import Invoice  # noqa: F401
-from l2c_app.billing.payment_status import (  # noqa: F401  (re-exported)
-    _LEDGER,
-    _LOCK_INVOICE,
-    _UPDATE_INVOICE,
+from l2c_app.billing.payment_status import (
     AUDIT_INSERT,
     INVOICE_ROW,
     Ledger,
-    _deactivate_link_quietly,
-    _per_payment,
-    _status_for,
-    _sync_credit,
     after_payment,
     amount_due,
     ledger,
@@ -128,7 +103,7 @@ from l2c_app.billing.payment_status import (  # noqa: F401  (re-exported)
     recompute_status_row,
     record_manual_payment,
 )
-from l2c_app.billing.queries import (  # noqa: F401  (re-exported)
+from l2c_app.billing.queries import (
     DELIVERY_LABEL,
     STATE_LABEL,
     billed_sources_total,
@@ -136,9 +111,74 @@ from l2c_app.billing.queries import (  # noqa: F401  (re-exported)
     invoice_json,
     state_label,
 )
-from l2c_app.billing.reversals import (  # noqa: F401  (re-exported)
-    _release_sources,
+from l2c_app.billing.reversals import (
     credit_note,
     void_invoice,
 )
-from l2c_app.core.audit import SYSTEM  # noqa: F401
+
+__all__ = [
+    "AUDIT_INSERT",
+    "BillingError",
+    "Candidate",
+    "DEFAULT_CREDIT_PATTERN",
+    "DEFAULT_PATTERN",
+    "DEFAULT_SETTINGS",
+    "DELIVERY_LABEL",
+    "INVOICE_ROW",
+    "Ledger",
+    "MANUAL_METHODS",
+    "NO_TAX",
+    "OPEN_STATUSES",
+    "STATE_LABEL",
+    "TERMS",
+    "add_invoice_event",
+    "add_manual_line",
+    "after_payment",
+    "amount_due",
+    "begin_write",
+    "billed_sources_total",
+    "billing_settings",
+    "bills_project",
+    "build_client_invoice",
+    "build_invoice",
+    "client_candidates",
+    "client_projects_to_bill",
+    "contract_value",
+    "create_deposit_invoice",
+    "credit_note",
+    "emit_invoice",
+    "ensure_retainer_periods",
+    "invoice_by_token",
+    "invoice_deal_ids",
+    "invoice_json",
+    "invoice_project_ids",
+    "issue_invoice",
+    "ledger",
+    "line_sections",
+    "lines_of",
+    "live_link",
+    "lock_invoice_row",
+    "match_payment",
+    "net_paid",
+    "next_number",
+    "open_amount",
+    "open_minor_sql",
+    "project_key",
+    "project_names",
+    "recompute_status",
+    "recompute_status_row",
+    "record_manual_payment",
+    "remove_line",
+    "removed_line_json",
+    "removed_lines",
+    "restore_line",
+    "save_billing_settings",
+    "spanned_project_names",
+    "state_label",
+    "tax_label",
+    "tax_split",
+    "unbilled_candidates",
+    "unbilled_total",
+    "validate_pattern",
+    "void_invoice",
+]

@@ -21,16 +21,16 @@ def _actor(access) -> Actor:
     return Actor("user", access.viewer.id)
 
 
-def _apply_credit(session, invoice_id: int, actor: Actor):
-    return ledger.apply_credit(session, invoice_id, actor)
+def _apply_credit(session, actor: Actor, invoice_id: int):
+    return ledger.apply_credit(session, actor, invoice_id)
 
 
-def _write_off(session, invoice_id: int, actor: Actor, reason: str):
-    return ledger.write_off(session, invoice_id, actor, reason)
+def _write_off(session, actor: Actor, invoice_id: int, reason: str):
+    return ledger.write_off(session, actor, invoice_id, reason)
 
 
-def _partial_credit(session, invoice_id: int, actor: Actor, **kwargs):
-    return credit_notes.partial_credit_note(session, invoice_id, actor, **kwargs)
+def _partial_credit(session, actor: Actor, invoice_id: int, **kwargs):
+    return credit_notes.partial_credit_note(session, actor, invoice_id, **kwargs)
 
 
 class InvoicesState(AuthState):
@@ -115,7 +115,7 @@ class InvoicesState(AuthState):
     async def create_for_project(self, project_id: str):
         access = current_access()
         try:
-            inv = await run_db(service.build_invoice, int(project_id), date.fromisoformat(self.up_to), _actor(access))
+            inv = await run_db(service.build_invoice, _actor(access), int(project_id), date.fromisoformat(self.up_to))
         except (service.BillingError, ValueError) as exc:
             return rx.toast.error(str(exc))
         return rx.redirect(f"/invoices/{inv.id}")
@@ -132,10 +132,10 @@ class InvoicesState(AuthState):
         try:
             inv = await run_db(
                 service.build_client_invoice,
+                _actor(access),
                 int(self.client_id or 0),
                 [int(p) for p in self.selected],
                 date.fromisoformat(self.up_to),
-                _actor(access),
             )
         except ValueError as exc:  # BillingError is a ValueError; so is a bad date
             self.error, self.creating = (
@@ -197,7 +197,7 @@ class InvoiceState(AuthState):
         if not access.allowed:
             return access.denial()
         self.busy = True
-        done = await self._call(fn, *args, actor=_actor(access), **kwargs)
+        done = await self._call(fn, _actor(access), *args, **kwargs)
         self.busy = False
         if not done.ok:
             return done.toast()
@@ -273,8 +273,8 @@ class InvoiceState(AuthState):
             received = date.fromisoformat(self.pay_date) if self.pay_date else None
             await run_db(
                 service.record_manual_payment,
-                int(self.invoice["id"]),
                 _actor(access),
+                int(self.invoice["id"]),
                 amount_minor=amount,
                 method=self.pay_method or "bank_transfer",
                 received_on=received,
@@ -324,7 +324,7 @@ class InvoiceState(AuthState):
         self.ledger_error = ""
         self.busy = True
         try:
-            result = await run_db(fn, *args, _actor(access), **kwargs)
+            result = await run_db(fn, _actor(access), *args, **kwargs)
         except (DomainError, service.BillingError) as exc:
             self.busy = False
             self.ledger_error = ui_message(exc) if isinstance(exc, DomainError) else str(exc)
@@ -434,9 +434,9 @@ class ProjectBillingState(AuthState):
         try:
             inv = await run_db(
                 service.build_invoice,
+                _actor(access),
                 route_id(self, "projects"),
                 date.fromisoformat(self.panel_up_to or (await run_db(org_today)).isoformat()),
-                _actor(access),
             )
         except (service.BillingError, ValueError) as exc:
             return rx.toast.error(str(exc))
@@ -448,7 +448,7 @@ class ProjectBillingState(AuthState):
         access = current_access()
         raw = str(form.get("deposit_percent") or "").strip().rstrip("%").strip()
         try:
-            inv = await run_db(service.create_deposit_invoice, route_id(self, "projects"), _actor(access), percent=raw)
+            inv = await run_db(service.create_deposit_invoice, _actor(access), route_id(self, "projects"), percent=raw)
         except (service.BillingError, ArithmeticError, ValueError) as exc:
             return rx.toast.error(str(exc) or "Deposit: enter a percent, e.g. 30")
         return rx.redirect(f"/invoices/{inv.id}")

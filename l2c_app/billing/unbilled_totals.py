@@ -28,8 +28,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import BigInteger, and_, cast, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col
 
 from l2c_app.billing.service import billing_settings, live_link
 from l2c_app.core.lines import marked_up, time_amount
@@ -72,19 +73,19 @@ def unbilled_figures(session: Session, project_ids: list[int] | None, up_to: dat
             return UnbilledFigures({})
     in_sql = ids is not None and len(ids) <= _IN_LIMIT
 
-    def scoped(col, *conds):
-        return and_(col.in_(ids), *conds) if in_sql else and_(*conds)
+    def scoped(project_col: Mapped[int], *conds: ColumnElement[bool]) -> ColumnElement[bool]:
+        return and_(project_col.in_(ids or []), *conds) if in_sql else and_(*conds)
 
     # time: the grouped line's groups (budget line, rate), one rule for each group's money
     approval = bool(billing_settings(session)["time_approval_required"])
-    t_conds = [TimeEntry.billable.is_(True), TimeEntry.day <= up_to, ~live_link("time", TimeEntry.id)]
+    t_conds = [col(TimeEntry.billable).is_(True), col(TimeEntry.day) <= up_to, ~live_link("time", col(TimeEntry.id))]
     if approval:
-        t_conds.append(TimeEntry.approved_at.is_not(None))
-    minutes = func.sum(cast(TimeEntry.minutes, BigInteger))
+        t_conds.append(col(TimeEntry.approved_at).is_not(None))
+    minutes = func.sum(cast(col(TimeEntry.minutes), BigInteger))
     time_rows = session.execute(
-        select(TimeEntry.project_id, TimeEntry.rate_minor, minutes, func.min(TimeEntry.day))
-        .where(scoped(TimeEntry.project_id, *t_conds))
-        .group_by(TimeEntry.project_id, TimeEntry.budget_line_id, TimeEntry.rate_minor)
+        select(col(TimeEntry.project_id), col(TimeEntry.rate_minor), minutes, func.min(col(TimeEntry.day)))
+        .where(scoped(col(TimeEntry.project_id), *t_conds))
+        .group_by(col(TimeEntry.project_id), col(TimeEntry.budget_line_id), col(TimeEntry.rate_minor))
     )
     for pid, rate, mins, first in time_rows:
         totals[pid] += time_amount(int(mins), int(rate))
@@ -92,55 +93,55 @@ def unbilled_figures(session: Session, project_ids: list[int] | None, up_to: dat
         if pid not in oldest or first < oldest[pid]:
             oldest[pid] = first
 
-    e_conds = [Expense.billable.is_(True), Expense.day <= up_to, ~live_link("expense", Expense.id)]
+    e_conds = [col(Expense.billable).is_(True), col(Expense.day) <= up_to, ~live_link("expense", col(Expense.id))]
     sums = [
-        select(Milestone.project_id, func.sum(Milestone.amount_minor))
+        select(col(Milestone.project_id), func.sum(col(Milestone.amount_minor)))
         .where(
             scoped(
-                Milestone.project_id,
-                ~live_link("milestone", Milestone.id),
+                col(Milestone.project_id),
+                ~live_link("milestone", col(Milestone.id)),
                 or_(
-                    Milestone.kind == "fixed",
+                    col(Milestone.kind) == "fixed",
                     and_(
-                        Milestone.kind == "milestone",
-                        Milestone.status == "reached",
-                        or_(Milestone.reached_on.is_(None), Milestone.reached_on <= up_to),
+                        col(Milestone.kind) == "milestone",
+                        col(Milestone.status) == "reached",
+                        or_(col(Milestone.reached_on).is_(None), col(Milestone.reached_on) <= up_to),
                     ),
                 ),
             )
         )
-        .group_by(Milestone.project_id),
-        select(ChangeOrder.project_id, func.sum(ChangeOrder.amount_minor))
+        .group_by(col(Milestone.project_id)),
+        select(col(ChangeOrder.project_id), func.sum(col(ChangeOrder.amount_minor)))
         .where(
             scoped(
-                ChangeOrder.project_id,
-                ChangeOrder.status == "approved",
-                ChangeOrder.kind == "fixed",
-                ~live_link("change_order", ChangeOrder.id),
+                col(ChangeOrder.project_id),
+                col(ChangeOrder.status) == "approved",
+                col(ChangeOrder.kind) == "fixed",
+                ~live_link("change_order", col(ChangeOrder.id)),
             )
         )
-        .group_by(ChangeOrder.project_id),
-        select(Retainer.project_id, func.sum(RetainerPeriod.amount_minor))
-        .join(Retainer, Retainer.id == RetainerPeriod.retainer_id)
+        .group_by(col(ChangeOrder.project_id)),
+        select(col(Retainer.project_id), func.sum(col(RetainerPeriod.amount_minor)))
+        .join(Retainer, col(Retainer.id) == col(RetainerPeriod.retainer_id))
         .where(
             scoped(
-                Retainer.project_id,
-                RetainerPeriod.period_start <= up_to,
-                ~live_link("retainer_period", RetainerPeriod.id),
+                col(Retainer.project_id),
+                col(RetainerPeriod.period_start) <= up_to,
+                ~live_link("retainer_period", col(RetainerPeriod.id)),
             )
         )
-        .group_by(Retainer.project_id),
-        select(Expense.project_id, func.sum(Expense.amount_minor))
-        .where(scoped(Expense.project_id, *e_conds, Expense.markup_percent == 0))
-        .group_by(Expense.project_id),
+        .group_by(col(Retainer.project_id)),
+        select(col(Expense.project_id), func.sum(col(Expense.amount_minor)))
+        .where(scoped(col(Expense.project_id), *e_conds, col(Expense.markup_percent) == 0))
+        .group_by(col(Expense.project_id)),
     ]
     for stmt in sums:
         for pid, amount in session.execute(stmt):
             totals[pid] += int(amount or 0)
     # A marked-up expense is billed at `core.lines.marked_up` of its own amount (rounded once per
     # expense, as billing builds its line): those rows are read one by one, through the one rule.
-    marked = select(Expense.project_id, Expense.amount_minor, Expense.markup_percent).where(
-        scoped(Expense.project_id, *e_conds, Expense.markup_percent != 0)
+    marked = select(col(Expense.project_id), col(Expense.amount_minor), col(Expense.markup_percent)).where(
+        scoped(col(Expense.project_id), *e_conds, col(Expense.markup_percent) != 0)
     )
     for pid, amount, markup in session.execute(marked):
         totals[pid] += marked_up(int(amount), markup)

@@ -41,6 +41,7 @@ from sqlalchemy import BigInteger, and_, case, cast, func, select
 from sqlmodel import Session
 
 from l2c_app.billing import service as billing
+from l2c_app.billing.billable import _add_months
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.unbilled_totals import unbilled_totals
 from l2c_app.core import formats
@@ -196,7 +197,7 @@ def _retainer_months(session: Session, today: date, last: date) -> list[tuple[in
     for ret, account_id, currency in rets:
         n = 0
         while ret.months is None or n < ret.months:
-            start = billing._add_months(ret.start_date, n)
+            start = _add_months(ret.start_date, n)
             if start > last:
                 break
             key = (ret.id, start)

@@ -84,7 +84,7 @@ def list_payments(
 def match(
     payment_id: int, body: MatchIn, session: Session = Depends(db), principal: Principal = Depends(require("payments"))
 ) -> PaymentOut:
-    return PaymentOut(**payment_json(match_payment(session, payment_id, body.invoice_id, principal.actor)))
+    return PaymentOut(**payment_json(match_payment(session, principal.actor, payment_id, body.invoice_id)))
 
 
 @router.post("/api/v1/payments/stripe-sync", response_model=StripeSyncOut)

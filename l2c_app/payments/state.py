@@ -51,7 +51,7 @@ class PaymentsState(AuthState):
         if not invoice_id:
             return rx.toast.error("Choose the invoice this payment is for.")
         try:
-            await run_db(service.match_payment, int(payment_id), int(invoice_id), self._actor())
+            await run_db(service.match_payment, self._actor(), int(payment_id), int(invoice_id))
         except service.BillingError as exc:
             return rx.toast.error(str(exc))
         await self._reload()

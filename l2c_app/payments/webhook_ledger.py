@@ -266,7 +266,7 @@ def _settle(session: Session, pay: Payment | NewPayment, inv: Any = None) -> Non
         return
     if inv is None or inv.id != pay.invoice_id:
         inv = lock_invoice_for_event(session, pay.invoice_id)
-    status = recompute_status_row(session, inv, STRIPE)
+    status = recompute_status_row(session, STRIPE, inv)
     if pay.status == "succeeded" and inv.status != status:
         add_invoice_event(session, inv, f"Payment received on {inv.number} (Stripe)")
 

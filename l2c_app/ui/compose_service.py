@@ -43,7 +43,7 @@ def draft(session: Session, actor: Actor, kind: str, doc_id: int) -> Draft:
     if kind == "invoice":
         from l2c_app.billing.sending import email_draft as invoice_draft
 
-        return invoice_draft(session, doc_id, actor)
+        return invoice_draft(session, actor, doc_id)
     from l2c_app.projects.service import change_order_email_draft
 
     return change_order_email_draft(session, actor, doc_id)
@@ -82,7 +82,7 @@ def _send_contract(session: Session, actor: Actor, doc_id: int, message: Message
 def _send_invoice(session: Session, actor: Actor, doc_id: int, message: Message) -> str:
     from l2c_app.billing.sending import send_invoice
 
-    out = send_invoice(session, doc_id, actor, message=message)
+    out = send_invoice(session, actor, doc_id, message=message)
     return f"Invoice {out['number']} sent by e-mail to {out['to']} (Outbox)."
 
 

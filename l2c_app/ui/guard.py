@@ -7,7 +7,7 @@ cookie is live and that the viewer's role may use the section:
     @rx.event
     @guard("invoices")
     async def issue(self):
-        done = await self._call(service.issue_invoice, self.invoice_id, actor=self._actor())
+        done = await self._call(service.issue_invoice, self._actor(), self.invoice_id)
         ...
 
 `guard` costs ONE query (`core.auth.session_viewer`); a refused event returns the

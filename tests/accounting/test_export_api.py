@@ -38,8 +38,8 @@ def client(db_url, world, session):
 
 def _paid_invoice(session, world, amount=10000):
     world.milestone(amount, kind="fixed")
-    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
-    billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=4000, method="bank_transfer")
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
+    billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=4000, method="bank_transfer")
     session.commit()
     return inv
 

@@ -30,8 +30,8 @@ def world(session):
 def issued(session, w: World, *amounts: int, tax=None):
     for amount in amounts:
         w.milestone(amount, kind="fixed", tax=tax)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    return billing.issue_invoice(session, inv.id)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    return billing.issue_invoice(session, SYSTEM, inv.id)
 
 
 def entries(session, source_type: str | None = None) -> list[JournalEntry]:
@@ -80,7 +80,7 @@ def test_income_per_line_kind_and_tax_per_rate_follow_the_settings(session, worl
     )
     world.milestone(10000, kind="fixed")
     world.expense(3000)
-    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
     post(session)
     (e,) = entries(session)
     assert lines(session, e) == {"1200": inv.total_minor, "4010": -10000, "4900": -3000, "2210": -2000}
@@ -97,12 +97,12 @@ def test_an_inclusive_rate_takes_its_tax_out_of_the_line(session, world):
 
 def test_a_credit_note_reverses_and_a_partial_one_reverses_part(session, world):
     inv = issued(session, world, 10000)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=2500, reason="discount")
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=2500, reason="discount")
     post(session)
     e_cn = entries(session, "credit_note")[0]
     assert e_cn.source_id == cn.id and e_cn.kind == "credit_note"
     assert lines(session, e_cn) == {"1200": -3000, "4000": 2500, "2200": 500}
-    full = billing.credit_note(session, issued(session, world, 4000).id)
+    full = billing.credit_note(session, SYSTEM, issued(session, world, 4000).id)
     post(session)
     assert lines(session, entries(session, "credit_note")[1]) == {"1200": -4800, "4000": 4000, "2200": 800}
     assert full.total_minor == -4800
@@ -111,7 +111,7 @@ def test_a_credit_note_reverses_and_a_partial_one_reverses_part(session, world):
 def test_a_void_unpaid_invoice_is_reversed_by_a_new_entry(session, world):
     inv = issued(session, world, 10000)
     post(session)
-    billing.void_invoice(session, inv.id, SYSTEM, "sent twice")
+    billing.void_invoice(session, SYSTEM, inv.id, "sent twice")
     assert post(session) == 1
     first, second = entries(session)
     assert (second.seq, second.kind) == (2, "invoice_voided")
@@ -121,11 +121,11 @@ def test_a_void_unpaid_invoice_is_reversed_by_a_new_entry(session, world):
 
 def test_a_manual_payment_then_its_reversal(session, world):
     inv = issued(session, world, 10000)
-    pay = billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=5000, method="bank_transfer")
+    pay = billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=5000, method="bank_transfer")
     post(session)
     (e,) = entries(session, "payment")
     assert e.kind == "payment" and lines(session, e) == {"1000": 5000, "1200": -5000}
-    ledger.reverse_payment(session, pay.id, SYSTEM, "bounced")
+    ledger.reverse_payment(session, SYSTEM, pay.id, "bounced")
     post(session)
     e1, e2 = entries(session, "payment")
     assert (e2.seq, e2.kind) == (2, "payment_correction") and lines(session, e2) == {"1000": -5000, "1200": 5000}
@@ -184,8 +184,8 @@ def test_a_lost_dispute_and_a_won_one(session, world):
 
 def test_a_write_off(session, world):
     inv = issued(session, world, 10000)
-    billing.record_manual_payment(session, inv.id, SYSTEM, amount_minor=11997, method="bank_transfer")
-    ledger.write_off(session, inv.id, SYSTEM, "bank fees")
+    billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=11997, method="bank_transfer")
+    ledger.write_off(session, SYSTEM, inv.id, "bank fees")
     post(session)
     (w,) = entries(session, "write_off")
     assert w.kind == "write_off" and lines(session, w) == {"6900": 3, "1200": -3}
@@ -195,13 +195,18 @@ def test_a_write_off(session, world):
 def test_client_credit_created_and_applied(session, world):
     inv = issued(session, world, 10000)
     billing.record_manual_payment(
-        session, inv.id, SYSTEM, amount_minor=15000, method="bank_transfer", confirm_overpayment=True
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=15000,
+        method="bank_transfer",
+        confirm_overpayment=True,
     )
     post(session)
     (c,) = entries(session, "client_credit")
     assert c.kind == "client_credit" and lines(session, c) == {"1200": 3000, "2400": -3000}
     other = issued(session, world, 5000)
-    ledger.apply_credit(session, other.id, SYSTEM)
+    ledger.apply_credit(session, SYSTEM, other.id)
     post(session)
     applied = [e for e in entries(session, "payment") if e.kind == "credit_applied"]
     assert len(applied) == 1 and lines(session, applied[0]) == {"2400": 3000, "1200": -3000}

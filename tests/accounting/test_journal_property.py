@@ -54,7 +54,7 @@ op_st = st.one_of(
 
 def _issue(s: Session, w: World, amount: int):
     w.milestone(amount, kind="fixed")
-    return billing.issue_invoice(s, billing.build_invoice(s, w.pid, UP_TO).id)
+    return billing.issue_invoice(s, SYSTEM, billing.build_invoice(s, SYSTEM, w.pid, UP_TO).id)
 
 
 def _stripe_pays(s: Session) -> list[Payment]:
@@ -69,7 +69,12 @@ def _step(s: Session, worlds: list[World], invs: list, which: int, op: str, n: i
         invs.append(_issue(s, worlds[int(flag)], n))
     elif op == "pay":
         billing.record_manual_payment(
-            s, inv.id, SYSTEM, amount_minor=n, method="bank_transfer", confirm_overpayment=flag
+            s,
+            SYSTEM,
+            inv.id,
+            amount_minor=n,
+            method="bank_transfer",
+            confirm_overpayment=flag,
         )
     elif op == "stripe":
         if inv.status in ("draft", "void"):
@@ -99,17 +104,17 @@ def _step(s: Session, worlds: list[World], invs: list, which: int, op: str, n: i
             pay = pays[n % len(pays)]
             se.dispute(s, pay, pay.amount_minor, "lost" if flag else "won")
     elif op == "credit_amount":
-        credit_notes.partial_credit_note(s, inv.id, SYSTEM, amount_minor=n, reason="property")
+        credit_notes.partial_credit_note(s, SYSTEM, inv.id, amount_minor=n, reason="property")
     elif op == "write_off":
-        ledger.write_off(s, inv.id, SYSTEM, "property")
+        ledger.write_off(s, SYSTEM, inv.id, "property")
     elif op == "apply":
-        ledger.apply_credit(s, inv.id, SYSTEM, None if flag else n)
+        ledger.apply_credit(s, SYSTEM, inv.id, None if flag else n)
     elif op == "reverse":
         standing = s.exec(
             select(Payment).where(Payment.status == "succeeded", Payment.method != "stripe").order_by(Payment.id)
         ).all()
         if standing:
-            ledger.reverse_payment(s, standing[n % len(standing)].id, SYSTEM, "property")
+            ledger.reverse_payment(s, SYSTEM, standing[n % len(standing)].id, "property")
     elif op == "payout":
         amount = min(n, _clearing_expected(s, cur))
         if amount > 0:

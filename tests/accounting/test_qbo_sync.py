@@ -26,13 +26,13 @@ def _cycle(session, world, standin):
     refund of it, and a partial credit note."""
     world.change_order(12345, tax=world.vat)
     world.expense(4321)
-    inv1 = service.build_invoice(session, world.pid, date(2026, 3, 31))
-    service.issue_invoice(session, inv1.id)
+    inv1 = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
+    service.issue_invoice(session, SYSTEM, inv1.id)
     session.commit()
     service.record_manual_payment(
         session,
-        inv1.id,
         SYSTEM,
+        inv1.id,
         amount_minor=5000,
         method="bank_transfer",
         received_on=date(2026, 4, 2),
@@ -43,7 +43,7 @@ def _cycle(session, world, standin):
     paid = standin.pay(send(session, inv2))
     standin.refund(paid["charge"]["id"], 2500)
     expense_line = next(ln for ln in service.lines_of(session, inv1.id) if ln.source_type == "expense")
-    cn = partial_credit_note(session, inv1.id, SYSTEM, line_ids=[expense_line.id], reason="not billable")
+    cn = partial_credit_note(session, SYSTEM, inv1.id, line_ids=[expense_line.id], reason="not billable")
     session.commit()
     return reload(session, inv1), reload(session, inv2), cn
 
@@ -138,8 +138,8 @@ def test_an_expired_access_token_is_refreshed_and_a_revoked_one_asks_to_reconnec
     assert row.refresh_token_enc != first_refresh and row.status == "connected"
     assert "rt-" not in (row.refresh_token_enc or "")  # kept encrypted
     world.change_order(500)
-    inv = service.build_invoice(session, world.pid, date(2026, 4, 30))
-    service.issue_invoice(session, inv.id)
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 4, 30))
+    service.issue_invoice(session, SYSTEM, inv.id)
     session.commit()
     qbo.revoke_refresh_tokens()
     assert sync_pending() == 0
@@ -191,14 +191,19 @@ def test_a_reversed_payment_is_zeroed_in_quickbooks(session, world, standin, qbo
 
     inv = issued_invoice(session, world, 10000)
     pay = service.record_manual_payment(
-        session, inv.id, SYSTEM, amount_minor=4000, method="check", received_on=date(2026, 4, 1)
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=4000,
+        method="check",
+        received_on=date(2026, 4, 1),
     )
     session.commit()
     connect(session)
     sync_pending()
     (remote,) = qbo.all("Payment")
     assert Decimal(str(remote["TotalAmt"])) == Decimal("40.00")
-    reverse_payment(session, pay.id, SYSTEM, "bounced check")
+    reverse_payment(session, SYSTEM, pay.id, "bounced check")
     session.commit()
     assert sync_pending() == 1
     (remote,) = qbo.all("Payment")
@@ -248,7 +253,12 @@ def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickboo
     assert again.status_code == 303
     inv = issued_invoice(session, world, 10000)
     pay = service.record_manual_payment(
-        session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer", received_on=date(2026, 4, 1)
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=10000,
+        method="bank_transfer",
+        received_on=date(2026, 4, 1),
     )
     session.commit()
     assert api.post("/api/v1/accounting/sync", headers=auth).json() == {"pushed": 5}

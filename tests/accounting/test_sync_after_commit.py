@@ -41,8 +41,8 @@ def test_a_payment_is_one_sync_round_however_many_events_it_makes(session, world
     deliver_outbox()
     service.record_manual_payment(
         session,
-        inv.id,
         SYSTEM,
+        inv.id,
         amount_minor=inv.total_minor,
         method="bank_transfer",
         received_on=date(2026, 4, 2),

@@ -111,8 +111,8 @@ def test_refresh_tokens_rotate_and_a_revoked_one_asks_to_reconnect(session, worl
     assert "xrt-" not in (row.refresh_token_enc or "")
     assert len(xero.refresh) == 1  # only the newest refresh token works
     world.change_order(500)
-    inv = service.build_invoice(session, world.pid, date(2026, 4, 30))
-    service.issue_invoice(session, inv.id)
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 4, 30))
+    service.issue_invoice(session, SYSTEM, inv.id)
     session.commit()
     xero.revoke_refresh_tokens()
     assert sync_pending() == 0
@@ -143,14 +143,19 @@ def test_a_reversed_payment_is_deleted_in_xero(session, world, standin, xero):
 
     inv = issued_invoice(session, world, 10000)
     pay = service.record_manual_payment(
-        session, inv.id, SYSTEM, amount_minor=4000, method="check", received_on=date(2026, 4, 1)
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=4000,
+        method="check",
+        received_on=date(2026, 4, 1),
     )
     session.commit()
     connect_xero(session)
     sync_pending()
     (remote,) = xero.all("Payments")
     assert remote["Status"] == "AUTHORISED" and xero.all("Invoices")[0]["AmountDue"] == Decimal("60.00")
-    reverse_payment(session, pay.id, SYSTEM, "bounced check")
+    reverse_payment(session, SYSTEM, pay.id, "bounced check")
     session.commit()
     assert sync_pending() == 1
     (remote,) = xero.all("Payments")
@@ -200,7 +205,12 @@ def test_routes_connect_xero_and_pages_say_in_xero_as(session, world, standin, x
     assert connection(session, "xero").status == "connected" and connection(session, "xero").realm_id == xero.tenant
     inv = issued_invoice(session, world, 10000)
     service.record_manual_payment(
-        session, inv.id, SYSTEM, amount_minor=10000, method="bank_transfer", received_on=date(2026, 4, 1)
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=10000,
+        method="bank_transfer",
+        received_on=date(2026, 4, 1),
     )
     session.commit()
     assert api.post("/api/v1/accounting/sync", headers=auth).json() == {"pushed": 5}

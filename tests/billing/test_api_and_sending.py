@@ -11,6 +11,7 @@ from sqlmodel import select
 from l2c_app.billing import service
 from l2c_app.billing.models import Invoice
 from l2c_app.billing.sending import generate_retainer_invoices, send_reminders
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.auth import create_api_key
 from l2c_app.core.models import OutboxMessage
 
@@ -75,10 +76,10 @@ def test_routes_need_a_key(db_url):
 
 def test_public_pdf_by_token_only_once_issued(client, world, session):
     world.change_order(100)
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
     session.commit()
     assert client.get(f"/i/{inv.public_token}/pdf").status_code == 404  # a draft is not public
-    service.issue_invoice(session, inv.id)
+    service.issue_invoice(session, SYSTEM, inv.id)
     session.commit()
     r = client.get(f"/i/{inv.public_token}/pdf", headers={"Authorization": ""})
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
@@ -89,7 +90,7 @@ def test_pdf_time_appendix(world, session):
     from l2c_app.billing.pdf import render_invoice_pdf
 
     world.time(60)
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
     plain = render_invoice_pdf(session, inv)
     detail = render_invoice_pdf(session, inv, time_appendix=True)
     assert plain.startswith(b"%PDF") and len(detail) > len(plain)
@@ -97,8 +98,8 @@ def test_pdf_time_appendix(world, session):
 
 def test_reminders_before_and_after_due_date_once_each(world, session):
     world.change_order(1000)
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
-    service.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))  # net 30: due 2026-05-01
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
+    service.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 4, 1))  # net 30: due 2026-05-01
     due = inv.due_date
     assert send_reminders(session, due - timedelta(days=5)) == 0
     assert send_reminders(session, due - timedelta(days=2)) == 1
@@ -108,7 +109,7 @@ def test_reminders_before_and_after_due_date_once_each(world, session):
     assert send_reminders(session, due + timedelta(days=8)) == 1
     subjects = [m.subject for m in session.exec(select(OutboxMessage))]
     assert len(subjects) == 3 and all(inv.number in s for s in subjects)
-    service.record_manual_payment(session, inv.id, service.SYSTEM, amount_minor=1000, method="check")
+    service.record_manual_payment(session, SYSTEM, inv.id, amount_minor=1000, method="check")
     assert send_reminders(session, due + timedelta(days=20)) == 0  # paid: no more reminders
 
 

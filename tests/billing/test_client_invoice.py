@@ -16,6 +16,7 @@ from l2c_app.billing import service as billing
 from l2c_app.billing import views
 from l2c_app.billing.models import BilledSource, Invoice, InvoiceLine
 from l2c_app.billing.pdf import render_invoice_pdf
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.auth import create_api_key
 from l2c_app.core.tax import line_tax
 from l2c_app.payments.models import Payment
@@ -58,7 +59,7 @@ def test_one_invoice_bills_both_projects_grouped_by_project(two, session):
     web.milestone(30000)  # 300.00 + 20 % tax
     app.time(60, line=app.design)  # 80.00
     app.change_order(12345)
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
+    inv = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
     lines = billing.lines_of(session, inv.id)
     # grouped: the projects by name ("Mobile app" first), each project's lines together
     assert [ln.project_id for ln in lines] == [app.pid, app.pid, web.pid, web.pid]
@@ -75,9 +76,9 @@ def test_one_invoice_bills_both_projects_grouped_by_project(two, session):
     assert billing.invoice_deal_ids(session, inv) == sorted([web.deal.id, app.deal.id])
     # billed once: neither a client invoice nor a project invoice finds anything left
     with pytest.raises(billing.BillingError, match="Nothing to bill"):
-        billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
+        billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
     with pytest.raises(billing.BillingError, match="Nothing to bill"):
-        billing.build_invoice(session, app.pid, UP_TO)
+        billing.build_invoice(session, SYSTEM, app.pid, UP_TO)
 
 
 def test_one_project_or_one_shared_deal_keeps_the_invoice_pointers(world, session):
@@ -85,10 +86,10 @@ def test_one_project_or_one_shared_deal_keeps_the_invoice_pointers(world, sessio
     same_deal = w.another_project("Website phase 2")  # same deal
     w.change_order(100)
     same_deal.change_order(200)
-    inv = billing.build_client_invoice(session, w.account.id, [w.pid, same_deal.pid], UP_TO)
+    inv = billing.build_client_invoice(session, SYSTEM, w.account.id, [w.pid, same_deal.pid], UP_TO)
     assert inv.project_id is None and inv.deal_id == w.deal.id
     w.change_order(300)
-    single = billing.build_client_invoice(session, w.account.id, [w.pid], UP_TO)
+    single = billing.build_client_invoice(session, SYSTEM, w.account.id, [w.pid], UP_TO)
     assert single.project_id == w.pid and single.deal_id == w.deal.id
     assert billing.line_sections(session, single, billing.lines_of(session, single.id)) == [""]
 
@@ -96,7 +97,7 @@ def test_one_project_or_one_shared_deal_keeps_the_invoice_pointers(world, sessio
 def test_projects_with_nothing_to_bill_are_skipped(two, session):
     web, app = two
     app.change_order(500)
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
+    inv = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
     # only the app had work: the invoice spans one project, so it points at it
     assert inv.project_id == app.pid and inv.deal_id == app.deal.id and inv.total_minor == 500
 
@@ -118,10 +119,10 @@ def test_the_projects_are_checked(two, session):
     ]
     for ids, field, message in cases:
         with pytest.raises(billing.BillingError, match=message.replace("(", r"\(").replace(")", r"\)")) as exc:
-            billing.build_client_invoice(session, web.account.id, ids, UP_TO)
+            billing.build_client_invoice(session, SYSTEM, web.account.id, ids, UP_TO)
         assert exc.value.field == field
     with pytest.raises(billing.BillingError, match="No account") as exc:
-        billing.build_client_invoice(session, 999999, [web.pid], UP_TO)
+        billing.build_client_invoice(session, SYSTEM, 999999, [web.pid], UP_TO)
     assert exc.value.field == "account_id"
     assert session.exec(select(Invoice)).all() == []
 
@@ -135,6 +136,7 @@ def test_unticking_is_per_project_with_keys_unique_across_projects(two, session)
     assert len(keys) == len(set(keys)) == 2
     inv = billing.build_client_invoice(
         session,
+        SYSTEM,
         web.account.id,
         [web.pid, app.pid],
         UP_TO,
@@ -150,13 +152,13 @@ def test_void_and_credit_release_every_project(two, session):
     web.time(60)
     app.time(30)
     app.milestone(1000, kind="fixed")
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
-    billing.void_invoice(session, inv.id, reason="wrong date")
+    inv = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
+    billing.void_invoice(session, SYSTEM, inv.id, reason="wrong date")
     assert billing.unbilled_total(session, web.pid, UP_TO) == 9500
     assert billing.unbilled_total(session, app.pid, UP_TO) == 4750 + 1000
-    again = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
-    billing.issue_invoice(session, again.id, issue_date=date(2026, 4, 1))
-    cn = billing.credit_note(session, again.id, reason="cancelled")
+    again = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
+    billing.issue_invoice(session, SYSTEM, again.id, issue_date=date(2026, 4, 1))
+    cn = billing.credit_note(session, SYSTEM, again.id, reason="cancelled")
     assert sorted({ln.project_id for ln in billing.lines_of(session, cn.id)}) == sorted([web.pid, app.pid])
     assert billing.invoice_deal_ids(session, cn) == sorted([web.deal.id, app.deal.id])
     assert billing.unbilled_total(session, web.pid, UP_TO) == 9500
@@ -167,11 +169,11 @@ def test_void_and_credit_release_every_project(two, session):
 
 def test_each_project_deducts_its_own_deposit(two, session):
     web, app = two
-    dep = billing.create_deposit_invoice(session, web.pid, amount_minor=10000)
-    billing.issue_invoice(session, dep.id, issue_date=date(2026, 2, 1))
+    dep = billing.create_deposit_invoice(session, SYSTEM, web.pid, amount_minor=10000)
+    billing.issue_invoice(session, SYSTEM, dep.id, issue_date=date(2026, 2, 1))
     web.change_order(50000)
     app.change_order(5000)  # smaller than the web deposit: the app's part cannot carry it
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
+    inv = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
     lines = billing.lines_of(session, inv.id)
     assert [(ln.project_id, ln.source_type, ln.amount_minor) for ln in lines] == [
         (app.pid, "change_order", 5000),
@@ -185,7 +187,7 @@ def test_every_reader_copes_with_a_client_invoice(two, session):
     web, app = two
     web.time(60)
     app.change_order(20000)
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
+    inv = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
     # project panels list it through the lines
     for proj in (web, app):
         panel = views.project_panel_data(session, proj.pid)
@@ -199,7 +201,7 @@ def test_every_reader_copes_with_a_client_invoice(two, session):
     assert {ln["project_id"] for ln in data["lines"]} == {web.pid, app.pid}
     assert render_invoice_pdf(session, inv, time_appendix=True).startswith(b"%PDF")
     # issue: an event on both deals; each deal panel counts its own part
-    billing.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))
+    billing.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 4, 1))
     total = inv.total_minor  # 95.00 + 19.00 tax + 200.00
     assert total == 9500 + 1900 + 20000
     for proj in (web, app):
@@ -207,7 +209,7 @@ def test_every_reader_copes_with_a_client_invoice(two, session):
         assert any(s.startswith(f"Invoice {inv.number} issued") for s in subjects)
     assert views.deal_panel_data(session, web.deal.id)["invoiced"] == "€114.00"
     assert views.deal_panel_data(session, app.deal.id)["invoiced"] == "€200.00"
-    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=total, method="bank_transfer")
+    billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=total, method="bank_transfer")
     web_panel, app_panel = views.deal_panel_data(session, web.deal.id), views.deal_panel_data(session, app.deal.id)
     assert (web_panel["collected"], app_panel["collected"]) == ("€114.00", "€200.00")
     assert (web_panel["open"], app_panel["open"]) == ("€0.00", "€0.00")
@@ -223,8 +225,8 @@ def test_a_stripe_payment_on_a_client_invoice_reaches_every_deal(two, session):
     web, app = two
     web.change_order(1000)
     app.change_order(2000)
-    inv = billing.build_client_invoice(session, web.account.id, [web.pid, app.pid], UP_TO)
-    billing.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))
+    inv = billing.build_client_invoice(session, SYSTEM, web.account.id, [web.pid, app.pid], UP_TO)
+    billing.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 4, 1))
     session.add(
         Payment(
             invoice_id=inv.id,
@@ -239,7 +241,7 @@ def test_a_stripe_payment_on_a_client_invoice_reaches_every_deal(two, session):
     session.flush()
     row = billing.lock_invoice_row(session, inv.id)
     assert row.deal_id is None
-    assert billing.recompute_status_row(session, row) == "paid"
+    assert billing.recompute_status_row(session, SYSTEM, row) == "paid"
     session.flush()
     for deal_id in (web.project.deal_id, app.project.deal_id):
         subjects = session.exec(select(Activity.subject).where(Activity.deal_id == deal_id)).all()
@@ -350,10 +352,10 @@ def test_client_invoice_total_is_its_sources_and_leaves_nothing(db_url):
             expected = {pid: sum(c.amount_minor for c in billing.unbilled_candidates(s, pid, UP_TO)) for pid in pids}
             if not any(billing.unbilled_candidates(s, pid, UP_TO) for pid in pids):
                 with pytest.raises(billing.BillingError):
-                    billing.build_client_invoice(s, w.account.id, pids, UP_TO)
+                    billing.build_client_invoice(s, SYSTEM, w.account.id, pids, UP_TO)
                 s.rollback()
                 return
-            inv = billing.build_client_invoice(s, w.account.id, pids, UP_TO)
+            inv = billing.build_client_invoice(s, SYSTEM, w.account.id, pids, UP_TO)
             lines = billing.lines_of(s, inv.id)
             assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines) == sum(expected.values())
             assert inv.total_minor == inv.subtotal_minor + sum(ln.tax_minor for ln in lines if not ln.tax_inclusive)

@@ -19,19 +19,19 @@ UP_TO = date(2026, 3, 31)
 
 def draft_invoice(session, world):
     world.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, world.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
     session.commit()
     return inv
 
 
 def test_default_message_and_composer_message_with_cc(session, world):
     inv = draft_invoice(session, world)
-    draft = sending.email_draft(session, inv.id)
+    draft = sending.email_draft(session, SYSTEM, inv.id)
     assert draft.to == "carl@client.test" and draft.subject == "Invoice {document_number}"
     out = sending.send_invoice(
         session,
-        inv.id,
         SYSTEM,
+        inv.id,
         message=Message(
             to="carl@client.test",
             cc="ap@client.test",
@@ -49,7 +49,7 @@ def test_default_message_and_composer_message_with_cc(session, world):
 
 def test_the_default_is_todays_text(session, world):
     inv = draft_invoice(session, world)
-    out = sending.send_invoice(session, inv.id, SYSTEM)
+    out = sending.send_invoice(session, SYSTEM, inv.id)
     session.commit()
     inv = session.get(Invoice, inv.id)
     msg = session.get(OutboxMessage, out["message_id"])
@@ -61,7 +61,7 @@ def test_the_default_is_todays_text(session, world):
 def test_a_bad_field_issues_nothing(session, world):
     inv = draft_invoice(session, world)
     with pytest.raises(DomainError) as err:
-        sending.send_invoice(session, inv.id, SYSTEM, message=Message(subject="Invoice", body="Pay {amount}"))
+        sending.send_invoice(session, SYSTEM, inv.id, message=Message(subject="Invoice", body="Pay {amount}"))
     assert err.value.field == "body" and "{amount}" in err.value.message
     session.rollback()
     assert session.get(Invoice, inv.id).status == "draft"

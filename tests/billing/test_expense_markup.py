@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from l2c_app.billing import service as billing
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.lines import marked_up
 from tests.billing.factory import World
 
@@ -37,7 +38,7 @@ def test_the_invoice_bills_the_marked_up_expense_with_tax(session):
     w.expense(4_000, billable=False)
     session.flush()
     assert billing.unbilled_total(session, w.pid) == 11_500
-    inv = billing.build_invoice(session, w.pid, e.day)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, e.day)
     assert inv.subtotal_minor == 11_500
     assert inv.tax_minor == 2_300
     assert billing.unbilled_total(session, w.pid) == 0

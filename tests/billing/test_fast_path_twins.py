@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.models import AuditLog
 from l2c_app.payments.models import ClientCredit, Payment
 from l2c_app.payments.webhook_writes import lock_invoice_for_event
@@ -60,13 +61,13 @@ def _receive(session, inv: Invoice, amount: int, status: str) -> None:
 
 
 def _reference(session, inv: Invoice) -> None:
-    billing.recompute_status(session, inv.id)
+    billing.recompute_status(session, SYSTEM, inv.id)
     billing.after_payment(session, session.get(Invoice, inv.id))
     session.flush()
 
 
 def _fast(session, inv: Invoice, lock=billing.lock_invoice_row) -> None:
-    status = billing.recompute_status_row(session, lock(session, inv.id))
+    status = billing.recompute_status_row(session, SYSTEM, lock(session, inv.id))
     session.flush()
     # the webhook says "Payment received" from the status returned: it is the invoice's new one
     assert status == session.execute(select(Invoice.status).where(Invoice.id == inv.id)).scalar_one()
@@ -150,9 +151,9 @@ def test_back_to_back_events_on_the_fast_path_read_the_invoice_as_it_is_now(worl
     must read the invoice afresh: its audit says partially paid -> paid, not sent -> paid."""
     inv = issued(session, world, 10000)  # 120.00, loaded in the session (no link: nothing reloads it)
     _receive(session, inv, 5000, "succeeded")
-    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+    billing.recompute_status_row(session, SYSTEM, billing.lock_invoice_row(session, inv.id))
     _receive(session, inv, 9000, "succeeded")  # 20.00 over
-    billing.recompute_status_row(session, billing.lock_invoice_row(session, inv.id))
+    billing.recompute_status_row(session, SYSTEM, billing.lock_invoice_row(session, inv.id))
     session.flush()
     rows = session.exec(
         select(AuditLog)

@@ -13,6 +13,7 @@ from l2c_app.billing import service
 from l2c_app.billing.pdf import render_invoice_pdf
 from l2c_app.billing.sending import send_reminders
 from l2c_app.core import formats
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.models import OutboxMessage
 
 
@@ -23,9 +24,9 @@ def _text(data: bytes) -> str:
 
 def test_invoice_pdf_and_reminder_in_german_then_english(world, session):
     world.time(855)  # 14:15
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
-    service.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))  # net 30: due 2026-05-01
-    formats.save_formats(session, service.SYSTEM, locale="de-DE", hours_format="decimal")
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
+    service.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 4, 1))  # net 30: due 2026-05-01
+    formats.save_formats(session, SYSTEM, locale="de-DE", hours_format="decimal")
     german = _text(render_invoice_pdf(session, inv, time_appendix=True))
     assert "01.04.2026" in german and "01.05.2026" in german
     assert re.search(r"\d,\d\d €", german) and "14,25 h" in german
@@ -33,7 +34,7 @@ def test_invoice_pdf_and_reminder_in_german_then_english(world, session):
     body = session.exec(select(OutboxMessage)).one().body
     assert "01.05.2026" in body
 
-    formats.save_formats(session, service.SYSTEM, locale="en-US", hours_format="hm")
+    formats.save_formats(session, SYSTEM, locale="en-US", hours_format="hm")
     english = _text(render_invoice_pdf(session, inv, time_appendix=True))
     assert "Apr 1, 2026" in english and "May 1, 2026" in english and "14:15" in english
     assert re.search(r"€\d[\d,]*\.\d\d", english) and "01.05.2026" not in english
@@ -48,14 +49,19 @@ def test_lists_portal_and_statement_in_german_then_english(world, session):
     from l2c_app.clients.statement_pdf import render_statement_pdf
 
     world.time(855)
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
-    service.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))  # due 2026-05-01
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
+    service.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 4, 1))  # due 2026-05-01
     service.record_manual_payment(
-        session, inv.id, service.SYSTEM, amount_minor=100, method="bank_transfer", received_on=date(2026, 4, 3)
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=100,
+        method="bank_transfer",
+        received_on=date(2026, 4, 3),
     )
     aid = world.account.id
     start, end = date(2026, 3, 1), date(2026, 4, 30)
-    formats.save_formats(session, service.SYSTEM, locale="de-DE", hours_format="hm")
+    formats.save_formats(session, SYSTEM, locale="de-DE", hours_format="hm")
 
     row = next(r for r in views.invoice_list(session) if r["id"] == str(inv.id))
     assert (row["issue_date"], row["due_date"]) == ("01.04.2026", "01.05.2026")
@@ -70,7 +76,7 @@ def test_lists_portal_and_statement_in_german_then_english(world, session):
     german = _text(render_statement_pdf(session, aid, start, end))
     assert "Opening balance on 01.03.2026" in german and "03.04.2026" in german and "2026-04-03" not in german
 
-    formats.save_formats(session, service.SYSTEM, locale="en-US", hours_format="hm")
+    formats.save_formats(session, SYSTEM, locale="en-US", hours_format="hm")
     row = next(r for r in views.invoice_list(session) if r["id"] == str(inv.id))
     assert (row["issue_date"], row["due_date"]) == ("Apr 1, 2026", "May 1, 2026")
     assert "Closing balance on Apr 30, 2026" in _text(render_statement_pdf(session, aid, start, end))

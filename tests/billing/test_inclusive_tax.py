@@ -13,6 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from l2c_app.billing import service as billing
+from l2c_app.billing.drafting import _line_tax
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.money import format_money
 from l2c_app.core.tax import line_tax
 from l2c_app.projects.models import BudgetLine
@@ -33,7 +35,7 @@ def test_every_line_kind_keeps_an_inclusive_tax_inside_its_amount(world, session
     w.expense(2500, tax=incl)  # 416.67 -> 417
     w.retainer(3001, start=date(2026, 3, 1), tax=incl)  # 500.17 -> 500
     w.milestone(10000, kind="fixed")  # exclusive 20 % -> +2000 on top
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     lines = billing.lines_of(session, inv.id)
     by_amount = {ln.amount_minor: ln for ln in lines}
     assert by_amount[6000].tax_minor == 1000 and by_amount[6000].tax_inclusive
@@ -52,16 +54,16 @@ def test_every_line_kind_keeps_an_inclusive_tax_inside_its_amount(world, session
 
 def test_inclusive_deposit_is_deducted_and_credited_with_its_rule(world, session):
     w = world
-    dep = billing.create_deposit_invoice(session, w.pid, amount_minor=12000, tax_rate_id=w.vat_incl.id)
+    dep = billing.create_deposit_invoice(session, SYSTEM, w.pid, amount_minor=12000, tax_rate_id=w.vat_incl.id)
     assert (dep.subtotal_minor, dep.tax_minor, dep.total_minor) == (12000, 2000, 12000)
-    billing.issue_invoice(session, dep.id)
+    billing.issue_invoice(session, SYSTEM, dep.id)
     w.milestone(60000, tax=w.vat_incl)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     (deduction,) = [ln for ln in billing.lines_of(session, inv.id) if ln.source_type == "deposit"]
     assert (deduction.amount_minor, deduction.tax_minor, deduction.tax_inclusive) == (-12000, -2000, True)
     assert inv.total_minor == 60000 - 12000
-    billing.issue_invoice(session, inv.id)
-    cn = billing.credit_note(session, inv.id)
+    billing.issue_invoice(session, SYSTEM, inv.id)
+    cn = billing.credit_note(session, SYSTEM, inv.id)
     assert cn.total_minor == -inv.total_minor and cn.tax_minor == -inv.tax_minor
     assert all(ln.tax_inclusive for ln in billing.lines_of(session, cn.id))
 
@@ -77,11 +79,11 @@ def test_invoice_line_tax_is_the_quote_line_tax(amount, rate, inclusive):
                 )
             ]
         )
-        assert billing._line_tax(amount, rate, inclusive) == quote.line(1).tax_minor
+        assert _line_tax(amount, rate, inclusive) == quote.line(1).tax_minor
         assert quote.total_minor == amount + (0 if inclusive else quote.tax_minor)
     # a credit note line is the exact negation of the line it credits
-    assert billing._line_tax(-amount, rate, inclusive) == -billing._line_tax(amount, rate, inclusive)
-    assert billing._line_tax(amount, rate, inclusive) == line_tax(amount, Decimal(rate), inclusive)
+    assert _line_tax(-amount, rate, inclusive) == -_line_tax(amount, rate, inclusive)
+    assert _line_tax(amount, rate, inclusive) == line_tax(amount, Decimal(rate), inclusive)
 
 
 def test_pages_and_pdf_say_incl_for_an_inclusive_tax(world, session):
@@ -91,7 +93,7 @@ def test_pages_and_pdf_say_incl_for_an_inclusive_tax(world, session):
     w = world
     w.milestone(12000, tax=w.vat_incl)
     w.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     detail = views.invoice_detail(session, inv.id)
     assert sorted(ln["tax"] for ln in detail["lines"]) == ["20 %", "20 % incl."]
     assert detail["invoice"]["tax"] == format_money(2000, "EUR")  # only the exclusive tax is added
@@ -104,10 +106,15 @@ def test_deal_panel_shows_invoiced_collected_and_open(world, session):
 
     w = world
     w.milestone(10000, kind="fixed")  # 100.00 + 20 % = 120.00
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    billing.issue_invoice(session, inv.id)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    billing.issue_invoice(session, SYSTEM, inv.id)
     billing.record_manual_payment(
-        session, inv.id, billing.SYSTEM, amount_minor=5000, method="bank_transfer", reference="T1"
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=5000,
+        method="bank_transfer",
+        reference="T1",
     )
     panel = views.deal_panel_data(session, w.deal.id)
     assert (panel["invoiced"], panel["collected"], panel["open"]) == tuple(

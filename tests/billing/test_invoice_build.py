@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import BilledSource
-from l2c_app.core.audit import history
+from l2c_app.core.audit import SYSTEM, history
 from l2c_app.core.errors import DomainError
 from l2c_app.payments.models import ClientCredit
 
@@ -33,7 +33,7 @@ def test_builds_a_draft_from_every_billable_source(world, session):
     w.expense(2500)
     w.expense(4000, billable=False)
     w.retainer(10000, start=date(2026, 2, 1))  # Feb and Mar due
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     lines = billing.lines_of(session, inv.id)
     by_type = {}
     for ln in lines:
@@ -56,7 +56,7 @@ def test_grouped_line_rounds_once_and_links_add_up(world, session):
     w = world
     for minutes in (7, 11, 13):  # 31 min x 95.00/h = 49.0833 -> 4908 once, not per entry
         w.time(minutes)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     (line,) = billing.lines_of(session, inv.id)
     assert line.amount_minor == 4908
     links = session.exec(select(BilledSource).where(BilledSource.invoice_line_id == line.id)).all()
@@ -69,7 +69,7 @@ def test_itemised_time_makes_a_line_per_entry(session):
     w = World(session, itemise_time=True)
     w.time(30)
     w.time(45)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert [ln.amount_minor for ln in billing.lines_of(session, inv.id)] == [4750, 7125]
 
 
@@ -78,7 +78,7 @@ def test_unapproved_time_is_billable_when_approval_is_not_required(session):
 
     w = World(session, time_approval_required=False)
     w.time(60, approved=False)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert inv.subtotal_minor == 9500
 
 
@@ -86,15 +86,15 @@ def test_nothing_is_billed_twice(world, session):
     w = world
     w.time(60)
     w.milestone(1000, kind="fixed")
-    billing.build_invoice(session, w.pid, UP_TO)
+    billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     with pytest.raises(billing.BillingError, match="Nothing to bill"):
-        billing.build_invoice(session, w.pid, UP_TO)
+        billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
 
 
 def test_the_database_refuses_a_second_live_link(world, session):
     w = world
     te = w.time(60)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     line = billing.lines_of(session, inv.id)[0]
     session.commit()
     session.add(BilledSource(invoice_line_id=line.id, source_type="time", source_id=te.id, amount_minor=1))
@@ -108,10 +108,10 @@ def test_untick_items_before_and_after_building(world, session):
     w.time(60)
     m = w.milestone(1000, kind="fixed")
     co = w.change_order(500)
-    inv = billing.build_invoice(session, w.pid, UP_TO, exclude_keys={f"milestone:{m.id}"})
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO, exclude_keys={f"milestone:{m.id}"})
     assert {ln.source_type for ln in billing.lines_of(session, inv.id)} == {"time", "change_order"}
     co_line = next(ln for ln in billing.lines_of(session, inv.id) if ln.source_type == "change_order")
-    billing.remove_line(session, inv.id, co_line.id)
+    billing.remove_line(session, SYSTEM, inv.id, co_line.id)
     assert inv.subtotal_minor == 9500
     left = {c.key for c in billing.unbilled_candidates(session, w.pid, UP_TO)}
     assert left == {f"milestone:{m.id}", f"change_order:{co.id}"}
@@ -125,24 +125,24 @@ def test_issue_numbers_from_the_pattern_without_gaps(world, session):
     numbers = []
     for amount in (100, 200, 300):
         w.change_order(amount)
-        inv = billing.build_invoice(session, w.pid, UP_TO)
-        billing.issue_invoice(session, inv.id, issue_date=date(2026, 5, 1))
+        inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+        billing.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 5, 1))
         numbers.append(inv.number)
         assert inv.due_date == date(2026, 5, 16) and inv.status == "sent"
     assert numbers == ["F2026/00001", "F2026/00002", "F2026/00003"]
     with pytest.raises(billing.BillingError):
-        billing.issue_invoice(session, inv.id)
+        billing.issue_invoice(session, SYSTEM, inv.id)
 
 
 def test_void_releases_the_sources_with_an_audit_trail(world, session):
     w = world
     w.time(60)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    billing.issue_invoice(session, inv.id)
-    billing.void_invoice(session, inv.id, reason="wrong client")
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    billing.issue_invoice(session, SYSTEM, inv.id)
+    billing.void_invoice(session, SYSTEM, inv.id, reason="wrong client")
     assert inv.status == "void"
     assert billing.unbilled_total(session, w.pid, UP_TO) == 9500
-    again = billing.build_invoice(session, w.pid, UP_TO)
+    again = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert again.subtotal_minor == 9500
     actions = [a.action for a in history(session, "invoice", inv.id)]
     assert "void" in actions and "release_sources" in actions
@@ -151,12 +151,12 @@ def test_void_releases_the_sources_with_an_audit_trail(world, session):
 def test_credit_note_negates_and_releases(world, session):
     w = world
     w.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    billing.issue_invoice(session, inv.id)
-    billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=5000, method="bank_transfer")
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    billing.issue_invoice(session, SYSTEM, inv.id)
+    billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=5000, method="bank_transfer")
     with pytest.raises(billing.BillingError, match="credit note"):
-        billing.void_invoice(session, inv.id)
-    cn = billing.credit_note(session, inv.id, reason="scope dropped")
+        billing.void_invoice(session, SYSTEM, inv.id)
+    cn = billing.credit_note(session, SYSTEM, inv.id, reason="scope dropped")
     assert cn.kind == "credit_note" and cn.number.startswith("CN-") and cn.total_minor == -inv.total_minor
     assert inv.status == "void"
     assert billing.unbilled_total(session, w.pid, UP_TO) == 10000
@@ -168,12 +168,12 @@ def test_credit_note_negates_and_releases(world, session):
 def test_manual_payments_partial_paid_and_overpaid(world, session):
     w = world
     w.change_order(10000)  # no tax
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    billing.issue_invoice(session, inv.id)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    billing.issue_invoice(session, SYSTEM, inv.id)
     billing.record_manual_payment(
         session,
+        SYSTEM,
         inv.id,
-        billing.SYSTEM,
         amount_minor=4000,
         method="check",
         received_on=date(2026, 4, 1),
@@ -182,11 +182,16 @@ def test_manual_payments_partial_paid_and_overpaid(world, session):
     assert inv.status == "partially_paid" and inv.paid_minor == 4000
     # 70.00 against 60.00 open: refused until the overpayment is confirmed, naming the 10.00 credit
     with pytest.raises(DomainError, match="client credit of €10.00") as refused:
-        billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer")
+        billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=7000, method="bank_transfer")
     assert refused.value.code == "amount.overpayment" and refused.value.kind == "invalid"
     assert inv.paid_minor == 4000 and not session.exec(select(ClientCredit)).all()
     billing.record_manual_payment(
-        session, inv.id, billing.SYSTEM, amount_minor=7000, method="bank_transfer", confirm_overpayment=True
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=7000,
+        method="bank_transfer",
+        confirm_overpayment=True,
     )
     assert inv.status == "paid" and inv.paid_minor == 11000
     assert session.exec(select(ClientCredit)).one().amount_minor == 1000
@@ -194,39 +199,39 @@ def test_manual_payments_partial_paid_and_overpaid(world, session):
 
     assert invoice_detail(session, inv.id)["invoice"]["credit"] == "€10.00"  # shown on the invoice page
     with pytest.raises(billing.BillingError, match="Method"):
-        billing.record_manual_payment(session, inv.id, billing.SYSTEM, amount_minor=1, method="bitcoin")
+        billing.record_manual_payment(session, SYSTEM, inv.id, amount_minor=1, method="bitcoin")
 
 
 def test_deposit_is_deducted_from_the_next_invoice_once(world, session):
     w = world
     with pytest.raises(billing.BillingError, match="number"):
-        billing.create_deposit_invoice(session, w.pid, percent="thirty")
+        billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="thirty")
     with pytest.raises(billing.BillingError, match="between"):
-        billing.create_deposit_invoice(session, w.pid, percent="130")
-    dep = billing.create_deposit_invoice(session, w.pid, percent="30")  # of the deal value 10,000.00
+        billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="130")
+    dep = billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="30")  # of the deal value 10,000.00
     assert dep.subtotal_minor == 300000
-    billing.issue_invoice(session, dep.id)
+    billing.issue_invoice(session, SYSTEM, dep.id)
     w.milestone(500000, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     deduction = [ln for ln in billing.lines_of(session, inv.id) if ln.source_type == "deposit"]
     assert [ln.amount_minor for ln in deduction] == [-300000]
     assert inv.subtotal_minor == 200000
     w.milestone(400000, kind="fixed")
-    nxt = billing.build_invoice(session, w.pid, UP_TO)
+    nxt = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert nxt.subtotal_minor == 400000  # not deducted twice
 
 
 def test_retainer_periods_bill_month_by_month(world, session):
     w = world
     w.retainer(50000, start=date(2026, 1, 15), months=2)
-    inv = billing.build_invoice(session, w.pid, date(2026, 6, 30))
+    inv = billing.build_invoice(session, SYSTEM, w.pid, date(2026, 6, 30))
     assert [ln.amount_minor for ln in billing.lines_of(session, inv.id)] == [50000, 50000]
 
 
 def test_settings_validate_the_pattern(world, session):
     with pytest.raises(billing.BillingError, match="seq"):
-        billing.save_billing_settings(session, billing.SYSTEM, {"invoice_number_pattern": "INV-{year}"})
+        billing.save_billing_settings(session, SYSTEM, {"invoice_number_pattern": "INV-{year}"})
     cfg = billing.save_billing_settings(
-        session, billing.SYSTEM, {"invoice_terms": "due_on_receipt", "reminder_days_after": "7, 1"}
+        session, SYSTEM, {"invoice_terms": "due_on_receipt", "reminder_days_after": "7, 1"}
     )
     assert cfg["invoice_terms"] == "due_on_receipt" and cfg["reminder_days_after"] == [1, 7]

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.tax import line_tax
 from tests.billing.factory import World
 from tests.conftest import examples_for
@@ -54,10 +55,10 @@ def test_total_is_sum_of_sources_and_nothing_left(db_url):
             expected_any = bool(billing.unbilled_candidates(s, w.pid, UP_TO))
             if not expected_any:
                 with pytest.raises(billing.BillingError):
-                    billing.build_invoice(s, w.pid, UP_TO)
+                    billing.build_invoice(s, SYSTEM, w.pid, UP_TO)
                 s.rollback()
                 return
-            inv = billing.build_invoice(s, w.pid, UP_TO)
+            inv = billing.build_invoice(s, SYSTEM, w.pid, UP_TO)
             lines = billing.lines_of(s, inv.id)
             assert inv.subtotal_minor == sum(ln.amount_minor for ln in lines)
             # inclusive taxes are inside the amounts: only the exclusive ones are added
@@ -83,7 +84,7 @@ def test_concurrent_issue_numbers_have_no_gaps_and_no_repeats(db_url):
         ids = []
         for i in range(24):
             w.change_order(100 + i)
-            ids.append(billing.build_invoice(s, w.pid, UP_TO).id)
+            ids.append(billing.build_invoice(s, SYSTEM, w.pid, UP_TO).id)
         s.commit()
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
@@ -93,7 +94,7 @@ def test_concurrent_issue_numbers_have_no_gaps_and_no_repeats(db_url):
         for inv_id in chunk:
             try:
                 with Session(engine, expire_on_commit=False) as s:
-                    billing.issue_invoice(s, inv_id, issue_date=date(2026, 6, 1))
+                    billing.issue_invoice(s, SYSTEM, inv_id, issue_date=date(2026, 6, 1))
                     s.commit()
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)

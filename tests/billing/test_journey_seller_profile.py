@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from l2c_app.core.audit import SYSTEM
 from tests.delivered import a_delivered_project, a_won_client
 
 SHOTS = "test-artifacts"
@@ -77,7 +78,7 @@ def an_issued_invoice(app) -> tuple[str, str, int]:
     with app.session() as s:
         client = a_won_client(s, "Northstar client", ("Nora North", "nora@northstar.test"))
         project = a_delivered_project(s, client, "Northstar site", role="Developer", rate_minor=10000, entries=3)
-        inv = service.build_invoice(s, project.id, date.today() + timedelta(days=1))
+        inv = service.build_invoice(s, SYSTEM, project.id, date.today() + timedelta(days=1))
         s.commit()
         deal_id = project.deal_id
         return inv.public_token, str(inv.id), deal_id
@@ -87,7 +88,7 @@ def issue(app, invoice_id: str) -> str:
     from l2c_app.billing import service
 
     with app.session() as s:
-        inv = service.issue_invoice(s, int(invoice_id))
+        inv = service.issue_invoice(s, SYSTEM, int(invoice_id))
         s.commit()
         return inv.number
 

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from l2c_app.billing import service
 from l2c_app.billing.models import Invoice
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.auth import create_api_key
 from l2c_app.core.db import engine_for
 from l2c_app.payments.models import Payment
@@ -27,8 +28,8 @@ def client(db_url, world, session):
 def issued_id(session, world, *amounts) -> int:
     for amount in amounts:
         world.milestone(amount, kind="fixed")
-    inv = service.build_invoice(session, world.pid, UP_TO)
-    service.issue_invoice(session, inv.id)
+    inv = service.build_invoice(session, SYSTEM, world.pid, UP_TO)
+    service.issue_invoice(session, SYSTEM, inv.id)
     session.commit()
     return inv.id
 

@@ -10,7 +10,10 @@ import pytest
 from sqlmodel import select
 
 from l2c_app.billing import service as billing
+from l2c_app.billing.drafting import _line_tax
+from l2c_app.billing.invoice_totals import _recompute_totals
 from l2c_app.billing.models import Invoice, InvoiceLine
+from l2c_app.billing.payment_status import _status_for
 from l2c_app.core.audit import SYSTEM
 from l2c_app.payments.models import ClientCredit
 from tests.billing.test_ledger import UP_TO, credits, issued, pay
@@ -45,7 +48,7 @@ from tests.billing.test_ledger import UP_TO, credits, issued, pay
     ],
 )
 def test_status_rule(status, kind, total, paid, credited, written_off, expected):
-    assert billing._status_for(status, kind, total, paid, credited, written_off) == expected
+    assert _status_for(status, kind, total, paid, credited, written_off) == expected
 
 
 def test_amount_due():
@@ -76,8 +79,8 @@ def test_open_amount_rule():
 def test_tax_split_and_line_tax():
     inv = SimpleNamespace(subtotal_minor=10000, total_minor=11000, tax_minor=1500)
     assert billing.tax_split(inv) == (1000, 500)
-    assert billing._line_tax(3335, "10", False) == 334 and billing._line_tax(10100, Decimal(1), True) == 100
-    assert billing._line_tax(10000, "1", False) == 100
+    assert _line_tax(3335, "10", False) == 334 and _line_tax(10100, Decimal(1), True) == 100
+    assert _line_tax(10000, "1", False) == 100
 
 
 # ---------------------------------------------------------------- on the database
@@ -85,28 +88,28 @@ def test_tax_split_and_line_tax():
 
 def test_draft_open_amount_is_zero_and_recompute_keeps_it_a_draft(world, session):
     world.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, world.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
     assert inv.status == "draft" and inv.total_minor == 12000
     assert billing.open_amount(session, inv) == 0
-    billing.recompute_status(session, inv.id)
+    billing.recompute_status(session, SYSTEM, inv.id)
     assert session.get(Invoice, inv.id).status == "draft"
 
 
 def test_an_invoice_with_no_lines_recomputes_to_zero(world, session):
     world.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, world.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
     for line in session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).all():
-        billing.remove_line(session, inv.id, line.id, SYSTEM)
+        billing.remove_line(session, SYSTEM, inv.id, line.id)
     inv = session.get(Invoice, inv.id)
     assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (0, 0, 0)
-    billing._recompute_totals(session, inv)
+    _recompute_totals(session, inv)
     assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (0, 0, 0)
 
 
 def test_recompute_totals_adds_exclusive_tax_only(world, session):
     world.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, world.pid, UP_TO)
-    billing.add_manual_line(session, inv.id, SYSTEM, "Included", 1200, tax_percent=Decimal(20), tax_inclusive=True)
+    inv = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
+    billing.add_manual_line(session, SYSTEM, inv.id, "Included", 1200, tax_percent=Decimal(20), tax_inclusive=True)
     inv = session.get(Invoice, inv.id)
     assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (11200, 2200, 13200)
     assert billing.tax_split(inv) == (2000, 200)
@@ -114,12 +117,12 @@ def test_recompute_totals_adds_exclusive_tax_only(world, session):
 
 def test_void_and_credit_note_open_nothing_and_keep_their_status(world, session):
     inv = issued(session, world, 10000)
-    note = billing.credit_note(session, inv.id, SYSTEM, "wrong client")
+    note = billing.credit_note(session, SYSTEM, inv.id, "wrong client")
     assert billing.open_amount(session, note) == 0
-    billing.recompute_status(session, note.id)
+    billing.recompute_status(session, SYSTEM, note.id)
     assert session.get(Invoice, note.id).status == note.status != "sent"
     inv = session.get(Invoice, inv.id)
-    billing.recompute_status(session, inv.id)
+    billing.recompute_status(session, SYSTEM, inv.id)
     assert billing.open_amount(session, inv) == 0
 
 
@@ -153,12 +156,12 @@ def test_per_rate_invoice_shares_the_rates_tax_over_its_lines(session):
     for _ in range(3):
         w.milestone(3333, kind="fixed")  # 666.6 each: 2,001 per line, 1,999.8 -> 2,000 on the sum
     w.milestone(3333, kind="fixed", tax=w.vat_incl)  # its own rate: 555.5 -> 556, alone
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert sorted(_line_taxes(session, inv)) == [(3333, 556), (3333, 666), (3333, 667), (3333, 667)]
     assert (inv.subtotal_minor, inv.tax_minor, inv.total_minor) == (13332, 2556, 13332 + 2000)
-    billing._recompute_totals(session, inv)  # again: nothing moves
+    _recompute_totals(session, inv)  # again: nothing moves
     assert (inv.tax_minor, inv.total_minor) == (2556, 15332)
-    note = billing.credit_note(session, billing.issue_invoice(session, inv.id).id, SYSTEM, "wrong")
+    note = billing.credit_note(session, SYSTEM, billing.issue_invoice(session, SYSTEM, inv.id).id, "wrong")
     assert sorted(t for _a, t in _line_taxes(session, note)) == [-667, -667, -666, -556]  # repeats, never re-shares
     assert note.total_minor == -inv.total_minor
 
@@ -166,7 +169,7 @@ def test_per_rate_invoice_shares_the_rates_tax_over_its_lines(session):
 def test_per_line_invoice_taxes_each_rounded_line(world, session):
     for _ in range(3):
         world.milestone(3333, kind="fixed")
-    inv = billing.build_invoice(session, world.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
     assert [t for _a, t in _line_taxes(session, inv)] == [667, 667, 667] and inv.tax_minor == 2001
 
 
@@ -178,23 +181,23 @@ def test_partial_credit_note_guards(world, session):
     from l2c_app.core.errors import DomainError
 
     world.milestone(10000, kind="fixed")
-    draft = billing.build_invoice(session, world.pid, UP_TO)
+    draft = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
     with pytest.raises(DomainError) as err:
-        credit_notes.partial_credit_note(session, draft.id, SYSTEM, amount_minor=100)
+        credit_notes.partial_credit_note(session, SYSTEM, draft.id, amount_minor=100)
     assert err.value.kind == "conflict"  # a draft has no number: nothing to credit yet
-    inv = billing.issue_invoice(session, draft.id)
+    inv = billing.issue_invoice(session, SYSTEM, draft.id)
     line = billing.lines_of(session, inv.id)[0]
     with pytest.raises(DomainError):
-        credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[line.id], amount_minor=100)
+        credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[line.id], amount_minor=100)
     with pytest.raises(DomainError) as err:
-        credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[line.id + 999])
+        credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[line.id + 999])
     assert err.value.kind == "not_found"
     for bad in (0, -1, True):
         with pytest.raises(DomainError) as err:
-            credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=bad)
+            credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=bad)
         assert err.value.field == "amount_minor"
     # 100.00 + 20 % = 120.00: crediting 100.00 (net) takes exactly all of it, the invoice is void
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10000, reason="  cancelled  ")
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=10000, reason="  cancelled  ")
     assert (cn.subtotal_minor, cn.tax_minor, cn.total_minor) == (-10000, -2000, -12000)
     assert cn.kind == "credit_note" and cn.number and cn.notes == f"Partial credit note for {inv.number}: cancelled"
     inv = session.get(Invoice, inv.id)
@@ -202,7 +205,7 @@ def test_partial_credit_note_guards(world, session):
     assert inv.void_reason == f"Credited by {cn.number}: cancelled"
     assert credit_notes.credited_total(session, inv.id) == 12000
     with pytest.raises(DomainError) as err:
-        credit_notes.partial_credit_note(session, cn.id, SYSTEM, amount_minor=1)
+        credit_notes.partial_credit_note(session, SYSTEM, cn.id, amount_minor=1)
     assert err.value.kind == "conflict"  # a credit note is not credited again
 
 
@@ -212,9 +215,9 @@ def test_partial_credit_note_for_lines_credits_them_exactly(world, session):
 
     world.milestone(10000, kind="fixed")
     world.milestone(3333, kind="fixed")
-    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
     first, second = billing.lines_of(session, inv.id)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[second.id, second.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[second.id, second.id])
     (credit,) = billing.lines_of(session, cn.id)
     assert (credit.amount_minor, credit.tax_minor, credit.credits_line_id) == (-3333, -667, second.id)
     assert credit.description == f"Credit: {second.description}" and cn.total_minor == -4000
@@ -222,9 +225,9 @@ def test_partial_credit_note_for_lines_credits_them_exactly(world, session):
     inv = session.get(Invoice, inv.id)
     assert inv.credited_minor == 4000 and inv.status == "sent" and billing.open_amount(session, inv) == 12000
     with pytest.raises(DomainError) as err:
-        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10001)  # 120.01 > 120.00 left
+        credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=10001)  # 120.01 > 120.00 left
     assert err.value.code == "amount.exceeds_invoice"
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[first.id])
     assert session.get(Invoice, inv.id).status == "void"
 
 
@@ -234,9 +237,9 @@ def test_a_credit_note_for_an_amount_refuses_an_invoice_of_several_rates(world, 
 
     world.milestone(10000, kind="fixed")
     world.milestone(10000, kind="fixed", tax=world.vat_incl)
-    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
     with pytest.raises(DomainError) as err:
-        credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
+        credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=100)
     assert err.value.code == "amount.several_rates"
 
 
@@ -247,9 +250,9 @@ def test_per_rate_credit_note_repeats_the_credited_lines_tax(session):
     w = World(session, tax_convention="per_rate")
     for _ in range(3):
         w.milestone(3333, kind="fixed")
-    inv = billing.issue_invoice(session, billing.build_invoice(session, w.pid, UP_TO).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, w.pid, UP_TO).id)
     shared = next(ln for ln in billing.lines_of(session, inv.id) if ln.tax_minor == 666)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[shared.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[shared.id])
     assert (cn.tax_minor, cn.total_minor) == (-666, -3999)  # taxed alone it would be -667: never re-shared
 
 
@@ -261,13 +264,13 @@ def test_an_issued_credit_note_cannot_be_voided(world, session):
 
     world.milestone(10000, kind="fixed")
     world.milestone(5000, kind="fixed")
-    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
     first = billing.lines_of(session, inv.id)[0]
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[first.id])
     assert credit_notes.credited_line_ids(session, inv.id) == {first.id}
     assert credit_notes.credited_total(session, inv.id) == 12000
     with pytest.raises(DomainError) as err:
-        billing.void_invoice(session, cn.id, SYSTEM, "issued by mistake")
+        billing.void_invoice(session, SYSTEM, cn.id, "issued by mistake")
     assert err.value.kind == "conflict" and session.get(Invoice, cn.id).status != "void"
     inv = session.get(Invoice, inv.id)
     assert inv.credited_minor == 12000 and billing.open_amount(session, inv) == 6000
@@ -280,15 +283,15 @@ def test_a_void_credit_note_credits_nothing(world, session):
 
     world.milestone(10000, kind="fixed")
     world.milestone(5000, kind="fixed")
-    inv = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
+    inv = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
     first = billing.lines_of(session, inv.id)[0]
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[first.id])
     cn.status = "void"  # as voided before credit notes were refused
     session.add(cn)
     session.flush()
     assert credit_notes.credited_line_ids(session, inv.id) == set()
     assert credit_notes.credited_total(session, inv.id) == 0
-    again = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[first.id])  # creditable again
+    again = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[first.id])  # creditable again
     assert again.total_minor == -12000 and session.get(Invoice, inv.id).credited_minor == 12000
 
 
@@ -299,11 +302,11 @@ def test_per_rate_reshares_when_lines_go_and_at_one_percent(session):
     w = World(session, tax_convention="per_rate")
     for _ in range(3):
         w.milestone(3333, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     lines = billing.lines_of(session, inv.id)
     assert [ln.tax_minor for ln in lines] == [666, 667, 667]
-    billing.remove_line(session, inv.id, lines[1].id, SYSTEM)
-    billing.remove_line(session, inv.id, lines[2].id, SYSTEM)
+    billing.remove_line(session, SYSTEM, inv.id, lines[1].id)
+    billing.remove_line(session, SYSTEM, inv.id, lines[2].id)
     (alone,) = billing.lines_of(session, inv.id)
     assert alone.tax_minor == 667 and session.get(Invoice, inv.id).tax_minor == 667  # alone: its own tax again
 
@@ -313,7 +316,7 @@ def test_per_rate_reshares_when_lines_go_and_at_one_percent(session):
     w2 = World(session, tax_convention="per_rate")
     for _ in range(3):
         w2.milestone(50, kind="fixed", tax=one)  # 0.5 each: 3 per line, 1.5 -> 2 on the sum
-    inv2 = billing.build_invoice(session, w2.pid, UP_TO)
+    inv2 = billing.build_invoice(session, SYSTEM, w2.pid, UP_TO)
     assert sorted(ln.tax_minor for ln in billing.lines_of(session, inv2.id)) == [0, 1, 1] and inv2.tax_minor == 2
 
 
@@ -337,9 +340,9 @@ def test_per_rate_a_deposit_of_one_minor_unit_keeps_its_stated_tax(session):
     w = World(session, tax_convention=rule.PER_RATE)
     w.milestone(500, kind="fixed")
     w.milestone(503, kind="fixed")
-    dep = billing.create_deposit_invoice(session, w.pid, amount_minor=1, tax_rate_id=w.vat.id)
-    billing.issue_invoice(session, dep.id, issue_date=date(2026, 3, 1))
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    dep = billing.create_deposit_invoice(session, SYSTEM, w.pid, amount_minor=1, tax_rate_id=w.vat.id)
+    billing.issue_invoice(session, SYSTEM, dep.id, issue_date=date(2026, 3, 1))
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     deduction = [ln for ln in billing.lines_of(session, inv.id) if ln.source_type == "deposit"]
     assert [(ln.amount_minor, ln.tax_minor) for ln in deduction] == [(-1, 0)]
     assert (dep.subtotal_minor, dep.tax_minor) == (1, 0)
@@ -357,9 +360,9 @@ def test_per_rate_a_line_added_to_a_shared_rate_takes_the_shares_of_the_new_sum(
     w = World(session, tax_convention=rule.PER_RATE)
     for _ in range(3):
         w.milestone(3333, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     assert [ln.tax_minor for ln in billing.lines_of(session, inv.id)] == [666, 667, 667]
-    billing.add_manual_line(session, inv.id, SYSTEM, "Extra design", 5000, tax_percent="20")
+    billing.add_manual_line(session, SYSTEM, inv.id, "Extra design", 5000, tax_percent="20")
     lines = billing.lines_of(session, inv.id)
     assert [ln.tax_minor for ln in lines] == [667, 667, 667, 999]
     expected = rule.allocate_rate_tax(
@@ -375,7 +378,7 @@ def test_an_overpayment_of_one_minor_unit_reversed_leaves_no_credit(world, sessi
     inv = issued(session, world, 10000)  # 120.00
     over = pay(session, inv, 12001, confirm_overpayment=True)
     assert credits(session) == 1 and inv.status == "paid"
-    ledger.reverse_payment(session, over.id, SYSTEM, "typed one cent too much")
+    ledger.reverse_payment(session, SYSTEM, over.id, "typed one cent too much")
     session.refresh(inv)
     assert credits(session) == 0 and inv.status == "sent" and inv.paid_minor == 0
     assert session.exec(select(ClientCredit)).all() == []  # gone, not a credit row of 0.00
@@ -388,7 +391,7 @@ def test_a_card_payment_on_a_void_invoice_is_credit_and_its_refund_takes_the_cre
     from l2c_app.payments.models import Payment, Refund
 
     inv = issued(session, world, 10000)  # 120.00
-    billing.void_invoice(session, inv.id, SYSTEM)
+    billing.void_invoice(session, SYSTEM, inv.id)
     card = Payment(
         invoice_id=inv.id,
         account_id=inv.account_id,
@@ -400,11 +403,11 @@ def test_a_card_payment_on_a_void_invoice_is_credit_and_its_refund_takes_the_cre
     )
     session.add(card)
     session.flush()
-    billing.recompute_status(session, inv.id)
+    billing.recompute_status(session, SYSTEM, inv.id)
     assert credits(session) == 12000 and session.get(Invoice, inv.id).status == "void"
     session.add(Refund(payment_id=card.id, amount_minor=12000))
     session.flush()
-    billing.recompute_status(session, inv.id)
+    billing.recompute_status(session, SYSTEM, inv.id)
     assert credits(session) == 0 and session.get(Invoice, inv.id).paid_minor == 0
 
 
@@ -414,13 +417,13 @@ def test_a_partly_credited_invoice_overpaid_then_reversed_leaves_no_credit(world
     from l2c_app.billing import credit_notes, ledger
 
     inv = issued(session, world, 10000)  # 120.00
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=2400)
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=2400)
     session.refresh(inv)
     due = inv.total_minor - inv.credited_minor
     assert inv.credited_minor > 0 and due < inv.total_minor
     over = pay(session, inv, due + 1000, confirm_overpayment=True)  # below the total, 10.00 above what is due
     assert credits(session) == 1000 and inv.status == "paid"
-    ledger.reverse_payment(session, over.id, SYSTEM, "wrong client")
+    ledger.reverse_payment(session, SYSTEM, over.id, "wrong client")
     session.refresh(inv)
     assert credits(session) == 0 and inv.paid_minor == 0
 
@@ -473,7 +476,7 @@ def test_the_credit_moves_to_a_payment_that_stands_when_its_own_is_reversed(worl
     first = pay(session, inv, 13000, confirm_overpayment=True)  # 10.00 over
     second = pay(session, inv, 2000, confirm_overpayment=True)  # 30.00 over, held on the latest payment
     assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(second.id, 3000)]
-    ledger.reverse_payment(session, second.id, SYSTEM, "sent twice")
+    ledger.reverse_payment(session, SYSTEM, second.id, "sent twice")
     assert [(c.payment_id, c.amount_minor) for c in session.exec(select(ClientCredit))] == [(first.id, 1000)]
 
 
@@ -484,7 +487,7 @@ def test_credit_balances_list_held_applied_and_balance_per_client_largest_first(
     first = issued(session, world, 10000)  # 120.00
     pay(session, first, 15000, confirm_overpayment=True)  # 30.00 held
     later = issued(session, world, 1000)  # 12.00
-    ledger.apply_credit(session, later.id, SYSTEM, 1000)  # 10.00 of it applied
+    ledger.apply_credit(session, SYSTEM, later.id, 1000)  # 10.00 of it applied
     other = World(session)
     inv = issued(session, other, 10000)
     pay(session, inv, 17000, confirm_overpayment=True)  # 50.00 held by another client

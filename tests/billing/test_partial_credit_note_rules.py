@@ -25,17 +25,17 @@ def issued(session, w, *amounts: int, tax=None) -> Invoice:
     """An issued invoice of fixed items (one line each), at 20 % VAT unless `tax`."""
     for amount in amounts:
         w.milestone(amount, kind="fixed", tax=tax)
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    return billing.issue_invoice(session, inv.id)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    return billing.issue_invoice(session, SYSTEM, inv.id)
 
 
 def with_manual(session, w, *lines: tuple[str, int, str]) -> Invoice:
     """An issued invoice of one 100.00 fixed item at 20 % plus manual lines (description, amount, tax %)."""
     w.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     for description, amount, pct in lines:
-        billing.add_manual_line(session, inv.id, SYSTEM, description, amount, pct)
-    return billing.issue_invoice(session, inv.id)
+        billing.add_manual_line(session, SYSTEM, inv.id, description, amount, pct)
+    return billing.issue_invoice(session, SYSTEM, inv.id)
 
 
 def audit(session, action: str) -> list[AuditLog]:
@@ -48,20 +48,20 @@ def audit(session, action: str) -> list[AuditLog]:
 
 def refused(session, inv_id, **kw) -> DomainError:
     with pytest.raises(DomainError) as err:
-        credit_notes.partial_credit_note(session, inv_id, SYSTEM, **kw)
+        credit_notes.partial_credit_note(session, SYSTEM, inv_id, **kw)
     return err.value
 
 
 def test_only_an_issued_invoice_is_credited(world, session):
     world.milestone(10000, kind="fixed")
-    draft = billing.build_invoice(session, world.pid, UP_TO)
+    draft = billing.build_invoice(session, SYSTEM, world.pid, UP_TO)
     assert refused(session, draft.id, amount_minor=100).field == "status"  # a draft (no number)
-    inv = billing.issue_invoice(session, draft.id)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
+    inv = billing.issue_invoice(session, SYSTEM, draft.id)
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=100)
     assert refused(session, cn.id, amount_minor=1).field == "status"  # a credit note
     world.milestone(5000, kind="fixed")
-    other = billing.issue_invoice(session, billing.build_invoice(session, world.pid, UP_TO).id)
-    billing.void_invoice(session, other.id)
+    other = billing.issue_invoice(session, SYSTEM, billing.build_invoice(session, SYSTEM, world.pid, UP_TO).id)
+    billing.void_invoice(session, SYSTEM, other.id)
     assert refused(session, other.id, amount_minor=1).field == "status"  # a void invoice
 
 
@@ -71,8 +71,8 @@ def test_lines_or_an_amount_never_both_nor_neither(world, session):
     assert refused(session, inv.id, line_ids=[lines[0].id], amount_minor=100).field == "line_ids"
     assert refused(session, inv.id).field == "line_ids"
     assert refused(session, inv.id, line_ids=[]).field == "line_ids"
-    by_lines = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[lines[0].id])
-    by_amount = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
+    by_lines = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[lines[0].id])
+    by_amount = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=100)
     assert (by_lines.total_minor, by_amount.total_minor) == (-12000, -120)
 
 
@@ -84,10 +84,10 @@ def test_a_line_of_another_invoice_is_not_found_and_a_fresh_line_is_not_taken(wo
     assert err.kind == "not_found" and err.field == "line_ids"
     # the first invoice's line credited does not make the second's "already credited"
     (line1,) = billing.lines_of(session, first.id)
-    credit_notes.partial_credit_note(session, first.id, SYSTEM, line_ids=[line1.id])
+    credit_notes.partial_credit_note(session, SYSTEM, first.id, line_ids=[line1.id])
     assert credit_notes.credited_line_ids(session, second.id) == set()
     assert credit_notes.credited_line_ids(session, first.id) == {line1.id}
-    cn = credit_notes.partial_credit_note(session, second.id, SYSTEM, line_ids=[line2.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, second.id, line_ids=[line2.id])
     assert cn.total_minor == -24000
 
 
@@ -97,7 +97,7 @@ def test_a_line_of_one_minor_unit_is_credited_a_negative_line_is_not(world, sess
     assert inv.total_minor == 12000 + 1 - 500
     err = refused(session, inv.id, line_ids=[discount.id])
     assert err.field == "line_ids" and "no amount to credit" in err.message
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[cent.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[cent.id])
     assert cn.total_minor == -1
     # a manual line bills no work: nothing is released
     assert audit(session, "release_sources")[-1].after == {
@@ -112,7 +112,7 @@ def test_credited_lines_are_negated_copies_in_order(world, session):
     long = "Workshop " + "x" * 600
     inv = with_manual(session, world, (long, 30000, "10"), ("Hosting", 4999, "20"))
     base, workshop, hosting = billing.lines_of(session, inv.id)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[hosting.id, workshop.id])
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[hosting.id, workshop.id])
     got = billing.lines_of(session, cn.id)
     assert [ln.position for ln in got] == [1, 2]
     assert [ln.credits_line_id for ln in got] == [hosting.id, workshop.id]
@@ -134,7 +134,7 @@ def test_an_amount_must_be_a_positive_whole_number_of_minor_units(world, session
 
 def test_an_amount_of_one_minor_unit_is_credited(world, session):
     inv = issued(session, world, 10000)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=1)
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=1)
     (line,) = billing.lines_of(session, cn.id)
     assert (line.amount_minor, line.tax_minor, cn.total_minor) == (-1, 0, -1)
 
@@ -146,7 +146,7 @@ def test_an_amount_needs_one_rate_among_the_positive_lines(world, session):
     assert err.code == "amount.several_rates" and err.field == "amount_minor"
     # a discount line at another rate is not a rate of what is sold
     other = with_manual(session, world, ("Goodwill discount", -500, "0"))
-    cn = credit_notes.partial_credit_note(session, other.id, SYSTEM, amount_minor=1000)
+    cn = credit_notes.partial_credit_note(session, SYSTEM, other.id, amount_minor=1000)
     (line,) = billing.lines_of(session, cn.id)
     assert (Decimal(line.tax_percent), line.tax_minor, cn.total_minor) == (Decimal(20), -200, -1200)
     assert line.tax_rate_id == world.vat.id
@@ -155,13 +155,13 @@ def test_an_amount_needs_one_rate_among_the_positive_lines(world, session):
 def test_the_amount_line_says_why_and_takes_the_inclusive_rate(world, session):
     inv = issued(session, world, 12000, tax=world.vat_incl)  # 120.00 incl. 20.00 VAT
     assert inv.total_minor == 12000
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=6000)
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=6000)
     (line,) = billing.lines_of(session, cn.id)
     assert line.description == "Credit: price reduction" and line.position == 1
     assert (line.unit_price_minor, line.amount_minor, line.tax_minor, line.tax_inclusive) == (-6000, -6000, -1000, True)
     assert cn.total_minor == -6000
     why = "late delivery " + "y" * 600
-    cn2 = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100, reason=f"  {why}  ")
+    cn2 = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=100, reason=f"  {why}  ")
     (line2,) = billing.lines_of(session, cn2.id)
     assert line2.description == f"Credit: {why}"[:500] and len(line2.description) == 500
 
@@ -170,7 +170,7 @@ def test_the_whole_exclusive_total_is_the_most_an_amount_credits(world, session)
     inv = issued(session, world, 10000)  # 100.00 + 20.00 VAT
     err = refused(session, inv.id, amount_minor=10001)  # 120.01 with its tax: one cent too much
     assert err.code == "amount.exceeds_invoice" and "€120.00" in err.message and "€120.01" in err.message
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=10000)
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=10000)
     inv = session.get(Invoice, inv.id)
     assert inv.credited_minor == 12000 and inv.status == "void"
 
@@ -178,7 +178,7 @@ def test_the_whole_exclusive_total_is_the_most_an_amount_credits(world, session)
 def test_the_whole_inclusive_total_is_the_most_an_amount_credits(world, session):
     inv = issued(session, world, 12000, tax=world.vat_incl)
     assert refused(session, inv.id, amount_minor=12001).code == "amount.exceeds_invoice"
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=12000)
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=12000)
     inv = session.get(Invoice, inv.id)
     assert inv.credited_minor == 12000 and inv.status == "void" and billing.open_amount(session, inv) == 0
 
@@ -186,23 +186,23 @@ def test_the_whole_inclusive_total_is_the_most_an_amount_credits(world, session)
 def test_what_earlier_credit_notes_took_counts_against_the_next(world, session):
     inv = issued(session, world, 10000, 20000)  # 360.00
     lines = billing.lines_of(session, inv.id)
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[lines[0].id])  # 120.00
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[lines[0].id])  # 120.00
     assert credit_notes.credited_total(session, inv.id) == 12000
     err = refused(session, inv.id, amount_minor=20001)  # 240.01 left would be needed
     assert err.code == "amount.exceeds_invoice" and "€240.00" in err.message
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=20000)
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=20000)
     assert credit_notes.credited_total(session, inv.id) == 36000
     assert session.get(Invoice, inv.id).status == "void"
 
 
 def test_the_credit_note_fields(world, session):
     inv = issued(session, world, 10000)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=500, reason=" bad weather ")
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=500, reason=" bad weather ")
     assert cn.kind == "credit_note" and cn.credit_for_invoice_id == inv.id
     assert cn.terms_days == 0 and cn.due_date == cn.issue_date
     assert len(cn.public_token) == len(inv.public_token) == 32  # 24 random bytes, as an invoice's link
     assert cn.notes == f"Partial credit note for {inv.number}: bad weather"
-    plain = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=500)
+    plain = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=500)
     assert plain.notes == f"Partial credit note for {inv.number}"
 
 
@@ -212,8 +212,8 @@ def test_the_audit_says_what_was_credited_and_released(world, session):
     inv = issued(session, world, 10000)  # one time line (150 min of Developer, two entries) + one fixed item
     lines = billing.lines_of(session, inv.id)
     (time_line,) = [ln for ln in lines if ln.amount_minor == 9500 * 150 // 60]
-    by_amount = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=100)
-    by_line = credit_notes.partial_credit_note(session, inv.id, SYSTEM, line_ids=[time_line.id])
+    by_amount = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=100)
+    by_line = credit_notes.partial_credit_note(session, SYSTEM, inv.id, line_ids=[time_line.id])
     rows = audit(session, "release_sources")
     assert [(r.entity_id, r.after) for r in rows] == [
         (inv.id, {"released": 0, "credit_note": by_amount.number, "line_ids": []}),
@@ -226,7 +226,7 @@ def test_the_audit_says_what_was_credited_and_released(world, session):
     ]
     # the last credit note takes what is left: the fixed item's source is released with it
     assert inv.total_minor - credit_notes.credited_total(session, inv.id) == 12000 - 120
-    credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=9900)
+    credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=9900)
     assert session.get(Invoice, inv.id).status == "void"
     assert audit(session, "release_sources")[-1].after["released"] == 1
     assert billing.unbilled_total(session, world.pid, UP_TO) > 0

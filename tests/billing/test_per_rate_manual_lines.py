@@ -15,9 +15,9 @@ from tests.billing.test_ledger import UP_TO
 def test_per_rate_shares_negative_manual_lines(session):
     w = World(session, tax_convention="per_rate")
     w.milestone(5000, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
     for _ in range(2):
-        billing.add_manual_line(session, inv.id, SYSTEM, "Goodwill", -1667, tax_percent=Decimal(20))
+        billing.add_manual_line(session, SYSTEM, inv.id, "Goodwill", -1667, tax_percent=Decimal(20))
     inv = session.get(type(inv), inv.id)
     # per line 1,000 - 333 - 333 = 334; the rate's sum 1,666 x 20 % = 333.2 -> 333
     assert inv.tax_minor == 333 and inv.total_minor == 1666 + 333

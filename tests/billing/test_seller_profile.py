@@ -17,7 +17,7 @@ from l2c_app.billing.models import InvoiceLine
 from l2c_app.billing.pdf import render_invoice_pdf
 from l2c_app.billing.taxtable import tax_by_rate
 from l2c_app.core import seller
-from l2c_app.core.audit import Actor
+from l2c_app.core.audit import SYSTEM, Actor
 from l2c_app.core.errors import DomainError
 from l2c_app.core.models import AuditLog
 from l2c_app.pipeline.accounts import update_account_details
@@ -173,9 +173,9 @@ def _invoice(session, world, issue: bool = True):
     world.time(120)  # Developer, VAT 20 % exclusive: 190.00 + 38.00
     world.time(60, line=world.design)  # Designer, no tax: 80.00
     world.change_order(10000, tax=world.vat_incl)  # 100.00 with 20 % included: 16.67 inside
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
     if issue:
-        service.issue_invoice(session, inv.id, issue_date=date(2026, 4, 1))
+        service.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 4, 1))
     session.commit()
     return inv
 
@@ -248,7 +248,7 @@ def test_invoice_pdf_prints_seller_client_vat_tax_table_and_bank_transfer(sessio
 def test_paid_invoice_and_credit_note_print_no_bank_transfer(session, world):
     seller.save_seller_profile(session, ADMIN, PROFILE)
     inv = _invoice(session, world)
-    cn = service.credit_note(session, inv.id)
+    cn = service.credit_note(session, SYSTEM, inv.id)
     session.commit()
     text = text_of(render_invoice_pdf(session, cn))
     assert "Test Studio GmbH" in text and "Tax by rate" in text and "-€38.00" in text
@@ -290,8 +290,8 @@ def test_no_qr_code_outside_eur_or_without_an_iban(session, world):
     usd = world.another_project("US site", currency="USD")
     seller.save_seller_profile(session, ADMIN, PROFILE)
     usd.change_order(5000)
-    inv2 = service.build_invoice(session, usd.pid, date(2026, 3, 31))
-    service.issue_invoice(session, inv2.id, issue_date=date(2026, 4, 1))
+    inv2 = service.build_invoice(session, SYSTEM, usd.pid, date(2026, 3, 31))
+    service.issue_invoice(session, SYSTEM, inv2.id, issue_date=date(2026, 4, 1))
     inv2.currency = "USD"
     session.commit()
     pub = views.public_invoice(session, inv2.public_token)

@@ -102,22 +102,22 @@ def _bill(s: Session, w: World, spec: dict) -> None:
         "partial_no_time": {"milestone", "change_order", "retainer_period", "expense"},
     }.get(fate)
     try:
-        inv = billing.build_invoice(s, w.pid, on, only_types=only)
+        inv = billing.build_invoice(s, SYSTEM, w.pid, on, only_types=only)
         lines = billing.lines_of(s, inv.id)
         if fate == "void_draft":
-            billing.void_invoice(s, inv.id)
+            billing.void_invoice(s, SYSTEM, inv.id)
         elif fate == "remove_line" and lines:
-            billing.remove_line(s, inv.id, lines[0].id)
+            billing.remove_line(s, SYSTEM, inv.id, lines[0].id)
         elif fate in ("issued", "void_issued", "credit", "partial_credit"):
-            billing.issue_invoice(s, inv.id)
+            billing.issue_invoice(s, SYSTEM, inv.id)
             if fate == "void_issued":
-                billing.void_invoice(s, inv.id)
+                billing.void_invoice(s, SYSTEM, inv.id)
             elif fate == "credit":
-                billing.credit_note(s, inv.id)
+                billing.credit_note(s, SYSTEM, inv.id)
             elif fate == "partial_credit" and lines:
-                partial_credit_note(s, inv.id, SYSTEM, line_ids=[lines[-1].id])
+                partial_credit_note(s, SYSTEM, inv.id, line_ids=[lines[-1].id])
         if spec["second_run"]:
-            billing.build_invoice(s, w.pid, on)
+            billing.build_invoice(s, SYSTEM, w.pid, on)
     except DomainError:
         pass  # nothing to bill, or an invoice of 0 that cannot be issued: the world stays as it is
     s.flush()
@@ -167,12 +167,12 @@ def test_a_world_with_every_source_agrees_and_is_not_zero(world, session):
     billing.ensure_retainer_periods(session, w.pid, date(2026, 2, 1))  # March's period not created yet
     other = w.another_project("Shop", currency="JPY")
     other.milestone(700, kind="fixed")
-    inv = billing.build_invoice(session, other.pid, UP_TO)
-    billing.issue_invoice(session, inv.id)
-    billing.credit_note(session, inv.id)  # released again: unbilled
+    inv = billing.build_invoice(session, SYSTEM, other.pid, UP_TO)
+    billing.issue_invoice(session, SYSTEM, inv.id)
+    billing.credit_note(session, SYSTEM, inv.id)  # released again: unbilled
     third = w.another_project("App", currency="KWD")
     third.expense(1005)
-    billing.build_invoice(session, third.pid, UP_TO)  # billed by a draft: nothing unbilled
+    billing.build_invoice(session, SYSTEM, third.pid, UP_TO)  # billed by a draft: nothing unbilled
     session.flush()
     got = unbilled_totals(session, [w.pid, other.pid, third.pid], UP_TO)
     assert got == {w.pid: 12000 + 5000 + 2500 + 1234 + 10000, other.pid: 700, third.pid: 0}

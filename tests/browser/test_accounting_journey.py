@@ -29,8 +29,8 @@ def a_paid_invoice(app) -> str:
     with app.session() as s:
         w = World(s)
         w.milestone(10000, kind="fixed")
-        inv = billing.issue_invoice(s, billing.build_invoice(s, w.pid, date(2026, 3, 31)).id)
-        billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=inv.total_minor, method="bank_transfer")
+        inv = billing.issue_invoice(s, SYSTEM, billing.build_invoice(s, SYSTEM, w.pid, date(2026, 3, 31)).id)
+        billing.record_manual_payment(s, SYSTEM, inv.id, amount_minor=inv.total_minor, method="bank_transfer")
         s.commit()
         return inv.number
 

@@ -46,8 +46,8 @@ def a_client_with_three_documents(app) -> dict:
         quotes.send_quote(s, SYSTEM, quote.id)
         contract = contracts.create_from_deal(s, SYSTEM, project.deal_id)
         contracts.send(s, SYSTEM, contract.id)
-        inv = billing.build_invoice(s, project.id, org_today(s) + timedelta(days=1))
-        billing.issue_invoice(s, inv.id)
+        inv = billing.build_invoice(s, SYSTEM, project.id, org_today(s) + timedelta(days=1))
+        billing.issue_invoice(s, SYSTEM, inv.id)
         s.commit()
         return {
             "name": client.name,

@@ -40,9 +40,9 @@ def _docs(session, w, account, contact, tag: str) -> dict:
     PDF, a sent change order and an issued invoice of one client."""
     p = w if account is w.account else w.another_project(f"Project {tag}", account=account)
     p.milestone(10000, kind="fixed")
-    inv = billing.build_invoice(session, p.pid, UP_TO)
+    inv = billing.build_invoice(session, SYSTEM, p.pid, UP_TO)
     inv.notes = f"INTERNAL-NOTE-{tag}"
-    inv = billing.issue_invoice(session, inv.id)
+    inv = billing.issue_invoice(session, SYSTEM, inv.id)
     q = Quote(
         deal_id=p.deal.id,
         status="sent",

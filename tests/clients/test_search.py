@@ -14,7 +14,7 @@ from tests.clients.test_summary_and_statement import UP_TO, issued
 
 def test_search_opens_each_result_on_its_page(session, world):
     inv = issued(session, world, 10000, UP_TO)
-    cn = credit_notes.partial_credit_note(session, inv.id, SYSTEM, amount_minor=1000, reason="x")
+    cn = credit_notes.partial_credit_note(session, SYSTEM, inv.id, amount_minor=1000, reason="x")
     q = Quote(deal_id=world.deal.id, number=2, version=3, title="Phase two", public_token=secrets.token_urlsafe(16))
     c = Contract(deal_id=world.deal.id, title="Master services")
     session.add_all([q, c])

@@ -25,13 +25,13 @@ UP_TO = date(2026, 3, 31)
 
 def issued(session, w: World, amount: int, day: date) -> Invoice:
     w.milestone(amount, kind="fixed")
-    inv = billing.build_invoice(session, w.pid, UP_TO)
-    return billing.issue_invoice(session, inv.id, issue_date=day)
+    inv = billing.build_invoice(session, SYSTEM, w.pid, UP_TO)
+    return billing.issue_invoice(session, SYSTEM, inv.id, issue_date=day)
 
 
 def pay(session, inv, amount, day, **kw):
     return billing.record_manual_payment(
-        session, inv.id, SYSTEM, amount_minor=amount, method="bank_transfer", received_on=day, **kw
+        session, SYSTEM, inv.id, amount_minor=amount, method="bank_transfer", received_on=day, **kw
     )
 
 
@@ -43,12 +43,12 @@ def a_history(session, w: World):
     pay(session, a, 12000, old + timedelta(days=5))
     b = issued(session, w, 20000, old + timedelta(days=10))  # 240.00
     pay(session, b, 4000, old + timedelta(days=20))
-    credit_notes.partial_credit_note(session, b.id, SYSTEM, amount_minor=6000, reason="discount")
+    credit_notes.partial_credit_note(session, SYSTEM, b.id, amount_minor=6000, reason="discount")
     c = issued(session, w, 5000, today - timedelta(days=3))  # 60.00
     pay(session, c, 10000, today - timedelta(days=2), confirm_overpayment=True)  # 40.00 credit
     d = issued(session, w, 30000, today - timedelta(days=50))  # 360.00, due after 30 days: overdue
     wrong = pay(session, d, 1000, today - timedelta(days=1))
-    ledger.reverse_payment(session, wrong.id, SYSTEM, "typed in error")
+    ledger.reverse_payment(session, SYSTEM, wrong.id, "typed in error")
     session.commit()
     return a, b, c, d
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from l2c_app.billing import service as billing
 from l2c_app.contracts import service as contracts
 from l2c_app.core import timeutil
-from l2c_app.core.audit import Actor
+from l2c_app.core.audit import SYSTEM, Actor
 from l2c_app.core.auth import setup_organisation
 from l2c_app.core.models import OutboxMessage
 from l2c_app.leads import service as leads
@@ -130,13 +130,13 @@ def build(s: Session, monkeypatch) -> CycleWorld:
 
         projects.approve_week(s, actor, owner.id, user_id=owner.id, project_id=project.id, monday=week_start(tday))
         clock(at(*days["issued"]))
-        inv = billing.build_invoice(s, project.id, date(YEAR, *days["issued"]))
-        inv = billing.issue_invoice(s, inv.id, actor, issue_date=date(YEAR, *days["issued"]))
+        inv = billing.build_invoice(s, SYSTEM, project.id, date(YEAR, *days["issued"]))
+        inv = billing.issue_invoice(s, actor, inv.id, issue_date=date(YEAR, *days["issued"]))
         clock(at(*days["paid"]))
         billing.record_manual_payment(
             s,
-            inv.id,
             actor,
+            inv.id,
             amount_minor=inv.total_minor,
             method="bank_transfer",
             received_on=date(YEAR, *days["paid"]),

@@ -52,15 +52,15 @@ def _fixed(w: World, amount: int) -> Milestone:
 def invoice(w: World, amount: int, due: date):
     """An issued invoice of `amount` (no tax) due on `due` (net 30: issued 30 days before)."""
     _fixed(w, amount)
-    inv = billing.build_invoice(w.s, w.pid, TODAY)
-    inv = billing.issue_invoice(w.s, inv.id, SYSTEM, issue_date=due - timedelta(days=30))
+    inv = billing.build_invoice(w.s, SYSTEM, w.pid, TODAY)
+    inv = billing.issue_invoice(w.s, SYSTEM, inv.id, issue_date=due - timedelta(days=30))
     w.s.commit()
     assert inv.due_date == due and inv.total_minor == amount
     return inv
 
 
 def pay(w: World, inv, amount: int, on: date) -> None:
-    billing.record_manual_payment(w.s, inv.id, SYSTEM, amount_minor=amount, method="bank_transfer", received_on=on)
+    billing.record_manual_payment(w.s, SYSTEM, inv.id, amount_minor=amount, method="bank_transfer", received_on=on)
     w.s.commit()
 
 
@@ -282,7 +282,7 @@ def test_ar_aging_by_hand(session, cash_world):
     pay_row = session.query(Payment).filter(Payment.invoice_id == cash_world["partial"].id).one()
     session.add(Refund(payment_id=pay_row.id, amount_minor=5_000, stripe_refund_id=f"re_{secrets.token_hex(4)}"))
     session.flush()
-    billing.recompute_status(session, cash_world["partial"].id)
+    billing.recompute_status(session, SYSTEM, cash_world["partial"].id)
     session.commit()
     assert billing.open_amount(session, cash_world["partial"]) == 75_000
     assert {r["client"]: r["current"] for r in ar_aging.aging(session)["rows"]}["Client Ltd"] == 75_000
@@ -427,7 +427,7 @@ def test_a_card_payment_with_no_received_day_counts_by_its_local_day(session, mo
         )
     )
     session.flush()
-    billing.recompute_status(session, inv.id)
+    billing.recompute_status(session, SYSTEM, inv.id)
     session.commit()
     assert inv.status == "paid"
     assert cash_forecast.days_late(session, "Pacific/Kiritimati") == {w.account.id: [3]}

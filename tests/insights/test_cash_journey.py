@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.billing import service as billing
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.timeutil import org_today
 from tests.browser.axe import assert_accessible
 from tests.delivered import a_delivered_project, a_won_client
@@ -32,8 +33,8 @@ def an_open_invoice(app) -> str:
             deal_value_minor=50_000,
         )
         today = org_today(s)
-        inv = billing.build_invoice(s, project.id, today)
-        billing.issue_invoice(s, inv.id, issue_date=today - timedelta(days=20))
+        inv = billing.build_invoice(s, SYSTEM, project.id, today)
+        billing.issue_invoice(s, SYSTEM, inv.id, issue_date=today - timedelta(days=20))
         s.commit()
         return client.name
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 from l2c_app.billing.unbilled_totals import unbilled_figures, unbilled_totals
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.timeutil import org_today
 from l2c_app.insights import forecast as fc
 from l2c_app.insights import ledger, service
@@ -80,7 +81,7 @@ def test_the_oldest_unbilled_time_from_the_unbilled_pass_equals_the_ledgers_quer
     billed.time(90, day=today - timedelta(days=90))
     from l2c_app.billing import service as billing
 
-    billing.build_invoice(s, billed.pid, today)
+    billing.build_invoice(s, SYSTEM, billed.pid, today)
     s.commit()
     for up_to in (today, today - timedelta(days=20), today - timedelta(days=100)):
         figures = unbilled_figures(s, None, up_to)

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.billing import service as billing
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.timeutil import org_today
 from l2c_app.projects.models import ChangeOrder
 from tests.delivered import a_delivered_project, a_won_client
@@ -35,8 +36,8 @@ def a_late_invoice(app) -> tuple[int, str, str]:
             deal_value_minor=50_000,
         )
         today = org_today(s)  # the organisation's today (Paris), which Insights counts from
-        inv = billing.build_invoice(s, project.id, today)
-        inv = billing.issue_invoice(s, inv.id, issue_date=today - timedelta(days=400))
+        inv = billing.build_invoice(s, SYSTEM, project.id, today)
+        inv = billing.issue_invoice(s, SYSTEM, inv.id, issue_date=today - timedelta(days=400))
         # Work approved since, not billed yet: the project shows under Unbilled work.
         s.add(
             ChangeOrder(

@@ -80,8 +80,8 @@ def _contract(s: Session, w: World, quote: Quote | None, status: str) -> Contrac
 
 
 def _issued(s: Session, w: World, issue_date: date, project_id: int | None = None) -> Invoice:
-    inv = billing.build_invoice(s, project_id or w.pid, TODAY)
-    return billing.issue_invoice(s, inv.id, SYSTEM, issue_date=issue_date)
+    inv = billing.build_invoice(s, SYSTEM, project_id or w.pid, TODAY)
+    return billing.issue_invoice(s, SYSTEM, inv.id, issue_date=issue_date)
 
 
 # --- 1. leads ---------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_unbilled_work_is_billings_own_figure_and_stops_once_invoiced(session, w
     ]
 
     # Invoicing the work removes it from the leak, even while the invoice is still a draft.
-    inv = billing.build_invoice(s, world.pid, TODAY)
+    inv = billing.build_invoice(s, SYSTEM, world.pid, TODAY)
     s.commit()
     assert service.unbilled_work(s, TODAY)["totals"] == {}
 
@@ -209,7 +209,7 @@ def test_unbilled_work_is_billings_own_figure_and_stops_once_invoiced(session, w
     assert service.unbilled_work(s, TODAY)["totals"] == {"EUR": 12_345}
 
     # Voiding the invoice releases its sources: they are unbilled again.
-    billing.void_invoice(s, inv.id, SYSTEM, "wrong client")
+    billing.void_invoice(s, SYSTEM, inv.id, "wrong client")
     s.commit()
     assert service.unbilled_work(s, TODAY)["totals"] == {"EUR": expected + 12_345}
 
@@ -250,12 +250,12 @@ def test_overdue_invoices_until_paid(session, world):
     assert over["rows"][0]["href"] == f"/invoices/{late.id}" and over["rows"][0]["number"] == late.number
     assert current.id not in {r["id"] for r in over["rows"]}
 
-    billing.record_manual_payment(s, late.id, SYSTEM, amount_minor=50_000, method="bank_transfer")
+    billing.record_manual_payment(s, SYSTEM, late.id, amount_minor=50_000, method="bank_transfer")
     s.commit()
     over = service.overdue_invoices(s, TODAY)
     assert over["count"] == 1 and over["open"] == {"EUR": late.total_minor - 50_000}  # partially paid: still late
 
-    billing.record_manual_payment(s, late.id, SYSTEM, amount_minor=late.total_minor - 50_000, method="bank_transfer")
+    billing.record_manual_payment(s, SYSTEM, late.id, amount_minor=late.total_minor - 50_000, method="bank_transfer")
     s.commit()
     s.refresh(late)
     assert late.status == "paid"
@@ -266,18 +266,18 @@ def test_overdue_invoices_until_paid(session, world):
 def test_drafts_never_issued(session, world):
     s = session
     world.time(60)
-    old = billing.build_invoice(s, world.pid, TODAY)
+    old = billing.build_invoice(s, SYSTEM, world.pid, TODAY)
     old.created_at = utcnow() - timedelta(days=9)
     s.add(old)
     world.milestone(10_000)
-    billing.build_invoice(s, world.pid, TODAY)  # made today: not forgotten yet
+    billing.build_invoice(s, SYSTEM, world.pid, TODAY)  # made today: not forgotten yet
     s.commit()
 
     drafts = service.stale_drafts(s)
     assert drafts["count"] == 1 and drafts["rows"][0]["href"] == f"/invoices/{old.id}"
     assert drafts["rows"][0]["days"] == 9 and drafts["totals"] == {"EUR": old.total_minor}
 
-    billing.issue_invoice(s, old.id)
+    billing.issue_invoice(s, SYSTEM, old.id)
     s.commit()
     assert service.stale_drafts(s)["count"] == 0
 
@@ -295,7 +295,7 @@ def test_unmatched_payments_until_matched(session, world):
     s.commit()
 
     assert service.unmatched_payments(s) == {"count": 1, "totals": {"EUR": 11_400}, "href": "/payments"}
-    billing.match_payment(s, stray.id, inv.id)
+    billing.match_payment(s, SYSTEM, stray.id, inv.id)
     s.commit()
     assert service.unmatched_payments(s)["count"] == 0
 
@@ -330,9 +330,14 @@ def test_cycle_figures(session, world):
     inv = _issued(s, world, TODAY)
     world.milestone(10_000)
     old = _issued(s, world, TODAY - timedelta(days=70))  # another month
-    pay = billing.record_manual_payment(s, inv.id, SYSTEM, amount_minor=40_000, method="bank_transfer")
+    pay = billing.record_manual_payment(s, SYSTEM, inv.id, amount_minor=40_000, method="bank_transfer")
     billing.record_manual_payment(
-        s, old.id, SYSTEM, amount_minor=5_000, method="check", received_on=TODAY - timedelta(days=70)
+        s,
+        SYSTEM,
+        old.id,
+        amount_minor=5_000,
+        method="check",
+        received_on=TODAY - timedelta(days=70),
     )
     s.add(Payment(amount_minor=1_000, currency="USD", method="stripe", status="succeeded"))  # Stripe: no received_on
     s.add(Refund(payment_id=pay.id, amount_minor=2_000))

@@ -67,12 +67,12 @@ def leaky(session) -> dict:
 
     late = w.another_project("Late client")
     late.time(600, day=today - timedelta(days=50))  # 10 h x €95 = €950.00 + 20 % VAT = €1,140.00
-    inv = billing.build_invoice(s, late.pid, today)
-    inv = billing.issue_invoice(s, inv.id, SYSTEM, issue_date=today - timedelta(days=40))  # net 30: due 10 days ago
+    inv = billing.build_invoice(s, SYSTEM, late.pid, today)
+    inv = billing.issue_invoice(s, SYSTEM, inv.id, issue_date=today - timedelta(days=40))  # net 30: due 10 days ago
 
     drafty = w.another_project("Drafty")
     drafty.change_order(10_000)  # no tax: a €100.00 draft
-    draft = billing.build_invoice(s, drafty.pid, today)
+    draft = billing.build_invoice(s, SYSTEM, drafty.pid, today)
     draft.created_at = utcnow() - timedelta(days=9)
     s.add(draft)
     s.add(Payment(amount_minor=11_400, currency="EUR", method="bank_transfer", received_on=today - timedelta(days=3)))
@@ -121,8 +121,8 @@ def test_each_leak_has_its_money_age_and_action(session, leaky):
 
 def test_fixing_a_leak_clears_its_money_and_age(session, leaky):
     s = session
-    billing.record_manual_payment(s, leaky["invoice"].id, SYSTEM, amount_minor=114_000, method="bank_transfer")
-    billing.issue_invoice(s, leaky["draft"].id)
+    billing.record_manual_payment(s, SYSTEM, leaky["invoice"].id, amount_minor=114_000, method="bank_transfer")
+    billing.issue_invoice(s, SYSTEM, leaky["draft"].id)
     s.commit()
     got = by_key(s)
     assert (got["overdue"]["count"], got["overdue"]["money"], got["overdue"]["age_days"]) == (0, {}, None)

@@ -40,8 +40,8 @@ def world(session) -> World:
     cost_rates.set_cost_rate(session, actor, w.user.id, date(2026, 3, 10), 6_000, "EUR")
     w.time(600, day=date(2026, 3, 2))
     w.time(600, day=date(2026, 3, 3))
-    inv = billing.build_invoice(session, w.pid, date(2026, 3, 5))
-    billing.issue_invoice(session, inv.id, SYSTEM, issue_date=date(2026, 3, 6))
+    inv = billing.build_invoice(session, SYSTEM, w.pid, date(2026, 3, 5))
+    billing.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 3, 6))
     w.time(300, day=date(2026, 3, 11))
     w.time(60, day=date(2026, 3, 12), billable=False)
     expenses.add_expense(
@@ -91,8 +91,8 @@ def test_the_second_cost_rate_applies_from_its_day_on(session, world):
 
 
 def test_billing_the_rest_moves_unbilled_into_billed_and_keeps_the_margin(session, world):
-    inv = billing.build_invoice(session, world.pid, date(2026, 3, 31))
-    billing.issue_invoice(session, inv.id, SYSTEM, issue_date=date(2026, 3, 31))
+    inv = billing.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
+    billing.issue_invoice(session, SYSTEM, inv.id, issue_date=date(2026, 3, 31))
     session.commit()
     (row,) = margin.margin(session, *MARCH)
     assert (row.billed_minor, row.unbilled_minor, row.margin_minor) == (249_000, 0, 99_000)
@@ -127,7 +127,7 @@ def test_a_billed_expense_cannot_be_deleted_an_unbilled_one_can(session, world):
     rows = expenses.list_expenses(session, world.pid)
     lunch = next(r for r in rows if r["description"] == "Team lunch")
     hotel = next(r for r in rows if r["description"] == "Hotel")
-    billing.build_invoice(session, world.pid, date(2026, 3, 31))
+    billing.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
     with pytest.raises(DomainError) as err:
         expenses.delete_expense(session, SYSTEM, hotel["id"])
     assert err.value.kind == "conflict"

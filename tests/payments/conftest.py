@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from l2c_app.core.audit import SYSTEM
 from l2c_app.outbox.worker import deliver_outbox
 from tests.billing.factory import World
 from tests.payments.stripe_standin import StripeStandIn
@@ -56,8 +57,8 @@ def issued_invoice(session, world, amount: int = 10000):
     from l2c_app.billing import service
 
     world.change_order(amount)
-    inv = service.build_invoice(session, world.pid, date(2026, 3, 31))
-    service.issue_invoice(session, inv.id)
+    inv = service.build_invoice(session, SYSTEM, world.pid, date(2026, 3, 31))
+    service.issue_invoice(session, SYSTEM, inv.id)
     session.commit()
     return inv
 
@@ -66,7 +67,7 @@ def send(session, inv) -> str:
     """Send the invoice (creating its payment link); the link's id."""
     from l2c_app.billing.sending import send_invoice
 
-    send_invoice(session, inv.id)
+    send_invoice(session, SYSTEM, inv.id)
     session.commit()
     deliver_outbox()  # the link is an outbox effect, made by the worker after commit
     return reload(session, inv).payment_link_url.rsplit("/", 1)[1]

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from l2c_app import jobs
 from l2c_app.billing.views import invoice_detail
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.models import AuditLog, WebhookEvent
 from l2c_app.payments.fees import heal_fees, payout_rows
 from l2c_app.payments.models import Payment, Payout
@@ -162,8 +163,8 @@ def test_payments_without_stripe_have_no_fee(session, world):
     inv = issued_invoice(session, world, 10000)
     service.record_manual_payment(
         session,
+        SYSTEM,
         inv.id,
-        service.SYSTEM,
         amount_minor=10000,
         method="bank_transfer",
         received_on=datetime(2026, 4, 1, tzinfo=UTC).date(),

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 import l2c_app.models  # noqa: F401  (every table, for the foreign keys)
 from l2c_app.billing import service as billing
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.timeutil import org_today
 from tests.delivered import a_delivered_project, a_won_client
 
@@ -24,8 +25,8 @@ def an_issued_invoice_of_six_hours(app) -> int:
         project = a_delivered_project(
             s, client, "Northwind shop", role="Developer", rate_minor=17500, entries=3, minutes=120
         )
-        inv = billing.build_invoice(s, project.id, org_today(s))
-        billing.issue_invoice(s, inv.id)
+        inv = billing.build_invoice(s, SYSTEM, project.id, org_today(s))
+        billing.issue_invoice(s, SYSTEM, inv.id)
         s.commit()
         return inv.id
 

@@ -64,7 +64,7 @@ def test_a_hanging_mail_server_blocks_no_webhook_and_no_write(session, world, st
     inv = issued_invoice(session, world, 10000)
     worker = Worker(sweep_s=0.5).start()
     try:
-        out = send_invoice(session, inv.id)
+        out = send_invoice(session, SYSTEM, inv.id)
         session.commit()
         assert out["delivery"] == "queued"
         # The worker takes the e-mail within a second of the commit and the server hangs.
@@ -119,7 +119,7 @@ def quick_smtp(db_url, monkeypatch):
 
 def test_a_rolled_back_send_leaves_no_row_and_sends_nothing(session, world, quick_smtp):
     inv = issued_invoice(session, world, 10000)
-    send_invoice(session, inv.id)
+    send_invoice(session, SYSTEM, inv.id)
     assert session.exec(select(OutboxEffect)).first() is not None  # written in the transaction ...
     session.rollback()  # ... and gone with it
     assert session.exec(select(OutboxEffect)).first() is None
@@ -129,7 +129,7 @@ def test_a_rolled_back_send_leaves_no_row_and_sends_nothing(session, world, quic
 
 def test_a_crash_after_commit_delivers_on_restart_once(session, world, quick_smtp):
     inv = issued_invoice(session, world, 10000)
-    send_invoice(session, inv.id)
+    send_invoice(session, SYSTEM, inv.id)
     session.commit()  # the process dies here: no worker ran
     assert quick_smtp.messages == []
     worker = Worker(sweep_s=0.2).start()  # the restarted server's worker sweeps at start
@@ -151,7 +151,7 @@ def test_a_crash_while_sending_is_taken_again_after_the_lease(session, world, qu
     from l2c_app.outbox.service import claim
 
     inv = issued_invoice(session, world, 10000)
-    send_invoice(session, inv.id)
+    send_invoice(session, SYSTEM, inv.id)
     session.commit()
     (effect,) = claim(session)
     assert effect.status == "sending" and effect.attempts == 1

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from l2c_app.billing import payment_links, service
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.models import OutboxMessage, WebhookEvent
 from l2c_app.payments.models import ClientCredit, Dispute, Payment, Refund
 from l2c_app.payments.webhooks import stripe_sync
@@ -81,7 +82,12 @@ def test_two_partial_payments_new_link_replaces_old(session, world, standin):
     inv = issued_invoice(session, world, 10000)
     first = send(session, inv)
     service.record_manual_payment(
-        session, inv.id, service.SYSTEM, amount_minor=4000, method="bank_transfer", reference="TRF-1"
+        session,
+        SYSTEM,
+        inv.id,
+        amount_minor=4000,
+        method="bank_transfer",
+        reference="TRF-1",
     )
     session.commit()
     second = send(session, reload(session, inv))
@@ -216,7 +222,7 @@ def test_unmatched_payment_is_kept_and_matched_by_hand(session, world, standin):
     standin.pay(link["id"])
     (pay,) = payments(session)
     assert pay.invoice_id is None and pay.status == "succeeded"
-    service.match_payment(session, pay.id, inv.id)
+    service.match_payment(session, SYSTEM, pay.id, inv.id)
     session.commit()
     assert reload(session, inv).status == "paid"
 

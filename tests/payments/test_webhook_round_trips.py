@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from l2c_app.billing import service as billing
 from l2c_app.billing.models import Invoice
+from l2c_app.core.audit import SYSTEM
 from l2c_app.core.db import engine_for
 from l2c_app.core.models import WebhookEvent
 from l2c_app.payments import webhook_writes
@@ -127,8 +128,8 @@ def test_the_folded_lock_reads_the_deals_the_lookup_reads(session, world):
     session.commit()
     from datetime import date
 
-    two = billing.build_client_invoice(session, world.account.id, [world.pid, app.pid], date(2026, 3, 31))
-    three = billing.build_client_invoice(session, world.account.id, [shop.pid], date(2026, 3, 31))
+    two = billing.build_client_invoice(session, SYSTEM, world.account.id, [world.pid, app.pid], date(2026, 3, 31))
+    three = billing.build_client_invoice(session, SYSTEM, world.account.id, [shop.pid], date(2026, 3, 31))
     session.flush()
     for inv, expected_known in ((own, True), (two, True)):
         row = webhook_writes.lock_invoice_for_event(session, inv.id)
