@@ -8,7 +8,6 @@ timeline event. Money is integer minor units plus `currency`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session, select
@@ -24,25 +23,6 @@ from l2c_app.pipeline.api_models import AccountOut, AccountPatch, DealIn, DealLi
 from l2c_app.pipeline.models import Deal
 
 router = APIRouter(tags=["deals"], route_class=FieldErrorRoute)
-
-
-def deal_json(deal: Deal) -> dict[str, Any]:
-    """Kept for other stages that imported it; the full shape is `service.deal_json`."""
-    return {
-        "id": deal.id,
-        "title": deal.title,
-        "account_id": deal.account_id,
-        "contact_id": deal.contact_id,
-        "stage_id": deal.stage_id,
-        "status": deal.status,
-        "value": deal.value_minor,
-        "currency": deal.currency,
-        "probability": deal.probability,
-        "owner_id": deal.owner_id,
-        "lead_id": deal.lead_id,
-        "expected_close": deal.expected_close.isoformat() if deal.expected_close else None,
-        "created_at": deal.created_at.isoformat(),
-    }
 
 
 @router.get("/api/v1/stages", response_model=StageList)
