@@ -54,6 +54,11 @@ def card_ids(col: dict) -> list[str]:
     return [str(c["id"]) for c in col["cards"]]
 
 
+def client_columns(board: list[dict]) -> list[dict]:
+    """The board's columns as the browser gets them: header figures and the cards' ids, no cards."""
+    return [{**{k: v for k, v in col.items() if k != "cards"}, "ids": card_ids(col)} for col in board]
+
+
 def card_buckets(board: list[dict]) -> list[dict[str, dict]]:
     """The board's cards as the browser gets them: CARD_BUCKETS dicts, deal id -> shown fields."""
     buckets: list[dict[str, dict]] = [{} for _ in range(CARD_BUCKETS)]
@@ -114,7 +119,7 @@ class BoardState(AuthState):
         """Keep `board` and set the vars the browser sees; a var left equal is not sent again (the
         mover's own follow task hears its move too)."""
         self._board = board
-        columns = [{**{k: v for k, v in col.items() if k != "cards"}, "ids": card_ids(col)} for col in board]
+        columns = client_columns(board)
         if columns != self.columns:
             self.columns = columns
         for n, bucket in enumerate(card_buckets(board)):
@@ -134,23 +139,16 @@ class BoardState(AuthState):
         return True
 
     async def _reload(self):
-        board = await run_db(
-            svc.board,
-            int(self.owner) if self.owner not in (ALL, "") else None,
-            _date(self.close_from),
-            _date(self.close_to),
-            self.org_timezone,
-            self.per_column,
-        )
+        board, self.version = await run_db(_read_board, *self._filters(), self.per_column)
         self._show(board)
-        self.version = await run_db(svc.board_version)
 
     @rx.event
     @guard("pipeline")
     async def load(self):
-        self.team = await run_db(svc.team_options)
-        self.stages = [s for s in await run_db(svc.stages_json) if s["kind"] == "open"]
-        await self._reload()
+        # One transaction (one thread hop) for the page's reads: they were four in a row.
+        team, stages, board, self.version = await run_db(_read_page, *self._filters(), self.per_column)
+        self.team, self.stages = team, [s for s in stages if s["kind"] == "open"]
+        self._show(board)
         return BoardState.follow
 
     @rx.event(background=True)
@@ -275,6 +273,14 @@ class BoardState(AuthState):
 
 _act = board_events.act_and_read
 FOLLOW_STALE_S = 60.0  # the follow task wakes every 20 s (board_follow.WAKE_S); older than this, it is gone
+
+
+def _read_board(session, owner_id, close_from, close_to, tz, per_column) -> tuple[list[dict], str]:
+    return svc.board(session, owner_id, close_from, close_to, tz, per_column), svc.board_version(session)
+
+
+def _read_page(session, *filters) -> tuple[list[dict], list[dict], list[dict], str]:
+    return (svc.team_options(session), svc.stages_json(session), *_read_board(session, *filters))
 
 
 def _move(session, actor: Actor, deal_id: int, stage_id: int) -> None:
