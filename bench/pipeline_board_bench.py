@@ -84,6 +84,12 @@ def main() -> None:
         f"board with {sum(c['count'] for c in cols)} open deals: median {statistics.median(times):.0f} ms, "
         f"best {min(times):.0f} ms (query + card data + column figures), {len(payload) / 1024:.0f} KiB of state"
     )
+    from l2c_app.pipeline.state import PER_COLUMN, card_buckets, client_columns
+
+    with session_scope() as s:
+        shown = svc.board(s, per_column=PER_COLUMN)
+    sent = len(json.dumps(client_columns(shown))) + len(json.dumps(card_buckets(shown)))
+    print(f"what the browser gets on load ({PER_COLUMN} cards per column): {sent / 1024:.1f} KiB (columns + cards)")
     with session_scope() as s:
         start = time.perf_counter()
         for _ in range(100):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 from reflex_base.event import no_args_event_spec
+from reflex_base.vars.base import VarData
 
 from l2c_app.clients.pages import board_new_deal
-from l2c_app.pipeline.state import ALL, BoardState
+from l2c_app.pipeline.state import ALL, CARD_BUCKETS, BoardState
 from l2c_app.ui.layout import app_page, empty_state, field_label
 
 BOARD_POLL_MS = 15000  # the fallback: changes are pushed (board_follow.py); the poll catches what was not
@@ -48,7 +49,7 @@ def move_menu(card: rx.Var, stages: rx.Var) -> rx.Component:
 @rx.memo
 def deal_card(card: rx.Var[dict], stages: rx.Var[list[dict]], rest: rx.RestProp) -> rx.Component:
     """One card, a React memo of its own: it reads no state var, only its props (the card and
-    the stages of its menu). The client keeps an unchanged card's object (BoardState.cards is
+    the stages of its menu). The client keeps an unchanged card's object (the cards_<n> buckets are
     keyed by deal id), so a move re-renders the moved card, not all of them."""
     return DragDiv.create(
         rx.card(
@@ -108,6 +109,15 @@ def deal_card(card: rx.Var[dict], stages: rx.Var[list[dict]], rest: rx.RestProp)
     )
 
 
+def card_of(deal_id: rx.Var) -> rx.Var:
+    """The card of `deal_id` (a string) from its bucket, `BoardState.cards_<id % CARD_BUCKETS>`."""
+    buckets = rx.Var.create([getattr(BoardState, f"cards_{n}") for n in range(CARD_BUCKETS)])
+    return rx.Var(
+        f"{buckets}[Number({deal_id}) % {CARD_BUCKETS}][{deal_id}]",
+        _var_data=VarData.merge(buckets._get_all_var_data(), deal_id._get_all_var_data()),
+    ).to(dict)
+
+
 def column(col: rx.Var) -> rx.Component:
     return DragDiv.create(
         rx.vstack(
@@ -122,7 +132,7 @@ def column(col: rx.Var) -> rx.Component:
             rx.foreach(
                 col["ids"].to(list[str]),
                 # keyed by deal id (not by position): a move re-mounts one card
-                lambda i: deal_card(card=BoardState.cards[i], stages=BoardState.stages, key=i),
+                lambda i: deal_card(card=card_of(i), stages=BoardState.stages, key=i),
             ),
             rx.cond(
                 col["more"].to(int) > 0,

@@ -41,17 +41,56 @@ PER_COLUMN = 25
 SHOW_MORE = 100
 
 
+# The cards reach the browser in CARD_BUCKETS vars, a card in `cards_<deal id % CARD_BUCKETS>`:
+# Reflex sends a changed var whole, so a move re-sends the moved card's bucket (about 1/16 of
+# the cards on screen, ~1 KiB), not every card (~20 KiB with 100 cards on screen).
+CARD_BUCKETS = 16
+# What a card shows (board_page.deal_card); the rest of the server's card (`entered`, which
+# orders a patched column, and `close`) stays in `_board`.
+CARD_FIELDS = ("id", "title", "account", "owner", "value", "age", "next")
+
+
 def card_ids(col: dict) -> list[str]:
     return [str(c["id"]) for c in col["cards"]]
 
 
+def client_columns(board: list[dict]) -> list[dict]:
+    """The board's columns as the browser gets them: header figures and the cards' ids, no cards."""
+    return [{**{k: v for k, v in col.items() if k != "cards"}, "ids": card_ids(col)} for col in board]
+
+
+def card_buckets(board: list[dict]) -> list[dict[str, dict]]:
+    """The board's cards as the browser gets them: CARD_BUCKETS dicts, deal id -> shown fields."""
+    buckets: list[dict[str, dict]] = [{} for _ in range(CARD_BUCKETS)]
+    for col in board:
+        for c in col["cards"]:
+            buckets[int(c["id"]) % CARD_BUCKETS][str(c["id"])] = {k: c[k] for k in CARD_FIELDS}
+    return buckets
+
+
 class BoardState(AuthState):
     # What the browser gets: the columns (header figures and `ids`, their cards' deal ids in
-    # order) apart from the cards (deal id -> card). The client keeps an unchanged card's object
-    # when a delta arrives (it compares objects by key, arrays by position), so a move re-renders
-    # the moved card and not every card behind it in both columns (board_page.deal_card).
+    # order) apart from the cards (deal id -> card, in CARD_BUCKETS vars by deal id). The client
+    # keeps an unchanged card's object when a delta arrives (it compares objects by key, arrays
+    # by position), so a move re-renders the moved card and not every card behind it in both
+    # columns (board_page.deal_card), and only the moved card's bucket is sent.
     columns: list[dict] = []
-    cards: dict[str, dict] = {}
+    cards_0: dict[str, dict] = {}
+    cards_1: dict[str, dict] = {}
+    cards_2: dict[str, dict] = {}
+    cards_3: dict[str, dict] = {}
+    cards_4: dict[str, dict] = {}
+    cards_5: dict[str, dict] = {}
+    cards_6: dict[str, dict] = {}
+    cards_7: dict[str, dict] = {}
+    cards_8: dict[str, dict] = {}
+    cards_9: dict[str, dict] = {}
+    cards_10: dict[str, dict] = {}
+    cards_11: dict[str, dict] = {}
+    cards_12: dict[str, dict] = {}
+    cards_13: dict[str, dict] = {}
+    cards_14: dict[str, dict] = {}
+    cards_15: dict[str, dict] = {}
     _board: list[dict] = []  # the columns with their cards: what board_events.patch_columns patches
     stages: list[dict] = []  # open stages, for the "Move to" menu
     team: list[dict] = []
@@ -80,12 +119,16 @@ class BoardState(AuthState):
         """Keep `board` and set the vars the browser sees; a var left equal is not sent again (the
         mover's own follow task hears its move too)."""
         self._board = board
-        columns = [{**{k: v for k, v in col.items() if k != "cards"}, "ids": card_ids(col)} for col in board]
-        cards = {str(c["id"]): c for col in board for c in col["cards"]}
+        columns = client_columns(board)
         if columns != self.columns:
             self.columns = columns
-        if cards != self.cards:
-            self.cards = cards
+        for n, bucket in enumerate(card_buckets(board)):
+            if bucket != getattr(self, f"cards_{n}"):
+                setattr(self, f"cards_{n}", bucket)
+
+    def shown_cards(self) -> dict[str, dict]:
+        """Every card the browser holds, deal id -> card (the buckets merged)."""
+        return {k: v for n in range(CARD_BUCKETS) for k, v in getattr(self, f"cards_{n}").items()}
 
     def _apply(self, change: dict) -> bool:
         """Patch the changed cards in (board_events.patch_columns); False when a reload is needed."""
@@ -96,23 +139,16 @@ class BoardState(AuthState):
         return True
 
     async def _reload(self):
-        board = await run_db(
-            svc.board,
-            int(self.owner) if self.owner not in (ALL, "") else None,
-            _date(self.close_from),
-            _date(self.close_to),
-            self.org_timezone,
-            self.per_column,
-        )
+        board, self.version = await run_db(_read_board, *self._filters(), self.per_column)
         self._show(board)
-        self.version = await run_db(svc.board_version)
 
     @rx.event
     @guard("pipeline")
     async def load(self):
-        self.team = await run_db(svc.team_options)
-        self.stages = [s for s in await run_db(svc.stages_json) if s["kind"] == "open"]
-        await self._reload()
+        # One transaction (one thread hop) for the page's reads: they were four in a row.
+        team, stages, board, self.version = await run_db(_read_page, *self._filters(), self.per_column)
+        self.team, self.stages = team, [s for s in stages if s["kind"] == "open"]
+        self._show(board)
         return BoardState.follow
 
     @rx.event(background=True)
@@ -237,6 +273,14 @@ class BoardState(AuthState):
 
 _act = board_events.act_and_read
 FOLLOW_STALE_S = 60.0  # the follow task wakes every 20 s (board_follow.WAKE_S); older than this, it is gone
+
+
+def _read_board(session, owner_id, close_from, close_to, tz, per_column) -> tuple[list[dict], str]:
+    return svc.board(session, owner_id, close_from, close_to, tz, per_column), svc.board_version(session)
+
+
+def _read_page(session, *filters) -> tuple[list[dict], list[dict], list[dict], str]:
+    return (svc.team_options(session), svc.stages_json(session), *_read_board(session, *filters))
 
 
 def _move(session, actor: Actor, deal_id: int, stage_id: int) -> None:

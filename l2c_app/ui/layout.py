@@ -57,12 +57,22 @@ class PageSpec:
 PAGES: list[PageSpec] = []
 
 
+def _own_module(wrapped: Callable, fn: Callable) -> None:
+    """Name the page's own module on its wrapper: Reflex compiles a page's auto-memoized parts
+    into `.web/app_components/<the page function's module>.jsx`. Without this every page's parts
+    land in one `ui/layout.jsx` that each page imports, so /pipeline downloaded and parsed the
+    insights charts (recharts), the markdown and upload libraries too (1.4 MB of JS)."""
+    wrapped.__module__ = fn.__module__
+
+
 def app_page(route: str, title: str, section: str, on_load: Any = None):
     """Register a signed-in page: shell around it, login and role checked on load."""
 
     def deco(fn: Callable[[], rx.Component]):
         def wrapped() -> rx.Component:
             return shell(fn(), title)
+
+        _own_module(wrapped, fn)
 
         loads = [AuthState.require(section)]
         if on_load is not None:
@@ -98,6 +108,7 @@ def public_page(route: str, title: str, on_load: Any = None, portal_link: bool =
                 return rx.el.main(fn(), portal_footer(), class_name="l2c-public", width="100%", id="main")
             return rx.el.main(fn(), class_name="l2c-public", width="100%", id="main")
 
+        _own_module(wrapped, fn)
         PAGES.append(PageSpec(route, title, wrapped, on_load, public=True))
         return fn
 
