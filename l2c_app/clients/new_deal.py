@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.clients.state import ClientState, NewDealState
-from l2c_app.clients.ui_kit import SELECT_STYLE
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import error_callout, field_label
 
 
@@ -19,12 +19,7 @@ def deal_form(on_submit, error, with_client: bool, clients=None, on_cancel=None)
                 [
                     rx.el.label(
                         rx.text("Client", size="2", weight="medium"),
-                        rx.el.select(
-                            rx.el.option("No client yet", value=""),
-                            rx.foreach(clients, lambda c: rx.el.option(c["name"], value=c["id"])),
-                            name="client_id",
-                            style=SELECT_STYLE,
-                        ),
+                        native_select([("", "No client yet")], name="client_id", dynamic=clients, width="100%"),
                         width="100%",
                     ),
                     field_label("Or a new client", rx.input(name="new_client", placeholder="New client's name")),
