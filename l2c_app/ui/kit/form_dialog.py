@@ -69,9 +69,9 @@ def form_dialog(
     max_width: str = "28em",
 ) -> rx.Component:
     """A controlled dialog (`open` a state var, `on_open_change` its setter) around one form.
-    `trigger`: the button that opens it (its on_click should open the dialog, or it is
-    wrapped in the dialog's trigger)."""
-    content: list[Any] = [rx.dialog.title(title)]
+    `title`: a text, a Var, or a tuple of them. `trigger`: the button that opens it (its
+    on_click opens the dialog, or it is wrapped in rx.dialog.trigger)."""
+    content: list[Any] = [rx.dialog.title(*title) if isinstance(title, tuple) else rx.dialog.title(title)]
     if description is not None:
         content.append(rx.dialog.description(description, size="2", color_scheme="gray"))
     content.append(
