@@ -22,7 +22,8 @@ def filter_item(control: rx.Component, min_width: str = "10em") -> rx.Component:
 
 def filter_bar(*items: rx.Component, **props: Any) -> rx.Component:
     """The row: wraps below the width of its items; ends aligned so labels sit on one line."""
-    props.setdefault("gap", "3")
+    # Radix Flex's own gap prop is `spacing`: a `gap="3"` would become the invalid CSS `gap: 3`.
+    props.setdefault("spacing", "3")
     props.setdefault("align", "end")
     props.setdefault("width", "100%")
     return rx.flex(*items, wrap="wrap", **props)
