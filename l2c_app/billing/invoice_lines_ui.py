@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.billing.state import InvoiceState
+from l2c_app.ui.kit import money_cell
 
 
 def line_table(lines, editable) -> rx.Component:
@@ -26,9 +27,9 @@ def line_table(lines, editable) -> rx.Component:
                         rx.table.cell(ln["description"]),
                         rx.table.cell(ln["quantity"], text_align="right"),
                         rx.table.cell(ln["unit"]),
-                        rx.table.cell(ln["unit_price"], text_align="right"),
-                        rx.table.cell(ln["tax"], text_align="right"),
-                        rx.table.cell(ln["amount"], text_align="right"),
+                        money_cell(ln["unit_price"]),
+                        money_cell(ln["tax"]),
+                        money_cell(ln["amount"]),
                         rx.table.cell(
                             rx.cond(
                                 editable,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.billing.state import InvoicesState
-from l2c_app.billing.ui_kit import SELECT_STYLE, status_badge
+from l2c_app.billing.ui_kit import invoice_badge
+from l2c_app.ui.kit import money_cell, native_select
 from l2c_app.ui.layout import error_callout, field_label
 
 
@@ -25,11 +26,11 @@ def invoice_table(rows) -> rx.Component:
                 lambda r: rx.table.row(
                     rx.table.cell(rx.link(r["number"], href=r["href"])),
                     rx.table.cell(r["client"]),
-                    rx.table.cell(status_badge(r)),
+                    rx.table.cell(invoice_badge(r)),
                     rx.table.cell(r["issue_date"]),
                     rx.table.cell(r["due_date"]),
-                    rx.table.cell(r["total"], text_align="right"),
-                    rx.table.cell(r["open"], text_align="right"),
+                    money_cell(r["total"]),
+                    money_cell(r["open"]),
                 ),
             )
         ),
@@ -82,12 +83,11 @@ def create_across_client() -> rx.Component:
             rx.hstack(
                 field_label(
                     "Client",
-                    rx.el.select(
-                        rx.el.option("Choose a client", value=""),
-                        rx.foreach(InvoicesState.clients, lambda c: rx.el.option(c["name"], value=c["id"])),
+                    native_select(
+                        [("", "Choose a client")],
+                        dynamic=InvoicesState.clients,
                         value=InvoicesState.client_id,
                         on_change=InvoicesState.pick_client,
-                        style=SELECT_STYLE,
                     ),
                 ),
                 field_label(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.billing.state import InvoiceState
-from l2c_app.billing.ui_kit import SELECT_STYLE
+from l2c_app.ui.kit import money_cell, native_select
 from l2c_app.ui.layout import error_callout, field_label
 
 
@@ -32,15 +32,16 @@ def payment_form() -> rx.Component:
                     ),
                     field_label(
                         "Method",
-                        rx.el.select(
-                            rx.el.option("Bank transfer", value="bank_transfer"),
-                            rx.el.option("Check", value="check"),
-                            rx.el.option("Cash", value="cash"),
-                            rx.el.option("Other", value="other"),
+                        native_select(
+                            [
+                                ("bank_transfer", "Bank transfer"),
+                                ("check", "Check"),
+                                ("cash", "Cash"),
+                                ("other", "Other"),
+                            ],
                             name="method",
                             value=InvoiceState.pay_method,
                             on_change=lambda v: InvoiceState.set_pay_field("method", v),
-                            style=SELECT_STYLE,
                         ),
                     ),
                     field_label(
@@ -134,9 +135,9 @@ def payments_table() -> rx.Component:
                         )
                     ),
                     rx.table.cell(p["reference"]),
-                    rx.table.cell(p["amount"], text_align="right"),
-                    rx.table.cell(p["fee"], text_align="right"),
-                    rx.table.cell(p["net"], text_align="right"),
+                    money_cell(p["amount"]),
+                    money_cell(p["fee"]),
+                    money_cell(p["net"]),
                     rx.table.cell(
                         rx.cond(
                             p["can_reverse"] != "",

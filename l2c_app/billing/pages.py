@@ -10,8 +10,9 @@ from l2c_app.billing.invoice_list_ui import create_across_client, invoice_table
 from l2c_app.billing.invoice_payments_ui import payment_form, payments_table, reverse_form
 from l2c_app.billing.printed_ui import bank_transfer_box, seller_block, tax_table
 from l2c_app.billing.state import BillingSettingsState, InvoicesState, InvoiceState, PublicInvoiceState
-from l2c_app.billing.ui_kit import SELECT_STYLE, status_badge
+from l2c_app.billing.ui_kit import invoice_badge
 from l2c_app.ui.composer import ComposerState, composer_dialog
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import app_page, empty_state, error_callout, field_label, public_page
 
 
@@ -25,22 +26,18 @@ def invoices_page() -> rx.Component:
             rx.box(
                 field_label(
                     "Show",
-                    rx.el.select(
-                        *[
-                            rx.el.option(label, value=value)
-                            for value, label in (
-                                ("all", "All"),
-                                ("draft", "Drafts"),
-                                ("sent", "Issued, unpaid"),
-                                ("partially_paid", "Partially paid"),
-                                ("paid", "Paid"),
-                                ("written_off", "Written off"),
-                                ("void", "Void"),
-                            )
+                    native_select(
+                        [
+                            ("all", "All"),
+                            ("draft", "Drafts"),
+                            ("sent", "Issued, unpaid"),
+                            ("partially_paid", "Partially paid"),
+                            ("paid", "Paid"),
+                            ("written_off", "Written off"),
+                            ("void", "Void"),
                         ],
                         value=InvoicesState.status_filter,
                         on_change=InvoicesState.set_filter,
-                        style=SELECT_STYLE,
                     ),
                 ),
                 width="14em",
@@ -84,7 +81,7 @@ def invoice_page() -> rx.Component:
                     ),
                     size="5",
                 ),
-                status_badge(inv),
+                invoice_badge(inv),
                 rx.spacer(),
                 rx.link(
                     rx.button(rx.icon("file-down", size=14), "Download PDF", variant="soft"),
@@ -220,7 +217,7 @@ def public_invoice_page() -> rx.Component:
                         ),
                     ),
                     rx.text(inv["org"], weight="bold", color=rx.color("accent", 11)),
-                    rx.hstack(rx.heading("Invoice ", inv["number"], size="6"), status_badge(inv), align="center"),
+                    rx.hstack(rx.heading("Invoice ", inv["number"], size="6"), invoice_badge(inv), align="center"),
                     rx.cond(
                         PublicInvoiceState.just_paid & (inv["status"] != "paid"),
                         rx.callout(
@@ -320,32 +317,26 @@ def billing_settings_page() -> rx.Component:
                 ),
                 field_label(
                     "Payment terms",
-                    rx.el.select(
-                        *[
-                            rx.el.option(label, value=value)
-                            for value, label in (
-                                ("due_on_receipt", "Due on receipt"),
-                                ("net_15", "Net 15"),
-                                ("net_30", "Net 30"),
-                                ("net_45", "Net 45"),
-                                ("net_60", "Net 60"),
-                            )
+                    native_select(
+                        [
+                            ("due_on_receipt", "Due on receipt"),
+                            ("net_15", "Net 15"),
+                            ("net_30", "Net 30"),
+                            ("net_45", "Net 45"),
+                            ("net_60", "Net 60"),
                         ],
                         name="invoice_terms",
                         default_value=v["invoice_terms"],
                         key=v["invoice_terms"],
-                        style=SELECT_STYLE,
                     ),
                 ),
                 field_label(
                     "Time on invoices",
-                    rx.el.select(
-                        rx.el.option("Grouped by role", value="no"),
-                        rx.el.option("One line per entry", value="yes"),
+                    native_select(
+                        [("no", "Grouped by role"), ("yes", "One line per entry")],
                         name="itemise_time",
                         default_value=v["itemise_time"],
                         key=v["itemise_time"],
-                        style=SELECT_STYLE,
                     ),
                 ),
                 field_label(

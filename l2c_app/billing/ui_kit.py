@@ -1,20 +1,12 @@
-"""What the billing pages share: the select style and an invoice's status badge."""
+"""What the billing pages share: an invoice's status badge (the state gives its colour and flags)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-SELECT_STYLE = {
-    "padding": "0.4em",
-    "border_radius": "var(--radius-2)",
-    "border": "1px solid var(--gray-a7)",
-    "background": "var(--color-surface)",
-}
+from l2c_app.ui import kit
 
 
-def status_badge(row) -> rx.Component:
-    return rx.hstack(
-        rx.badge(row["status_label"], color_scheme=row["color"]),
-        rx.cond(row["flags"] != "", rx.badge(row["flags"], color_scheme="orange", variant="outline")),
-        spacing="1",
-    )
+def invoice_badge(row) -> rx.Component:
+    """The invoice's status, and its flags ("overdue", "reminded") as a second badge."""
+    return kit.status_badge(row["status_label"], row["color"], flags=row["flags"])

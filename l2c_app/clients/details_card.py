@@ -6,7 +6,7 @@ import reflex as rx
 
 from l2c_app.billing.service import TERMS
 from l2c_app.clients.state import ClientState
-from l2c_app.clients.ui_kit import SELECT_STYLE
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import error_callout, field_label
 
 
@@ -53,12 +53,11 @@ def details_card() -> rx.Component:
                         rx.flex(
                             rx.el.label(
                                 rx.text("Payment terms", size="2", weight="medium"),
-                                rx.el.select(
-                                    rx.el.option("Organisation default", value=""),
-                                    *[rx.el.option(k.replace("_", " "), value=k) for k in TERMS],
+                                native_select(
+                                    [("", "Organisation default"), *[(k, k.replace("_", " ")) for k in TERMS]],
                                     name="payment_terms",
                                     default_value=d["payment_terms"],
-                                    style=SELECT_STYLE,
+                                    width="100%",
                                 ),
                                 width="100%",
                             ),
@@ -70,12 +69,12 @@ def details_card() -> rx.Component:
                             ),
                             rx.el.label(
                                 rx.text("Owner", size="2", weight="medium"),
-                                rx.el.select(
-                                    rx.el.option("Nobody", value=""),
-                                    rx.foreach(ClientState.owners, lambda o: rx.el.option(o["name"], value=o["id"])),
+                                native_select(
+                                    [("", "Nobody")],
                                     name="owner_id",
+                                    dynamic=ClientState.owners,
                                     default_value=d["owner_id"],
-                                    style=SELECT_STYLE,
+                                    width="100%",
                                 ),
                                 width="100%",
                             ),

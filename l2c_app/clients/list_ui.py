@@ -5,47 +5,29 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.clients.state import ClientsListState
-from l2c_app.clients.ui_kit import SELECT_STYLE
-from l2c_app.ui.layout import field_label
+from l2c_app.ui.kit import filter_bar, filter_item, money_cell, native_select, search_input
 
 
 def client_filters() -> rx.Component:
     return rx.form(
-        rx.flex(
-            rx.box(
-                field_label(
-                    "Search clients",
-                    rx.input(name="q", placeholder="Name, domain or contact", default_value=ClientsListState.q),
-                ),
-                min_width="14em",
-                flex="2",
-            ),
-            rx.box(
+        filter_bar(
+            search_input("Search clients", placeholder="Name, domain or contact", default_value=ClientsListState.q),
+            filter_item(
                 rx.el.label(
                     rx.text("Owner", size="2", weight="medium"),
-                    rx.el.select(
-                        rx.el.option("Anyone", value=""),
-                        rx.foreach(ClientsListState.owners, lambda o: rx.el.option(o["name"], value=o["id"])),
-                        name="owner",
-                        style=SELECT_STYLE,
-                    ),
+                    native_select([("", "Anyone")], name="owner", dynamic=ClientsListState.owners, width="100%"),
                 ),
-                min_width="10em",
-                flex="1",
             ),
-            rx.box(
+            filter_item(
                 rx.el.label(
                     rx.text("Sort by", size="2", weight="medium"),
-                    rx.el.select(
-                        rx.el.option("Name", value="name"),
-                        rx.el.option("Newest", value="newest"),
-                        rx.el.option("Open balance", value="open_balance"),
+                    native_select(
+                        [("name", "Name"), ("newest", "Newest"), ("open_balance", "Open balance")],
                         name="sort",
-                        style=SELECT_STYLE,
+                        width="100%",
                     ),
                 ),
                 min_width="9em",
-                flex="1",
             ),
             rx.vstack(
                 rx.el.label(
@@ -66,10 +48,6 @@ def client_filters() -> rx.Component:
                 min_width="13em",
             ),
             rx.button("Apply filters", type="submit"),
-            gap="3",
-            wrap="wrap",
-            align="end",
-            width="100%",
         ),
         on_submit=ClientsListState.apply,
         reset_on_submit=False,
@@ -87,11 +65,7 @@ def client_row(r) -> rx.Component:
             )
         ),
         rx.table.cell(r["owner"], class_name="l2c-hide-sm"),
-        rx.table.cell(r["open"], text_align="right", white_space="nowrap"),
-        rx.table.cell(
-            rx.cond(r["overdue"] != "", rx.text(r["overdue"], color_scheme="red"), ""),
-            text_align="right",
-            white_space="nowrap",
-        ),
+        money_cell(r["open"]),
+        money_cell(rx.cond(r["overdue"] != "", rx.text(r["overdue"], color_scheme="red"), "")),
         rx.table.cell(rx.cond(r["active"] != "", rx.badge("active"), ""), class_name="l2c-hide-sm"),
     )

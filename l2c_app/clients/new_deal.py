@@ -1,62 +1,39 @@
-""" "New deal" for a client: the form, on the client page and on the pipeline board."""
+""" "New deal" for a client: the form dialog, on the client page and on the pipeline board."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from l2c_app.clients.state import ClientState, NewDealState
-from l2c_app.clients.ui_kit import SELECT_STYLE
-from l2c_app.ui.layout import error_callout, field_label
+from l2c_app.ui import kit
 
 
-def deal_form(on_submit, error, with_client: bool, clients=None, on_cancel=None) -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            error_callout(error),
-            field_label("Deal title", rx.input(name="title", required=True, placeholder="e.g. Website relaunch")),
-            field_label("Value excl. tax", rx.input(name="value", placeholder="e.g. 12000", input_mode="decimal")),
-            *(
-                [
-                    rx.el.label(
-                        rx.text("Client", size="2", weight="medium"),
-                        rx.el.select(
-                            rx.el.option("No client yet", value=""),
-                            rx.foreach(clients, lambda c: rx.el.option(c["name"], value=c["id"])),
-                            name="client_id",
-                            style=SELECT_STYLE,
-                        ),
-                        width="100%",
-                    ),
-                    field_label("Or a new client", rx.input(name="new_client", placeholder="New client's name")),
-                ]
-                if with_client
-                else []
-            ),
-            rx.hstack(
-                rx.dialog.close(
-                    rx.button("Cancel", type="button", variant="soft", color_scheme="gray", on_click=on_cancel)
-                ),
-                rx.button("Create deal", type="submit"),
-                justify="end",
+def deal_fields(with_client: bool, clients=None) -> list[rx.Component]:
+    fields = [
+        kit.field("Deal title", rx.input(name="title", required=True, placeholder="e.g. Website relaunch")),
+        kit.field("Value excl. tax", rx.input(name="value", placeholder="e.g. 12000", input_mode="decimal")),
+    ]
+    if with_client:
+        fields += [
+            rx.el.label(
+                rx.text("Client", size="2", weight="medium"),
+                kit.native_select([("", "No client yet")], name="client_id", dynamic=clients, width="100%"),
                 width="100%",
             ),
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=on_submit,
-        reset_on_submit=False,
-        width="100%",
-    )
+            kit.field("Or a new client", rx.input(name="new_client", placeholder="New client's name")),
+        ]
+    return fields
 
 
 def client_new_deal() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("plus", size=14), "New deal")),
-        rx.dialog.content(
-            rx.dialog.title("New deal for ", ClientState.details["name"]),
-            deal_form(ClientState.create_deal, ClientState.deal_error, False, on_cancel=ClientState.open_deal(False)),
-            max_width="28em",
-        ),
+    return kit.form_dialog(
+        ("New deal for ", ClientState.details["name"]),
+        *deal_fields(False),
+        trigger=rx.dialog.trigger(rx.button(rx.icon("plus", size=14), "New deal")),
+        on_submit=ClientState.create_deal,
+        submit_label="Create deal",
+        error=ClientState.deal_error,
+        on_cancel=ClientState.open_deal(False),
         open=ClientState.deal_open,
         on_open_change=ClientState.open_deal,
     )
@@ -64,15 +41,14 @@ def client_new_deal() -> rx.Component:
 
 def board_new_deal() -> rx.Component:
     """The pipeline board's "New deal" (an existing client or a new one)."""
-    return rx.dialog.root(
-        rx.button(rx.icon("plus", size=14), "New deal", on_click=NewDealState.show),
-        rx.dialog.content(
-            rx.dialog.title("New deal"),
-            deal_form(
-                NewDealState.create, NewDealState.error, True, NewDealState.clients, on_cancel=NewDealState.close(False)
-            ),
-            max_width="28em",
-        ),
+    return kit.form_dialog(
+        "New deal",
+        *deal_fields(True, NewDealState.clients),
+        trigger=rx.button(rx.icon("plus", size=14), "New deal", on_click=NewDealState.show),
+        on_submit=NewDealState.create,
+        submit_label="Create deal",
+        error=NewDealState.error,
+        on_cancel=NewDealState.close(False),
         open=NewDealState.open,
         on_open_change=NewDealState.close,
     )

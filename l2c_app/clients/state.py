@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
@@ -19,30 +20,43 @@ from l2c_app.ui.session import AuthState, route_id
 Rows = list[dict[str, str]]
 
 
+@dataclass
+class ClientRow:
+    """A row of /clients (typed; the page reads `r["name"]`, which compiles as `r.name` does)."""
+
+    id: str
+    name: str
+    domain: str
+    owner: str
+    open: str
+    overdue: str
+    active: str
+
+
 def _owners(session) -> Rows:
     return [{"id": u["id"], "name": u["name"]} for u in pipeline.team_options(session)]
 
 
-def _list_rows(session, filters: dict) -> Rows:
+def _list_rows(session, filters: dict) -> list[ClientRow]:
     out = []
     for r in svc.list_clients(session, **filters):
         other = ", ".join(format_money(v, c) for c, v in r["open_other"].items())
         out.append(
-            {
-                "id": str(r["id"]),
-                "name": r["name"],
-                "domain": r["domain"],
-                "owner": r["owner"] or "-",
-                "open": format_money(r["open_minor"], r["currency"]) + (f" + {other}" if other else ""),
-                "overdue": format_money(r["overdue_minor"], r["currency"]) if r["overdue_minor"] else "",
-                "active": "yes" if r["has_active_project"] else "",
-            }
+            ClientRow(
+                id=str(r["id"]),
+                name=r["name"],
+                domain=r["domain"],
+                owner=r["owner"] or "-",
+                open=format_money(r["open_minor"], r["currency"]) + (f" + {other}" if other else ""),
+                overdue=format_money(r["overdue_minor"], r["currency"]) if r["overdue_minor"] else "",
+                active="yes" if r["has_active_project"] else "",
+            )
         )
     return out
 
 
 class ClientsListState(AuthState):
-    rows: Rows = []
+    rows: list[ClientRow] = []
     owners: Rows = []
     q: str = ""
     open_only: bool = False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.ui import kit
-from l2c_app.ui.layout import field_label as _field_label
 
 STATUS_COLORS = {
     "draft": "gray",
@@ -21,11 +20,8 @@ STATUS_COLORS = {
 
 
 def field_label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
-    """ui.layout.field_label, with the label a block so wide controls (the template text) can fill the card."""
-    out = _field_label(text, control, hint)
-    label = out if hint is None else out.children[0]
-    label.style.update({"display": "block", "width": "100%"})
-    return out
+    """The kit's field with the label a block, so wide controls (the template text) fill the card."""
+    return kit.field(text, control, hint, block=True)
 
 
 def status_badge(status) -> rx.Component:

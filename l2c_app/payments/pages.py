@@ -5,28 +5,22 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.payments.state import PaymentsState
+from l2c_app.ui.kit import money_cell, native_select
 from l2c_app.ui.layout import app_page, empty_state
-
-SELECT_STYLE = {
-    "padding": "0.4em",
-    "border_radius": "var(--radius-2)",
-    "border": "1px solid var(--gray-a7)",
-    "background": "var(--color-surface)",
-}
 
 
 def unmatched_row(p) -> rx.Component:
     return rx.table.row(
         rx.table.cell(p["date"]),
         rx.table.cell(p["reference"]),
-        rx.table.cell(p["amount"], text_align="right"),
+        money_cell(p["amount"]),
         rx.table.cell(
-            rx.el.select(
-                rx.el.option("Choose an invoice", value=""),
-                rx.foreach(PaymentsState.open_invoices, lambda i: rx.el.option(i["label"], value=i["id"])),
+            native_select(
+                [("", "Choose an invoice")],
+                dynamic=PaymentsState.open_invoices,
+                option_label="label",
                 on_change=lambda v: PaymentsState.choose(p["id"], v),
                 aria_label="Invoice for payment " + p["reference"],
-                style=SELECT_STYLE,
             )
         ),
         rx.table.cell(rx.button("Match payment", size="1", on_click=PaymentsState.match(p["id"]))),
@@ -61,7 +55,7 @@ def payouts_card() -> rx.Component:
                                         spacing="1",
                                     )
                                 ),
-                                rx.table.cell(p["amount"], text_align="right", white_space="nowrap"),
+                                money_cell(p["amount"]),
                                 rx.table.cell(
                                     rx.vstack(
                                         rx.badge(
@@ -190,8 +184,8 @@ def payments_page() -> rx.Component:
                                 lambda c: rx.table.row(
                                     rx.table.cell(c["client"]),
                                     rx.table.cell(c["from"]),
-                                    rx.table.cell(c["held"], text_align="right"),
-                                    rx.table.cell(c["applied"], text_align="right"),
+                                    money_cell(c["held"]),
+                                    money_cell(c["applied"]),
                                     rx.table.cell(rx.text(c["balance"], weight="bold"), text_align="right"),
                                 ),
                             )
@@ -239,7 +233,7 @@ def payments_page() -> rx.Component:
                                 )
                             ),
                             rx.table.cell(p["reference"]),
-                            rx.table.cell(p["amount"], text_align="right"),
+                            money_cell(p["amount"]),
                         ),
                     )
                 ),

@@ -4,6 +4,7 @@ the contract page's panel and the top-bar timer."""
 import reflex as rx
 
 from l2c_app.projects.state import ContractPanelState, DealPanelState, TimerState
+from l2c_app.ui.kit import native_select
 
 
 def deal_panel() -> rx.Component:
@@ -106,14 +107,11 @@ def timer_widget() -> rx.Component:
                                 rx.el.label(
                                     rx.vstack(
                                         rx.text("Project to time", size="2", weight="medium"),
-                                        rx.el.select(
-                                            rx.foreach(
-                                                TimerState.timer_projects,
-                                                lambda p: rx.el.option(p["name"], value=p["id"]),
-                                            ),
+                                        native_select(
+                                            dynamic=TimerState.timer_projects,
                                             value=TimerState.timer_project,
                                             on_change=TimerState.pick_project,
-                                            style={"padding": "0.3em", "min_width": "14em"},
+                                            min_width="14em",
                                         ),
                                         spacing="1",
                                     )

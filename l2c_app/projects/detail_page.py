@@ -7,9 +7,10 @@ import reflex as rx
 from l2c_app.billing.components import project_panel
 from l2c_app.projects.change_order_card import change_order_form, co_row
 from l2c_app.projects.expenses_ui import expenses_card
-from l2c_app.projects.page_kit import SELECT_STYLE, section, table_header
+from l2c_app.projects.page_kit import section, table_header
 from l2c_app.projects.state import ProjectsState
 from l2c_app.ui.composer import composer_dialog
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import empty_state, error_callout, field_label
 
 # --- /projects/[project_id] -------------------------------------------------------------------------
@@ -219,19 +220,12 @@ def detail_body() -> rx.Component:
                 rx.hstack(
                     field_label(
                         "Member",
-                        rx.el.select(
-                            rx.foreach(ProjectsState.user_options, lambda u: rx.el.option(u["name"], value=u["id"])),
-                            name="user",
-                            style=SELECT_STYLE,
-                        ),
+                        native_select(name="user", dynamic=ProjectsState.user_options),
                     ),
                     field_label(
                         "Billing role",
-                        rx.el.select(
-                            rx.el.option("–", value=""),
-                            rx.foreach(ProjectsState.line_options, lambda b: rx.el.option(b["role"], value=b["id"])),
-                            name="budget_line",
-                            style=SELECT_STYLE,
+                        native_select(
+                            [("", "–")], name="budget_line", dynamic=ProjectsState.line_options, option_label="role"
                         ),
                     ),
                     field_label("Own rate per hour", rx.input(name="rate", placeholder="from the role")),

@@ -10,12 +10,6 @@ from l2c_app.ui import kit
 from l2c_app.ui.layout import error_callout, field_label
 
 S = ExpensesState
-SELECT_STYLE = {
-    "padding": "0.4em",
-    "border_radius": "var(--radius-2)",
-    "border": "1px solid var(--gray-a7)",
-    "background": "var(--color-surface)",
-}
 STATUS_COLORS = {"Billed": "green", "Unbilled": "amber"}
 
 
@@ -62,21 +56,11 @@ def _add_form() -> rx.Component:
                 ),
                 field_label(
                     "Tax rate",
-                    rx.el.select(
-                        rx.el.option("No tax", value=""),
-                        rx.foreach(S.tax_options, lambda t: rx.el.option(t["label"], value=t["id"])),
-                        name="tax_rate",
-                        style=SELECT_STYLE,
-                    ),
+                    kit.native_select([("", "No tax")], name="tax_rate", dynamic=S.tax_options, option_label="label"),
                 ),
                 field_label(
                     "Category",
-                    rx.el.select(
-                        rx.foreach(S.categories, lambda c: rx.el.option(c["label"], value=c["id"])),
-                        name="category",
-                        default_value="other",
-                        style=SELECT_STYLE,
-                    ),
+                    kit.native_select(name="category", default="other", dynamic=S.categories, option_label="label"),
                 ),
                 field_label("Markup %", rx.input(name="markup", default_value="0", input_mode="decimal")),
                 columns=rx.breakpoints(initial="1", sm="2", md="3"),
@@ -120,14 +104,12 @@ def _receipt_form() -> rx.Component:
             rx.box(
                 field_label(
                     "Expense",
-                    rx.el.select(
-                        rx.el.option("Choose…", value=""),
-                        rx.foreach(
-                            S.expenses, lambda e: rx.el.option(e["day"] + " · " + e["description"], value=e["id"])
-                        ),
+                    kit.native_select(
+                        [("", "Choose…")],
+                        dynamic=S.expenses,
+                        option_label=lambda e: e["day"] + " · " + e["description"],
                         value=S.receipt_for,
                         on_change=S.pick_receipt_for,
-                        style=SELECT_STYLE,
                         custom_attrs={"aria-label": "Expense the receipt is for"},
                     ),
                 ),

@@ -1,17 +1,10 @@
-"""What the delivery pages share: the select style, a table header, a card with a heading."""
+"""What the delivery pages share: a table header, a card with a heading (selects: ui.kit)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from l2c_app.projects.state import TimeState
-
-SELECT_STYLE = {
-    "padding": "0.4em",
-    "border_radius": "var(--radius-2)",
-    "border": "1px solid var(--gray-a7)",
-    "background": "var(--color-surface)",
-}
 
 
 def table_header(*names: str) -> rx.Component:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.quotes.line_rows import heading_row, line_row
-from l2c_app.quotes.page_kit import native_select, status_badge
+from l2c_app.quotes.page_kit import status_badge
 from l2c_app.quotes.state import BuilderState
 from l2c_app.ui.composer import ComposerState, composer_dialog
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import empty_state, error_callout, field_label
 
 
@@ -228,7 +229,7 @@ def builder_lines() -> rx.Component:
                         "Catalog item",
                         native_select(
                             [("", "Choose…")],
-                            BuilderState.catalog,
+                            dynamic=BuilderState.catalog,
                             value=BuilderState.catalog_pick,
                             aria_label="Catalog item",
                             on_change=BuilderState.set_catalog_pick,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.quotes.builder_form import NO_TAX
-from l2c_app.quotes.page_kit import native_select
 from l2c_app.quotes.state import CatalogState
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import empty_state, error_callout, field_label
 
 # --- Settings > Catalog ---------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def catalog_page() -> rx.Component:
                                 "Default tax",
                                 native_select(
                                     [(NO_TAX, "No tax")],
-                                    CatalogState.active_rates,
+                                    dynamic=CatalogState.active_rates,
                                     name="tax_rate_id",
                                     aria_label="Default tax",
                                     default_value=CatalogState.item_form["tax_rate_id"],

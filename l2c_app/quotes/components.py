@@ -4,6 +4,7 @@ import reflex as rx
 
 from l2c_app.quotes.page_kit import status_badge as _status_badge
 from l2c_app.quotes.state import DealQuotesState
+from l2c_app.ui.kit import native_select
 
 
 def deal_panel() -> rx.Component:
@@ -19,20 +20,12 @@ def deal_panel() -> rx.Component:
                     DealQuotesState.templates.length() > 0,
                     rx.el.label(
                         rx.text("Start from", size="1", color_scheme="gray"),
-                        rx.el.select(
-                            rx.el.option("A blank quote", value=""),
-                            rx.foreach(DealQuotesState.templates, lambda t: rx.el.option(t["name"], value=t["id"])),
+                        native_select(
+                            [("", "A blank quote")],
+                            dynamic=DealQuotesState.templates,
                             value=DealQuotesState.template_pick,
                             on_change=DealQuotesState.set_template_pick,
                             aria_label="Start the new quote from",
-                            style={
-                                "padding": "0.35em",
-                                "border_radius": "var(--radius-2)",
-                                "border": "1px solid var(--gray-a7)",
-                                "background": "var(--color-surface)",
-                                "color": "var(--gray-12)",
-                                "font_size": "0.875rem",
-                            },
                         ),
                         style={"display": "flex", "flex_direction": "column", "gap": "0.15em"},
                     ),

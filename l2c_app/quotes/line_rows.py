@@ -6,8 +6,8 @@ import reflex as rx
 from reflex_base.event import no_args_event_spec
 
 from l2c_app.quotes.builder_form import NO_TAX
-from l2c_app.quotes.page_kit import native_select
 from l2c_app.quotes.state import BILLING_KIND_OPTIONS, BuilderState
+from l2c_app.ui.kit import native_select
 
 # --- the builder ------------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ def line_row(ln: rx.Var) -> rx.Component:
                     line_input(ln, "discount_percent", "Discount %", "4.5em", input_mode="decimal"),
                     native_select(
                         [(NO_TAX, "No tax")],
-                        BuilderState.taxes,
+                        dynamic=BuilderState.taxes,
                         value=ln["tax_rate_id"].to(str),
                         on_change=lambda v: BuilderState.set_and_save(ln["idx"], "tax_rate_id", v),
                         aria_label="Tax of line " + n,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from l2c_app.quotes.page_kit import STATUS_COLORS, native_select, status_badge
+from l2c_app.quotes.page_kit import STATUS_COLORS, status_badge
 from l2c_app.quotes.state import QuotesListState
 from l2c_app.ui import kit
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import empty_state, field_label
 
 # --- the list of quotes -----------------------------------------------------------------------

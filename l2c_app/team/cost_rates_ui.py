@@ -7,17 +7,10 @@ import reflex as rx
 
 from l2c_app.team import cost_rates_view
 from l2c_app.team.cost_rates_state import CostRatesState
+from l2c_app.ui.kit import native_select
 from l2c_app.ui.layout import error_callout, field_label
 
 S = CostRatesState
-SELECT_STYLE = {
-    "padding": "0.4em",
-    "border_radius": "var(--radius-2)",
-    "border": "1px solid var(--gray-a7)",
-    "background": "var(--color-surface)",
-    "color": "var(--gray-12)",
-    "min_height": "2em",
-}
 
 
 def _history_item(h) -> rx.Component:
@@ -70,13 +63,13 @@ def _form() -> rx.Component:
         rx.grid(
             field_label(
                 "Person",
-                rx.el.select(
-                    rx.el.option("Choose…", value=""),
-                    rx.foreach(S.people, lambda p: rx.el.option(p["label"], value=p["id"])),
+                native_select(
+                    [("", "Choose…")],
                     name="user_id",
-                    style=SELECT_STYLE,
+                    label="Person",
+                    dynamic=S.people,
+                    option_label="label",
                     required=True,
-                    aria_label="Person",
                 ),
             ),
             field_label(

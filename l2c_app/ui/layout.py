@@ -1,5 +1,5 @@
 """The app shell (left navigation in the order of the cycle, top bar with search and the
-user menu), the page registry, and small shared components.
+user menu) and the page registry. The shared components are in ui/kit (re-exported here).
 
 A stage registers its pages with `@app_page(route, title, section)`; `l2c_app.py`
 imports every stage's `pages` module and adds what is registered.
@@ -16,6 +16,10 @@ from reflex_components_core.el.elements.base import BaseHTML
 
 from l2c_app.leads.components import notification_bell
 from l2c_app.projects.components import timer_widget
+from l2c_app.ui.kit.empty import empty_state as empty_state
+from l2c_app.ui.kit.field import field_label as field_label
+from l2c_app.ui.kit.form_dialog import error_callout as error_callout
+from l2c_app.ui.kit.select import native_select as native_select
 from l2c_app.ui.session import AuthState
 
 # label, route, icon, section (the role check of core.auth.SECTION_ROLES)
@@ -293,64 +297,4 @@ def shell(content: rx.Component, title: str) -> rx.Component:
         spacing="0",
         width="100%",
         align="start",
-    )
-
-
-def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.Component:
-    """What a section shows when there is nothing yet: what goes here, and how to start."""
-    return rx.center(
-        rx.vstack(
-            rx.icon(icon, size=36, color=rx.color("gray", 9)),
-            rx.heading(title, size="4"),
-            rx.text(text, color_scheme="gray", text_align="center", max_width="32em"),
-            rx.hstack(*actions),
-            align="center",
-            spacing="3",
-        ),
-        padding=["1.5em", "2em", "4em"],
-        width="100%",
-        border="1px dashed var(--gray-a6)",
-        border_radius="var(--radius-4)",
-    )
-
-
-def field_label(text: str, control: rx.Component, hint: str | None = None) -> rx.Component:
-    """A labelled input: the <label> wraps the control, so tests and screen readers find it.
-    The hint sits outside the label, so the accessible name stays exactly `text`."""
-    control.style.setdefault("width", "100%")
-    label = rx.el.label(
-        rx.vstack(rx.text(text, size="2", weight="medium"), control, spacing="1", width="100%"), width="100%"
-    )
-    if hint is None:
-        return label
-    return rx.vstack(label, rx.text(hint, size="1", color_scheme="gray"), spacing="1", width="100%")
-
-
-def native_select(
-    options: list[str], name: str, default: str | None = None, label: str | None = None, **props
-) -> rx.Component:
-    """A native <select> styled like the theme: labels, keyboards and forms all work with it.
-    `label` becomes its aria-label (a wrapping <label> would add the chosen option to the name)."""
-    if label:
-        props["aria_label"] = label
-    return rx.el.select(
-        *[rx.el.option(o, value=o) for o in options],
-        name=name,
-        default_value=default or (options[0] if options else ""),
-        style={
-            "padding": "0.4em",
-            "border_radius": "var(--radius-2)",
-            "border": "1px solid var(--gray-a7)",
-            "background": "var(--color-surface)",
-            "color": "var(--gray-12)",
-            "min_height": "2em",
-        },
-        **props,
-    )
-
-
-def error_callout(message: rx.Var | str) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
     )

@@ -9,7 +9,7 @@ phones takes `class_name=KEEP_TABLE`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
@@ -25,3 +25,11 @@ def list_table(headers: Sequence[str], body: rx.Component, **props: Any) -> rx.C
         rx.table.body(body),
         **props,
     )
+
+
+def data_table(
+    headers: Sequence[str], rows: Any, row: Callable[[Any], rx.Component], empty: rx.Component, **props: Any
+) -> rx.Component:
+    """A list: `list_table` of `row(r)` for each r of the `rows` Var, or `empty` (an
+    `empty_state`) when there are none."""
+    return rx.cond(rows.length() > 0, list_table(headers, rx.foreach(rows, row), **props), empty)
