@@ -18,7 +18,9 @@ def notification_bell() -> rx.Component:
                     rx.icon("bell", size=16),
                     rx.cond(
                         BellState.unread > 0,
-                        rx.badge(BellState.unread, color_scheme="red", variant="solid", radius="full"),
+                        rx.badge(
+                            BellState.unread, color_scheme="red", variant="solid", high_contrast=True, radius="full"
+                        ),
                     ),
                     variant="ghost",
                     aria_label=rx.cond(
