@@ -11,6 +11,7 @@ path wrote it. The refusal is a DomainError naming the field (413 too_large, 422
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sqlalchemy import String, event
@@ -47,21 +48,24 @@ def limit_of(column) -> int | None:
     return LONG_TEXT_CHARS if column.name in LONG_COLUMNS else DEFAULT_TEXT_CHARS
 
 
+@functools.cache
+def _text_columns(table) -> tuple[tuple[str, int | None], ...]:
+    """(key, limit) of the table's string columns, worked out once per table (a capture checks five rows)."""
+    return tuple((column.key, limit_of(column)) for column in table.columns if _is_text(column))
+
+
 def check_row(obj) -> None:
     table = getattr(obj, "__table__", None)
     if table is None:
         return
-    for column in table.columns:
-        if not _is_text(column):
-            continue
-        value = getattr(obj, column.key, None) if hasattr(obj, column.key) else None
+    for key, limit in _text_columns(table):
+        value = getattr(obj, key, None)
         if not isinstance(value, str):
             continue
         if "\x00" in value:
-            raise DomainError("must not contain a NUL byte.", column.key)
-        limit = limit_of(column)
+            raise DomainError("must not contain a NUL byte.", key)
         if limit is not None and len(value) > limit:
-            raise DomainError(f"is too long: at most {limit:,} characters.", column.key, kind="too_large")
+            raise DomainError(f"is too long: at most {limit:,} characters.", key, kind="too_large")
 
 
 def _before_flush(session, _ctx, _instances) -> None:

@@ -197,9 +197,7 @@ def _dedupe_statements() -> tuple[Any, Any]:
     return leads, contacts
 
 
-def find_duplicate(
-    session: Session, email: str, domain: str | None, exclude_id: int | None = None
-) -> tuple[Lead | None, Contact | None]:
+def find_duplicate(session: Session, email: str, domain: str | None, exclude_id: int | None = None) -> tuple[Any, Any]:
     """An open lead or a contact with the same e-mail (case-insensitive), else the same company domain.
 
     Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
@@ -207,12 +205,19 @@ def find_duplicate(
     Two queries at most: the open leads by e-mail or domain (a UNION of two indexed lookups: an
     OR across two columns scans the table), then, unless a lead has the e-mail, the contacts by
     e-mail or by the domain's account.
+
+    The two are read as plain rows (the columns of Lead and Contact, attributes by name), not
+    ORM objects: loading them into the session cost more than the queries; the session's
+    pending changes are flushed first, as the ORM's autoflush would.
     """
     email = email.lower()
     leads_stmt, contacts_stmt = _dedupe_statements()
-    leads = list(session.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0}).scalars())
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    conn = session.connection()
+    leads = list(conn.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0}))
 
-    def original(rows: list[Lead]) -> Lead | None:
+    def original(rows: list[Any]) -> Any:
         rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
         return rows[0] if rows else None
 
@@ -220,7 +225,7 @@ def find_duplicate(
     if by_email is not None:
         return by_email, None
     by_domain = original([ld for ld in leads if domain and ld.email_domain == domain])
-    contacts = list(session.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain}).scalars())
+    contacts = list(conn.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain}))
     mail_contact = next((c for c in contacts if c.email == email), None)
     if mail_contact is not None:
         return None, mail_contact

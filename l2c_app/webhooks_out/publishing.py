@@ -16,10 +16,11 @@ from l2c_app.core.audit import Actor, record_action
 from l2c_app.core.errors import Conflict, DomainError
 from l2c_app.core.timeutil import utcnow
 from l2c_app.webhooks_out.common import ALL, EVENT_ID, RETRY_WINDOW, TEST_EVENT, get_endpoint
+from l2c_app.webhooks_out.endpoint_cache import EndpointRef, enabled_endpoints
 from l2c_app.webhooks_out.models import WebhookDelivery, WebhookEndpoint
 
 
-def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+def subscribed(endpoint: WebhookEndpoint | EndpointRef, event_type: str) -> bool:
     return ALL in endpoint.event_types or event_type in endpoint.event_types
 
 
@@ -47,7 +48,9 @@ def _webhook_id(event_id: str) -> str:
     return f"msg_{event_id}"[:120]
 
 
-ENDPOINTS_KEY = "l2c_enabled_endpoints"  # session.info: the enabled endpoints (this transaction)
+# session.info: the enabled endpoints when this transaction knows them already (a Stripe
+# webhook's invoice lock says whether there is any), else the process cache (endpoint_cache.py).
+ENDPOINTS_KEY = "l2c_enabled_endpoints"
 
 
 @sa_event.listens_for(OrmSession, "after_commit")
@@ -73,13 +76,14 @@ def fan_out(
     transaction (no HTTP, no commit). Returns the number of deliveries queued."""
     if not EVENT_ID.fullmatch(event_id or ""):  # it is signed as `{id}.{timestamp}.{body}`: no "."
         raise DomainError("an event id of 1 to 100 letters, digits, '_' or '-'", "event_id")
-    enabled = session.info.get(ENDPOINTS_KEY) if only_endpoint is None else None
-    if enabled is None:
-        stmt = select(WebhookEndpoint).where(WebhookEndpoint.enabled == True)  # noqa: E712
-        if only_endpoint is not None:
-            enabled = list(session.exec(stmt.where(WebhookEndpoint.id == only_endpoint)))
-        else:  # read once per transaction (a Stripe payment emits two events); see _endpoints_changed
-            enabled = session.info[ENDPOINTS_KEY] = list(session.exec(stmt.order_by(WebhookEndpoint.id)))
+    enabled: list[WebhookEndpoint] | tuple[EndpointRef, ...] | None
+    if only_endpoint is not None:
+        stmt = select(WebhookEndpoint).where(WebhookEndpoint.enabled == True, WebhookEndpoint.id == only_endpoint)  # noqa: E712
+        enabled = list(session.exec(stmt))
+    else:  # no statement per event: the list is kept per process and dropped when an endpoint changes
+        enabled = session.info.get(ENDPOINTS_KEY)
+        if enabled is None:
+            enabled = enabled_endpoints(session)
     endpoints = [e for e in enabled if only_endpoint is not None or subscribed(e, event_type)]
     if not endpoints:
         return 0
