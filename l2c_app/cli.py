@@ -277,8 +277,9 @@ def cmd_contracts_verify(args) -> int:
 def cmd_contracts_repoll(args) -> int:
     from l2c_app.contracts.service import repoll_all
     from l2c_app.core.db import with_session
+    from l2c_app.ports import signatures
 
-    if not get_settings().docusign_enabled:
+    if not signatures.available(signatures.DOCUSIGN):
         print("DocuSign is not configured: nothing to re-poll")
         return 0
     for label, status in with_session(repoll_all, args.hours):

@@ -37,10 +37,10 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from l2c_app.core.config import get_settings
 from l2c_app.core.db import with_session
 from l2c_app.core.logs import configure, event
 from l2c_app.core.timeutil import org_today
+from l2c_app.ports import payments, signatures
 
 log = logging.getLogger("l2c.jobs")
 
@@ -58,7 +58,7 @@ def _retainers(session: Session) -> str:
 
 
 def _docusign_repoll(session: Session) -> str:
-    if not get_settings().docusign_enabled:
+    if not signatures.available(signatures.DOCUSIGN):  # the built-in signer has no envelopes to poll
         return "DocuSign not configured: skipped"
     from l2c_app.contracts.service import repoll_all
 
@@ -66,7 +66,7 @@ def _docusign_repoll(session: Session) -> str:
 
 
 def _stripe_sync(session: Session) -> str:
-    if not get_settings().stripe_enabled:
+    if not payments.gateway().is_external:  # manual payments: no processor to read events from
         return "Stripe not configured: skipped"
     from l2c_app.payments.webhooks import stripe_sync
 
@@ -74,7 +74,7 @@ def _stripe_sync(session: Session) -> str:
 
 
 def _stripe_fees(session: Session) -> str:
-    if not get_settings().stripe_enabled:
+    if not payments.gateway().is_external:
         return "Stripe not configured: skipped"
     from l2c_app.payments.fees import heal_fees
 

@@ -252,24 +252,33 @@ class _Body(BaseModel):
     lines: list[_Line] = []
 
 
-def test_a_field_error_route_answers_a_bad_body_in_the_domain_error_shape():
-    """Routes that took a dict keep their 422 body now that it is a model (api/validation)."""
+def test_a_bad_request_answers_in_the_domain_error_shape():
+    """Every route's request validation error is one DomainError (api/validation.handler)."""
     from fastapi import APIRouter, FastAPI
+    from fastapi.exceptions import RequestValidationError
     from fastapi.testclient import TestClient
 
-    from l2c_app.api.validation import FieldErrorRoute, field_of
+    from l2c_app.api import validation
+    from l2c_app.api.validation import field_of
     from l2c_app.core.errors import DomainError, http_handler
 
-    router = APIRouter(route_class=FieldErrorRoute)
+    router = APIRouter()
 
     @router.post("/x")
     def x(body: _Body) -> dict:
         return {}
 
+    @router.get("/y")
+    def y(limit: int = 10) -> dict:
+        return {}
+
     app = FastAPI()
     app.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation.handler)
     app.include_router(router)
     client = TestClient(app)
+    r = client.get("/y", params={"limit": "many"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "limit" and r.json()["detail"].startswith("limit: ")
     r = client.post("/x", json={"deal_id": 1, "lines": [{"quantity": "many"}]})
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "lines[0].quantity"
@@ -283,3 +292,16 @@ def test_a_field_error_route_answers_a_bad_body_in_the_domain_error_shape():
     }
     assert field_of(("body", "value", "int")) == "value" and field_of(("query", "limit")) == "limit"
     assert field_of(("body",)) == "body"
+
+
+def test_the_openapi_document_declares_the_domain_error_body_for_every_422():
+    from l2c_app.api.app import build_api
+
+    doc = build_api().openapi()
+    assert "HTTPValidationError" not in str(doc)
+    operations = [op for ops in doc["paths"].values() for op in ops.values()]
+    bodies = [op["responses"]["422"] for op in operations if "422" in op["responses"]]
+    assert bodies and all(
+        b["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"} for b in bodies
+    )
+    assert set(doc["components"]["schemas"]["ErrorBody"]["properties"]) == {"detail", "error"}

@@ -111,3 +111,33 @@ def test_a_docusign_envelope_from_plain_data():
     co = client.envelope_definition(EnvelopeRequest("s", "CO.pdf", b"%PDF", (ann,), ("change_order", 9)))
     [field] = co.custom_fields.text_custom_fields
     assert (field.name, field.value) == (CHANGE_ORDER_FIELD, "9") and co.recipients.carbon_copies is None
+
+
+def test_stripe_verifies_its_webhooks_with_the_sdk_and_manual_payments_trust_none():
+    """verify_webhook (ports/payments): Stripe's own scheme on the raw bytes, a plain dict out;
+    a wrong secret, an old or future timestamp is refused; manual payments refuse every webhook."""
+    import json
+    import time
+
+    import stripe
+
+    from l2c_app.ports.payments import BadWebhookSignature
+
+    secret, body = "whsec_port_test", json.dumps({"id": "evt_1", "type": "payout.paid"}).encode()
+
+    def header(at: int, key: str = secret) -> str:
+        sig = stripe.WebhookSignature._compute_signature(f"{at}.{body.decode()}", key)
+        return f"t={at},v1={sig}"
+
+    stripe_gw, now = payments.named("stripe"), int(time.time())
+    assert stripe_gw.verify_webhook(body, header(now), secret, 300) == {"id": "evt_1", "type": "payout.paid"}
+    for bad in (header(now, "whsec_other"), header(now - 301), header(now + 301), None, "t=x,v1=y"):
+        with pytest.raises(BadWebhookSignature):
+            stripe_gw.verify_webhook(body, bad, secret, 300)
+    with pytest.raises(BadWebhookSignature):
+        stripe_gw.verify_webhook(body + b" ", header(now), secret, 300)  # the raw bytes are what is signed
+    with pytest.raises(BadWebhookSignature):
+        payments.named("manual").verify_webhook(body, header(now), secret, 300)
+    assert payments.named("stripe") is payments.gateway(STRIPE)  # the same gateway, whatever the default
+    with pytest.raises(ValueError):
+        payments.named("paypal")

@@ -7,14 +7,17 @@ Routes live under `/api`: health, auth, webhooks and the REST v1 API (OpenAPI at
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from l2c_app.accounting import api as accounting_api
 from l2c_app.accounting.sync import api as accounting_sync_api
-from l2c_app.api import auth_routes, edge
+from l2c_app.api import auth_routes, edge, validation
 from l2c_app.api.idempotency import IdempotencyMiddleware
 from l2c_app.audit import api as audit_api
 from l2c_app.billing import api as billing_api
@@ -94,6 +97,8 @@ def build_api() -> FastAPI:
     )
     # A business rule broken anywhere below a route answers by its kind (core/errors).
     api.add_exception_handler(DomainError, http_handler)  # type: ignore[arg-type]
+    # ... and so does a request that does not fit a route's models: one shape for every error.
+    api.add_exception_handler(RequestValidationError, validation.handler)
     configure()
     api.add_middleware(RequestLog)  # one log line per request (core/logs)
     # Idempotency-Key on POSTs (api/idempotency): inside the edge guard, which bounds the body.
@@ -126,4 +131,17 @@ def build_api() -> FastAPI:
 
     api.include_router(api_leaks.router)  # the leak ledger (Insights)
     api.include_router(_margin_router())  # Insights > Margin: margin, utilisation, expenses, cost rates (issue 17)
+    _declare_error_shape(api)
     return api
+
+
+def _declare_error_shape(api: FastAPI) -> None:
+    """The OpenAPI document says what `validation.handler` answers: a 422 is an ErrorBody."""
+    default = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = validation.openapi_422(default())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

@@ -30,7 +30,7 @@ from l2c_app.billing.api_models import (
 from l2c_app.billing.models import Invoice
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
-from l2c_app.core.errors import DomainError, NotFound
+from l2c_app.core.errors import NotFound
 from l2c_app.payments.models import Payment
 from l2c_app.pipeline.models import Account
 
@@ -40,13 +40,9 @@ T = TypeVar("T")
 
 
 def _run(session: Session, actor: Actor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a use case `fn(session, actor, ...)`; BillingError (not yet a DomainError on every
-    branch) keeps its meaning."""
-    try:
-        out = fn(session, actor, *args, **kwargs)
-    except service.BillingError as exc:
-        kind = "not_found" if str(exc).startswith("No ") else "invalid"
-        raise DomainError(str(exc), exc.field, kind=kind) from None
+    """Call a use case `fn(session, actor, ...)`; a DomainError it raises (BillingError is one)
+    answers by its own kind (api/app's handler), never by its text."""
+    out = fn(session, actor, *args, **kwargs)
     session.commit()  # committed before the answer (a failed commit is a 500, never a 2xx)
     return out
 

@@ -24,7 +24,6 @@ from sqlmodel import Session, select
 from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import check_scope, db, optional_principal, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
-from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.contracts import service as svc
 from l2c_app.contracts import webhooks
 from l2c_app.contracts.api_models import ContractIn, ContractList, ContractOut, VoidIn
@@ -34,7 +33,7 @@ from l2c_app.core.db import session_scope
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.ports import signatures
 
-router = APIRouter(tags=["contracts"], route_class=FieldErrorRoute)
+router = APIRouter(tags=["contracts"])
 log = logging.getLogger(__name__)
 
 

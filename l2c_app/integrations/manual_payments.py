@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from l2c_app.ports.payments import GatewayRefused, LinkRequest, PaymentLink
+from l2c_app.ports.payments import BadWebhookSignature, GatewayRefused, LinkRequest, PaymentLink
 
 
 class ManualPayments:
@@ -40,6 +40,9 @@ class ManualPayments:
 
     def complete_checkout_sessions(self, created_after: int | None) -> list[dict[str, Any]]:
         return []
+
+    def verify_webhook(self, payload: bytes, sig_header: str | None, secret: str, tolerance: int) -> dict[str, Any]:
+        raise BadWebhookSignature("manual payments receive no webhooks: none is trusted")
 
 
 GATEWAY = ManualPayments()

@@ -17,7 +17,9 @@ event payloads have the shapes the handlers read.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +27,7 @@ import stripe
 
 from l2c_app.core.config import get_settings
 from l2c_app.ports.payments import EVENT_TYPES as PAYMENT_EVENT_TYPES
-from l2c_app.ports.payments import GatewayRefused, LinkRequest, PaymentLink
+from l2c_app.ports.payments import BadWebhookSignature, GatewayRefused, LinkRequest, PaymentLink
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +182,29 @@ def link_params(request: LinkRequest) -> dict[str, Any]:
     }
 
 
+def verify_webhook(payload: bytes, sig_header: str | None, secret: str, tolerance: int) -> dict:
+    """Stripe's signature scheme (`Stripe-Signature: t=..,v1=..`, HMAC-SHA256 of `t.payload`)
+    checked by the SDK's own `WebhookSignature` on the raw bytes, then the body as a plain dict.
+    Local: no request to Stripe, so it needs no API key."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, sig_header, secret, tolerance)
+    except stripe.SignatureVerificationError as exc:
+        raise BadWebhookSignature(str(exc)) from None
+    except UnicodeDecodeError:  # the SDK signs the text form of the body
+        raise BadWebhookSignature("body is not UTF-8") from None
+    # The SDK refuses only timestamps older than the tolerance; one from the future is refused too.
+    stamp = next((part[2:] for part in (sig_header or "").split(",") if part.strip().startswith("t=")), "")
+    if not stamp.strip().isdigit() or int(stamp) > time.time() + tolerance:
+        raise BadWebhookSignature("timestamp outside the tolerance zone (in the future)")
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise BadWebhookSignature("body is not JSON") from None
+    if not isinstance(event, dict):
+        raise BadWebhookSignature("not a Stripe event")
+    return event
+
+
 class StripeGateway:
     """The payments gateway port on Stripe. Each method calls this module's function of the same
     name when it runs (tests wrap or replace those)."""
@@ -209,6 +234,9 @@ class StripeGateway:
 
     def complete_checkout_sessions(self, created_after: int | None) -> list[dict]:
         return complete_checkout_sessions(created_after)
+
+    def verify_webhook(self, payload: bytes, sig_header: str | None, secret: str, tolerance: int) -> dict:
+        return verify_webhook(payload, sig_header, secret, tolerance)
 
 
 GATEWAY = StripeGateway()

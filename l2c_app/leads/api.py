@@ -18,7 +18,6 @@ from sqlmodel import Session, select
 from l2c_app.api import scopes
 from l2c_app.api.deps import client_ip, db, optional_principal, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
-from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
 from l2c_app.core.db import run_db
@@ -32,7 +31,7 @@ from l2c_app.leads.models import Lead
 from l2c_app.pipeline.api_models import DealOut
 from l2c_app.pipeline.service import deal_json
 
-router = APIRouter(tags=["leads"], route_class=FieldErrorRoute)
+router = APIRouter(tags=["leads"])
 # The lead form reads its body itself (JSON or form-encoded): its schema is documented here.
 _LEAD_BODY = {
     "requestBody": {

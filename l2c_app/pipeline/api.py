@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
-from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.core.auth import Principal
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
@@ -22,7 +21,7 @@ from l2c_app.pipeline import service as svc
 from l2c_app.pipeline.api_models import AccountOut, AccountPatch, DealIn, DealList, DealOut, DealPatch, StageList
 from l2c_app.pipeline.models import Deal
 
-router = APIRouter(tags=["deals"], route_class=FieldErrorRoute)
+router = APIRouter(tags=["deals"])
 
 
 @router.get("/api/v1/stages", response_model=StageList)

@@ -9,6 +9,11 @@ refunds and fees from) it asks `gateway().is_external`.
 What crosses is plain data: a `LinkRequest` in, a `PaymentLink` out, and the processor's own
 records as JSON-able dicts (a payment intent, its refunds, events) that payments/ interprets.
 A refusal is `GatewayRefused`; `permanent` when the same request would fail again.
+
+The processor's webhooks are verified on their raw bytes by the gateway that sends them
+(`named("stripe").verify_webhook`, whichever gateway is the default: a signing secret without
+an API key still receives Stripe's events), before anything is parsed or stored; a webhook
+that is not the processor's own is `BadWebhookSignature`. Manual payments receive none.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from l2c_app.ports._load import implementation
 
 STRIPE = "l2c_app.integrations.stripe_client:GATEWAY"
 MANUAL = "l2c_app.integrations.manual_payments:GATEWAY"
+IMPLEMENTATIONS = {"stripe": STRIPE, "manual": MANUAL}  # by the gateway's `name`
 
 # The event types l2c handles (payments/webhook_record.HANDLERS is checked to be the same
 # list): the sync asks the gateway only for these; README tells the operator to subscribe to them.
@@ -52,6 +58,11 @@ class GatewayRefused(RuntimeError):
     def __init__(self, message: str, permanent: bool):
         super().__init__(message)
         self.permanent = permanent
+
+
+class BadWebhookSignature(Exception):
+    """A webhook that is not the processor's own (no or a wrong signature, outside the
+    tolerance, not an event): refused before anything is stored."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,11 @@ class PaymentsGateway(Protocol):
 
     def complete_checkout_sessions(self, created_after: int | None) -> list[Record]: ...
 
+    def verify_webhook(self, payload: bytes, sig_header: str | None, secret: str, tolerance: int) -> Record:
+        """The event a webhook carries, once its signature over the raw `payload` is checked
+        with `secret` and its timestamp is within `tolerance` seconds (past or future);
+        BadWebhookSignature otherwise. Nothing is parsed before the signature is checked."""
+
 
 _override: PaymentsGateway | None = None
 
@@ -108,3 +124,11 @@ def gateway(settings: Settings | None = None) -> PaymentsGateway:
         return _override
     settings = settings or get_settings()
     return cast(PaymentsGateway, implementation(STRIPE if settings.stripe_enabled else MANUAL))
+
+
+def named(name: str) -> PaymentsGateway:
+    """The gateway of this name ("stripe", "manual"), whichever is configured: the one that
+    sends a webhook verifies it (as ports/signatures.provider(name) does for DocuSign)."""
+    if name not in IMPLEMENTATIONS:
+        raise ValueError(f"no payments gateway {name!r}")
+    return cast(PaymentsGateway, implementation(IMPLEMENTATIONS[name]))

@@ -32,14 +32,13 @@ from sqlmodel import Session, select
 from l2c_app.api.compose import DraftOut, MessageIn, draft_out, message_of
 from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
-from l2c_app.api.validation import FieldErrorRoute
 from l2c_app.core.auth import Principal
 from l2c_app.quotes import service as svc
 from l2c_app.quotes.api_models import LineAdded, QuoteIn, QuoteLineIn, QuoteList, QuoteOut, QuoteSent
 from l2c_app.quotes.models import Quote
 from l2c_app.quotes.pdf import pdf_filename, render_for
 
-router = APIRouter(tags=["quotes"], route_class=FieldErrorRoute)
+router = APIRouter(tags=["quotes"])
 auth = require("quotes")
 
 

@@ -11,6 +11,7 @@ from l2c_app.core.config import Settings, get_settings
 from l2c_app.core.models import User
 from l2c_app.core.seller import seller_profile
 from l2c_app.leads.models import Lead
+from l2c_app.ports import payments, signatures
 from l2c_app.quotes.models import CatalogItem, Quote, TaxRate
 
 
@@ -65,14 +66,14 @@ def checklist(session: Session, settings: Settings | None = None) -> list[dict]:
             "Connect Stripe",
             "Clients pay invoices by card from their link.",
             "/settings",
-            bool(settings.stripe_api_key),
+            payments.gateway(settings).is_external,  # a processor is connected (Stripe)
         ),
         (
             "docusign",
             "Connect DocuSign",
             "Optional: contracts are signed in l2c itself until then.",
             "/settings",
-            bool(settings.docusign_integration_key and settings.docusign_user_id and settings.docusign_account_id),
+            signatures.available(signatures.DOCUSIGN, settings),
         ),
         (
             "quote",

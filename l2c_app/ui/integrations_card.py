@@ -1,6 +1,7 @@
 """Settings > Integrations: "Test connection" for Stripe and for DocuSign.
 
-The checks are plain functions (integrations/checks.py) that call the provider; they run in
+The checks are plain functions (integrations/checks.py, reached through the app-level
+l2c_app/connection_checks.py: ui/ imports no adapter) that call the provider; they run in
 a worker thread, never on the event loop, with the button showing it is working meanwhile.
 """
 
@@ -11,12 +12,11 @@ import logging
 
 import reflex as rx
 
-from l2c_app.integrations.checks import ConnectionCheck, check_docusign, check_stripe
+from l2c_app.connection_checks import CHECKS, failed
 from l2c_app.ui.guard import guard
 from l2c_app.ui.session import AuthState
 
 log = logging.getLogger(__name__)
-CHECKS = {"stripe": check_stripe, "docusign": check_docusign}
 
 
 class IntegrationsState(AuthState):
@@ -34,9 +34,7 @@ class IntegrationsState(AuthState):
             result = await asyncio.to_thread(CHECKS[provider])
         except Exception:  # an unexpected failure is logged; the person gets words, not a traceback
             log.exception("connection test of %s failed", provider)
-            result = ConnectionCheck(
-                provider.title(), summary="The test itself failed; the server log has the details."
-            ).finish("")
+            result = failed(provider)
         self.checks = {**self.checks, provider: result.as_dict()}
         self.testing = ""
 

@@ -113,3 +113,12 @@ def test_write_off_route(client, world, session, db_url):
     assert r.json()["state_label"] == "Written off"
     assert fresh(db_url, Invoice, inv_id).status == "written_off"
     assert client.post(f"/api/v1/invoices/{inv_id}/write-off", json={"reason": "again"}).status_code == 409
+
+
+def test_a_body_or_path_that_does_not_fit_answers_the_domain_error_shape(client):
+    """The API app's RequestValidationError handler (api/validation): not FastAPI's list."""
+    r = client.post("/api/v1/payments/1/reverse", json={"reason": "typo", "nope": 1})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "nope" and r.json()["detail"].startswith("nope: ")
+    assert r.json()["error"]["kind"] == "invalid" and r.json()["error"]["code"] == "nope.invalid"
+    r = client.post("/api/v1/payments/abc/reverse", json={"reason": "typo"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "payment_id"
