@@ -51,6 +51,8 @@ SCALES = {  # projects, entries per project, leads, deals, invoices (all), payme
 }
 CHUNK = 20_000  # rows per insert() call
 TARGET_MS = 1000.0
+PAGE_TARGET_MS = 1500.0  # issue 17: the Insights page, every run (the max)
+PAGE_MEDIAN_AIM_MS = 700.0  # headroom: the median well under the target on a quiet machine
 
 
 def _options(argv: list[str]) -> argparse.Namespace:
@@ -590,10 +592,14 @@ def _browser(url: str) -> None:
                 shown.append((time.perf_counter() - start) * 1000)
             browser.close()
         shown = shown[1:]
-        verdict = "ok" if max(shown) < 1500 else "SLOW"
+        med, top = statistics.median(shown), max(shown)
+        verdict = (
+            f"median {'ok' if med < PAGE_MEDIAN_AIM_MS else 'SLOW'} (aim < {PAGE_MEDIAN_AIM_MS:.0f} ms), "
+            f"max {'ok' if top < PAGE_TARGET_MS else 'SLOW'} (< {PAGE_TARGET_MS:.0f} ms)"
+        )
         print(
             f"  /insights in Chromium (production server), navigation to figures on screen: median "
-            f"{statistics.median(shown):.0f} ms, max {max(shown):.0f} ms over {runs} runs ({verdict}, < 1500 ms); "
+            f"{med:.0f} ms, max {top:.0f} ms over {runs} runs: {verdict}; "
             f"bare /api/health on that server: median {statistics.median(bare):.1f} ms"
         )
     finally:

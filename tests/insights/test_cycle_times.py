@@ -33,6 +33,26 @@ def test_a_step_that_ended_before_it_started_counts_zero_days():
     assert ct.step_days(date(2026, 1, 5), date(2026, 1, 10)) == 5
 
 
+def test_the_waiting_step_is_the_first_started_unfinished_step_with_no_later_event():
+    """`_waiting_step` (the step after the deal's latest event) against the rule as first written,
+    over every set of events a deal can have (2^10)."""
+    from itertools import combinations
+
+    def reference(ev):
+        for step in ct.STEPS[:-1]:
+            _key, _label, a, b = step
+            later = ct.EVENTS[ct.EVENTS.index(b) + 1 :]
+            if a in ev and b not in ev and not any(e in ev for e in later):
+                return step
+        return None
+
+    day = date(2026, 1, 1)
+    for n in range(len(ct.EVENTS) + 1):
+        for chosen in combinations(ct.EVENTS, n):
+            ev = {e: day for e in chosen} | {ct.START: day}
+            assert ct._waiting_step(ev) == reference(ev), chosen
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_the_python_percentile_equals_postgresql_percentile_cont(session):
     for values in ([0, 2, 5], [3, 10], [1, 1, 4, 9, 30, 31], [12]):
