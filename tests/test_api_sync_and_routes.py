@@ -17,8 +17,13 @@ from l2c_app.core import timeutil
 from tests.sales_fixtures import api_key, client, team  # noqa: F401
 from tests.test_api_journey import test_whole_cycle_through_the_api_only as run_the_journey
 
-# Computed proposals, not stored rows: sync their sources (time entries, milestones, expenses).
-NOT_ROWS = {"/api/v1/projects/{project_id}/unbilled", "/api/v1/accounts/{account_id}/unbilled"}
+# Computed figures, not stored rows: proposals (sync their sources: time entries, milestones,
+# expenses) and a client's credit balance per currency (sync the payments and credit notes).
+NOT_ROWS = {
+    "/api/v1/projects/{project_id}/unbilled",
+    "/api/v1/accounts/{account_id}/unbilled",
+    "/api/v1/accounts/{account_id}/credit",
+}
 
 
 def _resolve(doc: dict, schema: dict) -> dict:
