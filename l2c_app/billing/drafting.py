@@ -477,6 +477,12 @@ def create_deposit_invoice(
         if base <= 0:
             raise BillingError("The project has no contract value to take a percent of", "percent")
         amount = round_minor(percent_of(base, pct))
+        if amount <= 0:  # e.g. 10 % of ¥5: nothing to take, and a draft of 0 could never be issued
+            raise BillingError(
+                f"The deposit must be positive: {pct.normalize()} % of {format_money(base, project.currency)} "
+                "rounds to nothing",
+                "percent",
+            )
         desc = f"Deposit: {pct.normalize()} % of {format_money(base, project.currency)}"
     else:
         amount = check_amount(amount_minor, "amount_minor", "The deposit")

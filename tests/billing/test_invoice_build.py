@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from l2c_app.billing import service as billing
-from l2c_app.billing.models import BilledSource
+from l2c_app.billing.models import BilledSource, Invoice
 from l2c_app.core.audit import SYSTEM, history
 from l2c_app.core.errors import DomainError
 from l2c_app.payments.models import ClientCredit
@@ -208,6 +208,10 @@ def test_deposit_is_deducted_from_the_next_invoice_once(world, session):
         billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="thirty")
     with pytest.raises(billing.BillingError, match="between"):
         billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="130")
+    # A percent that rounds to no minor unit would leave a draft of 0 that can never be issued.
+    with pytest.raises(billing.BillingError, match="must be positive"):
+        billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="0.00001")  # 0.1 cent of 10,000.00
+    assert session.exec(select(Invoice)).all() == []
     dep = billing.create_deposit_invoice(session, SYSTEM, w.pid, percent="30")  # of the deal value 10,000.00
     assert dep.subtotal_minor == 300000
     billing.issue_invoice(session, SYSTEM, dep.id)
