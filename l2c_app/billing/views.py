@@ -5,6 +5,7 @@ Pages never touch the database; their states call these through `run_db`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -63,16 +64,37 @@ def _row(session: Session, inv: Invoice, names: dict[int, str] | None = None) ->
     }
 
 
+@dataclass
+class InvoiceRow:
+    """A row of /invoices (typed; the page reads `r["number"]`, which compiles as `r.number` does).
+    The fields are `_row`'s keys in its order, so the state's JSON is the dict's."""
+
+    id: str
+    number: str
+    kind: str
+    status: str
+    status_label: str
+    color: str
+    flags: str
+    client: str
+    total: str
+    paid: str
+    open: str
+    issue_date: str
+    due_date: str
+    href: str
+
+
 def _account_names(session: Session) -> dict[int, str]:
     return {a.id: a.name for a in session.exec(select(Account))}
 
 
-def invoice_list(session: Session, status: str = "") -> list[dict[str, str]]:
+def invoice_list(session: Session, status: str = "") -> list[InvoiceRow]:
     stmt = select(Invoice).order_by(Invoice.id.desc()).limit(300)
     if status:
         stmt = stmt.where(Invoice.status == status)
     names = _account_names(session)
-    return [_row(session, inv, names) for inv in session.exec(stmt)]
+    return [InvoiceRow(**_row(session, inv, names)) for inv in session.exec(stmt)]
 
 
 def clients_with_projects(session: Session) -> list[dict[str, str]]:

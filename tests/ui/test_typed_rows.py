@@ -1,0 +1,31 @@
+"""Typed rows of the list pages (issue 12): each dataclass row carries exactly the keys the page
+reads (the old dict's keys, in order), and the state's JSON of a row is the old dict's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+from reflex.utils.format import json_dumps
+
+from l2c_app.billing.views import InvoiceRow
+from l2c_app.clients.state import ClientRow
+from l2c_app.projects.project_view import ProjectRow
+
+# The keys of the dict each page read before its row was typed, in the builder's order.
+OLD_KEYS = {
+    ProjectRow: "id name account status planned burn color hours",
+    ClientRow: "id name domain owner open overdue active",
+    InvoiceRow: "id number kind status status_label color flags client total paid open issue_date due_date href",
+}
+
+
+@pytest.mark.parametrize("row_type", list(OLD_KEYS), ids=lambda t: t.__name__)
+def test_row_fields_are_the_old_dict_keys(row_type):
+    assert [f.name for f in fields(row_type)] == OLD_KEYS[row_type].split()
+
+
+@pytest.mark.parametrize("row_type", list(OLD_KEYS), ids=lambda t: t.__name__)
+def test_state_json_of_a_row_is_the_dicts(row_type):
+    old = {k: f"{k} value" for k in OLD_KEYS[row_type].split()}
+    assert json_dumps([row_type(**old)]) == json_dumps([old])
