@@ -256,30 +256,49 @@ def public_invoice(session: Session, token: str) -> dict:
     return detail
 
 
-def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
+@dataclass
+class PaymentRow:
+    """A payment of /payments: the ledger, unmatched and other apps' lists (typed; the page
+    reads `p["amount"]`, which compiles as `p.amount` does)."""
+
+    in_accounting: str
+    id: str
+    amount: str
+    method: str
+    status: str
+    date: str
+    reference: str
+    reversal_reason: str
+    invoice: str
+    invoice_href: str
+    client: str
+
+
+def ledger_rows(session: Session) -> dict[str, list]:
+    """The Payments page's lists: `payments`, `unmatched`, `unmatched_other` are PaymentRows."""
     names = _account_names(session)
     numbers = {i.id: (i.number or f"Draft {i.id}") for i in session.exec(select(Invoice))}
-    rows = []
-    unmatched = []
-    other = []  # from other apps on a shared Stripe account: behind a filter on the page
+    rows: list[PaymentRow] = []
+    unmatched: list[PaymentRow] = []
+    other: list[PaymentRow] = []  # from other apps on a shared Stripe account: behind a filter on the page
     from l2c_app.accounting.sync.engine import in_accounting
 
     listed = list(session.exec(select(Payment).order_by(Payment.id.desc()).limit(300)))
     synced = in_accounting(session, "payment", [p.id for p in listed])
     for p in listed:
-        row = {
-            "in_accounting": synced.get(p.id, ""),
-            "id": str(p.id),
-            "amount": format_money(p.amount_minor, p.currency),
-            "method": p.method.replace("_", " "),
-            "status": p.status,
-            "date": formats.day(p.received_on) if p.received_on else "",
-            "reference": p.reference or p.stripe_payment_intent_id or "",
-            "reversal_reason": p.reversal_reason or "",
-            "invoice": numbers.get(p.invoice_id or 0, ""),
-            "invoice_href": f"/invoices/{p.invoice_id}" if p.invoice_id else "",
-            "client": names.get(p.account_id or 0, ""),
-        }
+        row = PaymentRow(
+            in_accounting=synced.get(p.id, ""),
+            id=str(p.id),
+            amount=format_money(p.amount_minor, p.currency),
+            method=p.method.replace("_", " "),
+            status=p.status,
+            date=formats.day(p.received_on) if p.received_on else "",
+            reference=p.reference or p.stripe_payment_intent_id or "",
+            reversal_reason=p.reversal_reason or "",
+            invoice=numbers.get(p.invoice_id or 0, ""),
+            invoice_href=f"/invoices/{p.invoice_id}" if p.invoice_id else "",
+            client=names.get(p.account_id or 0, ""),
+        )
         (rows if p.invoice_id is not None else other if p.stripe_foreign else unmatched).append(row)
     open_invoices = [
         {

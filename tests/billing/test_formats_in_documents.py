@@ -65,7 +65,7 @@ def test_lists_portal_and_statement_in_german_then_english(world, session):
 
     row = next(r for r in views.invoice_list(session) if r.id == str(inv.id))
     assert (row.issue_date, row.due_date) == ("01.04.2026", "01.05.2026")
-    assert [p["date"] for p in views.ledger_rows(session)["payments"]] == ["03.04.2026"]
+    assert [p.date for p in views.ledger_rows(session)["payments"]] == ["03.04.2026"]
     docs = clients.client_documents(session, aid)
     assert docs["invoices"][0]["date"] == "01.04.2026" and docs["invoices"][0]["due"] == "01.05.2026"
     data = statement(session, aid, start, end)

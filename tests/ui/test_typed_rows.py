@@ -8,7 +8,7 @@ from dataclasses import fields
 import pytest
 from reflex.utils.format import json_dumps
 
-from l2c_app.billing.views import InvoiceRow
+from l2c_app.billing.views import InvoiceRow, PaymentRow
 from l2c_app.clients.state import ClientRow
 from l2c_app.projects.project_view import ProjectRow
 
@@ -17,6 +17,7 @@ OLD_KEYS = {
     ProjectRow: "id name account status planned burn color hours",
     ClientRow: "id name domain owner open overdue active",
     InvoiceRow: "id number kind status status_label color flags client total paid open issue_date due_date href",
+    PaymentRow: "in_accounting id amount method status date reference reversal_reason invoice invoice_href client",
 }
 
 
