@@ -10,6 +10,7 @@ from reflex.utils.format import json_dumps
 
 from l2c_app.billing.views import InvoiceRow, PaymentRow
 from l2c_app.clients.state import ClientRow
+from l2c_app.contracts.views import ContractRow
 from l2c_app.projects.project_view import ProjectRow
 
 # The keys of the dict each page read before its row was typed, in the builder's order.
@@ -18,6 +19,7 @@ OLD_KEYS = {
     ClientRow: "id name domain owner open overdue active",
     InvoiceRow: "id number kind status status_label color flags client total paid open issue_date due_date href",
     PaymentRow: "in_accounting id amount method status date reference reversal_reason invoice invoice_href client",
+    ContractRow: "id title status provider deal deal_id created signed sent",
 }
 
 
@@ -26,7 +28,11 @@ def test_row_fields_are_the_old_dict_keys(row_type):
     assert [f.name for f in fields(row_type)] == OLD_KEYS[row_type].split()
 
 
+# ContractRow keeps the old dict's int ids and bool: JSON numbers and booleans, as before.
+SAMPLE = {"deal_id": 7, "signed": True}
+
+
 @pytest.mark.parametrize("row_type", list(OLD_KEYS), ids=lambda t: t.__name__)
 def test_state_json_of_a_row_is_the_dicts(row_type):
-    old = {k: f"{k} value" for k in OLD_KEYS[row_type].split()}
+    old = {k: SAMPLE.get(k, f"{k} value") for k in OLD_KEYS[row_type].split()}
     assert json_dumps([row_type(**old)]) == json_dumps([old])
