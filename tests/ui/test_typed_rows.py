@@ -12,6 +12,7 @@ from l2c_app.billing.views import InvoiceRow, PaymentRow
 from l2c_app.clients.state import ClientRow
 from l2c_app.contracts.views import ContractRow
 from l2c_app.projects.project_view import ProjectRow
+from l2c_app.quotes.records import QuoteRow
 
 # The keys of the dict each page read before its row was typed, in the builder's order.
 OLD_KEYS = {
@@ -20,6 +21,7 @@ OLD_KEYS = {
     InvoiceRow: "id number kind status status_label color flags client total paid open issue_date due_date href",
     PaymentRow: "in_accounting id amount method status date reference reversal_reason invoice invoice_href client",
     ContractRow: "id title status provider deal deal_id created signed sent",
+    QuoteRow: "id label title deal_id deal_title account status version total_minor currency total expires_on updated",
 }
 
 
@@ -28,8 +30,8 @@ def test_row_fields_are_the_old_dict_keys(row_type):
     assert [f.name for f in fields(row_type)] == OLD_KEYS[row_type].split()
 
 
-# ContractRow keeps the old dict's int ids and bool: JSON numbers and booleans, as before.
-SAMPLE = {"deal_id": 7, "signed": True}
+# ContractRow and QuoteRow keep the old dict's ints and bool: JSON numbers and booleans, as before.
+SAMPLE = {"deal_id": 7, "signed": True, "version": 2, "total_minor": 12345}
 
 
 @pytest.mark.parametrize("row_type", list(OLD_KEYS), ids=lambda t: t.__name__)
