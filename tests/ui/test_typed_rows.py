@@ -11,6 +11,7 @@ from reflex.utils.format import json_dumps
 from l2c_app.billing.views import InvoiceRow, PaymentRow
 from l2c_app.clients.state import ClientRow
 from l2c_app.contracts.views import ContractRow
+from l2c_app.leads.lists import LeadRow
 from l2c_app.projects.project_view import ProjectRow
 from l2c_app.quotes.records import QuoteRow
 
@@ -22,6 +23,8 @@ OLD_KEYS = {
     PaymentRow: "in_accounting id amount method status date reference reversal_reason invoice invoice_href client",
     ContractRow: "id title status provider deal deal_id created signed sent",
     QuoteRow: "id label title deal_id deal_title account status version total_minor currency total expires_on updated",
+    LeadRow: "id name email company phone source status owner owner_email created message duplicate_of_lead_id "
+    "duplicate_of_contact_id duplicate deal_id reason",
 }
 
 
@@ -30,8 +33,8 @@ def test_row_fields_are_the_old_dict_keys(row_type):
     assert [f.name for f in fields(row_type)] == OLD_KEYS[row_type].split()
 
 
-# ContractRow and QuoteRow keep the old dict's ints and bool: JSON numbers and booleans, as before.
-SAMPLE = {"deal_id": 7, "signed": True, "version": 2, "total_minor": 12345}
+# Contract, quote and lead rows keep the old dict's ints and bool: JSON numbers and booleans, as before.
+SAMPLE = {"deal_id": 7, "signed": True, "version": 2, "total_minor": 12345, "duplicate_of_lead_id": 0}
 
 
 @pytest.mark.parametrize("row_type", list(OLD_KEYS), ids=lambda t: t.__name__)
