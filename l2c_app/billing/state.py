@@ -8,6 +8,7 @@ import reflex as rx
 
 from l2c_app.billing import credit_notes, ledger, service, views
 from l2c_app.billing.sending import send_invoice
+from l2c_app.billing.views import InvoiceRow
 from l2c_app.core.audit import Actor
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, ui_message
@@ -34,7 +35,7 @@ def _partial_credit(session, actor: Actor, invoice_id: int, **kwargs):
 
 
 class InvoicesState(AuthState):
-    invoices: list[dict[str, str]] = []
+    invoices: list[InvoiceRow] = []
     status_filter: str = "all"
     clients: list[dict[str, str]] = []
     client_id: str = ""

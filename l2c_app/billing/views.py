@@ -5,6 +5,7 @@ Pages never touch the database; their states call these through `run_db`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -63,16 +64,37 @@ def _row(session: Session, inv: Invoice, names: dict[int, str] | None = None) ->
     }
 
 
+@dataclass
+class InvoiceRow:
+    """A row of /invoices (typed; the page reads `r["number"]`, which compiles as `r.number` does).
+    The fields are `_row`'s keys in its order, so the state's JSON is the dict's."""
+
+    id: str
+    number: str
+    kind: str
+    status: str
+    status_label: str
+    color: str
+    flags: str
+    client: str
+    total: str
+    paid: str
+    open: str
+    issue_date: str
+    due_date: str
+    href: str
+
+
 def _account_names(session: Session) -> dict[int, str]:
     return {a.id: a.name for a in session.exec(select(Account))}
 
 
-def invoice_list(session: Session, status: str = "") -> list[dict[str, str]]:
+def invoice_list(session: Session, status: str = "") -> list[InvoiceRow]:
     stmt = select(Invoice).order_by(Invoice.id.desc()).limit(300)
     if status:
         stmt = stmt.where(Invoice.status == status)
     names = _account_names(session)
-    return [_row(session, inv, names) for inv in session.exec(stmt)]
+    return [InvoiceRow(**_row(session, inv, names)) for inv in session.exec(stmt)]
 
 
 def clients_with_projects(session: Session) -> list[dict[str, str]]:
@@ -234,30 +256,49 @@ def public_invoice(session: Session, token: str) -> dict:
     return detail
 
 
-def ledger_rows(session: Session) -> dict[str, list[dict[str, str]]]:
+@dataclass
+class PaymentRow:
+    """A payment of /payments: the ledger, unmatched and other apps' lists (typed; the page
+    reads `p["amount"]`, which compiles as `p.amount` does)."""
+
+    in_accounting: str
+    id: str
+    amount: str
+    method: str
+    status: str
+    date: str
+    reference: str
+    reversal_reason: str
+    invoice: str
+    invoice_href: str
+    client: str
+
+
+def ledger_rows(session: Session) -> dict[str, list]:
+    """The Payments page's lists: `payments`, `unmatched`, `unmatched_other` are PaymentRows."""
     names = _account_names(session)
     numbers = {i.id: (i.number or f"Draft {i.id}") for i in session.exec(select(Invoice))}
-    rows = []
-    unmatched = []
-    other = []  # from other apps on a shared Stripe account: behind a filter on the page
+    rows: list[PaymentRow] = []
+    unmatched: list[PaymentRow] = []
+    other: list[PaymentRow] = []  # from other apps on a shared Stripe account: behind a filter on the page
     from l2c_app.accounting.sync.engine import in_accounting
 
     listed = list(session.exec(select(Payment).order_by(Payment.id.desc()).limit(300)))
     synced = in_accounting(session, "payment", [p.id for p in listed])
     for p in listed:
-        row = {
-            "in_accounting": synced.get(p.id, ""),
-            "id": str(p.id),
-            "amount": format_money(p.amount_minor, p.currency),
-            "method": p.method.replace("_", " "),
-            "status": p.status,
-            "date": formats.day(p.received_on) if p.received_on else "",
-            "reference": p.reference or p.stripe_payment_intent_id or "",
-            "reversal_reason": p.reversal_reason or "",
-            "invoice": numbers.get(p.invoice_id or 0, ""),
-            "invoice_href": f"/invoices/{p.invoice_id}" if p.invoice_id else "",
-            "client": names.get(p.account_id or 0, ""),
-        }
+        row = PaymentRow(
+            in_accounting=synced.get(p.id, ""),
+            id=str(p.id),
+            amount=format_money(p.amount_minor, p.currency),
+            method=p.method.replace("_", " "),
+            status=p.status,
+            date=formats.day(p.received_on) if p.received_on else "",
+            reference=p.reference or p.stripe_payment_intent_id or "",
+            reversal_reason=p.reversal_reason or "",
+            invoice=numbers.get(p.invoice_id or 0, ""),
+            invoice_href=f"/invoices/{p.invoice_id}" if p.invoice_id else "",
+            client=names.get(p.account_id or 0, ""),
+        )
         (rows if p.invoice_id is not None else other if p.stripe_foreign else unmatched).append(row)
     open_invoices = [
         {

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from l2c_app.contracts import merge, on_behalf
 from l2c_app.contracts import service as svc
+from l2c_app.contracts.views import ContractRow
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import list_users
 from l2c_app.core.db import run_db
@@ -114,7 +115,7 @@ class TemplateSettingsState(AuthState):
 
 
 class ContractsListState(AuthState):
-    rows: list[dict] = []
+    rows: list[ContractRow] = []
     quotes: list[dict] = []
     status_filter: str = "all"
     quote_choice: str = ""
@@ -464,7 +465,7 @@ class SignState(rx.State):
 
 
 class DealContractsState(AuthState):
-    deal_rows: list[dict] = []
+    deal_rows: list[ContractRow] = []
     deal_quotes: list[dict] = []
 
     def _deal(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
@@ -48,24 +49,40 @@ def contract_json(session: Session, c: Contract) -> dict:
     }
 
 
-def list_contracts(session: Session, deal_id: int | None = None, status: str | None = None) -> list[dict]:
+@dataclass
+class ContractRow:
+    """A contract of /contracts and a deal's contracts card (typed; the pages read `r["title"]`,
+    which compiles as `r.title` does). Fields in the old dict's order: the same JSON."""
+
+    id: int
+    title: str
+    status: str
+    provider: str
+    deal: str
+    deal_id: int
+    created: str
+    signed: bool
+    sent: str
+
+
+def list_contracts(session: Session, deal_id: int | None = None, status: str | None = None) -> list[ContractRow]:
     stmt = select(Contract, Deal).join(Deal, Deal.id == Contract.deal_id).order_by(Contract.id.desc())
     if deal_id:
         stmt = stmt.where(Contract.deal_id == deal_id)
     if status:
         stmt = stmt.where(Contract.status == status)
     return [
-        {
-            "id": c.id,
-            "title": c.title,
-            "status": c.status,
-            "provider": c.provider,
-            "deal": d.title,
-            "deal_id": d.id,
-            "created": formats.day(c.created_at),
-            "signed": bool(c.signed_document_id),
-            "sent": formats.day(c.sent_at) if c.sent_at else "",
-        }
+        ContractRow(
+            id=c.id,
+            title=c.title,
+            status=c.status,
+            provider=c.provider,
+            deal=d.title,
+            deal_id=d.id,
+            created=formats.day(c.created_at),
+            signed=bool(c.signed_document_id),
+            sent=formats.day(c.sent_at) if c.sent_at else "",
+        )
         for c, d in session.exec(stmt).all()
     ]
 

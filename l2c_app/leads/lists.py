@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, or_
@@ -63,6 +64,30 @@ def _filtered(
     return stmt
 
 
+@dataclass
+class LeadRow:
+    """A lead of /leads (typed; the page reads `row["name"]`, which compiles as `row.name` does).
+    `lead_row`'s keys in its order and value types, so the state's JSON is the dict's; the
+    detail dialog and the CSV export keep the dict."""
+
+    id: int
+    name: str
+    email: str
+    company: str
+    phone: str
+    source: str
+    status: str
+    owner: str
+    owner_email: str
+    created: str
+    message: str
+    duplicate_of_lead_id: int
+    duplicate_of_contact_id: int
+    duplicate: str
+    deal_id: int
+    reason: str
+
+
 def lead_row(lead: Lead, owners: dict[int, User], tz: str = "UTC") -> dict:
     from l2c_app.core.timeutil import format_local
 
@@ -111,7 +136,7 @@ def list_leads(
         _filtered(select(Lead), **filters).order_by(*order).offset((page - 1) * per_page).limit(per_page)
     ).all()
     owners = {u.id: u for u in session.exec(select(User))}
-    return {"rows": [lead_row(r, owners, tz) for r in rows], "total": total}
+    return {"rows": [LeadRow(**lead_row(r, owners, tz)) for r in rows], "total": total}
 
 
 def export_csv(session: Session, **filters) -> str:

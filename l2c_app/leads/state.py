@@ -17,6 +17,7 @@ from l2c_app.core.errors import DomainError, ui_message
 from l2c_app.leads import imports
 from l2c_app.leads import page_logic as logic
 from l2c_app.leads import service as svc
+from l2c_app.leads.lists import LeadRow
 from l2c_app.leads.page_logic import ALL
 from l2c_app.pipeline.service import PipelineError, team_options
 from l2c_app.ui.guard import current_access, guard
@@ -56,7 +57,7 @@ class ContactState(rx.State):
 
 
 class LeadsState(AuthState):
-    rows: list[dict] = []
+    rows: list[LeadRow] = []
     total: int = 0
     page: int = 1
     per_page: int = 50

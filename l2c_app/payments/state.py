@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from l2c_app.billing import service, views
+from l2c_app.billing.views import PaymentRow
 from l2c_app.core.db import run_db
 from l2c_app.payments.fees import heal_fees, payout_rows
 from l2c_app.payments.webhooks import stripe_sync
@@ -13,9 +14,9 @@ from l2c_app.ui.session import AuthState
 
 
 class PaymentsState(AuthState):
-    ledger: list[dict[str, str]] = []
-    unmatched: list[dict[str, str]] = []
-    unmatched_other: list[dict[str, str]] = []  # other apps' payments on a shared Stripe account
+    ledger: list[PaymentRow] = []
+    unmatched: list[PaymentRow] = []
+    unmatched_other: list[PaymentRow] = []  # other apps' payments on a shared Stripe account
     show_other: bool = False
     open_invoices: list[dict[str, str]] = []
     credits: list[dict[str, str]] = []

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -108,9 +109,29 @@ def create_quote_from_deal(
     return quote
 
 
+@dataclass
+class QuoteRow:
+    """A quote of /quotes (typed; the page reads `q["label"]`, which compiles as `q.label` does).
+    Fields in the old dict's order and value types: the state's JSON is the same."""
+
+    id: int
+    label: str
+    title: str
+    deal_id: int
+    deal_title: str
+    account: str
+    status: str
+    version: int
+    total_minor: int
+    currency: str
+    total: str
+    expires_on: str
+    updated: str
+
+
 def list_quotes(
     session: Session, *, status: str | None = None, deal_id: int | None = None, limit: int = 500
-) -> list[dict]:
+) -> list[QuoteRow]:
     """Quotes across deals for the list page (newest first), with the cached totals."""
     stmt = (
         select(Quote, Deal, Account)
@@ -127,21 +148,21 @@ def list_quotes(
         if status and eff != status:
             continue
         out.append(
-            {
-                "id": quote.id,
-                "label": quote_label(quote),
-                "title": quote.title,
-                "deal_id": deal.id,
-                "deal_title": deal.title,
-                "account": account.name if account else "",
-                "status": eff,
-                "version": quote.version,
-                "total_minor": quote.total_minor,
-                "currency": quote.currency,
-                "total": format_money(quote.total_minor, quote.currency),
-                "expires_on": formats.day(quote.expires_on) if quote.expires_on else "",
-                "updated": formats.day(quote.updated_at) if quote.updated_at else "",
-            }
+            QuoteRow(
+                id=quote.id,
+                label=quote_label(quote),
+                title=quote.title,
+                deal_id=deal.id,
+                deal_title=deal.title,
+                account=account.name if account else "",
+                status=eff,
+                version=quote.version,
+                total_minor=quote.total_minor,
+                currency=quote.currency,
+                total=format_money(quote.total_minor, quote.currency),
+                expires_on=formats.day(quote.expires_on) if quote.expires_on else "",
+                updated=formats.day(quote.updated_at) if quote.updated_at else "",
+            )
         )
     return out
 

@@ -21,6 +21,7 @@ from l2c_app.quotes.builder_form import flat
 from l2c_app.quotes.builder_line_events import BuilderLineEvents
 from l2c_app.quotes.page_data import builder_data as _builder_data  # noqa: F401  (tests build a state from it)
 from l2c_app.quotes.page_data import catalog_data, template_options
+from l2c_app.quotes.records import QuoteRow
 from l2c_app.ui.guard import current_access, guard
 from l2c_app.ui.session import AuthState, route_arg, route_id
 
@@ -167,7 +168,7 @@ class CatalogState(AuthState):
 
 
 class QuotesListState(AuthState):
-    quotes: list[dict[str, Any]] = []
+    quotes: list[QuoteRow] = []
     status_filter: str = "all"
 
     @rx.event

@@ -270,7 +270,7 @@ def test_settings_routes_connect_sync_and_show_the_log_and_pages_say_in_quickboo
     assert detail["invoice"]["in_accounting"] == f"In QuickBooks as {inv.number}"
     (remote_pay,) = qbo.all("Payment")
     assert detail["payments"][0]["in_accounting"] == f"In QuickBooks as {remote_pay['Id']}"
-    assert ledger_rows(session)["payments"][0]["in_accounting"] == f"In QuickBooks as {remote_pay['Id']}"
+    assert ledger_rows(session)["payments"][0].in_accounting == f"In QuickBooks as {remote_pay['Id']}"
 
 
 def test_one_round_at_a_time(session, world, standin, qbo):

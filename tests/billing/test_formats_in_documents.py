@@ -63,9 +63,9 @@ def test_lists_portal_and_statement_in_german_then_english(world, session):
     start, end = date(2026, 3, 1), date(2026, 4, 30)
     formats.save_formats(session, SYSTEM, locale="de-DE", hours_format="hm")
 
-    row = next(r for r in views.invoice_list(session) if r["id"] == str(inv.id))
-    assert (row["issue_date"], row["due_date"]) == ("01.04.2026", "01.05.2026")
-    assert [p["date"] for p in views.ledger_rows(session)["payments"]] == ["03.04.2026"]
+    row = next(r for r in views.invoice_list(session) if r.id == str(inv.id))
+    assert (row.issue_date, row.due_date) == ("01.04.2026", "01.05.2026")
+    assert [p.date for p in views.ledger_rows(session)["payments"]] == ["03.04.2026"]
     docs = clients.client_documents(session, aid)
     assert docs["invoices"][0]["date"] == "01.04.2026" and docs["invoices"][0]["due"] == "01.05.2026"
     data = statement(session, aid, start, end)
@@ -77,6 +77,6 @@ def test_lists_portal_and_statement_in_german_then_english(world, session):
     assert "Opening balance on 01.03.2026" in german and "03.04.2026" in german and "2026-04-03" not in german
 
     formats.save_formats(session, SYSTEM, locale="en-US", hours_format="hm")
-    row = next(r for r in views.invoice_list(session) if r["id"] == str(inv.id))
-    assert (row["issue_date"], row["due_date"]) == ("Apr 1, 2026", "May 1, 2026")
+    row = next(r for r in views.invoice_list(session) if r.id == str(inv.id))
+    assert (row.issue_date, row.due_date) == ("Apr 1, 2026", "May 1, 2026")
     assert "Closing balance on Apr 30, 2026" in _text(render_statement_pdf(session, aid, start, end))

@@ -214,7 +214,7 @@ def test_list_filters_sort_and_page(session, team):
         lead(session, email=f"p{i}@co{i}.test", company=f"Co {i}")
     res = svc.list_leads(session, owner_id=team.sam.id, sort="email", desc=False, page=1, per_page=3)
     assert res["total"] == 4
-    assert [r["email"] for r in res["rows"]] == ["p0@co0.test", "p2@co2.test", "p4@co4.test"]
+    assert [r.email for r in res["rows"]] == ["p0@co0.test", "p2@co2.test", "p4@co4.test"]
     assert svc.list_leads(session, q="CO 6")["total"] == 1
     csv_text = svc.export_csv(session, owner_id=team.sofia.id)
     assert csv_text.count("\n") == 4 and "sofia@acme.test" in csv_text

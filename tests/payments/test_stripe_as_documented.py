@@ -254,8 +254,8 @@ def test_other_apps_payments_are_behind_a_filter(session, world, standin, api):
     pays = payments(session)
     assert [p.stripe_foreign for p in pays] == [False, True] and all(p.invoice_id is None for p in pays)
     rows = ledger_rows(session)
-    assert [r["id"] for r in rows["unmatched"]] == [str(pays[0].id)]
-    assert [r["id"] for r in rows["unmatched_other"]] == [str(pays[1].id)]
+    assert [r.id for r in rows["unmatched"]] == [str(pays[0].id)]
+    assert [r.id for r in rows["unmatched_other"]] == [str(pays[1].id)]
     from l2c_app.payments.api import list_payments
 
     def listed(**kw):

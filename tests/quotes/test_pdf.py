@@ -107,7 +107,7 @@ def test_expiry_and_milestone_due_in_the_organisation_locale(session, world):
     _, german = read(quote_pdf_bytes(session, q.id))
     assert "Valid until 14.02.2099" in german and "due 31.01.2099" in german and "2099-02-14" not in german
     assert svc.quote_view(session, q.id)["expires_on"] == "2099-02-14"  # the view (the API's) keeps ISO
-    row = next(r for r in svc.list_quotes(session) if r["id"] == q.id)
-    assert row["expires_on"] == "14.02.2099" and row["updated"].count(".") == 2 and "-" not in row["updated"]
+    row = next(r for r in svc.list_quotes(session) if r.id == q.id)
+    assert row.expires_on == "14.02.2099" and row.updated.count(".") == 2 and "-" not in row.updated
     formats.save_formats(session, SYSTEM, locale="en-US", hours_format="hm")
     assert "Valid until Feb 14, 2099" in read(quote_pdf_bytes(session, q.id))[1]
