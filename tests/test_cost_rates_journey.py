@@ -63,7 +63,8 @@ def test_owner_sets_two_cost_rates_and_sees_current_and_history(signed_in_page, 
 
     card.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/team-cost-rates-1366.png", full_page=True)
-    expect(page.get_by_text("Cost rate saved")).to_have_count(0, timeout=20_000)  # both toasts gone
+    # The toasts may still be on screen (they pause while the pointer is over them): their
+    # contrast passes now (assets/toast.css), so axe runs with them, as the margin journey does.
     assert_accessible(page, "/team with cost rates at 1366 px")
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -165,7 +165,8 @@ def land_on_another_worker(page, avoid: set[str], path: str, attempts: int = 30,
         if worker and worker not in avoid:
             return worker
         page.goto(path)
-        expect(ready(page) if ready else page.get_by_role("region", name="Stage New")).to_be_visible()
+        # A worker's first render of the board takes seconds on a loaded 2-core machine.
+        expect(ready(page) if ready else page.get_by_role("region", name="Stage New")).to_be_visible(timeout=20_000)
     pytest.fail(f"after {attempts} reloads the tab was still served by {avoid}")
 
 
