@@ -11,19 +11,14 @@ process receives events from at most a second later (as if it had been added a s
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
+from l2c_app.core.commit_cache import CommitCache
 from l2c_app.webhooks_out.models import WebhookEndpoint
 
 TTL_S = 1.0
-CHANGED = "l2c_webhook_endpoints_changed"  # session.info: this transaction wrote an endpoint
 
 
 @dataclass(frozen=True)
@@ -34,38 +29,8 @@ class EndpointRef:
     event_types: tuple[str, ...]
 
 
-_generation = 0
-_entries: dict[str, tuple[int, float, tuple[EndpointRef, ...]]] = {}
-_lock = threading.Lock()
-
-
-def _mark(_mapper, _connection, target) -> None:
-    session = object_session(target)
-    if session is not None:
-        session.info[CHANGED] = True
-
-
-for _name in ("after_insert", "after_update", "after_delete"):
-    event.listen(WebhookEndpoint, _name, _mark)
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _committed(session: OrmSession) -> None:
-    if session.info.pop(CHANGED, None):
-        invalidate()
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _rolled_back(session: OrmSession) -> None:
-    session.info.pop(CHANGED, None)
-
-
-def invalidate() -> None:
-    """Drop every entry (a commit that changed an endpoint; tests)."""
-    global _generation
-    with _lock:
-        _generation += 1
-        _entries.clear()
+_cache = CommitCache("webhook_endpoints", WebhookEndpoint)
+invalidate = _cache.invalidate  # tests; a commit that changes an endpoint does it
 
 
 def read(session: Session) -> tuple[EndpointRef, ...]:
@@ -78,18 +43,8 @@ def read(session: Session) -> tuple[EndpointRef, ...]:
 
 def enabled_endpoints(session: Session) -> tuple[EndpointRef, ...]:
     """`read`, cached; a transaction that has written an endpoint reads the table."""
-    if session.info.get(CHANGED) or any(
+    if _cache.changed(session) or any(
         isinstance(o, WebhookEndpoint) for o in (*session.new, *session.dirty, *session.deleted)
     ):
         return read(session)
-    key = str(session.get_bind().url)
-    generation = _generation  # taken before the read: a commit during it makes the entry stale
-    got = _entries.get(key)
-    now = time.monotonic()
-    if got is not None and got[0] == generation and now - got[1] < TTL_S:
-        return got[2]
-    value = read(session)
-    with _lock:
-        if generation == _generation:
-            _entries[key] = (generation, now, value)
-    return value
+    return _cache.get(session, "enabled", read, TTL_S)  # type: ignore[no-any-return]

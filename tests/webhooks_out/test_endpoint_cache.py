@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import event, update
 from sqlmodel import Session, select
 
+from l2c_app.core import commit_cache
 from l2c_app.core.audit import SYSTEM
 from l2c_app.webhooks_out import endpoint_cache, service
 from l2c_app.webhooks_out.models import WebhookDelivery, WebhookEndpoint
@@ -74,8 +75,8 @@ def test_a_change_made_elsewhere_is_seen_within_the_ttl(session, allow_private, 
     session.exec(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id).values(enabled=False))  # type: ignore[call-overload]
     session.commit()
     assert _fan_out(engine, 2)[0] == 1
-    clock = endpoint_cache.time.monotonic() + endpoint_cache.TTL_S + 0.01
-    monkeypatch.setattr(endpoint_cache.time, "monotonic", lambda: clock)
+    clock = commit_cache.time.monotonic() + endpoint_cache.TTL_S + 0.01  # the cache's clock
+    monkeypatch.setattr(commit_cache.time, "monotonic", lambda: clock)
     assert _fan_out(engine, 3)[0] == 0
 
 
