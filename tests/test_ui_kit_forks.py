@@ -82,3 +82,17 @@ def test_status_badge_flags_are_a_second_badge():
     two = str(kit.status_badge("paid", {"paid": "green"}, flags=rx.Var.create("overdue")))
     assert one.count("RadixThemesBadge") == 1
     assert two.count("RadixThemesBadge") == 2
+
+
+def test_radix_layouts_take_spacing_not_a_unitless_gap():
+    """`rx.flex(gap="2")` renders the invalid CSS `gap: 2` (the browser drops it: no space at
+    all); Radix's scale step is `spacing="2"`. Read from the source, kit included."""
+    wrong = [
+        f"{path.relative_to(ROOT).as_posix()}:{kw.lineno}"
+        for path in sorted(ROOT.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ("rx.flex", "rx.hstack", "rx.vstack", "rx.grid")
+        for kw in node.keywords
+        if kw.arg == "gap" and isinstance(kw.value, ast.Constant) and str(kw.value.value).isdigit()
+    ]
+    assert wrong == [], f'use spacing="N": {wrong}'

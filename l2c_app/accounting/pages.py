@@ -274,7 +274,7 @@ def accounting_export_page() -> rx.Component:
                         on_click=rx.download(url=PENDING_CSV, filename="journal-not-exported.csv"),
                     ),
                     wrap="wrap",
-                    gap="3",
+                    spacing="3",
                     align="end",
                     width="100%",
                 ),

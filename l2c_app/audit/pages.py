@@ -159,7 +159,7 @@ def filters_bar() -> rx.Component:
         align="end",
         width="100%",
         wrap="wrap",
-        gap="3",
+        spacing="3",
     )
 
 
@@ -234,7 +234,7 @@ def pager() -> rx.Component:
         ),
         width="100%",
         align="center",
-        gap="2",
+        spacing="2",
         wrap="wrap",
     )
 
@@ -283,7 +283,7 @@ def audit_page() -> rx.Component:
                         role="list",
                         aria_label="Audit entries",
                         direction="column",
-                        gap="2",
+                        spacing="2",
                         width="100%",
                         display=PHONE_ONLY,
                     ),

@@ -75,7 +75,7 @@ def _setup() -> rx.Component:
                 max_width="100%",
             ),
             direction={"initial": "column", "sm": "row"},
-            gap="4",
+            spacing="4",
             align="start",
         ),
         rx.text("2. Enter the 6-digit code the app shows to turn two-factor on.", size="2"),

@@ -169,7 +169,7 @@ def composer_dialog() -> rx.Component:
         _wide("Message", rx.text_area(value=s.body, on_change=s.set_body, rows="12", width="100%")),
         rx.vstack(
             rx.text("Merge fields (filled from the document):", size="1", color_scheme="gray"),
-            rx.flex(rx.foreach(FIELD_HELP, _field_chip), wrap="wrap", gap="1"),
+            rx.flex(rx.foreach(FIELD_HELP, _field_chip), wrap="wrap", spacing="1"),
             spacing="1",
         ),
         width="100%",
