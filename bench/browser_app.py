@@ -19,8 +19,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextlib.contextmanager
-def served(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
-    """Start the app on `url`'s database; yields its base URL; stops it (its process group) after."""
+def served(url: str, folder: Path, wait_seconds: int = 900, **extra_env: str) -> Iterator[str]:
+    """Start the app on `url`'s database; yields its base URL; stops it (its process group) after.
+
+    REDIS_URL from the caller's environment is dropped (one worker, in-process broadcast) unless
+    given in `extra_env`. `wait_seconds`: a first production build on a loaded machine takes minutes."""
     import httpx
 
     with socket.socket() as sock:
@@ -48,7 +51,7 @@ def served(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
         )
     base = f"http://localhost:{port}"
     try:
-        for _ in range(300):
+        for _ in range(wait_seconds):
             try:
                 if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
                     break
@@ -86,3 +89,31 @@ def signed_in_page(browser, base: str, email: str, password: str):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/**")
     return page
+
+
+def serving_worker(page, redis_url: str) -> str | None:
+    """Which worker process holds this tab's websocket, by Reflex's own record in Redis.
+
+    With a Redis URL, Reflex links each tab's token (sessionStorage "token") to the
+    `instance_id` of the worker process holding its socket (`reflex/utils/token_manager.py`,
+    key `token_manager_socket_record_<token>`; every worker draws a new one when it starts,
+    `reflex/app.py`). None while the record is not written yet (or without Redis)."""
+    import pickle
+
+    import redis
+
+    token = page.evaluate("() => window.sessionStorage.getItem('token')")
+    if not token:
+        return None
+    raw = redis.Redis.from_url(redis_url).get(f"token_manager_socket_record_{token}")
+    return pickle.loads(raw).instance_id if raw else None  # noqa: S301 - the bench's own local Redis
+
+
+def wait_serving_worker(page, redis_url: str, seconds: float = 10) -> str | None:
+    """`serving_worker`, waiting for the record that the socket's connect writes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        worker = serving_worker(page, redis_url)
+        if worker or time.monotonic() > deadline:
+            return worker
+        time.sleep(0.2)
