@@ -18,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
+class Served(str):
+    """The base URL of a served app; `.pid` is its process (and session) id."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def served(url: str, folder: Path, wait_seconds: int = 900, **extra_env: str) -> Iterator[str]:
+def served(url: str, folder: Path, wait_seconds: int = 900, **extra_env: str) -> Iterator[Served]:
     """Start the app on `url`'s database; yields its base URL; stops it (its process group) after.
 
     REDIS_URL from the caller's environment is dropped (one worker, in-process broadcast) unless
@@ -49,7 +55,8 @@ def served(url: str, folder: Path, wait_seconds: int = 900, **extra_env: str) ->
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base = f"http://localhost:{port}"
+    base = Served(f"http://localhost:{port}")
+    base.pid = proc.pid
     try:
         for _ in range(wait_seconds):
             try:
@@ -66,6 +73,21 @@ def served(url: str, folder: Path, wait_seconds: int = 900, **extra_env: str) ->
         except subprocess.TimeoutExpired:  # a loaded machine: Granian's workers stop slowly
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def server_cpu_s(base: Served) -> float:
+    """CPU seconds (user + system) used so far by the live processes of the served app's session
+    (supervisor, Granian main and workers), from /proc: a figure the machine's load does not inflate."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == base.pid:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def bare_ms(base: str, n: int = 20) -> float:

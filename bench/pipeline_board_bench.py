@@ -139,7 +139,7 @@ def _browser(url: str, folder: Path) -> None:
     from playwright.sync_api import sync_playwright
     from sqlmodel import select
 
-    from bench.browser_app import CHROMIUM_ARGS, bare_ms, served, signed_in_page, wait_serving_worker
+    from bench.browser_app import CHROMIUM_ARGS, bare_ms, served, server_cpu_s, signed_in_page, wait_serving_worker
     from l2c_app.core.auth import create_user
     from l2c_app.core.db import session_scope
     from l2c_app.core.models import User
@@ -195,6 +195,7 @@ def _browser(url: str, folder: Path) -> None:
                 '[aria-label="Stage New"] [role=article]',
                 "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))",
             )
+            cpu_before = server_cpu_s(base)
             for title in titles:  # cards of the first column (New) that are on screen
                 where = f'[aria-label="Stage Qualified"] [role=article][aria-label="{title}"]'
                 for pg in (mover, other):
@@ -211,6 +212,7 @@ def _browser(url: str, folder: Path) -> None:
                 theirs.append(seen[1] - t0)
                 time.sleep(0.3)  # let the frames of this move arrive before counting them (not part of a timing)
                 move_frames.append((sum(frames["mover"][n_frames[0] :]), sum(frames["other"][n_frames[1] :])))
+            cpu_per_move = (server_cpu_s(base) - cpu_before) * 1000 / len(titles)
             if redis:  # still on the same two workers after the moves (no reconnect moved a socket)
                 after = [wait_serving_worker(pg, redis) for pg in (mover, other)]
                 assert after == served_by, f"a websocket moved during the moves: {served_by} -> {after}"
@@ -238,7 +240,8 @@ def _browser(url: str, folder: Path) -> None:
     print(
         f"websocket bytes received per move: mover median "
         f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
-        f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB"
+        f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB; server CPU per move (both browsers "
+        f"served, all server processes, 0.3 s idle after each move included): {cpu_per_move:.0f} ms"
     )
     print(f"bare /api/health round trip, same run: median {bare:.1f} ms")
 
