@@ -195,7 +195,10 @@ def _browser(url: str, folder: Path) -> None:
                 '[aria-label="Stage New"] [role=article]',
                 "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))",
             )
-            cpu_before = server_cpu_s(base)
+            idle_before = server_cpu_s(base)
+            time.sleep(3)  # what the server burns with both boards open and nothing happening
+            idle_ms_per_s = (server_cpu_s(base) - idle_before) * 1000 / 3
+            cpu_before, moves_start = server_cpu_s(base), time.perf_counter()
             for title in titles:  # cards of the first column (New) that are on screen
                 where = f'[aria-label="Stage Qualified"] [role=article][aria-label="{title}"]'
                 for pg in (mover, other):
@@ -212,7 +215,8 @@ def _browser(url: str, folder: Path) -> None:
                 theirs.append(seen[1] - t0)
                 time.sleep(0.3)  # let the frames of this move arrive before counting them (not part of a timing)
                 move_frames.append((sum(frames["mover"][n_frames[0] :]), sum(frames["other"][n_frames[1] :])))
-            cpu_per_move = (server_cpu_s(base) - cpu_before) * 1000 / len(titles)
+            moves_s = time.perf_counter() - moves_start
+            cpu_per_move = ((server_cpu_s(base) - cpu_before) * 1000 - idle_ms_per_s * moves_s) / len(titles)
             if redis:  # still on the same two workers after the moves (no reconnect moved a socket)
                 after = [wait_serving_worker(pg, redis) for pg in (mover, other)]
                 assert after == served_by, f"a websocket moved during the moves: {served_by} -> {after}"
@@ -240,8 +244,9 @@ def _browser(url: str, folder: Path) -> None:
     print(
         f"websocket bytes received per move: mover median "
         f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
-        f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB; server CPU per move (both browsers "
-        f"served, all server processes, 0.3 s idle after each move included): {cpu_per_move:.0f} ms"
+        f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB; server CPU per move (all server "
+        f"processes, both browsers' updates, the idle rate taken off): {cpu_per_move:.0f} ms; idle with both "
+        f"boards open: {idle_ms_per_s:.0f} ms CPU per second"
     )
     print(f"bare /api/health round trip, same run: median {bare:.1f} ms")
 
