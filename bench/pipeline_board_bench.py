@@ -198,6 +198,9 @@ def _browser(url: str, folder: Path) -> None:
             idle_before = server_cpu_s(base)
             time.sleep(3)  # what the server burns with both boards open and nothing happening
             idle_ms_per_s = (server_cpu_s(base) - idle_before) * 1000 / 3
+            http: list[str] = []  # HTTP requests the two pages make during the moves
+            for pg in (mover, other):
+                pg.on("request", lambda r: http.append(r.url) if r.resource_type != "websocket" else None)
             cpu_before, moves_start = server_cpu_s(base), time.perf_counter()
             for title in titles:  # cards of the first column (New) that are on screen
                 where = f'[aria-label="Stage Qualified"] [role=article][aria-label="{title}"]'
@@ -246,7 +249,7 @@ def _browser(url: str, folder: Path) -> None:
         f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
         f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB; server CPU per move (all server "
         f"processes, both browsers' updates, the idle rate taken off): {cpu_per_move:.0f} ms; idle with both "
-        f"boards open: {idle_ms_per_s:.0f} ms CPU per second"
+        f"boards open: {idle_ms_per_s:.0f} ms CPU per second; HTTP requests during the moves: {len(http)}"
     )
     print(f"bare /api/health round trip, same run: median {bare:.1f} ms")
 
