@@ -18,9 +18,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
+class Served(str):
+    """The base URL of a served app; `.pid` is its process (and session) id."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def served(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
-    """Start the app on `url`'s database; yields its base URL; stops it (its process group) after."""
+def served(url: str, folder: Path, wait_seconds: int = 900, **extra_env: str) -> Iterator[Served]:
+    """Start the app on `url`'s database; yields its base URL; stops it (its process group) after.
+
+    REDIS_URL from the caller's environment is dropped (one worker, in-process broadcast) unless
+    given in `extra_env`. `wait_seconds`: a first production build on a loaded machine takes minutes."""
     import httpx
 
     with socket.socket() as sock:
@@ -46,9 +55,10 @@ def served(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base = f"http://localhost:{port}"
+    base = Served(f"http://localhost:{port}")
+    base.pid = proc.pid
     try:
-        for _ in range(300):
+        for _ in range(wait_seconds):
             try:
                 if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
                     break
@@ -63,6 +73,21 @@ def served(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:  # a loaded machine: Granian's workers stop slowly
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def server_cpu_s(base: Served) -> float:
+    """CPU seconds (user + system) used so far by the live processes of the served app's session
+    (supervisor, Granian main and workers), from /proc: a figure the machine's load does not inflate."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == base.pid:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def bare_ms(base: str, n: int = 20) -> float:
@@ -86,3 +111,31 @@ def signed_in_page(browser, base: str, email: str, password: str):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/**")
     return page
+
+
+def serving_worker(page, redis_url: str) -> str | None:
+    """Which worker process holds this tab's websocket, by Reflex's own record in Redis.
+
+    With a Redis URL, Reflex links each tab's token (sessionStorage "token") to the
+    `instance_id` of the worker process holding its socket (`reflex/utils/token_manager.py`,
+    key `token_manager_socket_record_<token>`; every worker draws a new one when it starts,
+    `reflex/app.py`). None while the record is not written yet (or without Redis)."""
+    import pickle
+
+    import redis
+
+    token = page.evaluate("() => window.sessionStorage.getItem('token')")
+    if not token:
+        return None
+    raw = redis.Redis.from_url(redis_url).get(f"token_manager_socket_record_{token}")
+    return pickle.loads(raw).instance_id if raw else None  # noqa: S301 - the bench's own local Redis
+
+
+def wait_serving_worker(page, redis_url: str, seconds: float = 10) -> str | None:
+    """`serving_worker`, waiting for the record that the socket's connect writes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        worker = serving_worker(page, redis_url)
+        if worker or time.monotonic() > deadline:
+            return worker
+        time.sleep(0.2)

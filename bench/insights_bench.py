@@ -32,7 +32,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import statistics
 import sys
 import time
@@ -524,66 +523,27 @@ def _browser(url: str) -> None:
     pipeline_board_bench starts it) over this bench's database: from navigation to the figures
     on screen (the leak ledger's "Unbilled work" count), `--runs` times, beside a bare
     /api/health round trip of the same server. Target: < 1.5 s."""
-    import subprocess
     import tempfile
 
     import httpx
     from playwright.sync_api import sync_playwright
     from sqlmodel import select
 
+    from bench.browser_app import CHROMIUM_ARGS, served, signed_in_page
     from l2c_app.core.db import session_scope
     from l2c_app.core.models import User
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with session_scope() as s:
         owner = s.exec(select(User).where(User.role == "owner").order_by(User.id)).first()
         assert owner is not None
         email = owner.email
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        APP_BASE_URL=f"http://localhost:{port}",
-        REFLEX_USE_SYSTEM_BUN="1",
-        REFLEX_CHECK_LATEST_VERSION="false",
-        REFLEX_TELEMETRY_ENABLED="false",
-        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
-    )
-    env.pop("REDIS_URL", None)
-    log_path = Path(tempfile.mkdtemp(prefix="l2c-bench-insights-serve-")) / "serve.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://localhost:{port}"
     runs = int(os.environ.get("L2C_BENCH_BROWSER_RUNS", "3"))
-    try:
-        for _ in range(900):  # a production build on a loaded machine takes minutes
-            try:
-                if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
+    with served(url, Path(tempfile.mkdtemp(prefix="l2c-bench-insights-serve-"))) as base:
         with httpx.Client() as client:
             bare = timed(lambda: client.get(f"{base}/api/health"), 15)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
-            page.goto(f"{base}/login")
-            page.get_by_label("E-mail").fill(email)
-            page.get_by_label("Password").fill("bench-password-1")
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{base}/**")
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = signed_in_page(browser, base, email, "bench-password-1")
             shown = []
             for _ in range(runs + 1):  # the first one warms the server's caches (and is left out)
                 start = time.perf_counter()
@@ -602,13 +562,6 @@ def _browser(url: str) -> None:
             f"{med:.0f} ms, max {top:.0f} ms over {runs} runs: {verdict}; "
             f"bare /api/health on that server: median {statistics.median(bare):.1f} ms"
         )
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:  # a stuck worker must not keep the port (nor hang the bench)
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
 if __name__ == "__main__":

@@ -136,18 +136,10 @@ def main() -> None:
 
 
 def _browser(url: str, folder: Path) -> None:
-    import signal
-    import socket
-    import subprocess
-
-    import httpx
     from playwright.sync_api import sync_playwright
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     from sqlmodel import select
 
+    from bench.browser_app import CHROMIUM_ARGS, bare_ms, served, server_cpu_s, signed_in_page, wait_serving_worker
     from l2c_app.core.auth import create_user
     from l2c_app.core.db import session_scope
     from l2c_app.core.models import User
@@ -155,58 +147,15 @@ def _browser(url: str, folder: Path) -> None:
     with session_scope() as s:
         owner_email = s.exec(select(User).where(User.role == "owner")).first().email  # type: ignore[union-attr]
         create_user(s, name="Other", email="other@bench.test", role="sales", password="bench-password-2")
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        APP_BASE_URL=f"http://localhost:{port}",
-        REFLEX_USE_SYSTEM_BUN="1",
-        REFLEX_CHECK_LATEST_VERSION="false",
-        REFLEX_TELEMETRY_ENABLED="false",
-        PATH=f"{ROOT / '.tools/node_modules/.bin'}:{os.environ['PATH']}",
-    )
-    env.pop("REDIS_URL", None)
     redis = os.environ.get("L2C_BENCH_REDIS")
-    if redis:
-        env.update(REDIS_URL=redis, GRANIAN_WORKERS=os.environ.get("GRANIAN_WORKERS", "2"))
-    with open(folder / "serve.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "l2c_app.cli", "serve", "--no-jobs", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://localhost:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        bare = []
-        with httpx.Client() as client:
-            for _ in range(20):
-                start = time.perf_counter()
-                client.get(f"{base}/api/health")
-                bare.append((time.perf_counter() - start) * 1000)
+    workers = os.environ.get("GRANIAN_WORKERS", "2") if redis else "1"
+    extra = {"REDIS_URL": redis, "GRANIAN_WORKERS": workers} if redis else {}
+    with served(url, folder, **extra) as base:
+        bare = bare_ms(base)
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-            )
-            pages = []
-            for email, password in ((owner_email, "bench-password-1"), ("other@bench.test", "bench-password-2")):
-                page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
-                page.goto(f"{base}/login")
-                page.get_by_label("E-mail").fill(email)
-                page.get_by_label("Password").fill(password)
-                page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url(f"{base}/**")
-                pages.append(page)
-            mover, other = pages
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            mover = signed_in_page(browser, base, owner_email, "bench-password-1")
+            other = signed_in_page(browser, base, "other@bench.test", "bench-password-2")
             from l2c_app.pipeline.state import PER_COLUMN
 
             shown = 4 * PER_COLUMN  # four open stages
@@ -232,21 +181,27 @@ def _browser(url: str, folder: Path) -> None:
                 steps.append((seen_ws.get("open", 0) - origin, seen_ws.get("columns", 0) - origin, cards_at - origin))
             mover.remove_listener("websocket", on_ws)
             cards = mover.locator("[data-testid=deal-card]").count()
-            other.goto(f"{base}/pipeline")
-            other.get_by_label("Live updates on").wait_for(timeout=60_000)
-            mover.get_by_label("Live updates on").wait_for(timeout=60_000)
             frames: dict[str, list[int]] = {"mover": [], "other": []}
             for name, pg in (("mover", mover), ("other", other)):
                 pg.on("websocket", lambda ws, name=name: ws.on("framereceived", lambda f: frames[name].append(len(f))))
             mover.reload()  # the websocket is opened again, now with the frame listener
-            other.reload()
+            other.goto(f"{base}/pipeline")
             mover.get_by_label("Live updates on").wait_for(timeout=60_000)
             other.get_by_label("Live updates on").wait_for(timeout=60_000)
+            if redis:
+                *served_by, reloads = _on_different_workers(mover, other, redis)
             mine, theirs, move_frames = [], [], []
             titles = mover.eval_on_selector_all(
                 '[aria-label="Stage New"] [role=article]',
                 "els => els.slice(0, 8).map(e => e.getAttribute('aria-label'))",
             )
+            idle_before = server_cpu_s(base)
+            time.sleep(3)  # what the server burns with both boards open and nothing happening
+            idle_ms_per_s = (server_cpu_s(base) - idle_before) * 1000 / 3
+            http: list[str] = []  # HTTP requests the two pages make during the moves
+            for pg in (mover, other):
+                pg.on("request", lambda r: http.append(r.url) if r.resource_type != "websocket" else None)
+            cpu_before, moves_start = server_cpu_s(base), time.perf_counter()
             for title in titles:  # cards of the first column (New) that are on screen
                 where = f'[aria-label="Stage Qualified"] [role=article][aria-label="{title}"]'
                 for pg in (mover, other):
@@ -263,29 +218,56 @@ def _browser(url: str, folder: Path) -> None:
                 theirs.append(seen[1] - t0)
                 time.sleep(0.3)  # let the frames of this move arrive before counting them (not part of a timing)
                 move_frames.append((sum(frames["mover"][n_frames[0] :]), sum(frames["other"][n_frames[1] :])))
+            moves_s = time.perf_counter() - moves_start
+            cpu_per_move = ((server_cpu_s(base) - cpu_before) * 1000 - idle_ms_per_s * moves_s) / len(titles)
+            if redis:  # still on the same two workers after the moves (no reconnect moved a socket)
+                after = [wait_serving_worker(pg, redis) for pg in (mover, other)]
+                assert after == served_by, f"a websocket moved during the moves: {served_by} -> {after}"
             browser.close()
-        how = f"Redis pub/sub, {env['GRANIAN_WORKERS']} workers" if redis else "in-process broadcast, 1 worker"
-        print(
-            f"/pipeline in Chromium with {N_DEALS} open deals: median {statistics.median(times):.0f} ms until "
-            f"{cards} cards are on screen ({PER_COLUMN} per column; headers count all); in the page, from "
-            f"navigation start: websocket open {statistics.median(a for a, _, _ in steps):.0f} ms, the board's "
-            f"state received {statistics.median(b for _, b, _ in steps):.0f} ms, cards on screen "
-            f"{statistics.median(c for _, _, c in steps):.0f} ms"
+    if redis:
+        how = (
+            f"Redis pub/sub, {workers} workers; mover served by worker {served_by[0][:8]}, the other browser by "
+            f"worker {served_by[1][:8]} (Reflex's socket records in Redis, before and after the moves; "
+            f"{reloads} reload(s) of the other board to get there)"
         )
-        print(
-            f"'Move to' visible in the mover's browser: median {statistics.median(mine):.0f} ms "
-            f"(max {max(mine):.0f}); in another user's browser (push): median {statistics.median(theirs):.0f} ms "
-            f"(max {max(theirs):.0f}); {how}"
-        )
-        print(
-            f"websocket bytes received per move: mover median "
-            f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
-            f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB"
-        )
-        print(f"bare /api/health round trip, same run: median {statistics.median(bare):.1f} ms")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+    else:
+        how = "in-process broadcast, 1 worker serving both browsers"
+    print(
+        f"/pipeline in Chromium with {N_DEALS} open deals: median {statistics.median(times):.0f} ms until "
+        f"{cards} cards are on screen ({PER_COLUMN} per column; headers count all); in the page, from "
+        f"navigation start: websocket open {statistics.median(a for a, _, _ in steps):.0f} ms, the board's "
+        f"state received {statistics.median(b for _, b, _ in steps):.0f} ms, cards on screen "
+        f"{statistics.median(c for _, _, c in steps):.0f} ms"
+    )
+    print(
+        f"'Move to' visible in the mover's browser: median {statistics.median(mine):.0f} ms "
+        f"(max {max(mine):.0f}); in another user's browser (push): median {statistics.median(theirs):.0f} ms "
+        f"(max {max(theirs):.0f}); {how}"
+    )
+    print(
+        f"websocket bytes received per move: mover median "
+        f"{statistics.median(m for m, _ in move_frames) / 1024:.1f} KiB, other browser "
+        f"{statistics.median(o for _, o in move_frames) / 1024:.1f} KiB; server CPU per move (all server "
+        f"processes, both browsers' updates, the idle rate taken off): {cpu_per_move:.0f} ms; idle with both "
+        f"boards open: {idle_ms_per_s:.0f} ms CPU per second; HTTP requests during the moves: {len(http)}"
+    )
+    print(f"bare /api/health round trip, same run: median {bare:.1f} ms")
+
+
+def _on_different_workers(mover, other, redis: str, attempts: int = 30) -> tuple[str, str, int]:
+    """Reload the other browser's board until its websocket is held by another worker than the
+    mover's (the OS may hand both connections to one worker); returns (mover's, other's, reloads)."""
+    from bench.browser_app import wait_serving_worker
+
+    mine = wait_serving_worker(mover, redis)
+    assert mine, "no socket record for the mover's tab in Redis"
+    for reloads in range(attempts):
+        theirs = wait_serving_worker(other, redis)
+        if theirs and theirs != mine:
+            return mine, theirs, reloads
+        other.reload()
+        other.get_by_label("Live updates on").wait_for(timeout=60_000)
+    raise AssertionError(f"after {attempts} reloads the other browser was still on the mover's worker {mine[:8]}")
 
 
 # Records (Date.now(), one clock for both browsers) when the selector first matches.
