@@ -9,9 +9,10 @@ session cookie) whose role may open `section`. Anything else answers 401/403.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -24,21 +25,27 @@ from l2c_app.core.errors import Conflict
 log = logging.getLogger("l2c.api")
 
 
-def _unit_of_work() -> Iterator[Session]:
-    """One transaction per request, committed BEFORE the response is sent.
+class _Work:
+    """The request's unit of work, opened on first use: a public request without credentials
+    (the lead form, a webhook) never builds a session, and nothing of it runs in a thread."""
 
-    FastAPI 0.165 runs the exit of a yield dependency of the default "request" scope after
-    the response went out: a client could be told 2xx for a write a second connection does
-    not see yet, or that then fails to commit. With `scope="function"` (below) the exit runs
-    when the path function returns, before the response is built and sent, and an error
-    raised here becomes the answer: a failed commit is never a success.
-    """
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
+    __slots__ = ("session",)
+
+    def __init__(self) -> None:
+        self.session: Session | None = None
+
+    def get(self) -> Session:
+        if self.session is None:
+            self.session = Session(get_engine(), expire_on_commit=False)
+        return self.session
+
+
+def _close(session: Session, failed: bool) -> None:
+    """End the unit of work: roll back after a failure, else commit (errors become answers)."""
+    with session:
+        if failed:
             session.rollback()
-            raise
+            return
         try:
             session.commit()
         except IntegrityError as exc:  # a concurrent write took the row or the number first
@@ -54,11 +61,38 @@ def _unit_of_work() -> Iterator[Session]:
             raise HTTPException(503, "The change could not be saved; nothing was saved. Try again.") from exc
 
 
-def db(session: Session = Depends(_unit_of_work, scope="function")) -> Session:
+async def _unit_of_work() -> AsyncIterator[_Work]:
+    """One transaction per request, committed BEFORE the response is sent.
+
+    FastAPI 0.165 runs the exit of a yield dependency of the default "request" scope after
+    the response went out: a client could be told 2xx for a write a second connection does
+    not see yet, or that then fails to commit. With `scope="function"` (below) the exit runs
+    when the path function returns, before the response is built and sent, and an error
+    raised here becomes the answer: a failed commit is never a success.
+
+    Async on purpose: entering costs no thread hop (the session is opened by `_Work.get` when
+    a route or the principal first needs it); only ending a session that was opened goes to a
+    worker thread (FastAPI shields that exit from cancellation).
+    """
+    work = _Work()
+    try:
+        yield work
+    except BaseException:
+        if work.session is not None:
+            await run_in_threadpool(_close, work.session, True)
+        raise
+    if work.session is not None:
+        await run_in_threadpool(_close, work.session, False)
+
+
+_WORK = Depends(_unit_of_work, scope="function")
+
+
+async def db(work: _Work = _WORK) -> Session:
     """The request's session. Routes and `require()` depend on this one name; FastAPI's
-    dependency cache gives them the same session (one transaction per request). A plain
+    dependency cache gives them the same unit of work (one transaction per request). A plain
     function on purpose: a request-scoped generator may not depend on a function-scoped one."""
-    return session
+    return work.get()
 
 
 def client_ip(request: Request) -> str | None:
@@ -102,8 +136,13 @@ def _trusted(address: str, proxies) -> bool:
     return any(ip in net for net in proxies)
 
 
-def optional_principal(request: Request, session: Session = Depends(db)) -> Principal | None:
-    auth = request.headers.get("authorization", "")
+def credentials(request: Request) -> tuple[str, str | None]:
+    """(Authorization header, session cookie): what may name a caller; ("", None) for none."""
+    return request.headers.get("authorization", ""), request.cookies.get(SESSION_COOKIE)
+
+
+def principal_for(session: Session, auth: str, token: str | None) -> Principal | None:
+    """The caller named by an Authorization header or a session cookie (sync: runs in a thread)."""
     if auth:
         scheme, _, presented = auth.partition(" ")
         key = api_key_for(session, presented.strip()) if scheme.lower() == "bearer" else None
@@ -117,16 +156,26 @@ def optional_principal(request: Request, session: Session = Depends(db)) -> Prin
                 429, f"Rate limit of this API key reached; retry in {wait} s.", headers={"Retry-After": str(wait)}
             )
         return Principal(actor=Actor("api", None, key.name), api_key=key)
-    user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
+    user = user_for_token(session, token)
     if user is not None:
         return Principal(actor=Actor("user", user.id), user=user)
     return None
 
 
-def require(section: str) -> Callable[..., Principal]:
+async def optional_principal(request: Request, work: _Work = _WORK) -> Principal | None:
+    """The caller, or None. Without an Authorization header and a session cookie (the public
+    lead form) this opens no session and hops to no thread; otherwise the caller is looked up
+    in the request's own unit of work (its "last used" marks commit with the route's work)."""
+    auth, token = credentials(request)
+    if not auth and not token:
+        return None
+    return await run_in_threadpool(principal_for, work.get(), auth, token)
+
+
+def require(section: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency: an API key, or a signed-in user whose role may open `section`."""
 
-    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
+    async def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
             raise HTTPException(
                 401,
