@@ -9,8 +9,9 @@ session cookie) whose role may open `section`. Anything else answers 401/403.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
+from anyio import CancelScope
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,15 @@ class _Work:
             self.session = Session(get_engine(), expire_on_commit=False)
         return self.session
 
+    async def __call__(self, exc_type, exc, tb) -> bool:
+        """The exit of the unit of work (an AsyncExitStack exit callback): roll back after a
+        failure, else commit; shielded, so a client that goes away cannot leave it half done."""
+        if self.session is not None:
+            session, self.session = self.session, None
+            with CancelScope(shield=True):
+                await run_in_threadpool(_close, session, exc_type is not None)
+        return False  # an exception in flight goes on
+
 
 def _close(session: Session, failed: bool) -> None:
     """End the unit of work: roll back after a failure, else commit (errors become answers)."""
@@ -61,38 +71,36 @@ def _close(session: Session, failed: bool) -> None:
             raise HTTPException(503, "The change could not be saved; nothing was saved. Try again.") from exc
 
 
-async def _unit_of_work() -> AsyncIterator[_Work]:
+_SCOPE_KEY = "l2c.unit_of_work"
+
+
+def _unit_of_work(request: Request) -> _Work:
     """One transaction per request, committed BEFORE the response is sent.
 
     FastAPI 0.165 runs the exit of a yield dependency of the default "request" scope after
     the response went out: a client could be told 2xx for a write a second connection does
-    not see yet, or that then fails to commit. With `scope="function"` (below) the exit runs
-    when the path function returns, before the response is built and sent, and an error
-    raised here becomes the answer: a failed commit is never a success.
+    not see yet, or that then fails to commit. The unit of work exits with FastAPI's
+    function-scoped exit stack instead (`request.scope["fastapi_function_astack"]`, where
+    FastAPI itself puts the exits of `scope="function"` dependencies): when the path function
+    returns, before the response is built and sent, and an error raised there becomes the
+    answer: a failed commit is never a success.
 
-    Async on purpose: entering costs no thread hop (the session is opened by `_Work.get` when
-    a route or the principal first needs it); only ending a session that was opened goes to a
-    worker thread (FastAPI shields that exit from cancellation).
+    Not a yield dependency on purpose: FastAPI's generator machinery (a context manager, a
+    shielded cancel scope, an exit per request) is a good share of a public request's cost,
+    and a public request without credentials needs no unit of work at all. The session is
+    opened by `_Work.get` when a route or the principal first needs it; only a session that
+    was opened is ended, in a worker thread.
     """
-    work = _Work()
-    try:
-        yield work
-    except BaseException:
-        if work.session is not None:
-            await run_in_threadpool(_close, work.session, True)
-        raise
-    if work.session is not None:
-        await run_in_threadpool(_close, work.session, False)
+    work = request.scope.get(_SCOPE_KEY)
+    if work is None:
+        work = request.scope[_SCOPE_KEY] = _Work()
+        request.scope["fastapi_function_astack"].push_async_exit(work)
+    return work
 
 
-_WORK = Depends(_unit_of_work, scope="function")
-
-
-async def db(work: _Work = _WORK) -> Session:
-    """The request's session. Routes and `require()` depend on this one name; FastAPI's
-    dependency cache gives them the same unit of work (one transaction per request). A plain
-    function on purpose: a request-scoped generator may not depend on a function-scoped one."""
-    return work.get()
+async def db(request: Request) -> Session:
+    """The request's session. Routes and `require()` share it: one transaction per request."""
+    return _unit_of_work(request).get()
 
 
 def client_ip(request: Request) -> str | None:
@@ -162,14 +170,14 @@ def principal_for(session: Session, auth: str, token: str | None) -> Principal |
     return None
 
 
-async def optional_principal(request: Request, work: _Work = _WORK) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
     """The caller, or None. Without an Authorization header and a session cookie (the public
     lead form) this opens no session and hops to no thread; otherwise the caller is looked up
     in the request's own unit of work (its "last used" marks commit with the route's work)."""
     auth, token = credentials(request)
     if not auth and not token:
         return None
-    return await run_in_threadpool(principal_for, work.get(), auth, token)
+    return await run_in_threadpool(principal_for, _unit_of_work(request).get(), auth, token)
 
 
 def require(section: str) -> Callable[..., Awaitable[Principal]]:
