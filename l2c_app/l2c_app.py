@@ -5,7 +5,7 @@ import reflex as rx
 # Importing a stage's pages module registers its pages (ui.layout.app_page).
 from l2c_app import models  # noqa: F401
 from l2c_app.accounting import pages as _accounting  # noqa: F401
-from l2c_app.api.app import build_api
+from l2c_app.api.app import api_first, build_api
 from l2c_app.audit import pages as _audit  # noqa: F401
 from l2c_app.billing import pages as _billing  # noqa: F401
 from l2c_app.clients import pages as _clients  # noqa: F401
@@ -27,7 +27,20 @@ from l2c_app.ui import admin_pages as _admin  # noqa: F401
 from l2c_app.ui.layout import PAGES
 from l2c_app.webhooks_out import pages as _webhooks_out  # noqa: F401
 
-app = rx.App(
+
+class App(rx.App):
+    """Reflex's app, with the API requests served without Reflex's outer layer (api/app.api_first)."""
+
+    def __call__(self):
+        from starlette.applications import Starlette
+
+        top = super().__call__()
+        if not isinstance(top, Starlette):  # wrapped (OpenTelemetry): keep Reflex's chain whole
+            return top
+        return api_first(top, self.api_transformer, self._set_contexts_internal)
+
+
+app = App(
     api_transformer=build_api(),
     # assets/a11y.js: names and keyboard access no component prop reaches (issue 22).
     head_components=[rx.el.meta(name="description", content="l2c: lead to cash"), rx.script(src="/a11y.js")],

@@ -145,3 +145,31 @@ def _declare_error_shape(api: FastAPI) -> None:
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
+
+
+API_PREFIX = "/api/"
+
+
+def api_first(top, api, set_contexts):
+    """The served ASGI app: HTTP requests under /api/ go straight to the FastAPI app `api`;
+    everything else (pages, the websocket, lifespan) to Reflex's `top` app, as before.
+
+    Reflex wraps the whole backend in its own Starlette app (ServerErrorMiddleware, CORS, the
+    context middleware, ExceptionMiddleware, a router with one mount) in front of `api`, which
+    has its own error middleware and CORS (Reflex adds the same CORS to an api_transformer).
+    On the API path that outer layer only repeats what `api` does, at a cost on every request;
+    `set_contexts` is what the context middleware does (Reflex's contexts for state updates)
+    and still runs. A path under /api/ that no route takes still falls through to Reflex
+    (mounted inside `api` at ""), exactly as before.
+    """
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            set_contexts()
+            await api(scope, receive, send)
+        else:
+            await top(scope, receive, send)
+
+    app.top = top  # type: ignore[attr-defined]
+    app.api = api  # type: ignore[attr-defined]
+    return app

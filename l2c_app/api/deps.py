@@ -9,9 +9,11 @@ session cookie) whose role may open `section`. Anything else answers 401/403.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 
+from anyio import CancelScope
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -24,21 +26,36 @@ from l2c_app.core.errors import Conflict
 log = logging.getLogger("l2c.api")
 
 
-def _unit_of_work() -> Iterator[Session]:
-    """One transaction per request, committed BEFORE the response is sent.
+class _Work:
+    """The request's unit of work, opened on first use: a public request without credentials
+    (the lead form, a webhook) never builds a session, and nothing of it runs in a thread."""
 
-    FastAPI 0.165 runs the exit of a yield dependency of the default "request" scope after
-    the response went out: a client could be told 2xx for a write a second connection does
-    not see yet, or that then fails to commit. With `scope="function"` (below) the exit runs
-    when the path function returns, before the response is built and sent, and an error
-    raised here becomes the answer: a failed commit is never a success.
-    """
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
+    __slots__ = ("session",)
+
+    def __init__(self) -> None:
+        self.session: Session | None = None
+
+    def get(self) -> Session:
+        if self.session is None:
+            self.session = Session(get_engine(), expire_on_commit=False)
+        return self.session
+
+    async def __call__(self, exc_type, exc, tb) -> bool:
+        """The exit of the unit of work (an AsyncExitStack exit callback): roll back after a
+        failure, else commit; shielded, so a client that goes away cannot leave it half done."""
+        if self.session is not None:
+            session, self.session = self.session, None
+            with CancelScope(shield=True):
+                await run_in_threadpool(_close, session, exc_type is not None)
+        return False  # an exception in flight goes on
+
+
+def _close(session: Session, failed: bool) -> None:
+    """End the unit of work: roll back after a failure, else commit (errors become answers)."""
+    with session:
+        if failed:
             session.rollback()
-            raise
+            return
         try:
             session.commit()
         except IntegrityError as exc:  # a concurrent write took the row or the number first
@@ -54,11 +71,36 @@ def _unit_of_work() -> Iterator[Session]:
             raise HTTPException(503, "The change could not be saved; nothing was saved. Try again.") from exc
 
 
-def db(session: Session = Depends(_unit_of_work, scope="function")) -> Session:
-    """The request's session. Routes and `require()` depend on this one name; FastAPI's
-    dependency cache gives them the same session (one transaction per request). A plain
-    function on purpose: a request-scoped generator may not depend on a function-scoped one."""
-    return session
+_SCOPE_KEY = "l2c.unit_of_work"
+
+
+def _unit_of_work(request: Request) -> _Work:
+    """One transaction per request, committed BEFORE the response is sent.
+
+    FastAPI 0.165 runs the exit of a yield dependency of the default "request" scope after
+    the response went out: a client could be told 2xx for a write a second connection does
+    not see yet, or that then fails to commit. The unit of work exits with FastAPI's
+    function-scoped exit stack instead (`request.scope["fastapi_function_astack"]`, where
+    FastAPI itself puts the exits of `scope="function"` dependencies): when the path function
+    returns, before the response is built and sent, and an error raised there becomes the
+    answer: a failed commit is never a success.
+
+    Not a yield dependency on purpose: FastAPI's generator machinery (a context manager, a
+    shielded cancel scope, an exit per request) is a good share of a public request's cost,
+    and a public request without credentials needs no unit of work at all. The session is
+    opened by `_Work.get` when a route or the principal first needs it; only a session that
+    was opened is ended, in a worker thread.
+    """
+    work = request.scope.get(_SCOPE_KEY)
+    if work is None:
+        work = request.scope[_SCOPE_KEY] = _Work()
+        request.scope["fastapi_function_astack"].push_async_exit(work)
+    return work
+
+
+async def db(request: Request) -> Session:
+    """The request's session. Routes and `require()` share it: one transaction per request."""
+    return _unit_of_work(request).get()
 
 
 def client_ip(request: Request) -> str | None:
@@ -102,8 +144,13 @@ def _trusted(address: str, proxies) -> bool:
     return any(ip in net for net in proxies)
 
 
-def optional_principal(request: Request, session: Session = Depends(db)) -> Principal | None:
-    auth = request.headers.get("authorization", "")
+def credentials(request: Request) -> tuple[str, str | None]:
+    """(Authorization header, session cookie): what may name a caller; ("", None) for none."""
+    return request.headers.get("authorization", ""), request.cookies.get(SESSION_COOKIE)
+
+
+def principal_for(session: Session, auth: str, token: str | None) -> Principal | None:
+    """The caller named by an Authorization header or a session cookie (sync: runs in a thread)."""
     if auth:
         scheme, _, presented = auth.partition(" ")
         key = api_key_for(session, presented.strip()) if scheme.lower() == "bearer" else None
@@ -117,16 +164,26 @@ def optional_principal(request: Request, session: Session = Depends(db)) -> Prin
                 429, f"Rate limit of this API key reached; retry in {wait} s.", headers={"Retry-After": str(wait)}
             )
         return Principal(actor=Actor("api", None, key.name), api_key=key)
-    user = user_for_token(session, request.cookies.get(SESSION_COOKIE))
+    user = user_for_token(session, token)
     if user is not None:
         return Principal(actor=Actor("user", user.id), user=user)
     return None
 
 
-def require(section: str) -> Callable[..., Principal]:
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, or None. Without an Authorization header and a session cookie (the public
+    lead form) this opens no session and hops to no thread; otherwise the caller is looked up
+    in the request's own unit of work (its "last used" marks commit with the route's work)."""
+    auth, token = credentials(request)
+    if not auth and not token:
+        return None
+    return await run_in_threadpool(principal_for, _unit_of_work(request).get(), auth, token)
+
+
+def require(section: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency: an API key, or a signed-in user whose role may open `section`."""
 
-    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
+    async def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
             raise HTTPException(
                 401,

@@ -117,7 +117,8 @@ def check_json(raw: bytes) -> None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise EdgeError("the JSON body is not valid UTF-8", "body") from None
-    if _depth(text) > MAX_DEPTH:
+    # Nesting is at most the number of [ and {: only a body with more of them needs the walk.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise EdgeError(f"the JSON body is nested too deeply (at most {MAX_DEPTH} levels)", "body")
     try:
         data = json.loads(text, parse_constant=_refuse_constant)

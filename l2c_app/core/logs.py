@@ -19,8 +19,13 @@ _FMT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 class _UTCFormatter(logging.Formatter):
     converter = time.gmtime  # type: ignore[assignment]  # logging calls it with the record's time
 
+    _second, _stamp = -1, ""
+
     def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's API
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
+        second = int(record.created)
+        if second != self._second:  # one strftime per second, not per line
+            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(second))
+        return self._stamp
 
 
 def _quote(value) -> str:
@@ -60,6 +65,20 @@ def configure(level: str | None = None) -> None:
     _configured = True
 
 
+_HTTP = logging.getLogger("l2c.http")
+_QUIET_EXCEPT = ("/api/", "/i/", "/q/", "/co/", "/sign/")
+
+
+def _request_line(level: int, method, path: str, code: int, ms: float) -> None:
+    """`kv(method=..., path=..., status=..., ms=...)` through the l2c.http logger, made cheaply:
+    nothing is built when the level is off, and the record skips logging's stack walk for the
+    caller's file and line (the format has neither)."""
+    if not _HTTP.isEnabledFor(level):
+        return
+    msg = f"method={_quote(method)} path={_quote(path)} status={code} ms={ms}"
+    _HTTP.handle(_HTTP.makeRecord(_HTTP.name, level, __file__, 0, msg, (), None))
+
+
 class RequestLog:
     """ASGI middleware: one line per HTTP request with status and time (static files at DEBUG)."""
 
@@ -82,13 +101,6 @@ class RequestLog:
         finally:
             code, path = status["code"], scope.get("path") or ""
             # The frontend's static files are many and dull: DEBUG unless they fail.
-            quiet = code < 400 and not path.startswith(("/api/", "/i/", "/q/", "/co/", "/sign/"))
+            quiet = code < 400 and not path.startswith(_QUIET_EXCEPT)
             level = logging.WARNING if code >= 500 else logging.DEBUG if quiet else logging.INFO
-            event(
-                "l2c.http",
-                level,
-                method=scope.get("method"),
-                path=path,
-                status=code,
-                ms=round((time.perf_counter() - start) * 1000, 1),
-            )
+            _request_line(level, scope.get("method"), path, code, round((time.perf_counter() - start) * 1000, 1))
