@@ -1,4 +1,4 @@
-"""Group commit of lead captures: one writer thread per process writes the captures that arrive
+"""Group commit of lead captures: a writer thread per process (a few on PostgreSQL) writes the captures that arrive
 together in one transaction, and answers each request only after that transaction committed.
 
 Why: a public form under load posts many leads at once. One transaction per lead in its own
@@ -33,6 +33,7 @@ from l2c_app.core.db import get_engine
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+PG_WRITERS = 4
 
 Work = Callable[[Session], Any]
 
@@ -64,7 +65,7 @@ class _Waiter:
 
 
 _queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-_thread: threading.Thread | None = None
+_threads: list[threading.Thread] = []
 _start_lock = threading.Lock()
 
 
@@ -140,14 +141,23 @@ def _writer() -> None:
             _resolve(job, result, error)
 
 
+def _writers_wanted() -> int:
+    """SQLite: one writer (one write lock; a second would only wait for it). PostgreSQL: a few,
+    so one batch's round trips to the server overlap with the next batch's (rows lock, not the
+    database); across concurrent batches dedupe and rotation are as between concurrent requests."""
+    return 1 if get_engine().dialect.name == "sqlite" else PG_WRITERS
+
+
 def _ensure_writer() -> None:
-    global _thread
-    if _thread is not None and _thread.is_alive():
+    alive = [t for t in _threads if t.is_alive()]
+    if len(alive) >= _writers_wanted():
         return
     with _start_lock:
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_writer, name="lead-group-commit", daemon=True)
-            _thread.start()
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        while len(_threads) < _writers_wanted():
+            thread = threading.Thread(target=_writer, name=f"lead-group-commit-{len(_threads)}", daemon=True)
+            thread.start()
+            _threads.append(thread)
 
 
 async def submit(work: Work) -> Any:
