@@ -41,27 +41,8 @@ Work = Callable[[Session], Any]
 @dataclass
 class _Job:
     work: Work
-    loop: asyncio.AbstractEventLoop | None
-    future: Any  # an asyncio.Future of `loop`, or a _Waiter when there is no loop
-
-
-class _Waiter:
-    """A future for callers without an event loop (tests, scripts)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._result: Any = None
-        self._error: BaseException | None = None
-
-    def set(self, result: Any, error: BaseException | None) -> None:
-        self._result, self._error = result, error
-        self._event.set()
-
-    def wait(self) -> Any:
-        self._event.wait()
-        if self._error is not None:
-            raise self._error
-        return self._result
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future
 
 
 _queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
@@ -107,10 +88,6 @@ def run_batch(works: list[Work]) -> list[tuple[Any, BaseException | None]]:
 
 
 def _resolve(job: _Job, result: Any, error: BaseException | None) -> None:
-    if job.loop is None:
-        job.future.set(result, error)
-        return
-
     def settle() -> None:
         if job.future.done():  # the request went away (client disconnected)
             return
@@ -167,11 +144,3 @@ async def submit(work: Work) -> Any:
     future = loop.create_future()
     _queue.put(_Job(work, loop, future))
     return await future
-
-
-def submit_sync(work: Work) -> Any:
-    """`submit` for a caller without an event loop: blocks until the batch has committed."""
-    _ensure_writer()
-    waiter = _Waiter()
-    _queue.put(_Job(work, None, waiter))
-    return waiter.wait()
