@@ -23,10 +23,12 @@ from l2c_app.core.auth import Principal
 from l2c_app.core.db import run_db
 from l2c_app.core.errors import DomainError, NotFound
 from l2c_app.core.models import User
+from l2c_app.leads import group_commit, rules_cache
 from l2c_app.leads import rate_limit as lead_limit
-from l2c_app.leads import rules_cache
 from l2c_app.leads import service as svc
 from l2c_app.leads.api_models import ConvertIn, LeadCreated, LeadIn, LeadList, LeadOut
+from l2c_app.leads.capture import validate
+from l2c_app.leads.common import LeadError
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline.api_models import DealOut
 from l2c_app.pipeline.service import deal_json
@@ -63,11 +65,20 @@ class _Limited(Exception):
         self.wait = wait
 
 
-def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor: Actor) -> dict:
+def _capture(
+    session: Session, data: dict, trusted: bool, ip: str | None, actor: Actor, counted: dict | None = None
+) -> dict:
+    """The capture of one post. `counted`: where the per-IP count is kept once made, so a capture
+    run again (its group-commit batch rolled back: leads/group_commit.py) counts the post once."""
     rules = rules_cache.lead_rules(session)  # per process: the limit here, the assignment rules in capture
     if not trusted:
         # Every public post counts (stored, invalid or honeypot); no database statement.
-        wait = lead_limit.public_post_wait(ip, rules["rate_limit_per_minute"])
+        if counted is None or "wait" not in counted:
+            wait = lead_limit.public_post_wait(ip, rules["rate_limit_per_minute"])
+            if counted is not None:
+                counted["wait"] = wait
+        else:
+            wait = counted["wait"]
         if wait:
             raise _Limited(wait)
     result = svc.capture(session, data, trusted=trusted, ip=ip, actor=actor, rules=rules)
@@ -78,6 +89,31 @@ def _capture(session: Session, data: dict, trusted: bool, ip: str | None, actor:
     if trusted:
         body["duplicate"] = result.duplicate
     return body
+
+
+def _batched(data: dict, trusted: bool, ip: str | None, actor: Actor):
+    """The capture as a group-commit work item: a 429 is returned, not raised (raising would roll
+    back the batch-mates and write them again one by one)."""
+    counted: dict = {}
+
+    def work(session: Session) -> dict | _Limited:
+        try:
+            return _capture(session, data, trusted, ip, actor, counted)
+        except _Limited as exc:
+            return exc
+
+    return work
+
+
+def _writes(data: dict, trusted: bool) -> bool:
+    """Whether this body will be stored: not a honeypot, valid (else it is answered at once)."""
+    if str(data.get("website") or data.get("hp") or "").strip():
+        return False
+    try:
+        validate(data, trusted)
+    except LeadError:
+        return False
+    return True
 
 
 @router.post(
@@ -99,8 +135,15 @@ async def create_lead(request: Request, principal: Principal | None = Depends(op
     ip = client_ip(request)
     actor = principal.actor if principal else Actor("web", None, "contact form")
     try:
-        # One transaction in a worker thread: a validation error rolls everything back.
-        body = await run_db(_capture, data, trusted, ip, actor)
+        if _writes(data, trusted):
+            # Group commit (leads/group_commit.py): one writer thread stores the leads posted
+            # together in one transaction; this answers once that transaction has committed.
+            body = await group_commit.submit(_batched(data, trusted, ip, actor))
+            if isinstance(body, _Limited):
+                raise body
+        else:
+            # A honeypot or an invalid body: counted against the limit, answered, nothing queued.
+            body = await run_db(_capture, data, trusted, ip, actor)
     except _Limited as exc:
         return JSONResponse(
             {"detail": f"Too many leads from this address; retry in {exc.wait} s."},

@@ -110,11 +110,23 @@ def org_owner(session: Session) -> User | None:
 
 @functools.cache
 def _last_owner_statement(size: int) -> Any:
-    """The owner of the newest lead given to one of `size` users: max(id) per user is one index
-    lookup each (an IN with ORDER BY id sorts all their leads on SQLite, growing with the table)."""
-    per_user = [
-        select(func.max(col(Lead.id)).label("m")).where(col(Lead.owner_id) == bindparam(f"u{i}")) for i in range(size)
-    ]
+    """The owner of the newest lead given to one of `size` users: the newest id per user is one
+    lookup each in the index on (owner_id, id), read from the end of the user's range (an IN
+    with ORDER BY id sorts all their leads on SQLite, growing with the table). Written as ORDER
+    BY id DESC LIMIT 1, not max(id): a fresh PostgreSQL database has no statistics, and with
+    max() the planner, expecting one row per user, read every index entry of the user."""
+
+    def newest(i: int) -> Any:
+        sub = (
+            select(col(Lead.id).label("m"))
+            .where(col(Lead.owner_id) == bindparam(f"u{i}"))
+            .order_by(col(Lead.id).desc())
+            .limit(1)
+            .subquery()
+        )
+        return select(sub.c.m)
+
+    per_user = [newest(i) for i in range(size)]
     maxes = (union_all(*per_user) if size > 1 else per_user[0]).subquery()
     return select(col(Lead.owner_id)).where(col(Lead.id) == select(func.max(maxes.c.m)).scalar_subquery())
 

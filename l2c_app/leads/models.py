@@ -13,7 +13,12 @@ from l2c_app.core.timeutil import utcnow
 
 class Lead(SQLModel, table=True):
     # recent leads of one IP (leads.service.rate_limited; the routes limit posts in leads/rate_limit.py)
-    __table_args__ = (Index("ix_lead_ip_created_at", "ip", "created_at"),)
+    # the newest lead of a user (round-robin, leads.capture.choose_owner) is one index lookup on
+    # PostgreSQL too (an index on owner_id alone holds no ids there: the max read every lead of the user)
+    __table_args__ = (
+        Index("ix_lead_ip_created_at", "ip", "created_at"),
+        Index("ix_lead_owner_id_id", "owner_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -30,7 +35,7 @@ class Lead(SQLModel, table=True):
     # new, qualified, disqualified, converted, merged
     status: str = Field(default="new", max_length=16, index=True)
     disqualify_reason: str | None = Field(default=None, max_length=500)
-    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    owner_id: int | None = Field(default=None, foreign_key="user.id")  # indexed with id (above)
     consent: bool = False
     # Dedupe links: flagged, never dropped.
     duplicate_of_lead_id: int | None = Field(default=None, foreign_key="lead.id")

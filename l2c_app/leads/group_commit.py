@@ -1,0 +1,146 @@
+"""Group commit of lead captures: a writer thread per process (a few on PostgreSQL) writes the captures that arrive
+together in one transaction, and answers each request only after that transaction committed.
+
+Why: a public form under load posts many leads at once. One transaction per lead in its own
+worker thread paid a commit each (a WAL flush on PostgreSQL) and made 8 threads contend for
+the GIL and, on SQLite, for the single write lock. Here the route validates the body and checks
+the honeypot itself (answered before anything is queued), then `submit` queues the capture and
+waits; the writer takes every capture waiting (up to `MAX_BATCH`), runs them in order in one
+session and commits once. Nothing changes in what a capture does: each one runs the same
+`capture` on the same connection, so a later lead of a batch sees the earlier ones (dedupe
+flags the second of two posts with the same e-mail; round-robin reads the owner of the newest
+lead, the previous one of the batch), exactly as if they had come one by one.
+
+Commit before success: a request's future is resolved only after its batch's commit returned.
+A capture that raises does not fail its batch-mates: the batch is rolled back and each of its
+captures run again in its own transaction (the failing one fails alone, with its own error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from l2c_app.core.db import get_engine
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
+PG_WRITERS = 4
+
+Work = Callable[[Session], Any]
+
+
+@dataclass
+class _Job:
+    work: Work
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future
+
+
+_queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+_threads: list[threading.Thread] = []
+_start_lock = threading.Lock()
+
+
+def _new_session() -> Session:
+    return Session(get_engine(), expire_on_commit=False)
+
+
+def _commit(session: Session) -> None:
+    session.commit()
+
+
+def _in_one_transaction(works: list[Work]) -> list[Any]:
+    with _new_session() as session:
+        try:
+            results = [work(session) for work in works]
+            _commit(session)
+        except BaseException:
+            session.rollback()
+            raise
+    return results
+
+
+def run_batch(works: list[Work]) -> list[tuple[Any, BaseException | None]]:
+    """Run `works` (each `fn(session)`) in order in one transaction, then commit; (result, error)
+    of each. On any error the batch is rolled back and each runs again in its own transaction."""
+    try:
+        return [(r, None) for r in _in_one_transaction(works)]
+    except Exception as exc:
+        if len(works) == 1:
+            return [(None, exc)]
+        log.info("lead batch of %d failed (%r); writing its captures one by one", len(works), exc)
+    out: list[tuple[Any, BaseException | None]] = []
+    for work in works:
+        try:
+            out.append((_in_one_transaction([work])[0], None))
+        except Exception as exc:
+            out.append((None, exc))
+    return out
+
+
+def _resolve(job: _Job, result: Any, error: BaseException | None) -> None:
+    def settle() -> None:
+        if job.future.done():  # the request went away (client disconnected)
+            return
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+    try:
+        job.loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # its loop is closed
+        pass
+
+
+def _writer() -> None:
+    while True:
+        jobs = [_queue.get()]
+        while len(jobs) < MAX_BATCH:
+            try:
+                jobs.append(_queue.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            outcomes = run_batch([j.work for j in jobs])
+        except BaseException as exc:  # never lose the writer: answer every request
+            outcomes = [(None, exc)] * len(jobs)
+        for job, (result, error) in zip(jobs, outcomes, strict=True):
+            _resolve(job, result, error)
+
+
+def _writers_wanted() -> int:
+    """SQLite: one writer (one write lock; a second would only wait for it). PostgreSQL: a few,
+    so one batch's round trips to the server overlap with the next batch's (rows lock, not the
+    database); across concurrent batches dedupe and rotation are as between concurrent requests."""
+    return 1 if get_engine().dialect.name == "sqlite" else PG_WRITERS
+
+
+def _ensure_writer() -> None:
+    alive = [t for t in _threads if t.is_alive()]
+    if len(alive) >= _writers_wanted():
+        return
+    with _start_lock:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        while len(_threads) < _writers_wanted():
+            thread = threading.Thread(target=_writer, name=f"lead-group-commit-{len(_threads)}", daemon=True)
+            thread.start()
+            _threads.append(thread)
+
+
+async def submit(work: Work) -> Any:
+    """Queue `work(session)` for the writer; its result once its batch has committed (or its error)."""
+    _ensure_writer()
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    _queue.put(_Job(work, loop, future))
+    return await future
