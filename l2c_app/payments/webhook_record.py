@@ -17,7 +17,7 @@ from l2c_app.billing.service import begin_write
 from l2c_app.core.config import get_settings
 from l2c_app.core.models import WebhookEvent
 from l2c_app.core.timeutil import utcnow
-from l2c_app.payments import fees
+from l2c_app.payments import fees, webhook_fast
 from l2c_app.payments.webhook_checks import HANDLED, BadSignature, check_event, verify
 from l2c_app.payments.webhook_disputes import _on_dispute
 from l2c_app.payments.webhook_ledger import _insert_or_nothing, _known_payment_reader, prefetch
@@ -85,12 +85,19 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
     one transaction) saves the savepoint's two statements: a failure raises HandlerFailed.
     """
     begin_write(session)
-    row_id = _insert_event(session, event, raw, headers)
+    fast = webhook_fast.fast_args(session, event) if not isolate and check_event(event) is None else None
+    if fast is not None:  # PostgreSQL, a new checkout payment: the event's row and the invoice lock at once
+        locked = webhook_fast.record_and_lock(session, event, raw, headers, fast)
+        row_id = locked.event_row_id
+    else:
+        row_id = _insert_event(session, event, raw, headers)
     if row_id is None:  # known: its row, read afresh and locked (a Core row, one statement)
         known_id, known_outcome = session.connection().execute(_KNOWN_EVENT, {"event_id": event["id"][:255]}).one()
         if known_outcome != "failed":
             return "duplicate"
         row_id = known_id  # a failed event is applied again (redelivery or sync)
+    elif fast is not None and webhook_fast.apply(session, locked, fast) is not None:
+        return "applied"  # the payment, the invoice and the event's outcome in one statement
     reason = check_event(event)
     if reason is not None:
         _finish(session, row_id, "rejected", reason)

@@ -107,8 +107,11 @@ def lock_invoice_for_event(session: Session, invoice_id: int) -> EventInvoiceRow
     """`billing.service.lock_invoice_row` with the deal lookup and the organisation folded in:
     the same lock (FOR UPDATE OF invoice on PostgreSQL), one statement."""
     got = session.connection().execute(_LOCK_FOR_EVENT, {"invoice_id": invoice_id}).first()
-    if got is None:
-        return None
+    return None if got is None else read_locked_row(session, tuple(got))
+
+
+def read_locked_row(session: Session, got: tuple) -> EventInvoiceRow:
+    """The columns of `_LOCK_FOR_EVENT` as an EventInvoiceRow, the subscribers' answers kept."""
     *cols, deal_n, lo, hi, org_id, accounting, endpoints = got
     # What the payment's domain events would read next, for this transaction (cleared at its end):
     if org_id is not None:  # events.bus._org_id: the install's one organisation

@@ -43,7 +43,9 @@ INSERT ... ON CONFLICT DO NOTHING, invoice row lock, payment INSERT ... ON CONFL
 NOTHING (a conflict means we know the payment: the ORM path moves it forward), audit,
 one ledger query, invoice UPDATE, audit, two domain events (Core inserts), event outcome;
 on PostgreSQL the payment and its audit are one statement, the invoice UPDATE and its audit
-another (8 round trips). Rare paths (refunds, disputes, overpayment credits, link
+another (8 round trips). A new checkout payment takes webhook_fast: two statements on
+PostgreSQL (the event with the invoice lock and its ledger; the payment with everything it
+moves), the same writes on the driver's cursor on SQLite. Rare paths (refunds, disputes, overpayment credits, link
 deactivation) stay on the ORM.
 """
 

@@ -1,0 +1,224 @@
+"""The webhook's two-statement path of a new checkout payment (payments/webhook_fast.py, PostgreSQL)
+against the reference path (record_and_apply -> handler -> upsert_payment -> _settle), on the
+same cases: the same deliveries to two like invoices, one with the fast path on, one with it
+off, must leave the same rows: the invoice, its payments, the audit trail, the domain events,
+the deals' timeline, the events' outcomes. On SQLite the fast path's writes go to the driver's
+cursor one by one (`_apply_sqlite`), with the same decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import stripe
+from sqlmodel import select
+
+from l2c_app.core.models import AuditLog, WebhookEvent
+from l2c_app.events.models import DomainEvent
+from l2c_app.payments import webhook_fast
+from l2c_app.payments.models import ClientCredit, Payment
+from l2c_app.payments.webhooks import handle_request
+from l2c_app.pipeline.models import Activity
+from tests.payments.conftest import issued_invoice, reload
+
+SECRET = "whsec_fast_twin"
+TOTAL = 10000
+
+# (label, deliveries: (event tag, session tag, amount, payment_status, currency, type)); the
+# same tag twice is a redelivery, the same session tag under a new event a second event of it.
+CASES = [
+    ("paid exactly", [("a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")]),
+    ("redelivered", [("a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")] * 2),
+    (
+        "paid in two",
+        [
+            ("a", "s1", 4000, "paid", "eur", "checkout.session.completed"),
+            ("b", "s2", 6000, "paid", "eur", "checkout.session.completed"),
+        ],
+    ),
+    ("one minor unit short", [("a", "s1", TOTAL - 1, "paid", "eur", "checkout.session.completed")]),
+    ("overpaid by one minor unit", [("a", "s1", TOTAL + 1, "paid", "eur", "checkout.session.completed")]),
+    (
+        "overpaid in the second",
+        [
+            ("a", "s1", 6000, "paid", "eur", "checkout.session.completed"),
+            ("b", "s2", 6000, "paid", "eur", "checkout.session.completed"),
+        ],
+    ),
+    ("another currency", [("a", "s1", TOTAL, "paid", "usd", "checkout.session.completed")]),
+    (
+        "pending, then its async success",
+        [
+            ("a", "s1", TOTAL, "unpaid", "eur", "checkout.session.completed"),
+            ("b", "s1", TOTAL, "paid", "eur", "checkout.session.async_payment_succeeded"),
+        ],
+    ),
+    (
+        "the same session under a second event",
+        [
+            ("a", "s1", TOTAL, "paid", "eur", "checkout.session.completed"),
+            ("b", "s1", TOTAL, "paid", "eur", "checkout.session.async_payment_succeeded"),
+        ],
+    ),
+    ("a zero amount", [("a", "s1", 0, "paid", "eur", "checkout.session.completed")]),
+    ("an unknown invoice", [("a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")]),
+]
+
+
+@pytest.fixture
+def secret(monkeypatch):
+    from l2c_app.core.config import reset_settings
+
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    reset_settings()
+    yield SECRET
+    reset_settings()
+
+
+def _deliver(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_status: str, currency: str, etype: str):
+    obj = {
+        "id": f"cs_{run}{cs}",
+        "object": "checkout.session",
+        "amount_total": amount,
+        "currency": currency,
+        "payment_intent": f"pi_{run}{cs}",
+        "payment_status": pay_status,
+        "status": "complete",
+        "metadata": {"invoice_id": str(invoice_id), "source": "l2c"},
+        "created": 1775000000,
+    }
+    body = json.dumps(
+        {
+            "id": f"evt_{run}{tag}",
+            "object": "event",
+            "type": etype,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    )
+    sig = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+    return handle_request(body.encode(), sig)
+
+
+def _state(session, inv, run: str, pay_ids: list[int], touched_before) -> dict:
+    """Every row the deliveries wrote for this invoice, ids and times left out (payments by rank)."""
+    session.expire_all()
+    inv = reload(session, inv)
+    number = inv.number
+    pays = list(session.exec(select(Payment).where(Payment.id.in_(pay_ids)).order_by(Payment.id)))
+    rank = {p.id: k for k, p in enumerate(pays)}
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {
+                k: plain(v)
+                for k, v in value.items()
+                if k not in ("created_at", "updated_at", "id", "invoice_id", "account_id", "payment_id")
+            } | ({"payment": rank.get(value["payment_id"])} if "payment_id" in value else {})
+        if isinstance(value, str):
+            return value.replace(number, "N").replace(f"_{run}", "_")
+        return value
+
+    audits = session.exec(
+        select(AuditLog).where(
+            AuditLog.actor != "system",
+            ((AuditLog.entity == "invoice") & (AuditLog.entity_id == inv.id))
+            | ((AuditLog.entity == "payment") & AuditLog.entity_id.in_(pay_ids or [-1])),
+        )
+    ).all()
+    events = session.exec(select(DomainEvent).order_by(DomainEvent.id)).all()
+    mine = [
+        e
+        for e in events
+        if (e.subject_kind == "invoice" and e.subject_id == inv.id) or (e.payload.get("payment_id") in rank)
+    ]
+    outcomes = session.exec(
+        select(WebhookEvent).where(WebhookEvent.event_id.like(f"evt_{run}%")).order_by(WebhookEvent.id)
+    ).all()
+    for p in pays:
+        assert p.stripe_checkout_session_id.startswith(f"cs_{run}")
+    detail = {f"payment {p.id} ": f"payment #{k} " for k, p in enumerate(pays)}
+
+    def said(text):
+        for a, b in detail.items():
+            text = (text or "").replace(a, b)
+        return text
+
+    return {
+        "invoice": (inv.status, inv.paid_minor, inv.refunded, inv.disputed, inv.payment_link_id is None),
+        "invoice touched": inv.updated_at > touched_before,  # accounting sync reads ?updated_since
+        "payments": [
+            plain({k: v for k, v in p.model_dump().items() if k not in ("id",)} | {"invoice": p.invoice_id == inv.id})
+            for p in pays
+        ],
+        "credits": sorted(
+            c.amount_minor
+            for c in session.exec(select(ClientCredit).where(ClientCredit.payment_id.in_(pay_ids or [-1])))
+        ),
+        "audit": sorted(
+            json.dumps(
+                [a.entity, a.action, a.actor, a.user_id, plain(a.before), plain(a.after)], sort_keys=True, default=str
+            )
+            for a in audits
+        ),
+        "events": [(e.type, e.subject_kind, e.org_id, plain(e.payload)) for e in mine],
+        "timeline": sorted(plain(a.subject) for a in session.exec(select(Activity)) if number in (a.subject or "")),
+        "outcomes": [
+            (o.type, o.outcome, said(o.detail), o.processed_at is not None, sorted(o.headers)) for o in outcomes
+        ],
+    }
+
+
+def _run(session, world, monkeypatch, run: str, fast: bool, label: str, deliveries) -> tuple[list, dict]:
+    monkeypatch.setattr(webhook_fast, "ENABLED", fast)
+    inv = issued_invoice(session, world, TOTAL)
+    touched_before = reload(session, inv).updated_at
+    target = 10**9 if label == "an unknown invoice" else inv.id
+    before = set(session.exec(select(Payment.id)).all())
+    answers = [_deliver(target, run, *d) for d in deliveries]
+    session.expire_all()
+    pay_ids = sorted(set(session.exec(select(Payment.id)).all()) - before)
+    return answers, _state(session, inv, run, pay_ids, touched_before)
+
+
+@pytest.mark.parametrize("label, deliveries", CASES, ids=[c[0] for c in CASES])
+def test_the_fast_path_writes_what_the_reference_path_writes(
+    session, world, db_url, secret, monkeypatch, label, deliveries
+):
+    ref = _run(session, world, monkeypatch, "r", False, label, deliveries)
+    fast = _run(session, world, monkeypatch, "f", True, label, deliveries)
+    assert fast[0] == ref[0], label  # the answers to Stripe
+    for key in ref[1]:
+        assert fast[1][key] == ref[1][key], (label, key)
+    assert ref[1]["outcomes"], label
+
+
+def test_the_fast_path_is_taken(session, world, db_url, secret, monkeypatch):
+    """A new checkout payment takes it: PostgreSQL's statement 2, SQLite's cursor writes."""
+    from sqlalchemy import event as sa_event
+
+    from l2c_app.core.db import engine_for
+
+    inv = issued_invoice(session, world, TOTAL)
+    warm = issued_invoice(session, world, TOTAL)
+    _deliver(warm.id, "w", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")
+    seen: list[str] = []
+    engine = engine_for(db_url)
+    listener = lambda *a: seen.append(a[2])  # noqa: E731
+    sqlite_writes = []
+    real = webhook_fast._apply_sqlite
+    monkeypatch.setattr(webhook_fast, "_apply_sqlite", lambda conn, p: sqlite_writes.append(1) or real(conn, p))
+    sa_event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert _deliver(inv.id, "t", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")[1]["outcome"] == (
+            "applied"
+        )
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    if db_url.startswith("postgres"):
+        assert any(s.lstrip().startswith("WITH p AS (INSERT INTO payment") for s in seen), seen
+    else:
+        assert sqlite_writes == [1]
+    assert reload(session, inv).status == "paid"
