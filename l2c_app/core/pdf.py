@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import fpdf.fpdf
 from fontTools import subset as ftsubset  # type: ignore[import-untyped]
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue
+from fpdf.enums import Align, CharVPos, MethodReturnValue, WrapMode
+from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, FORM_FEED, NBSP, NEWLINE, SOFT_HYPHEN, Fragment, TextLine
 
 from l2c_app.core.config import PROJECT_DIR
 
@@ -114,6 +117,126 @@ class _DocumentFont(TTFFont):
             units = sum(cw[ord(c)] for c in text)
         self._last_text, self._last_units = text, units
         return len(text), units * font_size_pt * 0.001
+
+
+_PLAIN_LINE_BREAK = fpdf.fpdf.MultiLineBreak
+_TOLERANCE = 1e-9  # fpdf.util.FloatTolerance
+
+
+class _LineBreak:
+    """fpdf2's line breaker (line_break.MultiLineBreak) for the one case l2c prints: a single
+    run of text in one of our fonts, no markdown, shaping, soft hyphens or letter spacing,
+    word wrap, a fixed width. fpdf2 adds the text character by character to a line object,
+    asks the width of the whole line before each character and, at a line's end, goes back
+    to its last space and adds those characters again; here each line is a slice of the
+    text and its width a running sum of the same integer glyph widths. The same decisions
+    in the same order, the same floats (width units x size x 0.001 / k, compared with
+    fpdf2's tolerance), the same TextLine objects. Any other input goes to fpdf2's own."""
+
+    def __new__(cls, fragments: Any, max_width: Any, margins: Any, *args: Any, **kwargs: Any) -> Any:
+        if cls._fits(fragments, max_width, *args, **kwargs):
+            return super().__new__(cls)
+        return _PLAIN_LINE_BREAK(fragments, max_width, margins, *args, **kwargs)
+
+    @staticmethod
+    def _fits(
+        fragments: Any,
+        max_width: Any,
+        align: Align = Align.L,
+        print_sh: bool = False,
+        wrapmode: WrapMode = WrapMode.WORD,
+        line_height: float = 1.0,
+        skip_leading_spaces: bool = False,
+        first_line_indent: float = 0,
+    ) -> bool:
+        if len(fragments) != 1 or callable(max_width) or wrapmode != WrapMode.WORD:
+            return False
+        if line_height != 1.0 or skip_leading_spaces or first_line_indent:
+            return False
+        frag = fragments[0]
+        font = frag.graphics_state.current_font
+        return (
+            type(frag) is Fragment
+            and type(font) is _DocumentFont
+            and not font.is_symbol
+            and not frag.text_shaping_parameters
+            and frag.char_spacing == 0
+            and frag.font_stretching == 100
+            and frag.char_vpos == CharVPos.LINE
+            and not any(c in frag.characters for c in (SOFT_HYPHEN, NBSP, FORM_FEED))
+        )
+
+    def __init__(
+        self, fragments: Any, max_width: float, margins: Any, align: Align = Align.L, *_: Any, **__: Any
+    ) -> None:
+        self._lines = self._break(fragments[0], max_width, [float(m) for m in margins], align)
+
+    def get_line(self) -> TextLine | None:
+        return next(self._lines, None)
+
+    @staticmethod
+    def _break(frag: Fragment, max_width: float, margins: list[float], align: Align) -> Any:
+        font = frag.graphics_state.current_font
+        assert isinstance(font, _DocumentFont)
+        chars, cw, size_pt, k, size = frag.characters, font.cw, frag.font_size_pt, frag.k, frag.font_size
+        if chars and size_pt > font.biggest_size_pt:  # what fpdf2's width calls record
+            font.biggest_size_pt = size_pt
+        last_align = Align.L if align == Align.J else align
+        avail = max_width
+        for margin in margins:
+            avail -= margin
+        n, i, forced_before = len(chars), 0, -1
+
+        def line(start: int, end: int, units: float, spaces: int, how: Align, height: float, nl: bool) -> TextLine:
+            if added:
+                parts = [frag.clone(characters=chars[start:end], link=frag.link)]
+                width: float = 0 + units * size_pt * 0.001 / k
+            else:
+                parts, width = [], 0
+            return TextLine(parts, width, spaces, how, height, max_width - 0, trailing_nl=nl)
+
+        while i < n:
+            forced, forced_before = forced_before, -1
+            height: float = 0  # fpdf2's current_font_height: the size once a character is read
+            start, spaces, added = i, 0, False
+            units: float = 0  # a sum of fpdf2's integer glyph widths (typed float there)
+            hint: tuple[int, float, int] | None = None  # the last space: index, units and spaces before it
+            line_height: float = 0
+            while True:
+                if i == n:
+                    if units:
+                        yield line(start, i, units, spaces, last_align, line_height, False)
+                    return
+                if size - height > _TOLERANCE:
+                    height = size
+                c = chars[i]
+                c_units = cw[ord(c)]
+                if c == NEWLINE:
+                    i += 1
+                    yield line(start, i - 1, units, spaces, last_align, max(line_height, height), True)
+                    break
+                if (units * size_pt * 0.001 / k + c_units * size_pt * 0.001 / k) - avail > _TOLERANCE:
+                    if c in BREAKING_SPACE_SYMBOLS_STR:
+                        i += 1
+                        yield line(start, i - 1, units, spaces, align, line_height, False)
+                    elif hint is not None:
+                        i = hint[0] + 1
+                        yield line(start, hint[0], hint[1], hint[2], align, line_height, False)
+                    else:
+                        if forced == i:
+                            raise FPDFException("Not enough horizontal space to render a single character")
+                        forced_before = i
+                        yield line(start, i, units, spaces, last_align, line_height, False)
+                    break
+                if c in BREAKING_SPACE_SYMBOLS_STR:
+                    hint = (i, units, spaces)
+                    spaces += 1
+                units += c_units
+                added, line_height = True, height
+                i += 1
+
+
+fpdf.fpdf.MultiLineBreak = _LineBreak  # type: ignore[misc,assignment]  # dispatches: only our fonts take the fast path
 
 
 def _open(data: bytes) -> ttLib.TTFont:
