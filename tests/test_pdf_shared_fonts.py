@@ -116,6 +116,15 @@ def test_documents_built_at_once_in_threads_do_not_share_state():
     assert all(data == expected[case] for case, data in results)
 
 
+def test_each_document_numbers_its_own_font_descriptor():
+    """fpdf2's output sets the descriptor's object id and font file: one shared by two documents
+    written at once gave a cross-reference table without that object (KeyError in output)."""
+    one, two = core_pdf.BrandedPDF(org_name="A", title="T"), core_pdf.BrandedPDF(org_name="B", title="T")
+    for key in ("dejavu", "dejavuB"):
+        assert one.fonts[key].desc is not two.fonts[key].desc
+        assert vars(one.fonts[key].desc) == vars(two.fonts[key].desc)
+
+
 def _lines(breaker, fragments, width, margins, align):
     """Every line a breaker gives, as plain values (or the error it raises)."""
     try:

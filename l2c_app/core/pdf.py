@@ -11,6 +11,7 @@ Unicode font (DejaVu, shipped in assets/fonts) so names like "Zoë Łukasiewicz"
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 from collections.abc import Sequence
@@ -268,6 +269,9 @@ class BrandedPDF(FPDF):
         key = f"dejavu{style}"
         font.i, font.fontkey = len(self.fonts) + 1, key
         font._hbfont, font.biggest_size_pt, font.missing_glyphs, font.color_font = None, 0, [], None
+        # fpdf2's output numbers the font descriptor and hangs the document's font file on it:
+        # a descriptor shared by documents written at once in threads mixed their object ids.
+        font.desc = copy.copy(shared.template.desc)
         font._last_text, font._last_units = "", 0
         font.subset = SubsetMap(font)
         font.ttfont = _open(shared.small)
