@@ -53,6 +53,11 @@ WORKING_SET = [
 ]
 
 
+# fpdf/output.py _add_fonts: what fpdf2 drops when it subsets a font for a document.
+_FPDF_DROPPED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix"]
+_FPDF_DROPPED_TABLES += ["CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"]
+
+
 @dataclass(frozen=True)
 class _SharedFont:
     """One font file, parsed once per process. `template` holds what fpdf2 reads while laying
@@ -82,7 +87,9 @@ def _shared_font(path: str, style: str) -> _SharedFont:
         name_languages=["*"],
         layout_features=["*"],
     )
-    options.drop_tables += ["FFTM"]  # FontForge's timestamp: fpdf2 drops it too
+    # The tables fpdf2's own subsetting drops (fpdf/output.py _add_fonts) are dropped here too:
+    # the layout tables (GSUB, GPOS, GDEF) were most of each document's subsetting and saving.
+    options.drop_tables += _FPDF_DROPPED_TABLES
     font = ttLib.TTFont(io.BytesIO(full), recalcTimestamp=False)
     subsetter = ftsubset.Subsetter(options)
     subsetter.populate(unicodes=WORKING_SET)
@@ -109,13 +116,13 @@ class _DocumentFont(TTFFont):
             return super().get_text_width(text, font_size_pt, text_shaping_params)
         if font_size_pt > self.biggest_size_pt:
             self.biggest_size_pt = font_size_pt
-        cw, last = self.cw, self._last_text
+        width, last = self.cw.__getitem__, self._last_text  # sums by map(): the same sum, in C
         if len(text) < 3:  # one character's width (asked between two line widths): keep the line's sum
-            return len(text), sum(cw[ord(c)] for c in text) * font_size_pt * 0.001
+            return len(text), sum(map(width, map(ord, text))) * font_size_pt * 0.001
         if last and text.startswith(last):
-            units = self._last_units + sum(cw[ord(c)] for c in text[len(last) :])
+            units = self._last_units + sum(map(width, map(ord, text[len(last) :])))
         else:
-            units = sum(cw[ord(c)] for c in text)
+            units = sum(map(width, map(ord, text)))
         self._last_text, self._last_units = text, units
         return len(text), units * font_size_pt * 0.001
 
