@@ -11,9 +11,13 @@ Unicode font (DejaVu, shipped in assets/fonts) so names like "Zoë Łukasiewicz"
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import io
+import itertools
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +81,10 @@ def _shared_font(path: str, style: str) -> _SharedFont:
     probe.add_font("shared", style, path)
     template = probe.fonts[f"shared{style}"]
     assert isinstance(template, TTFFont)
+    # _LineBreak and _DocumentFont add widths in any grouping: exact only for integers
+    widths = cast(defaultdict[int, float], template.cw)
+    assert all(type(w) is int for w in widths.values()) and widths.default_factory is not None
+    assert type(widths.default_factory()) is int
     full = Path(path).read_bytes()
     options = ftsubset.Options(
         notdef_outline=True,
@@ -129,6 +137,7 @@ class _DocumentFont(TTFFont):
 
 _PLAIN_LINE_BREAK = fpdf.fpdf.MultiLineBreak
 _TOLERANCE = 1e-9  # fpdf.util.FloatTolerance
+_BREAKING_SPACE = re.compile(f"[{re.escape(BREAKING_SPACE_SYMBOLS_STR)}]")
 
 
 class _LineBreak:
@@ -136,10 +145,11 @@ class _LineBreak:
     run of text in one of our fonts, no markdown, shaping, soft hyphens or letter spacing,
     word wrap, a fixed width. fpdf2 adds the text character by character to a line object,
     asks the width of the whole line before each character and, at a line's end, goes back
-    to its last space and adds those characters again; here each line is a slice of the
-    text and its width a running sum of the same integer glyph widths. The same decisions
-    in the same order, the same floats (width units x size x 0.001 / k, compared with
-    fpdf2's tolerance), the same TextLine objects. Any other input goes to fpdf2's own."""
+    to its last space and adds those characters again; here the text's prefix widths are
+    summed once (fpdf2's glyph widths are integers, so every sum is exact), a line's end is
+    found by bisection and confirmed with fpdf2's own float test (width units x size x 0.001
+    / k, against its tolerance), and each line is a slice of the text. The same decisions,
+    the same floats, the same TextLine objects. Any other input goes to fpdf2's own."""
 
     def __new__(cls, fragments: Any, max_width: Any, margins: Any, *args: Any, **kwargs: Any) -> Any:
         if cls._fits(fragments, max_width, *args, **kwargs):
@@ -186,62 +196,69 @@ class _LineBreak:
     def _break(frag: Fragment, max_width: float, margins: list[float], align: Align) -> Any:
         font = frag.graphics_state.current_font
         assert isinstance(font, _DocumentFont)
-        chars, cw, size_pt, k, size = frag.characters, font.cw, frag.font_size_pt, frag.k, frag.font_size
+        chars, size_pt, k, size = frag.characters, frag.font_size_pt, frag.k, frag.font_size
         if chars and size_pt > font.biggest_size_pt:  # what fpdf2's width calls record
             font.biggest_size_pt = size_pt
+        text, width = "".join(chars), font.cw.__getitem__
+        # Widths of the text's prefixes in font units (integers: sums of them are exact), the
+        # positions of its breaking spaces and the position of each newline.
+        cum = [0, *itertools.accumulate(map(width, map(ord, text)))]
+        spaces = [m.start() for m in _BREAKING_SPACE.finditer(text)]
         last_align = Align.L if align == Align.J else align
         avail = max_width
         for margin in margins:
             avail -= margin
-        n, i, forced_before = len(chars), 0, -1
+        read_height = size if size > _TOLERANCE else 0  # fpdf2's current_font_height once a character is read
+        # fpdf2 ends a line before the character j where, in floats,
+        # width(line) + width(j) - avail > tolerance; no character whose prefix is this many
+        # units short of that can end a line (float error is far below a millionth of a unit)
+        per_unit = size_pt * 0.001 / k
+        short_of = (avail + _TOLERANCE) / per_unit - 1e-6
+        n, i, forced_before = len(text), 0, -1
 
-        def line(start: int, end: int, units: float, spaces: int, how: Align, height: float, nl: bool) -> TextLine:
+        def line(start: int, end: int, how: Align, height: float, nl: bool = False) -> TextLine:
+            spaced = bisect.bisect_left(spaces, end) - bisect.bisect_left(spaces, start)
             if added:
                 parts = [frag.clone(characters=chars[start:end], link=frag.link)]
-                width: float = 0 + units * size_pt * 0.001 / k
+                line_width: float = 0 + (cum[end] - cum[start]) * size_pt * 0.001 / k
             else:
-                parts, width = [], 0
-            return TextLine(parts, width, spaces, how, height, max_width - 0, trailing_nl=nl)
+                parts, line_width = [], 0
+            return TextLine(parts, line_width, spaced, how, height, max_width - 0, trailing_nl=nl)
 
         while i < n:
             forced, forced_before = forced_before, -1
-            height: float = 0  # fpdf2's current_font_height: the size once a character is read
-            start, spaces, added = i, 0, False
-            units: float = 0  # a sum of fpdf2's integer glyph widths (typed float there)
-            hint: tuple[int, float, int] | None = None  # the last space: index, units and spaces before it
-            line_height: float = 0
-            while True:
-                if i == n:
-                    if units:
-                        yield line(start, i, units, spaces, last_align, line_height, False)
-                    return
-                if size - height > _TOLERANCE:
-                    height = size
-                c = chars[i]
-                c_units = cw[ord(c)]
-                if c == NEWLINE:
-                    i += 1
-                    yield line(start, i - 1, units, spaces, last_align, max(line_height, height), True)
+            start = i
+            newline = text.find(NEWLINE, start)
+            stop = n if newline < 0 else newline  # the characters this line may take
+            j = bisect.bisect_right(cum, cum[start] + short_of, start + 1, stop + 1) - 1
+            while j < stop:  # the exact test, from the first character that may end the line
+                units = cum[j] - cum[start]
+                if (units * size_pt * 0.001 / k + width(ord(text[j])) * size_pt * 0.001 / k) - avail > _TOLERANCE:
                     break
-                if (units * size_pt * 0.001 / k + c_units * size_pt * 0.001 / k) - avail > _TOLERANCE:
-                    if c in BREAKING_SPACE_SYMBOLS_STR:
-                        i += 1
-                        yield line(start, i - 1, units, spaces, align, line_height, False)
-                    elif hint is not None:
-                        i = hint[0] + 1
-                        yield line(start, hint[0], hint[1], hint[2], align, line_height, False)
-                    else:
-                        if forced == i:
-                            raise FPDFException("Not enough horizontal space to render a single character")
-                        forced_before = i
-                        yield line(start, i, units, spaces, last_align, line_height, False)
-                    break
-                if c in BREAKING_SPACE_SYMBOLS_STR:
-                    hint = (i, units, spaces)
-                    spaces += 1
-                units += c_units
-                added, line_height = True, height
-                i += 1
+                j += 1
+            added = j > start
+            height = read_height if added else 0
+            if j == stop and newline < 0:  # the rest of the text fits
+                if cum[n] - cum[start]:
+                    yield line(start, n, last_align, height)
+                return
+            if j == stop:
+                i = newline + 1
+                yield line(start, newline, last_align, max(height, read_height), True)
+                continue
+            before = bisect.bisect_left(spaces, j) - 1  # the last breaking space before j
+            if text[j] in BREAKING_SPACE_SYMBOLS_STR:
+                i = j + 1
+                yield line(start, j, align, height)
+            elif before >= 0 and spaces[before] >= start:
+                i = spaces[before] + 1
+                added = True
+                yield line(start, spaces[before], align, height)
+            else:
+                if forced == j:
+                    raise FPDFException("Not enough horizontal space to render a single character")
+                forced_before = i = j
+                yield line(start, j, last_align, height)
 
 
 fpdf.fpdf.MultiLineBreak = _LineBreak  # type: ignore[misc,assignment]  # dispatches: only our fonts take the fast path
