@@ -10,6 +10,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from fpdf.enums import Align, WrapMode
+from fpdf.errors import FPDFException
+from fpdf.line_break import MultiLineBreak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from l2c_app.core import pdf as core_pdf
@@ -109,3 +114,85 @@ def test_documents_built_at_once_in_threads_do_not_share_state():
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(one, [c for c in CASES[:3] for _ in range(2)]))
     assert all(data == expected[case] for case, data in results)
+
+
+def test_each_document_numbers_its_own_font_descriptor():
+    """fpdf2's output sets the descriptor's object id and font file: one shared by two documents
+    written at once gave a cross-reference table without that object (KeyError in output)."""
+    one, two = core_pdf.BrandedPDF(org_name="A", title="T"), core_pdf.BrandedPDF(org_name="B", title="T")
+    for key in ("dejavu", "dejavuB"):
+        assert one.fonts[key].desc is not two.fonts[key].desc
+        assert vars(one.fonts[key].desc) == vars(two.fonts[key].desc)
+
+
+def _lines(breaker, fragments, width, margins, align):
+    """Every line a breaker gives, as plain values (or the error it raises)."""
+    try:
+        lb = breaker(fragments, width, margins, align=align)
+        out = []
+        while (line := lb.get_line()) is not None:
+            out.append(
+                (
+                    [(f.characters, f.graphics_state, f.k, f.link) for f in line.fragments],
+                    *line[1:],
+                )
+            )
+            assert len(out) < 500
+        return out
+    except FPDFException as error:
+        return str(error)
+
+
+WORDS = st.sampled_from(["a", "Zoë", "Łukasiewicz", "–", "€1,000.00", "x" * 40, " ", "  ", "\n", "\t", "\u200b", "ﬁ"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(WORDS, max_size=40),
+    width=st.sampled_from([3, 9.5, 20, 48, 88, 100, 180]),
+    size=st.sampled_from([8, 9, 10, 15]),
+    style=st.sampled_from(["", "B"]),
+    align=st.sampled_from(["L", "R", "C", "J"]),
+)
+def test_the_fast_line_breaker_gives_fpdf2s_lines(words, width, size, style, align):
+    """core.pdf's line breaker against fpdf2's own (line_break.MultiLineBreak) on the same
+    fragment: the same lines, widths, spaces, heights, or the same error."""
+    pdf = core_pdf.BrandedPDF(org_name="Acme", title="T")
+    pdf.add_page()
+    pdf.set_font("DejaVu", style, size)
+    fragments = pdf._preload_font_styles("".join(words), False)
+    if len(fragments) != 1:
+        return
+    margins = [pdf.c_margin, pdf.c_margin]
+    mine = core_pdf._LineBreak(fragments, width, margins, align=Align.coerce(align))
+    assert type(mine) is core_pdf._LineBreak  # the fast path, not fpdf2's
+    expected = _lines(MultiLineBreak, fragments, width, margins, Align.coerce(align))
+    assert _lines(core_pdf._LineBreak, fragments, width, margins, Align.coerce(align)) == expected
+
+
+def test_other_text_goes_to_fpdf2s_line_breaker():
+    pdf = core_pdf.BrandedPDF(org_name="Acme", title="T")
+    pdf.add_page()
+    for text in ("soft\u00adhyphen", "non\u00a0breaking", "page {nb}"):
+        fragments = pdf._preload_font_styles(text, False)
+        assert type(core_pdf._LineBreak(fragments, 50, [1, 1])) is MultiLineBreak
+    fragments = pdf._preload_font_styles("markdown", False)
+    assert type(core_pdf._LineBreak(fragments, lambda h: 50, [1, 1])) is MultiLineBreak  # write()'s
+    assert type(core_pdf._LineBreak(fragments, 50, [1, 1], wrapmode=WrapMode.CHAR)) is MultiLineBreak
+
+
+@pytest.mark.parametrize("align", ["L", "R", "C", "J"])
+def test_paragraphs_print_the_same_bytes(align):
+    """multi_cell through both paths: newlines, double spaces, tabs, a word wider than the column."""
+    text = "First  line\n\nsecond\tline with " + "a-very-long-word-" * 8 + " end \n" + LONG * 3 + "\n"
+
+    def build(cls):
+        pdf = cls(org_name="Acme", title="T")
+        pdf.set_creation_date(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+        pdf.add_page()
+        for w in (0, 60, 23):
+            pdf.multi_cell(w, 5, text, align=align, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(w, 5, text, align=align, border=1, fill=True, padding=2, new_x="LMARGIN")
+        return pdf.output_bytes()
+
+    assert build(core_pdf.BrandedPDF) == build(ReferencePDF)

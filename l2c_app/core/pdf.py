@@ -11,18 +11,26 @@ Unicode font (DejaVu, shipped in assets/fonts) so names like "Zoë Łukasiewicz"
 
 from __future__ import annotations
 
+import bisect
+import copy
 import functools
 import io
+import itertools
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import fpdf.fpdf
 from fontTools import subset as ftsubset  # type: ignore[import-untyped]
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue
+from fpdf.enums import Align, CharVPos, MethodReturnValue, WrapMode
+from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, FORM_FEED, NBSP, NEWLINE, SOFT_HYPHEN, Fragment, TextLine
 
 from l2c_app.core.config import PROJECT_DIR
 
@@ -49,6 +57,11 @@ WORKING_SET = [
 ]
 
 
+# fpdf/output.py _add_fonts: what fpdf2 drops when it subsets a font for a document.
+_FPDF_DROPPED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix"]
+_FPDF_DROPPED_TABLES += ["CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"]
+
+
 @dataclass(frozen=True)
 class _SharedFont:
     """One font file, parsed once per process. `template` holds what fpdf2 reads while laying
@@ -68,6 +81,10 @@ def _shared_font(path: str, style: str) -> _SharedFont:
     probe.add_font("shared", style, path)
     template = probe.fonts[f"shared{style}"]
     assert isinstance(template, TTFFont)
+    # _LineBreak and _DocumentFont add widths in any grouping: exact only for integers
+    widths = cast(defaultdict[int, float], template.cw)
+    assert all(type(w) is int for w in widths.values()) and widths.default_factory is not None
+    assert type(widths.default_factory()) is int
     full = Path(path).read_bytes()
     options = ftsubset.Options(
         notdef_outline=True,
@@ -78,7 +95,9 @@ def _shared_font(path: str, style: str) -> _SharedFont:
         name_languages=["*"],
         layout_features=["*"],
     )
-    options.drop_tables += ["FFTM"]  # FontForge's timestamp: fpdf2 drops it too
+    # The tables fpdf2's own subsetting drops (fpdf/output.py _add_fonts) are dropped here too:
+    # the layout tables (GSUB, GPOS, GDEF) were most of each document's subsetting and saving.
+    options.drop_tables += _FPDF_DROPPED_TABLES
     font = ttLib.TTFont(io.BytesIO(full), recalcTimestamp=False)
     subsetter = ftsubset.Subsetter(options)
     subsetter.populate(unicodes=WORKING_SET)
@@ -105,15 +124,144 @@ class _DocumentFont(TTFFont):
             return super().get_text_width(text, font_size_pt, text_shaping_params)
         if font_size_pt > self.biggest_size_pt:
             self.biggest_size_pt = font_size_pt
-        cw, last = self.cw, self._last_text
+        width, last = self.cw.__getitem__, self._last_text  # sums by map(): the same sum, in C
         if len(text) < 3:  # one character's width (asked between two line widths): keep the line's sum
-            return len(text), sum(cw[ord(c)] for c in text) * font_size_pt * 0.001
+            return len(text), sum(map(width, map(ord, text))) * font_size_pt * 0.001
         if last and text.startswith(last):
-            units = self._last_units + sum(cw[ord(c)] for c in text[len(last) :])
+            units = self._last_units + sum(map(width, map(ord, text[len(last) :])))
         else:
-            units = sum(cw[ord(c)] for c in text)
+            units = sum(map(width, map(ord, text)))
         self._last_text, self._last_units = text, units
         return len(text), units * font_size_pt * 0.001
+
+
+_PLAIN_LINE_BREAK = fpdf.fpdf.MultiLineBreak
+_TOLERANCE = 1e-9  # fpdf.util.FloatTolerance
+_BREAKING_SPACE = re.compile(f"[{re.escape(BREAKING_SPACE_SYMBOLS_STR)}]")
+
+
+class _LineBreak:
+    """fpdf2's line breaker (line_break.MultiLineBreak) for the one case l2c prints: a single
+    run of text in one of our fonts, no markdown, shaping, soft hyphens or letter spacing,
+    word wrap, a fixed width. fpdf2 adds the text character by character to a line object,
+    asks the width of the whole line before each character and, at a line's end, goes back
+    to its last space and adds those characters again; here the text's prefix widths are
+    summed once (fpdf2's glyph widths are integers, so every sum is exact), a line's end is
+    found by bisection and confirmed with fpdf2's own float test (width units x size x 0.001
+    / k, against its tolerance), and each line is a slice of the text. The same decisions,
+    the same floats, the same TextLine objects. Any other input goes to fpdf2's own."""
+
+    def __new__(cls, fragments: Any, max_width: Any, margins: Any, *args: Any, **kwargs: Any) -> Any:
+        if cls._fits(fragments, max_width, *args, **kwargs):
+            return super().__new__(cls)
+        return _PLAIN_LINE_BREAK(fragments, max_width, margins, *args, **kwargs)
+
+    @staticmethod
+    def _fits(
+        fragments: Any,
+        max_width: Any,
+        align: Align = Align.L,
+        print_sh: bool = False,
+        wrapmode: WrapMode = WrapMode.WORD,
+        line_height: float = 1.0,
+        skip_leading_spaces: bool = False,
+        first_line_indent: float = 0,
+    ) -> bool:
+        if len(fragments) != 1 or callable(max_width) or wrapmode != WrapMode.WORD:
+            return False
+        if line_height != 1.0 or skip_leading_spaces or first_line_indent:
+            return False
+        frag = fragments[0]
+        font = frag.graphics_state.current_font
+        return (
+            type(frag) is Fragment
+            and type(font) is _DocumentFont
+            and not font.is_symbol
+            and not frag.text_shaping_parameters
+            and frag.char_spacing == 0
+            and frag.font_stretching == 100
+            and frag.char_vpos == CharVPos.LINE
+            and not any(c in frag.characters for c in (SOFT_HYPHEN, NBSP, FORM_FEED))
+        )
+
+    def __init__(
+        self, fragments: Any, max_width: float, margins: Any, align: Align = Align.L, *_: Any, **__: Any
+    ) -> None:
+        self._lines = self._break(fragments[0], max_width, [float(m) for m in margins], align)
+
+    def get_line(self) -> TextLine | None:
+        return next(self._lines, None)
+
+    @staticmethod
+    def _break(frag: Fragment, max_width: float, margins: list[float], align: Align) -> Any:
+        font = frag.graphics_state.current_font
+        assert isinstance(font, _DocumentFont)
+        chars, size_pt, k, size = frag.characters, frag.font_size_pt, frag.k, frag.font_size
+        if chars and size_pt > font.biggest_size_pt:  # what fpdf2's width calls record
+            font.biggest_size_pt = size_pt
+        text, width = "".join(chars), font.cw.__getitem__
+        # Widths of the text's prefixes in font units (integers: sums of them are exact), the
+        # positions of its breaking spaces and the position of each newline.
+        cum = [0, *itertools.accumulate(map(width, map(ord, text)))]
+        spaces = [m.start() for m in _BREAKING_SPACE.finditer(text)]
+        last_align = Align.L if align == Align.J else align
+        avail = max_width
+        for margin in margins:
+            avail -= margin
+        read_height = size if size > _TOLERANCE else 0  # fpdf2's current_font_height once a character is read
+        # fpdf2 ends a line before the character j where, in floats,
+        # width(line) + width(j) - avail > tolerance; no character whose prefix is this many
+        # units short of that can end a line (float error is far below a millionth of a unit)
+        per_unit = size_pt * 0.001 / k
+        short_of = (avail + _TOLERANCE) / per_unit - 1e-6
+        n, i, forced_before = len(text), 0, -1
+
+        def line(start: int, end: int, how: Align, height: float, nl: bool = False) -> TextLine:
+            spaced = bisect.bisect_left(spaces, end) - bisect.bisect_left(spaces, start)
+            if added:
+                parts = [frag.clone(characters=chars[start:end], link=frag.link)]
+                line_width: float = 0 + (cum[end] - cum[start]) * size_pt * 0.001 / k
+            else:
+                parts, line_width = [], 0
+            return TextLine(parts, line_width, spaced, how, height, max_width - 0, trailing_nl=nl)
+
+        while i < n:
+            forced, forced_before = forced_before, -1
+            start = i
+            newline = text.find(NEWLINE, start)
+            stop = n if newline < 0 else newline  # the characters this line may take
+            j = bisect.bisect_right(cum, cum[start] + short_of, start + 1, stop + 1) - 1
+            while j < stop:  # the exact test, from the first character that may end the line
+                units = cum[j] - cum[start]
+                if (units * size_pt * 0.001 / k + width(ord(text[j])) * size_pt * 0.001 / k) - avail > _TOLERANCE:
+                    break
+                j += 1
+            added = j > start
+            height = read_height if added else 0
+            if j == stop and newline < 0:  # the rest of the text fits
+                if cum[n] - cum[start]:
+                    yield line(start, n, last_align, height)
+                return
+            if j == stop:
+                i = newline + 1
+                yield line(start, newline, last_align, max(height, read_height), True)
+                continue
+            before = bisect.bisect_left(spaces, j) - 1  # the last breaking space before j
+            if text[j] in BREAKING_SPACE_SYMBOLS_STR:
+                i = j + 1
+                yield line(start, j, align, height)
+            elif before >= 0 and spaces[before] >= start:
+                i = spaces[before] + 1
+                added = True
+                yield line(start, spaces[before], align, height)
+            else:
+                if forced == j:
+                    raise FPDFException("Not enough horizontal space to render a single character")
+                forced_before = i = j
+                yield line(start, j, last_align, height)
+
+
+fpdf.fpdf.MultiLineBreak = _LineBreak  # type: ignore[misc,assignment]  # dispatches: only our fonts take the fast path
 
 
 def _open(data: bytes) -> ttLib.TTFont:
@@ -145,6 +293,9 @@ class BrandedPDF(FPDF):
         key = f"dejavu{style}"
         font.i, font.fontkey = len(self.fonts) + 1, key
         font._hbfont, font.biggest_size_pt, font.missing_glyphs, font.color_font = None, 0, [], None
+        # fpdf2's output numbers the font descriptor and hangs the document's font file on it:
+        # a descriptor shared by documents written at once in threads mixed their object ids.
+        font.desc = copy.copy(shared.template.desc)
         font._last_text, font._last_units = "", 0
         font.subset = SubsetMap(font)
         font.ttfont = _open(shared.small)

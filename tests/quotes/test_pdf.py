@@ -1,6 +1,7 @@
 """The proposal PDF, read back with pypdf: text, totals, page count, logo, non-ASCII names."""
 
 import io
+import re
 from decimal import Decimal
 
 from pypdf import PdfReader
@@ -71,6 +72,41 @@ def test_three_hundred_lines_across_pages(session, world):
     assert all("Description" in p.extract_text() for p in reader.pages[:-1])
     # the optional last line is listed but not counted; half-up once per line
     assert view["totals"]["subtotal_minor"] == sum(round_minor(Decimal(1001 + i) * Decimal("1.5")) for i in range(299))
+
+
+def test_three_hundred_lines_print_as_on_the_plain_fpdf2_path(session, world, monkeypatch):
+    """The fast path (core.pdf: shared fonts, its own line breaker, a row laid out once) against
+    plain fpdf2 (tests/test_pdf_shared_fonts.ReferencePDF) on a 300-line quote: the same text
+    on the same pages, and the same bytes but for the creation date."""
+    from l2c_app.quotes import pdf as quote_pdf
+    from tests.test_pdf_shared_fonts import ReferencePDF
+
+    q = svc.create_quote_from_deal(session, world.actor, world.deal.id)
+    for i in range(300):
+        svc.add_line(
+            session,
+            world.actor,
+            q.id,
+            description=f"Task {i:03d} — Łódź " + "and a description long enough to wrap in its column " * (i % 3),
+            quantity="1.5",
+            unit_price_minor=1001 + i,
+            section=f"Section {i // 100}",
+            optional=(i % 7 == 0),
+            billing_kind="milestone" if i % 5 == 0 else "fixed",
+            due_date="2099-01-31" if i % 5 == 0 else None,
+        )
+    svc.update_quote(session, world.actor, q.id, notes="Notes  with\n\ntwo paragraphs\tand a tab. " * 20)
+    view = svc.quote_view(session, q.id)
+    fast = quote_pdf.render_quote_pdf(view)
+    monkeypatch.setattr(quote_pdf, "BrandedPDF", ReferencePDF)
+    plain = quote_pdf.render_quote_pdf(view)
+    fast_reader, fast_text = read(fast)
+    plain_reader, plain_text = read(plain)
+    assert len(fast_reader.pages) == len(plain_reader.pages) >= 10
+    assert [p.extract_text() for p in fast_reader.pages] == [p.extract_text() for p in plain_reader.pages]
+    assert "Task 299" in fast_text and view["totals"]["total"] in fast_text
+    dated = re.compile(rb"/CreationDate \(D:[^)]*\)|/ID \[<[^]]*\]")  # the file id hashes the date
+    assert dated.sub(b"", fast) == dated.sub(b"", plain)
 
 
 def test_logo_from_the_organisation(session, world):
