@@ -49,9 +49,14 @@ def org_id(session: Session) -> int:
     return int(org.id) if org is not None and org.id is not None else 0
 
 
-def publish(org: int, deal_ids: list[int] | set[int]) -> None:
+def publish(org: int, deal_ids: list[int] | set[int], mark: str = "") -> None:
+    """`mark`: the random mark of a board tab's own move (act_and_read), so that tab's follow
+    need not re-read what it already patched; never a token or a name."""
     if deal_ids:
-        get_broadcast().publish(board_topic(org), {"org": int(org), "deals": sorted(int(i) for i in deal_ids)})
+        message: dict[str, Any] = {"org": int(org), "deals": sorted(int(i) for i in deal_ids)}
+        if mark:
+            message["by"] = str(mark)
+        get_broadcast().publish(board_topic(org), message)
 
 
 # --- the session hooks ---------------------------------------------------------------------------
@@ -82,9 +87,10 @@ def _before_commit(session: OrmSession) -> None:
 def _after_commit(session: OrmSession) -> None:
     ids = session.info.pop(_KEY, None)
     org = session.info.pop(_KEY + ":org", 0)
+    mark = session.info.pop(_KEY + ":by", "")
     if ids and org:
         try:
-            publish(org, ids)
+            publish(org, ids, mark)
         except Exception:  # noqa: BLE001
             log.warning("board events: publish failed", exc_info=True)
 
@@ -92,6 +98,7 @@ def _after_commit(session: OrmSession) -> None:
 def _after_rollback(session: OrmSession) -> None:
     session.info.pop(_KEY, None)
     session.info.pop(_KEY + ":org", None)
+    session.info.pop(_KEY + ":by", None)
 
 
 _INSTALLED = False
@@ -139,13 +146,16 @@ def changes(
 
 
 def act_and_read(
-    session: Session, action, args: tuple, deal_id: int, filters: tuple, known_version: str
+    session: Session, action, args: tuple, deal_id: int, filters: tuple, known_version: str, mark: str = ""
 ) -> dict[str, Any]:
     """Run `action(session, *args)` and re-read the deal's card in the same transaction (committed
     by run_db before the tab shows it). `version_ok`: nobody else changed the board since the
-    tab's last read, so it may take the new version without missing their change."""
+    tab's last read, so it may take the new version without missing their change. `mark`: sent
+    with this commit's board message (`publish`): the acting tab knows it as its own."""
     from l2c_app.pipeline import service as svc
 
+    if mark:
+        session.info[_KEY + ":by"] = mark
     before = svc.board_version(session)
     action(session, *args)
     session.flush()

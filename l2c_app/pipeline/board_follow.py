@@ -86,6 +86,7 @@ async def _listen(state: Any, sub: Any, me: int, token: str) -> None:
                 return
             state._beat = time.time()
             filters = state._filters()
+            batch = _not_own(state, batch)
         if not batch:
             continue
         access = await state._access("pipeline")
@@ -101,6 +102,35 @@ async def _listen(state: Any, sub: Any, me: int, token: str) -> None:
             if state._follow != me:
                 return
             if any(m is OVERFLOW for m in batch) or (change is not None and state._filters() != filters):
+                state._mine = {}
                 await state._reload()
-            elif change is not None and not state._apply(change):
-                await state._reload()
+            elif change is not None:
+                _forget(state, change["cards"])
+                if not state._apply(change):
+                    state._mine = {}
+                    await state._reload()
+
+
+def _not_own(state: Any, batch: list) -> list:
+    """The batch without the messages of this tab's own moves that it patched itself (marked
+    `by` one of `state._mine`, every deal of it still as the tab's move left it). A change by
+    anyone else comes in a message of its own, so it is kept. Call under the state's lock."""
+    mine: dict[str, list[int]] = dict(state._mine)
+    kept = []
+    for m in batch:
+        by = m.get("by") if isinstance(m, dict) else None
+        if by and by in mine and set(m.get("deals") or []) <= set(mine[by]):
+            mine.pop(by)
+            continue
+        kept.append(m)
+    if len(mine) != len(state._mine):
+        state._mine = mine
+    return kept
+
+
+def _forget(state: Any, deal_ids) -> None:
+    """A patch from someone else's message touched these deals: a message of the tab's own move
+    of them must be read again (its patch may have been overwritten by an older read)."""
+    ids = {int(i) for i in deal_ids}
+    if any(ids & set(v) for v in state._mine.values()):
+        state._mine = {k: v for k, v in state._mine.items() if not ids & set(v)}

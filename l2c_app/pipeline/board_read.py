@@ -72,28 +72,21 @@ def board(
         .join(User, User.id == Deal.owner_id, isouter=True)
         .where(Deal.status == "open")
     )
-    names: dict[int, tuple] = {}
-    if only is not None:  # figures need every deal, names only the patched ones: no join, no order
-        names = {r[0]: r[8:] for r in session.exec(stmt.where(Deal.id.in_(only))).all()}  # type: ignore[union-attr]
-        stmt = select(
-            Deal.id,
-            Deal.title,
-            Deal.stage_id,
-            Deal.value_minor,
-            Deal.currency,  # type: ignore[assignment]
-            Deal.probability,
-            Deal.stage_entered_at,
-            Deal.expected_close,
-            Deal.account_id,
-            Deal.owner_id,
-        ).where(Deal.status == "open")
+    filters = []
     if owner_id:
-        stmt = stmt.where(Deal.owner_id == owner_id)
+        filters.append(Deal.owner_id == owner_id)
     if close_from:
-        stmt = stmt.where(Deal.expected_close >= close_from)
+        filters.append(Deal.expected_close >= close_from)
     if close_to:
-        stmt = stmt.where(Deal.expected_close <= close_to)
-    rows = session.exec(stmt.order_by(Deal.stage_entered_at.desc()) if only is None else stmt).all()
+        filters.append(Deal.expected_close <= close_to)
+    stmt = stmt.where(*filters)
+    if only is not None:
+        # A live patch: the header figures summed by the database (a few rows per column instead
+        # of one row per open deal fetched and summed here), the cards of the patched deals alone.
+        _figures(session, cols, filters)
+        rows = session.exec(stmt.where(Deal.id.in_(only))).all()  # type: ignore[union-attr]
+    else:
+        rows = session.exec(stmt.order_by(Deal.stage_entered_at.desc())).all()
     next_tasks: dict[int, tuple] = {}
     task_rows = session.exec(
         select(Activity.deal_id, Activity.subject, Activity.due_at)
@@ -115,16 +108,10 @@ def board(
         col = cols.get(stage_id)
         if col is None:
             continue
-        p = prob if prob is not None else col["probability"]
-        col["count"] += 1
-        col["totals"][cur] = col["totals"].get(cur, 0) + value
-        col["weighted"][cur] = col["weighted"].get(cur, 0) + value * p
-        if only is not None:
-            if did not in only:
+        if only is None:
+            _add(col, value, cur, prob, 1)
+            if len(col["cards"]) >= per_column:
                 continue
-            account, owner = names.get(did, (None, None))
-        elif len(col["cards"]) >= per_column:
-            continue
         if entered and entered.tzinfo is None:
             entered = entered.replace(tzinfo=now.tzinfo)
         days = (now - entered).days if entered else 0
@@ -159,3 +146,24 @@ def board(
         col["more"] = col["count"] - len(col["cards"])
         out.append(col)
     return out
+
+
+def _add(col: dict, value: int, cur: str, prob: int | None, count: int) -> None:
+    """Add `count` deals worth `value` (their sum) in `cur` at probability `prob` to the column's figures."""
+    p = prob if prob is not None else col["probability"]
+    col["count"] += count
+    col["totals"][cur] = col["totals"].get(cur, 0) + value
+    col["weighted"][cur] = col["weighted"].get(cur, 0) + value * p
+
+
+def _figures(session: Session, cols: dict[int, dict], filters: list) -> None:
+    """The columns' header figures from one grouped query (exact integers, as the per-deal sums)."""
+    grouped = session.exec(
+        select(Deal.stage_id, Deal.currency, Deal.probability, func.count(), func.sum(Deal.value_minor))
+        .where(Deal.status == "open", *filters)
+        .group_by(Deal.stage_id, Deal.currency, Deal.probability)
+    ).all()
+    for stage_id, cur, prob, count, total in grouped:
+        col = cols.get(stage_id)
+        if col is not None:
+            _add(col, int(total or 0), cur, prob, int(count))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -106,6 +107,9 @@ class BoardState(AuthState):
     live: bool = False  # the follow task is listening: other users' changes appear at once
     _follow: int = 0  # generation of this tab's follow task (board_follow.py): a newer one ends older ones
     _beat: float = 0.0  # when the follow task last woke (the poll restarts a dead one)
+    # This tab's own moves it patched itself, mark -> deal ids (board_follow._not_own): its follow
+    # task skips re-reading them when their broadcast comes back. Bounded (a lost message).
+    _mine: dict[str, list[int]] = {}
 
     def _filters(self) -> tuple:
         return (
@@ -219,29 +223,39 @@ class BoardState(AuthState):
                 deal_id,
                 self._filters(),
                 self.version,
+                mark := secrets.token_hex(8),
             )
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
-        await self._patched(change)
+        await self._patched(change, mark)
         return None
 
-    async def _patched(self, change: dict) -> None:
-        """The mover's own board: only the moved card and the column headers change."""
+    async def _patched(self, change: dict, mark: str = "") -> None:
+        """The mover's own board: only the moved card and the column headers change. The move's
+        broadcast (marked `mark`) then needs no re-read by this tab's follow task."""
         if not self._apply(change):
             await self._reload()
         elif change["version_ok"]:
             self.version = change["version"]
+        if mark:
+            self._mine = {**dict(list(self._mine.items())[-(MINE_KEPT - 1) :]), mark: [int(i) for i in change["cards"]]}
 
     @rx.event
     @guard("pipeline")
     async def won(self, deal_id: int):
         try:
             change = await run_db(
-                _act, _won, (self._actor(), int(deal_id)), int(deal_id), self._filters(), self.version
+                _act,
+                _won,
+                (self._actor(), int(deal_id)),
+                int(deal_id),
+                self._filters(),
+                self.version,
+                mark := secrets.token_hex(8),
             )
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
-        await self._patched(change)
+        await self._patched(change, mark)
         return rx.toast.success("Deal won. Congratulations!")
 
     @rx.event
@@ -263,15 +277,17 @@ class BoardState(AuthState):
                 self.lost_id,
                 self._filters(),
                 self.version,
+                mark := secrets.token_hex(8),
             )
         except svc.PipelineError as exc:
             return rx.toast.error(str(exc))
         self.lost_open = False
-        await self._patched(change)
+        await self._patched(change, mark)
         return rx.toast.success("Deal marked lost.")
 
 
 _act = board_events.act_and_read
+MINE_KEPT = 16  # own moves remembered until their broadcast comes back (board_follow._not_own)
 FOLLOW_STALE_S = 60.0  # the follow task wakes every 20 s (board_follow.WAKE_S); older than this, it is gone
 
 

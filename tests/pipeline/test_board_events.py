@@ -161,3 +161,24 @@ def _rolled_back(session, team, deal_id, stage_id):
 def _committed(session, team, deal_id, stage_id):
     svc.move_deal(session, Actor("user", team.sam.id), deal_id, stage_id)
     session.commit()
+
+
+def test_the_patchs_header_figures_equal_the_full_boards(session):
+    """A live patch sums the headers in the database (grouped), the full board deal by deal:
+    same counts, totals and weighted values, with currencies, own probabilities and filters mixed."""
+    team = _team(session)
+    stages = [s.id for s in svc.open_stages(session)]
+    sam, sofia = Actor("user", team.sam.id), Actor("user", team.sofia.id)
+    ids = [
+        svc.create_deal(session, sam, title="A", value_minor=123_45, stage_id=stages[0]).id,
+        svc.create_deal(session, sam, title="B", value_minor=999, currency="USD", stage_id=stages[0]).id,
+        svc.create_deal(session, sofia, title="C", value_minor=10_01, probability=33, stage_id=stages[1]).id,
+        svc.create_deal(session, sofia, title="D", value_minor=7, probability=None, stage_id=stages[1]).id,
+        svc.create_deal(session, sam, title="E", value_minor=5_00, probability=0, stage_id=stages[2]).id,
+    ]
+    session.commit()
+    keys = ("count", "total_text", "weighted_text")
+    for owner in (None, team.sam.id, team.sofia.id):
+        full = {c["id"]: {k: c[k] for k in keys} for c in svc.board(session, owner)}
+        heads = be.changes(session, [ids[0]], owner_id=owner)["heads"]
+        assert {sid: {k: h[k] for k in keys} for sid, h in heads.items()} == full

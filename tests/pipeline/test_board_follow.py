@@ -24,6 +24,7 @@ class TabState:
         self.applied: list[dict] = []
         self.router = SimpleNamespace(session=SimpleNamespace(client_token="tab-1"), url="http://localhost/pipeline/")
         self.allowed = True
+        self._mine: dict[str, list[int]] = {}  # this tab's own patched moves (BoardState._mine)
 
     async def __aenter__(self):
         return self
@@ -101,6 +102,47 @@ def test_the_follow_ends_when_the_tab_is_gone_or_loses_access(session, monkeypat
         await asyncio.wait_for(task, 2)
         assert tab.live is False
         assert bc.get_broadcast().subscriber_count("board:1") == 0
+
+    try:
+        run_async(scenario())
+    finally:
+        bc.set_broadcast(None)
+
+
+def test_the_tabs_own_move_is_not_read_again_but_another_users_change_of_that_deal_is(session, monkeypatch):
+    """The mover's tab patched its move from the move's own transaction: hearing that commit on
+    the broadcast, its follow re-reads nothing; another user's commit of the same deal right
+    after is still read and patched in (it comes in a message of its own, not marked as the tab's)."""
+    from l2c_app.pipeline import board_events
+
+    team = make_team(session)
+    stages = [s.id for s in svc.open_stages(session)]
+    deal = svc.create_deal(session, Actor("user", team.sam.id), title="Mine", value_minor=5000)
+    session.commit()
+    monkeypatch.setattr(board_follow, "WAKE_S", 0.05)
+    bc.set_broadcast(bc.InProcessBroadcast())
+    tab = TabState()
+    reads: list[set] = []
+    changes = board_events.changes
+    monkeypatch.setattr(board_events, "changes", lambda s, ids, *f: reads.append(set(ids)) or changes(s, ids, *f))
+
+    def own_move(stage_id: int) -> None:
+        move = lambda s, *a: svc.move_deal(s, Actor("user", team.sam.id), deal.id, stage_id)  # noqa: E731
+        with_session(lambda s: board_events.act_and_read(s, move, (), deal.id, tab._filters(), "", mark="m1"))
+
+    async def scenario():
+        task = asyncio.create_task(board_follow.follow_board(tab))
+        await _until(lambda: tab.live)
+        reads.clear()
+        tab._mine = {"m1": [deal.id]}  # what BoardState._patched records for its move
+        await asyncio.to_thread(own_move, stages[1])
+        await asyncio.sleep(0.3)
+        assert tab.applied == [] and reads == [{deal.id}]  # the move's own re-read only
+        await asyncio.to_thread(_move, deal.id, stages[2], team.owner.id)  # another user, same deal
+        await _until(lambda: tab.applied)
+        assert tab.applied[0]["cards"][deal.id]["stage_id"] == stages[2]
+        tab._follow += 1
+        await asyncio.wait_for(task, 2)
 
     try:
         run_async(scenario())
