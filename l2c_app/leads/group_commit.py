@@ -29,6 +29,7 @@ from typing import Any
 from sqlmodel import Session
 
 from l2c_app.core.db import get_engine
+from l2c_app.core.row_writes import collect_rows, write_collected
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,14 @@ def _commit(session: Session) -> None:
 
 def _in_one_transaction(works: list[Work]) -> list[Any]:
     with _new_session() as session:
+        # Each lead's side rows (audit, timeline, notification, e-mail, event) are queued and
+        # written as one executemany per table before the commit (core/row_writes.collect_rows);
+        # the rotation is kept in memory across the batch (capture's `leads_import_cache`).
+        collect_rows(session)
+        session.info["leads_import_cache"] = {}
         try:
             results = [work(session) for work in works]
+            write_collected(session)
             _commit(session)
         except BaseException:
             session.rollback()
