@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from l2c_app.core.row_writes import insert_row, insert_row_later, row_values
+from l2c_app.core.row_writes import insert_row, insert_row_later, instance, row_values
 from l2c_app.events.models import DomainEvent
 from l2c_app.events.types import EVENT_TYPES, field_names
 
@@ -132,4 +132,4 @@ def emit_later(session: Session, event_type: str, payload: Any) -> None:
 
 
 def _emitted_row(session: Session, new_id: int, values: dict[str, Any]) -> None:
-    emitted(session, DomainEvent(id=new_id, **values))
+    emitted(session, instance(DomainEvent, {**values, "id": new_id}))
