@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from l2c_app.core.errors import DomainError
@@ -112,7 +113,13 @@ def _check_value(value, where: str, key: str) -> None:
             _check_value(v, f"{where}[{i}]", key)
 
 
-def check_json(raw: bytes) -> None:
+# Where the guard leaves the body it parsed, ("json", value) or ("form", pairs), so a route can
+# read it without parsing it again (leads/api.py: the public lead form).
+PARSED_BODY = "l2c.parsed_body"
+
+
+def check_json(raw: bytes) -> Any:
+    """Refuse a bad JSON body (EdgeError); the parsed value."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -125,9 +132,11 @@ def check_json(raw: bytes) -> None:
     except json.JSONDecodeError as exc:
         raise EdgeError(f"malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", "body") from None
     _check_value(data, "body", "")
+    return data
 
 
-def check_form(raw: bytes) -> None:
+def check_form(raw: bytes) -> list[tuple[str, str]]:
+    """Refuse a bad form body (EdgeError); its (key, value) pairs."""
     if b"\x00" in raw or b"%00" in raw.lower():
         raise EdgeError("must not contain a NUL byte", "body")
     try:
@@ -137,6 +146,7 @@ def check_form(raw: bytes) -> None:
     for key, value in pairs:
         _text_ok(key, "body key")
         _text_ok(value, key)
+    return pairs
 
 
 def check_path(path: str, raw_path: bytes) -> None:
@@ -225,9 +235,13 @@ class EdgeGuard:
         try:
             if raw and not path.startswith("/api/webhooks/"):  # webhook bodies: signature first, then the handler
                 if ctype == b"application/json" or ctype.endswith(b"+json"):
-                    check_json(raw)
+                    scope[PARSED_BODY] = ("json", check_json(raw))
                 elif ctype == b"application/x-www-form-urlencoded":
-                    check_form(raw)
+                    pairs = check_form(raw)
+                    # Starlette's form parser splits on ";" too and reads a key without "=" its own way:
+                    # the pairs stand for its result only without those.
+                    if b";" not in raw and all(b"=" in part for part in raw.split(b"&") if part):
+                        scope[PARSED_BODY] = ("form", pairs)
         except DomainError as exc:
             await _answer(send, exc)
             return

@@ -56,8 +56,15 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(obj: SQLModel) -> dict[str, Any]:
-    """The record's columns as JSON-safe values, secrets left out."""
-    return {k: _plain(v) for k, v in obj.model_dump().items() if k not in _SECRET_FIELDS and k not in _NOISE_FIELDS}
+    """The record's columns as JSON-safe values, secrets left out, in the model's field order
+    (not the order the object's attributes happened to be set: an object built as if loaded,
+    core/row_writes.insert_new, and one from the constructor give the same snapshot)."""
+    dumped = obj.model_dump()
+    return {
+        k: _plain(dumped[k])
+        for k in type(obj).model_fields
+        if k in dumped and k not in _SECRET_FIELDS and k not in _NOISE_FIELDS
+    }
 
 
 def _entity(obj: SQLModel) -> str:

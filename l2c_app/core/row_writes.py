@@ -16,13 +16,13 @@ the ORM checks before every flush (core/textlimits.py) are checked here too.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 from l2c_app.core.textlimits import check_row
@@ -77,8 +77,15 @@ class _Row:
 
 
 def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) -> int:
-    """Insert one `model` row with `values` (defaults filled in) in the session's transaction; its id."""
+    """Insert one `model` row with `values` (defaults filled in) in the session's transaction; its id.
+
+    Within `deferred(session)` on a session that collects rows (`collect_rows`), the row is
+    queued for `write_collected` instead and 0 is returned: callers there need no id."""
     full = row_values(model, values)
+    if not _reference and session.info.get(_DEFERRING) and session.info.get(_COLLECTED) is not None:
+        check_row(_Row(model, full))
+        session.info[_COLLECTED].append((model, full, None))
+        return 0
     if _reference:
         obj = model(**full)
         session.add(obj)
@@ -112,3 +119,123 @@ def insert_object(session: Session, obj: SQLModel) -> SQLModel:
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def instance(model: type[SQLModel], values: dict[str, Any]) -> Any:
+    """A `model` object holding `values`, built as the ORM builds one it loads (no __init__, no
+    attribute events): what `model(**values)` gives for a table model (those are not validated),
+    at a fraction of its cost. Transient; `insert_new` attaches it."""
+    obj = class_mapper(model).class_manager.new_instance()
+    # In the fields' order, as the constructor sets them: model_dump (an audit snapshot) follows it.
+    obj.__dict__.update({name: values[name] for name in _field_names(model) if name in values})
+    return obj
+
+
+@functools.cache
+def _field_names(model: type[SQLModel]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
+
+
+def insert_new(session: Session, model: type[SQLModel], values: dict[str, Any]) -> Any:
+    """`insert_object(session, model(**values))` without building the object through the ORM's
+    constructor: the row is inserted from the values (defaults filled in), then the object is
+    made from them as if loaded (persistent, its id set)."""
+    full = row_values(model, values)
+    if _reference:
+        return insert_object(session, model(**full))
+    check_row(_Row(model, full))
+    if session.new:
+        session.flush()
+    full["id"] = int(session.connection().execute(_insert(model), full).scalar_one())
+    obj = instance(model, full)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+# --- rows written together at the end of a transaction ---------------------------------------------
+#
+# A group-commit batch of lead captures (leads/group_commit.py) writes each lead's side rows
+# (audit, timeline, notification, e-mail, domain event) as one executemany per table just before
+# its commit, instead of one INSERT per row: nothing in the batch reads them back before then.
+# The values (times included) are computed when the row is queued, as `insert_row` computes
+# them, and each table's rows are written in the order they were queued, so the rows and their
+# ids are those the captures one by one write.
+
+_COLLECTED = "l2c_collected_rows"
+_DEFERRING = "l2c_deferring_rows"
+
+Then = Callable[[int, dict[str, Any]], None]
+
+
+def collect_rows(session: Session) -> None:
+    """From now on `deferred` scopes and `insert_row_later` of this session queue their rows for
+    `write_collected` (which the owner of the session calls before it commits)."""
+    session.info[_COLLECTED] = []
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Within it, `insert_row` on a collecting session queues its row (and returns 0)."""
+    before = session.info.get(_DEFERRING)
+    session.info[_DEFERRING] = True
+    try:
+        yield
+    finally:
+        session.info[_DEFERRING] = before
+
+
+def insert_row_later(session: Session, model: type[SQLModel], values: dict[str, Any], then: Then) -> None:
+    """`insert_row`, then `then(id, values)`: at once on a session that does not collect rows,
+    else both when `write_collected` writes the queued rows (for a row whose id something needs:
+    the domain event its subscribers receive)."""
+    full = row_values(model, values)
+    collected = session.info.get(_COLLECTED)
+    if _reference or collected is None:
+        then(insert_row(session, model, full), full)
+        return
+    check_row(_Row(model, full))
+    collected.append((model, full, then))
+
+
+def _insert_many_returning_ids(conn: Any, table: Any, params: list[dict[str, Any]]) -> list[int]:
+    """The new ids of `params`' rows, in their order. PostgreSQL: SQLAlchemy's insertmanyvalues
+    sorted by parameter order. SQLite: asking for that order makes SQLAlchemy send one INSERT
+    per row, so the rows go in one multi-row INSERT and its ids are sorted: SQLite gives each row
+    of a VALUES list the next rowid in turn (one writer at a time), only RETURNING's order is not promised."""
+    if conn.dialect.name == "sqlite":
+        return sorted(int(i) for i in conn.execute(insert(table).returning(table.c.id), params).scalars().all())
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in conn.execute(stmt, params).scalars().all()]
+
+
+def write_collected(session: Session) -> None:
+    """Write the queued rows: one executemany per table (in the order the tables first came,
+    each table's rows in their order), then the `then` callbacks (table by table, each in its rows' order).
+    A callback's own writes go straight in (the session stops collecting while they run)."""
+    queued = session.info.get(_COLLECTED)
+    if not queued:
+        return
+    session.info[_COLLECTED] = None
+    try:
+        if session.new:
+            session.flush()
+        conn = session.connection()
+        tables: dict[type[SQLModel], list[tuple[dict[str, Any], Then | None]]] = {}
+        for model, full, then in queued:
+            tables.setdefault(model, []).append((full, then))
+        calls: list[tuple[Then, int, dict[str, Any]]] = []  # the callbacks' rows are of one table (events)
+        for model, rows in tables.items():
+            table = model.__table__  # type: ignore[attr-defined]
+            params = [full for full, _ in rows]
+            if any(then is not None for _, then in rows):
+                ids = _insert_many_returning_ids(conn, table, params)
+                for (full, then), new_id in zip(rows, ids, strict=True):
+                    if then is not None:
+                        calls.append((then, new_id, full))
+            else:
+                conn.execute(insert(table), params)
+        for then, new_id, full in calls:
+            then(new_id, full)
+    finally:
+        session.info[_COLLECTED] = []

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from l2c_app.core.row_writes import insert_row, row_values
+from l2c_app.core.row_writes import insert_row, insert_row_later, instance, row_values
 from l2c_app.events.models import DomainEvent
 from l2c_app.events.types import EVENT_TYPES, field_names
 
@@ -121,3 +121,15 @@ def emit(session: Session, event_type: str, payload: Any) -> DomainEvent:
     values = event_values(session, event_type, payload)
     # One Core INSERT (core/row_writes.py); the subscribers get the row as a (transient) object.
     return emitted(session, DomainEvent(id=insert_row(session, DomainEvent, values), **values))
+
+
+def emit_later(session: Session, event_type: str, payload: Any) -> None:
+    """`emit` whose row may be written with the other rows the session collects
+    (core/row_writes.collect_rows: a group-commit batch of lead captures), its subscribers run
+    once it is written, with its id, still inside the transaction. On any other session it is `emit`."""
+    values = event_values(session, event_type, payload)
+    insert_row_later(session, DomainEvent, values, lambda new_id, full: _emitted_row(session, new_id, full))
+
+
+def _emitted_row(session: Session, new_id: int, values: dict[str, Any]) -> None:
+    emitted(session, instance(DomainEvent, {**values, "id": new_id}))

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from l2c_app.api import scopes
 from l2c_app.api.deps import client_ip, db, optional_principal, require
+from l2c_app.api.edge import PARSED_BODY
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.core.audit import Actor
 from l2c_app.core.auth import Principal
@@ -48,12 +49,15 @@ _LEAD_BODY = {
 
 async def _body(request: Request) -> dict:
     ctype = request.headers.get("content-type", "")
+    kind, parsed = request.scope.get(PARSED_BODY, (None, None))  # parsed once by the edge guard (api/edge.py)
     try:
         if ctype.startswith("application/json"):
-            data = await request.json()
+            data = parsed if kind == "json" else await request.json()
             if not isinstance(data, dict):
                 raise ValueError
             return data
+        if kind == "form":
+            return dict(parsed)
         form = await request.form()
         return {k: v for k, v in form.items() if isinstance(v, str)}
     except ValueError:

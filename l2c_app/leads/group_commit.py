@@ -9,7 +9,13 @@ waits; the writer takes every capture waiting (up to `MAX_BATCH`), runs them in 
 session and commits once. Nothing changes in what a capture does: each one runs the same
 `capture` on the same connection, so a later lead of a batch sees the earlier ones (dedupe
 flags the second of two posts with the same e-mail; round-robin reads the owner of the newest
-lead, the previous one of the batch), exactly as if they had come one by one.
+lead, the previous one of the batch), exactly as if they had come one by one. Two things are
+batch-wide: the side rows of every lead (audit, timeline, notification, e-mail, domain event)
+are queued and written as one executemany per table just before the commit
+(core/row_writes.collect_rows; nothing in a capture reads them back; the events' subscribers,
+the outbound webhooks' fan-out, run then, with the events' ids), and the rotation's last owner
+is kept in memory after the batch's first lookup (`leads_import_cache`, as an import chunk
+does). tests/leads/test_group_commit_twin.py holds the batch to the rows of captures one by one.
 
 Commit before success: a request's future is resolved only after its batch's commit returned.
 A capture that raises does not fail its batch-mates: the batch is rolled back and each of its
@@ -29,6 +35,7 @@ from typing import Any
 from sqlmodel import Session
 
 from l2c_app.core.db import get_engine
+from l2c_app.core.row_writes import collect_rows, write_collected
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +67,14 @@ def _commit(session: Session) -> None:
 
 def _in_one_transaction(works: list[Work]) -> list[Any]:
     with _new_session() as session:
+        # Each lead's side rows (audit, timeline, notification, e-mail, event) are queued and
+        # written as one executemany per table before the commit (core/row_writes.collect_rows);
+        # the rotation is kept in memory across the batch (capture's `leads_import_cache`).
+        collect_rows(session)
+        session.info["leads_import_cache"] = {}
         try:
             results = [work(session) for work in works]
+            write_collected(session)
             _commit(session)
         except BaseException:
             session.rollback()

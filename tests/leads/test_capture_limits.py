@@ -151,6 +151,8 @@ def test_public_form_state_path_uses_the_same_limit(team, session):
 # 8 for a new lead: dedupe (2), rotation, then the lead, its audit, notification, e-mail and event
 # as Core inserts; the settings, the people and the outbound endpoints come from the
 # process caches (leads/rules_cache.py, webhooks_out/endpoint_cache.py). A duplicate adds its timeline row.
+# A lone capture still sends these 8: in a group-commit batch the side rows go as one executemany
+# per table and the rotation is read once (tests/leads/test_group_commit_twin.py).
 # Was 9 (endpoints read per lead), 11 (org and users read per lead), 14-17 before (org read
 # twice, max(id) per user, 4 dedupe queries).
 MAX_STATEMENTS = 8
