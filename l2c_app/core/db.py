@@ -161,6 +161,25 @@ def _executor() -> ThreadPoolExecutor:
     return _pool[1]
 
 
+_named_pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
+
+
+def named_pool(name: str, threads: int) -> ThreadPoolExecutor:
+    """A small pool of threads of its own for one kind of request (made again in a forked worker):
+    for work that may also wait on the outside (Stripe), which must not hold `run_db`'s threads."""
+    pid = os.getpid()
+    got = _named_pools.get(name)
+    if got is None or got[0] != pid:
+        got = _named_pools[name] = (pid, ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"l2c-{name}"))
+    return got[1]
+
+
+async def run_in_pool(pool: ThreadPoolExecutor, fn: Callable[..., T], *args) -> T:
+    """`fn(*args)` in `pool`, with the caller's context variables (as asyncio.to_thread)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+
 async def run_db(fn: Callable[..., T], *args, **kwargs) -> T:
     """Run `fn(session, *args)` in a database thread inside one transaction.
 
