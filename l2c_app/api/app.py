@@ -116,6 +116,7 @@ def build_api() -> FastAPI:
             return JSONResponse({"status": "degraded", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    api.include_router(payments_api.webhook_router)  # first: Stripe's deliveries match at once (issue 18)
     api.include_router(auth_routes.router)
     for module in STAGE_ROUTERS:
         api.include_router(module.router)

@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import functools
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
@@ -57,7 +58,48 @@ def engine_for(url: str) -> Engine:
         eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    eng = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_idle_connections(eng)
+    return eng
+
+
+# A pooled connection idle for longer than this is pinged before use; a hotter one is not.
+PING_IDLE_SECONDS = 10.0
+_CHECKED_IN_AT = "l2c_checked_in_at"
+
+
+def _ping_idle_connections(eng: Engine) -> None:
+    """Disconnect handling without a round trip per checkout (issue 18).
+
+    `pool_pre_ping=True` ("Disconnect Handling - Pessimistic" in SQLAlchemy's "Connection
+    Pooling" chapter) sends a SELECT 1 before every checkout: on the webhook's 4-round-trip
+    transaction it cost as much as the COMMIT. This follows that section's "Custom / Legacy
+    Pessimistic Ping" (a ping from an event) with a pool "checkout" event instead, and raising
+    `DisconnectionError` from it ("the current connection will be disposed and a fresh
+    connection retrieved", PoolEvents.checkout): only a connection idle for more than
+    PING_IDLE_SECONDS is pinged (a restarted or dropped server, a NAT or pgbouncer timeout is
+    seen there), and a failed ping invalidates the whole pool, as pre_ping does. A connection
+    that dies while hot fails its statement; SQLAlchemy's "Disconnect Handling - Optimistic"
+    then invalidates it and every pooled connection older than the error, so the next checkout
+    connects afresh (the webhook retries its idempotent unit of work on such an error).
+    """
+    dialect = eng.dialect
+
+    @event.listens_for(eng, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(eng, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        last = record.info.get(_CHECKED_IN_AT)
+        if last is None or time.monotonic() - last < PING_IDLE_SECONDS:
+            return  # a new connection, or a hot one: no round trip
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure of SELECT 1 means this connection is gone
+            raise exc.InvalidatePoolError(
+                f"ping of a connection idle {time.monotonic() - last:.0f} s failed"
+            ) from error
 
 
 def get_engine() -> Engine:
@@ -117,6 +159,25 @@ def _executor() -> ThreadPoolExecutor:
     if _pool is None or _pool[0] != pid:
         _pool = (pid, ThreadPoolExecutor(max_workers=db_threads(), thread_name_prefix="l2c-db"))
     return _pool[1]
+
+
+_named_pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
+
+
+def named_pool(name: str, threads: int) -> ThreadPoolExecutor:
+    """A small pool of threads of its own for one kind of request (made again in a forked worker):
+    for work that may also wait on the outside (Stripe), which must not hold `run_db`'s threads."""
+    pid = os.getpid()
+    got = _named_pools.get(name)
+    if got is None or got[0] != pid:
+        got = _named_pools[name] = (pid, ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"l2c-{name}"))
+    return got[1]
+
+
+async def run_in_pool(pool: ThreadPoolExecutor, fn: Callable[..., T], *args) -> T:
+    """`fn(*args)` in `pool`, with the caller's context variables (as asyncio.to_thread)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
 
 
 async def run_db(fn: Callable[..., T], *args, **kwargs) -> T:

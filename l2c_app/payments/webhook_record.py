@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from l2c_app.billing.service import begin_write
@@ -159,6 +159,12 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
             break
         except IntegrityError:  # a concurrent twin won a race outside the savepoints: try again
             if attempt == 2:
+                raise
+        except DBAPIError as exc:
+            # A pooled connection the server dropped (restart, pg_terminate_backend): SQLAlchemy
+            # invalidated it and the older ones, so the next attempt connects afresh. Safe to
+            # repeat: nothing was committed, or the COMMIT went through and the event is known.
+            if not exc.connection_invalidated or attempt == 2:
                 raise
     if outcome == "applied":
         # The fee and net come from the charge's balance transaction: read after the commit, so
