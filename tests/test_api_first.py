@@ -8,9 +8,9 @@ takes still falls through to Reflex (mounted inside the FastAPI app).
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi.testclient import TestClient
+
+from tests.conftest import run_async
 
 
 def _recorder(name, seen):
@@ -47,7 +47,7 @@ def test_api_requests_skip_reflex_and_everything_else_does_not():
         {"type": "websocket", "path": "/_event"},
         {"type": "lifespan"},
     ):
-        asyncio.run(call(scope))
+        run_async(call(scope))
     assert seen == [
         ("api", "http", "/api/v1/leads"),
         ("top", "http", "/api"),

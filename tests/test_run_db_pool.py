@@ -6,6 +6,8 @@ import asyncio
 import contextvars
 import threading
 
+from tests.conftest import run_async
+
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("WHO", default="nobody")
 
 
@@ -19,7 +21,7 @@ def test_run_db_uses_its_own_small_pool_with_the_callers_context(db_url, monkeyp
         WHO.set("caller")
         return await asyncio.gather(*(db.run_db(probe) for _ in range(20)))
 
-    results = asyncio.run(main())
+    results = run_async(main())
     assert {who for _, who in results} == {"caller"}
     names = {name for name, _ in results}
     assert all(name.startswith("l2c-db") for name in names), names
