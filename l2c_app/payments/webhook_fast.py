@@ -47,7 +47,7 @@ from l2c_app.events.models import DomainEvent
 from l2c_app.events.types import InvoiceEvent, PaymentEvent
 from l2c_app.payments.models import Payment
 from l2c_app.payments.webhook_ledger import STRIPE, _day, _id, is_ours
-from l2c_app.payments.webhook_writes import _LOCK_FOR_EVENT, EventInvoiceRow, read_locked_row
+from l2c_app.payments.webhook_writes import _LOCK_FOR_EVENT, EventInvoiceRow, event_row, read_locked_row
 
 ENABLED = True  # tests turn it off to run the reference path on the same cases
 
@@ -145,16 +145,7 @@ def record_and_lock(session: Session, event: dict, raw: str, headers: dict | Non
         session.connection()
         .execute(
             _RECORD_AND_LOCK,
-            {
-                "provider": "stripe",
-                "event_id": event["id"][:255],
-                "type": str(event["type"])[:100],
-                "raw_body": raw,
-                "headers": headers or {},
-                "received_at": utcnow(),
-                "outcome": "received",
-                "invoice_id": args.invoice_id,
-            },
+            {**event_row(event, raw, headers), "invoice_id": args.invoice_id},
         )
         .one()
     )

@@ -28,7 +28,7 @@ from l2c_app.payments.webhook_payments import (
     on_payment_intent_succeeded,
 )
 from l2c_app.payments.webhook_refunds import on_charge_refunded, on_refund
-from l2c_app.payments.webhook_writes import one_writer
+from l2c_app.payments.webhook_writes import event_row, one_writer
 
 log = logging.getLogger("l2c_app.payments.webhooks")  # one logger name for the split modules
 
@@ -50,15 +50,7 @@ def _insert_event(session: Session, event: dict, raw: str, headers: dict | None)
     conn = session.connection()
     return conn.execute(
         _INSERT_EVENT[conn.dialect.name == "postgresql"],
-        {
-            "provider": "stripe",
-            "event_id": event["id"][:255],
-            "type": str(event["type"])[:100],
-            "raw_body": raw,
-            "headers": headers or {},
-            "received_at": utcnow(),
-            "outcome": "received",
-        },
+        event_row(event, raw, headers),
     ).scalar_one_or_none()
 
 

@@ -30,6 +30,7 @@ from l2c_app.accounting.sync.subscribers import CONNECTED_KEY
 from l2c_app.billing.models import Invoice, InvoiceLine
 from l2c_app.billing.service import INVOICE_ROW
 from l2c_app.core.models import Organisation
+from l2c_app.core.timeutil import utcnow
 from l2c_app.projects.models import Project
 from l2c_app.webhooks_out.models import WebhookEndpoint
 from l2c_app.webhooks_out.service import ENDPOINTS_KEY
@@ -128,3 +129,17 @@ def read_locked_row(session: Session, got: tuple) -> EventInvoiceRow:
     else:
         deals = None
     return EventInvoiceRow(*cols, deals)
+
+
+def event_row(event: dict, raw: str, headers: dict | None) -> dict:
+    """The received event's row as stored (dj-stripe's model: the raw request, then its outcome),
+    for both the reference INSERT and the fast path's INSERT ... CTE."""
+    return {
+        "provider": "stripe",
+        "event_id": event["id"][:255],
+        "type": str(event["type"])[:100],
+        "raw_body": raw,
+        "headers": headers or {},
+        "received_at": utcnow(),
+        "outcome": "received",
+    }
