@@ -138,7 +138,10 @@ def with_session(fn: Callable[..., T], *args, **kwargs) -> T:
         return fn(session, *args, **kwargs)
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+def threads_setting(name: str, default: int) -> int:
+    """A thread count from the environment variable `name` (a positive integer), else `default`."""
+    configured = os.environ.get(name, "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else default
 
 
 def db_threads(url: str | None = None) -> int:
@@ -146,27 +149,16 @@ def db_threads(url: str | None = None) -> int:
     threads only fight over the GIL and the file lock; 1, 2 and 6 cost the same CPU per lead
     within noise, and 4 leaves room for a handler that waits on Stripe or a long import chunk)
     and 8 on PostgreSQL."""
-    configured = os.environ.get("L2C_DB_THREADS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return 4 if (url or get_settings().database_url).startswith("sqlite") else 8
-
-
-def _executor() -> ThreadPoolExecutor:
-    """The process's pool of database threads (made again in a forked worker)."""
-    global _pool
-    pid = os.getpid()
-    if _pool is None or _pool[0] != pid:
-        _pool = (pid, ThreadPoolExecutor(max_workers=db_threads(), thread_name_prefix="l2c-db"))
-    return _pool[1]
+    return threads_setting("L2C_DB_THREADS", 4 if (url or get_settings().database_url).startswith("sqlite") else 8)
 
 
 _named_pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
 
 
 def named_pool(name: str, threads: int) -> ThreadPoolExecutor:
-    """A small pool of threads of its own for one kind of request (made again in a forked worker):
-    for work that may also wait on the outside (Stripe), which must not hold `run_db`'s threads."""
+    """A small pool of threads of its own for one kind of work (made again in a forked worker):
+    `run_db`'s ("db"), and e.g. the Stripe webhook's, which may also wait on the outside and
+    must not hold `run_db`'s threads."""
     pid = os.getpid()
     got = _named_pools.get(name)
     if got is None or got[0] != pid:
@@ -174,9 +166,9 @@ def named_pool(name: str, threads: int) -> ThreadPoolExecutor:
     return got[1]
 
 
-async def run_in_pool(pool: ThreadPoolExecutor, fn: Callable[..., T], *args) -> T:
-    """`fn(*args)` in `pool`, with the caller's context variables (as asyncio.to_thread)."""
-    call = functools.partial(contextvars.copy_context().run, fn, *args)
+async def run_in_pool(pool: ThreadPoolExecutor, fn: Callable[..., T], *args, **kwargs) -> T:
+    """`fn(*args, **kwargs)` in `pool`, with the caller's context variables (as asyncio.to_thread)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(pool, call)
 
 
@@ -186,8 +178,7 @@ async def run_db(fn: Callable[..., T], *args, **kwargs) -> T:
     A small pool of its own (`db_threads`) through the event loop's executor hook, with the
     caller's context variables (as asyncio.to_thread): cheaper per call than anyio's thread
     pool, and it leaves that pool to FastAPI's sync routes."""
-    call = functools.partial(contextvars.copy_context().run, with_session, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_executor(), call)
+    return await run_in_pool(named_pool("db", db_threads()), with_session, fn, *args, **kwargs)
 
 
 def alembic_config(url: str | None = None):

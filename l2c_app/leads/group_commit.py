@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from l2c_app.core.db import get_engine
+from l2c_app.core.db import get_engine, threads_setting
 from l2c_app.core.row_writes import collect_rows, write_collected
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ MAX_BATCH = 64
 # at 2.1 ms of server CPU each, 4 writers 306-319 at 3.1-3.2 ms (smaller batches, GIL contention;
 # server CPU per lead read from /proc).
 # L2C_LEAD_WRITERS overrides (a server far away, where round trips dominate, may want more).
-PG_WRITERS = int(os.environ.get("L2C_LEAD_WRITERS", "1"))
+PG_WRITERS = threads_setting("L2C_LEAD_WRITERS", 1)
 
 Work = Callable[[Session], Any]
 

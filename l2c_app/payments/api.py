@@ -7,7 +7,6 @@ user or an API key allowed to use payments.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing.service import match_payment
 from l2c_app.core.auth import Principal
-from l2c_app.core.db import db_threads, named_pool, run_in_pool
+from l2c_app.core.db import db_threads, named_pool, run_in_pool, threads_setting
 from l2c_app.payments.api_models import MatchIn, PaymentList, PaymentOut, StripeSyncOut
 from l2c_app.payments.models import Payment
 from l2c_app.payments.webhooks import handle_request, stripe_sync
@@ -37,10 +36,7 @@ def webhook_threads(url: str | None = None) -> int:
     (before its transaction and after its commit, never inside), and a slow Stripe must not hold
     the threads every other route writes through; not asyncio's default pool either (6 threads
     on 2 cores, shared with every `to_thread`)."""
-    configured = os.environ.get("L2C_WEBHOOK_THREADS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return db_threads(url)
+    return threads_setting("L2C_WEBHOOK_THREADS", db_threads(url))
 
 
 @webhook_router.post("/api/webhooks/stripe", include_in_schema=False)
