@@ -28,7 +28,7 @@ from l2c_app.leads import group_commit, rules_cache
 from l2c_app.leads import rate_limit as lead_limit
 from l2c_app.leads import service as svc
 from l2c_app.leads.api_models import ConvertIn, LeadCreated, LeadIn, LeadList, LeadOut
-from l2c_app.leads.capture import validate
+from l2c_app.leads.capture import is_honeypot, validate
 from l2c_app.leads.common import LeadError
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline.api_models import DealOut
@@ -111,7 +111,7 @@ def _batched(data: dict, trusted: bool, ip: str | None, actor: Actor):
 
 def _writes(data: dict, trusted: bool) -> bool:
     """Whether this body will be stored: not a honeypot, valid (else it is answered at once)."""
-    if str(data.get("website") or data.get("hp") or "").strip():
+    if is_honeypot(data):
         return False
     try:
         validate(data, trusted)

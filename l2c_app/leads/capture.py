@@ -101,6 +101,11 @@ def validate(data: dict[str, Any], trusted: bool) -> dict[str, Any]:
     return clean
 
 
+def is_honeypot(data: dict[str, Any]) -> bool:
+    """A bot filled the hidden field: answered like a success, nothing stored."""
+    return bool(str(data.get("website") or data.get("hp") or "").strip())
+
+
 # --- assignment ---------------------------------------------------------------------------------
 
 
@@ -312,8 +317,8 @@ def capture(
     them for the rate limit). Reads first (settings, people, dedupe, rotation), then the writes:
     the lead, then its audit, activity, notification, e-mail and event in two flushes, so on
     SQLite the write lock is held only for the inserts."""
-    if str(data.get("website") or data.get("hp") or "").strip():
-        return CaptureResult(None)  # honeypot: a bot filled the hidden field
+    if is_honeypot(data):
+        return CaptureResult(None)
     clean = validate(data, trusted)
     ctx = _context(session, rules)
     owner: rules_cache.Person | None = None
