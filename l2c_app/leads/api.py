@@ -28,7 +28,7 @@ from l2c_app.leads import group_commit, rules_cache
 from l2c_app.leads import rate_limit as lead_limit
 from l2c_app.leads import service as svc
 from l2c_app.leads.api_models import ConvertIn, LeadCreated, LeadIn, LeadList, LeadOut
-from l2c_app.leads.capture import is_honeypot, validate
+from l2c_app.leads.capture import dedupe_key, is_honeypot, validate
 from l2c_app.leads.common import LeadError
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline.api_models import DealOut
@@ -106,6 +106,7 @@ def _batched(data: dict, trusted: bool, ip: str | None, actor: Actor):
         except _Limited as exc:
             return exc
 
+    work.dedupe_key = dedupe_key(data)  # type: ignore[attr-defined]  # the batch reads dedupe for all at once
     return work
 
 

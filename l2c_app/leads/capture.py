@@ -23,7 +23,7 @@ from l2c_app.core.audit import SYSTEM, Actor, record_create_row, snapshot
 from l2c_app.core.auth import can
 from l2c_app.core.models import User
 from l2c_app.core.notify import notify
-from l2c_app.core.row_writes import deferred, insert_new, insert_row
+from l2c_app.core.row_writes import deferred, insert_new, insert_row, instance, row_values
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit_later
 from l2c_app.events.types import LeadCreated
@@ -99,6 +99,12 @@ def validate(data: dict[str, Any], trusted: bool) -> dict[str, Any]:
     if errors:
         raise LeadError(errors)
     return clean
+
+
+def dedupe_key(data: dict[str, Any]) -> tuple[str, str | None]:
+    """The (e-mail, company domain) a valid body's capture dedupes by, as `validate` cleans them."""
+    email = _text(data, "email").lower()
+    return email, email_domain(email)
 
 
 def is_honeypot(data: dict[str, Any]) -> bool:
@@ -327,7 +333,13 @@ def capture(
         if owner is None or not can(owner.role, "leads"):
             raise LeadError({"owner_email": "no active team member with access to leads has this e-mail"})
     domain = email_domain(clean["email"])
-    dup_lead, dup_contact = find_duplicate(session, clean["email"], domain)
+    # A group-commit batch (leads/batch_dedupe.py) dedupes from what it read for all its
+    # captures at once and its own new leads, and hands out the lead's id: no statement here.
+    batch = ctx.get("batch")
+    if batch is not None:
+        dup_lead, dup_contact = batch.find(session, clean["email"], domain)
+    else:
+        dup_lead, dup_contact = find_duplicate(session, clean["email"], domain)
     values = {
         "name": clean["name"],
         "email": clean["email"],
@@ -352,8 +364,18 @@ def capture(
     values["owner_id"] = owner.id if owner else None
     _note_rotation(session, ctx, values["owner_id"])
     write_gate.enter(session)  # SQLite: the reads are done; writers of this process take turns from here
-    # One Core INSERT; the lead is an ORM object (as if loaded) callers read and change.
-    lead: Lead = insert_new(session, Lead, values)
+    lead: Lead
+    if batch is not None:
+        # The row is queued with the side rows (written one executemany per table before the
+        # commit); the lead is a plain, transient object the batch's callers only read.
+        full = row_values(Lead, {"id": batch.next_id(session), **values})
+        with deferred(session):
+            insert_row(session, Lead, full)
+        lead = instance(Lead, full)
+        batch.add(lead)
+    else:
+        # One Core INSERT; the lead is an ORM object (as if loaded) callers read and change.
+        lead = insert_new(session, Lead, values)
     # The rest are plain Core inserts (core/row_writes.py): no ORM object, no flush; in a
     # group-commit batch they are queued and written one executemany per table before its commit.
     with deferred(session):

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,7 @@ from sqlmodel import Session
 
 from l2c_app.core.db import get_engine, threads_setting
 from l2c_app.core.row_writes import collect_rows, write_collected
+from l2c_app.leads.batch_dedupe import BatchDedupe
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,32 @@ class _Job:
 
 
 _queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+LINGER_S = float(os.environ.get("L2C_LEAD_LINGER_MS", "2")) / 1000
+
+
+class _Concurrency:
+    """How many captures were in flight together lately (submitted, not yet answered): the
+    batch size the writer may wait for. Changed on the event loop only; the writer reads it."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self.since = 0.0
+
+    def enter(self) -> None:
+        self.now += 1
+        t = time.monotonic()
+        if self.now >= self.peak or t - self.since > 0.5:
+            self.peak, self.since = self.now, t
+
+    def leave(self) -> None:
+        self.now -= 1
+
+    def recent(self) -> int:
+        return self.peak if time.monotonic() - self.since <= 0.5 else self.now
+
+
+_concurrency = _Concurrency()
 _threads: list[threading.Thread] = []
 _start_lock = threading.Lock()
 
@@ -75,7 +104,13 @@ def _in_one_transaction(works: list[Work]) -> list[Any]:
         # written as one executemany per table before the commit (core/row_writes.collect_rows);
         # the rotation is kept in memory across the batch (capture's `leads_import_cache`).
         collect_rows(session)
-        session.info["leads_import_cache"] = {}
+        cache: dict[str, Any] = {}
+        session.info["leads_import_cache"] = cache
+        keys = [key for work in works if (key := getattr(work, "dedupe_key", None)) is not None]
+        if len(keys) > 1:  # dedupe and lead ids for the whole batch (leads/batch_dedupe.py); one goes as a lone capture
+            batch = cache["batch"] = BatchDedupe()
+            batch.expected = len(keys)
+            batch.prefetch(session, keys)
         try:
             results = [work(session) for work in works]
             write_collected(session)
@@ -119,14 +154,31 @@ def _resolve(job: _Job, result: Any, error: BaseException | None) -> None:
         pass
 
 
+def _drain(jobs: list[_Job]) -> None:
+    while len(jobs) < MAX_BATCH:
+        try:
+            jobs.append(_queue.get_nowait())
+        except queue.Empty:
+            return
+
+
 def _writer() -> None:
     while True:
         jobs = [_queue.get()]
-        while len(jobs) < MAX_BATCH:
+        _drain(jobs)
+        # Linger (at most LINGER_S) while fewer captures are queued than were recently in flight
+        # together: the others are being parsed on the event loop, which this thread held back.
+        target = min(MAX_BATCH, _concurrency.recent())
+        deadline = time.monotonic() + LINGER_S
+        while len(jobs) < target:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
             try:
-                jobs.append(_queue.get_nowait())
+                jobs.append(_queue.get(timeout=left))
             except queue.Empty:
                 break
+            _drain(jobs)
         try:
             outcomes = run_batch([j.work for j in jobs])
         except BaseException as exc:  # never lose the writer: answer every request
@@ -159,5 +211,9 @@ async def submit(work: Work) -> Any:
     _ensure_writer()
     loop = asyncio.get_running_loop()
     future = loop.create_future()
-    _queue.put(_Job(work, loop, future))
-    return await future
+    _concurrency.enter()
+    try:
+        _queue.put(_Job(work, loop, future))
+        return await future
+    finally:
+        _concurrency.leave()

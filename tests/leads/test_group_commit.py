@@ -138,3 +138,47 @@ def test_one_writer_on_sqlite_and_as_configured_on_postgresql(db_url, monkeypatc
     (1 by default: fewer, larger batches cost less CPU per lead than 4 overlapping ones)."""
     monkeypatch.setattr(group_commit, "PG_WRITERS", 3)
     assert group_commit._writers_wanted() == (1 if db_url.startswith("sqlite") else 3)
+
+
+def test_a_batch_whose_lead_ids_collide_is_written_one_by_one(session, team, db_url, monkeypatch):
+    """The batch's lead ids are handed out before its INSERT (leads/batch_dedupe.py); should
+    another writer have taken one, the INSERT fails and each capture is written alone."""
+    from l2c_app.leads import batch_dedupe
+
+    first = _leads(db_url)
+    svc.capture(session, {"name": "Taken", "email": "taken@before.test"})
+    session.commit()
+    taken = _leads(db_url)[-1].id
+    monkeypatch.setattr(batch_dedupe, "_allocate", lambda _s, n, _after: list(range(taken, taken + n)))
+    monkeypatch.setattr(
+        batch_dedupe.BatchDedupe, "prefetch", lambda self, s, keys: None
+    )  # no ids from the prefetch (PostgreSQL) either: `_allocate` hands them out
+    monkeypatch.setattr(batch_dedupe.BatchDedupe, "find", lambda self, s, email, domain: (None, None))
+    transactions = []
+    real = group_commit._in_one_transaction
+    monkeypatch.setattr(
+        group_commit, "_in_one_transaction", lambda works: transactions.append(len(works)) or real(works)
+    )
+    out = group_commit.run_batch([_work("x@one.test"), _work("y@two.test", ip="203.0.113.8")])
+    assert [err for _, err in out] == [None, None]
+    assert transactions == [2, 1, 1]  # the batch failed on the taken id, then each alone
+    stored = _leads(db_url)[len(first) :]
+    assert [ld.email for ld in stored] == ["taken@before.test", "x@one.test", "y@two.test"]
+    assert stored[1].id > taken and [r["id"] for r, _ in out] == [stored[1].id, stored[2].id]
+
+
+def test_the_writer_waits_for_as_many_captures_as_were_lately_in_flight(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(group_commit.time, "monotonic", lambda: clock[0])
+    seen = group_commit._Concurrency()
+    assert seen.recent() == 0
+    for _ in range(3):
+        seen.enter()
+    seen.leave()
+    assert seen.recent() == 3  # the peak, while it is recent
+    clock[0] += 0.6
+    assert seen.recent() == 2  # an old peak: what is in flight now
+    seen.leave()
+    seen.leave()
+    seen.enter()
+    assert seen.recent() == 1  # one at a time: the writer does not wait (one connection pays nothing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session
 
 from l2c_app.core.audit import SYSTEM, Actor
@@ -22,6 +22,7 @@ from l2c_app.webhooks_out import service as webhooks
 WEB = Actor("web", None, "contact form")
 TABLES = ("lead", "auditlog", "activity", "notification", "outboxmessage", "domain_event", "webhookdelivery")
 LEAD_IDS = r"""(lead=|lead #|\\?["'](lead_id|id|entity_id|subject_id|duplicate_of_lead_id)\\?["'](, |: ?))(\d+)"""
+CONTACT_IDS = r"""(\\?["']duplicate_of_contact_id\\?["'](?:, |: ?))(\d+)"""
 MOMENTS = {"at", "created_at", "updated_at", "done_at", "next_attempt_at", "give_up_at"}
 
 
@@ -42,6 +43,13 @@ def _posts(team) -> list[tuple[dict, bool]]:
         ({"name": "Di", "email": "di@vandelay.test"}, False),
         ({"name": "Bo 2", "email": "bo2@initech.test"}, False),  # same domain as Bo
         ({"name": "Ed", "email": "ed@wonka.test"}, False),
+        # against rows stored before the batch (`_world`): read by the batch's prefetch
+        ({"name": "Zed 2", "email": "zed@convert.test"}, False),  # a contact's e-mail (its lead converted)
+        ({"name": "Yan", "email": "yan@convert.test"}, False),  # the domain of that contact's account
+        ({"name": "Mo", "email": "mo@many.test"}, False),  # a domain with 11 open leads already
+        ({"name": "Mo 2", "email": "m0@many.test"}, False),  # the e-mail of the first of them
+        ({"name": "Dee", "email": "dee@gone.test"}, False),  # a disqualified lead's e-mail: not open
+        ({"name": "Mo 3", "email": "mo@many.test"}, False),  # the same e-mail as a lead of this batch
     ]
 
 
@@ -52,7 +60,24 @@ def _run(run: str) -> callable:
     return addr
 
 
-def _normalised(db_url: str, first: dict[str, int], run: str) -> dict[str, list[str]]:
+def _world(db_url: str, team, run: str) -> int:
+    """Rows stored before the run, through the services: a lead converted (its contact and
+    account), 11 open leads of one domain, a disqualified lead; the world's first contact id."""
+    addr = _run(run)
+    with Session(engine_for(db_url)) as s:
+        zed = svc.capture(s, {"name": "Zed", "email": addr("zed@convert.test"), "company": "Convert"}).lead
+        s.flush()
+        deal = svc.convert(s, SYSTEM, zed.id, title="Convert")
+        for i in range(11):
+            svc.capture(s, {"name": f"M{i}", "email": addr(f"m{i}@many.test")})
+        dee = svc.capture(s, {"name": "Dee", "email": addr("dee@gone.test")}).lead
+        s.flush()
+        svc.disqualify(s, SYSTEM, dee.id, "spam")
+        s.commit()
+        return deal.contact_id
+
+
+def _normalised(db_url: str, first: dict[str, int], run: str, first_contact: int) -> dict[str, list[str]]:
     """The rows written since `first`, ids relative to each table's first new row (lead ids in
     links, payloads and flags relative to the run's first lead), times dropped, the run's
     addresses mapped back."""
@@ -69,6 +94,7 @@ def _normalised(db_url: str, first: dict[str, int], run: str) -> dict[str, list[
                 blob = re.sub(r"""(["'](created_at|updated_at)["']: )["'][^"']*["']""", r"\1T", blob)
                 blob = re.sub(r"""(\\?["']timestamp\\?["']: ?)\\?["']?[^,}]*""", r"\1T", blob)
                 blob = re.sub(LEAD_IDS, lambda m: f"{m[1]}+{int(m[4]) - base}", blob)
+                blob = re.sub(CONTACT_IDS, lambda m: f"{m[1]}+{int(m[2]) - first_contact}", blob)
                 blob = re.sub(r"evt_(\d+)", lambda m: f"evt_+{int(m[1]) - event_base}", blob)
                 blob = blob.replace(f"-{run}.test", ".test").replace(f"+{run}@", "@")
                 found.append(blob)
@@ -118,22 +144,43 @@ def test_a_batch_writes_the_rows_captures_one_by_one_write(session, team, db_url
     webhooks.create_endpoint(session, SYSTEM, url="https://127.0.0.1:9/in", event_types=["lead.created"])
     session.commit()
 
+    contact = _world(db_url, team, "one")
     _start_rotation(db_url, team)
     first = _next_ids(db_url)
     one_by_one = _lead_by_lead(db_url, _works(team, "one"))
-    reference = _normalised(db_url, first, "one")
+    reference = _normalised(db_url, first, "one", contact)
 
+    contact = _world(db_url, team, "batch")
     _start_rotation(db_url, team)
     first = _next_ids(db_url)
-    outcomes = group_commit.run_batch(_works(team, "batch"))
+    statements: list[str] = []
+    engine = engine_for(db_url)
+    count = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute's statement)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        outcomes = group_commit.run_batch(_works(team, "batch"))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     assert [err for _, err in outcomes] == [None] * len(outcomes)
-    batched = _normalised(db_url, first, "batch")
+    batched = _normalised(db_url, first, "batch", contact)
 
     n = len(_posts(team))
-    assert [len(reference[t]) for t in TABLES] == [n, n, 3, n, n, n, n]
+    # flagged: Al, Ann B, Bo 2 (leads of the batch), Zed 2 (a contact), Yan (Zed 2's domain), Mo, Mo 2
+    # (the first of the 11 leads stored before), Mo 3 (Mo: the same e-mail wins over the domain);
+    # Dee is new (the lead with her e-mail is disqualified)
+    assert [len(reference[t]) for t in TABLES] == [n, n, 8, n, n, n, n]
+    flags = [re.search(r"Flagged as a possible duplicate of ([^'\"]+)", row)[1] for row in reference["activity"]]
+    before, batch = "lead #+-13", ["lead #+0", "lead #+0", "lead #+1"]
+    assert flags == [*batch, "contact Zed", "lead #+11", before, before, "lead #+13"], flags
     owners = [re.search(r"'owner_id', (\w+)", row)[1] for row in reference["lead"]]
     assert len(set(owners)) == 3  # the rotation (Sam, Sofia) and the org owner
     for table in TABLES:
         assert batched[table] == reference[table], table
+    # The batch's own statements do not grow with its captures (leads/batch_dedupe.py): dedupe (2),
+    # the ids (1, SQLite 2), the rotation, an executemany per table (6). The outbound webhooks'
+    # fan-out (a subscriber of each event) is per event, two statements each; the process caches
+    # (settings, people, endpoints: leads/rules_cache.py) may be read again, 3 more.
+    own = [s for s in statements if "webhookdelivery" not in s]
+    assert len(own) <= 14 < n, "\n".join(s[:70].replace("\n", " ") for s in own)
     assert [r["status"] for r, _ in outcomes] == [r["status"] for r in one_by_one]
     assert [r["id"] - outcomes[0][0]["id"] for r, _ in outcomes] == [r["id"] - one_by_one[0]["id"] for r in one_by_one]
