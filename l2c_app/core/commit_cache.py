@@ -56,7 +56,9 @@ class CommitCache:
 
     def get(self, session: OrmSession, what: str, read: Callable[[Any], Any], ttl: float) -> Any:
         """`read(session)`, from the cache when an entry of this generation is under `ttl` old."""
-        key = (str(session.get_bind().engine.url), what)
+        engine = session.get_bind().engine
+        url = engine.__dict__.get("_l2c_url") or engine.__dict__.setdefault("_l2c_url", str(engine.url))  # str() costs
+        key = (url, what)
         generation = self._generation  # taken before the read: a commit during it makes the entry stale
         got = self._entries.get(key)
         now = time.monotonic()

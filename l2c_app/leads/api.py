@@ -70,10 +70,17 @@ class _Limited(Exception):
 
 
 def _capture(
-    session: Session, data: dict, trusted: bool, ip: str | None, actor: Actor, counted: dict | None = None
+    session: Session,
+    data: dict,
+    trusted: bool,
+    ip: str | None,
+    actor: Actor,
+    counted: dict | None = None,
+    clean: dict | None = None,
 ) -> dict:
     """The capture of one post. `counted`: where the per-IP count is kept once made, so a capture
-    run again (its group-commit batch rolled back: leads/group_commit.py) counts the post once."""
+    run again (its group-commit batch rolled back: leads/group_commit.py) counts the post once.
+    `clean`: the body as `validate` cleaned it, when the route has (not validated twice)."""
     rules = rules_cache.lead_rules(session)  # per process: the limit here, the assignment rules in capture
     if not trusted:
         # Every public post counts (stored, invalid or honeypot); no database statement.
@@ -85,24 +92,25 @@ def _capture(
             wait = counted["wait"]
         if wait:
             raise _Limited(wait)
-    result = svc.capture(session, data, trusted=trusted, ip=ip, actor=actor, rules=rules)
+    result = svc.capture(session, data, trusted=trusted, ip=ip, actor=actor, rules=rules, clean=clean)
     if result.lead is None:  # honeypot: look like a success, store nothing
         return {"id": 0, "status": "new"}
-    session.flush()
+    if session.new or session.dirty:
+        session.flush()
     body = {"id": result.lead.id, "status": result.lead.status}
     if trusted:
         body["duplicate"] = result.duplicate
     return body
 
 
-def _batched(data: dict, trusted: bool, ip: str | None, actor: Actor):
+def _batched(data: dict, trusted: bool, ip: str | None, actor: Actor, clean: dict | None = None):
     """The capture as a group-commit work item: a 429 is returned, not raised (raising would roll
     back the batch-mates and write them again one by one)."""
     counted: dict = {}
 
     def work(session: Session) -> dict | _Limited:
         try:
-            return _capture(session, data, trusted, ip, actor, counted)
+            return _capture(session, data, trusted, ip, actor, counted, clean)
         except _Limited as exc:
             return exc
 
@@ -110,15 +118,14 @@ def _batched(data: dict, trusted: bool, ip: str | None, actor: Actor):
     return work
 
 
-def _writes(data: dict, trusted: bool) -> bool:
-    """Whether this body will be stored: not a honeypot, valid (else it is answered at once)."""
+def _writes(data: dict, trusted: bool) -> dict | None:
+    """The cleaned body if it will be stored: not a honeypot, valid (else None: answered at once)."""
     if is_honeypot(data):
-        return False
+        return None
     try:
-        validate(data, trusted)
+        return validate(data, trusted)
     except LeadError:
-        return False
-    return True
+        return None
 
 
 @router.post(
@@ -140,10 +147,11 @@ async def create_lead(request: Request, principal: Principal | None = Depends(op
     ip = client_ip(request)
     actor = principal.actor if principal else Actor("web", None, "contact form")
     try:
-        if _writes(data, trusted):
+        clean = _writes(data, trusted)
+        if clean is not None:
             # Group commit (leads/group_commit.py): one writer thread stores the leads posted
             # together in one transaction; this answers once that transaction has committed.
-            body = await group_commit.submit(_batched(data, trusted, ip, actor))
+            body = await group_commit.submit(_batched(data, trusted, ip, actor, clean))
             if isinstance(body, _Limited):
                 raise body
         else:

@@ -316,6 +316,7 @@ def capture(
     actor: Actor = SYSTEM,
     notify_owner: bool = True,
     rules: dict | None = None,
+    clean: dict[str, Any] | None = None,
 ) -> CaptureResult:
     """Store a lead from the public form, the API or an import. Raises LeadError naming each bad field.
 
@@ -325,7 +326,7 @@ def capture(
     SQLite the write lock is held only for the inserts."""
     if is_honeypot(data):
         return CaptureResult(None)
-    clean = validate(data, trusted)
+    clean = clean if clean is not None else validate(data, trusted)  # `clean`: validated by the caller already
     ctx = _context(session, rules)
     owner: rules_cache.Person | None = None
     if clean.get("owner_email"):
