@@ -139,19 +139,26 @@ def run_batch(works: list[Work]) -> list[tuple[Any, BaseException | None]]:
     return out
 
 
-def _resolve(job: _Job, result: Any, error: BaseException | None) -> None:
-    def settle() -> None:
-        if job.future.done():  # the request went away (client disconnected)
-            return
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)
+def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
+    if job.future.done():  # the request went away (client disconnected)
+        return
+    if error is not None:
+        job.future.set_exception(error)
+    else:
+        job.future.set_result(result)
 
-    try:
-        job.loop.call_soon_threadsafe(settle)
-    except RuntimeError:  # its loop is closed
-        pass
+
+def _resolve_all(jobs: list[_Job], outcomes: list[tuple[Any, BaseException | None]]) -> None:
+    """Answer a batch's requests: one wake-up of each event loop for all of its jobs (a
+    call_soon_threadsafe per job woke the loop once per request)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
+    for job, (result, error) in zip(jobs, outcomes, strict=True):
+        by_loop.setdefault(job.loop, []).append((job, result, error))
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(lambda settled=settled: [_settle(*one) for one in settled])
+        except RuntimeError:  # its loop is closed
+            pass
 
 
 def _drain(jobs: list[_Job]) -> None:
@@ -183,8 +190,7 @@ def _writer() -> None:
             outcomes = run_batch([j.work for j in jobs])
         except BaseException as exc:  # never lose the writer: answer every request
             outcomes = [(None, exc)] * len(jobs)
-        for job, (result, error) in zip(jobs, outcomes, strict=True):
-            _resolve(job, result, error)
+        _resolve_all(jobs, outcomes)
 
 
 def _writers_wanted() -> int:
