@@ -41,7 +41,8 @@ _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # constants, as in capture._
 
 
 # Every statement here returns (src, k, id, email, email_domain, duplicate_of_lead_id, owner_id, name):
-# src 0 an open lead, 1 a contact, 2 a new lead id (PostgreSQL); k the key's position, e-mails
+# src 0 an open lead, 1 a contact, 2 a new lead id (PostgreSQL), 3 in `id` the owner of the newest
+# lead of the rotation's users (capture.choose_owner's query); k the key's position, e-mails
 # first, then domains. One round trip for all of a batch's reads.
 _LEAD_COLS = "l.id, l.email, l.email_domain, l.duplicate_of_lead_id, l.owner_id, NULL"
 _CONTACT_COLS = "c.id, c.email, NULL, NULL, NULL, c.name"
@@ -49,9 +50,15 @@ _FIRST_ACCOUNT = "(SELECT id FROM account WHERE domain = {v} ORDER BY id LIMIT 1
 
 
 @functools.lru_cache(maxsize=512)
-def _sqlite_sql(n_email: int, n_domain: int) -> Any:
+def _sqlite_sql(n_email: int, n_domain: int, n_pool: int) -> Any:
     """SQLite (no LATERAL): a UNION of one indexed lookup per key, built per shape and kept."""
     parts = []
+    if n_pool:
+        newest = " UNION ALL ".join(
+            f"SELECT (SELECT id FROM lead WHERE owner_id = :u{i} ORDER BY id DESC LIMIT 1) AS m" for i in range(n_pool)
+        )
+        owner = f"(SELECT owner_id FROM lead WHERE id = (SELECT max(m) FROM ({newest})))"
+        parts.append(f"SELECT 3, 0, {owner}, NULL, NULL, NULL, NULL, NULL")
     for k in range(n_email + n_domain):
         column = "email" if k < n_email else "email_domain"
         parts.append(
@@ -90,6 +97,10 @@ SELECT 1, :ne + k.i - 1, {_CONTACT_COLS} FROM unnest(CAST(:domains AS text[])) W
 UNION ALL
 SELECT 2, 0, nextval(pg_get_serial_sequence('lead', 'id')), NULL, NULL, NULL, NULL, NULL
   FROM generate_series(1, :ids)
+UNION ALL
+SELECT 3, 0, (SELECT owner_id FROM lead WHERE id = (
+    SELECT max((SELECT id FROM lead WHERE owner_id = u ORDER BY id DESC LIMIT 1))
+    FROM unnest(CAST(:pool AS integer[])) AS u)), NULL, NULL, NULL, NULL, NULL
 """
 )
 
@@ -118,11 +129,14 @@ class BatchDedupe:
         self.expected = 0  # how many captures the batch holds: ids are allocated for all at once
         self.handed = 0
 
-    def prefetch(self, session: Session, keys: Iterable[Key]) -> None:
+    def prefetch(self, session: Session, keys: Iterable[Key], pool: list[int] | None = None) -> int | None:
+        """Read what the keys' dedupe needs; with `pool` (the rotation's users), also the owner
+        of their newest lead, returned (None without a pool or a lead)."""
         emails = sorted({e for e, _ in keys} - self.leads_by_email.keys())
         domains = sorted({d for _, d in keys if d} - self.leads_by_domain.keys())
-        if not emails and not domains:
-            return
+        pool = pool or []
+        if not emails and not domains and not pool:
+            return None
         for e in emails:
             self.leads_by_email[e] = []
         for d in domains:
@@ -131,14 +145,19 @@ class BatchDedupe:
         conn = session.connection()
         if conn.dialect.name == "postgresql":
             want = 0 if self.ids else max(1, self.expected - self.handed)  # the batch's ids come along
-            params = {"emails": emails, "domains": domains, "ne": len(emails), "ids": want}
+            params = {"emails": emails, "domains": domains, "ne": len(emails), "ids": want, "pool": pool}
             rows = conn.execute(_PG_SQL, params).all()
         else:
-            rows = conn.execute(_sqlite_sql(len(emails), len(domains)), {f"k{k}": v for k, v in enumerate(names)}).all()
+            params = {f"k{k}": v for k, v in enumerate(names)} | {f"u{i}": u for i, u in enumerate(pool)}
+            rows = conn.execute(_sqlite_sql(len(emails), len(domains), len(pool)), params).all()
         n_email = len(emails)
+        last_owner = None
         for src, k, *row in rows:
             if src == 2:
                 self.ids.append(int(row[0]))
+                continue
+            if src == 3:
+                last_owner = row[0]
                 continue
             found = _Found(*row)
             if src == 0:
@@ -150,6 +169,7 @@ class BatchDedupe:
             for bucket in (self.leads_by_email, self.leads_by_domain):
                 if key in bucket:
                     bucket[key].sort(key=lambda r: r.id)
+        return last_owner
 
     def find(self, session: Session, email: str, domain: str | None) -> tuple[Any, Any]:
         """What capture.find_duplicate answers for (email, domain) at this point of the batch."""

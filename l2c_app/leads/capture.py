@@ -28,6 +28,7 @@ from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emit_later
 from l2c_app.events.types import LeadCreated
 from l2c_app.leads import rules_cache, write_gate
+from l2c_app.leads.batch_dedupe import BatchDedupe
 from l2c_app.leads.common import (
     DEFAULT_RATE_LIMIT,
     FREE_MAIL,
@@ -197,6 +198,21 @@ def choose_owner(
         return active[nxt]
     owners = [u for u in ctx["users"].values() if u.role == "owner"]
     return min(owners, key=lambda u: u.id or 0) if owners else None
+
+
+def start_batch(session: Session, keys: list[tuple[str, str | None]]) -> None:
+    """A group-commit batch of captures with these (e-mail, domain) keys (leads/batch_dedupe.py):
+    their dedupe reads, their lead ids and the rotation's last owner, in one statement. The
+    session must carry `leads_import_cache` (the batch's context)."""
+    ctx = _context(session)
+    batch = ctx["batch"] = BatchDedupe()
+    batch.expected = len(keys)
+    rules = ctx["rules"]
+    rotates = rules.get("mode", "round_robin") in ("round_robin", "by_source")
+    pool = _pool(rules, ctx["active"]) if rotates else []
+    last = batch.prefetch(session, keys, pool)
+    if last in pool:  # what choose_owner's query would read for the batch's first lead
+        ctx["rr_last"] = last
 
 
 # --- dedupe -----------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from sqlmodel import Session
 
 from l2c_app.core.db import get_engine, threads_setting
 from l2c_app.core.row_writes import collect_rows, write_collected
-from l2c_app.leads.batch_dedupe import BatchDedupe
+from l2c_app.leads import capture
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,7 @@ def _in_one_transaction(works: list[Work]) -> list[Any]:
         session.info["leads_import_cache"] = cache
         keys = [key for work in works if (key := getattr(work, "dedupe_key", None)) is not None]
         if len(keys) > 1:  # dedupe and lead ids for the whole batch (leads/batch_dedupe.py); one goes as a lone capture
-            batch = cache["batch"] = BatchDedupe()
-            batch.expected = len(keys)
-            batch.prefetch(session, keys)
+            capture.start_batch(session, keys)
         try:
             results = [work(session) for work in works]
             write_collected(session)
