@@ -119,6 +119,24 @@ def _write(session: Session, user_id: int, collect: bool) -> tuple[dict[str, lis
     return _stored(session, first), called
 
 
+def test_single_inserts_store_what_core_stores(session):
+    """`insert_row` / `insert_new` one by one: the prepared INSERT ... RETURNING (fast) and Core's."""
+    user_id = _user(session)
+    session.commit()
+    stored = []
+    for context in (row_writes.core_path, _nothing):
+        first = _first_ids(session)
+        with context():
+            for model, values in _cases(user_id):
+                new_id = row_writes.insert_row(session, model, values)
+                assert new_id == session.execute(text(f"SELECT max(id) FROM {TABLES[model]}")).scalar()
+            row_writes.insert_new(session, DomainEvent, _events()[2])
+        session.commit()
+        stored.append(_stored(session, first))
+    assert stored[1] == stored[0]
+    assert [len(stored[0][t]) for t in TABLES.values()] == [2, 2, 2, 1, 2]
+
+
 @pytest.mark.parametrize("path", ["fast", "fast_chunked", "core", "orm"])
 def test_collected_rows_are_stored_as_core_and_the_orm_store_them(session, path, monkeypatch):
     """Each path is held to the ORM's rows (reference) on its own database copy of this backend.
@@ -162,6 +180,23 @@ def test_collected_rows_keep_the_text_limits(session):
     with pytest.raises(DomainError) as exc:
         row_writes.insert_row_later(session, DomainEvent, {"type": "x" * 61, "subject_kind": "lead"}, lambda *_: None)
     assert exc.value.kind == "too_large"
+
+
+def test_the_datetime_processor_gives_cores_text(session):
+    """SQLite's one-step UTC datetime text equals Core's processor on every kind of value
+    (PostgreSQL: Core's processor itself)."""
+    dialect = session.connection().dialect
+    kind = AuditLog.__table__.c.at.type
+    fast, core = row_writes._processor(kind, dialect), row_writes.core_processor(kind, dialect)
+    assert (fast.__name__ == "utc_text") == (dialect.name == "sqlite")
+    values = [
+        *(AT, AT.replace(microsecond=0), AT.replace(year=5), AT.replace(microsecond=1), AT.astimezone(PARIS)),
+        *(datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), None),
+    ]
+    for value in values:
+        assert fast(value) == core(value), value
+    with pytest.raises(ValueError):
+        fast(datetime(2026, 1, 1))  # naive: refused as Core refuses it
 
 
 # --- snapshots and event payloads --------------------------------------------------------------

@@ -18,12 +18,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import Session, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from l2c_app.core.textlimits import check_row, check_values
 
@@ -91,7 +94,7 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     check_values(model.__table__, full)  # type: ignore[attr-defined]
     if session.new:  # keep the order of the caller's writes
         session.flush()
-    return int(session.connection().execute(_insert(model), full).scalar_one())
+    return _insert_one(session.connection(), model, full)
 
 
 @functools.cache
@@ -111,7 +114,7 @@ def insert_object(session: Session, obj: SQLModel) -> SQLModel:
     check_row(obj)
     if session.new:
         session.flush()
-    new_id = session.connection().execute(_insert(model), {k: getattr(obj, k) for k in _columns(model)}).scalar_one()
+    new_id = _insert_one(session.connection(), model, {k: getattr(obj, k) for k in _columns(model)})
     obj.id = int(new_id)
     make_transient_to_detached(obj)
     session.add(obj)
@@ -143,7 +146,7 @@ def insert_new(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     check_values(model.__table__, full)  # type: ignore[attr-defined]
     if session.new:
         session.flush()
-    full["id"] = int(session.connection().execute(_insert(model), full).scalar_one())
+    full["id"] = _insert_one(session.connection(), model, full)
     obj = instance(model, full)
     make_transient_to_detached(obj)
     session.add(obj)
@@ -200,15 +203,17 @@ def insert_row_later(session: Session, model: type[SQLModel], values: dict[str, 
 # one row and one value at a time (write_collected was 17 % of a capture server's GIL, most of it
 # that). Here the statement is compiled once per table and dialect (as Core compiles it for an
 # executemany of every column: same SQL, casts included) and each column's bind processor (the
-# one Core applies: UTC datetimes, JSON text) runs over the column at once. `core_path()` sends
-# the rows through Core's executemany instead (the twin tests' reference: tests/test_row_writes.py).
+# one Core applies: UTC datetimes, JSON text) runs over the column at once. The single-row
+# inserts above (`insert_row`, `insert_new`) use the same statement with RETURNING. `core_path()`
+# sends the rows through Core instead (the twin tests' reference: tests/test_row_writes.py).
 
 _core = False
 
 
 @contextmanager
 def core_path() -> Iterator[None]:
-    """Within it, `write_collected` writes each table through SQLAlchemy Core's executemany."""
+    """Within it, the Core inserts here go through SQLAlchemy Core's execute (its statement
+    cache, `construct_params`, its bind processors) instead of the prepared statements."""
     global _core
     before, _core = _core, True
     try:
@@ -228,10 +233,19 @@ class _Prepared:
         self.sql, self.names, self.processors, self.positional = sql, names, processors, positional
         self.id_column = id_column
 
+    @property
+    def returning_one(self) -> str:
+        return f"{self.sql} RETURNING {self.id_column}"
+
     def returning(self, rows: int) -> str:
         """The INSERT of `rows` rows in one VALUES list, returning their ids (qmark: SQLite)."""
         head, _, one = self.sql.partition(" VALUES ")
         return f"{head} VALUES {', '.join([one] * rows)} RETURNING {self.id_column}"
+
+    def one(self, values: dict[str, Any]) -> Any:
+        """The driver's parameters of one row."""
+        processed = [values[n] if p is None else p(values[n]) for n, p in zip(self.names, self.processors, strict=True)]
+        return tuple(processed) if self.positional else dict(zip(self.names, processed, strict=True))
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
         """The driver's parameter rows: a tuple (qmark, SQLite) or a dict (psycopg) per row."""
@@ -256,9 +270,49 @@ def _prepared(model: type[SQLModel], dialect: Any) -> _Prepared | None:
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     if sorted(names) != sorted(columns):
         return None
-    processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    processors = tuple(_processor(compiled.binds[name].type, dialect) for name in names)
     id_column = dialect.identifier_preparer.format_column(table.c.id)
     return _Prepared(compiled.string, names, processors, bool(compiled.positional), id_column)
+
+
+_SQLITE_DATETIME = sqlite.DATETIME._storage_format
+
+
+def _processor(kind: Any, dialect: Any) -> Any:
+    """The bind processor Core applies to a value of `kind`. SQLite's UTC datetimes (every row
+    has one or two) in one step: Core's runs UTCDateTime's check and conversion, then formats the
+    text from seven fields; a datetime already in UTC is that text as `isoformat` writes it (to
+    the microsecond, without the offset). Any other value goes through Core's processor."""
+    impl = kind.dialect_impl(dialect)
+    process = impl.bind_processor(dialect)
+    inner = getattr(impl, "impl", None)
+    if not (
+        isinstance(kind, UTCDateTime)
+        and isinstance(inner, sqlite.DATETIME)
+        and inner._storage_format == _SQLITE_DATETIME
+        and process is not None
+    ):
+        return process
+
+    def utc_text(value: Any, _process: Any = process) -> Any:
+        if type(value) is datetime and value.tzinfo is UTC:
+            return value.isoformat(" ", "microseconds")[:26]
+        return _process(value)
+
+    return utc_text
+
+
+def core_processor(kind: Any, dialect: Any) -> Any:
+    """Core's own bind processor of `kind` (the reference `_processor` is held to)."""
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _insert_one(conn: Any, model: type[SQLModel], values: dict[str, Any]) -> int:
+    """Insert one full row of `model`; its new id (the prepared statement with RETURNING)."""
+    prepared = None if _core else _prepared(model, conn.dialect)
+    if prepared is None:
+        return int(conn.execute(_insert(model), values).scalar_one())
+    return int(conn.exec_driver_sql(prepared.returning_one, prepared.one(values)).scalar_one())
 
 
 def _insert_many(conn: Any, model: type[SQLModel], params: list[dict[str, Any]], ids: bool) -> list[int]:
