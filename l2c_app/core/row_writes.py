@@ -1,7 +1,8 @@
 """Plain Core inserts for the hot write paths (lead capture, Stripe webhooks, domain events):
-one `INSERT ... RETURNING id` built once per table and executed with a dict of values, no ORM
-object and no unit-of-work flush. In the profile of a lead capture the ORM's flushes and the
-construction of the objects they write cost more than the statements themselves.
+one `INSERT ... RETURNING id` compiled once per table and dialect and sent to the driver with
+the values already bound (see "rows written together" below), no ORM object and no
+unit-of-work flush. In the profile of a lead capture the ORM's flushes and the construction of
+the objects they write cost more than the statements themselves.
 
 The values are the model's own: `row_values` fills every field the caller left out with the
 model's default (its `default_factory` too), so a row written here is the row `session.add`
