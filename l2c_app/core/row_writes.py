@@ -1,7 +1,8 @@
 """Plain Core inserts for the hot write paths (lead capture, Stripe webhooks, domain events):
-one `INSERT ... RETURNING id` built once per table and executed with a dict of values, no ORM
-object and no unit-of-work flush. In the profile of a lead capture the ORM's flushes and the
-construction of the objects they write cost more than the statements themselves.
+one `INSERT ... RETURNING id` compiled once per table and dialect and sent to the driver with
+the values already bound (see "rows written together" below), no ORM object and no
+unit-of-work flush. In the profile of a lead capture the ORM's flushes and the construction of
+the objects they write cost more than the statements themselves.
 
 The values are the model's own: `row_values` fills every field the caller left out with the
 model's default (its `default_factory` too), so a row written here is the row `session.add`
@@ -18,14 +19,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import Session, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
-from l2c_app.core.textlimits import check_row
+from l2c_app.core.textlimits import check_row, check_values
 
 _reference = False
 
@@ -39,6 +43,11 @@ def reference_path() -> Iterator[None]:
         yield
     finally:
         _reference = before
+
+
+def on_reference_path() -> bool:
+    """Inside `reference_path()` (other modules' fast paths follow it too: core/audit.snapshot)."""
+    return _reference
 
 
 @functools.cache
@@ -68,14 +77,6 @@ def row_values(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Row:
-    """`values` seen as a row of `model` (what textlimits.check_row reads)."""
-
-    def __init__(self, model: type[SQLModel], values: dict[str, Any]) -> None:
-        self.__table__ = model.__table__  # type: ignore[attr-defined]
-        self.__dict__.update(values)
-
-
 def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) -> int:
     """Insert one `model` row with `values` (defaults filled in) in the session's transaction; its id.
 
@@ -83,7 +84,7 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     queued for `write_collected` instead and 0 is returned: callers there need no id."""
     full = row_values(model, values)
     if not _reference and session.info.get(_DEFERRING) and session.info.get(_COLLECTED) is not None:
-        check_row(_Row(model, full))
+        check_values(model.__table__, full)  # type: ignore[attr-defined]
         session.info[_COLLECTED].append((model, full, None))
         return 0
     if _reference:
@@ -91,10 +92,10 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
         session.add(obj)
         session.flush()
         return obj.id  # type: ignore[attr-defined]
-    check_row(_Row(model, full))
+    check_values(model.__table__, full)  # type: ignore[attr-defined]
     if session.new:  # keep the order of the caller's writes
         session.flush()
-    return int(session.connection().execute(_insert(model), full).scalar_one())
+    return _insert_one(session.connection(), model, full)
 
 
 @functools.cache
@@ -114,7 +115,7 @@ def insert_object(session: Session, obj: SQLModel) -> SQLModel:
     check_row(obj)
     if session.new:
         session.flush()
-    new_id = session.connection().execute(_insert(model), {k: getattr(obj, k) for k in _columns(model)}).scalar_one()
+    new_id = _insert_one(session.connection(), model, {k: getattr(obj, k) for k in _columns(model)})
     obj.id = int(new_id)
     make_transient_to_detached(obj)
     session.add(obj)
@@ -143,10 +144,10 @@ def insert_new(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     full = row_values(model, values)
     if _reference:
         return insert_object(session, model(**full))
-    check_row(_Row(model, full))
+    check_values(model.__table__, full)  # type: ignore[attr-defined]
     if session.new:
         session.flush()
-    full["id"] = int(session.connection().execute(_insert(model), full).scalar_one())
+    full["id"] = _insert_one(session.connection(), model, full)
     obj = instance(model, full)
     make_transient_to_detached(obj)
     session.add(obj)
@@ -194,8 +195,155 @@ def insert_row_later(session: Session, model: type[SQLModel], values: dict[str, 
     if _reference or collected is None:
         then(insert_row(session, model, full), full)
         return
-    check_row(_Row(model, full))
+    check_values(model.__table__, full)  # type: ignore[attr-defined]
     collected.append((model, full, then))
+
+
+# The batch's INSERTs go to the driver as one executemany of prepared parameter rows: SQLAlchemy's
+# Core executemany builds each row's parameters through `construct_params` and its bind processors
+# one row and one value at a time (write_collected was 17 % of a capture server's GIL, most of it
+# that). Here the statement is compiled once per table and dialect (as Core compiles it for an
+# executemany of every column: same SQL, casts included) and each column's bind processor (the
+# one Core applies: UTC datetimes, JSON text) runs over the column at once. The single-row
+# inserts above (`insert_row`, `insert_new`) use the same statement with RETURNING. `core_path()`
+# sends the rows through Core instead (the twin tests' reference: tests/test_row_writes.py).
+
+_core = False
+
+
+@contextmanager
+def core_path() -> Iterator[None]:
+    """Within it, the Core inserts here go through SQLAlchemy Core's execute (its statement
+    cache, `construct_params`, its bind processors) instead of the prepared statements."""
+    global _core
+    before, _core = _core, True
+    try:
+        yield
+    finally:
+        _core = before
+
+
+class _Prepared:
+    """One table's INSERT of every column but its id, compiled for one dialect."""
+
+    __slots__ = ("id_column", "names", "positional", "processors", "sql")
+
+    def __init__(
+        self, sql: str, names: tuple[str, ...], processors: tuple[Any, ...], positional: bool, id_column: str
+    ) -> None:
+        self.sql, self.names, self.processors, self.positional = sql, names, processors, positional
+        self.id_column = id_column
+
+    @property
+    def returning_one(self) -> str:
+        return f"{self.sql} RETURNING {self.id_column}"
+
+    def returning(self, rows: int) -> str:
+        """The INSERT of `rows` rows in one VALUES list, returning their ids (qmark: SQLite)."""
+        head, _, one = self.sql.partition(" VALUES ")
+        return f"{head} VALUES {', '.join([one] * rows)} RETURNING {self.id_column}"
+
+    def one(self, values: dict[str, Any]) -> Any:
+        """The driver's parameters of one row."""
+        processed = [values[n] if p is None else p(values[n]) for n, p in zip(self.names, self.processors, strict=True)]
+        return tuple(processed) if self.positional else dict(zip(self.names, processed, strict=True))
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """The driver's parameter rows: a tuple (qmark, SQLite) or a dict (psycopg) per row."""
+        columns = [[row[name] for row in rows] for name in self.names]
+        for i, process in enumerate(self.processors):
+            if process is not None:
+                columns[i] = list(map(process, columns[i]))
+        if self.positional:
+            return list(zip(*columns, strict=True))
+        names = self.names
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared(model: type[SQLModel], dialect: Any) -> _Prepared | None:
+    """None when the table's columns are not its model's fields (then Core fills what is missing)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = _columns(model)
+    if set(columns) != {name for name, _, _ in _defaults(model)}:
+        return None
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    if sorted(names) != sorted(columns):
+        return None
+    processors = tuple(_processor(compiled.binds[name].type, dialect) for name in names)
+    id_column = dialect.identifier_preparer.format_column(table.c.id)
+    return _Prepared(compiled.string, names, processors, bool(compiled.positional), id_column)
+
+
+_SQLITE_DATETIME = sqlite.DATETIME._storage_format
+
+
+def _processor(kind: Any, dialect: Any) -> Any:
+    """The bind processor Core applies to a value of `kind`. SQLite's UTC datetimes (every row
+    has one or two) in one step: Core's runs UTCDateTime's check and conversion, then formats the
+    text from seven fields; a datetime already in UTC is that text as `isoformat` writes it (to
+    the microsecond, without the offset). Any other value goes through Core's processor."""
+    impl = kind.dialect_impl(dialect)
+    process = impl.bind_processor(dialect)
+    inner = getattr(impl, "impl", None)
+    if not (
+        isinstance(kind, UTCDateTime)
+        and isinstance(inner, sqlite.DATETIME)
+        and inner._storage_format == _SQLITE_DATETIME
+        and process is not None
+    ):
+        return process
+
+    def utc_text(value: Any, _process: Any = process) -> Any:
+        if type(value) is datetime and value.tzinfo is UTC:
+            return value.isoformat(" ", "microseconds")[:26]
+        return _process(value)
+
+    return utc_text
+
+
+def core_processor(kind: Any, dialect: Any) -> Any:
+    """Core's own bind processor of `kind` (the reference `_processor` is held to)."""
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _insert_one(conn: Any, model: type[SQLModel], values: dict[str, Any]) -> int:
+    """Insert one full row of `model`; its new id (the prepared statement with RETURNING)."""
+    prepared = None if _core else _prepared(model, conn.dialect)
+    if prepared is None:
+        return int(conn.execute(_insert(model), values).scalar_one())
+    return int(conn.exec_driver_sql(prepared.returning_one, prepared.one(values)).scalar_one())
+
+
+def _insert_many(conn: Any, model: type[SQLModel], params: list[dict[str, Any]], ids: bool) -> list[int]:
+    """Insert `params` (full rows of `model`) in their order; with `ids`, their new ids in that order."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = conn.dialect
+    prepared = None if _core else _prepared(model, dialect)
+    if ids and (prepared is None or dialect.name != "sqlite"):
+        return _insert_many_returning_ids(conn, table, params)
+    if prepared is None:
+        conn.execute(_plain(table), params)
+        return []
+    rows = prepared.parameters(params)
+    if not ids:
+        conn.exec_driver_sql(prepared.sql, rows)
+        return []
+    # SQLite: one multi-row INSERT ... RETURNING per chunk, its ids sorted, as
+    # `_insert_many_returning_ids` does (each row of a VALUES list takes the next rowid in turn).
+    out: list[int] = []
+    per_statement = max(1, min(500, _MAX_BOUND_VALUES // len(prepared.names)))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        flat = tuple(value for row in chunk for value in row)
+        out += sorted(int(i) for i in conn.exec_driver_sql(prepared.returning(len(chunk)), flat).scalars())
+    return out
+
+
+# SQLite allows 32,766 bound values a statement (since 3.32; SQLAlchemy's insertmanyvalues
+# assumes the same).
+_MAX_BOUND_VALUES = 32_000
 
 
 def _insert_many_returning_ids(conn: Any, table: Any, params: list[dict[str, Any]]) -> list[int]:
@@ -204,9 +352,20 @@ def _insert_many_returning_ids(conn: Any, table: Any, params: list[dict[str, Any
     per row, so the rows go in one multi-row INSERT and its ids are sorted: SQLite gives each row
     of a VALUES list the next rowid in turn (one writer at a time), only RETURNING's order is not promised."""
     if conn.dialect.name == "sqlite":
-        return sorted(int(i) for i in conn.execute(insert(table).returning(table.c.id), params).scalars().all())
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [int(i) for i in conn.execute(stmt, params).scalars().all()]
+        return sorted(int(i) for i in conn.execute(_returning(table, False), params).scalars().all())
+    return [int(i) for i in conn.execute(_returning(table, True), params).scalars().all()]
+
+
+@functools.cache
+def _plain(table: Any) -> Any:
+    return insert(table)
+
+
+@functools.cache
+def _returning(table: Any, ordered: bool) -> Any:
+    if ordered:
+        return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return insert(table).returning(table.c.id)
 
 
 def write_collected(session: Session) -> None:
@@ -226,15 +385,14 @@ def write_collected(session: Session) -> None:
             tables.setdefault(model, []).append((full, then))
         calls: list[tuple[Then, int, dict[str, Any]]] = []  # the callbacks' rows are of one table (events)
         for model, rows in tables.items():
-            table = model.__table__  # type: ignore[attr-defined]
             params = [full for full, _ in rows]
             if any(then is not None for _, then in rows):
-                ids = _insert_many_returning_ids(conn, table, params)
+                ids = _insert_many(conn, model, params, ids=True)
                 for (full, then), new_id in zip(rows, ids, strict=True):
                     if then is not None:
                         calls.append((then, new_id, full))
             else:
-                conn.execute(insert(table), params)
+                _insert_many(conn, model, params, ids=False)
         for then, new_id, full in calls:
             then(new_id, full)
     finally:

@@ -58,8 +58,17 @@ def check_row(obj) -> None:
     table = getattr(obj, "__table__", None)
     if table is None:
         return
-    for key, limit in _text_columns(table):
-        value = getattr(obj, key, None)
+    _check(_text_columns(table), lambda key: getattr(obj, key, None))
+
+
+def check_values(table, values: dict) -> None:
+    """`check_row` of a row given as its values (the Core inserts of core/row_writes.py)."""
+    _check(_text_columns(table), values.get)
+
+
+def _check(columns: tuple[tuple[str, int | None], ...], value_of) -> None:
+    for key, limit in columns:
+        value = value_of(key)
         if not isinstance(value, str):
             continue
         if "\x00" in value:

@@ -12,14 +12,15 @@ first emit; `subscribe("*", fn)` receives every event (outbound webhooks' fan-ou
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from sqlmodel import Session
 
-from l2c_app.core.row_writes import insert_row, insert_row_later, instance, row_values
+from l2c_app.core.row_writes import insert_row, insert_row_later, instance, on_reference_path, row_values
 from l2c_app.events.models import DomainEvent
 from l2c_app.events.types import EVENT_TYPES, field_names
 
@@ -87,12 +88,12 @@ def event_values(session: Session, event_type: str, payload: Any) -> dict[str, A
     if is_dataclass(payload):
         if not isinstance(payload, cls):
             raise TypeError(f"{event_type} takes a {cls.__name__}, not {type(payload).__name__}")
-        data = asdict(payload)
+        data = payload_dict(payload)
     else:
         unknown = set(payload) - field_names(cls)
         if unknown:
             raise TypeError(f"{event_type}: unknown payload fields {sorted(unknown)}")
-        data = asdict(cls(**payload))  # missing required fields raise here
+        data = payload_dict(cls(**payload))  # missing required fields raise here
     return row_values(
         DomainEvent,
         {
@@ -103,6 +104,25 @@ def event_values(session: Session, event_type: str, payload: Any) -> dict[str, A
             "payload": data,
         },
     )
+
+
+# Exact types `asdict` hands back as they are (it deep-copies containers and nested dataclasses).
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def payload_dict(payload: Any) -> dict[str, Any]:
+    """`asdict(payload)`, read field by field when every value is a plain scalar (a lead's event:
+    asdict's recursion was half of building it); else, and on the reference path, `asdict`."""
+    if not on_reference_path():
+        data = {name: getattr(payload, name) for name in _field_order(type(payload))}
+        if all(type(v) in _ATOMIC for v in data.values()):
+            return data
+    return asdict(payload)
+
+
+@functools.cache
+def _field_order(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def emitted(session: Session, event: DomainEvent) -> DomainEvent:
