@@ -171,6 +171,22 @@ def test_the_prepared_insert_is_the_one_core_runs(session):
     assert row_writes._prepared(Lead, dialect) is not None
 
 
+@pytest.mark.parametrize("path", ["fast", "core"])
+def test_collected_rows_with_their_ids_keep_them(session, path):
+    """A group-commit batch queues its leads with the ids it handed out (leads/batch_dedupe.py):
+    they are stored under those ids (past a gap: SQLite would give the next rowid anyway)."""
+    top = session.execute(text("SELECT coalesce(max(id), 0) FROM lead")).scalar() + 1000
+    row_writes.collect_rows(session)
+    with {"fast": _nothing, "core": row_writes.core_path}[path](), row_writes.deferred(session):
+        for i in (1, 2):
+            full = row_writes.row_values(Lead, {"id": top + i, "name": f"L{i}", "email": f"l{i}@ids.test"})
+            row_writes.insert_row(session, Lead, full)
+        row_writes.write_collected(session)
+    session.commit()
+    rows = session.execute(text("SELECT id, email FROM lead WHERE email LIKE '%@ids.test' ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(top + 1, "l1@ids.test"), (top + 2, "l2@ids.test")]
+
+
 def test_collected_rows_keep_the_text_limits(session):
     user_id = _user(session)
     row_writes.collect_rows(session)

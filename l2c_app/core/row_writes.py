@@ -261,12 +261,15 @@ class _Prepared:
 
 
 @functools.lru_cache(maxsize=64)
-def _prepared(model: type[SQLModel], dialect: Any) -> _Prepared | None:
-    """None when the table's columns are not its model's fields (then Core fills what is missing)."""
+def _prepared(model: type[SQLModel], dialect: Any, with_id: bool = False) -> _Prepared | None:
+    """None when the table's columns are not its model's fields (then Core fills what is missing).
+    `with_id`: the rows carry their ids (a group-commit batch's leads: leads/batch_dedupe.py)."""
     table = model.__table__  # type: ignore[attr-defined]
     columns = _columns(model)
     if set(columns) != {name for name, _, _ in _defaults(model)}:
         return None
+    if with_id:
+        columns = ("id", *columns)
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     if sorted(names) != sorted(columns):
@@ -320,6 +323,13 @@ def _insert_many(conn: Any, model: type[SQLModel], params: list[dict[str, Any]],
     """Insert `params` (full rows of `model`) in their order; with `ids`, their new ids in that order."""
     table = model.__table__  # type: ignore[attr-defined]
     dialect = conn.dialect
+    if "id" in params[0]:  # the rows carry their ids (a group-commit batch's leads)
+        given = None if _core or not all("id" in p for p in params) else _prepared(model, dialect, True)
+        if given is None:
+            conn.execute(_plain(table), params)  # Core: each row's given id, or its own
+        else:
+            conn.exec_driver_sql(given.sql, given.parameters(params))
+        return [int(p["id"]) for p in params] if ids else []
     prepared = None if _core else _prepared(model, dialect)
     if ids and (prepared is None or dialect.name != "sqlite"):
         return _insert_many_returning_ids(conn, table, params)
