@@ -17,8 +17,9 @@ from sqlmodel import select
 
 from l2c_app.core.models import AuditLog, WebhookEvent
 from l2c_app.events.models import DomainEvent
-from l2c_app.payments import webhook_fast
+from l2c_app.payments import webhook_fast, webhook_group
 from l2c_app.payments.models import ClientCredit, Payment
+from l2c_app.payments.webhook_record import answer, prepare
 from l2c_app.payments.webhooks import handle_request
 from l2c_app.pipeline.models import Activity
 from tests.payments.conftest import issued_invoice, reload
@@ -77,7 +78,7 @@ def secret(monkeypatch):
     reset_settings()
 
 
-def _deliver(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_status: str, currency: str, etype: str):
+def _signed(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_status: str, currency: str, etype: str):
     obj = {
         "id": f"cs_{run}{cs}",
         "object": "checkout.session",
@@ -98,8 +99,22 @@ def _deliver(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_stat
             "data": {"object": obj},
         }
     )
-    sig = stripe.WebhookSignature.generate_signature_header(body, SECRET)
-    return handle_request(body.encode(), sig)
+    return body.encode(), stripe.WebhookSignature.generate_signature_header(body, SECRET)
+
+
+def _deliver(invoice_id: int, run: str, *delivery):
+    return handle_request(*_signed(invoice_id, run, *delivery))
+
+
+def _deliver_together(invoice_id: int, run: str, deliveries, monkeypatch) -> list:
+    """The deliveries as concurrent requests whose events the writer takes in one batch (in one
+    transaction: the fallback of a failed batch, one event at a time, is not taken)."""
+    prepared = [prepare(*_signed(invoice_id, run, *d)) for d in deliveries]
+    with monkeypatch.context() as m:
+        m.setattr(webhook_group, "store", lambda p: pytest.fail(f"batch fell back to one by one: {p.event['id']}"))
+        outcomes = webhook_group.run_batch(prepared)
+    assert all(error is None for _, error in outcomes), outcomes
+    return [answer(p.event, outcome) for p, (outcome, _) in zip(prepared, outcomes, strict=True)]
 
 
 def _state(session, inv, run: str, pay_ids: list[int], touched_before) -> dict:
@@ -171,13 +186,18 @@ def _state(session, inv, run: str, pay_ids: list[int], touched_before) -> dict:
     }
 
 
-def _run(session, world, monkeypatch, run: str, fast: bool, label: str, deliveries) -> tuple[list, dict]:
+def _run(
+    session, world, monkeypatch, run: str, fast: bool, label: str, deliveries, together: bool = False
+) -> tuple[list, dict]:
     monkeypatch.setattr(webhook_fast, "ENABLED", fast)
     inv = issued_invoice(session, world, TOTAL)
     touched_before = reload(session, inv).updated_at
     target = 10**9 if label == "an unknown invoice" else inv.id
     before = set(session.exec(select(Payment.id)).all())
-    answers = [_deliver(target, run, *d) for d in deliveries]
+    if together:
+        answers = _deliver_together(target, run, deliveries, monkeypatch)
+    else:
+        answers = [_deliver(target, run, *d) for d in deliveries]
     session.expire_all()
     pay_ids = sorted(set(session.exec(select(Payment.id)).all()) - before)
     return answers, _state(session, inv, run, pay_ids, touched_before)
@@ -193,6 +213,53 @@ def test_the_fast_path_writes_what_the_reference_path_writes(
     for key in ref[1]:
         assert fast[1][key] == ref[1][key], (label, key)
     assert ref[1]["outcomes"], label
+
+
+@pytest.mark.parametrize("label, deliveries", CASES, ids=[c[0] for c in CASES])
+def test_a_batch_writes_what_the_reference_path_writes_one_by_one(
+    session, world, db_url, secret, monkeypatch, label, deliveries
+):
+    """webhook_group: the events of one batch, in one transaction, leave the rows of the same
+    events applied one by one on the reference path (a redelivery in the batch is a duplicate)."""
+    ref = _run(session, world, monkeypatch, "r", False, label, deliveries)
+    grouped = _run(session, world, monkeypatch, "g", True, label, deliveries, together=True)
+    assert grouped[0] == ref[0], label
+    for key in ref[1]:
+        assert grouped[1][key] == ref[1][key], (label, key)
+
+
+def test_a_failing_event_does_not_fail_its_batch(session, world, db_url, secret, monkeypatch):
+    """The batch is rolled back and each event stored alone: the failing one is recorded as
+    failed (500: Stripe retries), the others are applied."""
+    from l2c_app.payments import webhook_record
+
+    def broken(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(webhook_record.HANDLERS, "charge.refunded", broken)
+    a, b = issued_invoice(session, world, TOTAL), issued_invoice(session, world, TOTAL)
+    refund = json.dumps(
+        {
+            "id": "evt_bad",
+            "object": "event",
+            "type": "charge.refunded",
+            "created": int(time.time()),
+            "data": {"object": {"id": "ch_bad", "object": "charge", "amount": 100, "amount_refunded": 100}},
+        }
+    )
+    bodies = [
+        _signed(a.id, "x", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed"),
+        (refund.encode(), stripe.WebhookSignature.generate_signature_header(refund, SECRET)),
+        _signed(b.id, "x", "b", "s2", TOTAL, "paid", "eur", "checkout.session.completed"),
+    ]
+    prepared = [prepare(*body) for body in bodies]
+    outcomes = webhook_group.run_batch(prepared)
+    assert [o for o, _ in outcomes] == ["applied", "failed", "applied"]
+    assert answer(prepared[1].event, "failed")[0] == 500
+    session.expire_all()
+    assert reload(session, a).status == reload(session, b).status == "paid"
+    bad = session.exec(select(WebhookEvent).where(WebhookEvent.event_id == "evt_bad")).one()
+    assert (bad.outcome, bad.detail) == ("failed", "RuntimeError: boom")
 
 
 def test_the_fast_path_is_taken(session, world, db_url, secret, monkeypatch):
