@@ -41,6 +41,7 @@ from l2c_app.billing.payment_status import _LEDGER, _status_for, after_payment, 
 from l2c_app.core.audit import audit_values
 from l2c_app.core.models import AuditLog, WebhookEvent
 from l2c_app.core.money import format_money
+from l2c_app.core.row_writes import instance
 from l2c_app.core.timeutil import utcnow
 from l2c_app.events.bus import emitted, event_values
 from l2c_app.events.models import DomainEvent
@@ -321,21 +322,26 @@ def apply(session: Session, locked: Locked, args: Args) -> str | None:
         if inv.deal_ids != []:
             text_ = f"Invoice {inv.number} paid ({format_money(inv.total_minor, inv.currency)})"
             add_invoice_event(session, inv, text_)
-        emitted(session, DomainEvent(**{**paid_event, "id": paid_event_id, "created_at": now}))
+        emitted(session, instance(DomainEvent, {**paid_event, "id": paid_event_id, "created_at": now}))
     if inv.payment_link_id:
         after_payment(session, _get_invoice(session, inv.id, lock=True))
     if inv.status != status and inv.deal_ids != []:
         add_invoice_event(session, inv, f"Payment received on {inv.number} (Stripe)")
+    # The subscribers' objects built as events.bus builds a written row's (row_writes.instance:
+    # all fields given, no SQLModel __init__, ~5 % of the writer's CPU).
     emitted(
         session,
-        DomainEvent(
-            id=received_id,
-            type="payment.received",
-            org_id=paid_event["org_id"],
-            subject_kind="payment",
-            subject_id=payment_id,
-            payload={"payment_id": payment_id, **received},
-            created_at=now,
+        instance(
+            DomainEvent,
+            {
+                "id": received_id,
+                "type": "payment.received",
+                "org_id": paid_event["org_id"],
+                "subject_kind": "payment",
+                "subject_id": payment_id,
+                "payload": {"payment_id": payment_id, **received},
+                "created_at": now,
+            },
         ),
     )
     return f"payment {payment_id} succeeded"

@@ -3,7 +3,9 @@ against the reference path (record_and_apply -> handler -> upsert_payment -> _se
 same cases: the same deliveries to two like invoices, one with the fast path on, one with it
 off, must leave the same rows: the invoice, its payments, the audit trail, the domain events,
 the deals' timeline, the events' outcomes. On SQLite the fast path's writes go to the driver's
-cursor one by one (`_apply_sqlite`), with the same decisions.
+cursor one by one (`_apply_sqlite`), with the same decisions. The same cases delivered together
+(payments/webhook_group.run_batch: one transaction for all) must leave the same rows as the
+reference path one by one, and a failing event must not fail its batch.
 """
 
 from __future__ import annotations
