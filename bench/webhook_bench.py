@@ -9,7 +9,8 @@ record the raw event, lock the invoice, upsert the payment, recompute the invoic
 and `POST /bench/bare-stripe` (verify the signature only). Signed, distinct, realistic
 `checkout.session.completed` bodies (~2 KB, each its own event, session, intent, invoice and
 amount) go over real HTTP/1.1 keep-alive connections, 1 and 8 at once, bare then l2c at each
-level. Printed: events/s, p50 and p99 per request, and l2c / bare. Every l2c invoice must
+level. Printed: events/s, p50 and p99 per request, l2c / bare, and the server's CPU per
+event (user + system of its processes from /proc, the figure the machine's load moves least). Every l2c invoice must
 end paid. The client threads share the machine's cores with the server (and with whoever
 else uses the machine): read the ratio, and compare absolute figures only within one run.
 
@@ -226,7 +227,24 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def post_all(port: int, path: str, bodies: list[tuple[bytes, str]], connections: int) -> dict:
+def server_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the server's processes (its session: granian and
+    its worker), from /proc: the figure the machine's other load moves least."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # its process group
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def post_all(port: int, path: str, bodies: list[tuple[bytes, str]], connections: int, pgid: int = 0) -> dict:
     """Each client thread keeps one connection open (as Stripe does) and posts its share, one at a time."""
     latencies: list[float] = []
     statuses: list[int] = []
@@ -249,14 +267,15 @@ def post_all(port: int, path: str, bodies: list[tuple[bytes, str]], connections:
     for t in threads:
         t.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), server_cpu(pgid) if pgid else 0.0
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
+    cpu_ms = 1000 * (server_cpu(pgid) - cpu0) / len(bodies) if pgid else 0.0
     assert set(statuses) == {200}, sorted(set(statuses))
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"rate": len(bodies) / elapsed, "p50": pick(0.50), "p99": pick(0.99)}
+    return {"rate": len(bodies) / elapsed, "p50": pick(0.50), "p99": pick(0.99), "cpu": cpu_ms}
 
 
 def run(kind: str, n: int = N) -> dict[int, tuple[dict, dict]]:
@@ -278,10 +297,15 @@ def run(kind: str, n: int = N) -> dict[int, tuple[dict, dict]]:
         for conns in CONNECTIONS:
             mine = invoices[used : used + n]
             used += n
+            pgid = server.proc.pid  # its own session: the group of granian and its worker
             bare = post_all(
-                server.port, "/bench/bare-stripe", _signed([_event(f"bare{conns}_", i, t) for i, t in mine]), conns
+                server.port,
+                "/bench/bare-stripe",
+                _signed([_event(f"bare{conns}_", i, t) for i, t in mine]),
+                conns,
+                pgid,
             )
-            l2c = post_all(server.port, WEBHOOK, _signed([_event(f"c{conns}_", i, t) for i, t in mine]), conns)
+            l2c = post_all(server.port, WEBHOOK, _signed([_event(f"c{conns}_", i, t) for i, t in mine]), conns, pgid)
             out[conns] = (bare, l2c)
         with Session(engine_for(url)) as s:
             paid = s.exec(select(func.count()).select_from(Invoice).where(Invoice.status == "paid")).one()
@@ -303,14 +327,15 @@ def main() -> None:
     )
     print(
         f"  {'db':8s} {'conns':>5s}   {'bare ev/s':>9s} {'p50':>6s} {'p99':>6s}   {'l2c ev/s':>9s} {'p50':>6s} "
-        f"{'p99':>6s}   l2c/bare"
+        f"{'p99':>6s}   l2c/bare   server CPU ms/event bare, l2c"
     )
     for kind in kinds:
         results = run(kind)
         for conns, (bare, l2c) in results.items():
             print(
                 f"  {kind:8s} {conns:5d}   {bare['rate']:9.0f} {bare['p50']:5.1f}ms {bare['p99']:5.1f}ms   "
-                f"{l2c['rate']:9.0f} {l2c['p50']:5.1f}ms {l2c['p99']:5.1f}ms   {l2c['rate'] / bare['rate']:6.2f}",
+                f"{l2c['rate']:9.0f} {l2c['p50']:5.1f}ms {l2c['p99']:5.1f}ms   {l2c['rate'] / bare['rate']:6.2f}"
+                f"     {bare['cpu']:5.2f}, {l2c['cpu']:5.2f}",
                 flush=True,
             )
         one, eight = results[1][1], results[8][1]

@@ -18,25 +18,16 @@ from l2c_app.api.deps import db, require
 from l2c_app.api.pagination import UPDATED_SINCE, page
 from l2c_app.billing.service import match_payment
 from l2c_app.core.auth import Principal
-from l2c_app.core.db import db_threads, named_pool, run_in_pool, threads_setting
+from l2c_app.payments import webhook_group
 from l2c_app.payments.api_models import MatchIn, PaymentList, PaymentOut, StripeSyncOut
 from l2c_app.payments.models import Payment
-from l2c_app.payments.webhooks import handle_request, stripe_sync
+from l2c_app.payments.webhooks import stripe_sync
 
 router = APIRouter(tags=["payments"])
 # The Stripe webhook on a router of its own, which the API app includes before every other
 # router: FastAPI tries the routers in order, and matching through the ~30 routers ahead of
 # payments cost 13% of the server's CPU per event (py-spy, issue 18).
 webhook_router = APIRouter(tags=["payments"])
-
-
-def webhook_threads(url: str | None = None) -> int:
-    """Threads of the Stripe webhook's pool: `L2C_WEBHOOK_THREADS`, else as many as `run_db` has
-    (4 SQLite, 8 PostgreSQL). A pool of its own, not `run_db`'s: the request may read Stripe
-    (before its transaction and after its commit, never inside), and a slow Stripe must not hold
-    the threads every other route writes through; not asyncio's default pool either (6 threads
-    on 2 cores, shared with every `to_thread`)."""
-    return threads_setting("L2C_WEBHOOK_THREADS", db_threads(url))
 
 
 @webhook_router.post("/api/webhooks/stripe", include_in_schema=False)
@@ -47,8 +38,7 @@ async def stripe_webhook_raw(request: Request) -> JSONResponse:
 
     start = time.perf_counter()
     payload = await request.body()
-    pool = named_pool("hook", webhook_threads())
-    status, body = await run_in_pool(pool, handle_request, payload, request.headers.get("stripe-signature"))
+    status, body = await webhook_group.handle(payload, request.headers.get("stripe-signature"))
     event(
         "l2c.webhooks",
         provider="stripe",

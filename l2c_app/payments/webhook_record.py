@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
@@ -128,17 +129,47 @@ def _record_failed(session: Session, event: dict, raw: str, headers: dict, reaso
 
 
 def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
-    """The whole webhook request: (HTTP status, JSON body)."""
-    from l2c_app.core.db import session_scope
+    """The whole webhook request: (HTTP status, JSON body). One event, one transaction; the
+    route groups concurrent events into one (payments/webhook_group.py) through the same steps."""
+    prepared = prepare(payload, sig_header)
+    if isinstance(prepared, Refused):
+        return prepared.status, prepared.body
+    return answer(prepared.event, store(prepared))
 
+
+class Refused(NamedTuple):
+    status: int
+    body: dict
+
+
+class Prepared(NamedTuple):
+    """A verified event, what is recorded of its request, and its Stripe reads (prefetched)."""
+
+    event: dict
+    raw: str
+    headers: dict
+
+
+def prepare(payload: bytes, sig_header: str | None) -> Prepared | Refused:
+    """The signature verified (400 otherwise), then what the handler needs from Stripe read
+    (outside any transaction; nothing when Stripe is not the gateway); nothing is stored."""
     try:
         event = verify(payload, sig_header, get_settings().stripe_webhook_secret)
     except BadSignature as exc:
-        return 400, {"detail": f"Stripe-Signature: {exc}"}
+        return Refused(400, {"detail": f"Stripe-Signature: {exc}"})
     raw = payload.decode("utf-8")
     headers = {"stripe-signature": sig_header or ""}
-    if check_event(event) is None:  # a signed event we would apply: its Stripe reads, before the transaction
+    if check_event(event) is None:  # a signed event we would apply: its Stripe reads
         event = prefetch(event, _known_payment_reader())
+    return Prepared(event, raw, headers)
+
+
+def store(prepared: Prepared) -> str:
+    """The event recorded and applied in a transaction of its own (retried on a lost race or a
+    dropped connection; a handler's failure recorded as failed): its outcome."""
+    from l2c_app.core.db import session_scope
+
+    event, raw, headers = prepared
     url = get_settings().database_url
     for attempt in range(3):
         try:
@@ -158,6 +189,11 @@ def handle_request(payload: bytes, sig_header: str | None) -> tuple[int, dict]:
             # repeat: nothing was committed, or the COMMIT went through and the event is known.
             if not exc.connection_invalidated or attempt == 2:
                 raise
+    return outcome
+
+
+def answer(event: dict, outcome: str) -> tuple[int, dict]:
+    """After the commit: the fee read from Stripe for an applied payment, and Stripe's answer."""
     if outcome == "applied":
         # The fee and net come from the charge's balance transaction: read after the commit, so
         # no Stripe call happens inside the ledger's write transaction (the sync heals a miss).

@@ -3,7 +3,9 @@ against the reference path (record_and_apply -> handler -> upsert_payment -> _se
 same cases: the same deliveries to two like invoices, one with the fast path on, one with it
 off, must leave the same rows: the invoice, its payments, the audit trail, the domain events,
 the deals' timeline, the events' outcomes. On SQLite the fast path's writes go to the driver's
-cursor one by one (`_apply_sqlite`), with the same decisions.
+cursor one by one (`_apply_sqlite`), with the same decisions. The same cases delivered together
+(payments/webhook_group.run_batch: one transaction for all) must leave the same rows as the
+reference path one by one, and a failing event must not fail its batch.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlmodel import select
 
 from l2c_app.core.models import AuditLog, WebhookEvent
 from l2c_app.events.models import DomainEvent
-from l2c_app.payments import webhook_fast
+from l2c_app.payments import webhook_fast, webhook_group
 from l2c_app.payments.models import ClientCredit, Payment
+from l2c_app.payments.webhook_record import answer, prepare
 from l2c_app.payments.webhooks import handle_request
 from l2c_app.pipeline.models import Activity
 from tests.payments.conftest import issued_invoice, reload
@@ -77,7 +80,7 @@ def secret(monkeypatch):
     reset_settings()
 
 
-def _deliver(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_status: str, currency: str, etype: str):
+def _signed(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_status: str, currency: str, etype: str):
     obj = {
         "id": f"cs_{run}{cs}",
         "object": "checkout.session",
@@ -98,8 +101,22 @@ def _deliver(invoice_id: int, run: str, tag: str, cs: str, amount: int, pay_stat
             "data": {"object": obj},
         }
     )
-    sig = stripe.WebhookSignature.generate_signature_header(body, SECRET)
-    return handle_request(body.encode(), sig)
+    return body.encode(), stripe.WebhookSignature.generate_signature_header(body, SECRET)
+
+
+def _deliver(invoice_id: int, run: str, *delivery):
+    return handle_request(*_signed(invoice_id, run, *delivery))
+
+
+def _deliver_together(invoice_id: int, run: str, deliveries, monkeypatch) -> list:
+    """The deliveries as concurrent requests whose events the writer takes in one batch (in one
+    transaction: the fallback of a failed batch, one event at a time, is not taken)."""
+    prepared = [prepare(*_signed(invoice_id, run, *d)) for d in deliveries]
+    with monkeypatch.context() as m:
+        m.setattr(webhook_group, "store", lambda p: pytest.fail(f"batch fell back to one by one: {p.event['id']}"))
+        outcomes = webhook_group.run_batch(prepared)
+    assert all(error is None for _, error in outcomes), outcomes
+    return [answer(p.event, outcome) for p, (outcome, _) in zip(prepared, outcomes, strict=True)]
 
 
 def _state(session, inv, run: str, pay_ids: list[int], touched_before) -> dict:
@@ -171,13 +188,18 @@ def _state(session, inv, run: str, pay_ids: list[int], touched_before) -> dict:
     }
 
 
-def _run(session, world, monkeypatch, run: str, fast: bool, label: str, deliveries) -> tuple[list, dict]:
+def _run(
+    session, world, monkeypatch, run: str, fast: bool, label: str, deliveries, together: bool = False
+) -> tuple[list, dict]:
     monkeypatch.setattr(webhook_fast, "ENABLED", fast)
     inv = issued_invoice(session, world, TOTAL)
     touched_before = reload(session, inv).updated_at
     target = 10**9 if label == "an unknown invoice" else inv.id
     before = set(session.exec(select(Payment.id)).all())
-    answers = [_deliver(target, run, *d) for d in deliveries]
+    if together:
+        answers = _deliver_together(target, run, deliveries, monkeypatch)
+    else:
+        answers = [_deliver(target, run, *d) for d in deliveries]
     session.expire_all()
     pay_ids = sorted(set(session.exec(select(Payment.id)).all()) - before)
     return answers, _state(session, inv, run, pay_ids, touched_before)
@@ -195,30 +217,82 @@ def test_the_fast_path_writes_what_the_reference_path_writes(
     assert ref[1]["outcomes"], label
 
 
+@pytest.mark.parametrize("label, deliveries", CASES, ids=[c[0] for c in CASES])
+def test_a_batch_writes_what_the_reference_path_writes_one_by_one(
+    session, world, db_url, secret, monkeypatch, label, deliveries
+):
+    """webhook_group: the events of one batch, in one transaction, leave the rows of the same
+    events applied one by one on the reference path (a redelivery in the batch is a duplicate)."""
+    ref = _run(session, world, monkeypatch, "r", False, label, deliveries)
+    grouped = _run(session, world, monkeypatch, "g", True, label, deliveries, together=True)
+    assert grouped[0] == ref[0], label
+    for key in ref[1]:
+        assert grouped[1][key] == ref[1][key], (label, key)
+
+
+def test_a_failing_event_does_not_fail_its_batch(session, world, db_url, secret, monkeypatch):
+    """The batch is rolled back and each event stored alone: the failing one is recorded as
+    failed (500: Stripe retries), the others are applied."""
+    from l2c_app.payments import webhook_record
+
+    def broken(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(webhook_record.HANDLERS, "charge.refunded", broken)
+    a, b = issued_invoice(session, world, TOTAL), issued_invoice(session, world, TOTAL)
+    refund = json.dumps(
+        {
+            "id": "evt_bad",
+            "object": "event",
+            "type": "charge.refunded",
+            "created": int(time.time()),
+            "data": {"object": {"id": "ch_bad", "object": "charge", "amount": 100, "amount_refunded": 100}},
+        }
+    )
+    bodies = [
+        _signed(a.id, "x", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed"),
+        (refund.encode(), stripe.WebhookSignature.generate_signature_header(refund, SECRET)),
+        _signed(b.id, "x", "b", "s2", TOTAL, "paid", "eur", "checkout.session.completed"),
+    ]
+    prepared = [prepare(*body) for body in bodies]
+    outcomes = webhook_group.run_batch(prepared)
+    assert [o for o, _ in outcomes] == ["applied", "failed", "applied"]
+    assert answer(prepared[1].event, "failed")[0] == 500
+    session.expire_all()
+    assert reload(session, a).status == reload(session, b).status == "paid"
+    bad = session.exec(select(WebhookEvent).where(WebhookEvent.event_id == "evt_bad")).one()
+    assert (bad.outcome, bad.detail) == ("failed", "RuntimeError: boom")
+
+
 def test_the_fast_path_is_taken(session, world, db_url, secret, monkeypatch):
     """A new checkout payment takes it: PostgreSQL's statement 2, SQLite's cursor writes."""
-    from sqlalchemy import event as sa_event
-
-    from l2c_app.core.db import engine_for
-
     inv = issued_invoice(session, world, TOTAL)
     warm = issued_invoice(session, world, TOTAL)
     _deliver(warm.id, "w", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")
-    seen: list[str] = []
-    engine = engine_for(db_url)
-    listener = lambda *a: seen.append(a[2])  # noqa: E731
+    statement_2: list[int] = []
+    real_first = webhook_fast._APPLY.first
+    monkeypatch.setattr(webhook_fast._APPLY, "first", lambda conn, p: statement_2.append(1) or real_first(conn, p))
     sqlite_writes = []
     real = webhook_fast._apply_sqlite
     monkeypatch.setattr(webhook_fast, "_apply_sqlite", lambda conn, p: sqlite_writes.append(1) or real(conn, p))
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert _deliver(inv.id, "t", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")[1]["outcome"] == (
-            "applied"
-        )
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
+    answer_ = _deliver(inv.id, "t", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")
+    assert answer_[1]["outcome"] == "applied"
     if db_url.startswith("postgres"):
-        assert any(s.lstrip().startswith("WITH p AS (INSERT INTO payment") for s in seen), seen
+        assert statement_2 == [1]
     else:
         assert sqlite_writes == [1]
     assert reload(session, inv).status == "paid"
+
+
+def test_a_driver_error_on_the_cursor_is_sqlalchemys(session, db_url):
+    """OnCursor's statements raise what SQLAlchemy would (webhook_record.store retries on its
+    IntegrityError and on a dropped connection's DBAPIError)."""
+    from sqlalchemy import exc, text
+
+    if not db_url.startswith("postgres"):
+        pytest.skip("the statements on the cursor are PostgreSQL's")
+    conn = session.connection()
+    assert webhook_fast.OnCursor(text("SELECT :a + 1")).first(conn, {"a": 1}) == (2,)
+    with pytest.raises(exc.DBAPIError):
+        webhook_fast.OnCursor(text("SELECT 1 / :zero")).first(conn, {"zero": 0})
+    session.rollback()
