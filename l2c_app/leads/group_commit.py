@@ -17,26 +17,23 @@ the outbound webhooks' fan-out, run then, with the events' ids), and the rotatio
 is kept in memory after the batch's first lookup (`leads_import_cache`, as an import chunk
 does). tests/leads/test_group_commit_twin.py holds the batch to the rows of captures one by one.
 
-Commit before success: a request's future is resolved only after its batch's commit returned.
+The queue, the writer thread, its linger and the answering are core/group_commit.py's (shared
+with the Stripe webhook). Commit before success: a request's future is resolved only after its batch's commit returned.
 A capture that raises does not fail its batch-mates: the batch is rolled back and each of its
 captures run again in its own transaction (the failing one fails alone, with its own error).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import queue
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
 from l2c_app.core.db import get_engine, threads_setting
+from l2c_app.core.group_commit import Writers
 from l2c_app.core.row_writes import collect_rows, write_collected
 from l2c_app.leads import capture
 
@@ -52,42 +49,7 @@ PG_WRITERS = threads_setting("L2C_LEAD_WRITERS", 1)
 Work = Callable[[Session], Any]
 
 
-@dataclass
-class _Job:
-    work: Work
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future
-
-
-_queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
 LINGER_S = float(os.environ.get("L2C_LEAD_LINGER_MS", "2")) / 1000
-
-
-class _Concurrency:
-    """How many captures were in flight together lately (submitted, not yet answered): the
-    batch size the writer may wait for. Changed on the event loop only; the writer reads it."""
-
-    def __init__(self) -> None:
-        self.now = 0
-        self.peak = 0
-        self.since = 0.0
-
-    def enter(self) -> None:
-        self.now += 1
-        t = time.monotonic()
-        if self.now >= self.peak or t - self.since > 0.5:
-            self.peak, self.since = self.now, t
-
-    def leave(self) -> None:
-        self.now -= 1
-
-    def recent(self) -> int:
-        return self.peak if time.monotonic() - self.since <= 0.5 else self.now
-
-
-_concurrency = _Concurrency()
-_threads: list[threading.Thread] = []
-_start_lock = threading.Lock()
 
 
 def _new_session() -> Session:
@@ -137,60 +99,6 @@ def run_batch(works: list[Work]) -> list[tuple[Any, BaseException | None]]:
     return out
 
 
-def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
-    if job.future.done():  # the request went away (client disconnected)
-        return
-    if error is not None:
-        job.future.set_exception(error)
-    else:
-        job.future.set_result(result)
-
-
-def _resolve_all(jobs: list[_Job], outcomes: list[tuple[Any, BaseException | None]]) -> None:
-    """Answer a batch's requests: one wake-up of each event loop for all of its jobs (a
-    call_soon_threadsafe per job woke the loop once per request)."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
-    for job, (result, error) in zip(jobs, outcomes, strict=True):
-        by_loop.setdefault(job.loop, []).append((job, result, error))
-    for loop, settled in by_loop.items():
-        try:
-            loop.call_soon_threadsafe(lambda settled=settled: [_settle(*one) for one in settled])
-        except RuntimeError:  # its loop is closed
-            pass
-
-
-def _drain(jobs: list[_Job]) -> None:
-    while len(jobs) < MAX_BATCH:
-        try:
-            jobs.append(_queue.get_nowait())
-        except queue.Empty:
-            return
-
-
-def _writer() -> None:
-    while True:
-        jobs = [_queue.get()]
-        _drain(jobs)
-        # Linger (at most LINGER_S) while fewer captures are queued than were recently in flight
-        # together: the others are being parsed on the event loop, which this thread held back.
-        target = min(MAX_BATCH, _concurrency.recent())
-        deadline = time.monotonic() + LINGER_S
-        while len(jobs) < target:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                jobs.append(_queue.get(timeout=left))
-            except queue.Empty:
-                break
-            _drain(jobs)
-        try:
-            outcomes = run_batch([j.work for j in jobs])
-        except BaseException as exc:  # never lose the writer: answer every request
-            outcomes = [(None, exc)] * len(jobs)
-        _resolve_all(jobs, outcomes)
-
-
 def _writers_wanted() -> int:
     """SQLite: one writer (one write lock; a second would only wait for it). PostgreSQL:
     `PG_WRITERS` (1 by default, as measured; with more, one batch's round trips overlap the
@@ -198,26 +106,9 @@ def _writers_wanted() -> int:
     return 1 if get_engine().dialect.name == "sqlite" else PG_WRITERS
 
 
-def _ensure_writer() -> None:
-    alive = [t for t in _threads if t.is_alive()]
-    if len(alive) >= _writers_wanted():
-        return
-    with _start_lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        while len(_threads) < _writers_wanted():
-            thread = threading.Thread(target=_writer, name=f"lead-group-commit-{len(_threads)}", daemon=True)
-            thread.start()
-            _threads.append(thread)
+_WRITERS = Writers("lead-group-commit", run_batch, _writers_wanted, MAX_BATCH, LINGER_S)
 
 
 async def submit(work: Work) -> Any:
     """Queue `work(session)` for the writer; its result once its batch has committed (or its error)."""
-    _ensure_writer()
-    loop = asyncio.get_running_loop()
-    future = loop.create_future()
-    _concurrency.enter()
-    try:
-        _queue.put(_Job(work, loop, future))
-        return await future
-    finally:
-        _concurrency.leave()
+    return await _WRITERS.submit(work)

@@ -4,8 +4,9 @@
 Why: one transaction per event cost, per event, a pool thread hop, a session, BEGIN and COMMIT
 round trips and a WAL flush; at 8 connections on PostgreSQL that capped the webhook near
 460 events/s on 2 cores. Here the route verifies the signature (nothing is trusted before),
-`submit` queues the verified event and waits; a writer thread takes every event waiting (up to
-`MAX_BATCH`), runs `record_and_apply` on each in arrival order in one session and commits once.
+`submit` queues the verified event and waits (core/group_commit.py, shared with lead capture);
+a writer thread takes every event waiting (up to `MAX_BATCH`), runs `record_and_apply` on each
+in arrival order in one session and commits once.
 Each event does what it does alone (its row first, idempotent on its id, its outcome), so a
 later event of a batch sees the earlier ones as if they had come one by one (a redelivery in
 the same batch is a duplicate).
@@ -21,15 +22,12 @@ gateway. tests/payments/test_webhook_fast_twin.py holds batches to the reference
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import queue
-import threading
-from dataclasses import dataclass
 
 from l2c_app.core.config import get_settings
 from l2c_app.core.db import db_threads, named_pool, run_in_pool, session_scope, threads_setting
+from l2c_app.core.group_commit import Writers
 from l2c_app.payments.webhook_record import (
     Prepared,
     Refused,
@@ -51,6 +49,8 @@ MAX_BATCH = 32
 PG_WRITERS = 6
 # L2C_WEBHOOK_GROUP=0: one transaction per event (webhook_record.handle_request in the pool).
 GROUP = os.environ.get("L2C_WEBHOOK_GROUP", "1").strip() != "0"
+# The one writer (SQLite) waits up to this for as many events as were lately in flight (core/group_commit.py).
+LINGER_S = float(os.environ.get("L2C_WEBHOOK_LINGER_MS", "2")) / 1000
 
 
 def webhook_threads(url: str | None = None) -> int:
@@ -58,18 +58,6 @@ def webhook_threads(url: str | None = None) -> int:
     many as `run_db` has (4 SQLite, 8 PostgreSQL). Not `run_db`'s: a slow Stripe must not hold
     the threads every other route writes through."""
     return threads_setting("L2C_WEBHOOK_THREADS", db_threads(url))
-
-
-@dataclass
-class _Job:
-    prepared: Prepared
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future
-
-
-_queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-_threads: list[threading.Thread] = []
-_start_lock = threading.Lock()
 
 
 def run_batch(items: list[Prepared]) -> list[tuple[str | None, BaseException | None]]:
@@ -92,37 +80,6 @@ def run_batch(items: list[Prepared]) -> list[tuple[str | None, BaseException | N
     return out
 
 
-def _resolve(job: _Job, outcome: str | None, error: BaseException | None) -> None:
-    def settle() -> None:
-        if job.future.done():  # the request went away
-            return
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(outcome)
-
-    try:
-        job.loop.call_soon_threadsafe(settle)
-    except RuntimeError:  # its loop is closed
-        pass
-
-
-def _writer() -> None:
-    while True:
-        jobs = [_queue.get()]
-        while len(jobs) < MAX_BATCH:
-            try:
-                jobs.append(_queue.get_nowait())
-            except queue.Empty:
-                break
-        try:
-            outcomes = run_batch([j.prepared for j in jobs])
-        except BaseException as exc:  # noqa: BLE001 - never lose the writer: answer every request
-            outcomes = [(None, exc)] * len(jobs)
-        for job, (outcome, error) in zip(jobs, outcomes, strict=True):
-            _resolve(job, outcome, error)
-
-
 def _writers_wanted() -> int:
     """SQLite: one writer (one write lock; a second would only wait for it). PostgreSQL:
     `L2C_WEBHOOK_WRITERS`, else PG_WRITERS: one batch's round trips (and the server's work on
@@ -132,24 +89,12 @@ def _writers_wanted() -> int:
     return threads_setting("L2C_WEBHOOK_WRITERS", PG_WRITERS)
 
 
-def _ensure_writer() -> None:
-    if sum(t.is_alive() for t in _threads) >= _writers_wanted():
-        return
-    with _start_lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        while len(_threads) < _writers_wanted():
-            thread = threading.Thread(target=_writer, name=f"l2c-webhook-group-{len(_threads)}", daemon=True)
-            thread.start()
-            _threads.append(thread)
+_WRITERS = Writers("l2c-webhook-group", run_batch, _writers_wanted, MAX_BATCH, LINGER_S)
 
 
 async def submit(prepared: Prepared) -> str:
-    """Queue a verified event for the writer; its outcome once its batch has committed."""
-    _ensure_writer()
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
-    _queue.put(_Job(prepared, loop, future))
-    return await future
+    """Queue a verified event for a writer; its outcome once its batch has committed."""
+    return await _WRITERS.submit(prepared)
 
 
 async def handle(payload: bytes, sig_header: str | None) -> tuple[int, dict]:

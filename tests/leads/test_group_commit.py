@@ -167,10 +167,11 @@ def test_a_batch_whose_lead_ids_collide_is_written_one_by_one(session, team, db_
     assert stored[1].id > taken and [r["id"] for r, _ in out] == [stored[1].id, stored[2].id]
 
 
-def test_the_writer_waits_for_as_many_captures_as_were_lately_in_flight(monkeypatch):
+def test_the_writer_waits_for_as_many_captures_as_were_lately_in_flight():
+    from l2c_app.core.group_commit import Concurrency
+
     clock = [100.0]
-    monkeypatch.setattr(group_commit.time, "monotonic", lambda: clock[0])
-    seen = group_commit._Concurrency()
+    seen = Concurrency(clock=lambda: clock[0])
     assert seen.recent() == 0
     for _ in range(3):
         seen.enter()
