@@ -15,16 +15,20 @@ class Lead(SQLModel, table=True):
     # recent leads of one IP (leads.service.rate_limited; the routes limit posts in leads/rate_limit.py)
     # the newest lead of a user (round-robin, leads.capture.choose_owner) is one index lookup on
     # PostgreSQL too (an index on owner_id alone holds no ids there: the max read every lead of the user)
+    # dedupe's first open leads by e-mail and by domain (`= ? ORDER BY id LIMIT 10`, leads.capture.
+    # find_duplicate) are read in id order from the index, without a sort (migration 0024)
     __table_args__ = (
         Index("ix_lead_ip_created_at", "ip", "created_at"),
         Index("ix_lead_owner_id_id", "owner_id", "id"),
+        Index("ix_lead_email_id", "email", "id"),
+        Index("ix_lead_email_domain_id", "email_domain", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    email: str = Field(max_length=320, index=True)  # lower-case
+    email: str = Field(max_length=320)  # lower-case; indexed with id (above)
     # The e-mail's domain unless it is a free-mail provider: dedupe by company domain.
-    email_domain: str | None = Field(default=None, max_length=255, index=True)
+    email_domain: str | None = Field(default=None, max_length=255)  # indexed with id (above)
     company: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=50)
     message: str | None = Field(default=None, sa_column=Column(Text))
