@@ -7,8 +7,8 @@ SQLite an index on one column ends with the rowid, so these are index range scan
 PostgreSQL such an index holds heap positions, not ids: each lookup fetched every matching row
 then sorted it, or the planner walked the primary key in id order filtering the column (a read
 that grows with the table). An index on (column, id) answers each from the start of its range,
-in order, and stops at the limit. Each replaces the index on the column alone, which it covers
-(`email IN (...)`, plain filters, the foreign key).
+in order, and stops at the limit (the lead ones also hold the status, see INDEXES). Each replaces
+the index on the column alone, which it covers (`email IN (...)`, plain filters, the foreign key).
 
 Revision ID: 0024_dedupe_id_order_indexes
 Revises: 0023_lead_owner_id_index
@@ -24,23 +24,27 @@ down_revision = "0023_lead_owner_id_index"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# (table, column): the old index ix_<table>_<column> becomes ix_<table>_<column>_id
-COLUMNS = (
-    ("lead", "email"),
-    ("lead", "email_domain"),
-    ("contact", "email"),
-    ("contact", "account_id"),
-    ("account", "domain"),
+# (table, old single-column index's column, new index's columns). The lead ones carry the status
+# too: both dedupe subqueries read only id and status there, so they are index-only scans; with
+# (email_domain, id) alone the planner still walked the primary key for a domain it counts as
+# frequent (it assumes the domain's leads are spread evenly over the ids: 3,000 leads of one
+# domain, all recent, among 100,000: 100,000 rows filtered, 58 ms; with the status, 0.03 ms).
+INDEXES = (
+    ("lead", "email", ["email", "id", "status"]),
+    ("lead", "email_domain", ["email_domain", "id", "status"]),
+    ("contact", "email", ["email", "id"]),
+    ("contact", "account_id", ["account_id", "id"]),
+    ("account", "domain", ["domain", "id"]),
 )
 
 
 def upgrade() -> None:
-    for table, column in COLUMNS:
-        op.create_index(f"ix_{table}_{column}_id", table, [column, "id"])
+    for table, column, columns in INDEXES:
+        op.create_index(f"ix_{table}_{'_'.join(columns)}", table, columns)
         op.drop_index(f"ix_{table}_{column}", table_name=table)
 
 
 def downgrade() -> None:
-    for table, column in COLUMNS:
+    for table, column, columns in INDEXES:
         op.create_index(f"ix_{table}_{column}", table, [column])
-        op.drop_index(f"ix_{table}_{column}_id", table_name=table)
+        op.drop_index(f"ix_{table}_{'_'.join(columns)}", table_name=table)

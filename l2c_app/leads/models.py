@@ -15,13 +15,13 @@ class Lead(SQLModel, table=True):
     # recent leads of one IP (leads.service.rate_limited; the routes limit posts in leads/rate_limit.py)
     # the newest lead of a user (round-robin, leads.capture.choose_owner) is one index lookup on
     # PostgreSQL too (an index on owner_id alone holds no ids there: the max read every lead of the user)
-    # dedupe's first open leads by e-mail and by domain (`= ? ORDER BY id LIMIT 10`, leads.capture.
-    # find_duplicate) are read in id order from the index, without a sort (migration 0024)
+    # dedupe's first open leads by e-mail and by domain (`= ? AND status IN (open) ORDER BY id LIMIT 10`,
+    # leads.capture.find_duplicate): index-only scans in id order that stop at the limit (migration 0024)
     __table_args__ = (
         Index("ix_lead_ip_created_at", "ip", "created_at"),
         Index("ix_lead_owner_id_id", "owner_id", "id"),
-        Index("ix_lead_email_id", "email", "id"),
-        Index("ix_lead_email_domain_id", "email_domain", "id"),
+        Index("ix_lead_email_id_status", "email", "id", "status"),
+        Index("ix_lead_email_domain_id_status", "email_domain", "id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
