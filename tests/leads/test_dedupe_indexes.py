@@ -43,3 +43,24 @@ def test_dedupe_reads_the_open_lead_indexes(session: Session):
     assert "ix_lead_open_email_id" in plan, plan
     assert "ix_lead_open_email_domain_id" in plan, plan
     assert "ix_lead_status" not in plan, plan
+
+
+def test_a_batchs_dedupe_reads_the_open_lead_indexes(session: Session):
+    """The group-commit batch's one statement (leads/batch_dedupe.py) takes the same indexes."""
+    from sqlalchemy import text
+
+    from l2c_app.leads import batch_dedupe
+
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = str(batch_dedupe._PG_SQL)
+        params = {"emails": ["ann@acme.example"], "domains": ["acme.example"], "ne": 1, "ids": 1, "pool": [1]}
+    else:
+        sql = "EXPLAIN QUERY PLAN " + str(batch_dedupe._sqlite_sql(1, 1, 1))
+        params = {"k0": "ann@acme.example", "k1": "acme.example", "u0": 1}
+    if conn.dialect.name == "postgresql":
+        sql = "EXPLAIN " + sql
+    plan = "\n".join(str(r[-1]) for r in conn.execute(text(sql), params))
+    assert "ix_lead_open_email_id" in plan, plan
+    assert "ix_lead_open_email_domain_id" in plan, plan
+    assert "ix_lead_status" not in plan, plan
