@@ -9,7 +9,7 @@ theirs (`run_batch`), the queue, the writers and the answering are here.
 - The writer lingers (at most `linger_s`) while fewer items are queued than were lately in
   flight together: under the GIL the writer's batch held back the event loop parsing the next
   requests, so batches stayed at ~3 of 8 connections. One at a time (one connection), it never
-  waits; several writers (the webhook's on PostgreSQL) overlap their batches instead.
+  waits; of several writers (the webhook's on PostgreSQL) each waits for its share.
 - A batch's requests are answered with one wake-up of each event loop (a `call_soon_threadsafe`
   per request cost 0.08 ms of the loop's time per lead).
 - Commit before success: `run_batch` returns only after its commit; a writer never dies (an
@@ -125,9 +125,8 @@ class Writers:
     def _take(self) -> list[_Job]:
         jobs = [self._queue.get()]
         self._drain(jobs)
-        if len(self._threads) > 1:  # several writers overlap their batches instead of waiting
-            return jobs
-        target = min(self.max_batch, self.concurrency.recent())
+        # Several writers share what is in flight: each waits for its part.
+        target = min(self.max_batch, -(-self.concurrency.recent() // max(1, len(self._threads))))
         deadline = time.monotonic() + self.linger_s
         while len(jobs) < target:
             left = deadline - time.monotonic()

@@ -43,10 +43,11 @@ from l2c_app.ports.payments import gateway
 log = logging.getLogger("l2c_app.payments.webhooks")
 
 MAX_BATCH = 32
-# PostgreSQL's writers: with 8 connections on the 2-core machine (load 5-6), 1 / 3 / 6 writers
-# gave 254-257 / 281-297 / 331-357 events/s at 1.56 / 1.56-1.58 / 1.64-1.66 ms of server CPU
-# each: the batches' database work overlaps across backends, batches shrink a little.
-PG_WRITERS = 6
+# PostgreSQL's writers: with 8 connections on the quiet 2-core machine (3,000 events a run, each
+# writer waiting for its share of what is in flight: core/group_commit.py), 1 / 2 / 3 / 4 / 6
+# writers gave 550 / 618-625 / 640-666 / 573 / 534 events/s at 1.19-1.52 ms of server CPU each:
+# three batches' round trips overlap; more make batches too small.
+PG_WRITERS = 3
 # L2C_WEBHOOK_GROUP=0: one transaction per event (webhook_record.handle_request in the pool).
 GROUP = os.environ.get("L2C_WEBHOOK_GROUP", "1").strip() != "0"
 # The one writer (SQLite) waits up to this for as many events as were lately in flight (core/group_commit.py).
