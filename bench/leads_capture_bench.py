@@ -158,6 +158,21 @@ def _check(url: str, stored: int) -> str:
     return f"{stored} leads checked: owners {owners}, {dups} flagged duplicates"
 
 
+def _flagged(url: str, newest: int) -> int:
+    """How many of the `newest` leads are flagged as possible duplicates."""
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from l2c_app.core.db import engine_for
+
+    with Session(engine_for(url)) as s:
+        sql = (
+            "SELECT count(*) FROM (SELECT duplicate_of_lead_id d, duplicate_of_contact_id c FROM lead "
+            "ORDER BY id DESC LIMIT :n) AS last WHERE d IS NOT NULL OR c IS NOT NULL"
+        )
+        return int(s.execute(text(sql), {"n": newest}).scalar_one())
+
+
 def _db_cpu(url: str, before: dict[int, float] | None = None) -> Any:
     """PostgreSQL: CPU seconds of the backends serving `url`'s database, per pid (or, given
     `before`, the seconds used since then); None on SQLite (its work is the server's own)."""
@@ -227,11 +242,13 @@ def bench_capture(kind: str) -> None:
                 assert st == {201: n}, st
                 stored += n
                 rates.append(n / t)
-                # CPU per lead (server; PostgreSQL's backends of this database): what grows, if anything does
+                # CPU per lead (server; PostgreSQL's backends of this database): what grows, if anything
+                # does; and the share of the tenth's leads flagged as duplicates (each writes one more
+                # row, a timeline entry): it rises as the run's companies gather leads.
                 pg = f", PostgreSQL {1000 * db / n:.2f}" if db is not None else ""
                 print(
                     f"  {kind:8s} long run, leads {first + 1:>7,}-{first + n:>7,} (8 conn): {n / t:6.0f} leads/s"
-                    f"   CPU ms/lead: server {cpu:.2f}{pg}",
+                    f"   CPU ms/lead: server {cpu:.2f}{pg}   duplicates {100 * _flagged(url, n) / n:.0f} %",
                     flush=True,
                 )
             print(
