@@ -394,16 +394,48 @@ def write_collected(session: Session) -> None:
         for model, full, then in queued:
             tables.setdefault(model, []).append((full, then))
         calls: list[tuple[Then, int, dict[str, Any]]] = []  # the callbacks' rows are of one table (events)
-        for model, rows in tables.items():
-            params = [full for full, _ in rows]
-            if any(then is not None for _, then in rows):
-                ids = _insert_many(conn, model, params, ids=True)
-                for (full, then), new_id in zip(rows, ids, strict=True):
-                    if then is not None:
-                        calls.append((then, new_id, full))
-            else:
-                _insert_many(conn, model, params, ids=False)
+        _write_tables(conn, tables, calls)
         for then, new_id, full in calls:
             then(new_id, full)
     finally:
         session.info[_COLLECTED] = []
+
+
+def _write_tables(
+    conn: Any, tables: dict[type[SQLModel], list[tuple[dict[str, Any], Then | None]]], calls: list
+) -> None:
+    """Each table's rows in one executemany, in order; the rows that have a callback, with it, in
+    `calls`. On PostgreSQL the tables that need no ids go in the driver's pipeline, sent together
+    (a round trip per table before); a table whose ids a callback needs is read outside it."""
+    plain: list[tuple[type[SQLModel], list[dict[str, Any]]]] = []
+
+    def flush_plain() -> None:
+        with _pipeline(conn, len(plain) > 1):
+            for model, params in plain:
+                _insert_many(conn, model, params, ids=False)
+        plain.clear()
+
+    for model, rows in tables.items():
+        params = [full for full, _ in rows]
+        if any(then is not None for _, then in rows):
+            flush_plain()
+            ids = _insert_many(conn, model, params, ids=True)
+            for (full, then), new_id in zip(rows, ids, strict=True):
+                if then is not None:
+                    calls.append((then, new_id, full))
+        else:
+            plain.append((model, params))
+    flush_plain()
+
+
+@contextmanager
+def _pipeline(conn: Any, wanted: bool) -> Iterator[None]:
+    """PostgreSQL: psycopg's pipeline mode, the statements sent together and answered at one sync.
+    Only for statements whose results nobody reads (SQLAlchemy reads a cursor's description at
+    once). An error surfaces at the sync, as the driver's; the caller's transaction rolls back."""
+    raw = getattr(conn.connection, "driver_connection", None)
+    if not wanted or _core or _reference or conn.dialect.name != "postgresql" or raw is None:
+        yield
+        return
+    with raw.pipeline():
+        yield
