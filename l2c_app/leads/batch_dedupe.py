@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlmodel import Session
 
-from l2c_app.leads.common import OPEN_STATUSES
+from l2c_app.leads.common import OPEN_STATUSES, pick_duplicate
 
 Key = tuple[str, str | None]  # (lower-case e-mail, company domain or None)
 LIMIT = 10  # as find_duplicate: the first 10 open leads by id per e-mail and per domain
@@ -182,23 +182,13 @@ class BatchDedupe:
         """What capture.find_duplicate answers for (email, domain) at this point of the batch."""
         if email not in self.leads_by_email or (domain and domain not in self.leads_by_domain):
             self.prefetch(session, [(email, domain)])  # a key the batch did not announce
-        by_email_rows = self.leads_by_email[email][:LIMIT]
-        by_domain_rows = self.leads_by_domain[domain][:LIMIT] if domain else []
+        domain_rows = self.leads_by_domain[domain][:LIMIT] if domain else []
 
-        def original(rows: list[Any]) -> Any:
-            rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
-            return rows[0] if rows else None
+        def contacts(with_domain: bool) -> tuple[Any, Any]:
+            by_domain = self.contact_by_domain.get(domain) if domain and with_domain else None
+            return self.contact_by_email.get(email), by_domain
 
-        by_email = original(by_email_rows)
-        if by_email is not None:
-            return by_email, None
-        by_domain = original(by_domain_rows)
-        mail_contact = self.contact_by_email.get(email)
-        if mail_contact is not None:
-            return None, mail_contact
-        if by_domain is not None:
-            return by_domain, None
-        return None, self.contact_by_domain.get(domain) if domain else None
+        return pick_duplicate(self.leads_by_email[email][:LIMIT], domain_rows, contacts)
 
     def add(self, lead: Any) -> None:
         """A lead of this batch, now seen by the later ones (it is new, so open)."""

@@ -37,6 +37,7 @@ from l2c_app.leads.common import (
     CaptureResult,
     LeadError,
     lead_settings,
+    pick_duplicate,
 )
 from l2c_app.leads.models import Lead
 from l2c_app.pipeline.models import Account, Activity, Contact
@@ -162,6 +163,11 @@ def _pool(rules: dict, active: dict) -> list[int]:
     return [int(u) for u in rules.get("users") or [] if int(u) in active]
 
 
+def _rotation(rules: dict, active: dict) -> list[int]:
+    """The active users round-robin rotates among ([] when the rules do not rotate)."""
+    return _pool(rules, active) if rules.get("mode", "round_robin") in ("round_robin", "by_source") else []
+
+
 def _note_rotation(session: Session, ctx: dict, owner_id: int | None) -> None:
     """Within a chunk or batch (`leads_import_cache`): a lead just given to one of the rotation's
     users is the newest lead of any of them, the one the rotation's query would find next."""
@@ -186,8 +192,8 @@ def choose_owner(
         uid = (rules.get("by_source") or {}).get((source or "").lower())
         if uid is not None and int(uid) in active:
             return active[int(uid)]
-    pool = _pool(rules, active)
-    if mode in ("round_robin", "by_source") and pool:
+    pool = _rotation(rules, active)
+    if pool:
         if ctx.get("rr_last") in pool:
             last = ctx["rr_last"]
         else:
@@ -207,9 +213,7 @@ def start_batch(session: Session, keys: list[tuple[str, str | None]]) -> None:
     ctx = _context(session)
     batch = ctx["batch"] = BatchDedupe()
     batch.expected = len(keys)
-    rules = ctx["rules"]
-    rotates = rules.get("mode", "round_robin") in ("round_robin", "by_source")
-    pool = _pool(rules, ctx["active"]) if rotates else []
+    pool = _rotation(ctx["rules"], ctx["active"])
     last = batch.prefetch(session, keys, pool)
     if last in pool:  # what choose_owner's query would read for the batch's first lead
         ctx["rr_last"] = last
@@ -270,21 +274,13 @@ def find_duplicate(session: Session, email: str, domain: str | None, exclude_id:
     conn = session.connection()
     leads = list(conn.execute(leads_stmt, {"email": email, "domain": domain, "exclude": exclude_id or 0}))
 
-    def original(rows: list[Any]) -> Any:
-        rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
-        return rows[0] if rows else None
+    def contacts(with_domain: bool) -> tuple[Any, Any]:
+        found = list(conn.execute(contacts_stmt, {"email": email, "domain": domain if with_domain else None}))
+        mail_contact = next((c for c in found if c.email == email), None)
+        return mail_contact, None if mail_contact is not None or not found else found[0]
 
-    by_email = original([ld for ld in leads if ld.email == email])
-    if by_email is not None:
-        return by_email, None
-    by_domain = original([ld for ld in leads if domain and ld.email_domain == domain])
-    contacts = list(conn.execute(contacts_stmt, {"email": email, "domain": None if by_domain else domain}))
-    mail_contact = next((c for c in contacts if c.email == email), None)
-    if mail_contact is not None:
-        return None, mail_contact
-    if by_domain is not None:
-        return by_domain, None
-    return None, contacts[0] if contacts else None
+    email_rows = [ld for ld in leads if ld.email == email]
+    return pick_duplicate(email_rows, [ld for ld in leads if domain and ld.email_domain == domain], contacts)
 
 
 # --- capture --------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ rules, consent text, rate limit).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -167,3 +169,31 @@ def save_lead_settings(
 def public_form_info(session: Session) -> dict:
     org = get_organisation(session)
     return {"org_name": org.name if org else "l2c", "consent_text": lead_settings(session)["consent_text"]}
+
+
+def pick_duplicate(
+    email_rows: list[Any], domain_rows: list[Any], contacts: Callable[[bool], tuple[Any, Any]]
+) -> tuple[Any, Any]:
+    """The dedupe rule, on the open leads read with the e-mail and with the domain (the first 10
+    by id of each) however they were read (capture.find_duplicate's queries, a batch's prefetch:
+    leads/batch_dedupe.py): (lead, None), (None, contact) or (None, None).
+
+    Order: same e-mail on an open lead, same e-mail on a contact, same domain on an open lead,
+    same domain on an account's contact; of leads, the original before its own duplicates.
+    `contacts(with_domain)` gives (the e-mail's contact, the domain's), asked only when no lead
+    has the e-mail; the domain's is not needed when a lead has the domain."""
+
+    def original(rows: list[Any]) -> Any:
+        rows = sorted(rows, key=lambda ld: (ld.duplicate_of_lead_id is not None, ld.id))  # the original first
+        return rows[0] if rows else None
+
+    by_email = original(email_rows)
+    if by_email is not None:
+        return by_email, None
+    by_domain = original(domain_rows)
+    mail_contact, domain_contact = contacts(by_domain is None)
+    if mail_contact is not None:
+        return None, mail_contact
+    if by_domain is not None:
+        return by_domain, None
+    return None, domain_contact

@@ -68,8 +68,7 @@ def _in_one_transaction(works: list[Work]) -> list[Any]:
         # written as one executemany per table before the commit (core/row_writes.collect_rows);
         # the rotation is kept in memory across the batch (capture's `leads_import_cache`).
         collect_rows(session)
-        cache: dict[str, Any] = {}
-        session.info["leads_import_cache"] = cache
+        session.info["leads_import_cache"] = {}
         keys = [key for work in works if (key := getattr(work, "dedupe_key", None)) is not None]
         if len(keys) > 1:  # dedupe and lead ids for the whole batch (leads/batch_dedupe.py); one goes as a lone capture
             capture.start_batch(session, keys)
