@@ -29,7 +29,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.billing_bench import Server, _pg_up, fresh_db, use  # noqa: E402  (after the path is set)
 from bench.install import fresh_install  # noqa: E402
-from bench.webhook_bench import server_cpu  # noqa: E402
+from bench.webhook_bench import db_cpu, server_cpu  # noqa: E402
 
 N_HTTP = int(os.environ.get("L2C_BENCH_LEADS_N", "2000"))  # leads per connection count
 TOTAL = int(os.environ.get("L2C_BENCH_LEADS_TOTAL", "0"))  # the long run (0: skipped)
@@ -186,29 +185,6 @@ def _flagged(url: str, newest: int) -> int:
         return int(s.execute(text(sql), {"n": newest}).scalar_one())
 
 
-def _db_cpu(url: str, before: dict[int, float] | None = None) -> Any:
-    """PostgreSQL: CPU seconds of the backends serving `url`'s database, per pid (or, given
-    `before`, the seconds used since then); None on SQLite (its work is the server's own)."""
-    if not url.startswith("postgresql"):
-        return None
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres") as conn:
-        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))]
-    now = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            now[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            continue
-    if before is None:
-        return now
-    return sum(v - before.get(pid, 0.0) for pid, v in now.items())
-
-
 def bench_capture(kind: str) -> None:
     url, drop = fresh_db(kind)
     server = None
@@ -248,16 +224,16 @@ def bench_capture(kind: str) -> None:
             for first in range(0, TOTAL, block):
                 n = min(block, TOTAL - first)
                 bodies = [_body(first + i, "long") for i in range(n)]
-                cpu0, db0 = server_cpu(pgid), _db_cpu(url)
+                cpu0, db0 = server_cpu(pgid), db_cpu(url)
                 t, st = _post_all(server.port, bodies, 8)
                 cpu = 1000 * (server_cpu(pgid) - cpu0) / n
-                db = _db_cpu(url, db0)
+                db = db_cpu(url, db0)
                 assert st == {201: n}, st
                 stored += n
                 rates.append(n / t)
                 # CPU per lead (server; PostgreSQL's backends of this database): what grows, if anything
                 # does; and the share of the tenth's leads flagged as duplicates (each writes one more
-                # row, a timeline entry): it rises as the run's companies gather leads.
+                # row, a timeline entry): a third in every tenth, the mix `_company` posts.
                 pg = f", PostgreSQL {1000 * db / n:.2f}" if db is not None else ""
                 print(
                     f"  {kind:8s} long run, leads {first + 1:>7,}-{first + n:>7,} (8 conn): {n / t:6.0f} leads/s"

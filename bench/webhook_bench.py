@@ -32,6 +32,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -244,7 +245,32 @@ def server_cpu(pgid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def post_all(port: int, path: str, bodies: list[tuple[bytes, str]], connections: int, pgid: int = 0) -> dict:
+def db_cpu(url: str, before: dict[int, float] | None = None) -> Any:
+    """PostgreSQL: CPU seconds of the backends serving `url`'s database, per pid (or, given
+    `before`, the seconds used since then); None on SQLite (its work is the server's own)."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres") as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))]
+    now = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            now[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    if before is None:
+        return now
+    return sum(v - before.get(pid, 0.0) for pid, v in now.items())
+
+
+def post_all(
+    port: int, path: str, bodies: list[tuple[bytes, str]], connections: int, pgid: int = 0, url: str = ""
+) -> dict:
     """Each client thread keeps one connection open (as Stripe does) and posts its share, one at a time."""
     latencies: list[float] = []
     statuses: list[int] = []
@@ -267,15 +293,16 @@ def post_all(port: int, path: str, bodies: list[tuple[bytes, str]], connections:
     for t in threads:
         t.start()
     barrier.wait()
-    t0, cpu0 = time.perf_counter(), server_cpu(pgid) if pgid else 0.0
+    t0, cpu0, db0 = time.perf_counter(), server_cpu(pgid) if pgid else 0.0, db_cpu(url)
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
     cpu_ms = 1000 * (server_cpu(pgid) - cpu0) / len(bodies) if pgid else 0.0
+    db_ms = 1000 * db_cpu(url, db0) / len(bodies) if db0 is not None else None
     assert set(statuses) == {200}, sorted(set(statuses))
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"rate": len(bodies) / elapsed, "p50": pick(0.50), "p99": pick(0.99), "cpu": cpu_ms}
+    return {"rate": len(bodies) / elapsed, "p50": pick(0.50), "p99": pick(0.99), "cpu": cpu_ms, "db": db_ms}
 
 
 def run(kind: str, n: int = N) -> dict[int, tuple[dict, dict]]:
@@ -305,7 +332,8 @@ def run(kind: str, n: int = N) -> dict[int, tuple[dict, dict]]:
                 conns,
                 pgid,
             )
-            l2c = post_all(server.port, WEBHOOK, _signed([_event(f"c{conns}_", i, t) for i, t in mine]), conns, pgid)
+            events = _signed([_event(f"c{conns}_", i, t) for i, t in mine])
+            l2c = post_all(server.port, WEBHOOK, events, conns, pgid, url)
             out[conns] = (bare, l2c)
         with Session(engine_for(url)) as s:
             paid = s.exec(select(func.count()).select_from(Invoice).where(Invoice.status == "paid")).one()
@@ -327,7 +355,7 @@ def main() -> None:
     )
     print(
         f"  {'db':8s} {'conns':>5s}   {'bare ev/s':>9s} {'p50':>6s} {'p99':>6s}   {'l2c ev/s':>9s} {'p50':>6s} "
-        f"{'p99':>6s}   l2c/bare   server CPU ms/event bare, l2c"
+        f"{'p99':>6s}   l2c/bare   server CPU ms/event bare, l2c (PostgreSQL's)"
     )
     for kind in kinds:
         results = run(kind)
@@ -335,7 +363,8 @@ def main() -> None:
             print(
                 f"  {kind:8s} {conns:5d}   {bare['rate']:9.0f} {bare['p50']:5.1f}ms {bare['p99']:5.1f}ms   "
                 f"{l2c['rate']:9.0f} {l2c['p50']:5.1f}ms {l2c['p99']:5.1f}ms   {l2c['rate'] / bare['rate']:6.2f}"
-                f"     {bare['cpu']:5.2f}, {l2c['cpu']:5.2f}",
+                f"     {bare['cpu']:5.2f}, {l2c['cpu']:5.2f}"
+                + (f" ({l2c['db']:.2f})" if l2c["db"] is not None else ""),
                 flush=True,
             )
         one, eight = results[1][1], results[8][1]
