@@ -7,8 +7,9 @@
 The production backend (`reflex run --env prod --backend-only`: granian, one worker, no
 Redis, as the default install) on a fresh database; clients keep one HTTP/1.1 connection
 each (1 and 8 connections) and post distinct, realistic public form bodies (JSON and
-form-encoded, company and free-mail addresses, some repeat companies so dedupe finds
-duplicates), each from its own visitor address (X-Forwarded-For from a trusted proxy), so
+form-encoded, company and free-mail addresses; a third of the posts come from a company seen
+before, so dedupe flags them, the same share from the first post to the last: `_company`),
+each from its own visitor address (X-Forwarded-For from a trusted proxy), so
 the per-IP limit runs on every post as it does in production. Each stored lead is deduped,
 assigned round-robin, audited, notified (bell + e-mail in the outbox) and emits its event;
 the run checks every one of those rows exists.
