@@ -296,3 +296,8 @@ def test_a_driver_error_on_the_cursor_is_sqlalchemys(session, db_url):
     with pytest.raises(exc.DBAPIError):
         webhook_fast.OnCursor(text("SELECT 1 / :zero")).first(conn, {"zero": 0})
     session.rollback()
+    # The connection's kept cursor was dropped with the error: the next statement gets a new one.
+    again = session.connection()
+    assert webhook_fast.OnCursor(text("SELECT :a + 1")).first(again, {"a": 2}) == (3,)
+    assert webhook_fast.OnCursor(text("SELECT :a + 2")).first(again, {"a": 2}) == (4,)
+    session.rollback()
