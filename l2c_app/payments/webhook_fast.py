@@ -66,25 +66,27 @@ class OnCursor:
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
-        self._compiled: dict[str, tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...]]] = {}
+        self._compiled: dict[str, tuple[str, dict[str, Any], tuple[str, ...], tuple[tuple[str, Any], ...]]] = {}
 
-    def _for(self, dialect: Any) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...]]:
+    def _for(self, dialect: Any) -> tuple[str, dict[str, Any], tuple[str, ...], tuple[tuple[str, Any], ...]]:
+        """(SQL, constant parameters, names passed as they are, (name, bind processor) of the others)."""
         got = self._compiled.get(dialect.name)
         if got is None:
             compiled = self.stmt.compile(dialect=dialect)
             names = tuple(name for bind, name in compiled.bind_names.items() if bind.required)
             state = compiled.construct_expanded_state(dict.fromkeys(names))
-            procs = {n: p for n, p in compiled._bind_processors.items() if n in names}
+            procs = {n: p for n, p in compiled._bind_processors.items() if n in names and p is not None}
             const = {k: v for k, v in state.parameters.items() if k not in names}
-            got = self._compiled[dialect.name] = (state.statement, const, procs, names)
+            plain = tuple(n for n in names if n not in procs)
+            got = self._compiled[dialect.name] = (state.statement, const, plain, tuple(procs.items()))
         return got
 
     def first(self, conn: Any, params: dict[str, Any]) -> tuple | None:
-        sql, const, procs, names = self._for(conn.dialect)
-        args = dict(const)
-        for name in names:
-            value, proc = params[name], procs.get(name)
-            args[name] = proc(value) if proc is not None and value is not None else value
+        sql, const, plain, processed = self._for(conn.dialect)
+        args = {**const, **{name: params[name] for name in plain}}
+        for name, proc in processed:
+            value = params[name]
+            args[name] = proc(value) if value is not None else value
         # One cursor per driver connection, kept with it (a new cursor and its adapters' set-up
         # per statement cost the writer ~4 % of its CPU); dropped with the connection.
         fairy = conn.connection
