@@ -260,6 +260,14 @@ def apply(session: Session, locked: Locked, args: Args) -> str | None:
     inv = locked.inv
     if inv is None or inv.currency.lower() != args.currency.lower() or locked.event_row_id is None:
         return None
+    if (inv.paid_minor, inv.refunded, inv.disputed) != (locked.net_paid, locked.refunded, locked.open_dispute):
+        # The invoice's stored sums are not its ledger's. On PostgreSQL, statement 1's ledger is
+        # read in the snapshot taken before its lock waited: a payment another transaction
+        # committed meanwhile is missing from it, while the invoice row (re-read once locked)
+        # holds what that transaction's recompute stored. The reference path reads the ledger
+        # again, under the lock, in a statement of its own. (Every ledger change recomputes the
+        # invoice under this lock: when they agree, the ledger is the one a fresh read gives.)
+        return None
     paid = locked.net_paid + args.amount
     due = amount_due(inv.status, inv.kind, inv.total_minor, inv.credited_minor)
     if inv.paid_minor > due or (inv.kind != "credit_note" and paid > due):
