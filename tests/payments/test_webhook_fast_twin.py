@@ -296,3 +296,54 @@ def test_a_driver_error_on_the_cursor_is_sqlalchemys(session, db_url):
     with pytest.raises(exc.DBAPIError):
         webhook_fast.OnCursor(text("SELECT 1 / :zero")).first(conn, {"zero": 0})
     session.rollback()
+    # The connection's kept cursor was dropped with the error: the next statement gets a new one.
+    again = session.connection()
+    assert webhook_fast.OnCursor(text("SELECT :a + 1")).first(again, {"a": 2}) == (3,)
+    assert webhook_fast.OnCursor(text("SELECT :a + 2")).first(again, {"a": 2}) == (4,)
+    session.rollback()
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fast"])
+def test_a_payment_that_waited_for_the_lock_counts_the_one_committed_meanwhile(
+    session, world, db_url, secret, monkeypatch, fast
+):
+    """Two events paying halves of one invoice at once: the second waits for the first's lock.
+    On PostgreSQL its statement 1 read the ledger before the wait (without the first payment):
+    the fast path must not settle the invoice from it (it did: paid_minor half, partially paid)."""
+    import threading
+
+    from l2c_app.core.db import session_scope
+    from l2c_app.payments.webhook_record import record_and_apply
+
+    if not db_url.startswith("postgres"):
+        pytest.skip("SQLite's write lock is taken before anything is read")
+    monkeypatch.setattr(webhook_fast, "ENABLED", fast)
+    inv = issued_invoice(session, world, TOTAL)
+    run = "lk" + ("f" if fast else "r")
+    first, second = (
+        prepare(*_signed(inv.id, run, tag, cs, TOTAL // 2, "paid", "eur", "checkout.session.completed"))
+        for tag, cs in (("a", "s1"), ("b", "s2"))
+    )
+    holding, outcomes = threading.Event(), {}
+
+    def pay_first() -> None:
+        with session_scope() as s:
+            outcomes["a"] = record_and_apply(s, first.event, first.raw, first.headers, isolate=False)
+            holding.set()
+            time.sleep(0.5)  # the invoice stays locked: the second waits for this commit
+
+    def pay_second() -> None:
+        holding.wait(10)
+        with session_scope() as s:
+            outcomes["b"] = record_and_apply(s, second.event, second.raw, second.headers, isolate=False)
+
+    threads = [threading.Thread(target=pay_first), threading.Thread(target=pay_second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == {"a": "applied", "b": "applied"}
+    session.expire_all()
+    inv = reload(session, inv)
+    assert (inv.status, inv.paid_minor) == ("paid", TOTAL)
+    assert len(session.exec(select(Payment).where(Payment.invoice_id == inv.id)).all()) == 2
