@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.billing_bench import Server, _pg_up, fresh_db, use  # noqa: E402  (after the path is set)
 from bench.install import fresh_install  # noqa: E402
-from bench.webhook_bench import db_cpu, server_cpu  # noqa: E402
+from bench.webhook_bench import db_cpu, server_cpu, server_rss_mib  # noqa: E402
 
 N_HTTP = int(os.environ.get("L2C_BENCH_LEADS_N", "2000"))  # leads per connection count
 TOTAL = int(os.environ.get("L2C_BENCH_LEADS_TOTAL", "0"))  # the long run (0: skipped)
@@ -238,7 +238,8 @@ def bench_capture(kind: str) -> None:
                 pg = f", PostgreSQL {1000 * db / n:.2f}" if db is not None else ""
                 print(
                     f"  {kind:8s} long run, leads {first + 1:>7,}-{first + n:>7,} (8 conn): {n / t:6.0f} leads/s"
-                    f"   CPU ms/lead: server {cpu:.2f}{pg}   duplicates {100 * _flagged(url, n) / n:.0f} %",
+                    f"   CPU ms/lead: server {cpu:.2f}{pg}   duplicates {100 * _flagged(url, n) / n:.0f} %"
+                    f"   server RSS {server_rss_mib(pgid):.0f} MiB",
                     flush=True,
                 )
             print(

@@ -245,6 +245,23 @@ def server_cpu(pgid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def server_rss_mib(pgid: int) -> float:
+    """Resident memory (MiB) of the server's processes (its process group), from /proc."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:
+                    continue
+            with open(f"/proc/{pid}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
 def db_cpu(url: str, before: dict[int, float] | None = None) -> Any:
     """PostgreSQL: CPU seconds of the backends serving `url`'s database, per pid (or, given
     `before`, the seconds used since then); None on SQLite (its work is the server's own)."""
