@@ -14,6 +14,11 @@ WHO: contextvars.ContextVar[str] = contextvars.ContextVar("WHO", default="nobody
 def test_run_db_uses_its_own_small_pool_with_the_callers_context(db_url, monkeypatch):
     from l2c_app.core import db
 
+    # The process's pool is sized by the first database it served: a test on the other kind
+    # earlier in this worker (PostgreSQL's 8 threads) would leave its pool. This test's own,
+    # the other tests' pool put back afterwards.
+    monkeypatch.delitem(db._named_pools, "db", raising=False)
+
     def probe(_session):
         return threading.current_thread().name, WHO.get()
 
