@@ -19,6 +19,9 @@ Anything else goes the reference way. SQLite has no data-modifying CTEs: there t
 INSERT and the lock (with the ledger) are two statements, and statement 2's writes are sent one
 by one to the driver's cursor (`_apply_sqlite`), not through SQLAlchemy. Subscribers, timeline
 events of deals and the payment link's deactivation run after statement 2 with the same inputs as on the reference path.
+In a batch of the webhook's group commit (PostgreSQL), the statements 1 of several events of
+distinct invoices go in one pipeline, their statements 2 in another (`record_and_lock_many`,
+`plan`, `apply_many`, `settle`; webhook_record.record_and_apply_all).
 tests/payments/test_webhook_fast_twin.py runs both paths on the same cases.
 """
 
@@ -81,12 +84,16 @@ class OnCursor:
             got = self._compiled[dialect.name] = (state.statement, const, plain, tuple(procs.items()))
         return got
 
-    def first(self, conn: Any, params: dict[str, Any]) -> tuple | None:
+    def _args(self, conn: Any, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         sql, const, plain, processed = self._for(conn.dialect)
         args = {**const, **{name: params[name] for name in plain}}
         for name, proc in processed:
             value = params[name]
             args[name] = proc(value) if value is not None else value
+        return sql, args
+
+    @staticmethod
+    def _cursor(conn: Any) -> Any:
         # One cursor per driver connection, kept with it (a new cursor and its adapters' set-up
         # per statement cost the writer ~4 % of its CPU); dropped with the connection.
         fairy = conn.connection
@@ -94,15 +101,43 @@ class OnCursor:
         cursor = fairy.info.get(_CURSOR_KEY)
         if cursor is None or cursor.connection is not dbapi_conn or cursor.closed:
             cursor = fairy.info[_CURSOR_KEY] = dbapi_conn.cursor()
+        return cursor
+
+    def first(self, conn: Any, params: dict[str, Any]) -> tuple | None:
+        sql, args = self._args(conn, params)
+        cursor = self._cursor(conn)
         try:
             if conn._has_events or conn.engine._has_events:  # SQL logging, statement counts (tests)
                 conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, False)
             cursor.execute(sql, args)
             return cursor.fetchone()
         except conn.dialect.loaded_dbapi.Error as exc:
-            fairy.info.pop(_CURSOR_KEY, None)
+            conn.connection.info.pop(_CURSOR_KEY, None)
             cursor.close()
             conn._handle_dbapi_exception(exc, sql, args, cursor, None)
+            raise
+
+    def many(self, conn: Any, params: list[dict[str, Any]]) -> list[tuple | None]:
+        """The statement once per parameter set, all in one psycopg pipeline (executemany with
+        returning=True: one round trip, the transaction's BEGIN with them): the first row of each
+        (None for none), in order. A failing one raises as `first` does; the transaction is then
+        aborted (the caller rolls back)."""
+        sql = self._for(conn.dialect)[0]
+        seq = [self._args(conn, p)[1] for p in params]
+        cursor = self._cursor(conn)
+        try:
+            if conn._has_events or conn.engine._has_events:
+                conn.dispatch.before_cursor_execute(conn, cursor, sql, seq, None, True)
+            cursor.executemany(sql, seq, returning=True)
+            rows = [cursor.fetchone()]
+            while cursor.nextset():
+                rows.append(cursor.fetchone())
+            assert len(rows) == len(seq), (len(rows), len(seq))
+            return rows
+        except conn.dialect.loaded_dbapi.Error as exc:
+            conn.connection.info.pop(_CURSOR_KEY, None)
+            cursor.close()
+            conn._handle_dbapi_exception(exc, sql, seq, cursor, None)
             raise
 
 
@@ -200,6 +235,20 @@ def record_and_lock(session: Session, event: dict, raw: str, headers: dict | Non
     return _locked(session, got[0], tuple(got[1:]))
 
 
+def record_and_lock_many(session: Session, items: list[tuple[dict, str, dict | None, Args]]) -> list[Locked]:
+    """Statement 1 of each (event, raw, headers, args), in one pipeline (PostgreSQL), in this order
+    (the caller's: invoice ids ascending, so two writers lock two invoices in one order)."""
+    conn = session.connection()
+    rows = _RECORD_AND_LOCK.many(
+        conn, [{**event_row(event, raw, headers), "invoice_id": args.invoice_id} for event, raw, headers, args in items]
+    )
+    out = []
+    for got in rows:
+        assert got is not None  # one row, whether or not the invoice exists
+        out.append(_locked(session, got[0], tuple(got[1:])))
+    return out
+
+
 def _locked(session: Session, event_row_id: int | None, got: tuple | None) -> Locked:
     if got is None or got[0] is None:
         return Locked(event_row_id, None, 0, False, False)
@@ -257,6 +306,34 @@ def _jsonable(values: dict) -> dict:
 def apply(session: Session, locked: Locked, args: Args) -> str | None:
     """Statement 2 and what follows it; the event's detail, or None when this path does not apply
     (nothing written: the caller runs the reference handler in the same transaction)."""
+    todo = plan(session, locked, args)
+    if todo is None:
+        return None
+    conn = session.connection()
+    got = _APPLY.first(conn, todo.params) if conn.dialect.name == "postgresql" else _apply_sqlite(conn, todo.params)
+    return settle(session, todo, got)
+
+
+def apply_many(session: Session, todos: list[Plan]) -> list[tuple | None]:
+    """Statement 2 of each plan, in one pipeline (PostgreSQL), in this order: what `settle` takes."""
+    return _APPLY.many(session.connection(), [t.params for t in todos])
+
+
+class Plan(NamedTuple):
+    """Statement 2's parameters and what `settle` needs after it."""
+
+    params: dict[str, Any]
+    inv: EventInvoiceRow
+    status: str
+    became_paid: bool
+    paid_event: dict[str, Any]
+    received: dict[str, Any]
+    now: datetime
+
+
+def plan(session: Session, locked: Locked, args: Args) -> Plan | None:
+    """`apply`'s decision, nothing written: statement 2's parameters, or None when this path does
+    not apply (the reference handler runs instead)."""
     inv = locked.inv
     if inv is None or inv.currency.lower() != args.currency.lower() or locked.event_row_id is None:
         return None
@@ -329,10 +406,15 @@ def apply(session: Session, locked: Locked, args: Args) -> str | None:
         "d_at": now,
         "event_row_id": locked.event_row_id,
     }
-    conn = session.connection()
-    got = _APPLY.first(conn, params) if conn.dialect.name == "postgresql" else _apply_sqlite(conn, params)
+    return Plan(params, inv, status, became_paid, paid_event, received, now)
+
+
+def settle(session: Session, todo: Plan, got: tuple | None) -> str | None:
+    """After statement 2 (its row `got`): the event's detail, or None when the payment was known
+    (nothing was written: the reference handler runs instead)."""
     if got is None:  # the payment is known (a twin's, or an earlier event's): nothing was written
         return None
+    inv, status, became_paid, paid_event, received, now = todo[1:]
     payment_id, paid_event_id, received_id = got
     # What the reference path does next with the same inputs: timeline rows of the invoice's
     # deals, the link's deactivation, the subscribers (in emit order). None of it on the bench.

@@ -6,7 +6,8 @@ round trips and a WAL flush; at 8 connections on PostgreSQL that capped the webh
 460 events/s on 2 cores. Here the route verifies the signature (nothing is trusted before),
 `submit` queues the verified event and waits (core/group_commit.py, shared with lead capture);
 a writer thread takes every event waiting (up to `MAX_BATCH`), runs `record_and_apply` on each
-in arrival order in one session and commits once.
+in arrival order in one session and commits once (PostgreSQL: consecutive new checkout payments
+of distinct invoices in two pipelines, `webhook_record.record_and_apply_all`).
 Each event does what it does alone (its row first, idempotent on its id, its outcome), so a
 later event of a batch sees the earlier ones as if they had come one by one (a redelivery in
 the same batch is a duplicate).
@@ -34,7 +35,7 @@ from l2c_app.payments.webhook_record import (
     answer,
     handle_request,
     prepare,
-    record_and_apply,
+    record_and_apply_all,
     store,
 )
 from l2c_app.payments.webhook_writes import one_writer
@@ -67,7 +68,7 @@ def run_batch(items: list[Prepared]) -> list[tuple[str | None, BaseException | N
     url = get_settings().database_url
     try:
         with one_writer(url), session_scope() as session:
-            outcomes = [record_and_apply(session, p.event, p.raw, p.headers, isolate=False) for p in items]
+            outcomes = record_and_apply_all(session, items)
         return [(o, None) for o in outcomes]
     except Exception as exc:  # noqa: BLE001 - each event again alone: the failing one fails alone
         if len(items) > 1:

@@ -6,6 +6,7 @@ is the whole webhook request.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -32,6 +33,10 @@ from l2c_app.payments.webhook_refunds import on_charge_refunded, on_refund
 from l2c_app.payments.webhook_writes import event_row, one_writer
 
 log = logging.getLogger("l2c_app.payments.webhooks")  # one logger name for the split modules
+
+
+# L2C_WEBHOOK_PIPELINE=0: a batch's events one by one (record_and_apply), as before the pipelines.
+PIPELINE = os.environ.get("L2C_WEBHOOK_PIPELINE", "1").strip() != "0"
 
 
 class HandlerFailed(Exception):
@@ -81,16 +86,20 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
     fast = webhook_fast.fast_args(session, event) if not isolate and check_event(event) is None else None
     if fast is not None:  # PostgreSQL, a new checkout payment: the event's row and the invoice lock at once
         locked = webhook_fast.record_and_lock(session, event, raw, headers, fast)
-        row_id = locked.event_row_id
-    else:
-        row_id = _insert_event(session, event, raw, headers)
+        if locked.event_row_id is not None and webhook_fast.apply(session, locked, fast) is not None:
+            return "applied"  # the payment, the invoice and the event's outcome in one statement
+        return apply_recorded(session, event, locked.event_row_id, isolate)
+    return apply_recorded(session, event, _insert_event(session, event, raw, headers), isolate)
+
+
+def apply_recorded(session: Session, event: dict, row_id: int | None, isolate: bool) -> str:
+    """`record_and_apply` once the event's INSERT ran (its new row's id, or None for a known
+    event), on the reference path: the known event's outcome, or its handler and outcome."""
     if row_id is None:  # known: its row, read afresh and locked (a Core row, one statement)
         known_id, known_outcome = session.connection().execute(_KNOWN_EVENT, {"event_id": event["id"][:255]}).one()
         if known_outcome != "failed":
             return "duplicate"
         row_id = known_id  # a failed event is applied again (redelivery or sync)
-    elif fast is not None and webhook_fast.apply(session, locked, fast) is not None:
-        return "applied"  # the payment, the invoice and the event's outcome in one statement
     reason = check_event(event)
     if reason is not None:
         _finish(session, row_id, "rejected", reason)
@@ -115,6 +124,72 @@ def record_and_apply(session: Session, event: dict, raw: str, headers: dict | No
         return "failed"
     _finish(session, row_id, "applied", detail)
     return "applied"
+
+
+def record_and_apply_all(session: Session, items: list[Prepared]) -> list[str]:
+    """`record_and_apply` (isolate=False) of each item in one transaction, in arrival order: their
+    outcomes. PostgreSQL: a run of consecutive fast-path candidates (webhook_fast.fast_args) of
+    distinct invoices, events, sessions and intents costs two round trips whatever its length:
+    every statement 1 in one pipeline (invoice ids ascending: two writers lock two invoices in
+    one order), each decided as `webhook_fast.apply` decides, every statement 2 in a second
+    pipeline, then in arrival order each event's follow-ups, or the reference path from its
+    recorded row (or its known row) where the fast path did not apply: the rows of the events
+    one by one in the run's invoice order. Such events touch distinct invoices and payments
+    (a client credit is its payment's): any order of them leaves the same rows."""
+    if not PIPELINE or len(items) < 2 or session.connection().dialect.name != "postgresql":
+        return [record_and_apply(session, p.event, p.raw, p.headers, isolate=False) for p in items]
+    outcomes: list[str] = []
+    run: list[tuple[Prepared, webhook_fast.Args]] = []
+    taken: set[tuple[str, object]] = set()
+
+    def close_run() -> None:
+        if len(run) == 1:
+            p = run[0][0]
+            outcomes.append(record_and_apply(session, p.event, p.raw, p.headers, isolate=False))
+        elif run:
+            outcomes.extend(_pipelined(session, run))
+        run.clear()
+        taken.clear()
+
+    for p in items:
+        fast = webhook_fast.fast_args(session, p.event) if check_event(p.event) is None else None
+        if fast is None:
+            close_run()
+            outcomes.append(record_and_apply(session, p.event, p.raw, p.headers, isolate=False))
+            continue
+        keys = {("invoice", fast.invoice_id), ("event", p.event["id"][:255]), ("session", fast.cs_id)}
+        if fast.pi_id:
+            keys.add(("intent", fast.pi_id))
+        if keys & taken:
+            close_run()
+        run.append((p, fast))
+        taken.update(keys)
+    close_run()
+    return outcomes
+
+
+def _pipelined(session: Session, run: list[tuple[Prepared, webhook_fast.Args]]) -> list[str]:
+    """A run of `record_and_apply_all` (2+ events): their outcomes in arrival order."""
+    if session.new or session.dirty or session.deleted:  # the ORM's pending rows before the pipeline
+        session.flush()
+    order = sorted(range(len(run)), key=lambda k: run[k][1].invoice_id)
+    got = webhook_fast.record_and_lock_many(session, [(*run[k][0][:3], run[k][1]) for k in order])
+    locked = dict(zip(order, got, strict=True))
+    plans = {
+        k: todo
+        for k in order
+        if locked[k].event_row_id is not None and (todo := webhook_fast.plan(session, locked[k], run[k][1])) is not None
+    }
+    ks = [k for k in order if k in plans]
+    rows = dict(zip(ks, webhook_fast.apply_many(session, [plans[k] for k in ks]) if ks else [], strict=True))
+    outcomes = []
+    for k, (p, _) in enumerate(run):
+        todo = plans.get(k)
+        if todo is not None and webhook_fast.settle(session, todo, rows[k]) is not None:
+            outcomes.append("applied")
+        else:  # as record_and_apply after statement 1: its row recorded (or known), the reference way
+            outcomes.append(apply_recorded(session, p.event, locked[k].event_row_id, False))
+    return outcomes
 
 
 def _record_failed(session: Session, event: dict, raw: str, headers: dict, reason: str) -> str:

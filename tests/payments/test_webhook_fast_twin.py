@@ -347,3 +347,168 @@ def test_a_payment_that_waited_for_the_lock_counts_the_one_committed_meanwhile(
     inv = reload(session, inv)
     assert (inv.status, inv.paid_minor) == ("paid", TOTAL)
     assert len(session.exec(select(Payment).where(Payment.invoice_id == inv.id)).all()) == 2
+
+
+# A batch of several invoices: (invoice key, event tag, session tag, amount, payment_status,
+# currency, type). Arrival order is not invoice order (B before A): the pipelined statements go
+# in invoice order. "a" again is a redelivery; A twice and the redelivery end the first run of
+# distinct invoices (a second run starts); "u" is an unknown invoice.
+MIXED = [
+    ("B", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed"),
+    ("A", "b", "s2", 4000, "paid", "eur", "checkout.session.completed"),
+    ("C", "c", "s3", TOTAL + 1, "paid", "eur", "checkout.session.completed"),  # overpaid: a credit
+    ("u", "d", "s4", TOTAL, "paid", "eur", "checkout.session.completed"),  # an unknown invoice
+    ("D", "e", "s5", TOTAL, "paid", "usd", "checkout.session.completed"),  # another currency
+    ("A", "f", "s6", 6000, "paid", "eur", "checkout.session.completed"),  # A again: paid in two
+    ("B", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed"),  # a redelivery
+    ("E", "g", "s7", TOTAL, "unpaid", "eur", "checkout.session.completed"),  # pending: not a candidate
+    ("F", "h", "s8", 3000, "paid", "eur", "checkout.session.completed"),
+    ("E", "i", "s7", TOTAL, "paid", "eur", "checkout.session.async_payment_succeeded"),
+]
+
+
+def _run_mixed(session, world, monkeypatch, run: str, batch: bool) -> tuple[list, dict]:
+    """MIXED one by one on the reference path (batch=False), or as one batch with the fast path
+    and its pipelines (batch=True): the answers, and each invoice's rows (payments ranked within
+    it; the outcomes by event, not by row id: the runs' events are written in invoice order)."""
+    from l2c_app.payments import webhook_record
+
+    monkeypatch.setattr(webhook_fast, "ENABLED", batch)
+    monkeypatch.setattr(webhook_record, "PIPELINE", batch)
+    keys = sorted({k for k, *_ in MIXED} - {"u"}) + ["u"]
+    invs = {k: issued_invoice(session, world, TOTAL) for k in keys}  # "u": an invoice no event names
+    touched = {k: reload(session, inv).updated_at for k, inv in invs.items()}
+    before = set(session.exec(select(Payment.id)).all())
+    target = {k: (10**9 if k == "u" else inv.id) for k, inv in invs.items()}
+    bodies = [_signed(target[k], run, *d) for k, *d in MIXED]
+    if batch:
+        prepared = [prepare(*b) for b in bodies]
+        with monkeypatch.context() as m:
+            m.setattr(webhook_group, "store", lambda p: pytest.fail(f"batch fell back to one by one: {p.event['id']}"))
+            outcomes = webhook_group.run_batch(prepared)
+        assert all(error is None for _, error in outcomes), outcomes
+        answers = [answer(p.event, o) for p, (o, _) in zip(prepared, outcomes, strict=True)]
+    else:
+        answers = [handle_request(*b) for b in bodies]
+    session.expire_all()
+    new = session.exec(select(Payment).where(Payment.id.not_in(before or [-1])).order_by(Payment.id)).all()
+    of = {k: [p.id for p in new if p.invoice_id == (None if k == "u" else inv.id)] for k, inv in invs.items()}
+    label = {p: f"{k}#{n}" for k, ids in of.items() for n, p in enumerate(ids)}
+    rows: dict = {}
+    for k, inv in invs.items():
+        state = _state(session, inv, run, of[k], touched[k])
+        del state["outcomes"]
+        rows[k] = state
+    outcomes_ = session.exec(select(WebhookEvent).where(WebhookEvent.event_id.like(f"evt_{run}%"))).all()
+
+    def said(text):
+        for p, name in label.items():
+            text = (text or "").replace(f"payment {p} ", f"payment {name} ")
+        return text
+
+    rows["outcomes"] = sorted(
+        (o.event_id.replace(f"_{run}", "_"), o.type, o.outcome, said(o.detail), o.processed_at is not None)
+        for o in outcomes_
+    )
+    return answers, rows
+
+
+def test_a_batch_of_several_invoices_writes_what_the_reference_path_writes_one_by_one(
+    session, world, db_url, secret, monkeypatch
+):
+    """The pipelined runs of a batch (PostgreSQL; SQLite: the batch's loop) against the reference
+    path one by one: the same answers, the same rows of every invoice, the same outcomes."""
+    calls: list[tuple[str, int]] = []
+    for name in ("_RECORD_AND_LOCK", "_APPLY"):
+        stmt = getattr(webhook_fast, name)
+        real = stmt.many
+        monkeypatch.setattr(
+            stmt, "many", lambda conn, ps, real=real, name=name: calls.append((name, len(ps))) or real(conn, ps)
+        )
+    ref = _run_mixed(session, world, monkeypatch, "mr", batch=False)
+    assert calls == []
+    grouped = _run_mixed(session, world, monkeypatch, "mg", batch=True)
+    assert grouped[0] == ref[0]
+    assert [a[1]["outcome"] for a in ref[0]] == ["applied"] * 6 + ["duplicate"] + ["applied"] * 3, ref[0]
+    for key in ref[1]:
+        assert grouped[1][key] == ref[1][key], key
+    assert ref[1]["A"]["invoice"][:2] == ("paid", TOTAL) and ref[1]["C"]["credits"] == [1]
+    if db_url.startswith("postgres"):
+        # Run 1: B A C u D (A again ends it); statement 2 for B and A (C overpaid, u unknown, D
+        # in dollars: the reference way). Run 2: A B(redelivered) (E pending is no candidate).
+        # Run 3: F E (E's session again, now paid).
+        assert calls == [
+            ("_RECORD_AND_LOCK", 5),
+            ("_APPLY", 2),
+            ("_RECORD_AND_LOCK", 2),
+            ("_APPLY", 1),
+            ("_RECORD_AND_LOCK", 2),
+            ("_APPLY", 2),
+        ], calls
+    else:
+        assert calls == []
+
+
+def test_a_batch_of_new_payments_sends_two_pipelines(session, world, db_url, secret, monkeypatch):
+    """PostgreSQL: four new payments of four invoices in one batch: two round trips (two
+    pipelines: BEGIN and the four statement 1s, the four statement 2s), the follow-ups, COMMIT."""
+    from sqlalchemy import event
+
+    from l2c_app.core.db import get_engine
+
+    if not db_url.startswith("postgres"):
+        pytest.skip("the pipelines are PostgreSQL's")
+    invs = [issued_invoice(session, world, TOTAL) for _ in range(4)]
+    warm = issued_invoice(session, world, TOTAL)
+    _deliver(warm.id, "pw", "a", "s1", TOTAL, "paid", "eur", "checkout.session.completed")
+    prepared = [
+        prepare(*_signed(inv.id, "pt", str(k), str(k), TOTAL, "paid", "eur", "checkout.session.completed"))
+        for k, inv in enumerate(invs)
+    ]
+    sent: list[tuple[str, bool]] = []
+    engine = get_engine()
+    count = lambda conn, cursor, statement, params, context, many: sent.append((statement[:30], many))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        outcomes = webhook_group.run_batch(prepared)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [o for o, _ in outcomes] == ["applied"] * 4
+    # Then the deals' timeline (these invoices bill a deal; the bench's do not).
+    assert [(sql[:6], many) for sql, many in sent[:2]] == [("WITH e", True), ("WITH p", True)], sent
+    assert not [sql for sql, _ in sent[2:] if sql.startswith(("WITH e", "WITH p"))], sent
+    assert all(reload(session, inv).status == "paid" for inv in invs)
+
+
+def test_a_failing_pipeline_rolls_back_and_stores_one_by_one(session, world, db_url, secret, monkeypatch):
+    """A statement failing inside a pipeline aborts the batch's transaction: it is rolled back and
+    each event stored alone (webhook_group.run_batch), each with its right outcome."""
+    if not db_url.startswith("postgres"):
+        pytest.skip("the pipelines are PostgreSQL's")
+    invs = [issued_invoice(session, world, TOTAL) for _ in range(3)]
+    prepared = [
+        prepare(*_signed(inv.id, "pe", str(k), str(k), TOTAL, "paid", "eur", "checkout.session.completed"))
+        for k, inv in enumerate(invs)
+    ]
+    real = webhook_fast._APPLY.many
+    broken: list[int] = []
+
+    def once_broken(conn, params):
+        if not broken:  # the second statement 2's payment has no currency: NOT NULL fails on the server
+            broken.append(1)
+            params = [params[0], {**params[1], "currency": None}, *params[2:]]
+        return real(conn, params)
+
+    monkeypatch.setattr(webhook_fast._APPLY, "many", once_broken)
+    alone: list[str] = []
+    real_store = webhook_group.store
+    monkeypatch.setattr(webhook_group, "store", lambda p: alone.append(p.event["id"]) or real_store(p))
+    outcomes = webhook_group.run_batch(prepared)
+    assert broken == [1]
+    assert alone == [p.event["id"] for p in prepared]  # the batch fell back: each stored alone
+    assert [(o, e) for o, e in outcomes] == [("applied", None)] * 3
+    session.expire_all()
+    assert all(reload(session, inv).status == "paid" for inv in invs)
+    rows = session.exec(select(WebhookEvent).where(WebhookEvent.event_id.like("evt_pe%"))).all()
+    assert sorted(r.outcome for r in rows) == ["applied"] * 3
+    assert len(session.exec(select(Payment).where(Payment.invoice_id.in_([i.id for i in invs]))).all()) == 3
