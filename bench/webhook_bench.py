@@ -228,10 +228,8 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def server_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the server's processes (its session: granian and
-    its worker), from /proc: the figure the machine's other load moves least."""
-    total = 0
+def _group_stats(pgid: int):
+    """(pid, fields of /proc/<pid>/stat after the command name) of each process in group `pgid`."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -241,20 +239,21 @@ def server_cpu(pgid: int) -> float:
         except OSError:
             continue
         if int(fields[2]) == pgid:  # its process group
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            yield pid, fields
+
+
+def server_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the server's processes (its session: granian and
+    its worker), from /proc: the figure the machine's other load moves least."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in _group_stats(pgid))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def server_rss_mib(pgid: int) -> float:
     """Resident memory (MiB) of the server's processes (its process group), from /proc."""
     total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid, _ in _group_stats(pgid):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:
-                    continue
             with open(f"/proc/{pid}/status") as f:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
         except (OSError, StopIteration):
