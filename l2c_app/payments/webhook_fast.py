@@ -105,17 +105,7 @@ class OnCursor:
 
     def first(self, conn: Any, params: dict[str, Any]) -> tuple | None:
         sql, args = self._args(conn, params)
-        cursor = self._cursor(conn)
-        try:
-            if conn._has_events or conn.engine._has_events:  # SQL logging, statement counts (tests)
-                conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, False)
-            cursor.execute(sql, args)
-            return cursor.fetchone()
-        except conn.dialect.loaded_dbapi.Error as exc:
-            conn.connection.info.pop(_CURSOR_KEY, None)
-            cursor.close()
-            conn._handle_dbapi_exception(exc, sql, args, cursor, None)
-            raise
+        return self._run(conn, sql, args, many=False)[0]
 
     def many(self, conn: Any, params: list[dict[str, Any]]) -> list[tuple | None]:
         """The statement once per parameter set, all in one psycopg pipeline (executemany with
@@ -124,20 +114,29 @@ class OnCursor:
         aborted (the caller rolls back)."""
         sql = self._for(conn.dialect)[0]
         seq = [self._args(conn, p)[1] for p in params]
+        rows = self._run(conn, sql, seq, many=True)
+        assert len(rows) == len(seq), (len(rows), len(seq))
+        return rows
+
+    def _run(self, conn: Any, sql: str, args: Any, many: bool) -> list[tuple | None]:
+        """The first row of each result, on the connection's kept cursor; a driver error goes
+        through SQLAlchemy's handling and drops the cursor."""
         cursor = self._cursor(conn)
         try:
-            if conn._has_events or conn.engine._has_events:
-                conn.dispatch.before_cursor_execute(conn, cursor, sql, seq, None, True)
-            cursor.executemany(sql, seq, returning=True)
+            if conn._has_events or conn.engine._has_events:  # SQL logging, statement counts (tests)
+                conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, many)
+            if not many:
+                cursor.execute(sql, args)
+                return [cursor.fetchone()]
+            cursor.executemany(sql, args, returning=True)
             rows = [cursor.fetchone()]
             while cursor.nextset():
                 rows.append(cursor.fetchone())
-            assert len(rows) == len(seq), (len(rows), len(seq))
             return rows
         except conn.dialect.loaded_dbapi.Error as exc:
             conn.connection.info.pop(_CURSOR_KEY, None)
             cursor.close()
-            conn._handle_dbapi_exception(exc, sql, seq, cursor, None)
+            conn._handle_dbapi_exception(exc, sql, args, cursor, None)
             raise
 
 
